@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, maskConfig } from './config';
+
+const good = {
+  DATABASE_URL: 'postgres://127.0.0.1:5432/test',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  BLEND_IMAP_URL: 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX',
+  BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
+  BLEND_MAIL_DOMAIN: 'Example.TEST',
+  BLEND_SECRET: 'x'.repeat(32),
+};
+
+describe('loadConfig', () => {
+  it('accepts a complete environment and applies defaults', () => {
+    const c = loadConfig(good);
+    expect(c.PORT).toBe(3000);
+    expect(c.BLEND_MAIL_DOMAIN).toBe('example.test');
+    expect(c.BLEND_MIGRATE_ON_START).toBe(true);
+  });
+
+  it.each([
+    ['DATABASE_URL', undefined, /DATABASE_URL: is required/],
+    ['DATABASE_URL', 'mysql://x/y', /DATABASE_URL: must be a URL starting with postgres:/],
+    ['REDIS_URL', 'not a url', /REDIS_URL: must be a URL/],
+    ['BLEND_IMAP_URL', 'http://x', /BLEND_IMAP_URL: must be a URL starting with imap:\/\/ or imaps:\/\//],
+    ['BLEND_SMTP_URL', undefined, /BLEND_SMTP_URL: is required/],
+    ['BLEND_MAIL_DOMAIN', 'not a domain', /BLEND_MAIL_DOMAIN: must be a domain name/],
+    ['BLEND_SECRET', 'short', /BLEND_SECRET: must be at least 32 characters/],
+    ['PORT', 'abc', /PORT:/],
+    ['PORT', '70000', /PORT:/],
+    ['BLEND_MIGRATE_ON_START', 'maybe', /BLEND_MIGRATE_ON_START: must be true or false/],
+  ])('%s=%s is refused with a message naming it', (name, value, message) => {
+    const env: Record<string, string | undefined> = { ...good, [name]: value };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('names every bad variable at once', () => {
+    try {
+      loadConfig({});
+      expect.unreachable();
+    } catch (err) {
+      const vars = (err as ConfigError).issues.map((i) => i.variable).sort();
+      expect(vars).toEqual(['BLEND_IMAP_URL', 'BLEND_MAIL_DOMAIN', 'BLEND_SECRET', 'BLEND_SMTP_URL', 'DATABASE_URL', 'REDIS_URL']);
+    }
+  });
+
+  it('masks secrets', () => {
+    const masked = JSON.stringify(maskConfig(loadConfig({ ...good, DATABASE_URL: 'postgres://u:pw123@h/db' })));
+    expect(masked).not.toContain('secret@');
+    expect(masked).not.toContain('pw123');
+    expect(masked).not.toContain('x'.repeat(32));
+  });
+});

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+const url = (protocols: string[], example: string) =>
+  z
+    .string({ error: `is required (for example ${example})` })
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')} (for example ${example})`);
+
+const domain = z
+  .string({ error: 'is required (for example example.test)' })
+  .trim()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/, 'must be a domain name such as example.test');
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * Every setting Blend reads, in one place. Names are the operator contract:
+ * the README documents each one.
+ */
+export const ConfigSchema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://blend@127.0.0.1:5432/blend'),
+  REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  BLEND_IMAP_URL: url(['imap:', 'imaps:'], 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX'),
+  BLEND_SMTP_URL: url(['smtp:', 'smtps:'], 'smtp://127.0.0.1:2525'),
+  BLEND_MAIL_DOMAIN: domain,
+  BLEND_SECRET: z
+    .string({ error: 'is required: a random key of at least 32 characters (e.g. `openssl rand -hex 32`)' })
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(1).max(65535).default(3000),
+  /** Address the API listens on. @defaultValue 127.0.0.1 */
+  HOST: z.string().default('127.0.0.1'),
+  /** Public base URL used in links in mails and CLI output. @defaultValue http://127.0.0.1:PORT */
+  BLEND_PUBLIC_URL: z.string().url().optional(),
+  /** Prefix of BullMQ keys in Redis, so several installations can share one Redis. */
+  BLEND_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -').default('blend'),
+  /** Apply pending migrations when a service starts (else refuse to start while any are pending). */
+  BLEND_MIGRATE_ON_START: bool.default(true),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /** Periodic sync in case IDLE misses a change. @defaultValue 30000 */
+  BLEND_POLL_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Re-issue IDLE this often; NAT and firewalls drop idle TCP flows after a few minutes. @defaultValue 120000 */
+  BLEND_IDLE_RESTART_MS: z.coerce.number().int().min(10_000).max(29 * 60_000).default(120_000),
+  /** Messages larger than this (RFC822.SIZE) are not downloaded and end `rejected: too_large`. */
+  BLEND_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+  /** Messages fetched and stored per transaction. @defaultValue 50 */
+  BLEND_IMAP_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Flag set on IMAP messages once their ingest has committed. */
+  BLEND_IMAP_DONE_FLAG: z.string().regex(/^\$?[A-Za-z0-9_-]{1,40}$/).default('$BlendDone'),
+  BLEND_DEFAULT_GROUP: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/).default('general'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Raised when the environment does not hold a valid configuration. */
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n')}\n` +
+        'See README.md, "Configuration".',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parse and validate the configuration once, at start.
+ * @throws ConfigError naming every missing or malformed variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  return parseWith(ConfigSchema, env);
+}
+
+/**
+ * Load only some settings, for tools that need less than a service (`pnpm db:migrate`
+ * needs only DATABASE_URL). Same schema, same messages.
+ */
+export function loadConfigSubset<K extends keyof Config>(keys: K[], env: Record<string, string | undefined> = process.env): Pick<Config, K> {
+  const mask = Object.fromEntries(keys.map((k) => [k, true])) as Record<keyof Config, true>;
+  return parseWith(ConfigSchema.pick(mask), env) as unknown as Pick<Config, K>;
+}
+
+function parseWith<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(config)'), message: i.message })),
+  );
+}
+
+/** The public base URL, defaulting to the local API address. */
+export function publicUrl(config: Pick<Config, 'BLEND_PUBLIC_URL' | 'PORT'>): string {
+  return (config.BLEND_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`).replace(/\/$/, '');
+}
+
+/** Configuration as text with every secret masked, for logs and `blend config show`. */
+export function maskConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (k === 'BLEND_SECRET') out[k] = '********';
+    else if (typeof v === 'string' && /^[a-z]+s?:\/\//i.test(v)) out[k] = maskUrl(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+function maskUrl(v: string): string {
+  try {
+    const u = new URL(v);
+    if (u.password) u.password = '********';
+    return u.toString();
+  } catch {
+    return v;
+  }
+}

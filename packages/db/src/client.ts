@@ -1,0 +1,40 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+export type Database = NodePgDatabase<Schema>;
+/** A database handle or an open transaction on it. */
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0] | Database;
+
+export interface DbHandle {
+  pool: pg.Pool;
+  db: Database;
+  close(): Promise<void>;
+}
+
+/**
+ * Open a pool to Postgres. Errors on idle clients (a restarted server) are logged by the
+ * caller through `onError` instead of crashing the process; the pool replaces the client.
+ */
+export function createDb(url: string, opts: { max?: number; onError?: (err: Error) => void } = {}): DbHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'blend',
+  });
+  pool.on('error', (err) => opts.onError?.(err));
+  const db = drizzle(pool, { schema });
+  return {
+    pool,
+    db,
+    close: () => pool.end(),
+  };
+}
+
+/** True when Postgres answers a trivial query within the pool's connect timeout. */
+export async function pingDb(pool: pg.Pool): Promise<void> {
+  await pool.query('select 1');
+}

@@ -1,0 +1,163 @@
+import { and, asc, eq, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
+import type { Database, Tx } from '../client';
+import { inboundMessages, mailboxCheckpoints } from '../schema';
+
+export type InboundRow = typeof inboundMessages.$inferSelect;
+export type InboundState = InboundRow['state'];
+
+export interface FetchedMessage {
+  uid: number;
+  size: number;
+  /** Null when the message was not downloaded (over the size cap). */
+  raw: Buffer | null;
+  internalDate: Date | null;
+  /** Set when the poller already knows the outcome (e.g. `too_large`). */
+  rejectReason?: string;
+}
+
+export interface Checkpoint {
+  uidValidity: number;
+  lastUid: number;
+}
+
+export async function getCheckpoint(db: Tx, mailbox: string): Promise<Checkpoint | undefined> {
+  const row = await db.query.mailboxCheckpoints.findFirst({ where: eq(mailboxCheckpoints.mailbox, mailbox) });
+  return row ? { uidValidity: row.uidValidity, lastUid: row.lastUid } : undefined;
+}
+
+/**
+ * Store fetched messages and advance the checkpoint in ONE transaction, so the cursor
+ * never passes a UID that has no row (RELIABILITY I1). Re-storing a UID is a no-op.
+ * @returns ids of the rows that still need an ingest job (new or unfinished).
+ */
+export async function storeFetched(
+  db: Database,
+  mailbox: string,
+  uidValidity: number,
+  messages: FetchedMessage[],
+): Promise<{ id: string; uid: number }[]> {
+  if (messages.length === 0) return [];
+  return db.transaction(async (tx) => {
+    await tx
+      .insert(inboundMessages)
+      .values(
+        messages.map((m) => ({
+          mailbox,
+          uidValidity,
+          uid: m.uid,
+          size: m.size,
+          raw: m.raw,
+          internalDate: m.internalDate,
+          ...(m.rejectReason ? { state: 'rejected' as const, reason: m.rejectReason, processedAt: new Date() } : {}),
+        })),
+      )
+      .onConflictDoNothing({ target: [inboundMessages.mailbox, inboundMessages.uidValidity, inboundMessages.uid] });
+    const maxUid = Math.max(...messages.map((m) => m.uid));
+    await tx
+      .insert(mailboxCheckpoints)
+      .values({ mailbox, uidValidity, lastUid: maxUid })
+      .onConflictDoUpdate({
+        target: mailboxCheckpoints.mailbox,
+        set: {
+          uidValidity,
+          // A new UIDVALIDITY restarts the cursor; otherwise it only moves forward.
+          lastUid: sql`case when ${mailboxCheckpoints.uidValidity} = ${uidValidity} then greatest(${mailboxCheckpoints.lastUid}, ${maxUid}) else ${maxUid} end`,
+          updatedAt: new Date(),
+        },
+      });
+    return tx
+      .select({ id: inboundMessages.id, uid: inboundMessages.uid })
+      .from(inboundMessages)
+      .where(
+        and(
+          eq(inboundMessages.mailbox, mailbox),
+          eq(inboundMessages.uidValidity, uidValidity),
+          inArray(
+            inboundMessages.uid,
+            messages.map((m) => m.uid),
+          ),
+          eq(inboundMessages.state, 'received'),
+        ),
+      );
+  });
+}
+
+/** Record that the mailbox has a new UIDVALIDITY with nothing fetched yet. */
+export async function resetCheckpoint(db: Tx, mailbox: string, uidValidity: number): Promise<void> {
+  await db
+    .insert(mailboxCheckpoints)
+    .values({ mailbox, uidValidity, lastUid: 0 })
+    .onConflictDoUpdate({ target: mailboxCheckpoints.mailbox, set: { uidValidity, lastUid: 0, updatedAt: new Date() } });
+}
+
+/** Rows of a mailbox whose ingest has committed but whose IMAP message is not flagged yet. */
+export async function unmarkedDone(db: Tx, mailbox: string, uidValidity: number, limit = 500): Promise<{ id: string; uid: number }[]> {
+  return db
+    .select({ id: inboundMessages.id, uid: inboundMessages.uid })
+    .from(inboundMessages)
+    .where(
+      and(
+        eq(inboundMessages.mailbox, mailbox),
+        eq(inboundMessages.uidValidity, uidValidity),
+        ne(inboundMessages.state, 'received'),
+        ne(inboundMessages.state, 'failed'),
+        isNull(inboundMessages.imapMarkedAt),
+      ),
+    )
+    .orderBy(asc(inboundMessages.uid))
+    .limit(limit);
+}
+
+export async function markImapDone(db: Tx, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.update(inboundMessages).set({ imapMarkedAt: new Date() }).where(inArray(inboundMessages.id, ids));
+}
+
+/** Unfinished rows for the reconciler: every `received` row older than `olderThan`. */
+export async function unfinishedInbound(db: Tx, olderThan: Date, limit = 1000): Promise<{ id: string }[]> {
+  return db
+    .select({ id: inboundMessages.id })
+    .from(inboundMessages)
+    .where(and(eq(inboundMessages.state, 'received'), lte(inboundMessages.receivedAt, olderThan)))
+    .orderBy(asc(inboundMessages.receivedAt))
+    .limit(limit);
+}
+
+/** Lock an inbound row for the rest of the transaction (one ingest at a time per row). */
+export async function lockInbound(tx: Tx, id: string): Promise<InboundRow | undefined> {
+  const rows = await tx.select().from(inboundMessages).where(eq(inboundMessages.id, id)).for('update').limit(1);
+  return rows[0];
+}
+
+export async function getInbound(db: Tx, id: string): Promise<InboundRow | undefined> {
+  return db.query.inboundMessages.findFirst({ where: eq(inboundMessages.id, id) });
+}
+
+/** Move a row to its final state. Only ever called on a locked or not-yet-final row. */
+export async function finishInbound(
+  tx: Tx,
+  id: string,
+  outcome: {
+    state: Exclude<InboundState, 'received'>;
+    reason?: string | null;
+    postId?: string | null;
+    commentId?: string | null;
+    duplicateOf?: string | null;
+    messageId?: string | null;
+    dedupeKey?: string | null;
+  },
+): Promise<void> {
+  await tx
+    .update(inboundMessages)
+    .set({ ...outcome, reason: outcome.reason ?? null, processedAt: new Date() })
+    .where(eq(inboundMessages.id, id));
+}
+
+export async function countAttempt(db: Tx, id: string): Promise<number> {
+  const rows = await db
+    .update(inboundMessages)
+    .set({ attempts: sql`${inboundMessages.attempts} + 1` })
+    .where(eq(inboundMessages.id, id))
+    .returning({ attempts: inboundMessages.attempts });
+  return rows[0]?.attempts ?? 0;
+}

@@ -1,0 +1,60 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { apiTokens, people } from '../schema';
+
+export type Person = typeof people.$inferSelect;
+
+/** SHA-256 of a bearer token, hex: the only form of a token that is stored. */
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** Create a person, or update name/opt-in/admin of the existing one with that address. */
+export async function upsertPerson(
+  db: Tx,
+  p: { email: string; name?: string; optIn?: boolean; isAdmin?: boolean },
+): Promise<{ person: Person; created: boolean }> {
+  const email = p.email.toLowerCase();
+  const existing = await db.query.people.findFirst({ where: eq(people.email, email) });
+  if (!existing) {
+    const [person] = await db
+      .insert(people)
+      .values({
+        email,
+        name: p.name ?? '',
+        optIn: p.optIn ? 'opted_in' : 'pending',
+        optInChangedAt: p.optIn ? new Date() : null,
+        isAdmin: p.isAdmin ?? false,
+      })
+      .returning();
+    return { person: person!, created: true };
+  }
+  const changes: Partial<typeof people.$inferInsert> = {};
+  if (p.name !== undefined) changes.name = p.name;
+  if (p.optIn && existing.optIn !== 'opted_in') Object.assign(changes, { optIn: 'opted_in', optInChangedAt: new Date() });
+  if (p.isAdmin !== undefined) changes.isAdmin = p.isAdmin;
+  if (Object.keys(changes).length === 0) return { person: existing, created: false };
+  const [person] = await db.update(people).set(changes).where(eq(people.id, existing.id)).returning();
+  return { person: person!, created: false };
+}
+
+export async function findPersonByEmail(db: Tx, email: string): Promise<Person | undefined> {
+  return db.query.people.findFirst({ where: eq(people.email, email.toLowerCase()) });
+}
+
+/** Issue a new API bearer token for a person; the plaintext is returned once and never stored. */
+export async function issueApiToken(db: Tx, personId: string, label = ''): Promise<string> {
+  const token = `blend_${randomBytes(32).toString('base64url')}`;
+  await db.insert(apiTokens).values({ personId, tokenHash: hashToken(token), label });
+  return token;
+}
+
+/** The person a bearer token belongs to, if the token is known and not revoked. */
+export async function personForToken(db: Tx, token: string): Promise<Person | undefined> {
+  const rows = await db
+    .select({ person: people })
+    .from(apiTokens)
+    .innerJoin(people, eq(people.id, apiTokens.personId))
+    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
+    .limit(1);
+  return rows[0]?.person;
+}

@@ -1,0 +1,47 @@
+import { eq, or, sql } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { comments, inboundMessages, posts } from '../schema';
+
+export type PostRow = typeof posts.$inferSelect;
+export type CommentRow = typeof comments.$inferSelect;
+
+export async function insertPost(tx: Tx, values: typeof posts.$inferInsert): Promise<PostRow> {
+  const [row] = await tx.insert(posts).values(values).returning();
+  return row!;
+}
+
+export async function insertComment(tx: Tx, values: typeof comments.$inferInsert): Promise<CommentRow> {
+  const [row] = await tx.insert(comments).values(values).returning();
+  return row!;
+}
+
+/**
+ * The inbound row that already produced the post or comment with this dedupe key, if any:
+ * a second delivery of the same mail is a duplicate of it.
+ */
+export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<{ inboundId: string | null } | undefined> {
+  const p = await tx.select({ inboundId: posts.inboundId }).from(posts).where(eq(posts.dedupeKey, dedupeKey)).limit(1);
+  if (p[0]) return p[0];
+  const c = await tx.select({ inboundId: comments.inboundId }).from(comments).where(eq(comments.dedupeKey, dedupeKey)).limit(1);
+  if (c[0]) return c[0];
+  // Withheld or rejected copies also count: the same mail must end in the same state once.
+  const i = await tx
+    .select({ inboundId: inboundMessages.id })
+    .from(inboundMessages)
+    .where(
+      sql`${inboundMessages.dedupeKey} = ${dedupeKey} and ${or(
+        eq(inboundMessages.state, 'withheld'),
+        eq(inboundMessages.state, 'rejected'),
+      )}`,
+    )
+    .limit(1);
+  return i[0];
+}
+
+/**
+ * Serialise the conversion of copies of one mail across workers for the rest of the
+ * transaction (two UIDs with the same Message-ID processed at once).
+ */
+export async function lockDedupeKey(tx: Tx, dedupeKey: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${dedupeKey}, 0))`);
+}

@@ -1,0 +1,79 @@
+import { bigint, customType, index, integer, pgEnum, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { comments, posts } from './posts';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/**
+ * Where an inbound message is in its life. `received` is the only non-terminal state;
+ * the reconciler re-enqueues every `received` row, so Redis can be lost without losing mail.
+ */
+export const inboundState = pgEnum('inbound_state', [
+  'received',
+  'posted',
+  'commented',
+  'command',
+  'withheld',
+  'rejected',
+  'failed',
+  'duplicate',
+]);
+
+export const inboundMessages = pgTable(
+  'inbound_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** The watched mailbox, `imap://user@host:port/folder` (never the password). */
+    mailbox: text('mailbox').notNull(),
+    uidValidity: bigint('uid_validity', { mode: 'number' }).notNull(),
+    uid: bigint('uid', { mode: 'number' }).notNull(),
+    /** RFC822.SIZE reported by the server. */
+    size: integer('size').notNull(),
+    /** The message as fetched; null when it was never downloaded (too large) or after retention. */
+    raw: bytea('raw'),
+    messageId: text('message_id'),
+    dedupeKey: text('dedupe_key'),
+    state: inboundState('state').notNull().default('received'),
+    /** Stable reason code for every non-success state, e.g. `too_large`, `sender_unknown`. */
+    reason: text('reason'),
+    attempts: integer('attempts').notNull().default(0),
+    postId: uuid('post_id').references(() => posts.id, { onDelete: 'set null' }),
+    commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'set null' }),
+    duplicateOf: uuid('duplicate_of'),
+    internalDate: timestamp('internal_date', { withTimezone: true }),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+    /** When the IMAP message was flagged as done; only after the ingest committed. */
+    imapMarkedAt: timestamp('imap_marked_at', { withTimezone: true }),
+  },
+  (t) => [
+    unique('inbound_mailbox_uid_uq').on(t.mailbox, t.uidValidity, t.uid),
+    index('inbound_state_idx').on(t.state, t.receivedAt),
+    index('inbound_dedupe_idx').on(t.dedupeKey),
+  ],
+);
+
+/** Per-mailbox IMAP cursor. It never passes a UID that has no inbound row. */
+export const mailboxCheckpoints = pgTable('mailbox_checkpoints', {
+  mailbox: text('mailbox').primaryKey(),
+  uidValidity: bigint('uid_validity', { mode: 'number' }).notNull(),
+  lastUid: bigint('last_uid', { mode: 'number' }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Message-ID -> post/comment. Every mail that became part of a thread, and later every
+ * mail Blend sends, is recorded here so that replies find their thread.
+ */
+export const messageRefs = pgTable(
+  'message_refs',
+  {
+    messageId: text('message_id').primaryKey(),
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'cascade' }),
+    inboundId: uuid('inbound_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('message_refs_post_idx').on(t.postId)],
+);

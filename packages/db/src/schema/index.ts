@@ -1,0 +1,4 @@
+export * from './groups';
+export * from './inbound';
+export * from './people';
+export * from './posts';

@@ -1,0 +1,28 @@
+import { boolean, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/** Whether a person's mail may be mirrored. Only `opted_in` authors are ever published. */
+export const optInState = pgEnum('opt_in_state', ['pending', 'opted_in', 'opted_out']);
+
+export const people = pgTable('people', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  /** Canonical addr-spec (lower-case); identity lookups are exact matches on this. */
+  email: text('email').notNull().unique(),
+  name: text('name').notNull().default(''),
+  optIn: optInState('opt_in').notNull().default('pending'),
+  optInChangedAt: timestamp('opt_in_changed_at', { withTimezone: true }),
+  isAdmin: boolean('is_admin').notNull().default(false),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** API bearer tokens. Only the SHA-256 of a token is stored, so a database leak cannot be replayed. */
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  personId: uuid('person_id')
+    .notNull()
+    .references(() => people.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  label: text('label').notNull().default(''),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});

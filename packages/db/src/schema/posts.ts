@@ -1,0 +1,49 @@
+import { index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { groups } from './groups';
+import { people } from './people';
+
+export const contentSource = pgEnum('content_source', ['email', 'esn']);
+
+export const posts = pgTable(
+  'posts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => people.id),
+    title: text('title').notNull(),
+    bodyText: text('body_text').notNull(),
+    bodyHtml: text('body_html').notNull(),
+    source: contentSource('source').notNull(),
+    /** Unique per email (normalised Message-ID or content hash): one post per email. */
+    dedupeKey: text('dedupe_key').unique(),
+    inboundId: uuid('inbound_id'),
+    /** Normalised subject, for the subject-plus-participants threading fallback. */
+    subjectKey: text('subject_key').notNull().default(''),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('posts_feed_idx').on(t.createdAt.desc(), t.id.desc()), index('posts_group_idx').on(t.groupId)],
+);
+
+export const comments = pgTable(
+  'comments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => people.id),
+    bodyText: text('body_text').notNull(),
+    bodyHtml: text('body_html').notNull(),
+    source: contentSource('source').notNull(),
+    dedupeKey: text('dedupe_key').unique(),
+    inboundId: uuid('inbound_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('comments_post_idx').on(t.postId, t.createdAt)],
+);

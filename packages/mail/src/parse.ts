@@ -1,0 +1,149 @@
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import {
+  cleanDisplayName,
+  normaliseMessageId,
+  parseIdList,
+  PermanentError,
+  stripControlChars,
+  type Address,
+  type MailInput,
+} from '@blend/core';
+
+/** Caps against MIME bombs (RELIABILITY B3). @defaultValue see DEFAULT_MIME_LIMITS */
+export interface MimeLimits {
+  maxHeaderBytes: number;
+  maxParts: number;
+  maxHtmlChars: number;
+}
+
+export const DEFAULT_MIME_LIMITS: MimeLimits = {
+  maxHeaderBytes: 256 * 1024,
+  maxParts: 500,
+  maxHtmlChars: 2 * 1024 * 1024,
+};
+
+export interface ParsedInbound {
+  mail: MailInput;
+  attachments: { filename: string | null; contentType: string; size: number }[];
+}
+
+/**
+ * Check the raw source against the caps before handing it to the parser, so a crafted
+ * mail fails fast with `MIME_LIMITS` instead of tying up a worker.
+ */
+export function checkMimeLimits(raw: Buffer, limits: MimeLimits = DEFAULT_MIME_LIMITS): void {
+  const headerEnd = indexOfHeaderEnd(raw);
+  if ((headerEnd < 0 ? raw.length : headerEnd) > limits.maxHeaderBytes) {
+    throw new PermanentError('MIME_LIMITS', `header block exceeds ${limits.maxHeaderBytes} bytes`);
+  }
+  // Each MIME part has its own Content-Type header; counting them bounds the part tree
+  // without parsing it.
+  const parts = raw.toString('latin1').match(/^content-type:/gim)?.length ?? 0;
+  if (parts > limits.maxParts) {
+    throw new PermanentError('MIME_LIMITS', `message has ${parts} MIME parts (limit ${limits.maxParts})`);
+  }
+}
+
+function indexOfHeaderEnd(raw: Buffer): number {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  if (crlf < 0) return lf;
+  if (lf < 0) return crlf;
+  return Math.min(crlf, lf);
+}
+
+/**
+ * Parse a raw RFC 5322 message with mailparser into the normalised `MailInput` the
+ * domain logic uses. Linkification and text-to-HTML are off (ReDoS bait, RELIABILITY B4).
+ */
+export async function parseMail(raw: Buffer, limits: MimeLimits = DEFAULT_MIME_LIMITS): Promise<ParsedInbound> {
+  checkMimeLimits(raw, limits);
+  let parsed: ParsedMail;
+  try {
+    parsed = await simpleParser(raw, {
+      skipTextToHtml: true,
+      skipTextLinks: true,
+      skipImageLinks: true,
+      skipHtmlToText: true,
+      maxHtmlLengthToParse: limits.maxHtmlChars,
+    });
+  } catch (err) {
+    throw new PermanentError('MALFORMED_MIME', `mailparser: ${(err as Error).message}`);
+  }
+  const headers = headerRecord(parsed);
+  const mail: MailInput = {
+    messageId: normaliseMessageId(parsed.messageId ?? ''),
+    inReplyTo: parseIdList(parsed.inReplyTo ?? ''),
+    references: parseIdList(Array.isArray(parsed.references) ? parsed.references.join(' ') : (parsed.references ?? '')),
+    subject: stripControlChars(parsed.subject ?? ''),
+    from: firstAddress(parsed.from),
+    to: addresses(parsed.to),
+    cc: addresses(parsed.cc),
+    deliveredTo: [...(headers['delivered-to'] ?? []), ...(headers['x-original-to'] ?? [])]
+      .map((v) => v.trim().replace(/^<|>$/g, '').toLowerCase())
+      .filter((v) => v.includes('@')),
+    date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
+    headers,
+    text: typeof parsed.text === 'string' ? stripControlChars(parsed.text) : null,
+    html: typeof parsed.html === 'string' ? parsed.html : null,
+  };
+  return {
+    mail,
+    attachments: parsed.attachments.map((a) => ({
+      filename: a.filename ?? null,
+      contentType: a.contentType,
+      size: a.size,
+    })),
+  };
+}
+
+function headerRecord(parsed: ParsedMail): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const { key, line } of parsed.headerLines) {
+    const colon = line.indexOf(':');
+    const value = (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim();
+    (out[key.toLowerCase()] ??= []).push(value);
+  }
+  return out;
+}
+
+function addresses(field: AddressObject | AddressObject[] | undefined): Address[] {
+  if (!field) return [];
+  const list = Array.isArray(field) ? field : [field];
+  const out: Address[] = [];
+  for (const obj of list) {
+    for (const a of obj.value) {
+      // Group syntax ("undisclosed-recipients:;") nests addresses one level down.
+      const members = a.group ?? [a];
+      for (const m of members) {
+        const address = canonicalAddress(m.address ?? '');
+        if (address) out.push({ address, name: cleanDisplayName(m.name ?? '') });
+      }
+    }
+  }
+  return out;
+}
+
+function firstAddress(field: AddressObject | undefined): Address | null {
+  return addresses(field)[0] ?? null;
+}
+
+/**
+ * The addr-spec in canonical form (lower-case, IDNA domain), or null when it is not a
+ * plain `local@domain`. Identity is only ever matched on this value, never a display name.
+ */
+export function canonicalAddress(raw: string): string | null {
+  const s = raw.trim();
+  const at = s.lastIndexOf('@');
+  if (at <= 0 || at === s.length - 1) return null;
+  const local = s.slice(0, at);
+  if (/[\s<>(),;:\\"[\]]/.test(local) || local.length > 64) return null;
+  let domain: string;
+  try {
+    domain = new URL(`http://${s.slice(at + 1)}`).hostname;
+  } catch {
+    return null;
+  }
+  if (!/^[a-z0-9.-]+$/.test(domain) || !domain.includes('.')) return null;
+  return `${local.toLowerCase()}@${domain}`;
+}

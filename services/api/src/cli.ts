@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigSubset } from '@blend/config';
+import { createDb, ensureGroup, ensureSchema, issueApiToken, upsertPerson, type DbHandle } from '@blend/db';
+import { canonicalAddress } from '@blend/mail';
+import { listInbound } from './cli-inbound';
+
+const USAGE = `usage: blend <command>
+
+  people add EMAIL [--name NAME] [--opt-in] [--admin] [--json]
+      create (or update) a person and print their id and a new API bearer token
+  groups add SLUG [--name NAME] [--json]
+      create a group; mail to SLUG@BLEND_MAIL_DOMAIN posts into it
+  inbound list [--state STATE] [--limit N] [--json]
+      list inbound mail, newest first, with state and reason
+
+Settings: DATABASE_URL (required), BLEND_MIGRATE_ON_START.`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [noun, verb, ...rest] = argv;
+  if (!noun || noun === 'help' || noun === '--help') {
+    console.log(USAGE);
+    return noun ? 0 : 2;
+  }
+  const cfg = loadConfigSubset(['DATABASE_URL', 'BLEND_MIGRATE_ON_START']);
+  const dbh = createDb(cfg.DATABASE_URL, { max: 2 });
+  try {
+    await ensureSchema(dbh.db, dbh.pool, cfg.BLEND_MIGRATE_ON_START);
+    const key = `${noun} ${verb ?? ''}`.trim();
+    switch (key) {
+      case 'people add':
+        return await peopleAdd(dbh, rest);
+      case 'groups add':
+        return await groupsAdd(dbh, rest);
+      case 'inbound list':
+        return await listInbound(dbh, rest);
+      default:
+        throw new UsageError(`unknown command: ${key}`);
+    }
+  } finally {
+    await dbh.close();
+  }
+}
+
+async function peopleAdd(dbh: DbHandle, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      'opt-in': { type: 'boolean', default: false },
+      admin: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('people add takes exactly one EMAIL');
+  const email = canonicalAddress(positionals[0]!);
+  if (!email) throw new UsageError(`not an email address: ${positionals[0]}`);
+  const { person, created } = await upsertPerson(dbh.db, {
+    email,
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    optIn: values['opt-in'],
+    ...(values.admin ? { isAdmin: true } : {}),
+  });
+  const token = await issueApiToken(dbh.db, person.id, 'cli');
+  if (values.json) {
+    console.log(
+      JSON.stringify({ id: person.id, email: person.email, name: person.name, opt_in: person.optIn, admin: person.isAdmin, created, token }),
+    );
+  } else {
+    console.log(`${created ? 'created' : 'updated'} ${person.email} (${person.optIn}${person.isAdmin ? ', admin' : ''})`);
+    console.log(`id:    ${person.id}`);
+    console.log(`token: ${token}`);
+    console.log('The token is shown once; use it as "Authorization: Bearer <token>".');
+  }
+  return 0;
+}
+
+async function groupsAdd(dbh: DbHandle, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  const slug = positionals[0]?.toLowerCase();
+  if (positionals.length !== 1 || !slug || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(slug)) {
+    throw new UsageError('groups add takes one SLUG of letters, digits, ".", "_" or "-"');
+  }
+  const group = await ensureGroup(dbh.db, slug, values.name);
+  if (values.json) console.log(JSON.stringify({ id: group.id, slug: group.slug, name: group.name }));
+  else console.log(`group ${group.slug} (${group.name}) id ${group.id}`);
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    console.error(`blend: ${(err as Error).message}`);
+    if (err instanceof UsageError) console.error(`\n${USAGE}`);
+    process.exitCode = 2;
+  } else {
+    console.error(`blend: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+}

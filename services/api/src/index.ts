@@ -1,0 +1,26 @@
+import type { Config, Logger } from '@blend/config';
+import { createDb, ensureGroup, ensureSchema } from '@blend/db';
+import { createProducerRedis } from '@blend/queue';
+import { buildApp } from './app';
+
+export { buildApp, type AppDeps } from './app';
+
+/** Start the API service on HOST:PORT. */
+export async function startApiService(config: Config, log: Logger): Promise<{ stop(): Promise<void>; url: string }> {
+  const dbh = createDb(config.DATABASE_URL, { onError: (err) => log.warn({ err }, 'idle Postgres client error') });
+  await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
+  await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
+  const redis = createProducerRedis(config.REDIS_URL);
+  redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
+  const app = buildApp({ db: dbh.db, pool: dbh.pool, redis, log });
+  const url = await app.listen({ port: config.PORT, host: config.HOST });
+  return {
+    url,
+    stop: async () => {
+      await app.close();
+      redis.disconnect();
+      await dbh.close();
+      log.info('api stopped');
+    },
+  };
+}

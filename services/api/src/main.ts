@@ -1,0 +1,4 @@
+import { runService } from '@blend/config';
+import { startApiService } from './index';
+
+await runService('api', startApiService);

@@ -1,0 +1,235 @@
+import { ImapFlow } from 'imapflow';
+import type { Queue } from 'bullmq';
+import type { Logger } from '@blend/config';
+import {
+  getCheckpoint,
+  markImapDone,
+  resetCheckpoint,
+  storeFetched,
+  unmarkedDone,
+  type Database,
+  type FetchedMessage,
+} from '@blend/db';
+import type { ImapTarget } from '@blend/mail';
+import { enqueueIngest, type IngestJob } from '@blend/queue';
+import { reconnectDelay } from './backoff';
+
+export interface PollerOptions {
+  target: ImapTarget;
+  db: Database;
+  ingestQueue: Queue<IngestJob>;
+  log: Logger;
+  /** Periodic sync in case a push notification is missed. */
+  pollIntervalMs: number;
+  /** Re-issue IDLE this often (imapflow `maxIdleTime`). */
+  idleRestartMs: number;
+  maxMessageBytes: number;
+  doneFlag: string;
+  /** How many message sources are fetched and stored per transaction. @defaultValue 50 */
+  batchSize?: number;
+  /** How often finished rows are flagged in IMAP. @defaultValue 2000 */
+  markIntervalMs?: number;
+}
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'auth_failed' | 'stopped';
+
+/**
+ * Watches one IMAP mailbox: IDLE for push, a periodic sync as fallback. Every new UID is
+ * stored in Postgres (with the checkpoint, in one transaction) before its `ingest` job is
+ * enqueued; messages are flagged in IMAP only after their ingest has committed.
+ *
+ * An ImapFlow client never reconnects by itself, so a closed client is replaced by a new
+ * one after a backoff.
+ */
+export class MailboxPoller {
+  state: ConnectionState = 'connecting';
+  lastError: string | null = null;
+  private client: ImapFlow | null = null;
+  private stopping = false;
+  private attempt = 0;
+  private syncing: Promise<void> | null = null;
+  private syncAgain = false;
+  private timers: NodeJS.Timeout[] = [];
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: PollerOptions) {
+    this.log = opts.log.child({ mailbox: opts.target.key });
+  }
+
+  /** Connect and start watching; resolves after the first connection attempt. */
+  async start(): Promise<void> {
+    await this.connect();
+    this.timers.push(setInterval(() => void this.sync(), this.opts.pollIntervalMs));
+    this.timers.push(setInterval(() => void this.markDone(), this.opts.markIntervalMs ?? 2_000));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.state = 'stopped';
+    for (const t of this.timers) clearInterval(t);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    await this.syncing?.catch(() => undefined);
+    const c = this.client;
+    this.client = null;
+    if (c) await c.logout().catch(() => c.close());
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopping) return;
+    const { target } = this.opts;
+    const client = new ImapFlow({
+      host: target.host,
+      port: target.port,
+      secure: target.secure,
+      auth: { user: target.user, pass: target.pass },
+      logger: false,
+      maxIdleTime: this.opts.idleRestartMs,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: Math.max(5 * 60_000, this.opts.idleRestartMs * 2),
+    });
+    client.on('error', (err: Error) => {
+      this.lastError = err.message;
+      this.log.warn({ err: { message: err.message } }, 'imap connection error');
+    });
+    client.on('close', () => {
+      if (this.client !== client) return;
+      this.client = null;
+      if (!this.stopping) {
+        this.state = 'reconnecting';
+        this.log.warn('imap connection closed; reconnecting');
+        this.scheduleReconnect();
+      }
+    });
+    client.on('exists', () => void this.sync());
+    this.client = client;
+    try {
+      await client.connect();
+      await client.mailboxOpen(target.folder);
+      this.attempt = 0;
+      this.state = 'connected';
+      this.lastError = null;
+      this.log.info({ folder: target.folder }, 'imap connected');
+      await this.sync();
+    } catch (err) {
+      const e = err as Error & { authenticationFailed?: boolean };
+      this.lastError = e.message;
+      if (e.authenticationFailed) {
+        this.state = 'auth_failed';
+        this.log.error({ err: { message: e.message } }, 'IMAP login failed: check the user and password in BLEND_IMAP_URL');
+      } else {
+        this.state = 'reconnecting';
+        this.log.warn({ err: { message: e.message } }, 'imap connect failed');
+      }
+      if (this.client === client) this.client = null;
+      client.close();
+      this.scheduleReconnect();
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopping || this.reconnectTimer) return;
+    const delay = reconnectDelay(this.attempt++);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.connect();
+    }, delay);
+  }
+
+  /** Run a sync now, or once more after the one in progress. */
+  sync(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      try {
+        do {
+          this.syncAgain = false;
+          await this.syncOnce();
+        } while (this.syncAgain && !this.stopping);
+        await this.markDone();
+      } catch (err) {
+        this.log.warn({ err }, 'sync failed; will retry');
+      } finally {
+        this.syncing = null;
+      }
+    })();
+    return this.syncing;
+  }
+
+  private async syncOnce(): Promise<void> {
+    const client = this.client;
+    if (!client || !client.usable || this.state !== 'connected') return;
+    const mailbox = client.mailbox;
+    if (!mailbox) return;
+    const { db, target } = this.opts;
+    const uidValidity = Number(mailbox.uidValidity);
+    const cp = await getCheckpoint(db, target.key);
+    let lastUid = cp?.lastUid ?? 0;
+    if (cp && cp.uidValidity !== uidValidity) {
+      // RFC 3501 2.3.1.1: a new UIDVALIDITY invalidates every UID we knew. Re-read the
+      // whole mailbox; Message-ID dedupe turns the copies into `duplicate` rows.
+      this.log.warn({ old: cp.uidValidity, new: uidValidity }, 'UIDVALIDITY changed; resyncing mailbox');
+      await resetCheckpoint(db, target.key, uidValidity);
+      lastUid = 0;
+    }
+    // `N:*` always matches at least the newest message, even when its UID is below N.
+    const meta: { uid: number; size: number; internalDate: Date | null }[] = [];
+    for await (const m of client.fetch(`${lastUid + 1}:*`, { uid: true, size: true, internalDate: true }, { uid: true })) {
+      if (m.uid > lastUid) {
+        const d = m.internalDate ? new Date(m.internalDate) : null;
+        meta.push({ uid: m.uid, size: m.size ?? 0, internalDate: d && !Number.isNaN(d.getTime()) ? d : null });
+      }
+    }
+    meta.sort((a, b) => a.uid - b.uid);
+    const batchSize = this.opts.batchSize ?? 50;
+    for (let i = 0; i < meta.length && !this.stopping; i += batchSize) {
+      const batch = meta.slice(i, i + batchSize);
+      // RFC822.SIZE is checked before anything is downloaded (RELIABILITY B2).
+      const wanted = batch.filter((m) => m.size <= this.opts.maxMessageBytes).map((m) => m.uid);
+      const sources = new Map<number, Buffer>();
+      if (wanted.length > 0) {
+        for await (const m of client.fetch(wanted.join(','), { uid: true, source: true }, { uid: true })) {
+          if (m.source) sources.set(m.uid, m.source);
+        }
+      }
+      const fetched: FetchedMessage[] = [];
+      for (const m of batch) {
+        const tooLarge = m.size > this.opts.maxMessageBytes;
+        const raw = sources.get(m.uid) ?? null;
+        // A message that vanished between the two FETCHes (expunged) stops the batch
+        // here, so the checkpoint does not pass a UID we never stored.
+        if (!tooLarge && !raw) break;
+        fetched.push({ uid: m.uid, size: m.size, raw, internalDate: m.internalDate, ...(tooLarge ? { rejectReason: 'too_large' } : {}) });
+      }
+      const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched);
+      this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length }, 'stored batch');
+      for (const r of toEnqueue) {
+        try {
+          await enqueueIngest(this.opts.ingestQueue, r.id);
+        } catch (err) {
+          // The row is safe in Postgres; the worker's reconciler enqueues it later.
+          this.log.warn({ err: { message: (err as Error).message }, inboundId: r.id }, 'enqueue failed; left to the reconciler');
+        }
+      }
+      if (fetched.length < batch.length) break;
+    }
+  }
+
+  /** Flag messages whose ingest has committed (\Seen plus our keyword). */
+  async markDone(): Promise<void> {
+    const client = this.client;
+    if (!client || !client.usable || this.state !== 'connected' || !client.mailbox) return;
+    const uidValidity = Number(client.mailbox.uidValidity);
+    try {
+      const rows = await unmarkedDone(this.opts.db, this.opts.target.key, uidValidity);
+      if (rows.length === 0) return;
+      await client.messageFlagsAdd(rows.map((r) => r.uid).join(','), ['\\Seen', this.opts.doneFlag], { uid: true });
+      await markImapDone(this.opts.db, rows.map((r) => r.id));
+    } catch (err) {
+      this.log.warn({ err: { message: (err as Error).message } }, 'could not flag finished messages; will retry');
+    }
+  }
+}

@@ -1,0 +1,4 @@
+import { runService } from '@blend/config';
+import { startPollerService } from './index';
+
+await runService('poller', startPollerService);

@@ -1,0 +1,47 @@
+import type { Config, Logger } from '@blend/config';
+import { createDb, ensureSchema, ensureGroup } from '@blend/db';
+import { createQueues, createWorkerRedis } from '@blend/queue';
+import { reconcileInbound } from './reconcile';
+import { startIngestWorker } from './worker';
+
+export { ingest } from './jobs/ingest';
+export { reconcileInbound } from './reconcile';
+export { startIngestWorker } from './worker';
+
+export interface RunningService {
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the worker service: migrate (or check) the schema, run the BullMQ processors and
+ * the reconciler. `stop()` closes the workers first, then Redis and Postgres (STYLE.md).
+ */
+export async function startWorkerService(config: Config, log: Logger): Promise<RunningService> {
+  const dbh = createDb(config.DATABASE_URL, { onError: (err) => log.warn({ err }, 'idle Postgres client error') });
+  await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
+  await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
+  const redis = createWorkerRedis(config.REDIS_URL);
+  redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
+  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX);
+  const worker = startIngestWorker(
+    { db: dbh.db, log, bridgeDomain: config.BLEND_MAIL_DOMAIN, defaultGroup: config.BLEND_DEFAULT_GROUP },
+    { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY },
+  );
+
+  const reconcile = () =>
+    reconcileInbound(dbh.db, queues.ingest, log).catch((err: unknown) => log.warn({ err }, 'reconcile failed; will try again'));
+  await reconcile();
+  const timer = setInterval(() => void reconcile(), 30_000);
+  log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await worker.close();
+      await queues.close();
+      redis.disconnect();
+      await dbh.close();
+      log.info('worker stopped');
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { runService } from '@blend/config';
+import { startWorkerService } from './index';
+
+await runService('worker', startWorkerService);

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { createLogger } from '@blend/config';
+import { ensureGroup, getInbound, getPostView, schema, storeFetched, upsertPerson } from '@blend/db';
+import { ingest } from '@blend/worker';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+// The ingest stage against a real Postgres, one stored fixture at a time; the IMAP side
+// is covered by the end-to-end tests.
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/mail', name));
+const log = createLogger('test', 'silent');
+
+let t: TestDatabase;
+let uid = 0;
+const deps = () => ({ db: t.db, log, bridgeDomain: 'example.test', defaultGroup: 'general' });
+
+async function store(raw: Buffer, internalDate: Date | null = new Date('2026-11-24T12:00:00Z')) {
+  const rows = await storeFetched(t.db, 'imap://test', 1, [{ uid: ++uid, size: raw.length, raw, internalDate }]);
+  return rows[0]!.id;
+}
+async function run(name: string) {
+  const id = await store(fixture(name));
+  const outcome = await ingest({ inboundId: id }, deps());
+  return { id, outcome, row: (await getInbound(t.db, id))! };
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await ensureGroup(t.db, 'general');
+  await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice Example', optIn: true });
+  await upsertPerson(t.db, { email: 'bob@corp.test', name: 'Bob', optIn: true });
+  await upsertPerson(t.db, { email: 'carol@corp.test', name: 'Carol' });
+});
+afterAll(async () => t?.drop());
+
+describe('ingest', () => {
+  it('turns a new thread into a post and a reply into a comment on it', async () => {
+    const first = await run('plain-new-thread.eml');
+    expect(first.row.state).toBe('posted');
+    const post = (await getPostView(t.db, first.row.postId!))!;
+    expect(post.title).toBe('Quarterly plan is ready');
+    expect(post.author.email).toBe('alice@corp.test');
+    expect(post.group.slug).toBe('general');
+    expect(post.source).toBe('email');
+    expect(post.body_text).toContain('Please comment by Friday.');
+    expect(post.body_text).not.toContain('Head of Planning');
+    expect(post.body_html).toContain('href="https://intranet.corp.test/plan"');
+
+    const reply = await run('plain-reply.eml');
+    expect(reply.row).toMatchObject({ state: 'commented', postId: post.id });
+    const after = (await getPostView(t.db, post.id))!;
+    expect(after.comments).toHaveLength(1);
+    expect(after.comments[0]!.author.email).toBe('bob@corp.test');
+    expect(after.comments[0]!.body_text).toBe('Looks good to me, one question about Q3 hiring.');
+  });
+
+  it('is idempotent: running the same job twice changes nothing', async () => {
+    const id = await store(fixture('plain-group-address.eml'));
+    await ensureGroup(t.db, 'marketing');
+    const a = await ingest({ inboundId: id }, deps());
+    const b = await ingest({ inboundId: id }, deps());
+    expect(a.state).toBe('posted');
+    expect(b).toEqual({ state: 'skipped', reason: 'already_final' });
+    const posts = await t.db.select().from(schema.posts).where(eq(schema.posts.inboundId, id));
+    expect(posts).toHaveLength(1);
+  });
+
+  it('makes a second copy of the same mail (another UID) a duplicate, not a second post', async () => {
+    const raw = fixture('plain-no-message-id.eml');
+    const first = await store(raw);
+    const second = await store(raw);
+    expect((await ingest({ inboundId: first }, deps())).state).toBe('posted');
+    expect(await ingest({ inboundId: second }, deps())).toEqual({ state: 'duplicate', of: first });
+    const row = (await getInbound(t.db, first))!;
+    expect(row.dedupeKey).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('converts two copies processed at the same time into one post', async () => {
+    const raw = Buffer.from(fixture('plain-new-thread.eml').toString().replace('plan-1@corp.test', 'race-1@corp.test'));
+    const ids = await Promise.all([store(raw), store(raw), store(raw)]);
+    const outcomes = await Promise.all(ids.map((inboundId) => ingest({ inboundId }, deps())));
+    expect(outcomes.map((o) => o.state).sort()).toEqual(['duplicate', 'duplicate', 'posted']);
+    const posts = await t.db.select().from(schema.posts).where(eq(schema.posts.dedupeKey, 'mid:race-1@corp.test'));
+    expect(posts).toHaveLength(1);
+  });
+
+  it.each([
+    ['plain-empty-body.eml', 'rejected', 'empty_body'],
+    ['outlook-auto-reply.eml', 'rejected', 'auto_generated'],
+    ['plain-unknown-sender.eml', 'withheld', 'sender_unknown'],
+    ['plain-not-opted-in.eml', 'withheld', 'not_opted_in'],
+  ])('%s ends %s with reason %s and publishes nothing', async (name, state, reason) => {
+    const { row } = await run(name);
+    expect(row).toMatchObject({ state, reason, postId: null, commentId: null });
+  });
+
+  it('rejects mail to a group that does not exist', async () => {
+    const raw = Buffer.from(
+      fixture('plain-group-address.eml').toString().replaceAll('marketing@', 'no-such-group@').replace('group-1@', 'group-2@'),
+    );
+    const id = await store(raw);
+    await ingest({ inboundId: id }, deps());
+    expect(await getInbound(t.db, id)).toMatchObject({ state: 'rejected', reason: 'unknown_group' });
+  });
+
+  it('posts mail with an unparseable Date at the time the server received it', async () => {
+    const { row } = await run('plain-bad-date.eml');
+    expect(row.state).toBe('posted');
+    const post = (await getPostView(t.db, row.postId!))!;
+    expect(post.created_at).toBe('2026-11-24T12:00:00.000Z');
+  });
+
+  it('parses a malformed multipart as far as it can, without losing the message', async () => {
+    const { row } = await run('malformed-unterminated-multipart.eml');
+    expect(['posted', 'rejected']).toContain(row.state);
+    if (row.state === 'rejected') expect(row.reason).toBe('malformed_mime');
+    else expect((await getPostView(t.db, row.postId!))!.title).toBe('Broken structure');
+  });
+
+  it('sanitises HTML-only mail: no script, no handlers, no remote images', async () => {
+    const { row } = await run('html-only-with-script.eml');
+    expect(row.state).toBe('posted');
+    const post = (await getPostView(t.db, row.postId!))!;
+    expect(post.body_text).toContain('Launch moved to Thursday');
+    expect(post.body_html).not.toMatch(/<script|onclick|<img|tracker\.test|<style/i);
+    expect(post.body_html).toContain('https://corp.test/launch');
+  });
+
+  it('rejects a message over the MIME limits without parsing it', async () => {
+    const parts = Array.from({ length: 600 }, (_, i) => `--B\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`).join('');
+    const raw = Buffer.from(
+      'From: alice@corp.test\r\nTo: status@example.test\r\nSubject: bomb\r\nMessage-ID: <bomb@corp.test>\r\n' +
+        `MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n${parts}--B--\r\n`,
+    );
+    const id = await store(raw);
+    expect(await ingest({ inboundId: id }, deps())).toEqual({ state: 'rejected', reason: 'mime_limits' });
+  });
+
+  it('rejects a row that was never downloaded', async () => {
+    const rows = await storeFetched(t.db, 'imap://test', 1, [{ uid: ++uid, size: 10, raw: null, internalDate: null }]);
+    expect(await ingest({ inboundId: rows[0]!.id }, deps())).toEqual({ state: 'rejected', reason: 'missing_source' });
+  });
+});

@@ -1,0 +1,257 @@
+/**
+ * Helpers for end-to-end tests that talk to the real local mail servers started by
+ * `scripts/services.sh up`: Postfix on 127.0.0.1:2525 delivering over LMTP into Dovecot,
+ * IMAP on 127.0.0.1:143.
+ *
+ * Postfix accepts mail for any domain ending in `.test`; Dovecot maps every domain listed in
+ * `$BLEND_MAIL_ROOT/domains` to that domain's bridge account, so `status@`, `group@` and
+ * `reply+TOKEN@<domain>` all land in the bridge's INBOX with `Delivered-To: <address used>`.
+ * `createMailDomain()` registers a fresh `t-<hex>.test` domain so each test file gets its own
+ * isolated mailbox. Dovecot re-reads its passwd-files when they change; no reload is needed.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFile, chown, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+
+export const SMTP_HOST = '127.0.0.1';
+export const SMTP_PORT = 2525;
+export const IMAP_HOST = '127.0.0.1';
+export const IMAP_PORT = 143;
+
+export interface MailDomain {
+  /** Fresh domain, e.g. `t-3f9a1c2b7d4e.test`. */
+  domain: string;
+  /** The bridge account / IMAP login, `bridge@<domain>`. */
+  user: string;
+  password: string;
+  /** `imap://bridge%40<domain>:<password>@127.0.0.1:143/INBOX` */
+  imapUrl: string;
+  /** `smtp://127.0.0.1:2525` */
+  smtpUrl: string;
+}
+
+export interface ImapTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  mailbox: string;
+}
+
+export function mailRoot(): string {
+  return process.env['BLEND_MAIL_ROOT'] ?? '/var/lib/blend-mail';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Parses `imap://user:pass@host:port/MAILBOX` (user and password percent-encoded). */
+export function parseImapUrl(imapUrl: string): ImapTarget {
+  const url = new URL(imapUrl);
+  if (url.protocol !== 'imap:') throw new Error(`not an imap:// URL: ${imapUrl}`);
+  const mailbox = decodeURIComponent(url.pathname.replace(/^\/+/, '')) || 'INBOX';
+  return {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : IMAP_PORT,
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    mailbox,
+  };
+}
+
+function imapClient(target: ImapTarget): ImapFlow {
+  return new ImapFlow({
+    host: target.host,
+    port: target.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: target.user, pass: target.password },
+    logger: false,
+    disableAutoIdle: true,
+    connectionTimeout: 5_000,
+    greetingTimeout: 5_000,
+  });
+}
+
+/** Connects, runs `fn`, and always closes the connection. */
+export async function withImap<T>(imapUrl: string, fn: (client: ImapFlow, target: ImapTarget) => Promise<T>): Promise<T> {
+  const target = parseImapUrl(imapUrl);
+  const client = imapClient(target);
+  // A connection error after connect() would otherwise surface as an unhandled 'error' event.
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client, target);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+/**
+ * Registers a fresh mail domain `t-<hex>.test` with its own bridge account and waits until
+ * Dovecot accepts the login. Runs as root (it chowns the new home to the `blendmail` user).
+ */
+export async function createMailDomain(): Promise<MailDomain> {
+  const root = mailRoot();
+  const domain = `t-${randomBytes(6).toString('hex')}.test`;
+  const user = `bridge@${domain}`;
+  const password = randomBytes(12).toString('hex');
+  const homeRoot = path.join(root, 'home');
+  const home = path.join(homeRoot, domain, 'bridge');
+
+  // The home tree is owned by the mail user (services.sh creates it so).
+  const owner = await stat(homeRoot).catch((err: unknown) => {
+    throw new Error(`${homeRoot} missing (${errorMessage(err)}); run scripts/services.sh up`);
+  });
+  await mkdir(home, { recursive: true });
+  await chown(path.dirname(home), owner.uid, owner.gid);
+  await chown(home, owner.uid, owner.gid);
+
+  // One appendFile = one O_APPEND write of a whole line: parallel test files cannot interleave
+  // partial lines, and each write changes the file's size, so Dovecot notices and re-reads it.
+  await appendFile(path.join(root, 'users'), `${user}:{PLAIN}${password}::::${home}::\n`);
+  await appendFile(path.join(root, 'domains'), `${domain}::${owner.uid}:${owner.gid}::${home}::\n`);
+  // Dovecot's passwd-file driver stat()s a file at most once per second (per auth process), so
+  // a lookup earlier in this same second may still be served from the old contents. Waiting
+  // for the next second makes the first login (and any LMTP delivery) see the new lines.
+  await sleep(1000 - (Date.now() % 1000) + 50);
+
+  const imapUrl = `imap://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${IMAP_HOST}:${IMAP_PORT}/INBOX`;
+  await waitForLogin(imapUrl, 10_000);
+  return { domain, user, password, imapUrl, smtpUrl: `smtp://${SMTP_HOST}:${SMTP_PORT}` };
+}
+
+async function waitForLogin(imapUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await withImap(imapUrl, async () => undefined);
+      return;
+    } catch (err) {
+      if (Date.now() >= deadline) {
+        throw new Error(`Dovecot did not accept ${parseImapUrl(imapUrl).user} within ${timeoutMs}ms: ${errorMessage(err)}`);
+      }
+      await sleep(200);
+    }
+  }
+}
+
+function run(file: string, args: string[], input?: string | Buffer): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) {
+        // swaks writes the SMTP transcript, including the server's error replies (`<**` lines),
+        // to stdout; its stderr is often empty.
+        const errors = stdout.split('\n').filter((line) => /^(<\*\*|\*\*\*)/.test(line));
+        const detail = [stderr.trim(), ...errors].filter(Boolean).join('\n') || stdout.trim().split('\n').slice(-10).join('\n');
+        reject(new Error(`${file} ${args.join(' ')} failed (exit ${String(err.code ?? err.signal)}):\n${detail}`));
+        return;
+      }
+      resolve({ stdout, stderr });
+    });
+    if (input !== undefined) {
+      child.stdin?.end(input);
+    } else {
+      child.stdin?.end();
+    }
+  });
+}
+
+/**
+ * Runs the `swaks` binary, adding `--server 127.0.0.1:2525` unless a server is given.
+ * Resolves with swaks' transcript (stdout); rejects with its stderr on a non-zero exit.
+ */
+export async function swaks(args: string[]): Promise<string> {
+  const hasServer = args.some((a) => a === '--server' || a === '-s' || a.startsWith('--server='));
+  const full = hasServer ? args : ['--server', `${SMTP_HOST}:${SMTP_PORT}`, ...args];
+  const { stdout } = await run('swaks', full);
+  return stdout;
+}
+
+/** Submits a raw RFC 822 message unchanged over SMTP to 127.0.0.1:2525. */
+export async function sendRaw(
+  rawRfc822: string | Buffer,
+  envelope: { from: string; to: string | string[] },
+): Promise<void> {
+  const transport = nodemailer.createTransport({
+    host: SMTP_HOST,
+    port: SMTP_PORT,
+    secure: false,
+    ignoreTLS: true,
+  });
+  try {
+    await transport.sendMail({ envelope: { from: envelope.from, to: envelope.to }, raw: rawRfc822 });
+  } finally {
+    transport.close();
+  }
+}
+
+/** Number of messages in the URL's mailbox right now. */
+export async function mailboxCount(imapUrl: string): Promise<number> {
+  return withImap(imapUrl, async (client, target) => {
+    const status = await client.status(target.mailbox, { messages: true });
+    if (status === false) throw new Error(`STATUS ${target.mailbox} failed`);
+    return status.messages ?? 0;
+  });
+}
+
+/** Polls until the mailbox holds at least `n` messages; resolves with the count. */
+export async function waitForMailboxCount(imapUrl: string, n: number, timeoutMs = 15_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let lastError = '';
+  for (;;) {
+    try {
+      last = await mailboxCount(imapUrl);
+      if (last >= n) return last;
+    } catch (err) {
+      lastError = errorMessage(err);
+    }
+    if (Date.now() >= deadline) {
+      const suffix = lastError ? ` (last error: ${lastError})` : '';
+      throw new Error(`mailbox ${parseImapUrl(imapUrl).mailbox} has ${last} message(s), wanted ${n}, after ${timeoutMs}ms${suffix}`);
+    }
+    await sleep(250);
+  }
+}
+
+export interface FetchedMessage {
+  uid: number;
+  source: Buffer;
+}
+
+/** Raw sources of all messages in the URL's mailbox, in UID order. */
+export async function fetchRawMessages(imapUrl: string): Promise<FetchedMessage[]> {
+  return withImap(imapUrl, async (client, target) => {
+    const lock = await client.getMailboxLock(target.mailbox, { readOnly: true });
+    try {
+      const out: FetchedMessage[] = [];
+      const mailbox = client.mailbox;
+      if (mailbox === false || mailbox.exists === 0) return out;
+      for await (const msg of client.fetch('1:*', { uid: true, source: true })) {
+        if (msg.source) out.push({ uid: msg.uid, source: msg.source });
+      }
+      return out.sort((a, b) => a.uid - b.uid);
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+/** All values of a header in a raw message's header block (unfolded). */
+export function headerValues(source: Buffer | string, name: string): string[] {
+  const text = typeof source === 'string' ? source : source.toString('utf8');
+  const end = text.search(/\r?\n\r?\n/);
+  const head = (end === -1 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  const prefix = `${name.toLowerCase()}:`;
+  return head
+    .split(/\r?\n/)
+    .filter((line) => line.toLowerCase().startsWith(prefix))
+    .map((line) => line.slice(prefix.length).trim());
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, createLogger, type Config } from '@blend/config';
+import { buildApp } from '@blend/api';
+import { issueApiToken, upsertPerson } from '@blend/db';
+import { startPollerService } from '@blend/poller';
+import { createProducerRedis } from '@blend/queue';
+import { startWorkerService } from '@blend/worker';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createMailDomain, type MailDomain } from './mail-server';
+
+type Running = { stop(): Promise<void> };
+
+/**
+ * A whole Blend installation for one test file, on the real local servers: its own
+ * database, its own mail domain (and so its own IMAP mailbox) and its own queue prefix.
+ * The API is driven with `inject()`, so no port is opened.
+ */
+export interface Stack {
+  config: Config;
+  db: TestDatabase;
+  mail: MailDomain;
+  app: FastifyInstance;
+  startPoller(): Promise<void>;
+  stopPoller(): Promise<void>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  /** Create an opted-in (by default) person and return their API token. */
+  person(email: string, opts?: { name?: string; optIn?: boolean }): Promise<string>;
+  get<T = unknown>(url: string, token: string): Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(overrides: Record<string, string> = {}, opts: { poller?: boolean } = {}): Promise<Stack> {
+  const db = await createTestDatabase();
+  const mail = await createMailDomain();
+  const prefix = `bt${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    BLEND_IMAP_URL: mail.imapUrl,
+    BLEND_SMTP_URL: mail.smtpUrl,
+    BLEND_MAIL_DOMAIN: mail.domain,
+    BLEND_SECRET: randomBytes(32).toString('hex'),
+    BLEND_QUEUE_PREFIX: prefix,
+    BLEND_POLL_INTERVAL_MS: '5000',
+    LOG_LEVEL: process.env.BLEND_TEST_LOG_LEVEL ?? 'silent',
+    ...overrides,
+  });
+  const log = createLogger('test', config.LOG_LEVEL);
+  const redis = createProducerRedis(config.REDIS_URL);
+  redis.on('error', () => undefined);
+  const app = buildApp({ db: db.db, pool: db.pool, redis, log });
+  let worker: Running | null = null;
+  let poller: Running | null = null;
+
+  const stack: Stack = {
+    config,
+    db,
+    mail,
+    app,
+    startWorker: async () => {
+      worker ??= await startWorkerService(config, log);
+    },
+    stopWorker: async () => {
+      await worker?.stop();
+      worker = null;
+    },
+    startPoller: async () => {
+      poller ??= await startPollerService(config, log);
+    },
+    stopPoller: async () => {
+      await poller?.stop();
+      poller = null;
+    },
+    person: async (email, p = {}) => {
+      const { person } = await upsertPerson(db.db, { email, name: p.name ?? email.split('@')[0]!, optIn: p.optIn ?? true });
+      return issueApiToken(db.db, person.id, 'test');
+    },
+    get: async <T>(url: string, token: string) => {
+      const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+      return { status: res.statusCode, body: res.json() as T };
+    },
+    stop: async () => {
+      await stack.stopPoller();
+      await stack.stopWorker();
+      await app.close();
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+      await db.drop();
+    },
+  };
+  await stack.startWorker();
+  if (opts.poller !== false) await stack.startPoller();
+  return stack;
+}
