@@ -26,7 +26,7 @@ describe('email -> post loop', () => {
       '--to', `status@${s.mail.domain}`,
       '--from', 'alice@corp.test',
       '--header', 'Subject: [team] Launch update',
-      '--header', `Message-ID: ${mid}`,
+      '--header', `Message-Id: ${mid}`, // swaks matches its own header names case-sensitively
       '--body', 'We launch on Thursday.\n\nSent from my iPhone',
     ]);
     const post = await waitFor(async () => {

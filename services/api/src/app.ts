@@ -19,7 +19,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    disableRequestLogging: false,
+    // Unknown query or body properties are an error, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   installErrorHandler(app);
   healthRoutes(app, deps);

@@ -145,11 +145,13 @@ export class MailboxPoller {
     }
     this.syncing = (async () => {
       try {
+        // An EXISTS that arrives while we sync sets `syncAgain`; the check below runs in
+        // the same tick as the `finally`, so no notification can fall between them.
         do {
           this.syncAgain = false;
           await this.syncOnce();
+          await this.markDone();
         } while (this.syncAgain && !this.stopping);
-        await this.markDone();
       } catch (err) {
         this.log.warn({ err }, 'sync failed; will retry');
       } finally {

@@ -80,7 +80,8 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
   const key = dedupeKey(mail, row.raw);
   const classification = classify(mail, { bridgeDomain: deps.bridgeDomain });
   const routed = pickBridgeRoute(mail, deps.bridgeDomain);
-  const rawText = mail.text ?? (mail.html ? htmlToPlainText(mail.html) : '');
+  // HTML-only mail (no text/plain part) is converted to text here, not by mailparser.
+  const rawText = mail.text?.trim() ? mail.text : mail.html ? htmlToPlainText(mail.html) : '';
   const visible = extractVisibleText(rawText);
   const body = truncate(visible.text, MAX_BODY);
   const title = truncate(normaliseSubject(mail.subject), MAX_TITLE);
