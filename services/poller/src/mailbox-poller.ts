@@ -85,6 +85,9 @@ export class MailboxPoller {
       auth: { user: target.user, pass: target.pass },
       logger: false,
       maxIdleTime: this.opts.idleRestartMs,
+      // imapflow waits 15 s after the last command before it IDLEs; mail arriving in that
+      // gap would wait for the next sync, so go back to IDLE almost at once.
+      autoIdleDelay: 200,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: Math.max(5 * 60_000, this.opts.idleRestartMs * 2),
