@@ -107,6 +107,7 @@ ALTER TABLE "posts" ADD CONSTRAINT "posts_group_id_groups_id_fk" FOREIGN KEY ("g
 ALTER TABLE "posts" ADD CONSTRAINT "posts_author_id_people_id_fk" FOREIGN KEY ("author_id") REFERENCES "public"."people"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "inbound_state_idx" ON "inbound_messages" USING btree ("state","received_at");--> statement-breakpoint
 CREATE INDEX "inbound_dedupe_idx" ON "inbound_messages" USING btree ("dedupe_key");--> statement-breakpoint
+CREATE INDEX "inbound_message_id_idx" ON "inbound_messages" USING btree ("message_id");--> statement-breakpoint
 CREATE INDEX "message_refs_post_idx" ON "message_refs" USING btree ("post_id");--> statement-breakpoint
 CREATE INDEX "comments_post_idx" ON "comments" USING btree ("post_id","created_at");--> statement-breakpoint
 CREATE INDEX "posts_feed_idx" ON "posts" USING btree ("created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint

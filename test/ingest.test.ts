@@ -56,6 +56,21 @@ describe('ingest', () => {
     expect(after.comments[0]!.body_text).toBe('Looks good to me, one question about Q3 hiring.');
   });
 
+  it('makes a reply wait while its parent from the same batch is still being converted', async () => {
+    const parentRaw = Buffer.from(fixture('plain-new-thread.eml').toString().replaceAll('plan-1@', 'batch-1@'));
+    const replyRaw = Buffer.from(fixture('plain-reply.eml').toString().replaceAll('plan-1@', 'batch-1@').replace('plan-2@', 'batch-2@'));
+    const rows = await storeFetched(t.db, 'imap://test', 1, [
+      { uid: ++uid, size: parentRaw.length, raw: parentRaw, internalDate: null, messageId: 'batch-1@corp.test' },
+      { uid: ++uid, size: replyRaw.length, raw: replyRaw, internalDate: null, messageId: 'batch-2@corp.test' },
+    ]);
+    const [parentId, replyId] = rows.sort((a, b) => a.uid - b.uid).map((r) => r.id);
+    await expect(ingest({ inboundId: replyId! }, deps())).rejects.toThrow(/parent message is stored but not converted yet/);
+    expect((await getInbound(t.db, replyId!))!.state).toBe('received');
+    const parent = await ingest({ inboundId: parentId! }, deps());
+    expect(parent.state).toBe('posted');
+    expect(await ingest({ inboundId: replyId! }, deps())).toMatchObject({ state: 'commented', postId: (parent as { postId: string }).postId });
+  });
+
   it('is idempotent: running the same job twice changes nothing', async () => {
     const id = await store(fixture('plain-group-address.eml'));
     await ensureGroup(t.db, 'marketing');

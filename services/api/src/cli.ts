@@ -93,6 +93,12 @@ async function groupsAdd(dbh: DbHandle, args: string[]): Promise<number> {
   return 0;
 }
 
+// `blend inbound list | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {

@@ -1,6 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import type { Queue } from 'bullmq';
 import type { Logger } from '@blend/config';
+import { normaliseMessageId } from '@blend/core';
 import {
   getCheckpoint,
   markImapDone,
@@ -194,20 +195,30 @@ export class MailboxPoller {
       const batch = meta.slice(i, i + batchSize);
       // RFC822.SIZE is checked before anything is downloaded (RELIABILITY B2).
       const wanted = batch.filter((m) => m.size <= this.opts.maxMessageBytes).map((m) => m.uid);
-      const sources = new Map<number, Buffer>();
+      const sources = new Map<number, { raw: Buffer; messageId: string | null }>();
       if (wanted.length > 0) {
-        for await (const m of client.fetch(wanted.join(','), { uid: true, source: true }, { uid: true })) {
-          if (m.source) sources.set(m.uid, m.source);
+        // ENVELOPE gives the Message-ID without parsing, so the worker can tell that a
+        // reply's parent is stored but not converted yet.
+        for await (const m of client.fetch(wanted.join(','), { uid: true, source: true, envelope: true }, { uid: true })) {
+          if (m.source) sources.set(m.uid, { raw: m.source, messageId: normaliseMessageId(m.envelope?.messageId ?? '') });
         }
       }
       const fetched: FetchedMessage[] = [];
       for (const m of batch) {
         const tooLarge = m.size > this.opts.maxMessageBytes;
-        const raw = sources.get(m.uid) ?? null;
+        const got = sources.get(m.uid);
+        const raw = got?.raw ?? null;
         // A message that vanished between the two FETCHes (expunged) stops the batch
         // here, so the checkpoint does not pass a UID we never stored.
         if (!tooLarge && !raw) break;
-        fetched.push({ uid: m.uid, size: m.size, raw, internalDate: m.internalDate, ...(tooLarge ? { rejectReason: 'too_large' } : {}) });
+        fetched.push({
+          uid: m.uid,
+          size: m.size,
+          raw,
+          messageId: got?.messageId ?? null,
+          internalDate: m.internalDate,
+          ...(tooLarge ? { rejectReason: 'too_large' } : {}),
+        });
       }
       const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched);
       this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length }, 'stored batch');

@@ -10,6 +10,8 @@ export interface FetchedMessage {
   size: number;
   /** Null when the message was not downloaded (over the size cap). */
   raw: Buffer | null;
+  /** Normalised Message-ID from the IMAP ENVELOPE, if any. */
+  messageId?: string | null;
   internalDate: Date | null;
   /** Set when the poller already knows the outcome (e.g. `too_large`). */
   rejectReason?: string;
@@ -47,6 +49,7 @@ export async function storeFetched(
           uid: m.uid,
           size: m.size,
           raw: m.raw,
+          messageId: m.messageId ?? null,
           internalDate: m.internalDate,
           ...(m.rejectReason ? { state: 'rejected' as const, reason: m.rejectReason, processedAt: new Date() } : {}),
         })),
@@ -160,4 +163,18 @@ export async function countAttempt(db: Tx, id: string): Promise<number> {
     .where(eq(inboundMessages.id, id))
     .returning({ attempts: inboundMessages.attempts });
   return rows[0]?.attempts ?? 0;
+}
+
+/**
+ * Whether another inbound row carrying one of these Message-IDs is stored but not
+ * converted yet: a reply must wait for its parent when both arrive in the same batch.
+ */
+export async function hasUnfinishedWithMessageId(db: Tx, messageIds: string[], exceptId: string): Promise<boolean> {
+  if (messageIds.length === 0) return false;
+  const rows = await db
+    .select({ id: inboundMessages.id })
+    .from(inboundMessages)
+    .where(and(inArray(inboundMessages.messageId, messageIds), eq(inboundMessages.state, 'received'), ne(inboundMessages.id, exceptId)))
+    .limit(1);
+  return rows.length > 0;
 }

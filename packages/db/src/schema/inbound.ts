@@ -49,6 +49,7 @@ export const inboundMessages = pgTable(
     unique('inbound_mailbox_uid_uq').on(t.mailbox, t.uidValidity, t.uid),
     index('inbound_state_idx').on(t.state, t.receivedAt),
     index('inbound_dedupe_idx').on(t.dedupeKey),
+    index('inbound_message_id_idx').on(t.messageId),
   ],
 );
 

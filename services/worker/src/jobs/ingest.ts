@@ -8,7 +8,6 @@ import {
   pickBridgeRoute,
   PermanentError,
   textToSafeHtml,
-  threadLookupOrder,
   threadSubjectKey,
   truncate,
   type IngestDecision,
@@ -21,6 +20,7 @@ import {
   findThreadPost,
   finishInbound,
   getInbound,
+  hasUnfinishedWithMessageId,
   insertComment,
   insertPost,
   lockDedupeKey,
@@ -99,7 +99,14 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
     }
 
     const person = mail.from ? await findPersonByEmail(tx, mail.from.address) : undefined;
-    const parent = classification.kind === 'reply' ? await findThreadPost(tx, threadLookupOrder(mail)) : undefined;
+    // A parent that came in the same batch may be converting right now: retry shortly
+    // (BullMQ backoff) instead of starting a second thread. This check must come before the
+    // thread lookup: if the parent commits in between, the lookup (a new statement under
+    // READ COMMITTED) sees its post.
+    if (classification.kind === 'reply' && (await hasUnfinishedWithMessageId(tx, classification.parentIds, row.id))) {
+      throw new Error('parent message is stored but not converted yet; retrying');
+    }
+    const parent = classification.kind === 'reply' ? await findThreadPost(tx, classification.parentIds) : undefined;
     const route = routed?.route ?? null;
     const decision: IngestDecision = decideIngest({
       classification,
