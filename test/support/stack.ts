@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, createLogger, type Config } from '@blend/config';
 import { buildApp } from '@blend/api';
 import { issueApiToken, upsertPerson } from '@blend/db';
-import { startPollerService } from '@blend/poller';
+import { startPollerService, type MailboxPoller } from '@blend/poller';
 import { createProducerRedis } from '@blend/queue';
 import { startWorkerService } from '@blend/worker';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -22,6 +22,8 @@ export interface Stack {
   mail: MailDomain;
   app: FastifyInstance;
   startPoller(): Promise<void>;
+  /** The running poller's mailbox watcher (throws when the poller is stopped). */
+  poller(): MailboxPoller;
   stopPoller(): Promise<void>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -52,7 +54,7 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
   redis.on('error', () => undefined);
   const app = buildApp({ db: db.db, pool: db.pool, redis, log });
   let worker: Running | null = null;
-  let poller: Running | null = null;
+  let poller: (Running & { poller: MailboxPoller }) | null = null;
 
   const stack: Stack = {
     config,
@@ -68,6 +70,10 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
     },
     startPoller: async () => {
       poller ??= await startPollerService(config, log);
+    },
+    poller: () => {
+      if (!poller) throw new Error('the poller is not running');
+      return poller.poller;
     },
     stopPoller: async () => {
       await poller?.stop();

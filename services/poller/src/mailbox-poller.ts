@@ -45,6 +45,9 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'aut
 export class MailboxPoller {
   state: ConnectionState = 'connecting';
   lastError: string | null = null;
+  /** Successful connections after the first: how often the connection was replaced. */
+  reconnects = 0;
+  private connectedOnce = false;
   private client: ImapFlow | null = null;
   private stopping = false;
   private attempt = 0;
@@ -112,6 +115,8 @@ export class MailboxPoller {
       await client.connect();
       await client.mailboxOpen(target.folder);
       this.attempt = 0;
+      if (this.connectedOnce) this.reconnects++;
+      this.connectedOnce = true;
       this.state = 'connected';
       this.lastError = null;
       this.log.info({ folder: target.folder }, 'imap connected');

@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, migrateDb, pendingMigrations, personForToken } from '@blend/db';
+import { createTestDatabase, waitFor, type TestDatabase, ADMIN_DATABASE_URL } from './support/database';
+import { createMailDomain } from './support/mail-server';
+import pg from 'pg';
+
+// The commands operators run, as real processes.
+const root = path.resolve(import.meta.dirname, '..');
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+
+function run(args: string[], env: Record<string, string>, opts: { timeoutMs?: number } = {}) {
+  const child = spawn(tsx, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+  return { child, done, out: () => stdout, err: () => stderr };
+}
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t?.drop());
+
+describe('configuration errors', () => {
+  it.each([
+    ['services/api/src/main.ts', {}, /DATABASE_URL: is required/],
+    ['services/worker/src/main.ts', { BLEND_SECRET: 'short' }, /BLEND_SECRET: must be at least 32 characters/],
+    ['services/poller/src/main.ts', { BLEND_IMAP_URL: 'http://x' }, /BLEND_IMAP_URL: must be a URL starting with imap:\/\//],
+  ])('%s refuses to start with %o and names the variable', async (main, env, message) => {
+    const p = run([main], env);
+    const { code } = await p.done;
+    expect(code).toBe(2);
+    expect(p.err()).toMatch(message);
+  });
+});
+
+describe('migrations', () => {
+  it('several services migrating one fresh database at once all succeed', async () => {
+    const name = `blend_t_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(ADMIN_DATABASE_URL);
+    url.pathname = `/${name}`;
+    const handles = [1, 2, 3].map(() => createDb(url.toString(), { max: 2 }));
+    try {
+      expect((await pendingMigrations(handles[0]!.pool)).length).toBeGreaterThan(0);
+      await Promise.all(handles.map((h) => migrateDb(h.db, h.pool)));
+      expect(await pendingMigrations(handles[0]!.pool)).toEqual([]);
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+      await admin.query(`drop database ${name} with (force)`);
+      await admin.end();
+    }
+  });
+
+  it('a service with BLEND_MIGRATE_ON_START=false refuses an unmigrated database', async () => {
+    const name = `blend_t_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    try {
+      const url = new URL(ADMIN_DATABASE_URL);
+      url.pathname = `/${name}`;
+      const p = run(['services/worker/src/main.ts'], {
+        DATABASE_URL: url.toString(),
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        BLEND_IMAP_URL: 'imap://u:p@127.0.0.1:143/INBOX',
+        BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
+        BLEND_MAIL_DOMAIN: 'example.test',
+        BLEND_SECRET: 'x'.repeat(32),
+        BLEND_MIGRATE_ON_START: 'false',
+      });
+      const { code } = await p.done;
+      expect(code).toBe(1);
+      expect(p.err()).toMatch(/schema is out of date \(pending migrations: 0000_init.*pnpm db:migrate/);
+    } finally {
+      await admin.query(`drop database ${name} with (force)`);
+      await admin.end();
+    }
+  });
+});
+
+describe('pnpm blend people add', () => {
+  it('creates a person and prints an id and a working token as JSON', async () => {
+    const p = run(['services/api/src/cli.ts', 'people', 'add', 'Dana@Corp.test', '--name', 'Dana', '--opt-in', '--json'], { DATABASE_URL: t.url });
+    expect((await p.done).code).toBe(0);
+    const out = JSON.parse(p.out()) as { id: string; email: string; opt_in: string; token: string };
+    expect(out).toMatchObject({ email: 'dana@corp.test', opt_in: 'opted_in', id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect((await personForToken(t.db, out.token))?.id).toBe(out.id);
+  });
+
+  it.each([
+    [['people', 'add', 'not-an-address'], /not an email address/],
+    [['people', 'add'], /exactly one EMAIL/],
+    [['people', 'add', 'a@b.test', '--bogus'], /Unknown option/],
+    [['frobnicate', 'now'], /unknown command: frobnicate now/],
+  ])('blend %j exits 2 with a clear message', async (args, message) => {
+    const p = run(['services/api/src/cli.ts', ...args], { DATABASE_URL: t.url });
+    expect((await p.done).code).toBe(2);
+    expect(p.err()).toMatch(message);
+  });
+});
+
+describe('pnpm start', () => {
+  it('runs api, worker and poller together and stops cleanly on SIGTERM', async () => {
+    const mail = await createMailDomain();
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const p = run(['scripts/start-all.ts'], {
+      DATABASE_URL: t.url,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      BLEND_IMAP_URL: mail.imapUrl,
+      BLEND_SMTP_URL: mail.smtpUrl,
+      BLEND_MAIL_DOMAIN: mail.domain,
+      BLEND_SECRET: randomBytes(32).toString('hex'),
+      BLEND_QUEUE_PREFIX: `bt${randomBytes(4).toString('hex')}`,
+      PORT: String(port),
+    });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'the API to be ready', 30_000, 200);
+    await waitFor(async () => p.out().includes('imap connected'), 'the poller to connect');
+    p.child.kill('SIGTERM');
+    const { code } = await p.done;
+    expect(code).toBe(0);
+    expect(p.out()).toMatch(/"msg":"poller stopped"[\s\S]*"msg":"api stopped"[\s\S]*"msg":"worker stopped"/);
+  });
+});
