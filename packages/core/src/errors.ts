@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  | 'OUTBOUND_NOT_FOUND'
+  | 'SMTP_REJECTED';
 
 /** Every {@link ErrorCode}, for exhaustive tests and schema enums. */
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -27,6 +29,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'UNAUTHORIZED',
   'FORBIDDEN',
   'CONFLICT',
+  'OUTBOUND_NOT_FOUND',
+  'SMTP_REJECTED',
 ];
 
 /**

@@ -10,3 +10,4 @@ export * from './classify';
 export * from './visible-text';
 export * from './html';
 export * from './ingest-decision';
+export * from './signed-link';

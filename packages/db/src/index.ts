@@ -7,3 +7,4 @@ export * from './queries/inbound';
 export * from './queries/threads';
 export * from './queries/feed';
 export * from './queries/posts';
+export * from './queries/outbound';

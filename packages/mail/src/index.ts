@@ -1,2 +1,3 @@
 export * from './parse';
 export * from './imap-url';
+export * from './compose';

@@ -2,7 +2,7 @@ import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
 import { z } from 'zod';
 
 /** Every queue Blend uses. */
-export const QueueName = { ingest: 'ingest' } as const;
+export const QueueName = { ingest: 'ingest', send: 'send' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 /** Payload of `ingest`: only the row id; the message itself stays in Postgres. */
@@ -24,19 +24,44 @@ export const INGEST_JOB_OPTIONS: DefaultJobOptions = {
   removeOnFail: { age: 7 * 24 * 3_600 },
 };
 
+/** Payload of `send`: the outbox row id; the mail itself stays in Postgres. */
+export const SendJob = z.object({ outboundId: z.string().uuid() });
+export type SendJob = z.infer<typeof SendJob>;
+
+export const sendJobId = (outboundId: string): string => `send-${outboundId}`;
+
+/**
+ * Sends retry for about a day (exponential from 5 s, 14 attempts), so an SMTP server that is
+ * down for hours loses nothing; the row stays `pending` meanwhile (RELIABILITY F22).
+ */
+export const SEND_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: 14,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600 },
+};
+
 export interface Queues {
   ingest: Queue<IngestJob>;
+  send: Queue<SendJob>;
   close(): Promise<void>;
 }
 
 export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
   const ingest = new Queue<IngestJob>(QueueName.ingest, { connection, prefix, defaultJobOptions: INGEST_JOB_OPTIONS });
+  const send = new Queue<SendJob>(QueueName.send, { connection, prefix, defaultJobOptions: SEND_JOB_OPTIONS });
   return {
     ingest,
+    send,
     close: async () => {
-      await ingest.close();
+      await Promise.all([ingest.close(), send.close()]);
     },
   };
+}
+
+/** Enqueue the send of one outbox row (idempotent by job id). */
+export async function enqueueSend(queue: Queue<SendJob>, outboundId: string): Promise<void> {
+  await queue.add('send', SendJob.parse({ outboundId }), { jobId: sendJobId(outboundId) });
 }
 
 /** Enqueue the ingest of one stored inbound row (idempotent by job id). */

@@ -12,6 +12,7 @@ export function httpStatus(code: ErrorCode): number {
       return 403;
     case 'NOT_FOUND':
     case 'INBOUND_NOT_FOUND':
+    case 'OUTBOUND_NOT_FOUND':
       return 404;
     case 'CONFLICT':
       return 409;
@@ -19,6 +20,7 @@ export function httpStatus(code: ErrorCode): number {
       return 413;
     case 'MALFORMED_MIME':
     case 'MIME_LIMITS':
+    case 'SMTP_REJECTED':
       return 422;
     default:
       return assertNever(code);

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
-import { unfinishedInbound, type Database } from '@blend/db';
+import { pendingOutbound, unfinishedInbound, type Database } from '@blend/db';
 import type { Logger } from '@blend/config';
-import { enqueueIngest, ingestJobId, type IngestJob } from '@blend/queue';
+import { enqueueIngest, enqueueSend, ingestJobId, sendJobId, type IngestJob, type SendJob } from '@blend/queue';
 
 /**
  * Postgres is the source of truth (DESIGN invariant 1): every inbound row still
@@ -25,5 +25,23 @@ export async function reconcileInbound(db: Database, queue: Queue<IngestJob>, lo
     count++;
   }
   if (count > 0) log.info({ count }, 'reconciler re-enqueued unfinished inbound mail');
+  return count;
+}
+
+/** The same for the outbox: every `pending` outbound row gets its `send` job. */
+export async function reconcileOutbound(db: Database, queue: Queue<SendJob>, log: Logger, graceMs = 15_000): Promise<number> {
+  const rows = await pendingOutbound(db, new Date(Date.now() - graceMs), 5_000);
+  let count = 0;
+  for (const r of rows) {
+    const existing = await queue.getJob(sendJobId(r.id));
+    if (existing) {
+      const state = await existing.getState();
+      if (state === 'waiting' || state === 'delayed' || state === 'active' || state === 'prioritized' || state === 'waiting-children') continue;
+      await existing.remove();
+    }
+    await enqueueSend(queue, r.id);
+    count++;
+  }
+  if (count > 0) log.info({ count }, 'reconciler re-enqueued pending outbound mail');
   return count;
 }

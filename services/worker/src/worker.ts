@@ -1,9 +1,10 @@
-import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { PermanentError } from '@blend/core';
-import { finishInbound, lockInbound, type Database } from '@blend/db';
+import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
 import type { Logger } from '@blend/config';
-import { IngestJob, QueueName } from '@blend/queue';
+import { IngestJob, QueueName, SendJob, enqueueSend, type Queues } from '@blend/queue';
 import { ingest, type IngestDeps } from './jobs/ingest';
+import { send, type SendDeps } from './jobs/send';
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -12,26 +13,29 @@ export interface WorkerOptions {
 }
 
 /**
- * The `ingest` processor. Retries are decided here and only here: a PermanentError fails
+ * Run one BullMQ processor. Retries are decided here and only here: a PermanentError fails
  * the job once (BullMQ UnrecoverableError); anything else is retried with backoff; when
- * the last attempt fails the row becomes `failed`, visible to IT and replayable.
+ * the last attempt fails, `onFinalFailure` records it on the row.
  */
-export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions): Worker {
+function startProcessor<T>(
+  name: string,
+  log: Logger,
+  opts: WorkerOptions,
+  handle: (job: Job, log: Logger) => Promise<unknown>,
+  onFinalFailure: (job: Job, err: Error) => Promise<void>,
+): Worker {
   const worker = new Worker(
-    QueueName.ingest,
+    name,
     async (job) => {
-      const payload = IngestJob.parse(job.data);
-      const log = deps.log.child({ jobId: job.id, inboundId: payload.inboundId, attempt: job.attemptsMade + 1 });
+      const jobLog = log.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1 });
       try {
-        const outcome = await ingest(payload, { ...deps, log });
-        log.info({ outcome: outcome.state, reason: 'reason' in outcome ? outcome.reason : undefined }, 'ingested');
-        return outcome;
+        return await handle(job, jobLog);
       } catch (err) {
         if (err instanceof PermanentError) {
-          log.error({ err, code: err.code }, 'ingest failed permanently');
+          jobLog.error({ err, code: err.code }, `${name} failed permanently`);
           throw new UnrecoverableError(`${err.code}: ${err.message}`);
         }
-        log.warn({ err }, 'ingest attempt failed; will retry');
+        jobLog.warn({ err }, `${name} attempt failed; will retry`);
         throw err;
       }
     },
@@ -39,7 +43,7 @@ export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions): Worker
       connection: opts.connection,
       prefix: opts.prefix,
       concurrency: opts.concurrency,
-      // Lock long enough for a big parse; a killed worker's job is retried after it expires.
+      // A killed worker's job is retried by another one after the lock expires.
       lockDuration: 30_000,
       maxStalledCount: 3,
     },
@@ -47,20 +51,65 @@ export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions): Worker
   worker.on('failed', (job, err) => {
     if (!job) return;
     const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-    if (!final) return;
-    const { inboundId } = job.data as IngestJob;
-    markFailed(deps.db, inboundId, err).catch((e: unknown) =>
-      deps.log.error({ err: e, inboundId }, 'could not mark inbound failed; the reconciler will retry it'),
-    );
+    if (final) {
+      onFinalFailure(job, err).catch((e: unknown) =>
+        log.error({ err: e, jobId: job.id }, 'could not record the failure; the reconciler will retry'),
+      );
+    }
   });
-  worker.on('error', (err) => deps.log.error({ err }, 'ingest worker error'));
+  worker.on('error', (err) => log.error({ err, queue: name }, 'worker error'));
   return worker;
 }
 
-async function markFailed(db: Database, inboundId: string, err: Error): Promise<void> {
-  const reason = `failed: ${err.message}`.slice(0, 500);
-  await db.transaction(async (tx) => {
-    const row = await lockInbound(tx, inboundId);
-    if (row && row.state === 'received') await finishInbound(tx, inboundId, { state: 'failed', reason });
-  });
+/** The `ingest` processor. After a committed ingest, the mails it wrote to the outbox are queued. */
+export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions, queues?: Pick<Queues, 'send'>): Worker {
+  return startProcessor(
+    QueueName.ingest,
+    deps.log,
+    opts,
+    async (job, log) => {
+      const payload = IngestJob.parse(job.data);
+      const jobLog = log.child({ inboundId: payload.inboundId });
+      const outcome = await ingest(payload, { ...deps, log: jobLog });
+      jobLog.info({ outcome: outcome.state, reason: 'reason' in outcome ? outcome.reason : undefined }, 'ingested');
+      if (queues && 'outbound' in outcome && outcome.outbound) {
+        for (const id of outcome.outbound) {
+          await enqueueSend(queues.send, id).catch((err: unknown) =>
+            jobLog.warn({ err, outboundId: id }, 'enqueue of send failed; left to the reconciler'),
+          );
+        }
+      }
+      return outcome;
+    },
+    async (job, err) => {
+      const { inboundId } = job.data as IngestJob;
+      const reason = `failed: ${err.message}`.slice(0, 500);
+      await deps.db.transaction(async (tx) => {
+        const row = await lockInbound(tx, inboundId);
+        if (row && row.state === 'received') await finishInbound(tx, inboundId, { state: 'failed', reason });
+      });
+    },
+  );
 }
+
+/** The `send` processor. */
+export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
+  return startProcessor(
+    QueueName.send,
+    deps.log,
+    opts,
+    async (job, log) => {
+      const payload = SendJob.parse(job.data);
+      const outcome = await send(payload, { ...deps, log: log.child({ outboundId: payload.outboundId }) });
+      log.info({ outboundId: payload.outboundId, outcome: outcome.state }, 'send');
+      return outcome;
+    },
+    async (job, err) => {
+      const { outboundId } = job.data as SendJob;
+      const row = await getOutbound(deps.db, outboundId);
+      if (row && row.state === 'pending') await finishOutbound(deps.db, outboundId, { state: 'failed', error: err.message.slice(0, 500) });
+    },
+  );
+}
+
+export type { IngestDeps, SendDeps };

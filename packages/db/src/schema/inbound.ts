@@ -16,6 +16,7 @@ export const inboundState = pgEnum('inbound_state', [
   'rejected',
   'failed',
   'duplicate',
+  'held',
 ]);
 
 export const inboundMessages = pgTable(
@@ -39,6 +40,8 @@ export const inboundMessages = pgTable(
     postId: uuid('post_id').references(() => posts.id, { onDelete: 'set null' }),
     commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'set null' }),
     duplicateOf: uuid('duplicate_of'),
+    /** Canonical From address (kept for withheld/held mail so it can be released on opt-in). */
+    fromAddress: text('from_address'),
     internalDate: timestamp('internal_date', { withTimezone: true }),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
     processedAt: timestamp('processed_at', { withTimezone: true }),

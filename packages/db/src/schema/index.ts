@@ -2,3 +2,5 @@ export * from './groups';
 export * from './inbound';
 export * from './people';
 export * from './posts';
+export * from './outbound';
+export * from './audit';

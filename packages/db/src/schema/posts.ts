@@ -24,6 +24,8 @@ export const posts = pgTable(
     /** Normalised subject, for the subject-plus-participants threading fallback. */
     subjectKey: text('subject_key').notNull().default(''),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Retracted by its author or un-mirrored by the sharer: the row stays as a tombstone. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },
   (t) => [index('posts_feed_idx').on(t.createdAt.desc(), t.id.desc()), index('posts_group_idx').on(t.groupId)],
 );
@@ -44,6 +46,7 @@ export const comments = pgTable(
     dedupeKey: text('dedupe_key').unique(),
     inboundId: uuid('inbound_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },
   (t) => [index('comments_post_idx').on(t.postId, t.createdAt)],
 );

@@ -40,12 +40,16 @@ export interface IngestDeps {
   mimeLimits?: MimeLimits;
 }
 
-export type IngestOutcome =
+export type IngestOutcome = (
   | { state: 'skipped'; reason: 'already_final' }
   | { state: 'posted'; postId: string }
   | { state: 'commented'; postId: string; commentId: string }
   | { state: 'duplicate'; of: string | null }
-  | { state: 'withheld' | 'rejected'; reason: string };
+  | { state: 'withheld' | 'rejected' | 'held'; reason: string }
+) & {
+  /** Outbox rows written by this ingest, to queue for sending once it has committed. */
+  outbound?: string[];
+};
 
 const MAX_TITLE = 255;
 const MAX_BODY = 100_000;

@@ -1,0 +1,66 @@
+import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { outboundMessages, people } from '../schema';
+
+export type OutboundRow = typeof outboundMessages.$inferSelect;
+export type NewOutbound = typeof outboundMessages.$inferInsert;
+
+/**
+ * Write a mail to the outbox (in the caller's transaction). A `dedupeKey` that was used
+ * before makes this a no-op: "at most one notice per person per week" is a key.
+ * @returns the new row's id, or null when the key was already used.
+ */
+export async function addOutbound(tx: Tx, values: NewOutbound): Promise<string | null> {
+  const rows = await tx
+    .insert(outboundMessages)
+    .values(values)
+    .onConflictDoNothing({ target: outboundMessages.dedupeKey })
+    .returning({ id: outboundMessages.id });
+  return rows[0]?.id ?? null;
+}
+
+export async function getOutbound(db: Tx, id: string): Promise<OutboundRow | undefined> {
+  return db.query.outboundMessages.findFirst({ where: eq(outboundMessages.id, id) });
+}
+
+export async function finishOutbound(
+  db: Tx,
+  id: string,
+  outcome: { state: 'sent' | 'failed' | 'bounced' | 'cancelled'; error?: string | null },
+): Promise<void> {
+  await db
+    .update(outboundMessages)
+    .set({
+      state: outcome.state,
+      lastError: outcome.error ?? null,
+      ...(outcome.state === 'sent' ? { sentAt: new Date() } : {}),
+    })
+    .where(eq(outboundMessages.id, id));
+}
+
+export async function countOutboundAttempt(db: Tx, id: string, error: string): Promise<void> {
+  await db
+    .update(outboundMessages)
+    .set({ attempts: sql`${outboundMessages.attempts} + 1`, lastError: error.slice(0, 500) })
+    .where(eq(outboundMessages.id, id));
+}
+
+/** Pending outbox rows older than `olderThan`, for the reconciler. */
+export async function pendingOutbound(db: Tx, olderThan: Date, limit = 1000): Promise<{ id: string }[]> {
+  return db
+    .select({ id: outboundMessages.id })
+    .from(outboundMessages)
+    .where(and(eq(outboundMessages.state, 'pending'), lte(outboundMessages.createdAt, olderThan)))
+    .orderBy(asc(outboundMessages.createdAt))
+    .limit(limit);
+}
+
+/** Whether mail to this address is paused after repeated hard bounces. */
+export async function isMailPaused(db: Tx, address: string): Promise<boolean> {
+  const rows = await db
+    .select({ paused: people.mailPausedAt })
+    .from(people)
+    .where(eq(people.email, address.toLowerCase()))
+    .limit(1);
+  return Boolean(rows[0]?.paused);
+}
