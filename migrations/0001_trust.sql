@@ -62,6 +62,9 @@ CREATE TABLE "thread_opt_outs" (
 );
 --> statement-breakpoint
 ALTER TABLE "inbound_messages" ADD COLUMN "from_address" text;--> statement-breakpoint
+ALTER TABLE "inbound_messages" ADD COLUMN "subject" text;--> statement-breakpoint
+ALTER TABLE "inbound_messages" ADD COLUMN "confirmed_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "people" ADD COLUMN "digest_frequency" text DEFAULT 'daily' NOT NULL;--> statement-breakpoint
 ALTER TABLE "people" ADD COLUMN "mail_paused_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "comments" ADD COLUMN "deleted_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "posts" ADD COLUMN "deleted_at" timestamp with time zone;--> statement-breakpoint
@@ -73,4 +76,7 @@ ALTER TABLE "opt_in_events" ADD CONSTRAINT "opt_in_events_person_id_people_id_fk
 CREATE INDEX "outbound_state_idx" ON "outbound_messages" USING btree ("state","created_at");--> statement-breakpoint
 CREATE INDEX "outbound_to_idx" ON "outbound_messages" USING btree ("to_address");--> statement-breakpoint
 CREATE INDEX "reply_tokens_person_idx" ON "reply_tokens" USING btree ("person_id");--> statement-breakpoint
-CREATE INDEX "opt_in_events_person_idx" ON "opt_in_events" USING btree ("person_id","created_at");
+CREATE INDEX "opt_in_events_person_idx" ON "opt_in_events" USING btree ("person_id","created_at");--> statement-breakpoint
+CREATE INDEX "inbound_from_idx" ON "inbound_messages" USING btree ("from_address","processed_at");--> statement-breakpoint
+CREATE INDEX "inbound_post_idx" ON "inbound_messages" USING btree ("post_id");--> statement-breakpoint
+CREATE INDEX "inbound_processed_idx" ON "inbound_messages" USING btree ("processed_at");

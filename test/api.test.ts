@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { createQueues, type Queues } from '@blend/queue';
 import { createLogger } from '@blend/config';
 import { buildApp } from '@blend/api';
 import { ensureGroup, insertComment, insertPost, issueApiToken, upsertPerson, type PostView } from '@blend/db';
@@ -10,13 +11,15 @@ import { createTestDatabase, type TestDatabase } from './support/database';
 let t: TestDatabase;
 let app: FastifyInstance;
 let redis: Redis;
+let queues: Queues;
 let token: string;
 const postIds: string[] = [];
 
 beforeAll(async () => {
   t = await createTestDatabase();
   redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-  app = buildApp({ db: t.db, pool: t.pool, redis, log: createLogger('test', 'silent') });
+  queues = createQueues(redis, `bt${Date.now()}`);
+  app = buildApp({ db: t.db, pool: t.pool, redis, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, log: createLogger('test', 'silent') });
   const { person } = await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice', optIn: true });
   token = await issueApiToken(t.db, person.id);
   const group = await ensureGroup(t.db, 'general');
@@ -37,6 +40,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app?.close();
+  await queues?.close();
   redis?.disconnect();
   await t?.drop();
 });
@@ -60,7 +64,7 @@ describe('health', () => {
   it('GET /readyz is 503 naming Redis when Redis is unreachable', async () => {
     const dead = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
     dead.on('error', () => undefined);
-    const other = buildApp({ db: t.db, pool: t.pool, redis: dead, log: createLogger('test', 'silent') });
+    const other = buildApp({ db: t.db, pool: t.pool, redis: dead, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, log: createLogger('test', 'silent') });
     const res = await other.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);
     const body = res.json() as { status: string; checks: Record<string, string> };
@@ -98,6 +102,7 @@ describe('GET /api/v1/feed', () => {
       author: { id: expect.any(String), email: 'alice@corp.test', name: 'Alice' },
       created_at: '2026-11-20T12:00:04.000Z',
       comments: [],
+      withheld_replies: 0,
     });
   });
 

@@ -4,13 +4,13 @@ import { count, eq } from 'drizzle-orm';
 import { getCheckpoint, schema } from '@blend/db';
 import { parseImapUrl } from '@blend/mail';
 import { waitFor } from './support/database';
-import { mailboxCount, sendRaw, withImap } from './support/mail-server';
+import { asDelivered, mailboxCount, sendRaw, withImap } from './support/mail-server';
 import { startStack, type Stack } from './support/stack';
 
 // Exactly one post per email (DESIGN invariant 2), whatever the delivery or the poller does.
 let s: Stack;
 beforeAll(async () => {
-  s = await startStack({ BLEND_IMAP_BATCH_SIZE: '5', BLEND_POLL_INTERVAL_MS: '1000' });
+  s = await startStack({ BLEND_IMAP_BATCH_SIZE: '5', BLEND_POLL_INTERVAL_MS: '1000', BLEND_RATE_SENDER_PER_MINUTE: '0', BLEND_RATE_SENDER_PER_HOUR: '0' });
   await s.person('alice@corp.test');
 });
 afterAll(async () => s?.stop());
@@ -50,7 +50,7 @@ describe('idempotency', () => {
     const n = 30;
     const { folder } = parseImapUrl(s.mail.imapUrl);
     await withImap(s.mail.imapUrl, async (client) => {
-      for (let i = 0; i < n; i++) await client.append(folder, message(`bulk-${i}-${randomBytes(3).toString('hex')}`, `Bulk ${i}`));
+      for (let i = 0; i < n; i++) await client.append(folder, asDelivered(message(`bulk-${i}-${randomBytes(3).toString('hex')}`, `Bulk ${i}`), 'alice@corp.test'));
     });
     await s.startPoller();
     // Stop as soon as the first batches are stored, well before the mailbox is done.

@@ -255,3 +255,17 @@ export function headerValues(source: Buffer | string, name: string): string[] {
     .filter((line) => line.toLowerCase().startsWith(prefix))
     .map((line) => line.slice(prefix.length).trim());
 }
+
+/**
+ * A raw message as the local MTA would have delivered it: with the `Return-Path` and the
+ * Postfix `Received` line that sender authentication reads (client 127.0.0.1). For tests that
+ * APPEND mail straight into the mailbox instead of sending it through Postfix.
+ */
+export function asDelivered(raw: string, envelopeFrom: string): string {
+  const date = new Date().toUTCString().replace('GMT', '+0000');
+  return (
+    `Return-Path: <${envelopeFrom}>\r\n` +
+    `Received: from client.corp.test (unknown [127.0.0.1])\r\n\tby vm (Postfix) with ESMTP id 4F00TEST\r\n\tfor <status@example.test>; ${date}\r\n` +
+    raw
+  );
+}

@@ -4,10 +4,11 @@ import { loadConfig, createLogger, type Config } from '@blend/config';
 import { buildApp } from '@blend/api';
 import { issueApiToken, upsertPerson } from '@blend/db';
 import { startPollerService, type MailboxPoller } from '@blend/poller';
-import { createProducerRedis } from '@blend/queue';
+import { createProducerRedis, createQueues } from '@blend/queue';
 import { startWorkerService } from '@blend/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createMailDomain, type MailDomain } from './mail-server';
+import { TEST_ORG_DOMAINS, testResolver } from './dns';
 
 type Running = { stop(): Promise<void> };
 
@@ -46,13 +47,15 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
     BLEND_SECRET: randomBytes(32).toString('hex'),
     BLEND_QUEUE_PREFIX: prefix,
     BLEND_POLL_INTERVAL_MS: '5000',
+    BLEND_ORG_DOMAINS: TEST_ORG_DOMAINS,
     LOG_LEVEL: process.env.BLEND_TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   });
   const log = createLogger('test', config.LOG_LEVEL);
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', () => undefined);
-  const app = buildApp({ db: db.db, pool: db.pool, redis, log });
+  const queues = createQueues(redis, prefix);
+  const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS });
   let worker: Running | null = null;
   let poller: (Running & { poller: MailboxPoller }) | null = null;
 
@@ -62,7 +65,7 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
     mail,
     app,
     startWorker: async () => {
-      worker ??= await startWorkerService(config, log);
+      worker ??= await startWorkerService(config, log, { resolver: testResolver });
     },
     stopWorker: async () => {
       await worker?.stop();
@@ -91,6 +94,7 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
       await stack.stopPoller();
       await stack.stopWorker();
       await app.close();
+      await queues.close();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();

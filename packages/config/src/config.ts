@@ -55,10 +55,40 @@ export const ConfigSchema = z.object({
   /** Flag set on IMAP messages once their ingest has committed. */
   BLEND_IMAP_DONE_FLAG: z.string().regex(/^\$?[A-Za-z0-9_-]{1,40}$/).default('$BlendDone'),
   BLEND_DEFAULT_GROUP: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/).default('general'),
+  /** How senders are authenticated: verify DKIM/SPF/DMARC, trust an internal MTA, or none (trials only). */
+  BLEND_SENDER_AUTH: z.enum(['verify', 'trusted-mta', 'none'], { error: 'must be verify, trusted-mta or none' }).default('verify'),
+  /** The authserv-id of the internal MTA whose Authentication-Results are trusted (trusted-mta). */
+  BLEND_AUTHSERV_ID: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name such as mx.example.com').optional(),
+  /** The organisation's mail domains; only they may post. Comma-separated. */
+  BLEND_ORG_DOMAINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))
+    .refine((list) => list.every((d) => /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(d)), 'must be a comma-separated list of domain names'),
+  /** Subject words that mark mail as confidential (held, never published). Comma-separated. */
+  BLEND_CONFIDENTIAL_MARKERS: z.string().optional(),
+  /** Redactions applied before a post is written, e.g. `card,iban,phone,regex:/PROJ-\d+/`. */
+  BLEND_REDACT: z.string().default('card,iban'),
+  /** Days a withheld message is kept and released if its author opts in. @defaultValue 14 */
+  BLEND_WITHHELD_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+  /** Rate limits (0 switches one off): accepted mails per sender per minute and hour, per thread and per organisation per minute. */
+  BLEND_RATE_SENDER_PER_MINUTE: z.coerce.number().int().min(0).default(10),
+  BLEND_RATE_SENDER_PER_HOUR: z.coerce.number().int().min(0).default(60),
+  BLEND_RATE_THREAD_PER_MINUTE: z.coerce.number().int().min(0).default(20),
+  BLEND_RATE_ORG_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** Cross-field rules zod cannot express per field. */
+function checkCombinations(c: Config): { variable: string; message: string }[] {
+  const issues: { variable: string; message: string }[] = [];
+  if (c.BLEND_SENDER_AUTH === 'trusted-mta' && !c.BLEND_AUTHSERV_ID) {
+    issues.push({ variable: 'BLEND_AUTHSERV_ID', message: 'is required when BLEND_SENDER_AUTH=trusted-mta (the authserv-id your MTA writes)' });
+  }
+  return issues;
+}
 
 /** Raised when the environment does not hold a valid configuration. */
 export class ConfigError extends Error {
@@ -76,7 +106,10 @@ export class ConfigError extends Error {
  * @throws ConfigError naming every missing or malformed variable.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  return parseWith(ConfigSchema, env);
+  const config = parseWith(ConfigSchema, env);
+  const issues = checkCombinations(config);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config;
 }
 
 /**

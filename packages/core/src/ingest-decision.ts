@@ -1,5 +1,7 @@
 import type { Classification } from './classify';
+import type { Command } from './command';
 import type { Route } from './route';
+import type { SenderVerdict } from './sender-policy';
 
 /** What the sender is to Blend at the moment of conversion. */
 export interface SenderInfo {
@@ -7,48 +9,85 @@ export interface SenderInfo {
   optIn: 'pending' | 'opted_in' | 'opted_out';
 }
 
+/** The outcome of looking up a `reply+TOKEN@` address, judged by judgeReplyToken. */
+export type TokenCheck = { ok: true; postId: string } | { ok: false; reason: 'bad_token' | 'sender_mismatch' | 'unauthenticated' | 'not_opted_in' };
+
 export interface IngestFacts {
   classification: Classification;
   /** The bridge address the mail came through, or null when none of ours was used. */
   route: Route | null;
+  /** Sender authentication (DKIM/SPF/DMARC or the trusted MTA's results) and org domain. */
+  senderVerdict: SenderVerdict;
   /** The known person with the From address, or null. */
   sender: SenderInfo | null;
+  /** A mail command in the subject or first line (`opt in`, `opt out`, `digest …`). */
+  command: Command | null;
+  /** Set for `reply+TOKEN@` routes. */
+  token: TokenCheck | null;
   /** The post this mail's thread is already mirrored as, if any. */
   parentPostId: string | null;
+  /** The sender asked not to have their replies mirrored in that thread. */
+  threadDeclined: boolean;
   /** Whether the group named by a group address exists. */
   groupExists: boolean;
+  /** Encrypted mail, a sensitivity label or a confidentiality marker: never published. */
+  confidential: { reason: 'encrypted' | 'sensitivity_label' | 'confidential_marker' } | null;
+  /** Per-sender / per-thread / organisation rate limits. */
+  rate: { ok: true } | { ok: false; reason: 'sender_rate' | 'thread_rate' | 'org_rate' };
+  /** To/Cc addresses outside the organisation's domains (a new thread must be confirmed). */
+  externalParticipants: string[];
+  /** The sharer already confirmed mirroring despite external participants. */
+  externalConfirmed: boolean;
   title: string;
   /** The new visible text of the mail. */
   body: string;
   defaultGroup: string;
 }
 
-/** Reason codes of mail that is kept but not published. */
+/** Reason codes of mail that is kept but never published. */
 export type RejectReason =
   | 'own_mail'
   | 'bounce'
   | 'auto_generated'
   | 'mailing_list'
   | 'not_addressed_to_bridge'
+  | 'dmarc_fail'
+  | 'unauthenticated'
+  | 'not_org_domain'
+  | 'invalid_from'
   | 'bad_token'
+  | 'sender_mismatch'
   | 'unknown_command'
   | 'unknown_group'
   | 'empty_body';
-export type WithholdReason = 'sender_unknown' | 'not_opted_in' | 'opted_out';
+/** Kept and publishable later (the person opts in). */
+export type WithholdReason = 'sender_unknown' | 'not_opted_in' | 'opted_out' | 'participant_declined';
+/** Kept until someone acts (a confirmation, an admin). */
+export type HoldReason =
+  | 'encrypted'
+  | 'sensitivity_label'
+  | 'confidential_marker'
+  | 'external_participants'
+  | 'sender_rate'
+  | 'thread_rate'
+  | 'org_rate';
 
 export type IngestDecision =
   | { action: 'reject'; reason: RejectReason }
-  | { action: 'withhold'; reason: WithholdReason }
+  | { action: 'withhold'; reason: WithholdReason; threadPostId: string | null }
+  | { action: 'hold'; reason: HoldReason }
+  | { action: 'command'; command: Command }
   | { action: 'post'; groupSlug: string; title: string; body: string }
   | { action: 'comment'; postId: string; body: string };
 
 /**
- * Decide what one inbound mail becomes. Pure: the worker loads the facts, calls this,
- * and stores the result in one transaction.
+ * Decide what one inbound mail becomes. Pure: the worker loads the facts, calls this, and
+ * stores the result in one transaction.
  *
- * Order matters: loop and auto-reply checks come first so that our own mail and
- * out-of-office replies are never answered or published (DESIGN invariant 4); opt-in
- * comes before any content is used (invariant 5).
+ * Order matters. Loops and auto-replies first, so they are never answered (DESIGN invariant
+ * 4); then sender authentication, before the From address is trusted for anything
+ * (invariant 6); then reply tokens and commands; then confidentiality and rate limits,
+ * before any content is used; opt-in last but before publishing (invariant 5).
  */
 export function decideIngest(f: IngestFacts): IngestDecision {
   switch (f.classification.kind) {
@@ -68,24 +107,45 @@ export function decideIngest(f: IngestFacts): IngestDecision {
   const route = f.route;
   if (!route || route.kind === 'foreign') return { action: 'reject', reason: 'not_addressed_to_bridge' };
   if (route.kind === 'bounce') return { action: 'reject', reason: 'bounce' };
-  // Reply tokens are verified by their own stage; a token nobody issued is a bad token.
-  if (route.kind === 'reply') return { action: 'reject', reason: 'bad_token' };
+  if (!f.senderVerdict.ok) return { action: 'reject', reason: f.senderVerdict.reason };
+
+  if (route.kind === 'reply') {
+    const t = f.token;
+    // One generic answer for every token failure: no oracle (RELIABILITY B18).
+    if (!t) return { action: 'reject', reason: 'bad_token' };
+    if (!t.ok) {
+      if (t.reason === 'not_opted_in') return { action: 'withhold', reason: 'not_opted_in', threadPostId: null };
+      return { action: 'reject', reason: t.reason === 'sender_mismatch' ? 'sender_mismatch' : 'bad_token' };
+    }
+    if (f.confidential) return { action: 'hold', reason: f.confidential.reason };
+    if (!f.rate.ok) return { action: 'hold', reason: f.rate.reason };
+    const body = f.body.trim();
+    if (!body) return { action: 'reject', reason: 'empty_body' };
+    return { action: 'comment', postId: t.postId, body };
+  }
+
+  if (f.command) return { action: 'command', command: f.command };
   if (route.kind === 'command') return { action: 'reject', reason: 'unknown_command' };
   if (route.kind === 'group' && !f.groupExists) return { action: 'reject', reason: 'unknown_group' };
+  if (f.confidential) return { action: 'hold', reason: f.confidential.reason };
 
-  if (!f.sender) return { action: 'withhold', reason: 'sender_unknown' };
-  if (f.sender.optIn === 'opted_out') return { action: 'withhold', reason: 'opted_out' };
-  if (f.sender.optIn !== 'opted_in') return { action: 'withhold', reason: 'not_opted_in' };
+  const parent = f.classification.kind === 'reply' ? f.parentPostId : null;
+  if (!f.sender) return { action: 'withhold', reason: 'sender_unknown', threadPostId: parent };
+  if (f.sender.optIn === 'opted_out') return { action: 'withhold', reason: 'opted_out', threadPostId: parent };
+  if (f.sender.optIn !== 'opted_in') return { action: 'withhold', reason: 'not_opted_in', threadPostId: parent };
+  if (parent && f.threadDeclined) return { action: 'withhold', reason: 'participant_declined', threadPostId: parent };
+  if (!f.rate.ok) return { action: 'hold', reason: f.rate.reason };
 
   const body = f.body.trim();
-  if (f.classification.kind === 'reply' && f.parentPostId) {
+  if (parent) {
     if (!body) return { action: 'reject', reason: 'empty_body' };
-    return { action: 'comment', postId: f.parentPostId, body };
+    return { action: 'comment', postId: parent, body };
   }
   // A new thread, or a reply whose earlier messages were never mirrored: the person is
   // sharing the conversation from here on, so it starts a post.
   const title = f.title.trim();
   if (!body && !title) return { action: 'reject', reason: 'empty_body' };
+  if (f.externalParticipants.length > 0 && !f.externalConfirmed) return { action: 'hold', reason: 'external_participants' };
   return {
     action: 'post',
     groupSlug: route.kind === 'group' ? route.slug : f.defaultGroup,

@@ -8,3 +8,5 @@ export * from './queries/threads';
 export * from './queries/feed';
 export * from './queries/posts';
 export * from './queries/outbound';
+export * from './queries/trust';
+export * from './queries/erase';

@@ -1,3 +1,4 @@
 export * from './parse';
 export * from './imap-url';
 export * from './compose';
+export * from './sender-auth';

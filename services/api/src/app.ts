@@ -1,17 +1,27 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from '@blend/config';
 import type { Database } from '@blend/db';
+import type { Queues } from '@blend/queue';
 import { installErrorHandler } from './errors';
+import { adminRoutes } from './routes/admin';
 import { feedRoutes } from './routes/feed';
 import { healthRoutes } from './routes/health';
+import { linkRoutes } from './routes/links';
+import { retractRoutes } from './routes/retract';
 
 export interface AppDeps {
   db: Database;
   pool: pg.Pool;
   redis: Redis;
   log: Logger;
+  /** Producers for the work the API causes (released mail). */
+  queues: Pick<Queues, 'ingest'>;
+  /** BLEND_SECRET: verifies the signed links in Blend's mails. */
+  secret: string;
+  withheldRetentionDays: number;
 }
 
 /** The API as a Fastify instance; tests drive it with `app.inject()`, so no port is opened. */
@@ -23,7 +33,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false } },
   });
   installErrorHandler(app);
+  void app.register(formbody);
   healthRoutes(app, deps);
   feedRoutes(app, deps);
+  retractRoutes(app, deps);
+  adminRoutes(app, deps);
+  linkRoutes(app, deps);
   return app;
 }

@@ -25,3 +25,12 @@ export function requirePerson(db: Database) {
     req.person = person;
   };
 }
+
+/** Like requirePerson, and the person must have the admin role (403 otherwise). */
+export function requireAdmin(db: Database) {
+  const person = requirePerson(db);
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await person(req, reply);
+    if (!req.person?.isAdmin) throw new PermanentError('FORBIDDEN', 'this needs the admin role');
+  };
+}

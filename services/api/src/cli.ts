@@ -3,11 +3,16 @@ import { ConfigError, loadConfigSubset } from '@blend/config';
 import { createDb, ensureGroup, ensureSchema, issueApiToken, upsertPerson, type DbHandle } from '@blend/db';
 import { canonicalAddress } from '@blend/mail';
 import { listInbound } from './cli-inbound';
+import { peopleErase, peopleImport, UsageError } from './cli-people';
 
 const USAGE = `usage: blend <command>
 
   people add EMAIL [--name NAME] [--opt-in] [--admin] [--json]
       create (or update) a person and print their id and a new API bearer token
+  people import FILE.csv [--json]
+      add or update people from a CSV with columns email,name,opt_in(yes|no|out),admin
+  people erase EMAIL --yes [--json]
+      erase a person's mirrored content, raw mail and tokens (recorded in the audit log)
   groups add SLUG [--name NAME] [--json]
       create a group; mail to SLUG@BLEND_MAIL_DOMAIN posts into it
   inbound list [--state STATE] [--limit N] [--json]
@@ -15,7 +20,6 @@ const USAGE = `usage: blend <command>
 
 Settings: DATABASE_URL (required), BLEND_MIGRATE_ON_START.`;
 
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const [noun, verb, ...rest] = argv;
@@ -31,6 +35,10 @@ async function main(argv: string[]): Promise<number> {
     switch (key) {
       case 'people add':
         return await peopleAdd(dbh, rest);
+      case 'people import':
+        return await peopleImport(dbh, rest);
+      case 'people erase':
+        return await peopleErase(dbh, rest);
       case 'groups add':
         return await groupsAdd(dbh, rest);
       case 'inbound list':
@@ -61,6 +69,7 @@ async function peopleAdd(dbh: DbHandle, args: string[]): Promise<number> {
     email,
     ...(values.name !== undefined ? { name: values.name } : {}),
     optIn: values['opt-in'],
+    via: 'cli',
     ...(values.admin ? { isAdmin: true } : {}),
   });
   const token = await issueApiToken(dbh.db, person.id, 'cli');

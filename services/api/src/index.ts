@@ -1,6 +1,6 @@
 import type { Config, Logger } from '@blend/config';
 import { createDb, ensureGroup, ensureSchema } from '@blend/db';
-import { createProducerRedis } from '@blend/queue';
+import { createProducerRedis, createQueues } from '@blend/queue';
 import { buildApp } from './app';
 
 export { buildApp, type AppDeps } from './app';
@@ -12,12 +12,22 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
   await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
-  const app = buildApp({ db: dbh.db, pool: dbh.pool, redis, log });
+  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX);
+  const app = buildApp({
+    db: dbh.db,
+    pool: dbh.pool,
+    redis,
+    log,
+    queues,
+    secret: config.BLEND_SECRET,
+    withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
+  });
   const url = await app.listen({ port: config.PORT, host: config.HOST });
   return {
     url,
     stop: async () => {
       await app.close();
+      await queues.close();
       redis.disconnect();
       await dbh.close();
       log.info('api stopped');

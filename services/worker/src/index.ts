@@ -1,11 +1,12 @@
-import type { Config, Logger } from '@blend/config';
+import { publicUrl, type Config, type Logger } from '@blend/config';
+import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup } from '@blend/db';
 import { createQueues, createWorkerRedis } from '@blend/queue';
-import { createSmtpTransport } from '@blend/mail';
+import { createSmtpTransport, type DnsResolver } from '@blend/mail';
 import { reconcileInbound, reconcileOutbound } from './reconcile';
 import { startIngestWorker, startSendWorker } from './worker';
 
-export { ingest } from './jobs/ingest';
+export { ingest, type IngestDeps, type IngestOutcome } from './jobs/ingest';
 export { send } from './jobs/send';
 export { reconcileInbound, reconcileOutbound } from './reconcile';
 export { startIngestWorker, startSendWorker } from './worker';
@@ -18,7 +19,15 @@ export interface RunningService {
  * Start the worker service: migrate (or check) the schema, run the BullMQ processors and
  * the reconciler. `stop()` closes the workers first, then Redis and Postgres (STYLE.md).
  */
-export async function startWorkerService(config: Config, log: Logger): Promise<RunningService> {
+export async function startWorkerService(
+  config: Config,
+  log: Logger,
+  /** For tests: a DNS resolver for sender authentication instead of the system's. */
+  overrides: { resolver?: DnsResolver } = {},
+): Promise<RunningService> {
+  if (config.BLEND_SENDER_AUTH === 'none') {
+    log.warn('BLEND_SENDER_AUTH=none: senders are NOT authenticated; anyone can post as anyone. Use only for local trials.');
+  }
   const dbh = createDb(config.DATABASE_URL, { onError: (err) => log.warn({ err }, 'idle Postgres client error') });
   await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
   await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
@@ -29,7 +38,31 @@ export async function startWorkerService(config: Config, log: Logger): Promise<R
   const transport = createSmtpTransport(config.BLEND_SMTP_URL);
   const workers = [
     startIngestWorker(
-      { db: dbh.db, log, bridgeDomain: config.BLEND_MAIL_DOMAIN, defaultGroup: config.BLEND_DEFAULT_GROUP },
+      {
+        db: dbh.db,
+        log,
+        bridgeDomain: config.BLEND_MAIL_DOMAIN,
+        defaultGroup: config.BLEND_DEFAULT_GROUP,
+        secret: config.BLEND_SECRET,
+        publicUrl: publicUrl(config),
+        senderAuth: {
+          mode: config.BLEND_SENDER_AUTH,
+          orgDomains: config.BLEND_ORG_DOMAINS,
+          ...(config.BLEND_AUTHSERV_ID ? { authservId: config.BLEND_AUTHSERV_ID } : {}),
+          ...(overrides.resolver ? { resolver: overrides.resolver } : {}),
+        },
+        confidentialMarkers: config.BLEND_CONFIDENTIAL_MARKERS
+          ? config.BLEND_CONFIDENTIAL_MARKERS.split(',').map((m) => m.trim()).filter(Boolean)
+          : [...DEFAULT_CONFIDENTIAL_MARKERS],
+        redactions: compileRedactions(config.BLEND_REDACT),
+        rateLimits: {
+          senderPerMinute: config.BLEND_RATE_SENDER_PER_MINUTE || Infinity,
+          senderPerHour: config.BLEND_RATE_SENDER_PER_HOUR || Infinity,
+          threadPerMinute: config.BLEND_RATE_THREAD_PER_MINUTE || Infinity,
+          orgPerMinute: config.BLEND_RATE_ORG_PER_MINUTE || Infinity,
+        },
+        withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
+      },
       workerOpts,
       queues,
     ),

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import type { Tx } from '../client';
-import { comments, groups, people, posts } from '../schema';
+import { comments, groups, inboundMessages, people, posts } from '../schema';
 
 export interface PersonRef {
   id: string;
@@ -14,6 +14,8 @@ export interface CommentView {
   body_html: string;
   source: 'email' | 'esn';
   created_at: string;
+  /** Retracted by its author: the comment stays as a tombstone without content. */
+  deleted?: true;
 }
 export interface PostView {
   id: string;
@@ -25,6 +27,10 @@ export interface PostView {
   author: PersonRef;
   created_at: string;
   comments: CommentView[];
+  /** Replies in this thread from people who have not opted in: counted, never shown. */
+  withheld_replies: number;
+  /** Retracted or un-mirrored: a tombstone without content. */
+  deleted?: true;
 }
 
 /** Opaque feed cursor: the (created_at, id) of the last item of a page. */
@@ -57,6 +63,7 @@ const postColumns = {
   bodyHtml: posts.bodyHtml,
   source: posts.source,
   createdAt: posts.createdAt,
+  deletedAt: posts.deletedAt,
   groupId: groups.id,
   groupSlug: groups.slug,
   groupName: groups.name,
@@ -73,7 +80,12 @@ export async function listFeed(db: Tx, opts: { limit: number; cursor?: FeedCurso
     .from(posts)
     .innerJoin(groups, eq(groups.id, posts.groupId))
     .innerJoin(people, eq(people.id, posts.authorId))
-    .where(c ? or(lt(posts.createdAt, c.createdAt), and(eq(posts.createdAt, c.createdAt), lt(posts.id, c.id))) : undefined)
+    .where(
+      and(
+        isNull(posts.deletedAt),
+        c ? or(lt(posts.createdAt, c.createdAt), and(eq(posts.createdAt, c.createdAt), lt(posts.id, c.id))) : undefined,
+      ),
+    )
     .orderBy(desc(posts.createdAt), desc(posts.id))
     .limit(opts.limit + 1);
   const page = rows.slice(0, opts.limit);
@@ -101,6 +113,7 @@ interface PostRow {
   bodyHtml: string;
   source: 'email' | 'esn';
   createdAt: Date;
+  deletedAt: Date | null;
   groupId: string;
   groupSlug: string;
   groupName: string;
@@ -119,6 +132,7 @@ async function withComments(db: Tx, rows: PostRow[]): Promise<PostView[]> {
       bodyHtml: comments.bodyHtml,
       source: comments.source,
       createdAt: comments.createdAt,
+      deletedAt: comments.deletedAt,
       authorId: people.id,
       authorEmail: people.email,
       authorName: people.name,
@@ -133,23 +147,32 @@ async function withComments(db: Tx, rows: PostRow[]): Promise<PostView[]> {
     list.push({
       id: c.id,
       author: { id: c.authorId, email: c.authorEmail, name: c.authorName },
-      body_text: c.bodyText,
-      body_html: c.bodyHtml,
+      body_text: c.deletedAt ? '' : c.bodyText,
+      body_html: c.deletedAt ? '' : c.bodyHtml,
       source: c.source,
       created_at: c.createdAt.toISOString(),
+      ...(c.deletedAt ? { deleted: true as const } : {}),
     });
     byPost.set(c.postId, list);
   }
+  const withheld = await db
+    .select({ postId: inboundMessages.postId, n: count() })
+    .from(inboundMessages)
+    .where(and(inArray(inboundMessages.postId, rows.map((r) => r.id)), eq(inboundMessages.state, 'withheld')))
+    .groupBy(inboundMessages.postId);
+  const withheldBy = new Map(withheld.map((w) => [w.postId, w.n]));
   return rows.map((r) => ({
     id: r.id,
     group: { id: r.groupId, slug: r.groupSlug, name: r.groupName },
-    title: r.title,
-    body_text: r.bodyText,
-    body_html: r.bodyHtml,
+    title: r.deletedAt ? '' : r.title,
+    body_text: r.deletedAt ? '' : r.bodyText,
+    body_html: r.deletedAt ? '' : r.bodyHtml,
     source: r.source,
     author: { id: r.authorId, email: r.authorEmail, name: r.authorName },
     created_at: r.createdAt.toISOString(),
     comments: byPost.get(r.id) ?? [],
+    withheld_replies: withheldBy.get(r.id) ?? 0,
+    ...(r.deletedAt ? { deleted: true as const } : {}),
   }));
 }
 

@@ -178,3 +178,42 @@ export async function hasUnfinishedWithMessageId(db: Tx, messageIds: string[], e
     .limit(1);
   return rows.length > 0;
 }
+
+/** Inbound mail for IT, newest first: no bodies, only what identifies each message. */
+export async function listInboundRows(db: Tx, opts: { state?: InboundState; limit: number }) {
+  const rows = await db
+    .select({
+      id: inboundMessages.id,
+      mailbox: inboundMessages.mailbox,
+      uid: inboundMessages.uid,
+      messageId: inboundMessages.messageId,
+      sender: inboundMessages.fromAddress,
+      subject: inboundMessages.subject,
+      state: inboundMessages.state,
+      reason: inboundMessages.reason,
+      postId: inboundMessages.postId,
+      commentId: inboundMessages.commentId,
+      size: inboundMessages.size,
+      receivedAt: inboundMessages.receivedAt,
+      processedAt: inboundMessages.processedAt,
+    })
+    .from(inboundMessages)
+    .where(opts.state ? eq(inboundMessages.state, opts.state) : undefined)
+    .orderBy(sql`${inboundMessages.receivedAt} desc, ${inboundMessages.uid} desc`)
+    .limit(opts.limit);
+  return rows.map((r) => ({
+    id: r.id,
+    mailbox: r.mailbox,
+    uid: r.uid,
+    message_id: r.messageId,
+    sender: r.sender,
+    subject: r.subject,
+    state: r.state,
+    reason: r.reason,
+    post_id: r.postId,
+    comment_id: r.commentId,
+    size: r.size,
+    received_at: r.receivedAt.toISOString(),
+    processed_at: r.processedAt?.toISOString() ?? null,
+  }));
+}

@@ -64,3 +64,25 @@ export async function isMailPaused(db: Tx, address: string): Promise<boolean> {
     .limit(1);
   return Boolean(rows[0]?.paused);
 }
+
+/**
+ * Record a bounce of one of our mails (found by its VERP token). After `pauseAfter` hard
+ * bounces to the same address, mail to it is paused (Mailman uses 5; RELIABILITY F20).
+ * @returns whether the address is now paused.
+ */
+export async function recordBounce(tx: Tx, outboundId: string, hard: boolean, detail: string, pauseAfter = 3): Promise<boolean> {
+  const rows = await tx
+    .update(outboundMessages)
+    .set({ state: hard ? 'bounced' : 'pending', lastError: detail.slice(0, 500) })
+    .where(eq(outboundMessages.id, outboundId))
+    .returning({ to: outboundMessages.toAddress });
+  const to = rows[0]?.to;
+  if (!to || !hard) return false;
+  const bounced = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(outboundMessages)
+    .where(and(eq(outboundMessages.toAddress, to), eq(outboundMessages.state, 'bounced')));
+  if ((bounced[0]?.n ?? 0) < pauseAfter) return false;
+  await tx.update(people).set({ mailPausedAt: new Date() }).where(and(eq(people.email, to), sql`${people.mailPausedAt} is null`));
+  return true;
+}

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Tx } from '../client';
-import { apiTokens, people } from '../schema';
+import { apiTokens, optInEvents, people } from '../schema';
 
 export type Person = typeof people.$inferSelect;
 
@@ -11,7 +11,7 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 /** Create a person, or update name/opt-in/admin of the existing one with that address. */
 export async function upsertPerson(
   db: Tx,
-  p: { email: string; name?: string; optIn?: boolean; isAdmin?: boolean },
+  p: { email: string; name?: string; optIn?: boolean; isAdmin?: boolean; digestFrequency?: string; via?: 'cli' | 'import' | 'mail' | 'api' | 'admin' },
 ): Promise<{ person: Person; created: boolean }> {
   const email = p.email.toLowerCase();
   const existing = await db.query.people.findFirst({ where: eq(people.email, email) });
@@ -24,16 +24,20 @@ export async function upsertPerson(
         optIn: p.optIn ? 'opted_in' : 'pending',
         optInChangedAt: p.optIn ? new Date() : null,
         isAdmin: p.isAdmin ?? false,
+        ...(p.digestFrequency ? { digestFrequency: p.digestFrequency } : {}),
       })
       .returning();
+    if (p.optIn) await db.insert(optInEvents).values({ personId: person!.id, state: 'opted_in', via: p.via ?? 'admin' });
     return { person: person!, created: true };
   }
   const changes: Partial<typeof people.$inferInsert> = {};
   if (p.name !== undefined) changes.name = p.name;
   if (p.optIn && existing.optIn !== 'opted_in') Object.assign(changes, { optIn: 'opted_in', optInChangedAt: new Date() });
   if (p.isAdmin !== undefined) changes.isAdmin = p.isAdmin;
+  if (p.digestFrequency !== undefined) changes.digestFrequency = p.digestFrequency;
   if (Object.keys(changes).length === 0) return { person: existing, created: false };
   const [person] = await db.update(people).set(changes).where(eq(people.id, existing.id)).returning();
+  if (changes.optIn) await db.insert(optInEvents).values({ personId: existing.id, state: 'opted_in', via: p.via ?? 'admin' });
   return { person: person!, created: false };
 }
 

@@ -1,4 +1,4 @@
-import { eq, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { comments, inboundMessages, posts } from '../schema';
 
@@ -44,4 +44,25 @@ export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<{ inbo
  */
 export async function lockDedupeKey(tx: Tx, dedupeKey: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${dedupeKey}, 0))`);
+}
+
+export async function getPostRow(db: Tx, id: string): Promise<PostRow | undefined> {
+  return db.query.posts.findFirst({ where: eq(posts.id, id) });
+}
+
+export async function getCommentRow(db: Tx, id: string): Promise<CommentRow | undefined> {
+  return db.query.comments.findFirst({ where: eq(comments.id, id) });
+}
+
+/** Retract a post: its content is removed, the row stays as a tombstone. */
+export async function tombstonePost(tx: Tx, id: string, withComments: boolean): Promise<void> {
+  const now = new Date();
+  await tx.update(posts).set({ deletedAt: now, title: '', bodyText: '', bodyHtml: '' }).where(and(eq(posts.id, id), isNull(posts.deletedAt)));
+  if (withComments) {
+    await tx.update(comments).set({ deletedAt: now, bodyText: '', bodyHtml: '' }).where(and(eq(comments.postId, id), isNull(comments.deletedAt)));
+  }
+}
+
+export async function tombstoneComment(tx: Tx, id: string): Promise<void> {
+  await tx.update(comments).set({ deletedAt: new Date(), bodyText: '', bodyHtml: '' }).where(and(eq(comments.id, id), isNull(comments.deletedAt)));
 }

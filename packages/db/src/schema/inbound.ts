@@ -42,6 +42,10 @@ export const inboundMessages = pgTable(
     duplicateOf: uuid('duplicate_of'),
     /** Canonical From address (kept for withheld/held mail so it can be released on opt-in). */
     fromAddress: text('from_address'),
+    /** Decoded subject, control characters removed, for IT's listings. */
+    subject: text('subject'),
+    /** When the sharer confirmed a thread held for external participants. */
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
     internalDate: timestamp('internal_date', { withTimezone: true }),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
     processedAt: timestamp('processed_at', { withTimezone: true }),
@@ -53,6 +57,9 @@ export const inboundMessages = pgTable(
     index('inbound_state_idx').on(t.state, t.receivedAt),
     index('inbound_dedupe_idx').on(t.dedupeKey),
     index('inbound_message_id_idx').on(t.messageId),
+    index('inbound_from_idx').on(t.fromAddress, t.processedAt),
+    index('inbound_post_idx').on(t.postId),
+    index('inbound_processed_idx').on(t.processedAt),
   ],
 );
 

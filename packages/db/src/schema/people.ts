@@ -11,6 +11,8 @@ export const people = pgTable('people', {
   optIn: optInState('opt_in').notNull().default('pending'),
   optInChangedAt: timestamp('opt_in_changed_at', { withTimezone: true }),
   isAdmin: boolean('is_admin').notNull().default(false),
+  /** Digest frequency chosen by mail command or preferences: off, hourly, daily, weekly. */
+  digestFrequency: text('digest_frequency').notNull().default('daily'),
   /** Set after repeated hard bounces: no more mail is sent to this address until cleared. */
   mailPausedAt: timestamp('mail_paused_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

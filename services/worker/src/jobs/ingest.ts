@@ -2,41 +2,60 @@ import {
   classify,
   decideIngest,
   dedupeKey,
+  detectConfidential,
   extractVisibleText,
+  hashReplyToken,
   htmlToPlainText,
+  isOrgDomain,
+  judgeRate,
+  judgeReplyToken,
   normaliseSubject,
+  parseCommand,
   pickBridgeRoute,
   PermanentError,
-  textToSafeHtml,
-  threadSubjectKey,
+  redact,
   truncate,
-  type IngestDecision,
+  type RateLimits,
+  type Redaction,
+  type TokenCheck,
 } from '@blend/core';
 import {
-  ensureGroup,
+  countAccepted,
+  countAcceptedFrom,
+  countAcceptedInThread,
   findByDedupeKey,
   findGroup,
   findPersonByEmail,
+  findReplyToken,
   findThreadPost,
   finishInbound,
   getInbound,
+  hasThreadOptOut,
   hasUnfinishedWithMessageId,
-  insertComment,
-  insertPost,
   lockDedupeKey,
   lockInbound,
-  recordMessageRefs,
   type Database,
 } from '@blend/db';
-import { parseMail, type MimeLimits } from '@blend/mail';
+import { checkSender, parseMail, type MimeLimits, type SenderAuthOptions } from '@blend/mail';
 import type { Logger } from '@blend/config';
 import type { IngestJob } from '@blend/queue';
+import { applyDecision } from './apply-decision';
 
 export interface IngestDeps {
   db: Database;
   log: Logger;
   bridgeDomain: string;
   defaultGroup: string;
+  /** Key of reply-token hashes and signed links. */
+  secret: string;
+  /** Base URL of the API for links in notices. */
+  publicUrl: string;
+  senderAuth: SenderAuthOptions;
+  confidentialMarkers: string[];
+  redactions: Redaction[];
+  rateLimits: RateLimits;
+  /** Withheld mail is released if its author opts in within this many days. */
+  withheldRetentionDays: number;
   mimeLimits?: MimeLimits;
 }
 
@@ -45,7 +64,7 @@ export type IngestOutcome = (
   | { state: 'posted'; postId: string }
   | { state: 'commented'; postId: string; commentId: string }
   | { state: 'duplicate'; of: string | null }
-  | { state: 'withheld' | 'rejected' | 'held'; reason: string }
+  | { state: 'withheld' | 'rejected' | 'held' | 'command'; reason: string }
 ) & {
   /** Outbox rows written by this ingest, to queue for sending once it has committed. */
   outbound?: string[];
@@ -55,8 +74,8 @@ const MAX_TITLE = 255;
 const MAX_BODY = 100_000;
 
 /**
- * `ingest`: parse -> classify -> convert -> record, for one stored inbound row.
- * Safe to run twice: the row is locked and only a `received` row is converted, and the
+ * `ingest`: parse -> classify -> authenticate -> decide -> record, for one stored inbound
+ * row. Safe to run twice: the row is locked and only a `received` row is converted, and the
  * dedupe key makes a second copy of the same mail a `duplicate`.
  */
 export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome> {
@@ -84,17 +103,29 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
   const key = dedupeKey(mail, row.raw);
   const classification = classify(mail, { bridgeDomain: deps.bridgeDomain });
   const routed = pickBridgeRoute(mail, deps.bridgeDomain);
+  const route = routed?.route ?? null;
+  // Authentication may query DNS: done before the transaction, and only for mail that
+  // could be published (loops and auto-replies are rejected on headers alone).
+  const needsAuth = classification.kind === 'reply' || classification.kind === 'new_thread';
+  const { verdict } = needsAuth
+    ? await checkSender(row.raw, mail, deps.senderAuth)
+    : { verdict: { ok: false as const, reason: 'unauthenticated' as const } };
   // HTML-only mail (no text/plain part) is converted to text here, not by mailparser.
   const rawText = mail.text?.trim() ? mail.text : mail.html ? htmlToPlainText(mail.html) : '';
   const visible = extractVisibleText(rawText);
-  const body = truncate(visible.text, MAX_BODY);
-  const title = truncate(normaliseSubject(mail.subject), MAX_TITLE);
+  const redactedBody = redact(truncate(visible.text, MAX_BODY), deps.redactions);
+  const redactedTitle = redact(truncate(normaliseSubject(mail.subject), MAX_TITLE), deps.redactions);
+  const firstLine = visible.text.split('\n').find((l) => l.trim()) ?? '';
+  const command = route && (route.kind === 'status' || route.kind === 'command') ? parseCommand(mail.subject, firstLine) : null;
+  const confidential = detectConfidential(mail, { subjectMarkers: deps.confidentialMarkers });
+  const from = mail.from?.address ?? null;
+  const now = new Date();
 
   return deps.db.transaction(async (tx): Promise<IngestOutcome> => {
     await lockDedupeKey(tx, key);
     const locked = await lockInbound(tx, row.id);
     if (!locked || locked.state !== 'received') return { state: 'skipped', reason: 'already_final' };
-    const ids = { messageId: mail.messageId, dedupeKey: key };
+    const ids = { messageId: mail.messageId, dedupeKey: key, fromAddress: from, subject: truncate(mail.subject, 300) };
 
     const earlier = await findByDedupeKey(tx, key);
     if (earlier && earlier.inboundId !== row.id) {
@@ -102,7 +133,7 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       return { state: 'duplicate', of: earlier.inboundId };
     }
 
-    const person = mail.from ? await findPersonByEmail(tx, mail.from.address) : undefined;
+    const person = from ? await findPersonByEmail(tx, from) : undefined;
     // A parent that came in the same batch may be converting right now: retry shortly
     // (BullMQ backoff) instead of starting a second thread. This check must come before the
     // thread lookup: if the parent commits in between, the lookup (a new statement under
@@ -111,66 +142,73 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       throw new Error('parent message is stored but not converted yet; retrying');
     }
     const parent = classification.kind === 'reply' ? await findThreadPost(tx, classification.parentIds) : undefined;
-    const route = routed?.route ?? null;
-    const decision: IngestDecision = decideIngest({
+
+    let token: TokenCheck | null = null;
+    if (route?.kind === 'reply') {
+      const found = await findReplyToken(tx, hashReplyToken(route.token, deps.secret));
+      const judged = judgeReplyToken(
+        found && !found.postDeleted ? found.token : null,
+        { personId: person?.id ?? null, authenticated: verdict.ok, optedIn: person?.optIn === 'opted_in' },
+        now,
+      );
+      token = judged.ok ? { ok: true, postId: found!.token.postId } : judged;
+    }
+    const threadPostId = token?.ok ? token.postId : (parent?.postId ?? null);
+    const minuteAgo = new Date(now.getTime() - 60_000);
+    const rate = judgeRate(
+      {
+        senderLastMinute: from ? await countAcceptedFrom(tx, from, minuteAgo) : 0,
+        senderLastHour: from ? await countAcceptedFrom(tx, from, new Date(now.getTime() - 3_600_000)) : 0,
+        threadLastMinute: threadPostId ? await countAcceptedInThread(tx, threadPostId, minuteAgo) : 0,
+        orgLastMinute: await countAccepted(tx, minuteAgo),
+      },
+      deps.rateLimits,
+    );
+    const participants = [...mail.to, ...mail.cc].map((a) => a.address).filter((a) => !a.endsWith(`@${deps.bridgeDomain}`));
+    const externalParticipants = [...new Set(participants.filter((a) => !isOrgDomain(a.slice(a.lastIndexOf('@') + 1), deps.senderAuth.orgDomains)))];
+
+    const decision = decideIngest({
       classification,
       route,
+      senderVerdict: verdict,
       sender: person ? { id: person.id, optIn: person.optIn } : null,
+      command,
+      token,
       parentPostId: parent?.postId ?? null,
+      threadDeclined: parent && from ? await hasThreadOptOut(tx, parent.postId, from) : false,
       groupExists: route?.kind === 'group' ? Boolean(await findGroup(tx, route.slug)) : true,
-      title,
-      body,
+      confidential,
+      rate,
+      externalParticipants: deps.senderAuth.orgDomains.length > 0 ? externalParticipants : [],
+      externalConfirmed: Boolean(locked.confirmedAt),
+      title: redactedTitle.text,
+      body: redactedBody.text,
       defaultGroup: deps.defaultGroup,
     });
-
-    switch (decision.action) {
-      case 'reject':
-      case 'withhold': {
-        const state = decision.action === 'reject' ? 'rejected' : 'withheld';
-        await finishInbound(tx, row.id, { ...ids, state, reason: decision.reason });
-        return { state, reason: decision.reason };
-      }
-      case 'post': {
-        const group = await ensureGroup(tx, decision.groupSlug);
-        const post = await insertPost(tx, {
-          groupId: group.id,
-          authorId: person!.id,
-          title: decision.title,
-          bodyText: decision.body,
-          bodyHtml: textToSafeHtml(decision.body),
-          source: 'email',
-          dedupeKey: key,
-          inboundId: row.id,
-          subjectKey: threadSubjectKey(mail.subject),
-          createdAt: row.internalDate ?? new Date(),
-        });
-        // The whole conversation so far maps to this post, so a later reply to any
-        // earlier message of it finds the thread.
-        const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
-        await recordMessageRefs(
-          tx,
-          [...new Set(threadIds)].map((messageId) => ({ messageId, postId: post.id, inboundId: row.id })),
-        );
-        await finishInbound(tx, row.id, { ...ids, state: 'posted', postId: post.id });
-        return { state: 'posted', postId: post.id };
-      }
-      case 'comment': {
-        const comment = await insertComment(tx, {
-          postId: decision.postId,
-          authorId: person!.id,
-          bodyText: decision.body,
-          bodyHtml: textToSafeHtml(decision.body),
-          source: 'email',
-          dedupeKey: key,
-          inboundId: row.id,
-          createdAt: row.internalDate ?? new Date(),
-        });
-        if (mail.messageId) {
-          await recordMessageRefs(tx, [{ messageId: mail.messageId, postId: decision.postId, commentId: comment.id, inboundId: row.id }]);
-        }
-        await finishInbound(tx, row.id, { ...ids, state: 'commented', postId: decision.postId, commentId: comment.id });
-        return { state: 'commented', postId: decision.postId, commentId: comment.id };
-      }
-    }
+    return applyDecision(tx, decision, {
+      deps,
+      row: locked,
+      mail,
+      ids,
+      person: person ?? null,
+      verdict,
+      externalParticipants,
+      orgParticipants: [...new Set(participants.filter((a) => !externalParticipants.includes(a) && a !== from))],
+      tokenHash: route?.kind === 'reply' && token?.ok ? hashReplyToken(route.token, deps.secret) : null,
+      bounce: route?.kind === 'bounce' ? bounceInfo(route.token, row.raw!) : null,
+      now,
+    });
   });
+}
+
+/**
+ * The outbox row a VERP bounce is for (`bounce+<uuid hex>@`) and whether it is permanent:
+ * RFC 3464 `Status: 5.x.x` is a hard bounce, `4.x.x` a delay.
+ */
+function bounceInfo(token: string, raw: Buffer): { outboundId: string; hard: boolean; detail: string } | null {
+  if (!/^[0-9a-f]{32}$/.test(token)) return null;
+  const outboundId = `${token.slice(0, 8)}-${token.slice(8, 12)}-${token.slice(12, 16)}-${token.slice(16, 20)}-${token.slice(20)}`;
+  const status = /^Status:\s*([245])\.(\d{1,3})\.(\d{1,3})/im.exec(raw.toString('latin1'));
+  const diag = /^Diagnostic-Code:\s*(.+)$/im.exec(raw.toString('latin1'));
+  return { outboundId, hard: status?.[1] === '5', detail: `${status?.[0] ?? 'Status: unknown'} ${diag?.[1] ?? ''}`.trim() };
 }

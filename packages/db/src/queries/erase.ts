@@ -1,0 +1,51 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { apiTokens, auditLog, comments, inboundMessages, outboundMessages, people, posts, replyTokens } from '../schema';
+
+export interface ErasureCounts {
+  posts: number;
+  comments: number;
+  inbound: number;
+  outbound: number;
+}
+
+/**
+ * Erase a person on request: their posts and comments become tombstones without content
+ * (other people's comments in their threads stay), their raw inbound mail and the mails
+ * sent to them lose their content, their tokens are deleted, and the person row keeps only
+ * an anonymous placeholder address. An audit entry records who did it and the counts.
+ */
+export async function erasePerson(tx: Tx, personId: string, actor: string): Promise<ErasureCounts> {
+  const person = await tx.query.people.findFirst({ where: eq(people.id, personId) });
+  if (!person) throw new Error('no such person');
+  const now = new Date();
+  const p = await tx
+    .update(posts)
+    .set({ deletedAt: now, title: '', bodyText: '', bodyHtml: '', subjectKey: '' })
+    .where(eq(posts.authorId, personId))
+    .returning({ id: posts.id });
+  const c = await tx
+    .update(comments)
+    .set({ deletedAt: now, bodyText: '', bodyHtml: '' })
+    .where(eq(comments.authorId, personId))
+    .returning({ id: comments.id });
+  const i = await tx
+    .update(inboundMessages)
+    .set({ raw: null, subject: null, fromAddress: null })
+    .where(eq(inboundMessages.fromAddress, person.email))
+    .returning({ id: inboundMessages.id });
+  const o = await tx
+    .update(outboundMessages)
+    .set({ textBody: '', htmlBody: null, subject: '(erased)', toAddress: 'erased@invalid', state: 'cancelled' })
+    .where(and(eq(outboundMessages.toAddress, person.email)))
+    .returning({ id: outboundMessages.id });
+  await tx.delete(replyTokens).where(eq(replyTokens.personId, personId));
+  await tx.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.personId, personId), isNull(apiTokens.revokedAt)));
+  await tx
+    .update(people)
+    .set({ email: `erased-${personId}@invalid`, name: '', optIn: 'opted_out', optInChangedAt: now, isAdmin: false })
+    .where(eq(people.id, personId));
+  const counts = { posts: p.length, comments: c.length, inbound: i.length, outbound: o.length };
+  await tx.insert(auditLog).values({ action: 'erase_person', actor, subject: personId, detail: counts });
+  return counts;
+}

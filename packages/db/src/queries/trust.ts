@@ -1,0 +1,126 @@
+import { and, count, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { inboundMessages, optInEvents, people, posts, replyTokens, threadOptOuts } from '../schema';
+
+export type OptInVia = 'cli' | 'import' | 'mail' | 'api' | 'admin';
+
+/**
+ * Change a person's opt-in state and record who did it and how. Opting out revokes every
+ * reply token of that person (RELIABILITY 3.1 "Revocation events").
+ */
+export async function setOptIn(
+  tx: Tx,
+  personId: string,
+  state: 'opted_in' | 'opted_out' | 'pending',
+  via: OptInVia,
+  actorId: string | null = null,
+): Promise<void> {
+  await tx.update(people).set({ optIn: state, optInChangedAt: new Date() }).where(eq(people.id, personId));
+  await tx.insert(optInEvents).values({ personId, state, via, actorId });
+  if (state === 'opted_out') {
+    await tx.update(replyTokens).set({ revokedAt: new Date() }).where(and(eq(replyTokens.personId, personId), isNull(replyTokens.revokedAt)));
+  }
+}
+
+/** A person's opt-in history, oldest first. */
+export async function optInHistory(db: Tx, personId: string) {
+  return db.select().from(optInEvents).where(eq(optInEvents.personId, personId)).orderBy(optInEvents.createdAt);
+}
+
+/**
+ * Put a person's withheld mail (kept because they had not opted in) back in the pipeline,
+ * if it arrived within the retention window. Returns the rows to enqueue.
+ */
+export async function releaseWithheld(tx: Tx, address: string, since: Date): Promise<string[]> {
+  const rows = await tx
+    .update(inboundMessages)
+    .set({ state: 'received', reason: null, processedAt: null })
+    .where(
+      and(
+        eq(inboundMessages.fromAddress, address.toLowerCase()),
+        eq(inboundMessages.state, 'withheld'),
+        inArray(inboundMessages.reason, ['not_opted_in', 'sender_unknown']),
+        gte(inboundMessages.receivedAt, since),
+      ),
+    )
+    .returning({ id: inboundMessages.id });
+  return rows.map((r) => r.id);
+}
+
+/** Release one held inbound row (the sharer confirmed external participants). */
+export async function confirmHeld(tx: Tx, inboundId: string, reason: string): Promise<boolean> {
+  const rows = await tx
+    .update(inboundMessages)
+    .set({ state: 'received', reason: null, processedAt: null, confirmedAt: new Date() })
+    .where(and(eq(inboundMessages.id, inboundId), eq(inboundMessages.state, 'held'), eq(inboundMessages.reason, reason)))
+    .returning({ id: inboundMessages.id });
+  return rows.length > 0;
+}
+
+export async function addThreadOptOut(tx: Tx, postId: string, address: string): Promise<void> {
+  await tx.insert(threadOptOuts).values({ postId, address: address.toLowerCase() }).onConflictDoNothing();
+}
+
+export async function hasThreadOptOut(tx: Tx, postId: string, address: string): Promise<boolean> {
+  const rows = await tx
+    .select({ a: threadOptOuts.address })
+    .from(threadOptOuts)
+    .where(and(eq(threadOptOuts.postId, postId), eq(threadOptOuts.address, address.toLowerCase())))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/** Store a reply token's hash, bound to one person and one thread. */
+export async function saveReplyToken(
+  tx: Tx,
+  row: { tokenHash: string; personId: string; postId: string; outboundId?: string | null; expiresAt: Date; maxUses: number },
+): Promise<void> {
+  await tx.insert(replyTokens).values(row);
+}
+
+export async function findReplyToken(tx: Tx, tokenHash: string) {
+  const rows = await tx
+    .select({ token: replyTokens, postDeleted: posts.deletedAt })
+    .from(replyTokens)
+    .innerJoin(posts, eq(posts.id, replyTokens.postId))
+    .where(eq(replyTokens.tokenHash, tokenHash))
+    .limit(1);
+  return rows[0];
+}
+
+export async function useReplyToken(tx: Tx, tokenHash: string): Promise<void> {
+  await tx.update(replyTokens).set({ uses: sql`${replyTokens.uses} + 1` }).where(eq(replyTokens.tokenHash, tokenHash));
+}
+
+/** Accepted messages from one sender since `since`, for the per-sender rate limit. */
+export async function countAcceptedFrom(tx: Tx, address: string, since: Date): Promise<number> {
+  const rows = await tx
+    .select({ n: count() })
+    .from(inboundMessages)
+    .where(
+      and(
+        eq(inboundMessages.fromAddress, address.toLowerCase()),
+        inArray(inboundMessages.state, ['posted', 'commented']),
+        gte(inboundMessages.processedAt, since),
+      ),
+    );
+  return rows[0]?.n ?? 0;
+}
+
+/** Accepted messages in one thread (post) since `since`, for the per-thread circuit breaker. */
+export async function countAcceptedInThread(tx: Tx, postId: string, since: Date): Promise<number> {
+  const rows = await tx
+    .select({ n: count() })
+    .from(inboundMessages)
+    .where(and(eq(inboundMessages.postId, postId), inArray(inboundMessages.state, ['posted', 'commented']), gte(inboundMessages.processedAt, since)));
+  return rows[0]?.n ?? 0;
+}
+
+/** Accepted messages organisation-wide since `since`. */
+export async function countAccepted(tx: Tx, since: Date): Promise<number> {
+  const rows = await tx
+    .select({ n: count() })
+    .from(inboundMessages)
+    .where(and(inArray(inboundMessages.state, ['posted', 'commented']), gte(inboundMessages.processedAt, since)));
+  return rows[0]?.n ?? 0;
+}

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import { listInboundRows, type Database } from '@blend/db';
+import { requireAdmin } from '../auth';
+
+export const INBOUND_STATES = ['received', 'posted', 'commented', 'command', 'withheld', 'held', 'rejected', 'failed', 'duplicate'] as const;
+
+/** `GET /api/v1/admin/inbound`: what happened to each inbound mail (admin role). */
+export function adminRoutes(app: FastifyInstance, deps: { db: Database }): void {
+  app.get<{ Querystring: { state?: (typeof INBOUND_STATES)[number]; limit?: number } }>(
+    '/api/v1/admin/inbound',
+    {
+      preHandler: requireAdmin(deps.db),
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            state: { type: 'string', enum: [...INBOUND_STATES] },
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+          },
+        },
+      },
+    },
+    async (req) => ({ items: await listInboundRows(deps.db, { state: req.query.state, limit: req.query.limit ?? 50 }) }),
+  );
+}

@@ -1,0 +1,124 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { verifyLink, type LinkPurpose } from '@blend/core';
+import { addThreadOptOut, confirmHeld, findPersonByEmail, setOptIn, upsertPerson, releaseWithheld, type Database } from '@blend/db';
+import { enqueueIngest, type Queues } from '@blend/queue';
+import type { Logger } from '@blend/config';
+
+export interface LinkDeps {
+  db: Database;
+  secret: string;
+  queues: Pick<Queues, 'ingest'>;
+  withheldRetentionDays: number;
+  log: Logger;
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-store')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+        `<title>${esc(title)} · Blend</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d2330}` +
+        `button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:0;background:#2452c4;color:#fff;cursor:pointer}</style></head>` +
+        `<body><main><h1>${esc(title)}</h1>${body}</main></body></html>`,
+    );
+}
+
+interface LinkAction {
+  purpose: LinkPurpose;
+  title: string;
+  question: (subject: string) => string;
+  button: string;
+  act: (claims: { subject: string; scope?: string }) => Promise<string>;
+}
+
+/**
+ * Pages behind the signed links in Blend's mails. A GET only shows what the link will do
+ * and a button; the change happens on POST, so a mail scanner that follows links changes
+ * nothing (RELIABILITY B23). Every invalid or expired link gets the same answer.
+ */
+export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
+  const now = () => new Date();
+  const actions: Record<string, LinkAction> = {
+    'opt-in': {
+      purpose: 'opt_in',
+      title: 'Mirror my mail into the company feed',
+      question: (s) => `Opt in <strong>${esc(s)}</strong>? From now on, mail you send to the bridge or in shared threads is published in the company feed.`,
+      button: 'Opt in',
+      act: async ({ subject }) => {
+        const since = new Date(Date.now() - deps.withheldRetentionDays * 86_400_000);
+        const released = await deps.db.transaction(async (tx) => {
+          const existing = await findPersonByEmail(tx, subject);
+          if (existing) {
+            if (existing.optIn !== 'opted_in') await setOptIn(tx, existing.id, 'opted_in', 'mail', existing.id);
+          } else {
+            await upsertPerson(tx, { email: subject, optIn: true, via: 'mail' });
+          }
+          return releaseWithheld(tx, subject, since);
+        });
+        for (const id of released) await enqueueIngest(deps.queues.ingest, id).catch((err: unknown) => deps.log.warn({ err, inboundId: id }, 'enqueue failed; left to the reconciler'));
+        return released.length > 0 ? `You are opted in. ${released.length} message(s) you sent earlier will now be published.` : 'You are opted in.';
+      },
+    },
+    'opt-out': {
+      purpose: 'unsubscribe',
+      title: 'Stop mirroring my mail',
+      question: (s) => `Opt out <strong>${esc(s)}</strong>? Your mail will no longer be mirrored, and Blend will stop mailing you.`,
+      button: 'Opt out',
+      act: async ({ subject }) => {
+        await deps.db.transaction(async (tx) => {
+          const person = await findPersonByEmail(tx, subject);
+          if (person && person.optIn !== 'opted_out') await setOptIn(tx, person.id, 'opted_out', 'mail', person.id);
+        });
+        return 'You are opted out.';
+      },
+    },
+    withhold: {
+      purpose: 'thread_withhold',
+      title: 'Keep my replies out of this thread',
+      question: (s) => `Keep replies from <strong>${esc(s)}</strong> in this conversation out of the company feed?`,
+      button: 'Keep my replies out',
+      act: async ({ subject, scope }) => {
+        if (scope) await addThreadOptOut(deps.db, scope, subject);
+        return 'Done: your replies in this conversation will not be mirrored.';
+      },
+    },
+    share: {
+      purpose: 'share_confirm',
+      title: 'Publish my message',
+      question: () => 'Your message has people outside the organisation on To/Cc. Publish your own message to the company feed? Their words are never mirrored.',
+      button: 'Publish',
+      act: async ({ subject }) => {
+        const released = await deps.db.transaction((tx) => confirmHeld(tx, subject, 'external_participants'));
+        if (released) await enqueueIngest(deps.queues.ingest, subject);
+        return released ? 'Confirmed: your message is being published.' : 'This message was already handled.';
+      },
+    },
+  };
+
+  for (const [path, a] of Object.entries(actions)) {
+    const invalid = (reply: FastifyReply) => page(reply, 400, 'This link is not valid', '<p>The link is incomplete or has expired. Ask for a new one by mail.</p>');
+    app.get<{ Querystring: { t?: string } }>(`/links/${path}`, async (req, reply) => {
+      const claims = verifyLink(req.query.t ?? '', a.purpose, deps.secret, now());
+      if (!claims) return invalid(reply);
+      return page(
+        reply,
+        200,
+        a.title,
+        `<p>${a.question(claims.subject)}</p><form method="post"><input type="hidden" name="t" value="${esc(req.query.t ?? '')}"><button type="submit">${esc(a.button)}</button></form>`,
+      );
+    });
+    app.post<{ Body: { t?: string } }>(`/links/${path}`, async (req, reply) => {
+      const claims = verifyLink(req.body?.t ?? '', a.purpose, deps.secret, now());
+      if (!claims) return invalid(reply);
+      const message = await a.act(claims);
+      req.log.info({ link: path }, 'link action');
+      return page(reply, 200, a.title, `<p>${esc(message)}</p>`);
+    });
+  }
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { PermanentError } from '@blend/core';
+import { getCommentRow, getPostRow, tombstoneComment, tombstonePost, type Database } from '@blend/db';
+import { requirePerson } from '../auth';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Authors take back what was mirrored. Retracting leaves a tombstone (the thread keeps its
+ * shape); un-mirroring is for the person who shared the thread and empties all of it.
+ * Email is never rewritten: this changes only what the feed shows.
+ */
+export function retractRoutes(app: FastifyInstance, deps: { db: Database }): void {
+  const auth = requirePerson(deps.db);
+  const loadPost = async (id: string) => {
+    const post = UUID.test(id) ? await getPostRow(deps.db, id) : undefined;
+    if (!post || post.deletedAt) throw new PermanentError('NOT_FOUND', 'no such post');
+    return post;
+  };
+
+  app.delete<{ Params: { id: string } }>('/api/v1/posts/:id', { preHandler: auth }, async (req, reply) => {
+    const post = await loadPost(req.params.id);
+    if (post.authorId !== req.person!.id) throw new PermanentError('FORBIDDEN', 'only the author can retract a post');
+    await tombstonePost(deps.db, post.id, false);
+    return reply.status(204).send();
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/posts/:id/unmirror', { preHandler: auth }, async (req, reply) => {
+    const post = await loadPost(req.params.id);
+    if (post.authorId !== req.person!.id) throw new PermanentError('FORBIDDEN', 'only the person who shared the thread can un-mirror it');
+    await deps.db.transaction((tx) => tombstonePost(tx, post.id, true));
+    return reply.status(204).send();
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/comments/:id', { preHandler: auth }, async (req, reply) => {
+    const comment = UUID.test(req.params.id) ? await getCommentRow(deps.db, req.params.id) : undefined;
+    if (!comment || comment.deletedAt) throw new PermanentError('NOT_FOUND', 'no such comment');
+    if (comment.authorId !== req.person!.id) throw new PermanentError('FORBIDDEN', 'only the author can retract a comment');
+    await tombstoneComment(deps.db, comment.id);
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,207 @@
+import {
+  assertNever,
+  helpNotice,
+  inviteNotice,
+  optInConfirmNotice,
+  optOutConfirmNotice,
+  optedOutNotice,
+  shareConfirmNotice,
+  signLink,
+  textToSafeHtml,
+  threadNotice,
+  threadSubjectKey,
+  type IngestDecision,
+  type MailInput,
+  type SenderVerdict,
+} from '@blend/core';
+import {
+  ensureGroup,
+  finishInbound,
+  insertComment,
+  insertPost,
+  recordBounce,
+  recordMessageRefs,
+  setOptIn,
+  upsertPerson,
+  useReplyToken,
+  type InboundRow,
+  type Person,
+  type Tx,
+} from '@blend/db';
+import { isoWeek, queueMail } from '../outbox';
+import type { IngestDeps, IngestOutcome } from './ingest';
+
+export interface ApplyContext {
+  deps: IngestDeps;
+  row: InboundRow;
+  mail: MailInput;
+  ids: { messageId: string | null; dedupeKey: string; fromAddress: string | null; subject: string };
+  person: Person | null;
+  verdict: SenderVerdict;
+  externalParticipants: string[];
+  /** Other people of the organisation on To/Cc: each gets one notice per mirrored thread. */
+  orgParticipants: string[];
+  tokenHash: string | null;
+  /** Set when the mail is a bounce addressed to one of our VERP addresses. */
+  bounce: { outboundId: string; hard: boolean; detail: string } | null;
+  now: Date;
+}
+
+const LINK_DAYS = 14;
+
+/** Store what `decideIngest` decided, with the mails it causes, in the ingest's transaction. */
+export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyContext): Promise<IngestOutcome> {
+  const { deps, row, mail, ids } = c;
+  const bridge = `status@${deps.bridgeDomain}`;
+  const exp = Math.floor(c.now.getTime() / 1000) + LINK_DAYS * 86_400;
+  const link = (path: string, token: string) => `${deps.publicUrl}${path}?t=${encodeURIComponent(token)}`;
+  const outbound: string[] = [];
+  const mailTo = async (m: Parameters<typeof queueMail>[2]) => {
+    const id = await queueMail(tx, deps.bridgeDomain, m);
+    if (id) outbound.push(id);
+  };
+  const from = ids.fromAddress;
+
+  switch (decision.action) {
+    case 'reject': {
+      await finishInbound(tx, row.id, { ...ids, state: 'rejected', reason: decision.reason });
+      if (decision.reason === 'bounce' && c.bounce) {
+        // A DSN for one of our mails, found by the VERP token in its envelope address.
+        const paused = await recordBounce(tx, c.bounce.outboundId, c.bounce.hard, c.bounce.detail);
+        if (paused) deps.log.warn({ outboundId: c.bounce.outboundId }, 'address paused after repeated hard bounces');
+      }
+      return { state: 'rejected', reason: decision.reason };
+    }
+    case 'hold': {
+      await finishInbound(tx, row.id, { ...ids, state: 'held', reason: decision.reason });
+      if (decision.reason === 'external_participants' && from && c.person) {
+        const token = signLink({ purpose: 'share_confirm', subject: row.id, exp }, deps.secret);
+        await mailTo({
+          kind: 'share_confirm',
+          to: from,
+          personId: c.person.id,
+          notice: shareConfirmNotice({ bridge, title: ids.subject || '(no subject)', outsiders: c.externalParticipants, confirmUrl: link('/links/share', token) }),
+          dedupeKey: `share-confirm:${row.id}`,
+          inReplyTo: mail.messageId,
+        });
+      }
+      return { state: 'held', reason: decision.reason, outbound };
+    }
+    case 'withhold': {
+      await finishInbound(tx, row.id, { ...ids, state: 'withheld', reason: decision.reason, postId: decision.threadPostId });
+      // One invitation per address per week, only to an authenticated sender (RELIABILITY I4):
+      // a spoofed From never makes Blend mail the real owner of the address.
+      if (from && c.verdict.ok && (decision.reason === 'sender_unknown' || decision.reason === 'not_opted_in')) {
+        const token = signLink({ purpose: 'opt_in', subject: from, exp }, deps.secret);
+        await mailTo({
+          kind: 'opt_in_invite',
+          to: from,
+          personId: c.person?.id ?? null,
+          notice: inviteNotice({ bridge, optInUrl: link('/links/opt-in', token), retentionDays: deps.withheldRetentionDays }),
+          dedupeKey: `invite:${from}:${isoWeek(c.now)}`,
+          inReplyTo: mail.messageId,
+        });
+      }
+      return { state: 'withheld', reason: decision.reason, outbound };
+    }
+    case 'command': {
+      const cmd = decision.command;
+      await finishInbound(tx, row.id, { ...ids, state: 'command', reason: cmd.kind });
+      if (!from) return { state: 'command', reason: cmd.kind };
+      const day = c.now.toISOString().slice(0, 10);
+      switch (cmd.kind) {
+        case 'opt_in': {
+          // Double opt-in: the confirmation goes to the address itself, so a forged mail
+          // cannot opt someone in.
+          if (c.person?.optIn === 'opted_in') break;
+          const token = signLink({ purpose: 'opt_in', subject: from, exp }, deps.secret);
+          await mailTo({ kind: 'opt_in_confirm', to: from, personId: c.person?.id ?? null, notice: optInConfirmNotice({ bridge, optInUrl: link('/links/opt-in', token) }), dedupeKey: `optin-confirm:${from}:${day}`, inReplyTo: mail.messageId });
+          break;
+        }
+        case 'opt_out': {
+          if (!c.person || c.person.optIn === 'opted_out') break;
+          await setOptIn(tx, c.person.id, 'opted_out', 'mail', c.person.id);
+          await mailTo({ kind: 'opted_out', to: from, personId: c.person.id, notice: optedOutNotice({ bridge }), dedupeKey: `opted-out:${from}:${day}`, inReplyTo: mail.messageId });
+          break;
+        }
+        case 'unsubscribe': {
+          const token = signLink({ purpose: 'unsubscribe', subject: from, exp }, deps.secret);
+          await mailTo({ kind: 'opt_out_confirm', to: from, personId: c.person?.id ?? null, notice: optOutConfirmNotice({ bridge, optOutUrl: link('/links/opt-out', token) }), dedupeKey: `optout-confirm:${from}:${day}`, inReplyTo: mail.messageId });
+          break;
+        }
+        case 'digest': {
+          if (c.person) await upsertPerson(tx, { email: from, digestFrequency: cmd.frequency });
+          break;
+        }
+        case 'help': {
+          await mailTo({ kind: 'help', to: from, personId: c.person?.id ?? null, notice: helpNotice({ bridge }), dedupeKey: `help:${from}:${day}`, inReplyTo: mail.messageId });
+          break;
+        }
+        default:
+          assertNever(cmd);
+      }
+      return { state: 'command', reason: cmd.kind, outbound };
+    }
+    case 'post': {
+      const author = c.person!;
+      const group = await ensureGroup(tx, decision.groupSlug);
+      const post = await insertPost(tx, {
+        groupId: group.id,
+        authorId: author.id,
+        title: decision.title,
+        bodyText: decision.body,
+        bodyHtml: textToSafeHtml(decision.body),
+        source: 'email',
+        dedupeKey: ids.dedupeKey,
+        inboundId: row.id,
+        subjectKey: threadSubjectKey(mail.subject),
+        createdAt: row.internalDate ?? new Date(),
+      });
+      // The whole conversation so far maps to this post, so a later reply to any earlier
+      // message of it finds the thread.
+      const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
+      await recordMessageRefs(tx, [...new Set(threadIds)].map((messageId) => ({ messageId, postId: post.id, inboundId: row.id })));
+      await finishInbound(tx, row.id, { ...ids, state: 'posted', postId: post.id });
+      // Consent per thread: everyone of the organisation on To/Cc hears once that the
+      // conversation is mirrored, with a link to keep their own replies out of it.
+      for (const address of c.orgParticipants.slice(0, 50)) {
+        const token = signLink({ purpose: 'thread_withhold', subject: address, scope: post.id, exp: exp + 76 * 86_400 }, deps.secret);
+        await mailTo({
+          kind: 'thread_notice',
+          to: address,
+          postId: post.id,
+          notice: threadNotice({
+            bridge,
+            sharer: author.name || author.email,
+            title: decision.title,
+            postUrl: `${deps.publicUrl}/api/v1/posts/${post.id}`,
+            withholdUrl: link('/links/withhold', token),
+          }),
+          dedupeKey: `thread-notice:${post.id}:${address}`,
+          inReplyTo: mail.messageId,
+        });
+      }
+      return { state: 'posted', postId: post.id, outbound };
+    }
+    case 'comment': {
+      const comment = await insertComment(tx, {
+        postId: decision.postId,
+        authorId: c.person!.id,
+        bodyText: decision.body,
+        bodyHtml: textToSafeHtml(decision.body),
+        source: 'email',
+        dedupeKey: ids.dedupeKey,
+        inboundId: row.id,
+        createdAt: row.internalDate ?? new Date(),
+      });
+      if (mail.messageId) {
+        await recordMessageRefs(tx, [{ messageId: mail.messageId, postId: decision.postId, commentId: comment.id, inboundId: row.id }]);
+      }
+      if (c.tokenHash) await useReplyToken(tx, c.tokenHash);
+      await finishInbound(tx, row.id, { ...ids, state: 'commented', postId: decision.postId, commentId: comment.id });
+      return { state: 'commented', postId: decision.postId, commentId: comment.id };
+    }
+    default:
+      return assertNever(decision);
+  }
+}
