@@ -49,6 +49,10 @@ async function localDefaults(): Promise<Record<string, string>> {
     BLEND_MAIL_DOMAIN: 'example.test',
     BLEND_SECRET: readFileSync(secretFile, 'utf8').trim(),
     BLEND_QUEUE_PREFIX: 'blend-demo',
+    // The demo's senders (corp.test) have no DNS, so DKIM/SPF/DMARC cannot pass: this is the
+    // local-trial mode, which logs a warning at every start. Never use it in production.
+    BLEND_SENDER_AUTH: 'none',
+    BLEND_ORG_DOMAINS: 'corp.test',
   };
 }
 

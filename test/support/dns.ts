@@ -16,12 +16,20 @@ export const PARTNER_DKIM = {
   privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
 };
 
-export const testResolver: DnsResolver = staticResolver({
-  'corp.test': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
-  '_dmarc.corp.test': { TXT: ['v=DMARC1; p=reject'] },
-  'partner.test': { TXT: ['v=spf1 -all'] },
-  '_dmarc.partner.test': { TXT: ['v=DMARC1; p=reject'] },
-  'sel._domainkey.partner.test': { TXT: [`v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`] },
-});
+/** The resolver, with `extraDomains` (e.g. a test's own people domain) set up like corp.test. */
+export function testResolver(extraDomains: string[] = []): DnsResolver {
+  const zone: Record<string, { TXT: string[] }> = {
+    'corp.test': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+    '_dmarc.corp.test': { TXT: ['v=DMARC1; p=reject'] },
+    'partner.test': { TXT: ['v=spf1 -all'] },
+    '_dmarc.partner.test': { TXT: ['v=DMARC1; p=reject'] },
+    'sel._domainkey.partner.test': { TXT: [`v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`] },
+  };
+  for (const d of extraDomains) {
+    zone[d] = { TXT: ['v=spf1 ip4:127.0.0.1 -all'] };
+    zone[`_dmarc.${d}`] = { TXT: ['v=DMARC1; p=reject'] };
+  }
+  return staticResolver(zone);
+}
 
 export const TEST_ORG_DOMAINS = 'corp.test,partner.test';

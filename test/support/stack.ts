@@ -21,6 +21,12 @@ export interface Stack {
   config: Config;
   db: TestDatabase;
   mail: MailDomain;
+  /**
+   * A second mail domain for the people of the organisation (an org domain with SPF for
+   * 127.0.0.1): every address at it lands in `people.imapUrl`, so tests read the mail
+   * Blend sends to people.
+   */
+  people: MailDomain;
   app: FastifyInstance;
   startPoller(): Promise<void>;
   /** The running poller's mailbox watcher (throws when the poller is stopped). */
@@ -37,6 +43,7 @@ export interface Stack {
 export async function startStack(overrides: Record<string, string> = {}, opts: { poller?: boolean } = {}): Promise<Stack> {
   const db = await createTestDatabase();
   const mail = await createMailDomain();
+  const people = await createMailDomain();
   const prefix = `bt${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
     DATABASE_URL: db.url,
@@ -47,7 +54,7 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
     BLEND_SECRET: randomBytes(32).toString('hex'),
     BLEND_QUEUE_PREFIX: prefix,
     BLEND_POLL_INTERVAL_MS: '5000',
-    BLEND_ORG_DOMAINS: TEST_ORG_DOMAINS,
+    BLEND_ORG_DOMAINS: `${TEST_ORG_DOMAINS},${people.domain}`,
     LOG_LEVEL: process.env.BLEND_TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   });
@@ -63,9 +70,10 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
     config,
     db,
     mail,
+    people,
     app,
     startWorker: async () => {
-      worker ??= await startWorkerService(config, log, { resolver: testResolver });
+      worker ??= await startWorkerService(config, log, { resolver: testResolver([people.domain]) });
     },
     stopWorker: async () => {
       await worker?.stop();

@@ -81,8 +81,10 @@ const TO_TEXT_OPTIONS: HtmlToTextOptions = {
  * `<head>`, `<style>` and `<script>` are skipped; lines are not wrapped.
  */
 export function htmlToPlainText(html: string): string {
+  // Sanitised first, so an unsafe link (javascript:, data:) keeps its text but loses its
+  // URL, and nothing the reader would never see turns into text.
   // Only blank lines are trimmed at the start: list items begin with " * ".
-  return stripControlChars(convert(html, TO_TEXT_OPTIONS))
+  return stripControlChars(convert(sanitiseHtml(html), TO_TEXT_OPTIONS))
     .replace(/^(?:[ \t]*\n)+/, '')
     .trimEnd();
 }

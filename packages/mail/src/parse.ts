@@ -13,12 +13,15 @@ import {
 export interface MimeLimits {
   maxHeaderBytes: number;
   maxParts: number;
+  /** Multipart containers (each has its own boundary): bounds the nesting depth. */
+  maxMultiparts: number;
   maxHtmlChars: number;
 }
 
 export const DEFAULT_MIME_LIMITS: MimeLimits = {
   maxHeaderBytes: 256 * 1024,
   maxParts: 500,
+  maxMultiparts: 32,
   maxHtmlChars: 2 * 1024 * 1024,
 };
 
@@ -38,9 +41,16 @@ export function checkMimeLimits(raw: Buffer, limits: MimeLimits = DEFAULT_MIME_L
   }
   // Each MIME part has its own Content-Type header; counting them bounds the part tree
   // without parsing it.
-  const parts = raw.toString('latin1').match(/^content-type:/gim)?.length ?? 0;
+  const text = raw.toString('latin1');
+  const parts = text.match(/^content-type:/gim)?.length ?? 0;
   if (parts > limits.maxParts) {
     throw new PermanentError('MIME_LIMITS', `message has ${parts} MIME parts (limit ${limits.maxParts})`);
+  }
+  // Siblings share their parent's boundary, so distinct boundaries count the multipart
+  // containers: a nesting depth of N needs N of them (RELIABILITY B3 caps depth at 20).
+  const boundaries = new Set(text.match(/boundary\s*=\s*"?[^";\r\n]+/gi) ?? []);
+  if (boundaries.size > limits.maxMultiparts) {
+    throw new PermanentError('MIME_LIMITS', `message has ${boundaries.size} nested or sibling multiparts (limit ${limits.maxMultiparts})`);
   }
 }
 
