@@ -68,3 +68,27 @@ export async function enqueueSend(queue: Queue<SendJob>, outboundId: string): Pr
 export async function enqueueIngest(queue: Queue<IngestJob>, inboundId: string): Promise<void> {
   await queue.add('ingest', IngestJob.parse({ inboundId }), { jobId: ingestJobId(inboundId) });
 }
+
+const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
+
+/**
+ * Enqueue a job again for a row that was put back to work (a release, a replay, the
+ * reconciler). A finished job with the same id would make `add` a no-op, so it is removed
+ * first; a job that is still waiting or running is left alone.
+ * @returns whether a new job was added.
+ */
+export async function requeue<T>(queue: Queue<T>, name: string, jobId: string, data: T): Promise<boolean> {
+  const existing = await queue.getJob(jobId);
+  if (existing) {
+    if (LIVE_STATES.has(await existing.getState())) return false;
+    await existing.remove();
+  }
+  // BullMQ's generic job types do not narrow on a plain name; the payload is validated by the caller.
+  await (queue as unknown as Queue).add(name, data, { jobId });
+  return true;
+}
+
+export const requeueIngest = (queue: Queue<IngestJob>, inboundId: string) =>
+  requeue(queue, 'ingest', ingestJobId(inboundId), IngestJob.parse({ inboundId }));
+export const requeueSend = (queue: Queue<SendJob>, outboundId: string) =>
+  requeue(queue, 'send', sendJobId(outboundId), SendJob.parse({ outboundId }));

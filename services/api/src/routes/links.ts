@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { verifyLink, type LinkPurpose } from '@blend/core';
 import { addThreadOptOut, confirmHeld, findPersonByEmail, setOptIn, upsertPerson, releaseWithheld, type Database } from '@blend/db';
-import { enqueueIngest, type Queues } from '@blend/queue';
+import { requeueIngest, type Queues } from '@blend/queue';
 import type { Logger } from '@blend/config';
 
 export interface LinkDeps {
@@ -61,7 +61,7 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
           }
           return releaseWithheld(tx, subject, since);
         });
-        for (const id of released) await enqueueIngest(deps.queues.ingest, id).catch((err: unknown) => deps.log.warn({ err, inboundId: id }, 'enqueue failed; left to the reconciler'));
+        for (const id of released) await requeueIngest(deps.queues.ingest, id).catch((err: unknown) => deps.log.warn({ err, inboundId: id }, 'enqueue failed; left to the reconciler'));
         return released.length > 0 ? `You are opted in. ${released.length} message(s) you sent earlier will now be published.` : 'You are opted in.';
       },
     },
@@ -95,7 +95,7 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
       button: 'Publish',
       act: async ({ subject }) => {
         const released = await deps.db.transaction((tx) => confirmHeld(tx, subject, 'external_participants'));
-        if (released) await enqueueIngest(deps.queues.ingest, subject);
+        if (released) await requeueIngest(deps.queues.ingest, subject);
         return released ? 'Confirmed: your message is being published.' : 'This message was already handled.';
       },
     },
