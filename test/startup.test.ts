@@ -1,32 +1,12 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, migrateDb, pendingMigrations, personForToken } from '@blend/db';
 import { createTestDatabase, waitFor, type TestDatabase, ADMIN_DATABASE_URL } from './support/database';
 import { createMailDomain } from './support/mail-server';
 import pg from 'pg';
+import { run } from './support/process';
 
 // The commands operators run, as real processes.
-const root = path.resolve(import.meta.dirname, '..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
-
-function run(args: string[], env: Record<string, string>, opts: { timeoutMs?: number } = {}) {
-  const child = spawn(tsx, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
-  return { child, done, out: () => stdout, err: () => stderr };
-}
-
 let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase();

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from './schema';
@@ -37,4 +38,11 @@ export function createDb(url: string, opts: { max?: number; onError?: (err: Erro
 /** True when Postgres answers a trivial query within the pool's connect timeout. */
 export async function pingDb(pool: pg.Pool): Promise<void> {
   await pool.query('select 1');
+}
+
+/** The database's clock: expiry and time windows use it, so a skewed worker clock cannot bend them. */
+export async function dbNow(db: Tx): Promise<Date> {
+  const r = await db.execute<{ now: Date | string }>(sql`select now() as now`);
+  const v = r.rows[0]?.now;
+  return v instanceof Date ? v : new Date(String(v));
 }

@@ -10,6 +10,7 @@ import { adminRoutes } from './routes/admin';
 import { feedRoutes } from './routes/feed';
 import { healthRoutes } from './routes/health';
 import { linkRoutes } from './routes/links';
+import { meRoutes } from './routes/me';
 import { retractRoutes } from './routes/retract';
 
 export interface AppDeps {
@@ -36,6 +37,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(formbody);
   healthRoutes(app, deps);
   feedRoutes(app, deps);
+  meRoutes(app, deps);
   retractRoutes(app, deps);
   adminRoutes(app, deps);
   linkRoutes(app, deps);

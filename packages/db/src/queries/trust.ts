@@ -88,8 +88,14 @@ export async function findReplyToken(tx: Tx, tokenHash: string) {
   return rows[0];
 }
 
-export async function useReplyToken(tx: Tx, tokenHash: string): Promise<void> {
-  await tx.update(replyTokens).set({ uses: sql`${replyTokens.uses} + 1` }).where(eq(replyTokens.tokenHash, tokenHash));
+/** Count one use of a token; false when it was used up meanwhile (two replies at once). */
+export async function useReplyToken(tx: Tx, tokenHash: string): Promise<boolean> {
+  const rows = await tx
+    .update(replyTokens)
+    .set({ uses: sql`${replyTokens.uses} + 1` })
+    .where(and(eq(replyTokens.tokenHash, tokenHash), sql`${replyTokens.uses} < ${replyTokens.maxUses}`))
+    .returning({ uses: replyTokens.uses });
+  return rows.length > 0;
 }
 
 /** Accepted messages from one sender since `since`, for the per-sender rate limit. */

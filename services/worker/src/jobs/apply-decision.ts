@@ -184,6 +184,11 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       return { state: 'posted', postId: post.id, outbound };
     }
     case 'comment': {
+      // The token's last use may have gone to a reply processed at the same moment.
+      if (c.tokenHash && !(await useReplyToken(tx, c.tokenHash))) {
+        await finishInbound(tx, row.id, { ...ids, state: 'rejected', reason: 'bad_token' });
+        return { state: 'rejected', reason: 'bad_token' };
+      }
       const comment = await insertComment(tx, {
         postId: decision.postId,
         authorId: c.person!.id,
@@ -197,7 +202,6 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       if (mail.messageId) {
         await recordMessageRefs(tx, [{ messageId: mail.messageId, postId: decision.postId, commentId: comment.id, inboundId: row.id }]);
       }
-      if (c.tokenHash) await useReplyToken(tx, c.tokenHash);
       await finishInbound(tx, row.id, { ...ids, state: 'commented', postId: decision.postId, commentId: comment.id });
       return { state: 'commented', postId: decision.postId, commentId: comment.id };
     }

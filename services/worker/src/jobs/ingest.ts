@@ -20,6 +20,7 @@ import {
   type TokenCheck,
 } from '@blend/core';
 import {
+  dbNow,
   countAccepted,
   countAcceptedFrom,
   countAcceptedInThread,
@@ -119,9 +120,10 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
   const command = route && (route.kind === 'status' || route.kind === 'command') ? parseCommand(mail.subject, firstLine) : null;
   const confidential = detectConfidential(mail, { subjectMarkers: deps.confidentialMarkers });
   const from = mail.from?.address ?? null;
-  const now = new Date();
 
   return deps.db.transaction(async (tx): Promise<IngestOutcome> => {
+    // Token expiry and rate windows use the database clock, not this worker's (RELIABILITY F23).
+    const now = await dbNow(tx);
     await lockDedupeKey(tx, key);
     const locked = await lockInbound(tx, row.id);
     if (!locked || locked.state !== 'received') return { state: 'skipped', reason: 'already_final' };
