@@ -148,6 +148,8 @@ export async function finishInbound(
     duplicateOf?: string | null;
     messageId?: string | null;
     dedupeKey?: string | null;
+    fromAddress?: string | null;
+    subject?: string | null;
   },
 ): Promise<void> {
   await tx

@@ -4,3 +4,4 @@ export * from './people';
 export * from './posts';
 export * from './outbound';
 export * from './audit';
+export * from './esn';

@@ -13,6 +13,14 @@ export const people = pgTable('people', {
   isAdmin: boolean('is_admin').notNull().default(false),
   /** Digest frequency chosen by mail command or preferences: off, hourly, daily, weekly. */
   digestFrequency: text('digest_frequency').notNull().default('daily'),
+  /** Local time of day for digests, `HH:MM`, in `timezone`. */
+  digestTime: text('digest_time').notNull().default('08:00'),
+  /** IANA time zone name, e.g. `Europe/Berlin`. */
+  timezone: text('timezone').notNull().default('UTC'),
+  notifyMentions: boolean('notify_mentions').notNull().default(true),
+  notifyReplies: boolean('notify_replies').notNull().default(true),
+  /** Send a receipt after each published mail (issue: publish receipts). */
+  receipts: boolean('receipts').notNull().default(true),
   /** Set after repeated hard bounces: no more mail is sent to this address until cleared. */
   mailPausedAt: timestamp('mail_paused_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

@@ -1,4 +1,4 @@
-import { index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { groups } from './groups';
 import { people } from './people';
 
@@ -26,6 +26,9 @@ export const posts = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     /** Retracted by its author or un-mirrored by the sharer: the row stays as a tombstone. */
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    editedAt: timestamp('edited_at', { withTimezone: true }),
+    /** The forwarded message shared with the post, shown apart from the note (issue 3). */
+    forwarded: jsonb('forwarded').$type<{ from: string; date: string | null; subject: string; text: string }[]>(),
   },
   (t) => [index('posts_feed_idx').on(t.createdAt.desc(), t.id.desc()), index('posts_group_idx').on(t.groupId)],
 );
@@ -47,6 +50,7 @@ export const comments = pgTable(
     inboundId: uuid('inbound_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    editedAt: timestamp('edited_at', { withTimezone: true }),
   },
   (t) => [index('comments_post_idx').on(t.postId, t.createdAt)],
 );
