@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { createLogger } from '@blend/config';
+import { createLogger, createMetrics } from '@blend/config';
 import { buildApp } from '@blend/api';
 import { ensureGroup, insertComment, insertPost, issueApiToken, storeFetched, finishInbound, upsertPerson, type PostView } from '@blend/db';
 import { createQueues, type Queues } from '@blend/queue';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
   queues = createQueues(redis, `bt${Date.now()}`);
-  app = buildApp({ db: t.db, pool: t.pool, redis, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, log: createLogger('test', 'silent') });
+  app = buildApp({ db: t.db, pool: t.pool, redis, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, metrics: createMetrics(), log: createLogger('test', 'silent') });
   for (const [name, admin, optIn] of [['alice', false, true], ['bob', false, true], ['root', true, true], ['carol', false, false]] as const) {
     const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name, isAdmin: admin, optIn });
     ids[name] = person.id;

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, createLogger, type Config } from '@blend/config';
+import { loadConfig, createLogger, createMetrics, type Config } from '@blend/config';
 import { buildApp } from '@blend/api';
 import { issueApiToken, upsertPerson } from '@blend/db';
-import { startPollerService, type MailboxPoller } from '@blend/poller';
+import { startPollerService, type MailboxPoller, type PollerService } from '@blend/poller';
 import { createProducerRedis, createQueues } from '@blend/queue';
 import { startWorkerService } from '@blend/worker';
-import { createTestDatabase, type TestDatabase } from './database';
+import { createTestDatabase, waitFor, type TestDatabase } from './database';
 import { createMailDomain, type MailDomain } from './mail-server';
 import { TEST_ORG_DOMAINS, testResolver } from './dns';
 
@@ -54,6 +54,8 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
     BLEND_SECRET: randomBytes(32).toString('hex'),
     BLEND_QUEUE_PREFIX: prefix,
     BLEND_POLL_INTERVAL_MS: '5000',
+    BLEND_WORKER_HEALTH_PORT: '0',
+    BLEND_POLLER_HEALTH_PORT: '0',
     BLEND_ORG_DOMAINS: `${TEST_ORG_DOMAINS},${people.domain}`,
     LOG_LEVEL: process.env.BLEND_TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
@@ -62,9 +64,9 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', () => undefined);
   const queues = createQueues(redis, prefix);
-  const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS });
+  const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, metrics: createMetrics() });
   let worker: Running | null = null;
-  let poller: (Running & { poller: MailboxPoller }) | null = null;
+  let poller: PollerService | null = null;
 
   const stack: Stack = {
     config,
@@ -80,11 +82,15 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
       worker = null;
     },
     startPoller: async () => {
-      poller ??= await startPollerService(config, log);
+      if (poller) return;
+      poller = await startPollerService(config, log);
+      const p = poller;
+      await waitFor(async () => p.poller?.state === 'connected', 'the poller to take the lease and connect', 15_000, 50);
     },
     poller: () => {
-      if (!poller) throw new Error('the poller is not running');
-      return poller.poller;
+      const p = poller?.poller;
+      if (!p) throw new Error('the poller is not running');
+      return p;
     },
     stopPoller: async () => {
       await poller?.stop();

@@ -76,6 +76,14 @@ export const ConfigSchema = z.object({
   BLEND_RATE_SENDER_PER_HOUR: z.coerce.number().int().min(0).default(60),
   BLEND_RATE_THREAD_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   BLEND_RATE_ORG_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  /** Port of the worker's /healthz, /readyz and /metrics (0: off). @defaultValue 3001 */
+  BLEND_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  /** Port of the poller's /healthz, /readyz and /metrics (0: off). @defaultValue 3002 */
+  BLEND_POLLER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
+  /** Raw inbound mail is purged this many days after it was processed (the row and its state stay). */
+  BLEND_RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  /** Sent or cancelled outbound rows are deleted after this many days. */
+  BLEND_OUTBOUND_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,3 +1,5 @@
 export * from './config';
 export * from './logger';
 export * from './run-service';
+export * from './metrics';
+export * from './health-server';

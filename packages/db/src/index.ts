@@ -10,3 +10,4 @@ export * from './queries/posts';
 export * from './queries/outbound';
 export * from './queries/trust';
 export * from './queries/erase';
+export * from './queries/lease';

@@ -2,9 +2,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Logger } from '@blend/config';
+import type { Logger, Metrics } from '@blend/config';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
+import { registerScrapeGauges } from './scrape-metrics';
 import { installErrorHandler } from './errors';
 import { adminRoutes } from './routes/admin';
 import { feedRoutes } from './routes/feed';
@@ -19,7 +20,8 @@ export interface AppDeps {
   redis: Redis;
   log: Logger;
   /** Producers for the work the API causes (released mail). */
-  queues: Pick<Queues, 'ingest'>;
+  queues: Pick<Queues, 'ingest' | 'send'>;
+  metrics: Metrics;
   /** BLEND_SECRET: verifies the signed links in Blend's mails. */
   secret: string;
   withheldRetentionDays: number;
@@ -35,6 +37,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   installErrorHandler(app);
   void app.register(formbody);
+  registerScrapeGauges(deps.metrics, deps);
   healthRoutes(app, deps);
   feedRoutes(app, deps);
   meRoutes(app, deps);

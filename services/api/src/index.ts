@@ -1,4 +1,4 @@
-import type { Config, Logger } from '@blend/config';
+import { processMetrics, type Config, type Logger } from '@blend/config';
 import { createDb, ensureGroup, ensureSchema } from '@blend/db';
 import { createProducerRedis, createQueues } from '@blend/queue';
 import { buildApp } from './app';
@@ -19,6 +19,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     redis,
     log,
     queues,
+    metrics: processMetrics(),
     secret: config.BLEND_SECRET,
     withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
   });

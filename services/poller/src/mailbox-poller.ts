@@ -1,6 +1,6 @@
 import { ImapFlow } from 'imapflow';
 import type { Queue } from 'bullmq';
-import type { Logger } from '@blend/config';
+import type { Logger, Metrics } from '@blend/config';
 import { normaliseMessageId } from '@blend/core';
 import {
   getCheckpoint,
@@ -20,6 +20,7 @@ export interface PollerOptions {
   db: Database;
   ingestQueue: Queue<IngestJob>;
   log: Logger;
+  metrics?: Metrics;
   /** Periodic sync in case a push notification is missed. */
   pollIntervalMs: number;
   /** Re-issue IDLE this often (imapflow `maxIdleTime`). */
@@ -103,6 +104,7 @@ export class MailboxPoller {
     client.on('close', () => {
       if (this.client !== client) return;
       this.client = null;
+      this.opts.metrics?.imapConnected.set({ mailbox: this.opts.target.key }, 0);
       if (!this.stopping) {
         this.state = 'reconnecting';
         this.log.warn('imap connection closed; reconnecting');
@@ -115,7 +117,11 @@ export class MailboxPoller {
       await client.connect();
       await client.mailboxOpen(target.folder);
       this.attempt = 0;
-      if (this.connectedOnce) this.reconnects++;
+      if (this.connectedOnce) {
+        this.reconnects++;
+        this.opts.metrics?.imapReconnects.inc({ mailbox: target.key });
+      }
+      this.opts.metrics?.imapConnected.set({ mailbox: target.key }, 1);
       this.connectedOnce = true;
       this.state = 'connected';
       this.lastError = null;
@@ -126,6 +132,7 @@ export class MailboxPoller {
       this.lastError = e.message;
       if (e.authenticationFailed) {
         this.state = 'auth_failed';
+        this.opts.metrics?.imapAuthFailures.inc({ mailbox: target.key });
         this.log.error({ err: { message: e.message } }, 'IMAP login failed: check the user and password in BLEND_IMAP_URL');
       } else {
         this.state = 'reconnecting';

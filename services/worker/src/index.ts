@@ -1,4 +1,4 @@
-import { publicUrl, type Config, type Logger } from '@blend/config';
+import { processMetrics, publicUrl, startHealthServer, type Config, type Logger } from '@blend/config';
 import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup } from '@blend/db';
 import { createQueues, createWorkerRedis } from '@blend/queue';
@@ -34,7 +34,8 @@ export async function startWorkerService(
   const redis = createWorkerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX);
-  const workerOpts = { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY };
+  const metrics = processMetrics();
+  const workerOpts = { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, metrics };
   const transport = createSmtpTransport(config.BLEND_SMTP_URL);
   const workers = [
     startIngestWorker(
@@ -62,6 +63,7 @@ export async function startWorkerService(
           orgPerMinute: config.BLEND_RATE_ORG_PER_MINUTE || Infinity,
         },
         withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
+        metrics,
       },
       workerOpts,
       queues,
@@ -74,12 +76,22 @@ export async function startWorkerService(
       log.warn({ err }, 'reconcile failed; will try again'),
     );
   await reconcile();
+  const health = await startHealthServer({
+    port: config.BLEND_WORKER_HEALTH_PORT,
+    registry: metrics.registry,
+    checks: {
+      postgres: async () => (await dbh.pool.query('select 1'), 'ok'),
+      redis: async () => ((await redis.ping()) === 'PONG' ? 'ok' : 'unexpected answer'),
+      workers: async () => (workers.every((w) => w.isRunning()) ? 'ok' : 'a processor is not running'),
+    },
+  });
   const timer = setInterval(() => void reconcile(), 30_000);
   log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 
   return {
     stop: async () => {
       clearInterval(timer);
+      await health?.close();
       await Promise.all(workers.map((w) => w.close()));
       transport.close();
       await queues.close();

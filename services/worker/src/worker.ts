@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
-import type { Logger } from '@blend/config';
+import type { Logger, Metrics } from '@blend/config';
 import { IngestJob, QueueName, SendJob, enqueueSend, type Queues } from '@blend/queue';
 import { ingest, type IngestDeps } from './jobs/ingest';
 import { send, type SendDeps } from './jobs/send';
@@ -10,6 +10,7 @@ export interface WorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   concurrency: number;
+  metrics?: Metrics;
 }
 
 /**
@@ -28,9 +29,13 @@ function startProcessor<T>(
     name,
     async (job) => {
       const jobLog = log.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1 });
+      const stop = opts.metrics?.jobDuration.startTimer({ queue: name });
       try {
-        return await handle(job, jobLog);
+        const result = await handle(job, jobLog);
+        stop?.({ outcome: 'ok' });
+        return result;
       } catch (err) {
+        stop?.({ outcome: err instanceof PermanentError ? 'permanent' : 'retry' });
         if (err instanceof PermanentError) {
           jobLog.error({ err, code: err.code }, `${name} failed permanently`);
           throw new UnrecoverableError(`${err.code}: ${err.message}`);
@@ -100,9 +105,15 @@ export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
     opts,
     async (job, log) => {
       const payload = SendJob.parse(job.data);
-      const outcome = await send(payload, { ...deps, log: log.child({ outboundId: payload.outboundId }) });
-      log.info({ outboundId: payload.outboundId, outcome: outcome.state }, 'send');
-      return outcome;
+      try {
+        const outcome = await send(payload, { ...deps, log: log.child({ outboundId: payload.outboundId }) });
+        opts.metrics?.outbound.inc({ result: outcome.state });
+        log.info({ outboundId: payload.outboundId, outcome: outcome.state }, 'send');
+        return outcome;
+      } catch (err) {
+        opts.metrics?.outbound.inc({ result: err instanceof PermanentError ? 'failed' : 'retry' });
+        throw err;
+      }
     },
     async (job, err) => {
       const { outboundId } = job.data as SendJob;

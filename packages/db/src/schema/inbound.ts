@@ -88,3 +88,14 @@ export const messageRefs = pgTable(
   },
   (t) => [index('message_refs_post_idx').on(t.postId)],
 );
+
+/**
+ * Who polls a mailbox. The holder renews `expires_at` every few seconds; when it dies,
+ * another poller takes over once the lease has expired (times on the database clock).
+ */
+export const mailboxLeases = pgTable('mailbox_leases', {
+  mailbox: text('mailbox').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  acquiredAt: timestamp('acquired_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -68,6 +68,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       if (decision.reason === 'bounce' && c.bounce) {
         // A DSN for one of our mails, found by the VERP token in its envelope address.
         const paused = await recordBounce(tx, c.bounce.outboundId, c.bounce.hard, c.bounce.detail);
+        deps.metrics?.bounces.inc({ kind: c.bounce.hard ? 'hard' : 'soft' });
         if (paused) deps.log.warn({ outboundId: c.bounce.outboundId }, 'address paused after repeated hard bounces');
       }
       return { state: 'rejected', reason: decision.reason };

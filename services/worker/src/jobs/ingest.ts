@@ -38,7 +38,7 @@ import {
   type Database,
 } from '@blend/db';
 import { checkSender, parseMail, type MimeLimits, type SenderAuthOptions } from '@blend/mail';
-import type { Logger } from '@blend/config';
+import type { Logger, Metrics } from '@blend/config';
 import type { IngestJob } from '@blend/queue';
 import { applyDecision } from './apply-decision';
 
@@ -58,6 +58,7 @@ export interface IngestDeps {
   /** Withheld mail is released if its author opts in within this many days. */
   withheldRetentionDays: number;
   mimeLimits?: MimeLimits;
+  metrics?: Metrics;
 }
 
 export type IngestOutcome = (
@@ -69,6 +70,10 @@ export type IngestOutcome = (
 ) & {
   /** Outbox rows written by this ingest, to queue for sending once it has committed. */
   outbound?: string[];
+  /** When the mail reached the mailbox, for the latency metric. */
+  deliveredAt?: Date | null;
+  /** Share of the body removed as quotes/signatures. */
+  trimmedRatio?: number;
 };
 
 const MAX_TITLE = 255;
@@ -80,6 +85,19 @@ const MAX_BODY = 100_000;
  * dedupe key makes a second copy of the same mail a `duplicate`.
  */
 export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome> {
+  const outcome = await convert(job, deps);
+  const m = deps.metrics;
+  if (m && outcome.state !== 'skipped') {
+    m.inbound.inc({ state: outcome.state, reason: 'reason' in outcome ? outcome.reason : '' });
+    if (outcome.deliveredAt && (outcome.state === 'posted' || outcome.state === 'commented')) {
+      m.ingestLatency.observe(Math.max(0, (Date.now() - outcome.deliveredAt.getTime()) / 1000));
+    }
+    if (outcome.trimmedRatio !== undefined) m.trimmedShare.observe(outcome.trimmedRatio);
+  }
+  return outcome;
+}
+
+async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome> {
   const row = await getInbound(deps.db, job.inboundId);
   if (!row) throw new PermanentError('INBOUND_NOT_FOUND', job.inboundId);
   if (row.state !== 'received') return { state: 'skipped', reason: 'already_final' };
@@ -121,7 +139,8 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
   const confidential = detectConfidential(mail, { subjectMarkers: deps.confidentialMarkers });
   const from = mail.from?.address ?? null;
 
-  return deps.db.transaction(async (tx): Promise<IngestOutcome> => {
+  const trimmedRatio = rawText.length > 0 ? visible.trimmedChars / rawText.length : 0;
+  const result = await deps.db.transaction(async (tx): Promise<IngestOutcome> => {
     // Token expiry and rate windows use the database clock, not this worker's (RELIABILITY F23).
     const now = await dbNow(tx);
     await lockDedupeKey(tx, key);
@@ -201,6 +220,7 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       now,
     });
   });
+  return { ...result, deliveredAt: row.internalDate ?? row.receivedAt, trimmedRatio };
 }
 
 /**

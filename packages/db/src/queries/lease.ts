@@ -1,0 +1,36 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { mailboxLeases } from '../schema';
+
+/**
+ * Take or renew the lease on a mailbox for `ttlMs`. Succeeds when nobody holds it, when
+ * `holder` already does, or when the previous holder's lease has expired.
+ * @returns whether `holder` holds the lease now.
+ */
+export async function acquireLease(db: Tx, mailbox: string, holder: string, ttlMs: number): Promise<boolean> {
+  const ttl = sql`now() + ${`${ttlMs} milliseconds`}::interval`;
+  const rows = await db
+    .insert(mailboxLeases)
+    .values({ mailbox, holder, expiresAt: ttl })
+    .onConflictDoUpdate({
+      target: mailboxLeases.mailbox,
+      set: {
+        holder,
+        expiresAt: ttl,
+        acquiredAt: sql`case when ${mailboxLeases.holder} = ${holder} then ${mailboxLeases.acquiredAt} else now() end`,
+      },
+      setWhere: sql`${mailboxLeases.holder} = ${holder} or ${mailboxLeases.expiresAt} < now()`,
+    })
+    .returning({ holder: mailboxLeases.holder });
+  return rows[0]?.holder === holder;
+}
+
+/** Give the lease up (on a clean stop), so another poller takes over at once. */
+export async function releaseLease(db: Tx, mailbox: string, holder: string): Promise<void> {
+  await db.delete(mailboxLeases).where(and(eq(mailboxLeases.mailbox, mailbox), eq(mailboxLeases.holder, holder)));
+}
+
+export async function leaseHolder(db: Tx, mailbox: string): Promise<string | undefined> {
+  const rows = await db.select({ holder: mailboxLeases.holder }).from(mailboxLeases).where(eq(mailboxLeases.mailbox, mailbox));
+  return rows[0]?.holder;
+}

@@ -1,0 +1,60 @@
+import { Gauge } from 'prom-client';
+import { sql } from 'drizzle-orm';
+import type { Metrics } from '@blend/config';
+import type { Database } from '@blend/db';
+import type { Queues } from '@blend/queue';
+
+/**
+ * Gauges computed when Prometheus scrapes: queue depths, poll lag (age of the oldest
+ * message stored but not converted) and how much mail is held for IT. Registered once per
+ * registry, by the API.
+ */
+export function registerScrapeGauges(metrics: Metrics, deps: { db: Database; queues: Pick<Queues, 'ingest' | 'send'> }): void {
+  const registers = [metrics.registry];
+  if (metrics.registry.getSingleMetric('blend_queue_depth')) return;
+  new Gauge({
+    name: 'blend_queue_depth',
+    help: 'Jobs per queue and state',
+    labelNames: ['queue', 'state'] as const,
+    registers,
+    async collect() {
+      for (const [name, q] of Object.entries(deps.queues)) {
+        const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
+        for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'blend_poll_lag_seconds',
+    help: 'Age of the oldest inbound message that is stored but not converted yet (0 when none)',
+    registers,
+    async collect() {
+      const r = await deps.db.execute<{ age: number | null }>(
+        sql`select extract(epoch from now() - min(received_at))::float as age from inbound_messages where state = 'received'`,
+      );
+      this.set(Number(r.rows[0]?.age ?? 0));
+    },
+  });
+  new Gauge({
+    name: 'blend_inbound_held',
+    help: 'Inbound messages held for a person or IT to act on (quarantine, confidentiality, outsiders)',
+    labelNames: ['reason'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const r = await deps.db.execute<{ reason: string; n: number }>(
+        sql`select coalesce(reason, '') as reason, count(*)::int as n from inbound_messages where state = 'held' group by reason`,
+      );
+      for (const row of r.rows) this.set({ reason: row.reason }, row.n);
+    },
+  });
+  new Gauge({
+    name: 'blend_outbound_pending',
+    help: 'Outbound mails waiting to be sent',
+    registers,
+    async collect() {
+      const r = await deps.db.execute<{ n: number }>(sql`select count(*)::int as n from outbound_messages where state = 'pending'`);
+      this.set(r.rows[0]?.n ?? 0);
+    },
+  });
+}

@@ -1,0 +1,84 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@blend/config';
+import { acquireLease, releaseLease, type Database } from '@blend/db';
+
+export interface LeaseOptions {
+  db: Database;
+  mailbox: string;
+  log: Logger;
+  /** How long a lease lasts without renewal. @defaultValue 6000 */
+  ttlMs?: number;
+  /** How often the holder renews and a standby tries. @defaultValue 1500 */
+  renewMs?: number;
+  onAcquired(): Promise<void>;
+  onLost(): Promise<void>;
+}
+
+/**
+ * One poller per mailbox across hosts: a lease row in Postgres, renewed every `renewMs`
+ * (database clock). A standby takes over within `ttlMs` of the holder dying. The holder
+ * fences itself: when it cannot renew for longer than the lease lasts, it stops polling,
+ * so two pollers never work one mailbox at once for long (and the unique UID key and
+ * Message-ID dedupe cover the overlap).
+ */
+export class MailboxLease {
+  readonly holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  held = false;
+  private timer: NodeJS.Timeout | null = null;
+  private lastRenewed = 0;
+  private busy = false;
+  private readonly ttlMs: number;
+
+  constructor(private readonly opts: LeaseOptions) {
+    this.ttlMs = opts.ttlMs ?? 6_000;
+  }
+
+  start(): void {
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.opts.renewMs ?? 1_500);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    while (this.busy) await new Promise((r) => setTimeout(r, 20));
+    if (this.held) {
+      this.held = false;
+      await this.opts.onLost();
+      await releaseLease(this.opts.db, this.opts.mailbox, this.holder).catch((err: unknown) =>
+        this.opts.log.warn({ err }, 'could not release the mailbox lease; it expires by itself'),
+      );
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const got = await acquireLease(this.opts.db, this.opts.mailbox, this.holder, this.ttlMs);
+      if (got) {
+        this.lastRenewed = Date.now();
+        if (!this.held) {
+          this.held = true;
+          this.opts.log.info({ holder: this.holder }, 'mailbox lease acquired');
+          await this.opts.onAcquired();
+        }
+      } else if (this.held) {
+        this.held = false;
+        this.opts.log.warn('mailbox lease taken by another poller; standing by');
+        await this.opts.onLost();
+      }
+    } catch (err) {
+      this.opts.log.warn({ err: { message: (err as Error).message } }, 'mailbox lease check failed');
+      // Self-fencing: without a renewal the lease may already belong to someone else.
+      if (this.held && Date.now() - this.lastRenewed > this.ttlMs - 1_000) {
+        this.held = false;
+        this.opts.log.warn('could not renew the mailbox lease in time; pausing polling');
+        await this.opts.onLost();
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}
