@@ -110,7 +110,7 @@ describe('pnpm start', () => {
     });
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'the API to be ready', 30_000, 200);
     await waitFor(async () => p.out().includes('imap connected'), 'the poller to connect');
-    p.child.kill('SIGTERM');
+    p.kill('SIGTERM');
     const { code } = await p.done;
     expect(code).toBe(0);
     expect(p.out()).toMatch(/"msg":"poller stopped"[\s\S]*"msg":"api stopped"[\s\S]*"msg":"worker stopped"/);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, createLogger, createMetrics, type Config } from '@blend/config';
+import { loadConfig, createLogger, processMetrics, type Config } from '@blend/config';
 import { buildApp } from '@blend/api';
 import { issueApiToken, upsertPerson } from '@blend/db';
 import { startPollerService, type MailboxPoller, type PollerService } from '@blend/poller';
@@ -64,7 +64,7 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', () => undefined);
   const queues = createQueues(redis, prefix);
-  const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, metrics: createMetrics() });
+  const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, metrics: processMetrics() });
   let worker: Running | null = null;
   let poller: PollerService | null = null;
 

@@ -34,6 +34,8 @@ export const ConfigSchema = z.object({
   BLEND_SECRET: z
     .string({ error: 'is required: a random key of at least 32 characters (e.g. `openssl rand -hex 32`)' })
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
+  /** The key before the last `blend keys rotate`: still accepted for tokens and links it signed. */
+  BLEND_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(1).max(65535).default(3000),
   /** Address the API listens on. @defaultValue 127.0.0.1 */
   HOST: z.string().default('127.0.0.1'),
@@ -76,6 +78,8 @@ export const ConfigSchema = z.object({
   BLEND_RATE_SENDER_PER_HOUR: z.coerce.number().int().min(0).default(60),
   BLEND_RATE_THREAD_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   BLEND_RATE_ORG_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  /** How often the reconciler re-queues unfinished rows (and how old they must be: a third of it, at least 5 s). */
+  BLEND_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Port of the worker's /healthz, /readyz and /metrics (0: off). @defaultValue 3001 */
   BLEND_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Port of the poller's /healthz, /readyz and /metrics (0: off). @defaultValue 3002 */
@@ -147,7 +151,7 @@ export function publicUrl(config: Pick<Config, 'BLEND_PUBLIC_URL' | 'PORT'>): st
 export function maskConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
-    if (k === 'BLEND_SECRET') out[k] = '********';
+    if (k === 'BLEND_SECRET' || k === 'BLEND_SECRET_PREVIOUS') out[k] = '********';
     else if (typeof v === 'string' && /^[a-z]+s?:\/\//i.test(v)) out[k] = maskUrl(v);
     else out[k] = v;
   }

@@ -19,3 +19,4 @@ export * from './command';
 export * from './compliance';
 export * from './redaction';
 export * from './rate-limit';
+export * from './render-content';

@@ -11,3 +11,4 @@ export * from './queries/outbound';
 export * from './queries/trust';
 export * from './queries/erase';
 export * from './queries/lease';
+export * from './queries/retention';

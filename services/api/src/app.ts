@@ -24,6 +24,7 @@ export interface AppDeps {
   metrics: Metrics;
   /** BLEND_SECRET: verifies the signed links in Blend's mails. */
   secret: string;
+  previousSecret?: string;
   withheldRetentionDays: number;
 }
 

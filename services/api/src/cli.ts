@@ -4,6 +4,7 @@ import { createDb, ensureGroup, ensureSchema, issueApiToken, upsertPerson, type 
 import { canonicalAddress } from '@blend/mail';
 import { listInbound } from './cli-inbound';
 import { peopleErase, peopleImport, UsageError } from './cli-people';
+import { configShow, inboundReplay, inboundReprocess, keysRotate, mailboxBackfill, retentionRun } from './cli-admin';
 
 const USAGE = `usage: blend <command>
 
@@ -17,6 +18,18 @@ const USAGE = `usage: blend <command>
       create a group; mail to SLUG@BLEND_MAIL_DOMAIN posts into it
   inbound list [--state STATE] [--limit N] [--json]
       list inbound mail, newest first, with state and reason
+  inbound replay ID...
+      put failed, withheld, held or rejected mail back in the pipeline (audited)
+  inbound reprocess ID [--dry-run] [--json]
+      convert stored mail again with today's rules; --dry-run shows the difference only
+  mailbox backfill --since YYYY-MM-DD
+      re-read the watched mailbox from a date (duplicates are skipped)
+  retention run
+      purge raw mail and outbound rows past their retention periods now
+  config show
+      the effective configuration, secrets masked
+  keys rotate
+      print a new BLEND_SECRET and how to roll it out
 
 Settings: DATABASE_URL (required), BLEND_MIGRATE_ON_START.`;
 
@@ -27,6 +40,9 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return noun ? 0 : 2;
   }
+  // These need no database.
+  if (noun === 'config' && verb === 'show') return configShow();
+  if (noun === 'keys' && verb === 'rotate') return keysRotate();
   const cfg = loadConfigSubset(['DATABASE_URL', 'BLEND_MIGRATE_ON_START']);
   const dbh = createDb(cfg.DATABASE_URL, { max: 2 });
   try {
@@ -43,6 +59,14 @@ async function main(argv: string[]): Promise<number> {
         return await groupsAdd(dbh, rest);
       case 'inbound list':
         return await listInbound(dbh, rest);
+      case 'inbound replay':
+        return await inboundReplay(dbh, rest);
+      case 'inbound reprocess':
+        return await inboundReprocess(dbh, rest);
+      case 'mailbox backfill':
+        return await mailboxBackfill(dbh, rest);
+      case 'retention run':
+        return await retentionRun(dbh);
       default:
         throw new UsageError(`unknown command: ${key}`);
     }

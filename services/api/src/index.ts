@@ -21,6 +21,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     queues,
     metrics: processMetrics(),
     secret: config.BLEND_SECRET,
+    ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
     withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
   });
   const url = await app.listen({ port: config.PORT, host: config.HOST });

@@ -18,7 +18,7 @@ export function registerScrapeGauges(metrics: Metrics, deps: { db: Database; que
     labelNames: ['queue', 'state'] as const,
     registers,
     async collect() {
-      for (const [name, q] of Object.entries(deps.queues)) {
+      for (const [name, q] of [['ingest', deps.queues.ingest], ['send', deps.queues.send]] as const) {
         const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
         for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
       }

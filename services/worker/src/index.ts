@@ -1,6 +1,7 @@
 import { processMetrics, publicUrl, startHealthServer, type Config, type Logger } from '@blend/config';
 import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
-import { createDb, ensureSchema, ensureGroup } from '@blend/db';
+import { createDb, ensureSchema, ensureGroup, purgeExpired } from '@blend/db';
+import { sql } from 'drizzle-orm';
 import { createQueues, createWorkerRedis } from '@blend/queue';
 import { createSmtpTransport, type DnsResolver } from '@blend/mail';
 import { reconcileInbound, reconcileOutbound } from './reconcile';
@@ -45,6 +46,7 @@ export async function startWorkerService(
         bridgeDomain: config.BLEND_MAIL_DOMAIN,
         defaultGroup: config.BLEND_DEFAULT_GROUP,
         secret: config.BLEND_SECRET,
+        ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
         publicUrl: publicUrl(config),
         senderAuth: {
           mode: config.BLEND_SENDER_AUTH,
@@ -71,8 +73,9 @@ export async function startWorkerService(
     startSendWorker({ db: dbh.db, log, transport, domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET }, workerOpts),
   ];
 
+  const grace = Math.max(5_000, Math.floor(config.BLEND_RECONCILE_INTERVAL_MS / 3));
   const reconcile = () =>
-    Promise.all([reconcileInbound(dbh.db, queues.ingest, log), reconcileOutbound(dbh.db, queues.send, log)]).catch((err: unknown) =>
+    Promise.all([reconcileInbound(dbh.db, queues.ingest, log, grace), reconcileOutbound(dbh.db, queues.send, log, grace)]).catch((err: unknown) =>
       log.warn({ err }, 'reconcile failed; will try again'),
     );
   await reconcile();
@@ -85,12 +88,32 @@ export async function startWorkerService(
       workers: async () => (workers.every((w) => w.isRunning()) ? 'ok' : 'a processor is not running'),
     },
   });
-  const timer = setInterval(() => void reconcile(), 30_000);
+  const timer = setInterval(() => void reconcile(), config.BLEND_RECONCILE_INTERVAL_MS);
+  // Retention once an hour; a transaction-level advisory lock lets one worker do it.
+  const retention = async () => {
+    try {
+      const counts = await dbh.db.transaction(async (tx) => {
+        const got = await tx.execute<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(7262901115) as ok`);
+        if (!got.rows[0]?.ok) return null;
+        return purgeExpired(tx, {
+          rawDays: config.BLEND_RAW_RETENTION_DAYS,
+          withheldDays: config.BLEND_WITHHELD_RETENTION_DAYS,
+          outboundDays: config.BLEND_OUTBOUND_RETENTION_DAYS,
+        });
+      });
+      if (counts && counts.raw + counts.withheld + counts.outbound > 0) log.info(counts, 'retention purged expired mail');
+    } catch (err) {
+      log.warn({ err }, 'retention run failed; will try again');
+    }
+  };
+  const retentionTimer = setInterval(() => void retention(), 3_600_000);
+  void retention();
   log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 
   return {
     stop: async () => {
       clearInterval(timer);
+      clearInterval(retentionTimer);
       await health?.close();
       await Promise.all(workers.map((w) => w.close()));
       transport.close();

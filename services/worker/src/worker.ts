@@ -1,9 +1,9 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
 import type { Logger, Metrics } from '@blend/config';
 import { IngestJob, QueueName, SendJob, enqueueSend, type Queues } from '@blend/queue';
-import { ingest, type IngestDeps } from './jobs/ingest';
+import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { send, type SendDeps } from './jobs/send';
 
 export interface WorkerOptions {
@@ -22,19 +22,23 @@ function startProcessor<T>(
   name: string,
   log: Logger,
   opts: WorkerOptions,
-  handle: (job: Job, log: Logger) => Promise<unknown>,
+  handle: (job: Job, log: Logger, token: string | undefined) => Promise<unknown>,
   onFinalFailure: (job: Job, err: Error) => Promise<void>,
 ): Worker {
   const worker = new Worker(
     name,
-    async (job) => {
+    async (job, token) => {
       const jobLog = log.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1 });
       const stop = opts.metrics?.jobDuration.startTimer({ queue: name });
       try {
-        const result = await handle(job, jobLog);
+        const result = await handle(job, jobLog, token);
         stop?.({ outcome: 'ok' });
         return result;
       } catch (err) {
+        if (err instanceof DelayedError) {
+          stop?.({ outcome: 'delayed' });
+          throw err;
+        }
         stop?.({ outcome: err instanceof PermanentError ? 'permanent' : 'retry' });
         if (err instanceof PermanentError) {
           jobLog.error({ err, code: err.code }, `${name} failed permanently`);
@@ -72,10 +76,20 @@ export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions, queues?
     QueueName.ingest,
     deps.log,
     opts,
-    async (job, log) => {
+    async (job, log, token) => {
       const payload = IngestJob.parse(job.data);
       const jobLog = log.child({ inboundId: payload.inboundId });
-      const outcome = await ingest(payload, { ...deps, log: jobLog });
+      let outcome;
+      try {
+        outcome = await ingest(payload, { ...deps, log: jobLog });
+      } catch (err) {
+        if (err instanceof ParentPendingError && token) {
+          // Back in a moment, without using up an attempt: the parent is converting now.
+          await job.moveToDelayed(Date.now() + 200, token);
+          throw new DelayedError();
+        }
+        throw err;
+      }
       jobLog.info({ outcome: outcome.state, reason: 'reason' in outcome ? outcome.reason : undefined }, 'ingested');
       if (queues && 'outbound' in outcome && outcome.outbound) {
         for (const id of outcome.outbound) {

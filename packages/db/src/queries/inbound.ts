@@ -219,3 +219,18 @@ export async function listInboundRows(db: Tx, opts: { state?: InboundState; limi
     processed_at: r.processedAt?.toISOString() ?? null,
   }));
 }
+
+/**
+ * Put a finished row back to work (IT's replay): any state but `received` and
+ * `duplicate`. Needs the raw source (not purged by retention).
+ * @returns the previous state, or null when the row cannot be replayed.
+ */
+export async function resetForReplay(tx: Tx, id: string): Promise<InboundState | null> {
+  const row = await lockInbound(tx, id);
+  if (!row || row.state === 'received' || row.state === 'duplicate' || row.state === 'posted' || row.state === 'commented' || !row.raw) return null;
+  await tx
+    .update(inboundMessages)
+    .set({ state: 'received', reason: null, processedAt: null, attempts: 0 })
+    .where(eq(inboundMessages.id, id));
+  return row.state;
+}

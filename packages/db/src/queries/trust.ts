@@ -1,4 +1,4 @@
-import { and, count, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { inboundMessages, optInEvents, people, posts, replyTokens, threadOptOuts } from '../schema';
 
@@ -98,35 +98,34 @@ export async function useReplyToken(tx: Tx, tokenHash: string): Promise<boolean>
   return rows.length > 0;
 }
 
-/** Accepted messages from one sender since `since`, for the per-sender rate limit. */
-export async function countAcceptedFrom(tx: Tx, address: string, since: Date): Promise<number> {
+// Rate windows are measured on ARRIVAL time (when the mail reached the mailbox), not on
+// processing time: a backlog processed at once after downtime is not a burst.
+const arrived = sql`coalesce(${inboundMessages.internalDate}, ${inboundMessages.receivedAt})`;
+const inWindow = (since: Date, until: Date) => and(gte(arrived, since), lte(arrived, until));
+
+/** Accepted messages from one sender that arrived in [since, until], for the per-sender rate limit. */
+export async function countAcceptedFrom(tx: Tx, address: string, since: Date, until: Date): Promise<number> {
   const rows = await tx
     .select({ n: count() })
     .from(inboundMessages)
-    .where(
-      and(
-        eq(inboundMessages.fromAddress, address.toLowerCase()),
-        inArray(inboundMessages.state, ['posted', 'commented']),
-        gte(inboundMessages.processedAt, since),
-      ),
-    );
+    .where(and(eq(inboundMessages.fromAddress, address.toLowerCase()), inArray(inboundMessages.state, ['posted', 'commented']), inWindow(since, until)));
   return rows[0]?.n ?? 0;
 }
 
-/** Accepted messages in one thread (post) since `since`, for the per-thread circuit breaker. */
-export async function countAcceptedInThread(tx: Tx, postId: string, since: Date): Promise<number> {
+/** Accepted messages in one thread (post) that arrived in [since, until]: the per-thread circuit breaker. */
+export async function countAcceptedInThread(tx: Tx, postId: string, since: Date, until: Date): Promise<number> {
   const rows = await tx
     .select({ n: count() })
     .from(inboundMessages)
-    .where(and(eq(inboundMessages.postId, postId), inArray(inboundMessages.state, ['posted', 'commented']), gte(inboundMessages.processedAt, since)));
+    .where(and(eq(inboundMessages.postId, postId), inArray(inboundMessages.state, ['posted', 'commented']), inWindow(since, until)));
   return rows[0]?.n ?? 0;
 }
 
-/** Accepted messages organisation-wide since `since`. */
-export async function countAccepted(tx: Tx, since: Date): Promise<number> {
+/** Accepted messages organisation-wide that arrived in [since, until]. */
+export async function countAccepted(tx: Tx, since: Date, until: Date): Promise<number> {
   const rows = await tx
     .select({ n: count() })
     .from(inboundMessages)
-    .where(and(inArray(inboundMessages.state, ['posted', 'commented']), gte(inboundMessages.processedAt, since)));
+    .where(and(inArray(inboundMessages.state, ['posted', 'commented']), inWindow(since, until)));
   return rows[0]?.n ?? 0;
 }

@@ -57,9 +57,9 @@ export const inboundMessages = pgTable(
     index('inbound_state_idx').on(t.state, t.receivedAt),
     index('inbound_dedupe_idx').on(t.dedupeKey),
     index('inbound_message_id_idx').on(t.messageId),
-    index('inbound_from_idx').on(t.fromAddress, t.processedAt),
+    index('inbound_from_idx').on(t.fromAddress, t.internalDate),
     index('inbound_post_idx').on(t.postId),
-    index('inbound_processed_idx').on(t.processedAt),
+    index('inbound_arrived_idx').on(t.internalDate),
   ],
 );
 

@@ -7,6 +7,7 @@ import type { Logger } from '@blend/config';
 export interface LinkDeps {
   db: Database;
   secret: string;
+  previousSecret?: string;
   queues: Pick<Queues, 'ingest'>;
   withheldRetentionDays: number;
   log: Logger;
@@ -44,6 +45,9 @@ interface LinkAction {
  */
 export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
   const now = () => new Date();
+  // Links signed with the key before the last rotation stay valid until they expire.
+  const verify = (t: string, purpose: LinkPurpose) =>
+    verifyLink(t, purpose, deps.secret, now()) ?? (deps.previousSecret ? verifyLink(t, purpose, deps.previousSecret, now()) : null);
   const actions: Record<string, LinkAction> = {
     'opt-in': {
       purpose: 'opt_in',
@@ -104,7 +108,7 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
   for (const [path, a] of Object.entries(actions)) {
     const invalid = (reply: FastifyReply) => page(reply, 400, 'This link is not valid', '<p>The link is incomplete or has expired. Ask for a new one by mail.</p>');
     app.get<{ Querystring: { t?: string } }>(`/links/${path}`, async (req, reply) => {
-      const claims = verifyLink(req.query.t ?? '', a.purpose, deps.secret, now());
+      const claims = verify(req.query.t ?? '', a.purpose);
       if (!claims) return invalid(reply);
       return page(
         reply,
@@ -114,7 +118,7 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
       );
     });
     app.post<{ Body: { t?: string } }>(`/links/${path}`, async (req, reply) => {
-      const claims = verifyLink(req.body?.t ?? '', a.purpose, deps.secret, now());
+      const claims = verify(req.body?.t ?? '', a.purpose);
       if (!claims) return invalid(reply);
       const message = await a.act(claims);
       req.log.info({ link: path }, 'link action');

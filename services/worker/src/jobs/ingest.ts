@@ -3,18 +3,14 @@ import {
   decideIngest,
   dedupeKey,
   detectConfidential,
-  extractVisibleText,
   hashReplyToken,
-  htmlToPlainText,
   isOrgDomain,
   judgeRate,
   judgeReplyToken,
-  normaliseSubject,
   parseCommand,
   pickBridgeRoute,
   PermanentError,
-  redact,
-  truncate,
+  renderMailContent,
   type RateLimits,
   type Redaction,
   type TokenCheck,
@@ -42,6 +38,17 @@ import type { Logger, Metrics } from '@blend/config';
 import type { IngestJob } from '@blend/queue';
 import { applyDecision } from './apply-decision';
 
+/**
+ * A reply whose parent is stored but not converted yet (both arrived in one batch). The
+ * processor puts the job back for a moment without using up an attempt.
+ */
+export class ParentPendingError extends Error {
+  constructor() {
+    super('parent message is stored but not converted yet');
+    this.name = 'ParentPendingError';
+  }
+}
+
 export interface IngestDeps {
   db: Database;
   log: Logger;
@@ -49,6 +56,8 @@ export interface IngestDeps {
   defaultGroup: string;
   /** Key of reply-token hashes and signed links. */
   secret: string;
+  /** The key before the last rotation, still accepted for tokens it hashed. */
+  previousSecret?: string;
   /** Base URL of the API for links in notices. */
   publicUrl: string;
   senderAuth: SenderAuthOptions;
@@ -75,9 +84,6 @@ export type IngestOutcome = (
   /** Share of the body removed as quotes/signatures. */
   trimmedRatio?: number;
 };
-
-const MAX_TITLE = 255;
-const MAX_BODY = 100_000;
 
 /**
  * `ingest`: parse -> classify -> authenticate -> decide -> record, for one stored inbound
@@ -129,24 +135,20 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
   const { verdict } = needsAuth
     ? await checkSender(row.raw, mail, deps.senderAuth)
     : { verdict: { ok: false as const, reason: 'unauthenticated' as const } };
-  // HTML-only mail (no text/plain part) is converted to text here, not by mailparser.
-  const rawText = mail.text?.trim() ? mail.text : mail.html ? htmlToPlainText(mail.html) : '';
-  const visible = extractVisibleText(rawText);
-  const redactedBody = redact(truncate(visible.text, MAX_BODY), deps.redactions);
-  const redactedTitle = redact(truncate(normaliseSubject(mail.subject), MAX_TITLE), deps.redactions);
-  const firstLine = visible.text.split('\n').find((l) => l.trim()) ?? '';
+  const content = renderMailContent(mail, { redactions: deps.redactions });
+  const firstLine = content.firstLine;
   const command = route && (route.kind === 'status' || route.kind === 'command') ? parseCommand(mail.subject, firstLine) : null;
   const confidential = detectConfidential(mail, { subjectMarkers: deps.confidentialMarkers });
   const from = mail.from?.address ?? null;
 
-  const trimmedRatio = rawText.length > 0 ? visible.trimmedChars / rawText.length : 0;
+  const trimmedRatio = content.sourceChars > 0 ? content.trimmedChars / content.sourceChars : 0;
   const result = await deps.db.transaction(async (tx): Promise<IngestOutcome> => {
     // Token expiry and rate windows use the database clock, not this worker's (RELIABILITY F23).
     const now = await dbNow(tx);
     await lockDedupeKey(tx, key);
     const locked = await lockInbound(tx, row.id);
     if (!locked || locked.state !== 'received') return { state: 'skipped', reason: 'already_final' };
-    const ids = { messageId: mail.messageId, dedupeKey: key, fromAddress: from, subject: truncate(mail.subject, 300) };
+    const ids = { messageId: mail.messageId, dedupeKey: key, fromAddress: from, subject: mail.subject.slice(0, 300) };
 
     const earlier = await findByDedupeKey(tx, key);
     if (earlier && earlier.inboundId !== row.id) {
@@ -160,13 +162,19 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
     // thread lookup: if the parent commits in between, the lookup (a new statement under
     // READ COMMITTED) sees its post.
     if (classification.kind === 'reply' && (await hasUnfinishedWithMessageId(tx, classification.parentIds, row.id))) {
-      throw new Error('parent message is stored but not converted yet; retrying');
+      throw new ParentPendingError();
     }
     const parent = classification.kind === 'reply' ? await findThreadPost(tx, classification.parentIds) : undefined;
 
     let token: TokenCheck | null = null;
+    let tokenHash: string | null = null;
     if (route?.kind === 'reply') {
-      const found = await findReplyToken(tx, hashReplyToken(route.token, deps.secret));
+      tokenHash = hashReplyToken(route.token, deps.secret);
+      let found = await findReplyToken(tx, tokenHash);
+      if (!found && deps.previousSecret) {
+        tokenHash = hashReplyToken(route.token, deps.previousSecret);
+        found = await findReplyToken(tx, tokenHash);
+      }
       const judged = judgeReplyToken(
         found && !found.postDeleted ? found.token : null,
         { personId: person?.id ?? null, authenticated: verdict.ok, optedIn: person?.optIn === 'opted_in' },
@@ -175,15 +183,19 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
       token = judged.ok ? { ok: true, postId: found!.token.postId } : judged;
     }
     const threadPostId = token?.ok ? token.postId : (parent?.postId ?? null);
-    const minuteAgo = new Date(now.getTime() - 60_000);
+    // Windows end at this mail's arrival, so a backlog converted late is judged as it came in.
+    const arrivedAt = row.internalDate ?? row.receivedAt;
+    const ago = (ms: number) => new Date(arrivedAt.getTime() - ms);
+    const L = deps.rateLimits;
+    const counted = async (limit: number, count: () => Promise<number>) => (Number.isFinite(limit) ? count() : 0);
     const rate = judgeRate(
       {
-        senderLastMinute: from ? await countAcceptedFrom(tx, from, minuteAgo) : 0,
-        senderLastHour: from ? await countAcceptedFrom(tx, from, new Date(now.getTime() - 3_600_000)) : 0,
-        threadLastMinute: threadPostId ? await countAcceptedInThread(tx, threadPostId, minuteAgo) : 0,
-        orgLastMinute: await countAccepted(tx, minuteAgo),
+        senderLastMinute: from ? await counted(L.senderPerMinute, () => countAcceptedFrom(tx, from, ago(60_000), arrivedAt)) : 0,
+        senderLastHour: from ? await counted(L.senderPerHour, () => countAcceptedFrom(tx, from, ago(3_600_000), arrivedAt)) : 0,
+        threadLastMinute: threadPostId ? await counted(L.threadPerMinute, () => countAcceptedInThread(tx, threadPostId, ago(60_000), arrivedAt)) : 0,
+        orgLastMinute: await counted(L.orgPerMinute, () => countAccepted(tx, ago(60_000), arrivedAt)),
       },
-      deps.rateLimits,
+      L,
     );
     const participants = [...mail.to, ...mail.cc].map((a) => a.address).filter((a) => !a.endsWith(`@${deps.bridgeDomain}`));
     const externalParticipants = [...new Set(participants.filter((a) => !isOrgDomain(a.slice(a.lastIndexOf('@') + 1), deps.senderAuth.orgDomains)))];
@@ -202,8 +214,8 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
       rate,
       externalParticipants: deps.senderAuth.orgDomains.length > 0 ? externalParticipants : [],
       externalConfirmed: Boolean(locked.confirmedAt),
-      title: redactedTitle.text,
-      body: redactedBody.text,
+      title: content.title,
+      body: content.bodyText,
       defaultGroup: deps.defaultGroup,
     });
     return applyDecision(tx, decision, {
@@ -215,7 +227,7 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
       verdict,
       externalParticipants,
       orgParticipants: [...new Set(participants.filter((a) => !externalParticipants.includes(a) && a !== from))],
-      tokenHash: route?.kind === 'reply' && token?.ok ? hashReplyToken(route.token, deps.secret) : null,
+      tokenHash: token?.ok ? tokenHash : null,
       bounce: route?.kind === 'bounce' ? bounceInfo(route.token, row.raw!) : null,
       now,
     });

@@ -1,0 +1,42 @@
+import { and, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { inboundMessages, outboundMessages } from '../schema';
+
+export interface RetentionPolicy {
+  /** Raw mail of processed messages is purged after this many days. */
+  rawDays: number;
+  /** Withheld mail (kept for a late opt-in) is purged after this many days. */
+  withheldDays: number;
+  /** Finished outbound rows are deleted after this many days. */
+  outboundDays: number;
+}
+
+/**
+ * Purge what the retention policy says has expired. Rows of inbound mail stay (their state
+ * and reason are the record); only the raw source goes. The audit log is never purged.
+ * Runs on the database clock.
+ */
+export async function purgeExpired(tx: Tx, p: RetentionPolicy): Promise<{ raw: number; withheld: number; outbound: number }> {
+  const daysAgo = (d: number) => sql`now() - ${`${d} days`}::interval`;
+  const raw = await tx
+    .update(inboundMessages)
+    .set({ raw: null })
+    .where(
+      and(
+        isNotNull(inboundMessages.raw),
+        inArray(inboundMessages.state, ['posted', 'commented', 'command', 'rejected', 'duplicate', 'held', 'failed']),
+        lt(inboundMessages.receivedAt, daysAgo(p.rawDays)),
+      ),
+    )
+    .returning({ id: inboundMessages.id });
+  const withheld = await tx
+    .update(inboundMessages)
+    .set({ raw: null, subject: null })
+    .where(and(isNotNull(inboundMessages.raw), inArray(inboundMessages.state, ['withheld']), lt(inboundMessages.receivedAt, daysAgo(p.withheldDays))))
+    .returning({ id: inboundMessages.id });
+  const outbound = await tx
+    .delete(outboundMessages)
+    .where(and(inArray(outboundMessages.state, ['sent', 'cancelled', 'failed', 'bounced']), lt(outboundMessages.createdAt, daysAgo(p.outboundDays))))
+    .returning({ id: outboundMessages.id });
+  return { raw: raw.length, withheld: withheld.length, outbound: outbound.length };
+}

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { eq } from 'drizzle-orm';
+import { ImapFlow } from 'imapflow';
+import { loadConfig, loadConfigSubset, maskConfig } from '@blend/config';
+import { compileRedactions, renderMailContent } from '@blend/core';
+import { getInbound, purgeExpired, resetCheckpoint, resetForReplay, schema, type DbHandle } from '@blend/db';
+import { parseImapUrl, parseMail } from '@blend/mail';
+import { createProducerRedis, createQueues, requeueIngest } from '@blend/queue';
+import { UsageError } from './cli-people';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function audit(dbh: DbHandle, action: string, subject: string, detail: Record<string, unknown>) {
+  await dbh.db.insert(schema.auditLog).values({ action, actor: `cli:${process.env.USER ?? 'unknown'}`, subject, detail });
+}
+
+/** `blend inbound replay ID...`: put failed, withheld, held or rejected mail back in the pipeline. */
+export async function inboundReplay(dbh: DbHandle, args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true });
+  if (positionals.length === 0 || !positionals.every((p) => UUID.test(p))) throw new UsageError('inbound replay takes one or more inbound ids');
+  const cfg = loadConfigSubset(['REDIS_URL', 'BLEND_QUEUE_PREFIX']);
+  const redis = createProducerRedis(cfg.REDIS_URL);
+  const queues = createQueues(redis, cfg.BLEND_QUEUE_PREFIX);
+  let failures = 0;
+  try {
+    for (const id of positionals) {
+      const was = await dbh.db.transaction((tx) => resetForReplay(tx, id));
+      if (!was) {
+        console.error(`${id}: not replayable (unknown, still pending, already published, a duplicate, or its raw mail was purged)`);
+        failures++;
+        continue;
+      }
+      await requeueIngest(queues.ingest, id);
+      await audit(dbh, 'replay_inbound', id, { previousState: was });
+      console.log(`${id}: ${was} -> received, queued`);
+    }
+  } finally {
+    await queues.close();
+    redis.disconnect();
+  }
+  return failures ? 1 : 0;
+}
+
+/**
+ * `blend inbound reprocess ID [--dry-run]`: convert stored mail again with today's rules.
+ * With --dry-run, show the difference to what was published and change nothing.
+ */
+export async function inboundReprocess(dbh: DbHandle, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const id = positionals[0];
+  if (positionals.length !== 1 || !id || !UUID.test(id)) throw new UsageError('inbound reprocess takes one inbound id');
+  const row = await getInbound(dbh.db, id);
+  if (!row) throw new UsageError(`no inbound mail ${id}`);
+  if (!row.raw) throw new UsageError(`${id}: its raw mail was purged by retention`);
+  const cfg = loadConfigSubset(['BLEND_REDACT']);
+  const now = renderMailContent((await parseMail(row.raw)).mail, { redactions: compileRedactions(cfg.BLEND_REDACT) });
+  const target = row.commentId
+    ? await dbh.db.query.comments.findFirst({ where: eq(schema.comments.id, row.commentId) })
+    : row.postId
+      ? await dbh.db.query.posts.findFirst({ where: eq(schema.posts.id, row.postId) })
+      : undefined;
+  if (!target) throw new UsageError(`${id} was not published (state ${row.state}); use \`blend inbound replay\``);
+  const stored = { title: 'title' in target ? target.title : null, body_text: target.bodyText };
+  const fresh = { title: 'title' in target ? now.title : null, body_text: now.bodyText };
+  const changed = stored.title !== fresh.title || stored.body_text !== fresh.body_text;
+  if (values.json) console.log(JSON.stringify({ id, changed, stored, reprocessed: fresh, applied: changed && !values['dry-run'] }));
+  else {
+    console.log(changed ? diffLines(stored, fresh) : `${id}: no difference`);
+  }
+  if (!changed || values['dry-run']) return 0;
+  await dbh.db.transaction(async (tx) => {
+    if (row.commentId) {
+      await tx.update(schema.comments).set({ bodyText: now.bodyText, bodyHtml: now.bodyHtml, editedAt: new Date() }).where(eq(schema.comments.id, row.commentId));
+    } else if (row.postId) {
+      await tx.update(schema.posts).set({ title: now.title, bodyText: now.bodyText, bodyHtml: now.bodyHtml, editedAt: new Date() }).where(eq(schema.posts.id, row.postId));
+    }
+  });
+  await audit(dbh, 'reprocess_inbound', id, { before: stored, after: fresh });
+  if (!values.json) console.log(`${id}: updated`);
+  return 0;
+}
+
+/** A small line diff of title and body for the terminal. */
+function diffLines(a: { title: string | null; body_text: string }, b: { title: string | null; body_text: string }): string {
+  const out: string[] = [];
+  if (a.title !== b.title) out.push(`- title: ${a.title}`, `+ title: ${b.title}`);
+  const al = a.body_text.split('\n');
+  const bl = b.body_text.split('\n');
+  const bs = new Set(bl);
+  const as = new Set(al);
+  for (const l of al) if (!bs.has(l)) out.push(`- ${l}`);
+  for (const l of bl) if (!as.has(l)) out.push(`+ ${l}`);
+  return out.join('\n');
+}
+
+/** `blend config show`: the effective configuration with secrets masked. */
+export async function configShow(): Promise<number> {
+  console.log(JSON.stringify(maskConfig(loadConfig()), null, 2));
+  return 0;
+}
+
+/**
+ * `blend keys rotate`: print a new BLEND_SECRET. Reply tokens are stored as keyed hashes and
+ * links are signed with the key, so the old key stays valid as BLEND_SECRET_PREVIOUS until
+ * the last token it signed has expired.
+ */
+export async function keysRotate(): Promise<number> {
+  const fresh = randomBytes(32).toString('hex');
+  console.log(`New key: ${fresh}\n\nTo rotate:\n  1. set BLEND_SECRET_PREVIOUS to the current BLEND_SECRET\n  2. set BLEND_SECRET to the new key\n  3. restart api, worker and poller\n  4. after BLEND_REPLY_TOKEN_TTL_DAYS (30) days, remove BLEND_SECRET_PREVIOUS`);
+  return 0;
+}
+
+/**
+ * `blend mailbox backfill --since YYYY-MM-DD`: re-read the mailbox from a date. Moves the
+ * checkpoint back to just before the first message since then; the poller fetches them on
+ * its next sync and the (mailbox, UIDVALIDITY, UID) key and Message-ID dedupe skip what it
+ * already has.
+ */
+export async function mailboxBackfill(dbh: DbHandle, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { since: { type: 'string' } } });
+  const since = values.since ? new Date(`${values.since}T00:00:00Z`) : null;
+  if (!since || Number.isNaN(since.getTime())) throw new UsageError('mailbox backfill needs --since YYYY-MM-DD');
+  const target = parseImapUrl(loadConfigSubset(['BLEND_IMAP_URL']).BLEND_IMAP_URL);
+  const client = new ImapFlow({ host: target.host, port: target.port, secure: target.secure, auth: { user: target.user, pass: target.pass }, logger: false });
+  await client.connect();
+  try {
+    const box = await client.mailboxOpen(target.folder, { readOnly: true });
+    const uids = (await client.search({ since }, { uid: true })) || [];
+    const first = uids.length ? Math.min(...uids) : null;
+    if (first === null) {
+      console.log(`no messages since ${values.since}`);
+      return 0;
+    }
+    const cp = await dbh.db.query.mailboxCheckpoints.findFirst({ where: eq(schema.mailboxCheckpoints.mailbox, target.key) });
+    await resetCheckpoint(dbh.db, target.key, Number(box.uidValidity));
+    if (first > 1) await dbh.db.update(schema.mailboxCheckpoints).set({ lastUid: first - 1 }).where(eq(schema.mailboxCheckpoints.mailbox, target.key));
+    await audit(dbh, 'backfill_mailbox', target.key, { since: values.since, fromUid: first, previousLastUid: cp?.lastUid ?? null });
+    console.log(`checkpoint moved to UID ${first - 1}; the poller re-reads ${uids.length} message(s) since ${values.since}`);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+  return 0;
+}
+
+/** `blend retention run`: purge what the retention settings say has expired. */
+export async function retentionRun(dbh: DbHandle): Promise<number> {
+  const cfg = loadConfigSubset(['BLEND_RAW_RETENTION_DAYS', 'BLEND_WITHHELD_RETENTION_DAYS', 'BLEND_OUTBOUND_RETENTION_DAYS']);
+  const counts = await dbh.db.transaction((tx) =>
+    purgeExpired(tx, { rawDays: cfg.BLEND_RAW_RETENTION_DAYS, withheldDays: cfg.BLEND_WITHHELD_RETENTION_DAYS, outboundDays: cfg.BLEND_OUTBOUND_RETENTION_DAYS }),
+  );
+  console.log(`purged raw mail of ${counts.raw} processed and ${counts.withheld} withheld messages, deleted ${counts.outbound} outbound rows`);
+  return 0;
+}
