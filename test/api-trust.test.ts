@@ -19,7 +19,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
   queues = createQueues(redis, `bt${Date.now()}`);
-  app = buildApp({ db: t.db, pool: t.pool, redis, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, metrics: createMetrics(), log: createLogger('test', 'silent') });
+  app = buildApp({ db: t.db, pool: t.pool, redis, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, metrics: createMetrics(), mailDomain: 'example.test', log: createLogger('test', 'silent') });
   for (const [name, admin, optIn] of [['alice', false, true], ['bob', false, true], ['root', true, true], ['carol', false, false]] as const) {
     const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name, isAdmin: admin, optIn });
     ids[name] = person.id;

@@ -19,7 +19,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
   queues = createQueues(redis, `bt${Date.now()}`);
-  app = buildApp({ db: t.db, pool: t.pool, redis, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, metrics: createMetrics(), log: createLogger('test', 'silent') });
+  app = buildApp({ db: t.db, pool: t.pool, redis, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, metrics: createMetrics(), mailDomain: 'example.test', log: createLogger('test', 'silent') });
   const { person } = await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice', optIn: true });
   token = await issueApiToken(t.db, person.id);
   const group = await ensureGroup(t.db, 'general');
@@ -64,7 +64,7 @@ describe('health', () => {
   it('GET /readyz is 503 naming Redis when Redis is unreachable', async () => {
     const dead = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
     dead.on('error', () => undefined);
-    const other = buildApp({ db: t.db, pool: t.pool, redis: dead, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, metrics: createMetrics(), log: createLogger('test', 'silent') });
+    const other = buildApp({ db: t.db, pool: t.pool, redis: dead, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, metrics: createMetrics(), mailDomain: 'example.test', log: createLogger('test', 'silent') });
     const res = await other.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);
     const body = res.json() as { status: string; checks: Record<string, string> };
@@ -103,6 +103,10 @@ describe('GET /api/v1/feed', () => {
       created_at: '2026-11-20T12:00:04.000Z',
       comments: [],
       withheld_replies: 0,
+      edited_at: null,
+      tags: [],
+      reactions: { like: 0, liked_by_me: false },
+      attachments: [],
     });
   });
 

@@ -107,12 +107,17 @@ describe('pnpm start', () => {
       BLEND_SECRET: randomBytes(32).toString('hex'),
       BLEND_QUEUE_PREFIX: `bt${randomBytes(4).toString('hex')}`,
       PORT: String(port),
+      BLEND_WORKER_HEALTH_PORT: String(port + 1),
+      BLEND_POLLER_HEALTH_PORT: String(port + 2),
     });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'the API to be ready', 30_000, 200);
+    // Every service answers its own readiness check: api, worker and poller.
+    for (const p of [port, port + 1, port + 2]) {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${p}/readyz`)).ok, `readiness on ${p}`, 30_000, 200);
+    }
     await waitFor(async () => p.out().includes('imap connected'), 'the poller to connect');
     p.kill('SIGTERM');
     const { code } = await p.done;
-    expect(code).toBe(0);
+    expect(code, `exit code; output:\n${p.out().slice(-3000)}\n${p.err().slice(-2000)}`).toBe(0);
     expect(p.out()).toMatch(/"msg":"poller stopped"[\s\S]*"msg":"api stopped"[\s\S]*"msg":"worker stopped"/);
   });
 });

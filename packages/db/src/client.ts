@@ -27,6 +27,12 @@ export function createDb(url: string, opts: { max?: number; onError?: (err: Erro
     application_name: 'blend',
   });
   pool.on('error', (err) => opts.onError?.(err));
+  // A client that loses its connection while checked out (inside a transaction, between
+  // statements) emits 'error' on itself; without a listener that would crash the process
+  // when Postgres restarts. The statement in flight fails and is retried by its caller.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => opts.onError?.(err));
+  });
   const db = drizzle(pool, { schema });
   return {
     pool,

@@ -47,9 +47,12 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+export function createQueues(connection: ConnectionOptions, prefix: string, onError: (err: Error) => void = () => undefined): Queues {
   const ingest = new Queue<IngestJob>(QueueName.ingest, { connection, prefix, defaultJobOptions: INGEST_JOB_OPTIONS });
   const send = new Queue<SendJob>(QueueName.send, { connection, prefix, defaultJobOptions: SEND_JOB_OPTIONS });
+  // While Redis is down the queues emit connection errors; the caller decides how loud.
+  ingest.on('error', onError);
+  send.on('error', onError);
   return {
     ingest,
     send,

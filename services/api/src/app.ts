@@ -8,7 +8,7 @@ import type { Queues } from '@blend/queue';
 import { registerScrapeGauges } from './scrape-metrics';
 import { installErrorHandler } from './errors';
 import { adminRoutes } from './routes/admin';
-import { feedRoutes } from './routes/feed';
+import { registerEsn } from './routes/esn-routes';
 import { healthRoutes } from './routes/health';
 import { linkRoutes } from './routes/links';
 import { meRoutes } from './routes/me';
@@ -26,6 +26,10 @@ export interface AppDeps {
   secret: string;
   previousSecret?: string;
   withheldRetentionDays: number;
+  /** BLEND_MAIL_DOMAIN: groups' inbound addresses are `<slug>@mailDomain`. */
+  mailDomain: string;
+  /** BLEND_PUBLIC_URL, for links in webhooks and ActivityStreams ids (else the request's host). */
+  publicUrl?: string;
 }
 
 /** The API as a Fastify instance; tests drive it with `app.inject()`, so no port is opened. */
@@ -40,10 +44,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(formbody);
   registerScrapeGauges(deps.metrics, deps);
   healthRoutes(app, deps);
-  feedRoutes(app, deps);
   meRoutes(app, deps);
   retractRoutes(app, deps);
   adminRoutes(app, deps);
   linkRoutes(app, deps);
+  // The ESN API (incl. GET /api/v1/feed and /api/v1/posts/:id, which replace routes/feed.ts), /docs and /web.
+  registerEsn(app, deps);
   return app;
 }

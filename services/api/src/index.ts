@@ -12,7 +12,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
   await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
-  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX);
+  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err: { message: err.message } }, 'queue connection error'));
   const app = buildApp({
     db: dbh.db,
     pool: dbh.pool,
@@ -20,6 +20,8 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     log,
     queues,
     metrics: processMetrics(),
+    mailDomain: config.BLEND_MAIL_DOMAIN,
+    ...(config.BLEND_PUBLIC_URL ? { publicUrl: config.BLEND_PUBLIC_URL } : {}),
     secret: config.BLEND_SECRET,
     ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
     withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,

@@ -25,7 +25,7 @@ export async function startPollerService(config: Config, log: Logger): Promise<P
   await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
-  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX);
+  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err: { message: err.message } }, 'queue connection error'));
   const metrics = processMetrics();
   const target = parseImapUrl(config.BLEND_IMAP_URL);
   let poller: MailboxPoller | null = null;

@@ -34,9 +34,9 @@ export async function startWorkerService(
   await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
   const redis = createWorkerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
-  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX);
+  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err: { message: err.message } }, 'queue connection error'));
   const metrics = processMetrics();
-  const workerOpts = { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, metrics };
+  const workerOpts = { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, metrics, lockDurationMs: config.BLEND_JOB_LOCK_MS };
   const transport = createSmtpTransport(config.BLEND_SMTP_URL);
   const workers = [
     startIngestWorker(

@@ -11,6 +11,8 @@ export interface WorkerOptions {
   prefix: string;
   concurrency: number;
   metrics?: Metrics;
+  /** @defaultValue 30000 */
+  lockDurationMs?: number;
 }
 
 /**
@@ -53,7 +55,8 @@ function startProcessor<T>(
       prefix: opts.prefix,
       concurrency: opts.concurrency,
       // A killed worker's job is retried by another one after the lock expires.
-      lockDuration: 30_000,
+      lockDuration: opts.lockDurationMs ?? 30_000,
+      stalledInterval: opts.lockDurationMs ?? 30_000,
       maxStalledCount: 3,
     },
   );

@@ -1,0 +1,80 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { people } from '../schema';
+
+export const DIGEST_FREQUENCIES = ['off', 'hourly', 'daily', 'weekly'] as const;
+export type DigestFrequency = (typeof DIGEST_FREQUENCIES)[number];
+
+/** A person's mail preferences, as the API shows them. */
+export interface Preferences {
+  digest_frequency: string;
+  digest_time: string;
+  timezone: string;
+  notify_mentions: boolean;
+  notify_replies: boolean;
+  receipts: boolean;
+}
+
+const prefColumns = {
+  digestFrequency: people.digestFrequency,
+  digestTime: people.digestTime,
+  timezone: people.timezone,
+  notifyMentions: people.notifyMentions,
+  notifyReplies: people.notifyReplies,
+  receipts: people.receipts,
+};
+
+type PrefRow = { [K in keyof typeof prefColumns]: (typeof people.$inferSelect)[K] };
+
+const toPreferences = (r: PrefRow): Preferences => ({
+  digest_frequency: r.digestFrequency,
+  digest_time: r.digestTime,
+  timezone: r.timezone,
+  notify_mentions: r.notifyMentions,
+  notify_replies: r.notifyReplies,
+  receipts: r.receipts,
+});
+
+export async function getPreferences(db: Tx, personId: string): Promise<Preferences | undefined> {
+  const [row] = await db.select(prefColumns).from(people).where(eq(people.id, personId)).limit(1);
+  return row ? toPreferences(row) : undefined;
+}
+
+/** Change some preferences (values already validated); @returns all of them afterwards. */
+export async function updatePreferences(db: Tx, personId: string, changes: Partial<Preferences>): Promise<Preferences | undefined> {
+  const set: Partial<typeof people.$inferInsert> = {
+    ...(changes.digest_frequency !== undefined ? { digestFrequency: changes.digest_frequency } : {}),
+    ...(changes.digest_time !== undefined ? { digestTime: changes.digest_time } : {}),
+    ...(changes.timezone !== undefined ? { timezone: changes.timezone } : {}),
+    ...(changes.notify_mentions !== undefined ? { notifyMentions: changes.notify_mentions } : {}),
+    ...(changes.notify_replies !== undefined ? { notifyReplies: changes.notify_replies } : {}),
+    ...(changes.receipts !== undefined ? { receipts: changes.receipts } : {}),
+  };
+  if (Object.keys(set).length === 0) return getPreferences(db, personId);
+  const [row] = await db.update(people).set(set).where(eq(people.id, personId)).returning(prefColumns);
+  return row ? toPreferences(row) : undefined;
+}
+
+export interface PersonListing {
+  id: string;
+  email: string;
+  name: string;
+  opt_in: 'pending' | 'opted_in' | 'opted_out';
+  opt_in_changed_at: string | null;
+  admin: boolean;
+  mail_paused: boolean;
+}
+
+/** People for IT, by email: identity, opt-in state and role only. */
+export async function listPeopleForAdmin(db: Tx, opts: { limit: number }): Promise<PersonListing[]> {
+  const rows = await db.select().from(people).orderBy(asc(people.email)).limit(opts.limit);
+  return rows.map((p) => ({
+    id: p.id,
+    email: p.email,
+    name: p.name,
+    opt_in: p.optIn,
+    opt_in_changed_at: p.optInChangedAt?.toISOString() ?? null,
+    admin: p.isAdmin,
+    mail_paused: p.mailPausedAt !== null,
+  }));
+}

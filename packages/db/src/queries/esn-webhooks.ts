@@ -1,0 +1,156 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { webhookDeliveries, webhooks } from '../schema';
+
+export const WEBHOOK_EVENTS = ['post.created', 'comment.created', 'reaction.created'] as const;
+export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
+export const WEBHOOK_FORMATS = ['blend', 'slack'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+export type WebhookRow = typeof webhooks.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+export async function createWebhook(
+  db: Tx,
+  h: { url: string; events: WebhookEventName[]; format: WebhookFormat; secret: string },
+): Promise<WebhookRow> {
+  const [row] = await db.insert(webhooks).values(h).returning();
+  return row!;
+}
+
+/** @returns whether a hook with this id existed. Its deliveries go with it. */
+export async function deleteWebhook(db: Tx, id: string): Promise<boolean> {
+  const rows = await db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id });
+  return rows.length > 0;
+}
+
+/** Every hook (without its secret) with its most recent deliveries, newest first. */
+export async function listWebhooksWithDeliveries(db: Tx, opts: { deliveriesPerHook: number }) {
+  const hooks = await db.select().from(webhooks).orderBy(asc(webhooks.createdAt));
+  if (hooks.length === 0) return [];
+  const recent = await db
+    .select()
+    .from(webhookDeliveries)
+    .where(
+      and(
+        inArray(webhookDeliveries.webhookId, hooks.map((h) => h.id)),
+        sql`${webhookDeliveries.id} in (select d.id from webhook_deliveries d where d.webhook_id = ${webhookDeliveries.webhookId} order by d.created_at desc limit ${opts.deliveriesPerHook})`,
+      ),
+    )
+    .orderBy(desc(webhookDeliveries.createdAt));
+  return hooks.map((h) => ({
+    id: h.id,
+    url: h.url,
+    events: h.events,
+    format: h.format,
+    active: h.active,
+    created_at: h.createdAt.toISOString(),
+    deliveries: recent
+      .filter((d) => d.webhookId === h.id)
+      .map((d) => ({
+        id: d.id,
+        event: d.event,
+        state: d.state,
+        attempts: d.attempts,
+        last_status: d.lastStatus,
+        last_error: d.lastError,
+        created_at: d.createdAt.toISOString(),
+        delivered_at: d.deliveredAt?.toISOString() ?? null,
+      })),
+  }));
+}
+
+/**
+ * Queue one delivery of `payload` per active hook subscribed to `event`. Call it in the
+ * transaction that made the change, so an event is delivered exactly when it committed.
+ * @returns the ids of the new `pending` deliveries.
+ */
+export async function enqueueWebhookDeliveries(tx: Tx, event: WebhookEventName, payload: Record<string, unknown>): Promise<string[]> {
+  const hooks = await tx
+    .select({ id: webhooks.id })
+    .from(webhooks)
+    .where(and(eq(webhooks.active, true), sql`${webhooks.events} @> ${JSON.stringify([event])}::jsonb`));
+  if (hooks.length === 0) return [];
+  const rows = await tx
+    .insert(webhookDeliveries)
+    .values(hooks.map((h) => ({ webhookId: h.id, event, payload })))
+    .returning({ id: webhookDeliveries.id });
+  return rows.map((r) => r.id);
+}
+
+/** A delivery with what is needed to send it. */
+export interface PendingWebhookDelivery {
+  id: string;
+  event: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  createdAt: Date;
+  webhook: { id: string; url: string; format: string; secret: string };
+}
+
+const pendingColumns = {
+  id: webhookDeliveries.id,
+  event: webhookDeliveries.event,
+  payload: webhookDeliveries.payload,
+  attempts: webhookDeliveries.attempts,
+  createdAt: webhookDeliveries.createdAt,
+  webhook: { id: webhooks.id, url: webhooks.url, format: webhooks.format, secret: webhooks.secret },
+};
+
+/**
+ * Pending deliveries of active hooks that are due, oldest first. Attempt n (0-based) is
+ * due `(2^n - 1) * baseDelayMs` after the event, so retries back off exponentially
+ * without a schedule column.
+ * @param opts.baseDelayMs @defaultValue 30000
+ */
+export async function pendingWebhookDeliveries(db: Tx, opts: { limit: number; baseDelayMs?: number }): Promise<PendingWebhookDelivery[]> {
+  const base = opts.baseDelayMs ?? 30_000;
+  return db
+    .select(pendingColumns)
+    .from(webhookDeliveries)
+    .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
+    .where(
+      and(
+        eq(webhookDeliveries.state, 'pending'),
+        eq(webhooks.active, true),
+        sql`${webhookDeliveries.createdAt} + (power(2, least(${webhookDeliveries.attempts}, 20)) - 1) * ${base} * interval '1 millisecond' <= now()`,
+      ),
+    )
+    .orderBy(asc(webhookDeliveries.createdAt))
+    .limit(opts.limit);
+}
+
+/** One delivery by id (for a job keyed by delivery), whatever its state. */
+export async function getWebhookDelivery(db: Tx, id: string): Promise<(PendingWebhookDelivery & { state: string }) | undefined> {
+  const [row] = await db
+    .select({ ...pendingColumns, state: webhookDeliveries.state })
+    .from(webhookDeliveries)
+    .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
+    .where(eq(webhookDeliveries.id, id))
+    .limit(1);
+  return row;
+}
+
+/**
+ * Record one attempt. A 2xx answer makes it `delivered`; otherwise it stays `pending`
+ * for another try, or becomes `failed` when `final` (e.g. 410 Gone) or after `maxAttempts`.
+ * @param outcome.maxAttempts @defaultValue 8
+ */
+export async function markWebhookDelivery(
+  db: Tx,
+  id: string,
+  outcome: { ok: boolean; status: number | null; error: string | null; final?: boolean; maxAttempts?: number },
+): Promise<void> {
+  const max = outcome.maxAttempts ?? 8;
+  const failedState = outcome.final ? sql`'failed'` : sql`case when ${webhookDeliveries.attempts} + 1 >= ${max} then 'failed' else 'pending' end`;
+  await db
+    .update(webhookDeliveries)
+    .set({
+      attempts: sql`${webhookDeliveries.attempts} + 1`,
+      lastStatus: outcome.status,
+      lastError: outcome.error === null ? null : outcome.error.slice(0, 500),
+      state: outcome.ok ? 'delivered' : failedState,
+      deliveredAt: outcome.ok ? new Date() : null,
+    })
+    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.state, 'pending')));
+}

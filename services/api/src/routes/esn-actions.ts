@@ -1,0 +1,153 @@
+import { PermanentError, textToSafeHtml } from '@blend/core';
+import {
+  addLike,
+  editEsnComment,
+  editEsnPost,
+  enqueueWebhookDeliveries,
+  findGroup,
+  getCommentRow,
+  getPostRow,
+  insertEsnComment,
+  insertEsnPost,
+  removeLike,
+  type Database,
+  type Person,
+  type PostRow,
+  type Tx,
+} from '@blend/db';
+import { cleanBody, cleanTitle, extractMentionEmails, extractTags, titleFromBody } from './esn-text';
+import type { WebhookPerson, WebhookPostRef } from './esn-webhook-payload';
+
+/**
+ * What people do on the ESN side, shared by the JSON API and the web pages. Each change
+ * and the webhook deliveries it causes are written in one transaction.
+ */
+
+export interface ActionDeps {
+  db: Database;
+  /** BLEND_PUBLIC_URL, for links in webhook payloads. */
+  publicUrl?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID.test(s);
+
+/** Only opted-in people publish: the same rule as for mail (DESIGN invariant 5). */
+export function assertCanWrite(me: Person): void {
+  if (me.optIn !== 'opted_in') throw new PermanentError('FORBIDDEN', 'opt in first: only opted-in people can post, comment, like or follow');
+}
+
+/** A post that is not retracted, or NOT_FOUND. */
+export async function loadLivePost(db: Tx, id: string): Promise<PostRow> {
+  const post = isUuid(id) ? await getPostRow(db, id) : undefined;
+  if (!post || post.deletedAt) throw new PermanentError('NOT_FOUND', 'no such post');
+  return post;
+}
+
+const personRef = (p: Person): WebhookPerson => ({ id: p.id, email: p.email, name: p.name });
+const postRef = (deps: ActionDeps, p: PostRow): WebhookPostRef => ({
+  id: p.id,
+  title: p.title,
+  url: deps.publicUrl ? `${deps.publicUrl.replace(/\/+$/, '')}/web/posts/${p.id}` : null,
+});
+
+function prepareBody(body: string): { bodyText: string; bodyHtml: string } {
+  const bodyText = cleanBody(body);
+  if (bodyText.trim() === '') throw new PermanentError('VALIDATION', 'body must not be empty');
+  return { bodyText, bodyHtml: textToSafeHtml(bodyText) };
+}
+
+/** Post a status into a group. @returns the new post's id. */
+export async function createStatusPost(deps: ActionDeps, me: Person, input: { group: string; title?: string; body: string }): Promise<string> {
+  assertCanWrite(me);
+  const group = await findGroup(deps.db, input.group);
+  if (!group) throw new PermanentError('NOT_FOUND', `no group ${input.group}`);
+  const { bodyText, bodyHtml } = prepareBody(input.body);
+  const given = input.title === undefined ? '' : cleanTitle(input.title);
+  const title = given || titleFromBody(bodyText);
+  return deps.db.transaction(async (tx) => {
+    const post = await insertEsnPost(tx, {
+      groupId: group.id,
+      authorId: me.id,
+      title,
+      bodyText,
+      bodyHtml,
+      tags: extractTags(`${title}\n${bodyText}`),
+      mentionedEmails: extractMentionEmails(bodyText),
+    });
+    await enqueueWebhookDeliveries(tx, 'post.created', {
+      event: 'post.created',
+      occurred_at: post.createdAt.toISOString(),
+      post: { ...postRef(deps, post), group: { slug: group.slug, name: group.name }, body_text: bodyText, body_html: bodyHtml, source: 'esn', author: personRef(me), created_at: post.createdAt.toISOString() },
+    });
+    return post.id;
+  });
+}
+
+/** Comment on a thread. @returns the new comment's id. */
+export async function createComment(deps: ActionDeps, me: Person, postId: string, body: string): Promise<string> {
+  assertCanWrite(me);
+  const post = await loadLivePost(deps.db, postId);
+  const { bodyText, bodyHtml } = prepareBody(body);
+  return deps.db.transaction(async (tx) => {
+    const c = await insertEsnComment(tx, { postId: post.id, authorId: me.id, bodyText, bodyHtml, mentionedEmails: extractMentionEmails(bodyText) });
+    await enqueueWebhookDeliveries(tx, 'comment.created', {
+      event: 'comment.created',
+      occurred_at: c.createdAt.toISOString(),
+      post: postRef(deps, post),
+      comment: { id: c.id, body_text: bodyText, body_html: bodyHtml, source: 'esn', author: personRef(me), created_at: c.createdAt.toISOString() },
+    });
+    return c.id;
+  });
+}
+
+/** Like or un-like a thread. Idempotent; only a new like is announced to webhooks. */
+export async function setLike(deps: ActionDeps, me: Person, postId: string, like: boolean): Promise<void> {
+  assertCanWrite(me);
+  const post = await loadLivePost(deps.db, postId);
+  await deps.db.transaction(async (tx) => {
+    if (!like) {
+      await removeLike(tx, post.id, me.id);
+      return;
+    }
+    if (await addLike(tx, post.id, me.id)) {
+      await enqueueWebhookDeliveries(tx, 'reaction.created', {
+        event: 'reaction.created',
+        occurred_at: new Date().toISOString(),
+        post: postRef(deps, post),
+        reaction: { kind: 'like', person: personRef(me) },
+      });
+    }
+  });
+}
+
+/** The author changes a post's body (and title). Mail already sent is not rewritten. */
+export async function editPost(deps: ActionDeps, me: Person, postId: string, input: { title?: string; body: string }): Promise<void> {
+  assertCanWrite(me);
+  const post = await loadLivePost(deps.db, postId);
+  if (post.authorId !== me.id) throw new PermanentError('FORBIDDEN', 'only the author can edit a post');
+  const { bodyText, bodyHtml } = prepareBody(input.body);
+  const title = input.title === undefined ? undefined : cleanTitle(input.title) || titleFromBody(bodyText);
+  await deps.db.transaction(async (tx) => {
+    const row = await editEsnPost(tx, post.id, {
+      ...(title !== undefined ? { title } : {}),
+      bodyText,
+      bodyHtml,
+      tags: extractTags(`${title ?? post.title}\n${bodyText}`),
+      mentionedEmails: extractMentionEmails(bodyText),
+    });
+    if (!row) throw new PermanentError('NOT_FOUND', 'no such post');
+  });
+}
+
+/** The author changes a comment's body. */
+export async function editComment(deps: ActionDeps, me: Person, commentId: string, body: string): Promise<string> {
+  assertCanWrite(me);
+  const comment = isUuid(commentId) ? await getCommentRow(deps.db, commentId) : undefined;
+  if (!comment || comment.deletedAt) throw new PermanentError('NOT_FOUND', 'no such comment');
+  if (comment.authorId !== me.id) throw new PermanentError('FORBIDDEN', 'only the author can edit a comment');
+  const { bodyText, bodyHtml } = prepareBody(body);
+  const row = await editEsnComment(deps.db, comment.id, { bodyText, bodyHtml, mentionedEmails: extractMentionEmails(bodyText) });
+  if (!row) throw new PermanentError('NOT_FOUND', 'no such comment');
+  return row.postId;
+}

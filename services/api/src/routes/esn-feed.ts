@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PermanentError } from '@blend/core';
+import { decodeCursor, encodeCursor, getEsnPostView, listFeedFiltered, type Database, type FeedFilter } from '@blend/db';
+import { requirePerson } from '../auth';
+import { isUuid } from './esn-actions';
+import { AS_MEDIA_TYPE, feedToCollection, postToNote, wantsActivityStreams } from './esn-activitystreams';
+import { BEARER, baseUrl, idParams, SLUG_PATTERN } from './esn-schemas';
+
+export interface FeedQuery {
+  limit?: number;
+  cursor?: string;
+  group?: string;
+  author?: string;
+  tag?: string;
+  source?: 'email' | 'esn';
+  mentions?: 'me';
+}
+
+export const feedQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 20 },
+    cursor: { type: 'string', maxLength: 200, description: 'next_cursor of the previous page (same filters)' },
+    group: { type: 'string', pattern: SLUG_PATTERN, description: 'group slug' },
+    author: { type: 'string', maxLength: 320, description: 'author id or email address' },
+    tag: { type: 'string', pattern: '^#?[^\\s#]{1,50}$', description: 'a #tag, with or without #' },
+    source: { type: 'string', enum: ['email', 'esn'] },
+    mentions: { type: 'string', enum: ['me'], description: 'only posts that mention me' },
+  },
+} as const;
+
+/** Turn the query into a filter, or VALIDATION. Shared with the web feed page. */
+export function feedFilter(q: FeedQuery, meId: string): FeedFilter {
+  const f: FeedFilter = {};
+  if (q.group) f.group = q.group;
+  if (q.source) f.source = q.source;
+  if (q.tag) f.tag = q.tag.replace(/^#/, '').toLowerCase();
+  if (q.mentions === 'me') f.mentioning = meId;
+  if (q.author) {
+    if (isUuid(q.author)) f.author = { id: q.author };
+    else if (/^[^\s@]+@[^\s@]+$/.test(q.author)) f.author = { email: q.author };
+    else throw new PermanentError('VALIDATION', 'author must be a person id or an email address');
+  }
+  return f;
+}
+
+export function parseCursor(s: string | undefined) {
+  const cursor = s ? decodeCursor(s) : null;
+  if (s && !cursor) throw new PermanentError('VALIDATION', 'cursor is not one this API issued');
+  return cursor;
+}
+
+const selfUrl = (req: FastifyRequest, base: string) => `${base}${req.url}`;
+
+/**
+ * `GET /api/v1/feed` (filters, AS2 by content negotiation) and `GET /api/v1/posts/:id`.
+ * Replaces routes/feed.ts: same paths, same fields, plus reactions, tags, edits, attachments.
+ */
+export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; publicUrl?: string }): void {
+  const auth = requirePerson(deps.db);
+
+  app.get<{ Querystring: FeedQuery }>(
+    '/api/v1/feed',
+    {
+      preHandler: auth,
+      schema: {
+        tags: ['feed'],
+        summary: 'The feed, newest first, with filters. `Accept: application/activity+json` gives an AS2 OrderedCollection.',
+        security: BEARER,
+        querystring: feedQuerySchema,
+      },
+    },
+    async (req, reply) => {
+      const me = req.person!;
+      const page = await listFeedFiltered(deps.db, {
+        limit: req.query.limit ?? 20,
+        cursor: parseCursor(req.query.cursor),
+        filter: feedFilter(req.query, me.id),
+        viewerId: me.id,
+      });
+      const next = page.next ? encodeCursor(page.next) : null;
+      if (!wantsActivityStreams(req.headers.accept)) return { items: page.items, next_cursor: next };
+      const base = baseUrl(req, deps.publicUrl);
+      if (next) {
+        const url = new URL(selfUrl(req, base));
+        url.searchParams.set('cursor', next);
+        void reply.header('link', `<${url.toString()}>; rel="next"`);
+      }
+      return reply.type(AS_MEDIA_TYPE).send(feedToCollection(base, selfUrl(req, base), page.items));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/posts/:id',
+    {
+      preHandler: auth,
+      schema: { tags: ['feed'], summary: 'One thread with its comments in time order (an AS2 Note on request).', security: BEARER, params: idParams },
+    },
+    async (req, reply) => {
+      const post = isUuid(req.params.id) ? await getEsnPostView(deps.db, req.params.id, req.person!.id) : undefined;
+      if (!post) throw new PermanentError('NOT_FOUND', 'no such post');
+      if (!wantsActivityStreams(req.headers.accept)) return post;
+      return reply.type(AS_MEDIA_TYPE).send(postToNote(baseUrl(req, deps.publicUrl), post));
+    },
+  );
+}

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { PermanentError } from '@blend/core';
+import { findGroup, follow, isFollowing, listGroupMembers, listGroupsWithCounts, unfollow, type Database, type GroupSummary } from '@blend/db';
+import { requirePerson } from '../auth';
+import { assertCanWrite, loadLivePost } from './esn-actions';
+import { BEARER, idParams, slugParams } from './esn-schemas';
+
+export interface GroupDeps {
+  db: Database;
+  /** BLEND_MAIL_DOMAIN: a group's inbound address is `<slug>@mailDomain`. */
+  mailDomain: string;
+}
+
+/** A group as the API shows it. */
+export function groupView(g: GroupSummary, mailDomain: string) {
+  return {
+    id: g.id,
+    slug: g.slug,
+    name: g.name,
+    description: g.description,
+    member_count: g.memberCount,
+    address: `${g.slug}@${mailDomain}`,
+    followed_by_me: g.followedByMe,
+  };
+}
+
+/** Groups (with their mail address and members) and following groups and threads. */
+export function esnGroupRoutes(app: FastifyInstance, deps: GroupDeps): void {
+  const auth = requirePerson(deps.db);
+  const groupOr404 = async (slug: string) => {
+    const g = await findGroup(deps.db, slug);
+    if (!g) throw new PermanentError('NOT_FOUND', `no group ${slug}`);
+    return g;
+  };
+
+  app.get('/api/v1/groups', { preHandler: auth, schema: { tags: ['groups'], summary: 'Every group with member count and inbound address', security: BEARER } }, async (req) => ({
+    items: (await listGroupsWithCounts(deps.db, req.person!.id)).map((g) => groupView(g, deps.mailDomain)),
+  }));
+
+  app.get<{ Params: { slug: string } }>(
+    '/api/v1/groups/:slug',
+    { preHandler: auth, schema: { tags: ['groups'], summary: 'One group with its members', security: BEARER, params: slugParams } },
+    async (req) => {
+      const g = await groupOr404(req.params.slug);
+      const summary = (await listGroupsWithCounts(deps.db, req.person!.id)).find((s) => s.id === g.id)!;
+      return { ...groupView(summary, deps.mailDomain), members: await listGroupMembers(deps.db, g.id) };
+    },
+  );
+
+  for (const method of ['PUT', 'DELETE'] as const) {
+    const on = method === 'PUT';
+    app.route<{ Params: { slug: string } }>({
+      method,
+      url: '/api/v1/groups/:slug/follow',
+      preHandler: auth,
+      schema: { tags: ['groups'], summary: on ? 'Follow a group (idempotent)' : 'Stop following a group', security: BEARER, params: slugParams },
+      handler: async (req) => {
+        assertCanWrite(req.person!);
+        const g = await groupOr404(req.params.slug);
+        await (on ? follow : unfollow)(deps.db, req.person!.id, { groupId: g.id });
+        return { following: await isFollowing(deps.db, req.person!.id, { groupId: g.id }) };
+      },
+    });
+    app.route<{ Params: { id: string } }>({
+      method,
+      url: '/api/v1/posts/:id/follow',
+      preHandler: auth,
+      schema: { tags: ['posts'], summary: on ? 'Follow a thread (idempotent)' : 'Stop following a thread', security: BEARER, params: idParams },
+      handler: async (req) => {
+        assertCanWrite(req.person!);
+        const post = await loadLivePost(deps.db, req.params.id);
+        await (on ? follow : unfollow)(deps.db, req.person!.id, { postId: post.id });
+        return { following: await isFollowing(deps.db, req.person!.id, { postId: post.id }) };
+      },
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import { PermanentError } from '@blend/core';
+import { getEsnPostView, type Database } from '@blend/db';
+import { requirePerson } from '../auth';
+import { createComment, createStatusPost, editComment, editPost, setLike } from './esn-actions';
+import { BEARER, bodySchema, idParams, SLUG_PATTERN, textBody, titleProp } from './esn-schemas';
+
+/**
+ * Writing on the ESN side: status posts, comments, likes, edits. Anyone with a token may
+ * read; only opted-in people may write (403 otherwise).
+ */
+export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; publicUrl?: string }): void {
+  const auth = requirePerson(deps.db);
+  const view = async (postId: string, viewerId: string) => {
+    const post = await getEsnPostView(deps.db, postId, viewerId);
+    if (!post) throw new PermanentError('NOT_FOUND', 'no such post');
+    return post;
+  };
+
+  app.post<{ Body: { group: string; title?: string; body: string } }>(
+    '/api/v1/posts',
+    {
+      preHandler: auth,
+      schema: {
+        tags: ['posts'],
+        summary: 'Post a status into a group',
+        security: BEARER,
+        body: bodySchema(['group', 'body'], { group: { type: 'string', pattern: SLUG_PATTERN }, title: titleProp, body: textBody }),
+      },
+    },
+    async (req, reply) => {
+      const id = await createStatusPost(deps, req.person!, req.body);
+      return reply.status(201).header('location', `/api/v1/posts/${id}`).send(await view(id, req.person!.id));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { body: string } }>(
+    '/api/v1/posts/:id/comments',
+    {
+      preHandler: auth,
+      schema: { tags: ['posts'], summary: 'Comment on a thread', security: BEARER, params: idParams, body: bodySchema(['body'], { body: textBody }) },
+    },
+    async (req, reply) => {
+      const commentId = await createComment(deps, req.person!, req.params.id, req.body.body);
+      const post = await view(req.params.id, req.person!.id);
+      return reply.status(201).send(post.comments.find((c) => c.id === commentId));
+    },
+  );
+
+  for (const method of ['POST', 'DELETE'] as const) {
+    app.route<{ Params: { id: string } }>({
+      method,
+      url: '/api/v1/posts/:id/reactions',
+      preHandler: auth,
+      schema: {
+        tags: ['posts'],
+        summary: method === 'POST' ? 'Like a thread (idempotent)' : 'Take a like back (idempotent)',
+        security: BEARER,
+        params: idParams,
+      },
+      handler: async (req) => {
+        await setLike(deps, req.person!, req.params.id, method === 'POST');
+        return (await view(req.params.id, req.person!.id)).reactions;
+      },
+    });
+  }
+
+  app.patch<{ Params: { id: string }; Body: { title?: string; body: string } }>(
+    '/api/v1/posts/:id',
+    {
+      preHandler: auth,
+      schema: { tags: ['posts'], summary: 'Edit a post (author only)', security: BEARER, params: idParams, body: bodySchema(['body'], { title: titleProp, body: textBody }) },
+    },
+    async (req) => {
+      await editPost(deps, req.person!, req.params.id, req.body);
+      return view(req.params.id, req.person!.id);
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { body: string } }>(
+    '/api/v1/comments/:id',
+    {
+      preHandler: auth,
+      schema: { tags: ['posts'], summary: 'Edit a comment (author only)', security: BEARER, params: idParams, body: bodySchema(['body'], { body: textBody }) },
+    },
+    async (req) => {
+      const postId = await editComment(deps, req.person!, req.params.id, req.body.body);
+      return (await view(postId, req.person!.id)).comments.find((c) => c.id === req.params.id);
+    },
+  );
+}

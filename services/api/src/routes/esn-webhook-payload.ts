@@ -1,0 +1,152 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { PermanentError } from '@blend/core';
+
+/**
+ * Outbound webhook payloads and signatures. Pure functions: the API builds events when a
+ * post, comment or like is created; the worker's delivery job turns each stored event into
+ * an HTTP request with {@link webhookRequest}.
+ */
+
+export interface WebhookPerson {
+  id: string;
+  email: string;
+  name: string;
+}
+export interface WebhookPostRef {
+  id: string;
+  title: string;
+  /** Link to the thread page, when BLEND_PUBLIC_URL is known. */
+  url: string | null;
+}
+
+export type WebhookEvent =
+  | {
+      event: 'post.created';
+      occurred_at: string;
+      post: WebhookPostRef & { group: { slug: string; name: string }; body_text: string; body_html: string; source: 'email' | 'esn'; author: WebhookPerson; created_at: string };
+    }
+  | {
+      event: 'comment.created';
+      occurred_at: string;
+      post: WebhookPostRef;
+      comment: { id: string; body_text: string; body_html: string; source: 'email' | 'esn'; author: WebhookPerson; created_at: string };
+    }
+  | { event: 'reaction.created'; occurred_at: string; post: WebhookPostRef; reaction: { kind: 'like'; person: WebhookPerson } };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Check a stored payload's shape before it is sent (it was written by this module, but the
+ * row may predate a change). Throws VALIDATION, which a job should treat as permanent.
+ */
+export function asWebhookEvent(payload: unknown): WebhookEvent {
+  if (!isObject(payload) || !isObject(payload.post) || typeof payload.occurred_at !== 'string') {
+    throw new PermanentError('VALIDATION', 'webhook payload is not an event');
+  }
+  const ok =
+    (payload.event === 'post.created' && isObject(payload.post.author)) ||
+    (payload.event === 'comment.created' && isObject(payload.comment)) ||
+    (payload.event === 'reaction.created' && isObject(payload.reaction));
+  if (!ok) throw new PermanentError('VALIDATION', `unknown webhook event ${String(payload.event)}`);
+  return payload as unknown as WebhookEvent;
+}
+
+/** Hex HMAC-SHA256 of `${timestamp}.${body}` with the hook's secret. */
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+}
+
+/** The `X-Blend-Signature` value: `t=<unix seconds>,v1=<hex>`. */
+export function signatureHeader(secret: string, timestamp: number, body: string): string {
+  return `t=${timestamp},v1=${signWebhook(secret, timestamp, body)}`;
+}
+
+/**
+ * What a receiver does: parse the header, recompute, compare in constant time, and refuse
+ * timestamps older than `toleranceSeconds` (replays).
+ * @param toleranceSeconds @defaultValue 300
+ */
+export function verifyWebhookSignature(secret: string, header: string, body: string, nowSeconds: number, toleranceSeconds = 300): boolean {
+  const m = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header);
+  if (!m) return false;
+  const ts = Number(m[1]);
+  if (Math.abs(nowSeconds - ts) > toleranceSeconds) return false;
+  const expected = Buffer.from(signWebhook(secret, ts, body), 'hex');
+  return timingSafeEqual(expected, Buffer.from(m[2]!, 'hex'));
+}
+
+/** Slack mrkdwn needs only these three escaped (api.slack.com/reference/surfaces/formatting). */
+const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const who = (p: WebhookPerson): string => slackEscape(p.name || p.email);
+const link = (post: WebhookPostRef): string => {
+  const title = slackEscape(post.title || 'a post');
+  // `|` would end the link label early.
+  return post.url ? `<${post.url}|${title.replace(/\|/g, '¦')}>` : `“${title}”`;
+};
+const excerpt = (s: string, max = 500): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+export interface SlackAttachment {
+  fallback: string;
+  text: string;
+  title?: string;
+  title_link?: string;
+  footer?: string;
+  ts?: number;
+}
+export interface SlackMessage {
+  text: string;
+  attachments?: SlackAttachment[];
+}
+
+/** The event as a Slack incoming-webhook message (also accepted by Mattermost and Rocket.Chat). */
+export function slackPayload(e: WebhookEvent): SlackMessage {
+  const ts = Math.floor(Date.parse(e.occurred_at) / 1000);
+  switch (e.event) {
+    case 'post.created': {
+      const text = `${who(e.post.author)} posted ${link(e.post)} in #${slackEscape(e.post.group.slug)}${e.post.source === 'email' ? ' (by email)' : ''}`;
+      const body = slackEscape(excerpt(e.post.body_text));
+      return { text, attachments: [{ fallback: body, text: body, footer: 'Blend', ts, ...(e.post.url ? { title: slackEscape(e.post.title), title_link: e.post.url } : {}) }] };
+    }
+    case 'comment.created': {
+      const body = slackEscape(excerpt(e.comment.body_text));
+      return { text: `${who(e.comment.author)} commented on ${link(e.post)}`, attachments: [{ fallback: body, text: body, footer: 'Blend', ts }] };
+    }
+    case 'reaction.created':
+      return { text: `${who(e.reaction.person)} liked ${link(e.post)}` };
+  }
+}
+
+/** The HTTP request that delivers one stored event to one hook. */
+export interface WebhookRequest {
+  url: string;
+  method: 'POST';
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Build the signed request for a delivery. The body is `blend` JSON (the event itself) or
+ * a Slack message; the signature covers the exact bytes sent. `X-Blend-Delivery` stays the
+ * same across retries, so receivers can drop duplicates.
+ */
+export function webhookRequest(
+  hook: { url: string; format: string; secret: string },
+  delivery: { id: string; payload: unknown },
+  now: Date,
+): WebhookRequest {
+  const event = asWebhookEvent(delivery.payload);
+  const body = JSON.stringify(hook.format === 'slack' ? slackPayload(event) : event);
+  const ts = Math.floor(now.getTime() / 1000);
+  return {
+    url: hook.url,
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'Blend-Webhook/1',
+      'x-blend-event': event.event,
+      'x-blend-delivery': delivery.id,
+      'x-blend-signature': signatureHeader(hook.secret, ts, body),
+    },
+    body,
+  };
+}

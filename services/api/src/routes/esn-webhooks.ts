@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { PermanentError } from '@blend/core';
+import { createWebhook, deleteWebhook, listWebhooksWithDeliveries, WEBHOOK_EVENTS, WEBHOOK_FORMATS, type Database, type WebhookEventName, type WebhookFormat } from '@blend/db';
+import { requireAdmin } from '../auth';
+import { isUuid } from './esn-actions';
+import { BEARER, bodySchema, idParams } from './esn-schemas';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * A hook URL must be https; plain http only to this machine (local receivers and tests).
+ * Credentials in the URL are refused: they would be shown in listings.
+ */
+export function checkWebhookUrl(s: string): string {
+  if (!URL.canParse(s)) throw new PermanentError('VALIDATION', 'url is not a URL');
+  const u = new URL(s);
+  if (u.username || u.password) throw new PermanentError('VALIDATION', 'url must not contain credentials');
+  if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname))) return u.toString();
+  throw new PermanentError('VALIDATION', 'url must be https:// (http:// only to 127.0.0.1 or localhost)');
+}
+
+/** Outbound webhooks, admin only. The secret is returned once, at creation. */
+export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database }): void {
+  const admin = requireAdmin(deps.db);
+
+  app.post<{ Body: { url: string; events: WebhookEventName[]; format?: WebhookFormat } }>(
+    '/api/v1/admin/webhooks',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Register a webhook; the signing secret is in this answer only',
+        security: BEARER,
+        body: bodySchema(['url', 'events'], {
+          url: { type: 'string', maxLength: 2000 },
+          events: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...WEBHOOK_EVENTS] } },
+          format: { type: 'string', enum: [...WEBHOOK_FORMATS], default: 'blend' },
+        }),
+      },
+    },
+    async (req, reply) => {
+      const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+      const hook = await createWebhook(deps.db, { url: checkWebhookUrl(req.body.url), events: req.body.events, format: req.body.format ?? 'blend', secret });
+      req.log.info({ webhookId: hook.id, events: hook.events }, 'webhook created');
+      return reply.status(201).send({ id: hook.id, url: hook.url, events: hook.events, format: hook.format, active: hook.active, created_at: hook.createdAt.toISOString(), secret });
+    },
+  );
+
+  app.get('/api/v1/admin/webhooks', { preHandler: admin, schema: { tags: ['admin'], summary: 'Webhooks with their 20 latest deliveries', security: BEARER } }, async () => ({
+    items: await listWebhooksWithDeliveries(deps.db, { deliveriesPerHook: 20 }),
+  }));
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/admin/webhooks/:id',
+    { preHandler: admin, schema: { tags: ['admin'], summary: 'Remove a webhook and its deliveries', security: BEARER, params: idParams } },
+    async (req, reply) => {
+      if (!isUuid(req.params.id) || !(await deleteWebhook(deps.db, req.params.id))) throw new PermanentError('NOT_FOUND', 'no such webhook');
+      req.log.info({ webhookId: req.params.id }, 'webhook deleted');
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import { PermanentError } from '@blend/core';
+import { listInboundRows, listPeopleForAdmin, type InboundState, type PersonListing } from '@blend/db';
+import { INBOUND_STATES } from '../routes/admin';
+import { html, type SafeHtml } from './html';
+import { layout, sendHtml, timeTag, type PageContext } from './layout';
+import { pageContext, type WebDeps } from './web-deps';
+
+type InboundRowView = Awaited<ReturnType<typeof listInboundRows>>[number];
+
+const OPT_IN: Record<PersonListing['opt_in'], string> = { opted_in: 'opted in', opted_out: 'opted out', pending: 'pending' };
+
+function peopleTable(people: PersonListing[]): SafeHtml {
+  return html`<section aria-labelledby="people-h"><h2 id="people-h">People</h2>
+<div class="scroll"><table><caption class="visually-hidden">People and their opt-in state</caption>
+<thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Opt-in</th><th scope="col">Role</th></tr></thead>
+<tbody>${people.map(
+    (p) => html`<tr><td>${p.email}</td><td>${p.name}</td><td><span class="state state-${p.opt_in}">${OPT_IN[p.opt_in]}</span>${p.mail_paused ? ' (mail paused)' : ''}</td><td>${p.admin ? 'admin' : ''}</td></tr>`,
+  )}</tbody></table></div></section>`;
+}
+
+function inboundFilter(state: string | undefined, reason: string | undefined): SafeHtml {
+  return html`<form method="get" action="/web/admin" class="filters" aria-label="Filter inbound mail">
+<label>State <select name="state"><option value="">Any</option>${INBOUND_STATES.map((s) => html`<option${s === state ? html` selected` : ''}>${s}</option>`)}</select></label>
+<label>Reason <input name="reason" value="${reason ?? ''}" maxlength="64" placeholder="not_opted_in"></label>
+<button type="submit">Filter</button></form>`;
+}
+
+function inboundTable(ctx: PageContext, rows: InboundRowView[]): SafeHtml {
+  const tz = ctx.me?.timezone ?? 'UTC';
+  return html`<div class="scroll"><table><caption class="visually-hidden">Inbound mail, newest first</caption>
+<thead><tr><th scope="col">Received</th><th scope="col">From</th><th scope="col">Subject</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Post</th></tr></thead>
+<tbody>${rows.map(
+    (r) => html`<tr><td>${timeTag(r.received_at, tz)}</td><td>${r.sender ?? ''}</td><td>${r.subject ?? ''}</td><td>${r.state}</td><td>${r.reason ?? ''}</td><td>${
+      r.post_id ? html`<a href="/web/posts/${r.post_id}">thread</a>` : ''
+    }</td></tr>`,
+  )}</tbody></table></div>`;
+}
+
+/** How many recent inbound rows the reason filter looks through (listInboundRows has no reason filter). */
+const REASON_SCAN = 500;
+
+/** `GET /web/admin`: people with their opt-in states, inbound mail by state and reason. */
+export function adminPages(app: FastifyInstance, deps: WebDeps): void {
+  app.get<{ Querystring: { state?: string; reason?: string } }>(
+    '/web/admin',
+    {
+      preHandler: deps.auth,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { state: { type: 'string', enum: ['', ...INBOUND_STATES] }, reason: { type: 'string', pattern: '^[a-z0-9_:. -]{0,64}$' } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const ctx = pageContext(req, deps.secret);
+      if (!ctx.me!.isAdmin) throw new PermanentError('FORBIDDEN', 'this page needs the admin role');
+      const state = (req.query.state || undefined) as InboundState | undefined;
+      const reason = req.query.reason?.trim() || undefined;
+      const [people, inbound] = await Promise.all([
+        listPeopleForAdmin(deps.db, { limit: 500 }),
+        listInboundRows(deps.db, { state, limit: reason ? REASON_SCAN : 100 }),
+      ]);
+      const rows = reason ? inbound.filter((r) => r.reason === reason).slice(0, 100) : inbound;
+      const main = html`<h1>Admin</h1>${peopleTable(people)}
+<section aria-labelledby="inbound-h"><h2 id="inbound-h">Inbound mail</h2>${inboundFilter(state, reason)}
+${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, rows)}</section>`;
+      return sendHtml(reply, 200, layout(ctx, { title: 'Admin', current: '/web/admin', main }));
+    },
+  );
+}

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import { PermanentError } from '@blend/core';
+import { httpStatus } from '../errors';
+import { adminPages } from './admin-page';
+import { feedPages } from './feed-page';
+import { html } from './html';
+import { layout, sendHtml } from './layout';
+import { loginPages } from './login-page';
+import { preferencePages } from './preferences-page';
+import { LoginRequired, requireWebPerson } from './session';
+import { threadPages } from './thread-page';
+import { pageContext, type WebDeps } from './web-deps';
+
+const CSS = readFileSync(new URL('./static/app.css', import.meta.url), 'utf8');
+
+/** Errors on the pages are pages too: a login redirect, or a short message with a way back. */
+function installWebErrors(app: FastifyInstance, secret: string): void {
+  app.setErrorHandler((err: FastifyError | PermanentError | LoginRequired, req, reply) => {
+    if (err instanceof LoginRequired) {
+      const next = req.method === 'GET' ? `?next=${encodeURIComponent(req.url)}` : '';
+      return reply.redirect(`/web/login${next}`, 303);
+    }
+    let status = 500;
+    let message = 'Something went wrong on our side. Try again in a moment.';
+    if (err instanceof PermanentError) [status, message] = [httpStatus(err.code), err.message];
+    else if ((err as FastifyError).validation) [status, message] = [400, `The form is not valid: ${err.message}`];
+    else req.log.error({ err }, 'web page failed');
+    const title = status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : status === 400 ? 'Check the form' : 'Error';
+    const main = html`<h1>${title}</h1><p role="alert">${message}</p><p><a href="/web">Back to the feed</a></p>`;
+    return sendHtml(reply, status, layout(pageContext(req, secret), { title, current: '', main }));
+  });
+}
+
+/**
+ * The server-rendered web pages under `/web` (and `/` redirecting there). Encapsulated:
+ * the cookie parser and the HTML error handler apply to these routes only.
+ */
+export function webRoutes(app: FastifyInstance, deps: Omit<WebDeps, 'auth'>): void {
+  void app.register(async (web) => {
+    await web.register(cookie);
+    installWebErrors(web, deps.secret);
+    const full: WebDeps = { ...deps, auth: requireWebPerson(deps.db) };
+    web.get('/web/static/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CSS));
+    loginPages(web, full);
+    feedPages(web, full);
+    threadPages(web, full);
+    preferencePages(web, full);
+    adminPages(web, full);
+  });
+}

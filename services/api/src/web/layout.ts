@@ -1,0 +1,62 @@
+import type { FastifyReply } from 'fastify';
+import type { Person } from '@blend/db';
+import { html, type Html, type SafeHtml } from './html';
+
+/** No inline script or style anywhere: everything comes from this origin. */
+export const WEB_CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'";
+
+export interface PageContext {
+  me: Person | null;
+  /** The CSRF token for forms; null before login. */
+  csrf: string | null;
+}
+
+/** Hidden CSRF field for every POST form. */
+export const csrfField = (ctx: PageContext): SafeHtml => html`<input type="hidden" name="_csrf" value="${ctx.csrf ?? ''}">`;
+
+function nav(ctx: PageContext, current: string): SafeHtml {
+  if (!ctx.me) return html``;
+  const link = (href: string, label: string) => html`<li><a href="${href}"${current === href ? html` aria-current="page"` : ''}>${label}</a></li>`;
+  return html`<nav aria-label="Main"><ul>
+${link('/web', 'Feed')}${link('/web/preferences', 'Preferences')}${ctx.me.isAdmin ? link('/web/admin', 'Admin') : ''}
+<li><form method="post" action="/web/logout">${csrfField(ctx)}<button type="submit" class="link">Sign out</button></form></li>
+</ul></nav>`;
+}
+
+/** A whole page: header with navigation, one `<main>` with the content. */
+export function layout(ctx: PageContext, opts: { title: string; current: string; main: Html }): SafeHtml {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${opts.title} · Blend</title>
+<link rel="stylesheet" href="/web/static/app.css">
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="site"><a class="brand" href="/web">Blend</a>${ctx.me ? html`<span class="who">${ctx.me.name || ctx.me.email}</span>` : ''}${nav(ctx, opts.current)}</header>
+<main id="main" tabindex="-1">
+${opts.main}
+</main>
+</body>
+</html>`;
+}
+
+/** Send a rendered page with the security headers every page gets. */
+export function sendHtml(reply: FastifyReply, status: number, page: SafeHtml): FastifyReply {
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', WEB_CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'same-origin')
+    .header('cache-control', 'no-store')
+    .send(page.value);
+}
+
+/** A time as a `<time>` element in the reader's time zone, readable without script. */
+export function timeTag(iso: string, timeZone: string): SafeHtml {
+  const label = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso));
+  return html`<time datetime="${iso}">${label}</time>`;
+}

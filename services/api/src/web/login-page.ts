@@ -1,0 +1,62 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { personForToken } from '@blend/db';
+import { html } from './html';
+import { layout, sendHtml, type PageContext } from './layout';
+import { assertCsrf, assertSameOrigin, clearSession, setSession } from './session';
+import { safeReturnTo, type WebDeps } from './web-deps';
+
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{10,200}$/;
+
+function loginForm(reply: FastifyReply, status: number, next: string, error?: string): FastifyReply {
+  const ctx: PageContext = { me: null, csrf: null };
+  const main = html`<h1>Sign in to Blend</h1>
+${error ? html`<p role="alert" class="error" id="login-error">${error}</p>` : ''}
+<form method="post" action="/web/login" class="narrow">
+<input type="hidden" name="next" value="${next}">
+<label for="token">API token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required maxlength="200"${error ? html` aria-describedby="login-error" aria-invalid="true"` : ''}>
+<p class="hint">The token printed by <code>pnpm blend people add</code>, or ask IT for one.</p>
+<button type="submit">Sign in</button></form>`;
+  return sendHtml(reply, status, layout(ctx, { title: 'Sign in', current: '/web/login', main }));
+}
+
+/** `/web/login` (token form; the cookie holds the token only) and `/web/logout`. */
+export function loginPages(app: FastifyInstance, deps: WebDeps): void {
+  app.get('/', async (_req, reply) => reply.redirect('/web', 302));
+
+  app.get<{ Querystring: { next?: string } }>(
+    '/web/login',
+    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { next: { type: 'string', maxLength: 2000 } } } } },
+    async (req, reply) => loginForm(reply, 200, safeReturnTo(req.query.next, '/web')),
+  );
+
+  app.post<{ Body: { token: string; next?: string } }>(
+    '/web/login',
+    {
+      schema: {
+        body: { type: 'object', required: ['token'], additionalProperties: false, properties: { token: { type: 'string', maxLength: 300 }, next: { type: 'string', maxLength: 2000 } } },
+      },
+    },
+    async (req, reply) => {
+      // No session yet, so no CSRF token: the Origin check stops login CSRF.
+      assertSameOrigin(req, deps.publicUrl);
+      const token = req.body.token.trim();
+      const next = safeReturnTo(req.body.next, '/web');
+      const person = TOKEN_SHAPE.test(token) ? await personForToken(deps.db, token) : undefined;
+      if (!person) return loginForm(reply, 401, next, 'That token is not valid. Check it and try again.');
+      setSession(req, reply, token, deps.publicUrl);
+      req.log.info({ personId: person.id }, 'web sign-in');
+      return reply.redirect(next, 303);
+    },
+  );
+
+  app.post<{ Body: { _csrf?: string } }>(
+    '/web/logout',
+    { preHandler: deps.auth, schema: { body: { type: 'object', additionalProperties: false, properties: { _csrf: { type: 'string', maxLength: 100 } } } } },
+    async (req, reply) => {
+      assertCsrf(req, deps, req.body._csrf);
+      clearSession(req, reply, deps.publicUrl);
+      return reply.redirect('/web/login', 303);
+    },
+  );
+}

@@ -1,0 +1,70 @@
+import { sanitiseHtml } from '@blend/core';
+import type { EsnCommentView, EsnPostView, PersonRef } from '@blend/db';
+import { html, sanitisedHtml, type SafeHtml } from './html';
+import { csrfField, timeTag, type PageContext } from './layout';
+
+/** Views of posts and comments shared by the feed and thread pages. */
+
+const tz = (ctx: PageContext): string => ctx.me?.timezone ?? 'UTC';
+const who = (p: PersonRef): SafeHtml => html`<span class="author" title="${p.email}">${p.name || p.email}</span>`;
+export const postHref = (id: string): string => `/web/posts/${encodeURIComponent(id)}`;
+
+/** Stored bodies were sanitised when written; sanitising again costs little and guards old rows. */
+const body = (stored: string): SafeHtml => sanitisedHtml(sanitiseHtml(stored));
+
+export const sourceBadge = (source: 'email' | 'esn'): SafeHtml | '' =>
+  source === 'email' ? html`<span class="badge" title="Came in by email">email</span>` : '';
+
+const edited = (at: string | null, ctx: PageContext): SafeHtml | '' => (at ? html` · <span class="edited">edited ${timeTag(at, tz(ctx))}</span>` : '');
+
+/** The like button: a plain form POST, so it works without script. */
+export function likeForm(ctx: PageContext, p: EsnPostView, returnTo: string): SafeHtml {
+  const liked = p.reactions.liked_by_me;
+  const n = p.reactions.like;
+  const canWrite = ctx.me?.optIn === 'opted_in';
+  return html`<form method="post" action="${postHref(p.id)}/like" class="inline">
+${csrfField(ctx)}<input type="hidden" name="like" value="${liked ? 'false' : 'true'}"><input type="hidden" name="return_to" value="${returnTo}">
+<button type="submit" aria-pressed="${liked ? 'true' : 'false'}"${canWrite ? '' : html` disabled title="Opt in to like posts"`}>${liked ? 'Liked' : 'Like'}</button>
+<span class="count">${n} ${n === 1 ? 'like' : 'likes'}</span></form>`;
+}
+
+function postMeta(ctx: PageContext, p: EsnPostView): SafeHtml {
+  return html`<p class="meta">${who(p.author)} in <a href="/web?group=${encodeURIComponent(p.group.slug)}">${p.group.name}</a> · ${timeTag(p.created_at, tz(ctx))}${edited(p.edited_at, ctx)} ${sourceBadge(p.source)}</p>`;
+}
+
+const tagList = (tags: string[]): SafeHtml | '' =>
+  tags.length === 0 ? '' : html`<ul class="tags" aria-label="Tags">${tags.map((t) => html`<li><a href="/web?tag=${encodeURIComponent(t)}">#${t}</a></li>`)}</ul>`;
+
+/** A post in the feed: title linking to its thread, meta, body, likes and comment count. */
+export function postCard(ctx: PageContext, p: EsnPostView, returnTo: string): SafeHtml {
+  const n = p.comments.filter((c) => !c.deleted).length;
+  return html`<article class="post" aria-labelledby="t-${p.id}">
+<header><h3 id="t-${p.id}"><a href="${postHref(p.id)}">${p.title || '(untitled)'}</a></h3>${postMeta(ctx, p)}</header>
+<div class="body">${body(p.body_html)}</div>${tagList(p.tags)}
+<footer>${likeForm(ctx, p, returnTo)} · <a href="${postHref(p.id)}#comments">${n} ${n === 1 ? 'comment' : 'comments'}</a>${
+    p.withheld_replies > 0 ? html` · <span class="withheld">${p.withheld_replies} withheld</span>` : ''
+  }</footer>
+</article>`;
+}
+
+/** The post at the top of its thread page (a tombstone when retracted). */
+export function postFull(ctx: PageContext, p: EsnPostView): SafeHtml {
+  if (p.deleted) {
+    return html`<article class="post tombstone"><h1>Retracted post</h1><p>This post was retracted by its author.</p></article>`;
+  }
+  return html`<article class="post" aria-labelledby="title">
+<header><h1 id="title">${p.title || '(untitled)'}</h1>${postMeta(ctx, p)}</header>
+<div class="body">${body(p.body_html)}</div>${tagList(p.tags)}
+<footer>${likeForm(ctx, p, postHref(p.id))}</footer>
+</article>`;
+}
+
+/** One comment; a retracted one stays in place as "retracted". */
+export function commentItem(ctx: PageContext, c: EsnCommentView): SafeHtml {
+  if (c.deleted) {
+    return html`<li id="c-${c.id}" class="comment tombstone"><p>Comment retracted <span class="meta">· ${timeTag(c.created_at, tz(ctx))}</span></p></li>`;
+  }
+  return html`<li id="c-${c.id}" class="comment"><article aria-label="Comment by ${c.author.name || c.author.email}">
+<p class="meta">${who(c.author)} · ${timeTag(c.created_at, tz(ctx))}${edited(c.edited_at, ctx)} ${sourceBadge(c.source)}</p>
+<div class="body">${body(c.body_html)}</div></article></li>`;
+}

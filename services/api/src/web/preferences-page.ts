@@ -1,0 +1,127 @@
+import type { FastifyInstance } from 'fastify';
+import { DIGEST_FREQUENCIES, getPreferences, releaseWithheld, setOptIn, type Person, type Preferences } from '@blend/db';
+import { requeueIngest } from '@blend/queue';
+import { savePreferences } from '../routes/esn-preferences';
+import { html, type SafeHtml } from './html';
+import { csrfField, layout, sendHtml, type PageContext } from './layout';
+import { assertCsrf } from './session';
+import { pageContext, type WebDeps } from './web-deps';
+
+const FREQUENCY_LABELS: Record<(typeof DIGEST_FREQUENCIES)[number], string> = { off: 'Off', hourly: 'Hourly', daily: 'Daily', weekly: 'Weekly' };
+const OPT_IN_LABELS: Record<Person['optIn'], string> = {
+  opted_in: 'Opted in: your mail to Blend is published, and you can post, comment and like here.',
+  opted_out: 'Opted out: your mail is not published and Blend does not mail you.',
+  pending: 'Not opted in yet: your mail is kept back (withheld), and you can only read here.',
+};
+
+const ZONES: readonly string[] = Intl.supportedValuesOf('timeZone');
+
+function checkbox(name: keyof Preferences, label: string, on: boolean): SafeHtml {
+  return html`<label class="check"><input type="checkbox" name="${name}" value="on"${on ? html` checked` : ''}> ${label}</label>`;
+}
+
+function prefsForm(ctx: PageContext, p: Preferences): SafeHtml {
+  const zones = ZONES.includes(p.timezone) ? ZONES : [p.timezone, ...ZONES];
+  return html`<section aria-labelledby="digest-h"><h2 id="digest-h">Digests and notifications</h2>
+<form method="post" action="/web/preferences">${csrfField(ctx)}
+<label>Digest frequency <select name="digest_frequency">${DIGEST_FREQUENCIES.map(
+    (f) => html`<option value="${f}"${f === p.digest_frequency ? html` selected` : ''}>${FREQUENCY_LABELS[f]}</option>`,
+  )}</select></label>
+<label>Digest time <input type="time" name="digest_time" value="${p.digest_time}" required></label>
+<label>Time zone <select name="timezone">${zones.map((z) => html`<option${z === p.timezone ? html` selected` : ''}>${z}</option>`)}</select></label>
+<fieldset><legend>Mail me</legend>
+${checkbox('notify_mentions', 'when someone mentions me', p.notify_mentions)}
+${checkbox('notify_replies', 'when someone replies to my posts', p.notify_replies)}
+${checkbox('receipts', 'a receipt when my mail is published', p.receipts)}
+</fieldset>
+<button type="submit">Save preferences</button></form></section>`;
+}
+
+function optInSection(ctx: PageContext, me: Person): SafeHtml {
+  const next = me.optIn === 'opted_in' ? 'opted_out' : 'opted_in';
+  return html`<section aria-labelledby="optin-h"><h2 id="optin-h">Mirroring my mail</h2>
+<p>${OPT_IN_LABELS[me.optIn]}</p>
+<form method="post" action="/web/opt-in">${csrfField(ctx)}<input type="hidden" name="state" value="${next}">
+<button type="submit">${next === 'opted_in' ? 'Opt in' : 'Opt out'}</button></form></section>`;
+}
+
+/** Opt in or out, releasing withheld mail on opt-in (the same effect as PUT /api/v1/me/opt-in). */
+async function changeOptIn(deps: WebDeps, me: Person, state: 'opted_in' | 'opted_out'): Promise<number> {
+  const since = new Date(Date.now() - deps.withheldRetentionDays * 86_400_000);
+  const released = await deps.db.transaction(async (tx) => {
+    if (me.optIn !== state) await setOptIn(tx, me.id, state, 'api', me.id);
+    return state === 'opted_in' ? releaseWithheld(tx, me.email, since) : [];
+  });
+  for (const id of released) {
+    await requeueIngest(deps.queues.ingest, id).catch((err: unknown) => deps.log.warn({ err, inboundId: id }, 'enqueue failed; left to the reconciler'));
+  }
+  return released.length;
+}
+
+/** `GET|POST /web/preferences` and `POST /web/opt-in`. */
+export function preferencePages(app: FastifyInstance, deps: WebDeps): void {
+  app.get<{ Querystring: { saved?: string } }>(
+    '/web/preferences',
+    { preHandler: deps.auth, schema: { querystring: { type: 'object', additionalProperties: false, properties: { saved: { type: 'string', enum: ['1'] } } } } },
+    async (req, reply) => {
+      const ctx = pageContext(req, deps.secret);
+      const me = ctx.me!;
+      const prefs = (await getPreferences(deps.db, me.id))!;
+      const main = html`<h1>Preferences</h1>${req.query.saved ? html`<p role="status" class="notice">Saved.</p>` : ''}
+${optInSection(ctx, me)}${prefsForm(ctx, prefs)}`;
+      return sendHtml(reply, 200, layout(ctx, { title: 'Preferences', current: '/web/preferences', main }));
+    },
+  );
+
+  const str = { type: 'string', maxLength: 64 } as const;
+  app.post<{ Body: { _csrf?: string; digest_frequency: string; digest_time: string; timezone: string; notify_mentions?: 'on'; notify_replies?: 'on'; receipts?: 'on' } }>(
+    '/web/preferences',
+    {
+      preHandler: deps.auth,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['digest_frequency', 'digest_time', 'timezone'],
+          additionalProperties: false,
+          properties: {
+            _csrf: str,
+            digest_frequency: { type: 'string', enum: [...DIGEST_FREQUENCIES] },
+            digest_time: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+            timezone: str,
+            notify_mentions: { type: 'string', enum: ['on'] },
+            notify_replies: { type: 'string', enum: ['on'] },
+            receipts: { type: 'string', enum: ['on'] },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      assertCsrf(req, deps, req.body._csrf);
+      const b = req.body;
+      // An unticked checkbox is simply absent from the form.
+      await savePreferences(deps.db, req.person!.id, {
+        digest_frequency: b.digest_frequency,
+        digest_time: b.digest_time,
+        timezone: b.timezone,
+        notify_mentions: b.notify_mentions === 'on',
+        notify_replies: b.notify_replies === 'on',
+        receipts: b.receipts === 'on',
+      });
+      return reply.redirect('/web/preferences?saved=1', 303);
+    },
+  );
+
+  app.post<{ Body: { _csrf?: string; state: 'opted_in' | 'opted_out' } }>(
+    '/web/opt-in',
+    {
+      preHandler: deps.auth,
+      schema: { body: { type: 'object', required: ['state'], additionalProperties: false, properties: { _csrf: str, state: { type: 'string', enum: ['opted_in', 'opted_out'] } } } },
+    },
+    async (req, reply) => {
+      assertCsrf(req, deps, req.body._csrf);
+      const released = await changeOptIn(deps, req.person!, req.body.state);
+      req.log.info({ personId: req.person!.id, state: req.body.state, released }, 'opt-in changed on the web');
+      return reply.redirect('/web/preferences?saved=1', 303);
+    },
+  );
+}

@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { getEsnPostView } from '@blend/db';
+import { createComment, isUuid } from '../routes/esn-actions';
+import { BODY_MAX } from '../routes/esn-schemas';
+import { html, type SafeHtml } from './html';
+import { csrfField, layout, sendHtml, type PageContext } from './layout';
+import { commentItem, postFull, postHref } from './post-view';
+import { assertCsrf } from './session';
+import { pageContext, type WebDeps } from './web-deps';
+import type { EsnPostView } from '@blend/db';
+
+function commentComposer(ctx: PageContext, p: EsnPostView): SafeHtml {
+  if (p.deleted) return html``;
+  if (ctx.me?.optIn !== 'opted_in') return html`<p class="notice"><a href="/web/preferences">Opt in</a> to comment.</p>`;
+  return html`<form method="post" action="${postHref(p.id)}/comments" class="composer">${csrfField(ctx)}
+<label>Your comment <textarea name="body" rows="3" maxlength="${BODY_MAX}" required></textarea></label>
+<button type="submit">Comment</button></form>`;
+}
+
+/** Comments in time order, email and ESN interleaved, with withheld replies counted. */
+function comments(ctx: PageContext, p: EsnPostView): SafeHtml {
+  const withheld = p.withheld_replies;
+  return html`<section id="comments" aria-labelledby="comments-h"><h2 id="comments-h">Comments</h2>
+${p.comments.length === 0 ? html`<p>No comments yet.</p>` : html`<ol class="comments">${p.comments.map((c) => commentItem(ctx, c))}</ol>`}
+${withheld > 0 ? html`<p class="withheld">${withheld} ${withheld === 1 ? 'reply' : 'replies'} withheld: from people who have not opted in.</p>` : ''}
+${commentComposer(ctx, p)}</section>`;
+}
+
+/** `GET /web/posts/:id` (the thread) and `POST /web/posts/:id/comments`. */
+export function threadPages(app: FastifyInstance, deps: WebDeps): void {
+  app.get<{ Params: { id: string } }>('/web/posts/:id', { preHandler: deps.auth }, async (req, reply) => {
+    const ctx = pageContext(req, deps.secret);
+    const post = isUuid(req.params.id) ? await getEsnPostView(deps.db, req.params.id, ctx.me!.id) : undefined;
+    if (!post) {
+      return sendHtml(reply, 404, layout(ctx, { title: 'Not found', current: '', main: html`<h1>Not found</h1><p>There is no such post. <a href="/web">Back to the feed</a></p>` }));
+    }
+    const main = html`${postFull(ctx, post)}${comments(ctx, post)}`;
+    return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? 'Retracted post' : post.title || 'Post', current: '', main }));
+  });
+
+  app.post<{ Params: { id: string }; Body: { _csrf?: string; body: string } }>(
+    '/web/posts/:id/comments',
+    {
+      preHandler: deps.auth,
+      schema: {
+        body: { type: 'object', required: ['body'], additionalProperties: false, properties: { _csrf: { type: 'string' }, body: { type: 'string', maxLength: BODY_MAX } } },
+      },
+    },
+    async (req, reply) => {
+      assertCsrf(req, deps, req.body._csrf);
+      const id = await createComment(deps, req.person!, req.params.id, req.body.body);
+      return reply.redirect(`${postHref(req.params.id)}#c-${id}`, 303);
+    },
+  );
+}

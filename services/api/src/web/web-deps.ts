@@ -1,0 +1,30 @@
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from '@blend/config';
+import type { Database } from '@blend/db';
+import type { Queues } from '@blend/queue';
+import type { PageContext } from './layout';
+import { csrfToken, sessionToken } from './session';
+
+/** What the web pages need; a subset of AppDeps plus the session preHandler. */
+export interface WebDeps {
+  db: Database;
+  /** BLEND_SECRET: keys the CSRF tokens. */
+  secret: string;
+  mailDomain: string;
+  publicUrl?: string;
+  queues: Pick<Queues, 'ingest'>;
+  withheldRetentionDays: number;
+  log: Logger;
+  /** preHandler that loads the session's person or sends the browser to /web/login. */
+  auth: (req: FastifyRequest) => Promise<void>;
+}
+
+export function pageContext(req: FastifyRequest, secret: string): PageContext {
+  const token = sessionToken(req);
+  return { me: req.person ?? null, csrf: token ? csrfToken(secret, token) : null };
+}
+
+/** Where to go after a form: only a path of our own pages, never another site. */
+export function safeReturnTo(value: string | undefined, fallback: string): string {
+  return value && /^\/web(?:[/?#][^\s\\]*)?$/.test(value) && !value.startsWith('//') ? value : fallback;
+}
