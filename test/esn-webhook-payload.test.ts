@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signatureHeader, signWebhook, slackPayload, verifyWebhookSignature, webhookRequest, type WebhookEvent } from '../services/api/src/routes/esn-webhook-payload';
+import { signatureHeader, signWebhook, slackPayload, verifyWebhookSignature, webhookRequest, type WebhookEvent } from '@blend/core';
 
 // The pure webhook functions the delivery job uses.
 const alice = { id: 'a1', email: 'alice@corp.test', name: 'Alice <Ops>' };

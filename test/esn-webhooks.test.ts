@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { createLogger, createMetrics } from '@blend/config';
 import { buildApp } from '@blend/api';
-import { verifyWebhookSignature, webhookRequest } from '../services/api/src/routes/esn-webhook-payload';
+import { verifyWebhookSignature, webhookRequest } from '@blend/core';
 import { ensureGroup, issueApiToken, markWebhookDelivery, pendingWebhookDeliveries, upsertPerson } from '@blend/db';
 import { createQueues, type Queues } from '@blend/queue';
 import { createTestDatabase, type TestDatabase } from './support/database';

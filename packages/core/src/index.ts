@@ -20,3 +20,4 @@ export * from './compliance';
 export * from './redaction';
 export * from './rate-limit';
 export * from './render-content';
+export * from './webhook-payload';

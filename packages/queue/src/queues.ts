@@ -2,7 +2,7 @@ import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
 import { z } from 'zod';
 
 /** Every queue Blend uses. */
-export const QueueName = { ingest: 'ingest', send: 'send' } as const;
+export const QueueName = { ingest: 'ingest', send: 'send', webhook: 'webhook' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 /** Payload of `ingest`: only the row id; the message itself stays in Postgres. */
@@ -41,25 +41,40 @@ export const SEND_JOB_OPTIONS: DefaultJobOptions = {
   removeOnFail: { age: 7 * 24 * 3_600 },
 };
 
+/** Payload of `webhook`: one delivery row, at one attempt number (so each attempt is one job). */
+export const WebhookJob = z.object({ deliveryId: z.string().uuid(), attempt: z.number().int().min(0) });
+export type WebhookJob = z.infer<typeof WebhookJob>;
+export const webhookJobId = (j: WebhookJob): string => `webhook-${j.deliveryId}-${j.attempt}`;
+
 export interface Queues {
   ingest: Queue<IngestJob>;
   send: Queue<SendJob>;
+  webhook: Queue<WebhookJob>;
   close(): Promise<void>;
 }
 
 export function createQueues(connection: ConnectionOptions, prefix: string, onError: (err: Error) => void = () => undefined): Queues {
   const ingest = new Queue<IngestJob>(QueueName.ingest, { connection, prefix, defaultJobOptions: INGEST_JOB_OPTIONS });
   const send = new Queue<SendJob>(QueueName.send, { connection, prefix, defaultJobOptions: SEND_JOB_OPTIONS });
+  // Retries of a webhook are new jobs per attempt (the row's backoff decides when), so one attempt each.
+  const webhook = new Queue<WebhookJob>(QueueName.webhook, { connection, prefix, defaultJobOptions: { attempts: 1, removeOnComplete: { age: 3_600 }, removeOnFail: { age: 86_400 } } });
+  webhook.on('error', onError);
   // While Redis is down the queues emit connection errors; the caller decides how loud.
   ingest.on('error', onError);
   send.on('error', onError);
   return {
     ingest,
     send,
+    webhook,
     close: async () => {
-      await Promise.all([ingest.close(), send.close()]);
+      await Promise.all([ingest.close(), send.close(), webhook.close()]);
     },
   };
+}
+
+/** Enqueue one attempt of one webhook delivery (idempotent by job id). */
+export async function enqueueWebhook(queue: Queue<WebhookJob>, j: WebhookJob): Promise<void> {
+  await queue.add('webhook', WebhookJob.parse(j), { jobId: webhookJobId(j) });
 }
 
 /** Enqueue the send of one outbox row (idempotent by job id). */

@@ -5,12 +5,14 @@ import { sql } from 'drizzle-orm';
 import { createQueues, createWorkerRedis } from '@blend/queue';
 import { createSmtpTransport, type DnsResolver } from '@blend/mail';
 import { reconcileInbound, reconcileOutbound } from './reconcile';
-import { startIngestWorker, startSendWorker } from './worker';
+import { startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
+import { scanWebhooks } from './jobs/webhook';
 
 export { ingest, type IngestDeps, type IngestOutcome } from './jobs/ingest';
 export { send } from './jobs/send';
 export { reconcileInbound, reconcileOutbound } from './reconcile';
-export { startIngestWorker, startSendWorker } from './worker';
+export { startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
+export { deliverWebhook, scanWebhooks } from './jobs/webhook';
 
 export interface RunningService {
   stop(): Promise<void>;
@@ -71,7 +73,12 @@ export async function startWorkerService(
       queues,
     ),
     startSendWorker({ db: dbh.db, log, transport, domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET }, workerOpts),
+    startWebhookWorker({ db: dbh.db, log }, workerOpts),
   ];
+  const webhookTimer = setInterval(
+    () => void scanWebhooks(dbh.db, queues.webhook, config.BLEND_WEBHOOK_RETRY_BASE_MS).catch((err: unknown) => log.warn({ err }, 'webhook scan failed')),
+    2_000,
+  );
 
   const grace = Math.max(5_000, Math.floor(config.BLEND_RECONCILE_INTERVAL_MS / 3));
   const reconcile = () =>
@@ -114,6 +121,7 @@ export async function startWorkerService(
     stop: async () => {
       clearInterval(timer);
       clearInterval(retentionTimer);
+      clearInterval(webhookTimer);
       await health?.close();
       await Promise.all(workers.map((w) => w.close()));
       transport.close();

@@ -2,9 +2,10 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type 
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
 import type { Logger, Metrics } from '@blend/config';
-import { IngestJob, QueueName, SendJob, enqueueSend, type Queues } from '@blend/queue';
+import { IngestJob, QueueName, SendJob, WebhookJob, enqueueSend, type Queues } from '@blend/queue';
 import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { send, type SendDeps } from './jobs/send';
+import { deliverWebhook, type WebhookDeps } from './jobs/webhook';
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -137,6 +138,17 @@ export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
       const row = await getOutbound(deps.db, outboundId);
       if (row && row.state === 'pending') await finishOutbound(deps.db, outboundId, { state: 'failed', error: err.message.slice(0, 500) });
     },
+  );
+}
+
+/** The `webhook` processor. */
+export function startWebhookWorker(deps: WebhookDeps, opts: WorkerOptions): Worker {
+  return startProcessor(
+    QueueName.webhook,
+    deps.log,
+    opts,
+    async (job, log) => deliverWebhook(WebhookJob.parse(job.data), { ...deps, log }),
+    async () => undefined,
   );
 }
 

@@ -16,7 +16,7 @@ import {
   type Tx,
 } from '@blend/db';
 import { cleanBody, cleanTitle, extractMentionEmails, extractTags, titleFromBody } from './esn-text';
-import type { WebhookPerson, WebhookPostRef } from './esn-webhook-payload';
+import type { WebhookPerson, WebhookPostRef } from '@blend/core';
 
 /**
  * What people do on the ESN side, shared by the JSON API and the web pages. Each change

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { PermanentError } from '@blend/core';
+import { PermanentError } from './errors';
 
 /**
  * Outbound webhook payloads and signatures. Pure functions: the API builds events when a

@@ -1,0 +1,43 @@
+import { getWebhookDelivery, markWebhookDelivery, pendingWebhookDeliveries, type Database } from '@blend/db';
+import { webhookRequest } from '@blend/core';
+import type { Logger } from '@blend/config';
+import { enqueueWebhook, type WebhookJob } from '@blend/queue';
+import type { Queue } from 'bullmq';
+
+export interface WebhookDeps {
+  db: Database;
+  log: Logger;
+  /** @defaultValue 10000 */
+  timeoutMs?: number;
+}
+
+/**
+ * `webhook`: POST one delivery to its hook, signed. 2xx delivers it; 410 Gone stops it;
+ * anything else is tried again later (the row's attempt count sets the backoff). The job
+ * id includes the attempt number, so two workers scanning at once send an attempt once.
+ */
+export async function deliverWebhook(job: WebhookJob, deps: WebhookDeps): Promise<'delivered' | 'retry' | 'skipped'> {
+  const d = await getWebhookDelivery(deps.db, job.deliveryId);
+  if (!d || d.state !== 'pending' || d.attempts !== job.attempt) return 'skipped';
+  const req = webhookRequest(d.webhook, d, new Date());
+  let status: number | null = null;
+  let error: string | null = null;
+  try {
+    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000) });
+    status = res.status;
+    await res.body?.cancel();
+  } catch (err) {
+    error = (err as Error).message;
+  }
+  const ok = status !== null && status >= 200 && status < 300;
+  await markWebhookDelivery(deps.db, d.id, { ok, status, error: ok ? null : (error ?? `HTTP ${status}`), final: status === 410 });
+  deps.log.info({ deliveryId: d.id, webhookId: d.webhook.id, status, ok }, 'webhook delivery');
+  return ok ? 'delivered' : 'retry';
+}
+
+/** Queue every delivery that is due (run every few seconds by each worker). */
+export async function scanWebhooks(db: Database, queue: Queue<WebhookJob>, baseDelayMs?: number): Promise<number> {
+  const due = await pendingWebhookDeliveries(db, { limit: 200, ...(baseDelayMs ? { baseDelayMs } : {}) });
+  for (const d of due) await enqueueWebhook(queue, { deliveryId: d.id, attempt: d.attempts });
+  return due.length;
+}

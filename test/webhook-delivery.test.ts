@@ -1,0 +1,66 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { verifyWebhookSignature } from '@blend/core';
+import { issueApiToken, schema, upsertPerson } from '@blend/db';
+import { waitFor } from './support/database';
+import { startStack, type Stack } from './support/stack';
+
+// An external ESN receives Blend's events: signed, retried after a failure, delivered once.
+let s: Stack;
+let alice: string;
+let admin: string;
+const received: { headers: IncomingMessage['headers']; body: string }[] = [];
+let failNext = 1;
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c: Buffer) => (body += c.toString()));
+  req.on('end', () => {
+    received.push({ headers: req.headers, body });
+    if (failNext > 0) {
+      failNext--;
+      res.writeHead(500).end('try later');
+    } else res.writeHead(204).end();
+  });
+});
+
+beforeAll(async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  s = await startStack({ BLEND_WEBHOOK_RETRY_BASE_MS: '300' }, { poller: false });
+  alice = await s.person('alice@corp.test', { name: 'Alice' });
+  const { person } = await upsertPerson(s.db.db, { email: 'root@corp.test', isAdmin: true, optIn: true });
+  admin = await issueApiToken(s.db.db, person.id);
+});
+afterAll(async () => {
+  await s?.stop();
+  server.close();
+});
+
+describe('webhook delivery', () => {
+  it('posts a signed event to the hook, retries after a 500, and marks it delivered once', async () => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const created = await s.app.inject({ method: 'POST', url: '/api/v1/admin/webhooks', headers: { authorization: `Bearer ${admin}` }, payload: { url, events: ['post.created'], format: 'blend' } });
+    expect(created.statusCode).toBe(201);
+    const { secret } = created.json() as { secret: string };
+
+    const post = await s.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${alice}` }, payload: { group: 'general', title: 'Hello ESN', body: 'From the feed.' } });
+    expect(post.statusCode).toBe(201);
+
+    const delivery = await waitFor(async () => {
+      const rows = await s.db.db.select().from(schema.webhookDeliveries);
+      return rows[0]?.state === 'delivered' ? rows[0] : undefined;
+    }, 'the delivery', 20_000);
+    expect(delivery.attempts).toBe(2);
+    expect(received).toHaveLength(2);
+    const last = received[1]!;
+    expect(last.headers['x-blend-event']).toBe('post.created');
+    expect(last.headers['x-blend-delivery']).toBe(received[0]!.headers['x-blend-delivery']);
+    expect(verifyWebhookSignature(secret, String(last.headers['x-blend-signature']), last.body, Math.floor(Date.now() / 1000))).toBe(true);
+    expect(JSON.parse(last.body)).toMatchObject({ event: 'post.created', post: { title: 'Hello ESN', author: { email: 'alice@corp.test' } } });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(received).toHaveLength(2);
+    const [row] = await s.db.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.id, delivery.id));
+    expect(row!.state).toBe('delivered');
+  });
+});
