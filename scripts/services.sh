@@ -33,7 +33,9 @@ IMAP_PORT=143
 LMTP_PORT=24
 SMTP_PORT=2525
 PNPM_VERSION=12.21.0
-APT_PACKAGES=(dovecot-imapd dovecot-lmtpd postfix swaks)
+# chromium: Debian's browser for test/web-browser.test.ts (driven by playwright-core; never
+# `npx playwright install`, which downloads a browser).
+APT_PACKAGES=(dovecot-imapd dovecot-lmtpd postfix swaks chromium)
 
 log() { printf '%s\n' "$*"; }
 err() { printf 'services.sh: %s\n' "$*" >&2; }

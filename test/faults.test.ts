@@ -18,7 +18,7 @@ afterEach(async () => {
   await s?.stop();
   s = undefined;
   for (const c of cleanups.splice(0)) await c();
-});
+}, 120_000);
 
 const fast = { BLEND_POLL_INTERVAL_MS: '1000', BLEND_RECONCILE_INTERVAL_MS: '2000', BLEND_RATE_SENDER_PER_MINUTE: '0', BLEND_RATE_SENDER_PER_HOUR: '0', BLEND_RATE_ORG_PER_MINUTE: '0' };
 
@@ -92,7 +92,7 @@ describe('faults', () => {
     const maxRow = (await s.db.db.select({ uid: schema.inboundMessages.uid }).from(schema.inboundMessages)).reduce((m, r) => Math.max(m, r.uid), 0);
     expect(cp[0]!.lastUid).toBeLessThanOrEqual(maxRow);
     proxy.restore();
-    await everyPostedOnce(s, 40, 90_000);
+    await everyPostedOnce(s, 40, 120_000);
   });
 
   it('a worker killed with SIGKILL mid-ingest: its jobs are retried, one post each', async () => {

@@ -105,9 +105,15 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
       return { status: res.statusCode, body: res.json() as T };
     },
     stop: async () => {
-      await stack.stopPoller();
-      await stack.stopWorker();
-      await app.close();
+      // Each step is timed: a slow shutdown is a finding, so say which step it was.
+      const timed = async (what: string, fn: () => Promise<unknown>) => {
+        const t0 = Date.now();
+        await fn();
+        if (Date.now() - t0 > 5_000) process.stderr.write(`stack.stop: ${what} took ${Date.now() - t0} ms\n`);
+      };
+      await timed('poller', () => stack.stopPoller());
+      await timed('worker', () => stack.stopWorker());
+      await timed('api', () => app.close());
       await queues.close();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);

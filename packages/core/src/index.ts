@@ -21,3 +21,8 @@ export * from './redaction';
 export * from './rate-limit';
 export * from './render-content';
 export * from './webhook-payload';
+export * from './conversion/convert';
+export * from './conversion/forwarded';
+export * from './conversion/html-quotes';
+export * from './conversion/mentions';
+export * from './conversion/utf7';

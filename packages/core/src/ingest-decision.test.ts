@@ -51,6 +51,8 @@ describe('decideIngest', () => {
     ['an opt-in command from a stranger', { command: { kind: 'opt_in' }, sender: null }, { action: 'command', command: { kind: 'opt_in' } }],
     ['an encrypted mail', { confidential: { reason: 'encrypted' } }, { action: 'hold', reason: 'encrypted' }],
     ['a confidential mail from a stranger is held, not answered', { confidential: { reason: 'confidential_marker' }, sender: null }, { action: 'hold', reason: 'confidential_marker' }],
+    ['a post whose quoting is unclear', { trimConfidence: 'low' }, { action: 'hold', reason: 'unclear_quote' }],
+    ['a reply whose quoting is unclear', { classification: { kind: 'reply', parentIds: ['a'] }, parentPostId: 'p', trimConfidence: 'low' }, { action: 'hold', reason: 'unclear_quote' }],
     ['a burst from one sender', { rate: { ok: false, reason: 'sender_rate' } }, { action: 'hold', reason: 'sender_rate' }],
     ['a new thread with outsiders on Cc', { externalParticipants: ['x@other.test'] }, { action: 'hold', reason: 'external_participants' }],
     ['a confirmed thread with outsiders', { externalParticipants: ['x@other.test'], externalConfirmed: true }, { action: 'post', groupSlug: 'general', title: 'Quarterly plan', body: 'It is ready.' }],

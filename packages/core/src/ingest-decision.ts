@@ -41,6 +41,8 @@ export interface IngestFacts {
   title: string;
   /** The new visible text of the mail. */
   body: string;
+  /** How sure the quote trimmer is about what the author wrote; `low` fails closed. @defaultValue 'high' */
+  trimConfidence?: 'high' | 'low';
   defaultGroup: string;
 }
 
@@ -70,7 +72,8 @@ export type HoldReason =
   | 'external_participants'
   | 'sender_rate'
   | 'thread_rate'
-  | 'org_rate';
+  | 'org_rate'
+  | 'unclear_quote';
 
 export type IngestDecision =
   | { action: 'reject'; reason: RejectReason }
@@ -121,6 +124,7 @@ export function decideIngest(f: IngestFacts): IngestDecision {
     if (!f.rate.ok) return { action: 'hold', reason: f.rate.reason };
     const body = f.body.trim();
     if (!body) return { action: 'reject', reason: 'empty_body' };
+    if (f.trimConfidence === 'low') return { action: 'hold', reason: 'unclear_quote' };
     return { action: 'comment', postId: t.postId, body };
   }
 
@@ -137,6 +141,9 @@ export function decideIngest(f: IngestFacts): IngestDecision {
   if (!f.rate.ok) return { action: 'hold', reason: f.rate.reason };
 
   const body = f.body.trim();
+  // Unsure what is the author's and what is quoted from others: publish nothing (RELIABILITY
+  // B12, B21 "fail closed"); IT can release it after a look.
+  if (f.trimConfidence === 'low' && body) return { action: 'hold', reason: 'unclear_quote' };
   if (parent) {
     if (!body) return { action: 'reject', reason: 'empty_body' };
     return { action: 'comment', postId: parent, body };

@@ -1,9 +1,10 @@
-import { htmlToPlainText, textToSafeHtml } from './html';
+import { convertMail } from './conversion/convert';
+import type { ForwardedMessage } from './conversion/forwarded';
+import { textToSafeHtml } from './html';
 import { redact, type Redaction } from './redaction';
 import { normaliseSubject } from './subject';
 import { truncate } from './clean-text';
 import type { MailInput } from './types';
-import { extractVisibleText } from './visible-text';
 
 export interface RenderedContent {
   title: string;
@@ -11,6 +12,13 @@ export interface RenderedContent {
   bodyHtml: string;
   /** The first non-empty line of the new text (where mail commands live). */
   firstLine: string;
+  /** Forwarded messages shared with the note, kept apart from the body. */
+  forwarded: ForwardedMessage[];
+  tags: string[];
+  /** `@alice@corp.test` mentions and known people on To/Cc. */
+  mentionedEmails: string[];
+  /** `low`: unsure which text is the author's; the mail is held, not published (fail closed). */
+  confidence: 'high' | 'low';
   /** Length of the text before trimming, and how much was trimmed as quotes/signatures. */
   sourceChars: number;
   trimmedChars: number;
@@ -21,20 +29,33 @@ const MAX_BODY = 100_000;
 
 /**
  * What a mail shows when it is published: the subject without Re:/Fwd:/list tags and the
- * new visible text, redacted, as text and as safe HTML. Pure, so IT can re-run it on stored
- * mail after a rule change and compare (`blend inbound reprocess --dry-run`).
+ * author's new text (no quoted history, signature or footer; forwards apart), redacted, as
+ * text and as safe HTML. Pure, so IT can re-run it on stored mail after a rule change and
+ * compare (`blend inbound reprocess --dry-run`).
  */
-export function renderMailContent(mail: MailInput, opts: { redactions: readonly Redaction[] }): RenderedContent {
-  // HTML-only mail (no text/plain part) is converted to text here, not by the parser.
-  const raw = mail.text?.trim() ? mail.text : mail.html ? htmlToPlainText(mail.html) : '';
-  const visible = extractVisibleText(raw);
-  const body = redact(truncate(visible.text, MAX_BODY), opts.redactions).text;
+export function renderMailContent(
+  mail: MailInput,
+  opts: { redactions: readonly Redaction[]; disclaimerPatterns?: RegExp[]; knownAddresses?: ReadonlySet<string> },
+): RenderedContent {
+  const c = convertMail(mail, {
+    ...(opts.disclaimerPatterns ? { disclaimerPatterns: opts.disclaimerPatterns } : {}),
+    ...(opts.knownAddresses ? { knownAddresses: opts.knownAddresses } : {}),
+  });
+  const truncated = truncate(c.bodyText, MAX_BODY);
+  const redacted = redact(truncated, opts.redactions);
+  // Redaction and truncation work on text: when either changed it, the HTML is rebuilt
+  // from the text so nothing redacted survives in the HTML rendering.
+  const bodyHtml = redacted.count === 0 && truncated === c.bodyText ? c.bodyHtml : textToSafeHtml(redacted.text);
   return {
     title: redact(truncate(normaliseSubject(mail.subject), MAX_TITLE), opts.redactions).text,
-    bodyText: body,
-    bodyHtml: textToSafeHtml(body),
-    firstLine: visible.text.split('\n').find((l) => l.trim()) ?? '',
-    sourceChars: raw.length,
-    trimmedChars: visible.trimmedChars,
+    bodyText: redacted.text,
+    bodyHtml,
+    firstLine: c.bodyText.split('\n').find((l) => l.trim()) ?? '',
+    forwarded: c.forwarded.map((f) => ({ ...f, text: redact(f.text, opts.redactions).text })),
+    tags: c.tags,
+    mentionedEmails: c.mentions.emails,
+    confidence: c.confidence,
+    sourceChars: c.bodyText.length + c.trimmedChars,
+    trimmedChars: c.trimmedChars,
   };
 }

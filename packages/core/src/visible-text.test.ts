@@ -83,6 +83,100 @@ describe('extractVisibleText', () => {
       'Approved.',
     ],
     ['footer above a trailing quote', l('Approved.', 'Sent from my iPhone', '', '> Budget?'), 'Approved.'],
+
+    // more attribution languages and clients
+    ['Swedish Gmail', l('Ja.', '', 'Den tis 24 nov. 2026 kl 09:00 skrev Anna <anna@x.se>:', '> x'), 'Ja.'],
+    ['Swedish Thunderbird', l('Ja.', 'Den 2026-11-24 kl. 09:00, skrev Anna:', '> x'), 'Ja.'],
+    ['Polish Gmail', l('Tak.', 'wt., 24 lis 2026 o 09:00 Jan <jan@x.pl> napisał(a):', '> x'), 'Tak.'],
+    ['Polish Thunderbird', l('Tak.', 'W dniu 24.11.2026 o 09:00, Jan Kowalski pisze:', '> x'), 'Tak.'],
+    ['German Yahoo', l('Ja.', 'Am Dienstag, 24. November 2026, 09:00:00 MEZ hat Max <max@x.de> Folgendes geschrieben:', 'x'), 'Ja.'],
+    ['German K-9', l('Ja.', 'Max <max@x.de> schrieb am 24. November 2026 09:00:00 MEZ:', '> x'), 'Ja.'],
+    ['Notes wrote on', l('OK.', '"Jane Doe" <jane@x.com> wrote on 24/11/2026 09:00:00:', 'quoted'), 'OK.'],
+    ['Notes dashed header', l('OK.', '-----Jane Doe/ACME wrote: -----', 'To: Bob', 'quoted'), 'OK.'],
+    ['Notes forwarded by', l('FYI', '----- Forwarded by Jane Doe/ACME on 24.11.2026 09:00 -----', 'x'), 'FYI'],
+    ['Japanese Thunderbird', l('了解です。', '', '山田さんは書きました:', '> x'), '了解です。'],
+    ['Japanese Gmail (no verb)', l('了解です。', '2026年11月24日(火) 9:00 山田 <t@x.jp>:', '> x'), '了解です。'],
+    ['Japanese Apple', l('了解です。', '2026/11/24 9:00、山田 <t@x.jp>のメール:', '', '> x'), '了解です。'],
+    ['Japanese message', l('了解です。', '2026/11/24 9:00 山田太郎のメッセージ：', 'x'), '了解です。'],
+    ['Chinese simplified', l('收到。', '张三 <z@x.cn> 于2026年11月24日周二 09:00写道：', '> x'), '收到。'],
+    ['Chinese traditional', l('好的。', '於 2026年11月24日 週二 上午9:00，張三 <z@x.tw> 寫道：', '> x'), '好的。'],
+    ['Russian Thunderbird', l('Да.', '24.11.2026 09:00, Иван пишет:', '> x'), 'Да.'],
+    ['Yahoo English', l('Sure.', 'On Tuesday, November 24, 2026, 09:00:00 AM GMT+1, Jane <jane@x.com> wrote:', '', 'x'), 'Sure.'],
+    ['"wrote:" in prose without date or address is kept', l('As Jane wrote:', 'it is fine.'), l('As Jane wrote:', 'it is fine.')],
+
+    // localised Outlook header blocks and separators
+    ['French Outlook', l('OK.', '', 'De\u00A0: Jean <jean@x.fr>', 'Envoyé\u00A0: lundi 23 novembre 2026 17:45', 'À\u00A0: Bob', 'Objet\u00A0: x'), 'OK.'],
+    ['Spanish Outlook', l('Vale.', 'De: Ana <ana@x.es>', 'Enviado: lunes', 'Para: Bob', 'Asunto: x'), 'Vale.'],
+    ['Italian Outlook', l('Va bene.', 'Da: Luca <l@x.it>', 'Inviato: lunedì', 'A: Bob', 'Oggetto: x'), 'Va bene.'],
+    ['Dutch Outlook', l('Prima.', 'Van: Jan <j@x.nl>', 'Verzonden: maandag', 'Aan: Bob', 'Onderwerp: x'), 'Prima.'],
+    ['Swedish Outlook', l('Bra.', 'Från: Anna <a@x.se>', 'Skickat: måndag', 'Till: Bob', 'Ämne: x'), 'Bra.'],
+    ['Polish Outlook', l('Dobrze.', 'Od: Jan <j@x.pl>', 'Wysłano: poniedziałek', 'Do: Bob', 'Temat: x'), 'Dobrze.'],
+    ['Japanese Outlook', l('了解。', '差出人: 山田 <t@x.jp>', '送信日時: 2026年11月24日 9:00', '宛先: Bob', '件名: x'), '了解。'],
+    ['Chinese Outlook', l('好。', '发件人: 张三 <z@x.cn>', '发送时间: 2026年11月24日 9:00', '收件人: Bob', '主题: x'), '好。'],
+    ['Taiwanese Outlook', l('好。', '寄件者: 張三 <z@x.tw>', '寄件日期: 2026年11月24日 上午 09:00', '收件者: Bob', '主旨: x'), '好。'],
+    ['Notes English header with To before Date', l('OK.', '', 'From:\tJane Doe/ACME@ACME', 'To:\tBob/ACME@ACME', 'Cc:\tCarol', 'Date:\t24.11.2026 09:00'), 'OK.'],
+    ['Samsung Original message', l('OK', '', '-------- Original message --------', 'From: Jane <jane@x.com>', 'Date: 24/11/2026 09:00'), 'OK'],
+    ['Spanish original', l('Vale.', '-------- Mensaje original --------', 'De: Ana'), 'Vale.'],
+    ['Foxmail Chinese', l('收到。', '------------------\u00A0原始邮件\u00A0------------------', '发件人: x'), '收到。'],
+    ['Yahoo forwarded', l('FYI', '----- Forwarded Message -----', 'From: x'), 'FYI'],
+    ['Thunderbird German forward', l('Zur Info', '-------- Weitergeleitete Nachricht --------', 'Betreff: x'), 'Zur Info'],
+    ['Apple German forward', l('Zur Info', 'Anfang der weitergeleiteten Nachricht:', 'Von: x'), 'Zur Info'],
+
+    // inline (interleaved) replies
+    [
+      'inline reply below an attribution',
+      l('On Tue, 24 Nov 2026 at 09:00, Jane <jane@x.com> wrote:', '> Q1?', '', 'A1.', '', '> Q2?', 'A2.', '', '> rest', '> of the mail'),
+      l('> Q1?', '', 'A1.', '', '> Q2?', 'A2.'),
+    ],
+    [
+      'inline reply with signature and quoted signature',
+      l('Jane wrote on 24/11/2026 09:00:', '> Q1?', 'A1.', '> -- ', '> Jane', '', '-- ', 'Bob'),
+      l('> Q1?', 'A1.'),
+    ],
+    ['attribution then quote then footer is not inline', l('Yes.', 'On Mon, Jane <j@x.com> wrote:', '> Q', '', 'Sent from my iPhone'), 'Yes.'],
+    ['attribution then unquoted history is cut', l('Yes.', 'On Mon, Jane <j@x.com> wrote:', 'Old text', '> older', 'more old'), 'Yes.'],
+
+    // sign-offs with a name/title/phone block
+    ['Best regards block', l('Done.', '', 'Best regards,', 'Jane Doe', 'Head of Sales', '+49 30 1234 5678'), 'Done.'],
+    ['Thanks with name', l('Done.', '', 'Thanks,', 'Jane'), 'Done.'],
+    ['Thanks, Name on one line', l('Done.', 'Thanks, Jane'), 'Done.'],
+    ['German sign-off', l('Erledigt.', '', 'Mit freundlichen Grüßen', '', 'Max Mustermann', 'Leiter Einkauf', 'Tel. +49 89 123456'), 'Erledigt.'],
+    ['French sign-off', l('Fait.', 'Cordialement,', 'Jean Dupont'), 'Fait.'],
+    ['Spanish sign-off', l('Hecho.', 'Un saludo,', 'Ana'), 'Hecho.'],
+    ['Dutch sign-off', l('Klaar.', 'Met vriendelijke groet,', 'Jan de Vries'), 'Klaar.'],
+    ['Swedish sign-off', l('Klart.', 'Med vänliga hälsningar', 'Anna'), 'Klart.'],
+    ['Polish sign-off', l('Gotowe.', 'Pozdrawiam,', 'Jan'), 'Gotowe.'],
+    ['Japanese sign-off', l('了解しました。', 'よろしくお願いします。', '山田'), '了解しました。'],
+    ['reply that is only a sign-off keeps it', l('Thanks!', 'Jane'), 'Thanks!'],
+    ['Thanks followed by a sentence is kept', l('Done.', 'Thanks,', 'Let me know if anything is unclear.'), l('Done.', 'Thanks,', 'Let me know if anything is unclear.')],
+    ['Thanks followed by a question is kept', l('Done.', 'Thanks', 'Can you check?'), l('Done.', 'Thanks', 'Can you check?')],
+    ['sign-off without a name is kept', l('Done.', 'Best regards,'), l('Done.', 'Best regards,')],
+    ['Thanks for the update is not a sign-off', l('Thanks for the update', 'Jane'), l('Thanks for the update', 'Jane')],
+    ['contact block without sign-off', l('Done.', '', 'Jane Doe', 'T +49 30 1234 5678', 'www.acme.example'), 'Done.'],
+    ['single address line is not a contact block', l('Done.', '', 'Write to jane@x.com'), l('Done.', '', 'Write to jane@x.com')],
+
+    // footers and disclaimers
+    ['Gesendet von meinem iPhone', l('OK', 'Gesendet von meinem iPhone'), 'OK'],
+    ['iPhoneから送信', l('了解', '', 'iPhoneから送信'), '了解'],
+    ['Yahoo mobile footer', l('OK', 'Sent from Yahoo Mail on Android'), 'OK'],
+    [
+      'English disclaimer',
+      l('Done.', '', 'This e-mail and any attachments are confidential and may be privileged. If you are not the intended recipient, please delete it.'),
+      'Done.',
+    ],
+    [
+      'two-language disclaimer after a signature',
+      l(
+        'Erledigt.', '', 'Viele Grüße', 'Max', '',
+        'Diese E-Mail enthält vertrauliche Informationen.', 'Wenn Sie nicht der richtige Adressat sind, löschen Sie sie.', '',
+        'This message is confidential and intended solely for the addressee.', '',
+        'Please consider the environment before printing this e-mail.',
+      ),
+      'Erledigt.',
+    ],
+    ['German imprint', l('OK.', '', 'ACME GmbH | Sitz der Gesellschaft: Berlin | Amtsgericht Charlottenburg HRB 12345'), 'OK.'],
+    ['confidential in prose is kept', l('Is this message confidential?', 'Yes.'), l('Is this message confidential?', 'Yes.')],
+    ['a disclaimer-like first paragraph is kept', 'This e-mail is confidential: please do not forward it.', 'This e-mail is confidential: please do not forward it.'],
   ])('%s', (_name, input, expected) => {
     expect(extractVisibleText(input).text).toBe(expected);
   });
@@ -98,9 +192,30 @@ describe('extractVisibleText', () => {
     expect(out.trimmedChars).toBe(input.length - out.text.length);
   });
 
+  it.each<[string, string, RegExp[], string]>([
+    ['operator pattern cuts its paragraph and the rest', l('Done.', '', 'ACME Corp. Registered in Ruritania No. 42.', 'Other legal text.'), [/Registered in Ruritania/], 'Done.'],
+    ['operator pattern with the g flag works every time', l('Done.', '', 'ACME footer'), [/ACME footer/g], 'Done.'],
+    ['non-matching operator pattern changes nothing', l('Done.', '', 'ACME footer'), [/Initech/], l('Done.', '', 'ACME footer')],
+  ])('%s', (_name, input, patterns, expected) => {
+    expect(extractVisibleText(input, { disclaimerPatterns: patterns }).text).toBe(expected);
+    expect(extractVisibleText(input, { disclaimerPatterns: patterns }).text).toBe(expected);
+  });
+
+  it.each<[string, string, { inline: boolean; confidence: 'high' | 'low' }]>([
+    ['plain', 'Hello', { inline: false, confidence: 'high' }],
+    ['interleaved', l('> Q?', 'A.'), { inline: true, confidence: 'high' }],
+    ['unknown separator', l('Ano.', '', '-------- Původní zpráva --------', 'Od: Jan'), { inline: false, confidence: 'low' }],
+    ['unknown attribution language', l('Ano.', 'Dne 24. 11. 2026 v 9:00 Jan <jan@x.cz> napsal(a):', 'quoted'), { inline: false, confidence: 'low' }],
+  ])('%s: inline and confidence', (_name, input, expected) => {
+    expect(extractVisibleText(input)).toMatchObject(expected);
+  });
+
   it('stays fast on hostile input', () => {
     const started = Date.now();
     extractVisibleText(`${'On a wrote b '.repeat(20_000)}\n${'> x\n'.repeat(50_000)}${'x'.repeat(100_000)}`);
+    extractVisibleText('On 1 Jan, a <a@b.c> wrote:\n> q\nanswer\n'.repeat(30_000));
+    extractVisibleText(`${'Thanks,\nJane\n'.repeat(30_000)}${'Sent from my iPhone\n'.repeat(30_000)}`);
+    extractVisibleText(`${'confidential '.repeat(50_000)}\n`.repeat(3), { disclaimerPatterns: [/never/] });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 });

@@ -24,6 +24,10 @@ export function createDb(url: string, opts: { max?: number; onError?: (err: Erro
     max: opts.max ?? 10,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // No statement may hang forever on a connection that silently died (a cut network):
+    // it fails and its job is retried, and a shutdown never waits on it.
+    query_timeout: 60_000,
+    keepAlive: true,
     application_name: 'blend',
   });
   pool.on('error', (err) => opts.onError?.(err));

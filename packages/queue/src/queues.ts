@@ -13,13 +13,22 @@ export type IngestJob = z.infer<typeof IngestJob>;
 export const ingestJobId = (inboundId: string): string => `ingest-${inboundId}`;
 
 /**
- * Retries: exponential backoff from 1 s, 10 attempts (about 17 minutes in all), enough to
- * ride out a Postgres restart. Completed jobs are kept briefly; the row in Postgres is
- * the record.
+ * Retry delay of an ingest job: exponential from 1 s, capped at 15 s, so a job resumes
+ * within seconds of a database coming back instead of sleeping through minutes of backoff
+ * it accumulated during the outage. Pure data, used by the worker's `backoffStrategy`.
+ */
+export function ingestBackoff(attemptsMade: number): number {
+  return Math.min(15_000, 1_000 * 2 ** Math.max(0, attemptsMade - 1));
+}
+
+/**
+ * Retries: capped exponential backoff (see ingestBackoff), 40 attempts: about 9 minutes of
+ * an unavailable database before a row is marked `failed` (the reconciler still picks up
+ * anything left `received`). Completed jobs are kept briefly; the row is the record.
  */
 export const INGEST_JOB_OPTIONS: DefaultJobOptions = {
-  attempts: 10,
-  backoff: { type: 'exponential', delay: 1_000 },
+  attempts: 40,
+  backoff: { type: 'ingest' },
   removeOnComplete: { age: 3_600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3_600 },
 };

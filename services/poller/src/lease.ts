@@ -42,7 +42,8 @@ export class MailboxLease {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    while (this.busy) await new Promise((r) => setTimeout(r, 20));
+    // A renewal stuck on an unreachable database must not block shutdown for long.
+    for (let waited = 0; this.busy && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     if (this.held) {
       this.held = false;
       await this.opts.onLost();

@@ -74,10 +74,14 @@ export class MailboxPoller {
     this.state = 'stopped';
     for (const t of this.timers) clearInterval(t);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    await this.syncing?.catch(() => undefined);
+    // Let a sync in progress store its batch, but do not wait on a dead connection for long.
+    if (this.syncing) await Promise.race([this.syncing.catch(() => undefined), new Promise((r) => setTimeout(r, 5_000).unref())]);
     const c = this.client;
     this.client = null;
-    if (c) await c.logout().catch(() => c.close());
+    if (c) {
+      const out = await Promise.race([c.logout().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 3_000).unref())]);
+      if (!out) c.close();
+    }
   }
 
   private async connect(): Promise<void> {

@@ -123,7 +123,15 @@ export async function startWorkerService(
       clearInterval(retentionTimer);
       clearInterval(webhookTimer);
       await health?.close();
-      await Promise.all(workers.map((w) => w.close()));
+      // Let jobs in flight finish (their transactions commit or roll back, nothing is half
+      // written); after 15 s close anyway: an unfinished job's row stays `received` and is
+      // picked up again by the reconciler.
+      const closing = Promise.all(workers.map((w) => w.close()));
+      const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 15_000).unref())]);
+      if (timedOut) {
+        log.warn('jobs still running after 15 s; closing the workers anyway');
+        await Promise.all(workers.map((w) => w.close(true)));
+      }
       transport.close();
       await queues.close();
       redis.disconnect();

@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type 
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
 import type { Logger, Metrics } from '@blend/config';
-import { IngestJob, QueueName, SendJob, WebhookJob, enqueueSend, type Queues } from '@blend/queue';
+import { IngestJob, QueueName, SendJob, WebhookJob, enqueueSend, ingestBackoff, type Queues } from '@blend/queue';
 import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { send, type SendDeps } from './jobs/send';
 import { deliverWebhook, type WebhookDeps } from './jobs/webhook';
@@ -59,6 +59,7 @@ function startProcessor<T>(
       lockDuration: opts.lockDurationMs ?? 30_000,
       stalledInterval: opts.lockDurationMs ?? 30_000,
       maxStalledCount: 3,
+      settings: { backoffStrategy: (attemptsMade: number, type?: string) => (type === 'ingest' ? ingestBackoff(attemptsMade) : 1_000) },
     },
   );
   worker.on('failed', (job, err) => {

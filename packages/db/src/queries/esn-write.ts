@@ -16,13 +16,14 @@ export interface NewEsnPost {
   mentionedEmails: string[];
 }
 
-async function replaceTags(tx: Tx, postId: string, tags: string[]): Promise<void> {
+/** Set a post's tags (lower-case, without `#`). */
+export async function replaceTags(tx: Tx, postId: string, tags: string[]): Promise<void> {
   await tx.delete(postTags).where(eq(postTags.postId, postId));
   if (tags.length > 0) await tx.insert(postTags).values(tags.map((tag) => ({ postId, tag }))).onConflictDoNothing();
 }
 
 /** Record mentions of known people; returns their ids. */
-async function recordMentions(tx: Tx, postId: string, commentId: string | null, emails: string[]): Promise<string[]> {
+export async function recordMentions(tx: Tx, postId: string, commentId: string | null, emails: string[]): Promise<string[]> {
   if (emails.length === 0) return [];
   const found = await tx
     .select({ id: people.id })

@@ -12,6 +12,7 @@ import {
   threadSubjectKey,
   type IngestDecision,
   type MailInput,
+  type RenderedContent,
   type SenderVerdict,
 } from '@blend/core';
 import {
@@ -19,7 +20,10 @@ import {
   finishInbound,
   insertComment,
   insertPost,
+  findPersonByEmail,
   recordBounce,
+  recordMentions,
+  replaceTags,
   recordMessageRefs,
   setOptIn,
   upsertPerson,
@@ -37,6 +41,8 @@ export interface ApplyContext {
   mail: MailInput;
   ids: { messageId: string | null; dedupeKey: string; fromAddress: string | null; subject: string };
   person: Person | null;
+  /** The rendered content (HTML, tags, mentions, forwarded messages). */
+  content: RenderedContent;
   verdict: SenderVerdict;
   externalParticipants: string[];
   /** Other people of the organisation on To/Cc: each gets one notice per mirrored thread. */
@@ -151,13 +157,16 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         authorId: author.id,
         title: decision.title,
         bodyText: decision.body,
-        bodyHtml: textToSafeHtml(decision.body),
+        bodyHtml: c.content.bodyHtml || textToSafeHtml(decision.body),
         source: 'email',
         dedupeKey: ids.dedupeKey,
         inboundId: row.id,
         subjectKey: threadSubjectKey(mail.subject),
         createdAt: row.internalDate ?? new Date(),
+        ...(c.content.forwarded.length ? { forwarded: await forwardedByOptedIn(tx, c.content.forwarded) } : {}),
       });
+      await replaceTags(tx, post.id, c.content.tags);
+      await recordMentions(tx, post.id, null, c.content.mentionedEmails);
       // The whole conversation so far maps to this post, so a later reply to any earlier
       // message of it finds the thread.
       const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
@@ -194,12 +203,13 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         postId: decision.postId,
         authorId: c.person!.id,
         bodyText: decision.body,
-        bodyHtml: textToSafeHtml(decision.body),
+        bodyHtml: c.content.bodyHtml || textToSafeHtml(decision.body),
         source: 'email',
         dedupeKey: ids.dedupeKey,
         inboundId: row.id,
         createdAt: row.internalDate ?? new Date(),
       });
+      await recordMentions(tx, decision.postId, comment.id, c.content.mentionedEmails);
       if (mail.messageId) {
         await recordMessageRefs(tx, [{ messageId: mail.messageId, postId: decision.postId, commentId: comment.id, inboundId: row.id }]);
       }
@@ -209,4 +219,18 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
     default:
       return assertNever(decision);
   }
+}
+
+/**
+ * Forwarded messages are kept with the post only when their original author has opted in
+ * (their words are theirs to share); others are replaced by an attribution-free note.
+ */
+async function forwardedByOptedIn(tx: Tx, list: RenderedContent['forwarded']): Promise<RenderedContent['forwarded']> {
+  const out: RenderedContent['forwarded'] = [];
+  for (const f of list) {
+    const address = /<([^<>\s]+@[^<>\s]+)>/.exec(f.from)?.[1] ?? (/\S+@\S+/.exec(f.from)?.[0] ?? '');
+    const author = address ? await findPersonByEmail(tx, address.toLowerCase()) : undefined;
+    out.push(author?.optIn === 'opted_in' ? f : { from: '', date: null, subject: '', text: '(a forwarded message whose author has not opted in is not shown)' });
+  }
+  return out;
 }

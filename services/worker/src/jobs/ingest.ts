@@ -68,6 +68,8 @@ export interface IngestDeps {
   withheldRetentionDays: number;
   mimeLimits?: MimeLimits;
   metrics?: Metrics;
+  /** Operator-defined legal footers to cut (BLEND_DISCLAIMER_PATTERNS). */
+  disclaimerPatterns?: RegExp[];
 }
 
 export type IngestOutcome = (
@@ -135,7 +137,10 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
   const { verdict } = needsAuth
     ? await checkSender(row.raw, mail, deps.senderAuth)
     : { verdict: { ok: false as const, reason: 'unauthenticated' as const } };
-  const content = renderMailContent(mail, { redactions: deps.redactions });
+  const content = renderMailContent(mail, {
+    redactions: deps.redactions,
+    ...(deps.disclaimerPatterns ? { disclaimerPatterns: deps.disclaimerPatterns } : {}),
+  });
   const firstLine = content.firstLine;
   const command = route && (route.kind === 'status' || route.kind === 'command') ? parseCommand(mail.subject, firstLine) : null;
   const confidential = detectConfidential(mail, { subjectMarkers: deps.confidentialMarkers });
@@ -216,6 +221,7 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
       externalConfirmed: Boolean(locked.confirmedAt),
       title: content.title,
       body: content.bodyText,
+      trimConfidence: content.confidence,
       defaultGroup: deps.defaultGroup,
     });
     return applyDecision(tx, decision, {
@@ -224,6 +230,7 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
       mail,
       ids,
       person: person ?? null,
+      content,
       verdict,
       externalParticipants,
       orgParticipants: [...new Set(participants.filter((a) => !externalParticipants.includes(a) && a !== from))],

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { sanitiseHtml } from '../html';
+import type { MailInput } from '../types';
+import { convertMail, type ConvertedMail } from './convert';
+
+const l = (...lines: string[]) => lines.join('\n');
+
+function mail(part: Partial<MailInput>): MailInput {
+  return {
+    messageId: 'm1@corp.test', inReplyTo: [], references: [], subject: 'Re: Plan',
+    from: { address: 'bob@corp.test', name: 'Bob' },
+    to: [{ address: 'alice@corp.test', name: 'Alice' }, { address: 'status@example.test', name: '' }],
+    cc: [{ address: 'carol@corp.test', name: 'Carol' }, { address: 'mallory@elsewhere.test', name: '' }],
+    deliveredTo: [], date: null, headers: {}, text: null, html: null,
+    ...part,
+  };
+}
+
+const GMAIL_QUOTE =
+  '<div class="gmail_quote"><div class="gmail_attr">On Tue, 24 Nov 2026 at 09:00, Alice &lt;alice@corp.test&gt; wrote:<br></div><blockquote class="gmail_quote">QUOTED history</blockquote></div>';
+
+describe('convertMail', () => {
+  it.each<[string, Partial<MailInput>, Partial<ConvertedMail>]>([
+    [
+      'HTML part preferred, quote and signature removed',
+      {
+        text: l('Plain version.', '', 'On Tue, Alice <alice@corp.test> wrote:', '> QUOTED history'),
+        html: `<div>HTML <b>version</b>.</div><span class="gmail_signature_prefix">-- </span><br><div class="gmail_signature">Bob</div>${GMAIL_QUOTE}`,
+      },
+      { bodyText: 'HTML version.', bodyHtml: '<div>HTML <b>version</b>.</div>', source: 'html', confidence: 'high', inline: false },
+    ],
+    [
+      'text part only',
+      { text: l('Yes.', '', 'On Tue, Alice <alice@corp.test> wrote:', '> QUOTED history') },
+      { bodyText: 'Yes.', bodyHtml: '<p>Yes.</p>', source: 'text' },
+    ],
+    [
+      'HTML without visible text falls back to the text part',
+      { text: 'From the text part.', html: '<div><img src="https://x.test/a.png"></div>' },
+      { bodyText: 'From the text part.', source: 'text' },
+    ],
+    [
+      'the text rules catch what the DOM walk kept: HTML rebuilt from the trimmed text',
+      { html: '<div>Done.</div><blockquote style="margin:0 0 0 40px;border:none">QUOTED history</blockquote>' },
+      { bodyText: 'Done.', bodyHtml: '<p>Done.</p>', source: 'html' },
+    ],
+    [
+      'inline answers in HTML stay as blockquotes',
+      {
+        html: '<div class="gmail_quote"><div class="gmail_attr">On Tue, 24 Nov 2026 at 09:00, Alice &lt;alice@corp.test&gt; wrote:<br></div><blockquote class="gmail_quote">Ship Thursday?</blockquote><div>Yes.</div><blockquote class="gmail_quote">QUOTED history</blockquote></div>',
+      },
+      { bodyText: '> Ship Thursday?\n\nYes.', inline: true, source: 'html' },
+    ],
+    [
+      'only quoted history gives an empty body (RELIABILITY B20)',
+      { html: GMAIL_QUOTE, text: l('On Tue, Alice <alice@corp.test> wrote:', '> QUOTED history') },
+      { bodyText: '', bodyHtml: '', source: 'html' },
+    ],
+    ['no body at all', {}, { bodyText: '', bodyHtml: '', source: 'text', forwarded: [] }],
+    [
+      'unsafe markup in the author part is sanitised',
+      { html: '<div onclick="x()">Hi<script>alert(1)</script><img src=x onerror=alert(1)><a href="javascript:alert(1)">link</a></div>' },
+      { bodyText: 'Hilink', bodyHtml: '<div>Hi<a>link</a></div>' },
+    ],
+    [
+      'UTF-7 text body is decoded before trimming',
+      { headers: { 'content-type': ['text/plain; charset=UTF-7'] }, text: 'Gr+APwA3w-e +ADw-b+AD4-\n\nOn Tue, Alice +ADw-alice+AEA-corp.test+AD4- wrote:\n+AD4- QUOTED history' },
+      { bodyText: 'Grüße <b>', bodyHtml: '<p>Grüße &lt;b&gt;</p>' },
+    ],
+    [
+      'UTF-7 HTML body: decoded markup goes through the sanitiser',
+      { headers: { 'content-type': ['text/html; charset="utf-7"'] }, html: '+ADw-div+AD4-Hallo+ADw-script+AD4-alert(1)+ADw-/script+AD4-+ADw-/div+AD4-' },
+      { bodyText: 'Hallo', bodyHtml: '<div>Hallo</div>' },
+    ],
+    [
+      'Word spacer paragraphs do not leave blank-looking lines',
+      { html: '<p class=MsoNormal>Hello,<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>done.</p>' },
+      { bodyText: 'Hello,\n\ndone.' },
+    ],
+  ])('%s', (_name, input, expected) => {
+    const out = convertMail(mail(input));
+    expect(out).toMatchObject(expected);
+    expect(`${out.bodyText}${out.bodyHtml}`).not.toContain('QUOTED');
+    expect(sanitiseHtml(out.bodyHtml)).toBe(out.bodyHtml);
+  });
+
+  it('an unknown separator is kept but flags low confidence: the caller must fail closed', () => {
+    const out = convertMail(mail({ text: l('Ano.', '', '-------- Původní zpráva --------', 'Od: Alice', 'Old text?') }));
+    expect(out.confidence).toBe('low');
+    expect(out.bodyText).toContain('Old text?');
+  });
+
+  it('splits a forward: note as body, forward apart, nothing of it in the body', () => {
+    const out = convertMail(mail({
+      subject: 'Fwd: Contract',
+      text: l('FYI #contracts', '', '---------- Forwarded message ---------', 'From: Dana <dana@supplier.test>', 'Date: Mon', 'Subject: Contract', '', 'Signed.'),
+    }));
+    expect(out).toMatchObject({
+      bodyText: 'FYI #contracts',
+      tags: ['contracts'],
+      forwarded: [{ from: 'Dana <dana@supplier.test>', date: 'Mon', subject: 'Contract', text: 'Signed.' }],
+    });
+    expect(out.bodyHtml).not.toMatch(/Dana|Signed/);
+  });
+
+  it('mentions: @names in the text and known people among To/Cc, never the sender or strangers', () => {
+    const out = convertMail(
+      mail({ text: 'Thanks @dave, see @erin@corp.test. #ship' }),
+      { knownAddresses: new Set(['alice@corp.test', 'carol@corp.test', 'bob@corp.test']) },
+    );
+    expect(out.mentions).toEqual({ names: ['dave'], emails: ['erin@corp.test', 'alice@corp.test', 'carol@corp.test'] });
+    expect(out.tags).toEqual(['ship']);
+  });
+
+  it('mentions and tags in quoted lines are ignored', () => {
+    const out = convertMail(mail({ text: l('> @alice #old', 'Answer to @bob #new') }));
+    expect(out.mentions.names).toEqual(['bob']);
+    expect(out.tags).toEqual(['new']);
+  });
+
+  it.each<[string, Partial<MailInput>]>([
+    ['text', { text: l('Done.', '', 'ACME Corp, registered in Ruritania.') }],
+    ['html', { html: '<p>Done.</p><p>ACME Corp, registered in Ruritania.</p>' }],
+  ])('operator disclaimer patterns apply to the %s path', (_name, input) => {
+    expect(convertMail(mail(input), { disclaimerPatterns: [/registered in Ruritania/i] }).bodyText).toBe('Done.');
+  });
+
+  it('counts what was trimmed', () => {
+    const out = convertMail(mail({ text: l('Yes.', '', '> a') }));
+    expect(out.trimmedChars).toBe(5);
+  });
+});

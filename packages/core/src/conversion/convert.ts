@@ -1,0 +1,128 @@
+import { htmlToPlainText, sanitiseHtml, textToSafeHtml } from '../html';
+import type { MailInput } from '../types';
+import { extractVisibleText, type VisibleOptions } from '../visible-text';
+import { splitForwarded, type ForwardedMessage } from './forwarded';
+import { extractVisibleHtml } from './html-quotes';
+import { MAX_MENTIONS, extractMentions, extractTags, type Mentions } from './mentions';
+import { declaresUtf7, decodeUtf7 } from './utf7';
+
+/** Options of {@link convertMail}. */
+export interface ConvertOptions extends Pick<VisibleOptions, 'disclaimerPatterns'> {
+  /**
+   * Lower-cased addresses of people the bridge knows (opted in). Those among the
+   * mail's To and Cc, except the sender, become mentions.
+   * @defaultValue none
+   */
+  knownAddresses?: ReadonlySet<string>;
+}
+
+/** A mail converted into a post or comment body. */
+export interface ConvertedMail {
+  /** The author's new text as plain text (`>` lines only for inline answers). */
+  bodyText: string;
+  /** The same content as sanitised HTML; a fixed point of `sanitiseHtml`. '' when there is no text. */
+  bodyHtml: string;
+  /** Forwarded messages, apart from the note; never part of bodyText/bodyHtml. */
+  forwarded: ForwardedMessage[];
+  mentions: Mentions;
+  tags: string[];
+  /** Length of the full text rendering minus bodyText length. */
+  trimmedChars: number;
+  /** `low`: the trimmer is unsure what is the author's; fail closed (RELIABILITY B12, B21). */
+  confidence: 'high' | 'low';
+  /** bodyText keeps `>` lines the author answers: someone else's words (RELIABILITY B21). */
+  inline: boolean;
+  /** Which part the body came from. */
+  source: 'html' | 'text';
+}
+
+interface Body {
+  text: string;
+  html: string;
+  confidence: 'high' | 'low';
+  inline: boolean;
+}
+
+/**
+ * Converts a parsed mail into the body of a post or comment. Pure.
+ *
+ * - HTML part (when it has visible text): signatures and quoted history are
+ *   removed from the DOM ({@link extractVisibleHtml}), the rest is sanitised for
+ *   `bodyHtml` and rendered with `htmlToPlainText` for `bodyText`. If the
+ *   plain-text rules would still trim that text (a marker the DOM walk missed),
+ *   the trimmed text wins and `bodyHtml` is rendered from it instead.
+ * - Otherwise the text part: {@link extractVisibleText}, then `textToSafeHtml`.
+ * - Forwarded messages are split from the text part (or the HTML rendered as
+ *   text) with {@link splitForwarded}; the note is the body.
+ * - A single-part UTF-7 body is decoded first (see `decodeUtf7`).
+ * - Mentions and tags come from the body text only, plus known To/Cc people.
+ */
+export function convertMail(mail: MailInput, opts: ConvertOptions = {}): ConvertedMail {
+  const utf7 = declaresUtf7(mail.headers);
+  const text = mail.text !== null && utf7 ? decodeUtf7(mail.text) : mail.text;
+  const html = mail.html !== null && utf7 ? decodeUtf7(mail.html) : mail.html;
+  const visible: VisibleOptions = { disclaimerPatterns: opts.disclaimerPatterns };
+
+  const fromDom = html ? fromHtml(html, visible) : null;
+  // A document too large or deep for the DOM walk is read through html-to-text instead.
+  const htmlText = fromDom ? fromDom.fullText : html ? htmlToPlainText(html) : '';
+  const useHtml = htmlText.trim() !== '';
+  const full = useHtml ? htmlText : (text ?? '');
+  const raw = (useHtml ? fromDom : null) ?? fromText(full, visible);
+  const body = { ...raw, text: tidy(raw.text), html: raw.html.trim() };
+
+  const forwarded = splitForwarded(text?.trim() ? text : htmlText, {
+    subject: mail.subject,
+    disclaimerPatterns: opts.disclaimerPatterns,
+  }).forwarded;
+  const mentions = extractMentions(body.text);
+  for (const a of [...mail.to, ...mail.cc]) {
+    if (mentions.emails.length >= MAX_MENTIONS) break;
+    if (opts.knownAddresses?.has(a.address) && a.address !== mail.from?.address && !mentions.emails.includes(a.address)) {
+      mentions.emails.push(a.address);
+    }
+  }
+  return {
+    bodyText: body.text,
+    bodyHtml: body.text === '' ? '' : body.html,
+    forwarded,
+    mentions,
+    tags: extractTags(body.text),
+    trimmedChars: Math.max(0, full.length - body.text.length),
+    confidence: body.confidence,
+    inline: body.inline,
+    source: useHtml ? 'html' : 'text',
+  };
+}
+
+function fromText(text: string, visible: VisibleOptions): Body {
+  const v = extractVisibleText(text, visible);
+  return { text: v.text, html: textToSafeHtml(v.text), confidence: v.confidence, inline: v.inline };
+}
+
+function fromHtml(html: string, visible: VisibleOptions): (Body & { fullText: string }) | null {
+  const v = extractVisibleHtml(html, visible);
+  if (!v) return null;
+  const plain = htmlToPlainText(v.html);
+  const check = extractVisibleText(plain, visible);
+  if (squash(check.text) !== squash(plain)) {
+    // The DOM kept something the text rules call history or boilerplate: trust the
+    // stricter result and give up the HTML formatting rather than show it.
+    const html = textToSafeHtml(check.text);
+    return { text: check.text, html, confidence: check.confidence, inline: check.inline, fullText: v.fullText };
+  }
+  const confidence = v.confidence === 'low' || check.confidence === 'low' ? 'low' : 'high';
+  return { text: check.text, html: sanitiseHtml(v.html), confidence, inline: v.inline, fullText: v.fullText };
+}
+
+/**
+ * Word's `<p>&nbsp;</p>` spacer paragraphs render as lines of no-break spaces:
+ * they become blank lines, and runs of blank lines become one.
+ */
+function tidy(text: string): string {
+  return text.replace(/^[^\S\n]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
+}
+
+function squash(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,240 @@
+/**
+ * Line classifiers for quoted history, forwarded mail and reply boilerplate.
+ *
+ * Every predicate takes one trimmed line (or a few) and is anchored, so a long
+ * hostile line costs one linear scan. Callers skip lines over
+ * {@link MARKER_LINE_MAX} before asking: a real attribution or separator is short.
+ * The wordings come from the clients' own templates (Gmail, Outlook desktop/web/
+ * mobile, Apple Mail/iOS, Thunderbird, K-9/Samsung, Yahoo, HCL Notes, Foxmail).
+ */
+
+/** Lines longer than this are body text, never an attribution, separator or header. */
+export const MARKER_LINE_MAX = 300;
+
+/**
+ * Reply verbs that end an attribution line, in every language we support.
+ * German, Dutch and Swedish put the author after the verb ("schrieb Max <…>:"),
+ * Notes after "wrote on <date>", Japanese and Chinese use a full-width colon.
+ * `\b` only stands next to ASCII letters: it does not see Cyrillic or CJK words.
+ */
+const VERB_END = new RegExp(
+  '(?:\\bwrote(?: on\\b.*)?|\\bschrieb\\b.*|\\bgeschrieben|\\ba écrit|\\bescribió|\\bha scritto|\\bschreef\\b.*' +
+    '|\\bescreveu|\\bskrev\\b.*|\\bnapisał(?:\\(a\\)|a)?|\\bpisze|пишет|написал(?:\\(а\\)|а)?' +
+    '|写道|寫道|さんは書きました|は書きました|のメッセージ|のメール)\\s*[:：]$',
+  'i',
+);
+
+/** Words an attribution starts with ("On …", "Am …", "Le …", "W dniu …"). */
+const LEAD = /^(?:On|Am|Le|El|Il|Op|Em|Den|W dniu|Dnia|在)(?:\s|$)/i;
+
+/** A date, time or address in the line: what tells "On Monday Jane wrote:" apart from prose. */
+const EVIDENCE = /@|\d/;
+
+/** Gmail's Japanese and Russian attributions have no verb: "2024年6月3日(月) 10:00 山田 <t@x.jp>:". */
+const DATE_AND_ADDRESS = /\d.*<[^<>\s@]+@[^<>\s]+>\s*[:：]$/;
+
+/** True when `line` introduces quoted history ("On … wrote:", "Am … schrieb …:", "…写道："). */
+export function isAttribution(line: string): boolean {
+  if (line.length > MARKER_LINE_MAX) return false;
+  if (VERB_END.test(line)) return LEAD.test(line) || EVIDENCE.test(line);
+  return DATE_AND_ADDRESS.test(line);
+}
+
+/** The line opens like an attribution ("On …", "Am …"): the first half of a wrapped one. */
+export function startsLikeAttribution(line: string): boolean {
+  return LEAD.test(line);
+}
+
+/**
+ * The verb alone ("Jane wrote:"). Only trusted directly above a trailing `>`
+ * block, where the quote itself is the evidence.
+ */
+export function isWeakAttribution(line: string): boolean {
+  return line.length <= MARKER_LINE_MAX && (VERB_END.test(line) || DATE_AND_ADDRESS.test(line));
+}
+
+const FORWARD_CAPTIONS =
+  'Forwarded message|Forwarded e-?mail|Weitergeleitete Nachricht|Message transféré|Mensaje reenviado|Messaggio inoltrato' +
+  '|Doorgestuurd bericht|Mensagem encaminhada|Mensagem reencaminhada|Vidarebefordrat meddelande|Wiadomość przekazana' +
+  '|Przekazana wiadomość|Пересланное сообщение|转发的邮件|轉寄的郵件|転送されたメッセージ';
+
+const ORIGINAL_CAPTIONS =
+  "Original Message|Ursprüngliche Nachricht|Original-Nachricht|Originalnachricht|Message d'origine|Message original" +
+  '|Mensaje original|Messaggio originale|Oorspronkelijk bericht|Origineel bericht|Mensagem original|Ursprungligt meddelande' +
+  '|Originalmeddelande|Oryginalna wiadomość|Wiadomość oryginalna|Исходное сообщение|原始邮件|原始郵件|原始信件|元のメッセージ|Reply message';
+
+/** Dashes (or underscores, Foxmail uses no-break spaces) around a caption. */
+const caption = (words: string) => new RegExp(`^[-_=*]{2,}\\s*(?:${words})\\s*[-_=*]{2,}$`, 'i');
+
+const FORWARD_CAPTION = caption(FORWARD_CAPTIONS);
+const ORIGINAL_CAPTION = caption(ORIGINAL_CAPTIONS);
+
+/** Apple Mail's "Begin forwarded message:" in its localisations, and Notes' "Forwarded by". */
+const FORWARD_INTRO = new RegExp(
+  '^(?:Begin forwarded message|Anfang der weitergeleiteten Nachricht|Début du message (?:réexpédié|transféré)' +
+    '|Inicio del mensaje reenviado|Inizio messaggio inoltrato|Begin doorgestuurd bericht' +
+    '|Início da mensagem (?:reencaminhada|encaminhada)|Vidarebefordrat mejl|Początek przekazywanej wiadomości' +
+    '|以下为转发的邮件|开始转发的邮件|開始轉寄的郵件|転送メッセージ)\\s*[:：]$' +
+    '|^-{3,}\\s*(?:Forwarded by|Weitergeleitet von|Transféré par)\\b.*-{3,}$',
+  'i',
+);
+
+/** Notes' "-----Jane Doe/ACME wrote: -----" header above quoted history. */
+const NOTES_WROTE = /^-{3,}.{1,200}\b(?:wrote|schrieb|a écrit)\s*:?\s*-{3,}$/i;
+
+/** A separator that starts a forwarded message, whatever the subject says. */
+export function isForwardSeparator(line: string): boolean {
+  return line.length <= MARKER_LINE_MAX && (FORWARD_CAPTION.test(line) || FORWARD_INTRO.test(line));
+}
+
+/** Any separator before quoted or forwarded mail ("-----Original Message-----", Gmail, Apple, Notes). */
+export function isSeparator(line: string): boolean {
+  if (line.length > MARKER_LINE_MAX) return false;
+  return isForwardSeparator(line) || ORIGINAL_CAPTION.test(line) || NOTES_WROTE.test(line);
+}
+
+/** Outlook's rule above its header block. */
+export const UNDERSCORES = /^_{10,}$/;
+
+const FROM_LABELS =
+  'From|Von|De|Van|Da|Od|Fra|Från|Lähettäjä|От|Від|差出人|发件人|發件人|寄件者|寄件人';
+const SENT_LABELS =
+  "Sent|Date|Gesendet|Datum|Envoyé|Date d'envoi|Enviado|Enviada|Enviada em|Fecha|Inviato|Data|Verzonden|Skickat|Sendt" +
+  '|Wysłano|Lähetetty|Отправлено|Дата|送信日時|日付|发送时间|發送時間|时间|日期|寄件日期|傳送時間';
+
+/**
+ * Outlook header-block field names, optionally bold in plain text ("*From:*").
+ * French puts a (no-break) space before the colon; CJK uses a full-width colon
+ * with no space after it.
+ */
+export const HEADER_FROM = new RegExp(`^\\*?(?:${FROM_LABELS})\\s*[:：]\\*?(?:\\s|$|(?<=：))`, 'i');
+export const HEADER_SENT = new RegExp(`^\\*?(?:${SENT_LABELS})\\s*[:：]\\*?(?:\\s|$|(?<=：))`, 'i');
+
+/** Forwarded-header field labels, mapped to the field they fill. */
+export const HEADER_FIELDS: readonly [field: 'from' | 'date' | 'subject' | 'to', labels: RegExp][] = [
+  ['from', new RegExp(`^\\*?(?:${FROM_LABELS})\\s*[:：]\\*?\\s*`, 'i')],
+  ['date', new RegExp(`^\\*?(?:${SENT_LABELS})\\s*[:：]\\*?\\s*`, 'i')],
+  [
+    'subject',
+    /^\*?(?:Subject|Betreff|Objet|Sujet|Asunto|Oggetto|Onderwerp|Assunto|Ämne|Temat|Aihe|Тема|件名|主题|主旨|主題)\s*[:：]\*?\s*/i,
+  ],
+  ['to', /^\*?(?:To|Cc|An|Kopie|À|Pour|Para|A|Aan|Till|Kopia|Do|DW|Kenelle|Кому|Копия|宛先|收件人|收件者|抄送|副本)\s*[:：]\*?\s*/i],
+];
+
+/**
+ * Mobile and webmail footers that carry nothing of the author's, dropped only
+ * at the end of the text.
+ */
+export const FOOTER = new RegExp(
+  '^(?:Sent from my |Sent from (?:Mail|Outlook|Yahoo Mail|Samsung|my)\\b|Sent with |Sent via |Get Outlook for |Von meinem .*gesendet' +
+    '|Gesendet von (?:meinem|Mail|Outlook)|Holen Sie sich Outlook für |Envoyé de mon |Envoyé depuis mon |Envoyé à partir de ' +
+    '|Télécharger Outlook pour |Obtenir Outlook pour |Enviado desde mi |Enviado desde Outlook|Enviado do meu |Enviado do Outlook' +
+    '|Obtener Outlook para |Inviato da(?:l mio)? |Scarica Outlook per |Verzonden (?:vanaf|met) (?:mijn )?|Download Outlook voor ' +
+    '|Skickat från min |Skickat från Outlook|Hämta Outlook för |Wysłane z (?:mojego|iPhone|Outlook)|Pobierz Outlook dla ' +
+    '|Отправлено с |iPhoneから送信|iPadから送信|Androidから送信|从我的\\S+发送|發自我的 ?\\S+|来自我的\\S+|寄件者為我的)',
+  'i',
+);
+
+/** A footer line: short, and one of {@link FOOTER}. */
+export function isFooter(line: string): boolean {
+  return line.length <= 120 && FOOTER.test(line);
+}
+
+const CLOSINGS =
+  'best regards|kind regards|warm regards|warmest regards|many regards|regards|best wishes|all the best|many thanks|thanks again' +
+  '|thanks|thank you|cheers|best|sincerely|yours sincerely|yours truly|respectfully|br|rgds|brgds' +
+  '|mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|freundliche grüsse|viele grüße|viele grüsse|beste grüße' +
+  '|liebe grüße|herzliche grüße|schöne grüße|grüße|gruß|lg|vg|mfg|danke|vielen dank|besten dank' +
+  '|cordialement|bien cordialement|bien à vous|salutations|meilleures salutations|sincères salutations|merci|amicalement|bises' +
+  '|saludos|un saludo|saludos cordiales|atentamente|cordialmente|gracias|muchas gracias|un abrazo' +
+  '|cordiali saluti|distinti saluti|saluti|un saluto|grazie|grazie mille' +
+  '|atenciosamente|cumprimentos|melhores cumprimentos|abraços|abraço|obrigado|obrigada|att|abs' +
+  '|met vriendelijke groet|met vriendelijke groeten|vriendelijke groet|vriendelijke groeten|groeten|groet|mvg|bedankt' +
+  '|med vänliga hälsningar|vänliga hälsningar|hälsningar|mvh|tack' +
+  '|pozdrawiam|serdecznie pozdrawiam|z poważaniem|pozdrowienia|dziękuję' +
+  '|с уважением|спасибо|всего доброго' +
+  '|よろしくお願いします|よろしくお願いいたします|よろしくお願い致します|宜しくお願いします|宜しくお願い致します' +
+  '|此致敬礼|此致|祝好|谢谢|謝謝|顺祝商祺|敬上';
+
+const CLOSING = new RegExp(`^(?:${CLOSINGS})\\s*[,.!、。，！]*$`, 'iu');
+const CLOSING_WITH_NAME = new RegExp(`^(?:${CLOSINGS})\\s*[,，]\\s*(.{1,60})$`, 'iu');
+/** Capitalised words: the "Jane" in "Thanks, Jane" (case-sensitive on purpose). */
+const NAME = /^\p{Lu}[\p{L}.'’-]*(?:\s\p{Lu}[\p{L}.'’-]*){0,3}$/u;
+
+/** A sign-off such as "Best regards,", "Mit freundlichen Grüßen" or "Thanks, Jane". */
+export function isClosing(line: string): boolean {
+  return line.length <= 80 && (CLOSING.test(line) || isClosingWithName(line));
+}
+
+/** A sign-off and the author's name on one line: "Thanks, Jane", "Cheers, Bob Smith". */
+export function isClosingWithName(line: string): boolean {
+  if (line.length > 80) return false;
+  const name = CLOSING_WITH_NAME.exec(line)?.[1];
+  return name !== undefined && NAME.test(name.trim());
+}
+
+const PHONE = /(?:^|[\s:(])(?:\+|00)\d[\d\s()./-]{6,}\d|\b(?:tel|phone|mobile|mob|cell|fax|telefon|tél|handy|móvil|cel|tfn)\b\.?\s*[:.]?\s*\+?[\d(]/i;
+const WEB_OR_MAIL = /\bwww\.|https?:\/\/|\S@\S+\.\S/i;
+
+/** A line of a contact block: phone, fax, web or mail address, or "Name | Title | Company". */
+export function isContactLine(line: string): boolean {
+  return line.length <= 100 && (PHONE.test(line) || WEB_OR_MAIL.test(line) || (line.includes(' | ') && line.length <= 80));
+}
+
+/**
+ * Built-in legal-disclaimer phrases. Matched against a whole paragraph joined
+ * into one line, and only for trailing paragraphs, so a sentence that merely
+ * mentions confidentiality in the middle of a reply is never cut.
+ */
+const DISCLAIMERS: readonly RegExp[] = [
+  /\b(?:this|the) (?:e-?mail|message|communication|transmission)\b[^.]{0,150}\b(?:confidential|privileged|intended (?:solely|only) for)/i,
+  /\bif you (?:are not|have received this)\b[^.]{0,100}\b(?:intended recipient|in error)/i,
+  /^(?:confidentiality notice|disclaimer|legal notice|important notice)\b/i,
+  /\bplease consider the environment before printing\b/i,
+  /\bthe information (?:contained )?in this (?:e-?mail|message)\b/i,
+  /\bdiese (?:e-?mail|nachricht)\b[^.]{0,150}\bvertraulich/i,
+  /\bwenn sie nicht der (?:richtige|beabsichtigte|vorgesehene) (?:adressat|empfänger)/i,
+  /\b(?:falls|sollten) sie diese (?:e-?mail|nachricht) (?:irrtümlich|versehentlich|fälschlicherweise)/i,
+  /\bbitte denken sie an die umwelt/i,
+  /\b(?:Sitz der Gesellschaft|Registergericht|Amtsgericht)\b.*\b(?:HRB|HRA|Geschäftsführ)/i,
+  /\bce (?:message|courriel|mail|e-mail)\b[^.]{0,150}\bconfidenti/i,
+  /\bsi vous (?:n'êtes pas|n’êtes pas|avez reçu ce)\b[^.]{0,100}\b(?:destinataire|par erreur)/i,
+  /\beste (?:mensaje|correo(?: electrónico)?|e-?mail)\b[^.]{0,150}\bconfidencial/i,
+  /\bsi (?:usted )?(?:no es|ha recibido este)\b[^.]{0,100}\b(?:destinatario|por error)/i,
+  /\bquest[oa] (?:messaggio|e-?mail|comunicazione)\b[^.]{0,150}\b(?:riservat|confidenzial)/i,
+  /\bdit (?:e-?mail)?bericht\b[^.]{0,150}\bvertrouwelijk/i,
+  /\bindien u niet de (?:beoogde )?(?:geadresseerde|ontvanger)/i,
+  /\besta (?:mensagem|e-?mail)\b[^.]{0,150}\bconfiden/i,
+  /\bdetta (?:e-?post(?:meddelande)?|meddelande|mejl)\b[^.]{0,150}\bkonfidentiell/i,
+  /\bta wiadomość\b[^.]{0,150}(?:poufn|zastrzeżon)/i,
+  /この(?:電子)?メール.{0,60}(?:機密|秘密)/,
+  /(?:此|本)(?:电子|電子)?(?:邮件|郵件).{0,60}(?:保密|机密|機密)/,
+];
+
+/** Longest paragraph text a disclaimer pattern is run on (characters). */
+const DISCLAIMER_SCAN_MAX = 4_000;
+
+/** True when the paragraph text is a legal disclaimer, built-in or configured. */
+export function isDisclaimer(paragraph: string, extra: readonly RegExp[] = []): boolean {
+  const s = paragraph.slice(0, DISCLAIMER_SCAN_MAX);
+  return DISCLAIMERS.some((re) => re.test(s)) || extra.some((re) => re.test(s));
+}
+
+/** Copies operator patterns without `g`/`y`, whose `lastIndex` would make `test` stateful. */
+export function statelessPatterns(patterns: readonly RegExp[] | undefined): RegExp[] {
+  return (patterns ?? []).map((re) => (re.global || re.sticky ? new RegExp(re.source, re.flags.replace(/[gy]/g, '')) : re));
+}
+
+/**
+ * Leftovers that suggest quoted history we did not recognise: a caption between
+ * dashes in a language we do not know, or an attribution-like line ending in an
+ * address and a colon. They lower the trimmer's confidence (RELIABILITY B12, B21).
+ */
+export function looksLikeUnknownMarker(line: string): boolean {
+  if (line.length > MARKER_LINE_MAX) return false;
+  return (
+    /^[-_=]{3,}\s*\S.{0,60}\S\s*[-_=]{3,}$/.test(line) ||
+    /[<(]?[^\s<>()@]+@[^\s<>()]+[>)]?\s*[:：]$/.test(line) ||
+    /<[^\s<>@]+@[^\s<>]+>.{0,60}[:：]$/.test(line)
+  );
+}

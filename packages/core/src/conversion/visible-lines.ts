@@ -1,0 +1,287 @@
+import {
+  HEADER_FROM,
+  HEADER_SENT,
+  MARKER_LINE_MAX,
+  UNDERSCORES,
+  isAttribution,
+  isClosing,
+  isClosingWithName,
+  isContactLine,
+  isDisclaimer,
+  isFooter,
+  isSeparator,
+  isWeakAttribution,
+  startsLikeAttribution,
+  looksLikeUnknownMarker,
+  statelessPatterns,
+} from './quote-markers';
+
+/** Options of the visible-text trimmer. */
+export interface VisibleOptions {
+  /**
+   * Operator-configured legal-footer patterns, added to the built-in ones. Each is
+   * tested against every paragraph (its lines joined by spaces) and cuts from the
+   * first paragraph it matches to the end. Operator input: they are trusted and
+   * must not be catastrophic-backtracking patterns.
+   * @defaultValue `[]`
+   */
+  disclaimerPatterns?: readonly RegExp[];
+  /**
+   * Only remove quoted and forwarded history; keep signatures, footers and
+   * disclaimers.
+   * @defaultValue false
+   */
+  quotesOnly?: boolean;
+}
+
+/** Which of the input lines are the author's. */
+export interface VisibleLines {
+  /** First kept line. */
+  start: number;
+  /** One past the last kept line. */
+  end: number;
+  /** Lines inside [start, end) that are dropped anyway: attributions above inline quotes. */
+  dropped: ReadonlySet<number>;
+  /** The kept lines include `>`-quoted lines the author answers inline. */
+  inline: boolean;
+  /** `low` when something that looks like unrecognised quoted history is kept. */
+  confidence: 'high' | 'low';
+}
+
+/** A signature block after a closing formula has at most this many lines. */
+const SIGNATURE_MAX_LINES = 8;
+/** A closing formula is looked for this many lines above the end. */
+const CLOSING_WINDOW = 12;
+/** Characters of a paragraph that disclaimer patterns see. */
+const PARAGRAPH_TEXT_MAX = 4_000;
+/** A trailing disclaimer or contact paragraph has at most this many lines. */
+const PARAGRAPH_MAX_LINES = 40;
+
+/**
+ * Finds the author's own lines in a plain-text body (split on `\n`, quoted
+ * lines starting with `>`). Pure and linear in the input size.
+ *
+ * 1. Everything from the first quote-history marker is cut: an attribution
+ *    (also wrapped over two lines), a separator, or an Outlook header block.
+ *    An attribution whose quote the author answers inline (quote, then the
+ *    author's text) is dropped on its own and the scan goes on.
+ * 2. Unless `quotesOnly`, the signature is cut at a `-- ` line (RFC 3676 section 4.3),
+ *    and paragraphs matching an operator disclaimer pattern are cut.
+ * 3. From the end, repeatedly: blank lines, a trailing `>` block with the
+ *    attribution above it, and unless `quotesOnly` mobile footers, legal
+ *    disclaimers, a contact block, and a sign-off followed by a short
+ *    name/title/phone block.
+ */
+export function findVisibleLines(lines: readonly string[], opts: VisibleOptions = {}): VisibleLines {
+  const dropped = new Set<number>();
+  const extra = statelessPatterns(opts.disclaimerPatterns);
+  let end = firstMarker(lines, dropped);
+  if (!opts.quotesOnly) end = Math.min(end, signatureDelimiter(lines, end), operatorDisclaimer(lines, end, extra));
+  end = trimTrailing(lines, end, opts.quotesOnly ? null : extra);
+  let start = 0;
+  while (start < end && (isBlank(lines[start]) || dropped.has(start))) start++;
+  let inline = false;
+  let confidence: 'high' | 'low' = 'high';
+  for (let i = start; i < end; i++) {
+    if (dropped.has(i)) continue;
+    const line = (lines[i] ?? '').trim();
+    if (line.startsWith('>')) inline = true;
+    else if (looksLikeUnknownMarker(line)) confidence = 'low';
+  }
+  return { start, end, dropped, inline, confidence };
+}
+
+function firstMarker(lines: readonly string[], dropped: Set<number>): number {
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').trim();
+    if (line === '' || line.length > MARKER_LINE_MAX || line.startsWith('>')) continue;
+    if (isSeparator(line)) return i;
+    const span = attributionSpan(lines, i);
+    if (span > 0) {
+      // An attribution above a quote the author answers inline: keep the exchange.
+      if (!answeredInline(lines, i + span)) return i;
+      for (let j = i; j < i + span; j++) dropped.add(j);
+      i += span - 1;
+      continue;
+    }
+    if (UNDERSCORES.test(line) && HEADER_FROM.test(nextNonBlank(lines, i + 1) ?? '')) return i;
+    if (HEADER_FROM.test(line) && hasWithin(lines, i + 1, 4, HEADER_SENT)) return i;
+  }
+  return lines.length;
+}
+
+/** 1 or 2 when an attribution starts at `i` (clients wrap long ones), else 0. */
+function attributionSpan(lines: readonly string[], i: number): number {
+  const line = (lines[i] ?? '').trim();
+  if (isAttribution(line)) return 1;
+  const next = (lines[i + 1] ?? '').trim();
+  // A wrapped attribution's first half never ends a sentence; and when the next line is an
+  // attribution on its own, that line is where the history starts.
+  if (next === '' || next.startsWith('>') || /[.!?。！？]$/.test(line)) return 0;
+  if (isAttribution(next) && !startsLikeAttribution(line)) return 0;
+  const joined = `${line} ${next}`;
+  return joined.length <= MARKER_LINE_MAX && isAttribution(joined) ? 2 : 0;
+}
+
+/**
+ * True when the text below `from` starts with a `>` quote that is followed by
+ * the author's own text before any other marker: an interleaved reply. It stops
+ * at the first unquoted line, so the scans over all attributions stay linear.
+ */
+function answeredInline(lines: readonly string[], from: number): boolean {
+  let seenQuote = false;
+  for (let j = from; j < lines.length; j++) {
+    const line = (lines[j] ?? '').trim();
+    if (line === '') continue;
+    if (line.startsWith('>')) {
+      seenQuote = true;
+      continue;
+    }
+    if (!seenQuote) return false; // history without `>`: Outlook, Notes, Yahoo
+    return !(isSignatureDelimiter(lines[j] ?? '') || isFooter(line) || isSeparator(line) || isAttribution(line));
+  }
+  return false;
+}
+
+function isSignatureDelimiter(line: string): boolean {
+  return line === '-- ' || line === '--';
+}
+
+function signatureDelimiter(lines: readonly string[], end: number): number {
+  for (let i = 0; i < end; i++) if (isSignatureDelimiter(lines[i] ?? '')) return i;
+  return end;
+}
+
+/** The start of the first paragraph an operator pattern matches, else `end`. */
+function operatorDisclaimer(lines: readonly string[], end: number, extra: readonly RegExp[]): number {
+  if (extra.length === 0) return end;
+  for (let i = 0; i < end; ) {
+    if (isBlank(lines[i])) {
+      i++;
+      continue;
+    }
+    const paraEnd = paragraphEnd(lines, i, end);
+    if (extra.some((re) => re.test(paragraphText(lines, i, paraEnd)))) return i;
+    i = paraEnd;
+  }
+  return end;
+}
+
+/** Drops blank lines, footers, trailing quotes, disclaimers and signature blocks from the end. */
+function trimTrailing(lines: readonly string[], end: number, extra: readonly RegExp[] | null): number {
+  let e = end;
+  for (;;) {
+    const before = e;
+    while (e > 0 && isBlank(lines[e - 1])) e--;
+    const last = (lines[e - 1] ?? '').trim();
+    if (e === 0) return 0;
+    if (last.startsWith('>')) {
+      // The trailing quoted block, including blank lines between quoted lines.
+      while (e > 0 && (isQuoted(lines[e - 1]) || isBlank(lines[e - 1]))) e--;
+      while (e > 0 && isBlank(lines[e - 1])) e--;
+      const above = (lines[e - 1] ?? '').trim();
+      if (e > 0 && isWeakAttribution(above)) e--;
+    } else if (extra) {
+      if (isFooter(last)) e--;
+      else e = trimSignatureOrDisclaimer(lines, e, extra);
+    }
+    if (e === before) return e;
+  }
+}
+
+function trimSignatureOrDisclaimer(lines: readonly string[], e: number, extra: readonly RegExp[]): number {
+  // -1 for a paragraph too long to be a disclaimer or contact block; bounding the scan
+  // keeps the repeated trimming linear.
+  const paraStart = paragraphStart(lines, e);
+  if (paraStart > 0 && isDisclaimer(paragraphText(lines, paraStart, e), extra)) return paraStart;
+  const closing = closingStart(lines, e);
+  if (closing !== null) {
+    // A reply that is only "Thanks,\nJane" keeps its "Thanks,".
+    return hasTextAbove(lines, closing) ? closing : closing + 1;
+  }
+  if (isClosingWithName((lines[e - 1] ?? '').trim()) && hasTextAbove(lines, e - 1)) return e - 1;
+  if (paraStart > 0 && isContactBlock(lines, paraStart, e)) return paraStart;
+  return e;
+}
+
+function hasTextAbove(lines: readonly string[], index: number): boolean {
+  for (let i = index - 1; i >= 0; i--) if (!isBlank(lines[i])) return true;
+  return false;
+}
+
+/** The earliest sign-off near the end that is followed only by a short name/title/phone block. */
+function closingStart(lines: readonly string[], e: number): number | null {
+  for (let k = Math.max(0, e - CLOSING_WINDOW); k < e - 1; k++) {
+    if (isClosing((lines[k] ?? '').trim()) && isSignatureBlock(lines, k + 1, e)) return k;
+  }
+  return null;
+}
+
+/**
+ * A name, title, company and contact lines: few short lines, none a question or a
+ * sentence, the first one a name-like line. "Thanks,\nLet me know if anything is
+ * unclear." is not a signature block.
+ */
+function isSignatureBlock(lines: readonly string[], from: number, to: number): boolean {
+  const body = lines.slice(from, to).map((l) => l.trim()).filter((l) => l !== '');
+  if (body.length === 0 || body.length > SIGNATURE_MAX_LINES) return false;
+  const first = body[0] ?? '';
+  if (!/^\p{L}/u.test(first) || first.split(/\s+/).length > 5 || /[.?!:;]$/.test(first) || /^P\.?S\b/i.test(first)) return false;
+  return body.every((l) => {
+    if (l.startsWith('>') || l.length > 80 || /\?$/.test(l)) return false;
+    if (isContactLine(l)) return true;
+    const words = l.split(/\s+/).length;
+    return words <= 10 && !(/[.!]$/.test(l) && words > 4);
+  });
+}
+
+/** A trailing paragraph of contact lines: at least two, or one under a name. */
+function isContactBlock(lines: readonly string[], from: number, to: number): boolean {
+  if (to - from > SIGNATURE_MAX_LINES) return false;
+  const body = lines.slice(from, to).map((l) => l.trim());
+  if (body.some((l) => l.length > 100 || l.startsWith('>'))) return false;
+  const contacts = body.filter(isContactLine).length;
+  return contacts >= 2 || (contacts === 1 && body.length >= 2 && /^\p{Lu}\S*(?:\s\p{Lu}\S*){1,3}$/u.test(body[0] ?? ''));
+}
+
+/** Start of the paragraph ending at `e`, or -1 when it is longer than {@link PARAGRAPH_MAX_LINES}. */
+function paragraphStart(lines: readonly string[], e: number): number {
+  let s = e;
+  while (s > 0 && !isBlank(lines[s - 1])) {
+    if (e - --s > PARAGRAPH_MAX_LINES) return -1;
+  }
+  return s;
+}
+
+function paragraphEnd(lines: readonly string[], s: number, limit: number): number {
+  let e = s;
+  while (e < limit && !isBlank(lines[e])) e++;
+  return e;
+}
+
+/** The paragraph as one line, capped: disclaimer patterns never need more. */
+function paragraphText(lines: readonly string[], from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to && out.length < PARAGRAPH_TEXT_MAX; i++) out += `${out ? ' ' : ''}${(lines[i] ?? '').trim()}`;
+  return out;
+}
+
+function nextNonBlank(lines: readonly string[], from: number): string | undefined {
+  for (let i = from; i < lines.length; i++) if (!isBlank(lines[i])) return (lines[i] ?? '').trim();
+  return undefined;
+}
+
+function hasWithin(lines: readonly string[], from: number, count: number, re: RegExp): boolean {
+  for (let i = from; i < Math.min(lines.length, from + count); i++) {
+    if (re.test((lines[i] ?? '').trim())) return true;
+  }
+  return false;
+}
+
+function isBlank(line: string | undefined): boolean {
+  return line === undefined || line.trim() === '';
+}
+
+function isQuoted(line: string | undefined): boolean {
+  return line !== undefined && line.trimStart().startsWith('>');
+}

@@ -1,0 +1,181 @@
+/**
+ * (d) of `pnpm bench`: single deliveries over SMTP, timed from the moment the MTA accepted
+ * the message (nodemailer's sendMail resolved after the 250 reply to DATA) until the post
+ * is in the API's feed.
+ */
+import { performance } from 'node:perf_hooks';
+import type { FastifyInstance } from 'fastify';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+import type pg from 'pg';
+import { waitFor } from '../../test/support/database';
+import { parseImapUrl } from '../../test/support/mail-server';
+import type { CorpusGenerator } from './corpus';
+import { mulberry32 } from './corpus-text';
+
+export interface LatencySample {
+  /** SMTP accepted -> post visible in GET /api/v1/feed. */
+  ms: number;
+  /** SMTP accepted -> row stored by the poller (delivery, IDLE push, FETCH; received_at). */
+  storedMs: number;
+  /**
+   * SMTP accepted -> EXISTS on an independent IDLE connection to the same mailbox: what
+   * Postfix and Dovecot take before any IMAP client can know of the message.
+   */
+  serverMs: number;
+  /** Row stored -> row finished by the worker (enqueue, queue wait, ingest; processed_at). */
+  ingestMs: number;
+  /** Row finished -> seen by the API poll (commit, plus the ~10 ms polling interval). */
+  visibleMs: number;
+  bytes: number;
+}
+
+export interface LatencyOptions {
+  app: FastifyInstance;
+  token: string;
+  pool: pg.Pool;
+  generator: CorpusGenerator;
+  smtpUrl: string;
+  imapUrl: string;
+  bridgeAddress: string;
+  count: number;
+  /** Unique per run, so probes are found by title. */
+  tag: string;
+  seed: number;
+  /** Longest random pause between probes, so they do not keep step with the poller's timers. */
+  maxGapMs?: number;
+}
+
+export interface LatencyResult {
+  samples: LatencySample[];
+  /** Why the probes stopped early, e.g. a probe that Blend held instead of posting. */
+  stoppedBy: string | null;
+}
+
+export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> {
+  const smtp = new URL(o.smtpUrl);
+  const transport = nodemailer.createTransport({
+    host: smtp.hostname,
+    port: Number(smtp.port || 25),
+    secure: smtp.protocol === 'smtps:',
+    ignoreTLS: smtp.protocol === 'smtp:',
+  });
+  const rng = mulberry32(o.seed ^ 0x1a7e);
+  const samples: LatencySample[] = [];
+  const watch = await watchMailbox(o.imapUrl);
+  const acceptedAt: number[] = [];
+  let stoppedBy: string | null = null;
+  try {
+    for (let i = 0; i < o.count; i++) {
+      const title = `Latency probe ${o.tag}-${i}`;
+      // No Cc: a Cc'd colleague gets a notice, which the local MTA bounces back into the mailbox.
+      const msg = await o.generator.next({ kind: 'new_thread', subject: title, cc: false });
+      await transport.sendMail({ envelope: { from: msg.from.email, to: o.bridgeAddress }, raw: msg.raw });
+      const acceptedWall = Date.now();
+      const accepted = performance.now();
+      let seen: Awaited<ReturnType<typeof findProbe>>;
+      try {
+        seen = await waitFor(() => findProbe(o, title, msg.messageId), `probe ${i} in the feed`, 30_000, 10);
+      } catch (err) {
+        stoppedBy = (err as Error).message;
+        break;
+      }
+      const ms = performance.now() - accepted;
+      if (!seen || 'state' in seen) {
+        stoppedBy = `probe ${i} ended ${seen?.state ?? 'unseen'} instead of posted`;
+        break;
+      }
+      const { postId } = seen;
+      const row = await o.pool.query<{ stored: number; processed: number }>(
+        `select extract(epoch from i.received_at)::float8 * 1000 as stored, extract(epoch from i.processed_at)::float8 * 1000 as processed
+           from posts p join inbound_messages i on i.id = p.inbound_id where p.id = $1`,
+        [postId],
+      );
+      const { stored, processed } = row.rows[0]!;
+      acceptedAt.push(accepted);
+      samples.push({
+        ms,
+        serverMs: Number.NaN,
+        storedMs: stored - acceptedWall,
+        ingestMs: processed - stored,
+        visibleMs: acceptedWall + ms - processed,
+        bytes: msg.raw.length,
+      });
+      // Mail arrives at random moments, not right after the previous one was handled.
+      const gap = rng() * (o.maxGapMs ?? 500);
+      await new Promise((resolve) => setTimeout(resolve, gap));
+    }
+    // The poller can see a message before the watcher does (an EXISTS also comes with the
+    // response to any command), so match the announcements at the end, by subject: other
+    // mail (bounced notices) may arrive in between. A probe without one keeps NaN ("n/a").
+    const seqs = await watch.sequenceBySubject(samples.length);
+    samples.forEach((sample, i) => {
+      const seq = seqs.get(`Latency probe ${o.tag}-${i}`);
+      const announced = seq === undefined ? undefined : watch.events.find((e) => e.count >= seq);
+      if (announced) sample.serverMs = announced.at - acceptedAt[i]!;
+    });
+  } finally {
+    transport.close();
+    await watch.stop();
+  }
+  return { samples, stoppedBy };
+}
+
+/**
+ * A second IMAP connection that IDLEs on the bridge mailbox and notes when the server
+ * announces each new message (untagged EXISTS, RFC 3501 7.3.1), as a reference for the poller.
+ */
+async function watchMailbox(imapUrl: string) {
+  const t = parseImapUrl(imapUrl);
+  const client = new ImapFlow({
+    host: t.host,
+    port: t.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: t.user, pass: t.password },
+    logger: false,
+    // imapflow re-enters IDLE this long after the last command (15 s by default).
+    autoIdleDelay: 10,
+  });
+  client.on('error', () => undefined);
+  const events: { count: number; at: number }[] = [];
+  client.on('exists', (d: { count: number }) => events.push({ count: d.count, at: performance.now() }));
+  await client.connect();
+  const mailbox = await client.mailboxOpen(t.mailbox);
+  const initial = mailbox.exists;
+  return {
+    events,
+    /**
+     * Sequence numbers of the messages that arrived since the watch began, by subject, once
+     * at least `arrived` of them were announced (a FETCH would flush pending announcements).
+     */
+    sequenceBySubject: async (arrived: number) => {
+      await waitFor(async () => events.some((e) => e.count >= initial + arrived), `EXISTS for ${arrived} messages`, 5_000, 20).catch(
+        (err: unknown) => process.stderr.write(`bench: ${(err as Error).message}\n`),
+      );
+      const out = new Map<string, number>();
+      for await (const m of client.fetch(`${initial + 1}:*`, { envelope: true })) out.set(m.envelope?.subject ?? '', m.seq);
+      return out;
+    },
+    stop: () => client.logout().catch(() => client.close()),
+  };
+}
+
+/**
+ * The feed post titled `title` once it is there; or the probe's final state when Blend
+ * finished it without a post (held by a rate limit, rejected...), so the run does not wait
+ * in vain.
+ */
+async function findProbe(o: LatencyOptions, title: string, messageId: string): Promise<{ postId: string } | { state: string } | undefined> {
+  const res = await o.app.inject({ method: 'GET', url: '/api/v1/feed?limit=5', headers: { authorization: `Bearer ${o.token}` } });
+  if (res.statusCode !== 200) throw new Error(`GET /api/v1/feed: ${res.statusCode} ${res.body.slice(0, 200)}`);
+  const body = res.json() as { items: { id: string; title: string }[] };
+  const postId = body.items.find((p) => p.title === title)?.id;
+  if (postId) return { postId };
+  const row = await o.pool.query<{ state: string; reason: string | null }>(
+    'select state, reason from inbound_messages where message_id = $1',
+    [messageId.replace(/^<|>$/g, '')],
+  );
+  const r = row.rows[0];
+  return r && r.state !== 'received' && r.state !== 'posted' ? { state: r.reason ? `${r.state} (${r.reason})` : r.state } : undefined;
+}

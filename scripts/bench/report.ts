@@ -1,0 +1,243 @@
+/**
+ * The results of one `pnpm bench` run: a table on stdout and `docs/BENCHMARKS.md`
+ * (overwritten with the latest run, plus how to run and read it).
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Attempts, EndToEndResult, PgDelta } from './end-to-end';
+import type { LatencySample } from './latency';
+import type { CpuUse, MachineFacts } from './machine';
+import { fmt, percentile } from './stats';
+
+export interface Measured {
+  seconds: number;
+  runs: number[];
+}
+
+export interface BenchReport {
+  date: string;
+  command: string;
+  revision: string;
+  machine: MachineFacts;
+  servers: { postgres: string; redis: string; pgSettings: string };
+  params: {
+    messages: number;
+    probes: number;
+    rounds: number;
+    seed: number;
+    workerConcurrency: number;
+    batchSize: number;
+    pollIntervalMs: number;
+    logLevel: string;
+    rateLimits: string;
+  };
+  corpus: { replies: number; attachments: number; minBytes: number; medianBytes: number; maxBytes: number; totalBytes: number };
+  preloadSeconds: number;
+  fetch: Measured & { fetchOnlyRuns: number[] };
+  parseBare: Measured;
+  parseBlend: Measured;
+  e2e: EndToEndResult;
+  attempts: Attempts;
+  marksSeconds: number;
+  pg: PgDelta;
+  cpuIngest: CpuUse;
+  cpuLatency: CpuUse;
+  latency: LatencySample[];
+  latencyStoppedBy: string | null;
+}
+
+/** Targets from the issue: c/b ≥ 0.5 and p95 ≤ 1 s. */
+export const TARGET_CB = 0.5;
+export const TARGET_P95_MS = 1000;
+
+export interface Figures {
+  a: number;
+  b: number;
+  bBlend: number;
+  c: number;
+  cb: number;
+  ca: number;
+  cbBlend: number;
+  p50: number;
+  p95: number;
+  max: number;
+  passCb: boolean;
+  passP95: boolean;
+}
+
+export function figures(r: BenchReport): Figures {
+  const n = r.params.messages;
+  const a = n / r.fetch.seconds;
+  const b = n / r.parseBare.seconds;
+  const bBlend = n / r.parseBlend.seconds;
+  const c = n / r.e2e.seconds;
+  const lat = r.latency.map((s) => s.ms);
+  const p95 = percentile(lat, 95);
+  return {
+    a, b, bBlend, c,
+    cb: c / b,
+    ca: c / a,
+    cbBlend: c / bBlend,
+    p50: percentile(lat, 50),
+    p95,
+    max: Math.max(...lat),
+    passCb: c / b >= TARGET_CB,
+    passP95: p95 <= TARGET_P95_MS && r.latencyStoppedBy === null,
+  };
+}
+
+const pass = (ok: boolean) => (ok ? 'met' : '**missed**');
+const s = (v: number, d = 2) => `${fmt(v, d)} s`;
+const ms = (v: number) => `${fmt(v)} ms`;
+const runs = (xs: number[]) => xs.map((x) => fmt(x, 2)).join(' / ');
+
+/** The results as Markdown tables (used for both stdout and the docs). */
+export function resultTables(r: BenchReport): string {
+  const f = figures(r);
+  const n = r.params.messages;
+  const e = r.e2e;
+  const mid = (xs: number[]) => percentile(xs, 50);
+  const p95 = (xs: number[]) => percentile(xs, 95);
+  const lat = r.latency;
+  const cpu = (u: CpuUse) => `${u.groups.map(([g, v]) => `${g} ${fmt(v, 1)}`).join(', ')} (machine ${fmt(u.machineBusyPct, 0)}% busy over ${fmt(u.wallSeconds, 1)} s)`;
+  return `| Stage | Messages/s | Time | Notes |
+| --- | ---: | ---: | --- |
+| (a) raw imapflow FETCH 1:* (full sources) | **${fmt(f.a)}** | ${s(r.fetch.seconds)} | fresh connection incl. login/select; median of ${r.fetch.runs.length} (${runs(r.fetch.runs)} s); FETCH alone ${runs(r.fetch.fetchOnlyRuns)} s |
+| (b) bare mailparser \`simpleParser(source)\`, one core | **${fmt(f.b)}** | ${s(r.parseBare.seconds)} | the baseline; median of ${r.parseBare.runs.length} (${runs(r.parseBare.runs)} s) |
+| (b') Blend's \`parseMail\` (its mailparser options) | ${fmt(f.bBlend)} | ${s(r.parseBlend.seconds)} | for comparison; median of ${r.parseBlend.runs.length} (${runs(r.parseBlend.runs)} s) |
+| (c) Blend end-to-end, mailbox → posts in Postgres | **${fmt(f.c)}** | ${s(e.seconds)} | worker + poller services started at t=0 |
+
+| Ratio | Value | Target |
+| --- | ---: | --- |
+| c/b | **${fmt(f.cb, 3)}** | ≥ ${TARGET_CB}: ${pass(f.passCb)} |
+| c/a | **${fmt(f.ca, 4)}** | |
+| c/b' (against Blend's own parse options) | ${fmt(f.cbBlend, 3)} | |
+
+| Latency over ${lat.length} single SMTP deliveries${r.latencyStoppedBy ? ` (stopped early: ${r.latencyStoppedBy})` : ''} | p50 | p95 | max |
+| --- | ---: | ---: | ---: |
+| **SMTP accepted → post visible in the API** | **${ms(f.p50)}** | **${ms(f.p95)}** (target ≤ ${TARGET_P95_MS} ms: ${pass(f.passP95)}) | ${ms(f.max)} |
+| … accepted → EXISTS on a separate IDLE connection (Postfix + Dovecot alone) | ${ms(mid(lat.map((x) => x.serverMs)))} | ${ms(p95(lat.map((x) => x.serverMs)))} | |
+| … accepted → row stored by the poller (the above, then Blend's IDLE reaction and FETCH) | ${ms(mid(lat.map((x) => x.storedMs)))} | ${ms(p95(lat.map((x) => x.storedMs)))} | |
+| … stored → row finished by the worker (enqueue, queue, ingest) | ${ms(mid(lat.map((x) => x.ingestMs)))} | ${ms(p95(lat.map((x) => x.ingestMs)))} | |
+| … finished → seen by the API poll (commit + 10 ms poll) | ${ms(mid(lat.map((x) => x.visibleMs)))} | ${ms(p95(lat.map((x) => x.visibleMs)))} | |
+
+Inside (c):
+
+| | |
+| --- | --- |
+| service start → first row stored | ${s(e.startupSeconds)} |
+| service start → all ${fmt(n)} rows stored (poller) | ${s(e.allStoredSeconds)}; poller stores ${fmt(e.pollerRate)} rows/s while it runs |
+| 50 / 90 / 99 % of rows final | ${s(e.finalAt[50] ?? NaN)} / ${s(e.finalAt[90] ?? NaN)} / ${s(e.finalAt[99] ?? NaN)} |
+| worker throughput (first to last \`processed_at\`) | ${fmt(e.workerRate)} rows/s |
+| stored → finished per row (queue wait + ingest) | p50 ${s(e.waitP50)}, p95 ${s(e.waitP95)} |
+| outcome of the ${fmt(n)} messages | ${Object.entries(e.states).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}; ${fmt(e.posts)} posts + ${fmt(e.comments)} comments |
+| other mail that arrived meanwhile | ${Object.entries(e.extra).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none'} |
+| ingest job attempts (other mail included) | ${fmt(r.attempts.retried)} of ${fmt(r.attempts.jobs)} jobs retried, ${fmt(r.attempts.failedAttempts)} failed attempts in all, at most ${r.attempts.maxAttempts} attempts for one job |
+| threading of the ${fmt(e.threading.replies)} replies | ${fmt(e.threading.onRightPost)} commented on their thread's post, ${fmt(e.threading.becamePosts)} became posts of their own |
+| Postgres during (c) and IMAP flagging | ${fmt(r.pg.commits)} commits (${fmt(r.pg.commits / n, 1)} per message), ${fmt(r.pg.rollbacks)} rollbacks, ${fmt(r.pg.walBytes / 1024 ** 2, 1)} MiB WAL, ${fmt(r.pg.walSyncs)} WAL syncs (WAL figures are server-wide) |
+| all messages flagged \`$BlendDone\` in IMAP | ${s(r.marksSeconds)} after (c) ended |
+| CPU seconds during (c) | ${cpu(r.cpuIngest)} |
+| CPU seconds during the latency probes | ${cpu(r.cpuLatency)} |
+`;
+}
+
+export function markdown(r: BenchReport): string {
+  const m = r.machine;
+  const p = r.params;
+  const c = r.corpus;
+  return `# Benchmarks
+
+## Latest run
+
+- **Date:** ${r.date}
+- **Command:** \`${r.command}\`
+- **Blend revision:** ${r.revision}
+- **Machine:** ${m.cpuModel}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM; ${m.os} (Linux ${m.kernel}); Node ${m.node}
+- **Servers (all on this machine, loopback):** ${r.servers.postgres} (${r.servers.pgSettings}); Redis ${r.servers.redis}; Dovecot ${m.dovecot}; Postfix ${m.postfix}
+- **Parameters:** ${fmt(p.messages)} messages, ${p.probes} latency probes, ${p.rounds} rounds of (a) and (b), seed ${p.seed}; \`WORKER_CONCURRENCY=${p.workerConcurrency}\`, \`BLEND_IMAP_BATCH_SIZE=${p.batchSize}\`, \`BLEND_POLL_INTERVAL_MS=${p.pollIntervalMs}\`, \`LOG_LEVEL=${p.logLevel}\`; rate limits ${p.rateLimits}; worker, poller, API and the benchmark share one Node process
+- **Corpus:** ${fmt(c.replies)} replies and ${fmt(p.messages - c.replies)} new threads, ${fmt(c.attachments)} with an attachment; ${fmt(c.minBytes / 1024, 1)}–${fmt(c.maxBytes / 1024, 1)} KiB per message (median ${fmt(c.medianBytes / 1024, 1)} KiB), ${fmt(c.totalBytes / 1024 ** 2, 1)} MiB in all; preloaded by IMAP APPEND in ${fmt(r.preloadSeconds, 1)} s (not measured)
+
+${resultTables(r)}
+## How to run
+
+\`\`\`sh
+scripts/services.sh up          # Postgres, Redis, Dovecot, Postfix on loopback (as for the tests)
+pnpm bench                      # 5,000 messages + 50 latency probes; a few minutes
+BENCH_MESSAGES=500 pnpm bench   # a quick run
+\`\`\`
+
+Settings (environment), defaults in brackets:
+
+- \`BENCH_MESSAGES\` (5000), \`BENCH_PROBES\` (50), \`BENCH_SEED\` (2025)
+- \`BENCH_ROUNDS\` (3): runs of (a) and (b); the median is reported
+- \`BENCH_TIMEOUT_S\` (600): the longest (c) may take before the run fails
+- \`BENCH_RATE_LIMITS\` (off): \`default\` keeps Blend's anti-abuse rate limits
+- \`BENCH_LOG_LEVEL\` (silent): Blend's log level; logs go to stdout
+- \`BENCH_CPU_PROFILE=/tmp/c.cpuprofile\`: a V8 CPU profile of (c), summarised on stdout (open the
+  file in Chrome DevTools or speedscope)
+- Blend's own \`WORKER_CONCURRENCY\` (4), \`BLEND_IMAP_BATCH_SIZE\` (50), \`BLEND_POLL_INTERVAL_MS\` (30000)
+- \`BENCH_STRICT=1\` fails the command when a target is missed; \`BENCH_DOCS=0\` leaves this file alone
+
+The run creates its own database, mail domain and queue prefix, like an end-to-end test file
+(\`startStack\` from \`test/support/stack.ts\`), and removes the database, the queue keys and the
+mailbox's messages at the end.
+
+## What is measured
+
+1. A seeded generator (\`scripts/bench/corpus.ts\`) writes realistic mail: new threads and
+   replies (In-Reply-To/References to earlier messages, "Re:" subjects, "On … wrote:" with
+   \`>\` quotes, signatures), every one multipart/alternative text+HTML, a quarter with a small
+   PDF or PNG attachment, 5–50 KiB each, from 50 opted-in people at \`corp.test\` to
+   \`status@<bench domain>\`, with the \`Delivered-To\` and \`Received\` fields an MTA adds. They are
+   APPENDed to the domain's INBOX; that preload is not timed. A third of them have a colleague
+   in Cc; Blend mails each a notice when the thread becomes a post, and since \`corp.test\` has no
+   mailboxes on this machine, Postfix bounces the notices back into the bridge mailbox. Those
+   bounces ("other mail" in the table) are ingested alongside but not waited for.
+2. **(a)** a fresh imapflow connection fetches \`1:*\` with the full source of every message.
+3. **(b)** \`simpleParser(source)\` from mailparser with its default options parses those same
+   sources one after another in the benchmark process (one core). This is the baseline.
+   **(b')** is the same with Blend's \`parseMail\` (mailparser without text-to-HTML and
+   linkification, plus the MIME-limit check and header normalisation), for comparison.
+4. **(c)** Blend's worker and poller services start (\`startWorkerService\`, \`startPollerService\`,
+   the configuration above) and ingest the mailbox; the clock stops when every preloaded message's
+   row is in a final state and posts + comments equal the published rows. Service start-up (schema check,
+   IMAP login) is inside the time.
+5. **Latency:** with the services running and idle, one message at a time is sent over SMTP
+   to Postfix (\`smtp://127.0.0.1:2525\`); the clock starts when the MTA accepts it and stops when
+   \`GET /api/v1/feed\` (\`app.inject\`, polled every ~10 ms) shows the post. Probes are spaced by a
+   random 0–500 ms. A second IMAP connection IDLEs on the same mailbox as a reference for when
+   the server itself announces the message.
+
+## How to read it
+
+- Messages/s are for the run's own corpus on this machine only. Compare the **ratios**, which
+  are measured in the same run on the same data: the machines are shared and noisy.
+- **c/b** is the share of the single-core parsing speed Blend keeps end to end. It can exceed 1
+  only with several worker processes or cores; with 2 cores shared with Postgres, Redis and
+  Dovecot, 0.5 means Blend's own overhead (IMAP, Postgres, queue) costs no more than the parse.
+- **c/a** shows how far below the raw IMAP read Blend runs: fetching is never the limit.
+- The "Inside (c)" table splits the time: the poller's storing rate against the worker's
+  finishing rate shows which side is the bottleneck; the CPU seconds per process show where the
+  2 cores went (\`bench process\` is Blend's worker, poller and API plus the benchmark's polling;
+  \`other\` is anything else on the machine, e.g. another test run, which makes the run noisy).
+- Latency: Dovecot tells IDLE clients about new mail only after a fixed 500 ms (\`NOTIFY_DELAY_MSECS\`
+  in its \`mailbox-watch.c\`), although the message is in the mailbox within ~10 ms of the SMTP
+  acceptance. That floor is in every IDLE-driven delivery; Blend's own share is the rest of the
+  "row stored" line plus the worker and visibility lines. The reference connection sometimes hears
+  earlier because other changes (the poller flagging messages) already started that timer.
+- The latency breakdown uses the inbound row's \`received_at\` (stored by the poller) and
+  \`processed_at\` (finished by the worker); these are wall-clock times from Postgres and Node on
+  the same machine.
+- Rate limits are off in this benchmark (\`BENCH_RATE_LIMITS=default\` keeps Blend's). Blend counts
+  a sender's accepted mail by the time it processed it, so a backlog worked off in seconds
+  exceeds the per-sender limits and much of it ends \`held\` (sender_rate).
+- Job attempts: a reply whose parent is stored but not converted yet fails its attempt and is
+  retried with BullMQ's exponential backoff (1 s, 2 s, 4 s, …), so a backlog with threads ends in
+  a tail of waiting: compare the 99 % time with the total.
+- Thread fidelity: a reply that became a post of its own, or a comment on another post, lost its
+  thread. The corpus keeps replies after their parents in UID order.
+`;
+}
+
+export async function writeDocs(file: string, r: BenchReport): Promise<void> {
+  await writeFile(file, markdown(r));
+}
