@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
 import { createLogger, loadConfig, publicUrl, type Config } from '@blend/config';
-import { createDb, getPostView, issueApiToken, listFeed, upsertPerson } from '@blend/db';
+import { createDb, getEsnPostView, issueApiToken, listFeedFiltered, upsertPerson } from '@blend/db';
 import { startAll } from './run-all';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 60_000;
   let postId: string | undefined;
   while (Date.now() < deadline) {
-    const page = await listFeed(dbh.db, { limit: 20 });
+    const page = await listFeedFiltered(dbh.db, { limit: 20, viewerId: null });
     const post = page.items.find((p) => p.title.includes(`Demo ${run}`));
     if (post && post.comments.length > 0) {
       postId = post.id;
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     await running.stop();
     process.exit(1);
   }
-  const view = (await getPostView(dbh.db, postId))!;
+  const view = (await getEsnPostView(dbh.db, postId, null))!;
   await dbh.close();
 
   const base = publicUrl(config);

@@ -8,7 +8,7 @@ import { parseImapUrl } from '@blend/mail';
 import { waitFor } from './support/database';
 import { asDelivered, fetchRawMessages, sendRaw, withImap } from './support/mail-server';
 import { buildMessage } from './support/messages';
-import { startStack, type Stack } from './support/stack';
+import { serviceEnv, startStack, type Stack } from './support/stack';
 import { startTcpProxy } from './support/tcp-proxy';
 
 // Faults against the real services: nothing lost, nothing duplicated (RELIABILITY I1, I2).
@@ -100,21 +100,7 @@ describe('faults', () => {
     await s.stopWorker();
     await s.person('alice@corp.test');
     const { run } = await import('./support/process');
-    const env = {
-      DATABASE_URL: s.config.DATABASE_URL,
-      REDIS_URL: s.config.REDIS_URL,
-      BLEND_IMAP_URL: s.config.BLEND_IMAP_URL,
-      BLEND_SMTP_URL: s.config.BLEND_SMTP_URL,
-      BLEND_MAIL_DOMAIN: s.config.BLEND_MAIL_DOMAIN,
-      BLEND_SECRET: s.config.BLEND_SECRET,
-      BLEND_QUEUE_PREFIX: s.config.BLEND_QUEUE_PREFIX,
-      BLEND_SENDER_AUTH: 'none',
-      BLEND_ORG_DOMAINS: 'corp.test',
-      BLEND_JOB_LOCK_MS: '3000',
-      BLEND_WORKER_HEALTH_PORT: '0',
-      WORKER_CONCURRENCY: '8',
-      ...fast,
-    };
+    const env = serviceEnv(s, { BLEND_JOB_LOCK_MS: '3000', WORKER_CONCURRENCY: '8', ...fast });
     const doomed = run(['services/worker/src/main.ts'], env, { timeoutMs: 120_000 });
     cleanups.push(() => doomed.kill('SIGKILL'));
     await appendBurst(s, 200, 'kill');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { createLogger } from '@blend/config';
-import { ensureGroup, getInbound, getPostView, schema, storeFetched, upsertPerson } from '@blend/db';
+import { ensureGroup, getInbound, getEsnPostView, schema, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, type IngestDeps } from '@blend/worker';
 import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS, DEFAULT_RATE_LIMITS } from '@blend/core';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -53,7 +53,7 @@ describe('ingest', () => {
   it('turns a new thread into a post and a reply into a comment on it', async () => {
     const first = await run('plain-new-thread.eml');
     expect(first.row.state).toBe('posted');
-    const post = (await getPostView(t.db, first.row.postId!))!;
+    const post = (await getEsnPostView(t.db, first.row.postId!, null))!;
     expect(post.title).toBe('Quarterly plan is ready');
     expect(post.author.email).toBe('alice@corp.test');
     expect(post.group.slug).toBe('general');
@@ -64,7 +64,7 @@ describe('ingest', () => {
 
     const reply = await run('plain-reply.eml');
     expect(reply.row).toMatchObject({ state: 'commented', postId: post.id });
-    const after = (await getPostView(t.db, post.id))!;
+    const after = (await getEsnPostView(t.db, post.id, null))!;
     expect(after.comments).toHaveLength(1);
     expect(after.comments[0]!.author.email).toBe('bob@corp.test');
     expect(after.comments[0]!.body_text).toBe('Looks good to me, one question about Q3 hiring.');
@@ -137,7 +137,7 @@ describe('ingest', () => {
   it('posts mail with an unparseable Date at the time the server received it', async () => {
     const { row } = await run('plain-bad-date.eml');
     expect(row.state).toBe('posted');
-    const post = (await getPostView(t.db, row.postId!))!;
+    const post = (await getEsnPostView(t.db, row.postId!, null))!;
     expect(post.created_at).toBe('2026-11-24T12:00:00.000Z');
   });
 
@@ -145,13 +145,13 @@ describe('ingest', () => {
     const { row } = await run('malformed-unterminated-multipart.eml');
     expect(['posted', 'rejected']).toContain(row.state);
     if (row.state === 'rejected') expect(row.reason).toBe('malformed_mime');
-    else expect((await getPostView(t.db, row.postId!))!.title).toBe('Broken structure');
+    else expect((await getEsnPostView(t.db, row.postId!, null))!.title).toBe('Broken structure');
   });
 
   it('sanitises HTML-only mail: no script, no handlers, no remote images', async () => {
     const { row } = await run('html-only-with-script.eml');
     expect(row.state).toBe('posted');
-    const post = (await getPostView(t.db, row.postId!))!;
+    const post = (await getEsnPostView(t.db, row.postId!, null))!;
     expect(post.body_text).toContain('Launch moved to Thursday');
     expect(post.body_html).not.toMatch(/<script|onclick|<img|tracker\.test|<style/i);
     expect(post.body_html).toContain('https://corp.test/launch');

@@ -7,25 +7,14 @@ import { waitFor } from './support/database';
 import { sendRaw } from './support/mail-server';
 import { buildMessage, finalRow } from './support/messages';
 import { run } from './support/process';
-import { startStack, type Stack } from './support/stack';
+import { serviceEnv, startStack, type Stack } from './support/stack';
 
 // What IT sees and does: metrics, health of every service, replay and reprocess, and a
 // second poller taking over the mailbox when the first dies.
 let s: Stack;
 let token: string;
 const port = () => 20_000 + Math.floor(Math.random() * 20_000);
-const env = (extra: Record<string, string> = {}) => ({
-  DATABASE_URL: s.config.DATABASE_URL,
-  REDIS_URL: s.config.REDIS_URL,
-  BLEND_IMAP_URL: s.config.BLEND_IMAP_URL,
-  BLEND_SMTP_URL: s.config.BLEND_SMTP_URL,
-  BLEND_MAIL_DOMAIN: s.config.BLEND_MAIL_DOMAIN,
-  BLEND_SECRET: s.config.BLEND_SECRET,
-  BLEND_QUEUE_PREFIX: s.config.BLEND_QUEUE_PREFIX,
-  BLEND_SENDER_AUTH: 'none',
-  BLEND_ORG_DOMAINS: 'corp.test',
-  ...extra,
-});
+const env = (extra: Record<string, string> = {}) => serviceEnv(s, extra);
 
 beforeAll(async () => {
   s = await startStack({ BLEND_POLL_INTERVAL_MS: '1000' }, { poller: false });

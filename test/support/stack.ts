@@ -125,3 +125,25 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
   if (opts.poller !== false) await stack.startPoller();
   return stack;
 }
+
+/**
+ * The environment for running one of the stack's services as a separate process (the
+ * real entry points), sharing its database, mailbox and queues. Sender authentication is
+ * off there: the child process has no test DNS.
+ */
+export function serviceEnv(s: Stack, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: s.config.DATABASE_URL,
+    REDIS_URL: s.config.REDIS_URL,
+    BLEND_IMAP_URL: s.config.BLEND_IMAP_URL,
+    BLEND_SMTP_URL: s.config.BLEND_SMTP_URL,
+    BLEND_MAIL_DOMAIN: s.config.BLEND_MAIL_DOMAIN,
+    BLEND_SECRET: s.config.BLEND_SECRET,
+    BLEND_QUEUE_PREFIX: s.config.BLEND_QUEUE_PREFIX,
+    BLEND_SENDER_AUTH: 'none',
+    BLEND_ORG_DOMAINS: 'corp.test',
+    BLEND_WORKER_HEALTH_PORT: '0',
+    BLEND_POLLER_HEALTH_PORT: '0',
+    ...extra,
+  };
+}

@@ -41,7 +41,9 @@ export function createDb(url: string, opts: { max?: number; onError?: (err: Erro
   return {
     pool,
     db,
-    close: () => pool.end(),
+    // pool.end() waits for every checked-out client; one stuck on a dead connection must not
+    // hold a shutdown for the full query timeout.
+    close: () => Promise.race([pool.end(), new Promise<void>((r) => setTimeout(r, 5_000).unref())]),
   };
 }
 
