@@ -59,3 +59,15 @@ describe('blend people erase', () => {
     expect(audit).toEqual([expect.objectContaining({ action: 'erase_person', detail: expect.objectContaining({ posts: 1 }) })]);
   });
 });
+
+describe('blend preview', () => {
+  it('shows what would be published, with no database or servers', async () => {
+    const p = run(['services/api/src/cli.ts', 'preview', 'test/fixtures/mail/conv-gmail-forward.eml', 'test/fixtures/mail/plain-reply.eml', '--json'], {});
+    expect((await p.done).code).toBe(0);
+    const [fwd, reply] = p.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(fwd).toMatchObject({ classification: { kind: 'new_thread' }, title: 'Supplier contract', tags: ['contracts'] });
+    expect(fwd!.forwarded).toHaveLength(1);
+    expect(fwd!.body_text).not.toContain('Forwarded message');
+    expect(reply).toMatchObject({ classification: { kind: 'reply' }, body_text: 'Looks good to me, one question about Q3 hiring.' });
+  });
+});

@@ -4,6 +4,7 @@ import { createDb, ensureGroup, ensureSchema, issueApiToken, upsertPerson, type 
 import { canonicalAddress } from '@blend/mail';
 import { listInbound } from './cli-inbound';
 import { peopleErase, peopleImport, UsageError } from './cli-people';
+import { preview } from './cli-preview';
 import { configShow, inboundReplay, inboundReprocess, keysRotate, mailboxBackfill, retentionRun } from './cli-admin';
 
 const USAGE = `usage: blend <command>
@@ -26,6 +27,8 @@ const USAGE = `usage: blend <command>
       re-read the watched mailbox from a date (duplicates are skipped)
   retention run
       purge raw mail and outbound rows past their retention periods now
+  preview FILE.eml... [--json]
+      what Blend would publish for each message; needs no database or servers
   config show
       the effective configuration, secrets masked
   keys rotate
@@ -42,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // These need no database.
   if (noun === 'config' && verb === 'show') return configShow();
+  if (noun === 'preview') return preview(argv.slice(1));
   if (noun === 'keys' && verb === 'rotate') return keysRotate();
   const cfg = loadConfigSubset(['DATABASE_URL', 'BLEND_MIGRATE_ON_START']);
   const dbh = createDb(cfg.DATABASE_URL, { max: 2 });
