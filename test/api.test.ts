@@ -107,6 +107,7 @@ describe('GET /api/v1/feed', () => {
       tags: [],
       reactions: { like: 0, liked_by_me: false },
       attachments: [],
+      forwarded: [],
     });
   });
 

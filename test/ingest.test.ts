@@ -85,6 +85,18 @@ describe('ingest', () => {
     expect(await ingest({ inboundId: replyId! }, deps())).toMatchObject({ state: 'commented', postId: (parent as { postId: string }).postId });
   });
 
+  it('keeps a forwarded message apart from the note, and hides it when its author has not opted in', async () => {
+    const raw = Buffer.from(`Delivered-To: status@example.test\r\n${fixture('conv-gmail-forward.eml').toString()}`);
+    const id = await store(raw);
+    expect(await ingest({ inboundId: id }, deps())).toMatchObject({ state: 'posted' });
+    const post = (await getEsnPostView(t.db, (await getInbound(t.db, id))!.postId!, null))!;
+    expect(post.body_text).toBe('FYI, please review before Friday. #contracts');
+    expect(post.tags).toEqual(['contracts']);
+    expect(post.forwarded).toHaveLength(1);
+    expect(post.forwarded[0]!.from).toBe('');
+    expect(JSON.stringify(post)).not.toContain('Dana Supplier');
+  });
+
   it('is idempotent: running the same job twice changes nothing', async () => {
     const id = await store(fixture('plain-group-address.eml'));
     await ensureGroup(t.db, 'marketing');

@@ -63,4 +63,38 @@ describe('webhook delivery', () => {
     const [row] = await s.db.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.id, delivery.id));
     expect(row!.state).toBe('delivered');
   });
+
+  it('gets every event to a receiver that was down for a while, once it is back', async () => {
+    // A port nobody listens on yet.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const got: string[] = [];
+    const late = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        got.push(body);
+        res.writeHead(200).end();
+      });
+    });
+    const hook = await s.app.inject({ method: 'POST', url: '/api/v1/admin/webhooks', headers: { authorization: `Bearer ${admin}` }, payload: { url: `http://127.0.0.1:${port}/late`, events: ['comment.created'] } });
+    expect(hook.statusCode).toBe(201);
+    const { id: hookId } = hook.json() as { id: string };
+    const [first] = await s.db.db.select().from(schema.posts);
+    for (const text of ['one', 'two']) {
+      const c = await s.app.inject({ method: 'POST', url: `/api/v1/posts/${first!.id}/comments`, headers: { authorization: `Bearer ${alice}` }, payload: { body: `Comment ${text}` } });
+      expect(c.statusCode).toBe(201);
+    }
+    const mine = () => s.db.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.webhookId, hookId));
+    await waitFor(async () => (await mine()).every((d) => d.attempts >= 2), 'two failed attempts each while the receiver is down', 20_000);
+    await new Promise<void>((r) => late.listen(port, '127.0.0.1', () => r()));
+    try {
+      await waitFor(async () => (await mine()).every((d) => d.state === 'delivered'), 'both delivered after the receiver is back', 30_000);
+      expect(got.map((b) => (JSON.parse(b) as { comment: { body_text: string } }).comment.body_text).sort()).toEqual(['Comment one', 'Comment two']);
+    } finally {
+      late.close();
+    }
+  });
 });

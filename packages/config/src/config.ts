@@ -71,6 +71,8 @@ export const ConfigSchema = z.object({
   BLEND_CONFIDENTIAL_MARKERS: z.string().optional(),
   /** Redactions applied before a post is written, e.g. `card,iban,phone,regex:/PROJ-\d+/`. */
   BLEND_REDACT: z.string().default('card,iban'),
+  /** Extra legal footers to cut from mail, as `regex:/…/flags` entries (same syntax and safety checks as BLEND_REDACT). */
+  BLEND_DISCLAIMER_PATTERNS: z.string().optional(),
   /** Days a withheld message is kept and released if its author opts in. @defaultValue 14 */
   BLEND_WITHHELD_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(14),
   /** Rate limits (0 switches one off): accepted mails per sender per minute and hour, per thread and per organisation per minute. */

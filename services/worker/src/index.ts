@@ -60,6 +60,9 @@ export async function startWorkerService(
           ? config.BLEND_CONFIDENTIAL_MARKERS.split(',').map((m) => m.trim()).filter(Boolean)
           : [...DEFAULT_CONFIDENTIAL_MARKERS],
         redactions: compileRedactions(config.BLEND_REDACT),
+        ...(config.BLEND_DISCLAIMER_PATTERNS
+          ? { disclaimerPatterns: compileRedactions(config.BLEND_DISCLAIMER_PATTERNS).map((r) => r.pattern) }
+          : {}),
         rateLimits: {
           senderPerMinute: config.BLEND_RATE_SENDER_PER_MINUTE || Infinity,
           senderPerHour: config.BLEND_RATE_SENDER_PER_HOUR || Infinity,

@@ -23,6 +23,8 @@ export interface EsnPostView extends Omit<PostView, 'comments'> {
   tags: string[];
   reactions: { like: number; liked_by_me: boolean };
   attachments: AttachmentView[];
+  /** Forwarded messages shared with the post, kept apart from its body (author, date, subject, text). */
+  forwarded: { from: string; date: string | null; subject: string; text: string }[];
 }
 
 /** The columns every post view is built from. */
@@ -35,6 +37,7 @@ export const esnPostColumns = {
   createdAt: posts.createdAt,
   deletedAt: posts.deletedAt,
   editedAt: posts.editedAt,
+  forwarded: posts.forwarded,
   groupId: groups.id,
   groupSlug: groups.slug,
   groupName: groups.name,
@@ -52,6 +55,7 @@ export interface EsnPostRow {
   createdAt: Date;
   deletedAt: Date | null;
   editedAt: Date | null;
+  forwarded: { from: string; date: string | null; subject: string; text: string }[] | null;
   groupId: string;
   groupSlug: string;
   groupName: string;
@@ -159,6 +163,7 @@ export async function decoratePosts(db: Tx, rows: EsnPostRow[], viewerId: string
     tags: r.deletedAt ? [] : (tagsBy.get(r.id) ?? []),
     reactions: { like: likes.counts.get(r.id) ?? 0, liked_by_me: likes.mine.has(r.id) },
     attachments: [],
+    forwarded: r.deletedAt ? [] : (r.forwarded ?? []),
     ...(r.deletedAt ? { deleted: true as const } : {}),
   }));
 }

@@ -54,9 +54,17 @@ export function postFull(ctx: PageContext, p: EsnPostView): SafeHtml {
   }
   return html`<article class="post" aria-labelledby="title">
 <header><h1 id="title">${p.title || '(untitled)'}</h1>${postMeta(ctx, p)}</header>
-<div class="body">${body(p.body_html)}</div>${tagList(p.tags)}
+<div class="body">${body(p.body_html)}</div>${forwardedList(p.forwarded)}${tagList(p.tags)}
 <footer>${likeForm(ctx, p, postHref(p.id))}</footer>
 </article>`;
+}
+
+/** Forwarded messages under the note, attributed and visibly apart from the author's words. */
+function forwardedList(list: EsnPostView['forwarded']): SafeHtml | '' {
+  if (list.length === 0) return '';
+  return html`<section class="forwarded" aria-label="Forwarded messages">${list.map(
+    (f) => html`<details><summary>Forwarded${f.from ? html`: ${f.from}` : ''}${f.subject ? html` — ${f.subject}` : ''}${f.date ? html` (${f.date})` : ''}</summary><pre class="body">${f.text}</pre></details>`,
+  )}</section>`;
 }
 
 /** One comment; a retracted one stays in place as "retracted". */
