@@ -5,6 +5,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { EsnPostView, Preferences } from '@blend/db';
 import { clickAndLoad, launchChromium, listenOnLoopback, overflowingElements, scrollWidth, watchPage, type PageWatch } from './support/browser';
 import { startStack, type Stack } from './support/stack';
+import { swaks } from './support/mail-server';
+import { waitFor } from './support/database';
 
 // The web pages in a real browser (Debian's Chromium through playwright-core) against a whole
 // running Blend: sign in with a token, post, comment, like, change preferences, and check the
@@ -175,6 +177,35 @@ describe('the web pages in Chromium', () => {
       const card = page.getByRole('article', { name: TITLE, exact: true });
       expect(await card.locator('.count').textContent()).toBe('1 like');
       expect(await card.getByRole('link', { name: '1 comment' }).getAttribute('href')).toBe(`/web/posts/${postId}#comments`);
+      expectQuietPage();
+    });
+  });
+
+  it('shows a mail sent through the MTA in the feed with an email badge, and it can be liked and commented on', async () => {
+    await timed('step 3b mail to the feed', async () => {
+      await s.startPoller();
+      const subject = 'Mailed from my mail client';
+      await swaks(['--to', `status@${s.mail.domain}`, '--from', 'wendy@corp.test', '--header', `Subject: ${subject}`, '--body', 'This one came in by email.']);
+      await waitFor(async () => (await s.get<{ items: EsnPostView[] }>('/api/v1/feed', token)).body.items.some((p) => p.title === subject), 'the mailed post', 20_000);
+      await page.goto(`${base}/web`);
+      const card = page.getByRole('article', { name: subject, exact: true });
+      expect(await card.locator('.badge').textContent()).toBe('email');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: `${ARTIFACTS}feed.png`, fullPage: true });
+      expect(readFileSync(`${ARTIFACTS}feed.png`).subarray(1, 4).toString()).toBe('PNG');
+
+      await clickAndLoad(page, card.getByRole('button', { name: 'Like' }));
+      await page.goto(`${base}/web`);
+      expect(await page.getByRole('article', { name: subject, exact: true }).locator('.count').textContent()).toBe('1 like');
+      await clickAndLoad(page, page.getByRole('article', { name: subject, exact: true }).getByRole('link', { name: subject, exact: true }));
+      await page.getByLabel('Your comment').fill('Seen on the web.');
+      await clickAndLoad(page, page.getByRole('button', { name: 'Comment', exact: true }));
+      const api = await s.get<{ items: EsnPostView[] }>('/api/v1/feed', token);
+      expect(api.body.items.find((p) => p.title === subject)).toMatchObject({
+        source: 'email',
+        reactions: { like: 1 },
+        comments: [expect.objectContaining({ body_text: 'Seen on the web.', source: 'esn' })],
+      });
       expectQuietPage();
     });
   });
