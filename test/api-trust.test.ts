@@ -1,25 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
-import { createLogger, createMetrics } from '@blend/config';
-import { buildApp } from '@blend/api';
 import { ensureGroup, insertComment, insertPost, issueApiToken, storeFetched, finishInbound, upsertPerson, type PostView } from '@blend/db';
-import { createQueues, type Queues } from '@blend/queue';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { type TestDatabase } from './support/database';
+import { startTestApi, type TestApi } from './support/api';
 
 // Roles, retraction and opt-in through the API, with app.inject() on real Postgres/Redis.
 let t: TestDatabase;
 let app: FastifyInstance;
-let redis: Redis;
-let queues: Queues;
+let api: TestApi;
 const tokens: Record<string, string> = {};
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-  queues = createQueues(redis, `bt${Date.now()}`);
-  app = buildApp({ db: t.db, pool: t.pool, redis, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, metrics: createMetrics(), mailDomain: 'example.test', log: createLogger('test', 'silent') });
+  api = await startTestApi({});
+  ({ t, app } = api);
   for (const [name, admin, optIn] of [['alice', false, true], ['bob', false, true], ['root', true, true], ['carol', false, false]] as const) {
     const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name, isAdmin: admin, optIn });
     ids[name] = person.id;
@@ -34,10 +28,7 @@ beforeAll(async () => {
   await t.db.transaction((tx) => finishInbound(tx, rows[0]!.id, { state: 'rejected', reason: 'dmarc_fail', fromAddress: 'mallory@corp.test', subject: 'spoof' }));
 });
 afterAll(async () => {
-  await app?.close();
-  await queues?.close();
-  redis?.disconnect();
-  await t?.drop();
+  await api?.close();
 });
 
 const req = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, who?: string, payload?: unknown) =>

@@ -1,25 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { createQueues, type Queues } from '@blend/queue';
-import { createLogger, createMetrics } from '@blend/config';
 import { buildApp } from '@blend/api';
 import { ensureGroup, insertComment, insertPost, issueApiToken, upsertPerson, type PostView } from '@blend/db';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { type TestDatabase } from './support/database';
+import { startTestApi, type TestApi } from './support/api';
 
 // The API with app.inject() on a real Postgres and Redis.
 let t: TestDatabase;
 let app: FastifyInstance;
-let redis: Redis;
-let queues: Queues;
+let api: TestApi;
 let token: string;
 const postIds: string[] = [];
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-  queues = createQueues(redis, `bt${Date.now()}`);
-  app = buildApp({ db: t.db, pool: t.pool, redis, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, metrics: createMetrics(), mailDomain: 'example.test', log: createLogger('test', 'silent') });
+  api = await startTestApi({});
+  ({ t, app } = api);
   const { person } = await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice', optIn: true });
   token = await issueApiToken(t.db, person.id);
   const group = await ensureGroup(t.db, 'general');
@@ -39,10 +35,7 @@ beforeAll(async () => {
   await insertComment(t.db, { postId: postIds[0]!, authorId: person.id, bodyText: 'first', bodyHtml: '<p>first</p>', source: 'email', createdAt: new Date(Date.UTC(2026, 10, 21, 8)) });
 });
 afterAll(async () => {
-  await app?.close();
-  await queues?.close();
-  redis?.disconnect();
-  await t?.drop();
+  await api?.close();
 });
 
 const get = (url: string, auth: string | null = token) =>
@@ -64,7 +57,7 @@ describe('health', () => {
   it('GET /readyz is 503 naming Redis when Redis is unreachable', async () => {
     const dead = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
     dead.on('error', () => undefined);
-    const other = buildApp({ db: t.db, pool: t.pool, redis: dead, queues, secret: 's'.repeat(32), withheldRetentionDays: 14, metrics: createMetrics(), mailDomain: 'example.test', log: createLogger('test', 'silent') });
+    const other = buildApp(api.deps({ redis: dead }));
     const res = await other.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);
     const body = res.json() as { status: string; checks: Record<string, string> };

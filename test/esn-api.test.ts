@@ -1,27 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { eq } from 'drizzle-orm';
-import { createLogger, createMetrics } from '@blend/config';
-import { buildApp } from '@blend/api';
 import { ensureGroup, finishInbound, insertComment, insertPost, issueApiToken, schema, setOptIn, storeFetched, upsertPerson, type EsnPostView } from '@blend/db';
-import { createQueues, type Queues } from '@blend/queue';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { type TestDatabase } from './support/database';
+import { startTestApi, type TestApi } from './support/api';
 
 // The ESN JSON API with app.inject() on real Postgres and Redis.
 let t: TestDatabase;
 let app: FastifyInstance;
-let redis: Redis;
-let queues: Queues;
+let api: TestApi;
 const tokens: Record<string, string> = {};
 const ids: Record<string, string> = {};
 const NOPE = '00000000-0000-4000-8000-000000000000';
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-  queues = createQueues(redis, `esn${Date.now()}`);
-  app = buildApp({ db: t.db, pool: t.pool, redis, queues, metrics: createMetrics(), secret: 's'.repeat(32), withheldRetentionDays: 14, mailDomain: 'bridge.test', log: createLogger('test', 'silent') });
+  api = await startTestApi({ mailDomain: 'bridge.test' });
+  ({ t, app } = api);
   for (const [name, optIn] of [['alice', true], ['bob', true], ['carol', false], ['dave', true]] as const) {
     const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name: name[0]!.toUpperCase() + name.slice(1), optIn });
     ids[name] = person.id;
@@ -39,10 +33,7 @@ beforeAll(async () => {
   await t.db.transaction((tx) => finishInbound(tx, rows[0]!.id, { state: 'withheld', reason: 'not_opted_in', postId: mail.id }));
 });
 afterAll(async () => {
-  await app?.close();
-  await queues?.close();
-  redis?.disconnect();
-  await t?.drop();
+  await api?.close();
 });
 
 type Method = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';

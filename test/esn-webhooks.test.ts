@@ -2,29 +2,25 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
-import { createLogger, createMetrics } from '@blend/config';
-import { buildApp } from '@blend/api';
 import { verifyWebhookSignature, webhookRequest } from '@blend/core';
 import { ensureGroup, issueApiToken, markWebhookDelivery, pendingWebhookDeliveries, upsertPerson } from '@blend/db';
-import { createQueues, type Queues } from '@blend/queue';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { type Queues } from '@blend/queue';
+import { type TestDatabase } from './support/database';
+import { startTestApi, type TestApi } from './support/api';
 
 // Admin webhooks through the API, and one delivery the way the worker job will do it.
 let t: TestDatabase;
 let app: FastifyInstance;
-let redis: Redis;
 let queues: Queues;
+let api: TestApi;
 let receiver: Server;
 let receiverUrl: string;
 const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-  queues = createQueues(redis, `esnwh${Date.now()}`);
-  app = buildApp({ db: t.db, pool: t.pool, redis, queues, metrics: createMetrics(), secret: 's'.repeat(32), withheldRetentionDays: 14, mailDomain: 'bridge.test', publicUrl: 'https://blend.corp.test/', log: createLogger('test', 'silent') });
+  api = await startTestApi({ mailDomain: 'bridge.test', publicUrl: 'https://blend.corp.test/' });
+  ({ t, app, queues } = api);
   for (const [name, admin] of [['root', true], ['alice', false]] as const) {
     const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name, optIn: true, isAdmin: admin });
     tokens[name] = await issueApiToken(t.db, person.id);
@@ -42,11 +38,8 @@ beforeAll(async () => {
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 });
 afterAll(async () => {
-  await app?.close();
-  await queues?.close();
-  redis?.disconnect();
   await new Promise((resolve) => receiver?.close(resolve));
-  await t?.drop();
+  await api?.close();
 });
 
 const req = (method: 'GET' | 'POST' | 'DELETE', url: string, who?: string, payload?: unknown) =>

@@ -1,26 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
-import { createLogger, createMetrics } from '@blend/config';
 import { buildApp } from '@blend/api';
 import { ensureGroup, finishInbound, findPersonByEmail, getPreferences, insertComment, insertPost, issueApiToken, storeFetched, tombstoneComment, upsertPerson } from '@blend/db';
-import { createQueues, type Queues } from '@blend/queue';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { type TestDatabase } from './support/database';
+import { startTestApi, type TestApi } from './support/api';
 
 // The server-rendered pages, driven like a browser would with forms and a cookie.
 let t: TestDatabase;
 let app: FastifyInstance;
-let redis: Redis;
-let queues: Queues;
+let api: TestApi;
 const tokens: Record<string, string> = {};
 const ids: Record<string, string> = {};
 const XSS = '<script>alert(1)</script>';
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-  queues = createQueues(redis, `web${Date.now()}`);
-  app = buildApp({ db: t.db, pool: t.pool, redis, queues, metrics: createMetrics(), secret: 's'.repeat(32), withheldRetentionDays: 14, mailDomain: 'bridge.test', log: createLogger('test', 'silent') });
+  api = await startTestApi({ mailDomain: 'bridge.test' });
+  ({ t, app } = api);
   for (const [name, optIn, admin] of [['alice', true, false], ['carol', false, false], ['root', true, true]] as const) {
     const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name: name === 'alice' ? 'Alice "A" <Ops>' : name, optIn, isAdmin: admin });
     ids[name] = person.id;
@@ -37,10 +32,7 @@ beforeAll(async () => {
   for (const r of rows) await t.db.transaction((tx) => finishInbound(tx, r.id, { state: 'withheld', reason: 'not_opted_in', postId: post.id, fromAddress: 'ext@corp.test', subject: 'Re: hi' }));
 });
 afterAll(async () => {
-  await app?.close();
-  await queues?.close();
-  redis?.disconnect();
-  await t?.drop();
+  await api?.close();
 });
 
 const cookie = (who: string) => ({ cookie: `blend_session=${tokens[who]}` });
@@ -91,7 +83,7 @@ describe('sign-in', () => {
   });
 
   it('marks the cookie Secure when the public URL is https (TLS ends at a proxy)', async () => {
-    const behindProxy = buildApp({ db: t.db, pool: t.pool, redis, queues, metrics: createMetrics(), secret: 's'.repeat(32), withheldRetentionDays: 14, mailDomain: 'bridge.test', publicUrl: 'https://blend.corp.test', log: createLogger('test', 'silent') });
+    const behindProxy = buildApp(api.deps({ publicUrl: 'https://blend.corp.test' }));
     const res = await behindProxy.inject({ method: 'POST', url: '/web/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${tokens.alice}` });
     expect(String(res.headers['set-cookie'])).toMatch(/; Secure/);
     await behindProxy.close();

@@ -26,3 +26,4 @@ export * from './conversion/forwarded';
 export * from './conversion/html-quotes';
 export * from './conversion/mentions';
 export * from './conversion/utf7';
+export * from './uuid';

@@ -47,9 +47,10 @@ export function createDb(url: string, opts: { max?: number; onError?: (err: Erro
   };
 }
 
-/** True when Postgres answers a trivial query within the pool's connect timeout. */
-export async function pingDb(pool: pg.Pool): Promise<void> {
+/** Readiness check: 'ok' when Postgres answers a trivial query (a failure throws its reason). */
+export async function postgresReady(pool: pg.Pool): Promise<string> {
   await pool.query('select 1');
+  return 'ok';
 }
 
 /** The database's clock: expiry and time windows use it, so a skewed worker clock cannot bend them. */

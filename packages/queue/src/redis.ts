@@ -21,3 +21,8 @@ export function createProducerRedis(url: string, opts: RedisOptions = {}): Redis
     ...opts,
   });
 }
+
+/** Readiness check: 'ok' when Redis answers PING. */
+export async function redisReady(redis: Redis): Promise<string> {
+  return (await redis.ping()) === 'PONG' ? 'ok' : 'unexpected answer';
+}

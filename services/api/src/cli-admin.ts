@@ -3,13 +3,11 @@ import { parseArgs } from 'node:util';
 import { eq } from 'drizzle-orm';
 import { ImapFlow } from 'imapflow';
 import { loadConfig, loadConfigSubset, maskConfig } from '@blend/config';
-import { compileRedactions, renderMailContent } from '@blend/core';
+import { compileRedactions, isUuid, renderMailContent } from '@blend/core';
 import { getInbound, purgeExpired, resetCheckpoint, resetForReplay, schema, type DbHandle } from '@blend/db';
 import { parseImapUrl, parseMail } from '@blend/mail';
 import { createProducerRedis, createQueues, requeueIngest } from '@blend/queue';
 import { UsageError } from './cli-people';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function audit(dbh: DbHandle, action: string, subject: string, detail: Record<string, unknown>) {
   await dbh.db.insert(schema.auditLog).values({ action, actor: `cli:${process.env.USER ?? 'unknown'}`, subject, detail });
@@ -18,7 +16,7 @@ async function audit(dbh: DbHandle, action: string, subject: string, detail: Rec
 /** `blend inbound replay ID...`: put failed, withheld, held or rejected mail back in the pipeline. */
 export async function inboundReplay(dbh: DbHandle, args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true });
-  if (positionals.length === 0 || !positionals.every((p) => UUID.test(p))) throw new UsageError('inbound replay takes one or more inbound ids');
+  if (positionals.length === 0 || !positionals.every(isUuid)) throw new UsageError('inbound replay takes one or more inbound ids');
   const cfg = loadConfigSubset(['REDIS_URL', 'BLEND_QUEUE_PREFIX']);
   const redis = createProducerRedis(cfg.REDIS_URL);
   const queues = createQueues(redis, cfg.BLEND_QUEUE_PREFIX);
@@ -49,7 +47,7 @@ export async function inboundReplay(dbh: DbHandle, args: string[]): Promise<numb
 export async function inboundReprocess(dbh: DbHandle, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
   const id = positionals[0];
-  if (positionals.length !== 1 || !id || !UUID.test(id)) throw new UsageError('inbound reprocess takes one inbound id');
+  if (positionals.length !== 1 || !id || !isUuid(id)) throw new UsageError('inbound reprocess takes one inbound id');
   const row = await getInbound(dbh.db, id);
   if (!row) throw new UsageError(`no inbound mail ${id}`);
   if (!row.raw) throw new UsageError(`${id}: its raw mail was purged by retention`);

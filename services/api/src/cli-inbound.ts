@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { listInboundRows, type DbHandle, type InboundState } from '@blend/db';
+import { listInboundRows, schema, type DbHandle, type InboundState } from '@blend/db';
 
-const STATES = ['received', 'posted', 'commented', 'command', 'withheld', 'held', 'rejected', 'failed', 'duplicate'] as const;
+const STATES = schema.inboundState.enumValues;
 
 /** `blend inbound list`: what happened to each inbound mail, for IT. */
 export async function listInbound(dbh: DbHandle, args: string[]): Promise<number> {

@@ -1,7 +1,7 @@
 import { processMetrics, startHealthServer, type Config, type Logger } from '@blend/config';
-import { createDb, ensureSchema } from '@blend/db';
+import { createDb, ensureSchema, postgresReady } from '@blend/db';
 import { parseImapUrl } from '@blend/mail';
-import { createProducerRedis, createQueues } from '@blend/queue';
+import { createProducerRedis, createQueues, redisReady } from '@blend/queue';
 import { MailboxLease } from './lease';
 import { MailboxPoller } from './mailbox-poller';
 
@@ -61,8 +61,8 @@ export async function startPollerService(config: Config, log: Logger): Promise<P
     port: config.BLEND_POLLER_HEALTH_PORT,
     registry: metrics.registry,
     checks: {
-      postgres: async () => (await dbh.pool.query('select 1'), 'ok'),
-      redis: async () => ((await redis.ping()) === 'PONG' ? 'ok' : 'unexpected answer'),
+      postgres: () => postgresReady(dbh.pool),
+      redis: () => redisReady(redis),
       // A standby poller is ready; the holder is ready only with a working IMAP session.
       imap: async () => {
         if (!lease.held || !poller) return 'ok';

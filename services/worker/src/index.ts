@@ -1,8 +1,8 @@
 import { processMetrics, publicUrl, startHealthServer, type Config, type Logger } from '@blend/config';
 import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
-import { createDb, ensureSchema, ensureGroup, purgeExpired } from '@blend/db';
+import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired } from '@blend/db';
 import { sql } from 'drizzle-orm';
-import { createQueues, createWorkerRedis } from '@blend/queue';
+import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
 import { createSmtpTransport, type DnsResolver } from '@blend/mail';
 import { reconcileInbound, reconcileOutbound } from './reconcile';
 import { startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
@@ -93,8 +93,8 @@ export async function startWorkerService(
     port: config.BLEND_WORKER_HEALTH_PORT,
     registry: metrics.registry,
     checks: {
-      postgres: async () => (await dbh.pool.query('select 1'), 'ok'),
-      redis: async () => ((await redis.ping()) === 'PONG' ? 'ok' : 'unexpected answer'),
+      postgres: () => postgresReady(dbh.pool),
+      redis: () => redisReady(redis),
       workers: async () => (workers.every((w) => w.isRunning()) ? 'ok' : 'a processor is not running'),
     },
   });

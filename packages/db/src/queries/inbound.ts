@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../client';
 import { inboundMessages, mailboxCheckpoints } from '../schema';
 
@@ -127,8 +127,22 @@ export async function unfinishedInbound(db: Tx, olderThan: Date, limit = 1000): 
 }
 
 /** Lock an inbound row for the rest of the transaction (one ingest at a time per row). */
-export async function lockInbound(tx: Tx, id: string): Promise<InboundRow | undefined> {
-  const rows = await tx.select().from(inboundMessages).where(eq(inboundMessages.id, id)).for('update').limit(1);
+/** An inbound row without its raw source (which can be megabytes), and whether it still has one. */
+export type LockedInbound = Omit<InboundRow, 'raw'> & { hasRaw: boolean };
+
+const { raw: _raw, ...withoutRaw } = getTableColumns(inboundMessages);
+
+/**
+ * Lock an inbound row for the rest of the transaction (one ingest at a time per row). The
+ * raw source is not read again here: callers that convert mail already have it.
+ */
+export async function lockInbound(tx: Tx, id: string): Promise<LockedInbound | undefined> {
+  const rows = await tx
+    .select({ ...withoutRaw, hasRaw: sql<boolean>`${inboundMessages.raw} is not null` })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.id, id))
+    .for('update')
+    .limit(1);
   return rows[0];
 }
 
@@ -227,7 +241,7 @@ export async function listInboundRows(db: Tx, opts: { state?: InboundState; limi
  */
 export async function resetForReplay(tx: Tx, id: string): Promise<InboundState | null> {
   const row = await lockInbound(tx, id);
-  if (!row || row.state === 'received' || row.state === 'duplicate' || row.state === 'posted' || row.state === 'commented' || !row.raw) return null;
+  if (!row || row.state === 'received' || row.state === 'duplicate' || row.state === 'posted' || row.state === 'commented' || !row.hasRaw) return null;
   await tx
     .update(inboundMessages)
     .set({ state: 'received', reason: null, processedAt: null, attempts: 0 })

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { listInboundRows, type Database } from '@blend/db';
+import { listInboundRows, schema, type Database } from '@blend/db';
 import { requireAdmin } from '../auth';
 
-export const INBOUND_STATES = ['received', 'posted', 'commented', 'command', 'withheld', 'held', 'rejected', 'failed', 'duplicate'] as const;
+export const INBOUND_STATES = schema.inboundState.enumValues;
 
 /** `GET /api/v1/admin/inbound`: what happened to each inbound mail (admin role). */
 export function adminRoutes(app: FastifyInstance, deps: { db: Database }): void {

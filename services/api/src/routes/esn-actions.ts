@@ -1,4 +1,4 @@
-import { PermanentError, textToSafeHtml } from '@blend/core';
+import { isUuid, PermanentError, textToSafeHtml } from '@blend/core';
 import {
   addLike,
   editEsnComment,
@@ -29,8 +29,6 @@ export interface ActionDeps {
   publicUrl?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string): boolean => UUID.test(s);
 
 /** Only opted-in people publish: the same rule as for mail (DESIGN invariant 5). */
 export function assertCanWrite(me: Person): void {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PermanentError } from '@blend/core';
 import { decodeCursor, encodeCursor, getEsnPostView, listFeedFiltered, type Database, type FeedFilter } from '@blend/db';
 import { requirePerson } from '../auth';
-import { isUuid } from './esn-actions';
+import { isUuid } from '@blend/core';
 import { AS_MEDIA_TYPE, feedToCollection, postToNote, wantsActivityStreams } from './esn-activitystreams';
 import { BEARER, baseUrl, idParams, SLUG_PATTERN } from './esn-schemas';
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { PermanentError } from '@blend/core';
 import { createWebhook, deleteWebhook, listWebhooksWithDeliveries, WEBHOOK_EVENTS, WEBHOOK_FORMATS, type Database, type WebhookEventName, type WebhookFormat } from '@blend/db';
 import { requireAdmin } from '../auth';
-import { isUuid } from './esn-actions';
+import { isUuid } from '@blend/core';
 import { BEARER, bodySchema, idParams } from './esn-schemas';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);

@@ -3,6 +3,7 @@ import { verifyLink, type LinkPurpose } from '@blend/core';
 import { addThreadOptOut, confirmHeld, findPersonByEmail, setOptIn, upsertPerson, releaseWithheld, type Database } from '@blend/db';
 import { requeueIngest, type Queues } from '@blend/queue';
 import type { Logger } from '@blend/config';
+import { escapeHtml as esc } from '../web/html';
 
 export interface LinkDeps {
   db: Database;
@@ -13,7 +14,6 @@ export interface LinkDeps {
   log: Logger;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
   return reply

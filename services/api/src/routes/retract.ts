@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { PermanentError } from '@blend/core';
+import { isUuid, PermanentError } from '@blend/core';
 import { getCommentRow, getPostRow, tombstoneComment, tombstonePost, type Database } from '@blend/db';
 import { requirePerson } from '../auth';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Authors take back what was mirrored. Retracting leaves a tombstone (the thread keeps its
@@ -13,7 +11,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function retractRoutes(app: FastifyInstance, deps: { db: Database }): void {
   const auth = requirePerson(deps.db);
   const loadPost = async (id: string) => {
-    const post = UUID.test(id) ? await getPostRow(deps.db, id) : undefined;
+    const post = isUuid(id) ? await getPostRow(deps.db, id) : undefined;
     if (!post || post.deletedAt) throw new PermanentError('NOT_FOUND', 'no such post');
     return post;
   };
@@ -33,7 +31,7 @@ export function retractRoutes(app: FastifyInstance, deps: { db: Database }): voi
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/comments/:id', { preHandler: auth }, async (req, reply) => {
-    const comment = UUID.test(req.params.id) ? await getCommentRow(deps.db, req.params.id) : undefined;
+    const comment = isUuid(req.params.id) ? await getCommentRow(deps.db, req.params.id) : undefined;
     if (!comment || comment.deletedAt) throw new PermanentError('NOT_FOUND', 'no such comment');
     if (comment.authorId !== req.person!.id) throw new PermanentError('FORBIDDEN', 'only the author can retract a comment');
     await tombstoneComment(deps.db, comment.id);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { getEsnPostView } from '@blend/db';
-import { createComment, isUuid } from '../routes/esn-actions';
+import { isUuid } from '@blend/core';
+import { createComment } from '../routes/esn-actions';
 import { BODY_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, type PageContext } from './layout';

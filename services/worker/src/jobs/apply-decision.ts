@@ -28,7 +28,7 @@ import {
   setOptIn,
   upsertPerson,
   useReplyToken,
-  type InboundRow,
+  type LockedInbound,
   type Person,
   type Tx,
 } from '@blend/db';
@@ -37,7 +37,7 @@ import type { IngestDeps, IngestOutcome } from './ingest';
 
 export interface ApplyContext {
   deps: IngestDeps;
-  row: InboundRow;
+  row: LockedInbound;
   mail: MailInput;
   ids: { messageId: string | null; dedupeKey: string; fromAddress: string | null; subject: string };
   person: Person | null;

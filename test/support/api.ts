@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { createLogger, createMetrics } from '@blend/config';
+import { buildApp, type AppDeps } from '@blend/api';
+import { createQueues, type Queues } from '@blend/queue';
+import { createTestDatabase, type TestDatabase } from './database';
+
+/** The API over a fresh database and the real Redis, for `app.inject()` tests. */
+export interface TestApi {
+  t: TestDatabase;
+  app: FastifyInstance;
+  redis: Redis;
+  queues: Queues;
+  /** The same dependencies with some replaced, for a second app in one test. */
+  deps(overrides?: Partial<AppDeps>): AppDeps;
+  close(): Promise<void>;
+}
+
+export async function startTestApi(overrides: Partial<AppDeps> = {}): Promise<TestApi> {
+  const t = await createTestDatabase();
+  const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+  const queues = createQueues(redis, `${t.name}q`);
+  const base: AppDeps = {
+    db: t.db,
+    pool: t.pool,
+    redis,
+    queues,
+    metrics: createMetrics(),
+    secret: 's'.repeat(32),
+    withheldRetentionDays: 14,
+    mailDomain: 'example.test',
+    log: createLogger('test', 'silent'),
+    ...overrides,
+  };
+  const app = buildApp(base);
+  return {
+    t,
+    app,
+    redis,
+    queues,
+    deps: (more = {}) => ({ ...base, metrics: createMetrics(), ...more }),
+    close: async () => {
+      await app.close();
+      await queues.close();
+      redis.disconnect();
+      await t.drop();
+    },
+  };
+}
