@@ -207,9 +207,12 @@ describe('preferences page', () => {
   });
 
   it('saves preferences; an unticked box is off', async () => {
-    const res = await post('/web/preferences', 'carol', { _csrf: await csrf('carol'), digest_frequency: 'weekly', digest_time: '07:15', timezone: 'Europe/Paris', notify_mentions: 'on' });
+    const res = await post('/web/preferences', 'carol', { _csrf: await csrf('carol'), digest_frequency: 'weekly', digest_time: '07:15', timezone: 'Europe/Paris', notify_mentions: 'on', digest_weekday: '3', quiet_start: '21:30', quiet_end: '06:00' });
     expect(res.statusCode).toBe(303);
-    expect(await getPreferences(t.db, ids.carol!)).toEqual({ digest_frequency: 'weekly', digest_time: '07:15', timezone: 'Europe/Paris', notify_mentions: true, notify_replies: false, receipts: false });
+    expect(await getPreferences(t.db, ids.carol!)).toEqual({
+      digest_frequency: 'weekly', digest_time: '07:15', timezone: 'Europe/Paris', notify_mentions: true, notify_replies: false, receipts: false,
+      digest_weekday: 3, quiet_start: '21:30', quiet_end: '06:00',
+    });
     const bad = await post('/web/preferences', 'carol', { _csrf: await csrf('carol'), digest_frequency: 'weekly', digest_time: '07:15', timezone: 'Nowhere/Land' });
     expect(bad.statusCode).toBe(400);
     expect((await post('/web/preferences', 'carol', { digest_frequency: 'off', digest_time: '07:15', timezone: 'UTC' })).statusCode).toBe(403);

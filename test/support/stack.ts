@@ -64,7 +64,9 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', () => undefined);
   const queues = createQueues(redis, prefix);
-  const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, metrics: processMetrics(), mailDomain: config.BLEND_MAIL_DOMAIN });
+  const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, metrics: processMetrics(), mailDomain: config.BLEND_MAIL_DOMAIN,
+    activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, correctionWindowMs: config.BLEND_CORRECTION_WINDOW_MS },
+  });
   let worker: Running | null = null;
   let poller: PollerService | null = null;
 

@@ -90,6 +90,18 @@ export const ConfigSchema = z.object({
   BLEND_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Port of the poller's /healthz, /readyz and /metrics (0: off). @defaultValue 3002 */
   BLEND_POLLER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
+  /** Notifications about one thread within this window go out as one mail. */
+  BLEND_NOTIFY_COALESCE_MS: z.coerce.number().int().min(0).max(86_400_000).default(120_000),
+  /** Edits of a mirrored comment within this window cause one correction mail. */
+  BLEND_CORRECTION_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+  /** How often due digests are looked for (a BullMQ job scheduler: one run per interval across all workers). */
+  BLEND_DIGEST_TICK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  /** How often due notifications, mirrored comments and corrections are written as mail. */
+  BLEND_NOTIFY_SWEEP_MS: z.coerce.number().int().min(100).max(600_000).default(1_000),
+  /** How long the Undo and Fix links of a publish receipt work. */
+  BLEND_UNDO_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
+  /** Receipts go to people who have not chosen otherwise for their first this-many published mails. */
+  BLEND_RECEIPTS_FIRST: z.coerce.number().int().min(0).max(1000).default(5),
   /** Raw inbound mail is purged this many days after it was processed (the row and its state stay). */
   BLEND_RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** Sent or cancelled outbound rows are deleted after this many days. */

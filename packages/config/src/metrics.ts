@@ -40,6 +40,18 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    outboundQueued: new Counter({
+      name: 'blend_outbound_written_total',
+      help: 'Mails written to the outbox, by kind (mirror, notification, correction, digest, receipt)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    digestRun: new Histogram({
+      name: 'blend_digest_run_duration_seconds',
+      help: 'Duration of one digest run (all people due at that moment)',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+      registers: [registry],
+    }),
     bounces: new Counter({
       name: 'blend_bounces_total',
       help: 'Bounces of our outbound mail, hard or soft',

@@ -1,4 +1,5 @@
 import type { Classification } from './classify';
+import { isLikeOnly } from './like-reply';
 import type { Command } from './command';
 import type { Route } from './route';
 import type { SenderVerdict } from './sender-policy';
@@ -28,6 +29,8 @@ export interface IngestFacts {
   parentPostId: string | null;
   /** The sender asked not to have their replies mirrored in that thread. */
   threadDeclined: boolean;
+  /** The mail answers one of Blend's own notices (a receipt, a digest, an invitation), not a thread. @defaultValue false */
+  repliesToNotice?: boolean;
   /** Whether the group named by a group address exists. */
   groupExists: boolean;
   /** Encrypted mail, a sensitivity label or a confidentiality marker: never published. */
@@ -61,7 +64,8 @@ export type RejectReason =
   | 'sender_mismatch'
   | 'unknown_command'
   | 'unknown_group'
-  | 'empty_body';
+  | 'empty_body'
+  | 'reply_to_notice';
 /** Kept and publishable later (the person opts in). */
 export type WithholdReason = 'sender_unknown' | 'not_opted_in' | 'opted_out' | 'participant_declined';
 /** Kept until someone acts (a confirmation, an admin). */
@@ -81,7 +85,9 @@ export type IngestDecision =
   | { action: 'hold'; reason: HoldReason }
   | { action: 'command'; command: Command }
   | { action: 'post'; groupSlug: string; title: string; body: string }
-  | { action: 'comment'; postId: string; body: string };
+  | { action: 'comment'; postId: string; body: string }
+  /** A reply that says only "+1", "like" or 👍: a like on the thread, not a comment. */
+  | { action: 'like'; postId: string };
 
 /**
  * Decide what one inbound mail becomes. Pure: the worker loads the facts, calls this, and
@@ -125,11 +131,14 @@ export function decideIngest(f: IngestFacts): IngestDecision {
     const body = f.body.trim();
     if (!body) return { action: 'reject', reason: 'empty_body' };
     if (f.trimConfidence === 'low') return { action: 'hold', reason: 'unclear_quote' };
+    if (isLikeOnly(body)) return { action: 'like', postId: t.postId };
     return { action: 'comment', postId: t.postId, body };
   }
 
   if (f.command) return { action: 'command', command: f.command };
   if (route.kind === 'command') return { action: 'reject', reason: 'unknown_command' };
+  // "Thanks!" to a receipt or a digest is not a post; thread mails carry their own reply address.
+  if (f.repliesToNotice && f.classification.kind === 'reply') return { action: 'reject', reason: 'reply_to_notice' };
   if (route.kind === 'group' && !f.groupExists) return { action: 'reject', reason: 'unknown_group' };
   if (f.confidential) return { action: 'hold', reason: f.confidential.reason };
 
@@ -146,6 +155,7 @@ export function decideIngest(f: IngestFacts): IngestDecision {
   if (f.trimConfidence === 'low' && body) return { action: 'hold', reason: 'unclear_quote' };
   if (parent) {
     if (!body) return { action: 'reject', reason: 'empty_body' };
+    if (isLikeOnly(body)) return { action: 'like', postId: parent };
     return { action: 'comment', postId: parent, body };
   }
   // A new thread, or a reply whose earlier messages were never mirrored: the person is

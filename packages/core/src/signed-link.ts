@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What a signed link lets its holder do; the purpose is part of the signature. */
-export type LinkPurpose = 'opt_in' | 'thread_withhold' | 'share_confirm' | 'unsubscribe';
+export type LinkPurpose = 'opt_in' | 'thread_withhold' | 'share_confirm' | 'unsubscribe' | 'list_unsubscribe' | 'undo' | 'fix';
 
 export interface LinkClaims {
   purpose: LinkPurpose;

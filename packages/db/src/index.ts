@@ -18,3 +18,5 @@ export * from './queries/esn-groups';
 export * from './queries/esn-people';
 export * from './queries/esn-webhooks';
 export * from './queries/retention';
+export * from './queries/activity';
+export * from './queries/digest';

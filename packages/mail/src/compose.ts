@@ -14,6 +14,10 @@ export interface OutboundMail {
   references: string[];
   autoSubmitted: string;
   replyTo: string | null;
+  /** Display name of From (`Alice via Blend`); null = the `fromName` option. */
+  fromName?: string | null;
+  /** Extra headers (List-Unsubscribe, Precedence, Thread-Index, Thread-Topic). */
+  headers?: Record<string, string>;
 }
 
 export interface ComposeOptions {
@@ -45,7 +49,7 @@ export function newMessageId(id: string, domain: string): string {
 export function composeOutbound(row: OutboundMail, opts: ComposeOptions): Mail.Options {
   const bracket = (id: string) => `<${id}>`;
   return {
-    from: { name: singleLine(opts.fromName ?? 'Blend', 100), address: `status@${opts.domain}` },
+    from: { name: singleLine(row.fromName ?? opts.fromName ?? 'Blend', 100), address: `status@${opts.domain}` },
     to: row.toAddress,
     ...(row.replyTo ? { replyTo: row.replyTo } : {}),
     subject: singleLine(row.subject),
@@ -56,6 +60,7 @@ export function composeOutbound(row: OutboundMail, opts: ComposeOptions): Mail.O
     ...(row.htmlBody ? { html: row.htmlBody } : {}),
     envelope: { from: `bounce+${row.id.replace(/-/g, '')}@${opts.domain}`, to: [row.toAddress] },
     headers: {
+      ...extraHeaders(row.headers),
       'Auto-Submitted': row.autoSubmitted === 'auto-replied' ? 'auto-replied' : 'auto-generated',
       'X-Auto-Response-Suppress': 'All',
       'X-Blend-Origin': originTag(row.messageId, opts.secret),
@@ -65,11 +70,29 @@ export function composeOutbound(row: OutboundMail, opts: ComposeOptions): Mail.O
   };
 }
 
-/** An SMTP transport from `BLEND_SMTP_URL` (`smtp://` with STARTTLS when offered, `smtps://`). */
-export function createSmtpTransport(url: string): Transporter {
+/** Only the extra headers we write ourselves, each value on one line. */
+const EXTRA_HEADERS = new Set(['List-Unsubscribe', 'List-Unsubscribe-Post', 'List-Id', 'Precedence', 'Thread-Index', 'Thread-Topic']);
+function extraHeaders(h: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) if (EXTRA_HEADERS.has(k)) out[k] = singleLine(v, 900);
+  return out;
+}
+
+/**
+ * A pooled SMTP transport from `BLEND_SMTP_URL` (`smtp://` with STARTTLS when offered,
+ * `smtps://`): sessions are kept open and reused, so a burst of notices does not pay a TCP
+ * connect, EHLO, STARTTLS and AUTH per mail. A session that answered 4xx/5xx to one mail is
+ * RSET and reused; one the server closed is replaced. The caller must `close()` it on shutdown.
+ * @param pool.maxConnections sessions open at once. @defaultValue 5
+ * @param pool.maxMessages mails per session before it is replaced. @defaultValue 100
+ */
+export function createSmtpTransport(url: string, pool: { maxConnections?: number; maxMessages?: number } = {}): Transporter {
   const u = new URL(url);
   const secure = u.protocol === 'smtps:';
   return nodemailer.createTransport({
+    pool: true,
+    maxConnections: pool.maxConnections ?? 5,
+    maxMessages: pool.maxMessages ?? 100,
     host: u.hostname,
     port: u.port ? Number(u.port) : secure ? 465 : 25,
     secure,

@@ -2,3 +2,4 @@ export * from './parse';
 export * from './imap-url';
 export * from './compose';
 export * from './sender-auth';
+export * from './templates';

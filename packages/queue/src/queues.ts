@@ -2,7 +2,7 @@ import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
 import { z } from 'zod';
 
 /** Every queue Blend uses. */
-export const QueueName = { ingest: 'ingest', send: 'send', webhook: 'webhook' } as const;
+export const QueueName = { ingest: 'ingest', send: 'send', webhook: 'webhook', digest: 'digest' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 /** Payload of `ingest`: only the row id; the message itself stays in Postgres. */
@@ -55,10 +55,19 @@ export const WebhookJob = z.object({ deliveryId: z.string().uuid(), attempt: z.n
 export type WebhookJob = z.infer<typeof WebhookJob>;
 export const webhookJobId = (j: WebhookJob): string => `webhook-${j.deliveryId}-${j.attempt}`;
 
+/**
+ * Payload of `digest`: a tick of the digest schedule (BullMQ job scheduler, one job per
+ * interval whatever the number of workers). Who is due is decided from Postgres.
+ */
+export const DigestJob = z.object({}).strict();
+export type DigestJob = z.infer<typeof DigestJob>;
+export const DIGEST_SCHEDULER_ID = 'digest-tick';
+
 export interface Queues {
   ingest: Queue<IngestJob>;
   send: Queue<SendJob>;
   webhook: Queue<WebhookJob>;
+  digest: Queue<DigestJob>;
   close(): Promise<void>;
 }
 
@@ -68,6 +77,8 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
   // Retries of a webhook are new jobs per attempt (the row's backoff decides when), so one attempt each.
   const webhook = new Queue<WebhookJob>(QueueName.webhook, { connection, prefix, defaultJobOptions: { attempts: 1, removeOnComplete: { age: 3_600 }, removeOnFail: { age: 86_400 } } });
   webhook.on('error', onError);
+  const digest = new Queue<DigestJob>(QueueName.digest, { connection, prefix, defaultJobOptions: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
+  digest.on('error', onError);
   // While Redis is down the queues emit connection errors; the caller decides how loud.
   ingest.on('error', onError);
   send.on('error', onError);
@@ -75,8 +86,9 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
     ingest,
     send,
     webhook,
+    digest,
     close: async () => {
-      await Promise.all([ingest.close(), send.close(), webhook.close()]);
+      await Promise.all([ingest.close(), send.close(), webhook.close(), digest.close()]);
     },
   };
 }
@@ -119,3 +131,8 @@ export const requeueIngest = (queue: Queue<IngestJob>, inboundId: string) =>
   requeue(queue, 'ingest', ingestJobId(inboundId), IngestJob.parse({ inboundId }));
 export const requeueSend = (queue: Queue<SendJob>, outboundId: string) =>
   requeue(queue, 'send', sendJobId(outboundId), SendJob.parse({ outboundId }));
+
+/** Run the digest tick every `everyMs` (idempotent: every worker may call it at start). */
+export async function scheduleDigests(queue: Queue<DigestJob>, everyMs: number): Promise<void> {
+  await queue.upsertJobScheduler(DIGEST_SCHEDULER_ID, { every: everyMs }, { name: 'digest-tick', data: {} });
+}

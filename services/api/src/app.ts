@@ -30,6 +30,8 @@ export interface AppDeps {
   mailDomain: string;
   /** BLEND_PUBLIC_URL, for links in webhooks and ActivityStreams ids (else the request's host). */
   publicUrl?: string;
+  /** Windows of activity mail (BLEND_NOTIFY_COALESCE_MS, BLEND_CORRECTION_WINDOW_MS). */
+  activity?: { coalesceMs?: number; correctionWindowMs?: number };
 }
 
 /** The API as a Fastify instance; tests drive it with `app.inject()`, so no port is opened. */

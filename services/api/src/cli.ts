@@ -5,6 +5,7 @@ import { canonicalAddress } from '@blend/mail';
 import { listInbound } from './cli-inbound';
 import { peopleErase, peopleImport, UsageError } from './cli-people';
 import { preview } from './cli-preview';
+import { digestNow } from './cli-digest';
 import { configShow, inboundReplay, inboundReprocess, keysRotate, mailboxBackfill, retentionRun } from './cli-admin';
 
 const USAGE = `usage: blend <command>
@@ -25,6 +26,8 @@ const USAGE = `usage: blend <command>
       convert stored mail again with today's rules; --dry-run shows the difference only
   mailbox backfill --since YYYY-MM-DD
       re-read the watched mailbox from a date (duplicates are skipped)
+  digest --now [--person EMAIL] [--json]
+      build and queue the digests due now, or one person's digest whatever the schedule
   retention run
       purge raw mail and outbound rows past their retention periods now
   preview FILE.eml... [--json]
@@ -51,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
   const dbh = createDb(cfg.DATABASE_URL, { max: 2 });
   try {
     await ensureSchema(dbh.db, dbh.pool, cfg.BLEND_MIGRATE_ON_START);
+    // `digest` takes only options: `blend digest --now [--person EMAIL]`.
+    if (noun === 'digest') return await digestNow(dbh, argv.slice(1));
     const key = `${noun} ${verb ?? ''}`.trim();
     switch (key) {
       case 'people add':

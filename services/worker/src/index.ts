@@ -3,16 +3,23 @@ import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired } from '@blend/db';
 import { sql } from 'drizzle-orm';
 import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
-import { createSmtpTransport, type DnsResolver } from '@blend/mail';
+import { createSmtpTransport, warmTemplates, type DnsResolver } from '@blend/mail';
+import { scheduleDigests } from '@blend/queue';
 import { reconcileInbound, reconcileOutbound } from './reconcile';
-import { startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
+import { enqueueAll, startDigestWorker, startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
 import { scanWebhooks } from './jobs/webhook';
+import { sweepNotifications } from './jobs/notify';
+import type { MailSite } from './thread-mail';
 
 export { ingest, type IngestDeps, type IngestOutcome } from './jobs/ingest';
 export { send } from './jobs/send';
 export { reconcileInbound, reconcileOutbound } from './reconcile';
 export { startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
 export { deliverWebhook, scanWebhooks } from './jobs/webhook';
+export { runDueDigests, runDigestFor, type DigestDeps, type DigestRunResult } from './jobs/digest';
+export { sweepNotifications } from './jobs/notify';
+export { enqueueAll } from './worker';
+export type { MailSite } from './thread-mail';
 
 export interface RunningService {
   stop(): Promise<void>;
@@ -40,6 +47,9 @@ export async function startWorkerService(
   const metrics = processMetrics();
   const workerOpts = { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, metrics, lockDurationMs: config.BLEND_JOB_LOCK_MS };
   const transport = createSmtpTransport(config.BLEND_SMTP_URL);
+  // Email templates are compiled once (MJML is slow); rendering a mail is then fast.
+  await warmTemplates();
+  const site: MailSite = { domain: config.BLEND_MAIL_DOMAIN, publicUrl: publicUrl(config), secret: config.BLEND_SECRET };
   const workers = [
     startIngestWorker(
       {
@@ -70,6 +80,7 @@ export async function startWorkerService(
           orgPerMinute: config.BLEND_RATE_ORG_PER_MINUTE || Infinity,
         },
         withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
+        activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, undoMinutes: config.BLEND_UNDO_MINUTES, receiptsFirst: config.BLEND_RECEIPTS_FIRST },
         metrics,
       },
       workerOpts,
@@ -77,7 +88,25 @@ export async function startWorkerService(
     ),
     startSendWorker({ db: dbh.db, log, transport, domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET }, workerOpts),
     startWebhookWorker({ db: dbh.db, log }, workerOpts),
+    startDigestWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues),
   ];
+  await scheduleDigests(queues.digest, config.BLEND_DIGEST_TICK_MS).catch((err: unknown) =>
+    log.warn({ err }, 'could not register the digest schedule; another worker or the next start will'),
+  );
+  // Due notifications, mirrored comments and corrections become mail.
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      await enqueueAll(queues, await sweepNotifications({ db: dbh.db, log, site, metrics }), log);
+    } catch (err) {
+      log.warn({ err }, 'notification sweep failed; will try again');
+    } finally {
+      sweeping = false;
+    }
+  };
+  const sweepTimer = setInterval(() => void sweep(), config.BLEND_NOTIFY_SWEEP_MS);
   const webhookTimer = setInterval(
     () => void scanWebhooks(dbh.db, queues.webhook, config.BLEND_WEBHOOK_RETRY_BASE_MS).catch((err: unknown) => log.warn({ err }, 'webhook scan failed')),
     2_000,
@@ -125,6 +154,7 @@ export async function startWorkerService(
       clearInterval(timer);
       clearInterval(retentionTimer);
       clearInterval(webhookTimer);
+      clearInterval(sweepTimer);
       await health?.close();
       // Let jobs in flight finish (their transactions commit or roll back, nothing is half
       // written); after 15 s close anyway: an unfinished job's row stays `received` and is

@@ -6,6 +6,7 @@ import { IngestJob, QueueName, SendJob, WebhookJob, enqueueSend, ingestBackoff, 
 import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { send, type SendDeps } from './jobs/send';
 import { deliverWebhook, type WebhookDeps } from './jobs/webhook';
+import { runDueDigests, type DigestDeps } from './jobs/digest';
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -140,6 +141,28 @@ export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
       if (row && row.state === 'pending') await finishOutbound(deps.db, outboundId, { state: 'failed', error: err.message.slice(0, 500) });
     },
   );
+}
+
+/** The `digest` processor: one scheduled tick builds every digest that is due, then queues them. */
+export function startDigestWorker(deps: DigestDeps, opts: WorkerOptions, queues: Pick<Queues, 'send'>): Worker {
+  return startProcessor(
+    QueueName.digest,
+    deps.log,
+    { ...opts, concurrency: 1 },
+    async (_job, log) => {
+      const result = await runDueDigests({ ...deps, log });
+      await enqueueAll(queues, result.outbound, log);
+      return { sent: result.sent, empty: result.empty, scheduled: result.scheduled };
+    },
+    async () => undefined,
+  );
+}
+
+/** Queue the sends of outbox rows that were just committed; a failure is left to the reconciler. */
+export async function enqueueAll(queues: Pick<Queues, 'send'>, ids: string[], log: Logger): Promise<void> {
+  for (const id of ids) {
+    await enqueueSend(queues.send, id).catch((err: unknown) => log.warn({ err, outboundId: id }, 'enqueue of send failed; left to the reconciler'));
+  }
 }
 
 /** The `webhook` processor. */

@@ -13,6 +13,11 @@ export interface Preferences {
   notify_mentions: boolean;
   notify_replies: boolean;
   receipts: boolean;
+  /** Weekly digests go out on this ISO weekday (1 = Monday). */
+  digest_weekday: number;
+  /** Quiet hours, local `HH:MM`; equal values mean none. */
+  quiet_start: string;
+  quiet_end: string;
 }
 
 const prefColumns = {
@@ -22,6 +27,9 @@ const prefColumns = {
   notifyMentions: people.notifyMentions,
   notifyReplies: people.notifyReplies,
   receipts: people.receipts,
+  digestWeekday: people.digestWeekday,
+  quietStart: people.quietStart,
+  quietEnd: people.quietEnd,
 };
 
 type PrefRow = { [K in keyof typeof prefColumns]: (typeof people.$inferSelect)[K] };
@@ -33,6 +41,9 @@ const toPreferences = (r: PrefRow): Preferences => ({
   notify_mentions: r.notifyMentions,
   notify_replies: r.notifyReplies,
   receipts: r.receipts,
+  digest_weekday: r.digestWeekday,
+  quiet_start: r.quietStart,
+  quiet_end: r.quietEnd,
 });
 
 export async function getPreferences(db: Tx, personId: string): Promise<Preferences | undefined> {
@@ -48,8 +59,14 @@ export async function updatePreferences(db: Tx, personId: string, changes: Parti
     ...(changes.timezone !== undefined ? { timezone: changes.timezone } : {}),
     ...(changes.notify_mentions !== undefined ? { notifyMentions: changes.notify_mentions } : {}),
     ...(changes.notify_replies !== undefined ? { notifyReplies: changes.notify_replies } : {}),
-    ...(changes.receipts !== undefined ? { receipts: changes.receipts } : {}),
+    ...(changes.receipts !== undefined ? { receipts: changes.receipts, receiptsExplicit: true } : {}),
+    ...(changes.digest_weekday !== undefined ? { digestWeekday: changes.digest_weekday } : {}),
+    ...(changes.quiet_start !== undefined ? { quietStart: changes.quiet_start } : {}),
+    ...(changes.quiet_end !== undefined ? { quietEnd: changes.quiet_end } : {}),
   };
+  // A changed schedule is recomputed by the next digest tick.
+  const schedule = ['digest_frequency', 'digest_time', 'timezone', 'digest_weekday'] as const;
+  if (schedule.some((k) => changes[k] !== undefined)) set.nextDigestAt = null;
   if (Object.keys(set).length === 0) return getPreferences(db, personId);
   const [row] = await db.update(people).set(set).where(eq(people.id, personId)).returning(prefColumns);
   return row ? toPreferences(row) : undefined;
@@ -77,4 +94,9 @@ export async function listPeopleForAdmin(db: Tx, opts: { limit: number }): Promi
     admin: p.isAdmin,
     mail_paused: p.mailPausedAt !== null,
   }));
+}
+
+/** Digests off (one-click unsubscribe). */
+export async function turnDigestsOff(db: Tx, personId: string): Promise<void> {
+  await db.update(people).set({ digestFrequency: 'off', nextDigestAt: null }).where(eq(people.id, personId));
 }

@@ -34,7 +34,7 @@ export async function upsertPerson(
   if (p.name !== undefined) changes.name = p.name;
   if (p.optIn && existing.optIn !== 'opted_in') Object.assign(changes, { optIn: 'opted_in', optInChangedAt: new Date() });
   if (p.isAdmin !== undefined) changes.isAdmin = p.isAdmin;
-  if (p.digestFrequency !== undefined) changes.digestFrequency = p.digestFrequency;
+  if (p.digestFrequency !== undefined) Object.assign(changes, { digestFrequency: p.digestFrequency, nextDigestAt: null });
   if (Object.keys(changes).length === 0) return { person: existing, created: false };
   const [person] = await db.update(people).set(changes).where(eq(people.id, existing.id)).returning();
   if (changes.optIn) await db.insert(optInEvents).values({ personId: existing.id, state: 'opted_in', via: p.via ?? 'admin' });

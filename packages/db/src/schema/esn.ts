@@ -112,3 +112,64 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [index('webhook_deliveries_state_idx').on(t.state, t.createdAt)],
 );
+
+/**
+ * The people of a mirrored conversation on the email side: the authors and the To/Cc
+ * recipients of its mails who are known people. ESN comments on the thread are mailed to
+ * them (when opted in) as replies in the same conversation.
+ */
+export const threadParticipants = pgTable(
+  'thread_participants',
+  {
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => people.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.postId, t.personId] }), index('thread_participants_person_idx').on(t.personId)],
+);
+
+/** A person who asked for no more mail about one thread (List-Unsubscribe of a thread mail). */
+export const threadMutes = pgTable(
+  'thread_mutes',
+  {
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => people.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.postId, t.personId] })],
+);
+
+/**
+ * Mail waiting to be sent about activity: immediate notifications (`mention`, `reply`) and
+ * corrections of mirrored comments (`correction`). Rows for the same person and thread that
+ * are due together become one mail; `due_at` carries the coalescing window and quiet hours.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => people.id, { onDelete: 'cascade' }),
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    /** `pending`, `sent` (in the outbox row `outbound_id`) or `dropped` (with the reason). */
+    state: text('state').notNull().default('pending'),
+    reason: text('reason'),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    outboundId: uuid('outbound_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('notifications_due_idx').on(t.state, t.dueAt), index('notifications_person_idx').on(t.personId, t.postId)],
+);

@@ -17,6 +17,7 @@ export const inboundState = pgEnum('inbound_state', [
   'failed',
   'duplicate',
   'held',
+  'liked',
 ]);
 
 export const inboundMessages = pgTable(

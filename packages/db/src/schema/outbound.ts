@@ -28,6 +28,12 @@ export const outboundMessages = pgTable(
     /** RFC 3834 value: `auto-replied` for answers to a mail, else `auto-generated`. */
     autoSubmitted: text('auto_submitted').notNull().default('auto-generated'),
     replyTo: text('reply_to'),
+    /** Display name of From, e.g. `Alice Example via Blend`; null = `Blend`. */
+    fromName: text('from_name'),
+    /** Extra headers: List-Unsubscribe, Precedence, Thread-Index, Thread-Topic. */
+    headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
+    /** The comment a mirrored mail carries, so a later edit or deletion can follow it. */
+    commentId: uuid('comment_id'),
     state: outboundState('state').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
@@ -36,7 +42,7 @@ export const outboundMessages = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
-  (t) => [index('outbound_state_idx').on(t.state, t.createdAt), index('outbound_to_idx').on(t.toAddress)],
+  (t) => [index('outbound_state_idx').on(t.state, t.createdAt), index('outbound_to_idx').on(t.toAddress), index('outbound_comment_idx').on(t.commentId)],
 );
 
 /**

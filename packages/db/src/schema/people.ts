@@ -1,4 +1,4 @@
-import { boolean, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Whether a person's mail may be mirrored. Only `opted_in` authors are ever published. */
 export const optInState = pgEnum('opt_in_state', ['pending', 'opted_in', 'opted_out']);
@@ -19,12 +19,25 @@ export const people = pgTable('people', {
   timezone: text('timezone').notNull().default('UTC'),
   notifyMentions: boolean('notify_mentions').notNull().default(true),
   notifyReplies: boolean('notify_replies').notNull().default(true),
-  /** Send a receipt after each published mail (issue: publish receipts). */
+  /**
+   * Receipts after published mail. On by default for a person's first few published mails
+   * only; once the person sets it (`receiptsExplicit`), it applies to every mail.
+   */
   receipts: boolean('receipts').notNull().default(true),
+  receiptsExplicit: boolean('receipts_explicit').notNull().default(false),
+  /** Day of the week of weekly digests, 1 = Monday … 7 = Sunday (ISO). */
+  digestWeekday: integer('digest_weekday').notNull().default(1),
+  /** When the last digest was built: the next one covers activity after this. */
+  lastDigestAt: timestamp('last_digest_at', { withTimezone: true }),
+  /** When the next digest is due; null = to be computed from the preferences. */
+  nextDigestAt: timestamp('next_digest_at', { withTimezone: true }),
+  /** Quiet hours (local `HH:MM`, may wrap midnight): notifications wait until they end. Equal = none. */
+  quietStart: text('quiet_start').notNull().default('22:00'),
+  quietEnd: text('quiet_end').notNull().default('07:00'),
   /** Set after repeated hard bounces: no more mail is sent to this address until cleared. */
   mailPausedAt: timestamp('mail_paused_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+}, (t) => [index('people_next_digest_idx').on(t.nextDigestAt)]);
 
 /** API bearer tokens. Only the SHA-256 of a token is stored, so a database leak cannot be replayed. */
 export const apiTokens = pgTable('api_tokens', {

@@ -28,6 +28,8 @@ export const posts = pgTable(
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
     editedAt: timestamp('edited_at', { withTimezone: true }),
     /** The forwarded message shared with the post, shown apart from the note (issue 3). */
+    /** Outlook `Thread-Index` of the thread's first mail (base64), so our replies keep Outlook's conversation. */
+    threadIndex: text('thread_index'),
     forwarded: jsonb('forwarded').$type<{ from: string; date: string | null; subject: string; text: string }[]>(),
   },
   (t) => [index('posts_feed_idx').on(t.createdAt.desc(), t.id.desc()), index('posts_group_idx').on(t.groupId)],

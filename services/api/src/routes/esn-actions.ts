@@ -9,6 +9,9 @@ import {
   getPostRow,
   insertEsnComment,
   insertEsnPost,
+  recordActivity,
+  recordCorrection,
+  recordMentions,
   removeLike,
   type Database,
   type Person,
@@ -27,6 +30,19 @@ export interface ActionDeps {
   db: Database;
   /** BLEND_PUBLIC_URL, for links in webhook payloads. */
   publicUrl?: string;
+  /** Windows of activity mail (BLEND_NOTIFY_COALESCE_MS, BLEND_CORRECTION_WINDOW_MS). */
+  activity?: { coalesceMs?: number; correctionWindowMs?: number };
+}
+
+const coalesceMs = (deps: ActionDeps) => deps.activity?.coalesceMs ?? 120_000;
+const correctionWindowMs = (deps: ActionDeps) => deps.activity?.correctionWindowMs ?? 300_000;
+
+/**
+ * A mirrored ESN comment was edited or retracted: the people who got it by mail get one
+ * short correction in the same conversation (the sweep sends the comment as it is then).
+ */
+export async function correctMirroredComment(deps: ActionDeps, tx: Tx, comment: { id: string; postId: string }): Promise<void> {
+  await recordCorrection(tx, comment.id, comment.postId, new Date(), correctionWindowMs(deps));
 }
 
 
@@ -71,8 +87,10 @@ export async function createStatusPost(deps: ActionDeps, me: Person, input: { gr
       bodyText,
       bodyHtml,
       tags: extractTags(`${title}\n${bodyText}`),
-      mentionedEmails: extractMentionEmails(bodyText),
+      mentionedEmails: [],
     });
+    const mentioned = await recordMentions(tx, post.id, null, extractMentionEmails(bodyText));
+    await recordActivity(tx, { kind: 'post', postId: post.id, commentId: null, authorId: me.id, source: 'esn', at: post.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
     await enqueueWebhookDeliveries(tx, 'post.created', {
       event: 'post.created',
       occurred_at: post.createdAt.toISOString(),
@@ -88,7 +106,10 @@ export async function createComment(deps: ActionDeps, me: Person, postId: string
   const post = await loadLivePost(deps.db, postId);
   const { bodyText, bodyHtml } = prepareBody(body);
   return deps.db.transaction(async (tx) => {
-    const c = await insertEsnComment(tx, { postId: post.id, authorId: me.id, bodyText, bodyHtml, mentionedEmails: extractMentionEmails(bodyText) });
+    const c = await insertEsnComment(tx, { postId: post.id, authorId: me.id, bodyText, bodyHtml, mentionedEmails: [] });
+    const mentioned = await recordMentions(tx, post.id, c.id, extractMentionEmails(bodyText));
+    // Mirrored into the thread's mail conversation and notified, in this transaction.
+    await recordActivity(tx, { kind: 'comment', postId: post.id, commentId: c.id, authorId: me.id, source: 'esn', at: c.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
     await enqueueWebhookDeliveries(tx, 'comment.created', {
       event: 'comment.created',
       occurred_at: c.createdAt.toISOString(),
@@ -145,7 +166,10 @@ export async function editComment(deps: ActionDeps, me: Person, commentId: strin
   if (!comment || comment.deletedAt) throw new PermanentError('NOT_FOUND', 'no such comment');
   if (comment.authorId !== me.id) throw new PermanentError('FORBIDDEN', 'only the author can edit a comment');
   const { bodyText, bodyHtml } = prepareBody(body);
-  const row = await editEsnComment(deps.db, comment.id, { bodyText, bodyHtml, mentionedEmails: extractMentionEmails(bodyText) });
-  if (!row) throw new PermanentError('NOT_FOUND', 'no such comment');
-  return row.postId;
+  return deps.db.transaction(async (tx) => {
+    const row = await editEsnComment(tx, comment.id, { bodyText, bodyHtml, mentionedEmails: extractMentionEmails(bodyText) });
+    if (!row) throw new PermanentError('NOT_FOUND', 'no such comment');
+    await correctMirroredComment(deps, tx, row);
+    return row.postId;
+  });
 }

@@ -21,7 +21,10 @@ export const preferenceProperties = {
   timezone: { type: 'string', minLength: 1, maxLength: 64, description: 'IANA name, e.g. Europe/Berlin' },
   notify_mentions: { type: 'boolean' },
   notify_replies: { type: 'boolean' },
-  receipts: { type: 'boolean', description: 'a mail after each published mail' },
+  receipts: { type: 'boolean', description: 'a receipt after each published mail (by default only for the first few)' },
+  digest_weekday: { type: 'integer', minimum: 1, maximum: 7, description: 'weekday of weekly digests, 1 = Monday' },
+  quiet_start: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM local; notifications wait until quiet_end' },
+  quiet_end: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM local; equal to quiet_start = no quiet hours' },
 } as const;
 
 /** Validate and store; shared with the web preferences page. */

@@ -19,6 +19,7 @@ export interface EsnDeps {
   withheldRetentionDays: number;
   mailDomain: string;
   publicUrl?: string;
+  activity?: { coalesceMs?: number; correctionWindowMs?: number };
 }
 
 /**

@@ -1,6 +1,24 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { verifyLink, type LinkPurpose } from '@blend/core';
-import { addThreadOptOut, confirmHeld, findPersonByEmail, setOptIn, upsertPerson, releaseWithheld, type Database } from '@blend/db';
+import { isUuid, textToSafeHtml } from '@blend/core';
+import {
+  addThreadOptOut,
+  confirmHeld,
+  editEsnComment,
+  editEsnPost,
+  findPersonByEmail,
+  getCommentRow,
+  getPostRow,
+  muteThread,
+  releaseWithheld,
+  setOptIn,
+  tombstoneComment,
+  tombstonePost,
+  turnDigestsOff,
+  upsertPerson,
+  type Database,
+} from '@blend/db';
+import { cleanBody, extractTags } from './esn-text';
 import { requeueIngest, type Queues } from '@blend/queue';
 import type { Logger } from '@blend/config';
 import { escapeHtml as esc } from '../web/html';
@@ -44,6 +62,8 @@ interface LinkAction {
  * nothing (RELIABILITY B23). Every invalid or expired link gets the same answer.
  */
 export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
+  // Some mail clients send the one-click POST as multipart/form-data; its fields are not needed.
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 10_000 }, (_req, _body, done) => done(null, {}));
   const now = () => new Date();
   // Links signed with the key before the last rotation stay valid until they expire.
   const verify = (t: string, purpose: LinkPurpose) =>
@@ -105,6 +125,76 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
     },
   };
 
+  actions.unsubscribe = {
+    purpose: 'list_unsubscribe',
+    title: 'Unsubscribe',
+    question: () => 'Stop these mails? You can change this again on your preferences page.',
+    button: 'Unsubscribe',
+    act: async ({ subject, scope }) => {
+      if (!isUuid(subject)) return 'Nothing to change.';
+      if (scope?.startsWith('thread:') && isUuid(scope.slice(7))) {
+        await deps.db.transaction((tx) => muteThread(tx, scope.slice(7), subject));
+        return 'Done: no more mail about this thread.';
+      }
+      await turnDigestsOff(deps.db, subject);
+      return 'Done: digests are off.';
+    },
+  };
+  actions.undo = {
+    purpose: 'undo',
+    title: 'Take back what was published',
+    question: () => 'Remove your message from the company feed? Replies to it stay, and mail already sent is not recalled.',
+    button: 'Remove it',
+    act: async ({ subject, scope }) => {
+      const target = await ownTarget(subject, scope);
+      if (!target) return 'This was already removed.';
+      await deps.db.transaction((tx) => (target.kind === 'post' ? tombstonePost(tx, target.id, false) : tombstoneComment(tx, target.id)));
+      return 'Removed from the feed.';
+    },
+  };
+
+  /** The post or comment a receipt link names, if it is still there and the link's person wrote it. */
+  const ownTarget = async (subject: string, personId: string | undefined) => {
+    const [kind, id] = subject.split(':');
+    if (!id || !isUuid(id) || !personId) return null;
+    const row = kind === 'post' ? await getPostRow(deps.db, id) : kind === 'comment' ? await getCommentRow(deps.db, id) : undefined;
+    if (!row || row.deletedAt || row.authorId !== personId) return null;
+    return { kind: kind as 'post' | 'comment', id, row };
+  };
+
+  // "Fix": correct the published text, from the link in a receipt, without signing in.
+  app.get<{ Querystring: { t?: string } }>('/links/fix', async (req, reply) => {
+    const claims = verify(req.query.t ?? '', 'fix');
+    const target = claims ? await ownTarget(claims.subject, claims.scope) : null;
+    if (!claims || !target) return page(reply, 400, 'This link is not valid', '<p>The link has expired, or the message was removed.</p>');
+    return page(
+      reply,
+      200,
+      'Fix what was published',
+      `<form method="post"><input type="hidden" name="t" value="${esc(req.query.t ?? '')}">` +
+        `<p><label for="body">The text as it should read:</label></p><textarea id="body" name="body" rows="12" style="width:100%" required>${esc(target.row.bodyText)}</textarea>` +
+        `<p><button type="submit">Save</button></p></form>`,
+    );
+  });
+  app.post<{ Body: { t?: string; body?: string } }>('/links/fix', async (req, reply) => {
+    const claims = verify(req.body?.t ?? '', 'fix');
+    const target = claims ? await ownTarget(claims.subject, claims.scope) : null;
+    if (!claims || !target) return page(reply, 400, 'This link is not valid', '<p>The link has expired, or the message was removed.</p>');
+    const bodyText = cleanBody(String(req.body?.body ?? '').slice(0, 100_000));
+    if (!bodyText.trim()) return page(reply, 400, 'Fix what was published', '<p>The text must not be empty.</p>');
+    const bodyHtml = textToSafeHtml(bodyText);
+    await deps.db.transaction(async (tx) => {
+      if (target.kind === 'post') {
+        const title = 'title' in target.row ? target.row.title : '';
+        await editEsnPost(tx, target.id, { bodyText, bodyHtml, tags: extractTags(`${title}\n${bodyText}`), mentionedEmails: [] });
+      } else {
+        await editEsnComment(tx, target.id, { bodyText, bodyHtml, mentionedEmails: [] });
+      }
+    });
+    req.log.info({ link: 'fix', kind: target.kind }, 'link action');
+    return page(reply, 200, 'Fix what was published', '<p>Saved. The feed shows the corrected text, marked as edited.</p>');
+  });
+
   for (const [path, a] of Object.entries(actions)) {
     const invalid = (reply: FastifyReply) => page(reply, 400, 'This link is not valid', '<p>The link is incomplete or has expired. Ask for a new one by mail.</p>');
     app.get<{ Querystring: { t?: string } }>(`/links/${path}`, async (req, reply) => {
@@ -117,8 +207,9 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
         `<p>${a.question(claims.subject)}</p><form method="post"><input type="hidden" name="t" value="${esc(req.query.t ?? '')}"><button type="submit">${esc(a.button)}</button></form>`,
       );
     });
-    app.post<{ Body: { t?: string } }>(`/links/${path}`, async (req, reply) => {
-      const claims = verify(req.body?.t ?? '', a.purpose);
+    app.post<{ Body: { t?: string }; Querystring: { t?: string } }>(`/links/${path}`, async (req, reply) => {
+      // RFC 8058 one-click: the mail client POSTs `List-Unsubscribe=One-Click` to the URL itself.
+      const claims = verify(req.body?.t ?? req.query.t ?? '', a.purpose);
       if (!claims) return invalid(reply);
       const message = await a.act(claims);
       req.log.info({ link: path }, 'link action');

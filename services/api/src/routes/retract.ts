@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { isUuid, PermanentError } from '@blend/core';
 import { getCommentRow, getPostRow, tombstoneComment, tombstonePost, type Database } from '@blend/db';
 import { requirePerson } from '../auth';
+import { correctMirroredComment, type ActionDeps } from './esn-actions';
 
 /**
  * Authors take back what was mirrored. Retracting leaves a tombstone (the thread keeps its
  * shape); un-mirroring is for the person who shared the thread and empties all of it.
  * Email is never rewritten: this changes only what the feed shows.
  */
-export function retractRoutes(app: FastifyInstance, deps: { db: Database }): void {
+export function retractRoutes(app: FastifyInstance, deps: ActionDeps & { db: Database }): void {
   const auth = requirePerson(deps.db);
   const loadPost = async (id: string) => {
     const post = isUuid(id) ? await getPostRow(deps.db, id) : undefined;
@@ -34,7 +35,10 @@ export function retractRoutes(app: FastifyInstance, deps: { db: Database }): voi
     const comment = isUuid(req.params.id) ? await getCommentRow(deps.db, req.params.id) : undefined;
     if (!comment || comment.deletedAt) throw new PermanentError('NOT_FOUND', 'no such comment');
     if (comment.authorId !== req.person!.id) throw new PermanentError('FORBIDDEN', 'only the author can retract a comment');
-    await tombstoneComment(deps.db, comment.id);
+    await deps.db.transaction(async (tx) => {
+      await tombstoneComment(tx, comment.id);
+      await correctMirroredComment(deps, tx, comment);
+    });
     return reply.status(204).send();
   });
 }

@@ -14,6 +14,8 @@ const OPT_IN_LABELS: Record<Person['optIn'], string> = {
   pending: 'Not opted in yet: your mail is kept back (withheld), and you can only read here.',
 };
 
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
+
 const ZONES: readonly string[] = Intl.supportedValuesOf('timeZone');
 
 function checkbox(name: keyof Preferences, label: string, on: boolean): SafeHtml {
@@ -28,11 +30,18 @@ function prefsForm(ctx: PageContext, p: Preferences): SafeHtml {
     (f) => html`<option value="${f}"${f === p.digest_frequency ? html` selected` : ''}>${FREQUENCY_LABELS[f]}</option>`,
   )}</select></label>
 <label>Digest time <input type="time" name="digest_time" value="${p.digest_time}" required></label>
+<label>Weekly digests on <select name="digest_weekday">${WEEKDAYS.map(
+    (d, i) => html`<option value="${String(i + 1)}"${i + 1 === p.digest_weekday ? html` selected` : ''}>${d}</option>`,
+  )}</select></label>
 <label>Time zone <select name="timezone">${zones.map((z) => html`<option${z === p.timezone ? html` selected` : ''}>${z}</option>`)}</select></label>
 <fieldset><legend>Mail me</legend>
 ${checkbox('notify_mentions', 'when someone mentions me', p.notify_mentions)}
 ${checkbox('notify_replies', 'when someone replies to my posts', p.notify_replies)}
 ${checkbox('receipts', 'a receipt when my mail is published', p.receipts)}
+</fieldset>
+<fieldset><legend>Quiet hours (notifications wait until they end; the same time twice means none)</legend>
+<label>From <input type="time" name="quiet_start" value="${p.quiet_start}"></label>
+<label>Until <input type="time" name="quiet_end" value="${p.quiet_end}"></label>
 </fieldset>
 <button type="submit">Save preferences</button></form></section>`;
 }
@@ -74,7 +83,7 @@ ${optInSection(ctx, me)}${prefsForm(ctx, prefs)}`;
   );
 
   const str = { type: 'string', maxLength: 64 } as const;
-  app.post<{ Body: { _csrf?: string; digest_frequency: string; digest_time: string; timezone: string; notify_mentions?: 'on'; notify_replies?: 'on'; receipts?: 'on' } }>(
+  app.post<{ Body: { _csrf?: string; digest_frequency: string; digest_time: string; timezone: string; notify_mentions?: 'on'; notify_replies?: 'on'; receipts?: 'on'; digest_weekday?: string; quiet_start?: string; quiet_end?: string } }>(
     '/web/preferences',
     {
       preHandler: deps.auth,
@@ -91,6 +100,9 @@ ${optInSection(ctx, me)}${prefsForm(ctx, prefs)}`;
             notify_mentions: { type: 'string', enum: ['on'] },
             notify_replies: { type: 'string', enum: ['on'] },
             receipts: { type: 'string', enum: ['on'] },
+            digest_weekday: { type: 'string', pattern: '^[1-7]$' },
+            quiet_start: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+            quiet_end: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
           },
         },
       },
@@ -98,14 +110,20 @@ ${optInSection(ctx, me)}${prefsForm(ctx, prefs)}`;
     async (req, reply) => {
       assertCsrf(req, deps, req.body._csrf);
       const b = req.body;
-      // An unticked checkbox is simply absent from the form.
+      const before = (await getPreferences(deps.db, req.person!.id))!;
+      const receipts = b.receipts === 'on';
+      // An unticked checkbox is simply absent from the form. Receipts count as chosen only
+      // when the box changed (the default covers only the first few published mails).
       await savePreferences(deps.db, req.person!.id, {
         digest_frequency: b.digest_frequency,
         digest_time: b.digest_time,
         timezone: b.timezone,
         notify_mentions: b.notify_mentions === 'on',
         notify_replies: b.notify_replies === 'on',
-        receipts: b.receipts === 'on',
+        ...(receipts !== before.receipts ? { receipts } : {}),
+        ...(b.digest_weekday ? { digest_weekday: Number(b.digest_weekday) } : {}),
+        ...(b.quiet_start ? { quiet_start: b.quiet_start } : {}),
+        ...(b.quiet_end ? { quiet_end: b.quiet_end } : {}),
       });
       return reply.redirect('/web/preferences?saved=1', 303);
     },

@@ -15,6 +15,7 @@ export interface WebDeps {
   queues: Pick<Queues, 'ingest'>;
   withheldRetentionDays: number;
   log: Logger;
+  activity?: { coalesceMs?: number; correctionWindowMs?: number };
   /** preHandler that loads the session's person or sends the browser to /web/login. */
   auth: (req: FastifyRequest) => Promise<void>;
 }

@@ -1,6 +1,7 @@
 import {
   assertNever,
   helpNotice,
+  isThreadIndex,
   inviteNotice,
   optInConfirmNotice,
   optOutConfirmNotice,
@@ -16,7 +17,11 @@ import {
   type SenderVerdict,
 } from '@blend/core';
 import {
+  addLike,
+  addThreadParticipants,
   ensureGroup,
+  publishedCount,
+  recordActivity,
   finishInbound,
   insertComment,
   insertPost,
@@ -32,8 +37,10 @@ import {
   type Person,
   type Tx,
 } from '@blend/db';
+import { renderReceiptMail } from '@blend/mail';
 import { isoWeek, queueMail } from '../outbox';
-import type { IngestDeps, IngestOutcome } from './ingest';
+import { postUrl, preferencesUrl, writeThreadMail, type MailSite } from '../thread-mail';
+import { DEFAULT_ACTIVITY, type IngestDeps, type IngestOutcome } from './ingest';
 
 export interface ApplyContext {
   deps: IngestDeps;
@@ -77,7 +84,8 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         deps.metrics?.bounces.inc({ kind: c.bounce.hard ? 'hard' : 'soft' });
         if (paused) deps.log.warn({ outboundId: c.bounce.outboundId }, 'address paused after repeated hard bounces');
       }
-      return { state: 'rejected', reason: decision.reason };
+      if (RECEIPT_REJECTS.has(decision.reason)) await notPublishedReceipt(tx, c, 'rejected', decision.reason, outbound);
+      return { state: 'rejected', reason: decision.reason, outbound };
     }
     case 'hold': {
       await finishInbound(tx, row.id, { ...ids, state: 'held', reason: decision.reason });
@@ -91,6 +99,8 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           dedupeKey: `share-confirm:${row.id}`,
           inReplyTo: mail.messageId,
         });
+      } else {
+        await notPublishedReceipt(tx, c, 'held', decision.reason, outbound);
       }
       return { state: 'held', reason: decision.reason, outbound };
     }
@@ -162,11 +172,18 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         dedupeKey: ids.dedupeKey,
         inboundId: row.id,
         subjectKey: threadSubjectKey(mail.subject),
-        createdAt: row.internalDate ?? new Date(),
+        createdAt: arrivalTime(row.internalDate, c.now),
+        ...(threadIndexOf(mail) ? { threadIndex: threadIndexOf(mail) } : {}),
         ...(c.content.forwarded.length ? { forwarded: await forwardedByOptedIn(tx, c.content.forwarded) } : {}),
       });
       await replaceTags(tx, post.id, c.content.tags);
-      await recordMentions(tx, post.id, null, c.content.mentionedEmails);
+      const mentioned = await recordMentions(tx, post.id, null, c.content.mentionedEmails);
+      await addThreadParticipants(tx, post.id, conversationAddresses(mail, deps.bridgeDomain));
+      await recordActivity(
+        tx,
+        { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.bridgeDomain) },
+        settings(deps).coalesceMs,
+      );
       // The whole conversation so far maps to this post, so a later reply to any earlier
       // message of it finds the thread.
       const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
@@ -191,6 +208,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           inReplyTo: mail.messageId,
         });
       }
+      await publishReceipt(tx, c, { postId: post.id, commentId: null, title: decision.title, text: decision.body }, outbound);
       return { state: 'posted', postId: post.id, outbound };
     }
     case 'comment': {
@@ -207,14 +225,32 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         source: 'email',
         dedupeKey: ids.dedupeKey,
         inboundId: row.id,
-        createdAt: row.internalDate ?? new Date(),
+        createdAt: arrivalTime(row.internalDate, c.now),
       });
-      await recordMentions(tx, decision.postId, comment.id, c.content.mentionedEmails);
+      const mentioned = await recordMentions(tx, decision.postId, comment.id, c.content.mentionedEmails);
       if (mail.messageId) {
         await recordMessageRefs(tx, [{ messageId: mail.messageId, postId: decision.postId, commentId: comment.id, inboundId: row.id }]);
       }
+      await addThreadParticipants(tx, decision.postId, conversationAddresses(mail, deps.bridgeDomain));
+      await recordActivity(
+        tx,
+        { kind: 'comment', postId: decision.postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.bridgeDomain) },
+        settings(deps).coalesceMs,
+      );
       await finishInbound(tx, row.id, { ...ids, state: 'commented', postId: decision.postId, commentId: comment.id });
-      return { state: 'commented', postId: decision.postId, commentId: comment.id };
+      const title = await threadTitle(tx, decision.postId);
+      await publishReceipt(tx, c, { postId: decision.postId, commentId: comment.id, title, text: decision.body }, outbound);
+      return { state: 'commented', postId: decision.postId, commentId: comment.id, outbound };
+    }
+    case 'like': {
+      if (c.tokenHash && !(await useReplyToken(tx, c.tokenHash))) {
+        await finishInbound(tx, row.id, { ...ids, state: 'rejected', reason: 'bad_token' });
+        return { state: 'rejected', reason: 'bad_token' };
+      }
+      await addLike(tx, decision.postId, c.person!.id);
+      await addThreadParticipants(tx, decision.postId, conversationAddresses(mail, deps.bridgeDomain));
+      await finishInbound(tx, row.id, { ...ids, state: 'liked', reason: 'like', postId: decision.postId });
+      return { state: 'liked', postId: decision.postId };
     }
     default:
       return assertNever(decision);
@@ -233,4 +269,103 @@ async function forwardedByOptedIn(tx: Tx, list: RenderedContent['forwarded']): P
     out.push(author?.optIn === 'opted_in' ? f : { from: '', date: null, subject: '', text: '(a forwarded message whose author has not opted in is not shown)' });
   }
   return out;
+}
+
+const settings = (deps: IngestDeps) => ({ ...DEFAULT_ACTIVITY, ...deps.activity });
+const site = (deps: IngestDeps): MailSite => ({ domain: deps.bridgeDomain, publicUrl: deps.publicUrl, secret: deps.secret });
+
+/** From, To and Cc of a mail, without the bridge's own addresses. */
+function conversationAddresses(mail: MailInput, bridgeDomain: string): string[] {
+  const all = [mail.from, ...mail.to, ...mail.cc].filter((a): a is NonNullable<typeof a> => Boolean(a)).map((a) => a.address);
+  return all.filter((a) => !a.endsWith(`@${bridgeDomain}`));
+}
+
+/** The Outlook Thread-Index of the first mail of a thread, when it carries a valid one. */
+function threadIndexOf(mail: MailInput): string | null {
+  const v = mail.headers['thread-index']?.[0]?.trim();
+  return v && isThreadIndex(v) ? v : null;
+}
+
+async function threadTitle(tx: Tx, postId: string): Promise<string> {
+  const rows = await tx.query.posts.findFirst({ where: (p, { eq }) => eq(p.id, postId), columns: { title: true } });
+  return rows?.title ?? '';
+}
+
+/**
+ * "Published: …": what was published, a link, and Undo / Fix links that work for a while.
+ * Sent when the person wants receipts; by default only for their first few published mails.
+ */
+async function publishReceipt(
+  tx: Tx,
+  c: ApplyContext,
+  what: { postId: string; commentId: string | null; title: string; text: string },
+  outbound: string[],
+): Promise<void> {
+  const p = c.person;
+  const from = c.ids.fromAddress;
+  if (!p || !from || !p.receipts) return;
+  const s = settings(c.deps);
+  if (!p.receiptsExplicit && (await publishedCount(tx, p.id)) > s.receiptsFirst) return;
+  const exp = Math.floor(c.now.getTime() / 1000) + s.undoMinutes * 60;
+  const subject = what.commentId ? `comment:${what.commentId}` : `post:${what.postId}`;
+  const link = (path: string, purpose: 'undo' | 'fix') =>
+    `${c.deps.publicUrl}${path}?t=${encodeURIComponent(signLink({ purpose, subject, scope: p.id, exp }, c.deps.secret))}`;
+  const mail = renderReceiptMail({
+    outcome: what.commentId ? 'commented' : 'posted',
+    title: what.title,
+    text: what.text,
+    postUrl: postUrl(site(c.deps), what.postId),
+    undoUrl: link('/links/undo', 'undo'),
+    fixUrl: link('/links/fix', 'fix'),
+    validMinutes: s.undoMinutes,
+    preferencesUrl: preferencesUrl(site(c.deps)),
+  });
+  const id = await writeThreadMail(tx, site(c.deps), {
+    kind: 'receipt',
+    to: from,
+    personId: p.id,
+    postId: what.postId,
+    commentId: what.commentId,
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html,
+    inReplyTo: c.mail.messageId,
+    references: c.mail.messageId ? [c.mail.messageId] : [],
+    autoSubmitted: 'auto-replied',
+    recordRef: false,
+    dedupeKey: `receipt:${c.row.id}`,
+  });
+  if (id) outbound.push(id);
+}
+
+/** Rejections worth telling an authenticated sender about (loops and spoofs never are). */
+const RECEIPT_REJECTS = new Set<string>(['unknown_group', 'empty_body', 'bad_token', 'sender_mismatch', 'unknown_command']);
+
+/**
+ * "Not published: …" with the reason and what to do, to a known, authenticated sender.
+ * At most one a day per sender and reason, so a loop or a burst cannot turn into a mail storm.
+ */
+async function notPublishedReceipt(tx: Tx, c: ApplyContext, outcome: 'rejected' | 'held', reason: string, outbound: string[]): Promise<void> {
+  const from = c.ids.fromAddress;
+  if (!from || !c.verdict.ok || !c.person || c.person.optIn === 'opted_out') return;
+  const mail = renderReceiptMail({ outcome, subject: c.ids.subject || '(no subject)', reason, preferencesUrl: preferencesUrl(site(c.deps)) });
+  const id = await queueMail(tx, c.deps.bridgeDomain, {
+    kind: 'receipt',
+    to: from,
+    personId: c.person.id,
+    notice: { subject: mail.subject, text: mail.text },
+    dedupeKey: `not-published:${from}:${reason}:${c.now.toISOString().slice(0, 10)}`,
+    inReplyTo: c.mail.messageId,
+  });
+  if (id) outbound.push(id);
+}
+
+/**
+ * When a mail's content appears in the feed: its IMAP arrival time, which has whole-second
+ * precision, so within that second the conversion time is the better estimate (a reply
+ * converted right after an ESN comment must not sort before it).
+ */
+function arrivalTime(internalDate: Date | null, now: Date): Date {
+  if (!internalDate) return now;
+  return new Date(Math.max(internalDate.getTime(), Math.min(now.getTime(), internalDate.getTime() + 999)));
 }

@@ -31,6 +31,7 @@ import {
   hasUnfinishedWithMessageId,
   lockDedupeKey,
   lockInbound,
+  ownMailKinds,
   type Database,
 } from '@blend/db';
 import { checkSender, parseMail, type MimeLimits, type SenderAuthOptions } from '@blend/mail';
@@ -70,7 +71,20 @@ export interface IngestDeps {
   metrics?: Metrics;
   /** Operator-defined legal footers to cut (BLEND_DISCLAIMER_PATTERNS). */
   disclaimerPatterns?: RegExp[];
+  /** Mail caused by published mail: notifications, receipts. Defaults as in the configuration. */
+  activity?: Partial<ActivitySettings>;
 }
+
+export interface ActivitySettings {
+  /** BLEND_NOTIFY_COALESCE_MS */
+  coalesceMs: number;
+  /** BLEND_UNDO_MINUTES */
+  undoMinutes: number;
+  /** BLEND_RECEIPTS_FIRST */
+  receiptsFirst: number;
+}
+
+export const DEFAULT_ACTIVITY: ActivitySettings = { coalesceMs: 120_000, undoMinutes: 60, receiptsFirst: 5 };
 
 export type IngestOutcome = (
   | { state: 'skipped'; reason: 'already_final' }
@@ -78,6 +92,7 @@ export type IngestOutcome = (
   | { state: 'commented'; postId: string; commentId: string }
   | { state: 'duplicate'; of: string | null }
   | { state: 'withheld' | 'rejected' | 'held' | 'command'; reason: string }
+  | { state: 'liked'; postId: string }
 ) & {
   /** Outbox rows written by this ingest, to queue for sending once it has committed. */
   outbound?: string[];
@@ -170,6 +185,9 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
       throw new ParentPendingError();
     }
     const parent = classification.kind === 'reply' ? await findThreadPost(tx, classification.parentIds) : undefined;
+    const NOT_NOTICES = new Set(['mirror', 'notification', 'correction']);
+    const repliesToNotice =
+      classification.kind === 'reply' && !parent && (await ownMailKinds(tx, mail.inReplyTo.slice(0, 1))).some((k) => !NOT_NOTICES.has(k));
 
     let token: TokenCheck | null = null;
     let tokenHash: string | null = null;
@@ -214,6 +232,7 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
       token,
       parentPostId: parent?.postId ?? null,
       threadDeclined: parent && from ? await hasThreadOptOut(tx, parent.postId, from) : false,
+      repliesToNotice,
       groupExists: route?.kind === 'group' ? Boolean(await findGroup(tx, route.slug)) : true,
       confidential,
       rate,

@@ -1,0 +1,188 @@
+import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
+import { planActivityMail, type PlannedMail, type Recipient } from '@blend/core';
+import type { Tx } from '../client';
+import { messageRefs, notifications, outboundMessages, people, posts, threadMutes, threadParticipants } from '../schema';
+
+/** Known people among `emails` become participants of the thread's mail conversation. */
+export async function addThreadParticipants(tx: Tx, postId: string, emails: string[]): Promise<void> {
+  const list = [...new Set(emails.map((e) => e.toLowerCase()))].slice(0, 200);
+  if (list.length === 0) return;
+  await tx.execute(sql`
+    insert into thread_participants (post_id, person_id)
+    select ${postId}::uuid, id from people where email in (${sql.join(
+      list.map((e) => sql`${e}`),
+      sql`, `,
+    )})
+    on conflict do nothing`);
+}
+
+const recipientColumns = {
+  id: people.id,
+  optIn: people.optIn,
+  paused: sql<boolean>`${people.mailPausedAt} is not null`,
+  notifyMentions: people.notifyMentions,
+  notifyReplies: people.notifyReplies,
+  timezone: people.timezone,
+  quietStart: people.quietStart,
+  quietEnd: people.quietEnd,
+};
+
+async function recipients(tx: Tx, where: ReturnType<typeof inArray>): Promise<Recipient[]> {
+  return tx.select(recipientColumns).from(people).where(where);
+}
+
+export interface ActivityEvent {
+  kind: 'post' | 'comment';
+  postId: string;
+  commentId: string | null;
+  authorId: string;
+  source: 'email' | 'esn';
+  at: Date;
+  /** People mentioned in the new text. */
+  mentionedIds: string[];
+  /** Addresses on From/To/Cc of the mail that made the event: they have it already. */
+  alreadyHaveEmails?: string[];
+}
+
+/**
+ * Plan the mail an event causes (see planActivityMail) and store it as `notifications`
+ * rows, in the event's own transaction: nothing is lost if a process dies before the mail
+ * is written, and the notification sweep turns due rows into outbox rows.
+ */
+export async function recordActivity(tx: Tx, ev: ActivityEvent, coalesceMs: number): Promise<PlannedMail[]> {
+  const [post] = await tx.select({ authorId: posts.authorId, source: posts.source }).from(posts).where(eq(posts.id, ev.postId)).limit(1);
+  if (!post) return [];
+  const participantIds = (await tx.select({ id: threadParticipants.personId }).from(threadParticipants).where(eq(threadParticipants.postId, ev.postId))).map((r) => r.id);
+  const wanted = [...new Set([...participantIds, ...ev.mentionedIds, post.authorId])];
+  const byId = new Map((await recipients(tx, inArray(people.id, wanted))).map((r) => [r.id, r]));
+  const muted = new Set((await tx.select({ id: threadMutes.personId }).from(threadMutes).where(eq(threadMutes.postId, ev.postId))).map((r) => r.id));
+  const have = ev.alreadyHaveEmails?.length
+    ? (await tx.select({ id: people.id }).from(people).where(inArray(people.email, ev.alreadyHaveEmails.map((e) => e.toLowerCase())))).map((r) => r.id)
+    : [];
+  const pick = (ids: string[]) => ids.map((id) => byId.get(id)).filter((r): r is Recipient => Boolean(r));
+  const plan = planActivityMail({
+    event: { kind: ev.kind, authorId: ev.authorId, source: ev.source, at: ev.at },
+    post,
+    emailParticipants: pick(participantIds),
+    mentioned: pick(ev.mentionedIds),
+    postAuthor: byId.get(post.authorId) ?? null,
+    muted,
+    alreadyHave: new Set(have),
+    coalesceMs,
+  });
+  if (plan.length > 0) {
+    await tx.insert(notifications).values(
+      plan.map((p) => ({ personId: p.personId, postId: ev.postId, commentId: ev.commentId, kind: p.kind, dueAt: p.dueAt })),
+    );
+  }
+  return plan;
+}
+
+/**
+ * An ESN author edited or deleted a comment that was mirrored into mail: each person who got
+ * the mirror gets one correction, `windowMs` from now; further changes within the window
+ * join the pending one (the sweep sends the comment as it is then).
+ * @returns how many corrections were newly planned.
+ */
+export async function recordCorrection(tx: Tx, commentId: string, postId: string, at: Date, windowMs: number): Promise<number> {
+  const rows = await tx.execute<{ id: string }>(sql`
+    insert into notifications (person_id, post_id, comment_id, kind, due_at)
+    select distinct o.person_id, ${postId}::uuid, ${commentId}::uuid, 'correction', ${new Date(at.getTime() + windowMs)}::timestamptz
+    from outbound_messages o
+    where o.comment_id = ${commentId}::uuid and o.kind = 'mirror' and o.person_id is not null
+      and not exists (select 1 from notifications n
+                      where n.comment_id = ${commentId}::uuid and n.person_id = o.person_id
+                        and n.kind = 'correction' and n.state = 'pending')
+    returning id`);
+  return rows.rows.length;
+}
+
+export type NotificationRow = typeof notifications.$inferSelect;
+
+/**
+ * Lock due notifications (skipping rows another worker holds) together with every pending
+ * row of the same person and thread, so what gathered in the window goes out as one mail.
+ */
+export async function lockDueNotifications(tx: Tx, now: Date, limit = 200): Promise<NotificationRow[]> {
+  const due = await tx
+    .select({ personId: notifications.personId, postId: notifications.postId })
+    .from(notifications)
+    .where(and(eq(notifications.state, 'pending'), lte(notifications.dueAt, now)))
+    .orderBy(asc(notifications.dueAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  if (due.length === 0) return [];
+  const pairs = [...new Map(due.map((d) => [`${d.personId}|${d.postId}`, d])).values()];
+  return tx
+    .select()
+    .from(notifications)
+    .where(
+      and(
+        eq(notifications.state, 'pending'),
+        sql`(${notifications.personId}, ${notifications.postId}) in (${sql.join(
+          pairs.map((p) => sql`(${p.personId}::uuid, ${p.postId}::uuid)`),
+          sql`, `,
+        )})`,
+      ),
+    )
+    .orderBy(asc(notifications.createdAt))
+    .for('update', { skipLocked: true });
+}
+
+export async function finishNotifications(tx: Tx, ids: string[], outcome: { outboundId: string } | { dropped: string }): Promise<void> {
+  if (ids.length === 0) return;
+  await tx
+    .update(notifications)
+    .set('outboundId' in outcome ? { state: 'sent', outboundId: outcome.outboundId } : { state: 'dropped', reason: outcome.dropped })
+    .where(inArray(notifications.id, ids));
+}
+
+/**
+ * The Message-IDs of a thread's mail conversation, oldest first: the mails that came in
+ * (not our own replies, which differ per recipient).
+ */
+export async function threadMessageIds(tx: Tx, postId: string, limit = 30): Promise<string[]> {
+  const rows = await tx
+    .select({ id: messageRefs.messageId })
+    .from(messageRefs)
+    .where(and(eq(messageRefs.postId, postId), isNotNull(messageRefs.inboundId)))
+    .orderBy(asc(messageRefs.createdAt))
+    .limit(500);
+  const ids = rows.map((r) => r.id);
+  // The first and the latest ones: clients thread on the root and the direct parent.
+  return ids.length <= limit ? ids : [ids[0]!, ...ids.slice(ids.length - limit + 1)];
+}
+
+/** The mirror mail a person got for a comment, so a correction can answer it. */
+export async function mirrorMessageId(tx: Tx, commentId: string, personId: string): Promise<string | null> {
+  const rows = await tx
+    .select({ id: outboundMessages.messageId })
+    .from(outboundMessages)
+    .where(and(eq(outboundMessages.commentId, commentId), eq(outboundMessages.personId, personId), eq(outboundMessages.kind, 'mirror')))
+    .limit(1);
+  return rows[0]?.id ?? null;
+}
+
+/** Stop mail about one thread to one person (List-Unsubscribe of a thread mail). */
+export async function muteThread(tx: Tx, postId: string, personId: string): Promise<void> {
+  await tx.insert(threadMutes).values({ postId, personId }).onConflictDoNothing();
+  await tx
+    .update(notifications)
+    .set({ state: 'dropped', reason: 'muted' })
+    .where(and(eq(notifications.postId, postId), eq(notifications.personId, personId), eq(notifications.state, 'pending')));
+}
+
+/** How many of a person's mails were published (posts and comments from email). */
+export async function publishedCount(tx: Tx, personId: string): Promise<number> {
+  const rows = await tx.execute<{ n: number }>(sql`
+    select (select count(*) from posts where author_id = ${personId} and source = 'email')::int
+         + (select count(*) from comments where author_id = ${personId} and source = 'email')::int as n`);
+  return Number(rows.rows[0]?.n ?? 0);
+}
+
+/** The kinds of our own mails among `messageIds` (a reply to a receipt or digest is not a comment). */
+export async function ownMailKinds(tx: Tx, messageIds: string[]): Promise<string[]> {
+  if (messageIds.length === 0) return [];
+  const rows = await tx.select({ kind: outboundMessages.kind }).from(outboundMessages).where(inArray(outboundMessages.messageId, messageIds));
+  return rows.map((r) => r.kind);
+}

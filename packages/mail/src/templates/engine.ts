@@ -1,0 +1,259 @@
+import { stripControlChars, truncate } from '@blend/core';
+import Handlebars from 'handlebars';
+import { IANAZone } from 'luxon';
+
+/**
+ * The template machinery behind the Blend mails (issue "Back to email").
+ *
+ * Each mail is an MJML body with Handlebars placeholders plus a Handlebars plain-text
+ * template. MJML is slow (tens of ms per document), so {@link compileAll} turns every MJML
+ * layout into HTML once per process and compiles that HTML with Handlebars; a mail is then
+ * rendered by Handlebars alone, in microseconds. The compiled templates are a process-wide
+ * cache rather than a `deps` object because they are pure functions of the source code.
+ */
+
+/** A rendered mail, ready for nodemailer. */
+export interface RenderedMail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/** What every mail's view carries for the layout (title, preview line, footer). */
+export interface LayoutView {
+  subject: string;
+  /** The preview line inboxes show after the subject. */
+  preview: string;
+  /** "Reply to this mail to …" when a reply address applies, else null. */
+  replyHint: string | null;
+  preferencesUrl: string;
+  unsubscribeUrl: string | null;
+  /** Lines for the plain-text footer before the reply hint, e.g. "View the thread: URL". */
+  textFooterLines: string[];
+}
+
+/** Our own Handlebars environment, so helpers never leak into other users of the library. */
+const hbs = Handlebars.create();
+
+const ATTR_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeAttr = (s: string) => s.replace(/[&<>"']/g, (c) => ATTR_ESCAPES[c]!);
+
+/**
+ * `{{href url}}`: a link target, attribute-escaped. Only http(s) and mailto survive;
+ * anything else (a `javascript:` URL from a bad config or row) becomes `#`.
+ */
+hbs.registerHelper('href', (url: unknown) => {
+  const s = typeof url === 'string' ? url.trim() : '';
+  return new hbs.SafeString(/^(?:https?:\/\/|mailto:)/i.test(s) ? escapeAttr(s) : '#');
+});
+
+/** `{{br text}}`: HTML-escaped text with its line breaks kept as `<br>`. */
+hbs.registerHelper('br', (text: unknown) => {
+  const escaped = hbs.Utils.escapeExpression(typeof text === 'string' ? text : '');
+  return new hbs.SafeString(escaped.replace(/\r\n?|\n/g, '<br>\n'));
+});
+
+const BRAND = '#0b5cad';
+const MUTED = '#59636e';
+
+/** The document around every mail body: head, attributes, and the footer. */
+const layout = (body: string) => `<mjml lang="en">
+  <mj-head>
+    <mj-title>{{subject}}</mj-title>
+    <mj-preview>{{preview}}</mj-preview>
+    <mj-attributes>
+      <mj-all font-family="Segoe UI, Helvetica, Arial, sans-serif" />
+      <mj-text font-size="15px" line-height="1.5" color="#1f2328" padding="4px 24px" />
+      <mj-section padding="0" />
+      <mj-button background-color="${BRAND}" color="#ffffff" font-size="15px" border-radius="4px" inner-padding="10px 18px" padding="6px 24px" align="left" />
+      <mj-divider border-width="1px" border-color="#d0d7de" padding="14px 24px" />
+      <mj-class name="muted" color="${MUTED}" font-size="13px" />
+    </mj-attributes>
+    <mj-style>
+      a { color: ${BRAND}; }
+      .quote { border-left: 3px solid #d0d7de; padding-left: 12px; }
+    </mj-style>
+  </mj-head>
+  <mj-body background-color="#ffffff" width="600px">
+    <mj-section padding="12px 0">
+      <mj-column>
+${body}
+      </mj-column>
+    </mj-section>
+    <mj-section padding="8px 0 16px 0">
+      <mj-column>
+        <mj-divider />
+        <mj-text mj-class="muted">
+          {{#if replyHint}}<p style="margin:0 0 6px 0;">{{replyHint}}</p>{{/if}}
+          <p style="margin:0;">Sent by Blend, the bridge between your mail and the company feed. <a href="{{href preferencesUrl}}" style="color:${MUTED};">Preferences</a>{{#if unsubscribeUrl}} · <a href="{{href unsubscribeUrl}}" style="color:${MUTED};">Unsubscribe</a>{{/if}}</p>
+        </mj-text>
+      </mj-column>
+    </mj-section>
+  </mj-body>
+</mjml>`;
+
+/** Plain-text footer, after the RFC 3676 signature delimiter so replies leave it out. */
+const TEXT_FOOTER = `
+
+-- 
+{{#each textFooterLines}}
+{{this}}
+{{/each}}
+{{#if replyHint}}
+{{replyHint}}
+{{/if}}
+Sent by Blend, the bridge between your mail and the company feed.
+Preferences: {{preferencesUrl}}
+{{#if unsubscribeUrl}}
+Unsubscribe: {{unsubscribeUrl}}
+{{/if}}
+`;
+
+interface Entry {
+  name: string;
+  mjmlBody: string;
+  text: string;
+  /** Set by {@link compileAll}; until then rendering throws. */
+  html?: HandlebarsTemplateDelegate;
+  plain?: HandlebarsTemplateDelegate;
+}
+
+const entries: Entry[] = [];
+let compiling: Promise<void> | null = null;
+
+/** Compiles a Handlebars source now (`compile()` would defer the work to the first render). */
+function compileNow(source: string, options: PrecompileOptions): HandlebarsTemplateDelegate {
+  // precompile() returns the template as JavaScript source; this is how Handlebars itself
+  // turns it into functions.
+  const spec = hbs.precompile(source, options) as unknown as string;
+  return hbs.template(new Function(`return ${spec}`)() as TemplateSpecification);
+}
+
+/**
+ * A mail template: `mjmlBody` goes inside the layout's single column (use `<mj-raw>` around
+ * block helpers that span MJML elements), `text` is the plain-text part without footer.
+ * Returns the renderer, usable once {@link compileAll} has resolved.
+ */
+export function defineTemplate<V extends LayoutView>(name: string, mjmlBody: string, text: string): (view: V) => RenderedMail {
+  const entry: Entry = { name, mjmlBody, text };
+  entries.push(entry);
+  return (view) => {
+    if (!entry.html || !entry.plain) {
+      throw new Error(`Mail template '${name}' is not compiled yet: await warmTemplates() at startup before rendering mail`);
+    }
+    return {
+      subject: view.subject,
+      html: entry.html(view),
+      text: tidyText(entry.plain(view)),
+    };
+  };
+}
+
+/**
+ * Converts every defined template's MJML to HTML and compiles it, once per process (the
+ * promise is memoised; a failure is not, so a later call retries). Throws when an MJML
+ * layout does not validate.
+ */
+export function compileAll(): Promise<void> {
+  compiling ??= (async () => {
+    // Loaded here, not at the top: MJML and its dependencies take a while to import, and
+    // processes that never send mail should not pay for that.
+    const { default: mjml2html } = await import('mjml');
+    for (const entry of entries) {
+      const out = await mjml2html(layout(entry.mjmlBody), { validationLevel: 'strict', keepComments: false });
+      // Indentation after a newline is never significant in this markup, and Gmail clips
+      // mails over 102 KB, so drop it.
+      const html = out.html.replace(/\n\s+/g, '\n');
+      entry.html = compileNow(html, { strict: true });
+      entry.plain = compileNow(entry.text + TEXT_FOOTER, { strict: true, noEscape: true });
+    }
+  })().catch((err: unknown) => {
+    compiling = null;
+    throw err;
+  });
+  return compiling;
+}
+
+/** Squeezes the blank lines that optional template sections leave behind. */
+function tidyText(s: string): string {
+  return `${s.replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
+
+/** Longest subject we send, in code points. */
+const SUBJECT_MAX = 200;
+
+/**
+ * A header-safe, single-line subject: control characters (CR and LF included) and line
+ * separators become spaces, whitespace runs collapse, and the result is capped.
+ */
+export function oneLine(s: string): string {
+  const flat = stripControlChars(s)
+    .replace(/[\n\t\u2028\u2029]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return truncate(flat, SUBJECT_MAX).trimEnd();
+}
+
+/** "Re: <title>", without doubling a "Re:" the title already has. */
+export function replySubject(title: string): string {
+  const t = oneLine(title) || '(no subject)';
+  return /^re\s*:/i.test(t) ? t : oneLine(`Re: ${t}`);
+}
+
+/** `“title”` for running text, with a placeholder for an empty title. */
+export const quoted = (title: string) => `“${oneLine(title) || 'untitled'}”`;
+
+/** A display name, or a neutral word when there is none. */
+export const nameOr = (name: string, fallback = 'Someone') => oneLine(name) || fallback;
+
+/** "1 thread" / "3 threads". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+const formatters = new Map<string, (at: Date) => string>();
+
+/**
+ * A formatter for times in `timezone` (an unknown zone falls back to UTC), e.g.
+ * "Mon 5 Jan, 14:30". Intl with a cached DateTimeFormat rather than luxon: a digest formats
+ * many times and luxon's toFormat costs several times more per call. en-GB's own format()
+ * gives exactly that shape; if an ICU version ever formats differently, assemble it from
+ * parts (slower, but the same text).
+ */
+export function timeFormatter(timezone: string | undefined): (at: Date) => string {
+  const zone = zoneLabel(timezone);
+  const cached = formatters.get(zone);
+  if (cached) return cached;
+  const dtf = new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  const fromParts = (at: Date) => {
+    const p: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+    for (const part of dtf.formatToParts(at)) p[part.type] = part.value;
+    return `${p.weekday} ${p.day} ${p.month}, ${p.hour}:${p.minute}`;
+  };
+  const sample = new Date(Date.UTC(2026, 0, 5, 12, 0));
+  const fast = (at: Date) => dtf.format(at);
+  const formatter = fast(sample) === fromParts(sample) ? fast : fromParts;
+  formatters.set(zone, formatter);
+  return formatter;
+}
+
+/**
+ * The zone name we actually format in, for a "Times are in …" line. IANAZone.create caches
+ * its zones (and their validity); IANAZone.isValidZone builds a DateTimeFormat every call.
+ */
+export const zoneLabel = (timezone: string | undefined) => (timezone && IANAZone.create(timezone).isValid ? timezone : 'UTC');
+
+/**
+ * A mailto: URI for `address` (RFC 6068): the address keeps `+` and `@` literally (some
+ * clients do not decode `%2B` in the local part), everything unusual is percent-encoded.
+ */
+export function mailtoUri(address: string, subject?: string): string {
+  const to = address.replace(/[^A-Za-z0-9\-._~!$'()*+,;:@]/g, (c) => encodeURIComponent(c));
+  return `mailto:${to}${subject ? `?subject=${encodeURIComponent(subject)}` : ''}`;
+}

@@ -1,0 +1,189 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import {
+  dbNow,
+  finishNotifications,
+  lockDueNotifications,
+  mirrorMessageId,
+  schema,
+  threadMessageIds,
+  type Database,
+  type NotificationRow,
+  type Tx,
+} from '@blend/db';
+import { renderCorrectionMail, renderMirrorMail, renderNotificationMail } from '@blend/mail';
+import type { Logger, Metrics } from '@blend/config';
+import {
+  conversationHeaders,
+  issueReplyAddress,
+  postUrl,
+  preferencesUrl,
+  replySubject,
+  unsubscribeHeaders,
+  unsubscribeUrl,
+  writeThreadMail,
+  type MailSite,
+} from '../thread-mail';
+
+export interface NotifyDeps {
+  db: Database;
+  log: Logger;
+  site: MailSite;
+  metrics?: Metrics;
+}
+
+const { people, posts, comments } = schema;
+
+type PostInfo = { id: string; title: string; threadIndex: string | null; createdAt: Date; deletedAt: Date | null; bodyText: string; authorId: string };
+type PersonInfo = { id: string; email: string; name: string; optIn: string; paused: boolean; timezone: string };
+type CommentInfo = { id: string; bodyText: string; authorId: string; createdAt: Date; deletedAt: Date | null };
+
+const displayName = (p: { name: string; email: string } | undefined) => (p ? p.name || p.email : 'Someone');
+
+/**
+ * Turn due `notifications` rows into mail: one mail per person and thread for mentions and
+ * replies (what gathered in the coalescing window), one mirror per ESN comment, one
+ * correction per edited or deleted comment. The outbox rows and the rows' new state are
+ * written in one transaction; rows another worker holds are skipped.
+ * @returns the outbox row ids to queue for sending.
+ */
+export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
+  const written: string[] = [];
+  for (let round = 0; round < 20; round++) {
+    const batch = await deps.db.transaction(async (tx) => {
+      const now = await dbNow(tx);
+      const rows = await lockDueNotifications(tx, now);
+      if (rows.length === 0) return null;
+      const out: string[] = [];
+      const ctx = await loadContext(tx, rows);
+      const groups = new Map<string, NotificationRow[]>();
+      for (const r of rows) {
+        // Mirrors and corrections are one mail per comment; mentions and replies one per thread.
+        const key = r.kind === 'mirror' || r.kind === 'correction' ? `${r.kind}|${r.personId}|${r.commentId}` : `note|${r.personId}|${r.postId}`;
+        groups.set(key, [...(groups.get(key) ?? []), r]);
+      }
+      for (const group of groups.values()) {
+        const id = await writeGroup(tx, deps, ctx, group, now);
+        if (id) out.push(id);
+      }
+      return out;
+    });
+    if (batch === null) break;
+    written.push(...batch);
+  }
+  return written;
+}
+
+interface Context {
+  people: Map<string, PersonInfo>;
+  posts: Map<string, PostInfo>;
+  comments: Map<string, CommentInfo>;
+}
+
+async function loadContext(tx: Tx, rows: NotificationRow[]): Promise<Context> {
+  const commentIds = [...new Set(rows.map((r) => r.commentId).filter((c): c is string => Boolean(c)))];
+  const commentRows: CommentInfo[] = commentIds.length
+    ? await tx.select({ id: comments.id, bodyText: comments.bodyText, authorId: comments.authorId, createdAt: comments.createdAt, deletedAt: comments.deletedAt }).from(comments).where(inArray(comments.id, commentIds))
+    : [];
+  const postIds = [...new Set(rows.map((r) => r.postId))];
+  const postRows: PostInfo[] = await tx
+    .select({ id: posts.id, title: posts.title, threadIndex: posts.threadIndex, createdAt: posts.createdAt, deletedAt: posts.deletedAt, bodyText: posts.bodyText, authorId: posts.authorId })
+    .from(posts)
+    .where(inArray(posts.id, postIds));
+  const personIds = [...new Set([...rows.map((r) => r.personId), ...commentRows.map((c) => c.authorId), ...postRows.map((p) => p.authorId)])];
+  const personRows = await tx
+    .select({ id: people.id, email: people.email, name: people.name, optIn: people.optIn, paused: people.mailPausedAt, timezone: people.timezone })
+    .from(people)
+    .where(inArray(people.id, personIds));
+  return {
+    people: new Map(personRows.map((p) => [p.id, { ...p, paused: p.paused !== null }])),
+    posts: new Map(postRows.map((p) => [p.id, p])),
+    comments: new Map(commentRows.map((c) => [c.id, c])),
+  };
+}
+
+async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: Context, group: NotificationRow[], now: Date): Promise<string | null> {
+  const first = group[0]!;
+  const ids = group.map((r) => r.id);
+  const to = ctx.people.get(first.personId);
+  const post = ctx.posts.get(first.postId);
+  const drop = async (why: string) => {
+    await finishNotifications(tx, ids, { dropped: why });
+    return null;
+  };
+  // Checked again at send time: a person may have opted out or bounced since.
+  if (!to || to.optIn === 'opted_out') return drop('opted_out');
+  if (to.paused) return drop('paused');
+  if (!post || post.deletedAt) return drop('post_gone');
+  const site = deps.site;
+  const outboundId = crypto.randomUUID();
+  const references = await threadMessageIds(tx, post.id);
+  const base = {
+    to: to.email,
+    personId: to.id,
+    postId: post.id,
+    headers: { ...conversationHeaders(post, now), ...unsubscribeHeaders(site, unsubscribeUrl(site, to.id, `thread:${post.id}`, now), 'digest off') },
+  };
+
+  let id: string | null;
+  if (first.kind === 'mirror' || first.kind === 'correction') {
+    const comment = first.commentId ? ctx.comments.get(first.commentId) : undefined;
+    if (!comment) return drop('comment_gone');
+    const author = ctx.people.get(comment.authorId);
+    const fromName = `${displayName(author)} via Blend`;
+    const replyTo = await issueReplyAddress(tx, site, to.id, post.id, outboundId, now);
+    if (first.kind === 'mirror') {
+      if (comment.deletedAt) return drop('comment_gone');
+      const mail = renderMirrorMail({ authorName: displayName(author), text: comment.bodyText, postTitle: post.title, postUrl: postUrl(site, post.id), preferencesUrl: preferencesUrl(site) });
+      id = await writeThreadMail(
+        tx,
+        site,
+        { ...base, kind: 'mirror', commentId: comment.id, subject: replySubject(post.title), text: mail.text, html: mail.html, fromName, replyTo, inReplyTo: references.at(-1) ?? null, references, dedupeKey: `mirror:${comment.id}:${to.id}` },
+        outboundId,
+      );
+    } else {
+      const mirrored = await mirrorMessageId(tx, comment.id, to.id);
+      const mail = renderCorrectionMail({
+        authorName: displayName(author),
+        change: comment.deletedAt ? 'deleted' : 'edited',
+        text: comment.deletedAt ? '' : comment.bodyText,
+        postTitle: post.title,
+        postUrl: postUrl(site, post.id),
+        preferencesUrl: preferencesUrl(site),
+      });
+      const refs = mirrored ? [...references, mirrored] : references;
+      id = await writeThreadMail(
+        tx,
+        site,
+        { ...base, kind: 'correction', commentId: comment.id, subject: replySubject(post.title), text: mail.text, html: mail.html, fromName, replyTo, inReplyTo: refs.at(-1) ?? null, references: refs },
+        outboundId,
+      );
+    }
+  } else {
+    const items = group
+      .map((r) => {
+        const c = r.commentId ? ctx.comments.get(r.commentId) : undefined;
+        if (r.commentId && (!c || c.deletedAt)) return null;
+        const authorId = c ? c.authorId : post.authorId;
+        return { kind: r.kind === 'mention' ? ('mention' as const) : ('reply' as const), authorName: displayName(ctx.people.get(authorId)), text: c ? c.bodyText : post.bodyText, at: c ? c.createdAt : post.createdAt };
+      })
+      .filter((i): i is NonNullable<typeof i> => i !== null);
+    if (items.length === 0) return drop('comment_gone');
+    const mail = renderNotificationMail({ recipientName: to.name || to.email, threadTitle: post.title, postUrl: postUrl(site, post.id), items, preferencesUrl: preferencesUrl(site), timezone: to.timezone });
+    const replyTo = await issueReplyAddress(tx, site, to.id, post.id, outboundId, now);
+    id = await writeThreadMail(
+      tx,
+      site,
+      { ...base, kind: 'notification', subject: mail.subject, text: mail.text, html: mail.html, replyTo, inReplyTo: references.at(-1) ?? null, references },
+      outboundId,
+    );
+  }
+  if (!id) return drop('duplicate');
+  await finishNotifications(tx, ids, { outboundId: id });
+  deps.metrics?.outboundQueued.inc({ kind: first.kind });
+  return id;
+}
+
+/** Pending notifications of a thread for one person, for tests and the admin view. */
+export async function pendingNotifications(db: Tx, personId: string) {
+  return db.select().from(schema.notifications).where(and(eq(schema.notifications.personId, personId), eq(schema.notifications.state, 'pending')));
+}
