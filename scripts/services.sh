@@ -13,7 +13,8 @@
 #   BLEND_MAIL_USER      (default bridge)               local part of the bridge account
 #   BLEND_MAIL_PASSWORD  (default secret)               the bridge account's IMAP password
 #
-# Ports: IMAP 127.0.0.1:143, LMTP 127.0.0.1:24, SMTP (Postfix) 127.0.0.1:2525.
+# Ports: IMAP 127.0.0.1:143, LMTP 127.0.0.1:24, SMTP (Postfix) 127.0.0.1:2525, and a second
+# Postfix SMTP listener on 127.0.0.1:2526 that answers scripted per-recipient replies (below).
 # Postfix accepts mail for ANY domain ending in .test and hands it to Dovecot over LMTP;
 # Dovecot maps each domain listed in $BLEND_MAIL_ROOT/domains to that domain's bridge
 # account, so every local part (status@, group@, reply+TOKEN@) lands in the bridge INBOX.
@@ -32,6 +33,7 @@ LOG_DIR="$BLEND_MAIL_ROOT/log"
 IMAP_PORT=143
 LMTP_PORT=24
 SMTP_PORT=2525
+SCRIPTED_SMTP_PORT=2526
 PNPM_VERSION=12.21.0
 # chromium: Debian's browser for test/web-browser.test.ts (driven by playwright-core; never
 # `npx playwright install`, which downloads a browser).
@@ -354,6 +356,17 @@ configure_postfix() {
 MAP
   chmod 644 "$tmp"
   install_if_changed "$recipient_access" "$tmp" || true
+  # Scripted replies for the 2526 listener, one "address  4NN/5NN text" per recipient
+  # (access(5)), e.g. "x@t-1.test 451 4.3.0 try again later". Tests add and remove entries at
+  # runtime with `postmap -i` / `postmap -d` (test/support/mail-server.ts); a hash: table is
+  # used because smtpd notices a changed .db before its next connection, so no reload is
+  # needed. Starts empty; the .db is only (re)built when missing.
+  local scripted="$POSTFIX_MAPS_DIR/scripted_replies"
+  if [[ ! -f $scripted ]]; then
+    printf '# Runtime entries live only in %s.db (postmap -i / -d); this file stays empty.\n' "$scripted" >"$scripted"
+    chmod 644 "$scripted"
+  fi
+  [[ -f $scripted.db ]] || postmap "hash:$scripted"
 
   local protocols=ipv4 interfaces=127.0.0.1 networks='127.0.0.0/8'
   if [[ -f /proc/net/if_inet6 ]] && grep -q '^0\{31\}1 ' /proc/net/if_inet6; then
@@ -399,6 +412,11 @@ MAP
     postconf -M# smtp/inet
   fi
   postconf -M "127.0.0.1:$SMTP_PORT/inet=127.0.0.1:$SMTP_PORT inet n - n - - smtpd"
+  # 127.0.0.1:2526: the same MTA, but recipients listed in the scripted map get that reply
+  # (451, 550, ...), and the server hangs up after the first error (as busy MTAs do), so a
+  # pooled client's next attempt opens a new session and sees the map as it is then (an smtpd
+  # process reads its maps once; a session in progress keeps the old entries).
+  postconf -M "127.0.0.1:$SCRIPTED_SMTP_PORT/inet=127.0.0.1:$SCRIPTED_SMTP_PORT inet n - n - - smtpd -o syslog_name=postfix/scripted -o smtpd_hard_error_limit=1 -o smtpd_recipient_restrictions=check_recipient_access,hash:$scripted,permit_mynetworks,reject_unauth_destination"
   postconf -M "postlog/unix-dgram=postlog unix-dgram n - n - 1 postlogd"
   postconf -F '*/*/chroot = n'
 
@@ -429,7 +447,7 @@ stop_postfix() {
 
 print_ports() {
   local rc=0 name port
-  for name in imap:$IMAP_PORT lmtp:$LMTP_PORT smtp:$SMTP_PORT; do
+  for name in imap:$IMAP_PORT lmtp:$LMTP_PORT smtp:$SMTP_PORT smtp-scripted:$SCRIPTED_SMTP_PORT; do
     port=${name#*:}
     if port_open "$port"; then
       log "${name%%:*}  127.0.0.1:$port  up"
@@ -452,6 +470,7 @@ cmd_up() {
   wait_for "IMAP on 127.0.0.1:$IMAP_PORT" 30 port_open "$IMAP_PORT"
   wait_for "LMTP on 127.0.0.1:$LMTP_PORT" 30 port_open "$LMTP_PORT"
   wait_for "SMTP on 127.0.0.1:$SMTP_PORT" 30 port_open "$SMTP_PORT"
+  wait_for "SMTP on 127.0.0.1:$SCRIPTED_SMTP_PORT" 30 port_open "$SCRIPTED_SMTP_PORT"
   print_ports
 }
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { and, eq } from 'drizzle-orm';
-import { findPersonByEmail, schema, type PostView } from '@blend/db';
+import { and, eq, inArray } from 'drizzle-orm';
+import { ensureGroup, findPersonByEmail, schema, upsertPerson, type PostView } from '@blend/db';
 import { parseMail } from '@blend/mail';
-import { runDigestFor } from '@blend/worker';
+import { runDigestFor, runDueDigests } from '@blend/worker';
 import { createLogger } from '@blend/config';
 import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';
 import { waitFor } from './support/database';
@@ -44,6 +44,7 @@ const personId = async (name: string) => (await findPersonByEmail(s.db.db, at(na
 beforeAll(async () => {
   s = await startStack({
     BLEND_POLL_INTERVAL_MS: '1000',
+    BLEND_RECEIPTS_FIRST: '5',
     BLEND_NOTIFY_COALESCE_MS: '1500',
     BLEND_CORRECTION_WINDOW_MS: '1500',
     BLEND_NOTIFY_SWEEP_MS: '200',
@@ -120,22 +121,40 @@ describe('an ESN comment on a thread that started in email', () => {
     const after = await post(threadPost);
     expect(after.comments).toHaveLength(2);
     expect(after.reactions).toMatchObject({ like: 1 });
+
+    // Bob answered only the reply address: Alice gets his words as a reply in her conversation.
+    const forAlice = await waitFor(async () => {
+      for (const m of await mailsTo(at('alice'), /^Re: Roadmap 2027/)) if (/Bob Mail via Blend/.test(headerValues(m, 'from')[0] ?? '')) return m;
+      return undefined;
+    }, "bob's reply mirrored to alice");
+    expect(await text(forAlice)).toContain('Agreed, let us ship it.');
+    expect(await text(forAlice)).not.toContain('Looks great');
+    expect(await mailsTo(at('bob'), /^Re: Roadmap 2027/)).toHaveLength(1);
   });
 
   it('sends one correction per participant for several edits within the window, answering the mirror', async () => {
     const erinComment = (await post(threadPost)).comments.find((c) => c.author.email === at('erin'))!;
+    const fromErin = async (who: string) => (await mailsTo(at(who), /^Re: Roadmap 2027/)).filter((m) => /Erin Esn via Blend/.test(headerValues(m, 'from')[0] ?? ''));
     for (const body of ['Looks great, v2', 'Looks great, v3']) {
       expect((await api('PATCH', `/api/v1/comments/${erinComment.id}`, 'erin', { body })).statusCode).toBe(200);
     }
-    const [correction] = await waitForMail(at('alice'), 2, 'the correction', /^Re: Roadmap 2027/).then((m) => m.slice(1));
-    const [mirror] = await mailsTo(at('alice'), /^Re: Roadmap 2027/);
+    const [mirror, correction] = await waitFor(async () => {
+      const m = await fromErin('alice');
+      return m.length >= 2 ? m : undefined;
+    }, 'the correction');
     expect(ids(headerValues(correction!, 'in-reply-to')[0])).toEqual(ids(headerValues(mirror!, 'message-id')[0]));
+    expect(ids(headerValues(correction!, 'references')[0])).toContain(rootId);
     expect(await text(correction!)).toContain('Looks great, v3');
+    // The two edits within the window made one correction.
     await new Promise((r) => setTimeout(r, 2500));
-    expect(await mailsTo(at('alice'), /^Re: Roadmap 2027/)).toHaveLength(2);
+    expect(await fromErin('alice')).toHaveLength(2);
+    expect(await fromErin('bob')).toHaveLength(2);
 
     expect((await api('DELETE', `/api/v1/comments/${erinComment.id}`, 'erin')).statusCode).toBe(204);
-    const all = await waitForMail(at('bob'), 3, 'the deletion notice', /^Re: Roadmap 2027/);
+    const all = await waitFor(async () => {
+      const m = await fromErin('bob');
+      return m.length >= 3 ? m : undefined;
+    }, 'the deletion notice');
     expect(await text(all[2]!)).toMatch(/deleted/i);
   });
 });
@@ -259,5 +278,35 @@ describe('digests', () => {
     expect(f!.digestFrequency).toBe('off');
     await queues.close();
     redis.disconnect();
+  });
+});
+
+describe('digest schedule', () => {
+  it('sends each due person one digest when several workers run at once, and moves the schedule on', async () => {
+    const log = createLogger('test', 'silent');
+    const deps = { db: s.db.db, log, site: { domain: s.mail.domain, publicUrl: 'https://blend.example.test', secret: s.config.BLEND_SECRET }, batchSize: 3 };
+    const readers: string[] = [];
+    const group = await ensureGroup(s.db.db, 'schedule');
+    const since = new Date(Date.now() - 60_000);
+    for (let i = 0; i < 12; i++) {
+      const { person } = await upsertPerson(s.db.db, { email: `sched${i}@${P}`, name: `Reader ${i}`, optIn: true });
+      readers.push(person.id);
+      await s.db.db.insert(schema.groupMembers).values({ groupId: group.id, personId: person.id });
+    }
+    await s.db.db.update(schema.people).set({ lastDigestAt: since, nextDigestAt: new Date(Date.now() - 1000), digestFrequency: 'daily', digestTime: '09:00', timezone: 'Europe/Berlin' }).where(inArray(schema.people.id, readers));
+    await api('POST', '/api/v1/posts', 'carol', { group: 'schedule', body: 'Schedule test post' });
+
+    const runs = await Promise.all([runDueDigests(deps), runDueDigests(deps), runDueDigests(deps)]);
+    expect(runs.reduce((n, r) => n + r.sent, 0)).toBeGreaterThanOrEqual(12);
+    const rows = await s.db.db.select().from(schema.outboundMessages).where(and(eq(schema.outboundMessages.kind, 'digest'), inArray(schema.outboundMessages.personId, readers)));
+    expect(rows.map((r) => r.personId).sort()).toEqual([...readers].sort());
+    const after = await s.db.db.select().from(schema.people).where(inArray(schema.people.id, readers));
+    for (const p of after) {
+      // The next daily digest: 09:00 in Berlin, after now.
+      expect(p.nextDigestAt!.getTime()).toBeGreaterThan(Date.now());
+      expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(p.nextDigestAt!)).toBe('09:00');
+    }
+    // Nothing is due any more.
+    expect((await runDueDigests(deps)).sent).toBe(0);
   });
 });

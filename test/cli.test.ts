@@ -71,3 +71,33 @@ describe('blend preview', () => {
     expect(reply).toMatchObject({ classification: { kind: 'reply' }, body_text: 'Looks good to me, one question about Q3 hiring.' });
   });
 });
+
+describe('blend digest --now', () => {
+  it('builds and queues one person’s digest whatever the schedule, then nothing when there is nothing new', async () => {
+    const { person: reader } = await upsertPerson(t.db, { email: 'reader@corp.test', name: 'Reader', optIn: true });
+    const { person: writer } = await upsertPerson(t.db, { email: 'writer@corp.test', name: 'Writer', optIn: true });
+    const g = await ensureGroup(t.db, 'digest-cli');
+    await t.db.insert(schema.groupMembers).values({ groupId: g.id, personId: reader.id });
+    await t.db.update(schema.people).set({ lastDigestAt: new Date(Date.now() - 60_000), nextDigestAt: new Date(Date.now() + 86_400_000) }).where(eq(schema.people.id, reader.id));
+    await insertPost(t.db, { groupId: g.id, authorId: writer.id, title: 'Canteen menu', bodyText: 'Soup on Monday', bodyHtml: '<p>Soup on Monday</p>', source: 'esn' });
+    const env = { REDIS_URL: 'redis://127.0.0.1:6379', BLEND_MAIL_DOMAIN: 'bridge.corp.test', BLEND_SECRET: 'x'.repeat(40), BLEND_QUEUE_PREFIX: `cli${Date.now()}` };
+    const digest = (...args: string[]) => run(['services/api/src/cli.ts', 'digest', ...args], { DATABASE_URL: t.url, ...env });
+
+    const bad = digest('--person', 'reader@corp.test');
+    expect((await bad.done).code).toBe(2);
+    expect(bad.err()).toContain('--now');
+
+    const p = digest('--now', '--person', 'reader@corp.test', '--json');
+    expect((await p.done).code).toBe(0);
+    const out = JSON.parse(p.out()) as { sent: number; outbound: string[] };
+    expect(out.sent).toBe(1);
+    const [row] = await t.db.select().from(schema.outboundMessages).where(eq(schema.outboundMessages.id, out.outbound[0]!));
+    expect(row).toMatchObject({ kind: 'digest', toAddress: 'reader@corp.test', state: 'pending' });
+    expect(row!.textBody).toContain('Soup on Monday');
+    expect(row!.headers).toMatchObject({ Precedence: 'bulk', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+
+    const again = digest('--now', '--person', 'reader@corp.test', '--json');
+    expect((await again.done).code).toBe(0);
+    expect(JSON.parse(again.out())).toMatchObject({ sent: 0, empty: 1 });
+  });
+});

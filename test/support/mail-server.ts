@@ -11,13 +11,16 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, chown, mkdir, stat } from 'node:fs/promises';
+import { appendFile, chown, mkdir, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 
 export const SMTP_HOST = '127.0.0.1';
 export const SMTP_PORT = 2525;
+/** Postfix's second listener (scripts/services.sh): per-recipient replies from {@link scriptRecipientReply}. */
+export const SCRIPTED_SMTP_PORT = 2526;
+export const SCRIPTED_SMTP_URL = `smtp://${SMTP_HOST}:${SCRIPTED_SMTP_PORT}`;
 export const IMAP_HOST = '127.0.0.1';
 export const IMAP_PORT = 143;
 
@@ -268,4 +271,53 @@ export function asDelivered(raw: string, envelopeFrom: string): string {
     `Received: from client.corp.test (unknown [127.0.0.1])\r\n\tby vm (Postfix) with ESMTP id 4F00TEST\r\n\tfor <status@example.test>; ${date}\r\n` +
     raw
   );
+}
+
+function scriptedRepliesMap(): string {
+  return path.join(mailRoot(), 'etc', 'postfix', 'scripted_replies');
+}
+
+/**
+ * Runs `postmap <args> hash:<scripted map>` and makes sure the `.db` gets a newer whole-second
+ * mtime: smtpd compares `st_mtime` (seconds) to decide that a table changed and it must restart
+ * before its next connection, so a second edit within the same second would go unnoticed.
+ * @returns postmap's exit status (1 from `-d` means the key was not there).
+ */
+async function updateScriptedReplies(args: string[], input?: string): Promise<number> {
+  const db = `${scriptedRepliesMap()}.db`;
+  const before = await stat(db).catch((err: unknown) => {
+    throw new Error(`${db} missing (${errorMessage(err)}); run scripts/services.sh up`);
+  });
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = execFile('postmap', [...args, `hash:${scriptedRepliesMap()}`], { timeout: 10_000 }, (err, _stdout, stderr) => {
+      if (err && typeof err.code !== 'number') reject(new Error(`postmap ${args.join(' ')} failed: ${stderr || err.message}`));
+      else resolve(typeof err?.code === 'number' ? err.code : 0);
+    });
+    child.stdin?.end(input ?? '');
+  });
+  const after = await stat(db);
+  const was = Math.floor(before.mtimeMs / 1000);
+  if (Math.floor(after.mtimeMs / 1000) <= was) await utimes(db, after.atime, was + 1);
+  return code;
+}
+
+/**
+ * Makes Postfix's scripted listener ({@link SCRIPTED_SMTP_URL}) answer `RCPT TO:<address>`
+ * with `reply`, an access(5) action such as `451 4.3.0 try again later` or
+ * `550 5.1.1 no such user`. Postfix prefixes the text with `<address>: Recipient address
+ * rejected:` and hangs up after it (one error per session on that listener). Takes effect for
+ * the next SMTP session: smtpd reads its maps once, so a pooled session that only got 250s
+ * keeps answering from the old map; script replies before the sender connects. Use an address
+ * of the test's own domain.
+ */
+export async function scriptRecipientReply(address: string, reply: string): Promise<void> {
+  if (!/^[45]\d\d [45]\.\d{1,3}\.\d{1,3} [^\r\n]+$/.test(reply)) throw new Error(`not an access(5) reply: ${reply}`);
+  const code = await updateScriptedReplies(['-i'], `${address.toLowerCase()} ${reply}\n`);
+  if (code !== 0) throw new Error(`postmap -i exited with ${code}`);
+}
+
+/** Lets `address` through the scripted listener again (no-op when no reply was scripted). */
+export async function clearRecipientReply(address: string): Promise<void> {
+  const code = await updateScriptedReplies(['-d', address.toLowerCase()]);
+  if (code !== 0 && code !== 1) throw new Error(`postmap -d exited with ${code}`);
 }

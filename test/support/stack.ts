@@ -58,6 +58,9 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
     BLEND_POLLER_HEALTH_PORT: '0',
     BLEND_ORG_DOMAINS: `${TEST_ORG_DOMAINS},${people.domain}`,
     LOG_LEVEL: process.env.BLEND_TEST_LOG_LEVEL ?? 'silent',
+    // Publish receipts would add mail (and bounces from unroutable test senders) to tests
+    // about other things; test/back-to-email.test.ts turns them on.
+    BLEND_RECEIPTS_FIRST: '0',
     ...overrides,
   });
   const log = createLogger('test', config.LOG_LEVEL);
@@ -146,6 +149,7 @@ export function serviceEnv(s: Stack, extra: Record<string, string> = {}): Record
     BLEND_ORG_DOMAINS: 'corp.test',
     BLEND_WORKER_HEALTH_PORT: '0',
     BLEND_POLLER_HEALTH_PORT: '0',
+    BLEND_RECEIPTS_FIRST: s.config.BLEND_RECEIPTS_FIRST.toString(),
     ...extra,
   };
 }

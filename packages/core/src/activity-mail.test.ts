@@ -34,8 +34,17 @@ describe('planActivityMail', () => {
     ['never to the comment author', { event: { kind: 'comment', authorId: 'bob', source: 'esn', at: AT } }, ['alice:mirror@12:00']],
     ['never to someone opted out or not opted in', { emailParticipants: [person('alice', { optIn: 'opted_out' }), person('bob', { optIn: 'pending' })], postAuthor: null }, []],
     ['not to a paused or muted participant', { emailParticipants: [person('alice', { paused: true }), person('bob')], muted: new Set(['bob']), postAuthor: null }, []],
-    ['an email comment is not mirrored; the post author gets a reply notification after the window', { event: { kind: 'comment', authorId: 'bob', source: 'email', at: AT } }, ['alice:reply@12:02']],
-    ['no reply notification to whoever already had the mail', { event: { kind: 'comment', authorId: 'bob', source: 'email', at: AT }, alreadyHave: new Set(['alice']) }, []],
+    ['an emailed reply-all reaches nobody again', { event: { kind: 'comment', authorId: 'bob', source: 'email', at: AT }, alreadyHave: new Set(['alice', 'bob']) }, []],
+    [
+      'an emailed reply that not everyone got (sent to a reply address) is mirrored to the others',
+      { event: { kind: 'comment', authorId: 'bob', source: 'email', at: AT }, alreadyHave: new Set(['bob']) },
+      ['alice:mirror@12:00'],
+    ],
+    [
+      'an emailed comment on an ESN thread: the post author gets a reply notification after the window',
+      { event: { kind: 'comment', authorId: 'bob', source: 'email', at: AT }, post: { authorId: 'alice', source: 'esn' }, emailParticipants: [] },
+      ['alice:reply@12:02'],
+    ],
     ['an ESN thread: no mirror, a reply notification', { post: { authorId: 'alice', source: 'esn' }, emailParticipants: [] }, ['alice:reply@12:02']],
     ['reply notifications can be turned off', { post: { authorId: 'alice', source: 'esn' }, emailParticipants: [], postAuthor: person('alice', { notifyReplies: false }) }, []],
     [

@@ -47,8 +47,10 @@ export interface PlannedMail {
 
 /**
  * The mails an event causes:
- * - `mirror`: an ESN comment on a thread that started in email goes to the conversation's
- *   opted-in participants at once, as a reply in that conversation (never to its author).
+ * - `mirror`: a comment on a thread that started in email goes to the conversation's
+ *   opted-in participants at once, as a reply in that conversation: every ESN comment, and
+ *   an emailed one (say, a reply to a mirror's reply address) for those not on its From/To/Cc.
+ *   Never to its author.
  * - `mention` / `reply`: immediate notifications for people who want them, after the
  *   coalescing window and outside their quiet hours. A person gets at most one mail per
  *   event; whoever got the mirror or the mail itself gets no notification of it.
@@ -59,9 +61,9 @@ export function planActivityMail(f: ActivityFacts): PlannedMail[] {
   const planned = new Set<string>([f.event.authorId]);
   const reachable = (r: Recipient) => !planned.has(r.id) && r.optIn !== 'opted_out' && !r.paused && !f.muted.has(r.id);
 
-  if (f.event.kind === 'comment' && f.event.source === 'esn' && f.post.source === 'email') {
+  if (f.event.kind === 'comment' && f.post.source === 'email') {
     for (const r of f.emailParticipants) {
-      if (!reachable(r) || r.optIn !== 'opted_in') continue;
+      if (!reachable(r) || r.optIn !== 'opted_in' || f.alreadyHave.has(r.id)) continue;
       planned.add(r.id);
       out.push({ personId: r.id, kind: 'mirror', dueAt: f.event.at });
     }

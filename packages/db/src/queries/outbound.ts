@@ -71,9 +71,11 @@ export async function isMailPaused(db: Tx, address: string): Promise<boolean> {
  * @returns whether the address is now paused.
  */
 export async function recordBounce(tx: Tx, outboundId: string, hard: boolean, detail: string, pauseAfter = 3): Promise<boolean> {
+  // A delay notice (4.x.x) only says the MTA is still trying: the row stays as it is (sent),
+  // so the mail is not sent a second time.
   const rows = await tx
     .update(outboundMessages)
-    .set({ state: hard ? 'bounced' : 'pending', lastError: detail.slice(0, 500) })
+    .set(hard ? { state: 'bounced', lastError: detail.slice(0, 500) } : { lastError: detail.slice(0, 500) })
     .where(eq(outboundMessages.id, outboundId))
     .returning({ to: outboundMessages.toAddress });
   const to = rows[0]?.to;

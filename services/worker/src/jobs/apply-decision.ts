@@ -361,11 +361,11 @@ async function notPublishedReceipt(tx: Tx, c: ApplyContext, outcome: 'rejected' 
 }
 
 /**
- * When a mail's content appears in the feed: its IMAP arrival time, which has whole-second
- * precision, so within that second the conversion time is the better estimate (a reply
- * converted right after an ESN comment must not sort before it).
+ * When a mail's content appears in the feed. A mail converted promptly appears when it is
+ * converted: its IMAP arrival time has whole seconds only, and a reply converted right after
+ * an ESN comment must not sort before it. A backlog (mail converted later) keeps its arrival time.
  */
 function arrivalTime(internalDate: Date | null, now: Date): Date {
-  if (!internalDate) return now;
-  return new Date(Math.max(internalDate.getTime(), Math.min(now.getTime(), internalDate.getTime() + 999)));
+  if (!internalDate || now.getTime() - internalDate.getTime() < 60_000) return now;
+  return internalDate;
 }

@@ -18,7 +18,7 @@ import {
   type DigestPerson,
   type Tx,
 } from '@blend/db';
-import { renderDigestMail } from '@blend/mail';
+import { renderDigestMail, warmTemplates } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
 import { postUrl, preferencesUrl, unsubscribeHeaders, unsubscribeUrl, writeThreadMail, type MailSite } from '../thread-mail';
 
@@ -52,6 +52,7 @@ const PERIOD_MS = { hourly: 3_600_000, daily: 86_400_000, weekly: 7 * 86_400_000
  * once per due window however many workers run this at once.
  */
 export async function runDueDigests(deps: DigestDeps): Promise<DigestRunResult> {
+  await warmTemplates();
   const stop = deps.metrics?.digestRun.startTimer();
   const total: DigestRunResult = { sent: 0, empty: 0, scheduled: 0, outbound: [] };
   const lane = async () => {
@@ -82,6 +83,7 @@ export async function runDueDigests(deps: DigestDeps): Promise<DigestRunResult> 
  * @returns undefined when there is no such person.
  */
 export async function runDigestFor(deps: DigestDeps, email: string): Promise<DigestRunResult | undefined> {
+  await warmTemplates();
   return deps.db.transaction(async (tx) => {
     const person = await lockDigestPerson(tx, email);
     if (!person) return undefined;

@@ -34,7 +34,7 @@ import {
   ownMailKinds,
   type Database,
 } from '@blend/db';
-import { checkSender, parseMail, type MimeLimits, type SenderAuthOptions } from '@blend/mail';
+import { checkSender, parseMail, warmTemplates, type MimeLimits, type SenderAuthOptions } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
 import type { IngestJob } from '@blend/queue';
 import { applyDecision } from './apply-decision';
@@ -121,6 +121,8 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
 }
 
 async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome> {
+  // Receipts are rendered from templates compiled once per process (a no-op once done).
+  await warmTemplates();
   const row = await getInbound(deps.db, job.inboundId);
   if (!row) throw new PermanentError('INBOUND_NOT_FOUND', job.inboundId);
   if (row.state !== 'received') return { state: 'skipped', reason: 'already_final' };

@@ -10,7 +10,7 @@ import {
   type NotificationRow,
   type Tx,
 } from '@blend/db';
-import { renderCorrectionMail, renderMirrorMail, renderNotificationMail } from '@blend/mail';
+import { renderCorrectionMail, renderMirrorMail, renderNotificationMail, warmTemplates } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
 import {
   conversationHeaders,
@@ -47,6 +47,7 @@ const displayName = (p: { name: string; email: string } | undefined) => (p ? p.n
  * @returns the outbox row ids to queue for sending.
  */
 export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
+  await warmTemplates();
   const written: string[] = [];
   for (let round = 0; round < 20; round++) {
     const batch = await deps.db.transaction(async (tx) => {
@@ -121,7 +122,7 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: Context, group: Notific
     to: to.email,
     personId: to.id,
     postId: post.id,
-    headers: { ...conversationHeaders(post, now), ...unsubscribeHeaders(site, unsubscribeUrl(site, to.id, `thread:${post.id}`, now), 'digest off') },
+    headers: { ...conversationHeaders(post, now), ...unsubscribeHeaders(site, unsubscribeUrl(site, to.id, `thread:${post.id}`, now), 'unsubscribe') },
   };
 
   let id: string | null;

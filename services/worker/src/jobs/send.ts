@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transporter } from 'nodemailer';
 import { PermanentError } from '@blend/core';
 import { countOutboundAttempt, finishOutbound, getOutbound, isMailPaused, type Database } from '@blend/db';
@@ -40,6 +41,28 @@ export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
     }
     throw err;
   }
-  await finishOutbound(deps.db, row.id, { state: 'sent' });
+  await recordSent(deps, row.id);
   return { state: 'sent' };
+}
+
+/** Waits between tries of the `sent` write: about 30 s in all. */
+const SENT_WRITE_BACKOFF_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000];
+
+/**
+ * After a 250 the mail is out, so a job that threw now would send it a second time: the
+ * `sent` write is retried through a short Postgres outage (the job lock is renewed meanwhile).
+ * Only a longer one falls back to the retry, a second copy with the same Message-ID (F21).
+ */
+async function recordSent(deps: SendDeps, id: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await finishOutbound(deps.db, id, { state: 'sent' });
+      return;
+    } catch (err) {
+      const wait = SENT_WRITE_BACKOFF_MS[i];
+      if (wait === undefined) throw err;
+      deps.log.warn({ err, outboundId: id }, 'mail sent but not yet recorded; trying again');
+      await sleep(wait);
+    }
+  }
 }

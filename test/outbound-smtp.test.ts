@@ -1,0 +1,137 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { and, eq } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import { addOutbound, schema } from '@blend/db';
+import { newMessageId } from '@blend/mail';
+import { createProducerRedis, createQueues, enqueueSend, sendJobId, type Queues } from '@blend/queue';
+import { waitFor } from './support/database';
+import { clearRecipientReply, fetchRawMessages, headerValues, SCRIPTED_SMTP_URL, scriptRecipientReply } from './support/mail-server';
+import { startStack, type Stack } from './support/stack';
+
+// Outbound mail against the real Postfix and Dovecot (RELIABILITY F19, F20, B10). The worker
+// sends through Postfix's scripted listener (127.0.0.1:2526, scripts/services.sh), which
+// answers a recipient with whatever access(5) reply the test put in its map, and otherwise
+// delivers like 2525: to Dovecot over LMTP, each test domain into its own mailbox.
+let s: Stack;
+let redis: Redis;
+let queues: Queues;
+let greylisted: string;
+let gone: string;
+
+const tag = () => randomBytes(4).toString('hex');
+
+beforeAll(async () => {
+  s = await startStack({ BLEND_SMTP_URL: SCRIPTED_SMTP_URL, BLEND_POLL_INTERVAL_MS: '1000' });
+  redis = createProducerRedis(s.config.REDIS_URL);
+  redis.on('error', () => undefined);
+  queues = createQueues(redis, s.config.BLEND_QUEUE_PREFIX);
+  // Scripted now, before the worker's pool opens its first session: an smtpd session keeps
+  // the map it started with, and a pooled session that only ever got 250s stays open.
+  // (Removing a reply works mid-test: the listener hangs up after the error it gave.)
+  greylisted = `greylisted-${tag()}@${s.people.domain}`;
+  gone = `gone-${tag()}@${s.people.domain}`;
+  await scriptRecipientReply(greylisted, '451 4.3.0 try again later');
+  await scriptRecipientReply(gone, '550 5.1.1 no such user here');
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([greylisted, gone].filter(Boolean).map((a) => clearRecipientReply(a)));
+  await queues?.close();
+  redis?.disconnect();
+  await s?.stop();
+}, 60_000);
+
+/** An outbox row and its `send` job, as ingest writes and queues them. */
+async function outbox(to: string, subject: string) {
+  const id = randomUUID();
+  const messageId = newMessageId(id, s.mail.domain);
+  await addOutbound(s.db.db, { id, kind: 'test', toAddress: to, messageId, subject, textBody: `${subject}\n` });
+  await enqueueSend(queues.send, id);
+  return { id, messageId };
+}
+
+async function row(id: string) {
+  const rows = await s.db.db.select().from(schema.outboundMessages).where(eq(schema.outboundMessages.id, id));
+  return rows[0]!;
+}
+
+const rowIn = (id: string, state: string, what: string, timeoutMs = 20_000) =>
+  waitFor(async () => {
+    const r = await row(id);
+    return r.state === state ? r : undefined;
+  }, what, timeoutMs);
+
+/** The copies of one of our mails in a mailbox, found by Message-ID. */
+async function copies(imapUrl: string, messageId: string) {
+  return (await fetchRawMessages(imapUrl)).filter((m) => headerValues(m.source, 'Message-ID').includes(`<${messageId}>`));
+}
+
+describe('outbound SMTP', () => {
+  it('451 then 250: the send is retried after a backoff and the mail arrives exactly once', async () => {
+    const to = greylisted;
+    const out = await outbox(to, 'Greylisted once');
+
+    const deferred = await waitFor(async () => {
+      const r = await row(out.id);
+      return r.attempts >= 1 ? r : undefined;
+    }, 'a first attempt answered 451');
+    expect(deferred.state).toBe('pending');
+    expect(deferred.lastError).toMatch(/451 4\.3\.0 .*try again later/);
+    const job = await queues.send.getJob(sendJobId(out.id));
+    expect(await job!.getState()).toBe('delayed'); // retried with backoff, not failed
+
+    await clearRecipientReply(to);
+    const sent = await rowIn(out.id, 'sent', 'the retry accepted', 40_000);
+    expect(sent.attempts).toBeGreaterThanOrEqual(1);
+    expect(sent.sentAt).not.toBeNull();
+    const got = await waitFor(async () => {
+      const c = await copies(s.people.imapUrl, out.messageId);
+      return c.length > 0 ? c : undefined;
+    }, 'the mail in the recipient mailbox');
+    await waitFor(async () => (await job!.getState()) === 'completed', 'the job completed');
+    // Every SMTP attempt is over (the job completed) and a 451 at RCPT queues nothing in Postfix.
+    expect(got).toHaveLength(1);
+    expect(headerValues(got[0]!.source, 'Delivered-To')).toEqual([to]);
+  });
+
+  it('550: the row fails with the reason after one attempt, and the job is not retried', async () => {
+    const out = await outbox(gone, 'To nobody');
+
+    const failed = await rowIn(out.id, 'failed', 'the row failed');
+    expect(failed.attempts).toBe(1);
+    expect(failed.lastError).toMatch(/550 5\.1\.1 .*no such user here/);
+    const job = await waitFor(async () => {
+      const j = await queues.send.getJob(sendJobId(out.id));
+      return j && (await j.getState()) === 'failed' ? j : undefined;
+    }, 'the job failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.opts.attempts).toBeGreaterThan(1); // so 1 means "not retried", not "out of attempts"
+    expect(job.failedReason).toContain('SMTP_REJECTED');
+    expect(await copies(s.people.imapUrl, out.messageId)).toHaveLength(0);
+  });
+
+  it('a DSN for a sent mail, sent by Postfix to our VERP address, marks the mail bounced', async () => {
+    // Postfix accepts any *.test recipient, but Dovecot knows no account at this domain and
+    // answers 550 5.1.1 over LMTP: Postfix then sends a real RFC 3464 DSN (multipart/report)
+    // to the envelope sender, bounce+<row id>@<bridge domain>, which lands in the bridge's
+    // mailbox, where the poller and the worker take it in. (test/trust-auth.test.ts feeds a
+    // hand-written DSN for a row that was never sent.)
+    const to = `leaver-${tag()}@gone-${tag()}.test`;
+    const out = await outbox(to, 'Will bounce');
+
+    const bounced = await rowIn(out.id, 'bounced', 'the row marked bounced');
+    expect(bounced.lastError).toMatch(/^Status: 5\.1\.1 .*550 5\.1\.1/);
+    expect(bounced.lastError).toContain(to);
+    expect(bounced.sentAt).not.toBeNull(); // it was sent first
+    const verp = `bounce+${out.id.replace(/-/g, '')}@${s.mail.domain}`;
+    const dsn = (await fetchRawMessages(s.mail.imapUrl)).find((m) => headerValues(m.source, 'Delivered-To').includes(verp));
+    expect(headerValues(dsn!.source, 'Return-Path')).toEqual(['<>']);
+    expect(headerValues(dsn!.source, 'Content-Type')[0]).toMatch(/^multipart\/report; report-type=delivery-status/);
+    const inbound = await s.db.db
+      .select()
+      .from(schema.inboundMessages)
+      .where(and(eq(schema.inboundMessages.reason, 'bounce'), eq(schema.inboundMessages.state, 'rejected')));
+    expect(inbound).toHaveLength(1); // taken in as a bounce, never posted
+  });
+});
