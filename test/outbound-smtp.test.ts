@@ -2,8 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
-import { addOutbound, schema } from '@blend/db';
-import { newMessageId } from '@blend/mail';
+import { addOutbound, claimOutbound, schema } from '@blend/db';
+import { createSmtpTransport, newMessageId } from '@blend/mail';
+import { createLogger } from '@blend/config';
+import { send } from '@blend/worker';
 import { createProducerRedis, createQueues, enqueueSend, sendJobId, type Queues } from '@blend/queue';
 import { waitFor } from './support/database';
 import { clearRecipientReply, fetchRawMessages, headerValues, SCRIPTED_SMTP_URL, scriptRecipientReply } from './support/mail-server';
@@ -133,5 +135,29 @@ describe('outbound SMTP', () => {
       .from(schema.inboundMessages)
       .where(and(eq(schema.inboundMessages.reason, 'bounce'), eq(schema.inboundMessages.state, 'rejected')));
     expect(inbound).toHaveLength(1); // taken in as a bounce, never posted
+  });
+
+  it('a row another attempt is sending is not sent a second time; it goes out once the claim ends', async () => {
+    // As if a stalled job were taken over while its first run still talks to the server.
+    const to = `claimed-${tag()}@${s.people.domain}`;
+    const id = randomUUID();
+    const messageId = newMessageId(id, s.mail.domain);
+    await addOutbound(s.db.db, { id, kind: 'test', toAddress: to, messageId, subject: 'Claimed', textBody: 'Claimed\n' });
+    expect(await claimOutbound(s.db.db, id, 60_000)).toBeDefined();
+    expect(await claimOutbound(s.db.db, id, 60_000)).toBeUndefined();
+    const transport = createSmtpTransport(s.config.BLEND_SMTP_URL);
+    const deps = { db: s.db.db, log: createLogger('test', 'silent'), transport, domain: s.mail.domain, secret: s.config.BLEND_SECRET };
+    try {
+      await expect(send({ outboundId: id }, deps)).rejects.toThrow(/being sent by another attempt/);
+      expect(await row(id)).toMatchObject({ state: 'pending', attempts: 0 });
+      // The claim ends (its holder died): the next attempt sends it, once.
+      await s.db.db.update(schema.outboundMessages).set({ claimedUntil: new Date(Date.now() - 1000) }).where(eq(schema.outboundMessages.id, id));
+      expect(await send({ outboundId: id }, deps)).toEqual({ state: 'sent' });
+      expect(await send({ outboundId: id }, deps)).toEqual({ state: 'skipped', reason: 'sent' });
+      await waitFor(async () => ((await copies(s.people.imapUrl, messageId)).length === 1 ? true : undefined), 'the one copy');
+      expect(await row(id)).toMatchObject({ state: 'sent', claimedUntil: null });
+    } finally {
+      transport.close();
+    }
   });
 });

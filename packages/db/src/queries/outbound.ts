@@ -33,15 +33,37 @@ export async function finishOutbound(
     .set({
       state: outcome.state,
       lastError: outcome.error ?? null,
+      claimedUntil: null,
       ...(outcome.state === 'sent' ? { sentAt: new Date() } : {}),
     })
     .where(eq(outboundMessages.id, id));
 }
 
+/**
+ * Claim a pending row for one send attempt (until `now + ms`, on the database clock). A
+ * second run of the same job (a stalled job taken over while the first still talks to the
+ * SMTP server) gets nothing and retries later.
+ * @returns the row, or undefined when it is not pending or another attempt holds it.
+ */
+export async function claimOutbound(db: Tx, id: string, ms: number): Promise<OutboundRow | undefined> {
+  const rows = await db
+    .update(outboundMessages)
+    .set({ claimedUntil: sql`now() + ${`${ms} milliseconds`}::interval` })
+    .where(
+      and(
+        eq(outboundMessages.id, id),
+        eq(outboundMessages.state, 'pending'),
+        sql`(${outboundMessages.claimedUntil} is null or ${outboundMessages.claimedUntil} < now())`,
+      ),
+    )
+    .returning();
+  return rows[0];
+}
+
 export async function countOutboundAttempt(db: Tx, id: string, error: string): Promise<void> {
   await db
     .update(outboundMessages)
-    .set({ attempts: sql`${outboundMessages.attempts} + 1`, lastError: error.slice(0, 500) })
+    .set({ attempts: sql`${outboundMessages.attempts} + 1`, lastError: error.slice(0, 500), claimedUntil: null })
     .where(eq(outboundMessages.id, id));
 }
 

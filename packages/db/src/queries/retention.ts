@@ -1,6 +1,6 @@
 import { and, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
-import { inboundMessages, outboundMessages } from '../schema';
+import { inboundMessages, notifications, outboundMessages } from '../schema';
 
 export interface RetentionPolicy {
   /** Raw mail of processed messages is purged after this many days. */
@@ -24,7 +24,7 @@ export async function purgeExpired(tx: Tx, p: RetentionPolicy): Promise<{ raw: n
     .where(
       and(
         isNotNull(inboundMessages.raw),
-        inArray(inboundMessages.state, ['posted', 'commented', 'command', 'rejected', 'duplicate', 'held', 'failed']),
+        inArray(inboundMessages.state, ['posted', 'commented', 'liked', 'command', 'rejected', 'duplicate', 'held', 'failed']),
         lt(inboundMessages.receivedAt, daysAgo(p.rawDays)),
       ),
     )
@@ -38,5 +38,7 @@ export async function purgeExpired(tx: Tx, p: RetentionPolicy): Promise<{ raw: n
     .delete(outboundMessages)
     .where(and(inArray(outboundMessages.state, ['sent', 'cancelled', 'failed', 'bounced']), lt(outboundMessages.createdAt, daysAgo(p.outboundDays))))
     .returning({ id: outboundMessages.id });
+  // Notifications that became mail (or were dropped) go with the outbound rows.
+  await tx.delete(notifications).where(and(inArray(notifications.state, ['sent', 'dropped']), lt(notifications.createdAt, daysAgo(p.outboundDays))));
   return { raw: raw.length, withheld: withheld.length, outbound: outbound.length };
 }

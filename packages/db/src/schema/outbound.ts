@@ -36,6 +36,8 @@ export const outboundMessages = pgTable(
     commentId: uuid('comment_id'),
     state: outboundState('state').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
+    /** A send in progress holds the row until then, so two runs of one job never both send it. */
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
     lastError: text('last_error'),
     /** At most one mail per key, e.g. one withheld notice per address per week. */
     dedupeKey: text('dedupe_key').unique(),

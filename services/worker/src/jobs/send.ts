@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transporter } from 'nodemailer';
 import { PermanentError } from '@blend/core';
-import { countOutboundAttempt, finishOutbound, getOutbound, isMailPaused, type Database } from '@blend/db';
+import { claimOutbound, countOutboundAttempt, finishOutbound, getOutbound, isMailPaused, type Database } from '@blend/db';
 import { composeOutbound, isPermanentSmtpError } from '@blend/mail';
 import type { Logger } from '@blend/config';
 import type { SendJob } from '@blend/queue';
@@ -23,9 +23,13 @@ export type SendOutcome = { state: 'skipped' | 'sent' | 'cancelled'; reason?: st
  * (RELIABILITY F21). Mail to a paused address is cancelled at send time (F29).
  */
 export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
-  const row = await getOutbound(deps.db, job.outboundId);
-  if (!row) throw new PermanentError('OUTBOUND_NOT_FOUND', job.outboundId);
-  if (row.state !== 'pending') return { state: 'skipped', reason: row.state };
+  const current = await getOutbound(deps.db, job.outboundId);
+  if (!current) throw new PermanentError('OUTBOUND_NOT_FOUND', job.outboundId);
+  if (current.state !== 'pending') return { state: 'skipped', reason: current.state };
+  // Longer than any SMTP exchange can take (socket timeout 60 s), so a claim outlives the
+  // attempt that made it; a process that dies mid-send frees the row when the claim expires.
+  const row = await claimOutbound(deps.db, current.id, SEND_CLAIM_MS);
+  if (!row) throw new SendClaimedError(current.id);
   if (await isMailPaused(deps.db, row.toAddress)) {
     await finishOutbound(deps.db, row.id, { state: 'cancelled', error: 'address paused after hard bounces' });
     return { state: 'cancelled', reason: 'paused' };
@@ -43,6 +47,16 @@ export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
   }
   await recordSent(deps, row.id);
   return { state: 'sent' };
+}
+
+const SEND_CLAIM_MS = 5 * 60_000;
+
+/** Another attempt is sending this row right now: retried later (with the job's backoff). */
+export class SendClaimedError extends Error {
+  constructor(id: string) {
+    super(`outbound ${id} is being sent by another attempt`);
+    this.name = 'SendClaimedError';
+  }
 }
 
 /** Waits between tries of the `sent` write: about 30 s in all. */
