@@ -4,7 +4,7 @@ import { ensureGroup, findPersonByEmail, schema, upsertPerson, type PostView } f
 import { parseMail } from '@blend/mail';
 import { runDigestFor, runDueDigests } from '@blend/worker';
 import { createLogger } from '@blend/config';
-import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';
+import { createProducerRedis, createQueues, DIGEST_SCHEDULER_ID, enqueueSend, scheduleDigests } from '@blend/queue';
 import { waitFor } from './support/database';
 import { fetchRawMessages, headerValues, sendRaw } from './support/mail-server';
 import { buildMessage, finalRow } from './support/messages';
@@ -308,5 +308,18 @@ describe('digest schedule', () => {
     }
     // Nothing is due any more.
     expect((await runDueDigests(deps)).sent).toBe(0);
+  });
+
+  it('is driven by one BullMQ job scheduler that every worker registers idempotently', async () => {
+    const redis = createProducerRedis(s.config.REDIS_URL);
+    const queues = createQueues(redis, s.config.BLEND_QUEUE_PREFIX);
+    try {
+      await scheduleDigests(queues.digest, s.config.BLEND_DIGEST_TICK_MS);
+      const schedulers = await queues.digest.getJobSchedulers();
+      expect(schedulers.map((j) => [j.key, j.every])).toEqual([[DIGEST_SCHEDULER_ID, s.config.BLEND_DIGEST_TICK_MS]]);
+    } finally {
+      await queues.close();
+      redis.disconnect();
+    }
   });
 });
