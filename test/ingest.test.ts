@@ -71,8 +71,9 @@ describe('ingest', () => {
   });
 
   it('makes a reply wait while its parent from the same batch is still being converted', async () => {
-    const parentRaw = Buffer.from(fixture('plain-new-thread.eml').toString().replaceAll('plan-1@', 'batch-1@'));
-    const replyRaw = Buffer.from(fixture('plain-reply.eml').toString().replaceAll('plan-1@', 'batch-1@').replace('plan-2@', 'batch-2@'));
+    // Another subject, so the earlier thread with the fixture's subject is not a candidate.
+    const parentRaw = Buffer.from(fixture('plain-new-thread.eml').toString().replaceAll('plan-1@', 'batch-1@').replaceAll('Quarterly plan', 'Batch plan'));
+    const replyRaw = Buffer.from(fixture('plain-reply.eml').toString().replaceAll('plan-1@', 'batch-1@').replace('plan-2@', 'batch-2@').replaceAll('Quarterly plan', 'Batch plan'));
     const rows = await storeFetched(t.db, 'imap://test', 1, [
       { uid: ++uid, size: parentRaw.length, raw: parentRaw, internalDate: null, messageId: 'batch-1@corp.test' },
       { uid: ++uid, size: replyRaw.length, raw: replyRaw, internalDate: null, messageId: 'batch-2@corp.test' },
@@ -119,7 +120,7 @@ describe('ingest', () => {
   });
 
   it('converts two copies processed at the same time into one post', async () => {
-    const raw = Buffer.from(fixture('plain-new-thread.eml').toString().replace('plan-1@corp.test', 'race-1@corp.test'));
+    const raw = Buffer.from(fixture('plain-new-thread.eml').toString().replace('plan-1@corp.test', 'race-1@corp.test').replaceAll('Quarterly plan', 'Race plan'));
     const ids = await Promise.all([store(raw), store(raw), store(raw)]);
     const outcomes = await Promise.all(ids.map((inboundId) => ingest({ inboundId }, deps())));
     expect(outcomes.map((o) => o.state).sort()).toEqual(['duplicate', 'duplicate', 'posted']);
@@ -182,5 +183,96 @@ describe('ingest', () => {
   it('rejects a row that was never downloaded', async () => {
     const rows = await storeFetched(t.db, 'imap://test', 1, [{ uid: ++uid, size: 10, raw: null, internalDate: null }]);
     expect(await ingest({ inboundId: rows[0]!.id }, deps())).toEqual({ state: 'rejected', reason: 'missing_source' });
+  });
+});
+
+describe('threading without References', () => {
+  const mail = (h: { id: string; from: string; to?: string; subject: string; body: string; extra?: string[] }) =>
+    Buffer.from(
+      [
+        `From: ${h.from}`,
+        `To: ${h.to ?? 'status@example.test'}`,
+        `Subject: ${h.subject}`,
+        'Date: Tue, 24 Nov 2026 12:00:00 +0000',
+        `Message-ID: <${h.id}>`,
+        ...(h.extra ?? []),
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        h.body,
+        '',
+      ].join('\r\n'),
+    );
+  const ingestRaw = async (raw: Buffer) => {
+    const id = await store(raw);
+    await ingest({ inboundId: id }, deps());
+    return (await getInbound(t.db, id))!;
+  };
+
+  it('joins an Outlook reply that dropped In-Reply-To to its conversation by the Thread-Index root', async () => {
+    const root = Buffer.concat([Buffer.from([1, 0x01, 0xd9, 0x5f, 0x12, 0x34]), Buffer.alloc(16, 9)]);
+    const child = Buffer.concat([root, Buffer.from([0, 0, 0, 0x10, 0x20])]);
+    const first = await ingestRaw(mail({ id: 'ti-1@corp.test', from: 'Alice <alice@corp.test>', subject: 'Parking spaces', body: 'Who needs one?', extra: [`Thread-Index: ${root.toString('base64')}`] }));
+    expect(first.state).toBe('posted');
+    const [post] = await t.db.select().from(schema.posts).where(eq(schema.posts.id, first.postId!));
+    expect(post!.threadIndex).toBe(root.toString('base64'));
+    // Mobile Outlook: no In-Reply-To, no References, a new subject prefix in another language.
+    const reply = await ingestRaw(mail({ id: 'ti-2@corp.test', from: 'Bob <bob@corp.test>', subject: 'AW: Parking spaces', body: 'I do.', extra: [`Thread-Index: ${child.toString('base64')}`] }));
+    expect(reply).toMatchObject({ state: 'commented', postId: first.postId });
+  });
+
+  it('joins a reply by subject and participants, but not a stranger’s mail with the same subject', async () => {
+    const first = await ingestRaw(mail({ id: 'subj-1@corp.test', from: 'Alice <alice@corp.test>', to: 'Bob <bob@corp.test>, status@example.test', subject: 'Team lunch', body: 'Friday at noon?' }));
+    expect(first.state).toBe('posted');
+    const reply = await ingestRaw(mail({ id: 'subj-2@corp.test', from: 'Bob <bob@corp.test>', to: 'Alice <alice@corp.test>, status@example.test', subject: 'Re: Team lunch', body: 'Works for me.' }));
+    expect(reply).toMatchObject({ state: 'commented', postId: first.postId });
+    // Same subject, nobody of the thread on it: a new thread.
+    await upsertPerson(t.db, { email: 'dora@elsewhere.test', name: 'Dora', optIn: true });
+    const other = await ingestRaw(mail({ id: 'subj-3@elsewhere.test', from: 'Dora <dora@elsewhere.test>', subject: 'Re: Team lunch', body: 'Our team lunch is Thursday.' }));
+    expect(other.state).toBe('posted');
+    expect(other.postId).not.toBe(first.postId);
+    // No reply marker: a new thread even from a participant.
+    const fresh = await ingestRaw(mail({ id: 'subj-4@corp.test', from: 'Bob <bob@corp.test>', subject: 'Team lunch', body: 'Next month’s lunch.' }));
+    expect(fresh.state).toBe('posted');
+    expect(fresh.postId).not.toBe(first.postId);
+  });
+});
+
+describe('a reply that arrives before its parent', () => {
+  it('is published on its own, then becomes a comment on the parent once the parent arrives', async () => {
+    const reply = Buffer.from(
+      ['From: Bob <bob@corp.test>', 'To: Alice <alice@corp.test>, status@example.test', 'Subject: Re: Kickoff agenda', 'Date: Tue, 24 Nov 2026 12:05:00 +0000',
+        'Message-ID: <late-2@corp.test>', 'In-Reply-To: <late-1@corp.test>', 'References: <late-1@corp.test>', 'Content-Type: text/plain; charset=utf-8', '', 'Add a demo slot, please.', ''].join('\r\n'),
+    );
+    const parent = Buffer.from(
+      ['From: Alice <alice@corp.test>', 'To: Bob <bob@corp.test>, status@example.test', 'Subject: Kickoff agenda', 'Date: Tue, 24 Nov 2026 12:00:00 +0000',
+        'Message-ID: <late-1@corp.test>', 'Content-Type: text/plain; charset=utf-8', '', 'Here is the agenda.', ''].join('\r\n'),
+    );
+    // Arrival times of their own, away from the other tests' mail (per-sender rate limits).
+    const at = (m: number) => new Date(Date.UTC(2026, 10, 10, 12, m));
+    const replyId = await store(reply, at(5));
+    expect(await ingest({ inboundId: replyId }, deps())).toMatchObject({ state: 'posted' });
+    const early = (await getInbound(t.db, replyId))!.postId!;
+    await t.db.insert(schema.reactions).values({ postId: early, personId: (await upsertPerson(t.db, { email: 'alice@corp.test' })).person.id });
+
+    const parentId = await store(parent, at(20));
+    const p = await ingest({ inboundId: parentId }, deps());
+    expect(p.state).toBe('posted');
+    const postId = (p as { postId: string }).postId;
+    const view = (await getEsnPostView(t.db, postId, null))!;
+    expect(view.body_text).toBe('Here is the agenda.');
+    expect(view.comments.map((c) => [c.author.email, c.body_text])).toEqual([['bob@corp.test', 'Add a demo slot, please.']]);
+    expect(await t.db.select().from(schema.posts).where(eq(schema.posts.id, early))).toEqual([]);
+    expect((await getInbound(t.db, replyId))!).toMatchObject({ state: 'commented', postId, commentId: view.comments[0]!.id });
+    expect(await t.db.select().from(schema.reactions).where(eq(schema.reactions.postId, postId))).toHaveLength(1);
+
+    // A later reply to either mail lands on the one thread; a second copy of the early reply is a duplicate.
+    const later = Buffer.from(
+      ['From: Alice <alice@corp.test>', 'To: status@example.test', 'Subject: Re: Kickoff agenda', 'Date: Tue, 24 Nov 2026 12:10:00 +0000',
+        'Message-ID: <late-3@corp.test>', 'In-Reply-To: <late-2@corp.test>', 'References: <late-1@corp.test> <late-2@corp.test>', 'Content-Type: text/plain; charset=utf-8', '', 'Done.', ''].join('\r\n'),
+    );
+    const laterId = await store(later, at(35));
+    expect(await ingest({ inboundId: laterId }, deps())).toMatchObject({ state: 'commented', postId });
+    const again = await store(reply, at(50));
+    expect(await ingest({ inboundId: again }, deps())).toMatchObject({ state: 'duplicate' });
   });
 });

@@ -25,7 +25,7 @@ export interface IngestFacts {
   command: Command | null;
   /** Set for `reply+TOKEN@` routes. */
   token: TokenCheck | null;
-  /** The post this mail's thread is already mirrored as, if any. */
+  /** The post this mail's thread is already mirrored as, if any (by Message-IDs, Thread-Index or subject and participants). */
   parentPostId: string | null;
   /** The sender asked not to have their replies mirrored in that thread. */
   threadDeclined: boolean;
@@ -142,7 +142,9 @@ export function decideIngest(f: IngestFacts): IngestDecision {
   if (route.kind === 'group' && !f.groupExists) return { action: 'reject', reason: 'unknown_group' };
   if (f.confidential) return { action: 'hold', reason: f.confidential.reason };
 
-  const parent = f.classification.kind === 'reply' ? f.parentPostId : null;
+  // The caller found the thread by References/In-Reply-To, Outlook's Thread-Index, or the
+  // subject-and-participants fallback.
+  const parent = f.parentPostId;
   if (!f.sender) return { action: 'withhold', reason: 'sender_unknown', threadPostId: parent };
   if (f.sender.optIn === 'opted_out') return { action: 'withhold', reason: 'opted_out', threadPostId: parent };
   if (f.sender.optIn !== 'opted_in') return { action: 'withhold', reason: 'not_opted_in', threadPostId: parent };

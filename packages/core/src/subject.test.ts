@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseSubject, SUBJECT_MAX, threadSubjectKey } from './subject';
+import { hasReplyMarker, normaliseSubject, SUBJECT_MAX, threadSubjectKey } from './subject';
 
 describe('normaliseSubject', () => {
   it.each([
@@ -124,5 +124,26 @@ describe('threadSubjectKey', () => {
     ['Re:', ''],
   ])('%j -> %j', (input, expected) => {
     expect(threadSubjectKey(input)).toBe(expected);
+  });
+});
+
+describe('hasReplyMarker', () => {
+  it.each<[string, boolean]>([
+    ['Re: Budget', true],
+    ['RE:Budget', true],
+    ['AW: [team] Budget', true],
+    ['[team] Re: Budget', true],
+    ['Re[2]: Budget', true],
+    ['SV: Budget', true],
+    ['回复：预算', true],
+    ['Odp: Budżet', true],
+    ['Fwd: Budget', false],
+    ['WG: Budget', false],
+    ['Budget', false],
+    ['Regarding the budget', false],
+    ['Re budget without colon', false],
+    ['', false],
+  ])('%j -> %s', (subject, expected) => {
+    expect(hasReplyMarker(subject)).toBe(expected);
   });
 });

@@ -133,3 +133,22 @@ function stripFwdTrailers(s: string): string {
   while (out.slice(-5).toLowerCase() === '(fwd)') out = out.slice(0, -5).trimEnd();
   return out;
 }
+
+/** Reply markers only (no forward markers): `Re:`, `AW:`, `SV:`, `回复：`… */
+const REPLY_MARKERS = [
+  're', 'aw', 'antwort', 'antw', 'sv', 'vs', 'r', 'rif', 'res', 'odp', 'ynt', 'vá', 'atb', 'ats',
+  'ответ', 'отв', 'відп', 'απ', 'σχετ', 'השב', 'رد', '回复', '回覆', '答复', '答覆', '返信', '회신', '답장', 'trả lời',
+];
+const REPLY_START = new RegExp(
+  `^(?:\\[[^[\\]]{1,64}\\] ?)*(?:${REPLY_MARKERS.map(escapeRegExp).join('|')}) ?(?:\\[\\d{1,4}\\]|\\(\\d{1,4}\\))? ?[:\\uFF1A]`,
+  'iu',
+);
+
+/**
+ * Whether a subject says the mail is a reply (`Re: …`, `AW: [team] …`, `回复：…`), for
+ * threading mail whose client dropped In-Reply-To and References. Forwards do not count.
+ */
+export function hasReplyMarker(subject: string): boolean {
+  const s = stripBidiControls(stripControlChars(subject).normalize('NFC')).replace(/\s+/g, ' ').trim();
+  return REPLY_START.test(s.slice(0, 300));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childThreadIndex, isThreadIndex, newThreadIndex } from './thread-index';
+import { childThreadIndex, isThreadIndex, isThreadIndexReply, newThreadIndex, threadIndexRoot } from './thread-index';
 
 const guid = Uint8Array.from({ length: 16 }, (_, i) => i);
 const start = new Date('2026-01-01T00:00:00Z');
@@ -94,5 +94,22 @@ describe('isThreadIndex', () => {
     ['garbage', '%%%%', false],
   ])('%s -> %s', (_name, s, expected) => {
     expect(isThreadIndex(s)).toBe(expected);
+  });
+});
+
+describe('threadIndexRoot / isThreadIndexReply', () => {
+  const guid = new Uint8Array(16).fill(7);
+  const root = newThreadIndex(new Date('2026-11-01T10:00:00Z'), guid);
+  const reply = childThreadIndex(root, new Date('2026-11-01T11:00:00Z'))!;
+  const replyToReply = childThreadIndex(reply, new Date('2026-11-02T09:00:00Z'))!;
+  it.each<[string, string, string | null, boolean]>([
+    ['a first mail is its own root, not a reply', root, root, false],
+    ['a reply has the root of its conversation', reply, root, true],
+    ['so has a reply to a reply', replyToReply, root, true],
+    ['garbage has none', 'not base64 !!', null, false],
+    ['too short has none', Buffer.from([1, 2, 3]).toString('base64'), null, false],
+  ])('%s', (_name, value, expectedRoot, isReply) => {
+    expect(threadIndexRoot(value)).toBe(expectedRoot);
+    expect(isThreadIndexReply(value)).toBe(isReply);
   });
 });

@@ -105,3 +105,19 @@ export function isThreadIndex(s: string): boolean {
     bytes[0] === 0x01
   );
 }
+
+/**
+ * The conversation part of a `Thread-Index` (its first 22 bytes, base64): the same for every
+ * mail of one Outlook conversation. Null when the header is not a valid thread index.
+ */
+export function threadIndexRoot(value: string): string | null {
+  const v = value.trim();
+  if (!isThreadIndex(v)) return null;
+  return Buffer.from(v, 'base64').subarray(0, 22).toString('base64');
+}
+
+/** Whether a `Thread-Index` belongs to a reply (it has at least one 5-byte child block). */
+export function isThreadIndexReply(value: string): boolean {
+  const v = value.trim();
+  return isThreadIndex(v) && Buffer.from(v, 'base64').length > 22;
+}

@@ -32,7 +32,12 @@ export const posts = pgTable(
     threadIndex: text('thread_index'),
     forwarded: jsonb('forwarded').$type<{ from: string; date: string | null; subject: string; text: string }[]>(),
   },
-  (t) => [index('posts_feed_idx').on(t.createdAt.desc(), t.id.desc()), index('posts_group_idx').on(t.groupId)],
+  (t) => [
+    index('posts_feed_idx').on(t.createdAt.desc(), t.id.desc()),
+    index('posts_group_idx').on(t.groupId),
+    index('posts_thread_index_idx').on(t.threadIndex),
+    index('posts_subject_key_idx').on(t.subjectKey, t.createdAt),
+  ],
 );
 
 export const comments = pgTable(

@@ -1,7 +1,7 @@
 import {
   assertNever,
   helpNotice,
-  isThreadIndex,
+  threadIndexRoot,
   inviteNotice,
   optInConfirmNotice,
   optOutConfirmNotice,
@@ -17,6 +17,7 @@ import {
   type SenderVerdict,
 } from '@blend/core';
 import {
+  adoptEarlyReplies,
   addLike,
   addThreadParticipants,
   ensureGroup,
@@ -184,6 +185,8 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.bridgeDomain) },
         settings(deps).coalesceMs,
       );
+      // Replies that came in before this mail (and so became posts of their own) join it now.
+      if (mail.messageId) await adoptEarlyReplies(tx, post.id, mail.messageId);
       // The whole conversation so far maps to this post, so a later reply to any earlier
       // message of it finds the thread.
       const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
@@ -282,8 +285,8 @@ function conversationAddresses(mail: MailInput, bridgeDomain: string): string[] 
 
 /** The Outlook Thread-Index of the first mail of a thread, when it carries a valid one. */
 function threadIndexOf(mail: MailInput): string | null {
-  const v = mail.headers['thread-index']?.[0]?.trim();
-  return v && isThreadIndex(v) ? v : null;
+  const v = mail.headers['thread-index']?.[0];
+  return v ? threadIndexRoot(v) : null;
 }
 
 async function threadTitle(tx: Tx, postId: string): Promise<string> {

@@ -4,7 +4,12 @@ import {
   dedupeKey,
   detectConfidential,
   hashReplyToken,
+  hasReplyMarker,
   isOrgDomain,
+  isThreadIndexReply,
+  threadIndexRoot,
+  threadSubjectKey,
+  type MailInput,
   judgeRate,
   judgeReplyToken,
   parseCommand,
@@ -24,6 +29,8 @@ import {
   findGroup,
   findPersonByEmail,
   findReplyToken,
+  findPostBySubject,
+  findPostByThreadIndex,
   findThreadPost,
   finishInbound,
   getInbound,
@@ -33,6 +40,7 @@ import {
   lockInbound,
   ownMailKinds,
   type Database,
+  type Tx,
 } from '@blend/db';
 import { checkSender, parseMail, warmTemplates, type MimeLimits, type SenderAuthOptions } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
@@ -186,7 +194,8 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
     if (classification.kind === 'reply' && (await hasUnfinishedWithMessageId(tx, classification.parentIds, row.id))) {
       throw new ParentPendingError();
     }
-    const parent = classification.kind === 'reply' ? await findThreadPost(tx, classification.parentIds) : undefined;
+    const arrived = row.internalDate ?? row.receivedAt;
+    const parent = await findParent(tx, mail, classification, arrived, deps.bridgeDomain);
     const NOT_NOTICES = new Set(['mirror', 'notification', 'correction']);
     const repliesToNotice =
       classification.kind === 'reply' && !parent && (await ownMailKinds(tx, mail.inReplyTo.slice(0, 1))).some((k) => !NOT_NOTICES.has(k));
@@ -261,6 +270,42 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
     });
   });
   return { ...result, deliveredAt: row.internalDate ?? row.receivedAt, trimmedRatio };
+}
+
+/** Days within which a reply whose client dropped the threading headers finds its thread by subject. */
+const SUBJECT_FALLBACK_DAYS = 14;
+
+/**
+ * The thread a mail belongs to: by References / In-Reply-To first (our own outbound
+ * Message-IDs included); then by the root of Outlook's `Thread-Index` on a reply; then, for a
+ * subject marked as a reply (`Re:`, `AW:`…), the newest recent thread with the same subject
+ * in which one of the mail's people took part.
+ */
+async function findParent(
+  tx: Tx,
+  mail: MailInput,
+  classification: ReturnType<typeof classify>,
+  arrived: Date,
+  bridgeDomain: string,
+): Promise<{ postId: string; via: 'references' | 'thread_index' | 'subject' } | undefined> {
+  if (classification.kind !== 'reply' && classification.kind !== 'new_thread') return undefined;
+  if (classification.kind === 'reply') {
+    const byIds = await findThreadPost(tx, classification.parentIds);
+    if (byIds) return { postId: byIds.postId, via: 'references' };
+  }
+  const ti = mail.headers['thread-index']?.[0];
+  if (ti && isThreadIndexReply(ti)) {
+    const root = threadIndexRoot(ti);
+    const postId = root ? await findPostByThreadIndex(tx, root) : undefined;
+    if (postId) return { postId, via: 'thread_index' };
+  }
+  if (hasReplyMarker(mail.subject)) {
+    const people = [mail.from, ...mail.to, ...mail.cc].filter((a): a is NonNullable<typeof a> => Boolean(a)).map((a) => a.address).filter((a) => !a.endsWith(`@${bridgeDomain}`));
+    const since = new Date(arrived.getTime() - SUBJECT_FALLBACK_DAYS * 86_400_000);
+    const postId = await findPostBySubject(tx, threadSubjectKey(mail.subject), people, since);
+    if (postId) return { postId, via: 'subject' };
+  }
+  return undefined;
 }
 
 /**
