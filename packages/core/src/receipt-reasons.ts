@@ -1,30 +1,18 @@
-/** Why an inbound mail was not published, as stored on the inbound row. */
+import type { HoldReason, RejectReason, WithholdReason } from './ingest-decision';
+
+/**
+ * Why an inbound mail was not published, as stored on the inbound row: the decision's
+ * reasons (without those never answered: loops, bounces, auto-replies, list traffic) and
+ * the reasons the worker finds before deciding.
+ */
 export type ReceiptReasonCode =
-  | 'dmarc_fail'
-  | 'unauthenticated'
-  | 'not_org_domain'
-  | 'invalid_from'
-  | 'bad_token'
-  | 'sender_mismatch'
-  | 'unknown_command'
-  | 'unknown_group'
-  | 'empty_body'
+  | Exclude<RejectReason, 'own_mail' | 'bounce' | 'auto_generated' | 'mailing_list' | 'not_addressed_to_bridge' | 'reply_to_notice'>
+  | WithholdReason
+  | HoldReason
   | 'mime_limits'
   | 'malformed_mime'
   | 'too_large'
-  | 'missing_source'
-  | 'sender_unknown'
-  | 'not_opted_in'
-  | 'opted_out'
-  | 'participant_declined'
-  | 'encrypted'
-  | 'sensitivity_label'
-  | 'confidential_marker'
-  | 'external_participants'
-  | 'sender_rate'
-  | 'thread_rate'
-  | 'org_rate'
-  | 'unclear_quote';
+  | 'missing_source';
 
 export interface OutcomeExplanation {
   /** What happened and why, in one or two sentences. */
