@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '@blend/api';
-import { ensureGroup, finishInbound, findPersonByEmail, getPreferences, insertComment, insertPost, issueApiToken, storeFetched, tombstoneComment, upsertPerson } from '@blend/db';
+import { ensureGroup, finishInbound, findPersonByEmail, getPreferences, insertComment, insertPost, isFollowing, issueApiToken, storeFetched, tombstoneComment, upsertPerson } from '@blend/db';
 import { type TestDatabase } from './support/database';
 import { startTestApi, type TestApi } from './support/api';
 
@@ -188,6 +188,17 @@ describe('thread page', () => {
     expect(res.headers.location).toMatch(new RegExp(`^/web/posts/${ids.post}#c-`));
     expect((await page(`/web/posts/${ids.post}`, 'alice')).body).toContain('<p>from the web</p>');
     expect((await post(`/web/posts/${ids.post}/comments`, 'alice', { body: 'no csrf' })).statusCode).toBe(403);
+  });
+
+  it('follows and unfollows a thread with a button', async () => {
+    expect((await page(`/web/posts/${ids.post}`, 'alice')).body).toContain('Follow this thread');
+    const res = await post(`/web/posts/${ids.post}/follow`, 'alice', { _csrf: await csrf('alice'), follow: 'on' });
+    expect(res.statusCode).toBe(303);
+    expect(await isFollowing(t.db, ids.alice!, { postId: ids.post! })).toBe(true);
+    expect((await page(`/web/posts/${ids.post}`, 'alice')).body).toContain('aria-pressed="true"');
+    await post(`/web/posts/${ids.post}/follow`, 'alice', { _csrf: await csrf('alice'), follow: 'off' });
+    expect(await isFollowing(t.db, ids.alice!, { postId: ids.post! })).toBe(false);
+    expect((await post(`/web/posts/${ids.post}/follow`, 'alice', { follow: 'on' })).statusCode).toBe(403);
   });
 
   it('is a 404 page for an unknown post', async () => {

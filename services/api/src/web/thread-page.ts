@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { getEsnPostView } from '@blend/db';
+import { follow, getEsnPostView, isFollowing, unfollow } from '@blend/db';
 import { isUuid } from '@blend/core';
-import { createComment } from '../routes/esn-actions';
+import { assertCanWrite, createComment, loadLivePost } from '../routes/esn-actions';
 import { BODY_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, type PageContext } from './layout';
@@ -16,6 +16,15 @@ function commentComposer(ctx: PageContext, p: EsnPostView): SafeHtml {
   return html`<form method="post" action="${postHref(p.id)}/comments" class="composer">${csrfField(ctx)}
 <label>Your comment <textarea name="body" rows="3" maxlength="${BODY_MAX}" required></textarea></label>
 <button type="submit">Comment</button></form>`;
+}
+
+/** Follow or stop following the thread: its activity then comes in the digest. */
+function followForm(ctx: PageContext, p: EsnPostView, following: boolean): SafeHtml {
+  if (p.deleted || ctx.me?.optIn !== 'opted_in') return html``;
+  return html`<form method="post" action="${postHref(p.id)}/follow" class="inline">${csrfField(ctx)}
+<input type="hidden" name="follow" value="${following ? 'off' : 'on'}">
+<button type="submit" aria-pressed="${following ? 'true' : 'false'}">${following ? 'Following ✓ (stop)' : 'Follow this thread'}</button>
+<span class="hint">${following ? 'New comments come in your digest.' : 'Get its new comments in your digest.'}</span></form>`;
 }
 
 /** Comments in time order, email and ESN interleaved, with withheld replies counted. */
@@ -35,7 +44,8 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
     if (!post) {
       return sendHtml(reply, 404, layout(ctx, { title: 'Not found', current: '', main: html`<h1>Not found</h1><p>There is no such post. <a href="/web">Back to the feed</a></p>` }));
     }
-    const main = html`${postFull(ctx, post)}${comments(ctx, post)}`;
+    const following = await isFollowing(deps.db, ctx.me!.id, { postId: post.id });
+    const main = html`${postFull(ctx, post)}${followForm(ctx, post, following)}${comments(ctx, post)}`;
     return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? 'Retracted post' : post.title || 'Post', current: '', main }));
   });
 
@@ -51,6 +61,23 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
       assertCsrf(req, deps, req.body._csrf);
       const id = await createComment(deps, req.person!, req.params.id, req.body.body);
       return reply.redirect(`${postHref(req.params.id)}#c-${id}`, 303);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { _csrf?: string; follow: 'on' | 'off' } }>(
+    '/web/posts/:id/follow',
+    {
+      preHandler: deps.auth,
+      schema: {
+        body: { type: 'object', required: ['follow'], additionalProperties: false, properties: { _csrf: { type: 'string' }, follow: { type: 'string', enum: ['on', 'off'] } } },
+      },
+    },
+    async (req, reply) => {
+      assertCsrf(req, deps, req.body._csrf);
+      assertCanWrite(req.person!);
+      const post = await loadLivePost(deps.db, req.params.id);
+      await (req.body.follow === 'on' ? follow : unfollow)(deps.db, req.person!.id, { postId: post.id });
+      return reply.redirect(postHref(post.id), 303);
     },
   );
 }
