@@ -201,6 +201,21 @@ describe('thread page', () => {
     expect((await post(`/web/posts/${ids.post}/follow`, 'alice', { follow: 'on' })).statusCode).toBe(403);
   });
 
+  it('edits and retracts one’s own comment, and offers no controls on others’ comments', async () => {
+    const made = await post(`/web/posts/${ids.post}/comments`, 'alice', { _csrf: await csrf('alice'), body: 'typo heer' });
+    const id = /#c-(.+)$/.exec(made.headers.location as string)![1]!;
+    const thread = (await page(`/web/posts/${ids.post}`, 'alice')).body;
+    expect(thread).toContain(`action="/web/comments/${id}/edit"`);
+    expect(thread.match(/action="\/web\/comments\/[^"]+\/edit"/g)!.length).toBeLessThan(thread.match(/class="comment"/g)!.length);
+    const res = await post(`/web/comments/${id}/edit`, 'alice', { _csrf: await csrf('alice'), body: 'typo here' });
+    expect(res.statusCode).toBe(303);
+    expect((await page(`/web/posts/${ids.post}`, 'alice')).body).toContain('<p>typo here</p>');
+    expect((await post(`/web/comments/${id}/edit`, 'root', { _csrf: await csrf('root'), body: 'hijack' })).statusCode).toBe(403);
+    expect((await post(`/web/comments/${id}/retract`, 'alice', {})).statusCode).toBe(403);
+    expect((await post(`/web/comments/${id}/retract`, 'alice', { _csrf: await csrf('alice') })).statusCode).toBe(303);
+    expect((await page(`/web/posts/${ids.post}`, 'alice')).body).not.toContain('typo here');
+  });
+
   it('is a 404 page for an unknown post', async () => {
     expect((await page('/web/posts/00000000-0000-4000-8000-000000000000', 'alice')).statusCode).toBe(404);
     expect((await page('/web/posts/nope', 'alice')).statusCode).toBe(404);

@@ -64,7 +64,7 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
         listInboundRows(deps.db, { state, limit: reason ? REASON_SCAN : 100 }),
       ]);
       const rows = reason ? inbound.filter((r) => r.reason === reason).slice(0, 100) : inbound;
-      const main = html`<h1>Admin</h1>${peopleTable(people)}
+      const main = html`<h1>Admin</h1><p><a href="/admin/queues">Queue dashboard</a> (BullMQ: ingest, send, webhook, digest)</p>${peopleTable(people)}
 <section aria-labelledby="inbound-h"><h2 id="inbound-h">Inbound mail</h2>${inboundFilter(state, reason)}
 ${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, rows)}</section>`;
       return sendHtml(reply, 200, layout(ctx, { title: 'Admin', current: '/web/admin', main }));

@@ -74,5 +74,19 @@ export function commentItem(ctx: PageContext, c: EsnCommentView): SafeHtml {
   }
   return html`<li id="c-${c.id}" class="comment"><article aria-label="Comment by ${c.author.name || c.author.email}">
 <p class="meta">${who(c.author)} · ${timeTag(c.created_at, tz(ctx))}${edited(c.edited_at, ctx)} ${sourceBadge(c.source)}</p>
-<div class="body">${body(c.body_html)}</div></article></li>`;
+<div class="body">${body(c.body_html)}</div>${ownCommentControls(ctx, c)}</article></li>`;
+}
+
+/**
+ * Edit or retract one's own comment, without scripts. People who got a mirrored comment by
+ * mail get a short correction; mail already sent is never rewritten.
+ */
+function ownCommentControls(ctx: PageContext, c: EsnCommentView): SafeHtml | '' {
+  if (!ctx.me || c.author.id !== ctx.me.id || ctx.me.optIn !== 'opted_in') return '';
+  return html`<details class="edit"><summary>Edit or retract</summary>
+<form method="post" action="/web/comments/${c.id}/edit">${csrfField(ctx)}
+<label>Your comment <textarea name="body" rows="3" required>${c.body_text}</textarea></label>
+<button type="submit">Save</button></form>
+<form method="post" action="/web/comments/${c.id}/retract">${csrfField(ctx)}<button type="submit" class="secondary">Retract</button></form>
+</details>`;
 }

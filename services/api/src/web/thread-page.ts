@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { follow, getEsnPostView, isFollowing, unfollow } from '@blend/db';
+import { follow, getCommentRow, getEsnPostView, isFollowing, tombstoneComment, unfollow } from '@blend/db';
+import { PermanentError } from '@blend/core';
 import { isUuid } from '@blend/core';
-import { assertCanWrite, createComment, loadLivePost } from '../routes/esn-actions';
+import { assertCanWrite, correctMirroredComment, createComment, editComment, loadLivePost } from '../routes/esn-actions';
 import { BODY_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, type PageContext } from './layout';
@@ -78,6 +79,37 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
       const post = await loadLivePost(deps.db, req.params.id);
       await (req.body.follow === 'on' ? follow : unfollow)(deps.db, req.person!.id, { postId: post.id });
       return reply.redirect(postHref(post.id), 303);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { _csrf?: string; body: string } }>(
+    '/web/comments/:id/edit',
+    {
+      preHandler: deps.auth,
+      schema: {
+        body: { type: 'object', required: ['body'], additionalProperties: false, properties: { _csrf: { type: 'string' }, body: { type: 'string', maxLength: BODY_MAX } } },
+      },
+    },
+    async (req, reply) => {
+      assertCsrf(req, deps, req.body._csrf);
+      const postId = await editComment(deps, req.person!, req.params.id, req.body.body);
+      return reply.redirect(`${postHref(postId)}#c-${req.params.id}`, 303);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { _csrf?: string } }>(
+    '/web/comments/:id/retract',
+    { preHandler: deps.auth, schema: { body: { type: 'object', additionalProperties: false, properties: { _csrf: { type: 'string' } } } } },
+    async (req, reply) => {
+      assertCsrf(req, deps, req.body?._csrf);
+      const comment = isUuid(req.params.id) ? await getCommentRow(deps.db, req.params.id) : undefined;
+      if (!comment || comment.deletedAt) throw new PermanentError('NOT_FOUND', 'no such comment');
+      if (comment.authorId !== req.person!.id) throw new PermanentError('FORBIDDEN', 'only the author can retract a comment');
+      await deps.db.transaction(async (tx) => {
+        await tombstoneComment(tx, comment.id);
+        await correctMirroredComment(deps, tx, comment);
+      });
+      return reply.redirect(`${postHref(comment.postId)}#c-${comment.id}`, 303);
     },
   );
 }
