@@ -1,8 +1,9 @@
 /**
- * The results of one `pnpm bench` run: a table on stdout and `docs/BENCHMARKS.md`
- * (overwritten with the latest run, plus how to run and read it).
+ * The results of one `pnpm bench ingest` run: a table on stdout and the ingest section of
+ * `docs/BENCHMARKS.md` (replaced with the latest run, plus how to run and read it; the other
+ * benchmarks' sections are kept, see {@link writeDocsSection}).
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Attempts, EndToEndResult, PgDelta } from './end-to-end';
 import type { LatencySample } from './latency';
 import type { CpuUse, MachineFacts } from './machine';
@@ -146,7 +147,7 @@ export function markdown(r: BenchReport): string {
   const c = r.corpus;
   return `# Benchmarks
 
-## Latest run
+## Ingest: latest run
 
 - **Date:** ${r.date}
 - **Command:** \`${r.command}\`
@@ -161,8 +162,8 @@ ${resultTables(r)}
 
 \`\`\`sh
 scripts/services.sh up          # Postgres, Redis, Dovecot, Postfix on loopback (as for the tests)
-pnpm bench                      # 5,000 messages + 50 latency probes; a few minutes
-BENCH_MESSAGES=500 pnpm bench   # a quick run
+pnpm bench ingest                      # 5,000 messages + 50 latency probes; a few minutes
+BENCH_MESSAGES=500 pnpm bench ingest   # a quick run
 \`\`\`
 
 Settings (environment), defaults in brackets:
@@ -239,5 +240,42 @@ mailbox's messages at the end.
 }
 
 export async function writeDocs(file: string, r: BenchReport): Promise<void> {
-  await writeFile(file, markdown(r));
+  await writeDocsSection(file, 'ingest', markdown(r).replace(/^# Benchmarks\n+/, ''));
+}
+
+/** The benchmarks with a section of docs/BENCHMARKS.md, in the file's order. */
+const SECTIONS = ['ingest', 'digest'] as const;
+export type DocsSection = (typeof SECTIONS)[number];
+const BEGIN = (name: DocsSection) => `<!-- bench:${name} begin: written by \`pnpm bench ${name}\` -->`;
+const END = (name: DocsSection) => `<!-- bench:${name} end -->`;
+
+/**
+ * Replace one benchmark's section of the docs file (between its markers) and keep the others,
+ * so `pnpm bench ingest` and `pnpm bench digest` never overwrite each other's figures. A file
+ * without markers is from before the sections: all of it is the ingest run's.
+ */
+export async function writeDocsSection(file: string, name: DocsSection, body: string): Promise<void> {
+  let old = '';
+  try {
+    old = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const parts = new Map<DocsSection, string>();
+  if (SECTIONS.some((n) => old.includes(BEGIN(n)))) {
+    for (const n of SECTIONS) {
+      const from = old.indexOf(BEGIN(n));
+      const to = old.indexOf(END(n));
+      if (from >= 0 && to > from) parts.set(n, old.slice(from + BEGIN(n).length, to).trim());
+    }
+  } else if (old.trim()) {
+    parts.set('ingest', old.replace(/^# Benchmarks\n+/, '').trim());
+  }
+  parts.set(name, body.trim());
+  const sections = SECTIONS.filter((n) => parts.has(n)).map((n) => `${BEGIN(n)}\n${parts.get(n)}\n${END(n)}\n`);
+  await writeFile(
+    file,
+    `# Benchmarks\n\n\`pnpm bench\` runs both benchmarks, ingest then digests; \`pnpm bench ingest\` or \`pnpm bench digest\` runs one.\n` +
+      `Each writes only its own section below.\n\n${sections.join('\n')}`,
+  );
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { createLogger, createMetrics } from '@blend/config';
 import { buildApp, type AppDeps } from '@blend/api';
+import { issueApiToken, upsertPerson, type Database } from '@blend/db';
 import { createQueues, type Queues } from '@blend/queue';
 import { createTestDatabase, type TestDatabase } from './database';
 
@@ -46,4 +47,10 @@ export async function startTestApi(overrides: Partial<AppDeps> = {}): Promise<Te
       await t.drop();
     },
   };
+}
+
+/** A person (opted in unless told otherwise) and an API token for `Authorization: Bearer`. */
+export async function personWithToken(db: Database, p: { email: string; name?: string; optIn?: boolean; isAdmin?: boolean }): Promise<{ id: string; token: string }> {
+  const { person } = await upsertPerson(db, { optIn: true, ...p });
+  return { id: person.id, token: await issueApiToken(db, person.id) };
 }

@@ -9,9 +9,10 @@
  * `createMailDomain()` registers a fresh `t-<hex>.test` domain so each test file gets its own
  * isolated mailbox. Dovecot re-reads its passwd-files when they change; no reload is needed.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, chown, mkdir, stat, utimes } from 'node:fs/promises';
+import { appendFile, chown, mkdir, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
@@ -23,6 +24,7 @@ export const SCRIPTED_SMTP_PORT = 2526;
 export const SCRIPTED_SMTP_URL = `smtp://${SMTP_HOST}:${SCRIPTED_SMTP_PORT}`;
 export const IMAP_HOST = '127.0.0.1';
 export const IMAP_PORT = 143;
+export const LMTP_PORT = 24;
 
 export interface MailDomain {
   /** Fresh domain, e.g. `t-3f9a1c2b7d4e.test`. */
@@ -320,4 +322,112 @@ export async function scriptRecipientReply(address: string, reply: string): Prom
 export async function clearRecipientReply(address: string): Promise<void> {
   const code = await updateScriptedReplies(['-d', address.toLowerCase()]);
   if (code !== 0 && code !== 1) throw new Error(`postmap -d exited with ${code}`);
+}
+
+/** The dedicated Dovecot instance's config, as written by `scripts/services.sh up`. */
+export function dovecotConf(): string {
+  return path.join(mailRoot(), 'etc', 'dovecot.conf');
+}
+
+async function dovecotPidFile(): Promise<string> {
+  const { stdout } = await run('doveconf', ['-c', dovecotConf(), '-h', 'base_dir']);
+  return path.join(stdout.trim(), 'master.pid');
+}
+
+/** Dovecot's master pid while the instance runs (from `<base_dir>/master.pid`), else null. */
+export async function dovecotPid(): Promise<number | null> {
+  const pidFile = await dovecotPidFile();
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && (await alive(pid)) ? pid : null;
+}
+
+/** `/proc/<pid>/stat` fields after the command name: state, ppid, pgrp, session, ... */
+async function procStat(pid: number | string): Promise<string[] | null> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+  return stat === null ? null : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Running, i.e. neither gone nor a zombie (which only waits to be reaped, and init may be slow). */
+async function alive(pid: number): Promise<boolean> {
+  const fields = await procStat(pid);
+  return fields !== null && fields[0] !== 'Z';
+}
+
+/** Running pids in session `sid` (Dovecot's master is a session leader, see `ps -o sid`). */
+async function sessionMembers(sid: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = await procStat(entry);
+    if (fields && Number(fields[3]) === sid && fields[0] !== 'Z') pids.push(Number(entry));
+  }
+  return pids;
+}
+
+async function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const running = await Promise.all(pids.map(alive));
+    if (!running.includes(true)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+}
+
+function signal(pids: number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, IMAP_HOST);
+    c.once('connect', () => (c.destroy(), resolve(true)));
+    c.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Stops the shared Dovecot instance as `scripts/services.sh down` does (`dovecot stop`, and
+ * wait for the master to exit), then ends what is left of that instance, as systemd's
+ * `KillMode=control-group` does on a restart: `dovecot stop` alone leaves imap processes
+ * serving their sessions for another 10-30 s, so no client would see the restart. Always pair
+ * it with {@link startDovecot} in a `finally`/`afterAll`: every other test file needs it.
+ */
+export async function stopDovecot(): Promise<void> {
+  const pid = await dovecotPid();
+  if (pid === null) return;
+  await run('dovecot', ['-c', dovecotConf(), 'stop']);
+  if (!(await waitGone([pid], 10_000))) throw new Error(`Dovecot (pid ${pid}) did not exit within 10 s`);
+  const rest = await sessionMembers(pid);
+  signal(rest, 'SIGTERM');
+  if (!(await waitGone(rest, 5_000))) signal(rest, 'SIGKILL');
+}
+
+/**
+ * Starts the shared Dovecot instance as `scripts/services.sh up` does, unless it runs
+ * already, and waits until IMAP and LMTP accept connections.
+ * @param timeoutMs - how long to wait for the listeners. @defaultValue 15000
+ */
+export async function startDovecot(timeoutMs = 15_000): Promise<void> {
+  if ((await dovecotPid()) === null) {
+    await rm(await dovecotPidFile(), { force: true });
+    // stdio ignored: the daemonised master keeps inherited pipes open, so execFile would wait
+    // (until its timeout) for them to close.
+    const code = await new Promise<number | null>((resolve, reject) => {
+      spawn('dovecot', ['-c', dovecotConf()], { stdio: 'ignore' }).once('error', reject).once('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`dovecot -c ${dovecotConf()} exited with ${String(code)}; see ${path.join(mailRoot(), 'log')}/dovecot.log`);
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (!((await portOpen(IMAP_PORT)) && (await portOpen(LMTP_PORT)))) {
+    if (Date.now() >= deadline) throw new Error(`Dovecot did not listen on ${IMAP_PORT} and ${LMTP_PORT} within ${timeoutMs}ms`);
+    await sleep(100);
+  }
 }

@@ -12,6 +12,7 @@ import { registerEsn } from './routes/esn-routes';
 import { healthRoutes } from './routes/health';
 import { linkRoutes } from './routes/links';
 import { meRoutes } from './routes/me';
+import { queuesDashboardRoutes } from './routes/queues-dashboard';
 import { retractRoutes } from './routes/retract';
 
 export interface AppDeps {
@@ -19,8 +20,8 @@ export interface AppDeps {
   pool: pg.Pool;
   redis: Redis;
   log: Logger;
-  /** Producers for the work the API causes (released mail). */
-  queues: Pick<Queues, 'ingest' | 'send'>;
+  /** Producers for the work the API causes (released mail); all four are shown at /admin/queues. */
+  queues: Pick<Queues, 'ingest' | 'send' | 'webhook' | 'digest'>;
   metrics: Metrics;
   /** BLEND_SECRET: verifies the signed links in Blend's mails. */
   secret: string;
@@ -45,12 +46,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installErrorHandler(app);
   void app.register(formbody);
   registerScrapeGauges(deps.metrics, deps);
-  healthRoutes(app, deps);
-  meRoutes(app, deps);
-  retractRoutes(app, deps);
-  adminRoutes(app, deps);
-  linkRoutes(app, deps);
   // The ESN API (incl. GET /api/v1/feed and /api/v1/posts/:id, which replace routes/feed.ts), /docs and /web.
   registerEsn(app, deps);
+  // Registered as a plugin after the OpenAPI plugin, so that these routes are in the document too.
+  void app.register(async (r) => {
+    healthRoutes(r, deps);
+    meRoutes(r, deps);
+    retractRoutes(r, deps);
+    adminRoutes(r, deps);
+    linkRoutes(r, deps);
+  });
+  // The BullMQ dashboard at /admin/queues (admin role; session cookie or bearer token).
+  queuesDashboardRoutes(app, deps);
   return app;
 }

@@ -51,6 +51,17 @@ export async function setDigestSchedule(tx: Tx, personId: string, s: { lastDiges
   await tx.execute(sql`update people set last_digest_at = ${s.lastDigestAt}, next_digest_at = ${s.nextDigestAt} where id = ${personId}`);
 }
 
+/** {@link setDigestSchedule} for a whole batch in one statement. */
+export async function setDigestSchedules(tx: Tx, rows: { personId: string; lastDigestAt: Date | null; nextDigestAt: Date | null }[]): Promise<void> {
+  if (rows.length === 0) return;
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  await tx.execute(sql`
+    update people set last_digest_at = s.last, next_digest_at = s.next
+    from unnest(${sql.param(rows.map((r) => r.personId))}::uuid[], ${sql.param(rows.map((r) => iso(r.lastDigestAt)))}::timestamptz[],
+                ${sql.param(rows.map((r) => iso(r.nextDigestAt)))}::timestamptz[]) as s(id, last, next)
+    where people.id = s.id`);
+}
+
 type RawItem = Omit<ActivityItem, 'at'> & { at: string | Date };
 
 /**
@@ -60,40 +71,98 @@ type RawItem = Omit<ActivityItem, 'at'> & { at: string | Date };
  * thread they muted. Newest first, at most `limit` items.
  */
 export async function digestActivity(tx: Tx, personId: string, since: Date, until: Date, limit = 400): Promise<ActivityItem[]> {
-  const rows = await tx.execute<RawItem>(sql`
-    with me as (select ${personId}::uuid as id),
-    threads as (
-      select p.id from posts p, me
-      where p.deleted_at is null
-        and not exists (select 1 from thread_mutes tm where tm.post_id = p.id and tm.person_id = me.id)
-        and (p.author_id = me.id
-          or p.group_id in (select group_id from follows where person_id = me.id and group_id is not null)
-          or p.group_id in (select group_id from group_members where person_id = me.id)
-          or exists (select 1 from follows f where f.person_id = me.id and f.post_id = p.id)
-          or exists (select 1 from thread_participants tp where tp.post_id = p.id and tp.person_id = me.id)
-          or exists (select 1 from comments c2 where c2.post_id = p.id and c2.author_id = me.id and c2.deleted_at is null))
+  return (await digestActivityBatch(tx, [{ personId, since }], until, limit)).get(personId) ?? [];
+}
+
+/**
+ * {@link digestActivity} for many people in one statement (a digest run's batch): the
+ * activity of the window is read once, not once per person. Each person gets the items in
+ * their own (since, until], newest first, at most `limit`.
+ * @returns the items by person id; a person with nothing to see has no entry.
+ */
+export async function digestActivityBatch(
+  tx: Tx,
+  people: { personId: string; since: Date }[],
+  until: Date,
+  limit = 400,
+): Promise<Map<string, ActivityItem[]>> {
+  const out = new Map<string, ActivityItem[]>();
+  // One statement reads the window from its oldest `since` for everyone in it, so people whose
+  // windows start far apart (a digest turned back on after months) get statements of their own.
+  const sorted = [...people].sort((a, b) => a.since.getTime() - b.since.getTime());
+  for (let i = 0; i < sorted.length; ) {
+    let j = i + 1;
+    while (j < sorted.length && sorted[j]!.since.getTime() - sorted[i]!.since.getTime() <= WINDOW_SPREAD_MS) j++;
+    await activityOf(tx, sorted.slice(i, j), until, limit, out);
+    i = j;
+  }
+  return out;
+}
+
+/** Largest difference of `since` within one statement of {@link digestActivityBatch}. */
+const WINDOW_SPREAD_MS = 8 * 86_400_000;
+
+async function activityOf(tx: Tx, people: { personId: string; since: Date }[], until: Date, limit: number, out: Map<string, ActivityItem[]>): Promise<void> {
+  const from = people[0]!.since;
+  // `key` is the item's own id (the post's or the comment's), so items join on (kind, key).
+  // Visibility is decided for the threads of the window only (`wp`), with joins rather than
+  // a test per post of the whole feed.
+  const rows = await tx.execute<RawItem & { personId: string }>(sql`
+    with me as materialized (
+      select * from unnest(${sql.param(people.map((p) => p.personId))}::uuid[], ${sql.param(people.map((p) => p.since.toISOString()))}::timestamptz[]) as t(id, since)
     ),
-    items as (
-      select 'post' as kind, p.id as "postId", null::uuid as "commentId", p.author_id, p.source, p.body_text as text, p.created_at as at,
-             exists (select 1 from mentions m, me where m.post_id = p.id and m.comment_id is null and m.person_id = me.id) as "mentionsMe"
+    win as materialized (
+      select 'post' as kind, p.id as key, p.id as "postId", null::uuid as "commentId", p.author_id, p.source, p.body_text as text, p.created_at as at
       from posts p
-      where p.created_at > ${since} and p.created_at <= ${until} and p.deleted_at is null
+      where p.created_at > ${from} and p.created_at <= ${until} and p.deleted_at is null
       union all
-      select 'comment', c.post_id, c.id, c.author_id, c.source, c.body_text, c.created_at,
-             exists (select 1 from mentions m, me where m.comment_id = c.id and m.person_id = me.id)
+      select 'comment', c.id, c.post_id, c.id, c.author_id, c.source, c.body_text, c.created_at
       from comments c
-      where c.created_at > ${since} and c.created_at <= ${until} and c.deleted_at is null
+      where c.created_at > ${from} and c.created_at <= ${until} and c.deleted_at is null
+    ),
+    wp as materialized (
+      select p.id, p.author_id, p.group_id from posts p
+      where p.deleted_at is null and p.id in (select "postId" from win)
+    ),
+    seen as (
+      select me.id as person_id, wp.id as post_id from me join wp on wp.author_id = me.id
+      union select f.person_id, wp.id from follows f join me on me.id = f.person_id join wp on wp.group_id = f.group_id
+      union select gm.person_id, wp.id from group_members gm join me on me.id = gm.person_id join wp on wp.group_id = gm.group_id
+      union select f.person_id, f.post_id from follows f join me on me.id = f.person_id join wp on wp.id = f.post_id
+      union select tp.person_id, tp.post_id from thread_participants tp join me on me.id = tp.person_id join wp on wp.id = tp.post_id
+      union select c.author_id, c.post_id from comments c join me on me.id = c.author_id join wp on wp.id = c.post_id where c.deleted_at is null
+    ),
+    mentioned as materialized (
+      select m.person_id, 'post' as kind, m.post_id as key from mentions m join me on me.id = m.person_id where m.comment_id is null
+      union
+      select m.person_id, 'comment', m.comment_id from mentions m join me on me.id = m.person_id where m.comment_id is not null
+    ),
+    cand as (
+      select s.person_id, i.kind, i.key from seen s join win i on i."postId" = s.post_id
+      union
+      select person_id, kind, key from mentioned
+    ),
+    ranked as (
+      select me.id as "personId", i.kind, i."postId", i."commentId", p.title as "threadTitle", g.name as "groupName",
+             a.name as "authorName", a.email as "authorEmail", i.source, i.text, i.at, mm.person_id is not null as "mentionsMe",
+             row_number() over (partition by me.id order by i.at desc) as n
+      from cand c
+      join me on me.id = c.person_id
+      join win i on i.kind = c.kind and i.key = c.key
+      join posts p on p.id = i."postId" and p.deleted_at is null
+      join groups g on g.id = p.group_id
+      join people a on a.id = i.author_id
+      left join mentioned mm on mm.person_id = me.id and mm.kind = i.kind and mm.key = i.key
+      where i.at > me.since and i.author_id <> me.id
+        and not exists (select 1 from thread_mutes tm where tm.post_id = i."postId" and tm.person_id = me.id)
     )
-    select i.kind, i."postId", i."commentId", p.title as "threadTitle", g.name as "groupName",
-           a.name as "authorName", a.email as "authorEmail", i.source, i.text, i.at, i."mentionsMe"
-    from items i
-    join posts p on p.id = i."postId" and p.deleted_at is null
-    join groups g on g.id = p.group_id
-    join people a on a.id = i.author_id, me
-    where i.author_id <> me.id
-      and (i."postId" in (select id from threads) or i."mentionsMe")
-      and not exists (select 1 from thread_mutes tm where tm.post_id = i."postId" and tm.person_id = me.id)
-    order by i.at desc
-    limit ${limit}`);
-  return rows.rows.map((r) => ({ ...r, at: new Date(r.at) }));
+    select "personId", kind, "postId", "commentId", "threadTitle", "groupName", "authorName", "authorEmail", source, text, at, "mentionsMe"
+    from ranked where n <= ${limit}
+    order by "personId", at desc`);
+  for (const { personId, ...r } of rows.rows) {
+    const item = { ...r, at: new Date(r.at) };
+    const list = out.get(personId);
+    if (list) list.push(item);
+    else out.set(personId, [item]);
+  }
 }

@@ -4,6 +4,7 @@ import { decodeCursor, encodeCursor, getEsnPostView, listFeedFiltered, type Data
 import { requirePerson } from '../auth';
 import { isUuid } from '@blend/core';
 import { AS_MEDIA_TYPE, feedToCollection, postToNote, wantsActivityStreams } from './esn-activitystreams';
+import { feedResponses, postResponses } from './esn-responses';
 import { BEARER, baseUrl, idParams, SLUG_PATTERN } from './esn-schemas';
 
 export interface FeedQuery {
@@ -69,6 +70,7 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
         summary: 'The feed, newest first, with filters. `Accept: application/activity+json` gives an AS2 OrderedCollection.',
         security: BEARER,
         querystring: feedQuerySchema,
+        response: feedResponses,
       },
     },
     async (req, reply) => {
@@ -95,7 +97,7 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
     '/api/v1/posts/:id',
     {
       preHandler: auth,
-      schema: { tags: ['feed'], summary: 'One thread with its comments in time order (an AS2 Note on request).', security: BEARER, params: idParams },
+      schema: { tags: ['feed'], summary: 'One thread with its comments in time order (an AS2 Note on request).', security: BEARER, params: idParams, response: postResponses },
     },
     async (req, reply) => {
       const post = isUuid(req.params.id) ? await getEsnPostView(deps.db, req.params.id, req.person!.id) : undefined;

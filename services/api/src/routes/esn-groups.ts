@@ -3,6 +3,7 @@ import { PermanentError } from '@blend/core';
 import { findGroup, follow, isFollowing, listGroupMembers, listGroupsWithCounts, unfollow, type Database, type GroupSummary } from '@blend/db';
 import { requirePerson } from '../auth';
 import { assertCanWrite, loadLivePost } from './esn-actions';
+import { errors, following, groupDetail, groupList } from './esn-responses';
 import { BEARER, idParams, slugParams } from './esn-schemas';
 
 export interface GroupDeps {
@@ -33,13 +34,17 @@ export function esnGroupRoutes(app: FastifyInstance, deps: GroupDeps): void {
     return g;
   };
 
-  app.get('/api/v1/groups', { preHandler: auth, schema: { tags: ['groups'], summary: 'Every group with member count and inbound address', security: BEARER } }, async (req) => ({
-    items: (await listGroupsWithCounts(deps.db, req.person!.id)).map((g) => groupView(g, deps.mailDomain)),
-  }));
+  app.get(
+    '/api/v1/groups',
+    { preHandler: auth, schema: { tags: ['groups'], summary: 'Every group with member count and inbound address', security: BEARER, response: { 200: groupList, ...errors(401) } } },
+    async (req) => ({
+      items: (await listGroupsWithCounts(deps.db, req.person!.id)).map((g) => groupView(g, deps.mailDomain)),
+    }),
+  );
 
   app.get<{ Params: { slug: string } }>(
     '/api/v1/groups/:slug',
-    { preHandler: auth, schema: { tags: ['groups'], summary: 'One group with its members', security: BEARER, params: slugParams } },
+    { preHandler: auth, schema: { tags: ['groups'], summary: 'One group with its members', security: BEARER, params: slugParams, response: { 200: { ...groupDetail, description: 'The group' }, ...errors(400, 401, 404) } } },
     async (req) => {
       const g = await groupOr404(req.params.slug);
       const summary = (await listGroupsWithCounts(deps.db, req.person!.id)).find((s) => s.id === g.id)!;
@@ -53,7 +58,13 @@ export function esnGroupRoutes(app: FastifyInstance, deps: GroupDeps): void {
       method,
       url: '/api/v1/groups/:slug/follow',
       preHandler: auth,
-      schema: { tags: ['groups'], summary: on ? 'Follow a group (idempotent)' : 'Stop following a group', security: BEARER, params: slugParams },
+      schema: {
+        tags: ['groups'],
+        summary: on ? 'Follow a group (idempotent)' : 'Stop following a group',
+        security: BEARER,
+        params: slugParams,
+        response: { 200: { ...following, description: 'Whether I follow it now' }, ...errors(400, 401, 403, 404) },
+      },
       handler: async (req) => {
         assertCanWrite(req.person!);
         const g = await groupOr404(req.params.slug);
@@ -65,7 +76,13 @@ export function esnGroupRoutes(app: FastifyInstance, deps: GroupDeps): void {
       method,
       url: '/api/v1/posts/:id/follow',
       preHandler: auth,
-      schema: { tags: ['posts'], summary: on ? 'Follow a thread (idempotent)' : 'Stop following a thread', security: BEARER, params: idParams },
+      schema: {
+        tags: ['posts'],
+        summary: on ? 'Follow a thread (idempotent)' : 'Stop following a thread',
+        security: BEARER,
+        params: idParams,
+        response: { 200: { ...following, description: 'Whether I follow it now' }, ...errors(401, 403, 404) },
+      },
       handler: async (req) => {
         assertCanWrite(req.person!);
         const post = await loadLivePost(deps.db, req.params.id);

@@ -3,6 +3,7 @@ import { PermanentError } from '@blend/core';
 import { getEsnPostView, type Database } from '@blend/db';
 import { requirePerson } from '../auth';
 import { createComment, createStatusPost, editComment, editPost, setLike } from './esn-actions';
+import { commentView, errors, postView, reactionsView } from './esn-responses';
 import { BEARER, bodySchema, idParams, SLUG_PATTERN, textBody, titleProp } from './esn-schemas';
 
 /**
@@ -26,6 +27,7 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
         summary: 'Post a status into a group',
         security: BEARER,
         body: bodySchema(['group', 'body'], { group: { type: 'string', pattern: SLUG_PATTERN }, title: titleProp, body: textBody }),
+        response: { 201: { ...postView, description: 'The new post; Location names it' }, ...errors(400, 401, 403, 404) },
       },
     },
     async (req, reply) => {
@@ -38,7 +40,14 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
     '/api/v1/posts/:id/comments',
     {
       preHandler: auth,
-      schema: { tags: ['posts'], summary: 'Comment on a thread', security: BEARER, params: idParams, body: bodySchema(['body'], { body: textBody }) },
+      schema: {
+        tags: ['posts'],
+        summary: 'Comment on a thread',
+        security: BEARER,
+        params: idParams,
+        body: bodySchema(['body'], { body: textBody }),
+        response: { 201: { ...commentView, description: 'The new comment' }, ...errors(400, 401, 403, 404) },
+      },
     },
     async (req, reply) => {
       const commentId = await createComment(deps, req.person!, req.params.id, req.body.body);
@@ -57,6 +66,7 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
         summary: method === 'POST' ? 'Like a thread (idempotent)' : 'Take a like back (idempotent)',
         security: BEARER,
         params: idParams,
+        response: { 200: { ...reactionsView, description: 'The likes now' }, ...errors(401, 403, 404) },
       },
       handler: async (req) => {
         await setLike(deps, req.person!, req.params.id, method === 'POST');
@@ -69,7 +79,14 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
     '/api/v1/posts/:id',
     {
       preHandler: auth,
-      schema: { tags: ['posts'], summary: 'Edit a post (author only)', security: BEARER, params: idParams, body: bodySchema(['body'], { title: titleProp, body: textBody }) },
+      schema: {
+        tags: ['posts'],
+        summary: 'Edit a post (author only)',
+        security: BEARER,
+        params: idParams,
+        body: bodySchema(['body'], { title: titleProp, body: textBody }),
+        response: { 200: { ...postView, description: 'The post as edited' }, ...errors(400, 401, 403, 404) },
+      },
     },
     async (req) => {
       await editPost(deps, req.person!, req.params.id, req.body);
@@ -81,7 +98,14 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
     '/api/v1/comments/:id',
     {
       preHandler: auth,
-      schema: { tags: ['posts'], summary: 'Edit a comment (author only)', security: BEARER, params: idParams, body: bodySchema(['body'], { body: textBody }) },
+      schema: {
+        tags: ['posts'],
+        summary: 'Edit a comment (author only)',
+        security: BEARER,
+        params: idParams,
+        body: bodySchema(['body'], { body: textBody }),
+        response: { 200: { ...commentView, description: 'The comment as edited' }, ...errors(400, 401, 403, 404) },
+      },
     },
     async (req) => {
       const postId = await editComment(deps, req.person!, req.params.id, req.body.body);

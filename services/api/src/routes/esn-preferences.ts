@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { PermanentError } from '@blend/core';
 import { DIGEST_FREQUENCIES, getPreferences, updatePreferences, type Database, type Preferences } from '@blend/db';
 import { requirePerson } from '../auth';
+import { errors } from './esn-responses';
 import { BEARER } from './esn-schemas';
 
 /** True for an IANA zone name this runtime knows (the digest job formats times with it). */
@@ -27,6 +28,8 @@ export const preferenceProperties = {
   quiet_end: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM local; equal to quiet_start = no quiet hours' },
 } as const;
 
+const preferencesView = { type: 'object', required: Object.keys(preferenceProperties), properties: preferenceProperties, description: 'All my preferences' } as const;
+
 /** Validate and store; shared with the web preferences page. */
 export async function savePreferences(db: Database, personId: string, changes: Partial<Preferences>): Promise<Preferences> {
   if (changes.timezone !== undefined && !isTimeZone(changes.timezone)) throw new PermanentError('VALIDATION', `unknown time zone ${changes.timezone}`);
@@ -41,11 +44,15 @@ export async function savePreferences(db: Database, personId: string, changes: P
  */
 export function esnPreferenceRoutes(app: FastifyInstance, deps: { db: Database }): void {
   const auth = requirePerson(deps.db);
-  app.get('/api/v1/me/preferences', { preHandler: auth, schema: { tags: ['me'], summary: 'My digest and notification preferences', security: BEARER } }, async (req) => {
-    const prefs = await getPreferences(deps.db, req.person!.id);
-    if (!prefs) throw new PermanentError('NOT_FOUND', 'no such person');
-    return prefs;
-  });
+  app.get(
+    '/api/v1/me/preferences',
+    { preHandler: auth, schema: { tags: ['me'], summary: 'My digest and notification preferences', security: BEARER, response: { 200: preferencesView, ...errors(401) } } },
+    async (req) => {
+      const prefs = await getPreferences(deps.db, req.person!.id);
+      if (!prefs) throw new PermanentError('NOT_FOUND', 'no such person');
+      return prefs;
+    },
+  );
 
   app.put<{ Body: Partial<Preferences> }>(
     '/api/v1/me/preferences',
@@ -56,6 +63,7 @@ export function esnPreferenceRoutes(app: FastifyInstance, deps: { db: Database }
         summary: 'Change some preferences; the others stay',
         security: BEARER,
         body: { type: 'object', additionalProperties: false, minProperties: 1, properties: preferenceProperties },
+        response: { 200: preferencesView, ...errors(400, 401) },
       },
     },
     async (req) => savePreferences(deps.db, req.person!.id, req.body),

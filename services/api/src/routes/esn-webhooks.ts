@@ -4,6 +4,7 @@ import { PermanentError } from '@blend/core';
 import { createWebhook, deleteWebhook, listWebhooksWithDeliveries, WEBHOOK_EVENTS, WEBHOOK_FORMATS, type Database, type WebhookEventName, type WebhookFormat } from '@blend/db';
 import { requireAdmin } from '../auth';
 import { isUuid } from '@blend/core';
+import { errors, noContent, webhookCreated, webhookList } from './esn-responses';
 import { BEARER, bodySchema, idParams } from './esn-schemas';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -37,6 +38,7 @@ export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database }): 
           events: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...WEBHOOK_EVENTS] } },
           format: { type: 'string', enum: [...WEBHOOK_FORMATS], default: 'blend' },
         }),
+        response: { 201: { ...webhookCreated, description: 'The webhook with its secret' }, ...errors(400, 401, 403) },
       },
     },
     async (req, reply) => {
@@ -47,13 +49,21 @@ export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database }): 
     },
   );
 
-  app.get('/api/v1/admin/webhooks', { preHandler: admin, schema: { tags: ['admin'], summary: 'Webhooks with their 20 latest deliveries', security: BEARER } }, async () => ({
-    items: await listWebhooksWithDeliveries(deps.db, { deliveriesPerHook: 20 }),
-  }));
+  app.get(
+    '/api/v1/admin/webhooks',
+    {
+      preHandler: admin,
+      schema: { tags: ['admin'], summary: 'Webhooks with their 20 latest deliveries', security: BEARER, response: { 200: { ...webhookList, description: 'Every webhook' }, ...errors(401, 403) } },
+    },
+    async () => ({ items: await listWebhooksWithDeliveries(deps.db, { deliveriesPerHook: 20 }) }),
+  );
 
   app.delete<{ Params: { id: string } }>(
     '/api/v1/admin/webhooks/:id',
-    { preHandler: admin, schema: { tags: ['admin'], summary: 'Remove a webhook and its deliveries', security: BEARER, params: idParams } },
+    {
+      preHandler: admin,
+      schema: { tags: ['admin'], summary: 'Remove a webhook and its deliveries', security: BEARER, params: idParams, response: { 204: noContent, ...errors(401, 403, 404) } },
+    },
     async (req, reply) => {
       if (!isUuid(req.params.id) || !(await deleteWebhook(deps.db, req.params.id))) throw new PermanentError('NOT_FOUND', 'no such webhook');
       req.log.info({ webhookId: req.params.id }, 'webhook deleted');

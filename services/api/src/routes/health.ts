@@ -4,11 +4,12 @@ import type pg from 'pg';
 import { runChecks, type Metrics } from '@blend/config';
 import { postgresReady } from '@blend/db';
 import { redisReady } from '@blend/queue';
+import { alive, readyResponses } from './esn-responses';
 
 /** `/healthz`: the process is alive. `/readyz`: Postgres and Redis answer. `/metrics`: Prometheus. */
 export function healthRoutes(app: FastifyInstance, deps: { pool: pg.Pool; redis: Redis; metrics: Metrics }): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness: the process answers', response: { 200: alive } } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { tags: ['health'], summary: 'Readiness: Postgres and Redis answer within 2 s', response: readyResponses } }, async (_req, reply) => {
     const { ready, checks } = await runChecks({
       postgres: () => postgresReady(deps.pool),
       redis: () => redisReady(deps.redis),

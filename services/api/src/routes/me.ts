@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { findPersonByEmail, releaseWithheld, setOptIn, type Database } from '@blend/db';
 import { requeueIngest, type Queues } from '@blend/queue';
 import { requirePerson } from '../auth';
+import { errors, meView, optInResult } from './esn-responses';
+import { BEARER, bodySchema } from './esn-schemas';
 
 /** The signed-in person, and their opt-in through the API (the web uses the same routes). */
 export function meRoutes(app: FastifyInstance, deps: { db: Database; queues: Pick<Queues, 'ingest'>; withheldRetentionDays: number }): void {
@@ -15,19 +17,22 @@ export function meRoutes(app: FastifyInstance, deps: { db: Database; queues: Pic
     digest_frequency: p.digestFrequency,
   });
 
-  app.get('/api/v1/me', { preHandler: auth }, async (req) => view(req.person!));
+  app.get(
+    '/api/v1/me',
+    { preHandler: auth, schema: { tags: ['me'], summary: 'Who the token belongs to', security: BEARER, response: { 200: meView, ...errors(401) } } },
+    async (req) => view(req.person!),
+  );
 
   app.put<{ Body: { state: 'opted_in' | 'opted_out' } }>(
     '/api/v1/me/opt-in',
     {
       preHandler: auth,
       schema: {
-        body: {
-          type: 'object',
-          required: ['state'],
-          additionalProperties: false,
-          properties: { state: { type: 'string', enum: ['opted_in', 'opted_out'] } },
-        },
+        tags: ['me'],
+        summary: 'Opt in or out of mirroring; opting in releases my withheld mail',
+        security: BEARER,
+        body: bodySchema(['state'], { state: { type: 'string', enum: ['opted_in', 'opted_out'] } }),
+        response: { 200: optInResult, ...errors(400, 401) },
       },
     },
     async (req) => {

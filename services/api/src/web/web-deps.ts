@@ -27,5 +27,5 @@ export function pageContext(req: FastifyRequest, secret: string): PageContext {
 
 /** Where to go after a form: only a path of our own pages, never another site. */
 export function safeReturnTo(value: string | undefined, fallback: string): string {
-  return value && /^\/web(?:[/?#][^\s\\]*)?$/.test(value) && !value.startsWith('//') ? value : fallback;
+  return value && /^\/(?:web|admin\/queues)(?:[/?#][^\s\\]*)?$/.test(value) && !value.startsWith('//') ? value : fallback;
 }

@@ -6,21 +6,22 @@ import {
   generateReplyToken,
   hashReplyToken,
   nextDigestAt,
+  type ActivityItem,
 } from '@blend/core';
 import {
   dbNow,
-  digestActivity,
+  digestActivityBatch,
   lockDigestPerson,
   lockDueDigestPeople,
   schema,
-  setDigestSchedule,
+  setDigestSchedules,
   type Database,
   type DigestPerson,
   type Tx,
 } from '@blend/db';
-import { renderDigestMail, warmTemplates } from '@blend/mail';
+import { newMessageId, renderDigestMail, warmTemplates } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
-import { postUrl, preferencesUrl, unsubscribeHeaders, unsubscribeUrl, writeThreadMail, type MailSite } from '../thread-mail';
+import { postUrl, preferencesUrl, unsubscribeHeaders, unsubscribeUrl, type MailSite } from '../thread-mail';
 
 export interface DigestDeps {
   db: Database;
@@ -61,7 +62,7 @@ export async function runDueDigests(deps: DigestDeps): Promise<DigestRunResult> 
         const now = await dbNow(tx);
         const due = await lockDueDigestPeople(tx, now, deps.batchSize ?? 50);
         const res: DigestRunResult = { sent: 0, empty: 0, scheduled: 0, outbound: [] };
-        for (const p of due) await digestFor(tx, deps, p, now, false, res);
+        await digestBatch(tx, deps, due, now, false, res);
         return due.length === 0 ? null : res;
       });
       if (!r) return;
@@ -88,38 +89,84 @@ export async function runDigestFor(deps: DigestDeps, email: string): Promise<Dig
     const person = await lockDigestPerson(tx, email);
     if (!person) return undefined;
     const res: DigestRunResult = { sent: 0, empty: 0, scheduled: 0, outbound: [] };
-    await digestFor(tx, deps, person, await dbNow(tx), true, res);
+    await digestBatch(tx, deps, [person], await dbNow(tx), true, res);
     return res;
   });
 }
 
-async function digestFor(tx: Tx, deps: DigestDeps, p: DigestPerson, now: Date, forced: boolean, res: DigestRunResult): Promise<void> {
-  const frequency = p.digestFrequency === 'off' ? 'daily' : p.digestFrequency;
-  const prefs = { frequency: p.digestFrequency, time: p.digestTime, timezone: p.timezone, weekday: p.digestWeekday };
-  const next = nextDigestAt(prefs, now);
-  if (!p.nextDigestAt && !forced) {
-    // New, or the schedule changed: the first digest covers activity from now on (or since
-    // the last one, if there was one).
-    await setDigestSchedule(tx, p.id, { lastDigestAt: p.lastDigestAt ?? now, nextDigestAt: next });
-    res.scheduled++;
-    return;
+/**
+ * Build the digests of locked people in the caller's transaction: their activity is read in
+ * one statement, their schedules move on in another, and their reply tokens and outbox rows
+ * are written a batch at a time.
+ */
+async function digestBatch(tx: Tx, deps: DigestDeps, people: DigestPerson[], now: Date, forced: boolean, res: DigestRunResult): Promise<void> {
+  const schedules: { personId: string; lastDigestAt: Date; nextDigestAt: Date | null }[] = [];
+  const due: { p: DigestPerson; frequency: 'hourly' | 'daily' | 'weekly'; since: Date }[] = [];
+  for (const p of people) {
+    const frequency = p.digestFrequency === 'off' ? 'daily' : p.digestFrequency;
+    const prefs = { frequency: p.digestFrequency, time: p.digestTime, timezone: p.timezone, weekday: p.digestWeekday };
+    const next = nextDigestAt(prefs, now);
+    if (!p.nextDigestAt && !forced) {
+      // New, or the schedule changed: the first digest covers activity from now on (or since
+      // the last one, if there was one).
+      schedules.push({ personId: p.id, lastDigestAt: p.lastDigestAt ?? now, nextDigestAt: next });
+      res.scheduled++;
+      continue;
+    }
+    schedules.push({ personId: p.id, lastDigestAt: now, nextDigestAt: forced ? (p.nextDigestAt ?? next) : next });
+    due.push({ p, frequency, since: p.lastDigestAt ?? new Date(now.getTime() - PERIOD_MS[frequency]) });
   }
-  const since = p.lastDigestAt ?? new Date(now.getTime() - PERIOD_MS[frequency]);
-  const items = await digestActivity(tx, p.id, since, now);
-  await setDigestSchedule(tx, p.id, { lastDigestAt: now, nextDigestAt: forced ? (p.nextDigestAt ?? next) : next });
-  if (items.length === 0) {
-    res.empty++;
-    return;
+  const activity = await digestActivityBatch(tx, due.map(({ p, since }) => ({ personId: p.id, since })), now);
+  await setDigestSchedules(tx, schedules);
+  const built: DigestMail[] = [];
+  for (const { p, frequency } of due) {
+    const items = activity.get(p.id) ?? [];
+    if (items.length === 0) res.empty++;
+    else built.push(buildDigest(deps, p, frequency, items, now, forced));
   }
+  // The batch's reply tokens, then its outbox rows, each in as few statements as fit.
+  for (const rows of chunks(built.flatMap((d) => d.tokens), INSERT_CHUNK)) await tx.insert(schema.replyTokens).values(rows);
+  const inserted = new Set<string>();
+  for (const rows of chunks(built.map((d) => d.outbound), INSERT_CHUNK)) {
+    const ids = await tx.insert(schema.outboundMessages).values(rows).onConflictDoNothing({ target: schema.outboundMessages.dedupeKey }).returning({ id: schema.outboundMessages.id });
+    for (const { id } of ids) inserted.add(id);
+  }
+  for (const d of built) {
+    // A row whose dedupe key was used before was not written: that digest went out already.
+    if (!inserted.has(d.outbound.id!)) continue;
+    res.sent++;
+    res.outbound.push(d.outbound.id!);
+    deps.metrics?.outboundQueued.inc({ kind: 'digest' });
+  }
+}
+
+/** Rows per INSERT: well under Postgres's 65,535 parameters for reply tokens (7 columns). */
+const INSERT_CHUNK = 1000;
+
+function* chunks<T>(xs: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size);
+}
+
+interface DigestMail {
+  tokens: (typeof schema.replyTokens.$inferInsert)[];
+  outbound: typeof schema.outboundMessages.$inferInsert;
+}
+
+/** One person's digest: composed, rendered, with a reply token per thread, ready to insert. */
+function buildDigest(
+  deps: DigestDeps,
+  p: DigestPerson,
+  frequency: 'hourly' | 'daily' | 'weekly',
+  items: ActivityItem[],
+  now: Date,
+  forced: boolean,
+): DigestMail {
   // Excerpts of 300 characters keep a full digest well under the size at which Gmail clips mail.
   const digest = composeDigest(items, { excerptChars: 300 });
   const outboundId = randomUUID();
   const expiresAt = new Date(now.getTime() + DEFAULT_REPLY_TOKEN_TTL_DAYS * 86_400_000);
+  // One reply address per thread.
   const tokens = digest.threads.map(() => generateReplyToken((n) => randomBytes(n)));
-  // One reply address per thread, all stored in one statement.
-  await tx.insert(schema.replyTokens).values(
-    digest.threads.map((t, i) => ({ tokenHash: hashReplyToken(tokens[i]!, deps.site.secret), personId: p.id, postId: t.postId, outboundId, expiresAt, maxUses: DEFAULT_REPLY_TOKEN_MAX_USES })),
-  );
   const unsubscribe = unsubscribeUrl(deps.site, p.id, 'digest', now);
   const mail = renderDigestMail({
     recipientName: p.name || p.email,
@@ -129,27 +176,29 @@ async function digestFor(tx: Tx, deps: DigestDeps, p: DigestPerson, now: Date, f
     unsubscribeUrl: unsubscribe,
     timezone: p.timezone,
   });
-  const id = await writeThreadMail(
-    tx,
-    deps.site,
-    {
+  return {
+    tokens: digest.threads.map((t, i) => ({ tokenHash: hashReplyToken(tokens[i]!, deps.site.secret), personId: p.id, postId: t.postId, outboundId, expiresAt, maxUses: DEFAULT_REPLY_TOKEN_MAX_USES })),
+    // The row writeThreadMail writes for a mail outside any thread (recordRef: false): a
+    // digest spans threads, so its Message-ID is not mapped to one.
+    outbound: {
+      id: outboundId,
       kind: 'digest',
-      to: p.email,
+      toAddress: p.email,
       personId: p.id,
       postId: digest.threads[0]!.postId,
+      commentId: null,
+      messageId: newMessageId(outboundId, deps.site.domain),
       subject: mail.subject,
-      text: mail.text,
-      html: mail.html,
+      textBody: mail.text,
+      htmlBody: mail.html,
+      fromName: null,
+      replyTo: null,
+      inReplyTo: null,
+      references: [],
       headers: { Precedence: 'bulk', 'List-Id': `Blend digest <digest.${deps.site.domain}>`, ...unsubscribeHeaders(deps.site, unsubscribe, 'digest off') },
+      autoSubmitted: 'auto-generated',
       // One digest per person and due window, whoever builds it.
-      recordRef: false,
       dedupeKey: `digest:${p.id}:${(forced ? now : (p.nextDigestAt ?? now)).toISOString()}`,
     },
-    outboundId,
-  );
-  if (id) {
-    res.sent++;
-    res.outbound.push(id);
-    deps.metrics?.outboundQueued.inc({ kind: 'digest' });
-  }
+  };
 }

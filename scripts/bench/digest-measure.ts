@@ -1,0 +1,159 @@
+/**
+ * The two timed parts of the digest benchmark: (a) Blend builds the due digests and its send
+ * worker hands them to SMTP; (b) nodemailer alone sends the same mails, pre-composed.
+ */
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import type { Config, Logger } from '@blend/config';
+import type { Database } from '@blend/db';
+import { composeOutbound, createSmtpTransport } from '@blend/mail';
+import { createQueues, createWorkerRedis } from '@blend/queue';
+import { enqueueAll, runDueDigests, startSendWorker, type MailSite } from '@blend/worker';
+import type { Sink, SinkCounts } from './digest-sink';
+import { cpuSnapshot, cpuUse, type CpuUse } from './machine';
+import { waitFor } from '../../test/support/database';
+
+/** Peak resident set size of this process while `fn` runs (sampled every 25 ms), in bytes. */
+export async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakRss: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 25);
+  try {
+    const value = await fn();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { value, peakRss: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export interface BlendRun {
+  /** runDueDigests' result counts. */
+  sent: number;
+  empty: number;
+  scheduled: number;
+  /** Seconds from calling runDueDigests: digests built (outbox rows committed) … */
+  buildSeconds: number;
+  /** … all send jobs added to the queue (enqueueAll, as the digest processor does) … */
+  queuedSeconds: number;
+  /** … the sink has received every digest. */
+  totalSeconds: number;
+  /** … every outbox row is marked `sent` (the send job's last write). */
+  recordedSeconds: number;
+  sink: SinkCounts;
+  cpu: CpuUse;
+  peakRss: number;
+  /** Outbox rows by state afterwards. */
+  states: Record<string, number>;
+}
+
+export interface BlendWiring {
+  config: Config;
+  db: Database;
+  pool: pg.Pool;
+  log: Logger;
+  site: MailSite;
+  sink: Sink;
+  /** DigestDeps.batchSize / .parallel; undefined = Blend's defaults. */
+  batchSize?: number;
+  parallel?: number;
+  timeoutMs: number;
+}
+
+/**
+ * (a) What Blend's digest processor (`startDigestWorker`) does on a tick, timed: runDueDigests,
+ * then enqueueAll of the outbox rows; meanwhile the real `send` processor (startSendWorker,
+ * BullMQ, `WORKER_CONCURRENCY` jobs at once, the pooled transport of createSmtpTransport)
+ * sends them to the sink. The clock stops when the sink has received all of them.
+ */
+export async function runBlend(w: BlendWiring): Promise<BlendRun> {
+  const { config } = w;
+  const redis = createWorkerRedis(config.REDIS_URL);
+  redis.on('error', (err) => w.log.warn({ err: { message: err.message } }, 'redis connection error'));
+  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX);
+  const transport = createSmtpTransport(config.BLEND_SMTP_URL);
+  const worker = startSendWorker(
+    { db: w.db, log: w.log, transport, domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET },
+    { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.BLEND_JOB_LOCK_MS },
+  );
+  try {
+    await worker.waitUntilReady();
+    await w.sink.reset();
+    const cpu0 = cpuSnapshot();
+    const { value, peakRss } = await withPeakRss(async () => {
+      const startedAt = Date.now();
+      const t0 = performance.now();
+      const result = await runDueDigests({
+        db: w.db, log: w.log, site: w.site,
+        ...(w.batchSize ? { batchSize: w.batchSize } : {}),
+        ...(w.parallel ? { parallel: w.parallel } : {}),
+      });
+      const buildSeconds = (performance.now() - t0) / 1000;
+      await enqueueAll(queues, result.outbound, w.log);
+      const queuedSeconds = (performance.now() - t0) / 1000;
+      const sink = await w.sink.waitFor(result.sent, w.timeoutMs);
+      await waitFor(async () => (await pendingRows(w.pool)) === 0, 'every digest row marked sent', w.timeoutMs, 20);
+      const recordedSeconds = (performance.now() - t0) / 1000;
+      return { result, buildSeconds, queuedSeconds, recordedSeconds, sink, totalSeconds: (sink.lastAt - startedAt) / 1000 };
+    });
+    const cpu = cpuUse(cpu0, cpuSnapshot());
+    const { rows } = await w.pool.query<{ state: string; n: number }>(`select state, count(*)::int as n from outbound_messages group by state`);
+    return {
+      sent: value.result.sent, empty: value.result.empty, scheduled: value.result.scheduled,
+      buildSeconds: value.buildSeconds, queuedSeconds: value.queuedSeconds, totalSeconds: value.totalSeconds,
+      recordedSeconds: value.recordedSeconds, sink: value.sink, cpu, peakRss,
+      states: Object.fromEntries(rows.map((r) => [r.state, r.n])),
+    };
+  } finally {
+    await worker.close();
+    transport.close();
+    await queues.close();
+    redis.disconnect();
+  }
+}
+
+async function pendingRows(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from outbound_messages where state = 'pending'`);
+  return rows[0]!.n;
+}
+
+export interface BaselineRun {
+  seconds: number;
+  sink: SinkCounts;
+  cpu: CpuUse;
+  peakRss: number;
+}
+
+/**
+ * (b) nodemailer alone: the digests Blend wrote, composed beforehand (composeOutbound, the
+ * same headers and bodies), handed all at once to a fresh pooled transport with the same
+ * settings (createSmtpTransport); the clock runs from the first sendMail to the sink's last
+ * message.
+ */
+export async function runBaseline(mails: ReturnType<typeof composeOutbound>[], sink: Sink, timeoutMs: number): Promise<BaselineRun> {
+  await sink.reset();
+  const transport = createSmtpTransport(sink.url);
+  try {
+    const cpu0 = cpuSnapshot();
+    const { value, peakRss } = await withPeakRss(async () => {
+      const startedAt = Date.now();
+      await Promise.all(mails.map((m) => transport.sendMail(m)));
+      const counts = await sink.waitFor(mails.length, timeoutMs);
+      return { counts, seconds: (counts.lastAt - startedAt) / 1000 };
+    });
+    return { seconds: value.seconds, sink: value.counts, cpu: cpuUse(cpu0, cpuSnapshot()), peakRss };
+  } finally {
+    transport.close();
+  }
+}
+
+/** The digests in the outbox, composed for nodemailer as the send job composes them. */
+export async function composedDigests(pool: pg.Pool, opts: { domain: string; secret: string }): Promise<ReturnType<typeof composeOutbound>[]> {
+  const { rows } = await pool.query(
+    `select id, to_address as "toAddress", message_id as "messageId", subject, text_body as "textBody", html_body as "htmlBody",
+            in_reply_to as "inReplyTo", "references", auto_submitted as "autoSubmitted", reply_to as "replyTo", from_name as "fromName", headers
+       from outbound_messages where kind = 'digest' order by created_at`,
+  );
+  return rows.map((r) => composeOutbound(r, opts));
+}

@@ -1,0 +1,216 @@
+// `pnpm bench digest`: populate a feed for N people, then measure in one run (a) Blend building
+// their daily digests and its send worker handing them to a local SMTP sink, and (b) bare
+// nodemailer sending the same mails, pre-composed, to the same sink. See docs/BENCHMARKS.md.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createLogger, loadConfig, publicUrl } from '@blend/config';
+import { createDb, type DbHandle } from '@blend/db';
+import { warmTemplates } from '@blend/mail';
+import { createProducerRedis } from '@blend/queue';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database';
+import { formatSummary, saveProfile, startCpuProfile, summarise } from './cpu-profile';
+import { populateFeed } from './digest-feed';
+import { composedDigests, runBaseline, runBlend, type BaselineRun } from './digest-measure';
+import { digestFigures, digestTables, TARGET_RATIO, TARGET_SECONDS, writeDigestDocs, type DigestReport, type Stat } from './digest-report';
+import { startSink, type Sink } from './digest-sink';
+import { pgCounters, pgDelta } from './end-to-end';
+import { blendRevision, machineFacts } from './machine';
+import type pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function intEnv(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  return v;
+}
+const optionalIntEnv = (name: string) => (process.env[name] ? intEnv(name, 1) : undefined);
+
+const say = (msg: string) => process.stdout.write(`bench digest: ${msg}\n`);
+
+const PEOPLE = intEnv('BENCH_PEOPLE', 10_000);
+const DUE = Math.min(PEOPLE, intEnv('BENCH_DUE', PEOPLE));
+const GROUPS = intEnv('BENCH_GROUPS', 50);
+const ROUNDS = intEnv('BENCH_ROUNDS', 3);
+const SEED = intEnv('BENCH_SEED', 2025, 0);
+const TIMEOUT_MS = intEnv('BENCH_TIMEOUT_S', 600) * 1000;
+const BATCH = optionalIntEnv('BENCH_DIGEST_BATCH');
+const PARALLEL = optionalIntEnv('BENCH_DIGEST_PARALLEL');
+
+/** Functions whose inclusive CPU time splits (a) into its parts in the profile summary. */
+const PROFILE_ENTRY_POINTS = ['runDueDigests', 'digestActivity', 'digestActivityBatch', 'composeDigest', 'renderDigestMail', 'writeThreadMail', 'send', 'composeOutbound', 'sendMail', 'handleDataRow'];
+
+interface Resources {
+  db?: TestDatabase;
+  blendDb?: DbHandle;
+  sink?: Sink;
+  prefix?: string;
+}
+
+async function main(res: Resources): Promise<DigestReport> {
+  const machine = await machineFacts();
+  const revision = await blendRevision(root);
+  say(`${machine.cpuModel}, ${machine.cores} cores; ${PEOPLE} people (${DUE} due), ${GROUPS} groups`);
+  const db = (res.db = await createTestDatabase());
+  say(`database ${db.name}: writing the feed...`);
+  const feed = await populateFeed(db.pool, { people: PEOPLE, due: DUE, groups: GROUPS, authorsPerGroup: 5, seed: SEED });
+  say(`feed written in ${feed.seconds.toFixed(1)} s: ${feed.newPosts} posts + ${feed.newComments} comments since the last digest, ${feed.itemsPerReader.mean.toFixed(1)} per reader`);
+
+  const sink = (res.sink = await startSink());
+  const prefix = (res.prefix = `bd${randomBytes(4).toString('hex')}`);
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    BLEND_IMAP_URL: 'imap://unused@127.0.0.1/INBOX',
+    BLEND_SMTP_URL: sink.url,
+    BLEND_MAIL_DOMAIN: `${prefix}.test`,
+    BLEND_SECRET: randomBytes(32).toString('hex'),
+    BLEND_QUEUE_PREFIX: prefix,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+    ...(process.env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY } : {}),
+  });
+  const log = createLogger('bench', config.LOG_LEVEL);
+  // The worker service's own pool (createDb's defaults), apart from the benchmark's.
+  const blendDb = (res.blendDb = createDb(config.DATABASE_URL, { onError: (err) => log.warn({ err }, 'idle Postgres client error') }));
+  const w0 = performance.now();
+  await warmTemplates();
+  const warmSeconds = (performance.now() - w0) / 1000;
+
+  say(`(a) Blend: runDueDigests + send worker (WORKER_CONCURRENCY=${config.WORKER_CONCURRENCY}) to ${sink.url}...`);
+  const pgBefore = await pgCounters(db.pool, config);
+  const profileFile = process.env.BENCH_CPU_PROFILE;
+  const stopProfile = profileFile ? await startCpuProfile() : null;
+  const blend = await runBlend({
+    config, db: blendDb.db, pool: db.pool, log, sink, timeoutMs: TIMEOUT_MS,
+    site: { domain: config.BLEND_MAIL_DOMAIN, publicUrl: publicUrl(config), secret: config.BLEND_SECRET },
+    ...(BATCH ? { batchSize: BATCH } : {}),
+    ...(PARALLEL ? { parallel: PARALLEL } : {}),
+  });
+  const pg = pgDelta(pgBefore, await pgCounters(db.pool, config));
+  if (stopProfile && profileFile) {
+    const profile = await stopProfile();
+    await saveProfile(profileFile, profile);
+    say(`CPU profile of (a) written to ${profileFile}\n${formatSummary(summarise(profile, PROFILE_ENTRY_POINTS))}`);
+  }
+  say(`(a) ${blend.sent} digests at the sink after ${blend.totalSeconds.toFixed(2)} s (built in ${blend.buildSeconds.toFixed(2)} s)`);
+  if (blend.sent !== DUE) throw new Error(`runDueDigests sent ${blend.sent} digests, expected ${DUE} (empty ${blend.empty})`);
+  const digests = await digestFacts(db.pool);
+
+  say(`(b) bare nodemailer, ${ROUNDS} rounds of the same ${blend.sent} mails...`);
+  let mails: Awaited<ReturnType<typeof composedDigests>> | null = await composedDigests(db.pool, { domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET });
+  const runs: BaselineRun[] = [];
+  for (let i = 0; i < ROUNDS; i++) runs.push(await runBaseline(mails, sink, TIMEOUT_MS));
+  mails = null;
+  const median = [...runs].sort((x, y) => x.seconds - y.seconds)[Math.floor((runs.length - 1) / 2)]!;
+
+  const v = (await db.pool.query<{ v: string; sc: string; sb: string }>(
+    "select version() as v, current_setting('synchronous_commit') as sc, current_setting('shared_buffers') as sb",
+  )).rows[0]!;
+  const redis = createProducerRedis(config.REDIS_URL);
+  const redisInfo = await redis.info('server');
+  redis.disconnect();
+  return {
+    date: new Date().toISOString(),
+    command: commandLine(),
+    revision,
+    machine,
+    servers: {
+      postgres: v.v.split(' on ')[0]!,
+      pgSettings: `synchronous_commit=${v.sc}, shared_buffers=${v.sb}`,
+      redis: /redis_version:(\S+)/.exec(redisInfo)?.[1] ?? 'unknown',
+    },
+    params: {
+      people: PEOPLE, due: DUE, groups: GROUPS, rounds: ROUNDS, seed: SEED,
+      workerConcurrency: config.WORKER_CONCURRENCY,
+      batchSize: BATCH ? String(BATCH) : 'default', parallel: PARALLEL ? String(PARALLEL) : 'default',
+      logLevel: config.LOG_LEVEL,
+    },
+    feed, warmSeconds, blend, digests,
+    baseline: { runs, median },
+    pg,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+  };
+}
+
+/** Updates and threads per digest (from the subject Blend writes) and body sizes. */
+async function digestFacts(pool: pg.Pool): Promise<DigestReport['digests']> {
+  const { rows } = await pool.query<{ subject: string; bytes: number }>(
+    `select subject, octet_length(text_body) + coalesce(octet_length(html_body), 0) as bytes from outbound_messages where kind = 'digest'`,
+  );
+  const stat = (xs: number[]): Stat => ({ min: Math.min(...xs), mean: xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length), max: Math.max(...xs) });
+  const num = (re: RegExp, s: string) => Number(re.exec(s)?.[1] ?? NaN);
+  return {
+    updates: stat(rows.map((r) => num(/(\d+) updates?/, r.subject))),
+    threads: stat(rows.map((r) => num(/(\d+) threads?/, r.subject))),
+    bodyBytes: stat(rows.map((r) => r.bytes)),
+  };
+}
+
+function commandLine(): string {
+  const vars = ['BENCH_PEOPLE', 'BENCH_DUE', 'BENCH_GROUPS', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_DIGEST_BATCH', 'BENCH_DIGEST_PARALLEL', 'WORKER_CONCURRENCY']
+    .filter((k) => process.env[k])
+    .map((k) => `${k}=${process.env[k]}`);
+  return [...vars, 'pnpm bench digest'].join(' ');
+}
+
+/** Close Blend's pool, drop the database and the queue keys, stop the sink; each step runs even if one fails. */
+async function cleanup(res: Resources): Promise<void> {
+  const steps: [string, () => Promise<unknown>][] = [
+    ['close the pool', async () => res.blendDb?.close()],
+    ['drop the database', async () => res.db?.drop()],
+    ['delete the queue keys', async () => {
+      if (!res.prefix) return;
+      const redis = createProducerRedis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379');
+      try {
+        const keys = await redis.keys(`${res.prefix}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+      } finally {
+        redis.disconnect();
+      }
+    }],
+    ['stop the SMTP sink', async () => res.sink?.stop()],
+  ];
+  for (const [what, fn] of steps) {
+    try {
+      await fn();
+    } catch (err) {
+      process.stderr.write(`bench digest: cleanup "${what}" failed: ${(err as Error).message}\n`);
+    }
+  }
+}
+
+const resources: Resources = {};
+let interrupted = false;
+process.once('SIGINT', () => {
+  interrupted = true;
+  say('interrupted; cleaning up...');
+  void cleanup(resources).finally(() => process.exit(130));
+});
+
+try {
+  const report = await main(resources);
+  await cleanup(resources);
+  const f = digestFigures(report);
+  process.stdout.write(`\n${digestTables(report)}\n`);
+  if (process.env.BENCH_DOCS !== '0') {
+    await writeDigestDocs(path.join(root, 'docs/BENCHMARKS.md'), report);
+    say('wrote the digest section of docs/BENCHMARKS.md');
+  }
+  const missed = [
+    ...(f.passSeconds ? [] : [`${report.blend.totalSeconds.toFixed(1)} s for ${report.params.due} ≥ ${TARGET_SECONDS} s per 10,000`]),
+    ...(f.passRatio ? [] : [`a/b ${f.ratio.toFixed(2)} < ${TARGET_RATIO}`]),
+  ];
+  if (missed.length > 0) say(`target missed: ${missed.join('; ')}`);
+  process.exitCode = missed.length > 0 && process.env.BENCH_STRICT === '1' ? 1 : 0;
+} catch (err) {
+  if (!interrupted) {
+    process.stderr.write(`bench digest: failed: ${(err as Error).stack ?? String(err)}\n`);
+    await cleanup(resources);
+    process.exitCode = 1;
+  }
+}
+process.exit(process.exitCode ?? 0);

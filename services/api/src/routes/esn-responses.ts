@@ -1,0 +1,170 @@
+/**
+ * Response schemas of the ESN JSON API, for /docs and for Fastify's serializer. They name
+ * every property of the views in packages/db (`EsnPostView`, `GroupSummary`…): the
+ * serializer drops a property that is not named here, so test/openapi.test.ts compares
+ * the answers with the views themselves. Objects stay open so that fields can be added.
+ */
+import { DIGEST_FREQUENCIES, schema } from '@blend/db';
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const bool = { type: 'boolean' } as const;
+const uuid = { type: 'string', format: 'uuid' } as const;
+const dateTime = { type: 'string', format: 'date-time' } as const;
+const nullableString = (description: string) => ({ type: ['string', 'null'], description }) as const;
+// Nullable in the type too: fast-json-stringify writes a null as "" for a plain date-time.
+const nullableDateTime = (description: string) => ({ type: ['string', 'null'], format: 'date-time', description }) as const;
+const nullableUuid = (description: string) => ({ type: ['string', 'null'], format: 'uuid', description }) as const;
+const arrayOf = <T extends object>(items: T) => ({ type: 'array', items }) as const;
+/** An object with these properties, all required, and maybe some optional ones. */
+const object = <P extends Record<string, object>, O extends Record<string, object> = Record<never, object>>(properties: P, optional?: O, description?: string) =>
+  ({ type: 'object', required: Object.keys(properties), properties: { ...properties, ...optional } as P & O, ...(description ? { description } : {}) }) as const;
+const tombstone = { type: 'boolean', enum: [true], description: 'retracted: kept as a tombstone without content' } as const;
+const source = { type: 'string', enum: ['email', 'esn'] } as const;
+
+const person = object({ id: uuid, email: str, name: str });
+
+const editedAt = nullableDateTime('when last edited through the ESN');
+
+export const commentView = object(
+  { id: uuid, author: person, body_text: str, body_html: str, source, created_at: dateTime, edited_at: editedAt },
+  { deleted: tombstone },
+);
+
+export const reactionsView = object({ like: int, liked_by_me: bool });
+
+export const postView = object(
+  {
+    id: uuid,
+    group: object({ id: uuid, slug: str, name: str }),
+    title: str,
+    body_text: str,
+    body_html: str,
+    source,
+    author: person,
+    created_at: dateTime,
+    edited_at: editedAt,
+    comments: arrayOf(commentView),
+    withheld_replies: { type: 'integer', description: 'replies from people not opted in: counted, never shown' },
+    tags: arrayOf(str),
+    reactions: reactionsView,
+    attachments: arrayOf(object({ name: str, content_type: str, size: int, url: str })),
+    forwarded: arrayOf(object({ from: str, date: nullableString('as the forwarded message gave it'), subject: str, text: str }, {}, 'a forwarded message shared with the post')),
+  },
+  { deleted: tombstone },
+);
+
+/**
+ * An ActivityStreams 2.0 object (a Note, Tombstone or OrderedCollection): only its frame is
+ * named here, the rest is serialized as it is.
+ */
+const activityStreams = (type: string) =>
+  ({
+    type: 'object',
+    required: ['@context', 'type', 'id'],
+    additionalProperties: true,
+    description: `ActivityStreams 2.0 ${type} (https://www.w3.org/TR/activitystreams-core/)`,
+    properties: { '@context': { type: 'string', const: 'https://www.w3.org/ns/activitystreams' }, type: str, id: str },
+  }) as const;
+
+/** A 200 answer as JSON, or as AS2 when the Accept header asks for it. */
+const jsonOrActivityStreams = (description: string, json: object, as2Type: string) => ({
+  description,
+  content: { 'application/json': { schema: json }, 'application/activity+json': { schema: activityStreams(as2Type) } },
+});
+
+export const feedPage = object({ items: arrayOf(postView), next_cursor: nullableString('pass as ?cursor= for the next page; null on the last') });
+
+const groupItem = object({ id: uuid, slug: str, name: str, description: str, member_count: int, address: { type: 'string', description: 'inbound mail address' }, followed_by_me: bool });
+export const groupList = object({ items: arrayOf(groupItem) }, {}, 'Every group, by name');
+export const groupDetail = object({ ...groupItem.properties, members: arrayOf(object({ id: uuid, email: str, name: str, role: str })) });
+
+export const following = object({ following: bool });
+
+const webhookProperties = { id: uuid, url: str, events: arrayOf(str), format: str, active: bool, created_at: dateTime } as const;
+export const webhookCreated = object({ ...webhookProperties, secret: { type: 'string', description: 'HMAC key of the signature header, shown only here' } });
+const delivery = object({
+  id: uuid,
+  event: str,
+  state: str,
+  attempts: int,
+  last_status: { type: ['integer', 'null'], description: 'HTTP status of the last attempt' },
+  last_error: nullableString('why the last attempt failed'),
+  created_at: dateTime,
+  delivered_at: nullableDateTime('when a delivery succeeded'),
+});
+export const webhookList = object({ items: arrayOf(object({ ...webhookProperties, deliveries: arrayOf(delivery) })) });
+
+/** `GET /healthz` (health.ts). */
+export const alive = object({ status: { type: 'string', enum: ['ok'] } }, {}, 'The process is alive');
+
+const readiness = (status: 'ready' | 'not_ready', description: string) =>
+  object(
+    {
+      status: { type: 'string', enum: [status] },
+      checks: object({ postgres: str, redis: str }, {}, "each dependency's answer: `ok`, or why not"),
+    },
+    {},
+    description,
+  );
+/** `GET /readyz` (health.ts): the same body either way, 503 while a dependency fails. */
+export const readyResponses = {
+  200: readiness('ready', 'Postgres and Redis answer'),
+  503: readiness('not_ready', 'Postgres or Redis does not answer'),
+};
+
+/** The signed-in person as me.ts shows them. */
+const meProperties = {
+  id: uuid,
+  email: str,
+  name: str,
+  opt_in: { type: 'string', enum: [...schema.optInState.enumValues], description: 'only `opted_in` people are mirrored' },
+  admin: bool,
+  digest_frequency: { type: 'string', enum: [...DIGEST_FREQUENCIES] },
+} as const;
+export const meView = object(meProperties, {}, 'The signed-in person');
+export const optInResult = object(
+  { ...meProperties, released: { type: 'integer', description: 'withheld mails sent back to the pipeline by opting in' } },
+  {},
+  'The person after the change',
+);
+
+/** An inbound mail as `listInboundRows` (packages/db) lists it: no bodies. */
+const inboundItem = object({
+  id: uuid,
+  mailbox: { type: 'string', description: '`imap://user@host:port/folder`, never the password' },
+  uid: int,
+  message_id: nullableString('the Message-ID header'),
+  sender: nullableString('canonical From address'),
+  subject: nullableString('decoded subject'),
+  state: { type: 'string', enum: [...schema.inboundState.enumValues] },
+  reason: nullableString('stable code of a non-success state, e.g. too_large'),
+  post_id: nullableUuid('the post it became'),
+  comment_id: nullableUuid('the comment it became'),
+  size: { type: 'integer', description: 'RFC822.SIZE in bytes' },
+  received_at: dateTime,
+  processed_at: nullableDateTime('when the pipeline was done with it'),
+});
+export const inboundList = object({ items: arrayOf(inboundItem) }, {}, 'Inbound mail, newest first');
+
+/** Every error of the API (errors.ts). */
+const errorBody = object({ error: object({ code: { type: 'string', description: 'stable, e.g. VALIDATION, NOT_FOUND' }, message: str }) });
+
+const ERROR_DESCRIPTIONS = {
+  400: 'VALIDATION: the request does not match this schema',
+  401: 'UNAUTHORIZED: no valid bearer token',
+  403: 'FORBIDDEN: not opted in, not the author, or not an admin',
+  404: 'NOT_FOUND',
+} as const;
+
+/** The error answers a route can give, each `{ error: { code, message } }`. */
+export function errors(...codes: (keyof typeof ERROR_DESCRIPTIONS)[]): Record<number, object> {
+  return Object.fromEntries(codes.map((c) => [c, { ...errorBody, description: ERROR_DESCRIPTIONS[c] }]));
+}
+
+/** Responses of `GET /api/v1/feed` and `GET /api/v1/posts/:id`. */
+export const feedResponses = { 200: jsonOrActivityStreams('A page of the feed', feedPage, 'OrderedCollection of Notes'), ...errors(400, 401) };
+export const postResponses = { 200: jsonOrActivityStreams('The thread', postView, 'Note (or Tombstone) with its replies'), ...errors(401, 404) };
+
+/** A 204 without a body. */
+export const noContent = { type: 'null', description: 'Done; no body' } as const;
