@@ -90,6 +90,10 @@ export const ConfigSchema = z.object({
   BLEND_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Port of the poller's /healthz, /readyz and /metrics (0: off). @defaultValue 3002 */
   BLEND_POLLER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
+  /** Largest attachment stored; larger ones are listed on the post without content. */
+  BLEND_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(0).default(10 * 1024 * 1024),
+  /** Most attachment bytes stored per mail. */
+  BLEND_ATTACHMENTS_MAX_TOTAL_BYTES: z.coerce.number().int().min(0).default(25 * 1024 * 1024),
   /** Notifications about one thread within this window go out as one mail. */
   BLEND_NOTIFY_COALESCE_MS: z.coerce.number().int().min(0).max(86_400_000).default(120_000),
   /** Edits of a mirrored comment within this window cause one correction mail. */

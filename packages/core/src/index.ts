@@ -33,3 +33,4 @@ export * from './digest-compose';
 export * from './thread-index';
 export * from './like-reply';
 export * from './receipt-reasons';
+export * from './attachments';

@@ -20,3 +20,4 @@ export * from './queries/esn-webhooks';
 export * from './queries/retention';
 export * from './queries/activity';
 export * from './queries/digest';
+export * from './queries/attachments';

@@ -25,9 +25,21 @@ export const DEFAULT_MIME_LIMITS: MimeLimits = {
   maxHtmlChars: 2 * 1024 * 1024,
 };
 
+/** A file that came with a mail, as the parser found it. */
+export interface ParsedAttachment {
+  filename: string | null;
+  contentType: string;
+  size: number;
+  content: Buffer;
+  /** `Content-ID` without brackets, for `cid:` references from the HTML. */
+  contentId: string | null;
+  /** Shown within the message (a `cid:` image of multipart/related), not attached. */
+  inline: boolean;
+}
+
 export interface ParsedInbound {
   mail: MailInput;
-  attachments: { filename: string | null; contentType: string; size: number }[];
+  attachments: ParsedAttachment[];
 }
 
 /**
@@ -103,6 +115,9 @@ export async function parseMail(raw: Buffer, limits: MimeLimits = DEFAULT_MIME_L
       filename: a.filename ?? null,
       contentType: a.contentType,
       size: a.size,
+      content: a.content,
+      contentId: a.contentId ? a.contentId.replace(/^<|>$/g, '') : null,
+      inline: Boolean(a.related) || (a.contentDisposition === 'inline' && Boolean(a.contentId)),
     })),
   };
 }

@@ -8,6 +8,7 @@ import type { Queues } from '@blend/queue';
 import { registerScrapeGauges } from './scrape-metrics';
 import { installErrorHandler } from './errors';
 import { adminRoutes } from './routes/admin';
+import { attachmentRoutes } from './routes/attachments';
 import { registerEsn } from './routes/esn-routes';
 import { healthRoutes } from './routes/health';
 import { linkRoutes } from './routes/links';
@@ -55,6 +56,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     retractRoutes(r, deps);
     adminRoutes(r, deps);
     linkRoutes(r, deps);
+    attachmentRoutes(r, deps);
   });
   // The BullMQ dashboard at /admin/queues (admin role; session cookie or bearer token).
   queuesDashboardRoutes(app, deps);

@@ -80,6 +80,7 @@ export async function startWorkerService(
           orgPerMinute: config.BLEND_RATE_ORG_PER_MINUTE || Infinity,
         },
         withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
+        attachmentLimits: { maxFileBytes: config.BLEND_ATTACHMENT_MAX_BYTES, maxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES, maxFiles: 50 },
         activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, undoMinutes: config.BLEND_UNDO_MINUTES, receiptsFirst: config.BLEND_RECEIPTS_FIRST },
         metrics,
       },

@@ -1,5 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Tx } from '../client';
+import { deleteAttachmentsOf } from './attachments';
 import { apiTokens, auditLog, comments, inboundMessages, outboundMessages, people, posts, replyTokens } from '../schema';
 
 export interface ErasureCounts {
@@ -39,6 +40,7 @@ export async function erasePerson(tx: Tx, personId: string, actor: string): Prom
     .set({ textBody: '', htmlBody: null, subject: '(erased)', toAddress: 'erased@invalid', state: 'cancelled' })
     .where(and(eq(outboundMessages.toAddress, person.email)))
     .returning({ id: outboundMessages.id });
+  await deleteAttachmentsOf(tx, { postIds: p.map((r) => r.id), commentIds: c.map((r) => r.id) });
   await tx.delete(replyTokens).where(eq(replyTokens.personId, personId));
   await tx.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.personId, personId), isNull(apiTokens.revokedAt)));
   await tx

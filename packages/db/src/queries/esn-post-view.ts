@@ -2,13 +2,23 @@ import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { comments, groups, inboundMessages, people, posts, postTags, reactions } from '../schema';
 import type { CommentView, PostView } from './feed';
+import { attachmentsOfPosts } from './attachments';
 
-/** A file shared with a post. Always empty until attachments are stored. */
+/** A file that came with the post's mail or a comment's, in the order they came. */
 export interface AttachmentView {
+  id: string;
   name: string;
+  /** As the mail declared it; the download is served with a safe type. */
   content_type: string;
   size: number;
-  url: string;
+  /** `/api/v1/attachments/ID`, or null when the file was not stored (see `omitted`). */
+  url: string | null;
+  /** Shown within the message (a `cid:` image) rather than attached. */
+  inline: boolean;
+  /** The comment it came with, or null for the post itself. */
+  comment_id: string | null;
+  omitted: string | null;
+  note: string | null;
 }
 
 export interface EsnCommentView extends CommentView {
@@ -141,12 +151,30 @@ async function withheldOf(db: Tx, postIds: string[]): Promise<Map<string | null,
 export async function decoratePosts(db: Tx, rows: EsnPostRow[], viewerId: string | null): Promise<EsnPostView[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [byPost, likes, withheld, tags] = await Promise.all([
+  const [byPost, likes, withheld, tags, files] = await Promise.all([
     commentsOf(db, ids),
     likesOf(db, ids, viewerId),
     withheldOf(db, ids),
     db.select().from(postTags).where(inArray(postTags.postId, ids)).orderBy(asc(postTags.tag)),
+    attachmentsOfPosts(db, ids),
   ]);
+  // Files of retracted comments are not listed.
+  const gone = new Set([...byPost.values()].flat().filter((c) => c.deleted).map((c) => c.id));
+  const filesBy = groupBy(
+    files.filter((f) => !f.commentId || !gone.has(f.commentId)),
+    (f) => f.postId,
+    (f): AttachmentView => ({
+      id: f.id,
+      name: f.filename,
+      content_type: f.declaredType,
+      size: f.size,
+      url: f.sha256 ? `/api/v1/attachments/${f.id}` : null,
+      inline: f.inline,
+      comment_id: f.commentId,
+      omitted: f.omitted,
+      note: f.note,
+    }),
+  );
   const tagsBy = groupBy(tags, (t) => t.postId, (t) => t.tag);
   return rows.map((r) => ({
     id: r.id,
@@ -162,7 +190,7 @@ export async function decoratePosts(db: Tx, rows: EsnPostRow[], viewerId: string
     withheld_replies: withheld.get(r.id) ?? 0,
     tags: r.deletedAt ? [] : (tagsBy.get(r.id) ?? []),
     reactions: { like: likes.counts.get(r.id) ?? 0, liked_by_me: likes.mine.has(r.id) },
-    attachments: [],
+    attachments: r.deletedAt ? [] : (filesBy.get(r.id) ?? []),
     forwarded: r.deletedAt ? [] : (r.forwarded ?? []),
     ...(r.deletedAt ? { deleted: true as const } : {}),
   }));

@@ -1,6 +1,8 @@
-import { index, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, customType, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { groups } from './groups';
 import { people } from './people';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
 export const contentSource = pgEnum('content_source', ['email', 'esn']);
 
@@ -60,4 +62,41 @@ export const comments = pgTable(
     editedAt: timestamp('edited_at', { withTimezone: true }),
   },
   (t) => [index('comments_post_idx').on(t.postId, t.createdAt)],
+);
+
+/** Attachment contents, stored once per SHA-256 whatever how many mails carry them. */
+export const attachmentBlobs = pgTable('attachment_blobs', {
+  sha256: text('sha256').primaryKey(),
+  content: bytea('content').notNull(),
+  size: integer('size').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * A file that came with a mail, listed on its post (or comment). `sha256` is null when the
+ * file was not stored (`omitted` says why, e.g. `too_large`); `note` explains special files
+ * such as Outlook's winmail.dat.
+ */
+export const attachments = pgTable(
+  'attachments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'cascade' }),
+    sha256: text('sha256').references(() => attachmentBlobs.sha256),
+    filename: text('filename').notNull(),
+    /** As the mail declared it; never used as the served type without checking. */
+    declaredType: text('declared_type').notNull(),
+    size: integer('size').notNull(),
+    /** Shown in the message body (a `cid:` image) rather than attached. */
+    inline: boolean('inline').notNull().default(false),
+    omitted: text('omitted'),
+    note: text('note'),
+    /** Order within the mail. */
+    position: integer('position').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('attachments_post_idx').on(t.postId), index('attachments_sha_idx').on(t.sha256)],
 );

@@ -54,9 +54,26 @@ export function postFull(ctx: PageContext, p: EsnPostView): SafeHtml {
   }
   return html`<article class="post" aria-labelledby="title">
 <header><h1 id="title">${p.title || '(untitled)'}</h1>${postMeta(ctx, p)}</header>
-<div class="body">${body(p.body_html)}</div>${forwardedList(p.forwarded)}${tagList(p.tags)}
+<div class="body">${body(p.body_html)}</div>${attachmentList(p.attachments)}${forwardedList(p.forwarded)}${tagList(p.tags)}
 <footer>${likeForm(ctx, p, postHref(p.id))}</footer>
 </article>`;
+}
+
+const IMAGE = /^image\/(png|jpeg|gif|webp)$/;
+const kb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
+
+/**
+ * Files of the thread: images that were shown within the mail appear as images (served from
+ * Blend itself, never a remote fetch), the rest as downloads with their size and any note.
+ */
+function attachmentList(list: EsnPostView['attachments']): SafeHtml | '' {
+  if (list.length === 0) return '';
+  const images = list.filter((a) => a.url && a.inline && IMAGE.test(a.content_type));
+  const files = list.filter((a) => !images.includes(a));
+  return html`<section class="attachments" aria-label="Attachments">
+${images.map((a) => html`<figure><img src="/web/attachments/${a.id}" alt="${a.name}" loading="lazy"><figcaption>${a.name}</figcaption></figure>`)}
+${files.length ? html`<ul>${files.map((a) => html`<li>${a.url ? html`<a href="/web/attachments/${a.id}" download>${a.name}</a>` : html`<span>${a.name}</span>`} <span class="meta">${kb(a.size)}</span>${a.note ? html` <span class="hint">${a.note}</span>` : ''}</li>`)}</ul>` : ''}
+</section>`;
 }
 
 /** Forwarded messages under the note, attributed and visibly apart from the author's words. */

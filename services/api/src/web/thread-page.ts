@@ -3,6 +3,7 @@ import { follow, getCommentRow, getEsnPostView, isFollowing, tombstoneComment, u
 import { PermanentError } from '@blend/core';
 import { isUuid } from '@blend/core';
 import { assertCanWrite, correctMirroredComment, createComment, editComment, loadLivePost } from '../routes/esn-actions';
+import { sendAttachment } from '../routes/attachments';
 import { BODY_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, type PageContext } from './layout';
@@ -112,4 +113,7 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
       return reply.redirect(`${postHref(comment.postId)}#c-${comment.id}`, 303);
     },
   );
+
+  // The thread's files for the signed-in browser (the API serves the same at /api/v1/attachments/:id).
+  app.get<{ Params: { id: string } }>('/web/attachments/:id', { preHandler: deps.auth }, async (req, reply) => sendAttachment(deps.db, req.params.id, reply));
 }

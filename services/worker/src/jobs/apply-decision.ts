@@ -1,6 +1,8 @@
 import {
   assertNever,
+  DEFAULT_ATTACHMENT_LIMITS,
   helpNotice,
+  planAttachments,
   threadIndexRoot,
   inviteNotice,
   optInConfirmNotice,
@@ -32,13 +34,14 @@ import {
   replaceTags,
   recordMessageRefs,
   setOptIn,
+  storeAttachments,
   upsertPerson,
   useReplyToken,
   type LockedInbound,
   type Person,
   type Tx,
 } from '@blend/db';
-import { renderReceiptMail } from '@blend/mail';
+import { renderReceiptMail, type ParsedAttachment } from '@blend/mail';
 import { isoWeek, queueMail } from '../outbox';
 import { postUrl, preferencesUrl, writeThreadMail, type MailSite } from '../thread-mail';
 import { DEFAULT_ACTIVITY, type IngestDeps, type IngestOutcome } from './ingest';
@@ -58,6 +61,8 @@ export interface ApplyContext {
   tokenHash: string | null;
   /** Set when the mail is a bounce addressed to one of our VERP addresses. */
   bounce: { outboundId: string; hard: boolean; detail: string } | null;
+  /** The mail's files, stored with the post or comment it becomes. */
+  files?: ParsedAttachment[];
   now: Date;
 }
 
@@ -178,6 +183,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         ...(c.content.forwarded.length ? { forwarded: await forwardedByOptedIn(tx, c.content.forwarded) } : {}),
       });
       await replaceTags(tx, post.id, c.content.tags);
+      await storeFiles(tx, c, { postId: post.id, commentId: null });
       const mentioned = await recordMentions(tx, post.id, null, c.content.mentionedEmails);
       await addThreadParticipants(tx, post.id, conversationAddresses(mail, deps.bridgeDomain));
       await recordActivity(
@@ -230,6 +236,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         inboundId: row.id,
         createdAt: arrivalTime(row.internalDate, c.now),
       });
+      await storeFiles(tx, c, { postId: decision.postId, commentId: comment.id });
       const mentioned = await recordMentions(tx, decision.postId, comment.id, c.content.mentionedEmails);
       if (mail.messageId) {
         await recordMessageRefs(tx, [{ messageId: mail.messageId, postId: decision.postId, commentId: comment.id, inboundId: row.id }]);
@@ -272,6 +279,14 @@ async function forwardedByOptedIn(tx: Tx, list: RenderedContent['forwarded']): P
     out.push(author?.optIn === 'opted_in' ? f : { from: '', date: null, subject: '', text: '(a forwarded message whose author has not opted in is not shown)' });
   }
   return out;
+}
+
+/** Store the files of a published mail, within the attachment limits. */
+async function storeFiles(tx: Tx, c: ApplyContext, target: { postId: string; commentId: string | null }): Promise<void> {
+  const files = c.files ?? [];
+  if (files.length === 0) return;
+  const plans = planAttachments(files, c.deps.attachmentLimits ?? DEFAULT_ATTACHMENT_LIMITS);
+  await storeAttachments(tx, target, plans.map((plan, i) => ({ plan, content: files[i]!.content })));
 }
 
 const settings = (deps: IngestDeps) => ({ ...DEFAULT_ACTIVITY, ...deps.activity });

@@ -16,6 +16,7 @@ import {
   pickBridgeRoute,
   PermanentError,
   renderMailContent,
+  type AttachmentLimits,
   type RateLimits,
   type Redaction,
   type TokenCheck,
@@ -79,6 +80,8 @@ export interface IngestDeps {
   metrics?: Metrics;
   /** Operator-defined legal footers to cut (BLEND_DISCLAIMER_PATTERNS). */
   disclaimerPatterns?: RegExp[];
+  /** Which files of a published mail are stored (BLEND_ATTACHMENT_MAX_BYTES…). @defaultValue DEFAULT_ATTACHMENT_LIMITS */
+  attachmentLimits?: AttachmentLimits;
   /** Mail caused by published mail: notifications, receipts. Defaults as in the configuration. */
   activity?: Partial<ActivitySettings>;
 }
@@ -151,7 +154,7 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
     }
     throw err;
   }
-  const { mail } = parsed;
+  const { mail, attachments: files } = parsed;
   const key = dedupeKey(mail, row.raw);
   const classification = classify(mail, { bridgeDomain: deps.bridgeDomain });
   const routed = pickBridgeRoute(mail, deps.bridgeDomain);
@@ -266,6 +269,7 @@ async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome>
       orgParticipants: [...new Set(participants.filter((a) => !externalParticipants.includes(a) && a !== from))],
       tokenHash: token?.ok ? tokenHash : null,
       bounce: route?.kind === 'bounce' ? bounceInfo(route.token, row.raw!) : null,
+      files,
       now,
     });
   });

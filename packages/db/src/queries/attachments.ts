@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { AttachmentPlan } from '@blend/core';
+import type { Tx } from '../client';
+import { attachmentBlobs, attachments, comments, posts } from '../schema';
+
+/**
+ * Store a mail's files with the post or comment it became. Contents are keyed by SHA-256, so
+ * the same file mailed again (a reply quoting it, a forward) is stored once.
+ */
+export async function storeAttachments(
+  tx: Tx,
+  target: { postId: string; commentId: string | null },
+  files: { plan: AttachmentPlan; content: Buffer }[],
+): Promise<void> {
+  for (const [position, { plan, content }] of files.entries()) {
+    let sha: string | null = null;
+    if (plan.store) {
+      sha = createHash('sha256').update(content).digest('hex');
+      await tx.insert(attachmentBlobs).values({ sha256: sha, content, size: content.length }).onConflictDoNothing();
+    }
+    await tx.insert(attachments).values({
+      postId: target.postId,
+      commentId: target.commentId,
+      sha256: sha,
+      filename: plan.filename,
+      declaredType: plan.declaredType,
+      size: plan.store ? content.length : plan.size,
+      inline: plan.inline,
+      omitted: plan.omitted,
+      note: plan.note,
+      position,
+    });
+  }
+}
+
+export type AttachmentRow = typeof attachments.$inferSelect;
+
+/** The files of these posts and their comments, in the order they came. */
+export async function attachmentsOfPosts(db: Tx, postIds: string[]): Promise<AttachmentRow[]> {
+  if (postIds.length === 0) return [];
+  return db.select().from(attachments).where(inArray(attachments.postId, postIds)).orderBy(asc(attachments.createdAt), asc(attachments.position), asc(attachments.id));
+}
+
+/** One stored file with its content, unless its post was retracted. */
+export async function getAttachmentContent(db: Tx, id: string): Promise<{ row: AttachmentRow; content: Buffer } | undefined> {
+  const rows = await db
+    .select({ row: attachments, content: attachmentBlobs.content })
+    .from(attachments)
+    .innerJoin(attachmentBlobs, eq(attachmentBlobs.sha256, attachments.sha256))
+    .innerJoin(posts, eq(posts.id, attachments.postId))
+    .leftJoin(comments, eq(comments.id, attachments.commentId))
+    .where(and(eq(attachments.id, id), isNull(posts.deletedAt), isNull(comments.deletedAt)))
+    .limit(1);
+  return rows[0];
+}
+
+/** Delete the files of erased posts (not of others' comments on them) and comments, and contents no file refers to any more. */
+export async function deleteAttachmentsOf(tx: Tx, target: { postIds: string[]; commentIds: string[] }): Promise<number> {
+  const gone = [
+    ...(target.postIds.length ? await tx.delete(attachments).where(and(inArray(attachments.postId, target.postIds), isNull(attachments.commentId))).returning({ id: attachments.id }) : []),
+    ...(target.commentIds.length ? await tx.delete(attachments).where(inArray(attachments.commentId, target.commentIds)).returning({ id: attachments.id }) : []),
+  ];
+  await tx.execute(sql`delete from attachment_blobs b where not exists (select 1 from attachments a where a.sha256 = b.sha256)`);
+  return gone.length;
+}
