@@ -63,9 +63,10 @@ export interface BlendWiring {
 
 /**
  * (a) What Blend's digest processor (`startDigestWorker`) does on a tick, timed: runDueDigests,
- * then enqueueAll of the outbox rows; meanwhile the real `send` processor (startSendWorker,
- * BullMQ, `WORKER_CONCURRENCY` jobs at once, the pooled transport of createSmtpTransport)
- * sends them to the sink. The clock stops when the sink has received all of them.
+ * queueing each batch's sends (enqueueAll, in bulk) as soon as the batch has committed;
+ * meanwhile the real `send` processor (startSendWorker, BullMQ, `BLEND_SEND_CONCURRENCY` jobs
+ * at once, the pooled transport of createSmtpTransport) sends them to the sink. The clock
+ * stops when the sink has received all of them.
  */
 export async function runBlend(w: BlendWiring): Promise<BlendRun> {
   const { config } = w;
@@ -75,7 +76,7 @@ export async function runBlend(w: BlendWiring): Promise<BlendRun> {
   const transport = createSmtpTransport(config.BLEND_SMTP_URL);
   const worker = startSendWorker(
     { db: w.db, log: w.log, transport, domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET },
-    { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.BLEND_JOB_LOCK_MS },
+    { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.BLEND_SEND_CONCURRENCY, lockDurationMs: config.BLEND_JOB_LOCK_MS },
   );
   try {
     await worker.waitUntilReady();
@@ -88,10 +89,10 @@ export async function runBlend(w: BlendWiring): Promise<BlendRun> {
         db: w.db, log: w.log, site: w.site,
         ...(w.batchSize ? { batchSize: w.batchSize } : {}),
         ...(w.parallel ? { parallel: w.parallel } : {}),
+        onCommitted: (ids) => enqueueAll(queues, ids, w.log),
       });
       const buildSeconds = (performance.now() - t0) / 1000;
-      await enqueueAll(queues, result.outbound, w.log);
-      const queuedSeconds = (performance.now() - t0) / 1000;
+      const queuedSeconds = buildSeconds;
       const sink = await w.sink.waitFor(result.sent, w.timeoutMs);
       await waitFor(async () => (await pendingRows(w.pool)) === 0, 'every digest row marked sent', w.timeoutMs, 20);
       const recordedSeconds = (performance.now() - t0) / 1000;

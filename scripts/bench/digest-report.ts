@@ -119,8 +119,8 @@ Inside (a):
 | --- | --- |
 | digests built / empty / first schedules | ${fmt(bl.sent)} / ${fmt(bl.empty)} / ${fmt(bl.scheduled)} |
 | runDueDigests returned (all built and committed) | ${s(bl.buildSeconds)} |
-| send jobs queued (\`enqueueAll\`, one \`add\` at a time) | ${s(bl.queuedSeconds)} (${s(bl.queuedSeconds - bl.buildSeconds)} for the queueing) |
-| last digest at the sink | ${s(bl.totalSeconds)} (${s(bl.totalSeconds - bl.queuedSeconds)} after the last job was queued; ${fmt(n / Math.max(1e-9, bl.totalSeconds - bl.queuedSeconds))} mails/s sending alone) |
+| send jobs queued | per batch as it commits (\`enqueueAll\`, \`addBulk\`), so sending overlaps the build |
+| last digest at the sink | ${s(bl.totalSeconds)} (${s(bl.totalSeconds - bl.buildSeconds)} after the last batch was built and queued) |
 | every outbox row marked \`sent\` | ${s(bl.recordedSeconds)}; rows: ${states} |
 | per digest | ${fmt(r.digests.updates.mean, 1)} updates (${r.digests.updates.min}–${r.digests.updates.max}) in ${fmt(r.digests.threads.mean, 1)} threads (${r.digests.threads.min}–${r.digests.threads.max}) |
 | size | ${kib(f.avgWireBytes)} on the wire on average (${mib(bl.sink.bytes)} in all); text + HTML bodies ${kib(r.digests.bodyBytes.min)}–${kib(r.digests.bodyBytes.max)} (mean ${kib(r.digests.bodyBytes.mean)}); (b) sent ${kib(base.median.sink.bytes / Math.max(1, base.median.sink.messages))} per mail |
@@ -143,7 +143,7 @@ export function digestMarkdown(r: DigestReport): string {
 - **Blend revision:** ${r.revision}
 - **Machine:** ${m.cpuModel}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM; ${m.os} (Linux ${m.kernel}); Node ${m.node}
 - **Servers (all on this machine, loopback):** ${r.servers.postgres} (${r.servers.pgSettings}); Redis ${r.servers.redis}; SMTP sink: \`smtp-server\` in a child process, counting and discarding
-- **Parameters:** ${fmt(p.people)} people (${fmt(p.due)} due), ${p.groups} groups, ${p.rounds} rounds of (b), seed ${p.seed}; \`WORKER_CONCURRENCY=${p.workerConcurrency}\` (send jobs at once); digest run: ${tuning(r)}; pooled SMTP transport (5 connections, 100 mails each); \`LOG_LEVEL=${p.logLevel}\`; Blend and the benchmark share one Node process
+- **Parameters:** ${fmt(p.people)} people (${fmt(p.due)} due), ${p.groups} groups, ${p.rounds} rounds of (b), seed ${p.seed}; \`BLEND_SEND_CONCURRENCY=${p.workerConcurrency}\` (send jobs at once); digest run: ${tuning(r)}; pooled SMTP transport (5 connections, 100 mails each); \`LOG_LEVEL=${p.logLevel}\`; Blend and the benchmark share one Node process
 - **Feed:** ${fmt(fd.readers)} readers (daily digest, opted in, last digest 20 h ago, next one due), ${fmt(fd.authors)} authors, ${fd.groups} groups; ${fmt(fd.newPosts)} posts + ${fmt(fd.newComments)} comments since the last digest, ${fmt(fd.itemsPerReader.min)}–${fmt(fd.itemsPerReader.max)} (mean ${fmt(fd.itemsPerReader.mean, 1)}) visible to each reader, bodies ${fd.textChars.min}–${fd.textChars.max} characters (mean ${fmt(fd.textChars.mean)}); ${fmt(fd.historyItems)} older posts and comments; written in ${fmt(fd.seconds, 1)} s (not measured). Templates warmed (MJML compiled) in ${fmt(r.warmSeconds, 2)} s before (a), as the worker does at start.
 
 ${digestTables(r)}
@@ -162,7 +162,7 @@ Settings (environment), defaults in brackets:
 - \`BENCH_DUE\` (all): how many of the people are due; the rest are scheduled for tomorrow
 - \`BENCH_ROUNDS\` (3): runs of (b); the median is reported
 - \`BENCH_DIGEST_BATCH\`, \`BENCH_DIGEST_PARALLEL\`: \`runDueDigests\`' \`batchSize\` and \`parallel\` (Blend's defaults)
-- Blend's own \`WORKER_CONCURRENCY\` (4): send jobs run at once
+- Blend's own \`BLEND_SEND_CONCURRENCY\` (8): send jobs run at once
 - \`BENCH_TIMEOUT_S\` (600), \`BENCH_LOG_LEVEL\` (silent), \`BENCH_CPU_PROFILE=/tmp/d.cpuprofile\` (a V8 profile of (a))
 - \`BENCH_STRICT=1\` fails the command when a target is missed; \`BENCH_DOCS=0\` leaves this file alone
 
@@ -190,17 +190,15 @@ The run creates its own database (\`createTestDatabase\`) and queue prefix and r
 - **a/b** is the share of bare nodemailer's sending rate Blend keeps while it also reads the
   feed, renders, writes the outbox, queues and records each mail. Both share the 2 cores with
   Postgres, Redis and the sink.
-- Blend's digest processor queues the sends only after the whole run has committed
-  (\`startDigestWorker\` → \`enqueueAll\`), so (a) is the build time plus the send time, not the
-  larger of the two: compare "runDueDigests returned" with "last digest at the sink".
-- (b) keeps 5 SMTP sessions busy; Blend's send worker has \`WORKER_CONCURRENCY\` (4) jobs at once, so
-  at most 4 of its 5 sessions carry mail.
+- Blend's digest processor queues each batch's sends (\`addBulk\`) as soon as the batch has
+  committed (\`startDigestWorker\` → \`runDueDigests({ onCommitted })\` → \`enqueueAll\`), so
+  sending overlaps the build: compare "runDueDigests returned" with "last digest at the sink".
+- (b) keeps 5 SMTP sessions busy; Blend's send worker runs \`BLEND_SEND_CONCURRENCY\` (8) jobs at
+  once over the same 5-session pool.
 - Where (a)'s time goes: the build is set-based (one activity read, one schedule update and
-  one insert each of reply tokens and outbox rows per batch of people), so most of (a) is the
-  queueing and the \`send\` jobs. Each send job reads its outbox row twice (\`getOutbound\`, then
-  \`claimOutbound\` returning the row), checks the pause, composes, sends and records, plus BullMQ's
-  own Redis round trips; the worker's one Node process spends several times nodemailer's own CPU
-  per mail there, and it is the busiest process of the run.
+  one insert each of reply tokens and outbox rows per batch of people); each send job claims its
+  row and checks the pause in one statement, composes, sends and records, plus BullMQ's own
+  Redis round trips. Blend and its send worker share one Node process here.
 - Before the batched activity read, \`digestActivity\` ran once per person and took about 1.5 s
   each on this feed (it tested every post of the feed against the reader, with a sequential scan of
   \`group_members\` per post, and its cost estimate switched on JIT compilation): 60 due people took

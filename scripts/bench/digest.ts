@@ -71,7 +71,7 @@ async function main(res: Resources): Promise<DigestReport> {
     BLEND_SECRET: randomBytes(32).toString('hex'),
     BLEND_QUEUE_PREFIX: prefix,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
-    ...(process.env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY } : {}),
+    ...(process.env.BLEND_SEND_CONCURRENCY ? { BLEND_SEND_CONCURRENCY: process.env.BLEND_SEND_CONCURRENCY } : {}),
   });
   const log = createLogger('bench', config.LOG_LEVEL);
   // The worker service's own pool (createDb's defaults), apart from the benchmark's.
@@ -80,7 +80,7 @@ async function main(res: Resources): Promise<DigestReport> {
   await warmTemplates();
   const warmSeconds = (performance.now() - w0) / 1000;
 
-  say(`(a) Blend: runDueDigests + send worker (WORKER_CONCURRENCY=${config.WORKER_CONCURRENCY}) to ${sink.url}...`);
+  say(`(a) Blend: runDueDigests + send worker (BLEND_SEND_CONCURRENCY=${config.BLEND_SEND_CONCURRENCY}) to ${sink.url}...`);
   const pgBefore = await pgCounters(db.pool, config);
   const profileFile = process.env.BENCH_CPU_PROFILE;
   const stopProfile = profileFile ? await startCpuProfile() : null;
@@ -125,7 +125,7 @@ async function main(res: Resources): Promise<DigestReport> {
     },
     params: {
       people: PEOPLE, due: DUE, groups: GROUPS, rounds: ROUNDS, seed: SEED,
-      workerConcurrency: config.WORKER_CONCURRENCY,
+      workerConcurrency: config.BLEND_SEND_CONCURRENCY,
       batchSize: BATCH ? String(BATCH) : 'default', parallel: PARALLEL ? String(PARALLEL) : 'default',
       logLevel: config.LOG_LEVEL,
     },
@@ -151,7 +151,7 @@ async function digestFacts(pool: pg.Pool): Promise<DigestReport['digests']> {
 }
 
 function commandLine(): string {
-  const vars = ['BENCH_PEOPLE', 'BENCH_DUE', 'BENCH_GROUPS', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_DIGEST_BATCH', 'BENCH_DIGEST_PARALLEL', 'WORKER_CONCURRENCY']
+  const vars = ['BENCH_PEOPLE', 'BENCH_DUE', 'BENCH_GROUPS', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_DIGEST_BATCH', 'BENCH_DIGEST_PARALLEL', 'BLEND_SEND_CONCURRENCY']
     .filter((k) => process.env[k])
     .map((k) => `${k}=${process.env[k]}`);
   return [...vars, 'pnpm bench digest'].join(' ');

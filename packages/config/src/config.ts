@@ -46,6 +46,8 @@ export const ConfigSchema = z.object({
   /** Apply pending migrations when a service starts (else refuse to start while any are pending). */
   BLEND_MIGRATE_ON_START: bool.default(true),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /** Send jobs at once per worker process (they share a pool of 5 SMTP connections). */
+  BLEND_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Periodic sync in case IDLE misses a change. @defaultValue 30000 */
   BLEND_POLL_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Re-issue IDLE this often; NAT and firewalls drop idle TCP flows after a few minutes. @defaultValue 120000 */

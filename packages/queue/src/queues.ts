@@ -103,6 +103,12 @@ export async function enqueueSend(queue: Queue<SendJob>, outboundId: string): Pr
   await queue.add('send', SendJob.parse({ outboundId }), { jobId: sendJobId(outboundId) });
 }
 
+/** Enqueue the sends of many outbox rows in one round trip (idempotent by job id). */
+export async function enqueueSends(queue: Queue<SendJob>, outboundIds: string[]): Promise<void> {
+  if (outboundIds.length === 0) return;
+  await queue.addBulk(outboundIds.map((outboundId) => ({ name: 'send', data: SendJob.parse({ outboundId }), opts: { jobId: sendJobId(outboundId) } })));
+}
+
 /** Enqueue the ingest of one stored inbound row (idempotent by job id). */
 export async function enqueueIngest(queue: Queue<IngestJob>, inboundId: string): Promise<void> {
   await queue.add('ingest', IngestJob.parse({ inboundId }), { jobId: ingestJobId(inboundId) });

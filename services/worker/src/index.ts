@@ -87,7 +87,7 @@ export async function startWorkerService(
       workerOpts,
       queues,
     ),
-    startSendWorker({ db: dbh.db, log, transport, domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET }, workerOpts),
+    startSendWorker({ db: dbh.db, log, transport, domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
     startWebhookWorker({ db: dbh.db, log }, workerOpts),
     startDigestWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues),
   ];

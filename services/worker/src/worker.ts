@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type 
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
 import type { Logger, Metrics } from '@blend/config';
-import { IngestJob, QueueName, SendJob, WebhookJob, enqueueSend, ingestBackoff, type Queues } from '@blend/queue';
+import { IngestJob, QueueName, SendJob, WebhookJob, enqueueSend, enqueueSends, ingestBackoff, type Queues } from '@blend/queue';
 import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { send, type SendDeps } from './jobs/send';
 import { deliverWebhook, type WebhookDeps } from './jobs/webhook';
@@ -143,25 +143,31 @@ export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
   );
 }
 
-/** The `digest` processor: one scheduled tick builds every digest that is due, then queues them. */
+/**
+ * The `digest` processor: one scheduled tick builds every digest that is due; each batch's
+ * sends are queued as soon as it has committed, so sending overlaps the building.
+ */
 export function startDigestWorker(deps: DigestDeps, opts: WorkerOptions, queues: Pick<Queues, 'send'>): Worker {
   return startProcessor(
     QueueName.digest,
     deps.log,
     { ...opts, concurrency: 1 },
     async (_job, log) => {
-      const result = await runDueDigests({ ...deps, log });
-      await enqueueAll(queues, result.outbound, log);
+      const result = await runDueDigests({ ...deps, log, onCommitted: (ids) => enqueueAll(queues, ids, log) });
       return { sent: result.sent, empty: result.empty, scheduled: result.scheduled };
     },
     async () => undefined,
   );
 }
 
-/** Queue the sends of outbox rows that were just committed; a failure is left to the reconciler. */
+/**
+ * Queue the sends of outbox rows that were just committed, in bulk (job ids make a second
+ * add of the same row a no-op); a failure is left to the reconciler, which finds the rows.
+ */
 export async function enqueueAll(queues: Pick<Queues, 'send'>, ids: string[], log: Logger): Promise<void> {
-  for (const id of ids) {
-    await enqueueSend(queues.send, id).catch((err: unknown) => log.warn({ err, outboundId: id }, 'enqueue of send failed; left to the reconciler'));
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    await enqueueSends(queues.send, chunk).catch((err: unknown) => log.warn({ err, count: chunk.length }, 'enqueue of sends failed; left to the reconciler'));
   }
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, lte, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { outboundMessages, people } from '../schema';
 
@@ -40,12 +40,13 @@ export async function finishOutbound(
 }
 
 /**
- * Claim a pending row for one send attempt (until `now + ms`, on the database clock). A
- * second run of the same job (a stalled job taken over while the first still talks to the
- * SMTP server) gets nothing and retries later.
+ * Claim a pending row for one send attempt (until `now + ms`, on the database clock), and
+ * say whether its address is paused after bounces: one round trip. A second run of the same
+ * job (a stalled job taken over while the first still talks to the SMTP server) gets nothing
+ * and retries later.
  * @returns the row, or undefined when it is not pending or another attempt holds it.
  */
-export async function claimOutbound(db: Tx, id: string, ms: number): Promise<OutboundRow | undefined> {
+export async function claimOutbound(db: Tx, id: string, ms: number): Promise<(OutboundRow & { paused: boolean }) | undefined> {
   const rows = await db
     .update(outboundMessages)
     .set({ claimedUntil: sql`now() + ${`${ms} milliseconds`}::interval` })
@@ -56,8 +57,17 @@ export async function claimOutbound(db: Tx, id: string, ms: number): Promise<Out
         sql`(${outboundMessages.claimedUntil} is null or ${outboundMessages.claimedUntil} < now())`,
       ),
     )
-    .returning();
+    .returning({
+      ...getTableColumns(outboundMessages),
+      paused: sql<boolean>`exists (select 1 from ${people} where ${people.email} = ${outboundMessages.toAddress} and ${people.mailPausedAt} is not null)`,
+    });
   return rows[0];
+}
+
+/** A row's state only (why a claim found nothing). */
+export async function outboundState(db: Tx, id: string): Promise<string | undefined> {
+  const rows = await db.select({ state: outboundMessages.state }).from(outboundMessages).where(eq(outboundMessages.id, id)).limit(1);
+  return rows[0]?.state;
 }
 
 export async function countOutboundAttempt(db: Tx, id: string, error: string): Promise<void> {

@@ -32,6 +32,8 @@ export interface DigestDeps {
   batchSize?: number;
   /** Transactions run side by side (each locks its own people). @defaultValue 2 */
   parallel?: number;
+  /** Called with the outbox rows of each batch once it has committed (to queue their sends). */
+  onCommitted?: (outboundIds: string[]) => Promise<void>;
 }
 
 export interface DigestRunResult {
@@ -66,6 +68,8 @@ export async function runDueDigests(deps: DigestDeps): Promise<DigestRunResult> 
         return due.length === 0 ? null : res;
       });
       if (!r) return;
+      // Sending starts while later batches are still being built.
+      if (deps.onCommitted && r.outbound.length > 0) await deps.onCommitted(r.outbound);
       total.sent += r.sent;
       total.empty += r.empty;
       total.scheduled += r.scheduled;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transporter } from 'nodemailer';
 import { PermanentError } from '@blend/core';
-import { claimOutbound, countOutboundAttempt, finishOutbound, getOutbound, isMailPaused, type Database } from '@blend/db';
+import { claimOutbound, countOutboundAttempt, finishOutbound, outboundState, type Database } from '@blend/db';
 import { composeOutbound, isPermanentSmtpError } from '@blend/mail';
 import type { Logger } from '@blend/config';
 import type { SendJob } from '@blend/queue';
@@ -23,14 +23,16 @@ export type SendOutcome = { state: 'skipped' | 'sent' | 'cancelled'; reason?: st
  * (RELIABILITY F21). Mail to a paused address is cancelled at send time (F29).
  */
 export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
-  const current = await getOutbound(deps.db, job.outboundId);
-  if (!current) throw new PermanentError('OUTBOUND_NOT_FOUND', job.outboundId);
-  if (current.state !== 'pending') return { state: 'skipped', reason: current.state };
   // Longer than any SMTP exchange can take (socket timeout 60 s), so a claim outlives the
   // attempt that made it; a process that dies mid-send frees the row when the claim expires.
-  const row = await claimOutbound(deps.db, current.id, SEND_CLAIM_MS);
-  if (!row) throw new SendClaimedError(current.id);
-  if (await isMailPaused(deps.db, row.toAddress)) {
+  const row = await claimOutbound(deps.db, job.outboundId, SEND_CLAIM_MS);
+  if (!row) {
+    const state = await outboundState(deps.db, job.outboundId);
+    if (!state) throw new PermanentError('OUTBOUND_NOT_FOUND', job.outboundId);
+    if (state !== 'pending') return { state: 'skipped', reason: state };
+    throw new SendClaimedError(job.outboundId);
+  }
+  if (row.paused) {
     await finishOutbound(deps.db, row.id, { state: 'cancelled', error: 'address paused after hard bounces' });
     return { state: 'cancelled', reason: 'paused' };
   }
