@@ -12,6 +12,7 @@ import pg from 'pg';
 import { createLogger, loadConfig, publicUrl, type Config } from '@blend/config';
 import { createDb, getEsnPostView, issueApiToken, listFeedFiltered, upsertPerson } from '@blend/db';
 import { startAll } from './run-all';
+import { createMailDomain, fetchRawMessages, headerValues, type MailDomain } from '../test/support/mail-server';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const once = process.argv.includes('--once');
@@ -20,6 +21,9 @@ const REQUIRED = ['DATABASE_URL', 'REDIS_URL', 'BLEND_IMAP_URL', 'BLEND_SMTP_URL
 function say(msg: string): void {
   process.stdout.write(`demo: ${msg}\n`);
 }
+
+/** In local mode, a mailbox domain for the demo's people, so the way back to email can be shown. */
+let peopleMail: MailDomain | null = null;
 
 async function localDefaults(): Promise<Record<string, string>> {
   const services = path.join(root, 'scripts/services.sh');
@@ -39,6 +43,8 @@ async function localDefaults(): Promise<Record<string, string>> {
 
   const stateDir = path.join(root, '.blend');
   mkdirSync(stateDir, { recursive: true });
+  // The demo's people get real mailboxes (a fresh *.test domain in the local Dovecot).
+  peopleMail = await createMailDomain();
   const secretFile = path.join(stateDir, 'demo-secret');
   if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
   return {
@@ -52,7 +58,7 @@ async function localDefaults(): Promise<Record<string, string>> {
     // The demo's senders (corp.test) have no DNS, so DKIM/SPF/DMARC cannot pass: this is the
     // local-trial mode, which logs a warning at every start. Never use it in production.
     BLEND_SENDER_AUTH: 'none',
-    BLEND_ORG_DOMAINS: 'corp.test',
+    BLEND_ORG_DOMAINS: `corp.test,${peopleMail.domain}`,
   };
 }
 
@@ -65,9 +71,13 @@ async function main(): Promise<void> {
   const running = await startAll(config, log);
 
   const dbh = createDb(config.DATABASE_URL, { max: 2 });
-  const { person: dana } = await upsertPerson(dbh.db, { email: 'dana@corp.test', name: 'Dana Demo', optIn: true });
-  await upsertPerson(dbh.db, { email: 'sam@corp.test', name: 'Sam Sample', optIn: true });
+  const domain = peopleMail?.domain ?? 'corp.test';
+  const [danaAddr, samAddr] = [`dana@${domain}`, `sam@${domain}`];
+  const { person: dana } = await upsertPerson(dbh.db, { email: danaAddr, name: 'Dana Demo', optIn: true });
+  await upsertPerson(dbh.db, { email: samAddr, name: 'Sam Sample', optIn: true });
+  const { person: erin } = await upsertPerson(dbh.db, { email: `erin@${domain}`, name: 'Erin Esn', optIn: true });
   const token = await issueApiToken(dbh.db, dana.id, 'demo');
+  const erinToken = await issueApiToken(dbh.db, erin.id, 'demo');
 
   const smtp = new URL(config.BLEND_SMTP_URL);
   const transport = nodemailer.createTransport({
@@ -77,28 +87,27 @@ async function main(): Promise<void> {
     ...(smtp.username ? { auth: { user: decodeURIComponent(smtp.username), pass: decodeURIComponent(smtp.password) } } : {}),
   });
   const run = randomBytes(4).toString('hex');
-  const first = `<demo-${run}-1@corp.test>`;
+  const first = `<demo-${run}-1@${domain}>`;
   const bridge = `status@${config.BLEND_MAIL_DOMAIN}`;
-  say(`mailing a new thread from dana@corp.test to ${bridge} ...`);
+  say(`mailing a new thread from ${danaAddr} to ${bridge} ...`);
   await transport.sendMail({
-    from: 'Dana Demo <dana@corp.test>',
+    from: `Dana Demo <${danaAddr}>`,
     to: bridge,
     subject: `[team] Demo ${run}: the new office opens on Monday`,
     messageId: first,
     text: 'Good news: the new office opens on Monday. Desks are booked through the usual page.\n\nDana\n-- \nDana Demo, Facilities',
   });
-  say('... and a reply from sam@corp.test, quoting it');
+  say(`... and a reply from ${samAddr}, quoting it`);
   await transport.sendMail({
-    from: 'Sam Sample <sam@corp.test>',
-    to: 'Dana Demo <dana@corp.test>',
+    from: `Sam Sample <${samAddr}>`,
+    to: `Dana Demo <${danaAddr}>`,
     cc: bridge,
-    envelope: { from: 'sam@corp.test', to: [bridge] },
+    envelope: { from: samAddr, to: [bridge] },
     subject: `Re: [team] Demo ${run}: the new office opens on Monday`,
     inReplyTo: first,
     references: [first],
     text: 'Great, I will bring the coffee machine.\n\nOn Monday, Dana Demo wrote:\n> Good news: the new office opens on Monday.',
   });
-  transport.close();
 
   const deadline = Date.now() + 60_000;
   let postId: string | undefined;
@@ -117,21 +126,57 @@ async function main(): Promise<void> {
     await running.stop();
     process.exit(1);
   }
-  const view = (await getEsnPostView(dbh.db, postId, null))!;
-  await dbh.close();
-
   const base = publicUrl(config);
+  let view = (await getEsnPostView(dbh.db, postId, null))!;
   say('');
   say(`mirrored thread: "${view.title}" by ${view.author.name}, ${view.comments.length} comment(s)`);
   say(`  post:    ${view.body_text.split('\n')[0]}`);
   for (const c of view.comments) say(`  comment: ${c.author.name}: ${c.body_text.split('\n')[0]}`);
+
+  if (peopleMail) {
+    // The way back: an ESN comment reaches the mail conversation; a reply to it comes back in.
+    say('');
+    say('Erin comments on the ESN side (POST /api/v1/posts/:id/comments) ...');
+    const res = await fetch(`${base}/api/v1/posts/${postId}/comments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${erinToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ body: 'Lovely! I will put up signs in the lobby.' }),
+    });
+    if (res.status !== 201) say(`  the API answered ${res.status}: ${await res.text()}`);
+    const mirror = await waitForMail(peopleMail, danaAddr, /Erin Esn via Blend/);
+    if (mirror) {
+      const replyTo = headerValues(mirror, 'reply-to')[0] ?? '';
+      say(`... and it reached ${danaAddr} as a reply in her conversation:`);
+      for (const h of ['from', 'subject', 'in-reply-to', 'reply-to']) say(`  ${h}: ${headerValues(mirror, h)[0] ?? ''}`);
+      const address = /<([^>]+)>/.exec(replyTo)?.[1] ?? replyTo;
+      say(`Dana answers by replying to that mail (to ${address}) ...`);
+      await transport.sendMail({
+        from: `Dana Demo <${danaAddr}>`,
+        to: address,
+        subject: `Re: ${view.title}`,
+        inReplyTo: headerValues(mirror, 'message-id')[0],
+        text: 'Thanks Erin!\n\nOn Monday, Erin Esn via Blend wrote:\n> Lovely! I will put up signs in the lobby.',
+      });
+      const until = Date.now() + 30_000;
+      while (Date.now() < until && view.comments.length < 3) {
+        await new Promise((r) => setTimeout(r, 250));
+        view = (await getEsnPostView(dbh.db, postId, null))!;
+      }
+      for (const c of view.comments.slice(1)) say(`  comment: ${c.author.name} (${c.source}): ${c.body_text.split('\n')[0]}`);
+    } else {
+      say('  the mirrored comment did not arrive within 30 s; see `pnpm blend inbound list` and the worker log');
+    }
+  }
+  transport.close();
+  await dbh.close();
   say('');
   say('Where to look:');
   say(`  curl -s -H 'Authorization: Bearer ${token}' ${base}/api/v1/feed`);
   say(`  curl -s -H 'Authorization: Bearer ${token}' ${base}/api/v1/posts/${postId}`);
   say(`  curl -s ${base}/readyz`);
   say('  pnpm blend inbound list     (with DATABASE_URL=' + config.DATABASE_URL.replace(/:[^:@/]*@/, ':***@') + ')');
-  say(`  send more: swaks --server 127.0.0.1:2525 --to ${bridge} --from dana@corp.test --header 'Subject: Hello' --body 'Hi all'`);
+  say(`  send more: swaks --server 127.0.0.1:2525 --to ${bridge} --from ${danaAddr} --header 'Subject: Hello' --body 'Hi all'`);
+  say(`  digests now: pnpm blend digest --now --person ${danaAddr}`);
   if (once) {
     await running.stop();
     process.exit(0);
@@ -140,6 +185,19 @@ async function main(): Promise<void> {
   const stop = () => void running.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The first mail to `address` whose From matches, within 30 s. */
+async function waitForMail(box: MailDomain, address: string, from: RegExp): Promise<string | undefined> {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    for (const m of await fetchRawMessages(box.imapUrl)) {
+      const raw = m.source.toString('utf8');
+      if (headerValues(raw, 'delivered-to').includes(address) && from.test(headerValues(raw, 'from')[0] ?? '')) return raw;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return undefined;
 }
 
 await main();
