@@ -9,7 +9,7 @@ import type { Queues } from '@blend/queue';
  * message stored but not converted) and how much mail is held for IT. Registered once per
  * registry, by the API.
  */
-export function registerScrapeGauges(metrics: Metrics, deps: { db: Database; queues: Pick<Queues, 'ingest' | 'send'> }): void {
+export function registerScrapeGauges(metrics: Metrics, deps: { db: Database; queues: Pick<Queues, 'ingest' | 'send'> & Partial<Pick<Queues, 'webhook' | 'digest'>> }): void {
   const registers = [metrics.registry];
   if (metrics.registry.getSingleMetric('blend_queue_depth')) return;
   new Gauge({
@@ -18,7 +18,9 @@ export function registerScrapeGauges(metrics: Metrics, deps: { db: Database; que
     labelNames: ['queue', 'state'] as const,
     registers,
     async collect() {
-      for (const [name, q] of [['ingest', deps.queues.ingest], ['send', deps.queues.send]] as const) {
+      const queues = [['ingest', deps.queues.ingest], ['send', deps.queues.send], ['webhook', deps.queues.webhook], ['digest', deps.queues.digest]] as const;
+      for (const [name, q] of queues) {
+        if (!q) continue;
         const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
         for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
       }
@@ -46,6 +48,15 @@ export function registerScrapeGauges(metrics: Metrics, deps: { db: Database; que
         sql`select coalesce(reason, '') as reason, count(*)::int as n from inbound_messages where state = 'held' group by reason`,
       );
       for (const row of r.rows) this.set({ reason: row.reason }, row.n);
+    },
+  });
+  new Gauge({
+    name: 'blend_notifications_pending',
+    help: 'Notifications, mirrored comments and corrections waiting for their time (coalescing window, quiet hours)',
+    registers,
+    async collect() {
+      const r = await deps.db.execute<{ n: number }>(sql`select count(*)::int as n from notifications where state = 'pending'`);
+      this.set(r.rows[0]?.n ?? 0);
     },
   });
   new Gauge({
