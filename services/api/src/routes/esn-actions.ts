@@ -13,6 +13,7 @@ import {
   recordCorrection,
   recordMentions,
   removeLike,
+  tombstoneComment,
   type Database,
   type Person,
   type PostRow,
@@ -172,4 +173,19 @@ export async function editComment(deps: ActionDeps, me: Person, commentId: strin
     await correctMirroredComment(deps, tx, row);
     return row.postId;
   });
+}
+
+/**
+ * The author retracts a comment: a tombstone stays in the thread, and people who got it
+ * mirrored by mail get a short correction. @returns the thread's id.
+ */
+export async function retractComment(deps: ActionDeps, me: Person, commentId: string): Promise<{ postId: string; commentId: string }> {
+  const comment = isUuid(commentId) ? await getCommentRow(deps.db, commentId) : undefined;
+  if (!comment || comment.deletedAt) throw new PermanentError('NOT_FOUND', 'no such comment');
+  if (comment.authorId !== me.id) throw new PermanentError('FORBIDDEN', 'only the author can retract a comment');
+  await deps.db.transaction(async (tx) => {
+    await tombstoneComment(tx, comment.id);
+    await correctMirroredComment(deps, tx, comment);
+  });
+  return { postId: comment.postId, commentId: comment.id };
 }

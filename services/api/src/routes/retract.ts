@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { isUuid, PermanentError } from '@blend/core';
-import { getCommentRow, getPostRow, tombstoneComment, tombstonePost, type Database } from '@blend/db';
+import { getPostRow, tombstonePost, type Database } from '@blend/db';
 import { requirePerson } from '../auth';
-import { correctMirroredComment, type ActionDeps } from './esn-actions';
+import { retractComment, type ActionDeps } from './esn-actions';
 import { errors, noContent } from './esn-responses';
 import { BEARER, idParams } from './esn-schemas';
 
@@ -36,13 +36,7 @@ export function retractRoutes(app: FastifyInstance, deps: ActionDeps & { db: Dat
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/comments/:id', { preHandler: auth, schema: schema('Retract my comment, leaving a tombstone') }, async (req, reply) => {
-    const comment = isUuid(req.params.id) ? await getCommentRow(deps.db, req.params.id) : undefined;
-    if (!comment || comment.deletedAt) throw new PermanentError('NOT_FOUND', 'no such comment');
-    if (comment.authorId !== req.person!.id) throw new PermanentError('FORBIDDEN', 'only the author can retract a comment');
-    await deps.db.transaction(async (tx) => {
-      await tombstoneComment(tx, comment.id);
-      await correctMirroredComment(deps, tx, comment);
-    });
+    await retractComment(deps, req.person!, req.params.id);
     return reply.status(204).send();
   });
 }

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { follow, getCommentRow, getEsnPostView, isFollowing, tombstoneComment, unfollow } from '@blend/db';
-import { PermanentError } from '@blend/core';
+import { follow, getEsnPostView, isFollowing, unfollow } from '@blend/db';
 import { isUuid } from '@blend/core';
-import { assertCanWrite, correctMirroredComment, createComment, editComment, loadLivePost } from '../routes/esn-actions';
+import { assertCanWrite, createComment, editComment, loadLivePost, retractComment } from '../routes/esn-actions';
 import { sendAttachment } from '../routes/attachments';
 import { BODY_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
@@ -103,14 +102,8 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
     { preHandler: deps.auth, schema: { body: { type: 'object', additionalProperties: false, properties: { _csrf: { type: 'string' } } } } },
     async (req, reply) => {
       assertCsrf(req, deps, req.body?._csrf);
-      const comment = isUuid(req.params.id) ? await getCommentRow(deps.db, req.params.id) : undefined;
-      if (!comment || comment.deletedAt) throw new PermanentError('NOT_FOUND', 'no such comment');
-      if (comment.authorId !== req.person!.id) throw new PermanentError('FORBIDDEN', 'only the author can retract a comment');
-      await deps.db.transaction(async (tx) => {
-        await tombstoneComment(tx, comment.id);
-        await correctMirroredComment(deps, tx, comment);
-      });
-      return reply.redirect(`${postHref(comment.postId)}#c-${comment.id}`, 303);
+      const { postId, commentId } = await retractComment(deps, req.person!, req.params.id);
+      return reply.redirect(`${postHref(postId)}#c-${commentId}`, 303);
     },
   );
 
