@@ -1,21 +1,22 @@
-// `pnpm bench [ingest|digest]…`: run the named benchmarks one after another, each in a
-// process of its own (each exits when done and owns its resources); all of them without a name.
+// `pnpm bench [ingest|digest|api|soak|conversion]…`: run the named benchmarks one after another, each in
+// a process of its own (each exits when done and owns its resources); without a name, all but
+// the soak, which takes 15–20 minutes and runs only when named.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BENCHES = { ingest: 'ingest.ts', digest: 'digest.ts' } as const;
+const BENCHES = { ingest: 'ingest.ts', digest: 'digest.ts', api: 'api.ts', soak: 'soak.ts', conversion: 'conversion.ts' } as const;
 type Bench = keyof typeof BENCHES;
 const isBench = (s: string): s is Bench => Object.hasOwn(BENCHES, s);
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = args.filter((a) => !isBench(a));
 if (unknown.length > 0) {
-  process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; use ${Object.keys(BENCHES).join(' or ')} (none: all)\n`);
+  process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; use ${Object.keys(BENCHES).join(', ')} (none: all but soak)\n`);
   process.exit(2);
 }
-const chosen: Bench[] = args.length > 0 ? (args as Bench[]) : ['ingest', 'digest'];
+const chosen: Bench[] = args.length > 0 ? (args as Bench[]) : ['ingest', 'digest', 'api', 'conversion'];
 
 function run(bench: Bench): Promise<number> {
   return new Promise((resolve, reject) => {

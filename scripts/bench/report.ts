@@ -244,7 +244,7 @@ export async function writeDocs(file: string, r: BenchReport): Promise<void> {
 }
 
 /** The benchmarks with a section of docs/BENCHMARKS.md, in the file's order. */
-const SECTIONS = ['ingest', 'digest'] as const;
+const SECTIONS = ['ingest', 'digest', 'api', 'soak', 'conversion'] as const;
 export type DocsSection = (typeof SECTIONS)[number];
 const BEGIN = (name: DocsSection) => `<!-- bench:${name} begin: written by \`pnpm bench ${name}\` -->`;
 const END = (name: DocsSection) => `<!-- bench:${name} end -->`;
@@ -275,7 +275,8 @@ export async function writeDocsSection(file: string, name: DocsSection, body: st
   const sections = SECTIONS.filter((n) => parts.has(n)).map((n) => `${BEGIN(n)}\n${parts.get(n)}\n${END(n)}\n`);
   await writeFile(
     file,
-    `# Benchmarks\n\n\`pnpm bench\` runs both benchmarks, ingest then digests; \`pnpm bench ingest\` or \`pnpm bench digest\` runs one.\n` +
+    `# Benchmarks\n\n\`pnpm bench\` runs all benchmarks, ingest, digests, then the API; \`pnpm bench ingest\`, \`pnpm bench digest\` or \`pnpm bench api\` runs one.\n` +
+      `\`pnpm bench soak\` (15–20 minutes) runs only when named; \`pnpm bench conversion\` (seconds, no services) compares text extraction.\n` +
       `Each writes only its own section below.\n\n${sections.join('\n')}`,
   );
 }

@@ -99,7 +99,7 @@ export const UNDERSCORES = /^_{10,}$/;
 const FROM_LABELS =
   'From|Von|De|Van|Da|Od|Fra|Från|Lähettäjä|От|Від|差出人|发件人|發件人|寄件者|寄件人';
 const SENT_LABELS =
-  "Sent|Date|Gesendet|Datum|Envoyé|Date d'envoi|Enviado|Enviada|Enviada em|Fecha|Inviato|Data|Verzonden|Skickat|Sendt" +
+  "Sent|Date|Gesendet|Datum|Envoyé|Date d'envoi|Enviado el|Enviado|Enviada|Enviada em|Fecha|Inviato|Data|Verzonden|Skickat|Sendt" +
   '|Wysłano|Lähetetty|Отправлено|Дата|送信日時|日付|发送时间|發送時間|时间|日期|寄件日期|傳送時間';
 
 /**
@@ -146,15 +146,16 @@ const CLOSINGS =
   '|mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|freundliche grüsse|viele grüße|viele grüsse|beste grüße' +
   '|liebe grüße|herzliche grüße|schöne grüße|grüße|gruß|lg|vg|mfg|danke|vielen dank|besten dank' +
   '|cordialement|bien cordialement|bien à vous|salutations|meilleures salutations|sincères salutations|merci|amicalement|bises' +
+  '|bonne journée|bonne soirée|belle journée|excellente journée' +
   '|saludos|un saludo|saludos cordiales|atentamente|cordialmente|gracias|muchas gracias|un abrazo' +
   '|cordiali saluti|distinti saluti|saluti|un saluto|grazie|grazie mille' +
   '|atenciosamente|cumprimentos|melhores cumprimentos|abraços|abraço|obrigado|obrigada|att|abs' +
-  '|met vriendelijke groet|met vriendelijke groeten|vriendelijke groet|vriendelijke groeten|groeten|groet|mvg|bedankt' +
+  '|met vriendelijke groet|met vriendelijke groeten|vriendelijke groet|vriendelijke groeten|hartelijke groet|hartelijke groeten|groeten|groet|mvg|bedankt' +
   '|med vänliga hälsningar|vänliga hälsningar|hälsningar|mvh|tack' +
-  '|pozdrawiam|serdecznie pozdrawiam|z poważaniem|pozdrowienia|dziękuję' +
+  '|pozdrawiam|serdecznie pozdrawiam|pozdrawiam serdecznie|z poważaniem|pozdrowienia|dziękuję' +
   '|с уважением|спасибо|всего доброго' +
-  '|よろしくお願いします|よろしくお願いいたします|よろしくお願い致します|宜しくお願いします|宜しくお願い致します' +
-  '|此致敬礼|此致|祝好|谢谢|謝謝|顺祝商祺|敬上';
+  '|(?:以上、?)?(?:よろしくお願いします|よろしくお願いいたします|よろしくお願い致します|宜しくお願いします|宜しくお願い致します)' +
+  '|此致敬礼|此致|祝好|谢谢|謝謝|顺祝商祺|順祝商祺|敬祝\\s*商祺|顺颂商祺|順頌商祺|敬上';
 
 const CLOSING = new RegExp(`^(?:${CLOSINGS})\\s*[,.!、。，！]*$`, 'iu');
 const CLOSING_WITH_NAME = new RegExp(`^(?:${CLOSINGS})\\s*[,，]\\s*(.{1,60})$`, 'iu');
@@ -206,7 +207,8 @@ const DISCLAIMERS: readonly RegExp[] = [
   /\bindien u niet de (?:beoogde )?(?:geadresseerde|ontvanger)/i,
   /\besta (?:mensagem|e-?mail)\b[^.]{0,150}\bconfiden/i,
   /\bdetta (?:e-?post(?:meddelande)?|meddelande|mejl)\b[^.]{0,150}\bkonfidentiell/i,
-  /\bta wiadomość\b[^.]{0,150}(?:poufn|zastrzeżon)/i,
+  // \b is ASCII-only in JavaScript: it never sees the end of "wiadomość".
+  /(?<!\p{L})ta wiadomość(?!\p{L})[^.]{0,150}(?:poufn|zastrzeżon)/iu,
   /この(?:電子)?メール.{0,60}(?:機密|秘密)/,
   /(?:此|本)(?:电子|電子)?(?:邮件|郵件).{0,60}(?:保密|机密|機密)/,
 ];
