@@ -33,11 +33,14 @@ const EVIDENCE = /@|\d/;
 /** Gmail's Japanese and Russian attributions have no verb: "2024年6月3日(月) 10:00 山田 <t@x.jp>:". */
 const DATE_AND_ADDRESS = /\d.*<[^<>\s@]+@[^<>\s]+>\s*[:：]$/;
 
+/** Apple Mail's Polish attribution puts the verb first: "Wiadomość napisana przez Jan <…> w dniu 15.01.2027, o godz. 08:05:". */
+const WRITTEN_BY = /^Wiadomość napisana przez\s.*\d.*[:：]$/i;
+
 /** True when `line` introduces quoted history ("On … wrote:", "Am … schrieb …:", "…写道："). */
 export function isAttribution(line: string): boolean {
   if (line.length > MARKER_LINE_MAX) return false;
   if (VERB_END.test(line)) return LEAD.test(line) || EVIDENCE.test(line);
-  return DATE_AND_ADDRESS.test(line);
+  return DATE_AND_ADDRESS.test(line) || WRITTEN_BY.test(line);
 }
 
 /** The line opens like an attribution ("On …", "Am …"): the first half of a wrapped one. */

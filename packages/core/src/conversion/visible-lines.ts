@@ -88,7 +88,28 @@ export function findVisibleLines(lines: readonly string[], opts: VisibleOptions 
     if (line.startsWith('>')) inline = true;
     else if (looksLikeUnknownMarker(line)) confidence = 'low';
   }
+  if (inline) dropQuotedAttributions(lines, start, end, dropped);
   return { start, end, dropped, inline, confidence };
+}
+
+/** The text of a `>`-quoted line without its quote marks, or null for an unquoted line. */
+function quotedText(line: string | undefined): string | null {
+  const t = (line ?? '').trim();
+  return t.startsWith('>') ? t.replace(/^(?:>\s?)+/, '').trim() : null;
+}
+
+/**
+ * Apple Mail puts the attribution inside the quote ("> On 15 Jan, Katrin wrote:" and a
+ * quoted blank line): in an inline reply it belongs to the history, not to the quote the
+ * author answers, so it is dropped with the quoted blank lines under it.
+ */
+function dropQuotedAttributions(lines: readonly string[], start: number, end: number, dropped: Set<number>): void {
+  for (let i = start; i < end; i++) {
+    const q = quotedText(lines[i]);
+    if (!q || q.length > MARKER_LINE_MAX || !isAttribution(q)) continue;
+    dropped.add(i);
+    for (let j = i + 1; j < end && quotedText(lines[j]) === ''; j++) dropped.add(j);
+  }
 }
 
 function firstMarker(lines: readonly string[], dropped: Set<number>): number {
