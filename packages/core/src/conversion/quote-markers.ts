@@ -91,9 +91,15 @@ export function isForwardSeparator(line: string): boolean {
 }
 
 /** Any separator before quoted or forwarded mail ("-----Original Message-----", Gmail, Apple, Notes). */
+/**
+ * HCL Notes 9's one-line summary above a quoted memo: "Name---01/15/2027 08:05:00 AM---first
+ * words of the memo" (the date as the Notes client's locale writes it).
+ */
+const NOTES_SUMMARY = /^[^\n-][^\n]{0,79}?---\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\s+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AP]M)?---/i;
+
 export function isSeparator(line: string): boolean {
   if (line.length > MARKER_LINE_MAX) return false;
-  return isForwardSeparator(line) || ORIGINAL_CAPTION.test(line) || NOTES_WROTE.test(line);
+  return isForwardSeparator(line) || ORIGINAL_CAPTION.test(line) || NOTES_WROTE.test(line) || NOTES_SUMMARY.test(line);
 }
 
 /** Outlook's rule above its header block. */
