@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '@blend/api';
-import { ensureGroup, finishInbound, findPersonByEmail, getPreferences, insertComment, insertPost, isFollowing, issueApiToken, storeFetched, tombstoneComment, upsertPerson } from '@blend/db';
+import { eq } from 'drizzle-orm';
+import { ensureGroup, finishInbound, findPersonByEmail, getInbound, getPreferences, schema, insertComment, insertPost, isFollowing, issueApiToken, storeFetched, tombstoneComment, upsertPerson } from '@blend/db';
 import { type TestDatabase } from './support/database';
 import { startTestApi, type TestApi } from './support/api';
 
@@ -267,6 +268,24 @@ describe('admin page', () => {
     expect((await page('/web/admin?state=rejected', 'root')).body).toContain('No inbound mail matches.');
     expect((await page('/web/admin?reason=bounce', 'root')).body).toContain('No inbound mail matches.');
     expect((await page('/web/admin?state=bogus', 'root')).statusCode).toBe(400);
+  });
+
+  it('replays a withheld mail with a button (admins only, CSRF-checked, audited)', async () => {
+    const [row] = await storeFetched(t.db, 'imap://x', 1, [{ uid: 99, size: 10, raw: Buffer.from('x'), internalDate: null }]);
+    await t.db.transaction((tx) => finishInbound(tx, row!.id, { state: 'withheld', reason: 'not_opted_in', fromAddress: 'late@corp.test', subject: 'Later' }));
+    const admin = await page('/web/admin', 'root');
+    expect(admin.body).toContain(`action="/web/admin/inbound/${row!.id}/replay"`);
+    expect(admin.body).toContain('<h2 id="mailboxes-h">Mailboxes</h2>');
+    expect((await post(`/web/admin/inbound/${row!.id}/replay`, 'root', {})).statusCode).toBe(403);
+    expect((await post(`/web/admin/inbound/${row!.id}/replay`, 'alice', { _csrf: await csrf('alice') })).statusCode).toBe(403);
+    const res = await post(`/web/admin/inbound/${row!.id}/replay`, 'root', { _csrf: await csrf('root') });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/web/admin?replayed=yes');
+    expect((await getInbound(t.db, row!.id))!.state).toBe('received');
+    const audit = await t.db.select().from(schema.auditLog).where(eq(schema.auditLog.subject, row!.id));
+    expect(audit).toEqual([expect.objectContaining({ action: 'replay_inbound', actor: 'web:root@corp.test', detail: { previousState: 'withheld' } })]);
+    // Once it is back in the pipeline it cannot be replayed again.
+    expect((await post(`/web/admin/inbound/${row!.id}/replay`, 'root', { _csrf: await csrf('root') })).headers.location).toBe('/web/admin?replayed=no');
   });
 });
 

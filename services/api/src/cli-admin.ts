@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { ImapFlow } from 'imapflow';
 import { loadConfig, loadConfigSubset, maskConfig } from '@blend/config';
 import { compileRedactions, isUuid, renderMailContent } from '@blend/core';
-import { getInbound, purgeExpired, resetCheckpoint, resetForReplay, schema, type DbHandle } from '@blend/db';
+import { getInbound, purgeExpired, replayInbound, resetCheckpoint, schema, type DbHandle } from '@blend/db';
 import { parseImapUrl, parseMail } from '@blend/mail';
 import { createProducerRedis, createQueues, requeueIngest } from '@blend/queue';
 import { UsageError } from './cli-people';
@@ -23,14 +23,13 @@ export async function inboundReplay(dbh: DbHandle, args: string[]): Promise<numb
   let failures = 0;
   try {
     for (const id of positionals) {
-      const was = await dbh.db.transaction((tx) => resetForReplay(tx, id));
+      const was = await dbh.db.transaction((tx) => replayInbound(tx, id, `cli:${process.env.USER ?? 'unknown'}`));
       if (!was) {
         console.error(`${id}: not replayable (unknown, still pending, already published, a duplicate, or its raw mail was purged)`);
         failures++;
         continue;
       }
       await requeueIngest(queues.ingest, id);
-      await audit(dbh, 'replay_inbound', id, { previousState: was });
       console.log(`${id}: ${was} -> received, queued`);
     }
   } finally {

@@ -1,6 +1,6 @@
 import { and, asc, eq, getTableColumns, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../client';
-import { inboundMessages, mailboxCheckpoints } from '../schema';
+import { auditLog, inboundMessages, mailboxCheckpoints } from '../schema';
 
 export type InboundRow = typeof inboundMessages.$inferSelect;
 export type InboundState = InboundRow['state'];
@@ -241,10 +241,37 @@ export async function listInboundRows(db: Tx, opts: { state?: InboundState; limi
  */
 export async function resetForReplay(tx: Tx, id: string): Promise<InboundState | null> {
   const row = await lockInbound(tx, id);
-  if (!row || row.state === 'received' || row.state === 'duplicate' || row.state === 'posted' || row.state === 'commented' || !row.hasRaw) return null;
+  if (!row || row.state === 'received' || row.state === 'duplicate' || row.state === 'posted' || row.state === 'commented' || row.state === 'liked' || !row.hasRaw) return null;
   await tx
     .update(inboundMessages)
     .set({ state: 'received', reason: null, processedAt: null, attempts: 0 })
     .where(eq(inboundMessages.id, id));
   return row.state;
+}
+
+/**
+ * Put a failed, withheld, held or rejected message back in the pipeline and record who did
+ * it in the audit log (CLI and admin page alike).
+ * @returns the state it was in, or null when it cannot be replayed.
+ */
+export async function replayInbound(tx: Tx, id: string, actor: string): Promise<InboundState | null> {
+  const was = await resetForReplay(tx, id);
+  if (was) await tx.insert(auditLog).values({ action: 'replay_inbound', actor, subject: id, detail: { previousState: was } });
+  return was;
+}
+
+/** The watched mailboxes: checkpoint and who holds the lease, for the admin page. */
+export async function listMailboxes(db: Tx): Promise<{ mailbox: string; uidValidity: number; lastUid: number; updatedAt: Date; holder: string | null; leaseExpiresAt: Date | null }[]> {
+  const rows = await db.execute<{ mailbox: string; uid_validity: string; last_uid: string; updated_at: Date; holder: string | null; expires_at: Date | null }>(sql`
+    select c.mailbox, c.uid_validity, c.last_uid, c.updated_at, l.holder, l.expires_at
+    from mailbox_checkpoints c left join mailbox_leases l on l.mailbox = c.mailbox
+    order by c.mailbox`);
+  return rows.rows.map((r) => ({
+    mailbox: r.mailbox,
+    uidValidity: Number(r.uid_validity),
+    lastUid: Number(r.last_uid),
+    updatedAt: new Date(r.updated_at),
+    holder: r.holder,
+    leaseExpiresAt: r.expires_at ? new Date(r.expires_at) : null,
+  }));
 }

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { PermanentError } from '@blend/core';
-import { listInboundRows, listPeopleForAdmin, type InboundState, type PersonListing } from '@blend/db';
+import { listInboundRows, listMailboxes, listPeopleForAdmin, replayInbound, type InboundState, type PersonListing } from '@blend/db';
+import { requeueIngest } from '@blend/queue';
 import { INBOUND_STATES } from '../routes/admin';
 import { html, type SafeHtml } from './html';
-import { layout, sendHtml, timeTag, type PageContext } from './layout';
+import { csrfField, layout, sendHtml, timeTag, type PageContext } from './layout';
+import { assertCsrf } from './session';
 import { pageContext, type WebDeps } from './web-deps';
 
 type InboundRowView = Awaited<ReturnType<typeof listInboundRows>>[number];
@@ -29,12 +31,31 @@ function inboundFilter(state: string | undefined, reason: string | undefined): S
 function inboundTable(ctx: PageContext, rows: InboundRowView[]): SafeHtml {
   const tz = ctx.me?.timezone ?? 'UTC';
   return html`<div class="scroll"><table><caption class="visually-hidden">Inbound mail, newest first</caption>
-<thead><tr><th scope="col">Received</th><th scope="col">From</th><th scope="col">Subject</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Post</th></tr></thead>
+<thead><tr><th scope="col">Received</th><th scope="col">From</th><th scope="col">Subject</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Post</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
 <tbody>${rows.map(
     (r) => html`<tr><td>${timeTag(r.received_at, tz)}</td><td>${r.sender ?? ''}</td><td>${r.subject ?? ''}</td><td>${r.state}</td><td>${r.reason ?? ''}</td><td>${
       r.post_id ? html`<a href="/web/posts/${r.post_id}">thread</a>` : ''
+    }</td><td>${
+      REPLAYABLE.has(r.state)
+        ? html`<form method="post" action="/web/admin/inbound/${r.id}/replay" class="inline">${csrfField(ctx)}<button type="submit" class="secondary" aria-label="Replay the mail from ${r.sender ?? 'unknown sender'}">Replay</button></form>`
+        : ''
     }</td></tr>`,
   )}</tbody></table></div>`;
+}
+
+/** States whose mail IT can put back in the pipeline (after a rule change, an opt-in, a fix). */
+const REPLAYABLE = new Set<string>(['failed', 'withheld', 'held', 'rejected']);
+
+function mailboxTable(ctx: PageContext, boxes: Awaited<ReturnType<typeof listMailboxes>>): SafeHtml {
+  const tz = ctx.me?.timezone ?? 'UTC';
+  return html`<section aria-labelledby="mailboxes-h"><h2 id="mailboxes-h">Mailboxes</h2>
+${boxes.length === 0 ? html`<p>No mailbox has been polled yet.</p>` : html`<div class="scroll"><table><caption class="visually-hidden">Watched mailboxes</caption>
+<thead><tr><th scope="col">Mailbox</th><th scope="col">UIDVALIDITY</th><th scope="col">Last UID stored</th><th scope="col">Updated</th><th scope="col">Poller holding the lease</th></tr></thead>
+<tbody>${boxes.map(
+    (b) => html`<tr><td>${b.mailbox}</td><td>${String(b.uidValidity)}</td><td>${String(b.lastUid)}</td><td>${timeTag(b.updatedAt.toISOString(), tz)}</td><td>${
+      b.holder && b.leaseExpiresAt && b.leaseExpiresAt.getTime() > Date.now() ? b.holder : html`<span class="state state-opted_out">none (no poller running)</span>`
+    }</td></tr>`,
+  )}</tbody></table></div>`}</section>`;
 }
 
 /** How many recent inbound rows the reason filter looks through (listInboundRows has no reason filter). */
@@ -42,7 +63,7 @@ const REASON_SCAN = 500;
 
 /** `GET /web/admin`: people with their opt-in states, inbound mail by state and reason. */
 export function adminPages(app: FastifyInstance, deps: WebDeps): void {
-  app.get<{ Querystring: { state?: string; reason?: string } }>(
+  app.get<{ Querystring: { state?: string; reason?: string; replayed?: string } }>(
     '/web/admin',
     {
       preHandler: deps.auth,
@@ -50,7 +71,11 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { state: { type: 'string', enum: ['', ...INBOUND_STATES] }, reason: { type: 'string', pattern: '^[a-z0-9_:. -]{0,64}$' } },
+          properties: {
+            state: { type: 'string', enum: ['', ...INBOUND_STATES] },
+            reason: { type: 'string', pattern: '^[a-z0-9_:. -]{0,64}$' },
+            replayed: { type: 'string', enum: ['yes', 'no'] },
+          },
         },
       },
     },
@@ -59,15 +84,32 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
       if (!ctx.me!.isAdmin) throw new PermanentError('FORBIDDEN', 'this page needs the admin role');
       const state = (req.query.state || undefined) as InboundState | undefined;
       const reason = req.query.reason?.trim() || undefined;
-      const [people, inbound] = await Promise.all([
+      const [people, inbound, boxes] = await Promise.all([
         listPeopleForAdmin(deps.db, { limit: 500 }),
         listInboundRows(deps.db, { state, limit: reason ? REASON_SCAN : 100 }),
+        listMailboxes(deps.db),
       ]);
       const rows = reason ? inbound.filter((r) => r.reason === reason).slice(0, 100) : inbound;
-      const main = html`<h1>Admin</h1><p><a href="/admin/queues">Queue dashboard</a> (BullMQ: ingest, send, webhook, digest)</p>${peopleTable(people)}
+      const replayed = req.query.replayed;
+      const main = html`<h1>Admin</h1>${replayed ? html`<p role="status" class="notice">${replayed === 'no' ? 'That mail cannot be replayed (already published, still pending, or its raw mail was purged).' : 'Replayed: the mail is back in the pipeline.'}</p>` : ''}
+<p><a href="/admin/queues">Queue dashboard</a> (BullMQ: ingest, send, webhook, digest)</p>${mailboxTable(ctx, boxes)}${peopleTable(people)}
 <section aria-labelledby="inbound-h"><h2 id="inbound-h">Inbound mail</h2>${inboundFilter(state, reason)}
 ${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, rows)}</section>`;
       return sendHtml(reply, 200, layout(ctx, { title: 'Admin', current: '/web/admin', main }));
+    },
+  );
+
+  // Replay one message (audited with the admin's address), from the inbound table.
+  app.post<{ Params: { id: string }; Body: { _csrf?: string } }>(
+    '/web/admin/inbound/:id/replay',
+    { preHandler: deps.auth, schema: { params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } }, body: { type: 'object', additionalProperties: false, properties: { _csrf: { type: 'string' } } } } },
+    async (req, reply) => {
+      assertCsrf(req, deps, req.body?._csrf);
+      if (!req.person!.isAdmin) throw new PermanentError('FORBIDDEN', 'this needs the admin role');
+      const was = await deps.db.transaction((tx) => replayInbound(tx, req.params.id, `web:${req.person!.email}`));
+      if (was) await requeueIngest(deps.queues.ingest, req.params.id).catch((err: unknown) => deps.log.warn({ err, inboundId: req.params.id }, 'enqueue failed; left to the reconciler'));
+      req.log.info({ inboundId: req.params.id, was }, 'inbound replayed from the admin page');
+      return reply.redirect(`/web/admin?replayed=${was ? 'yes' : 'no'}`, 303);
     },
   );
 }
