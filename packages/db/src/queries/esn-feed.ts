@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { groups, mentions, people, posts, postTags } from '../schema';
 import type { FeedCursor } from './feed';
@@ -17,11 +17,19 @@ export interface FeedFilter {
   mentioning?: string;
 }
 
+/**
+ * The group and the author are compared on posts' own columns, their ids looked up once by a
+ * scalar subquery: the planner then reads the page in order from posts_group_idx or
+ * posts_author_idx and stops after `limit` rows, where a condition on the joined table made it
+ * fetch and sort every post of the group or author.
+ */
 function filterConditions(f: FeedFilter): (SQL | undefined)[] {
   return [
-    f.group !== undefined ? eq(groups.slug, f.group) : undefined,
-    f.author && 'id' in f.author ? eq(people.id, f.author.id) : undefined,
-    f.author && 'email' in f.author ? eq(people.email, f.author.email.toLowerCase()) : undefined,
+    f.group !== undefined ? eq(posts.groupId, sql`(select ${groups.id} from ${groups} where ${groups.slug} = ${f.group})`) : undefined,
+    f.author && 'id' in f.author ? eq(posts.authorId, f.author.id) : undefined,
+    f.author && 'email' in f.author
+      ? eq(posts.authorId, sql`(select ${people.id} from ${people} where ${people.email} = ${f.author.email.toLowerCase()})`)
+      : undefined,
     f.source !== undefined ? eq(posts.source, f.source) : undefined,
     f.tag !== undefined
       ? sql`exists (select 1 from ${postTags} where ${postTags.postId} = ${posts.id} and ${postTags.tag} = ${f.tag.toLowerCase()})`
@@ -50,6 +58,9 @@ export async function listFeedFiltered(
     .where(
       and(
         isNull(posts.deletedAt),
+        // The first bound is implied by the second; it is there because the planner can start
+        // the index scan at it, where the OR alone is a filter on every newer post.
+        c ? lte(posts.createdAt, c.createdAt) : undefined,
         c ? or(lt(posts.createdAt, c.createdAt), and(eq(posts.createdAt, c.createdAt), lt(posts.id, c.id))) : undefined,
         ...filterConditions(opts.filter ?? {}),
       ),

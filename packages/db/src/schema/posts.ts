@@ -35,8 +35,14 @@ export const posts = pgTable(
     forwarded: jsonb('forwarded').$type<{ from: string; date: string | null; subject: string; text: string }[]>(),
   },
   (t) => [
-    index('posts_feed_idx').on(t.createdAt.desc(), t.id.desc()),
-    index('posts_group_idx').on(t.groupId),
+    // In the order of the feed's `order by created_at desc, id desc`, which is NULLS FIRST:
+    // an index declared DESC NULLS LAST (drizzle's `.desc()`) cannot serve that order, though
+    // both columns are NOT NULL, and every feed page was a sort of the whole table.
+    index('posts_feed_idx').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    // A group's or an author's page of the feed, read in order from the index (and the
+    // foreign-key lookups on group_id and author_id).
+    index('posts_group_idx').on(t.groupId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('posts_author_idx').on(t.authorId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('posts_thread_index_idx').on(t.threadIndex),
     index('posts_subject_key_idx').on(t.subjectKey, t.createdAt),
   ],

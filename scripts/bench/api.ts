@@ -1,0 +1,244 @@
+// `pnpm bench api`: populate a large feed, start Blend's API service and a bare Fastify route
+// serving the same JSON from memory, each in its own process, and measure feed requests under
+// load: latency at a fixed rate and the highest rate. See docs/BENCHMARKS.md.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeCursor, issueApiToken } from '@blend/db';
+import { createProducerRedis } from '@blend/queue';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database';
+import { populateApiData } from './api-data';
+import { runAutocannon, runPaced, type Target } from './api-load';
+import { apiFigures, apiTables, TARGET_P99_MS, writeApiDocs, type ApiReport, type Scenario, type ScenarioResult } from './api-report';
+import { startServer, type Server } from './api-server';
+import { blendRevision, cpuSnapshot, cpuUse, machineFacts } from './machine';
+import type pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function intEnv(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+const say = (msg: string) => process.stdout.write(`bench api: ${msg}\n`);
+
+const POSTS = intEnv('BENCH_POSTS', 100_000);
+const COMMENTS = intEnv('BENCH_COMMENTS', 500_000, 0);
+const GROUPS = intEnv('BENCH_GROUPS', 50);
+const PEOPLE = intEnv('BENCH_PEOPLE', 2_000, 20);
+const SEED = intEnv('BENCH_SEED', 2025, 0);
+const RATE = intEnv('BENCH_RATE', 200);
+const SECONDS = intEnv('BENCH_SECONDS', 20);
+const MAX_SECONDS = intEnv('BENCH_MAX_SECONDS', 10);
+const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 10);
+const WARMUP_SECONDS = intEnv('BENCH_WARMUP_S', 5, 0);
+const LIMIT = 20;
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+interface Resources {
+  db?: TestDatabase;
+  servers: Server[];
+  tmp?: string;
+  prefix?: string;
+}
+
+/** The requests of each scenario, from the data (cursors at random depths, groups, tags, authors). */
+async function scenarios(pool: pg.Pool): Promise<Scenario[]> {
+  const feed = `/api/v1/feed?limit=${LIMIT}`;
+  const pick = async <T extends pg.QueryResultRow>(sql: string) => (await pool.query<T>(sql)).rows;
+  const deep = await pick<{ created_at: Date; id: string }>(
+    `select created_at, id from posts where deleted_at is null order by md5(id::text) limit 50`);
+  const groups = await pick<{ slug: string }>(`select slug from groups where slug like 'bench-g%' order by slug`);
+  const tags = await pick<{ tag: string }>(`select tag from post_tags group by tag order by tag`);
+  const authors = await pick<{ email: string }>(`select email from people order by md5(email) limit 50`);
+  const q = encodeURIComponent;
+  return [
+    { name: 'feed, first page', what: `\`GET ${feed}\``, paths: [feed] },
+    { name: 'feed, later pages', what: `\`…&cursor=\` of ${deep.length} posts at random depths`, paths: deep.map((p) => `${feed}&cursor=${encodeCursor({ createdAt: p.created_at, id: p.id })}`) },
+    { name: 'group filter', what: `\`…&group=\` each of the ${groups.length} groups`, paths: groups.map((g) => `${feed}&group=${q(g.slug)}`) },
+    { name: 'tag filter', what: `\`…&tag=\` each of the ${tags.length} tags`, paths: tags.map((t) => `${feed}&tag=${q(t.tag)}`) },
+    { name: 'author filter', what: `\`…&author=\` ${authors.length} people's addresses`, paths: authors.map((a) => `${feed}&author=${q(a.email)}`) },
+  ];
+}
+
+/**
+ * CPU jiffies of each Postgres process. Summed per process, not per group as cpuSnapshot does:
+ * a backend that exits meanwhile (the population's pool closing its idle connections) would
+ * take its whole past CPU out of the group's total.
+ */
+function postgresJiffies(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited since readdir
+    }
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+    const fields = stat.slice(close + 2).split(' ');
+    out.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+  }
+  return out;
+}
+
+/** CPU seconds of the Postgres processes alive at the end, since `before` (USER_HZ = 100). */
+function postgresSeconds(before: Map<number, number>): number {
+  let jiffies = 0;
+  for (const [pid, v] of postgresJiffies()) jiffies += v - (before.get(pid) ?? 0);
+  return jiffies / 100;
+}
+
+async function measure(target: Target, server: Server): Promise<Omit<ScenarioResult, 'scenario'>> {
+  const cpu0 = cpuSnapshot();
+  const pg0 = postgresJiffies();
+  const api0 = await server.cpuSeconds();
+  const paced = await runPaced(target, { seconds: SECONDS, rate: RATE });
+  const api1 = await server.cpuSeconds();
+  const postgresCpuSeconds = postgresSeconds(pg0);
+  const cpu = cpuUse(cpu0, cpuSnapshot());
+  const capped = await runAutocannon(target, { seconds: SECONDS, connections: CONNECTIONS, overallRate: RATE });
+  const max = await runAutocannon(target, { seconds: MAX_SECONDS, connections: CONNECTIONS });
+  return { paced, capped, max, serverCpuSeconds: api1 - api0, postgresCpuSeconds, cpu };
+}
+
+async function main(res: Resources): Promise<ApiReport> {
+  const machine = await machineFacts();
+  const revision = await blendRevision(root);
+  say(`${machine.cpuModel}, ${machine.cores} cores; ${POSTS} posts, ${COMMENTS} comments, ${GROUPS} groups, ${PEOPLE} people`);
+  const db = (res.db = await createTestDatabase());
+  say(`database ${db.name}: writing the data...`);
+  const data = await populateApiData(db.pool, { posts: POSTS, comments: COMMENTS, groups: GROUPS, people: PEOPLE, seed: SEED });
+  say(`written in ${data.seconds.toFixed(1)} s (${(data.dbBytes / 1024 ** 2).toFixed(0)} MiB)`);
+  const viewer = (await db.pool.query<{ id: string }>(`select id from people where email = 'person0@corp.test'`)).rows[0]!;
+  const token = await issueApiToken(db.db, viewer.id, 'bench');
+
+  const prefix = (res.prefix = `ba${randomBytes(4).toString('hex')}`);
+  const blend = await startServer('blend', {
+    env: {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      BLEND_IMAP_URL: 'imap://unused@127.0.0.1/INBOX',
+      BLEND_SMTP_URL: 'smtp://127.0.0.1:1',
+      BLEND_MAIL_DOMAIN: `${prefix}.test`,
+      BLEND_SECRET: randomBytes(32).toString('hex'),
+      BLEND_QUEUE_PREFIX: prefix,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+    },
+  });
+  res.servers.push(blend);
+  const first = await fetch(`${blend.url}/api/v1/feed?limit=${LIMIT}`, { headers: { authorization: `Bearer ${token}` } });
+  if (first.status !== 200) throw new Error(`GET /api/v1/feed answered ${first.status}: ${await first.text()}`);
+  const body = Buffer.from(await first.arrayBuffer());
+  const page = JSON.parse(body.toString('utf8')) as { items: { comments: unknown[] }[] };
+  res.tmp = await mkdtemp(path.join(os.tmpdir(), 'blend-bench-api-'));
+  const bodyFile = path.join(res.tmp, 'feed.json');
+  await writeFile(bodyFile, body);
+  const bare = await startServer('bare', { bodyFile });
+  res.servers.push(bare);
+  const bareBody = Buffer.from(await (await fetch(`${bare.url}/api/v1/feed`)).arrayBuffer());
+  if (!bareBody.equals(body)) throw new Error('the bare route does not send the captured body');
+
+  const list = await scenarios(db.pool);
+  say(`warming up both servers (${WARMUP_SECONDS} s each)...`);
+  if (WARMUP_SECONDS > 0) {
+    await runAutocannon({ url: blend.url, token, paths: list.flatMap((s) => s.paths) }, { seconds: WARMUP_SECONDS, connections: CONNECTIONS });
+    await runAutocannon({ url: bare.url, token, paths: list[0]!.paths }, { seconds: WARMUP_SECONDS, connections: CONNECTIONS });
+  }
+  const results: ScenarioResult[] = [];
+  for (const scenario of list) {
+    say(`${scenario.name}: ${RATE} req/s open loop ${SECONDS} s, autocannon capped ${SECONDS} s, flat out ${MAX_SECONDS} s...`);
+    const r = await measure({ url: blend.url, token, paths: scenario.paths }, blend);
+    results.push({ scenario, ...r });
+    say(`  p50 ${r.paced.p50.toFixed(1)} ms, p99 ${r.paced.p99.toFixed(1)} ms at ${r.paced.rps.toFixed(0)} req/s; flat out ${r.max.rps.toFixed(0)} req/s`);
+  }
+  say('bare Fastify route, same body...');
+  const bareScenario: Scenario = { name: 'bare Fastify route', what: 'the first page\'s JSON from memory', paths: ['/api/v1/feed?limit=20'] };
+  const bareResult: ScenarioResult = { scenario: bareScenario, ...(await measure({ url: bare.url, token, paths: bareScenario.paths }, bare)) };
+  say(`  p50 ${bareResult.paced.p50.toFixed(1)} ms, p99 ${bareResult.paced.p99.toFixed(1)} ms; flat out ${bareResult.max.rps.toFixed(0)} req/s`);
+
+  const v = (await db.pool.query<{ v: string; sb: string; wm: string }>(
+    "select version() as v, current_setting('shared_buffers') as sb, current_setting('work_mem') as wm")).rows[0]!;
+  return {
+    date: new Date().toISOString(),
+    command: commandLine(),
+    revision,
+    machine,
+    postgres: `${v.v.split(' on ')[0]!} (shared_buffers=${v.sb}, work_mem=${v.wm})`,
+    params: { posts: POSTS, comments: COMMENTS, groups: GROUPS, people: PEOPLE, seed: SEED, rate: RATE, seconds: SECONDS, maxSeconds: MAX_SECONDS, connections: CONNECTIONS, limit: LIMIT },
+    data,
+    firstPage: { bytes: body.length, items: page.items.length, comments: page.items.reduce((n, i) => n + i.comments.length, 0) },
+    results,
+    bare: bareResult,
+  };
+}
+
+function commandLine(): string {
+  const vars = ['BENCH_POSTS', 'BENCH_COMMENTS', 'BENCH_GROUPS', 'BENCH_PEOPLE', 'BENCH_SEED', 'BENCH_RATE', 'BENCH_SECONDS', 'BENCH_MAX_SECONDS', 'BENCH_CONNECTIONS']
+    .filter((k) => process.env[k])
+    .map((k) => `${k}=${process.env[k]}`);
+  return [...vars, 'pnpm bench api'].join(' ');
+}
+
+/** Stop the servers, drop the database and the queue keys, remove the body file; each step runs even if one fails. */
+async function cleanup(res: Resources): Promise<void> {
+  const steps: [string, () => Promise<unknown>][] = [
+    ...res.servers.map((s): [string, () => Promise<unknown>] => [`stop the ${s.kind} server`, () => s.stop()]),
+    ['drop the database', async () => res.db?.drop()],
+    ['delete the queue keys', async () => {
+      if (!res.prefix) return;
+      const redis = createProducerRedis(REDIS_URL);
+      try {
+        const keys = await redis.keys(`${res.prefix}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+      } finally {
+        redis.disconnect();
+      }
+    }],
+    ['remove the body file', async () => res.tmp && rm(res.tmp, { recursive: true, force: true })],
+  ];
+  for (const [what, fn] of steps) {
+    try {
+      await fn();
+    } catch (err) {
+      process.stderr.write(`bench api: cleanup "${what}" failed: ${(err as Error).message}\n`);
+    }
+  }
+}
+
+const resources: Resources = { servers: [] };
+let interrupted = false;
+process.once('SIGINT', () => {
+  interrupted = true;
+  say('interrupted; cleaning up...');
+  void cleanup(resources).finally(() => process.exit(130));
+});
+
+try {
+  const report = await main(resources);
+  await cleanup(resources);
+  process.stdout.write(`\n${apiTables(report)}\n`);
+  if (process.env.BENCH_DOCS !== '0') {
+    await writeApiDocs(path.join(root, 'docs/BENCHMARKS.md'), report);
+    say('wrote the api section of docs/BENCHMARKS.md');
+  }
+  const f = apiFigures(report);
+  if (!f.pass) say(`target missed: feed p99 ${f.worstP99.toFixed(1)} ms ≥ ${TARGET_P99_MS} ms at ${RATE} req/s (${f.worstName})`);
+  process.exitCode = !f.pass && process.env.BENCH_STRICT === '1' ? 1 : 0;
+} catch (err) {
+  if (!interrupted) {
+    process.stderr.write(`bench api: failed: ${(err as Error).stack ?? String(err)}\n`);
+    await cleanup(resources);
+    process.exitCode = 1;
+  }
+}
+process.exit(process.exitCode ?? 0);

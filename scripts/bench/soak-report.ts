@@ -1,0 +1,188 @@
+/**
+ * The results of `pnpm bench soak`: tables on stdout and the soak section of
+ * `docs/BENCHMARKS.md` (the other sections are kept, see writeDocsSection).
+ */
+import type { Attempts } from './end-to-end';
+import type { MachineFacts } from './machine';
+import { writeDocsSection } from './report';
+import type { ServiceName } from './soak-services';
+import { nothingLost, type Outcome } from './soak-outcome';
+import { fmt } from './stats';
+
+export interface SoakReport {
+  date: string;
+  command: string;
+  revision: string;
+  machine: MachineFacts;
+  servers: { postgres: string; redis: string; pgSettings: string };
+  params: {
+    mails: number;
+    bigEvery: number;
+    bigBytes: number;
+    /** `preload`: all mail in the mailbox before the services start; `stream`: appended while they run. */
+    delivery: 'preload' | 'stream';
+    /** Deliveries per second (stream); 0: as fast as one IMAP connection appends. */
+    rate: number;
+    seed: number;
+    workerConcurrency: number;
+    batchSize: number;
+    maxMessageBytes: number;
+    attachmentMaxBytes: number;
+    logLevel: string;
+  };
+  corpus: { replies: number; totalBytes: number; bigMails: number; bigMailBytes: number; spoolSeconds: number };
+  run: {
+    /** Services started until every row is final and posts + comments match the published rows. */
+    seconds: number;
+    /** The preload, or the streamed delivery (from the services' start). */
+    deliverSeconds: number;
+    allStoredSeconds: number;
+    /** After `seconds`, until the poller had flagged every finished message in IMAP. */
+    marksSeconds: number;
+    /** Most messages appended but not yet stored by the poller, and stored but not yet final. */
+    maxMailboxBacklog: number;
+    maxQueueBacklog: number;
+  };
+  rss: {
+    peak: Record<ServiceName, number>;
+    peakAt: Record<ServiceName, number>;
+    hwm: Record<ServiceName, number>;
+    startup: Record<ServiceName, number>;
+    end: Record<ServiceName, number>;
+    /** RSS when 25/50/75/100 % of the rows were final: a leak shows as steady growth. */
+    milestones: { pct: number; t: number; rss: Record<ServiceName, number> }[];
+    samples: number;
+  };
+  cpuSeconds: Record<ServiceName, number>;
+  shutdown: Record<ServiceName, string>;
+  outcome: Outcome;
+  attempts: Attempts;
+}
+
+/** Targets from the issue: poller and worker RSS under 300 MB (taken as MiB), nothing lost. */
+export const TARGET_RSS_BYTES = 300 * 1024 * 1024;
+
+export function soakFigures(r: SoakReport) {
+  const peak = (n: ServiceName) => Math.max(r.rss.peak[n], r.rss.hwm[n]);
+  return {
+    rate: r.params.mails / r.run.seconds,
+    passPoller: peak('poller') < TARGET_RSS_BYTES,
+    passWorker: peak('worker') < TARGET_RSS_BYTES,
+    passLost: nothingLost(r.outcome),
+  };
+}
+
+const mib = (b: number) => `${fmt(b / 1024 ** 2, 0)} MiB`;
+const s = (v: number, d = 1) => `${fmt(v, d)} s`;
+const pass = (ok: boolean) => (ok ? 'met' : '**missed**');
+const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none';
+
+export function soakTables(r: SoakReport): string {
+  const f = soakFigures(r);
+  const o = r.outcome;
+  const n = r.params.mails;
+  const rssRow = (name: ServiceName, ok: boolean) =>
+    `| ${name} | **${mib(r.rss.peak[name])}** at ${s(r.rss.peakAt[name], 0)} | ${mib(r.rss.hwm[name])} | ${mib(r.rss.startup[name])} | ${r.rss.milestones.map((m) => mib(m.rss[name])).join(' / ')} | ${mib(r.rss.end[name])} | ${fmt(r.cpuSeconds[name], 0)} s | < 300 MiB: ${pass(ok)} |`;
+  return `| Result | Value | Target |
+| --- | --- | --- |
+| **End to end** (services started → all ${fmt(n)} rows final) | **${fmt(f.rate, 1)} mails/s**; ${s(r.run.seconds)} | |
+| ${r.params.delivery === 'preload' ? 'preload before the services started' : 'delivery while the services ran'} (IMAP APPEND, one connection${r.params.rate ? `, paced at ${r.params.rate}/s` : ''}) | ${s(r.run.deliverSeconds)} (${fmt(n / r.run.deliverSeconds, 0)} mails/s) | |
+| all rows stored by the poller | at ${s(r.run.allStoredSeconds)}; largest backlog in the mailbox (not stored yet) ${fmt(r.run.maxMailboxBacklog)}, in Postgres/queue (stored, not final) ${fmt(r.run.maxQueueBacklog)} | |
+| every message flagged \`$BlendDone\` in IMAP | ${s(r.run.marksSeconds)} after the end | |
+| **Nothing lost** | ${fmt(o.rows)} rows for ${fmt(o.expected)} messages (${fmt(o.distinctIds)} distinct Message-IDs); missing ${fmt(o.missing)}, with more than one row ${fmt(o.multiRow)}, still \`received\` ${fmt(o.stillReceived)}; ${fmt(o.published)} published rows = ${fmt(o.posts)} posts + ${fmt(o.comments)} comments for ${fmt(o.publishedIds)} distinct Message-IDs; ${fmt(o.orphanItems)} posts/comments of no row | ${pass(f.passLost)} |
+| final states of the ${fmt(n)} | ${list(o.states)} | |
+| the ${fmt(o.big.count)} mails with a ${mib(r.params.bigBytes)} attachment | ${list(o.big.states)}; attachments stored ${fmt(o.big.stored)} (${mib(o.big.storedBytes)} of blobs), omitted ${list(o.big.omitted)} | |
+| other mail in the bridge mailbox | ${list(o.other)} | |
+| mail Blend wrote meanwhile (to the people's mailbox) | ${list(o.outbound)} | |
+| ingest job attempts | ${fmt(r.attempts.retried)} of ${fmt(r.attempts.jobs)} jobs still in Redis retried, ${fmt(r.attempts.failedAttempts)} failed attempts, at most ${r.attempts.maxAttempts} for one job | |
+| services stopped with SIGTERM after the run | poller: ${r.shutdown.poller}; worker: ${r.shutdown.worker} | |
+
+| Service (own Node process) | Peak RSS, sampled every 500 ms | VmHWM at the end | After start-up | At 25 / 50 / 75 / 100 % final | At the end | CPU | Target |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+${rssRow('poller', f.passPoller)}
+${rssRow('worker', f.passWorker)}
+`;
+}
+
+export function soakMarkdown(r: SoakReport): string {
+  const m = r.machine;
+  const p = r.params;
+  const c = r.corpus;
+  return `## Soak and memory: latest run
+
+- **Date:** ${r.date}
+- **Command:** \`${r.command}\`
+- **Blend revision:** ${r.revision}
+- **Machine:** ${m.cpuModel}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM; ${m.os} (Linux ${m.kernel}); Node ${m.node}
+- **Servers (all on this machine, loopback):** ${r.servers.postgres} (${r.servers.pgSettings}); Redis ${r.servers.redis}; Dovecot ${m.dovecot}; Postfix ${m.postfix}
+- **Parameters:** ${fmt(p.mails)} mails, every ${fmt(p.bigEvery)}th with a ${fmt(p.bigBytes)}-byte attachment, seed ${p.seed}; \`WORKER_CONCURRENCY=${p.workerConcurrency}\`, \`BLEND_IMAP_BATCH_SIZE=${p.batchSize}\`, \`BLEND_MAX_MESSAGE_BYTES=${p.maxMessageBytes}\`, \`BLEND_ATTACHMENT_MAX_BYTES=${p.attachmentMaxBytes}\`, \`LOG_LEVEL=${p.logLevel}\`, \`BLEND_SENDER_AUTH=none\`; rate limits off; poller and worker each in its own process (\`tsx services/*/src/main.ts\`)
+- **Corpus:** the ingest benchmark's generator: ${fmt(c.replies)} replies and ${fmt(p.mails - c.replies)} new threads, ${fmt(c.totalBytes / 1024 ** 2, 0)} MiB in all, of which ${fmt(c.bigMails)} large mails of ${fmt(c.bigMailBytes / Math.max(1, c.bigMails) / 1024 ** 2, 1)} MiB each; written to a spool file in ${fmt(c.spoolSeconds, 0)} s before the run (not measured)
+
+${soakTables(r)}
+## How to run the soak
+
+\`\`\`sh
+flock /tmp/blend-bench.lock pnpm bench soak                         # 50,000 mails, about half an hour
+BENCH_SOAK_MAILS=2000 flock /tmp/blend-bench.lock pnpm bench soak   # a quick check, 2 minutes
+\`\`\`
+
+\`pnpm bench\` without a name does not run the soak: it takes longer than the other benchmarks together.
+
+Settings (environment), defaults in brackets:
+
+- \`BENCH_SOAK_MAILS\` (50000), \`BENCH_SOAK_BIG_EVERY\` (1000; 0: none), \`BENCH_SOAK_BIG_BYTES\` (10000000)
+- \`BENCH_SOAK_DELIVERY\` (preload): \`stream\` appends the mail while the services run (see below)
+- \`BENCH_SOAK_RATE\` (0): with \`stream\`, deliveries per second; 0 appends as fast as one IMAP connection can
+- \`BENCH_SOAK_NODE_OPTIONS\` (none): \`NODE_OPTIONS\` for the two services only, e.g. \`--max-old-space-size=192\`
+- \`BENCH_SEED\` (2025), \`BENCH_TIMEOUT_S\` (3600), \`BENCH_LOG_LEVEL\` (warn): the services' log level
+- Blend's own \`WORKER_CONCURRENCY\`, \`BLEND_IMAP_BATCH_SIZE\`, \`BLEND_ATTACHMENT_MAX_BYTES\`, \`BLEND_MAX_MESSAGE_BYTES\` are passed to the services
+- \`BENCH_STRICT=1\` fails the command when a target is missed; \`BENCH_DOCS=0\` leaves this file alone
+
+## What the soak measures
+
+1. Like the ingest benchmark, the run gets its own database, mail domain and queue prefix
+   (\`startStack\`), 50 opted-in people and the ingest corpus (threads and replies, 5–50 KiB).
+   Every ${fmt(p.bigEvery)}th message gets a ${fmt(p.bigBytes)}-byte PDF (random, so each is a new blob)
+   as a second part of a new multipart/mixed, about ${fmt((p.bigBytes * 1.37) / 1024 ** 2, 1)} MiB on the wire.
+   That is below \`BLEND_ATTACHMENT_MAX_BYTES\` (10 MiB), so Blend stores the files, and below
+   \`BLEND_MAX_MESSAGE_BYTES\` (25 MiB), so the poller fetches the messages.
+2. The messages are APPENDed in order (replies after their parents) on one IMAP connection that
+   has the mailbox selected. By default all of them before the services start, so the poller
+   starts on a backlog of the whole run; with \`BENCH_SOAK_DELIVERY=stream\` while they run.
+3. The poller and the worker start as two processes (\`tsx services/*/src/main.ts\`, the
+   environment of \`serviceEnv\` from \`test/support/stack.ts\`, health ports 0). The clock starts
+   when they are launched and stops when every message's row is final and the posts and comments
+   match the published rows.
+4. Every 500 ms the benchmark reads \`VmRSS\` of the two Node processes that run \`main.ts\`
+   (not the \`tsx\` launcher, which only relays signals) from \`/proc\`; \`VmHWM\` at the end is the
+   kernel's own peak, which also covers spikes between samples and the first seconds before
+   sampling starts. Sampling goes on until the poller has flagged every message \`$BlendDone\`.
+   The target is judged on the higher of the two.
+5. The checks join Blend's rows to the Message-IDs delivered: each must have exactly one inbound
+   row, none may still be \`received\`, and every published row exactly one post or comment.
+
+## How to read the soak
+
+- The services run as the Docker image runs them (\`pnpm start:worker\` and \`start:poller\` are
+  \`tsx services/*/src/main.ts\`), so the RSS includes tsx compiling TypeScript in the process:
+  importing \`@blend/poller\` or \`@blend/worker\` alone takes a Node process from ~70 to ~180 MiB
+  RSS (heap used ~45 MiB), before any mail.
+- A leak shows as RSS rising from one quarter to the next rather than levelling off.
+- The people's addresses are at a second local mail domain with a catch-all mailbox, so the
+  mail Blend sends them (mirrors of new comments, thread notices to people in Cc) is delivered
+  there, as in production, and counts in the worker's load. In the ingest benchmark it bounces
+  back into the bridge mailbox as extra inbound mail; here the bridge mailbox holds only the
+  benchmark's messages.
+- Why preload by default: Blend flags every finished message and never moves or expunges it, so
+  the bridge mailbox only grows. On the local Dovecot (maildir) every flag change renames a file,
+  and every APPEND then re-reads the folder: streaming 50,000 messages while the poller flagged
+  them, the APPEND rate fell from ~125/s in the first 30 s to ~17/s by 14,000 messages (2-core
+  machine, 2026-11-26), and the run would have taken well over an hour, with the IMAP server
+  rather than Blend setting the pace. A mail server delivering into a large, busy bridge mailbox
+  will see the same; archiving or expunging finished mail would bound it.
+`;
+}
+
+export async function writeSoakDocs(file: string, r: SoakReport): Promise<void> {
+  await writeDocsSection(file, 'soak', soakMarkdown(r));
+}

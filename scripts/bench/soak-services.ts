@@ -1,0 +1,204 @@
+/**
+ * Blend's services as separate processes for the soak benchmark (the real entry points, as
+ * they run in production), and their resident memory read from /proc while they work.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { waitFor } from '../../test/support/database';
+import { run } from '../../test/support/process';
+
+export type ServiceName = 'poller' | 'worker';
+
+export interface ServiceProcess {
+  name: ServiceName;
+  /** The process group `tsx` leads; the Node process running main.ts is in it. */
+  groupPid: number;
+  stop(): Promise<void>;
+  /** The service's output so far (its log at the chosen level). */
+  output(): string;
+  /** Resolves when the service exits; the benchmark fails if that happens early. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const ENTRY = { poller: 'services/poller/src/main.ts', worker: 'services/worker/src/main.ts' } as const;
+
+/** Start `services/<name>/src/main.ts` with tsx and `env` (from serviceEnv). */
+export function startService(name: ServiceName, env: Record<string, string>, timeoutMs: number): ServiceProcess {
+  const proc = run([ENTRY[name]], env, { timeoutMs });
+  if (!proc.child.pid) throw new Error(`could not start the ${name}: ${proc.err()}`);
+  return {
+    name,
+    groupPid: proc.child.pid,
+    output: () => `${proc.out()}${proc.err()}`,
+    exited: proc.done,
+    stop: async () => {
+      // runService stops on SIGTERM (workers first, then Redis and Postgres) and exits.
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 25_000);
+      await proc.done;
+      clearTimeout(killer);
+    },
+  };
+}
+
+export interface Services {
+  /** The Node processes running main.ts. */
+  pids: Record<ServiceName, number>;
+  /** Rejects when a service exits before {@link Services.stop}. */
+  exitedEarly: Promise<never>;
+  /** SIGTERM both, wait for them; how each ended. */
+  stop(): Promise<Record<ServiceName, string>>;
+}
+
+/**
+ * Start the worker, then the poller, and wait until `ready()` (e.g. the poller holds the
+ * mailbox lease and a worker listens) and both Node processes are found.
+ */
+export async function startServices(env: Record<string, string>, timeoutMs: number, ready: () => Promise<boolean>): Promise<Services> {
+  const procs = { worker: startService('worker', env, timeoutMs), poller: startService('poller', env, timeoutMs) };
+  let stopping = false;
+  const exitedEarly = new Promise<never>((_, reject) => {
+    for (const p of Object.values(procs)) {
+      void p.exited.then((r) => {
+        if (!stopping) reject(new Error(`the ${p.name} exited (code ${r.code}, signal ${r.signal}):\n${p.output().slice(-4000)}`));
+      });
+    }
+  });
+  exitedEarly.catch(() => undefined);
+  const stop = async () => {
+    stopping = true;
+    const how = {} as Record<ServiceName, string>;
+    for (const p of [procs.poller, procs.worker]) {
+      const t = Date.now();
+      await p.stop();
+      const r = await p.exited;
+      how[p.name] = `${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`} after ${((Date.now() - t) / 1000).toFixed(1)} s`;
+    }
+    return how;
+  };
+  // A service that exits early fails this at once (waitFor alone would retry until its timeout).
+  const found = await Promise.race([
+    exitedEarly,
+    waitFor(async () => {
+      const poller = serviceNodePid(procs.poller);
+      const worker = serviceNodePid(procs.worker);
+      return poller && worker && (await ready()) ? { poller, worker } : null;
+    }, 'the services to start', 60_000, 200),
+  ]).catch(async (err: unknown) => {
+    await stop();
+    throw err;
+  });
+  return { pids: found, exitedEarly, stop };
+}
+
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  cmdline: string;
+}
+
+function readProc(pid: string, file: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    // The process exited between readdir and read: skip it.
+    return '';
+  }
+}
+
+function processesInGroup(pgid: number): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProc(entry, 'stat');
+    const close = stat.lastIndexOf(')');
+    if (close < 0) continue;
+    // Fields 4 and 5 of proc(5) (ppid, pgrp) come right after the state.
+    const [, ppid, pgrp] = stat.slice(close + 2).split(' ');
+    if (Number(pgrp) !== pgid) continue;
+    out.push({ pid: Number(entry), ppid: Number(ppid), pgid, cmdline: readProc(entry, 'cmdline').replaceAll('\0', ' ') });
+  }
+  return out;
+}
+
+/**
+ * The Node process that runs the service: tsx's CLI starts a second `node` with its loader
+ * (`--import …/loader.mjs main.ts`) and only relays signals, so the service is the group's
+ * process that has a parent in the group and runs the entry point.
+ */
+export function serviceNodePid(s: ServiceProcess): number | null {
+  const group = processesInGroup(s.groupPid);
+  const pids = new Set(group.map((p) => p.pid));
+  const inner = group.filter((p) => pids.has(p.ppid) && p.cmdline.includes(ENTRY[s.name]) && !p.cmdline.includes('tsx/dist/cli'));
+  return inner.length === 1 ? inner[0]!.pid : null;
+}
+
+/** VmRSS and VmHWM (the kernel's own peak) of a process, in bytes; null once it is gone. */
+export function memoryOf(pid: number): { rss: number; hwm: number } | null {
+  const status = readProc(String(pid), 'status');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+  const rss = kb('VmRSS');
+  return Number.isNaN(rss) ? null : { rss, hwm: kb('VmHWM') };
+}
+
+/** User + system CPU seconds a process has used (proc(5) stat fields 14 and 15, USER_HZ 100). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readProc(String(pid), 'stat');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export interface RssSample {
+  /** Seconds on the benchmark's clock. */
+  t: number;
+  rss: Record<ServiceName, number>;
+}
+
+export interface RssSummary {
+  /** Highest sampled VmRSS per service. */
+  peak: Record<ServiceName, number>;
+  /** When it was sampled, on the benchmark's clock. */
+  peakAt: Record<ServiceName, number>;
+  /** VmHWM read at the end: the peak between samples too. */
+  hwm: Record<ServiceName, number>;
+  samples: RssSample[];
+}
+
+/**
+ * Read each service's VmRSS every `everyMs`. The Node process ids are found once, before
+ * sampling starts (see {@link serviceNodePid}).
+ * @param clock seconds on the benchmark's clock, for the samples' `t`
+ */
+export function sampleRss(pids: Record<ServiceName, number>, clock: () => number, everyMs = 500) {
+  const samples: RssSample[] = [];
+  const last: Record<ServiceName, { rss: number; hwm: number }> = { poller: { rss: 0, hwm: 0 }, worker: { rss: 0, hwm: 0 } };
+  const tick = () => {
+    const rss = { poller: 0, worker: 0 };
+    for (const name of ['poller', 'worker'] as const) {
+      const m = memoryOf(pids[name]);
+      if (m) last[name] = m;
+      rss[name] = m?.rss ?? Number.NaN;
+    }
+    samples.push({ t: clock(), rss });
+  };
+  tick();
+  const timer = setInterval(tick, everyMs);
+  return {
+    /** Stop sampling (take one last sample first) and summarise. */
+    stop: (): RssSummary => {
+      tick();
+      clearInterval(timer);
+      const peak = { poller: 0, worker: 0 };
+      const peakAt = { poller: 0, worker: 0 };
+      for (const s of samples) {
+        for (const name of ['poller', 'worker'] as const) {
+          if (s.rss[name] > peak[name]) {
+            peak[name] = s.rss[name];
+            peakAt[name] = s.t;
+          }
+        }
+      }
+      return { peak, peakAt, hwm: { poller: last.poller.hwm, worker: last.worker.hwm }, samples };
+    },
+  };
+}
