@@ -1,6 +1,6 @@
 // `pnpm bench [ingest|digest|api|soak|conversion]…`: run the named benchmarks one after another, each in
 // a process of its own (each exits when done and owns its resources); without a name, all but
-// the soak, which takes 15–20 minutes and runs only when named.
+// the soak, which takes about 35 minutes and runs only when named.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

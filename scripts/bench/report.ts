@@ -276,7 +276,7 @@ export async function writeDocsSection(file: string, name: DocsSection, body: st
   await writeFile(
     file,
     `# Benchmarks\n\n\`pnpm bench\` runs all benchmarks, ingest, digests, then the API; \`pnpm bench ingest\`, \`pnpm bench digest\` or \`pnpm bench api\` runs one.\n` +
-      `\`pnpm bench soak\` (15–20 minutes) runs only when named; \`pnpm bench conversion\` (seconds, no services) compares text extraction.\n` +
+      `\`pnpm bench soak\` (about 35 minutes) runs only when named; \`pnpm bench conversion\` (seconds, no services) compares text extraction.\n` +
       `Each writes only its own section below.\n\n${sections.join('\n')}`,
   );
 }

@@ -59,8 +59,12 @@ export interface SoakReport {
   attempts: Attempts;
 }
 
-/** Targets from the issue: poller and worker RSS under 300 MB (taken as MiB), nothing lost. */
+/**
+ * Targets from the issue: poller and worker RSS under 300 MB, nothing lost. Judged in MiB (as
+ * /proc and top count); a peak between 300,000,000 bytes and 300 MiB is flagged as marginal.
+ */
 export const TARGET_RSS_BYTES = 300 * 1024 * 1024;
+const DECIMAL_RSS_BYTES = 300_000_000;
 
 export function soakFigures(r: SoakReport) {
   const peak = (n: ServiceName) => Math.max(r.rss.peak[n], r.rss.hwm[n]);
@@ -73,6 +77,7 @@ export function soakFigures(r: SoakReport) {
 }
 
 const mib = (b: number) => `${fmt(b / 1024 ** 2, 0)} MiB`;
+const mibMb = (b: number) => `${mib(b)} (${fmt(b / 1e6, 0)} MB)`;
 const s = (v: number, d = 1) => `${fmt(v, d)} s`;
 const pass = (ok: boolean) => (ok ? 'met' : '**missed**');
 const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none';
@@ -81,8 +86,10 @@ export function soakTables(r: SoakReport): string {
   const f = soakFigures(r);
   const o = r.outcome;
   const n = r.params.mails;
-  const rssRow = (name: ServiceName, ok: boolean) =>
-    `| ${name} | **${mib(r.rss.peak[name])}** at ${s(r.rss.peakAt[name], 0)} | ${mib(r.rss.hwm[name])} | ${mib(r.rss.startup[name])} | ${r.rss.milestones.map((m) => mib(m.rss[name])).join(' / ')} | ${mib(r.rss.end[name])} | ${fmt(r.cpuSeconds[name], 0)} s | < 300 MiB: ${pass(ok)} |`;
+  const rssRow = (name: ServiceName, ok: boolean) => {
+    const marginal = ok && Math.max(r.rss.peak[name], r.rss.hwm[name]) >= DECIMAL_RSS_BYTES ? ', but not under 300,000,000 bytes' : '';
+    return `| ${name} | **${mibMb(r.rss.peak[name])}** at ${s(r.rss.peakAt[name], 0)} | ${mibMb(r.rss.hwm[name])} | ${mib(r.rss.startup[name])} | ${r.rss.milestones.map((m) => mib(m.rss[name])).join(' / ')} | ${mib(r.rss.end[name])} | ${fmt(r.cpuSeconds[name], 0)} s | < 300 MiB: ${pass(ok)}${marginal} |`;
+  };
   return `| Result | Value | Target |
 | --- | --- | --- |
 | **End to end** (services started → all ${fmt(n)} rows final) | **${fmt(f.rate, 1)} mails/s**; ${s(r.run.seconds)} | |
@@ -91,7 +98,7 @@ export function soakTables(r: SoakReport): string {
 | every message flagged \`$BlendDone\` in IMAP | ${s(r.run.marksSeconds)} after the end | |
 | **Nothing lost** | ${fmt(o.rows)} rows for ${fmt(o.expected)} messages (${fmt(o.distinctIds)} distinct Message-IDs); missing ${fmt(o.missing)}, with more than one row ${fmt(o.multiRow)}, still \`received\` ${fmt(o.stillReceived)}; ${fmt(o.published)} published rows = ${fmt(o.posts)} posts + ${fmt(o.comments)} comments for ${fmt(o.publishedIds)} distinct Message-IDs; ${fmt(o.orphanItems)} posts/comments of no row | ${pass(f.passLost)} |
 | final states of the ${fmt(n)} | ${list(o.states)} | |
-| the ${fmt(o.big.count)} mails with a ${mib(r.params.bigBytes)} attachment | ${list(o.big.states)}; attachments stored ${fmt(o.big.stored)} (${mib(o.big.storedBytes)} of blobs), omitted ${list(o.big.omitted)} | |
+| the ${fmt(o.big.count)} mails with a ${fmt(r.params.bigBytes)}-byte attachment | ${list(o.big.states)}; attachments stored ${fmt(o.big.stored)} (${mib(o.big.storedBytes)} of blobs), omitted ${list(o.big.omitted)} | |
 | other mail in the bridge mailbox | ${list(o.other)} | |
 | mail Blend wrote meanwhile (to the people's mailbox) | ${list(o.outbound)} | |
 | ingest job attempts | ${fmt(r.attempts.retried)} of ${fmt(r.attempts.jobs)} jobs still in Redis retried, ${fmt(r.attempts.failedAttempts)} failed attempts, at most ${r.attempts.maxAttempts} for one job | |
@@ -122,7 +129,7 @@ ${soakTables(r)}
 ## How to run the soak
 
 \`\`\`sh
-flock /tmp/blend-bench.lock pnpm bench soak                         # 50,000 mails, about half an hour
+flock /tmp/blend-bench.lock pnpm bench soak                         # 50,000 mails, about 35 minutes
 BENCH_SOAK_MAILS=2000 flock /tmp/blend-bench.lock pnpm bench soak   # a quick check, 2 minutes
 \`\`\`
 
@@ -168,18 +175,26 @@ Settings (environment), defaults in brackets:
   importing \`@blend/poller\` or \`@blend/worker\` alone takes a Node process from ~70 to ~180 MiB
   RSS (heap used ~45 MiB), before any mail.
 - A leak shows as RSS rising from one quarter to the next rather than levelling off.
+- V8 grows its heap lazily on a machine with plenty of RAM, so part of the RSS is garbage not yet
+  collected. \`BENCH_SOAK_NODE_OPTIONS=--max-old-space-size=192\` tells that part from memory in
+  use: on 2026-11-26 (2,000 mails, 2 large) it lowered the worker's VmHWM from 432 to 356 MiB at
+  about the same rate (43 against 47 mails/s), and its level between the quarters from 250–390 to
+  225–300 MiB. The peak stays above 300 MiB, so a heap limit alone does not meet the target.
 - The people's addresses are at a second local mail domain with a catch-all mailbox, so the
   mail Blend sends them (mirrors of new comments, thread notices to people in Cc) is delivered
   there, as in production, and counts in the worker's load. In the ingest benchmark it bounces
   back into the bridge mailbox as extra inbound mail; here the bridge mailbox holds only the
   benchmark's messages.
 - Why preload by default: Blend flags every finished message and never moves or expunges it, so
-  the bridge mailbox only grows. On the local Dovecot (maildir) every flag change renames a file,
-  and every APPEND then re-reads the folder: streaming 50,000 messages while the poller flagged
-  them, the APPEND rate fell from ~125/s in the first 30 s to ~17/s by 14,000 messages (2-core
-  machine, 2026-11-26), and the run would have taken well over an hour, with the IMAP server
-  rather than Blend setting the pace. A mail server delivering into a large, busy bridge mailbox
-  will see the same; archiving or expunging finished mail would bound it.
+  the bridge mailbox only grows. Streaming 50,000 messages into the local Dovecot (maildir) while
+  the poller flagged them (and Blend's mail to the people was delivered alongside), the APPEND rate
+  fell from ~110–125/s in the first 30 s to ~17/s by 14,000 messages, in two attempts (2-core
+  machine, 2026-11-26); the run would have taken well over an hour, with the IMAP server rather
+  than Blend setting the pace. Alone, the same APPENDs slowed from ~330/s to ~120/s by 15,000
+  messages on a connection without the mailbox selected, and held ~300–400/s with it selected
+  (hence the SELECT). On maildir every flag change renames a file in the folder the appending
+  session has to re-read, so a mail server delivering into a large bridge mailbox that Blend keeps
+  flagging may slow the same way; archiving or expunging finished mail would bound it.
 `;
 }
 
