@@ -295,6 +295,9 @@ async function updateScriptedReplies(args: string[], input?: string): Promise<nu
       if (err && typeof err.code !== 'number') reject(new Error(`postmap ${args.join(' ')} failed: ${stderr || err.message}`));
       else resolve(typeof err?.code === 'number' ? err.code : 0);
     });
+    // `postmap -d` reads no input and may exit before we close its stdin: that EPIPE says
+    // nothing about the table (the exit status does), so it must not become an uncaught error.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
   const after = await stat(db);
