@@ -95,6 +95,7 @@ describe('GET /api/v1/feed', () => {
       author: { id: expect.any(String), email: 'alice@corp.test', name: 'Alice' },
       created_at: '2026-11-20T12:00:04.000Z',
       comments: [],
+      comment_count: 0,
       withheld_replies: 0,
       edited_at: null,
       tags: [],

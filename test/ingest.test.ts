@@ -241,7 +241,7 @@ describe('a reply that arrives before its parent', () => {
   it('is published on its own, then becomes a comment on the parent once the parent arrives', async () => {
     const reply = Buffer.from(
       ['From: Bob <bob@corp.test>', 'To: Alice <alice@corp.test>, status@example.test', 'Subject: Re: Kickoff agenda', 'Date: Tue, 24 Nov 2026 12:05:00 +0000',
-        'Message-ID: <late-2@corp.test>', 'In-Reply-To: <late-1@corp.test>', 'References: <late-1@corp.test>', 'Content-Type: text/plain; charset=utf-8', '', 'Add a demo slot, please.', ''].join('\r\n'),
+        'Message-ID: <late-2@corp.test>', 'In-Reply-To: <late-1@corp.test>', 'References: <late-1@corp.test>', 'Content-Type: text/plain; charset=utf-8', '', 'Add a demo slot, please, @alice@corp.test.', ''].join('\r\n'),
     );
     const parent = Buffer.from(
       ['From: Alice <alice@corp.test>', 'To: Bob <bob@corp.test>, status@example.test', 'Subject: Kickoff agenda', 'Date: Tue, 24 Nov 2026 12:00:00 +0000',
@@ -249,10 +249,12 @@ describe('a reply that arrives before its parent', () => {
     );
     // Arrival times of their own, away from the other tests' mail (per-sender rate limits).
     const at = (m: number) => new Date(Date.UTC(2026, 10, 10, 12, m));
+    // Alice is known before the reply comes, so it mentions her.
+    const alice = (await upsertPerson(t.db, { email: 'alice@corp.test' })).person.id;
     const replyId = await store(reply, at(5));
     expect(await ingest({ inboundId: replyId }, deps())).toMatchObject({ state: 'posted' });
     const early = (await getInbound(t.db, replyId))!.postId!;
-    await t.db.insert(schema.reactions).values({ postId: early, personId: (await upsertPerson(t.db, { email: 'alice@corp.test' })).person.id });
+    await t.db.insert(schema.reactions).values({ postId: early, personId: alice });
 
     const parentId = await store(parent, at(20));
     const p = await ingest({ inboundId: parentId }, deps());
@@ -260,10 +262,15 @@ describe('a reply that arrives before its parent', () => {
     const postId = (p as { postId: string }).postId;
     const view = (await getEsnPostView(t.db, postId, null))!;
     expect(view.body_text).toBe('Here is the agenda.');
-    expect(view.comments.map((c) => [c.author.email, c.body_text])).toEqual([['bob@corp.test', 'Add a demo slot, please.']]);
+    expect(view.comments.map((c) => [c.author.email, c.body_text])).toEqual([['bob@corp.test', 'Add a demo slot, please, @alice@corp.test.']]);
     expect(await t.db.select().from(schema.posts).where(eq(schema.posts.id, early))).toEqual([]);
     expect((await getInbound(t.db, replyId))!).toMatchObject({ state: 'commented', postId, commentId: view.comments[0]!.id });
     expect(await t.db.select().from(schema.reactions).where(eq(schema.reactions.postId, postId))).toHaveLength(1);
+    // The early reply's mention of Alice moved along, with the parent's created_at for `mentions=me`.
+    const moved = await t.db.select({ at: schema.mentions.postCreatedAt }).from(schema.mentions).where(eq(schema.mentions.postId, postId));
+    const [parentRow] = await t.db.select({ at: schema.posts.createdAt }).from(schema.posts).where(eq(schema.posts.id, postId));
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.map((m) => m.at)).toEqual(moved.map(() => parentRow!.at));
 
     // A later reply to either mail lands on the one thread; a second copy of the early reply is a duplicate.
     const later = Buffer.from(

@@ -131,8 +131,8 @@ export async function populateApiData(pool: pg.Pool, o: ApiDataOptions): Promise
       join bench_text t on t.i = ${mix('x.n', 5)} % ${TEXTS}`, [o.comments, hot, o.posts]);
 
     // Tags: 3 posts in 10 have 1–3 of 40 tags.
-    await c.query(`insert into post_tags (post_id, tag)
-      select bp.id, (${arr(TAGS)})[1 + (${mix('bp.i', 6)} + k * 13) % ${TAGS.length}]
+    await c.query(`insert into post_tags (post_id, tag, post_created_at)
+      select bp.id, (${arr(TAGS)})[1 + (${mix('bp.i', 6)} + k * 13) % ${TAGS.length}], bp.created_at
       from bench_posts bp cross join generate_series(1, 1 + bp.i % 3) k
       where ${mix('bp.i', 7)} % 10 < 3
       on conflict do nothing`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { AttachmentPlan } from '@blend/core';
 import type { Tx } from '../client';
 import { attachmentBlobs, attachments, comments, posts } from '../schema';
@@ -35,12 +35,6 @@ export async function storeAttachments(
 }
 
 export type AttachmentRow = typeof attachments.$inferSelect;
-
-/** The files of these posts and their comments, in the order they came. */
-export async function attachmentsOfPosts(db: Tx, postIds: string[]): Promise<AttachmentRow[]> {
-  if (postIds.length === 0) return [];
-  return db.select().from(attachments).where(inArray(attachments.postId, postIds)).orderBy(asc(attachments.createdAt), asc(attachments.position), asc(attachments.id));
-}
 
 /** One stored file with its content, unless its post was retracted. */
 export async function getAttachmentContent(db: Tx, id: string): Promise<{ row: AttachmentRow; content: Buffer } | undefined> {

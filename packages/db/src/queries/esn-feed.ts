@@ -1,8 +1,15 @@
-import { and, desc, eq, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, lte, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { groups, mentions, people, posts, postTags } from '../schema';
 import type { FeedCursor } from './feed';
-import { decoratePosts, esnPostColumns, type EsnPostView } from './esn-post-view';
+import { esnPostColumns, postDecoration, toEsnPostView, type EsnPostView } from './esn-post-view';
+
+/** Posts on a page when the caller does not say. */
+export const FEED_LIMIT_DEFAULT = 20;
+/** Comments each feed item carries when the caller does not say: the latest 3. */
+export const FEED_COMMENTS_DEFAULT = 3;
+/** The most comments a feed item may carry; the thread (`getEsnPostView`) has them all. */
+export const FEED_COMMENTS_MAX = 50;
 
 /** Filters of the ESN feed; every one given must match. */
 export interface FeedFilter {
@@ -17,71 +24,204 @@ export interface FeedFilter {
   mentioning?: string;
 }
 
+/** Placeholders of the feed statements, filled from the request at execution. */
+const P = {
+  limit: sql.placeholder('limit'),
+  cursorAt: sql.placeholder('cursorAt'),
+  cursorId: sql.placeholder('cursorId'),
+  group: sql.placeholder('group'),
+  authorId: sql.placeholder('authorId'),
+  authorEmail: sql.placeholder('authorEmail'),
+  source: sql.placeholder('source'),
+  tag: sql.placeholder('tag'),
+  mentioning: sql.placeholder('mentioning'),
+};
+
+/**
+ * Rows after the cursor in the feed's order: `(createdAt, id) < (cursorAt, cursorId)`. The
+ * first bound is implied by the second; it is there because the planner can start an index
+ * scan at it, where the OR alone is a filter on every newer row.
+ */
+function after(createdAt: AnyColumn, id: AnyColumn, cursor: boolean): SQL | undefined {
+  if (!cursor) return undefined;
+  return and(lte(createdAt, P.cursorAt), or(lt(createdAt, P.cursorAt), and(eq(createdAt, P.cursorAt), lt(id, P.cursorId))));
+}
+
+/** Which filters (and whether a cursor) a page has: one prepared statement per shape. */
+interface FeedShape {
+  cursor: boolean;
+  group: boolean;
+  authorId: boolean;
+  authorEmail: boolean;
+  source: boolean;
+  tag: boolean;
+  mentioning: boolean;
+}
+
 /**
  * The group and the author are compared on posts' own columns, their ids looked up once by a
  * scalar subquery: the planner then reads the page in order from posts_group_idx or
  * posts_author_idx and stops after `limit` rows, where a condition on the joined table made it
- * fetch and sort every post of the group or author.
+ * fetch and sort every post of the group or author. A mention is a condition here only when a
+ * tag drives the page (see {@link buildFeedStatement}).
  */
-function filterConditions(f: FeedFilter): (SQL | undefined)[] {
+function filterConditions(s: FeedShape): (SQL | undefined)[] {
   return [
-    f.group !== undefined ? eq(posts.groupId, sql`(select ${groups.id} from ${groups} where ${groups.slug} = ${f.group})`) : undefined,
-    f.author && 'id' in f.author ? eq(posts.authorId, f.author.id) : undefined,
-    f.author && 'email' in f.author
-      ? eq(posts.authorId, sql`(select ${people.id} from ${people} where ${people.email} = ${f.author.email.toLowerCase()})`)
-      : undefined,
-    f.source !== undefined ? eq(posts.source, f.source) : undefined,
-    f.tag !== undefined
-      ? sql`exists (select 1 from ${postTags} where ${postTags.postId} = ${posts.id} and ${postTags.tag} = ${f.tag.toLowerCase()})`
-      : undefined,
-    f.mentioning !== undefined
-      ? sql`exists (select 1 from ${mentions} where ${mentions.postId} = ${posts.id} and ${mentions.personId} = ${f.mentioning})`
-      : undefined,
+    s.group ? eq(posts.groupId, sql`(select ${groups.id} from ${groups} where ${groups.slug} = ${P.group})`) : undefined,
+    s.authorId ? eq(posts.authorId, P.authorId) : undefined,
+    s.authorEmail ? eq(posts.authorId, sql`(select ${people.id} from ${people} where ${people.email} = ${P.authorEmail})`) : undefined,
+    s.source ? eq(posts.source, P.source) : undefined,
+    s.tag && s.mentioning ? sql`exists (select 1 from ${mentions} where ${mentions.postId} = ${posts.id} and ${mentions.personId} = ${P.mentioning})` : undefined,
   ];
 }
 
 /**
- * One page of the feed, newest first, with the given filters. Retracted posts are left
- * out (their thread page still shows the tombstone). Each post comes with comments,
- * likes (and whether `viewerId` liked it), tags and its withheld-reply count.
+ * The posts that mention a person, each once (a post and several of its comments may), newest
+ * first, read in order from mentions_feed_idx.
  */
-export async function listFeedFiltered(
-  db: Tx,
-  opts: { limit: number; cursor?: FeedCursor | null; filter?: FeedFilter; viewerId: string | null },
-): Promise<{ items: EsnPostView[]; next: FeedCursor | null }> {
-  const c = opts.cursor;
-  const rows = await db
-    .select(esnPostColumns)
-    .from(posts)
+function mentioning(db: Tx, cursor: boolean) {
+  return db
+    .selectDistinct({ postCreatedAt: mentions.postCreatedAt, postId: mentions.postId })
+    .from(mentions)
+    .where(and(eq(mentions.personId, P.mentioning), after(mentions.postCreatedAt, mentions.postId, cursor)))
+    .orderBy(desc(mentions.postCreatedAt), desc(mentions.postId))
+    .as('mentioned');
+}
+
+/**
+ * The page query of one shape, with placeholders for the values, as a named statement. `rows`
+ * is its LIMIT: a number is written into the SQL, null makes it a placeholder.
+ *
+ * A tag or a mention drives the page: it is read in the feed's order from post_tags_feed_idx
+ * or mentions_feed_idx (each a copy of the post's created_at next to its id), each entry
+ * joined to its post by id, and the page is ordered by the copy. Walking the feed instead and
+ * probing post_tags for each post read thousands of posts for a tag on 1 post in 100; joining
+ * on the copy as well as the id made the planner expect one row and pick plans for one.
+ */
+function buildFeedStatement(db: Tx, s: FeedShape, rows: number | null, name: string) {
+  const columns = { ...esnPostColumns, ...postDecoration('latest') };
+  let order: [AnyColumn, AnyColumn];
+  let base;
+  if (s.tag) {
+    base = db.select(columns).from(postTags).innerJoin(posts, eq(posts.id, postTags.postId)).$dynamic();
+    order = [postTags.postCreatedAt, postTags.postId];
+  } else if (s.mentioning) {
+    const m = mentioning(db, s.cursor);
+    base = db.select(columns).from(m).innerJoin(posts, eq(posts.id, m.postId)).$dynamic();
+    order = [m.postCreatedAt, m.postId];
+  } else {
+    base = db.select(columns).from(posts).$dynamic();
+    order = [posts.createdAt, posts.id];
+  }
+  return base
     .innerJoin(groups, eq(groups.id, posts.groupId))
     .innerJoin(people, eq(people.id, posts.authorId))
     .where(
       and(
         isNull(posts.deletedAt),
-        // The first bound is implied by the second; it is there because the planner can start
-        // the index scan at it, where the OR alone is a filter on every newer post.
-        c ? lte(posts.createdAt, c.createdAt) : undefined,
-        c ? or(lt(posts.createdAt, c.createdAt), and(eq(posts.createdAt, c.createdAt), lt(posts.id, c.id))) : undefined,
-        ...filterConditions(opts.filter ?? {}),
+        s.tag ? eq(postTags.tag, P.tag) : undefined,
+        // The mention subquery has the cursor already.
+        s.mentioning && !s.tag ? undefined : after(order[0], order[1], s.cursor),
+        ...filterConditions(s),
       ),
     )
-    .orderBy(desc(posts.createdAt), desc(posts.id))
-    .limit(opts.limit + 1);
-  const page = rows.slice(0, opts.limit);
-  const items = await decoratePosts(db, page, opts.viewerId);
-  const last = page[page.length - 1];
-  return { items, next: rows.length > opts.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+    .orderBy(desc(order[0]), desc(order[1]))
+    // drizzle sends a number as a parameter; an SQL chunk (typed as a placeholder) is written as it is.
+    .limit(rows === null ? P.limit : (sql.raw(String(rows)) as unknown as typeof P.limit))
+    .prepare(name);
 }
 
-/** One post (a tombstone when retracted) with everything {@link listFeedFiltered} shows. */
-export async function getEsnPostView(db: Tx, id: string, viewerId: string | null): Promise<EsnPostView | undefined> {
-  const rows = await db
-    .select(esnPostColumns)
+const statements = new WeakMap<Tx, Map<string, ReturnType<typeof buildFeedStatement>>>();
+
+/**
+ * The page query of a shape (the page with everything it shows, see {@link postDecoration}),
+ * built once per database handle: building it with drizzle on every request cost about as
+ * much CPU as the rest of the request.
+ *
+ * A page of the default size has its LIMIT in the SQL, so that after five executions Postgres
+ * settles on a generic plan (plan_cache_mode auto) and stops planning the statement, which
+ * took it 1–2 ms a request; with a LIMIT parameter it assumes a tenth of the table is wanted,
+ * judges the generic plan dear and plans every execution. Other page sizes share a statement
+ * per shape with the LIMIT as a parameter, planned each time, so a client cannot make a
+ * connection hold a statement for every size.
+ */
+function feedStatement(db: Tx, s: FeedShape, limit: number) {
+  const rows = limit === FEED_LIMIT_DEFAULT ? limit + 1 : null;
+  const key = `${Object.entries(s).filter(([, on]) => on).map(([k]) => k).join('_') || 'all'}_${rows ?? 'n'}`;
+  let byShape = statements.get(db);
+  if (!byShape) statements.set(db, (byShape = new Map()));
+  let stmt = byShape.get(key);
+  if (!stmt) byShape.set(key, (stmt = buildFeedStatement(db, s, rows, `esn_feed_${key}`)));
+  return stmt;
+}
+
+/**
+ * One page of the feed, newest first, with the given filters. Retracted posts are left
+ * out (their thread page still shows the tombstone). Each post comes with its latest
+ * `comments` comments that are not retracted (in time order) and their total, likes (and
+ * whether `viewerId` liked it), tags and its withheld-reply count.
+ */
+export async function listFeedFiltered(
+  db: Tx,
+  opts: {
+    limit: number;
+    cursor?: FeedCursor | null;
+    filter?: FeedFilter;
+    viewerId: string | null;
+    /**
+     * Comments per post, 0 to {@link FEED_COMMENTS_MAX}.
+     * @defaultValue {@link FEED_COMMENTS_DEFAULT}
+     */
+    comments?: number;
+  },
+): Promise<{ items: EsnPostView[]; next: FeedCursor | null }> {
+  const c = opts.cursor;
+  const f = opts.filter ?? {};
+  const comments = opts.comments ?? FEED_COMMENTS_DEFAULT;
+  if (!Number.isInteger(comments) || comments < 0 || comments > FEED_COMMENTS_MAX) throw new RangeError(`comments must be an integer 0–${FEED_COMMENTS_MAX}`);
+  const authorId = f.author && 'id' in f.author ? f.author.id : undefined;
+  const authorEmail = f.author && 'email' in f.author ? f.author.email.toLowerCase() : undefined;
+  const stmt = feedStatement(db, {
+    cursor: Boolean(c),
+    group: f.group !== undefined,
+    authorId: authorId !== undefined,
+    authorEmail: authorEmail !== undefined,
+    source: f.source !== undefined,
+    tag: f.tag !== undefined,
+    mentioning: f.mentioning !== undefined,
+  }, opts.limit);
+  const rows = await stmt.execute({
+    limit: opts.limit + 1,
+    viewer: opts.viewerId,
+    comments,
+    cursorAt: c?.createdAt,
+    cursorId: c?.id,
+    group: f.group,
+    authorId,
+    authorEmail,
+    source: f.source,
+    tag: f.tag?.toLowerCase(),
+    mentioning: f.mentioning,
+  });
+  const page = rows.slice(0, opts.limit);
+  const last = page[page.length - 1];
+  return { items: page.map(toEsnPostView), next: rows.length > opts.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+}
+
+const postStatement = (db: Tx) =>
+  db
+    .select({ ...esnPostColumns, ...postDecoration('all') })
     .from(posts)
     .innerJoin(groups, eq(groups.id, posts.groupId))
     .innerJoin(people, eq(people.id, posts.authorId))
-    .where(eq(posts.id, id))
-    .limit(1);
-  const [view] = await decoratePosts(db, rows, viewerId);
-  return view;
+    .where(eq(posts.id, sql.placeholder('id')))
+    .prepare('esn_post');
+const postStatements = new WeakMap<Tx, ReturnType<typeof postStatement>>();
+
+/** One post (a tombstone when retracted) with everything {@link listFeedFiltered} shows, and all its comments. */
+export async function getEsnPostView(db: Tx, id: string, viewerId: string | null): Promise<EsnPostView | undefined> {
+  let stmt = postStatements.get(db);
+  if (!stmt) postStatements.set(db, (stmt = postStatement(db)));
+  const [row] = await stmt.execute({ id, viewer: viewerId });
+  return row && toEsnPostView(row);
 }

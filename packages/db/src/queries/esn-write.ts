@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { comments, mentions, people, posts, postTags, reactions } from '../schema';
 import type { CommentRow, PostRow } from './posts';
@@ -16,10 +16,13 @@ export interface NewEsnPost {
   mentionedEmails: string[];
 }
 
+/** The post's created_at, which post_tags and mentions copy for the feed's filters (it never changes). */
+const createdAtOf = (postId: string) => sql`(select ${posts.createdAt} from ${posts} where ${posts.id} = ${postId}::uuid)`;
+
 /** Set a post's tags (lower-case, without `#`). */
 export async function replaceTags(tx: Tx, postId: string, tags: string[]): Promise<void> {
   await tx.delete(postTags).where(eq(postTags.postId, postId));
-  if (tags.length > 0) await tx.insert(postTags).values(tags.map((tag) => ({ postId, tag }))).onConflictDoNothing();
+  if (tags.length > 0) await tx.insert(postTags).values(tags.map((tag) => ({ postId, tag, postCreatedAt: createdAtOf(postId) }))).onConflictDoNothing();
 }
 
 /** Record mentions of known people; returns their ids. */
@@ -32,7 +35,7 @@ export async function recordMentions(tx: Tx, postId: string, commentId: string |
   if (found.length === 0) return [];
   await tx
     .insert(mentions)
-    .values(found.map((p) => ({ postId, commentId, personId: p.id })))
+    .values(found.map((p) => ({ postId, commentId, personId: p.id, postCreatedAt: createdAtOf(postId) })))
     .onConflictDoNothing();
   return found.map((p) => p.id);
 }

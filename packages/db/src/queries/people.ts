@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { apiTokens, optInEvents, people } from '../schema';
 
@@ -52,13 +52,24 @@ export async function issueApiToken(db: Tx, personId: string, label = ''): Promi
   return token;
 }
 
-/** The person a bearer token belongs to, if the token is known and not revoked. */
-export async function personForToken(db: Tx, token: string): Promise<Person | undefined> {
-  const rows = await db
+const tokenQuery = (db: Tx) =>
+  db
     .select({ person: people })
     .from(apiTokens)
     .innerJoin(people, eq(people.id, apiTokens.personId))
-    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
-    .limit(1);
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt)))
+    .limit(1)
+    .prepare('person_for_token');
+const tokenQueries = new WeakMap<Tx, ReturnType<typeof tokenQuery>>();
+
+/**
+ * The person a bearer token belongs to, if the token is known and not revoked. Every API
+ * request asks, so the query is prepared once per database handle (drizzle builds it once,
+ * Postgres parses it once per connection).
+ */
+export async function personForToken(db: Tx, token: string): Promise<Person | undefined> {
+  let q = tokenQueries.get(db);
+  if (!q) tokenQueries.set(db, (q = tokenQuery(db)));
+  const rows = await q.execute({ hash: hashToken(token) });
   return rows[0]?.person;
 }

@@ -97,7 +97,7 @@ export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMess
     const from = sql`${orphan}::uuid`;
     const to = sql`${parentPostId}::uuid`;
     await tx.execute(sql`update comments set post_id = ${to} where post_id = ${from}`);
-    await tx.execute(sql`update mentions set post_id = ${to}, comment_id = coalesce(comment_id, ${commentId}::uuid) where post_id = ${from}`);
+    await tx.execute(sql`update mentions set post_id = ${to}, post_created_at = (select created_at from posts where id = ${to}), comment_id = coalesce(comment_id, ${commentId}::uuid) where post_id = ${from}`);
     await tx.execute(sql`insert into reactions (post_id, person_id, kind, created_at) select ${to}, person_id, kind, created_at from reactions where post_id = ${from} on conflict do nothing`);
     await tx.execute(sql`insert into thread_participants (post_id, person_id) select ${to}, person_id from thread_participants where post_id = ${from} on conflict do nothing`);
     await tx.execute(sql`insert into follows (person_id, post_id) select person_id, ${to} from follows where post_id = ${from} on conflict do nothing`);

@@ -67,7 +67,8 @@ export const comments = pgTable(
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
     editedAt: timestamp('edited_at', { withTimezone: true }),
   },
-  (t) => [index('comments_post_idx').on(t.postId, t.createdAt)],
+  // A thread's comments in time order, and (read backwards) its latest few for the feed.
+  (t) => [index('comments_post_idx').on(t.postId, t.createdAt, t.id)],
 );
 
 /** Attachment contents, stored once per SHA-256 whatever how many mails carry them. */

@@ -66,7 +66,11 @@ function commentNote(base: string, postId: string, c: EsnCommentView): AsNote | 
   };
 }
 
-/** A post as a Note, its comments as `replies`. Bodies are the stored, sanitised HTML. */
+/**
+ * A post as a Note, its comments as `replies`: `totalItems` counts the comments that are not
+ * retracted, `items` are those the view holds (all on the thread, the latest few in the feed).
+ * Bodies are the stored, sanitised HTML.
+ */
 export function postToNote(base: string, p: EsnPostView): (AsNote & { '@context': string }) | (AsTombstone & { '@context': string }) {
   if (p.deleted) return { '@context': AS_CONTEXT, type: 'Tombstone', id: postIri(base, p.id), formerType: 'Note', published: p.created_at };
   return { '@context': AS_CONTEXT, ...noteOf(base, p) };
@@ -84,7 +88,7 @@ function noteOf(base: string, p: EsnPostView): AsNote {
     content: p.body_html,
     mediaType: 'text/html',
     tag: p.tags.map((t) => ({ type: 'Hashtag', name: `#${t}`, href: `${base}/api/v1/feed?tag=${encodeURIComponent(t)}` })),
-    replies: { type: 'Collection', totalItems: p.comments.length, items: p.comments.map((c) => commentNote(base, p.id, c)) },
+    replies: { type: 'Collection', totalItems: p.comment_count, items: p.comments.map((c) => commentNote(base, p.id, c)) },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PermanentError } from '@blend/core';
-import { decodeCursor, encodeCursor, getEsnPostView, listFeedFiltered, type Database, type FeedFilter } from '@blend/db';
+import { decodeCursor, encodeCursor, FEED_COMMENTS_DEFAULT, FEED_COMMENTS_MAX, FEED_LIMIT_DEFAULT, getEsnPostView, listFeedFiltered, type Database, type FeedFilter } from '@blend/db';
 import { requirePerson } from '../auth';
 import { isUuid } from '@blend/core';
 import { AS_MEDIA_TYPE, feedToCollection, postToNote, wantsActivityStreams } from './esn-activitystreams';
@@ -9,6 +9,7 @@ import { BEARER, baseUrl, idParams, SLUG_PATTERN } from './esn-schemas';
 
 export interface FeedQuery {
   limit?: number;
+  comments?: number;
   cursor?: string;
   group?: string;
   author?: string;
@@ -21,7 +22,14 @@ export const feedQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    limit: { type: 'integer', minimum: 1, maximum: 500, default: 20 },
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: FEED_LIMIT_DEFAULT },
+    comments: {
+      type: 'integer',
+      minimum: 0,
+      maximum: FEED_COMMENTS_MAX,
+      default: FEED_COMMENTS_DEFAULT,
+      description: 'how many of each post\'s latest comments to include (0 for none); `comment_count` has the total and GET /api/v1/posts/{id} has them all',
+    },
     cursor: { type: 'string', maxLength: 200, description: 'next_cursor of the previous page (same filters)' },
     group: { type: 'string', pattern: SLUG_PATTERN, description: 'group slug' },
     author: { type: 'string', maxLength: 320, description: 'author id or email address' },
@@ -68,6 +76,9 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
       schema: {
         tags: ['feed'],
         summary: 'The feed, newest first, with filters. `Accept: application/activity+json` gives an AS2 OrderedCollection.',
+        description:
+          'Each post carries its latest comments (`?comments=`, 3 unless asked) that are not retracted, in time order, and `comment_count`; ' +
+          'the thread (GET /api/v1/posts/{id}) has every comment.',
         security: BEARER,
         querystring: feedQuerySchema,
         response: feedResponses,
@@ -76,7 +87,8 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
     async (req, reply) => {
       const me = req.person!;
       const page = await listFeedFiltered(deps.db, {
-        limit: req.query.limit ?? 20,
+        limit: req.query.limit ?? FEED_LIMIT_DEFAULT,
+        comments: req.query.comments ?? FEED_COMMENTS_DEFAULT,
         cursor: parseCursor(req.query.cursor),
         filter: feedFilter(req.query, me.id),
         viewerId: me.id,
@@ -97,7 +109,7 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
     '/api/v1/posts/:id',
     {
       preHandler: auth,
-      schema: { tags: ['feed'], summary: 'One thread with its comments in time order (an AS2 Note on request).', security: BEARER, params: idParams, response: postResponses },
+      schema: { tags: ['feed'], summary: 'One thread with all its comments in time order (an AS2 Note on request).', security: BEARER, params: idParams, response: postResponses },
     },
     async (req, reply) => {
       const post = isUuid(req.params.id) ? await getEsnPostView(deps.db, req.params.id, req.person!.id) : undefined;

@@ -33,7 +33,8 @@ export const commentView = object(
 
 export const reactionsView = object({ like: int, liked_by_me: bool });
 
-export const postView = object(
+/** A post, its comments described by `comments`: the thread has them all, a feed item its latest few. */
+const postViewWith = (comments: string) => object(
   {
     id: uuid,
     group: object({ id: uuid, slug: str, name: str }),
@@ -44,7 +45,8 @@ export const postView = object(
     author: person,
     created_at: dateTime,
     edited_at: editedAt,
-    comments: arrayOf(commentView),
+    comments: { ...arrayOf(commentView), description: comments },
+    comment_count: { type: 'integer', description: 'comments that are not retracted, whether or not `comments` holds them all' },
     withheld_replies: { type: 'integer', description: 'replies from people not opted in: counted, never shown' },
     tags: arrayOf(str),
     reactions: reactionsView,
@@ -62,13 +64,18 @@ export const postView = object(
           note: nullableString('e.g. that winmail.dat is an Outlook rich-text container'),
         },
         {},
-        'a file that came with the post or a comment',
+        "a file that came with the post, or with one of the comments in `comments` (never a retracted comment's)",
       ),
     ),
     forwarded: arrayOf(object({ from: str, date: nullableString('as the forwarded message gave it'), subject: str, text: str }, {}, 'a forwarded message shared with the post')),
   },
   { deleted: tombstone },
 );
+
+/** A thread: the post with every comment. */
+export const postView = postViewWith('every comment in time order; a retracted one as a tombstone');
+/** A post in the feed: its latest comments only. */
+export const feedPostView = postViewWith('the latest `?comments=` comments that are not retracted, in time order; the thread has them all');
 
 /**
  * An ActivityStreams 2.0 object (a Note, Tombstone or OrderedCollection): only its frame is
@@ -89,7 +96,7 @@ const jsonOrActivityStreams = (description: string, json: object, as2Type: strin
   content: { 'application/json': { schema: json }, 'application/activity+json': { schema: activityStreams(as2Type) } },
 });
 
-export const feedPage = object({ items: arrayOf(postView), next_cursor: nullableString('pass as ?cursor= for the next page; null on the last') });
+export const feedPage = object({ items: arrayOf(feedPostView), next_cursor: nullableString('pass as ?cursor= for the next page; null on the last') });
 
 const groupItem = object({ id: uuid, slug: str, name: str, description: str, member_count: int, address: { type: 'string', description: 'inbound mail address' }, followed_by_me: bool });
 export const groupList = object({ items: arrayOf(groupItem) }, {}, 'Every group, by name');

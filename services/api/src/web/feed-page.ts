@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { encodeCursor, listFeedFiltered, listGroupsWithCounts, type GroupSummary } from '@blend/db';
+import { encodeCursor, FEED_LIMIT_DEFAULT, listFeedFiltered, listGroupsWithCounts, type GroupSummary } from '@blend/db';
 import { createStatusPost, setLike } from '../routes/esn-actions';
 import { feedFilter, parseCursor, type FeedQuery } from '../routes/esn-feed';
 import { BODY_MAX, TITLE_MAX } from '../routes/esn-schemas';
@@ -68,7 +68,8 @@ export function feedPages(app: FastifyInstance, deps: WebDeps): void {
     const ctx = pageContext(req, deps.secret);
     const q = nonEmpty(req.query);
     const [page, groups] = await Promise.all([
-      listFeedFiltered(deps.db, { limit: 20, cursor: parseCursor(q.cursor), filter: feedFilter(q, ctx.me!.id), viewerId: ctx.me!.id }),
+      // The cards show the comment count, not the comments: the thread page has them.
+      listFeedFiltered(deps.db, { limit: FEED_LIMIT_DEFAULT, comments: 0, cursor: parseCursor(q.cursor), filter: feedFilter(q, ctx.me!.id), viewerId: ctx.me!.id }),
       listGroupsWithCounts(deps.db, ctx.me!.id),
     ]);
     const main = html`<h1>Feed</h1>

@@ -37,7 +37,7 @@ const tagList = (tags: string[]): SafeHtml | '' =>
 
 /** A post in the feed: title linking to its thread, meta, body, likes and comment count. */
 export function postCard(ctx: PageContext, p: EsnPostView, returnTo: string): SafeHtml {
-  const n = p.comments.filter((c) => !c.deleted).length;
+  const n = p.comment_count;
   return html`<article class="post" aria-labelledby="t-${p.id}">
 <header><h3 id="t-${p.id}"><a href="${postHref(p.id)}">${p.title || '(untitled)'}</a></h3>${postMeta(ctx, p)}</header>
 <div class="body">${body(p.body_html)}</div>${tagList(p.tags)}
