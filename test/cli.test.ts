@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
+import { openSecret } from '@blend/core';
 import { ensureGroup, findPersonByEmail, insertPost, optInHistory, schema, upsertPerson } from '@blend/db';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { run } from './support/process';
@@ -99,5 +100,125 @@ describe('blend digest --now', () => {
     const again = digest('--now', '--person', 'reader@corp.test', '--json');
     expect((await again.done).code).toBe(0);
     expect(JSON.parse(again.out())).toMatchObject({ sent: 0, empty: 1 });
+  });
+});
+
+describe('blend mailbox', () => {
+  const A = 'a'.repeat(64);
+  const B = 'b'.repeat(64);
+  const mb = (env: Record<string, string>, ...args: string[]) => run(['services/api/src/cli.ts', 'mailbox', ...args], { DATABASE_URL: t.url, ...env }, { timeoutMs: 90_000 });
+  const url = 'imap://second%40corp.test@127.0.0.1:143/INBOX';
+  const key = 'imap://second%40corp.test@127.0.0.1:143/INBOX';
+  const pwFile = () => {
+    const file = path.join(tmpdir(), `pw-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, 'Sesame-Open-42\n');
+    return file;
+  };
+
+  const refusals: [string[], RegExp][] = [
+    [['add', 'imap://second%40corp.test:Sesame-Open-42@127.0.0.1/INBOX', '--password-env', 'PW'], /leave the password out of the URL/],
+    [['add', 'http://corp.test/INBOX', '--password-env', 'PW'], /must start with imap:\/\/ or imaps:\/\//],
+    [['add', 'imap://127.0.0.1/INBOX', '--password-env', 'PW'], /needs a user/],
+    [['add', url], /needs the password: --password-file FILE or --password-env VAR/],
+    [['add', url, '--password-env', 'NOT_SET_ANYWHERE'], /NOT_SET_ANYWHERE: that environment variable is not set/],
+    [['add', url, '--password-file', '/nonexistent/pw'], /cannot read --password-file \/nonexistent\/pw: ENOENT/],
+    [['add', url, '--password-env', 'PW', '--after', 'archive'], /--after must be flag, move:FOLDER or delete/],
+    [['add', url, '--password-env', 'PW', '--after', 'move:inbox'], /cannot move processed mail into inbox: that is the folder being watched/],
+    [['add', url, '--password-env', 'PW', '--bogus'], /Unknown option '--bogus'/],
+    [['set', 'imap://nobody%40corp.test@127.0.0.1:143/INBOX', '--disable'], /no watched mailbox imap:\/\/nobody%40corp.test@127.0.0.1:143\/INBOX/],
+    [['set'], /mailbox set takes the mailbox KEY/],
+    [['remove', 'imap://nobody%40corp.test@127.0.0.1:143/INBOX'], /no watched mailbox/],
+  ];
+  it('refuses bad input with exit 2, says why, and never echoes a password', async () => {
+    // Three processes at a time: each is a separate CLI run, and the machine may be small.
+    const results: { args: string[]; code: number | null; err: string; out: string }[] = [];
+    for (let i = 0; i < refusals.length; i += 3) {
+      results.push(
+        ...(await Promise.all(
+          refusals.slice(i, i + 3).map(async ([args]) => {
+            const p = run(['services/api/src/cli.ts', 'mailbox', ...args], { DATABASE_URL: t.url, BLEND_SECRET: A, PW: 'Sesame-Open-42' }, { timeoutMs: 90_000 });
+            return { args, code: (await p.done).code, err: p.err(), out: p.out() };
+          }),
+        )),
+      );
+    }
+    for (const [i, r] of results.entries()) {
+      expect({ args: r.args, code: r.code }).toEqual({ args: r.args, code: 2 });
+      expect(r.err, r.args.join(' ')).toMatch(refusals[i]![1]);
+      expect(r.err + r.out).not.toContain('Sesame-Open-42');
+    }
+  }, 300_000);
+
+  it('adds a mailbox with its password encrypted, lists it without the password, changes and removes it (audited)', async () => {
+    const add = mb({ BLEND_SECRET: A }, 'add', url, '--password-file', pwFile(), '--after', 'move:Blend/Done', '--json');
+    expect((await add.done).code).toBe(0);
+    expect(JSON.parse(add.out())).toMatchObject({ key, enabled: true, after: 'move:Blend/Done' });
+    const [row] = await t.db.select().from(schema.watchedMailboxes).where(eq(schema.watchedMailboxes.key, key));
+    expect(row!.passwordSealed).toMatch(/^v1\./);
+    expect(row!.passwordSealed).not.toContain('Sesame');
+
+    const again = mb({ BLEND_SECRET: A, PW: 'x' }, 'add', url, '--password-env', 'PW');
+    expect((await again.done).code).toBe(2);
+    expect(again.err()).toContain('is watched already');
+
+    const list = mb({ BLEND_SECRET: A, BLEND_IMAP_URL: 'imap://bridge%40corp.test:Env-Secret-99@127.0.0.1:143/INBOX', BLEND_IMAP_AFTER: 'delete' }, 'list', '--json');
+    expect((await list.done).code).toBe(0);
+    expect(list.out()).not.toContain('Sesame-Open-42');
+    expect(list.out()).not.toContain('Env-Secret-99');
+    expect(JSON.parse(list.out())).toEqual([
+      expect.objectContaining({ key: 'imap://bridge%40corp.test@127.0.0.1:143/INBOX', source: 'BLEND_IMAP_URL', after: 'delete (BLEND_IMAP_AFTER)', holder: null }),
+      expect.objectContaining({ key, source: 'watched_mailboxes', enabled: true, after: 'move:Blend/Done', password_key: 'current', holder: null, state: null }),
+    ]);
+    const text = mb({ BLEND_SECRET: A }, 'list');
+    expect((await text.done).code).toBe(0);
+    expect(text.out()).toContain(`${key}  (watched_mailboxes)`);
+    expect(text.out()).toContain('none holds the lease');
+
+    const none = mb({ BLEND_SECRET: A }, 'set', key);
+    expect((await none.done).code).toBe(2);
+    expect(none.err()).toContain('needs a change');
+    const both = mb({ BLEND_SECRET: A }, 'set', key, '--enable', '--disable');
+    expect((await both.done).code).toBe(2);
+
+    const set = mb({ BLEND_SECRET: A }, 'set', key, '--disable', '--after', 'default', '--json');
+    expect((await set.done).code).toBe(0);
+    expect(JSON.parse(set.out())).toMatchObject({ enabled: false, after: 'default' });
+
+    const rm = mb({ BLEND_SECRET: A }, 'remove', key);
+    expect((await rm.done).code).toBe(0);
+    expect(await t.db.select().from(schema.watchedMailboxes)).toEqual([]);
+    const audit = await t.db.select().from(schema.auditLog).where(eq(schema.auditLog.subject, key));
+    expect(audit.map((a) => a.action)).toEqual(['mailbox_add', 'mailbox_set', 'mailbox_remove']);
+    expect(audit[1]!.detail).toMatchObject({ changed: ['after', 'enabled'] });
+    expect(JSON.stringify(audit)).not.toContain('Sesame');
+  }, 180_000);
+
+  it('re-encrypts passwords with the new key after keys rotate, and refuses what no key opens', async () => {
+    expect((await mb({ BLEND_SECRET: A }, 'add', url, '--password-file', pwFile()).done).code).toBe(0);
+    const rotated = { BLEND_SECRET: B, BLEND_SECRET_PREVIOUS: A };
+    const before = mb(rotated, 'list', '--json');
+    expect((await before.done).code).toBe(0);
+    expect((JSON.parse(before.out()) as { password_key: string }[])[0]!.password_key).toMatch(/^not BLEND_SECRET/);
+
+    const rekey = mb(rotated, 'rekey', '--json');
+    expect((await rekey.done).code).toBe(0);
+    expect(JSON.parse(rekey.out())).toEqual({ resealed: 1, current: 0, failed: [] });
+    const [row] = await t.db.select().from(schema.watchedMailboxes);
+    expect(openSecret(row!.passwordSealed, [B], key).plain).toBe('Sesame-Open-42');
+    const twice = mb(rotated, 'rekey', '--json');
+    expect((await twice.done).code).toBe(0);
+    expect(JSON.parse(twice.out())).toMatchObject({ resealed: 0, current: 1 });
+
+    // Without the key it was sealed with, rekey says which mailbox needs its password again.
+    const lost = mb({ BLEND_SECRET: 'c'.repeat(64) }, 'rekey');
+    expect((await lost.done).code).toBe(1);
+    expect(lost.err()).toContain(`${key}: sealed with key`);
+    expect((await mb({ BLEND_SECRET: B }, 'remove', key).done).code).toBe(0);
+  }, 180_000);
+
+  it('keeps `blend keys rotate` telling IT to re-encrypt mailbox passwords', async () => {
+    const p = run(['services/api/src/cli.ts', 'keys', 'rotate'], {});
+    expect((await p.done).code).toBe(0);
+    expect(p.out()).toContain('blend mailbox rekey');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, maskConfig } from './config';
+import { parseAfterAction, sameFolder } from './imap-after';
 
 const good = {
   DATABASE_URL: 'postgres://127.0.0.1:5432/test',
@@ -16,6 +17,8 @@ describe('loadConfig', () => {
     expect(c.PORT).toBe(3000);
     expect(c.BLEND_MAIL_DOMAIN).toBe('example.test');
     expect(c.BLEND_MIGRATE_ON_START).toBe(true);
+    expect(c.BLEND_IMAP_AFTER).toBe('flag');
+    expect(c.BLEND_MAILBOX_REFRESH_MS).toBe(5000);
   });
 
   it.each([
@@ -29,6 +32,11 @@ describe('loadConfig', () => {
     ['PORT', 'abc', /PORT:/],
     ['PORT', '70000', /PORT:/],
     ['BLEND_MIGRATE_ON_START', 'maybe', /BLEND_MIGRATE_ON_START: must be true or false/],
+    ['BLEND_IMAP_AFTER', 'archive', /BLEND_IMAP_AFTER: must be flag, move:FOLDER or delete/],
+    ['BLEND_IMAP_AFTER', 'move:', /BLEND_IMAP_AFTER: move needs a folder/],
+    ['BLEND_IMAP_AFTER', 'move:Done*', /BLEND_IMAP_AFTER: folder "Done\*" must not contain/],
+    ['BLEND_IMAP_AFTER', 'move:inbox', /BLEND_IMAP_AFTER: cannot move processed mail into inbox: that is the folder being watched/],
+    ['BLEND_MAILBOX_REFRESH_MS', '10', /BLEND_MAILBOX_REFRESH_MS:/],
   ])('%s=%s is refused with a message naming it', (name, value, message) => {
     const env: Record<string, string | undefined> = { ...good, [name]: value };
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -43,6 +51,21 @@ describe('loadConfig', () => {
       const vars = (err as ConfigError).issues.map((i) => i.variable).sort();
       expect(vars).toEqual(['BLEND_IMAP_URL', 'BLEND_MAIL_DOMAIN', 'BLEND_SECRET', 'BLEND_SMTP_URL', 'DATABASE_URL', 'REDIS_URL']);
     }
+  });
+
+  it.each([
+    ['flag', { kind: 'flag' }],
+    ['delete', { kind: 'delete' }],
+    ['move:Processed', { kind: 'move', folder: 'Processed' }],
+    ['move:Blend/Done 2026', { kind: 'move', folder: 'Blend/Done 2026' }],
+  ])('BLEND_IMAP_AFTER=%s is read as %o', (value, action) => {
+    expect(parseAfterAction(loadConfig({ ...good, BLEND_IMAP_AFTER: value }).BLEND_IMAP_AFTER)).toEqual(action);
+  });
+
+  it('lets a mailbox that watches another folder move mail into INBOX', () => {
+    expect(() => loadConfig({ ...good, BLEND_IMAP_URL: 'imap://u:p@127.0.0.1/Bridge', BLEND_IMAP_AFTER: 'move:INBOX' })).not.toThrow();
+    expect(sameFolder('Inbox', 'INBOX')).toBe(true);
+    expect(sameFolder('Done', 'done')).toBe(false);
   });
 
   it('masks secrets', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AfterActionError, afterActionProblem, parseAfterAction } from './imap-after';
 
 const url = (protocols: string[], example: string) =>
   z
@@ -58,6 +59,24 @@ export const ConfigSchema = z.object({
   BLEND_IMAP_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
   /** Flag set on IMAP messages once their ingest has committed. */
   BLEND_IMAP_DONE_FLAG: z.string().regex(/^\$?[A-Za-z0-9_-]{1,40}$/).default('$BlendDone'),
+  /**
+   * What happens to an IMAP message once its ingest has committed, for BLEND_IMAP_URL and
+   * for watched mailboxes without their own setting: `flag`, `move:FOLDER` or `delete`.
+   * @defaultValue flag
+   */
+  BLEND_IMAP_AFTER: z
+    .string()
+    .default('flag')
+    .superRefine((v, ctx) => {
+      try {
+        parseAfterAction(v);
+      } catch (err) {
+        if (!(err instanceof AfterActionError)) throw err;
+        ctx.addIssue({ code: 'custom', message: err.message });
+      }
+    }),
+  /** How often pollers re-read the watched mailboxes (`blend mailbox add|set|remove`). @defaultValue 5000 */
+  BLEND_MAILBOX_REFRESH_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
   BLEND_DEFAULT_GROUP: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/).default('general'),
   /** How senders are authenticated: verify DKIM/SPF/DMARC, trust an internal MTA, or none (trials only). */
   BLEND_SENDER_AUTH: z.enum(['verify', 'trusted-mta', 'none'], { error: 'must be verify, trusted-mta or none' }).default('verify'),
@@ -123,7 +142,20 @@ function checkCombinations(c: Config): { variable: string; message: string }[] {
   if (c.BLEND_SENDER_AUTH === 'trusted-mta' && !c.BLEND_AUTHSERV_ID) {
     issues.push({ variable: 'BLEND_AUTHSERV_ID', message: 'is required when BLEND_SENDER_AUTH=trusted-mta (the authserv-id your MTA writes)' });
   }
+  const problem = afterActionProblem(parseAfterAction(c.BLEND_IMAP_AFTER), imapUrlFolder(c.BLEND_IMAP_URL));
+  if (problem) issues.push({ variable: 'BLEND_IMAP_AFTER', message: `${problem} (BLEND_IMAP_URL)` });
   return issues;
+}
+
+/** The folder of an `imap://…/FOLDER` URL (`INBOX` when none is given). */
+function imapUrlFolder(url: string): string {
+  const path = new URL(url).pathname.replace(/^\//, '');
+  try {
+    return decodeURIComponent(path) || 'INBOX';
+  } catch (err) {
+    if (err instanceof URIError) return path; // a stray `%`: compare the name as written
+    throw err;
+  }
 }
 
 /** Raised when the environment does not hold a valid configuration. */

@@ -11,7 +11,8 @@ export type ReadyCheck = () => Promise<string>;
 export async function startHealthServer(opts: {
   port: number;
   host?: string;
-  checks: Record<string, ReadyCheck>;
+  /** The checks, or a function giving them at each request (the poller's mailboxes change). */
+  checks: Record<string, ReadyCheck> | (() => Record<string, ReadyCheck>);
   registry: Registry;
 }): Promise<{ url: string; close(): Promise<void> } | null> {
   if (opts.port === 0) return null;
@@ -24,7 +25,7 @@ export async function startHealthServer(opts: {
     if (req.method !== 'GET') return send(405, JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: 'GET only' } }));
     if (path === '/healthz') return send(200, JSON.stringify({ status: 'ok' }));
     if (path === '/readyz') {
-      void runChecks(opts.checks).then(({ ready, checks }) =>
+      void runChecks(typeof opts.checks === 'function' ? opts.checks() : opts.checks).then(({ ready, checks }) =>
         send(ready ? 200 : 503, JSON.stringify({ status: ready ? 'ready' : 'not_ready', checks })),
       );
       return;

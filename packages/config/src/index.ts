@@ -3,3 +3,4 @@ export * from './logger';
 export * from './run-service';
 export * from './metrics';
 export * from './health-server';
+export * from './imap-after';

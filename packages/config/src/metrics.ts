@@ -76,6 +76,12 @@ export function createMetrics() {
       labelNames: ['mailbox'] as const,
       registers: [registry],
     }),
+    imapProcessed: new Counter({
+      name: 'blend_imap_processed_total',
+      help: 'IMAP messages flagged, moved or deleted after their ingest committed, by mailbox and action',
+      labelNames: ['mailbox', 'action'] as const,
+      registers: [registry],
+    }),
     leaseHeld: new Gauge({
       name: 'blend_poller_lease_held',
       help: '1 while this poller holds the lease on the mailbox',

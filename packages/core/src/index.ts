@@ -34,3 +34,4 @@ export * from './thread-index';
 export * from './like-reply';
 export * from './receipt-reasons';
 export * from './attachments';
+export * from './sealed-secret';

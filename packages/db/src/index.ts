@@ -11,6 +11,7 @@ export * from './queries/outbound';
 export * from './queries/trust';
 export * from './queries/erase';
 export * from './queries/lease';
+export * from './queries/mailboxes';
 export * from './queries/esn-post-view';
 export * from './queries/esn-feed';
 export * from './queries/esn-write';

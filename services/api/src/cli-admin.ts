@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { eq } from 'drizzle-orm';
-import { ImapFlow } from 'imapflow';
 import { loadConfig, loadConfigSubset, maskConfig } from '@blend/config';
 import { compileRedactions, isUuid, renderMailContent } from '@blend/core';
-import { getInbound, purgeExpired, replayInbound, resetCheckpoint, schema, type DbHandle } from '@blend/db';
-import { parseImapUrl, parseMail } from '@blend/mail';
+import { getInbound, purgeExpired, replayInbound, schema, type DbHandle } from '@blend/db';
+import { parseMail } from '@blend/mail';
 import { createProducerRedis, createQueues, requeueIngest } from '@blend/queue';
 import { UsageError } from './cli-people';
 
@@ -100,43 +99,16 @@ export async function configShow(): Promise<number> {
 /**
  * `blend keys rotate`: print a new BLEND_SECRET. Reply tokens are stored as keyed hashes and
  * links are signed with the key, so the old key stays valid as BLEND_SECRET_PREVIOUS until
- * the last token it signed has expired.
+ * the last token it signed has expired. Mailbox passwords sealed with the old key open with
+ * BLEND_SECRET_PREVIOUS until `blend mailbox rekey` re-encrypts them.
  */
 export async function keysRotate(): Promise<number> {
   const fresh = randomBytes(32).toString('hex');
-  console.log(`New key: ${fresh}\n\nTo rotate:\n  1. set BLEND_SECRET_PREVIOUS to the current BLEND_SECRET\n  2. set BLEND_SECRET to the new key\n  3. restart api, worker and poller\n  4. after BLEND_REPLY_TOKEN_TTL_DAYS (30) days, remove BLEND_SECRET_PREVIOUS`);
-  return 0;
-}
-
-/**
- * `blend mailbox backfill --since YYYY-MM-DD`: re-read the mailbox from a date. Moves the
- * checkpoint back to just before the first message since then; the poller fetches them on
- * its next sync and the (mailbox, UIDVALIDITY, UID) key and Message-ID dedupe skip what it
- * already has.
- */
-export async function mailboxBackfill(dbh: DbHandle, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { since: { type: 'string' } } });
-  const since = values.since ? new Date(`${values.since}T00:00:00Z`) : null;
-  if (!since || Number.isNaN(since.getTime())) throw new UsageError('mailbox backfill needs --since YYYY-MM-DD');
-  const target = parseImapUrl(loadConfigSubset(['BLEND_IMAP_URL']).BLEND_IMAP_URL);
-  const client = new ImapFlow({ host: target.host, port: target.port, secure: target.secure, auth: { user: target.user, pass: target.pass }, logger: false });
-  await client.connect();
-  try {
-    const box = await client.mailboxOpen(target.folder, { readOnly: true });
-    const uids = (await client.search({ since }, { uid: true })) || [];
-    const first = uids.length ? Math.min(...uids) : null;
-    if (first === null) {
-      console.log(`no messages since ${values.since}`);
-      return 0;
-    }
-    const cp = await dbh.db.query.mailboxCheckpoints.findFirst({ where: eq(schema.mailboxCheckpoints.mailbox, target.key) });
-    await resetCheckpoint(dbh.db, target.key, Number(box.uidValidity));
-    if (first > 1) await dbh.db.update(schema.mailboxCheckpoints).set({ lastUid: first - 1 }).where(eq(schema.mailboxCheckpoints.mailbox, target.key));
-    await audit(dbh, 'backfill_mailbox', target.key, { since: values.since, fromUid: first, previousLastUid: cp?.lastUid ?? null });
-    console.log(`checkpoint moved to UID ${first - 1}; the poller re-reads ${uids.length} message(s) since ${values.since}`);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
+  console.log(
+    `New key: ${fresh}\n\nTo rotate:\n  1. set BLEND_SECRET_PREVIOUS to the current BLEND_SECRET\n  2. set BLEND_SECRET to the new key\n  3. restart api, worker and poller\n` +
+      '  4. run `blend mailbox rekey` (with both keys set) to re-encrypt the passwords of mailboxes added with `blend mailbox add`\n' +
+      '  5. after BLEND_REPLY_TOKEN_TTL_DAYS (30) days, remove BLEND_SECRET_PREVIOUS',
+  );
   return 0;
 }
 

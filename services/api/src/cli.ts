@@ -6,7 +6,9 @@ import { listInbound } from './cli-inbound';
 import { peopleErase, peopleImport, UsageError } from './cli-people';
 import { preview } from './cli-preview';
 import { digestNow } from './cli-digest';
-import { configShow, inboundReplay, inboundReprocess, keysRotate, mailboxBackfill, retentionRun } from './cli-admin';
+import { configShow, inboundReplay, inboundReprocess, keysRotate, retentionRun } from './cli-admin';
+import { mailboxBackfill } from './cli-backfill';
+import { mailboxAdd, mailboxList, mailboxRekey, mailboxRemove, mailboxSet } from './cli-mailbox';
 
 const USAGE = `usage: blend <command>
 
@@ -24,8 +26,21 @@ const USAGE = `usage: blend <command>
       put failed, withheld, held or rejected mail back in the pipeline (audited)
   inbound reprocess ID [--dry-run] [--json]
       convert stored mail again with today's rules; --dry-run shows the difference only
-  mailbox backfill --since YYYY-MM-DD
-      re-read the watched mailbox from a date (duplicates are skipped)
+  mailbox add URL (--password-file FILE | --password-env VAR) [--after ACTION] [--json]
+      watch another mailbox, e.g. imap://bridge%40example.com@imap.example.com:993/INBOX
+      (no password in the URL); pollers pick it up without a restart
+  mailbox list [--json]
+      every watched mailbox: settings, lease holder, connection state, checkpoint
+  mailbox set KEY [--password-file FILE | --password-env VAR] [--after ACTION|default]
+              [--enable | --disable] [--json]
+      change a mailbox added with \`mailbox add\` (audited)
+  mailbox remove KEY [--json]
+      stop watching a mailbox; its inbound mail and checkpoint are kept (audited)
+  mailbox rekey [--json]
+      re-encrypt mailbox passwords with BLEND_SECRET after \`keys rotate\`
+  mailbox backfill [KEY] --since YYYY-MM-DD
+      re-read a mailbox from a date (duplicates are skipped); KEY is needed when several
+      are watched. With move:FOLDER, processed mail since then is moved back first
   digest --now [--person EMAIL] [--json]
       build and queue the digests due now, or one person's digest whatever the schedule
   retention run
@@ -37,7 +52,12 @@ const USAGE = `usage: blend <command>
   keys rotate
       print a new BLEND_SECRET and how to roll it out
 
-Settings: DATABASE_URL (required), BLEND_MIGRATE_ON_START.`;
+ACTION is what happens to a mail in IMAP once it is processed: flag (keep it, flagged),
+move:FOLDER (flag it and move it there) or delete (flag it and expunge it); by default
+BLEND_IMAP_AFTER. KEY is the mailbox URL without its password, as \`mailbox list\` shows it.
+
+Settings: DATABASE_URL (required), BLEND_MIGRATE_ON_START; the mailbox commands also read
+BLEND_SECRET (and BLEND_SECRET_PREVIOUS), BLEND_IMAP_URL and BLEND_IMAP_AFTER.`;
 
 
 async function main(argv: string[]): Promise<number> {
@@ -72,6 +92,16 @@ async function main(argv: string[]): Promise<number> {
         return await inboundReplay(dbh, rest);
       case 'inbound reprocess':
         return await inboundReprocess(dbh, rest);
+      case 'mailbox add':
+        return await mailboxAdd(dbh, rest);
+      case 'mailbox list':
+        return await mailboxList(dbh, rest);
+      case 'mailbox set':
+        return await mailboxSet(dbh, rest);
+      case 'mailbox remove':
+        return await mailboxRemove(dbh, rest);
+      case 'mailbox rekey':
+        return await mailboxRekey(dbh, rest);
       case 'mailbox backfill':
         return await mailboxBackfill(dbh, rest);
       case 'retention run':
@@ -144,7 +174,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
-  if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+  const code = (err as { code?: string }).code;
+  if (err instanceof UsageError || err instanceof ConfigError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
     console.error(`blend: ${(err as Error).message}`);
     if (err instanceof UsageError) console.error(`\n${USAGE}`);
     process.exitCode = 2;

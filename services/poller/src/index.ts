@@ -1,24 +1,31 @@
-import { processMetrics, startHealthServer, type Config, type Logger } from '@blend/config';
+import { parseAfterAction, processMetrics, startHealthServer, type Config, type Logger } from '@blend/config';
 import { createDb, ensureSchema, postgresReady } from '@blend/db';
 import { parseImapUrl } from '@blend/mail';
 import { createProducerRedis, createQueues, redisReady } from '@blend/queue';
-import { MailboxLease } from './lease';
-import { MailboxPoller } from './mailbox-poller';
+import type { MailboxLease } from './lease';
+import type { MailboxPoller } from './mailbox-poller';
+import { MailboxWatchers } from './mailbox-watchers';
 
 export { MailboxPoller } from './mailbox-poller';
 export { MailboxLease } from './lease';
+export { MailboxWatch } from './mailbox-watch';
+export { MailboxWatchers } from './mailbox-watchers';
 
 export interface PollerService {
   stop(): Promise<void>;
-  /** The watcher while this process holds the lease, else null. */
+  /** The watcher of BLEND_IMAP_URL while this process holds its lease, else null. */
   readonly poller: MailboxPoller | null;
-  lease: MailboxLease;
+  /** The lease of BLEND_IMAP_URL. */
+  readonly lease: MailboxLease;
+  /** Every mailbox this process watches (BLEND_IMAP_URL and the enabled `watched_mailboxes`). */
+  watchers: MailboxWatchers;
   healthUrl: string | null;
 }
 
 /**
- * Start the poller service for the mailbox in BLEND_IMAP_URL. It polls only while it holds
- * the mailbox lease, so several pollers can run for failover.
+ * Start the poller service for BLEND_IMAP_URL and every enabled mailbox added with
+ * `blend mailbox add`. Each mailbox has its own lease: this process polls the ones it
+ * holds and stands by for the others, so several pollers can run for failover.
  */
 export async function startPollerService(config: Config, log: Logger): Promise<PollerService> {
   const dbh = createDb(config.DATABASE_URL, { onError: (err) => log.warn({ err }, 'idle Postgres client error') });
@@ -27,59 +34,44 @@ export async function startPollerService(config: Config, log: Logger): Promise<P
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err: { message: err.message } }, 'queue connection error'));
   const metrics = processMetrics();
-  const target = parseImapUrl(config.BLEND_IMAP_URL);
-  let poller: MailboxPoller | null = null;
-  const lease = new MailboxLease({
+  const defaultAfter = parseAfterAction(config.BLEND_IMAP_AFTER);
+  const watchers = new MailboxWatchers({
     db: dbh.db,
-    mailbox: target.key,
-    log: log.child({ mailbox: target.key }),
-    onAcquired: async () => {
-      poller = new MailboxPoller({
-        target,
-        db: dbh.db,
-        ingestQueue: queues.ingest,
-        log,
-        metrics,
-        pollIntervalMs: config.BLEND_POLL_INTERVAL_MS,
-        idleRestartMs: config.BLEND_IDLE_RESTART_MS,
-        maxMessageBytes: config.BLEND_MAX_MESSAGE_BYTES,
-        doneFlag: config.BLEND_IMAP_DONE_FLAG,
-        batchSize: config.BLEND_IMAP_BATCH_SIZE,
-      });
-      metrics.leaseHeld.set({ mailbox: target.key }, 1);
-      await poller.start();
-    },
-    onLost: async () => {
-      metrics.leaseHeld.set({ mailbox: target.key }, 0);
-      const p = poller;
-      poller = null;
-      await p?.stop();
-    },
+    ingestQueue: queues.ingest,
+    log,
+    metrics,
+    pollIntervalMs: config.BLEND_POLL_INTERVAL_MS,
+    idleRestartMs: config.BLEND_IDLE_RESTART_MS,
+    maxMessageBytes: config.BLEND_MAX_MESSAGE_BYTES,
+    doneFlag: config.BLEND_IMAP_DONE_FLAG,
+    batchSize: config.BLEND_IMAP_BATCH_SIZE,
+    primary: { target: parseImapUrl(config.BLEND_IMAP_URL), after: defaultAfter, source: 'env' },
+    defaultAfter,
+    secrets: [config.BLEND_SECRET, config.BLEND_SECRET_PREVIOUS],
+    refreshMs: config.BLEND_MAILBOX_REFRESH_MS,
   });
-  lease.start();
+  await watchers.start();
   const health = await startHealthServer({
     port: config.BLEND_POLLER_HEALTH_PORT,
     registry: metrics.registry,
-    checks: {
+    checks: () => ({
       postgres: () => postgresReady(dbh.pool),
       redis: () => redisReady(redis),
-      // A standby poller is ready; the holder is ready only with a working IMAP session.
-      imap: async () => {
-        if (!lease.held || !poller) return 'ok';
-        if (poller.state === 'connected') return 'ok';
-        return poller.state === 'auth_failed' ? `IMAP login failed: ${poller.lastError ?? ''}`.trim() : `IMAP ${poller.state}`;
-      },
-    },
+      ...watchers.checks(),
+    }),
   });
-  log.info({ health: health?.url }, 'poller started');
+  log.info({ health: health?.url, mailboxes: watchers.keys().length }, 'poller started');
   return {
     get poller() {
-      return poller;
+      return watchers.primary.poller;
     },
-    lease,
+    get lease() {
+      return watchers.primary.lease;
+    },
+    watchers,
     healthUrl: health?.url ?? null,
     stop: async () => {
-      await lease.stop();
+      await watchers.stop();
       await health?.close();
       await queues.close();
       redis.disconnect();

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@blend/config';
-import { acquireLease, releaseLease, type Database } from '@blend/db';
+import { acquireLease, releaseLease, type Database, type LeaseStatus } from '@blend/db';
 
 export interface LeaseOptions {
   db: Database;
@@ -11,6 +11,8 @@ export interface LeaseOptions {
   ttlMs?: number;
   /** How often the holder renews and a standby tries. @defaultValue 1500 */
   renewMs?: number;
+  /** The holder's connection state, written with each renewal (undefined before it has one). */
+  status?: () => LeaseStatus | undefined;
   onAcquired(): Promise<void>;
   onLost(): Promise<void>;
 }
@@ -57,7 +59,7 @@ export class MailboxLease {
     if (this.busy) return;
     this.busy = true;
     try {
-      const got = await acquireLease(this.opts.db, this.opts.mailbox, this.holder, this.ttlMs);
+      const got = await acquireLease(this.opts.db, this.opts.mailbox, this.holder, this.ttlMs, (this.held ? this.opts.status?.() : undefined) ?? { state: 'connecting', lastError: null, lastSyncAt: null });
       if (got) {
         this.lastRenewed = Date.now();
         if (!this.held) {

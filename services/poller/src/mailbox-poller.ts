@@ -1,6 +1,6 @@
 import { ImapFlow } from 'imapflow';
 import type { Queue } from 'bullmq';
-import type { Logger, Metrics } from '@blend/config';
+import type { AfterAction, Logger, Metrics } from '@blend/config';
 import { normaliseMessageId } from '@blend/core';
 import {
   getCheckpoint,
@@ -10,10 +10,12 @@ import {
   unmarkedDone,
   type Database,
   type FetchedMessage,
+  type LeaseStatus,
 } from '@blend/db';
 import type { ImapTarget } from '@blend/mail';
 import { enqueueIngest, type IngestJob } from '@blend/queue';
 import { reconnectDelay } from './backoff';
+import { ProcessedMail } from './processed-mail';
 
 export interface PollerOptions {
   target: ImapTarget;
@@ -27,6 +29,10 @@ export interface PollerOptions {
   idleRestartMs: number;
   maxMessageBytes: number;
   doneFlag: string;
+  /** What happens to a message in IMAP once its ingest has committed. @defaultValue flag */
+  after?: AfterAction;
+  /** Where IT fixes a failed login, for the log line. @defaultValue "BLEND_IMAP_URL" */
+  credentialHint?: string;
   /** How many message sources are fetched and stored per transaction. @defaultValue 50 */
   batchSize?: number;
   /** How often finished rows are flagged in IMAP. @defaultValue 2000 */
@@ -38,7 +44,8 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'aut
 /**
  * Watches one IMAP mailbox: IDLE for push, a periodic sync as fallback. Every new UID is
  * stored in Postgres (with the checkpoint, in one transaction) before its `ingest` job is
- * enqueued; messages are flagged in IMAP only after their ingest has committed.
+ * enqueued; messages are flagged (and then moved or deleted, per `after`) in IMAP only
+ * after their ingest has committed.
  *
  * An ImapFlow client never reconnects by itself, so a closed client is replaced by a new
  * one after a backoff.
@@ -48,6 +55,8 @@ export class MailboxPoller {
   lastError: string | null = null;
   /** Successful connections after the first: how often the connection was replaced. */
   reconnects = 0;
+  /** When the last sync of the mailbox finished. */
+  lastSyncAt: Date | null = null;
   private connectedOnce = false;
   private client: ImapFlow | null = null;
   private stopping = false;
@@ -56,10 +65,13 @@ export class MailboxPoller {
   private syncAgain = false;
   private timers: NodeJS.Timeout[] = [];
   private reconnectTimer: NodeJS.Timeout | null = null;
+  private marking: Promise<void> | null = null;
+  private readonly processed: ProcessedMail;
   private readonly log: Logger;
 
   constructor(private readonly opts: PollerOptions) {
     this.log = opts.log.child({ mailbox: opts.target.key });
+    this.processed = new ProcessedMail(opts.after ?? { kind: 'flag' }, opts.target.folder, opts.doneFlag, this.log);
   }
 
   /** Connect and start watching; resolves after the first connection attempt. */
@@ -69,6 +81,11 @@ export class MailboxPoller {
     this.timers.push(setInterval(() => void this.markDone(), this.opts.markIntervalMs ?? 2_000));
   }
 
+  /** What the lease holder reports with each renewal. */
+  status(): LeaseStatus {
+    return { state: this.state, lastError: this.lastError, lastSyncAt: this.lastSyncAt };
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     this.state = 'stopped';
@@ -76,6 +93,7 @@ export class MailboxPoller {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     // Let a sync in progress store its batch, but do not wait on a dead connection for long.
     if (this.syncing) await Promise.race([this.syncing.catch(() => undefined), new Promise((r) => setTimeout(r, 5_000).unref())]);
+    if (this.marking) await Promise.race([this.marking, new Promise((r) => setTimeout(r, 5_000).unref())]);
     const c = this.client;
     this.client = null;
     if (c) {
@@ -132,12 +150,13 @@ export class MailboxPoller {
       this.log.info({ folder: target.folder }, 'imap connected');
       await this.sync();
     } catch (err) {
-      const e = err as Error & { authenticationFailed?: boolean };
-      this.lastError = e.message;
+      const e = err as Error & { authenticationFailed?: boolean; responseText?: string };
+      // imapflow's message is a bare "Command failed"; the server's text says what failed.
+      this.lastError = e.responseText ? `${e.message}: ${e.responseText}` : e.message;
       if (e.authenticationFailed) {
         this.state = 'auth_failed';
         this.opts.metrics?.imapAuthFailures.inc({ mailbox: target.key });
-        this.log.error({ err: { message: e.message } }, 'IMAP login failed: check the user and password in BLEND_IMAP_URL');
+        this.log.error({ err: { message: this.lastError } }, `IMAP login failed: check the user and password (${this.opts.credentialHint ?? 'BLEND_IMAP_URL'})`);
       } else {
         this.state = 'reconnecting';
         this.log.warn({ err: { message: e.message } }, 'imap connect failed');
@@ -170,6 +189,7 @@ export class MailboxPoller {
         do {
           this.syncAgain = false;
           await this.syncOnce();
+          if (this.state === 'connected') this.lastSyncAt = new Date();
           await this.markDone();
         } while (this.syncAgain && !this.stopping);
       } catch (err) {
@@ -250,18 +270,33 @@ export class MailboxPoller {
     }
   }
 
-  /** Flag messages whose ingest has committed (\Seen plus our keyword). */
-  async markDone(): Promise<void> {
+  /**
+   * Finish messages whose ingest has committed: flag them (\Seen plus our keyword), then
+   * move or expunge them if the mailbox says so. One run at a time; what a run misses, the
+   * next one (every `markIntervalMs`, and after each sync) picks up.
+   */
+  markDone(): Promise<void> {
+    this.marking ??= this.markOnce().finally(() => {
+      this.marking = null;
+    });
+    return this.marking;
+  }
+
+  private async markOnce(): Promise<void> {
     const client = this.client;
     if (!client || !client.usable || this.state !== 'connected' || !client.mailbox) return;
     const uidValidity = Number(client.mailbox.uidValidity);
+    const { db, target, metrics } = this.opts;
     try {
-      const rows = await unmarkedDone(this.opts.db, this.opts.target.key, uidValidity);
+      // Only rows in a final state other than `failed` (RELIABILITY I1): a message whose
+      // ingest has not committed is never touched.
+      const rows = await unmarkedDone(db, target.key, uidValidity);
       if (rows.length === 0) return;
-      await client.messageFlagsAdd(rows.map((r) => r.uid).join(','), ['\\Seen', this.opts.doneFlag], { uid: true });
-      await markImapDone(this.opts.db, rows.map((r) => r.id));
+      const counts = await this.processed.finish(client, rows);
+      await markImapDone(db, rows.map((r) => r.id));
+      for (const [action, n] of Object.entries(counts)) if (n > 0) metrics?.imapProcessed.inc({ mailbox: target.key, action }, n);
     } catch (err) {
-      this.log.warn({ err: { message: (err as Error).message } }, 'could not flag finished messages; will retry');
+      this.log.warn({ err: { message: (err as Error).message } }, 'could not finish processed messages in IMAP; will retry');
     }
   }
 }

@@ -93,10 +93,14 @@ export async function resetCheckpoint(db: Tx, mailbox: string, uidValidity: numb
     .onConflictDoUpdate({ target: mailboxCheckpoints.mailbox, set: { uidValidity, lastUid: 0, updatedAt: new Date() } });
 }
 
-/** Rows of a mailbox whose ingest has committed but whose IMAP message is not flagged yet. */
-export async function unmarkedDone(db: Tx, mailbox: string, uidValidity: number, limit = 500): Promise<{ id: string; uid: number }[]> {
+/**
+ * Rows of a mailbox whose ingest has committed but whose IMAP message has not been flagged,
+ * moved or deleted yet. `hasRaw` says whether Postgres holds the source (not for
+ * `too_large`), so the poller never expunges the only copy of a message.
+ */
+export async function unmarkedDone(db: Tx, mailbox: string, uidValidity: number, limit = 500): Promise<{ id: string; uid: number; hasRaw: boolean }[]> {
   return db
-    .select({ id: inboundMessages.id, uid: inboundMessages.uid })
+    .select({ id: inboundMessages.id, uid: inboundMessages.uid, hasRaw: sql<boolean>`${inboundMessages.raw} is not null` })
     .from(inboundMessages)
     .where(
       and(

@@ -2,21 +2,31 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { mailboxLeases } from '../schema';
 
+/** What the holder reports with each renewal, for `blend mailbox list`. */
+export interface LeaseStatus {
+  state: string;
+  lastError: string | null;
+  lastSyncAt: Date | null;
+}
+
 /**
  * Take or renew the lease on a mailbox for `ttlMs`. Succeeds when nobody holds it, when
- * `holder` already does, or when the previous holder's lease has expired.
+ * `holder` already does, or when the previous holder's lease has expired. The holder's
+ * connection state rides along (a renewal is written every few seconds anyway).
  * @returns whether `holder` holds the lease now.
  */
-export async function acquireLease(db: Tx, mailbox: string, holder: string, ttlMs: number): Promise<boolean> {
+export async function acquireLease(db: Tx, mailbox: string, holder: string, ttlMs: number, status?: LeaseStatus): Promise<boolean> {
   const ttl = sql`now() + ${`${ttlMs} milliseconds`}::interval`;
+  const reported = status ? { state: status.state, lastError: status.lastError, lastSyncAt: status.lastSyncAt } : { state: null, lastError: null, lastSyncAt: null };
   const rows = await db
     .insert(mailboxLeases)
-    .values({ mailbox, holder, expiresAt: ttl })
+    .values({ mailbox, holder, expiresAt: ttl, ...reported })
     .onConflictDoUpdate({
       target: mailboxLeases.mailbox,
       set: {
         holder,
         expiresAt: ttl,
+        ...reported,
         acquiredAt: sql`case when ${mailboxLeases.holder} = ${holder} then ${mailboxLeases.acquiredAt} else now() end`,
       },
       setWhere: sql`${mailboxLeases.holder} = ${holder} or ${mailboxLeases.expiresAt} < now()`,

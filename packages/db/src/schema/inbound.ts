@@ -99,4 +99,10 @@ export const mailboxLeases = pgTable('mailbox_leases', {
   holder: text('holder').notNull(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   acquiredAt: timestamp('acquired_at', { withTimezone: true }).notNull().defaultNow(),
+  /** The holder's IMAP connection state as of its last renewal (`connected`, `auth_failed`, …). */
+  state: text('state'),
+  /** The holder's last IMAP error, if any (never a password). */
+  lastError: text('last_error'),
+  /** When the holder last finished a sync of the mailbox. */
+  lastSyncAt: timestamp('last_sync_at', { withTimezone: true }),
 });

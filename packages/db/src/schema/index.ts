@@ -5,3 +5,4 @@ export * from './posts';
 export * from './outbound';
 export * from './audit';
 export * from './esn';
+export * from './mailboxes';
