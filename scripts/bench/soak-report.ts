@@ -13,6 +13,8 @@ export interface SoakReport {
   date: string;
   command: string;
   revision: string;
+  /** The Dockerfile's ENV settings the services ran with, as `NAME=value` words. */
+  imageEnv: string;
   machine: MachineFacts;
   servers: { postgres: string; redis: string; pgSettings: string };
   params: {
@@ -122,7 +124,7 @@ export function soakMarkdown(r: SoakReport): string {
 - **Blend revision:** ${r.revision}
 - **Machine:** ${m.cpuModel}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM; ${m.os} (Linux ${m.kernel}); Node ${m.node}
 - **Servers (all on this machine, loopback):** ${r.servers.postgres} (${r.servers.pgSettings}); Redis ${r.servers.redis}; Dovecot ${m.dovecot}; Postfix ${m.postfix}
-- **Parameters:** ${fmt(p.mails)} mails, every ${fmt(p.bigEvery)}th with a ${fmt(p.bigBytes)}-byte attachment, seed ${p.seed}; \`WORKER_CONCURRENCY=${p.workerConcurrency}\`, \`BLEND_IMAP_BATCH_SIZE=${p.batchSize}\`, \`BLEND_MAX_MESSAGE_BYTES=${p.maxMessageBytes}\`, \`BLEND_ATTACHMENT_MAX_BYTES=${p.attachmentMaxBytes}\`, \`LOG_LEVEL=${p.logLevel}\`, \`BLEND_SENDER_AUTH=none\`; rate limits off; poller and worker each in its own process (\`tsx services/*/src/main.ts\`)
+- **Parameters:** ${fmt(p.mails)} mails, every ${fmt(p.bigEvery)}th with a ${fmt(p.bigBytes)}-byte attachment, seed ${p.seed}; \`WORKER_CONCURRENCY=${p.workerConcurrency}\`, \`BLEND_IMAP_BATCH_SIZE=${p.batchSize}\`, \`BLEND_MAX_MESSAGE_BYTES=${p.maxMessageBytes}\`, \`BLEND_ATTACHMENT_MAX_BYTES=${p.attachmentMaxBytes}\`, \`LOG_LEVEL=${p.logLevel}\`, \`BLEND_SENDER_AUTH=none\`; rate limits off; poller and worker each in its own process as the Docker image runs them (\`node dist/*.mjs\` from \`pnpm build\`, with the Dockerfile's ENV: ${r.imageEnv})
 - **Corpus:** the ingest benchmark's generator: ${fmt(c.replies)} replies and ${fmt(p.mails - c.replies)} new threads, ${fmt(c.totalBytes / 1024 ** 2, 0)} MiB in all, of which ${fmt(c.bigMails)} large mails of ${fmt(c.bigMailBytes / Math.max(1, c.bigMails) / 1024 ** 2, 1)} MiB each; written to a spool file in ${fmt(c.spoolSeconds, 0)} s before the run (not measured)
 
 ${soakTables(r)}
@@ -156,24 +158,27 @@ Settings (environment), defaults in brackets:
 2. The messages are APPENDed in order (replies after their parents) on one IMAP connection that
    has the mailbox selected. By default all of them before the services start, so the poller
    starts on a backlog of the whole run; with \`BENCH_SOAK_DELIVERY=stream\` while they run.
-3. The poller and the worker start as two processes (\`tsx services/*/src/main.ts\`, the
-   environment of \`serviceEnv\` from \`test/support/stack.ts\`, health ports 0). The clock starts
-   when they are launched and stops when every message's row is final and the posts and comments
-   match the published rows.
-4. Every 500 ms the benchmark reads \`VmRSS\` of the two Node processes that run \`main.ts\`
-   (not the \`tsx\` launcher, which only relays signals) from \`/proc\`; \`VmHWM\` at the end is the
-   kernel's own peak, which also covers spikes between samples and the first seconds before
-   sampling starts. Sampling goes on until the poller has flagged every message \`$BlendDone\`.
-   The target is judged on the higher of the two.
+3. The benchmark runs \`pnpm build\` and starts the poller and the worker as two processes the way
+   the Docker image runs them: \`node dist/poller.mjs\` and \`node dist/worker.mjs\`, with the
+   Dockerfile's \`ENV\` settings (glibc malloc tuning) and the environment of \`serviceEnv\` from
+   \`test/support/stack.ts\` (health ports 0). The clock starts when they are launched and stops
+   when every message's row is final and the posts and comments match the published rows.
+4. Every 500 ms the benchmark reads \`VmRSS\` of the two Node processes from \`/proc\`; \`VmHWM\`
+   at the end is the kernel's own peak, which also covers spikes between samples and the first
+   seconds before sampling starts. Sampling goes on until the poller has flagged every message
+   \`$BlendDone\`. The target is judged on the higher of the two.
 5. The checks join Blend's rows to the Message-IDs delivered: each must have exactly one inbound
    row, none may still be \`received\`, and every published row exactly one post or comment.
 
 ## How to read the soak
 
-- The services run as the Docker image runs them (\`pnpm start:worker\` and \`start:poller\` are
-  \`tsx services/*/src/main.ts\`), so the RSS includes tsx compiling TypeScript in the process:
-  importing \`@blend/poller\` or \`@blend/worker\` alone takes a Node process from ~70 to ~180 MiB
-  RSS (heap used ~45 MiB), before any mail.
+- Where the worker's memory goes: a Node process with the worker's modules loaded holds about
+  150 MiB before any mail (about 185 MiB when run through \`tsx\`, which is why production runs
+  the compiled \`dist/\`); MJML, needed only to compile the mail templates at start-up, is loaded
+  in a worker thread that exits afterwards. Converting one mail takes several times its size while
+  it is parsed (about 90 MiB for a 13 MiB message), so \`BLEND_INGEST_MEMORY_BYTES\` (16 MiB)
+  bounds the raw mail converted at once: large messages are converted one at a time while small
+  ones go on at \`WORKER_CONCURRENCY\`.
 - A leak shows as RSS rising from one quarter to the next rather than levelling off.
 - V8 grows its heap lazily on a machine with plenty of RAM, so part of the RSS is garbage not yet
   collected. \`BENCH_SOAK_NODE_OPTIONS=--max-old-space-size=192\` tells that part from memory in

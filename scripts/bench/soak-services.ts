@@ -1,17 +1,19 @@
 /**
- * Blend's services as separate processes for the soak benchmark (the real entry points, as
- * they run in production), and their resident memory read from /proc while they work.
+ * Blend's services as separate processes for the soak benchmark, as the Docker image runs
+ * them: `node dist/<name>.mjs` built by `pnpm build`, with the image's runtime environment
+ * (the Dockerfile's ENV), and their resident memory read from /proc while they work.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { waitFor } from '../../test/support/database';
-import { run } from '../../test/support/process';
 
 export type ServiceName = 'poller' | 'worker';
 
 export interface ServiceProcess {
   name: ServiceName;
-  /** The process group `tsx` leads; the Node process running main.ts is in it. */
-  groupPid: number;
+  /** The Node process running the service (it leads its own process group). */
+  pid: number;
   stop(): Promise<void>;
   /** The service's output so far (its log at the chosen level). */
   output(): string;
@@ -19,22 +21,66 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const ENTRY = { poller: 'services/poller/src/main.ts', worker: 'services/worker/src/main.ts' } as const;
+const root = path.resolve(import.meta.dirname, '../..');
 
-/** Start `services/<name>/src/main.ts` with tsx and `env` (from serviceEnv). */
+/** The program each service runs in production (see scripts/build.ts). */
+export const ENTRY = { poller: 'dist/poller.mjs', worker: 'dist/worker.mjs' } as const;
+
+/**
+ * The `ENV` settings of the Dockerfile (e.g. MALLOC_ARENA_MAX), so the services here run with
+ * the settings they ship with. Values are `NAME=value` words without quotes.
+ */
+export function imageEnv(dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8')): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of dockerfile.split('\n')) {
+    const m = /^ENV\s+(.+)$/.exec(line.trim());
+    if (!m) continue;
+    for (const word of m[1]!.split(/\s+/)) {
+      const eq = word.indexOf('=');
+      if (eq > 0) out[word.slice(0, eq)] = word.slice(eq + 1);
+    }
+  }
+  return out;
+}
+
+/** Start `node dist/<name>.mjs` with the image's environment and `env` (from serviceEnv). */
 export function startService(name: ServiceName, env: Record<string, string>, timeoutMs: number): ServiceProcess {
-  const proc = run([ENTRY[name]], env, { timeoutMs });
-  if (!proc.child.pid) throw new Error(`could not start the ${name}: ${proc.err()}`);
+  const child = spawn(process.execPath, [ENTRY[name]], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...imageEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  if (!child.pid) throw new Error(`could not start the ${name}`);
+  let output = '';
+  // Keep the tail only: a long run at a chatty log level must not grow this process.
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    const limit = setTimeout(() => kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(limit);
+      resolve({ code, signal });
+    });
+  });
   return {
     name,
-    groupPid: proc.child.pid,
-    output: () => `${proc.out()}${proc.err()}`,
-    exited: proc.done,
+    pid: child.pid,
+    output: () => output,
+    exited,
     stop: async () => {
       // runService stops on SIGTERM (workers first, then Redis and Postgres) and exits.
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 25_000);
-      await proc.done;
+      kill('SIGTERM');
+      const killer = setTimeout(() => kill('SIGKILL'), 25_000);
+      await exited;
       clearTimeout(killer);
     },
   };
@@ -90,47 +136,23 @@ export async function startServices(env: Record<string, string>, timeoutMs: numb
   return { pids: found, exitedEarly, stop };
 }
 
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  pgid: number;
-  cmdline: string;
-}
-
 function readProc(pid: string, file: string): string {
   try {
     return readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
-    // The process exited between readdir and read: skip it.
+    // The process has exited.
     return '';
   }
 }
 
-function processesInGroup(pgid: number): ProcInfo[] {
-  const out: ProcInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readProc(entry, 'stat');
-    const close = stat.lastIndexOf(')');
-    if (close < 0) continue;
-    // Fields 4 and 5 of proc(5) (ppid, pgrp) come right after the state.
-    const [, ppid, pgrp] = stat.slice(close + 2).split(' ');
-    if (Number(pgrp) !== pgid) continue;
-    out.push({ pid: Number(entry), ppid: Number(ppid), pgid, cmdline: readProc(entry, 'cmdline').replaceAll('\0', ' ') });
-  }
-  return out;
-}
-
-/**
- * The Node process that runs the service: tsx's CLI starts a second `node` with its loader
- * (`--import …/loader.mjs main.ts`) and only relays signals, so the service is the group's
- * process that has a parent in the group and runs the entry point.
- */
+/** The service's Node process while it runs. */
 export function serviceNodePid(s: ServiceProcess): number | null {
-  const group = processesInGroup(s.groupPid);
-  const pids = new Set(group.map((p) => p.pid));
-  const inner = group.filter((p) => pids.has(p.ppid) && p.cmdline.includes(ENTRY[s.name]) && !p.cmdline.includes('tsx/dist/cli'));
-  return inner.length === 1 ? inner[0]!.pid : null;
+  try {
+    process.kill(s.pid, 0);
+    return s.pid;
+  } catch {
+    return null;
+  }
 }
 
 /** VmRSS and VmHWM (the kernel's own peak) of a process, in bytes; null once it is gone. */

@@ -16,7 +16,8 @@ import { ingestAttempts, waitForImapMarks } from './end-to-end';
 import { blendRevision, machineFacts } from './machine';
 import { outcome, progress, recordExpected, type Progress } from './soak-outcome';
 import { soakFigures, soakTables, writeSoakDocs, type SoakReport } from './soak-report';
-import { cpuSecondsOf, sampleRss, startServices, type Services } from './soak-services';
+import { cpuSecondsOf, imageEnv, sampleRss, startServices, type Services } from './soak-services';
+import { buildDist } from '../build';
 import { openSpool, writeSpool, type Spool } from './soak-spool';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -112,6 +113,8 @@ async function main(res: Resources): Promise<SoakReport> {
     BLEND_ORG_DOMAINS: config.BLEND_ORG_DOMAINS.join(','),
     // E.g. `--max-old-space-size=192`, to see how far V8's heap sizing explains the RSS.
     ...(process.env.BENCH_SOAK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SOAK_NODE_OPTIONS } : {}),
+    // E.g. `MALLOC_ARENA_MAX=2`: other variables for the two services, `NAME=value` separated by spaces.
+    ...Object.fromEntries((process.env.BENCH_SOAK_SERVICE_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.split('=')[0], kv.slice(kv.indexOf('=') + 1)])),
   });
   let preloadSeconds = Number.NaN;
   if (DELIVERY === 'preload') {
@@ -122,6 +125,8 @@ async function main(res: Resources): Promise<SoakReport> {
     say(`preloaded in ${preloadSeconds.toFixed(1)} s`);
   }
 
+  say('building dist/ (pnpm build), which the services run as in production...');
+  await buildDist();
   say('starting the worker and the poller processes...');
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
@@ -179,6 +184,7 @@ async function main(res: Resources): Promise<SoakReport> {
     date: new Date().toISOString(),
     command: commandLine(),
     revision,
+    imageEnv: Object.entries(imageEnv()).map(([k, v]) => `\`${k}=${v}\``).join(' ') || 'none',
     machine,
     servers: {
       postgres: v.v.split(' on ')[0]!,
@@ -241,7 +247,7 @@ async function deliver(imapUrl: string, spool: Spool, onAppended: (n: number) =>
 }
 
 function commandLine(): string {
-  const vars = ['BENCH_SOAK_MAILS', 'BENCH_SOAK_BIG_EVERY', 'BENCH_SOAK_BIG_BYTES', 'BENCH_SOAK_DELIVERY', 'BENCH_SOAK_RATE', 'BENCH_SOAK_NODE_OPTIONS', 'BENCH_SEED', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_ATTACHMENT_MAX_BYTES', 'BLEND_MAX_MESSAGE_BYTES']
+  const vars = ['BENCH_SOAK_MAILS', 'BENCH_SOAK_BIG_EVERY', 'BENCH_SOAK_BIG_BYTES', 'BENCH_SOAK_DELIVERY', 'BENCH_SOAK_RATE', 'BENCH_SOAK_NODE_OPTIONS', 'BENCH_SOAK_SERVICE_ENV', 'BENCH_SEED', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_ATTACHMENT_MAX_BYTES', 'BLEND_MAX_MESSAGE_BYTES']
     .filter((k) => process.env[k])
     .map((k) => `${k}=${process.env[k]}`);
   return [...vars, 'pnpm bench soak'].join(' ');

@@ -47,6 +47,11 @@ export const ConfigSchema = z.object({
   /** Apply pending migrations when a service starts (else refuse to start while any are pending). */
   BLEND_MIGRATE_ON_START: bool.default(true),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /**
+   * Bytes of raw mail one worker process converts at once (parsing takes several times a
+   * message's size in memory). A message larger than this waits until it can run alone.
+   */
+  BLEND_INGEST_MEMORY_BYTES: z.coerce.number().int().min(1024 * 1024).default(16 * 1024 * 1024),
   /** Send jobs at once per worker process (they share a pool of 5 SMTP connections). */
   BLEND_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Periodic sync in case IDLE misses a change. @defaultValue 30000 */

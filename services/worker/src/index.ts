@@ -10,8 +10,10 @@ import { enqueueAll, startDigestWorker, startIngestWorker, startSendWorker, star
 import { scanWebhooks } from './jobs/webhook';
 import { sweepNotifications } from './jobs/notify';
 import type { MailSite } from './thread-mail';
+import { MemoryBudget } from './memory-budget';
 
 export { ingest, type IngestDeps, type IngestOutcome } from './jobs/ingest';
+export { MemoryBudget } from './memory-budget';
 export { send } from './jobs/send';
 export { reconcileInbound, reconcileOutbound } from './reconcile';
 export { startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
@@ -82,6 +84,7 @@ export async function startWorkerService(
         withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
         attachmentLimits: { maxFileBytes: config.BLEND_ATTACHMENT_MAX_BYTES, maxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES, maxFiles: 50 },
         activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, undoMinutes: config.BLEND_UNDO_MINUTES, receiptsFirst: config.BLEND_RECEIPTS_FIRST },
+        memoryBudget: new MemoryBudget(config.BLEND_INGEST_MEMORY_BYTES),
         metrics,
       },
       workerOpts,

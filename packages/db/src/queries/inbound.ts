@@ -154,6 +154,15 @@ export async function getInbound(db: Tx, id: string): Promise<InboundRow | undef
   return db.query.inboundMessages.findFirst({ where: eq(inboundMessages.id, id) });
 }
 
+/** The state and size of an inbound row, without reading its raw source. */
+export async function getInboundState(db: Tx, id: string): Promise<Pick<InboundRow, 'state' | 'size'> | undefined> {
+  const [row] = await db
+    .select({ state: inboundMessages.state, size: inboundMessages.size })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.id, id));
+  return row;
+}
+
 /** Move a row to its final state. Only ever called on a locked or not-yet-final row. */
 export async function finishInbound(
   tx: Tx,

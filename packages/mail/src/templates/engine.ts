@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { stripControlChars, truncate } from '@blend/core';
 import Handlebars from 'handlebars';
 import { IANAZone } from 'luxon';
@@ -156,14 +159,11 @@ export function defineTemplate<V extends LayoutView>(name: string, mjmlBody: str
  */
 export function compileAll(): Promise<void> {
   compiling ??= (async () => {
-    // Loaded here, not at the top: MJML and its dependencies take a while to import, and
-    // processes that never send mail should not pay for that.
-    const { default: mjml2html } = await import('mjml');
+    const converted = await convertTemplates(prebuiltTemplates());
     for (const entry of entries) {
-      const out = await mjml2html(layout(entry.mjmlBody), { validationLevel: 'strict', keepComments: false });
       // Indentation after a newline is never significant in this markup, and Gmail clips
       // mails over 102 KB, so drop it.
-      const html = out.html.replace(/\n\s+/g, '\n');
+      const html = converted[documentKey(layout(entry.mjmlBody))]!.replace(/\n\s+/g, '\n');
       entry.html = compileNow(html, { strict: true });
       entry.plain = compileNow(entry.text + TEXT_FOOTER, { strict: true, noEscape: true });
     }
@@ -172,6 +172,67 @@ export function compileAll(): Promise<void> {
     throw err;
   });
   return compiling;
+}
+
+/** The key of an MJML document in {@link convertTemplates}' result: its SHA-256. */
+const documentKey = (document: string) => createHash('sha256').update(document).digest('hex');
+
+/** Where `pnpm build` leaves the converted templates: next to the built program. */
+const PREBUILT = new URL('./mail-templates.json', import.meta.url);
+
+/**
+ * The templates `pnpm build` converted (dist/mail-templates.json), so that production
+ * processes never load MJML; none when running from source.
+ */
+function prebuiltTemplates(): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(PREBUILT, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  return JSON.parse(text) as Record<string, string>;
+}
+
+/**
+ * Every defined template's MJML layout converted to HTML, keyed by the SHA-256 of the MJML
+ * document: those in `known` are taken from it (a changed template has another key), the
+ * rest are converted by MJML. `pnpm build` writes the result to dist/mail-templates.json.
+ */
+export async function convertTemplates(known: Record<string, string> = {}): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const missing = new Map<string, string>();
+  for (const entry of entries) {
+    const document = layout(entry.mjmlBody);
+    const key = documentKey(document);
+    if (known[key] !== undefined) out[key] = known[key];
+    else missing.set(key, document);
+  }
+  if (missing.size > 0) {
+    const html = await mjmlInThread([...missing.values()]);
+    [...missing.keys()].forEach((key, i) => (out[key] = html[i]!));
+  }
+  return out;
+}
+
+/**
+ * MJML to HTML for each document, in a worker thread that exits afterwards: MJML and its
+ * dependencies (tens of megabytes once loaded) are needed once per process, at start-up, and
+ * should not stay in the memory of a long-running worker. Rejects when a document does not
+ * validate or the thread fails.
+ */
+function mjmlInThread(documents: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(new URL('./mjml-thread.mjs', import.meta.url), { workerData: { documents } });
+    let result: string[] | null = null;
+    thread.once('message', (html: string[]) => (result = html));
+    thread.once('error', reject);
+    thread.once('exit', (code) => {
+      if (result && result.length === documents.length) resolve(result);
+      else reject(new Error(`MJML conversion thread exited with code ${code} before returning ${documents.length} documents`));
+    });
+  });
 }
 
 /** Squeezes the blank lines that optional template sections leave behind. */

@@ -18,3 +18,4 @@ export { renderNotificationMail, type NotificationItem, type NotificationMailInp
 export { renderReceiptMail, type NotPublishedReceipt, type PublishedReceipt, type ReceiptMailInput } from './receipt-mail';
 export { renderCorrectionMail, type CorrectionMailInput } from './correction-mail';
 export type { RenderedMail } from './engine';
+export { convertTemplates } from './engine';

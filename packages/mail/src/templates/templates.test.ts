@@ -1,6 +1,7 @@
 import { composeDigest, type ActivityItem } from '@blend/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  convertTemplates,
   renderCorrectionMail,
   renderDigestMail,
   renderMirrorMail,
@@ -255,5 +256,19 @@ describe('renderDigestMail', () => {
     const perMail = (performance.now() - t0) / n;
     const size = renderDigestMail(input).html.length;
     console.log(`20-item digest: ${(perMail * 1000).toFixed(0)} µs per render, ${(size / 1024).toFixed(1)} KiB HTML`);
+  });
+});
+
+describe('convertTemplates (what `pnpm build` saves as dist/mail-templates.json)', () => {
+  it('converts every template once, and takes the ones it is given instead of converting them', async () => {
+    const all = await convertTemplates();
+    const keys = Object.keys(all);
+    expect(keys.length).toBeGreaterThanOrEqual(5);
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
+    const [first, ...rest] = keys;
+    const again = await convertTemplates({ [first!]: '<!doctype html><p>saved</p>', ['0'.repeat(64)]: 'a template that no longer exists' });
+    expect(again[first!]).toBe('<!doctype html><p>saved</p>');
+    for (const key of rest) expect(again[key]).toBe(all[key]);
+    expect(Object.keys(again).sort()).toEqual([...keys].sort());
   });
 });

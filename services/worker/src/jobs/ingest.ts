@@ -21,6 +21,7 @@ import {
   type Redaction,
   type TokenCheck,
 } from '@blend/core';
+import type { MemoryBudget } from '../memory-budget';
 import {
   dbNow,
   countAccepted,
@@ -35,6 +36,7 @@ import {
   findThreadPost,
   finishInbound,
   getInbound,
+  getInboundState,
   hasThreadOptOut,
   hasUnfinishedWithMessageId,
   lockDedupeKey,
@@ -84,6 +86,8 @@ export interface IngestDeps {
   attachmentLimits?: AttachmentLimits;
   /** Mail caused by published mail: notifications, receipts. Defaults as in the configuration. */
   activity?: Partial<ActivitySettings>;
+  /** Bounds the raw mail converted at once in this process (BLEND_INGEST_MEMORY_BYTES); none: unbounded. */
+  memoryBudget?: MemoryBudget;
 }
 
 export interface ActivitySettings {
@@ -134,6 +138,15 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
 async function convert(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome> {
   // Receipts are rendered from templates compiled once per process (a no-op once done).
   await warmTemplates();
+  // The size decides the share of the memory budget, before the source is read.
+  const head = await getInboundState(deps.db, job.inboundId);
+  if (!head) throw new PermanentError('INBOUND_NOT_FOUND', job.inboundId);
+  if (head.state !== 'received') return { state: 'skipped', reason: 'already_final' };
+  const budget = deps.memoryBudget;
+  return budget ? budget.run(head.size, () => convertSource(job, deps)) : convertSource(job, deps);
+}
+
+async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome> {
   const row = await getInbound(deps.db, job.inboundId);
   if (!row) throw new PermanentError('INBOUND_NOT_FOUND', job.inboundId);
   if (row.state !== 'received') return { state: 'skipped', reason: 'already_final' };

@@ -1,0 +1,73 @@
+// `pnpm build`: the services as plain JavaScript in dist/, which is what production runs
+// (`node dist/worker.mjs`, the Docker image's commands). Blend's own TypeScript is bundled
+// into one file per program; third-party packages are not bundled but imported from
+// node_modules by the absolute path Node would resolve, so packages that read their own files
+// (bull-board's UI, mjml) keep working. dist/ therefore belongs to the checkout it was built
+// in, with its node_modules: build it where it runs (the Dockerfile does).
+//
+// Running compiled JavaScript instead of `tsx` saves each service about 40 MiB of memory
+// and its start-up compile time (docs/BENCHMARKS.md, soak).
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { convertTemplates } from '@blend/mail';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Program name in dist/ → its entry point. */
+export const PROGRAMS: Record<string, string> = {
+  api: 'services/api/src/main.ts',
+  worker: 'services/worker/src/main.ts',
+  poller: 'services/poller/src/main.ts',
+  blend: 'services/api/src/cli.ts',
+  'start-all': 'scripts/start-all.ts',
+  // Loaded by the mail templates in a worker thread at start-up (packages/mail/src/templates/engine.ts).
+  'mjml-thread': 'packages/mail/src/templates/mjml-thread.mjs',
+};
+
+/** Leaves every bare import that is not `@blend/*` to Node, at the path it resolves to from its importer. */
+const thirdPartyExternal: Plugin = {
+  name: 'third-party-external',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.path.startsWith('@blend/') || args.pluginData === 'resolving') return undefined;
+      if (args.path.startsWith('node:')) return { path: args.path, external: true };
+      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolving' });
+      if (r.errors.length > 0) return { errors: r.errors };
+      // A Node built-in imported without `node:` (e.g. `fs`) resolves to itself.
+      return { path: r.external ? args.path : r.path, external: true };
+    });
+  },
+};
+
+/**
+ * Build every program into `out` (removing what was there). It must be inside the checkout:
+ * the programs find migrations/ in a folder above them.
+ */
+export async function buildDist(out = path.join(root, 'dist')): Promise<void> {
+  const t0 = performance.now();
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  await build({
+    entryPoints: Object.fromEntries(Object.entries(PROGRAMS).map(([name, entry]) => [name, path.join(root, entry)])),
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: false,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    plugins: [thirdPartyExternal],
+  });
+  // Read at run time next to the program that serves it (services/api/src/web/index.ts).
+  await cp(path.join(root, 'services/api/src/web/static'), path.join(out, 'static'), { recursive: true });
+  // The mail templates' MJML converted now, so the services never load MJML (a spike of tens
+  // of megabytes at start-up); packages/mail/src/templates/engine.ts reads this file.
+  await writeFile(path.join(out, 'mail-templates.json'), JSON.stringify(await convertTemplates()));
+  console.log(`built ${Object.keys(PROGRAMS).map((n) => `${path.relative(root, out)}/${n}.mjs`).join(', ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await buildDist();

@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convertTemplates } from '@blend/mail';
+import { buildDist } from '../scripts/build';
+import { createTestDatabase, waitFor, type TestDatabase } from './support/database';
+
+// `pnpm build` makes the JavaScript production runs (the Dockerfile's commands): the programs
+// must start and work from dist/ as they do from source.
+const root = path.resolve(import.meta.dirname, '..');
+let out: string;
+let t: TestDatabase;
+
+/** Run a built program with `node`, collecting its output. */
+function node(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, done, out: () => stdout, err: () => stderr };
+}
+
+/** A TCP port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+beforeAll(async () => {
+  // Inside the checkout (.blend/ is ignored by git): the programs look for migrations/ above them.
+  await mkdir(path.join(root, '.blend'), { recursive: true });
+  out = await mkdtemp(path.join(root, '.blend', 'build-'));
+  await buildDist(out);
+  t = await createTestDatabase();
+}, 120_000);
+afterAll(async () => {
+  await t?.drop();
+  if (out) await rm(out, { recursive: true, force: true });
+});
+
+describe('pnpm build', () => {
+  it('writes every program, the web page styles and the converted mail templates', async () => {
+    for (const name of ['api', 'worker', 'poller', 'blend', 'start-all']) expect(existsSync(path.join(out, `${name}.mjs`))).toBe(true);
+    expect(readFileSync(path.join(out, 'static', 'app.css'), 'utf8')).toContain('{');
+    const prebuilt = JSON.parse(readFileSync(path.join(out, 'mail-templates.json'), 'utf8')) as Record<string, string>;
+    const fromSource = await convertTemplates();
+    expect(Object.keys(prebuilt).sort()).toEqual(Object.keys(fromSource).sort());
+    for (const html of Object.values(prebuilt)) expect(html).toMatch(/^<!doctype html>/i);
+  });
+
+  it('runs the blend command from the build with no servers', async () => {
+    const p = node([path.join(out, 'blend.mjs'), 'preview', '--json', 'test/fixtures/mail/plain-new-thread.eml'], {});
+    expect(await p.done).toBe(0);
+    const line = JSON.parse(p.out().trim().split('\n')[0]!) as { classification: { kind: string }; title: string };
+    expect(line).toMatchObject({ classification: { kind: 'new_thread' }, title: 'Quarterly plan is ready' });
+  });
+
+  it('starts the api from the build: it migrates, is ready, and serves its pages and styles', async () => {
+    const port = await freePort();
+    const p = node([path.join(out, 'api.mjs')], {
+      DATABASE_URL: t.url,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      BLEND_IMAP_URL: 'imap://u:p@127.0.0.1:143/INBOX',
+      BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
+      BLEND_MAIL_DOMAIN: 'build.test',
+      BLEND_SECRET: 'b'.repeat(40),
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(async () => ((await fetch(`${base}/healthz`).catch(() => null))?.ok ? true : null), 'the api to listen', 30_000);
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(200);
+      const css = await fetch(`${base}/web/static/app.css`);
+      expect(css.status).toBe(200);
+      expect(await css.text()).toBe(readFileSync(path.join(root, 'services/api/src/web/static/app.css'), 'utf8'));
+      expect((await fetch(`${base}/web/login`)).status).toBe(200);
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.done;
+    }
+  });
+
+  it('starts the worker from the build with the prebuilt mail templates, never loading MJML', async () => {
+    // Without the thread that would load MJML, the worker can only start from mail-templates.json.
+    await rm(path.join(out, 'mjml-thread.mjs'));
+    const p = node([path.join(out, 'worker.mjs')], {
+      DATABASE_URL: t.url,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      BLEND_IMAP_URL: 'imap://u:p@127.0.0.1:143/INBOX',
+      BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
+      BLEND_MAIL_DOMAIN: 'build.test',
+      BLEND_SECRET: 'b'.repeat(40),
+      BLEND_QUEUE_PREFIX: `build${process.pid}`,
+      BLEND_WORKER_HEALTH_PORT: '0',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      await waitFor(async () => (/worker started/.test(p.out()) || p.child.exitCode !== null ? true : null), 'the worker to start', 30_000);
+      expect(p.out()).toMatch(/worker started/);
+    } finally {
+      p.child.kill('SIGTERM');
+      expect(await p.done).toBe(0);
+    }
+    expect(p.err()).toBe('');
+  });
+});

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@blend/config';
+import { ensureGroup, getInbound, storeFetched, upsertPerson } from '@blend/db';
+import { ingest, MemoryBudget, type IngestDeps } from '@blend/worker';
+import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS, DEFAULT_RATE_LIMITS } from '@blend/core';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+// The ingest stage takes a message's size from the process's memory budget
+// (BLEND_INGEST_MEMORY_BYTES) before it reads the source, and gives it back afterwards.
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/mail', name));
+/** The fixture as a new thread of its own (Message-ID and subject), so no test's mail joins another's. */
+const newThread = (tag: string) =>
+  Buffer.from(fixture('plain-new-thread.eml').toString().replaceAll('plan-1@', `${tag}-1@`).replaceAll('Quarterly plan', `${tag} plan`));
+
+let t: TestDatabase;
+let uid = 0;
+const deps = (memoryBudget: MemoryBudget): IngestDeps => ({
+  db: t.db,
+  log: createLogger('test', 'silent'),
+  bridgeDomain: 'example.test',
+  defaultGroup: 'general',
+  secret: 's'.repeat(32),
+  publicUrl: 'http://blend.test',
+  senderAuth: { mode: 'none', orgDomains: ['corp.test'] },
+  confidentialMarkers: [...DEFAULT_CONFIDENTIAL_MARKERS],
+  redactions: compileRedactions('card,iban'),
+  rateLimits: DEFAULT_RATE_LIMITS,
+  withheldRetentionDays: 14,
+  memoryBudget,
+});
+
+async function store(raw: Buffer): Promise<string> {
+  const rows = await storeFetched(t.db, 'imap://memory-budget', 1, [{ uid: ++uid, size: raw.length, raw, internalDate: new Date() }]);
+  return rows[0]!.id;
+}
+
+/** Takes `bytes` of the budget until the returned function is called. */
+async function hold(budget: MemoryBudget, bytes: number): Promise<{ release: () => void; done: Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let started!: () => void;
+  const running = new Promise<void>((r) => (started = r));
+  const done = budget.run(bytes, async () => {
+    started();
+    await held;
+  });
+  await running;
+  return { release, done };
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await ensureGroup(t.db, 'general');
+  await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice Example', optIn: true });
+});
+afterAll(async () => t?.drop());
+
+describe('ingest within the memory budget', () => {
+  it('waits while the budget is taken, converts once it is free, and gives it back', async () => {
+    const budget = new MemoryBudget(1024 * 1024);
+    const id = await store(newThread('waiting'));
+    const blocker = await hold(budget, 1024 * 1024);
+    let settled = false;
+    const running = ingest({ inboundId: id }, deps(budget)).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(settled).toBe(false);
+    expect((await getInbound(t.db, id))!.state).toBe('received');
+
+    blocker.release();
+    await blocker.done;
+    const outcome = await running;
+    expect(outcome.state).toBe('posted');
+    expect((await getInbound(t.db, id))!.state).toBe('posted');
+    expect(budget.available).toBe(1024 * 1024);
+  });
+
+  it('does not wait for the budget to skip a message that is already final', async () => {
+    const budget = new MemoryBudget(1024 * 1024);
+    const id = await store(newThread('final'));
+    expect((await ingest({ inboundId: id }, deps(budget))).state).toBe('posted');
+    const blocker = await hold(budget, 1024 * 1024);
+    await expect(ingest({ inboundId: id }, deps(budget))).resolves.toEqual({ state: 'skipped', reason: 'already_final' });
+    blocker.release();
+    await blocker.done;
+  });
+
+  it('gives the budget back when the source is missing and the row is rejected', async () => {
+    const budget = new MemoryBudget(1024 * 1024);
+    const id = await store(newThread('gone'));
+    await t.pool.query('update inbound_messages set raw = null where id = $1', [id]);
+    const outcome = await ingest({ inboundId: id }, deps(budget));
+    expect(outcome).toMatchObject({ state: 'rejected', reason: 'missing_source' });
+    expect(budget.available).toBe(1024 * 1024);
+  });
+});
