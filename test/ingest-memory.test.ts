@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@blend/config';
-import { ensureGroup, getInbound, storeFetched, upsertPerson } from '@blend/db';
+import { ensureGroup, getInbound, RAW_SLICE_BYTES, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, MemoryBudget, type IngestDeps } from '@blend/worker';
 import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS, DEFAULT_RATE_LIMITS } from '@blend/core';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -93,5 +93,30 @@ describe('ingest within the memory budget', () => {
     const outcome = await ingest({ inboundId: id }, deps(budget));
     expect(outcome).toMatchObject({ state: 'rejected', reason: 'missing_source' });
     expect(budget.available).toBe(1024 * 1024);
+  });
+});
+
+describe('reading a stored source', () => {
+  it.each([
+    ['a small one', 1_000],
+    ['one of exactly one slice', RAW_SLICE_BYTES],
+    ['one a byte over a slice', RAW_SLICE_BYTES + 1],
+    ['one of several slices and a part', 3 * RAW_SLICE_BYTES + 12_345],
+  ])('gives back %s byte for byte', async (_what, bytes) => {
+    // Every byte value, in an order that differs from one slice to the next.
+    const raw = Buffer.alloc(bytes);
+    for (let i = 0; i < bytes; i++) raw[i] = (i * 7 + Math.floor(i / RAW_SLICE_BYTES)) & 0xff;
+    const id = await store(raw);
+    const row = (await getInbound(t.db, id))!;
+    expect(row.size).toBe(bytes);
+    expect(row.raw!.length).toBe(bytes);
+    expect(row.raw!.equals(raw)).toBe(true);
+  });
+
+  it('gives null for a purged source and undefined for no row', async () => {
+    const id = await store(Buffer.alloc(RAW_SLICE_BYTES * 2, 1));
+    await t.pool.query('update inbound_messages set raw = null where id = $1', [id]);
+    expect((await getInbound(t.db, id))!.raw).toBeNull();
+    expect(await getInbound(t.db, '00000000-0000-4000-8000-000000000000')).toBeUndefined();
   });
 });
