@@ -2,6 +2,7 @@
  * The results of `pnpm bench api`: tables on stdout and the api section of
  * `docs/BENCHMARKS.md` (the other benchmarks' sections are kept).
  */
+import { FEED_COMMENTS_DEFAULT } from '@blend/db';
 import type { ApiDataFacts } from './api-data';
 import type { LoadResult } from './api-load';
 import type { CpuUse, MachineFacts } from './machine';
@@ -39,7 +40,8 @@ export interface ApiReport {
   postgres: string;
   params: { posts: number; comments: number; groups: number; people: number; seed: number; rate: number; seconds: number; maxSeconds: number; connections: number; limit: number };
   data: ApiDataFacts;
-  firstPage: { bytes: number; items: number; comments: number };
+  /** The first page: its size, posts, the comments it shows and the comments its posts have. */
+  firstPage: { bytes: number; items: number; comments: number; commentCount: number };
   results: ScenarioResult[];
   bare: ScenarioResult;
 }
@@ -110,28 +112,38 @@ ${throughput.join('\n')}
 | --- | --- |
 | feed p99 at ${fmt(rate)} req/s, worst of the ${r.results.length} kinds of request | **${ms(f.worstP99)}** (${f.worstName}): target < ${TARGET_P99_MS} ms ${pass(f.pass)} |
 | first page flat out ÷ bare route flat out (same JSON) | **${fmt(f.ratio, 3)}** (${fmt(r.results[0]!.max.rps)} / ${fmt(bareMax)} req/s) |
-| first page | ${kib(r.firstPage.bytes)} of JSON: ${r.firstPage.items} posts with ${r.firstPage.comments} comments |
+| first page | ${kib(r.firstPage.bytes)} of JSON: ${r.firstPage.items} posts, showing ${r.firstPage.comments} of their ${fmt(r.firstPage.commentCount)} comments (the latest ${FEED_COMMENTS_DEFAULT} of each) |
 `;
 }
 
-/** The run before the fixes (revision 8315f0a, 2026-11-26, default settings): flat out req/s, Postgres CPU ms per request, p99 ms at 200 req/s. */
-const BEFORE: Record<string, [number, number, number]> = {
-  'feed, first page': [12, 38, 108_930],
-  'feed, later pages': [15, 54, 109_408],
-  'group filter': [116, 11, 27_989],
-  'tag filter': [80, 12, 57_995],
-  'author filter': [36, 46, 91_740],
+/**
+ * The run before this round of fixes (revision 564abb3, 2026-11-26, default settings): JSON
+ * KiB per response, p99 ms at 200 req/s, flat out req/s, server CPU ms per request and
+ * Postgres CPU ms per request (null: that run recorded 0.00, not a credible figure).
+ */
+const BEFORE: Record<string, [number, number, number, number, number | null]> = {
+  'feed, first page': [178.4, 1_710, 197, 5.16, null],
+  'feed, later pages': [117.1, 80, 258, 3.72, 2.82],
+  'group filter': [128.4, 92, 254, 3.66, 2.79],
+  'tag filter': [125.1, 6_963, 172, 4.34, 5.95],
+  'author filter': [119.8, 73, 264, 3.55, 2.61],
 };
 
 function beforeAfter(r: ApiReport): string {
   return r.results
     .filter((s) => BEFORE[s.scenario.name])
     .map((s) => {
-      const [rps, pgMs, p99] = BEFORE[s.scenario.name]!;
-      const pgNow = (s.postgresCpuSeconds * 1000) / Math.max(1, s.paced.requests);
-      return `| ${s.scenario.name} | ${fmt(rps)} → **${fmt(s.max.rps)}** | ${fmt(pgMs)} → **${fmt(pgNow, 1)}** | ${ms(p99)} → **${ms(s.paced.p99)}** |`;
+      const [size, p99, rps, serverMs, pgMs] = BEFORE[s.scenario.name]!;
+      const perReq = (sec: number) => fmt((sec * 1000) / Math.max(1, s.paced.requests), 2);
+      return `| ${s.scenario.name} | ${fmt(size, 1)} → **${fmt(s.paced.bytesPerResponse / 1024, 1)}** | ${ms(p99)} → **${ms(s.paced.p99)}** | ${fmt(rps)} → **${fmt(s.max.rps)}** | ${fmt(serverMs, 2)} → **${perReq(s.serverCpuSeconds)}** | ${pgMs === null ? 'n/a' : fmt(pgMs, 2)} → **${perReq(s.postgresCpuSeconds)}** |`;
     })
     .join('\n');
+}
+
+/** Smallest and largest of a figure over the feed's kinds of request, as "a–b". */
+function span(r: ApiReport, f: (s: ScenarioResult) => number, digits: number): string {
+  const v = r.results.map(f);
+  return `${fmt(Math.min(...v), digits)}–${fmt(Math.max(...v), digits)}`;
 }
 
 function apiMarkdown(r: ApiReport): string {
@@ -176,8 +188,9 @@ Run it alone: another benchmark or test suite on the 2 cores shows up in the lat
    row of every mailed post and comment (raw source already removed) plus a withheld reply on 1 post
    in 40; a PDF on 1 post in 30; a twentieth of the posts edited, 1 in 300 retracted.
 2. Blend's API service runs as in production, in its own process; each request goes through the
-   bearer-token check, \`listFeedFiltered\` (the page, then its comments, likes, tags, withheld
-   counts and attachments) and Fastify's schema-based serialisation.
+   bearer-token check, \`listFeedFiltered\` (one statement: the page with each post's latest
+   ${FEED_COMMENTS_DEFAULT} comments, comment and like counts, tags, withheld count and attachments) and Fastify's
+   schema-based serialisation.
 3. Kinds of request: the first page; pages after a cursor at random depths of the feed; and the
    first page filtered by group, by tag and by author (cycling through the values listed).
 4. **At ${fmt(p.rate)} req/s, open loop:** the benchmark starts a request every ${fmt(1000 / p.rate, 0)} ms on
@@ -199,28 +212,55 @@ Run it alone: another benchmark or test suite on the 2 cores shows up in the lat
 - The 2 cores are shared by the server process, Postgres and the load generator; the flat-out
   rates are for this machine only, the ratio to the bare route is the comparable figure.
 - "server CPU ms per request" is the API process's CPU (auth, queries' driver work, building and
-  serialising the JSON); "Postgres CPU ms per request" is all Postgres processes during the same
-  ${p.seconds} s, divided by the requests.
-- The page carries every comment of its posts (the thread as the web feed shows it), so its size
-  varies with the busy threads it happens to hold; "JSON per response" is the mean.
-- Where the time goes now: the API process is the limit. Each request costs it 3.5–5 ms of CPU,
-  most of it reading, building, serialising and writing 120–180 KiB of JSON (all comments of 20
-  posts); at 200 req/s that is three quarters of one core or more, so requests queue behind each
-  other and p99 lands above 50 ms although p50 is in the teens. The first page, with a busy
-  thread of ~100 comments on it, needs about a whole core at 200 req/s. Postgres needs 2–3 ms per
-  page, except with \`tag=\`: it walks the feed index and looks each post up in post_tags until 20
-  match (~2,800 posts for a tag on 0.8 % of them), about 6 ms per request.
+  serialising the JSON); "Postgres CPU ms per request" is that of the backends connected to the
+  benchmark's database during the same ${p.seconds} s, divided by the requests (before this round it was
+  every Postgres process on the machine, another test run's included).
+- Each post on a page carries its latest ${FEED_COMMENTS_DEFAULT} comments that are not retracted (\`comments=\`, the
+  default) and \`comment_count\`; the thread (\`GET /api/v1/posts/:id\`) has them all. A page's size
+  no longer depends on how busy its threads are; "JSON per response" is the mean.
+- Where the time goes now: a page is two statements, the token lookup and one prepared statement
+  that reads the posts with their counts, latest comments and files. The API process spends
+  ${span(r, (s) => (s.serverCpuSeconds * 1000) / Math.max(1, s.paced.requests), 2)} ms of CPU per request, mostly turning the rows and their JSON into objects,
+  serialising ${span(r, (s) => s.paced.bytesPerResponse / 1024, 0)} KiB of JSON and writing it (the bare route, writing the same bytes,
+  needs ${fmt((r.bare.serverCpuSeconds * 1000) / Math.max(1, r.bare.paced.requests), 2)} ms); its backends spend ${span(r, (s) => (s.postgresCpuSeconds * 1000) / Math.max(1, s.paced.requests), 2)} ms, the largest part of it building the comments' JSON.
+  Filters cost about what the plain feed costs: each reads its page in order from an index and stops.
 
 ### Before and after the fixes (API)
 
-Before: this benchmark on the same data and machine, 2026-11-26, at revision 8315f0a (its
+Before: this benchmark on the same data and machine, 2026-11-26, at revision 564abb3 (its
 default settings); now: the run above.
 
-| Requests | flat out, req/s: before → now | Postgres CPU ms per request: before → now | p99 at ${fmt(p.rate)} req/s: before → now |
-| --- | ---: | ---: | ---: |
+| Requests | JSON per response, KiB | p99 at ${fmt(p.rate)} req/s | flat out, req/s | server CPU ms per request | Postgres CPU ms per request |
+| --- | ---: | ---: | ---: | ---: | ---: |
 ${beforeAfter(r)}
 
-What EXPLAIN ANALYZE showed, and the fixes (migration \`0009_feed_indexes\`, \`esn-feed.ts\`, \`esn-post-view.ts\`):
+What the profiles and EXPLAIN ANALYZE showed, and the fixes (migration \`0010_feed_comments_tags\`,
+\`esn-feed.ts\`, \`esn-post-view.ts\`):
+
+1. Every feed item carried every comment of its thread: 178 KiB and 165 comments on the first
+   page, most of the API process's CPU. Items now carry the latest comments (\`comments=\`, 0–50,
+   default ${FEED_COMMENTS_DEFAULT}) and \`comment_count\`, read per post backwards from \`comments_post_idx\`, now
+   \`(post_id, created_at, id)\`; the thread has them all.
+2. \`tag=\` walked the feed index and probed post_tags for each post until 20 matched (~2,800 posts
+   for a tag on 0.8 % of them). post_tags now holds a copy of the post's \`created_at\` (backfilled,
+   written with the tags) and \`post_tags_feed_idx (tag, post_created_at DESC, post_id DESC)\`: the
+   page is the tag's first 21 index entries, each joined to its post. \`mentions=me\` reads
+   \`mentions_feed_idx\` the same way.
+3. drizzle built the page query anew for every request (about 1.8 ms of the API's CPU), and the
+   comments, counts and files were three more statements whose hundreds of rows the driver and
+   drizzle turned into objects one field at a time. A page is now one statement per filter shape,
+   prepared once per connection, with the counts as subqueries and the comments and files as
+   JSON; the token lookup is prepared too.
+4. With the LIMIT as a parameter Postgres assumed a tenth of the table was wanted, judged a
+   generic plan dear and planned every execution (1–2 ms). The default page size is written into
+   the SQL, so Postgres settles on a generic plan after five executions; for "liked by me" a
+   count replaced EXISTS, which the planner had turned into a hash of the viewer's likes over all
+   reactions.
+
+The round before (migration \`0009_feed_indexes\`), from revision 8315f0a to 564abb3: the first page
+went from 12 to 197 requests/s flat out (p99 at 200 req/s from 109 s to 1.7 s), pages after a
+cursor from 15 to 258 req/s, \`group=\` from 116 to 254, \`tag=\` from 80 to 172, \`author=\` from 36
+to 264. Its fixes:
 
 1. \`posts_feed_idx\` was \`(created_at DESC NULLS LAST, id DESC NULLS LAST)\` (drizzle's \`.desc()\`),
    which cannot serve the feed's \`ORDER BY created_at DESC, id DESC\` (NULLS FIRST), though both
@@ -233,10 +273,7 @@ What EXPLAIN ANALYZE showed, and the fixes (migration \`0009_feed_indexes\`, \`e
    sorted every post of the group or author (and authors had no index). They now compare
    \`posts.group_id\` / \`posts.author_id\` with a scalar subquery, read in order from
    \`posts_group_idx\` (now \`group_id, created_at DESC, id DESC\`) and the new \`posts_author_idx\`.
-4. \`decoratePosts\` ran six queries per page (comments, like counts, the viewer's likes, withheld
-   counts, tags, attachments); likes, the viewer's like, withheld counts and tags are now one, and
-   it and the comments query are named prepared statements (built and planned once per
-   connection), so a page takes five queries including the token check.
+4. \`decoratePosts\` ran six queries per page; they became three prepared statements and one more.
 `;
 }
 

@@ -91,20 +91,32 @@ function postgresJiffies(): Map<number, number> {
   return out;
 }
 
-/** CPU seconds of the Postgres processes alive at the end, since `before` (USER_HZ = 100). */
-function postgresSeconds(before: Map<number, number>): number {
+/**
+ * The backends connected to the benchmark's database. Only they are counted: the machine's
+ * Postgres also serves whatever else runs on it (a test suite, another checkout), and the
+ * background processes (WAL writer, checkpointer) do little for a read-only load.
+ */
+async function benchBackends(pool: pg.Pool): Promise<number[]> {
+  const { rows } = await pool.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()');
+  return rows.map((r) => r.pid);
+}
+
+/** CPU seconds since `before` of those of the backends `pids` alive at the end (USER_HZ = 100). */
+function postgresSeconds(before: Map<number, number>, pids: number[]): number {
+  const now = postgresJiffies();
   let jiffies = 0;
-  for (const [pid, v] of postgresJiffies()) jiffies += v - (before.get(pid) ?? 0);
+  for (const pid of new Set(pids)) if (now.has(pid)) jiffies += now.get(pid)! - (before.get(pid) ?? 0);
   return jiffies / 100;
 }
 
-async function measure(target: Target, server: Server): Promise<Omit<ScenarioResult, 'scenario'>> {
+async function measure(target: Target, server: Server, pool: pg.Pool): Promise<Omit<ScenarioResult, 'scenario'>> {
   const cpu0 = cpuSnapshot();
+  const backends = await benchBackends(pool);
   const pg0 = postgresJiffies();
   const api0 = await server.cpuSeconds();
   const paced = await runPaced(target, { seconds: SECONDS, rate: RATE });
   const api1 = await server.cpuSeconds();
-  const postgresCpuSeconds = postgresSeconds(pg0);
+  const postgresCpuSeconds = postgresSeconds(pg0, [...backends, ...(await benchBackends(pool))]);
   const cpu = cpuUse(cpu0, cpuSnapshot());
   const capped = await runAutocannon(target, { seconds: SECONDS, connections: CONNECTIONS, overallRate: RATE });
   const max = await runAutocannon(target, { seconds: MAX_SECONDS, connections: CONNECTIONS });
@@ -139,7 +151,7 @@ async function main(res: Resources): Promise<ApiReport> {
   const first = await fetch(`${blend.url}/api/v1/feed?limit=${LIMIT}`, { headers: { authorization: `Bearer ${token}` } });
   if (first.status !== 200) throw new Error(`GET /api/v1/feed answered ${first.status}: ${await first.text()}`);
   const body = Buffer.from(await first.arrayBuffer());
-  const page = JSON.parse(body.toString('utf8')) as { items: { comments: unknown[] }[] };
+  const page = JSON.parse(body.toString('utf8')) as { items: { comments: unknown[]; comment_count: number }[] };
   res.tmp = await mkdtemp(path.join(os.tmpdir(), 'blend-bench-api-'));
   const bodyFile = path.join(res.tmp, 'feed.json');
   await writeFile(bodyFile, body);
@@ -157,13 +169,13 @@ async function main(res: Resources): Promise<ApiReport> {
   const results: ScenarioResult[] = [];
   for (const scenario of list) {
     say(`${scenario.name}: ${RATE} req/s open loop ${SECONDS} s, autocannon capped ${SECONDS} s, flat out ${MAX_SECONDS} s...`);
-    const r = await measure({ url: blend.url, token, paths: scenario.paths }, blend);
+    const r = await measure({ url: blend.url, token, paths: scenario.paths }, blend, db.pool);
     results.push({ scenario, ...r });
     say(`  p50 ${r.paced.p50.toFixed(1)} ms, p99 ${r.paced.p99.toFixed(1)} ms at ${r.paced.rps.toFixed(0)} req/s; flat out ${r.max.rps.toFixed(0)} req/s`);
   }
   say('bare Fastify route, same body...');
   const bareScenario: Scenario = { name: 'bare Fastify route', what: 'the first page\'s JSON from memory', paths: ['/api/v1/feed?limit=20'] };
-  const bareResult: ScenarioResult = { scenario: bareScenario, ...(await measure({ url: bare.url, token, paths: bareScenario.paths }, bare)) };
+  const bareResult: ScenarioResult = { scenario: bareScenario, ...(await measure({ url: bare.url, token, paths: bareScenario.paths }, bare, db.pool)) };
   say(`  p50 ${bareResult.paced.p50.toFixed(1)} ms, p99 ${bareResult.paced.p99.toFixed(1)} ms; flat out ${bareResult.max.rps.toFixed(0)} req/s`);
 
   const v = (await db.pool.query<{ v: string; sb: string; wm: string }>(
@@ -176,7 +188,12 @@ async function main(res: Resources): Promise<ApiReport> {
     postgres: `${v.v.split(' on ')[0]!} (shared_buffers=${v.sb}, work_mem=${v.wm})`,
     params: { posts: POSTS, comments: COMMENTS, groups: GROUPS, people: PEOPLE, seed: SEED, rate: RATE, seconds: SECONDS, maxSeconds: MAX_SECONDS, connections: CONNECTIONS, limit: LIMIT },
     data,
-    firstPage: { bytes: body.length, items: page.items.length, comments: page.items.reduce((n, i) => n + i.comments.length, 0) },
+    firstPage: {
+      bytes: body.length,
+      items: page.items.length,
+      comments: page.items.reduce((n, i) => n + i.comments.length, 0),
+      commentCount: page.items.reduce((n, i) => n + i.comment_count, 0),
+    },
     results,
     bare: bareResult,
   };
