@@ -2,12 +2,22 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 
-/** Run one of the project's entry points with tsx, collecting its output. */
+/**
+ * Run one of the project's entry points from source, collecting its output. One Node process
+ * with tsx as its loader (`node --import tsx`), not the `tsx` command: that one runs the
+ * program in a second process and, when the program does not acknowledge a relayed SIGTERM
+ * within 30 ms (a busy machine), SIGKILLs it and exits 143, so a graceful stop would fail at
+ * random.
+ */
 export function run(args: string[], env: Record<string, string>, opts: { timeoutMs?: number } = {}) {
-  const child = spawn(tsx, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  // tsx runs the program in a child process: signal the whole process group.
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  // Signal the process group: the program and anything it started.
   const kill = (signal: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, signal);
