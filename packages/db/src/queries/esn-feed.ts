@@ -2,7 +2,7 @@ import { and, desc, eq, isNull, lt, lte, or, sql, type AnyColumn, type SQL } fro
 import type { Tx } from '../client';
 import { groups, mentions, people, posts, postTags } from '../schema';
 import type { FeedCursor } from './feed';
-import { esnPostColumns, postDecoration, toEsnPostView, type EsnPostView } from './esn-post-view';
+import { esnPostColumns, postDecoration, toEsnPostViews, type EsnPostView } from './esn-post-view';
 
 /** Posts on a page when the caller does not say. */
 export const FEED_LIMIT_DEFAULT = 20;
@@ -99,7 +99,7 @@ function mentioning(db: Tx, cursor: boolean) {
  * on the copy as well as the id made the planner expect one row and pick plans for one.
  */
 function buildFeedStatement(db: Tx, s: FeedShape, rows: number | null, name: string) {
-  const columns = { ...esnPostColumns, ...postDecoration('latest') };
+  const columns = { ...esnPostColumns, ...postDecoration() };
   let order: [AnyColumn, AnyColumn];
   let base;
   if (s.tag) {
@@ -134,7 +134,7 @@ function buildFeedStatement(db: Tx, s: FeedShape, rows: number | null, name: str
 const statements = new WeakMap<Tx, Map<string, ReturnType<typeof buildFeedStatement>>>();
 
 /**
- * The page query of a shape (the page with everything it shows, see {@link postDecoration}),
+ * The page query of a shape (the page with its counts and files, see {@link postDecoration}),
  * built once per database handle: building it with drizzle on every request cost about as
  * much CPU as the rest of the request.
  *
@@ -193,7 +193,6 @@ export async function listFeedFiltered(
   const rows = await stmt.execute({
     limit: opts.limit + 1,
     viewer: opts.viewerId,
-    comments,
     cursorAt: c?.createdAt,
     cursorId: c?.id,
     group: f.group,
@@ -205,12 +204,12 @@ export async function listFeedFiltered(
   });
   const page = rows.slice(0, opts.limit);
   const last = page[page.length - 1];
-  return { items: page.map(toEsnPostView), next: rows.length > opts.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+  return { items: await toEsnPostViews(db, page, comments), next: rows.length > opts.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
 }
 
 const postStatement = (db: Tx) =>
   db
-    .select({ ...esnPostColumns, ...postDecoration('all') })
+    .select({ ...esnPostColumns, ...postDecoration() })
     .from(posts)
     .innerJoin(groups, eq(groups.id, posts.groupId))
     .innerJoin(people, eq(people.id, posts.authorId))
@@ -222,6 +221,6 @@ const postStatements = new WeakMap<Tx, ReturnType<typeof postStatement>>();
 export async function getEsnPostView(db: Tx, id: string, viewerId: string | null): Promise<EsnPostView | undefined> {
   let stmt = postStatements.get(db);
   if (!stmt) postStatements.set(db, (stmt = postStatement(db)));
-  const [row] = await stmt.execute({ id, viewer: viewerId });
-  return row && toEsnPostView(row);
+  const rows = await stmt.execute({ id, viewer: viewerId });
+  return (await toEsnPostViews(db, rows, 'all'))[0];
 }

@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
-import { groups, people, posts } from '../schema';
+import { asc, desc, eq, isNull, sql } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { comments, groups, people, posts } from '../schema';
 import type { CommentView, PostView } from './feed';
 
 /** A file that came with the post's mail or a comment's, in the order they came. */
@@ -61,21 +62,7 @@ export const esnPostColumns = {
   authorName: people.name,
 };
 
-/** A comment as {@link postDecoration} selects it (JSON built by Postgres). */
-interface CommentJson {
-  id: string;
-  author_id: string;
-  author_email: string;
-  author_name: string;
-  body_text: string;
-  body_html: string;
-  source: 'email' | 'esn';
-  created_at: string;
-  edited_at: string | null;
-  deleted: boolean;
-}
-
-/** A file as {@link postDecoration} selects it. */
+/** A file as {@link postDecoration} selects it (JSON built by Postgres). */
 interface FileJson {
   id: string;
   comment_id: string | null;
@@ -89,36 +76,15 @@ interface FileJson {
 }
 
 /**
- * Which comments a view carries: `'all'` (the thread: every comment, retracted ones as
- * tombstones) or `'latest'` (the feed: the latest `comments` ones that are not retracted).
+ * What a post view shows besides the post's own columns and its comments, as expressions on
+ * `posts` for the select list of the statement that reads the posts: likes (and whether the
+ * `viewer` placeholder liked it), withheld replies, tags, the comment count, and the files as
+ * JSON (few, and most posts have none). One statement reads a page with all this, where the
+ * page and its counts and files took three; under a LIMIT Postgres computes them for the rows
+ * returned only (it postpones such subqueries past any sort).
  */
-export type CommentSelection = 'all' | 'latest';
-
-/** A timestamp as `Date.prototype.toISOString` writes it (milliseconds, UTC), for JSON built by Postgres. */
-const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-const commentJson = sql.raw(`json_build_object('id', c.id, 'author_id', c.author_id, 'author_email', a.email, 'author_name', a.name,
-  'body_text', c.body_text, 'body_html', c.body_html, 'source', c.source, 'created_at', ${iso('c.created_at')},
-  'edited_at', ${iso('c.edited_at')}, 'deleted', c.deleted_at is not null)`);
-
-/**
- * What a post view shows besides the post's own columns, as expressions on `posts` for the
- * select list of the statement that reads the posts: likes (and whether the `viewer`
- * placeholder liked it), withheld replies, tags, the comment count, the comments and the
- * files, the last two as JSON. One statement then reads a whole page, where reading the
- * page and then its comments, counts and files took four, and turning hundreds of rows into
- * objects in the driver and drizzle cost the API more than building the JSON costs Postgres.
- * Under a LIMIT, Postgres computes these for the rows returned only (it postpones such
- * subqueries past any sort). `latest` takes the `comments` placeholder: each post's latest
- * comments that are not retracted, read backwards from comments_post_idx.
- */
-export function postDecoration(which: CommentSelection) {
+export function postDecoration() {
   const viewer = sql.placeholder('viewer');
-  const selected =
-    which === 'all'
-      ? sql`select c.* from comments c where c.post_id = posts.id`
-      : sql`select c.* from comments c where c.post_id = posts.id and c.deleted_at is null
-          order by c.created_at desc, c.id desc limit ${sql.placeholder('comments')}`;
   return {
     likes: sql<number>`(select count(*) from reactions r where r.post_id = posts.id and r.kind = 'like')`.mapWith(Number),
     // A count, not EXISTS: for an EXISTS in the select list of a query that could return every
@@ -127,8 +93,6 @@ export function postDecoration(which: CommentSelection) {
     withheld: sql<number>`(select count(*) from inbound_messages i where i.post_id = posts.id and i.state = 'withheld')`.mapWith(Number),
     tags: sql<string[]>`array(select t.tag from post_tags t where t.post_id = posts.id order by t.tag)`,
     commentCount: sql<number>`(select count(*) from comments c where c.post_id = posts.id and c.deleted_at is null)`.mapWith(Number),
-    comments: sql<CommentJson[]>`(select coalesce(json_agg(${commentJson} order by c.created_at, c.id), '[]')
-      from (${selected}) c join people a on a.id = c.author_id)`,
     files: sql<FileJson[]>`(select coalesce(json_agg(json_build_object('id', f.id, 'comment_id', f.comment_id, 'stored', f.sha256 is not null,
         'name', f.filename, 'content_type', f.declared_type, 'size', f.size, 'inline', f.inline, 'omitted', f.omitted, 'note', f.note)
         order by f.created_at, f.position, f.id), '[]') from attachments f where f.post_id = posts.id)`,
@@ -156,26 +120,96 @@ export interface EsnPostRow {
   withheld: number;
   tags: string[];
   commentCount: number;
-  comments: CommentJson[];
   files: FileJson[];
 }
 
-function commentView(c: CommentJson): EsnCommentView {
-  return {
-    id: c.id,
-    author: { id: c.author_id, email: c.author_email, name: c.author_name },
-    body_text: c.deleted ? '' : c.body_text,
-    body_html: c.deleted ? '' : c.body_html,
-    source: c.source,
-    created_at: c.created_at,
-    edited_at: c.edited_at,
-    ...(c.deleted ? { deleted: true as const } : {}),
+/**
+ * Which comments a view carries: `'all'` (the thread: every comment, retracted ones as
+ * tombstones) or the latest n that are not retracted (the feed; 0 for none).
+ */
+export type CommentSelection = 'all' | number;
+
+/**
+ * The comments of a page's posts, prepared once per database handle. They are a statement of
+ * their own, not JSON in the page's statement: Postgres escaped every comment's text into
+ * JSON (about 1 ms a page with 3 comments per post) and the API parsed it again, where rows
+ * cost neither. `latest` walks comments_post_idx backwards for each post and stops after n.
+ */
+function commentStatements(db: Tx) {
+  const ids = sql.placeholder('ids');
+  const columns = {
+    id: comments.id,
+    postId: comments.postId,
+    bodyText: comments.bodyText,
+    bodyHtml: comments.bodyHtml,
+    source: comments.source,
+    createdAt: comments.createdAt,
+    deletedAt: comments.deletedAt,
+    editedAt: comments.editedAt,
+    authorId: comments.authorId,
   };
+  const person = { authorEmail: people.email, authorName: people.name };
+  const all = db
+    .select({ ...columns, ...person })
+    .from(comments)
+    .innerJoin(people, eq(people.id, comments.authorId))
+    .where(sql`${comments.postId} = any(${ids}::uuid[])`)
+    .orderBy(asc(comments.createdAt), asc(comments.id))
+    .prepare('esn_post_comments');
+  const newest = db
+    .select(columns)
+    .from(comments)
+    .where(sql`${comments.postId} = page.id and ${isNull(comments.deletedAt)}`)
+    .orderBy(desc(comments.createdAt), desc(comments.id))
+    .limit(sql.placeholder('n'))
+    .as('c');
+  const latest = db
+    .select({ ...newest._.selectedFields, ...person })
+    .from(sql`unnest(${ids}::uuid[]) as page(id)`)
+    .crossJoinLateral(newest)
+    .innerJoin(people, eq(people.id, newest.authorId))
+    .orderBy(asc(newest.createdAt), asc(newest.id))
+    .prepare('esn_post_latest_comments');
+  return { all, latest };
 }
 
-/** The view of a row read with {@link esnPostColumns} and {@link postDecoration}. */
-export function toEsnPostView(r: EsnPostRow): EsnPostView {
-  const list = r.comments.map(commentView);
+const prepared = new WeakMap<Tx, ReturnType<typeof commentStatements>>();
+
+/** The comments `which` selects of the posts `postIds`, by post, in time order. */
+async function commentsOf(db: Tx, postIds: string[], which: CommentSelection): Promise<Map<string, EsnCommentView[]>> {
+  const byPost = new Map<string, EsnCommentView[]>();
+  if (postIds.length === 0 || which === 0) return byPost;
+  let q = prepared.get(db);
+  if (!q) prepared.set(db, (q = commentStatements(db)));
+  const rows = which === 'all' ? await q.all.execute({ ids: postIds }) : await q.latest.execute({ ids: postIds, n: which });
+  for (const c of rows) {
+    const view: EsnCommentView = {
+      id: c.id,
+      author: { id: c.authorId, email: c.authorEmail, name: c.authorName },
+      body_text: c.deletedAt ? '' : c.bodyText,
+      body_html: c.deletedAt ? '' : c.bodyHtml,
+      source: c.source,
+      created_at: c.createdAt.toISOString(),
+      edited_at: c.editedAt?.toISOString() ?? null,
+      ...(c.deletedAt ? { deleted: true as const } : {}),
+    };
+    const list = byPost.get(c.postId);
+    if (list) list.push(view);
+    else byPost.set(c.postId, [view]);
+  }
+  return byPost;
+}
+
+/**
+ * The views of rows read with {@link esnPostColumns} and {@link postDecoration}, with the
+ * comments `which` selects (one more statement, none for `0`).
+ */
+export async function toEsnPostViews(db: Tx, rows: EsnPostRow[], which: CommentSelection): Promise<EsnPostView[]> {
+  const byPost = await commentsOf(db, rows.map((r) => r.id), which);
+  return rows.map((r) => toView(r, byPost.get(r.id) ?? [], which));
+}
+
+function toView(r: EsnPostRow, list: EsnCommentView[], which: CommentSelection): EsnPostView {
   // A comment's files are listed with the comment: never a retracted one's, and in the feed
   // only those of the comments shown (the thread has the rest).
   const shown = new Set(list.filter((c) => !c.deleted).map((c) => c.id));
@@ -207,7 +241,8 @@ export function toEsnPostView(r: EsnPostRow): EsnPostView {
     created_at: r.createdAt.toISOString(),
     edited_at: r.editedAt?.toISOString() ?? null,
     comments: list,
-    comment_count: r.commentCount,
+    // The thread's own list when it has them all, so that the two agree.
+    comment_count: which === 'all' ? shown.size : r.commentCount,
     withheld_replies: r.withheld,
     tags: r.deletedAt ? [] : r.tags,
     reactions: { like: r.likes, liked_by_me: r.likedByMe },
