@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, customType, index, integer, pgEnum, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { comments, posts } from './posts';
 
@@ -61,6 +62,9 @@ export const inboundMessages = pgTable(
     index('inbound_from_idx').on(t.fromAddress, t.internalDate),
     index('inbound_post_idx').on(t.postId),
     index('inbound_arrived_idx').on(t.internalDate),
+    // The withheld replies of a post, counted on every post of a feed page: read from this small
+    // index alone, where inbound_post_idx led to every mail of the thread.
+    index('inbound_withheld_idx').on(t.postId).where(sql`state = 'withheld'`),
   ],
 );
 

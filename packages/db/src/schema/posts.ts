@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { boolean, customType, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { groups } from './groups';
 import { people } from './people';
@@ -67,8 +68,13 @@ export const comments = pgTable(
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
     editedAt: timestamp('edited_at', { withTimezone: true }),
   },
-  // A thread's comments in time order, and (read backwards) its latest few for the feed.
-  (t) => [index('comments_post_idx').on(t.postId, t.createdAt, t.id)],
+  (t) => [
+    // A thread's comments in time order.
+    index('comments_post_idx').on(t.postId, t.createdAt, t.id),
+    // Those not retracted: counted for every post of a feed page from the index alone, and read
+    // backwards for its latest few.
+    index('comments_visible_idx').on(t.postId, t.createdAt, t.id).where(sql`deleted_at is null`),
+  ],
 );
 
 /** Attachment contents, stored once per SHA-256 whatever how many mails carry them. */

@@ -1,0 +1,2 @@
+CREATE INDEX "inbound_withheld_idx" ON "inbound_messages" USING btree ("post_id") WHERE state = 'withheld';--> statement-breakpoint
+CREATE INDEX "comments_visible_idx" ON "comments" USING btree ("post_id","created_at","id") WHERE deleted_at is null;
