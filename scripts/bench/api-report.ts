@@ -234,8 +234,8 @@ default settings); now: the run above.
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${beforeAfter(r)}
 
-What the profiles and EXPLAIN ANALYZE showed, and the fixes (migration \`0010_feed_comments_tags\`,
-\`esn-feed.ts\`, \`esn-post-view.ts\`):
+What the profiles and EXPLAIN ANALYZE showed, and the fixes (migrations \`0010_feed_comments_tags\` and
+\`0012_feed_count_indexes\`, \`esn-feed.ts\`, \`esn-post-view.ts\`):
 
 1. Every feed item carried every comment of its thread: 178 KiB and 165 comments on the first
    page, most of the API process's CPU. Items now carry the latest comments (\`comments=\`, 0–50,
@@ -257,6 +257,9 @@ What the profiles and EXPLAIN ANALYZE showed, and the fixes (migration \`0010_fe
    the SQL, so Postgres settles on a generic plan after five executions; for "liked by me" a
    count replaced EXISTS, which the planner had turned into a hash of the viewer's likes over all
    reactions.
+5. Counting a post's comments and withheld replies read every comment, and every mail, of the
+   thread from the table; partial indexes of the comments not retracted and of the withheld mails
+   answer from the index alone.
 
 The round before (migration \`0009_feed_indexes\`), from revision 8315f0a to 564abb3: the first page
 went from 12 to 197 requests/s flat out (p99 at 200 req/s from 109 s to 1.7 s), pages after a
