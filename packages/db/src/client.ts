@@ -4,7 +4,7 @@ import pg from 'pg';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
-export type Database = NodePgDatabase<Schema>;
+export type Database = NodePgDatabase<Schema> & { $client: pg.Pool };
 /** A database handle or an open transaction on it. */
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0] | Database;
 

@@ -1,8 +1,9 @@
 import { and, desc, eq, isNull, lt, lte, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
-import type { Tx } from '../client';
+import type { Database, Tx } from '../client';
 import { groups, mentions, people, posts, postTags } from '../schema';
 import type { FeedCursor } from './feed';
-import { esnPostColumns, postDecoration, toEsnPostViews, type EsnPostView } from './esn-post-view';
+import { esnPostColumns, postDecoration, toEsnPostViews, type EsnPostRow, type EsnPostView } from './esn-post-view';
+import { rawStatement, type RawStatement } from './raw-statement';
 
 /** Posts on a page when the caller does not say. */
 export const FEED_LIMIT_DEFAULT = 20;
@@ -98,7 +99,7 @@ function mentioning(db: Tx, cursor: boolean) {
  * probing post_tags for each post read thousands of posts for a tag on 1 post in 100; joining
  * on the copy as well as the id made the planner expect one row and pick plans for one.
  */
-function buildFeedStatement(db: Tx, s: FeedShape, rows: number | null, name: string) {
+function buildFeedStatement(db: Database, s: FeedShape, rows: number | null, name: string): RawStatement<EsnPostRow> {
   const columns = { ...esnPostColumns, ...postDecoration() };
   let order: [AnyColumn, AnyColumn];
   let base;
@@ -113,7 +114,7 @@ function buildFeedStatement(db: Tx, s: FeedShape, rows: number | null, name: str
     base = db.select(columns).from(posts).$dynamic();
     order = [posts.createdAt, posts.id];
   }
-  return base
+  const query = base
     .innerJoin(groups, eq(groups.id, posts.groupId))
     .innerJoin(people, eq(people.id, posts.authorId))
     .where(
@@ -127,11 +128,13 @@ function buildFeedStatement(db: Tx, s: FeedShape, rows: number | null, name: str
     )
     .orderBy(desc(order[0]), desc(order[1]))
     // drizzle sends a number as a parameter; an SQL chunk (typed as a placeholder) is written as it is.
-    .limit(rows === null ? P.limit : (sql.raw(String(rows)) as unknown as typeof P.limit))
-    .prepare(name);
+    .limit(rows === null ? P.limit : (sql.raw(String(rows)) as unknown as typeof P.limit));
+  return rawStatement(db, name, query, keysOf(columns));
 }
 
-const statements = new WeakMap<Tx, Map<string, ReturnType<typeof buildFeedStatement>>>();
+const keysOf = <T extends object>(o: T) => Object.keys(o) as (keyof T & string)[];
+
+const statements = new WeakMap<Database, Map<string, RawStatement<EsnPostRow>>>();
 
 /**
  * The page query of a shape (the page with its counts and files, see {@link postDecoration}),
@@ -145,7 +148,7 @@ const statements = new WeakMap<Tx, Map<string, ReturnType<typeof buildFeedStatem
  * per shape with the LIMIT as a parameter, planned each time, so a client cannot make a
  * connection hold a statement for every size.
  */
-function feedStatement(db: Tx, s: FeedShape, limit: number) {
+function feedStatement(db: Database, s: FeedShape, limit: number) {
   const rows = limit === FEED_LIMIT_DEFAULT ? limit + 1 : null;
   const key = `${Object.entries(s).filter(([, on]) => on).map(([k]) => k).join('_') || 'all'}_${rows ?? 'n'}`;
   let byShape = statements.get(db);
@@ -162,7 +165,7 @@ function feedStatement(db: Tx, s: FeedShape, limit: number) {
  * whether `viewerId` liked it), tags and its withheld-reply count.
  */
 export async function listFeedFiltered(
-  db: Tx,
+  db: Database,
   opts: {
     limit: number;
     cursor?: FeedCursor | null;
@@ -207,18 +210,20 @@ export async function listFeedFiltered(
   return { items: await toEsnPostViews(db, page, comments), next: rows.length > opts.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
 }
 
-const postStatement = (db: Tx) =>
-  db
-    .select({ ...esnPostColumns, ...postDecoration() })
+function postStatement(db: Database): RawStatement<EsnPostRow> {
+  const columns = { ...esnPostColumns, ...postDecoration() };
+  const query = db
+    .select(columns)
     .from(posts)
     .innerJoin(groups, eq(groups.id, posts.groupId))
     .innerJoin(people, eq(people.id, posts.authorId))
-    .where(eq(posts.id, sql.placeholder('id')))
-    .prepare('esn_post');
-const postStatements = new WeakMap<Tx, ReturnType<typeof postStatement>>();
+    .where(eq(posts.id, sql.placeholder('id')));
+  return rawStatement(db, 'esn_post', query, keysOf(columns));
+}
+const postStatements = new WeakMap<Database, RawStatement<EsnPostRow>>();
 
 /** One post (a tombstone when retracted) with everything {@link listFeedFiltered} shows, and all its comments. */
-export async function getEsnPostView(db: Tx, id: string, viewerId: string | null): Promise<EsnPostView | undefined> {
+export async function getEsnPostView(db: Database, id: string, viewerId: string | null): Promise<EsnPostView | undefined> {
   let stmt = postStatements.get(db);
   if (!stmt) postStatements.set(db, (stmt = postStatement(db)));
   const rows = await stmt.execute({ id, viewer: viewerId });

@@ -1,7 +1,8 @@
 import { asc, desc, eq, isNull, sql } from 'drizzle-orm';
-import type { Tx } from '../client';
+import type { Database } from '../client';
 import { comments, groups, people, posts } from '../schema';
 import type { CommentView, PostView } from './feed';
+import { rawStatement } from './raw-statement';
 
 /** A file that came with the post's mail or a comment's, in the order they came. */
 export interface AttachmentView {
@@ -86,13 +87,13 @@ interface FileJson {
 export function postDecoration() {
   const viewer = sql.placeholder('viewer');
   return {
-    likes: sql<number>`(select count(*) from reactions r where r.post_id = posts.id and r.kind = 'like')`.mapWith(Number),
+    likes: sql<number>`(select count(*)::int from reactions r where r.post_id = posts.id and r.kind = 'like')`,
     // A count, not EXISTS: for an EXISTS in the select list of a query that could return every
     // post, the planner hashed the viewer's likes, a scan of all reactions on every page.
     likedByMe: sql<boolean>`(select count(*) from reactions r where r.post_id = posts.id and r.kind = 'like' and r.person_id = ${viewer}::uuid) > 0`,
-    withheld: sql<number>`(select count(*) from inbound_messages i where i.post_id = posts.id and i.state = 'withheld')`.mapWith(Number),
+    withheld: sql<number>`(select count(*)::int from inbound_messages i where i.post_id = posts.id and i.state = 'withheld')`,
     tags: sql<string[]>`array(select t.tag from post_tags t where t.post_id = posts.id order by t.tag)`,
-    commentCount: sql<number>`(select count(*) from comments c where c.post_id = posts.id and c.deleted_at is null)`.mapWith(Number),
+    commentCount: sql<number>`(select count(*)::int from comments c where c.post_id = posts.id and c.deleted_at is null)`,
     files: sql<FileJson[]>`(select coalesce(json_agg(json_build_object('id', f.id, 'comment_id', f.comment_id, 'stored', f.sha256 is not null,
         'name', f.filename, 'content_type', f.declared_type, 'size', f.size, 'inline', f.inline, 'omitted', f.omitted, 'note', f.note)
         order by f.created_at, f.position, f.id), '[]') from attachments f where f.post_id = posts.id)`,
@@ -133,9 +134,9 @@ export type CommentSelection = 'all' | number;
  * The comments of a page's posts, prepared once per database handle. They are a statement of
  * their own, not JSON in the page's statement: Postgres escaped every comment's text into
  * JSON (about 1 ms a page with 3 comments per post) and the API parsed it again, where rows
- * cost neither. `latest` walks comments_post_idx backwards for each post and stops after n.
+ * cost neither. `latest` walks comments_visible_idx backwards for each post and stops after n.
  */
-function commentStatements(db: Tx) {
+function commentStatements(db: Database) {
   const ids = sql.placeholder('ids');
   const columns = {
     id: comments.id,
@@ -149,13 +150,13 @@ function commentStatements(db: Tx) {
     authorId: comments.authorId,
   };
   const person = { authorEmail: people.email, authorName: people.name };
+  const fields = Object.keys({ ...columns, ...person }) as (keyof CommentRow)[];
   const all = db
     .select({ ...columns, ...person })
     .from(comments)
     .innerJoin(people, eq(people.id, comments.authorId))
     .where(sql`${comments.postId} = any(${ids}::uuid[])`)
-    .orderBy(asc(comments.createdAt), asc(comments.id))
-    .prepare('esn_post_comments');
+    .orderBy(asc(comments.createdAt), asc(comments.id));
   const newest = db
     .select(columns)
     .from(comments)
@@ -168,15 +169,31 @@ function commentStatements(db: Tx) {
     .from(sql`unnest(${ids}::uuid[]) as page(id)`)
     .crossJoinLateral(newest)
     .innerJoin(people, eq(people.id, newest.authorId))
-    .orderBy(asc(newest.createdAt), asc(newest.id))
-    .prepare('esn_post_latest_comments');
-  return { all, latest };
+    .orderBy(asc(newest.createdAt), asc(newest.id));
+  return {
+    all: rawStatement<CommentRow>(db, 'esn_post_comments', all, fields),
+    latest: rawStatement<CommentRow>(db, 'esn_post_latest_comments', latest, fields),
+  };
 }
 
-const prepared = new WeakMap<Tx, ReturnType<typeof commentStatements>>();
+interface CommentRow {
+  id: string;
+  postId: string;
+  bodyText: string;
+  bodyHtml: string;
+  source: 'email' | 'esn';
+  createdAt: Date;
+  deletedAt: Date | null;
+  editedAt: Date | null;
+  authorId: string;
+  authorEmail: string;
+  authorName: string;
+}
+
+const prepared = new WeakMap<Database, ReturnType<typeof commentStatements>>();
 
 /** The comments `which` selects of the posts `postIds`, by post, in time order. */
-async function commentsOf(db: Tx, postIds: string[], which: CommentSelection): Promise<Map<string, EsnCommentView[]>> {
+async function commentsOf(db: Database, postIds: string[], which: CommentSelection): Promise<Map<string, EsnCommentView[]>> {
   const byPost = new Map<string, EsnCommentView[]>();
   if (postIds.length === 0 || which === 0) return byPost;
   let q = prepared.get(db);
@@ -204,7 +221,7 @@ async function commentsOf(db: Tx, postIds: string[], which: CommentSelection): P
  * The views of rows read with {@link esnPostColumns} and {@link postDecoration}, with the
  * comments `which` selects (one more statement, none for `0`).
  */
-export async function toEsnPostViews(db: Tx, rows: EsnPostRow[], which: CommentSelection): Promise<EsnPostView[]> {
+export async function toEsnPostViews(db: Database, rows: EsnPostRow[], which: CommentSelection): Promise<EsnPostView[]> {
   const byPost = await commentsOf(db, rows.map((r) => r.id), which);
   return rows.map((r) => toView(r, byPost.get(r.id) ?? [], which));
 }

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Tx } from '../client';
+import { and, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
+import type { Database, Tx } from '../client';
 import { apiTokens, optInEvents, people } from '../schema';
+import { rawStatement } from './raw-statement';
 
 export type Person = typeof people.$inferSelect;
 
@@ -52,24 +53,25 @@ export async function issueApiToken(db: Tx, personId: string, label = ''): Promi
   return token;
 }
 
-const tokenQuery = (db: Tx) =>
-  db
-    .select({ person: people })
+const tokenQuery = (db: Database) => {
+  const columns = getTableColumns(people);
+  const query = db
+    .select(columns)
     .from(apiTokens)
     .innerJoin(people, eq(people.id, apiTokens.personId))
     .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt)))
-    .limit(1)
-    .prepare('person_for_token');
-const tokenQueries = new WeakMap<Tx, ReturnType<typeof tokenQuery>>();
+    .limit(1);
+  return rawStatement<Person>(db, 'person_for_token', query, Object.keys(columns) as (keyof Person)[]);
+};
+const tokenQueries = new WeakMap<Database, ReturnType<typeof tokenQuery>>();
 
 /**
  * The person a bearer token belongs to, if the token is known and not revoked. Every API
- * request asks, so the query is prepared once per database handle (drizzle builds it once,
- * Postgres parses it once per connection).
+ * request asks, so the query is prepared once per database handle (see {@link rawStatement}).
  */
-export async function personForToken(db: Tx, token: string): Promise<Person | undefined> {
+export async function personForToken(db: Database, token: string): Promise<Person | undefined> {
   let q = tokenQueries.get(db);
   if (!q) tokenQueries.set(db, (q = tokenQuery(db)));
   const rows = await q.execute({ hash: hashToken(token) });
-  return rows[0]?.person;
+  return rows[0];
 }
