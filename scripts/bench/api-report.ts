@@ -220,8 +220,8 @@ Run it alone: another benchmark or test suite on the 2 cores shows up in the lat
   no longer depends on how busy its threads are; "JSON per response" is the mean.
 - Where the time goes now: a request is three prepared statements, the token lookup, the page
   (the posts with their counts and files) and the page's latest comments. The API process spends
-  ${span(r, (s) => (s.serverCpuSeconds * 1000) / Math.max(1, s.paced.requests), 2)} ms of CPU per request, mostly turning rows into objects (drizzle maps each field
-  of each row), serialising ${span(r, (s) => s.paced.bytesPerResponse / 1024, 0)} KiB of JSON and writing it (the bare route, writing the same
+  ${span(r, (s) => (s.serverCpuSeconds * 1000) / Math.max(1, s.paced.requests), 2)} ms of CPU per request, mostly parsing the rows node-postgres receives,
+  serialising ${span(r, (s) => s.paced.bytesPerResponse / 1024, 0)} KiB of JSON and writing it (the bare route, writing the same
   bytes, needs ${fmt((r.bare.serverCpuSeconds * 1000) / Math.max(1, r.bare.paced.requests), 2)} ms); its backends spend ${span(r, (s) => (s.postgresCpuSeconds * 1000) / Math.max(1, s.paced.requests), 2)} ms. Filters cost about what the plain
   feed costs: each reads its page in order from an index and stops.
 
@@ -250,8 +250,10 @@ What the profiles and EXPLAIN ANALYZE showed, and the fixes (migrations \`0010_f
    comments, counts and files were three more statements whose hundreds of rows the driver and
    drizzle turned into objects one field at a time. The page is now one statement per filter
    shape, prepared once per connection, with the counts as subqueries and the files as JSON, and
-   the latest comments one more; the token lookup is prepared too. (The comments as JSON in the
-   page's statement cost Postgres about 1 ms a page to escape their text, more than the rows.)
+   the latest comments one more; the token lookup is prepared too. drizzle builds these
+   statements once and node-postgres runs them: drizzle's result mapping, each field of each row
+   through its entity checks, was about a sixth of the API process's CPU. (The comments as JSON
+   in the page's statement cost Postgres about 1 ms a page to escape their text, more than rows.)
 4. With the LIMIT as a parameter Postgres assumed a tenth of the table was wanted, judged a
    generic plan dear and planned every execution (1–2 ms). The default page size is written into
    the SQL, so Postgres settles on a generic plan after five executions; for "liked by me" a
