@@ -16,7 +16,7 @@ import { convertTemplates } from '@blend/mail';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Program name in dist/ → its entry point. */
-export const PROGRAMS: Record<string, string> = {
+const PROGRAMS: Record<string, string> = {
   api: 'services/api/src/main.ts',
   worker: 'services/worker/src/main.ts',
   poller: 'services/poller/src/main.ts',

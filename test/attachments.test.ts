@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, eq } from 'drizzle-orm';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { createLogger } from '@blend/config';
-import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS, DEFAULT_RATE_LIMITS } from '@blend/core';
 import { ensureGroup, erasePerson, getInbound, issueApiToken, schema, storeFetched, tombstonePost, upsertPerson, type EsnPostView } from '@blend/db';
 import { ingest, type IngestDeps } from '@blend/worker';
+import { ingestDeps } from './support/ingest';
 import { startTestApi, type TestApi } from './support/api';
 
 // Files that come with mail: stored once by content, listed on the post, served with a safe
@@ -18,21 +17,11 @@ const KB = 1024;
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
 
-const deps = (): IngestDeps => ({
-  db: api.t.db,
-  log: createLogger('test', 'silent'),
-  bridgeDomain: 'example.test',
-  defaultGroup: 'general',
-  secret: 's'.repeat(32),
-  publicUrl: 'http://blend.test',
-  senderAuth: { mode: 'none', orgDomains: ['corp.test'] },
-  confidentialMarkers: [...DEFAULT_CONFIDENTIAL_MARKERS],
-  redactions: compileRedactions('card,iban'),
-  rateLimits: DEFAULT_RATE_LIMITS,
-  withheldRetentionDays: 14,
-  attachmentLimits: { maxFileBytes: 64 * KB, maxTotalBytes: 100 * KB, maxFiles: 50 },
-  activity: { receiptsFirst: 0 },
-});
+const deps = (): IngestDeps =>
+  ingestDeps(api.t.db, {
+    attachmentLimits: { maxFileBytes: 64 * KB, maxTotalBytes: 100 * KB, maxFiles: 50 },
+    activity: { receiptsFirst: 0 },
+  });
 
 async function mail(opts: { id: string; subject: string; html?: string; text?: string; attachments: object[] }): Promise<Buffer> {
   return new Promise((resolve, reject) =>

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -6,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertTemplates } from '@blend/mail';
 import { buildDist } from '../scripts/build';
+import { run } from './support/process';
 import { createTestDatabase, waitFor, type TestDatabase } from './support/database';
 
 // `pnpm build` makes the JavaScript production runs (the Dockerfile's commands): the programs
@@ -14,16 +14,19 @@ const root = path.resolve(import.meta.dirname, '..');
 let out: string;
 let t: TestDatabase;
 
-/** Run a built program with `node`, collecting its output. */
-function node(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, done, out: () => stdout, err: () => stderr };
-}
+/** Run a built program with `node` alone (no tsx), collecting its output. */
+const node = (args: string[], env: Record<string, string>) => run(args, env, { tsx: false, timeoutMs: 60_000 });
+
+/** What a service needs to start against this file's database. */
+const serviceEnv = (extra: Record<string, string>) => ({
+  DATABASE_URL: t.url,
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  BLEND_IMAP_URL: 'imap://u:p@127.0.0.1:143/INBOX',
+  BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
+  BLEND_MAIL_DOMAIN: 'build.test',
+  BLEND_SECRET: 'b'.repeat(40),
+  ...extra,
+});
 
 /** A TCP port nothing listens on right now. */
 async function freePort(): Promise<number> {
@@ -58,23 +61,14 @@ describe('pnpm build', () => {
 
   it('runs the blend command from the build with no servers', async () => {
     const p = node([path.join(out, 'blend.mjs'), 'preview', '--json', 'test/fixtures/mail/plain-new-thread.eml'], {});
-    expect(await p.done).toBe(0);
+    expect((await p.done).code).toBe(0);
     const line = JSON.parse(p.out().trim().split('\n')[0]!) as { classification: { kind: string }; title: string };
     expect(line).toMatchObject({ classification: { kind: 'new_thread' }, title: 'Quarterly plan is ready' });
   });
 
   it('starts the api from the build: it migrates, is ready, and serves its pages and styles', async () => {
     const port = await freePort();
-    const p = node([path.join(out, 'api.mjs')], {
-      DATABASE_URL: t.url,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      BLEND_IMAP_URL: 'imap://u:p@127.0.0.1:143/INBOX',
-      BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
-      BLEND_MAIL_DOMAIN: 'build.test',
-      BLEND_SECRET: 'b'.repeat(40),
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-    });
+    const p = node([path.join(out, 'api.mjs')], serviceEnv({ PORT: String(port), LOG_LEVEL: 'warn' }));
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitFor(async () => ((await fetch(`${base}/healthz`).catch(() => null))?.ok ? true : null), 'the api to listen', 30_000);
@@ -85,7 +79,7 @@ describe('pnpm build', () => {
       expect(await css.text()).toBe(readFileSync(path.join(root, 'services/api/src/web/static/app.css'), 'utf8'));
       expect((await fetch(`${base}/web/login`)).status).toBe(200);
     } finally {
-      p.child.kill('SIGTERM');
+      p.kill('SIGTERM');
       await p.done;
     }
   });
@@ -93,23 +87,16 @@ describe('pnpm build', () => {
   it('starts the worker from the build with the prebuilt mail templates, never loading MJML', async () => {
     // Without the thread that would load MJML, the worker can only start from mail-templates.json.
     await rm(path.join(out, 'mjml-thread.mjs'));
-    const p = node([path.join(out, 'worker.mjs')], {
-      DATABASE_URL: t.url,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      BLEND_IMAP_URL: 'imap://u:p@127.0.0.1:143/INBOX',
-      BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
-      BLEND_MAIL_DOMAIN: 'build.test',
-      BLEND_SECRET: 'b'.repeat(40),
-      BLEND_QUEUE_PREFIX: `build${process.pid}`,
-      BLEND_WORKER_HEALTH_PORT: '0',
-      LOG_LEVEL: 'info',
-    });
+    const p = node(
+      [path.join(out, 'worker.mjs')],
+      serviceEnv({ BLEND_QUEUE_PREFIX: `build${process.pid}`, BLEND_WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'info' }),
+    );
     try {
       await waitFor(async () => (/worker started/.test(p.out()) || p.child.exitCode !== null ? true : null), 'the worker to start', 30_000);
       expect(p.out()).toMatch(/worker started/);
     } finally {
-      p.child.kill('SIGTERM');
-      expect(await p.done).toBe(0);
+      p.kill('SIGTERM');
+      expect((await p.done).code).toBe(0);
     }
     expect(p.err()).toBe('');
   });

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@blend/config';
 import { ensureGroup, getInbound, RAW_SLICE_BYTES, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, MemoryBudget, type IngestDeps } from '@blend/worker';
-import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS, DEFAULT_RATE_LIMITS } from '@blend/core';
+import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // The ingest stage takes a message's size from the process's memory budget
@@ -16,20 +15,7 @@ const newThread = (tag: string) =>
 
 let t: TestDatabase;
 let uid = 0;
-const deps = (memoryBudget: MemoryBudget): IngestDeps => ({
-  db: t.db,
-  log: createLogger('test', 'silent'),
-  bridgeDomain: 'example.test',
-  defaultGroup: 'general',
-  secret: 's'.repeat(32),
-  publicUrl: 'http://blend.test',
-  senderAuth: { mode: 'none', orgDomains: ['corp.test'] },
-  confidentialMarkers: [...DEFAULT_CONFIDENTIAL_MARKERS],
-  redactions: compileRedactions('card,iban'),
-  rateLimits: DEFAULT_RATE_LIMITS,
-  withheldRetentionDays: 14,
-  memoryBudget,
-});
+const deps = (memoryBudget: MemoryBudget): IngestDeps => ingestDeps(t.db, { memoryBudget });
 
 async function store(raw: Buffer): Promise<string> {
   const rows = await storeFetched(t.db, 'imap://memory-budget', 1, [{ uid: ++uid, size: raw.length, raw, internalDate: new Date() }]);

@@ -2,33 +2,19 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createLogger } from '@blend/config';
 import { ensureGroup, getInbound, getEsnPostView, schema, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, type IngestDeps } from '@blend/worker';
-import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS, DEFAULT_RATE_LIMITS } from '@blend/core';
+import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // The ingest stage against a real Postgres, one stored fixture at a time; the IMAP side
 // is covered by the end-to-end tests.
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/mail', name));
-const log = createLogger('test', 'silent');
 
 let t: TestDatabase;
 let uid = 0;
 // Conversion, not sender authentication, is under test here (test/trust.test.ts covers that).
-const deps = (): IngestDeps => ({
-  db: t.db,
-  log,
-  bridgeDomain: 'example.test',
-  defaultGroup: 'general',
-  secret: 's'.repeat(32),
-  publicUrl: 'http://blend.test',
-  senderAuth: { mode: 'none', orgDomains: ['corp.test', 'elsewhere.test'] },
-  confidentialMarkers: [...DEFAULT_CONFIDENTIAL_MARKERS],
-  redactions: compileRedactions('card,iban'),
-  rateLimits: DEFAULT_RATE_LIMITS,
-  withheldRetentionDays: 14,
-});
+const deps = (): IngestDeps => ingestDeps(t.db, { senderAuth: { mode: 'none', orgDomains: ['corp.test', 'elsewhere.test'] } });
 
 async function store(raw: Buffer, internalDate: Date | null = new Date('2026-11-24T12:00:00Z')) {
   const rows = await storeFetched(t.db, 'imap://test', 1, [{ uid: ++uid, size: raw.length, raw, internalDate }]);

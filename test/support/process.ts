@@ -10,8 +10,9 @@ const root = path.resolve(import.meta.dirname, '../..');
  * within 30 ms (a busy machine), SIGKILLs it and exits 143, so a graceful stop would fail at
  * random.
  */
-export function run(args: string[], env: Record<string, string>, opts: { timeoutMs?: number } = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+export function run(args: string[], env: Record<string, string>, opts: { timeoutMs?: number; tsx?: boolean } = {}) {
+  // `tsx: false` runs built JavaScript (dist/) as production does, without the loader.
+  const child = spawn(process.execPath, opts.tsx === false ? args : ['--import', 'tsx', ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -159,17 +159,19 @@ export const RAW_SLICE_BYTES = 2 * 1024 * 1024;
 
 /** An inbound row with its raw source (null once purged). */
 export async function getInbound(db: Tx, id: string): Promise<InboundRow | undefined> {
+  // A source of up to one slice comes with the row, in the same statement.
   const [head] = await db
-    .select({ ...withoutRaw, rawBytes: sql<number | null>`octet_length(${inboundMessages.raw})`.mapWith(Number) })
+    .select({
+      ...withoutRaw,
+      rawBytes: sql<number | null>`octet_length(${inboundMessages.raw})`.mapWith(Number),
+      smallRaw: sql<Buffer | null>`case when octet_length(${inboundMessages.raw}) <= ${RAW_SLICE_BYTES} then ${inboundMessages.raw} end`,
+    })
     .from(inboundMessages)
     .where(eq(inboundMessages.id, id));
   if (!head) return undefined;
-  const { rawBytes, ...row } = head;
+  const { rawBytes, smallRaw, ...row } = head;
   if (rawBytes === null || Number.isNaN(rawBytes)) return { ...row, raw: null };
-  if (rawBytes <= RAW_SLICE_BYTES) {
-    const [r] = await db.select({ raw: inboundMessages.raw }).from(inboundMessages).where(eq(inboundMessages.id, id));
-    return { ...row, raw: r?.raw ?? null };
-  }
+  if (rawBytes <= RAW_SLICE_BYTES) return { ...row, raw: smallRaw };
   const raw = Buffer.allocUnsafe(rawBytes);
   for (let at = 0; at < rawBytes; at += RAW_SLICE_BYTES) {
     const r = await db.execute<{ part: Buffer | null }>(
