@@ -37,7 +37,10 @@ const self = fileURLToPath(import.meta.url);
  */
 export async function startServer(kind: ServerKind, opts: { env?: Record<string, string>; bodyFile?: string }): Promise<Server> {
   const env = { ...process.env, ...opts.env, ...(kind === 'blend' ? { PORT: String(await freePort()) } : {}) };
-  const child: ChildProcess = fork(self, [kind, opts.bodyFile ?? ''], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_API_CPU_PROF=DIR: a V8 CPU profile of Blend's server, written to DIR when it stops.
+  const profDir = kind === 'blend' ? process.env.BENCH_API_CPU_PROF : undefined;
+  const execArgv = ['--import', 'tsx', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+  const child: ChildProcess = fork(self, [kind, opts.bodyFile ?? ''], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<number, (s: number) => void>();
   let nextId = 1;
   const port = await new Promise<number>((resolve, reject) => {
