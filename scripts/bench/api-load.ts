@@ -29,9 +29,11 @@ export interface Target {
   token: string;
   /** Paths (with query) requested in turn. */
   paths: string[];
+  /** More request headers (e.g. `cache-control: no-cache`). */
+  headers?: Record<string, string>;
 }
 
-const headers = (token: string) => ({ authorization: `Bearer ${token}`, accept: 'application/json' });
+const headers = (t: Target) => ({ ...t.headers, authorization: `Bearer ${t.token}`, accept: 'application/json' });
 
 /**
  * autocannon with `connections` keep-alive connections; with `overallRate` each connection
@@ -46,7 +48,7 @@ export async function runAutocannon(t: Target, o: { seconds: number; connections
     url: t.url,
     connections: o.connections,
     duration: o.seconds,
-    headers: headers(t.token),
+    headers: headers(t),
     requests: t.paths.map((path) => ({ method: 'GET' as const, path })),
     ...(o.overallRate ? { overallRate: o.overallRate, ignoreCoordinatedOmission: true } : {}),
     timeout: 10,
@@ -119,7 +121,7 @@ export function runPaced(t: Target, o: { seconds: number; rate: number }): Promi
         errors++;
         lat.push(performance.now() - planned);
       });
-      const req = http.get({ agent, host: base.hostname, port: base.port, path: t.paths[i % t.paths.length], headers: headers(t.token) }, (res) => {
+      const req = http.get({ agent, host: base.hostname, port: base.port, path: t.paths[i % t.paths.length], headers: headers(t) }, (res) => {
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
         });

@@ -14,7 +14,14 @@ export interface Scenario {
   /** The requests, for the table. */
   what: string;
   paths: string[];
+  /** Sent with every request: `cache-control: no-cache` reads each page afresh (no feed cache). */
+  headers?: Record<string, string>;
+  /** A comment is written at this rate while the scenario runs (each write empties the feed cache). */
+  writesPerSecond?: number;
 }
+
+/** Whether a scenario is served as deployed (with the feed cache), not read afresh on purpose. */
+export const asDeployed = (s: Scenario) => !s.headers?.['cache-control'];
 
 export interface ScenarioResult {
   scenario: Scenario;
@@ -64,10 +71,12 @@ export interface ApiFigures {
   ratio: number;
 }
 
+/** The target is judged on the requests as deployed (the feed cache on, writes or not). */
 export function apiFigures(r: ApiReport): ApiFigures {
-  const worst = [...r.results].sort((a, b) => b.paced.p99 - a.paced.p99)[0]!;
+  const deployed = r.results.filter((s) => asDeployed(s.scenario));
+  const worst = [...deployed].sort((a, b) => b.paced.p99 - a.paced.p99)[0]!;
   return {
-    pass: r.results.every((s) => meets(s, r.params.rate)),
+    pass: deployed.every((s) => meets(s, r.params.rate)),
     worstP99: worst.paced.p99,
     worstName: worst.scenario.name,
     ratio: r.results[0]!.max.rps / r.bare.max.rps,
@@ -110,7 +119,8 @@ ${throughput.join('\n')}
 
 | Summary | Value |
 | --- | --- |
-| feed p99 at ${fmt(rate)} req/s, worst of the ${r.results.length} kinds of request | **${ms(f.worstP99)}** (${f.worstName}): target < ${TARGET_P99_MS} ms ${pass(f.pass)} |
+| feed p99 at ${fmt(rate)} req/s, worst of the ${r.results.filter((s) => asDeployed(s.scenario)).length} kinds of request as deployed (feed cache on) | **${ms(f.worstP99)}** (${f.worstName}): target < ${TARGET_P99_MS} ms ${pass(f.pass)} |
+${r.results.filter((s) => !asDeployed(s.scenario)).map((s) => `| ${s.scenario.name} (every page read from Postgres) | p99 **${ms(s.paced.p99)}** at ${fmt(s.paced.rps)} req/s: ${pass(meets(s, rate))} |`).join('\n')}
 | first page flat out ÷ bare route flat out (same JSON) | **${fmt(f.ratio, 3)}** (${fmt(r.results[0]!.max.rps)} / ${fmt(bareMax)} req/s) |
 | first page | ${kib(r.firstPage.bytes)} of JSON: ${r.firstPage.items} posts, showing ${r.firstPage.comments} of their ${fmt(r.firstPage.commentCount)} comments (the latest ${FEED_COMMENTS_DEFAULT} of each) |
 `;

@@ -40,6 +40,8 @@ const MAX_SECONDS = intEnv('BENCH_MAX_SECONDS', 10);
 const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 10);
 const WARMUP_SECONDS = intEnv('BENCH_WARMUP_S', 5, 0);
 const LIMIT = 20;
+const WRITES_PER_SECOND = intEnv('BENCH_WRITES_PER_S', 5, 1);
+const NO_CACHE = { 'cache-control': 'no-cache' };
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 interface Resources {
@@ -65,6 +67,11 @@ async function scenarios(pool: pg.Pool): Promise<Scenario[]> {
     { name: 'group filter', what: `\`…&group=\` each of the ${groups.length} groups`, paths: groups.map((g) => `${feed}&group=${q(g.slug)}`) },
     { name: 'tag filter', what: `\`…&tag=\` each of the ${tags.length} tags`, paths: tags.map((t) => `${feed}&tag=${q(t.tag)}`) },
     { name: 'author filter', what: `\`…&author=\` ${authors.length} people's addresses`, paths: authors.map((a) => `${feed}&author=${q(a.email)}`) },
+    // The cost of a miss: the same pages with the feed cache refused.
+    { name: 'first page, read afresh', what: `\`GET ${feed}\` with \`Cache-Control: no-cache\``, paths: [feed], headers: NO_CACHE },
+    { name: 'later pages, read afresh', what: `the cursors above with \`Cache-Control: no-cache\``, paths: deep.map((p) => `${feed}&cursor=${encodeCursor({ createdAt: p.created_at, id: p.id })}`), headers: NO_CACHE },
+    // Last: it adds comments. Each write empties the cache of every page.
+    { name: `first page, ${WRITES_PER_SECOND} comments/s written`, what: `\`GET ${feed}\` while a comment is added to a recent post ${WRITES_PER_SECOND} times a second`, paths: [feed], writesPerSecond: WRITES_PER_SECOND },
   ];
 }
 
@@ -109,7 +116,38 @@ function postgresSeconds(before: Map<number, number>, pids: number[]): number {
   return jiffies / 100;
 }
 
-async function measure(target: Target, server: Server, pool: pg.Pool): Promise<Omit<ScenarioResult, 'scenario'>> {
+/**
+ * Add a comment to one of the 20 newest posts `perSecond` times a second until stopped, as the
+ * worker would (its NOTIFY empties the feed cache). The count of comments written is returned.
+ */
+function writeComments(pool: pg.Pool, perSecond: number): () => Promise<number> {
+  let written = 0;
+  let pending = Promise.resolve();
+  const timer = setInterval(() => {
+    pending = pending.then(async () => {
+      await pool.query(`insert into comments (post_id, author_id, body_text, body_html, source)
+        select p.id, p.author_id, 'A comment written during the benchmark', '<p>A comment written during the benchmark</p>', 'esn'
+        from (select id, author_id from posts where deleted_at is null order by created_at desc limit 20) p order by random() limit 1`);
+      written++;
+    });
+  }, 1000 / perSecond);
+  return async () => {
+    clearInterval(timer);
+    await pending;
+    return written;
+  };
+}
+
+async function measure(target: Target, server: Server, pool: pg.Pool, writesPerSecond?: number): Promise<Omit<ScenarioResult, 'scenario'>> {
+  const stopWriting = writesPerSecond ? writeComments(pool, writesPerSecond) : undefined;
+  try {
+    return await measureLoad(target, server, pool);
+  } finally {
+    await stopWriting?.();
+  }
+}
+
+async function measureLoad(target: Target, server: Server, pool: pg.Pool): Promise<Omit<ScenarioResult, 'scenario'>> {
   const cpu0 = cpuSnapshot();
   const backends = await benchBackends(pool);
   const pg0 = postgresJiffies();
@@ -163,13 +201,16 @@ async function main(res: Resources): Promise<ApiReport> {
   const list = await scenarios(db.pool);
   say(`warming up both servers (${WARMUP_SECONDS} s each)...`);
   if (WARMUP_SECONDS > 0) {
-    await runAutocannon({ url: blend.url, token, paths: list.flatMap((s) => s.paths) }, { seconds: WARMUP_SECONDS, connections: CONNECTIONS });
+    const paths = list.flatMap((s) => s.paths);
+    // Through the cache (its pages are then kept), and past it (the statements' plans, the JIT).
+    await runAutocannon({ url: blend.url, token, paths }, { seconds: WARMUP_SECONDS, connections: CONNECTIONS });
+    await runAutocannon({ url: blend.url, token, paths, headers: NO_CACHE }, { seconds: WARMUP_SECONDS, connections: CONNECTIONS });
     await runAutocannon({ url: bare.url, token, paths: list[0]!.paths }, { seconds: WARMUP_SECONDS, connections: CONNECTIONS });
   }
   const results: ScenarioResult[] = [];
   for (const scenario of list) {
     say(`${scenario.name}: ${RATE} req/s open loop ${SECONDS} s, autocannon capped ${SECONDS} s, flat out ${MAX_SECONDS} s...`);
-    const r = await measure({ url: blend.url, token, paths: scenario.paths }, blend, db.pool);
+    const r = await measure({ url: blend.url, token, paths: scenario.paths, ...(scenario.headers ? { headers: scenario.headers } : {}) }, blend, db.pool, scenario.writesPerSecond);
     results.push({ scenario, ...r });
     say(`  p50 ${r.paced.p50.toFixed(1)} ms, p99 ${r.paced.p99.toFixed(1)} ms at ${r.paced.rps.toFixed(0)} req/s; flat out ${r.max.rps.toFixed(0)} req/s`);
   }
@@ -200,7 +241,7 @@ async function main(res: Resources): Promise<ApiReport> {
 }
 
 function commandLine(): string {
-  const vars = ['BENCH_POSTS', 'BENCH_COMMENTS', 'BENCH_GROUPS', 'BENCH_PEOPLE', 'BENCH_SEED', 'BENCH_RATE', 'BENCH_SECONDS', 'BENCH_MAX_SECONDS', 'BENCH_CONNECTIONS']
+  const vars = ['BENCH_WRITES_PER_S', 'BENCH_POSTS', 'BENCH_COMMENTS', 'BENCH_GROUPS', 'BENCH_PEOPLE', 'BENCH_SEED', 'BENCH_RATE', 'BENCH_SECONDS', 'BENCH_MAX_SECONDS', 'BENCH_CONNECTIONS']
     .filter((k) => process.env[k])
     .map((k) => `${k}=${process.env[k]}`);
   return [...vars, 'pnpm bench api'].join(' ');

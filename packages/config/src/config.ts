@@ -40,6 +40,8 @@ export const ConfigSchema = z.object({
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(1).max(65535).default(3000),
   /** Address the API listens on. @defaultValue 127.0.0.1 */
   HOST: z.string().default('127.0.0.1'),
+  /** Memory for the API's feed cache (JSON feed pages shared by all readers, forgotten on every change); 0 switches it off. @defaultValue 64 */
+  BLEND_FEED_CACHE_MB: z.coerce.number().int().min(0).max(4096).default(64),
   /** Public base URL used in links in mails and CLI output. @defaultValue http://127.0.0.1:PORT */
   BLEND_PUBLIC_URL: z.string().url().optional(),
   /** Prefix of BullMQ keys in Redis, so several installations can share one Redis. */

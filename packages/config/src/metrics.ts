@@ -88,6 +88,12 @@ export function createMetrics() {
       labelNames: ['mailbox'] as const,
       registers: [registry],
     }),
+    feedCache: new Counter({
+      name: 'blend_api_feed_cache_requests_total',
+      help: 'JSON feed pages served from the feed cache (hit), read and kept (miss), or read with the cache not in use (off: not listening for changes, or Cache-Control: no-cache)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -22,3 +22,4 @@ export * from './queries/retention';
 export * from './queries/activity';
 export * from './queries/digest';
 export * from './queries/attachments';
+export * from './feed-changes';

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { Logger, Metrics } from '@blend/config';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
+import type { FeedCache } from './feed-cache';
 import { registerScrapeGauges } from './scrape-metrics';
 import { installErrorHandler } from './errors';
 import { adminRoutes } from './routes/admin';
@@ -34,6 +35,8 @@ export interface AppDeps {
   publicUrl?: string;
   /** Windows of activity mail (BLEND_NOTIFY_COALESCE_MS, BLEND_CORRECTION_WINDOW_MS). */
   activity?: { coalesceMs?: number; correctionWindowMs?: number };
+  /** Shared JSON feed pages, kept while changes are heard (see feed-cache.ts). */
+  feedCache?: FeedCache;
 }
 
 /** The API as a Fastify instance; tests drive it with `app.inject()`, so no port is opened. */
@@ -45,6 +48,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false } },
   });
   installErrorHandler(app);
+  const cache = deps.feedCache;
+  if (cache) {
+    // Read your own writes: a change made through this API is forgotten before its answer
+    // leaves, not when its NOTIFY comes back a moment later.
+    app.addHook('onSend', async (req, _reply, payload) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') cache.changed();
+      return payload;
+    });
+  }
   void app.register(formbody);
   registerScrapeGauges(deps.metrics, deps);
   // The ESN API (incl. GET /api/v1/feed and /api/v1/posts/:id, which replace routes/feed.ts), /docs and /web.

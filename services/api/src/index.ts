@@ -1,9 +1,11 @@
 import { processMetrics, type Config, type Logger } from '@blend/config';
-import { createDb, ensureGroup, ensureSchema } from '@blend/db';
+import { createDb, ensureGroup, ensureSchema, listenForFeedChanges } from '@blend/db';
 import { createProducerRedis, createQueues } from '@blend/queue';
 import { buildApp } from './app';
+import { FEED_CACHE_MAX_AGE_MS, FeedCache } from './feed-cache';
 
 export { buildApp, type AppDeps } from './app';
+export { FeedCache } from './feed-cache';
 
 /** Start the API service on HOST:PORT. */
 export async function startApiService(config: Config, log: Logger): Promise<{ stop(): Promise<void>; url: string }> {
@@ -13,13 +15,26 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err: { message: err.message } }, 'queue connection error'));
+  const metrics = processMetrics();
+  const feedCache = config.BLEND_FEED_CACHE_MB > 0 ? new FeedCache({ maxBytes: config.BLEND_FEED_CACHE_MB * 1024 * 1024, maxAgeMs: FEED_CACHE_MAX_AGE_MS }) : undefined;
+  const listener = feedCache
+    ? listenForFeedChanges(config.DATABASE_URL, {
+        onChange: () => feedCache.changed(),
+        onListening: (on) => {
+          feedCache.setListening(on);
+          log.info({ listening: on }, on ? 'feed cache on: listening for changes' : 'feed cache off until changes are heard again');
+        },
+        onError: (err) => log.warn({ err: { message: err.message } }, 'feed change listener lost its connection'),
+      })
+    : undefined;
   const app = buildApp({
+    feedCache,
     db: dbh.db,
     pool: dbh.pool,
     redis,
     log,
     queues,
-    metrics: processMetrics(),
+    metrics,
     mailDomain: config.BLEND_MAIL_DOMAIN,
     ...(config.BLEND_PUBLIC_URL ? { publicUrl: config.BLEND_PUBLIC_URL } : {}),
     secret: config.BLEND_SECRET,
@@ -32,6 +47,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     url,
     stop: async () => {
       await app.close();
+      await listener?.stop();
       await queues.close();
       redis.disconnect();
       await dbh.close();

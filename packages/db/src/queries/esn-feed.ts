@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, lt, lte, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Database, Tx } from '../client';
-import { groups, mentions, people, posts, postTags } from '../schema';
+import { groups, mentions, people, posts, postTags, reactions } from '../schema';
 import type { FeedCursor } from './feed';
 import { esnPostColumns, postDecoration, toEsnPostViews, type EsnPostRow, type EsnPostView } from './esn-post-view';
 import { rawStatement, type RawStatement } from './raw-statement';
@@ -228,4 +228,21 @@ export async function getEsnPostView(db: Database, id: string, viewerId: string 
   if (!stmt) postStatements.set(db, (stmt = postStatement(db)));
   const rows = await stmt.execute({ id, viewer: viewerId });
   return (await toEsnPostViews(db, rows, 'all'))[0];
+}
+
+const likedStatements = new WeakMap<Database, RawStatement<{ postId: string }>>();
+
+/** Which of `postIds` the person liked: what a cached feed page needs to fill in `liked_by_me`. */
+export async function likedAmong(db: Database, personId: string, postIds: string[]): Promise<Set<string>> {
+  if (postIds.length === 0) return new Set();
+  let stmt = likedStatements.get(db);
+  if (!stmt) {
+    const query = db
+      .select({ postId: reactions.postId })
+      .from(reactions)
+      .where(and(eq(reactions.personId, sql.placeholder('person')), eq(reactions.kind, 'like'), sql`${reactions.postId} = any(${sql.placeholder('ids')}::uuid[])`));
+    likedStatements.set(db, (stmt = rawStatement(db, 'esn_liked_among', query, ['postId'])));
+  }
+  const rows = await stmt.execute({ person: personId, ids: postIds });
+  return new Set(rows.map((r) => r.postId));
 }

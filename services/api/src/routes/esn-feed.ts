@@ -1,11 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PermanentError } from '@blend/core';
-import { decodeCursor, encodeCursor, FEED_COMMENTS_DEFAULT, FEED_COMMENTS_MAX, FEED_LIMIT_DEFAULT, getEsnPostView, listFeedFiltered, type Database, type FeedFilter } from '@blend/db';
+import { decodeCursor, encodeCursor, FEED_COMMENTS_DEFAULT, FEED_COMMENTS_MAX, FEED_LIMIT_DEFAULT, getEsnPostView, likedAmong, listFeedFiltered, type Database, type FeedFilter } from '@blend/db';
 import { requirePerson } from '../auth';
 import { isUuid } from '@blend/core';
 import { AS_MEDIA_TYPE, feedToCollection, postToNote, wantsActivityStreams } from './esn-activitystreams';
 import { feedResponses, postResponses } from './esn-responses';
 import { BEARER, baseUrl, idParams, SLUG_PATTERN } from './esn-schemas';
+import { joinPage, splitPage, type CacheOutcome, type FeedCache } from '../feed-cache';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 export interface FeedQuery {
   limit?: number;
@@ -63,11 +66,24 @@ export function parseCursor(s: string | undefined) {
 const selfUrl = (req: FastifyRequest, base: string) => `${base}${req.url}`;
 
 /**
+ * The page a request asks for, as a cache key: the same for every reader (a mention filter
+ * names the reader), whatever the order or spelling of the query.
+ */
+export function feedCacheKey(limit: number, comments: number, cursor: string | undefined, filter: FeedFilter): string {
+  const author = filter.author ? ('id' in filter.author ? `id:${filter.author.id}` : `email:${filter.author.email.toLowerCase()}`) : '';
+  return JSON.stringify([limit, comments, cursor ?? '', filter.group ?? '', author, filter.tag ?? '', filter.source ?? '', filter.mentioning ?? '']);
+}
+
+/** `Cache-Control: no-cache` (or no-store) from the client: read the page afresh. */
+const refuses = (h: string | string[] | undefined) => /\bno-(cache|store)\b/i.test(Array.isArray(h) ? h.join(',') : (h ?? ''));
+
+/**
  * `GET /api/v1/feed` (filters, AS2 by content negotiation) and `GET /api/v1/posts/:id`.
  * Replaces routes/feed.ts: same paths, same fields, plus reactions, tags, edits, attachments.
  */
-export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; publicUrl?: string }): void {
+export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; publicUrl?: string; feedCache?: FeedCache; onFeedCache?: (outcome: CacheOutcome) => void }): void {
   const auth = requirePerson(deps.db);
+  const cache = deps.feedCache;
 
   app.get<{ Querystring: FeedQuery }>(
     '/api/v1/feed',
@@ -86,15 +102,34 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
     },
     async (req, reply) => {
       const me = req.person!;
-      const page = await listFeedFiltered(deps.db, {
-        limit: req.query.limit ?? FEED_LIMIT_DEFAULT,
-        comments: req.query.comments ?? FEED_COMMENTS_DEFAULT,
-        cursor: parseCursor(req.query.cursor),
-        filter: feedFilter(req.query, me.id),
-        viewerId: me.id,
-      });
+      const limit = req.query.limit ?? FEED_LIMIT_DEFAULT;
+      const comments = req.query.comments ?? FEED_COMMENTS_DEFAULT;
+      const cursor = parseCursor(req.query.cursor);
+      const filter = feedFilter(req.query, me.id);
+      const json = !wantsActivityStreams(req.headers.accept);
+      const cached = json && cache?.active && !refuses(req.headers['cache-control']);
+      const key = cached ? feedCacheKey(limit, comments, req.query.cursor, filter) : '';
+      const hit = cached ? cache.get(key) : undefined;
+      if (cache) {
+        const outcome: CacheOutcome = !cached ? 'off' : hit ? 'hit' : 'miss';
+        deps.onFeedCache?.(outcome);
+        void reply.header('x-blend-cache', outcome);
+      }
+      if (hit) {
+        const liked = await likedAmong(deps.db, me.id, hit.postIds);
+        return reply.type(JSON_TYPE).send(joinPage(hit, liked));
+      }
+      const generation = cache?.begin() ?? 0;
+      const page = await listFeedFiltered(deps.db, { limit, comments, cursor, filter, viewerId: me.id });
       const next = page.next ? encodeCursor(page.next) : null;
-      if (!wantsActivityStreams(req.headers.accept)) return { items: page.items, next_cursor: next };
+      if (json) {
+        const body = { items: page.items, next_cursor: next };
+        if (!cached) return body;
+        const text = reply.serializeInput(body, '200', 'application/json') as string;
+        const split = splitPage(text, page.items.map((i) => i.id), Date.now());
+        if (split) cache!.put(key, generation, split);
+        return reply.type(JSON_TYPE).send(text);
+      }
       const base = baseUrl(req, deps.publicUrl);
       if (next) {
         const url = new URL(selfUrl(req, base));

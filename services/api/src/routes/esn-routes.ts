@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Logger } from '@blend/config';
+import type { Logger, Metrics } from '@blend/config';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
+import type { FeedCache } from '../feed-cache';
 import { webRoutes } from '../web';
 import { esnFeedRoutes } from './esn-feed';
 import { esnGroupRoutes } from './esn-groups';
@@ -20,6 +21,9 @@ export interface EsnDeps {
   mailDomain: string;
   publicUrl?: string;
   activity?: { coalesceMs?: number; correctionWindowMs?: number };
+  /** Shared JSON feed pages (startApiService makes one; without it every page is read afresh). */
+  feedCache?: FeedCache;
+  metrics?: Metrics;
 }
 
 /**
@@ -49,7 +53,7 @@ function registerDocs(app: FastifyInstance): void {
 export function registerEsn(app: FastifyInstance, deps: EsnDeps): void {
   registerDocs(app);
   void app.register(async (api) => {
-    esnFeedRoutes(api, deps);
+    esnFeedRoutes(api, { ...deps, onFeedCache: (outcome) => deps.metrics?.feedCache.inc({ outcome }) });
     esnPostRoutes(api, deps);
     esnGroupRoutes(api, deps);
     esnPreferenceRoutes(api, deps);
