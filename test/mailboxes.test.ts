@@ -103,7 +103,17 @@ describe('watched mailboxes', () => {
 
   it('a wrong password fails only that mailbox: readiness and `mailbox list` name it, the others keep working', async () => {
     const bad = keyOf(third.imapUrl);
-    await blend(['mailbox', 'add', withoutPassword(third.imapUrl), '--password-env', 'THIRD_PW'], { THIRD_PW: 'not-the-password-1234' });
+    // `mailbox add` tries the login first and saves nothing when it is refused…
+    const refused = run(['services/api/src/cli.ts', 'mailbox', 'add', withoutPassword(third.imapUrl), '--password-env', 'THIRD_PW'], { ...cliEnv(), THIRD_PW: 'not-the-password-1234' }, { timeoutMs: 90_000 });
+    expect((await refused.done).code).toBe(1);
+    expect(refused.err()).toContain(`cannot log in to ${bad}: the login was refused`);
+    const noFolder = run(['services/api/src/cli.ts', 'mailbox', 'add', withoutPassword(second.imapUrl).replace(/\/INBOX$/, '/Nope'), '--password-file', passwordFile(second.password)], cliEnv(), { timeoutMs: 90_000 });
+    expect((await noFolder.done).code).toBe(1);
+    expect(noFolder.err()).toMatch(/but cannot open the folder Nope/);
+    expect(refused.err()).not.toContain('not-the-password-1234');
+    expect(JSON.parse(await blend(['mailbox', 'list', '--json'])).map((m: { key: string }) => m.key)).not.toContain(bad);
+    // …and --no-check saves it anyway (a server the admin host cannot reach): the poller then says why.
+    await blend(['mailbox', 'add', withoutPassword(third.imapUrl), '--password-env', 'THIRD_PW', '--no-check'], { THIRD_PW: 'not-the-password-1234' });
     const r = await waitFor(async () => {
       const x = await readyz(ports[0]!);
       return x.status === 503 && /IMAP login failed/.test(x.checks[`imap ${bad}`] ?? '') ? x : undefined;

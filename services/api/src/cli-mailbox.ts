@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ImapFlow } from 'imapflow';
 import { AfterActionError, afterActionProblem, ConfigError, formatAfterAction, loadConfigSubset, parseAfterAction } from '@blend/config';
 import { openSecret, sealedKeyId, sealingKeyId, sealSecret } from '@blend/core';
 import {
@@ -12,7 +13,7 @@ import {
   type DbHandle,
   type WatchedMailbox,
 } from '@blend/db';
-import { parseImapUrl } from '@blend/mail';
+import { parseImapUrl, type ImapTarget } from '@blend/mail';
 import { UsageError } from './cli-people';
 
 const actor = () => `cli:${process.env.USER ?? 'unknown'}`;
@@ -21,8 +22,55 @@ const PASSWORD_OPTIONS = {
   'password-file': { type: 'string' },
   'password-env': { type: 'string' },
   after: { type: 'string' },
+  'no-check': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
 } as const;
+
+/** A mailbox that could not be reached, logged in to or opened: exit 1, nothing saved. */
+export class MailboxCheckError extends Error {}
+
+/**
+ * Log in to the mailbox and open its folder read-only, as a poller will: a wrong password,
+ * host or folder is said now, not later in a poller's readiness. Returns the messages in it.
+ */
+export async function checkMailbox(target: ImapTarget): Promise<number> {
+  const client = new ImapFlow({
+    host: target.host,
+    port: target.port,
+    secure: target.secure,
+    auth: { user: target.user, pass: target.pass },
+    logger: false,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
+  client.on('error', () => undefined); // a failure surfaces as the rejected command
+  const why = (err: unknown) => {
+    const e = err as Error & { authenticationFailed?: boolean; responseText?: string; code?: string };
+    if (e.authenticationFailed) return `the login was refused${e.responseText ? ` (${e.responseText})` : ''}: check the user and the password`;
+    return e.responseText ?? e.code ?? e.message;
+  };
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new MailboxCheckError(`cannot log in to ${target.key}: ${why(err)}`);
+  }
+  try {
+    const box = await client.mailboxOpen(target.folder, { readOnly: true });
+    return box.exists;
+  } catch (err) {
+    throw new MailboxCheckError(`logged in to ${target.key}, but cannot open the folder ${target.folder}: ${why(err)}`);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+/** `checkMailbox` unless --no-check; says what it found on stderr (stdout may be --json). */
+async function checked(url: string, pass: string, skip: boolean): Promise<void> {
+  if (skip) return;
+  const n = await checkMailbox({ ...parseImapUrl(url), pass });
+  console.error(`logged in to ${parseImapUrl(url).key}: ${n} message(s) in ${parseImapUrl(url).folder}`);
+}
 
 /**
  * A mailbox URL as given to `mailbox add`: imap:// or imaps://, with a user and without a
@@ -114,6 +162,8 @@ export async function mailboxAdd(dbh: DbHandle, args: string[]): Promise<number>
   const after = values.after === undefined ? null : afterOption(values.after, m.folder);
   if (m.key === primaryKey()) throw new UsageError(`${m.key} is BLEND_IMAP_URL, which is watched already`);
   const { BLEND_SECRET } = loadConfigSubset(['BLEND_SECRET']);
+  if (await getWatchedMailbox(dbh.db, m.key)) throw new UsageError(`${m.key} is watched already; change it with \`blend mailbox set\``);
+  await checked(m.url, pass, values['no-check']);
   const row = await dbh.db.transaction((tx) =>
     addWatchedMailbox(tx, { key: m.key, url: m.url, passwordSealed: sealSecret(pass, BLEND_SECRET, m.key), after }, actor()),
   );
@@ -138,7 +188,10 @@ export async function mailboxSet(dbh: DbHandle, args: string[]): Promise<number>
   if (!row) throw new UsageError(`no watched mailbox ${key} (see \`blend mailbox list\`)`);
   const change: { passwordSealed?: string; after?: string | null; enabled?: boolean } = {};
   const pass = readPassword(values);
-  if (pass !== null) change.passwordSealed = sealSecret(pass, loadConfigSubset(['BLEND_SECRET']).BLEND_SECRET, key);
+  if (pass !== null) {
+    await checked(row.url, pass, values['no-check']);
+    change.passwordSealed = sealSecret(pass, loadConfigSubset(['BLEND_SECRET']).BLEND_SECRET, key);
+  }
   if (values.after !== undefined) change.after = afterOption(values.after, parseImapUrl(row.url).folder);
   if (values.enable) change.enabled = true;
   if (values.disable) change.enabled = false;

@@ -26,14 +26,15 @@ const USAGE = `usage: blend <command>
       put failed, withheld, held or rejected mail back in the pipeline (audited)
   inbound reprocess ID [--dry-run] [--json]
       convert stored mail again with today's rules; --dry-run shows the difference only
-  mailbox add URL (--password-file FILE | --password-env VAR) [--after ACTION] [--json]
+  mailbox add URL (--password-file FILE | --password-env VAR) [--after ACTION] [--no-check] [--json]
       watch another mailbox, e.g. imap://bridge%40example.com@imap.example.com:993/INBOX
-      (no password in the URL); pollers pick it up without a restart
+      (no password in the URL); pollers pick it up without a restart. It logs in and opens
+      the folder first and saves nothing if that fails (--no-check: save without trying)
   mailbox list [--json]
       every watched mailbox: settings, lease holder, connection state, checkpoint
   mailbox set KEY [--password-file FILE | --password-env VAR] [--after ACTION|default]
-              [--enable | --disable] [--json]
-      change a mailbox added with \`mailbox add\` (audited)
+              [--enable | --disable] [--no-check] [--json]
+      change a mailbox added with \`mailbox add\` (audited); a new password is tried first
   mailbox remove KEY [--json]
       stop watching a mailbox; its inbound mail and checkpoint are kept (audited)
   mailbox rekey [--json]
