@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '@blend/api';
 import { eq } from 'drizzle-orm';
-import { ensureGroup, finishInbound, findPersonByEmail, getInbound, getPreferences, schema, insertComment, insertPost, isFollowing, issueApiToken, storeFetched, tombstoneComment, upsertPerson } from '@blend/db';
+import { addWatchedMailbox, ensureGroup, finishInbound, findPersonByEmail, getInbound, getPreferences, schema, insertComment, insertPost, isFollowing, issueApiToken, storeFetched, tombstoneComment, upsertPerson } from '@blend/db';
 import { type TestDatabase } from './support/database';
 import { startTestApi, type TestApi } from './support/api';
 
@@ -268,6 +268,25 @@ describe('admin page', () => {
     expect((await page('/web/admin?state=rejected', 'root')).body).toContain('No inbound mail matches.');
     expect((await page('/web/admin?reason=bounce', 'root')).body).toContain('No inbound mail matches.');
     expect((await page('/web/admin?state=bogus', 'root')).statusCode).toBe(400);
+  });
+
+  it('shows every mailbox with its connection state, lease holder, checkpoint and how to fix a refused login', async () => {
+    const main = 'imap://bridge%40corp.test@127.0.0.1:143/INBOX';
+    const added = 'imaps://second%40corp.test@imap2.corp.test:993/INBOX';
+    const off = 'imaps://third%40corp.test@imap3.corp.test:993/INBOX';
+    await t.pool.query(`insert into mailbox_checkpoints (mailbox, uid_validity, last_uid) values ($1, 7, 42)`, [main]);
+    await t.pool.query(`insert into mailbox_leases (mailbox, holder, expires_at, state, last_sync_at) values ($1, 'poller-a', now() + interval '1 minute', 'connected', now())`, [main]);
+    // Added with a wrong password: it never got a checkpoint, only the poller's report.
+    await t.db.transaction((tx) => addWatchedMailbox(tx, { key: added, url: added, passwordSealed: 'v1.x', after: null }, 'test'));
+    await t.pool.query(`insert into mailbox_leases (mailbox, holder, expires_at, state, last_error) values ($1, 'poller-a', now() + interval '1 minute', 'auth_failed', 'IMAP login failed: AUTHENTICATIONFAILED')`, [added]);
+    await t.db.transaction((tx) => addWatchedMailbox(tx, { key: off, url: off, passwordSealed: 'v1.x', after: null }, 'test'));
+    await t.pool.query(`update watched_mailboxes set enabled = false where key = $1`, [off]);
+    const body = (await page('/web/admin', 'root')).body;
+    const row = (key: string) => new RegExp(`<tr><td>${key.replace(/[.?]/g, '\\$&')}.*?</tr>`, 's').exec(body)?.[0] ?? '';
+    expect(row(main)).toMatch(/BLEND_IMAP_URL.*>connected<.*poller-a.*7 \/ 42.*<time/s);
+    expect(row(added)).toMatch(/>auth_failed<.*IMAP login failed: AUTHENTICATIONFAILED.*blend mailbox set imaps:\/\/second%40corp\.test@imap2\.corp\.test:993\/INBOX --password-file FILE.*none yet.*never/s);
+    expect(row(off)).toMatch(/>disabled<.*none.*none yet/s);
+    await t.pool.query('delete from mailbox_leases; delete from mailbox_checkpoints; delete from watched_mailboxes');
   });
 
   it('replays a withheld mail with a button (admins only, CSRF-checked, audited)', async () => {

@@ -304,18 +304,3 @@ export async function replayInbound(tx: Tx, id: string, actor: string): Promise<
   return was;
 }
 
-/** The watched mailboxes: checkpoint and who holds the lease, for the admin page. */
-export async function listMailboxes(db: Tx): Promise<{ mailbox: string; uidValidity: number; lastUid: number; updatedAt: Date; holder: string | null; leaseExpiresAt: Date | null }[]> {
-  const rows = await db.execute<{ mailbox: string; uid_validity: string; last_uid: string; updated_at: Date; holder: string | null; expires_at: Date | null }>(sql`
-    select c.mailbox, c.uid_validity, c.last_uid, c.updated_at, l.holder, l.expires_at
-    from mailbox_checkpoints c left join mailbox_leases l on l.mailbox = c.mailbox
-    order by c.mailbox`);
-  return rows.rows.map((r) => ({
-    mailbox: r.mailbox,
-    uidValidity: Number(r.uid_validity),
-    lastUid: Number(r.last_uid),
-    updatedAt: new Date(r.updated_at),
-    holder: r.holder,
-    leaseExpiresAt: r.expires_at ? new Date(r.expires_at) : null,
-  }));
-}

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { PermanentError } from '@blend/core';
-import { listInboundRows, listMailboxes, listPeopleForAdmin, replayInbound, type InboundState, type PersonListing } from '@blend/db';
+import { listInboundRows, listPeopleForAdmin, listWatchedMailboxes, mailboxStatuses, replayInbound, type InboundState, type MailboxStatus, type PersonListing, type WatchedMailbox } from '@blend/db';
 import { requeueIngest } from '@blend/queue';
 import { INBOUND_STATES } from '../routes/admin';
 import { html, type SafeHtml } from './html';
@@ -46,15 +46,40 @@ function inboundTable(ctx: PageContext, rows: InboundRowView[]): SafeHtml {
 /** States whose mail IT can put back in the pipeline (after a rule change, an opt-in, a fix). */
 const REPLAYABLE = new Set<string>(['failed', 'withheld', 'held', 'rejected']);
 
-function mailboxTable(ctx: PageContext, boxes: Awaited<ReturnType<typeof listMailboxes>>): SafeHtml {
+/** A mailbox row of the admin page: one polled (checkpoint or lease) or added with `blend mailbox add`. */
+interface MailboxRow {
+  key: string;
+  status: MailboxStatus | undefined;
+  /** Its watched_mailboxes row; none for BLEND_IMAP_URL. */
+  watched: WatchedMailbox | undefined;
+}
+
+/** Every mailbox Blend knows of: polled ones and added ones (an added one may never have connected). */
+function mailboxRows(statuses: Map<string, MailboxStatus>, watched: WatchedMailbox[]): MailboxRow[] {
+  const byKey = new Map(watched.map((w) => [w.key, w]));
+  const keys = [...new Set([...statuses.keys(), ...byKey.keys()])].sort();
+  return keys.map((key) => ({ key, status: statuses.get(key), watched: byKey.get(key) }));
+}
+
+function mailboxTable(ctx: PageContext, rows: MailboxRow[]): SafeHtml {
   const tz = ctx.me?.timezone ?? 'UTC';
+  const when = (d: Date | null | undefined) => (d ? timeTag(d.toISOString(), tz) : html`never`);
+  const connection = (r: MailboxRow) => {
+    if (r.watched && !r.watched.enabled) return html`<span class="state">disabled</span>`;
+    const s = r.status;
+    if (!s?.leaseLive) return html`<span class="state state-opted_out">no poller holds it</span>`;
+    const bad = s.state !== null && s.state !== 'connected';
+    return html`<span class="state ${bad ? 'state-opted_out' : 'state-opted_in'}">${s.state ?? 'starting'}</span>${
+      s.lastError ? html`<br><small>${s.lastError}</small>` : ''
+    }${s.state === 'auth_failed' && r.watched ? html`<br><small>fix: <code>blend mailbox set ${r.key} --password-file FILE</code></small>` : ''}`;
+  };
   return html`<section aria-labelledby="mailboxes-h"><h2 id="mailboxes-h">Mailboxes</h2>
-${boxes.length === 0 ? html`<p>No mailbox has been polled yet.</p>` : html`<div class="scroll"><table><caption class="visually-hidden">Watched mailboxes</caption>
-<thead><tr><th scope="col">Mailbox</th><th scope="col">UIDVALIDITY</th><th scope="col">Last UID stored</th><th scope="col">Updated</th><th scope="col">Poller holding the lease</th></tr></thead>
-<tbody>${boxes.map(
-    (b) => html`<tr><td>${b.mailbox}</td><td>${String(b.uidValidity)}</td><td>${String(b.lastUid)}</td><td>${timeTag(b.updatedAt.toISOString(), tz)}</td><td>${
-      b.holder && b.leaseExpiresAt && b.leaseExpiresAt.getTime() > Date.now() ? b.holder : html`<span class="state state-opted_out">none (no poller running)</span>`
-    }</td></tr>`,
+${rows.length === 0 ? html`<p>No mailbox has been polled or added yet.</p>` : html`<div class="scroll"><table><caption class="visually-hidden">Watched mailboxes</caption>
+<thead><tr><th scope="col">Mailbox</th><th scope="col">Connection</th><th scope="col">Poller holding the lease</th><th scope="col">Checkpoint (UIDVALIDITY / last UID stored)</th><th scope="col">Last sync</th></tr></thead>
+<tbody>${rows.map(
+    (r) => html`<tr><td>${r.key}${r.watched ? '' : html`<br><small>BLEND_IMAP_URL</small>`}</td><td>${connection(r)}</td><td>${r.status?.leaseLive ? r.status.holder ?? '' : 'none'}</td><td>${
+      r.status?.uidValidity != null ? `${r.status.uidValidity} / ${r.status.lastUid}` : 'none yet'
+    }</td><td>${when(r.status?.lastSyncAt)}</td></tr>`,
   )}</tbody></table></div>`}</section>`;
 }
 
@@ -84,11 +109,13 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
       if (!ctx.me!.isAdmin) throw new PermanentError('FORBIDDEN', 'this page needs the admin role');
       const state = (req.query.state || undefined) as InboundState | undefined;
       const reason = req.query.reason?.trim() || undefined;
-      const [people, inbound, boxes] = await Promise.all([
+      const [people, inbound, statuses, watched] = await Promise.all([
         listPeopleForAdmin(deps.db, { limit: 500 }),
         listInboundRows(deps.db, { state, limit: reason ? REASON_SCAN : 100 }),
-        listMailboxes(deps.db),
+        mailboxStatuses(deps.db),
+        listWatchedMailboxes(deps.db),
       ]);
+      const boxes = mailboxRows(statuses, watched);
       const rows = reason ? inbound.filter((r) => r.reason === reason).slice(0, 100) : inbound;
       const replayed = req.query.replayed;
       const main = html`<h1>Admin</h1>${replayed ? html`<p role="status" class="notice">${replayed === 'no' ? 'That mail cannot be replayed (already published, still pending, or its raw mail was purged).' : 'Replayed: the mail is back in the pipeline.'}</p>` : ''}
