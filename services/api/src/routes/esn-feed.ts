@@ -94,7 +94,8 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
         summary: 'The feed, newest first, with filters. `Accept: application/activity+json` gives an AS2 OrderedCollection.',
         description:
           'Each post carries its latest comments (`?comments=`, 3 unless asked) that are not retracted, in time order, and `comment_count`; ' +
-          'the thread (GET /api/v1/posts/{id}) has every comment.',
+          'the thread (GET /api/v1/posts/{id}) has every comment. JSON pages are served from a cache shared by all readers and emptied on every change ' +
+          '(`X-Blend-Cache: hit`, `miss` or `off`); send `Cache-Control: no-cache` to have the page read afresh.',
         security: BEARER,
         querystring: feedQuerySchema,
         response: feedResponses,
