@@ -91,6 +91,27 @@ describe('hits', () => {
     expect((hit.json() as { items: { id: string }[] }).items.map((p) => p.id)).toEqual([posts[2], posts[1]]);
   });
 
+  it('answers 304 to a reader whose copy is current, until the page or their likes change', async () => {
+    const first = await get('/api/v1/feed', 'bob');
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[^"]+"$/);
+    expect(first.headers['cache-control']).toBe('private, no-cache');
+    const again = await get('/api/v1/feed', 'bob', { 'if-none-match': etag });
+    expect([again.statusCode, again.headers['x-blend-cache'], again.body]).toEqual([304, 'hit', '']);
+    // Another reader with other likes has another tag.
+    const alice = await get('/api/v1/feed', 'alice');
+    expect(alice.headers.etag).not.toBe(etag);
+    expect((await get('/api/v1/feed', 'alice', { 'if-none-match': etag })).statusCode).toBe(200);
+    // Bob likes one more post through the API: his copy is stale.
+    const liked = await app.inject({ method: 'POST', url: `/api/v1/posts/${posts[0]}/reactions`, headers: { authorization: `Bearer ${who.bob!.token}` }, payload: { kind: 'like' } });
+    expect(liked.statusCode, liked.body).toBeLessThan(300);
+    const changed = await get('/api/v1/feed', 'bob', { 'if-none-match': etag });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.headers.etag).not.toBe(etag);
+    expect((await get('/api/v1/feed', 'bob', { 'if-none-match': changed.headers.etag as string })).statusCode).toBe(304);
+    await app.inject({ method: 'DELETE', url: `/api/v1/posts/${posts[0]}/reactions`, headers: { authorization: `Bearer ${who.bob!.token}` } });
+  });
+
   it('mentions=me is kept per reader', async () => {
     await get('/api/v1/feed?mentions=me', 'carol');
     await get('/api/v1/feed?mentions=me', 'bob');

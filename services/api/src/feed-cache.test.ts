@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FeedCache, joinPage, splitPage, type CachedPage } from './feed-cache';
+import { FeedCache, joinPage, noneMatch, pageEtag, splitPage, type CachedPage } from './feed-cache';
 
 const page = (items: { id: string; liked: boolean; title?: string }[]) =>
   JSON.stringify({ items: items.map((i) => ({ id: i.id, title: i.title ?? '', reactions: { like: 1, liked_by_me: i.liked } })), next_cursor: null });
@@ -22,8 +22,32 @@ describe('splitPage and joinPage', () => {
   });
 });
 
+describe('ETags', () => {
+  const two = [{ id: 'a', liked: false }, { id: 'b', liked: false }];
+  const split = splitPage(page(two), ['a', 'b'], 0)!;
+  it('differ by reader only where their likes differ, and by content', () => {
+    expect(pageEtag(split, new Set(['a']))).toBe(pageEtag(split, new Set(['a', 'not-on-the-page'])));
+    expect(pageEtag(split, new Set(['a']))).not.toBe(pageEtag(split, new Set(['b'])));
+    expect(pageEtag(split, new Set())).not.toBe(pageEtag(splitPage(page([{ id: 'a', liked: false, title: 'x' }, { id: 'b', liked: false }]), ['a', 'b'], 0)!, new Set()));
+    expect(pageEtag(split, new Set())).toMatch(/^"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{8}"$/);
+  });
+
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['"abc.def"', true],
+    ['W/"abc.def"', true],
+    ['"other", "abc.def"', true],
+    ['"other"', false],
+    ['*', true],
+    ['"abc"', false],
+  ])('If-None-Match %j matches "abc.def": %s', (header, expected) => {
+    expect(noneMatch(header, '"abc.def"')).toBe(expected);
+  });
+});
+
 describe('FeedCache', () => {
-  const entry = (bytes: number, storedAt = 0): CachedPage => ({ parts: [Buffer.alloc(bytes)], postIds: [], bytes, storedAt });
+  const entry = (bytes: number, storedAt = 0): CachedPage => ({ tag: 't', parts: [Buffer.alloc(bytes)], postIds: [], bytes, storedAt });
   const make = (maxBytes = 100, maxAgeMs = 1_000) => {
     let now = 0;
     const cache = new FeedCache({ maxBytes, maxAgeMs, now: () => now });

@@ -14,8 +14,12 @@
  * change came in since.
  */
 
+import { createHash } from 'node:crypto';
+
 /** A page as kept: its JSON split around the `liked_by_me` values, and its posts in order. */
 export interface CachedPage {
+  /** A digest of `parts`: with the reader's likes, the page's ETag. */
+  tag: string;
   /** `parts.length === postIds.length + 1`; the value for post i goes between parts i and i+1. */
   parts: Buffer[];
   postIds: string[];
@@ -42,7 +46,23 @@ export function splitPage(json: string, postIds: string[], now: number): CachedP
   }
   if (parts.length !== postIds.length) return null;
   parts.push(Buffer.from(json.slice(from)));
-  return { parts, postIds, bytes: parts.reduce((n, p) => n + p.length, 0), storedAt: now };
+  const hash = createHash('sha256');
+  for (const p of parts) hash.update(p);
+  return { tag: hash.digest('base64url').slice(0, 22), parts, postIds, bytes: parts.reduce((n, p) => n + p.length, 0), storedAt: now };
+}
+
+/** The ETag of the page as `liked` makes it for one reader (a strong tag: the bytes are fixed). */
+export function pageEtag(page: CachedPage, liked: ReadonlySet<string>): string {
+  const bits = page.postIds.map((id) => (liked.has(id) ? '1' : '0')).join('');
+  return `"${page.tag}.${createHash('sha256').update(bits).digest('base64url').slice(0, 8)}"`;
+}
+
+/** Whether an If-None-Match header names `etag` (weak comparison, RFC 9110 13.1.2). */
+export function noneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const bare = (t: string) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => bare(t) === bare(etag));
 }
 
 /** The page's JSON for a reader who liked the posts in `liked`. */

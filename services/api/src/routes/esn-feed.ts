@@ -6,7 +6,7 @@ import { isUuid } from '@blend/core';
 import { AS_MEDIA_TYPE, feedToCollection, postToNote, wantsActivityStreams } from './esn-activitystreams';
 import { feedResponses, postResponses } from './esn-responses';
 import { BEARER, baseUrl, idParams, SLUG_PATTERN } from './esn-schemas';
-import { joinPage, splitPage, type CacheOutcome, type FeedCache } from '../feed-cache';
+import { joinPage, noneMatch, pageEtag, splitPage, type CacheOutcome, type FeedCache } from '../feed-cache';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -95,7 +95,8 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
         description:
           'Each post carries its latest comments (`?comments=`, 3 unless asked) that are not retracted, in time order, and `comment_count`; ' +
           'the thread (GET /api/v1/posts/{id}) has every comment. JSON pages are served from a cache shared by all readers and emptied on every change ' +
-          '(`X-Blend-Cache: hit`, `miss` or `off`); send `Cache-Control: no-cache` to have the page read afresh.',
+          '(`X-Blend-Cache: hit`, `miss` or `off`); send `Cache-Control: no-cache` to have the page read afresh. Cached pages carry an `ETag`: ' +
+          'polling with `If-None-Match` answers 304 until the page changes.',
         security: BEARER,
         querystring: feedQuerySchema,
         response: feedResponses,
@@ -116,8 +117,12 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
         deps.onFeedCache?.(outcome);
         void reply.header('x-blend-cache', outcome);
       }
+      if (cached) void reply.header('cache-control', 'private, no-cache');
       if (hit) {
         const liked = await likedAmong(deps.db, me.id, hit.postIds);
+        const etag = pageEtag(hit, liked);
+        void reply.header('etag', etag);
+        if (noneMatch(req.headers['if-none-match'], etag)) return reply.code(304).send();
         return reply.type(JSON_TYPE).send(joinPage(hit, liked));
       }
       const generation = cache?.begin() ?? 0;
@@ -128,7 +133,12 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
         if (!cached) return body;
         const text = reply.serializeInput(body, '200', 'application/json') as string;
         const split = splitPage(text, page.items.map((i) => i.id), Date.now());
-        if (split) cache!.put(key, generation, split);
+        if (split) {
+          cache!.put(key, generation, split);
+          const etag = pageEtag(split, new Set(page.items.filter((i) => i.reactions.liked_by_me).map((i) => i.id)));
+          void reply.header('etag', etag);
+          if (noneMatch(req.headers['if-none-match'], etag)) return reply.code(304).send();
+        }
         return reply.type(JSON_TYPE).send(text);
       }
       const base = baseUrl(req, deps.publicUrl);
