@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { ensureGroup, getInbound, getEsnPostView, schema, storeFetched, upsertPerson } from '@blend/db';
-import { ingest, type IngestDeps } from '@blend/worker';
+import { ensureGroup, getInbound, getEsnPostView, resetForReplay, schema, storeFetched, upsertPerson } from '@blend/db';
+import { ingest, MAX_CONVERSION_TRIES, type IngestDeps } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
@@ -267,5 +267,36 @@ describe('a reply that arrives before its parent', () => {
     expect(await ingest({ inboundId: laterId }, deps())).toMatchObject({ state: 'commented', postId });
     const again = await store(reply, at(50));
     expect(await ingest({ inboundId: again }, deps())).toMatchObject({ state: 'duplicate' });
+  });
+});
+
+describe('a mail whose conversion never finishes', () => {
+  // As if the worker had died converting it each time: the tries are committed before the work.
+  const triedBefore = async (tries: number) => {
+    // Its own thread, from someone the earlier tests did not use up the rate limit of.
+    const raw = Buffer.from(
+      fixture('plain-new-thread.eml')
+        .toString()
+        .replace(/^Message-ID: .*$/im, `Message-ID: <tries-${tries}@corp.test>`)
+        .replace(/^Subject: .*$/im, `Subject: Tried ${tries} times`)
+        .replace(/^From: .*$/im, 'From: Bob <bob@corp.test>'),
+    );
+    const id = await store(raw);
+    await t.db.update(schema.inboundMessages).set({ attempts: tries }).where(eq(schema.inboundMessages.id, id));
+    return id;
+  };
+
+  it(`is converted on its ${MAX_CONVERSION_TRIES}th try`, async () => {
+    const id = await triedBefore(MAX_CONVERSION_TRIES - 1);
+    expect((await ingest({ inboundId: id }, deps())).state).toBe('posted');
+    expect((await getInbound(t.db, id))!.attempts).toBe(MAX_CONVERSION_TRIES);
+  });
+
+  it('fails (conversion_died) after that, instead of coming back for ever, and replay tries again', async () => {
+    const id = await triedBefore(MAX_CONVERSION_TRIES);
+    expect(await ingest({ inboundId: id }, deps())).toEqual({ state: 'failed', reason: 'conversion_died' });
+    expect(await getInbound(t.db, id)).toMatchObject({ state: 'failed', reason: 'conversion_died', postId: null });
+    await t.db.transaction((tx) => resetForReplay(tx, id));
+    expect((await ingest({ inboundId: id }, deps())).state).toBe('posted');
   });
 });

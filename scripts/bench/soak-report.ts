@@ -15,6 +15,8 @@ export interface SoakReport {
   revision: string;
   /** The Dockerfile's ENV settings the services ran with, as `NAME=value` words. */
   imageEnv: string;
+  /** How docker-compose.yml starts each service (its Node options). */
+  nodeOptions: string;
   machine: MachineFacts;
   servers: { postgres: string; redis: string; pgSettings: string };
   params: {
@@ -124,7 +126,7 @@ export function soakMarkdown(r: SoakReport): string {
 - **Blend revision:** ${r.revision}
 - **Machine:** ${m.cpuModel}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM; ${m.os} (Linux ${m.kernel}); Node ${m.node}
 - **Servers (all on this machine, loopback):** ${r.servers.postgres} (${r.servers.pgSettings}); Redis ${r.servers.redis}; Dovecot ${m.dovecot}; Postfix ${m.postfix}
-- **Parameters:** ${fmt(p.mails)} mails, every ${fmt(p.bigEvery)}th with a ${fmt(p.bigBytes)}-byte attachment, seed ${p.seed}; \`WORKER_CONCURRENCY=${p.workerConcurrency}\`, \`BLEND_IMAP_BATCH_SIZE=${p.batchSize}\`, \`BLEND_MAX_MESSAGE_BYTES=${p.maxMessageBytes}\`, \`BLEND_ATTACHMENT_MAX_BYTES=${p.attachmentMaxBytes}\`, \`LOG_LEVEL=${p.logLevel}\`, \`BLEND_SENDER_AUTH=none\`; rate limits off; poller and worker each in its own process as the Docker image runs them (\`node dist/*.mjs\` from \`pnpm build\`, with the Dockerfile's ENV: ${r.imageEnv})
+- **Parameters:** ${fmt(p.mails)} mails, every ${fmt(p.bigEvery)}th with a ${fmt(p.bigBytes)}-byte attachment, seed ${p.seed}; \`WORKER_CONCURRENCY=${p.workerConcurrency}\`, \`BLEND_IMAP_BATCH_SIZE=${p.batchSize}\`, \`BLEND_MAX_MESSAGE_BYTES=${p.maxMessageBytes}\`, \`BLEND_ATTACHMENT_MAX_BYTES=${p.attachmentMaxBytes}\`, \`LOG_LEVEL=${p.logLevel}\`, \`BLEND_SENDER_AUTH=none\`; rate limits off; poller and worker each in its own process as docker-compose.yml runs them (${r.nodeOptions}, built by \`pnpm build\`, with the Dockerfile's ENV: ${r.imageEnv})
 - **Corpus:** the ingest benchmark's generator: ${fmt(c.replies)} replies and ${fmt(p.mails - c.replies)} new threads, ${fmt(c.totalBytes / 1024 ** 2, 0)} MiB in all, of which ${fmt(c.bigMails)} large mails of ${fmt(c.bigMailBytes / Math.max(1, c.bigMails) / 1024 ** 2, 1)} MiB each; written to a spool file in ${fmt(c.spoolSeconds, 0)} s before the run (not measured)
 
 ${soakTables(r)}

@@ -27,6 +27,20 @@ const root = path.resolve(import.meta.dirname, '../..');
 export const ENTRY = { poller: 'dist/poller.mjs', worker: 'dist/worker.mjs' } as const;
 
 /**
+ * The Node options docker-compose.yml starts a service with (the words of its `command`
+ * between `node` and the program, e.g. the V8 heap limits), so the soak measures what ships.
+ */
+export function composeNodeOptions(name: ServiceName, compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')): string[] {
+  const block = new RegExp(`^  ${name}:\\n((?:    .*\\n|\\s*\\n)*)`, 'm').exec(compose)?.[1] ?? '';
+  const command = /^    command: (\[.*\])$/m.exec(block)?.[1];
+  if (!command) throw new Error(`docker-compose.yml: no command for the ${name} service`);
+  const words = JSON.parse(command) as string[];
+  const at = words.indexOf(ENTRY[name]);
+  if (words[0] !== 'node' || at < 0) throw new Error(`docker-compose.yml: the ${name} service does not run node ${ENTRY[name]}`);
+  return words.slice(1, at);
+}
+
+/**
  * The `ENV` settings of the Dockerfile (e.g. MALLOC_ARENA_MAX), so the services here run with
  * the settings they ship with. Values are `NAME=value` words without quotes.
  */
@@ -45,7 +59,7 @@ export function imageEnv(dockerfile = readFileSync(path.join(root, 'Dockerfile')
 
 /** Start `node dist/<name>.mjs` with the image's environment and `env` (from serviceEnv). */
 export function startService(name: ServiceName, env: Record<string, string>, timeoutMs: number): ServiceProcess {
-  const child = spawn(process.execPath, [ENTRY[name]], {
+  const child = spawn(process.execPath, [...composeNodeOptions(name), ENTRY[name]], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...imageEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

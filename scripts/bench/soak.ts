@@ -16,7 +16,7 @@ import { ingestAttempts, waitForImapMarks } from './end-to-end';
 import { blendRevision, machineFacts } from './machine';
 import { outcome, progress, recordExpected, type Progress } from './soak-outcome';
 import { soakFigures, soakTables, writeSoakDocs, type SoakReport } from './soak-report';
-import { cpuSecondsOf, imageEnv, sampleRss, startServices, type Services } from './soak-services';
+import { composeNodeOptions, cpuSecondsOf, imageEnv, sampleRss, startServices, type Services } from './soak-services';
 import { buildDist } from '../build';
 import { openSpool, writeSpool, type Spool } from './soak-spool';
 
@@ -185,6 +185,7 @@ async function main(res: Resources): Promise<SoakReport> {
     command: commandLine(),
     revision,
     imageEnv: Object.entries(imageEnv()).map(([k, v]) => `\`${k}=${v}\``).join(' ') || 'none',
+    nodeOptions: (['poller', 'worker'] as const).map((n) => `${n}: \`node ${[...composeNodeOptions(n), `dist/${n}.mjs`].join(' ')}\``).join(', '),
     machine,
     servers: {
       postgres: v.v.split(' on ')[0]!,

@@ -12,7 +12,7 @@ import { sweepNotifications } from './jobs/notify';
 import type { MailSite } from './thread-mail';
 import { MemoryBudget } from './memory-budget';
 
-export { ingest, type IngestDeps, type IngestOutcome } from './jobs/ingest';
+export { ingest, MAX_CONVERSION_TRIES, type IngestDeps, type IngestOutcome } from './jobs/ingest';
 export { MemoryBudget } from './memory-budget';
 export { send } from './jobs/send';
 export { reconcileInbound, reconcileOutbound } from './reconcile';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sanitiseHtml } from '../html';
 import type { MailInput } from '../types';
-import { convertMail, type ConvertedMail } from './convert';
+import { clipBody, convertMail, MAX_BODY_PART_CHARS, type ConvertedMail } from './convert';
 
 const l = (...lines: string[]) => lines.join('\n');
 
@@ -128,5 +128,24 @@ describe('convertMail', () => {
   it('counts what was trimmed', () => {
     const out = convertMail(mail({ text: l('Yes.', '', '> a') }));
     expect(out.trimmedChars).toBe(5);
+  });
+});
+
+describe('clipBody', () => {
+  it.each<[string, string | null, '<' | '\n', number, string | null]>([
+    ['no body', null, '<', 10, null],
+    ['within the limit', '<p>short</p>', '<', 20, '<p>short</p>'],
+    ['HTML cut before the last tag that starts within the limit', '<p>one</p><p>two</p>', '<', 12, '<p>one</p>'],
+    ['text cut at the last line break within the limit', 'line one\nline two\nline three', '\n', 20, 'line one\nline two'],
+    ['no boundary within the limit: cut at the limit', 'x'.repeat(30), '\n', 10, 'x'.repeat(10)],
+  ])('%s', (_name, body, boundary, max, expected) => {
+    expect(clipBody(body, boundary, max)).toBe(expected);
+  });
+
+  it('keeps the start of a huge HTML part, so the post shows the author\'s text', () => {
+    const para = '<p>Numbers for the team, reply by Friday.</p>\n';
+    const out = convertMail(mail({ html: `<html><body><p>The new text.</p>${para.repeat(Math.ceil((MAX_BODY_PART_CHARS * 1.5) / para.length))}</body></html>`, text: null }));
+    expect(out.bodyText.startsWith('The new text.')).toBe(true);
+    expect(out.bodyText.length).toBeLessThan(MAX_BODY_PART_CHARS);
   });
 });

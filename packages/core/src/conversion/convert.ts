@@ -59,8 +59,8 @@ interface Body {
  */
 export function convertMail(mail: MailInput, opts: ConvertOptions = {}): ConvertedMail {
   const utf7 = declaresUtf7(mail.headers);
-  const text = mail.text !== null && utf7 ? decodeUtf7(mail.text) : mail.text;
-  const html = mail.html !== null && utf7 ? decodeUtf7(mail.html) : mail.html;
+  const text = clipBody(mail.text !== null && utf7 ? decodeUtf7(mail.text) : mail.text, '\n');
+  const html = clipBody(mail.html !== null && utf7 ? decodeUtf7(mail.html) : mail.html, '<');
   const visible: VisibleOptions = { disclaimerPatterns: opts.disclaimerPatterns };
 
   const fromDom = html ? fromHtml(html, visible) : null;
@@ -125,4 +125,21 @@ function tidy(text: string): string {
 
 function squash(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The most characters of a body part that are converted. A post keeps 100,000 characters at
+ * most, and the author's text comes first; a 20 MB HTML part would otherwise take about 900 MB
+ * to parse into a DOM (a worker's heap is limited to far less, README "Memory").
+ */
+export const MAX_BODY_PART_CHARS = 2_000_000;
+
+/**
+ * A body part cut to {@link MAX_BODY_PART_CHARS}, just before the last `boundary` within the
+ * limit (`<` for HTML, so no tag is cut in two; a newline for text) when there is one.
+ */
+export function clipBody(body: string | null, boundary: '<' | '\n', max = MAX_BODY_PART_CHARS): string | null {
+  if (body === null || body.length <= max) return body;
+  const at = body.lastIndexOf(boundary, max);
+  return body.slice(0, at > 0 ? at : max);
 }

@@ -34,6 +34,7 @@ import {
   findPostBySubject,
   findPostByThreadIndex,
   findThreadPost,
+  countAttempt,
   finishInbound,
   getInbound,
   getInboundState,
@@ -54,6 +55,13 @@ import { applyDecision } from './apply-decision';
  * A reply whose parent is stored but not converted yet (both arrived in one batch). The
  * processor puts the job back for a moment without using up an attempt.
  */
+/**
+ * Conversions of one mail started before it is failed (`conversion_died`): a mail that kills the
+ * worker must not come back for ever. Retries after a transient error and while a parent is
+ * pending count too, so this is well above what those need.
+ */
+export const MAX_CONVERSION_TRIES = 10;
+
 export class ParentPendingError extends Error {
   constructor() {
     super('parent message is stored but not converted yet');
@@ -106,7 +114,7 @@ export type IngestOutcome = (
   | { state: 'posted'; postId: string }
   | { state: 'commented'; postId: string; commentId: string }
   | { state: 'duplicate'; of: string | null }
-  | { state: 'withheld' | 'rejected' | 'held' | 'command'; reason: string }
+  | { state: 'withheld' | 'rejected' | 'held' | 'command' | 'failed'; reason: string }
   | { state: 'liked'; postId: string }
 ) & {
   /** Outbox rows written by this ingest, to queue for sending once it has committed. */
@@ -153,6 +161,15 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
   if (!row.raw) {
     await deps.db.transaction((tx) => finishInbound(tx, row.id, { state: 'rejected', reason: 'missing_source' }));
     return { state: 'rejected', reason: 'missing_source' };
+  }
+
+  // A mail that kills the worker while it is converted (out of memory, a parser bug) would come
+  // back for ever (stalled job, then the reconciler): each try is counted, committed, first.
+  const tries = await countAttempt(deps.db, row.id);
+  if (tries > MAX_CONVERSION_TRIES) {
+    await deps.db.transaction((tx) => finishInbound(tx, row.id, { state: 'failed', reason: 'conversion_died' }));
+    deps.log.error({ inboundId: row.id, tries: tries - 1 }, `inbound failed: ${MAX_CONVERSION_TRIES} conversions were started and none finished (did the worker die each time?); \`blend inbound replay\` tries again`);
+    return { state: 'failed', reason: 'conversion_died' };
   }
 
   let parsed;
