@@ -37,6 +37,20 @@ export interface ScenarioResult {
   postgresCpuSeconds: number;
   /** The machine during the paced run (the server process is in "other"). */
   cpu: CpuUse;
+  /** Blend's feed cache during the paced run (its /metrics), absent for the bare route. */
+  cache?: Record<CacheOutcome, number>;
+}
+
+export type CacheOutcome = 'hit' | 'miss' | 'off';
+
+/** "98 % hits (41 misses)", or how the cache answered when it was not used. */
+function cacheCell(s: ScenarioResult): string {
+  const c = s.cache;
+  if (!c) return '';
+  const all = c.hit + c.miss + c.off;
+  if (all === 0) return 'n/a';
+  if (c.off === all) return 'not used';
+  return `${fmt((100 * c.hit) / all, 1)} % hits (${fmt(c.miss)} misses)`;
 }
 
 export interface ApiReport {
@@ -96,7 +110,7 @@ export function apiTables(r: ApiReport): string {
     const p = s.paced;
     const c = s.capped;
     const verdict = s === r.bare ? '' : pass(meets(s, rate));
-    return `| ${s.scenario.name} | ${s.scenario.what} | ${kib(p.bytesPerResponse)} | ${fmt(p.rps)} | **${ms(p.p50)}** | **${ms(p.p99)}** | ${ms(p.max)} | ${failures(p)} | ${ms(c.p50)} / ${ms(c.p99)} (${fmt(c.rps)} req/s) | ${verdict} |`;
+    return `| ${s.scenario.name} | ${s.scenario.what} | ${kib(p.bytesPerResponse)} | ${fmt(p.rps)} | **${ms(p.p50)}** | **${ms(p.p99)}** | ${ms(p.max)} | ${failures(p)} | ${cacheCell(s)} | ${ms(c.p50)} / ${ms(c.p99)} (${fmt(c.rps)} req/s) | ${verdict} |`;
   });
   const bareMax = r.bare.max.rps;
   const throughput = all.map((s) => {
@@ -107,8 +121,8 @@ export function apiTables(r: ApiReport): string {
   const f = apiFigures(r);
   return `At a fixed ${fmt(rate)} requests/s (${r.params.seconds} s each, target p99 < ${TARGET_P99_MS} ms):
 
-| Requests | What | JSON per response | req/s | p50 | p99 | max | failed | autocannon \`overallRate: ${rate}\`: p50 / p99 | p99 < ${TARGET_P99_MS} ms |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| Requests | What | JSON per response | req/s | p50 | p99 | max | failed | feed cache | autocannon \`overallRate: ${rate}\`: p50 / p99 | p99 < ${TARGET_P99_MS} ms |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${latency.join('\n')}
 
 Flat out (autocannon, ${r.params.connections} connections, ${r.params.maxSeconds} s each) and the cost of a request at ${fmt(rate)} req/s:

@@ -12,7 +12,7 @@ import { createProducerRedis } from '@blend/queue';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
 import { populateApiData } from './api-data';
 import { runAutocannon, runPaced, type Target } from './api-load';
-import { apiFigures, apiTables, TARGET_P99_MS, writeApiDocs, type ApiReport, type Scenario, type ScenarioResult } from './api-report';
+import { apiFigures, apiTables, TARGET_P99_MS, writeApiDocs, type ApiReport, type CacheOutcome, type Scenario, type ScenarioResult } from './api-report';
 import { startServer, type Server } from './api-server';
 import { blendRevision, cpuSnapshot, cpuUse, machineFacts } from './machine';
 import type pg from 'pg';
@@ -147,18 +147,28 @@ async function measure(target: Target, server: Server, pool: pg.Pool, writesPerS
   }
 }
 
+/** The feed cache's answers so far, from the server's /metrics (zero for the bare route). */
+async function cacheCounts(url: string): Promise<Record<CacheOutcome, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text().catch(() => '');
+  const count = (outcome: string) => Number(new RegExp(`^blend_api_feed_cache_requests_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: count('hit'), miss: count('miss'), off: count('off') };
+}
+
 async function measureLoad(target: Target, server: Server, pool: pg.Pool): Promise<Omit<ScenarioResult, 'scenario'>> {
   const cpu0 = cpuSnapshot();
   const backends = await benchBackends(pool);
   const pg0 = postgresJiffies();
   const api0 = await server.cpuSeconds();
+  const cache0 = server.kind === 'blend' ? await cacheCounts(target.url) : undefined;
   const paced = await runPaced(target, { seconds: SECONDS, rate: RATE });
+  const cache1 = cache0 ? await cacheCounts(target.url) : undefined;
   const api1 = await server.cpuSeconds();
   const postgresCpuSeconds = postgresSeconds(pg0, [...backends, ...(await benchBackends(pool))]);
   const cpu = cpuUse(cpu0, cpuSnapshot());
   const capped = await runAutocannon(target, { seconds: SECONDS, connections: CONNECTIONS, overallRate: RATE });
   const max = await runAutocannon(target, { seconds: MAX_SECONDS, connections: CONNECTIONS });
-  return { paced, capped, max, serverCpuSeconds: api1 - api0, postgresCpuSeconds, cpu };
+  const cache = cache0 && cache1 ? { hit: cache1.hit - cache0.hit, miss: cache1.miss - cache0.miss, off: cache1.off - cache0.off } : undefined;
+  return { paced, capped, max, serverCpuSeconds: api1 - api0, postgresCpuSeconds, cpu, ...(cache ? { cache } : {}) };
 }
 
 async function main(res: Resources): Promise<ApiReport> {
