@@ -27,3 +27,8 @@ export function parseImapUrl(url: string): ImapTarget {
     key: `${u.protocol}//${encodeURIComponent(user)}@${u.hostname}:${port}/${folder}`,
   };
 }
+
+/** Where and as whom to connect, as ImapFlow takes it (logging off: Blend logs itself). */
+export function imapConnection(target: ImapTarget) {
+  return { host: target.host, port: target.port, secure: target.secure, auth: { user: target.user, pass: target.pass }, logger: false as const };
+}

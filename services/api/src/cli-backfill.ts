@@ -4,7 +4,7 @@ import { ImapFlow } from 'imapflow';
 import { loadConfigSubset, parseAfterAction, type AfterAction } from '@blend/config';
 import { openSecret } from '@blend/core';
 import { getWatchedMailbox, listWatchedMailboxes, resetCheckpoint, schema, type DbHandle } from '@blend/db';
-import { parseImapUrl, type ImapTarget } from '@blend/mail';
+import { imapConnection, parseImapUrl, type ImapTarget } from '@blend/mail';
 import { UsageError } from './cli-people';
 
 /**
@@ -50,7 +50,7 @@ export async function mailboxBackfill(dbh: DbHandle, args: string[]): Promise<nu
   if (!since || Number.isNaN(since.getTime())) throw new UsageError('mailbox backfill needs --since YYYY-MM-DD');
   if (positionals.length > 1) throw new UsageError('mailbox backfill takes at most one mailbox KEY');
   const { target, after } = await backfillTarget(dbh, positionals[0]);
-  const client = new ImapFlow({ host: target.host, port: target.port, secure: target.secure, auth: { user: target.user, pass: target.pass }, logger: false });
+  const client = new ImapFlow(imapConnection(target));
   client.on('error', () => undefined); // a failure surfaces as the rejected command
   await client.connect().catch((err: Error & { authenticationFailed?: boolean; responseText?: string }) => {
     throw new Error(`cannot log in to ${target.key}: ${err.responseText ?? err.message}`);

@@ -13,7 +13,7 @@ import {
   type DbHandle,
   type WatchedMailbox,
 } from '@blend/db';
-import { parseImapUrl, type ImapTarget } from '@blend/mail';
+import { imapConnection, parseImapUrl, type ImapTarget } from '@blend/mail';
 import { UsageError } from './cli-people';
 
 const actor = () => `cli:${process.env.USER ?? 'unknown'}`;
@@ -35,11 +35,7 @@ export class MailboxCheckError extends Error {}
  */
 export async function checkMailbox(target: ImapTarget): Promise<number> {
   const client = new ImapFlow({
-    host: target.host,
-    port: target.port,
-    secure: target.secure,
-    auth: { user: target.user, pass: target.pass },
-    logger: false,
+    ...imapConnection(target),
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,

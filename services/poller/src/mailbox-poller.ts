@@ -12,7 +12,7 @@ import {
   type FetchedMessage,
   type LeaseStatus,
 } from '@blend/db';
-import type { ImapTarget } from '@blend/mail';
+import { imapConnection, type ImapTarget } from '@blend/mail';
 import { enqueueIngest, type IngestJob } from '@blend/queue';
 import { reconnectDelay } from './backoff';
 import { ProcessedMail } from './processed-mail';
@@ -106,11 +106,7 @@ export class MailboxPoller {
     if (this.stopping) return;
     const { target } = this.opts;
     const client = new ImapFlow({
-      host: target.host,
-      port: target.port,
-      secure: target.secure,
-      auth: { user: target.user, pass: target.pass },
-      logger: false,
+      ...imapConnection(target),
       maxIdleTime: this.opts.idleRestartMs,
       // imapflow waits 15 s after the last command before it IDLEs; mail arriving in that
       // gap would wait for the next sync, so go back to IDLE almost at once.
