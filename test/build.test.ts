@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertTemplates } from '@blend/mail';
 import { buildDist } from '../scripts/build';
+import { freePort } from './support/ports';
 import { run } from './support/process';
 import { createTestDatabase, waitFor, type TestDatabase } from './support/database';
 
@@ -28,14 +28,6 @@ const serviceEnv = (extra: Record<string, string>) => ({
   ...extra,
 });
 
-/** A TCP port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   // Inside the checkout (.blend/ is ignored by git): the programs look for migrations/ above them.

@@ -6,6 +6,7 @@ import { count, eq, inArray } from 'drizzle-orm';
 import { schema } from '@blend/db';
 import { parseImapUrl } from '@blend/mail';
 import { waitFor } from './support/database';
+import { freePort } from './support/ports';
 import { asDelivered, fetchRawMessages, sendRaw, withImap } from './support/mail-server';
 import { buildMessage } from './support/messages';
 import { serviceEnv, startStack, type Stack } from './support/stack';
@@ -57,7 +58,7 @@ function redisServer(port: number): ChildProcess {
 
 describe('faults', () => {
   it('Redis restarted in the middle of a burst of 500 mails: every mail ends as exactly one post', async () => {
-    const port = 16_000 + Math.floor(Math.random() * 10_000);
+    const port = await freePort();
     let redis = redisServer(port);
     cleanups.push(() => void redis.kill('SIGKILL'));
     await waitFor(() => portOpen(port), 'redis up');

@@ -9,6 +9,7 @@ import { parseImapUrl } from '@blend/mail';
 import { waitFor } from './support/database';
 import { asDelivered, createMailDomain, withImap, type MailDomain } from './support/mail-server';
 import { buildMessage, finalRow } from './support/messages';
+import { freePorts } from './support/ports';
 import { run } from './support/process';
 import { serviceEnv, startStack, type Stack } from './support/stack';
 
@@ -20,8 +21,7 @@ let s: Stack;
 let second: MailDomain;
 let third: MailDomain;
 const procs: ReturnType<typeof run>[] = [];
-const ports = [20_000 + Math.floor(Math.random() * 20_000), 0];
-ports[1] = ports[0]! + 1;
+let ports: number[] = [];
 
 const withoutPassword = (imapUrl: string) => {
   const u = new URL(imapUrl);
@@ -74,6 +74,7 @@ const liveHolder = async (key: string) => {
 };
 
 beforeAll(async () => {
+  ports = await freePorts(2);
   s = await startStack({ BLEND_POLL_INTERVAL_MS: '1000', BLEND_RATE_SENDER_PER_MINUTE: '0', BLEND_RATE_SENDER_PER_HOUR: '0', BLEND_RATE_THREAD_PER_MINUTE: '0' }, { poller: false });
   await s.person('alice@corp.test', { name: 'Alice' });
   [second, third] = await Promise.all([createMailDomain(), createMailDomain()]);

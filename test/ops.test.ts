@@ -6,6 +6,7 @@ import { parseImapUrl } from '@blend/mail';
 import { waitFor } from './support/database';
 import { sendRaw } from './support/mail-server';
 import { buildMessage, finalRow } from './support/messages';
+import { freePort, freePorts } from './support/ports';
 import { run } from './support/process';
 import { serviceEnv, startStack, type Stack } from './support/stack';
 
@@ -13,7 +14,6 @@ import { serviceEnv, startStack, type Stack } from './support/stack';
 // second poller taking over the mailbox when the first dies.
 let s: Stack;
 let token: string;
-const port = () => 20_000 + Math.floor(Math.random() * 20_000);
 const env = (extra: Record<string, string> = {}) => serviceEnv(s, extra);
 
 beforeAll(async () => {
@@ -25,7 +25,7 @@ afterAll(async () => s?.stop());
 describe('pollers: one lease per mailbox, failover when the holder dies', () => {
   it('lets exactly one of two poller processes poll, and the other takes over after a SIGKILL', async () => {
     const key = parseImapUrl(s.mail.imapUrl).key;
-    const ports = [port(), port()];
+    const ports = await freePorts(2);
     const procs = ports.map((p) => run(['services/poller/src/main.ts'], env({ BLEND_POLLER_HEALTH_PORT: String(p) }), { timeoutMs: 120_000 }));
     try {
       const first = await waitFor(() => leaseHolder(s.db.db, key), 'a lease holder', 30_000, 100);
@@ -57,7 +57,7 @@ describe('pollers: one lease per mailbox, failover when the holder dies', () => 
 
 describe('a failed IMAP login is loud', () => {
   it('fails readiness with the reason and counts the failure', async () => {
-    const p = port();
+    const p = await freePort();
     const bad = new URL(s.mail.imapUrl);
     bad.password = 'wrong-password';
     const proc = run(['services/poller/src/main.ts'], env({ BLEND_IMAP_URL: bad.toString(), BLEND_POLLER_HEALTH_PORT: String(p), BLEND_QUEUE_PREFIX: `bt${randomBytes(3).toString('hex')}` }), { timeoutMs: 60_000 });
@@ -68,7 +68,9 @@ describe('a failed IMAP login is loud', () => {
         if (!res || res.status !== 503) return undefined;
         const b = (await res.json()) as { checks: Record<string, string> };
         return /login failed/.test(b.checks.imap ?? '') ? b : undefined;
-      }, 'readiness to fail', 30_000, 200);
+      }, 'readiness to fail', 30_000, 200).catch((err: Error) => {
+        throw new Error(`${err.message}; the poller wrote:\n${proc.out().slice(-4000)}\n${proc.err().slice(-2000)}`);
+      });
       expect(body.checks.imap).toMatch(/IMAP login failed/);
       const metrics = await (await fetch(`http://127.0.0.1:${p}/metrics`)).text();
       expect(metrics).toMatch(/blend_imap_auth_failures_total\{mailbox="[^"]+"\} [1-9]/);

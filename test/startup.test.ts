@@ -4,6 +4,7 @@ import { createDb, migrateDb, pendingMigrations, personForToken } from '@blend/d
 import { createTestDatabase, waitFor, type TestDatabase, ADMIN_DATABASE_URL } from './support/database';
 import { createMailDomain } from './support/mail-server';
 import pg from 'pg';
+import { freePorts } from './support/ports';
 import { run } from './support/process';
 
 // The commands operators run, as real processes.
@@ -97,7 +98,7 @@ describe('pnpm blend people add', () => {
 describe('pnpm start', () => {
   it('runs api, worker and poller together and stops cleanly on SIGTERM', async () => {
     const mail = await createMailDomain();
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const [port, workerPort, pollerPort] = (await freePorts(3)) as [number, number, number];
     const p = run(['scripts/start-all.ts'], {
       DATABASE_URL: t.url,
       REDIS_URL: 'redis://127.0.0.1:6379',
@@ -107,11 +108,11 @@ describe('pnpm start', () => {
       BLEND_SECRET: randomBytes(32).toString('hex'),
       BLEND_QUEUE_PREFIX: `bt${randomBytes(4).toString('hex')}`,
       PORT: String(port),
-      BLEND_WORKER_HEALTH_PORT: String(port + 1),
-      BLEND_POLLER_HEALTH_PORT: String(port + 2),
+      BLEND_WORKER_HEALTH_PORT: String(workerPort),
+      BLEND_POLLER_HEALTH_PORT: String(pollerPort),
     });
     // Every service answers its own readiness check: api, worker and poller.
-    for (const p of [port, port + 1, port + 2]) {
+    for (const p of [port, workerPort, pollerPort]) {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${p}/readyz`)).ok, `readiness on ${p}`, 30_000, 200);
     }
     await waitFor(async () => p.out().includes('imap connected'), 'the poller to connect');
