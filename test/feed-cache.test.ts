@@ -172,7 +172,32 @@ describe('changes empty the cache', () => {
   });
 });
 
+/** A gauge's value on the API's /metrics. */
+async function metric(name: string): Promise<number | undefined> {
+  const body = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(body);
+  return m ? Number(m[1]) : undefined;
+}
+
 describe('listening', () => {
+  it("shows how full Postgres' NOTIFY queue gets while a listening session stops reading", async () => {
+    // A session that LISTENs and sits in a transaction holds the queue's tail, as a frozen
+    // API process would.
+    const stuck = new pg.Client({ connectionString: api.t.url });
+    await stuck.connect();
+    try {
+      await stuck.query(`LISTEN ${FEED_CHANNEL}`);
+      await stuck.query('BEGIN');
+      await stuck.query('select 1');
+      // ~2 MB of notifications: a few pages of the queue (its usage moves a page at a time).
+      for (let i = 0; i < 300; i++) await api.t.pool.query(`select pg_notify($1, $2 || repeat('x', 7000))`, [FEED_CHANNEL, String(i)]);
+      expect(await metric('blend_pg_notify_queue_usage')).toBeGreaterThan(0);
+    } finally {
+      await stuck.query('ROLLBACK').catch(() => undefined);
+      await stuck.end();
+    }
+  });
+
   it('is off while the listening connection is down, and on again once it is back', async () => {
     await get('/api/v1/feed', 'alice');
     const killed = await api.t.pool.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'blend-feed-listener' and datname = current_database()`);
@@ -180,7 +205,9 @@ describe('listening', () => {
     await vi.waitFor(() => expect(cache.active).toBe(false), { timeout: 5_000 });
     expect(cache.size.pages).toBe(0);
     expect((await get('/api/v1/feed', 'alice')).headers['x-blend-cache']).toBe('off');
+    expect(await metric('blend_api_feed_cache_active')).toBe(0);
     await vi.waitFor(() => expect(cache.active).toBe(true), { timeout: 5_000 });
+    expect(await metric('blend_api_feed_cache_active')).toBe(1);
     expect((await get('/api/v1/feed', 'alice')).headers['x-blend-cache']).toBe('miss');
     expect((await get('/api/v1/feed', 'alice')).headers['x-blend-cache']).toBe('hit');
     // Heard again after the reconnect.

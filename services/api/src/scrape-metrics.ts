@@ -3,13 +3,17 @@ import { sql } from 'drizzle-orm';
 import type { Metrics } from '@blend/config';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
+import type { FeedCache } from './feed-cache';
 
 /**
  * Gauges computed when Prometheus scrapes: queue depths, poll lag (age of the oldest
  * message stored but not converted) and how much mail is held for IT. Registered once per
  * registry, by the API.
  */
-export function registerScrapeGauges(metrics: Metrics, deps: { db: Database; queues: Pick<Queues, 'ingest' | 'send'> & Partial<Pick<Queues, 'webhook' | 'digest'>> }): void {
+export function registerScrapeGauges(
+  metrics: Metrics,
+  deps: { db: Database; queues: Pick<Queues, 'ingest' | 'send'> & Partial<Pick<Queues, 'webhook' | 'digest'>>; feedCache?: FeedCache },
+): void {
   const registers = [metrics.registry];
   if (metrics.registry.getSingleMetric('blend_queue_depth')) return;
   new Gauge({
@@ -59,6 +63,26 @@ export function registerScrapeGauges(metrics: Metrics, deps: { db: Database; que
       this.set(r.rows[0]?.n ?? 0);
     },
   });
+  new Gauge({
+    name: 'blend_pg_notify_queue_usage',
+    help: "Share (0-1) of Postgres' NOTIFY queue in use; it grows while a listening session (an API's feed cache) stops reading, and writes fail when it is full",
+    registers,
+    async collect() {
+      const r = await deps.db.execute<{ usage: number }>(sql`select pg_notification_queue_usage()::float as usage`);
+      this.set(Number(r.rows[0]?.usage ?? 0));
+    },
+  });
+  if (deps.feedCache) {
+    const cache = deps.feedCache;
+    new Gauge({
+      name: 'blend_api_feed_cache_active',
+      help: "1 while this API process hears Postgres' feed change notifications and serves cached feed pages, 0 while it reads every page afresh",
+      registers,
+      collect() {
+        this.set(cache.active ? 1 : 0);
+      },
+    });
+  }
   new Gauge({
     name: 'blend_outbound_pending',
     help: 'Outbound mails waiting to be sent',
