@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { ensureGroup, getInbound, getEsnPostView, resetForReplay, schema, storeFetched, upsertPerson } from '@blend/db';
+import { ensureGroup, getCheckpoint, getInbound, getEsnPostView, resetForReplay, rewindCheckpoint, schema, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, MAX_CONVERSION_TRIES, type IngestDeps } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -298,5 +298,27 @@ describe('a mail whose conversion never finishes', () => {
     expect(await getInbound(t.db, id)).toMatchObject({ state: 'failed', reason: 'conversion_died', postId: null });
     await t.db.transaction((tx) => resetForReplay(tx, id));
     expect((await ingest({ inboundId: id }, deps())).state).toBe('posted');
+  });
+});
+
+describe('the IMAP checkpoint', () => {
+  const box = 'imap://checkpoint-test';
+  const msg = (n: number) => ({ uid: n, size: 1, raw: Buffer.from(`m${n}`), internalDate: null });
+
+  it('only moves forward as batches are stored', async () => {
+    await storeFetched(t.db, box, 7, [msg(1), msg(2), msg(3)]);
+    await storeFetched(t.db, box, 7, [msg(2)]); // a late, overlapping batch
+    expect(await getCheckpoint(t.db, box)).toEqual({ uidValidity: 7, lastUid: 3, rewinds: 0 });
+  });
+
+  it('keeps a rewind by IT (mailbox backfill) that happened while a batch was being fetched', async () => {
+    const before = (await getCheckpoint(t.db, box))!; // what a poller read before fetching 4..5
+    expect(await rewindCheckpoint(t.db, box, 7, 1)).toEqual({ uidValidity: 7, lastUid: 1, rewinds: 1 });
+    const rows = await storeFetched(t.db, box, 7, [msg(4), msg(5)], before.rewinds);
+    expect(rows.map((r) => r.uid)).toEqual([4, 5]); // stored and handed on all the same
+    expect(await getCheckpoint(t.db, box)).toEqual({ uidValidity: 7, lastUid: 1, rewinds: 1 });
+    // The next sync reads the rewound checkpoint and moves on from there.
+    await storeFetched(t.db, box, 7, [msg(2), msg(3), msg(4), msg(5)], 1);
+    expect(await getCheckpoint(t.db, box)).toEqual({ uidValidity: 7, lastUid: 5, rewinds: 1 });
   });
 });

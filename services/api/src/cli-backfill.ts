@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { ImapFlow } from 'imapflow';
 import { loadConfigSubset, parseAfterAction, type AfterAction } from '@blend/config';
 import { openSecret } from '@blend/core';
-import { getWatchedMailbox, listWatchedMailboxes, resetCheckpoint, schema, type DbHandle } from '@blend/db';
+import { getWatchedMailbox, listWatchedMailboxes, rewindCheckpoint, schema, type DbHandle } from '@blend/db';
 import { imapConnection, parseImapUrl, type ImapTarget } from '@blend/mail';
 import { UsageError } from './cli-people';
 
@@ -73,8 +73,7 @@ export async function mailboxBackfill(dbh: DbHandle, args: string[]): Promise<nu
       return 0;
     }
     const cp = await dbh.db.query.mailboxCheckpoints.findFirst({ where: eq(schema.mailboxCheckpoints.mailbox, target.key) });
-    await resetCheckpoint(dbh.db, target.key, Number(box.uidValidity));
-    if (first > 1) await dbh.db.update(schema.mailboxCheckpoints).set({ lastUid: first - 1 }).where(eq(schema.mailboxCheckpoints.mailbox, target.key));
+    await rewindCheckpoint(dbh.db, target.key, Number(box.uidValidity), first - 1);
     await dbh.db.insert(schema.auditLog).values({
       action: 'backfill_mailbox',
       actor: `cli:${process.env.USER ?? 'unknown'}`,

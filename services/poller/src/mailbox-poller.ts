@@ -252,7 +252,7 @@ export class MailboxPoller {
           ...(tooLarge ? { rejectReason: 'too_large' } : {}),
         });
       }
-      const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched);
+      const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched, cp?.rewinds ?? 0);
       this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length }, 'stored batch');
       for (const r of toEnqueue) {
         try {

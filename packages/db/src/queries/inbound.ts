@@ -20,16 +20,20 @@ export interface FetchedMessage {
 export interface Checkpoint {
   uidValidity: number;
   lastUid: number;
+  /** Times the cursor was moved back by IT; see {@link rewindCheckpoint}. */
+  rewinds: number;
 }
 
 export async function getCheckpoint(db: Tx, mailbox: string): Promise<Checkpoint | undefined> {
   const row = await db.query.mailboxCheckpoints.findFirst({ where: eq(mailboxCheckpoints.mailbox, mailbox) });
-  return row ? { uidValidity: row.uidValidity, lastUid: row.lastUid } : undefined;
+  return row ? { uidValidity: row.uidValidity, lastUid: row.lastUid, rewinds: row.rewinds } : undefined;
 }
 
 /**
  * Store fetched messages and advance the checkpoint in ONE transaction, so the cursor
  * never passes a UID that has no row (RELIABILITY I1). Re-storing a UID is a no-op.
+ * `rewinds` is the checkpoint's count the poller read before fetching: if IT moved the
+ * cursor back since, the messages are stored but the cursor is left where IT put it.
  * @returns ids of the rows that still need an ingest job (new or unfinished).
  */
 export async function storeFetched(
@@ -37,6 +41,7 @@ export async function storeFetched(
   mailbox: string,
   uidValidity: number,
   messages: FetchedMessage[],
+  rewinds = 0,
 ): Promise<{ id: string; uid: number }[]> {
   if (messages.length === 0) return [];
   return db.transaction(async (tx) => {
@@ -67,6 +72,7 @@ export async function storeFetched(
           lastUid: sql`case when ${mailboxCheckpoints.uidValidity} = ${uidValidity} then greatest(${mailboxCheckpoints.lastUid}, ${maxUid}) else ${maxUid} end`,
           updatedAt: new Date(),
         },
+        setWhere: eq(mailboxCheckpoints.rewinds, rewinds),
       });
     return tx
       .select({ id: inboundMessages.id, uid: inboundMessages.uid })
@@ -83,6 +89,19 @@ export async function storeFetched(
         ),
       );
   });
+}
+
+/**
+ * Move the cursor back to `lastUid` (IT's `blend mailbox backfill`) in one statement, and
+ * count the rewind, so a poller's batch in flight cannot move it forward again.
+ */
+export async function rewindCheckpoint(db: Tx, mailbox: string, uidValidity: number, lastUid: number): Promise<Checkpoint> {
+  const [row] = await db
+    .insert(mailboxCheckpoints)
+    .values({ mailbox, uidValidity, lastUid, rewinds: 1 })
+    .onConflictDoUpdate({ target: mailboxCheckpoints.mailbox, set: { uidValidity, lastUid, rewinds: sql`${mailboxCheckpoints.rewinds} + 1`, updatedAt: new Date() } })
+    .returning();
+  return { uidValidity: row!.uidValidity, lastUid: row!.lastUid, rewinds: row!.rewinds };
 }
 
 /** Record that the mailbox has a new UIDVALIDITY with nothing fetched yet. */

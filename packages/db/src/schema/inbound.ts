@@ -73,6 +73,12 @@ export const mailboxCheckpoints = pgTable('mailbox_checkpoints', {
   mailbox: text('mailbox').primaryKey(),
   uidValidity: bigint('uid_validity', { mode: 'number' }).notNull(),
   lastUid: bigint('last_uid', { mode: 'number' }).notNull(),
+  /**
+   * How many times IT moved the cursor back (`blend mailbox backfill`). A poller advances the
+   * cursor only if this is still what it read before fetching, so a sync in flight cannot
+   * undo a rewind.
+   */
+  rewinds: integer('rewinds').notNull().default(0),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

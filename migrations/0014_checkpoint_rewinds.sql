@@ -1,0 +1,1 @@
+ALTER TABLE "mailbox_checkpoints" ADD COLUMN "rewinds" integer DEFAULT 0 NOT NULL;
