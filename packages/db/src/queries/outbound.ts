@@ -19,6 +19,33 @@ export async function addOutbound(tx: Tx, values: NewOutbound): Promise<string |
   return rows[0]?.id ?? null;
 }
 
+/**
+ * Write many mails to the outbox (a batch of digests) in one statement whatever their number:
+ * each column is one array parameter, spread into rows by `unnest`. Rows whose `dedupeKey`
+ * was used before are skipped, as with {@link addOutbound}.
+ * @returns the ids of the rows written.
+ */
+export async function addOutbounds(tx: Tx, rows: (NewOutbound & { id: string })[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const col = <T>(f: (r: NewOutbound & { id: string }) => T) => sql.param(rows.map(f));
+  const res = await tx.execute<{ id: string }>(sql`
+    insert into ${outboundMessages} (id, kind, to_address, person_id, post_id, comment_id, message_id, subject, text_body, html_body,
+      from_name, reply_to, in_reply_to, "references", headers, auto_submitted, dedupe_key)
+    select u.id, u.kind, u.to_address, u.person_id, u.post_id, u.comment_id, u.message_id, u.subject, u.text_body, u.html_body,
+      u.from_name, u.reply_to, u.in_reply_to, u.refs::jsonb, u.headers::jsonb, u.auto_submitted, u.dedupe_key
+    from unnest(${col((r) => r.id)}::uuid[], ${col((r) => r.kind)}::text[], ${col((r) => r.toAddress)}::text[],
+      ${col((r) => r.personId ?? null)}::uuid[], ${col((r) => r.postId ?? null)}::uuid[], ${col((r) => r.commentId ?? null)}::uuid[],
+      ${col((r) => r.messageId)}::text[], ${col((r) => r.subject)}::text[], ${col((r) => r.textBody)}::text[], ${col((r) => r.htmlBody ?? null)}::text[],
+      ${col((r) => r.fromName ?? null)}::text[], ${col((r) => r.replyTo ?? null)}::text[], ${col((r) => r.inReplyTo ?? null)}::text[],
+      ${col((r) => JSON.stringify(r.references ?? []))}::text[], ${col((r) => JSON.stringify(r.headers ?? {}))}::text[],
+      ${col((r) => r.autoSubmitted ?? 'auto-generated')}::text[], ${col((r) => r.dedupeKey ?? null)}::text[])
+      as u(id, kind, to_address, person_id, post_id, comment_id, message_id, subject, text_body, html_body,
+        from_name, reply_to, in_reply_to, refs, headers, auto_submitted, dedupe_key)
+    on conflict (dedupe_key) do nothing
+    returning id`);
+  return res.rows.map((r) => r.id);
+}
+
 export async function getOutbound(db: Tx, id: string): Promise<OutboundRow | undefined> {
   return db.query.outboundMessages.findFirst({ where: eq(outboundMessages.id, id) });
 }
@@ -28,16 +55,35 @@ export async function finishOutbound(
   id: string,
   outcome: { state: 'sent' | 'failed' | 'bounced' | 'cancelled'; error?: string | null },
 ): Promise<void> {
-  await db
+  await prepared(db, finishStatements, prepareFinish).execute({ id, state: outcome.state, error: outcome.error ?? null });
+}
+
+/**
+ * A statement run for every mail sent is built once per database handle and prepared by
+ * name on each connection: drizzle's query building and Postgres' parse and plan are paid
+ * once, not per mail (about 0.2 ms of CPU each in the digest benchmark).
+ */
+function prepared<T>(db: Tx, cache: WeakMap<Tx, T>, build: (db: Tx) => T): T {
+  let statement = cache.get(db);
+  if (!statement) {
+    statement = build(db);
+    cache.set(db, statement);
+  }
+  return statement;
+}
+
+const prepareFinish = (db: Tx) =>
+  db
     .update(outboundMessages)
     .set({
-      state: outcome.state,
-      lastError: outcome.error ?? null,
+      state: sql`${sql.placeholder('state')}::outbound_state`,
+      lastError: sql`${sql.placeholder('error')}::text`,
       claimedUntil: null,
-      ...(outcome.state === 'sent' ? { sentAt: new Date() } : {}),
+      sentAt: sql`case when ${sql.placeholder('state')}::text = 'sent' then now() else ${outboundMessages.sentAt} end`,
     })
-    .where(eq(outboundMessages.id, id));
-}
+    .where(eq(outboundMessages.id, sql.placeholder('id')))
+    .prepare('blend_finish_outbound');
+const finishStatements = new WeakMap<Tx, ReturnType<typeof prepareFinish>>();
 
 /**
  * Claim a pending row for one send attempt (until `now + ms`, on the database clock), and
@@ -47,12 +93,17 @@ export async function finishOutbound(
  * @returns the row, or undefined when it is not pending or another attempt holds it.
  */
 export async function claimOutbound(db: Tx, id: string, ms: number): Promise<(OutboundRow & { paused: boolean }) | undefined> {
-  const rows = await db
+  const rows = await prepared(db, claimStatements, prepareClaim).execute({ id, ms });
+  return rows[0];
+}
+
+const prepareClaim = (db: Tx) =>
+  db
     .update(outboundMessages)
-    .set({ claimedUntil: sql`now() + ${`${ms} milliseconds`}::interval` })
+    .set({ claimedUntil: sql`now() + ${sql.placeholder('ms')}::int * interval '1 millisecond'` })
     .where(
       and(
-        eq(outboundMessages.id, id),
+        eq(outboundMessages.id, sql.placeholder('id')),
         eq(outboundMessages.state, 'pending'),
         sql`(${outboundMessages.claimedUntil} is null or ${outboundMessages.claimedUntil} < now())`,
       ),
@@ -60,9 +111,9 @@ export async function claimOutbound(db: Tx, id: string, ms: number): Promise<(Ou
     .returning({
       ...getTableColumns(outboundMessages),
       paused: sql<boolean>`exists (select 1 from ${people} where ${people.email} = ${outboundMessages.toAddress} and ${people.mailPausedAt} is not null)`,
-    });
-  return rows[0];
-}
+    })
+    .prepare('blend_claim_outbound');
+const claimStatements = new WeakMap<Tx, ReturnType<typeof prepareClaim>>();
 
 /** A row's state only (why a claim found nothing). */
 export async function outboundState(db: Tx, id: string): Promise<string | undefined> {

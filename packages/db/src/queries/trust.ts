@@ -70,12 +70,31 @@ export async function hasThreadOptOut(tx: Tx, postId: string, address: string): 
   return rows.length > 0;
 }
 
+export interface NewReplyToken {
+  tokenHash: string;
+  personId: string;
+  postId: string;
+  outboundId?: string | null;
+  expiresAt: Date;
+  maxUses: number;
+}
+
 /** Store a reply token's hash, bound to one person and one thread. */
-export async function saveReplyToken(
-  tx: Tx,
-  row: { tokenHash: string; personId: string; postId: string; outboundId?: string | null; expiresAt: Date; maxUses: number },
-): Promise<void> {
+export async function saveReplyToken(tx: Tx, row: NewReplyToken): Promise<void> {
   await tx.insert(replyTokens).values(row);
+}
+
+/**
+ * Store many reply tokens (a batch of digests) in one statement whatever their number: each
+ * column is one array parameter, spread into rows by `unnest`.
+ */
+export async function saveReplyTokens(tx: Tx, rows: NewReplyToken[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <T>(f: (r: NewReplyToken) => T) => sql.param(rows.map(f));
+  await tx.execute(sql`
+    insert into ${replyTokens} (token_hash, person_id, post_id, outbound_id, expires_at, max_uses)
+    select * from unnest(${col((r) => r.tokenHash)}::text[], ${col((r) => r.personId)}::uuid[], ${col((r) => r.postId)}::uuid[],
+      ${col((r) => r.outboundId ?? null)}::uuid[], ${col((r) => r.expiresAt.toISOString())}::timestamptz[], ${col((r) => r.maxUses)}::int[])`);
 }
 
 export async function findReplyToken(tx: Tx, tokenHash: string) {

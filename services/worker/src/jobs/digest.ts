@@ -9,14 +9,17 @@ import {
   type ActivityItem,
 } from '@blend/core';
 import {
+  addOutbounds,
   dbNow,
   digestActivityBatch,
   lockDigestPerson,
   lockDueDigestPeople,
-  schema,
+  saveReplyTokens,
   setDigestSchedules,
   type Database,
   type DigestPerson,
+  type NewOutbound,
+  type NewReplyToken,
   type Tx,
 } from '@blend/db';
 import { newMessageId, renderDigestMail, warmTemplates } from '@blend/mail';
@@ -128,32 +131,21 @@ async function digestBatch(tx: Tx, deps: DigestDeps, people: DigestPerson[], now
     if (items.length === 0) res.empty++;
     else built.push(buildDigest(deps, p, frequency, items, now, forced));
   }
-  // The batch's reply tokens, then its outbox rows, each in as few statements as fit.
-  for (const rows of chunks(built.flatMap((d) => d.tokens), INSERT_CHUNK)) await tx.insert(schema.replyTokens).values(rows);
-  const inserted = new Set<string>();
-  for (const rows of chunks(built.map((d) => d.outbound), INSERT_CHUNK)) {
-    const ids = await tx.insert(schema.outboundMessages).values(rows).onConflictDoNothing({ target: schema.outboundMessages.dedupeKey }).returning({ id: schema.outboundMessages.id });
-    for (const { id } of ids) inserted.add(id);
-  }
+  // The batch's reply tokens, then its outbox rows: one statement each.
+  await saveReplyTokens(tx, built.flatMap((d) => d.tokens));
+  const inserted = new Set(await addOutbounds(tx, built.map((d) => d.outbound)));
   for (const d of built) {
     // A row whose dedupe key was used before was not written: that digest went out already.
-    if (!inserted.has(d.outbound.id!)) continue;
+    if (!inserted.has(d.outbound.id)) continue;
     res.sent++;
-    res.outbound.push(d.outbound.id!);
+    res.outbound.push(d.outbound.id);
     deps.metrics?.outboundQueued.inc({ kind: 'digest' });
   }
 }
 
-/** Rows per INSERT: well under Postgres's 65,535 parameters for reply tokens (7 columns). */
-const INSERT_CHUNK = 1000;
-
-function* chunks<T>(xs: T[], size: number): Generator<T[]> {
-  for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size);
-}
-
 interface DigestMail {
-  tokens: (typeof schema.replyTokens.$inferInsert)[];
-  outbound: typeof schema.outboundMessages.$inferInsert;
+  tokens: NewReplyToken[];
+  outbound: NewOutbound & { id: string };
 }
 
 /** One person's digest: composed, rendered, with a reply token per thread, ready to insert. */
