@@ -199,6 +199,12 @@ The run creates its own database (\`createTestDatabase\`) and queue prefix and r
   one insert each of reply tokens and outbox rows per batch of people); each send job claims its
   row and checks the pause in one statement, composes, sends and records, plus BullMQ's own
   Redis round trips. Blend and its send worker share one Node process here.
+- The reply tokens and outbox rows of a batch are one \`unnest\` statement each (one array
+  parameter per column), and the send job's claim and finish are prepared statements built once:
+  before, drizzle built each statement afresh, about 420,000 parameters per 10,000 digests for
+  the tokens alone, and its query building was 11.6 s of (a)'s CPU; after, 1.0 s (same-session
+  profiles, \`BENCH_CPU_PROFILE\`: a/b went from 0.47 to 0.51, 8.8 to 8.0 ms of CPU per digest).
+  Most of what is left is nodemailer's MIME encoding, the same work (b) does.
 - Before the batched activity read, \`digestActivity\` ran once per person and took about 1.5 s
   each on this feed (it tested every post of the feed against the reader, with a sequential scan of
   \`group_members\` per post, and its cost estimate switched on JIT compilation): 60 due people took

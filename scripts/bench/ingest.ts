@@ -11,6 +11,7 @@ import { startStack, type Stack } from '../../test/support/stack';
 import { benchPeople, CorpusGenerator, type BenchMessage } from './corpus';
 import { formatSummary, saveProfile, startCpuProfile, summarise } from './cpu-profile';
 import { ingestAttempts, pgCounters, pgDelta, runEndToEnd, waitForImapMarks } from './end-to-end';
+import { startSink, type Sink } from './digest-sink';
 import { measureLatency } from './latency';
 import { blendRevision, cpuSnapshot, cpuUse, machineFacts } from './machine';
 import { measureFetch, measureParse, medianOf } from './raw-stages';
@@ -51,6 +52,7 @@ const RATE_LIMITS_OFF = {
 interface Resources {
   stack?: Stack;
   redis?: Redis;
+  sink?: Sink;
 }
 
 async function main(res: Resources): Promise<BenchReport> {
@@ -68,8 +70,12 @@ async function main(res: Resources): Promise<BenchReport> {
   // The anti-abuse rate limits are off (0) unless BENCH_RATE_LIMITS=default: they judge a
   // backlog by when Blend processes it, not when the mail arrived (see docs/BENCHMARKS.md).
   const rateLimits = process.env.BENCH_RATE_LIMITS === 'default' ? {} : RATE_LIMITS_OFF;
+  // Blend's own mail (receipts, notices, mirrored comments) goes to a sink that accepts and
+  // discards it, as a real MTA would deliver it. Through Postfix it would bounce back
+  // (the bench's senders have no mailboxes here) and be ingested again as bounces.
+  const sink = (res.sink = await startSink());
   const stack = (res.stack = await startStack(
-    { BLEND_POLL_INTERVAL_MS: '30000', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', ...rateLimits, ...tuning },
+    { BLEND_POLL_INTERVAL_MS: '30000', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', BLEND_SMTP_URL: sink.url, ...rateLimits, ...tuning },
     { poller: false },
   ));
   // startStack starts the worker; (c) times the services from their start.
@@ -142,13 +148,14 @@ async function main(res: Resources): Promise<BenchReport> {
     say(`CPU profile of (c) written to ${profileFile}\n${formatSummary(summarise(profile, PROFILE_ENTRY_POINTS))}`);
   }
   const attempts = await ingestAttempts(redis, config.BLEND_QUEUE_PREFIX);
+  const outbound = await outboundDuring(db.pool, sink);
   const marksSeconds = await waitForImapMarks(db.pool);
   const pg = pgDelta(pgBefore, await pgCounters(db.pool, config));
 
   say(`latency: ${PROBES} single deliveries over SMTP...`);
   const cpu1 = cpuSnapshot();
   const { samples: latency, stoppedBy: latencyStoppedBy } = await measureLatency({
-    app: stack.app, token: tokens[0]!, pool: db.pool, generator, smtpUrl: config.BLEND_SMTP_URL, imapUrl: mail.imapUrl, bridgeAddress,
+    app: stack.app, token: tokens[0]!, pool: db.pool, generator, smtpUrl: mail.smtpUrl, imapUrl: mail.imapUrl, bridgeAddress,
     count: PROBES, tag: config.BLEND_QUEUE_PREFIX, seed: SEED,
   });
   const cpuLatency = cpuUse(cpu1, cpuSnapshot());
@@ -179,8 +186,20 @@ async function main(res: Resources): Promise<BenchReport> {
     fetch: { seconds: fetch.median, runs: fetch.runs, fetchOnlyRuns },
     parseBare: { seconds: parseBare.median, runs: parseBare.runs },
     parseBlend: { seconds: parseBlend.median, runs: parseBlend.runs },
-    e2e, attempts, marksSeconds, pg, cpuIngest, cpuLatency, latency, latencyStoppedBy,
+    e2e, attempts, outbound, marksSeconds, pg, cpuIngest, cpuLatency, latency, latencyStoppedBy,
   };
+}
+
+/** Blend's outbox when (c) ended, by kind and state, and what the sink had received by then. */
+async function outboundDuring(pool: Stack['db']['pool'], sink: Sink): Promise<BenchReport['outbound']> {
+  const rows = await pool.query<{ kind: string; state: string; n: number }>('select kind, state, count(*)::int as n from outbound_messages group by 1, 2 order by 3 desc');
+  const byKind: Record<string, number> = {};
+  const byState: Record<string, number> = {};
+  for (const r of rows.rows) {
+    byKind[r.kind] = (byKind[r.kind] ?? 0) + r.n;
+    byState[r.state] = (byState[r.state] ?? 0) + r.n;
+  }
+  return { byKind, byState, atSink: (await sink.stats()).messages };
 }
 
 function commandLine(): string {
@@ -207,6 +226,7 @@ async function cleanup(res: Resources): Promise<void> {
     // `meta` keys again; sweep once more.
     ['sweep the queue keys', async () => stack && res.redis && deleteKeys(res.redis, `${stack.config.BLEND_QUEUE_PREFIX}:*`)],
     ['close redis', async () => res.redis?.disconnect()],
+    ['stop the SMTP sink', async () => res.sink?.stop()],
   ];
   for (const [what, fn] of steps) {
     try {

@@ -38,6 +38,8 @@ export interface BenchReport {
   parseBlend: Measured;
   e2e: EndToEndResult;
   attempts: Attempts;
+  /** Blend's outbox when (c) ended, and the mails the SMTP sink had received by then. */
+  outbound?: { byKind: Record<string, number>; byState: Record<string, number>; atSink: number };
   marksSeconds: number;
   pg: PgDelta;
   cpuIngest: CpuUse;
@@ -132,7 +134,7 @@ Inside (c):
 | stored → finished per row (queue wait + ingest) | p50 ${s(e.waitP50)}, p95 ${s(e.waitP95)} |
 | outcome of the ${fmt(n)} messages | ${Object.entries(e.states).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}; ${fmt(e.posts)} posts + ${fmt(e.comments)} comments |
 | other mail that arrived meanwhile | ${Object.entries(e.extra).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none'} |
-| ingest job attempts (other mail included) | ${fmt(r.attempts.retried)} of ${fmt(r.attempts.jobs)} jobs retried, ${fmt(r.attempts.failedAttempts)} failed attempts in all, at most ${r.attempts.maxAttempts} attempts for one job |
+${r.outbound ? `| Blend's own mail written during (c) | ${Object.entries(r.outbound.byKind).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none'}; ${Object.entries(r.outbound.byState).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none'}; ${fmt(r.outbound.atSink)} at the SMTP sink |\n` : ''}| ingest job attempts (other mail included) | ${fmt(r.attempts.retried)} of ${fmt(r.attempts.jobs)} jobs retried, ${fmt(r.attempts.failedAttempts)} failed attempts in all, at most ${r.attempts.maxAttempts} attempts for one job |
 | threading of the ${fmt(e.threading.replies)} replies | ${fmt(e.threading.onRightPost)} commented on their thread's post, ${fmt(e.threading.becamePosts)} became posts of their own |
 | Postgres during (c) and IMAP flagging | ${fmt(r.pg.commits)} commits (${fmt(r.pg.commits / n, 1)} per message), ${fmt(r.pg.rollbacks)} rollbacks, ${fmt(r.pg.walBytes / 1024 ** 2, 1)} MiB WAL, ${fmt(r.pg.walSyncs)} WAL syncs (WAL figures are server-wide) |
 | all messages flagged \`$BlendDone\` in IMAP | ${s(r.marksSeconds)} after (c) ended |
@@ -190,9 +192,12 @@ mailbox's messages at the end.
    PDF or PNG attachment, 5–50 KiB each, from 50 opted-in people at \`corp.test\` to
    \`status@<bench domain>\`, with the \`Delivered-To\` and \`Received\` fields an MTA adds. They are
    APPENDed to the domain's INBOX; that preload is not timed. A third of them have a colleague
-   in Cc; Blend mails each a notice when the thread becomes a post, and since \`corp.test\` has no
-   mailboxes on this machine, Postfix bounces the notices back into the bridge mailbox. Those
-   bounces ("other mail" in the table) are ingested alongside but not waited for.
+   in Cc; Blend mails each a notice when the thread becomes a post, and its senders receipts and
+   the thread's other mail participants the new comments. That mail goes to a local SMTP sink
+   (\`scripts/bench/digest-sink.ts\`, a child process) that accepts and discards it, as a real MTA
+   would deliver it; through Postfix it would bounce (\`corp.test\` has no mailboxes here) and
+   come back into the bridge mailbox to be ingested a second time. Runs before 2026-12-03 did
+   that: their "other mail" row counts those bounces.
 2. **(a)** a fresh imapflow connection fetches \`1:*\` with the full source of every message.
 3. **(b)** \`simpleParser(source)\` from mailparser with its default options parses those same
    sources one after another in the benchmark process (one core). This is the baseline.
