@@ -221,6 +221,15 @@ mailbox's messages at the end.
   only with several worker processes or cores; with 2 cores shared with Postgres, Redis and
   Dovecot, 0.5 means Blend's own overhead (IMAP, Postgres, queue) costs no more than the parse.
 - **c/a** shows how far below the raw IMAP read Blend runs: fetching is never the limit.
+- Blend's own mail is part of (c): each email reply that becomes a comment is mirrored to the
+  thread's other email participants, and people in Cc get a notice when a thread becomes a post.
+  On this corpus that is about 1.25 outbox rows per message (5,636 mirrors and 621 notices for
+  5,000), each written, claimed, sent and recorded by the worker while it ingests: Postgres
+  commits per message went from 3.1 (2026-11-25, before mirrors and receipts) to 7.3. With the
+  bounces that mail caused going back into the mailbox (before the SMTP sink), c/b was 0.045 on
+  2026-12-03; with the sink 0.071, against 0.085 on 2026-11-25 when there was a tenth as much
+  outbound mail. The machine's parse baseline differed between those days (b: 853 against 590
+  messages/s), which is why only same-run ratios compare.
 - The "Inside (c)" table splits the time: the poller's storing rate against the worker's
   finishing rate shows which side is the bottleneck; the CPU seconds per process show where the
   2 cores went (\`bench process\` is Blend's worker, poller and API plus the benchmark's polling;

@@ -189,9 +189,8 @@ Settings (environment), defaults in brackets:
   225–300 MiB. The peak stays above 300 MiB, so a heap limit alone does not meet the target.
 - The people's addresses are at a second local mail domain with a catch-all mailbox, so the
   mail Blend sends them (mirrors of new comments, thread notices to people in Cc) is delivered
-  there, as in production, and counts in the worker's load. In the ingest benchmark it bounces
-  back into the bridge mailbox as extra inbound mail; here the bridge mailbox holds only the
-  benchmark's messages.
+  there, as in production, and counts in the worker's load (the ingest benchmark sends it to an
+  SMTP sink instead); the bridge mailbox holds only the benchmark's messages.
 - Why preload by default: Blend flags every finished message and never moves or expunges it, so
   the bridge mailbox only grows. Streaming 50,000 messages into the local Dovecot (maildir) while
   the poller flagged them (and Blend's mail to the people was delivered alongside), the APPEND rate
