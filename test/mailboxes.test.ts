@@ -159,12 +159,21 @@ describe('watched mailboxes', () => {
     expect((await finalRow(s.db.db, waiting, 30_000)).state).toBe('posted');
   }, 120_000);
 
-  it('two poller processes poll each mailbox once, and the survivor takes every mailbox after a SIGKILL', async () => {
+  it('two poller processes share the mailboxes out and poll each once, and the survivor takes every mailbox after a SIGKILL', async () => {
+    const keys = [keyOf(s.mail.imapUrl), keyOf(second.imapUrl), keyOf(third.imapUrl)];
+    // The first poller holds all three until the second starts; then it hands one over.
+    await waitFor(async () => (await held(ports[0]!)).size === 3, 'the first poller holding all three', 30_000, 200);
     startPoller(ports[1]!);
     await waitFor(async () => (await readyz(ports[1]!)).status === 200, 'the second poller ready', 30_000, 200);
-    const keys = [keyOf(s.mail.imapUrl), keyOf(second.imapUrl), keyOf(third.imapUrl)];
-    const [a, b] = await Promise.all([held(ports[0]!), held(ports[1]!)]);
+    const [a, b] = await waitFor(async () => {
+      const both = await Promise.all([held(ports[0]!), held(ports[1]!)]);
+      return both[0].size === 2 && both[1].size === 1 ? both : undefined;
+    }, 'the mailboxes shared out 2 + 1', 30_000, 200);
     for (const k of keys) expect([a.has(k), b.has(k)].filter(Boolean)).toHaveLength(1);
+    const moved = [...b][0]!;
+    // Mail to the mailbox that moved is read by its new holder.
+    const which = [s.mail, second, third].find((m) => keyOf(m.imapUrl) === moved)!;
+    expect((await finalRow(s.db.db, await deliverTo(which, 'After the handover'), 30_000)).state).toBe('posted');
     const rows = await s.db.db.select().from(schema.mailboxLeases).where(inArray(schema.mailboxLeases.mailbox, keys));
     expect(rows).toHaveLength(3);
 

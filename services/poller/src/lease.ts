@@ -13,8 +13,25 @@ export interface LeaseOptions {
   renewMs?: number;
   /** The holder's connection state, written with each renewal (undefined before it has one). */
   status?: () => LeaseStatus | undefined;
+  /** This poller process's name in the lease table. @defaultValue a new {@link newPollerHolder} */
+  holder?: string;
+  /** How the mailboxes are shared out between poller processes (see MailboxWatchers). */
+  balance?: LeaseBalance;
   onAcquired(): Promise<void>;
   onLost(): Promise<void>;
+}
+
+/** Sharing the mailboxes out evenly between the poller processes alive. */
+export interface LeaseBalance {
+  /** Whether this process may take one more mailbox (it holds fewer than its share). */
+  mayAcquire(): boolean;
+  /** Whether to hand this mailbox over now (this process holds more than its share). */
+  shouldYield(): boolean;
+}
+
+/** A poller process's name in the lease tables: host, pid and a random suffix. */
+export function newPollerHolder(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
 /**
@@ -25,8 +42,10 @@ export interface LeaseOptions {
  * Message-ID dedupe cover the overlap).
  */
 export class MailboxLease {
-  readonly holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly holder: string;
   held = false;
+  /** After handing the mailbox over, leave it to the others for a while. */
+  private cooldownUntil = 0;
   private timer: NodeJS.Timeout | null = null;
   private lastRenewed = 0;
   private busy = false;
@@ -34,6 +53,7 @@ export class MailboxLease {
 
   constructor(private readonly opts: LeaseOptions) {
     this.ttlMs = opts.ttlMs ?? 6_000;
+    this.holder = opts.holder ?? newPollerHolder();
   }
 
   start(): void {
@@ -57,8 +77,15 @@ export class MailboxLease {
 
   private async tick(): Promise<void> {
     if (this.busy) return;
+    const balance = this.opts.balance;
+    // A standby over its share leaves free mailboxes to the pollers under theirs.
+    if (!this.held && balance && (Date.now() < this.cooldownUntil || !balance.mayAcquire())) return;
     this.busy = true;
     try {
+      if (this.held && balance?.shouldYield()) {
+        await this.handOver();
+        return;
+      }
       const got = await acquireLease(this.opts.db, this.opts.mailbox, this.holder, this.ttlMs, (this.held ? this.opts.status?.() : undefined) ?? { state: 'connecting', lastError: null, lastSyncAt: null });
       if (got) {
         this.lastRenewed = Date.now();
@@ -83,5 +110,16 @@ export class MailboxLease {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Stop polling and release the lease, so a poller with fewer mailboxes takes it. */
+  private async handOver(): Promise<void> {
+    this.held = false;
+    this.cooldownUntil = Date.now() + 2 * this.ttlMs;
+    this.opts.log.info({ holder: this.holder }, 'handing the mailbox over to another poller: this one holds more than its share');
+    await this.opts.onLost();
+    await releaseLease(this.opts.db, this.opts.mailbox, this.holder).catch((err: unknown) =>
+      this.opts.log.warn({ err }, 'could not release the mailbox lease; it expires by itself'),
+    );
   }
 }

@@ -3,7 +3,7 @@ import type { Database } from '@blend/db';
 import type { ImapTarget } from '@blend/mail';
 import type { IngestJob } from '@blend/queue';
 import type { Queue } from 'bullmq';
-import { MailboxLease } from './lease';
+import { MailboxLease, type LeaseBalance } from './lease';
 import { MailboxPoller } from './mailbox-poller';
 
 /** One mailbox to watch: where, with which password, and what to do with processed mail. */
@@ -44,6 +44,8 @@ export class MailboxWatch {
   constructor(
     readonly spec: WatchSpec,
     private readonly deps: WatchDeps,
+    /** The poller process this watch runs in: its name and its share of the mailboxes. */
+    owner?: { holder: string; balance: LeaseBalance },
   ) {
     const key = spec.target.key;
     const log = deps.log.child({ mailbox: key });
@@ -51,6 +53,7 @@ export class MailboxWatch {
       db: deps.db,
       mailbox: key,
       log,
+      ...(owner ? { holder: owner.holder, balance: owner.balance } : {}),
       status: () => this.current?.status(),
       onAcquired: async () => {
         this.current = new MailboxPoller({

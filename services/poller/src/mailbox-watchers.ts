@@ -1,7 +1,8 @@
 import { afterActionProblem, parseAfterAction, type AfterAction, type ReadyCheck } from '@blend/config';
 import { openSecret } from '@blend/core';
-import { listWatchedMailboxes, type WatchedMailbox } from '@blend/db';
+import { listWatchedMailboxes, pollerGone, pollerHeartbeat, type WatchedMailbox } from '@blend/db';
 import { parseImapUrl } from '@blend/mail';
+import { newPollerHolder, type LeaseBalance } from './lease';
 import { MailboxWatch, sameSpec, type WatchDeps, type WatchSpec } from './mailbox-watch';
 
 export interface WatchersOptions extends WatchDeps {
@@ -15,12 +16,25 @@ export interface WatchersOptions extends WatchDeps {
   refreshMs: number;
 }
 
+/** How often a poller process says it is alive (as often as leases are renewed). */
+const HEARTBEAT_MS = 1_500;
+/** A process not heard from for this long is not counted (as long as a lease lasts). */
+const ALIVE_MS = 6_000;
+/** A process over its share hands over at most one mailbox this often. */
+const YIELD_EVERY_MS = 5_000;
+
 /**
  * Every mailbox of one poller process: BLEND_IMAP_URL plus each enabled row of
  * `watched_mailboxes`, re-read every `refreshMs`, so `blend mailbox add|set|remove` takes
  * effect without a restart. A new row starts a watch, a changed one (password, action) is
  * restarted, a disabled or removed one is stopped and its lease released. While the table
  * cannot be read (Postgres down), the current watches carry on unchanged.
+ *
+ * The poller processes share the mailboxes out: each says it is alive every few seconds
+ * (`poller_processes`), and one holding more than ceil(mailboxes / processes) hands one over
+ * every few seconds to a process holding fewer, which alone may take a free mailbox. So a
+ * second poller started next to a busy one takes half the mailboxes, and a survivor of a
+ * crash takes all of them once the dead process is no longer counted (~6 s).
  */
 export class MailboxWatchers {
   private readonly watches = new Map<string, MailboxWatch>();
@@ -31,13 +45,50 @@ export class MailboxWatchers {
   private stopped = false;
   private readonly warned = new Set<string>();
   private readonly primaryWatch: MailboxWatch;
+  /** This process's name in the lease tables. */
+  readonly holder = newPollerHolder();
+  /** Poller processes alive, this one included, as of the last heartbeat. */
+  private live = 1;
+  private lastYieldAt = 0;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly balance: LeaseBalance = {
+    mayAcquire: () => this.heldCount() < this.share(),
+    shouldYield: () => {
+      if (this.heldCount() <= this.share() || Date.now() - this.lastYieldAt < YIELD_EVERY_MS) return false;
+      this.lastYieldAt = Date.now();
+      return true;
+    },
+  };
 
   constructor(private readonly opts: WatchersOptions) {
-    this.primaryWatch = new MailboxWatch(opts.primary, opts);
+    this.primaryWatch = new MailboxWatch(opts.primary, opts, { holder: this.holder, balance: this.balance });
+  }
+
+  /** How many mailboxes this process should hold: its even share, rounded up. */
+  private share(): number {
+    return Math.ceil(this.watches.size / this.live);
+  }
+
+  private heldCount(): number {
+    let n = 0;
+    for (const w of this.watches.values()) if (w.lease.held) n++;
+    return n;
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      this.live = await pollerHeartbeat(this.opts.db, this.holder, ALIVE_MS);
+    } catch (err) {
+      // Keep the last count: the leases themselves notice a database that is gone.
+      this.opts.log.warn({ err: { message: (err as Error).message } }, 'could not write the poller heartbeat');
+    }
   }
 
   /** Start the primary mailbox, read the table once, then keep re-reading it. */
   async start(): Promise<void> {
+    // Count the pollers already running first, so this one does not grab more than its share.
+    await this.heartbeat();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
     this.watches.set(this.primaryWatch.key, this.primaryWatch);
     this.primaryWatch.start();
     await this.refresh();
@@ -51,6 +102,9 @@ export class MailboxWatchers {
     await this.refreshing;
     await Promise.all([...this.watches.values()].map((w) => w.stop()));
     this.watches.clear();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    await pollerGone(this.opts.db, this.holder).catch(() => undefined);
   }
 
   /** The watch of BLEND_IMAP_URL. */
@@ -131,7 +185,7 @@ export class MailboxWatchers {
   }
 
   private add(spec: WatchSpec): void {
-    const w = new MailboxWatch(spec, this.opts);
+    const w = new MailboxWatch(spec, this.opts, { holder: this.holder, balance: this.balance });
     this.watches.set(w.key, w);
     w.start();
   }

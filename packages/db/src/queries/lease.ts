@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
-import { mailboxLeases } from '../schema';
+import { mailboxLeases, pollerProcesses } from '../schema';
 
 /** What the holder reports with each renewal, for `blend mailbox list`. */
 export interface LeaseStatus {
@@ -43,4 +43,23 @@ export async function releaseLease(db: Tx, mailbox: string, holder: string): Pro
 export async function leaseHolder(db: Tx, mailbox: string): Promise<string | undefined> {
   const rows = await db.select({ holder: mailboxLeases.holder }).from(mailboxLeases).where(eq(mailboxLeases.mailbox, mailbox));
   return rows[0]?.holder;
+}
+
+/**
+ * This poller process is alive: write its row, forget processes not seen for an hour, and
+ * count the processes seen within `ttlMs` (this one included).
+ */
+export async function pollerHeartbeat(db: Tx, holder: string, ttlMs: number): Promise<number> {
+  await db
+    .insert(pollerProcesses)
+    .values({ holder, seenAt: sql`now()` })
+    .onConflictDoUpdate({ target: pollerProcesses.holder, set: { seenAt: sql`now()` } });
+  await db.delete(pollerProcesses).where(sql`${pollerProcesses.seenAt} < now() - interval '1 hour'`);
+  const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from ${pollerProcesses} where ${pollerProcesses.seenAt} > now() - ${`${ttlMs} milliseconds`}::interval`);
+  return Math.max(1, rows.rows[0]?.n ?? 1);
+}
+
+/** A poller process stops: the others count without it at once. */
+export async function pollerGone(db: Tx, holder: string): Promise<void> {
+  await db.delete(pollerProcesses).where(eq(pollerProcesses.holder, holder));
 }

@@ -116,3 +116,12 @@ export const mailboxLeases = pgTable('mailbox_leases', {
   /** When the holder last finished a sync of the mailbox. */
   lastSyncAt: timestamp('last_sync_at', { withTimezone: true }),
 });
+
+/**
+ * Poller processes alive now, leases held or not: each writes its row every few seconds, so
+ * the pollers can share the mailboxes out evenly (a standby holds no lease to be seen by).
+ */
+export const pollerProcesses = pgTable('poller_processes', {
+  holder: text('holder').primaryKey(),
+  seenAt: timestamp('seen_at', { withTimezone: true }).notNull().defaultNow(),
+});
