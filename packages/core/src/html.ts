@@ -1,4 +1,4 @@
-import { convert, type HtmlToTextOptions } from 'html-to-text';
+import { compile, type HtmlToTextOptions } from 'html-to-text';
 import { find as findLinks } from 'linkifyjs';
 import sanitizeHtml from 'sanitize-html';
 import { stripControlChars } from './clean-text';
@@ -74,6 +74,9 @@ const TO_TEXT_OPTIONS: HtmlToTextOptions = {
     { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false } },
   ],
 };
+// Compiled once: html-to-text's `convert(html, options)` builds its selector tables again on
+// every call: 0.94 ms against 0.19 ms for a short three-paragraph mail on this machine.
+const toText = compile(TO_TEXT_OPTIONS);
 
 /**
  * Converts an HTML body to plain text for quote trimming and previews. Links
@@ -84,7 +87,7 @@ export function htmlToPlainText(html: string): string {
   // Sanitised first, so an unsafe link (javascript:, data:) keeps its text but loses its
   // URL, and nothing the reader would never see turns into text.
   // Only blank lines are trimmed at the start: list items begin with " * ".
-  return stripControlChars(convert(sanitiseHtml(html), TO_TEXT_OPTIONS))
+  return stripControlChars(toText(sanitiseHtml(html)))
     .replace(/^(?:[ \t]*\n)+/, '')
     .trimEnd();
 }
