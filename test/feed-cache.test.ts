@@ -172,14 +172,28 @@ describe('changes empty the cache', () => {
   });
 });
 
-/** A gauge's value on the API's /metrics. */
-async function metric(name: string): Promise<number | undefined> {
-  const body = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+/** A gauge's value on an API's /metrics. */
+async function metric(name: string, on = app): Promise<number | undefined> {
+  const body = (await on.inject({ method: 'GET', url: '/metrics' })).body;
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(body);
   return m ? Number(m[1]) : undefined;
 }
 
 describe('listening', () => {
+  it('says on /metrics whether the cache is working', async () => {
+    const own = new FeedCache({ maxBytes: 1024 * 1024, maxAgeMs: 60_000 });
+    const other = buildApp(api.deps({ feedCache: own }));
+    try {
+      expect(await metric('blend_api_feed_cache_active', other)).toBe(0); // has never heard Postgres
+      own.setListening(true);
+      expect(await metric('blend_api_feed_cache_active', other)).toBe(1);
+      own.setListening(false);
+      expect(await metric('blend_api_feed_cache_active', other)).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("shows how full Postgres' NOTIFY queue gets while a listening session stops reading", async () => {
     // A session that LISTENs and sits in a transaction holds the queue's tail, as a frozen
     // API process would.
@@ -205,9 +219,7 @@ describe('listening', () => {
     await vi.waitFor(() => expect(cache.active).toBe(false), { timeout: 5_000 });
     expect(cache.size.pages).toBe(0);
     expect((await get('/api/v1/feed', 'alice')).headers['x-blend-cache']).toBe('off');
-    expect(await metric('blend_api_feed_cache_active')).toBe(0);
     await vi.waitFor(() => expect(cache.active).toBe(true), { timeout: 5_000 });
-    expect(await metric('blend_api_feed_cache_active')).toBe(1);
     expect((await get('/api/v1/feed', 'alice')).headers['x-blend-cache']).toBe('miss');
     expect((await get('/api/v1/feed', 'alice')).headers['x-blend-cache']).toBe('hit');
     // Heard again after the reconnect.
