@@ -5,6 +5,7 @@ import { eq } from 'drizzle-orm';
 import { verifyWebhookSignature } from '@blend/core';
 import { issueApiToken, schema, upsertPerson } from '@blend/db';
 import { waitFor } from './support/database';
+import { freePort } from './support/ports';
 import { startStack, type Stack } from './support/stack';
 
 // An external ESN receives Blend's events: signed, retried after a failure, delivered once.
@@ -66,10 +67,7 @@ describe('webhook delivery', () => {
 
   it('gets every event to a receiver that was down for a while, once it is back', async () => {
     // A port nobody listens on yet.
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await freePort();
     const got: string[] = [];
     const late = createServer((req, res) => {
       let body = '';

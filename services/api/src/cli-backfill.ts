@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import { eq } from 'drizzle-orm';
 import { ImapFlow } from 'imapflow';
 import { loadConfigSubset, parseAfterAction, type AfterAction } from '@blend/config';
 import { openSecret } from '@blend/core';
-import { getWatchedMailbox, listWatchedMailboxes, rewindCheckpoint, schema, type DbHandle } from '@blend/db';
+import { getCheckpoint, getWatchedMailbox, listWatchedMailboxes, rewindCheckpoint, schema, type DbHandle } from '@blend/db';
 import { imapConnection, parseImapUrl, type ImapTarget } from '@blend/mail';
 import { UsageError } from './cli-people';
 
@@ -72,7 +71,7 @@ export async function mailboxBackfill(dbh: DbHandle, args: string[]): Promise<nu
       console.log(`no messages since ${values.since}${after.kind === 'delete' ? ` (processed mail is deleted from ${target.folder}; Postgres has it)` : ''}`);
       return 0;
     }
-    const cp = await dbh.db.query.mailboxCheckpoints.findFirst({ where: eq(schema.mailboxCheckpoints.mailbox, target.key) });
+    const cp = await getCheckpoint(dbh.db, target.key);
     await rewindCheckpoint(dbh.db, target.key, Number(box.uidValidity), first - 1);
     await dbh.db.insert(schema.auditLog).values({
       action: 'backfill_mailbox',

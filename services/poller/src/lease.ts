@@ -13,10 +13,10 @@ export interface LeaseOptions {
   renewMs?: number;
   /** The holder's connection state, written with each renewal (undefined before it has one). */
   status?: () => LeaseStatus | undefined;
-  /** This poller process's name in the lease table. @defaultValue a new {@link newPollerHolder} */
-  holder?: string;
+  /** This poller process's name in the lease table ({@link newPollerHolder}). */
+  holder: string;
   /** How the mailboxes are shared out between poller processes (see MailboxWatchers). */
-  balance?: LeaseBalance;
+  balance: LeaseBalance;
   onAcquired(): Promise<void>;
   onLost(): Promise<void>;
 }
@@ -53,7 +53,7 @@ export class MailboxLease {
 
   constructor(private readonly opts: LeaseOptions) {
     this.ttlMs = opts.ttlMs ?? 6_000;
-    this.holder = opts.holder ?? newPollerHolder();
+    this.holder = opts.holder;
   }
 
   start(): void {
@@ -79,10 +79,10 @@ export class MailboxLease {
     if (this.busy) return;
     const balance = this.opts.balance;
     // A standby over its share leaves free mailboxes to the pollers under theirs.
-    if (!this.held && balance && (Date.now() < this.cooldownUntil || !balance.mayAcquire())) return;
+    if (!this.held && (Date.now() < this.cooldownUntil || !balance.mayAcquire())) return;
     this.busy = true;
     try {
-      if (this.held && balance?.shouldYield()) {
+      if (this.held && balance.shouldYield()) {
         await this.handOver();
         return;
       }

@@ -45,7 +45,7 @@ export class MailboxWatch {
     readonly spec: WatchSpec,
     private readonly deps: WatchDeps,
     /** The poller process this watch runs in: its name and its share of the mailboxes. */
-    owner?: { holder: string; balance: LeaseBalance },
+    owner: { holder: string; balance: LeaseBalance },
   ) {
     const key = spec.target.key;
     const log = deps.log.child({ mailbox: key });
@@ -53,7 +53,8 @@ export class MailboxWatch {
       db: deps.db,
       mailbox: key,
       log,
-      ...(owner ? { holder: owner.holder, balance: owner.balance } : {}),
+      holder: owner.holder,
+      balance: owner.balance,
       status: () => this.current?.status(),
       onAcquired: async () => {
         this.current = new MailboxPoller({
