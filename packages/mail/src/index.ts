@@ -3,3 +3,4 @@ export * from './imap-url';
 export * from './compose';
 export * from './sender-auth';
 export * from './templates';
+export * from './oauth2';
