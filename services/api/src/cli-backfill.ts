@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
-import { loadConfigSubset, parseAfterAction, type AfterAction } from '@blend/config';
-import { openSecret } from '@blend/core';
+import { loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction, type AfterAction } from '@blend/config';
 import { getCheckpoint, getWatchedMailbox, listWatchedMailboxes, rewindCheckpoint, schema, type DbHandle } from '@blend/db';
-import { imapConnection, parseImapUrl, type ImapTarget } from '@blend/mail';
+import { imapConnection, imapTargetOf, parseImapUrl, sealedLoginTarget, type ImapTarget } from '@blend/mail';
 import { UsageError } from './cli-people';
 
 /**
@@ -12,7 +11,7 @@ import { UsageError } from './cli-people';
  */
 async function backfillTarget(dbh: DbHandle, key: string | undefined): Promise<{ target: ImapTarget; after: AfterAction }> {
   const defaultAfter = () => parseAfterAction(loadConfigSubset(['BLEND_IMAP_AFTER']).BLEND_IMAP_AFTER);
-  const fromEnv = () => ({ target: parseImapUrl(loadConfigSubset(['BLEND_IMAP_URL']).BLEND_IMAP_URL), after: defaultAfter() });
+  const fromEnv = () => ({ target: envImapTarget(), after: defaultAfter() });
   if (key === undefined) {
     const others = (await listWatchedMailboxes(dbh.db)).filter((r) => r.enabled);
     if (others.length > 0) {
@@ -28,8 +27,13 @@ async function backfillTarget(dbh: DbHandle, key: string | undefined): Promise<{
     return primary;
   }
   const cfg = loadConfigSubset(['BLEND_SECRET', 'BLEND_SECRET_PREVIOUS']);
-  const pass = openSecret(row.passwordSealed, [cfg.BLEND_SECRET, cfg.BLEND_SECRET_PREVIOUS], row.key).plain;
-  return { target: { ...parseImapUrl(row.url), pass }, after: row.after ? parseAfterAction(row.after) : defaultAfter() };
+  return { target: sealedLoginTarget(row, [cfg.BLEND_SECRET, cfg.BLEND_SECRET_PREVIOUS]), after: row.after ? parseAfterAction(row.after) : defaultAfter() };
+}
+
+/** BLEND_IMAP_URL with its login (BLEND_IMAP_AUTH and, for OAuth, the BLEND_OAUTH_* settings). */
+export function envImapTarget(): ImapTarget {
+  const cfg = loadConfigSubset(['BLEND_IMAP_URL', 'BLEND_IMAP_AUTH', ...OAUTH_KEYS]);
+  return imapTargetOf(cfg.BLEND_IMAP_URL, cfg.BLEND_IMAP_AUTH, oauthSettings(cfg));
 }
 
 /**
@@ -49,7 +53,7 @@ export async function mailboxBackfill(dbh: DbHandle, args: string[]): Promise<nu
   if (!since || Number.isNaN(since.getTime())) throw new UsageError('mailbox backfill needs --since YYYY-MM-DD');
   if (positionals.length > 1) throw new UsageError('mailbox backfill takes at most one mailbox KEY');
   const { target, after } = await backfillTarget(dbh, positionals[0]);
-  const client = new ImapFlow(imapConnection(target));
+  const client = new ImapFlow(await imapConnection(target));
   client.on('error', () => undefined); // a failure surfaces as the rejected command
   await client.connect().catch((err: Error & { authenticationFailed?: boolean; responseText?: string }) => {
     throw new Error(`cannot log in to ${target.key}: ${err.responseText ?? err.message}`);

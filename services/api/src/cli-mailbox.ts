@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
-import { AfterActionError, afterActionProblem, ConfigError, formatAfterAction, loadConfigSubset, parseAfterAction } from '@blend/config';
+import { AfterActionError, afterActionProblem, ConfigError, formatAfterAction, loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction, type OAuthSettings } from '@blend/config';
 import { openSecret, sealedKeyId, sealingKeyId, sealSecret } from '@blend/core';
 import {
   addWatchedMailbox,
@@ -13,7 +13,7 @@ import {
   type DbHandle,
   type WatchedMailbox,
 } from '@blend/db';
-import { imapConnection, parseImapUrl, type ImapTarget } from '@blend/mail';
+import { imapConnection, OAuth2TokenError, oauthLogin, parseImapUrl, type ImapTarget } from '@blend/mail';
 import { UsageError } from './cli-people';
 
 const actor = () => `cli:${process.env.USER ?? 'unknown'}`;
@@ -21,6 +21,7 @@ const actor = () => `cli:${process.env.USER ?? 'unknown'}`;
 const PASSWORD_OPTIONS = {
   'password-file': { type: 'string' },
   'password-env': { type: 'string' },
+  oauth2: { type: 'boolean', default: false },
   after: { type: 'string' },
   'no-check': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
@@ -34,8 +35,15 @@ export class MailboxCheckError extends Error {}
  * host or folder is said now, not later in a poller's readiness. Returns the messages in it.
  */
 export async function checkMailbox(target: ImapTarget): Promise<number> {
+  let connection: Awaited<ReturnType<typeof imapConnection>>;
+  try {
+    connection = await imapConnection(target);
+  } catch (err) {
+    if (err instanceof OAuth2TokenError) throw new MailboxCheckError(`cannot get an OAuth 2.0 access token for ${target.key}: ${err.reason}: ${err.message}`);
+    throw err;
+  }
   const client = new ImapFlow({
-    ...imapConnection(target),
+    ...connection,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
@@ -43,7 +51,10 @@ export async function checkMailbox(target: ImapTarget): Promise<number> {
   client.on('error', () => undefined); // a failure surfaces as the rejected command
   const why = (err: unknown) => {
     const e = err as Error & { authenticationFailed?: boolean; responseText?: string; code?: string };
-    if (e.authenticationFailed) return `the login was refused${e.responseText ? ` (${e.responseText})` : ''}: check the user and the password`;
+    if (e.authenticationFailed) {
+      const check = target.oauth ? "the user and the app's access to the mailbox" : 'the user and the password';
+      return `the login was refused${e.responseText ? ` (${e.responseText})` : ''}: check ${check}`;
+    }
     return e.responseText ?? e.code ?? e.message;
   };
   try {
@@ -62,10 +73,37 @@ export async function checkMailbox(target: ImapTarget): Promise<number> {
 }
 
 /** `checkMailbox` unless --no-check; says what it found on stderr (stdout may be --json). */
-async function checked(url: string, pass: string, skip: boolean): Promise<void> {
+async function checked(target: ImapTarget, skip: boolean): Promise<void> {
   if (skip) return;
-  const n = await checkMailbox({ ...parseImapUrl(url), pass });
-  console.error(`logged in to ${parseImapUrl(url).key}: ${n} message(s) in ${parseImapUrl(url).folder}`);
+  const n = await checkMailbox(target);
+  console.error(`logged in to ${target.key}${target.oauth ? ' with an OAuth 2.0 token' : ''}: ${n} message(s) in ${target.folder}`);
+}
+
+/** A new login from the options: a password, or (--oauth2) the BLEND_OAUTH_* settings of this environment. */
+function readLogin(values: { 'password-file'?: string; 'password-env'?: string; oauth2?: boolean }, url: string): Login | null {
+  const pass = readPassword(values);
+  if (!values.oauth2) return pass === null ? null : { auth: 'password', secret: pass, target: { ...parseImapUrl(url), pass } };
+  if (pass !== null) throw new UsageError('give --oauth2 or a password, not both');
+  let settings: OAuthSettings;
+  try {
+    settings = oauthSettings(loadConfigSubset([...OAUTH_KEYS]));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`--oauth2 takes the token settings from BLEND_OAUTH_*: ${err.issues.map((i) => `${i.variable} ${i.message}`).join('; ')}`);
+    throw err;
+  }
+  const target = parseImapUrl(url);
+  try {
+    return { auth: 'oauth2', secret: JSON.stringify(settings), target: { ...target, pass: '', oauth: oauthLogin(settings, target.user) } };
+  } catch (err) {
+    throw new UsageError(`--oauth2: ${(err as Error).message}`);
+  }
+}
+
+/** What `mailbox add|set` stores: how to log in, and the secret to seal (a password, or the OAuth settings as JSON). */
+interface Login {
+  auth: 'password' | 'oauth2';
+  secret: string;
+  target: ImapTarget;
 }
 
 /**
@@ -145,7 +183,7 @@ function describeAfter(after: string | null): string {
 
 /** A row as printed: never the password, only which key sealed it. */
 function shown(row: WatchedMailbox) {
-  return { key: row.key, url: row.url, enabled: row.enabled, after: row.after ?? 'default', created_at: row.createdAt.toISOString(), updated_at: row.updatedAt.toISOString() };
+  return { key: row.key, url: row.url, auth: row.auth, enabled: row.enabled, after: row.after ?? 'default', created_at: row.createdAt.toISOString(), updated_at: row.updatedAt.toISOString() };
 }
 
 /** `blend mailbox add URL --password-file FILE|--password-env VAR [--after ACTION]`. */
@@ -153,15 +191,15 @@ export async function mailboxAdd(dbh: DbHandle, args: string[]): Promise<number>
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: PASSWORD_OPTIONS });
   if (positionals.length !== 1) throw new UsageError('mailbox add takes one mailbox URL');
   const m = mailboxUrl(positionals[0]!);
-  const pass = readPassword(values);
-  if (pass === null) throw new UsageError('mailbox add needs the password: --password-file FILE or --password-env VAR');
+  const login = readLogin(values, m.url);
+  if (login === null) throw new UsageError('mailbox add needs the password (--password-file FILE or --password-env VAR) or --oauth2');
   const after = values.after === undefined ? null : afterOption(values.after, m.folder);
   if (m.key === primaryKey()) throw new UsageError(`${m.key} is BLEND_IMAP_URL, which is watched already`);
   const { BLEND_SECRET } = loadConfigSubset(['BLEND_SECRET']);
   if (await getWatchedMailbox(dbh.db, m.key)) throw new UsageError(`${m.key} is watched already; change it with \`blend mailbox set\``);
-  await checked(m.url, pass, values['no-check']);
+  await checked(login.target, values['no-check']);
   const row = await dbh.db.transaction((tx) =>
-    addWatchedMailbox(tx, { key: m.key, url: m.url, passwordSealed: sealSecret(pass, BLEND_SECRET, m.key), after }, actor()),
+    addWatchedMailbox(tx, { key: m.key, url: m.url, passwordSealed: sealSecret(login.secret, BLEND_SECRET, m.key), auth: login.auth, after }, actor()),
   );
   if (!row) throw new UsageError(`${m.key} is watched already; change it with \`blend mailbox set\``);
   if (values.json) console.log(JSON.stringify(shown(row)));
@@ -182,20 +220,21 @@ export async function mailboxSet(dbh: DbHandle, args: string[]): Promise<number>
   if (key === primaryKey()) throw new UsageError(`${key} is BLEND_IMAP_URL: change it (and BLEND_IMAP_AFTER) in the environment`);
   const row = await getWatchedMailbox(dbh.db, key);
   if (!row) throw new UsageError(`no watched mailbox ${key} (see \`blend mailbox list\`)`);
-  const change: { passwordSealed?: string; after?: string | null; enabled?: boolean } = {};
-  const pass = readPassword(values);
-  if (pass !== null) {
-    await checked(row.url, pass, values['no-check']);
-    change.passwordSealed = sealSecret(pass, loadConfigSubset(['BLEND_SECRET']).BLEND_SECRET, key);
+  const change: { passwordSealed?: string; auth?: 'password' | 'oauth2'; after?: string | null; enabled?: boolean } = {};
+  const login = readLogin(values, row.url);
+  if (login !== null) {
+    await checked(login.target, values['no-check']);
+    change.passwordSealed = sealSecret(login.secret, loadConfigSubset(['BLEND_SECRET']).BLEND_SECRET, key);
+    change.auth = login.auth;
   }
   if (values.after !== undefined) change.after = afterOption(values.after, parseImapUrl(row.url).folder);
   if (values.enable) change.enabled = true;
   if (values.disable) change.enabled = false;
-  if (Object.keys(change).length === 0) throw new UsageError('mailbox set needs a change: --password-file, --password-env, --after, --enable or --disable');
+  if (Object.keys(change).length === 0) throw new UsageError('mailbox set needs a change: --password-file, --password-env, --oauth2, --after, --enable or --disable');
   const updated = await dbh.db.transaction((tx) => updateWatchedMailbox(tx, key, change, actor()));
   if (!updated) throw new UsageError(`no watched mailbox ${key}`);
   if (values.json) console.log(JSON.stringify(shown(updated)));
-  else console.log(`${key}: ${updated.enabled ? 'enabled' : 'disabled'}, after processing: ${describeAfter(updated.after)}${pass !== null ? ', new password' : ''}`);
+  else console.log(`${key}: ${updated.enabled ? 'enabled' : 'disabled'}, after processing: ${describeAfter(updated.after)}${login === null ? '' : login.auth === 'oauth2' ? ', new OAuth 2.0 settings' : ', new password'}`);
   return 0;
 }
 
@@ -243,6 +282,16 @@ export async function mailboxRekey(dbh: DbHandle, args: string[]): Promise<numbe
   return counts.failed.length ? 1 : 0;
 }
 
+/** BLEND_IMAP_AUTH of this environment (how BLEND_IMAP_URL logs in), or null when it cannot be read. */
+function envImapAuth(): string | null {
+  try {
+    return loadConfigSubset(['BLEND_IMAP_AUTH']).BLEND_IMAP_AUTH;
+  } catch (err) {
+    if (err instanceof ConfigError) return null;
+    throw err;
+  }
+}
+
 /** `blend mailbox list`: every mailbox with its settings, lease holder, connection state and checkpoint. */
 export async function mailboxList(dbh: DbHandle, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
@@ -259,12 +308,13 @@ export async function mailboxList(dbh: DbHandle, args: string[]): Promise<number
   const outside = [...statuses.values()].filter((s) => !inTable.has(s.mailbox) && (s.mailbox === primary || (primary === null && s.leaseLive))).map((s) => s.mailbox);
   if (primary && !outside.includes(primary)) outside.unshift(primary);
   const list = [
-    ...outside.map((key) => ({ key, source: 'BLEND_IMAP_URL', enabled: true, after: primary === key ? describeAfter(null) : 'BLEND_IMAP_AFTER', password_key: null as string | null })),
+    ...outside.map((key) => ({ key, source: 'BLEND_IMAP_URL', enabled: true, after: primary === key ? describeAfter(null) : 'BLEND_IMAP_AFTER', auth: primary === key ? envImapAuth() : null, password_key: null as string | null })),
     ...rows.map((r) => ({
       key: r.key,
       source: 'watched_mailboxes',
       enabled: r.enabled,
       after: describeAfter(r.after),
+      auth: r.auth,
       password_key: current === null ? null : sealedKeyId(r.passwordSealed) === current ? 'current' : 'not BLEND_SECRET (run `blend mailbox rekey`)',
     })),
   ].map((m) => {
@@ -287,6 +337,7 @@ export async function mailboxList(dbh: DbHandle, args: string[]): Promise<number
   for (const m of list) {
     console.log(`${m.key}  (${m.source}${m.enabled ? '' : ', disabled'})`);
     console.log(`  after processing  ${m.after}`);
+    if (m.auth) console.log(`  login             ${m.auth === 'oauth2' ? 'OAuth 2.0 access token' : 'password'}`);
     console.log(`  poller            ${m.holder ? `${m.holder}, ${m.state ?? 'starting'}${m.last_error ? ` (${m.last_error})` : ''}` : m.enabled ? 'none holds the lease (no poller running?)' : 'none (disabled)'}`);
     console.log(`  checkpoint        ${m.uid_validity === null ? 'none yet' : `UIDVALIDITY ${m.uid_validity}, last UID ${m.last_uid}, at ${m.checkpoint_at}`}; last sync ${m.last_sync_at ?? 'unknown'}`);
     if (m.password_key && m.password_key !== 'current') console.log(`  password          ${m.password_key}`);

@@ -1,6 +1,6 @@
-import { parseAfterAction, processMetrics, startHealthServer, type Config, type Logger } from '@blend/config';
+import { oauthSettings, parseAfterAction, processMetrics, startHealthServer, type Config, type Logger } from '@blend/config';
 import { createDb, ensureSchema, postgresReady } from '@blend/db';
-import { parseImapUrl } from '@blend/mail';
+import { imapTargetOf } from '@blend/mail';
 import { createProducerRedis, createQueues, redisReady } from '@blend/queue';
 import type { MailboxLease } from './lease';
 import type { MailboxPoller } from './mailbox-poller';
@@ -45,7 +45,7 @@ export async function startPollerService(config: Config, log: Logger): Promise<P
     maxMessageBytes: config.BLEND_MAX_MESSAGE_BYTES,
     doneFlag: config.BLEND_IMAP_DONE_FLAG,
     batchSize: config.BLEND_IMAP_BATCH_SIZE,
-    primary: { target: parseImapUrl(config.BLEND_IMAP_URL), after: defaultAfter, source: 'env' },
+    primary: { target: imapTargetOf(config.BLEND_IMAP_URL, config.BLEND_IMAP_AUTH, oauthSettings(config)), after: defaultAfter, source: 'env' },
     defaultAfter,
     secrets: [config.BLEND_SECRET, config.BLEND_SECRET_PREVIOUS],
     refreshMs: config.BLEND_MAILBOX_REFRESH_MS,

@@ -1,7 +1,6 @@
 import { afterActionProblem, parseAfterAction, type AfterAction, type ReadyCheck } from '@blend/config';
-import { openSecret } from '@blend/core';
 import { listWatchedMailboxes, pollerGone, pollerHeartbeat, type WatchedMailbox } from '@blend/db';
-import { parseImapUrl } from '@blend/mail';
+import { parseImapUrl, sealedLoginTarget } from '@blend/mail';
 import { newPollerHolder, type LeaseBalance } from './lease';
 import { MailboxWatch, sameSpec, type WatchDeps, type WatchSpec } from './mailbox-watch';
 
@@ -194,16 +193,11 @@ export class MailboxWatchers {
   private specOf(row: WatchedMailbox): WatchSpec {
     const parsed = parseImapUrl(row.url);
     if (parsed.key !== row.key) throw new Error(`its URL ${row.url} does not match its key`);
-    let pass: string;
-    try {
-      pass = openSecret(row.passwordSealed, this.opts.secrets, row.key).plain;
-    } catch (err) {
-      throw new Error(`cannot decrypt its password (${(err as Error).message}); run \`blend mailbox set ${row.key} --password-file FILE\``);
-    }
+    const target = sealedLoginTarget(row, this.opts.secrets);
     const after = row.after ? parseAfterAction(row.after) : this.opts.defaultAfter;
     const problem = afterActionProblem(after, parsed.folder);
     if (problem) throw new Error(problem);
-    return { target: { ...parsed, pass }, after, source: 'table' };
+    return { target, after, source: 'table' };
   }
 
   private warnOnce(id: string, fields: Record<string, unknown>, msg: string): void {

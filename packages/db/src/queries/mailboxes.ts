@@ -16,7 +16,7 @@ export async function getWatchedMailbox(db: Tx, key: string): Promise<WatchedMai
 
 /** What is recorded in the audit log about a mailbox: never its password. */
 function auditable(row: WatchedMailbox): Record<string, unknown> {
-  return { url: row.url, enabled: row.enabled, after: row.after };
+  return { url: row.url, enabled: row.enabled, after: row.after, auth: row.auth };
 }
 
 /**
@@ -25,7 +25,7 @@ function auditable(row: WatchedMailbox): Record<string, unknown> {
  */
 export async function addWatchedMailbox(
   tx: Tx,
-  mailbox: { key: string; url: string; passwordSealed: string; after: string | null; enabled?: boolean },
+  mailbox: { key: string; url: string; passwordSealed: string; auth?: 'password' | 'oauth2'; after: string | null; enabled?: boolean },
   actor: string,
 ): Promise<WatchedMailbox | null> {
   const [row] = await tx.insert(watchedMailboxes).values(mailbox).onConflictDoNothing().returning();
@@ -43,7 +43,7 @@ export async function addWatchedMailbox(
 export async function updateWatchedMailbox(
   tx: Tx,
   key: string,
-  change: { passwordSealed?: string; after?: string | null; enabled?: boolean },
+  change: { passwordSealed?: string; auth?: 'password' | 'oauth2'; after?: string | null; enabled?: boolean },
   actor: string,
   action = 'mailbox_set',
 ): Promise<WatchedMailbox | null> {
@@ -53,7 +53,7 @@ export async function updateWatchedMailbox(
     .where(eq(watchedMailboxes.key, key))
     .returning();
   if (!row) return null;
-  const detail: Record<string, unknown> = { ...auditable(row), changed: Object.keys(change).map((k) => (k === 'passwordSealed' ? 'password' : k)) };
+  const detail: Record<string, unknown> = { ...auditable(row), changed: Object.keys(change).map((k) => (k === 'passwordSealed' ? (row.auth === 'oauth2' ? 'oauth_settings' : 'password') : k)) };
   await tx.insert(auditLog).values({ action, actor, subject: key, detail });
   return row;
 }

@@ -14,13 +14,22 @@ export const watchedMailboxes = pgTable(
     key: text('key').primaryKey(),
     /** The mailbox URL without its password, as IT gave it. */
     url: text('url').notNull(),
-    /** The IMAP password, AES-256-GCM under a key derived from BLEND_SECRET (core `sealSecret`), bound to `key`. */
+    /**
+     * The login secret, AES-256-GCM under a key derived from BLEND_SECRET (core `sealSecret`), bound
+     * to `key`: the IMAP password, or with `auth = oauth2` the JSON of the OAuth 2.0 client settings
+     * (token URL, client id and secret or refresh token…).
+     */
     passwordSealed: text('password_sealed').notNull(),
+    /** How the poller logs in: `password`, or `oauth2` (an access token, SASL XOAUTH2/OAUTHBEARER). */
+    auth: text('auth').notNull().default('password'),
     enabled: boolean('enabled').notNull().default(true),
     /** `flag`, `move:FOLDER` or `delete` once an ingest has committed; null follows BLEND_IMAP_AFTER. */
     after: text('after'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [check('watched_mailboxes_after_ck', sql`${t.after} is null or ${t.after} in ('flag', 'delete') or ${t.after} like 'move:_%'`)],
+  (t) => [
+    check('watched_mailboxes_after_ck', sql`${t.after} is null or ${t.after} in ('flag', 'delete') or ${t.after} like 'move:_%'`),
+    check('watched_mailboxes_auth_ck', sql`${t.auth} in ('password', 'oauth2')`),
+  ],
 );

@@ -1,0 +1,2 @@
+ALTER TABLE "watched_mailboxes" ADD COLUMN "auth" text DEFAULT 'password' NOT NULL;--> statement-breakpoint
+ALTER TABLE "watched_mailboxes" ADD CONSTRAINT "watched_mailboxes_auth_ck" CHECK ("watched_mailboxes"."auth" in ('password', 'oauth2'));
