@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, createLogger, processMetrics, type Config } from '@blend/config';
+import { addressingFrom, loadConfig, createLogger, processMetrics, type Config } from '@blend/config';
 import { buildApp } from '@blend/api';
 import { issueApiToken, upsertPerson } from '@blend/db';
 import { startPollerService, type MailboxPoller, type PollerService } from '@blend/poller';
@@ -15,7 +15,9 @@ type Running = { stop(): Promise<void> };
 /**
  * A whole Blend installation for one test file, on the real local servers: its own
  * database, its own mail domain (and so its own IMAP mailbox) and its own queue prefix.
- * The API is driven with `inject()`, so no port is opened.
+ * The API is driven with `inject()`, so no port is opened. With `BLEND_ADDRESSING: 'plus'`
+ * in the overrides the mail domain has no catch-all: Blend uses the one mailbox `bridge@`
+ * (BLEND_MAIL_ADDRESS) and its sub-addresses.
  */
 export interface Stack {
   config: Config;
@@ -40,9 +42,17 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(overrides: Record<string, string> = {}, opts: { poller?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  overrides: Record<string, string> = {},
+  opts: {
+    poller?: boolean;
+    /** Settings that depend on the stack's mailboxes (e.g. an IMAP URL through another server), applied last. */
+    env?: (mail: MailDomain, people: MailDomain) => Record<string, string>;
+  } = {},
+): Promise<Stack> {
   const db = await createTestDatabase();
-  const mail = await createMailDomain();
+  const plus = overrides.BLEND_ADDRESSING === 'plus';
+  const mail = await createMailDomain({ catchAll: !plus });
   const people = await createMailDomain();
   const prefix = `bt${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
@@ -50,7 +60,7 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
     REDIS_URL: 'redis://127.0.0.1:6379',
     BLEND_IMAP_URL: mail.imapUrl,
     BLEND_SMTP_URL: mail.smtpUrl,
-    BLEND_MAIL_DOMAIN: mail.domain,
+    ...(plus ? { BLEND_MAIL_ADDRESS: mail.user } : { BLEND_MAIL_DOMAIN: mail.domain }),
     BLEND_SECRET: randomBytes(32).toString('hex'),
     BLEND_QUEUE_PREFIX: prefix,
     BLEND_POLL_INTERVAL_MS: '5000',
@@ -62,12 +72,13 @@ export async function startStack(overrides: Record<string, string> = {}, opts: {
     // about other things; test/back-to-email.test.ts turns them on.
     BLEND_RECEIPTS_FIRST: '0',
     ...overrides,
+    ...opts.env?.(mail, people),
   });
   const log = createLogger('test', config.LOG_LEVEL);
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', () => undefined);
   const queues = createQueues(redis, prefix);
-  const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, metrics: processMetrics(), mailDomain: config.BLEND_MAIL_DOMAIN,
+  const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, metrics: processMetrics(), addressing: addressingFrom(config),
     activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, correctionWindowMs: config.BLEND_CORRECTION_WINDOW_MS },
   });
   let worker: Running | null = null;
@@ -142,7 +153,9 @@ export function serviceEnv(s: Stack, extra: Record<string, string> = {}): Record
     REDIS_URL: s.config.REDIS_URL,
     BLEND_IMAP_URL: s.config.BLEND_IMAP_URL,
     BLEND_SMTP_URL: s.config.BLEND_SMTP_URL,
-    BLEND_MAIL_DOMAIN: s.config.BLEND_MAIL_DOMAIN,
+    BLEND_ADDRESSING: s.config.BLEND_ADDRESSING,
+    ...(s.config.BLEND_MAIL_DOMAIN ? { BLEND_MAIL_DOMAIN: s.config.BLEND_MAIL_DOMAIN } : {}),
+    ...(s.config.BLEND_MAIL_ADDRESS ? { BLEND_MAIL_ADDRESS: s.config.BLEND_MAIL_ADDRESS } : {}),
     BLEND_SECRET: s.config.BLEND_SECRET,
     BLEND_QUEUE_PREFIX: s.config.BLEND_QUEUE_PREFIX,
     BLEND_SENDER_AUTH: 'none',
