@@ -4,7 +4,8 @@ import { eq } from 'drizzle-orm';
 import { mailboxStatuses, schema } from '@blend/db';
 import { parseImapUrl } from '@blend/mail';
 import { waitFor } from './support/database';
-import { sendRaw } from './support/mail-server';
+import { asDelivered, createMailDomain, sendRaw, withImap } from './support/mail-server';
+import { run } from './support/process';
 import { buildMessage, finalRow } from './support/messages';
 import { startOAuthDovecot, type OAuthDovecot } from './support/oauth-dovecot';
 import { startOAuthServer, type OAuthServer } from './support/oauth-server';
@@ -34,7 +35,7 @@ beforeAll(async () => {
   // Between the poller and Dovecot, so a test can end the IMAP session as a server does when a token expires.
   proxy = await startTcpProxy(imap.port);
   s = await startStack(
-    { BLEND_POLL_INTERVAL_MS: '1000', BLEND_NOTIFY_SWEEP_MS: '200', BLEND_NOTIFY_COALESCE_MS: '0', BLEND_DIGEST_TICK_MS: '3600000' },
+    { BLEND_POLL_INTERVAL_MS: '1000', BLEND_MAILBOX_REFRESH_MS: '1000', BLEND_NOTIFY_SWEEP_MS: '200', BLEND_NOTIFY_COALESCE_MS: '0', BLEND_DIGEST_TICK_MS: '3600000' },
     {
       env: (mail) => {
         // The app may use this one mailbox (Exchange's application access policy); its tokens are for it.
@@ -159,4 +160,44 @@ describe('SMTP with OAuth 2.0 (XOAUTH2)', () => {
     const [after] = await s.db.db.select().from(schema.outboundMessages).where(eq(schema.outboundMessages.id, rowId!));
     expect(after!.state).toBe('sent');
   });
+});
+
+describe('a mailbox added with `blend mailbox add --oauth2`', () => {
+  it('is checked with a token, stored with its OAuth settings sealed, and polled with its own token', async () => {
+    const second = await createMailDomain();
+    const secret2 = 'second-app-secret-77aa';
+    auth.addClient({ clientId: 'blend-app-2', clientSecret: secret2, mailbox: second.user });
+    const url = imap.imapUrl(second.user);
+    const env = {
+      DATABASE_URL: s.config.DATABASE_URL,
+      BLEND_SECRET: s.config.BLEND_SECRET,
+      BLEND_OAUTH_TOKEN_URL: auth.tokenUrl,
+      BLEND_OAUTH_CLIENT_ID: 'blend-app-2',
+      BLEND_OAUTH_CLIENT_SECRET: secret2,
+      BLEND_OAUTH_SCOPE: 'https://outlook.office365.com/.default',
+    };
+    const add = run(['services/api/src/cli.ts', 'mailbox', 'add', url, '--oauth2', '--json'], env, { timeoutMs: 90_000 });
+    const { code } = await add.done;
+    expect(code, add.err()).toBe(0);
+    expect(JSON.parse(add.out())).toMatchObject({ key: parseImapUrl(url).key, auth: 'oauth2', enabled: true });
+    expect(add.err()).toMatch(/logged in to .* with an OAuth 2\.0 token/);
+    expect(add.out() + add.err()).not.toContain(secret2);
+    const [row] = await s.db.db.select().from(schema.watchedMailboxes).where(eq(schema.watchedMailboxes.key, parseImapUrl(url).key));
+    expect(row!.passwordSealed).not.toContain(secret2);
+
+    const m = buildMessage({ from: `Alice Mail <${alice}>`, to: bridge, subject: 'Into the OAuth mailbox added by IT' });
+    await withImap(second.imapUrl, (c) => c.append('INBOX', asDelivered(m.raw, alice)));
+    expect(await finalRow(s.db.db, m.messageId, 30_000)).toMatchObject({ state: 'posted', mailbox: parseImapUrl(url).key });
+  }, 90_000);
+
+  it('refuses to save a mailbox whose token is refused', async () => {
+    const other = await createMailDomain();
+    const url = imap.imapUrl(other.user);
+    const env = { DATABASE_URL: s.config.DATABASE_URL, BLEND_SECRET: s.config.BLEND_SECRET, BLEND_OAUTH_TOKEN_URL: auth.tokenUrl, BLEND_OAUTH_CLIENT_ID: 'nobody', BLEND_OAUTH_CLIENT_SECRET: 'wrong-secret-1234', BLEND_OAUTH_SCOPE: 'x' };
+    const add = run(['services/api/src/cli.ts', 'mailbox', 'add', url, '--oauth2'], env, { timeoutMs: 90_000 });
+    expect((await add.done).code).toBe(1);
+    expect(add.err()).toMatch(/cannot get an OAuth 2\.0 access token .*invalid_client/);
+    expect(add.err()).not.toContain('wrong-secret-1234');
+    expect(await s.db.db.select().from(schema.watchedMailboxes).where(eq(schema.watchedMailboxes.key, parseImapUrl(url).key))).toHaveLength(0);
+  }, 90_000);
 });

@@ -27,9 +27,9 @@ export interface WatchDeps {
   batchSize: number;
 }
 
-/** Whether two specs would watch the same way (a change of password or action restarts the watch). */
+/** Whether two specs would watch the same way (a change of password, token settings or action restarts the watch). */
 export function sameSpec(a: WatchSpec, b: WatchSpec): boolean {
-  const t = (s: WatchSpec) => [s.target.host, s.target.port, s.target.secure, s.target.user, s.target.pass, s.target.folder, formatAfterAction(s.after), s.source];
+  const t = (s: WatchSpec) => [s.target.host, s.target.port, s.target.secure, s.target.user, s.target.pass, s.target.oauth?.fingerprint ?? null, s.target.folder, formatAfterAction(s.after), s.source];
   return JSON.stringify(t(a)) === JSON.stringify(t(b));
 }
 
@@ -69,7 +69,7 @@ export class MailboxWatch {
           doneFlag: deps.doneFlag,
           batchSize: deps.batchSize,
           after: spec.after,
-          credentialHint: spec.source === 'env' ? 'BLEND_IMAP_URL' : `blend mailbox set ${key} --password-file FILE`,
+          credentialHint: spec.source === 'env' ? (spec.target.oauth ? 'BLEND_IMAP_URL and BLEND_OAUTH_*' : 'BLEND_IMAP_URL') : `blend mailbox set ${key} ${spec.target.oauth ? '--oauth2' : '--password-file FILE'}`,
         });
         deps.metrics.leaseHeld.set({ mailbox: key }, 1);
         await this.current.start();
@@ -113,6 +113,7 @@ export class MailboxWatch {
     const p = this.current;
     if (!this.lease.held || !p) return 'ok';
     if (p.state === 'connected') return 'ok';
-    return p.state === 'auth_failed' ? `IMAP login failed: ${p.lastError ?? ''}`.trim() : `IMAP ${p.state}`;
+    if (p.state === 'throttled') return `IMAP throttled: ${p.lastError ?? ''}`.trim();
+    return p.state === 'auth_failed' ? `IMAP login failed: auth_failed: ${p.lastError ?? ''}`.trim() : `IMAP ${p.state}`;
   }
 }

@@ -71,7 +71,7 @@ function mailboxTable(ctx: PageContext, rows: MailboxRow[]): SafeHtml {
     const bad = s.state !== null && s.state !== 'connected';
     return html`<span class="state ${bad ? 'state-opted_out' : 'state-opted_in'}">${s.state ?? 'starting'}</span>${
       s.lastError ? html`<br><small>${s.lastError}</small>` : ''
-    }${s.state === 'auth_failed' && r.watched ? html`<br><small>fix: <code>blend mailbox set ${r.key} --password-file FILE</code></small>` : ''}`;
+    }${s.state === 'auth_failed' && r.watched ? html`<br><small>fix: <code>blend mailbox set ${r.key} ${r.watched.auth === 'oauth2' ? '--oauth2' : '--password-file FILE'}</code></small>` : ''}`;
   };
   return html`<section aria-labelledby="mailboxes-h"><h2 id="mailboxes-h">Mailboxes</h2>
 ${rows.length === 0 ? html`<p>No mailbox has been polled or added yet.</p>` : html`<div class="scroll"><table><caption class="visually-hidden">Watched mailboxes</caption>
