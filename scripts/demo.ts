@@ -9,14 +9,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { createLogger, loadConfig, publicUrl, type Config } from '@blend/config';
+import { addressingFrom, createLogger, loadConfig, publicUrl, type Config } from '@blend/config';
+import { bridgeAddress } from '@blend/core';
 import { createDb, getEsnPostView, issueApiToken, listFeedFiltered, upsertPerson } from '@blend/db';
 import { startAll } from './run-all';
 import { createMailDomain, fetchRawMessages, headerValues, type MailDomain } from '../test/support/mail-server';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const once = process.argv.includes('--once');
-const REQUIRED = ['DATABASE_URL', 'REDIS_URL', 'BLEND_IMAP_URL', 'BLEND_SMTP_URL', 'BLEND_MAIL_DOMAIN', 'BLEND_SECRET'];
+const REQUIRED = ['DATABASE_URL', 'REDIS_URL', 'BLEND_IMAP_URL', 'BLEND_SMTP_URL', 'BLEND_SECRET'];
 
 function say(msg: string): void {
   process.stdout.write(`demo: ${msg}\n`);
@@ -63,7 +64,8 @@ async function localDefaults(): Promise<Record<string, string>> {
 }
 
 async function main(): Promise<void> {
-  const given = REQUIRED.every((k) => process.env[k]);
+  const addressVariable = process.env.BLEND_ADDRESSING === 'plus' ? 'BLEND_MAIL_ADDRESS' : 'BLEND_MAIL_DOMAIN';
+  const given = [...REQUIRED, addressVariable].every((k) => process.env[k]);
   const env = given ? process.env : { ...process.env, ...(await localDefaults()) };
   if (given) say('using the settings from the environment');
   const config: Config = loadConfig(env);
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
   });
   const run = randomBytes(4).toString('hex');
   const first = `<demo-${run}-1@${domain}>`;
-  const bridge = `status@${config.BLEND_MAIL_DOMAIN}`;
+  const bridge = bridgeAddress(addressingFrom(config), { kind: 'status' });
   say(`mailing a new thread from ${danaAddr} to ${bridge} ...`);
   await transport.sendMail({
     from: `Dana Demo <${danaAddr}>`,

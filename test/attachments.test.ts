@@ -50,7 +50,7 @@ const view = async (postId: string) => (await get(`/api/v1/posts/${postId}`)).js
 const blobs = async () => (await api.t.db.select({ n: count() }).from(schema.attachmentBlobs))[0]!.n;
 
 beforeAll(async () => {
-  api = await startTestApi({ mailDomain: 'example.test' });
+  api = await startTestApi({ addressing: { mode: 'domain', domain: 'example.test' } });
   await ensureGroup(api.t.db, 'general');
   const { person } = await upsertPerson(api.t.db, { email: 'alice@corp.test', name: 'Alice', optIn: true });
   aliceId = person.id;

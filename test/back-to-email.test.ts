@@ -3,7 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { ensureGroup, findPersonByEmail, schema, upsertPerson, type PostView } from '@blend/db';
 import { parseMail } from '@blend/mail';
 import { runDigestFor, runDueDigests } from '@blend/worker';
-import { createLogger } from '@blend/config';
+import { addressingFrom, createLogger } from '@blend/config';
 import { createProducerRedis, createQueues, DIGEST_SCHEDULER_ID, enqueueSend, scheduleDigests } from '@blend/queue';
 import { waitFor } from './support/database';
 import { fetchRawMessages, headerValues, sendRaw } from './support/mail-server';
@@ -237,7 +237,7 @@ describe('digests', () => {
   it('contain what the person may see since the last digest, grouped by thread; a second run sends nothing', async () => {
     const frank = await personId('frank');
     const log = createLogger('test', 'silent');
-    const deps = { db: s.db.db, log, site: { domain: s.mail.domain, publicUrl: 'https://blend.example.test', secret: s.config.BLEND_SECRET } };
+    const deps = { db: s.db.db, log, site: { addressing: addressingFrom(s.config), publicUrl: 'https://blend.example.test', secret: s.config.BLEND_SECRET } };
     // Frank follows the Roadmap thread; everything before now is old news.
     await s.db.db.insert(schema.follows).values({ personId: frank, postId: threadPost });
     await s.db.db.update(schema.people).set({ lastDigestAt: new Date(), digestFrequency: 'daily' }).where(eq(schema.people.id, frank));
@@ -284,7 +284,7 @@ describe('digests', () => {
 describe('digest schedule', () => {
   it('sends each due person one digest when several workers run at once, and moves the schedule on', async () => {
     const log = createLogger('test', 'silent');
-    const deps = { db: s.db.db, log, site: { domain: s.mail.domain, publicUrl: 'https://blend.example.test', secret: s.config.BLEND_SECRET }, batchSize: 3 };
+    const deps = { db: s.db.db, log, site: { addressing: addressingFrom(s.config), publicUrl: 'https://blend.example.test', secret: s.config.BLEND_SECRET }, batchSize: 3 };
     const readers: string[] = [];
     const group = await ensureGroup(s.db.db, 'schedule');
     const since = new Date(Date.now() - 60_000);

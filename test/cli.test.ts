@@ -61,6 +61,26 @@ describe('blend people erase', () => {
   });
 });
 
+describe('blend groups add', () => {
+  it('creates a group, and refuses slugs that are other addresses of Blend', async () => {
+    const ok = blend('groups', 'add', 'Sales-EMEA', '--name', 'Sales EMEA', '--json');
+    expect((await ok.done).code).toBe(0);
+    expect(JSON.parse(ok.out())).toMatchObject({ slug: 'sales-emea', name: 'Sales EMEA' });
+    // In plus mode bridge+reply-…@ and bridge+bounce-…@ are reply and bounce addresses, never a group.
+    for (const [slug, message] of [
+      ['reply-all', /must not start with "reply-" or "bounce-"/],
+      ['bounce-team', /must not start with "reply-" or "bounce-"/],
+      ['status', /one of Blend's own addresses/],
+      ['postmaster', /reserved role address/],
+    ] as const) {
+      const p = blend('groups', 'add', slug);
+      expect((await p.done).code).toBe(2);
+      expect(p.err()).toMatch(message);
+      expect(await t.db.query.groups.findFirst({ where: (g, { eq: is }) => is(g.slug, slug) })).toBeUndefined();
+    }
+  });
+});
+
 describe('blend preview', () => {
   it('shows what would be published, with no database or servers', async () => {
     const p = run(['services/api/src/cli.ts', 'preview', 'test/fixtures/mail/conv-gmail-forward.eml', 'test/fixtures/mail/plain-reply.eml', '--json'], {});

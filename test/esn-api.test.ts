@@ -14,7 +14,7 @@ const ids: Record<string, string> = {};
 const NOPE = '00000000-0000-4000-8000-000000000000';
 
 beforeAll(async () => {
-  api = await startTestApi({ mailDomain: 'bridge.test' });
+  api = await startTestApi({ addressing: { mode: 'domain', domain: 'bridge.test' } });
   ({ t, app } = api);
   for (const [name, optIn] of [['alice', true], ['bob', true], ['carol', false], ['dave', true]] as const) {
     const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name: name[0]!.toUpperCase() + name.slice(1), optIn });

@@ -17,7 +17,7 @@ const c: Record<string, string> = {};
 const at = (minute: number) => new Date(Date.UTC(2020, 4, 1, 9, minute));
 
 beforeAll(async () => {
-  api = await startTestApi({ mailDomain: 'feed.test' });
+  api = await startTestApi({ addressing: { mode: 'domain', domain: 'feed.test' } });
   app = api.app;
   const db = api.t.db;
   for (const name of ['alice', 'bob']) {

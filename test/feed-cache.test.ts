@@ -20,7 +20,7 @@ const posts: string[] = [];
 let groupId: string;
 
 beforeAll(async () => {
-  api = await startTestApi({ mailDomain: 'cache.test' });
+  api = await startTestApi({ addressing: { mode: 'domain', domain: 'cache.test' } });
   cache = new FeedCache({ maxBytes: 8 * 1024 * 1024, maxAgeMs: 60_000 });
   app = buildApp(api.deps({ feedCache: cache }));
   listener = listenForFeedChanges(api.t.url, { onChange: () => cache.changed(), onListening: (on) => cache.setListening(on) }, { retryMs: 50 });

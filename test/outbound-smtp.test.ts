@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { addOutbound, claimOutbound, schema } from '@blend/db';
-import { createSmtpTransport, newMessageId } from '@blend/mail';
-import { createLogger } from '@blend/config';
+import { createSmtpTransport } from '@blend/mail';
+import { addressingFrom, createLogger } from '@blend/config';
+import { newMessageId } from '@blend/core';
 import { send } from '@blend/worker';
 import { createProducerRedis, createQueues, enqueueSend, sendJobId, type Queues } from '@blend/queue';
 import { waitFor } from './support/database';
@@ -47,7 +48,7 @@ afterAll(async () => {
 /** An outbox row and its `send` job, as ingest writes and queues them. */
 async function outbox(to: string, subject: string) {
   const id = randomUUID();
-  const messageId = newMessageId(id, s.mail.domain);
+  const messageId = newMessageId(id, addressingFrom(s.config));
   await addOutbound(s.db.db, { id, kind: 'test', toAddress: to, messageId, subject, textBody: `${subject}\n` });
   await enqueueSend(queues.send, id);
   return { id, messageId };
@@ -141,12 +142,12 @@ describe('outbound SMTP', () => {
     // As if a stalled job were taken over while its first run still talks to the server.
     const to = `claimed-${tag()}@${s.people.domain}`;
     const id = randomUUID();
-    const messageId = newMessageId(id, s.mail.domain);
+    const messageId = newMessageId(id, addressingFrom(s.config));
     await addOutbound(s.db.db, { id, kind: 'test', toAddress: to, messageId, subject: 'Claimed', textBody: 'Claimed\n' });
     expect(await claimOutbound(s.db.db, id, 60_000)).toBeDefined();
     expect(await claimOutbound(s.db.db, id, 60_000)).toBeUndefined();
     const transport = createSmtpTransport(s.config.BLEND_SMTP_URL);
-    const deps = { db: s.db.db, log: createLogger('test', 'silent'), transport, domain: s.mail.domain, secret: s.config.BLEND_SECRET };
+    const deps = { db: s.db.db, log: createLogger('test', 'silent'), transport, addressing: addressingFrom(s.config), secret: s.config.BLEND_SECRET };
     try {
       await expect(send({ outboundId: id }, deps)).rejects.toThrow(/being sent by another attempt/);
       expect(await row(id)).toMatchObject({ state: 'pending', attempts: 0 });

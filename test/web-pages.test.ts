@@ -15,7 +15,7 @@ const ids: Record<string, string> = {};
 const XSS = '<script>alert(1)</script>';
 
 beforeAll(async () => {
-  api = await startTestApi({ mailDomain: 'bridge.test' });
+  api = await startTestApi({ addressing: { mode: 'domain', domain: 'bridge.test' } });
   ({ t, app } = api);
   for (const [name, optIn, admin] of [['alice', true, false], ['carol', false, false], ['root', true, true]] as const) {
     const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name: name === 'alice' ? 'Alice "A" <Ops>' : name, optIn, isAdmin: admin });

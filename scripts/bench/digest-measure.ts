@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Config, Logger } from '@blend/config';
 import type { Database } from '@blend/db';
-import { composeOutbound, createSmtpTransport } from '@blend/mail';
+import { composeOutbound, createSmtpTransport, type ComposeOptions } from '@blend/mail';
 import { createQueues, createWorkerRedis } from '@blend/queue';
 import { enqueueAll, runDueDigests, startSendWorker, type MailSite } from '@blend/worker';
 import type { Sink, SinkCounts } from './digest-sink';
@@ -75,7 +75,7 @@ export async function runBlend(w: BlendWiring): Promise<BlendRun> {
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX);
   const transport = createSmtpTransport(config.BLEND_SMTP_URL);
   const worker = startSendWorker(
-    { db: w.db, log: w.log, transport, domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET },
+    { db: w.db, log: w.log, transport, addressing: w.site.addressing, secret: config.BLEND_SECRET },
     { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.BLEND_SEND_CONCURRENCY, lockDurationMs: config.BLEND_JOB_LOCK_MS },
   );
   try {
@@ -150,7 +150,7 @@ export async function runBaseline(mails: ReturnType<typeof composeOutbound>[], s
 }
 
 /** The digests in the outbox, composed for nodemailer as the send job composes them. */
-export async function composedDigests(pool: pg.Pool, opts: { domain: string; secret: string }): Promise<ReturnType<typeof composeOutbound>[]> {
+export async function composedDigests(pool: pg.Pool, opts: ComposeOptions): Promise<ReturnType<typeof composeOutbound>[]> {
   const { rows } = await pool.query(
     `select id, to_address as "toAddress", message_id as "messageId", subject, text_body as "textBody", html_body as "htmlBody",
             in_reply_to as "inReplyTo", "references", auto_submitted as "autoSubmitted", reply_to as "replyTo", from_name as "fromName", headers

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createLogger, loadConfig, publicUrl } from '@blend/config';
+import { addressingFrom, createLogger, loadConfig, publicUrl } from '@blend/config';
 import { createDb, type DbHandle } from '@blend/db';
 import { warmTemplates } from '@blend/mail';
 import { createProducerRedis } from '@blend/queue';
@@ -86,7 +86,7 @@ async function main(res: Resources): Promise<DigestReport> {
   const stopProfile = profileFile ? await startCpuProfile() : null;
   const blend = await runBlend({
     config, db: blendDb.db, pool: db.pool, log, sink, timeoutMs: TIMEOUT_MS,
-    site: { domain: config.BLEND_MAIL_DOMAIN, publicUrl: publicUrl(config), secret: config.BLEND_SECRET },
+    site: { addressing: addressingFrom(config), publicUrl: publicUrl(config), secret: config.BLEND_SECRET },
     ...(BATCH ? { batchSize: BATCH } : {}),
     ...(PARALLEL ? { parallel: PARALLEL } : {}),
   });
@@ -101,7 +101,7 @@ async function main(res: Resources): Promise<DigestReport> {
   const digests = await digestFacts(db.pool);
 
   say(`(b) bare nodemailer, ${ROUNDS} rounds of the same ${blend.sent} mails...`);
-  let mails: Awaited<ReturnType<typeof composedDigests>> | null = await composedDigests(db.pool, { domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET });
+  let mails: Awaited<ReturnType<typeof composedDigests>> | null = await composedDigests(db.pool, { addressing: addressingFrom(config), secret: config.BLEND_SECRET });
   const runs: BaselineRun[] = [];
   for (let i = 0; i < ROUNDS; i++) runs.push(await runBaseline(mails, sink, TIMEOUT_MS));
   mails = null;

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { addressingFrom } from '@blend/config';
+import { bridgeAddress } from '@blend/core';
 import { createProducerRedis } from '@blend/queue';
 import { mailboxCount, withImap } from '../../test/support/mail-server';
 import { startStack, type Stack } from '../../test/support/stack';
@@ -89,8 +91,8 @@ async function main(res: Resources): Promise<BenchReport> {
   const tokens: string[] = [];
   for (const p of people) tokens.push(await stack.person(p.email, { name: p.name, optIn: true }));
 
-  const bridgeAddress = `status@${mail.domain}`;
-  const generator = new CorpusGenerator({ seed: SEED, people, bridgeAddress });
+  const bridge = bridgeAddress(addressingFrom(config), { kind: 'status' });
+  const generator = new CorpusGenerator({ seed: SEED, people, bridgeAddress: bridge });
   say(`generating ${N} messages (seed ${SEED}) and appending them to ${mail.user}'s INBOX...`);
   const corpus: BenchMessage[] = [];
   for (let i = 0; i < N; i++) corpus.push(await generator.next({ deliveredTo: true }));
@@ -155,7 +157,7 @@ async function main(res: Resources): Promise<BenchReport> {
   say(`latency: ${PROBES} single deliveries over SMTP...`);
   const cpu1 = cpuSnapshot();
   const { samples: latency, stoppedBy: latencyStoppedBy } = await measureLatency({
-    app: stack.app, token: tokens[0]!, pool: db.pool, generator, smtpUrl: mail.smtpUrl, imapUrl: mail.imapUrl, bridgeAddress,
+    app: stack.app, token: tokens[0]!, pool: db.pool, generator, smtpUrl: mail.smtpUrl, imapUrl: mail.imapUrl, bridgeAddress: bridge,
     count: PROBES, tag: config.BLEND_QUEUE_PREFIX, seed: SEED,
   });
   const cpuLatency = cpuUse(cpu1, cpuSnapshot());

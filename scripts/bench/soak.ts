@@ -7,6 +7,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { addressingFrom } from '@blend/config';
+import { bridgeAddress } from '@blend/core';
 import { createProducerRedis, createQueues, type Queues } from '@blend/queue';
 import { waitFor } from '../../test/support/database';
 import { withImap } from '../../test/support/mail-server';
@@ -101,7 +103,7 @@ async function main(res: Resources): Promise<SoakReport> {
   say(`generating ${N} mails into ${spoolFile}...`);
   const spool = await writeSpool({
     file: spoolFile, count: N, bigEvery: BIG_EVERY, bigBytes: BIG_BYTES, seed: SEED, people,
-    bridgeAddress: `status@${mail.domain}`, onProgress: (i) => say(`  ${i} generated`),
+    bridgeAddress: bridgeAddress(addressingFrom(config), { kind: 'status' }), onProgress: (i) => say(`  ${i} generated`),
   });
   const largest = Math.max(...spool.mails.map((m) => m.length));
   if (largest > config.BLEND_MAX_MESSAGE_BYTES) say(`warning: the largest mail (${largest} bytes) exceeds BLEND_MAX_MESSAGE_BYTES; it will be rejected too_large`);

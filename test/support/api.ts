@@ -29,7 +29,7 @@ export async function startTestApi(overrides: Partial<AppDeps> = {}): Promise<Te
     metrics: createMetrics(),
     secret: 's'.repeat(32),
     withheldRetentionDays: 14,
-    mailDomain: 'example.test',
+    addressing: { mode: 'domain', domain: 'example.test' },
     log: createLogger('test', 'silent'),
     ...overrides,
   };

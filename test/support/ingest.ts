@@ -11,7 +11,7 @@ export function ingestDeps(db: Database, overrides: Partial<IngestDeps> = {}): I
   return {
     db,
     log: createLogger('test', 'silent'),
-    bridgeDomain: 'example.test',
+    addressing: { mode: 'domain', domain: 'example.test' },
     defaultGroup: 'general',
     secret: 's'.repeat(32),
     publicUrl: 'http://blend.test',

@@ -8,6 +8,8 @@
  * `reply+TOKEN@<domain>` all land in the bridge's INBOX with `Delivered-To: <address used>`.
  * `createMailDomain()` registers a fresh `t-<hex>.test` domain so each test file gets its own
  * isolated mailbox. Dovecot re-reads its passwd-files when they change; no reload is needed.
+ * With `{ catchAll: false }` the domain has only the mailbox `bridge@`: Postfix and Dovecot
+ * (`recipient_delimiter = +`) deliver `bridge+anything@` to it and refuse every other local part.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -101,8 +103,11 @@ export async function withImap<T>(imapUrl: string, fn: (client: ImapFlow, target
 /**
  * Registers a fresh mail domain `t-<hex>.test` with its own bridge account and waits until
  * Dovecot accepts the login. Runs as root (it chowns the new home to the `blendmail` user).
+ * @param opts.catchAll - deliver every local part at the domain to the bridge account; false:
+ *   only `bridge@` and its sub-addresses (one ordinary mailbox, as for BLEND_ADDRESSING=plus).
+ *   @defaultValue true
  */
-export async function createMailDomain(): Promise<MailDomain> {
+export async function createMailDomain(opts: { catchAll?: boolean } = {}): Promise<MailDomain> {
   const root = mailRoot();
   const domain = `t-${randomBytes(6).toString('hex')}.test`;
   const user = `bridge@${domain}`;
@@ -121,7 +126,7 @@ export async function createMailDomain(): Promise<MailDomain> {
   // One appendFile = one O_APPEND write of a whole line: parallel test files cannot interleave
   // partial lines, and each write changes the file's size, so Dovecot notices and re-reads it.
   await appendFile(path.join(root, 'users'), `${user}:{PLAIN}${password}::::${home}::\n`);
-  await appendFile(path.join(root, 'domains'), `${domain}::${owner.uid}:${owner.gid}::${home}::\n`);
+  if (opts.catchAll !== false) await appendFile(path.join(root, 'domains'), `${domain}::${owner.uid}:${owner.gid}::${home}::\n`);
   // Dovecot's passwd-file driver stat()s a file at most once per second (per auth process), so
   // a lookup earlier in this same second may still be served from the old contents. Waiting
   // for the next second makes the first login (and any LMTP delivery) see the new lines.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, maskConfig } from './config';
+import { addressingFrom, ConfigError, loadConfig, maskConfig } from './config';
 import { parseAfterAction, sameFolder } from './imap-after';
 
 const good = {
@@ -73,5 +73,64 @@ describe('loadConfig', () => {
     expect(masked).not.toContain('secret@');
     expect(masked).not.toContain('pw123');
     expect(masked).not.toContain('x'.repeat(32));
+  });
+});
+
+describe('BLEND_ADDRESSING', () => {
+  const { BLEND_MAIL_DOMAIN: _domain, ...noDomain } = good;
+  const plus = { ...noDomain, BLEND_ADDRESSING: 'plus', BLEND_MAIL_ADDRESS: 'Bridge@Example.TEST' };
+
+  it('is domain by default: the catch-all domain of BLEND_MAIL_DOMAIN', () => {
+    const c = loadConfig(good);
+    expect(c.BLEND_ADDRESSING).toBe('domain');
+    expect(addressingFrom(c)).toEqual({ mode: 'domain', domain: 'example.test' });
+  });
+
+  it('is one mailbox in plus mode, without BLEND_MAIL_DOMAIN', () => {
+    const c = loadConfig(plus);
+    expect(c.BLEND_MAIL_ADDRESS).toBe('bridge@example.test');
+    expect(addressingFrom(c)).toEqual({ mode: 'plus', mailbox: 'bridge', domain: 'example.test' });
+    expect(addressingFrom(loadConfig({ ...plus, BLEND_MAIL_DOMAIN: 'example.test' }))).toEqual({ mode: 'plus', mailbox: 'bridge', domain: 'example.test' });
+  });
+
+  it.each<[string, Record<string, string | undefined>, RegExp]>([
+    ['domain mode without BLEND_MAIL_DOMAIN', noDomain, /BLEND_MAIL_DOMAIN: is required when BLEND_ADDRESSING=domain/],
+    ['domain mode with only BLEND_MAIL_ADDRESS', { ...noDomain, BLEND_MAIL_ADDRESS: 'bridge@example.test' }, /BLEND_MAIL_DOMAIN: is required when BLEND_ADDRESSING=domain .*BLEND_ADDRESSING=plus/],
+    ['plus mode without BLEND_MAIL_ADDRESS', { ...good, BLEND_ADDRESSING: 'plus' }, /BLEND_MAIL_ADDRESS: is required when BLEND_ADDRESSING=plus/],
+    ['plus mode with another BLEND_MAIL_DOMAIN', { ...plus, BLEND_MAIL_DOMAIN: 'blend.example.test' }, /BLEND_MAIL_DOMAIN: is not used when BLEND_ADDRESSING=plus/],
+    ['an unknown mode', { ...good, BLEND_ADDRESSING: 'alias' }, /BLEND_ADDRESSING: must be domain or plus/],
+    ['an address without a domain', { ...plus, BLEND_MAIL_ADDRESS: 'bridge' }, /BLEND_MAIL_ADDRESS: must be a mail address such as bridge@example.com/],
+    ['an address at no domain name', { ...plus, BLEND_MAIL_ADDRESS: 'bridge@localhost' }, /BLEND_MAIL_ADDRESS: must be a mail address/],
+    ['a sub-address', { ...plus, BLEND_MAIL_ADDRESS: 'bridge+blend@example.test' }, /BLEND_MAIL_ADDRESS: .*must not contain "\+"/],
+    ['a quoted local part', { ...plus, BLEND_MAIL_ADDRESS: '"bridge"@example.test' }, /BLEND_MAIL_ADDRESS: .*letters, digits/],
+    [
+      'a local part too long for +bounce- and 32 hex digits',
+      { ...plus, BLEND_MAIL_ADDRESS: `${'b'.repeat(25)}@example.test` },
+      /BLEND_MAIL_ADDRESS: the local part "b{25}" has 25 characters; at most 24 leave room for "\+bounce-" and a 32-character id within the 64-octet local part of RFC 5321/,
+    ],
+    ['a default group that is a reply sub-address', { ...good, BLEND_DEFAULT_GROUP: 'reply-all' }, /BLEND_DEFAULT_GROUP: must not start with "reply-" or "bounce-"/],
+    ['a default group named status', { ...good, BLEND_DEFAULT_GROUP: 'status' }, /BLEND_DEFAULT_GROUP: "status" is one of Blend's own addresses/],
+  ])('refuses %s, naming the variable', (_what, env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('accepts a local part of 24 characters', () => {
+    expect(addressingFrom(loadConfig({ ...plus, BLEND_MAIL_ADDRESS: `${'b'.repeat(24)}@example.test` }))).toMatchObject({ mailbox: 'b'.repeat(24) });
+  });
+
+  it('names the missing address with the other missing variables at once', () => {
+    for (const [env, variable] of [[{ BLEND_ADDRESSING: 'plus' }, 'BLEND_MAIL_ADDRESS'], [{}, 'BLEND_MAIL_DOMAIN']] as const) {
+      try {
+        loadConfig(env);
+        expect.unreachable();
+      } catch (err) {
+        expect((err as ConfigError).issues.map((i) => i.variable)).toEqual(expect.arrayContaining(['DATABASE_URL', variable]));
+      }
+    }
+  });
+
+  it('is checked when a tool loads only some settings', () => {
+    expect(() => addressingFrom({ BLEND_ADDRESSING: 'plus', BLEND_MAIL_ADDRESS: undefined, BLEND_MAIL_DOMAIN: 'example.test' })).toThrow(/BLEND_MAIL_ADDRESS: is required/);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { groupSlugProblem, mailboxProblem, type Addressing } from '@blend/core';
 import { AfterActionError, afterActionProblem, parseAfterAction } from './imap-after';
 
 const url = (protocols: string[], example: string) =>
@@ -31,7 +32,28 @@ export const ConfigSchema = z.object({
   REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
   BLEND_IMAP_URL: url(['imap:', 'imaps:'], 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX'),
   BLEND_SMTP_URL: url(['smtp:', 'smtps:'], 'smtp://127.0.0.1:2525'),
-  BLEND_MAIL_DOMAIN: domain,
+  /**
+   * `domain`: Blend has a catch-all domain of its own (BLEND_MAIL_DOMAIN). `plus`: one ordinary
+   * mailbox (BLEND_MAIL_ADDRESS) whose sub-addresses are Blend's addresses. @defaultValue domain
+   */
+  BLEND_ADDRESSING: z.enum(['domain', 'plus'], { error: 'must be domain or plus' }).default('domain'),
+  /** The bridge's own domain (`status@`, `reply+TOKEN@`, groups); required when BLEND_ADDRESSING=domain. */
+  BLEND_MAIL_DOMAIN: domain.optional(),
+  /** The one mailbox of BLEND_ADDRESSING=plus, e.g. bridge@example.com (`bridge+status@example.com`…). */
+  BLEND_MAIL_ADDRESS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .superRefine((v, ctx) => {
+      const at = v.lastIndexOf('@');
+      if (at <= 0 || !domain.safeParse(v.slice(at + 1)).success) {
+        ctx.addIssue({ code: 'custom', message: 'must be a mail address such as bridge@example.com' });
+        return;
+      }
+      const problem = mailboxProblem(v.slice(0, at));
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   BLEND_SECRET: z
     .string({ error: 'is required: a random key of at least 32 characters (e.g. `openssl rand -hex 32`)' })
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
@@ -84,7 +106,13 @@ export const ConfigSchema = z.object({
     }),
   /** How often pollers re-read the watched mailboxes (`blend mailbox add|set|remove`). @defaultValue 5000 */
   BLEND_MAILBOX_REFRESH_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
-  BLEND_DEFAULT_GROUP: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/).default('general'),
+  BLEND_DEFAULT_GROUP: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = groupSlugProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default('general'),
   /** How senders are authenticated: verify DKIM/SPF/DMARC, trust an internal MTA, or none (trials only). */
   BLEND_SENDER_AUTH: z.enum(['verify', 'trusted-mta', 'none'], { error: 'must be verify, trusted-mta or none' }).default('verify'),
   /** The authserv-id of the internal MTA whose Authentication-Results are trusted (trusted-mta). */
@@ -145,7 +173,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 
 /** Cross-field rules zod cannot express per field. */
 function checkCombinations(c: Config): { variable: string; message: string }[] {
-  const issues: { variable: string; message: string }[] = [];
+  const issues: { variable: string; message: string }[] = [...addressingProblems(c)];
   if (c.BLEND_SENDER_AUTH === 'trusted-mta' && !c.BLEND_AUTHSERV_ID) {
     issues.push({ variable: 'BLEND_AUTHSERV_ID', message: 'is required when BLEND_SENDER_AUTH=trusted-mta (the authserv-id your MTA writes)' });
   }
@@ -181,7 +209,16 @@ export class ConfigError extends Error {
  * @throws ConfigError naming every missing or malformed variable.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const config = parseWith(ConfigSchema, env);
+  let config: Config;
+  try {
+    config = parseWith(ConfigSchema, env);
+  } catch (err) {
+    // checkCombinations needs a parsed config: still name a missing BLEND_MAIL_DOMAIN or
+    // BLEND_MAIL_ADDRESS, so that one run lists every variable to fix.
+    if (!(err instanceof ConfigError)) throw err;
+    const named = new Set(err.issues.map((i) => i.variable));
+    throw new ConfigError([...err.issues, ...addressingProblems(env).filter((i) => !named.has(i.variable))]);
+  }
   const issues = checkCombinations(config);
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
@@ -229,4 +266,40 @@ function maskUrl(v: string): string {
   } catch {
     return v;
   }
+}
+
+type AddressingSettings = { BLEND_ADDRESSING?: string; BLEND_MAIL_ADDRESS?: string; BLEND_MAIL_DOMAIN?: string };
+
+/**
+ * Which of BLEND_MAIL_DOMAIN and BLEND_MAIL_ADDRESS BLEND_ADDRESSING needs. Works on the
+ * parsed configuration and on the raw environment alike (unset and empty are the same).
+ */
+function addressingProblems(c: AddressingSettings): { variable: string; message: string }[] {
+  const mode = c.BLEND_ADDRESSING || 'domain';
+  if (mode === 'domain' && !c.BLEND_MAIL_DOMAIN) {
+    return [{ variable: 'BLEND_MAIL_DOMAIN', message: 'is required when BLEND_ADDRESSING=domain (for example blend.example.com; or set BLEND_ADDRESSING=plus and BLEND_MAIL_ADDRESS to use one mailbox)' }];
+  }
+  if (mode !== 'plus') return [];
+  if (!c.BLEND_MAIL_ADDRESS) return [{ variable: 'BLEND_MAIL_ADDRESS', message: 'is required when BLEND_ADDRESSING=plus (the one mailbox, for example bridge@example.com)' }];
+  const at = c.BLEND_MAIL_ADDRESS.lastIndexOf('@');
+  const addressDomain = c.BLEND_MAIL_ADDRESS.slice(at + 1).trim().toLowerCase();
+  if (at > 0 && c.BLEND_MAIL_DOMAIN && c.BLEND_MAIL_DOMAIN.trim().toLowerCase() !== addressDomain) {
+    return [{ variable: 'BLEND_MAIL_DOMAIN', message: `is not used when BLEND_ADDRESSING=plus (Blend's domain is that of BLEND_MAIL_ADDRESS, ${addressDomain}); remove it` }];
+  }
+  return [];
+}
+
+/**
+ * Blend's addresses from BLEND_ADDRESSING with BLEND_MAIL_DOMAIN or BLEND_MAIL_ADDRESS, for
+ * everything that builds or recognises them (the worker, the API, the CLI).
+ * @throws ConfigError when the variable the mode needs is missing (a subset loaded with
+ *   {@link loadConfigSubset} has not been through those checks).
+ */
+export function addressingFrom(c: Pick<Config, 'BLEND_ADDRESSING' | 'BLEND_MAIL_ADDRESS' | 'BLEND_MAIL_DOMAIN'>): Addressing {
+  const problems = addressingProblems(c);
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (c.BLEND_ADDRESSING === 'domain') return { mode: 'domain', domain: c.BLEND_MAIL_DOMAIN! };
+  const address = c.BLEND_MAIL_ADDRESS!;
+  const at = address.lastIndexOf('@');
+  return { mode: 'plus', mailbox: address.slice(0, at), domain: address.slice(at + 1) };
 }

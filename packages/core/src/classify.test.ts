@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { classify, type Classification, type ClassifyContext } from './classify';
 import type { MailInput } from './types';
 
-const ctx: ClassifyContext = { bridgeDomain: 'blend.example.test', ownMessageIdDomain: 'mid.blend.example.test' };
+const ctx: ClassifyContext = { addressing: { mode: 'domain', domain: 'blend.example.test' } };
+/** One mailbox, bridge@corp.com, in the staff's own domain. */
+const plusCtx: ClassifyContext = { addressing: { mode: 'plus', mailbox: 'bridge', domain: 'corp.com' } };
+const UUID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
 interface Spec {
   from?: string | null;
@@ -60,14 +63,15 @@ describe('classify', () => {
     ['from the bridge domain', { from: 'digest@blend.example.test' }, { kind: 'own_mail', reason: 'from_bridge_domain' }],
     ['from the bridge domain, case', { from: 'Digest@BLEND.Example.Test' }, { kind: 'own_mail', reason: 'from_bridge_domain' }],
     ['origin header', { headers: { 'x-blend-origin': 'v1.abc' } }, { kind: 'own_mail', reason: 'origin_header' }],
-    ['own message-id domain', { messageId: 'digest.1.2@MID.blend.example.test' }, { kind: 'own_mail', reason: 'own_message_id' }],
+    ['own message-id', { messageId: `blend.${UUID}@BLEND.example.test` }, { kind: 'own_mail', reason: 'own_message_id' }],
     [
       'own mail even when auto-submitted and bounced back',
       { from: 'digest@blend.example.test', headers: { 'auto-submitted': 'auto-generated', 'return-path': '<>' } },
       { kind: 'own_mail', reason: 'from_bridge_domain' },
     ],
     ['look-alike bridge domain is not own', { from: 'digest@blend.example.test.evil.io' }, { kind: 'new_thread' }],
-    ['sub-domain message-id is not own', { messageId: 'x@evil.mid.blend.example.test' }, { kind: 'new_thread' }],
+    ['sub-domain message-id is not own', { messageId: `blend.${UUID}@evil.blend.example.test` }, { kind: 'new_thread' }],
+    ['another id at the bridge domain is not own', { messageId: `${UUID}@blend.example.test` }, { kind: 'new_thread' }],
 
     // bounces
     ['DSN', { headers: { 'content-type': DSN } }, { kind: 'bounce', reason: 'delivery_status' }],
@@ -156,9 +160,23 @@ describe('classify', () => {
     expect(classify(mail(spec), ctx)).toEqual(expected);
   });
 
-  it('skips the Message-ID check without ownMessageIdDomain', () => {
-    expect(classify(mail({ messageId: 'x@mid.blend.example.test' }), { bridgeDomain: 'blend.example.test' })).toEqual({
-      kind: 'new_thread',
-    });
+});
+
+describe('classify, plus mode: own mail is the mailbox, not the domain', () => {
+  it.each<[string, Spec, Classification]>([
+    ['staff mail from the same domain', {}, { kind: 'new_thread' }],
+    ['staff named like a bridge address', { from: 'status@corp.com' }, { kind: 'new_thread' }],
+    ['from the bare mailbox', { from: 'bridge@corp.com' }, { kind: 'own_mail', reason: 'from_bridge_address' }],
+    ['from a sub-address, case', { from: 'Bridge+Status@CORP.com' }, { kind: 'own_mail', reason: 'from_bridge_address' }],
+    ['from a reply sub-address', { from: 'bridge+reply-v1abcdefghijklmnopqrstuvwxyz@corp.com' }, { kind: 'own_mail', reason: 'from_bridge_address' }],
+    ['a longer local part is staff', { from: 'bridges@corp.com' }, { kind: 'new_thread' }],
+    ['look-alike domain', { from: 'bridge@corp.com.evil.io' }, { kind: 'new_thread' }],
+    ['origin header', { headers: { 'x-blend-origin': 'v1.abc' } }, { kind: 'own_mail', reason: 'origin_header' }],
+    ['own message-id', { messageId: `blend.${UUID}@corp.com` }, { kind: 'own_mail', reason: 'own_message_id' }],
+    // Some clients make ids of a UUID and the sender's domain: that alone is not ours.
+    ['staff message-id at the shared domain', { messageId: `${UUID}@corp.com` }, { kind: 'new_thread' }],
+    ['staff message-id starting blend.', { messageId: 'blend.notes.2026@corp.com' }, { kind: 'new_thread' }],
+  ])('%s', (_name, spec, expected) => {
+    expect(classify(mail(spec), plusCtx)).toEqual(expected);
   });
 });

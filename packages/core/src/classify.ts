@@ -1,16 +1,19 @@
-import { normaliseMessageId, threadLookupOrder } from './message-id';
+import { isBridgeAddress, type Addressing } from './addressing';
+import { isOwnMessageId, threadLookupOrder } from './message-id';
 import { isOutOfOfficeSubject } from './out-of-office';
 import type { MailInput } from './types';
 
 /** What {@link classify} needs to know about this deployment. */
 export interface ClassifyContext {
-  /** The domain of the bridge addresses (`status@`, `reply+…@`), in A-label form. */
-  bridgeDomain: string;
-  /** The domain after `@` in the Message-IDs Blend generates; omit to skip that check. */
-  ownMessageIdDomain?: string;
+  /** Blend's addresses and the domain of its Message-IDs. */
+  addressing: Addressing;
 }
 
-export type OwnMailReason = 'from_bridge_domain' | 'origin_header' | 'own_message_id';
+/**
+ * Why a mail is Blend's own: From at the bridge domain (domain mode), From the bridge mailbox
+ * or a sub-address of it (plus mode), our origin header, or a Message-ID of ours.
+ */
+export type OwnMailReason = 'from_bridge_domain' | 'from_bridge_address' | 'origin_header' | 'own_message_id';
 export type BounceReason =
   | 'delivery_status'
   | 'disposition_notification'
@@ -50,10 +53,12 @@ const DAEMON_LOCAL = new Set(['mailer-daemon', 'postmaster']);
 /**
  * Classifies an inbound mail. Checks run in this order, first match wins:
  *
- * 1. `own_mail`: From is at the bridge domain, an `X-Blend-Origin` header is
- *    present, or the Message-ID is at our Message-ID domain (loop prevention,
- *    RELIABILITY B11; DESIGN invariant 4). The header is only checked for
- *    presence here: a forged one can only get the forger's own mail dropped.
+ * 1. `own_mail`: From is one of Blend's addresses ({@link isBridgeAddress}: the
+ *    bridge domain, or in plus mode the bridge mailbox and its sub-addresses), an
+ *    `X-Blend-Origin` header is present, or the Message-ID has the shape of ours
+ *    ({@link isOwnMessageId}) (loop prevention, RELIABILITY B11; DESIGN invariant 4).
+ *    The header is only checked for presence here: a forged one can only get the
+ *    forger's own mail dropped.
  * 2. `bounce`: a `multipart/report` DSN or MDN (RFC 3464, RFC 8098), Exim's
  *    X-Failed-Recipients, From mailer-daemon/postmaster, or a null Return-Path
  *    (RFC 5321 section 4.5.5) (B10).
@@ -67,8 +72,9 @@ const DAEMON_LOCAL = new Set(['mailer-daemon', 'postmaster']);
  *    the ids to look up, best first ({@link threadLookupOrder}).
  * 6. `new_thread` otherwise.
  *
- * Assumes the bridge domain is dedicated to Blend: if it were the staff's own
- * domain, every staff mail would be `own_mail`.
+ * In domain mode the bridge domain must be dedicated to Blend: if it were the staff's
+ * own domain, every staff mail would be `own_mail`. Plus mode is for a mailbox in the
+ * staff's domain, and so never judges by the domain alone.
  */
 export function classify(mail: MailInput, ctx: ClassifyContext): Classification {
   const own = ownMailReason(mail, ctx);
@@ -85,12 +91,11 @@ export function classify(mail: MailInput, ctx: ClassifyContext): Classification 
 }
 
 function ownMailReason(mail: MailInput, ctx: ClassifyContext): OwnMailReason | null {
-  const bridge = ctx.bridgeDomain.trim().toLowerCase();
-  if (bridge !== '' && mail.from !== null && domainOf(mail.from.address) === bridge) return 'from_bridge_domain';
+  if (mail.from !== null && isBridgeAddress(mail.from.address, ctx.addressing)) {
+    return ctx.addressing.mode === 'domain' ? 'from_bridge_domain' : 'from_bridge_address';
+  }
   if (header(mail, 'x-blend-origin').length > 0) return 'origin_header';
-  const ownIdDomain = ctx.ownMessageIdDomain?.trim().toLowerCase();
-  const id = normaliseMessageId(mail.messageId);
-  if (ownIdDomain && id !== null && domainOf(id) === ownIdDomain) return 'own_message_id';
+  if (mail.messageId !== null && isOwnMessageId(mail.messageId, ctx.addressing)) return 'own_message_id';
   return null;
 }
 
@@ -151,11 +156,6 @@ function reportTypeOf(mail: MailInput): string | null {
 
 function header(mail: MailInput, name: string): string[] {
   return mail.headers[name] ?? [];
-}
-
-function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at === -1 ? '' : address.slice(at + 1).trim().toLowerCase();
 }
 
 function localOf(address: string): string {

@@ -4,6 +4,7 @@ export * from './clean-text';
 export * from './subject';
 export * from './message-id';
 export * from './dedupe-key';
+export * from './addressing';
 export * from './route';
 export * from './out-of-office';
 export * from './classify';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseMessageId, parseIdList, threadLookupOrder, THREAD_LOOKUP_MAX } from './message-id';
+import type { Addressing } from './addressing';
+import { isOwnMessageId, newMessageId, normaliseMessageId, parseIdList, threadLookupOrder, THREAD_LOOKUP_MAX } from './message-id';
 import type { MailInput } from './types';
 
 describe('normaliseMessageId', () => {
@@ -138,5 +139,38 @@ describe('threadLookupOrder', () => {
     const ids = threadLookupOrder(mail({ inReplyTo: refs(30).map((r) => `i${r}`), references: refs(100) }));
     expect(ids).toHaveLength(THREAD_LOOKUP_MAX);
     expect(ids.at(-1)).toBe('r0@x.com');
+  });
+});
+
+describe('newMessageId / isOwnMessageId', () => {
+  const UUID = '0f8fad5b-d9cb-469f-a165-70867728950e';
+  const domain: Addressing = { mode: 'domain', domain: 'blend.example.test' };
+  const plus: Addressing = { mode: 'plus', mailbox: 'bridge', domain: 'corp.com' };
+
+  it.each<[Addressing, string]>([
+    [domain, `blend.${UUID}@blend.example.test`],
+    [plus, `blend.${UUID}@corp.com`],
+  ])('%o: %s', (addressing, id) => {
+    expect(newMessageId(UUID, addressing)).toBe(id);
+    expect(isOwnMessageId(id, addressing)).toBe(true);
+  });
+
+  it.each<[string, boolean]>([
+    [`<blend.${UUID}@corp.com>`, true],
+    [`blend.${UUID}@CORP.COM`, true],
+    [`blend.${UUID}@corp.com.evil.io`, false],
+    [`blend.${UUID}@mail.corp.com`, false],
+    [`${UUID}@corp.com`, false],
+    [`blend.${UUID.toUpperCase()}@corp.com`, false],
+    [`blend.${UUID}.x@corp.com`, false],
+    ['blend.weekly@corp.com', false],
+    ['CAF=x7y@mail.gmail.com', false],
+    ['', false],
+  ])('in plus mode %s -> %s', (id, own) => {
+    expect(isOwnMessageId(id, plus)).toBe(own);
+  });
+
+  it('never takes a look-alike domain for ours (U+212A KELVIN SIGN lower-cases to k)', () => {
+    expect(isOwnMessageId(`blend.${UUID}@\u212Aorp.com`, { mode: 'plus', mailbox: 'bridge', domain: 'korp.com' })).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import type { Addressing } from './addressing';
 import type { MailInput } from './types';
 
 /** RFC 5322 section 2.1.1: no line may exceed 998 characters, so neither can an id. */
@@ -104,4 +105,28 @@ export function threadLookupOrder(mail: MailInput): string[] {
   const root = references.find((id): id is string => id !== null && id !== own);
   if (root !== undefined && !kept.includes(root)) kept[THREAD_LOOKUP_MAX - 1] = root;
   return kept;
+}
+
+/**
+ * The Message-ID of an outbox row of ours, without angle brackets: `blend.<row uuid>@<domain>`.
+ * The domain is the bridge domain, in plus mode the mailbox's, which staff share: the
+ * `blend.` prefix and the UUID let {@link isOwnMessageId} tell our ids from theirs.
+ */
+export function newMessageId(rowId: string, addressing: Addressing): string {
+  return `blend.${rowId}@${addressing.domain}`;
+}
+
+const OWN_ID_LEFT = /^blend\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Whether a Message-ID has the shape {@link newMessageId} gives this installation's mail.
+ * Only ASCII ids can be ours: {@link normaliseMessageId} lower-cases the domain with
+ * `toLowerCase()`, which would fold a look-alike such as U+212A KELVIN SIGN into `k`.
+ */
+export function isOwnMessageId(messageId: string, addressing: Addressing): boolean {
+  if (/[^\x00-\x7f]/.test(messageId)) return false;
+  const id = normaliseMessageId(messageId);
+  const at = id?.lastIndexOf('@') ?? -1;
+  if (id == null || at <= 0) return false;
+  return OWN_ID_LEFT.test(id.slice(0, at)) && id.slice(at + 1) === addressing.domain.trim().toLowerCase();
 }

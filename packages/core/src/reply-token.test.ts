@@ -63,7 +63,7 @@ describe('generateReplyToken', () => {
   it('fits a reply address that the router accepts', () => {
     const address = `reply+${TOKEN}@blend.example.test`;
     expect(address.indexOf('@')).toBeLessThan(64);
-    expect(routeRecipient(address.toUpperCase(), 'blend.example.test')).toEqual({ kind: 'reply', token: TOKEN });
+    expect(routeRecipient(address.toUpperCase(), { mode: 'domain', domain: 'blend.example.test' })).toEqual({ kind: 'reply', token: TOKEN });
   });
 });
 

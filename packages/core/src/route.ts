@@ -1,17 +1,12 @@
+import { bridgeLocalPart, GROUP_SLUG, RESERVED_LOCAL_PARTS, type Addressing, type AddressRole } from './addressing';
 import type { MailInput } from './types';
 
-/** What a recipient address at the bridge domain asks Blend to do (DESIGN "Addresses"). */
-export type Route =
-  | { kind: 'status' }
-  | { kind: 'group'; slug: string }
-  | { kind: 'reply'; token: string }
-  | { kind: 'bounce'; token: string }
-  | { kind: 'command' }
-  | { kind: 'foreign' };
+/** What a recipient address asks Blend to do (DESIGN "Addresses"); `foreign` if it is not Blend's. */
+export type Route = AddressRole | { kind: 'foreign' };
 
 /** The route a mail came through and the (lower-cased) address that selected it. */
 export interface BridgeRoute {
-  route: Exclude<Route, { kind: 'foreign' }>;
+  route: AddressRole;
   address: string;
 }
 
@@ -21,25 +16,6 @@ export interface BridgeRoute {
  * keeps `reply+<token>` within the 64-octet local-part limit of RFC 5321 4.5.3.1.1.
  */
 const TOKEN = /^[a-z0-9]{8,60}$/;
-
-/** A group slug: starts alphanumeric, at most 63 characters, nothing that needs quoting. */
-const GROUP_SLUG = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-
-/**
- * Local parts that are never a group: role mailboxes of RFC 2142 and RFC 5321
- * section 4.5.1, and addresses that by convention receive only machine mail.
- */
-const RESERVED = new Set([
-  'postmaster',
-  'abuse',
-  'hostmaster',
-  'webmaster',
-  'mailer-daemon',
-  'noreply',
-  'no-reply',
-  'bounce',
-  'bounces',
-]);
 
 /**
  * Preference when one message names several bridge addresses. A VERP bounce
@@ -58,38 +34,47 @@ const PREFERENCE: Record<BridgeRoute['route']['kind'], number> = {
 /**
  * Maps one recipient address to a {@link Route}.
  *
- * The domain must equal `bridgeDomain` exactly, compared as lower-case ASCII:
- * configure the bridge domain in its A-label (`xn--`) form. Sub-domains and
- * look-alikes (`example.test.evil.io`, `evil-example.test`, Unicode confusables,
- * a trailing dot) are `foreign` (RELIABILITY B7). Quoted local parts and
- * sub-addresses other than `reply+`/`bounce+` are `foreign` too.
+ * The domain must equal the bridge domain exactly, compared as lower-case ASCII:
+ * configure it in its A-label (`xn--`) form. Sub-domains and look-alikes
+ * (`example.test.evil.io`, `evil-example.test`, Unicode confusables, a trailing dot)
+ * are `foreign` (RELIABILITY B7), and so are quoted local parts.
  *
+ * Domain mode (any local part at the domain is Blend's):
  * - `status@` → status; `help@` → command
- * - `reply+TOKEN@` → reply, `bounce+TOKEN@` → bounce (token lower-cased)
+ * - `reply+TOKEN@` → reply, `bounce+TOKEN@` → bounce (token lower-cased); other sub-addresses → foreign
  * - reserved role names (postmaster, abuse, noreply...) → foreign
  * - any other local part matching `^[a-z0-9][a-z0-9._-]{0,62}$` → group
+ *
+ * Plus mode (only the mailbox `M` and its sub-addresses are Blend's; the rest of the domain is foreign):
+ * - `M@` and `M+status@` → status; `M+help@` → command
+ * - `M+reply-TOKEN@` → reply, `M+bounce-TOKEN@` → bounce; any other detail starting `reply-`/`bounce-` → foreign
+ * - `M+SLUG@` → group under the same rules as a domain-mode local part
  */
-export function routeRecipient(address: string, bridgeDomain: string): Route {
-  let addr = address.trim();
-  if (addr.startsWith('<') && addr.endsWith('>')) addr = addr.slice(1, -1);
-  const at = addr.lastIndexOf('@');
-  if (at <= 0) return { kind: 'foreign' };
-  const domain = asciiLower(addr.slice(at + 1));
-  const bridge = asciiLower(bridgeDomain.trim());
-  if (bridge === '' || domain !== bridge) return { kind: 'foreign' };
+export function routeRecipient(address: string, addressing: Addressing): Route {
+  const local = bridgeLocalPart(address, addressing);
+  if (local === null) return { kind: 'foreign' };
+  if (addressing.mode === 'domain') return routeLocal(local, '+');
+  const mailbox = asciiLower(addressing.mailbox.trim());
+  if (mailbox === '') return { kind: 'foreign' };
+  if (local === mailbox) return { kind: 'status' };
+  if (!local.startsWith(`${mailbox}+`)) return { kind: 'foreign' };
+  return routeLocal(local.slice(mailbox.length + 1), '-');
+}
 
-  const local = asciiLower(addr.slice(0, at));
+/**
+ * The route of a domain-mode local part or a plus-mode detail; `join` separates
+ * `reply`/`bounce` from their token.
+ */
+function routeLocal(local: string, join: '+' | '-'): Route {
   if (local === 'status') return { kind: 'status' };
   if (local === 'help') return { kind: 'command' };
-
-  const plus = local.indexOf('+');
-  if (plus !== -1) {
-    const tag = local.slice(0, plus);
-    const token = local.slice(plus + 1);
-    if ((tag === 'reply' || tag === 'bounce') && TOKEN.test(token)) return { kind: tag, token };
-    return { kind: 'foreign' };
+  for (const tag of ['reply', 'bounce'] as const) {
+    if (!local.startsWith(tag + join)) continue;
+    const token = local.slice(tag.length + 1);
+    return TOKEN.test(token) ? { kind: tag, token } : { kind: 'foreign' };
   }
-  if (RESERVED.has(local) || !GROUP_SLUG.test(local)) return { kind: 'foreign' };
+  // `team+x@` in domain mode, `M+team+x@` in plus mode: no sub-address of ours.
+  if (local.includes('+') || RESERVED_LOCAL_PARTS.has(local) || !GROUP_SLUG.test(local)) return { kind: 'foreign' };
   return { kind: 'group', slug: local };
 }
 
@@ -105,12 +90,12 @@ export function routeRecipient(address: string, bridgeDomain: string): Route {
  *
  * @returns the chosen route and address, or `null` if no bridge address appears.
  */
-export function pickBridgeRoute(mail: MailInput, bridgeDomain: string): BridgeRoute | null {
+export function pickBridgeRoute(mail: MailInput, addressing: Addressing): BridgeRoute | null {
   const sources = [mail.deliveredTo, mail.to.map((a) => a.address), mail.cc.map((a) => a.address)];
   for (const addresses of sources) {
     let best: BridgeRoute | null = null;
     for (const raw of addresses) {
-      const route = routeRecipient(raw, bridgeDomain);
+      const route = routeRecipient(raw, addressing);
       if (route.kind === 'foreign') continue;
       if (best === null || PREFERENCE[route.kind] < PREFERENCE[best.route.kind]) {
         best = { route, address: asciiLower(raw.trim()) };

@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
-import { originTag } from '@blend/core';
+import { bridgeAddress, originTag, senderAddress, type Addressing } from '@blend/core';
 
 /** One outbox row as the composer needs it. */
 export interface OutboundMail {
@@ -21,7 +21,8 @@ export interface OutboundMail {
 }
 
 export interface ComposeOptions {
-  domain: string;
+  /** Blend's addresses: From and the VERP envelope sender. */
+  addressing: Addressing;
   secret: string;
   /** Display name of the sender. @defaultValue "Blend" */
   fromName?: string;
@@ -36,20 +37,16 @@ export function singleLine(s: string, max = 250): string {
   return [...flat].slice(0, max).join('');
 }
 
-/** A Message-ID of ours, without angle brackets. */
-export function newMessageId(id: string, domain: string): string {
-  return `${id}@${domain}`;
-}
-
 /**
  * The nodemailer message for an outbox row: RFC 3834 `Auto-Submitted`, our signed
- * `X-Blend-Origin`, a VERP envelope sender (`bounce+ID@DOMAIN`) so bounces find the row,
- * and `X-Auto-Response-Suppress` so Exchange does not answer with out-of-office mail.
+ * `X-Blend-Origin`, a VERP envelope sender (`bounce+ID@DOMAIN`, `M+bounce-ID@DOMAIN` in plus
+ * mode) so bounces find the row, and `X-Auto-Response-Suppress` so Exchange does not answer
+ * with out-of-office mail.
  */
 export function composeOutbound(row: OutboundMail, opts: ComposeOptions): Mail.Options {
   const bracket = (id: string) => `<${id}>`;
   return {
-    from: { name: singleLine(row.fromName ?? opts.fromName ?? 'Blend', 100), address: `status@${opts.domain}` },
+    from: { name: singleLine(row.fromName ?? opts.fromName ?? 'Blend', 100), address: senderAddress(opts.addressing) },
     to: row.toAddress,
     ...(row.replyTo ? { replyTo: row.replyTo } : {}),
     subject: singleLine(row.subject),
@@ -58,7 +55,7 @@ export function composeOutbound(row: OutboundMail, opts: ComposeOptions): Mail.O
     ...(row.references.length ? { references: row.references.map(bracket) } : {}),
     text: row.textBody,
     ...(row.htmlBody ? { html: row.htmlBody } : {}),
-    envelope: { from: `bounce+${row.id.replace(/-/g, '')}@${opts.domain}`, to: [row.toAddress] },
+    envelope: { from: bridgeAddress(opts.addressing, { kind: 'bounce', token: row.id.replace(/-/g, '') }), to: [row.toAddress] },
     headers: {
       ...extraHeaders(row.headers),
       'Auto-Submitted': row.autoSubmitted === 'auto-replied' ? 'auto-replied' : 'auto-generated',

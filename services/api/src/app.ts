@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger, Metrics } from '@blend/config';
+import type { Addressing } from '@blend/core';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { FeedCache } from './feed-cache';
@@ -29,8 +30,8 @@ export interface AppDeps {
   secret: string;
   previousSecret?: string;
   withheldRetentionDays: number;
-  /** BLEND_MAIL_DOMAIN: groups' inbound addresses are `<slug>@mailDomain`. */
-  mailDomain: string;
+  /** Blend's addresses (BLEND_ADDRESSING…): a group's inbound address is built from it. */
+  addressing: Addressing;
   /** BLEND_PUBLIC_URL, for links in webhooks and ActivityStreams ids (else the request's host). */
   publicUrl?: string;
   /** Windows of activity mail (BLEND_NOTIFY_COALESCE_MS, BLEND_CORRECTION_WINDOW_MS). */

@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { classify, compileRedactions, renderMailContent, threadLookupOrder, threadSubjectKey } from '@blend/core';
+import { addressingFrom, loadConfigSubset } from '@blend/config';
+import { classify, compileRedactions, renderMailContent, threadLookupOrder, threadSubjectKey, type Addressing } from '@blend/core';
 import { parseMail } from '@blend/mail';
 import { UsageError } from './cli-people';
 
 /**
  * `blend preview FILE.eml...`: what Blend would make of each message, without a database,
- * Redis or mail server. Uses BLEND_MAIL_DOMAIN and BLEND_REDACT when they are set.
+ * Redis or mail server. Uses BLEND_ADDRESSING, BLEND_MAIL_DOMAIN or BLEND_MAIL_ADDRESS, and
+ * BLEND_REDACT when they are set.
  */
 export async function preview(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
   if (positionals.length === 0) throw new UsageError('preview takes one or more .eml files');
-  const domain = (process.env.BLEND_MAIL_DOMAIN ?? 'example.test').toLowerCase();
+  const addressing = previewAddressing(process.env);
   const redactions = compileRedactions(process.env.BLEND_REDACT ?? 'card,iban');
   let failures = 0;
   for (const file of positionals) {
@@ -20,7 +22,7 @@ export async function preview(args: string[]): Promise<number> {
       const c = renderMailContent(mail, { redactions });
       const out = {
         file,
-        classification: classify(mail, { bridgeDomain: domain }),
+        classification: classify(mail, { addressing }),
         title: c.title,
         body_text: c.bodyText,
         body_html: c.bodyHtml,
@@ -45,4 +47,10 @@ export async function preview(args: string[]): Promise<number> {
     }
   }
   return failures ? 1 : 0;
+}
+
+/** Blend's addresses from the environment; with none set, those of a trial at example.test. */
+function previewAddressing(env: Record<string, string | undefined>): Addressing {
+  const fallback = env.BLEND_ADDRESSING === 'plus' ? {} : { BLEND_MAIL_DOMAIN: 'example.test' };
+  return addressingFrom(loadConfigSubset(['BLEND_ADDRESSING', 'BLEND_MAIL_DOMAIN', 'BLEND_MAIL_ADDRESS'], { ...fallback, ...env }));
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigSubset } from '@blend/config';
+import { groupSlugProblem } from '@blend/core';
 import { createDb, ensureGroup, ensureSchema, issueApiToken, upsertPerson, type DbHandle } from '@blend/db';
 import { canonicalAddress } from '@blend/mail';
 import { listInbound } from './cli-inbound';
@@ -19,7 +20,8 @@ const USAGE = `usage: blend <command>
   people erase EMAIL --yes [--json]
       erase a person's mirrored content, raw mail and tokens (recorded in the audit log)
   groups add SLUG [--name NAME] [--json]
-      create a group; mail to SLUG@BLEND_MAIL_DOMAIN posts into it
+      create a group; mail to SLUG@BLEND_MAIL_DOMAIN (with BLEND_ADDRESSING=plus, to
+      MAILBOX+SLUG@DOMAIN of BLEND_MAIL_ADDRESS) posts into it
   inbound list [--state STATE] [--limit N] [--json]
       list inbound mail, newest first, with state and reason
   inbound replay ID...
@@ -157,9 +159,9 @@ async function groupsAdd(dbh: DbHandle, args: string[]): Promise<number> {
     options: { name: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
   const slug = positionals[0]?.toLowerCase();
-  if (positionals.length !== 1 || !slug || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(slug)) {
-    throw new UsageError('groups add takes one SLUG of letters, digits, ".", "_" or "-"');
-  }
+  if (positionals.length !== 1 || !slug) throw new UsageError('groups add takes one SLUG of letters, digits, ".", "_" or "-"');
+  const problem = groupSlugProblem(slug);
+  if (problem) throw new UsageError(`groups add: SLUG ${problem}`);
   const group = await ensureGroup(dbh.db, slug, values.name);
   if (values.json) console.log(JSON.stringify({ id: group.id, slug: group.slug, name: group.name }));
   else console.log(`group ${group.slug} (${group.name}) id ${group.id}`);

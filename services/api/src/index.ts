@@ -1,4 +1,4 @@
-import { processMetrics, type Config, type Logger } from '@blend/config';
+import { addressingFrom, processMetrics, type Config, type Logger } from '@blend/config';
 import { createDb, ensureGroup, ensureSchema, listenForFeedChanges } from '@blend/db';
 import { createProducerRedis, createQueues } from '@blend/queue';
 import { buildApp } from './app';
@@ -35,7 +35,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     log,
     queues,
     metrics,
-    mailDomain: config.BLEND_MAIL_DOMAIN,
+    addressing: addressingFrom(config),
     ...(config.BLEND_PUBLIC_URL ? { publicUrl: config.BLEND_PUBLIC_URL } : {}),
     secret: config.BLEND_SECRET,
     ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),

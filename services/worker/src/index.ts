@@ -1,4 +1,4 @@
-import { processMetrics, publicUrl, startHealthServer, type Config, type Logger } from '@blend/config';
+import { addressingFrom, processMetrics, publicUrl, startHealthServer, type Config, type Logger } from '@blend/config';
 import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired } from '@blend/db';
 import { sql } from 'drizzle-orm';
@@ -51,13 +51,14 @@ export async function startWorkerService(
   const transport = createSmtpTransport(config.BLEND_SMTP_URL);
   // Email templates are compiled once (MJML is slow); rendering a mail is then fast.
   await warmTemplates();
-  const site: MailSite = { domain: config.BLEND_MAIL_DOMAIN, publicUrl: publicUrl(config), secret: config.BLEND_SECRET };
+  const addressing = addressingFrom(config);
+  const site: MailSite = { addressing, publicUrl: publicUrl(config), secret: config.BLEND_SECRET };
   const workers = [
     startIngestWorker(
       {
         db: dbh.db,
         log,
-        bridgeDomain: config.BLEND_MAIL_DOMAIN,
+        addressing,
         defaultGroup: config.BLEND_DEFAULT_GROUP,
         secret: config.BLEND_SECRET,
         ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
@@ -90,7 +91,7 @@ export async function startWorkerService(
       workerOpts,
       queues,
     ),
-    startSendWorker({ db: dbh.db, log, transport, domain: config.BLEND_MAIL_DOMAIN, secret: config.BLEND_SECRET }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
+    startSendWorker({ db: dbh.db, log, transport, addressing, secret: config.BLEND_SECRET }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
     startWebhookWorker({ db: dbh.db, log }, workerOpts),
     startDigestWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues),
   ];

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { addOutbound, type Tx } from '@blend/db';
-import { newMessageId } from '@blend/mail';
-import type { NoticeText } from '@blend/core';
+import { newMessageId, type Addressing, type NoticeText } from '@blend/core';
 
 export interface OutboxMail {
   kind: string;
@@ -19,7 +18,7 @@ export interface OutboxMail {
  * Write a notice to the outbox inside the caller's transaction.
  * @returns the outbox row id, or null when the dedupe key was already used.
  */
-export async function queueMail(tx: Tx, domain: string, m: OutboxMail): Promise<string | null> {
+export async function queueMail(tx: Tx, addressing: Addressing, m: OutboxMail): Promise<string | null> {
   const id = randomUUID();
   return addOutbound(tx, {
     id,
@@ -27,7 +26,7 @@ export async function queueMail(tx: Tx, domain: string, m: OutboxMail): Promise<
     toAddress: m.to,
     personId: m.personId ?? null,
     postId: m.postId ?? null,
-    messageId: newMessageId(id, domain),
+    messageId: newMessageId(id, addressing),
     subject: m.notice.subject,
     textBody: m.notice.text,
     inReplyTo: m.inReplyTo ?? null,

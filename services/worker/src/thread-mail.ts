@@ -1,16 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  bridgeAddress,
   childThreadIndex,
   DEFAULT_REPLY_TOKEN_MAX_USES,
   DEFAULT_REPLY_TOKEN_TTL_DAYS,
   generateReplyToken,
   hashReplyToken,
+  newMessageId,
   newThreadIndex,
   normaliseSubject,
   signLink,
+  type Addressing,
 } from '@blend/core';
 import { addOutbound, recordMessageRefs, saveReplyToken, type Tx } from '@blend/db';
-import { newMessageId } from '@blend/mail';
 
 /**
  * Writing mail that belongs to a thread: reply addresses, conversation headers, the
@@ -19,8 +21,8 @@ import { newMessageId } from '@blend/mail';
  */
 
 export interface MailSite {
-  /** BLEND_MAIL_DOMAIN: the bridge's addresses and our Message-IDs. */
-  domain: string;
+  /** The bridge's addresses and the domain of our Message-IDs (BLEND_ADDRESSING…). */
+  addressing: Addressing;
   /** BLEND_PUBLIC_URL without a trailing slash. */
   publicUrl: string;
   secret: string;
@@ -37,7 +39,7 @@ export async function issueReplyAddress(tx: Tx, site: MailSite, personId: string
     expiresAt: new Date(now.getTime() + DEFAULT_REPLY_TOKEN_TTL_DAYS * 86_400_000),
     maxUses: DEFAULT_REPLY_TOKEN_MAX_USES,
   });
-  return `reply+${token}@${site.domain}`;
+  return bridgeAddress(site.addressing, { kind: 'reply', token });
 }
 
 /** What an unsubscribe link stops: digests, or mail about one thread. */
@@ -57,7 +59,7 @@ export function unsubscribeUrl(site: MailSite, personId: string, scope: Unsubscr
  */
 export function unsubscribeHeaders(site: MailSite, url: string, mailtoSubject: string): Record<string, string> {
   return {
-    'List-Unsubscribe': `<${url}>, <mailto:status@${site.domain}?subject=${encodeURIComponent(mailtoSubject)}>`,
+    'List-Unsubscribe': `<${url}>, <mailto:${bridgeAddress(site.addressing, { kind: 'status' })}?subject=${encodeURIComponent(mailtoSubject)}>`,
     'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
   };
 }
@@ -113,7 +115,7 @@ export interface ThreadMail {
  * @returns the row id, or null when the dedupe key was used before.
  */
 export async function writeThreadMail(tx: Tx, site: MailSite, m: ThreadMail, id: string = randomUUID()): Promise<string | null> {
-  const messageId = newMessageId(id, site.domain);
+  const messageId = newMessageId(id, site.addressing);
   const row = await addOutbound(tx, {
     id,
     kind: m.kind,

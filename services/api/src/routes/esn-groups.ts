@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { PermanentError } from '@blend/core';
+import { bridgeAddress, PermanentError, type Addressing } from '@blend/core';
 import { findGroup, follow, isFollowing, listGroupMembers, listGroupsWithCounts, unfollow, type Database, type GroupSummary } from '@blend/db';
 import { requirePerson } from '../auth';
 import { assertCanWrite, loadLivePost } from './esn-actions';
@@ -8,19 +8,19 @@ import { BEARER, idParams, slugParams } from './esn-schemas';
 
 export interface GroupDeps {
   db: Database;
-  /** BLEND_MAIL_DOMAIN: a group's inbound address is `<slug>@mailDomain`. */
-  mailDomain: string;
+  /** Blend's addresses: a group's inbound address is `<slug>@DOMAIN` or `MAILBOX+<slug>@DOMAIN`. */
+  addressing: Addressing;
 }
 
 /** A group as the API shows it. */
-export function groupView(g: GroupSummary, mailDomain: string) {
+export function groupView(g: GroupSummary, addressing: Addressing) {
   return {
     id: g.id,
     slug: g.slug,
     name: g.name,
     description: g.description,
     member_count: g.memberCount,
-    address: `${g.slug}@${mailDomain}`,
+    address: bridgeAddress(addressing, { kind: 'group', slug: g.slug }),
     followed_by_me: g.followedByMe,
   };
 }
@@ -38,7 +38,7 @@ export function esnGroupRoutes(app: FastifyInstance, deps: GroupDeps): void {
     '/api/v1/groups',
     { preHandler: auth, schema: { tags: ['groups'], summary: 'Every group with member count and inbound address', security: BEARER, response: { 200: groupList, ...errors(401) } } },
     async (req) => ({
-      items: (await listGroupsWithCounts(deps.db, req.person!.id)).map((g) => groupView(g, deps.mailDomain)),
+      items: (await listGroupsWithCounts(deps.db, req.person!.id)).map((g) => groupView(g, deps.addressing)),
     }),
   );
 
@@ -48,7 +48,7 @@ export function esnGroupRoutes(app: FastifyInstance, deps: GroupDeps): void {
     async (req) => {
       const g = await groupOr404(req.params.slug);
       const summary = (await listGroupsWithCounts(deps.db, req.person!.id)).find((s) => s.id === g.id)!;
-      return { ...groupView(summary, deps.mailDomain), members: await listGroupMembers(deps.db, g.id) };
+      return { ...groupView(summary, deps.addressing), members: await listGroupMembers(deps.db, g.id) };
     },
   );
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger, Metrics } from '@blend/config';
+import type { Addressing } from '@blend/core';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { FeedCache } from '../feed-cache';
@@ -18,7 +19,7 @@ export interface EsnDeps {
   queues: Pick<Queues, 'ingest'>;
   secret: string;
   withheldRetentionDays: number;
-  mailDomain: string;
+  addressing: Addressing;
   publicUrl?: string;
   activity?: { coalesceMs?: number; correctionWindowMs?: number };
   /** Shared JSON feed pages (startApiService makes one; without it every page is read afresh). */

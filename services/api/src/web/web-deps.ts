@@ -10,7 +10,6 @@ export interface WebDeps {
   db: Database;
   /** BLEND_SECRET: keys the CSRF tokens. */
   secret: string;
-  mailDomain: string;
   publicUrl?: string;
   queues: Pick<Queues, 'ingest'>;
   withheldRetentionDays: number;

@@ -1,10 +1,12 @@
 import {
   assertNever,
+  bridgeAddress,
   DEFAULT_ATTACHMENT_LIMITS,
   helpNotice,
   planAttachments,
   threadIndexRoot,
   inviteNotice,
+  isBridgeAddress,
   optInConfirmNotice,
   optOutConfirmNotice,
   optedOutNotice,
@@ -13,6 +15,7 @@ import {
   textToSafeHtml,
   threadNotice,
   threadSubjectKey,
+  type Addressing,
   type IngestDecision,
   type MailInput,
   type RenderedContent,
@@ -71,12 +74,12 @@ const LINK_DAYS = 14;
 /** Store what `decideIngest` decided, with the mails it causes, in the ingest's transaction. */
 export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyContext): Promise<IngestOutcome> {
   const { deps, row, mail, ids } = c;
-  const bridge = `status@${deps.bridgeDomain}`;
+  const bridge = bridgeAddress(deps.addressing, { kind: 'status' });
   const exp = Math.floor(c.now.getTime() / 1000) + LINK_DAYS * 86_400;
   const link = (path: string, token: string) => `${deps.publicUrl}${path}?t=${encodeURIComponent(token)}`;
   const outbound: string[] = [];
   const mailTo = async (m: Parameters<typeof queueMail>[2]) => {
-    const id = await queueMail(tx, deps.bridgeDomain, m);
+    const id = await queueMail(tx, deps.addressing, m);
     if (id) outbound.push(id);
   };
   const from = ids.fromAddress;
@@ -185,10 +188,10 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await replaceTags(tx, post.id, c.content.tags);
       await storeFiles(tx, c, { postId: post.id, commentId: null });
       const mentioned = await recordMentions(tx, post.id, null, c.content.mentionedEmails);
-      await addThreadParticipants(tx, post.id, conversationAddresses(mail, deps.bridgeDomain));
+      await addThreadParticipants(tx, post.id, conversationAddresses(mail, deps.addressing));
       await recordActivity(
         tx,
-        { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.bridgeDomain) },
+        { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.addressing) },
         settings(deps).coalesceMs,
       );
       // Replies that came in before this mail (and so became posts of their own) join it now.
@@ -241,10 +244,10 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       if (mail.messageId) {
         await recordMessageRefs(tx, [{ messageId: mail.messageId, postId: decision.postId, commentId: comment.id, inboundId: row.id }]);
       }
-      await addThreadParticipants(tx, decision.postId, conversationAddresses(mail, deps.bridgeDomain));
+      await addThreadParticipants(tx, decision.postId, conversationAddresses(mail, deps.addressing));
       await recordActivity(
         tx,
-        { kind: 'comment', postId: decision.postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.bridgeDomain) },
+        { kind: 'comment', postId: decision.postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.addressing) },
         settings(deps).coalesceMs,
       );
       await finishInbound(tx, row.id, { ...ids, state: 'commented', postId: decision.postId, commentId: comment.id });
@@ -258,7 +261,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         return { state: 'rejected', reason: 'bad_token' };
       }
       await addLike(tx, decision.postId, c.person!.id);
-      await addThreadParticipants(tx, decision.postId, conversationAddresses(mail, deps.bridgeDomain));
+      await addThreadParticipants(tx, decision.postId, conversationAddresses(mail, deps.addressing));
       await finishInbound(tx, row.id, { ...ids, state: 'liked', reason: 'like', postId: decision.postId });
       return { state: 'liked', postId: decision.postId };
     }
@@ -290,12 +293,12 @@ async function storeFiles(tx: Tx, c: ApplyContext, target: { postId: string; com
 }
 
 const settings = (deps: IngestDeps) => ({ ...DEFAULT_ACTIVITY, ...deps.activity });
-const site = (deps: IngestDeps): MailSite => ({ domain: deps.bridgeDomain, publicUrl: deps.publicUrl, secret: deps.secret });
+const site = (deps: IngestDeps): MailSite => ({ addressing: deps.addressing, publicUrl: deps.publicUrl, secret: deps.secret });
 
 /** From, To and Cc of a mail, without the bridge's own addresses. */
-function conversationAddresses(mail: MailInput, bridgeDomain: string): string[] {
+function conversationAddresses(mail: MailInput, addressing: Addressing): string[] {
   const all = [mail.from, ...mail.to, ...mail.cc].filter((a): a is NonNullable<typeof a> => Boolean(a)).map((a) => a.address);
-  return all.filter((a) => !a.endsWith(`@${bridgeDomain}`));
+  return all.filter((a) => !isBridgeAddress(a, addressing));
 }
 
 /** The Outlook Thread-Index of the first mail of a thread, when it carries a valid one. */
@@ -367,7 +370,7 @@ async function notPublishedReceipt(tx: Tx, c: ApplyContext, outcome: 'rejected' 
   const from = c.ids.fromAddress;
   if (!from || !c.verdict.ok || !c.person || c.person.optIn === 'opted_out') return;
   const mail = renderReceiptMail({ outcome, subject: c.ids.subject || '(no subject)', reason, preferencesUrl: preferencesUrl(site(c.deps)) });
-  const id = await queueMail(tx, c.deps.bridgeDomain, {
+  const id = await queueMail(tx, c.deps.addressing, {
     kind: 'receipt',
     to: from,
     personId: c.person.id,

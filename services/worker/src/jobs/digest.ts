@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  bridgeAddress,
   composeDigest,
   DEFAULT_REPLY_TOKEN_MAX_USES,
   DEFAULT_REPLY_TOKEN_TTL_DAYS,
   generateReplyToken,
   hashReplyToken,
+  newMessageId,
   nextDigestAt,
   type ActivityItem,
 } from '@blend/core';
@@ -22,7 +24,7 @@ import {
   type NewReplyToken,
   type Tx,
 } from '@blend/db';
-import { newMessageId, renderDigestMail, warmTemplates } from '@blend/mail';
+import { renderDigestMail, warmTemplates } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
 import { postUrl, preferencesUrl, unsubscribeHeaders, unsubscribeUrl, type MailSite } from '../thread-mail';
 
@@ -167,7 +169,7 @@ function buildDigest(
   const mail = renderDigestMail({
     recipientName: p.name || p.email,
     frequency,
-    digest: { ...digest, threads: digest.threads.map((t, i) => ({ ...t, url: postUrl(deps.site, t.postId), replyAddress: `reply+${tokens[i]}@${deps.site.domain}` })) },
+    digest: { ...digest, threads: digest.threads.map((t, i) => ({ ...t, url: postUrl(deps.site, t.postId), replyAddress: bridgeAddress(deps.site.addressing, { kind: 'reply', token: tokens[i]! }) })) },
     preferencesUrl: preferencesUrl(deps.site),
     unsubscribeUrl: unsubscribe,
     timezone: p.timezone,
@@ -183,7 +185,7 @@ function buildDigest(
       personId: p.id,
       postId: digest.threads[0]!.postId,
       commentId: null,
-      messageId: newMessageId(outboundId, deps.site.domain),
+      messageId: newMessageId(outboundId, deps.site.addressing),
       subject: mail.subject,
       textBody: mail.text,
       htmlBody: mail.html,
@@ -191,7 +193,7 @@ function buildDigest(
       replyTo: null,
       inReplyTo: null,
       references: [],
-      headers: { Precedence: 'bulk', 'List-Id': `Blend digest <digest.${deps.site.domain}>`, ...unsubscribeHeaders(deps.site, unsubscribe, 'digest off') },
+      headers: { Precedence: 'bulk', 'List-Id': `Blend digest <digest.${deps.site.addressing.domain}>`, ...unsubscribeHeaders(deps.site, unsubscribe, 'digest off') },
       autoSubmitted: 'auto-generated',
       // One digest per person and due window, whoever builds it.
       dedupeKey: `digest:${p.id}:${(forced ? now : (p.nextDigestAt ?? now)).toISOString()}`,

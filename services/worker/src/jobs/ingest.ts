@@ -5,6 +5,7 @@ import {
   detectConfidential,
   hashReplyToken,
   hasReplyMarker,
+  isBridgeAddress,
   isOrgDomain,
   isThreadIndexReply,
   threadIndexRoot,
@@ -16,6 +17,7 @@ import {
   pickBridgeRoute,
   PermanentError,
   renderMailContent,
+  type Addressing,
   type AttachmentLimits,
   type RateLimits,
   type Redaction,
@@ -72,7 +74,8 @@ export class ParentPendingError extends Error {
 export interface IngestDeps {
   db: Database;
   log: Logger;
-  bridgeDomain: string;
+  /** Blend's addresses (BLEND_ADDRESSING with BLEND_MAIL_DOMAIN or BLEND_MAIL_ADDRESS). */
+  addressing: Addressing;
   defaultGroup: string;
   /** Key of reply-token hashes and signed links. */
   secret: string;
@@ -186,8 +189,8 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
   }
   const { mail, attachments: files } = parsed;
   const key = dedupeKey(mail, row.raw);
-  const classification = classify(mail, { bridgeDomain: deps.bridgeDomain });
-  const routed = pickBridgeRoute(mail, deps.bridgeDomain);
+  const classification = classify(mail, { addressing: deps.addressing });
+  const routed = pickBridgeRoute(mail, deps.addressing);
   const route = routed?.route ?? null;
   // Authentication may query DNS: done before the transaction, and only for mail that
   // could be published (loops and auto-replies are rejected on headers alone).
@@ -228,7 +231,7 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       throw new ParentPendingError();
     }
     const arrived = row.internalDate ?? row.receivedAt;
-    const parent = await findParent(tx, mail, classification, arrived, deps.bridgeDomain);
+    const parent = await findParent(tx, mail, classification, arrived, deps.addressing);
     const NOT_NOTICES = new Set(['mirror', 'notification', 'correction']);
     const repliesToNotice =
       classification.kind === 'reply' && !parent && (await ownMailKinds(tx, mail.inReplyTo.slice(0, 1))).some((k) => !NOT_NOTICES.has(k));
@@ -264,7 +267,7 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       },
       L,
     );
-    const participants = [...mail.to, ...mail.cc].map((a) => a.address).filter((a) => !a.endsWith(`@${deps.bridgeDomain}`));
+    const participants = [...mail.to, ...mail.cc].map((a) => a.address).filter((a) => !isBridgeAddress(a, deps.addressing));
     const externalParticipants = [...new Set(participants.filter((a) => !isOrgDomain(a.slice(a.lastIndexOf('@') + 1), deps.senderAuth.orgDomains)))];
 
     const decision = decideIngest({
@@ -320,7 +323,7 @@ async function findParent(
   mail: MailInput,
   classification: ReturnType<typeof classify>,
   arrived: Date,
-  bridgeDomain: string,
+  addressing: Addressing,
 ): Promise<{ postId: string; via: 'references' | 'thread_index' | 'subject' } | undefined> {
   if (classification.kind !== 'reply' && classification.kind !== 'new_thread') return undefined;
   if (classification.kind === 'reply') {
@@ -334,7 +337,7 @@ async function findParent(
     if (postId) return { postId, via: 'thread_index' };
   }
   if (hasReplyMarker(mail.subject)) {
-    const people = [mail.from, ...mail.to, ...mail.cc].filter((a): a is NonNullable<typeof a> => Boolean(a)).map((a) => a.address).filter((a) => !a.endsWith(`@${bridgeDomain}`));
+    const people = [mail.from, ...mail.to, ...mail.cc].filter((a): a is NonNullable<typeof a> => Boolean(a)).map((a) => a.address).filter((a) => !isBridgeAddress(a, addressing));
     const since = new Date(arrived.getTime() - SUBJECT_FALLBACK_DAYS * 86_400_000);
     const postId = await findPostBySubject(tx, threadSubjectKey(mail.subject), people, since);
     if (postId) return { postId, via: 'subject' };
@@ -343,7 +346,7 @@ async function findParent(
 }
 
 /**
- * The outbox row a VERP bounce is for (`bounce+<uuid hex>@`) and whether it is permanent:
+ * The outbox row a VERP bounce is for (`bounce+<uuid hex>@`, `M+bounce-<uuid hex>@`) and whether it is permanent:
  * RFC 3464 `Status: 5.x.x` is a hard bounce, `4.x.x` a delay.
  */
 function bounceInfo(token: string, raw: Buffer): { outboundId: string; hard: boolean; detail: string } | null {

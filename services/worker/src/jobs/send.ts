@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transporter } from 'nodemailer';
-import { PermanentError } from '@blend/core';
+import { PermanentError, type Addressing } from '@blend/core';
 import { claimOutbound, countOutboundAttempt, finishOutbound, outboundState, type Database } from '@blend/db';
 import { composeOutbound, isPermanentSmtpError } from '@blend/mail';
 import type { Logger } from '@blend/config';
@@ -10,7 +10,8 @@ export interface SendDeps {
   db: Database;
   log: Logger;
   transport: Transporter;
-  domain: string;
+  /** Blend's addresses: From and the VERP envelope sender. */
+  addressing: Addressing;
   secret: string;
 }
 
@@ -37,7 +38,7 @@ export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
     return { state: 'cancelled', reason: 'paused' };
   }
   try {
-    await deps.transport.sendMail(composeOutbound(row, { domain: deps.domain, secret: deps.secret }));
+    await deps.transport.sendMail(composeOutbound(row, { addressing: deps.addressing, secret: deps.secret }));
   } catch (err) {
     const message = (err as Error).message;
     await countOutboundAttempt(deps.db, row.id, message);
