@@ -139,7 +139,7 @@ describe('blend mailbox', () => {
     [['add', 'imap://second%40corp.test:Sesame-Open-42@127.0.0.1/INBOX', '--password-env', 'PW'], /leave the password out of the URL/],
     [['add', 'http://corp.test/INBOX', '--password-env', 'PW'], /must start with imap:\/\/ or imaps:\/\//],
     [['add', 'imap://127.0.0.1/INBOX', '--password-env', 'PW'], /needs a user/],
-    [['add', url], /needs the password: --password-file FILE or --password-env VAR/],
+    [['add', url], /needs the password \(--password-file FILE or --password-env VAR\) or --oauth2/],
     [['add', url, '--password-env', 'NOT_SET_ANYWHERE'], /NOT_SET_ANYWHERE: that environment variable is not set/],
     [['add', url, '--password-file', '/nonexistent/pw'], /cannot read --password-file \/nonexistent\/pw: ENOENT/],
     [['add', url, '--password-env', 'PW', '--after', 'archive'], /--after must be flag, move:FOLDER or delete/],

@@ -29,6 +29,9 @@ export async function startOAuthSmtp(introspectionUrl: string): Promise<OAuthSmt
     allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    // Idle sessions are closed after a second (real servers wait minutes), so a test's next mail
+    // opens a new session and must log in again with a token.
+    socketTimeout: 1_000,
     onAuth(auth, _session, cb) {
       void (async () => {
         const res = await fetch(introspectionUrl, {

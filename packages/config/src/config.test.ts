@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { addressingFrom, ConfigError, loadConfig, maskConfig } from './config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { addressingFrom, ConfigError, loadConfig, maskConfig, smtpAuthOf } from './config';
+import { oauthSettings } from './oauth-settings';
 import { parseAfterAction, sameFolder } from './imap-after';
 
 const good = {
@@ -132,5 +136,56 @@ describe('BLEND_ADDRESSING', () => {
 
   it('is checked when a tool loads only some settings', () => {
     expect(() => addressingFrom({ BLEND_ADDRESSING: 'plus', BLEND_MAIL_ADDRESS: undefined, BLEND_MAIL_DOMAIN: 'example.test' })).toThrow(/BLEND_MAIL_ADDRESS: is required/);
+  });
+});
+
+describe('OAuth 2.0 logins', () => {
+  const oauthImap = { ...good, BLEND_IMAP_URL: 'imaps://bridge%40example.test@outlook.office365.com:993/INBOX', BLEND_IMAP_AUTH: 'oauth2' };
+  const client = { BLEND_OAUTH_TOKEN_URL: 'https://login.example.test/tenant/oauth2/v2.0/token', BLEND_OAUTH_CLIENT_ID: 'app-1', BLEND_OAUTH_CLIENT_SECRET: 'cs-very-secret' };
+
+  it('defaults to passwords, and SMTP to the URL (a user: password, else no login)', () => {
+    const c = loadConfig(good);
+    expect(c.BLEND_IMAP_AUTH).toBe('password');
+    expect(smtpAuthOf(c)).toBe('none');
+    expect(smtpAuthOf(loadConfig({ ...good, BLEND_SMTP_URL: 'smtp://u:p@127.0.0.1:587' }))).toBe('password');
+    expect(smtpAuthOf(loadConfig({ ...good, BLEND_SMTP_URL: 'smtp://u:p@127.0.0.1:587', BLEND_SMTP_AUTH: 'none' }))).toBe('none');
+  });
+
+  it.each([
+    ['client credentials with a secret', client],
+    ['a refresh token', { BLEND_OAUTH_TOKEN_URL: client.BLEND_OAUTH_TOKEN_URL, BLEND_OAUTH_CLIENT_ID: 'app-1', BLEND_OAUTH_REFRESH_TOKEN: 'rt' }],
+    ['a certificate', { BLEND_OAUTH_TOKEN_URL: client.BLEND_OAUTH_TOKEN_URL, BLEND_OAUTH_CLIENT_ID: 'app-1', BLEND_OAUTH_CLIENT_CERTIFICATE_FILE: '/etc/blend/cert.pem' }],
+    ['a service-account key alone', { BLEND_OAUTH_SERVICE_ACCOUNT_FILE: '/etc/blend/sa.json' }],
+  ])('accepts an OAuth mailbox with %s', (_what, settings) => {
+    expect(loadConfig({ ...oauthImap, ...settings }).BLEND_IMAP_AUTH).toBe('oauth2');
+  });
+
+  it.each([
+    ['no token URL', { ...oauthImap, BLEND_OAUTH_CLIENT_ID: 'a', BLEND_OAUTH_CLIENT_SECRET: 's' }, /BLEND_OAUTH_TOKEN_URL: is required/],
+    ['no client id', { ...oauthImap, BLEND_OAUTH_TOKEN_URL: client.BLEND_OAUTH_TOKEN_URL, BLEND_OAUTH_CLIENT_SECRET: 's' }, /BLEND_OAUTH_CLIENT_ID: is required/],
+    ['no credential', { ...oauthImap, BLEND_OAUTH_TOKEN_URL: client.BLEND_OAUTH_TOKEN_URL, BLEND_OAUTH_CLIENT_ID: 'a' }, /BLEND_OAUTH_CLIENT_SECRET: is required for the client-credentials flow/],
+    ['a password in the OAuth URL', { ...oauthImap, ...client, BLEND_IMAP_URL: 'imap://u:p@127.0.0.1/INBOX' }, /BLEND_IMAP_URL: must not carry a password when BLEND_IMAP_AUTH=oauth2/],
+    ['no user in the OAuth URL', { ...oauthImap, ...client, BLEND_IMAP_URL: 'imap://127.0.0.1/INBOX' }, /BLEND_IMAP_URL: must name the mailbox user/],
+    ['SMTP OAuth without a user', { ...good, ...client, BLEND_SMTP_AUTH: 'oauth2' }, /BLEND_SMTP_URL: must name the sending user/],
+    ['SMTP password without one', { ...good, BLEND_SMTP_AUTH: 'password' }, /BLEND_SMTP_URL: must carry a user and password/],
+    ['an unknown mode', { ...good, BLEND_IMAP_AUTH: 'kerberos' }, /BLEND_IMAP_AUTH: must be password or oauth2/],
+  ])('refuses %s, naming the variable', (_what, env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never shows the client secret or refresh token', () => {
+    const c = loadConfig({ ...oauthImap, ...client, BLEND_OAUTH_REFRESH_TOKEN: 'rt-very-secret' });
+    const masked = JSON.stringify(maskConfig(c));
+    expect(masked).not.toContain('cs-very-secret');
+    expect(masked).not.toContain('rt-very-secret');
+    expect(masked).toContain('app-1');
+  });
+
+  it('reads the credential files, and names the variable of one it cannot read', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blend-oauth-'));
+    const pem = path.join(dir, 'cert.pem');
+    writeFileSync(pem, '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n');
+    expect(oauthSettings({ BLEND_OAUTH_CLIENT_CERTIFICATE_FILE: pem, BLEND_OAUTH_CLIENT_ID: 'a' })).toEqual({ clientId: 'a', clientCertificatePem: expect.stringContaining('BEGIN PRIVATE KEY') });
+    expect(() => oauthSettings({ BLEND_OAUTH_SERVICE_ACCOUNT_FILE: path.join(dir, 'missing.json') })).toThrow(/BLEND_OAUTH_SERVICE_ACCOUNT_FILE: cannot read .*missing\.json \(ENOENT\)/);
   });
 });

@@ -33,6 +33,28 @@ export const ConfigSchema = z.object({
   BLEND_IMAP_URL: url(['imap:', 'imaps:'], 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX'),
   BLEND_SMTP_URL: url(['smtp:', 'smtps:'], 'smtp://127.0.0.1:2525'),
   /**
+   * How the poller logs in to BLEND_IMAP_URL: the password in the URL, or an OAuth 2.0 access
+   * token (SASL XOAUTH2/OAUTHBEARER) from the BLEND_OAUTH_* settings. @defaultValue password
+   */
+  BLEND_IMAP_AUTH: z.enum(['password', 'oauth2'], { error: 'must be password or oauth2' }).default('password'),
+  /**
+   * How mail is submitted to BLEND_SMTP_URL: the URL's user and password, an OAuth 2.0 token, or
+   * no login. Unset: `password` when the URL names a user, else `none`.
+   */
+  BLEND_SMTP_AUTH: z.enum(['password', 'oauth2', 'none'], { error: 'must be password, oauth2 or none' }).optional(),
+  /** OAuth 2.0 token endpoint (e.g. https://login.microsoftonline.com/TENANT/oauth2/v2.0/token). */
+  BLEND_OAUTH_TOKEN_URL: z.string().url('must be the token endpoint URL (https://…)').optional(),
+  BLEND_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  BLEND_OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Scope asked for (e.g. https://outlook.office365.com/.default or https://mail.google.com/). */
+  BLEND_OAUTH_SCOPE: z.string().min(1).optional(),
+  /** A stored refresh token: selects the refresh-token flow (Google Workspace and others). */
+  BLEND_OAUTH_REFRESH_TOKEN: z.string().min(1).optional(),
+  /** PEM file with the private key and certificate of a certificate credential, instead of a client secret. */
+  BLEND_OAUTH_CLIENT_CERTIFICATE_FILE: z.string().min(1).optional(),
+  /** Google service-account JSON key: the JWT grant, impersonating the mailbox's user. */
+  BLEND_OAUTH_SERVICE_ACCOUNT_FILE: z.string().min(1).optional(),
+  /**
    * `domain`: Blend has a catch-all domain of its own (BLEND_MAIL_DOMAIN). `plus`: one ordinary
    * mailbox (BLEND_MAIL_ADDRESS) whose sub-addresses are Blend's addresses. @defaultValue domain
    */
@@ -177,9 +199,49 @@ function checkCombinations(c: Config): { variable: string; message: string }[] {
   if (c.BLEND_SENDER_AUTH === 'trusted-mta' && !c.BLEND_AUTHSERV_ID) {
     issues.push({ variable: 'BLEND_AUTHSERV_ID', message: 'is required when BLEND_SENDER_AUTH=trusted-mta (the authserv-id your MTA writes)' });
   }
+  issues.push(...authProblems(c));
   const problem = afterActionProblem(parseAfterAction(c.BLEND_IMAP_AFTER), imapUrlFolder(c.BLEND_IMAP_URL));
   if (problem) issues.push({ variable: 'BLEND_IMAP_AFTER', message: `${problem} (BLEND_IMAP_URL)` });
   return issues;
+}
+
+/**
+ * The login settings agree with the URLs: an OAuth mailbox URL names its user but carries no
+ * password (a password there would be a secret nobody uses), and OAuth needs a way to get a token.
+ */
+function authProblems(c: Config): { variable: string; message: string }[] {
+  const issues: { variable: string; message: string }[] = [];
+  const imap = new URL(c.BLEND_IMAP_URL);
+  const smtp = new URL(c.BLEND_SMTP_URL);
+  const smtpAuth = smtpAuthOf(c);
+  if (c.BLEND_IMAP_AUTH === 'oauth2') {
+    if (!imap.username) issues.push({ variable: 'BLEND_IMAP_URL', message: 'must name the mailbox user when BLEND_IMAP_AUTH=oauth2 (imap://bridge%40example.com@host:993/INBOX)' });
+    if (imap.password) issues.push({ variable: 'BLEND_IMAP_URL', message: 'must not carry a password when BLEND_IMAP_AUTH=oauth2' });
+  }
+  if (smtpAuth === 'oauth2') {
+    if (!smtp.username) issues.push({ variable: 'BLEND_SMTP_URL', message: 'must name the sending user when BLEND_SMTP_AUTH=oauth2 (smtp://bridge%40example.com@host:587)' });
+    if (smtp.password) issues.push({ variable: 'BLEND_SMTP_URL', message: 'must not carry a password when BLEND_SMTP_AUTH=oauth2' });
+  }
+  if (smtpAuth === 'password' && !smtp.username) {
+    issues.push({ variable: 'BLEND_SMTP_URL', message: 'must carry a user and password when BLEND_SMTP_AUTH=password (smtp://user:pass@host:587)' });
+  }
+  if (c.BLEND_IMAP_AUTH === 'oauth2' || smtpAuth === 'oauth2') {
+    const viaFile = Boolean(c.BLEND_OAUTH_SERVICE_ACCOUNT_FILE);
+    if (!viaFile && !c.BLEND_OAUTH_TOKEN_URL) issues.push({ variable: 'BLEND_OAUTH_TOKEN_URL', message: 'is required for OAuth 2.0 logins (BLEND_IMAP_AUTH / BLEND_SMTP_AUTH=oauth2)' });
+    if (!viaFile && !c.BLEND_OAUTH_CLIENT_ID) issues.push({ variable: 'BLEND_OAUTH_CLIENT_ID', message: 'is required for OAuth 2.0 logins (BLEND_IMAP_AUTH / BLEND_SMTP_AUTH=oauth2)' });
+    if (!viaFile && !c.BLEND_OAUTH_REFRESH_TOKEN && !c.BLEND_OAUTH_CLIENT_SECRET && !c.BLEND_OAUTH_CLIENT_CERTIFICATE_FILE) {
+      issues.push({
+        variable: 'BLEND_OAUTH_CLIENT_SECRET',
+        message: 'is required for the client-credentials flow (or set BLEND_OAUTH_CLIENT_CERTIFICATE_FILE, BLEND_OAUTH_REFRESH_TOKEN or BLEND_OAUTH_SERVICE_ACCOUNT_FILE)',
+      });
+    }
+  }
+  return issues;
+}
+
+/** BLEND_SMTP_AUTH, or what the URL implies when it is unset (a user: password; none: no login). */
+export function smtpAuthOf(c: Pick<Config, 'BLEND_SMTP_AUTH' | 'BLEND_SMTP_URL'>): 'password' | 'oauth2' | 'none' {
+  return c.BLEND_SMTP_AUTH ?? (new URL(c.BLEND_SMTP_URL).username ? 'password' : 'none');
 }
 
 /** The folder of an `imap://…/FOLDER` URL (`INBOX` when none is given). */
@@ -247,11 +309,14 @@ export function publicUrl(config: Pick<Config, 'BLEND_PUBLIC_URL' | 'PORT'>): st
   return (config.BLEND_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`).replace(/\/$/, '');
 }
 
+/** Settings whose values are secrets: never printed, logged or put in an error message. */
+const SECRET_SETTINGS = new Set(['BLEND_SECRET', 'BLEND_SECRET_PREVIOUS', 'BLEND_OAUTH_CLIENT_SECRET', 'BLEND_OAUTH_REFRESH_TOKEN']);
+
 /** Configuration as text with every secret masked, for logs and `blend config show`. */
 export function maskConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
-    if (k === 'BLEND_SECRET' || k === 'BLEND_SECRET_PREVIOUS') out[k] = '********';
+    if (SECRET_SETTINGS.has(k)) out[k] = v === undefined ? v : '********';
     else if (typeof v === 'string' && /^[a-z]+s?:\/\//i.test(v)) out[k] = maskUrl(v);
     else out[k] = v;
   }

@@ -28,19 +28,21 @@ const USAGE = `usage: blend <command>
       put failed, withheld, held or rejected mail back in the pipeline (audited)
   inbound reprocess ID [--dry-run] [--json]
       convert stored mail again with today's rules; --dry-run shows the difference only
-  mailbox add URL (--password-file FILE | --password-env VAR) [--after ACTION] [--no-check] [--json]
+  mailbox add URL (--password-file FILE | --password-env VAR | --oauth2) [--after ACTION] [--no-check] [--json]
       watch another mailbox, e.g. imap://bridge%40example.com@imap.example.com:993/INBOX
       (no password in the URL); pollers pick it up without a restart. It logs in and opens
-      the folder first and saves nothing if that fails (--no-check: save without trying)
+      the folder first and saves nothing if that fails (--no-check: save without trying).
+      --oauth2 logs in with an OAuth 2.0 token: the BLEND_OAUTH_* settings of this
+      environment are stored with the mailbox, encrypted like a password
   mailbox list [--json]
       every watched mailbox: settings, lease holder, connection state, checkpoint
-  mailbox set KEY [--password-file FILE | --password-env VAR] [--after ACTION|default]
+  mailbox set KEY [--password-file FILE | --password-env VAR | --oauth2] [--after ACTION|default]
               [--enable | --disable] [--no-check] [--json]
-      change a mailbox added with \`mailbox add\` (audited); a new password is tried first
+      change a mailbox added with \`mailbox add\` (audited); a new login is tried first
   mailbox remove KEY [--json]
       stop watching a mailbox; its inbound mail and checkpoint are kept (audited)
   mailbox rekey [--json]
-      re-encrypt mailbox passwords with BLEND_SECRET after \`keys rotate\`
+      re-encrypt mailbox passwords and OAuth settings with BLEND_SECRET after \`keys rotate\`
   mailbox backfill [KEY] --since YYYY-MM-DD
       re-read a mailbox from a date (duplicates are skipped); KEY is needed when several
       are watched. With move:FOLDER, processed mail since then is moved back first
@@ -60,7 +62,8 @@ move:FOLDER (flag it and move it there) or delete (flag it and expunge it); by d
 BLEND_IMAP_AFTER. KEY is the mailbox URL without its password, as \`mailbox list\` shows it.
 
 Settings: DATABASE_URL (required), BLEND_MIGRATE_ON_START; the mailbox commands also read
-BLEND_SECRET (and BLEND_SECRET_PREVIOUS), BLEND_IMAP_URL and BLEND_IMAP_AFTER.`;
+BLEND_SECRET (and BLEND_SECRET_PREVIOUS), BLEND_IMAP_URL, BLEND_IMAP_AUTH, BLEND_IMAP_AFTER
+and, with --oauth2 or BLEND_IMAP_AUTH=oauth2, the BLEND_OAUTH_* settings.`;
 
 
 async function main(argv: string[]): Promise<number> {

@@ -1,9 +1,9 @@
-import { addressingFrom, processMetrics, publicUrl, startHealthServer, type Config, type Logger } from '@blend/config';
+import { addressingFrom, oauthSettings, processMetrics, publicUrl, smtpAuthOf, startHealthServer, type Config, type Logger } from '@blend/config';
 import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired } from '@blend/db';
 import { sql } from 'drizzle-orm';
 import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
-import { createSmtpTransport, warmTemplates, type DnsResolver } from '@blend/mail';
+import { createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests } from '@blend/queue';
 import { reconcileInbound, reconcileOutbound } from './reconcile';
 import { enqueueAll, startDigestWorker, startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
@@ -48,7 +48,8 @@ export async function startWorkerService(
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err: { message: err.message } }, 'queue connection error'));
   const metrics = processMetrics();
   const workerOpts = { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, metrics, lockDurationMs: config.BLEND_JOB_LOCK_MS };
-  const transport = createSmtpTransport(config.BLEND_SMTP_URL);
+  const smtpLogin = smtpLoginOf(config.BLEND_SMTP_URL, smtpAuthOf(config), oauthSettings(config));
+  const transport = createSmtpTransport(config.BLEND_SMTP_URL, {}, smtpLogin);
   // Email templates are compiled once (MJML is slow); rendering a mail is then fast.
   await warmTemplates();
   const addressing = addressingFrom(config);
@@ -130,6 +131,15 @@ export async function startWorkerService(
       postgres: () => postgresReady(dbh.pool),
       redis: () => redisReady(redis),
       workers: async () => (workers.every((w) => w.isRunning()) ? 'ok' : 'a processor is not running'),
+      // With OAuth, a token endpoint that refuses or is down stops every send: say so here.
+      ...(smtpLogin.kind === 'oauth2'
+        ? {
+            smtp_auth: async () => {
+              const failed = smtpLogin.tokens.status().lastError;
+              return failed ? `SMTP login failed: auth_failed: ${failed.reason}: ${failed.message}` : 'ok';
+            },
+          }
+        : {}),
     },
   });
   const timer = setInterval(() => void reconcile(), config.BLEND_RECONCILE_INTERVAL_MS);
