@@ -141,7 +141,7 @@ describe('BLEND_ADDRESSING', () => {
 
 describe('OAuth 2.0 logins', () => {
   const oauthImap = { ...good, BLEND_IMAP_URL: 'imaps://bridge%40example.test@outlook.office365.com:993/INBOX', BLEND_IMAP_AUTH: 'oauth2' };
-  const client = { BLEND_OAUTH_TOKEN_URL: 'https://login.example.test/tenant/oauth2/v2.0/token', BLEND_OAUTH_CLIENT_ID: 'app-1', BLEND_OAUTH_CLIENT_SECRET: 'cs-very-secret' };
+  const client = { BLEND_OAUTH_TOKEN_URL: 'https://login.example.test/tenant/oauth2/v2.0/token', BLEND_OAUTH_CLIENT_ID: 'app-1', BLEND_OAUTH_CLIENT_SECRET: 'cs-very-secret', BLEND_OAUTH_SCOPE: 'https://outlook.office365.com/.default' };
 
   it('defaults to passwords, and SMTP to the URL (a user: password, else no login)', () => {
     const c = loadConfig(good);
@@ -154,18 +154,20 @@ describe('OAuth 2.0 logins', () => {
   it.each([
     ['client credentials with a secret', client],
     ['a refresh token', { BLEND_OAUTH_TOKEN_URL: client.BLEND_OAUTH_TOKEN_URL, BLEND_OAUTH_CLIENT_ID: 'app-1', BLEND_OAUTH_REFRESH_TOKEN: 'rt' }],
-    ['a certificate', { BLEND_OAUTH_TOKEN_URL: client.BLEND_OAUTH_TOKEN_URL, BLEND_OAUTH_CLIENT_ID: 'app-1', BLEND_OAUTH_CLIENT_CERTIFICATE_FILE: '/etc/blend/cert.pem' }],
+    ['a certificate', { BLEND_OAUTH_TOKEN_URL: client.BLEND_OAUTH_TOKEN_URL, BLEND_OAUTH_CLIENT_ID: 'app-1', BLEND_OAUTH_SCOPE: 'x', BLEND_OAUTH_CLIENT_CERTIFICATE_FILE: '/etc/blend/cert.pem' }],
     ['a service-account key alone', { BLEND_OAUTH_SERVICE_ACCOUNT_FILE: '/etc/blend/sa.json' }],
   ])('accepts an OAuth mailbox with %s', (_what, settings) => {
     expect(loadConfig({ ...oauthImap, ...settings }).BLEND_IMAP_AUTH).toBe('oauth2');
   });
 
   it.each([
-    ['no token URL', { ...oauthImap, BLEND_OAUTH_CLIENT_ID: 'a', BLEND_OAUTH_CLIENT_SECRET: 's' }, /BLEND_OAUTH_TOKEN_URL: is required/],
+    ['no token URL', { ...oauthImap, BLEND_OAUTH_CLIENT_ID: 'a', BLEND_OAUTH_CLIENT_SECRET: 's', BLEND_OAUTH_SCOPE: 'x' }, /BLEND_OAUTH_TOKEN_URL: is required/],
     ['no client id', { ...oauthImap, BLEND_OAUTH_TOKEN_URL: client.BLEND_OAUTH_TOKEN_URL, BLEND_OAUTH_CLIENT_SECRET: 's' }, /BLEND_OAUTH_CLIENT_ID: is required/],
     ['no credential', { ...oauthImap, BLEND_OAUTH_TOKEN_URL: client.BLEND_OAUTH_TOKEN_URL, BLEND_OAUTH_CLIENT_ID: 'a' }, /BLEND_OAUTH_CLIENT_SECRET: is required for the client-credentials flow/],
     ['a password in the OAuth URL', { ...oauthImap, ...client, BLEND_IMAP_URL: 'imap://u:p@127.0.0.1/INBOX' }, /BLEND_IMAP_URL: must not carry a password when BLEND_IMAP_AUTH=oauth2/],
     ['no user in the OAuth URL', { ...oauthImap, ...client, BLEND_IMAP_URL: 'imap://127.0.0.1/INBOX' }, /BLEND_IMAP_URL: must name the mailbox user/],
+    ['client credentials without a scope', { ...oauthImap, ...client, BLEND_OAUTH_SCOPE: undefined }, /BLEND_OAUTH_SCOPE: is required for the client-credentials flow/],
+    ['a token endpoint over plain http', { ...oauthImap, ...client, BLEND_OAUTH_TOKEN_URL: 'http://login.example.test/token' }, /BLEND_OAUTH_TOKEN_URL: must be an https:\/\/ URL/],
     ['SMTP OAuth without a user', { ...good, ...client, BLEND_SMTP_AUTH: 'oauth2' }, /BLEND_SMTP_URL: must name the sending user/],
     ['SMTP password without one', { ...good, BLEND_SMTP_AUTH: 'password' }, /BLEND_SMTP_URL: must carry a user and password/],
     ['an unknown mode', { ...good, BLEND_IMAP_AUTH: 'kerberos' }, /BLEND_IMAP_AUTH: must be password or oauth2/],

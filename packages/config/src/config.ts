@@ -229,6 +229,12 @@ function authProblems(c: Config): { variable: string; message: string }[] {
     const viaFile = Boolean(c.BLEND_OAUTH_SERVICE_ACCOUNT_FILE);
     if (!viaFile && !c.BLEND_OAUTH_TOKEN_URL) issues.push({ variable: 'BLEND_OAUTH_TOKEN_URL', message: 'is required for OAuth 2.0 logins (BLEND_IMAP_AUTH / BLEND_SMTP_AUTH=oauth2)' });
     if (!viaFile && !c.BLEND_OAUTH_CLIENT_ID) issues.push({ variable: 'BLEND_OAUTH_CLIENT_ID', message: 'is required for OAuth 2.0 logins (BLEND_IMAP_AUTH / BLEND_SMTP_AUTH=oauth2)' });
+    if (!viaFile && !c.BLEND_OAUTH_REFRESH_TOKEN && !c.BLEND_OAUTH_SCOPE) {
+      issues.push({ variable: 'BLEND_OAUTH_SCOPE', message: 'is required for the client-credentials flow (Microsoft 365: https://outlook.office365.com/.default)' });
+    }
+    if (c.BLEND_OAUTH_TOKEN_URL && !tokenUrlSafe(c.BLEND_OAUTH_TOKEN_URL)) {
+      issues.push({ variable: 'BLEND_OAUTH_TOKEN_URL', message: 'must be an https:// URL (it receives the client credentials; plain http only on 127.0.0.1 or localhost)' });
+    }
     if (!viaFile && !c.BLEND_OAUTH_REFRESH_TOKEN && !c.BLEND_OAUTH_CLIENT_SECRET && !c.BLEND_OAUTH_CLIENT_CERTIFICATE_FILE) {
       issues.push({
         variable: 'BLEND_OAUTH_CLIENT_SECRET',
@@ -237,6 +243,12 @@ function authProblems(c: Config): { variable: string; message: string }[] {
     }
   }
   return issues;
+}
+
+/** RFC 6749 section 3.2: the token endpoint is reached over TLS; plain http only on loopback (tests). */
+function tokenUrlSafe(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname));
 }
 
 /** BLEND_SMTP_AUTH, or what the URL implies when it is unset (a user: password; none: no login). */
