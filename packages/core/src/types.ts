@@ -21,7 +21,7 @@ export interface MailInput {
   from: Address | null;
   to: Address[];
   cc: Address[];
-  /** Addresses the message was delivered to (Delivered-To, X-Original-To), lower-cased. */
+  /** Envelope recipients named by the delivery headers (see envelope-recipients.ts), lower-cased. */
   deliveredTo: string[];
   date: Date | null;
   /** Lower-cased header name -> every value of that header, as text. */

@@ -1,6 +1,7 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import {
   cleanDisplayName,
+  envelopeRecipients,
   normaliseMessageId,
   parseIdList,
   PermanentError,
@@ -101,9 +102,7 @@ export async function parseMail(raw: Buffer, limits: MimeLimits = DEFAULT_MIME_L
     from: firstAddress(parsed.from),
     to: addresses(parsed.to),
     cc: addresses(parsed.cc),
-    deliveredTo: [...(headers['delivered-to'] ?? []), ...(headers['x-original-to'] ?? [])]
-      .map((v) => v.trim().replace(/^<|>$/g, '').toLowerCase())
-      .filter((v) => v.includes('@')),
+    deliveredTo: envelopeRecipients(headers),
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
     headers,
     text: typeof parsed.text === 'string' ? stripControlChars(parsed.text) : null,
