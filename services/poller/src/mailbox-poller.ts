@@ -1,7 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import type { Queue } from 'bullmq';
 import type { AfterAction, Logger, Metrics } from '@blend/config';
-import { normaliseMessageId } from '@blend/core';
+import { imapFailureKind, normaliseMessageId, type ImapFailure } from '@blend/core';
 import {
   getCheckpoint,
   markImapDone,
@@ -14,7 +14,7 @@ import {
 } from '@blend/db';
 import { imapConnection, type ImapTarget } from '@blend/mail';
 import { enqueueIngest, type IngestJob } from '@blend/queue';
-import { reconnectDelay } from './backoff';
+import { reconnectDelay, throttledDelay } from './backoff';
 import { ProcessedMail } from './processed-mail';
 
 export interface PollerOptions {
@@ -39,7 +39,8 @@ export interface PollerOptions {
   markIntervalMs?: number;
 }
 
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'auth_failed' | 'stopped';
+/** `throttled`: the server refused us for now (Exchange's `NO [THROTTLED]`…); not a login problem. */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'throttled' | 'auth_failed' | 'stopped';
 
 /**
  * Watches one IMAP mailbox: IDLE for push, a periodic sync as fallback. Every new UID is
@@ -146,10 +147,18 @@ export class MailboxPoller {
       this.log.info({ folder: target.folder }, 'imap connected');
       await this.sync();
     } catch (err) {
-      const e = err as Error & { authenticationFailed?: boolean; responseText?: string };
-      // imapflow's message is a bare "Command failed"; the server's text says what failed.
-      this.lastError = e.responseText ? `${e.message}: ${e.responseText}` : e.message;
-      if (e.authenticationFailed) {
+      const e = err as Error & ImapFailure & { throttleReset?: number };
+      // imapflow's message is a bare "Command failed"; the server's text (or its BYE's) says what failed.
+      const detail = e.responseText ?? e.reason;
+      this.lastError = detail ? `${e.message}: ${detail}` : e.message;
+      const kind = imapFailureKind(e);
+      if (kind === 'throttled') {
+        // Not the credentials (imapflow marks Exchange's `NO [THROTTLED]` to LOGIN as a failed
+        // login): the server wants fewer connections or commands, so wait longer and count no
+        // auth failure.
+        this.state = 'throttled';
+        this.log.warn({ err: { message: this.lastError } }, 'IMAP server is throttling this mailbox; reconnecting after a longer wait');
+      } else if (kind === 'auth_failed') {
         this.state = 'auth_failed';
         this.opts.metrics?.imapAuthFailures.inc({ mailbox: target.key });
         this.log.error({ err: { message: this.lastError } }, `IMAP login failed: check the user and password (${this.opts.credentialHint ?? 'BLEND_IMAP_URL'})`);
@@ -159,13 +168,13 @@ export class MailboxPoller {
       }
       if (this.client === client) this.client = null;
       client.close();
-      this.scheduleReconnect();
+      this.scheduleReconnect(kind === 'throttled' ? (n) => throttledDelay(n, e.throttleReset) : reconnectDelay);
     }
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(delayAfter: (attempt: number) => number = reconnectDelay): void {
     if (this.stopping || this.reconnectTimer) return;
-    const delay = reconnectDelay(this.attempt++);
+    const delay = delayAfter(this.attempt++);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       void this.connect();
