@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
-import { bridgeAddress, originTag, senderAddress, type Addressing } from '@blend/core';
+import { bridgeAddress, isPermanentSmtpFailure, originTag, senderAddress, type Addressing } from '@blend/core';
 
 /** One outbox row as the composer needs it. */
 export interface OutboundMail {
@@ -101,10 +101,16 @@ export function createSmtpTransport(url: string, pool: { maxConnections?: number
 }
 
 /**
- * Whether an SMTP failure is permanent: a 5xx reply other than 503 (bad sequence).
- * 4xx, timeouts and connection errors are transient (STYLE.md, RELIABILITY F18–F22).
+ * Whether a send's failure is permanent for its outbox row: a 5xx reply about the mail or its
+ * recipient. 4xx, 503, timeouts, connection errors and failures of Blend's own account (a
+ * refused login, SMTP AUTH disabled, a sending limit) are transient ({@link isPermanentSmtpFailure};
+ * STYLE.md, RELIABILITY F18–F22).
  */
 export function isPermanentSmtpError(err: unknown): boolean {
-  const code = (err as { responseCode?: number }).responseCode;
-  return typeof code === 'number' && code >= 500 && code < 600 && code !== 503;
+  const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; response?: unknown };
+  return isPermanentSmtpFailure({
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e.responseCode === 'number' ? { responseCode: e.responseCode } : {}),
+    ...(typeof e.response === 'string' ? { response: e.response } : {}),
+  });
 }
