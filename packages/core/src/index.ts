@@ -6,6 +6,7 @@ export * from './message-id';
 export * from './dedupe-key';
 export * from './addressing';
 export * from './route';
+export * from './delivery-report';
 export * from './smtp-failure';
 export * from './imap-failure';
 export * from './envelope-recipients';

@@ -128,6 +128,15 @@ export async function countOutboundAttempt(db: Tx, id: string, error: string): P
     .where(eq(outboundMessages.id, id));
 }
 
+/**
+ * The outbox row that sent the mail with this Message-ID (normalised, without angle brackets),
+ * for a bounce whose envelope address lost our VERP token. `message_id` is unique.
+ */
+export async function outboundIdByMessageId(db: Tx, messageId: string): Promise<string | undefined> {
+  const rows = await db.select({ id: outboundMessages.id }).from(outboundMessages).where(eq(outboundMessages.messageId, messageId)).limit(1);
+  return rows[0]?.id;
+}
+
 /** Pending outbox rows older than `olderThan`, for the reconciler. */
 export async function pendingOutbound(db: Tx, olderThan: Date, limit = 1000): Promise<{ id: string }[]> {
   return db

@@ -62,7 +62,7 @@ export interface ApplyContext {
   /** Other people of the organisation on To/Cc: each gets one notice per mirrored thread. */
   orgParticipants: string[];
   tokenHash: string | null;
-  /** Set when the mail is a bounce addressed to one of our VERP addresses. */
+  /** Set when the mail is a bounce of one of our mails, found by its VERP address or the Message-ID it returns. */
   bounce: { outboundId: string; hard: boolean; detail: string } | null;
   /** The mail's files, stored with the post or comment it becomes. */
   files?: ParsedAttachment[];
@@ -88,7 +88,8 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
     case 'reject': {
       await finishInbound(tx, row.id, { ...ids, state: 'rejected', reason: decision.reason });
       if (decision.reason === 'bounce' && c.bounce) {
-        // A DSN for one of our mails, found by the VERP token in its envelope address.
+        // A DSN for one of our mails, found by the VERP token in its envelope address or by
+        // the Message-ID of the message it returns (bounce-target.ts).
         const paused = await recordBounce(tx, c.bounce.outboundId, c.bounce.hard, c.bounce.detail);
         deps.metrics?.bounces.inc({ kind: c.bounce.hard ? 'hard' : 'soft' });
         if (paused) deps.log.warn({ outboundId: c.bounce.outboundId }, 'address paused after repeated hard bounces');

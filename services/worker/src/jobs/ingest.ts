@@ -52,6 +52,7 @@ import { checkSender, parseMail, warmTemplates, type MimeLimits, type SenderAuth
 import type { Logger, Metrics } from '@blend/config';
 import type { IngestJob } from '@blend/queue';
 import { applyDecision } from './apply-decision';
+import { bounceByReturnedMessage, bounceByVerp } from './bounce-target';
 
 /**
  * A reply whose parent is stored but not converted yet (both arrived in one batch). The
@@ -301,7 +302,7 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       externalParticipants,
       orgParticipants: [...new Set(participants.filter((a) => !externalParticipants.includes(a) && a !== from))],
       tokenHash: token?.ok ? tokenHash : null,
-      bounce: route?.kind === 'bounce' ? bounceInfo(route.token, row.raw!) : null,
+      bounce: route?.kind === 'bounce' ? bounceByVerp(route.token, row.raw!) : await bounceByReturnedMessage(tx, classification, row.raw!),
       files,
       now,
     });
@@ -343,16 +344,4 @@ async function findParent(
     if (postId) return { postId, via: 'subject' };
   }
   return undefined;
-}
-
-/**
- * The outbox row a VERP bounce is for (`bounce+<uuid hex>@`, `M+bounce-<uuid hex>@`) and whether it is permanent:
- * RFC 3464 `Status: 5.x.x` is a hard bounce, `4.x.x` a delay.
- */
-function bounceInfo(token: string, raw: Buffer): { outboundId: string; hard: boolean; detail: string } | null {
-  if (!/^[0-9a-f]{32}$/.test(token)) return null;
-  const outboundId = `${token.slice(0, 8)}-${token.slice(8, 12)}-${token.slice(12, 16)}-${token.slice(16, 20)}-${token.slice(20)}`;
-  const status = /^Status:\s*([245])\.(\d{1,3})\.(\d{1,3})/im.exec(raw.toString('latin1'));
-  const diag = /^Diagnostic-Code:\s*(.+)$/im.exec(raw.toString('latin1'));
-  return { outboundId, hard: status?.[1] === '5', detail: `${status?.[0] ?? 'Status: unknown'} ${diag?.[1] ?? ''}`.trim() };
 }
