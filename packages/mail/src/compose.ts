@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { bridgeAddress, isPermanentSmtpFailure, originTag, senderAddress, type Addressing } from '@blend/core';
+import type { AccessTokenSource } from './oauth2';
 
 /** One outbox row as the composer needs it. */
 export interface OutboundMail {
@@ -83,7 +84,12 @@ function extraHeaders(h: Record<string, string> | undefined): Record<string, str
  * @param pool.maxConnections sessions open at once. @defaultValue 5
  * @param pool.maxMessages mails per session before it is replaced. @defaultValue 100
  */
-export function createSmtpTransport(url: string, pool: { maxConnections?: number; maxMessages?: number } = {}): Transporter {
+export function createSmtpTransport(
+  url: string,
+  pool: { maxConnections?: number; maxMessages?: number } = {},
+  /** How to log in (BLEND_SMTP_AUTH). @defaultValue password when the URL names a user, else none */
+  login: SmtpLogin = { kind: new URL(url).username ? 'password' : 'none' },
+): Transporter {
   const u = new URL(url);
   const secure = u.protocol === 'smtps:';
   return nodemailer.createTransport({
@@ -93,11 +99,48 @@ export function createSmtpTransport(url: string, pool: { maxConnections?: number
     host: u.hostname,
     port: u.port ? Number(u.port) : secure ? 465 : 25,
     secure,
-    ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
+    ...smtpAuth(u, login),
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 60_000,
   });
+}
+
+/** How Blend logs in to its SMTP server: the URL's password, an OAuth 2.0 token (SASL XOAUTH2), or not at all. */
+export type SmtpLogin = { kind: 'password' } | { kind: 'none' } | { kind: 'oauth2'; tokens: AccessTokenSource };
+
+function smtpAuth(u: URL, login: SmtpLogin) {
+  const user = decodeURIComponent(u.username);
+  switch (login.kind) {
+    case 'none':
+      return {};
+    case 'password':
+      return { auth: { user, pass: decodeURIComponent(u.password) } };
+    case 'oauth2': {
+      const tokens = login.tokens;
+      let last: string | null = null;
+      return {
+        auth: {
+          type: 'OAuth2' as const,
+          user,
+          // nodemailer asks again with renew=true when the server refused the token it offered
+          // (a 334 challenge, then a 535): that token is dropped and a fresh one fetched, once.
+          // An `expires` already in the past makes nodemailer ask for every new session, so the
+          // token source alone decides when a token is reused.
+          provisionCallback: (_user: string, renew: boolean, cb: (err: Error | null, token?: string, expires?: number) => void) => {
+            if (renew && last) tokens.invalidate(last);
+            tokens.getToken().then(
+              (token) => {
+                last = token;
+                cb(null, token, 1);
+              },
+              (err: unknown) => cb(err as Error),
+            );
+          },
+        },
+      };
+    }
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   type FetchedMessage,
   type LeaseStatus,
 } from '@blend/db';
-import { imapConnection, type ImapTarget } from '@blend/mail';
+import { imapConnection, OAuth2TokenError, type ImapTarget } from '@blend/mail';
 import { enqueueIngest, type IngestJob } from '@blend/queue';
 import { reconnectDelay, throttledDelay } from './backoff';
 import { ProcessedMail } from './processed-mail';
@@ -106,8 +106,23 @@ export class MailboxPoller {
   private async connect(): Promise<void> {
     if (this.stopping) return;
     const { target } = this.opts;
+    let connection: Awaited<ReturnType<typeof imapConnection>>;
+    try {
+      connection = await imapConnection(target);
+    } catch (err) {
+      if (!(err instanceof OAuth2TokenError)) throw err;
+      // No token: the endpoint is down or refuses our client. Shown as a failed login with the
+      // OAuth reason (`invalid_client` …); the token source backs off, and so do we.
+      this.state = 'auth_failed';
+      this.lastError = `${err.reason}: ${err.message}`;
+      this.opts.metrics?.imapAuthFailures.inc({ mailbox: target.key });
+      this.log.error({ err: { message: this.lastError } }, `IMAP login failed: no OAuth 2.0 access token (check the BLEND_OAUTH_* settings and the app registration)`);
+      this.scheduleReconnect();
+      return;
+    }
+    if (this.stopping) return;
     const client = new ImapFlow({
-      ...imapConnection(target),
+      ...connection,
       maxIdleTime: this.opts.idleRestartMs,
       // imapflow waits 15 s after the last command before it IDLEs; mail arriving in that
       // gap would wait for the next sync, so go back to IDLE almost at once.
@@ -159,9 +174,11 @@ export class MailboxPoller {
         this.state = 'throttled';
         this.log.warn({ err: { message: this.lastError } }, 'IMAP server is throttling this mailbox; reconnecting after a longer wait');
       } else if (kind === 'auth_failed') {
+        // A refused token is never offered again: the next connection fetches a new one.
+        if ('accessToken' in connection.auth && connection.auth.accessToken) target.oauth?.tokens.invalidate(connection.auth.accessToken);
         this.state = 'auth_failed';
         this.opts.metrics?.imapAuthFailures.inc({ mailbox: target.key });
-        this.log.error({ err: { message: this.lastError } }, `IMAP login failed: check the user and password (${this.opts.credentialHint ?? 'BLEND_IMAP_URL'})`);
+        this.log.error({ err: { message: this.lastError } }, `IMAP login failed: check the user and ${target.oauth ? "the app's access to the mailbox" : 'password'} (${this.opts.credentialHint ?? 'BLEND_IMAP_URL'})`);
       } else {
         this.state = 'reconnecting';
         this.log.warn({ err: { message: e.message } }, 'imap connect failed');
