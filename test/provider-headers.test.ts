@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { classify, hashReplyToken, isThreadIndexReply, pickBridgeRoute, threadIndexRoot, type Addressing, type BridgeRoute } from '@blend/core';
 import { addOutbound, ensureGroup, finishOutbound, getEsnPostView, getInbound, recordMessageRefs, saveReplyToken, schema, storeFetched, upsertPerson } from '@blend/db';
-import { parseMail } from '@blend/mail';
+import { parseMail, staticResolver } from '@blend/mail';
 import { ingest, type IngestDeps } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -280,5 +280,41 @@ describe('bounces whose envelope lost our VERP address', () => {
     ].join('\r\n');
     expect(await ingestRaw(Buffer.from(mdn))).toMatchObject({ state: 'rejected', reason: 'bounce' });
     expect(await outboxRow(id)).toMatchObject({ state: 'sent', lastError: null });
+  });
+});
+
+describe('Exchange Online sender authentication through ingest (BLEND_SENDER_AUTH=exchange-online)', () => {
+  let t: TestDatabase;
+  let uid = 0;
+  let deps: IngestDeps;
+  const ingestRaw = async (raw: Buffer) => {
+    const [row] = await storeFetched(t.db, 'imap://exo', 1, [{ uid: ++uid, size: raw.length, raw, internalDate: new Date('2026-11-02T09:00:04Z') }]);
+    await ingest({ inboundId: row!.id }, deps);
+    return (await getInbound(t.db, row!.id))!;
+  };
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    deps = ingestDeps(t.db, {
+      addressing: { mode: 'plus', mailbox: 'bridge', domain: 'corp.test' },
+      // corp.test publishes DMARC p=reject and nothing else: unsigned internal mail cannot pass `verify`.
+      senderAuth: { mode: 'exchange-online', orgDomains: ['corp.test'], resolver: staticResolver({ '_dmarc.corp.test': { TXT: ['v=DMARC1; p=reject'] } }) },
+    });
+    await ensureGroup(t.db, 'general');
+    await ensureGroup(t.db, 'team');
+    await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice Example', optIn: true });
+  });
+  afterAll(async () => t?.drop());
+
+  it("publishes a colleague's unsigned mail that Exchange Online records as an internal submission", async () => {
+    expect(await ingestRaw(fixture('exchange-new-plus-address.eml'))).toMatchObject({ state: 'posted' });
+  });
+
+  it('rejects the same headers in mail whose newest Received was not written by Exchange Online', async () => {
+    const forged = Buffer.concat([
+      Buffer.from('Received: from mail.attacker.example (mail.attacker.example [198.51.100.7])\r\n\tby mx.corp.test (Postfix) with ESMTPS id 4Xk2; Mon, 2 Nov 2026 09:00:03 +0000\r\n'),
+      Buffer.from(fixture('exchange-new-plus-address.eml').toString('latin1').replace(/^Message-ID:\s*<[^>]+>/im, 'Message-ID: <forged-1@attacker.example>'), 'latin1'),
+    ]);
+    expect(await ingestRaw(forged)).toMatchObject({ state: 'rejected', reason: 'dmarc_fail' });
   });
 });

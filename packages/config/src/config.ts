@@ -135,8 +135,14 @@ export const ConfigSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .default('general'),
-  /** How senders are authenticated: verify DKIM/SPF/DMARC, trust an internal MTA, or none (trials only). */
-  BLEND_SENDER_AUTH: z.enum(['verify', 'trusted-mta', 'none'], { error: 'must be verify, trusted-mta or none' }).default('verify'),
+  /**
+   * How senders are authenticated: verify DKIM/SPF/DMARC, trust an internal MTA, verify plus
+   * Exchange Online's record of colleagues' submissions (mailbox in Exchange Online only), or
+   * none (trials only).
+   */
+  BLEND_SENDER_AUTH: z
+    .enum(['verify', 'trusted-mta', 'exchange-online', 'none'], { error: 'must be verify, trusted-mta, exchange-online or none' })
+    .default('verify'),
   /** The authserv-id of the internal MTA whose Authentication-Results are trusted (trusted-mta). */
   BLEND_AUTHSERV_ID: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name such as mx.example.com').optional(),
   /** The organisation's mail domains; only they may post. Comma-separated. */

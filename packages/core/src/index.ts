@@ -40,3 +40,4 @@ export * from './like-reply';
 export * from './receipt-reasons';
 export * from './attachments';
 export * from './sealed-secret';
+export * from './exchange-submission';

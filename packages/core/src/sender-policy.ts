@@ -3,9 +3,11 @@ import type { AuthResult, ParsedAuthResults } from './auth-results';
 /**
  * How Blend authenticates senders (`BLEND_SENDER_AUTH`): `verify` checks DKIM, SPF
  * and DMARC itself, `trusted-mta` believes the Authentication-Results of one
- * configured MTA (`BLEND_AUTHSERV_ID`), `none` is for local trials only.
+ * configured MTA (`BLEND_AUTHSERV_ID`), `exchange-online` is `verify` plus Exchange
+ * Online's record of a colleague's authenticated submission (a mailbox in Exchange
+ * Online only: see `exchangeInternalSubmission`), `none` is for local trials only.
  */
-export type SenderAuthMode = 'verify' | 'trusted-mta' | 'none';
+export type SenderAuthMode = 'verify' | 'trusted-mta' | 'exchange-online' | 'none';
 
 /** A DMARC result (RFC 7489 §11.2), or `unknown` when nobody evaluated DMARC. */
 export type DmarcResult = 'pass' | 'fail' | 'none' | 'temperror' | 'permerror' | 'unknown';
@@ -26,11 +28,17 @@ export interface SenderAuthEvidence {
    */
   headerFrom: string | null;
   source: SenderAuthMode;
+  /**
+   * The organisation's own mail server recorded that an authenticated member of the
+   * organisation submitted the mail (Exchange Online's `AuthAs: Internal`). Set only in
+   * mode `exchange-online`.
+   */
+  internalSubmission?: boolean;
 }
 
 /** The decision on a sender; a rejection carries a stable reason code. */
 export type SenderVerdict =
-  | { ok: true; via: 'dmarc' | 'aligned_spf' | 'aligned_dkim' | 'none' }
+  | { ok: true; via: 'dmarc' | 'aligned_spf' | 'aligned_dkim' | 'internal_submission' | 'none' }
   | { ok: false; reason: 'dmarc_fail' | 'unauthenticated' | 'not_org_domain' | 'invalid_from' };
 
 /** Reason codes of {@link SenderVerdict}, for metrics and `rejected:<code>`. */
@@ -54,7 +62,8 @@ export interface JudgeOptions {
  * 3. From domain not an organisation domain → `not_org_domain`. In mode `none` this
  *    is only checked when `orgDomains` is non-empty; otherwise an empty list matches
  *    nothing (fail closed).
- * 4. Mode `none` → ok via `none`.
+ * 4. Mode `none` → ok via `none`; an internal submission recorded by the organisation's
+ *    own server (mode `exchange-online`) → ok via `internal_submission`.
  * 5. DMARC `pass` → ok; DMARC `fail` → `dmarc_fail`, whatever the published `p=`:
  *    Blend's own policy is stricter than the domain owner's.
  * 6. Otherwise (no DMARC record, temperror, permerror, unknown): a DKIM pass whose
@@ -70,6 +79,7 @@ export function judgeSender(e: SenderAuthEvidence, fromAddress: string | null, o
     return { ok: false, reason: 'not_org_domain' };
   }
   if (opts.mode === 'none') return { ok: true, via: 'none' };
+  if (e.internalSubmission === true && opts.mode === 'exchange-online') return { ok: true, via: 'internal_submission' };
   if (e.dmarc === 'pass') return { ok: true, via: 'dmarc' };
   if (e.dmarc === 'fail') return { ok: false, reason: 'dmarc_fail' };
   if (e.dkim.some((d) => d.result === 'pass' && aligned(d.domain, from.domain))) return { ok: true, via: 'aligned_dkim' };

@@ -213,3 +213,34 @@ describe('staticResolver', () => {
     await expect(dns(name, type)).rejects.toMatchObject({ code });
   });
 });
+
+describe('checkSender, mode exchange-online', () => {
+  /** Exchange Online's record of a colleague's submission, as it writes it into the mailbox copy. */
+  const EXO_HEADERS =
+    'Received: from PA4PR02MB6771.eurprd02.prod.outlook.com (2603:10a6:102:f1::9) by\r\n DB9PR02MB6604.eurprd02.prod.outlook.com with HTTPS; Wed, 25 Nov 2026 20:46:16 +0000\r\n' +
+    'X-MS-Exchange-Organization-AuthSource: PA4PR02MB6771.eurprd02.prod.outlook.com\r\n' +
+    'X-MS-Exchange-Organization-AuthAs: Internal\r\n' +
+    'X-MS-Exchange-Organization-AuthMechanism: 04\r\n';
+  const exo = (from = 'Alice <alice@corp.test>') =>
+    Buffer.from(`${EXO_HEADERS}From: ${from}\r\nTo: bridge+status@corp.test\r\nSubject: hello\r\nDate: Wed, 25 Nov 2026 20:46:16 +0000\r\nMessage-ID: <m2@corp.test>\r\n\r\nHello.\r\n`);
+  const judge = async (raw: Buffer, mode: SenderAuthOptions['mode']) => {
+    const { mail } = await parseMail(raw);
+    return (await checkSender(raw, mail, { mode, orgDomains: ['corp.test'], resolver: resolver() })).verdict;
+  };
+
+  it.each<[string, () => Promise<Buffer>, SenderAuthOptions['mode'], SenderVerdict]>([
+    ["a colleague's unsigned mail inside the tenant", async () => exo(), 'exchange-online', { ok: true, via: 'internal_submission' }],
+    ['the same mail judged by verify alone (nothing to check: the reason for the mode)', async () => exo(), 'verify', { ok: false, reason: 'dmarc_fail' }],
+    ['an internal submission From a domain outside the organisation', async () => exo('Eve <eve@evil.test>'), 'exchange-online', { ok: false, reason: 'not_org_domain' }],
+    [
+      "Exchange's headers forged into mail that reached a mailbox on another server",
+      async () => Buffer.concat([Buffer.from(delivered(EXTERNAL, 'alice@corp.test')), exo()]),
+      'exchange-online',
+      { ok: false, reason: 'dmarc_fail' },
+    ],
+    ['mail from the Internet into Exchange (AuthAs Anonymous) is verified', async () => Buffer.from(exo().toString().replace('AuthAs: Internal', 'AuthAs: Anonymous')), 'exchange-online', { ok: false, reason: 'dmarc_fail' }],
+    ['a DKIM-signed mail from the Internet still passes by DMARC', async () => Buffer.from(`X-MS-Exchange-Organization-AuthAs: Anonymous\r\n${(await message({ sign: true, ip: EXTERNAL })).toString()}`), 'exchange-online', { ok: true, via: 'dmarc' }],
+  ])('%s', async (_name, raw, mode, expected) => {
+    expect(await judge(await raw(), mode)).toEqual(expected);
+  });
+});

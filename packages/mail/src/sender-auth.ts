@@ -5,6 +5,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import {
   assertNever,
   evidenceFromAuthResults,
+  exchangeInternalSubmission,
   judgeSender,
   toDmarcResult,
   trustedResults,
@@ -81,6 +82,9 @@ export class SenderAuthTemporaryError extends Error {
  *   non-organisation domain is rejected before any DNS query. ARC and BIMI are off.
  * - `trusted-mta`: only the topmost Authentication-Results carrying `authservId`
  *   counts (`trustedResults`); without it the sender is `unauthenticated`.
+ * - `exchange-online`: a mail Exchange Online records as submitted by an authenticated
+ *   member of the tenant (`exchangeInternalSubmission`) is authenticated; any other is
+ *   verified as in `verify`. For a mailbox hosted in Exchange Online only.
  * - `none`: no authentication; only the From checks and organisation domains apply.
  *
  * A From header must hold exactly one mailbox (RFC 5322 §3.6.2 requires a Sender
@@ -106,24 +110,43 @@ export async function checkSender(
       const evidence = evidenceFromAuthResults(trustedResults(mail, opts.authservId ?? ''));
       return { verdict: judgeSender(evidence, fromAddress, judge), evidence };
     }
-    case 'verify': {
-      // Judging "nothing known" with mode none applies only the From and
-      // organisation-domain rules; fail those without spending DNS queries.
-      const early = judgeSender(unauthenticated('verify'), fromAddress, { ...judge, mode: 'none' });
-      if (!early.ok) return { verdict: early, evidence: unauthenticated('verify') };
-      const evidence = await verifyEvidence(raw, mail, opts);
-      const verdict = judgeSender(evidence, fromAddress, judge);
-      if (!verdict.ok && (verdict.reason === 'dmarc_fail' || verdict.reason === 'unauthenticated') && hasTemperror(evidence)) {
-        throw new SenderAuthTemporaryError(
-          `sender authentication: temporary DNS failure (dmarc=${evidence.dmarc} spf=${evidence.spf.result} ` +
-            `dkim=${evidence.dkim.map((d) => d.result).join(',') || 'none'}); retry later`,
-        );
+    case 'exchange-online': {
+      // A colleague's mail inside the tenant carries no DKIM or SPF to check; Exchange's record
+      // of the authenticated submission stands in for them. Anything else is verified.
+      if (exchangeInternalSubmission(mail.headers)) {
+        const evidence: SenderAuthEvidence = { ...unauthenticated('exchange-online'), internalSubmission: true };
+        return { verdict: judgeSender(evidence, fromAddress, judge), evidence };
       }
-      return { verdict, evidence };
+      return verifySender(raw, mail, opts, fromAddress, judge);
     }
+    case 'verify':
+      return verifySender(raw, mail, opts, fromAddress, judge);
     default:
       return assertNever(opts.mode);
   }
+}
+
+/** Mode `verify`: DKIM, SPF and DMARC checked by mailauth, judged; a temperror that mattered is thrown. */
+async function verifySender(
+  raw: Buffer,
+  mail: MailInput,
+  opts: SenderAuthOptions,
+  fromAddress: string | null,
+  judge: { mode: SenderAuthMode; orgDomains: string[] },
+): Promise<{ verdict: SenderVerdict; evidence: SenderAuthEvidence }> {
+  // Judging "nothing known" with mode none applies only the From and
+  // organisation-domain rules; fail those without spending DNS queries.
+  const early = judgeSender(unauthenticated('verify'), fromAddress, { ...judge, mode: 'none' });
+  if (!early.ok) return { verdict: early, evidence: unauthenticated('verify') };
+  const evidence = await verifyEvidence(raw, mail, opts);
+  const verdict = judgeSender(evidence, fromAddress, judge);
+  if (!verdict.ok && (verdict.reason === 'dmarc_fail' || verdict.reason === 'unauthenticated') && hasTemperror(evidence)) {
+    throw new SenderAuthTemporaryError(
+      `sender authentication: temporary DNS failure (dmarc=${evidence.dmarc} spf=${evidence.spf.result} ` +
+        `dkim=${evidence.dkim.map((d) => d.result).join(',') || 'none'}); retry later`,
+    );
+  }
+  return { verdict, evidence };
 }
 
 /**

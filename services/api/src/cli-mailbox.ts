@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { AfterActionError, afterActionProblem, ConfigError, formatAfterAction, loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction, type OAuthSettings } from '@blend/config';
-import { openSecret, sealedKeyId, sealingKeyId, sealSecret } from '@blend/core';
+import { imapFailureKind, openSecret, sealedKeyId, sealingKeyId, sealSecret, type ImapFailure } from '@blend/core';
 import {
   addWatchedMailbox,
   getWatchedMailbox,
@@ -50,8 +50,10 @@ export async function checkMailbox(target: ImapTarget): Promise<number> {
   });
   client.on('error', () => undefined); // a failure surfaces as the rejected command
   const why = (err: unknown) => {
-    const e = err as Error & { authenticationFailed?: boolean; responseText?: string; code?: string };
-    if (e.authenticationFailed) {
+    const e = err as Error & ImapFailure;
+    const kind = imapFailureKind(e);
+    if (kind === 'throttled') return `the server is throttling this mailbox for now${e.responseText ? ` (${e.responseText})` : ''}: try again later, or save it with --no-check`;
+    if (kind === 'auth_failed') {
       const check = target.oauth ? "the user and the app's access to the mailbox" : 'the user and the password';
       return `the login was refused${e.responseText ? ` (${e.responseText})` : ''}: check ${check}`;
     }
