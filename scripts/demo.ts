@@ -48,12 +48,17 @@ async function localDefaults(): Promise<Record<string, string>> {
   peopleMail = await createMailDomain();
   const secretFile = path.join(stateDir, 'demo-secret');
   if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  // `BLEND_ADDRESSING=plus pnpm demo`: one ordinary mailbox (no catch-all) whose sub-addresses
+  // are Blend's addresses, as in Microsoft 365 or Google Workspace.
+  const bridge =
+    process.env.BLEND_ADDRESSING === 'plus'
+      ? await createMailDomain({ catchAll: false }).then((m) => ({ BLEND_IMAP_URL: m.imapUrl, BLEND_MAIL_ADDRESS: m.user }))
+      : { BLEND_IMAP_URL: 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX', BLEND_MAIL_DOMAIN: 'example.test' };
   return {
     DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/blend_demo',
     REDIS_URL: 'redis://127.0.0.1:6379',
-    BLEND_IMAP_URL: 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX',
     BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
-    BLEND_MAIL_DOMAIN: 'example.test',
+    ...bridge,
     BLEND_SECRET: readFileSync(secretFile, 'utf8').trim(),
     BLEND_QUEUE_PREFIX: 'blend-demo',
     // The demo's senders (corp.test) have no DNS, so DKIM/SPF/DMARC cannot pass: this is the
