@@ -1,23 +1,6 @@
 import { readFileSync } from 'node:fs';
+import type { OAuthSettings } from '@blend/core';
 import { ConfigError, type Config } from './config';
-
-/**
- * The OAuth 2.0 client settings of BLEND_OAUTH_*, with the credential files read. The same
- * settings serve IMAP and SMTP (Microsoft's `outlook.office365.com/.default` and Google's
- * `mail.google.com` scopes cover both). Which grant they select is decided in `@blend/mail`
- * (`oauth2GrantFrom`).
- */
-export interface OAuthSettings {
-  tokenUrl?: string;
-  clientId?: string;
-  clientSecret?: string;
-  scope?: string;
-  refreshToken?: string;
-  /** PEM text: private key and certificate of a certificate credential. */
-  clientCertificatePem?: string;
-  /** JSON text of a Google service-account key. */
-  serviceAccountJson?: string;
-}
 
 /** The BLEND_OAUTH_* settings, for `loadConfigSubset` in tools that log in. */
 export const OAUTH_KEYS = [

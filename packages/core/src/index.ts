@@ -41,3 +41,4 @@ export * from './receipt-reasons';
 export * from './attachments';
 export * from './sealed-secret';
 export * from './exchange-submission';
+export * from './oauth-settings';

@@ -1,30 +1,27 @@
 import { createHash } from 'node:crypto';
-import { openSecret } from '@blend/core';
+import { openSecret, type OAuthSettings } from '@blend/core';
 import type { SmtpLogin } from './compose';
 import { parseImapUrl, type ImapOAuth, type ImapTarget } from './imap-url';
 import { createTokenSource, oauth2GrantFrom } from './oauth2';
-
-/** BLEND_OAUTH_* as `@blend/config` reads them (`oauthSettings`). */
-export type OAuthLoginSettings = Parameters<typeof oauth2GrantFrom>[0];
 
 /**
  * An OAuth 2.0 login for `user`: the token source of the grant the settings select, and a
  * fingerprint of the settings (a hash, so a comparison never holds a secret in the clear).
  * @throws the grant error naming the missing setting.
  */
-export function oauthLogin(settings: OAuthLoginSettings, user: string): ImapOAuth {
+export function oauthLogin(settings: OAuthSettings, user: string): ImapOAuth {
   const fingerprint = createHash('sha256').update(JSON.stringify([user, settings])).digest('hex');
   return { tokens: createTokenSource(oauth2GrantFrom(settings, user)), fingerprint };
 }
 
 /** The mailbox of an IMAP URL with its login (BLEND_IMAP_URL with BLEND_IMAP_AUTH). */
-export function imapTargetOf(url: string, auth: 'password' | 'oauth2', settings: OAuthLoginSettings): ImapTarget {
+export function imapTargetOf(url: string, auth: 'password' | 'oauth2', settings: OAuthSettings): ImapTarget {
   const target = parseImapUrl(url);
   return auth === 'oauth2' ? { ...target, pass: '', oauth: oauthLogin(settings, target.user) } : target;
 }
 
 /** The SMTP login of BLEND_SMTP_URL with BLEND_SMTP_AUTH. */
-export function smtpLoginOf(url: string, auth: 'password' | 'oauth2' | 'none', settings: OAuthLoginSettings): SmtpLogin {
+export function smtpLoginOf(url: string, auth: 'password' | 'oauth2' | 'none', settings: OAuthSettings): SmtpLogin {
   if (auth !== 'oauth2') return { kind: auth };
   return { kind: 'oauth2', tokens: oauthLogin(settings, decodeURIComponent(new URL(url).username)).tokens };
 }
@@ -54,7 +51,7 @@ export function sealedLoginTarget(row: SealedLogin, secrets: readonly (string | 
   }
   if (!oauth) return { ...target, pass: plain };
   try {
-    return { ...target, pass: '', oauth: oauthLogin(JSON.parse(plain) as OAuthLoginSettings, target.user) };
+    return { ...target, pass: '', oauth: oauthLogin(JSON.parse(plain) as OAuthSettings, target.user) };
   } catch (err) {
     throw new Error(`its OAuth settings are unusable (${(err as Error).message}); run \`blend mailbox set ${row.key} --oauth2\``);
   }

@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTokenSource, oauth2GrantFrom, OAuth2ConfigError, type OAuth2Settings } from './oauth2';
+import type { OAuthSettings } from '@blend/core';
+import { createTokenSource, oauth2GrantFrom, OAuth2ConfigError } from './oauth2';
 
 const TOKEN_URL = 'https://login.example.test/tenant/oauth2/v2.0/token';
 const USER = 'bridge@example.test';
@@ -32,7 +33,7 @@ beforeAll(() => {
 describe('oauth2GrantFrom', () => {
   const app = { tokenUrl: TOKEN_URL, clientId: 'app', scope: 'https://outlook.office365.com/.default' };
 
-  it.each<[string, () => OAuth2Settings, object]>([
+  it.each<[string, () => OAuthSettings, object]>([
     ['client secret -> client_credentials', () => ({ ...app, clientSecret: 's' }), { type: 'client_credentials', clientId: 'app', credential: { type: 'secret', clientSecret: 's' } }],
     ['certificate -> client_credentials', () => ({ ...app, clientCertificatePem: keyPem + certPem }), { type: 'client_credentials', credential: { type: 'certificate' } }],
     ['certificate before key also works', () => ({ ...app, clientCertificatePem: certPem + keyPem }), { type: 'client_credentials', credential: { type: 'certificate' } }],
@@ -47,7 +48,7 @@ describe('oauth2GrantFrom', () => {
     expect(oauth2GrantFrom(settings(), USER)).toMatchObject(expected);
   });
 
-  it.each<[string, string, () => OAuth2Settings, RegExp]>([
+  it.each<[string, string, () => OAuthSettings, RegExp]>([
     ['no token URL', 'BLEND_OAUTH_TOKEN_URL', () => ({ clientId: 'app', clientSecret: 's', scope: 'x' }), /^BLEND_OAUTH_TOKEN_URL is required for BLEND_IMAP_AUTH=oauth2/],
     ['no client id', 'BLEND_OAUTH_CLIENT_ID', () => ({ tokenUrl: TOKEN_URL, clientSecret: 's', scope: 'x' }), /^BLEND_OAUTH_CLIENT_ID is required/],
     ['no credential at all', 'BLEND_OAUTH_CLIENT_SECRET', () => ({ ...app }), /CLIENT_SECRET or BLEND_OAUTH_CLIENT_CERTIFICATE_FILE .*is required/],

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
-import { AfterActionError, afterActionProblem, ConfigError, formatAfterAction, loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction, type OAuthSettings } from '@blend/config';
-import { imapFailureKind, openSecret, sealedKeyId, sealingKeyId, sealSecret, type ImapFailure } from '@blend/core';
+import { AfterActionError, afterActionProblem, ConfigError, formatAfterAction, loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction } from '@blend/config';
+import { imapFailureKind, openSecret, sealedKeyId, sealingKeyId, sealSecret, type ImapFailure, type OAuthSettings } from '@blend/core';
 import {
   addWatchedMailbox,
   getWatchedMailbox,
