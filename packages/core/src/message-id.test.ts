@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Addressing } from './addressing';
-import { isOwnMessageId, newMessageId, normaliseMessageId, parseIdList, threadLookupOrder, THREAD_LOOKUP_MAX } from './message-id';
+import {
+  isOwnMessageId,
+  isWellFormedMessageId,
+  newMessageId,
+  normaliseMessageId,
+  parseIdList,
+  parseInReplyTo,
+  threadLookupOrder,
+  THREAD_LOOKUP_MAX,
+} from './message-id';
 import type { MailInput } from './types';
 
 describe('normaliseMessageId', () => {
@@ -57,10 +66,15 @@ describe('parseIdList', () => {
     // obsolete phrase forms: only the bracketed id counts, not the address in the phrase
     ['Your message of Mon, 3 Jun 2024 from jane@corp.com <a@x.com>', ['a@x.com']],
     ['<a@x.com> (Jane Doe\'s message of "Mon, 3 Jun")', ['a@x.com']],
-    // no brackets at all
-    ['a@x.com b@x.com', ['a@x.com', 'b@x.com']],
-    ['a@x.com, b@x.com', ['a@x.com', 'b@x.com']],
-    ['a@x.com (comment with c@x.com) b@x.com', ['a@x.com', 'b@x.com']],
+    // no brackets at all: one bare id only when it is the whole value
+    ['a@x.com', ['a@x.com']],
+    ['  a@x.com (sent by an old client)  ', ['a@x.com']],
+    ['a@x.com b@x.com', []],
+    ['a@x.com, b@x.com', []],
+    ['a@x.com (comment with c@x.com) b@x.com', []],
+    ['Your message of Mon, 3 Jun 2024', []],
+    // ids must have an id-left and an id-right
+    ['<no-at-sign> <a@x.com> <@x.com> <a@>', ['a@x.com']],
     // junk
     ['<> < > <a b@x.com> <ok@x.com>', ['ok@x.com']],
     ['<a@x.com <b@x.com>', ['b@x.com']],
@@ -86,6 +100,77 @@ describe('parseIdList', () => {
 
   it('defaults to a cap of 100', () => {
     expect(parseIdList(many)).toHaveLength(100);
+  });
+});
+
+// Header values as real clients write them (issue #13: mailing-list replay).
+const OUTLOOK_REFS = [
+  '<DB9PR02MB7210A1B2C3D4E5F60718293A4B5C6D7E8@DB9PR02MB7210.eurprd02.prod.outlook.com>',
+  '<AM0PR02MB5171F0E1D2C3B4A5968778695A4B3C2D@AM0PR02MB5171.eurprd02.prod.outlook.com>',
+  '<VI1PR02MB6400D1C2B3A4958677685A4B3C2D1E0F@VI1PR02MB6400.eurprd02.prod.outlook.com>',
+].join('\r\n ');
+
+describe('parseIdList on real-shaped References', () => {
+  it.each<[string, string, string[]]>([
+    ['mutt', '<20240603080012.GA12345@box.example.org> <20240603091544.GB23456@laptop.example.net>', ['20240603080012.GA12345@box.example.org', '20240603091544.GB23456@laptop.example.net']],
+    [
+      'a quoted "Your message of" phrase (its words are not ids)',
+      'Your message of "Mon, 03 Jun 2024 10:00:00 +0200."\r\n <200406030800.i538@corp.example>',
+      ['200406030800.i538@corp.example'],
+    ],
+    [
+      'a phrase around several ids',
+      '<a1@lists.example.org> Your message of "Tue, 4 Jun 2024 11:00:00 +0100" from <b2@lists.example.org>',
+      ['a1@lists.example.org', 'b2@lists.example.org'],
+    ],
+    [
+      "Outlook's long References, folded, domain lower-cased",
+      OUTLOOK_REFS,
+      [
+        'DB9PR02MB7210A1B2C3D4E5F60718293A4B5C6D7E8@db9pr02mb7210.eurprd02.prod.outlook.com',
+        'AM0PR02MB5171F0E1D2C3B4A5968778695A4B3C2D@am0pr02mb5171.eurprd02.prod.outlook.com',
+        'VI1PR02MB6400D1C2B3A4958677685A4B3C2D1E0F@vi1pr02mb6400.eurprd02.prod.outlook.com',
+      ],
+    ],
+    ['Gmail id with = and +', '<CAF=x+Y@mail.gmail.com>', ['CAF=x+Y@mail.gmail.com']],
+    ['domain literal', '<1234.5678@[192.0.2.1]>', ['1234.5678@[192.0.2.1]']],
+    ['quoted id-left without spaces', '<"odd.id"@example.org>', ['"odd.id"@example.org']],
+  ])('%s', (_name, header, expected) => {
+    expect(parseIdList(header)).toEqual(expected);
+  });
+});
+
+describe('parseInReplyTo', () => {
+  it.each<[string, string | string[] | null, string[]]>([
+    ['one id', '<p@x.com>', ['p@x.com']],
+    [
+      'exmh/MH: the address first, the id last',
+      'Message from Jane Doe <jane@corp.example> of "Mon, 03 Jun 2024 10:00:00 +0200." <200406030800.i538@corp.example>',
+      ['200406030800.i538@corp.example'],
+    ],
+    ['id then a comment', '<p@x.com> (Jane Doe\'s message of "Mon, 3 Jun")', ['p@x.com']],
+    ['several parents, last first', '<a@x.com> <b@x.com>', ['b@x.com', 'a@x.com']],
+    ['phrase only', 'Your message of Mon, 3 Jun 2024', []],
+    ['bare whole value', 'p@x.com', ['p@x.com']],
+    ['words are not ids', '<Your> <message>', []],
+    ['nothing', null, []],
+    ['repeated header', ['<a@x.com>', '<b@x.com>'], ['a@x.com', 'b@x.com']],
+  ])('%s', (_name, header, expected) => {
+    expect(parseInReplyTo(header)).toEqual(expected);
+  });
+});
+
+describe('isWellFormedMessageId', () => {
+  it.each([
+    ['a@x.com', true],
+    ['CAF=x@y@example.com', true],
+    ['1234.5678@[192.0.2.1]', true],
+    ['Your', false],
+    ['"Mon,', false],
+    ['@x.com', false],
+    ['a@', false],
+  ])('%s -> %s', (id, expected) => {
+    expect(isWellFormedMessageId(id)).toBe(expected);
   });
 });
 
@@ -125,6 +210,7 @@ describe('threadLookupOrder', () => {
     ['never its own id', { messageId: 'self@x.com', inReplyTo: ['self@x.com'], references: ['r0@x.com', 'self@x.com'] }, ['r0@x.com']],
     ['own id compared normalised', { messageId: 'self@X.com', references: ['<self@x.COM>'] }, []],
     ['ids normalised and deduped', { inReplyTo: ['<P@X.COM>'], references: ['P@x.com', 'bad id'] }, ['P@x.com']],
+    ['words from a split References are not ids', { references: ['<Your>', '<message>', '<of>', '<"from>', 'r0@x.com'] }, ['r0@x.com']],
     [
       'capped, newest kept, root last',
       { references: refs(50) },

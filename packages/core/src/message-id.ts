@@ -36,14 +36,24 @@ export function normaliseMessageId(raw: string | null | undefined): string | nul
 }
 
 /**
- * Extracts Message-IDs from an In-Reply-To or References header.
+ * Whether a normalised id has the `id-left@id-right` shape of a msg-id (RFC 5322 section
+ * 3.6.4). Lenient about what real clients put on either side (`CAF=x+Y`, `[192.0.2.1]`, a
+ * second `@`), but both sides must be there: a word such as `Your` or `"Mon,` taken from
+ * a malformed References header is never an id, and must not join threads.
+ */
+export function isWellFormedMessageId(id: string): boolean {
+  const at = id.lastIndexOf('@');
+  return at > 0 && at < id.length - 1;
+}
+
+/**
+ * Extracts Message-IDs from a References (or In-Reply-To) header.
  *
- * When the header contains bracketed ids, only those are taken: RFC 5322's
- * obsolete syntax (section 4.5.4) allows phrases such as "Your message of ...
- * <id>" that may hold a plain address, which must not be taken for an id. When
- * there are no brackets at all (seen from broken clients), whitespace- or
- * comma-separated tokens containing `@` are used instead, after removing
- * parenthesised comments.
+ * Only bracketed `<id-left@id-right>` tokens are ids: RFC 5322's obsolete syntax (section
+ * 4.5.4) allows phrases such as `Your message of "Mon, 3 Jun"` around them, and their words
+ * are not ids. A header value without any brackets is taken as one bare id only when the
+ * whole value (parenthesised comments aside) is a single `local@domain`, as some old
+ * clients write it; a list of bare words is ignored.
  *
  * Ids are normalised with {@link normaliseMessageId}, deduplicated and kept in
  * header order. Over `cap`, the first id (the thread root) and the last
@@ -55,22 +65,55 @@ export function normaliseMessageId(raw: string | null | undefined): string | nul
  */
 export function parseIdList(header: string | readonly string[] | null | undefined, cap = 100): string[] {
   if (header == null || cap <= 0) return [];
-  const text = typeof header === 'string' ? header : header.join(' ');
-  const bracketed = [...text.matchAll(/<([^<>]*)>/g)].map((m) => m[1] ?? '');
-  const candidates =
-    bracketed.length > 0
-      ? bracketed
-      : text
-          .replace(/\([^()]*\)/g, ' ')
-          .split(/[\s,]+/)
-          .filter((token) => token.includes('@'));
+  const values = typeof header === 'string' ? [header] : header;
+  return capIds(unique(values.flatMap((value) => idTokens(value).ids)), cap);
+}
 
-  const ids = new Set<string>();
+/**
+ * Extracts the parent ids of an In-Reply-To header, preferred parent first.
+ *
+ * Several bracketed tokens are read last first: MH and exmh write
+ * `Message from Jane Doe <jane@corp.com> of "Mon, 03 Jun 2024" <id@host>`, where the
+ * sender's address comes first and the id last. When such phrase text surrounds the
+ * brackets (the obsolete form of RFC 5322 section 4.5.4), only the last token is kept, so
+ * the address is neither looked up nor recorded as an id of the thread. Without phrase
+ * text (several parents, `<a@x> <b@x>`), every id is kept, last first.
+ *
+ * @param header - one header value, every value of a repeated header, or nothing
+ * @param cap - most ids returned @defaultValue 100
+ */
+export function parseInReplyTo(header: string | readonly string[] | null | undefined, cap = 100): string[] {
+  if (header == null || cap <= 0) return [];
+  const values = typeof header === 'string' ? [header] : header;
+  const ids = values.flatMap((value) => {
+    const { ids: found, phrase } = idTokens(value);
+    return phrase ? found.slice(-1) : found.reverse();
+  });
+  return unique(ids).slice(0, cap);
+}
+
+/** The well-formed ids of one header value, in header order, and whether words surround them. */
+function idTokens(value: string): { ids: string[]; phrase: boolean } {
+  const bracketed = [...value.matchAll(/<([^<>]*)>/g)].map((m) => m[1] ?? '');
+  const rest = value
+    .replace(/<[^<>]*>/g, ' ')
+    .replace(/\([^()]*\)/g, ' ')
+    .trim();
+  // A bare id is accepted only as the whole value: `a@x.com (comment)`, never `of a@x.com`.
+  const candidates = bracketed.length > 0 ? bracketed : /^[^\s,<>]+$/.test(rest) ? [rest] : [];
+  const ids: string[] = [];
   for (const candidate of candidates) {
     const id = normaliseMessageId(candidate);
-    if (id !== null) ids.add(id);
+    if (id !== null && isWellFormedMessageId(id)) ids.push(id);
   }
-  const list = [...ids];
+  return { ids, phrase: bracketed.length > 0 && /[^\s,]/.test(rest) };
+}
+
+function unique(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
+}
+
+function capIds(list: string[], cap: number): string[] {
   if (list.length <= cap) return list;
   return cap === 1 ? list.slice(0, 1) : [list[0] as string, ...list.slice(list.length - (cap - 1))];
 }
@@ -91,8 +134,12 @@ export function parseIdList(header: string | readonly string[] | null | undefine
  */
 export function threadLookupOrder(mail: MailInput): string[] {
   const own = normaliseMessageId(mail.messageId);
-  const references = mail.references.map(normaliseMessageId);
-  const ordered = [...mail.inReplyTo.map(normaliseMessageId), ...[...references].reverse()];
+  const wellFormed = (raw: string) => {
+    const id = normaliseMessageId(raw);
+    return id !== null && isWellFormedMessageId(id) ? id : null;
+  };
+  const references = mail.references.map(wellFormed);
+  const ordered = [...mail.inReplyTo.map(wellFormed), ...[...references].reverse()];
 
   const seen = new Set<string>();
   for (const id of ordered) {

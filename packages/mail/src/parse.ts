@@ -4,6 +4,7 @@ import {
   envelopeRecipients,
   normaliseMessageId,
   parseIdList,
+  parseInReplyTo,
   PermanentError,
   stripControlChars,
   type Address,
@@ -96,8 +97,11 @@ export async function parseMail(raw: Buffer, limits: MimeLimits = DEFAULT_MIME_L
   const headers = headerRecord(parsed);
   const mail: MailInput = {
     messageId: normaliseMessageId(parsed.messageId ?? ''),
-    inReplyTo: parseIdList(parsed.inReplyTo ?? ''),
-    references: parseIdList(Array.isArray(parsed.references) ? parsed.references.join(' ') : (parsed.references ?? '')),
+    // From the header lines, not mailparser's values: it splits References on whitespace and
+    // brackets every word (`<Your>`, `<message>`), and brackets a whole In-Reply-To phrase, so
+    // a phrase's words could no longer be told from ids.
+    inReplyTo: parseInReplyTo(headers['in-reply-to']),
+    references: parseIdList(headers['references']),
     subject: stripControlChars(parsed.subject ?? ''),
     from: firstAddress(parsed.from),
     to: addresses(parsed.to),

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classify, type Addressing } from '@blend/core';
+import { ensureGroup, getInbound, storeFetched, upsertPerson } from '@blend/db';
+import { parseMail } from '@blend/mail';
+import { ingest, type IngestDeps } from '@blend/worker';
+import { ingestDeps } from './support/ingest';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+// Threading on the headers real mailing-list mail carries (issue #13): only well-formed
+// Message-IDs join threads, whatever phrase a client writes around them.
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/mail', name));
+const DOMAIN: Addressing = { mode: 'domain', domain: 'example.test' };
+
+describe('threading headers of real clients', () => {
+  it.each<[string, { inReplyTo: string[]; references: string[]; parentIds: string[] }]>([
+    [
+      // exmh/MH: the address of the quoted sender comes before the id.
+      'exmh-reply-in-reply-to-phrase.eml',
+      { inReplyTo: ['202611250840.5AP8e2Xq012345@corp.test'], references: [], parentIds: ['202611250840.5AP8e2Xq012345@corp.test'] },
+    ],
+    [
+      // mailparser splits this References into `<Your>`, `<message>`, `<of>`, `<"Wed,>`…
+      'mh-reply-references-phrase.eml',
+      { inReplyTo: ['202611251015.AA01234@corp.test'], references: ['202611251015.AA01234@corp.test'], parentIds: ['202611251015.AA01234@corp.test'] },
+    ],
+    [
+      'mutt-reply-unusual-ids.eml',
+      {
+        inReplyTo: ['20261125T110000.GB1111@box.corp.test'],
+        references: ['CAF=x+Y7q-Bz3k_9Lm@mail.gmail.com', '1234.5678@[192.0.2.1]', '20261125T110000.GB1111@box.corp.test'],
+        parentIds: ['20261125T110000.GB1111@box.corp.test', '1234.5678@[192.0.2.1]', 'CAF=x+Y7q-Bz3k_9Lm@mail.gmail.com'],
+      },
+    ],
+    [
+      'outlook-reply-long-references.eml',
+      {
+        inReplyTo: ['VI1PR02MB6400D1C2B3A4958677685A4B3C2D1E0F@vi1pr02mb6400.eurprd02.prod.outlook.com'],
+        references: [
+          'DB9PR02MB7210A1B2C3D4E5F60718293A4B5C6D7E8@db9pr02mb7210.eurprd02.prod.outlook.com',
+          'AM0PR02MB5171F0E1D2C3B4A5968778695A4B3C2D@am0pr02mb5171.eurprd02.prod.outlook.com',
+          'VI1PR02MB6400D1C2B3A4958677685A4B3C2D1E0F@vi1pr02mb6400.eurprd02.prod.outlook.com',
+        ],
+        parentIds: [
+          'VI1PR02MB6400D1C2B3A4958677685A4B3C2D1E0F@vi1pr02mb6400.eurprd02.prod.outlook.com',
+          'AM0PR02MB5171F0E1D2C3B4A5968778695A4B3C2D@am0pr02mb5171.eurprd02.prod.outlook.com',
+          'DB9PR02MB7210A1B2C3D4E5F60718293A4B5C6D7E8@db9pr02mb7210.eurprd02.prod.outlook.com',
+        ],
+      },
+    ],
+  ])('%s', async (file, expected) => {
+    const { mail } = await parseMail(fixture(file));
+    expect({ inReplyTo: mail.inReplyTo, references: mail.references }).toEqual({ inReplyTo: expected.inReplyTo, references: expected.references });
+    expect(classify(mail, { addressing: DOMAIN })).toEqual({ kind: 'reply', parentIds: expected.parentIds });
+  });
+});
+
+let t: TestDatabase;
+let uid = 0;
+const deps = (): IngestDeps => ingestDeps(t.db, { senderAuth: { mode: 'none', orgDomains: ['corp.test', 'lists.example.org'] } });
+
+async function ingestRaw(raw: Buffer, at: Date) {
+  const rows = await storeFetched(t.db, 'imap://test', 1, [{ uid: ++uid, size: raw.length, raw, internalDate: at }]);
+  const id = rows[0]!.id;
+  await ingest({ inboundId: id }, deps());
+  return (await getInbound(t.db, id))!;
+}
+
+const mail = (h: { id: string; from: string; to?: string; cc?: string; subject: string; body: string; extra?: string[] }) =>
+  Buffer.from(
+    [
+      `From: ${h.from}`,
+      `To: ${h.to ?? 'status@example.test'}`,
+      ...(h.cc ? [`Cc: ${h.cc}`] : []),
+      `Subject: ${h.subject}`,
+      'Date: Wed, 25 Nov 2026 12:00:00 +0000',
+      `Message-ID: <${h.id}>`,
+      ...(h.extra ?? []),
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      h.body,
+      '',
+    ].join('\r\n'),
+  );
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await ensureGroup(t.db, 'general');
+  for (const [email, name] of [['alice@corp.test', 'Alice Example'], ['bob@corp.test', 'Bob'], ['carol@corp.test', 'Carol'], ['dan@corp.test', 'Dan']]) {
+    await upsertPerson(t.db, { email: email!, name: name!, optIn: true });
+  }
+});
+afterAll(async () => t?.drop());
+
+describe('ingest: only well-formed ids join threads', () => {
+  const at = (m: number) => new Date(Date.UTC(2026, 10, 25, 8, m));
+
+  it('keeps two replies whose References share only the words of a "Your message of" phrase apart', async () => {
+    const phrase = (id: string, parent: string, from: string, subject: string) =>
+      mail({ id, from, subject, body: `About ${subject}.`, extra: [`References: Your message of "Wed, 25 Nov 2026 08:00:00 +0000." from`, ` <${parent}>`] });
+    const first = await ingestRaw(phrase('words-1@corp.test', 'unknown-a@corp.test', 'Alice Example <alice@corp.test>', 'Re: Coffee machine'), at(1));
+    expect(first.state).toBe('posted');
+    const second = await ingestRaw(phrase('words-2@corp.test', 'unknown-b@corp.test', 'Bob <bob@corp.test>', 'Re: Parking'), at(2));
+    expect(second.state).toBe('posted');
+    expect(second.postId).not.toBe(first.postId);
+  });
+
+  it('threads an exmh reply under the id, not the quoted sender’s address', async () => {
+    const parent = await ingestRaw(
+      mail({ id: '202611250840.5AP8e2Xq012345@corp.test', from: 'Alice Example <alice@corp.test>', to: 'Carol <carol@corp.test>, status@example.test', subject: 'Build farm outage', body: 'The build farm is down since 08:30.' }),
+      at(3),
+    );
+    expect(parent.state).toBe('posted');
+    const reply = await ingestRaw(fixture('exmh-reply-in-reply-to-phrase.eml'), at(4));
+    expect(reply).toMatchObject({ state: 'commented', postId: parent.postId });
+  });
+});
