@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
 import { classify, type Addressing } from '@blend/core';
-import { ensureGroup, getInbound, storeFetched, upsertPerson } from '@blend/db';
+import { ensureGroup, getInbound, schema, storeFetched, upsertPerson } from '@blend/db';
 import { parseMail } from '@blend/mail';
 import { ingest, type IngestDeps } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
@@ -114,5 +115,31 @@ describe('ingest: only well-formed ids join threads', () => {
     expect(parent.state).toBe('posted');
     const reply = await ingestRaw(fixture('exmh-reply-in-reply-to-phrase.eml'), at(4));
     expect(reply).toMatchObject({ state: 'commented', postId: parent.postId });
+  });
+});
+
+describe('ingest: the subject fallback on list mail', () => {
+  const at = (m: number) => new Date(Date.UTC(2026, 10, 25, 10, m));
+
+  it('does not join two mails that only share the list address, but joins one that names the thread’s author', async () => {
+    // The list's posting address is known as a person (a directory that lists distribution lists).
+    const list = (await upsertPerson(t.db, { email: 'dev@lists.example.org', name: 'Developers' })).person.id;
+    const subject = 'Release 2.0 schedule';
+    const first = await ingestRaw(mail({ id: 'rel-1@corp.test', from: 'Alice Example <alice@corp.test>', to: 'dev@lists.example.org', cc: 'status@example.test', subject, body: 'Freeze on Friday.' }), at(1));
+    expect(first.state).toBe('posted');
+    const participants = await t.db.select().from(schema.threadParticipants).where(eq(schema.threadParticipants.postId, first.postId!));
+    expect(participants.map((p) => p.personId)).toContain(list);
+
+    // Dan writes to the list with the same subject: nothing but the list address is shared.
+    const stranger = await ingestRaw(mail({ id: 'rel-2@corp.test', from: 'Dan <dan@corp.test>', to: 'dev@lists.example.org', cc: 'status@example.test', subject: `Re: ${subject}`, body: 'Our 2.0 ships in May.' }), at(2));
+    expect(stranger.state).toBe('posted');
+    expect(stranger.postId).not.toBe(first.postId);
+
+    // Bob's client dropped the threading headers, but he wrote to Alice, who started the thread.
+    const reply = await ingestRaw(
+      mail({ id: 'rel-3@corp.test', from: 'Bob <bob@corp.test>', to: 'dev@lists.example.org', cc: 'Alice Example <alice@corp.test>, status@example.test', subject: `Re: ${subject}`, body: 'Friday works.' }),
+      at(3),
+    );
+    expect(reply).toMatchObject({ state: 'commented', postId: first.postId });
   });
 });

@@ -42,3 +42,4 @@ export * from './attachments';
 export * from './sealed-secret';
 export * from './exchange-submission';
 export * from './oauth-settings';
+export * from './subject-fallback';

@@ -42,11 +42,29 @@ export async function findPostByThreadIndex(tx: Tx, root: string): Promise<strin
 
 /**
  * The fallback for clients that drop In-Reply-To and References: the newest live post since
- * `since` with the same normalised subject, in whose mail conversation one of `emails`
- * (the new mail's From, To and Cc) already took part.
+ * `since` with the same normalised subject, tied to the new mail by someone who wrote: its
+ * `sender` is a participant of the thread's mail conversation, or the author of the post or
+ * of a comment is among its `people` (From, To, Cc). Both mails merely being addressed to
+ * the same address, such as a mailing list's, is not enough (see `subjectFallbackPeople`).
  */
-export async function findPostBySubject(tx: Tx, subjectKey: string, emails: string[], since: Date): Promise<string | undefined> {
-  if (!subjectKey || emails.length === 0) return undefined;
+export async function findPostBySubject(
+  tx: Tx,
+  subjectKey: string,
+  who: { sender: string | null; people: string[] },
+  since: Date,
+): Promise<string | undefined> {
+  const emails = who.people.slice(0, 100).map((e) => sql`${e.toLowerCase()}`);
+  if (!subjectKey || (who.sender === null && emails.length === 0)) return undefined;
+  const senderTookPart = who.sender
+    ? sql`exists (select 1 from thread_participants tp join people p on p.id = tp.person_id
+                  where tp.post_id = ${posts.id} and p.email = ${who.sender.toLowerCase()})`
+    : sql`false`;
+  const authorOnMail =
+    emails.length > 0
+      ? sql`exists (select 1 from people p where p.email in (${sql.join(emails, sql`, `)})
+                    and (p.id = ${posts.authorId}
+                         or exists (select 1 from comments c where c.post_id = ${posts.id} and c.author_id = p.id and c.deleted_at is null)))`
+      : sql`false`;
   const rows = await tx
     .select({ id: posts.id })
     .from(posts)
@@ -56,11 +74,7 @@ export async function findPostBySubject(tx: Tx, subjectKey: string, emails: stri
         gte(posts.createdAt, since),
         isNull(posts.deletedAt),
         eq(posts.source, 'email'),
-        sql`exists (select 1 from thread_participants tp join people p on p.id = tp.person_id
-                    where tp.post_id = ${posts.id} and p.email in (${sql.join(
-                      emails.slice(0, 100).map((e) => sql`${e.toLowerCase()}`),
-                      sql`, `,
-                    )}))`,
+        sql`(${senderTookPart} or ${authorOnMail})`,
       ),
     )
     .orderBy(desc(posts.createdAt))

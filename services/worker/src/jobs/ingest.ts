@@ -17,6 +17,7 @@ import {
   pickBridgeRoute,
   PermanentError,
   renderMailContent,
+  subjectFallbackPeople,
   type Addressing,
   type AttachmentLimits,
   type RateLimits,
@@ -317,7 +318,7 @@ const SUBJECT_FALLBACK_DAYS = 14;
  * The thread a mail belongs to: by References / In-Reply-To first (our own outbound
  * Message-IDs included); then by the root of Outlook's `Thread-Index` on a reply; then, for a
  * subject marked as a reply (`Re:`, `AW:`…), the newest recent thread with the same subject
- * in which one of the mail's people took part.
+ * that someone who wrote ties to the mail (never Blend's or a mailing list's address).
  */
 async function findParent(
   tx: Tx,
@@ -338,9 +339,8 @@ async function findParent(
     if (postId) return { postId, via: 'thread_index' };
   }
   if (hasReplyMarker(mail.subject)) {
-    const people = [mail.from, ...mail.to, ...mail.cc].filter((a): a is NonNullable<typeof a> => Boolean(a)).map((a) => a.address).filter((a) => !isBridgeAddress(a, addressing));
     const since = new Date(arrived.getTime() - SUBJECT_FALLBACK_DAYS * 86_400_000);
-    const postId = await findPostBySubject(tx, threadSubjectKey(mail.subject), people, since);
+    const postId = await findPostBySubject(tx, threadSubjectKey(mail.subject), subjectFallbackPeople(mail, addressing), since);
     if (postId) return { postId, via: 'subject' };
   }
   return undefined;
