@@ -90,6 +90,8 @@ describe('blend preview', () => {
     expect(fwd!.forwarded).toHaveLength(1);
     expect(fwd!.body_text).not.toContain('Forwarded message');
     expect(reply).toMatchObject({ classification: { kind: 'reply' }, body_text: 'Looks good to me, one question about Q3 hiring.' });
+    // What was cut comes too, in order, quotes keeping their `>`.
+    expect(reply!.trimmed_text).toBe('On Tue, 24 Nov 2026 at 09:00, Alice Example <alice@corp.test> wrote:\n> The quarterly plan is ready for review\n> Please comment by Friday.');
   });
 });
 

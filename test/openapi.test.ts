@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -14,6 +15,7 @@ import {
   listFeedFiltered,
   listInboundRows,
   listWebhooksWithDeliveries,
+  schema,
   storeAttachments,
   storeFetched,
   tombstoneComment,
@@ -45,7 +47,7 @@ beforeAll(async () => {
   const general = await ensureGroup(db, 'general');
   // A mailed post with a forwarded message, so that every optional part of a view shows up.
   const forwarded = [{ from: 'x@ext.test', date: null, subject: 'Fwd', text: 'below' }];
-  ids.mailPost = (await insertPost(db, { groupId: general.id, authorId: ids.root!, title: 'Mailed', bodyText: 'm', bodyHtml: '<p>m</p>', source: 'email', forwarded })).id;
+  ids.mailPost = (await insertPost(db, { groupId: general.id, authorId: ids.root!, title: 'Mailed', bodyText: 'm', bodyHtml: '<p>m</p>', source: 'email', forwarded, trimmedText: '> what was quoted' })).id;
   // A file that came with the mailed post (served as a download whatever it claims to be).
   await storeAttachments(db, { postId: ids.mailPost, commentId: null }, [
     { plan: planAttachments([{ filename: 'page.html', contentType: 'text/html', size: 5, inline: false }])[0]!, content: Buffer.from('<b>x</b>') },
@@ -53,9 +55,13 @@ beforeAll(async () => {
   ids.file = (await getEsnPostView(db, ids.mailPost, null))!.attachments[0]!.id;
   // Inbound mail for /admin/inbound: one still received (every optional field null), one posted, one rejected.
   const raw = Buffer.from('x');
-  const [, posted, rejected] = await storeFetched(db, 'imap://blend@mail.test:143/INBOX', 1, [1, 2, 3].map((uid) => ({ uid, size: 10, raw, internalDate: null })));
+  const [received, posted, rejected] = await storeFetched(db, 'imap://blend@mail.test:143/INBOX', 1, [1, 2, 3].map((uid) => ({ uid, size: 10, raw, internalDate: null })));
   await db.transaction((tx) => finishInbound(tx, posted!.id, { state: 'posted', postId: ids.mailPost!, messageId: '<m@corp.test>', fromAddress: 'root@corp.test', subject: 'Mailed' }));
   await db.transaction((tx) => finishInbound(tx, rejected!.id, { state: 'rejected', reason: 'dmarc_fail', fromAddress: 'mallory@corp.test', subject: 'spoof' }));
+  ids.postedInbound = posted!.id;
+  // Its raw mail purged, as retention does.
+  ids.purgedInbound = received!.id;
+  await db.update(schema.inboundMessages).set({ raw: null }).where(eq(schema.inboundMessages.id, received!.id));
   const res = await app.inject({ method: 'GET', url: '/docs/openapi.json' });
   expect(res.statusCode).toBe(200);
   doc = res.json();
@@ -192,6 +198,10 @@ const CASES: Case[] = [
   { method: 'GET', path: '/api/v1/admin/inbound', who: 'root', status: 200, then: (l: { items: { state: string }[] }) => expect(l.items.map((i) => i.state).sort()).toEqual(['posted', 'received', 'rejected']) },
   { method: 'GET', path: '/api/v1/admin/inbound', query: 'state=bogus', who: 'root', status: 400 },
   { method: 'GET', path: '/api/v1/admin/inbound', who: 'alice', status: 403 },
+  { method: 'GET', path: '/api/v1/admin/inbound/{id}/source', params: () => ({ id: ids.postedInbound! }), who: 'root', status: 200 },
+  { method: 'GET', path: '/api/v1/admin/inbound/{id}/source', params: () => ({ id: ids.postedInbound! }), who: 'alice', status: 403 },
+  { method: 'GET', path: '/api/v1/admin/inbound/{id}/source', params: () => ({ id: NOPE }), who: 'root', status: 404 },
+  { method: 'GET', path: '/api/v1/admin/inbound/{id}/source', params: () => ({ id: ids.purgedInbound! }), who: 'root', status: 410 },
   // Retracting last, on posts of their own, so the cases above see the thread whole.
   { method: 'DELETE', path: '/api/v1/comments/{id}', params: comment, who: 'root', status: 403 },
   { method: 'DELETE', path: '/api/v1/comments/{id}', params: comment, who: 'alice', status: 204 },

@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'CONFLICT'
   | 'OUTBOUND_NOT_FOUND'
-  | 'SMTP_REJECTED';
+  | 'SMTP_REJECTED'
+  /** The raw mail asked for is no longer stored (retention, erasure). */
+  | 'SOURCE_PURGED';
 
 /** Every {@link ErrorCode}, for exhaustive tests and schema enums. */
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -31,6 +33,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'CONFLICT',
   'OUTBOUND_NOT_FOUND',
   'SMTP_REJECTED',
+  'SOURCE_PURGED',
 ];
 
 /**

@@ -42,4 +42,5 @@ export * from './attachments';
 export * from './sealed-secret';
 export * from './exchange-submission';
 export * from './oauth-settings';
+export * from './trimmed-text';
 export * from './subject-fallback';

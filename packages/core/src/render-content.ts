@@ -4,6 +4,7 @@ import { textToSafeHtml } from './html';
 import { redact, type Redaction } from './redaction';
 import { normaliseSubject } from './subject';
 import { truncate } from './clean-text';
+import { trimmedText } from './trimmed-text';
 import type { MailInput } from './types';
 
 export interface RenderedContent {
@@ -22,6 +23,12 @@ export interface RenderedContent {
   /** Length of the text before trimming, and how much was trimmed as quotes/signatures. */
   sourceChars: number;
   trimmedChars: number;
+  /**
+   * What was cut (quoted history as `> ` lines, signature, footers, disclaimers), in the mail's
+   * order, redacted like the body; null when nothing was. It holds other people's words: show
+   * it no wider than the mail's own audience (README "API and web UI").
+   */
+  trimmedText: string | null;
 }
 
 const MAX_TITLE = 255;
@@ -57,5 +64,11 @@ export function renderMailContent(
     confidence: c.confidence,
     sourceChars: c.bodyText.length + c.trimmedChars,
     trimmedChars: c.trimmedChars,
+    trimmedText: renderTrimmed(c.fullText, c.bodyText, opts.redactions),
   };
+}
+
+function renderTrimmed(full: string, kept: string, redactions: readonly Redaction[]): string | null {
+  const cut = trimmedText(full, kept);
+  return cut === null ? null : redact(truncate(cut, MAX_BODY), redactions).text;
 }

@@ -10,6 +10,7 @@ import type { FeedCache } from './feed-cache';
 import { registerScrapeGauges } from './scrape-metrics';
 import { installErrorHandler } from './errors';
 import { adminRoutes } from './routes/admin';
+import { adminSourceRoutes } from './routes/admin-source';
 import { attachmentRoutes } from './routes/attachments';
 import { registerEsn } from './routes/esn-routes';
 import { healthRoutes } from './routes/health';
@@ -68,6 +69,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     meRoutes(r, deps);
     retractRoutes(r, deps);
     adminRoutes(r, deps);
+    adminSourceRoutes(r, deps);
     linkRoutes(r, deps);
     attachmentRoutes(r, deps);
   });

@@ -26,6 +26,7 @@ export async function preview(args: string[]): Promise<number> {
         title: c.title,
         body_text: c.bodyText,
         body_html: c.bodyHtml,
+        trimmed_text: c.trimmedText,
         forwarded: c.forwarded,
         mentions: c.mentionedEmails,
         tags: c.tags,
@@ -37,6 +38,7 @@ export async function preview(args: string[]): Promise<number> {
       else {
         console.log(`== ${file}  [${out.classification.kind}] ${out.title}`);
         console.log(out.body_text || '(no text)');
+        if (out.trimmed_text) console.log(`-- trimmed ${out.trimmed_text.split('\n').length} line(s): quotes, signature, footers (--json shows them)`);
         if (out.forwarded.length) console.log(`-- ${out.forwarded.length} forwarded message(s) kept apart`);
         if (out.tags.length || out.mentions.length) console.log(`-- tags: ${out.tags.join(' ')}  mentions: ${out.mentions.join(' ')}`);
         console.log('');

@@ -16,6 +16,8 @@ export function httpStatus(code: ErrorCode): number {
       return 404;
     case 'CONFLICT':
       return 409;
+    case 'SOURCE_PURGED':
+      return 410;
     case 'TOO_LARGE':
       return 413;
     case 'MALFORMED_MIME':

@@ -28,6 +28,8 @@ export interface ConvertedMail {
   tags: string[];
   /** Length of the full text rendering minus bodyText length. */
   trimmedChars: number;
+  /** The full text rendering the body was cut from (HTML quotes as `> ` lines). */
+  fullText: string;
   /** `low`: the trimmer is unsure what is the author's; fail closed (RELIABILITY B12, B21). */
   confidence: 'high' | 'low';
   /** bodyText keeps `>` lines the author answers: someone else's words (RELIABILITY B21). */
@@ -89,6 +91,7 @@ export function convertMail(mail: MailInput, opts: ConvertOptions = {}): Convert
     mentions,
     tags: extractTags(body.text),
     trimmedChars: Math.max(0, full.length - body.text.length),
+    fullText: full,
     confidence: body.confidence,
     inline: body.inline,
     source: useHtml ? 'html' : 'text',

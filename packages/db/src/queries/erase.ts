@@ -22,12 +22,12 @@ export async function erasePerson(tx: Tx, personId: string, actor: string): Prom
   const now = new Date();
   const p = await tx
     .update(posts)
-    .set({ deletedAt: now, title: '', bodyText: '', bodyHtml: '', subjectKey: '' })
+    .set({ deletedAt: now, title: '', bodyText: '', bodyHtml: '', trimmedText: null, subjectKey: '' })
     .where(eq(posts.authorId, personId))
     .returning({ id: posts.id });
   const c = await tx
     .update(comments)
-    .set({ deletedAt: now, bodyText: '', bodyHtml: '' })
+    .set({ deletedAt: now, bodyText: '', bodyHtml: '', trimmedText: null })
     .where(eq(comments.authorId, personId))
     .returning({ id: comments.id });
   const i = await tx

@@ -4,6 +4,7 @@ import { groups, mentions, people, posts, postTags, reactions } from '../schema'
 import type { FeedCursor } from './feed';
 import { esnPostColumns, postDecoration, toEsnPostViews, type EsnPostRow, type EsnPostView } from './esn-post-view';
 import { rawStatement, type RawStatement } from './raw-statement';
+import { withTrimmedText } from './trimmed-text';
 
 /** Posts on a page when the caller does not say. */
 export const FEED_LIMIT_DEFAULT = 20;
@@ -222,12 +223,16 @@ function postStatement(db: Database): RawStatement<EsnPostRow> {
 }
 const postStatements = new WeakMap<Database, RawStatement<EsnPostRow>>();
 
-/** One post (a tombstone when retracted) with everything {@link listFeedFiltered} shows, and all its comments. */
+/**
+ * One post (a tombstone when retracted) with everything {@link listFeedFiltered} shows, all its
+ * comments, and `trimmed_text` where the viewer wrote the mail.
+ */
 export async function getEsnPostView(db: Database, id: string, viewerId: string | null): Promise<EsnPostView | undefined> {
   let stmt = postStatements.get(db);
   if (!stmt) postStatements.set(db, (stmt = postStatement(db)));
   const rows = await stmt.execute({ id, viewer: viewerId });
-  return (await toEsnPostViews(db, rows, 'all'))[0];
+  const view = (await toEsnPostViews(db, rows, 'all'))[0];
+  return view && withTrimmedText(db, view, viewerId);
 }
 
 const likedStatements = new WeakMap<Database, RawStatement<{ postId: string }>>();

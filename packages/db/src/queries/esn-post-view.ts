@@ -24,6 +24,8 @@ export interface AttachmentView {
 export interface EsnCommentView extends CommentView {
   /** When the author last edited the comment through the ESN, else null. */
   edited_at: string | null;
+  /** On the thread only: what extraction cut from the mail, for its author; else null (see `withTrimmedText`). */
+  trimmed_text?: string | null;
 }
 
 /** The post as the ESN sees it: {@link PostView} plus reactions, tags and edits. */
@@ -42,6 +44,8 @@ export interface EsnPostView extends Omit<PostView, 'comments'> {
   attachments: AttachmentView[];
   /** Forwarded messages shared with the post, kept apart from its body (author, date, subject, text). */
   forwarded: { from: string; date: string | null; subject: string; text: string }[];
+  /** On the thread only: what extraction cut from the mail, for its author; else null (see `withTrimmedText`). */
+  trimmed_text?: string | null;
 }
 
 /** The columns every post view is built from. */

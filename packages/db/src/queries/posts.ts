@@ -57,12 +57,12 @@ export async function getCommentRow(db: Tx, id: string): Promise<CommentRow | un
 /** Retract a post: its content is removed, the row stays as a tombstone. */
 export async function tombstonePost(tx: Tx, id: string, withComments: boolean): Promise<void> {
   const now = new Date();
-  await tx.update(posts).set({ deletedAt: now, title: '', bodyText: '', bodyHtml: '' }).where(and(eq(posts.id, id), isNull(posts.deletedAt)));
+  await tx.update(posts).set({ deletedAt: now, title: '', bodyText: '', bodyHtml: '', trimmedText: null }).where(and(eq(posts.id, id), isNull(posts.deletedAt)));
   if (withComments) {
-    await tx.update(comments).set({ deletedAt: now, bodyText: '', bodyHtml: '' }).where(and(eq(comments.postId, id), isNull(comments.deletedAt)));
+    await tx.update(comments).set({ deletedAt: now, bodyText: '', bodyHtml: '', trimmedText: null }).where(and(eq(comments.postId, id), isNull(comments.deletedAt)));
   }
 }
 
 export async function tombstoneComment(tx: Tx, id: string): Promise<void> {
-  await tx.update(comments).set({ deletedAt: new Date(), bodyText: '', bodyHtml: '' }).where(and(eq(comments.id, id), isNull(comments.deletedAt)));
+  await tx.update(comments).set({ deletedAt: new Date(), bodyText: '', bodyHtml: '', trimmedText: null }).where(and(eq(comments.id, id), isNull(comments.deletedAt)));
 }

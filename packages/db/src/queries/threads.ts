@@ -105,7 +105,7 @@ export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMess
     await tx.update(posts).set({ dedupeKey: null }).where(eq(posts.id, orphan));
     const [c] = await tx
       .insert(comments)
-      .values({ postId: parentPostId, authorId: o.authorId, bodyText: o.bodyText, bodyHtml: o.bodyHtml, source: 'email', dedupeKey: o.dedupeKey, inboundId: o.inboundId, createdAt: o.createdAt })
+      .values({ postId: parentPostId, authorId: o.authorId, bodyText: o.bodyText, bodyHtml: o.bodyHtml, trimmedText: o.trimmedText, source: 'email', dedupeKey: o.dedupeKey, inboundId: o.inboundId, createdAt: o.createdAt })
       .returning({ id: comments.id });
     const commentId = c!.id;
     const from = sql`${orphan}::uuid`;

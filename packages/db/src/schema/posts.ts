@@ -20,6 +20,8 @@ export const posts = pgTable(
     title: text('title').notNull(),
     bodyText: text('body_text').notNull(),
     bodyHtml: text('body_html').notNull(),
+    /** What extraction cut from the mail (quotes, signature, footers), redacted; null when nothing. Shown to its author only. */
+    trimmedText: text('trimmed_text'),
     source: contentSource('source').notNull(),
     /** Unique per email (normalised Message-ID or content hash): one post per email. */
     dedupeKey: text('dedupe_key').unique(),
@@ -61,6 +63,8 @@ export const comments = pgTable(
       .references(() => people.id),
     bodyText: text('body_text').notNull(),
     bodyHtml: text('body_html').notNull(),
+    /** As on posts: what extraction cut from the mail; shown to its author only. */
+    trimmedText: text('trimmed_text'),
     source: contentSource('source').notNull(),
     dedupeKey: text('dedupe_key').unique(),
     inboundId: uuid('inbound_id'),

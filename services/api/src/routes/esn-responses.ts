@@ -26,9 +26,20 @@ const person = object({ id: uuid, email: str, name: str });
 
 const editedAt = nullableDateTime('when last edited through the ESN');
 
+/**
+ * What extraction cut from a mirrored mail. It quotes other people, some of whom may not have
+ * opted in, so it goes only to the mail's author, who received every word of it already.
+ */
+const trimmedText = nullableString(
+  'What Blend cut from the mail this came from (quoted history as `> ` lines, signature, footers, disclaimers), in order and redacted like the body. ' +
+    'Only on GET /api/v1/posts/:id (the feed leaves it out to keep pages small), and only for the mail\'s own author: ' +
+    'it quotes other people, possibly people who have not opted in, so every other reader (admins included; they have the audited ' +
+    'GET /api/v1/admin/inbound/{id}/source) gets null. Null too when nothing was cut, and for ESN posts.',
+);
+
 export const commentView = object(
   { id: uuid, author: person, body_text: str, body_html: str, source, created_at: dateTime, edited_at: editedAt },
-  { deleted: tombstone },
+  { deleted: tombstone, trimmed_text: trimmedText },
 );
 
 export const reactionsView = object({ like: int, liked_by_me: bool });
@@ -69,7 +80,7 @@ const postViewWith = (comments: string) => object(
     ),
     forwarded: arrayOf(object({ from: str, date: nullableString('as the forwarded message gave it'), subject: str, text: str }, {}, 'a forwarded message shared with the post')),
   },
-  { deleted: tombstone },
+  { deleted: tombstone, trimmed_text: trimmedText },
 );
 
 /** A thread: the post with every comment. */
@@ -178,6 +189,7 @@ const ERROR_DESCRIPTIONS = {
   401: 'UNAUTHORIZED: no valid bearer token',
   403: 'FORBIDDEN: not opted in, not the author, or not an admin',
   404: 'NOT_FOUND',
+  410: 'SOURCE_PURGED: the raw mail is no longer stored (purged after BLEND_RAW_RETENTION_DAYS, or erased)',
 } as const;
 
 /** The error answers a route can give, each `{ error: { code, message } }`. */

@@ -3,6 +3,7 @@ import { PermanentError } from '@blend/core';
 import { listInboundRows, listPeopleForAdmin, listWatchedMailboxes, mailboxStatuses, replayInbound, type InboundState, type MailboxStatus, type PersonListing, type WatchedMailbox } from '@blend/db';
 import { requeueIngest } from '@blend/queue';
 import { INBOUND_STATES } from '../routes/admin';
+import { sendInboundSource } from '../routes/admin-source';
 import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, timeTag, type PageContext } from './layout';
 import { assertCsrf } from './session';
@@ -31,11 +32,11 @@ function inboundFilter(state: string | undefined, reason: string | undefined): S
 function inboundTable(ctx: PageContext, rows: InboundRowView[]): SafeHtml {
   const tz = ctx.me?.timezone ?? 'UTC';
   return html`<div class="scroll"><table><caption class="visually-hidden">Inbound mail, newest first</caption>
-<thead><tr><th scope="col">Received</th><th scope="col">From</th><th scope="col">Subject</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Post</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
+<thead><tr><th scope="col">Received</th><th scope="col">From</th><th scope="col">Subject</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Post</th><th scope="col">Original</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
 <tbody>${rows.map(
     (r) => html`<tr><td>${timeTag(r.received_at, tz)}</td><td>${r.sender ?? ''}</td><td>${r.subject ?? ''}</td><td>${r.state}</td><td>${r.reason ?? ''}</td><td>${
       r.post_id ? html`<a href="/web/posts/${r.post_id}">thread</a>` : ''
-    }</td><td>${
+    }</td><td><a href="/web/admin/inbound/${r.id}/source" download aria-label="Download the original message from ${r.sender ?? 'unknown sender'} (audited)">source</a></td><td>${
       REPLAYABLE.has(r.state)
         ? html`<form method="post" action="/web/admin/inbound/${r.id}/replay" class="inline">${csrfField(ctx)}<button type="submit" class="secondary" aria-label="Replay the mail from ${r.sender ?? 'unknown sender'}">Replay</button></form>`
         : ''
@@ -123,6 +124,16 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
 <section aria-labelledby="inbound-h"><h2 id="inbound-h">Inbound mail</h2>${inboundFilter(state, reason)}
 ${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, rows)}</section>`;
       return sendHtml(reply, 200, layout(ctx, { title: 'Admin', current: '/web/admin', main }));
+    },
+  );
+
+  // The original message as a download (audited with the admin's address), from the inbound table.
+  app.get<{ Params: { id: string } }>(
+    '/web/admin/inbound/:id/source',
+    { preHandler: deps.auth, schema: { params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } } },
+    async (req, reply) => {
+      if (!req.person!.isAdmin) throw new PermanentError('FORBIDDEN', 'this needs the admin role');
+      return sendInboundSource(deps.db, req.params.id, `web:${req.person!.email}`, reply);
     },
   );
 

@@ -54,7 +54,7 @@ export function postFull(ctx: PageContext, p: EsnPostView): SafeHtml {
   }
   return html`<article class="post" aria-labelledby="title">
 <header><h1 id="title">${p.title || '(untitled)'}</h1>${postMeta(ctx, p)}</header>
-<div class="body">${body(p.body_html)}</div>${attachmentList(p.attachments)}${forwardedList(p.forwarded)}${tagList(p.tags)}
+<div class="body">${body(p.body_html)}</div>${trimmedToggle(p.trimmed_text)}${attachmentList(p.attachments)}${forwardedList(p.forwarded)}${tagList(p.tags)}
 <footer>${likeForm(ctx, p, postHref(p.id))}</footer>
 </article>`;
 }
@@ -84,6 +84,15 @@ function forwardedList(list: EsnPostView['forwarded']): SafeHtml | '' {
   )}</section>`;
 }
 
+/**
+ * What extraction cut from the mail (quotes, signature, footer), closed until asked for, as
+ * Gmail and Discourse do. The view has it only for the mail's own author (withTrimmedText).
+ */
+function trimmedToggle(text: string | null | undefined): SafeHtml | '' {
+  if (!text) return '';
+  return html`<details class="trimmed"><summary>Show trimmed content</summary><pre class="body">${text}</pre></details>`;
+}
+
 /** One comment; a retracted one stays in place as "retracted". */
 export function commentItem(ctx: PageContext, c: EsnCommentView): SafeHtml {
   if (c.deleted) {
@@ -91,7 +100,7 @@ export function commentItem(ctx: PageContext, c: EsnCommentView): SafeHtml {
   }
   return html`<li id="c-${c.id}" class="comment"><article aria-label="Comment by ${c.author.name || c.author.email}">
 <p class="meta">${who(c.author)} · ${timeTag(c.created_at, tz(ctx))}${edited(c.edited_at, ctx)} ${sourceBadge(c.source)}</p>
-<div class="body">${body(c.body_html)}</div>${ownCommentControls(ctx, c)}</article></li>`;
+<div class="body">${body(c.body_html)}</div>${trimmedToggle(c.trimmed_text)}${ownCommentControls(ctx, c)}</article></li>`;
 }
 
 /**

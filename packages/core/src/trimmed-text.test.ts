@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { compileRedactions } from './redaction';
+import { renderMailContent } from './render-content';
+import { trimmedText } from './trimmed-text';
+import type { MailInput } from './types';
+
+const l = (...lines: string[]) => lines.join('\n');
+
+function mail(part: Partial<MailInput>): MailInput {
+  return {
+    messageId: 'm1@corp.test', inReplyTo: [], references: [], subject: 'Re: Plan',
+    from: { address: 'bob@corp.test', name: 'Bob' }, to: [], cc: [],
+    deliveredTo: [], date: null, headers: {}, text: null, html: null,
+    ...part,
+  };
+}
+
+describe('trimmedText', () => {
+  it.each<[string, string, string, string | null]>([
+    ['nothing cut', l('Hello', '', 'there'), l('Hello', '', 'there'), null],
+    ['only blank lines cut', l('Hello', '', '', ''), 'Hello', null],
+    [
+      'quote after the text',
+      l('Sounds good.', '', 'On Tue, Alice wrote:', '> the plan', '> v2'),
+      'Sounds good.',
+      l('On Tue, Alice wrote:', '> the plan', '> v2'),
+    ],
+    [
+      'attribution of an inline answer and a signature, apart',
+      l('On Tue, Alice wrote:', '> question?', 'Answer.', '', '-- ', 'Bob'),
+      l('> question?', 'Answer.'),
+      l('On Tue, Alice wrote:', '', '--', 'Bob'),
+    ],
+    ['a kept line spelt differently is passed over', l('Hi  there', 'Thanks', 'Sig'), l('Hi there', 'Thank you'), l('Thanks', 'Sig')],
+  ])('%s', (_name, full, kept, expected) => {
+    expect(trimmedText(full, kept)).toBe(expected);
+  });
+});
+
+describe('renderMailContent trimmedText', () => {
+  const redactions = compileRedactions('iban');
+
+  it('keeps the quote and signature of a text mail, redacted', () => {
+    const c = renderMailContent(
+      mail({ text: l('Fine by me.', '', '-- ', 'Bob', '', 'On Tue, Alice <alice@corp.test> wrote:', '> pay DE89370400440532013000 today') }),
+      { redactions },
+    );
+    expect(c.bodyText).toBe('Fine by me.');
+    expect(c.trimmedText).toContain('> pay');
+    expect(c.trimmedText).toContain('Bob');
+    expect(c.trimmedText).not.toContain('DE89370400440532013000');
+  });
+
+  it('renders an HTML quote as > lines', () => {
+    const c = renderMailContent(
+      mail({
+        html: '<div>New words.</div><div class="gmail_quote"><div class="gmail_attr">On Tue, Alice wrote:</div><blockquote class="gmail_quote">QUOTED history</blockquote></div>',
+      }),
+      { redactions },
+    );
+    expect(c.bodyText).toBe('New words.');
+    expect(c.trimmedText).toBe(l('On Tue, Alice wrote:', '> QUOTED history'));
+  });
+
+  it('is null when nothing was cut', () => {
+    expect(renderMailContent(mail({ text: 'Just this.' }), { redactions }).trimmedText).toBeNull();
+  });
+});
