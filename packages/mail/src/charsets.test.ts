@@ -32,8 +32,8 @@ describe('fixture mail -> post body (charsets and clients)', () => {
     }],
     ['conv-outlook-de-reply.eml', {
       subject: 'AW: Liefertermin für KW 12',
-      text: 'Hallo Anna,\n\ndas Angebot passt so. Bitte bestätige den Liefertermin für KW 12.',
-      absent: ['Zitatgeheim', 'Gesendet', 'Mit freundlichen', 'Leiter Einkauf', 'vertrauliche'],
+      text: 'Hallo Anna,\n\ndas Angebot passt so. Bitte bestätige den Liefertermin für KW 12.\n\nMit freundlichen Grüßen',
+      absent: ['Zitatgeheim', 'Gesendet', 'Max Müller', 'Leiter Einkauf', 'vertrauliche'],
       source: 'html',
     }],
     ['conv-gmail-reply.eml', {
@@ -68,8 +68,8 @@ describe('fixture mail -> post body (charsets and clients)', () => {
     }],
     ['conv-notes-reply.eml', {
       subject: 'Antwort: Quartalszahlen',
-      text: 'Hallo Anna,\n\ndie Zahlen sind freigegeben.',
-      absent: ['Geheimzitat', 'Datum', 'Gruß'],
+      text: 'Hallo Anna,\n\ndie Zahlen sind freigegeben.\n\nGruß',
+      absent: ['Geheimzitat', 'Datum'],
       source: 'html',
     }],
     ['conv-inline-reply.eml', {
@@ -80,8 +80,8 @@ describe('fixture mail -> post body (charsets and clients)', () => {
     }],
     ['conv-ja-reply.eml', {
       subject: 'Re: 会議の件',
-      text: '了解しました。木曜日の会議に参加します。',
-      absent: ['秘密の引用', 'よろしく', 'iPhoneから送信', 'alice@corp.test'],
+      text: '了解しました。木曜日の会議に参加します。\n\nよろしくお願いします。',
+      absent: ['秘密の引用', 'iPhoneから送信', 'alice@corp.test'],
       source: 'text',
     }],
     ['conv-zh-gbk-reply.eml', {
@@ -98,20 +98,20 @@ describe('fixture mail -> post body (charsets and clients)', () => {
     }],
     ['conv-fr-win1252-reply.eml', {
       subject: 'Re: Budget validé – atelier',
-      text: 'Bonjour Alice,\n\nC’est d’accord : le budget de 1 200 € est validé pour l’« atelier » de jeudi.',
-      absent: ['Citation secrète', 'Cordialement', 'Directeur', '+33'],
+      text: 'Bonjour Alice,\n\nC’est d’accord : le budget de 1 200 € est validé pour l’« atelier » de jeudi.\n\nCordialement,',
+      absent: ['Citation secrète', 'Directeur', '+33'],
       source: 'text',
     }],
     ['conv-pl-iso88592-reply.eml', {
       subject: 'Re: Spotkanie w czwartek ąę',
-      text: 'Dzień dobry,\n\nzgadzam się, spotkajmy się w czwartek o 10:00.',
-      absent: ['Tajny cytat', 'napisał', 'Pozdrawiam'],
+      text: 'Dzień dobry,\n\nzgadzam się, spotkajmy się w czwartek o 10:00.\n\nPozdrawiam,',
+      absent: ['Tajny cytat', 'napisał'],
       source: 'text',
     }],
     ['conv-ru-koi8r.eml', {
       subject: 'Re: Встреча в четверг',
-      text: 'Привет, Иван!\n\nСогласен, встречаемся в четверг.',
-      absent: ['Секретная цитата', 'пишет', 'С уважением', 'Отдел продаж'],
+      text: 'Привет, Иван!\n\nСогласен, встречаемся в четверг.\n\nС уважением,',
+      absent: ['Секретная цитата', 'пишет', 'Отдел продаж'],
       source: 'text',
     }],
     ['conv-utf7.eml', {
@@ -155,11 +155,11 @@ describe('fixture mail -> post body (charsets and clients)', () => {
   it.each([
     ['conv-gmail-forward.eml', 'FYI, please review before Friday. #contracts', 'html', {
       from: 'Dana Supplier <dana@supplier.test>', date: 'Mon, 23 Nov 2026 at 17:45', subject: 'Supplier contract',
-      text: 'Hi Bob,\n\nthe signed contract is attached.',
+      text: 'Hi Bob,\n\nthe signed contract is attached.\n\nBest regards,',
     }],
-    ['conv-outlook-forward.eml', 'Can someone from accounts payable take this?', 'text', {
+    ['conv-outlook-forward.eml', 'Can someone from accounts payable take this?\n\nThanks,', 'text', {
       from: 'Dana Supplier <dana@supplier.test>', date: 'Monday, November 23, 2026 5:45 PM', subject: 'Invoice 4711',
-      text: 'Dear Bob,\n\nplease find invoice 4711 attached.',
+      text: 'Dear Bob,\n\nplease find invoice 4711 attached.\n\nKind regards,',
     }],
   ])('%s: the note is the body, the forward is kept apart', async (file, note, source, forwarded) => {
     const out = convertMail((await load(file)).mail);

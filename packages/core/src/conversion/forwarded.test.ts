@@ -103,7 +103,7 @@ describe('splitForwarded', () => {
       '',
       l('FYI', 'Begin forwarded message:', 'From: Jane', '', 'Agreed.', '', 'Best regards,', 'Jane Doe', '', 'On Mon, Bob <bob@x.test> wrote:', '> Agree?'),
       'FYI',
-      [fwd('Jane', null, '', 'Agreed.')],
+      [fwd('Jane', null, '', l('Agreed.', '', 'Best regards,'))],
     ],
     ['a quoted forward caption is not a forward', '', l('Yes.', '> ---------- Forwarded message ---------', '> From: Jane'), 'Yes.', []],
     ['plain mail', '', 'Hello', 'Hello', []],

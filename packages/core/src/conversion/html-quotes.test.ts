@@ -122,7 +122,7 @@ describe('stripHtmlSignature', () => {
 
 describe('extractVisibleHtml', () => {
   it.each<[string, string, string]>([
-    ['sign-off block in Outlook lines', '<p class=MsoNormal>Done.</p><p class=MsoNormal>&nbsp;</p><p class=MsoNormal>Best regards,</p><p class=MsoNormal>Jane Doe</p><p class=MsoNormal>+49 30 1234 5678</p>', 'Done.'],
+    ['sign-off block in Outlook lines', '<p class=MsoNormal>Done.</p><p class=MsoNormal>&nbsp;</p><p class=MsoNormal>Best regards,</p><p class=MsoNormal>Jane Doe</p><p class=MsoNormal>+49 30 1234 5678</p>', 'Done.\n\u00a0\nBest regards,'],
     ['footer and disclaimer', '<div>Done.</div><div><br></div><div>Sent from my iPhone</div><div><br></div><div>This e-mail is confidential and intended solely for the addressee.</div>', 'Done.'],
     ['Gmail signature and quote', `<div>Done.</div><br><span class="gmail_signature_prefix">-- </span><br><div class="gmail_signature">Jane</div><div class="gmail_quote">${GMAIL_ATTR}${GMAIL_BQ}QUOTED</blockquote></div>`, 'Done.'],
     ['<pre> body is cut inside its text node', '<pre>Done.\n\nOn Tue, 24 Nov 2026 at 09:00, Jane &lt;j@x.test&gt; wrote:\n&gt; QUOTED</pre>', 'Done.'],

@@ -95,6 +95,7 @@ export function extractVisibleHtml(html: string, opts: VisibleOptions = {}): Vis
   const trimmed = trimLines(doc, { ...opts, quotesOnly: false }, sig || cut ? null : all);
   if (!trimmed) return null;
   const removed = sig || cut || trimmed.removed;
+  wordLinesAsDivs(doc);
   return { html: renderHtml(doc), removed, inline: trimmed.inline, confidence: trimmed.confidence, fullText };
 }
 
@@ -111,6 +112,15 @@ function trimLines(doc: Document, opts: VisibleOptions, read: HtmlLine[] | null 
   const parents = dropLines(lines, found.dropped);
   pruneEmpty(doc, parents);
   return { removed: cut || found.dropped.size > 0, inline: found.inline, confidence: found.confidence };
+}
+
+/**
+ * Word writes every line as `<p class=MsoNormal>` with no margin (blank lines are spacer
+ * paragraphs of `&nbsp;`): as `<div>`s they stay lines once the class is sanitised away,
+ * so a two-line sign-off ("此致" / "敬礼") does not become two paragraphs.
+ */
+function wordLinesAsDivs(doc: Document): void {
+  for (const el of findElements(doc, (e) => e.name === 'p' && /\bMsoNormal\b/.test(e.attribs.class ?? ''), false)) el.name = 'div';
 }
 
 function cutMarkedHistory(doc: Document): boolean {

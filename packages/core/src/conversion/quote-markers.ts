@@ -164,7 +164,7 @@ const CLOSINGS =
   '|pozdrawiam|serdecznie pozdrawiam|pozdrawiam serdecznie|z poważaniem|pozdrowienia|dziękuję' +
   '|с уважением|спасибо|всего доброго' +
   '|(?:以上、?)?(?:よろしくお願いします|よろしくお願いいたします|よろしくお願い致します|宜しくお願いします|宜しくお願い致します)' +
-  '|此致敬礼|此致|祝好|谢谢|謝謝|顺祝商祺|順祝商祺|敬祝\\s*商祺|顺颂商祺|順頌商祺|敬上';
+  '|此致敬礼|此致|敬礼|祝好|谢谢|謝謝|顺祝商祺|順祝商祺|敬祝\\s*商祺|顺颂商祺|順頌商祺|敬上';
 
 const CLOSING = new RegExp(`^(?:${CLOSINGS})\\s*[,.!、。，！]*$`, 'iu');
 const CLOSING_WITH_NAME = new RegExp(`^(?:${CLOSINGS})\\s*[,，]\\s*(.{1,60})$`, 'iu');

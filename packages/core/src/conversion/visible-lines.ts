@@ -5,7 +5,6 @@ import {
   UNDERSCORES,
   isAttribution,
   isClosing,
-  isClosingWithName,
   isContactLine,
   isDisclaimer,
   isFooter,
@@ -78,6 +77,7 @@ export function findVisibleLines(lines: readonly string[], opts: VisibleOptions 
   let end = firstMarker(lines, dropped);
   if (!opts.quotesOnly) end = Math.min(end, signatureDelimiter(lines, end), operatorDisclaimer(lines, end, extra));
   end = trimTrailing(lines, end, opts.quotesOnly ? null : extra);
+  if (!opts.quotesOnly) dropQuoteAboveSignoff(lines, end, dropped);
   let start = 0;
   while (start < end && (isBlank(lines[start]) || dropped.has(start))) start++;
   let inline = false;
@@ -216,18 +216,39 @@ function trimSignatureOrDisclaimer(lines: readonly string[], e: number, extra: r
   const paraStart = paragraphStart(lines, e);
   if (paraStart > 0 && isDisclaimer(paragraphText(lines, paraStart, e), extra)) return paraStart;
   const closing = closingStart(lines, e);
-  if (closing !== null) {
-    // A reply that is only "Thanks,\nJane" keeps its "Thanks,".
-    return hasTextAbove(lines, closing) ? closing : closing + 1;
-  }
-  if (isClosingWithName((lines[e - 1] ?? '').trim()) && hasTextAbove(lines, e - 1)) return e - 1;
+  // The sign-off is the author's ("Best regards,", "此致\n敬礼"); the name block under it is not.
+  if (closing !== null) return closingEnd(lines, closing, e);
   if (paraStart > 0 && isContactBlock(lines, paraStart, e)) return paraStart;
   return e;
 }
 
-function hasTextAbove(lines: readonly string[], index: number): boolean {
-  for (let i = index - 1; i >= 0; i--) if (!isBlank(lines[i])) return true;
-  return false;
+/**
+ * "> unanswered rest of the quote", then the author's "Thanks,": the quote is history, the
+ * sign-off is the author's. Drops the `>` block (and a weak attribution above it) between
+ * the author's text and a sign-off that ends the kept text.
+ */
+function dropQuoteAboveSignoff(lines: readonly string[], end: number, dropped: Set<number>): void {
+  let k = end;
+  while (k > 0 && isBlank(lines[k - 1])) k--;
+  let closing = k;
+  while (closing > 0 && k - closing < 2 && isClosing((lines[closing - 1] ?? '').trim())) closing--;
+  if (closing === k) return;
+  let q = closing;
+  while (q > 0 && isBlank(lines[q - 1])) q--;
+  if (!isQuoted(lines[q - 1])) return;
+  let from = q;
+  while (from > 0 && (isQuoted(lines[from - 1]) || isBlank(lines[from - 1]))) from--;
+  if (from > 0 && isWeakAttribution((lines[from - 1] ?? '').trim())) from--;
+  // The blank line above the quote stays, to part the author's text from the sign-off.
+  while (from < q && isBlank(lines[from])) from++;
+  for (let i = from; i < closing; i++) dropped.add(i);
+}
+
+/** One past the sign-off starting at `k`: a closing may take two lines ("此致" / "敬礼"). */
+function closingEnd(lines: readonly string[], k: number, e: number): number {
+  let j = k + 1;
+  while (j < e && isClosing((lines[j] ?? '').trim())) j++;
+  return j;
 }
 
 /** The earliest sign-off near the end that is followed only by a short name/title/phone block. */
@@ -246,6 +267,8 @@ function closingStart(lines: readonly string[], e: number): number | null {
 function isSignatureBlock(lines: readonly string[], from: number, to: number): boolean {
   const body = lines.slice(from, to).map((l) => l.trim()).filter((l) => l !== '');
   if (body.length === 0 || body.length > SIGNATURE_MAX_LINES) return false;
+  // "此致" / "敬礼", "Thanks," / "Best,": sign-off words only, no name block to drop.
+  if (body.every((l) => isClosing(l))) return false;
   const first = body[0] ?? '';
   if (!/^\p{L}/u.test(first) || first.split(/\s+/).length > 5 || /[.?!:;]$/.test(first) || /^P\.?S\b/i.test(first)) return false;
   return body.every((l) => {
