@@ -3,14 +3,33 @@ import type { MachineFacts } from './machine';
 import { writeDocsSection } from './report';
 import { fmt } from './stats';
 
-export interface ScoredRow {
-  client: string;
-  language: string;
+export interface Metrics {
   exact: boolean;
   /** Normalised Levenshtein similarity, 0–1. */
   similarity: number;
   /** Word-level F1, 0–1. */
   f1: number;
+}
+
+export interface ScoredRow extends Metrics {
+  client: string;
+  language: string;
+}
+
+/** One message of the real-mail corpus, scored for one tool. */
+export interface RealRow extends Metrics {
+  source: string;
+  /** index.tsv's shape_guess: reply-top, reply-inline, forward, notification… */
+  shape: string;
+}
+
+/** The real-mail corpus (../shared/corpus-real with test/fixtures/corpus-real), scored untimed. */
+export interface RealCorpusReport {
+  messages: number;
+  skipped: number;
+  knownFailures: number;
+  sources: number;
+  scored: { tool: string; rows: RealRow[] }[];
 }
 
 export interface Scored {
@@ -32,17 +51,18 @@ export interface ConversionReport {
   /** 1-minute load average when the run ended: the machine is shared. */
   loadAverage: number;
   scored: Scored[];
+  real: RealCorpusReport;
 }
 
 const pct = (v: number) => `${fmt(100 * v, 1)} %`;
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
-function summary(rows: readonly ScoredRow[]): { n: number; exact: number; similarity: number; f1: number } {
+function summary(rows: readonly Metrics[]): { n: number; exact: number; similarity: number; f1: number } {
   return { n: rows.length, exact: rows.filter((r) => r.exact).length / rows.length, similarity: mean(rows.map((r) => r.similarity)), f1: mean(rows.map((r) => r.f1)) };
 }
 
-function breakdown(title: string, rows: readonly ScoredRow[], key: (r: ScoredRow) => string): string {
-  const groups = new Map<string, ScoredRow[]>();
+function breakdown<R extends Metrics>(title: string, rows: readonly R[], key: (r: R) => string): string {
+  const groups = new Map<string, R[]>();
   for (const r of rows) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
   const lines = [...groups.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
@@ -76,6 +96,27 @@ Blend by language:
 ${breakdown('Language', blend.rows, (x) => x.language)}`;
 }
 
+/** The real-mail corpus as Markdown tables: every tool, then Blend by source and by shape. */
+export function realCorpusTables(r: RealCorpusReport): string {
+  const main = r.scored
+    .map((s) => {
+      const m = summary(s.rows);
+      return `| ${s.tool} | **${pct(m.exact)}** (${s.rows.filter((x) => x.exact).length}/${m.n}) | ${fmt(m.similarity, 3)} | ${fmt(m.f1, 3)} |`;
+    })
+    .join('\n');
+  const blend = r.scored[0]!;
+  return `| Tool | Exact match | Similarity (Levenshtein) | Word F1 |
+| --- | ---: | ---: | ---: |
+${main}
+
+Blend (first row) by source:
+
+${breakdown('Source', blend.rows, (x) => x.source)}
+Blend by shape of the message (index.tsv's rough \`shape_guess\`):
+
+${breakdown('Shape', blend.rows, (x) => x.shape)}`;
+}
+
 export function conversionMarkdown(r: ConversionReport): string {
   const m = r.machine;
   const c = r.corpus;
@@ -89,6 +130,15 @@ export function conversionMarkdown(r: ConversionReport): string {
 - **Parameters:** ${r.rounds} timed rounds over the whole corpus per tool after one untimed round; the median round gives messages/s; parsing (\`parseMail\`) is done once beforehand and not timed; one core; load average ${fmt(r.loadAverage, 2)} at the end (other work on the machine slows the rounds down)
 
 ${conversionTables(r)}
+### Real mail
+
+- **Corpus:** \`../shared/corpus-real\` (or \`BLEND_CORPUS_REAL\`): raw messages from public test fixtures of helpdesk and mail
+  projects, outside the repository; ${r.real.messages} of them have an expected text written by hand in
+  \`test/fixtures/corpus-real/<source>/<name>.txt\` (${r.real.sources} sources), ${r.real.skipped} are skipped with a reason in
+  \`skipped.tsv\`; ${r.real.knownFailures} are known Blend failures (listed with what goes wrong in \`known-failures.ts\`)
+- **Parameters:** one untimed run per tool; the same tools, inputs and metrics as above
+
+${realCorpusTables(r.real)}
 ### How to run (conversion)
 
 \`\`\`sh
@@ -98,7 +148,7 @@ BENCH_ROUNDS=50 pnpm bench conversion  # more timed rounds (20 by default)
 
 \`BENCH_DOCS=0\` leaves this file alone. The corpus is regenerated with
 \`pnpm tsx test/fixtures/corpus/generate.ts\` (see \`test/fixtures/corpus/README.md\`); \`test/corpus.test.ts\`
-checks Blend against it.
+checks Blend against it, and \`test/corpus-real.test.ts\` against the real mail.
 
 ### What is measured
 
@@ -118,8 +168,14 @@ ${r.scored.map((s) => `- **${s.tool}**: ${s.note}.`).join('\n')}
   \`-- \` signatures and "Sent from my …" lines; planer removes quotes only. Their exact-match
   rates therefore mostly measure what they were not built to do; similarity and F1 show how close
   they come.
-- The corpus was written for Blend (and its failures kept with their true expectation), so it is
-  no neutral ground: it covers the clients and languages Blend claims to support.
+- The generated corpus was written for Blend (and its failures kept with their true expectation), so it is
+  no neutral ground: it covers the clients and languages Blend claims to support. The real mail was
+  not chosen for Blend; its expected texts follow the same rule, read from each raw message by a
+  person, never copied from a tool's output. It is a development set, not an evaluation set: the
+  extractor is tuned against it.
+- Where a message has both parts, the expected text follows the text/plain part's line breaks (the
+  client's own rendering of what was typed); Blend publishes the HTML part, so a reply it cuts
+  right can still miss an exact match on re-wrapped paragraphs or no-break spaces.
 - Messages/s depend on this machine and on the corpus' message sizes; compare the tools with each
   other in the same run.
 `;

@@ -1,14 +1,17 @@
 // `pnpm bench conversion`: Blend's extraction of the author's text against email-reply-parser
 // and planer over the conversion corpus (test/fixtures/corpus): exact matches, similarity,
-// and messages per second. No services needed. See docs/BENCHMARKS.md.
+// and messages per second; then, reported apart and untimed, over the real-mail corpus
+// (../shared/corpus-real or BLEND_CORPUS_REAL, expectations in test/fixtures/corpus-real).
+// No services needed. See docs/BENCHMARKS.md.
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseMail } from '@blend/mail';
 import { loadCorpus } from '../../test/fixtures/corpus/manifest';
+import { corpusRealDir, loadRealCorpus, readSkipped } from '../../test/fixtures/corpus-real/manifest';
 import { exact, levenshteinSimilarity, tokenF1 } from './conversion-metrics';
-import { conversionMarkdown, conversionTables, writeConversionDocs, type ConversionReport, type Scored } from './conversion-report';
+import { conversionMarkdown, conversionTables, realCorpusTables, writeConversionDocs, type ConversionReport, type RealCorpusReport, type Scored } from './conversion-report';
 import { plainTextOf, TOOLS, type Prepared } from './conversion-tools';
 import { blendRevision, machineFacts } from './machine';
 import { percentile } from './stats';
@@ -25,6 +28,31 @@ function intEnv(name: string, fallback: number): number {
 }
 
 const ROUNDS = intEnv('BENCH_ROUNDS', 20);
+
+/** Every tool once over the real-mail corpus, scored against the hand-written expectations. */
+async function scoreRealCorpus(): Promise<RealCorpusReport> {
+  const corpus = loadRealCorpus(corpusRealDir(process.env));
+  const prepared: Prepared[] = [];
+  for (const m of corpus) {
+    const { mail } = await parseMail(m.raw);
+    prepared.push({ mail, text: plainTextOf(mail) });
+  }
+  const scored = TOOLS.map((tool) => {
+    const rows = corpus.map((m, i) => {
+      const got = tool.run(prepared[i]!);
+      return { source: m.source, shape: m.shape, exact: exact(got, m.expected), similarity: levenshteinSimilarity(got, m.expected), f1: tokenF1(got, m.expected) };
+    });
+    say(`real mail, ${tool.name}: ${rows.filter((r) => r.exact).length}/${rows.length} exact`);
+    return { tool: tool.name, rows };
+  });
+  return {
+    messages: corpus.length,
+    skipped: readSkipped().size,
+    knownFailures: corpus.filter((m) => m.knownFailure).length,
+    sources: new Set(corpus.map((m) => m.source)).size,
+    scored,
+  };
+}
 
 async function main(): Promise<ConversionReport> {
   const corpus = loadCorpus();
@@ -69,11 +97,12 @@ async function main(): Promise<ConversionReport> {
     rounds: ROUNDS,
     loadAverage: os.loadavg()[0] ?? Number.NaN,
     scored,
+    real: await scoreRealCorpus(),
   };
 }
 
 const report = await main();
-process.stdout.write(`\n${conversionTables(report)}\n`);
+process.stdout.write(`\n${conversionTables(report)}\nReal mail:\n\n${realCorpusTables(report.real)}\n`);
 if (process.env.BENCH_DOCS !== '0') {
   await writeConversionDocs(path.join(root, 'docs/BENCHMARKS.md'), report);
   say('wrote the conversion section of docs/BENCHMARKS.md');
