@@ -177,7 +177,7 @@ describe('GET /api/v1/admin/inbound/:id/source', () => {
     expect(audit).toEqual([]);
   });
 
-  it('is linked from the web admin page, served there to admins only (audited as web:)', async () => {
+  it('is linked from the web admin page and the thread page, served there to admins only (audited as web:)', async () => {
     const cookie = (who: string) => ({ cookie: `blend_session=${tokens[who]}` });
     const admin = await api.app.inject({ method: 'GET', url: '/web/admin', headers: cookie('root') });
     expect(admin.body).toContain(`href="/web/admin/inbound/${inbound.reply}/source"`);
@@ -188,5 +188,9 @@ describe('GET /api/v1/admin/inbound/:id/source', () => {
     const [entry] = await api.t.db.select().from(schema.auditLog).where(eq(schema.auditLog.actor, 'web:root@corp.test'));
     expect(entry).toMatchObject({ action: 'view_inbound_source', subject: inbound.reply });
     expect((await api.app.inject({ method: 'GET', url: `/web/admin/inbound/${inbound.reply}/source`, headers: cookie('bob') })).statusCode).toBe(403);
+    // The thread page links each mirrored mail's original for admins, for nobody else.
+    const thread = (who: string) => api.app.inject({ method: 'GET', url: `/web/posts/${postId}`, headers: cookie(who) });
+    expect((await thread('root')).body).toContain(`href="/web/admin/inbound/${inbound.reply}/source"`);
+    expect((await thread('bob')).body).not.toContain('/source"');
   });
 });

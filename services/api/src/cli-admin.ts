@@ -67,9 +67,9 @@ export async function inboundReprocess(dbh: DbHandle, args: string[]): Promise<n
   if (!changed || values['dry-run']) return 0;
   await dbh.db.transaction(async (tx) => {
     if (row.commentId) {
-      await tx.update(schema.comments).set({ bodyText: now.bodyText, bodyHtml: now.bodyHtml, editedAt: new Date() }).where(eq(schema.comments.id, row.commentId));
+      await tx.update(schema.comments).set({ bodyText: now.bodyText, bodyHtml: now.bodyHtml, trimmedText: now.trimmedText, editedAt: new Date() }).where(eq(schema.comments.id, row.commentId));
     } else if (row.postId) {
-      await tx.update(schema.posts).set({ title: now.title, bodyText: now.bodyText, bodyHtml: now.bodyHtml, editedAt: new Date() }).where(eq(schema.posts.id, row.postId));
+      await tx.update(schema.posts).set({ title: now.title, bodyText: now.bodyText, bodyHtml: now.bodyHtml, trimmedText: now.trimmedText, editedAt: new Date() }).where(eq(schema.posts.id, row.postId));
     }
   });
   await audit(dbh, 'reprocess_inbound', id, { before: stored, after: fresh });

@@ -1,5 +1,6 @@
+import { and, eq, isNotNull } from 'drizzle-orm';
 import type { Database } from '../client';
-import { auditLog } from '../schema';
+import { auditLog, comments, posts } from '../schema';
 import { getInbound } from './inbound';
 
 /** What {@link readInboundSource} found. */
@@ -27,4 +28,20 @@ export async function readInboundSource(db: Database, id: string, actor: string)
     });
     return { kind: 'found', raw: row.raw, postId: row.postId, commentId: row.commentId };
   });
+}
+
+/**
+ * The inbound mail each mirrored part of thread `postId` came from: post or comment id to
+ * inbound id (ESN posts and comments have none). For the admin's links to the original.
+ */
+export async function inboundIdsOfThread(db: Database, postId: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const [post] = await db.select({ id: posts.id, inboundId: posts.inboundId }).from(posts).where(eq(posts.id, postId));
+  if (post?.inboundId) out.set(post.id, post.inboundId);
+  const list = await db
+    .select({ id: comments.id, inboundId: comments.inboundId })
+    .from(comments)
+    .where(and(eq(comments.postId, postId), isNotNull(comments.inboundId)));
+  for (const c of list) if (c.inboundId) out.set(c.id, c.inboundId);
+  return out;
 }

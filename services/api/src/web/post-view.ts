@@ -47,15 +47,22 @@ export function postCard(ctx: PageContext, p: EsnPostView, returnTo: string): Sa
 </article>`;
 }
 
-/** The post at the top of its thread page (a tombstone when retracted). */
-export function postFull(ctx: PageContext, p: EsnPostView): SafeHtml {
+/** For admins: the original message a post or comment came from, as an audited download. */
+const originalLink = (inboundId: string | undefined): SafeHtml | '' =>
+  inboundId ? html`<p class="hint"><a href="/web/admin/inbound/${inboundId}/source" download>Original message</a> (admin; audited)</p>` : '';
+
+/**
+ * The post at the top of its thread page (a tombstone when retracted); `inboundId` (given to
+ * admins only) links the mail it came from.
+ */
+export function postFull(ctx: PageContext, p: EsnPostView, inboundId?: string): SafeHtml {
   if (p.deleted) {
     return html`<article class="post tombstone"><h1>Retracted post</h1><p>This post was retracted by its author.</p></article>`;
   }
   return html`<article class="post" aria-labelledby="title">
 <header><h1 id="title">${p.title || '(untitled)'}</h1>${postMeta(ctx, p)}</header>
 <div class="body">${body(p.body_html)}</div>${trimmedToggle(p.trimmed_text)}${attachmentList(p.attachments)}${forwardedList(p.forwarded)}${tagList(p.tags)}
-<footer>${likeForm(ctx, p, postHref(p.id))}</footer>
+${originalLink(inboundId)}<footer>${likeForm(ctx, p, postHref(p.id))}</footer>
 </article>`;
 }
 
@@ -93,14 +100,14 @@ function trimmedToggle(text: string | null | undefined): SafeHtml | '' {
   return html`<details class="trimmed"><summary>Show trimmed content</summary><pre class="body">${text}</pre></details>`;
 }
 
-/** One comment; a retracted one stays in place as "retracted". */
-export function commentItem(ctx: PageContext, c: EsnCommentView): SafeHtml {
+/** One comment; a retracted one stays in place as "retracted". `inboundId` as for {@link postFull}. */
+export function commentItem(ctx: PageContext, c: EsnCommentView, inboundId?: string): SafeHtml {
   if (c.deleted) {
     return html`<li id="c-${c.id}" class="comment tombstone"><p>Comment retracted <span class="meta">· ${timeTag(c.created_at, tz(ctx))}</span></p></li>`;
   }
   return html`<li id="c-${c.id}" class="comment"><article aria-label="Comment by ${c.author.name || c.author.email}">
 <p class="meta">${who(c.author)} · ${timeTag(c.created_at, tz(ctx))}${edited(c.edited_at, ctx)} ${sourceBadge(c.source)}</p>
-<div class="body">${body(c.body_html)}</div>${trimmedToggle(c.trimmed_text)}${ownCommentControls(ctx, c)}</article></li>`;
+<div class="body">${body(c.body_html)}</div>${trimmedToggle(c.trimmed_text)}${originalLink(inboundId)}${ownCommentControls(ctx, c)}</article></li>`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { follow, getEsnPostView, isFollowing, unfollow } from '@blend/db';
+import { follow, getEsnPostView, inboundIdsOfThread, isFollowing, unfollow } from '@blend/db';
 import { isUuid } from '@blend/core';
 import { assertCanWrite, createComment, editComment, loadLivePost, retractComment } from '../routes/esn-actions';
 import { sendAttachment } from '../routes/attachments';
@@ -29,10 +29,10 @@ function followForm(ctx: PageContext, p: EsnPostView, following: boolean): SafeH
 }
 
 /** Comments in time order, email and ESN interleaved, with withheld replies counted. */
-function comments(ctx: PageContext, p: EsnPostView): SafeHtml {
+function comments(ctx: PageContext, p: EsnPostView, sources: Map<string, string>): SafeHtml {
   const withheld = p.withheld_replies;
   return html`<section id="comments" aria-labelledby="comments-h"><h2 id="comments-h">Comments</h2>
-${p.comments.length === 0 ? html`<p>No comments yet.</p>` : html`<ol class="comments">${p.comments.map((c) => commentItem(ctx, c))}</ol>`}
+${p.comments.length === 0 ? html`<p>No comments yet.</p>` : html`<ol class="comments">${p.comments.map((c) => commentItem(ctx, c, sources.get(c.id)))}</ol>`}
 ${withheld > 0 ? html`<p class="withheld">${withheld} ${withheld === 1 ? 'reply' : 'replies'} withheld: from people who have not opted in.</p>` : ''}
 ${commentComposer(ctx, p)}</section>`;
 }
@@ -46,7 +46,9 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
       return sendHtml(reply, 404, layout(ctx, { title: 'Not found', current: '', main: html`<h1>Not found</h1><p>There is no such post. <a href="/web">Back to the feed</a></p>` }));
     }
     const following = await isFollowing(deps.db, ctx.me!.id, { postId: post.id });
-    const main = html`${postFull(ctx, post)}${followForm(ctx, post, following)}${comments(ctx, post)}`;
+    // Admins get a link to each mirrored mail's original (served and audited by /web/admin/inbound/:id/source).
+    const sources = ctx.me!.isAdmin && !post.deleted ? await inboundIdsOfThread(deps.db, post.id) : new Map<string, string>();
+    const main = html`${postFull(ctx, post, sources.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources)}`;
     return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? 'Retracted post' : post.title || 'Post', current: '', main }));
   });
 
