@@ -223,3 +223,16 @@ describe('extractVisibleText', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
+
+describe('extractVisibleText: the typed name under the text', () => {
+  it.each<[string, string, readonly string[], string]>([
+    ['dash name', l('Works now, thanks.', '', '-Martin'), [], 'Works now, thanks.'],
+    ['tilde name right under the text', l('Sounds good!', '~Danielle'), [], 'Sounds good!'],
+    ["the sender's first name", l('Applied, thanks.', '', 'Mikey'), ['michael', 'neuling', 'mikey'], 'Applied, thanks.'],
+    ['name under a sign-off', l('Done.', '', 'Freundliche Gruesse', '', 'Martin'), ['martin'], l('Done.', '', 'Freundliche Gruesse')],
+    ['a name alone is kept', 'Martin', ['martin'], 'Martin'],
+    ["someone else's name is kept", l('Please ask', '', 'Peter'), ['martin'], l('Please ask', '', 'Peter')],
+  ])('%s', (_name, input, authorWords, expected) => {
+    expect(extractVisibleText(input, { authorWords }).text).toBe(expected);
+  });
+});

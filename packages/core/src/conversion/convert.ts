@@ -3,6 +3,7 @@ import type { MailInput } from '../types';
 import { extractVisibleText, type VisibleOptions } from '../visible-text';
 import { splitForwarded, type ForwardedMessage } from './forwarded';
 import { extractVisibleHtml } from './html-quotes';
+import { authorNameWords } from './typed-name';
 import { MAX_MENTIONS, extractMentions, extractTags, type Mentions } from './mentions';
 import { declaresUtf7, decodeUtf7 } from './utf7';
 
@@ -63,7 +64,10 @@ export function convertMail(mail: MailInput, opts: ConvertOptions = {}): Convert
   const utf7 = declaresUtf7(mail.headers);
   const text = clipBody(mail.text !== null && utf7 ? decodeUtf7(mail.text) : mail.text, '\n');
   const html = clipBody(mail.html !== null && utf7 ? decodeUtf7(mail.html) : mail.html, '<');
-  const visible: VisibleOptions = { disclaimerPatterns: opts.disclaimerPatterns };
+  const visible: VisibleOptions = {
+    disclaimerPatterns: opts.disclaimerPatterns,
+    authorWords: authorNameWords(mail.from?.name, mail.from?.address),
+  };
 
   const fromDom = html ? fromHtml(html, visible) : null;
   // A document too large or deep for the DOM walk is read through html-to-text instead.

@@ -154,6 +154,7 @@ const CLOSINGS =
   '|thanks|thank you|cheers|best|sincerely|yours sincerely|yours truly|respectfully|br|rgds|brgds' +
   '|mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|freundliche grüsse|viele grüße|viele grüsse|beste grüße' +
   '|liebe grüße|herzliche grüße|schöne grüße|grüße|gruß|lg|vg|mfg|danke|vielen dank|besten dank' +
+  '|mit freundlichen gruessen|freundliche gruesse|viele gruesse|beste gruesse|liebe gruesse|gruesse|gruss' +
   '|cordialement|bien cordialement|bien à vous|salutations|meilleures salutations|sincères salutations|merci|amicalement|bises' +
   '|bonne journée|bonne soirée|belle journée|excellente journée' +
   '|saludos|un saludo|saludos cordiales|atentamente|cordialmente|gracias|muchas gracias|un abrazo' +

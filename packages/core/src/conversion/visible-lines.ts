@@ -14,6 +14,7 @@ import {
   looksLikeUnknownMarker,
   statelessPatterns,
 } from './quote-markers';
+import { isTypedName } from './typed-name';
 
 /** Options of the visible-text trimmer. */
 export interface VisibleOptions {
@@ -31,6 +32,12 @@ export interface VisibleOptions {
    * @defaultValue false
    */
   quotesOnly?: boolean;
+  /**
+   * Words of the sender's name and address (`authorNameWords` in typed-name.ts): a last line that is only
+   * the sender's typed name ("Martin", "Alex.") is dropped with the signature.
+   * @defaultValue `[]` (only "-Name" and "~Name" are recognised)
+   */
+  authorWords?: readonly string[];
 }
 
 /** Which of the input lines are the author's. */
@@ -76,7 +83,7 @@ export function findVisibleLines(lines: readonly string[], opts: VisibleOptions 
   const extra = statelessPatterns(opts.disclaimerPatterns);
   let end = firstMarker(lines, dropped);
   if (!opts.quotesOnly) end = Math.min(end, signatureDelimiter(lines, end), operatorDisclaimer(lines, end, extra));
-  end = trimTrailing(lines, end, opts.quotesOnly ? null : extra);
+  end = trimTrailing(lines, end, opts.quotesOnly ? null : extra, opts.authorWords ?? []);
   if (!opts.quotesOnly) dropQuoteAboveSignoff(lines, end, dropped);
   let start = 0;
   while (start < end && (isBlank(lines[start]) || dropped.has(start))) start++;
@@ -189,7 +196,7 @@ function operatorDisclaimer(lines: readonly string[], end: number, extra: readon
 }
 
 /** Drops blank lines, footers, trailing quotes, disclaimers and signature blocks from the end. */
-function trimTrailing(lines: readonly string[], end: number, extra: readonly RegExp[] | null): number {
+function trimTrailing(lines: readonly string[], end: number, extra: readonly RegExp[] | null, authorWords: readonly string[]): number {
   let e = end;
   for (;;) {
     const before = e;
@@ -204,6 +211,7 @@ function trimTrailing(lines: readonly string[], end: number, extra: readonly Reg
       if (e > 0 && isWeakAttribution(above)) e--;
     } else if (extra) {
       if (isFooter(last)) e--;
+      else if (isTypedName(last, authorWords) && hasTextAbove(lines, e - 1)) e--;
       else e = trimSignatureOrDisclaimer(lines, e, extra);
     }
     if (e === before) return e;
@@ -242,6 +250,11 @@ function dropQuoteAboveSignoff(lines: readonly string[], end: number, dropped: S
   // The blank line above the quote stays, to part the author's text from the sign-off.
   while (from < q && isBlank(lines[from])) from++;
   for (let i = from; i < closing; i++) dropped.add(i);
+}
+
+function hasTextAbove(lines: readonly string[], index: number): boolean {
+  for (let i = index - 1; i >= 0; i--) if (!isBlank(lines[i])) return true;
+  return false;
 }
 
 /** One past the sign-off starting at `k`: a closing may take two lines ("此致" / "敬礼"). */
