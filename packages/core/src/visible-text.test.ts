@@ -209,7 +209,7 @@ describe('extractVisibleText', () => {
     ['plain', 'Hello', { inline: false, confidence: 'high' }],
     ['interleaved', l('> Q?', 'A.'), { inline: true, confidence: 'high' }],
     ['unknown separator', l('Ano.', '', '-------- Původní zpráva --------', 'Od: Jan'), { inline: false, confidence: 'low' }],
-    ['unknown attribution language', l('Ano.', 'Dne 24. 11. 2026 v 9:00 Jan <jan@x.cz> napsal(a):', 'quoted'), { inline: false, confidence: 'low' }],
+    ['unknown attribution language', l('Ναι.', 'Στις 24/11/2026 9:00 π.μ., ο Γιάννης <g@x.gr> έγραψε:', 'quoted'), { inline: false, confidence: 'low' }],
   ])('%s: inline and confidence', (_name, input, expected) => {
     expect(extractVisibleText(input)).toMatchObject(expected);
   });
@@ -234,5 +234,34 @@ describe('extractVisibleText: the typed name under the text', () => {
     ["someone else's name is kept", l('Please ask', '', 'Peter'), ['martin'], l('Please ask', '', 'Peter')],
   ])('%s', (_name, input, authorWords, expected) => {
     expect(extractVisibleText(input, { authorWords }).text).toBe(expected);
+  });
+});
+
+describe('extractVisibleText: attributions, header blocks and footers in more languages and shapes', () => {
+  it.each<[string, string, string]>([
+    ['Gmail date-first', l('OK.', '', '2016-10-24 15:36 GMT+02:00 Jan Kowalski <jan@firma.pl>:', '', '> Pytanie?'), 'OK.'],
+    ['mailto-mangled address', l('OK.', '', 'On 24 Oct 2016, at 15:36, Jane <jane@x.test<mailto:jane@x.test>>:', '> Q?'), 'OK.'],
+    ['Finnish', l('Kiitos.', '', 'ma 24. lokak. 2016 klo 15.36 Matti Virtanen <matti@yritys.fi> kirjoitti:', '> Kysymys?'), 'Kiitos.'],
+    ['Norwegian', l('Takk.', '', 'man. 24. okt. 2016 kl. 15:36 skrev Ola Nordmann <ola@firma.no>:', '> Spørsmål?'), 'Takk.'],
+    ['Vietnamese', l('Cảm ơn.', '', 'Vào 15:36 Th 2, 24 thg 10, 2016 Nguyễn Văn An <an@congty.vn> đã viết:', '> Câu hỏi?'), 'Cảm ơn.'],
+    ['Ukrainian', l('Дякую.', '', 'пн, 24 жовт. 2016 о 15:36 Олена <olena@firma.ua> пише:', '> Питання?'), 'Дякую.'],
+    ['Czech', l('Ano.', 'Dne 24. 11. 2026 v 9:00 Jan <jan@x.cz> napsal(a):', 'quoted'), 'Ano.'],
+    ['Polish Outlook header block', l('Dziękuję.', '', 'Od: Jan Kowalski <jan@firma.pl>', 'Wysłane: poniedziałek, 24 października 2016 15:36', 'Do: Anna <anna@firma.pl>', 'DW: Piotr <piotr@firma.pl>', 'Temat: Faktura', '', 'Treść'), 'Dziękuję.'],
+    ['Vietnamese Outlook header block', l('Cảm ơn.', '', 'Từ: An <an@congty.vn>', 'Đã gửi: 24 tháng 10 2016 15:36', 'Đến: Bình <binh@congty.vn>', 'Chủ đề: Hóa đơn'), 'Cảm ơn.'],
+    ['Ukrainian Outlook header block', l('Дякую.', '', 'Від: Олена <olena@firma.ua>', 'Надіслано: 24 жовтня 2016 р. 15:36', 'Кому: Іван <ivan@firma.ua>', 'Тема: Рахунок'), 'Дякую.'],
+    ['unknown-language header block', l('Díky.', '', 'Od: Jan Novák <jan@firma.cz>', 'Odesláno: pondělí 24. října 2016 15:36', 'Komu: Eva <eva@firma.cz>', 'Předmět: Faktura'), 'Díky.'],
+    ['TypeApp footer', l('OK', '', 'Sent from TypeApp'), 'OK'],
+    ['Get TypeApp footer', l('OK', '', 'Get TypeApp for Android'), 'OK'],
+    ['Wiko footer', l('OK', '', 'Envoyé depuis mon mobile Wiko'), 'OK'],
+    ['Outlook für Android', l('OK', '', 'Gesendet von Outlook für Android'), 'OK'],
+    ['Danish/Norwegian iPad', l('OK', '', 'Sendt fra min iPad'), 'OK'],
+    ['Proton Mail', l('OK', '', 'Sent from Proton Mail for Android.'), 'OK'],
+    ['Finnish iPhone', l('OK', '', 'Lähetetty iPhonesta'), 'OK'],
+    ['Dutch', l('OK', '', 'Verstuurd vanaf mijn iPhone'), 'OK'],
+    ['Vietnamese', l('OK', '', 'Gửi từ iPhone của tôi'), 'OK'],
+    ['Ukrainian', l('OK', '', 'Надіслано з iPhone'), 'OK'],
+    ['"Sent from" inside the text stays', l('The parcel was sent from Leeds.', 'It arrives Monday.'), l('The parcel was sent from Leeds.', 'It arrives Monday.')],
+  ])('%s', (_name, input, expected) => {
+    expect(extractVisibleText(input).text).toBe(expected);
   });
 });

@@ -20,6 +20,7 @@ export const MARKER_LINE_MAX = 300;
 const VERB_END = new RegExp(
   '(?:\\bwrote(?: on\\b.*)?|\\bschrieb\\b.*|\\bgeschrieben|\\ba écrit|\\bescribió|\\bha scritto|\\bschreef\\b.*' +
     '|\\bescreveu|\\bskrev\\b.*|\\bnapisał(?:\\(a\\)|a)?|\\bpisze|пишет|написал(?:\\(а\\)|а)?' +
+    '|\\bkirjoitti|đã viết|пише|написав(?:\\(ла\\)|ла)?|\\bnapsal(?:\\(a\\)|a)?|\\byazdı|írta' +
     '|写道|寫道|さんは書きました|は書きました|のメッセージ|のメール)\\s*[:：]$',
   'i',
 );
@@ -31,7 +32,11 @@ const LEAD = /^(?:On|Am|Le|El|Il|Op|Em|Den|W dniu|Dnia|在)(?:\s|$)/i;
 const EVIDENCE = /@|\d/;
 
 /** Gmail's Japanese and Russian attributions have no verb: "2024年6月3日(月) 10:00 山田 <t@x.jp>:". */
-const DATE_AND_ADDRESS = /\d.*<[^<>\s@]+@[^<>\s]+>\s*[:：]$/;
+/**
+ * Also Gmail's date-first form ("2016-10-24 15:36 GMT+02:00 Jane <jane@x.test>:"), and the
+ * address as a plain-text rendering mangles it ("<jane@x.test<mailto:jane@x.test>>", "[mailto:…]").
+ */
+const DATE_AND_ADDRESS = /\d.*[<[(](?:mailto:)?[^<>[\]()\s@]+@[^\s]*[>\])]\s*[:：]$/;
 
 /** Apple Mail's Polish attribution puts the verb first: "Wiadomość napisana przez Jan <…> w dniu 15.01.2027, o godz. 08:05:". */
 const WRITTEN_BY = /^Wiadomość napisana przez\s.*\d.*[:：]$/i;
@@ -106,10 +111,11 @@ export function isSeparator(line: string): boolean {
 export const UNDERSCORES = /^_{10,}$/;
 
 const FROM_LABELS =
-  'From|Von|De|Van|Da|Od|Fra|Från|Lähettäjä|От|Від|差出人|发件人|發件人|寄件者|寄件人';
+  'From|Von|De|Van|Da|Od|Fra|Från|Lähettäjä|От|Від|Từ|Kimden|差出人|发件人|發件人|寄件者|寄件人';
 const SENT_LABELS =
   "Sent|Date|Gesendet|Datum|Envoyé|Date d'envoi|Enviado el|Enviado|Enviada|Enviada em|Fecha|Inviato|Data|Verzonden|Skickat|Sendt" +
-  '|Wysłano|Lähetetty|Отправлено|Дата|送信日時|日付|发送时间|發送時間|时间|日期|寄件日期|傳送時間';
+  '|Wysłano|Wysłane|Data wysłania|Lähetetty|Päivämäärä|Отправлено|Надіслано|Дата|Đã gửi|Ngày|Odesláno|Gönderildi|Tarih' +
+  '|送信日時|日付|发送时间|發送時間|时间|日期|寄件日期|傳送時間';
 
 /**
  * Outlook header-block field names, optionally bold in plain text ("*From:*").
@@ -125,9 +131,12 @@ export const HEADER_FIELDS: readonly [field: 'from' | 'date' | 'subject' | 'to',
   ['date', new RegExp(`^\\*?(?:${SENT_LABELS})\\s*[:：]\\*?\\s*`, 'i')],
   [
     'subject',
-    /^\*?(?:Subject|Betreff|Objet|Sujet|Asunto|Oggetto|Onderwerp|Assunto|Ämne|Temat|Aihe|Тема|件名|主题|主旨|主題)\s*[:：]\*?\s*/i,
+    /^\*?(?:Subject|Betreff|Objet|Sujet|Asunto|Oggetto|Onderwerp|Assunto|Ämne|Emne|Temat|Aihe|Тема|Chủ đề|Předmět|Konu|件名|主题|主旨|主題)\s*[:：]\*?\s*/i,
   ],
-  ['to', /^\*?(?:To|Cc|An|Kopie|À|Pour|Para|A|Aan|Till|Kopia|Do|DW|Kenelle|Кому|Копия|宛先|收件人|收件者|抄送|副本)\s*[:：]\*?\s*/i],
+  [
+    'to',
+    /^\*?(?:To|Cc|An|Kopie|À|Pour|Para|A|Aan|Till|Til|Kopi|Kopia|Do|DW|Kenelle|Vastaanottaja|Kopio|Кому|Копия|Копія|Đến|Tới|Komu|Kime|宛先|收件人|收件者|抄送|副本)\s*[:：]\*?\s*/i,
+  ],
 ];
 
 /**
@@ -135,12 +144,14 @@ export const HEADER_FIELDS: readonly [field: 'from' | 'date' | 'subject' | 'to',
  * at the end of the text.
  */
 export const FOOTER = new RegExp(
-  '^(?:Sent from my |Sent from (?:Mail|Outlook|Yahoo Mail|Samsung|my)\\b|Sent with |Sent via |Get Outlook for |Von meinem .*gesendet' +
-    '|Gesendet von (?:meinem|Mail|Outlook)|Holen Sie sich Outlook für |Envoyé de mon |Envoyé depuis mon |Envoyé à partir de ' +
-    '|Télécharger Outlook pour |Obtenir Outlook pour |Enviado desde mi |Enviado desde Outlook|Enviado do meu |Enviado do Outlook' +
-    '|Obtener Outlook para |Inviato da(?:l mio)? |Scarica Outlook per |Verzonden (?:vanaf|met) (?:mijn )?|Download Outlook voor ' +
-    '|Skickat från min |Skickat från Outlook|Hämta Outlook för |Wysłane z (?:mojego|iPhone|Outlook)|Pobierz Outlook dla ' +
-    '|Отправлено с |iPhoneから送信|iPadから送信|Androidから送信|从我的\\S+发送|發自我的 ?\\S+|来自我的\\S+|寄件者為我的)',
+  '^(?:Sent (?:from|with|via|using) \\S|Get (?:Outlook|TypeApp|BlueMail|Spark) for |Von meinem .*gesendet' +
+    '|Gesendet (?:von|vom|mit|über) \\S|Holen Sie sich Outlook für |Envoyé (?:de|depuis|avec|à partir de) \\S' +
+    '|Télécharger Outlook pour |Obtenir Outlook pour |Enviado (?:desde|con|do|de|pelo|via) \\S' +
+    '|Obtener Outlook para |Inviato da(?:l mio)? |Scarica Outlook per |(?:Verzonden|Verstuurd) (?:vanaf|met|van) |Download Outlook voor ' +
+    '|Skickat från \\S|Hämta Outlook för |Sendt fra \\S|Hent Outlook til |Wysłane z \\S|Wysłano z \\S|Pobierz Outlook dla ' +
+    '|Lähetetty (?:iPhonesta|iPadista|Outlook|Samsung|Android|Huawei|Galaxy|mobiilista|puhelimesta)|Odesláno z ' +
+    '|(?:Được )?[Gg]ửi từ |Отправлено (?:с|из) |Надіслано (?:з|із) ' +
+    '|iPhoneから送信|iPadから送信|Androidから送信|从我的\\S+发送|發自我的 ?\\S+|来自我的\\S+|寄件者為我的)',
   'i',
 );
 

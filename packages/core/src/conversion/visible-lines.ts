@@ -14,6 +14,7 @@ import {
   looksLikeUnknownMarker,
   statelessPatterns,
 } from './quote-markers';
+import { startsHeaderBlock } from './header-block';
 import { isTypedName } from './typed-name';
 
 /** Options of the visible-text trimmer. */
@@ -134,6 +135,7 @@ function firstMarker(lines: readonly string[], dropped: Set<number>): number {
     }
     if (UNDERSCORES.test(line) && HEADER_FROM.test(nextNonBlank(lines, i + 1) ?? '')) return i;
     if (HEADER_FROM.test(line) && hasWithin(lines, i + 1, 4, HEADER_SENT)) return i;
+    if (startsHeaderBlock(lines, i)) return i;
   }
   return lines.length;
 }
