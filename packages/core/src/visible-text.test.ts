@@ -265,3 +265,18 @@ describe('extractVisibleText: attributions, header blocks and footers in more la
     expect(extractVisibleText(input).text).toBe(expected);
   });
 });
+
+describe('extractVisibleText: repaired quote lines', () => {
+  it.each<[string, string, string]>([
+    ['text on the attribution line', l('Sure, Thursday works. On Mon, 24 Oct 2016 at 15:36, Jane <jane@x.test> wrote:', '> Thursday?'), 'Sure, Thursday works.'],
+    ['text on the separator line', l('Approved.-----Original Message-----', 'From: Jane', 'Sent: Monday', 'Budget?'), 'Approved.'],
+    ['C> quote under the reply', l('Agreed.', '', 'C> Shall we move the call?', 'C> It clashes with the audit.'), 'Agreed.'],
+    [
+      'a wrapped quote line without its > under the attribution',
+      l('Wednesday is fine.', '', 'On Mon, 24 Oct 2016 at 15:36, Jane <jane@x.test> wrote:', '> The carrier moved the delivery of the spare parts from Monday to the', 'next Wednesday afternoon', '> so we wait.'),
+      'Wednesday is fine.',
+    ],
+  ])('%s', (_name, input, expected) => {
+    expect(extractVisibleText(input).text).toBe(expected);
+  });
+});

@@ -1,4 +1,5 @@
 import { stripControlChars } from './clean-text';
+import { repairLines } from './conversion/line-repair';
 import { findVisibleLines, type VisibleOptions } from './conversion/visible-lines';
 
 export type { VisibleOptions } from './conversion/visible-lines';
@@ -38,7 +39,7 @@ export interface VisibleText {
  * block, and a trailing quoted block are removed. See {@link findVisibleLines}.
  */
 export function extractVisibleText(text: string, opts: VisibleOptions = {}): VisibleText {
-  const lines = stripControlChars(text).split('\n');
+  const lines = repairLines(stripControlChars(text).split('\n'));
   const found = findVisibleLines(lines, opts);
   const kept: string[] = [];
   for (let i = found.start; i < found.end; i++) {

@@ -35,6 +35,16 @@ describe('convertMail', () => {
       { bodyText: 'Yes.', bodyHtml: '<p>Yes.</p>', source: 'text' },
     ],
     [
+      'HTML too deep for the DOM walk: the text part',
+      { text: 'From the text part.', html: `${'<div>'.repeat(300)}Deep text${'</div>'.repeat(300)}` },
+      { bodyText: 'From the text part.', source: 'text', confidence: 'high' },
+    ],
+    [
+      'HTML too deep for the DOM walk and no text part: held',
+      { html: `${'<div>'.repeat(300)}Deep text${'</div>'.repeat(300)}` },
+      { source: 'html', confidence: 'low' },
+    ],
+    [
       'HTML without visible text falls back to the text part',
       { text: 'From the text part.', html: '<div><img src="https://x.test/a.png"></div>' },
       { bodyText: 'From the text part.', source: 'text' },

@@ -70,11 +70,15 @@ export function convertMail(mail: MailInput, opts: ConvertOptions = {}): Convert
   };
 
   const fromDom = html ? fromHtml(html, visible) : null;
-  // A document too large or deep for the DOM walk is read through html-to-text instead.
-  const htmlText = fromDom ? fromDom.fullText : html ? htmlToPlainText(html) : '';
+  // A document too large or deep for the DOM walk: the text part is the client's own rendering
+  // of it. Without one, html-to-text reads it, cutting what is too deep ("..."): what comes out
+  // cannot be checked for history, so the mail is held (low confidence) rather than published.
+  const beyondWalk = Boolean(html) && fromDom === null;
+  const htmlText = fromDom ? fromDom.fullText : html && !(beyondWalk && text?.trim()) ? htmlToPlainText(html) : '';
   const useHtml = htmlText.trim() !== '';
   const full = useHtml ? htmlText : (text ?? '');
-  const raw = (useHtml ? fromDom : null) ?? fromText(full, visible);
+  const read = (useHtml ? fromDom : null) ?? fromText(full, visible);
+  const raw: Body = beyondWalk && useHtml ? { ...read, confidence: 'low' } : read;
   const body = { ...raw, text: tidy(raw.text), html: raw.html.trim() };
 
   const forwarded = splitForwarded(text?.trim() ? text : htmlText, {
