@@ -55,7 +55,9 @@ describe('extractVisibleText', () => {
     ['underscores alone are kept', l('Sign here', '__________________'), l('Sign here', '__________________')],
 
     // quotes
-    ['bottom-posted reply', l('> Budget?', '> Thanks', '', 'Yes, approved.'), l('> Budget?', '> Thanks', '', 'Yes, approved.')],
+    ['bottom-posted reply', l('> Budget?', '> Thanks', '', 'Yes, approved.'), 'Yes, approved.'],
+    ['bottom-posted under an attribution', l('On Mon, 3 Jun 2024 at 10:00, Jane <jane@corp.com> wrote:', '> Budget?', '', 'Yes, approved.', '', '-- ', 'Bob'), 'Yes, approved.'],
+    ['one answered quote over more history is interleaved', l('> Q1?', 'A1.', '', '> rest of the mail'), l('> Q1?', 'A1.')],
     ['interleaved reply keeps quotes', l('> Q1?', 'A1.', '> Q2?', 'A2.'), l('> Q1?', 'A1.', '> Q2?', 'A2.')],
     ['trailing quote dropped', l('Yes.', '', '> Budget?', '>', '> Thanks'), 'Yes.'],
     ['trailing quote with blank lines inside', l('Yes.', '> a', '', '> b', ''), 'Yes.'],
@@ -150,7 +152,7 @@ describe('extractVisibleText', () => {
     ['two-line Chinese sign-off', l('收到。', '', '此致', '敬礼', '王芳', '采购部经理'), l('收到。', '', '此致', '敬礼')],
     ['sign-off words only', l('Done.', '', 'Thanks,', 'Best,'), l('Done.', '', 'Thanks,', 'Best,')],
     ['unanswered quote between the answers and the sign-off', l('> Q?', '', 'A.', '', '> Thanks,', '> Megan', '', 'Thanks,', 'Jane'), l('> Q?', '', 'A.', '', 'Thanks,')],
-    ['bottom-posted sign-off under a quote', l('On Mon, 3 Jun 2024 at 10:00, Jane <jane@corp.com> wrote:', '> Lunch at 12?', '', 'Yes!', '', 'Cheers,', 'Tom'), l('> Lunch at 12?', '', 'Yes!', '', 'Cheers,')],
+    ['bottom-posted sign-off under a quote', l('On Mon, 3 Jun 2024 at 10:00, Jane <jane@corp.com> wrote:', '> Lunch at 12?', '', 'Yes!', '', 'Cheers,', 'Tom'), l('Yes!', '', 'Cheers,')],
     ['reply that is only a sign-off keeps it', l('Thanks!', 'Jane'), 'Thanks!'],
     ['Thanks followed by a sentence is kept', l('Done.', 'Thanks,', 'Let me know if anything is unclear.'), l('Done.', 'Thanks,', 'Let me know if anything is unclear.')],
     ['Thanks followed by a question is kept', l('Done.', 'Thanks', 'Can you check?'), l('Done.', 'Thanks', 'Can you check?')],
@@ -207,7 +209,8 @@ describe('extractVisibleText', () => {
 
   it.each<[string, string, { inline: boolean; confidence: 'high' | 'low' }]>([
     ['plain', 'Hello', { inline: false, confidence: 'high' }],
-    ['interleaved', l('> Q?', 'A.'), { inline: true, confidence: 'high' }],
+    ['interleaved', l('> Q1?', 'A1.', '> Q2?', 'A2.'), { inline: true, confidence: 'high' }],
+    ['bottom-posted', l('> Q?', 'A.'), { inline: false, confidence: 'high' }],
     ['unknown separator', l('Ano.', '', '-------- Původní zpráva --------', 'Od: Jan'), { inline: false, confidence: 'low' }],
     ['unknown attribution language', l('Ναι.', 'Στις 24/11/2026 9:00 π.μ., ο Γιάννης <g@x.gr> έγραψε:', 'quoted'), { inline: false, confidence: 'low' }],
   ])('%s: inline and confidence', (_name, input, expected) => {

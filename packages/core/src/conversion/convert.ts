@@ -115,7 +115,8 @@ function fromHtml(html: string, visible: VisibleOptions): (Body & { fullText: st
   const v = extractVisibleHtml(html, visible);
   if (!v) return null;
   const plain = htmlToPlainText(v.html);
-  const check = extractVisibleText(plain, visible);
+  // The DOM walk saw the whole mail: a quote it kept is answered (interleaved), not bottom-posted.
+  const check = extractVisibleText(plain, { ...visible, keepLeadingQuote: true });
   if (squash(check.text) !== squash(plain)) {
     // The DOM kept something the text rules call history or boilerplate: trust the
     // stricter result and give up the HTML formatting rather than show it.

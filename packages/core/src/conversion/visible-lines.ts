@@ -39,6 +39,13 @@ export interface VisibleOptions {
    * @defaultValue `[]` (only "-Name" and "~Name" are recognised)
    */
   authorWords?: readonly string[];
+  /**
+   * Keep a leading `>` block with only the author's text under it (otherwise a bottom-posted
+   * reply's quote is dropped). For text already trimmed with the whole mail in view, where the
+   * quoted history that made it an interleaved reply is gone.
+   * @defaultValue false
+   */
+  keepLeadingQuote?: boolean;
 }
 
 /** Which of the input lines are the author's. */
@@ -82,10 +89,12 @@ const PARAGRAPH_MAX_LINES = 40;
 export function findVisibleLines(lines: readonly string[], opts: VisibleOptions = {}): VisibleLines {
   const dropped = new Set<number>();
   const extra = statelessPatterns(opts.disclaimerPatterns);
-  let end = firstMarker(lines, dropped);
+  const history = firstMarker(lines, dropped);
+  let end = history;
   if (!opts.quotesOnly) end = Math.min(end, signatureDelimiter(lines, end), operatorDisclaimer(lines, end, extra));
   end = trimTrailing(lines, end, opts.quotesOnly ? null : extra, opts.authorWords ?? []);
   if (!opts.quotesOnly) dropQuoteAboveSignoff(lines, end, dropped);
+  if (!opts.keepLeadingQuote) dropLeadingQuote(lines, end, history, dropped);
   let start = 0;
   while (start < end && (isBlank(lines[start]) || dropped.has(start))) start++;
   let inline = false;
@@ -98,6 +107,23 @@ export function findVisibleLines(lines: readonly string[], opts: VisibleOptions 
   }
   if (inline) dropQuotedAttributions(lines, start, end, dropped);
   return { start, end, dropped, inline, confidence };
+}
+
+/**
+ * A bottom-posted reply: one `>` block (its attribution already dropped), then only the
+ * author's text. The quote is history; the author's text below it is the reply. With another
+ * `>` line anywhere below (up to `history`, where the quoted history starts) the reply is
+ * interleaved and the quotes stay with their answers.
+ */
+function dropLeadingQuote(lines: readonly string[], end: number, history: number, dropped: Set<number>): void {
+  let start = 0;
+  while (start < end && (isBlank(lines[start]) || dropped.has(start))) start++;
+  if (!isQuoted(lines[start])) return;
+  let q = start;
+  while (q < end && (isQuoted(lines[q]) || isBlank(lines[q]) || dropped.has(q))) q++;
+  if (q >= end) return;
+  for (let i = q; i < history; i++) if (isQuoted(lines[i])) return;
+  for (let i = start; i < q; i++) dropped.add(i);
 }
 
 /** The text of a `>`-quoted line without its quote marks, or null for an unquoted line. */
