@@ -235,6 +235,9 @@ describe('extractVisibleText: the typed name under the text', () => {
     ['name under a sign-off', l('Done.', '', 'Freundliche Gruesse', '', 'Martin'), ['martin'], l('Done.', '', 'Freundliche Gruesse')],
     ['a name alone is kept', 'Martin', ['martin'], 'Martin'],
     ["someone else's name is kept", l('Please ask', '', 'Peter'), ['martin'], l('Please ask', '', 'Peter')],
+    ['name, title and company, no sign-off', l('The invoice is paid.', '', 'Martin Edenhofer', 'Head of Support', 'Znuny GmbH'), ['martin', 'edenhofer'], 'The invoice is paid.'],
+    ['name block right under the text', l('The invoice is paid.', 'Jane Doe', 'Finance', 'T +49 30 1234 5678'), ['jane', 'doe'], 'The invoice is paid.'],
+    ['a list of names is kept', l('Who is coming?', '', 'Jane Doe', 'Peter Pan will ask his team first and then tell us.'), ['jane', 'doe'], l('Who is coming?', '', 'Jane Doe', 'Peter Pan will ask his team first and then tell us.')],
   ])('%s', (_name, input, authorWords, expected) => {
     expect(extractVisibleText(input, { authorWords }).text).toBe(expected);
   });

@@ -38,3 +38,12 @@ export function isTypedName(line: string, authorWords: readonly string[] = []): 
   if (!words.every((w) => NAME_WORD.test(w) || isMine(w))) return false;
   return prefixed || words.some(isMine);
 }
+
+/** A typed name with a word of the sender's own name or address in it ("Jane Doe", "-Martin Edenhofer"). */
+export function isAuthorName(line: string, authorWords: readonly string[]): boolean {
+  if (!isTypedName(line, authorWords)) return false;
+  return line
+    .replace(NAME_PREFIX, '')
+    .split(/\s+/)
+    .some((w) => authorWords.includes(w.replace(/[^\p{L}\p{M}]/gu, '').toLowerCase()));
+}

@@ -15,7 +15,7 @@ import {
   statelessPatterns,
 } from './quote-markers';
 import { startsHeaderBlock } from './header-block';
-import { isTypedName } from './typed-name';
+import { isAuthorName, isTypedName } from './typed-name';
 
 /** Options of the visible-text trimmer. */
 export interface VisibleOptions {
@@ -240,13 +240,13 @@ function trimTrailing(lines: readonly string[], end: number, extra: readonly Reg
     } else if (extra) {
       if (isFooter(last)) e--;
       else if (isTypedName(last, authorWords) && hasTextAbove(lines, e - 1)) e--;
-      else e = trimSignatureOrDisclaimer(lines, e, extra);
+      else e = trimSignatureOrDisclaimer(lines, e, extra, authorWords);
     }
     if (e === before) return e;
   }
 }
 
-function trimSignatureOrDisclaimer(lines: readonly string[], e: number, extra: readonly RegExp[]): number {
+function trimSignatureOrDisclaimer(lines: readonly string[], e: number, extra: readonly RegExp[], authorWords: readonly string[]): number {
   // -1 for a paragraph too long to be a disclaimer or contact block; bounding the scan
   // keeps the repeated trimming linear.
   const paraStart = paragraphStart(lines, e);
@@ -254,6 +254,8 @@ function trimSignatureOrDisclaimer(lines: readonly string[], e: number, extra: r
   const closing = closingStart(lines, e);
   // The sign-off is the author's ("Best regards,", "此致\n敬礼"); the name block under it is not.
   if (closing !== null) return closingEnd(lines, closing, e);
+  const named = authorBlockStart(lines, e, authorWords);
+  if (named !== null) return named;
   if (paraStart > 0 && isContactBlock(lines, paraStart, e)) return paraStart;
   return e;
 }
@@ -290,6 +292,18 @@ function closingEnd(lines: readonly string[], k: number, e: number): number {
   let j = k + 1;
   while (j < e && isClosing((lines[j] ?? '').trim())) j++;
   return j;
+}
+
+/**
+ * A signature block with no sign-off above it: the sender's name ("Jane Doe"), then title,
+ * company and contact lines, at the end of the text.
+ */
+function authorBlockStart(lines: readonly string[], e: number, authorWords: readonly string[]): number | null {
+  if (authorWords.length === 0) return null;
+  for (let k = Math.max(0, e - SIGNATURE_MAX_LINES); k < e - 1; k++) {
+    if (isAuthorName((lines[k] ?? '').trim(), authorWords) && isSignatureBlock(lines, k, e) && hasTextAbove(lines, k)) return k;
+  }
+  return null;
 }
 
 /** The earliest sign-off near the end that is followed only by a short name/title/phone block. */
