@@ -77,10 +77,23 @@ function indexOfHeaderEnd(raw: Buffer): number {
 }
 
 /**
+ * The message without blank lines before its first header line. Mailbox files and fixtures
+ * stored from mbox sometimes start with one; read literally, it ends an empty header
+ * (RFC 5322 section 2.1) and the whole message becomes body text.
+ */
+export function withoutLeadingBlankLines(raw: Buffer): Buffer {
+  let i = 0;
+  while (i < raw.length && i < 64 && (raw[i] === 0x0a || raw[i] === 0x0d)) i++;
+  if (i === 0 || !/^[!-9;-~]+:/.test(raw.subarray(i, i + 80).toString('latin1'))) return raw;
+  return raw.subarray(i);
+}
+
+/**
  * Parse a raw RFC 5322 message with mailparser into the normalised `MailInput` the
  * domain logic uses. Linkification and text-to-HTML are off (ReDoS bait, RELIABILITY B4).
  */
-export async function parseMail(raw: Buffer, limits: MimeLimits = DEFAULT_MIME_LIMITS): Promise<ParsedInbound> {
+export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIME_LIMITS): Promise<ParsedInbound> {
+  const raw = withoutLeadingBlankLines(source);
   checkMimeLimits(raw, limits);
   let parsed: ParsedMail;
   try {
