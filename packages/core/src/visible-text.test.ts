@@ -286,3 +286,21 @@ describe('extractVisibleText: repaired quote lines', () => {
     expect(extractVisibleText(input).text).toBe(expected);
   });
 });
+
+describe('extractVisibleText: ticket markers and dividers', () => {
+  it.each<[string, string, string]>([
+    ['reply above this line', l('Works now.', '', '##- Please type your reply above this line -##', '', 'Your request 4711 was updated.'), 'Works now.'],
+    ['Jira', l('Done.', '', '-- Reply above this line to add a comment --', 'Ticket text'), 'Done.'],
+    [
+      'GLPI above and under markers',
+      l('Text above.', '', '=-=-=-= To answer by email, write above this line =-=-=-=', '', 'NOTIFICATION', '', '=_=_=_= To answer by email, write under this line =_=_=_=', '', 'Text under.'),
+      l('Text above.', '', '', 'Text under.'),
+    ],
+    ['trailing divider', l('Done.', '', '-------------------------------------------'), 'Done.'],
+    ['a message that is only a divider', '----------', ''],
+    ['German caption with a space', l('', '----- Original Nachricht ----', 'Von: Jan'), ''],
+    ['a divider inside the text stays', l('Part one.', '----------', 'Part two.'), l('Part one.', '----------', 'Part two.')],
+  ])('%s', (_name, input, expected) => {
+    expect(extractVisibleText(input).text).toBe(expected);
+  });
+});

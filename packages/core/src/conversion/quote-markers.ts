@@ -67,7 +67,7 @@ const FORWARD_CAPTIONS =
   '|Przekazana wiadomość|Пересланное сообщение|转发的邮件|轉寄的郵件|転送されたメッセージ';
 
 const ORIGINAL_CAPTIONS =
-  "Original Message|Ursprüngliche Nachricht|Original-Nachricht|Originalnachricht|Message d'origine|Message original" +
+  "Original Message|Ursprüngliche Nachricht|Original-Nachricht|Original Nachricht|Originalnachricht|Message d'origine|Message original" +
   '|Mensaje original|Messaggio originale|Oorspronkelijk bericht|Origineel bericht|Mensagem original|Ursprungligt meddelande' +
   '|Originalmeddelande|Oryginalna wiadomość|Wiadomość oryginalna|Исходное сообщение|原始邮件|原始郵件|原始信件|元のメッセージ|Reply message';
 
@@ -105,6 +105,28 @@ const NOTES_SUMMARY = /^[^\n-][^\n]{0,79}?---\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\s+\
 export function isSeparator(line: string): boolean {
   if (line.length > MARKER_LINE_MAX) return false;
   return isForwardSeparator(line) || ORIGINAL_CAPTION.test(line) || NOTES_WROTE.test(line) || NOTES_SUMMARY.test(line);
+}
+
+/**
+ * Helpdesk and ticket systems' reply markers (GLPI, Zendesk, Jira, OTRS…): the reply goes above
+ * "write above this line"; GLPI also takes text under a closing "write under this line".
+ */
+const REPLY_ABOVE = /\b(?:write|reply|respond|answer|type your (?:reply|response))\b.{0,40}\babove (?:this|the) line\b|\bdo not (?:write|reply|type) below (?:this|the) line\b|oberhalb dieser (?:Linie|Zeile)|au-dessus de cette ligne/i;
+const REPLY_BELOW = /\b(?:write|reply|answer)\b.{0,40}\b(?:under|below) (?:this|the) line\b/i;
+
+/** A ticket system's "reply above this line" marker. */
+export function isReplyAboveMarker(line: string): boolean {
+  return line.length <= 200 && REPLY_ABOVE.test(line);
+}
+
+/** GLPI's closing "write under this line" marker: the author's text may go on below it. */
+export function isReplyBelowMarker(line: string): boolean {
+  return line.length <= 200 && !/\bdo not\b/i.test(line) && REPLY_BELOW.test(line);
+}
+
+/** A divider or artifact line: only dashes, underscores, equals signs, stars, dots or bullets. */
+export function isDividerLine(line: string): boolean {
+  return line.length >= 2 && line.length <= MARKER_LINE_MAX && /^[-_=*~#.•·+\s]+$/.test(line) && !/^--\s?$/.test(line);
 }
 
 /** Outlook's rule above its header block. */

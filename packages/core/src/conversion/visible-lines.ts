@@ -7,6 +7,9 @@ import {
   isClosing,
   isContactLine,
   isDisclaimer,
+  isDividerLine,
+  isReplyAboveMarker,
+  isReplyBelowMarker,
   isFooter,
   isSeparator,
   isWeakAttribution,
@@ -151,6 +154,14 @@ function firstMarker(lines: readonly string[], dropped: Set<number>): number {
     const line = (lines[i] ?? '').trim();
     if (line === '' || line.length > MARKER_LINE_MAX || line.startsWith('>')) continue;
     if (isSeparator(line)) return i;
+    if (isReplyAboveMarker(line)) {
+      const below = replyBelowMarker(lines, i + 1);
+      if (below < 0) return i;
+      // The notification between the two markers is the system's; the text under is the author's.
+      for (let j = i; j <= below; j++) dropped.add(j);
+      i = below;
+      continue;
+    }
     const span = attributionSpan(lines, i);
     if (span > 0) {
       // An attribution above a quote the author answers inline: keep the exchange.
@@ -199,6 +210,11 @@ function answeredInline(lines: readonly string[], from: number): boolean {
   return false;
 }
 
+function replyBelowMarker(lines: readonly string[], from: number): number {
+  for (let j = from; j < lines.length; j++) if (isReplyBelowMarker((lines[j] ?? '').trim())) return j;
+  return -1;
+}
+
 function isSignatureDelimiter(line: string): boolean {
   return line === '-- ' || line === '--';
 }
@@ -238,7 +254,9 @@ function trimTrailing(lines: readonly string[], end: number, extra: readonly Reg
       const above = (lines[e - 1] ?? '').trim();
       if (e > 0 && isWeakAttribution(above)) e--;
     } else if (extra) {
-      if (isFooter(last)) e--;
+      // A divider under a blank line ends nothing of the author's; right under a line it may be
+      // a form's "Sign here" rule, which stays.
+      if (isFooter(last) || (isDividerLine(last) && isBlank(lines[e - 2]))) e--;
       else if (isTypedName(last, authorWords) && hasTextAbove(lines, e - 1)) e--;
       else e = trimSignatureOrDisclaimer(lines, e, extra, authorWords);
     }
