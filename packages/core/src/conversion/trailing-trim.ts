@@ -1,0 +1,176 @@
+/**
+ * The end of the author's text, read from the bottom up: blank lines, a trailing `>` block with
+ * its attribution, mobile footers, dividers, legal disclaimers, contact blocks, a typed name, and
+ * the name/title/phone block under a sign-off (the sign-off itself is the author's and stays).
+ * Every scan is bounded, so the repeated trimming stays linear.
+ */
+import {
+  isClosing,
+  isContactLine,
+  isDisclaimer,
+  isDividerLine,
+  isFooter,
+  isWeakAttribution,
+} from './quote-markers';
+import { isAuthorName, isTypedName } from './typed-name';
+
+/** A signature block after a closing formula has at most this many lines. */
+const SIGNATURE_MAX_LINES = 8;
+/** A closing formula is looked for this many lines above the end. */
+const CLOSING_WINDOW = 12;
+/** Characters of a paragraph that disclaimer patterns see. */
+const PARAGRAPH_TEXT_MAX = 4_000;
+/** A trailing disclaimer or contact paragraph has at most this many lines. */
+const PARAGRAPH_MAX_LINES = 40;
+
+/** Drops blank lines, footers, trailing quotes, disclaimers and signature blocks from the end. */
+export function trimTrailing(lines: readonly string[], end: number, extra: readonly RegExp[] | null, authorWords: readonly string[]): number {
+  let e = end;
+  for (;;) {
+    const before = e;
+    while (e > 0 && isBlank(lines[e - 1])) e--;
+    const last = (lines[e - 1] ?? '').trim();
+    if (e === 0) return 0;
+    if (last.startsWith('>')) {
+      // The trailing quoted block, including blank lines between quoted lines.
+      while (e > 0 && (isQuoted(lines[e - 1]) || isBlank(lines[e - 1]))) e--;
+      while (e > 0 && isBlank(lines[e - 1])) e--;
+      const above = (lines[e - 1] ?? '').trim();
+      if (e > 0 && isWeakAttribution(above)) e--;
+    } else if (extra) {
+      // A divider under a blank line ends nothing of the author's; right under a line it may be
+      // a form's "Sign here" rule, which stays.
+      if (isFooter(last) || (isDividerLine(last) && isBlank(lines[e - 2]))) e--;
+      else if (isTypedName(last, authorWords) && hasTextAbove(lines, e - 1)) e--;
+      else e = trimSignatureOrDisclaimer(lines, e, extra, authorWords);
+    }
+    if (e === before) return e;
+  }
+}
+
+function trimSignatureOrDisclaimer(lines: readonly string[], e: number, extra: readonly RegExp[], authorWords: readonly string[]): number {
+  // -1 for a paragraph too long to be a disclaimer or contact block; bounding the scan
+  // keeps the repeated trimming linear.
+  const paraStart = paragraphStart(lines, e);
+  if (paraStart > 0 && isDisclaimer(paragraphText(lines, paraStart, e), extra)) return paraStart;
+  const closing = closingStart(lines, e);
+  // The sign-off is the author's ("Best regards,", "此致\n敬礼"); the name block under it is not.
+  if (closing !== null) return closingEnd(lines, closing, e);
+  const named = authorBlockStart(lines, e, authorWords);
+  if (named !== null) return named;
+  if (paraStart > 0 && isContactBlock(lines, paraStart, e)) return paraStart;
+  return e;
+}
+
+/**
+ * "> unanswered rest of the quote", then the author's "Thanks,": the quote is history, the
+ * sign-off is the author's. Drops the `>` block (and a weak attribution above it) between
+ * the author's text and a sign-off that ends the kept text.
+ */
+export function dropQuoteAboveSignoff(lines: readonly string[], end: number, dropped: Set<number>): void {
+  let k = end;
+  while (k > 0 && isBlank(lines[k - 1])) k--;
+  let closing = k;
+  while (closing > 0 && k - closing < 2 && isClosing((lines[closing - 1] ?? '').trim())) closing--;
+  if (closing === k) return;
+  let q = closing;
+  while (q > 0 && isBlank(lines[q - 1])) q--;
+  if (!isQuoted(lines[q - 1])) return;
+  let from = q;
+  while (from > 0 && (isQuoted(lines[from - 1]) || isBlank(lines[from - 1]))) from--;
+  if (from > 0 && isWeakAttribution((lines[from - 1] ?? '').trim())) from--;
+  // The blank line above the quote stays, to part the author's text from the sign-off.
+  while (from < q && isBlank(lines[from])) from++;
+  for (let i = from; i < closing; i++) dropped.add(i);
+}
+
+function hasTextAbove(lines: readonly string[], index: number): boolean {
+  for (let i = index - 1; i >= 0; i--) if (!isBlank(lines[i])) return true;
+  return false;
+}
+
+/** One past the sign-off starting at `k`: a closing may take two lines ("此致" / "敬礼"). */
+function closingEnd(lines: readonly string[], k: number, e: number): number {
+  let j = k + 1;
+  while (j < e && isClosing((lines[j] ?? '').trim())) j++;
+  return j;
+}
+
+/**
+ * A signature block with no sign-off above it: the sender's name ("Jane Doe"), then title,
+ * company and contact lines, at the end of the text.
+ */
+function authorBlockStart(lines: readonly string[], e: number, authorWords: readonly string[]): number | null {
+  if (authorWords.length === 0) return null;
+  for (let k = Math.max(0, e - SIGNATURE_MAX_LINES); k < e - 1; k++) {
+    if (isAuthorName((lines[k] ?? '').trim(), authorWords) && isSignatureBlock(lines, k, e) && hasTextAbove(lines, k)) return k;
+  }
+  return null;
+}
+
+/** The earliest sign-off near the end that is followed only by a short name/title/phone block. */
+function closingStart(lines: readonly string[], e: number): number | null {
+  for (let k = Math.max(0, e - CLOSING_WINDOW); k < e - 1; k++) {
+    if (isClosing((lines[k] ?? '').trim()) && isSignatureBlock(lines, k + 1, e)) return k;
+  }
+  return null;
+}
+
+/**
+ * A name, title, company and contact lines: few short lines, none a question or a
+ * sentence, the first one a name-like line. "Thanks,\nLet me know if anything is
+ * unclear." is not a signature block.
+ */
+function isSignatureBlock(lines: readonly string[], from: number, to: number): boolean {
+  const body = lines.slice(from, to).map((l) => l.trim()).filter((l) => l !== '');
+  if (body.length === 0 || body.length > SIGNATURE_MAX_LINES) return false;
+  // "此致" / "敬礼", "Thanks," / "Best,": sign-off words only, no name block to drop.
+  if (body.every((l) => isClosing(l))) return false;
+  const first = body[0] ?? '';
+  if (!/^\p{L}/u.test(first) || first.split(/\s+/).length > 5 || /[.?!:;]$/.test(first) || /^P\.?S\b/i.test(first)) return false;
+  return body.every((l) => {
+    if (l.startsWith('>') || l.length > 80 || /\?$/.test(l)) return false;
+    if (isContactLine(l)) return true;
+    const words = l.split(/\s+/).length;
+    return words <= 10 && !(/[.!]$/.test(l) && words > 4);
+  });
+}
+
+/** A trailing paragraph of contact lines: at least two, or one under a name. */
+function isContactBlock(lines: readonly string[], from: number, to: number): boolean {
+  if (to - from > SIGNATURE_MAX_LINES) return false;
+  const body = lines.slice(from, to).map((l) => l.trim());
+  if (body.some((l) => l.length > 100 || l.startsWith('>'))) return false;
+  const contacts = body.filter(isContactLine).length;
+  return contacts >= 2 || (contacts === 1 && body.length >= 2 && /^\p{Lu}\S*(?:\s\p{Lu}\S*){1,3}$/u.test(body[0] ?? ''));
+}
+
+/** Start of the paragraph ending at `e`, or -1 when it is longer than {@link PARAGRAPH_MAX_LINES}. */
+function paragraphStart(lines: readonly string[], e: number): number {
+  let s = e;
+  while (s > 0 && !isBlank(lines[s - 1])) {
+    if (e - --s > PARAGRAPH_MAX_LINES) return -1;
+  }
+  return s;
+}
+
+export function paragraphEnd(lines: readonly string[], s: number, limit: number): number {
+  let e = s;
+  while (e < limit && !isBlank(lines[e])) e++;
+  return e;
+}
+
+/** The paragraph as one line, capped: disclaimer patterns never need more. */
+export function paragraphText(lines: readonly string[], from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to && out.length < PARAGRAPH_TEXT_MAX; i++) out += `${out ? ' ' : ''}${(lines[i] ?? '').trim()}`;
+  return out;
+}
+
+export function isBlank(line: string | undefined): boolean {
+  return line === undefined || line.trim() === '';
+}
+
+export function isQuoted(line: string | undefined): boolean {
+  return line !== undefined && line.trimStart().startsWith('>');
+}
