@@ -128,6 +128,8 @@ describe('extractVisibleHtml', () => {
     ['<pre> body is cut inside its text node', '<pre>Done.\n\nOn Tue, 24 Nov 2026 at 09:00, Jane &lt;j@x.test&gt; wrote:\n&gt; QUOTED</pre>', 'Done.'],
     ['signature known only by its class', '<div>Done.</div><div class="gmail_signature">Jane Doe<br>Product Owner at ACME</div>', 'Done.'],
     ['only quoted history', `<div class="gmail_quote">${GMAIL_ATTR}${GMAIL_BQ}QUOTED</blockquote></div>`, ''],
+    ['Outlook mobile reply section', '<div name="messageBodySection"><div>Done.</div></div><div name="messageReplySection">On 24/11/2026, 09:00, "Jane" wrote:<br><blockquote>QUOTED</blockquote></div>', 'Done.'],
+    ['a reply section without a body section is the text', '<div name="messageReplySection"><p>Done.</p></div>', 'Done.'],
   ])('%s', (_name, html, expected) => {
     const out = extractVisibleHtml(html);
     expect(out).not.toBeNull();

@@ -27,6 +27,13 @@ export interface VisibleHtml extends HtmlTrim {
  */
 const CUT_ID = /(?:^|_)(?:divRplyFwdMsg|appendonsend|mail-editor-reference-message-container|OLK_SRC_BODY_SECTION)$/i;
 const CUT_CLASS = /(?:^|\s)(?:yahoo_quoted|zmail_extra)(?:\s|$)/;
+/**
+ * Outlook for iOS and Android write the new text in `<div name="messageBodySection">` and the
+ * quoted original in `<div name="messageReplySection">`; the second is history only when the
+ * first is there (some converters put a lone reply's text in a "reply section").
+ */
+const BODY_NAME = /^messageBodySection$/i;
+const CUT_NAME = /^messageReplySection$/i;
 
 /** Signature containers of Gmail, Outlook web/mobile, Apple/iOS, Thunderbird, Samsung and Yahoo mobile. */
 const SIGNATURE_ID = /^(?:x_)?(?:Signature|AppleMailSignature|ms-outlook-mobile-signature|composer_signature|ymail_android_signature|ymail_ios_signature)$/i;
@@ -124,7 +131,12 @@ function wordLinesAsDivs(doc: Document): void {
 }
 
 function cutMarkedHistory(doc: Document): boolean {
-  const marker = findElements(doc, (el) => CUT_ID.test(el.attribs.id ?? '') || CUT_CLASS.test(el.attribs.class ?? ''), true)[0];
+  const named = findElements(doc, (el) => BODY_NAME.test(el.attribs.name ?? ''), true).length > 0;
+  const marker = findElements(
+    doc,
+    (el) => CUT_ID.test(el.attribs.id ?? '') || CUT_CLASS.test(el.attribs.class ?? '') || (named && CUT_NAME.test(el.attribs.name ?? '')),
+    true,
+  )[0];
   if (!marker) return false;
   removeFrom(marker);
   return true;
