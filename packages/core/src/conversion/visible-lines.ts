@@ -161,8 +161,13 @@ function firstMarker(lines: readonly string[], dropped: Set<number>): number {
       continue;
     }
     if (UNDERSCORES.test(line) && HEADER_FROM.test(nextNonBlank(lines, i + 1) ?? '')) return i;
-    if (HEADER_FROM.test(line) && hasWithin(lines, i + 1, 4, HEADER_SENT)) return i;
-    if (startsHeaderBlock(lines, i)) return i;
+    if ((HEADER_FROM.test(line) && hasWithin(lines, i + 1, 4, HEADER_SENT)) || startsHeaderBlock(lines, i)) {
+      // "From: …" / "Date: …" over a `>` quote the author answers: an attribution in header form.
+      const below = headerBlockEnd(lines, i);
+      if (!answeredInline(lines, below)) return i;
+      for (let j = i; j < below; j++) dropped.add(j);
+      i = below - 1;
+    }
   }
   return lines.length;
 }
@@ -198,6 +203,13 @@ function answeredInline(lines: readonly string[], from: number): boolean {
     return !(isSignatureDelimiter(lines[j] ?? '') || isFooter(line) || isSeparator(line) || isAttribution(line));
   }
   return false;
+}
+
+/** One past a block of "Label: value" lines starting at `i` (at most 8). */
+function headerBlockEnd(lines: readonly string[], i: number): number {
+  let j = i;
+  while (j < lines.length && j - i < 8 && /^\*?\p{L}[^:：]{0,30}[:：]/u.test((lines[j] ?? '').trim())) j++;
+  return j;
 }
 
 function replyBelowMarker(lines: readonly string[], from: number): number {
