@@ -142,6 +142,15 @@ describe('extractVisibleText', () => {
     // sign-offs: the sign-off is the author's, the name/title/phone block under it is not
     ['Best regards block', l('Done.', '', 'Best regards,', 'Jane Doe', 'Head of Sales', '+49 30 1234 5678'), l('Done.', '', 'Best regards,')],
     ['Thanks with name', l('Done.', '', 'Thanks,', 'Jane'), l('Done.', '', 'Thanks,')],
+    [
+      'long Outlook signature under the sign-off',
+      l(
+        'Approved.', '', 'Mit freundlichen Grüßen', '', 'Max Mustermann', 'Leiter Einkauf', '', 'Brandt Maschinenbau GmbH & Co. KG',
+        'Industriestraße 12 | 50667 Köln', 'Tel. +49 221 98765-12', 'Fax +49 221 98765-99', 'max.mustermann@brandt.example',
+        'www.brandt.example', '[cid:image001.png@01D2A6B4.5E3F2A10]',
+      ),
+      l('Approved.', '', 'Mit freundlichen Grüßen'),
+    ],
     ['Thanks, Name on one line is the sign-off', l('Done.', 'Thanks, Jane'), l('Done.', 'Thanks, Jane')],
     ['German sign-off', l('Erledigt.', '', 'Mit freundlichen Grüßen', '', 'Max Mustermann', 'Leiter Einkauf', 'Tel. +49 89 123456'), l('Erledigt.', '', 'Mit freundlichen Grüßen')],
     ['French sign-off', l('Fait.', 'Cordialement,', 'Jean Dupont'), l('Fait.', 'Cordialement,')],

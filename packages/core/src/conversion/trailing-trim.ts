@@ -15,9 +15,9 @@ import {
 import { isAuthorName, isTypedName } from './typed-name';
 
 /** A signature block after a closing formula has at most this many lines. */
-const SIGNATURE_MAX_LINES = 8;
+const SIGNATURE_MAX_LINES = 14;
 /** A closing formula is looked for this many lines above the end. */
-const CLOSING_WINDOW = 12;
+const CLOSING_WINDOW = 16;
 /** Characters of a paragraph that disclaimer patterns see. */
 const PARAGRAPH_TEXT_MAX = 4_000;
 /** A trailing disclaimer or contact paragraph has at most this many lines. */
