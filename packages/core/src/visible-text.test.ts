@@ -169,6 +169,9 @@ describe('extractVisibleText', () => {
     ['sign-off without a name is kept', l('Done.', 'Best regards,'), l('Done.', 'Best regards,')],
     ['Thanks for the update is not a sign-off', l('Thanks for the update', 'Jane'), l('Thanks for the update', 'Jane')],
     ['contact block without sign-off', l('Done.', '', 'Jane Doe', 'T +49 30 1234 5678', 'www.acme.example'), 'Done.'],
+    ['name, title and company without sign-off', l('Done.', '', 'Jane Doe', 'Head of Sales', 'Northwind Logistics Inc.'), 'Done.'],
+    ['Japanese company block', l('承知しました。', '', '山田 太郎', '株式会社サンプル商事'), '承知しました。'],
+    ['a company in the last sentence stays', l('Done.', '', 'Jane Doe will call ACME GmbH.'), l('Done.', '', 'Jane Doe will call ACME GmbH.')],
     ['single address line is not a contact block', l('Done.', '', 'Write to jane@x.com'), l('Done.', '', 'Write to jane@x.com')],
 
     // footers and disclaimers

@@ -220,9 +220,19 @@ export function isClosingWithName(line: string): boolean {
 const PHONE = /(?:^|[\s:(])(?:\+|00)\d[\d\s()./-]{6,}\d|\b(?:tel|phone|mobile|mob|cell|fax|telefon|tél|handy|móvil|cel|tfn)\b\.?\s*[:.]?\s*\+?[\d(]/i;
 const WEB_OR_MAIL = /\bwww\.|https?:\/\/|\S@\S+\.\S/i;
 
-/** A line of a contact block: phone, fax, web or mail address, or "Name | Title | Company". */
+/**
+ * A company name: a short line ending in a legal form ("ACME GmbH", "Northwind Logistics Inc.",
+ * "Janssen Logistiek B.V.", "Zielińska Logistyka Sp. z o.o.") or opening with one (株式会社, ООО).
+ */
+const COMPANY =
+  /^[^.!?]{1,50}\s(?:GmbH(?: & Co\. KG)?|AG|KG|SE|e\.V\.|Inc\.?|LLC|Ltd\.?|Limited|plc|Corp\.?|Co\.|S\.A\.?|SAS|SARL|S\.L\.|S\.r\.l\.|S\.p\.A\.|B\.V\.|N\.V\.|AB|ASA|A\/S|Oy|Ltda\.?|Sp\. z o\.o\.|S\.A\.|s\.r\.o\.)$|^(?:株式会社|有限会社|ООО|АО|ПАО|ТОВ)\s?\S|(?:株式会社|有限公司|股份有限公司)$/u;
+
+/** A line of a contact block: phone, fax, web or mail address, company, or "Name | Title | Company". */
 export function isContactLine(line: string): boolean {
-  return line.length <= 100 && (PHONE.test(line) || WEB_OR_MAIL.test(line) || (line.includes(' | ') && line.length <= 80));
+  return (
+    line.length <= 100 &&
+    (PHONE.test(line) || WEB_OR_MAIL.test(line) || (line.includes(' | ') && line.length <= 80) || (line.length <= 60 && COMPANY.test(line)))
+  );
 }
 
 /**

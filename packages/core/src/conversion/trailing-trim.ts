@@ -136,14 +136,18 @@ function isSignatureBlock(lines: readonly string[], from: number, to: number): b
   });
 }
 
+/** A person's name line: two to four capitalised words, or a CJK name ("山田 太郎", "王芳"). */
+const PERSON_NAME = /^\p{Lu}\S*(?:\s\p{Lu}\S*){1,3}$|^[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}]{1,5}(?:[\s\u3000][\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}]{1,5})?$/u;
+
 /** A trailing paragraph of contact lines: at least two, or one under a name. */
 function isContactBlock(lines: readonly string[], from: number, to: number): boolean {
   if (to - from > SIGNATURE_MAX_LINES) return false;
   const body = lines.slice(from, to).map((l) => l.trim());
   if (body.some((l) => l.length > 100 || l.startsWith('>'))) return false;
   const contacts = body.filter(isContactLine).length;
-  return contacts >= 2 || (contacts === 1 && body.length >= 2 && /^\p{Lu}\S*(?:\s\p{Lu}\S*){1,3}$/u.test(body[0] ?? ''));
+  return contacts >= 2 || (contacts === 1 && body.length >= 2 && PERSON_NAME.test(body[0] ?? ''));
 }
+
 
 /** Start of the paragraph ending at `e`, or -1 when it is longer than {@link PARAGRAPH_MAX_LINES}. */
 function paragraphStart(lines: readonly string[], e: number): number {
