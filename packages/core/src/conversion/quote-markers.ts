@@ -217,7 +217,9 @@ export function isClosingWithName(line: string): boolean {
   return name !== undefined && NAME.test(name.trim());
 }
 
-const PHONE = /(?:^|[\s:(])(?:\+|00)\d[\d\s()./-]{6,}\d|\b(?:tel|phone|mobile|mob|cell|fax|telefon|tél|handy|móvil|cel|tfn)\b\.?\s*[:.]?\s*\+?[\d(]/i;
+const PHONE = /(?:^|[\s:(])(?:\+|00)\d[\d\s()./-]{6,}\d|\b(?:tel|phone|mobile|mob|cell|fax|telefon|tél|handy|móvil|cel|tfn|tlf|puh|gsm|direct|office|direkt|mobil|telefono|telefone|telefoon|kom)\b\.?\s*[:.]?\s*\+?[\d(]|(?:^|\s)(?:Тел|Моб|Факс|電話|电话|手机|携帯|FAX)\.?\s*[:.：]?\s*\+?[\d(]|^[TMFPD]\s?[:.]?\s*\+?[\d(][\d\s()./-]{6,}\d$/i;
+/** A line that is only a phone number in national form: "030 1234 5678", "(617) 555-0142". */
+const BARE_PHONE = /^\+?\(?\d[\d\s()./-]{5,18}\d$/;
 const WEB_OR_MAIL = /\bwww\.|https?:\/\/|\S@\S+\.\S/i;
 
 /**
@@ -227,11 +229,18 @@ const WEB_OR_MAIL = /\bwww\.|https?:\/\/|\S@\S+\.\S/i;
 const COMPANY =
   /^[^.!?]{1,50}\s(?:GmbH(?: & Co\. KG)?|AG|KG|SE|e\.V\.|Inc\.?|LLC|Ltd\.?|Limited|plc|Corp\.?|Co\.|S\.A\.?|SAS|SARL|S\.L\.|S\.r\.l\.|S\.p\.A\.|B\.V\.|N\.V\.|AB|ASA|A\/S|Oy|Ltda\.?|Sp\. z o\.o\.|S\.A\.|s\.r\.o\.)$|^(?:株式会社|有限会社|ООО|АО|ПАО|ТОВ)\s?\S|(?:株式会社|有限公司|股份有限公司)$/u;
 
+function isBarePhone(line: string): boolean {
+  if (!BARE_PHONE.test(line)) return false;
+  const digits = line.replace(/\D/g, '').length;
+  // Seven to fifteen digits (ITU-T E.164), and not a date or an amount ("24.11.2026", "1.234.567").
+  return digits >= 7 && digits <= 15 && !/^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$/.test(line) && !/^\d{1,3}(?:[.,]\d{3})+$/.test(line);
+}
+
 /** A line of a contact block: phone, fax, web or mail address, company, or "Name | Title | Company". */
 export function isContactLine(line: string): boolean {
   return (
     line.length <= 100 &&
-    (PHONE.test(line) || WEB_OR_MAIL.test(line) || (line.includes(' | ') && line.length <= 80) || (line.length <= 60 && COMPANY.test(line)))
+    (PHONE.test(line) || isBarePhone(line) || WEB_OR_MAIL.test(line) || (line.includes(' | ') && line.length <= 80) || (line.length <= 60 && COMPANY.test(line)))
   );
 }
 
