@@ -36,7 +36,7 @@ const EVIDENCE = /@|\d/;
  * Also Gmail's date-first form ("2016-10-24 15:36 GMT+02:00 Jane <jane@x.test>:"), and the
  * address as a plain-text rendering mangles it ("<jane@x.test<mailto:jane@x.test>>", "[mailto:…]").
  */
-const DATE_AND_ADDRESS = /\d.*[<[(](?:mailto:)?[^<>[\]()\s@]+@[^\s]*[>\])]\s*[:：]$/;
+const DATE_AND_ADDRESS = /\d.*[<[(]\s?(?:mailto:)?[^<>[\]()\s@]+@[^\s]*[>\])]\s*[:：]$/;
 
 /** Apple Mail's Polish attribution puts the verb first: "Wiadomość napisana przez Jan <…> w dniu 15.01.2027, o godz. 08:05:". */
 const WRITTEN_BY = /^Wiadomość napisana przez\s.*\d.*[:：]$/i;
@@ -122,6 +122,14 @@ export function isReplyAboveMarker(line: string): boolean {
 /** GLPI's closing "write under this line" marker: the author's text may go on below it. */
 export function isReplyBelowMarker(line: string): boolean {
   return line.length <= 200 && !/\bdo not\b/i.test(line) && REPLY_BELOW.test(line);
+}
+
+/** An image placeholder a client leaves in the text part: "[cid:image001.png@01D2…]", "[image: Logo]". */
+const IMAGE_PLACEHOLDER = /^\[(?:cid:|image:?|Image|Logo|Bild|Grafik)[^\]]{0,200}\]$/i;
+
+/** True for an image placeholder line (see {@link IMAGE_PLACEHOLDER}). */
+export function isImagePlaceholder(line: string): boolean {
+  return IMAGE_PLACEHOLDER.test(line);
 }
 
 /** A divider or artifact line: only dashes, underscores, equals signs, stars, dots or bullets. */
@@ -271,6 +279,11 @@ const DISCLAIMERS: readonly RegExp[] = [
   /\bdetta (?:e-?post(?:meddelande)?|meddelande|mejl)\b[^.]{0,150}\bkonfidentiell/i,
   // \b is ASCII-only in JavaScript: it never sees the end of "wiadomość".
   /(?<!\p{L})ta wiadomość(?!\p{L})[^.]{0,150}(?:poufn|zastrzeżon)/iu,
+  /\b(?:denne|dette) (?:e-?mail|e-?post|meddelelse|melding)\b[^.]{0,150}\bfortrolig/i,
+  /\btämä (?:sähköposti(?:viesti)?|viesti)\b[^.]{0,150}\bluottamuksellinen/i,
+  /\btento (?:e-?mail|email)\b[^.]{0,150}\bdůvěrn/i,
+  /(?<!\p{L})(?:это|данное) (?:сообщение|письмо)(?!\p{L})[^.]{0,150}конфиденциальн/iu,
+  /(?<!\p{L})(?:це|цей|даний) (?:повідомлення|лист)(?!\p{L})[^.]{0,150}конфіденційн/iu,
   /この(?:電子)?メール.{0,60}(?:機密|秘密)/,
   /(?:此|本)(?:电子|電子)?(?:邮件|郵件).{0,60}(?:保密|机密|機密)/,
 ];

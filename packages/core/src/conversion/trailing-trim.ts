@@ -10,6 +10,7 @@ import {
   isDisclaimer,
   isDividerLine,
   isFooter,
+  isImagePlaceholder,
   isWeakAttribution,
 } from './quote-markers';
 import { isAuthorName, isTypedName } from './typed-name';
@@ -40,7 +41,7 @@ export function trimTrailing(lines: readonly string[], end: number, extra: reado
     } else if (extra) {
       // A divider under a blank line ends nothing of the author's; right under a line it may be
       // a form's "Sign here" rule, which stays.
-      if (isFooter(last) || (isDividerLine(last) && isBlank(lines[e - 2]))) e--;
+      if (isFooter(last) || isImagePlaceholder(last) || (isDividerLine(last) && isBlank(lines[e - 2]))) e--;
       else if (isTypedName(last, authorWords) && hasTextAbove(lines, e - 1)) e--;
       else e = trimSignatureOrDisclaimer(lines, e, extra, authorWords);
     }
