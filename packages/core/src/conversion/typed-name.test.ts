@@ -23,6 +23,11 @@ describe('isTypedName', () => {
     ['Martin will do it.', martin, false],
     ['--', [], false],
     ['- Jake out', authorNameWords('Jake the Dog', 'jake@x.example'), false],
+    ['Alex.', authorNameWords('Bounine, Alexandre', 'alexandre.bounine@x.example'), true],
+    ['John & Marc', authorNameWords('Marc Smith', 'marc.smith@x.example'), true],
+    ['Mfg eike', authorNameWords('Eike Schmidt', 'eike@x.example'), false],
+    ['& Marc', authorNameWords('Marc Smith', 'marc.smith@x.example'), false],
+    ['Al', authorNameWords('Alexandre Bounine', 'ab@x.example'), false],
   ])('%s (%j) -> %s', (line, words, expected) => {
     expect(isTypedName(line, words)).toBe(expected);
   });

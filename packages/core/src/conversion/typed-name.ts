@@ -5,6 +5,8 @@
  * of the sender's own name or address.
  */
 
+import { isClosing } from './quote-markers';
+
 /** A dash, two dashes or a tilde before a typed name. */
 const NAME_PREFIX = /^(?:-{1,2}|~|–|—)\s*/;
 /** A word of a name: capitalised, or an initial ("P."). */
@@ -24,16 +26,32 @@ export function authorNameWords(name: string | null | undefined, address: string
   return [...new Set(words.map((w) => w.replace(/[^\p{L}\p{M}]/gu, '')).filter((w) => w.length >= 2))];
 }
 
+/** Words that join two typed names ("John & Marc"). */
+const JOINER = /^(?:&|\+|and|und|et|y|e|i|och|og|en)$/i;
+
 /**
- * True when `line` (trimmed) is a typed name: one to three name words, and either a dash/tilde
- * before them (capitalised) or one of them in `authorWords` (see {@link authorNameWords}).
+ * True when `word` is one of `authorWords`, or an abbreviation of one ("Alex" for Alexandre,
+ * three letters or more).
+ */
+function isAuthorWord(word: string, authorWords: readonly string[]): boolean {
+  if (!ANY_WORD.test(word)) return false;
+  const w = word.replace(/[^\p{L}\p{M}]/gu, '').toLowerCase();
+  return authorWords.some((a) => a === w || (w.length >= 3 && a.startsWith(w)));
+}
+
+/**
+ * True when `line` (trimmed) is a typed name: one to three name words (two names may be joined,
+ * "John & Marc"), and either a dash/tilde before them (capitalised) or one of them the author's
+ * (see {@link authorNameWords}). A sign-off word first ("Mfg eike") makes it a sign-off line.
  */
 export function isTypedName(line: string, authorWords: readonly string[] = []): boolean {
   if (line.length > NAME_MAX_CHARS) return false;
   const prefixed = NAME_PREFIX.test(line);
-  const words = line.replace(NAME_PREFIX, '').trim().split(/\s+/);
-  if (words.length === 0 || words.length > 3 || words[0] === '') return false;
-  const isMine = (w: string) => ANY_WORD.test(w) && authorWords.includes(w.replace(/[^\p{L}\p{M}]/gu, '').toLowerCase());
+  const all = line.replace(NAME_PREFIX, '').trim().split(/\s+/);
+  const words = all.filter((w) => !JOINER.test(w));
+  if (words.length === 0 || words.length > 3 || words[0] === '' || all.length - words.length > 1) return false;
+  if (JOINER.test(all[0] ?? '') || JOINER.test(all.at(-1) ?? '') || isClosing(words[0] ?? '')) return false;
+  const isMine = (w: string) => isAuthorWord(w, authorWords);
   // "- Jake out" is a sign-off, not a name: every word must be a name word or the author's.
   if (!words.every((w) => NAME_WORD.test(w) || isMine(w))) return false;
   return prefixed || words.some(isMine);
@@ -45,5 +63,5 @@ export function isAuthorName(line: string, authorWords: readonly string[]): bool
   return line
     .replace(NAME_PREFIX, '')
     .split(/\s+/)
-    .some((w) => authorWords.includes(w.replace(/[^\p{L}\p{M}]/gu, '').toLowerCase()));
+    .some((w) => isAuthorWord(w, authorWords));
 }
