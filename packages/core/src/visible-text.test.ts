@@ -58,6 +58,12 @@ describe('extractVisibleText', () => {
     ['bottom-posted reply', l('> Budget?', '> Thanks', '', 'Yes, approved.'), 'Yes, approved.'],
     ['bottom-posted under a From/Date attribution', l('From: Joe <joe@x.test>', 'Date: Sun, 14 Nov 2010 19:04:26 -0800', '', '> Signed-off-by: Joe <joe@x.test>', '', 'Applied.'), 'Applied.'],
     ['bottom-posted under an attribution', l('On Mon, 3 Jun 2024 at 10:00, Jane <jane@corp.com> wrote:', '> Budget?', '', 'Yes, approved.', '', '-- ', 'Bob'), 'Yes, approved.'],
+    ['bottom-posted under a short attribution', l('Jane wrote:', '> Lunch?', '', 'Yes.'), 'Yes.'],
+    [
+      'quoted Outlook history inside an interleaved reply',
+      l('> Q1?', 'A1.', '', '> Q2?', 'A2.', '', '> -----Original Message-----', '> From: Jane', '> Sent: Monday', '> older text'),
+      l('> Q1?', 'A1.', '', '> Q2?', 'A2.'),
+    ],
     ['one answered quote over more history is interleaved', l('> Q1?', 'A1.', '', '> rest of the mail'), l('> Q1?', 'A1.')],
     ['interleaved reply keeps quotes', l('> Q1?', 'A1.', '> Q2?', 'A2.'), l('> Q1?', 'A1.', '> Q2?', 'A2.')],
     ['trailing quote dropped', l('Yes.', '', '> Budget?', '>', '> Thanks'), 'Yes.'],

@@ -8,6 +8,7 @@ import {
   isReplyBelowMarker,
   isFooter,
   isSeparator,
+  isWeakAttribution,
   startsLikeAttribution,
   looksLikeUnknownMarker,
   statelessPatterns,
@@ -111,8 +112,10 @@ export function findVisibleLines(lines: readonly string[], opts: VisibleOptions 
 function dropLeadingQuote(lines: readonly string[], end: number, history: number, dropped: Set<number>): void {
   let start = 0;
   while (start < end && (isBlank(lines[start]) || dropped.has(start))) start++;
-  if (!isQuoted(lines[start])) return;
-  let q = start;
+  // "Jane wrote:" alone: the quote under it is the evidence that it is an attribution.
+  const weak = !isQuoted(lines[start]) && isWeakAttribution((lines[start] ?? '').trim()) && isQuoted(lines[start + 1]);
+  if (!isQuoted(lines[start]) && !weak) return;
+  let q = weak ? start + 1 : start;
   while (q < end && (isQuoted(lines[q]) || isBlank(lines[q]) || dropped.has(q))) q++;
   if (q >= end) return;
   for (let i = q; i < history; i++) if (isQuoted(lines[i])) return;
@@ -133,7 +136,13 @@ function quotedText(line: string | undefined): string | null {
 function dropQuotedAttributions(lines: readonly string[], start: number, end: number, dropped: Set<number>): void {
   for (let i = start; i < end; i++) {
     const q = quotedText(lines[i]);
-    if (!q || q.length > MARKER_LINE_MAX || !isAttribution(q)) continue;
+    if (!q || q.length > MARKER_LINE_MAX) continue;
+    if (isSeparator(q)) {
+      // "> -----Original Message-----": the older history inside the quote, never answered.
+      for (let j = i; j < end && quotedText(lines[j]) !== null; j++) dropped.add(j);
+      continue;
+    }
+    if (!isAttribution(q)) continue;
     dropped.add(i);
     for (let j = i + 1; j < end && quotedText(lines[j]) === ''; j++) dropped.add(j);
   }
