@@ -270,6 +270,7 @@ describe('extractVisibleText: attributions, header blocks and footers in more la
   it.each<[string, string, string]>([
     ['Gmail date-first', l('OK.', '', '2016-10-24 15:36 GMT+02:00 Jan Kowalski <jan@firma.pl>:', '', '> Pytanie?'), 'OK.'],
     ['mailto-mangled address', l('OK.', '', 'On 24 Oct 2016, at 15:36, Jane <jane@x.test<mailto:jane@x.test>>:', '> Q?'), 'OK.'],
+    ['Dutch Apple Mail', l('Dank.', '', 'Op 24 okt. 2016 om 15:36 heeft Jan de Vries <jan@x.nl> het volgende geschreven:', '', '> Vraag?'), 'Dank.'],
     ['Finnish', l('Kiitos.', '', 'ma 24. lokak. 2016 klo 15.36 Matti Virtanen <matti@yritys.fi> kirjoitti:', '> Kysymys?'), 'Kiitos.'],
     ['Norwegian', l('Takk.', '', 'man. 24. okt. 2016 kl. 15:36 skrev Ola Nordmann <ola@firma.no>:', '> Spørsmål?'), 'Takk.'],
     ['Vietnamese', l('Cảm ơn.', '', 'Vào 15:36 Th 2, 24 thg 10, 2016 Nguyễn Văn An <an@congty.vn> đã viết:', '> Câu hỏi?'), 'Cảm ơn.'],

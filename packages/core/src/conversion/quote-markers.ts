@@ -18,7 +18,7 @@ export const MARKER_LINE_MAX = 300;
  * `\b` only stands next to ASCII letters: it does not see Cyrillic or CJK words.
  */
 const VERB_END = new RegExp(
-  '(?:\\bwrote(?: on\\b.*)?|\\bschrieb\\b.*|\\bgeschrieben|\\ba écrit|\\bescribió|\\bha scritto|\\bschreef\\b.*' +
+  '(?:\\bwrote(?: on\\b.*)?|\\bschrieb\\b.*|\\bgeschrieben|\\bgeschreven|\\ba écrit|\\bescribió|\\bha scritto|\\bschreef\\b.*' +
     '|\\bescreveu|\\bskrev\\b.*|\\bnapisał(?:\\(a\\)|a)?|\\bpisze|пишет|написал(?:\\(а\\)|а)?' +
     '|\\bkirjoitti|đã viết|пише|написав(?:\\(ла\\)|ла)?|\\bnapsal(?:\\(a\\)|a)?|\\byazdı|írta' +
     '|写道|寫道|さんは書きました|は書きました|のメッセージ|のメール)\\s*[:：]$',
