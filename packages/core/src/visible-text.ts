@@ -34,9 +34,13 @@ export interface VisibleText {
  * headers), or an Outlook header block (From/Von/De/差出人… followed by
  * Sent/Gesendet/Envoyé/送信日時…). For an interleaved reply the attribution alone
  * is dropped and the author's answers stay with the `>` lines they answer.
- * Then the `-- ` signature, mobile footers, legal disclaimers (built-in and
- * `opts.disclaimerPatterns`), sign-offs followed by a short name/title/phone
- * block, and a trailing quoted block are removed. See {@link findVisibleLines}.
+ * Then the `-- ` signature, mobile footers, dividers, legal disclaimers (built-in
+ * and `opts.disclaimerPatterns`), contact blocks, the author's typed name, the
+ * name/title/phone block under a sign-off (the sign-off line itself is the
+ * author's and stays), and a trailing quoted block are removed; a bottom-posted
+ * reply loses the quote above it. Lines are repaired first (a marker run onto
+ * the author's line, `C>` prefixes, a wrapped quote line that lost its `>`).
+ * See {@link findVisibleLines}.
  */
 export function extractVisibleText(text: string, opts: VisibleOptions = {}): VisibleText {
   const lines = repairLines(stripControlChars(text).split('\n'));
