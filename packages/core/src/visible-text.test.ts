@@ -177,6 +177,7 @@ describe('extractVisibleText', () => {
     ['contact block without sign-off', l('Done.', '', 'Jane Doe', 'T +49 30 1234 5678', 'www.acme.example'), 'Done.'],
     ['name, title and company without sign-off', l('Done.', '', 'Jane Doe', 'Head of Sales', 'Northwind Logistics Inc.'), 'Done.'],
     ['Finnish labels', l('Selvä.', '', 'Matti Virtanen', 'puh. 040 123 4567', 'Yritys Oy'), 'Selvä.'],
+    ['messenger handles', l('Done.', '', 'Jane Doe | CS team', 'Skype: jane.doe.acme'), 'Done.'],
     ['national number alone', l('Done.', '', 'Jane Doe', '(617) 555-0142'), 'Done.'],
     ['Russian label', l('Готово.', '', 'Иван Петров', 'Тел.: 8 495 123-45-67'), 'Готово.'],
     ['a date under a name is not a phone', l('Done.', '', 'Jane Doe', '24.11.2026'), l('Done.', '', 'Jane Doe', '24.11.2026')],

@@ -228,7 +228,7 @@ export function isClosingWithName(line: string): boolean {
 const PHONE = /(?:^|[\s:(])(?:\+|00)\d[\d\s()./-]{6,}\d|\b(?:tel|phone|mobile|mob|cell|fax|telefon|tél|handy|móvil|cel|tfn|tlf|puh|gsm|direct|office|direkt|mobil|telefono|telefone|telefoon|kom)\b\.?\s*[:.]?\s*\+?[\d(]|(?:^|\s)(?:Тел|Моб|Факс|電話|电话|手机|携帯|FAX)\.?\s*[:.：]?\s*\+?[\d(]|^[TMFPD]\s?[:.]?\s*\+?[\d(][\d\s()./-]{6,}\d$/i;
 /** A line that is only a phone number in national form: "030 1234 5678", "(617) 555-0142". */
 const BARE_PHONE = /^\+?\(?\d[\d\s()./-]{5,18}\d$/;
-const WEB_OR_MAIL = /\bwww\.|https?:\/\/|\S@\S+\.\S/i;
+const WEB_OR_MAIL = /\bwww\.|https?:\/\/|\S@\S+\.\S|^(?:skype|linkedin|twitter|xing|wechat|weixin|qq|whatsapp|teams|signal)\s*[:：]/i;
 
 /**
  * A company name: a short line ending in a legal form ("ACME GmbH", "Northwind Logistics Inc.",
