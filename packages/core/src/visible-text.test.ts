@@ -177,6 +177,8 @@ describe('extractVisibleText', () => {
     ['contact block without sign-off', l('Done.', '', 'Jane Doe', 'T +49 30 1234 5678', 'www.acme.example'), 'Done.'],
     ['name, title and company without sign-off', l('Done.', '', 'Jane Doe', 'Head of Sales', 'Northwind Logistics Inc.'), 'Done.'],
     ['Finnish labels', l('Selvä.', '', 'Matti Virtanen', 'puh. 040 123 4567', 'Yritys Oy'), 'Selvä.'],
+    ['dashed name over a company block', l('Attached.', '', '--Geoff Miller', 'Systems Administrator', 'Northwind Logistics Inc.', 'T +1 617 555 0142'), 'Attached.'],
+    ['a dashed list at the end stays', l('Open points:', '', '-Budget', '- Timeline', '- Staffing'), l('Open points:', '', '-Budget', '- Timeline', '- Staffing')],
     ['messenger handles', l('Done.', '', 'Jane Doe | CS team', 'Skype: jane.doe.acme'), 'Done.'],
     ['national number alone', l('Done.', '', 'Jane Doe', '(617) 555-0142'), 'Done.'],
     ['Russian label', l('Готово.', '', 'Иван Петров', 'Тел.: 8 495 123-45-67'), 'Готово.'],

@@ -42,7 +42,7 @@ export function trimTrailing(lines: readonly string[], end: number, extra: reado
       // A divider under a blank line ends nothing of the author's; right under a line it may be
       // a form's "Sign here" rule, which stays.
       if (isFooter(last) || isImagePlaceholder(last) || (isDividerLine(last) && isBlank(lines[e - 2]))) e--;
-      else if (isTypedName(last, authorWords) && hasTextAbove(lines, e - 1)) e--;
+      else if (isTypedName(last, authorWords) && hasTextAbove(lines, e - 1) && !afterListItem(lines, e - 1)) e--;
       else e = trimSignatureOrDisclaimer(lines, e, extra, authorWords);
     }
     if (e === before) return e;
@@ -90,6 +90,15 @@ function hasTextAbove(lines: readonly string[], index: number): boolean {
   return false;
 }
 
+/** The line above `index` (blank lines skipped) is a bulleted item: "-Budget" there is a list, not a name. */
+function afterListItem(lines: readonly string[], index: number): boolean {
+  for (let i = index - 1; i >= 0; i--) {
+    const line = (lines[i] ?? '').trim();
+    if (line !== '') return /^[-–—~*•+]/.test(line);
+  }
+  return false;
+}
+
 /** One past the sign-off starting at `k`: a closing may take two lines ("此致" / "敬礼"). */
 function closingEnd(lines: readonly string[], k: number, e: number): number {
   let j = k + 1;
@@ -98,13 +107,15 @@ function closingEnd(lines: readonly string[], k: number, e: number): number {
 }
 
 /**
- * A signature block with no sign-off above it: the sender's name ("Jane Doe"), then title,
- * company and contact lines, at the end of the text.
+ * A signature block with no sign-off above it: the sender's name ("Jane Doe") or a dashed name
+ * ("--Geoff Maciolek"), then title, company and contact lines, at the end of the text.
  */
 function authorBlockStart(lines: readonly string[], e: number, authorWords: readonly string[]): number | null {
-  if (authorWords.length === 0) return null;
   for (let k = Math.max(0, e - SIGNATURE_MAX_LINES); k < e - 1; k++) {
-    if (isAuthorName((lines[k] ?? '').trim(), authorWords) && isSignatureBlock(lines, k, e) && hasTextAbove(lines, k)) return k;
+    const line = (lines[k] ?? '').trim();
+    if (!hasTextAbove(lines, k)) continue;
+    if (isAuthorName(line, authorWords) && isSignatureBlock(lines, k, e)) return k;
+    if (/^(?:-{1,2}|~)\S/.test(line) && isTypedName(line) && !afterListItem(lines, k) && isSignatureBlock(lines, k + 1, e)) return k;
   }
   return null;
 }
