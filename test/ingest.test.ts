@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { ensureGroup, getCheckpoint, getInbound, getEsnPostView, resetForReplay, rewindCheckpoint, schema, storeFetched, upsertPerson } from '@blend/db';
+import { ensureGroup, getCheckpoint, getInbound, getEsnPostView, hasThreadOptOut, resetForReplay, rewindCheckpoint, schema, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, MAX_CONVERSION_TRIES, type IngestDeps } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -241,6 +241,13 @@ describe('a reply that arrives before its parent', () => {
     expect(await ingest({ inboundId: replyId }, deps())).toMatchObject({ state: 'posted' });
     const early = (await getInbound(t.db, replyId))!.postId!;
     await t.db.insert(schema.reactions).values({ postId: early, personId: alice });
+    // What people did with the early post before the parent came: a file, a refusal to be
+    // mirrored in the thread, a muted thread, a tag.
+    await t.db.insert(schema.attachments).values({ postId: early, filename: 'agenda.txt', declaredType: 'text/plain', size: 3, omitted: 'test' });
+    await t.db.insert(schema.threadOptOuts).values({ postId: early, address: 'carol@corp.test' });
+    await t.db.insert(schema.threadMutes).values({ postId: early, personId: alice });
+    const [earlyRow] = await t.db.select().from(schema.posts).where(eq(schema.posts.id, early));
+    await t.db.insert(schema.postTags).values({ postId: early, tag: 'kickoff', postCreatedAt: earlyRow!.createdAt });
 
     const parentId = await store(parent, at(20));
     const p = await ingest({ inboundId: parentId }, deps());
@@ -252,6 +259,11 @@ describe('a reply that arrives before its parent', () => {
     expect(await t.db.select().from(schema.posts).where(eq(schema.posts.id, early))).toEqual([]);
     expect((await getInbound(t.db, replyId))!).toMatchObject({ state: 'commented', postId, commentId: view.comments[0]!.id });
     expect(await t.db.select().from(schema.reactions).where(eq(schema.reactions.postId, postId))).toHaveLength(1);
+    expect(await t.db.select({ postId: schema.attachments.postId, commentId: schema.attachments.commentId }).from(schema.attachments).where(eq(schema.attachments.filename, 'agenda.txt'))).toEqual([{ postId, commentId: view.comments[0]!.id }]);
+    expect(await hasThreadOptOut(t.db, postId, 'carol@corp.test')).toBe(true);
+    expect(await t.db.select().from(schema.threadOptOuts).where(eq(schema.threadOptOuts.postId, early))).toEqual([]);
+    expect(await t.db.select({ personId: schema.threadMutes.personId }).from(schema.threadMutes).where(eq(schema.threadMutes.postId, postId))).toEqual([{ personId: alice }]);
+    expect(await t.db.select({ tag: schema.postTags.tag }).from(schema.postTags).where(eq(schema.postTags.postId, postId))).toEqual([{ tag: 'kickoff' }]);
     // The early reply's mention of Alice moved along, with the parent's created_at for `mentions=me`.
     const moved = await t.db.select({ at: schema.mentions.postCreatedAt }).from(schema.mentions).where(eq(schema.mentions.postId, postId));
     const [parentRow] = await t.db.select({ at: schema.posts.createdAt }).from(schema.posts).where(eq(schema.posts.id, postId));

@@ -87,7 +87,8 @@ export async function findPostBySubject(
  * they belonged to a thread yet); they named the parent's Message-ID in their References,
  * so `message_refs` maps that id to them. When the parent arrives and becomes `parentPostId`,
  * each such early reply turns into a comment on it, keeping its author, text and time, and
- * everything attached to it (comments, likes, references, tokens, participants) moves along.
+ * everything attached to it (comments, likes, references, tokens, participants, files,
+ * opt-outs, mutes, tags) moves along.
  * @returns the comment ids the early replies became.
  */
 export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMessageId: string): Promise<string[]> {
@@ -117,6 +118,15 @@ export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMess
     await tx.execute(sql`insert into follows (person_id, post_id) select person_id, ${to} from follows where post_id = ${from} on conflict do nothing`);
     await tx.execute(sql`update message_refs set post_id = ${to}, comment_id = coalesce(comment_id, ${commentId}::uuid) where post_id = ${from}`);
     await tx.execute(sql`update reply_tokens set post_id = ${to} where post_id = ${from}`);
+    // The early post's files belong to the text that is now a comment; a refusal to be mirrored
+    // (thread_opt_outs has no foreign key) and a muted thread must hold for the joined thread
+    // too, or the person's choice would be lost; its tags and Outlook thread index go along.
+    await tx.execute(sql`update attachments set post_id = ${to}, comment_id = coalesce(comment_id, ${commentId}::uuid) where post_id = ${from}`);
+    await tx.execute(sql`insert into thread_opt_outs (post_id, address, created_at) select ${to}, address, created_at from thread_opt_outs where post_id = ${from} on conflict do nothing`);
+    await tx.execute(sql`delete from thread_opt_outs where post_id = ${from}`);
+    await tx.execute(sql`insert into thread_mutes (post_id, person_id, created_at) select ${to}, person_id, created_at from thread_mutes where post_id = ${from} on conflict do nothing`);
+    await tx.execute(sql`insert into post_tags (post_id, tag, post_created_at) select ${to}, tag, (select created_at from posts where id = ${to}) from post_tags where post_id = ${from} on conflict do nothing`);
+    await tx.execute(sql`update posts set thread_index = (select thread_index from posts where id = ${from}) where id = ${to} and thread_index is null`);
     await tx.execute(sql`update notifications set post_id = ${to} where post_id = ${from}`);
     await tx.execute(sql`update outbound_messages set post_id = ${to} where post_id = ${from}`);
     await tx.execute(sql`update inbound_messages set state = case when id = (select inbound_id from comments where id = ${commentId}::uuid) then 'commented' else state end,
