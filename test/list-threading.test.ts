@@ -7,6 +7,7 @@ import { ensureGroup, getInbound, schema, storeFetched, upsertPerson } from '@bl
 import { parseMail } from '@blend/mail';
 import { ingest, type IngestDeps } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
+import { buildMessage } from './support/messages';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // Threading on the headers real mailing-list mail carries (issue #13): only well-formed
@@ -68,22 +69,8 @@ async function ingestRaw(raw: Buffer, at: Date) {
   return (await getInbound(t.db, id))!;
 }
 
-const mail = (h: { id: string; from: string; to?: string; cc?: string; subject: string; body: string; extra?: string[] }) =>
-  Buffer.from(
-    [
-      `From: ${h.from}`,
-      `To: ${h.to ?? 'status@example.test'}`,
-      ...(h.cc ? [`Cc: ${h.cc}`] : []),
-      `Subject: ${h.subject}`,
-      'Date: Wed, 25 Nov 2026 12:00:00 +0000',
-      `Message-ID: <${h.id}>`,
-      ...(h.extra ?? []),
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      h.body,
-      '',
-    ].join('\r\n'),
-  );
+const mail = (h: { id: string; from: string; to?: string; cc?: string; subject: string; body: string; headers?: Record<string, string> }) =>
+  Buffer.from(buildMessage({ messageId: h.id, from: h.from, to: h.to ?? 'status@example.test', ...(h.cc ? { cc: h.cc } : {}), subject: h.subject, body: h.body, ...(h.headers ? { headers: h.headers } : {}) }).raw);
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -99,7 +86,7 @@ describe('ingest: only well-formed ids join threads', () => {
 
   it('keeps two replies whose References share only the words of a "Your message of" phrase apart', async () => {
     const phrase = (id: string, parent: string, from: string, subject: string) =>
-      mail({ id, from, subject, body: `About ${subject}.`, extra: [`References: Your message of "Wed, 25 Nov 2026 08:00:00 +0000." from`, ` <${parent}>`] });
+      mail({ id, from, subject, body: `About ${subject}.`, headers: { References: `Your message of "Wed, 25 Nov 2026 08:00:00 +0000." from\r\n <${parent}>` } });
     const first = await ingestRaw(phrase('words-1@corp.test', 'unknown-a@corp.test', 'Alice Example <alice@corp.test>', 'Re: Coffee machine'), at(1));
     expect(first.state).toBe('posted');
     const second = await ingestRaw(phrase('words-2@corp.test', 'unknown-b@corp.test', 'Bob <bob@corp.test>', 'Re: Parking'), at(2));
