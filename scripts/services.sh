@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local test services for Blend: PostgreSQL, Redis, Dovecot (IMAP + LMTP) and Postfix,
-# all listening on loopback only. See docs/DESIGN "Test infrastructure".
+# all listening on loopback only. See docs/ARCHITECTURE.md "Test infrastructure".
 #
 #   scripts/services.sh install   # apt/npm installs (root, Debian), idempotent
 #   scripts/services.sh up        # start everything, wait until it answers, idempotent

@@ -12,7 +12,7 @@ import { buildMessage } from './support/messages';
 import { serviceEnv, startStack, type Stack } from './support/stack';
 import { startTcpProxy } from './support/tcp-proxy';
 
-// Faults against the real services: nothing lost, nothing duplicated (RELIABILITY I1, I2).
+// Faults against the real services: nothing lost, nothing duplicated (docs/SECURITY.md I1, I2).
 let s: Stack | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

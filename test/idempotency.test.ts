@@ -7,7 +7,7 @@ import { waitFor } from './support/database';
 import { asDelivered, mailboxCount, sendRaw, withImap } from './support/mail-server';
 import { startStack, type Stack } from './support/stack';
 
-// Exactly one post per email (DESIGN invariant 2), whatever the delivery or the poller does.
+// Exactly one post per email (docs/ARCHITECTURE.md invariant 2), whatever the delivery or the poller does.
 let s: Stack;
 beforeAll(async () => {
   s = await startStack({ BLEND_IMAP_BATCH_SIZE: '5', BLEND_POLL_INTERVAL_MS: '1000', BLEND_RATE_SENDER_PER_MINUTE: '0', BLEND_RATE_SENDER_PER_HOUR: '0' });
@@ -58,7 +58,7 @@ describe('idempotency', () => {
     await s.stopPoller();
     const partial = await inboundRows();
     const cp = await getCheckpoint(s.db.db, parseImapUrl(s.mail.imapUrl).key);
-    // The cursor never passes a UID that has no row (RELIABILITY I1).
+    // The cursor never passes a UID that has no row (docs/SECURITY.md I1).
     expect(cp!.lastUid).toBeLessThanOrEqual(Math.max(...partial.map((r) => r.uid)));
 
     await s.startPoller();

@@ -10,7 +10,7 @@ import { buildMessage } from './support/messages';
 import { startStack, type Stack } from './support/stack';
 import { startTcpProxy } from './support/tcp-proxy';
 
-// IMAP faults against the real Dovecot (RELIABILITY F10 and a server restart): the poller
+// IMAP faults against the real Dovecot (docs/SECURITY.md F10 and a server restart): the poller
 // reconnects and resumes from its checkpoint; nothing lost, nothing duplicated (I1, I2).
 let s: Stack | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];

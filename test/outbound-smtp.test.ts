@@ -12,7 +12,7 @@ import { waitFor } from './support/database';
 import { clearRecipientReply, fetchRawMessages, headerValues, SCRIPTED_SMTP_URL, scriptRecipientReply } from './support/mail-server';
 import { startStack, type Stack } from './support/stack';
 
-// Outbound mail against the real Postfix and Dovecot (RELIABILITY F19, F20, B10). The worker
+// Outbound mail against the real Postfix and Dovecot (docs/SECURITY.md F19, F20, B10). The worker
 // sends through Postfix's scripted listener (127.0.0.1:2526, scripts/services.sh), which
 // answers a recipient with whatever access(5) reply the test put in its map, and otherwise
 // delivers like 2525: to Dovecot over LMTP, each test domain into its own mailbox.

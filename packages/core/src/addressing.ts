@@ -21,7 +21,7 @@ export type Addressing =
       domain: string;
     };
 
-/** What one of Blend's addresses asks for (DESIGN "Addresses"). */
+/** What one of Blend's addresses asks for (docs/ARCHITECTURE.md "Addresses"). */
 export type AddressRole =
   | { kind: 'status' }
   | { kind: 'group'; slug: string }
@@ -110,7 +110,7 @@ export function isBridgeAddress(address: string, addressing: Addressing): boolea
  *
  * The domain must equal the configured one exactly, compared as lower-case ASCII: sub-domains
  * and look-alikes (`example.test.evil.io`, `evil-example.test`, Unicode confusables, a
- * trailing dot) are other domains (RELIABILITY B7).
+ * trailing dot) are other domains (docs/SECURITY.md B7).
  */
 export function bridgeLocalPart(address: string, addressing: Addressing): string | null {
   let addr = address.trim();

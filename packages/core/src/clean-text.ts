@@ -1,6 +1,6 @@
 /**
  * C0 controls except TAB (U+0009) and LF (U+000A), DEL, and the C1 controls.
- * NUL and friends break Postgres text columns and terminal logs (RELIABILITY B1, B24);
+ * NUL and friends break Postgres text columns and terminal logs (docs/SECURITY.md B1, B24);
  * CR is handled separately so that CRLF and bare CR become LF first.
  */
 const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
@@ -11,7 +11,7 @@ const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
  * LRM/RLM/ALM marks (U+200E, U+200F, U+061C), zero-width space/joiners
  * (U+200B–U+200D), word joiner (U+2060), BOM (U+FEFF), and the Unicode line and
  * paragraph separators (U+2028, U+2029) that some parsers treat as newlines
- * (RELIABILITY B6, B16; the "Trojan Source" attacks, CVE-2021-42574).
+ * (docs/SECURITY.md B6, B16; the "Trojan Source" attacks, CVE-2021-42574).
  */
 const INVISIBLE_FORMATTING = /[\u061C\u200B-\u200F\u2028-\u202E\u2060\u2066-\u2069\uFEFF]/g;
 
@@ -46,7 +46,7 @@ export function stripBidiControls(s: string): string {
  * Makes a display name safe to show next to its real address: strips control,
  * bidi, zero-width and line-separator characters, collapses whitespace to single
  * spaces and caps the result at 200 code points. Never use the result for
- * matching; identity comes from the addr-spec only (RELIABILITY B5, B6).
+ * matching; identity comes from the addr-spec only (docs/SECURITY.md B5, B6).
  */
 export function cleanDisplayName(s: string): string {
   const cleaned = stripControlChars(s)

@@ -3,7 +3,7 @@ import { normaliseSubject } from './subject';
 /** How often a person gets digests, as a mail command can set it. */
 export type DigestFrequency = 'hourly' | 'daily' | 'weekly' | 'off';
 
-/** A command mailed to the bridge (DESIGN "Addresses"). */
+/** A command mailed to the bridge (docs/ARCHITECTURE.md "Addresses"). */
 export type Command =
   | { kind: 'opt_in' }
   | { kind: 'opt_out' }
@@ -35,7 +35,7 @@ const HELP = new Set(['help', 'commands']);
 /**
  * `stop` and `unsub` are the keywords people type when they want mail to end (the SMS
  * convention). They are only classified here: a keyword reply must be confirmed before
- * anything changes (RELIABILITY B23), which is the caller's job.
+ * anything changes (docs/SECURITY.md B23), which is the caller's job.
  */
 const UNSUBSCRIBE = new Set(['unsubscribe', 'unsub', 'stop']);
 

@@ -11,7 +11,7 @@ const LF = 0x0a;
 
 /**
  * The key that makes a re-delivered or re-fetched mail land on the same row
- * (RELIABILITY I2, F16; DESIGN invariant 2).
+ * (docs/SECURITY.md I2, F16; docs/ARCHITECTURE.md invariant 2).
  *
  * - `mid:<Message-ID>` when the mail has a usable Message-ID (normalised as in
  *   {@link normaliseMessageId}).

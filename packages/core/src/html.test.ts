@@ -27,7 +27,7 @@ function expectOnlyAllowedMarkup(html: string): void {
 }
 
 describe('sanitiseHtml', () => {
-  // RELIABILITY B13, including the DOMPurify mXSS regression vectors.
+  // docs/SECURITY.md B13, including the DOMPurify mXSS regression vectors.
   it.each([
     '<script>alert(1)</script>',
     '<SCRIPT SRC=http://evil.example/x.js></SCRIPT>',

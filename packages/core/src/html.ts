@@ -17,7 +17,7 @@ const MAX_QUOTE_DEPTH = 8;
  * obvious active content this lists the raw-text and foreign-content elements
  * (noscript, xmp, noembed, svg, math, template…) whose parsing differs between
  * htmlparser2 and browsers; keeping their text is how the DOMPurify mXSS
- * vectors smuggle markup through (RELIABILITY B13).
+ * vectors smuggle markup through (docs/SECURITY.md B13).
  */
 const DROP_WITH_CONTENT = [
   'script', 'style', 'textarea', 'option', 'select', 'button', 'noscript', 'title', 'head',
@@ -62,7 +62,7 @@ export function sanitiseHtml(html: string): string {
 
 const TO_TEXT_OPTIONS: HtmlToTextOptions = {
   wordwrap: false,
-  // A deeply nested document must not exhaust the stack (RELIABILITY B3).
+  // A deeply nested document must not exhaust the stack (docs/SECURITY.md B3).
   limits: { maxDepth: 200 },
   selectors: [
     { selector: 'a', options: { hideLinkHrefIfSameAsText: true, linkBrackets: ['(', ')'] } },

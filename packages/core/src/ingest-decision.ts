@@ -93,7 +93,7 @@ export type IngestDecision =
  * Decide what one inbound mail becomes. Pure: the worker loads the facts, calls this, and
  * stores the result in one transaction.
  *
- * Order matters. Loops and auto-replies first, so they are never answered (DESIGN invariant
+ * Order matters. Loops and auto-replies first, so they are never answered (docs/ARCHITECTURE.md invariant
  * 4); then sender authentication, before the From address is trusted for anything
  * (invariant 6); then reply tokens and commands; then confidentiality and rate limits,
  * before any content is used; opt-in last but before publishing (invariant 5).
@@ -107,7 +107,7 @@ export function decideIngest(f: IngestFacts): IngestDecision {
     case 'auto_generated':
       return { action: 'reject', reason: 'auto_generated' };
     case 'mailing_list':
-      // Mirroring is never automatic for list traffic (RELIABILITY B22).
+      // Mirroring is never automatic for list traffic (docs/SECURITY.md B22).
       return { action: 'reject', reason: 'mailing_list' };
     case 'reply':
     case 'new_thread':
@@ -120,7 +120,7 @@ export function decideIngest(f: IngestFacts): IngestDecision {
 
   if (route.kind === 'reply') {
     const t = f.token;
-    // One generic answer for every token failure: no oracle (RELIABILITY B18).
+    // One generic answer for every token failure: no oracle (docs/SECURITY.md B18).
     if (!t) return { action: 'reject', reason: 'bad_token' };
     if (!t.ok) {
       if (t.reason === 'not_opted_in') return { action: 'withhold', reason: 'not_opted_in', threadPostId: null };
@@ -152,7 +152,7 @@ export function decideIngest(f: IngestFacts): IngestDecision {
   if (!f.rate.ok) return { action: 'hold', reason: f.rate.reason };
 
   const body = f.body.trim();
-  // Unsure what is the author's and what is quoted from others: publish nothing (RELIABILITY
+  // Unsure what is the author's and what is quoted from others: publish nothing (docs/SECURITY.md
   // B12, B21 "fail closed"); IT can release it after a look.
   if (f.trimConfidence === 'low' && body) return { action: 'hold', reason: 'unclear_quote' };
   if (parent) {

@@ -61,7 +61,7 @@ export function isWellFormedMessageId(id: string): boolean {
  * 3.4.4 says a References list should be shortened.
  *
  * @param header - one header value, every value of a repeated header, or nothing
- * @param cap - most ids returned @defaultValue 100 (RELIABILITY B3)
+ * @param cap - most ids returned @defaultValue 100 (docs/SECURITY.md B3)
  */
 export function parseIdList(header: string | readonly string[] | null | undefined, cap = 100): string[] {
   if (header == null || cap <= 0) return [];
@@ -124,7 +124,7 @@ function capIds(list: string[], cap: number): string[] {
  * duplicates and never the mail's own Message-ID, at most
  * {@link THREAD_LOOKUP_MAX}.
  *
- * Why not Discourse's "first 5 references" (RELIABILITY B3)? The nearest
+ * Why not Discourse's "first 5 references" (docs/SECURITY.md B3)? The nearest
  * ancestors are the ids we most likely stored (our own outbound notification,
  * the last mirrored reply), and a client that trims References keeps the newest.
  * The root, References[0], is still always included, as the last candidate when

@@ -1,7 +1,7 @@
 /**
  * The text of the short mails Blend sends about inbound mail (invitations, confirmations,
  * notices). Plain text only, generic wording: nothing in them tells a stranger more than
- * how to opt in (RELIABILITY I3 "any text sent to an untrusted sender is generic").
+ * how to opt in (docs/SECURITY.md I3 "any text sent to an untrusted sender is generic").
  */
 export interface NoticeText {
   subject: string;
@@ -37,7 +37,7 @@ export function optInConfirmNotice(p: { bridge: string; optInUrl: string }): Not
   };
 }
 
-/** Confirm an `unsubscribe` keyword (RELIABILITY B23: a keyword asks for confirmation). */
+/** Confirm an `unsubscribe` keyword (docs/SECURITY.md B23: a keyword asks for confirmation). */
 export function optOutConfirmNotice(p: { bridge: string; optOutUrl: string }): NoticeText {
   return {
     subject: 'Confirm: stop mirroring my mail',

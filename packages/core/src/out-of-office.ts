@@ -46,7 +46,7 @@ const OUT_OF_OFFICE = new RegExp(
 /**
  * Whether a subject looks like an out-of-office or other automatic reply in
  * English, German, French, Spanish, Italian, Dutch, Portuguese, Swedish or
- * Polish (RELIABILITY B9). Headers (Auto-Submitted, RFC 3834) are the better
+ * Polish (docs/SECURITY.md B9). Headers (Auto-Submitted, RFC 3834) are the better
  * signal; this catches responders that send none.
  */
 export function isOutOfOfficeSubject(subject: string): boolean {

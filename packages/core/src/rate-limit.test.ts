@@ -49,7 +49,7 @@ describe('judgeRate with custom limits', () => {
 });
 
 describe('DEFAULT_RATE_LIMITS', () => {
-  it('is frozen and in the order of magnitude of RELIABILITY F27', () => {
+  it('is frozen and in the order of magnitude of docs/SECURITY.md F27', () => {
     expect(Object.isFrozen(DEFAULT_RATE_LIMITS)).toBe(true);
     expect(DEFAULT_RATE_LIMITS).toEqual({ senderPerMinute: 10, senderPerHour: 60, threadPerMinute: 20, orgPerMinute: 50 });
     // The thread breaker must sit above one sender's limit, or one person's burst would trip it first.

@@ -1,7 +1,7 @@
 /**
  * Rate limits and circuit breaker for inbound mail: a burst is held (quarantined),
  * not dropped and not published, so a misbehaving client or a loop between two
- * systems cannot flood the feed (RELIABILITY B11, F27).
+ * systems cannot flood the feed (docs/SECURITY.md B11, F27).
  */
 
 /** Most messages accepted per window; `Infinity` switches a limit off. */

@@ -24,7 +24,7 @@ export interface OutcomeExplanation {
 /**
  * Plain English for an office worker: no protocol names where a plain word does, and every
  * text says whether anything was published. A receipt only goes to an authenticated sender
- * (RELIABILITY I3), so naming the reason is safe.
+ * (docs/SECURITY.md I3), so naming the reason is safe.
  */
 const REASONS: Record<ReceiptReasonCode, OutcomeExplanation> = {
   dmarc_fail: {

@@ -2,7 +2,7 @@
  * Operator-defined redactions applied to a post's title and body before it is written
  * (the issue: "card numbers, IBANs, phone numbers"). Every pattern here must stay
  * near-linear on hostile input: a 1 MB run of digits must not stall the worker
- * (RELIABILITY I5, F9).
+ * (docs/SECURITY.md I5, F9).
  */
 
 /** One kind of sensitive text and how to find it. */

@@ -184,7 +184,7 @@ describe('judgeReplyToken', () => {
     expect(judgeReplyToken(r, { ...bound, ...senderPatch }, now)).toEqual(expected);
   });
 
-  it('has defaults within RELIABILITY 3.1', () => {
+  it('has defaults within docs/SECURITY.md 3.1', () => {
     expect(DEFAULT_REPLY_TOKEN_TTL_DAYS).toBeGreaterThanOrEqual(14);
     expect(DEFAULT_REPLY_TOKEN_TTL_DAYS).toBeLessThanOrEqual(30);
     expect(DEFAULT_REPLY_TOKEN_MAX_USES).toBe(20);

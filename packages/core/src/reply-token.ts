@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 
 /**
- * Reply-by-email tokens, the `TOKEN` of `reply+TOKEN@<bridge-domain>` (RELIABILITY 3.1).
+ * Reply-by-email tokens, the `TOKEN` of `reply+TOKEN@<bridge-domain>` (docs/SECURITY.md 3.1).
  *
  * A token is random and opaque: it says nothing by itself. The database keeps only
  * {@link hashReplyToken} of it next to the person and post it is bound to, so a token
@@ -9,12 +9,12 @@ import { createHash, createHmac } from 'node:crypto';
  * deliberately no stateless (HMAC-payload) form.
  */
 
-/** Days a reply token stays valid (RELIABILITY 3.1: 14–30 days). @defaultValue 30 */
+/** Days a reply token stays valid (docs/SECURITY.md 3.1: 14–30 days). @defaultValue 30 */
 export const DEFAULT_REPLY_TOKEN_TTL_DAYS = 30;
 
 /**
  * Accepted replies per token. Not single-use: people reply twice and MUAs resend
- * (RELIABILITY 3.1 "Expiry and use count"). @defaultValue 20
+ * (docs/SECURITY.md 3.1 "Expiry and use count"). @defaultValue 20
  */
 export const DEFAULT_REPLY_TOKEN_MAX_USES = 20;
 
@@ -28,7 +28,7 @@ const VERSION = 'v1';
  */
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
-/** 26 characters of 5 bits = 130 bits of randomness (at least 128, as in RELIABILITY 3.1). */
+/** 26 characters of 5 bits = 130 bits of randomness (at least 128, as in docs/SECURITY.md 3.1). */
 const BODY_CHARS = 26;
 
 /** Bytes needed for 130 bits. */
@@ -95,7 +95,7 @@ export function isWellFormedReplyToken(s: string): boolean {
  * Keyed rather than a plain SHA-256, so a leaked table can neither be replayed nor
  * checked offline against guessed tokens without the secret. Equality lookups on this
  * value need no constant-time compare: without the secret an attacker cannot steer
- * which hash a probe hits, so index timing reveals nothing (RELIABILITY B18).
+ * which hash a probe hits, so index timing reveals nothing (docs/SECURITY.md B18).
  *
  * Never throws on odd input: a malformed token (wrong version, length or alphabet) is
  * hashed as given, lower-cased, and simply matches no row.
@@ -111,7 +111,7 @@ export function hashReplyToken(token: string, secret: string): string {
 
 /**
  * A short id for logs: the first 8 hex characters of SHA-256 of the canonical token.
- * Logs never carry the token itself (RELIABILITY I3). Eight hex characters (32 bits)
+ * Logs never carry the token itself (docs/SECURITY.md I3). Eight hex characters (32 bits)
  * are enough to correlate log lines and give nothing useful towards the 130-bit token.
  */
 export function tokenLogId(token: string): string {
@@ -136,9 +136,9 @@ export interface ReplyTokenRow {
 export interface ReplySender {
   /** The person whose verified address is the canonical From, or null if none. */
   personId: string | null;
-  /** DMARC pass, or aligned SPF/DKIM where no DMARC is published (RELIABILITY 3.1 rule 2). */
+  /** DMARC pass, or aligned SPF/DKIM where no DMARC is published (docs/SECURITY.md 3.1 rule 2). */
   authenticated: boolean;
-  /** The person is opted in now (RELIABILITY 3.2). */
+  /** The person is opted in now (docs/SECURITY.md 3.2). */
   optedIn: boolean;
 }
 
@@ -151,7 +151,7 @@ export type ReplyTokenVerdict = { ok: true; postId: string } | { ok: false; reas
  *
  * 1. `bad_token`: no row (unknown token, or the caller found the post deleted or
  *    locked), revoked, expired (`now >= expiresAt`), or `uses >= maxUses`. All give the
- *    same reason, so nothing distinguishes "exists" from "expired" (RELIABILITY B18).
+ *    same reason, so nothing distinguishes "exists" from "expired" (docs/SECURITY.md B18).
  * 2. `sender_mismatch`: the sender is not the bound person, e.g. a colleague
  *    replying to a forwarded digest (B19; GitLab and Discourse do the same). A token
  *    alone is never enough, unlike a bearer token.

@@ -1,7 +1,7 @@
 import { bridgeLocalPart, GROUP_SLUG, RESERVED_LOCAL_PARTS, type Addressing, type AddressRole } from './addressing';
 import type { MailInput } from './types';
 
-/** What a recipient address asks Blend to do (DESIGN "Addresses"); `foreign` if it is not Blend's. */
+/** What a recipient address asks Blend to do (docs/ARCHITECTURE.md "Addresses"); `foreign` if it is not Blend's. */
 export type Route = AddressRole | { kind: 'foreign' };
 
 /** The route a mail came through and the (lower-cased) address that selected it. */
@@ -12,7 +12,7 @@ export interface BridgeRoute {
 
 /**
  * Reply and VERP tokens: lower-case base32 or hex, because MTAs and MUAs may
- * change the case of a local part (RELIABILITY 3.1 "Format"). 8–60 characters
+ * change the case of a local part (docs/SECURITY.md 3.1 "Format"). 8–60 characters
  * keeps `reply+<token>` within the 64-octet local-part limit of RFC 5321 4.5.3.1.1.
  */
 const TOKEN = /^[a-z0-9]{8,60}$/;
@@ -37,7 +37,7 @@ const PREFERENCE: Record<BridgeRoute['route']['kind'], number> = {
  * The domain must equal the bridge domain exactly, compared as lower-case ASCII:
  * configure it in its A-label (`xn--`) form. Sub-domains and look-alikes
  * (`example.test.evil.io`, `evil-example.test`, Unicode confusables, a trailing dot)
- * are `foreign` (RELIABILITY B7), and so are quoted local parts.
+ * are `foreign` (docs/SECURITY.md B7), and so are quoted local parts.
  *
  * Domain mode (any local part at the domain is Blend's):
  * - `status@` → status; `help@` → command

@@ -79,7 +79,7 @@ describe('judgeSender (mode verify)', () => {
     ['no DMARC, SPF pass for a foreign domain', spf('pass', 'evil.test'), A, NO('unauthenticated')],
     ['dmarc temperror, aligned DKIM', ev({ dmarc: 'temperror', dkim: [{ result: 'pass', domain: 'corp.test' }] }), A, OK('aligned_dkim')],
     ['nothing at all', none, A, NO('unauthenticated')],
-    // identity (RELIABILITY B5)
+    // identity (docs/SECURITY.md B5)
     ['null From', dmarc('pass'), null, NO('invalid_from')],
     ['no @', dmarc('pass'), 'corp.test', NO('invalid_from')],
     ['encoded-word local part', dmarc('pass'), '=?utf-8?q?=40evil.test?=@corp.test', NO('invalid_from')],
@@ -91,7 +91,7 @@ describe('judgeSender (mode verify)', () => {
     ['headerFrom is the organisational domain', dmarc('pass', 'corp.test'), 'a@eu.corp.test', OK('dmarc')],
     ['headerFrom is a sub-domain of From', dmarc('pass', 'eu.corp.test'), A, NO('invalid_from')],
     ['headerFrom address in another case', dmarc('pass', 'A@Corp.Test'), A, OK('dmarc')],
-    // organisation domains (RELIABILITY B7) come before DMARC
+    // organisation domains (docs/SECURITY.md B7) come before DMARC
     ['look-alike passing its own DMARC', dmarc('pass'), 'a@corp.test.evil.test', NO('not_org_domain')],
     ['hyphenated look-alike', dmarc('fail'), 'a@corp-test.test', NO('not_org_domain')],
     ['homoglyph A-label', dmarc('pass'), 'a@xn--crp-sed.test', NO('not_org_domain')],

@@ -53,7 +53,7 @@ export interface JudgeOptions {
 
 /**
  * Decides whether mail claiming to be from `fromAddress` may be treated as that
- * person (DESIGN invariant 6; RELIABILITY 3.1 rule 2, B5, B7, B8). In order:
+ * person (docs/ARCHITECTURE.md invariant 6; docs/SECURITY.md 3.1 rule 2, B5, B7, B8). In order:
  *
  * 1. `fromAddress` null or not a plain `local@domain` → `invalid_from`; so is a
  *    local part holding an encoded-word, which RFC 2047 §5 forbids in an addr-spec.
@@ -92,7 +92,7 @@ export function judgeSender(e: SenderAuthEvidence, fromAddress: string | null, o
 /**
  * Whether `domain` is one of `orgDomains` or a sub-domain of one, on a dot
  * boundary: `mail.corp.com` matches `corp.com`; `corp.com.evil.io` and
- * `attacker-corp.com` do not (RELIABILITY B7, the CVE-2026-33393 class of bug).
+ * `attacker-corp.com` do not (docs/SECURITY.md B7, the CVE-2026-33393 class of bug).
  *
  * Both sides are compared as lower-case ASCII; any non-ASCII character, empty
  * label or trailing dot makes a name match nothing, so callers must pass IDNA
@@ -125,7 +125,7 @@ export function evidenceFromAuthResults(parsed: ParsedAuthResults | null): Sende
   const spf = results.find((r) => r.method === 'spf');
   const evidence: SenderAuthEvidence = {
     // A pass that does not name the From domain it evaluated cannot be matched to
-    // our From (RELIABILITY B5), so it proves nothing; a fail still counts.
+    // our From (docs/SECURITY.md B5), so it proves nothing; a fail still counts.
     dmarc: combineDmarc(
       dmarcs.map((r) => (r.props['header.from'] === undefined && r.result === 'pass' ? 'unknown' : toDmarcResult(r.result))),
     ),
@@ -184,7 +184,7 @@ function splitAddress(address: string | null): { local: string; domain: string }
   const domain = normaliseDomain(a.slice(at + 1));
   if (at <= 0 || domain === null || !LOCAL_PART.test(local) || local.length > 64) return null;
   // An encoded-word in the local part (`=?utf-8?q?=40evil.io?=@corp.com`) is
-  // decoded by some clients into another address (RELIABILITY B5).
+  // decoded by some clients into another address (docs/SECURITY.md B5).
   if (/=\?[^?]*\?[bq]\?/i.test(local)) return null;
   return { local, domain };
 }
@@ -225,7 +225,7 @@ function normaliseDomain(domain: string): string | null {
 
 /**
  * Lower-cases ASCII letters only: `toLowerCase()` would fold e.g. U+212A KELVIN SIGN
- * onto "k" and let a look-alike compare equal (RELIABILITY B7).
+ * onto "k" and let a look-alike compare equal (docs/SECURITY.md B7).
  */
 function asciiLower(s: string): string {
   return s.replace(/[A-Z]/g, (c) => c.toLowerCase());

@@ -17,7 +17,7 @@ export interface LinkClaims {
  * A compact signed token for links in mails (`<payload>.<mac>`, base64url): HMAC-SHA256
  * over the payload with BLEND_SECRET, truncated to 128 bits. Stateless, so a forged mail
  * cannot produce one; expiry is checked against the caller's clock (the database's `now()`
- * in services, RELIABILITY F23).
+ * in services, docs/SECURITY.md F23).
  */
 export function signLink(claims: LinkClaims, secret: string): string {
   const payload = Buffer.from(JSON.stringify([claims.purpose, claims.subject, claims.scope ?? '', claims.exp])).toString('base64url');
@@ -50,7 +50,7 @@ function mac(payload: string, secret: string): string {
 
 /**
  * The `X-Blend-Origin` value of a mail we send: an HMAC of its Message-ID, so a looped
- * copy of our own mail is recognised even when a forwarder rewrites From (RELIABILITY B11).
+ * copy of our own mail is recognised even when a forwarder rewrites From (docs/SECURITY.md B11).
  */
 export function originTag(messageId: string, secret: string): string {
   return createHmac('sha256', secret).update(`blend-origin|${messageId}`).digest('hex').slice(0, 32);

@@ -1,6 +1,6 @@
 import { stripBidiControls, stripControlChars, truncate } from './clean-text';
 
-/** Longest subject we keep, in code points (Discourse's title limit; RELIABILITY B24). */
+/** Longest subject we keep, in code points (Discourse's title limit; docs/SECURITY.md B24). */
 export const SUBJECT_MAX = 255;
 
 /**

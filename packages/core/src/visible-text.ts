@@ -11,13 +11,13 @@ export interface VisibleText {
   trimmedChars: number;
   /**
    * The text keeps `>`-quoted lines the author answers inline (or below).
-   * Those lines are someone else's words: check that they may be shown (RELIABILITY B21).
+   * Those lines are someone else's words: check that they may be shown (docs/SECURITY.md B21).
    */
   inline: boolean;
   /**
    * `low` when the kept text still contains something that looks like quoted
    * history we did not recognise (an unknown separator, an address followed by
-   * a colon). Callers that must fail closed reject on `low` (RELIABILITY B12, B21).
+   * a colon). Callers that must fail closed reject on `low` (docs/SECURITY.md B12, B21).
    */
   confidence: 'high' | 'low';
 }

@@ -31,7 +31,7 @@ export interface ComposeOptions {
 
 /**
  * Header values never carry line breaks: a title or name with CR/LF/U+2028 must not add a
- * header (RELIABILITY B16). nodemailer encodes the rest.
+ * header (docs/SECURITY.md B16). nodemailer encodes the rest.
  */
 export function singleLine(s: string, max = 250): string {
   const flat = s.replace(/[\r\n\u2028\u2029\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
@@ -147,7 +147,7 @@ function smtpAuth(u: URL, login: SmtpLogin) {
  * Whether a send's failure is permanent for its outbox row: a 5xx reply about the mail or its
  * recipient. 4xx, 503, timeouts, connection errors and failures of Blend's own account (a
  * refused login, SMTP AUTH disabled, a sending limit) are transient ({@link isPermanentSmtpFailure};
- * STYLE.md, RELIABILITY F18–F22).
+ * docs/SECURITY.md F18–F22).
  */
 export function isPermanentSmtpError(err: unknown): boolean {
   const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; response?: unknown };

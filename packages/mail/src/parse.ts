@@ -11,7 +11,7 @@ import {
   type MailInput,
 } from '@blend/core';
 
-/** Caps against MIME bombs (RELIABILITY B3). @defaultValue see DEFAULT_MIME_LIMITS */
+/** Caps against MIME bombs (docs/SECURITY.md B3). @defaultValue see DEFAULT_MIME_LIMITS */
 export interface MimeLimits {
   maxHeaderBytes: number;
   maxParts: number;
@@ -61,7 +61,7 @@ export function checkMimeLimits(raw: Buffer, limits: MimeLimits = DEFAULT_MIME_L
     throw new PermanentError('MIME_LIMITS', `message has ${parts} MIME parts (limit ${limits.maxParts})`);
   }
   // Siblings share their parent's boundary, so distinct boundaries count the multipart
-  // containers: a nesting depth of N needs N of them (RELIABILITY B3 caps depth at 20).
+  // containers: a nesting depth of N needs N of them (docs/SECURITY.md B3 caps depth at 20).
   const boundaries = new Set(text.match(/boundary\s*=\s*"?[^";\r\n]+/gi) ?? []);
   if (boundaries.size > limits.maxMultiparts) {
     throw new PermanentError('MIME_LIMITS', `message has ${boundaries.size} nested or sibling multiparts (limit ${limits.maxMultiparts})`);
@@ -90,7 +90,7 @@ export function withoutLeadingBlankLines(raw: Buffer): Buffer {
 
 /**
  * Parse a raw RFC 5322 message with mailparser into the normalised `MailInput` the
- * domain logic uses. Linkification and text-to-HTML are off (ReDoS bait, RELIABILITY B4).
+ * domain logic uses. Linkification and text-to-HTML are off (ReDoS bait, docs/SECURITY.md B4).
  */
 export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIME_LIMITS): Promise<ParsedInbound> {
   const raw = withoutLeadingBlankLines(source);

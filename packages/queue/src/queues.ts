@@ -41,7 +41,7 @@ export const sendJobId = (outboundId: string): string => `send-${outboundId}`;
 
 /**
  * Sends retry for about a day (exponential from 5 s, 14 attempts), so an SMTP server that is
- * down for hours loses nothing; the row stays `pending` meanwhile (RELIABILITY F22).
+ * down for hours loses nothing; the row stays `pending` meanwhile (docs/SECURITY.md F22).
  */
 export const SEND_JOB_OPTIONS: DefaultJobOptions = {
   attempts: 14,

@@ -251,7 +251,7 @@ export class MailboxPoller {
     const batchSize = this.opts.batchSize ?? 50;
     for (let i = 0; i < meta.length && !this.stopping; i += batchSize) {
       const batch = meta.slice(i, i + batchSize);
-      // RFC822.SIZE is checked before anything is downloaded (RELIABILITY B2).
+      // RFC822.SIZE is checked before anything is downloaded (docs/SECURITY.md B2).
       const wanted = batch.filter((m) => m.size <= this.opts.maxMessageBytes).map((m) => m.uid);
       const sources = new Map<number, { raw: Buffer; messageId: string | null }>();
       if (wanted.length > 0) {
@@ -310,7 +310,7 @@ export class MailboxPoller {
     const uidValidity = Number(client.mailbox.uidValidity);
     const { db, target, metrics } = this.opts;
     try {
-      // Only rows in a final state other than `failed` (RELIABILITY I1): a message whose
+      // Only rows in a final state other than `failed` (docs/SECURITY.md I1): a message whose
       // ingest has not committed is never touched.
       const rows = await unmarkedDone(db, target.key, uidValidity);
       if (rows.length === 0) return;

@@ -29,7 +29,7 @@ export interface RunningService {
 
 /**
  * Start the worker service: migrate (or check) the schema, run the BullMQ processors and
- * the reconciler. `stop()` closes the workers first, then Redis and Postgres (STYLE.md).
+ * the reconciler. `stop()` closes the workers first, then Redis and Postgres.
  */
 export async function startWorkerService(
   config: Config,

@@ -4,7 +4,7 @@ import type { Logger } from '@blend/config';
 import { requeueIngest, requeueSend, type IngestJob, type SendJob } from '@blend/queue';
 
 /**
- * Postgres is the source of truth (DESIGN invariant 1): every inbound row still
+ * Postgres is the source of truth (docs/ARCHITECTURE.md invariant 1): every inbound row still
  * `received` after `graceMs` gets its ingest job again unless one is waiting, delayed or
  * running. Ingest ignores rows that are already final, so a spurious re-enqueue costs one
  * no-op job.

@@ -62,7 +62,7 @@ describe('convertMail', () => {
       { bodyText: '> Ship Thursday?\n\nYes.', inline: true, source: 'html' },
     ],
     [
-      'only quoted history gives an empty body (RELIABILITY B20)',
+      'only quoted history gives an empty body (docs/SECURITY.md B20)',
       { html: GMAIL_QUOTE, text: l('On Tue, Alice <alice@corp.test> wrote:', '> QUOTED history') },
       { bodyText: '', bodyHtml: '', source: 'html' },
     ],

@@ -31,9 +31,9 @@ export interface ConvertedMail {
   trimmedChars: number;
   /** The full text rendering the body was cut from (HTML quotes as `> ` lines). */
   fullText: string;
-  /** `low`: the trimmer is unsure what is the author's; fail closed (RELIABILITY B12, B21). */
+  /** `low`: the trimmer is unsure what is the author's; fail closed (docs/SECURITY.md B12, B21). */
   confidence: 'high' | 'low';
-  /** bodyText keeps `>` lines the author answers: someone else's words (RELIABILITY B21). */
+  /** bodyText keeps `>` lines the author answers: someone else's words (docs/SECURITY.md B21). */
   inline: boolean;
   /** Which part the body came from. */
   source: 'html' | 'text';

@@ -19,7 +19,7 @@ export interface HtmlLine {
 
 /**
  * Bounds on the DOM we walk. Beyond them the caller falls back to the plain-text
- * path, whose converter has its own depth cap (RELIABILITY B3, F9).
+ * path, whose converter has its own depth cap (docs/SECURITY.md B3, F9).
  */
 const MAX_NODES = 100_000;
 const MAX_DEPTH = 256;

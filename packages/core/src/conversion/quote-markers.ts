@@ -305,7 +305,7 @@ export function statelessPatterns(patterns: readonly RegExp[] | undefined): RegE
 /**
  * Leftovers that suggest quoted history we did not recognise: a caption between
  * dashes in a language we do not know, or an attribution-like line ending in an
- * address and a colon. They lower the trimmer's confidence (RELIABILITY B12, B21).
+ * address and a colon. They lower the trimmer's confidence (docs/SECURITY.md B12, B21).
  */
 export function looksLikeUnknownMarker(line: string): boolean {
   if (line.length > MARKER_LINE_MAX) return false;

@@ -3,7 +3,7 @@
  * UTF-7 (it hands the ASCII through as UTF-8) because a filter that inspects the
  * raw text would miss `+ADw-script+AD4-` = `<script>`. We decode it, then
  * sanitise: the markup that appears is removed or escaped like any other, so
- * the reader sees the author's words instead of `+AOQ-` (RELIABILITY B6).
+ * the reader sees the author's words instead of `+AOQ-` (docs/SECURITY.md B6).
  */
 
 /** `charset=utf-7` and its aliases in a Content-Type value. */

@@ -31,7 +31,7 @@ export async function getCheckpoint(db: Tx, mailbox: string): Promise<Checkpoint
 
 /**
  * Store fetched messages and advance the checkpoint in ONE transaction, so the cursor
- * never passes a UID that has no row (RELIABILITY I1). Re-storing a UID is a no-op.
+ * never passes a UID that has no row (docs/SECURITY.md I1). Re-storing a UID is a no-op.
  * `rewinds` is the checkpoint's count the poller read before fetching: if IT moved the
  * cursor back since, the messages are stored but the cursor is left where IT put it.
  * @returns ids of the rows that still need an ingest job (new or unfinished).

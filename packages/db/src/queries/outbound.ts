@@ -159,7 +159,7 @@ export async function isMailPaused(db: Tx, address: string): Promise<boolean> {
 
 /**
  * Record a bounce of one of our mails (found by its VERP token). After `pauseAfter` hard
- * bounces to the same address, mail to it is paused (Mailman uses 5; RELIABILITY F20).
+ * bounces to the same address, mail to it is paused (Mailman uses 5; docs/SECURITY.md F20).
  * @returns whether the address is now paused.
  */
 export async function recordBounce(tx: Tx, outboundId: string, hard: boolean, detail: string, pauseAfter = 3): Promise<boolean> {

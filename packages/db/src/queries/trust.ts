@@ -6,7 +6,7 @@ export type OptInVia = 'cli' | 'import' | 'mail' | 'api' | 'admin';
 
 /**
  * Change a person's opt-in state and record who did it and how. Opting out revokes every
- * reply token of that person (RELIABILITY 3.1 "Revocation events").
+ * reply token of that person (docs/SECURITY.md 3.1 "Revocation events").
  */
 export async function setOptIn(
   tx: Tx,

@@ -8,7 +8,7 @@ export const outboundState = pgEnum('outbound_state', ['pending', 'sent', 'faile
 /**
  * Every mail Blend sends, written in the same transaction as the change that caused it
  * (an outbox), and sent by the `send` job. Keyed by its own id and Message-ID, so a
- * retried send is one mail (DESIGN invariant 2).
+ * retried send is one mail (docs/ARCHITECTURE.md invariant 2).
  */
 export const outboundMessages = pgTable(
   'outbound_messages',
@@ -49,7 +49,7 @@ export const outboundMessages = pgTable(
 
 /**
  * Reply-by-email tokens (`reply+TOKEN@DOMAIN`): random, stored only as an HMAC, bound to
- * one person and one thread, expiring and revocable (RELIABILITY 3.1).
+ * one person and one thread, expiring and revocable (docs/SECURITY.md 3.1).
  */
 export const replyTokens = pgTable(
   'reply_tokens',

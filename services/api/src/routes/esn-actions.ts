@@ -47,7 +47,7 @@ export async function correctMirroredComment(deps: ActionDeps, tx: Tx, comment: 
 }
 
 
-/** Only opted-in people publish: the same rule as for mail (DESIGN invariant 5). */
+/** Only opted-in people publish: the same rule as for mail (docs/ARCHITECTURE.md invariant 5). */
 export function assertCanWrite(me: Person): void {
   if (me.optIn !== 'opted_in') throw new PermanentError('FORBIDDEN', 'opt in first: only opted-in people can post, comment, like or follow');
 }

@@ -59,7 +59,7 @@ interface LinkAction {
 /**
  * Pages behind the signed links in Blend's mails. A GET only shows what the link will do
  * and a button; the change happens on POST, so a mail scanner that follows links changes
- * nothing (RELIABILITY B23). Every invalid or expired link gets the same answer.
+ * nothing (docs/SECURITY.md B23). Every invalid or expired link gets the same answer.
  */
 export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
   // Some mail clients send the one-click POST as multipart/form-data; its fields are not needed.

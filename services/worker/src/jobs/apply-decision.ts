@@ -116,7 +116,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
     }
     case 'withhold': {
       await finishInbound(tx, row.id, { ...ids, state: 'withheld', reason: decision.reason, postId: decision.threadPostId });
-      // One invitation per address per week, only to an authenticated sender (RELIABILITY I4):
+      // One invitation per address per week, only to an authenticated sender (docs/SECURITY.md I4):
       // a spoofed From never makes Blend mail the real owner of the address.
       if (from && c.verdict.ok && (decision.reason === 'sender_unknown' || decision.reason === 'not_opted_in')) {
         const token = signLink({ purpose: 'opt_in', subject: from, exp }, deps.secret);

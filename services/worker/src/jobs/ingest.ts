@@ -211,7 +211,7 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
 
   const trimmedRatio = content.sourceChars > 0 ? content.trimmedChars / content.sourceChars : 0;
   const result = await deps.db.transaction(async (tx): Promise<IngestOutcome> => {
-    // Token expiry and rate windows use the database clock, not this worker's (RELIABILITY F23).
+    // Token expiry and rate windows use the database clock, not this worker's (docs/SECURITY.md F23).
     const now = await dbNow(tx);
     await lockDedupeKey(tx, key);
     const locked = await lockInbound(tx, row.id);

@@ -21,7 +21,7 @@ export type SendOutcome = { state: 'skipped' | 'sent' | 'cancelled'; reason?: st
  * `send`: deliver one outbox row over SMTP. The row, not the job, is the record: a row that
  * is no longer `pending` is not sent again, and a retry reuses the same Message-ID, so an
  * ambiguous timeout after DATA yields at most a second copy with the same id
- * (RELIABILITY F21). Mail to a paused address is cancelled at send time (F29).
+ * (docs/SECURITY.md F21). Mail to a paused address is cancelled at send time (F29).
  */
 export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
   // Longer than any SMTP exchange can take (socket timeout 60 s), so a claim outlives the
