@@ -114,9 +114,16 @@ describe('BLEND_ADDRESSING', () => {
     ],
     ['a default group that is a reply sub-address', { ...good, BLEND_DEFAULT_GROUP: 'reply-all' }, /BLEND_DEFAULT_GROUP: must not start with "reply-" or "bounce-"/],
     ['a default group named status', { ...good, BLEND_DEFAULT_GROUP: 'status' }, /BLEND_DEFAULT_GROUP: "status" is one of Blend's own addresses/],
+    ['a trusted Received-by wildcard over a whole TLD', { ...good, BLEND_TRUSTED_RECEIVED_BY: 'mx.example.com, *.com' }, /BLEND_TRUSTED_RECEIVED_BY: "\*\.com" is too wide/],
+    ['a trusted Received-by entry that is no host name', { ...good, BLEND_TRUSTED_RECEIVED_BY: 'mx example.com' }, /BLEND_TRUSTED_RECEIVED_BY: "mx example.com" is not a host name/],
   ])('refuses %s, naming the variable', (_what, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reads BLEND_TRUSTED_RECEIVED_BY as lower-cased host patterns', () => {
+    expect(loadConfig({ ...good, BLEND_TRUSTED_RECEIVED_BY: ' MX.Example.com., *.prod.outlook.com ,' }).BLEND_TRUSTED_RECEIVED_BY).toEqual(['mx.example.com', '*.prod.outlook.com']);
+    expect(loadConfig(good).BLEND_TRUSTED_RECEIVED_BY).toEqual([]);
   });
 
   it('accepts a local part of 24 characters', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { groupSlugProblem, mailboxProblem, type Addressing } from '@blend/core';
+import { groupSlugProblem, mailboxProblem, receivedByPatternProblem, type Addressing } from '@blend/core';
 import { AfterActionError, afterActionProblem, parseAfterAction } from './imap-after';
 
 const url = (protocols: string[], example: string) =>
@@ -145,6 +145,21 @@ export const ConfigSchema = z.object({
     .default('verify'),
   /** The authserv-id of the internal MTA whose Authentication-Results are trusted (trusted-mta). */
   BLEND_AUTHSERV_ID: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name such as mx.example.com').optional(),
+  /**
+   * The organisation's own MTAs as they appear in the `by` clause of the `Received` headers they
+   * add (`mx.example.com`, `*.prod.outlook.com`), comma-separated. In trusted-mta only an
+   * Authentication-Results added above the hop where mail entered the organisation is believed.
+   */
+  BLEND_TRUSTED_RECEIVED_BY: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase().replace(/\.$/, '')).filter(Boolean))
+    .superRefine((list, ctx) => {
+      for (const h of list) {
+        const problem = receivedByPatternProblem(h);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (comma-separated host names, *. wildcards allowed)` });
+      }
+    }),
   /** The organisation's mail domains; only they may post. Comma-separated. */
   BLEND_ORG_DOMAINS: z
     .string()

@@ -1,4 +1,5 @@
 import type { MailInput } from './types';
+import { organisationEntry } from './received-path';
 
 /** One `method=result` entry (RFC 8601 `resinfo`) of an Authentication-Results header. */
 export interface AuthResult {
@@ -75,13 +76,30 @@ export function parseAuthenticationResults(headerValue: string): ParsedAuthResul
  * is the one it wrote; anything with our id further down came with the message.
  * If that topmost header cannot be parsed, the result is `null`: we never fall
  * through to a lower (possibly forged) header with our id.
+ *
+ * With `trustedReceivedBy` (`BLEND_TRUSTED_RECEIVED_BY`), only a header above the `Received`
+ * header where the mail entered the organisation counts (`organisationEntry`): when the MTA
+ * added none of its own for this mail (a milter that skipped it or failed open), a header
+ * the sender wrote with our id sits below that point and is not believed. Without the
+ * setting the topmost header with our id is believed, which is safe only while the MTA
+ * strips incoming ones (docs/SECURITY.md, B8).
  */
-export function trustedResults(mail: MailInput, authservId: string): ParsedAuthResults | null {
+export function trustedResults(mail: MailInput, authservId: string, trustedReceivedBy: readonly string[] = []): ParsedAuthResults | null {
   const want = asciiLower(authservId.trim());
   if (want === '') return null;
-  for (const value of mail.headers['authentication-results'] ?? []) {
+  const ours = (value: string): boolean => {
     const id = readAuthservId(value);
-    if (id !== null && asciiLower(id) === want) return parseAuthenticationResults(value);
+    return id !== null && asciiLower(id) === want;
+  };
+  if (trustedReceivedBy.length === 0) {
+    const value = (mail.headers['authentication-results'] ?? []).find(ours);
+    return value === undefined ? null : parseAuthenticationResults(value);
+  }
+  const fields = mail.headerFields ?? [];
+  const entry = organisationEntry(fields, trustedReceivedBy);
+  for (let i = 0; i < entry; i++) {
+    const [name, value] = fields[i]!;
+    if (name === 'authentication-results' && ours(value)) return parseAuthenticationResults(value);
   }
   return null;
 }

@@ -1,3 +1,4 @@
+import { receivedByHost } from './received-path';
 /**
  * Exchange Online's own word that a member of the organisation submitted a mail.
  *
@@ -19,12 +20,6 @@
 /** Domains of Exchange Online's servers: worldwide, 21Vianet (China) and the US government clouds. */
 const EXCHANGE_ONLINE_HOST = /\.(?:outlook\.com|outlook\.cn|office365\.us)$/i;
 
-/** The host of a `Received` header's `by` clause (RFC 5321 section 4.4), lower-cased. */
-function receivedBy(value: string): string | null {
-  const m = /(?:^|\s)by\s+([a-z0-9.-]+)/i.exec(value.replace(/\([^)]*\)/g, ' '));
-  return m?.[1]?.toLowerCase().replace(/\.$/, '') ?? null;
-}
-
 /**
  * Whether Exchange Online says an authenticated member of the organisation submitted this mail:
  * exactly one `X-MS-Exchange-Organization-AuthAs: Internal`, an `AuthSource` that is an Exchange
@@ -39,6 +34,6 @@ export function exchangeInternalSubmission(headers: Record<string, string[]>): b
   if (authAs.length !== 1 || authAs[0]!.trim().toLowerCase() !== 'internal') return false;
   if (source.length !== 1 || !EXCHANGE_ONLINE_HOST.test(source[0]!.trim().replace(/\.$/, ''))) return false;
   const newest = headers['received']?.[0];
-  const by = newest === undefined ? null : receivedBy(newest);
+  const by = newest === undefined ? null : receivedByHost(newest);
   return by !== null && EXCHANGE_ONLINE_HOST.test(by);
 }

@@ -41,6 +41,7 @@ export * from './receipt-reasons';
 export * from './attachments';
 export * from './sealed-secret';
 export * from './exchange-submission';
+export * from './received-path';
 export * from './oauth-settings';
 export * from './trimmed-text';
 export * from './subject-fallback';

@@ -26,6 +26,12 @@ export interface MailInput {
   date: Date | null;
   /** Lower-cased header name -> every value of that header, as text. */
   headers: Record<string, string[]>;
+  /**
+   * Every header field as `[lower-cased name, value]`, topmost first: the order across names,
+   * which `headers` loses, for rules that depend on where a field sits (received-path.ts).
+   * Absent in hand-built inputs; a rule that needs it then finds nothing to trust.
+   */
+  headerFields?: ReadonlyArray<readonly [string, string]>;
   /** The text/plain body, if any. */
   text: string | null;
   /** The text/html body, if any (unsanitised: never show it as is). */

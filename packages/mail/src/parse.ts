@@ -107,7 +107,8 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
   } catch (err) {
     throw new PermanentError('MALFORMED_MIME', `mailparser: ${(err as Error).message}`);
   }
-  const headers = headerRecord(parsed);
+  const headerFields = headerFieldList(parsed);
+  const headers = headerRecord(headerFields);
   const mail: MailInput = {
     messageId: normaliseMessageId(parsed.messageId ?? ''),
     // From the header lines, not mailparser's values: it splits References on whitespace and
@@ -122,6 +123,7 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
     deliveredTo: envelopeRecipients(headers),
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
     headers,
+    headerFields,
     text: typeof parsed.text === 'string' ? stripControlChars(parsed.text) : null,
     html: typeof parsed.html === 'string' ? parsed.html : null,
   };
@@ -138,13 +140,17 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
   };
 }
 
-function headerRecord(parsed: ParsedMail): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const { key, line } of parsed.headerLines) {
+/** Every header field, topmost first, as `[lower-cased name, unfolded value]`. */
+function headerFieldList(parsed: ParsedMail): [string, string][] {
+  return parsed.headerLines.map(({ key, line }) => {
     const colon = line.indexOf(':');
-    const value = (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim();
-    (out[key.toLowerCase()] ??= []).push(value);
-  }
+    return [key.toLowerCase(), (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim()];
+  });
+}
+
+function headerRecord(fields: [string, string][]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, value] of fields) (out[name] ??= []).push(value);
   return out;
 }
 

@@ -36,6 +36,13 @@ export interface SenderAuthOptions {
    * Without it nothing is believed and every sender is `unauthenticated`.
    */
   authservId?: string;
+  /**
+   * `BLEND_TRUSTED_RECEIVED_BY`: the organisation's MTAs as named in the `by` clause of their
+   * `Received` headers (`mx.example.com`, `*.prod.outlook.com`). In `trusted-mta`, only an
+   * Authentication-Results above the lowest such header counts (`trustedResults`).
+   * @defaultValue `[]` (the topmost header with `authservId` counts)
+   */
+  trustedReceivedBy?: string[];
   /** `BLEND_ORG_DOMAINS`, as IDNA A-labels. */
   orgDomains: string[];
   /** DNS for mode `verify`. @defaultValue node's `dns.promises.resolve` */
@@ -81,7 +88,8 @@ export class SenderAuthTemporaryError extends Error {
  *   DKIM and DMARC (through DKIM alignment) still work. An invalid From or a
  *   non-organisation domain is rejected before any DNS query. ARC and BIMI are off.
  * - `trusted-mta`: only the topmost Authentication-Results carrying `authservId`
- *   counts (`trustedResults`); without it the sender is `unauthenticated`.
+ *   counts (`trustedResults`), and with `trustedReceivedBy` only one added above the
+ *   hop where the mail entered the organisation; without it the sender is `unauthenticated`.
  * - `exchange-online`: a mail Exchange Online records as submitted by an authenticated
  *   member of the tenant (`exchangeInternalSubmission`) is authenticated; any other is
  *   verified as in `verify`. For a mailbox hosted in Exchange Online only.
@@ -107,7 +115,7 @@ export async function checkSender(
       return { verdict: judgeSender(evidence, fromAddress, judge), evidence };
     }
     case 'trusted-mta': {
-      const evidence = evidenceFromAuthResults(trustedResults(mail, opts.authservId ?? ''));
+      const evidence = evidenceFromAuthResults(trustedResults(mail, opts.authservId ?? '', opts.trustedReceivedBy));
       return { verdict: judgeSender(evidence, fromAddress, judge), evidence };
     }
     case 'exchange-online': {

@@ -40,6 +40,12 @@ export async function startWorkerService(
   if (config.BLEND_SENDER_AUTH === 'none') {
     log.warn('BLEND_SENDER_AUTH=none: senders are NOT authenticated; anyone can post as anyone. Use only for local trials.');
   }
+  if (config.BLEND_SENDER_AUTH === 'trusted-mta' && config.BLEND_TRUSTED_RECEIVED_BY.length === 0) {
+    log.warn(
+      'BLEND_SENDER_AUTH=trusted-mta without BLEND_TRUSTED_RECEIVED_BY: an Authentication-Results header with your authserv-id is believed wherever it sits, ' +
+        'so a sender can forge one for any mail your MTA does not stamp itself. Set BLEND_TRUSTED_RECEIVED_BY to your MTAs\' Received-by host names.',
+    );
+  }
   const dbh = createDb(config.DATABASE_URL, { onError: (err) => log.warn({ err }, 'idle Postgres client error') });
   await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
   await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
@@ -68,6 +74,7 @@ export async function startWorkerService(
           mode: config.BLEND_SENDER_AUTH,
           orgDomains: config.BLEND_ORG_DOMAINS,
           ...(config.BLEND_AUTHSERV_ID ? { authservId: config.BLEND_AUTHSERV_ID } : {}),
+          trustedReceivedBy: config.BLEND_TRUSTED_RECEIVED_BY,
           ...(overrides.resolver ? { resolver: overrides.resolver } : {}),
         },
         confidentialMarkers: config.BLEND_CONFIDENTIAL_MARKERS
