@@ -18,6 +18,12 @@ const events: Record<WebhookEvent['event'], WebhookEvent> = {
     comment: { id: 'c1', body_text: 'x'.repeat(600), body_html: '', source: 'esn', author: alice, created_at: '2026-11-25T09:00:00.000Z' },
   },
   'reaction.created': { event: 'reaction.created', occurred_at: '2026-11-25T09:00:00.000Z', post, reaction: { kind: 'like', person: { ...alice, name: '' } } },
+  'post.merged': {
+    event: 'post.merged',
+    occurred_at: '2026-11-25T09:00:00.000Z',
+    post,
+    merged: { id: 'p2', title: 'Launch <b>', comment_id: 'c2', url: 'https://blend.test/web/posts/p2' },
+  },
 };
 
 describe('signWebhook', () => {
@@ -49,6 +55,10 @@ describe('slackPayload', () => {
     const m = slackPayload(events['comment.created']);
     expect(m.text).toBe('Alice &lt;Ops&gt; commented on “Launch | &lt;today&gt;”');
     expect(m.attachments![0]!.text).toHaveLength(500);
+  });
+
+  it('says which post joined which thread', () => {
+    expect(slackPayload(events['post.merged'])).toEqual({ text: '“Launch &lt;b&gt;” is now part of the thread <https://blend.test/web/posts/p1|Launch ¦ &lt;today&gt;>' });
   });
 
   it('names a person without a name by address', () => {

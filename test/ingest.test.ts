@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { ensureGroup, getCheckpoint, getInbound, getEsnPostView, hasThreadOptOut, resetForReplay, rewindCheckpoint, schema, storeFetched, upsertPerson } from '@blend/db';
+import { ensureGroup, findPostMerge, getCheckpoint, getInbound, getEsnPostView, hasThreadOptOut, resetForReplay, rewindCheckpoint, schema, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, MAX_CONVERSION_TRIES, type IngestDeps } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -258,6 +258,8 @@ describe('a reply that arrives before its parent', () => {
     expect(view.comments.map((c) => [c.author.email, c.body_text])).toEqual([['bob@corp.test', 'Add a demo slot, please, @alice@corp.test.']]);
     expect(await t.db.select().from(schema.posts).where(eq(schema.posts.id, early))).toEqual([]);
     expect((await getInbound(t.db, replyId))!).toMatchObject({ state: 'commented', postId, commentId: view.comments[0]!.id });
+    // Recorded, so links to the early post lead to the thread (docs/ARCHITECTURE.md "Threads and merges").
+    expect(await findPostMerge(t.db, early)).toMatchObject({ survivingPostId: postId, commentId: view.comments[0]!.id, kind: 'adopted' });
     expect(await t.db.select().from(schema.reactions).where(eq(schema.reactions.postId, postId))).toHaveLength(1);
     expect(await t.db.select({ postId: schema.attachments.postId, commentId: schema.attachments.commentId }).from(schema.attachments).where(eq(schema.attachments.filename, 'agenda.txt'))).toEqual([{ postId, commentId: view.comments[0]!.id }]);
     expect(await hasThreadOptOut(t.db, postId, 'carol@corp.test')).toBe(true);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import SwaggerParser from '@apidevtools/swagger-parser';
@@ -53,6 +54,9 @@ beforeAll(async () => {
     { plan: planAttachments([{ filename: 'page.html', contentType: 'text/html', size: 5, inline: false }])[0]!, content: Buffer.from('<b>x</b>') },
   ]);
   ids.file = (await getEsnPostView(db, ids.mailPost, null))!.attachments[0]!.id;
+  // A post merged into the mailed one (a later mail proved them one thread): its id redirects there.
+  ids.mergedPost = randomUUID();
+  await db.insert(schema.postMerges).values({ mergedPostId: ids.mergedPost, survivingPostId: ids.mailPost, kind: 'merged' });
   // Inbound mail for /admin/inbound: one still received (every optional field null), one posted, one rejected.
   const raw = Buffer.from('x');
   const [received, posted, rejected] = await storeFetched(db, 'imap://blend@mail.test:143/INBOX', 1, [1, 2, 3].map((uid) => ({ uid, size: 10, raw, internalDate: null })));
@@ -173,6 +177,7 @@ const CASES: Case[] = [
   { method: 'GET', path: '/api/v1/posts/{id}', params: post, who: 'root', status: 200, then: (p: { comments: { deleted?: true }[] }) => expect(p.comments.map((c) => c.deleted)).toEqual([undefined, true]) },
   { method: 'GET', path: '/api/v1/posts/{id}', params: post, who: 'root', headers: AS2, status: 200, then: (n: { type: string }) => expect(n.type).toBe('Note') },
   { method: 'GET', path: '/api/v1/posts/{id}', params: () => ({ id: 'not-a-uuid' }), who: 'root', status: 404 },
+  { method: 'GET', path: '/api/v1/posts/{id}', params: () => ({ id: ids.mergedPost! }), who: 'root', status: 308, then: (m: { merged_into: string }) => expect(m.merged_into).toBe(ids.mailPost) },
   { method: 'GET', path: '/api/v1/groups', who: 'carol', status: 200, then: (g: { items: { slug: string }[] }) => expect(g.items.map((x) => x.slug)).toEqual(['general']) },
   { method: 'GET', path: '/api/v1/groups/{slug}', params: general, who: 'carol', status: 200, then: (g: { slug: string }) => expect(g.slug).toBe('general') },
   { method: 'GET', path: '/api/v1/groups/{slug}', params: () => ({ slug: 'Bad!' }), who: 'carol', status: 400 },

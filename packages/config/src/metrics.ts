@@ -52,6 +52,12 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
       registers: [registry],
     }),
+    threadMerges: new Counter({
+      name: 'blend_thread_merges_total',
+      help: 'Posts a reply proved to be part of an earlier thread: merged, or left apart and why (other_group, retracted, not_participant, over_cap)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     bounces: new Counter({
       name: 'blend_bounces_total',
       help: 'Bounces of our outbound mail, hard or soft',

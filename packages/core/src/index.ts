@@ -45,3 +45,4 @@ export * from './received-path';
 export * from './oauth-settings';
 export * from './trimmed-text';
 export * from './subject-fallback';
+export * from './thread-merge';

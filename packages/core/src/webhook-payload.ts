@@ -3,8 +3,8 @@ import { PermanentError } from './errors';
 
 /**
  * Outbound webhook payloads and signatures. Pure functions: the API builds events when a
- * post, comment or like is created; the worker's delivery job turns each stored event into
- * an HTTP request with {@link webhookRequest}.
+ * post, comment or like is created, ingest when a mail merges one thread into another; the
+ * worker's delivery job turns each stored event into an HTTP request with {@link webhookRequest}.
  */
 
 export interface WebhookPerson {
@@ -31,7 +31,14 @@ export type WebhookEvent =
       post: WebhookPostRef;
       comment: { id: string; body_text: string; body_html: string; source: 'email' | 'esn'; author: WebhookPerson; created_at: string };
     }
-  | { event: 'reaction.created'; occurred_at: string; post: WebhookPostRef; reaction: { kind: 'like'; person: WebhookPerson } };
+  | { event: 'reaction.created'; occurred_at: string; post: WebhookPostRef; reaction: { kind: 'like'; person: WebhookPerson } }
+  | {
+      /** A post became a comment of `post` (docs/ARCHITECTURE.md "Threads and merges"); its old link redirects there. */
+      event: 'post.merged';
+      occurred_at: string;
+      post: WebhookPostRef;
+      merged: { id: string; title: string; comment_id: string; url: string | null };
+    };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -46,7 +53,8 @@ export function asWebhookEvent(payload: unknown): WebhookEvent {
   const ok =
     (payload.event === 'post.created' && isObject(payload.post.author)) ||
     (payload.event === 'comment.created' && isObject(payload.comment)) ||
-    (payload.event === 'reaction.created' && isObject(payload.reaction));
+    (payload.event === 'reaction.created' && isObject(payload.reaction)) ||
+    (payload.event === 'post.merged' && isObject(payload.merged));
   if (!ok) throw new PermanentError('VALIDATION', `unknown webhook event ${String(payload.event)}`);
   return payload as unknown as WebhookEvent;
 }
@@ -113,6 +121,8 @@ export function slackPayload(e: WebhookEvent): SlackMessage {
     }
     case 'reaction.created':
       return { text: `${who(e.reaction.person)} liked ${link(e.post)}` };
+    case 'post.merged':
+      return { text: `“${slackEscape(e.merged.title || 'A post')}” is now part of the thread ${link(e.post)}` };
   }
 }
 

@@ -25,3 +25,4 @@ export * from './queries/activity';
 export * from './queries/digest';
 export * from './queries/attachments';
 export * from './feed-changes';
+export * from './queries/post-merges';

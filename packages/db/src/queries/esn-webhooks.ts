@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { webhookDeliveries, webhooks } from '../schema';
 
-export const WEBHOOK_EVENTS = ['post.created', 'comment.created', 'reaction.created'] as const;
+export const WEBHOOK_EVENTS = ['post.created', 'comment.created', 'reaction.created', 'post.merged'] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
 export const WEBHOOK_FORMATS = ['blend', 'slack'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];

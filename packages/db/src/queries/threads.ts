@@ -1,6 +1,8 @@
 import { and, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import type { MergeCandidate } from '@blend/core';
 import type { Tx } from '../client';
 import { comments, messageRefs, posts } from '../schema';
+import { recordPostMerge, type PostMergeKind } from './post-merges';
 
 /**
  * The post a reply belongs to: the first of `messageIds` (best candidate first) that is
@@ -83,15 +85,51 @@ export async function findPostBySubject(
 }
 
 /**
+ * Every post that `messageIds` (best candidate first) lead to, each once, in the order of the
+ * first id that leads to it: the thread a reply lands in, then the others it proves to be the
+ * same conversation (docs/ARCHITECTURE.md "Threads and merges").
+ */
+export async function findThreadPosts(tx: Tx, messageIds: string[]): Promise<string[]> {
+  if (messageIds.length === 0) return [];
+  const rows = await tx
+    .select({ messageId: messageRefs.messageId, postId: messageRefs.postId })
+    .from(messageRefs)
+    .where(inArray(messageRefs.messageId, messageIds));
+  const byId = new Map(rows.map((r) => [r.messageId, r.postId]));
+  return [...new Set(messageIds.flatMap((id) => byId.get(id) ?? []))];
+}
+
+/**
+ * What the merge decision (`planThreadMerge` in @blend/core) needs to know of each post: its
+ * group, time, whether it is a tombstone, and whether `personId` wrote in the thread or was on
+ * one of its mails (its participants). Posts that do not exist are left out.
+ */
+export async function mergeCandidates(tx: Tx, postIds: string[], personId: string): Promise<MergeCandidate[]> {
+  if (postIds.length === 0) return [];
+  const rows = await tx
+    .select({
+      id: posts.id,
+      createdAt: posts.createdAt,
+      groupId: posts.groupId,
+      deleted: sql<boolean>`${posts.deletedAt} is not null`,
+      senderTookPart: sql<boolean>`(${posts.authorId} = ${personId}::uuid
+        or exists (select 1 from thread_participants tp where tp.post_id = ${posts.id} and tp.person_id = ${personId}::uuid)
+        or exists (select 1 from comments c where c.post_id = ${posts.id} and c.author_id = ${personId}::uuid))`,
+    })
+    .from(posts)
+    .where(inArray(posts.id, postIds));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return postIds.flatMap((id) => byId.get(id) ?? []);
+}
+
+/**
  * Replies that arrived before their parent became posts of their own (nothing told Blend
  * they belonged to a thread yet); they named the parent's Message-ID in their References,
  * so `message_refs` maps that id to them. When the parent arrives and becomes `parentPostId`,
- * each such early reply turns into a comment on it, keeping its author, text and time, and
- * everything attached to it (comments, likes, references, tokens, participants, files,
- * opt-outs, mutes, tags) moves along.
+ * each such early reply turns into a comment on it (`movePostIntoThread`).
  * @returns the comment ids the early replies became.
  */
-export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMessageId: string): Promise<string[]> {
+export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMessageId: string, inboundId: string | null = null): Promise<string[]> {
   const early = await tx.execute<{ post_id: string }>(sql`
     select distinct r.post_id from message_refs r
     join posts p on p.id = r.post_id
@@ -100,40 +138,64 @@ export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMess
       and r.inbound_id = p.inbound_id`);
   const adopted: string[] = [];
   for (const { post_id: orphan } of early.rows) {
-    const [o] = await tx.select().from(posts).where(eq(posts.id, orphan)).limit(1);
-    if (!o) continue;
-    // The dedupe key goes with the text: from the post to the comment it becomes.
-    await tx.update(posts).set({ dedupeKey: null }).where(eq(posts.id, orphan));
-    const [c] = await tx
-      .insert(comments)
-      .values({ postId: parentPostId, authorId: o.authorId, bodyText: o.bodyText, bodyHtml: o.bodyHtml, trimmedText: o.trimmedText, source: 'email', dedupeKey: o.dedupeKey, inboundId: o.inboundId, createdAt: o.createdAt })
-      .returning({ id: comments.id });
-    const commentId = c!.id;
-    const from = sql`${orphan}::uuid`;
-    const to = sql`${parentPostId}::uuid`;
-    await tx.execute(sql`update comments set post_id = ${to} where post_id = ${from}`);
-    await tx.execute(sql`update mentions set post_id = ${to}, post_created_at = (select created_at from posts where id = ${to}), comment_id = coalesce(comment_id, ${commentId}::uuid) where post_id = ${from}`);
-    await tx.execute(sql`insert into reactions (post_id, person_id, kind, created_at) select ${to}, person_id, kind, created_at from reactions where post_id = ${from} on conflict do nothing`);
-    await tx.execute(sql`insert into thread_participants (post_id, person_id) select ${to}, person_id from thread_participants where post_id = ${from} on conflict do nothing`);
-    await tx.execute(sql`insert into follows (person_id, post_id) select person_id, ${to} from follows where post_id = ${from} on conflict do nothing`);
-    await tx.execute(sql`update message_refs set post_id = ${to}, comment_id = coalesce(comment_id, ${commentId}::uuid) where post_id = ${from}`);
-    await tx.execute(sql`update reply_tokens set post_id = ${to} where post_id = ${from}`);
-    // The early post's files belong to the text that is now a comment; a refusal to be mirrored
-    // (thread_opt_outs has no foreign key) and a muted thread must hold for the joined thread
-    // too, or the person's choice would be lost; its tags and Outlook thread index go along.
-    await tx.execute(sql`update attachments set post_id = ${to}, comment_id = coalesce(comment_id, ${commentId}::uuid) where post_id = ${from}`);
-    await tx.execute(sql`insert into thread_opt_outs (post_id, address, created_at) select ${to}, address, created_at from thread_opt_outs where post_id = ${from} on conflict do nothing`);
-    await tx.execute(sql`delete from thread_opt_outs where post_id = ${from}`);
-    await tx.execute(sql`insert into thread_mutes (post_id, person_id, created_at) select ${to}, person_id, created_at from thread_mutes where post_id = ${from} on conflict do nothing`);
-    await tx.execute(sql`insert into post_tags (post_id, tag, post_created_at) select ${to}, tag, (select created_at from posts where id = ${to}) from post_tags where post_id = ${from} on conflict do nothing`);
-    await tx.execute(sql`update posts set thread_index = (select thread_index from posts where id = ${from}) where id = ${to} and thread_index is null`);
-    await tx.execute(sql`update notifications set post_id = ${to} where post_id = ${from}`);
-    await tx.execute(sql`update outbound_messages set post_id = ${to} where post_id = ${from}`);
-    await tx.execute(sql`update inbound_messages set state = case when id = (select inbound_id from comments where id = ${commentId}::uuid) then 'commented' else state end,
-                          comment_id = case when id = (select inbound_id from comments where id = ${commentId}::uuid) then ${commentId}::uuid else comment_id end,
-                          post_id = ${to} where post_id = ${from}`);
-    await tx.execute(sql`delete from posts where id = ${from}`);
-    adopted.push(commentId);
+    const commentId = await movePostIntoThread(tx, orphan, parentPostId, { kind: 'adopted', inboundId });
+    if (commentId) adopted.push(commentId);
   }
   return adopted;
+}
+
+/**
+ * The one way a post joins another thread: the post `fromPostId` becomes a comment of
+ * `toPostId`, keeping its author, text, time and mail identity (dedupe key, inbound row,
+ * Message-IDs), and everything attached to it moves along: its comments (which keep their
+ * times, so the thread stays in date order), likes, references, reply tokens (a reply to an
+ * old reply address lands in the survivor), participants, follows, files, opt-outs, mutes,
+ * tags, mentions, Outlook thread index, notifications and outbox rows. The move is recorded
+ * in `post_merges`, so links to the old post find the survivor.
+ * @returns the comment the post became, or undefined when there is no such post.
+ */
+export async function movePostIntoThread(
+  tx: Tx,
+  fromPostId: string,
+  toPostId: string,
+  cause: { kind: PostMergeKind; inboundId: string | null },
+): Promise<string | undefined> {
+  if (fromPostId === toPostId) return undefined;
+  // Locked: a mail converted at the same moment that moves the same post waits here, then finds
+  // it gone (READ COMMITTED reads the committed delete) instead of moving it twice.
+  const [o] = await tx.select().from(posts).where(eq(posts.id, fromPostId)).limit(1).for('update');
+  if (!o) return undefined;
+  // The dedupe key goes with the text: from the post to the comment it becomes.
+  await tx.update(posts).set({ dedupeKey: null }).where(eq(posts.id, fromPostId));
+  const [c] = await tx
+    .insert(comments)
+    .values({ postId: toPostId, authorId: o.authorId, bodyText: o.bodyText, bodyHtml: o.bodyHtml, trimmedText: o.trimmedText, source: o.source, dedupeKey: o.dedupeKey, inboundId: o.inboundId, createdAt: o.createdAt, editedAt: o.editedAt })
+    .returning({ id: comments.id });
+  const commentId = c!.id;
+  const from = sql`${fromPostId}::uuid`;
+  const to = sql`${toPostId}::uuid`;
+  await tx.execute(sql`update comments set post_id = ${to} where post_id = ${from}`);
+  await tx.execute(sql`update mentions set post_id = ${to}, post_created_at = (select created_at from posts where id = ${to}), comment_id = coalesce(comment_id, ${commentId}::uuid) where post_id = ${from}`);
+  await tx.execute(sql`insert into reactions (post_id, person_id, kind, created_at) select ${to}, person_id, kind, created_at from reactions where post_id = ${from} on conflict do nothing`);
+  await tx.execute(sql`insert into thread_participants (post_id, person_id) select ${to}, person_id from thread_participants where post_id = ${from} on conflict do nothing`);
+  await tx.execute(sql`insert into follows (person_id, post_id) select person_id, ${to} from follows where post_id = ${from} on conflict do nothing`);
+  await tx.execute(sql`update message_refs set post_id = ${to}, comment_id = coalesce(comment_id, ${commentId}::uuid) where post_id = ${from}`);
+  await tx.execute(sql`update reply_tokens set post_id = ${to} where post_id = ${from}`);
+  // The post's files belong to the text that is now a comment; a refusal to be mirrored
+  // (thread_opt_outs has no foreign key) and a muted thread must hold for the joined thread
+  // too, or the person's choice would be lost; its tags and Outlook thread index go along.
+  await tx.execute(sql`update attachments set post_id = ${to}, comment_id = coalesce(comment_id, ${commentId}::uuid) where post_id = ${from}`);
+  await tx.execute(sql`insert into thread_opt_outs (post_id, address, created_at) select ${to}, address, created_at from thread_opt_outs where post_id = ${from} on conflict do nothing`);
+  await tx.execute(sql`delete from thread_opt_outs where post_id = ${from}`);
+  await tx.execute(sql`insert into thread_mutes (post_id, person_id, created_at) select ${to}, person_id, created_at from thread_mutes where post_id = ${from} on conflict do nothing`);
+  await tx.execute(sql`insert into post_tags (post_id, tag, post_created_at) select ${to}, tag, (select created_at from posts where id = ${to}) from post_tags where post_id = ${from} on conflict do nothing`);
+  await tx.execute(sql`update posts set thread_index = (select thread_index from posts where id = ${from}) where id = ${to} and thread_index is null`);
+  await tx.execute(sql`update notifications set post_id = ${to} where post_id = ${from}`);
+  await tx.execute(sql`update outbound_messages set post_id = ${to} where post_id = ${from}`);
+  await tx.execute(sql`update inbound_messages set state = case when id = (select inbound_id from comments where id = ${commentId}::uuid) then 'commented' else state end,
+                        comment_id = case when id = (select inbound_id from comments where id = ${commentId}::uuid) then ${commentId}::uuid else comment_id end,
+                        post_id = ${to} where post_id = ${from}`);
+  await recordPostMerge(tx, { mergedPostId: fromPostId, survivingPostId: toPostId, commentId, kind: cause.kind, inboundId: cause.inboundId });
+  await tx.execute(sql`delete from posts where id = ${from}`);
+  return commentId;
 }

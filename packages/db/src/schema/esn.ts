@@ -98,7 +98,7 @@ export const mentions = pgTable(
 export const webhooks = pgTable('webhooks', {
   id: uuid('id').primaryKey().defaultRandom(),
   url: text('url').notNull(),
-  /** Events delivered: `post.created`, `comment.created`, `reaction.created`. */
+  /** Events delivered: `post.created`, `comment.created`, `reaction.created`, `post.merged`. */
   events: jsonb('events').$type<string[]>().notNull(),
   /** `blend` (our JSON) or `slack` (incoming-webhook format for Mattermost, Rocket.Chat…). */
   format: text('format').notNull().default('blend'),

@@ -117,3 +117,28 @@ export const attachments = pgTable(
   },
   (t) => [index('attachments_post_idx').on(t.postId), index('attachments_sha_idx').on(t.sha256)],
 );
+
+/**
+ * A post that became a comment of another thread: an early reply adopted by its parent
+ * (`adopted`), or a thread a later mail proved to be part of an earlier one (`merged`). Links
+ * to the merged post follow it to the survivor (docs/ARCHITECTURE.md "Threads and merges").
+ */
+export const postMerges = pgTable(
+  'post_merges',
+  {
+    /** The post that no longer exists (no foreign key: its row is gone). */
+    mergedPostId: uuid('merged_post_id').primaryKey(),
+    /** Where it lives now; a later merge of the survivor moves this along, so links take one hop. */
+    survivingPostId: uuid('surviving_post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    /** The comment the merged post's own text became. */
+    commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'set null' }),
+    /** `adopted` or `merged`. */
+    kind: text('kind').notNull(),
+    /** The inbound mail whose conversion caused it. */
+    inboundId: uuid('inbound_id'),
+    mergedAt: timestamp('merged_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('post_merges_surviving_idx').on(t.survivingPostId)],
+);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PermanentError } from '@blend/core';
-import { decodeCursor, encodeCursor, FEED_COMMENTS_DEFAULT, FEED_COMMENTS_MAX, FEED_LIMIT_DEFAULT, getEsnPostView, likedAmong, listFeedFiltered, type Database, type FeedFilter } from '@blend/db';
+import { decodeCursor, encodeCursor, FEED_COMMENTS_DEFAULT, FEED_COMMENTS_MAX, FEED_LIMIT_DEFAULT, findPostMerge, getEsnPostView, likedAmong, listFeedFiltered, type Database, type FeedFilter } from '@blend/db';
 import { requirePerson } from '../auth';
 import { isUuid } from '@blend/core';
 import { AS_MEDIA_TYPE, feedToCollection, postToNote, wantsActivityStreams } from './esn-activitystreams';
@@ -159,7 +159,13 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
     },
     async (req, reply) => {
       const post = isUuid(req.params.id) ? await getEsnPostView(deps.db, req.params.id, req.person!.id) : undefined;
-      if (!post) throw new PermanentError('NOT_FOUND', 'no such post');
+      if (!post) {
+        // A post merged into an earlier thread: its links keep working (permanent, method kept).
+        const merge = isUuid(req.params.id) ? await findPostMerge(deps.db, req.params.id) : undefined;
+        if (!merge) throw new PermanentError('NOT_FOUND', 'no such post');
+        const location = `/api/v1/posts/${merge.survivingPostId}`;
+        return reply.status(308).header('location', location).send({ merged_into: merge.survivingPostId, comment_id: merge.commentId, location });
+      }
       if (!wantsActivityStreams(req.headers.accept)) return post;
       return reply.type(AS_MEDIA_TYPE).send(postToNote(baseUrl(req, deps.publicUrl), post));
     },

@@ -199,7 +199,21 @@ export function errors(...codes: (keyof typeof ERROR_DESCRIPTIONS)[]): Record<nu
 
 /** Responses of `GET /api/v1/feed` and `GET /api/v1/posts/:id`. */
 export const feedResponses = { 200: jsonOrActivityStreams('A page of the feed', feedPage, 'OrderedCollection of Notes'), ...errors(400, 401) };
-export const postResponses = { 200: jsonOrActivityStreams('The thread', postView, 'Note (or Tombstone) with its replies'), ...errors(401, 404) };
+/** A post merged into an earlier thread (docs/ARCHITECTURE.md "Threads and merges"): where it lives now. */
+const mergedPost = object(
+  {
+    merged_into: { ...uuid, description: 'the thread the post is part of now' },
+    comment_id: nullableUuid('the comment the post became in it'),
+    location: { type: 'string', description: 'the path of that thread, as in the Location header' },
+  },
+  {},
+  'The post was merged into an earlier thread, which a later mail proved it belonged to; `Location` names that thread',
+);
+export const postResponses = {
+  200: jsonOrActivityStreams('The thread', postView, 'Note (or Tombstone) with its replies'),
+  308: { ...mergedPost, description: mergedPost.description },
+  ...errors(401, 404),
+};
 
 /** A 204 without a body. */
 export const noContent = { type: 'null', description: 'Done; no body' } as const;

@@ -7,6 +7,7 @@ import {
   editEsnComment,
   editEsnPost,
   findPersonByEmail,
+  findPostMerge,
   getCommentRow,
   getPostRow,
   muteThread,
@@ -68,6 +69,9 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
   // Links signed with the key before the last rotation stay valid until they expire.
   const verify = (t: string, purpose: LinkPurpose) =>
     verifyLink(t, purpose, deps.secret, now()) ?? (deps.previousSecret ? verifyLink(t, purpose, deps.previousSecret, now()) : null);
+  // A thread merged into an earlier one (docs/ARCHITECTURE.md "Threads and merges"): links
+  // signed for it act on the thread it is part of now.
+  const liveThread = async (postId: string) => (isUuid(postId) ? ((await findPostMerge(deps.db, postId))?.survivingPostId ?? postId) : postId);
   const actions: Record<string, LinkAction> = {
     'opt-in': {
       purpose: 'opt_in',
@@ -108,7 +112,7 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
       question: (s) => `Keep replies from <strong>${esc(s)}</strong> in this conversation out of the company feed?`,
       button: 'Keep my replies out',
       act: async ({ subject, scope }) => {
-        if (scope) await addThreadOptOut(deps.db, scope, subject);
+        if (scope) await addThreadOptOut(deps.db, await liveThread(scope), subject);
         return 'Done: your replies in this conversation will not be mirrored.';
       },
     },
@@ -133,7 +137,8 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
     act: async ({ subject, scope }) => {
       if (!isUuid(subject)) return 'Nothing to change.';
       if (scope?.startsWith('thread:') && isUuid(scope.slice(7))) {
-        await deps.db.transaction((tx) => muteThread(tx, scope.slice(7), subject));
+        const postId = await liveThread(scope.slice(7));
+        await deps.db.transaction((tx) => muteThread(tx, postId, subject));
         return 'Done: no more mail about this thread.';
       }
       await turnDigestsOff(deps.db, subject);
@@ -158,6 +163,13 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
     const [kind, id] = subject.split(':');
     if (!id || !isUuid(id) || !personId) return null;
     const row = kind === 'post' ? await getPostRow(deps.db, id) : kind === 'comment' ? await getCommentRow(deps.db, id) : undefined;
+    if (!row && kind === 'post') {
+      // The post was merged into an earlier thread: its receipt's links act on the comment it became.
+      const merged = (await findPostMerge(deps.db, id))?.commentId;
+      const comment = merged ? await getCommentRow(deps.db, merged) : undefined;
+      if (!comment || comment.deletedAt || comment.authorId !== personId) return null;
+      return { kind: 'comment' as const, id: comment.id, row: comment };
+    }
     if (!row || row.deletedAt || row.authorId !== personId) return null;
     return { kind: kind as 'post' | 'comment', id, row };
   };

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { follow, getEsnPostView, inboundIdsOfThread, isFollowing, unfollow } from '@blend/db';
+import { findPostMerge, follow, getEsnPostView, inboundIdsOfThread, isFollowing, unfollow } from '@blend/db';
 import { isUuid } from '@blend/core';
 import { assertCanWrite, createComment, editComment, loadLivePost, retractComment } from '../routes/esn-actions';
 import { sendAttachment } from '../routes/attachments';
@@ -43,6 +43,9 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
     const ctx = pageContext(req, deps.secret);
     const post = isUuid(req.params.id) ? await getEsnPostView(deps.db, req.params.id, ctx.me!.id) : undefined;
     if (!post) {
+      // A post merged into an earlier thread: old links (mail, bookmarks, webhooks) follow it there.
+      const merge = isUuid(req.params.id) ? await findPostMerge(deps.db, req.params.id) : undefined;
+      if (merge) return reply.redirect(`${postHref(merge.survivingPostId)}${merge.commentId ? `#c-${merge.commentId}` : ''}`, 308);
       return sendHtml(reply, 404, layout(ctx, { title: 'Not found', current: '', main: html`<h1>Not found</h1><p>There is no such post. <a href="/web">Back to the feed</a></p>` }));
     }
     const following = await isFollowing(deps.db, ctx.me!.id, { postId: post.id });

@@ -48,6 +48,7 @@ import { renderReceiptMail, type ParsedAttachment } from '@blend/mail';
 import { isoWeek, queueMail } from '../outbox';
 import { postUrl, preferencesUrl, writeThreadMail, type MailSite } from '../thread-mail';
 import { DEFAULT_ACTIVITY, type IngestDeps, type IngestOutcome } from './ingest';
+import { mergeLinkedThreads } from './merge-threads';
 
 export interface ApplyContext {
   deps: IngestDeps;
@@ -64,6 +65,8 @@ export interface ApplyContext {
   tokenHash: string | null;
   /** Set when the mail is a bounce of one of our mails, found by its VERP address or the Message-ID it returns. */
   bounce: { outboundId: string; hard: boolean; detail: string } | null;
+  /** The Message-IDs the mail replies to, best candidate first (`classify`); other threads they lead to are merged. */
+  parentIds?: string[];
   /** The mail's files, stored with the post or comment it becomes. */
   files?: ParsedAttachment[];
   now: Date;
@@ -197,7 +200,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         settings(deps).coalesceMs,
       );
       // Replies that came in before this mail (and so became posts of their own) join it now.
-      if (mail.messageId) await adoptEarlyReplies(tx, post.id, mail.messageId);
+      if (mail.messageId) await adoptEarlyReplies(tx, post.id, mail.messageId, row.id);
       // The whole conversation so far maps to this post, so a later reply to any earlier
       // message of it finds the thread.
       const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
@@ -231,8 +234,11 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         await finishInbound(tx, row.id, { ...ids, state: 'rejected', reason: 'bad_token' });
         return { state: 'rejected', reason: 'bad_token' };
       }
+      // A reply whose References also name messages of other threads proves they are one
+      // conversation: the later ones join the earliest first, and the reply goes there.
+      const postId = await mergeLinkedThreads(tx, deps, { targetPostId: decision.postId, parentIds: c.parentIds ?? [], senderId: c.person!.id, inboundId: row.id, now: c.now });
       const comment = await insertComment(tx, {
-        postId: decision.postId,
+        postId,
         authorId: c.person!.id,
         bodyText: decision.body,
         bodyHtml: c.content.bodyHtml || textToSafeHtml(decision.body),
@@ -242,21 +248,21 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         inboundId: row.id,
         createdAt: arrivalTime(row.internalDate, c.now),
       });
-      await storeFiles(tx, c, { postId: decision.postId, commentId: comment.id });
-      const mentioned = await recordMentions(tx, decision.postId, comment.id, c.content.mentionedEmails);
+      await storeFiles(tx, c, { postId, commentId: comment.id });
+      const mentioned = await recordMentions(tx, postId, comment.id, c.content.mentionedEmails);
       if (mail.messageId) {
-        await recordMessageRefs(tx, [{ messageId: mail.messageId, postId: decision.postId, commentId: comment.id, inboundId: row.id }]);
+        await recordMessageRefs(tx, [{ messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id }]);
       }
-      await addThreadParticipants(tx, decision.postId, conversationAddresses(mail, deps.addressing));
+      await addThreadParticipants(tx, postId, conversationAddresses(mail, deps.addressing));
       await recordActivity(
         tx,
-        { kind: 'comment', postId: decision.postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.addressing) },
+        { kind: 'comment', postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.addressing) },
         settings(deps).coalesceMs,
       );
-      await finishInbound(tx, row.id, { ...ids, state: 'commented', postId: decision.postId, commentId: comment.id });
-      const title = await threadTitle(tx, decision.postId);
-      await publishReceipt(tx, c, { postId: decision.postId, commentId: comment.id, title, text: decision.body }, outbound);
-      return { state: 'commented', postId: decision.postId, commentId: comment.id, outbound };
+      await finishInbound(tx, row.id, { ...ids, state: 'commented', postId, commentId: comment.id });
+      const title = await threadTitle(tx, postId);
+      await publishReceipt(tx, c, { postId, commentId: comment.id, title, text: decision.body }, outbound);
+      return { state: 'commented', postId, commentId: comment.id, outbound };
     }
     case 'like': {
       if (c.tokenHash && !(await useReplyToken(tx, c.tokenHash))) {

@@ -305,6 +305,7 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       tokenHash: token?.ok ? tokenHash : null,
       bounce: route?.kind === 'bounce' ? bounceByVerp(route.token, row.raw!) : await bounceByReturnedMessage(tx, classification, row.raw!),
       files,
+      parentIds: classification.kind === 'reply' ? classification.parentIds : [],
       now,
     });
   });

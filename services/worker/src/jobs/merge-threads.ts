@@ -1,0 +1,48 @@
+import { planThreadMerge } from '@blend/core';
+import { enqueueWebhookDeliveries, findThreadPosts, getPostRow, mergeCandidates, movePostIntoThread, type Tx } from '@blend/db';
+import type { IngestDeps } from './ingest';
+
+/**
+ * A published reply whose References lead to more than one post proves those threads are one
+ * conversation: the later posts become comments of the earliest, in the transaction that
+ * writes the reply (docs/ARCHITECTURE.md "Threads and merges", docs/SECURITY.md B25).
+ *
+ * Runs only for a reply that is being published as a comment (authenticated, opted-in sender),
+ * so a re-delivered mail, which ends as a duplicate before this, never merges twice.
+ * @returns the post the reply belongs to now: `targetPostId`, or the earlier post it joined.
+ */
+export async function mergeLinkedThreads(
+  tx: Tx,
+  deps: Pick<IngestDeps, 'log' | 'metrics' | 'publicUrl'>,
+  m: { targetPostId: string; parentIds: string[]; senderId: string; inboundId: string; now: Date },
+): Promise<string> {
+  const linked = (await findThreadPosts(tx, m.parentIds)).filter((id) => id !== m.targetPostId);
+  if (linked.length === 0) return m.targetPostId;
+  const facts = await mergeCandidates(tx, [m.targetPostId, ...linked], m.senderId);
+  const target = facts.find((p) => p.id === m.targetPostId);
+  if (!target) return m.targetPostId;
+  const plan = planThreadMerge(target, facts.filter((p) => p.id !== m.targetPostId));
+  const log = deps.log.child({ inboundId: m.inboundId });
+  for (const r of plan.refused) {
+    deps.metrics?.threadMerges.inc({ outcome: r.reason });
+    log.info({ postId: r.id, threadPostId: m.targetPostId, reason: r.reason }, 'linked thread not merged');
+  }
+  if (plan.merged.length === 0) return plan.survivor;
+
+  const survivor = await getPostRow(tx, plan.survivor);
+  const url = (id: string) => (deps.publicUrl ? `${deps.publicUrl.replace(/\/+$/, '')}/web/posts/${id}` : null);
+  for (const postId of plan.merged) {
+    const title = (await getPostRow(tx, postId))?.title ?? '';
+    const commentId = await movePostIntoThread(tx, postId, plan.survivor, { kind: 'merged', inboundId: m.inboundId });
+    if (!commentId) continue;
+    await enqueueWebhookDeliveries(tx, 'post.merged', {
+      event: 'post.merged',
+      occurred_at: m.now.toISOString(),
+      post: { id: plan.survivor, title: survivor?.title ?? '', url: url(plan.survivor) },
+      merged: { id: postId, title, comment_id: commentId, url: url(postId) },
+    });
+    deps.metrics?.threadMerges.inc({ outcome: 'merged' });
+    log.info({ postId, survivingPostId: plan.survivor, commentId }, 'thread merged into an earlier one');
+  }
+  return plan.survivor;
+}
