@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { addOutbound, claimOutbound, schema } from '@blend/db';
 import { createSmtpTransport } from '@blend/mail';
 import { addressingFrom, createLogger } from '@blend/config';
-import { newMessageId } from '@blend/core';
+import { issueBounceToken, newMessageId } from '@blend/core';
 import { send } from '@blend/worker';
 import { createProducerRedis, createQueues, enqueueSend, sendJobId, type Queues } from '@blend/queue';
 import { waitFor } from './support/database';
@@ -127,7 +127,7 @@ describe('outbound SMTP', () => {
     expect(bounced.lastError).toMatch(/^Status: 5\.1\.1 .*550 5\.1\.1/);
     expect(bounced.lastError).toContain(to);
     expect(bounced.sentAt).not.toBeNull(); // it was sent first
-    const verp = `bounce+${out.id.replace(/-/g, '')}@${s.mail.domain}`;
+    const verp = `bounce+${issueBounceToken(out.id, s.config.BLEND_SECRET)}@${s.mail.domain}`;
     const dsn = (await fetchRawMessages(s.mail.imapUrl)).find((m) => headerValues(m.source, 'Delivered-To').includes(verp));
     expect(headerValues(dsn!.source, 'Return-Path')).toEqual(['<>']);
     expect(headerValues(dsn!.source, 'Content-Type')[0]).toMatch(/^multipart\/report; report-type=delivery-status/);

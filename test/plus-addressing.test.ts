@@ -93,7 +93,7 @@ describe('the loop on one mailbox', () => {
       expect(headerValues(mirror!, 'from')[0]).toMatch(new RegExp(`"?Erin Esn via Blend"? <bridge@${D}>`));
       expect(headerValues(mirror!, 'reply-to')[0]).toMatch(new RegExp(`^<?bridge\\+reply-v1[a-z2-7]{26}@${D}>?$`));
       // The VERP envelope sender, as Dovecot recorded it.
-      expect(headerValues(mirror!, 'return-path')[0]).toMatch(new RegExp(`^<bridge\\+bounce-[0-9a-f]{32}@${D}>$`));
+      expect(headerValues(mirror!, 'return-path')[0]).toMatch(new RegExp(`^<bridge\\+bounce-[a-z2-7]{32}@${D}>$`));
       expect(ids(headerValues(mirror!, 'message-id')[0])[0]).toMatch(new RegExp(`^blend\\.[0-9a-f-]{36}@${D}$`));
       expect(ids(headerValues(mirror!, 'in-reply-to')[0])).toEqual([rootId]);
       expect(headerValues(mirror!, 'list-unsubscribe')[0]).toContain(`mailto:bridge+status@${D}?`);

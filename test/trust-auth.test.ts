@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, eq } from 'drizzle-orm';
-import { generateReplyToken, hashReplyToken } from '@blend/core';
+import { generateReplyToken, hashReplyToken, issueBounceToken } from '@blend/core';
 import { addOutbound, findPersonByEmail, saveReplyToken, schema, type PostView } from '@blend/db';
 import { parseImapUrl } from '@blend/mail';
 import { waitFor } from './support/database';
@@ -125,10 +125,9 @@ describe('loops, auto-replies and bounces', () => {
     await expectRejected(m.messageId, 'rejected', 'own_mail');
   });
 
-  it('matches a bounce to the mail it is about and marks that mail bounced', async () => {
-    const outId = await addOutbound(s.db.db, { id: crypto.randomUUID(), kind: 'test', toAddress: 'gone@corp.test', messageId: `o-${randomBytes(4).toString('hex')}@${s.mail.domain}`, subject: 'x', textBody: 'x' });
-    const verp = `bounce+${outId!.replace(/-/g, '')}@${s.mail.domain}`;
-    const dsn = [
+  /** A DSN as an MTA writes it (RFC 6522 / RFC 3464), saying `to` could not be reached. */
+  const dsnFor = (verp: string, to: string) =>
+    [
       'From: Mail Delivery System <MAILER-DAEMON@corp.test>',
       `To: ${verp}`,
       'Subject: Undelivered Mail Returned to Sender',
@@ -145,14 +144,45 @@ describe('loops, auto-replies and bounces', () => {
       '',
       'Reporting-MTA: dns; mx.corp.test',
       '',
-      'Final-Recipient: rfc822; gone@corp.test',
+      `Final-Recipient: rfc822; ${to}`,
       'Action: failed',
       'Status: 5.1.1',
       'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
       '--B--',
       '',
     ].join('\r\n');
-    await sendRaw(dsn, { from: '', to: verp });
+  const outboxRow = async (to: string) =>
+    (await addOutbound(s.db.db, { id: crypto.randomUUID(), kind: 'test', toAddress: to, messageId: `o-${randomBytes(4).toString('hex')}@${s.mail.domain}`, subject: 'x', textBody: 'x' }))!;
+  const outboundState = async (id: string) => (await s.db.db.select().from(schema.outboundMessages).where(eq(schema.outboundMessages.id, id)))[0]!;
+
+  it('does not let forged bounces pause a person: unsigned VERP addresses and plain-text reports change nothing', async () => {
+    // The victim's row id is no secret (it is in the Message-ID of every mail Blend sends);
+    // an attacker makes the old-style address from it and sends three "failed" notices.
+    const victim = 'bob@corp.test';
+    const outId = await outboxRow(victim);
+    const unsigned = `bounce+${outId.replace(/-/g, '')}@${s.mail.domain}`;
+    const signed = `bounce+${issueBounceToken(outId, s.config.BLEND_SECRET)}@${s.mail.domain}`;
+    const forged = [
+      ...[1, 2, 3].map(() => ({ raw: dsnFor(unsigned, victim), from: '', to: unsigned })),
+      // The right address, but no null return path: not a DSN.
+      { raw: dsnFor(signed, victim), from: 'attacker@corp.test', to: signed },
+      // The right address and return path, but a plain-text "report" anyone can write.
+      { raw: `From: MAILER-DAEMON@corp.test\r\nTo: ${signed}\r\nSubject: failure notice\r\nMessage-ID: <p-${randomBytes(4).toString('hex')}@corp.test>\r\n\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 user unknown\r\n`, from: '', to: signed },
+    ];
+    for (const f of forged) await sendRaw(f.raw, { from: f.from, to: f.to });
+    // Each is taken in (and never published) as a bounce; none touches the row or the person.
+    for (const f of forged) {
+      const row = await finalRow(s.db.db, /^Message-ID: <([^>]+)>/m.exec(f.raw)![1]!);
+      expect({ state: row.state, reason: row.reason }).toEqual({ state: 'rejected', reason: 'bounce' });
+    }
+    expect(await outboundState(outId)).toMatchObject({ state: 'pending', lastError: null });
+    expect((await findPersonByEmail(s.db.db, victim))?.mailPausedAt ?? null).toBeNull();
+  });
+
+  it('matches a bounce to the mail it is about and marks that mail bounced', async () => {
+    const outId = await outboxRow('gone@corp.test');
+    const verp = `bounce+${issueBounceToken(outId, s.config.BLEND_SECRET)}@${s.mail.domain}`;
+    await sendRaw(dsnFor(verp, 'gone@corp.test'), { from: '', to: verp });
     const row = await waitFor(async () => {
       const rows = await s.db.db.select().from(schema.outboundMessages).where(eq(schema.outboundMessages.id, outId!));
       return rows[0]?.state === 'bounced' ? rows[0] : undefined;

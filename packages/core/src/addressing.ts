@@ -2,10 +2,10 @@
  * The addresses Blend receives and sends mail with. Two layouts (BLEND_ADDRESSING):
  *
  * - `domain`: a catch-all domain of its own. `status@D`, `help@D`, `GROUP@D`,
- *   `reply+TOKEN@D`, `bounce+HEX@D`.
+ *   `reply+TOKEN@D`, `bounce+TOKEN@D`.
  * - `plus`: one ordinary mailbox `M@D` in a domain shared with staff, every address a
  *   sub-address of it: `M+status@D`, `M+help@D`, `M+GROUP@D`, `M+reply-TOKEN@D`,
- *   `M+bounce-HEX@D`; the bare `M@D` counts as `status`. Exactly one `+`, because
+ *   `M+bounce-TOKEN@D`; the bare `M@D` counts as `status`. Exactly one `+`, because
  *   Exchange Online, Gmail and Postfix (`recipient_delimiter = +`) all deliver `M+anything`
  *   to `M` by splitting at the first `+`; the kind and its token are joined with `-`, which
  *   all three keep in the detail.
@@ -31,7 +31,8 @@ export type AddressRole =
 
 /**
  * RFC 5321 section 4.5.3.1.1: a local part is at most 64 octets. The longest sub-address is
- * the VERP one, `+bounce-` and an outbox row id as 32 hex digits: 40 octets of the 64.
+ * the VERP one, `+bounce-` and a bounce token of 32 characters (bounce-token.ts): 40 octets
+ * of the 64.
  */
 export const MAILBOX_MAX_CHARS = 64 - '+bounce-'.length - 32;
 

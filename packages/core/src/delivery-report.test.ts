@@ -19,6 +19,7 @@ describe('readDeliveryReport', () => {
       'Postfix, headers only (text/rfc822-headers), folded Diagnostic-Code',
       fixture('postfix-dsn-unknown-user.eml'),
       {
+        isDsn: true,
         status: '5.1.1',
         permanent: true,
         diagnostic: 'smtp; 550 5.1.1 <gone@elsewhere.test>: Recipient address rejected: User unknown in virtual mailbox table',
@@ -29,6 +30,7 @@ describe('readDeliveryReport', () => {
       'Exchange Online NDR (returned message/rfc822)',
       fixture('exchange-ndr-recipient-not-found.eml'),
       {
+        isDsn: true,
         status: '5.1.10',
         permanent: true,
         diagnostic: 'smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient gone@elsewhere.test not found by SMTP address lookup',
@@ -39,6 +41,7 @@ describe('readDeliveryReport', () => {
       'Gmail DSN (nested multipart/related before the report)',
       fixture('gmail-dsn-no-such-user.eml'),
       {
+        isDsn: true,
         status: '5.1.1',
         permanent: true,
         diagnostic: 'smtp; 550 5.1.1 <gone@elsewhere.test>: Recipient address rejected: User unknown in virtual mailbox table',
@@ -48,23 +51,23 @@ describe('readDeliveryReport', () => {
     [
       'a delay (4.x.x)',
       report(status('Final-Recipient: rfc822; slow@elsewhere.test\r\nAction: delayed\r\nStatus: 4.4.1\r\nDiagnostic-Code: smtp; 421 4.4.1 Connection timed out'), returned),
-      { status: '4.4.1', permanent: false, diagnostic: 'smtp; 421 4.4.1 Connection timed out', originalMessageId: 'blend.1@example.test' },
+      { isDsn: true, status: '4.4.1', permanent: false, diagnostic: 'smtp; 421 4.4.1 Connection timed out', originalMessageId: 'blend.1@example.test' },
     ],
     [
       'the failed recipient first, whatever the order',
       report(status('Final-Recipient: rfc822; a@x.test\r\nAction: delivered\r\nStatus: 2.0.0\r\n\r\nFinal-Recipient: rfc822; b@x.test\r\nAction: failed\r\nStatus: 5.2.2 (mailbox full)')),
-      { status: '5.2.2', permanent: true, diagnostic: null, originalMessageId: null },
+      { isDsn: true, status: '5.2.2', permanent: true, diagnostic: null, originalMessageId: null },
     ],
     [
       // Seen from Gmail: the report part came without fields; the returned message still names the mail.
       'an empty delivery-status part',
       report('Content-Type: message/delivery-status\r\n', returned),
-      { status: null, permanent: false, diagnostic: null, originalMessageId: 'blend.1@example.test' },
+      { isDsn: true, status: null, permanent: false, diagnostic: null, originalMessageId: 'blend.1@example.test' },
     ],
     [
       'only the per-message X-Original-Message-ID (Gmail)',
       report(status('Final-Recipient: rfc822; b@x.test\r\nAction: failed\r\nStatus: 5.1.1').replace('Reporting-MTA: dns; mx.corp.test', 'Reporting-MTA: dns; googlemail.com\r\nX-Original-Message-ID: <blend.2@example.test>')),
-      { status: '5.1.1', permanent: true, diagnostic: null, originalMessageId: 'blend.2@example.test' },
+      { isDsn: true, status: '5.1.1', permanent: true, diagnostic: null, originalMessageId: 'blend.2@example.test' },
     ],
     [
       'an internationalised report (RFC 6533), returned message in base64',
@@ -72,14 +75,28 @@ describe('readDeliveryReport', () => {
         'Content-Type: message/global-delivery-status\r\n\r\nReporting-MTA: dns; mx.corp.test\r\n\r\nFinal-Recipient: utf-8; b@x.test\r\nAction: failed\r\nStatus: 5.1.1\r\n',
         `Content-Type: message/global\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from('Subject: x\r\nMessage-ID: <blend.3@example.test>\r\n\r\nbody\r\n').toString('base64')}\r\n`,
       ),
-      { status: '5.1.1', permanent: true, diagnostic: null, originalMessageId: 'blend.3@example.test' },
+      { isDsn: true, status: '5.1.1', permanent: true, diagnostic: null, originalMessageId: 'blend.3@example.test' },
     ],
     [
+      // Anyone can write these lines: without a delivery-status part nothing is read.
       'a plain-text bounce without report parts',
       'From: MAILER-DAEMON@old.test\r\nSubject: failure notice\r\n\r\nSorry.\r\nStatus: 5.0.0\r\nDiagnostic-Code: X-Unix; no such user\r\n',
-      { status: '5.0.0', permanent: true, diagnostic: 'X-Unix; no such user', originalMessageId: null },
+      { isDsn: false, status: null, permanent: false, diagnostic: null, originalMessageId: null },
     ],
-    ['not a report at all', 'From: a@b.test\r\nSubject: hi\r\n\r\nStatus: fine, thanks\r\n', { status: null, permanent: false, diagnostic: null, originalMessageId: null }],
+    ['not a report at all', 'From: a@b.test\r\nSubject: hi\r\n\r\nStatus: fine, thanks\r\n', { isDsn: false, status: null, permanent: false, diagnostic: null, originalMessageId: null }],
+    [
+      'a delivery-status part inside multipart/mixed is not a DSN',
+      report(status('Final-Recipient: rfc822; b@x.test\r\nAction: failed\r\nStatus: 5.1.1'), returned).replace('multipart/report; report-type=delivery-status', 'multipart/mixed'),
+      { isDsn: false, status: '5.1.1', permanent: true, diagnostic: null, originalMessageId: 'blend.1@example.test' },
+    ],
+    [
+      'a read receipt (report-type=disposition-notification) is not a DSN',
+      report('Content-Type: message/disposition-notification\r\n\r\nFinal-Recipient: rfc822; b@x.test\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n', returned).replace(
+        'report-type=delivery-status',
+        'report-type=disposition-notification',
+      ),
+      { isDsn: false, status: null, permanent: false, diagnostic: null, originalMessageId: 'blend.1@example.test' },
+    ],
   ])('%s', (_what, source, expected) => {
     expect(readDeliveryReport(source)).toEqual(expected);
   });

@@ -7,6 +7,12 @@ import { normaliseMessageId } from './message-id';
  * its header (`text/rfc822-headers`). RFC 6533's `message/global-*` parts are read the same way.
  */
 export interface DeliveryReport {
+  /**
+   * A real DSN: the message is a `multipart/report` with `report-type=delivery-status` (RFC 6522)
+   * and holds a `message/delivery-status` part. Only such a report may change what Blend knows
+   * about a delivery; its status is read from that part alone (docs/SECURITY.md, B10).
+   */
+  isDsn: boolean;
   /** The Status (`5.1.1`) of the first failed recipient, else of the first delayed or listed one. */
   status: string | null;
   /** A 5.x.x status: the mail will not be delivered (a 4.x.x is a delay, the MTA still tries). */
@@ -26,8 +32,8 @@ const RETURNED_TYPES = /^(?:message\/rfc822|message\/global|text\/rfc822-headers
 const STATUS = /^([245])\.\d{1,3}\.\d{1,3}/;
 
 /**
- * Reads a DSN from the raw source (as `latin1` text). Mail that has no delivery-status part
- * (a plain-text bounce) is searched for `Status:` and `Diagnostic-Code:` lines anywhere.
+ * Reads a DSN from the raw source (as `latin1` text). Status and diagnostic come only from a
+ * delivery-status part: a plain-text "bounce" says whatever its writer chose and has none.
  */
 export function readDeliveryReport(source: string): DeliveryReport {
   const parts = mimeParts(source);
@@ -42,16 +48,16 @@ export function readDeliveryReport(source: string): DeliveryReport {
     withStatus.find((r) => /^failed/i.test(r.get('action') ?? '')) ??
     withStatus.find((r) => /^delayed/i.test(r.get('action') ?? '')) ??
     withStatus[0];
-  let status = pick ? STATUS.exec(pick.get('status')!)![0] : null;
-  let diagnostic = pick?.get('diagnostic-code') ?? null;
-  if (reports.length === 0) {
-    status = /^Status:[ \t]*([245]\.\d{1,3}\.\d{1,3})/im.exec(source)?.[1] ?? null;
-    diagnostic = /^Diagnostic-Code:[ \t]*(.+)$/im.exec(source)?.[1]?.trim() ?? null;
-  }
+  const status = pick ? STATUS.exec(pick.get('status')!)![0] : null;
+  const diagnostic = pick?.get('diagnostic-code') ?? null;
+  const top = (fieldBlocks(headerOf(source))[0]?.get('content-type') ?? '').toLowerCase();
+  const isDsn =
+    /^multipart\/report\s*;/.test(top) && /report-type\s*=\s*"?(?:global-)?delivery-status"?/.test(top) && reports.length > 0;
   const returned = parts.find((p) => RETURNED_TYPES.test(p.type));
   const returnedId = returned ? (fieldBlocks(headerOf(returned.body))[0]?.get('message-id') ?? null) : null;
   const reportedId = perMessage.map((m) => m.get('x-original-message-id')).find(Boolean) ?? null;
   return {
+    isDsn,
     status,
     permanent: status?.startsWith('5') ?? false,
     diagnostic,

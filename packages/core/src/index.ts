@@ -42,6 +42,7 @@ export * from './attachments';
 export * from './sealed-secret';
 export * from './exchange-submission';
 export * from './received-path';
+export * from './bounce-token';
 export * from './oauth-settings';
 export * from './trimmed-text';
 export * from './subject-fallback';

@@ -26,10 +26,10 @@ describe('trimmedText', () => {
       l('On Tue, Alice wrote:', '> the plan', '> v2'),
     ],
     [
-      'attribution of an inline answer and a signature, apart',
+      'attribution and quote of an inline answer, and a signature, apart',
       l('On Tue, Alice wrote:', '> question?', 'Answer.', '', '-- ', 'Bob'),
-      l('> question?', 'Answer.'),
-      l('On Tue, Alice wrote:', '', '--', 'Bob'),
+      'Answer.',
+      l('On Tue, Alice wrote:', '> question?', '', '--', 'Bob'),
     ],
     ['a kept line spelt differently is passed over', l('Hi  there', 'Thanks', 'Sig'), l('Hi there', 'Thank you'), l('Thanks', 'Sig')],
   ])('%s', (_name, full, kept, expected) => {
@@ -49,6 +49,27 @@ describe('renderMailContent trimmedText', () => {
     expect(c.trimmedText).toContain('> pay');
     expect(c.trimmedText).toContain('Bob');
     expect(c.trimmedText).not.toContain('DE89370400440532013000');
+  });
+
+  it('keeps the quotes an interleaved reply answers, where the body drops them', () => {
+    const c = renderMailContent(
+      mail({ text: l('On Tue, Alice <alice@corp.test> wrote:', '> Ship on Friday?', 'Yes.', '', '> Who tells the customer?', 'I do.') }),
+      { redactions },
+    );
+    expect(c.bodyText).toBe(l('Yes.', '', 'I do.'));
+    expect(c.trimmedText).toBe(l('On Tue, Alice <alice@corp.test> wrote:', '> Ship on Friday?', '', '> Who tells the customer?'));
+  });
+
+  it('keeps the blockquotes an interleaved HTML reply answers', () => {
+    const c = renderMailContent(
+      mail({
+        html: '<div class="gmail_quote"><div class="gmail_attr">On Tue, Alice wrote:</div><blockquote class="gmail_quote">Ship on Friday?</blockquote><div>Yes.</div><blockquote class="gmail_quote">Who tells the customer?</blockquote><div>I do.</div></div>',
+      }),
+      { redactions },
+    );
+    expect(c.bodyText).toBe(l('Yes.', 'I do.'));
+    expect(c.trimmedText).toContain('> Ship on Friday?');
+    expect(c.trimmedText).toContain('> Who tells the customer?');
   });
 
   it('renders an HTML quote as > lines', () => {

@@ -62,14 +62,14 @@ describe('extractVisibleText', () => {
     [
       'quoted Outlook history inside an interleaved reply',
       l('> Q1?', 'A1.', '', '> Q2?', 'A2.', '', '> -----Original Message-----', '> From: Jane', '> Sent: Monday', '> older text'),
-      l('> Q1?', 'A1.', '', '> Q2?', 'A2.'),
+      l('A1.', '', 'A2.'),
     ],
-    ['one answered quote over more history is interleaved', l('> Q1?', 'A1.', '', '> rest of the mail'), l('> Q1?', 'A1.')],
-    ['interleaved reply keeps quotes', l('> Q1?', 'A1.', '> Q2?', 'A2.'), l('> Q1?', 'A1.', '> Q2?', 'A2.')],
+    ['one answered quote over more history', l('> Q1?', 'A1.', '', '> rest of the mail'), 'A1.'],
+    ['interleaved reply keeps only the answers, a paragraph apart', l('> Q1?', 'A1.', '> Q2?', 'A2.'), l('A1.', '', 'A2.')],
     ['trailing quote dropped', l('Yes.', '', '> Budget?', '>', '> Thanks'), 'Yes.'],
     ['trailing quote with blank lines inside', l('Yes.', '> a', '', '> b', ''), 'Yes.'],
     ['trailing quote with short attribution', l('Yes.', '', 'Jane Doe wrote:', '> Budget?'), 'Yes.'],
-    ['interleaved then trailing quote', l('> Q1?', 'A1.', '', '> Q2?', '> more'), l('> Q1?', 'A1.')],
+    ['interleaved then trailing quote', l('> Q1?', 'A1.', '', '> Q2?', '> more'), 'A1.'],
     ['only quoted text', l('> a', '> b'), ''],
 
     // signatures and footers
@@ -135,12 +135,12 @@ describe('extractVisibleText', () => {
     [
       'inline reply below an attribution',
       l('On Tue, 24 Nov 2026 at 09:00, Jane <jane@x.com> wrote:', '> Q1?', '', 'A1.', '', '> Q2?', 'A2.', '', '> rest', '> of the mail'),
-      l('> Q1?', '', 'A1.', '', '> Q2?', 'A2.'),
+      l('A1.', '', 'A2.'),
     ],
     [
       'inline reply with signature and quoted signature',
       l('Jane wrote on 24/11/2026 09:00:', '> Q1?', 'A1.', '> -- ', '> Jane', '', '-- ', 'Bob'),
-      l('> Q1?', 'A1.'),
+      'A1.',
     ],
     ['attribution then quote then footer is not inline', l('Yes.', 'On Mon, Jane <j@x.com> wrote:', '> Q', '', 'Sent from my iPhone'), 'Yes.'],
     ['attribution then unquoted history is cut', l('Yes.', 'On Mon, Jane <j@x.com> wrote:', 'Old text', '> older', 'more old'), 'Yes.'],
@@ -167,7 +167,7 @@ describe('extractVisibleText', () => {
     ['Japanese sign-off', l('了解しました。', 'よろしくお願いします。', '山田'), l('了解しました。', 'よろしくお願いします。')],
     ['two-line Chinese sign-off', l('收到。', '', '此致', '敬礼', '王芳', '采购部经理'), l('收到。', '', '此致', '敬礼')],
     ['sign-off words only', l('Done.', '', 'Thanks,', 'Best,'), l('Done.', '', 'Thanks,', 'Best,')],
-    ['unanswered quote between the answers and the sign-off', l('> Q?', '', 'A.', '', '> Thanks,', '> Megan', '', 'Thanks,', 'Jane'), l('> Q?', '', 'A.', '', 'Thanks,')],
+    ['unanswered quote between the answers and the sign-off', l('> Q?', '', 'A.', '', '> Thanks,', '> Megan', '', 'Thanks,', 'Jane'), l('A.', '', 'Thanks,')],
     ['bottom-posted sign-off under a quote', l('On Mon, 3 Jun 2024 at 10:00, Jane <jane@corp.com> wrote:', '> Lunch at 12?', '', 'Yes!', '', 'Cheers,', 'Tom'), l('Yes!', '', 'Cheers,')],
     ['reply that is only a sign-off keeps it', l('Thanks!', 'Jane'), 'Thanks!'],
     ['Thanks followed by a sentence is kept', l('Done.', 'Thanks,', 'Let me know if anything is unclear.'), l('Done.', 'Thanks,', 'Let me know if anything is unclear.')],
@@ -321,7 +321,7 @@ describe('extractVisibleText: ticket markers and dividers', () => {
     [
       'GLPI above and under markers',
       l('Text above.', '', '=-=-=-= To answer by email, write above this line =-=-=-=', '', 'NOTIFICATION', '', '=_=_=_= To answer by email, write under this line =_=_=_=', '', 'Text under.'),
-      l('Text above.', '', '', 'Text under.'),
+      l('Text above.', '', 'Text under.'),
     ],
     ['image placeholder at the end', l('Done.', '', '[cid:image001.png@01D2A6B4.5E3F2A10]'), 'Done.'],
     ['Gmail image placeholder', l('Done.', '', '[image: ACME logo]'), 'Done.'],
@@ -335,5 +335,88 @@ describe('extractVisibleText: ticket markers and dividers', () => {
     ['a divider inside the text stays', l('Part one.', '----------', 'Part two.'), l('Part one.', '----------', 'Part two.')],
   ])('%s', (_name, input, expected) => {
     expect(extractVisibleText(input).text).toBe(expected);
+  });
+});
+
+describe("extractVisibleText: interleaved and bottom-posted replies keep only the author's lines", () => {
+  it.each<[string, string, string, boolean]>([
+    [
+      'interleaved reply: greeting and answers in order, quotes dropped',
+      l('Hi Jane,', '', '> Can the pallets go out on Friday?', '', 'Yes, the truck is booked.', '', '> Who signs the delivery note?', '> Tom is away.', '', 'Lena signs it.'),
+      l('Hi Jane,', '', 'Yes, the truck is booked.', '', 'Lena signs it.'),
+      true,
+    ],
+    [
+      'answers right under the quote, no blank lines: a paragraph break each',
+      l('> Room booked?', 'Yes, room 4.', '> Projector?', 'Brought my own.'),
+      l('Yes, room 4.', '', 'Brought my own.'),
+      true,
+    ],
+    [
+      'bottom-posted reply under a Mutt attribution',
+      l('On Wed, Jul 30, 2026 at 02:39:24PM -0700, Jane Roe wrote:', '> The next meeting is on Thursday.', '> The agenda is in the wiki.', '', 'I will be there.'),
+      'I will be there.',
+      false,
+    ],
+    [
+      'supercite prefixes and a lead-in of any wording with a date stamp',
+      l('Once upon 14:00:54 17.11.2026 UTC-05 when jane@x.test did write:', '', ' JR> The import failed with', ' JR>   Too many open files', '', 'The patch is on the list.'),
+      'The patch is on the list.',
+      false,
+    ],
+    [
+      "sup's attribution above an interleaved quote",
+      l("Excerpts from Jane Roe's message of Thu Nov 26 09:17:15 +0100 2026:", '> This fixes the build.', '', 'Looks right to me.', '', '> Signed-off-by: Jane', '', 'Reviewed-by: Tom'),
+      l('Looks right to me.', '', 'Reviewed-by: Tom'),
+      true,
+    ],
+    [
+      'C> prefixes between the answers',
+      l('C> Is the invoice paid?', 'Yes, on Monday.', 'C> And the reminder fee?', 'Waived.'),
+      l('Yes, on Monday.', '', 'Waived.'),
+      true,
+    ],
+    [
+      'a quote line wrapped by the client that lost its >',
+      l('> The carrier moved the delivery of the spare parts from Monday to the', 'next Wednesday afternoon', '> so the line stays down.', '', 'Then we rent a pump.'),
+      'Then we rent a pump.',
+      false,
+    ],
+    [
+      'wrapped code in a quote ("*ptr)") is the quote\'s',
+      l('> @@ -160,7 +160,7 @@ static void pump_free(struct pump_info_holder_with_long', '*info)', '>  static void pump_tasklet(unsigned long opaque)', 'Acked-by: Tom'),
+      'Acked-by: Tom',
+      false,
+    ],
+    [
+      'an elision mark inside the quote goes with it',
+      l('> First part of the patch.', '>', '[...]', '> Last part of the patch.', '', 'I reworked this last year.'),
+      'I reworked this last year.',
+      false,
+    ],
+    [
+      "quoted Outlook header block under the author's text: history from there",
+      l('This happened after the change.', '', '> -----Original Message-----', '> From: Jane Roe [mailto:jane@x.test]', '> Sent: Tuesday, August 03, 2026 2:07 AM', '> Cc: Tom; lists@x.test;', 'ops@x.test;', '> Subject: Re: pump', '', 'broken here'),
+      'This happened after the change.',
+      false,
+    ],
+    [
+      'quoted From/Sent block without a separator',
+      l('Agreed.', '', '> From: Jane Roe <jane@x.test>', '> Sent: Monday, June 3, 2026 10:00 AM', '> Subject: Budget', '>', '> Budget?'),
+      'Agreed.',
+      false,
+    ],
+    [
+      'a dated line ending in a colon over the author\'s own list stays',
+      l('Plan for 3 June 2026 at 10:30:', '- unload', '- count'),
+      l('Plan for 3 June 2026 at 10:30:', '- unload', '- count'),
+      false,
+    ],
+    ['"..." in the author\'s text stays', l('Well...', '', 'maybe.'), l('Well...', '', 'maybe.'), false],
+  ])('%s', (_name, input, expected, inline) => {
+    const out = extractVisibleText(input);
+    expect(out.text).toBe(expected);
+    expect(out.inline).toBe(inline);
+    expect(out.text).not.toMatch(/^\s*\S{0,4}>/m);
   });
 });

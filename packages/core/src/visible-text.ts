@@ -10,8 +10,8 @@ export interface VisibleText {
   /** Input length (UTF-16 units) minus kept length: quotes, signature, footers, blanks. */
   trimmedChars: number;
   /**
-   * The text keeps `>`-quoted lines the author answers inline (or below).
-   * Those lines are someone else's words: check that they may be shown (docs/SECURITY.md B21).
+   * The author answered quoted lines inline. Those `>` lines are someone else's words
+   * (docs/SECURITY.md B21): they were dropped, and only the author's lines are kept, in order.
    */
   inline: boolean;
   /**
@@ -32,8 +32,9 @@ export interface VisibleText {
  * "…写道：", Gmail's verb-less Japanese/Russian form), a separator ("-----Original
  * Message-----" and its translations, Gmail/Apple/Thunderbird/Notes forward
  * headers), or an Outlook header block (From/Von/De/差出人… followed by
- * Sent/Gesendet/Envoyé/送信日時…). For an interleaved reply the attribution alone
- * is dropped and the author's answers stay with the `>` lines they answer.
+ * Sent/Gesendet/Envoyé/送信日時…). For an interleaved reply the attribution and
+ * the `>` lines between the author's answers are dropped: the answers stay, in order,
+ * a quote between two of them leaving a paragraph break.
  * Then the `-- ` signature, mobile footers, dividers, legal disclaimers (built-in
  * and `opts.disclaimerPatterns`), contact blocks, the author's typed name, the
  * name/title/phone block under a sign-off (the sign-off line itself is the
@@ -46,11 +47,24 @@ export function extractVisibleText(text: string, opts: VisibleOptions = {}): Vis
   const lines = repairLines(stripControlChars(text).split('\n'));
   const found = findVisibleLines(lines, opts);
   const kept: string[] = [];
+  // Dropped lines (a quote between two answers) leave one paragraph break, not zero or three.
+  let gap = false;
   for (let i = found.start; i < found.end; i++) {
-    if (found.dropped.has(i)) continue;
+    if (found.dropped.has(i)) {
+      gap = kept.length > 0;
+      continue;
+    }
+    const line = lines[i] ?? '';
+    const blank = line.trim() === '';
     // A dropped attribution can leave blank lines at the top.
-    if (kept.length === 0 && (lines[i] ?? '').trim() === '') continue;
-    kept.push(lines[i] ?? '');
+    if (kept.length === 0 && blank) continue;
+    if (gap) {
+      const afterBlank = (kept[kept.length - 1] ?? '').trim() === '';
+      if (blank && afterBlank) continue;
+      if (!blank && !afterBlank) kept.push('');
+      gap = false;
+    }
+    kept.push(line);
   }
   const out = kept.join('\n').trimEnd();
   return { text: out, trimmedChars: text.length - out.length, inline: found.inline, confidence: found.confidence };

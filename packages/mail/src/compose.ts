@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
-import { bridgeAddress, isPermanentSmtpFailure, originTag, senderAddress, type Addressing } from '@blend/core';
+import { bridgeAddress, isPermanentSmtpFailure, issueBounceToken, originTag, senderAddress, type Addressing } from '@blend/core';
 import type { AccessTokenSource } from './oauth2';
 
 /** One outbox row as the composer needs it. */
@@ -56,7 +56,7 @@ export function composeOutbound(row: OutboundMail, opts: ComposeOptions): Mail.O
     ...(row.references.length ? { references: row.references.map(bracket) } : {}),
     text: row.textBody,
     ...(row.htmlBody ? { html: row.htmlBody } : {}),
-    envelope: { from: bridgeAddress(opts.addressing, { kind: 'bounce', token: row.id.replace(/-/g, '') }), to: [row.toAddress] },
+    envelope: { from: bridgeAddress(opts.addressing, { kind: 'bounce', token: issueBounceToken(row.id, opts.secret) }), to: [row.toAddress] },
     headers: {
       ...extraHeaders(row.headers),
       'Auto-Submitted': row.autoSubmitted === 'auto-replied' ? 'auto-replied' : 'auto-generated',

@@ -55,11 +55,11 @@ describe('convertMail', () => {
       { bodyText: 'Done.', bodyHtml: '<p>Done.</p>', source: 'html' },
     ],
     [
-      'inline answers in HTML stay as blockquotes',
+      'inline answers in HTML: only the answers, in order, quotes dropped',
       {
-        html: '<div class="gmail_quote"><div class="gmail_attr">On Tue, 24 Nov 2026 at 09:00, Alice &lt;alice@corp.test&gt; wrote:<br></div><blockquote class="gmail_quote">Ship Thursday?</blockquote><div>Yes.</div><blockquote class="gmail_quote">QUOTED history</blockquote></div>',
+        html: '<div class="gmail_quote"><div class="gmail_attr">On Tue, 24 Nov 2026 at 09:00, Alice &lt;alice@corp.test&gt; wrote:<br></div><blockquote class="gmail_quote">Ship Thursday?</blockquote><div>Yes.</div><blockquote class="gmail_quote">Who tells QA?</blockquote><div>I do.</div><blockquote class="gmail_quote">QUOTED history</blockquote></div>',
       },
-      { bodyText: '> Ship Thursday?\n\nYes.', inline: true, source: 'html' },
+      { bodyText: 'Yes.\nI do.', bodyHtml: '<div><div>Yes.</div><div>I do.</div></div>', inline: true, source: 'html' },
     ],
     [
       'only quoted history gives an empty body (docs/SECURITY.md B20)',

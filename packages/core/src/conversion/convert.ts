@@ -19,7 +19,7 @@ export interface ConvertOptions extends Pick<VisibleOptions, 'disclaimerPatterns
 
 /** A mail converted into a post or comment body. */
 export interface ConvertedMail {
-  /** The author's new text as plain text (`>` lines only for inline answers). */
+  /** The author's new text as plain text (no `>` lines: an inline reply keeps only the answers). */
   bodyText: string;
   /** The same content as sanitised HTML; a fixed point of `sanitiseHtml`. '' when there is no text. */
   bodyHtml: string;
@@ -33,7 +33,7 @@ export interface ConvertedMail {
   fullText: string;
   /** `low`: the trimmer is unsure what is the author's; fail closed (docs/SECURITY.md B12, B21). */
   confidence: 'high' | 'low';
-  /** bodyText keeps `>` lines the author answers: someone else's words (docs/SECURITY.md B21). */
+  /** The author answered quoted lines inline; those lines were dropped (docs/SECURITY.md B21). */
   inline: boolean;
   /** Which part the body came from. */
   source: 'html' | 'text';
@@ -115,8 +115,9 @@ function fromHtml(html: string, visible: VisibleOptions): (Body & { fullText: st
   const v = extractVisibleHtml(html, visible);
   if (!v) return null;
   const plain = htmlToPlainText(v.html);
-  // The DOM walk saw the whole mail: a quote it kept is answered (interleaved), not bottom-posted.
-  const check = extractVisibleText(plain, { ...visible, keepLeadingQuote: true });
+  // The DOM walk saw the whole mail and removed the quotes it knows: a `>` line left in its
+  // rendering is an indented block of the author's (Gmail's "indent"), not a quote.
+  const check = extractVisibleText(plain, { ...visible, keepQuotes: true });
   if (squash(check.text) !== squash(plain)) {
     // The DOM kept something the text rules call history or boilerplate: trust the
     // stricter result and give up the HTML formatting rather than show it.

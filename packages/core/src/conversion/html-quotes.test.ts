@@ -78,11 +78,11 @@ describe('stripHtmlQuotes', () => {
     expect(out.removed).toBe(html.includes('QUOTED'));
   });
 
-  it('keeps a quote the author answers inline, drops the attribution and the trailing quote', () => {
-    const html = `<div class="gmail_quote">${GMAIL_ATTR}${GMAIL_BQ}Q1?</blockquote><div>A1.</div>${GMAIL_BQ}REST</blockquote></div>`;
+  it('keeps only the answers of an inline reply: quotes, attribution and trailing quote go', () => {
+    const html = `<div class="gmail_quote">${GMAIL_ATTR}${GMAIL_BQ}Q1?</blockquote><div>A1.</div>${GMAIL_BQ}Q2?</blockquote><div>A2.</div>${GMAIL_BQ}REST</blockquote></div>`;
     const out = stripHtmlQuotes(html);
-    expect(text(out.html)).toBe('> Q1?\n\nA1.');
-    expect(out.html).not.toMatch(/REST|wrote/);
+    expect(text(out.html)).toBe('A1.\nA2.');
+    expect(out.html).not.toMatch(/Q1|Q2|REST|wrote/);
     expect(out.inline).toBe(true);
   });
 

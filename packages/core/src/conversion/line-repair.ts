@@ -15,7 +15,8 @@ const AUTHOR_TEXT = /^(?![-_=*\s]{2,})[^]*[\p{L}\d]/u;
 const SUPERCITE = /^\s*([A-Za-z]{1,4})>(?:\s|$)/;
 /** A wrapped quote line: long, not ending a sentence. */
 const WRAPPED = /^>.{58,}[^.!?:;]$/;
-const CONTINUATION = /^[\p{Ll}\d]/u;
+/** The rest of a wrapped line: a word in lower case, a number, or code ("*ptr)", "(first use"). */
+const CONTINUATION = /^(?:[\p{Ll}\d]|[*&(]\S)/u;
 
 /** See the module comment. Lines over {@link MARKER_LINE_MAX} are left as they are. */
 export function repairLines(lines: readonly string[]): string[] {

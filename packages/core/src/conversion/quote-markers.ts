@@ -48,6 +48,20 @@ export function isAttribution(line: string): boolean {
   return DATE_AND_ADDRESS.test(line) || WRITTEN_BY.test(line);
 }
 
+/** A clock time ("09:17", "14:00:54"), and a year or an address beside it. */
+const CLOCK = /(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])/;
+const YEAR_OR_ADDRESS = /(?<!\d)(?:19|20)\d{2}(?!\d)|\S@[^\s@]+\.\w/;
+
+/**
+ * A line that ends in a colon and carries a date stamp (a clock time with a year or an
+ * address): the shape of an attribution whatever its wording, such as sup's "Excerpts from
+ * Jane's message of Thu Nov 26 09:17:15 +0100 2009:" or a Gnus/supercite lead-in. Only
+ * trusted directly above a `>` quote, which is the rest of the evidence.
+ */
+export function isDatedLeadIn(line: string): boolean {
+  return line.length <= MARKER_LINE_MAX && /[:：]$/.test(line) && CLOCK.test(line) && YEAR_OR_ADDRESS.test(line);
+}
+
 /** The line opens like an attribution ("On …", "Am …"): the first half of a wrapped one. */
 export function startsLikeAttribution(line: string): boolean {
   return LEAD.test(line);

@@ -1,4 +1,4 @@
-import { readDeliveryReport, type Classification, type DeliveryReport } from '@blend/core';
+import { readBounceToken, readDeliveryReport, type Classification, type DeliveryReport, type MailInput } from '@blend/core';
 import { outboundIdByMessageId, type Tx } from '@blend/db';
 
 /** The outbox row a bounce is about, and what it says: a hard bounce (5.x.x) or a delay. */
@@ -10,13 +10,18 @@ export interface BounceTarget {
 }
 
 /**
- * The outbox row of a bounce sent to one of our VERP addresses (`bounce+<row id hex>@`,
- * `M+bounce-<row id hex>@` in plus mode): the token is the row's UUID without dashes.
+ * The outbox row of a bounce sent to one of our VERP addresses (`bounce+<token>@`,
+ * `M+bounce-<token>@` in plus mode): the token names the row and carries a MAC with
+ * BLEND_SECRET (`readBounceToken`), so an address made up from a row id seen in a
+ * Message-ID names nothing. Only a real DSN counts (see {@link realDsn}).
+ * @param secrets - BLEND_SECRET first, then BLEND_SECRET_PREVIOUS while keys change.
  */
-export function bounceByVerp(token: string, raw: Buffer): BounceTarget | null {
-  if (!/^[0-9a-f]{32}$/.test(token)) return null;
-  const outboundId = `${token.slice(0, 8)}-${token.slice(8, 12)}-${token.slice(12, 16)}-${token.slice(16, 20)}-${token.slice(20)}`;
-  return target(outboundId, readDeliveryReport(raw.toString('latin1')));
+export function bounceByVerp(token: string, raw: Buffer, mail: MailInput, secrets: readonly string[]): BounceTarget | null {
+  const [secret, ...previous] = secrets;
+  const outboundId = secret === undefined ? null : readBounceToken(token, secret, previous);
+  if (outboundId === null) return null;
+  const report = realDsn(raw, mail);
+  return report ? target(outboundId, report) : null;
 }
 
 /**
@@ -26,16 +31,30 @@ export function bounceByVerp(token: string, raw: Buffer): BounceTarget | null {
  * do for an authenticated client) or in one-mailbox mode behind a server without sub-addressing.
  *
  * Only for mail classified as a bounce, and never for a read receipt (RFC 8098), which returns
- * the message too but says nothing about its delivery. A forged DSN could name one of our
- * Message-IDs, but that exposes nothing new: whoever knows the Message-ID (its recipient)
- * can tell the VERP address from it, both being made of the row id.
+ * the message too but says nothing about its delivery. Only a real DSN counts (see
+ * {@link realDsn}); a forged one could still name one of our Message-IDs, which every
+ * recipient of the mail knows, so this path can mark one mail bounced but is the weaker one
+ * (docs/SECURITY.md, B10).
  */
-export async function bounceByReturnedMessage(tx: Tx, classification: Classification, raw: Buffer): Promise<BounceTarget | null> {
+export async function bounceByReturnedMessage(tx: Tx, classification: Classification, raw: Buffer, mail: MailInput): Promise<BounceTarget | null> {
   if (classification.kind !== 'bounce' || classification.reason === 'disposition_notification') return null;
-  const report = readDeliveryReport(raw.toString('latin1'));
-  if (!report.originalMessageId) return null;
+  const report = realDsn(raw, mail);
+  if (!report?.originalMessageId) return null;
   const outboundId = await outboundIdByMessageId(tx, report.originalMessageId);
   return outboundId ? target(outboundId, report) : null;
+}
+
+/**
+ * The report of a real delivery status notification, or null: a `multipart/report` with a
+ * `message/delivery-status` part (RFC 6522, RFC 3464), sent with the null reverse-path that
+ * RFC 5321 section 4.5.5 requires of every DSN (the delivery agent records it as
+ * `Return-Path: <>`). Anything else, a plain-text "Status: 5.1.1" included, changes nothing.
+ */
+function realDsn(raw: Buffer, mail: MailInput): DeliveryReport | null {
+  const returnPath = mail.headers['return-path']?.[0]?.trim();
+  if (returnPath !== '<>') return null;
+  const report = readDeliveryReport(raw.toString('latin1'));
+  return report.isDsn ? report : null;
 }
 
 function target(outboundId: string, report: DeliveryReport): BounceTarget {

@@ -303,7 +303,10 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       externalParticipants,
       orgParticipants: [...new Set(participants.filter((a) => !externalParticipants.includes(a) && a !== from))],
       tokenHash: token?.ok ? tokenHash : null,
-      bounce: route?.kind === 'bounce' ? bounceByVerp(route.token, row.raw!) : await bounceByReturnedMessage(tx, classification, row.raw!),
+      bounce:
+        route?.kind === 'bounce'
+          ? bounceByVerp(route.token, row.raw!, mail, [deps.secret, ...(deps.previousSecret ? [deps.previousSecret] : [])])
+          : await bounceByReturnedMessage(tx, classification, row.raw!, mail),
       files,
       parentIds: classification.kind === 'reply' ? classification.parentIds : [],
       now,
