@@ -259,7 +259,9 @@ describe('extractVisibleText: the typed name under the text', () => {
     ['tilde name right under the text', l('Sounds good!', '~Danielle'), [], 'Sounds good!'],
     ["the sender's first name", l('Applied, thanks.', '', 'Mikey'), ['michael', 'neuling', 'mikey'], 'Applied, thanks.'],
     ['name under a sign-off', l('Done.', '', 'Freundliche Gruesse', '', 'Martin'), ['martin'], l('Done.', '', 'Freundliche Gruesse')],
-    ['a name alone is kept', 'Martin', ['martin'], 'Martin'],
+    // THE RULE of issue #13: the sender's name alone is signature, not new text.
+    ['the sender\'s name alone is no new text', 'Martin', ['martin'], ''],
+    ['a sentence of the sender\'s name is kept', 'Test.', ['test', 'user'], 'Test.'],
     ["someone else's name is kept", l('Please ask', '', 'Peter'), ['martin'], l('Please ask', '', 'Peter')],
     ['name, title and company, no sign-off', l('The invoice is paid.', '', 'Martin Edenhofer', 'Head of Support', 'Znuny GmbH'), ['martin', 'edenhofer'], 'The invoice is paid.'],
     ['name block right under the text', l('The invoice is paid.', 'Jane Doe', 'Finance', 'T +49 30 1234 5678'), ['jane', 'doe'], 'The invoice is paid.'],

@@ -4,6 +4,7 @@
  * the name/title/phone block under a sign-off (the sign-off itself is the author's and stays).
  * Every scan is bounded, so the repeated trimming stays linear.
  */
+import { isDashSignoff, isDeviceFooter, isMarkupDebris, isNotesSectionTitle, isScanNotice, isSubscriptionNotice } from './end-boilerplate';
 import {
   isClosing,
   isContactLine,
@@ -13,7 +14,8 @@ import {
   isImagePlaceholder,
   isWeakAttribution,
 } from './quote-markers';
-import { isAuthorName, isTypedName } from './typed-name';
+import { classifySignatureLine, signatureBlockStart } from './signature-block';
+import { authorNameWords, isAuthorName, isLoneName, isTypedName } from './typed-name';
 
 /** A signature block after a closing formula has at most this many lines. */
 const SIGNATURE_MAX_LINES = 14;
@@ -25,7 +27,8 @@ const PARAGRAPH_TEXT_MAX = 4_000;
 const PARAGRAPH_MAX_LINES = 40;
 
 /** Drops blank lines, footers, trailing quotes, disclaimers and signature blocks from the end. */
-export function trimTrailing(lines: readonly string[], end: number, extra: readonly RegExp[] | null, authorWords: readonly string[]): number {
+export function trimTrailing(lines: readonly string[], end: number, extra: readonly RegExp[] | null, senderWords: readonly string[]): number {
+  const authorWords = [...senderWords, ...delimitedSignatureWords(lines, end)];
   let e = end;
   for (;;) {
     const before = e;
@@ -41,8 +44,8 @@ export function trimTrailing(lines: readonly string[], end: number, extra: reado
     } else if (extra) {
       // A divider under a blank line ends nothing of the author's; right under a line it may be
       // a form's "Sign here" rule, which stays.
-      if (isFooter(last) || isImagePlaceholder(last) || (isDividerLine(last) && isBlank(lines[e - 2]))) e--;
-      else if (isTypedName(last, authorWords) && hasTextAbove(lines, e - 1) && !afterListItem(lines, e - 1)) e--;
+      if (isEndBoilerplate(last) || (isDividerLine(last) && isBlank(lines[e - 2]))) e--;
+      else if (isTypedNameLine(lines, e - 1, authorWords)) e--;
       else e = trimSignatureOrDisclaimer(lines, e, extra, authorWords);
     }
     if (e === before) return e;
@@ -53,14 +56,59 @@ function trimSignatureOrDisclaimer(lines: readonly string[], e: number, extra: r
   // -1 for a paragraph too long to be a disclaimer or contact block; bounding the scan
   // keeps the repeated trimming linear.
   const paraStart = paragraphStart(lines, e);
-  if (paraStart > 0 && isDisclaimer(paragraphText(lines, paraStart, e), extra)) return paraStart;
+  if (paraStart > 0) {
+    const text = paragraphText(lines, paraStart, e);
+    if (isDisclaimer(text, extra) || isScanNotice(text) || isSubscriptionNotice(text)) return paraStart;
+  }
   const closing = closingStart(lines, e);
   // The sign-off is the author's ("Best regards,", "此致\n敬礼"); the name block under it is not.
   if (closing !== null) return closingEnd(lines, closing, e);
   const named = authorBlockStart(lines, e, authorWords);
   if (named !== null) return named;
-  if (paraStart > 0 && isContactBlock(lines, paraStart, e)) return paraStart;
-  return e;
+  return signatureBlockStart(lines, e, authorWords) ?? e;
+}
+
+/** A last line that carries nothing of the author's: device footers, image placeholders, markup debris, a Notes memo title. */
+function isEndBoilerplate(line: string): boolean {
+  return isFooter(line) || isDeviceFooter(line) || isImagePlaceholder(line) || isMarkupDebris(line) || isNotesSectionTitle(line);
+}
+
+/**
+ * The last line `lines[i]` is the author's typed name: a dashed or the sender's own name
+ * ("-Martin", "Jane"), a "---handle" mark, the sender's name as the first column of a laid-out
+ * line ("Jane Doe      Tel. …"), or a lone capitalised first name as its own paragraph. With no
+ * text above, only the sender's own name counts: the mail has no new text.
+ */
+function isTypedNameLine(lines: readonly string[], i: number, authorWords: readonly string[]): boolean {
+  const line = (lines[i] ?? '').trim();
+  // "Test." from Test User is a sentence; a bare name is a signature.
+  if (!hasTextAbove(lines, i)) return !/\p{P}$/u.test(line) && isAuthorName(line, authorWords);
+  if (afterListItem(lines, i)) return false;
+  if (isTypedName(line, authorWords) || isDashSignoff(line) || classifySignatureLine(line, authorWords) === 'author') return true;
+  // "Please ask\n\nPeter" goes on a sentence; a name stands under finished text.
+  return isBlank(lines[i - 1]) && isLoneName(line) && endsSentence(lines, i);
+}
+
+/** The last non-blank line above `index` ends a sentence or is a sign-off. */
+function endsSentence(lines: readonly string[], index: number): boolean {
+  for (let i = index - 1; i >= 0; i--) {
+    const line = (lines[i] ?? '').trim();
+    if (line !== '') return /[.!?…。！？)]$/.test(line) || isClosing(line);
+  }
+  return false;
+}
+
+/**
+ * Words of the `-- ` signature cut off at `end` (RFC 3676 section 4.3): a name typed above
+ * the delimiter that also stands in the signature ("Christoph" over "-- \nChristoph  Tel. …")
+ * is the author's.
+ */
+function delimitedSignatureWords(lines: readonly string[], end: number): string[] {
+  const delimiter = lines[end];
+  if (delimiter !== '-- ' && delimiter !== '--') return [];
+  // Split at every non-letter: "<darthvader@otrs.org>" gives "darthvader".
+  const text = lines.slice(end + 1, end + 4).join(' ').slice(0, 300);
+  return authorNameWords(text.replace(/[^\p{L}\p{M}]+/gu, ' '), null);
 }
 
 /**
@@ -139,6 +187,8 @@ function isSignatureBlock(lines: readonly string[], from: number, to: number): b
   // "此致" / "敬礼", "Thanks," / "Best,": sign-off words only, no name block to drop.
   if (body.every((l) => isClosing(l))) return false;
   const first = body[0] ?? '';
+  // "Thank you!" over "Best regards," / "Jane": the block starts under the last sign-off.
+  if (isClosing(first)) return false;
   if (!/^\p{L}/u.test(first) || first.split(/\s+/).length > 5 || /[.?!:;]$/.test(first) || /^P\.?S\b/i.test(first)) return false;
   return body.every((l) => {
     if (l.startsWith('>') || l.length > 80 || /\?$/.test(l)) return false;
@@ -147,19 +197,6 @@ function isSignatureBlock(lines: readonly string[], from: number, to: number): b
     return words <= 10 && !(/[.!]$/.test(l) && words > 4);
   });
 }
-
-/** A person's name line: two to four capitalised words, or a CJK name ("山田 太郎", "王芳"). */
-const PERSON_NAME = /^\p{Lu}\S*(?:\s\p{Lu}\S*){1,3}$|^[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}]{1,5}(?:[\s\u3000][\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}]{1,5})?$/u;
-
-/** A trailing paragraph of contact lines: at least two, or one under a name. */
-function isContactBlock(lines: readonly string[], from: number, to: number): boolean {
-  if (to - from > SIGNATURE_MAX_LINES) return false;
-  const body = lines.slice(from, to).map((l) => l.trim());
-  if (body.some((l) => l.length > 100 || l.startsWith('>'))) return false;
-  const contacts = body.filter(isContactLine).length;
-  return contacts >= 2 || (contacts === 1 && body.length >= 2 && PERSON_NAME.test(body[0] ?? ''));
-}
-
 
 /** Start of the paragraph ending at `e`, or -1 when it is longer than {@link PARAGRAPH_MAX_LINES}. */
 function paragraphStart(lines: readonly string[], e: number): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authorNameWords, isTypedName } from './typed-name';
+import { authorNameWords, isLoneName, isTypedName } from './typed-name';
 
 describe('isTypedName', () => {
   const martin = authorNameWords('Martin Edenhofer', 'me@example.com');
@@ -32,8 +32,41 @@ describe('isTypedName', () => {
     expect(isTypedName(line, words)).toBe(expected);
   });
 
+  it('matches a name whose header lost a letter to an undeclared charset', () => {
+    const words = authorNameWords('Wilhelmsen H\uFFFDvard', 'hw@x.example');
+    expect(isTypedName('Håvard', words)).toBe(true);
+    expect(isTypedName('Harald', words)).toBe(false);
+  });
+
+  it('does not take a phrase with lower-case words of the sender for a name', () => {
+    // From "Mail Delivery System": the bounce's "The mail system" is its text, not a signature.
+    expect(isTypedName('The mail system', authorNameWords('Mail Delivery System', 'mailer-daemon@x.example'))).toBe(false);
+    expect(isTypedName('eike', authorNameWords('', 'eike.ehringer@x.example'))).toBe(true);
+  });
+
   it('takes words from the display name and the local part', () => {
     expect(authorNameWords('Jane Q. Doe', 'jane.doe+lists@corp.test')).toEqual(['jane', 'doe', 'lists']);
     expect(authorNameWords(null, 'mikey@x.test')).toEqual(['mikey']);
+  });
+});
+
+describe('isLoneName', () => {
+  it.each<[string, boolean]>([
+    ['Christoph', true],
+    ['Håvard', true],
+    ['Darthvader', true],
+    ['Anne-Marie', true],
+    // not a lone name
+    ['FYI', false],
+    ['Done', false],
+    ['Erledigt', false],
+    ['Thanks', false],
+    ['Cheers', false],
+    ['Enjoy!', false],
+    ['Al', false],
+    ['Christoph Meier', false],
+    ['ok', false],
+  ])('%s -> %s', (line, expected) => {
+    expect(isLoneName(line)).toBe(expected);
   });
 });

@@ -23,7 +23,16 @@ const NAME_MAX_CHARS = 40;
 export function authorNameWords(name: string | null | undefined, address: string | null | undefined): string[] {
   const local = (address ?? '').split('@')[0] ?? '';
   const words = `${name ?? ''} ${local}`.toLowerCase().split(/[\s._+-]+/);
-  return [...new Set(words.map((w) => w.replace(/[^\p{L}\p{M}]/gu, '')).filter((w) => w.length >= 2))];
+  // U+FFFD stays: a header in an undeclared 8-bit charset ("H\uFFFDvard") still matches "Håvard".
+  return [...new Set(words.map((w) => w.replace(/[^\p{L}\p{M}\uFFFD]/gu, '')).filter((w) => w.length >= 2))];
+}
+
+/** `word` equals `authorWord`, where a U+FFFD in the author's word stands for any one letter. */
+function sameWord(word: string, authorWord: string): boolean {
+  if (word === authorWord) return true;
+  if (!authorWord.includes('\uFFFD') || [...word].length !== [...authorWord].length) return false;
+  const a = [...authorWord];
+  return [...word].every((ch, i) => a[i] === '\uFFFD' || a[i] === ch);
 }
 
 /** Words that join two typed names ("John & Marc"). */
@@ -36,7 +45,7 @@ const JOINER = /^(?:&|\+|and|und|et|y|e|i|och|og|en)$/i;
 function isAuthorWord(word: string, authorWords: readonly string[]): boolean {
   if (!ANY_WORD.test(word)) return false;
   const w = word.replace(/[^\p{L}\p{M}]/gu, '').toLowerCase();
-  return authorWords.some((a) => a === w || (w.length >= 3 && a.startsWith(w)));
+  return authorWords.some((a) => sameWord(w, a) || (w.length >= 3 && a.startsWith(w)));
 }
 
 /**
@@ -52,8 +61,11 @@ export function isTypedName(line: string, authorWords: readonly string[] = []): 
   if (words.length === 0 || words.length > 3 || words[0] === '' || all.length - words.length > 1) return false;
   if (JOINER.test(all[0] ?? '') || JOINER.test(all.at(-1) ?? '') || isClosing(words[0] ?? '')) return false;
   const isMine = (w: string) => isAuthorWord(w, authorWords);
-  // "- Jake out" is a sign-off, not a name: every word must be a name word or the author's.
-  if (!words.every((w) => NAME_WORD.test(w) || isMine(w))) return false;
+  // "- Jake out" is a sign-off, not a name: every word must be a name word or the author's. A
+  // lower-case word of the sender's counts alone or after a dash ("eike", "-aneesh"), not in
+  // a phrase ("The mail system" from Mail Delivery System).
+  const lowerOk = prefixed || words.length === 1;
+  if (!words.every((w) => NAME_WORD.test(w) || (lowerOk && isMine(w)))) return false;
   return prefixed || words.some(isMine);
 }
 
@@ -64,4 +76,30 @@ export function isAuthorName(line: string, authorWords: readonly string[]): bool
     .replace(NAME_PREFIX, '')
     .split(/\s+/)
     .some((w) => isAuthorWord(w, authorWords));
+}
+
+/**
+ * Short answers that can end a text on their own line ("Done", "Agreed", "Erledigt"): never
+ * taken for a lone typed name. A guard against false positives, not a way to find names.
+ */
+const ANSWER_WORDS = new Set(
+  (
+    'yes no ok okay done agreed approved confirmed sure great perfect fine correct exactly indeed absolutely noted understood ' +
+    'thanks welcome congratulations enjoy hello bye later soon tomorrow today tonight ' +
+    'ja nein jawohl erledigt genau passt gut super klar danke bis morgen heute ' +
+    'oui non parfait entendu merci demain ' +
+    'sí si vale claro listo hecho gracias mañana certo fatto perfetto grazie domani ' +
+    'nee prima akkoord klaar tak nie gotowe dziękuję да нет готово спасибо'
+  ).split(' '),
+);
+
+/**
+ * A lone typed first name under the text ("Christoph", "Håvard"): one capitalised word of
+ * letters only, not in capitals throughout ("FYI"), no punctuation ("Enjoy!"), and none of the
+ * short answers a text may end with. Callers ask only about a last line with a blank line and
+ * text above it, or one that is the sender's own name.
+ */
+export function isLoneName(line: string): boolean {
+  if (!/^\p{Lu}\p{Ll}[\p{Ll}\p{M}'’]{1,18}(?:-\p{Lu}[\p{Ll}\p{M}]{1,18})?$/u.test(line)) return false;
+  return !ANSWER_WORDS.has(line.toLowerCase()) && !isClosing(line);
 }
