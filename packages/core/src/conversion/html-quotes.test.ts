@@ -130,10 +130,16 @@ describe('extractVisibleHtml', () => {
     ['only quoted history', `<div class="gmail_quote">${GMAIL_ATTR}${GMAIL_BQ}QUOTED</blockquote></div>`, ''],
     ['Outlook mobile reply section', '<div name="messageBodySection"><div>Done.</div></div><div name="messageReplySection">On 24/11/2026, 09:00, "Jane" wrote:<br><blockquote>QUOTED</blockquote></div>', 'Done.'],
     ['a reply section without a body section is the text', '<div name="messageReplySection"><p>Done.</p></div>', 'Done.'],
+    [
+      'Apple Mail inline answers: the attribution inside the quote goes with the quotes',
+      '<div>Hi Jane,</div><blockquote type="cite"><div>On 15 Jan 2027, at 08:05, Katrin &lt;k@x.test&gt; wrote:</div><div><br></div><div>QUOTED first?</div></blockquote><div>Yes.</div><blockquote type="cite"><div>QUOTED second?</div></blockquote><div>No.</div>',
+      'Hi Jane,\nYes.\nNo.',
+    ],
   ])('%s', (_name, html, expected) => {
     const out = extractVisibleHtml(html);
     expect(out).not.toBeNull();
     expect(text(out?.html ?? '')).toBe(expected);
+    expect(out?.html).not.toContain('QUOTED');
   });
 
   it('gives up (null) on a document deeper than it walks', () => {

@@ -8,7 +8,7 @@ export interface HtmlTrim {
   html: string;
   /** Something was removed. */
   removed: boolean;
-  /** Quoted lines the author answers inline were kept (as blockquotes). */
+  /** The author answered quoted lines inline; those quotes were removed with the rest. */
   inline: boolean;
   confidence: 'high' | 'low';
 }
@@ -58,7 +58,8 @@ const MAX_VISITED = 100_000;
  * `.moz-cite-prefix` attribution lines, "-----Original Message-----" and Notes
  * separators, Outlook's From/Sent header block (a bordered div or an `<hr>`
  * above it, a Notes "Von:" table), and trailing quotes. Quotes the author
- * answers inline stay. Signatures are kept: see {@link stripHtmlSignature}.
+ * answers inline go too: only the author's own lines stay, in order. Signatures are kept: see
+ * {@link stripHtmlSignature}.
  * A document beyond the walk's size or depth bounds comes back unchanged with
  * `confidence: 'low'`.
  */
