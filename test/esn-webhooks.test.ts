@@ -19,7 +19,7 @@ const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  api = await startTestApi({ addressing: { mode: 'domain', domain: 'bridge.test' }, publicUrl: 'https://blend.corp.test/' });
+  api = await startTestApi({ addressing: { mode: 'domain', domain: 'bridge.test' }, publicUrl: 'https://blend.corp.test/', webhookAllowPrivate: true });
   ({ t, app, queues } = api);
   for (const [name, admin] of [['root', true], ['alice', false]] as const) {
     const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name, optIn: true, isAdmin: admin });

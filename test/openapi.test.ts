@@ -37,7 +37,7 @@ const NOPE = '00000000-0000-4000-8000-000000000000';
 const AS2 = { accept: 'application/activity+json' };
 
 beforeAll(async () => {
-  api = await startTestApi({ addressing: { mode: 'domain', domain: 'openapi.test' } });
+  api = await startTestApi({ addressing: { mode: 'domain', domain: 'openapi.test' }, webhookAllowPrivate: true });
   app = api.app;
   const db = api.t.db;
   for (const [name, extra] of [['root', { isAdmin: true }], ['alice', {}], ['carol', { optIn: false }]] as const) {

@@ -28,7 +28,8 @@ const server = createServer((req, res) => {
 
 beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  s = await startStack({ BLEND_WEBHOOK_RETRY_BASE_MS: '300' }, { poller: false });
+  // The receiver is on loopback, which only BLEND_WEBHOOK_ALLOW_PRIVATE permits.
+  s = await startStack({ BLEND_WEBHOOK_RETRY_BASE_MS: '300', BLEND_WEBHOOK_ALLOW_PRIVATE: 'true' }, { poller: false });
   alice = await s.person('alice@corp.test', { name: 'Alice' });
   const { person } = await upsertPerson(s.db.db, { email: 'root@corp.test', isAdmin: true, optIn: true });
   admin = await issueApiToken(s.db.db, person.id);

@@ -80,6 +80,7 @@ export async function startStack(
   const queues = createQueues(redis, prefix);
   const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, metrics: processMetrics(), addressing: addressingFrom(config),
     activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, correctionWindowMs: config.BLEND_CORRECTION_WINDOW_MS },
+    webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
   });
   let worker: Running | null = null;
   let poller: PollerService | null = null;

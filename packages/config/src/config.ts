@@ -181,6 +181,8 @@ export const ConfigSchema = z.object({
   BLEND_RATE_ORG_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   /** BullMQ job lock: a job of a worker that died is retried after about this long. @defaultValue 30000 */
   BLEND_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Webhook receivers on loopback, private or link-local addresses are allowed (local receivers, tests). @defaultValue false */
+  BLEND_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   /** First webhook retry waits this long, then doubling (8 attempts). @defaultValue 30000 */
   BLEND_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(100).default(30_000),
   /** How often the reconciler re-queues unfinished rows (and how old they must be: a third of it, at least 5 s). */

@@ -43,6 +43,7 @@ export * from './sealed-secret';
 export * from './exchange-submission';
 export * from './received-path';
 export * from './bounce-token';
+export * from './egress-address';
 export * from './oauth-settings';
 export * from './trimmed-text';
 export * from './subject-fallback';

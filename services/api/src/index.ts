@@ -40,6 +40,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     secret: config.BLEND_SECRET,
     ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
     withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
+    webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
     activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, correctionWindowMs: config.BLEND_CORRECTION_WINDOW_MS },
   });
   const url = await app.listen({ port: config.PORT, host: config.HOST });

@@ -18,6 +18,7 @@ export { send } from './jobs/send';
 export { reconcileInbound, reconcileOutbound } from './reconcile';
 export { startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
 export { deliverWebhook, scanWebhooks } from './jobs/webhook';
+export { resolveWebhookTarget, WebhookTargetError, type ResolveAll } from './jobs/webhook-target';
 export { runDueDigests, runDigestFor, type DigestDeps, type DigestRunResult } from './jobs/digest';
 export { sweepNotifications } from './jobs/notify';
 export { enqueueAll } from './worker';
@@ -100,7 +101,7 @@ export async function startWorkerService(
       queues,
     ),
     startSendWorker({ db: dbh.db, log, transport, addressing, secret: config.BLEND_SECRET }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
-    startWebhookWorker({ db: dbh.db, log }, workerOpts),
+    startWebhookWorker({ db: dbh.db, log, allowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE }, workerOpts),
     startDigestWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues),
   ];
   await scheduleDigests(queues.digest, config.BLEND_DIGEST_TICK_MS).catch((err: unknown) =>

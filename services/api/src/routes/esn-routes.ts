@@ -25,6 +25,8 @@ export interface EsnDeps {
   /** Shared JSON feed pages (startApiService makes one; without it every page is read afresh). */
   feedCache?: FeedCache;
   metrics?: Metrics;
+  /** BLEND_WEBHOOK_ALLOW_PRIVATE. */
+  webhookAllowPrivate?: boolean;
 }
 
 /**

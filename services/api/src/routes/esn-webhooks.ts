@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { PermanentError } from '@blend/core';
 import { createWebhook, deleteWebhook, listWebhooksWithDeliveries, WEBHOOK_EVENTS, WEBHOOK_FORMATS, type Database, type WebhookEventName, type WebhookFormat } from '@blend/db';
+import { resolveWebhookTarget, WebhookTargetError, type ResolveAll } from '@blend/worker';
 import { requireAdmin } from '../auth';
 import { isUuid } from '@blend/core';
 import { errors, noContent, webhookCreated, webhookList } from './esn-responses';
@@ -11,18 +12,29 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
  * A hook URL must be https; plain http only to this machine (local receivers and tests).
- * Credentials in the URL are refused: they would be shown in listings.
+ * Credentials in the URL are refused: they would be shown in listings. Its host must not be,
+ * or resolve to, a loopback, private or link-local address unless `allowPrivate`
+ * (BLEND_WEBHOOK_ALLOW_PRIVATE; docs/SECURITY.md, B26). A name that does not resolve yet is
+ * accepted: every delivery resolves and checks it again.
  */
-export function checkWebhookUrl(s: string): string {
+export async function checkWebhookUrl(s: string, opts: { allowPrivate: boolean; resolve?: ResolveAll }): Promise<string> {
   if (!URL.canParse(s)) throw new PermanentError('VALIDATION', 'url is not a URL');
   const u = new URL(s);
   if (u.username || u.password) throw new PermanentError('VALIDATION', 'url must not contain credentials');
-  if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname))) return u.toString();
-  throw new PermanentError('VALIDATION', 'url must be https:// (http:// only to 127.0.0.1 or localhost)');
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK.has(u.hostname))) {
+    throw new PermanentError('VALIDATION', 'url must be https:// (http:// only to 127.0.0.1 or localhost)');
+  }
+  try {
+    await resolveWebhookTarget(u.toString(), opts);
+  } catch (err) {
+    const unresolved = err instanceof WebhookTargetError && /does not resolve|has no address/.test(err.message);
+    if (!unresolved) throw new PermanentError('VALIDATION', `url not allowed: ${(err as Error).message}`);
+  }
+  return u.toString();
 }
 
 /** Outbound webhooks, admin only. The secret is returned once, at creation. */
-export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database }): void {
+export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database; webhookAllowPrivate?: boolean }): void {
   const admin = requireAdmin(deps.db);
 
   app.post<{ Body: { url: string; events: WebhookEventName[]; format?: WebhookFormat } }>(
@@ -43,7 +55,8 @@ export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database }): 
     },
     async (req, reply) => {
       const secret = `whsec_${randomBytes(32).toString('base64url')}`;
-      const hook = await createWebhook(deps.db, { url: checkWebhookUrl(req.body.url), events: req.body.events, format: req.body.format ?? 'blend', secret });
+      const url = await checkWebhookUrl(req.body.url, { allowPrivate: deps.webhookAllowPrivate ?? false });
+      const hook = await createWebhook(deps.db, { url, events: req.body.events, format: req.body.format ?? 'blend', secret });
       req.log.info({ webhookId: hook.id, events: hook.events }, 'webhook created');
       return reply.status(201).send({ id: hook.id, url: hook.url, events: hook.events, format: hook.format, active: hook.active, created_at: hook.createdAt.toISOString(), secret });
     },

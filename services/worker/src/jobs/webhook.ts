@@ -3,16 +3,22 @@ import { webhookRequest } from '@blend/core';
 import type { Logger } from '@blend/config';
 import { enqueueWebhook, type WebhookJob } from '@blend/queue';
 import type { Queue } from 'bullmq';
+import { requestPinned, resolveWebhookTarget, type ResolveAll } from './webhook-target';
 
 export interface WebhookDeps {
   db: Database;
   log: Logger;
   /** @defaultValue 10000 */
   timeoutMs?: number;
+  /** BLEND_WEBHOOK_ALLOW_PRIVATE: receivers on loopback or private addresses are allowed. @defaultValue false */
+  allowPrivate?: boolean;
+  /** For tests: how host names are resolved. */
+  resolve?: ResolveAll;
 }
 
 /**
- * `webhook`: POST one delivery to its hook, signed. 2xx delivers it; 410 Gone stops it;
+ * `webhook`: POST one delivery to its hook, signed, to an address checked as allowed
+ * (`resolveWebhookTarget`). 2xx delivers it; 410 Gone stops it;
  * anything else is tried again later (the row's attempt count sets the backoff). The job
  * id includes the attempt number, so two workers scanning at once send an attempt once.
  */
@@ -23,9 +29,9 @@ export async function deliverWebhook(job: WebhookJob, deps: WebhookDeps): Promis
   let status: number | null = null;
   let error: string | null = null;
   try {
-    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000) });
-    status = res.status;
-    await res.body?.cancel();
+    // Checked again at every attempt: the name may point elsewhere since the hook was created.
+    const target = await resolveWebhookTarget(req.url, { allowPrivate: deps.allowPrivate ?? false, ...(deps.resolve ? { resolve: deps.resolve } : {}) });
+    status = await requestPinned(target, req, deps.timeoutMs ?? 10_000);
   } catch (err) {
     error = (err as Error).message;
   }
