@@ -229,7 +229,10 @@ export function dropLines(lines: readonly HtmlLine[], indexes: Iterable<number>)
         if (seg.node.parent) parents.push(seg.node.parent);
         gone.push(seg.node);
       } else {
-        seg.node.data = seg.node.data.slice(0, seg.from) + seg.node.data.slice(seg.to);
+        // A whole line of a <pre> text goes with its newline, so no blank line marks the spot.
+        const whole = s === 0 && segs.length === 1 && (seg.from === 0 || seg.node.data[seg.from - 1] === '\n');
+        const to = whole && seg.node.data[seg.to] === '\n' ? seg.to + 1 : seg.to;
+        seg.node.data = seg.node.data.slice(0, seg.from) + seg.node.data.slice(to);
       }
     }
   }

@@ -135,6 +135,7 @@ describe('extractVisibleHtml', () => {
       '<div>Hi Jane,</div><blockquote type="cite"><div>On 15 Jan 2027, at 08:05, Katrin &lt;k@x.test&gt; wrote:</div><div><br></div><div>QUOTED first?</div></blockquote><div>Yes.</div><blockquote type="cite"><div>QUOTED second?</div></blockquote><div>No.</div>',
       'Hi Jane,\nYes.\nNo.',
     ],
+    ['<pre> answers between quotes: the dropped lines leave no blank lines', '<pre>On Tue, Jane &lt;j@x.test&gt; wrote:\n&gt; QUOTED 1?\nA1.\n\n&gt; QUOTED 2?\n&gt; QUOTED more\nA2.\n</pre>', 'A1.\n\nA2.'],
   ])('%s', (_name, html, expected) => {
     const out = extractVisibleHtml(html);
     expect(out).not.toBeNull();
