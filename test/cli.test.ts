@@ -93,6 +93,23 @@ describe('blend preview', () => {
     // What was cut comes too, in order, quotes keeping their `>`.
     expect(reply!.trimmed_text).toBe('On Tue, 24 Nov 2026 at 09:00, Alice Example <alice@corp.test> wrote:\n> The quarterly plan is ready for review\n> Please comment by Friday.');
   });
+
+  it('says why a mail would be held for low confidence, in JSON and in words', async () => {
+    const file = path.join(tmpdir(), `unclear-${Date.now()}.eml`);
+    writeFileSync(file, [
+      'From: Bob <bob@corp.test>', 'To: status@example.test', 'Subject: Re: Plan', 'Message-ID: <unclear-1@corp.test>', '',
+      'Yes, Thursday works.', '', '-------- Thread archive 7 --------', 'Can we ship on Thursday?', '',
+    ].join('\r\n'));
+    const json = run(['services/api/src/cli.ts', 'preview', file, 'test/fixtures/mail/plain-reply.eml', '--json'], {});
+    expect((await json.done).code).toBe(0);
+    const [unclear, plain] = json.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(unclear).toMatchObject({ confidence: 'low', confidence_reason: 'unrecognised_history' });
+    expect(plain).toMatchObject({ confidence: 'high', confidence_reason: null });
+
+    const human = run(['services/api/src/cli.ts', 'preview', file], {});
+    expect((await human.done).code).toBe(0);
+    expect(human.out()).toContain('-- low confidence, would be held (unclear_quote): the kept text still looks like quoted history');
+  });
 });
 
 describe('blend digest --now', () => {

@@ -6,6 +6,9 @@ import { normaliseSubject } from './subject';
 import { truncate } from './clean-text';
 import { trimmedText } from './trimmed-text';
 import type { MailInput } from './types';
+import type { BodyDoubt } from './body-doubt';
+
+export { describeDoubt, type BodyDoubt } from './body-doubt';
 
 export interface RenderedContent {
   title: string;
@@ -20,6 +23,8 @@ export interface RenderedContent {
   mentionedEmails: string[];
   /** `low`: unsure which text is the author's; the mail is held, not published (fail closed). */
   confidence: 'high' | 'low';
+  /** Why confidence is low; null when it is high. */
+  confidenceReason: BodyDoubt | null;
   /** Length of the text before trimming, and how much was trimmed as quotes/signatures. */
   sourceChars: number;
   trimmedChars: number;
@@ -62,6 +67,7 @@ export function renderMailContent(
     tags: c.tags,
     mentionedEmails: c.mentions.emails,
     confidence: c.confidence,
+    confidenceReason: c.confidenceReason,
     sourceChars: c.bodyText.length + c.trimmedChars,
     trimmedChars: c.trimmedChars,
     trimmedText: renderTrimmed(c.fullText, c.bodyText, opts.redactions),

@@ -1,3 +1,5 @@
+import type { BodyDoubt } from './body-doubt';
+
 /** An address as it appeared in a header, already reduced to its addr-spec. */
 export interface Address {
   /** Canonical addr-spec: trimmed, lower-cased. Never taken from a display name. */
@@ -36,4 +38,6 @@ export interface MailInput {
   text: string | null;
   /** The text/html body, if any (unsanitised: never show it as is). */
   html: string | null;
+  /** What the parser had to guess about the body (no part boundaries, an undeclared charset). */
+  doubt?: BodyDoubt | null;
 }

@@ -10,6 +10,7 @@ import {
   type Address,
   type MailInput,
 } from '@blend/core';
+import { prepareBodyParts, UNUSED_ALTERNATIVE_HEADER, withoutUuencodedFiles } from './body-parts';
 
 /** Caps against MIME bombs (docs/SECURITY.md B3). @defaultValue see DEFAULT_MIME_LIMITS */
 export interface MimeLimits {
@@ -95,9 +96,12 @@ export function withoutLeadingBlankLines(raw: Buffer): Buffer {
 export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIME_LIMITS): Promise<ParsedInbound> {
   const raw = withoutLeadingBlankLines(source);
   checkMimeLimits(raw, limits);
+  const prepared = prepareBodyParts(raw);
   let parsed: ParsedMail;
   try {
-    parsed = await simpleParser(raw, {
+    parsed = await simpleParser(prepared.raw, {
+      // A delivery report's machine-readable part (RFC 3464) is not text for people: kept as a file.
+      keepDeliveryStatus: true,
       skipTextToHtml: true,
       skipTextLinks: true,
       skipImageLinks: true,
@@ -107,7 +111,7 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
   } catch (err) {
     throw new PermanentError('MALFORMED_MIME', `mailparser: ${(err as Error).message}`);
   }
-  const headerFields = headerFieldList(parsed);
+  const headerFields = headerFieldList(parsed, prepared.declaredType);
   const headers = headerRecord(headerFields);
   const mail: MailInput = {
     messageId: normaliseMessageId(parsed.messageId ?? ''),
@@ -124,12 +128,13 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
     headers,
     headerFields,
-    text: typeof parsed.text === 'string' ? stripControlChars(parsed.text) : null,
+    text: typeof parsed.text === 'string' ? stripControlChars(withoutUuencodedFiles(parsed.text)) : null,
     html: typeof parsed.html === 'string' ? parsed.html : null,
+    doubt: prepared.doubt,
   };
   return {
     mail,
-    attachments: parsed.attachments.map((a) => ({
+    attachments: parsed.attachments.filter((a) => !a.headers.has(UNUSED_ALTERNATIVE_HEADER)).map((a) => ({
       filename: a.filename ?? null,
       contentType: a.contentType,
       size: a.size,
@@ -140,11 +145,21 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
   };
 }
 
-/** Every header field, topmost first, as `[lower-cased name, unfolded value]`. */
-function headerFieldList(parsed: ParsedMail): [string, string][] {
+/**
+ * Every header field, topmost first, as `[lower-cased name, unfolded value]`. `declaredType`:
+ * the Content-Type the mail declared when the source given to the parser was changed (see
+ * prepareBodyParts), so the headers stay the mail's own.
+ */
+function headerFieldList(parsed: ParsedMail, declaredType?: string): [string, string][] {
+  let typeSeen = false;
   return parsed.headerLines.map(({ key, line }) => {
+    const name = key.toLowerCase();
+    if (name === 'content-type' && declaredType !== undefined && !typeSeen) {
+      typeSeen = true;
+      return [name, declaredType];
+    }
     const colon = line.indexOf(':');
-    return [key.toLowerCase(), (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim()];
+    return [name, (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim()];
   });
 }
 

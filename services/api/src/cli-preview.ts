@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { addressingFrom, loadConfigSubset } from '@blend/config';
-import { classify, compileRedactions, renderMailContent, threadLookupOrder, threadSubjectKey, type Addressing } from '@blend/core';
+import { classify, compileRedactions, describeDoubt, renderMailContent, threadLookupOrder, threadSubjectKey, type Addressing } from '@blend/core';
 import { parseMail } from '@blend/mail';
 import { UsageError } from './cli-people';
 
@@ -33,6 +33,8 @@ export async function preview(args: string[]): Promise<number> {
         attachments: attachments.map((a) => ({ name: a.filename, type: a.contentType, size: a.size })),
         thread_key: { parents: threadLookupOrder(mail), subject: threadSubjectKey(mail.subject) },
         confidence: c.confidence,
+        // Why a mail would be held as unclear_quote rather than published; null when confidence is high.
+        confidence_reason: c.confidenceReason,
       };
       if (values.json) console.log(JSON.stringify(out));
       else {
@@ -40,6 +42,7 @@ export async function preview(args: string[]): Promise<number> {
         console.log(out.body_text || '(no text)');
         if (out.trimmed_text) console.log(`-- trimmed ${out.trimmed_text.split('\n').length} line(s): quotes, signature, footers (--json shows them)`);
         if (out.forwarded.length) console.log(`-- ${out.forwarded.length} forwarded message(s) kept apart`);
+        if (out.confidence_reason) console.log(`-- low confidence, would be held (unclear_quote): ${describeDoubt(out.confidence_reason)}`);
         if (out.tags.length || out.mentions.length) console.log(`-- tags: ${out.tags.join(' ')}  mentions: ${out.mentions.join(' ')}`);
         console.log('');
       }

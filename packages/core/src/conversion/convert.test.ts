@@ -22,12 +22,36 @@ const GMAIL_QUOTE =
 describe('convertMail', () => {
   it.each<[string, Partial<MailInput>, Partial<ConvertedMail>]>([
     [
-      'HTML part preferred, quote and signature removed',
+      'HTML part decides the cut (quote, signature), the text part gives the lines of the same words',
+      {
+        text: l('Same words, wrapped', 'by the client.', '', '-- ', 'Bob', '', 'On Tue, Alice <alice@corp.test> wrote:', '> QUOTED history'),
+        html: `<div>Same <b>words</b>, wrapped by the client.</div><span class="gmail_signature_prefix">-- </span><br><div class="gmail_signature">Bob</div>${GMAIL_QUOTE}`,
+      },
+      { bodyText: 'Same words, wrapped\nby the client.', bodyHtml: '<div>Same <b>words</b>, wrapped by the client.</div>', source: 'html', confidence: 'high', inline: false },
+    ],
+    [
+      'a signature the HTML marks goes with its sign-off; the text part alone could not tell',
+      {
+        text: l('Agreed, Thursday.', '', 'Kind regards,', 'Rachel Thompson', 'Service Desk'),
+        html: '<div>Agreed, Thursday.</div><div><br></div><div id="Signature"><div>Kind regards,</div><div>Rachel Thompson</div><div>Service Desk</div></div>',
+      },
+      { bodyText: 'Agreed, Thursday.', source: 'html' },
+    ],
+    [
+      'the parts say different things: the text part, the client\'s own text rendering',
       {
         text: l('Plain version.', '', 'On Tue, Alice <alice@corp.test> wrote:', '> QUOTED history'),
-        html: `<div>HTML <b>version</b>.</div><span class="gmail_signature_prefix">-- </span><br><div class="gmail_signature">Bob</div>${GMAIL_QUOTE}`,
+        html: `<div>HTML <b>version</b>.</div>${GMAIL_QUOTE}`,
       },
-      { bodyText: 'HTML version.', bodyHtml: '<div>HTML <b>version</b>.</div>', source: 'html', confidence: 'high', inline: false },
+      { bodyText: 'Plain version.', bodyHtml: '<p>Plain version.</p>', source: 'text' },
+    ],
+    [
+      'a stub text part gives way to the HTML',
+      {
+        text: 'View this mail in a browser.',
+        html: '<div>The quarterly figures are in: revenue is up four percent, costs are flat, and the hiring plan for the second half stands as agreed.</div>',
+      },
+      { bodyText: 'The quarterly figures are in: revenue is up four percent, costs are flat, and the hiring plan for the second half stands as agreed.', source: 'html' },
     ],
     [
       'text part only',
@@ -92,6 +116,19 @@ describe('convertMail', () => {
     expect(out).toMatchObject(expected);
     expect(`${out.bodyText}${out.bodyHtml}`).not.toContain('QUOTED');
     expect(sanitiseHtml(out.bodyHtml)).toBe(out.bodyHtml);
+  });
+
+  it.each<[string, Partial<MailInput>, ConvertedMail['confidenceReason']]>([
+    ['well-formed reply', { text: l('Yes.', '', 'On Tue, Alice <alice@corp.test> wrote:', '> QUOTED history') }, null],
+    ['HTML beyond the DOM walk, no text part', { html: `${'<div>'.repeat(300)}Deep text${'</div>'.repeat(300)}` }, 'html_unreadable'],
+    ['HTML beyond the DOM walk, but a text part', { text: 'From the text part.', html: `${'<div>'.repeat(300)}Deep text${'</div>'.repeat(300)}` }, null],
+    ['an unknown separator kept', { text: l('Ano.', '', '-------- Thread archive 7 --------', 'Old text?') }, 'unrecognised_history'],
+    ['what the parser guessed', { text: 'Plain words.', doubt: 'no_mime_parts' }, 'no_mime_parts'],
+    ['a charset guessed', { text: 'Привет.', doubt: 'charset_guessed' }, 'charset_guessed'],
+  ])('confidence reason: %s', (_name, input, reason) => {
+    const out = convertMail(mail(input));
+    expect(out.confidenceReason).toBe(reason);
+    expect(out.confidence).toBe(reason === null ? 'high' : 'low');
   });
 
   it('an unknown separator is kept but flags low confidence: the caller must fail closed', () => {

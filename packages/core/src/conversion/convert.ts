@@ -6,6 +6,9 @@ import { extractVisibleHtml } from './html-quotes';
 import { authorNameWords } from './typed-name';
 import { MAX_MENTIONS, extractMentions, extractTags, type Mentions } from './mentions';
 import { declaresUtf7, decodeUtf7 } from './utf7';
+import { fitTextPart } from './text-part';
+import { assertNever } from '../errors';
+import type { BodyDoubt } from '../body-doubt';
 
 /** Options of {@link convertMail}. */
 export interface ConvertOptions extends Pick<VisibleOptions, 'disclaimerPatterns'> {
@@ -35,7 +38,12 @@ export interface ConvertedMail {
   confidence: 'high' | 'low';
   /** The author answered quoted lines inline; those lines were dropped (docs/SECURITY.md B21). */
   inline: boolean;
-  /** Which part the body came from. */
+  /** Why confidence is low (null when high): see {@link describeDoubt}. */
+  confidenceReason: BodyDoubt | null;
+  /**
+   * Which part decided what is kept. `html` also when bodyText is the text part's lines for
+   * the same words (see `fitTextPart`).
+   */
   source: 'html' | 'text';
 }
 
@@ -75,11 +83,11 @@ export function convertMail(mail: MailInput, opts: ConvertOptions = {}): Convert
   // cannot be checked for history, so the mail is held (low confidence) rather than published.
   const beyondWalk = Boolean(html) && fromDom === null;
   const htmlText = fromDom ? fromDom.fullText : html && !(beyondWalk && text?.trim()) ? htmlToPlainText(html) : '';
-  const useHtml = htmlText.trim() !== '';
-  const full = useHtml ? htmlText : (text ?? '');
-  const read = (useHtml ? fromDom : null) ?? fromText(full, visible);
-  const raw: Body = beyondWalk && useHtml ? { ...read, confidence: 'low' } : read;
-  const body = { ...raw, text: tidy(raw.text), html: raw.html.trim() };
+  const picked = pickBody(text ?? '', htmlText, fromDom, visible);
+  const doubt: BodyDoubt | null =
+    beyondWalk && picked.source === 'html' ? 'html_unreadable' : picked.body.confidence === 'low' ? 'unrecognised_history' : (mail.doubt ?? null);
+  const body = { ...picked.body, text: tidy(picked.body.text), html: picked.body.html.trim() };
+  const full = picked.full;
 
   const forwarded = splitForwarded(text?.trim() ? text : htmlText, {
     subject: mail.subject,
@@ -100,10 +108,39 @@ export function convertMail(mail: MailInput, opts: ConvertOptions = {}): Convert
     tags: extractTags(body.text),
     trimmedChars: Math.max(0, full.length - body.text.length),
     fullText: full,
-    confidence: body.confidence,
+    confidence: doubt ? 'low' : 'high',
+    confidenceReason: doubt,
     inline: body.inline,
-    source: useHtml ? 'html' : 'text',
+    source: picked.source,
   };
+}
+
+/**
+ * Which part the body is read from. The HTML part decides what is cut when it has the
+ * structure (signature containers, marked quotes, Outlook's header block), but the text part
+ * is the client's own text rendering, so its lines are what bodyText shows:
+ * - the text part holds the kept words in order: its lines for them ({@link fitTextPart});
+ * - the text part says something else (an edited part, another wording): the text part,
+ *   trimmed by the plain-text rules;
+ * - the text part is empty or a stub ("view this mail in a browser"), or there is no
+ *   HTML: the HTML rendering, or the text part alone.
+ */
+function pickBody(text: string, htmlText: string, fromDom: HtmlBody | null, visible: VisibleOptions): { body: Body; full: string; source: 'html' | 'text' } {
+  if (htmlText.trim() === '') return { body: fromText(text, visible), full: text, source: 'text' };
+  const fromHtmlText = fromDom ?? fromText(htmlText, visible);
+  if (text.trim() === '') return { body: fromHtmlText, full: htmlText, source: 'html' };
+  const fit = fitTextPart(text, fromHtmlText.text, htmlText);
+  switch (fit.kind) {
+    case 'aligned':
+      // Same words: the HTML keeps its formatting in bodyHtml, bodyText the client's lines.
+      return { body: { ...fromHtmlText, text: fit.text }, full: text, source: 'html' };
+    case 'differs':
+      return { body: fromText(text, visible), full: text, source: 'text' };
+    case 'stub':
+      return { body: fromHtmlText, full: htmlText, source: 'html' };
+    default:
+      return assertNever(fit);
+  }
 }
 
 function fromText(text: string, visible: VisibleOptions): Body {
@@ -111,7 +148,9 @@ function fromText(text: string, visible: VisibleOptions): Body {
   return { text: v.text, html: textToSafeHtml(v.text), confidence: v.confidence, inline: v.inline };
 }
 
-function fromHtml(html: string, visible: VisibleOptions): (Body & { fullText: string }) | null {
+type HtmlBody = Body & { fullText: string };
+
+function fromHtml(html: string, visible: VisibleOptions): HtmlBody | null {
   const v = extractVisibleHtml(html, visible);
   if (!v) return null;
   const plain = htmlToPlainText(v.html);

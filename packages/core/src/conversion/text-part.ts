@@ -1,0 +1,93 @@
+/**
+ * The text/plain part of a multipart/alternative mail as the rendering of what the HTML
+ * extraction kept. The HTML part carries the structure (a signature container, a marked
+ * quote, Outlook's reply header block); the text part is the client's own text rendering
+ * of the same words (its line breaks, bullets, link texts), which is what a post shows.
+ *
+ * The two are compared by their letters and digits only ("skeletons"): spacing, punctuation,
+ * bullets, line wrapping and the way each part writes a link's URL are all things the two
+ * renderings may legitimately do differently, while the words are the content.
+ */
+
+/** URLs and the image placeholders clients put in text parts; left out of skeletons. */
+const NOT_CONTENT = /\[(?:cid|image):[^\]\n]*\]|<(?:https?:|mailto:)[^>\s]*>|\b(?:https?:\/\/|mailto:|www\.)[^\s<>()[\]"]+/giu;
+const NOT_WORD = /[^\p{L}\p{N}\p{M}]+/gu;
+/** A line that is only an image placeholder: Outlook writes `[cid:image001.png@…]` where the image was. */
+const PLACEHOLDER_LINE = /^\s*(?:\[(?:cid|image):[^\]\n]*\]\s*)+$/iu;
+
+/** The letters and digits of `s`, lower-cased, without URLs and image placeholders. */
+export function skeleton(s: string): string {
+  return s.replace(NOT_CONTENT, ' ').replace(NOT_WORD, '').toLowerCase();
+}
+
+/** How the text part relates to what the HTML extraction kept. */
+export type TextPartFit =
+  /** The text part holds the kept words, in order: `text` is its lines for them. */
+  | { kind: 'aligned'; text: string }
+  /** The kept words are not all in the text part, in order: the parts differ (an edited part, a link spelled out differently). */
+  | { kind: 'differs' }
+  /** The text part has a small share of the HTML's words or none: "view this mail in a browser", or empty. */
+  | { kind: 'stub' };
+
+/** A text part with less than this share of the HTML part's letters is a stub. */
+const STUB_SHARE = 0.25;
+
+/**
+ * The lines of the text part (`textPart`) that render the text the HTML extraction kept
+ * (`kept`), given the HTML part's full rendering (`htmlFull`). Each text line is matched in
+ * order against what is left of the kept skeleton, at the same quote depth; lines that do not
+ * match were cut (quoted history, a signature the HTML marked). Blank and punctuation-only
+ * lines between kept lines stay, as the client wrote them; a cut run between kept lines leaves
+ * one blank line. Image placeholder lines (`[cid:…]`) go: the HTML shows no image either.
+ */
+export function fitTextPart(textPart: string, kept: string, htmlFull: string): TextPartFit {
+  const lines = textPart.split('\n');
+  const skels = lines.map(skeleton);
+  const whole = skels.join('').length;
+  if (whole === 0 || whole < skeleton(htmlFull).length * STUB_SHARE) return { kind: 'stub' };
+  // The kept skeleton, with each of its characters' quote depth alongside: a quoted line of the
+  // text part only renders quoted kept text ("> Thanks," is not the author's "Thanks,").
+  let want = '';
+  const depths: number[] = [];
+  for (const line of kept.split('\n')) {
+    const s = skeleton(line);
+    const depth = quoteDepth(line);
+    want += s;
+    for (let k = 0; k < s.length; k++) depths.push(depth);
+  }
+  if (want === '') return { kind: 'aligned', text: '' };
+  const keep = new Array<boolean>(lines.length).fill(false);
+  let at = 0;
+  for (let i = 0; i < lines.length && at < want.length; i++) {
+    const s = skels[i] ?? '';
+    if (s === '' || !want.startsWith(s, at)) continue;
+    const depth = quoteDepth(lines[i] ?? '');
+    if (depths.slice(at, at + s.length).some((d) => d !== depth)) continue;
+    keep[i] = true;
+    at += s.length;
+  }
+  if (at !== want.length) return { kind: 'differs' };
+  return { kind: 'aligned', text: keptLines(lines, skels, keep) };
+}
+
+/** The number of `>` marks that start the line. */
+function quoteDepth(line: string): number {
+  return /^[ \t]*(?:>[ \t]?)+/.exec(line)?.[0].replace(/[^>]/g, '').length ?? 0;
+}
+
+function keptLines(lines: readonly string[], skels: readonly string[], keep: readonly boolean[]): string {
+  const out: string[] = [];
+  let gap: string[] = [];
+  let cut = false;
+  for (let i = keep.indexOf(true); i <= keep.lastIndexOf(true); i++) {
+    const line = lines[i] ?? '';
+    if (keep[i]) {
+      // Between two kept lines: the client's own layout, or one paragraph break where text was cut.
+      out.push(...(cut ? (out.length > 0 ? [''] : []) : gap), line);
+      gap = [];
+      cut = false;
+    } else if ((skels[i] ?? '') !== '') cut = true;
+    else if (!PLACEHOLDER_LINE.test(line)) gap.push(line);
+  }
+  return out.join('\n');
+}
