@@ -114,6 +114,13 @@ describe('extractVisibleText: signature blocks by layout and content', () => {
     ["the sender's name in columns under the sign-off", l('Hello,', '', 'it crashes.', '', 'Mit freundlichen Grüßen', 'Gregor Stever      ^^ see above'), authorNameWords('Stever, Gregor', 'gst@x.test'), l('Hello,', '', 'it crashes.', '', 'Mit freundlichen Grüßen')],
     ['a lone first name under finished text', l('Just a little bit of HTML.', '', 'Christoph'), [], 'Just a little bit of HTML.'],
     ['a name over a -- signature that names it', l('UTF-8 Test äöü', '', '  Darthvader', '', '--', 'System Tester II - <darthvader@otrs.org>'), [], 'UTF-8 Test äöü'],
+    ['a dashed name between the text and its footnote', l('See also [1].', '', '- Jiang', '', '[1] https://example.com/getline'), [], l('See also [1].', '', '[1] https://example.com/getline')],
+    [
+      "the sender's name over a wrapped footnote",
+      l('It was difficult[*] to do.', '', '-Carl', '', '[*] The problem here is that the index stores serialized data structures', 'of one particular version of the language, so being compatible means', 'being able to recreate them.'),
+      authorNameWords('Carl Worth', 'cworth@x.test'),
+      l('It was difficult[*] to do.', '', '[*] The problem here is that the index stores serialized data structures', 'of one particular version of the language, so being compatible means', 'being able to recreate them.'),
+    ],
     // false positives kept low
     ['a word that goes on a sentence stays', l('Please ask', '', 'Peter'), [], l('Please ask', '', 'Peter')],
     ['a short answer at the end stays', l('I read the draft.', '', 'Approved'), [], l('I read the draft.', '', 'Approved')],

@@ -107,13 +107,20 @@ function firstColumn(line: string): string {
   return line.split(/\s{3,}|\t/)[0] ?? line;
 }
 
+/** The sender's name as the first column of a laid-out line ("Gregor Stever      Tel. …"). */
+export function startsWithAuthorColumn(line: string, authorWords: readonly string[]): boolean {
+  return line.length <= 300 && /\S(?:\s{3,}|\t)\S/.test(line) && isAuthorName(firstColumn(line), authorWords);
+}
+
 /** How `line` (trimmed) reads as part of a signature (see {@link SignatureLine}). */
 export function classifySignatureLine(line: string, authorWords: readonly string[]): SignatureLine {
   // The length first: no pattern below ever runs on a long line.
   if (line.length > 300 || line.startsWith('>') || /[?？]$/.test(line)) return 'text';
+  // A footnote ("[1] http://…") is the author's reference, not a contact line.
+  if (/^\[(?:\d{1,2}|\*{1,3})\]\s/.test(line)) return 'text';
   const bare = line.replace(URL_OR_MAIL, 'u').trim();
   if (bare.length > LINE_MAX_CHARS) return 'text';
-  if (isAuthorName(line, authorWords) || isAuthorName(firstColumn(line), authorWords)) return 'author';
+  if (isAuthorName(line, authorWords) || startsWithAuthorColumn(line, authorWords)) return 'author';
   if (isContactDetail(line) || isLabelledPhone(line)) return 'contact';
   if (REGISTER.test(line) && bare.length <= LINE_MAX_CHARS) return 'register';
   const words = bare.split(/\s+/).length;
@@ -184,12 +191,17 @@ export function signatureBlockStart(lines: readonly string[], end: number, autho
  */
 function isSignatureParagraph(lines: readonly string[], para: Paragraph, nameLed: boolean): boolean {
   if (/[:：]$/.test((lines[para.to - 1] ?? '').trim())) return false;
+  // Wrapped prose: two or more long lines that say nothing of a contact, company or register.
+  const long = para.kinds.filter((k, n) => (k === 'plain' || k === 'text') && wordCount((lines[para.from + n] ?? '').trim()) >= 8);
+  if (long.length >= 2) return false;
   if (!para.kinds.includes('text')) return true;
   if (!nameLed || !para.kinds.slice(1).some((k) => k === 'contact' || k === 'company')) return false;
   return para.kinds.every((k, n) => k !== 'text' || wordCount((lines[para.from + n] ?? '').trim()) <= 8);
 }
 
+/** Words of a line; a line over 300 characters counts as long without being split. */
 function wordCount(line: string): number {
+  if (line.length > 300) return Infinity;
   return line.split(/\s+/).filter(Boolean).length;
 }
 

@@ -14,7 +14,7 @@ import {
   isImagePlaceholder,
   isWeakAttribution,
 } from './quote-markers';
-import { classifySignatureLine, signatureBlockStart } from './signature-block';
+import { signatureBlockStart, startsWithAuthorColumn } from './signature-block';
 import { authorNameWords, isAuthorName, isLoneName, isTypedName } from './typed-name';
 
 /** A signature block after a closing formula has at most this many lines. */
@@ -84,7 +84,7 @@ function isTypedNameLine(lines: readonly string[], i: number, authorWords: reado
   // "Test." from Test User is a sentence; a bare name is a signature.
   if (!hasTextAbove(lines, i)) return !/\p{P}$/u.test(line) && isAuthorName(line, authorWords);
   if (afterListItem(lines, i)) return false;
-  if (isTypedName(line, authorWords) || isDashSignoff(line) || classifySignatureLine(line, authorWords) === 'author') return true;
+  if (isTypedName(line, authorWords) || isDashSignoff(line) || startsWithAuthorColumn(line, authorWords)) return true;
   // "Please ask\n\nPeter" goes on a sentence; a name stands under finished text.
   return isBlank(lines[i - 1]) && isLoneName(line) && endsSentence(lines, i);
 }
@@ -131,6 +131,30 @@ export function dropQuoteAboveSignoff(lines: readonly string[], end: number, dro
   // The blank line above the quote stays, to part the author's text from the sign-off.
   while (from < q && isBlank(lines[from])) from++;
   for (let i = from; i < closing; i++) dropped.add(i);
+}
+
+/** A footnote under the text: "[1] http://…", "[*] The problem here is …". */
+const FOOTNOTE = /^\[(?:\d{1,2}|\*{1,3}|[a-z])\]\s/;
+
+/**
+ * "… See also [1].", "- Jiang", "[1] http://…": the footnotes are the author's text, the typed
+ * name between them and the text is the signature. Drops that name (at most one line) when
+ * only footnote paragraphs follow it down to `end`.
+ */
+export function dropNameAboveFootnotes(lines: readonly string[], end: number, dropped: Set<number>, authorWords: readonly string[]): void {
+  let k = end;
+  let footnotes = 0;
+  for (let paras = 0; paras < 8; paras++) {
+    while (k > 0 && isBlank(lines[k - 1])) k--;
+    const from = paragraphStart(lines, k);
+    if (from < 0 || from === k || !FOOTNOTE.test((lines[from] ?? '').trim())) break;
+    footnotes++;
+    k = from;
+  }
+  if (footnotes === 0) return;
+  while (k > 0 && isBlank(lines[k - 1])) k--;
+  const name = k - 1;
+  if (name > 0 && isBlank(lines[name - 1]) && isTypedNameLine(lines, name, authorWords)) dropped.add(name);
 }
 
 function hasTextAbove(lines: readonly string[], index: number): boolean {

@@ -16,7 +16,7 @@ import {
   statelessPatterns,
 } from './quote-markers';
 import { startsHeaderBlock } from './header-block';
-import { dropQuoteAboveSignoff, isBlank, isQuoted, paragraphEnd, paragraphText, trimTrailing } from './trailing-trim';
+import { dropNameAboveFootnotes, dropQuoteAboveSignoff, isBlank, isQuoted, paragraphEnd, paragraphText, trimTrailing } from './trailing-trim';
 
 /** Options of the visible-text trimmer. */
 export interface VisibleOptions {
@@ -94,6 +94,7 @@ export function findVisibleLines(lines: readonly string[], opts: VisibleOptions 
   if (!opts.quotesOnly) end = Math.min(end, signatureDelimiter(lines, end), operatorDisclaimer(lines, end, extra));
   end = trimTrailing(lines, end, opts.quotesOnly ? null : extra, opts.authorWords ?? []);
   if (!opts.quotesOnly) dropQuoteAboveSignoff(lines, end, dropped);
+  if (!opts.quotesOnly) dropNameAboveFootnotes(lines, end, dropped, opts.authorWords ?? []);
   const inline = opts.keepQuotes ? false : dropQuotes(lines, end, dropped);
   let start = 0;
   while (start < end && (isBlank(lines[start]) || dropped.has(start))) start++;
