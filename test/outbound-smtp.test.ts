@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
-import { addOutbound, claimOutbound, schema } from '@blend/db';
+import { addOutbound, claimOutbound, findPersonByEmail, schema, setOptIn } from '@blend/db';
 import { createSmtpTransport } from '@blend/mail';
 import { addressingFrom, createLogger } from '@blend/config';
 import { issueBounceToken, newMessageId } from '@blend/core';
@@ -160,5 +160,56 @@ describe('outbound SMTP', () => {
     } finally {
       transport.close();
     }
+  });
+
+  describe('content withdrawn while the mail waited (docs/SECURITY.md F29)', () => {
+    /** A post with a comment by `author`, written through the API, and the mirror mail of that comment. */
+    async function mirrorOfComment(author: string) {
+      const token = await s.person(author, { name: 'Author' });
+      const post = await s.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` }, payload: { group: 'general', title: `Topic ${tag()}`, body: 'The post.' } });
+      expect(post.statusCode).toBe(201);
+      const postId = (post.json() as { id: string }).id;
+      const comment = await s.app.inject({ method: 'POST', url: `/api/v1/posts/${postId}/comments`, headers: { authorization: `Bearer ${token}` }, payload: { body: 'Words I may take back.' } });
+      expect(comment.statusCode).toBe(201);
+      const commentId = (comment.json() as { id: string }).id;
+      const id = randomUUID();
+      const messageId = newMessageId(id, addressingFrom(s.config));
+      const to = `reader-${tag()}@${s.people.domain}`;
+      await addOutbound(s.db.db, { id, kind: 'mirror', toAddress: to, postId, commentId, messageId, subject: 'Re: Topic', textBody: 'Words I may take back.\n' });
+      return { id, messageId, postId, commentId, token };
+    }
+    const deps = () => ({ db: s.db.db, log: createLogger('test', 'silent'), transport: createSmtpTransport(s.config.BLEND_SMTP_URL), addressing: addressingFrom(s.config), secret: s.config.BLEND_SECRET });
+
+    it('a mirror of a comment retracted after it was queued is cancelled, not sent', async () => {
+      const m = await mirrorOfComment(`retractor-${tag()}@corp.test`);
+      const retracted = await s.app.inject({ method: 'DELETE', url: `/api/v1/comments/${m.commentId}`, headers: { authorization: `Bearer ${m.token}` } });
+      expect(retracted.statusCode).toBeLessThan(300);
+      const d = deps();
+      try {
+        expect(await send({ outboundId: m.id }, d)).toEqual({ state: 'cancelled', reason: 'retracted' });
+      } finally {
+        d.transport.close();
+      }
+      expect(await row(m.id)).toMatchObject({ state: 'cancelled', lastError: 'not sent: its content was retracted after it was queued', sentAt: null });
+      expect(await copies(s.people.imapUrl, m.messageId)).toHaveLength(0);
+    });
+
+    it('a mirror of a comment whose author opted out after it was queued is cancelled; one still wanted is sent', async () => {
+      const author = `leaving-${tag()}@corp.test`;
+      const gone = await mirrorOfComment(author);
+      const kept = await mirrorOfComment(`staying-${tag()}@corp.test`);
+      const person = (await findPersonByEmail(s.db.db, author))!;
+      await setOptIn(s.db.db, person.id, 'opted_out', 'api', person.id);
+      const d = deps();
+      try {
+        expect(await send({ outboundId: gone.id }, d)).toEqual({ state: 'cancelled', reason: 'author_opted_out' });
+        expect(await send({ outboundId: kept.id }, d)).toEqual({ state: 'sent' });
+      } finally {
+        d.transport.close();
+      }
+      expect(await row(gone.id)).toMatchObject({ state: 'cancelled', lastError: 'not sent: its author opted out after it was queued' });
+      await waitFor(async () => ((await copies(s.people.imapUrl, kept.messageId)).length === 1 ? true : undefined), 'the wanted mirror delivered');
+      expect(await copies(s.people.imapUrl, gone.messageId)).toHaveLength(0);
+    });
   });
 });

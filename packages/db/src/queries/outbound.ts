@@ -86,13 +86,29 @@ const prepareFinish = (db: Tx) =>
 const finishStatements = new WeakMap<Tx, ReturnType<typeof prepareFinish>>();
 
 /**
+ * Mail that carries a person's words: a mirrored comment, its correction, an activity
+ * notification and the notice that a thread is mirrored. Their content must not leave after
+ * it was withdrawn.
+ */
+export const CONTENT_MAIL_KINDS = ['mirror', 'correction', 'notification', 'thread_notice'] as const;
+
+/** Why a claimed row must not be sent any more (checked in the claim, on the database's state at send time). */
+export type OutboundVoidReason = 'retracted' | 'author_opted_out';
+
+/**
  * Claim a pending row for one send attempt (until `now + ms`, on the database clock), and
- * say whether its address is paused after bounces: one round trip. A second run of the same
+ * say whether its address is paused after bounces and whether its content was withdrawn
+ * since it was written (`voidReason`: the comment or post it carries was retracted, or the
+ * comment's author opted out; docs/SECURITY.md F29): one round trip. A second run of the same
  * job (a stalled job taken over while the first still talks to the SMTP server) gets nothing
  * and retries later.
  * @returns the row, or undefined when it is not pending or another attempt holds it.
  */
-export async function claimOutbound(db: Tx, id: string, ms: number): Promise<(OutboundRow & { paused: boolean }) | undefined> {
+export async function claimOutbound(
+  db: Tx,
+  id: string,
+  ms: number,
+): Promise<(OutboundRow & { paused: boolean; voidReason: OutboundVoidReason | null }) | undefined> {
   const rows = await prepared(db, claimStatements, prepareClaim).execute({ id, ms });
   return rows[0];
 }
@@ -111,6 +127,19 @@ const prepareClaim = (db: Tx) =>
     .returning({
       ...getTableColumns(outboundMessages),
       paused: sql<boolean>`exists (select 1 from ${people} where ${people.email} = ${outboundMessages.toAddress} and ${people.mailPausedAt} is not null)`,
+      // Written out with table names: in an UPDATE's RETURNING, drizzle leaves columns unqualified.
+      voidReason: sql<OutboundVoidReason | null>`case
+        when outbound_messages.comment_id is not null
+          and not exists (select 1 from comments c where c.id = outbound_messages.comment_id and c.deleted_at is null)
+          then 'retracted'
+        when outbound_messages.post_id is not null
+          and outbound_messages.kind in (${sql.raw(CONTENT_MAIL_KINDS.map((k) => `'${k}'`).join(', '))})
+          and not exists (select 1 from posts p where p.id = outbound_messages.post_id and p.deleted_at is null)
+          then 'retracted'
+        when exists (select 1 from comments c join people a on a.id = c.author_id
+          where c.id = outbound_messages.comment_id and a.opt_in = 'opted_out')
+          then 'author_opted_out'
+        else null end`,
     })
     .prepare('blend_claim_outbound');
 const claimStatements = new WeakMap<Tx, ReturnType<typeof prepareClaim>>();

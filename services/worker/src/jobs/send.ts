@@ -21,7 +21,8 @@ export type SendOutcome = { state: 'skipped' | 'sent' | 'cancelled'; reason?: st
  * `send`: deliver one outbox row over SMTP. The row, not the job, is the record: a row that
  * is no longer `pending` is not sent again, and a retry reuses the same Message-ID, so an
  * ambiguous timeout after DATA yields at most a second copy with the same id
- * (docs/SECURITY.md F21). Mail to a paused address is cancelled at send time (F29).
+ * (docs/SECURITY.md F21). Mail to a paused address, and mail whose content was retracted or
+ * whose author opted out since it was queued, is cancelled at send time (F29).
  */
 export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
   // Longer than any SMTP exchange can take (socket timeout 60 s), so a claim outlives the
@@ -36,6 +37,12 @@ export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
   if (row.paused) {
     await finishOutbound(deps.db, row.id, { state: 'cancelled', error: 'address paused after hard bounces' });
     return { state: 'cancelled', reason: 'paused' };
+  }
+  if (row.voidReason) {
+    // Written before an SMTP outage, say, and claimed after the author took the words back.
+    const why = row.voidReason === 'retracted' ? 'its content was retracted' : 'its author opted out';
+    await finishOutbound(deps.db, row.id, { state: 'cancelled', error: `not sent: ${why} after it was queued` });
+    return { state: 'cancelled', reason: row.voidReason };
   }
   try {
     await deps.transport.sendMail(composeOutbound(row, { addressing: deps.addressing, secret: deps.secret }));
