@@ -1,6 +1,7 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import {
   cleanDisplayName,
+  decodeUtf7,
   envelopeRecipients,
   normaliseMessageId,
   parseIdList,
@@ -128,8 +129,8 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
     headers,
     headerFields,
-    text: typeof parsed.text === 'string' ? stripControlChars(withoutUuencodedFiles(parsed.text)) : null,
-    html: typeof parsed.html === 'string' ? parsed.html : null,
+    text: typeof parsed.text === 'string' ? stripControlChars(withoutUuencodedFiles(bodyText(parsed.text, prepared.utf7.text))) : null,
+    html: typeof parsed.html === 'string' ? bodyText(parsed.html, prepared.utf7.html) : null,
     doubt: prepared.doubt,
   };
   return {
@@ -147,20 +148,27 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
 
 /**
  * Every header field, topmost first, as `[lower-cased name, unfolded value]`. `declaredType`:
- * the Content-Type the mail declared when the source given to the parser was changed (see
- * prepareBodyParts), so the headers stay the mail's own.
+ * the Content-Type the mail declared (null: none) when the source given to the parser says
+ * something else (see prepareBodyParts), so the headers stay the mail's own.
  */
-function headerFieldList(parsed: ParsedMail, declaredType?: string): [string, string][] {
-  let typeSeen = false;
-  return parsed.headerLines.map(({ key, line }) => {
-    const name = key.toLowerCase();
-    if (name === 'content-type' && declaredType !== undefined && !typeSeen) {
-      typeSeen = true;
-      return [name, declaredType];
-    }
+function headerFieldList(parsed: ParsedMail, declaredType?: string | null): [string, string][] {
+  const fields: [string, string][] = parsed.headerLines.map(({ key, line }) => {
     const colon = line.indexOf(':');
-    return [name, (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim()];
+    return [key.toLowerCase(), (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim()];
   });
+  if (declaredType === undefined) return fields;
+  const at = fields.findIndex(([name]) => name === 'content-type');
+  if (at < 0) return fields;
+  return declaredType === null ? fields.filter((_f, i) => i !== at) : fields.map((f, i): [string, string] => (i === at ? ['content-type', declaredType] : f));
+}
+
+/**
+ * A body as the author's text: UTF-7 decoded when its part declared it (mailparser hands UTF-7
+ * through undecoded, see decodeUtf7), and without U+FFFD, which marks a byte the charset could
+ * not decode and tells a reader nothing.
+ */
+function bodyText(body: string, utf7: boolean): string {
+  return (utf7 ? decodeUtf7(body) : body).replace(/\uFFFD/g, '');
 }
 
 function headerRecord(fields: [string, string][]): Record<string, string[]> {

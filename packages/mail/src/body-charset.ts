@@ -1,0 +1,66 @@
+import chardet from 'chardet';
+import type { Part } from './mime-structure';
+
+/**
+ * The charset a text body part is read in, checked against its bytes. A label is wrong more
+ * often than one would think (a client that writes UTF-8 and says Big5), and some mail has no
+ * label at all (8-bit text with no Content-Type). mailparser believes the label, or reads UTF-8
+ * without one, and shows mojibake or replacement characters.
+ *
+ * - Bytes that are valid UTF-8 with multibyte sequences are UTF-8 whatever the label says:
+ *   text in a legacy charset (Latin-1, Big5, KOI8-R…) almost never happens to be valid UTF-8.
+ * - Bytes that are not UTF-8, with no label or a UTF-8/ASCII label, are given the charset a
+ *   statistical detector (npm `chardet`, ICU's detector) finds likeliest: a guess, so the
+ *   result is low confidence (`charset_guessed`). A few bad bytes in otherwise valid UTF-8 are
+ *   not a reason to guess.
+ */
+export type CharsetVerdict =
+  | { kind: 'as_declared' }
+  | { kind: 'utf8'; declared: string }
+  | { kind: 'guessed'; charset: string };
+
+const UTF8_LABEL = /^(?:utf-?8|us-ascii|ascii|ansi_x3\.4-1968)$/i;
+/** Charsets whose bytes can look like anything (UTF-16/32) or are 7-bit (ISO-2022, UTF-7): left alone. */
+const NOT_CHECKED = /^(?:utf-?(?:16|32)|ucs-?2|iso-2022|utf-?7|unicode-1-1-utf-7|csunicode11utf7)/i;
+/** Share of non-ASCII characters that may fail to decode before a UTF-8 label is doubted. */
+const BAD_UTF8_SHARE = 0.1;
+
+/** What charset the body part `part` of the raw message `text` (latin1) should be read in. */
+export function judgeCharset(text: string, part: Part): CharsetVerdict {
+  const declared = (part.params.get('charset') ?? '').trim().toLowerCase();
+  if (NOT_CHECKED.test(declared)) return { kind: 'as_declared' };
+  const bytes = transferDecode(text.slice(part.bodyStart, part.bodyEnd), part.encoding);
+  if (!bytes.some((b) => b >= 0x80)) return { kind: 'as_declared' };
+  const decoded = new TextDecoder('utf-8').decode(bytes);
+  const bad = decoded.match(/\uFFFD/g)?.length ?? 0;
+  if (bad === 0) return declared === '' || UTF8_LABEL.test(declared) ? { kind: 'as_declared' } : { kind: 'utf8', declared };
+  if (declared !== '' && !UTF8_LABEL.test(declared)) return { kind: 'as_declared' };
+  const nonAscii = decoded.match(/[^\x00-\x7f]/g)?.length ?? 0;
+  if (declared !== '' && bad <= nonAscii * BAD_UTF8_SHARE) return { kind: 'as_declared' };
+  const guess = chardet.analyse(bytes).find((c) => !/^(?:utf-|iso-2022)/i.test(c.name));
+  return guess ? { kind: 'guessed', charset: guess.name } : { kind: 'as_declared' };
+}
+
+/** The bytes of a part body after its Content-Transfer-Encoding (RFC 2045 section 6). */
+export function transferDecode(body: string, encoding: string): Buffer {
+  if (encoding === 'base64') return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+  if (encoding === 'quoted-printable') {
+    const unfolded = body.replace(/=\r?\n/g, '');
+    return Buffer.from(unfolded.replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  }
+  return Buffer.from(body, 'latin1');
+}
+
+/**
+ * The edit that makes the part's Content-Type say `charset`: the charset parameter's value
+ * replaced, the parameter added, or a Content-Type header added when the part has none.
+ */
+export function relabel(text: string, part: Part, charset: string, eol: string): { at: number; end: number; insert: string } {
+  const ct = part.contentType;
+  if (!ct) return { at: part.headerStart, end: part.headerStart, insert: `Content-Type: ${part.type}; charset=${charset}${eol}` };
+  const value = text.slice(ct.start, ct.end);
+  const m = /(;\s*charset\s*=\s*)("[^"]*"|[^;\s]*)/i.exec(value);
+  if (!m) return { at: ct.end, end: ct.end, insert: `; charset=${charset}` };
+  const at = ct.start + m.index + (m[1] ?? '').length;
+  return { at, end: at + (m[2] ?? '').length, insert: charset };
+}
