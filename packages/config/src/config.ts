@@ -108,6 +108,8 @@ export const ConfigSchema = z.object({
   BLEND_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
   /** Messages fetched and stored per transaction. @defaultValue 50 */
   BLEND_IMAP_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Most bytes (RFC822.SIZE) fetched and stored per IMAP batch; a larger single mail goes alone. @defaultValue 32 MiB */
+  BLEND_IMAP_BATCH_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(32 * 1024 * 1024),
   /** Flag set on IMAP messages once their ingest has committed. */
   BLEND_IMAP_DONE_FLAG: z.string().regex(/^\$?[A-Za-z0-9_-]{1,40}$/).default('$BlendDone'),
   /**

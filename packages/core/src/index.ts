@@ -44,6 +44,7 @@ export * from './exchange-submission';
 export * from './received-path';
 export * from './bounce-token';
 export * from './egress-address';
+export * from './fetch-batches';
 export * from './oauth-settings';
 export * from './trimmed-text';
 export * from './subject-fallback';

@@ -45,6 +45,7 @@ export async function startPollerService(config: Config, log: Logger): Promise<P
     maxMessageBytes: config.BLEND_MAX_MESSAGE_BYTES,
     doneFlag: config.BLEND_IMAP_DONE_FLAG,
     batchSize: config.BLEND_IMAP_BATCH_SIZE,
+    batchBytes: config.BLEND_IMAP_BATCH_BYTES,
     primary: { target: imapTargetOf(config.BLEND_IMAP_URL, config.BLEND_IMAP_AUTH, oauthSettings(config)), after: defaultAfter, source: 'env' },
     defaultAfter,
     secrets: [config.BLEND_SECRET, config.BLEND_SECRET_PREVIOUS],

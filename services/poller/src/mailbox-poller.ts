@@ -1,7 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import type { Queue } from 'bullmq';
 import type { AfterAction, Logger, Metrics } from '@blend/config';
-import { imapFailureKind, normaliseMessageId, type ImapFailure } from '@blend/core';
+import { fetchBatches, imapFailureKind, normaliseMessageId, type ImapFailure } from '@blend/core';
 import {
   getCheckpoint,
   markImapDone,
@@ -16,6 +16,9 @@ import { imapConnection, OAuth2TokenError, type ImapTarget } from '@blend/mail';
 import { enqueueIngest, type IngestJob } from '@blend/queue';
 import { reconnectDelay, throttledDelay } from './backoff';
 import { ProcessedMail } from './processed-mail';
+
+/** BLEND_IMAP_BATCH_BYTES's default: one mail at the 25 MB size limit, or many small ones. */
+export const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024;
 
 export interface PollerOptions {
   target: ImapTarget;
@@ -35,6 +38,8 @@ export interface PollerOptions {
   credentialHint?: string;
   /** How many message sources are fetched and stored per transaction. @defaultValue 50 */
   batchSize?: number;
+  /** BLEND_IMAP_BATCH_BYTES: most RFC822.SIZE bytes fetched and stored in one batch. @defaultValue 32 MiB */
+  batchBytes?: number;
   /** How often finished rows are flagged in IMAP. @defaultValue 2000 */
   markIntervalMs?: number;
 }
@@ -248,10 +253,15 @@ export class MailboxPoller {
       }
     }
     meta.sort((a, b) => a.uid - b.uid);
-    const batchSize = this.opts.batchSize ?? 50;
-    for (let i = 0; i < meta.length && !this.stopping; i += batchSize) {
-      const batch = meta.slice(i, i + batchSize);
-      // RFC822.SIZE is checked before anything is downloaded (docs/SECURITY.md B2).
+    // RFC822.SIZE is checked before anything is downloaded, and bounds each batch's bytes as
+    // well as its count (docs/SECURITY.md B2).
+    const batches = fetchBatches(
+      meta,
+      { count: this.opts.batchSize ?? 50, bytes: this.opts.batchBytes ?? DEFAULT_BATCH_BYTES },
+      (m) => m.size <= this.opts.maxMessageBytes,
+    );
+    for (const batch of batches) {
+      if (this.stopping) break;
       const wanted = batch.filter((m) => m.size <= this.opts.maxMessageBytes).map((m) => m.uid);
       const sources = new Map<number, { raw: Buffer; messageId: string | null }>();
       if (wanted.length > 0) {

@@ -25,6 +25,7 @@ export interface WatchDeps {
   maxMessageBytes: number;
   doneFlag: string;
   batchSize: number;
+  batchBytes?: number;
 }
 
 /** Whether two specs would watch the same way (a change of password, token settings or action restarts the watch). */
@@ -68,6 +69,7 @@ export class MailboxWatch {
           maxMessageBytes: deps.maxMessageBytes,
           doneFlag: deps.doneFlag,
           batchSize: deps.batchSize,
+          ...(deps.batchBytes ? { batchBytes: deps.batchBytes } : {}),
           after: spec.after,
           credentialHint: spec.source === 'env' ? (spec.target.oauth ? 'BLEND_IMAP_URL and BLEND_OAUTH_*' : 'BLEND_IMAP_URL') : `blend mailbox set ${key} ${spec.target.oauth ? '--oauth2' : '--password-file FILE'}`,
         });
