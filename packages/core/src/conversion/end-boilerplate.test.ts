@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { extractVisibleText } from '../visible-text';
-import { isDashSignoff, isDeviceFooter, isMarkupDebris, isNotesSectionTitle, isScanNotice, isSubscriptionNotice } from './end-boilerplate';
+import {
+  isDashSignoff,
+  isDeviceFooter,
+  isImageFileLine,
+  isLegalNotice,
+  isMarkupDebris,
+  isNotesSectionTitle,
+  isScanNotice,
+  isSubscriptionNotice,
+} from './end-boilerplate';
 import { isFooter } from './quote-markers';
 
 describe('isDeviceFooter: "sent from <device>" in any language', () => {
@@ -66,6 +75,22 @@ describe('paragraph and line boilerplate at the end', () => {
     ['three-dash initials', isDashSignoff, '--- jd', true],
     ['a command-line flag', isDashSignoff, '--force', false],
     ['an arrow', isDashSignoff, '---> next step', false],
+    [
+      'legal notice in a wording the phrase table lacks',
+      isLegalNotice,
+      'Diese Information ist ausschließlich für den Adressaten bestimmt und kann vertrauliche oder gesetzlich geschützte Informationen enthalten. Anderen als dem Adressaten ist es untersagt, sie zu lesen.',
+      true,
+    ],
+    ['a short confidential remark', isLegalNotice, 'Keep this confidential, the recipient list is final.', false],
+    [
+      'a long paragraph about a recipient, nothing confidential',
+      isLegalNotice,
+      'The recipient of the award will be announced on Friday at the all-hands meeting, and the team that nominated them is invited to say a few words about the project.',
+      false,
+    ],
+    ['logo file name', isImageFileLine, 'RIKK merki.jpg', true],
+    ['a sentence ending in a file name', isImageFileLine, 'Please open the attached plan.png', true],
+    ['a sentence about pictures', isImageFileLine, 'I attached the pictures.', false],
     ['Notes memo title', isNotesSectionTitle, 'Martin Edenhofer via Znuny Team --- Installation [Ticket#11392] ---', true],
     ['a sentence with dashes', isNotesSectionTitle, 'The plan --- if it works --- is fine.', false],
   ])('%s', (_name, predicate, input, expected) => {
@@ -87,6 +112,13 @@ describe('extractVisibleText: boilerplate that ends the text', () => {
     ['markup debris under the reply', l('Yes, I can reproduce it.', '', 'class="gmail_quote">'), 'Yes, I can reproduce it.'],
     ['three-dash sign-off', l('What about nobody?', '', '---/dev/il'), 'What about nobody?'],
     ['a flag at the end stays', l('Run it with', '', '--force'), l('Run it with', '', '--force')],
+    ['a logo file name at the end', l('Öll velkomin!', '', 'RIKK merki.jpg'), 'Öll velkomin!'],
+    ['a picture in the middle stays', l('Here is the plan:', '', 'plan.png', '', 'Comments welcome.'), l('Here is the plan:', '', 'plan.png', '', 'Comments welcome.')],
+    [
+      'legal notice as the last paragraph',
+      l('Danke.', '', 'Diese Information ist ausschließlich für den Adressaten bestimmt und kann vertrauliche Informationen enthalten. Anderen als dem Adressaten ist es untersagt, diese E-Mail zu lesen oder weiterzuleiten.'),
+      'Danke.',
+    ],
     ['Notes memo title above cut history', l('Mfg eike', '', 'Martin Edenhofer via Znuny Team --- Installation [Ticket#11392] ---'), 'Mfg eike'],
   ])('%s', (_name, input, expected) => {
     expect(extractVisibleText(input).text).toBe(expected);

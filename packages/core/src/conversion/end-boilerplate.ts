@@ -89,3 +89,28 @@ export function isDashSignoff(line: string): boolean {
 export function isNotesSectionTitle(line: string): boolean {
   return line.length <= 250 && /^[^\s-][^\n]{0,99}\s-{3}\s\S[^\n]{0,150}\s-{3}$/.test(line);
 }
+
+/** Confidentiality, in the languages of the usual legal notices. */
+const CONFIDENTIAL = /vertraulich|confidential|confidentiel|confidencial|confidenzial|riservat|vertrouwelijk|konfidentiell|fortrolig|poufn|důvěrn|luottamuksellinen|конфиденциальн|конфіденційн|機密|秘密|保密/i;
+/** The intended recipient a notice speaks of. */
+const ADDRESSEE = /adressat|empfänger|recipient|destinatair|destinatario|geadresseerde|ontvanger|mottagare|modtager|mottaker|adresat|odbiorc|příjemce|vastaanottaja|получател|адресат|одержувач|宛先|受信者|收件人/i;
+
+/**
+ * A legal notice as the last paragraph, in any wording: long (150 characters or more), and it
+ * speaks both of confidentiality and of the intended recipient ("Diese Information ist
+ * ausschließlich für den Adressaten bestimmt und kann vertrauliche … enthalten"). The phrase
+ * table of quote-markers knows the common wordings; this finds the others by what they say.
+ */
+export function isLegalNotice(paragraph: string): boolean {
+  if (paragraph.length < 150 || paragraph.length > 4_000) return false;
+  return CONFIDENTIAL.test(paragraph) && ADDRESSEE.test(paragraph);
+}
+
+/**
+ * An image's file name on its own line: how a text part shows an inline picture ("RIKK
+ * merki.jpg"). Dropped only as the last line, where it is a signature's logo; in the middle of
+ * the text it stands for a picture the author put there, and stays.
+ */
+export function isImageFileLine(line: string): boolean {
+  return line.length <= 80 && /^[\p{L}\p{N}][\p{L}\p{N} _.()-]{0,70}\.(?:jpe?g|png|gif|bmp|webp)$/iu.test(line);
+}

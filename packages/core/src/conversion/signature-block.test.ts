@@ -121,7 +121,16 @@ describe('extractVisibleText: signature blocks by layout and content', () => {
       authorNameWords('Carl Worth', 'cworth@x.test'),
       l('It was difficult[*] to do.', '', '[*] The problem here is that the index stores serialized data structures', 'of one particular version of the language, so being compatible means', 'being able to recreate them.'),
     ],
+    ['an initial under a comma sign-off in any wording', l('Send me some feedback!', '', 'Mahalo,', '', 'Á'), [], l('Send me some feedback!', '', 'Mahalo,')],
+    ['a rule between the sign-off and the name block', l('Liebes Team,', '', 'Mit freundlichen Grüßen', '______________________', '', 'Office Management'), [], l('Liebes Team,', '', 'Mit freundlichen Grüßen')],
+    [
+      "the sender's display name written out, and its web address",
+      l('Fyrirlesturinn er haldinn.', ' Öll velkomin! ', ' Rannsóknastofa í kvenna- og kynjafræðum', 'www.rikk.hi.is (http://www.rikk.hi.is/)'),
+      authorNameWords('Rannsóknastofa í kvenna- og kynjafræðum', 'rikk@hi.is'),
+      l('Fyrirlesturinn er haldinn.', ' Öll velkomin!'),
+    ],
     // false positives kept low
+    ['a greeting with a comma over a name stays', l('Hi all,', '', 'Jane'), [], l('Hi all,', '', 'Jane')],
     ['a word that goes on a sentence stays', l('Please ask', '', 'Peter'), [], l('Please ask', '', 'Peter')],
     ['a short answer at the end stays', l('I read the draft.', '', 'Approved'), [], l('I read the draft.', '', 'Approved')],
     ['a short last line is content', l('The room is booked.', '', 'See you at 3.'), [], l('The room is booked.', '', 'See you at 3.')],

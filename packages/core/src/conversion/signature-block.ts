@@ -11,7 +11,7 @@
  * repeated trimming from the end stays linear (docs/ARCHITECTURE.md "Package layering": pure core).
  */
 import { isClosing, isDividerLine } from './quote-markers';
-import { isAuthorName, isTypedName } from './typed-name';
+import { isAuthorName, isSenderNameLine, isTypedName } from './typed-name';
 
 /** A signature block spans at most this many lines (blank lines not counted). */
 const BLOCK_MAX_LINES = 40;
@@ -120,7 +120,7 @@ export function classifySignatureLine(line: string, authorWords: readonly string
   if (/^\[(?:\d{1,2}|\*{1,3})\]\s/.test(line)) return 'text';
   const bare = line.replace(URL_OR_MAIL, 'u').trim();
   if (bare.length > LINE_MAX_CHARS) return 'text';
-  if (isAuthorName(line, authorWords) || startsWithAuthorColumn(line, authorWords)) return 'author';
+  if (isAuthorName(line, authorWords) || startsWithAuthorColumn(line, authorWords) || isSenderNameLine(line, authorWords)) return 'author';
   if (isContactDetail(line) || isLabelledPhone(line)) return 'contact';
   if (REGISTER.test(line) && bare.length <= LINE_MAX_CHARS) return 'register';
   const words = bare.split(/\s+/).length;

@@ -4,7 +4,16 @@
  * the name/title/phone block under a sign-off (the sign-off itself is the author's and stays).
  * Every scan is bounded, so the repeated trimming stays linear.
  */
-import { isDashSignoff, isDeviceFooter, isMarkupDebris, isNotesSectionTitle, isScanNotice, isSubscriptionNotice } from './end-boilerplate';
+import {
+  isDashSignoff,
+  isDeviceFooter,
+  isImageFileLine,
+  isLegalNotice,
+  isMarkupDebris,
+  isNotesSectionTitle,
+  isScanNotice,
+  isSubscriptionNotice,
+} from './end-boilerplate';
 import {
   isClosing,
   isContactLine,
@@ -15,7 +24,7 @@ import {
   isWeakAttribution,
 } from './quote-markers';
 import { signatureBlockStart, startsWithAuthorColumn } from './signature-block';
-import { authorNameWords, isAuthorName, isLoneName, isTypedName } from './typed-name';
+import { authorNameWords, isAuthorName, isLoneName, isSenderNameLine, isSignOffShaped, isTypedName } from './typed-name';
 
 /** A signature block after a closing formula has at most this many lines. */
 const SIGNATURE_MAX_LINES = 14;
@@ -58,7 +67,7 @@ function trimSignatureOrDisclaimer(lines: readonly string[], e: number, extra: r
   const paraStart = paragraphStart(lines, e);
   if (paraStart > 0) {
     const text = paragraphText(lines, paraStart, e);
-    if (isDisclaimer(text, extra) || isScanNotice(text) || isSubscriptionNotice(text)) return paraStart;
+    if (isDisclaimer(text, extra) || isLegalNotice(text) || isScanNotice(text) || isSubscriptionNotice(text)) return paraStart;
   }
   const closing = closingStart(lines, e);
   // The sign-off is the author's ("Best regards,", "此致\n敬礼"); the name block under it is not.
@@ -68,9 +77,11 @@ function trimSignatureOrDisclaimer(lines: readonly string[], e: number, extra: r
   return signatureBlockStart(lines, e, authorWords) ?? e;
 }
 
-/** A last line that carries nothing of the author's: device footers, image placeholders, markup debris, a Notes memo title. */
+/** A last line that carries nothing of the author's: device footers, image placeholders and file names, markup debris, a Notes memo title. */
 function isEndBoilerplate(line: string): boolean {
-  return isFooter(line) || isDeviceFooter(line) || isImagePlaceholder(line) || isMarkupDebris(line) || isNotesSectionTitle(line);
+  return (
+    isFooter(line) || isDeviceFooter(line) || isImagePlaceholder(line) || isImageFileLine(line) || isMarkupDebris(line) || isNotesSectionTitle(line)
+  );
 }
 
 /**
@@ -84,9 +95,20 @@ function isTypedNameLine(lines: readonly string[], i: number, authorWords: reado
   // "Test." from Test User is a sentence; a bare name is a signature.
   if (!hasTextAbove(lines, i)) return !/\p{P}$/u.test(line) && isAuthorName(line, authorWords);
   if (afterListItem(lines, i)) return false;
-  if (isTypedName(line, authorWords) || isDashSignoff(line) || startsWithAuthorColumn(line, authorWords)) return true;
+  if (isTypedName(line, authorWords) || isDashSignoff(line) || startsWithAuthorColumn(line, authorWords) || isSenderNameLine(line, authorWords)) return true;
+  // "Mahalo," / "Á": a name or an initial under a comma sign-off in any wording.
+  if ((isLoneName(line) || /^\p{Lu}\.?$/u.test(line)) && underSignOff(lines, i)) return true;
   // "Please ask\n\nPeter" goes on a sentence; a name stands under finished text.
   return isBlank(lines[i - 1]) && isLoneName(line) && endsSentence(lines, i);
+}
+
+/** The last non-blank line above `index` is a comma sign-off with text above it. */
+function underSignOff(lines: readonly string[], index: number): boolean {
+  for (let i = index - 1; i >= 0 && index - i <= 3; i--) {
+    const line = (lines[i] ?? '').trim();
+    if (line !== '') return isSignOffShaped(line) && hasTextAbove(lines, i);
+  }
+  return false;
 }
 
 /** The last non-blank line above `index` ends a sentence or is a sign-off. */
@@ -186,7 +208,7 @@ function authorBlockStart(lines: readonly string[], e: number, authorWords: read
   for (let k = Math.max(0, e - SIGNATURE_MAX_LINES); k < e - 1; k++) {
     const line = (lines[k] ?? '').trim();
     if (!hasTextAbove(lines, k)) continue;
-    if (isAuthorName(line, authorWords) && isSignatureBlock(lines, k, e)) return k;
+    if ((isAuthorName(line, authorWords) || isSenderNameLine(line, authorWords)) && isSignatureBlock(lines, k, e)) return k;
     if (/^(?:-{1,2}|~)\S/.test(line) && isTypedName(line) && !afterListItem(lines, k) && isSignatureBlock(lines, k + 1, e)) return k;
   }
   return null;
@@ -207,6 +229,8 @@ function closingStart(lines: readonly string[], e: number): number | null {
  */
 function isSignatureBlock(lines: readonly string[], from: number, to: number): boolean {
   const body = lines.slice(from, to).map((l) => l.trim()).filter((l) => l !== '');
+  // A rule between the sign-off and the name block goes with the block.
+  if (body.length > 1 && isDividerLine(body[0] ?? '')) body.shift();
   if (body.length === 0 || body.length > SIGNATURE_MAX_LINES) return false;
   // "此致" / "敬礼", "Thanks," / "Best,": sign-off words only, no name block to drop.
   if (body.every((l) => isClosing(l))) return false;

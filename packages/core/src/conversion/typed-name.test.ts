@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authorNameWords, isLoneName, isTypedName } from './typed-name';
+import { authorNameWords, isLoneName, isSenderNameLine, isSignOffShaped, isTypedName } from './typed-name';
 
 describe('isTypedName', () => {
   const martin = authorNameWords('Martin Edenhofer', 'me@example.com');
@@ -68,5 +68,27 @@ describe('isLoneName', () => {
     ['ok', false],
   ])('%s -> %s', (line, expected) => {
     expect(isLoneName(line)).toBe(expected);
+  });
+});
+
+describe('isSenderNameLine and isSignOffShaped', () => {
+  const org = authorNameWords('Rannsóknastofa í kvenna- og kynjafræðum', 'rikk@hi.is');
+  it.each<[string, boolean]>([
+    ['Rannsóknastofa í kvenna- og kynjafræðum', true],
+    ['Rannsóknastofa', false],
+    ['Rannsóknastofa og Þjóðminjasafn', false],
+  ])('isSenderNameLine(%s) -> %s', (line, expected) => {
+    expect(isSenderNameLine(line, org)).toBe(expected);
+  });
+
+  it.each<[string, boolean]>([
+    ['Mahalo,', true],
+    ['Take care,', true],
+    ['Bis bald,', true],
+    ['Thanks.', false],
+    ['I checked the logs, the tests,', false],
+    ['Yes, but,', false],
+  ])('isSignOffShaped(%s) -> %s', (line, expected) => {
+    expect(isSignOffShaped(line)).toBe(expected);
   });
 });

@@ -103,3 +103,25 @@ export function isLoneName(line: string): boolean {
   if (!/^\p{Lu}\p{Ll}[\p{Ll}\p{M}'’]{1,18}(?:-\p{Lu}[\p{Ll}\p{M}]{1,18})?$/u.test(line)) return false;
   return !ANSWER_WORDS.has(line.toLowerCase()) && !isClosing(line);
 }
+
+/**
+ * The sender's display name written out as a line ("Rannsóknastofa í kvenna- og kynjafræðum"
+ * from that organisation): two to eight words, every word of two letters or more one of the
+ * sender's own.
+ */
+export function isSenderNameLine(line: string, authorWords: readonly string[]): boolean {
+  if (line.length > 100 || authorWords.length < 2) return false;
+  const words = line
+    .split(/\s+/)
+    .map((w) => w.replace(/[^\p{L}\p{M}]/gu, '').toLowerCase())
+    .filter((w) => w.length >= 2);
+  return words.length >= 2 && words.length <= 8 && words.every((w) => authorWords.some((a) => sameWord(w, a)));
+}
+
+/**
+ * A sign-off written as its own short line ending in a comma ("Mahalo,", "Take care,"), in any
+ * language: one to three words. Only trusted with text above it.
+ */
+export function isSignOffShaped(line: string): boolean {
+  return line.length <= 40 && /^\p{L}[\p{L}\p{M}'’ -]{0,38},$/u.test(line) && line.split(/\s+/).length <= 3;
+}
