@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { count, eq } from 'drizzle-orm';
-import { generateReplyToken, hashReplyToken, issueBounceToken } from '@blend/core';
+import { and, count, eq } from 'drizzle-orm';
+import { explainOutcome, generateReplyToken, hashReplyToken, issueBounceToken } from '@blend/core';
 import { addOutbound, findPersonByEmail, saveReplyToken, schema, type PostView } from '@blend/db';
 import { parseImapUrl } from '@blend/mail';
 import { waitFor } from './support/database';
@@ -109,6 +109,25 @@ describe('reply tokens', () => {
   ])('rejects %s', async (_label, make, from, reason) => {
     const id = await replyVia(await make(), from, 'Should never appear.');
     await expectRejected(id, 'rejected', reason);
+  });
+
+  it('answers a live token used by the wrong colleague exactly as a dead one', async () => {
+    // Otherwise the answer would tell Carol that the address she holds is someone's valid token.
+    await s.person('carol@corp.test', { name: 'Carol' });
+    const receiptsToCarol = async () =>
+      s.db.db.select().from(schema.outboundMessages).where(and(eq(schema.outboundMessages.toAddress, 'carol@corp.test'), eq(schema.outboundMessages.kind, 'receipt')));
+    const live = await replyVia(await issue('alice@corp.test', new Date(Date.now() + 86_400_000)), 'carol@corp.test', 'Not mine to use.');
+    await expectRejected(live, 'rejected', 'sender_mismatch');
+    const [receipt] = await waitFor(async () => {
+      const rows = await receiptsToCarol();
+      return rows.length > 0 ? rows : undefined;
+    }, 'the receipt to Carol');
+    expect(receipt!.textBody).toContain(explainOutcome('bad_token').why);
+    expect(receipt!.textBody).not.toMatch(/someone else/);
+    // A dead token the same day gets the same answer, so no second receipt is written.
+    const dead = await replyVia(`v1${'b'.repeat(26)}`, 'carol@corp.test', 'Not mine either.');
+    await expectRejected(dead, 'rejected', 'bad_token');
+    expect(await receiptsToCarol()).toHaveLength(1);
   });
 });
 

@@ -47,9 +47,11 @@ const REASONS: Record<ReceiptReasonCode, OutcomeExplanation> = {
     why: 'The reply address you wrote to is no longer valid or was changed, so Blend did not know which thread it belongs to.',
     whatToDo: 'Reply to a newer Blend mail for that thread, or open the thread in the feed and comment there.',
   },
+  // Told as `bad_token`: saying "made for someone else" would confirm that a reply address the
+  // sender holds is live (docs/SECURITY.md 3.1). IT still sees `sender_mismatch` on the row.
   sender_mismatch: {
-    why: 'You replied to a Blend address that was made for someone else, so Blend published nothing.',
-    whatToDo: 'Reply to a Blend mail that was sent to you, or comment in the feed.',
+    why: 'The reply address you wrote to is no longer valid or was changed, so Blend did not know which thread it belongs to.',
+    whatToDo: 'Reply to a newer Blend mail for that thread, or open the thread in the feed and comment there.',
   },
   unknown_command: {
     why: 'Blend did not recognise the command in this mail.',

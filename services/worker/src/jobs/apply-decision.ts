@@ -378,13 +378,16 @@ const RECEIPT_REJECTS = new Set<string>(['unknown_group', 'empty_body', 'bad_tok
 async function notPublishedReceipt(tx: Tx, c: ApplyContext, outcome: 'rejected' | 'held', reason: string, outbound: string[]): Promise<void> {
   const from = c.ids.fromAddress;
   if (!from || !c.verdict.ok || !c.person || c.person.optIn === 'opted_out') return;
-  const mail = renderReceiptMail({ outcome, subject: c.ids.subject || '(no subject)', reason, preferencesUrl: preferencesUrl(site(c.deps)) });
+  // A valid token used by the wrong colleague is answered exactly as an invalid one, so the
+  // answer never tells anyone that a reply address they hold is live (docs/SECURITY.md 3.1).
+  const told = reason === 'sender_mismatch' ? 'bad_token' : reason;
+  const mail = renderReceiptMail({ outcome, subject: c.ids.subject || '(no subject)', reason: told, preferencesUrl: preferencesUrl(site(c.deps)) });
   const id = await queueMail(tx, c.deps.addressing, {
     kind: 'receipt',
     to: from,
     personId: c.person.id,
     notice: { subject: mail.subject, text: mail.text },
-    dedupeKey: `not-published:${from}:${reason}:${c.now.toISOString().slice(0, 10)}`,
+    dedupeKey: `not-published:${from}:${told}:${c.now.toISOString().slice(0, 10)}`,
     inReplyTo: c.mail.messageId,
   });
   if (id) outbound.push(id);
