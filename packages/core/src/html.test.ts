@@ -120,6 +120,8 @@ describe('htmlToPlainText', () => {
     ['<blockquote>quoted</blockquote>', '> quoted'],
     ['<ul><li>one</li><li>two</li></ul>', ' * one\n * two'],
     [`<p>${'word '.repeat(40)}</p>`, 'word '.repeat(40).trim()],
+    // A layout table's cell is not re-wrapped: the client shows the line as the browser does.
+    [`<table><tr><td>${'word '.repeat(40)}</td></tr></table>`, 'word '.repeat(40).trim()],
     ['<p>a&nbsp;&amp;&lt;b&gt;</p>', 'a\u00A0&<b>'],
     ['<p>nul\u0000</p>', 'nul'],
   ])('%s -> %j', (input, expected) => {

@@ -71,7 +71,7 @@ const TO_TEXT_OPTIONS: HtmlToTextOptions = {
     { selector: 'style', format: 'skip' },
     { selector: 'script', format: 'skip' },
     ...(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'] as const).map((selector) => ({ selector, options: { uppercase: false } })),
-    { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false } },
+    { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false, maxColumnWidth: 100_000 } },
   ],
 };
 // Compiled once: html-to-text's `convert(html, options)` builds its selector tables again on

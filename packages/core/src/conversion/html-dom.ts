@@ -2,6 +2,7 @@ import render from 'dom-serializer';
 import { hasChildren, isDocument, isTag, isText, type ChildNode, type Document, type Element, type ParentNode, type Text } from 'domhandler';
 import { removeElement } from 'domutils';
 import { parseDocument } from 'htmlparser2';
+import { fosterParent } from './html-foster';
 
 /** Part of a text node that belongs to one line (a `<pre>` node spans several). */
 export interface Segment {
@@ -38,9 +39,14 @@ const BLOCK = new Set([
  */
 const HIDDEN = new Set(['script', 'style', 'head', 'title', 'template', 'noscript', 'svg', 'math', 'object', 'iframe', 'textarea', 'select']);
 
-/** Parses untrusted HTML with htmlparser2 (the parser sanitize-html also uses). */
+/**
+ * Parses untrusted HTML with htmlparser2 (the parser sanitize-html also uses), with content
+ * that stands directly in a table moved before it, where a browser shows it (see fosterParent).
+ */
 export function parseHtml(html: string): Document {
-  return parseDocument(html, { decodeEntities: true });
+  const doc = parseDocument(html, { decodeEntities: true });
+  if (/<table/i.test(html)) fosterParent(doc);
+  return doc;
 }
 
 /**
