@@ -110,11 +110,14 @@ describe('pnpm start', () => {
       PORT: String(port),
       BLEND_WORKER_HEALTH_PORT: String(workerPort),
       BLEND_POLLER_HEALTH_PORT: String(pollerPort),
+      // Another loopback address, as a pod's own address would be: the health servers listen there only.
+      BLEND_HEALTH_HOST: '127.0.0.2',
     });
     // Every service answers its own readiness check: api, worker and poller.
-    for (const p of [port, workerPort, pollerPort]) {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${p}/readyz`)).ok, `readiness on ${p}`, 30_000, 200);
+    for (const [host, p] of [['127.0.0.1', port], ['127.0.0.2', workerPort], ['127.0.0.2', pollerPort]] as const) {
+      await waitFor(async () => (await fetch(`http://${host}:${p}/readyz`)).ok, `readiness on ${host}:${p}`, 30_000, 200);
     }
+    await expect(fetch(`http://127.0.0.1:${workerPort}/healthz`)).rejects.toThrow();
     await waitFor(async () => p.out().includes('imap connected'), 'the poller to connect');
     p.kill('SIGTERM');
     const { code } = await p.done;

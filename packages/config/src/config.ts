@@ -189,6 +189,11 @@ export const ConfigSchema = z.object({
   BLEND_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(100).default(30_000),
   /** How often the reconciler re-queues unfinished rows (and how old they must be: a third of it, at least 5 s). */
   BLEND_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+  /**
+   * Address the worker's and poller's health servers listen on; set it (e.g. to the pod's address)
+   * for Prometheus or Kubernetes probes from elsewhere. @defaultValue 127.0.0.1
+   */
+  BLEND_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   /** Port of the worker's /healthz, /readyz and /metrics (0: off). @defaultValue 3001 */
   BLEND_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Port of the poller's /healthz, /readyz and /metrics (0: off). @defaultValue 3002 */

@@ -54,6 +54,7 @@ export async function startPollerService(config: Config, log: Logger): Promise<P
   await watchers.start();
   const health = await startHealthServer({
     port: config.BLEND_POLLER_HEALTH_PORT,
+    host: config.BLEND_HEALTH_HOST,
     registry: metrics.registry,
     checks: () => ({
       postgres: () => postgresReady(dbh.pool),

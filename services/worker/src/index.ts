@@ -134,6 +134,7 @@ export async function startWorkerService(
   await reconcile();
   const health = await startHealthServer({
     port: config.BLEND_WORKER_HEALTH_PORT,
+    host: config.BLEND_HEALTH_HOST,
     registry: metrics.registry,
     checks: {
       postgres: () => postgresReady(dbh.pool),
