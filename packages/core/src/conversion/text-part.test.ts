@@ -53,6 +53,13 @@ describe('fitTextPart', () => {
       { kind: 'aligned', text: l('See the error:', '', '', 'It started on Friday.') },
     ],
     [
+      'an image\'s alt text the client wrote out is not a cut: it stays in place',
+      l('Lunch talk on Thursday.', '', 'speaker_photo.jpg', '', 'Everyone is welcome.', '', 'Kind regards,', 'Events team'),
+      l('Lunch talk on Thursday.', '', 'Everyone is welcome.'),
+      l('Lunch talk on Thursday.', 'Everyone is welcome.', 'Kind regards,', 'Events team'),
+      { kind: 'aligned', text: l('Lunch talk on Thursday.', '', 'speaker_photo.jpg', '', 'Everyone is welcome.') },
+    ],
+    [
       'link texts: the text part spells the URL its own way',
       l('Learn more here: https://help.test/x', '', 'Thanks'),
       'Learn more here (https://help.test/x)\n\nThanks',

@@ -29,6 +29,9 @@ export type TextPartFit =
   /** The text part has a small share of the HTML's words or none: "view this mail in a browser", or empty. */
   | { kind: 'stub' };
 
+/** Lines between kept lines looked up in the HTML's words at most (each is a substring search). */
+const MAX_LOOKUPS = 50;
+
 /** A text part with less than this share of the HTML part's letters is a stub. */
 const STUB_SHARE = 0.25;
 
@@ -37,14 +40,16 @@ const STUB_SHARE = 0.25;
  * (`kept`), given the HTML part's full rendering (`htmlFull`). Each text line is matched in
  * order against what is left of the kept skeleton, at the same quote depth; lines that do not
  * match were cut (quoted history, a signature the HTML marked). Blank and punctuation-only
- * lines between kept lines stay, as the client wrote them; a cut run between kept lines leaves
- * one blank line. Image placeholder lines (`[cid:…]`) go: the HTML shows no image either.
+ * lines between kept lines stay, as the client wrote them, and so do lines whose words the HTML
+ * does not render at all (an image's alt text); a cut run between kept lines leaves one blank
+ * line. Image placeholder lines (`[cid:…]`) go: the HTML shows no image either.
  */
 export function fitTextPart(textPart: string, kept: string, htmlFull: string): TextPartFit {
   const lines = textPart.split('\n');
   const skels = lines.map(skeleton);
   const whole = skels.join('').length;
-  if (whole === 0 || whole < skeleton(htmlFull).length * STUB_SHARE) return { kind: 'stub' };
+  const htmlWords = skeleton(htmlFull);
+  if (whole === 0 || whole < htmlWords.length * STUB_SHARE) return { kind: 'stub' };
   // The kept skeleton, with each of its characters' quote depth alongside: a quoted line of the
   // text part only renders quoted kept text ("> Thanks," is not the author's "Thanks,").
   let want = '';
@@ -67,7 +72,7 @@ export function fitTextPart(textPart: string, kept: string, htmlFull: string): T
     at += s.length;
   }
   if (at !== want.length) return { kind: 'differs' };
-  return { kind: 'aligned', text: keptLines(lines, skels, keep) };
+  return { kind: 'aligned', text: keptLines(lines, skels, keep, htmlWords) };
 }
 
 /** The number of `>` marks that start the line. */
@@ -75,19 +80,26 @@ function quoteDepth(line: string): number {
   return /^[ \t]*(?:>[ \t]?)+/.exec(line)?.[0].replace(/[^>]/g, '').length ?? 0;
 }
 
-function keptLines(lines: readonly string[], skels: readonly string[], keep: readonly boolean[]): string {
+function keptLines(lines: readonly string[], skels: readonly string[], keep: readonly boolean[], htmlWords: string): string {
   const out: string[] = [];
   let gap: string[] = [];
   let cut = false;
+  let lookups = 0;
   for (let i = keep.indexOf(true); i <= keep.lastIndexOf(true); i++) {
     const line = lines[i] ?? '';
+    const s = skels[i] ?? '';
     if (keep[i]) {
       // Between two kept lines: the client's own layout, or one paragraph break where text was cut.
       out.push(...(cut ? (out.length > 0 ? [''] : []) : gap), line);
       gap = [];
       cut = false;
-    } else if ((skels[i] ?? '') !== '') cut = true;
-    else if (!PLACEHOLDER_LINE.test(line)) gap.push(line);
+    } else if (s === '') {
+      if (!PLACEHOLDER_LINE.test(line)) gap.push(line);
+    } else if (lookups++ < MAX_LOOKUPS && !htmlWords.includes(s)) {
+      // Words the HTML does not render at all (an image's alt text written out by the client)
+      // were not cut by the HTML: they are part of the text part's layout.
+      gap.push(line);
+    } else cut = true;
   }
   return out.join('\n');
 }
