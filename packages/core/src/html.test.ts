@@ -95,7 +95,7 @@ describe('sanitiseHtml', () => {
     ['<table><thead><tr><th colspan="2" style="x">h</th></tr></thead><tbody><tr><td rowspan="1">c</td></tr></tbody></table>', '<table><thead><tr><th colspan="2">h</th></tr></thead><tbody><tr><td rowspan="1">c</td></tr></tbody></table>'],
     ['<blockquote><pre><code>x &lt; y</code></pre></blockquote>', '<blockquote><pre><code>x &lt; y</code></pre></blockquote>'],
     ['<h1>T</h1><hr><span>s</span><div>d</div>', '<h1>T</h1><hr /><span>s</span><div>d</div>'],
-    ['<font color="red">kept text</font><center>c</center>', 'kept textc'],
+    ['<font color="red">kept text</font><center>c</center>', 'kept text<div>c</div>'],
     ['<p>a</p><img src="http://169.254.169.254/latest" alt="x"><p>b</p>', '<p>a</p><p>b</p>'],
     ['<html><head><title>T</title><style>p{}</style></head><body><p>x</p></body></html>', '<p>x</p>'],
     ['<!--[if mso]><p>mso only</p><![endif]--><p>all</p>', '<p>all</p>'],
@@ -120,6 +120,9 @@ describe('htmlToPlainText', () => {
     ['<blockquote>quoted</blockquote>', '> quoted'],
     ['<ul><li>one</li><li>two</li></ul>', ' * one\n * two'],
     [`<p>${'word '.repeat(40)}</p>`, 'word '.repeat(40).trim()],
+    // Block elements outside the allow-list still break lines, as a browser shows them.
+    ['<center>Contact form</center>Sent on Thursday', 'Contact form\nSent on Thursday'],
+    ['<dl><dt>Name</dt><dd>Peter</dd></dl>', 'Name\nPeter'],
     // A layout table's cell is not re-wrapped: the client shows the line as the browser does.
     [`<table><tr><td>${'word '.repeat(40)}</td></tr></table>`, 'word '.repeat(40).trim()],
     ['<p>a&nbsp;&amp;&lt;b&gt;</p>', 'a\u00A0&<b>'],

@@ -25,6 +25,9 @@ const DROP_WITH_CONTENT = [
   'template', 'form', 'base', 'meta', 'link', 'xmp', 'noembed', 'plaintext',
 ];
 
+/** Block-level elements a browser shows on their own lines that the allow-list does not keep. */
+const BLOCKS_AS_DIV = ['center', 'section', 'article', 'header', 'footer', 'main', 'nav', 'aside', 'address', 'figure', 'figcaption', 'dl', 'dt', 'dd'];
+
 const SANITISE_OPTIONS: sanitizeHtml.IOptions = {
   allowedTags: [
     'p', 'br', 'b', 'i', 'strong', 'em', 'u', 's', 'a', 'ul', 'ol', 'li', 'blockquote', 'pre', 'code',
@@ -39,6 +42,8 @@ const SANITISE_OPTIONS: sanitizeHtml.IOptions = {
   disallowedTagsMode: 'discard',
   nonTextTags: DROP_WITH_CONTENT,
   transformTags: {
+    // Block elements outside the allow-list stay blocks: unwrapped, their lines would run together.
+    ...Object.fromEntries(BLOCKS_AS_DIV.map((tag) => [tag, 'div'])),
     a: (_tagName, attribs) => {
       // htmlparser2 has already decoded entities, so "&#106;avascript:" is seen as "javascript:".
       const href = (attribs.href ?? '').trim();
