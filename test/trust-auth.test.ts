@@ -71,6 +71,52 @@ describe('sender authentication', () => {
     await expectRejected(m.messageId, 'rejected', 'dmarc_fail');
   });
 
+  describe('copies of one mail (one Message-ID)', () => {
+    /** Every row of this Message-ID once `n` of them are final, oldest first. */
+    const copies = (messageId: string, n: number) =>
+      waitFor(async () => {
+        const rows = await s.db.db.select().from(schema.inboundMessages).where(eq(schema.inboundMessages.messageId, messageId));
+        const final = rows.filter((r) => r.state !== 'received').sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.uid - b.uid);
+        return final.length >= n ? final : undefined;
+      }, `${n} final copies of <${messageId}>`);
+
+    it('a copy rejected first (its signature broken by a forwarder) does not shadow the intact copy', async () => {
+      const m = buildMessage({ from: 'Pat <pat@partner.test>', to: bridge, subject: 'Through the list first', body: 'Original words.' });
+      const signed = await signDkim(m.raw, PARTNER_DKIM);
+      await send(signed.replace('Original words.', 'Original words.\r\n[External sender]'), 'pat@partner.test');
+      expect((await copies(m.messageId, 1)).map((r) => [r.state, r.reason])).toEqual([['rejected', 'dmarc_fail']]);
+      await send(signed, 'pat@partner.test');
+      const [first, second] = await copies(m.messageId, 2);
+      expect([first!.state, second!.state]).toEqual(['rejected', 'posted']);
+      expect(second!.postId).not.toBeNull();
+    });
+
+    it('a refused copy after a refused one is its duplicate: one state, one notice', async () => {
+      const m = buildMessage({ from: 'Pat <pat@partner.test>', to: bridge, subject: 'Spoofed twice' });
+      await send(m.raw, 'pat@partner.test');
+      await copies(m.messageId, 1);
+      await send(m.raw, 'pat@partner.test');
+      const [first, second] = await copies(m.messageId, 2);
+      expect([first!.state, second!.state]).toEqual(['rejected', 'duplicate']);
+      expect(second!.duplicateOf).toBe(first!.id);
+    });
+
+    it('a copy of a published mail with other text is held for IT; the same text is a duplicate', async () => {
+      const m = buildMessage({ from: 'Pat <pat@partner.test>', to: bridge, subject: 'Said once', body: 'The agreed text.' });
+      await send(await signDkim(m.raw, PARTNER_DKIM), 'pat@partner.test');
+      expect((await copies(m.messageId, 1))[0]!.state).toBe('posted');
+      await send(await signDkim(m.raw.replace('The agreed text.', 'A different text under the same Message-ID.'), PARTNER_DKIM), 'pat@partner.test');
+      await send(await signDkim(m.raw, PARTNER_DKIM), 'pat@partner.test');
+      const rows = await copies(m.messageId, 3);
+      expect(rows.map((r) => [r.state, r.reason])).toEqual([
+        ['posted', null],
+        ['held', 'conflicting_copy'],
+        ['duplicate', 'duplicate'],
+      ]);
+      expect(rows[1]!.duplicateOf).toBe(rows[0]!.id);
+    });
+  });
+
   it.each([
     ['a look-alike suffix', 'alice@corp.test.evil.test'],
     ['a look-alike name', 'alice@corp-test.test'],

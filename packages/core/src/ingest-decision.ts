@@ -77,7 +77,9 @@ export type HoldReason =
   | 'sender_rate'
   | 'thread_rate'
   | 'org_rate'
-  | 'unclear_quote';
+  | 'unclear_quote'
+  /** A second copy of a published mail (same Message-ID) whose text differs: for IT to look at. */
+  | 'conflicting_copy';
 
 export type IngestDecision =
   | { action: 'reject'; reason: RejectReason }

@@ -129,6 +129,10 @@ const REASONS: Record<ReceiptReasonCode, OutcomeExplanation> = {
     why: 'Blend could not tell your new text apart from the quoted conversation, so it published nothing.',
     whatToDo: 'Reply again with your text above the quoted mail, or ask IT to release it.',
   },
+  conflicting_copy: {
+    why: 'Blend already published a mail with the same identity but different text, so it kept this copy back for IT.',
+    whatToDo: 'If you meant to send something new, send it as a new mail. Ask IT if this copy should replace the published one.',
+  },
 };
 
 /**

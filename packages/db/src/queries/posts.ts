@@ -15,16 +15,29 @@ export async function insertComment(tx: Tx, values: typeof comments.$inferInsert
   return row!;
 }
 
+/** An earlier copy of a mail: published (with what it shows, unless edited since) or not. */
+export type EarlierCopy = { inboundId: string | null; published: true; bodyText: string | null } | { inboundId: string | null; published: false };
+
 /**
- * The inbound row that already produced the post or comment with this dedupe key, if any:
- * a second delivery of the same mail is a duplicate of it.
+ * The inbound row that already handled a mail with this dedupe key, if any: the one that
+ * produced its post or comment (with that body, or null once someone edited it), else a copy
+ * that was withheld or rejected. What a later copy does about it is the caller's rule
+ * (ingest.ts: a published copy makes it a duplicate, an unpublished one never shadows it).
  */
-export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<{ inboundId: string | null } | undefined> {
-  const p = await tx.select({ inboundId: posts.inboundId }).from(posts).where(eq(posts.dedupeKey, dedupeKey)).limit(1);
-  if (p[0]) return p[0];
-  const c = await tx.select({ inboundId: comments.inboundId }).from(comments).where(eq(comments.dedupeKey, dedupeKey)).limit(1);
-  if (c[0]) return c[0];
-  // Withheld or rejected copies also count: the same mail must end in the same state once.
+export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<EarlierCopy | undefined> {
+  const shown = (r: { inboundId: string | null; bodyText: string; editedAt: Date | null }): EarlierCopy => ({
+    inboundId: r.inboundId,
+    published: true,
+    bodyText: r.editedAt ? null : r.bodyText,
+  });
+  const p = await tx.select({ inboundId: posts.inboundId, bodyText: posts.bodyText, editedAt: posts.editedAt }).from(posts).where(eq(posts.dedupeKey, dedupeKey)).limit(1);
+  if (p[0]) return shown(p[0]);
+  const c = await tx
+    .select({ inboundId: comments.inboundId, bodyText: comments.bodyText, editedAt: comments.editedAt })
+    .from(comments)
+    .where(eq(comments.dedupeKey, dedupeKey))
+    .limit(1);
+  if (c[0]) return shown(c[0]);
   const i = await tx
     .select({ inboundId: inboundMessages.id })
     .from(inboundMessages)
@@ -35,7 +48,7 @@ export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<{ inbo
       )}`,
     )
     .limit(1);
-  return i[0];
+  return i[0] ? { inboundId: i[0].inboundId, published: false } : undefined;
 }
 
 /**

@@ -218,8 +218,17 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
     if (!locked || locked.state !== 'received') return { state: 'skipped', reason: 'already_final' };
     const ids = { messageId: mail.messageId, dedupeKey: key, fromAddress: from, subject: mail.subject.slice(0, 300) };
 
-    const earlier = await findByDedupeKey(tx, key);
-    if (earlier && earlier.inboundId !== row.id) {
+    // Copies of one mail (docs/SECURITY.md B27). A published copy makes this one a duplicate,
+    // unless this one says something else: then it is held for IT, not silently dropped. An
+    // unpublished copy (rejected through a forwarder that broke DMARC, say) never shadows one
+    // that can be published; only a copy that is refused too ends as its duplicate.
+    const found = await findByDedupeKey(tx, key);
+    const earlier = found && found.inboundId !== row.id ? found : undefined;
+    if (earlier?.published) {
+      if (earlier.bodyText !== null && !sameShownText(earlier.bodyText, content.bodyText)) {
+        await finishInbound(tx, row.id, { ...ids, state: 'held', reason: 'conflicting_copy', duplicateOf: earlier.inboundId });
+        return { state: 'held', reason: 'conflicting_copy' };
+      }
       await finishInbound(tx, row.id, { ...ids, state: 'duplicate', reason: 'duplicate', duplicateOf: earlier.inboundId });
       return { state: 'duplicate', of: earlier.inboundId };
     }
@@ -292,6 +301,12 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       trimConfidence: content.confidence,
       defaultGroup: deps.defaultGroup,
     });
+    if (earlier && decision.action === 'reject') {
+      // Refused this time too: the same mail ends in one state, with one notice. A copy that is
+      // withheld or held can still be published later, so it is kept.
+      await finishInbound(tx, row.id, { ...ids, state: 'duplicate', reason: 'duplicate', duplicateOf: earlier.inboundId });
+      return { state: 'duplicate', of: earlier.inboundId };
+    }
     return applyDecision(tx, decision, {
       deps,
       row: locked,
@@ -313,6 +328,12 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
     });
   });
   return { ...result, deliveredAt: row.internalDate ?? row.receivedAt, trimmedRatio };
+}
+
+/** Whether two copies show the same text (line ends and trailing space aside). */
+function sameShownText(a: string, b: string): boolean {
+  const norm = (s: string) => s.replace(/\r\n?/g, '\n').replace(/[ \t]+$/gm, '').trim();
+  return norm(a) === norm(b);
 }
 
 /** Days within which a reply whose client dropped the threading headers finds its thread by subject. */
