@@ -107,6 +107,11 @@ describe('convertMail', () => {
       { bodyText: 'Hallo', bodyHtml: '<div>Hallo</div>' },
     ],
     [
+      'the first line keeps its indentation like the others (an ideographic space starts a Japanese paragraph)',
+      { html: '<div><br></div><div>\u3000今なら無料です。</div><div>\u3000ご検討ください。</div>' },
+      { bodyText: '\u3000今なら無料です。\n\u3000ご検討ください。' },
+    ],
+    [
       'Word spacer paragraphs do not leave blank-looking lines',
       { html: '<p class=MsoNormal>Hello,<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>done.</p>' },
       { bodyText: 'Hello,\n\ndone.' },

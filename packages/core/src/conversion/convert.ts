@@ -169,10 +169,12 @@ function fromHtml(html: string, visible: VisibleOptions): HtmlBody | null {
 
 /**
  * Word's `<p>&nbsp;</p>` spacer paragraphs render as lines of no-break spaces:
- * they become blank lines, and runs of blank lines become one.
+ * they become blank lines, and runs of blank lines become one. Blank lines go at
+ * both ends; the first line keeps its indentation like every other line (an
+ * ideographic space that starts a Japanese paragraph is the author's).
  */
 function tidy(text: string): string {
-  return text.replace(/^[^\S\n]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
+  return text.replace(/^[^\S\n]+$/gm, '').replace(/\n{3,}/g, '\n\n').replace(/^\n+/, '').trimEnd();
 }
 
 function squash(s: string): string {
