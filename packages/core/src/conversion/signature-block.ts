@@ -115,15 +115,16 @@ export function startsWithAuthorColumn(line: string, authorWords: readonly strin
 /** How `line` (trimmed) reads as part of a signature (see {@link SignatureLine}). */
 export function classifySignatureLine(line: string, authorWords: readonly string[]): SignatureLine {
   // The length first: no pattern below ever runs on a long line.
-  if (line.length > 300 || line.startsWith('>') || /[?？]$/.test(line)) return 'text';
+  if (line.length > 300 || line.startsWith('>') || line.endsWith('?') || line.endsWith('？')) return 'text';
   // A footnote ("[1] http://…") is the author's reference, not a contact line.
   if (/^\[(?:\d{1,2}|\*{1,3})\]\s/.test(line)) return 'text';
   const bare = line.replace(URL_OR_MAIL, 'u').trim();
-  if (bare.length > LINE_MAX_CHARS) return 'text';
+  const words = bare.split(/\s+/).length;
+  // No signature line is that long or that wordy.
+  if (bare.length > LINE_MAX_CHARS || words > 16) return 'text';
   if (isAuthorName(line, authorWords) || startsWithAuthorColumn(line, authorWords) || isSenderNameLine(line, authorWords)) return 'author';
   if (isContactDetail(line) || isLabelledPhone(line)) return 'contact';
-  if (REGISTER.test(line) && bare.length <= LINE_MAX_CHARS) return 'register';
-  const words = bare.split(/\s+/).length;
+  if (REGISTER.test(line)) return 'register';
   // A form's "Company: ACME AG" is data someone filled in; a signature names its company bare.
   if (LEGAL_FORM.test(line) && !LABELLED.test(line) && words <= 10 && !/[.!]$/.test(line.replace(/\b(?:Inc|Ltd|Corp|Co|V|A|L|s\.r\.o|a\.s|Kft|Zrt)\.$/, ''))) return 'company';
   // A sentence: more than four words ending in a full stop, or more than twelve words.
@@ -169,7 +170,7 @@ export function signatureBlockStart(lines: readonly string[], end: number, autho
     if (para === null || (budget -= para.to - para.from) < 0) break;
     const { kinds } = para;
     const first = (lines[para.from] ?? '').trim();
-    const nameLed = kinds[0] === 'author' || PERSON_NAME.test(first) || (/^[-~–—]/.test(first) && isTypedName(first));
+    const nameLed = kinds[0] === 'author' || (kinds[0] !== 'text' && opensWithName(first, authorWords));
     if (!isSignatureParagraph(lines, para, nameLed)) break;
     const tellingHere = kinds.filter((k) => k !== 'plain' && k !== 'text').length;
     if (tellingHere > 0 || nameLed) {
@@ -214,9 +215,20 @@ function readParagraph(lines: readonly string[], to: number, authorWords: readon
     from--;
   }
   if (from === to) return null;
-  const kinds: SignatureLine[] = [];
-  for (let k = from; k < to; k++) kinds.push(classifySignatureLine((lines[k] ?? '').trim(), authorWords));
+  // Bottom up, stopping at the first sentence unless a name opens the paragraph (where short
+  // text lines may still belong to the signature): most last paragraphs are prose.
+  const kinds: SignatureLine[] = new Array<SignatureLine>(to - from);
+  for (let k = to - 1; k >= from; k--) {
+    const kind = classifySignatureLine((lines[k] ?? '').trim(), authorWords);
+    kinds[k - from] = kind;
+    if (kind === 'text' && k > from && !opensWithName((lines[from] ?? '').trim(), authorWords)) return { from, to, kinds: ['text'] };
+  }
   return { from, to, kinds };
+}
+
+/** The line can open a signature paragraph as a name (see {@link signatureBlockStart}). */
+function opensWithName(line: string, authorWords: readonly string[]): boolean {
+  return PERSON_NAME.test(line) || (/^[-~–—]/.test(line) && isTypedName(line)) || classifySignatureLine(line, authorWords) === 'author';
 }
 
 function allBlank(lines: readonly string[], from: number, to: number): boolean {

@@ -92,6 +92,8 @@ function isEndBoilerplate(line: string): boolean {
  */
 function isTypedNameLine(lines: readonly string[], i: number, authorWords: readonly string[]): boolean {
   const line = (lines[i] ?? '').trim();
+  // Every shape below is short.
+  if (line.length > 100) return false;
   // "Test." from Test User is a sentence; a bare name is a signature.
   if (!hasTextAbove(lines, i)) return !/\p{P}$/u.test(line) && isAuthorName(line, authorWords);
   if (afterListItem(lines, i)) return false;

@@ -110,7 +110,7 @@ export function isLoneName(line: string): boolean {
  * sender's own.
  */
 export function isSenderNameLine(line: string, authorWords: readonly string[]): boolean {
-  if (line.length > 100 || authorWords.length < 2) return false;
+  if (line.length > 100 || authorWords.length < 2 || !line.includes(' ')) return false;
   const words = line
     .split(/\s+/)
     .map((w) => w.replace(/[^\p{L}\p{M}]/gu, '').toLowerCase())
