@@ -70,6 +70,7 @@ describe('paragraph and line boilerplate at the end', () => {
     ['broken Gmail HTML', isMarkupDebris, 'class="gmail_quote">', true],
     ['a stray tag', isMarkupDebris, '<div dir="ltr">', true],
     ['an arrow in text', isMarkupDebris, 'x => y', false],
+    ["a bounce's bare recipient", isMarkupDebris, '<jesmund>', false],
     ['a comparison', isMarkupDebris, 'a="b" is wrong, use a>b', false],
     ['three-dash handle', isDashSignoff, '---/dev/il', true],
     ['three-dash initials', isDashSignoff, '--- jd', true],

@@ -63,10 +63,12 @@ export function isSubscriptionNotice(paragraph: string): boolean {
 }
 
 /**
- * HTML a broken message leaves in its text part or rendering: a tag, or an attribute list
- * with the `>` that closed it ('class="gmail_quote">'). Nobody types that as a line.
+ * HTML a broken message leaves in its text part or rendering: an HTML element's tag, or an
+ * attribute list with the `>` that closed it ('class="gmail_quote">'). Nobody types that as a
+ * line; a bounce's "<jesmund>" (a recipient without its domain) is no HTML element, and stays.
  */
-const MARKUP_DEBRIS = /^(?:<\/?[a-z][a-z0-9-]*(?:\s[^<>]{0,200})?\/?>|(?:[a-z-]{1,30}=(?:"[^"<>]{0,200}"|'[^'<>]{0,200}')\s*){1,6}\/?>)+$/i;
+const MARKUP_DEBRIS =
+  /^(?:<\/?(?:div|span|p|br|a|font|b|i|u|s|strong|em|small|big|center|pre|code|table|thead|tbody|tfoot|tr|td|th|blockquote|html|head|body|meta|style|title|img|hr|ul|ol|li|o:p|section|header|footer|sup|sub|wbr)(?:\s[^<>]{0,200})?\/?>|(?:[a-z-]{1,30}=(?:"[^"<>]{0,200}"|'[^'<>]{0,200}')\s*){1,6}\/?>)+$/i;
 
 /** True when the line is only HTML debris (see {@link MARKUP_DEBRIS}). */
 export function isMarkupDebris(line: string): boolean {
