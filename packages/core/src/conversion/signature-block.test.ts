@@ -129,7 +129,9 @@ describe('extractVisibleText: signature blocks by layout and content', () => {
       authorNameWords('Rannsóknastofa í kvenna- og kynjafræðum', 'rikk@hi.is'),
       l('Fyrirlesturinn er haldinn.', ' Öll velkomin!'),
     ],
+    ['a picture placeholder under the sign-off', l('Merci de me rappeler.', '', 'Cordialement,', '', '[Logo Cabinet]'), [], l('Merci de me rappeler.', '', 'Cordialement,')],
     // false positives kept low
+    ['a bracketed note at the end without a sign-off stays', l('The fix is in the next build.', '', '[internal]'), [], l('The fix is in the next build.', '', '[internal]')],
     ['a greeting with a comma over a name stays', l('Hi all,', '', 'Jane'), [], l('Hi all,', '', 'Jane')],
     ['a word that goes on a sentence stays', l('Please ask', '', 'Peter'), [], l('Please ask', '', 'Peter')],
     ['a short answer at the end stays', l('I read the draft.', '', 'Approved'), [], l('I read the draft.', '', 'Approved')],

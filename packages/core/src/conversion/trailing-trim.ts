@@ -98,17 +98,18 @@ function isTypedNameLine(lines: readonly string[], i: number, authorWords: reado
   if (!hasTextAbove(lines, i)) return !/\p{P}$/u.test(line) && isAuthorName(line, authorWords);
   if (afterListItem(lines, i)) return false;
   if (isTypedName(line, authorWords) || isDashSignoff(line) || startsWithAuthorColumn(line, authorWords) || isSenderNameLine(line, authorWords)) return true;
-  // "Mahalo," / "Á": a name or an initial under a comma sign-off in any wording.
-  if ((isLoneName(line) || /^\p{Lu}\.?$/u.test(line)) && underSignOff(lines, i)) return true;
+  // "Mahalo," / "Á": a name or an initial under a comma sign-off in any wording; "Cordialement," /
+  // "[Logo]": the text part's placeholder for a signature picture.
+  if ((isLoneName(line) || /^\p{Lu}\.?$/u.test(line) || /^\[[^[\]]{1,60}\]$/.test(line)) && underSignOff(lines, i)) return true;
   // "Please ask\n\nPeter" goes on a sentence; a name stands under finished text.
   return isBlank(lines[i - 1]) && isLoneName(line) && endsSentence(lines, i);
 }
 
-/** The last non-blank line above `index` is a comma sign-off with text above it. */
+/** The last non-blank line above `index` is a sign-off (a known one, or a comma-ended short line) with text above it. */
 function underSignOff(lines: readonly string[], index: number): boolean {
   for (let i = index - 1; i >= 0 && index - i <= 3; i--) {
     const line = (lines[i] ?? '').trim();
-    if (line !== '') return isSignOffShaped(line) && hasTextAbove(lines, i);
+    if (line !== '') return (isSignOffShaped(line) || isClosing(line)) && hasTextAbove(lines, i);
   }
   return false;
 }
