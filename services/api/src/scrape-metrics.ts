@@ -1,7 +1,7 @@
 import { Gauge } from 'prom-client';
 import { sql } from 'drizzle-orm';
 import type { Metrics } from '@blend/config';
-import type { Database } from '@blend/db';
+import { heldSummary, type Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { FeedCache } from './feed-cache';
 
@@ -52,6 +52,14 @@ export function registerScrapeGauges(
         sql`select coalesce(reason, '') as reason, count(*)::int as n from inbound_messages where state = 'held' group by reason`,
       );
       for (const row of r.rows) this.set({ reason: row.reason }, row.n);
+    },
+  });
+  new Gauge({
+    name: 'blend_inbound_held_oldest_seconds',
+    help: 'Age of the oldest held inbound message (0 when none): alert when mail waits on IT for too long',
+    registers,
+    async collect() {
+      this.set((await heldSummary(deps.db)).oldestAgeSeconds);
     },
   });
   new Gauge({

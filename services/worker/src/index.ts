@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
 import { createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests } from '@blend/queue';
-import { reconcileInbound, reconcileOutbound } from './reconcile';
+import { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
 import { enqueueAll, startDigestWorker, startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
 import { scanWebhooks } from './jobs/webhook';
 import { sweepNotifications } from './jobs/notify';
@@ -15,7 +15,7 @@ import { MemoryBudget } from './memory-budget';
 export { ingest, MAX_CONVERSION_TRIES, type IngestDeps, type IngestOutcome } from './jobs/ingest';
 export { MemoryBudget } from './memory-budget';
 export { send } from './jobs/send';
-export { reconcileInbound, reconcileOutbound } from './reconcile';
+export { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
 export { startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
 export { deliverWebhook, scanWebhooks } from './jobs/webhook';
 export { resolveWebhookTarget, WebhookTargetError, type ResolveAll } from './jobs/webhook-target';
@@ -128,7 +128,11 @@ export async function startWorkerService(
 
   const grace = Math.max(5_000, Math.floor(config.BLEND_RECONCILE_INTERVAL_MS / 3));
   const reconcile = () =>
-    Promise.all([reconcileInbound(dbh.db, queues.ingest, log, grace), reconcileOutbound(dbh.db, queues.send, log, grace)]).catch((err: unknown) =>
+    Promise.all([
+      reconcileInbound(dbh.db, queues.ingest, log, grace),
+      reconcileOutbound(dbh.db, queues.send, log, grace),
+      releaseRateHeld(dbh.db, queues.ingest, log),
+    ]).catch((err: unknown) =>
       log.warn({ err }, 'reconcile failed; will try again'),
     );
   await reconcile();

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { pendingOutbound, unfinishedInbound, type Database } from '@blend/db';
+import { pendingOutbound, releaseRateHolds, unfinishedInbound, type Database } from '@blend/db';
 import type { Logger } from '@blend/config';
 import { requeueIngest, requeueSend, type IngestJob, type SendJob } from '@blend/queue';
 
@@ -17,6 +17,20 @@ export async function reconcileInbound(db: Database, queue: Queue<IngestJob>, lo
   }
   if (count > 0) log.info({ count }, 'reconciler re-enqueued unfinished inbound mail');
   return count;
+}
+
+/**
+ * Mail held for a rate limit is deferred, not parked: once the hold is `windowMs` old (the
+ * one-minute windows have passed) it goes back to the pipeline, which judges its rate again
+ * (docs/SECURITY.md F31). Runs with the reconciler.
+ * @returns how many rows were released.
+ */
+export async function releaseRateHeld(db: Database, queue: Queue<IngestJob>, log: Logger, windowMs = 60_000): Promise<number> {
+  const ids = await releaseRateHolds(db, new Date(Date.now() - windowMs));
+  // A row whose job cannot be queued now is `received`: the next reconcile queues it.
+  for (const id of ids) await requeueIngest(queue, id).catch(() => undefined);
+  if (ids.length > 0) log.info({ count: ids.length }, 'released mail held for rate limits');
+  return ids.length;
 }
 
 /** The same for the outbox: every `pending` outbound row gets its `send` job. */

@@ -115,7 +115,8 @@ export async function resetCheckpoint(db: Tx, mailbox: string, uidValidity: numb
 /**
  * Rows of a mailbox whose ingest has committed but whose IMAP message has not been flagged,
  * moved or deleted yet. `hasRaw` says whether Postgres holds the source (not for
- * `too_large`), so the poller never expunges the only copy of a message.
+ * `too_large`), so the poller never expunges the only copy of a message. A `held` row is not
+ * done: its message stays in the mailbox, untouched, until the hold ends.
  */
 export async function unmarkedDone(db: Tx, mailbox: string, uidValidity: number, limit = 500): Promise<{ id: string; uid: number; hasRaw: boolean }[]> {
   return db
@@ -127,6 +128,7 @@ export async function unmarkedDone(db: Tx, mailbox: string, uidValidity: number,
         eq(inboundMessages.uidValidity, uidValidity),
         ne(inboundMessages.state, 'received'),
         ne(inboundMessages.state, 'failed'),
+        ne(inboundMessages.state, 'held'),
         isNull(inboundMessages.imapMarkedAt),
       ),
     )
@@ -323,3 +325,32 @@ export async function replayInbound(tx: Tx, id: string, actor: string): Promise<
   return was;
 }
 
+
+/** Holds that end by themselves: a rate limit's window passes. */
+export const RATE_HOLD_REASONS = ['sender_rate', 'thread_rate', 'org_rate'] as const;
+
+/**
+ * Sends mail held for a rate limit at least `olderThan` ago back to the pipeline, marked
+ * `released_at`, so that ingest judges its rate now instead of at its arrival (which would
+ * hold it again for ever). A window still full holds it once more, until a later run.
+ * @returns the released rows' ids, to queue.
+ */
+export async function releaseRateHolds(db: Tx, olderThan: Date, limit = 500): Promise<string[]> {
+  const rows = await db.execute<{ id: string }>(sql`
+    update ${inboundMessages} set state = 'received', reason = null, processed_at = null, released_at = now()
+    where id in (
+      select id from ${inboundMessages}
+      where state = 'held' and reason in (${sql.join(RATE_HOLD_REASONS.map((r) => sql`${r}`), sql`, `)}) and processed_at < ${olderThan}
+      order by received_at limit ${limit}
+      for update skip locked)
+    returning id`);
+  return rows.rows.map((r) => r.id);
+}
+
+/** Held mail at a glance, for IT: how many, and the age in seconds of the oldest (by arrival). */
+export async function heldSummary(db: Tx): Promise<{ count: number; oldestAgeSeconds: number }> {
+  const r = await db.execute<{ n: number; age: number | null }>(
+    sql`select count(*)::int as n, extract(epoch from now() - min(received_at))::float as age from ${inboundMessages} where state = 'held'`,
+  );
+  return { count: Number(r.rows[0]?.n ?? 0), oldestAgeSeconds: Number(r.rows[0]?.age ?? 0) };
+}

@@ -24,7 +24,8 @@ export async function purgeExpired(tx: Tx, p: RetentionPolicy): Promise<{ raw: n
     .where(
       and(
         isNotNull(inboundMessages.raw),
-        inArray(inboundMessages.state, ['posted', 'commented', 'liked', 'command', 'rejected', 'duplicate', 'held', 'failed']),
+        // Not `held`: a held mail waits for a person or IT and keeps its source however long that takes.
+        inArray(inboundMessages.state, ['posted', 'commented', 'liked', 'command', 'rejected', 'duplicate', 'failed']),
         lt(inboundMessages.receivedAt, daysAgo(p.rawDays)),
       ),
     )

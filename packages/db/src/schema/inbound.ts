@@ -48,6 +48,8 @@ export const inboundMessages = pgTable(
     subject: text('subject'),
     /** When the sharer confirmed a thread held for external participants. */
     confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
+    /** When a mail held for a rate limit was sent back to the pipeline: its rate is judged then, not at arrival. */
+    releasedAt: timestamp('released_at', { withTimezone: true }),
     internalDate: timestamp('internal_date', { withTimezone: true }),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
     processedAt: timestamp('processed_at', { withTimezone: true }),

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { PermanentError } from '@blend/core';
-import { listInboundRows, listPeopleForAdmin, listWatchedMailboxes, mailboxStatuses, replayInbound, type InboundState, type MailboxStatus, type PersonListing, type WatchedMailbox } from '@blend/db';
+import { heldSummary, listInboundRows, listPeopleForAdmin, listWatchedMailboxes, mailboxStatuses, replayInbound, type InboundState, type MailboxStatus, type PersonListing, type WatchedMailbox } from '@blend/db';
 import { requeueIngest } from '@blend/queue';
 import { INBOUND_STATES } from '../routes/admin';
 import { sendInboundSource } from '../routes/admin-source';
@@ -84,6 +84,18 @@ ${rows.length === 0 ? html`<p>No mailbox has been polled or added yet.</p>` : ht
   )}</tbody></table></div>`}</section>`;
 }
 
+/** Held mail waits on someone; after a day it is worth IT's attention (docs/SECURITY.md F31). */
+const HELD_AGE_ALERT_SECONDS = 86_400;
+
+function heldNotice(held: { count: number; oldestAgeSeconds: number }): SafeHtml | '' {
+  if (held.count === 0) return '';
+  const hours = Math.floor(held.oldestAgeSeconds / 3600);
+  const aged = held.oldestAgeSeconds >= HELD_AGE_ALERT_SECONDS;
+  return html`<p role="${aged ? 'alert' : 'status'}" class="notice">${held.count} ${held.count === 1 ? 'mail is' : 'mails are'} held; the oldest arrived ${
+    hours < 1 ? 'less than an hour' : `${hours} ${hours === 1 ? 'hour' : 'hours'}`
+  } ago.${aged ? ' Held mail is kept, with its source and its IMAP copy, until someone releases or rejects it.' : ''} <a href="/web/admin?state=held">Show held mail</a></p>`;
+}
+
 /** How many recent inbound rows the reason filter looks through (listInboundRows has no reason filter). */
 const REASON_SCAN = 500;
 
@@ -110,17 +122,18 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
       if (!ctx.me!.isAdmin) throw new PermanentError('FORBIDDEN', 'this page needs the admin role');
       const state = (req.query.state || undefined) as InboundState | undefined;
       const reason = req.query.reason?.trim() || undefined;
-      const [people, inbound, statuses, watched] = await Promise.all([
+      const [people, inbound, statuses, watched, held] = await Promise.all([
         listPeopleForAdmin(deps.db, { limit: 500 }),
         listInboundRows(deps.db, { state, limit: reason ? REASON_SCAN : 100 }),
         mailboxStatuses(deps.db),
         listWatchedMailboxes(deps.db),
+        heldSummary(deps.db),
       ]);
       const boxes = mailboxRows(statuses, watched);
       const rows = reason ? inbound.filter((r) => r.reason === reason).slice(0, 100) : inbound;
       const replayed = req.query.replayed;
       const main = html`<h1>Admin</h1>${replayed ? html`<p role="status" class="notice">${replayed === 'no' ? 'That mail cannot be replayed (already published, still pending, or its raw mail was purged).' : 'Replayed: the mail is back in the pipeline.'}</p>` : ''}
-<p><a href="/admin/queues">Queue dashboard</a> (BullMQ: ingest, send, webhook, digest)</p>${mailboxTable(ctx, boxes)}${peopleTable(people)}
+<p><a href="/admin/queues">Queue dashboard</a> (BullMQ: ingest, send, webhook, digest)</p>${heldNotice(held)}${mailboxTable(ctx, boxes)}${peopleTable(people)}
 <section aria-labelledby="inbound-h"><h2 id="inbound-h">Inbound mail</h2>${inboundFilter(state, reason)}
 ${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, rows)}</section>`;
       return sendHtml(reply, 200, layout(ctx, { title: 'Admin', current: '/web/admin', main }));

@@ -264,8 +264,9 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       token = judged.ok ? { ok: true, postId: found!.token.postId } : judged;
     }
     const threadPostId = token?.ok ? token.postId : (parent?.postId ?? null);
-    // Windows end at this mail's arrival, so a backlog converted late is judged as it came in.
-    const arrivedAt = row.internalDate ?? row.receivedAt;
+    // Windows end at this mail's arrival, so a backlog converted late is judged as it came in;
+    // a mail released from a rate hold is judged at its release (else it would stay held).
+    const arrivedAt = row.releasedAt ?? row.internalDate ?? row.receivedAt;
     const ago = (ms: number) => new Date(arrivedAt.getTime() - ms);
     const L = deps.rateLimits;
     const counted = async (limit: number, count: () => Promise<number>) => (Number.isFinite(limit) ? count() : 0);
