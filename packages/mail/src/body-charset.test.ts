@@ -65,3 +65,25 @@ describe('parseMail reads the body in the charset its bytes are in', () => {
     expect(m.text?.trim()).toBe('Übermittlung fehlgeschlagen.');
   });
 });
+
+describe('a subject in raw 8-bit bytes', () => {
+  it('is read in the charset guessed for the body', async () => {
+    const raw = Buffer.concat([Buffer.from('From: Ann <ann@corp.test>\nTo: status@example.test\nSubject: '), KOI8.subarray(0, 11), Buffer.from('\nMessage-ID: <s1@corp.test>\n\n'), KOI8, Buffer.from('\n')]);
+    const { mail: m } = await parseMail(raw);
+    expect(m.subject).toBe(RUSSIAN.slice(0, 11));
+    expect(m.text?.trim()).toBe(RUSSIAN);
+  });
+
+  it('is read in its likeliest charset when the body is ASCII; the body has no doubt', async () => {
+    const raw = Buffer.concat([Buffer.from('From: Ann <ann@corp.test>\nSubject: '), CP1251, Buffer.from('\nMessage-ID: <s3@corp.test>\n\nSee subject.\n')]);
+    const { mail: m } = await parseMail(raw);
+    expect(m.subject).toBe(RUSSIAN);
+    expect(m.doubt).toBeNull();
+  });
+
+  it('UTF-8 bytes and encoded words are left to the parser', async () => {
+    const { mail: m } = await parseMail(Buffer.from(`From: a@corp.test\nSubject: Grüße =?utf-8?q?und_Dank?=\nMessage-ID: <s2@corp.test>\n\nHi\n`));
+    expect(m.subject).toBe('Grüße und Dank');
+    expect(m.doubt).toBeNull();
+  });
+});

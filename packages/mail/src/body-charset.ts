@@ -64,3 +64,22 @@ export function relabel(text: string, part: Part, charset: string, eol: string):
   const at = ct.start + m.index + (m[1] ?? '').length;
   return { at, end: at + (m[2] ?? '').length, insert: charset };
 }
+
+/**
+ * A header value written in raw 8-bit bytes (RFC 5322 wants encoded words, RFC 2047), read in
+ * `hint` (the charset guessed for the body) or in the likeliest charset for its bytes. Null
+ * when the bytes are ASCII or valid UTF-8: the parser read those right.
+ */
+export function decodeRawHeader(latin1Value: string, hint: string | null): string | null {
+  const bytes = Buffer.from(latin1Value, 'latin1');
+  if (!bytes.some((b) => b >= 0x80)) return null;
+  if (!new TextDecoder('utf-8').decode(bytes).includes('\uFFFD')) return null;
+  const charset = hint ?? chardet.analyse(bytes).find((c) => !/^(?:utf-|iso-2022)/i.test(c.name))?.name;
+  if (!charset) return null;
+  try {
+    return new TextDecoder(charset.toLowerCase()).decode(bytes);
+  } catch {
+    // A charset name the WHATWG decoder does not know: the parser's reading stands.
+    return null;
+  }
+}

@@ -26,6 +26,8 @@ export interface PreparedSource {
   declaredType?: string | null;
   /** A body part inside a multipart declares UTF-7, which the parser does not decode. */
   utf7: { text: boolean; html: boolean };
+  /** The charset guessed for a body part without a usable label, if one was. */
+  guessed: string | null;
 }
 
 type Edit = { at: number; end: number; insert: string };
@@ -47,10 +49,11 @@ export function prepareBodyParts(raw: Buffer): PreparedSource {
   const utf7 = { text: false, html: false };
   if (root.type.startsWith('multipart/') && root.children.length === 0 && root.contentType) {
     const edit = { at: root.contentType.start, end: root.contentType.end, insert: ' text/plain' };
-    return { raw: apply(text, [edit]), doubt: 'no_mime_parts', declaredType: declared, utf7 };
+    return { raw: apply(text, [edit]), doubt: 'no_mime_parts', declaredType: declared, utf7, guessed: null };
   }
   const edits: Edit[] = [];
   let doubt: BodyDoubt | null = null;
+  let guessed: string | null = null;
   let firstText = true;
   const body = (part: Part) => {
     const charset = part.params.get('charset') ?? '';
@@ -62,7 +65,10 @@ export function prepareBodyParts(raw: Buffer): PreparedSource {
     const verdict = judgeCharset(text, part);
     if (verdict.kind === 'as_declared') return;
     edits.push(relabel(text, part, verdict.kind === 'utf8' ? 'utf-8' : verdict.charset, eol));
-    if (verdict.kind === 'guessed') doubt = 'charset_guessed';
+    if (verdict.kind === 'guessed') {
+      doubt = 'charset_guessed';
+      guessed ??= verdict.charset;
+    }
   };
   const visit = (part: Part) => {
     if (part.type.startsWith('multipart/')) {
@@ -89,9 +95,9 @@ export function prepareBodyParts(raw: Buffer): PreparedSource {
     if (part.type === 'text/plain' || part.type === 'text/html') body(part);
   };
   visit(root);
-  if (edits.length === 0) return { raw, doubt, utf7 };
+  if (edits.length === 0) return { raw, doubt, utf7, guessed };
   const rootTouched = edits.some((e) => e.at <= root.headerEnd);
-  return { raw: apply(text, edits), doubt, utf7, ...(rootTouched ? { declaredType: declared } : {}) };
+  return { raw: apply(text, edits), doubt, utf7, guessed, ...(rootTouched ? { declaredType: declared } : {}) };
 }
 
 function hasFilename(part: Part): boolean {

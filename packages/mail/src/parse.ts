@@ -11,6 +11,7 @@ import {
   type Address,
   type MailInput,
 } from '@blend/core';
+import { decodeRawHeader } from './body-charset';
 import { prepareBodyParts, UNUSED_ALTERNATIVE_HEADER, withoutUuencodedFiles } from './body-parts';
 
 /** Caps against MIME bombs (docs/SECURITY.md B3). @defaultValue see DEFAULT_MIME_LIMITS */
@@ -114,6 +115,7 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
   }
   const headerFields = headerFieldList(parsed, prepared.declaredType);
   const headers = headerRecord(headerFields);
+  const subject = readableSubject(parsed.subject ?? '', raw, prepared.guessed);
   const mail: MailInput = {
     messageId: normaliseMessageId(parsed.messageId ?? ''),
     // From the header lines, not mailparser's values: it splits References on whitespace and
@@ -121,7 +123,7 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
     // a phrase's words could no longer be told from ids.
     inReplyTo: parseInReplyTo(headers['in-reply-to']),
     references: parseIdList(headers['references']),
-    subject: stripControlChars(parsed.subject ?? ''),
+    subject: stripControlChars(subject),
     from: firstAddress(parsed.from),
     to: addresses(parsed.to),
     cc: addresses(parsed.cc),
@@ -131,6 +133,7 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
     headerFields,
     text: typeof parsed.text === 'string' ? stripControlChars(withoutUuencodedFiles(bodyText(parsed.text, prepared.utf7.text))) : null,
     html: typeof parsed.html === 'string' ? bodyText(parsed.html, prepared.utf7.html) : null,
+    // A guessed subject is no doubt about the body: confidence is about the author's text.
     doubt: prepared.doubt,
   };
   return {
@@ -160,6 +163,20 @@ function headerFieldList(parsed: ParsedMail, declaredType?: string | null): [str
   const at = fields.findIndex(([name]) => name === 'content-type');
   if (at < 0) return fields;
   return declaredType === null ? fields.filter((_f, i) => i !== at) : fields.map((f, i): [string, string] => (i === at ? ['content-type', declaredType] : f));
+}
+
+/**
+ * The subject as the parser read it, or, when it holds replacement characters because the
+ * header was written in raw 8-bit bytes, those bytes read in the body's guessed charset or the
+ * likeliest one for them.
+ */
+function readableSubject(parsed: string, raw: Buffer, hint: string | null): string {
+  if (!parsed.includes('\uFFFD')) return parsed;
+  const end = indexOfHeaderEnd(raw);
+  const header = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
+  const value = /^subject:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)/im.exec(header)?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim();
+  const decoded = value === undefined ? null : decodeRawHeader(value, hint);
+  return decoded ?? parsed;
 }
 
 /**

@@ -12,12 +12,15 @@
 /** URLs and the image placeholders clients put in text parts; left out of skeletons. */
 const NOT_CONTENT = /\[(?:cid|image):[^\]\n]*\]|<(?:https?:|mailto:)[^>\s]*>|\b(?:https?:\/\/|mailto:|www\.)[^\s<>()[\]"]+/giu;
 const NOT_WORD = /[^\p{L}\p{N}\p{M}]+/gu;
+/** A cheap first look: only text with one of these can hold what {@link NOT_CONTENT} removes. */
+const MAY_HOLD_LINK = /[[<]|https?:|mailto:|www\./i;
 /** A line that is only an image placeholder: Outlook writes `[cid:image001.png@…]` where the image was. */
 const PLACEHOLDER_LINE = /^\s*(?:\[(?:cid|image):[^\]\n]*\]\s*)+$/iu;
 
 /** The letters and digits of `s`, lower-cased, without URLs and image placeholders. */
 export function skeleton(s: string): string {
-  return s.replace(NOT_CONTENT, ' ').replace(NOT_WORD, '').toLowerCase();
+  const words = MAY_HOLD_LINK.test(s) ? s.replace(NOT_CONTENT, ' ') : s;
+  return words.replace(NOT_WORD, '').toLowerCase();
 }
 
 /** How the text part relates to what the HTML extraction kept. */
