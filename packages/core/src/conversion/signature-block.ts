@@ -4,8 +4,8 @@
  * contact details (phone numbers, mail and web addresses, messenger handles), company names
  * with a legal form, commercial-register lines, or the sender's own name. The sign-off words
  * above such a block ("Mit freundlichem Gruß") are the author's and stay, whatever their
- * wording. Also the one-line boilerplate that ends a text: a "sent from <device>" footer in any
- * language, a virus-scan notice, a newsletter's "unsubscribe" notice, markup debris.
+ * wording. One-line boilerplate at the end (device footers, scanner notices) is in
+ * end-boilerplate.ts.
  *
  * Every predicate looks at one trimmed line or one paragraph and every scan is bounded, so the
  * repeated trimming from the end stays linear (docs/ARCHITECTURE.md "Package layering": pure core).
@@ -43,7 +43,13 @@ const LEGAL_FORM =
 const REGISTER =
   /\b(?:HR[AB]|Handelsregister|Registergericht|Amtsgericht|USt\.?-?Id(?:Nr)?\.?|UID|Steuer-?Nr|Steuernummer|VAT\s?(?:No|Reg|ID|number)|Gesch[äa]ftsf[üu]hr\w*|Vorstand|Aufsichtsrat\w*|Sitz(?: der Gesellschaft)?|Registered (?:office|in|number)|Company (?:No|number|registration)|SIRE[NT]|RCS|KvK|Reg\.?\s?No|Managing Directors?|General Manager)\b/i;
 
-/** A run of digits written as a phone number: 6 to 15 digits (ITU-T E.164) with the usual separators. */
+/**
+ * A run of digits written as a phone number: 6 to 15 digits (ITU-T E.164) with the usual
+ * separators. Not validated against numbering plans: most signature numbers are written in
+ * national form ("07161 60692 50", "021-5109,9475") and a mail does not say which country they
+ * are from, so a validator would need a guessed region; the block around the line is the
+ * evidence instead.
+ */
 const NUMBER_VALUE = /^\+?\(?\d[\d\s()./,–-]{4,22}\d$/;
 
 /** "Label: value", the value after a short label (any language, full-width colon too). */
