@@ -34,8 +34,8 @@ const FOOTER_MAX_WORDS = 9;
  */
 export function isDeviceFooter(line: string): boolean {
   if (line.length > 100 || /[?？]/.test(line) || line.split(/\s+/).length > FOOTER_MAX_WORDS) return false;
-  if (!DEVICE.test(line)) return false;
-  return SENT_FIRST.test(line) || SENT_LAST.test(line);
+  // The anchored "sent" patterns first: they fail at once on almost every line.
+  return (SENT_FIRST.test(line) || SENT_LAST.test(line)) && DEVICE.test(line);
 }
 
 /** A scanner's notice: "This email has been scanned for spam and viruses by …", "Virus-free. www.avast.com". */

@@ -172,6 +172,9 @@ export function signatureBlockStart(lines: readonly string[], end: number, autho
       i--;
       continue;
     }
+    // Most texts end in a sentence of prose: no signature paragraph ends in a long one.
+    const last = (lines[i - 1] ?? '').trim();
+    if (wordCount(last) > 8 && classifySignatureLine(last, authorWords) === 'text') break;
     const para = readParagraph(lines, i, authorWords);
     if (para === null || (budget -= para.to - para.from) < 0) break;
     const { kinds } = para;

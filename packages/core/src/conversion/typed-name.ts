@@ -100,6 +100,7 @@ const ANSWER_WORDS = new Set(
  * text above it, or one that is the sender's own name.
  */
 export function isLoneName(line: string): boolean {
+  if (line.length > 40 || line.includes(' ')) return false;
   if (!/^\p{Lu}\p{Ll}[\p{Ll}\p{M}'’]{1,18}(?:-\p{Lu}[\p{Ll}\p{M}]{1,18})?$/u.test(line)) return false;
   return !ANSWER_WORDS.has(line.toLowerCase()) && !isClosing(line);
 }
