@@ -43,6 +43,9 @@ describe('classifySignatureLine', () => {
     ['24.11.2026', false],
     ['1.234.567', false],
     ['12345', false],
+    ['120000', false],
+    ['617-555-0142', true],
+    ['(617) 555-0142', true],
   ])('isPhoneValue(%s) -> %s', (value, expected) => {
     expect(isPhoneValue(value)).toBe(expected);
   });
@@ -154,6 +157,8 @@ describe('extractVisibleText: signature blocks by layout and content', () => {
       authorNameWords('Mail Delivery System', 'mailer-daemon@example.com'),
       l('Sorry, it could not be delivered.', '', '                   The mail system', '', '<x@example.com>: host mx.example.com[192.0.2.1] said: 550 5.1.1', '    <x@example.com>: Recipient address rejected (in', '    reply to RCPT TO command)'),
     ],
+    ['figures after labels stay', l('Here are the numbers:', '', 'Q1: 120000', 'Q2: 135000', 'Q3: 128000'), [], l('Here are the numbers:', '', 'Q1: 120000', 'Q2: 135000', 'Q3: 128000')],
+    ['a status word at the end stays', l('The build is green.', '', 'Deployed'), [], l('The build is green.', '', 'Deployed')],
     ['one phone number the author gives stays', l('Call me when you land.', '', '+49 170 1234567'), [], l('Call me when you land.', '', '+49 170 1234567')],
   ])('%s', (_name, input, authorWords, expected) => {
     expect(extractVisibleText(input, { authorWords }).text).toBe(expected);

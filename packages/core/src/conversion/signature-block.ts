@@ -74,12 +74,18 @@ function digitCount(s: string): number {
   return n;
 }
 
-/** A value that is a phone number: digits and separators only, 6 to 15 digits, not a date or amount. */
+/**
+ * A value that is a phone number: digits and separators only, 6 to 15 digits, not a date or
+ * amount, and written as numbers are dialled: international ("+49 …", "0049 …"), national with
+ * its trunk prefix ("030 …", "021-5109,9475"), an area code in parentheses, or the North
+ * American 3-3-4 groups. "Q1: 120000" is a figure, not a number to call.
+ */
 export function isPhoneValue(value: string): boolean {
   const v = value.trim();
   if (!NUMBER_VALUE.test(v)) return false;
   const digits = digitCount(v);
-  return digits >= 6 && digits <= 15 && !/^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/.test(v) && !/^\d{1,3}(?:[.,]\d{3})+$/.test(v);
+  if (digits < 6 || digits > 15 || /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/.test(v) || /^\d{1,3}(?:[.,]\d{3})+$/.test(v)) return false;
+  return /^(?:\+|0|\()/.test(v) || /^\d{3}[-.\s]\d{3}[-.\s]\d{4}$/.test(v);
 }
 
 /**

@@ -66,6 +66,9 @@ describe('isLoneName', () => {
     ['Al', false],
     ['Christoph Meier', false],
     ['ok', false],
+    ['Deployed', false],
+    ['Testing', false],
+    ['Finally', false],
   ])('%s -> %s', (line, expected) => {
     expect(isLoneName(line)).toBe(expected);
   });

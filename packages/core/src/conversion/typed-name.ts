@@ -102,6 +102,9 @@ const ANSWER_WORDS = new Set(
 export function isLoneName(line: string): boolean {
   if (line.length > 40 || line.includes(' ')) return false;
   if (!/^\p{Lu}\p{Ll}[\p{Ll}\p{M}'’]{1,18}(?:-\p{Lu}[\p{Ll}\p{M}]{1,18})?$/u.test(line)) return false;
+  // "Deployed", "Testing", "Finally": English participles and adverbs. A name with such an ending
+  // ("Manfred") is then kept, the safe side.
+  if ((line.length >= 5 && /(?:ed|ing)$/.test(line)) || (line.length >= 7 && line.endsWith('ly'))) return false;
   return !ANSWER_WORDS.has(line.toLowerCase()) && !isClosing(line);
 }
 
