@@ -200,6 +200,17 @@ export const ConfigSchema = z.object({
   BLEND_POLLER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
   /** Largest attachment stored; larger ones are listed on the post without content. */
   BLEND_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(0).default(10 * 1024 * 1024),
+  /** ClamAV's clamd, which scans every file before it is stored: `tcp://127.0.0.1:3310` or `unix:/run/clamav/clamd.ctl`. Unset: no scanning. */
+  BLEND_CLAMD_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^(?:tcp:\/\/[^/\s]+:\d+\/?|unix:\/\S+)$/.test(v), 'must be tcp://HOST:PORT or unix:/path/to/clamd.socket'),
+  /** Media types of files stored (comma-separated, `type/*` allowed); unset: a safe default list. Others are only listed. */
+  BLEND_ATTACHMENT_TYPES: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean)))
+    .refine((list) => list === undefined || list.every((t) => /^[a-z0-9][a-z0-9!#$&^_.+-]*\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/.test(t)), 'must be a comma-separated list of media types such as application/pdf or image/*'),
   /** Most attachment bytes stored per mail. */
   BLEND_ATTACHMENTS_MAX_TOTAL_BYTES: z.coerce.number().int().min(0).default(25 * 1024 * 1024),
   /** Notifications about one thread within this window go out as one mail. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentDisposition, isTnef, planAttachments, safeFilename, servedAs } from './attachments';
+import { contentDisposition, DEFAULT_ATTACHMENT_LIMITS, isTnef, planAttachments, safeFilename, servedAs } from './attachments';
 
 describe('safeFilename', () => {
   it.each<[string | null, string, string]>([
@@ -23,7 +23,7 @@ describe('planAttachments', () => {
     const plan = planAttachments(
       [
         { filename: 'a.pdf', contentType: 'application/pdf', size: 4 * MB, inline: false },
-        { filename: 'big.zip', contentType: 'application/zip', size: 11 * MB, inline: false },
+        { filename: 'big.pptx', contentType: 'application/vnd.openxmlformats-officedocument.presentationml.presentation', size: 11 * MB, inline: false },
         { filename: 'b.pdf', contentType: 'application/pdf', size: 8 * MB, inline: false },
         { filename: 'c.pdf', contentType: 'application/pdf', size: 9 * MB, inline: false },
         { filename: 'empty.txt', contentType: 'text/plain', size: 0, inline: false },
@@ -32,12 +32,39 @@ describe('planAttachments', () => {
     );
     expect(plan.map((p) => [p.filename, p.store, p.omitted])).toEqual([
       ['a.pdf', true, null],
-      ['big.zip', false, 'too_large'],
+      ['big.pptx', false, 'too_large'],
       ['b.pdf', true, null],
       ['c.pdf', false, 'total_too_large'],
       ['empty.txt', false, 'empty'],
     ]);
     expect(plan[1]!.note).toMatch(/larger than the limit/);
+  });
+
+  it.each<[string, string, string | null, boolean]>([
+    ['a PDF', 'application/pdf', 'report.pdf', true],
+    ['a photo', 'image/jpeg', 'IMG_0001.JPG', true],
+    ['a spreadsheet sent as octet-stream', 'application/octet-stream', 'budget.xlsx', true],
+    ['a voice memo', 'audio/mp4', 'memo.m4a', true],
+    ['a program', 'application/x-msdownload', 'setup.exe', false],
+    ['a program disguised as a PDF', 'application/pdf', 'invoice.pdf.exe', false],
+    ['a script sent as text', 'text/plain', 'run.vbs', false],
+    ['a macro document', 'application/vnd.ms-word.document.macroEnabled.12', 'offer.docm', false],
+    ['an archive', 'application/zip', 'photos.zip', false],
+    ['a web page', 'text/html', 'page.html', false],
+    ['an SVG', 'image/svg+xml', 'logo.svg', false],
+    ['an unknown binary', 'application/octet-stream', 'data.bin', false],
+    ['a file without a name or type', 'application/octet-stream', null, false],
+  ])('stores %s: %s', (_what, type, name, stored) => {
+    const [p] = planAttachments([{ filename: name, contentType: type, size: 100, inline: false }]);
+    expect(p!.store).toBe(stored);
+    if (!stored) expect(p).toMatchObject({ omitted: 'type_not_allowed', note: expect.stringMatching(/not accepted/) });
+  });
+
+  it('takes an allow-list from the operator', () => {
+    const [zip] = planAttachments([{ filename: 'a.zip', contentType: 'application/zip', size: 100, inline: false }], { ...DEFAULT_ATTACHMENT_LIMITS, allowedTypes: ['application/zip'] });
+    expect(zip!.store).toBe(true);
+    const [pdf] = planAttachments([{ filename: 'a.pdf', contentType: 'application/pdf', size: 100, inline: false }], { ...DEFAULT_ATTACHMENT_LIMITS, allowedTypes: ['image/*'] });
+    expect(pdf).toMatchObject({ store: false, omitted: 'type_not_allowed' });
   });
 
   it('keeps winmail.dat as a file with a note, never as an inline image', () => {

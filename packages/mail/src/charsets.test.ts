@@ -74,8 +74,9 @@ describe('fixture mail -> post body (charsets and clients)', () => {
     }],
     ['conv-inline-reply.eml', {
       subject: 'Re: Release',
-      text: '> Can we ship on Thursday?\n\nYes, if QA signs off by Wednesday.\n\n> And who writes the release notes?\n\nI will, @carol can review them. #release',
-      absent: ['wrote:', 'Alice Example, Product', 'Thanks,', 'Bob'],
+      // Interleaved: the author's own lines in order; the quotes they answer are trimmed.
+      text: 'Yes, if QA signs off by Wednesday.\n\nI will, @carol can review them. #release',
+      absent: ['wrote:', 'Alice Example, Product', 'Thanks,', 'Bob', 'Can we ship on Thursday?'],
       source: 'text', inline: true, tags: ['release'], names: ['carol'],
     }],
     ['conv-ja-reply.eml', {

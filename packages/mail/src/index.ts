@@ -1,4 +1,5 @@
 export * from './parse';
+export * from './attached-messages';
 export * from './imap-url';
 export * from './compose';
 export * from './sender-auth';

@@ -40,6 +40,8 @@ export interface ParsedAttachment {
   contentId: string | null;
   /** Shown within the message (a `cid:` image of multipart/related), not attached. */
   inline: boolean;
+  /** What the virus scanner found in it; set by the worker before the file is stored. */
+  infected?: string | null;
 }
 
 export interface ParsedInbound {
@@ -109,6 +111,9 @@ export async function parseMail(source: Buffer, limits: MimeLimits = DEFAULT_MIM
       skipImageLinks: true,
       skipHtmlToText: true,
       maxHtmlLengthToParse: limits.maxHtmlChars,
+      // A mail attached as a file (message/rfc822) stays one file, read as a forward by
+      // splitAttachedMessages: merged in, its text would join the body and its files the post's.
+      ...({ ignoreEmbedded: true } as object),
     });
   } catch (err) {
     throw new PermanentError('MALFORMED_MIME', `mailparser: ${(err as Error).message}`);

@@ -6,6 +6,7 @@ import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
 import { createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests } from '@blend/queue';
 import { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
+import { clamdScanner } from './clamd';
 import { enqueueAll, startDigestWorker, startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
 import { scanWebhooks } from './jobs/webhook';
 import { sweepNotifications } from './jobs/notify';
@@ -16,6 +17,7 @@ export { ingest, MAX_CONVERSION_TRIES, type IngestDeps, type IngestOutcome } fro
 export { MemoryBudget } from './memory-budget';
 export { send } from './jobs/send';
 export { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
+export { clamdScanner, readClamdReply, ScannerUnavailableError, type FileScanner, type ScanVerdict } from './clamd';
 export { startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
 export { deliverWebhook, scanWebhooks } from './jobs/webhook';
 export { resolveWebhookTarget, WebhookTargetError, type ResolveAll } from './jobs/webhook-target';
@@ -92,7 +94,13 @@ export async function startWorkerService(
           orgPerMinute: config.BLEND_RATE_ORG_PER_MINUTE || Infinity,
         },
         withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
-        attachmentLimits: { maxFileBytes: config.BLEND_ATTACHMENT_MAX_BYTES, maxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES, maxFiles: 50 },
+        ...(config.BLEND_CLAMD_URL ? { scanner: clamdScanner(config.BLEND_CLAMD_URL) } : {}),
+        attachmentLimits: {
+          maxFileBytes: config.BLEND_ATTACHMENT_MAX_BYTES,
+          maxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES,
+          maxFiles: 50,
+          ...(config.BLEND_ATTACHMENT_TYPES ? { allowedTypes: config.BLEND_ATTACHMENT_TYPES } : {}),
+        },
         activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, undoMinutes: config.BLEND_UNDO_MINUTES, receiptsFirst: config.BLEND_RECEIPTS_FIRST },
         memoryBudget: new MemoryBudget(config.BLEND_INGEST_MEMORY_BYTES),
         metrics,

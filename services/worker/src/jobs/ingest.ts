@@ -1,5 +1,6 @@
 import {
   classify,
+  DEFAULT_ATTACHMENT_LIMITS,
   decideIngest,
   dedupeKey,
   detectConfidential,
@@ -49,7 +50,8 @@ import {
   type Database,
   type Tx,
 } from '@blend/db';
-import { checkSender, parseMail, warmTemplates, type MimeLimits, type SenderAuthOptions } from '@blend/mail';
+import { checkSender, parseMail, splitAttachedMessages, warmTemplates, type MimeLimits, type ParsedAttachment, type SenderAuthOptions } from '@blend/mail';
+import type { FileScanner } from '../clamd';
 import type { Logger, Metrics } from '@blend/config';
 import type { IngestJob } from '@blend/queue';
 import { applyDecision } from './apply-decision';
@@ -95,6 +97,8 @@ export interface IngestDeps {
   metrics?: Metrics;
   /** Operator-defined legal footers to cut (BLEND_DISCLAIMER_PATTERNS). */
   disclaimerPatterns?: RegExp[];
+  /** Scans files before they are stored (BLEND_CLAMD_URL); none: files are not scanned. */
+  scanner?: FileScanner;
   /** Which files of a published mail are stored (BLEND_ATTACHMENT_MAX_BYTES…). @defaultValue DEFAULT_ATTACHMENT_LIMITS */
   attachmentLimits?: AttachmentLimits;
   /** Mail caused by published mail: notifications, receipts. Defaults as in the configuration. */
@@ -189,7 +193,9 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
     }
     throw err;
   }
-  const { mail, attachments: files } = parsed;
+  const { mail } = parsed;
+  // A mail attached as a file is a forward: read as one, never stored as a file (docs/SECURITY.md B28).
+  const { files: unscanned, messages: attachedMessages } = await splitAttachedMessages(parsed.attachments, { redactions: deps.redactions });
   const key = dedupeKey(mail, row.raw);
   const classification = classify(mail, { addressing: deps.addressing });
   const routed = pickBridgeRoute(mail, deps.addressing);
@@ -200,10 +206,14 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
   const { verdict } = needsAuth
     ? await checkSender(row.raw, mail, deps.senderAuth)
     : { verdict: { ok: false as const, reason: 'unauthenticated' as const } };
-  const content = renderMailContent(mail, {
+  // Files of mail that may be published are scanned first, when a scanner is set (B28); a
+  // scanner that does not answer fails the job, which is retried: nothing is stored unscanned.
+  const files = deps.scanner && needsAuth ? await scanFiles(unscanned, deps.scanner, deps.attachmentLimits ?? DEFAULT_ATTACHMENT_LIMITS) : unscanned;
+  const rendered = renderMailContent(mail, {
     redactions: deps.redactions,
     ...(deps.disclaimerPatterns ? { disclaimerPatterns: deps.disclaimerPatterns } : {}),
   });
+  const content = attachedMessages.length > 0 ? { ...rendered, forwarded: [...rendered.forwarded, ...attachedMessages] } : rendered;
   const firstLine = content.firstLine;
   const command = route && (route.kind === 'status' || route.kind === 'command') ? parseCommand(mail.subject, firstLine) : null;
   const confidential = detectConfidential(mail, { subjectMarkers: deps.confidentialMarkers });
@@ -329,6 +339,19 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
     });
   });
   return { ...result, deliveredAt: row.internalDate ?? row.receivedAt, trimmedRatio };
+}
+
+/** Each file that could be stored, through the virus scanner; what it finds is kept on the file. */
+async function scanFiles(files: ParsedAttachment[], scanner: FileScanner, limits: AttachmentLimits): Promise<ParsedAttachment[]> {
+  const out: ParsedAttachment[] = [];
+  for (const f of files) {
+    if (f.size === 0 || f.size > limits.maxFileBytes) out.push(f);
+    else {
+      const verdict = await scanner(f.content);
+      out.push(verdict.clean ? f : { ...f, infected: verdict.signature });
+    }
+  }
+  return out;
 }
 
 /** Whether two copies show the same text (line ends and trailing space aside). */
