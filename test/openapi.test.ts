@@ -49,9 +49,9 @@ beforeAll(async () => {
   // A mailed post with a forwarded message, so that every optional part of a view shows up.
   const forwarded = [{ from: 'x@ext.test', date: null, subject: 'Fwd', text: 'below' }];
   ids.mailPost = (await insertPost(db, { groupId: general.id, authorId: ids.root!, title: 'Mailed', bodyText: 'm', bodyHtml: '<p>m</p>', source: 'email', forwarded, trimmedText: '> what was quoted' })).id;
-  // A file that came with the mailed post (served as a download whatever it claims to be).
+  // A file that came with the mailed post.
   await storeAttachments(db, { postId: ids.mailPost, commentId: null }, [
-    { plan: planAttachments([{ filename: 'page.html', contentType: 'text/html', size: 5, inline: false }])[0]!, content: Buffer.from('<b>x</b>') },
+    { plan: planAttachments([{ filename: 'notes.txt', contentType: 'text/plain', size: 5, inline: false }])[0]!, content: Buffer.from('notes') },
   ]);
   ids.file = (await getEsnPostView(db, ids.mailPost, null))!.attachments[0]!.id;
   // A post merged into the mailed one (a later mail proved them one thread): its id redirects there.

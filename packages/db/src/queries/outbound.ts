@@ -128,16 +128,19 @@ const prepareClaim = (db: Tx) =>
       ...getTableColumns(outboundMessages),
       paused: sql<boolean>`exists (select 1 from ${people} where ${people.email} = ${outboundMessages.toAddress} and ${people.mailPausedAt} is not null)`,
       // Written out with table names: in an UPDATE's RETURNING, drizzle leaves columns unqualified.
+      // Withdrawn after the row was written: a notice written after the retraction (a mirror's
+      // "deleted" correction) is that retraction's own news and goes out.
       voidReason: sql<OutboundVoidReason | null>`case
         when outbound_messages.comment_id is not null
-          and not exists (select 1 from comments c where c.id = outbound_messages.comment_id and c.deleted_at is null)
+          and not exists (select 1 from comments c where c.id = outbound_messages.comment_id
+            and (c.deleted_at is null or c.deleted_at <= outbound_messages.created_at))
           then 'retracted'
         when outbound_messages.post_id is not null
           and outbound_messages.kind in (${sql.raw(CONTENT_MAIL_KINDS.map((k) => `'${k}'`).join(', '))})
-          and not exists (select 1 from posts p where p.id = outbound_messages.post_id and p.deleted_at is null)
+          and exists (select 1 from posts p where p.id = outbound_messages.post_id and p.deleted_at > outbound_messages.created_at)
           then 'retracted'
         when exists (select 1 from comments c join people a on a.id = c.author_id
-          where c.id = outbound_messages.comment_id and a.opt_in = 'opted_out')
+          where c.id = outbound_messages.comment_id and a.opt_in = 'opted_out' and a.opt_in_changed_at > outbound_messages.created_at)
           then 'author_opted_out'
         else null end`,
     })

@@ -36,7 +36,12 @@ export function attachmentRoutes(app: FastifyInstance, deps: { db: Database }): 
         security: BEARER,
         params: idParams,
         response: {
-          200: { description: 'the file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          200: {
+            description: 'the file: a safe image inline with its type, a PDF or plain text as a download with its type, anything else as application/octet-stream',
+            content: Object.fromEntries(
+              ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain', 'application/octet-stream'].map((t) => [t, { schema: { type: 'string', format: 'binary' } }]),
+            ),
+          },
           ...errors(400, 401, 404),
         },
       },
