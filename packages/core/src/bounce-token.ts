@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { base32Decode, base32Encode } from './base32';
 
 /**
  * The token of Blend's VERP bounce address (`bounce+<token>@`, `M+bounce-<token>@` in plus
@@ -15,7 +16,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * 32 hex digits it replaces, so `MAILBOX_MAX_CHARS` holds.
  */
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const TOKEN = /^[a-z2-7]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Domain separation: BLEND_SECRET also keys reply tokens, signed links and origin tags. */
@@ -27,7 +27,7 @@ export function issueBounceToken(outboundId: string, secret: string): string {
   const id = outboundId.toLowerCase();
   if (!UUID.test(id)) throw new Error(`not an outbox row id: ${outboundId}`);
   const bytes = Buffer.concat([Buffer.from(id.replace(/-/g, ''), 'hex'), mac(id, secret)]);
-  return base32(bytes);
+  return base32Encode(bytes);
 }
 
 /**
@@ -37,7 +37,7 @@ export function issueBounceToken(outboundId: string, secret: string): string {
 export function readBounceToken(token: string, secret: string, previous: readonly string[] = []): string | null {
   const t = token.toLowerCase();
   if (!TOKEN.test(t)) return null;
-  const bytes = unbase32(t);
+  const bytes = base32Decode(t);
   const hex = bytes.subarray(0, 16).toString('hex');
   const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   const given = bytes.subarray(16, 16 + MAC_BYTES);
@@ -46,35 +46,4 @@ export function readBounceToken(token: string, secret: string, previous: readonl
 
 function mac(id: string, secret: string): Buffer {
   return createHmac('sha256', secret).update(CONTEXT + id).digest().subarray(0, MAC_BYTES);
-}
-
-/** RFC 4648 base32 without padding, lower case; `bytes.length * 8` must be a multiple of 5. */
-function base32(bytes: Uint8Array): string {
-  let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    buffer = ((buffer << 8) | byte) & 0xffff;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(buffer >>> bits) & 31];
-    }
-  }
-  return out;
-}
-
-function unbase32(text: string): Buffer {
-  const out: number[] = [];
-  let buffer = 0;
-  let bits = 0;
-  for (const c of text) {
-    buffer = ((buffer << 5) | ALPHABET.indexOf(c)) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((buffer >>> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
 }

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { base32Encode } from './base32';
 
 /**
  * Reply-by-email tokens, the `TOKEN` of `reply+TOKEN@<bridge-domain>` (docs/SECURITY.md 3.1).
@@ -20,13 +21,6 @@ export const DEFAULT_REPLY_TOKEN_MAX_USES = 20;
 
 /** Version prefix, so a later format can be told apart without a lookup. */
 const VERSION = 'v1';
-
-/**
- * RFC 4648 section 6 base32 alphabet, lower-cased: MTAs and MUAs may change the case
- * of a local part (RFC 5321 section 2.4 lets only the receiving host interpret it), so
- * the token must survive case folding. No padding, and no `+`, `/` or `=`.
- */
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** 26 characters of 5 bits = 130 bits of randomness (at least 128, as in docs/SECURITY.md 3.1). */
 const BODY_CHARS = 26;
@@ -57,19 +51,7 @@ export function generateReplyToken(random: (n: number) => Uint8Array): string {
   if (bytes.length < RANDOM_BYTES) {
     throw new Error(`random source returned ${bytes.length} bytes, expected ${RANDOM_BYTES}`);
   }
-  // RFC 4648 base32: read the bytes as one big-endian bit string, 5 bits per character.
-  let out = VERSION;
-  let buffer = 0;
-  let bits = 0;
-  for (let i = 0; out.length < VERSION.length + BODY_CHARS; ) {
-    if (bits < 5) {
-      buffer = ((buffer << 8) | (bytes[i++] ?? 0)) & 0xffff;
-      bits += 8;
-    }
-    bits -= 5;
-    out += ALPHABET[(buffer >>> bits) & 31];
-  }
-  return out;
+  return VERSION + base32Encode(bytes.subarray(0, RANDOM_BYTES)).slice(0, BODY_CHARS);
 }
 
 /**
