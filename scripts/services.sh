@@ -37,7 +37,9 @@ SCRIPTED_SMTP_PORT=2526
 PNPM_VERSION=12.21.0
 # chromium: Debian's browser for test/web-browser.test.ts (driven by playwright-core; never
 # `npx playwright install`, which downloads a browser).
-APT_PACKAGES=(dovecot-imapd dovecot-lmtpd postfix swaks chromium)
+APT_PACKAGES=(postgresql redis-server dovecot-imapd dovecot-lmtpd postfix swaks chromium)
+# install and up from two checkouts at once (two test runs, a test run and the demo) take turns.
+LOCK_FILE=/tmp/blend-services.lock
 
 log() { printf '%s\n' "$*"; }
 err() { printf 'services.sh: %s\n' "$*" >&2; }
@@ -45,6 +47,11 @@ die() { err "$*"; exit 1; }
 
 need_root() {
   [[ $(id -u) -eq 0 ]] || die "must run as root"
+}
+
+take_lock() {
+  exec 9>>"$LOCK_FILE"
+  flock -w 900 9 || die "another scripts/services.sh has held $LOCK_FILE for 15 minutes"
 }
 
 # True when something accepts TCP connections on 127.0.0.1:$1.
@@ -74,6 +81,7 @@ pkg_installed() {
 
 cmd_install() {
   need_root
+  take_lock
   if ! command -v pnpm >/dev/null 2>&1; then
     log "installing pnpm@$PNPM_VERSION"
     npm install -g --silent "pnpm@$PNPM_VERSION" >/dev/null
@@ -104,6 +112,19 @@ cmd_install() {
     trap - EXIT
   fi
   ((rc == 0)) || die "apt-get install ${missing[*]} failed"
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then allow_local_postgres; fi
+}
+
+# A new cluster wants a password over TCP; the tests and the demo connect as postgres without
+# one, from 127.0.0.1 only (pg_hba.conf: the first matching line wins).
+allow_local_postgres() {
+  local hba
+  for hba in /etc/postgresql/*/main/pg_hba.conf; do
+    [[ -f $hba ]] || continue
+    grep -qE '^host[[:space:]]+all[[:space:]]+postgres[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba" && continue
+    log "allowing postgres@127.0.0.1 without a password in $hba"
+    sed -i '1i host all postgres 127.0.0.1/32 trust  # scripts/services.sh: tests and demo, loopback only' "$hba"
+  done
 }
 
 apt_install() {
@@ -461,6 +482,7 @@ print_ports() {
 
 cmd_up() {
   need_root
+  take_lock
   ensure_postgres
   ensure_redis
   ensure_mail_user
