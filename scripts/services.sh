@@ -4,6 +4,7 @@
 #
 #   scripts/services.sh install   # apt/npm installs (root, Debian), idempotent
 #   scripts/services.sh up        # start everything, wait until it answers, idempotent
+# `pnpm test` runs install and up itself when something is missing (test/global-setup.ts).
 #   scripts/services.sh down      # stop our Dovecot instance and Postfix
 #   scripts/services.sh status    # show what is up (exit 1 if something is down)
 #
