@@ -55,6 +55,19 @@ take_lock() {
   flock -w 900 9 || die "another scripts/services.sh has held $LOCK_FILE for 15 minutes"
 }
 
+# daemon <command...>: start a server that stays behind, without our stdin, stdout, stderr or
+# lock: a server holding the lock's descriptor would hold the lock for as long as it runs, and
+# one holding our stdout would keep `scripts/services.sh up | tee` (or a test run that called
+# it) from ever reaching end of file. The command's own output is shown if it fails.
+daemon() {
+  local out rc=0
+  out=$(mktemp)
+  "$@" </dev/null >"$out" 2>&1 9>&- || rc=$?
+  ((rc == 0)) || cat "$out" >&2
+  rm -f "$out"
+  return $rc
+}
+
 # True when something accepts TCP connections on 127.0.0.1:$1.
 port_open() {
   timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
@@ -154,7 +167,7 @@ ensure_postgres() {
   ver=$(ls /etc/postgresql | sort -V | tail -n 1)
   [[ -n $ver ]] || die "no PostgreSQL cluster under /etc/postgresql"
   log "starting PostgreSQL $ver"
-  pg_ctlcluster --skip-systemctl-redirect "$ver" main start
+  daemon pg_ctlcluster --skip-systemctl-redirect "$ver" main start || die "PostgreSQL $ver failed to start"
   wait_for "PostgreSQL" 60 pg_isready -q -h 127.0.0.1
 }
 
@@ -163,7 +176,7 @@ redis_up() { [[ $(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null) == PONG ]]; }
 ensure_redis() {
   if redis_up; then return 0; fi
   log "starting Redis"
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" >/dev/null
+  daemon redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" || die "Redis failed to start"
   wait_for "Redis" 30 redis_up
 }
 
@@ -328,7 +341,7 @@ start_dovecot() {
     fi
   else
     rm -f "$DOVECOT_BASE_DIR/master.pid"
-    dovecot -c "$DOVECOT_CONF" || die "Dovecot failed to start; see $LOG_DIR/dovecot.log"
+    daemon dovecot -c "$DOVECOT_CONF" || die "Dovecot failed to start; see $LOG_DIR/dovecot.log"
   fi
 }
 
@@ -452,7 +465,7 @@ start_postfix() {
   if postfix_running; then
     postfix reload >/dev/null 2>&1
   else
-    postfix start >/dev/null 2>&1 || { postfix start; die "postfix failed to start"; }
+    daemon postfix start || die "postfix failed to start"
   fi
 }
 
