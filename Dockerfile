@@ -1,4 +1,4 @@
-FROM node:20-bookworm-slim
+FROM node:26-bookworm-slim
 RUN npm install -g pnpm@12.21.0
 WORKDIR /app
 COPY . .

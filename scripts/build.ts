@@ -57,7 +57,7 @@ export async function buildDist(out = path.join(root, 'dist')): Promise<void> {
     splitting: false,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node26',
     sourcemap: 'linked',
     logLevel: 'warning',
     plugins: [thirdPartyExternal],

@@ -4,6 +4,7 @@
 #
 #   scripts/services.sh install   # apt/npm installs (root, Debian), idempotent
 #   scripts/services.sh up        # start everything, wait until it answers, idempotent
+# `pnpm test` runs install and up itself when something is missing (test/global-setup.ts).
 #   scripts/services.sh down      # stop our Dovecot instance and Postfix
 #   scripts/services.sh status    # show what is up (exit 1 if something is down)
 #
@@ -37,7 +38,9 @@ SCRIPTED_SMTP_PORT=2526
 PNPM_VERSION=12.21.0
 # chromium: Debian's browser for test/web-browser.test.ts (driven by playwright-core; never
 # `npx playwright install`, which downloads a browser).
-APT_PACKAGES=(dovecot-imapd dovecot-lmtpd postfix swaks chromium)
+APT_PACKAGES=(postgresql redis-server dovecot-imapd dovecot-lmtpd postfix swaks chromium)
+# install and up from two checkouts at once (two test runs, a test run and the demo) take turns.
+LOCK_FILE=/tmp/blend-services.lock
 
 log() { printf '%s\n' "$*"; }
 err() { printf 'services.sh: %s\n' "$*" >&2; }
@@ -45,6 +48,24 @@ die() { err "$*"; exit 1; }
 
 need_root() {
   [[ $(id -u) -eq 0 ]] || die "must run as root"
+}
+
+take_lock() {
+  exec 9>>"$LOCK_FILE"
+  flock -w 900 9 || die "another scripts/services.sh has held $LOCK_FILE for 15 minutes"
+}
+
+# daemon <command...>: start a server that stays behind, without our stdin, stdout, stderr or
+# lock: a server holding the lock's descriptor would hold the lock for as long as it runs, and
+# one holding our stdout would keep `scripts/services.sh up | tee` (or a test run that called
+# it) from ever reaching end of file. The command's own output is shown if it fails.
+daemon() {
+  local out rc=0
+  out=$(mktemp)
+  "$@" </dev/null >"$out" 2>&1 9>&- || rc=$?
+  ((rc == 0)) || cat "$out" >&2
+  rm -f "$out"
+  return $rc
 }
 
 # True when something accepts TCP connections on 127.0.0.1:$1.
@@ -74,6 +95,7 @@ pkg_installed() {
 
 cmd_install() {
   need_root
+  take_lock
   if ! command -v pnpm >/dev/null 2>&1; then
     log "installing pnpm@$PNPM_VERSION"
     npm install -g --silent "pnpm@$PNPM_VERSION" >/dev/null
@@ -104,6 +126,19 @@ cmd_install() {
     trap - EXIT
   fi
   ((rc == 0)) || die "apt-get install ${missing[*]} failed"
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then allow_local_postgres; fi
+}
+
+# A new cluster wants a password over TCP; the tests and the demo connect as postgres without
+# one, from 127.0.0.1 only (pg_hba.conf: the first matching line wins).
+allow_local_postgres() {
+  local hba
+  for hba in /etc/postgresql/*/main/pg_hba.conf; do
+    [[ -f $hba ]] || continue
+    grep -qE '^host[[:space:]]+all[[:space:]]+postgres[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba" && continue
+    log "allowing postgres@127.0.0.1 without a password in $hba"
+    sed -i '1i host all postgres 127.0.0.1/32 trust  # scripts/services.sh: tests and demo, loopback only' "$hba"
+  done
 }
 
 apt_install() {
@@ -132,7 +167,7 @@ ensure_postgres() {
   ver=$(ls /etc/postgresql | sort -V | tail -n 1)
   [[ -n $ver ]] || die "no PostgreSQL cluster under /etc/postgresql"
   log "starting PostgreSQL $ver"
-  pg_ctlcluster --skip-systemctl-redirect "$ver" main start
+  daemon pg_ctlcluster --skip-systemctl-redirect "$ver" main start || die "PostgreSQL $ver failed to start"
   wait_for "PostgreSQL" 60 pg_isready -q -h 127.0.0.1
 }
 
@@ -141,7 +176,7 @@ redis_up() { [[ $(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null) == PONG ]]; }
 ensure_redis() {
   if redis_up; then return 0; fi
   log "starting Redis"
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" >/dev/null
+  daemon redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" || die "Redis failed to start"
   wait_for "Redis" 30 redis_up
 }
 
@@ -306,7 +341,7 @@ start_dovecot() {
     fi
   else
     rm -f "$DOVECOT_BASE_DIR/master.pid"
-    dovecot -c "$DOVECOT_CONF" || die "Dovecot failed to start; see $LOG_DIR/dovecot.log"
+    daemon dovecot -c "$DOVECOT_CONF" || die "Dovecot failed to start; see $LOG_DIR/dovecot.log"
   fi
 }
 
@@ -430,7 +465,7 @@ start_postfix() {
   if postfix_running; then
     postfix reload >/dev/null 2>&1
   else
-    postfix start >/dev/null 2>&1 || { postfix start; die "postfix failed to start"; }
+    daemon postfix start || die "postfix failed to start"
   fi
 }
 
@@ -461,6 +496,7 @@ print_ports() {
 
 cmd_up() {
   need_root
+  take_lock
   ensure_postgres
   ensure_redis
   ensure_mail_user

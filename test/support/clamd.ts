@@ -15,7 +15,7 @@ export async function startFakeClamd(): Promise<{ url: string; scanned: () => nu
   let count = 0;
   const server: Server = createServer((socket) => {
     let buf = Buffer.alloc(0);
-    socket.on('data', (d) => {
+    socket.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       const cmd = 'zINSTREAM\0';
       if (buf.length < cmd.length) return;

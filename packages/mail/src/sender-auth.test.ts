@@ -61,7 +61,7 @@ async function message(c: Case): Promise<Buffer> {
     'Date: Wed, 25 Nov 2026 20:46:16 +0000\r\nMessage-ID: <m1@corp.test>\r\n\r\nHello from Alice.\r\n';
   let signature = '';
   if (c.sign) {
-    // mailauth 4 signs only what `signatureData` lists; top-level keys are defaults.
+    // mailauth signs only what `signatureData` lists; top-level keys are defaults.
     const signed = await dkimSign(original, { signingDomain: 'corp.test', selector: 'sel', privateKey: KEY, signatureData: [{ signingDomain: 'corp.test', selector: 'sel', privateKey: KEY }] });
     expect(signed.errors).toEqual([]);
     expect(signed.signatures).toMatch(/^DKIM-Signature: /);

@@ -229,9 +229,10 @@ async function verifyEvidence(raw: Buffer, mail: MailInput, opts: SenderAuthOpti
       client !== null && res.spf !== false
         ? { result: res.spf.status.result, domain: res.spf.domain || null }
         : { result: 'none', domain: null },
-    dkim: res.dkim.results
-      .filter((r) => typeof r.signingDomain === 'string' && r.signingDomain !== '')
-      .map((r) => ({ result: r.status.result, domain: r.signingDomain.toLowerCase() })),
+    // A result without a signing domain (an unparsable signature) names nobody to align with.
+    dkim: res.dkim.results.flatMap((r) =>
+      r.signingDomain ? [{ result: r.status.result, domain: r.signingDomain.toLowerCase() }] : [],
+    ),
     // The addr-spec(s) mailauth took from the raw From header; several are joined
     // so that they agree with no single address.
     headerFrom: res.dkim.headerFrom.length > 0 ? res.dkim.headerFrom.map(asciiAddress).join(',') : null,
