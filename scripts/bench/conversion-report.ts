@@ -174,8 +174,9 @@ ${r.scored.map((s) => `- **${s.tool}**: ${s.note}.`).join('\n')}
   person, never copied from a tool's output. It is a development set, not an evaluation set: the
   extractor is tuned against it.
 - Where a message has both parts, the expected text follows the text/plain part's line breaks (the
-  client's own rendering of what was typed); Blend publishes the HTML part, so a reply it cuts
-  right can still miss an exact match on re-wrapped paragraphs or no-break spaces.
+  client's own rendering of what was typed); Blend lets the HTML part decide what is cut and shows
+  the text part's own lines for the same words, falling back to the HTML when the text part is a
+  stub or says something else.
 - Messages/s depend on this machine and on the corpus' message sizes; compare the tools with each
   other in the same run.
 `;

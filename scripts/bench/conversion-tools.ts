@@ -30,7 +30,7 @@ const redactions = compileRedactions('card,iban');
 export const TOOLS: readonly Tool[] = [
   {
     name: 'Blend',
-    note: '`renderMailContent` as in production: the HTML part when there is one, else the text',
+    note: '`renderMailContent` as in production: the HTML part decides what is cut, the text part\'s lines are shown',
     run: (p) => renderMailContent(p.mail, { redactions }).bodyText,
   },
   {
