@@ -183,6 +183,8 @@ export const ConfigSchema = z.object({
   BLEND_RATE_ORG_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   /** BullMQ job lock: a job of a worker that died is retried after about this long. @defaultValue 30000 */
   BLEND_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** A token Prometheus must send (`Authorization: Bearer …`) to read the API's /metrics; unset: /metrics is open (bind the API to a private address). */
+  BLEND_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Webhook receivers on loopback, private or link-local addresses are allowed (local receivers, tests). @defaultValue false */
   BLEND_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   /** First webhook retry waits this long, then doubling (8 attempts). @defaultValue 30000 */
@@ -363,7 +365,7 @@ export function publicUrl(config: Pick<Config, 'BLEND_PUBLIC_URL' | 'PORT'>): st
 }
 
 /** Settings whose values are secrets: never printed, logged or put in an error message. */
-const SECRET_SETTINGS = new Set(['BLEND_SECRET', 'BLEND_SECRET_PREVIOUS', 'BLEND_OAUTH_CLIENT_SECRET', 'BLEND_OAUTH_REFRESH_TOKEN']);
+const SECRET_SETTINGS = new Set(['BLEND_SECRET', 'BLEND_SECRET_PREVIOUS', 'BLEND_OAUTH_CLIENT_SECRET', 'BLEND_OAUTH_REFRESH_TOKEN', 'BLEND_METRICS_TOKEN']);
 
 /** Configuration as text with every secret masked, for logs and `blend config show`. */
 export function maskConfig(config: Config): Record<string, unknown> {

@@ -37,6 +37,8 @@ export interface AppDeps {
   publicUrl?: string;
   /** Windows of activity mail (BLEND_NOTIFY_COALESCE_MS, BLEND_CORRECTION_WINDOW_MS). */
   activity?: { coalesceMs?: number; correctionWindowMs?: number };
+  /** BLEND_METRICS_TOKEN: `/metrics` answers only with `Authorization: Bearer` this token. */
+  metricsToken?: string;
   /** BLEND_WEBHOOK_ALLOW_PRIVATE: webhooks may point at loopback or private addresses. */
   webhookAllowPrivate?: boolean;
   /** Shared JSON feed pages, kept while changes are heard (see feed-cache.ts). */

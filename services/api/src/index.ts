@@ -41,6 +41,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
     withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
     webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
+    ...(config.BLEND_METRICS_TOKEN ? { metricsToken: config.BLEND_METRICS_TOKEN } : {}),
     activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, correctionWindowMs: config.BLEND_CORRECTION_WINDOW_MS },
   });
   const url = await app.listen({ port: config.PORT, host: config.HOST });
