@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { openSecret } from '@blend/core';
-import { ensureGroup, findPersonByEmail, insertPost, optInHistory, schema, upsertPerson } from '@blend/db';
+import { openSecret, sealSecret, WEBHOOK_SECRET_CONTEXT, webhookSigningSecret } from '@blend/core';
+import { createWebhook, ensureGroup, findPersonByEmail, insertPost, optInHistory, schema, upsertPerson } from '@blend/db';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { run } from './support/process';
 
@@ -233,8 +233,11 @@ describe('blend mailbox', () => {
     expect(JSON.stringify(audit)).not.toContain('Sesame');
   }, 180_000);
 
-  it('re-encrypts passwords with the new key after keys rotate, and refuses what no key opens', async () => {
+  it('re-encrypts passwords and webhook secrets with the new key after keys rotate, and refuses what no key opens', async () => {
     expect((await mb({ BLEND_SECRET: A }, 'add', url, '--password-file', pwFile(), '--no-check').done).code).toBe(0);
+    // A hook sealed under the old key, and one stored before secrets were sealed.
+    const sealedHook = await createWebhook(t.db, { url: 'https://esn.test/a', events: ['post.created'], format: 'blend', secret: sealSecret('whsec_a', A, WEBHOOK_SECRET_CONTEXT) });
+    const plainHook = await createWebhook(t.db, { url: 'https://esn.test/b', events: ['post.created'], format: 'blend', secret: 'whsec_b' });
     const rotated = { BLEND_SECRET: B, BLEND_SECRET_PREVIOUS: A };
     const before = mb(rotated, 'list', '--json');
     expect((await before.done).code).toBe(0);
@@ -242,12 +245,17 @@ describe('blend mailbox', () => {
 
     const rekey = mb(rotated, 'rekey', '--json');
     expect((await rekey.done).code).toBe(0);
-    expect(JSON.parse(rekey.out())).toEqual({ resealed: 1, current: 0, failed: [] });
+    expect(JSON.parse(rekey.out())).toEqual({ resealed: 1, current: 0, failed: [], webhooks: { resealed: 2, current: 0, failed: [] } });
     const [row] = await t.db.select().from(schema.watchedMailboxes);
     expect(openSecret(row!.passwordSealed, [B], key).plain).toBe('Sesame-Open-42');
+    const hooks = new Map((await t.db.select().from(schema.webhooks)).map((h) => [h.id, h.secret]));
+    expect(webhookSigningSecret(hooks.get(sealedHook.id)!, [B])).toBe('whsec_a');
+    expect(webhookSigningSecret(hooks.get(plainHook.id)!, [B])).toBe('whsec_b');
+    expect(hooks.get(plainHook.id)).not.toContain('whsec_b');
     const twice = mb(rotated, 'rekey', '--json');
     expect((await twice.done).code).toBe(0);
-    expect(JSON.parse(twice.out())).toMatchObject({ resealed: 0, current: 1 });
+    expect(JSON.parse(twice.out())).toMatchObject({ resealed: 0, current: 1, webhooks: { resealed: 0, current: 2 } });
+    await t.db.delete(schema.webhooks);
 
     // Without the key it was sealed with, rekey says which mailbox needs its password again.
     const lost = mb({ BLEND_SECRET: 'c'.repeat(64) }, 'rekey');

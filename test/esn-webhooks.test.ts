@@ -2,8 +2,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { verifyWebhookSignature, webhookRequest } from '@blend/core';
-import { ensureGroup, issueApiToken, markWebhookDelivery, pendingWebhookDeliveries, upsertPerson } from '@blend/db';
+import { verifyWebhookSignature, webhookRequest, webhookSigningSecret } from '@blend/core';
+import { eq } from 'drizzle-orm';
+import { ensureGroup, issueApiToken, markWebhookDelivery, pendingWebhookDeliveries, schema, upsertPerson } from '@blend/db';
 import { type Queues } from '@blend/queue';
 import { type TestDatabase } from './support/database';
 import { startTestApi, type TestApi } from './support/api';
@@ -91,6 +92,10 @@ describe('admin webhooks', () => {
       [receiverUrl, 'blend', undefined],
       ['https://chat.example.com/hooks/x', 'slack', undefined],
     ]);
+    // At rest the secret is sealed under BLEND_SECRET: a database dump cannot sign events.
+    const [row] = await api.t.db.select({ secret: schema.webhooks.secret }).from(schema.webhooks).where(eq(schema.webhooks.id, hook.id));
+    expect(row!.secret).not.toContain(hook.secret!);
+    expect(webhookSigningSecret(row!.secret, ['s'.repeat(32)])).toBe(hook.secret);
   });
 
   it('queues a pending delivery for matching hooks when a post is created, in the same transaction', async () => {
@@ -106,7 +111,7 @@ describe('admin webhooks', () => {
     const due = (await pendingWebhookDeliveries(t.db, { limit: 10 })).filter((d) => d.webhook.id === hook.id);
     expect(due).toHaveLength(1);
     const d = due[0]!;
-    const r = webhookRequest(d.webhook, d, new Date());
+    const r = webhookRequest({ ...d.webhook, secret: webhookSigningSecret(d.webhook.secret, ['s'.repeat(32)]) }, d, new Date());
     const res = await fetch(r.url, { method: r.method, headers: r.headers, body: r.body });
     await markWebhookDelivery(t.db, d.id, { ok: res.ok, status: res.status, error: null });
 

@@ -75,12 +75,12 @@ describe('webhook targets', () => {
       const log = createLogger('test', 'silent');
       const before = hits;
 
-      expect(await deliverWebhook({ deliveryId: delivery!.id, attempt: 0 }, { db: allowing.t.db, log, allowPrivate: false })).toBe('retry');
+      expect(await deliverWebhook({ deliveryId: delivery!.id, attempt: 0 }, { db: allowing.t.db, log, allowPrivate: false, secrets: ['s'.repeat(32)] })).toBe('retry');
       expect(hits).toBe(before);
       const [refused] = await allowing.t.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.id, delivery!.id));
       expect(refused!.lastError).toMatch(/127\.0\.0\.1 is a loopback address/);
 
-      expect(await deliverWebhook({ deliveryId: delivery!.id, attempt: 1 }, { db: allowing.t.db, log, allowPrivate: true })).toBe('delivered');
+      expect(await deliverWebhook({ deliveryId: delivery!.id, attempt: 1 }, { db: allowing.t.db, log, allowPrivate: true, secrets: ['s'.repeat(32)] })).toBe('delivered');
       expect(hits).toBe(before + 1);
     } finally {
       await allowing.close();

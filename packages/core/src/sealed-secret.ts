@@ -81,3 +81,14 @@ export function openSecret(sealed: string, secrets: readonly (string | undefined
     throw new SealedSecretError('TAMPERED', `sealed secret does not verify (${(err as Error).message})`);
   }
 }
+
+/** The context a webhook's signing secret is sealed under (docs/SECURITY.md I3). */
+export const WEBHOOK_SECRET_CONTEXT = 'webhook-signing-secret';
+
+/**
+ * A webhook's signing secret as stored: opened when sealed, as is when it was stored before
+ * secrets were sealed.
+ */
+export function webhookSigningSecret(stored: string, secrets: readonly (string | undefined)[]): string {
+  return sealedKeyId(stored) === null ? stored : openSecret(stored, secrets, WEBHOOK_SECRET_CONTEXT).plain;
+}

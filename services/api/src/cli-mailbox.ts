@@ -2,13 +2,15 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { AfterActionError, afterActionProblem, ConfigError, formatAfterAction, loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction } from '@blend/config';
-import { imapFailureKind, openSecret, sealedKeyId, sealingKeyId, sealSecret, type ImapFailure, type OAuthSettings } from '@blend/core';
+import { imapFailureKind, openSecret, sealedKeyId, sealingKeyId, sealSecret, WEBHOOK_SECRET_CONTEXT, webhookSigningSecret, type ImapFailure, type OAuthSettings } from '@blend/core';
 import {
   addWatchedMailbox,
   getWatchedMailbox,
   listWatchedMailboxes,
+  listWebhookSecrets,
   mailboxStatuses,
   removeWatchedMailbox,
+  setWebhookSecret,
   updateWatchedMailbox,
   type DbHandle,
   type WatchedMailbox,
@@ -279,9 +281,28 @@ export async function mailboxRekey(dbh: DbHandle, args: string[]): Promise<numbe
     await dbh.db.transaction((tx) => updateWatchedMailbox(tx, row.key, { passwordSealed: sealed }, actor(), 'mailbox_rekey'));
     counts.resealed++;
   }
-  if (values.json) console.log(JSON.stringify(counts));
-  else console.log(`re-encrypted ${counts.resealed} mailbox password(s) with BLEND_SECRET; ${counts.current} already were${counts.failed.length ? `; ${counts.failed.length} could not be decrypted` : ''}`);
-  return counts.failed.length ? 1 : 0;
+  // Webhook signing secrets are sealed the same way (and ones stored before sealing get sealed now).
+  const hooks = { resealed: 0, current: 0, failed: [] as string[] };
+  for (const h of await listWebhookSecrets(dbh.db)) {
+    const current = sealedKeyId(h.secret) !== null && sealedKeyId(h.secret) === sealingKeyId(cfg.BLEND_SECRET);
+    if (current) {
+      hooks.current++;
+      continue;
+    }
+    try {
+      await setWebhookSecret(dbh.db, h.id, sealSecret(webhookSigningSecret(h.secret, secrets), cfg.BLEND_SECRET, WEBHOOK_SECRET_CONTEXT));
+      hooks.resealed++;
+    } catch (err) {
+      hooks.failed.push(h.id);
+      console.error(`webhook ${h.id}: ${(err as Error).message}; delete it and register it again`);
+    }
+  }
+  if (values.json) console.log(JSON.stringify({ ...counts, webhooks: hooks }));
+  else {
+    console.log(`re-encrypted ${counts.resealed} mailbox password(s) with BLEND_SECRET; ${counts.current} already were${counts.failed.length ? `; ${counts.failed.length} could not be decrypted` : ''}`);
+    console.log(`re-encrypted ${hooks.resealed} webhook secret(s); ${hooks.current} already were${hooks.failed.length ? `; ${hooks.failed.length} could not be decrypted` : ''}`);
+  }
+  return counts.failed.length || hooks.failed.length ? 1 : 0;
 }
 
 /** BLEND_IMAP_AUTH of this environment (how BLEND_IMAP_URL logs in), or null when it cannot be read. */

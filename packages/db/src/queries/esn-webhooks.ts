@@ -18,6 +18,15 @@ export async function createWebhook(
   return row!;
 }
 
+/** Every hook's id and stored (sealed, or from before sealing, plain) signing secret, for `blend mailbox rekey`. */
+export async function listWebhookSecrets(db: Tx): Promise<{ id: string; secret: string }[]> {
+  return db.select({ id: webhooks.id, secret: webhooks.secret }).from(webhooks).orderBy(asc(webhooks.createdAt));
+}
+
+export async function setWebhookSecret(db: Tx, id: string, stored: string): Promise<void> {
+  await db.update(webhooks).set({ secret: stored }).where(eq(webhooks.id, id));
+}
+
 /** @returns whether a hook with this id existed. Its deliveries go with it. */
 export async function deleteWebhook(db: Tx, id: string): Promise<boolean> {
   const rows = await db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id });

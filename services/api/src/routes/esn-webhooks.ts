@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { PermanentError } from '@blend/core';
+import { PermanentError, sealSecret, WEBHOOK_SECRET_CONTEXT } from '@blend/core';
 import { createWebhook, deleteWebhook, listWebhooksWithDeliveries, WEBHOOK_EVENTS, WEBHOOK_FORMATS, type Database, type WebhookEventName, type WebhookFormat } from '@blend/db';
 import { resolveWebhookTarget, WebhookTargetError, type ResolveAll } from '@blend/worker';
 import { requireAdmin } from '../auth';
@@ -34,7 +34,7 @@ export async function checkWebhookUrl(s: string, opts: { allowPrivate: boolean; 
 }
 
 /** Outbound webhooks, admin only. The secret is returned once, at creation. */
-export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database; webhookAllowPrivate?: boolean }): void {
+export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database; secret: string; webhookAllowPrivate?: boolean }): void {
   const admin = requireAdmin(deps.db);
 
   app.post<{ Body: { url: string; events: WebhookEventName[]; format?: WebhookFormat } }>(
@@ -56,7 +56,8 @@ export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database; web
     async (req, reply) => {
       const secret = `whsec_${randomBytes(32).toString('base64url')}`;
       const url = await checkWebhookUrl(req.body.url, { allowPrivate: deps.webhookAllowPrivate ?? false });
-      const hook = await createWebhook(deps.db, { url, events: req.body.events, format: req.body.format ?? 'blend', secret });
+      // Stored sealed under BLEND_SECRET, like mailbox passwords: a database dump does not let anyone sign events.
+      const hook = await createWebhook(deps.db, { url, events: req.body.events, format: req.body.format ?? 'blend', secret: sealSecret(secret, deps.secret, WEBHOOK_SECRET_CONTEXT) });
       req.log.info({ webhookId: hook.id, events: hook.events }, 'webhook created');
       return reply.status(201).send({ id: hook.id, url: hook.url, events: hook.events, format: hook.format, active: hook.active, created_at: hook.createdAt.toISOString(), secret });
     },

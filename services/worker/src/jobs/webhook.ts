@@ -1,5 +1,5 @@
 import { getWebhookDelivery, markWebhookDelivery, pendingWebhookDeliveries, type Database } from '@blend/db';
-import { webhookRequest } from '@blend/core';
+import { webhookRequest, webhookSigningSecret } from '@blend/core';
 import type { Logger } from '@blend/config';
 import { enqueueWebhook, type WebhookJob } from '@blend/queue';
 import type { Queue } from 'bullmq';
@@ -12,6 +12,8 @@ export interface WebhookDeps {
   timeoutMs?: number;
   /** BLEND_WEBHOOK_ALLOW_PRIVATE: receivers on loopback or private addresses are allowed. @defaultValue false */
   allowPrivate?: boolean;
+  /** BLEND_SECRET then BLEND_SECRET_PREVIOUS: open the hooks' sealed signing secrets. */
+  secrets?: readonly (string | undefined)[];
   /** For tests: how host names are resolved. */
   resolve?: ResolveAll;
 }
@@ -25,7 +27,7 @@ export interface WebhookDeps {
 export async function deliverWebhook(job: WebhookJob, deps: WebhookDeps): Promise<'delivered' | 'retry' | 'skipped'> {
   const d = await getWebhookDelivery(deps.db, job.deliveryId);
   if (!d || d.state !== 'pending' || d.attempts !== job.attempt) return 'skipped';
-  const req = webhookRequest(d.webhook, d, new Date());
+  const req = webhookRequest({ ...d.webhook, secret: webhookSigningSecret(d.webhook.secret, deps.secrets ?? []) }, d, new Date());
   let status: number | null = null;
   let error: string | null = null;
   try {
