@@ -106,7 +106,7 @@ export async function keysRotate(): Promise<number> {
   const fresh = randomBytes(32).toString('hex');
   console.log(
     `New key: ${fresh}\n\nTo rotate:\n  1. set BLEND_SECRET_PREVIOUS to the current BLEND_SECRET\n  2. set BLEND_SECRET to the new key\n  3. restart api, worker and poller\n` +
-      '  4. run `blend mailbox rekey` (with both keys set) to re-encrypt the passwords of mailboxes added with `blend mailbox add`\n' +
+      '  4. run `blend mailbox rekey` (with both keys set) to re-encrypt the passwords of mailboxes added with `blend mailbox add` and the webhooks\' signing secrets\n' +
       '  5. after BLEND_REPLY_TOKEN_TTL_DAYS (30) days, remove BLEND_SECRET_PREVIOUS',
   );
   return 0;
