@@ -243,13 +243,14 @@ describe('extractVisibleText', () => {
     expect(extractVisibleText(input)).toMatchObject(expected);
   });
 
-  it('stays fast on hostile input', () => {
-    const started = Date.now();
+  // A guard against catastrophic backtracking, not a speed test (speed is `pnpm bench conversion`'s):
+  // a quadratic or worse pattern on these inputs runs for minutes and hits the timeout.
+  it('finishes on hostile input', { timeout: 30_000 }, () => {
     extractVisibleText(`${'On a wrote b '.repeat(20_000)}\n${'> x\n'.repeat(50_000)}${'x'.repeat(100_000)}`);
     extractVisibleText('On 1 Jan, a <a@b.c> wrote:\n> q\nanswer\n'.repeat(30_000));
     extractVisibleText(`${'Thanks,\nJane\n'.repeat(30_000)}${'Sent from my iPhone\n'.repeat(30_000)}`);
-    extractVisibleText(`${'confidential '.repeat(50_000)}\n`.repeat(3), { disclaimerPatterns: [/never/] });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    const out = extractVisibleText(`${'confidential '.repeat(50_000)}\n`.repeat(3), { disclaimerPatterns: [/never/] });
+    expect(out.text.length).toBeGreaterThan(0);
   });
 });
 

@@ -96,11 +96,11 @@ describe('stripHtmlQuotes', () => {
     expect(stripHtmlQuotes(deep)).toEqual({ html: deep, removed: false, inline: false, confidence: 'low' });
   });
 
-  it('stays fast on a deep or wide document', () => {
-    const started = Date.now();
-    stripHtmlQuotes(`${'<div>'.repeat(5_000)}x${'</div>'.repeat(5_000)}`);
-    stripHtmlQuotes(`${'<blockquote type="cite">a</blockquote><p>b</p>'.repeat(20_000)}`);
-    expect(Date.now() - started).toBeLessThan(3_000);
+  // A guard against work that grows with depth times width, not a speed test: such a walk on
+  // these documents runs for minutes and hits the timeout.
+  it('finishes on a deep or wide document', { timeout: 30_000 }, () => {
+    expect(stripHtmlQuotes(`${'<div>'.repeat(5_000)}x${'</div>'.repeat(5_000)}`).confidence).toBe('low');
+    expect(stripHtmlQuotes(`${'<blockquote type="cite">a</blockquote><p>b</p>'.repeat(20_000)}`).removed).toBe(true);
   });
 });
 
