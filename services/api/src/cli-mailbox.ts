@@ -283,9 +283,9 @@ export async function mailboxRekey(dbh: DbHandle, args: string[]): Promise<numbe
   }
   // Webhook signing secrets are sealed the same way (and ones stored before sealing get sealed now).
   const hooks = { resealed: 0, current: 0, failed: [] as string[] };
+  const currentKey = sealingKeyId(cfg.BLEND_SECRET);
   for (const h of await listWebhookSecrets(dbh.db)) {
-    const current = sealedKeyId(h.secret) !== null && sealedKeyId(h.secret) === sealingKeyId(cfg.BLEND_SECRET);
-    if (current) {
+    if (sealedKeyId(h.secret) === currentKey) {
       hooks.current++;
       continue;
     }

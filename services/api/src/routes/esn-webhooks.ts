@@ -27,8 +27,7 @@ export async function checkWebhookUrl(s: string, opts: { allowPrivate: boolean; 
   try {
     await resolveWebhookTarget(u.toString(), opts);
   } catch (err) {
-    const unresolved = err instanceof WebhookTargetError && /does not resolve|has no address/.test(err.message);
-    if (!unresolved) throw new PermanentError('VALIDATION', `url not allowed: ${(err as Error).message}`);
+    if (!(err instanceof WebhookTargetError && err.kind === 'unresolved')) throw new PermanentError('VALIDATION', `url not allowed: ${(err as Error).message}`);
   }
   return u.toString();
 }

@@ -1,4 +1,4 @@
-import { readBounceToken, readDeliveryReport, type Classification, type DeliveryReport, type MailInput } from '@blend/core';
+import { hasNullReturnPath, readBounceToken, readDeliveryReport, type Classification, type DeliveryReport, type MailInput } from '@blend/core';
 import { outboundIdByMessageId, type Tx } from '@blend/db';
 
 /** The outbox row a bounce is about, and what it says: a hard bounce (5.x.x) or a delay. */
@@ -51,8 +51,7 @@ export async function bounceByReturnedMessage(tx: Tx, classification: Classifica
  * `Return-Path: <>`). Anything else, a plain-text "Status: 5.1.1" included, changes nothing.
  */
 function realDsn(raw: Buffer, mail: MailInput): DeliveryReport | null {
-  const returnPath = mail.headers['return-path']?.[0]?.trim();
-  if (returnPath !== '<>') return null;
+  if (!hasNullReturnPath(mail)) return null;
   const report = readDeliveryReport(raw.toString('latin1'));
   return report.isDsn ? report : null;
 }

@@ -1,6 +1,7 @@
 import {
   classify,
   DEFAULT_ATTACHMENT_LIMITS,
+  planAttachments,
   decideIngest,
   dedupeKey,
   detectConfidential,
@@ -341,11 +342,19 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
   return { ...result, deliveredAt: row.internalDate ?? row.receivedAt, trimmedRatio };
 }
 
-/** Each file that could be stored, through the virus scanner; what it finds is kept on the file. */
+/** Reasons `planAttachments` gives that no scan result can change: such files are never stored. */
+const NEVER_STORED = new Set(['empty', 'too_large', 'type_not_allowed']);
+
+/**
+ * Each file that could be stored, through the virus scanner; what it finds is kept on the file.
+ * A file over the per-mail total is scanned too: an infected file before it frees its room.
+ */
 async function scanFiles(files: ParsedAttachment[], scanner: FileScanner, limits: AttachmentLimits): Promise<ParsedAttachment[]> {
+  const plans = planAttachments(files, limits);
   const out: ParsedAttachment[] = [];
-  for (const f of files) {
-    if (f.size === 0 || f.size > limits.maxFileBytes) out.push(f);
+  for (const [i, f] of files.entries()) {
+    const plan = plans[i];
+    if (!plan || NEVER_STORED.has(plan.omitted ?? '')) out.push(f);
     else {
       const verdict = await scanner(f.content);
       out.push(verdict.clean ? f : { ...f, infected: verdict.signature });

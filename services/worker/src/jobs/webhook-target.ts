@@ -7,7 +7,11 @@ import { egressAddressProblem } from '@blend/core';
 /** A webhook URL that may not be called: the reason is shown to the admin and in the delivery log. */
 export class WebhookTargetError extends Error {
   readonly code = 'WEBHOOK_TARGET';
-  constructor(message: string) {
+  /** `unresolved`: the name has no address (yet); `refused`: an address is not allowed. */
+  constructor(
+    message: string,
+    readonly kind: 'unresolved' | 'refused',
+  ) {
     super(message);
     this.name = 'WebhookTargetError';
   }
@@ -43,14 +47,14 @@ export async function resolveWebhookTarget(url: string, opts: { allowPrivate: bo
     try {
       addresses = await (opts.resolve ?? systemResolve)(host);
     } catch (err) {
-      throw new WebhookTargetError(`${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new WebhookTargetError(`${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'unresolved');
     }
   }
-  if (addresses.length === 0) throw new WebhookTargetError(`${host} has no address`);
+  if (addresses.length === 0) throw new WebhookTargetError(`${host} has no address`, 'unresolved');
   if (!opts.allowPrivate) {
     for (const a of addresses) {
       const problem = egressAddressProblem(a.address);
-      if (problem) throw new WebhookTargetError(`${host}: ${problem}; set BLEND_WEBHOOK_ALLOW_PRIVATE=true to allow receivers inside your network`);
+      if (problem) throw new WebhookTargetError(`${host}: ${problem}; set BLEND_WEBHOOK_ALLOW_PRIVATE=true to allow receivers inside your network`, 'refused');
     }
   }
   const first = addresses[0]!;
