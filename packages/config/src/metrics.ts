@@ -6,7 +6,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'blend_process_' });
+  // prom-client's defaults are already named process_* and nodejs_*: the prefix is only ours
+  // (blend_process_cpu_seconds_total, blend_nodejs_heap_size_used_bytes).
+  collectDefaultMetrics({ register: registry, prefix: 'blend_' });
   const m = {
     registry,
     inbound: new Counter({

@@ -8,6 +8,7 @@ import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { FeedCache } from './feed-cache';
 import { registerScrapeGauges } from './scrape-metrics';
+import { instrumentHttp } from './http-metrics';
 import { installErrorHandler } from './errors';
 import { adminRoutes } from './routes/admin';
 import { adminSourceRoutes } from './routes/admin-source';
@@ -54,6 +55,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false } },
   });
   installErrorHandler(app);
+  instrumentHttp(app, deps.metrics);
   const cache = deps.feedCache;
   if (cache) {
     // Read your own writes: a change made through this API is forgotten before its answer
