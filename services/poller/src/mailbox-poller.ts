@@ -239,7 +239,8 @@ export class MailboxPoller {
     let lastUid = cp?.lastUid ?? 0;
     if (cp && cp.uidValidity !== uidValidity) {
       // RFC 3501 2.3.1.1: a new UIDVALIDITY invalidates every UID we knew. Re-read the
-      // whole mailbox; Message-ID dedupe turns the copies into `duplicate` rows.
+      // whole mailbox; Message-ID dedupe turns the copies into `duplicate` rows, and a copy of
+      // a command or a like never acts a second time (docs/SECURITY.md B29).
       this.log.warn({ old: cp.uidValidity, new: uidValidity }, 'UIDVALIDITY changed; resyncing mailbox');
       await resetCheckpoint(db, target.key, uidValidity);
       lastUid = 0;

@@ -15,14 +15,20 @@ export async function insertComment(tx: Tx, values: typeof comments.$inferInsert
   return row!;
 }
 
-/** An earlier copy of a mail: published (with what it shows, unless edited since) or not. */
-export type EarlierCopy = { inboundId: string | null; published: true; bodyText: string | null } | { inboundId: string | null; published: false };
+/**
+ * An earlier copy of a mail: published (with what it shows, unless edited since), acted on (a
+ * mailed command or a like: `acted` says which), or only withheld or rejected.
+ */
+export type EarlierCopy =
+  | { inboundId: string | null; published: true; bodyText: string | null }
+  | { inboundId: string | null; published: false; acted?: { state: 'command' | 'liked'; reason: string | null } };
 
 /**
  * The inbound row that already handled a mail with this dedupe key, if any: the one that
- * produced its post or comment (with that body, or null once someone edited it), else a copy
- * that was withheld or rejected. What a later copy does about it is the caller's rule
- * (ingest.ts: a published copy makes it a duplicate, an unpublished one never shadows it).
+ * produced its post or comment (with that body, or null once someone edited it), else the one
+ * that carried out its command or like, else a copy that was withheld or rejected. What a later
+ * copy does about it is the caller's rule (ingest.ts: a published copy makes it a duplicate, an
+ * acted-on one keeps it from acting again, an unpublished one never shadows it).
  */
 export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<EarlierCopy | undefined> {
   const shown = (r: { inboundId: string | null; bodyText: string; editedAt: Date | null }): EarlierCopy => ({
@@ -38,6 +44,16 @@ export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<Earlie
     .where(eq(comments.dedupeKey, dedupeKey))
     .limit(1);
   if (c[0]) return shown(c[0]);
+  // A command or a like acts once (docs/SECURITY.md B29): its copy, re-read after a new
+  // UIDVALIDITY say, must find it.
+  const acted = await tx
+    .select({ inboundId: inboundMessages.id, state: inboundMessages.state, reason: inboundMessages.reason })
+    .from(inboundMessages)
+    .where(sql`${inboundMessages.dedupeKey} = ${dedupeKey} and ${or(eq(inboundMessages.state, 'command'), eq(inboundMessages.state, 'liked'))}`)
+    .orderBy(inboundMessages.processedAt)
+    .limit(1);
+  const a = acted[0];
+  if (a && (a.state === 'command' || a.state === 'liked')) return { inboundId: a.inboundId, published: false, acted: { state: a.state, reason: a.reason } };
   const i = await tx
     .select({ inboundId: inboundMessages.id })
     .from(inboundMessages)

@@ -10,6 +10,7 @@ import {
   isBridgeAddress,
   isOrgDomain,
   isThreadIndexReply,
+  judgeActedCopy,
   threadIndexRoot,
   threadSubjectKey,
   type MailInput,
@@ -313,6 +314,16 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       trimConfidence: content.confidence,
       defaultGroup: deps.defaultGroup,
     });
+    if (earlier && !earlier.published && earlier.acted) {
+      // A copy of a command or a like that was carried out (re-read after a new UIDVALIDITY,
+      // or delivered twice): acted on once, never again (docs/SECURITY.md B29).
+      if (judgeActedCopy(earlier.acted, decision) === 'conflicting_copy') {
+        await finishInbound(tx, row.id, { ...ids, state: 'held', reason: 'conflicting_copy', duplicateOf: earlier.inboundId });
+        return { state: 'held', reason: 'conflicting_copy' };
+      }
+      await finishInbound(tx, row.id, { ...ids, state: 'duplicate', reason: 'duplicate', duplicateOf: earlier.inboundId });
+      return { state: 'duplicate', of: earlier.inboundId };
+    }
     if (earlier && decision.action === 'reject') {
       // Refused this time too: the same mail ends in one state, with one notice. A copy that is
       // withheld or held can still be published later, so it is kept.
