@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { groupSlugProblem, mailboxProblem, receivedByPatternProblem, type Addressing } from '@blend/core';
 import { AfterActionError, afterActionProblem, parseAfterAction } from './imap-after';
+import { FILE_SETTINGS, resolveFileSettings } from './secret-files';
+import { dkimKeyProblem, dkimKeyText } from './dkim-key';
 
 const url = (protocols: string[], example: string) =>
   z
@@ -100,6 +102,24 @@ export const ConfigSchema = z.object({
   BLEND_INGEST_MEMORY_BYTES: z.coerce.number().int().min(1024 * 1024).default(16 * 1024 * 1024),
   /** Send jobs at once per worker process (they share a pool of 5 SMTP connections). */
   BLEND_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** DKIM selector of Blend's outgoing mail: the key is published at `SELECTOR._domainkey.DOMAIN`. Unset: mail is not signed. */
+  BLEND_DKIM_SELECTOR: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(?=.{1,63}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/, 'must be a DNS label such as blend2026 (letters, digits, hyphens; dots between labels)')
+    .optional(),
+  /** The DKIM signing key (PEM, RSA); `\n` escapes allowed for one-line env files. Secret: never logged or shown. */
+  BLEND_DKIM_PRIVATE_KEY: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = dkimKeyProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .transform(dkimKeyText)
+    .optional(),
+  /** The d= domain of the DKIM signature. @defaultValue Blend's mail domain (BLEND_MAIL_DOMAIN, or that of BLEND_MAIL_ADDRESS) */
+  BLEND_DKIM_DOMAIN: domain.optional(),
   /** Periodic sync in case IDLE misses a change. @defaultValue 30000 */
   BLEND_POLL_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Re-issue IDLE this often; NAT and firewalls drop idle TCP flows after a few minutes. @defaultValue 120000 */
@@ -243,6 +263,10 @@ function checkCombinations(c: Config): { variable: string; message: string }[] {
     issues.push({ variable: 'BLEND_AUTHSERV_ID', message: 'is required when BLEND_SENDER_AUTH=trusted-mta (the authserv-id your MTA writes)' });
   }
   issues.push(...authProblems(c));
+  if (Boolean(c.BLEND_DKIM_SELECTOR) !== Boolean(c.BLEND_DKIM_PRIVATE_KEY)) {
+    const missing = c.BLEND_DKIM_SELECTOR ? 'BLEND_DKIM_PRIVATE_KEY' : 'BLEND_DKIM_SELECTOR';
+    issues.push({ variable: missing, message: 'is required to sign outgoing mail with DKIM: set BLEND_DKIM_SELECTOR and BLEND_DKIM_PRIVATE_KEY (or _FILE) together, or neither' });
+  }
   const problem = afterActionProblem(parseAfterAction(c.BLEND_IMAP_AFTER), imapUrlFolder(c.BLEND_IMAP_URL));
   if (problem) issues.push({ variable: 'BLEND_IMAP_AFTER', message: `${problem} (BLEND_IMAP_URL)` });
   return issues;
@@ -350,13 +374,20 @@ export function loadConfigSubset<K extends keyof Config>(keys: K[], env: Record<
   return parseWith(ConfigSchema.pick(mask), env) as unknown as Pick<Config, K>;
 }
 
-function parseWith<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+function parseWith<T extends z.ZodObject>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
+  // `NAME_FILE` of a secret the schema reads (only those: a tool that needs DATABASE_URL does
+  // not fail on an unreadable key file it never uses).
+  const files = resolveFileSettings(env, FILE_SETTINGS.filter((n) => n in schema.shape));
+  const present = Object.fromEntries(Object.entries(files.env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(present);
-  if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(config)'), message: i.message })),
-  );
+  // A file that could not be read is the one issue of its setting (not also "is required").
+  const failed = new Set(files.issues.map((i) => i.variable.replace(/_FILE$/, '')));
+  const issues = [
+    ...files.issues,
+    ...(result.success ? [] : result.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(config)'), message: i.message }))).filter((i) => !failed.has(i.variable)),
+  ];
+  if (issues.length > 0 || !result.success) throw new ConfigError(issues);
+  return result.data;
 }
 
 /** The public base URL, defaulting to the local API address. */
@@ -365,7 +396,7 @@ export function publicUrl(config: Pick<Config, 'BLEND_PUBLIC_URL' | 'PORT'>): st
 }
 
 /** Settings whose values are secrets: never printed, logged or put in an error message. */
-const SECRET_SETTINGS = new Set(['BLEND_SECRET', 'BLEND_SECRET_PREVIOUS', 'BLEND_OAUTH_CLIENT_SECRET', 'BLEND_OAUTH_REFRESH_TOKEN', 'BLEND_METRICS_TOKEN']);
+const SECRET_SETTINGS = new Set(['BLEND_SECRET', 'BLEND_SECRET_PREVIOUS', 'BLEND_OAUTH_CLIENT_SECRET', 'BLEND_OAUTH_REFRESH_TOKEN', 'BLEND_METRICS_TOKEN', 'BLEND_OIDC_CLIENT_SECRET', 'BLEND_DKIM_PRIVATE_KEY']);
 
 /** Configuration as text with every secret masked, for logs and `blend config show`. */
 export function maskConfig(config: Config): Record<string, unknown> {

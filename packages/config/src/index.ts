@@ -5,3 +5,6 @@ export * from './metrics';
 export * from './health-server';
 export * from './imap-after';
 export * from './oauth-settings';
+export * from './secret-files';
+export * from './dkim-key';
+export * from './dkim-settings';

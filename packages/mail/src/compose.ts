@@ -89,6 +89,12 @@ export function createSmtpTransport(
   pool: { maxConnections?: number; maxMessages?: number } = {},
   /** How to log in (BLEND_SMTP_AUTH). @defaultValue password when the URL names a user, else none */
   login: SmtpLogin = { kind: new URL(url).username ? 'password' : 'none' },
+  /**
+   * Sign every mail with DKIM (BLEND_DKIM_*): this transport is the one way Blend's mail
+   * leaves (mirrors, notifications, digests, receipts), so all of it is signed.
+   * @defaultValue unsigned
+   */
+  dkim?: { domainName: string; keySelector: string; privateKey: string },
 ): Transporter {
   const u = new URL(url);
   const secure = u.protocol === 'smtps:';
@@ -100,6 +106,7 @@ export function createSmtpTransport(
     port: u.port ? Number(u.port) : secure ? 465 : 25,
     secure,
     ...smtpAuth(u, login),
+    ...(dkim ? { dkim } : {}),
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 60_000,

@@ -1,4 +1,4 @@
-import { addressingFrom, oauthSettings, processMetrics, publicUrl, smtpAuthOf, startHealthServer, type Config, type Logger } from '@blend/config';
+import { addressingFrom, dkimSettings, oauthSettings, processMetrics, publicUrl, smtpAuthOf, startHealthServer, type Config, type Logger } from '@blend/config';
 import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired } from '@blend/db';
 import { sql } from 'drizzle-orm';
@@ -58,7 +58,7 @@ export async function startWorkerService(
   const metrics = processMetrics();
   const workerOpts = { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, metrics, lockDurationMs: config.BLEND_JOB_LOCK_MS };
   const smtpLogin = smtpLoginOf(config.BLEND_SMTP_URL, smtpAuthOf(config), oauthSettings(config));
-  const transport = createSmtpTransport(config.BLEND_SMTP_URL, {}, smtpLogin);
+  const transport = createSmtpTransport(config.BLEND_SMTP_URL, {}, smtpLogin, dkimSettings(config));
   // Email templates are compiled once (MJML is slow); rendering a mail is then fast.
   await warmTemplates();
   const addressing = addressingFrom(config);
