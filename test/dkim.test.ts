@@ -2,7 +2,7 @@
 // Postfix, read back from Dovecot, and verified with mailauth against the public key as a DNS
 // resolver serves it. DMARC passes on the aligned signature alone (SPF is set to fail), which
 // is what keeps mirrors, notifications and digests out of spam (docs/SECURITY.md B29).
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { fetchRawMessages, headerValues } from './support/mail-server';
 import { startStack, type Stack } from './support/stack';
 
 const SELECTOR = 'blend2026';
-const pem = (k: ReturnType<typeof generateKeyPairSync>['privateKey']) => k.export({ type: 'pkcs8', format: 'pem' }).toString();
+const pem = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }).toString();
 const key = pem(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
 const otherKey = pem(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
 
