@@ -110,7 +110,7 @@ describe('feed page', () => {
   it('shows posts with author, group, time, email badge and escaped titles', async () => {
     const res = await page('/web', 'alice');
     expect(res.statusCode).toBe(200);
-    expect(res.headers['content-security-policy']).toBe("default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'");
+    expect(res.headers['content-security-policy']).toBe("default-src 'self';base-uri 'none';form-action 'self';frame-ancestors 'none';object-src 'none'");
     expect(res.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(res.body).not.toContain(XSS);
     expect(res.body).not.toContain('onerror');

@@ -88,6 +88,10 @@ export const ConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   /** Memory for the API's feed cache (JSON feed pages shared by all readers, forgotten on every change); 0 switches it off. @defaultValue 64 */
   BLEND_FEED_CACHE_MB: z.coerce.number().int().min(0).max(4096).default(64),
+  /** API requests per minute of one person (by credential) or, unauthenticated, one client address; 0 switches it off. @defaultValue 600 */
+  BLEND_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  /** Sign-ins, signed-link pages and failed authentications per minute of one client address; 0 switches it off. @defaultValue 10 */
+  BLEND_RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(0).default(10),
   /** Public base URL used in links in mails and CLI output. @defaultValue http://127.0.0.1:PORT */
   BLEND_PUBLIC_URL: z.string().url().optional(),
   /** Prefix of BullMQ keys in Redis, so several installations can share one Redis. */

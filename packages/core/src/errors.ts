@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'OUTBOUND_NOT_FOUND'
   | 'SMTP_REJECTED'
   /** The raw mail asked for is no longer stored (retention, erasure). */
-  | 'SOURCE_PURGED';
+  | 'SOURCE_PURGED'
+  /** Too many requests from one person or address (BLEND_RATE_LIMIT_*). */
+  | 'RATE_LIMITED';
 
 /** Every {@link ErrorCode}, for exhaustive tests and schema enums. */
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -34,6 +36,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'OUTBOUND_NOT_FOUND',
   'SMTP_REJECTED',
   'SOURCE_PURGED',
+  'RATE_LIMITED',
 ];
 
 /**

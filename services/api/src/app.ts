@@ -10,6 +10,8 @@ import type { FeedCache } from './feed-cache';
 import { registerScrapeGauges } from './scrape-metrics';
 import { instrumentHttp } from './http-metrics';
 import { installErrorHandler } from './errors';
+import { registerSecurityHeaders } from './security-headers';
+import { registerRateLimits, type RateLimitSettings } from './rate-limits';
 import { adminRoutes } from './routes/admin';
 import { adminSourceRoutes } from './routes/admin-source';
 import { attachmentRoutes } from './routes/attachments';
@@ -44,6 +46,8 @@ export interface AppDeps {
   webhookAllowPrivate?: boolean;
   /** Shared JSON feed pages, kept while changes are heard (see feed-cache.ts). */
   feedCache?: FeedCache;
+  /** BLEND_RATE_LIMIT_*: HTTP rate limits counted in Redis; without it nothing is limited (tests). */
+  rateLimits?: Omit<RateLimitSettings, 'log'>;
 }
 
 /** The API as a Fastify instance; tests drive it with `app.inject()`, so no port is opened. */
@@ -56,6 +60,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   installErrorHandler(app);
   instrumentHttp(app, deps.metrics);
+  registerSecurityHeaders(app, { ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
+  if (deps.rateLimits) registerRateLimits(app, { ...deps.rateLimits, log: deps.log });
   const cache = deps.feedCache;
   if (cache) {
     // Read your own writes: a change made through this API is forgotten before its answer

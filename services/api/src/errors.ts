@@ -20,6 +20,8 @@ export function httpStatus(code: ErrorCode): number {
       return 410;
     case 'TOO_LARGE':
       return 413;
+    case 'RATE_LIMITED':
+      return 429;
     case 'MALFORMED_MIME':
     case 'MIME_LIMITS':
     case 'SMTP_REJECTED':

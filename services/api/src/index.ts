@@ -2,10 +2,12 @@ import { addressingFrom, processMetrics, type Config, type Logger } from '@blend
 import { createDb, ensureGroup, ensureSchema, listenForFeedChanges } from '@blend/db';
 import { createProducerRedis, createQueues } from '@blend/queue';
 import { buildApp } from './app';
+import { createRateLimitRedis } from './rate-limits';
 import { FEED_CACHE_MAX_AGE_MS, FeedCache } from './feed-cache';
 
 export { buildApp, type AppDeps } from './app';
 export { FeedCache } from './feed-cache';
+export { createRateLimitRedis } from './rate-limits';
 
 /** Start the API service on HOST:PORT. */
 export async function startApiService(config: Config, log: Logger): Promise<{ stop(): Promise<void>; url: string }> {
@@ -15,6 +17,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err: { message: err.message } }, 'queue connection error'));
+  const rateRedis = createRateLimitRedis(config.REDIS_URL);
   const metrics = processMetrics();
   const feedCache = config.BLEND_FEED_CACHE_MB > 0 ? new FeedCache({ maxBytes: config.BLEND_FEED_CACHE_MB * 1024 * 1024, maxAgeMs: FEED_CACHE_MAX_AGE_MS }) : undefined;
   const listener = feedCache
@@ -34,6 +37,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     redis,
     log,
     queues,
+    rateLimits: { redis: rateRedis, prefix: config.BLEND_QUEUE_PREFIX, perMinute: config.BLEND_RATE_LIMIT_PER_MINUTE, loginPerMinute: config.BLEND_RATE_LIMIT_LOGIN_PER_MINUTE },
     metrics,
     addressing: addressingFrom(config),
     ...(config.BLEND_PUBLIC_URL ? { publicUrl: config.BLEND_PUBLIC_URL } : {}),
@@ -52,6 +56,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
       await listener?.stop();
       await queues.close();
       redis.disconnect();
+      rateRedis.disconnect();
       await dbh.close();
       log.info('api stopped');
     },

@@ -7,7 +7,8 @@ import { BEARER, idParams } from './esn-schemas';
 
 /**
  * Send one stored file. Only safe image types are shown inline; everything else is a download
- * as `application/octet-stream` (or PDF / plain text), with `nosniff` and a CSP sandbox, so a
+ * as `application/octet-stream` (or PDF / plain text), with `nosniff` and a CSP sandbox
+ * (security-headers.ts, "download"), so a
  * file mailed as `text/html` or SVG never runs in Blend's origin.
  */
 export async function sendAttachment(db: Database, id: string, reply: FastifyReply): Promise<FastifyReply> {
@@ -18,8 +19,6 @@ export async function sendAttachment(db: Database, id: string, reply: FastifyRep
     .header('content-type', as.contentType)
     .header('content-disposition', contentDisposition(as.disposition, found.row.filename))
     .header('content-length', String(found.content.length))
-    .header('x-content-type-options', 'nosniff')
-    .header('content-security-policy', "default-src 'none'; sandbox")
     .header('cache-control', 'private, max-age=3600')
     .send(found.content);
 }

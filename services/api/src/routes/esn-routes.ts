@@ -43,7 +43,8 @@ function registerDocs(app: FastifyInstance): void {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'token from `pnpm blend people add`' } } },
     },
   });
-  void app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } });
+  // No validator badge: it would load an image from a third party (and the CSP blocks it).
+  void app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false, validatorUrl: null } });
   void app.register(async (docs) => {
     docs.get('/docs/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   });

@@ -38,8 +38,7 @@ function page(reply: FastifyReply, status: number, title: string, body: string):
   return reply
     .status(status)
     .type('text/html; charset=utf-8')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
-    .header('referrer-policy', 'no-referrer')
+    // CSP and Referrer-Policy: security-headers.ts ("links").
     .header('cache-control', 'no-store')
     .send(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +

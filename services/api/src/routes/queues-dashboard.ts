@@ -22,25 +22,6 @@ export interface QueuesDashboardDeps {
   publicUrl?: string;
 }
 
-/**
- * The dashboard's own policy instead of the pages' WEB_CSP: its `<base href>` needs
- * `base-uri 'self'` and its markup has inline styles. Its scripts, CSS and locales all come
- * from this origin; the Google Fonts stylesheet it links is left blocked on purpose (no
- * third-party requests from an admin page; the UI falls back to system fonts).
- */
-const DASHBOARD_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
-
 const BEARER = /^Bearer\s+([A-Za-z0-9_-]{10,200})$/;
 
 type Caller = { person: Person; via: 'bearer' | 'cookie' } | { person: null; via: 'bearer' | 'cookie' | 'none' };
@@ -72,12 +53,8 @@ function refuse(reply: FastifyReply, status: 401 | 403, message: string): Fastif
  */
 function adminOnly(deps: QueuesDashboardDeps) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    void reply
-      .header('content-security-policy', DASHBOARD_CSP)
-      .header('x-frame-options', 'DENY')
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'same-origin')
-      .header('cache-control', 'no-store');
+    // Its CSP (inline styles, a <base href>) comes from security-headers.ts ("dashboard").
+    void reply.header('cache-control', 'no-store');
     const who = await caller(req, deps.db);
     if (!who.person) {
       // /web/login only returns to /web paths; the admin page links here.

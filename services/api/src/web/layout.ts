@@ -2,9 +2,6 @@ import type { FastifyReply } from 'fastify';
 import type { Person } from '@blend/db';
 import { html, type Html, type SafeHtml } from './html';
 
-/** No inline script or style anywhere: everything comes from this origin. */
-export const WEB_CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'";
-
 export interface PageContext {
   me: Person | null;
   /** The CSRF token for forms; null before login. */
@@ -43,14 +40,14 @@ ${opts.main}
 </html>`;
 }
 
-/** Send a rendered page with the security headers every page gets. */
+/**
+ * Send a rendered page, never cached. Its security headers (a CSP without inline script or
+ * style) come from security-headers.ts like every other answer's.
+ */
 export function sendHtml(reply: FastifyReply, status: number, page: SafeHtml): FastifyReply {
   return reply
     .status(status)
     .type('text/html; charset=utf-8')
-    .header('content-security-policy', WEB_CSP)
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'same-origin')
     .header('cache-control', 'no-store')
     .send(page.value);
 }
