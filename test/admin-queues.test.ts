@@ -3,19 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { issueApiToken, upsertPerson } from '@blend/db';
 import { enqueueSend } from '@blend/queue';
-import { startTestApi, type TestApi } from './support/api';
+import { sessionCookie, startTestApi, type TestApi } from './support/api';
 import { launchChromium, listenOnLoopback, watchPage } from './support/browser';
 
 // The BullMQ dashboard (bull-board) at /admin/queues: admin role only, by session cookie or
 // bearer token, on every one of its routes (page, static assets, JSON API).
 let api: TestApi;
 const tokens: Record<string, string> = {};
+const cookies: Record<string, string> = {};
 
 beforeAll(async () => {
   api = await startTestApi();
   for (const [name, admin] of [['alice', false], ['root', true]] as const) {
     const { person } = await upsertPerson(api.t.db, { email: `${name}@corp.test`, name, optIn: true, isAdmin: admin });
     tokens[name] = await issueApiToken(api.t.db, person.id);
+    cookies[name] = await sessionCookie(api.t.db, tokens[name]);
   }
 });
 afterAll(async () => {
@@ -24,7 +26,7 @@ afterAll(async () => {
 
 type Who = { bearer: string } | { cookie: string } | null;
 const as = (who: Who): Record<string, string> =>
-  !who ? {} : 'bearer' in who ? { authorization: `Bearer ${tokens[who.bearer]}` } : { cookie: `blend_session=${tokens[who.cookie]}` };
+  !who ? {} : 'bearer' in who ? { authorization: `Bearer ${tokens[who.bearer]}` } : { cookie: cookies[who.cookie]! };
 const get = (url: string, who: Who, headers: Record<string, string> = {}) => api.app.inject({ method: 'GET', url, headers: { ...as(who), ...headers } });
 const HTML = { accept: 'text/html,application/xhtml+xml' };
 
@@ -48,7 +50,7 @@ describe('who may open /admin/queues', () => {
     }
     // A wrong bearer token is a 401 even for a browser (no redirect), and does not fall back to the cookie.
     expect((await get('/admin/queues', { bearer: 'nobody' }, HTML)).statusCode).toBe(401);
-    expect((await get('/admin/queues/api/queues', null, { authorization: 'Bearer blend_wrongwrongwrong', cookie: `blend_session=${tokens.root}` })).statusCode).toBe(401);
+    expect((await get('/admin/queues/api/queues', null, { authorization: 'Bearer blend_wrongwrongwrong', cookie: cookies.root! })).statusCode).toBe(401);
   });
 
   it('refuses a person without the admin role (403), by token or by session', async () => {

@@ -5,7 +5,7 @@ import { ensureGroup, erasePerson, getInbound, issueApiToken, schema, storeFetch
 import { clamdScanner, ingest, ScannerUnavailableError, type IngestDeps } from '@blend/worker';
 import { EICAR, startFakeClamd } from './support/clamd';
 import { ingestDeps } from './support/ingest';
-import { startTestApi, type TestApi } from './support/api';
+import { sessionCookie, startTestApi, type TestApi } from './support/api';
 
 // Files that come with mail: stored once by content, listed on the post, served with a safe
 // type and Content-Disposition, within the size limits; winmail.dat kept with a note.
@@ -110,7 +110,8 @@ describe('attachments', () => {
   });
 
   it('shows the inline image and the files on the thread page, served from Blend itself', async () => {
-    const web = (url: string) => api.app.inject({ method: 'GET', url, headers: { cookie: `blend_session=${token}` } });
+    const cookie = await sessionCookie(api.t.db, token);
+    const web = (url: string) => api.app.inject({ method: 'GET', url, headers: { cookie } });
     const [png, pdf, tnef, , huge] = (await view(postId)).attachments;
     const page = (await web(`/web/posts/${postId}`)).body;
     expect(page).toContain(`<img src="/web/attachments/${png!.id}" alt="plan.png" loading="lazy">`);

@@ -8,6 +8,7 @@ import { createProducerRedis, createQueues, type Queues } from '@blend/queue';
 import { createLogger } from '@blend/config';
 import { heldSummary, purgeExpired, schema } from '@blend/db';
 import { releaseRateHeld } from '@blend/worker';
+import { sessionCookie } from './support/api';
 import { waitFor } from './support/database';
 import { fetchRawMessages, headerValues, sendRaw } from './support/mail-server';
 import { buildMessage } from './support/messages';
@@ -75,7 +76,7 @@ describe('held mail', () => {
 
   it('shows IT how much is held and for how long', async () => {
     expect(await heldSummary(s.db.db)).toMatchObject({ count: 1 });
-    const page = await s.app.inject({ method: 'GET', url: '/web/admin', headers: { cookie: `blend_session=${token}` } });
+    const page = await s.app.inject({ method: 'GET', url: '/web/admin', headers: { cookie: await sessionCookie(s.db.db, token) } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toMatch(/1 mail is held; the oldest arrived less than an hour ago/);
     const metrics = await s.app.inject({ method: 'GET', url: '/metrics' });

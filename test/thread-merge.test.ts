@@ -5,7 +5,7 @@ import { createMetrics, type Metrics } from '@blend/config';
 import { generateReplyToken, hashReplyToken, signLink } from '@blend/core';
 import { createWebhook, ensureGroup, getEsnPostView, getInbound, hasThreadOptOut, saveReplyToken, schema, storeFetched } from '@blend/db';
 import { ingest, type IngestDeps } from '@blend/worker';
-import { personWithToken, startTestApi, type TestApi } from './support/api';
+import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
 import { ingestDeps } from './support/ingest';
 import { buildMessage } from './support/messages';
 
@@ -144,7 +144,7 @@ describe('a reply that links two threads', () => {
     const followed = await get(res.headers.location as string);
     expect(followed.statusCode).toBe(200);
     expect(followed.json().comments.map((c: { id: string }) => c.id)).toContain(res.json().comment_id);
-    const web = await get(`/web/posts/${postB}`, 'alice', { cookie: `blend_session=${people.alice!.token}` });
+    const web = await get(`/web/posts/${postB}`, 'alice', { cookie: await sessionCookie(api.t.db, people.alice!.token) });
     expect(web.statusCode).toBe(308);
     expect(web.headers.location).toBe(`/web/posts/${postA}#c-${res.json().comment_id}`);
     // An id that never existed is still a 404.

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import type { EsnPostView } from '@blend/db';
 import { ensureGroup, getInbound, schema, storeFetched } from '@blend/db';
 import { ingest } from '@blend/worker';
-import { personWithToken, startTestApi, type TestApi } from './support/api';
+import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
 import { launchChromium, listenOnLoopback, watchPage } from './support/browser';
 import { ingestDeps } from './support/ingest';
 
@@ -115,7 +115,8 @@ describe('trimmed_text', () => {
       browser = await launchChromium();
       const base = await listenOnLoopback(api.app);
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      await context.addCookies([{ name: 'blend_session', value: tokens.bob!, url: base }]);
+      const session = (await sessionCookie(api.t.db, tokens.bob!)).replace(/^blend_session=/, '');
+      await context.addCookies([{ name: 'blend_session', value: session, url: base }]);
       const page = await context.newPage();
       const watch = watchPage(page);
       await page.goto(`${base}/web/posts/${postId}`);
@@ -178,7 +179,8 @@ describe('GET /api/v1/admin/inbound/:id/source', () => {
   });
 
   it('is linked from the web admin page and the thread page, served there to admins only (audited as web:)', async () => {
-    const cookie = (who: string) => ({ cookie: `blend_session=${tokens[who]}` });
+    const sessions: Record<string, string> = { root: await sessionCookie(api.t.db, tokens.root!), bob: await sessionCookie(api.t.db, tokens.bob!) };
+    const cookie = (who: string) => ({ cookie: sessions[who]! });
     const admin = await api.app.inject({ method: 'GET', url: '/web/admin', headers: cookie('root') });
     expect(admin.body).toContain(`href="/web/admin/inbound/${inbound.reply}/source"`);
     const res = await api.app.inject({ method: 'GET', url: `/web/admin/inbound/${inbound.reply}/source`, headers: cookie('root') });

@@ -96,9 +96,10 @@ describe('the web pages in Chromium', () => {
       expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Feed');
       expect(await page.getByRole('banner').getByText('Wendy Web').count()).toBe(1);
 
-      // The session cookie holds the token, out of reach of page script.
+      // The session cookie holds a session of its own, never the token, out of reach of page script.
       const cookies = await context.cookies(base);
-      expect(cookies).toEqual([expect.objectContaining({ name: 'blend_session', value: token, httpOnly: true, sameSite: 'Strict', path: '/' })]);
+      expect(cookies).toEqual([expect.objectContaining({ name: 'blend_session', value: expect.stringMatching(/^bs_[A-Za-z0-9_-]{43}$/), httpOnly: true, sameSite: 'Strict', path: '/' })]);
+      expect(cookies[0]!.value).not.toContain(token);
       expect(await page.evaluate<string>('document.cookie')).toBe('');
       expectQuietPage();
     });

@@ -4,13 +4,14 @@ import { buildApp } from '@blend/api';
 import { eq } from 'drizzle-orm';
 import { addWatchedMailbox, ensureGroup, finishInbound, findPersonByEmail, getInbound, getPreferences, schema, insertComment, insertPost, isFollowing, issueApiToken, storeFetched, tombstoneComment, upsertPerson } from '@blend/db';
 import { type TestDatabase } from './support/database';
-import { startTestApi, type TestApi } from './support/api';
+import { sessionCookie, startTestApi, type TestApi } from './support/api';
 
 // The server-rendered pages, driven like a browser would with forms and a cookie.
 let t: TestDatabase;
 let app: FastifyInstance;
 let api: TestApi;
 const tokens: Record<string, string> = {};
+const sessions: Record<string, string> = {};
 const ids: Record<string, string> = {};
 const XSS = '<script>alert(1)</script>';
 
@@ -21,6 +22,7 @@ beforeAll(async () => {
     const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name: name === 'alice' ? 'Alice "A" <Ops>' : name, optIn, isAdmin: admin });
     ids[name] = person.id;
     tokens[name] = await issueApiToken(t.db, person.id);
+    sessions[name] = await sessionCookie(t.db, tokens[name]);
   }
   const g = await ensureGroup(t.db, 'general');
   const post = await insertPost(t.db, { groupId: g.id, authorId: ids.alice!, title: XSS, bodyText: 'x', bodyHtml: '<p>hello<img src=x onerror=alert(2)></p>', source: 'email', createdAt: new Date(Date.UTC(2026, 0, 1, 9)) });
@@ -36,7 +38,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-const cookie = (who: string) => ({ cookie: `blend_session=${tokens[who]}` });
+const cookie = (who: string) => ({ cookie: sessions[who]! });
 const page = (url: string, who?: string) => app.inject({ method: 'GET', url, headers: who ? cookie(who) : {} });
 const csrfOf = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
 async function post(url: string, who: string | undefined, form: Record<string, string>, headers: Record<string, string> = {}) {
@@ -71,12 +73,13 @@ describe('sign-in', () => {
     expect(res.headers['set-cookie']).toBeUndefined();
   });
 
-  it('sets an HttpOnly, SameSite=Strict cookie holding only the token', async () => {
+  it('sets an HttpOnly, SameSite=Strict cookie holding a session, never the token', async () => {
     const res = await post('/web/login', undefined, { token: tokens.alice!, next: '/web/preferences' });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/web/preferences');
     const c = String(res.headers['set-cookie']);
-    expect(c).toMatch(new RegExp(`^blend_session=${tokens.alice}; `));
+    expect(c).toMatch(/^blend_session=bs_[A-Za-z0-9_-]{43}; /);
+    expect(c).not.toContain(tokens.alice);
     expect(c).toContain('HttpOnly');
     expect(c).toContain('SameSite=Strict');
     expect(c).toContain('Path=/');
@@ -99,10 +102,14 @@ describe('sign-in', () => {
     expect((await post('/web/login', undefined, { token: tokens.alice! }, { origin: 'https://evil.test' })).statusCode).toBe(403);
   });
 
-  it('signs out with a CSRF token', async () => {
-    const res = await post('/web/logout', 'alice', { _csrf: await csrf('alice') });
+  it('signs out with a CSRF token, ending the session on the server', async () => {
+    sessions.leaving = await sessionCookie(t.db, tokens.alice!);
+    const res = await post('/web/logout', 'leaving', { _csrf: await csrf('leaving') });
     expect(res.statusCode).toBe(303);
     expect(String(res.headers['set-cookie'])).toMatch(/^blend_session=;/);
+    // A copy of the old cookie no longer signs anyone in.
+    expect((await page('/web', 'leaving')).headers.location).toBe('/web/login?next=%2Fweb');
+    expect((await page('/web', 'alice')).statusCode).toBe(200);
   });
 });
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { createLogger, createMetrics } from '@blend/config';
 import { buildApp, type AppDeps } from '@blend/api';
-import { issueApiToken, upsertPerson, type Database } from '@blend/db';
+import { authenticateApiToken, issueApiToken, openWebSession, upsertPerson, type Database } from '@blend/db';
 import { createQueues, type Queues } from '@blend/queue';
 import { createTestDatabase, type TestDatabase } from './database';
 
@@ -53,4 +53,15 @@ export async function startTestApi(overrides: Partial<AppDeps> = {}): Promise<Te
 export async function personWithToken(db: Database, p: { email: string; name?: string; optIn?: boolean; isAdmin?: boolean }): Promise<{ id: string; token: string }> {
   const { person } = await upsertPerson(db, { optIn: true, ...p });
   return { id: person.id, token: await issueApiToken(db, person.id) };
+}
+
+/**
+ * A web session for the person a token belongs to, as `/web/login` opens one: the value of a
+ * `Cookie` header (`blend_session=…`). The cookie holds a session secret, never the token.
+ */
+export async function sessionCookie(db: Database, token: string): Promise<string> {
+  const found = await authenticateApiToken(db, token);
+  if (!found) throw new Error('sessionCookie: unknown token');
+  const s = await openWebSession(db, { personId: found.person.id, via: 'token', apiTokenId: found.tokenId });
+  return `blend_session=${s.secret}`;
 }

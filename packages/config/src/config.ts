@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { groupSlugProblem, mailboxProblem, receivedByPatternProblem, type Addressing } from '@blend/core';
 import { AfterActionError, afterActionProblem, parseAfterAction } from './imap-after';
+import { trustProxySetting } from './trust-proxy';
 import { FILE_SETTINGS, resolveFileSettings } from './secret-files';
 import { dkimKeyProblem, dkimKeyText } from './dkim-key';
 
@@ -94,6 +95,8 @@ export const ConfigSchema = z.object({
   BLEND_RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(0).default(10),
   /** Public base URL used in links in mails and CLI output. @defaultValue http://127.0.0.1:PORT */
   BLEND_PUBLIC_URL: z.string().url().optional(),
+  /** Whose X-Forwarded-* headers the API believes (Fastify trustProxy): false, true, a hop count or addresses/CIDRs. @defaultValue false */
+  BLEND_TRUST_PROXY: trustProxySetting,
   /** Prefix of BullMQ keys in Redis, so several installations can share one Redis. */
   BLEND_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -').default('blend'),
   /** Apply pending migrations when a service starts (else refuse to start while any are pending). */

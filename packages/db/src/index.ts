@@ -2,6 +2,8 @@ export * from './client';
 export * from './migrate';
 export * as schema from './schema';
 export * from './queries/people';
+export * from './queries/api-tokens';
+export * from './queries/web-sessions';
 export * from './queries/groups';
 export * from './queries/inbound';
 export * from './queries/inbound-source';

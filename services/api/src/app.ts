@@ -21,6 +21,7 @@ import { linkRoutes } from './routes/links';
 import { meRoutes } from './routes/me';
 import { queuesDashboardRoutes } from './routes/queues-dashboard';
 import { retractRoutes } from './routes/retract';
+import { tokenRoutes } from './routes/tokens';
 
 export interface AppDeps {
   db: Database;
@@ -48,6 +49,18 @@ export interface AppDeps {
   feedCache?: FeedCache;
   /** BLEND_RATE_LIMIT_*: HTTP rate limits counted in Redis; without it nothing is limited (tests). */
   rateLimits?: Omit<RateLimitSettings, 'log'>;
+  /** BLEND_TRUST_PROXY: whose X-Forwarded-* headers count (client address, https, host). @defaultValue false */
+  trustProxy?: boolean | number | string[];
+}
+
+/**
+ * BLEND_TRUST_PROXY as Fastify takes it. A hop count trusts the nearest N peers whoever they
+ * are (as Express does; Fastify itself treats a bare number as trusting nobody), so it is safe
+ * only when nothing but the proxy can reach the API (docs/SECURITY.md S1).
+ */
+function fastifyTrustProxy(setting: AppDeps['trustProxy']): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_addr, hop) => hop < setting;
+  return setting ?? false;
 }
 
 /** The API as a Fastify instance; tests drive it with `app.inject()`, so no port is opened. */
@@ -55,6 +68,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    trustProxy: fastifyTrustProxy(deps.trustProxy),
     // Unknown query or body properties are an error, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
@@ -79,6 +93,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(async (r) => {
     healthRoutes(r, deps);
     meRoutes(r, deps);
+    tokenRoutes(r, deps);
     retractRoutes(r, deps);
     adminRoutes(r, deps);
     adminSourceRoutes(r, deps);

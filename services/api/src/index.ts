@@ -45,6 +45,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
     withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
     webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
+    trustProxy: config.BLEND_TRUST_PROXY,
     ...(config.BLEND_METRICS_TOKEN ? { metricsToken: config.BLEND_METRICS_TOKEN } : {}),
     activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, correctionWindowMs: config.BLEND_CORRECTION_WINDOW_MS },
   });

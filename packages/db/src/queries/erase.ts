@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { deleteAttachmentsOf } from './attachments';
-import { apiTokens, auditLog, comments, inboundMessages, outboundMessages, people, posts, replyTokens } from '../schema';
+import { apiTokens, auditLog, comments, inboundMessages, outboundMessages, people, posts, replyTokens, webSessions } from '../schema';
 
 export interface ErasureCounts {
   posts: number;
@@ -43,6 +43,7 @@ export async function erasePerson(tx: Tx, personId: string, actor: string): Prom
   await deleteAttachmentsOf(tx, { postIds: p.map((r) => r.id), commentIds: c.map((r) => r.id) });
   await tx.delete(replyTokens).where(eq(replyTokens.personId, personId));
   await tx.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.personId, personId), isNull(apiTokens.revokedAt)));
+  await tx.delete(webSessions).where(eq(webSessions.personId, personId));
   await tx
     .update(people)
     .set({ email: `erased-${personId}@invalid`, name: '', optIn: 'opted_out', optInChangedAt: now, isAdmin: false })

@@ -1,13 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
-import type { Database, Tx } from '../client';
-import { apiTokens, optInEvents, people } from '../schema';
-import { rawStatement } from './raw-statement';
+import { eq } from 'drizzle-orm';
+import type { Tx } from '../client';
+import { optInEvents, people } from '../schema';
 
 export type Person = typeof people.$inferSelect;
-
-/** SHA-256 of a bearer token, hex: the only form of a token that is stored. */
-export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 /** Create a person, or update name/opt-in/admin of the existing one with that address. */
 export async function upsertPerson(
@@ -46,32 +41,6 @@ export async function findPersonByEmail(db: Tx, email: string): Promise<Person |
   return db.query.people.findFirst({ where: eq(people.email, email.toLowerCase()) });
 }
 
-/** Issue a new API bearer token for a person; the plaintext is returned once and never stored. */
-export async function issueApiToken(db: Tx, personId: string, label = ''): Promise<string> {
-  const token = `blend_${randomBytes(32).toString('base64url')}`;
-  await db.insert(apiTokens).values({ personId, tokenHash: hashToken(token), label });
-  return token;
-}
-
-const tokenQuery = (db: Database) => {
-  const columns = getTableColumns(people);
-  const query = db
-    .select(columns)
-    .from(apiTokens)
-    .innerJoin(people, eq(people.id, apiTokens.personId))
-    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt)))
-    .limit(1);
-  return rawStatement<Person>(db, 'person_for_token', query, Object.keys(columns) as (keyof Person)[]);
-};
-const tokenQueries = new WeakMap<Database, ReturnType<typeof tokenQuery>>();
-
-/**
- * The person a bearer token belongs to, if the token is known and not revoked. Every API
- * request asks, so the query is prepared once per database handle (see {@link rawStatement}).
- */
-export async function personForToken(db: Database, token: string): Promise<Person | undefined> {
-  let q = tokenQueries.get(db);
-  if (!q) tokenQueries.set(db, (q = tokenQuery(db)));
-  const rows = await q.execute({ hash: hashToken(token) });
-  return rows[0];
+export async function findPersonById(db: Tx, id: string): Promise<Person | undefined> {
+  return db.query.people.findFirst({ where: eq(people.id, id) });
 }

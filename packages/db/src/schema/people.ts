@@ -39,15 +39,46 @@ export const people = pgTable('people', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('people_next_digest_idx').on(t.nextDigestAt)]);
 
-/** API bearer tokens. Only the SHA-256 of a token is stored, so a database leak cannot be replayed. */
+/**
+ * API bearer tokens. Only the SHA-256 of a token is stored, so a database leak cannot be replayed.
+ * A token works until it is revoked or its optional expiry passes (docs/SECURITY.md S2).
+ */
 export const apiTokens = pgTable('api_tokens', {
   id: uuid('id').primaryKey().defaultRandom(),
   personId: uuid('person_id')
     .notNull()
     .references(() => people.id, { onDelete: 'cascade' }),
   tokenHash: text('token_hash').notNull().unique(),
-  label: text('label').notNull().default(''),
+  /** What the person called it ("laptop script", "cli"), shown in their list of tokens. */
+  name: text('name').notNull().default(''),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Set when a request used it, at most once a minute. */
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  /** After this the token is refused like an unknown one; null = until revoked. */
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
-});
+}, (t) => [index('api_tokens_person_idx').on(t.personId)]);
+
+/**
+ * Web sessions: one row per signed-in browser. The cookie holds a random secret; only its
+ * SHA-256 is stored. A session ends when it has been idle too long, at its absolute expiry,
+ * or when revoked (sign-out, or revoking the API token it was opened with): docs/SECURITY.md S1.
+ */
+export const webSessions = pgTable('web_sessions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  secretHash: text('secret_hash').notNull().unique(),
+  personId: uuid('person_id')
+    .notNull()
+    .references(() => people.id, { onDelete: 'cascade' }),
+  /** How the person signed in: `token` (the login form) or `oidc` (single sign-on). */
+  via: text('via').notNull(),
+  /** The API token used at sign-in: revoking it ends this session too. */
+  apiTokenId: uuid('api_token_id').references(() => apiTokens.id, { onDelete: 'cascade' }),
+  /** A short description of the browser, for the person's list of sessions. */
+  userAgent: text('user_agent').notNull().default(''),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Absolute end, whatever the activity. */
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+}, (t) => [index('web_sessions_person_idx').on(t.personId)]);

@@ -5,11 +5,11 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import { PermanentError } from '@blend/core';
-import { personForToken, type Database, type Person } from '@blend/db';
+import { personForToken, personForWebSession, type Database, type Person } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import { html } from '../web/html';
 import { layout, sendHtml } from '../web/layout';
-import { assertSameOrigin, csrfToken, sessionToken } from '../web/session';
+import { assertSameOrigin, csrfToken, sessionSecret } from '../web/session';
 
 /** Where the dashboard lives; its UI, static files and JSON API are all under it. */
 export const QUEUES_DASHBOARD_PATH = '/admin/queues';
@@ -33,9 +33,9 @@ async function caller(req: FastifyRequest, db: Database): Promise<Caller> {
     const m = BEARER.exec(header);
     return { person: (m ? await personForToken(db, m[1]!) : undefined) ?? null, via: 'bearer' };
   }
-  const token = sessionToken(req);
-  if (!token) return { person: null, via: 'none' };
-  return { person: (await personForToken(db, token)) ?? null, via: 'cookie' };
+  const secret = sessionSecret(req);
+  if (!secret) return { person: null, via: 'none' };
+  return { person: (await personForWebSession(db, secret))?.person ?? null, via: 'cookie' };
 }
 
 /** A browser navigating (as opposed to the dashboard's fetches and asset loads). */
@@ -63,8 +63,8 @@ function adminOnly(deps: QueuesDashboardDeps) {
     }
     if (!who.person.isAdmin) {
       if (!wantsHtml(req)) return refuse(reply, 403, 'the queue dashboard needs the admin role');
-      const token = sessionToken(req);
-      const ctx = { me: who.person, csrf: token ? csrfToken(deps.secret, token) : null };
+      const secret = sessionSecret(req);
+      const ctx = { me: who.person, csrf: secret ? csrfToken(deps.secret, secret) : null };
       const main = html`<h1>Not allowed</h1><p role="alert">The queue dashboard needs the admin role.</p><p><a href="/web">Back to the feed</a></p>`;
       return sendHtml(reply, 403, layout(ctx, { title: 'Not allowed', current: '', main }));
     }

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { personForToken } from '@blend/db';
+import { authenticateApiToken } from '@blend/db';
 import { html } from './html';
 import { layout, sendHtml, type PageContext } from './layout';
-import { assertCsrf, assertSameOrigin, clearSession, setSession } from './session';
+import { assertCsrf, assertSameOrigin, endSession, startSession } from './session';
 import { safeReturnTo, type WebDeps } from './web-deps';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{10,200}$/;
@@ -20,7 +20,7 @@ ${error ? html`<p role="alert" class="error" id="login-error">${error}</p>` : ''
   return sendHtml(reply, status, layout(ctx, { title: 'Sign in', current: '/web/login', main }));
 }
 
-/** `/web/login` (token form; the cookie holds the token only) and `/web/logout`. */
+/** `/web/login` (token form, opening a web session) and `/web/logout` (ending it). */
 export function loginPages(app: FastifyInstance, deps: WebDeps): void {
   app.get('/', async (_req, reply) => reply.redirect('/web', 302));
 
@@ -42,10 +42,10 @@ export function loginPages(app: FastifyInstance, deps: WebDeps): void {
       assertSameOrigin(req, deps.publicUrl);
       const token = req.body.token.trim();
       const next = safeReturnTo(req.body.next, '/web');
-      const person = TOKEN_SHAPE.test(token) ? await personForToken(deps.db, token) : undefined;
-      if (!person) return loginForm(reply, 401, next, 'That token is not valid. Check it and try again.');
-      setSession(req, reply, token, deps.publicUrl);
-      req.log.info({ personId: person.id }, 'web sign-in');
+      const found = TOKEN_SHAPE.test(token) ? await authenticateApiToken(deps.db, token) : undefined;
+      if (!found) return loginForm(reply, 401, next, 'That token is not valid. Check it and try again.');
+      // The cookie gets a session of its own, never the token (docs/SECURITY.md S1).
+      await startSession(req, reply, deps, { personId: found.person.id, via: 'token', apiTokenId: found.tokenId });
       return reply.redirect(next, 303);
     },
   );
@@ -55,7 +55,7 @@ export function loginPages(app: FastifyInstance, deps: WebDeps): void {
     { preHandler: deps.auth, schema: { body: { type: 'object', additionalProperties: false, properties: { _csrf: { type: 'string', maxLength: 100 } } } } },
     async (req, reply) => {
       assertCsrf(req, deps, req.body._csrf);
-      clearSession(req, reply, deps.publicUrl);
+      await endSession(req, reply, deps);
       return reply.redirect('/web/login', 303);
     },
   );

@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DIGEST_FREQUENCIES, getPreferences, releaseWithheld, setOptIn, type Person, type Preferences } from '@blend/db';
 import { requeueIngest } from '@blend/queue';
 import { savePreferences } from '../routes/esn-preferences';
 import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, type PageContext } from './layout';
 import { assertCsrf } from './session';
+import { accessPages, accessSections } from './tokens-section';
 import { pageContext, type WebDeps } from './web-deps';
 
 const FREQUENCY_LABELS: Record<(typeof DIGEST_FREQUENCIES)[number], string> = { off: 'Off', hourly: 'Hourly', daily: 'Daily', weekly: 'Weekly' };
@@ -13,6 +14,9 @@ const OPT_IN_LABELS: Record<Person['optIn'], string> = {
   opted_out: 'Opted out: your mail is not published and Blend does not mail you.',
   pending: 'Not opted in yet: your mail is kept back (withheld), and you can only read here.',
 };
+
+/** What `?saved=` on the preferences page confirms. */
+const SAVED = { '1': 'Saved.', revoked: 'The token is revoked.', 'signed-out': 'Your other browsers are signed out.' } as const;
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
 
@@ -69,18 +73,24 @@ async function changeOptIn(deps: WebDeps, me: Person, state: 'opted_in' | 'opted
 
 /** `GET|POST /web/preferences` and `POST /web/opt-in`. */
 export function preferencePages(app: FastifyInstance, deps: WebDeps): void {
-  app.get<{ Querystring: { saved?: string } }>(
+  const render = async (req: FastifyRequest, notice: SafeHtml | ''): Promise<SafeHtml> => {
+    const ctx = pageContext(req, deps.secret);
+    const me = ctx.me!;
+    const prefs = (await getPreferences(deps.db, me.id))!;
+    const main = html`<h1>Preferences</h1>${notice}
+${optInSection(ctx, me)}${prefsForm(ctx, prefs)}${await accessSections(deps.db, ctx, prefs.timezone, req.webSessionId)}`;
+    return layout(ctx, { title: 'Preferences', current: '/web/preferences', main });
+  };
+
+  app.get<{ Querystring: { saved?: keyof typeof SAVED } }>(
     '/web/preferences',
-    { preHandler: deps.auth, schema: { querystring: { type: 'object', additionalProperties: false, properties: { saved: { type: 'string', enum: ['1'] } } } } },
+    { preHandler: deps.auth, schema: { querystring: { type: 'object', additionalProperties: false, properties: { saved: { type: 'string', enum: Object.keys(SAVED) } } } } },
     async (req, reply) => {
-      const ctx = pageContext(req, deps.secret);
-      const me = ctx.me!;
-      const prefs = (await getPreferences(deps.db, me.id))!;
-      const main = html`<h1>Preferences</h1>${req.query.saved ? html`<p role="status" class="notice">Saved.</p>` : ''}
-${optInSection(ctx, me)}${prefsForm(ctx, prefs)}`;
-      return sendHtml(reply, 200, layout(ctx, { title: 'Preferences', current: '/web/preferences', main }));
+      const notice = req.query.saved ? html`<p role="status" class="notice">${SAVED[req.query.saved]}</p>` : '';
+      return sendHtml(reply, 200, await render(req, notice));
     },
   );
+  accessPages(app, deps, render);
 
   const str = { type: 'string', maxLength: 64 } as const;
   app.post<{ Body: { _csrf?: string; digest_frequency: string; digest_time: string; timezone: string; notify_mentions?: 'on'; notify_replies?: 'on'; receipts?: 'on'; digest_weekday?: string; quiet_start?: string; quiet_end?: string } }>(

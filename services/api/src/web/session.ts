@@ -1,23 +1,29 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import '@fastify/cookie';
-import { PermanentError } from '@blend/core';
-import { personForToken, type Database } from '@blend/db';
+import { browserLabel, PermanentError } from '@blend/core';
+import { endWebSession, openWebSession, personForWebSession, WEB_SESSION_LIFETIME, type Database } from '@blend/db';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The web session the request came with (pages only). */
+    webSessionId?: string;
+  }
+}
 
 /**
- * Web sessions: the cookie holds the person's API bearer token and nothing else, so the
- * pages and the API share one credential (revoking the token ends both). Forms carry a
- * CSRF token that is an HMAC of the session token under BLEND_SECRET: nothing to store, and
- * useless to anyone who does not already hold the session.
+ * Web sessions are records of their own (`web_sessions`): the cookie holds a random secret
+ * whose SHA-256 names the row, never an API token. A session ends after 12 idle hours, 7 days
+ * after sign-in, at sign-out, or when the token it was opened with is revoked
+ * (docs/SECURITY.md S1). Forms carry a CSRF token that is an HMAC of the session secret under
+ * BLEND_SECRET: nothing to store, and useless to anyone who does not already hold the session.
  */
 
 export const SESSION_COOKIE = 'blend_session';
-const TOKEN_SHAPE = /^[A-Za-z0-9_-]{10,200}$/;
-/** How long the browser keeps the session. @defaultValue 30 days */
-const SESSION_MAX_AGE_S = 30 * 24 * 3600;
+const SECRET_SHAPE = /^[A-Za-z0-9_-]{10,200}$/;
 
-export function csrfToken(secret: string, sessionToken: string): string {
-  return createHmac('sha256', secret).update(`blend-web-csrf\0${sessionToken}`).digest('base64url');
+export function csrfToken(secret: string, sessionSecret: string): string {
+  return createHmac('sha256', secret).update(`blend-web-csrf\0${sessionSecret}`).digest('base64url');
 }
 
 function sameToken(a: string, b: string): boolean {
@@ -26,9 +32,10 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function sessionToken(req: FastifyRequest): string | null {
+/** The session secret from the cookie, if it has the right shape (not yet checked against the database). */
+export function sessionSecret(req: FastifyRequest): string | null {
   const t = req.cookies[SESSION_COOKIE];
-  return t && TOKEN_SHAPE.test(t) ? t : null;
+  return t && SECRET_SHAPE.test(t) ? t : null;
 }
 
 /**
@@ -37,8 +44,26 @@ export function sessionToken(req: FastifyRequest): string | null {
  */
 const isSecure = (req: FastifyRequest, publicUrl: string | undefined): boolean => req.protocol === 'https' || (publicUrl?.startsWith('https:') ?? false);
 
-export function setSession(req: FastifyRequest, reply: FastifyReply, token: string, publicUrl: string | undefined): void {
-  void reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: isSecure(req, publicUrl), maxAge: SESSION_MAX_AGE_S });
+/**
+ * Open a session for a person who has just proved who they are (a token, or the IdP) and give
+ * the browser its cookie. The cookie lasts as long as the session could; the server decides.
+ */
+export async function startSession(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deps: { db: Database; publicUrl?: string },
+  who: { personId: string; via: 'token' | 'oidc'; apiTokenId?: string },
+): Promise<void> {
+  const s = await openWebSession(deps.db, { ...who, userAgent: browserLabel(req.headers['user-agent']) });
+  void reply.setCookie(SESSION_COOKIE, s.secret, { path: '/', httpOnly: true, sameSite: 'strict', secure: isSecure(req, deps.publicUrl), maxAge: WEB_SESSION_LIFETIME.absoluteSeconds });
+  req.log.info({ personId: who.personId, sessionId: s.id, via: who.via }, 'web sign-in');
+}
+
+/** Sign-out: end the session in the database (a copied cookie stops working too) and drop the cookie. */
+export async function endSession(req: FastifyRequest, reply: FastifyReply, deps: { db: Database; publicUrl?: string }): Promise<void> {
+  const secret = sessionSecret(req);
+  if (secret) await endWebSession(deps.db, secret);
+  clearSession(req, reply, deps.publicUrl);
 }
 
 export function clearSession(req: FastifyRequest, reply: FastifyReply, publicUrl: string | undefined): void {
@@ -63,8 +88,8 @@ export function assertSameOrigin(req: FastifyRequest, publicUrl: string | undefi
 /** Check the `_csrf` field of a form against the session. */
 export function assertCsrf(req: FastifyRequest, deps: { secret: string; publicUrl?: string }, submitted: string | undefined): void {
   assertSameOrigin(req, deps.publicUrl);
-  const token = sessionToken(req);
-  if (!token || !submitted || !sameToken(submitted, csrfToken(deps.secret, token))) {
+  const secret = sessionSecret(req);
+  if (!secret || !submitted || !sameToken(submitted, csrfToken(deps.secret, secret))) {
     throw new PermanentError('FORBIDDEN', 'the form has expired or did not come from Blend; reload the page and try again');
   }
 }
@@ -80,9 +105,10 @@ export class LoginRequired extends Error {
 /** preHandler for the pages: the person behind the session cookie, or the login page. */
 export function requireWebPerson(db: Database) {
   return async (req: FastifyRequest): Promise<void> => {
-    const token = sessionToken(req);
-    const person = token ? await personForToken(db, token) : undefined;
-    if (!person) throw new LoginRequired();
-    req.person = person;
+    const secret = sessionSecret(req);
+    const found = secret ? await personForWebSession(db, secret) : undefined;
+    if (!found) throw new LoginRequired();
+    req.person = found.person;
+    req.webSessionId = found.sessionId;
   };
 }

@@ -3,7 +3,7 @@ import type { Logger } from '@blend/config';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { PageContext } from './layout';
-import { csrfToken, sessionToken } from './session';
+import { csrfToken, sessionSecret } from './session';
 
 /** What the web pages need; a subset of AppDeps plus the session preHandler. */
 export interface WebDeps {
@@ -20,8 +20,8 @@ export interface WebDeps {
 }
 
 export function pageContext(req: FastifyRequest, secret: string): PageContext {
-  const token = sessionToken(req);
-  return { me: req.person ?? null, csrf: token ? csrfToken(secret, token) : null };
+  const session = sessionSecret(req);
+  return { me: req.person ?? null, csrf: session ? csrfToken(secret, session) : null };
 }
 
 /** Where to go after a form: only a path of our own pages, never another site. */
