@@ -7,7 +7,7 @@
 //
 // Running compiled JavaScript instead of `tsx` saves each service about 40 MiB of memory
 // and its start-up compile time (docs/BENCHMARKS.md, soak).
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -61,7 +61,11 @@ export async function buildDist(out = path.join(root, 'dist')): Promise<void> {
     sourcemap: 'linked',
     logLevel: 'warning',
     plugins: [thirdPartyExternal],
+    // `dist/blend.mjs` runs as a command of its own (`blend people add …`, linked into the
+    // PATH by the image); the other programs ignore the line.
+    banner: { js: '#!/usr/bin/env node' },
   });
+  await chmod(path.join(out, 'blend.mjs'), 0o755);
   // Read at run time next to the program that serves it (services/api/src/web/index.ts).
   await cp(path.join(root, 'services/api/src/web/static'), path.join(out, 'static'), { recursive: true });
   // The mail templates' MJML converted now, so the services never load MJML (a spike of tens

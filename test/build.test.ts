@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,20 @@ describe('pnpm build', () => {
     expect((await p.done).code).toBe(0);
     const line = JSON.parse(p.out().trim().split('\n')[0]!) as { classification: { kind: string }; title: string };
     expect(line).toMatchObject({ classification: { kind: 'new_thread' }, title: 'Quarterly plan is ready' });
+  });
+
+  it('makes dist/blend.mjs a command of its own: a shebang, executable, run without naming node', async () => {
+    const bin = path.join(out, 'blend.mjs');
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    expect(statSync(bin).mode & 0o111).toBe(0o111);
+    // As the image runs it: by its path (or a link in the PATH), `env` finding node in the PATH.
+    const PATH = path.dirname(process.execPath);
+    const version = run([bin, '--version'], { PATH }, { tsx: false, direct: true });
+    expect((await version.done).code).toBe(0);
+    expect(version.out()).toMatch(/^blend \d+\.\d+\.\d+\n$/);
+    const add = run([bin, 'people', 'add', 'built@corp.test', '--json'], { PATH, DATABASE_URL: t.url }, { tsx: false, direct: true });
+    expect((await add.done).code).toBe(0);
+    expect(JSON.parse(add.out())).toMatchObject({ email: 'built@corp.test', created: true });
   });
 
   it('starts the api from the build: it migrates, is ready, and serves its pages and styles', async () => {

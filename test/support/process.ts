@@ -10,9 +10,11 @@ const root = path.resolve(import.meta.dirname, '../..');
  * within 30 ms (a busy machine), SIGKILLs it and exits 143, so a graceful stop would fail at
  * random.
  */
-export function run(args: string[], env: Record<string, string>, opts: { timeoutMs?: number; tsx?: boolean } = {}) {
-  // `tsx: false` runs built JavaScript (dist/) as production does, without the loader.
-  const child = spawn(process.execPath, opts.tsx === false ? args : ['--import', 'tsx', ...args], {
+export function run(args: string[], env: Record<string, string>, opts: { timeoutMs?: number; tsx?: boolean; direct?: boolean } = {}) {
+  // `tsx: false` runs built JavaScript (dist/) as production does, without the loader;
+  // `direct` runs args[0] itself, as a shell runs a command (its shebang picks the interpreter).
+  const [command, ...rest] = opts.direct ? args : [process.execPath, ...(opts.tsx === false ? args : ['--import', 'tsx', ...args])];
+  const child = spawn(command!, rest, {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

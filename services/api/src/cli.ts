@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigSubset } from '@blend/config';
-import { groupSlugProblem } from '@blend/core';
-import { createDb, ensureGroup, ensureSchema, issueApiToken, upsertPerson, type DbHandle } from '@blend/db';
+import { ConfigError } from '@blend/config';
+import { assertNever, groupSlugProblem } from '@blend/core';
+import { ensureGroup, issueApiToken, upsertPerson, type DbHandle } from '@blend/db';
 import { canonicalAddress } from '@blend/mail';
 import { listInbound } from './cli-inbound';
 import { peopleErase, peopleImport, UsageError } from './cli-people';
@@ -10,114 +10,88 @@ import { digestNow } from './cli-digest';
 import { configShow, inboundReplay, inboundReprocess, keysRotate, retentionRun } from './cli-admin';
 import { mailboxBackfill } from './cli-backfill';
 import { mailboxAdd, mailboxList, mailboxRekey, mailboxRemove, mailboxSet } from './cli-mailbox';
+import { commandHelp, readCommandLine, usage } from './cli-commands';
+import { checkSchema, dbMigrate, dbStatus, dkimRecord, withDatabase } from './cli-setup';
+import pkg from '../package.json' with { type: 'json' };
 
-const USAGE = `usage: blend <command>
+const USAGE = usage();
+/** The usage printed after a mistake: the command's own once it is known. */
+let usageOnError = USAGE;
 
-  people add EMAIL [--name NAME] [--opt-in] [--admin] [--json]
-      create (or update) a person and print their id and a new API bearer token
-  people import FILE.csv [--json]
-      add or update people from a CSV with columns email,name,opt_in(yes|no|out),admin
-  people erase EMAIL --yes [--json]
-      erase a person's mirrored content, raw mail and tokens (recorded in the audit log)
-  groups add SLUG [--name NAME] [--json]
-      create a group; mail to SLUG@BLEND_MAIL_DOMAIN (with BLEND_ADDRESSING=plus, to
-      MAILBOX+SLUG@DOMAIN of BLEND_MAIL_ADDRESS) posts into it
-  inbound list [--state STATE] [--limit N] [--json]
-      list inbound mail, newest first, with state and reason
-  inbound replay ID...
-      put failed, withheld, held or rejected mail back in the pipeline (audited)
-  inbound reprocess ID [--dry-run] [--json]
-      convert stored mail again with today's rules; --dry-run shows the difference only
-  mailbox add URL (--password-file FILE | --password-env VAR | --oauth2) [--after ACTION] [--no-check] [--json]
-      watch another mailbox, e.g. imap://bridge%40example.com@imap.example.com:993/INBOX
-      (no password in the URL); pollers pick it up without a restart. It logs in and opens
-      the folder first and saves nothing if that fails (--no-check: save without trying).
-      --oauth2 logs in with an OAuth 2.0 token: the BLEND_OAUTH_* settings of this
-      environment are stored with the mailbox, encrypted like a password
-  mailbox list [--json]
-      every watched mailbox: settings, lease holder, connection state, checkpoint
-  mailbox set KEY [--password-file FILE | --password-env VAR | --oauth2] [--after ACTION|default]
-              [--enable | --disable] [--no-check] [--json]
-      change a mailbox added with \`mailbox add\` (audited); a new login is tried first
-  mailbox remove KEY [--json]
-      stop watching a mailbox; its inbound mail and checkpoint are kept (audited)
-  mailbox rekey [--json]
-      re-encrypt mailbox passwords and OAuth settings with BLEND_SECRET after \`keys rotate\`
-  mailbox backfill [KEY] --since YYYY-MM-DD
-      re-read a mailbox from a date (duplicates are skipped); KEY is needed when several
-      are watched. With move:FOLDER, processed mail since then is moved back first
-  digest --now [--person EMAIL] [--json]
-      build and queue the digests due now, or one person's digest whatever the schedule
-  retention run
-      purge raw mail and outbound rows past their retention periods now
-  preview FILE.eml... [--json]
-      what Blend would publish for each message; needs no database or servers
-  config show
-      the effective configuration, secrets masked
-  keys rotate
-      print a new BLEND_SECRET and how to roll it out
-
-ACTION is what happens to a mail in IMAP once it is processed: flag (keep it, flagged),
-move:FOLDER (flag it and move it there) or delete (flag it and expunge it); by default
-BLEND_IMAP_AFTER. KEY is the mailbox URL without its password, as \`mailbox list\` shows it.
-
-Settings: DATABASE_URL (required), BLEND_MIGRATE_ON_START; the mailbox commands also read
-BLEND_SECRET (and BLEND_SECRET_PREVIOUS), BLEND_IMAP_URL, BLEND_IMAP_AUTH, BLEND_IMAP_AFTER
-and, with --oauth2 or BLEND_IMAP_AUTH=oauth2, the BLEND_OAUTH_* settings.`;
-
+/** What the programme prints for `--version`: the package's version. */
+const VERSION = pkg.version;
 
 async function main(argv: string[]): Promise<number> {
-  const [noun, verb, ...rest] = argv;
-  if (!noun || noun === 'help' || noun === '--help') {
-    console.log(USAGE);
-    return noun ? 0 : 2;
+  const request = readCommandLine(argv);
+  switch (request.kind) {
+    case 'help':
+      console.log(request.text);
+      return 0;
+    case 'version':
+      console.log(`blend ${VERSION}`);
+      return 0;
+    case 'usage_error':
+      console.error(`blend: ${request.message}\n\n${request.text}`);
+      return 2;
+    case 'run':
+      break;
+    default:
+      return assertNever(request);
   }
-  // These need no database.
-  if (noun === 'config' && verb === 'show') return configShow();
-  if (noun === 'preview') return preview(argv.slice(1));
-  if (noun === 'keys' && verb === 'rotate') return keysRotate();
-  const cfg = loadConfigSubset(['DATABASE_URL', 'BLEND_MIGRATE_ON_START']);
-  const dbh = createDb(cfg.DATABASE_URL, { max: 2 });
-  try {
-    await ensureSchema(dbh.db, dbh.pool, cfg.BLEND_MIGRATE_ON_START);
-    // `digest` takes only options: `blend digest --now [--person EMAIL]`.
-    if (noun === 'digest') return await digestNow(dbh, argv.slice(1));
-    const key = `${noun} ${verb ?? ''}`.trim();
-    switch (key) {
+  const { command, args } = request;
+  usageOnError = commandHelp(command.name.split(' ')) ?? USAGE;
+  // These need no database, or open it themselves.
+  switch (command.name) {
+    case 'config show':
+      return configShow();
+    case 'preview':
+      return preview(args);
+    case 'keys rotate':
+      return keysRotate();
+    case 'dkim record':
+      return dkimRecord();
+    case 'db migrate':
+      return dbMigrate();
+    case 'db status':
+      return dbStatus();
+  }
+  return withDatabase(async (dbh) => {
+    await checkSchema(dbh);
+    switch (command.name) {
+      case 'digest':
+        return digestNow(dbh, args);
       case 'people add':
-        return await peopleAdd(dbh, rest);
+        return peopleAdd(dbh, args);
       case 'people import':
-        return await peopleImport(dbh, rest);
+        return peopleImport(dbh, args);
       case 'people erase':
-        return await peopleErase(dbh, rest);
+        return peopleErase(dbh, args);
       case 'groups add':
-        return await groupsAdd(dbh, rest);
+        return groupsAdd(dbh, args);
       case 'inbound list':
-        return await listInbound(dbh, rest);
+        return listInbound(dbh, args);
       case 'inbound replay':
-        return await inboundReplay(dbh, rest);
+        return inboundReplay(dbh, args);
       case 'inbound reprocess':
-        return await inboundReprocess(dbh, rest);
+        return inboundReprocess(dbh, args);
       case 'mailbox add':
-        return await mailboxAdd(dbh, rest);
+        return mailboxAdd(dbh, args);
       case 'mailbox list':
-        return await mailboxList(dbh, rest);
+        return mailboxList(dbh, args);
       case 'mailbox set':
-        return await mailboxSet(dbh, rest);
+        return mailboxSet(dbh, args);
       case 'mailbox remove':
-        return await mailboxRemove(dbh, rest);
+        return mailboxRemove(dbh, args);
       case 'mailbox rekey':
-        return await mailboxRekey(dbh, rest);
+        return mailboxRekey(dbh, args);
       case 'mailbox backfill':
-        return await mailboxBackfill(dbh, rest);
+        return mailboxBackfill(dbh, args);
       case 'retention run':
-        return await retentionRun(dbh);
+        return retentionRun(dbh);
       default:
-        throw new UsageError(`unknown command: ${key}`);
+        throw new Error(`blend: ${command.name} is listed but not wired`);
     }
-  } finally {
-    await dbh.close();
-  }
+  });
 }
 
 async function peopleAdd(dbh: DbHandle, args: string[]): Promise<number> {
@@ -183,7 +157,7 @@ try {
   const code = (err as { code?: string }).code;
   if (err instanceof UsageError || err instanceof ConfigError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
     console.error(`blend: ${(err as Error).message}`);
-    if (err instanceof UsageError) console.error(`\n${USAGE}`);
+    if (err instanceof UsageError) console.error(`\n${usageOnError}`);
     process.exitCode = 2;
   } else {
     console.error(`blend: ${(err as Error).message}`);
