@@ -1,7 +1,7 @@
 // Blend's outgoing mail is DKIM-signed (BLEND_DKIM_*): sent by the worker through the real
 // Postfix, read back from Dovecot, and verified with mailauth against the public key as a DNS
 // resolver serves it. DMARC passes on the aligned signature alone (SPF is set to fail), which
-// is what keeps mirrors, notifications and digests out of spam (docs/SECURITY.md B29).
+// is what keeps mirrors, notifications and digests out of spam (docs/SECURITY.md B32).
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

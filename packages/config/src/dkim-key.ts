@@ -13,7 +13,7 @@ export function dkimKeyText(value: string): string {
 /**
  * Why a DKIM private key cannot sign Blend's mail, or null when it can. nodemailer signs
  * with `rsa-sha256` only, and RFC 8301 section 3.2 forbids RSA keys under 1024 bits (2048
- * is what it asks for). The message never quotes the key (docs/SECURITY.md B29).
+ * is what it asks for). The message never quotes the key (docs/SECURITY.md B32).
  */
 export function dkimKeyProblem(value: string): string | null {
   let key: KeyObject;

@@ -5,7 +5,7 @@ export interface DkimSettings {
   /** The d= domain: BLEND_DKIM_DOMAIN, else Blend's own mail domain. */
   domainName: string;
   keySelector: string;
-  /** PEM text; a secret (docs/SECURITY.md B29). */
+  /** PEM text; a secret (docs/SECURITY.md B32). */
   privateKey: string;
 }
 

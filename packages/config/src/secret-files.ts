@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 /**
  * Secret settings that may instead be given as a file, `NAME_FILE=/run/secrets/…` (the
  * Docker and Kubernetes convention: a mounted secret, never in the process environment,
- * `docker inspect` or a shell history). docs/SECURITY.md B29.
+ * `docker inspect` or a shell history). docs/SECURITY.md B32.
  */
 export const FILE_SETTINGS = [
   'BLEND_SECRET',
