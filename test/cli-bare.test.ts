@@ -2,11 +2,14 @@
 // no servers), a typo prints the usage and exits 2, commands that need no database never
 // open a connection, and no command but `blend db migrate` changes the schema.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dkimTxtRecord } from '@blend/config';
 import { ADMIN_DATABASE_URL } from './support/database';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -74,6 +77,27 @@ describe('blend with no environment at all', () => {
     const r = await blend(['people', 'add', 'ann@corp.test']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/DATABASE_URL: is required/);
+  });
+});
+
+describe('blend dkim record', () => {
+  it('prints the TXT record of the key in BLEND_DKIM_PRIVATE_KEY_FILE, in strings of at most 255 octets, with no database', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blend-dkim-'));
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    writeFileSync(path.join(dir, 'dkim.pem'), pem);
+    const r = await blend(['dkim', 'record'], { BLEND_DKIM_SELECTOR: 'blend2026', BLEND_DKIM_PRIVATE_KEY_FILE: path.join(dir, 'dkim.pem'), BLEND_MAIL_DOMAIN: 'blend.example.com' });
+    expect(r.code).toBe(0);
+    const m = /^blend2026\._domainkey\.blend\.example\.com\. IN TXT ((?:"[^"]{1,255}" ?)+)\n$/.exec(r.out);
+    expect(m).not.toBeNull();
+    const joined = [...m![1]!.matchAll(/"([^"]*)"/g)].map((x) => x[1]).join('');
+    expect(joined).toBe(dkimTxtRecord(pem));
+    expect(r.out).not.toContain('PRIVATE');
+  });
+
+  it('says what is missing without a key', async () => {
+    const r = await blend(['dkim', 'record'], { BLEND_MAIL_DOMAIN: 'blend.example.com' });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/dkim record needs BLEND_DKIM_SELECTOR and BLEND_DKIM_PRIVATE_KEY/);
   });
 });
 
