@@ -4,6 +4,7 @@ import { AfterActionError, afterActionProblem, parseAfterAction } from './imap-a
 import { trustProxySetting } from './trust-proxy';
 import { FILE_SETTINGS, resolveFileSettings } from './secret-files';
 import { dkimKeyProblem, dkimKeyText } from './dkim-key';
+import { publishedSecretProblem } from './secret-strength';
 
 const url = (protocols: string[], example: string) =>
   z
@@ -81,7 +82,11 @@ export const ConfigSchema = z.object({
     .optional(),
   BLEND_SECRET: z
     .string({ error: 'is required: a random key of at least 32 characters (e.g. `openssl rand -hex 32`)' })
-    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
+    .superRefine((v, ctx) => {
+      const problem = publishedSecretProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   /** The key before the last `blend keys rotate`: still accepted for tokens and links it signed. */
   BLEND_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(1).max(65535).default(3000),
@@ -107,11 +112,6 @@ export const ConfigSchema = z.object({
    * message's size in memory). A message larger than this waits until it can run alone.
    */
   BLEND_INGEST_MEMORY_BYTES: z.coerce.number().int().min(1024 * 1024).default(16 * 1024 * 1024),
-  /**
-   * Most milliseconds parsing and converting one mail may take in its worker thread; past it the
-   * thread is stopped and the mail ends `failed: parse_timeout` (docs/SECURITY.md F9).
-   */
-  BLEND_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** Send jobs at once per worker process (they share a pool of 5 SMTP connections). */
   BLEND_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** DKIM selector of Blend's outgoing mail: the key is published at `SELECTOR._domainkey.DOMAIN`. Unset: mail is not signed. */

@@ -8,3 +8,4 @@ export * from './oauth-settings';
 export * from './secret-files';
 export * from './dkim-key';
 export * from './dkim-settings';
+export * from './secret-strength';

@@ -1,6 +1,12 @@
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
 
+/**
+ * A service that has not stopped this long after SIGTERM exits anyway. Deployments give it
+ * more (docker-compose.yml's stop_grace_period, the pods' terminationGracePeriodSeconds).
+ */
+export const STOP_TIMEOUT_MS = 20_000;
+
 export interface Stoppable {
   stop(): Promise<void>;
 }
@@ -39,9 +45,9 @@ export async function runService(
     stopping = true;
     log.info({ signal }, 'stopping');
     const force = setTimeout(() => {
-      log.error('did not stop within 20 s; exiting');
+      log.error(`did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting`);
       process.exit(1);
-    }, 20_000);
+    }, STOP_TIMEOUT_MS);
     force.unref();
     service.stop().then(
       () => process.exit(0),
