@@ -24,6 +24,9 @@ const PROGRAMS: Record<string, string> = {
   'start-all': 'scripts/start-all.ts',
   // Loaded by the mail templates in a worker thread at start-up (packages/mail/src/templates/engine.ts).
   'mjml-thread': 'packages/mail/src/templates/mjml-thread.mjs',
+  // The worker's parse threads (services/worker/src/parse-pool.ts): the task itself, so the
+  // built thread needs no TypeScript loader, under the name the pool looks for beside it.
+  'parse-thread': 'services/worker/src/parse-task.ts',
 };
 
 /** Leaves every bare import that is not `@blend/*` to Node, at the path it resolves to from its importer. */

@@ -43,7 +43,7 @@ afterAll(async () => {
 
 describe('pnpm build', () => {
   it('writes every program, the web page styles and the converted mail templates', async () => {
-    for (const name of ['api', 'worker', 'poller', 'blend', 'start-all']) expect(existsSync(path.join(out, `${name}.mjs`))).toBe(true);
+    for (const name of ['api', 'worker', 'poller', 'blend', 'start-all', 'parse-thread']) expect(existsSync(path.join(out, `${name}.mjs`))).toBe(true);
     expect(readFileSync(path.join(out, 'static', 'app.css'), 'utf8')).toContain('{');
     const prebuilt = JSON.parse(readFileSync(path.join(out, 'mail-templates.json'), 'utf8')) as Record<string, string>;
     const fromSource = await convertTemplates();

@@ -112,6 +112,11 @@ export const ConfigSchema = z.object({
    * message's size in memory). A message larger than this waits until it can run alone.
    */
   BLEND_INGEST_MEMORY_BYTES: z.coerce.number().int().min(1024 * 1024).default(16 * 1024 * 1024),
+  /**
+   * Most milliseconds parsing and converting one mail may take in its worker thread; past it the
+   * thread is stopped and the mail ends `failed: parse_timeout` (docs/SECURITY.md F9).
+   */
+  BLEND_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** Send jobs at once per worker process (they share a pool of 5 SMTP connections). */
   BLEND_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** DKIM selector of Blend's outgoing mail: the key is published at `SELECTOR._domainkey.DOMAIN`. Unset: mail is not signed. */

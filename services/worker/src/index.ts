@@ -12,9 +12,11 @@ import { scanWebhooks } from './jobs/webhook';
 import { sweepNotifications } from './jobs/notify';
 import type { MailSite } from './thread-mail';
 import { MemoryBudget } from './memory-budget';
+import { ParsePool } from './parse-pool';
 
 export { ingest, MAX_CONVERSION_TRIES, type IngestDeps, type IngestOutcome } from './jobs/ingest';
 export { MemoryBudget } from './memory-budget';
+export { DEFAULT_PARSE_TIMEOUT_MS, ParseLimitError, ParsePool, type ParsePoolOptions } from './parse-pool';
 export { send } from './jobs/send';
 export { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
 export { clamdScanner, readClamdReply, ScannerUnavailableError, type FileScanner, type ScanVerdict } from './clamd';
@@ -37,8 +39,8 @@ export interface RunningService {
 export async function startWorkerService(
   config: Config,
   log: Logger,
-  /** For tests: a DNS resolver for sender authentication instead of the system's. */
-  overrides: { resolver?: DnsResolver } = {},
+  /** For tests: a DNS resolver for sender authentication instead of the system's; the parse threads' module. */
+  overrides: { resolver?: DnsResolver; parseThreadModule?: URL } = {},
 ): Promise<RunningService> {
   if (config.BLEND_SENDER_AUTH === 'none') {
     log.warn('BLEND_SENDER_AUTH=none: senders are NOT authenticated; anyone can post as anyone. Use only for local trials.');
@@ -63,6 +65,13 @@ export async function startWorkerService(
   await warmTemplates();
   const addressing = addressingFrom(config);
   const site: MailSite = { addressing, publicUrl: publicUrl(config), secret: config.BLEND_SECRET };
+  // Parsing and conversion run in threads that are stopped past the time limit (docs/SECURITY.md F9).
+  const parsePool = new ParsePool({
+    settings: { redact: config.BLEND_REDACT, ...(config.BLEND_DISCLAIMER_PATTERNS ? { disclaimerPatterns: config.BLEND_DISCLAIMER_PATTERNS } : {}) },
+    timeoutMs: config.BLEND_PARSE_TIMEOUT_MS,
+    ...(overrides.parseThreadModule ? { threadModule: overrides.parseThreadModule } : {}),
+  });
+  await parsePool.warm();
   const workers = [
     startIngestWorker(
       {
@@ -103,6 +112,7 @@ export async function startWorkerService(
         },
         activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, undoMinutes: config.BLEND_UNDO_MINUTES, receiptsFirst: config.BLEND_RECEIPTS_FIRST },
         memoryBudget: new MemoryBudget(config.BLEND_INGEST_MEMORY_BYTES),
+        parsePool,
         metrics,
       },
       workerOpts,
@@ -202,6 +212,7 @@ export async function startWorkerService(
         await Promise.all(workers.map((w) => w.close(true)));
       }
       transport.close();
+      await parsePool.close();
       await queues.close();
       redis.disconnect();
       await dbh.close();

@@ -19,7 +19,6 @@ import {
   parseCommand,
   pickBridgeRoute,
   PermanentError,
-  renderMailContent,
   subjectFallbackPeople,
   type Addressing,
   type AttachmentLimits,
@@ -52,7 +51,9 @@ import {
   type Database,
   type Tx,
 } from '@blend/db';
-import { checkSender, parseMail, splitAttachedMessages, warmTemplates, type MimeLimits, type ParsedAttachment, type SenderAuthOptions } from '@blend/mail';
+import { checkSender, warmTemplates, type MimeLimits, type ParsedAttachment, type SenderAuthOptions } from '@blend/mail';
+import { ParseLimitError, type ParsePool } from '../parse-pool';
+import { parseAndConvert, type ParseResult } from '../parse-task';
 import type { FileScanner } from '../clamd';
 import type { Logger, Metrics } from '@blend/config';
 import type { IngestJob } from '@blend/queue';
@@ -107,6 +108,8 @@ export interface IngestDeps {
   activity?: Partial<ActivitySettings>;
   /** Bounds the raw mail converted at once in this process (BLEND_INGEST_MEMORY_BYTES); none: unbounded. */
   memoryBudget?: MemoryBudget;
+  /** Threads that parse and convert under a time limit (BLEND_PARSE_TIMEOUT_MS); none: in this thread, unbounded. */
+  parsePool?: ParsePool;
 }
 
 export interface ActivitySettings {
@@ -183,21 +186,31 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
     return { state: 'failed', reason: 'conversion_died' };
   }
 
-  let parsed;
+  // Parse and convert: in a thread that is stopped past BLEND_PARSE_TIMEOUT_MS when the worker
+  // has a parse pool (docs/SECURITY.md F9), else here.
+  let read: ParseResult;
   try {
-    parsed = await parseMail(row.raw, deps.mimeLimits);
+    read = deps.parsePool
+      ? await deps.parsePool.parse(row.raw)
+      : await parseAndConvert(row.raw, {
+          redactions: deps.redactions,
+          ...(deps.disclaimerPatterns ? { disclaimerPatterns: deps.disclaimerPatterns } : {}),
+          ...(deps.mimeLimits ? { mimeLimits: deps.mimeLimits } : {}),
+        });
   } catch (err) {
-    if (err instanceof PermanentError) {
-      const reason = err.code === 'MIME_LIMITS' ? 'mime_limits' : 'malformed_mime';
-      await deps.db.transaction((tx) => finishInbound(tx, row.id, { state: 'rejected', reason }));
-      deps.log.warn({ inboundId: row.id, reason, detail: err.message }, 'inbound rejected');
-      return { state: 'rejected', reason };
-    }
-    throw err;
+    if (!(err instanceof ParseLimitError)) throw err;
+    // Retrying would run away again: failed alone, for IT to look at and replay.
+    await deps.db.transaction((tx) => finishInbound(tx, row.id, { state: 'failed', reason: err.reason }));
+    deps.log.error({ inboundId: row.id, reason: err.reason, detail: err.message }, 'inbound failed: parsing was stopped; `blend inbound replay` tries again');
+    return { state: 'failed', reason: err.reason };
   }
-  const { mail } = parsed;
-  // A mail attached as a file is a forward: read as one, never stored as a file (docs/SECURITY.md B28).
-  const { files: unscanned, messages: attachedMessages } = await splitAttachedMessages(parsed.attachments, { redactions: deps.redactions });
+  if (!read.ok) {
+    const reason = read.code === 'MIME_LIMITS' ? 'mime_limits' : 'malformed_mime';
+    await deps.db.transaction((tx) => finishInbound(tx, row.id, { state: 'rejected', reason }));
+    deps.log.warn({ inboundId: row.id, reason, detail: read.message }, 'inbound rejected');
+    return { state: 'rejected', reason };
+  }
+  const { mail, files: unscanned, attachedMessages, content: rendered } = read;
   const key = dedupeKey(mail, row.raw);
   const classification = classify(mail, { addressing: deps.addressing });
   const routed = pickBridgeRoute(mail, deps.addressing);
@@ -211,10 +224,6 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
   // Files of mail that may be published are scanned first, when a scanner is set (B28); a
   // scanner that does not answer fails the job, which is retried: nothing is stored unscanned.
   const files = deps.scanner && needsAuth ? await scanFiles(unscanned, deps.scanner, deps.attachmentLimits ?? DEFAULT_ATTACHMENT_LIMITS) : unscanned;
-  const rendered = renderMailContent(mail, {
-    redactions: deps.redactions,
-    ...(deps.disclaimerPatterns ? { disclaimerPatterns: deps.disclaimerPatterns } : {}),
-  });
   const content = attachedMessages.length > 0 ? { ...rendered, forwarded: [...rendered.forwarded, ...attachedMessages] } : rendered;
   const firstLine = content.firstLine;
   const command = route && (route.kind === 'status' || route.kind === 'command') ? parseCommand(mail.subject, firstLine) : null;

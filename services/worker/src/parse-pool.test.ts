@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ParseLimitError, ParsePool } from './parse-pool';
+
+// The real thread module, with a test-only mail that never finishes (test/support/runaway-parse-thread.mjs).
+const threadModule = new URL('../../../test/support/runaway-parse-thread.mjs', import.meta.url);
+const mail = (extra = '') => Buffer.from(`From: alice@corp.test\r\nTo: status@bridge.test\r\nSubject: Numbers\r\nMessage-ID: <n1@corp.test>\r\n${extra}\r\nThey are in. Card 4111 1111 1111 1111.\r\n`);
+
+let pool: ParsePool | undefined;
+afterEach(async () => {
+  await pool?.close();
+  pool = undefined;
+});
+
+describe('ParsePool', () => {
+  it('parses and converts in a thread: the same result as in process, files as Buffers', async () => {
+    pool = new ParsePool({ settings: { redact: 'card' }, timeoutMs: 30_000, threads: 1, threadModule });
+    const raw = Buffer.from(
+      'From: alice@corp.test\r\nSubject: Plan\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee the plan.\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=plan.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n',
+    );
+    const r = await pool.parse(raw);
+    if (!r.ok) throw new Error(`not parsed: ${r.message}`);
+    expect(r.content.bodyText).toBe('See the plan.');
+    expect(r.files).toHaveLength(1);
+    expect(Buffer.isBuffer(r.files[0]!.content)).toBe(true);
+    expect(r.files[0]!.content.toString()).toBe('%PDF-1.4\n');
+  });
+
+  it('a mail the parser refuses is a result with its code, not a thrown error', async () => {
+    pool = new ParsePool({ settings: { redact: '', mimeLimits: { maxHeaderBytes: 64, maxParts: 500, maxMultiparts: 32, maxHtmlChars: 1000 } }, timeoutMs: 30_000, threads: 1, threadModule });
+    expect(await pool.parse(mail())).toMatchObject({ ok: false, code: 'MIME_LIMITS' });
+  });
+
+  it('a runaway mail is stopped at the time limit with parse_timeout; the pool goes on with the next mail', async () => {
+    pool = new ParsePool({ settings: { redact: 'card' }, timeoutMs: 2_000, threads: 1, threadModule });
+    await pool.warm();
+    const err = await pool.parse(mail('X-Test-Runaway: spin\r\n')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ParseLimitError);
+    expect(err).toMatchObject({ reason: 'parse_timeout' });
+    // Its thread was ended and replaced: the next mail, in the only thread, goes through.
+    const next = await pool.parse(mail());
+    expect(next).toMatchObject({ ok: true, content: { bodyText: 'They are in. Card [redacted card].' } });
+  });
+
+  it('the limit counts from when a thread takes the mail, not while it waits for one', async () => {
+    pool = new ParsePool({ settings: { redact: '' }, timeoutMs: 2_000, threads: 1, threadModule });
+    await pool.warm();
+    // The second mail waits behind the first's whole time limit; waiting does not use its own.
+    const [first, second] = await Promise.allSettled([pool.parse(mail('X-Test-Runaway: spin\r\n')), pool.parse(mail())]);
+    expect(first).toMatchObject({ status: 'rejected', reason: { reason: 'parse_timeout' } });
+    expect(second).toMatchObject({ status: 'fulfilled', value: { ok: true } });
+  });
+
+  it('a mail that fills its thread heap fails with parse_memory', async () => {
+    pool = new ParsePool({ settings: { redact: '' }, timeoutMs: 60_000, threads: 1, threadModule });
+    const err = await pool.parse(mail('X-Test-Runaway: memory\r\n')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'ParseLimitError', reason: 'parse_memory' });
+    expect(await pool.parse(mail())).toMatchObject({ ok: true });
+  }, 60_000);
+});

@@ -1,0 +1,123 @@
+import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { ParseResult, ParseSettings, ParseTask } from './parse-task';
+
+/**
+ * A mail that parsing could not finish within its limits: `parse_timeout` (BLEND_PARSE_TIMEOUT_MS)
+ * or `parse_memory` (the thread's heap). Retrying it would do the same, so ingest ends it
+ * `failed` with this reason for IT, who can replay it (docs/SECURITY.md F9).
+ */
+export class ParseLimitError extends Error {
+  constructor(
+    readonly reason: 'parse_timeout' | 'parse_memory',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ParseLimitError';
+  }
+}
+
+/** BLEND_PARSE_TIMEOUT_MS's default: far above what any real mail takes (milliseconds). */
+export const DEFAULT_PARSE_TIMEOUT_MS = 30_000;
+
+/**
+ * Each parse thread's V8 heap, in MiB: what README "Memory" gives the whole worker process
+ * (`--max-old-space-size=160 --max-semi-space-size=8`), now per thread. Mail contents are
+ * Buffers outside this heap; the process-wide BLEND_INGEST_MEMORY_BYTES still bounds how much
+ * raw mail is converted at once.
+ */
+export const PARSE_THREAD_HEAP = { maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 24 } as const;
+
+export interface ParsePoolOptions {
+  settings: ParseSettings;
+  /** BLEND_PARSE_TIMEOUT_MS: the most one mail may take once its thread has started on it. */
+  timeoutMs: number;
+  /** @defaultValue the number of cores (`os.availableParallelism()`) */
+  threads?: number;
+  /** The thread's module. Tests give one with an injected slow step. @defaultValue parse-thread.mjs beside this file */
+  threadModule?: URL;
+}
+
+/**
+ * Runs parse and conversion (`parseAndConvert`) in a pool of worker threads, so that a mail
+ * that makes them run away is stopped: past the time limit its thread is terminated (piscina
+ * aborts a running task by ending the thread) and a new one takes its place. The mail fails
+ * alone with a {@link ParseLimitError} (`parse_timeout`, or `parse_memory` when its thread reached
+ * its heap limit; docs/SECURITY.md F9); the other threads' mails go on.
+ */
+export class ParsePool {
+  private readonly pool: Piscina<ParseTask, ParseResult>;
+  readonly timeoutMs: number;
+
+  constructor(private readonly opts: ParsePoolOptions) {
+    if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs < 1) throw new RangeError(`parse time limit must be a positive integer, got ${opts.timeoutMs}`);
+    this.timeoutMs = opts.timeoutMs;
+    const threads = opts.threads ?? Math.max(1, availableParallelism());
+    this.pool = new Piscina({
+      filename: (opts.threadModule ?? new URL('./parse-thread.mjs', import.meta.url)).href,
+      minThreads: threads,
+      maxThreads: threads,
+      // One mail per thread, so ending a thread ends only the mail that ran away.
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+      resourceLimits: PARSE_THREAD_HEAP,
+      // The thread module brings its own loader when run from source (parse-thread.mjs); the
+      // main thread's flags (a loader, heap sizes) are not for it.
+      execArgv: [],
+    });
+  }
+
+  /**
+   * Parse and convert one mail in a thread.
+   * @throws ParseLimitError past the time limit or the thread's heap; anything else the thread threw, as is.
+   */
+  async parse(raw: Buffer): Promise<ParseResult> {
+    const { port1, port2 } = new MessageChannel();
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // The clock starts when a thread takes the mail, so waiting behind other mails (or for a
+    // thread to start) never counts against it.
+    port1.once('message', () => {
+      timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    });
+    try {
+      // piscina derives its TransferList type from MessagePort.postMessage's last overload, which
+      // current @types/node makes an options object: the list itself is what Node takes.
+      const transferList = [port2] as never;
+      const result = await this.pool.run({ raw, settings: this.opts.settings, started: port2 }, { signal: abort.signal, transferList });
+      return result.ok ? { ...result, files: result.files.map((f) => ({ ...f, content: asBuffer(f.content) })) } : result;
+    } catch (err) {
+      if (abort.signal.aborted) {
+        throw new ParseLimitError('parse_timeout', `parsing and converting the mail took longer than ${this.timeoutMs} ms (BLEND_PARSE_TIMEOUT_MS); its thread was stopped`);
+      }
+      if ((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw new ParseLimitError('parse_memory', `parsing the mail exceeded a parse thread's heap (${PARSE_THREAD_HEAP.maxOldGenerationSizeMb} MiB); its thread was stopped`);
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      port1.close();
+    }
+  }
+
+  /** Start the threads and load their modules, so the first mails do not wait for that. */
+  async warm(): Promise<void> {
+    const tiny = Buffer.from('From: warm@blend.invalid\r\nSubject: warm\r\n\r\nwarm\r\n');
+    await Promise.all(Array.from({ length: this.pool.maxThreads }, () => this.parse(tiny)));
+  }
+
+  /** Threads alive now (for tests and health). */
+  get threads(): number {
+    return this.pool.threads.length;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+/** A file's bytes come back from a thread as a Uint8Array; the rest of ingest expects a Buffer. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

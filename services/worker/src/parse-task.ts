@@ -1,0 +1,79 @@
+import type { MessagePort } from 'node:worker_threads';
+import { compileRedactions, PermanentError, renderMailContent, type ForwardedMessage, type MailInput, type Redaction, type RenderedContent } from '@blend/core';
+import { parseMail, splitAttachedMessages, type MimeLimits, type ParsedAttachment } from '@blend/mail/parsing';
+
+/** The settings conversion needs, as configured (strings, so they can cross to a thread). */
+export interface ParseSettings {
+  /** BLEND_REDACT */
+  redact: string;
+  /** BLEND_DISCLAIMER_PATTERNS */
+  disclaimerPatterns?: string;
+  mimeLimits?: MimeLimits;
+}
+
+/** The same settings compiled, as the in-process path already holds them. */
+export interface CompiledParseSettings {
+  redactions: readonly Redaction[];
+  disclaimerPatterns?: RegExp[];
+  mimeLimits?: MimeLimits;
+}
+
+/** One mail read: its parsed form, files, attached messages and what it shows; or why it cannot be read. */
+export type ParseResult =
+  | { ok: true; mail: MailInput; files: ParsedAttachment[]; attachedMessages: ForwardedMessage[]; content: RenderedContent }
+  | { ok: false; code: 'MIME_LIMITS' | 'MALFORMED_MIME'; message: string };
+
+/**
+ * Parse a raw mail and convert it to what it shows: the CPU-bound part of ingest, with no I/O, so
+ * it can run in a thread that is terminated when it runs away (docs/SECURITY.md F9). A mail the
+ * parser refuses is a result, not a throw: a thread's errors lose their type on the way back.
+ */
+export async function parseAndConvert(raw: Buffer, settings: CompiledParseSettings): Promise<ParseResult> {
+  let parsed;
+  try {
+    parsed = await parseMail(raw, settings.mimeLimits);
+  } catch (err) {
+    if (err instanceof PermanentError && (err.code === 'MIME_LIMITS' || err.code === 'MALFORMED_MIME')) return { ok: false, code: err.code, message: err.message };
+    throw err;
+  }
+  // A mail attached as a file is a forward: read as one, never stored as a file (docs/SECURITY.md B28).
+  const { files, messages } = await splitAttachedMessages(parsed.attachments, { redactions: settings.redactions });
+  const content = renderMailContent(parsed.mail, {
+    redactions: settings.redactions,
+    ...(settings.disclaimerPatterns ? { disclaimerPatterns: settings.disclaimerPatterns } : {}),
+  });
+  return { ok: true, mail: parsed.mail, files, attachedMessages: messages, content };
+}
+
+/** A task for a parse thread: the source, the settings, and a port to say when work began. */
+export interface ParseTask {
+  raw: Uint8Array;
+  settings: ParseSettings;
+  /** Told when the thread starts on this mail: the time limit counts from then, not from the queue. */
+  started?: MessagePort;
+}
+
+const compiled = new Map<string, CompiledParseSettings>();
+
+/** Settings compiled once per thread (redaction entries carry functions, which cannot cross). */
+function compile(settings: ParseSettings): CompiledParseSettings {
+  const key = JSON.stringify(settings);
+  let c = compiled.get(key);
+  if (!c) {
+    c = {
+      redactions: compileRedactions(settings.redact),
+      ...(settings.disclaimerPatterns ? { disclaimerPatterns: compileRedactions(settings.disclaimerPatterns).map((r) => r.pattern) } : {}),
+      ...(settings.mimeLimits ? { mimeLimits: settings.mimeLimits } : {}),
+    };
+    compiled.set(key, c);
+  }
+  return c;
+}
+
+/** The thread's entry (piscina calls the default export once per task). */
+export default async function runParseTask(task: ParseTask): Promise<ParseResult> {
+  task.started?.postMessage('started');
+  task.started?.close();
+  // A Buffer arrives as a plain Uint8Array; view the same bytes as a Buffer again.
+  return parseAndConvert(Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength), compile(task.settings));
+}
