@@ -60,7 +60,10 @@ export async function startWorkerService(
   const metrics = processMetrics();
   const workerOpts = { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, metrics, lockDurationMs: config.BLEND_JOB_LOCK_MS };
   const smtpLogin = smtpLoginOf(config.BLEND_SMTP_URL, smtpAuthOf(config), oauthSettings(config));
-  const transport = createSmtpTransport(config.BLEND_SMTP_URL, {}, smtpLogin, dkimSettings(config));
+  const dkim = dkimSettings(config);
+  const transport = createSmtpTransport(config.BLEND_SMTP_URL, {}, smtpLogin, dkim);
+  // Which signature receivers will look up; never the key (docs/SECURITY.md B32).
+  if (dkim) log.info({ dkimDomain: dkim.domainName, dkimSelector: dkim.keySelector }, 'outgoing mail is signed with DKIM');
   // Email templates are compiled once (MJML is slow); rendering a mail is then fast.
   await warmTemplates();
   const addressing = addressingFrom(config);
