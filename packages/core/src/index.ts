@@ -17,6 +17,7 @@ export * from './html';
 export * from './ingest-decision';
 export * from './acted-copy';
 export * from './signed-link';
+export * from './link-standing';
 export * from './browser-label';
 export * from './notices';
 export * from './auth-results';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { originTag, signLink, verifyLink, type LinkClaims } from './signed-link';
+import { LINK_LIFETIME_DAYS, linkIssuedAt, originTag, signLink, verifyLink, type LinkClaims } from './signed-link';
 
 const secret = 's'.repeat(40);
 const now = new Date('2026-11-25T12:00:00Z');
@@ -27,6 +27,18 @@ describe('signed links', () => {
     ['empty', '', 'opt_in', secret, now],
   ] as const)('refuses %s', (_label, token, purpose, key, at) => {
     expect(verifyLink(token, purpose, key, at)).toBeNull();
+  });
+
+  it('carries when the link was made; a link made before that field existed still verifies', () => {
+    const issued = { ...claims, iat: now.getTime() / 1000 - 60 };
+    const back = verifyLink(signLink(issued, secret), 'opt_in', secret, now);
+    expect(back).toEqual(issued);
+    expect(linkIssuedAt(back!)).toEqual(new Date(now.getTime() - 60_000));
+    const legacy = verifyLink(signLink(claims, secret), 'opt_in', secret, now);
+    expect(legacy).not.toHaveProperty('iat');
+    expect(linkIssuedAt(legacy!)).toEqual(new Date((exp - LINK_LIFETIME_DAYS * 86_400) * 1000));
+    const badIat = `${Buffer.from(JSON.stringify(['opt_in', 'person-1', '', exp, 'soon'])).toString('base64url')}`;
+    expect(verifyLink(`${badIat}.${signLink(claims, secret).split('.')[1]}`, 'opt_in', secret, now)).toBeNull();
   });
 
   it('tags our Message-IDs with a keyed, stable origin value', () => {

@@ -11,6 +11,24 @@ export interface LinkClaims {
   scope?: string;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /**
+   * When the link was made, seconds since the epoch: a link is void once its person chose
+   * otherwise after it was sent (link-standing.ts). Links signed before this field existed
+   * have none; see {@link linkIssuedAt}.
+   */
+  iat?: number;
+}
+
+/** Days the opt-in, opt-out and share links in Blend's notices work. */
+export const LINK_LIFETIME_DAYS = 14;
+
+/**
+ * When a link was made: its `iat`, or for a link made before `iat` was signed in, its expiry
+ * less the lifetime its purpose was given (exact for the 14-day links, the only ones whose
+ * issue time matters).
+ */
+export function linkIssuedAt(claims: LinkClaims): Date {
+  return new Date((claims.iat ?? claims.exp - LINK_LIFETIME_DAYS * 86_400) * 1000);
 }
 
 /**
@@ -20,7 +38,8 @@ export interface LinkClaims {
  * in services, docs/SECURITY.md F23).
  */
 export function signLink(claims: LinkClaims, secret: string): string {
-  const payload = Buffer.from(JSON.stringify([claims.purpose, claims.subject, claims.scope ?? '', claims.exp])).toString('base64url');
+  const fields = [claims.purpose, claims.subject, claims.scope ?? '', claims.exp, ...(claims.iat !== undefined ? [claims.iat] : [])];
+  const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
   return `${payload}.${mac(payload, secret)}`;
 }
 
@@ -37,11 +56,12 @@ export function verifyLink(token: string, purpose: LinkPurpose, secret: string, 
   } catch {
     return null;
   }
-  if (!Array.isArray(v) || v.length !== 4) return null;
-  const [p, subject, scope, exp] = v as unknown[];
+  if (!Array.isArray(v) || (v.length !== 4 && v.length !== 5)) return null;
+  const [p, subject, scope, exp, iat] = v as unknown[];
   if (p !== purpose || typeof subject !== 'string' || typeof scope !== 'string' || typeof exp !== 'number') return null;
+  if (iat !== undefined && typeof iat !== 'number') return null;
   if (exp * 1000 <= now.getTime()) return null;
-  return { purpose, subject, ...(scope ? { scope } : {}), exp };
+  return { purpose, subject, ...(scope ? { scope } : {}), exp, ...(iat !== undefined ? { iat } : {}) };
 }
 
 function mac(payload: string, secret: string): string {

@@ -49,7 +49,8 @@ export type UnsubscribeScope = 'digest' | `thread:${string}`;
 const UNSUBSCRIBE_DAYS = 180;
 
 export function unsubscribeUrl(site: MailSite, personId: string, scope: UnsubscribeScope, now: Date): string {
-  const t = signLink({ purpose: 'list_unsubscribe', subject: personId, scope, exp: Math.floor(now.getTime() / 1000) + UNSUBSCRIBE_DAYS * 86_400 }, site.secret);
+  const iat = Math.floor(now.getTime() / 1000);
+  const t = signLink({ purpose: 'list_unsubscribe', subject: personId, scope, exp: iat + UNSUBSCRIBE_DAYS * 86_400, iat }, site.secret);
   return `${site.publicUrl}/links/unsubscribe?t=${encodeURIComponent(t)}`;
 }
 

@@ -172,6 +172,16 @@ export async function muteThread(tx: Tx, postId: string, personId: string): Prom
     .where(and(eq(notifications.postId, postId), eq(notifications.personId, personId), eq(notifications.state, 'pending')));
 }
 
+/** Whether a person has stopped mail about one thread. */
+export async function isThreadMuted(db: Tx, postId: string, personId: string): Promise<boolean> {
+  const rows = await db
+    .select({ p: threadMutes.personId })
+    .from(threadMutes)
+    .where(and(eq(threadMutes.postId, postId), eq(threadMutes.personId, personId)))
+    .limit(1);
+  return rows.length > 0;
+}
+
 /** How many of a person's mails were published (posts and comments from email). */
 export async function publishedCount(tx: Tx, personId: string): Promise<number> {
   const rows = await tx.execute<{ n: number }>(sql`

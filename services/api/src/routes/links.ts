@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { verifyLink, type LinkPurpose } from '@blend/core';
+import { linkIssuedAt, linkStanding, verifyLink, type LinkClaims, type LinkFacts, type LinkPurpose, type LinkVoid } from '@blend/core';
 import { isUuid, textToSafeHtml } from '@blend/core';
 import {
   addThreadOptOut,
@@ -7,9 +7,13 @@ import {
   editEsnComment,
   editEsnPost,
   findPersonByEmail,
+  findPersonById,
   findPostMerge,
   getCommentRow,
+  getInbound,
   getPostRow,
+  hasThreadOptOut,
+  isThreadMuted,
   muteThread,
   releaseWithheld,
   setOptIn,
@@ -53,7 +57,23 @@ interface LinkAction {
   title: string;
   question: (subject: string) => string;
   button: string;
+  /** What the link acts on, as it is now (docs/SECURITY.md B34). */
+  facts: (claims: LinkClaims) => Promise<LinkFacts>;
+  /** What the page says when the link no longer does anything, and what to do instead. */
+  voided: Partial<Record<LinkVoid, string>>;
   act: (claims: { subject: string; scope?: string }) => Promise<string>;
+}
+
+/** Where to go instead of a void link: said on every such page. */
+const ELSEWHERE = 'You can change your choices on your <a href="/web/preferences">preferences page</a>, or by mailing Blend the word "help".';
+
+/**
+ * The page for a link that verifies but no longer serves its purpose: `done` is no error (what it
+ * asks for is the case already, 200), `superseded` and `gone` are 410 Gone.
+ */
+function voidPage(reply: FastifyReply, why: LinkVoid, text: string): FastifyReply {
+  if (why === 'done') return page(reply, 200, 'Nothing to change', `<p>${text}</p><p>${ELSEWHERE}</p>`);
+  return page(reply, 410, 'This link is no longer valid', `<p>${text}</p><p>${ELSEWHERE}</p>`);
 }
 
 /**
@@ -71,12 +91,25 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
   // A thread merged into an earlier one (docs/ARCHITECTURE.md "Threads and merges"): links
   // signed for it act on the thread it is part of now.
   const liveThread = async (postId: string) => (isUuid(postId) ? ((await findPostMerge(deps.db, postId))?.survivingPostId ?? postId) : postId);
+  const postLive = async (postId: string) => {
+    const row = isUuid(postId) ? await getPostRow(deps.db, postId) : undefined;
+    return Boolean(row && !row.deletedAt);
+  };
+  const consentOf = async (email: string | null | undefined) => {
+    const p = email ? await findPersonByEmail(deps.db, email.toLowerCase()) : undefined;
+    return p ? { optIn: p.optIn, optInChangedAt: p.optInChangedAt } : null;
+  };
   const actions: Record<string, LinkAction> = {
     'opt-in': {
       purpose: 'opt_in',
       title: 'Mirror my mail into the company feed',
       question: (s) => `Opt in <strong>${esc(s)}</strong>? From now on, mail you send to the bridge or in shared threads is published in the company feed.`,
       button: 'Opt in',
+      facts: async ({ subject }) => ({ purpose: 'opt_in', person: await consentOf(subject) }),
+      voided: {
+        done: 'You are already opted in: your mail is mirrored into the company feed. Nothing was changed.',
+        superseded: 'You opted out after this link was sent, so it no longer opts you in. To opt in again, mail Blend the words "opt in" and confirm with the link in its answer, or opt in on your preferences page.',
+      },
       act: async ({ subject }) => {
         const since = new Date(Date.now() - deps.withheldRetentionDays * 86_400_000);
         const released = await deps.db.transaction(async (tx) => {
@@ -97,6 +130,8 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
       title: 'Stop mirroring my mail',
       question: (s) => `Opt out <strong>${esc(s)}</strong>? Your mail will no longer be mirrored, and Blend will stop mailing you.`,
       button: 'Opt out',
+      facts: async ({ subject }) => ({ purpose: 'unsubscribe', person: await consentOf(subject) }),
+      voided: { done: 'You are not opted in: nothing you write is mirrored, and Blend does not mail you about it. Nothing was changed.' },
       act: async ({ subject }) => {
         await deps.db.transaction(async (tx) => {
           const person = await findPersonByEmail(tx, subject);
@@ -110,6 +145,14 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
       title: 'Keep my replies out of this thread',
       question: (s) => `Keep replies from <strong>${esc(s)}</strong> in this conversation out of the company feed?`,
       button: 'Keep my replies out',
+      facts: async ({ subject, scope }) => {
+        const postId = scope ? await liveThread(scope) : '';
+        return { purpose: 'thread_withhold', postLive: await postLive(postId), alreadyWithheld: isUuid(postId) && (await hasThreadOptOut(deps.db, postId, subject)) };
+      },
+      voided: {
+        done: 'Your replies in this conversation are already kept out of the company feed.',
+        gone: 'This conversation was removed from the company feed, so nothing you write in it is mirrored.',
+      },
       act: async ({ subject, scope }) => {
         if (scope) await addThreadOptOut(deps.db, await liveThread(scope), subject);
         return 'Done: your replies in this conversation will not be mirrored.';
@@ -120,6 +163,15 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
       title: 'Publish my message',
       question: () => 'Your message has people outside the organisation on To/Cc. Publish your own message to the company feed? Their words are never mirrored.',
       button: 'Publish',
+      facts: async ({ subject }) => {
+        const row = isUuid(subject) ? await getInbound(deps.db, subject) : undefined;
+        return { purpose: 'share_confirm', message: row ? { state: row.state, reason: row.reason } : null, author: await consentOf(row?.fromAddress) };
+      },
+      voided: {
+        done: 'Your message was already confirmed: it is published, or about to be.',
+        superseded: 'You opted out after this link was sent, so your message is not published. If you want to share it, opt in again and then use this link while it is valid.',
+        gone: 'This message is no longer waiting for you: it was withdrawn, refused or is no longer kept. Send it again if you want it published.',
+      },
       act: async ({ subject }) => {
         const released = await deps.db.transaction((tx) => confirmHeld(tx, subject, 'external_participants'));
         if (released) await requeueIngest(deps.queues.ingest, subject);
@@ -133,6 +185,19 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
     title: 'Unsubscribe',
     question: () => 'Stop these mails? You can change this again on your preferences page.',
     button: 'Unsubscribe',
+    facts: async ({ subject, scope }) => {
+      const found = isUuid(subject) ? await findPersonById(deps.db, subject) : undefined;
+      // An erased person keeps only a placeholder row (erasePerson): nobody to unsubscribe.
+      const person = found && found.email !== `erased-${found.id}@invalid` ? found : undefined;
+      const thread = scope?.startsWith('thread:') ? await liveThread(scope.slice(7)) : null;
+      const targetLive = thread === null || (await postLive(thread));
+      const alreadyOff = !person ? false : thread === null ? person.digestFrequency === 'off' : targetLive && (await isThreadMuted(deps.db, thread, person.id));
+      return { purpose: 'list_unsubscribe', personExists: Boolean(person), targetLive, alreadyOff };
+    },
+    voided: {
+      done: 'These mails are already off.',
+      gone: 'There is nothing left to unsubscribe from: the conversation was removed, or your account no longer exists.',
+    },
     act: async ({ subject, scope }) => {
       if (!isUuid(subject)) return 'Nothing to change.';
       if (scope?.startsWith('thread:') && isUuid(scope.slice(7))) {
@@ -149,6 +214,8 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
     title: 'Take back what was published',
     question: () => 'Remove your message from the company feed? Replies to it stay, and mail already sent is not recalled.',
     button: 'Remove it',
+    facts: async ({ subject, scope }) => ({ purpose: 'undo', targetLive: Boolean(await ownTarget(subject, scope)) }),
+    voided: { gone: 'This was already removed from the feed (or is no longer yours to remove).' },
     act: async ({ subject, scope }) => {
       const target = await ownTarget(subject, scope);
       if (!target) return 'This was already removed.';
@@ -174,10 +241,13 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
   };
 
   // "Fix": correct the published text, from the link in a receipt, without signing in.
+  const FIX_GONE = 'This message was removed from the feed, so it can no longer be fixed. Mail a new one if something needs saying.';
+  const fixInvalid = (reply: FastifyReply) => page(reply, 400, 'This link is not valid', '<p>The link is incomplete or has expired. Fix links work for a while after the receipt was sent.</p>');
   app.get<{ Querystring: { t?: string } }>('/links/fix', async (req, reply) => {
     const claims = verify(req.query.t ?? '', 'fix');
-    const target = claims ? await ownTarget(claims.subject, claims.scope) : null;
-    if (!claims || !target) return page(reply, 400, 'This link is not valid', '<p>The link has expired, or the message was removed.</p>');
+    if (!claims) return fixInvalid(reply);
+    const target = await ownTarget(claims.subject, claims.scope);
+    if (!target) return voidPage(reply, 'gone', FIX_GONE);
     return page(
       reply,
       200,
@@ -189,8 +259,9 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
   });
   app.post<{ Body: { t?: string; body?: string } }>('/links/fix', async (req, reply) => {
     const claims = verify(req.body?.t ?? '', 'fix');
-    const target = claims ? await ownTarget(claims.subject, claims.scope) : null;
-    if (!claims || !target) return page(reply, 400, 'This link is not valid', '<p>The link has expired, or the message was removed.</p>');
+    if (!claims) return fixInvalid(reply);
+    const target = await ownTarget(claims.subject, claims.scope);
+    if (!target) return voidPage(reply, 'gone', FIX_GONE);
     const bodyText = cleanBody(String(req.body?.body ?? '').slice(0, 100_000));
     if (!bodyText.trim()) return page(reply, 400, 'Fix what was published', '<p>The text must not be empty.</p>');
     const bodyHtml = textToSafeHtml(bodyText);
@@ -208,9 +279,20 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
 
   for (const [path, a] of Object.entries(actions)) {
     const invalid = (reply: FastifyReply) => page(reply, 400, 'This link is not valid', '<p>The link is incomplete or has expired. Ask for a new one by mail.</p>');
+    /**
+     * Why the link's purpose is void now, or null when it may act. (Not the page itself: a
+     * FastifyReply is thenable, so an async function returning one would wait for it instead.)
+     */
+    const voidReason = async (claims: LinkClaims): Promise<LinkVoid | null> => {
+      const standing = linkStanding(await a.facts(claims), linkIssuedAt(claims));
+      return standing.valid ? null : standing.why;
+    };
+    const voided = (reply: FastifyReply, why: LinkVoid) => voidPage(reply, why, a.voided[why] ?? 'There is nothing left for this link to do.');
     app.get<{ Querystring: { t?: string } }>(`/links/${path}`, async (req, reply) => {
       const claims = verify(req.query.t ?? '', a.purpose);
       if (!claims) return invalid(reply);
+      const why = await voidReason(claims);
+      if (why) return voided(reply, why);
       return page(
         reply,
         200,
@@ -222,6 +304,12 @@ export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
       // RFC 8058 one-click: the mail client POSTs `List-Unsubscribe=One-Click` to the URL itself.
       const claims = verify(req.body?.t ?? req.query.t ?? '', a.purpose);
       if (!claims) return invalid(reply);
+      // Judged again at the moment of acting: the page may have been open for a while.
+      const why = await voidReason(claims);
+      if (why) {
+        req.log.info({ link: path, void: why }, 'void link used');
+        return voided(reply, why);
+      }
       const message = await a.act(claims);
       req.log.info({ link: path }, 'link action');
       return page(reply, 200, a.title, `<p>${esc(message)}</p>`);

@@ -12,6 +12,7 @@ import {
   optedOutNotice,
   shareConfirmNotice,
   signLink,
+  LINK_LIFETIME_DAYS,
   textToSafeHtml,
   threadNotice,
   threadSubjectKey,
@@ -72,13 +73,13 @@ export interface ApplyContext {
   now: Date;
 }
 
-const LINK_DAYS = 14;
-
 /** Store what `decideIngest` decided, with the mails it causes, in the ingest's transaction. */
 export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyContext): Promise<IngestOutcome> {
   const { deps, row, mail, ids } = c;
   const bridge = bridgeAddress(deps.addressing, { kind: 'status' });
-  const exp = Math.floor(c.now.getTime() / 1000) + LINK_DAYS * 86_400;
+  // Links carry when they were made: a newer choice of their person voids them (link-standing.ts).
+  const iat = Math.floor(c.now.getTime() / 1000);
+  const exp = iat + LINK_LIFETIME_DAYS * 86_400;
   const link = (path: string, token: string) => `${deps.publicUrl}${path}?t=${encodeURIComponent(token)}`;
   const outbound: string[] = [];
   const mailTo = async (m: Parameters<typeof queueMail>[2]) => {
@@ -103,7 +104,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
     case 'hold': {
       await finishInbound(tx, row.id, { ...ids, state: 'held', reason: decision.reason });
       if (decision.reason === 'external_participants' && from && c.person) {
-        const token = signLink({ purpose: 'share_confirm', subject: row.id, exp }, deps.secret);
+        const token = signLink({ purpose: 'share_confirm', subject: row.id, exp, iat }, deps.secret);
         await mailTo({
           kind: 'share_confirm',
           to: from,
@@ -122,7 +123,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       // One invitation per address per week, only to an authenticated sender (docs/SECURITY.md I4):
       // a spoofed From never makes Blend mail the real owner of the address.
       if (from && c.verdict.ok && (decision.reason === 'sender_unknown' || decision.reason === 'not_opted_in')) {
-        const token = signLink({ purpose: 'opt_in', subject: from, exp }, deps.secret);
+        const token = signLink({ purpose: 'opt_in', subject: from, exp, iat }, deps.secret);
         await mailTo({
           kind: 'opt_in_invite',
           to: from,
@@ -144,7 +145,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           // Double opt-in: the confirmation goes to the address itself, so a forged mail
           // cannot opt someone in.
           if (c.person?.optIn === 'opted_in') break;
-          const token = signLink({ purpose: 'opt_in', subject: from, exp }, deps.secret);
+          const token = signLink({ purpose: 'opt_in', subject: from, exp, iat }, deps.secret);
           await mailTo({ kind: 'opt_in_confirm', to: from, personId: c.person?.id ?? null, notice: optInConfirmNotice({ bridge, optInUrl: link('/links/opt-in', token) }), dedupeKey: `optin-confirm:${from}:${day}`, inReplyTo: mail.messageId });
           break;
         }
@@ -155,7 +156,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           break;
         }
         case 'unsubscribe': {
-          const token = signLink({ purpose: 'unsubscribe', subject: from, exp }, deps.secret);
+          const token = signLink({ purpose: 'unsubscribe', subject: from, exp, iat }, deps.secret);
           await mailTo({ kind: 'opt_out_confirm', to: from, personId: c.person?.id ?? null, notice: optOutConfirmNotice({ bridge, optOutUrl: link('/links/opt-out', token) }), dedupeKey: `optout-confirm:${from}:${day}`, inReplyTo: mail.messageId });
           break;
         }
@@ -209,7 +210,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       // Consent per thread: everyone of the organisation on To/Cc hears once that the
       // conversation is mirrored, with a link to keep their own replies out of it.
       for (const address of c.orgParticipants.slice(0, 50)) {
-        const token = signLink({ purpose: 'thread_withhold', subject: address, scope: post.id, exp: exp + 76 * 86_400 }, deps.secret);
+        const token = signLink({ purpose: 'thread_withhold', subject: address, scope: post.id, exp: exp + 76 * 86_400, iat }, deps.secret);
         await mailTo({
           kind: 'thread_notice',
           to: address,
@@ -336,10 +337,11 @@ async function publishReceipt(
   if (!p || !from || !p.receipts) return;
   const s = settings(c.deps);
   if (!p.receiptsExplicit && (await publishedCount(tx, p.id)) > s.receiptsFirst) return;
-  const exp = Math.floor(c.now.getTime() / 1000) + s.undoMinutes * 60;
+  const iat = Math.floor(c.now.getTime() / 1000);
+  const exp = iat + s.undoMinutes * 60;
   const subject = what.commentId ? `comment:${what.commentId}` : `post:${what.postId}`;
   const link = (path: string, purpose: 'undo' | 'fix') =>
-    `${c.deps.publicUrl}${path}?t=${encodeURIComponent(signLink({ purpose, subject, scope: p.id, exp }, c.deps.secret))}`;
+    `${c.deps.publicUrl}${path}?t=${encodeURIComponent(signLink({ purpose, subject, scope: p.id, exp, iat }, c.deps.secret))}`;
   const mail = renderReceiptMail({
     outcome: what.commentId ? 'commented' : 'posted',
     title: what.title,
