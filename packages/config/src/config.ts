@@ -102,6 +102,14 @@ export const ConfigSchema = z.object({
   BLEND_PUBLIC_URL: z.string().url().optional(),
   /** Whose X-Forwarded-* headers the API believes (Fastify trustProxy): false, true, a hop count or addresses/CIDRs. @defaultValue false */
   BLEND_TRUST_PROXY: trustProxySetting,
+  /** Single sign-on for the web UI: the IdP's issuer URL (OpenID Connect discovery at ISSUER/.well-known/openid-configuration). Unset: token sign-in only. */
+  BLEND_OIDC_ISSUER: z.string().url('must be the issuer URL, e.g. https://login.microsoftonline.com/TENANT/v2.0').optional(),
+  /** Blend's client id at the IdP. */
+  BLEND_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** Blend's client secret at the IdP (unset: a public client, PKCE only). */
+  BLEND_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** A person the IdP vouches for but Blend does not know yet is created at first sign-in (organisation domains only). @defaultValue false */
+  BLEND_OIDC_CREATE_PEOPLE: bool.default(false),
   /** Prefix of BullMQ keys in Redis, so several installations can share one Redis. */
   BLEND_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, _ or -').default('blend'),
   /** Apply pending migrations when a service starts (else refuse to start while any are pending). */
@@ -280,6 +288,7 @@ function checkCombinations(c: Config): { variable: string; message: string }[] {
     issues.push({ variable: 'BLEND_AUTHSERV_ID', message: 'is required when BLEND_SENDER_AUTH=trusted-mta (the authserv-id your MTA writes)' });
   }
   issues.push(...authProblems(c));
+  issues.push(...oidcProblems(c));
   if (Boolean(c.BLEND_DKIM_SELECTOR) !== Boolean(c.BLEND_DKIM_PRIVATE_KEY)) {
     const missing = c.BLEND_DKIM_SELECTOR ? 'BLEND_DKIM_PRIVATE_KEY' : 'BLEND_DKIM_SELECTOR';
     issues.push({ variable: missing, message: 'is required to sign outgoing mail with DKIM: set BLEND_DKIM_SELECTOR and BLEND_DKIM_PRIVATE_KEY (or _FILE) together, or neither' });
@@ -326,6 +335,19 @@ function authProblems(c: Config): { variable: string; message: string }[] {
       });
     }
   }
+  return issues;
+}
+
+/** Single sign-on needs an issuer and a client id together, over TLS (docs/SECURITY.md S3). */
+function oidcProblems(c: Config): { variable: string; message: string }[] {
+  if (!c.BLEND_OIDC_ISSUER) {
+    const stray = (['BLEND_OIDC_CLIENT_ID', 'BLEND_OIDC_CLIENT_SECRET'] as const).find((k) => c[k]);
+    return stray ? [{ variable: 'BLEND_OIDC_ISSUER', message: `is required when ${stray} is set (or remove ${stray})` }] : [];
+  }
+  const issues: { variable: string; message: string }[] = [];
+  if (!c.BLEND_OIDC_CLIENT_ID) issues.push({ variable: 'BLEND_OIDC_CLIENT_ID', message: 'is required when BLEND_OIDC_ISSUER is set (the client id Blend was registered with at the IdP)' });
+  if (!tokenUrlSafe(c.BLEND_OIDC_ISSUER)) issues.push({ variable: 'BLEND_OIDC_ISSUER', message: 'must be an https:// URL (http:// only on 127.0.0.1 or localhost, for tests)' });
+  if (!c.BLEND_PUBLIC_URL) issues.push({ variable: 'BLEND_PUBLIC_URL', message: 'is required with BLEND_OIDC_ISSUER: the redirect URI registered at the IdP is BLEND_PUBLIC_URL/web/auth/callback' });
   return issues;
 }
 

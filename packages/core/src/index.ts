@@ -19,6 +19,7 @@ export * from './acted-copy';
 export * from './signed-link';
 export * from './link-standing';
 export * from './browser-label';
+export * from './oidc-sign-in';
 export * from './notices';
 export * from './auth-results';
 export * from './sender-policy';

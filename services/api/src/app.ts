@@ -22,6 +22,7 @@ import { meRoutes } from './routes/me';
 import { queuesDashboardRoutes } from './routes/queues-dashboard';
 import { retractRoutes } from './routes/retract';
 import { tokenRoutes } from './routes/tokens';
+import type { OidcSettings } from './web/oidc-client';
 
 export interface AppDeps {
   db: Database;
@@ -51,6 +52,8 @@ export interface AppDeps {
   rateLimits?: Omit<RateLimitSettings, 'log'>;
   /** BLEND_TRUST_PROXY: whose X-Forwarded-* headers count (client address, https, host). @defaultValue false */
   trustProxy?: boolean | number | string[];
+  /** BLEND_OIDC_*: single sign-on for the web UI; unset: token sign-in only. */
+  oidc?: OidcSettings;
 }
 
 /**

@@ -46,6 +46,17 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
     webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
     trustProxy: config.BLEND_TRUST_PROXY,
+    ...(config.BLEND_OIDC_ISSUER && config.BLEND_OIDC_CLIENT_ID
+      ? {
+          oidc: {
+            issuer: config.BLEND_OIDC_ISSUER,
+            clientId: config.BLEND_OIDC_CLIENT_ID,
+            ...(config.BLEND_OIDC_CLIENT_SECRET ? { clientSecret: config.BLEND_OIDC_CLIENT_SECRET } : {}),
+            createPeople: config.BLEND_OIDC_CREATE_PEOPLE,
+            orgDomains: config.BLEND_ORG_DOMAINS,
+          },
+        }
+      : {}),
     ...(config.BLEND_METRICS_TOKEN ? { metricsToken: config.BLEND_METRICS_TOKEN } : {}),
     activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, correctionWindowMs: config.BLEND_CORRECTION_WINDOW_MS },
   });

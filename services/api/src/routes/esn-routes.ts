@@ -7,6 +7,7 @@ import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { FeedCache } from '../feed-cache';
 import { webRoutes } from '../web';
+import type { OidcSettings } from '../web/oidc-client';
 import { esnFeedRoutes } from './esn-feed';
 import { esnGroupRoutes } from './esn-groups';
 import { esnPostRoutes } from './esn-posts';
@@ -27,6 +28,8 @@ export interface EsnDeps {
   metrics?: Metrics;
   /** BLEND_WEBHOOK_ALLOW_PRIVATE. */
   webhookAllowPrivate?: boolean;
+  /** BLEND_OIDC_*: single sign-on for the web UI (web/oidc-pages.ts). */
+  oidc?: OidcSettings;
 }
 
 /**

@@ -8,6 +8,8 @@ import { feedPages } from './feed-page';
 import { html } from './html';
 import { layout, sendHtml } from './layout';
 import { loginPages } from './login-page';
+import { OidcClient } from './oidc-client';
+import { oidcPages } from './oidc-pages';
 import { preferencePages } from './preferences-page';
 import { LoginRequired, requireWebPerson } from './session';
 import { threadPages } from './thread-page';
@@ -37,13 +39,18 @@ function installWebErrors(app: FastifyInstance, secret: string): void {
  * The server-rendered web pages under `/web` (and `/` redirecting there). Encapsulated:
  * the cookie parser and the HTML error handler apply to these routes only.
  */
-export function webRoutes(app: FastifyInstance, deps: Omit<WebDeps, 'auth'>): void {
+export function webRoutes(app: FastifyInstance, deps: Omit<WebDeps, 'auth' | 'oidcClient'>): void {
   void app.register(async (web) => {
     await web.register(cookie);
     installWebErrors(web, deps.secret);
-    const full: WebDeps = { ...deps, auth: requireWebPerson(deps.db) };
+    const oidcClient = deps.oidc ? new OidcClient(deps.oidc) : undefined;
+    // Discover the IdP now, so the login page knows where its form leads; a failure is only
+    // logged (the next sign-in tries again, and token sign-in works meanwhile).
+    oidcClient?.configuration().catch((err: unknown) => deps.log.warn({ err: { message: (err as Error).message } }, 'company sign-in: IdP discovery failed; retried at the next sign-in'));
+    const full: WebDeps = { ...deps, auth: requireWebPerson(deps.db), ...(oidcClient ? { oidcClient } : {}) };
     web.get('/web/static/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CSS));
     loginPages(web, full);
+    if (oidcClient) oidcPages(web, { ...full, oidcClient });
     feedPages(web, full);
     threadPages(web, full);
     preferencePages(web, full);

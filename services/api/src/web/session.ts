@@ -42,7 +42,7 @@ export function sessionSecret(req: FastifyRequest): string | null {
  * Secure when the request came over https, or when BLEND_PUBLIC_URL is https: behind a
  * TLS-terminating proxy the request itself looks like plain http.
  */
-const isSecure = (req: FastifyRequest, publicUrl: string | undefined): boolean => req.protocol === 'https' || (publicUrl?.startsWith('https:') ?? false);
+export const isSecure = (req: FastifyRequest, publicUrl: string | undefined): boolean => req.protocol === 'https' || (publicUrl?.startsWith('https:') ?? false);
 
 /**
  * Open a session for a person who has just proved who they are (a token, or the IdP) and give

@@ -3,6 +3,7 @@ import type { Logger } from '@blend/config';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { PageContext } from './layout';
+import type { OidcClient, OidcSettings } from './oidc-client';
 import { csrfToken, sessionSecret } from './session';
 
 /** What the web pages need; a subset of AppDeps plus the session preHandler. */
@@ -15,6 +16,10 @@ export interface WebDeps {
   withheldRetentionDays: number;
   log: Logger;
   activity?: { coalesceMs?: number; correctionWindowMs?: number };
+  /** BLEND_OIDC_*: single sign-on, when configured. */
+  oidc?: OidcSettings;
+  /** The IdP client made from `oidc`, shared by the login page and the callback. */
+  oidcClient?: OidcClient;
   /** preHandler that loads the session's person or sends the browser to /web/login. */
   auth: (req: FastifyRequest) => Promise<void>;
 }
