@@ -78,7 +78,12 @@ describe('HTTP rate limits', () => {
 
   it('allows only a few signed-link requests per address', async () => {
     for (let i = 0; i < LOGIN_PER_MINUTE; i++) expect((await call({ url: `/links/opt-in?t=guess${i}.x`, from: '10.4.0.1' })).statusCode).toBe(400);
-    expect((await call({ url: '/links/opt-in?t=guess.x', from: '10.4.0.1' })).statusCode).toBe(429);
+    const over = await call({ url: '/links/opt-in?t=guess.x', from: '10.4.0.1' });
+    expect(over.statusCode).toBe(429);
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    // Someone who opened a link from a mail gets a page saying to wait, not JSON.
+    expect(over.headers['content-type']).toMatch(/^text\/html/);
+    expect(over.body).toContain('Wait a minute');
     expect((await call({ url: '/links/unsubscribe?t=guess.x', method: 'POST', from: '10.4.0.1' })).statusCode).toBe(429);
   });
 

@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { linkIssuedAt, linkStanding, verifyLink, type LinkClaims, type LinkFacts, type LinkPurpose, type LinkVoid } from '@blend/core';
-import { isUuid, textToSafeHtml } from '@blend/core';
+import { isUuid, PermanentError, textToSafeHtml } from '@blend/core';
 import {
   addThreadOptOut,
   confirmHeld,
@@ -27,6 +27,7 @@ import { cleanBody, extractTags } from './esn-text';
 import { requeueIngest, type Queues } from '@blend/queue';
 import type { Logger } from '@blend/config';
 import { escapeHtml as esc } from '../web/html';
+import { httpStatus } from '../errors';
 
 export interface LinkDeps {
   db: Database;
@@ -77,11 +78,30 @@ function voidPage(reply: FastifyReply, why: LinkVoid, text: string): FastifyRepl
 }
 
 /**
+ * A person who opened a link from a mail gets a page, not JSON, when something fails too: most
+ * often too many link requests from their network (429, with Retry-After; docs/SECURITY.md B31).
+ */
+function linkErrorPage(err: FastifyError | PermanentError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = err instanceof PermanentError ? httpStatus(err.code) : ((err as FastifyError).statusCode ?? 500);
+  if (status >= 500) req.log.error({ err }, 'link page failed');
+  if (status === 429) return page(reply, 429, 'Please wait a moment', '<p>There were too many link requests from your network just now. Wait a minute, then open the link again.</p>');
+  if (status >= 500) return page(reply, status, 'Something went wrong', '<p>Something went wrong on our side. Open the link again in a moment.</p>');
+  return page(reply, status, 'This did not work', '<p>The request could not be handled. Open the link from the mail again.</p>');
+}
+
+/**
  * Pages behind the signed links in Blend's mails. A GET only shows what the link will do
  * and a button; the change happens on POST, so a mail scanner that follows links changes
  * nothing (docs/SECURITY.md B23). Every invalid or expired link gets the same answer.
  */
 export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
+  void app.register(async (links) => {
+    links.setErrorHandler(linkErrorPage);
+    linkPages(links, deps);
+  });
+}
+
+function linkPages(app: FastifyInstance, deps: LinkDeps): void {
   // Some mail clients send the one-click POST as multipart/form-data; its fields are not needed.
   app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 10_000 }, (_req, _body, done) => done(null, {}));
   const now = () => new Date();
