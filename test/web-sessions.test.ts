@@ -128,6 +128,23 @@ describe('API tokens', () => {
     expect(listed.items.find((t) => t.id === revoked.info.id)).toBeUndefined();
   });
 
+  it('an expiring token cannot outlive itself: not as a session, nor as a token made with it', async () => {
+    const short = await createApiToken(api.t.db, people.ann!.id, { name: 'short', expiresInDays: 2 });
+    const cookie = cookieOf((await login(short.token)).headers['set-cookie']);
+    expect((await sessionRow(cookie))!.expiresAt).toEqual(short.info.expiresAt);
+    const viaApi = (await api.app.inject({ method: 'POST', url: '/api/v1/me/tokens', headers: bearer(short.token), payload: { name: 'forever?' } })).json() as { expires_at: string };
+    expect(viaApi.expires_at).toBe(short.info.expiresAt!.toISOString());
+    const sooner = (await api.app.inject({ method: 'POST', url: '/api/v1/me/tokens', headers: bearer(short.token), payload: { name: 'sooner', expires_in_days: 1 } })).json() as { expires_at: string };
+    expect(new Date(sooner.expires_at).getTime()).toBeLessThan(short.info.expiresAt!.getTime());
+    const viaWeb = await form('/web/tokens', cookie, { name: 'from the web', expires_in_days: '' });
+    expect(viaWeb.statusCode).toBe(200);
+    const [row] = await api.t.db.select().from(schema.apiTokens).where(eq(schema.apiTokens.name, 'from the web'));
+    expect(row!.expiresAt).toEqual(short.info.expiresAt);
+    // A token that does not expire mints what it is asked for.
+    const free = (await api.app.inject({ method: 'POST', url: '/api/v1/me/tokens', headers: bearer(people.ann!.token), payload: { name: 'no expiry' } })).json() as { expires_at: string | null };
+    expect(free.expires_at).toBeNull();
+  });
+
   it('records when a token was last used', async () => {
     const { token, info } = await createApiToken(api.t.db, people.ann!.id, { name: 'watched' });
     expect(info.lastUsedAt).toBeNull();

@@ -22,11 +22,20 @@ const TOUCH_EVERY_MS = 60_000;
 
 /**
  * Create an API bearer token for a person. The plaintext is returned once and never stored.
- * `expiresInDays` counts from the database's clock (docs/SECURITY.md F23).
+ * `expiresInDays` counts from the database's clock (docs/SECURITY.md F23). `notAfterToken`: the
+ * token the request came with (directly or through the web session it opened); the new token
+ * expires no later than that one, so an expiring token cannot mint one that lives for ever.
  */
-export async function createApiToken(db: Tx, personId: string, opts: { name?: string; expiresInDays?: number } = {}): Promise<{ token: string; info: ApiTokenInfo }> {
+export async function createApiToken(
+  db: Tx,
+  personId: string,
+  opts: { name?: string; expiresInDays?: number; notAfterToken?: string } = {},
+): Promise<{ token: string; info: ApiTokenInfo }> {
   const token = `blend_${randomBytes(32).toString('base64url')}`;
-  const expiresAt = opts.expiresInDays === undefined ? null : sql`now() + make_interval(days => ${opts.expiresInDays})`;
+  const asked = opts.expiresInDays === undefined ? sql`null::timestamptz` : sql`now() + make_interval(days => ${opts.expiresInDays})`;
+  const expiresAt = opts.notAfterToken
+    ? sql`(select case when p.expires_at is null then ${asked} else least(coalesce(${asked}, 'infinity'), p.expires_at) end from ${apiTokens} p where p.id = ${opts.notAfterToken})`
+    : asked;
   const [row] = await db
     .insert(apiTokens)
     .values({ personId, tokenHash: hashToken(token), name: opts.name ?? '', expiresAt })

@@ -66,9 +66,13 @@ export async function openWebSession(
  * absolute end, and used within the idle time (which this request renews). All judged on the
  * database's clock (docs/SECURITY.md F23).
  */
-export async function personForWebSession(db: Database, secret: string, lifetime: SessionLifetime = WEB_SESSION_LIFETIME): Promise<{ person: Person; sessionId: string } | undefined> {
+export async function personForWebSession(
+  db: Database,
+  secret: string,
+  lifetime: SessionLifetime = WEB_SESSION_LIFETIME,
+): Promise<{ person: Person; sessionId: string; apiTokenId: string | null } | undefined> {
   const [row] = await db
-    .select({ person: getTableColumns(people), sessionId: webSessions.id, lastSeenAt: webSessions.lastSeenAt })
+    .select({ person: getTableColumns(people), sessionId: webSessions.id, apiTokenId: webSessions.apiTokenId, lastSeenAt: webSessions.lastSeenAt })
     .from(webSessions)
     .innerJoin(people, eq(people.id, webSessions.personId))
     .where(and(eq(webSessions.secretHash, hashToken(secret)), live(lifetime)))
@@ -77,7 +81,7 @@ export async function personForWebSession(db: Database, secret: string, lifetime
   if (Date.now() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
     await db.update(webSessions).set({ lastSeenAt: sql`now()` }).where(eq(webSessions.id, row.sessionId));
   }
-  return { person: row.person, sessionId: row.sessionId };
+  return { person: row.person, sessionId: row.sessionId, apiTokenId: row.apiTokenId };
 }
 
 /** Sign-out: the session behind this secret ends now, whoever holds a copy of the cookie. */

@@ -70,7 +70,7 @@ export function tokenRoutes(app: FastifyInstance, deps: { db: Database }): void 
         security: BEARER,
         body: bodySchema(['name'], {
           name: { type: 'string', minLength: 1, maxLength: TOKEN_NAME_MAX, description: 'what it is for, e.g. "laptop script"' },
-          expires_in_days: { type: 'integer', minimum: 1, maximum: TOKEN_MAX_DAYS, description: 'refused after this many days; omit for no expiry' },
+          expires_in_days: { type: 'integer', minimum: 1, maximum: TOKEN_MAX_DAYS, description: 'refused after this many days; omit for no expiry. Never later than the token this request is made with' },
         }),
         response: { 201: tokenCreated, ...errors(400, 401) },
       },
@@ -78,7 +78,11 @@ export function tokenRoutes(app: FastifyInstance, deps: { db: Database }): void 
     async (req, reply) => {
       const name = req.body.name.trim();
       if (!name) throw new PermanentError('VALIDATION', 'name must not be blank');
-      const { token, info } = await createApiToken(deps.db, req.person!.id, { name, ...(req.body.expires_in_days ? { expiresInDays: req.body.expires_in_days } : {}) });
+      const { token, info } = await createApiToken(deps.db, req.person!.id, {
+        name,
+        ...(req.body.expires_in_days ? { expiresInDays: req.body.expires_in_days } : {}),
+        ...(req.apiTokenId ? { notAfterToken: req.apiTokenId } : {}),
+      });
       req.log.info({ personId: req.person!.id, tokenId: info.id }, 'api token created');
       return reply.status(201).send({ ...tokenJson(info), token });
     },

@@ -110,5 +110,6 @@ export function requireWebPerson(db: Database) {
     if (!found) throw new LoginRequired();
     req.person = found.person;
     req.webSessionId = found.sessionId;
+    if (found.apiTokenId) req.apiTokenId = found.apiTokenId;
   };
 }

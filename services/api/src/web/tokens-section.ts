@@ -82,7 +82,7 @@ export function accessPages(app: FastifyInstance, deps: WebDeps & { db: Database
       const days = req.body.expires_in_days ? Number(req.body.expires_in_days) : undefined;
       if (!name) throw new PermanentError('VALIDATION', 'Give the token a name, so you can tell it apart later.');
       if (days !== undefined && (days < 1 || days > TOKEN_MAX_DAYS)) throw new PermanentError('VALIDATION', `A token expires after 1 to ${TOKEN_MAX_DAYS} days, or never.`);
-      const { token, info } = await createApiToken(deps.db, req.person!.id, { name, ...(days ? { expiresInDays: days } : {}) });
+      const { token, info } = await createApiToken(deps.db, req.person!.id, { name, ...(days ? { expiresInDays: days } : {}), ...(req.apiTokenId ? { notAfterToken: req.apiTokenId } : {}) });
       req.log.info({ personId: req.person!.id, tokenId: info.id }, 'api token created on the web');
       return sendHtml(reply, 200, await render(req, newTokenNotice(name, token)));
     },
