@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { buildApp } from '@blend/api';
-import { createApiToken, schema } from '@blend/db';
+import { createApiToken, purgeExpired, schema } from '@blend/db';
 import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
 
 // Web sessions and API tokens with a lifecycle (docs/SECURITY.md S1, S2): the cookie holds a
@@ -97,6 +97,15 @@ describe('web sessions', () => {
     expect(res.statusCode).toBe(303);
     expect(await signedIn(there)).toBe(false);
     expect(await signedIn(here)).toBe(true);
+  });
+
+  it('retention deletes sessions that have ended, and only those', async () => {
+    const ended = await sessionCookie(api.t.db, people.ann!.token);
+    const live = await sessionCookie(api.t.db, people.ann!.token);
+    await api.t.db.update(schema.webSessions).set({ revokedAt: sql`now()` }).where(eq(schema.webSessions.id, (await sessionRow(ended))!.id));
+    await purgeExpired(api.t.db, { rawDays: 30, withheldDays: 14, outboundDays: 90 });
+    expect(await sessionRow(ended)).toBeUndefined();
+    expect(await signedIn(live)).toBe(true);
   });
 
   it('an admin can end all of someone\'s sessions', async () => {

@@ -1,6 +1,7 @@
 import { and, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { inboundMessages, notifications, outboundMessages } from '../schema';
+import { purgeEndedWebSessions } from './web-sessions';
 
 export interface RetentionPolicy {
   /** Raw mail of processed messages is purged after this many days. */
@@ -41,5 +42,7 @@ export async function purgeExpired(tx: Tx, p: RetentionPolicy): Promise<{ raw: n
     .returning({ id: outboundMessages.id });
   // Notifications that became mail (or were dropped) go with the outbound rows.
   await tx.delete(notifications).where(and(inArray(notifications.state, ['sent', 'dropped']), lt(notifications.createdAt, daysAgo(p.outboundDays))));
+  // Web sessions that have ended are of no use to anyone (docs/SECURITY.md S1).
+  await purgeEndedWebSessions(tx);
   return { raw: raw.length, withheld: withheld.length, outbound: outbound.length };
 }

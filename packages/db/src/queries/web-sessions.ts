@@ -112,3 +112,12 @@ export async function endOtherWebSessions(db: Tx, personId: string, keep?: strin
     .returning({ id: webSessions.id });
   return done.length;
 }
+
+/** Delete every session that has ended (revoked, past its end, idle too long): run by retention. @returns how many */
+export async function purgeEndedWebSessions(db: Tx, lifetime: SessionLifetime = WEB_SESSION_LIFETIME): Promise<number> {
+  const gone = await db
+    .delete(webSessions)
+    .where(or(sql`${webSessions.revokedAt} is not null`, lt(webSessions.expiresAt, sql`now()`), lt(webSessions.lastSeenAt, sql`now() - make_interval(secs => ${lifetime.idleSeconds})`)))
+    .returning({ id: webSessions.id });
+  return gone.length;
+}
