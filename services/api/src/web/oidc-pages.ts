@@ -79,7 +79,11 @@ export function oidcPages(app: FastifyInstance, deps: WebDeps & { oidcClient: Oi
     }
     let claims;
     try {
-      claims = await client.finish(new URL(req.url, redirectUri(req, deps.publicUrl)), tx);
+      // The redirect URI as registered, with the answer's query: a proxy that strips a path
+      // prefix must not change what is compared with the registration.
+      const callback = new URL(redirectUri(req, deps.publicUrl));
+      callback.search = new URL(req.url, 'http://callback.invalid').search;
+      claims = await client.finish(callback, tx);
     } catch (err) {
       if (err instanceof IdpUnavailableError) {
         req.log.error({ err: { message: err.message } }, 'company sign-in unavailable');
