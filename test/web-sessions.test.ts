@@ -4,6 +4,7 @@ import { eq, sql } from 'drizzle-orm';
 import { buildApp } from '@blend/api';
 import { createApiToken, purgeExpired, schema } from '@blend/db';
 import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
+import { clickAndLoad, launchChromium, listenOnLoopback, watchPage } from './support/browser';
 
 // Web sessions and API tokens with a lifecycle (docs/SECURITY.md S1, S2): the cookie holds a
 // session of its own, sessions end when idle, at their absolute end, at sign-out and with the
@@ -196,6 +197,41 @@ describe('API tokens', () => {
     // CSRF still guards these forms.
     const forged = await api.app.inject({ method: 'POST', url: '/web/tokens', headers: { ...FORM, cookie }, payload: 'name=x&_csrf=forged' });
     expect(forged.statusCode).toBe(403);
+  });
+});
+
+describe('the preferences page in Chromium', () => {
+  it('creates a named token, shows it once, and revokes it', async () => {
+    const browser = await launchChromium();
+    try {
+      const base = await listenOnLoopback(api.app);
+      const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'UTC' });
+      context.setDefaultTimeout(15_000);
+      const page = await context.newPage();
+      const watch = watchPage(page);
+      await page.goto(`${base}/web/login?next=%2Fweb%2Fpreferences`);
+      await page.getByLabel('API token').fill(people.ann!.token);
+      await clickAndLoad(page, page.getByRole('button', { name: 'Sign in' }));
+      const tokens = page.getByRole('region', { name: 'API tokens' });
+      await tokens.getByLabel('Name of a new token').fill('Chromium script');
+      await tokens.getByLabel('Expires after').selectOption('30');
+      await clickAndLoad(page, tokens.getByRole('button', { name: 'Create token' }));
+      const value = await page.getByLabel('Token', { exact: true }).inputValue();
+      expect((await me(value)).statusCode).toBe(200);
+      const row = page.getByRole('row', { name: /Chromium script/ });
+      expect(await row.count()).toBe(1);
+      await page.goto(`${base}/web/preferences`);
+      expect(await page.getByLabel('Token', { exact: true }).count()).toBe(0);
+      await clickAndLoad(page, page.getByRole('button', { name: 'Revoke Chromium script' }));
+      expect(await page.getByRole('status').textContent()).toBe('The token is revoked.');
+      expect(await page.getByRole('row', { name: /Chromium script/ }).count()).toBe(0);
+      expect((await me(value)).statusCode).toBe(401);
+      expect(watch.pageErrors).toEqual([]);
+      expect(watch.consoleErrors).toEqual([]);
+      expect(watch.dialogs).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
 
