@@ -15,16 +15,21 @@ RUN npm install -g --silent pnpm@12.21.0
 WORKDIR /app
 COPY . .
 RUN pnpm install --frozen-lockfile && pnpm build
-# Keep the production dependencies only. dist/ imports third-party packages by their path in
-# /app/node_modules (scripts/build.ts), so they are pruned in place, never moved elsewhere,
-# and every path the programs import is checked to still be there.
-RUN CI=true pnpm install --prod --frozen-lockfile --offline \
+# Production dependencies only: node_modules made afresh from the lockfile, offline from the
+# store the first install filled (pruning in place leaves the dev packages in the store
+# directory). dist/ imports third-party packages by their path in /app/node_modules
+# (scripts/build.ts), so the new tree is at the same place, and every path the programs import
+# is checked to be there.
+RUN rm -rf node_modules packages/*/node_modules services/*/node_modules \
+ && CI=true pnpm install --prod --frozen-lockfile --offline \
  && node -e " \
-      const fs = require('node:fs'); const bad = []; \
+      const fs = require('node:fs'); const bad = []; let n = 0; \
       for (const f of fs.readdirSync('dist').filter((n) => n.endsWith('.mjs'))) \
         for (const m of fs.readFileSync('dist/' + f, 'utf8').matchAll(/[\"'](\/app\/node_modules\/[^\"']+)[\"']/g)) \
-          if (!fs.existsSync(m[1])) bad.push(f + ': ' + m[1]); \
-      if (bad.length) { console.error('missing after pruning:\n' + bad.join('\n')); process.exit(1); }" \
+          { n++; if (!fs.existsSync(m[1])) bad.push(f + ': ' + m[1]); } \
+      if (n === 0) { console.error('dist/ imports nothing from /app/node_modules: was it built in /app?'); process.exit(1); } \
+      if (bad.length) { console.error('missing after pruning:\n' + bad.join('\n')); process.exit(1); } \
+      console.log('dist/ imports ' + n + ' paths from node_modules, all present');" \
  && chmod 0755 dist/blend.mjs
 
 # ---------------------------------------------------------------------------- production

@@ -10,6 +10,8 @@
 #                                          # images built from it (deploy/standins/)
 #   BLEND_BUILD_NETWORK=host scripts/compose-smoke.sh --standins
 #                                          # engines without a bridge network (dockerd --bridge=none)
+#   BLEND_IMAGE=blend:local BLEND_MAIL_IMAGE=blend-mail:local …
+#                                          # use images built before instead of building
 #   BLEND_SMOKE_KEEP=1 …                   # leave the stack up afterwards (tear it down with
 #                                          # docker compose -p blend-smoke down -v)
 #
@@ -37,7 +39,14 @@ fi
 command -v openssl >/dev/null || die "openssl is needed to make a BLEND_SECRET"
 
 BLEND_SECRET=$(openssl rand -hex 32)
-export BLEND_SECRET BLEND_IMAGE=blend:smoke BLEND_MAIL_IMAGE=blend-mail:smoke
+# BLEND_IMAGE / BLEND_MAIL_IMAGE given: use those images as they are instead of building them.
+build_blend=1 build_mail=1
+[[ -n ${BLEND_IMAGE:-} ]] && build_blend=0
+[[ -n ${BLEND_MAIL_IMAGE:-} ]] && build_mail=0
+# Host ports other than the compose file's defaults, which a machine running
+# scripts/services.sh (Postfix on 2525) or a local API (3000) already uses.
+export BLEND_COMPOSE_SMTP_PORT=${BLEND_COMPOSE_SMTP_PORT:-12525} BLEND_COMPOSE_IMAP_PORT=${BLEND_COMPOSE_IMAP_PORT:-11143} BLEND_COMPOSE_API_PORT=${BLEND_COMPOSE_API_PORT:-13000}
+export BLEND_SECRET BLEND_IMAGE=${BLEND_IMAGE:-blend:smoke} BLEND_MAIL_IMAGE=${BLEND_MAIL_IMAGE:-blend-mail:smoke}
 dc() { "${COMPOSE[@]}" -p "$PROJECT" "$@"; }
 
 base=node:26-bookworm-slim
@@ -54,9 +63,14 @@ if ((STANDINS)); then
   docker build -q "${BUILD_NET[@]}" --build-arg "BASE=$base" -t "$BLEND_POSTGRES_IMAGE" deploy/standins/postgres >/dev/null
   docker build -q "${BUILD_NET[@]}" --build-arg "BASE=$base" -t "$BLEND_REDIS_IMAGE" deploy/standins/redis >/dev/null
 fi
-say "building $BLEND_IMAGE and $BLEND_MAIL_IMAGE"
-docker build -q "${BUILD_NET[@]}" --build-arg "BASE=$base" -t "$BLEND_IMAGE" . >/dev/null
-docker build -q "${BUILD_NET[@]}" --build-arg "BASE=$mail_base" -t "$BLEND_MAIL_IMAGE" deploy/mail >/dev/null
+if ((build_blend)); then
+  say "building $BLEND_IMAGE"
+  docker build -q "${BUILD_NET[@]}" --build-arg "BASE=$base" -t "$BLEND_IMAGE" . >/dev/null
+fi
+if ((build_mail)); then
+  say "building $BLEND_MAIL_IMAGE"
+  docker build -q "${BUILD_NET[@]}" --build-arg "BASE=$mail_base" -t "$BLEND_MAIL_IMAGE" deploy/mail >/dev/null
+fi
 
 ok=0
 finish() {
@@ -88,8 +102,8 @@ migrate_rc=$(docker inspect -f '{{.State.ExitCode}}' "$(dc ps -aq migrate)")
 [[ $migrate_rc == 0 ]] || die "the migrate service exited with $migrate_rc"
 say "migrate exited 0"
 
-say "adding alice@example.test"
-out=$(dc exec -T api node dist/blend.mjs people add alice@example.test --name Alice --opt-in)
+say "adding alice@corp.test"
+out=$(dc exec -T api node dist/blend.mjs people add alice@corp.test --name Alice --opt-in)
 token=$(printf '%s\n' "$out" | sed -n 's/^token: *//p')
 [[ -n $token ]] || die "no token in: $out"
 
@@ -97,9 +111,9 @@ subject="compose smoke $(openssl rand -hex 6)"
 say "mailing status@example.test: $subject"
 SUBJECT=$subject node --input-type=module -e '
   import net from "node:net";
-  const s = net.connect(2525, "127.0.0.1");
-  const lines = ["EHLO smoke.example.test", "MAIL FROM:<alice@example.test>", "RCPT TO:<status@example.test>", "DATA",
-    `From: Alice <alice@example.test>\r\nTo: status@example.test\r\nSubject: ${process.env.SUBJECT}\r\nMessage-ID: <${Date.now()}@smoke.example.test>\r\nDate: ${new Date().toUTCString()}\r\n\r\nHello from the compose smoke test.\r\n.`, "QUIT"];
+  const s = net.connect(Number(process.env.BLEND_COMPOSE_SMTP_PORT), "127.0.0.1");
+  const lines = ["EHLO smoke.example.test", "MAIL FROM:<alice@corp.test>", "RCPT TO:<status@example.test>", "DATA",
+    `From: Alice <alice@corp.test>\r\nTo: status@example.test\r\nSubject: ${process.env.SUBJECT}\r\nMessage-ID: <${Date.now()}@smoke.example.test>\r\nDate: ${new Date().toUTCString()}\r\n\r\nHello from the compose smoke test.\r\n.`, "QUIT"];
   let buf = "";
   s.on("data", (d) => {
     buf += d;
@@ -117,11 +131,20 @@ SUBJECT=$subject node --input-type=module -e '
 
 say "waiting for the post in GET /api/v1/feed"
 deadline=$((SECONDS + 120))
-until curl -fsS -H "Authorization: Bearer $token" http://127.0.0.1:3000/api/v1/feed | grep -qF "$subject"; do
+until curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$BLEND_COMPOSE_API_PORT/api/v1/feed" | grep -qF "$subject"; do
   ((SECONDS < deadline)) || die "the post did not appear in the feed within 2 minutes"
   sleep 2
 done
 say "the post is in the feed"
+
+# The way back: Blend's mail to alice (the publish receipt of a first post) goes out through the
+# mail container's SMTP and lands in people@corp.test.
+deadline=$((SECONDS + 120))
+until (( $(dc exec -T mail sh -c 'ls /var/mail/blend/corp.test/people/Maildir/new 2>/dev/null | wc -l') > 0 )); do
+  ((SECONDS < deadline)) || die "no mail from Blend reached people@corp.test within 2 minutes"
+  sleep 2
+done
+say "Blend's mail to alice arrived in people@corp.test"
 
 # Stopping drains: every service exits by itself (code 0) within the stop_grace_period.
 dc stop worker poller api >/dev/null 2>&1

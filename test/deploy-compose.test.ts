@@ -130,6 +130,13 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of blend.filter(([, s]) => !isOneShot(s))) expect(s.environment?.BLEND_SECRET, name).toBe(secret);
   });
 
+  it("lets the people's domain post, never the bridge's own domain (its mail is Blend's own)", () => {
+    for (const name of ['api', 'worker', 'poller']) {
+      const env = services[name]!.environment!;
+      expect(env.BLEND_ORG_DOMAINS!.split(',').map((d) => d.trim()), name).not.toContain(env.BLEND_MAIL_DOMAIN);
+    }
+  });
+
   it('publishes ports on loopback only', () => {
     for (const [name, s] of Object.entries(services)) {
       for (const p of s.ports ?? []) expect(p, name).toMatch(/^127\.0\.0\.1:/);

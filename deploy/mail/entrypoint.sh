@@ -8,6 +8,9 @@ set -euo pipefail
 DOMAIN="${BLEND_MAIL_DOMAIN:?BLEND_MAIL_DOMAIN is required}"
 USER_PART="${BLEND_MAIL_USER:-bridge}"
 PASSWORD="${BLEND_MAIL_PASSWORD:?BLEND_MAIL_PASSWORD is required}"
+# Optional: the people's domain. Blend's mail to anyone there (notifications, mirrored comments,
+# receipts) lands in one mailbox, people@PEOPLE_DOMAIN with the same password, to read it.
+PEOPLE_DOMAIN="${BLEND_MAIL_PEOPLE_DOMAIN:-}"
 ROOT=/var/mail/blend
 ETC=/etc/blend-mail
 
@@ -32,6 +35,16 @@ configure() {
   # to the same home (scripts/services.sh writes the same two files).
   printf '%s@%s:{PLAIN}%s::::%s::\n' "$USER_PART" "$DOMAIN" "$PASSWORD" "$home" >"$ETC/users"
   printf '%s::%s:%s::%s::\n' "$DOMAIN" "$uid" "$gid" "$home" >"$ETC/domains"
+  local domains="$DOMAIN" pattern="${DOMAIN//./\\.}"
+  if [[ -n $PEOPLE_DOMAIN ]]; then
+    local people="$ROOT/$PEOPLE_DOMAIN/people"
+    mkdir -p "$people"
+    chown -R blendmail:blendmail "$ROOT/$PEOPLE_DOMAIN"
+    printf 'people@%s:{PLAIN}%s::::%s::\n' "$PEOPLE_DOMAIN" "$PASSWORD" "$people" >>"$ETC/users"
+    printf '%s::%s:%s::%s::\n' "$PEOPLE_DOMAIN" "$uid" "$gid" "$people" >>"$ETC/domains"
+    domains="$domains, $PEOPLE_DOMAIN"
+    pattern="(${pattern}|${PEOPLE_DOMAIN//./\\.})"
+  fi
   chmod 0640 "$ETC/users" "$ETC/domains"
   chgrp dovecot "$ETC/users" "$ETC/domains"
 
@@ -84,7 +97,7 @@ service lmtp {
 }
 CONF
 
-  printf '/^[^@]+@%s$/ OK\n' "${DOMAIN//./\\.}" >"$ETC/mailboxes.regexp"
+  printf '/^[^@]+@%s$/ OK\n' "$pattern" >"$ETC/mailboxes.regexp"
   postconf -e \
     "myhostname = mail.$DOMAIN" \
     "mydestination = localhost" \
@@ -92,9 +105,9 @@ CONF
     "inet_protocols = ipv4" \
     "relayhost =" \
     "relay_domains =" \
-    "default_transport = error:this trial mail server delivers only to $DOMAIN" \
-    "relay_transport = error:this trial mail server delivers only to $DOMAIN" \
-    "virtual_mailbox_domains = $DOMAIN" \
+    "default_transport = error:this trial mail server delivers only to ${domains//, / and }" \
+    "relay_transport = error:this trial mail server delivers only to ${domains//, / and }" \
+    "virtual_mailbox_domains = $domains" \
     "virtual_mailbox_maps = regexp:$ETC/mailboxes.regexp" \
     "virtual_alias_maps =" \
     "virtual_transport = lmtp:inet:127.0.0.1:24" \

@@ -13,7 +13,7 @@ if [[ ! -s $PGDATA/PG_VERSION ]]; then
   if [[ $POSTGRES_DB != postgres ]]; then
     postgres -D "$PGDATA" -c listen_addresses= &
     pid=$!
-    until pg_isready -q -h /run/postgresql; do sleep 0.2; done
+    until pg_isready -q -h /run/postgresql -U "$POSTGRES_USER"; do sleep 0.2; done
     createdb -h /run/postgresql -U "$POSTGRES_USER" -O "$POSTGRES_USER" "$POSTGRES_DB"
     kill -INT "$pid"
     wait "$pid" || true
