@@ -109,6 +109,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('runs Blend read-only, without capabilities, as the pods do', () => {
+    for (const [name, s] of blend) {
+      const x = s as Service & { read_only?: boolean; cap_drop?: string[]; security_opt?: string[] };
+      expect(x.read_only, name).toBe(true);
+      expect(x.cap_drop, name).toEqual(['ALL']);
+      expect(x.security_opt, name).toContain('no-new-privileges:true');
+    }
+  });
+
   it('builds one image for all of them', () => {
     const images = new Set(blend.map(([, s]) => s.image));
     const builds = new Set(blend.map(([, s]) => JSON.stringify(s.build)));
