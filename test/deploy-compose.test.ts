@@ -172,3 +172,30 @@ describe('durationMs', () => {
   ])('%s', (s, ms) => expect(durationMs(s)).toBe(ms));
   it.each(['', '30', 'thirty seconds', '30s garbage'])('rejects %j', (s) => expect(() => durationMs(s)).toThrow());
 });
+
+describe('Dockerfile', () => {
+  const text = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  // Instructions with their continuation lines joined, comments dropped.
+  const lines = text.replace(/\\\n/g, ' ').split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+  const stages = lines.filter((l) => /^FROM /.test(l));
+  const last = lines.slice(lines.lastIndexOf(stages.at(-1)!));
+
+  it('builds in one stage and runs from another that copies only what runs', () => {
+    expect(stages.length).toBe(2);
+    expect(stages[0]).toMatch(/^FROM \$\{BASE\} AS build$/);
+    expect(lines.some((l) => /pnpm install --frozen-lockfile && pnpm build/.test(l))).toBe(true);
+    // Production dependencies only, made afresh rather than pruned in place.
+    expect(lines.some((l) => /rm -rf node_modules .*pnpm install --prod --frozen-lockfile/.test(l))).toBe(true);
+    const copies = last.filter((l) => /^COPY /.test(l));
+    expect(copies.every((l) => l.startsWith('COPY --from=build '))).toBe(true);
+    expect(copies.map((l) => l.split(/\s+/).at(-1))).toEqual(['./package.json', './node_modules', './migrations', './dist']);
+  });
+
+  it('runs as an unprivileged user under tini, with blend on the PATH and a health check', () => {
+    expect(last.filter((l) => /^USER /.test(l))).toEqual(['USER 1000:1000']);
+    expect(last.find((l) => /^ENTRYPOINT /.test(l))).toBe('ENTRYPOINT ["/usr/bin/tini", "--"]');
+    expect(last.some((l) => l === 'RUN ln -s /app/dist/blend.mjs /usr/local/bin/blend')).toBe(true);
+    expect(last.some((l) => /^HEALTHCHECK .*\/readyz/.test(l))).toBe(true);
+    expect(text).toMatch(/^ARG BASE=node:26-bookworm-slim$/m);
+  });
+});
