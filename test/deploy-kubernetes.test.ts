@@ -17,7 +17,8 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { ConfigSchema, FILE_SETTINGS, STOP_TIMEOUT_MS, loadConfig } from '@blend/config';
-import { QueueName } from '@blend/queue';
+import { QueueName, createProducerRedis, createQueues, enqueueIngest, enqueueSend } from '@blend/queue';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const kustomize = path.join(root, 'deploy/kustomize');
@@ -270,6 +271,25 @@ describe('deploy/kustomize', () => {
     const [hpa] = byKind('HorizontalPodAutoscaler', docs(readFileSync(path.join(kustomize, 'components/hpa/hpa.yaml'), 'utf8')));
     expect(hpa!.spec.scaleTargetRef.name).toBe('blend-worker');
     expect(readFileSync(path.join(kustomize, 'components/hpa/kustomization.yaml'), 'utf8')).toContain('blend_queue_depth{queue="ingest",state="waiting"}');
+  });
+
+  it("names the Redis lists in which BullMQ really keeps the queues' waiting jobs (real Redis)", async () => {
+    const prefix = `blend_t_keda${randomBytes(4).toString('hex')}`;
+    const redis = createProducerRedis('redis://127.0.0.1:6379');
+    const queues = createQueues(redis, prefix);
+    try {
+      await enqueueIngest(queues.ingest, randomUUID());
+      await enqueueIngest(queues.ingest, randomUUID());
+      await enqueueSend(queues.send, randomUUID());
+      const so = byKind('ScaledObject', docs(readFileSync(path.join(kustomize, 'components/keda/scaledobject.yaml'), 'utf8')))[0]!;
+      const lists = so.spec.triggers.map((t: { metadata: { listName: string } }) => t.metadata.listName.replace(/^blend:/, `${prefix}:`));
+      expect(await Promise.all(lists.map((l: string) => redis.llen(l)))).toEqual([2, 1]);
+    } finally {
+      await queues.ingest.obliterate({ force: true });
+      await queues.send.obliterate({ force: true });
+      await queues.close();
+      redis.disconnect();
+    }
   });
 
   const rendered = kubectlKustomize(path.join(kustomize, 'overlays/example'));
