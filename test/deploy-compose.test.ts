@@ -198,4 +198,9 @@ describe('Dockerfile', () => {
     expect(last.some((l) => /^HEALTHCHECK .*\/readyz/.test(l))).toBe(true);
     expect(text).toMatch(/^ARG BASE=node:26-bookworm-slim$/m);
   });
+
+  it('keeps local settings, secrets, builds and dependencies out of the build context', () => {
+    const ignored = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const p of ['.env', '.env.*', 'node_modules', '**/node_modules', 'dist', '.git']) expect(ignored, p).toContain(p);
+  });
 });
