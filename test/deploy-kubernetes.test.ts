@@ -5,7 +5,8 @@
 // Every file is checked as written, and, where `kubectl` is installed, also as
 // `kubectl kustomize` renders the base and the example overlay.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -307,5 +308,22 @@ describe('deploy/kustomize', () => {
       for (const c of [...m.spec.template.spec.containers, ...(m.spec.template.spec.initContainers ?? [])]) expect(c.image).toBe('registry.example.com/blend:1.0.0');
     }
     expect(byKind('ConfigMap', out)[0]!.data!.BLEND_SENDER_AUTH).toBe('trusted-mta');
+  });
+
+  it.skipIf(rendered === undefined)('renders the base with the HPA component instead of KEDA', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'blend-kustomize-'));
+    try {
+      const rel = path.relative(dir, kustomize);
+      writeFileSync(
+        path.join(dir, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [${rel}/base]\ncomponents: [${rel}/components/hpa]\n`,
+      );
+      const out = docs(kubectlKustomize(dir)!);
+      expect(byKind('HorizontalPodAutoscaler', out)).toHaveLength(1);
+      expect(byKind('ScaledObject', out)).toHaveLength(0);
+      for (const m of out) expect(schemaIssues(m), `${m.kind} ${m.metadata.name}`).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
