@@ -53,3 +53,7 @@ export * from './oauth-settings';
 export * from './trimmed-text';
 export * from './subject-fallback';
 export * from './thread-merge';
+export * from './insights-cells';
+export * from './insights-measures';
+export * from './insights';
+export * from './insights-csv';
