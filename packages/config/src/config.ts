@@ -232,6 +232,8 @@ export const ConfigSchema = z.object({
   BLEND_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Webhook receivers on loopback, private or link-local addresses are allowed (local receivers, tests). @defaultValue false */
   BLEND_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** Who may create groups from the web UI and API: `admins` (the default) or `everyone` opted in. */
+  BLEND_GROUP_CREATION: z.enum(['admins', 'everyone']).default('admins'),
   /** First webhook retry waits this long, then doubling (8 attempts). @defaultValue 30000 */
   BLEND_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(100).default(30_000),
   /** How often the reconciler re-queues unfinished rows (and how old they must be: a third of it, at least 5 s). */

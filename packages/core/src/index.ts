@@ -15,6 +15,7 @@ export * from './classify';
 export * from './visible-text';
 export * from './html';
 export * from './ingest-decision';
+export * from './group-access';
 export * from './acted-copy';
 export * from './signed-link';
 export * from './link-standing';

@@ -33,6 +33,11 @@ export interface IngestFacts {
   repliesToNotice?: boolean;
   /** Whether the group named by a group address exists. */
   groupExists: boolean;
+  /**
+   * The group the mail would land in (the addressed group, the thread's group, or the default
+   * group) as far as it limits who may write: a private group takes mail from its members only,
+   * an archived one from nobody. Absent: no limit. */
+  targetGroup?: { visibility: 'public' | 'private'; archived: boolean; senderIsMember: boolean } | null;
   /** Encrypted mail, a sensitivity label or a confidentiality marker: never published. */
   confidential: { reason: 'encrypted' | 'sensitivity_label' | 'confidential_marker' } | null;
   /** Per-sender / per-thread / organisation rate limits. */
@@ -65,7 +70,11 @@ export type RejectReason =
   | 'unknown_command'
   | 'unknown_group'
   | 'empty_body'
-  | 'reply_to_notice';
+  | 'reply_to_notice'
+  /** A private group's address (or thread) written to by someone who is not a member. */
+  | 'not_group_member'
+  /** An archived group is read-only. */
+  | 'group_archived';
 /** Kept and publishable later (the person opts in). */
 export type WithholdReason = 'sender_unknown' | 'not_opted_in' | 'opted_out' | 'participant_declined';
 /** Kept until someone acts (a confirmation, an admin). */
@@ -128,6 +137,8 @@ export function decideIngest(f: IngestFacts): IngestDecision {
       if (t.reason === 'not_opted_in') return { action: 'withhold', reason: 'not_opted_in', threadPostId: null };
       return { action: 'reject', reason: t.reason === 'sender_mismatch' ? 'sender_mismatch' : 'bad_token' };
     }
+    const closed = groupRefusal(f);
+    if (closed) return { action: 'reject', reason: closed };
     if (f.confidential) return { action: 'hold', reason: f.confidential.reason };
     if (!f.rate.ok) return { action: 'hold', reason: f.rate.reason };
     const body = f.body.trim();
@@ -142,6 +153,10 @@ export function decideIngest(f: IngestFacts): IngestDecision {
   // "Thanks!" to a receipt or a digest is not a post; thread mails carry their own reply address.
   if (f.repliesToNotice && f.classification.kind === 'reply') return { action: 'reject', reason: 'reply_to_notice' };
   if (route.kind === 'group' && !f.groupExists) return { action: 'reject', reason: 'unknown_group' };
+  // Before opt-in: mail an outsider sends to a private group is refused, never kept to be
+  // published later (docs/SECURITY.md, private groups).
+  const closed = groupRefusal(f);
+  if (closed) return { action: 'reject', reason: closed };
   if (f.confidential) return { action: 'hold', reason: f.confidential.reason };
 
   // The caller found the thread by References/In-Reply-To, Outlook's Thread-Index, or the
@@ -173,6 +188,15 @@ export function decideIngest(f: IngestFacts): IngestDecision {
     title: title || firstLine(body),
     body,
   };
+}
+
+/** Why the target group refuses this sender, if it does: members only, then archived. */
+function groupRefusal(f: IngestFacts): 'not_group_member' | 'group_archived' | null {
+  const g = f.targetGroup;
+  if (!g) return null;
+  if (g.visibility === 'private' && !g.senderIsMember) return 'not_group_member';
+  if (g.archived) return 'group_archived';
+  return null;
 }
 
 function firstLine(body: string): string {

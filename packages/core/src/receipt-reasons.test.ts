@@ -6,7 +6,7 @@ const CODES: ReceiptReasonCode[] = [
   'unknown_command', 'unknown_group', 'empty_body', 'mime_limits', 'malformed_mime', 'too_large',
   'missing_source', 'sender_unknown', 'not_opted_in', 'opted_out', 'participant_declined', 'encrypted',
   'sensitivity_label', 'confidential_marker', 'external_participants', 'sender_rate', 'thread_rate',
-  'org_rate', 'unclear_quote',
+  'org_rate', 'unclear_quote', 'not_group_member', 'group_archived',
 ];
 
 describe('explainOutcome', () => {
@@ -20,9 +20,11 @@ describe('explainOutcome', () => {
   });
 
   it('every code has a distinct reason, except a token of someone else, told as a dead one', () => {
-    const told = CODES.filter((c) => c !== 'sender_mismatch');
+    const told = CODES.filter((c) => c !== 'sender_mismatch' && c !== 'not_group_member');
     expect(new Set(told.map((c) => explainOutcome(c).why)).size).toBe(told.length);
     expect(explainOutcome('sender_mismatch')).toEqual(explainOutcome('bad_token'));
+    // An outsider is never told that a private group exists (docs/SECURITY.md, private groups).
+    expect(explainOutcome('not_group_member')).toEqual(explainOutcome('unknown_group'));
   });
 
   it.each<[string, Partial<ReturnType<typeof explainOutcome>>]>([

@@ -58,8 +58,18 @@ const REASONS: Record<ReceiptReasonCode, OutcomeExplanation> = {
     whatToDo: 'Send a mail with the single word "help" to get the list of commands.',
   },
   unknown_group: {
-    why: 'The group this mail was addressed to does not exist or is not open to mail.',
-    whatToDo: 'Check the address, or pick the group in the feed to find its mail address.',
+    why: 'The group this mail was addressed to does not exist, or takes mail only from its members, so Blend published nothing.',
+    whatToDo: 'Check the address, or pick the group in the feed to find its mail address. For a private group, ask its owner or IT to add you.',
+  },
+  // Told exactly as `unknown_group`: an outsider is never told that a private group exists
+  // (docs/SECURITY.md, private groups). IT still sees `not_group_member` on the row.
+  not_group_member: {
+    why: 'The group this mail was addressed to does not exist, or takes mail only from its members, so Blend published nothing.',
+    whatToDo: 'Check the address, or pick the group in the feed to find its mail address. For a private group, ask its owner or IT to add you.',
+  },
+  group_archived: {
+    why: 'This group has been archived: it can still be read, but nothing new is published in it.',
+    whatToDo: 'Post in another group, or ask the group\'s owner or IT to bring it back.',
   },
   empty_body: {
     why: 'After removing the quoted conversation and signature, there was no text left to publish.',

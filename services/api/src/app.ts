@@ -46,6 +46,8 @@ export interface AppDeps {
   metricsToken?: string;
   /** BLEND_WEBHOOK_ALLOW_PRIVATE: webhooks may point at loopback or private addresses. */
   webhookAllowPrivate?: boolean;
+  /** BLEND_GROUP_CREATION: who may create groups. @defaultValue 'admins' */
+  groupCreation?: 'admins' | 'everyone';
   /** Shared JSON feed pages, kept while changes are heard (see feed-cache.ts). */
   feedCache?: FeedCache;
   /** BLEND_RATE_LIMIT_*: HTTP rate limits counted in Redis; without it nothing is limited (tests). */

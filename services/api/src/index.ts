@@ -45,6 +45,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
     withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
     webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
+    groupCreation: config.BLEND_GROUP_CREATION,
     trustProxy: config.BLEND_TRUST_PROXY,
     ...(config.BLEND_OIDC_ISSUER && config.BLEND_OIDC_CLIENT_ID
       ? {

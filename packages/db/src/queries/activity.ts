@@ -1,7 +1,8 @@
-import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
 import { planActivityMail, type PlannedMail, type Recipient } from '@blend/core';
 import type { Tx } from '../client';
 import { messageRefs, notifications, outboundMessages, people, posts, threadMutes, threadParticipants } from '../schema';
+import { groupVisibleTo } from './groups';
 
 /** Known people among `emails` become participants of the thread's mail conversation. */
 export async function addThreadParticipants(tx: Tx, postId: string, emails: string[]): Promise<void> {
@@ -27,7 +28,7 @@ const recipientColumns = {
   quietEnd: people.quietEnd,
 };
 
-async function recipients(tx: Tx, where: ReturnType<typeof inArray>): Promise<Recipient[]> {
+async function recipients(tx: Tx, where: SQL): Promise<Recipient[]> {
   return tx.select(recipientColumns).from(people).where(where);
 }
 
@@ -50,11 +51,12 @@ export interface ActivityEvent {
  * is written, and the notification sweep turns due rows into outbox rows.
  */
 export async function recordActivity(tx: Tx, ev: ActivityEvent, coalesceMs: number): Promise<PlannedMail[]> {
-  const [post] = await tx.select({ authorId: posts.authorId, source: posts.source }).from(posts).where(eq(posts.id, ev.postId)).limit(1);
+  const [post] = await tx.select({ authorId: posts.authorId, source: posts.source, groupId: posts.groupId }).from(posts).where(eq(posts.id, ev.postId)).limit(1);
   if (!post) return [];
   const participantIds = (await tx.select({ id: threadParticipants.personId }).from(threadParticipants).where(eq(threadParticipants.postId, ev.postId))).map((r) => r.id);
   const wanted = [...new Set([...participantIds, ...ev.mentionedIds, post.authorId])];
-  const byId = new Map((await recipients(tx, inArray(people.id, wanted))).map((r) => [r.id, r]));
+  // Mail about a private group's thread goes to its members only (docs/SECURITY.md, private groups).
+  const byId = new Map((await recipients(tx, and(inArray(people.id, wanted), groupVisibleTo(sql`${post.groupId}::uuid`, sql`${people.id}`))!)).map((r) => [r.id, r]));
   const muted = new Set((await tx.select({ id: threadMutes.personId }).from(threadMutes).where(eq(threadMutes.postId, ev.postId))).map((r) => r.id));
   const have = ev.alreadyHaveEmails?.length
     ? (await tx.select({ id: people.id }).from(people).where(inArray(people.email, ev.alreadyHaveEmails.map((e) => e.toLowerCase())))).map((r) => r.id)

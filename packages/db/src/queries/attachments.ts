@@ -3,6 +3,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { AttachmentPlan } from '@blend/core';
 import type { Tx } from '../client';
 import { attachmentBlobs, attachments, comments, posts } from '../schema';
+import { groupVisibleTo } from './groups';
 
 /**
  * Store a mail's files with the post or comment it became. Contents are keyed by SHA-256, so
@@ -36,15 +37,15 @@ export async function storeAttachments(
 
 export type AttachmentRow = typeof attachments.$inferSelect;
 
-/** One stored file with its content, unless its post was retracted. */
-export async function getAttachmentContent(db: Tx, id: string): Promise<{ row: AttachmentRow; content: Buffer } | undefined> {
+/** One stored file with its content, unless its post was retracted or is in a private group `viewerId` is not a member of. */
+export async function getAttachmentContent(db: Tx, id: string, viewerId: string | null): Promise<{ row: AttachmentRow; content: Buffer } | undefined> {
   const rows = await db
     .select({ row: attachments, content: attachmentBlobs.content })
     .from(attachments)
     .innerJoin(attachmentBlobs, eq(attachmentBlobs.sha256, attachments.sha256))
     .innerJoin(posts, eq(posts.id, attachments.postId))
     .leftJoin(comments, eq(comments.id, attachments.commentId))
-    .where(and(eq(attachments.id, id), isNull(posts.deletedAt), isNull(comments.deletedAt)))
+    .where(and(eq(attachments.id, id), isNull(posts.deletedAt), isNull(comments.deletedAt), groupVisibleTo(posts.groupId, viewerId)))
     .limit(1);
   return rows[0];
 }

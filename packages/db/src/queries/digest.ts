@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { ActivityItem } from '@blend/core';
 import type { Tx } from '../client';
+import { groupVisibleTo } from './groups';
 
 /** A person whose digest is due (or asked for), locked for this run. */
 export interface DigestPerson {
@@ -154,6 +155,8 @@ async function activityOf(tx: Tx, people: { personId: string; since: Date }[], u
       join people a on a.id = i.author_id
       left join mentioned mm on mm.person_id = me.id and mm.kind = i.kind and mm.key = i.key
       where i.at > me.since and i.author_id <> me.id
+        -- A private group's threads only for its members, whatever brought them here (docs/SECURITY.md, private groups).
+        and ${groupVisibleTo(sql`p.group_id`, sql`me.id`)}
         and not exists (select 1 from thread_mutes tm where tm.post_id = i."postId" and tm.person_id = me.id)
     )
     select "personId", kind, "postId", "commentId", "threadTitle", "groupName", "authorName", "authorEmail", source, text, at, "mentionsMe"

@@ -1,10 +1,12 @@
-import { and, desc, eq, isNull, lt, lte, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, lte, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Database, Tx } from '../client';
 import { groups, mentions, people, posts, postTags, reactions } from '../schema';
 import type { FeedCursor } from './feed';
 import { esnPostColumns, postDecoration, toEsnPostViews, type EsnPostRow, type EsnPostView } from './esn-post-view';
 import { rawStatement, type RawStatement } from './raw-statement';
 import { withTrimmedText } from './trimmed-text';
+import { groupVisibleTo } from './groups';
+import { postVisibleTo } from './visibility';
 
 /** Posts on a page when the caller does not say. */
 export const FEED_LIMIT_DEFAULT = 20;
@@ -120,7 +122,8 @@ function buildFeedStatement(db: Database, s: FeedShape, rows: number | null, nam
     .innerJoin(people, eq(people.id, posts.authorId))
     .where(
       and(
-        isNull(posts.deletedAt),
+        // Not retracted, and not in a private group the reader is not in: the shared rule.
+        postVisibleTo(sql.placeholder('viewer')),
         s.tag ? eq(postTags.tag, P.tag) : undefined,
         // The mention subquery has the cursor already.
         s.mentioning && !s.tag ? undefined : after(order[0], order[1], s.cursor),
@@ -218,14 +221,15 @@ function postStatement(db: Database): RawStatement<EsnPostRow> {
     .from(posts)
     .innerJoin(groups, eq(groups.id, posts.groupId))
     .innerJoin(people, eq(people.id, posts.authorId))
-    .where(eq(posts.id, sql.placeholder('id')));
-  return rawStatement(db, 'esn_post', query, keysOf(columns));
+    .where(and(eq(posts.id, sql.placeholder('id')), groupVisibleTo(posts.groupId, sql.placeholder('viewer'))));
+  return rawStatement(db, 'esn_post_visible', query, keysOf(columns));
 }
 const postStatements = new WeakMap<Database, RawStatement<EsnPostRow>>();
 
 /**
  * One post (a tombstone when retracted) with everything {@link listFeedFiltered} shows, all its
- * comments, and `trimmed_text` where the viewer wrote the mail.
+ * comments, and `trimmed_text` where the viewer wrote the mail; undefined, as for no post at
+ * all, when it is in a private group the viewer is not a member of.
  */
 export async function getEsnPostView(db: Database, id: string, viewerId: string | null): Promise<EsnPostView | undefined> {
   let stmt = postStatements.get(db);

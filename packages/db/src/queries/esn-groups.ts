@@ -9,14 +9,39 @@ export interface GroupSummary {
   description: string;
   memberCount: number;
   followedByMe: boolean;
+  visibility: 'public' | 'private';
+  archivedAt: Date | null;
+  ownerId: string | null;
+  /** The viewer's role in it (`member`, `owner`), null when not a member. */
+  myRole: string | null;
 }
 
-/** Every group with its member count and whether `viewerId` follows it, by name. */
-export async function listGroupsWithCounts(db: Tx, viewerId: string | null): Promise<GroupSummary[]> {
+/**
+ * The groups `viewer` may know of, with member counts and whether the viewer follows each, by
+ * name: every public group, and a private one only for its members and admins (an outsider is
+ * not told it exists; docs/SECURITY.md, private groups).
+ */
+export async function listGroupsWithCounts(db: Tx, viewer: { id: string; isAdmin: boolean } | null, only?: { groupId: string }): Promise<GroupSummary[]> {
+  const viewerId = viewer?.id ?? null;
+  const listed =
+    viewer?.isAdmin
+      ? undefined
+      : sql`(${groups.visibility} = 'public' or exists (select 1 from ${groupMembers} lm where lm.group_id = ${groups.id} and lm.person_id = ${viewerId}::uuid))`;
   const rows = await db
-    .select({ id: groups.id, slug: groups.slug, name: groups.name, description: groups.description, memberCount: count(groupMembers.personId) })
+    .select({
+      id: groups.id,
+      slug: groups.slug,
+      name: groups.name,
+      description: groups.description,
+      visibility: groups.visibility,
+      archivedAt: groups.archivedAt,
+      ownerId: groups.ownerId,
+      memberCount: count(groupMembers.personId),
+      myRole: sql<string | null>`(select mr.role from ${groupMembers} mr where mr.group_id = ${groups.id} and mr.person_id = ${viewerId}::uuid)`,
+    })
     .from(groups)
     .leftJoin(groupMembers, eq(groupMembers.groupId, groups.id))
+    .where(and(listed, only ? eq(groups.id, only.groupId) : undefined))
     .groupBy(groups.id)
     .orderBy(sql`lower(${groups.name})`, asc(groups.slug));
   const followed = viewerId

@@ -11,8 +11,8 @@ import { BEARER, idParams } from './esn-schemas';
  * (security-headers.ts, "download"), so a
  * file mailed as `text/html` or SVG never runs in Blend's origin.
  */
-export async function sendAttachment(db: Database, id: string, reply: FastifyReply): Promise<FastifyReply> {
-  const found = isUuid(id) ? await getAttachmentContent(db, id) : undefined;
+export async function sendAttachment(db: Database, id: string, viewerId: string, reply: FastifyReply): Promise<FastifyReply> {
+  const found = isUuid(id) ? await getAttachmentContent(db, id, viewerId) : undefined;
   if (!found) throw new PermanentError('NOT_FOUND', 'no such attachment');
   const as = servedAs(found.row.declaredType);
   return reply
@@ -45,6 +45,6 @@ export function attachmentRoutes(app: FastifyInstance, deps: { db: Database }): 
         },
       },
     },
-    async (req, reply) => sendAttachment(deps.db, req.params.id, reply),
+    async (req, reply) => sendAttachment(deps.db, req.params.id, req.person!.id, reply),
   );
 }

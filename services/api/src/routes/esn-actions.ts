@@ -3,8 +3,10 @@ import {
   addLike,
   editEsnComment,
   editEsnPost,
+  canSeeGroup,
   enqueueWebhookDeliveries,
-  findGroup,
+  findGroupFor,
+  getGroupById,
   getCommentRow,
   getPostRow,
   insertEsnComment,
@@ -52,11 +54,21 @@ export function assertCanWrite(me: Person): void {
   if (me.optIn !== 'opted_in') throw new PermanentError('FORBIDDEN', 'opt in first: only opted-in people can post, comment, like or follow');
 }
 
-/** A post that is not retracted, or NOT_FOUND. */
-export async function loadLivePost(db: Tx, id: string): Promise<PostRow> {
+/**
+ * A post that is not retracted and that `viewerId` may see, or NOT_FOUND: a post in a private
+ * group is answered to an outsider exactly as a post that does not exist (docs/SECURITY.md,
+ * private groups).
+ */
+export async function loadLivePost(db: Tx, id: string, viewerId: string): Promise<PostRow> {
   const post = isUuid(id) ? await getPostRow(db, id) : undefined;
-  if (!post || post.deletedAt) throw new PermanentError('NOT_FOUND', 'no such post');
+  if (!post || post.deletedAt || !(await canSeeGroup(db, post.groupId, viewerId))) throw new PermanentError('NOT_FOUND', 'no such post');
   return post;
+}
+
+/** An archived group is read-only: nothing new is posted, commented or liked in it. */
+async function assertGroupOpen(db: Tx, groupId: string): Promise<void> {
+  const g = await getGroupById(db, groupId);
+  if (g?.archivedAt) throw new PermanentError('FORBIDDEN', 'this group is archived: it is read-only');
 }
 
 const personRef = (p: Person): WebhookPerson => ({ id: p.id, email: p.email, name: p.name });
@@ -75,8 +87,11 @@ function prepareBody(body: string): { bodyText: string; bodyHtml: string } {
 /** Post a status into a group. @returns the new post's id. */
 export async function createStatusPost(deps: ActionDeps, me: Person, input: { group: string; title?: string; body: string }): Promise<string> {
   assertCanWrite(me);
-  const group = await findGroup(deps.db, input.group);
+  const group = await findGroupFor(deps.db, input.group, me);
   if (!group) throw new PermanentError('NOT_FOUND', `no group ${input.group}`);
+  // Admins may know a private group to manage it; only members write in it.
+  if (!(await canSeeGroup(deps.db, group.id, me.id))) throw new PermanentError('FORBIDDEN', 'only members post in a private group');
+  if (group.archivedAt) throw new PermanentError('FORBIDDEN', 'this group is archived: it is read-only');
   const { bodyText, bodyHtml } = prepareBody(input.body);
   const given = input.title === undefined ? '' : cleanTitle(input.title);
   const title = given || titleFromBody(bodyText);
@@ -104,7 +119,8 @@ export async function createStatusPost(deps: ActionDeps, me: Person, input: { gr
 /** Comment on a thread. @returns the new comment's id. */
 export async function createComment(deps: ActionDeps, me: Person, postId: string, body: string): Promise<string> {
   assertCanWrite(me);
-  const post = await loadLivePost(deps.db, postId);
+  const post = await loadLivePost(deps.db, postId, me.id);
+  await assertGroupOpen(deps.db, post.groupId);
   const { bodyText, bodyHtml } = prepareBody(body);
   return deps.db.transaction(async (tx) => {
     const c = await insertEsnComment(tx, { postId: post.id, authorId: me.id, bodyText, bodyHtml, mentionedEmails: [] });
@@ -124,7 +140,8 @@ export async function createComment(deps: ActionDeps, me: Person, postId: string
 /** Like or un-like a thread. Idempotent; only a new like is announced to webhooks. */
 export async function setLike(deps: ActionDeps, me: Person, postId: string, like: boolean): Promise<void> {
   assertCanWrite(me);
-  const post = await loadLivePost(deps.db, postId);
+  const post = await loadLivePost(deps.db, postId, me.id);
+  await assertGroupOpen(deps.db, post.groupId);
   await deps.db.transaction(async (tx) => {
     if (!like) {
       await removeLike(tx, post.id, me.id);
@@ -144,7 +161,7 @@ export async function setLike(deps: ActionDeps, me: Person, postId: string, like
 /** The author changes a post's body (and title). Mail already sent is not rewritten. */
 export async function editPost(deps: ActionDeps, me: Person, postId: string, input: { title?: string; body: string }): Promise<void> {
   assertCanWrite(me);
-  const post = await loadLivePost(deps.db, postId);
+  const post = await loadLivePost(deps.db, postId, me.id);
   if (post.authorId !== me.id) throw new PermanentError('FORBIDDEN', 'only the author can edit a post');
   const { bodyText, bodyHtml } = prepareBody(input.body);
   const title = input.title === undefined ? undefined : cleanTitle(input.title) || titleFromBody(bodyText);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PermanentError } from '@blend/core';
-import { decodeCursor, encodeCursor, FEED_COMMENTS_DEFAULT, FEED_COMMENTS_MAX, FEED_LIMIT_DEFAULT, findPostMerge, getEsnPostView, likedAmong, listFeedFiltered, type Database, type FeedFilter } from '@blend/db';
+import { decodeCursor, encodeCursor, FEED_COMMENTS_DEFAULT, FEED_COMMENTS_MAX, FEED_LIMIT_DEFAULT, findPostMerge, getEsnPostView, likedAmong, listFeedFiltered, privateGroupsOf, type Database, type FeedFilter } from '@blend/db';
 import { requirePerson } from '../auth';
 import { isUuid } from '@blend/core';
 import { AS_MEDIA_TYPE, feedToCollection, postToNote, wantsActivityStreams } from './esn-activitystreams';
@@ -66,12 +66,13 @@ export function parseCursor(s: string | undefined) {
 const selfUrl = (req: FastifyRequest, base: string) => `${base}${req.url}`;
 
 /**
- * The page a request asks for, as a cache key: the same for every reader (a mention filter
- * names the reader), whatever the order or spelling of the query.
+ * The page a request asks for, as a cache key: the same for every reader who may see the same
+ * posts (a mention filter names the reader; `privateGroups`, the private groups the reader is
+ * in, sets a private group's posts apart), whatever the order or spelling of the query.
  */
-export function feedCacheKey(limit: number, comments: number, cursor: string | undefined, filter: FeedFilter): string {
+export function feedCacheKey(limit: number, comments: number, cursor: string | undefined, filter: FeedFilter, privateGroups: readonly string[] = []): string {
   const author = filter.author ? ('id' in filter.author ? `id:${filter.author.id}` : `email:${filter.author.email.toLowerCase()}`) : '';
-  return JSON.stringify([limit, comments, cursor ?? '', filter.group ?? '', author, filter.tag ?? '', filter.source ?? '', filter.mentioning ?? '']);
+  return JSON.stringify([limit, comments, cursor ?? '', filter.group ?? '', author, filter.tag ?? '', filter.source ?? '', filter.mentioning ?? '', privateGroups.join(',')]);
 }
 
 /** `Cache-Control: no-cache` (or no-store) from the client: read the page afresh. */
@@ -110,7 +111,7 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
       const filter = feedFilter(req.query, me.id);
       const json = !wantsActivityStreams(req.headers.accept);
       const cached = json && cache?.active && !refuses(req.headers['cache-control']);
-      const key = cached ? feedCacheKey(limit, comments, req.query.cursor, filter) : '';
+      const key = cached ? feedCacheKey(limit, comments, req.query.cursor, filter, await privateGroupsOf(deps.db, me.id)) : '';
       const hit = cached ? cache.get(key) : undefined;
       if (cache) {
         const outcome: CacheOutcome = !cached ? 'off' : hit ? 'hit' : 'miss';

@@ -109,9 +109,24 @@ const jsonOrActivityStreams = (description: string, json: object, as2Type: strin
 
 export const feedPage = object({ items: arrayOf(feedPostView), next_cursor: nullableString('pass as ?cursor= for the next page; null on the last') });
 
-const groupItem = object({ id: uuid, slug: str, name: str, description: str, member_count: int, address: { type: 'string', description: 'inbound mail address' }, followed_by_me: bool });
-export const groupList = object({ items: arrayOf(groupItem) }, {}, 'Every group, by name');
-export const groupDetail = object({ ...groupItem.properties, members: arrayOf(object({ id: uuid, email: str, name: str, role: str })) });
+const groupItem = object({
+  id: uuid,
+  slug: str,
+  name: str,
+  description: str,
+  visibility: { type: 'string', enum: ['public', 'private'], description: 'private: only members see its posts and may mail it' },
+  archived: { type: 'boolean', description: 'read-only; mail to it is refused with a receipt' },
+  archived_at: nullableDateTime('when it was archived'),
+  member_count: int,
+  address: { type: 'string', description: 'inbound mail address' },
+  followed_by_me: bool,
+  my_role: nullableString('my role in it (member, owner), null when I am not a member'),
+});
+export const groupList = object({ items: arrayOf(groupItem) }, {}, 'The groups I may know of, by name');
+const groupMember = object({ id: uuid, email: str, name: str, role: str });
+export const groupDetail = object({ ...groupItem.properties, members: arrayOf(groupMember) });
+export const memberList = object({ items: arrayOf(groupMember) }, {}, 'Members of the group, by name');
+export const membership = object({ member: bool });
 
 export const following = object({ following: bool });
 
@@ -189,6 +204,7 @@ const ERROR_DESCRIPTIONS = {
   401: 'UNAUTHORIZED: no valid bearer token',
   403: 'FORBIDDEN: not opted in, not the author, or not an admin',
   404: 'NOT_FOUND',
+  409: 'CONFLICT: it exists already',
   410: 'SOURCE_PURGED: the raw mail is no longer stored (purged after BLEND_RAW_RETENTION_DAYS, or erased)',
 } as const;
 

@@ -28,6 +28,8 @@ export interface EsnDeps {
   metrics?: Metrics;
   /** BLEND_WEBHOOK_ALLOW_PRIVATE. */
   webhookAllowPrivate?: boolean;
+  /** BLEND_GROUP_CREATION: who may create groups. @defaultValue 'admins' */
+  groupCreation?: 'admins' | 'everyone';
   /** BLEND_OIDC_*: single sign-on for the web UI (web/oidc-pages.ts). */
   oidc?: OidcSettings;
 }

@@ -70,7 +70,7 @@ export function feedPages(app: FastifyInstance, deps: WebDeps): void {
     const [page, groups] = await Promise.all([
       // The cards show the comment count, not the comments: the thread page has them.
       listFeedFiltered(deps.db, { limit: FEED_LIMIT_DEFAULT, comments: 0, cursor: parseCursor(q.cursor), filter: feedFilter(q, ctx.me!.id), viewerId: ctx.me!.id }),
-      listGroupsWithCounts(deps.db, ctx.me!.id),
+      listGroupsWithCounts(deps.db, ctx.me!),
     ]);
     const main = html`<h1>Feed</h1>
 ${composer(ctx, groups, q.group)}

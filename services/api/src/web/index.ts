@@ -5,6 +5,7 @@ import { PermanentError } from '@blend/core';
 import { httpStatus } from '../errors';
 import { adminPages } from './admin-page';
 import { feedPages } from './feed-page';
+import { groupPages } from './group-pages';
 import { html } from './html';
 import { layout, sendHtml } from './layout';
 import { loginPages } from './login-page';
@@ -52,6 +53,7 @@ export function webRoutes(app: FastifyInstance, deps: Omit<WebDeps, 'auth' | 'oi
     loginPages(web, full);
     if (oidcClient) oidcPages(web, { ...full, oidcClient });
     feedPages(web, full);
+    groupPages(web, full);
     threadPages(web, full);
     preferencePages(web, full);
     adminPages(web, full);

@@ -15,7 +15,7 @@ function nav(ctx: PageContext, current: string): SafeHtml {
   if (!ctx.me) return html``;
   const link = (href: string, label: string) => html`<li><a href="${href}"${current === href ? html` aria-current="page"` : ''}>${label}</a></li>`;
   return html`<nav aria-label="Main"><ul>
-${link('/web', 'Feed')}${link('/web/preferences', 'Preferences')}${ctx.me.isAdmin ? link('/web/admin', 'Admin') : ''}
+${link('/web', 'Feed')}${link('/web/groups', 'Groups')}${link('/web/preferences', 'Preferences')}${ctx.me.isAdmin ? link('/web/admin', 'Admin') : ''}
 <li><form method="post" action="/web/logout">${csrfField(ctx)}<button type="submit" class="link">Sign out</button></form></li>
 </ul></nav>`;
 }

@@ -81,7 +81,7 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
     async (req, reply) => {
       assertCsrf(req, deps, req.body._csrf);
       assertCanWrite(req.person!);
-      const post = await loadLivePost(deps.db, req.params.id);
+      const post = await loadLivePost(deps.db, req.params.id, req.person!.id);
       await (req.body.follow === 'on' ? follow : unfollow)(deps.db, req.person!.id, { postId: post.id });
       return reply.redirect(postHref(post.id), 303);
     },
@@ -113,5 +113,5 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
   );
 
   // The thread's files for the signed-in browser (the API serves the same at /api/v1/attachments/:id).
-  app.get<{ Params: { id: string } }>('/web/attachments/:id', { preHandler: deps.auth }, async (req, reply) => sendAttachment(deps.db, req.params.id, reply));
+  app.get<{ Params: { id: string } }>('/web/attachments/:id', { preHandler: deps.auth }, async (req, reply) => sendAttachment(deps.db, req.params.id, req.person!.id, reply));
 }

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from '@blend/config';
+import type { Addressing } from '@blend/core';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { PageContext } from './layout';
@@ -20,6 +21,10 @@ export interface WebDeps {
   oidc?: OidcSettings;
   /** The IdP client made from `oidc`, shared by the login page and the callback. */
   oidcClient?: OidcClient;
+  /** Blend's addresses: the group pages show each group's mail address. */
+  addressing: Addressing;
+  /** BLEND_GROUP_CREATION: who may create groups. @defaultValue 'admins' */
+  groupCreation?: 'admins' | 'everyone';
   /** preHandler that loads the session's person or sends the browser to /web/login. */
   auth: (req: FastifyRequest) => Promise<void>;
 }

@@ -371,7 +371,7 @@ async function publishReceipt(
 }
 
 /** Rejections worth telling an authenticated sender about (loops and spoofs never are). */
-const RECEIPT_REJECTS = new Set<string>(['unknown_group', 'empty_body', 'bad_token', 'sender_mismatch', 'unknown_command']);
+const RECEIPT_REJECTS = new Set<string>(['unknown_group', 'not_group_member', 'group_archived', 'empty_body', 'bad_token', 'sender_mismatch', 'unknown_command']);
 
 /**
  * "Not published: …" with the reason and what to do, to a known, authenticated sender.

@@ -24,6 +24,7 @@ import {
   type AttachmentLimits,
   type RateLimits,
   type Redaction,
+  type Route,
   type TokenCheck,
 } from '@blend/core';
 import type { MemoryBudget } from '../memory-budget';
@@ -34,6 +35,9 @@ import {
   countAcceptedInThread,
   findByDedupeKey,
   findGroup,
+  getGroupById,
+  getPostRow,
+  memberRole,
   findPersonByEmail,
   findReplyToken,
   findPostBySubject,
@@ -314,6 +318,7 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
       threadDeclined: parent && from ? await hasThreadOptOut(tx, parent.postId, from) : false,
       repliesToNotice,
       groupExists: route?.kind === 'group' ? Boolean(await findGroup(tx, route.slug)) : true,
+      targetGroup: await targetGroupFacts(tx, route, threadPostId, deps.defaultGroup, person?.id ?? null),
       confidential,
       rate,
       externalParticipants: deps.senderAuth.orgDomains.length > 0 ? externalParticipants : [],
@@ -360,6 +365,22 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
     });
   });
   return { ...result, deliveredAt: row.internalDate ?? row.receivedAt, trimmedRatio };
+}
+
+/**
+ * The group a mail would land in (its thread's, else the addressed one, else the default group)
+ * as far as it limits who may write: private groups take mail from members only, archived ones
+ * from nobody (docs/SECURITY.md, private groups).
+ */
+async function targetGroupFacts(tx: Tx, route: Route | null, threadPostId: string | null, defaultGroup: string, personId: string | null) {
+  const post = threadPostId ? await getPostRow(tx, threadPostId) : undefined;
+  const group = post ? await getGroupById(tx, post.groupId) : await findGroup(tx, route?.kind === 'group' ? route.slug : defaultGroup);
+  if (!group) return null;
+  return {
+    visibility: group.visibility,
+    archived: group.archivedAt !== null,
+    senderIsMember: personId ? (await memberRole(tx, group.id, personId)) !== undefined : false,
+  };
 }
 
 /** Reasons `planAttachments` gives that no scan result can change: such files are never stored. */
