@@ -28,3 +28,4 @@ export * from './queries/digest';
 export * from './queries/attachments';
 export * from './feed-changes';
 export * from './queries/post-merges';
+export * from './queries/insights';

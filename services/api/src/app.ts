@@ -14,6 +14,7 @@ import { registerSecurityHeaders } from './security-headers';
 import { registerRateLimits, type RateLimitSettings } from './rate-limits';
 import { adminRoutes } from './routes/admin';
 import { adminSourceRoutes } from './routes/admin-source';
+import { insightsRoutes } from './routes/insights';
 import { attachmentRoutes } from './routes/attachments';
 import { registerEsn } from './routes/esn-routes';
 import { healthRoutes } from './routes/health';
@@ -102,6 +103,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     retractRoutes(r, deps);
     adminRoutes(r, deps);
     adminSourceRoutes(r, deps);
+    insightsRoutes(r, deps);
     linkRoutes(r, deps);
     attachmentRoutes(r, deps);
   });

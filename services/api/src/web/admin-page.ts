@@ -133,7 +133,8 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
       const rows = reason ? inbound.filter((r) => r.reason === reason).slice(0, 100) : inbound;
       const replayed = req.query.replayed;
       const main = html`<h1>Admin</h1>${replayed ? html`<p role="status" class="notice">${replayed === 'no' ? 'That mail cannot be replayed (already published, still pending, or its raw mail was purged).' : 'Replayed: the mail is back in the pipeline.'}</p>` : ''}
-<p><a href="/admin/queues">Queue dashboard</a> (BullMQ: ingest, send, webhook, digest)</p>${heldNotice(held)}${mailboxTable(ctx, boxes)}${peopleTable(people)}
+<p><a href="/admin/queues">Queue dashboard</a> (BullMQ: ingest, send, webhook, digest)</p>
+<p><a href="/web/admin/insights">Participation insights</a> (who takes part through which channel; aggregates only)</p>${heldNotice(held)}${mailboxTable(ctx, boxes)}${peopleTable(people)}
 <section aria-labelledby="inbound-h"><h2 id="inbound-h">Inbound mail</h2>${inboundFilter(state, reason)}
 ${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, rows)}</section>`;
       return sendHtml(reply, 200, layout(ctx, { title: 'Admin', current: '/web/admin', main }));

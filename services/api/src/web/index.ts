@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie';
 import { PermanentError } from '@blend/core';
 import { httpStatus } from '../errors';
 import { adminPages } from './admin-page';
+import { insightsPages } from './insights-page';
 import { feedPages } from './feed-page';
 import { groupPages } from './group-pages';
 import { html } from './html';
@@ -57,5 +58,6 @@ export function webRoutes(app: FastifyInstance, deps: Omit<WebDeps, 'auth' | 'oi
     threadPages(web, full);
     preferencePages(web, full);
     adminPages(web, full);
+    insightsPages(web, full);
   });
 }
