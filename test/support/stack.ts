@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { addressingFrom, loadConfig, createLogger, processMetrics, type Config } from '@blend/config';
-import { buildApp } from '@blend/api';
+import { buildApp, chatIntegrationsFrom } from '@blend/api';
 import { issueApiToken, upsertPerson } from '@blend/db';
 import { startPollerService, type MailboxPoller, type PollerService } from '@blend/poller';
 import { createProducerRedis, createQueues } from '@blend/queue';
@@ -81,6 +81,8 @@ export async function startStack(
   const app = buildApp({ db: db.db, pool: db.pool, redis, log, queues, secret: config.BLEND_SECRET, withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, metrics: processMetrics(), addressing: addressingFrom(config),
     activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, correctionWindowMs: config.BLEND_CORRECTION_WINDOW_MS },
     webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
+    integrations: chatIntegrationsFrom(config),
+    ...(config.BLEND_PUBLIC_URL ? { publicUrl: config.BLEND_PUBLIC_URL } : {}),
   });
   let worker: Running | null = null;
   let poller: PollerService | null = null;

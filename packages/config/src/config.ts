@@ -23,6 +23,14 @@ const domain = z
   .toLowerCase()
   .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/, 'must be a domain name such as example.test');
 
+/** Comma-separated shared tokens of chat tools' outgoing webhooks; each at least 16 characters. */
+const tokenList = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v.split(',').map((t) => t.trim()).filter(Boolean)))
+    .refine((l) => l === undefined || (l.length > 0 && l.every((t) => t.length >= 16)), 'each token must be at least 16 characters (comma-separated)');
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -230,6 +238,14 @@ export const ConfigSchema = z.object({
   BLEND_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** A token Prometheus must send (`Authorization: Bearer …`) to read the API's /metrics; unset: /metrics is open (bind the API to a private address). */
   BLEND_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Slack app's signing secret: Slack's Events API requests to /api/v1/integrations/slack/events are verified with it. Unset: that endpoint is off. */
+  BLEND_SLACK_SIGNING_SECRET: z.string().min(16, 'must be the Slack app\'s signing secret (Basic Information → App Credentials)').optional(),
+  /** Tokens of Mattermost outgoing webhooks allowed at /api/v1/integrations/mattermost, comma-separated. Unset: that endpoint is off. */
+  BLEND_MATTERMOST_TOKEN: tokenList(),
+  /** Tokens of Rocket.Chat outgoing webhooks allowed at /api/v1/integrations/rocketchat, comma-separated. Unset: that endpoint is off. */
+  BLEND_ROCKETCHAT_TOKEN: tokenList(),
+  /** HMAC key of the generic POST /api/v1/inbound/comments (X-Blend-Signature). Unset: that endpoint is off. */
+  BLEND_INBOUND_SECRET: z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)').optional(),
   /** Webhook receivers on loopback, private or link-local addresses are allowed (local receivers, tests). @defaultValue false */
   BLEND_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   /** Who may create groups from the web UI and API: `admins` (the default) or `everyone` opted in. */
@@ -437,7 +453,7 @@ export function publicUrl(config: Pick<Config, 'BLEND_PUBLIC_URL' | 'PORT'>): st
 }
 
 /** Settings whose values are secrets: never printed, logged or put in an error message. */
-const SECRET_SETTINGS = new Set(['BLEND_SECRET', 'BLEND_SECRET_PREVIOUS', 'BLEND_OAUTH_CLIENT_SECRET', 'BLEND_OAUTH_REFRESH_TOKEN', 'BLEND_METRICS_TOKEN', 'BLEND_OIDC_CLIENT_SECRET', 'BLEND_DKIM_PRIVATE_KEY']);
+const SECRET_SETTINGS = new Set(['BLEND_SECRET', 'BLEND_SECRET_PREVIOUS', 'BLEND_OAUTH_CLIENT_SECRET', 'BLEND_OAUTH_REFRESH_TOKEN', 'BLEND_METRICS_TOKEN', 'BLEND_OIDC_CLIENT_SECRET', 'BLEND_DKIM_PRIVATE_KEY', 'BLEND_SLACK_SIGNING_SECRET', 'BLEND_MATTERMOST_TOKEN', 'BLEND_ROCKETCHAT_TOKEN', 'BLEND_INBOUND_SECRET']);
 
 /** Configuration as text with every secret masked, for logs and `blend config show`. */
 export function maskConfig(config: Config): Record<string, unknown> {

@@ -17,6 +17,10 @@ export const FILE_SETTINGS = [
   'BLEND_OAUTH_REFRESH_TOKEN',
   'BLEND_OIDC_CLIENT_SECRET',
   'BLEND_DKIM_PRIVATE_KEY',
+  'BLEND_SLACK_SIGNING_SECRET',
+  'BLEND_MATTERMOST_TOKEN',
+  'BLEND_ROCKETCHAT_TOKEN',
+  'BLEND_INBOUND_SECRET',
 ] as const;
 
 export type Env = Record<string, string | undefined>;

@@ -58,3 +58,4 @@ export * from './insights-cells';
 export * from './insights-measures';
 export * from './insights';
 export * from './insights-csv';
+export * from './chat-inbound';

@@ -28,4 +28,5 @@ export * from './queries/digest';
 export * from './queries/attachments';
 export * from './feed-changes';
 export * from './queries/post-merges';
+export * from './queries/chat';
 export * from './queries/insights';

@@ -18,6 +18,7 @@ import { insightsRoutes } from './routes/insights';
 import { attachmentRoutes } from './routes/attachments';
 import { registerEsn } from './routes/esn-routes';
 import { healthRoutes } from './routes/health';
+import { integrationRoutes, type ChatIntegrationSettings } from './routes/integrations';
 import { linkRoutes } from './routes/links';
 import { meRoutes } from './routes/me';
 import { queuesDashboardRoutes } from './routes/queues-dashboard';
@@ -57,6 +58,8 @@ export interface AppDeps {
   trustProxy?: boolean | number | string[];
   /** BLEND_OIDC_*: single sign-on for the web UI; unset: token sign-in only. */
   oidc?: OidcSettings;
+  /** Chat tools' way back in (BLEND_SLACK_SIGNING_SECRET, BLEND_MATTERMOST_TOKEN, …); each endpoint is off without its secret. */
+  integrations?: ChatIntegrationSettings;
 }
 
 /**
@@ -109,5 +112,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   // The BullMQ dashboard at /admin/queues (admin role; session cookie or bearer token).
   queuesDashboardRoutes(app, deps);
+  // Replies from chat tools: raw-body parsers of their own, so they are a plugin apart.
+  integrationRoutes(app, deps);
   return app;
 }

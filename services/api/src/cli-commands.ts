@@ -18,6 +18,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'people import', args: 'FILE.csv [--json]', about: 'add or update people from a CSV with columns email,name,opt_in(yes|no|out),admin', db: true },
   { name: 'people erase', args: 'EMAIL --yes [--json]', about: "erase a person's mirrored content, raw mail and tokens (recorded in the audit log)", db: true },
   {
+    name: 'people link',
+    args: 'EMAIL (--slack ID | --mattermost ID | --rocketchat ID) [--json]',
+    about: "link a chat account to a person: their replies in that tool's threads become their\ncomments (Slack member id U…, Mattermost or Rocket.Chat user id, never a username)",
+    db: true,
+  },
+  { name: 'people unlink', args: 'EMAIL (--slack | --mattermost | --rocketchat) [ID] [--json]', about: 'remove a chat account link (all of that tool without ID)', db: true },
+  { name: 'people links', args: '[EMAIL] [--json]', about: 'list the chat accounts linked to people', db: true },
+  {
     name: 'groups add',
     args: 'SLUG [--name NAME] [--json]',
     about: 'create a group; mail to SLUG@BLEND_MAIL_DOMAIN (with BLEND_ADDRESSING=plus, to\nMAILBOX+SLUG@DOMAIN of BLEND_MAIL_ADDRESS) posts into it',
@@ -26,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'inbound list', args: '[--state STATE] [--limit N] [--json]', about: 'list inbound mail, newest first, with state and reason', db: true },
   { name: 'inbound replay', args: 'ID...', about: 'put failed, withheld, held or rejected mail back in the pipeline (audited)', db: true },
   { name: 'inbound reprocess', args: "ID [--dry-run] [--json]", about: "convert stored mail again with today's rules; --dry-run shows the difference only", db: true },
+  { name: 'chat list', args: '[--limit N] [--json]', about: 'chat replies that reached a Blend thread, newest first: commented, or withheld with a reason', db: true },
   {
     name: 'mailbox add',
     args: 'URL (--password-file FILE | --password-env VAR | --oauth2) [--after ACTION] [--no-check] [--json]',

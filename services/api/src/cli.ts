@@ -4,6 +4,7 @@ import { assertNever, groupSlugProblem } from '@blend/core';
 import { ensureGroup, issueApiToken, upsertPerson, type DbHandle } from '@blend/db';
 import { canonicalAddress } from '@blend/mail';
 import { listInbound } from './cli-inbound';
+import { chatList, peopleLink, peopleLinks, peopleUnlink } from './cli-chat';
 import { peopleErase, peopleImport, UsageError } from './cli-people';
 import { preview } from './cli-preview';
 import { digestNow } from './cli-digest';
@@ -66,6 +67,14 @@ async function main(argv: string[]): Promise<number> {
         return peopleImport(dbh, args);
       case 'people erase':
         return peopleErase(dbh, args);
+      case 'people link':
+        return peopleLink(dbh, args);
+      case 'people unlink':
+        return peopleUnlink(dbh, args);
+      case 'people links':
+        return peopleLinks(dbh, args);
+      case 'chat list':
+        return chatList(dbh, args);
       case 'groups add':
         return groupsAdd(dbh, args);
       case 'inbound list':

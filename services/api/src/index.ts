@@ -2,10 +2,12 @@ import { addressingFrom, processMetrics, type Config, type Logger } from '@blend
 import { createDb, ensureGroup, ensureSchema, listenForFeedChanges } from '@blend/db';
 import { createProducerRedis, createQueues } from '@blend/queue';
 import { buildApp } from './app';
+import { chatIntegrationsFrom } from './routes/integrations';
 import { createRateLimitRedis } from './rate-limits';
 import { FEED_CACHE_MAX_AGE_MS, FeedCache } from './feed-cache';
 
 export { buildApp, type AppDeps } from './app';
+export { chatIntegrationsFrom } from './routes/integrations';
 export { FeedCache } from './feed-cache';
 export { createRateLimitRedis } from './rate-limits';
 
@@ -47,6 +49,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
     groupCreation: config.BLEND_GROUP_CREATION,
     trustProxy: config.BLEND_TRUST_PROXY,
+    integrations: chatIntegrationsFrom(config),
     ...(config.BLEND_OIDC_ISSUER && config.BLEND_OIDC_CLIENT_ID
       ? {
           oidc: {

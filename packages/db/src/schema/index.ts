@@ -6,3 +6,4 @@ export * from './outbound';
 export * from './audit';
 export * from './esn';
 export * from './mailboxes';
+export * from './chat';
