@@ -59,3 +59,4 @@ export * from './insights-measures';
 export * from './insights';
 export * from './insights-csv';
 export * from './chat-inbound';
+export * from './search-query';

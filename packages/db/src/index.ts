@@ -18,6 +18,8 @@ export * from './queries/mailboxes';
 export * from './queries/esn-post-view';
 export * from './queries/trimmed-text';
 export * from './queries/esn-feed';
+export * from './queries/esn-search';
+export * from './queries/visibility';
 export * from './queries/esn-write';
 export * from './queries/esn-groups';
 export * from './queries/esn-people';

@@ -233,3 +233,23 @@ export const postResponses = {
 
 /** A 204 without a body. */
 export const noContent = { type: 'null', description: 'Done; no body' } as const;
+
+const segments = arrayOf(object({ text: str, match: bool }, {}, 'a run of plain text; `match` when it is a word the query matched'));
+
+/** One result of `GET /api/v1/search` (`SearchHit` in packages/db). */
+const searchHit = object({
+  type: { type: 'string', enum: ['post', 'comment'] },
+  id: { ...uuid, description: 'the post or the comment' },
+  post_id: { ...uuid, description: 'the thread: the post itself, or the comment\'s post' },
+  title: { type: 'string', description: 'the thread\'s title' },
+  group: object({ id: uuid, slug: str, name: str }),
+  author: person,
+  source,
+  created_at: dateTime,
+  language: { type: 'string', description: 'the text search configuration the text was indexed in (english, german, … simple)' },
+  score: { type: 'number', description: 'the order of the results (log of relevance plus recency); only for comparing results of one search' },
+  highlight: object({ title: segments, text: segments }, {}, 'the title, and up to two passages of the text, with the matches marked'),
+});
+export const searchPage = object({ items: arrayOf(searchHit), next_cursor: nullableString('pass as ?cursor= for the next page; null on the last') });
+/** Responses of `GET /api/v1/search`. */
+export const searchResponses = { 200: { ...searchPage, description: 'A page of results, best first' }, ...errors(400, 401) };

@@ -12,6 +12,7 @@ import { esnFeedRoutes } from './esn-feed';
 import { esnGroupRoutes } from './esn-groups';
 import { esnPostRoutes } from './esn-posts';
 import { esnPreferenceRoutes } from './esn-preferences';
+import { esnSearchRoutes } from './esn-search';
 import { esnWebhookRoutes } from './esn-webhooks';
 
 export interface EsnDeps {
@@ -64,6 +65,7 @@ export function registerEsn(app: FastifyInstance, deps: EsnDeps): void {
   void app.register(async (api) => {
     esnFeedRoutes(api, { ...deps, onFeedCache: (outcome) => deps.metrics?.feedCache.inc({ outcome }) });
     esnPostRoutes(api, deps);
+    esnSearchRoutes(api, deps);
     esnGroupRoutes(api, deps);
     esnPreferenceRoutes(api, deps);
     esnWebhookRoutes(api, deps);

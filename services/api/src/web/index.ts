@@ -13,6 +13,7 @@ import { loginPages } from './login-page';
 import { OidcClient } from './oidc-client';
 import { oidcPages } from './oidc-pages';
 import { preferencePages } from './preferences-page';
+import { searchPages } from './search-page';
 import { LoginRequired, requireWebPerson } from './session';
 import { threadPages } from './thread-page';
 import { pageContext, type WebDeps } from './web-deps';
@@ -57,6 +58,7 @@ export function webRoutes(app: FastifyInstance, deps: Omit<WebDeps, 'auth' | 'oi
     groupPages(web, full);
     threadPages(web, full);
     preferencePages(web, full);
+    searchPages(web, full);
     adminPages(web, full);
     insightsPages(web, full);
   });

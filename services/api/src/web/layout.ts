@@ -20,8 +20,18 @@ ${link('/web', 'Feed')}${link('/web/groups', 'Groups')}${link('/web/preferences'
 </ul></nav>`;
 }
 
-/** A whole page: header with navigation, one `<main>` with the content. */
-export function layout(ctx: PageContext, opts: { title: string; current: string; main: Html }): SafeHtml {
+/**
+ * The search box of every signed-in page: a plain GET form to the results page, so it works
+ * without script; `q` is what the results page searched for.
+ */
+function searchBox(ctx: PageContext, q: string | undefined): SafeHtml {
+  if (!ctx.me) return html``;
+  return html`<form class="search" method="get" action="/web/search" role="search" aria-label="Site search">
+<label for="site-search" class="visually-hidden">Search posts and comments</label><input id="site-search" type="search" name="q" value="${q ?? ''}" maxlength="200" placeholder="Search" required> <button type="submit">Search</button></form>`;
+}
+
+/** A whole page: header with navigation and the search box, one `<main>` with the content. */
+export function layout(ctx: PageContext, opts: { title: string; current: string; main: Html; q?: string }): SafeHtml {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -32,7 +42,7 @@ export function layout(ctx: PageContext, opts: { title: string; current: string;
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
-<header class="site"><a class="brand" href="/web">Blend</a>${ctx.me ? html`<span class="who">${ctx.me.name || ctx.me.email}</span>` : ''}${nav(ctx, opts.current)}</header>
+<header class="site"><a class="brand" href="/web">Blend</a>${ctx.me ? html`<span class="who">${ctx.me.name || ctx.me.email}</span>` : ''}${searchBox(ctx, opts.q)}${nav(ctx, opts.current)}</header>
 <main id="main" tabindex="-1">
 ${opts.main}
 </main>

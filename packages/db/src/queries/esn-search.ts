@@ -1,0 +1,223 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../client';
+import type { FeedFilter } from './esn-feed';
+import { commentVisibleTo, postVisibleTo } from './visibility';
+
+/**
+ * Search over posts and comments (docs/ARCHITECTURE.md "Search"). Each row is indexed in its own
+ * language (`search_vector`, migration 0024); a query is stemmed in every language Blend tells
+ * apart at once (`blend_search_query`). People's names and post titles also match by trigrams
+ * (pg_trgm's word similarity), which catches a name however a stemmer treats it, part of a word
+ * and small typos.
+ */
+
+/** Results on a page when the caller does not say. */
+export const SEARCH_LIMIT_DEFAULT = 20;
+/** The most results on one page. */
+export const SEARCH_LIMIT_MAX = 100;
+/**
+ * Matches ranked per kind: the newest this many matching posts, and as many comments. Ranking
+ * every match of a common word (a third of all posts) costs a rank per row; the newest matches
+ * are what recency favours anyway. Filters (group, author, tag) narrow what they are taken from.
+ */
+export const SEARCH_CANDIDATES = 400;
+/** Relevance halves for every this many days of age (it is multiplied by 2^(-age/half-life)). */
+export const SEARCH_HALF_LIFE_DAYS = 60;
+
+/** Where a page of results ends: the last result's score and id. */
+export interface SearchCursor {
+  score: number;
+  id: string;
+}
+
+export function encodeSearchCursor(c: SearchCursor): string {
+  return Buffer.from(JSON.stringify(['s', c.score, c.id])).toString('base64url');
+}
+
+/** @returns the cursor, or null when it is not one this API issued. */
+export function decodeSearchCursor(s: string): SearchCursor | null {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (!Array.isArray(v) || v.length !== 3 || v[0] !== 's' || typeof v[1] !== 'number' || !Number.isFinite(v[1]) || typeof v[2] !== 'string') return null;
+    if (!/^[0-9a-f-]{36}$/.test(v[2])) return null;
+    return { score: v[1], id: v[2] };
+  } catch {
+    return null;
+  }
+}
+
+/** A run of text in a highlight: a match of the query or not. */
+export interface HighlightSegment {
+  text: string;
+  match: boolean;
+}
+
+export interface SearchHit {
+  type: 'post' | 'comment';
+  /** The post's or the comment's id. */
+  id: string;
+  /** The thread: the post itself, or the comment's post. */
+  post_id: string;
+  /** The thread's title. */
+  title: string;
+  group: { id: string; slug: string; name: string };
+  author: { id: string; email: string; name: string };
+  source: 'email' | 'esn';
+  created_at: string;
+  /** The text search configuration the text was indexed with (`english`, `german`, … `simple`). */
+  language: string;
+  /** Order of the results: relevance (ts_rank_cd, or trigram similarity) times 2^(-age/60 days), as a log. */
+  score: number;
+  /** The title and up to two passages of the text with the matches marked; plain text, never HTML. */
+  highlight: { title: HighlightSegment[]; text: HighlightSegment[] };
+}
+
+/**
+ * Markers ts_headline puts around matches: private-use characters, removed from the text first,
+ * so that no text can forge one. The segments are plain text; a page escapes them and wraps the
+ * matches (docs/SECURITY.md B35).
+ */
+const START = '\uE000';
+const STOP = '\uE001';
+
+/** Split ts_headline's output at its markers. */
+export function highlightSegments(marked: string): HighlightSegment[] {
+  const out: HighlightSegment[] = [];
+  let rest = marked;
+  while (rest.length > 0) {
+    const a = rest.indexOf(START);
+    if (a < 0) {
+      out.push({ text: rest, match: false });
+      break;
+    }
+    if (a > 0) out.push({ text: rest.slice(0, a), match: false });
+    const b = rest.indexOf(STOP, a + 1);
+    const end = b < 0 ? rest.length : b;
+    if (end > a + 1) out.push({ text: rest.slice(a + 1, end), match: true });
+    rest = b < 0 ? '' : rest.slice(b + 1);
+  }
+  return out.map((s) => ({ text: s.text.replaceAll(START, '').replaceAll(STOP, ''), match: s.match }));
+}
+
+interface HitRow {
+  type: 'post' | 'comment';
+  id: string;
+  post_id: string;
+  title: string;
+  group_id: string;
+  group_slug: string;
+  group_name: string;
+  author_id: string;
+  author_email: string;
+  author_name: string;
+  source: 'email' | 'esn';
+  created_at: Date;
+  language: string;
+  score: number;
+  title_marked: string;
+  text_marked: string;
+}
+
+/** The filters of the feed (esn-feed.ts) as conditions on the thread's post and the matching row `x`. */
+function filters(f: FeedFilter, x: 'posts' | 'comments'): SQL[] {
+  const out: SQL[] = [];
+  if (f.group !== undefined) out.push(sql`posts.group_id = (select id from groups where slug = ${f.group})`);
+  if (f.author && 'id' in f.author) out.push(sql`${sql.raw(x)}.author_id = ${f.author.id}::uuid`);
+  if (f.author && 'email' in f.author) out.push(sql`${sql.raw(x)}.author_id = (select id from people where email = ${f.author.email.toLowerCase()})`);
+  if (f.source !== undefined) out.push(sql`${sql.raw(x)}.source = ${f.source}`);
+  if (f.tag !== undefined) out.push(sql`exists (select 1 from post_tags t where t.post_id = posts.id and t.tag = ${f.tag.toLowerCase()})`);
+  if (f.mentioning !== undefined) out.push(sql`exists (select 1 from mentions m where m.post_id = posts.id and m.person_id = ${f.mentioning}::uuid)`);
+  return out;
+}
+
+const and = (conds: SQL[]) => sql.join(conds.length ? conds : [sql`true`], sql` and `);
+
+/**
+ * One page of results for `q`, best first, among what `viewerId` may see (the conditions of
+ * visibility.ts, as in the feed): never a retracted, un-mirrored or erased post or comment, nor a
+ * comment on a post the reader may not see.
+ */
+export async function searchContent(
+  db: Database,
+  opts: { q: string; viewerId: string; limit: number; cursor?: SearchCursor | null; filter?: FeedFilter },
+): Promise<{ items: SearchHit[]; next: SearchCursor | null }> {
+  const f = opts.filter ?? {};
+  const viewer = sql`${opts.viewerId}::uuid`;
+  // The score is ln(relevance) + age term measured from a fixed epoch: the same order as
+  // relevance × 2^(-age/half-life) measured from now, but it does not change as time passes, so
+  // a cursor stays valid.
+  const decay = Math.LN2 / (SEARCH_HALF_LIFE_DAYS * 86_400);
+  const c = opts.cursor;
+  const after = c ? sql`(s.score < ${c.score}::float8 or (s.score = ${c.score}::float8 and s.id < ${c.id}::uuid))` : sql`true`;
+  const query = sql`
+    with q as (select blend_search_query(${opts.q}) as tsq, ${opts.q}::text as raw),
+    named as (select id, word_similarity(q.raw, name) as sim from people, q where q.raw <% name),
+    pc as (
+      select posts.id, (select n.sim from named n where n.id = posts.author_id) as name_sim
+      from posts, q
+      where (posts.search_vector @@ q.tsq or q.raw <% posts.title or posts.author_id in (select id from named))
+        and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts'))}
+      order by posts.created_at desc limit ${SEARCH_CANDIDATES}
+    ),
+    cc as (
+      select comments.id, (select n.sim from named n where n.id = comments.author_id) as name_sim
+      from comments join posts on posts.id = comments.post_id, q
+      where (comments.search_vector @@ q.tsq or comments.author_id in (select id from named))
+        and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments'))}
+      order by comments.created_at desc limit ${SEARCH_CANDIDATES}
+    ),
+    scored as (
+      select 'post' as type, p.id, p.id as post_id, p.created_at,
+        ln(coalesce(ts_rank_cd(p.search_vector, q.tsq, 32), 0) + 0.3 * word_similarity(q.raw, p.title) + 0.2 * coalesce(pc.name_sim, 0) + 1e-6)
+          + extract(epoch from p.created_at)::float8 * ${decay}::float8 as score
+      from pc join posts p on p.id = pc.id, q
+      union all
+      select 'comment', c.id, c.post_id, c.created_at,
+        ln(coalesce(ts_rank_cd(c.search_vector, q.tsq, 32), 0) + 0.2 * coalesce(cc.name_sim, 0) + 1e-6)
+          + extract(epoch from c.created_at)::float8 * ${decay}::float8
+      from cc join comments c on c.id = cc.id, q
+    ),
+    page as (
+      select * from scored s where ${after} order by s.score desc, s.id desc limit ${opts.limit + 1}
+    )
+    select page.type, page.id, page.post_id, p.title, g.id as group_id, g.slug as group_slug, g.name as group_name,
+      a.id as author_id, a.email as author_email, a.name as author_name,
+      coalesce(c.source, p.source) as source, page.created_at, coalesce(c.language, p.language)::text as language, page.score,
+      coalesce(ts_headline(p.language, replace(replace(p.title, ${START}, ''), ${STOP}, ''), q.tsq, ${headlineOptions(true)}), p.title) as title_marked,
+      coalesce(ts_headline(coalesce(c.language, p.language), replace(replace(coalesce(c.body_text, p.body_text), ${START}, ''), ${STOP}, ''), q.tsq, ${headlineOptions(false)}),
+        left(coalesce(c.body_text, p.body_text), 240)) as text_marked
+    from page
+    join posts p on p.id = page.post_id
+    left join comments c on page.type = 'comment' and c.id = page.id
+    join groups g on g.id = p.group_id
+    join people a on a.id = coalesce(c.author_id, p.author_id), q
+    order by page.score desc, page.id desc`;
+  const res = await db.execute<HitRow & Record<string, unknown>>(query);
+  const rows = res.rows.slice(0, opts.limit);
+  const last = rows[rows.length - 1];
+  return {
+    items: rows.map(toHit),
+    next: res.rows.length > opts.limit && last ? { score: Number(last.score), id: last.id } : null,
+  };
+}
+
+function headlineOptions(whole: boolean): string {
+  const marks = `StartSel=${START}, StopSel=${STOP}, HighlightAll=${whole ? 'true' : 'false'}`;
+  return whole ? marks : `${marks}, MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=" … "`;
+}
+
+function toHit(r: HitRow): SearchHit {
+  return {
+    type: r.type,
+    id: r.id,
+    post_id: r.post_id,
+    title: r.title,
+    group: { id: r.group_id, slug: r.group_slug, name: r.group_name },
+    author: { id: r.author_id, email: r.author_email, name: r.author_name },
+    source: r.source,
+    created_at: new Date(r.created_at).toISOString(),
+    language: r.language,
+    score: Number(r.score),
+    highlight: { title: highlightSegments(r.title_marked), text: highlightSegments(r.text_marked) },
+  };
+}

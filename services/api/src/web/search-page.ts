@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import { parseSearchQuery, SEARCH_QUERY_MAX } from '@blend/core';
+import { encodeSearchCursor, SEARCH_LIMIT_DEFAULT, searchContent, type HighlightSegment, type SearchHit } from '@blend/db';
+import { feedFilter, type FeedQuery } from '../routes/esn-feed';
+import { parseSearchCursor } from '../routes/esn-search';
+import { html, type SafeHtml } from './html';
+import { layout, sendHtml, timeTag } from './layout';
+import { postHref } from './post-view';
+import { pageContext, type WebDeps } from './web-deps';
+
+/** The search page's query: the words, the feed's filters (an empty field means "any") and the cursor. */
+const webSearchQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    q: { type: 'string', maxLength: SEARCH_QUERY_MAX * 4 },
+    cursor: { type: 'string', maxLength: 200 },
+    group: { type: 'string', pattern: '^(|[a-z0-9][a-z0-9._-]{0,62})$' },
+    author: { type: 'string', maxLength: 320 },
+    tag: { type: 'string', pattern: '^(|#?[^\\s#]{1,50})$' },
+    source: { type: 'string', enum: ['', 'email', 'esn'] },
+    mentions: { type: 'string', enum: ['', 'me'] },
+  },
+} as const;
+
+type WebSearchQuery = { [K in keyof FeedQuery | 'q']?: string };
+
+/**
+ * A highlight as markup: every segment escaped by `html`, the matches wrapped in `<mark>`. The
+ * segments are plain text from the database, so no text can open an element (docs/SECURITY.md B35).
+ */
+export function highlightHtml(segments: HighlightSegment[]): SafeHtml {
+  return html`${segments.map((s) => (s.match ? html`<mark>${s.text}</mark>` : html`${s.text}`))}`;
+}
+
+function hitCard(hit: SearchHit, timeZone: string): SafeHtml {
+  const href = hit.type === 'post' ? postHref(hit.post_id) : `${postHref(hit.post_id)}#c-${hit.id}`;
+  const title = hit.highlight.title.length > 0 ? highlightHtml(hit.highlight.title) : html`(untitled)`;
+  return html`<li class="card search-hit"><article>
+<h3><a href="${href}">${hit.type === 'comment' ? html`<span class="kind">Comment on </span>` : ''}${title}</a></h3>
+<p class="meta">${hit.author.name || hit.author.email} in <a href="/web?group=${encodeURIComponent(hit.group.slug)}">${hit.group.name}</a> · ${timeTag(hit.created_at, timeZone)}</p>
+<p class="snippet">${highlightHtml(hit.highlight.text)}</p>
+</article></li>`;
+}
+
+/** The search form of the results page: the words and the group, as on the feed. */
+function searchForm(q: string): SafeHtml {
+  return html`<form method="get" action="/web/search" role="search" aria-label="Search posts and comments" class="filters">
+<label for="search-page-q">Search for</label> <input id="search-page-q" type="search" name="q" value="${q}" maxlength="${SEARCH_QUERY_MAX}" required>
+<button type="submit">Search</button></form>`;
+}
+
+/** `GET /web/search?q=`: the results page, without any script. */
+export function searchPages(app: FastifyInstance, deps: WebDeps): void {
+  app.get<{ Querystring: WebSearchQuery }>('/web/search', { preHandler: deps.auth, schema: { querystring: webSearchQuery } }, async (req, reply) => {
+    const ctx = pageContext(req, deps.secret);
+    const me = ctx.me!;
+    const query: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.query)) if (typeof v === 'string' && v !== '') query[k] = v;
+    const raw = query.q ?? '';
+    if (raw.trim() === '') {
+      const main = html`<h1>Search</h1>${searchForm('')}<p>Type the words to look for in posts and comments, or a person's name.</p>`;
+      return sendHtml(reply, 200, layout(ctx, { title: 'Search', current: '/web/search', main, q: '' }));
+    }
+    const parsed = parseSearchQuery(raw);
+    if (!parsed.ok) {
+      const main = html`<h1>Search</h1>${searchForm(raw)}<p role="alert">${parsed.message.replace(/^q /, 'The search ')}.</p>`;
+      return sendHtml(reply, 400, layout(ctx, { title: 'Search', current: '/web/search', main, q: raw }));
+    }
+    const filter = feedFilter(query as FeedQuery, me.id);
+    const page = await searchContent(deps.db, { q: parsed.q, viewerId: me.id, limit: SEARCH_LIMIT_DEFAULT, cursor: parseSearchCursor(query.cursor), filter });
+    const timeZone = me.timezone ?? 'UTC';
+    const next = page.next ? new URLSearchParams({ ...query, cursor: encodeSearchCursor(page.next) }).toString() : null;
+    const main = html`<h1>Search</h1>
+${searchForm(parsed.q)}
+<section aria-labelledby="results-h"><h2 id="results-h">Results for “${parsed.q}”</h2>
+${page.items.length === 0
+  ? html`<p>Nothing found${query.cursor ? ' after these' : ''}. Try other words, or fewer.</p>`
+  : html`<ol class="results">${page.items.map((h) => hitCard(h, timeZone))}</ol>`}
+</section>
+${next ? html`<nav aria-label="Pages" class="pages"><a rel="next" href="/web/search?${next}">More results</a></nav>` : ''}`;
+    return sendHtml(reply, 200, layout(ctx, { title: `Search: ${parsed.q}`, current: '/web/search', main, q: parsed.q }));
+  });
+}

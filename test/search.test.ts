@@ -1,0 +1,280 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { addGroupMember, createGroup, editEsnPost, ensureGroup, getInbound, insertComment, insertPost, replaceTags, storeFetched, tombstoneComment, tombstonePost, upsertPerson, type SearchHit } from '@blend/db';
+import { ingest } from '@blend/worker';
+import { ingestDeps } from './support/ingest';
+import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
+
+// GET /api/v1/search through app.inject() on real Postgres (migration 0024: each text indexed
+// in its own language, trigram matching of names and titles) and the real ingest pipeline.
+let api: TestApi;
+let app: FastifyInstance;
+const tokens: Record<string, string> = {};
+const ids: Record<string, string> = {};
+let uid = 0;
+
+const at = (day: number) => new Date(Date.UTC(2026, 10, day, 9));
+
+async function mail(raw: string) {
+  const buf = Buffer.from(raw);
+  const rows = await storeFetched(api.t.db, 'imap://search', 1, [{ uid: ++uid, size: buf.length, raw: buf, internalDate: new Date() }]);
+  await ingest({ inboundId: rows[0]!.id }, ingestDeps(api.t.db, { addressing: { mode: 'domain', domain: 'search.test' } }));
+  return (await getInbound(api.t.db, rows[0]!.id))!;
+}
+
+const message = (from: string, id: string, subject: string, body: string) =>
+  [`Delivered-To: status@search.test`, `From: ${from}`, 'To: status@search.test', `Subject: ${subject}`, 'Date: Tue, 24 Nov 2026 11:00:00 +0000',
+    `Message-ID: <${id}@corp.test>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', body, ''].join('\r\n');
+
+beforeAll(async () => {
+  api = await startTestApi({ addressing: { mode: 'domain', domain: 'search.test' } });
+  app = api.app;
+  const db = api.t.db;
+  for (const [name, full] of [['alice', 'Alice Example'], ['bob', 'Bob Builder'], ['kate', 'Kateřina Nakamura']] as const) {
+    const p = await personWithToken(db, { email: `${name}@corp.test`, name: full });
+    ids[name] = p.id;
+    tokens[name] = p.token;
+  }
+  await upsertPerson(db, { email: 'carol@corp.test', name: 'Carol Withheld' });
+  const general = await ensureGroup(db, 'general');
+  const sales = await ensureGroup(db, 'sales');
+  ids.general = general.id;
+  const post = async (key: string, v: { title: string; body: string; author?: string; group?: string; day?: number }) => {
+    const row = await insertPost(db, { groupId: v.group ?? general.id, authorId: v.author ?? ids.alice!, title: v.title, bodyText: v.body, bodyHtml: `<p>${v.body}</p>`, source: 'esn', createdAt: at(v.day ?? 1) });
+    ids[key] = row.id;
+    return row.id;
+  };
+  // German and English prose: found by the stems of their own language.
+  await post('german', { title: 'Hafen', body: 'Die Häuser am Hafen werden im Sommer renoviert und wir haben die Arbeiten schon geplant.' });
+  await post('english', { title: 'Migration', body: 'We planned the billing migration for the end of the quarter and the team is on it.' });
+  // A title with a short word that English stop words would drop.
+  await post('it', { title: 'IT outage on Friday', body: 'The mail servers will be down for an hour.' });
+  // Kateřina writes: her name is found by trigrams, misspelt too.
+  await post('katePost', { title: 'Lunch', body: 'Who is coming along on Thursday?', author: ids.kate });
+  // Hostile text: stays text.
+  await post('hostile', { title: 'Markup <b>zebra</b>', body: 'A <script>alert("zebra")</script> and <img src=x onerror=alert(1)> zebra crossing.' });
+  // What no one may find.
+  await tombstonePost(db, await post('retracted', { title: 'Retracted okapi', body: 'The okapi plan was withdrawn.' }), false);
+  const onRetracted = await post('retractedParent', { title: 'Parent gone', body: 'Nothing here.' });
+  await insertComment(db, { postId: onRetracted, authorId: ids.bob!, bodyText: 'An okapi comment on a retracted post.', bodyHtml: '<p>okapi</p>', source: 'esn' });
+  await tombstonePost(db, onRetracted, false);
+  const live = await post('live', { title: 'Live thread', body: 'Still here.' });
+  ids.retractedComment = (await insertComment(db, { postId: live, authorId: ids.bob!, bodyText: 'An okapi comment, retracted.', bodyHtml: '<p>okapi</p>', source: 'esn' })).id;
+  await tombstoneComment(db, ids.retractedComment);
+  // Tombstones whose text is still in the row (as a hidden post's would be): only the visibility
+  // conditions keep them out.
+  const keep = await post('deletedKeepText', { title: 'Okapi kept', body: 'An okapi post marked deleted with its text.' });
+  await api.t.pool.query('update posts set deleted_at = now() where id = $1', [keep]);
+  const keptComment = await insertComment(db, { postId: live, authorId: ids.bob!, bodyText: 'An okapi comment marked deleted with its text.', bodyHtml: '<p>okapi</p>', source: 'esn' });
+  await api.t.pool.query('update comments set deleted_at = now() where id = $1', [keptComment.id]);
+  ids.comment = (await insertComment(db, { postId: live, authorId: ids.bob!, bodyText: 'The giraffe enclosure opens on Monday.', bodyHtml: '<p>giraffe</p>', source: 'esn', createdAt: at(2) })).id;
+  // Paging: seven posts with one word, on different days; two in sales, one tagged.
+  for (let i = 0; i < 7; i++) await post(`page${i}`, { title: `Pelican report ${i}`, body: `The pelican count, week ${i}.`, day: 3 + i, ...(i < 2 ? { group: sales.id } : {}) });
+  await replaceTags(db, ids.page4!, ['birds']);
+  // A private group: Bob is a member, Alice is not.
+  const secret = (await createGroup(db, { slug: 'board', name: 'Board', visibility: 'private', ownerId: ids.kate! }))!;
+  await addGroupMember(db, secret.id, ids.bob!);
+  const privatePost = await post('private', { title: 'Board minutes', body: 'The narwhal acquisition was approved.', group: secret.id, author: ids.kate });
+  ids.privateComment = (await insertComment(db, { postId: privatePost, authorId: ids.bob!, bodyText: 'Narwhal due diligence starts next week.', bodyHtml: '<p>narwhal</p>', source: 'esn' })).id;
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+const get = (url: string, who = 'alice') => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${tokens[who]}` } });
+async function search(qs: string, who = 'alice') {
+  const res = await get(`/api/v1/search?${qs}`, who);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json() as { items: SearchHit[]; next_cursor: string | null };
+}
+const found = async (q: string, who = 'alice') => (await search(`q=${encodeURIComponent(q)}`, who)).items.map((h) => h.id);
+const marked = (segments: { text: string; match: boolean }[]) => segments.filter((s) => s.match).map((s) => s.text);
+
+describe('search: language-aware matching', () => {
+  it('detects each text\'s language when it is written', async () => {
+    const byId = new Map((await search('q=Hafen or migration')).items.map((h) => [h.id, h.language]));
+    expect(byId.get(ids.german!)).toBe('german');
+    expect(byId.get(ids.english!)).toBe('english');
+  });
+
+  it.each([
+    ['Haus', 'german'], // Häuser, by the German stemmer
+    ['Arbeit', 'german'],
+    ['Sommers', 'german'],
+    ['plan', 'english'], // planned, by the English stemmer
+    ['migrations', 'english'],
+  ])('%s finds the %s post by its stem', async (q, key) => {
+    expect(await found(q)).toContain(ids[key]);
+  });
+
+  it('marks the matched words in the highlight, as plain-text segments', async () => {
+    const hit = (await search('q=H%C3%A4user')).items.find((h) => h.id === ids.german)!;
+    expect(marked(hit.highlight.text)).toEqual(['Häuser']);
+    expect(hit.highlight.text.map((s) => s.text).join('')).toContain('Häuser am Hafen werden');
+    expect(marked(hit.highlight.title)).toEqual([]);
+  });
+
+  it('finds a comment, naming its thread', async () => {
+    const hit = (await search('q=giraffe')).items.find((h) => h.id === ids.comment)!;
+    expect(hit).toMatchObject({ type: 'comment', post_id: ids.live, title: 'Live thread', author: { email: 'bob@corp.test' } });
+    expect(marked(hit.highlight.text)).toEqual(['giraffe']);
+  });
+
+  it('finds mail that came through the pipeline, in its language, and never a withheld one', async () => {
+    const posted = await mail(message('Alice Example <alice@corp.test>', 'de-1', 'Kantine', 'Ab Montag gibt es in der Kantine wieder frische Brötchen für alle Kollegen.'));
+    expect(posted.state).toBe('posted');
+    const withheld = await mail(message('Carol Withheld <carol@corp.test>', 'carol-1', 'Kantine', 'Die Kantine hat frische Brötchen und Kuchen.'));
+    expect(withheld.state).toBe('withheld');
+    const hits = (await search('q=Br%C3%B6tchen')).items;
+    expect(hits.map((h) => [h.id, h.source, h.language])).toEqual([[posted.postId, 'email', 'german']]);
+    expect(await found('Kuchen')).toEqual([]);
+  });
+
+  it('detects the language again when an edit changes the text', async () => {
+    await editEsnPost(api.t.db, ids.english!, { title: 'Migration', bodyText: 'Die Migration der Rechnungen ist für das Ende des Quartals geplant.', bodyHtml: '<p>x</p>', tags: [], mentionedEmails: [] });
+    const hit = (await search('q=Rechnung')).items.find((h) => h.id === ids.english)!;
+    expect(hit.language).toBe('german');
+  });
+});
+
+describe('search: trigrams for names and short words', () => {
+  it.each(['Nakamura', 'nakamra', 'Kateřina'])('%s finds what Kateřina Nakamura wrote', async (q) => {
+    expect(await found(q)).toContain(ids.katePost);
+  });
+
+  it.each(['IT', 'it outage'])('%s finds a title with a stop word', async (q) => {
+    expect(await found(q)).toContain(ids.it);
+  });
+
+  it('finds part of a title word', async () => {
+    expect(await found('pelica')).toContain(ids.page0);
+  });
+});
+
+describe('search: what the reader may see', () => {
+  it('never finds a retracted post, a retracted comment or a comment on a retracted post', async () => {
+    expect(await found('okapi')).toEqual([]);
+  });
+
+  it('finds a private group\'s post and comments for its members only', async () => {
+    expect(new Set(await found('narwhal', 'bob'))).toEqual(new Set([ids.private, ids.privateComment]));
+    expect(await found('narwhal', 'alice')).toEqual([]);
+    // Not by its author's name either, nor with the group named.
+    expect(await found('Nakamura', 'alice')).not.toContain(ids.private);
+    expect((await search('q=narwhal&group=board', 'alice')).items).toEqual([]);
+  });
+
+  it('keeps markup as text in the highlight', async () => {
+    const hit = (await search('q=zebra')).items.find((h) => h.id === ids.hostile)!;
+    expect(marked(hit.highlight.title)).toEqual(['zebra']);
+    expect(hit.highlight.title.map((s) => s.text).join('')).toBe('Markup <b>zebra</b>');
+    // Passages of the stored text as it is, tags and all: nothing added, nothing to render.
+    const body = 'A <script>alert("zebra")</script> and <img src=x onerror=alert(1)> zebra crossing.';
+    const passages = hit.highlight.text.map((s) => s.text).join('').split(' … ');
+    for (const passage of passages) expect(body).toContain(passage);
+    expect(marked(hit.highlight.text)).toContain('zebra');
+  });
+
+  it('cannot be given the highlight markers', async () => {
+    const res = await get(`/api/v1/search?q=${encodeURIComponent('zebra\ue000')}`);
+    expect(res.statusCode).toBe(400);
+  });
+});
+
+describe('search: filters and paging', () => {
+  it('pages with the cursor through every result once, best (here: newest) first', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: { items: SearchHit[]; next_cursor: string | null } = await search(`q=pelican&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...page.items.map((h) => h.id));
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([6, 5, 4, 3, 2, 1, 0].map((i) => ids[`page${i}`]));
+  });
+
+  it.each([
+    ['group=sales', [1, 0]],
+    ['tag=birds', [4]],
+    ['tag=%23birds', [4]],
+    [`author=alice%40corp.test`, [6, 5, 4, 3, 2, 1, 0]],
+    [`author=bob%40corp.test`, []],
+  ])('takes the feed\'s filter %s', async (filter, expected) => {
+    expect((await search(`q=pelican&${filter}`)).items.map((h) => h.id)).toEqual(expected.map((i) => ids[`page${i}`]));
+  });
+});
+
+describe('search: bad requests', () => {
+  it.each([
+    ['q=', 'q is empty'],
+    ['q=%20%20', 'q is empty'],
+    ['q=!!!', 'no letters or digits'],
+    [`q=${'x'.repeat(201)}`, 'longer than 200'],
+    ['q=pelican&cursor=bogus', 'cursor is not one this search issued'],
+    ['q=pelican&limit=0', 'limit'],
+    ['q=pelican&group=NOT%20A%20SLUG', 'group'],
+  ])('?%s is 400 VALIDATION saying %j', async (qs, message) => {
+    const res = await get(`/api/v1/search?${qs}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: { code: 'VALIDATION' } });
+    expect(res.json().error.message).toContain(message);
+  });
+
+  it('needs q', async () => {
+    const res = await get('/api/v1/search');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toContain('q');
+  });
+
+  it('needs a token', async () => {
+    expect((await app.inject({ method: 'GET', url: '/api/v1/search?q=pelican' })).statusCode).toBe(401);
+  });
+
+  it('answers a query of stop words only with no results rather than an error', async () => {
+    expect((await search('q=the%20and')).items.filter((h) => h.type === 'comment')).toEqual([]);
+  });
+});
+
+describe('search: the web page', () => {
+  const page = async (url: string) => {
+    const cookie = await sessionCookie(api.t.db, tokens.alice!);
+    return app.inject({ method: 'GET', url, headers: { cookie } });
+  };
+
+  it('has a search box on every page, in a search landmark with a label', async () => {
+    for (const url of ['/web', '/web/preferences', `/web/posts/${ids.live}`]) {
+      const res = await page(url);
+      expect(res.statusCode, url).toBe(200);
+      expect(res.body).toMatch(/<form class="search" method="get" action="\/web\/search" role="search"/);
+      expect(res.body).toMatch(/<label for="site-search"[^>]*>Search posts and comments<\/label><input id="site-search" type="search" name="q"/);
+    }
+  });
+
+  it('shows the results with the matches in <mark> and everything else escaped', async () => {
+    const res = await page('/web/search?q=zebra');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('Markup &lt;b&gt;<mark>zebra</mark>&lt;/b&gt;');
+    expect(res.body).not.toMatch(/<script>|<img src=x|<b>zebra/);
+    expect(res.body).toContain(`href="/web/posts/${ids.hostile}"`);
+    expect(res.body).toContain('value="zebra"');
+  });
+
+  it('links a comment to its place in the thread, and pages with a cursor', async () => {
+    expect((await page('/web/search?q=giraffe')).body).toContain(`href="/web/posts/${ids.live}#c-${ids.comment}"`);
+    const first = await page('/web/search?q=pelican&group=');
+    const next = /<a rel="next" href="([^"]+)"/.exec(first.body);
+    expect(next).toBeNull(); // 7 results: one page of 20
+  });
+
+  it('says what is wrong with a bad query, and shows only the form for an empty one', async () => {
+    const bad = await page('/web/search?q=%21%21%21');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('role="alert">The search has no letters or digits to search for.');
+    const empty = await page('/web/search?q=');
+    expect(empty.statusCode).toBe(200);
+    expect(empty.body).not.toContain('Results for');
+  });
+});
