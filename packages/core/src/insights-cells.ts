@@ -1,5 +1,5 @@
 /**
- * Small-cell suppression for the participation insights (docs/SECURITY.md, insights).
+ * Small-cell suppression for the participation insights (docs/SECURITY.md B35).
  *
  * A cell is a number shown in a table together with how many people stand behind it. The rule:
  * - **primary**: a cell describing 1 to 4 people (fewer than `minPeople`) is withheld. A cell

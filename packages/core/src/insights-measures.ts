@@ -48,7 +48,7 @@ const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 /**
  * Concentration of contributions per person (the counts, in any order). The top group and the
  * rest must each hold at least `minPeople` people, and every Lorenz step too, so that no share
- * describes fewer people than a shown cell may (docs/SECURITY.md, insights).
+ * describes fewer people than a shown cell may (docs/SECURITY.md B35).
  */
 export function concentration(counts: readonly number[], minPeople: number): Concentration {
   const n = counts.length;

@@ -4,7 +4,7 @@ import { concentration, isoWeek, weeksBetween, type Concentration } from './insi
 /**
  * Participation insights: who takes part, through which channel, per ISO week and per group.
  * Aggregate only: the report holds counts and shares, never a row per person, and every cell
- * describing fewer than `minPeople` people is withheld (docs/SECURITY.md, insights;
+ * describing fewer than `minPeople` people is withheld (docs/SECURITY.md B35;
  * the rule is in insights-cells.ts).
  */
 

@@ -1,7 +1,7 @@
 /**
  * Response schema of `GET /api/v1/admin/insights` (for /docs and the serializer). Every number
  * is a cell: `value` null and `suppressed` true when fewer than `min_people` people stand behind
- * it, or when it would let such a cell be recomputed (docs/SECURITY.md, insights).
+ * it, or when it would let such a cell be recomputed (docs/SECURITY.md B35).
  */
 const cell = {
   type: 'object',
