@@ -218,7 +218,7 @@ describe('groups', () => {
     await req('PUT', '/api/v1/groups/general/follow', 'bob');
     const { items } = (await req('GET', '/api/v1/groups', 'bob')).json() as { items: unknown[] };
     expect(items).toEqual([
-      { id: ids.general, slug: 'general', name: 'general', description: '', member_count: 0, address: 'general@bridge.test', followed_by_me: true },
+      { id: ids.general, slug: 'general', name: 'general', description: '', visibility: 'public', archived: false, archived_at: null, member_count: 0, address: 'general@bridge.test', followed_by_me: true, my_role: null },
       expect.objectContaining({ slug: 'sales', name: 'Sales', member_count: 2, address: 'sales@bridge.test', followed_by_me: false }),
     ]);
   });
