@@ -5,7 +5,7 @@ import { signatureHeader, signWebhook, slackPayload, verifyWebhookSignature, web
 // The pure webhook functions the delivery job uses.
 const alice = { id: 'a1', email: 'alice@corp.test', name: 'Alice <Ops>' };
 const post = { id: 'p1', title: 'Launch | <today>', url: 'https://blend.test/web/posts/p1' };
-const events: Record<WebhookEvent['event'], WebhookEvent> = {
+const events = {
   'post.created': {
     event: 'post.created',
     occurred_at: '2026-11-25T09:00:00.000Z',
@@ -24,7 +24,7 @@ const events: Record<WebhookEvent['event'], WebhookEvent> = {
     post,
     merged: { id: 'p2', title: 'Launch <b>', comment_id: 'c2', url: 'https://blend.test/web/posts/p2' },
   },
-};
+} satisfies Partial<Record<WebhookEvent['event'], WebhookEvent>>;
 
 describe('signWebhook', () => {
   it('is the hex HMAC-SHA256 of "timestamp.body"', () => {

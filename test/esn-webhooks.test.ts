@@ -71,8 +71,8 @@ describe('admin webhooks', () => {
     [{ url: 'https://user:pw@example.com/', events: ['post.created'] }],
     [{ url: 'not a url', events: ['post.created'] }],
     [{ url: 'https://example.com/', events: [] }],
-    [{ url: 'https://example.com/', events: ['post.deleted'] }],
-    [{ url: 'https://example.com/', events: ['post.created'], format: 'teams' }],
+    [{ url: 'https://example.com/', events: ['post.exploded'] }],
+    [{ url: 'https://example.com/', events: ['post.created'], format: 'fax' }],
     [{ url: 'https://example.com/', events: ['post.created'], secret: 'mine' }],
   ])('rejects %j with 400', async (body) => {
     const res = await req('POST', '/api/v1/admin/webhooks', 'root', body);

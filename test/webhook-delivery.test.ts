@@ -87,11 +87,14 @@ describe('webhook delivery', () => {
       expect(c.statusCode).toBe(201);
     }
     const mine = () => s.db.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.webhookId, hookId));
-    await waitFor(async () => (await mine()).every((d) => d.attempts >= 2), 'two failed attempts each while the receiver is down', 20_000);
+    // Thread order: the second comment waits while the first is still pending.
+    const byAge = async () => (await mine()).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    await waitFor(async () => (await byAge())[0]!.attempts >= 2, 'two failed attempts of the first while the receiver is down', 20_000);
+    expect((await byAge())[1]!.attempts).toBe(0);
     await new Promise<void>((r) => late.listen(port, '127.0.0.1', () => r()));
     try {
       await waitFor(async () => (await mine()).every((d) => d.state === 'delivered'), 'both delivered after the receiver is back', 30_000);
-      expect(got.map((b) => (JSON.parse(b) as { comment: { body_text: string } }).comment.body_text).sort()).toEqual(['Comment one', 'Comment two']);
+      expect(got.map((b) => (JSON.parse(b) as { comment: { body_text: string } }).comment.body_text)).toEqual(['Comment one', 'Comment two']);
     } finally {
       late.close();
     }

@@ -1,44 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { PermanentError } from './errors';
+import { summarizeEvent } from './event-summary';
+import type { WebhookEvent, WebhookPerson, WebhookPostRef } from './event-types';
+import { cloudEventMessage, discordPayload, standardWebhookHeaders, teamsPayload } from './webhook-formats';
 
 /**
  * Outbound webhook payloads and signatures. Pure functions: the API builds events when a
  * post, comment or like is created, ingest when a mail merges one thread into another; the
  * worker's delivery job turns each stored event into an HTTP request with {@link webhookRequest}.
  */
-
-export interface WebhookPerson {
-  id: string;
-  email: string;
-  name: string;
-}
-export interface WebhookPostRef {
-  id: string;
-  title: string;
-  /** Link to the thread page, when BLEND_PUBLIC_URL is known. */
-  url: string | null;
-}
-
-export type WebhookEvent =
-  | {
-      event: 'post.created';
-      occurred_at: string;
-      post: WebhookPostRef & { group: { slug: string; name: string }; body_text: string; body_html: string; source: 'email' | 'esn'; author: WebhookPerson; created_at: string };
-    }
-  | {
-      event: 'comment.created';
-      occurred_at: string;
-      post: WebhookPostRef;
-      comment: { id: string; body_text: string; body_html: string; source: 'email' | 'esn'; author: WebhookPerson; created_at: string };
-    }
-  | { event: 'reaction.created'; occurred_at: string; post: WebhookPostRef; reaction: { kind: 'like'; person: WebhookPerson } }
-  | {
-      /** A post became a comment of `post` (docs/ARCHITECTURE.md "Threads and merges"); its old link redirects there. */
-      event: 'post.merged';
-      occurred_at: string;
-      post: WebhookPostRef;
-      merged: { id: string; title: string; comment_id: string; url: string | null };
-    };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -47,15 +17,32 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * row may predate a change). Throws VALIDATION, which a job should treat as permanent.
  */
 export function asWebhookEvent(payload: unknown): WebhookEvent {
-  if (!isObject(payload) || !isObject(payload.post) || typeof payload.occurred_at !== 'string') {
-    throw new PermanentError('VALIDATION', 'webhook payload is not an event');
-  }
-  const ok =
-    (payload.event === 'post.created' && isObject(payload.post.author)) ||
-    (payload.event === 'comment.created' && isObject(payload.comment)) ||
-    (payload.event === 'reaction.created' && isObject(payload.reaction)) ||
-    (payload.event === 'post.merged' && isObject(payload.merged));
-  if (!ok) throw new PermanentError('VALIDATION', `unknown webhook event ${String(payload.event)}`);
+  if (!isObject(payload) || typeof payload.occurred_at !== 'string') throw new PermanentError('VALIDATION', 'webhook payload is not an event');
+  const p = payload;
+  const post = isObject(p.post);
+  const ok = (() => {
+    switch (p.event) {
+      case 'post.created':
+      case 'post.updated':
+        return post && isObject((p.post as Record<string, unknown>).author);
+      case 'post.deleted':
+        return post && typeof p.reason === 'string';
+      case 'comment.created':
+      case 'comment.updated':
+      case 'comment.deleted':
+        return post && isObject(p.comment);
+      case 'reaction.created':
+      case 'reaction.deleted':
+        return post && isObject(p.reaction);
+      case 'post.merged':
+        return post && isObject(p.merged);
+      case 'person.erased':
+        return isObject(p.person);
+      default:
+        return false;
+    }
+  })();
+  if (!ok) throw new PermanentError('VALIDATION', `unknown webhook event ${String(p.event)}`);
   return payload as unknown as WebhookEvent;
 }
 
@@ -123,6 +110,15 @@ export function slackPayload(e: WebhookEvent): SlackMessage {
       return { text: `${who(e.reaction.person)} liked ${link(e.post)}` };
     case 'post.merged':
       return { text: `“${slackEscape(e.merged.title || 'A post')}” is now part of the thread ${link(e.post)}` };
+    case 'post.updated':
+    case 'comment.updated': {
+      // Slack's incoming webhooks cannot change a message they posted: the edit follows it.
+      const sum = summarizeEvent(e);
+      const body = slackEscape(sum.excerpt ?? '');
+      return { text: slackEscape(sum.headline), attachments: [{ fallback: body, text: body, footer: 'Blend', ts }] };
+    }
+    default:
+      return { text: slackEscape(summarizeEvent(e).headline) };
   }
 }
 
@@ -134,29 +130,39 @@ export interface WebhookRequest {
   body: string;
 }
 
+/** Formats a hook may have (`POST /api/v1/admin/webhooks` `format`). */
+export const WEBHOOK_FORMATS = ['blend', 'cloudevents', 'slack', 'teams', 'discord'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
 /**
- * Build the signed request for a delivery. The body is `blend` JSON (the event itself) or
- * a Slack message; the signature covers the exact bytes sent. `X-Blend-Delivery` stays the
- * same across retries, so receivers can drop duplicates.
+ * Build the signed request for a delivery. The body is `blend` JSON (the event itself), a
+ * CloudEvents envelope, or a Slack, Teams or Discord message; the signature covers the exact
+ * bytes sent: `X-Blend-Signature` for every format but `cloudevents`, which is signed per
+ * Standard Webhooks (`webhook-id` is the event's id, so a redelivery or replay has the same).
+ * `X-Blend-Delivery` stays the same across retries, so receivers can drop duplicates.
+ * @param opts.source the CloudEvents `source` (BLEND_PUBLIC_URL)
  */
 export function webhookRequest(
   hook: { url: string; format: string; secret: string },
   delivery: { id: string; payload: unknown },
   now: Date,
+  opts: { source?: string } = {},
 ): WebhookRequest {
   const event = asWebhookEvent(delivery.payload);
-  const body = JSON.stringify(hook.format === 'slack' ? slackPayload(event) : event);
+  const common = { 'user-agent': 'Blend-Webhook/1', 'x-blend-event': event.event, 'x-blend-delivery': delivery.id };
+  if (hook.format === 'cloudevents') {
+    const m = cloudEventMessage(event, delivery.id, opts.source);
+    const id = event.id ?? delivery.id;
+    return { url: hook.url, method: 'POST', headers: { 'content-type': m.contentType, ...common, ...standardWebhookHeaders(hook.secret, id, now, m.body) }, body: m.body };
+  }
+  const shaped =
+    hook.format === 'slack' ? slackPayload(event) : hook.format === 'teams' ? teamsPayload(event) : hook.format === 'discord' ? discordPayload(event) : event;
+  const body = JSON.stringify(shaped);
   const ts = Math.floor(now.getTime() / 1000);
   return {
     url: hook.url,
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'Blend-Webhook/1',
-      'x-blend-event': event.event,
-      'x-blend-delivery': delivery.id,
-      'x-blend-signature': signatureHeader(hook.secret, ts, body),
-    },
+    headers: { 'content-type': 'application/json', ...common, 'x-blend-signature': signatureHeader(hook.secret, ts, body) },
     body,
   };
 }

@@ -32,3 +32,4 @@ export * from './feed-changes';
 export * from './queries/post-merges';
 export * from './queries/chat';
 export * from './queries/insights';
+export * from './queries/events';

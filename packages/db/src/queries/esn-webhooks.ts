@@ -1,18 +1,18 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { EVENT_TYPES, type EventType, type WebhookFilter, type WebhookFormat } from '@blend/core';
 import type { Tx } from '../client';
-import { webhookDeliveries, webhooks } from '../schema';
+import { events, webhookDeliveries, webhooks } from '../schema';
 
-export const WEBHOOK_EVENTS = ['post.created', 'comment.created', 'reaction.created', 'post.merged'] as const;
-export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
-export const WEBHOOK_FORMATS = ['blend', 'slack'] as const;
-export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+/** The event types a hook may take (README "Events"). */
+export const WEBHOOK_EVENTS = EVENT_TYPES;
+export type WebhookEventName = EventType;
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 
 export async function createWebhook(
   db: Tx,
-  h: { url: string; events: WebhookEventName[]; format: WebhookFormat; secret: string },
+  h: { url: string; events: WebhookEventName[]; format: WebhookFormat; secret: string; filter?: WebhookFilter },
 ): Promise<WebhookRow> {
   const [row] = await db.insert(webhooks).values(h).returning();
   return row!;
@@ -52,6 +52,7 @@ export async function listWebhooksWithDeliveries(db: Tx, opts: { deliveriesPerHo
     url: h.url,
     events: h.events,
     format: h.format,
+    filter: h.filter,
     active: h.active,
     created_at: h.createdAt.toISOString(),
     deliveries: recent
@@ -59,6 +60,7 @@ export async function listWebhooksWithDeliveries(db: Tx, opts: { deliveriesPerHo
       .map((d) => ({
         id: d.id,
         event: d.event,
+        event_id: d.eventId,
         state: d.state,
         attempts: d.attempts,
         last_status: d.lastStatus,
@@ -67,24 +69,6 @@ export async function listWebhooksWithDeliveries(db: Tx, opts: { deliveriesPerHo
         delivered_at: d.deliveredAt?.toISOString() ?? null,
       })),
   }));
-}
-
-/**
- * Queue one delivery of `payload` per active hook subscribed to `event`. Call it in the
- * transaction that made the change, so an event is delivered exactly when it committed.
- * @returns the ids of the new `pending` deliveries.
- */
-export async function enqueueWebhookDeliveries(tx: Tx, event: WebhookEventName, payload: Record<string, unknown>): Promise<string[]> {
-  const hooks = await tx
-    .select({ id: webhooks.id })
-    .from(webhooks)
-    .where(and(eq(webhooks.active, true), sql`${webhooks.events} @> ${JSON.stringify([event])}::jsonb`));
-  if (hooks.length === 0) return [];
-  const rows = await tx
-    .insert(webhookDeliveries)
-    .values(hooks.map((h) => ({ webhookId: h.id, event, payload })))
-    .returning({ id: webhookDeliveries.id });
-  return rows.map((r) => r.id);
 }
 
 /** A delivery with what is needed to send it. */
@@ -100,7 +84,8 @@ export interface PendingWebhookDelivery {
 const pendingColumns = {
   id: webhookDeliveries.id,
   event: webhookDeliveries.event,
-  payload: webhookDeliveries.payload,
+  // A delivery reads its event as it is now (edits and removals rewrite it, docs/SECURITY.md B35).
+  payload: sql<Record<string, unknown>>`coalesce(${events.payload}, ${webhookDeliveries.payload})`,
   attempts: webhookDeliveries.attempts,
   createdAt: webhookDeliveries.createdAt,
   webhook: { id: webhooks.id, url: webhooks.url, format: webhooks.format, secret: webhooks.secret },
@@ -109,7 +94,8 @@ const pendingColumns = {
 /**
  * Pending deliveries of active hooks that are due, oldest first. Attempt n (0-based) is
  * due `(2^n - 1) * baseDelayMs` after the event, so retries back off exponentially
- * without a schedule column.
+ * without a schedule column. A delivery waits while the same hook still has an earlier event
+ * of the same thread pending, so a receiver that was down gets each thread in order.
  * @param opts.baseDelayMs @defaultValue 30000
  */
 export async function pendingWebhookDeliveries(db: Tx, opts: { limit: number; baseDelayMs?: number }): Promise<PendingWebhookDelivery[]> {
@@ -118,11 +104,15 @@ export async function pendingWebhookDeliveries(db: Tx, opts: { limit: number; ba
     .select(pendingColumns)
     .from(webhookDeliveries)
     .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
+    .leftJoin(events, eq(events.id, webhookDeliveries.eventId))
     .where(
       and(
         eq(webhookDeliveries.state, 'pending'),
         eq(webhooks.active, true),
         sql`${webhookDeliveries.createdAt} + (power(2, least(${webhookDeliveries.attempts}, 20)) - 1) * ${base} * interval '1 millisecond' <= now()`,
+        sql`not exists (select 1 from webhook_deliveries earlier join events earlier_event on earlier_event.id = earlier.event_id
+          where earlier.webhook_id = ${webhookDeliveries.webhookId} and earlier.state = 'pending'
+            and earlier_event.thread_id = ${events.threadId} and earlier_event.sequence < ${events.sequence})`,
       ),
     )
     .orderBy(asc(webhookDeliveries.createdAt))
@@ -135,6 +125,7 @@ export async function getWebhookDelivery(db: Tx, id: string): Promise<(PendingWe
     .select({ ...pendingColumns, state: webhookDeliveries.state })
     .from(webhookDeliveries)
     .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
+    .leftJoin(events, eq(events.id, webhookDeliveries.eventId))
     .where(eq(webhookDeliveries.id, id))
     .limit(1);
   return row;

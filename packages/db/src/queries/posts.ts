@@ -1,5 +1,7 @@
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import type { RemovalReason } from '@blend/core';
 import type { Tx } from '../client';
+import { emitCommentRemoved, emitPostRemoved } from './events';
 import { comments, inboundMessages, posts } from '../schema';
 
 export type PostRow = typeof posts.$inferSelect;
@@ -83,15 +85,35 @@ export async function getCommentRow(db: Tx, id: string): Promise<CommentRow | un
   return db.query.comments.findFirst({ where: eq(comments.id, id) });
 }
 
-/** Retract a post: its content is removed, the row stays as a tombstone. */
-export async function tombstonePost(tx: Tx, id: string, withComments: boolean): Promise<void> {
+/**
+ * Retract a post: its content is removed, the row stays as a tombstone; with `withComments`
+ * (un-mirroring) its comments go too. Its `post.deleted` event (and `comment.deleted` for each
+ * comment) is written in the same transaction. @param reason @defaultValue `unmirrored` with comments, else `retracted`
+ */
+export async function tombstonePost(tx: Tx, id: string, withComments: boolean, reason?: RemovalReason): Promise<void> {
   const now = new Date();
-  await tx.update(posts).set({ deletedAt: now, title: '', bodyText: '', bodyHtml: '', trimmedText: null }).where(and(eq(posts.id, id), isNull(posts.deletedAt)));
+  const done = await tx
+    .update(posts)
+    .set({ deletedAt: now, title: '', bodyText: '', bodyHtml: '', trimmedText: null })
+    .where(and(eq(posts.id, id), isNull(posts.deletedAt)))
+    .returning({ id: posts.id });
+  let removed: { id: string }[] = [];
   if (withComments) {
-    await tx.update(comments).set({ deletedAt: now, bodyText: '', bodyHtml: '', trimmedText: null }).where(and(eq(comments.postId, id), isNull(comments.deletedAt)));
+    removed = await tx
+      .update(comments)
+      .set({ deletedAt: now, bodyText: '', bodyHtml: '', trimmedText: null })
+      .where(and(eq(comments.postId, id), isNull(comments.deletedAt)))
+      .returning({ id: comments.id });
   }
+  if (done.length > 0) await emitPostRemoved(tx, id, reason ?? (withComments ? 'unmirrored' : 'retracted'), removed.map((r) => r.id));
 }
 
-export async function tombstoneComment(tx: Tx, id: string): Promise<void> {
-  await tx.update(comments).set({ deletedAt: new Date(), bodyText: '', bodyHtml: '', trimmedText: null }).where(and(eq(comments.id, id), isNull(comments.deletedAt)));
+/** Retract a comment (a tombstone stays), with its `comment.deleted` event. @param reason @defaultValue `retracted` */
+export async function tombstoneComment(tx: Tx, id: string, reason: RemovalReason = 'retracted'): Promise<void> {
+  const done = await tx
+    .update(comments)
+    .set({ deletedAt: new Date(), bodyText: '', bodyHtml: '', trimmedText: null })
+    .where(and(eq(comments.id, id), isNull(comments.deletedAt)))
+    .returning({ id: comments.id });
+  if (done.length > 0) await emitCommentRemoved(tx, id, reason);
 }

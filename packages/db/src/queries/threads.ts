@@ -2,6 +2,7 @@ import { and, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { MergeCandidate } from '@blend/core';
 import type { Tx } from '../client';
 import { comments, messageRefs, posts } from '../schema';
+import { emitPostMerged, type EventContext } from './events';
 import { recordPostMerge, type PostMergeKind } from './post-merges';
 
 /**
@@ -129,7 +130,7 @@ export async function mergeCandidates(tx: Tx, postIds: string[], personId: strin
  * each such early reply turns into a comment on it (`movePostIntoThread`).
  * @returns the comment ids the early replies became.
  */
-export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMessageId: string, inboundId: string | null = null): Promise<string[]> {
+export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMessageId: string, inboundId: string | null = null, events: EventContext = {}): Promise<string[]> {
   const early = await tx.execute<{ post_id: string }>(sql`
     select distinct r.post_id from message_refs r
     join posts p on p.id = r.post_id
@@ -138,7 +139,7 @@ export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMess
       and r.inbound_id = p.inbound_id`);
   const adopted: string[] = [];
   for (const { post_id: orphan } of early.rows) {
-    const commentId = await movePostIntoThread(tx, orphan, parentPostId, { kind: 'adopted', inboundId });
+    const commentId = await movePostIntoThread(tx, orphan, parentPostId, { kind: 'adopted', inboundId, events });
     if (commentId) adopted.push(commentId);
   }
   return adopted;
@@ -151,14 +152,14 @@ export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMess
  * times, so the thread stays in date order), likes, references, reply tokens (a reply to an
  * old reply address lands in the survivor), participants, follows, files, opt-outs, mutes,
  * tags, mentions, Outlook thread index, notifications and outbox rows. The move is recorded
- * in `post_merges`, so links to the old post find the survivor.
+ * in `post_merges`, so links to the old post find the survivor, and is a `post.merged` event.
  * @returns the comment the post became, or undefined when there is no such post.
  */
 export async function movePostIntoThread(
   tx: Tx,
   fromPostId: string,
   toPostId: string,
-  cause: { kind: PostMergeKind; inboundId: string | null },
+  cause: { kind: PostMergeKind; inboundId: string | null; events?: EventContext },
 ): Promise<string | undefined> {
   if (fromPostId === toPostId) return undefined;
   // Locked: a mail converted at the same moment that moves the same post waits here, then finds
@@ -197,5 +198,6 @@ export async function movePostIntoThread(
                         post_id = ${to} where post_id = ${from}`);
   await recordPostMerge(tx, { mergedPostId: fromPostId, survivingPostId: toPostId, commentId, kind: cause.kind, inboundId: cause.inboundId });
   await tx.execute(sql`delete from posts where id = ${from}`);
+  await emitPostMerged(tx, { survivorId: toPostId, mergedId: fromPostId, mergedTitle: o.deletedAt ? '' : o.title, commentId }, cause.events ?? {});
   return commentId;
 }

@@ -1,5 +1,6 @@
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { groups } from './groups';
+import { events } from './events';
 import { people } from './people';
 import { comments, posts } from './posts';
 
@@ -98,12 +99,14 @@ export const mentions = pgTable(
 export const webhooks = pgTable('webhooks', {
   id: uuid('id').primaryKey().defaultRandom(),
   url: text('url').notNull(),
-  /** Events delivered: `post.created`, `comment.created`, `reaction.created`, `post.merged`. */
+  /** Event types delivered (README "Events"). */
   events: jsonb('events').$type<string[]>().notNull(),
-  /** `blend` (our JSON) or `slack` (incoming-webhook format for Mattermost, Rocket.Chat…). */
+  /** `blend` (our JSON), `cloudevents`, `slack` (also Mattermost, Rocket.Chat…), `teams` or `discord`. */
   format: text('format').notNull().default('blend'),
   /** HMAC key for the signature header; shown once when the hook is created. */
   secret: text('secret').notNull(),
+  /** Which events it gets besides their type: `{ groups?: slug[], origin?: 'email' | 'esn' }`. */
+  filter: jsonb('filter').$type<{ groups?: string[]; origin?: 'email' | 'esn' }>().notNull().default({}),
   active: boolean('active').notNull().default(true),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
@@ -117,7 +120,10 @@ export const webhookDeliveries = pgTable(
       .notNull()
       .references(() => webhooks.id, { onDelete: 'cascade' }),
     event: text('event').notNull(),
-    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** The event it delivers (its payload is read from there at each attempt); null for rows from before the events outbox. */
+    eventId: uuid('event_id').references(() => events.id, { onDelete: 'cascade' }),
+    /** The payload of a row from before the events outbox. */
+    payload: jsonb('payload').$type<Record<string, unknown>>(),
     state: text('state').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastStatus: integer('last_status'),
@@ -125,7 +131,7 @@ export const webhookDeliveries = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
   },
-  (t) => [index('webhook_deliveries_state_idx').on(t.state, t.createdAt)],
+  (t) => [index('webhook_deliveries_state_idx').on(t.state, t.createdAt), index('webhook_deliveries_event_idx').on(t.eventId)],
 );
 
 /**

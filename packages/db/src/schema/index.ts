@@ -7,3 +7,4 @@ export * from './audit';
 export * from './esn';
 export * from './mailboxes';
 export * from './chat';
+export * from './events';

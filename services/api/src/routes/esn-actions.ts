@@ -4,7 +4,9 @@ import {
   editEsnComment,
   editEsnPost,
   canSeeGroup,
-  enqueueWebhookDeliveries,
+  emitCommentEvent,
+  emitPostEvent,
+  emitReactionEvent,
   findGroupFor,
   getGroupById,
   getCommentRow,
@@ -22,11 +24,10 @@ import {
   type Tx,
 } from '@blend/db';
 import { cleanBody, cleanTitle, extractMentionEmails, extractTags, titleFromBody } from './esn-text';
-import type { WebhookPerson, WebhookPostRef } from '@blend/core';
 
 /**
  * What people do on the ESN side, shared by the JSON API and the web pages. Each change
- * and the webhook deliveries it causes are written in one transaction.
+ * and its event (docs/ARCHITECTURE.md "Events") are written in one transaction.
  */
 
 export interface ActionDeps {
@@ -71,13 +72,6 @@ async function assertGroupOpen(db: Tx, groupId: string): Promise<void> {
   if (g?.archivedAt) throw new PermanentError('FORBIDDEN', 'this group is archived: it is read-only');
 }
 
-const personRef = (p: Person): WebhookPerson => ({ id: p.id, email: p.email, name: p.name });
-const postRef = (deps: ActionDeps, p: PostRow): WebhookPostRef => ({
-  id: p.id,
-  title: p.title,
-  url: deps.publicUrl ? `${deps.publicUrl.replace(/\/+$/, '')}/web/posts/${p.id}` : null,
-});
-
 function prepareBody(body: string): { bodyText: string; bodyHtml: string } {
   const bodyText = cleanBody(body);
   if (bodyText.trim() === '') throw new PermanentError('VALIDATION', 'body must not be empty');
@@ -107,11 +101,7 @@ export async function createStatusPost(deps: ActionDeps, me: Person, input: { gr
     });
     const mentioned = await recordMentions(tx, post.id, null, extractMentionEmails(bodyText));
     await recordActivity(tx, { kind: 'post', postId: post.id, commentId: null, authorId: me.id, source: 'esn', at: post.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
-    await enqueueWebhookDeliveries(tx, 'post.created', {
-      event: 'post.created',
-      occurred_at: post.createdAt.toISOString(),
-      post: { ...postRef(deps, post), group: { slug: group.slug, name: group.name }, body_text: bodyText, body_html: bodyHtml, source: 'esn', author: personRef(me), created_at: post.createdAt.toISOString() },
-    });
+    await emitPostEvent(tx, 'post.created', post.id, { publicUrl: deps.publicUrl, at: post.createdAt });
     return post.id;
   });
 }
@@ -127,34 +117,19 @@ export async function createComment(deps: ActionDeps, me: Person, postId: string
     const mentioned = await recordMentions(tx, post.id, c.id, extractMentionEmails(bodyText));
     // Mirrored into the thread's mail conversation and notified, in this transaction.
     await recordActivity(tx, { kind: 'comment', postId: post.id, commentId: c.id, authorId: me.id, source: 'esn', at: c.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
-    await enqueueWebhookDeliveries(tx, 'comment.created', {
-      event: 'comment.created',
-      occurred_at: c.createdAt.toISOString(),
-      post: postRef(deps, post),
-      comment: { id: c.id, body_text: bodyText, body_html: bodyHtml, source: 'esn', author: personRef(me), created_at: c.createdAt.toISOString() },
-    });
+    await emitCommentEvent(tx, 'comment.created', c.id, { publicUrl: deps.publicUrl, at: c.createdAt });
     return c.id;
   });
 }
 
-/** Like or un-like a thread. Idempotent; only a new like is announced to webhooks. */
+/** Like or un-like a thread. Idempotent; only a change is an event (`reaction.created`, `reaction.deleted`). */
 export async function setLike(deps: ActionDeps, me: Person, postId: string, like: boolean): Promise<void> {
   assertCanWrite(me);
   const post = await loadLivePost(deps.db, postId, me.id);
   await assertGroupOpen(deps.db, post.groupId);
   await deps.db.transaction(async (tx) => {
-    if (!like) {
-      await removeLike(tx, post.id, me.id);
-      return;
-    }
-    if (await addLike(tx, post.id, me.id)) {
-      await enqueueWebhookDeliveries(tx, 'reaction.created', {
-        event: 'reaction.created',
-        occurred_at: new Date().toISOString(),
-        post: postRef(deps, post),
-        reaction: { kind: 'like', person: personRef(me) },
-      });
-    }
+    const changed = like ? await addLike(tx, post.id, me.id) : await removeLike(tx, post.id, me.id);
+    if (changed) await emitReactionEvent(tx, like ? 'reaction.created' : 'reaction.deleted', post.id, me.id, 'esn', { publicUrl: deps.publicUrl });
   });
 }
 
@@ -174,6 +149,7 @@ export async function editPost(deps: ActionDeps, me: Person, postId: string, inp
       mentionedEmails: extractMentionEmails(bodyText),
     });
     if (!row) throw new PermanentError('NOT_FOUND', 'no such post');
+    await emitPostEvent(tx, 'post.updated', post.id, { publicUrl: deps.publicUrl });
   });
 }
 
@@ -188,6 +164,7 @@ export async function editComment(deps: ActionDeps, me: Person, commentId: strin
     const row = await editEsnComment(tx, comment.id, { bodyText, bodyHtml, mentionedEmails: extractMentionEmails(bodyText) });
     if (!row) throw new PermanentError('NOT_FOUND', 'no such comment');
     await correctMirroredComment(deps, tx, row);
+    await emitCommentEvent(tx, 'comment.updated', row.id, { publicUrl: deps.publicUrl });
     return row.postId;
   });
 }

@@ -130,11 +130,17 @@ export const membership = object({ member: bool });
 
 export const following = object({ following: bool });
 
-const webhookProperties = { id: uuid, url: str, events: arrayOf(str), format: str, active: bool, created_at: dateTime } as const;
+const webhookFilter = {
+  type: 'object',
+  description: 'which events of its types it gets: threads of these groups (slugs), content from this channel',
+  properties: { groups: arrayOf(str), origin: source },
+} as const;
+const webhookProperties = { id: uuid, url: str, events: arrayOf(str), format: str, filter: webhookFilter, active: bool, created_at: dateTime } as const;
 export const webhookCreated = object({ ...webhookProperties, secret: { type: 'string', description: 'HMAC key of the signature header, shown only here' } });
 const delivery = object({
   id: uuid,
   event: str,
+  event_id: nullableUuid('the event delivered (README "Events"); null for deliveries older than the events outbox'),
   state: str,
   attempts: int,
   last_status: { type: ['integer', 'null'], description: 'HTTP status of the last attempt' },
@@ -143,6 +149,17 @@ const delivery = object({
   delivered_at: nullableDateTime('when a delivery succeeded'),
 });
 export const webhookList = object({ items: arrayOf(object({ ...webhookProperties, deliveries: arrayOf(delivery) })) });
+export const redelivered = object({ id: uuid }, {}, 'The new delivery, pending');
+export const replayed = object({ deliveries: int }, {}, 'How many deliveries were queued');
+/** `GET /api/v1/events` (events.ts): events as webhooks carry them in Blend's JSON, each with its place in the stream. */
+export const eventPage = object(
+  {
+    items: arrayOf(object({ position: int, event: { type: 'object', additionalProperties: true, description: 'the event in Blend\'s JSON (README "Events")' } })),
+    next_after: { type: ['integer', 'null'], description: 'pass as `after` for the next page; null when there was nothing new (ask again with the same `after`)' },
+  },
+  {},
+  'Events after the cursor, oldest first',
+);
 
 /** `GET /healthz` (health.ts). */
 export const alive = object({ status: { type: 'string', enum: ['ok'] } }, {}, 'The process is alive');

@@ -6,6 +6,8 @@ import {
   confirmHeld,
   editEsnComment,
   editEsnPost,
+  emitCommentEvent,
+  emitPostEvent,
   findPersonByEmail,
   findPersonById,
   findPostMerge,
@@ -36,6 +38,8 @@ export interface LinkDeps {
   queues: Pick<Queues, 'ingest'>;
   withheldRetentionDays: number;
   log: Logger;
+  /** BLEND_PUBLIC_URL, for links in events. */
+  publicUrl?: string;
 }
 
 
@@ -289,8 +293,10 @@ function linkPages(app: FastifyInstance, deps: LinkDeps): void {
       if (target.kind === 'post') {
         const title = 'title' in target.row ? target.row.title : '';
         await editEsnPost(tx, target.id, { bodyText, bodyHtml, tags: extractTags(`${title}\n${bodyText}`), mentionedEmails: [] });
+        await emitPostEvent(tx, 'post.updated', target.id, { publicUrl: deps.publicUrl });
       } else {
         await editEsnComment(tx, target.id, { bodyText, bodyHtml, mentionedEmails: [] });
+        await emitCommentEvent(tx, 'comment.updated', target.id, { publicUrl: deps.publicUrl });
       }
     });
     req.log.info({ link: 'fix', kind: target.kind }, 'link action');

@@ -25,6 +25,9 @@ import {
 import {
   adoptEarlyReplies,
   addLike,
+  emitCommentEvent,
+  emitPostEvent,
+  emitReactionEvent,
   addThreadParticipants,
   ensureGroup,
   publishedCount,
@@ -200,8 +203,9 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.addressing) },
         settings(deps).coalesceMs,
       );
+      await emitPostEvent(tx, 'post.created', post.id, { publicUrl: deps.publicUrl, at: post.createdAt });
       // Replies that came in before this mail (and so became posts of their own) join it now.
-      if (mail.messageId) await adoptEarlyReplies(tx, post.id, mail.messageId, row.id);
+      if (mail.messageId) await adoptEarlyReplies(tx, post.id, mail.messageId, row.id, { publicUrl: deps.publicUrl, at: c.now });
       // The whole conversation so far maps to this post, so a later reply to any earlier
       // message of it finds the thread.
       const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
@@ -260,6 +264,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         { kind: 'comment', postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.addressing) },
         settings(deps).coalesceMs,
       );
+      await emitCommentEvent(tx, 'comment.created', comment.id, { publicUrl: deps.publicUrl, at: comment.createdAt });
       await finishInbound(tx, row.id, { ...ids, state: 'commented', postId, commentId: comment.id });
       const title = await threadTitle(tx, postId);
       await publishReceipt(tx, c, { postId, commentId: comment.id, title, text: decision.body }, outbound);
@@ -270,7 +275,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         await finishInbound(tx, row.id, { ...ids, state: 'rejected', reason: 'bad_token' });
         return { state: 'rejected', reason: 'bad_token' };
       }
-      await addLike(tx, decision.postId, c.person!.id);
+      if (await addLike(tx, decision.postId, c.person!.id)) await emitReactionEvent(tx, 'reaction.created', decision.postId, c.person!.id, 'email', { publicUrl: deps.publicUrl, at: c.now });
       await addThreadParticipants(tx, decision.postId, conversationAddresses(mail, deps.addressing));
       await finishInbound(tx, row.id, { ...ids, state: 'liked', reason: 'like', postId: decision.postId });
       return { state: 'liked', postId: decision.postId };

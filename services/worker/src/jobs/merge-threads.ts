@@ -1,5 +1,5 @@
 import { planThreadMerge } from '@blend/core';
-import { enqueueWebhookDeliveries, findThreadPosts, getPostRow, mergeCandidates, movePostIntoThread, type Tx } from '@blend/db';
+import { findThreadPosts, mergeCandidates, movePostIntoThread, type Tx } from '@blend/db';
 import type { IngestDeps } from './ingest';
 
 /**
@@ -29,18 +29,9 @@ export async function mergeLinkedThreads(
   }
   if (plan.merged.length === 0) return plan.survivor;
 
-  const survivor = await getPostRow(tx, plan.survivor);
-  const url = (id: string) => (deps.publicUrl ? `${deps.publicUrl.replace(/\/+$/, '')}/web/posts/${id}` : null);
   for (const postId of plan.merged) {
-    const title = (await getPostRow(tx, postId))?.title ?? '';
-    const commentId = await movePostIntoThread(tx, postId, plan.survivor, { kind: 'merged', inboundId: m.inboundId });
+    const commentId = await movePostIntoThread(tx, postId, plan.survivor, { kind: 'merged', inboundId: m.inboundId, events: { publicUrl: deps.publicUrl, at: m.now } });
     if (!commentId) continue;
-    await enqueueWebhookDeliveries(tx, 'post.merged', {
-      event: 'post.merged',
-      occurred_at: m.now.toISOString(),
-      post: { id: plan.survivor, title: survivor?.title ?? '', url: url(plan.survivor) },
-      merged: { id: postId, title, comment_id: commentId, url: url(postId) },
-    });
     deps.metrics?.threadMerges.inc({ outcome: 'merged' });
     log.info({ postId, survivingPostId: plan.survivor, commentId }, 'thread merged into an earlier one');
   }

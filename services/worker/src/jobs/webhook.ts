@@ -1,4 +1,4 @@
-import { getWebhookDelivery, markWebhookDelivery, pendingWebhookDeliveries, type Database } from '@blend/db';
+import { assignEventPositions, getWebhookDelivery, markWebhookDelivery, pendingWebhookDeliveries, type Database } from '@blend/db';
 import { webhookRequest, webhookSigningSecret } from '@blend/core';
 import type { Logger } from '@blend/config';
 import { enqueueWebhook, type WebhookJob } from '@blend/queue';
@@ -16,6 +16,8 @@ export interface WebhookDeps {
   secrets?: readonly (string | undefined)[];
   /** For tests: how host names are resolved. */
   resolve?: ResolveAll;
+  /** BLEND_PUBLIC_URL: the `source` of CloudEvents envelopes. */
+  publicUrl?: string;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface WebhookDeps {
 export async function deliverWebhook(job: WebhookJob, deps: WebhookDeps): Promise<'delivered' | 'retry' | 'skipped'> {
   const d = await getWebhookDelivery(deps.db, job.deliveryId);
   if (!d || d.state !== 'pending' || d.attempts !== job.attempt) return 'skipped';
-  const req = webhookRequest({ ...d.webhook, secret: webhookSigningSecret(d.webhook.secret, deps.secrets ?? []) }, d, new Date());
+  const req = webhookRequest({ ...d.webhook, secret: webhookSigningSecret(d.webhook.secret, deps.secrets ?? []) }, d, new Date(), deps.publicUrl ? { source: deps.publicUrl } : {});
   let status: number | null = null;
   let error: string | null = null;
   try {
@@ -43,8 +45,12 @@ export async function deliverWebhook(job: WebhookJob, deps: WebhookDeps): Promis
   return ok ? 'delivered' : 'retry';
 }
 
-/** Queue every delivery that is due (run every few seconds by each worker). */
+/**
+ * Queue every delivery that is due (run every few seconds by each worker), and give newly
+ * committed events their stream position for `GET /api/v1/events`.
+ */
 export async function scanWebhooks(db: Database, queue: Queue<WebhookJob>, baseDelayMs?: number): Promise<number> {
+  await assignEventPositions(db);
   const due = await pendingWebhookDeliveries(db, { limit: 200, ...(baseDelayMs ? { baseDelayMs } : {}) });
   for (const d of due) await enqueueWebhook(queue, { deliveryId: d.id, attempt: d.attempts });
   return due.length;

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { eventPassesFilter, type EventFacts, type WebhookFilter } from './event-filter';
+
+const post = (over: Partial<EventFacts> = {}): EventFacts => ({ type: 'post.created', groupSlug: 'sales', origin: 'email', ...over });
+
+describe('eventPassesFilter', () => {
+  it.each<[string, string[], WebhookFilter | null, EventFacts, boolean]>([
+    ['subscribed type, no filter', ['post.created'], null, post(), true],
+    ['type not subscribed', ['comment.created'], {}, post(), false],
+    ['group listed', ['post.created'], { groups: ['sales', 'ops'] }, post(), true],
+    ['group not listed', ['post.created'], { groups: ['ops'] }, post(), false],
+    ['empty group list means every group', ['post.created'], { groups: [] }, post(), true],
+    ['origin matches', ['post.created'], { origin: 'email' }, post(), true],
+    ['origin differs', ['post.created'], { origin: 'esn' }, post(), false],
+    ['both must hold', ['post.created'], { groups: ['sales'], origin: 'esn' }, post(), false],
+    ['an event of no group passes group and origin filters', ['person.erased'], { groups: ['ops'], origin: 'esn' }, post({ type: 'person.erased', groupSlug: null }), true],
+    ['an event of no group still needs its type', ['post.created'], {}, post({ type: 'person.erased', groupSlug: null }), false],
+  ])('%s', (_name, events, filter, facts, expected) => {
+    expect(eventPassesFilter({ events, filter }, facts)).toBe(expected);
+  });
+});

@@ -1,0 +1,350 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { eventPassesFilter, type EventType, type RemovalReason, type WebhookEvent, type WebhookPerson, type WebhookPostRef } from '@blend/core';
+import type { Tx } from '../client';
+import { comments, events, groups, people, posts, webhookDeliveries, webhooks } from '../schema';
+
+/**
+ * The events outbox (docs/ARCHITECTURE.md "Events"). Every change to what the feed shows
+ * writes its event here in the transaction that makes the change, with its thread's next
+ * sequence number, and one webhook delivery per hook that takes it; so an event exists
+ * exactly when its change committed.
+ */
+
+export type EventRow = typeof events.$inferSelect;
+
+/** What an emitter knows besides the change: the site's URL for links, and the time. */
+export interface EventContext {
+  /** BLEND_PUBLIC_URL, for `url` fields; without it they are null. */
+  publicUrl?: string | null | undefined;
+  at?: Date;
+}
+
+type Origin = 'email' | 'esn';
+type Body<T extends EventType> = Omit<Extract<WebhookEvent, { event: T }>, 'id' | 'thread' | 'origin' | 'event' | 'occurred_at'>;
+
+const threadUrl = (ctx: EventContext, postId: string): string | null => (ctx.publicUrl ? `${ctx.publicUrl.replace(/\/+$/, '')}/web/posts/${postId}` : null);
+
+/**
+ * Write one event and fan it out to the hooks whose types and filter take it. The thread's
+ * sequence is taken under a transaction lock on the thread, so two changes to one thread get
+ * 1, 2… in the order they commit.
+ */
+export async function recordEvent<T extends EventType>(
+  tx: Tx,
+  e: { type: T; threadId: string | null; groupId: string | null; origin: Origin; postId?: string | null; commentId?: string | null; at?: Date; body: Body<T> },
+): Promise<{ id: string; sequence: number | null }> {
+  let sequence: number | null = null;
+  if (e.threadId) {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`blend-events:${e.threadId}`}, 0))`);
+    const [row] = await tx.select({ last: sql<number | null>`max(${events.sequence})` }).from(events).where(eq(events.threadId, e.threadId));
+    sequence = Number(row?.last ?? 0) + 1;
+  }
+  const id = randomUUID();
+  const payload = {
+    id,
+    event: e.type,
+    occurred_at: (e.at ?? new Date()).toISOString(),
+    thread: e.threadId && sequence !== null ? { id: e.threadId, sequence } : null,
+    origin: e.origin,
+    ...e.body,
+  } as Record<string, unknown>;
+  await tx.insert(events).values({ id, type: e.type, threadId: e.threadId, sequence, groupId: e.groupId, origin: e.origin, postId: e.postId ?? null, commentId: e.commentId ?? null, payload });
+  await fanOut(tx, { id, type: e.type, groupId: e.groupId, origin: e.origin });
+  return { id, sequence };
+}
+
+/** One `pending` delivery per active hook that takes the event. */
+async function fanOut(tx: Tx, e: { id: string; type: string; groupId: string | null; origin: Origin }): Promise<number> {
+  const hooks = await tx
+    .select({ id: webhooks.id, events: webhooks.events, filter: webhooks.filter })
+    .from(webhooks)
+    .where(and(eq(webhooks.active, true), sql`${webhooks.events} @> ${JSON.stringify([e.type])}::jsonb`));
+  if (hooks.length === 0) return 0;
+  const group = e.groupId ? (await tx.select({ slug: groups.slug, visibility: groups.visibility }).from(groups).where(eq(groups.id, e.groupId)))[0] : undefined;
+  // Hooks deliver outside Blend's access rules: nothing of a private group goes to them (docs/SECURITY.md, private groups).
+  if (group?.visibility === 'private') return 0;
+  const slug = group?.slug ?? null;
+  const taking = hooks.filter((h) => eventPassesFilter(h, { type: e.type, groupSlug: slug, origin: e.origin }));
+  if (taking.length === 0) return 0;
+  await tx.insert(webhookDeliveries).values(taking.map((h) => ({ webhookId: h.id, event: e.type, eventId: e.id })));
+  return taking.length;
+}
+
+async function personRef(tx: Tx, id: string): Promise<WebhookPerson> {
+  const [p] = await tx.select({ id: people.id, email: people.email, name: people.name }).from(people).where(eq(people.id, id));
+  return p ?? { id, email: '', name: '' };
+}
+
+async function loadPost(tx: Tx, id: string) {
+  const [row] = await tx
+    .select({ post: posts, group: { slug: groups.slug, name: groups.name } })
+    .from(posts)
+    .innerJoin(groups, eq(groups.id, posts.groupId))
+    .where(eq(posts.id, id));
+  return row;
+}
+
+const postRef = (ctx: EventContext, p: { id: string; title: string; deletedAt: Date | null }): WebhookPostRef => ({
+  id: p.id,
+  title: p.deletedAt ? '' : p.title,
+  url: p.deletedAt ? null : threadUrl(ctx, p.id),
+});
+
+/** `post.created` or `post.updated` with the post as it is now. */
+export async function emitPostEvent(tx: Tx, type: 'post.created' | 'post.updated', postId: string, ctx: EventContext = {}): Promise<void> {
+  const row = await loadPost(tx, postId);
+  if (!row || row.post.deletedAt) return;
+  const p = row.post;
+  await recordEvent(tx, {
+    type,
+    threadId: p.id,
+    groupId: p.groupId,
+    origin: p.source,
+    postId: p.id,
+    ...(ctx.at ? { at: ctx.at } : {}),
+    body: {
+      post: {
+        ...postRef(ctx, p),
+        group: row.group,
+        body_text: p.bodyText,
+        body_html: p.bodyHtml,
+        source: p.source,
+        author: await personRef(tx, p.authorId),
+        created_at: p.createdAt.toISOString(),
+        edited_at: p.editedAt?.toISOString() ?? null,
+      },
+    },
+  });
+  if (type === 'post.updated') await refreshEventContent(tx, { postId: p.id });
+}
+
+/** `comment.created` or `comment.updated` with the comment as it is now. */
+export async function emitCommentEvent(tx: Tx, type: 'comment.created' | 'comment.updated', commentId: string, ctx: EventContext = {}): Promise<void> {
+  const [c] = await tx.select().from(comments).where(eq(comments.id, commentId));
+  if (!c || c.deletedAt) return;
+  const row = await loadPost(tx, c.postId);
+  if (!row) return;
+  await recordEvent(tx, {
+    type,
+    threadId: c.postId,
+    groupId: row.post.groupId,
+    origin: c.source,
+    postId: c.postId,
+    commentId: c.id,
+    ...(ctx.at ? { at: ctx.at } : {}),
+    body: {
+      post: postRef(ctx, row.post),
+      comment: {
+        id: c.id,
+        body_text: c.bodyText,
+        body_html: c.bodyHtml,
+        source: c.source,
+        author: await personRef(tx, c.authorId),
+        created_at: c.createdAt.toISOString(),
+        edited_at: c.editedAt?.toISOString() ?? null,
+      },
+    },
+  });
+  if (type === 'comment.updated') await refreshEventContent(tx, { commentId: c.id });
+}
+
+/**
+ * `post.deleted` (and `comment.deleted` for each comment that left with it), after the rows
+ * were made tombstones; earlier events lose the content too (docs/SECURITY.md B35).
+ */
+export async function emitPostRemoved(tx: Tx, postId: string, reason: RemovalReason, removedCommentIds: readonly string[] = []): Promise<void> {
+  const row = await loadPost(tx, postId);
+  if (!row) return;
+  for (const id of removedCommentIds) await emitCommentRemoved(tx, id, reason);
+  await recordEvent(tx, { type: 'post.deleted', threadId: postId, groupId: row.post.groupId, origin: row.post.source, postId, body: { post: { id: postId, title: '', url: null }, reason } });
+  await refreshEventContent(tx, { postId });
+}
+
+/** `comment.deleted`, after the row was made a tombstone; earlier events lose its text. */
+export async function emitCommentRemoved(tx: Tx, commentId: string, reason: RemovalReason, ctx: EventContext = {}): Promise<void> {
+  const [c] = await tx.select({ id: comments.id, postId: comments.postId, source: comments.source }).from(comments).where(eq(comments.id, commentId));
+  if (!c) return;
+  const row = await loadPost(tx, c.postId);
+  if (!row) return;
+  await recordEvent(tx, {
+    type: 'comment.deleted',
+    threadId: c.postId,
+    groupId: row.post.groupId,
+    origin: c.source,
+    postId: c.postId,
+    commentId: c.id,
+    body: { post: postRef(ctx, row.post), comment: { id: c.id }, reason },
+  });
+  await refreshEventContent(tx, { commentId: c.id });
+}
+
+/** `reaction.created` or `reaction.deleted`: a like given or taken back through `origin`. */
+export async function emitReactionEvent(
+  tx: Tx,
+  type: 'reaction.created' | 'reaction.deleted',
+  postId: string,
+  personId: string,
+  origin: Origin,
+  ctx: EventContext = {},
+): Promise<void> {
+  const row = await loadPost(tx, postId);
+  if (!row) return;
+  await recordEvent(tx, {
+    type,
+    threadId: postId,
+    groupId: row.post.groupId,
+    origin,
+    postId,
+    ...(ctx.at ? { at: ctx.at } : {}),
+    body: { post: postRef(ctx, row.post), reaction: { kind: 'like', person: await personRef(tx, personId) } },
+  });
+}
+
+/** `post.merged`: `mergedId` became comment `commentId` of `survivorId`. */
+export async function emitPostMerged(tx: Tx, m: { survivorId: string; mergedId: string; mergedTitle: string; commentId: string }, ctx: EventContext = {}): Promise<void> {
+  const row = await loadPost(tx, m.survivorId);
+  if (!row) return;
+  await recordEvent(tx, {
+    type: 'post.merged',
+    threadId: m.survivorId,
+    groupId: row.post.groupId,
+    origin: 'email',
+    postId: m.survivorId,
+    ...(ctx.at ? { at: ctx.at } : {}),
+    body: { post: postRef(ctx, row.post), merged: { id: m.mergedId, title: m.mergedTitle, comment_id: m.commentId, url: threadUrl(ctx, m.mergedId) } },
+  });
+}
+
+/** `person.erased`, after their items' own removal events; their name and address leave every earlier event. */
+export async function emitPersonErased(tx: Tx, personId: string): Promise<void> {
+  const blank = JSON.stringify({ id: personId, email: '', name: '' });
+  for (const path of ['{post,author}', '{comment,author}', '{reaction,person}']) {
+    const [a, b] = path.slice(1, -1).split(',') as [string, string];
+    await tx.execute(
+      sql`update events set payload = jsonb_set(payload, ${path}::text[], ${blank}::jsonb) where payload->${a}->${b}->>'id' = ${personId}`,
+    );
+  }
+  await recordEvent(tx, { type: 'person.erased', threadId: null, groupId: null, origin: 'esn', body: { person: { id: personId } } });
+}
+
+/**
+ * Earlier events about an item say what readers see now: after an edit its new text, after a
+ * removal nothing; and the thread's title in every event of the thread. So a pending delivery,
+ * a replay or `GET /api/v1/events` never carries what was taken back (docs/SECURITY.md B35).
+ */
+export async function refreshEventContent(tx: Tx, target: { postId: string } | { commentId: string }): Promise<void> {
+  if ('postId' in target) {
+    const [p] = await tx.select({ title: posts.title, bodyText: posts.bodyText, bodyHtml: posts.bodyHtml, deletedAt: posts.deletedAt }).from(posts).where(eq(posts.id, target.postId));
+    if (!p) return;
+    const title = p.deletedAt ? '' : p.title;
+    await tx.execute(sql`
+      update events set payload = jsonb_set(jsonb_set(jsonb_set(payload, '{post,title}', to_jsonb(${title}::text)),
+        '{post,body_text}', to_jsonb(${p.deletedAt ? '' : p.bodyText}::text)), '{post,body_html}', to_jsonb(${p.deletedAt ? '' : p.bodyHtml}::text))
+      where post_id = ${target.postId} and type in ('post.created', 'post.updated')`);
+    await tx.execute(sql`
+      update events set payload = jsonb_set(payload, '{post,title}', to_jsonb(${title}::text))
+      where thread_id = ${target.postId} and type not in ('post.created', 'post.updated') and payload ? 'post'`);
+    if (p.deletedAt) {
+      await tx.execute(sql`update events set payload = jsonb_set(payload, '{post,url}', 'null'::jsonb) where thread_id = ${target.postId} and payload ? 'post'`);
+      await tx.execute(sql`update events set payload = jsonb_set(payload, '{merged,title}', '""'::jsonb) where type = 'post.merged' and payload->'merged'->>'id' = ${target.postId}`);
+    }
+    return;
+  }
+  const [c] = await tx.select({ bodyText: comments.bodyText, bodyHtml: comments.bodyHtml, deletedAt: comments.deletedAt }).from(comments).where(eq(comments.id, target.commentId));
+  if (!c) return;
+  await tx.execute(sql`
+    update events set payload = jsonb_set(jsonb_set(payload, '{comment,body_text}', to_jsonb(${c.deletedAt ? '' : c.bodyText}::text)),
+      '{comment,body_html}', to_jsonb(${c.deletedAt ? '' : c.bodyHtml}::text))
+    where comment_id = ${target.commentId} and type in ('comment.created', 'comment.updated')`);
+}
+
+/**
+ * Give committed events their place in the whole stream, one caller at a time (a transaction
+ * lock): an event that commits after a reader's last page gets a later position, so paging by
+ * position never skips one. Within a thread positions follow the sequence.
+ * @returns how many were placed.
+ */
+export async function assignEventPositions(db: Tx, limit = 1000): Promise<number> {
+  return db.transaction((tx) => place(tx, limit));
+}
+
+async function place(tx: Tx, limit: number): Promise<number> {
+  const [locked] = await tx.execute<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(hashtextextended('blend-event-positions', 0)) as ok`).then((r) => r.rows);
+  if (!locked?.ok) return 0;
+  const todo = await tx
+    .select({ id: events.id })
+    .from(events)
+    .where(isNull(events.position))
+    .orderBy(asc(events.createdAt), asc(events.sequence))
+    .limit(limit);
+  if (todo.length === 0) return 0;
+  const [top] = await tx.select({ max: sql<string | null>`max(${events.position})` }).from(events);
+  let next = Number(top?.max ?? 0);
+  for (const t of todo) await tx.update(events).set({ position: ++next }).where(eq(events.id, t.id));
+  return todo.length;
+}
+
+/** One event as the pull API gives it: the stored event plus its stream position. */
+export interface PulledEvent {
+  position: number;
+  event: Record<string, unknown>;
+}
+
+/**
+ * Events after `after` (a position, or an event id standing for its position), oldest first.
+ * Places newly committed events first, so a caller sees everything committed before it asked.
+ */
+export async function listEvents(db: Tx, opts: { after: number | string | null; limit: number }): Promise<{ items: PulledEvent[]; last: number | null } | null> {
+  await assignEventPositions(db);
+  let after = 0;
+  if (typeof opts.after === 'number') after = opts.after;
+  else if (typeof opts.after === 'string') {
+    const [row] = await db.select({ position: events.position }).from(events).where(eq(events.id, opts.after));
+    if (!row || row.position === null) return null;
+    after = row.position;
+  }
+  const rows = await db
+    .select({ position: events.position, payload: events.payload })
+    .from(events)
+    .where(gt(events.position, after))
+    .orderBy(asc(events.position))
+    .limit(opts.limit);
+  const items = rows.map((r) => ({ position: r.position!, event: r.payload }));
+  return { items, last: items.length ? items[items.length - 1]!.position : null };
+}
+
+/**
+ * Deliver again to one hook every event it takes since `since`, in stream order (threads
+ * keep their sequence): new `pending` deliveries of the same events, so a receiver sees the
+ * same ids and can drop what it had. @returns how many deliveries were made, or null for no such hook.
+ */
+export async function replayEvents(db: Tx, webhookId: string, since: Date): Promise<number | null> {
+  const [hook] = await db.select().from(webhooks).where(eq(webhooks.id, webhookId));
+  if (!hook) return null;
+  await assignEventPositions(db);
+  const rows = await db
+    .select({ id: events.id, type: events.type, origin: events.origin, slug: groups.slug, groupId: events.groupId })
+    .from(events)
+    .leftJoin(groups, eq(groups.id, events.groupId))
+    .where(and(sql`${events.createdAt} >= ${since.toISOString()}`, sql`${events.position} is not null`))
+    .orderBy(asc(events.position));
+  const taking = rows.filter((r) => eventPassesFilter(hook, { type: r.type, groupSlug: r.groupId ? (r.slug ?? null) : null, origin: r.origin as Origin }));
+  // One insert per row in stream order, so created_at follows it too.
+  for (const r of taking) await db.insert(webhookDeliveries).values({ webhookId, event: r.type, eventId: r.id, createdAt: sql`clock_timestamp()` as unknown as Date });
+  return taking.length;
+}
+
+/**
+ * A new `pending` delivery of what delivery `id` carried, to the same hook (the admin page's
+ * "redeliver"). @returns the new delivery's id, or null when there is no such delivery.
+ */
+export async function redeliver(db: Tx, id: string): Promise<string | null> {
+  const [d] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id));
+  if (!d) return null;
+  const [row] = await db
+    .insert(webhookDeliveries)
+    .values({ webhookId: d.webhookId, event: d.event, eventId: d.eventId, payload: d.payload })
+    .returning({ id: webhookDeliveries.id });
+  return row!.id;
+}
