@@ -10,7 +10,7 @@ import { buildMessage, finalRow } from './support/messages';
 import { run } from './support/process';
 import { startStack, type Stack } from './support/stack';
 
-// The way back in (docs/ARCHITECTURE.md "Chat tools", docs/SECURITY.md B35): replies written in
+// The way back in (docs/ARCHITECTURE.md "Chat tools", docs/SECURITY.md B36): replies written in
 // Slack, Mattermost, Rocket.Chat or any tool reach Blend over real HTTP and become comments that
 // go back into the mail conversation through the real Postfix and Dovecot.
 const PUBLIC_URL = 'https://blend.test';
@@ -120,11 +120,14 @@ describe('blend people link', () => {
     expect((await list.done).code).toBe(0);
     expect((JSON.parse(list.out()) as { tool: string; id: string }[]).map((l) => `${l.tool}:${l.id}`).sort()).toEqual([`mattermost:${ERIN_MM}`, `rocketchat:${ERIN_RC}`, `slack:${ERIN_SLACK}`]);
 
-    // Unlink and link again: the link is IT's to give and take.
+    // Unlink and link again: the link is IT's to give and take, and each change is audited.
     const un = blend('people', 'unlink', at('pat'), '--slack', PAT_SLACK);
     expect((await un.done).code).toBe(0);
     expect(un.out()).toContain('unlinked 1 slack account');
     expect((await blend('people', 'link', at('pat'), '--slack', PAT_SLACK).done).code).toBe(0);
+    const audit = await s.db.db.select().from(schema.auditLog);
+    expect(audit.filter((a) => a.action === 'link_chat_account')).toHaveLength(5);
+    expect(audit.filter((a) => a.action === 'unlink_chat_account').map((a) => a.detail)).toEqual([{ tool: 'slack', ids: [PAT_SLACK] }]);
   }, 60_000);
 });
 

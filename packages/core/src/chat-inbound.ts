@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Replies written in a chat tool coming back as comments (docs/ARCHITECTURE.md "Chat tools",
- * docs/SECURITY.md B35). Pure: signatures, tokens, thread references and message text. The API
+ * docs/SECURITY.md B36). Pure: signatures, tokens, thread references and message text. The API
  * routes load and store; these functions decide.
  */
 

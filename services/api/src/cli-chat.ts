@@ -15,7 +15,7 @@ import { UsageError } from './cli-people';
 /**
  * Linking chat accounts to people (`blend people link`, `unlink`, `links`) and IT's view of the
  * chat replies that arrived (`blend chat list`). Linking is for IT only: whoever holds a link
- * comments as that person (docs/SECURITY.md B35).
+ * comments as that person (docs/SECURITY.md B36).
  */
 
 const TOOL_OPTIONS = { slack: { type: 'string' }, mattermost: { type: 'string' }, rocketchat: { type: 'string' }, json: { type: 'boolean', default: false } } as const;
@@ -73,7 +73,7 @@ export async function peopleUnlink(dbh: DbHandle, args: string[]): Promise<numbe
   const tools = TOOLS.filter((t) => values[t]);
   if (tools.length !== 1 || rest.length > 0) throw new UsageError('people unlink takes EMAIL and one of --slack, --mattermost or --rocketchat, optionally with the account id');
   const person = await personOf(dbh, email, 'people unlink');
-  const removed = await unlinkChatIdentity(dbh.db, person.id, tools[0]!, id);
+  const removed = await unlinkChatIdentity(dbh.db, person.id, tools[0]!, id, who());
   if (values.json) console.log(JSON.stringify({ email: person.email, tool: tools[0], removed }));
   else console.log(removed ? `unlinked ${removed} ${tools[0]} account${removed === 1 ? '' : 's'} of ${person.email}` : `${person.email} had no such ${tools[0]} link`);
   return 0;

@@ -1,6 +1,6 @@
 import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Tx } from '../client';
-import { chatIdentities, chatInbound, chatThreads, people } from '../schema';
+import { auditLog, chatIdentities, chatInbound, chatThreads, people } from '../schema';
 import type { Person } from './people';
 
 /** The chat tools whose accounts can be linked to people. */
@@ -9,7 +9,7 @@ export type ChatTool = 'slack' | 'mattermost' | 'rocketchat';
 export type ChatIdentity = typeof chatIdentities.$inferSelect;
 
 /**
- * Link a chat account to a person. An account is one person's: linking it again moves it.
+ * Link a chat account to a person (audited). An account is one person's: linking it again moves it.
  * @returns whether the link is new or moved (false when it was already so).
  */
 export async function linkChatIdentity(db: Tx, link: { personId: string; tool: ChatTool; externalId: string; linkedBy: string }): Promise<boolean> {
@@ -22,15 +22,17 @@ export async function linkChatIdentity(db: Tx, link: { personId: string; tool: C
       setWhere: ne(chatIdentities.personId, link.personId),
     })
     .returning({ id: chatIdentities.id });
+  if (rows.length > 0) await db.insert(auditLog).values({ action: 'link_chat_account', actor: link.linkedBy, subject: link.personId, detail: { tool: link.tool, id: link.externalId } });
   return rows.length > 0;
 }
 
-/** Remove links of a person: one account, or all of one tool. @returns how many went. */
-export async function unlinkChatIdentity(db: Tx, personId: string, tool: ChatTool, externalId?: string): Promise<number> {
+/** Remove links of a person: one account, or all of one tool (audited). @returns how many went. */
+export async function unlinkChatIdentity(db: Tx, personId: string, tool: ChatTool, externalId: string | undefined, actor: string): Promise<number> {
   const rows = await db
     .delete(chatIdentities)
     .where(and(eq(chatIdentities.personId, personId), eq(chatIdentities.tool, tool), externalId === undefined ? undefined : eq(chatIdentities.externalId, externalId)))
-    .returning({ id: chatIdentities.id });
+    .returning({ id: chatIdentities.externalId });
+  if (rows.length > 0) await db.insert(auditLog).values({ action: 'unlink_chat_account', actor, subject: personId, detail: { tool, ids: rows.map((r) => r.id) } });
   return rows.length;
 }
 

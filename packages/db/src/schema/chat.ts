@@ -5,7 +5,7 @@ import { comments, posts } from './posts';
 /**
  * Who a chat account is: an account in an organisation's chat tool (Slack user id, Mattermost
  * or Rocket.Chat user id) linked to a Blend person by IT (`blend people link`). Only linked
- * accounts can comment from the chat tool (docs/SECURITY.md B35).
+ * accounts can comment from the chat tool (docs/SECURITY.md B36).
  */
 export const chatIdentities = pgTable(
   'chat_identities',

@@ -16,7 +16,7 @@ import type { ActionDeps } from './esn-actions';
 import { publishChatReply, refusalReason, type ChatReplyOutcome } from './chat-reply';
 
 /**
- * The way back in from chat tools (docs/ARCHITECTURE.md "Chat tools", docs/SECURITY.md B35):
+ * The way back in from chat tools (docs/ARCHITECTURE.md "Chat tools", docs/SECURITY.md B36):
  * Slack's Events API, Mattermost's and Rocket.Chat's outgoing webhooks, and a generic signed
  * endpoint. Each is off until its secret is set.
  */
