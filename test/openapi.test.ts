@@ -174,6 +174,8 @@ const CASES: Case[] = [
   { method: 'GET', path: '/api/v1/feed', who: 'alice', status: 200, then: (f: { items: { id: string }[] }) => expect(f.items.map((p) => p.id)).toEqual([ids.post, ids.mailPost]) },
   { method: 'GET', path: '/api/v1/feed', query: 'tag=openapi', who: 'alice', headers: AS2, status: 200, then: (c: { type: string }) => expect(c.type).toBe('OrderedCollection') },
   { method: 'GET', path: '/api/v1/feed', query: 'limit=0', who: 'alice', status: 400 },
+  { method: 'GET', path: '/api/v1/search', query: 'q=mailed', who: 'alice', status: 200, then: (r: { items: { id: string; highlight: { title: { match: boolean }[] } }[] }) => expect(r.items.map((i) => [i.id, i.highlight.title.some((t) => t.match)])).toEqual([[ids.mailPost, true]]) },
+  { method: 'GET', path: '/api/v1/search', query: 'q=%20', who: 'alice', status: 400 },
   { method: 'GET', path: '/api/v1/posts/{id}', params: post, who: 'root', status: 200, then: (p: { comments: { deleted?: true }[] }) => expect(p.comments.map((c) => c.deleted)).toEqual([undefined, true]) },
   { method: 'GET', path: '/api/v1/posts/{id}', params: post, who: 'root', headers: AS2, status: 200, then: (n: { type: string }) => expect(n.type).toBe('Note') },
   { method: 'GET', path: '/api/v1/posts/{id}', params: () => ({ id: 'not-a-uuid' }), who: 'root', status: 404 },

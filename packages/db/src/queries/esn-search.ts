@@ -75,7 +75,7 @@ export interface SearchHit {
 /**
  * Markers ts_headline puts around matches: private-use characters, removed from the text first,
  * so that no text can forge one. The segments are plain text; a page escapes them and wraps the
- * matches (docs/SECURITY.md B35).
+ * matches (docs/SECURITY.md B38).
  */
 const START = '\uE000';
 const STOP = '\uE001';

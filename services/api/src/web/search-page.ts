@@ -27,7 +27,7 @@ type WebSearchQuery = { [K in keyof FeedQuery | 'q']?: string };
 
 /**
  * A highlight as markup: every segment escaped by `html`, the matches wrapped in `<mark>`. The
- * segments are plain text from the database, so no text can open an element (docs/SECURITY.md B35).
+ * segments are plain text from the database, so no text can open an element (docs/SECURITY.md B38).
  */
 export function highlightHtml(segments: HighlightSegment[]): SafeHtml {
   return html`${segments.map((s) => (s.match ? html`<mark>${s.text}</mark>` : html`${s.text}`))}`;
