@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@blend/config';
 import { assertNever, groupSlugProblem } from '@blend/core';
-import { ensureGroup, issueApiToken, upsertPerson, type DbHandle } from '@blend/db';
+import { ensureGroup, issueApiToken, setGroupVisibility, upsertPerson, type DbHandle } from '@blend/db';
 import { canonicalAddress } from '@blend/mail';
 import { listInbound } from './cli-inbound';
+import { groupsMember, groupsMembers, groupsSet } from './cli-groups';
 import { chatList, peopleLink, peopleLinks, peopleUnlink } from './cli-chat';
 import { peopleErase, peopleImport, UsageError } from './cli-people';
 import { preview } from './cli-preview';
@@ -77,6 +78,14 @@ async function main(argv: string[]): Promise<number> {
         return chatList(dbh, args);
       case 'groups add':
         return groupsAdd(dbh, args);
+      case 'groups members':
+        return groupsMembers(dbh, args);
+      case 'groups add-member':
+        return groupsMember(dbh, args, true);
+      case 'groups remove-member':
+        return groupsMember(dbh, args, false);
+      case 'groups set':
+        return groupsSet(dbh, args);
       case 'inbound list':
         return listInbound(dbh, args);
       case 'inbound replay':
@@ -142,15 +151,17 @@ async function groupsAdd(dbh: DbHandle, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { name: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { name: { type: 'string' }, private: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
   });
   const slug = positionals[0]?.toLowerCase();
   if (positionals.length !== 1 || !slug) throw new UsageError('groups add takes one SLUG of letters, digits, ".", "_" or "-"');
   const problem = groupSlugProblem(slug);
   if (problem) throw new UsageError(`groups add: SLUG ${problem}`);
-  const group = await ensureGroup(dbh.db, slug, values.name);
-  if (values.json) console.log(JSON.stringify({ id: group.id, slug: group.slug, name: group.name }));
-  else console.log(`group ${group.slug} (${group.name}) id ${group.id}`);
+  let group = await ensureGroup(dbh.db, slug, values.name);
+  // A private group takes mail from, and shows its posts to, its members only (docs/SECURITY.md B37).
+  if (values.private && group.visibility !== 'private') group = (await setGroupVisibility(dbh.db, group.id, 'private')) ?? group;
+  if (values.json) console.log(JSON.stringify({ id: group.id, slug: group.slug, name: group.name, visibility: group.visibility }));
+  else console.log(`group ${group.slug} (${group.name}, ${group.visibility}) id ${group.id}`);
   return 0;
 }
 

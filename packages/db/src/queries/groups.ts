@@ -111,3 +111,9 @@ export async function privateGroupsOf(db: Tx, personId: string): Promise<string[
     .orderBy(groups.id);
   return rows.map((r) => r.id);
 }
+
+/** Make a group public or private (the CLI's `groups add --private`). */
+export async function setGroupVisibility(db: Tx, id: string, visibility: 'public' | 'private'): Promise<Group | undefined> {
+  const [row] = await db.update(groups).set({ visibility }).where(eq(groups.id, id)).returning();
+  return row;
+}

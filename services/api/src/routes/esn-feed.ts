@@ -163,7 +163,8 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
       if (!post) {
         // A post merged into an earlier thread: its links keep working (permanent, method kept).
         const merge = isUuid(req.params.id) ? await findPostMerge(deps.db, req.params.id) : undefined;
-        if (!merge) throw new PermanentError('NOT_FOUND', 'no such post');
+        // Only to a thread the reader may see: a private group's merged post is 404 too (docs/SECURITY.md B37).
+        if (!merge || !(await getEsnPostView(deps.db, merge.survivingPostId, req.person!.id))) throw new PermanentError('NOT_FOUND', 'no such post');
         const location = `/api/v1/posts/${merge.survivingPostId}`;
         return reply.status(308).header('location', location).send({ merged_into: merge.survivingPostId, comment_id: merge.commentId, location });
       }

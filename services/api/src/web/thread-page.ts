@@ -45,7 +45,8 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
     if (!post) {
       // A post merged into an earlier thread: old links (mail, bookmarks, webhooks) follow it there.
       const merge = isUuid(req.params.id) ? await findPostMerge(deps.db, req.params.id) : undefined;
-      if (merge) return reply.redirect(`${postHref(merge.survivingPostId)}${merge.commentId ? `#c-${merge.commentId}` : ''}`, 308);
+      // Only to a thread the reader may see: a private group's merged post is Not found too.
+      if (merge && (await getEsnPostView(deps.db, merge.survivingPostId, ctx.me!.id))) return reply.redirect(`${postHref(merge.survivingPostId)}${merge.commentId ? `#c-${merge.commentId}` : ''}`, 308);
       return sendHtml(reply, 404, layout(ctx, { title: 'Not found', current: '', main: html`<h1>Not found</h1><p>There is no such post. <a href="/web">Back to the feed</a></p>` }));
     }
     const following = await isFollowing(deps.db, ctx.me!.id, { postId: post.id });
