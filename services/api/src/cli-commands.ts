@@ -65,6 +65,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     about: 're-read a mailbox from a date (duplicates are skipped); KEY is needed when several\nare watched. With move:FOLDER, processed mail since then is moved back first',
     db: true,
   },
+  { name: 'webhooks list', args: '[--json]', about: 'every webhook: format, event types, filter and how its latest deliveries went', db: true },
+  {
+    name: 'webhooks replay',
+    args: 'WEBHOOK --since TIME [--json]',
+    about: 'deliver again, in order, every event the webhook takes since TIME (2026-12-01,\n2026-12-01T08:00:00Z, or back from now: 30m, 2h, 1d); receivers see the same event ids (audited)',
+    db: true,
+  },
   { name: 'digest', args: '--now [--person EMAIL] [--json]', about: "build and queue the digests due now, or one person's digest whatever the schedule", db: true },
   { name: 'retention run', args: '', about: 'purge raw mail and outbound rows past their retention periods now', db: true },
   { name: 'db migrate', args: '', about: 'apply pending database migrations (needs only DATABASE_URL); no other command migrates', db: false },

@@ -13,6 +13,7 @@ import { configShow, inboundReplay, inboundReprocess, keysRotate, retentionRun }
 import { mailboxBackfill } from './cli-backfill';
 import { mailboxAdd, mailboxList, mailboxRekey, mailboxRemove, mailboxSet } from './cli-mailbox';
 import { commandHelp, readCommandLine, usage } from './cli-commands';
+import { webhooksList, webhooksReplay } from './cli-webhooks';
 import { checkSchema, dbMigrate, dbStatus, dkimRecord, withDatabase } from './cli-setup';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -106,6 +107,10 @@ async function main(argv: string[]): Promise<number> {
         return mailboxBackfill(dbh, args);
       case 'retention run':
         return retentionRun(dbh);
+      case 'webhooks list':
+        return webhooksList(dbh, args);
+      case 'webhooks replay':
+        return webhooksReplay(dbh, args);
       default:
         throw new Error(`blend: ${command.name} is listed but not wired`);
     }

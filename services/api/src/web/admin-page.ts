@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { PermanentError } from '@blend/core';
-import { heldSummary, listInboundRows, listPeopleForAdmin, listWatchedMailboxes, mailboxStatuses, replayInbound, type InboundState, type MailboxStatus, type PersonListing, type WatchedMailbox } from '@blend/db';
+import { heldSummary, listInboundRows, listPeopleForAdmin, listWatchedMailboxes, listWebhooksWithDeliveries, mailboxStatuses, replayInbound, type InboundState, type MailboxStatus, type PersonListing, type WatchedMailbox } from '@blend/db';
 import { requeueIngest } from '@blend/queue';
 import { INBOUND_STATES } from '../routes/admin';
 import { sendInboundSource } from '../routes/admin-source';
@@ -8,6 +8,7 @@ import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, timeTag, type PageContext } from './layout';
 import { assertCsrf } from './session';
 import { pageContext, type WebDeps } from './web-deps';
+import { adminWebhookPages, webhooksSection } from './admin-webhooks';
 
 type InboundRowView = Awaited<ReturnType<typeof listInboundRows>>[number];
 
@@ -101,7 +102,7 @@ const REASON_SCAN = 500;
 
 /** `GET /web/admin`: people with their opt-in states, inbound mail by state and reason. */
 export function adminPages(app: FastifyInstance, deps: WebDeps): void {
-  app.get<{ Querystring: { state?: string; reason?: string; replayed?: string } }>(
+  app.get<{ Querystring: { state?: string; reason?: string; replayed?: string; redelivered?: string } }>(
     '/web/admin',
     {
       preHandler: deps.auth,
@@ -113,6 +114,7 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
             state: { type: 'string', enum: ['', ...INBOUND_STATES] },
             reason: { type: 'string', pattern: '^[a-z0-9_:. -]{0,64}$' },
             replayed: { type: 'string', enum: ['yes', 'no'] },
+            redelivered: { type: 'string', enum: ['yes', 'no'] },
           },
         },
       },
@@ -122,12 +124,13 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
       if (!ctx.me!.isAdmin) throw new PermanentError('FORBIDDEN', 'this page needs the admin role');
       const state = (req.query.state || undefined) as InboundState | undefined;
       const reason = req.query.reason?.trim() || undefined;
-      const [people, inbound, statuses, watched, held] = await Promise.all([
+      const [people, inbound, statuses, watched, held, hooks] = await Promise.all([
         listPeopleForAdmin(deps.db, { limit: 500 }),
         listInboundRows(deps.db, { state, limit: reason ? REASON_SCAN : 100 }),
         mailboxStatuses(deps.db),
         listWatchedMailboxes(deps.db),
         heldSummary(deps.db),
+        listWebhooksWithDeliveries(deps.db, { deliveriesPerHook: 10 }),
       ]);
       const boxes = mailboxRows(statuses, watched);
       const rows = reason ? inbound.filter((r) => r.reason === reason).slice(0, 100) : inbound;
@@ -136,7 +139,8 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
 <p><a href="/admin/queues">Queue dashboard</a> (BullMQ: ingest, send, webhook, digest)</p>
 <p><a href="/web/admin/insights">Participation insights</a> (who takes part through which channel; aggregates only)</p>${heldNotice(held)}${mailboxTable(ctx, boxes)}${peopleTable(people)}
 <section aria-labelledby="inbound-h"><h2 id="inbound-h">Inbound mail</h2>${inboundFilter(state, reason)}
-${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, rows)}</section>`;
+${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, rows)}</section>
+${webhooksSection(ctx, hooks, req.query.redelivered)}`;
       return sendHtml(reply, 200, layout(ctx, { title: 'Admin', current: '/web/admin', main }));
     },
   );
@@ -164,4 +168,6 @@ ${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, 
       return reply.redirect(`/web/admin?replayed=${was ? 'yes' : 'no'}`, 303);
     },
   );
+
+  adminWebhookPages(app, deps);
 }
