@@ -109,32 +109,51 @@ type ReachHandles = Handles<Reach>;
 
 const distinct = <T>(xs: T[], key: (x: T) => string) => new Set(xs.map(key)).size;
 
-function participationCells(book: CellBook, cs: ContributionFact[], firsts: FirstContributionFact[], minPeople: number): ParticipationHandles {
-  const channels = new Map<string, Set<Channel>>();
-  const perPerson = new Map<string, number>();
-  for (const c of cs) {
-    (channels.get(c.personId) ?? channels.set(c.personId, new Set()).get(c.personId)!).add(c.channel);
-    perPerson.set(c.personId, (perPerson.get(c.personId) ?? 0) + 1);
+/** Facts by a key (week, group), in one pass. */
+function bucket<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const list = out.get(k);
+    if (list) list.push(x);
+    else out.set(k, [x]);
   }
-  const kinds = [...channels.values()];
-  const emailOnly = kinds.filter((k) => k.size === 1 && k.has('email')).length;
-  const webOnly = kinds.filter((k) => k.size === 1 && k.has('web')).length;
-  const both = kinds.filter((k) => k.size === 2).length;
+  return out;
+}
+
+function participationCells(book: CellBook, cs: ContributionFact[], firsts: FirstContributionFact[], minPeople: number): ParticipationHandles {
+  const channels = new Map<string, number>(); // bit 1: email, bit 2: web
+  const perPerson = new Map<string, number>();
+  const counts = { post: { email: [0, new Set<string>()], web: [0, new Set<string>()] }, comment: { email: [0, new Set<string>()], web: [0, new Set<string>()] } } as Record<'post' | 'comment', Record<Channel, [number, Set<string>]>>;
+  for (const c of cs) {
+    channels.set(c.personId, (channels.get(c.personId) ?? 0) | (c.channel === 'email' ? 1 : 2));
+    perPerson.set(c.personId, (perPerson.get(c.personId) ?? 0) + 1);
+    const k = counts[c.kind][c.channel];
+    k[0]++;
+    k[1].add(c.personId);
+  }
+  let emailOnly = 0;
+  let webOnly = 0;
+  let both = 0;
+  for (const bits of channels.values()) {
+    if (bits === 1) emailOnly++;
+    else if (bits === 2) webOnly++;
+    else both++;
+  }
   const people = (n: number) => book.add(n, n);
-  const active = { emailOnly: people(emailOnly), webOnly: people(webOnly), both: people(both), total: people(kinds.length) };
+  const active = { emailOnly: people(emailOnly), webOnly: people(webOnly), both: people(both), total: people(channels.size) };
   book.line([active.emailOnly, active.webOnly, active.both], active.total);
-  const counts = (kind: 'post' | 'comment') => {
-    const of = (ch?: Channel) => cs.filter((c) => c.kind === kind && (ch === undefined || c.channel === ch));
-    const cell = (xs: ContributionFact[]) => book.add(xs.length, distinct(xs, (x) => x.personId));
-    const h = { email: cell(of('email')), web: cell(of('web')), total: cell(of()) };
+  const byChannel = (kind: 'post' | 'comment') => {
+    const { email, web } = counts[kind];
+    const h = { email: book.add(email[0], email[1].size), web: book.add(web[0], web[1].size), total: book.add(email[0] + web[0], new Set([...email[1], ...web[1]]).size) };
     book.line([h.email, h.web], h.total);
     return h;
   };
-  const later = firsts.filter((f) => f.channel === 'email' && f.laterWebAt !== null).length;
-  const voices = firsts.filter((f) => f.channel === 'email').length;
-  const newVoices = { total: people(voices), laterWeb: people(later), emailOnlySince: people(voices - later) };
+  const voices = firsts.filter((f) => f.channel === 'email');
+  const later = voices.filter((f) => f.laterWebAt !== null).length;
+  const newVoices = { total: people(voices.length), laterWeb: people(later), emailOnlySince: people(voices.length - later) };
   book.line([newVoices.laterWeb, newVoices.emailOnlySince], newVoices.total);
-  return { activePeople: active, posts: counts('post'), comments: counts('comment'), newVoices, contributors: people(perPerson.size), concentration: concentration([...perPerson.values()], minPeople) };
+  return { activePeople: active, posts: byChannel('post'), comments: byChannel('comment'), newVoices, contributors: people(perPerson.size), concentration: concentration([...perPerson.values()], minPeople) };
 }
 
 function reachCells(book: CellBook, rs: ReachFact[], digestsApply: boolean): ReachHandles {
@@ -164,16 +183,19 @@ export function computeInsights(input: InsightsInput): InsightsReport {
   const cs = inRange(input.contributions);
   const firsts = inRange(input.firsts).map((f) => ({ ...f, laterWebAt: f.laterWebAt && f.laterWebAt < input.to ? f.laterWebAt : null }));
   const reach = inRange(input.reach);
-  const inWeek = <T extends { at: Date }>(xs: T[], key: string) => xs.filter((x) => isoWeek(x.at).key === key);
+  // isoWeek per fact once: a year of a large ESN is hundreds of thousands of facts.
+  const weekOf = <T extends { at: Date }>(xs: T[]) => bucket(xs, (x) => isoWeek(x.at).key);
+  const [csByWeek, firstsByWeek, reachByWeek] = [weekOf(cs), weekOf(firsts), weekOf(reach)];
+  const [csByGroup, firstsByGroup] = [bucket(cs, (c) => c.groupId), bucket(firsts, (f) => f.groupId)];
 
   const weeks = weeksBetween(input.from, input.to).map((w) => ({
     w,
-    p: participationCells(book, inWeek(cs, w.key), inWeek(firsts, w.key), minPeople),
-    r: reachCells(book, inWeek(reach, w.key), input.digestsApply),
+    p: participationCells(book, csByWeek.get(w.key) ?? [], firstsByWeek.get(w.key) ?? [], minPeople),
+    r: reachCells(book, reachByWeek.get(w.key) ?? [], input.digestsApply),
   }));
   const groups = input.groups.map((g) => ({
     g,
-    p: participationCells(book, cs.filter((c) => c.groupId === g.id), firsts.filter((f) => f.groupId === g.id), minPeople),
+    p: participationCells(book, csByGroup.get(g.id) ?? [], firstsByGroup.get(g.id) ?? [], minPeople),
   }));
   const total = { p: participationCells(book, cs, firsts, minPeople), r: reachCells(book, reach, input.digestsApply) };
   sumLines(book, weeks.map((x) => additive(x.p)), additive(total.p));

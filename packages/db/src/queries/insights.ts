@@ -61,10 +61,12 @@ export async function firstContributionFacts(tx: Tx, f: InsightsFilter): Promise
       select distinct on (author_id) author_id, source, group_id, created_at from contrib order by author_id, created_at, id
     )
     select f.author_id as person_id, f.source, f.group_id, f.created_at as at,
-      (select min(w.created_at) from contrib w
-        where w.author_id = f.author_id and w.source = 'esn' and w.created_at > f.created_at and w.created_at < ${f.to}) as later_web_at
-    from firsts f join people a on a.id = f.author_id
-    where f.created_at >= ${f.from} and f.created_at < ${f.to} and ${notErased(sql`a`)} ${group(sql`f.group_id`, f)}`);
+      min(w.created_at) as later_web_at
+    from firsts f
+    join people a on a.id = f.author_id
+    left join contrib w on w.author_id = f.author_id and w.source = 'esn' and w.created_at > f.created_at and w.created_at < ${f.to}
+    where f.created_at >= ${f.from} and f.created_at < ${f.to} and ${notErased(sql`a`)} ${group(sql`f.group_id`, f)}
+    group by f.author_id, f.source, f.group_id, f.created_at`);
   return rows.rows.map((r) => ({ personId: r.person_id, channel: channel(r.source), groupId: r.group_id, at: when(r.at), laterWebAt: r.later_web_at === null ? null : when(r.later_web_at) }));
 }
 
