@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { count } from 'drizzle-orm';
-import { inboundSignature, slackPayload, slackSignature } from '@blend/core';
+import { count, eq } from 'drizzle-orm';
+import { inboundSignature, slackSignature } from '@blend/core';
 import { schema, type PostView } from '@blend/db';
 import { parseMail } from '@blend/mail';
 import { waitFor } from './support/database';
@@ -25,6 +27,9 @@ const ERIN_RC = 'RcErinUserId00001';
 
 let s: Stack;
 let base: string;
+let slackWebhook: Server;
+/** What Blend's Slack-format webhook delivered (the messages Slack would show in the channel). */
+const delivered: string[] = [];
 let P: string;
 let rootId: string;
 let postId: string;
@@ -83,13 +88,33 @@ beforeAll(async () => {
     BLEND_POLL_INTERVAL_MS: '1000',
     BLEND_NOTIFY_COALESCE_MS: '500',
     BLEND_NOTIFY_SWEEP_MS: '200',
+    BLEND_WEBHOOK_ALLOW_PRIVATE: 'true',
   });
   P = s.people.domain;
-  for (const [name, full, optIn] of [['alice', 'Alice Mail', true], ['bob', 'Bob Mail', true], ['erin', 'Erin Chat', true], ['pat', 'Pat Pending', false]] as const) {
+  for (const [name, full, optIn] of [['alice', 'Alice Mail', true], ['bob', 'Bob Mail', true], ['erin', 'Erin Chat', true], ['pat', 'Pat Pending', false], ['root', 'IT', true]] as const) {
     tokens[name] = await s.person(at(name), { name: full, optIn });
   }
   await s.db.db.update(schema.people).set({ quietStart: '00:00', quietEnd: '00:00' });
+  await s.db.db.update(schema.people).set({ isAdmin: true }).where(eq(schema.people.email, at('root')));
   base = await s.app.listen({ port: 0, host: '127.0.0.1' });
+
+  // Slack's incoming webhook, standing in: Blend announces the new thread to it in Slack's format.
+  slackWebhook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      delivered.push(body);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => slackWebhook.listen(0, '127.0.0.1', resolve));
+  const hook = await s.app.inject({
+    method: 'POST',
+    url: '/api/v1/admin/webhooks',
+    headers: { authorization: `Bearer ${tokens.root}` },
+    payload: { url: `http://127.0.0.1:${(slackWebhook.address() as AddressInfo).port}/services/T0/B0/x`, events: ['post.created'], format: 'slack' },
+  });
+  expect(hook.statusCode).toBe(201);
 
   // A conversation that started in mail.
   const m = buildMessage({ from: `Alice Mail <${at('alice')}>`, to: at('bob'), cc: `status@${s.mail.domain}`, subject: 'Offsite venue', body: 'Shall we book the lake house?' });
@@ -99,7 +124,10 @@ beforeAll(async () => {
   expect(row.state).toBe('posted');
   postId = row.postId!;
 }, 60_000);
-afterAll(async () => s?.stop());
+afterAll(async () => {
+  await new Promise((resolve) => slackWebhook?.close(resolve));
+  await s?.stop();
+});
 
 describe('blend people link', () => {
   it('links chat accounts to people, lists them and refuses usernames', async () => {
@@ -139,12 +167,9 @@ describe('Slack Events API', () => {
   });
 
   it('learns the thread from Blend’s own message and takes a reply in it as a comment that reaches the mail conversation', async () => {
-    // Blend's webhook message as Slack shows it to the app: a bot message, in Blend's Slack format.
-    const own = slackPayload({
-      event: 'post.created',
-      occurred_at: new Date().toISOString(),
-      post: { id: postId, title: 'Offsite venue', url: `${PUBLIC_URL}/web/posts/${postId}`, group: { slug: 'general', name: 'General' }, body_text: 'Shall we book the lake house?', body_html: '', source: 'email', author: { id: 'x', email: at('alice'), name: 'Alice Mail' }, created_at: new Date().toISOString() },
-    });
+    // Blend's webhook message, as it delivered it, comes back to the app as a bot message.
+    const own = JSON.parse(await waitFor(async () => delivered.find((b) => b.includes(postId)), 'the post announced to Slack')) as { text: string; attachments: unknown[] };
+    expect(own.text).toContain(`<${PUBLIC_URL}/web/posts/${postId}|`);
     const recorded = await slack({ type: 'message', subtype: 'bot_message', bot_id: 'B0BLEND', channel: 'C0GENERAL', ts: SLACK_PARENT_TS, text: own.text, attachments: own.attachments });
     expect(recorded).toEqual({ status: 200, body: { status: 'thread_recorded', post_id: postId } });
 
