@@ -199,6 +199,12 @@ describe('Slack Events API', () => {
     const again = await slack(slackReply(ERIN_SLACK, 'The lake house works', SLACK_PARENT_TS), { eventId: 'Ev0REPLY0001', headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
     expect(again).toEqual({ status: 200, body: { status: 'duplicate' } });
     expect(await commentCount()).toBe(before);
+
+    // Two copies of a new event at once: the claim is taken in the comment's transaction, so one wins.
+    const event = slackReply(ERIN_SLACK, 'Parking is free there.', SLACK_PARENT_TS);
+    const both = await Promise.all([slack(event, { eventId: 'Ev0TWICE0001' }), slack(event, { eventId: 'Ev0TWICE0001' })]);
+    expect(both.map((r) => r.body.status).sort()).toEqual(['commented', 'duplicate']);
+    expect(await commentCount()).toBe(before + 1);
   });
 
   it('refuses a bad signature and a replayed timestamp with 401, changing nothing', async () => {
@@ -287,6 +293,13 @@ describe('the generic signed endpoint', () => {
     const stranger = await generic({ ...msg, id: 'tool-msg-7', author: { email: 'nobody@elsewhere.test' } });
     expect(stranger).toEqual({ status: 202, body: { status: 'withheld', reason: 'unknown_author' } });
     expect(await commentCount()).toBe(before.comments);
+  });
+
+  it('counts what became of each message in blend_chat_replies_total', async () => {
+    const metrics = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
+    for (const [tool, outcome] of [['slack', 'commented'], ['slack', 'duplicate'], ['slack', 'withheld'], ['slack', 'ignored'], ['slack', 'refused'], ['mattermost', 'refused'], ['rocketchat', 'commented'], ['generic', 'commented'], ['generic', 'withheld']]) {
+      expect(metrics).toMatch(new RegExp(`blend_chat_replies_total\\{tool="${tool}",outcome="${outcome}"\\} [1-9]`));
+    }
   });
 });
 

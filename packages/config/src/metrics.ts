@@ -96,6 +96,12 @@ export function createMetrics() {
       labelNames: ['mailbox'] as const,
       registers: [registry],
     }),
+    chatReplies: new Counter({
+      name: 'blend_chat_replies_total',
+      help: 'Messages from chat tools at the inbound endpoints, by tool and outcome: commented, withheld, duplicate, ignored (not a reply to a Blend thread), refused (bad signature or token)',
+      labelNames: ['tool', 'outcome'] as const,
+      registers: [registry],
+    }),
     feedCache: new Counter({
       name: 'blend_api_feed_cache_requests_total',
       help: 'JSON feed pages served from the feed cache (hit), read and kept (miss), or read with the cache not in use (off: not listening for changes, or Cache-Control: no-cache)',

@@ -11,7 +11,7 @@ import {
   type SignatureCheck,
 } from '@blend/core';
 import { findChatThread, findLinkedPerson, findPersonByEmail, recordChatThread, type ChatTool, type Database, type Person } from '@blend/db';
-import type { Config, Logger } from '@blend/config';
+import type { Config, Logger, Metrics } from '@blend/config';
 import type { ActionDeps } from './esn-actions';
 import { publishChatReply, refusalReason, type ChatReplyOutcome } from './chat-reply';
 
@@ -42,6 +42,7 @@ export function chatIntegrationsFrom(c: Pick<Config, 'BLEND_SLACK_SIGNING_SECRET
 export interface IntegrationDeps extends ActionDeps {
   db: Database;
   log: Logger;
+  metrics?: Metrics;
   integrations?: ChatIntegrationSettings;
 }
 
@@ -222,6 +223,18 @@ function genericRoute(r: FastifyInstance, deps: IntegrationDeps): void {
 export function integrationRoutes(app: FastifyInstance, deps: IntegrationDeps): void {
   void app.register(async (r) => {
     keepRawBodies(r);
+    // blend_chat_replies_total: what became of each message, read from the answer's `status`
+    // (every 2xx answer of these routes starts with it), or `refused` for a 401.
+    const outcomes = new WeakMap<FastifyRequest, string>();
+    r.addHook('onSend', async (req, reply, payload) => {
+      const status = reply.statusCode < 300 && typeof payload === 'string' ? /^\{"status":"([a-z_]+)"/.exec(payload)?.[1] : undefined;
+      if (status && status !== 'thread_recorded') outcomes.set(req, status);
+      return payload;
+    });
+    r.addHook('onResponse', async (req, reply) => {
+      const outcome = reply.statusCode === 401 ? 'refused' : outcomes.get(req);
+      if (outcome) deps.metrics?.chatReplies.inc({ tool: /\/(slack|mattermost|rocketchat)\b/.exec(req.url)?.[1] ?? 'generic', outcome });
+    });
     slackRoute(r, deps);
     outgoingWebhookRoute(r, deps, 'mattermost');
     outgoingWebhookRoute(r, deps, 'rocketchat');
