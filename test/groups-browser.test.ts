@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { addGroupMember, createGroup, findPersonByEmail } from '@blend/db';
+import { addGroupMember, createGroup, findPersonByEmail, updateGroup } from '@blend/db';
 import { clickAndLoad, launchChromium, listenOnLoopback, watchPage, type PageWatch } from './support/browser';
 import { startStack, type Stack } from './support/stack';
 
@@ -25,6 +25,8 @@ beforeAll(async () => {
   await createGroup(s.db.db, { slug: 'design', name: 'Design', description: 'Pixels and type', visibility: 'public', ownerId: mia.id });
   const board = (await createGroup(s.db.db, { slug: 'board', name: 'Board', visibility: 'private', ownerId: null }))!;
   await addGroupMember(s.db.db, board.id, mia.id);
+  const attic = (await createGroup(s.db.db, { slug: 'attic', name: 'Attic', visibility: 'public', ownerId: null }))!;
+  await updateGroup(s.db.db, attic.id, { archivedAt: new Date() });
   const res = await s.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${miaToken}` }, payload: { group: 'board', title: 'Secret reorg plan', body: 'Only for the board.' } });
   expect(res.statusCode, res.body).toBe(201);
   secretId = (res.json() as { id: string }).id;
@@ -71,6 +73,11 @@ describe('a group page', () => {
 describe('a private group\'s post', () => {
   it('is not in the feed of someone who is not a member', async () => {
     await page.goto(`${base}/web`);
+    // The composer offers only groups I may post in: no archived group (the filter still has it).
+    const composerGroups = await page.getByRole('region', { name: 'New post' }).getByLabel('Group').locator('option').allTextContents();
+    expect(composerGroups).toContain('Design');
+    expect(composerGroups).not.toContain('Attic');
+    expect(await page.getByRole('search', { name: 'Filter the feed' }).getByLabel('Group').locator('option').allTextContents()).toContain('Attic');
     await expect(page.getByRole('article', { name: 'New logo' }).count()).resolves.toBe(1);
     await expect(page.getByText('Secret reorg plan').count()).resolves.toBe(0);
   });

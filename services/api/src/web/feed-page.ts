@@ -73,7 +73,7 @@ export function feedPages(app: FastifyInstance, deps: WebDeps): void {
       listGroupsWithCounts(deps.db, ctx.me!),
     ]);
     const main = html`<h1>Feed</h1>
-${composer(ctx, groups, q.group)}
+${composer(ctx, groups.filter((g) => !g.archivedAt && (g.visibility === 'public' || g.myRole)), q.group)}
 ${filters(q, groups)}
 <section aria-labelledby="posts-h"><h2 id="posts-h" class="visually-hidden">Posts</h2>
 ${page.items.length === 0 ? html`<p>No posts yet.</p>` : page.items.map((p) => postCard(ctx, p, req.url))}
