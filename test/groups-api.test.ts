@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { eq } from 'drizzle-orm';
 import { createWebhook, digestActivity, ensureGroup, schema, storeAttachments, type EsnPostView } from '@blend/db';
 import { buildApp } from '../services/api/src/app';
-import { personWithToken, startTestApi, type TestApi } from './support/api';
+import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
 
 // Groups people can use (issue #17): create, rename, archive, join, leave, members, and private
 // groups whose posts only members see (docs/SECURITY.md, private groups). app.inject() on real
@@ -208,5 +208,50 @@ describe('renaming and archiving', () => {
     expect((await req('GET', `/api/v1/posts/${post.id}`, 'member')).statusCode).toBe(200);
     await req('PATCH', '/api/v1/groups/design', 'admin', { archived: false });
     expect((await req('POST', '/api/v1/posts', 'admin', { group: 'design', body: 'back' })).statusCode).toBe(201);
+  });
+});
+
+describe('the group pages (forms with CSRF, no script needed)', () => {
+  const cookie = async (as: string) => ({ cookie: await sessionCookie(api.t.db, who[as]!.token) });
+  const form = async (url: string, as: string, fields: Record<string, string>, on: FastifyInstance = app) =>
+    on.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...(await cookie(as)) }, payload: new URLSearchParams(fields).toString() });
+  const page = async (url: string, as: string, on: FastifyInstance = app) => on.inject({ method: 'GET', url, headers: await cookie(as) });
+  const csrfOf = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
+
+  it('a person joins and leaves a public group from its page; a forged form changes nothing', async () => {
+    const res = await page('/web/groups/general', 'outsider');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('general@bridge.test');
+    expect(res.body).toContain('Join group');
+    expect((await form('/web/groups/general/membership', 'outsider', { _csrf: 'forged', member: 'on' })).statusCode).toBe(403);
+    // A session's CSRF token is bound to it: take it from a page of the same session.
+    const c = await cookie('outsider');
+    const own = await app.inject({ method: 'GET', url: '/web/groups/general', headers: c });
+    const joined = await app.inject({ method: 'POST', url: '/web/groups/general/membership', headers: { 'content-type': 'application/x-www-form-urlencoded', ...c }, payload: new URLSearchParams({ _csrf: csrfOf(own.body), member: 'on' }).toString() });
+    expect(joined.statusCode).toBe(303);
+    expect(joined.headers.location).toBe('/web/groups/general');
+    const after = await app.inject({ method: 'GET', url: '/web/groups/general', headers: c });
+    expect(after.body).toContain('Leave group');
+    expect(after.body).toContain('Otto');
+  });
+
+  it('a private group\'s page is Not found (404) to someone who is not a member, and missing from the list', async () => {
+    const res = await page('/web/groups/board', 'outsider');
+    expect(res.statusCode).toBe(404);
+    expect(res.body).toContain('Not found');
+    expect((await page('/web/groups', 'outsider')).body).not.toContain('/web/groups/board');
+    expect((await page('/web/groups/board', 'member')).statusCode).toBe(200);
+  });
+
+  it('shows the create form only to those who may create, and creates from it', async () => {
+    expect((await page('/web/groups', 'member')).body).not.toContain('Create group');
+    const c = await cookie('member');
+    const list = await open.inject({ method: 'GET', url: '/web/groups', headers: c });
+    expect(list.body).toContain('Create group');
+    const made = await open.inject({ method: 'POST', url: '/web/groups', headers: { 'content-type': 'application/x-www-form-urlencoded', ...c }, payload: new URLSearchParams({ _csrf: csrfOf(list.body), slug: 'webmade', name: 'Web made', visibility: 'private' }).toString() });
+    expect(made.statusCode, made.body).toBe(303);
+    expect(made.headers.location).toBe('/web/groups/webmade');
+    expect((await req('GET', '/api/v1/groups/webmade', 'member')).json()).toMatchObject({ visibility: 'private', my_role: 'owner' });
+    expect((await req('GET', '/api/v1/groups/webmade', 'outsider')).statusCode).toBe(404);
   });
 });
