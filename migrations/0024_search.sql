@@ -79,4 +79,9 @@ ALTER TABLE "comments" ADD COLUMN "search_vector" tsvector GENERATED ALWAYS AS (
 CREATE INDEX "posts_search_idx" ON "posts" USING gin ("search_vector");--> statement-breakpoint
 CREATE INDEX "comments_search_idx" ON "comments" USING gin ("search_vector");--> statement-breakpoint
 CREATE INDEX "posts_title_trgm_idx" ON "posts" USING gin ("title" gin_trgm_ops);--> statement-breakpoint
-CREATE INDEX "people_name_trgm_idx" ON "people" USING gin ("name" gin_trgm_ops);
+CREATE INDEX "people_name_trgm_idx" ON "people" USING gin ("name" gin_trgm_ops);--> statement-breakpoint
+-- What people whose names match wrote, newest first (posts have posts_author_idx).
+CREATE INDEX "comments_author_idx" ON "comments" USING btree ("author_id", "created_at" DESC NULLS FIRST);--> statement-breakpoint
+-- The newest comments first: a common word's newest matches are found by walking it, where the
+-- GIN index would hand over every one of them (tens of thousands) to be sorted.
+CREATE INDEX "comments_feed_idx" ON "comments" USING btree ("created_at" DESC NULLS FIRST, "id" DESC NULLS FIRST);

@@ -20,7 +20,9 @@ export const SEARCH_LIMIT_MAX = 100;
  * every match of a common word (a third of all posts) costs a rank per row; the newest matches
  * are what recency favours anyway. Filters (group, author, tag) narrow what they are taken from.
  */
-export const SEARCH_CANDIDATES = 400;
+export const SEARCH_CANDIDATES = 200;
+/** Of which at most this many only for a title that looks like the query (a part of a word, a typo). */
+export const SEARCH_TITLE_CANDIDATES = 50;
 /** Relevance halves for every this many days of age (it is multiplied by 2^(-age/half-life)). */
 export const SEARCH_HALF_LIFE_DAYS = 60;
 
@@ -149,33 +151,53 @@ export async function searchContent(
   const decay = Math.LN2 / (SEARCH_HALF_LIFE_DAYS * 86_400);
   const c = opts.cursor;
   const after = c ? sql`(s.score < ${c.score}::float8 or (s.score = ${c.score}::float8 and s.id < ${c.id}::uuid))` : sql`true`;
+  // First the query's meaning, as values: the words in every language and the people whose names
+  // match. Passed to the search as parameters, Postgres plans it with them known, so it can judge
+  // from its statistics whether to walk the newest posts (a common word matches within the first
+  // few hundred) or read a word's entries from the GIN index (a rare one).
+  const meaning = await db.execute<{ tsq: string | null; named: string[]; sims: number[] }>(sql`
+    select blend_search_query(${opts.q})::text as tsq,
+      coalesce(array_agg(id order by id), '{}') as named, coalesce(array_agg(word_similarity(${opts.q}, name) order by id), '{}') as sims
+    from people where ${opts.q} <% name`);
+  const m = meaning.rows[0]!;
+  const tsq = sql`${m.tsq}::tsquery`;
+  const raw = sql`${opts.q}::text`;
+  // sql.param: drizzle would spread a bare array into a list.
+  const named = sql`${sql.param(m.named)}::uuid[]`;
+  // Left out when no name matches, so that it cannot make the plan read every row.
+  const byName = (author: SQL) => (m.named.length > 0 ? sql` or ${author} = any(${named})` : sql``);
+  const nameSim = (author: SQL) => sql`coalesce((select n.sim from unnest(${named}, ${sql.param(m.sims)}::float4[]) as n(id, sim) where n.id = ${author}), 0)`;
   const query = sql`
-    with q as (select blend_search_query(${opts.q}) as tsq, ${opts.q}::text as raw),
-    named as (select id, word_similarity(q.raw, name) as sim from people, q where q.raw <% name),
-    pc as (
-      select posts.id, (select n.sim from named n where n.id = posts.author_id) as name_sim
-      from posts, q
-      where (posts.search_vector @@ q.tsq or q.raw <% posts.title or posts.author_id in (select id from named))
-        and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts'))}
-      order by posts.created_at desc limit ${SEARCH_CANDIDATES}
+    with pc as (
+      select u.id from (
+        (select posts.id, posts.created_at from posts
+          where (posts.search_vector @@ ${tsq}${byName(sql`posts.author_id`)}) and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts'))}
+          order by posts.created_at desc limit ${SEARCH_CANDIDATES})
+        union
+        -- Titles by trigrams apart: in the same condition as the words, Postgres computed the
+        -- similarity for every post it walked past.
+        (select posts.id, posts.created_at from posts
+          where ${raw} <% posts.title and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts'))}
+          order by posts.created_at desc limit ${SEARCH_TITLE_CANDIDATES})
+      ) u order by u.created_at desc limit ${SEARCH_CANDIDATES}
     ),
     cc as (
-      select comments.id, (select n.sim from named n where n.id = comments.author_id) as name_sim
-      from comments join posts on posts.id = comments.post_id, q
-      where (comments.search_vector @@ q.tsq or comments.author_id in (select id from named))
+      select comments.id
+      from comments join posts on posts.id = comments.post_id
+      where (comments.search_vector @@ ${tsq}${byName(sql`comments.author_id`)})
         and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments'))}
       order by comments.created_at desc limit ${SEARCH_CANDIDATES}
     ),
     scored as (
       select 'post' as type, p.id, p.id as post_id, p.created_at,
-        ln(coalesce(ts_rank_cd(p.search_vector, q.tsq, 32), 0) + 0.3 * word_similarity(q.raw, p.title) + 0.2 * coalesce(pc.name_sim, 0) + 1e-6)
+        ln(coalesce(ts_rank_cd(p.search_vector, ${tsq}, 32), 0) + 0.3 * word_similarity(${raw}, p.title) + 0.2 * ${nameSim(sql`p.author_id`)} + 1e-6)
           + extract(epoch from p.created_at)::float8 * ${decay}::float8 as score
-      from pc join posts p on p.id = pc.id, q
+      from pc join posts p on p.id = pc.id
       union all
       select 'comment', c.id, c.post_id, c.created_at,
-        ln(coalesce(ts_rank_cd(c.search_vector, q.tsq, 32), 0) + 0.2 * coalesce(cc.name_sim, 0) + 1e-6)
+        ln(coalesce(ts_rank_cd(c.search_vector, ${tsq}, 32), 0) + 0.2 * ${nameSim(sql`c.author_id`)} + 1e-6)
           + extract(epoch from c.created_at)::float8 * ${decay}::float8
-      from cc join comments c on c.id = cc.id, q
+      from cc join comments c on c.id = cc.id
     ),
     page as (
       select * from scored s where ${after} order by s.score desc, s.id desc limit ${opts.limit + 1}
@@ -183,14 +205,14 @@ export async function searchContent(
     select page.type, page.id, page.post_id, p.title, g.id as group_id, g.slug as group_slug, g.name as group_name,
       a.id as author_id, a.email as author_email, a.name as author_name,
       coalesce(c.source, p.source) as source, page.created_at, coalesce(c.language, p.language)::text as language, page.score,
-      coalesce(ts_headline(p.language, replace(replace(p.title, ${START}, ''), ${STOP}, ''), q.tsq, ${headlineOptions(true)}), p.title) as title_marked,
-      coalesce(ts_headline(coalesce(c.language, p.language), replace(replace(coalesce(c.body_text, p.body_text), ${START}, ''), ${STOP}, ''), q.tsq, ${headlineOptions(false)}),
+      coalesce(ts_headline(p.language, replace(replace(p.title, ${START}, ''), ${STOP}, ''), ${tsq}, ${headlineOptions(true)}), p.title) as title_marked,
+      coalesce(ts_headline(coalesce(c.language, p.language), replace(replace(coalesce(c.body_text, p.body_text), ${START}, ''), ${STOP}, ''), ${tsq}, ${headlineOptions(false)}),
         left(coalesce(c.body_text, p.body_text), 240)) as text_marked
     from page
     join posts p on p.id = page.post_id
     left join comments c on page.type = 'comment' and c.id = page.id
     join groups g on g.id = p.group_id
-    join people a on a.id = coalesce(c.author_id, p.author_id), q
+    join people a on a.id = coalesce(c.author_id, p.author_id)
     order by page.score desc, page.id desc`;
   const res = await db.execute<HitRow & Record<string, unknown>>(query);
   const rows = res.rows.slice(0, opts.limit);
