@@ -307,6 +307,11 @@ function checkCombinations(c: Config): { variable: string; message: string }[] {
   }
   issues.push(...authProblems(c));
   issues.push(...oidcProblems(c));
+  const chat = (['BLEND_SLACK_SIGNING_SECRET', 'BLEND_MATTERMOST_TOKEN', 'BLEND_ROCKETCHAT_TOKEN'] as const).find((k) => c[k]);
+  if (chat && !c.BLEND_PUBLIC_URL) {
+    // docs/ARCHITECTURE.md "Chat tools": a reply's thread is found by the links to BLEND_PUBLIC_URL in Blend's own messages.
+    issues.push({ variable: 'BLEND_PUBLIC_URL', message: `is required with ${chat}: Blend knows which thread a chat reply answers by the links to BLEND_PUBLIC_URL in its own messages` });
+  }
   if (Boolean(c.BLEND_DKIM_SELECTOR) !== Boolean(c.BLEND_DKIM_PRIVATE_KEY)) {
     const missing = c.BLEND_DKIM_SELECTOR ? 'BLEND_DKIM_PRIVATE_KEY' : 'BLEND_DKIM_SELECTOR';
     issues.push({ variable: missing, message: 'is required to sign outgoing mail with DKIM: set BLEND_DKIM_SELECTOR and BLEND_DKIM_PRIVATE_KEY (or _FILE) together, or neither' });
