@@ -126,7 +126,10 @@ describe('a reply that links two threads', () => {
     const refs = await db().select({ messageId: schema.messageRefs.messageId, postId: schema.messageRefs.postId }).from(schema.messageRefs).where(inArray(schema.messageRefs.messageId, [B, 'merge-b2@corp.test', 'merge-m@corp.test']));
     expect(refs.map((r) => r.postId)).toEqual([postA, postA, postA]);
     // The external ESN hears which post went where.
-    const hooks = await db().select({ event: schema.webhookDeliveries.event, payload: schema.webhookDeliveries.payload }).from(schema.webhookDeliveries);
+    const hooks = await db()
+      .select({ event: schema.webhookDeliveries.event, payload: schema.events.payload })
+      .from(schema.webhookDeliveries)
+      .innerJoin(schema.events, eq(schema.events.id, schema.webhookDeliveries.eventId));
     expect(hooks).toEqual([
       {
         event: 'post.merged',

@@ -15,6 +15,8 @@ describe('eventPassesFilter', () => {
     ['both must hold', ['post.created'], { groups: ['sales'], origin: 'esn' }, post(), false],
     ['an event of no group passes group and origin filters', ['person.erased'], { groups: ['ops'], origin: 'esn' }, post({ type: 'person.erased', groupSlug: null }), true],
     ['an event of no group still needs its type', ['post.created'], {}, post({ type: 'person.erased', groupSlug: null }), false],
+    ['a private group goes to no hook', ['post.created'], {}, post({ groupPrivate: true }), false],
+    ['not even one that names it', ['post.created'], { groups: ['sales'] }, post({ groupPrivate: true }), false],
   ])('%s', (_name, events, filter, facts, expected) => {
     expect(eventPassesFilter({ events, filter }, facts)).toBe(expected);
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { eventPassesFilter, type EventType, type RemovalReason, type WebhookEvent, type WebhookPerson, type WebhookPostRef } from '@blend/core';
 import type { Tx } from '../client';
+import { groupVisibleTo } from './groups';
 import { comments, events, groups, people, posts, webhookDeliveries, webhooks } from '../schema';
 
 /**
@@ -62,10 +63,7 @@ async function fanOut(tx: Tx, e: { id: string; type: string; groupId: string | n
     .where(and(eq(webhooks.active, true), sql`${webhooks.events} @> ${JSON.stringify([e.type])}::jsonb`));
   if (hooks.length === 0) return 0;
   const group = e.groupId ? (await tx.select({ slug: groups.slug, visibility: groups.visibility }).from(groups).where(eq(groups.id, e.groupId)))[0] : undefined;
-  // Hooks deliver outside Blend's access rules: nothing of a private group goes to them (docs/SECURITY.md, private groups).
-  if (group?.visibility === 'private') return 0;
-  const slug = group?.slug ?? null;
-  const taking = hooks.filter((h) => eventPassesFilter(h, { type: e.type, groupSlug: slug, origin: e.origin }));
+  const taking = hooks.filter((h) => eventPassesFilter(h, { type: e.type, groupSlug: group?.slug ?? null, groupPrivate: group?.visibility === 'private', origin: e.origin }));
   if (taking.length === 0) return 0;
   await tx.insert(webhookDeliveries).values(taking.map((h) => ({ webhookId: h.id, event: e.type, eventId: e.id })));
   return taking.length;
@@ -292,10 +290,12 @@ export interface PulledEvent {
 }
 
 /**
- * Events after `after` (a position, or an event id standing for its position), oldest first.
- * Places newly committed events first, so a caller sees everything committed before it asked.
+ * Events after `after` (a position, or an event id standing for its position), oldest first,
+ * as `viewerId` may see them: a private group's events only to its members, as its posts
+ * (docs/SECURITY.md B37). Places newly committed events first, so a caller sees everything
+ * committed before it asked. `last` is the position of the last event looked at, shown or not.
  */
-export async function listEvents(db: Tx, opts: { after: number | string | null; limit: number }): Promise<{ items: PulledEvent[]; last: number | null } | null> {
+export async function listEvents(db: Tx, opts: { after: number | string | null; limit: number; viewerId: string }): Promise<{ items: PulledEvent[]; last: number | null } | null> {
   await assignEventPositions(db);
   let after = 0;
   if (typeof opts.after === 'number') after = opts.after;
@@ -305,13 +305,13 @@ export async function listEvents(db: Tx, opts: { after: number | string | null; 
     after = row.position;
   }
   const rows = await db
-    .select({ position: events.position, payload: events.payload })
+    .select({ position: events.position, payload: events.payload, groupId: events.groupId, visible: sql<boolean>`${events.groupId} is null or ${groupVisibleTo(events.groupId, opts.viewerId)}` })
     .from(events)
     .where(gt(events.position, after))
     .orderBy(asc(events.position))
     .limit(opts.limit);
-  const items = rows.map((r) => ({ position: r.position!, event: r.payload }));
-  return { items, last: items.length ? items[items.length - 1]!.position : null };
+  const items = rows.filter((r) => r.visible).map((r) => ({ position: r.position!, event: r.payload }));
+  return { items, last: rows.length ? rows[rows.length - 1]!.position! : null };
 }
 
 /**
@@ -324,12 +324,12 @@ export async function replayEvents(db: Tx, webhookId: string, since: Date): Prom
   if (!hook) return null;
   await assignEventPositions(db);
   const rows = await db
-    .select({ id: events.id, type: events.type, origin: events.origin, slug: groups.slug, groupId: events.groupId })
+    .select({ id: events.id, type: events.type, origin: events.origin, slug: groups.slug, visibility: groups.visibility, groupId: events.groupId })
     .from(events)
     .leftJoin(groups, eq(groups.id, events.groupId))
     .where(and(sql`${events.createdAt} >= ${since.toISOString()}`, sql`${events.position} is not null`))
     .orderBy(asc(events.position));
-  const taking = rows.filter((r) => eventPassesFilter(hook, { type: r.type, groupSlug: r.groupId ? (r.slug ?? null) : null, origin: r.origin as Origin }));
+  const taking = rows.filter((r) => eventPassesFilter(hook, { type: r.type, groupSlug: r.groupId ? (r.slug ?? null) : null, groupPrivate: r.visibility === 'private', origin: r.origin as Origin }));
   // One insert per row in stream order, so created_at follows it too.
   for (const r of taking) await db.insert(webhookDeliveries).values({ webhookId, event: r.type, eventId: r.id, createdAt: sql`clock_timestamp()` as unknown as Date });
   return taking.length;

@@ -132,7 +132,8 @@ export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database; sec
       schema: {
         tags: ['admin'],
         summary: 'Events after a cursor, oldest first (catching up without webhooks)',
-        description: '`after` is the `next_after` of the previous page (a position), or an event id; without it, from the first event.',
+        description:
+          '`after` is the `next_after` of the previous page (a position), or an event id; without it, from the first event. A private group\'s events are shown to its members only, as its posts. A page may hold fewer than `limit` items (even none) while `next_after` moves on.',
         security: BEARER,
         querystring: {
           type: 'object',
@@ -146,7 +147,7 @@ export function esnWebhookRoutes(app: FastifyInstance, deps: { db: Database; sec
       const raw = req.query.after;
       const after = raw === undefined ? null : /^[0-9]+$/.test(raw) ? Number(raw) : isUuid(raw) ? raw : undefined;
       if (after === undefined) throw new PermanentError('VALIDATION', 'after must be a position or an event id');
-      const page = await listEvents(deps.db, { after, limit: req.query.limit ?? 100 });
+      const page = await listEvents(deps.db, { after, limit: req.query.limit ?? 100, viewerId: req.person!.id });
       if (!page) throw new PermanentError('VALIDATION', 'after names no event');
       return { items: page.items, next_after: page.last };
     },
