@@ -14,6 +14,8 @@ import { populateApiData } from './api-data';
 import { runAutocannon, runPaced, type Target } from './api-load';
 import { apiFigures, apiTables, TARGET_P99_MS, writeApiDocs, type ApiReport, type CacheOutcome, type Scenario, type ScenarioResult } from './api-report';
 import { startServer, type Server } from './api-server';
+import { measureSearch, searchKinds, searchMarkdown, searchMeets, type SearchResult } from './api-search';
+import { writeDocsSection } from './report';
 import { blendRevision, cpuSnapshot, cpuUse, machineFacts } from './machine';
 import type pg from 'pg';
 
@@ -43,6 +45,8 @@ const LIMIT = 20;
 const WRITES_PER_SECOND = intEnv('BENCH_WRITES_PER_S', 5, 1);
 const NO_CACHE = { 'cache-control': 'no-cache' };
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** `BENCH_SEARCH=0` leaves the search requests out. */
+const SEARCH = process.env.BENCH_SEARCH !== '0';
 
 interface Resources {
   db?: TestDatabase;
@@ -171,7 +175,7 @@ async function measureLoad(target: Target, server: Server, pool: pg.Pool): Promi
   return { paced, capped, max, serverCpuSeconds: api1 - api0, postgresCpuSeconds, cpu, ...(cache ? { cache } : {}) };
 }
 
-async function main(res: Resources): Promise<ApiReport> {
+async function main(res: Resources): Promise<{ report: ApiReport; search: SearchResult[] }> {
   const machine = await machineFacts();
   const revision = await blendRevision(root);
   say(`${machine.cpuModel}, ${machine.cores} cores; ${POSTS} posts, ${COMMENTS} comments, ${GROUPS} groups, ${PEOPLE} people`);
@@ -192,6 +196,8 @@ async function main(res: Resources): Promise<ApiReport> {
       BLEND_MAIL_DOMAIN: `${prefix}.test`,
       BLEND_SECRET: randomBytes(32).toString('hex'),
       BLEND_QUEUE_PREFIX: prefix,
+      // One token sends every request: the per-person limit (600 a minute) would answer most with 429.
+      BLEND_RATE_LIMIT_PER_MINUTE: '0',
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
     },
   });
@@ -224,6 +230,13 @@ async function main(res: Resources): Promise<ApiReport> {
     results.push({ scenario, ...r });
     say(`  p50 ${r.paced.p50.toFixed(1)} ms, p99 ${r.paced.p99.toFixed(1)} ms at ${r.paced.rps.toFixed(0)} req/s; flat out ${r.max.rps.toFixed(0)} req/s`);
   }
+  let search: SearchResult[] = [];
+  if (SEARCH) {
+    const kinds = await searchKinds(db.pool);
+    say(`search: ${kinds.length} kinds of query, each at 50 req/s open loop ${SECONDS} s and flat out ${MAX_SECONDS} s...`);
+    search = await measureSearch(blend.url, token, kinds, { seconds: SECONDS, maxSeconds: MAX_SECONDS, connections: CONNECTIONS });
+    for (const r of search) say(`  ${r.kind.name}: p50 ${r.paced.p50.toFixed(1)} ms, p99 ${r.paced.p99.toFixed(1)} ms at ${r.paced.rps.toFixed(0)} req/s; flat out ${r.max.rps.toFixed(0)} req/s`);
+  }
   say('bare Fastify route, same body...');
   const bareScenario: Scenario = { name: 'bare Fastify route', what: 'the first page\'s JSON from memory', paths: ['/api/v1/feed?limit=20'] };
   const bareResult: ScenarioResult = { scenario: bareScenario, ...(await measure({ url: bare.url, token, paths: bareScenario.paths }, bare, db.pool)) };
@@ -231,7 +244,7 @@ async function main(res: Resources): Promise<ApiReport> {
 
   const v = (await db.pool.query<{ v: string; sb: string; wm: string }>(
     "select version() as v, current_setting('shared_buffers') as sb, current_setting('work_mem') as wm")).rows[0]!;
-  return {
+  const report: ApiReport = {
     date: new Date().toISOString(),
     command: commandLine(),
     revision,
@@ -248,6 +261,7 @@ async function main(res: Resources): Promise<ApiReport> {
     results,
     bare: bareResult,
   };
+  return { report, search };
 }
 
 function commandLine(): string {
@@ -292,16 +306,19 @@ process.once('SIGINT', () => {
 });
 
 try {
-  const report = await main(resources);
+  const { report, search } = await main(resources);
   await cleanup(resources);
   process.stdout.write(`\n${apiTables(report)}\n`);
+  if (search.length > 0) process.stdout.write(`\n${searchMarkdown(report, search)}\n`);
   if (process.env.BENCH_DOCS !== '0') {
     await writeApiDocs(path.join(root, 'docs/BENCHMARKS.md'), report);
-    say('wrote the api section of docs/BENCHMARKS.md');
+    if (search.length > 0) await writeDocsSection(path.join(root, 'docs/BENCHMARKS.md'), 'search', searchMarkdown(report, search));
+    say(`wrote the api${search.length > 0 ? ' and search sections' : ' section'} of docs/BENCHMARKS.md`);
   }
+  for (const r of search) if (!searchMeets(r)) say(`target missed: search p99 ${r.paced.p99.toFixed(1)} ms at 50 req/s (${r.kind.name})`);
   const f = apiFigures(report);
   if (!f.pass) say(`target missed: feed p99 ${f.worstP99.toFixed(1)} ms ≥ ${TARGET_P99_MS} ms at ${RATE} req/s (${f.worstName})`);
-  process.exitCode = !f.pass && process.env.BENCH_STRICT === '1' ? 1 : 0;
+  process.exitCode = (!f.pass || !search.every(searchMeets)) && process.env.BENCH_STRICT === '1' ? 1 : 0;
 } catch (err) {
   if (!interrupted) {
     process.stderr.write(`bench api: failed: ${(err as Error).stack ?? String(err)}\n`);

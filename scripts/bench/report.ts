@@ -258,7 +258,7 @@ export async function writeDocs(file: string, r: BenchReport): Promise<void> {
 }
 
 /** The benchmarks with a section of docs/BENCHMARKS.md, in the file's order. */
-const SECTIONS = ['ingest', 'digest', 'api', 'soak', 'conversion'] as const;
+const SECTIONS = ['ingest', 'digest', 'api', 'search', 'soak', 'conversion'] as const;
 export type DocsSection = (typeof SECTIONS)[number];
 const BEGIN = (name: DocsSection) => `<!-- bench:${name} begin: written by \`pnpm bench ${name}\` -->`;
 const END = (name: DocsSection) => `<!-- bench:${name} end -->`;
