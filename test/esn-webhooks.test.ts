@@ -153,3 +153,45 @@ describe('admin webhooks', () => {
     expect(((await req('GET', '/api/v1/admin/webhooks', 'root')).json() as { items: unknown[] }).items).toHaveLength(1);
   });
 });
+
+describe('webhook formats and filters (#16)', () => {
+  it('gives a cloudevents hook a Standard Webhooks secret (whsec_ + base64 of 32 bytes)', async () => {
+    const res = await req('POST', '/api/v1/admin/webhooks', 'root', { url: receiverUrl, events: ['post.created'], format: 'cloudevents' });
+    expect(res.statusCode).toBe(201);
+    const { secret, id } = res.json() as { secret: string; id: string };
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(Buffer.from(secret.slice(6), 'base64')).toHaveLength(32);
+    expect((await req('DELETE', `/api/v1/admin/webhooks/${id}`, 'root')).statusCode).toBe(204);
+  });
+
+  it('takes the event types from filter.types, with groups and origin', async () => {
+    const res = await req('POST', '/api/v1/admin/webhooks', 'root', { url: receiverUrl, format: 'teams', filter: { types: ['post.created', 'post.deleted'], groups: ['general'], origin: 'email' } });
+    expect(res.statusCode).toBe(201);
+    const hook = res.json() as { id: string; events: string[]; filter: object };
+    expect(hook).toMatchObject({ events: ['post.created', 'post.deleted'], filter: { groups: ['general'], origin: 'email' } });
+    expect((await req('DELETE', `/api/v1/admin/webhooks/${hook.id}`, 'root')).statusCode).toBe(204);
+  });
+
+  it.each([
+    [{ url: 'https://example.com/', format: 'discord' }],
+    [{ url: 'https://example.com/', events: ['post.created'], filter: { types: ['comment.created'] } }],
+    [{ url: 'https://example.com/', events: ['post.created'], filter: { origin: 'fax' } }],
+    [{ url: 'https://example.com/', events: ['post.created'], filter: { groups: [''] } }],
+    [{ url: 'https://example.com/', events: ['post.created'], filter: { everyone: true } }],
+  ])('refuses %j with 400', async (body) => {
+    const res = await req('POST', '/api/v1/admin/webhooks', 'root', body);
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('sends an ESN post only to the hooks whose filter takes it', async () => {
+    await ensureGroup(t.db, 'sales');
+    const make = async (filter: object) => ((await req('POST', '/api/v1/admin/webhooks', 'root', { url: receiverUrl, events: ['post.created'], filter })).json() as { id: string }).id;
+    const bySales = await make({ groups: ['sales'] });
+    const byEmail = await make({ origin: 'email' });
+    const byEsn = await make({ origin: 'esn', groups: ['general', 'sales'] });
+    const created = await app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${tokens.root}` }, payload: { group: 'sales', body: 'Filtered' } });
+    expect(created.statusCode).toBe(201);
+    const count = async (id: string) => (await t.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.webhookId, id))).length;
+    expect([await count(bySales), await count(byEmail), await count(byEsn)]).toEqual([1, 0, 1]);
+  });
+});
