@@ -20,9 +20,9 @@ export const SEARCH_LIMIT_MAX = 100;
  * every match of a common word (a third of all posts) costs a rank per row; the newest matches
  * are what recency favours anyway. Filters (group, author, tag) narrow what they are taken from.
  */
-export const SEARCH_CANDIDATES = 200;
+export const SEARCH_CANDIDATES = 150;
 /** Of which at most this many only for a title that looks like the query (a part of a word, a typo). */
-export const SEARCH_TITLE_CANDIDATES = 50;
+export const SEARCH_TITLE_CANDIDATES = 25;
 /** Relevance halves for every this many days of age (it is multiplied by 2^(-age/half-life)). */
 export const SEARCH_HALF_LIFE_DAYS = 60;
 

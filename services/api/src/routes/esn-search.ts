@@ -55,8 +55,8 @@ export function esnSearchRoutes(app: FastifyInstance, deps: { db: Database }): v
         summary: 'Search posts and comments, best first, with the feed\'s filters and cursor.',
         description:
           'Only what the reader may see in the feed is searched: never a retracted, un-mirrored or erased post or comment, nor a comment on a post the reader does not see. ' +
-          'Results are ranked by relevance (`ts_rank_cd`, or trigram similarity for names and titles) halving every 60 days of age; the newest 200 matching posts and ' +
-          '200 matching comments are ranked. `highlight` holds the title and passages of the text as plain-text segments, `match: true` on the words that matched: ' +
+          'Results are ranked by relevance (`ts_rank_cd`, or trigram similarity for names and titles) halving every 60 days of age; the newest 150 matching posts and ' +
+          '150 matching comments are ranked. `highlight` holds the title and passages of the text as plain-text segments, `match: true` on the words that matched: ' +
           'escape the text when showing it.',
         security: BEARER,
         querystring: searchQuerySchema,
