@@ -122,7 +122,17 @@ export async function startWorkerService(
       queues,
     ),
     startSendWorker({ db: dbh.db, log, transport, addressing, secret: config.BLEND_SECRET }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
-    startWebhookWorker({ db: dbh.db, log, allowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE, secrets: [config.BLEND_SECRET, config.BLEND_SECRET_PREVIOUS], ...(config.BLEND_PUBLIC_URL ? { publicUrl: config.BLEND_PUBLIC_URL } : {}) }, workerOpts),
+    startWebhookWorker(
+      {
+        db: dbh.db,
+        log,
+        allowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
+        secrets: [config.BLEND_SECRET, config.BLEND_SECRET_PREVIOUS],
+        ...(config.BLEND_PUBLIC_URL ? { publicUrl: config.BLEND_PUBLIC_URL } : {}),
+        onDelivered: () => scanWebhooks(dbh.db, queues.webhook, config.BLEND_WEBHOOK_RETRY_BASE_MS),
+      },
+      workerOpts,
+    ),
     startDigestWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues),
   ];
   await scheduleDigests(queues.digest, config.BLEND_DIGEST_TICK_MS).catch((err: unknown) =>

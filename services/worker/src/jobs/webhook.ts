@@ -18,6 +18,11 @@ export interface WebhookDeps {
   resolve?: ResolveAll;
   /** BLEND_PUBLIC_URL: the `source` of CloudEvents envelopes. */
   publicUrl?: string;
+  /**
+   * Called after a delivery succeeded: the next event of its thread may wait for it, so the
+   * worker queues what is due now rather than at its next scan.
+   */
+  onDelivered?: () => Promise<unknown>;
 }
 
 /**
@@ -42,6 +47,7 @@ export async function deliverWebhook(job: WebhookJob, deps: WebhookDeps): Promis
   const ok = status !== null && status >= 200 && status < 300;
   await markWebhookDelivery(deps.db, d.id, { ok, status, error: ok ? null : (error ?? `HTTP ${status}`), final: status === 410 });
   deps.log.info({ deliveryId: d.id, webhookId: d.webhook.id, status, ok }, 'webhook delivery');
+  if (ok) await deps.onDelivered?.().catch((err: unknown) => deps.log.warn({ err }, 'webhook scan after a delivery failed; the periodic scan will queue it'));
   return ok ? 'delivered' : 'retry';
 }
 
