@@ -64,3 +64,4 @@ export * from './insights';
 export * from './insights-csv';
 export * from './chat-inbound';
 export * from './search-query';
+export * from './search-highlight';

@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { HIGHLIGHT_START as START, HIGHLIGHT_STOP as STOP, highlightSegments, type HighlightSegment } from '@blend/core';
 import type { Database } from '../client';
 import type { FeedFilter } from './esn-feed';
 import { commentVisibleTo, postVisibleTo } from './visibility';
@@ -48,11 +49,7 @@ export function decodeSearchCursor(s: string): SearchCursor | null {
   }
 }
 
-/** A run of text in a highlight: a match of the query or not. */
-export interface HighlightSegment {
-  text: string;
-  match: boolean;
-}
+export type { HighlightSegment };
 
 export interface SearchHit {
   type: 'post' | 'comment';
@@ -72,33 +69,6 @@ export interface SearchHit {
   score: number;
   /** The title and up to two passages of the text with the matches marked; plain text, never HTML. */
   highlight: { title: HighlightSegment[]; text: HighlightSegment[] };
-}
-
-/**
- * Markers ts_headline puts around matches: private-use characters, removed from the text first,
- * so that no text can forge one. The segments are plain text; a page escapes them and wraps the
- * matches (docs/SECURITY.md B38).
- */
-const START = '\uE000';
-const STOP = '\uE001';
-
-/** Split ts_headline's output at its markers. */
-export function highlightSegments(marked: string): HighlightSegment[] {
-  const out: HighlightSegment[] = [];
-  let rest = marked;
-  while (rest.length > 0) {
-    const a = rest.indexOf(START);
-    if (a < 0) {
-      out.push({ text: rest, match: false });
-      break;
-    }
-    if (a > 0) out.push({ text: rest.slice(0, a), match: false });
-    const b = rest.indexOf(STOP, a + 1);
-    const end = b < 0 ? rest.length : b;
-    if (end > a + 1) out.push({ text: rest.slice(a + 1, end), match: true });
-    rest = b < 0 ? '' : rest.slice(b + 1);
-  }
-  return out.map((s) => ({ text: s.text.replaceAll(START, '').replaceAll(STOP, ''), match: s.match }));
 }
 
 interface HitRow {
