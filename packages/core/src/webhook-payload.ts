@@ -5,9 +5,9 @@ import type { WebhookEvent, WebhookPerson, WebhookPostRef } from './event-types'
 import { cloudEventMessage, discordPayload, standardWebhookHeaders, teamsPayload } from './webhook-formats';
 
 /**
- * Outbound webhook payloads and signatures. Pure functions: the API builds events when a
- * post, comment or like is created, ingest when a mail merges one thread into another; the
- * worker's delivery job turns each stored event into an HTTP request with {@link webhookRequest}.
+ * Outbound webhook payloads and signatures. Pure functions: every change writes its event to the
+ * events outbox (docs/ARCHITECTURE.md "Events"); the worker's delivery job turns each stored
+ * event into an HTTP request in the hook's format with {@link webhookRequest}.
  */
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
