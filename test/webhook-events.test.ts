@@ -160,6 +160,14 @@ describe('events out, whatever the channel', () => {
     expect(new Set(again.map((g) => String(g.headers['webhook-id'])))).toEqual(new Set(before));
     const seqs = again.map((g) => HTTP.toEvent({ headers: g.headers, body: g.body }) as CloudEventV1<unknown>).filter((e) => e.blendthread === postId).map((e) => e.blendsequence);
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const list = blend('webhooks', 'list', '--json');
+    expect((await list.done).code, list.err()).toBe(0);
+    const listed = JSON.parse(list.out()) as { id: string; format: string; filter: object; pending: number; failed: number }[];
+    expect(listed.find((h) => h.id === hooks.ce!.id)).toMatchObject({ format: 'cloudevents', pending: 0, failed: 0 });
+    expect(listed.find((h) => h.id === hooks.esn!.id)).toMatchObject({ format: 'blend', filter: { origin: 'esn' } });
+    // The replay is in the audit log.
+    const [audit] = await s.db.db.select().from(schema.auditLog).where(eq(schema.auditLog.action, 'webhook_replay'));
+    expect(audit).toMatchObject({ subject: hooks.ce!.id, detail: { deliveries: before.length } });
     // Replayed content is as readers see it now: the retracted comment has no text.
     const retracted = again.map((g) => JSON.parse(g.body) as { type: string; data: { comment?: { body_text?: string; author?: { email: string } } } }).find((e) => e.type === 'blend.comment.created');
     expect(retracted?.data.comment).toMatchObject({ body_text: '', author: { email: '' } });
