@@ -183,6 +183,27 @@ describe('webhook formats and filters (#16)', () => {
     expect(res.statusCode).toBe(400);
   });
 
+  it('un-mirroring a thread is comment.deleted for each comment and post.deleted, and empties the earlier events', async () => {
+    const made = await app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${tokens.root}` }, payload: { group: 'general', title: 'Shared by mistake', body: 'Secret plans' } });
+    const { id } = made.json() as { id: string };
+    for (const body of ['one', 'two']) expect((await app.inject({ method: 'POST', url: `/api/v1/posts/${id}/comments`, headers: { authorization: `Bearer ${tokens.alice}` }, payload: { body: `Reply ${body}` } })).statusCode).toBe(201);
+    expect((await app.inject({ method: 'POST', url: `/api/v1/posts/${id}/unmirror`, headers: { authorization: `Bearer ${tokens.root}` } })).statusCode).toBeLessThan(300);
+    const evs = await t.db.select().from(schema.events).where(eq(schema.events.threadId, id)).orderBy(schema.events.sequence);
+    expect(evs.map((e) => [e.type, e.sequence])).toEqual([
+      ['post.created', 1],
+      ['comment.created', 2],
+      ['comment.created', 3],
+      ['comment.deleted', 4],
+      ['comment.deleted', 5],
+      ['post.deleted', 6],
+    ]);
+    expect(evs.at(-1)!.payload).toMatchObject({ reason: 'unmirrored', post: { id, title: '', url: null } });
+    const text = JSON.stringify(evs.map((e) => e.payload));
+    expect(text).not.toContain('Secret plans');
+    expect(text).not.toContain('Shared by mistake');
+    expect(text).not.toContain('Reply one');
+  });
+
   it('sends an ESN post only to the hooks whose filter takes it', async () => {
     await ensureGroup(t.db, 'sales');
     const make = async (filter: object) => ((await req('POST', '/api/v1/admin/webhooks', 'root', { url: receiverUrl, events: ['post.created'], filter })).json() as { id: string }).id;

@@ -9,7 +9,8 @@ import { EVENT_TYPES } from '@blend/core';
 import { addGroupMember, ensureGroup, issueApiToken, schema, setGroupVisibility, upsertPerson } from '@blend/db';
 import { waitFor } from './support/database';
 import { discordProblems, teamsProblems } from './support/chat-formats';
-import { swaks } from './support/mail-server';
+import { sendRaw, swaks } from './support/mail-server';
+import { buildMessage } from './support/messages';
 import { run } from './support/process';
 import { serviceEnv, startStack, type Stack } from './support/stack';
 
@@ -53,6 +54,7 @@ beforeAll(async () => {
   s = await startStack({ BLEND_WEBHOOK_RETRY_BASE_MS: '300', BLEND_WEBHOOK_ALLOW_PRIVATE: 'true', BLEND_PUBLIC_URL: 'https://blend.test' });
   alice = await s.person('alice@corp.test', { name: 'Alice Example' });
   bob = await s.person('bob@corp.test', { name: 'Bob Builder' });
+  await s.person('carol@corp.test', { name: 'Carol' });
   const { person } = await upsertPerson(s.db.db, { email: 'root@corp.test', isAdmin: true, optIn: true });
   admin = await issueApiToken(s.db.db, person.id);
   await ensureGroup(s.db.db, 'sales');
@@ -221,6 +223,14 @@ describe('events out, whatever the channel', () => {
     expect(JSON.stringify(teams)).toContain('"title":"Via","value":"email"');
     expect(discord.map((m) => m.content)).toContain('A comment on “Quarterly plan” was removed by the author');
   }, 120_000);
+
+  it('a "+1" by mail is reaction.created from email, next in the thread', async () => {
+    // Through Postfix as the others (swaks would read "+1" as an option).
+    const like = buildMessage({ from: 'Carol <carol@corp.test>', to: `status@${s.mail.domain}`, subject: 'Re: Quarterly plan', inReplyTo: mid.slice(1, -1), body: '+1' });
+    await sendRaw(like.raw, { from: 'carol@corp.test', to: `status@${s.mail.domain}` });
+    const liked = await waitFor(async () => ofThread(postId).find((e) => e.type === 'blend.reaction.created' && e.blendorigin === 'email'), 'the like by mail', 60_000);
+    expect(liked).toMatchObject({ blendsequence: 9, data: { reaction: { kind: 'like', person: { email: 'carol@corp.test' } } } });
+  }, 90_000);
 
   it('GET /api/v1/events pages through every event in order, for admins only', async () => {
     // Every event but the private group's, which the admin (no member) does not see.
