@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { emitPostEvent, ensureGroup, insertEsnPost, issueApiToken, listEvents, schema, upsertPerson } from '@blend/db';
+import { emitPostEvent, ensureGroup, insertEsnPost, issueApiToken, listEvents, movePostIntoThread, schema, tombstoneComment, upsertPerson } from '@blend/db';
 import { startTestApi, type TestApi } from './support/api';
 
 // The events outbox under concurrency (docs/ARCHITECTURE.md "Events"): sequences per thread
@@ -72,5 +72,20 @@ describe('the events outbox', () => {
     const second = (await listEvents(api.t.db, { after: cursor, limit: 1000, viewerId: rootId }))!;
     expect(second.items.map((i) => (i.event as { post: { id: string } }).post.id)).toEqual([early.id]);
     expect(second.items[0]!.position).toBeGreaterThan(first.items[0]!.position);
+  });
+
+  it('a merged post retracted as the comment it became leaves its old events too', async () => {
+    const survivor = await newPost('Survivor');
+    const merged = await newPost('Merged words');
+    await api.t.db.transaction(async (tx) => {
+      await emitPostEvent(tx, 'post.created', survivor.id);
+      await emitPostEvent(tx, 'post.created', merged.id);
+    });
+    const commentId = (await api.t.db.transaction((tx) => movePostIntoThread(tx, merged.id, survivor.id, { kind: 'merged', inboundId: null })))!;
+    const mergedEvent = (await api.t.db.select().from(schema.events).where(eq(schema.events.type, 'post.merged'))).find((e) => e.threadId === survivor.id);
+    expect(mergedEvent?.payload).toMatchObject({ merged: { id: merged.id, title: 'Merged words', comment_id: commentId } });
+    await api.t.db.transaction((tx) => tombstoneComment(tx, commentId));
+    const text = JSON.stringify((await api.t.db.select().from(schema.events)).map((e) => e.payload));
+    expect(text).not.toContain('Merged words');
   });
 });

@@ -3,7 +3,7 @@ import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { eventPassesFilter, type EventType, type RemovalReason, type WebhookEvent, type WebhookPerson, type WebhookPostRef } from '@blend/core';
 import type { Tx } from '../client';
 import { groupVisibleTo } from './groups';
-import { comments, events, groups, people, posts, webhookDeliveries, webhooks } from '../schema';
+import { comments, events, groups, people, postMerges, posts, webhookDeliveries, webhooks } from '../schema';
 
 /**
  * The events outbox (docs/ARCHITECTURE.md "Events"). Every change to what the feed shows
@@ -251,10 +251,21 @@ export async function refreshEventContent(tx: Tx, target: { postId: string } | {
   }
   const [c] = await tx.select({ bodyText: comments.bodyText, bodyHtml: comments.bodyHtml, deletedAt: comments.deletedAt }).from(comments).where(eq(comments.id, target.commentId));
   if (!c) return;
+  const text = c.deletedAt ? '' : c.bodyText;
+  const markup = c.deletedAt ? '' : c.bodyHtml;
   await tx.execute(sql`
-    update events set payload = jsonb_set(jsonb_set(payload, '{comment,body_text}', to_jsonb(${c.deletedAt ? '' : c.bodyText}::text)),
-      '{comment,body_html}', to_jsonb(${c.deletedAt ? '' : c.bodyHtml}::text))
+    update events set payload = jsonb_set(jsonb_set(payload, '{comment,body_text}', to_jsonb(${text}::text)), '{comment,body_html}', to_jsonb(${markup}::text))
     where comment_id = ${target.commentId} and type in ('comment.created', 'comment.updated')`);
+  // A comment that was a post of its own before a merge: that post's events carry the same words.
+  for (const m of await tx.select({ id: postMerges.mergedPostId }).from(postMerges).where(eq(postMerges.commentId, target.commentId))) {
+    await tx.execute(sql`
+      update events set payload = jsonb_set(jsonb_set(payload, '{post,body_text}', to_jsonb(${text}::text)), '{post,body_html}', to_jsonb(${markup}::text))
+      where post_id = ${m.id} and type in ('post.created', 'post.updated')`);
+    if (c.deletedAt) {
+      await tx.execute(sql`update events set payload = jsonb_set(jsonb_set(payload, '{post,title}', '""'::jsonb), '{post,url}', 'null'::jsonb) where thread_id = ${m.id} and payload ? 'post'`);
+      await tx.execute(sql`update events set payload = jsonb_set(payload, '{merged,title}', '""'::jsonb) where type = 'post.merged' and payload->'merged'->>'id' = ${m.id}`);
+    }
+  }
 }
 
 /**
