@@ -294,6 +294,8 @@ export const ConfigSchema = z.object({
   BLEND_RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   /** Sent or cancelled outbound rows are deleted after this many days. */
   BLEND_OUTBOUND_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
+  /** Events (the outbox) and delivered or failed webhook deliveries are deleted after this many days; replay and the pull API reach no further back. */
+  BLEND_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

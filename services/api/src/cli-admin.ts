@@ -114,10 +114,15 @@ export async function keysRotate(): Promise<number> {
 
 /** `blend retention run`: purge what the retention settings say has expired. */
 export async function retentionRun(dbh: DbHandle): Promise<number> {
-  const cfg = loadConfigSubset(['BLEND_RAW_RETENTION_DAYS', 'BLEND_WITHHELD_RETENTION_DAYS', 'BLEND_OUTBOUND_RETENTION_DAYS']);
+  const cfg = loadConfigSubset(['BLEND_RAW_RETENTION_DAYS', 'BLEND_WITHHELD_RETENTION_DAYS', 'BLEND_OUTBOUND_RETENTION_DAYS', 'BLEND_EVENT_RETENTION_DAYS']);
   const counts = await dbh.db.transaction((tx) =>
-    purgeExpired(tx, { rawDays: cfg.BLEND_RAW_RETENTION_DAYS, withheldDays: cfg.BLEND_WITHHELD_RETENTION_DAYS, outboundDays: cfg.BLEND_OUTBOUND_RETENTION_DAYS }),
+    purgeExpired(tx, {
+      rawDays: cfg.BLEND_RAW_RETENTION_DAYS,
+      withheldDays: cfg.BLEND_WITHHELD_RETENTION_DAYS,
+      outboundDays: cfg.BLEND_OUTBOUND_RETENTION_DAYS,
+      eventDays: cfg.BLEND_EVENT_RETENTION_DAYS,
+    }),
   );
-  console.log(`purged raw mail of ${counts.raw} processed and ${counts.withheld} withheld messages, deleted ${counts.outbound} outbound rows`);
+  console.log(`purged raw mail of ${counts.raw} processed and ${counts.withheld} withheld messages, deleted ${counts.outbound} outbound rows and ${counts.events} events`);
   return 0;
 }

@@ -73,7 +73,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     db: true,
   },
   { name: 'digest', args: '--now [--person EMAIL] [--json]', about: "build and queue the digests due now, or one person's digest whatever the schedule", db: true },
-  { name: 'retention run', args: '', about: 'purge raw mail and outbound rows past their retention periods now', db: true },
+  { name: 'retention run', args: '', about: 'purge raw mail, outbound rows and events past their retention periods now', db: true },
   { name: 'db migrate', args: '', about: 'apply pending database migrations (needs only DATABASE_URL); no other command migrates', db: false },
   { name: 'db status', args: '', about: 'list pending database migrations; exit code 1 when there are any', db: false },
   { name: 'preview', args: 'FILE.eml... [--json]', about: 'what Blend would publish for each message; needs no database or servers', db: false },

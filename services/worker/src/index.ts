@@ -197,9 +197,10 @@ export async function startWorkerService(
           rawDays: config.BLEND_RAW_RETENTION_DAYS,
           withheldDays: config.BLEND_WITHHELD_RETENTION_DAYS,
           outboundDays: config.BLEND_OUTBOUND_RETENTION_DAYS,
+          eventDays: config.BLEND_EVENT_RETENTION_DAYS,
         });
       });
-      if (counts && counts.raw + counts.withheld + counts.outbound > 0) log.info(counts, 'retention purged expired mail');
+      if (counts && counts.raw + counts.withheld + counts.outbound + counts.events > 0) log.info(counts, 'retention purged expired mail');
     } catch (err) {
       log.warn({ err }, 'retention run failed; will try again');
     }

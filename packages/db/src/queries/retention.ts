@@ -1,6 +1,6 @@
 import { and, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
-import { inboundMessages, notifications, outboundMessages } from '../schema';
+import { events, inboundMessages, notifications, outboundMessages, webhookDeliveries } from '../schema';
 import { purgeEndedWebSessions } from './web-sessions';
 
 export interface RetentionPolicy {
@@ -10,6 +10,8 @@ export interface RetentionPolicy {
   withheldDays: number;
   /** Finished outbound rows are deleted after this many days. */
   outboundDays: number;
+  /** Events and finished webhook deliveries are deleted after this many days. @defaultValue 30 */
+  eventDays?: number;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface RetentionPolicy {
  * and reason are the record); only the raw source goes. The audit log is never purged.
  * Runs on the database clock.
  */
-export async function purgeExpired(tx: Tx, p: RetentionPolicy): Promise<{ raw: number; withheld: number; outbound: number }> {
+export async function purgeExpired(tx: Tx, p: RetentionPolicy): Promise<{ raw: number; withheld: number; outbound: number; events: number }> {
   const daysAgo = (d: number) => sql`now() - ${`${d} days`}::interval`;
   const raw = await tx
     .update(inboundMessages)
@@ -44,5 +46,32 @@ export async function purgeExpired(tx: Tx, p: RetentionPolicy): Promise<{ raw: n
   await tx.delete(notifications).where(and(inArray(notifications.state, ['sent', 'dropped']), lt(notifications.createdAt, daysAgo(p.outboundDays))));
   // Web sessions that have ended are of no use to anyone (docs/SECURITY.md S1).
   await purgeEndedWebSessions(tx);
-  return { raw: raw.length, withheld: withheld.length, outbound: outbound.length };
+  const expiredEvents = await purgeExpiredEvents(tx, p.eventDays ?? 30);
+  return { raw: raw.length, withheld: withheld.length, outbound: outbound.length, events: expiredEvents };
+}
+
+/**
+ * The events outbox and its deliveries past BLEND_EVENT_RETENTION_DAYS (docs/ARCHITECTURE.md
+ * "Events"): delivered and failed deliveries go, then events no hook still waits for. Kept
+ * whatever their age: an event with a pending delivery, one not yet given a stream position,
+ * the latest event of each thread (the next one's sequence follows it) and the latest of the
+ * whole stream (the next position follows it, so a pull cursor never goes back).
+ * @returns how many events were deleted.
+ */
+async function purgeExpiredEvents(tx: Tx, days: number): Promise<number> {
+  const cutoff = sql`now() - ${`${days} days`}::interval`;
+  await tx.delete(webhookDeliveries).where(and(inArray(webhookDeliveries.state, ['delivered', 'failed']), lt(webhookDeliveries.createdAt, cutoff)));
+  const gone = await tx
+    .delete(events)
+    .where(
+      and(
+        lt(events.createdAt, cutoff),
+        isNotNull(events.position),
+        sql`not exists (select 1 from ${webhookDeliveries} d where d.event_id = ${events.id} and d.state = 'pending')`,
+        sql`(${events.threadId} is null or exists (select 1 from ${events} later where later.thread_id = ${events.threadId} and later.sequence > ${events.sequence}))`,
+        sql`${events.position} < (select max(top.position) from ${events} top)`,
+      ),
+    )
+    .returning({ id: events.id });
+  return gone.length;
 }
