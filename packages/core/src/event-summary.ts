@@ -27,7 +27,13 @@ const personName = (p: WebhookPerson): string => p.name || p.email;
 export const cutText = (s: string, max: number): string => (s.length > max ? `${s.slice(0, Math.max(0, max - 1))}…` : s);
 const quoted = (title: string): string => (title ? `“${title}”` : 'a thread');
 const removedBy = (reason: RemovalReason): string =>
-  reason === 'retracted' ? 'removed by the author' : reason === 'unmirrored' ? 'removed by the person who shared it' : "removed: its author's content was erased";
+  reason === 'retracted'
+    ? 'removed by the author'
+    : reason === 'unmirrored'
+      ? 'removed by the person who shared it'
+      : reason === 'hidden'
+        ? 'hidden by a moderator'
+        : "removed: its author's content was erased";
 
 /** @param max longest excerpt @defaultValue 500 */
 export function summarizeEvent(e: WebhookEvent, max = 500): EventSummary {

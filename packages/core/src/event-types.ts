@@ -15,8 +15,8 @@ export interface WebhookPostRef {
   url: string | null;
 }
 
-/** Why something left the feed: its author took it back, the sharer un-mirrored the thread, the author was erased. */
-export type RemovalReason = 'retracted' | 'unmirrored' | 'erased';
+/** Why something left the feed: its author took it back, the sharer un-mirrored the thread, the author was erased, an admin hid it. */
+export type RemovalReason = 'retracted' | 'unmirrored' | 'erased' | 'hidden';
 
 /** The full post as readers see it (`post.created`, `post.updated`). */
 export type WebhookPost = WebhookPostRef & {

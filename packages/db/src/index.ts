@@ -19,6 +19,7 @@ export * from './queries/esn-post-view';
 export * from './queries/trimmed-text';
 export * from './queries/esn-feed';
 export * from './queries/esn-search';
+export * from './queries/moderation';
 export * from './queries/visibility';
 export * from './queries/esn-write';
 export * from './queries/esn-groups';

@@ -13,6 +13,7 @@ import { installErrorHandler } from './errors';
 import { registerSecurityHeaders } from './security-headers';
 import { registerRateLimits, type RateLimitSettings } from './rate-limits';
 import { adminRoutes } from './routes/admin';
+import { moderationRoutes } from './routes/moderation';
 import { adminSourceRoutes } from './routes/admin-source';
 import { insightsRoutes } from './routes/insights';
 import { attachmentRoutes } from './routes/attachments';
@@ -105,6 +106,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     tokenRoutes(r, deps);
     retractRoutes(r, deps);
     adminRoutes(r, deps);
+    moderationRoutes(r, deps);
     adminSourceRoutes(r, deps);
     insightsRoutes(r, deps);
     linkRoutes(r, deps);

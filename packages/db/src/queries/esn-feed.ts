@@ -7,6 +7,7 @@ import { rawStatement, type RawStatement } from './raw-statement';
 import { withTrimmedText } from './trimmed-text';
 import { groupVisibleTo } from './groups';
 import { postVisibleTo } from './visibility';
+import { withModeration } from './moderation';
 
 /** Posts on a page when the caller does not say. */
 export const FEED_LIMIT_DEFAULT = 20;
@@ -236,7 +237,8 @@ export async function getEsnPostView(db: Database, id: string, viewerId: string 
   if (!stmt) postStatements.set(db, (stmt = postStatement(db)));
   const rows = await stmt.execute({ id, viewer: viewerId });
   const view = (await toEsnPostViews(db, rows, 'all'))[0];
-  return view && withTrimmedText(db, view, viewerId);
+  const shown = view && (await withModeration(db, view, viewerId));
+  return shown && withTrimmedText(db, shown, viewerId);
 }
 
 const likedStatements = new WeakMap<Database, RawStatement<{ postId: string }>>();

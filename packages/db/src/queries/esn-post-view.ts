@@ -26,6 +26,8 @@ export interface EsnCommentView extends CommentView {
   edited_at: string | null;
   /** On the thread only: what extraction cut from the mail, for its author; else null (see `withTrimmedText`). */
   trimmed_text?: string | null;
+  /** Only to its author, on the thread: an admin hid it (when and why); everyone else sees a tombstone. */
+  hidden?: { hidden_at: string; reason: string };
 }
 
 /** The post as the ESN sees it: {@link PostView} plus reactions, tags and edits. */
@@ -46,6 +48,8 @@ export interface EsnPostView extends Omit<PostView, 'comments'> {
   forwarded: { from: string; date: string | null; subject: string; text: string }[];
   /** On the thread only: what extraction cut from the mail, for its author; else null (see `withTrimmedText`). */
   trimmed_text?: string | null;
+  /** Only to its author, on the thread: an admin hid it (when and why); to everyone else the post does not exist. */
+  hidden?: { hidden_at: string; reason: string };
 }
 
 /** The columns every post view is built from. */

@@ -36,6 +36,10 @@ export const posts = pgTable(
     /** Outlook `Thread-Index` of the thread's first mail (base64), so our replies keep Outlook's conversation. */
     threadIndex: text('thread_index'),
     forwarded: jsonb('forwarded').$type<{ from: string; date: string | null; subject: string; text: string }[]>(),
+    /** Hidden by an admin (docs/SECURITY.md, moderation): `deletedAt` is set too, the content stays for the author and a restore. */
+    hiddenAt: timestamp('hidden_at', { withTimezone: true }),
+    hiddenBy: uuid('hidden_by'),
+    hiddenReason: text('hidden_reason'),
   },
   (t) => [
     // In the order of the feed's `order by created_at desc, id desc`, which is NULLS FIRST:
@@ -71,6 +75,10 @@ export const comments = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
     editedAt: timestamp('edited_at', { withTimezone: true }),
+    /** As on posts: hidden by an admin, `deletedAt` set too. */
+    hiddenAt: timestamp('hidden_at', { withTimezone: true }),
+    hiddenBy: uuid('hidden_by'),
+    hiddenReason: text('hidden_reason'),
   },
   (t) => [
     // A thread's comments in time order.
@@ -141,4 +149,26 @@ export const postMerges = pgTable(
     mergedAt: timestamp('merged_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('post_merges_surviving_idx').on(t.survivingPostId)],
+);
+
+/** A reader's report of a post or comment (comment null: the post); one open report per reader and item. */
+export const reports = pgTable(
+  'reports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    reporterId: uuid('reporter_id')
+      .notNull()
+      .references(() => people.id, { onDelete: 'cascade' }),
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    commentId: uuid('comment_id').references(() => comments.id, { onDelete: 'cascade' }),
+    reason: text('reason').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    resolvedBy: uuid('resolved_by'),
+    /** `hidden` or `dismissed`. */
+    resolution: text('resolution'),
+  },
+  (t) => [index('reports_open_idx').on(t.createdAt).where(sql`resolved_at is null`)],
 );

@@ -37,9 +37,16 @@ const trimmedText = nullableString(
     'GET /api/v1/admin/inbound/{id}/source) gets null. Null too when nothing was cut, and for ESN posts.',
 );
 
+/** Moderation, shown to the item's author only (docs/SECURITY.md, moderation). */
+const hiddenInfo = object(
+  { hidden_at: dateTime, reason: str },
+  {},
+  'Only on GET /api/v1/posts/:id and only to its author: an admin hid this item (when and why). Everyone else gets 404 for a hidden post and a tombstone for a hidden comment.',
+);
+
 export const commentView = object(
   { id: uuid, author: person, body_text: str, body_html: str, source, created_at: dateTime, edited_at: editedAt },
-  { deleted: tombstone, trimmed_text: trimmedText },
+  { deleted: tombstone, trimmed_text: trimmedText, hidden: hiddenInfo },
 );
 
 export const reactionsView = object({ like: int, liked_by_me: bool });
@@ -80,7 +87,7 @@ const postViewWith = (comments: string) => object(
     ),
     forwarded: arrayOf(object({ from: str, date: nullableString('as the forwarded message gave it'), subject: str, text: str }, {}, 'a forwarded message shared with the post')),
   },
-  { deleted: tombstone, trimmed_text: trimmedText },
+  { deleted: tombstone, trimmed_text: trimmedText, hidden: hiddenInfo },
 );
 
 /** A thread: the post with every comment. */
