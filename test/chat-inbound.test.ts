@@ -30,6 +30,10 @@ let base: string;
 let slackWebhook: Server;
 /** What Blend's Slack-format webhook delivered (the messages Slack would show in the channel). */
 const delivered: string[] = [];
+/** A CloudEvents receiver of comments, to see that a chat reply still leaves Blend, marked `via`. */
+let ceWebhook: Server;
+const cloudEvents: Record<string, unknown>[] = [];
+const hookIds: Record<'slack' | 'ce', string> = { slack: '', ce: '' };
 let P: string;
 let rootId: string;
 let postId: string;
@@ -40,6 +44,15 @@ const blend = (...args: string[]) => run(['services/api/src/cli.ts', ...args], {
 const post = async () => (await s.get<PostView>(`/api/v1/posts/${postId}`, tokens.alice!)).body;
 const chatRows = async () => s.db.db.select().from(schema.chatInbound);
 const commentCount = async () => (await s.db.db.select({ n: count() }).from(schema.comments))[0]!.n;
+/** The hooks a comment's `comment.created` was fanned out to (written with the comment, so known at once). */
+const hooksGiven = async (commentId: string) =>
+  (
+    await s.db.db
+      .select({ hook: schema.webhookDeliveries.webhookId })
+      .from(schema.webhookDeliveries)
+      .innerJoin(schema.events, eq(schema.events.id, schema.webhookDeliveries.eventId))
+      .where(eq(schema.events.commentId, commentId))
+  ).map((r) => (r.hook === hookIds.slack ? 'slack' : r.hook === hookIds.ce ? 'ce' : r.hook));
 
 /** What Slack would send: an event callback, signed now (or at `signedAt`) with the app's secret. */
 async function slack(event: Record<string, unknown>, opts: { eventId?: string; signedAt?: number; secret?: string; headers?: Record<string, string> } = {}) {
@@ -112,9 +125,27 @@ beforeAll(async () => {
     method: 'POST',
     url: '/api/v1/admin/webhooks',
     headers: { authorization: `Bearer ${tokens.root}` },
-    payload: { url: `http://127.0.0.1:${(slackWebhook.address() as AddressInfo).port}/services/T0/B0/x`, events: ['post.created'], format: 'slack' },
+    payload: { url: `http://127.0.0.1:${(slackWebhook.address() as AddressInfo).port}/services/T0/B0/x`, events: ['post.created', 'comment.created'], format: 'slack' },
   });
   expect(hook.statusCode).toBe(201);
+  hookIds.slack = (hook.json() as { id: string }).id;
+  ceWebhook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      cloudEvents.push(JSON.parse(body) as Record<string, unknown>);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => ceWebhook.listen(0, '127.0.0.1', resolve));
+  const ce = await s.app.inject({
+    method: 'POST',
+    url: '/api/v1/admin/webhooks',
+    headers: { authorization: `Bearer ${tokens.root}` },
+    payload: { url: `http://127.0.0.1:${(ceWebhook.address() as AddressInfo).port}/ce`, events: ['comment.created'], format: 'cloudevents' },
+  });
+  expect(ce.statusCode).toBe(201);
+  hookIds.ce = (ce.json() as { id: string }).id;
 
   // A conversation that started in mail.
   const m = buildMessage({ from: `Alice Mail <${at('alice')}>`, to: at('bob'), cc: `status@${s.mail.domain}`, subject: 'Offsite venue', body: 'Shall we book the lake house?' });
@@ -126,6 +157,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await new Promise((resolve) => slackWebhook?.close(resolve));
+  await new Promise((resolve) => ceWebhook?.close(resolve));
   await s?.stop();
 });
 
@@ -192,6 +224,12 @@ describe('Slack Events API', () => {
       expect(parsed.text).toContain('The lake house works & it has a big room');
     }
     expect(await chatRows()).toEqual([expect.objectContaining({ tool: 'slack', eventKey: 'Ev0REPLY0001', state: 'commented', commentId: comments[0]!.id })]);
+
+    // Not echoed into Slack by the Slack-format hook; a CloudEvents receiver gets it, marked as from Slack.
+    const ce = await waitFor(async () => cloudEvents.find((e) => (e.data as { comment?: { id: string } }).comment?.id === comments[0]!.id), 'the reply as a CloudEvent');
+    expect(ce).toMatchObject({ type: 'blend.comment.created', blendvia: 'slack', blendorigin: 'esn', data: { via: 'slack', origin: 'esn', comment: { body_text: comments[0]!.body_text } } });
+    expect(await hooksGiven(comments[0]!.id)).toEqual(['ce']);
+    expect(delivered.filter((b) => b.includes('lake house works'))).toEqual([]);
   }, 60_000);
 
   it('takes a retried event once', async () => {
@@ -259,6 +297,8 @@ describe('Mattermost and Rocket.Chat outgoing webhooks', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'commented', post_id: postId });
     expect((await post()).comments.at(-1)).toMatchObject({ body_text: 'Booked it for Friday.', author: { email: at('erin') } });
+    // Mattermost takes the Slack format: no echo there either.
+    expect(await hooksGiven((await post()).comments.at(-1)!.id)).toEqual(['ce']);
     expect(await (await mattermost(form)).json()).toEqual({ status: 'duplicate' });
     expect(await (await mattermost({ ...form, post_id: 'mmpost2', text: 'just chatting' })).json()).toEqual({ status: 'ignored', reason: 'no_thread_reference' });
   });
@@ -269,6 +309,7 @@ describe('Mattermost and Rocket.Chat outgoing webhooks', () => {
     const res = await rc({ bot: false, message_id: 'rcReply1', tmid: 'rcBlendMsg', user_id: ERIN_RC, user_name: 'erin', text: 'Bringing the projector.' });
     expect(await res.json()).toMatchObject({ status: 'commented', post_id: postId });
     expect((await post()).comments.at(-1)).toMatchObject({ body_text: 'Bringing the projector.' });
+    expect(await hooksGiven((await post()).comments.at(-1)!.id)).toEqual(['ce']);
   });
 });
 
@@ -281,6 +322,8 @@ describe('the generic signed endpoint', () => {
     expect(await generic(msg)).toEqual({ status: 200, body: { status: 'duplicate' } });
     expect((await generic({ ...msg, id: 'tool-msg-2', thread: postId, author: { slack: ERIN_SLACK }, text: 'Same for me.' })).status).toBe(201);
     expect((await post()).comments.slice(-2).map((c) => c.author.email)).toEqual([at('bob'), at('erin')]);
+    // The generic endpoint's tool is not known to be Slack's: the Slack-format hook gets these.
+    expect((await hooksGiven((await post()).comments.at(-1)!.id)).sort()).toEqual(['ce', 'slack']);
 
     const before = { comments: await commentCount(), rows: (await chatRows()).length };
     expect((await generic({ ...msg, id: 'tool-msg-3' }, { secret: 'x'.repeat(64) })).status).toBe(401);

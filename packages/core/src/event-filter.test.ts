@@ -20,4 +20,19 @@ describe('eventPassesFilter', () => {
   ])('%s', (_name, events, filter, facts, expected) => {
     expect(eventPassesFilter({ events, filter }, facts)).toBe(expected);
   });
+
+  const reply = (via: string | null): EventFacts => ({ type: 'comment.created', groupSlug: 'sales', origin: 'esn', via });
+  it.each<[string, string, string | null, boolean]>([
+    ['a Slack reply is not echoed to a Slack-format hook', 'slack', 'slack', false],
+    ['nor a Mattermost reply (Mattermost takes the Slack format)', 'slack', 'mattermost', false],
+    ['nor a Rocket.Chat reply', 'slack', 'rocketchat', false],
+    ['a reply through the generic endpoint reaches a Slack-format hook', 'slack', 'generic', true],
+    ['a comment written in Blend reaches a Slack-format hook', 'slack', null, true],
+    ['a Slack reply reaches a Teams hook', 'teams', 'slack', true],
+    ['a Slack reply reaches a Discord hook', 'discord', 'slack', true],
+    ['a Slack reply reaches a CloudEvents hook', 'cloudevents', 'slack', true],
+    ['a Slack reply reaches a blend hook', 'blend', 'slack', true],
+  ])('%s', (_name, format, via, expected) => {
+    expect(eventPassesFilter({ events: ['comment.created'], filter: null, format }, reply(via))).toBe(expected);
+  });
 });

@@ -39,6 +39,8 @@ export interface EventEnvelopeFields {
   id?: string;
   thread?: { id: string; sequence: number } | null;
   origin?: 'email' | 'esn';
+  /** For a comment written in a chat tool: which (`slack`, `mattermost`, `rocketchat`, `generic`); absent otherwise. */
+  via?: string;
 }
 
 export type WebhookEvent = EventEnvelopeFields &

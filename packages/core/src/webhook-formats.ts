@@ -16,7 +16,7 @@ export const cloudEventType = (e: WebhookEvent): string => `blend.${e.event}`;
  * The event in a CloudEvents 1.0 structured-mode envelope (made by the `cloudevents` SDK, which
  * also checks it): `id` is the event's stable id, `data` is the event in Blend's JSON, and the
  * extension attributes `blendthread`, `blendsequence` and `blendorigin` carry its thread, its
- * place in the thread and its channel.
+ * place in the thread and its channel, and `blendvia` the chat tool a reply was written in.
  * @param source the envelope's `source` (BLEND_PUBLIC_URL) @defaultValue "/blend"
  */
 export function cloudEventMessage(e: WebhookEvent, fallbackId: string, source = '/blend'): { contentType: string; body: string } {
@@ -32,6 +32,7 @@ export function cloudEventMessage(e: WebhookEvent, fallbackId: string, source = 
     data: e,
     ...(e.thread ? { blendthread: e.thread.id, blendsequence: e.thread.sequence } : {}),
     ...(e.origin ? { blendorigin: e.origin } : {}),
+    ...(e.via ? { blendvia: e.via } : {}),
   });
   const m = HTTP.structured(ce);
   return { contentType: String(m.headers['content-type']), body: String(m.body) };

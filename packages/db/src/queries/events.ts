@@ -19,10 +19,12 @@ export interface EventContext {
   /** BLEND_PUBLIC_URL, for `url` fields; without it they are null. */
   publicUrl?: string | null | undefined;
   at?: Date;
+  /** The chat tool a comment was written in (docs/ARCHITECTURE.md "Chat tools"): kept as the event's `via`, and no echo goes back to that tool. */
+  via?: string | undefined;
 }
 
 type Origin = 'email' | 'esn';
-type Body<T extends EventType> = Omit<Extract<WebhookEvent, { event: T }>, 'id' | 'thread' | 'origin' | 'event' | 'occurred_at'>;
+type Body<T extends EventType> = Omit<Extract<WebhookEvent, { event: T }>, 'id' | 'thread' | 'origin' | 'via' | 'event' | 'occurred_at'>;
 
 const threadUrl = (ctx: EventContext, postId: string): string | null => (ctx.publicUrl ? `${ctx.publicUrl.replace(/\/+$/, '')}/web/posts/${postId}` : null);
 
@@ -33,7 +35,7 @@ const threadUrl = (ctx: EventContext, postId: string): string | null => (ctx.pub
  */
 export async function recordEvent<T extends EventType>(
   tx: Tx,
-  e: { type: T; threadId: string | null; groupId: string | null; origin: Origin; postId?: string | null; commentId?: string | null; at?: Date; body: Body<T> },
+  e: { type: T; threadId: string | null; groupId: string | null; origin: Origin; via?: string | undefined; postId?: string | null; commentId?: string | null; at?: Date; body: Body<T> },
 ): Promise<{ id: string; sequence: number | null }> {
   let sequence: number | null = null;
   if (e.threadId) {
@@ -48,22 +50,23 @@ export async function recordEvent<T extends EventType>(
     occurred_at: (e.at ?? new Date()).toISOString(),
     thread: e.threadId && sequence !== null ? { id: e.threadId, sequence } : null,
     origin: e.origin,
+    ...(e.via ? { via: e.via } : {}),
     ...e.body,
   } as Record<string, unknown>;
   await tx.insert(events).values({ id, type: e.type, threadId: e.threadId, sequence, groupId: e.groupId, origin: e.origin, postId: e.postId ?? null, commentId: e.commentId ?? null, payload });
-  await fanOut(tx, { id, type: e.type, groupId: e.groupId, origin: e.origin });
+  await fanOut(tx, { id, type: e.type, groupId: e.groupId, origin: e.origin, via: e.via ?? null });
   return { id, sequence };
 }
 
 /** One `pending` delivery per active hook that takes the event. */
-async function fanOut(tx: Tx, e: { id: string; type: string; groupId: string | null; origin: Origin }): Promise<number> {
+async function fanOut(tx: Tx, e: { id: string; type: string; groupId: string | null; origin: Origin; via: string | null }): Promise<number> {
   const hooks = await tx
-    .select({ id: webhooks.id, events: webhooks.events, filter: webhooks.filter })
+    .select({ id: webhooks.id, events: webhooks.events, filter: webhooks.filter, format: webhooks.format })
     .from(webhooks)
     .where(and(eq(webhooks.active, true), sql`${webhooks.events} @> ${JSON.stringify([e.type])}::jsonb`));
   if (hooks.length === 0) return 0;
   const group = e.groupId ? (await tx.select({ slug: groups.slug, visibility: groups.visibility }).from(groups).where(eq(groups.id, e.groupId)))[0] : undefined;
-  const taking = hooks.filter((h) => eventPassesFilter(h, { type: e.type, groupSlug: group?.slug ?? null, groupPrivate: group?.visibility === 'private', origin: e.origin }));
+  const taking = hooks.filter((h) => eventPassesFilter(h, { type: e.type, groupSlug: group?.slug ?? null, groupPrivate: group?.visibility === 'private', origin: e.origin, via: e.via }));
   if (taking.length === 0) return 0;
   await tx.insert(webhookDeliveries).values(taking.map((h) => ({ webhookId: h.id, event: e.type, eventId: e.id })));
   return taking.length;
@@ -128,6 +131,7 @@ export async function emitCommentEvent(tx: Tx, type: 'comment.created' | 'commen
     threadId: c.postId,
     groupId: row.post.groupId,
     origin: c.source,
+    via: ctx.via,
     postId: c.postId,
     commentId: c.id,
     ...(ctx.at ? { at: ctx.at } : {}),
@@ -335,12 +339,12 @@ export async function replayEvents(db: Tx, webhookId: string, since: Date): Prom
   if (!hook) return null;
   await assignEventPositions(db);
   const rows = await db
-    .select({ id: events.id, type: events.type, origin: events.origin, slug: groups.slug, visibility: groups.visibility, groupId: events.groupId })
+    .select({ id: events.id, type: events.type, origin: events.origin, via: sql<string | null>`${events.payload}->>'via'`, slug: groups.slug, visibility: groups.visibility, groupId: events.groupId })
     .from(events)
     .leftJoin(groups, eq(groups.id, events.groupId))
     .where(and(sql`${events.createdAt} >= ${since.toISOString()}`, sql`${events.position} is not null`))
     .orderBy(asc(events.position));
-  const taking = rows.filter((r) => eventPassesFilter(hook, { type: r.type, groupSlug: r.groupId ? (r.slug ?? null) : null, groupPrivate: r.visibility === 'private', origin: r.origin as Origin }));
+  const taking = rows.filter((r) => eventPassesFilter(hook, { type: r.type, groupSlug: r.groupId ? (r.slug ?? null) : null, groupPrivate: r.visibility === 'private', origin: r.origin as Origin, via: r.via }));
   // One insert per row in stream order, so created_at follows it too.
   for (const r of taking) await db.insert(webhookDeliveries).values({ webhookId, event: r.type, eventId: r.id, createdAt: sql`clock_timestamp()` as unknown as Date });
   return taking.length;

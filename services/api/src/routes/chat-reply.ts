@@ -55,7 +55,7 @@ export async function publishChatReply(deps: ActionDeps, r: ChatReply): Promise<
     const row = await claimChatEvent(tx, { ...claim, state: 'commented', reason: null });
     if (!row) return { status: 'duplicate' } as const;
     // The ESN comment path inside this transaction (its own transaction becomes a savepoint).
-    const commentId = await createComment({ ...deps, db: tx as unknown as Database }, person, postId, r.text);
+    const commentId = await createComment({ ...deps, db: tx as unknown as Database }, person, postId, r.text, r.tool);
     await setChatEventComment(tx, row.id, commentId);
     return { status: 'commented', commentId, postId } as const;
   });

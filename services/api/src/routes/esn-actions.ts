@@ -106,8 +106,11 @@ export async function createStatusPost(deps: ActionDeps, me: Person, input: { gr
   });
 }
 
-/** Comment on a thread. @returns the new comment's id. */
-export async function createComment(deps: ActionDeps, me: Person, postId: string, body: string): Promise<string> {
+/**
+ * Comment on a thread. @returns the new comment's id.
+ * @param via the chat tool the comment was written in, if any: its event carries it and is not echoed back there.
+ */
+export async function createComment(deps: ActionDeps, me: Person, postId: string, body: string, via?: string): Promise<string> {
   assertCanWrite(me);
   const post = await loadLivePost(deps.db, postId, me.id);
   await assertGroupOpen(deps.db, post.groupId);
@@ -117,7 +120,7 @@ export async function createComment(deps: ActionDeps, me: Person, postId: string
     const mentioned = await recordMentions(tx, post.id, c.id, extractMentionEmails(bodyText));
     // Mirrored into the thread's mail conversation and notified, in this transaction.
     await recordActivity(tx, { kind: 'comment', postId: post.id, commentId: c.id, authorId: me.id, source: 'esn', at: c.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
-    await emitCommentEvent(tx, 'comment.created', c.id, { publicUrl: deps.publicUrl, at: c.createdAt });
+    await emitCommentEvent(tx, 'comment.created', c.id, { publicUrl: deps.publicUrl, at: c.createdAt, via });
     return c.id;
   });
 }
