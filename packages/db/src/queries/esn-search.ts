@@ -91,9 +91,15 @@ interface HitRow {
 }
 
 /** The filters of the feed (esn-feed.ts) as conditions on the thread's post and the matching row `x`. */
-function filters(f: FeedFilter, x: 'posts' | 'comments'): SQL[] {
+function filters(f: FeedFilter, x: 'posts' | 'comments', groupId: string | null): SQL[] {
   const out: SQL[] = [];
-  if (f.group !== undefined) out.push(sql`posts.group_id = (select id from groups where slug = ${f.group})`);
+  if (f.group !== undefined) {
+    // The group's id as a value (see searchContent), so the planner knows how few rows it has.
+    out.push(sql`posts.group_id = ${groupId}::uuid`);
+    // A comment's group is its post's: find the group's comments through its posts, where
+    // walking the newest comments of every group met one in 50 of the group's.
+    if (x === 'comments') out.push(sql`comments.post_id = any(array(select g.id from posts g where g.group_id = ${groupId}::uuid))`);
+  }
   if (f.author && 'id' in f.author) out.push(sql`${sql.raw(x)}.author_id = ${f.author.id}::uuid`);
   if (f.author && 'email' in f.author) out.push(sql`${sql.raw(x)}.author_id = (select id from people where email = ${f.author.email.toLowerCase()})`);
   if (f.source !== undefined) out.push(sql`${sql.raw(x)}.source = ${f.source}`);
@@ -125,8 +131,8 @@ export async function searchContent(
   // match. Passed to the search as parameters, Postgres plans it with them known, so it can judge
   // from its statistics whether to walk the newest posts (a common word matches within the first
   // few hundred) or read a word's entries from the GIN index (a rare one).
-  const meaning = await db.execute<{ tsq: string | null; named: string[]; sims: number[] }>(sql`
-    select blend_search_query(${opts.q})::text as tsq,
+  const meaning = await db.execute<{ tsq: string | null; named: string[]; sims: number[]; group_id: string | null }>(sql`
+    select blend_search_query(${opts.q})::text as tsq, (select id from groups where slug = ${f.group ?? null}) as group_id,
       coalesce(array_agg(id order by id), '{}') as named, coalesce(array_agg(word_similarity(${opts.q}, name) order by id), '{}') as sims
     from people where ${opts.q} <% name`);
   const m = meaning.rows[0]!;
@@ -141,13 +147,13 @@ export async function searchContent(
     with pc as (
       select u.id from (
         (select posts.id, posts.created_at from posts
-          where (posts.search_vector @@ ${tsq}${byName(sql`posts.author_id`)}) and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts'))}
+          where (posts.search_vector @@ ${tsq}${byName(sql`posts.author_id`)}) and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts', m.group_id))}
           order by posts.created_at desc limit ${SEARCH_CANDIDATES})
         union
         -- Titles by trigrams apart: in the same condition as the words, Postgres computed the
         -- similarity for every post it walked past.
         (select posts.id, posts.created_at from posts
-          where ${raw} <% posts.title and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts'))}
+          where ${raw} <% posts.title and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts', m.group_id))}
           order by posts.created_at desc limit ${SEARCH_TITLE_CANDIDATES})
       ) u order by u.created_at desc limit ${SEARCH_CANDIDATES}
     ),
@@ -155,7 +161,7 @@ export async function searchContent(
       select comments.id
       from comments join posts on posts.id = comments.post_id
       where (comments.search_vector @@ ${tsq}${byName(sql`comments.author_id`)})
-        and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments'))}
+        and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments', m.group_id))}
       order by comments.created_at desc limit ${SEARCH_CANDIDATES}
     ),
     scored as (
