@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { PermanentError } from '@blend/core';
-import { heldSummary, listInboundRows, listPeopleForAdmin, listWatchedMailboxes, listWebhooksWithDeliveries, mailboxStatuses, replayInbound, type InboundState, type MailboxStatus, type PersonListing, type WatchedMailbox } from '@blend/db';
+import { heldSummary, listHiddenItems, listInboundRows, listOpenReports, listPeopleForAdmin, listWatchedMailboxes, listWebhooksWithDeliveries, mailboxStatuses, replayInbound, type InboundState, type MailboxStatus, type PersonListing, type WatchedMailbox } from '@blend/db';
 import { requeueIngest } from '@blend/queue';
 import { INBOUND_STATES } from '../routes/admin';
 import { sendInboundSource } from '../routes/admin-source';
@@ -9,6 +9,7 @@ import { csrfField, layout, sendHtml, timeTag, type PageContext } from './layout
 import { assertCsrf } from './session';
 import { pageContext, type WebDeps } from './web-deps';
 import { adminWebhookPages, webhooksSection } from './admin-webhooks';
+import { moderationPages, moderationSection } from './moderation-pages';
 
 type InboundRowView = Awaited<ReturnType<typeof listInboundRows>>[number];
 
@@ -102,7 +103,7 @@ const REASON_SCAN = 500;
 
 /** `GET /web/admin`: people with their opt-in states, inbound mail by state and reason. */
 export function adminPages(app: FastifyInstance, deps: WebDeps): void {
-  app.get<{ Querystring: { state?: string; reason?: string; replayed?: string; redelivered?: string } }>(
+  app.get<{ Querystring: { state?: string; reason?: string; replayed?: string; redelivered?: string; moderation?: string } }>(
     '/web/admin',
     {
       preHandler: deps.auth,
@@ -115,6 +116,7 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
             reason: { type: 'string', pattern: '^[a-z0-9_:. -]{0,64}$' },
             replayed: { type: 'string', enum: ['yes', 'no'] },
             redelivered: { type: 'string', enum: ['yes', 'no'] },
+            moderation: { type: 'string', enum: ['hidden', 'restored', 'dismissed', 'gone'] },
           },
         },
       },
@@ -124,20 +126,22 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
       if (!ctx.me!.isAdmin) throw new PermanentError('FORBIDDEN', 'this page needs the admin role');
       const state = (req.query.state || undefined) as InboundState | undefined;
       const reason = req.query.reason?.trim() || undefined;
-      const [people, inbound, statuses, watched, held, hooks] = await Promise.all([
+      const [people, inbound, statuses, watched, held, hooks, reports, hidden] = await Promise.all([
         listPeopleForAdmin(deps.db, { limit: 500 }),
         listInboundRows(deps.db, { state, limit: reason ? REASON_SCAN : 100 }),
         mailboxStatuses(deps.db),
         listWatchedMailboxes(deps.db),
         heldSummary(deps.db),
         listWebhooksWithDeliveries(deps.db, { deliveriesPerHook: 10 }),
+        listOpenReports(deps.db),
+        listHiddenItems(deps.db),
       ]);
       const boxes = mailboxRows(statuses, watched);
       const rows = reason ? inbound.filter((r) => r.reason === reason).slice(0, 100) : inbound;
       const replayed = req.query.replayed;
       const main = html`<h1>Admin</h1>${replayed ? html`<p role="status" class="notice">${replayed === 'no' ? 'That mail cannot be replayed (already published, still pending, or its raw mail was purged).' : 'Replayed: the mail is back in the pipeline.'}</p>` : ''}
 <p><a href="/admin/queues">Queue dashboard</a> (BullMQ: ingest, send, webhook, digest)</p>
-<p><a href="/web/admin/insights">Participation insights</a> (who takes part through which channel; aggregates only)</p>${heldNotice(held)}${mailboxTable(ctx, boxes)}${peopleTable(people)}
+<p><a href="/web/admin/insights">Participation insights</a> (who takes part through which channel; aggregates only)</p>${heldNotice(held)}${moderationSection(ctx, reports, hidden, req.query.moderation)}${mailboxTable(ctx, boxes)}${peopleTable(people)}
 <section aria-labelledby="inbound-h"><h2 id="inbound-h">Inbound mail</h2>${inboundFilter(state, reason)}
 ${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, rows)}</section>
 ${webhooksSection(ctx, hooks, req.query.redelivered)}`;
@@ -170,4 +174,5 @@ ${webhooksSection(ctx, hooks, req.query.redelivered)}`;
   );
 
   adminWebhookPages(app, deps);
+  moderationPages(app, deps);
 }

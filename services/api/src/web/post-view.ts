@@ -2,6 +2,7 @@ import { sanitiseHtml } from '@blend/core';
 import type { EsnCommentView, EsnPostView, PersonRef } from '@blend/db';
 import { html, sanitisedHtml, type SafeHtml } from './html';
 import { csrfField, timeTag, type PageContext } from './layout';
+import { hiddenNotice, moderationControls } from './moderation-pages';
 
 /** Views of posts and comments shared by the feed and thread pages. */
 
@@ -60,9 +61,9 @@ export function postFull(ctx: PageContext, p: EsnPostView, inboundId?: string): 
     return html`<article class="post tombstone"><h1>Retracted post</h1><p>This post was retracted by its author.</p></article>`;
   }
   return html`<article class="post" aria-labelledby="title">
-<header><h1 id="title">${p.title || '(untitled)'}</h1>${postMeta(ctx, p)}</header>
+<header><h1 id="title">${p.title || '(untitled)'}</h1>${postMeta(ctx, p)}</header>${hiddenNotice(p)}
 <div class="body">${body(p.body_html)}</div>${trimmedToggle(p.trimmed_text)}${attachmentList(p.attachments)}${forwardedList(p.forwarded)}${tagList(p.tags)}
-${originalLink(inboundId)}<footer>${likeForm(ctx, p, postHref(p.id))}</footer>
+${originalLink(inboundId)}<footer>${likeForm(ctx, p, postHref(p.id))}${moderationControls(ctx, p.id, p, 'post')}</footer>
 </article>`;
 }
 
@@ -101,13 +102,13 @@ function trimmedToggle(text: string | null | undefined): SafeHtml | '' {
 }
 
 /** One comment; a retracted one stays in place as "retracted". `inboundId` as for {@link postFull}. */
-export function commentItem(ctx: PageContext, c: EsnCommentView, inboundId?: string): SafeHtml {
+export function commentItem(ctx: PageContext, c: EsnCommentView, inboundId?: string, postId?: string): SafeHtml {
   if (c.deleted) {
     return html`<li id="c-${c.id}" class="comment tombstone"><p>Comment retracted <span class="meta">· ${timeTag(c.created_at, tz(ctx))}</span></p></li>`;
   }
   return html`<li id="c-${c.id}" class="comment"><article aria-label="Comment by ${c.author.name || c.author.email}">
 <p class="meta">${who(c.author)} · ${timeTag(c.created_at, tz(ctx))}${edited(c.edited_at, ctx)} ${sourceBadge(c.source)}</p>
-<div class="body">${body(c.body_html)}</div>${trimmedToggle(c.trimmed_text)}${originalLink(inboundId)}${ownCommentControls(ctx, c)}</article></li>`;
+${hiddenNotice(c)}<div class="body">${body(c.body_html)}</div>${trimmedToggle(c.trimmed_text)}${originalLink(inboundId)}${ownCommentControls(ctx, c)}${postId ? moderationControls(ctx, postId, c, 'comment') : ''}</article></li>`;
 }
 
 /**
@@ -115,7 +116,7 @@ export function commentItem(ctx: PageContext, c: EsnCommentView, inboundId?: str
  * mail get a short correction; mail already sent is never rewritten.
  */
 function ownCommentControls(ctx: PageContext, c: EsnCommentView): SafeHtml | '' {
-  if (!ctx.me || c.author.id !== ctx.me.id || ctx.me.optIn !== 'opted_in') return '';
+  if (!ctx.me || c.author.id !== ctx.me.id || ctx.me.optIn !== 'opted_in' || c.hidden) return '';
   return html`<details class="edit"><summary>Edit or retract</summary>
 <form method="post" action="/web/comments/${c.id}/edit">${csrfField(ctx)}
 <label>Your comment <textarea name="body" rows="3" required>${c.body_text}</textarea></label>

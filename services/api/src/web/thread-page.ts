@@ -32,7 +32,7 @@ function followForm(ctx: PageContext, p: EsnPostView, following: boolean): SafeH
 function comments(ctx: PageContext, p: EsnPostView, sources: Map<string, string>): SafeHtml {
   const withheld = p.withheld_replies;
   return html`<section id="comments" aria-labelledby="comments-h"><h2 id="comments-h">Comments</h2>
-${p.comments.length === 0 ? html`<p>No comments yet.</p>` : html`<ol class="comments">${p.comments.map((c) => commentItem(ctx, c, sources.get(c.id)))}</ol>`}
+${p.comments.length === 0 ? html`<p>No comments yet.</p>` : html`<ol class="comments">${p.comments.map((c) => commentItem(ctx, c, sources.get(c.id), p.id))}</ol>`}
 ${withheld > 0 ? html`<p class="withheld">${withheld} ${withheld === 1 ? 'reply' : 'replies'} withheld: from people who have not opted in.</p>` : ''}
 ${commentComposer(ctx, p)}</section>`;
 }
@@ -52,7 +52,9 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
     const following = await isFollowing(deps.db, ctx.me!.id, { postId: post.id });
     // Admins get a link to each mirrored mail's original (served and audited by /web/admin/inbound/:id/source).
     const sources = ctx.me!.isAdmin && !post.deleted ? await inboundIdsOfThread(deps.db, post.id) : new Map<string, string>();
-    const main = html`${postFull(ctx, post, sources.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources)}`;
+    // After a report (moderation-pages.ts): say it arrived.
+    const reported = (req.query as { reported?: string } | undefined)?.reported === '1';
+    const main = html`${reported ? html`<p role="status" class="notice">Thank you: your report was sent to the admins.</p>` : ''}${postFull(ctx, post, sources.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources)}`;
     return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? 'Retracted post' : post.title || 'Post', current: '', main }));
   });
 
