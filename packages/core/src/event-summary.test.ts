@@ -21,6 +21,8 @@ describe('summarizeEvent', () => {
     ['a like', { event: 'reaction.created', occurred_at: at, post: ref, reaction: { kind: 'like', person: ann } }, { kind: 'note', headline: 'Ann liked “Plan”' }],
     ['a like taken back', { event: 'reaction.deleted', occurred_at: at, post: ref, reaction: { kind: 'like', person: ann } }, { kind: 'note', headline: 'Ann no longer likes “Plan”' }],
     ['a merge', { event: 'post.merged', occurred_at: at, post: ref, merged: { id: 'q', title: 'Old', comment_id: 'c', url: null } }, { kind: 'note', headline: '“Old” is now part of the thread “Plan”' }],
+    ['a hidden post', { event: 'post.deleted', occurred_at: at, post: { id: 'p', title: '', url: null }, reason: 'hidden' }, { kind: 'follow-up', headline: 'A post was hidden by a moderator', url: null, excerpt: null }],
+    ['a hidden comment', { event: 'comment.deleted', occurred_at: at, post: ref, comment: { id: 'c' }, reason: 'hidden' }, { kind: 'follow-up', headline: 'A comment on “Plan” was hidden by a moderator' }],
     ['an erasure', { event: 'person.erased', occurred_at: at, person: { id: 'a' } }, { kind: 'note', headline: "A person's content was erased" }],
   ])('%s', (_name, event, expected) => {
     expect(summarizeEvent(event)).toMatchObject(expected);

@@ -9,9 +9,9 @@ import { groupVisibleTo } from './groups';
  */
 
 /**
- * The condition on `posts` for the posts a reader may see in lists: not retracted, un-mirrored
- * or erased (all three leave a tombstone with `deleted_at`). Withheld and held mail never
- * became a post.
+ * The condition on `posts` for the posts a reader may see in lists: not retracted, un-mirrored,
+ * erased or hidden by a moderator (all four set `deleted_at`; a hidden one keeps its text, see
+ * docs/ARCHITECTURE.md "Moderation"). Withheld and held mail never became a post.
  *
  * @param viewer the reader's person id as SQL (a placeholder in the prepared statements).
  */
