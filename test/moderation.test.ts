@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, like } from 'drizzle-orm';
-import { createWebhook, ensureGroup, schema } from '@blend/db';
+import { addOutbound, claimOutbound, createWebhook, ensureGroup, schema } from '@blend/db';
 import { personWithToken, startTestApi, type TestApi } from './support/api';
 
 // Moderation (issue #17, docs/SECURITY.md B-moderation): admins hide and restore posts and
@@ -172,6 +172,26 @@ describe('hiding a comment', () => {
     const seen = (await req('GET', `/api/v1/posts/${ids.post}`, 'reader')).json() as { comments: { id: string; body_text: string }[] };
     expect(seen.comments.find((c) => c.id === ids.comment)?.body_text).toBe('A remark about pelicans');
     expect(await searchIds('reader', 'pelicans')).toEqual([ids.post]);
+  });
+});
+
+describe('mirrored mail of a hidden item', () => {
+  it('a mail of a comment or post still in the outbox when it is hidden is not sent (void), and is again after a restore', async () => {
+    const queue = async (n: number, kind: string, target: { commentId?: string; postId: string }) => {
+      const id = `00000000-0000-4000-8000-00000000000${n}`;
+      await addOutbound(api.t.db, { id, kind, toAddress: 'outside@mail.test', messageId: `<m${n}@b.test>`, subject: 'Re: Quarterly flamingo', textBody: 'x', ...target });
+      return id;
+    };
+    const commentMail = await queue(1, 'mirror', { postId: ids.post!, commentId: ids.readerComment! });
+    const postMail = await queue(2, 'notification', { postId: ids.post! });
+    await req('POST', `/api/v1/admin/comments/${ids.readerComment}/hide`, 'admin', { reason: 'Spam' });
+    await req('POST', `/api/v1/admin/posts/${ids.post}/hide`, 'admin', { reason: 'Spam' });
+    expect((await claimOutbound(api.t.db, commentMail, 1))?.voidReason).toBe('retracted');
+    expect((await claimOutbound(api.t.db, postMail, 1))?.voidReason).toBe('retracted');
+    await req('POST', `/api/v1/admin/comments/${ids.readerComment}/restore`, 'admin');
+    await req('POST', `/api/v1/admin/posts/${ids.post}/restore`, 'admin');
+    const later = await queue(3, 'mirror', { postId: ids.post!, commentId: ids.readerComment! });
+    expect((await claimOutbound(api.t.db, later, 60_000))?.voidReason).toBeNull();
   });
 });
 
