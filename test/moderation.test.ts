@@ -92,6 +92,10 @@ describe('hiding and restoring a post', () => {
     expect(await searchIds('reader', 'flamingo')).not.toContain(ids.post);
     expect((await req('GET', `/api/v1/posts/${ids.post}`, 'reader')).statusCode).toBe(404);
     expect((await req('GET', `/api/v1/posts/${ids.post}`, 'admin')).statusCode).toBe(404);
+    const asNote = await api.app.inject({ method: 'GET', url: `/api/v1/posts/${ids.post}`, headers: { authorization: `Bearer ${who.reader!.token}`, accept: 'application/activity+json' } });
+    expect(asNote.statusCode).toBe(404);
+    const asFeed = await api.app.inject({ method: 'GET', url: '/api/v1/feed', headers: { authorization: `Bearer ${who.reader!.token}`, accept: 'application/activity+json' } });
+    expect(asFeed.body).not.toContain(ids.post);
     const queue = (await req('GET', '/api/v1/admin/reports', 'admin')).json() as { items: { comment_id: string | null }[]; hidden: { id: string; reason: string }[] };
     expect(queue.items.map((r) => r.comment_id)).toEqual([ids.comment]);
     expect(queue.hidden).toEqual([expect.objectContaining({ id: ids.post, kind: 'post', reason: 'Breaks the code of conduct', title: 'Quarterly flamingo' })]);
