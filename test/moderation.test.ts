@@ -155,6 +155,17 @@ describe('hiding and restoring a post', () => {
   });
 });
 
+describe('the author is told', () => {
+  it('by a mail in the outbox naming the post and the reason, which the outbox does not void', async () => {
+    const mails = await api.t.db.select().from(schema.outboundMessages).where(eq(schema.outboundMessages.kind, 'moderation'));
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toMatchObject({ toAddress: 'bob@corp.test', personId: who.author!.id, subject: 'Your post was hidden by a moderator', state: 'pending' });
+    expect(mails[0]!.textBody).toContain('Your post “Quarterly flamingo” was hidden');
+    expect(mails[0]!.textBody).toContain('Reason: Breaks the code of conduct');
+    expect((await claimOutbound(api.t.db, mails[0]!.id, 1))?.voidReason).toBeNull();
+  });
+});
+
 describe('hiding a comment', () => {
   it('is a tombstone for other readers, the text with the reason for its author, comment.deleted for hooks', async () => {
     const res = await req('POST', `/api/v1/admin/comments/${ids.comment}/hide`, 'admin', { reason: 'Off topic' });

@@ -22,6 +22,7 @@ export * from './link-standing';
 export * from './browser-label';
 export * from './oidc-sign-in';
 export * from './notices';
+export * from './moderation-notice';
 export * from './auth-results';
 export * from './sender-policy';
 export * from './reply-token';

@@ -4,6 +4,9 @@ import { auditLog, comments, people, posts, reports } from '../schema';
 import { emitCommentEvent, emitCommentRemoved, emitPostEvent, emitPostRemoved, refreshEventContent, type EventContext } from './events';
 import { groupVisibleTo } from './groups';
 import type { EsnPostView } from './esn-post-view';
+import { addOutbound } from './outbound';
+import { bridgeAddress, hiddenItemNotice, newMessageId, type Addressing } from '@blend/core';
+import { randomUUID } from 'node:crypto';
 
 /**
  * Moderation (docs/SECURITY.md, moderation): an admin hides a post or comment with a reason and
@@ -36,8 +39,19 @@ async function rowOf(tx: Tx, t: ModerationTarget) {
   return row;
 }
 
-/** Hide an item (audited, `*.deleted` event with reason `hidden`); its open reports are resolved as `hidden`. */
-export async function hideItem(db: Database, t: ModerationTarget, actor: string, reason: string, ctx: EventContext = {}): Promise<ModerationOutcome> {
+/** How a hide tells the author: the installation's addresses; the outbox row ids written are pushed to `queued`. */
+export interface HideNotify {
+  addressing: Addressing;
+  publicUrl?: string | null;
+  queued: string[];
+}
+
+/**
+ * Hide an item (audited, `*.deleted` event with reason `hidden`); its open reports are resolved
+ * as `hidden`. With `notify`, an opted-in author gets a mail saying what and why, written to the
+ * outbox in the same transaction (the caller enqueues its send; the reconciler would find it).
+ */
+export async function hideItem(db: Database, t: ModerationTarget, actor: string, reason: string, ctx: EventContext = {}, notify?: HideNotify): Promise<ModerationOutcome> {
   return db.transaction(async (tx) => {
     const row = await rowOf(tx, t);
     if (!row) return 'missing';
@@ -57,6 +71,29 @@ export async function hideItem(db: Database, t: ModerationTarget, actor: string,
       .update(reports)
       .set({ resolvedAt: now, resolvedBy: actor, resolution: 'hidden' })
       .where(and(isNull(reports.resolvedAt), t.kind === 'post' ? and(eq(reports.postId, t.id), isNull(reports.commentId)) : eq(reports.commentId, t.id)));
+    if (notify) {
+      const [a] = await tx.select({ email: people.email, optIn: people.optIn }).from(people).where(eq(people.id, row.authorId));
+      const postId = t.kind === 'post' ? t.id : (await tx.select({ postId: comments.postId }).from(comments).where(eq(comments.id, t.id)))[0]?.postId;
+      const [p] = postId ? await tx.select({ title: posts.title }).from(posts).where(eq(posts.id, postId)) : [];
+      if (a && a.optIn === 'opted_in' && postId) {
+        const base = notify.publicUrl ? notify.publicUrl.replace(/\/+$/, '') : null;
+        const notice = hiddenItemNotice({ kind: t.kind, title: p?.title ?? '', reason, postUrl: base ? `${base}/web/posts/${postId}` : null, bridge: bridgeAddress(notify.addressing, { kind: 'status' }) });
+        const id = randomUUID();
+        // No post or comment id on the row: the outbox voids mail about a removed item, and this
+        // mail is about exactly that.
+        const queued = await addOutbound(tx, {
+          id,
+          kind: 'moderation',
+          toAddress: a.email,
+          personId: row.authorId,
+          messageId: newMessageId(id, notify.addressing),
+          subject: notice.subject,
+          textBody: notice.text,
+          dedupeKey: `hidden:${t.kind}:${t.id}:${now.toISOString()}`,
+        });
+        if (queued) notify.queued.push(queued);
+      }
+    }
     return 'done';
   });
 }

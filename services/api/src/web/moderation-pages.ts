@@ -122,7 +122,9 @@ export function moderationPages(app: FastifyInstance, deps: WebDeps): void {
       async (req, reply) => {
         assertCsrf(req, deps, req.body._csrf);
         admin(req);
-        const outcome = isUuid(req.params.id) ? await hideItem(deps.db, { kind, id: req.params.id }, req.person!.id, req.body.reason, ctxOf) : 'missing';
+        // The author's notice goes into the outbox; the worker's reconciler sends it (these pages have no send queue).
+        const notify = { addressing: deps.addressing, publicUrl: deps.publicUrl ?? null, queued: [] as string[] };
+        const outcome = isUuid(req.params.id) ? await hideItem(deps.db, { kind, id: req.params.id }, req.person!.id, req.body.reason, ctxOf, notify) : 'missing';
         return reply.redirect(outcome === 'missing' ? back(undefined, 'gone') : back(req.body.return_to, 'hidden'), 303);
       },
     );
