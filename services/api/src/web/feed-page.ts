@@ -9,18 +9,21 @@ import { postCard } from './post-view';
 import { assertCsrf } from './session';
 import { pageContext, safeReturnTo, type WebDeps } from './web-deps';
 
-/** The web feed's query: like the API's, but an empty field (an unused filter) means "any". */
+/** The web pages' feed filters and cursor: like the API's, but an empty field (an unused filter) means "any". */
+export const webFeedFilterProperties = {
+  cursor: { type: 'string', maxLength: 200 },
+  group: { type: 'string', pattern: '^(|[a-z0-9][a-z0-9._-]{0,62})$' },
+  author: { type: 'string', maxLength: 320 },
+  tag: { type: 'string', pattern: '^(|#?[^\\s#]{1,50})$' },
+  source: { type: 'string', enum: ['', 'email', 'esn'] },
+  mentions: { type: 'string', enum: ['', 'me'] },
+} as const;
+
+/** The web feed's query. */
 const webFeedQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: {
-    cursor: { type: 'string', maxLength: 200 },
-    group: { type: 'string', pattern: '^(|[a-z0-9][a-z0-9._-]{0,62})$' },
-    author: { type: 'string', maxLength: 320 },
-    tag: { type: 'string', pattern: '^(|#?[^\\s#]{1,50})$' },
-    source: { type: 'string', enum: ['', 'email', 'esn'] },
-    mentions: { type: 'string', enum: ['', 'me'] },
-  },
+  properties: webFeedFilterProperties,
 } as const;
 
 type WebFeedQuery = { [K in keyof FeedQuery]?: string };

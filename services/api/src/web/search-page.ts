@@ -5,6 +5,7 @@ import { feedFilter, type FeedQuery } from '../routes/esn-feed';
 import { parseSearchCursor } from '../routes/esn-search';
 import { html, type SafeHtml } from './html';
 import { layout, sendHtml, timeTag } from './layout';
+import { webFeedFilterProperties } from './feed-page';
 import { postHref } from './post-view';
 import { pageContext, type WebDeps } from './web-deps';
 
@@ -14,12 +15,7 @@ const webSearchQuery = {
   additionalProperties: false,
   properties: {
     q: { type: 'string', maxLength: SEARCH_QUERY_MAX * 4 },
-    cursor: { type: 'string', maxLength: 200 },
-    group: { type: 'string', pattern: '^(|[a-z0-9][a-z0-9._-]{0,62})$' },
-    author: { type: 'string', maxLength: 320 },
-    tag: { type: 'string', pattern: '^(|#?[^\\s#]{1,50})$' },
-    source: { type: 'string', enum: ['', 'email', 'esn'] },
-    mentions: { type: 'string', enum: ['', 'me'] },
+    ...webFeedFilterProperties,
   },
 } as const;
 
