@@ -225,6 +225,8 @@ const CASES: Case[] = [
   { method: 'GET', path: '/api/v1/events', who: 'root', status: 200, then: (p: { items: { event: { event: string } }[]; next_after: number | null }) => expect(p.items.length).toBeGreaterThan(0) },
   { method: 'GET', path: '/api/v1/events', who: 'alice', status: 403 },
   { method: 'GET', path: '/api/v1/events', query: 'after=yesterday', who: 'root', status: 400 },
+  // The stream stays open, so inject() drives only its refusal; test/live-stream.test.ts reads it over HTTP.
+  { method: 'GET', path: '/api/v1/stream', who: '', status: 401 },
   { method: 'DELETE', path: '/api/v1/admin/webhooks/{id}', params: hook, who: 'root', status: 204 },
   { method: 'DELETE', path: '/api/v1/admin/webhooks/{id}', params: hook, who: 'root', status: 404 },
   { method: 'POST', path: '/api/v1/posts/{id}/report', params: post, who: 'alice', body: { reason: 'spam' }, status: 201, then: (r: unknown) => expect(r).toEqual({ status: 'created' }) },

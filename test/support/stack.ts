@@ -82,6 +82,7 @@ export async function startStack(
     activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, correctionWindowMs: config.BLEND_CORRECTION_WINDOW_MS },
     webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
     integrations: chatIntegrationsFrom(config),
+    streamMaxConnections: config.BLEND_STREAM_MAX_CONNECTIONS,
     ...(config.BLEND_PUBLIC_URL ? { publicUrl: config.BLEND_PUBLIC_URL } : {}),
   });
   let worker: Running | null = null;

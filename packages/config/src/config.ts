@@ -102,6 +102,8 @@ export const ConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   /** Memory for the API's feed cache (JSON feed pages shared by all readers, forgotten on every change); 0 switches it off. @defaultValue 64 */
   BLEND_FEED_CACHE_MB: z.coerce.number().int().min(0).max(4096).default(64),
+  /** Open live-update connections (`GET /api/v1/stream`) one API process holds at most; more are refused with 429. @defaultValue 1000 */
+  BLEND_STREAM_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100000).default(1000),
   /** API requests per minute of one person (by credential) or, unauthenticated, one client address; 0 switches it off. @defaultValue 600 */
   BLEND_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   /** Sign-ins, signed-link pages and failed authentications per minute of one client address; 0 switches it off. @defaultValue 10 */

@@ -34,3 +34,4 @@ export * from './queries/post-merges';
 export * from './queries/chat';
 export * from './queries/insights';
 export * from './queries/events';
+export * from './queries/events-stream';

@@ -25,6 +25,8 @@ import { meRoutes } from './routes/me';
 import { queuesDashboardRoutes } from './routes/queues-dashboard';
 import { retractRoutes } from './routes/retract';
 import { tokenRoutes } from './routes/tokens';
+import { streamRoutes } from './routes/stream';
+import { StreamHub } from './stream';
 import type { OidcSettings } from './web/oidc-client';
 
 export interface AppDeps {
@@ -61,6 +63,10 @@ export interface AppDeps {
   oidc?: OidcSettings;
   /** Chat tools' way back in (BLEND_SLACK_SIGNING_SECRET, BLEND_MATTERMOST_TOKEN, …); each endpoint is off without its secret. */
   integrations?: ChatIntegrationSettings;
+  /** The live stream's fan-out (stream.ts); without it one is made with `streamMaxConnections`. */
+  stream?: StreamHub;
+  /** BLEND_STREAM_MAX_CONNECTIONS: open `GET /api/v1/stream` connections per process. @defaultValue 1000 */
+  streamMaxConnections?: number;
 }
 
 /**
@@ -86,6 +92,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   instrumentHttp(app, deps.metrics);
   registerSecurityHeaders(app, { ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
   if (deps.rateLimits) registerRateLimits(app, { ...deps.rateLimits, log: deps.log });
+  const hub = deps.stream ?? new StreamHub({ db: deps.db, log: deps.log }, { maxConnections: deps.streamMaxConnections ?? 1000 });
+  // Before the server stops taking connections: open streams would keep it waiting.
+  app.addHook('preClose', async () => hub.close());
+  // A change made through this API reaches open streams at once, not at the next NOTIFY or poll.
+  app.addHook('onResponse', async (req) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') hub.changed();
+  });
   const cache = deps.feedCache;
   if (cache) {
     // Read your own writes: a change made through this API is forgotten before its answer
@@ -111,6 +124,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     insightsRoutes(r, deps);
     linkRoutes(r, deps);
     attachmentRoutes(r, deps);
+    streamRoutes(r, { db: deps.db, hub });
   });
   // The BullMQ dashboard at /admin/queues (admin role; session cookie or bearer token).
   queuesDashboardRoutes(app, deps);

@@ -24,6 +24,8 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
       registers: [metrics.registry],
     });
   app.addHook('onResponse', async (req, reply) => {
+    // The live stream stays open for as long as the reader does: its length is no latency.
+    if (req.routeOptions.url === '/api/v1/stream') return;
     histogram.observe(
       { method: req.method, route: req.routeOptions.url ?? UNMATCHED_ROUTE, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,

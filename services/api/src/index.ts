@@ -5,6 +5,7 @@ import { buildApp } from './app';
 import { chatIntegrationsFrom } from './routes/integrations';
 import { createRateLimitRedis } from './rate-limits';
 import { FEED_CACHE_MAX_AGE_MS, FeedCache } from './feed-cache';
+import { StreamHub } from './stream';
 
 export { buildApp, type AppDeps } from './app';
 export { chatIntegrationsFrom } from './routes/integrations';
@@ -22,18 +23,23 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
   const rateRedis = createRateLimitRedis(config.REDIS_URL);
   const metrics = processMetrics();
   const feedCache = config.BLEND_FEED_CACHE_MB > 0 ? new FeedCache({ maxBytes: config.BLEND_FEED_CACHE_MB * 1024 * 1024, maxAgeMs: FEED_CACHE_MAX_AGE_MS }) : undefined;
-  const listener = feedCache
-    ? listenForFeedChanges(config.DATABASE_URL, {
-        onChange: () => feedCache.changed(),
-        onListening: (on) => {
-          feedCache.setListening(on);
-          log.info({ listening: on }, on ? 'feed cache on: listening for changes' : 'feed cache off until changes are heard again');
-        },
-        onError: (err) => log.warn({ err: { message: err.message } }, 'feed change listener lost its connection'),
-      })
-    : undefined;
+  // The live stream shares the feed cache's LISTEN connection; it also polls slowly, so it works without it.
+  const stream = new StreamHub({ db: dbh.db, log }, { maxConnections: config.BLEND_STREAM_MAX_CONNECTIONS });
+  const listener = listenForFeedChanges(config.DATABASE_URL, {
+    onChange: () => {
+      feedCache?.changed();
+      stream.changed();
+    },
+    onListening: (on) => {
+      if (!feedCache) return;
+      feedCache.setListening(on);
+      log.info({ listening: on }, on ? 'feed cache on: listening for changes' : 'feed cache off until changes are heard again');
+    },
+    onError: (err) => log.warn({ err: { message: err.message } }, 'feed change listener lost its connection'),
+  });
   const app = buildApp({
     feedCache,
+    stream,
     db: dbh.db,
     pool: dbh.pool,
     redis,

@@ -76,13 +76,14 @@ export function feedPages(app: FastifyInstance, deps: WebDeps): void {
       listGroupsWithCounts(deps.db, ctx.me!),
     ]);
     const main = html`<h1>Feed</h1>
+<div id="live" class="live" aria-live="polite" data-live="feed"></div>
 ${composer(ctx, groups.filter((g) => !g.archivedAt && (g.visibility === 'public' || g.myRole)), q.group)}
 ${filters(q, groups)}
 <section aria-labelledby="posts-h"><h2 id="posts-h" class="visually-hidden">Posts</h2>
 ${page.items.length === 0 ? html`<p>No posts yet.</p>` : page.items.map((p) => postCard(ctx, p, req.url))}
 </section>
 ${nextLink(q, page.next ? encodeCursor(page.next) : null)}`;
-    return sendHtml(reply, 200, layout(ctx, { title: 'Feed', current: '/web', main }));
+    return sendHtml(reply, 200, layout(ctx, { title: 'Feed', current: '/web', main, live: true }));
   });
 
   app.post<{ Body: { _csrf?: string; group: string; title?: string; body: string } }>(

@@ -19,6 +19,7 @@ import { threadPages } from './thread-page';
 import { pageContext, type WebDeps } from './web-deps';
 
 const CSS = readFileSync(new URL('./static/app.css', import.meta.url), 'utf8');
+const LIVE_JS = readFileSync(new URL('./static/live.js', import.meta.url), 'utf8');
 
 /** Errors on the pages are pages too: a login redirect, or a short message with a way back. */
 function installWebErrors(app: FastifyInstance, secret: string): void {
@@ -52,6 +53,8 @@ export function webRoutes(app: FastifyInstance, deps: Omit<WebDeps, 'auth' | 'oi
     oidcClient?.configuration().catch((err: unknown) => deps.log.warn({ err: { message: (err as Error).message } }, 'company sign-in: IdP discovery failed; retried at the next sign-in'));
     const full: WebDeps = { ...deps, auth: requireWebPerson(deps.db), ...(oidcClient ? { oidcClient } : {}) };
     web.get('/web/static/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CSS));
+    // The live updates of the feed and thread pages (docs/ARCHITECTURE.md "Live updates"); the pages work without it.
+    web.get('/web/static/live.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(LIVE_JS));
     loginPages(web, full);
     if (oidcClient) oidcPages(web, { ...full, oidcClient });
     feedPages(web, full);

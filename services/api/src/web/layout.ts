@@ -31,14 +31,15 @@ function searchBox(ctx: PageContext, q: string | undefined): SafeHtml {
 }
 
 /** A whole page: header with navigation and the search box, one `<main>` with the content. */
-export function layout(ctx: PageContext, opts: { title: string; current: string; main: Html; q?: string }): SafeHtml {
+export function layout(ctx: PageContext, opts: { title: string; current: string; main: Html; q?: string; live?: boolean }): SafeHtml {
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title} · Blend</title>
-<link rel="stylesheet" href="/web/static/app.css">
+<link rel="stylesheet" href="/web/static/app.css">${opts.live ? html`
+<script src="/web/static/live.js" defer></script>` : ''}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

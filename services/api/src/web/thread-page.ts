@@ -54,8 +54,8 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
     const sources = ctx.me!.isAdmin && !post.deleted ? await inboundIdsOfThread(deps.db, post.id) : new Map<string, string>();
     // After a report (moderation-pages.ts): say it arrived.
     const reported = (req.query as { reported?: string } | undefined)?.reported === '1';
-    const main = html`${reported ? html`<p role="status" class="notice">Thank you: your report was sent to the admins.</p>` : ''}${postFull(ctx, post, sources.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources)}`;
-    return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? 'Retracted post' : post.title || 'Post', current: '', main }));
+    const main = html`${reported ? html`<p role="status" class="notice">Thank you: your report was sent to the admins.</p>` : ''}<div id="live" class="live" aria-live="polite" data-live="thread" data-post="${post.id}"></div>${postFull(ctx, post, sources.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources)}`;
+    return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? 'Retracted post' : post.title || 'Post', current: '', main, live: true }));
   });
 
   app.post<{ Params: { id: string }; Body: { _csrf?: string; body: string } }>(

@@ -1,0 +1,124 @@
+// Live updates of the feed and thread pages (docs/ARCHITECTURE.md "Live updates"): listens to
+// GET /api/v1/stream and changes the page in place. The pages work without it (no script, an
+// old browser): a reload shows the same. It only ever inserts text (textContent), never HTML.
+(function () {
+  'use strict';
+  var region = document.getElementById('live');
+  if (!region || typeof EventSource !== 'function') return;
+  var mode = region.getAttribute('data-live');
+  var postId = region.getAttribute('data-post');
+  var fresh = 0;
+
+  function say(text) {
+    region.textContent = text;
+  }
+
+  function data(e) {
+    try {
+      return JSON.parse(e.data);
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function removePostCard(id) {
+    var t = document.getElementById('t-' + id);
+    var card = t && t.closest('article');
+    if (card) {
+      card.remove();
+      return true;
+    }
+    return false;
+  }
+
+  function commentsList() {
+    var section = document.getElementById('comments');
+    if (!section) return null;
+    var list = section.querySelector('ol.comments');
+    if (!list) {
+      list = document.createElement('ol');
+      list.className = 'comments';
+      var h = section.querySelector('h2');
+      var none = h && h.nextElementSibling;
+      if (none && none.tagName === 'P') none.remove();
+      if (h) h.after(list);
+      else section.prepend(list);
+    }
+    return list;
+  }
+
+  function addComment(c) {
+    if (!c || document.getElementById('c-' + c.id)) return;
+    var list = commentsList();
+    if (!list) return;
+    var li = document.createElement('li');
+    li.id = 'c-' + c.id;
+    li.className = 'comment live-new';
+    var who = (c.author && (c.author.name || c.author.email)) || 'Someone';
+    var meta = document.createElement('p');
+    meta.className = 'meta';
+    meta.textContent = who + ' · just now';
+    var body = document.createElement('div');
+    body.className = 'body';
+    var pre = document.createElement('p');
+    pre.textContent = c.body_text || '';
+    body.appendChild(pre);
+    li.appendChild(meta);
+    li.appendChild(body);
+    list.appendChild(li);
+    say('New comment from ' + who + '.');
+  }
+
+  var es = new EventSource('/api/v1/stream');
+
+  if (mode === 'feed') {
+    es.addEventListener('post.created', function (e) {
+      var d = data(e);
+      if (!d || !d.post || document.getElementById('t-' + d.post.id)) return;
+      fresh += 1;
+      region.textContent = '';
+      region.append(fresh + (fresh === 1 ? ' new post — ' : ' new posts — '));
+      var a = document.createElement('a');
+      a.href = window.location.pathname + window.location.search;
+      a.textContent = 'show';
+      region.append(a);
+    });
+    es.addEventListener('post.deleted', function (e) {
+      var d = data(e);
+      if (d && d.post && removePostCard(d.post.id)) say('A post was removed.');
+    });
+  } else if (mode === 'thread' && postId) {
+    es.addEventListener('comment.created', function (e) {
+      var d = data(e);
+      if (d && d.post && d.post.id === postId) addComment(d.comment);
+    });
+    es.addEventListener('comment.deleted', function (e) {
+      var d = data(e);
+      if (!d || !d.post || d.post.id !== postId || !d.comment) return;
+      var li = document.getElementById('c-' + d.comment.id);
+      if (li) {
+        li.remove();
+        say('A comment was removed.');
+      }
+    });
+    es.addEventListener('post.deleted', function (e) {
+      var d = data(e);
+      if (!d || !d.post || d.post.id !== postId) return;
+      var main = document.getElementById('main');
+      if (!main) return;
+      main.textContent = '';
+      var h = document.createElement('h1');
+      h.textContent = 'Removed';
+      var p = document.createElement('p');
+      p.textContent = 'This post was removed. ';
+      var a = document.createElement('a');
+      a.href = '/web';
+      a.textContent = 'Back to the feed';
+      p.appendChild(a);
+      main.appendChild(h);
+      main.appendChild(p);
+      main.appendChild(region);
+      say('This post was removed.');
+    });
+  }
+})();
