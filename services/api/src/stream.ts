@@ -5,7 +5,7 @@ import { streamEventsAfter, streamVisibility, latestEventPosition, type Database
  * The live stream's fan-out (docs/ARCHITECTURE.md "Live updates"): one reader of the events
  * outbox per API process. On a change (the feed's NOTIFY, or a slow poll while anyone listens)
  * it reads the events placed after the last position it saw, asks once per batch which of the
- * connected readers may see which event (docs/SECURITY.md B-stream: filtered per reader), and
+ * connected readers may see which event (docs/SECURITY.md B41: filtered per reader), and
  * writes each reader only theirs.
  */
 

@@ -12,7 +12,7 @@ export const STREAM_ROUTE = '/api/v1/stream';
 
 /**
  * `GET /api/v1/stream`: server-sent events of the changes the reader may see (docs/ARCHITECTURE.md
- * "Live updates"; docs/SECURITY.md B-stream). A bearer token or the web session's cookie; a
+ * "Live updates"; docs/SECURITY.md B41). A bearer token or the web session's cookie; a
  * reconnecting client sends `Last-Event-ID` and gets what it missed.
  */
 export function streamRoutes(parent: FastifyInstance, deps: { db: Database; hub: StreamHub }): void {
