@@ -34,4 +34,6 @@ export * from './queries/post-merges';
 export * from './queries/chat';
 export * from './queries/insights';
 export * from './queries/events';
+export * from './queries/gauges';
+export * from './queries/audit';
 export * from './queries/events-stream';

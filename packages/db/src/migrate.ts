@@ -23,6 +23,12 @@ function findMigrations(from: string): string {
 // Any fixed 64-bit number; all Blend processes agree on it, so only one migrates at a time.
 const MIGRATION_LOCK = 7_262_901_114;
 
+/**
+ * Taken per transaction by the worker's hourly retention run, so that only one worker purges
+ * expired mail at a time; the others skip that hour.
+ */
+export const RETENTION_LOCK = 7_262_901_115;
+
 interface Journal {
   entries: { tag: string; when: number }[];
 }

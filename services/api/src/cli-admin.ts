@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { eq } from 'drizzle-orm';
 import { loadConfig, loadConfigSubset, maskConfig } from '@blend/config';
 import { compileRedactions, isUuid, renderMailContent } from '@blend/core';
-import { getInbound, purgeExpired, replayInbound, schema, type DbHandle } from '@blend/db';
+import { addAuditEntry, getCommentRow, getInbound, getPostRow, purgeExpired, replayInbound, rewritePublishedText, type DbHandle } from '@blend/db';
 import { parseMail } from '@blend/mail';
 import { createProducerRedis, createQueues, requeueIngest } from '@blend/queue';
 import { UsageError } from './cli-people';
 
 async function audit(dbh: DbHandle, action: string, subject: string, detail: Record<string, unknown>) {
-  await dbh.db.insert(schema.auditLog).values({ action, actor: `cli:${process.env.USER ?? 'unknown'}`, subject, detail });
+  await addAuditEntry(dbh.db, { action, actor: `cli:${process.env.USER ?? 'unknown'}`, subject, detail });
 }
 
 /** `blend inbound replay ID...`: put failed, withheld, held or rejected mail back in the pipeline. */
@@ -52,9 +51,9 @@ export async function inboundReprocess(dbh: DbHandle, args: string[]): Promise<n
   const cfg = loadConfigSubset(['BLEND_REDACT']);
   const now = renderMailContent((await parseMail(row.raw)).mail, { redactions: compileRedactions(cfg.BLEND_REDACT) });
   const target = row.commentId
-    ? await dbh.db.query.comments.findFirst({ where: eq(schema.comments.id, row.commentId) })
+    ? await getCommentRow(dbh.db, row.commentId)
     : row.postId
-      ? await dbh.db.query.posts.findFirst({ where: eq(schema.posts.id, row.postId) })
+      ? await getPostRow(dbh.db, row.postId)
       : undefined;
   if (!target) throw new UsageError(`${id} was not published (state ${row.state}); use \`blend inbound replay\``);
   const stored = { title: 'title' in target ? target.title : null, body_text: target.bodyText };
@@ -65,13 +64,7 @@ export async function inboundReprocess(dbh: DbHandle, args: string[]): Promise<n
     console.log(changed ? diffLines(stored, fresh) : `${id}: no difference`);
   }
   if (!changed || values['dry-run']) return 0;
-  await dbh.db.transaction(async (tx) => {
-    if (row.commentId) {
-      await tx.update(schema.comments).set({ bodyText: now.bodyText, bodyHtml: now.bodyHtml, trimmedText: now.trimmedText, editedAt: new Date() }).where(eq(schema.comments.id, row.commentId));
-    } else if (row.postId) {
-      await tx.update(schema.posts).set({ title: now.title, bodyText: now.bodyText, bodyHtml: now.bodyHtml, trimmedText: now.trimmedText, editedAt: new Date() }).where(eq(schema.posts.id, row.postId));
-    }
-  });
+  await dbh.db.transaction((tx) => rewritePublishedText(tx, row, now));
   await audit(dbh, 'reprocess_inbound', id, { before: stored, after: fresh });
   if (!values.json) console.log(`${id}: updated`);
   return 0;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction, type AfterAction } from '@blend/config';
-import { getCheckpoint, getWatchedMailbox, listWatchedMailboxes, rewindCheckpoint, schema, type DbHandle } from '@blend/db';
+import { addAuditEntry, getCheckpoint, getWatchedMailbox, listWatchedMailboxes, rewindCheckpoint, type DbHandle } from '@blend/db';
 import { imapConnection, imapTargetOf, parseImapUrl, sealedLoginTarget, type ImapTarget } from '@blend/mail';
 import { UsageError } from './cli-people';
 
@@ -77,7 +77,7 @@ export async function mailboxBackfill(dbh: DbHandle, args: string[]): Promise<nu
     }
     const cp = await getCheckpoint(dbh.db, target.key);
     await rewindCheckpoint(dbh.db, target.key, Number(box.uidValidity), first - 1);
-    await dbh.db.insert(schema.auditLog).values({
+    await addAuditEntry(dbh.db, {
       action: 'backfill_mailbox',
       actor: `cli:${process.env.USER ?? 'unknown'}`,
       subject: target.key,

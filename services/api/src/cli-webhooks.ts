@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isUuid } from '@blend/core';
-import { listWebhooksWithDeliveries, replayEvents, schema, type DbHandle } from '@blend/db';
+import { addAuditEntry, listWebhooksWithDeliveries, replayEvents, type DbHandle } from '@blend/db';
 import { UsageError } from './cli-people';
 
 /**
@@ -17,7 +17,7 @@ export async function webhooksReplay(dbh: DbHandle, args: string[]): Promise<num
   if (!since) throw new UsageError(`--since ${values.since}: not a date, a date-time or a duration such as 2h`);
   const n = await replayEvents(dbh.db, id, since);
   if (n === null) throw new UsageError(`no webhook ${id}`);
-  await dbh.db.insert(schema.auditLog).values({ action: 'webhook_replay', actor: `cli:${process.env.USER ?? 'unknown'}`, subject: id, detail: { since: since.toISOString(), deliveries: n } });
+  await addAuditEntry(dbh.db, { action: 'webhook_replay', actor: `cli:${process.env.USER ?? 'unknown'}`, subject: id, detail: { since: since.toISOString(), deliveries: n } });
   console.log(values.json ? JSON.stringify({ webhook: id, since: since.toISOString(), deliveries: n }) : `queued ${n} deliveries to ${id} of the events since ${since.toISOString()}, in order`);
   return 0;
 }

@@ -1,7 +1,6 @@
 import { Gauge } from 'prom-client';
-import { sql } from 'drizzle-orm';
 import type { Metrics } from '@blend/config';
-import { heldSummary, type Database } from '@blend/db';
+import { heldCountsByReason, heldSummary, notifyQueueUsage, pendingNotificationCount, pendingOutboundCount, pollLagSeconds, type Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { FeedCache } from './feed-cache';
 
@@ -35,10 +34,7 @@ export function registerScrapeGauges(
     help: 'Age of the oldest inbound message that is stored but not converted yet (0 when none)',
     registers,
     async collect() {
-      const r = await deps.db.execute<{ age: number | null }>(
-        sql`select extract(epoch from now() - min(received_at))::float as age from inbound_messages where state = 'received'`,
-      );
-      this.set(Number(r.rows[0]?.age ?? 0));
+      this.set(await pollLagSeconds(deps.db));
     },
   });
   new Gauge({
@@ -48,10 +44,7 @@ export function registerScrapeGauges(
     registers,
     async collect() {
       this.reset();
-      const r = await deps.db.execute<{ reason: string; n: number }>(
-        sql`select coalesce(reason, '') as reason, count(*)::int as n from inbound_messages where state = 'held' group by reason`,
-      );
-      for (const row of r.rows) this.set({ reason: row.reason }, row.n);
+      for (const row of await heldCountsByReason(deps.db)) this.set({ reason: row.reason }, row.n);
     },
   });
   new Gauge({
@@ -67,8 +60,7 @@ export function registerScrapeGauges(
     help: 'Notifications, mirrored comments and corrections waiting for their time (coalescing window, quiet hours)',
     registers,
     async collect() {
-      const r = await deps.db.execute<{ n: number }>(sql`select count(*)::int as n from notifications where state = 'pending'`);
-      this.set(r.rows[0]?.n ?? 0);
+      this.set(await pendingNotificationCount(deps.db));
     },
   });
   new Gauge({
@@ -76,8 +68,7 @@ export function registerScrapeGauges(
     help: "Share (0-1) of Postgres' NOTIFY queue in use; it grows while a listening session (an API's feed cache) stops reading, and writes fail when it is full",
     registers,
     async collect() {
-      const r = await deps.db.execute<{ usage: number }>(sql`select pg_notification_queue_usage()::float as usage`);
-      this.set(Number(r.rows[0]?.usage ?? 0));
+      this.set(await notifyQueueUsage(deps.db));
     },
   });
   if (deps.feedCache) {
@@ -96,8 +87,7 @@ export function registerScrapeGauges(
     help: 'Outbound mails waiting to be sent',
     registers,
     async collect() {
-      const r = await deps.db.execute<{ n: number }>(sql`select count(*)::int as n from outbound_messages where state = 'pending'`);
-      this.set(r.rows[0]?.n ?? 0);
+      this.set(await pendingOutboundCount(deps.db));
     },
   });
 }

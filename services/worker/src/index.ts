@@ -1,7 +1,6 @@
 import { addressingFrom, dkimSettings, oauthSettings, processMetrics, publicUrl, smtpAuthOf, startHealthServer, type Config, type Logger } from '@blend/config';
 import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
-import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired } from '@blend/db';
-import { sql } from 'drizzle-orm';
+import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
 import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
 import { createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests } from '@blend/queue';
@@ -191,8 +190,7 @@ export async function startWorkerService(
   const retention = async () => {
     try {
       const counts = await dbh.db.transaction(async (tx) => {
-        const got = await tx.execute<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(7262901115) as ok`);
-        if (!got.rows[0]?.ok) return null;
+        if (!(await tryRetentionLock(tx))) return null;
         return purgeExpired(tx, {
           rawDays: config.BLEND_RAW_RETENTION_DAYS,
           withheldDays: config.BLEND_WITHHELD_RETENTION_DAYS,

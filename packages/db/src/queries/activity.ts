@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
 import { planActivityMail, type PlannedMail, type Recipient } from '@blend/core';
 import type { Tx } from '../client';
-import { messageRefs, notifications, outboundMessages, people, posts, threadMutes, threadParticipants } from '../schema';
+import { comments, messageRefs, notifications, outboundMessages, people, posts, threadMutes, threadParticipants } from '../schema';
 import { groupVisibleTo } from './groups';
 
 /** Known people among `emails` become participants of the thread's mail conversation. */
@@ -137,6 +137,42 @@ export async function finishNotifications(tx: Tx, ids: string[], outcome: { outb
     .update(notifications)
     .set('outboundId' in outcome ? { state: 'sent', outboundId: outcome.outboundId } : { state: 'dropped', reason: outcome.dropped })
     .where(inArray(notifications.id, ids));
+}
+
+/** What the notification sweep needs to know about the people, posts and comments of due rows. */
+export interface NotificationContext {
+  people: Map<string, { id: string; email: string; name: string; optIn: string; paused: boolean; timezone: string }>;
+  posts: Map<string, { id: string; title: string; threadIndex: string | null; createdAt: Date; deletedAt: Date | null; bodyText: string; authorId: string }>;
+  comments: Map<string, { id: string; bodyText: string; authorId: string; createdAt: Date; deletedAt: Date | null }>;
+}
+
+/**
+ * Load the comments, posts and people (recipients and authors) that locked notification rows
+ * refer to, in three queries.
+ */
+export async function notificationContext(tx: Tx, rows: NotificationRow[]): Promise<NotificationContext> {
+  const commentIds = [...new Set(rows.map((r) => r.commentId).filter((c): c is string => Boolean(c)))];
+  const commentRows = commentIds.length
+    ? await tx
+        .select({ id: comments.id, bodyText: comments.bodyText, authorId: comments.authorId, createdAt: comments.createdAt, deletedAt: comments.deletedAt })
+        .from(comments)
+        .where(inArray(comments.id, commentIds))
+    : [];
+  const postIds = [...new Set(rows.map((r) => r.postId))];
+  const postRows = await tx
+    .select({ id: posts.id, title: posts.title, threadIndex: posts.threadIndex, createdAt: posts.createdAt, deletedAt: posts.deletedAt, bodyText: posts.bodyText, authorId: posts.authorId })
+    .from(posts)
+    .where(inArray(posts.id, postIds));
+  const personIds = [...new Set([...rows.map((r) => r.personId), ...commentRows.map((c) => c.authorId), ...postRows.map((p) => p.authorId)])];
+  const personRows = await tx
+    .select({ id: people.id, email: people.email, name: people.name, optIn: people.optIn, paused: people.mailPausedAt, timezone: people.timezone })
+    .from(people)
+    .where(inArray(people.id, personIds));
+  return {
+    people: new Map(personRows.map((p) => [p.id, { ...p, paused: p.paused !== null }])),
+    posts: new Map(postRows.map((p) => [p.id, p])),
+    comments: new Map(commentRows.map((c) => [c.id, c])),
+  };
 }
 
 /**

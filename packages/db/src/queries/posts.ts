@@ -86,6 +86,23 @@ export async function getCommentRow(db: Tx, id: string): Promise<CommentRow | un
 }
 
 /**
+ * Replace the converted text of a published comment or post (a reprocess with today's rules);
+ * a comment has no title. Marks the item edited.
+ */
+export async function rewritePublishedText(
+  tx: Tx,
+  target: { commentId: string | null; postId: string | null },
+  text: { title: string; bodyText: string; bodyHtml: string; trimmedText: string | null },
+): Promise<void> {
+  const { title, bodyText, bodyHtml, trimmedText } = text;
+  if (target.commentId) {
+    await tx.update(comments).set({ bodyText, bodyHtml, trimmedText, editedAt: new Date() }).where(eq(comments.id, target.commentId));
+  } else if (target.postId) {
+    await tx.update(posts).set({ title, bodyText, bodyHtml, trimmedText, editedAt: new Date() }).where(eq(posts.id, target.postId));
+  }
+}
+
+/**
  * Retract a post: its content is removed, the row stays as a tombstone; with `withComments`
  * (un-mirroring) its comments go too. Its `post.deleted` event (and `comment.deleted` for each
  * comment) is written in the same transaction. @param reason @defaultValue `unmirrored` with comments, else `retracted`

@@ -2,6 +2,7 @@ import { and, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { events, inboundMessages, notifications, outboundMessages, webhookDeliveries } from '../schema';
 import { purgeEndedWebSessions } from './web-sessions';
+import { RETENTION_LOCK } from '../migrate';
 
 export interface RetentionPolicy {
   /** Raw mail of processed messages is purged after this many days. */
@@ -12,6 +13,15 @@ export interface RetentionPolicy {
   outboundDays: number;
   /** Events and finished webhook deliveries are deleted after this many days. @defaultValue 30 */
   eventDays?: number;
+}
+
+/**
+ * Take the retention lock for the rest of the transaction, without waiting.
+ * @returns false when another worker holds it.
+ */
+export async function tryRetentionLock(tx: Tx): Promise<boolean> {
+  const got = await tx.execute<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(${RETENTION_LOCK}) as ok`);
+  return Boolean(got.rows[0]?.ok);
 }
 
 /**

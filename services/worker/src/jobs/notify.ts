@@ -1,12 +1,12 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import {
   dbNow,
   finishNotifications,
   lockDueNotifications,
   mirrorMessageId,
-  schema,
+  notificationContext,
   threadMessageIds,
   type Database,
+  type NotificationContext,
   type NotificationRow,
   type Tx,
 } from '@blend/db';
@@ -31,12 +31,6 @@ export interface NotifyDeps {
   metrics?: Metrics;
 }
 
-const { people, posts, comments } = schema;
-
-type PostInfo = { id: string; title: string; threadIndex: string | null; createdAt: Date; deletedAt: Date | null; bodyText: string; authorId: string };
-type PersonInfo = { id: string; email: string; name: string; optIn: string; paused: boolean; timezone: string };
-type CommentInfo = { id: string; bodyText: string; authorId: string; createdAt: Date; deletedAt: Date | null };
-
 const displayName = (p: { name: string; email: string } | undefined) => (p ? p.name || p.email : 'Someone');
 
 /**
@@ -55,7 +49,7 @@ export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
       const rows = await lockDueNotifications(tx, now);
       if (rows.length === 0) return null;
       const out: string[] = [];
-      const ctx = await loadContext(tx, rows);
+      const ctx = await notificationContext(tx, rows);
       const groups = new Map<string, NotificationRow[]>();
       for (const r of rows) {
         // Mirrors and corrections are one mail per comment; mentions and replies one per thread.
@@ -74,35 +68,7 @@ export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
   return written;
 }
 
-interface Context {
-  people: Map<string, PersonInfo>;
-  posts: Map<string, PostInfo>;
-  comments: Map<string, CommentInfo>;
-}
-
-async function loadContext(tx: Tx, rows: NotificationRow[]): Promise<Context> {
-  const commentIds = [...new Set(rows.map((r) => r.commentId).filter((c): c is string => Boolean(c)))];
-  const commentRows: CommentInfo[] = commentIds.length
-    ? await tx.select({ id: comments.id, bodyText: comments.bodyText, authorId: comments.authorId, createdAt: comments.createdAt, deletedAt: comments.deletedAt }).from(comments).where(inArray(comments.id, commentIds))
-    : [];
-  const postIds = [...new Set(rows.map((r) => r.postId))];
-  const postRows: PostInfo[] = await tx
-    .select({ id: posts.id, title: posts.title, threadIndex: posts.threadIndex, createdAt: posts.createdAt, deletedAt: posts.deletedAt, bodyText: posts.bodyText, authorId: posts.authorId })
-    .from(posts)
-    .where(inArray(posts.id, postIds));
-  const personIds = [...new Set([...rows.map((r) => r.personId), ...commentRows.map((c) => c.authorId), ...postRows.map((p) => p.authorId)])];
-  const personRows = await tx
-    .select({ id: people.id, email: people.email, name: people.name, optIn: people.optIn, paused: people.mailPausedAt, timezone: people.timezone })
-    .from(people)
-    .where(inArray(people.id, personIds));
-  return {
-    people: new Map(personRows.map((p) => [p.id, { ...p, paused: p.paused !== null }])),
-    posts: new Map(postRows.map((p) => [p.id, p])),
-    comments: new Map(commentRows.map((c) => [c.id, c])),
-  };
-}
-
-async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: Context, group: NotificationRow[], now: Date): Promise<string | null> {
+async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, group: NotificationRow[], now: Date): Promise<string | null> {
   const first = group[0]!;
   const ids = group.map((r) => r.id);
   const to = ctx.people.get(first.personId);
@@ -182,9 +148,4 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: Context, group: Notific
   await finishNotifications(tx, ids, { outboundId: id });
   deps.metrics?.outboundQueued.inc({ kind: first.kind });
   return id;
-}
-
-/** Pending notifications of a thread for one person, for tests and the admin view. */
-export async function pendingNotifications(db: Tx, personId: string) {
-  return db.select().from(schema.notifications).where(and(eq(schema.notifications.personId, personId), eq(schema.notifications.state, 'pending')));
 }
