@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { schema } from '@blend/db';
 import { listenOnLoopback } from './support/browser';
+import { swaks } from './support/mail-server';
 import { startStack, type Stack } from './support/stack';
 
 // The live stream (GET /api/v1/stream, docs/ARCHITECTURE.md "Live updates") over real HTTP on
@@ -167,6 +169,27 @@ describe('GET /api/v1/stream', () => {
     await api(ada, 'POST', `/api/v1/admin/posts/${postId}/hide`, { reason: 'Off topic' });
     const f = await r.next((x) => x.event === 'post.deleted' && postOf(x) === postId);
     expect(JSON.stringify(f.data)).not.toContain('At noon');
+    r.close();
+  });
+
+  it('a post and a reply that came by mail reach the stream (worker writes, heard by the hub)', async () => {
+    const r = await stream(rita);
+    await s.startPoller();
+    const mid = `<live-${randomBytes(6).toString('hex')}@corp.test>`;
+    await swaks(['--to', `status@${s.mail.domain}`, '--from', 'bob@corp.test', '--header', 'Subject: [team] Mailed news', '--header', `Message-Id: ${mid}`, '--body', 'By mail.']);
+    const p = await r.next((f) => f.event === 'post.created' && (f.data!.post as { title: string }).title === 'Mailed news');
+    expect((p.data!.post as { source: string }).source).toBe('email');
+    await swaks([
+      '--to', `status@${s.mail.domain}`,
+      '--from', 'ada@corp.test',
+      '--header', 'Subject: Re: [team] Mailed news',
+      '--header', `In-Reply-To: ${mid}`,
+      '--header', `References: ${mid}`,
+      '--body', 'Replied by mail.',
+    ]);
+    const c = await r.next((f) => f.event === 'comment.created' && postOf(f) === postOf(p));
+    expect((c.data!.comment as { body_text: string; source: string }).source).toBe('email');
+    await s.stopPoller();
     r.close();
   });
 
