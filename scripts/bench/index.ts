@@ -1,4 +1,4 @@
-// `pnpm bench [ingest|digest|api|soak|conversion]…`: run the named benchmarks one after another, each in
+// `pnpm bench [ingest|digest|api|soak|conversion|stream]…`: run the named benchmarks one after another, each in
 // a process of its own (each exits when done and owns its resources); without a name, all but
 // the soak, which takes about 35 minutes and runs only when named.
 import { spawn } from 'node:child_process';
@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BENCHES = { ingest: 'ingest.ts', digest: 'digest.ts', api: 'api.ts', soak: 'soak.ts', conversion: 'conversion.ts' } as const;
+const BENCHES = { ingest: 'ingest.ts', digest: 'digest.ts', api: 'api.ts', soak: 'soak.ts', conversion: 'conversion.ts', stream: 'stream.ts' } as const;
 type Bench = keyof typeof BENCHES;
 const isBench = (s: string): s is Bench => Object.hasOwn(BENCHES, s);
 
