@@ -37,11 +37,13 @@ class Sse {
       return s;
     }
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    void s.read(res.body!.getReader());
+    s.ended = s.read(res.body!.getReader());
     return s;
   }
 
   body = '';
+  /** Settles when the server ends the stream (or it is aborted). */
+  ended: Promise<void> = Promise.resolve();
 
   private async read(r: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
     const dec = new TextDecoder();
@@ -191,6 +193,22 @@ describe('GET /api/v1/stream', () => {
     expect((c.data!.comment as { body_text: string; source: string }).source).toBe('email');
     await s.stopPoller();
     r.close();
+  });
+
+  it('a stream ends when its token is revoked', async () => {
+    const tess = await s.person('tess@corp.test', { name: 'Tess' });
+    const r = await stream(tess);
+    let over = false;
+    const ended = r.ended.then(() => {
+      over = true;
+    });
+    await api(bob, 'POST', '/api/v1/posts', { group: 'general', title: 'Still here', body: 'yes' });
+    await r.next((f) => f.event === 'post.created');
+    expect(over).toBe(false);
+    const person = (await s.db.db.select({ id: schema.people.id }).from(schema.people).where(eq(schema.people.email, 'tess@corp.test')))[0]!;
+    await s.db.db.update(schema.apiTokens).set({ revokedAt: new Date() }).where(eq(schema.apiTokens.personId, person.id));
+    await ended; // the hub checks open streams' credentials at each poll (5 s)
+    expect(over).toBe(true);
   });
 
   it('over BLEND_STREAM_MAX_CONNECTIONS is 429 with a clear error, and a closed connection frees its place', async () => {

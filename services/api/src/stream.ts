@@ -1,5 +1,5 @@
 import type { Logger } from '@blend/config';
-import { streamEventsAfter, streamVisibility, latestEventPosition, type Database, type StreamEvent } from '@blend/db';
+import { endedStreamCredentials, streamEventsAfter, streamVisibility, latestEventPosition, type Database, type StreamEvent } from '@blend/db';
 
 /**
  * The live stream's fan-out (docs/ARCHITECTURE.md "Live updates"): one reader of the events
@@ -11,6 +11,8 @@ import { streamEventsAfter, streamVisibility, latestEventPosition, type Database
 
 export interface StreamClient {
   personId: string;
+  /** The credential it came with: a bearer token's id, else the web session's (checked again while open). */
+  credential?: { tokenId: string } | { sessionId: string };
   /** The last position written to this reader (set by the hub). */
   cursor?: number;
   /** Frames held while the reader's missed events are replayed (set by the hub). */
@@ -156,7 +158,10 @@ export class StreamHub {
   private timers(): void {
     const on = this.clients.size > 0;
     if (on && !this.poll) {
-      this.poll = setInterval(() => this.changed(), this.opts.pollMs ?? 5_000);
+      this.poll = setInterval(() => {
+        this.changed();
+        void this.recheck().catch((err: Error) => this.deps.log.warn({ err: { message: err.message } }, 'live stream credential check failed'));
+      }, this.opts.pollMs ?? 5_000);
       this.beat = setInterval(() => {
         for (const c of this.clients) c.send(': keep-alive\n\n');
       }, this.opts.heartbeatMs ?? STREAM_HEARTBEAT_MS);
@@ -168,6 +173,27 @@ export class StreamHub {
       this.poll = undefined;
       this.beat = undefined;
     }
+  }
+
+  /** Close the streams whose token was revoked or expired, or whose web session ended (docs/SECURITY.md B41). */
+  async recheck(): Promise<number> {
+    const tokenIds = new Set<string>();
+    const sessionIds = new Set<string>();
+    for (const c of this.clients) {
+      if (c.credential && 'tokenId' in c.credential) tokenIds.add(c.credential.tokenId);
+      else if (c.credential) sessionIds.add(c.credential.sessionId);
+    }
+    if (tokenIds.size + sessionIds.size === 0) return 0;
+    const ended = await endedStreamCredentials(this.deps.db, { tokenIds: [...tokenIds], sessionIds: [...sessionIds] });
+    let n = 0;
+    for (const c of [...this.clients]) {
+      const id = c.credential ? ('tokenId' in c.credential ? c.credential.tokenId : c.credential.sessionId) : undefined;
+      if (id && ended.has(id)) {
+        c.close();
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Close every connection (server shutdown). */

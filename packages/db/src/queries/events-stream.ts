@@ -68,3 +68,20 @@ export async function streamVisibility(db: Tx, eventIds: readonly string[], view
       )`);
   return r.rows.map((x) => ({ eventId: x.event_id, viewer: x.viewer }));
 }
+
+/**
+ * Of the credentials open streams came with, those that no longer hold: API tokens revoked or
+ * expired, web sessions revoked or past their expiry (docs/SECURITY.md B41). One statement for
+ * every open stream; an erased person's tokens and sessions are gone, so theirs are listed too.
+ */
+export async function endedStreamCredentials(db: Tx, c: { tokenIds: readonly string[]; sessionIds: readonly string[] }): Promise<Set<string>> {
+  const tokens = `{${c.tokenIds.join(',')}}`;
+  const sessions = `{${c.sessionIds.join(',')}}`;
+  const r = await db.execute<{ id: string }>(sql`
+    select t.id::text as id from unnest(${tokens}::uuid[]) as t(id)
+      where not exists (select 1 from api_tokens a where a.id = t.id and a.revoked_at is null and (a.expires_at is null or a.expires_at > now()))
+    union all
+    select s.id::text from unnest(${sessions}::uuid[]) as s(id)
+      where not exists (select 1 from web_sessions w where w.id = s.id and w.revoked_at is null and w.expires_at > now())`);
+  return new Set(r.rows.map((x) => x.id));
+}

@@ -58,6 +58,7 @@ function route(app: FastifyInstance, deps: { db: Database; hub: StreamHub }): vo
       let closed = false;
       const client: StreamClient = {
         personId: req.person!.id,
+        credential: req.webSessionId ? { sessionId: req.webSessionId } : { tokenId: req.apiTokenId! },
         send: (frame) => {
           if (closed || reply.raw.destroyed) return false;
           return reply.raw.write(frame) || true;
