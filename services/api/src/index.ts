@@ -18,8 +18,8 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
   await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
   await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
   const redis = createProducerRedis(config.REDIS_URL);
-  redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
-  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err: { message: err.message } }, 'queue connection error'));
+  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err }, 'queue connection error'));
   const rateRedis = createRateLimitRedis(config.REDIS_URL);
   const metrics = processMetrics();
   const feedCache = config.BLEND_FEED_CACHE_MB > 0 ? new FeedCache({ maxBytes: config.BLEND_FEED_CACHE_MB * 1024 * 1024, maxAgeMs: FEED_CACHE_MAX_AGE_MS }) : undefined;

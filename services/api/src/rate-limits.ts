@@ -116,7 +116,7 @@ function watchRedis(redis: Redis, log: Logger): void {
     up = true;
   });
   redis.on('error', (err: Error) => {
-    if (up) log.warn({ err: { message: err.message } }, 'HTTP rate limits not enforced while Redis does not answer (requests are let through)');
+    if (up) log.warn({ err }, 'HTTP rate limits not enforced while Redis does not answer (requests are let through)');
     up = false;
   });
 }

@@ -31,8 +31,8 @@ export async function startPollerService(config: Config, log: Logger): Promise<P
   const dbh = createDb(config.DATABASE_URL, { onError: (err) => log.warn({ err }, 'idle Postgres client error') });
   await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
   const redis = createProducerRedis(config.REDIS_URL);
-  redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
-  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err: { message: err.message } }, 'queue connection error'));
+  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err }, 'queue connection error'));
   const metrics = processMetrics();
   const defaultAfter = parseAfterAction(config.BLEND_IMAP_AFTER);
   const watchers = new MailboxWatchers({

@@ -100,7 +100,7 @@ export class MailboxLease {
         await this.opts.onLost();
       }
     } catch (err) {
-      this.opts.log.warn({ err: { message: (err as Error).message } }, 'mailbox lease check failed');
+      this.opts.log.warn({ err }, 'mailbox lease check failed');
       // Self-fencing: without a renewal the lease may already belong to someone else.
       if (this.held && Date.now() - this.lastRenewed > this.ttlMs - 1_000) {
         this.held = false;

@@ -121,7 +121,7 @@ export class MailboxPoller {
       this.state = 'auth_failed';
       this.lastError = `${err.reason}: ${err.message}`;
       this.opts.metrics?.imapAuthFailures.inc({ mailbox: target.key });
-      this.log.error({ err: { message: this.lastError } }, `IMAP login failed: no OAuth 2.0 access token (check the BLEND_OAUTH_* settings and the app registration)`);
+      this.log.error({ err }, `IMAP login failed: no OAuth 2.0 access token (check the BLEND_OAUTH_* settings and the app registration)`);
       this.scheduleReconnect();
       return;
     }
@@ -138,7 +138,7 @@ export class MailboxPoller {
     });
     client.on('error', (err: Error) => {
       this.lastError = err.message;
-      this.log.warn({ err: { message: err.message } }, 'imap connection error');
+      this.log.warn({ err }, 'imap connection error');
     });
     client.on('close', () => {
       if (this.client !== client) return;
@@ -177,16 +177,16 @@ export class MailboxPoller {
         // login): the server wants fewer connections or commands, so wait longer and count no
         // auth failure.
         this.state = 'throttled';
-        this.log.warn({ err: { message: this.lastError } }, 'IMAP server is throttling this mailbox; reconnecting after a longer wait');
+        this.log.warn({ err: e }, 'IMAP server is throttling this mailbox; reconnecting after a longer wait');
       } else if (kind === 'auth_failed') {
         // A refused token is never offered again: the next connection fetches a new one.
         if ('accessToken' in connection.auth && connection.auth.accessToken) target.oauth?.tokens.invalidate(connection.auth.accessToken);
         this.state = 'auth_failed';
         this.opts.metrics?.imapAuthFailures.inc({ mailbox: target.key });
-        this.log.error({ err: { message: this.lastError } }, `IMAP login failed: check the user and ${target.oauth ? "the app's access to the mailbox" : 'password'} (${this.opts.credentialHint ?? 'BLEND_IMAP_URL'})`);
+        this.log.error({ err: e }, `IMAP login failed: check the user and ${target.oauth ? "the app's access to the mailbox" : 'password'} (${this.opts.credentialHint ?? 'BLEND_IMAP_URL'})`);
       } else {
         this.state = 'reconnecting';
-        this.log.warn({ err: { message: e.message } }, 'imap connect failed');
+        this.log.warn({ err: e }, 'imap connect failed');
       }
       if (this.client === client) this.client = null;
       client.close();
@@ -296,7 +296,7 @@ export class MailboxPoller {
           await enqueueIngest(this.opts.ingestQueue, r.id);
         } catch (err) {
           // The row is safe in Postgres; the worker's reconciler enqueues it later.
-          this.log.warn({ err: { message: (err as Error).message }, inboundId: r.id }, 'enqueue failed; left to the reconciler');
+          this.log.warn({ err, inboundId: r.id }, 'enqueue failed; left to the reconciler');
         }
       }
       if (fetched.length < batch.length) break;
@@ -329,7 +329,7 @@ export class MailboxPoller {
       await markImapDone(db, rows.map((r) => r.id));
       for (const [action, n] of Object.entries(counts)) if (n > 0) metrics?.imapProcessed.inc({ mailbox: target.key, action }, n);
     } catch (err) {
-      this.log.warn({ err: { message: (err as Error).message } }, 'could not finish processed messages in IMAP; will retry');
+      this.log.warn({ err }, 'could not finish processed messages in IMAP; will retry');
     }
   }
 }

@@ -79,7 +79,7 @@ export class MailboxWatchers {
       this.live = await pollerHeartbeat(this.opts.db, this.holder, ALIVE_MS);
     } catch (err) {
       // Keep the last count: the leases themselves notice a database that is gone.
-      this.opts.log.warn({ err: { message: (err as Error).message } }, 'could not write the poller heartbeat');
+      this.opts.log.warn({ err }, 'could not write the poller heartbeat');
     }
   }
 
@@ -146,7 +146,7 @@ export class MailboxWatchers {
     try {
       rows = await listWatchedMailboxes(db);
     } catch (err) {
-      log.warn({ err: { message: (err as Error).message } }, 'could not read the watched mailboxes; keeping the current ones');
+      log.warn({ err }, 'could not read the watched mailboxes; keeping the current ones');
       return;
     }
     const wanted = new Map<string, WatchSpec>();

@@ -54,8 +54,8 @@ export async function startWorkerService(
   await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
   await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
   const redis = createWorkerRedis(config.REDIS_URL);
-  redis.on('error', (err) => log.warn({ err: { message: err.message } }, 'redis connection error'));
-  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err: { message: err.message } }, 'queue connection error'));
+  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err }, 'queue connection error'));
   const metrics = processMetrics();
   const workerOpts = { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, metrics, lockDurationMs: config.BLEND_JOB_LOCK_MS };
   const smtpLogin = smtpLoginOf(config.BLEND_SMTP_URL, smtpAuthOf(config), oauthSettings(config));

@@ -50,7 +50,7 @@ export function webRoutes(app: FastifyInstance, deps: Omit<WebDeps, 'auth' | 'oi
     const oidcClient = deps.oidc ? new OidcClient(deps.oidc) : undefined;
     // Discover the IdP now, so the login page knows where its form leads; a failure is only
     // logged (the next sign-in tries again, and token sign-in works meanwhile).
-    oidcClient?.configuration().catch((err: unknown) => deps.log.warn({ err: { message: (err as Error).message } }, 'company sign-in: IdP discovery failed; retried at the next sign-in'));
+    oidcClient?.configuration().catch((err: unknown) => deps.log.warn({ err }, 'company sign-in: IdP discovery failed; retried at the next sign-in'));
     const full: WebDeps = { ...deps, auth: requireWebPerson(deps.db), ...(oidcClient ? { oidcClient } : {}) };
     web.get('/web/static/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CSS));
     // The live updates of the feed and thread pages (docs/ARCHITECTURE.md "Live updates"); the pages work without it.

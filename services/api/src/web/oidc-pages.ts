@@ -61,7 +61,7 @@ export function oidcPages(app: FastifyInstance, deps: WebDeps & { oidcClient: Oi
         started = await client.start(redirectUri(req, deps.publicUrl), safeReturnTo(req.body?.next, '/web'));
       } catch (err) {
         if (!(err instanceof IdpUnavailableError)) throw err;
-        req.log.error({ err: { message: err.message } }, 'company sign-in unavailable');
+        req.log.error({ err }, 'company sign-in unavailable');
         return page(reply, 503, 'Company sign-in unavailable', html`<p>Your company's sign-in service cannot be reached right now. Try again in a few minutes, or sign in with an API token.</p>`);
       }
       void reply.setCookie(TX_COOKIE, sealTransaction(deps.secret, started.tx), { ...cookieOpts(req), maxAge: OIDC_TRANSACTION_MS / 1000 });
@@ -86,7 +86,7 @@ export function oidcPages(app: FastifyInstance, deps: WebDeps & { oidcClient: Oi
       claims = await client.finish(callback, tx);
     } catch (err) {
       if (err instanceof IdpUnavailableError) {
-        req.log.error({ err: { message: err.message } }, 'company sign-in unavailable');
+        req.log.error({ err }, 'company sign-in unavailable');
         return page(reply, 503, 'Company sign-in unavailable', html`<p>Your company's sign-in service cannot be reached right now. Try again in a few minutes.</p>`);
       }
       // Never the error's whole object: it may carry the IdP's response.

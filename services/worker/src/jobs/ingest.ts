@@ -205,7 +205,7 @@ async function convertSource(job: IngestJob, deps: IngestDeps): Promise<IngestOu
     if (!(err instanceof ParseLimitError)) throw err;
     // Retrying would run away again: failed alone, for IT to look at and replay.
     await deps.db.transaction((tx) => finishInbound(tx, row.id, { state: 'failed', reason: err.reason }));
-    deps.log.error({ inboundId: row.id, reason: err.reason, detail: err.message }, 'inbound failed: parsing was stopped; `blend inbound replay` tries again');
+    deps.log.error({ inboundId: row.id, reason: err.reason, err }, 'inbound failed: parsing was stopped; `blend inbound replay` tries again');
     return { state: 'failed', reason: err.reason };
   }
   if (!read.ok) {
