@@ -30,7 +30,7 @@ async function signedIn(token: string): Promise<Page> {
   return page;
 }
 
-async function api(token: string, method: 'POST' | 'DELETE', url: string, payload?: object): Promise<{ id: string }> {
+async function api(token: string, method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object): Promise<{ id: string }> {
   const res = await s.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
   expect(res.statusCode, res.body).toBeLessThan(300);
   return res.json() as { id: string };
@@ -65,9 +65,11 @@ describe('live updates on open pages', () => {
     const opened = (p: Page) => p.waitForResponse((r) => r.url().endsWith('/api/v1/stream') && r.status() === 200);
     await Promise.all([opened(thread), opened(feed), thread.reload(), feed.reload()]);
 
-    await api(bob, 'POST', `/api/v1/posts/${postId}/comments`, { body: 'Really cheap' });
+    const comment = await api(bob, 'POST', `/api/v1/posts/${postId}/comments`, { body: 'Really cheap' });
     await thread.locator('#comments').getByText('Really cheap').waitFor();
     await expect(thread.locator('#live').textContent()).resolves.toContain('New comment from Bob Author');
+    await api(bob, 'PATCH', `/api/v1/comments/${comment.id}`, { body: 'Really, really cheap' });
+    await thread.locator(`#c-${comment.id}`).getByText('Really, really cheap').waitFor();
 
     await api(ada, 'POST', `/api/v1/admin/posts/${postId}/hide`, { reason: 'Advertising' });
     await thread.getByRole('heading', { name: 'Removed' }).waitFor();

@@ -75,6 +75,9 @@
     es.addEventListener('post.created', function (e) {
       var d = data(e);
       if (!d || !d.post || document.getElementById('t-' + d.post.id)) return;
+      // A feed narrowed to one group counts only that group's posts.
+      var only = new URLSearchParams(window.location.search).get('group');
+      if (only && !(d.post.group && d.post.group.slug === only)) return;
       fresh += 1;
       region.textContent = '';
       region.append(fresh + (fresh === 1 ? ' new post — ' : ' new posts — '));
@@ -91,6 +94,18 @@
     es.addEventListener('comment.created', function (e) {
       var d = data(e);
       if (d && d.post && d.post.id === postId) addComment(d.comment);
+    });
+    es.addEventListener('comment.updated', function (e) {
+      var d = data(e);
+      if (!d || !d.post || d.post.id !== postId || !d.comment) return;
+      var li = document.getElementById('c-' + d.comment.id);
+      var body = li && li.querySelector('.body');
+      if (!body) return;
+      body.textContent = '';
+      var p = document.createElement('p');
+      p.textContent = d.comment.body_text || '';
+      body.appendChild(p);
+      say('A comment was edited.');
     });
     es.addEventListener('comment.deleted', function (e) {
       var d = data(e);
