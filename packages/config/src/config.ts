@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { groupSlugProblem, mailboxProblem, receivedByPatternProblem, type Addressing } from '@blend/core';
+import { DEFAULT_CORRECTION_WINDOW_MS, DEFAULT_NOTIFY_COALESCE_MS, groupSlugProblem, mailboxProblem, receivedByPatternProblem, type Addressing } from '@blend/core';
 import { AfterActionError, afterActionProblem, parseAfterAction } from './imap-after';
 import { trustProxySetting } from './trust-proxy';
 import { FILE_SETTINGS, resolveFileSettings } from './secret-files';
@@ -281,9 +281,9 @@ export const ConfigSchema = z.object({
   /** Most attachment bytes stored per mail. */
   BLEND_ATTACHMENTS_MAX_TOTAL_BYTES: z.coerce.number().int().min(0).default(25 * 1024 * 1024),
   /** Notifications about one thread within this window go out as one mail. */
-  BLEND_NOTIFY_COALESCE_MS: z.coerce.number().int().min(0).max(86_400_000).default(120_000),
+  BLEND_NOTIFY_COALESCE_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_NOTIFY_COALESCE_MS),
   /** Edits of a mirrored comment within this window cause one correction mail. */
-  BLEND_CORRECTION_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+  BLEND_CORRECTION_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_CORRECTION_WINDOW_MS),
   /** How often due digests are looked for (a BullMQ job scheduler: one run per interval across all workers). */
   BLEND_DIGEST_TICK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   /** How often due notifications, mirrored comments and corrections are written as mail. */

@@ -37,6 +37,12 @@ export interface ActivityFacts {
   coalesceMs: number;
 }
 
+/** Default of BLEND_NOTIFY_COALESCE_MS: notifications about one thread within 2 minutes become one mail. */
+export const DEFAULT_NOTIFY_COALESCE_MS = 120_000;
+
+/** Default of BLEND_CORRECTION_WINDOW_MS: edits of a mirrored comment within 5 minutes cause one correction. */
+export const DEFAULT_CORRECTION_WINDOW_MS = 300_000;
+
 export type ActivityMailKind = 'mirror' | 'mention' | 'reply';
 
 export interface PlannedMail {

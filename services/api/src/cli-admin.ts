@@ -5,7 +5,7 @@ import { compileRedactions, isUuid, renderMailContent } from '@blend/core';
 import { addAuditEntry, getCommentRow, getInbound, getPostRow, purgeExpired, replayInbound, rewritePublishedText, type DbHandle } from '@blend/db';
 import { parseMail } from '@blend/mail';
 import { createProducerRedis, createQueues, requeueIngest } from '@blend/queue';
-import { UsageError } from './cli-people';
+import { UsageError } from './cli-commands';
 
 async function audit(dbh: DbHandle, action: string, subject: string, detail: Record<string, unknown>) {
   await addAuditEntry(dbh.db, { action, actor: `cli:${process.env.USER ?? 'unknown'}`, subject, detail });

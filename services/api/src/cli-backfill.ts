@@ -3,7 +3,7 @@ import { ImapFlow } from 'imapflow';
 import { loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction, type AfterAction } from '@blend/config';
 import { addAuditEntry, getCheckpoint, getWatchedMailbox, listWatchedMailboxes, rewindCheckpoint, type DbHandle } from '@blend/db';
 import { imapConnection, imapTargetOf, parseImapUrl, sealedLoginTarget, type ImapTarget } from '@blend/mail';
-import { UsageError } from './cli-people';
+import { UsageError } from './cli-commands';
 
 /**
  * The mailbox to backfill: KEY, or BLEND_IMAP_URL when no other mailbox is enabled

@@ -10,7 +10,7 @@ import {
   type Person,
 } from '@blend/db';
 import { canonicalAddress } from '@blend/mail';
-import { UsageError } from './cli-people';
+import { UsageError } from './cli-commands';
 
 /**
  * Linking chat accounts to people (`blend people link`, `unlink`, `links`) and IT's view of the

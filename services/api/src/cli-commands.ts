@@ -3,6 +3,9 @@
  * Deciding what to run from the arguments needs no configuration and no connection, so
  * `--help`, `help COMMAND`, `--version` and a mistyped command work on a bare machine.
  */
+/** A CLI mistake: printed with the usage, exit code 2. */
+export class UsageError extends Error {}
+
 export interface CommandSpec {
   /** One or two words: `preview`, `people add`. */
   name: string;

@@ -4,7 +4,7 @@ import type { DbHandle } from '@blend/db';
 import { warmTemplates } from '@blend/mail';
 import { createProducerRedis, createQueues } from '@blend/queue';
 import { enqueueAll, runDigestFor, runDueDigests, type DigestRunResult } from '@blend/worker';
-import { UsageError } from './cli-people';
+import { UsageError } from './cli-commands';
 
 /**
  * `blend digest --now [--person EMAIL]`: build and queue the digests that are due now, or one

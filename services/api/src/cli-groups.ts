@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isUuid } from '@blend/core';
 import { addGroupMember, findGroup, findPersonByEmail, findPersonById, listGroupMembers, removeGroupMember, updateGroup, type DbHandle } from '@blend/db';
-import { UsageError } from './cli-people';
+import { UsageError } from './cli-commands';
 
 /**
  * `blend groups members|add-member|remove-member|set …`: what owners and admins do on the Groups

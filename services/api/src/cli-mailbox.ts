@@ -16,7 +16,7 @@ import {
   type WatchedMailbox,
 } from '@blend/db';
 import { imapConnection, OAuth2TokenError, oauthLogin, parseImapUrl, type ImapTarget } from '@blend/mail';
-import { UsageError } from './cli-people';
+import { UsageError } from './cli-commands';
 
 const actor = () => `cli:${process.env.USER ?? 'unknown'}`;
 

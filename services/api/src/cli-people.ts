@@ -3,9 +3,7 @@ import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { erasePerson, findPersonByEmail, setOptIn, upsertPerson, type DbHandle } from '@blend/db';
 import { canonicalAddress } from '@blend/mail';
-
-/** A CLI mistake: printed with the usage, exit code 2. */
-export class UsageError extends Error {}
+import { UsageError } from './cli-commands';
 
 /**
  * `blend people import FILE.csv`: bulk add people with their opt-in state. Columns (header

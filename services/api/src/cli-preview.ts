@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { addressingFrom, loadConfigSubset } from '@blend/config';
 import { classify, compileRedactions, describeDoubt, renderMailContent, threadLookupOrder, threadSubjectKey, type Addressing } from '@blend/core';
 import { parseMail } from '@blend/mail';
-import { UsageError } from './cli-people';
+import { UsageError } from './cli-commands';
 
 /**
  * `blend preview FILE.eml...`: what Blend would make of each message, without a database,

@@ -1,6 +1,6 @@
 import { addressingFrom, dkimTxtRecord, loadConfigSubset } from '@blend/config';
 import { createDb, migrateDb, pendingMigrations, type DbHandle } from '@blend/db';
-import { UsageError } from './cli-people';
+import { UsageError } from './cli-commands';
 
 /** `blend db migrate`: the one command that changes the schema; it needs only DATABASE_URL. */
 export async function dbMigrate(): Promise<number> {

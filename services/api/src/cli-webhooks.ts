@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isUuid } from '@blend/core';
 import { addAuditEntry, listWebhooksWithDeliveries, replayEvents, type DbHandle } from '@blend/db';
-import { UsageError } from './cli-people';
+import { UsageError } from './cli-commands';
 
 /**
  * `blend webhooks replay WEBHOOK --since TIME`: deliver again, in order, every event the hook

@@ -1,4 +1,4 @@
-import { isUuid, PermanentError, textToSafeHtml } from '@blend/core';
+import { DEFAULT_CORRECTION_WINDOW_MS, DEFAULT_NOTIFY_COALESCE_MS, isUuid, PermanentError, textToSafeHtml } from '@blend/core';
 import {
   addLike,
   editEsnComment,
@@ -38,8 +38,8 @@ export interface ActionDeps {
   activity?: { coalesceMs?: number; correctionWindowMs?: number };
 }
 
-const coalesceMs = (deps: ActionDeps) => deps.activity?.coalesceMs ?? 120_000;
-const correctionWindowMs = (deps: ActionDeps) => deps.activity?.correctionWindowMs ?? 300_000;
+const coalesceMs = (deps: ActionDeps) => deps.activity?.coalesceMs ?? DEFAULT_NOTIFY_COALESCE_MS;
+const correctionWindowMs = (deps: ActionDeps) => deps.activity?.correctionWindowMs ?? DEFAULT_CORRECTION_WINDOW_MS;
 
 /**
  * A mirrored ESN comment was edited or retracted: the people who got it by mail get one

@@ -1,6 +1,7 @@
 import {
   classify,
   DEFAULT_ATTACHMENT_LIMITS,
+  DEFAULT_NOTIFY_COALESCE_MS,
   planAttachments,
   decideIngest,
   dedupeKey,
@@ -125,7 +126,7 @@ export interface ActivitySettings {
   receiptsFirst: number;
 }
 
-export const DEFAULT_ACTIVITY: ActivitySettings = { coalesceMs: 120_000, undoMinutes: 60, receiptsFirst: 5 };
+export const DEFAULT_ACTIVITY: ActivitySettings = { coalesceMs: DEFAULT_NOTIFY_COALESCE_MS, undoMinutes: 60, receiptsFirst: 5 };
 
 export type IngestOutcome = (
   | { state: 'skipped'; reason: 'already_final' }
