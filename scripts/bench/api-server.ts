@@ -11,11 +11,32 @@
  * it gives the parent `startServer()`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export type ServerKind = 'blend' | 'bare';
+
+/**
+ * The environment of a benchmarked Blend API: its own database and queue prefix, no mail
+ * servers, a fresh secret, quiet logs, and no per-person rate limit (one token sends every
+ * request, and the limit would answer most of them with 429). `extra` adds or overrides.
+ */
+export function blendApiEnv(databaseUrl: string, redisUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    BLEND_IMAP_URL: 'imap://unused@127.0.0.1/INBOX',
+    BLEND_SMTP_URL: 'smtp://127.0.0.1:1',
+    BLEND_MAIL_DOMAIN: `${prefix}.test`,
+    BLEND_SECRET: randomBytes(32).toString('hex'),
+    BLEND_QUEUE_PREFIX: prefix,
+    BLEND_RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+    ...extra,
+  };
+}
 
 export interface Server {
   kind: ServerKind;

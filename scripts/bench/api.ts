@@ -13,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import { populateApiData } from './api-data';
 import { runAutocannon, runPaced, type Target } from './api-load';
 import { apiFigures, apiTables, TARGET_P99_MS, writeApiDocs, type ApiReport, type CacheOutcome, type Scenario, type ScenarioResult } from './api-report';
-import { startServer, type Server } from './api-server';
+import { blendApiEnv, startServer, type Server } from './api-server';
 import { measureSearch, searchKinds, searchMarkdown, searchMeets, type SearchResult } from './api-search';
 import { writeDocsSection } from './report';
 import { blendRevision, cpuSnapshot, cpuUse, machineFacts } from './machine';
@@ -187,20 +187,7 @@ async function main(res: Resources): Promise<{ report: ApiReport; search: Search
   const token = await issueApiToken(db.db, viewer.id, 'bench');
 
   const prefix = (res.prefix = `ba${randomBytes(4).toString('hex')}`);
-  const blend = await startServer('blend', {
-    env: {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      BLEND_IMAP_URL: 'imap://unused@127.0.0.1/INBOX',
-      BLEND_SMTP_URL: 'smtp://127.0.0.1:1',
-      BLEND_MAIL_DOMAIN: `${prefix}.test`,
-      BLEND_SECRET: randomBytes(32).toString('hex'),
-      BLEND_QUEUE_PREFIX: prefix,
-      // One token sends every request: the per-person limit (600 a minute) would answer most with 429.
-      BLEND_RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
-    },
-  });
+  const blend = await startServer('blend', { env: blendApiEnv(db.url, REDIS_URL, prefix) });
   res.servers.push(blend);
   const first = await fetch(`${blend.url}/api/v1/feed?limit=${LIMIT}`, { headers: { authorization: `Bearer ${token}` } });
   if (first.status !== 200) throw new Error(`GET /api/v1/feed answered ${first.status}: ${await first.text()}`);

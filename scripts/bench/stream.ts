@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { issueApiToken, upsertPerson } from '@blend/db';
 import { createTestDatabase } from '../../test/support/database';
-import { startServer } from './api-server';
+import { blendApiEnv, startServer } from './api-server';
 
 const READERS = Number(process.env.BENCH_STREAM_READERS ?? 1000);
 const POSTS = Number(process.env.BENCH_STREAM_POSTS ?? 30);
@@ -24,18 +24,7 @@ try {
   }
   const prefix = `bs${randomBytes(4).toString('hex')}`;
   const blend = await startServer('blend', {
-    env: {
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      BLEND_IMAP_URL: 'imap://unused@127.0.0.1/INBOX',
-      BLEND_SMTP_URL: 'smtp://127.0.0.1:1',
-      BLEND_MAIL_DOMAIN: `${prefix}.test`,
-      BLEND_SECRET: randomBytes(32).toString('hex'),
-      BLEND_QUEUE_PREFIX: prefix,
-      BLEND_RATE_LIMIT_PER_MINUTE: '0',
-      BLEND_STREAM_MAX_CONNECTIONS: String(READERS + 10),
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
-    },
+    env: blendApiEnv(db.url, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix, { BLEND_STREAM_MAX_CONNECTIONS: String(READERS + 10) }),
   });
   servers.push(blend);
 
