@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, maskConfig } from './config';
 import { resolveFileSettings } from './secret-files';
+import { MINIMAL_ENV } from './minimal-env.fixture';
 
-const good = {
-  DATABASE_URL: 'postgres://127.0.0.1:5432/test',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  BLEND_IMAP_URL: 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX',
-  BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
-  BLEND_MAIL_DOMAIN: 'example.test',
-  BLEND_SECRET: 'x'.repeat(32),
-  BLEND_PUBLIC_URL: 'https://blend.example.com',
-};
+const good = { ...MINIMAL_ENV, BLEND_PUBLIC_URL: 'https://blend.example.com' };
 
 describe('chat tool settings (docs/SECURITY.md B36)', () => {
   it('are all off by default', () => {

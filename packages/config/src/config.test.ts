@@ -5,15 +5,9 @@ import path from 'node:path';
 import { addressingFrom, ConfigError, loadConfig, maskConfig, smtpAuthOf } from './config';
 import { oauthSettings } from './oauth-settings';
 import { parseAfterAction, sameFolder } from './imap-after';
+import { MINIMAL_ENV } from './minimal-env.fixture';
 
-const good = {
-  DATABASE_URL: 'postgres://127.0.0.1:5432/test',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  BLEND_IMAP_URL: 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX',
-  BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
-  BLEND_MAIL_DOMAIN: 'Example.TEST',
-  BLEND_SECRET: 'x'.repeat(32),
-};
+const good = { ...MINIMAL_ENV, BLEND_MAIL_DOMAIN: 'Example.TEST' };
 
 describe('loadConfig', () => {
   it('accepts a complete environment and applies defaults', () => {

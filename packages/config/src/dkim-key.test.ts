@@ -3,19 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { dkimKeyProblem, dkimKeyText, dkimTxtRecord } from './dkim-key';
 import { dkimSettings } from './dkim-settings';
 import { ConfigError, loadConfig, maskConfig } from './config';
+import { MINIMAL_ENV } from './minimal-env.fixture';
 
 const rsa = (bits: number, type: 'pkcs1' | 'pkcs8' = 'pkcs8') =>
   generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ type, format: 'pem' }).toString();
 const RSA2048 = rsa(2048);
 
-const good = {
-  DATABASE_URL: 'postgres://127.0.0.1:5432/test',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  BLEND_IMAP_URL: 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX',
-  BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
-  BLEND_MAIL_DOMAIN: 'blend.example.test',
-  BLEND_SECRET: 'x'.repeat(32),
-};
+const good = { ...MINIMAL_ENV, BLEND_MAIL_DOMAIN: 'blend.example.test' };
 
 describe('dkimKeyProblem', () => {
   it.each([

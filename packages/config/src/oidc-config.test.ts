@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, maskConfig } from './config';
+import { MINIMAL_ENV } from './minimal-env.fixture';
 
-const good = {
-  DATABASE_URL: 'postgres://127.0.0.1:5432/test',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  BLEND_IMAP_URL: 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX',
-  BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
-  BLEND_MAIL_DOMAIN: 'example.test',
-  BLEND_SECRET: 'x'.repeat(32),
-};
+const good = { ...MINIMAL_ENV };
 const sso = { BLEND_OIDC_ISSUER: 'https://login.example.com/tenant/v2.0', BLEND_OIDC_CLIENT_ID: 'blend', BLEND_PUBLIC_URL: 'https://blend.example.com' };
 
 describe('BLEND_OIDC_* (single sign-on)', () => {

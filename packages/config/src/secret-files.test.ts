@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, loadConfigSubset } from './config';
 import { FILE_SETTINGS, resolveFileSettings, type ReadText } from './secret-files';
+import { MINIMAL_ENV } from './minimal-env.fixture';
 
 /** A file system of a few files; anything else is ENOENT, as readFileSync says. */
 const files = (table: Record<string, string>): ReadText => (file) => {
@@ -79,12 +80,8 @@ describe('loadConfig with NAME_FILE', () => {
     writeFileSync(file, text);
     return file;
   };
-  const base = {
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    BLEND_IMAP_URL: 'imap://bridge%40example.test:secret@127.0.0.1:143/INBOX',
-    BLEND_SMTP_URL: 'smtp://127.0.0.1:2525',
-    BLEND_MAIL_DOMAIN: 'example.test',
-  };
+  // DATABASE_URL and BLEND_SECRET come from files here.
+  const { DATABASE_URL: _db, BLEND_SECRET: _secret, ...base } = MINIMAL_ENV;
 
   it('reads secrets from mounted files, as Docker and Kubernetes mount them', () => {
     const secret = 'f'.repeat(64);
