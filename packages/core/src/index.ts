@@ -66,3 +66,6 @@ export * from './insights-csv';
 export * from './chat-inbound';
 export * from './search-query';
 export * from './search-highlight';
+export * from './reactions';
+export * from './avatar';
+export * from './markdown';
