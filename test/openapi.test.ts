@@ -200,6 +200,9 @@ const CASES: Case[] = [
   { method: 'GET', path: '/api/v1/me/preferences', who: 'carol', status: 200, then: (p: { digest_frequency: string }) => expect(p.digest_frequency).toBe('daily') },
   { method: 'PUT', path: '/api/v1/me/preferences', who: 'carol', body: { digest_frequency: 'weekly', quiet_start: '23:00' }, status: 200, then: (p: object) => expect(p).toMatchObject({ digest_frequency: 'weekly', quiet_start: '23:00' }) },
   { method: 'PUT', path: '/api/v1/me/preferences', who: 'carol', body: {}, status: 400 },
+  { method: 'PUT', path: '/api/v1/me/preferences', who: 'carol', body: { language: 'de' }, status: 200, then: (p: object) => expect(p).toMatchObject({ language: 'de' }) },
+  { method: 'PUT', path: '/api/v1/me/preferences', who: 'carol', body: { language: null }, status: 200, then: (p: object) => expect(p).toMatchObject({ language: null }) },
+  { method: 'PUT', path: '/api/v1/me/preferences', who: 'carol', body: { language: 'xx' }, status: 400 },
   {
     method: 'GET',
     path: '/api/v1/admin/webhooks',

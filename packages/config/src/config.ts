@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_CORRECTION_WINDOW_MS, DEFAULT_NOTIFY_COALESCE_MS, groupSlugProblem, mailboxProblem, receivedByPatternProblem, type Addressing } from '@blend/core';
+import { DEFAULT_CORRECTION_WINDOW_MS, DEFAULT_NOTIFY_COALESCE_MS, groupSlugProblem, LANGUAGES, mailboxProblem, receivedByPatternProblem, type Addressing } from '@blend/core';
 import { AfterActionError, afterActionProblem, parseAfterAction } from './imap-after';
 import { trustProxySetting } from './trust-proxy';
 import { FILE_SETTINGS, resolveFileSettings } from './secret-files';
@@ -192,6 +192,8 @@ export const ConfigSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .default('general'),
+  /** Language of mail and pages for people who have not chosen one (the web also follows the browser's Accept-Language). */
+  BLEND_DEFAULT_LANGUAGE: z.enum(LANGUAGES, { error: `must be one of ${LANGUAGES.join(', ')}` }).default('en'),
   /**
    * How senders are authenticated: verify DKIM/SPF/DMARC, trust an internal MTA, verify plus
    * Exchange Online's record of colleagues' submissions (mailbox in Exchange Online only), or

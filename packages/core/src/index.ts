@@ -69,3 +69,4 @@ export * from './search-highlight';
 export * from './reactions';
 export * from './avatar';
 export * from './markdown';
+export * from './i18n';

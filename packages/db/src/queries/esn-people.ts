@@ -18,6 +18,8 @@ export interface Preferences {
   /** Quiet hours, local `HH:MM`; equal values mean none. */
   quiet_start: string;
   quiet_end: string;
+  /** Language of mail and pages; null = the organisation's default. */
+  language: string | null;
 }
 
 const prefColumns = {
@@ -30,6 +32,7 @@ const prefColumns = {
   digestWeekday: people.digestWeekday,
   quietStart: people.quietStart,
   quietEnd: people.quietEnd,
+  language: people.language,
 };
 
 type PrefRow = { [K in keyof typeof prefColumns]: (typeof people.$inferSelect)[K] };
@@ -44,6 +47,7 @@ const toPreferences = (r: PrefRow): Preferences => ({
   digest_weekday: r.digestWeekday,
   quiet_start: r.quietStart,
   quiet_end: r.quietEnd,
+  language: r.language,
 });
 
 export async function getPreferences(db: Tx, personId: string): Promise<Preferences | undefined> {
@@ -63,6 +67,7 @@ export async function updatePreferences(db: Tx, personId: string, changes: Parti
     ...(changes.digest_weekday !== undefined ? { digestWeekday: changes.digest_weekday } : {}),
     ...(changes.quiet_start !== undefined ? { quietStart: changes.quiet_start } : {}),
     ...(changes.quiet_end !== undefined ? { quietEnd: changes.quiet_end } : {}),
+    ...(changes.language !== undefined ? { language: changes.language } : {}),
   };
   // A changed schedule is recomputed by the next digest tick.
   const schedule = ['digest_frequency', 'digest_time', 'timezone', 'digest_weekday'] as const;

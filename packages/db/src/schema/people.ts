@@ -34,6 +34,8 @@ export const people = pgTable('people', {
   /** Quiet hours (local `HH:MM`, may wrap midnight): notifications wait until they end. Equal = none. */
   quietStart: text('quiet_start').notNull().default('22:00'),
   quietEnd: text('quiet_end').notNull().default('07:00'),
+  /** Language of Blend's mail and pages for this person (core LANGUAGES); null = the organisation's default. */
+  language: text('language'),
   /** Set after repeated hard bounces: no more mail is sent to this address until cleared. */
   mailPausedAt: timestamp('mail_paused_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { PermanentError } from '@blend/core';
+import { LANGUAGES, PermanentError } from '@blend/core';
 import { DIGEST_FREQUENCIES, getPreferences, updatePreferences, type Database, type Preferences } from '@blend/db';
 import { requirePerson } from '../auth';
 import { errors } from './esn-responses';
@@ -26,6 +26,7 @@ export const preferenceProperties = {
   digest_weekday: { type: 'integer', minimum: 1, maximum: 7, description: 'weekday of weekly digests, 1 = Monday' },
   quiet_start: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM local; notifications wait until quiet_end' },
   quiet_end: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM local; equal to quiet_start = no quiet hours' },
+  language: { type: ['string', 'null'], enum: [...LANGUAGES, null], description: "language of Blend's mail and pages; null = the organisation's default (and on the web, the browser's)" },
 } as const;
 
 const preferencesView = { type: 'object', required: Object.keys(preferenceProperties), properties: preferenceProperties, description: 'All my preferences' } as const;

@@ -1,0 +1,4 @@
+export * from './languages';
+export * from './catalogue';
+export * from './translator';
+export * from './format';
