@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeActedCopy, type ActedCopy } from './acted-copy';
+import { judgeActedCopy, judgePublishedCopy, type ActedCopy } from './acted-copy';
 import type { IngestDecision } from './ingest-decision';
 
 const optOut: ActedCopy = { state: 'command', reason: 'opt_out' };
@@ -22,5 +22,17 @@ describe('judgeActedCopy', () => {
     ['a comment under a like Message-ID', liked, { action: 'comment', postId: 'p1', body: 'great, and more' }, 'conflicting_copy'],
   ])('%s', (_what, earlier, decision, expected) => {
     expect(judgeActedCopy(earlier, decision)).toBe(expected);
+  });
+});
+
+describe('judgePublishedCopy', () => {
+  it.each<[string, string | null, string, 'duplicate' | 'conflicting_copy']>([
+    ['the same text', 'Ship it on Friday.', 'Ship it on Friday.', 'duplicate'],
+    ['other line ends and trailing space', 'Ship it\r\non Friday.  \r\n', 'Ship it\non Friday.', 'duplicate'],
+    ['the earlier text is no longer kept', null, 'anything', 'duplicate'],
+    ['other words under the same Message-ID', 'Ship it on Friday.', 'Ship it on Monday.', 'conflicting_copy'],
+    ['inner spacing differs', 'Ship  it', 'Ship it', 'conflicting_copy'],
+  ])('%s', (_what, earlier, text, expected) => {
+    expect(judgePublishedCopy(earlier, text)).toBe(expected);
   });
 });

@@ -39,3 +39,15 @@ export function judgeActedCopy(earlier: ActedCopy, decision: IngestDecision): Ac
       return 'conflicting_copy';
   }
 }
+
+/**
+ * Judge a copy of a mail that was already published (docs/SECURITY.md B27): a copy that shows
+ * the same text (line ends and trailing space aside) is its `duplicate`; one that says something
+ * else under the same dedupe key is held for IT as `conflicting_copy`, not silently dropped.
+ * @param earlierText - the published copy's text; null when it is no longer kept.
+ */
+export function judgePublishedCopy(earlierText: string | null, text: string): ActedCopyOutcome {
+  if (earlierText === null) return 'duplicate';
+  const norm = (s: string) => s.replace(/\r\n?/g, '\n').replace(/[ \t]+$/gm, '').trim();
+  return norm(earlierText) === norm(text) ? 'duplicate' : 'conflicting_copy';
+}
