@@ -14,10 +14,12 @@ import { serviceEnv, startStack, type Stack } from './support/stack';
 // second poller taking over the mailbox when the first dies.
 let s: Stack;
 let token: string;
+// An operator's own legal footer, cut by ingest and by a reprocess alike.
+const DISCLAIMERS = 'regex:/^ACME-INTERNAL:/';
 const env = (extra: Record<string, string> = {}) => serviceEnv(s, extra);
 
 beforeAll(async () => {
-  s = await startStack({ BLEND_POLL_INTERVAL_MS: '1000' }, { poller: false });
+  s = await startStack({ BLEND_POLL_INTERVAL_MS: '1000', BLEND_DISCLAIMER_PATTERNS: DISCLAIMERS }, { poller: false });
   token = await s.person('alice@corp.test', { name: 'Alice' });
 });
 afterAll(async () => s?.stop());
@@ -136,6 +138,20 @@ describe('replay and reprocess', () => {
     const [after] = await s.db.db.select().from(schema.posts).where(eq(schema.posts.id, row.postId!));
     expect(after).toMatchObject({ bodyText: 'See [redacted ticket] for details.' });
     expect(after!.editedAt).not.toBeNull();
+  });
+
+  it('cuts an operator-defined footer on reprocess as ingest did', async () => {
+    const body = 'Ship on Friday.\n\nACME-INTERNAL: this message is meant for its addressees only.';
+    const m = buildMessage({ from: 'alice@corp.test', to: `status@${s.mail.domain}`, subject: 'Footer', body });
+    await sendRaw(m.raw, { from: 'alice@corp.test', to: `status@${s.mail.domain}` });
+    const row = await finalRow(s.db.db, m.messageId);
+    expect(row.state).toBe('posted');
+    const [post] = await s.db.db.select().from(schema.posts).where(eq(schema.posts.id, row.postId!));
+    expect(post!.bodyText).toBe('Ship on Friday.');
+
+    const p = run(['services/api/src/cli.ts', 'inbound', 'reprocess', row.id, '--json'], env({ BLEND_DISCLAIMER_PATTERNS: DISCLAIMERS }));
+    expect((await p.done).code).toBe(0);
+    expect(JSON.parse(p.out())).toMatchObject({ changed: false, applied: false, reprocessed: { body_text: 'Ship on Friday.' } });
   });
 
   it('shows the configuration with secrets masked', async () => {

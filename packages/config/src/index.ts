@@ -1,4 +1,5 @@
 export * from './config';
+export * from './conversion';
 export * from './logger';
 export * from './run-service';
 export * from './metrics';

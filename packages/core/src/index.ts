@@ -31,6 +31,7 @@ export * from './compliance';
 export * from './redaction';
 export * from './rate-limit';
 export * from './render-content';
+export * from './conversion-settings';
 export * from './event-types';
 export * from './webhook-payload';
 export * from './webhook-formats';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadConfig, loadConfigSubset, maskConfig } from '@blend/config';
-import { compileRedactions, isUuid, renderMailContent } from '@blend/core';
+import { CONVERSION_KEYS, conversionOptions, loadConfig, loadConfigSubset, maskConfig } from '@blend/config';
+import { isUuid, renderMailContent } from '@blend/core';
 import { addAuditEntry, getCommentRow, getInbound, getPostRow, purgeExpired, replayInbound, rewritePublishedText, type DbHandle } from '@blend/db';
 import { parseMail } from '@blend/mail';
 import { createProducerRedis, createQueues, requeueIngest } from '@blend/queue';
@@ -48,8 +48,7 @@ export async function inboundReprocess(dbh: DbHandle, args: string[]): Promise<n
   const row = await getInbound(dbh.db, id);
   if (!row) throw new UsageError(`no inbound mail ${id}`);
   if (!row.raw) throw new UsageError(`${id}: its raw mail was purged by retention`);
-  const cfg = loadConfigSubset(['BLEND_REDACT']);
-  const now = renderMailContent((await parseMail(row.raw)).mail, { redactions: compileRedactions(cfg.BLEND_REDACT) });
+  const now = renderMailContent((await parseMail(row.raw)).mail, conversionOptions(loadConfigSubset([...CONVERSION_KEYS])));
   const target = row.commentId
     ? await getCommentRow(dbh.db, row.commentId)
     : row.postId

@@ -1,25 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { addressingFrom, loadConfigSubset } from '@blend/config';
-import { classify, compileRedactions, describeDoubt, renderMailContent, threadLookupOrder, threadSubjectKey, type Addressing } from '@blend/core';
+import { addressingFrom, CONVERSION_KEYS, conversionOptions, loadConfigSubset } from '@blend/config';
+import { classify, describeDoubt, renderMailContent, threadLookupOrder, threadSubjectKey, type Addressing } from '@blend/core';
 import { parseMail } from '@blend/mail';
 import { UsageError } from './cli-commands';
 
 /**
  * `blend preview FILE.eml...`: what Blend would make of each message, without a database,
  * Redis or mail server. Uses BLEND_ADDRESSING, BLEND_MAIL_DOMAIN or BLEND_MAIL_ADDRESS, and
- * BLEND_REDACT when they are set.
+ * converts as ingest does under BLEND_REDACT and BLEND_DISCLAIMER_PATTERNS when they are set.
  */
 export async function preview(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
   if (positionals.length === 0) throw new UsageError('preview takes one or more .eml files');
   const addressing = previewAddressing(process.env);
-  const redactions = compileRedactions(process.env.BLEND_REDACT ?? 'card,iban');
+  const conversion = conversionOptions(loadConfigSubset([...CONVERSION_KEYS]));
   let failures = 0;
   for (const file of positionals) {
     try {
       const { mail, attachments } = await parseMail(readFileSync(file));
-      const c = renderMailContent(mail, { redactions });
+      const c = renderMailContent(mail, conversion);
       const out = {
         file,
         classification: classify(mail, { addressing }),

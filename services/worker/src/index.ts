@@ -1,5 +1,5 @@
-import { addressingFrom, dkimSettings, oauthSettings, processMetrics, publicUrl, smtpAuthOf, startHealthServer, type Config, type Logger } from '@blend/config';
-import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
+import { addressingFrom, conversionOptions, conversionSettings, dkimSettings, oauthSettings, processMetrics, publicUrl, smtpAuthOf, startHealthServer, type Config, type Logger } from '@blend/config';
+import { DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
 import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
 import { createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
@@ -69,7 +69,7 @@ export async function startWorkerService(
   const site: MailSite = { addressing, publicUrl: publicUrl(config), secret: config.BLEND_SECRET };
   // Parsing and conversion run in threads that are stopped past the time limit (docs/SECURITY.md F9).
   const parsePool = new ParsePool({
-    settings: { redact: config.BLEND_REDACT, ...(config.BLEND_DISCLAIMER_PATTERNS ? { disclaimerPatterns: config.BLEND_DISCLAIMER_PATTERNS } : {}) },
+    settings: conversionSettings(config),
     timeoutMs: config.BLEND_PARSE_TIMEOUT_MS,
     ...(overrides.parseThreadModule ? { threadModule: overrides.parseThreadModule } : {}),
   });
@@ -94,10 +94,7 @@ export async function startWorkerService(
         confidentialMarkers: config.BLEND_CONFIDENTIAL_MARKERS
           ? config.BLEND_CONFIDENTIAL_MARKERS.split(',').map((m) => m.trim()).filter(Boolean)
           : [...DEFAULT_CONFIDENTIAL_MARKERS],
-        redactions: compileRedactions(config.BLEND_REDACT),
-        ...(config.BLEND_DISCLAIMER_PATTERNS
-          ? { disclaimerPatterns: compileRedactions(config.BLEND_DISCLAIMER_PATTERNS).map((r) => r.pattern) }
-          : {}),
+        ...conversionOptions(config),
         rateLimits: {
           senderPerMinute: config.BLEND_RATE_SENDER_PER_MINUTE || Infinity,
           senderPerHour: config.BLEND_RATE_SENDER_PER_HOUR || Infinity,

@@ -1,20 +1,14 @@
 import type { MessagePort } from 'node:worker_threads';
-import { compileRedactions, PermanentError, renderMailContent, type ForwardedMessage, type MailInput, type Redaction, type RenderedContent } from '@blend/core';
+import { compileConversion, PermanentError, renderMailContent, type ConversionOptions, type ConversionSettings, type ForwardedMessage, type MailInput, type RenderedContent } from '@blend/core';
 import { parseMail, splitAttachedMessages, type MimeLimits, type ParsedAttachment } from '@blend/mail/parsing';
 
 /** The settings conversion needs, as configured (strings, so they can cross to a thread). */
-export interface ParseSettings {
-  /** BLEND_REDACT */
-  redact: string;
-  /** BLEND_DISCLAIMER_PATTERNS */
-  disclaimerPatterns?: string;
+export interface ParseSettings extends ConversionSettings {
   mimeLimits?: MimeLimits;
 }
 
 /** The same settings compiled, as the in-process path already holds them. */
-export interface CompiledParseSettings {
-  redactions: readonly Redaction[];
-  disclaimerPatterns?: RegExp[];
+export interface CompiledParseSettings extends ConversionOptions {
   mimeLimits?: MimeLimits;
 }
 
@@ -60,11 +54,7 @@ function compile(settings: ParseSettings): CompiledParseSettings {
   const key = JSON.stringify(settings);
   let c = compiled.get(key);
   if (!c) {
-    c = {
-      redactions: compileRedactions(settings.redact),
-      ...(settings.disclaimerPatterns ? { disclaimerPatterns: compileRedactions(settings.disclaimerPatterns).map((r) => r.pattern) } : {}),
-      ...(settings.mimeLimits ? { mimeLimits: settings.mimeLimits } : {}),
-    };
+    c = { ...compileConversion(settings), ...(settings.mimeLimits ? { mimeLimits: settings.mimeLimits } : {}) };
     compiled.set(key, c);
   }
   return c;
