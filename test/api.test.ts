@@ -99,7 +99,7 @@ describe('GET /api/v1/feed', () => {
       withheld_replies: 0,
       edited_at: null,
       tags: [],
-      reactions: { like: 0, liked_by_me: false },
+      reactions: { like: 0, liked_by_me: false, counts: { like: 0, heart: 0, tada: 0, smile: 0, thinking: 0 } },
       attachments: [],
       forwarded: [],
     });

@@ -109,11 +109,11 @@ describe('comments, reactions and edits', () => {
 
   it('likes idempotently and takes the like back', async () => {
     const url = `/api/v1/posts/${ids.mailPost}/reactions`;
-    expect((await req('POST', url, 'alice')).json()).toEqual({ like: 1, liked_by_me: true });
-    expect((await req('POST', url, 'alice')).json()).toEqual({ like: 1, liked_by_me: true });
-    expect((await req('POST', url, 'bob')).json()).toEqual({ like: 2, liked_by_me: true });
-    expect((await req('DELETE', url, 'bob')).json()).toEqual({ like: 1, liked_by_me: false });
-    expect((await req('DELETE', url, 'bob')).json()).toEqual({ like: 1, liked_by_me: false });
+    expect((await req('POST', url, 'alice')).json()).toMatchObject({ like: 1, liked_by_me: true });
+    expect((await req('POST', url, 'alice')).json()).toMatchObject({ like: 1, liked_by_me: true });
+    expect((await req('POST', url, 'bob')).json()).toMatchObject({ like: 2, liked_by_me: true });
+    expect((await req('DELETE', url, 'bob')).json()).toMatchObject({ like: 1, liked_by_me: false });
+    expect((await req('DELETE', url, 'bob')).json()).toMatchObject({ like: 1, liked_by_me: false });
     expect((await req('POST', url, 'carol')).statusCode).toBe(403);
     expect((await req('POST', `/api/v1/posts/${NOPE}/reactions`, 'alice')).statusCode).toBe(404);
     expect((await req('DELETE', url)).statusCode).toBe(401);

@@ -162,9 +162,12 @@ const CASES: Case[] = [
   { method: 'PATCH', path: '/api/v1/posts/{id}', params: () => ({ id: ids.mailPost! }), who: 'alice', body: { body: 'not mine' }, status: 403 },
   { method: 'PATCH', path: '/api/v1/comments/{id}', params: comment, who: 'alice', body: { body: 'first, edited' }, status: 200, then: (c: { edited_at: string | null }) => expect(c.edited_at).not.toBeNull() },
   { method: 'PATCH', path: '/api/v1/comments/{id}', params: comment, who: 'alice', body: { body: 'x', title: 'no' }, status: 400 },
-  { method: 'POST', path: '/api/v1/posts/{id}/reactions', params: post, who: 'root', status: 200, then: (r: unknown) => expect(r).toEqual({ like: 1, liked_by_me: true }) },
+  { method: 'POST', path: '/api/v1/posts/{id}/reactions', params: post, who: 'root', status: 200, then: (r: unknown) => expect(r).toMatchObject({ like: 1, liked_by_me: true, mine: ['like'] }) },
   { method: 'POST', path: '/api/v1/posts/{id}/reactions', params: post, who: 'alice', status: 200 },
-  { method: 'DELETE', path: '/api/v1/posts/{id}/reactions', params: post, who: 'alice', status: 200, then: (r: unknown) => expect(r).toEqual({ like: 1, liked_by_me: false }) },
+  { method: 'DELETE', path: '/api/v1/posts/{id}/reactions', params: post, who: 'alice', status: 200, then: (r: unknown) => expect(r).toMatchObject({ like: 1, liked_by_me: false, mine: [] }) },
+  { method: 'POST', path: '/api/v1/posts/{id}/reactions/{kind}', params: () => ({ id: ids.post!, kind: 'tada' }), who: 'alice', status: 200, then: (r: unknown) => expect(r).toMatchObject({ counts: { tada: 1 }, mine: ['tada'] }) },
+  { method: 'POST', path: '/api/v1/posts/{id}/reactions/{kind}', params: () => ({ id: ids.post!, kind: 'nope' }), who: 'alice', status: 400 },
+  { method: 'DELETE', path: '/api/v1/posts/{id}/reactions/{kind}', params: () => ({ id: ids.post!, kind: 'tada' }), who: 'alice', status: 200, then: (r: unknown) => expect(r).toMatchObject({ counts: { tada: 0 }, mine: [] }) },
   { method: 'PUT', path: '/api/v1/posts/{id}/follow', params: post, who: 'root', status: 200, then: (r: unknown) => expect(r).toEqual({ following: true }) },
   { method: 'DELETE', path: '/api/v1/posts/{id}/follow', params: post, who: 'root', status: 200, then: (r: unknown) => expect(r).toEqual({ following: false }) },
   { method: 'PUT', path: '/api/v1/groups/{slug}/follow', params: general, who: 'alice', status: 200, then: (r: unknown) => expect(r).toEqual({ following: true }) },
@@ -209,7 +212,7 @@ const CASES: Case[] = [
     who: 'root',
     status: 200,
     then: (h: { items: { deliveries: { event: string }[] }[] }) =>
-      expect(h.items[0]!.deliveries.map((d) => d.event).sort()).toEqual(['comment.created', 'comment.created', 'post.created', 'reaction.created', 'reaction.created']),
+      expect(h.items[0]!.deliveries.map((d) => d.event).sort()).toEqual(['comment.created', 'comment.created', 'post.created', 'reaction.created', 'reaction.created', 'reaction.created']),
   },
   { method: 'GET', path: '/api/v1/admin/webhooks', who: 'alice', status: 403 },
   {

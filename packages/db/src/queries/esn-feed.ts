@@ -1,4 +1,5 @@
-import { and, desc, eq, lt, lte, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, lte, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { isReactionKind, type ReactionKind } from '@blend/core';
 import type { Database, Tx } from '../client';
 import { groups, mentions, people, posts, postTags, reactions } from '../schema';
 import type { FeedCursor } from './feed';
@@ -239,6 +240,22 @@ export async function getEsnPostView(db: Database, id: string, viewerId: string 
   const view = (await toEsnPostViews(db, rows, 'all'))[0];
   const shown = view && (await withModeration(db, view, viewerId));
   return shown && withTrimmedText(db, shown, viewerId);
+}
+
+/**
+ * The reactions the person gave to each of `postIds` (posts without any are absent). Kept out
+ * of the post views so a feed page stays the same for every reader (feed-cache.ts).
+ */
+export async function reactionsAmong(db: Database, personId: string, postIds: string[]): Promise<Map<string, ReactionKind[]>> {
+  const out = new Map<string, ReactionKind[]>();
+  if (postIds.length === 0) return out;
+  const rows = await db
+    .select({ postId: reactions.postId, kind: reactions.kind })
+    .from(reactions)
+    .where(and(eq(reactions.personId, personId), inArray(reactions.postId, postIds)))
+    .orderBy(reactions.kind);
+  for (const r of rows) if (isReactionKind(r.kind)) out.set(r.postId, [...(out.get(r.postId) ?? []), r.kind]);
+  return out;
 }
 
 const likedStatements = new WeakMap<Database, RawStatement<{ postId: string }>>();

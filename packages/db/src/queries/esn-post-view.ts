@@ -1,4 +1,5 @@
 import { asc, desc, eq, isNull, sql } from 'drizzle-orm';
+import { REACTION_KINDS, type ReactionKind } from '@blend/core';
 import type { Database } from '../client';
 import { comments, groups, people, posts } from '../schema';
 import type { CommentView, PostView } from './feed';
@@ -41,7 +42,11 @@ export interface EsnPostView extends Omit<PostView, 'comments'> {
   comment_count: number;
   edited_at: string | null;
   tags: string[];
-  reactions: { like: number; liked_by_me: boolean };
+  /**
+   * `like` and `liked_by_me` count likes only (what mail and older clients know); `counts` has
+   * every reaction of the allow-list (REACTION_KINDS). The reader's own are `reactionsAmong`'s.
+   */
+  reactions: { like: number; liked_by_me: boolean; counts: Record<ReactionKind, number> };
   /** The post's own files, and those of the comments in `comments` (never a retracted comment's). */
   attachments: AttachmentView[];
   /** Forwarded messages shared with the post, kept apart from its body (author, date, subject, text). */
@@ -71,6 +76,11 @@ export const esnPostColumns = {
   authorName: people.name,
 };
 
+/** Every reaction of the allow-list with its count, zero for none (a kind no longer allowed is left out). */
+function reactionCounts(found: Partial<Record<ReactionKind, number>>): Record<ReactionKind, number> {
+  return Object.fromEntries(REACTION_KINDS.map((k) => [k, found[k] ?? 0])) as Record<ReactionKind, number>;
+}
+
 /** A file as {@link postDecoration} selects it (JSON built by Postgres). */
 interface FileJson {
   id: string;
@@ -99,6 +109,7 @@ export function postDecoration() {
     // A count, not EXISTS: for an EXISTS in the select list of a query that could return every
     // post, the planner hashed the viewer's likes, a scan of all reactions on every page.
     likedByMe: sql<boolean>`(select count(*) from reactions r where r.post_id = posts.id and r.kind = 'like' and r.person_id = ${viewer}::uuid) > 0`,
+    reactionCounts: sql<Partial<Record<ReactionKind, number>>>`(select coalesce(json_object_agg(k.kind, k.n), '{}') from (select r.kind, count(*)::int n from reactions r where r.post_id = posts.id group by r.kind) k)`,
     withheld: sql<number>`(select count(*)::int from inbound_messages i where i.post_id = posts.id and i.state = 'withheld')`,
     tags: sql<string[]>`array(select t.tag from post_tags t where t.post_id = posts.id order by t.tag)`,
     commentCount: sql<number>`(select count(*)::int from comments c where c.post_id = posts.id and c.deleted_at is null)`,
@@ -126,6 +137,7 @@ export interface EsnPostRow {
   authorName: string;
   likes: number;
   likedByMe: boolean;
+  reactionCounts: Partial<Record<ReactionKind, number>>;
   withheld: number;
   tags: string[];
   commentCount: number;
@@ -270,7 +282,7 @@ function toView(r: EsnPostRow, list: EsnCommentView[], which: CommentSelection):
     comment_count: which === 'all' ? shown.size : r.commentCount,
     withheld_replies: r.withheld,
     tags: r.deletedAt ? [] : r.tags,
-    reactions: { like: r.likes, liked_by_me: r.likedByMe },
+    reactions: { like: r.likes, liked_by_me: r.likedByMe, counts: reactionCounts(r.reactionCounts) },
     attachments: files,
     forwarded: r.deletedAt ? [] : (r.forwarded ?? []),
     ...(r.deletedAt ? { deleted: true as const } : {}),

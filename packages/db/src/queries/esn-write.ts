@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
+import type { ReactionKind } from '@blend/core';
 import { comments, mentions, people, posts, postTags, reactions } from '../schema';
 import type { CommentRow, PostRow } from './posts';
 
@@ -97,17 +98,17 @@ export async function editEsnComment(
   return row;
 }
 
-/** Like a post. Idempotent: @returns true only when the like is new. */
-export async function addLike(tx: Tx, postId: string, personId: string): Promise<boolean> {
-  const rows = await tx.insert(reactions).values({ postId, personId, kind: 'like' }).onConflictDoNothing().returning({ postId: reactions.postId });
+/** Like a post, or react with another `kind` of the allow-list. Idempotent: @returns true only when the reaction is new. */
+export async function addLike(tx: Tx, postId: string, personId: string, kind: ReactionKind = 'like'): Promise<boolean> {
+  const rows = await tx.insert(reactions).values({ postId, personId, kind }).onConflictDoNothing().returning({ postId: reactions.postId });
   return rows.length > 0;
 }
 
-/** Take a like back. Idempotent: @returns true only when there was one. */
-export async function removeLike(tx: Tx, postId: string, personId: string): Promise<boolean> {
+/** Take a like (or a reaction of `kind`) back. Idempotent: @returns true only when there was one. */
+export async function removeLike(tx: Tx, postId: string, personId: string, kind: ReactionKind = 'like'): Promise<boolean> {
   const rows = await tx
     .delete(reactions)
-    .where(and(eq(reactions.postId, postId), eq(reactions.personId, personId), eq(reactions.kind, 'like')))
+    .where(and(eq(reactions.postId, postId), eq(reactions.personId, personId), eq(reactions.kind, kind)))
     .returning({ postId: reactions.postId });
   return rows.length > 0;
 }

@@ -1,10 +1,11 @@
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { groups } from './groups';
 import { events } from './events';
 import { people } from './people';
 import { comments, posts } from './posts';
 
-/** Likes on posts (one per person and post). */
+/** Reactions to posts: likes and the few others of REACTION_KINDS (one of each kind per person and post). */
 export const reactions = pgTable(
   'reactions',
   {
@@ -17,7 +18,8 @@ export const reactions = pgTable(
     kind: text('kind').notNull().default('like'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.postId, t.personId, t.kind] })],
+  // The allow-list of packages/core/src/reactions.ts (REACTION_KINDS).
+  (t) => [primaryKey({ columns: [t.postId, t.personId, t.kind] }), check('reactions_kind_check', sql`${t.kind} in ('like', 'heart', 'tada', 'smile', 'thinking')`)],
 );
 
 /** A person following a thread or a group (digests and notifications use it). */

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { PermanentError } from '@blend/core';
-import { getEsnPostView, type Database } from '@blend/db';
+import { PermanentError, REACTION_EMOJI, REACTION_KINDS, type ReactionKind } from '@blend/core';
+import { getEsnPostView, reactionsAmong, type Database } from '@blend/db';
 import { requirePerson } from '../auth';
 import { createComment, createStatusPost, editComment, editPost, setLike } from './esn-actions';
-import { commentView, errors, postView, reactionsView } from './esn-responses';
+import { commentView, errors, myReactionsView, postView } from './esn-responses';
+import { setReaction } from './reaction-actions';
 import { BEARER, bodySchema, idParams, SLUG_PATTERN, textBody, titleProp } from './esn-schemas';
 
 /**
@@ -16,6 +17,10 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
     const post = await getEsnPostView(deps.db, postId, viewerId);
     if (!post) throw new PermanentError('NOT_FOUND', 'no such post');
     return post;
+  };
+  const myReactions = async (postId: string, viewerId: string) => {
+    const post = await view(postId, viewerId);
+    return { ...post.reactions, mine: (await reactionsAmong(deps.db, viewerId, [post.id])).get(post.id) ?? [] };
   };
 
   app.post<{ Body: { group: string; title?: string; body: string } }>(
@@ -66,11 +71,33 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
         summary: method === 'POST' ? 'Like a thread (idempotent)' : 'Take a like back (idempotent)',
         security: BEARER,
         params: idParams,
-        response: { 200: { ...reactionsView, description: 'The likes now' }, ...errors(401, 403, 404) },
+        response: { 200: { ...myReactionsView, description: 'The likes and other reactions now' }, ...errors(401, 403, 404) },
       },
       handler: async (req) => {
         await setLike(deps, req.person!, req.params.id, method === 'POST');
-        return (await view(req.params.id, req.person!.id)).reactions;
+        return myReactions(req.params.id, req.person!.id);
+      },
+    });
+    app.route<{ Params: { id: string; kind: ReactionKind } }>({
+      method,
+      url: '/api/v1/posts/:id/reactions/:kind',
+      preHandler: auth,
+      schema: {
+        tags: ['posts'],
+        summary: method === 'POST' ? 'React to a thread with one emoji of the allow-list (idempotent)' : 'Take a reaction back (idempotent)',
+        description: 'Mail, webhooks and digests show every reaction as a like; `like` here is the same as the like endpoint.',
+        security: BEARER,
+        params: {
+          type: 'object',
+          required: ['id', 'kind'],
+          additionalProperties: false,
+          properties: { ...idParams.properties, kind: { type: 'string', enum: [...REACTION_KINDS], description: REACTION_KINDS.map((k) => `${k} ${REACTION_EMOJI[k].emoji}`).join(', ') } },
+        },
+        response: { 200: { ...myReactionsView, description: 'The reactions now' }, ...errors(400, 401, 403, 404) },
+      },
+      handler: async (req) => {
+        await setReaction(deps, req.person!, req.params.id, req.params.kind, method === 'POST');
+        return myReactions(req.params.id, req.person!.id);
       },
     });
   }

@@ -4,6 +4,7 @@
  * serializer drops a property that is not named here, so test/openapi.test.ts compares
  * the answers with the views themselves. Objects stay open so that fields can be added.
  */
+import { REACTION_EMOJI, REACTION_KINDS } from '@blend/core';
 import { DIGEST_FREQUENCIES, schema } from '@blend/db';
 
 const str = { type: 'string' } as const;
@@ -49,7 +50,18 @@ export const commentView = object(
   { deleted: tombstone, trimmed_text: trimmedText, hidden: hiddenInfo },
 );
 
-export const reactionsView = object({ like: int, liked_by_me: bool });
+/** Likes as before, and every reaction of the allow-list with its count. */
+export const reactionsView = object({
+  like: { ...int, description: 'likes (the 👍 reaction): what mail and older clients know' },
+  liked_by_me: bool,
+  counts: { ...object(Object.fromEntries(REACTION_KINDS.map((k) => [k, int]))), description: `each reaction of the allow-list: ${REACTION_KINDS.map((k) => `${k} ${REACTION_EMOJI[k].emoji}`).join(', ')}` },
+});
+
+/** What a reaction endpoint answers: the counts and the reader's own reactions. */
+export const myReactionsView = object({
+  ...reactionsView.properties,
+  mine: { type: 'array', items: { type: 'string', enum: [...REACTION_KINDS] }, description: 'the reactions the reader gave' },
+});
 
 /** A post, its comments described by `comments`: the thread has them all, a feed item its latest few. */
 const postViewWith = (comments: string) => object(
