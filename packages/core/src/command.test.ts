@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, type Command } from './command';
+import { commandPattern, foldCommandText, type CommandWord } from './command-words';
+import { commandPhrases, parseCommand, type Command } from './command';
+import { LANGUAGES } from './i18n/languages';
 
 const optIn: Command = { kind: 'opt_in' };
 const optOut: Command = { kind: 'opt_out' };
@@ -58,6 +60,75 @@ describe('parseCommand: subject', () => {
     ['STOP', unsubscribe],
     ['stop.', unsubscribe],
 
+    // German
+    ['anmelden', optIn],
+    ['Abonnieren!', optIn],
+    ['Einwilligen', optIn],
+    ['Abmelden', optOut],
+    ['AW: austragen', optOut],
+    ['Abbestellen', unsubscribe],
+    ['STOPP', unsubscribe],
+    ['Hilfe', help],
+    ['Befehle?', help],
+    ['Zusammenfassung wöchentlich', digest('weekly')],
+    ['Zusammenfassung: täglich', digest('daily')],
+    ['zusammenfassung stündlich', digest('hourly')],
+    ['Zusammenfassung aus', digest('off')],
+    ['Zusammenfassung nie', digest('off')],
+    ['ZUSAMMENFASSUNG WÖCHENTLICH', digest('weekly')],
+    ['Zusammenfassung wochentlich', digest('weekly')],
+    ['Zusammenfassung woechentlich', digest('weekly')],
+    ['Digest wöchentlich', digest('weekly')],
+    // French
+    ["s'inscrire", optIn],
+    ['S’inscrire', optIn],
+    ["Je m'inscris", optIn],
+    ['se désinscrire', optOut],
+    ['Se desinscrire', optOut],
+    ['Désinscription', optOut],
+    ['TR: se désabonner', unsubscribe],
+    ['Désabonnement', unsubscribe],
+    ['Aide', help],
+    ['commandes', help],
+    ['résumé hebdomadaire', digest('weekly')],
+    ['Résumé : quotidien', digest('daily')],
+    ['resume toutes les heures', digest('hourly')],
+    ['Résumé désactivé', digest('off')],
+    ['RÉSUMÉ JAMAIS', digest('off')],
+    // Spanish
+    ['suscribirse', optIn],
+    ['Darme de alta', optIn],
+    ['darse de baja', optOut],
+    ['RV: Darme de baja', optOut],
+    ['BAJA', unsubscribe],
+    ['Cancelar suscripción', unsubscribe],
+    ['cancelar suscripcion', unsubscribe],
+    ['¿Ayuda?', help],
+    ['comandos', help],
+    ['resumen semanal', digest('weekly')],
+    ['Resumen: diario', digest('daily')],
+    ['resumen cada hora', digest('hourly')],
+    ['Resumen desactivado', digest('off')],
+    ['resumen nunca', digest('off')],
+    // Japanese, with full-width and half-width forms from input methods
+    ['オプトイン', optIn],
+    ['登録する', optIn],
+    ['参加する。', optIn],
+    ['オプトアウト', optOut],
+    ['退会', optOut],
+    ['ｵﾌﾟﾄｱｳﾄ', optOut],
+    ['配信停止', unsubscribe],
+    ['ストップ！', unsubscribe],
+    ['ヘルプ', help],
+    ['使い方？', help],
+    ['ダイジェスト 毎週', digest('weekly')],
+    ['ダイジェスト毎日', digest('daily')],
+    ['ダイジェスト：毎時', digest('hourly')],
+    ['ダイジェスト　オフ', digest('off')],
+    ['まとめ 週次', digest('weekly')],
+    ['ダイジェスト 停止', digest('off')],
+    ['Re: ダイジェスト 毎週', digest('weekly')],
+
     // not commands: the command must be the whole subject
     ['Why we opt out of the survey', null],
     ['opt out of the survey', null],
@@ -81,6 +152,33 @@ describe('parseCommand: subject', () => {
     ['Non-stop delivery', null],
     ['unsubscribe me from everything', null],
     ['Quarterly numbers', null],
+    // not commands: ordinary subjects in the other languages
+    ['Bitte melden Sie sich bis Freitag an', null],
+    ['Anmeldung zum Sommerfest', null],
+    ['Ich möchte mich abmelden', null],
+    ['Wöchentliche Zusammenfassung', null],
+    ['Zusammenfassung der Sitzung', null],
+    ['Zusammenfassung monatlich', null],
+    ['Hilfe beim Umzug gesucht', null],
+    ['Inscription au séminaire', null],
+    ['Comment se désinscrire ?', null],
+    ['Résumé de la réunion', null],
+    ['Résumé hebdomadaire des ventes de la semaine', null],
+    ['Le résumé hebdomadaire', null],
+    ["J'ai besoin d'aide", null],
+    ['Alta disponibilidad del servidor', null],
+    ['Baja por maternidad de Ana', null],
+    ['Resumen de la reunión semanal', null],
+    ['Resumen mensual', null],
+    ['Necesito ayuda con el informe', null],
+    ['登録', null],
+    ['参加', null],
+    ['イベントに参加する方へ', null],
+    ['週次ダイジェスト', null],
+    ['今週のまとめ', null],
+    ['会議のまとめ', null],
+    ['サーバー停止のお知らせ', null],
+    ['ヘルプデスクの営業時間', null],
     ['', null],
     ['Re:', null],
     ['!!!', null],
@@ -104,6 +202,11 @@ describe('parseCommand: first line', () => {
     ['sentence: not a command', 'I would like to opt out of this.', null],
     ['command later in the line', 'Please stop', null],
     ['quoted line is not special', '> opt out', optOut],
+    ['German command in the body', 'Zusammenfassung wöchentlich\nDanke, Jana', digest('weekly')],
+    ['French sentence: not a command', 'Je voudrais me désinscrire, merci.', null],
+    ['Spanish sentence: not a command', 'Quiero darme de baja de la lista.', null],
+    ['Japanese sentence: not a command', 'ダイジェストを毎週受け取りたいです。', null],
+    ['Japanese command in the body', 'ヘルプ\n山田', help],
     ['empty', '', null],
     ['blank lines only', '\n \n\t\n', null],
   ])('%s', (_name, firstLine, expected) => {
@@ -118,7 +221,46 @@ describe('parseCommand: subject and first line together', () => {
     ['first line used when the subject is a reply to one', 'Re: Your Blend digest', 'digest off', digest('off')],
     ['a normal post', 'Why we opt out of the survey', 'Team, here is why.', null],
     ['a post whose body starts with a sentence about opting out', 'Survey', 'opt out of the survey?', null],
+    ['a German post', 'Wöchentliche Zusammenfassung', 'Hallo zusammen, hier die Zahlen.', null],
+    ['a German command under a sentence subject', 'Einstellungen', 'Zusammenfassung täglich', digest('daily')],
   ])('%s', (_name, subject, firstLine, expected) => {
     expect(parseCommand(subject, firstLine)).toEqual(expected);
+  });
+});
+
+describe('command words', () => {
+  const WHOLE: CommandWord[] = ['optIn', 'optOut', 'unsubscribe', 'help'];
+
+  it('no phrase means two commands', () => {
+    const seen = new Map<string, CommandWord>();
+    for (const word of WHOLE)
+      for (const lang of LANGUAGES)
+        for (const p of commandPhrases(lang, word)) {
+          const folded = foldCommandText(p);
+          expect(seen.get(folded) ?? word, `${lang} "${p}"`).toBe(word);
+          seen.set(folded, word);
+        }
+  });
+
+  it.each(LANGUAGES)('%s: the suggested phrase of each command is understood', (lang) => {
+    const first = (w: CommandWord) => commandPhrases(lang, w)[0]!;
+    expect(parseCommand(first('optIn'), '')).toEqual(optIn);
+    expect(parseCommand(first('optOut'), '')).toEqual(optOut);
+    expect(parseCommand(first('unsubscribe'), '')).toEqual(unsubscribe);
+    expect(parseCommand(first('help'), '')).toEqual(help);
+    for (const f of ['hourly', 'daily', 'weekly', 'off'] as const) {
+      expect(parseCommand(`${first('digest')} ${first(`digest.${f}`)}`, '')).toEqual(digest(f));
+    }
+  });
+
+  it('folds width, case, accents and apostrophes', () => {
+    expect(foldCommandText('ＲÉＳＵＭÉ  Hebdomadaire')).toBe('resume hebdomadaire');
+    expect(foldCommandText('S’inscrire')).toBe("s'inscrire");
+    expect(foldCommandText('ﾀﾞｲｼﾞｪｽﾄ')).toBe('ダイジェスト');
+  });
+
+  it('a space in a phrase also matches "-", "_" or nothing', () => {
+    expect(new RegExp(`^(?:${commandPattern('optIn')})$`).test('opt_in')).toBe(true);
+    expect(new RegExp(`^(?:${commandPattern('optOut')})$`).test('darsedebaja')).toBe(true);
   });
 });

@@ -1,4 +1,7 @@
+import { commandPattern, foldCommandText, type CommandWord } from './command-words';
 import { normaliseSubject } from './subject';
+
+export { commandPhrases, foldCommandText, type CommandWord } from './command-words';
 
 /** How often a person gets digests, as a mail command can set it. */
 export type DigestFrequency = 'hourly' | 'daily' | 'weekly' | 'off';
@@ -24,20 +27,30 @@ const MAX_COMMAND_LINE = 160;
  */
 const EDGE = /^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$/gu;
 
-/** `opt in`, `opt-in`, `opt_in`, `optin` (and the same for out). */
-const OPT = /^opt[ _-]?(in|out)$/;
+const whole = (word: CommandWord) => new RegExp(`^(?:${commandPattern(word)})$`);
 
-/** `digest daily`, `digest: weekly`, `digest = off`, `digest-hourly`. */
-const DIGEST = /^digests? ?[:=_-]? ?(hourly|daily|weekly|off|none|never)$/;
+/** `opt in`, `opt-in`, `optin`, `anmelden`, `s'inscrire`, `オプトイン`, … (and the same for out). */
+const OPT_IN = whole('optIn');
+const OPT_OUT = whole('optOut');
 
-const HELP = new Set(['help', 'commands']);
+/**
+ * `digest daily`, `digest: weekly`, `digest = off`, `digest-hourly`, `Zusammenfassung
+ * wöchentlich`, `résumé : hebdomadaire`, `resumen semanal`, `ダイジェスト 毎週`: the noun
+ * first, so a title such as "the daily digest" stays a post.
+ */
+const DIGEST = new RegExp(
+  `^(?:${commandPattern('digest')}) ?[:=_-]? ?(?:(?<hourly>${commandPattern('digest.hourly')})|(?<daily>${commandPattern('digest.daily')})|(?<weekly>${commandPattern('digest.weekly')})|(?<off>${commandPattern('digest.off')}))$`,
+);
+
+const HELP = whole('help');
 
 /**
  * `stop` and `unsub` are the keywords people type when they want mail to end (the SMS
- * convention). They are only classified here: a keyword reply must be confirmed before
- * anything changes (docs/SECURITY.md B23), which is the caller's job.
+ * convention; `baja` in Spanish, `配信停止` in Japanese). They are only classified here: a
+ * keyword reply must be confirmed before anything changes (docs/SECURITY.md B23), which is
+ * the caller's job.
  */
-const UNSUBSCRIBE = new Set(['unsubscribe', 'unsub', 'stop']);
+const UNSUBSCRIBE = whole('unsubscribe');
 
 /**
  * Finds a command in a mail to the bridge. The command must be the **whole** subject
@@ -46,14 +59,18 @@ const UNSUBSCRIBE = new Set(['unsubscribe', 'unsub', 'stop']);
  * optionally wrapped in punctuation. So `Re: Opt-Out!` is a command, and a post
  * titled "Why we opt out of the survey" or a first line "Opt in please" is not.
  *
- * Matching ignores case, spacing and surrounding punctuation; commands are English
- * only. The subject is tried first, because it is the deliberate place for a command
- * and a body's first line may be a greeting.
+ * Matching ignores case, accents, character width, spacing and surrounding punctuation.
+ * Commands are understood in every language Blend speaks, whatever the sender's own
+ * setting (the words are the `command` catalogues, `i18n/locales/command/<lang>.ts`). The
+ * subject is tried first, because it is the deliberate place for a command and a body's
+ * first line may be a greeting.
  *
- * - `opt in` / `opt-in` / `optin` → `opt_in`; the same for `opt out`
- * - `digest hourly|daily|weekly|off` (also `none`/`never` for off, `digest: weekly`)
- * - `help`, `commands` → `help`
- * - `unsubscribe`, `unsub`, `stop` → `unsubscribe`
+ * - `opt in` / `opt-in` / `optin` (`anmelden`, `s'inscrire`, `suscribirse`, `オプトイン`) → `opt_in`;
+ *   the same for `opt out`
+ * - `digest hourly|daily|weekly|off` (also `none`/`never` for off, `digest: weekly`,
+ *   `Zusammenfassung wöchentlich`, `résumé hebdomadaire`, `resumen semanal`, `ダイジェスト 毎週`)
+ * - `help`, `commands` (`hilfe`, `aide`, `ayuda`, `ヘルプ`) → `help`
+ * - `unsubscribe`, `unsub`, `stop` (`abbestellen`, `se désabonner`, `baja`, `配信停止`) → `unsubscribe`
  *
  * Call this only for mail to the bridge's own addresses (status/command), not for a
  * `reply+TOKEN@` comment or a group post: a thread that happens to be titled "Stop"
@@ -72,26 +89,20 @@ export function parseCommand(subject: string, firstLine: string): Command | null
 
 function matchCommand(raw: string): Command | null {
   if (raw.length > MAX_COMMAND_LINE) return null;
-  // NFKC folds full-width letters (CJK input methods) and ligatures to ASCII.
-  const s = raw.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').replace(EDGE, '');
+  const s = foldCommandText(raw).replace(EDGE, '');
 
-  const opt = OPT.exec(s);
-  if (opt) return { kind: opt[1] === 'in' ? 'opt_in' : 'opt_out' };
-  const digest = DIGEST.exec(s);
-  if (digest) return { kind: 'digest', frequency: digestFrequency(digest[1] ?? '') };
-  if (HELP.has(s)) return { kind: 'help' };
-  if (UNSUBSCRIBE.has(s)) return { kind: 'unsubscribe' };
+  if (OPT_IN.test(s)) return { kind: 'opt_in' };
+  if (OPT_OUT.test(s)) return { kind: 'opt_out' };
+  const digest = DIGEST.exec(s)?.groups;
+  if (digest) return { kind: 'digest', frequency: digestFrequency(digest) };
+  if (HELP.test(s)) return { kind: 'help' };
+  if (UNSUBSCRIBE.test(s)) return { kind: 'unsubscribe' };
   return null;
 }
 
-function digestFrequency(word: string): DigestFrequency {
-  switch (word) {
-    case 'hourly':
-    case 'daily':
-    case 'weekly':
-      return word;
-    default:
-      // DIGEST only lets off/none/never through besides the three above.
-      return 'off';
-  }
+function digestFrequency(groups: Record<string, string | undefined>): DigestFrequency {
+  if (groups.hourly !== undefined) return 'hourly';
+  if (groups.daily !== undefined) return 'daily';
+  if (groups.weekly !== undefined) return 'weekly';
+  return 'off';
 }
