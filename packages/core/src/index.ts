@@ -74,3 +74,4 @@ export * from './reactions';
 export * from './avatar';
 export * from './markdown';
 export * from './i18n';
+export * from './dns-cache';

@@ -1,3 +1,4 @@
+import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { authenticate, type AuthenticateResult, type DNSResolver } from 'mailauth';
@@ -7,6 +8,7 @@ import {
   evidenceFromAuthResults,
   exchangeInternalSubmission,
   judgeSender,
+  senderDnsQuestions,
   toDmarcResult,
   trustedResults,
   type MailInput,
@@ -14,6 +16,7 @@ import {
   type SenderAuthMode,
   type SenderVerdict,
 } from '@blend/core';
+import { cachingResolver } from './dns-cache';
 
 /**
  * A DNS lookup as mailauth calls it, shaped like node's `dns.promises.resolve`
@@ -45,7 +48,10 @@ export interface SenderAuthOptions {
   trustedReceivedBy?: string[];
   /** `BLEND_ORG_DOMAINS`, as IDNA A-labels. */
   orgDomains: string[];
-  /** DNS for mode `verify`. @defaultValue node's `dns.promises.resolve` */
+  /**
+   * DNS for mode `verify`; the worker passes a {@link cachingResolver} shared by all mails.
+   * @defaultValue node's `dns.promises.resolve`
+   */
   resolver?: DnsResolver;
   /**
    * IPs of internal relays between the Internet-facing MTA and the mailbox. Their
@@ -211,6 +217,20 @@ export function staticResolver(zone: StaticZone): DnsResolver {
 async function verifyEvidence(raw: Buffer, mail: MailInput, opts: SenderAuthOptions): Promise<SenderAuthEvidence> {
   const client = smtpClientFromReceived(mail.headers['received'] ?? [], opts.trustedRelayIps);
   const sender = returnPath(mail);
+  // mailauth checks DKIM, then SPF, then DMARC, each awaiting its lookups. The first record of
+  // each is asked here at once; the checks then find them in flight or answered. Within one
+  // mail every name and type is asked once.
+  const resolver = cachingResolver(opts.resolver ?? dns.resolve);
+  const questions = senderDnsQuestions({
+    dkimSignatures: mail.headers['dkim-signature'] ?? [],
+    mailFrom: sender,
+    helo: client?.helo,
+    from: mail.from?.address,
+  });
+  for (const q of questions) {
+    // The outcome, an error included, is what the check asking the same record gets.
+    resolver(q.name, q.rrtype).catch(() => undefined);
+  }
   const res: AuthenticateResult = await authenticate(raw, {
     ...(client ? { ip: client.ip, helo: client.helo } : {}),
     // Without a sender, SPF checks postmaster@HELO (RFC 7208 §2.4), as for `<>`.
@@ -219,7 +239,7 @@ async function verifyEvidence(raw: Buffer, mail: MailInput, opts: SenderAuthOpti
     mta: 'blend',
     // mailauth's declaration omits MX answers and errors; the runtime contract is
     // the one documented on DnsResolver.
-    ...(opts.resolver ? { resolver: opts.resolver as DNSResolver } : {}),
+    resolver: resolver as DNSResolver,
     disableArc: true,
     disableBimi: true,
   });

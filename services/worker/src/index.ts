@@ -1,8 +1,9 @@
+import { promises as dns } from 'node:dns';
 import { addressingFrom, conversionOptions, conversionSettings, dkimSettings, oauthSettings, processMetrics, publicUrl, smtpAuthOf, startHealthServer, type Config, type Logger } from '@blend/config';
 import { DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
 import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
-import { createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
+import { cachingResolver, createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests } from '@blend/queue';
 import { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
 import { clamdScanner } from './clamd';
@@ -89,7 +90,8 @@ export async function startWorkerService(
           orgDomains: config.BLEND_ORG_DOMAINS,
           ...(config.BLEND_AUTHSERV_ID ? { authservId: config.BLEND_AUTHSERV_ID } : {}),
           trustedReceivedBy: config.BLEND_TRUSTED_RECEIVED_BY,
-          ...(overrides.resolver ? { resolver: overrides.resolver } : {}),
+          // One DNS cache for all mails: bounded, answers kept at most 5 minutes (docs/SECURITY.md B42).
+          resolver: overrides.resolver ?? cachingResolver(dns.resolve),
         },
         confidentialMarkers: config.BLEND_CONFIDENTIAL_MARKERS
           ? config.BLEND_CONFIDENTIAL_MARKERS.split(',').map((m) => m.trim()).filter(Boolean)
