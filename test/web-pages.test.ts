@@ -245,7 +245,7 @@ describe('preferences page', () => {
     expect(res.statusCode).toBe(303);
     expect(await getPreferences(t.db, ids.carol!)).toEqual({
       digest_frequency: 'weekly', digest_time: '07:15', timezone: 'Europe/Paris', notify_mentions: true, notify_replies: false, receipts: false,
-      digest_weekday: 3, quiet_start: '21:30', quiet_end: '06:00',
+      digest_weekday: 3, quiet_start: '21:30', quiet_end: '06:00', language: null,
     });
     const bad = await post('/web/preferences', 'carol', { _csrf: await csrf('carol'), digest_frequency: 'weekly', digest_time: '07:15', timezone: 'Nowhere/Land' });
     expect(bad.statusCode).toBe(400);

@@ -4,7 +4,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
-import { PermanentError } from '@blend/core';
+import { languageOf, PermanentError, translator, type Language } from '@blend/core';
 import { personForToken, personForWebSession, type Database, type Person } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import { html } from '../web/html';
@@ -20,6 +20,8 @@ export interface QueuesDashboardDeps {
   /** BLEND_SECRET: keys the CSRF token of the sign-out form on the 403 page. */
   secret: string;
   publicUrl?: string;
+  /** BLEND_DEFAULT_LANGUAGE, for the 403 page. @defaultValue 'en' */
+  defaultLanguage?: Language;
 }
 
 const BEARER = /^Bearer\s+([A-Za-z0-9_-]{10,200})$/;
@@ -64,9 +66,11 @@ function adminOnly(deps: QueuesDashboardDeps) {
     if (!who.person.isAdmin) {
       if (!wantsHtml(req)) return refuse(reply, 403, 'the queue dashboard needs the admin role');
       const secret = sessionSecret(req);
-      const ctx = { me: who.person, csrf: secret ? csrfToken(deps.secret, secret) : null };
-      const main = html`<h1>Not allowed</h1><p role="alert">The queue dashboard needs the admin role.</p><p><a href="/web">Back to the feed</a></p>`;
-      return sendHtml(reply, 403, layout(ctx, { title: 'Not allowed', current: '', main }));
+      const lang = languageOf(who.person, deps.defaultLanguage ?? 'en', req.headers['accept-language'] ?? '');
+      const t = translator(lang, 'web');
+      const ctx = { me: who.person, csrf: secret ? csrfToken(deps.secret, secret) : null, lang, t };
+      const main = html`<h1>${t('error.title.forbidden')}</h1><p role="alert">${t('queues.adminOnly')}</p><p><a href="/web">${t('error.back')}</a></p>`;
+      return sendHtml(reply, 403, layout(ctx, { title: t('error.title.forbidden'), current: '', main }));
     }
     // The dashboard's actions (retry, clean, pause, obliterate) are JSON requests; with the
     // cookie they must come from this origin (the cookie is SameSite=Strict already).

@@ -122,7 +122,7 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
       },
     },
     async (req, reply) => {
-      const ctx = pageContext(req, deps.secret);
+      const ctx = pageContext(req, deps);
       if (!ctx.me!.isAdmin) throw new PermanentError('FORBIDDEN', 'this page needs the admin role');
       const state = (req.query.state || undefined) as InboundState | undefined;
       const reason = req.query.reason?.trim() || undefined;

@@ -68,7 +68,7 @@ function nextLink(q: FeedQuery, next: string | null): SafeHtml | '' {
 /** `GET /web` (the feed), `POST /web/posts` (compose), `POST /web/posts/:id/like`. */
 export function feedPages(app: FastifyInstance, deps: WebDeps): void {
   app.get<{ Querystring: WebFeedQuery }>('/web', { preHandler: deps.auth, schema: { querystring: webFeedQuery } }, async (req, reply) => {
-    const ctx = pageContext(req, deps.secret);
+    const ctx = pageContext(req, deps);
     const q = nonEmpty(req.query);
     const [page, groups] = await Promise.all([
       // The cards show the comment count, not the comments: the thread page has them.

@@ -82,7 +82,7 @@ export function groupPages(app: FastifyInstance, deps: GroupPageDeps): void {
   const creation = deps.groupCreation ?? 'admins';
 
   app.get('/web/groups', { preHandler: deps.auth }, async (req, reply) => {
-    const ctx = pageContext(req, deps.secret);
+    const ctx = pageContext(req, deps);
     const groups = await listGroupsWithCounts(deps.db, ctx.me!);
     const canCreate = judgeGroupAction('create', actor(ctx), null, creation).ok;
     const main = html`<h1>Groups</h1>
@@ -97,7 +97,7 @@ ${canCreate ? createForm(ctx) : ''}`;
     '/web/groups/:slug',
     { preHandler: deps.auth, schema: { querystring: { type: 'object', additionalProperties: false, properties: { cursor: { type: 'string', maxLength: 200 } } } } },
     async (req, reply) => {
-      const ctx = pageContext(req, deps.secret);
+      const ctx = pageContext(req, deps);
       // A private group is "Not found" to an outsider, as a group that does not exist.
       const { group } = await loadGroupFor(deps.db, req.params.slug, ctx.me!);
       const g = await groupSummaryFor(deps.db, group, ctx.me!);

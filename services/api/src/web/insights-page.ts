@@ -127,7 +127,7 @@ function requireAdminPage(ctx: PageContext): void {
 /** `GET /web/admin/insights` (and its CSV): participation per week and group, aggregates only. */
 export function insightsPages(app: FastifyInstance, deps: WebDeps): void {
   app.get<{ Querystring: InsightsQuery }>('/web/admin/insights', { preHandler: deps.auth, schema: { querystring: QUERY } }, async (req, reply) => {
-    const ctx = pageContext(req, deps.secret);
+    const ctx = pageContext(req, deps);
     requireAdminPage(ctx);
     const q = normalise(req.query);
     const [{ report }, groups] = await Promise.all([loadInsights(deps.db, q), insightsGroups(deps.db)]);
@@ -138,7 +138,7 @@ ${filterForm(q, report, groups)}${activeSection(report)}${contentSection(report)
   });
 
   app.get<{ Querystring: InsightsQuery }>('/web/admin/insights.csv', { preHandler: deps.auth, schema: { querystring: QUERY } }, async (req, reply) => {
-    requireAdminPage(pageContext(req, deps.secret));
+    requireAdminPage(pageContext(req, deps));
     const { report, group } = await loadInsights(deps.db, normalise(req.query));
     return sendInsightsCsv(reply, report, group);
   });

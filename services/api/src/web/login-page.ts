@@ -1,27 +1,30 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { translator } from '@blend/core';
 import { authenticateApiToken } from '@blend/db';
 import { html } from './html';
-import { layout, sendHtml, type PageContext } from './layout';
+import { layout, sendHtml, tHtml, type PageContext } from './layout';
 import { assertCsrf, assertSameOrigin, endSession, startSession } from './session';
 import { helmetOptions } from '../security-headers';
-import { safeReturnTo, type WebDeps } from './web-deps';
+import { pageLanguage, safeReturnTo, type WebDeps } from './web-deps';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{10,200}$/;
 
-function loginForm(reply: FastifyReply, status: number, next: string, sso: boolean, error?: string): FastifyReply {
-  const ctx: PageContext = { me: null, csrf: null };
-  const main = html`<h1>Sign in to Blend</h1>
-${error ? html`<p role="alert" class="error" id="login-error">${error}</p>` : ''}
+function loginForm(req: FastifyRequest, reply: FastifyReply, deps: WebDeps, status: number, next: string, sso: boolean, error?: 'invalidToken'): FastifyReply {
+  const lang = pageLanguage(req, deps.defaultLanguage);
+  const t = translator(lang, 'web');
+  const ctx: PageContext = { me: null, csrf: null, lang, t };
+  const main = html`<h1>${t('login.heading')}</h1>
+${error ? html`<p role="alert" class="error" id="login-error">${t(`login.${error}`)}</p>` : ''}
 ${sso ? html`<form method="post" action="/web/auth/start" class="narrow"><input type="hidden" name="next" value="${next}">
-<button type="submit">Sign in with your company account</button></form>
-<h2>Or with an API token</h2>` : ''}
+<button type="submit">${t('login.sso')}</button></form>
+<h2>${t('login.orToken')}</h2>` : ''}
 <form method="post" action="/web/login" class="narrow">
 <input type="hidden" name="next" value="${next}">
-<label for="token">API token</label>
+<label for="token">${t('login.token')}</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required maxlength="200"${error ? html` aria-describedby="login-error" aria-invalid="true"` : ''}>
-<p class="hint">The token printed by <code>pnpm blend people add</code>, or ask IT for one.</p>
-<button type="submit">Sign in</button></form>`;
-  return sendHtml(reply, status, layout(ctx, { title: 'Sign in', current: '/web/login', main }));
+<p class="hint">${tHtml(t, 'login.tokenHint', { command: html`<code>pnpm blend people add</code>` })}</p>
+<button type="submit">${t('login.submit')}</button></form>`;
+  return sendHtml(reply, status, layout(ctx, { title: t('login.title'), current: '/web/login', main }));
 }
 
 /**
@@ -45,7 +48,7 @@ export function loginPages(app: FastifyInstance, deps: WebDeps): void {
     { schema: { querystring: { type: 'object', additionalProperties: false, properties: { next: { type: 'string', maxLength: 2000 } } } } },
     async (req, reply) => {
       if (deps.oidcClient) void reply.header('content-security-policy', webCspWithFormAction(deps.publicUrl, deps.oidcClient.formActionOrigins()));
-      return loginForm(reply, 200, safeReturnTo(req.query.next, '/web'), sso);
+      return loginForm(req, reply, deps, 200, safeReturnTo(req.query.next, '/web'), sso);
     },
   );
 
@@ -64,7 +67,7 @@ export function loginPages(app: FastifyInstance, deps: WebDeps): void {
       const found = TOKEN_SHAPE.test(token) ? await authenticateApiToken(deps.db, token) : undefined;
       if (!found) {
         if (deps.oidcClient) void reply.header('content-security-policy', webCspWithFormAction(deps.publicUrl, deps.oidcClient.formActionOrigins()));
-        return loginForm(reply, 401, next, sso, 'That token is not valid. Check it and try again.');
+        return loginForm(req, reply, deps, 401, next, sso, 'invalidToken');
       }
       // The cookie gets a session of its own, never the token (docs/SECURITY.md S1).
       await startSession(req, reply, deps, { personId: found.person.id, via: 'token', apiTokenId: found.tokenId });

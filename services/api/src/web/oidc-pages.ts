@@ -1,32 +1,44 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
-import { decideOidcSignIn, type OidcRefusal } from '@blend/core';
+import { assertNever, decideOidcSignIn, languageOf, translator, type OidcRefusal, type Translate } from '@blend/core';
 import { findPersonByEmail, upsertPerson } from '@blend/db';
 import { html, type SafeHtml } from './html';
-import { layout, sendHtml } from './layout';
+import { layout, sendHtml, tHtml } from './layout';
 import { IdpUnavailableError, OIDC_TRANSACTION_MS, openTransaction, sealTransaction, type OidcClient } from './oidc-client';
 import { assertSameOrigin, isSecure, startSession } from './session';
-import { safeReturnTo, type WebDeps } from './web-deps';
+import { pageLanguage, safeReturnTo, type WebDeps } from './web-deps';
 
 /** The cookie that carries state, nonce and PKCE verifier to the callback, only there. */
 const TX_COOKIE = 'blend_oidc';
 const TX_PATH = '/web/auth';
 export const OIDC_CALLBACK_PATH = '/web/auth/callback';
 
-const REFUSALS: Record<OidcRefusal, (email: string | null) => SafeHtml> = {
-  no_email: () => html`<p>Your company account did not tell Blend your email address, so Blend cannot tell who you are.</p>
-<p>Ask IT to let Blend read the <code>email</code> claim of your account.</p>`,
-  email_unverified: (email) => html`<p>Your company account says your email address${email ? html` (<strong>${email}</strong>)` : ''} has not been verified, so Blend cannot be sure it is yours and does not sign you in with it.</p>
-<p>Ask IT to check the address of your account at the company sign-in.</p>`,
-  unknown_person: (email) => html`<p>Blend does not know <strong>${email ?? ''}</strong> yet.</p>
-<p>Ask IT to add you to Blend; then sign in again.</p>`,
-  not_org_domain: (email) => html`<p><strong>${email ?? ''}</strong> is not an address of your organisation, so Blend cannot create an account for it.</p>
-<p>Ask IT to add you to Blend.</p>`,
+const refusal = (t: Translate, why: OidcRefusal, email: string | null): SafeHtml => {
+  const strong = html`<strong>${email ?? ''}</strong>`;
+  switch (why) {
+    case 'no_email':
+      return html`<p>${t('oidc.noEmail')}</p>
+<p>${tHtml(t, 'oidc.noEmail.fix', { claim: html`<code>email</code>` })}</p>`;
+    case 'email_unverified':
+      return html`<p>${email ? tHtml(t, 'oidc.unverified.address', { email: strong }) : t('oidc.unverified')}</p>
+<p>${t('oidc.unverified.fix')}</p>`;
+    case 'unknown_person':
+      return html`<p>${tHtml(t, 'oidc.unknown', { email: strong })}</p>
+<p>${t('oidc.unknown.fix')}</p>`;
+    case 'not_org_domain':
+      return html`<p>${tHtml(t, 'oidc.foreign', { email: strong })}</p>
+<p>${t('oidc.foreign.fix')}</p>`;
+    default:
+      return assertNever(why);
+  }
 };
 
-function page(reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply {
-  const main = html`<h1>${title}</h1><div role="alert">${body}</div><p><a href="/web/login">Back to sign-in</a></p>`;
-  return sendHtml(reply, status, layout({ me: null, csrf: null }, { title, current: '', main }));
+/** A sign-in page of its own (the person is not signed in yet), in the browser's language. */
+function page(req: FastifyRequest, reply: FastifyReply, deps: Pick<WebDeps, 'defaultLanguage'>, status: number, title: (t: Translate) => string, body: (t: Translate) => SafeHtml): FastifyReply {
+  const lang = pageLanguage(req, deps.defaultLanguage);
+  const t = translator(lang, 'web');
+  const main = html`<h1>${title(t)}</h1><div role="alert">${body(t)}</div><p><a href="/web/login">${t('oidc.back')}</a></p>`;
+  return sendHtml(reply, status, layout({ me: null, csrf: null, lang, t }, { title: title(t), current: '', main }));
 }
 
 /** The redirect URI registered at the IdP: BLEND_PUBLIC_URL/web/auth/callback (the request's own origin without it). */
@@ -62,7 +74,7 @@ export function oidcPages(app: FastifyInstance, deps: WebDeps & { oidcClient: Oi
       } catch (err) {
         if (!(err instanceof IdpUnavailableError)) throw err;
         req.log.error({ err }, 'company sign-in unavailable');
-        return page(reply, 503, 'Company sign-in unavailable', html`<p>Your company's sign-in service cannot be reached right now. Try again in a few minutes, or sign in with an API token.</p>`);
+        return page(req, reply, deps, 503, (t) => t('oidc.unavailable.title'), (t) => html`<p>${t('oidc.unavailable.orToken')}</p>`);
       }
       void reply.setCookie(TX_COOKIE, sealTransaction(deps.secret, started.tx), { ...cookieOpts(req), maxAge: OIDC_TRANSACTION_MS / 1000 });
       return reply.redirect(started.url.href, 303);
@@ -75,7 +87,7 @@ export function oidcPages(app: FastifyInstance, deps: WebDeps & { oidcClient: Oi
     void reply.clearCookie(TX_COOKIE, cookieOpts(req));
     if (!tx) {
       req.log.warn('company sign-in callback without a valid transaction');
-      return page(reply, 400, 'Sign-in expired', html`<p>This sign-in was not started here, or took too long. Start again from the sign-in page.</p>`);
+      return page(req, reply, deps, 400, (t) => t('oidc.expired.title'), (t) => html`<p>${t('oidc.expired')}</p>`);
     }
     let claims;
     try {
@@ -87,12 +99,12 @@ export function oidcPages(app: FastifyInstance, deps: WebDeps & { oidcClient: Oi
     } catch (err) {
       if (err instanceof IdpUnavailableError) {
         req.log.error({ err }, 'company sign-in unavailable');
-        return page(reply, 503, 'Company sign-in unavailable', html`<p>Your company's sign-in service cannot be reached right now. Try again in a few minutes.</p>`);
+        return page(req, reply, deps, 503, (t) => t('oidc.unavailable.title'), (t) => html`<p>${t('oidc.unavailable')}</p>`);
       }
       // Never the error's whole object: it may carry the IdP's response.
       const code = err instanceof oidc.AuthorizationResponseError ? err.error : ((err as { code?: string }).code ?? (err as Error).name);
       req.log.warn({ reason: code, message: (err as Error).message }, 'company sign-in refused');
-      return page(reply, 400, 'Sign-in did not work', html`<p>The company sign-in could not be completed or checked, so you are not signed in. Start again from the sign-in page.</p>`);
+      return page(req, reply, deps, 400, (t) => t('oidc.failed.title'), (t) => html`<p>${t('oidc.failed')}</p>`);
     }
     const existing = typeof claims.email === 'string' ? await findPersonByEmail(deps.db, claims.email.trim()) : undefined;
     const decision = decideOidcSignIn(claims, { personExists: (e) => existing?.email === e, createPeople: client.settings.createPeople, orgDomains: client.settings.orgDomains });
@@ -100,7 +112,7 @@ export function oidcPages(app: FastifyInstance, deps: WebDeps & { oidcClient: Oi
     switch (decision.kind) {
       case 'refused':
         req.log.info({ reason: decision.reason, sub: claims.sub }, 'company sign-in refused');
-        return page(reply, 403, 'Not signed in', REFUSALS[decision.reason](decision.email));
+        return page(req, reply, deps, 403, (t) => t('oidc.refused.title'), (t) => refusal(t, decision.reason, decision.email));
       case 'sign_in':
         personId = existing!.id;
         break;
@@ -114,15 +126,17 @@ export function oidcPages(app: FastifyInstance, deps: WebDeps & { oidcClient: Oi
     await startSession(req, reply, deps, { personId, via: 'oidc' });
     // A page, not a redirect: the browser arrived here from the IdP's site, and a SameSite=Strict
     // session cookie is sent only with a navigation this origin starts itself.
+    const lang = languageOf(existing, deps.defaultLanguage ?? 'en', req.headers['accept-language'] ?? '');
+    const t = translator(lang, 'web');
     const done = html`<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="refresh" content="0;url=${tx.next}">
-<title>Signed in · Blend</title>
+<title>${t('oidc.signedIn')} · Blend</title>
 <link rel="stylesheet" href="/web/static/app.css">
 </head>
-<body><main id="main"><h1>Signed in</h1><p><a href="${tx.next}">Continue to Blend</a></p></main></body>
+<body><main id="main"><h1>${t('oidc.signedIn')}</h1><p><a href="${tx.next}">${t('oidc.continue')}</a></p></main></body>
 </html>`;
     return sendHtml(reply, 200, done);
   });

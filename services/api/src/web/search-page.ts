@@ -49,7 +49,7 @@ function searchForm(q: string): SafeHtml {
 /** `GET /web/search?q=`: the results page, without any script. */
 export function searchPages(app: FastifyInstance, deps: WebDeps): void {
   app.get<{ Querystring: WebSearchQuery }>('/web/search', { preHandler: deps.auth, schema: { querystring: webSearchQuery } }, async (req, reply) => {
-    const ctx = pageContext(req, deps.secret);
+    const ctx = pageContext(req, deps);
     const me = ctx.me!;
     const query: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.query)) if (typeof v === 'string' && v !== '') query[k] = v;

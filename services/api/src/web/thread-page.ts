@@ -40,7 +40,7 @@ ${commentComposer(ctx, p)}</section>`;
 /** `GET /web/posts/:id` (the thread) and `POST /web/posts/:id/comments`. */
 export function threadPages(app: FastifyInstance, deps: WebDeps): void {
   app.get<{ Params: { id: string } }>('/web/posts/:id', { preHandler: deps.auth }, async (req, reply) => {
-    const ctx = pageContext(req, deps.secret);
+    const ctx = pageContext(req, deps);
     const post = isUuid(req.params.id) ? await getEsnPostView(deps.db, req.params.id, ctx.me!.id) : undefined;
     if (!post) {
       // A post merged into an earlier thread: old links (mail, bookmarks, webhooks) follow it there.
