@@ -1,3 +1,4 @@
+import { translator, type Language } from '@blend/core';
 import { defineTemplate, nameOr, replySubject, type LayoutView, type RenderedMail } from './engine';
 
 export interface CorrectionMailInput {
@@ -8,6 +9,8 @@ export interface CorrectionMailInput {
   postTitle: string;
   postUrl: string;
   preferencesUrl: string;
+  /** The recipient's language. @defaultValue 'en' */
+  language?: Language;
 }
 
 interface CorrectionView extends LayoutView {
@@ -23,7 +26,7 @@ const render = defineTemplate<CorrectionView>(
         <mj-text>
           <p style="margin:0;">{{lead}}</p>
           {{#if edited}}<p class="quote" style="margin:8px 0 0 0;border-left:3px solid #d0d7de;padding-left:12px;">{{br text}}</p>{{/if}}
-          <p style="margin:12px 0 0 0;color:#59636e;font-size:13px;"><a href="{{href postUrl}}">View the thread</a></p>
+          <p style="margin:12px 0 0 0;color:#59636e;font-size:13px;"><a href="{{href postUrl}}">{{t 'common.viewThread'}}</a></p>
         </mj-text>
 `,
   `{{lead}}
@@ -39,16 +42,19 @@ const render = defineTemplate<CorrectionView>(
  * deleted it in the feed: short, and only the new text (mail cannot be recalled).
  */
 export function renderCorrectionMail(m: CorrectionMailInput): RenderedMail {
-  const author = nameOr(m.authorName);
+  const lang = m.language ?? 'en';
+  const t = translator(lang, 'mail');
+  const author = nameOr(m.authorName, undefined, lang);
   const edited = m.change === 'edited';
   return render({
-    subject: replySubject(m.postTitle),
-    preview: edited ? `${author} edited their comment` : `${author} deleted their comment`,
-    replyHint: 'Reply to this mail to answer in the thread.',
+    lang,
+    subject: replySubject(m.postTitle, lang),
+    preview: t(edited ? 'correction.editedPreview' : 'correction.deletedPreview', { author }),
+    replyHint: t('common.replyToAnswer'),
     preferencesUrl: m.preferencesUrl,
     unsubscribeUrl: null,
-    textFooterLines: [`View the thread: ${m.postUrl}`],
-    lead: edited ? `${author} edited their comment:` : `${author} deleted their comment.`,
+    textFooterLines: [t('common.viewThreadAt', { url: m.postUrl })],
+    lead: t(edited ? 'correction.editedLead' : 'correction.deletedLead', { author }),
     edited,
     text: edited ? m.text : '',
     postUrl: m.postUrl,

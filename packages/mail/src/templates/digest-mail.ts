@@ -1,10 +1,9 @@
-import type { DigestModel, DigestThread } from '@blend/core';
+import { translator, type DigestModel, type DigestThread, type Language } from '@blend/core';
 import {
   defineTemplate,
   mailtoUri,
   nameOr,
   oneLine,
-  plural,
   replySubject,
   timeFormatter,
   zoneLabel,
@@ -24,11 +23,12 @@ export interface DigestMailInput {
   unsubscribeUrl: string;
   /** IANA zone for the times shown. @defaultValue 'UTC' */
   timezone?: string;
+  /** The recipient's language. @defaultValue 'en' */
+  language?: Language;
 }
 
 interface DigestView extends LayoutView {
   recipientName: string;
-  intro: string;
   zoneNote: string;
   threads: {
     title: string;
@@ -47,19 +47,19 @@ const render = defineTemplate<DigestView>(
   'digest',
   `
         <mj-text>
-          <p style="margin:0 0 8px 0;">Hi {{recipientName}},</p>
-          <p style="margin:0;">{{intro}}</p>
+          <p style="margin:0 0 8px 0;">{{t 'common.hi' name=recipientName}}</p>
+          <p style="margin:0;">{{t 'digest.intro'}}</p>
         </mj-text>
         <mj-raw>{{#each threads}}</mj-raw>
         <mj-text padding="18px 24px 4px 24px">
           <p style="margin:0;padding-top:14px;border-top:1px solid #d0d7de;font-size:17px;font-weight:bold;"><a href="{{href url}}" style="text-decoration:none;">{{title}}</a></p>
-          <p style="margin:0;color:#59636e;font-size:13px;">{{groupName}}{{#if mentionsMe}} · <b>You were mentioned</b>{{/if}}</p>
+          <p style="margin:0;color:#59636e;font-size:13px;">{{groupName}}{{#if mentionsMe}} · <b>{{t 'digest.mentioned'}}</b>{{/if}}</p>
           {{#if omittedLabel}}<p style="margin:8px 0 0 0;color:#59636e;font-size:13px;">{{omittedLabel}}</p>{{/if}}
           {{#each items}}
-          <p style="margin:10px 0 0 0;"><b>{{author}}</b> <span style="color:#59636e;font-size:13px;">{{time}}{{#if byMail}} · by mail{{/if}}</span></p>
+          <p style="margin:10px 0 0 0;"><b>{{author}}</b> <span style="color:#59636e;font-size:13px;">{{time}}{{#if byMail}} · {{t 'digest.byMail'}}{{/if}}</span></p>
           <p style="margin:2px 0 0 0;">{{br text}}</p>
           {{/each}}
-          <p style="margin:10px 0 0 0;"><a href="{{href replyHref}}">Reply to this thread</a> · <a href="{{href url}}">Open in the feed</a></p>
+          <p style="margin:10px 0 0 0;"><a href="{{href replyHref}}">{{t 'digest.replyToThread'}}</a> · <a href="{{href url}}">{{t 'digest.openInFeed'}}</a></p>
         </mj-text>
         <mj-raw>{{/each}}</mj-raw>
         <mj-raw>{{#if omittedThreadsLabel}}</mj-raw>
@@ -68,25 +68,25 @@ const render = defineTemplate<DigestView>(
         <mj-raw>{{/if}}</mj-raw>
         <mj-text mj-class="muted"><p style="margin:12px 0 0 0;">{{zoneNote}}</p></mj-text>
 `,
-  `Hi {{recipientName}},
+  `{{t 'common.hi' name=recipientName}}
 
-{{intro}}
+{{t 'digest.intro'}}
 {{#each threads}}
 
 
 == {{title}} ==
-{{groupName}}{{#if mentionsMe}} · You were mentioned{{/if}}
+{{groupName}}{{#if mentionsMe}} · {{t 'digest.mentioned'}}{{/if}}
 {{url}}
 {{#if omittedLabel}}
 ({{omittedLabel}})
 {{/if}}
 {{#each items}}
 
-{{author}}, {{time}}{{#if byMail}} (by mail){{/if}}:
+{{author}}, {{time}}{{#if byMail}} ({{t 'digest.byMail'}}){{/if}}:
 {{text}}
 {{/each}}
 
-Reply to this thread: {{replyAddress}}
+{{t 'digest.replyToThread'}}: {{replyAddress}}
 {{/each}}
 {{#if omittedThreadsLabel}}
 
@@ -105,20 +105,22 @@ Reply to this thread: {{replyAddress}}
  */
 export function renderDigestMail(m: DigestMailInput): RenderedMail {
   const { digest } = m;
-  const time = timeFormatter(m.timezone);
+  const lang = m.language ?? 'en';
+  const t = translator(lang, 'mail');
+  const time = timeFormatter(m.timezone, lang);
   const threadCount = digest.threads.length + digest.omittedThreads;
   const subject = oneLine(
-    `Your ${m.frequency} Blend digest: ${plural(threadCount, 'thread')}, ${plural(digest.totalItems, 'update')}`,
+    t(`digest.subject.${m.frequency}`, { threads: t('digest.threads', { count: threadCount }), updates: t('digest.updates', { count: digest.totalItems }) }),
   );
-  const threads = digest.threads.map((t) => ({
-    title: oneLine(t.title) || 'Untitled',
-    url: t.url,
-    groupName: t.groupName,
-    mentionsMe: t.mentionsMe,
-    omittedLabel: t.omittedItems > 0 ? `${plural(t.omittedItems, 'earlier update')} not shown` : null,
-    replyAddress: t.replyAddress,
-    replyHref: mailtoUri(t.replyAddress, replySubject(t.title)),
-    items: t.items.map((i) => ({
+  const threads = digest.threads.map((th) => ({
+    title: oneLine(th.title) || t('common.untitledTitle'),
+    url: th.url,
+    groupName: th.groupName,
+    mentionsMe: th.mentionsMe,
+    omittedLabel: th.omittedItems > 0 ? t('digest.omittedItems', { count: th.omittedItems }) : null,
+    replyAddress: th.replyAddress,
+    replyHref: mailtoUri(th.replyAddress, replySubject(th.title, lang)),
+    items: th.items.map((i) => ({
       author: nameOr(i.authorName, i.authorEmail),
       time: time(i.at),
       byMail: i.source === 'email',
@@ -127,16 +129,16 @@ export function renderDigestMail(m: DigestMailInput): RenderedMail {
   }));
   const first = threads[0];
   return render({
+    lang,
     subject,
-    preview: first ? `${first.title}: ${first.items.at(-1)?.author ?? ''}` : 'Nothing new',
+    preview: first ? `${first.title}: ${first.items.at(-1)?.author ?? ''}` : t('digest.nothingNew'),
     replyHint: null,
     preferencesUrl: m.preferencesUrl,
     unsubscribeUrl: m.unsubscribeUrl,
     textFooterLines: [],
-    recipientName: nameOr(m.recipientName, 'there'),
-    intro: 'Here is what happened in the threads you follow since your last digest. Use “Reply to this thread” to add a comment by mail.',
-    zoneNote: `Times are in ${zoneLabel(m.timezone)}.`,
+    recipientName: nameOr(m.recipientName, t('common.there')),
+    zoneNote: t('digest.zoneNote', { zone: zoneLabel(m.timezone) }),
     threads,
-    omittedThreadsLabel: digest.omittedThreads > 0 ? `${plural(digest.omittedThreads, 'more thread')} not shown. Open the feed to see everything.` : null,
+    omittedThreadsLabel: digest.omittedThreads > 0 ? t('digest.omittedThreads', { count: digest.omittedThreads }) : null,
   });
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { stripControlChars, truncate } from '@blend/core';
+import { formatDateTime, translator, type Language } from '@blend/core';
 import Handlebars from 'handlebars';
 import { IANAZone } from 'luxon';
 
@@ -20,6 +21,8 @@ export interface RenderedMail {
   subject: string;
   html: string;
   text: string;
+  /** The language it is written in, for its `Content-Language` header (RFC 3282). */
+  language: Language;
 }
 
 /** What every mail's view carries for the layout (title, preview line, footer). */
@@ -33,6 +36,8 @@ export interface LayoutView {
   unsubscribeUrl: string | null;
   /** Lines for the plain-text footer before the reply hint, e.g. "View the thread: URL". */
   textFooterLines: string[];
+  /** The recipient's language: the `{{t}}` helper's and the document's. */
+  lang: Language;
 }
 
 /** Our own Handlebars environment, so helpers never leak into other users of the library. */
@@ -54,6 +59,15 @@ hbs.registerHelper('href', (url: unknown) => {
 hbs.registerHelper('br', (text: unknown) => {
   const escaped = hbs.Utils.escapeExpression(typeof text === 'string' ? text : '');
   return new hbs.SafeString(escaped.replace(/\r\n?|\n/g, '<br>\n'));
+});
+
+/**
+ * `{{t 'key' name=value}}`: a message of the mail catalogue in the view's `lang` (escaped
+ * like any other value). One compiled template serves every language.
+ */
+hbs.registerHelper('t', (key: unknown, options: Handlebars.HelperOptions) => {
+  const root = options.data?.root as { lang?: Language } | undefined;
+  return translator(root?.lang ?? 'en', 'mail')(String(key), options.hash as Record<string, unknown>);
 });
 
 const BRAND = '#0b5cad';
@@ -88,7 +102,7 @@ ${body}
         <mj-divider />
         <mj-text mj-class="muted">
           {{#if replyHint}}<p style="margin:0 0 6px 0;">{{replyHint}}</p>{{/if}}
-          <p style="margin:0;">Sent by Blend, the bridge between your mail and the company feed. <a href="{{href preferencesUrl}}" style="color:${MUTED};">Preferences</a>{{#if unsubscribeUrl}} · <a href="{{href unsubscribeUrl}}" style="color:${MUTED};">Unsubscribe</a>{{/if}}</p>
+          <p style="margin:0;">{{t 'footer.sentBy'}} <a href="{{href preferencesUrl}}" style="color:${MUTED};">{{t 'footer.preferences'}}</a>{{#if unsubscribeUrl}} · <a href="{{href unsubscribeUrl}}" style="color:${MUTED};">{{t 'footer.unsubscribe'}}</a>{{/if}}</p>
         </mj-text>
       </mj-column>
     </mj-section>
@@ -105,10 +119,10 @@ const TEXT_FOOTER = `
 {{#if replyHint}}
 {{replyHint}}
 {{/if}}
-Sent by Blend, the bridge between your mail and the company feed.
-Preferences: {{preferencesUrl}}
+{{t 'footer.sentBy'}}
+{{t 'footer.preferences'}}: {{preferencesUrl}}
 {{#if unsubscribeUrl}}
-Unsubscribe: {{unsubscribeUrl}}
+{{t 'footer.unsubscribe'}}: {{unsubscribeUrl}}
 {{/if}}
 `;
 
@@ -148,7 +162,9 @@ export function defineTemplate<V extends LayoutView>(name: string, mjmlBody: str
       subject: view.subject,
       html: entry.html(view),
       text: tidyText(entry.plain(view)),
+      language: view.lang,
     };
+
   };
 }
 
@@ -163,7 +179,8 @@ export function compileAll(): Promise<void> {
     for (const entry of entries) {
       // Indentation after a newline is never significant in this markup, and Gmail clips
       // mails over 102 KB, so drop it.
-      const html = converted[documentKey(layout(entry.mjmlBody))]!.replace(/\n\s+/g, '\n');
+      // The document's language is the recipient's: MJML writes `lang` once, Handlebars fills it per mail.
+      const html = converted[documentKey(layout(entry.mjmlBody))]!.replace(/\n\s+/g, '\n').replace('<html lang="en"', '<html lang="{{lang}}"');
       entry.html = compileNow(html, { strict: true });
       entry.plain = compileNow(entry.text + TEXT_FOOTER, { strict: true, noEscape: true });
     }
@@ -256,52 +273,32 @@ export function oneLine(s: string): string {
 }
 
 /** "Re: <title>", without doubling a "Re:" the title already has. */
-export function replySubject(title: string): string {
-  const t = oneLine(title) || '(no subject)';
+export function replySubject(title: string, lang: Language = 'en'): string {
+  const t = oneLine(title) || translator(lang, 'mail')('common.noSubject');
   return /^re\s*:/i.test(t) ? t : oneLine(`Re: ${t}`);
 }
 
-/** `“title”` for running text, with a placeholder for an empty title. */
-export const quoted = (title: string) => `“${oneLine(title) || 'untitled'}”`;
+/** `“title”` for running text (in the quotation marks of `lang`), with a placeholder for an empty title. */
+export function quoted(title: string, lang: Language = 'en'): string {
+  const t = translator(lang, 'mail');
+  return t('common.quoted', { title: oneLine(title) || t('common.untitled') });
+}
 
 /** A display name, or a neutral word when there is none. */
-export const nameOr = (name: string, fallback = 'Someone') => oneLine(name) || fallback;
+export const nameOr = (name: string, fallback?: string, lang: Language = 'en') => oneLine(name) || (fallback ?? translator(lang, 'mail')('common.someone'));
+
 
 /** "1 thread" / "3 threads". */
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-const formatters = new Map<string, (at: Date) => string>();
-
 /**
- * A formatter for times in `timezone` (an unknown zone falls back to UTC), e.g.
- * "Mon 5 Jan, 14:30". Intl with a cached DateTimeFormat rather than luxon: a digest formats
- * many times and luxon's toFormat costs several times more per call. en-GB's own format()
- * gives exactly that shape; if an ICU version ever formats differently, assemble it from
- * parts (slower, but the same text).
+ * A formatter for times in `timezone` (an unknown zone falls back to UTC) and `lang`, e.g.
+ * "Mon 5 Jan, 14:30" or "Mo., 5. Jan., 14:30" (core formatDateTime, which caches its Intl
+ * formats: a digest formats many times).
  */
-export function timeFormatter(timezone: string | undefined): (at: Date) => string {
+export function timeFormatter(timezone: string | undefined, lang: Language = 'en'): (at: Date) => string {
   const zone = zoneLabel(timezone);
-  const cached = formatters.get(zone);
-  if (cached) return cached;
-  const dtf = new Intl.DateTimeFormat('en-GB', {
-    timeZone: zone,
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-  const fromParts = (at: Date) => {
-    const p: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
-    for (const part of dtf.formatToParts(at)) p[part.type] = part.value;
-    return `${p.weekday} ${p.day} ${p.month}, ${p.hour}:${p.minute}`;
-  };
-  const sample = new Date(Date.UTC(2026, 0, 5, 12, 0));
-  const fast = (at: Date) => dtf.format(at);
-  const formatter = fast(sample) === fromParts(sample) ? fast : fromParts;
-  formatters.set(zone, formatter);
-  return formatter;
+  return (at) => formatDateTime(lang, at, zone);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { translator, type Language } from '@blend/core';
 import { defineTemplate, nameOr, oneLine, replySubject, type LayoutView, type RenderedMail } from './engine';
 
 export interface MirrorMailInput {
@@ -7,6 +8,8 @@ export interface MirrorMailInput {
   postTitle: string;
   postUrl: string;
   preferencesUrl: string;
+  /** The language of the note around the comment (the comment itself is the author's). @defaultValue 'en' */
+  language?: Language;
 }
 
 interface MirrorView extends LayoutView {
@@ -19,7 +22,7 @@ const render = defineTemplate<MirrorView>(
   'mirror',
   `
         <mj-text><p style="margin:0;">{{br text}}</p></mj-text>
-        <mj-text mj-class="muted"><p style="margin:12px 0 0 0;">{{authorName}} commented on Blend · <a href="{{href postUrl}}">View the thread</a></p></mj-text>
+        <mj-text mj-class="muted"><p style="margin:12px 0 0 0;">{{t 'mirror.commented' author=authorName}} · <a href="{{href postUrl}}">{{t 'common.viewThread'}}</a></p></mj-text>
 `,
   `{{text}}
 `,
@@ -31,14 +34,17 @@ const render = defineTemplate<MirrorView>(
  * from. The worker sends it with the thread's Reply-To, so replying comments.
  */
 export function renderMirrorMail(m: MirrorMailInput): RenderedMail {
-  const authorName = nameOr(m.authorName);
+  const lang = m.language ?? 'en';
+  const t = translator(lang, 'mail');
+  const authorName = nameOr(m.authorName, undefined, lang);
   return render({
-    subject: replySubject(m.postTitle),
+    lang,
+    subject: replySubject(m.postTitle, lang),
     preview: oneLine(m.text).slice(0, 140),
-    replyHint: 'Reply to this mail to answer in the thread.',
+    replyHint: t('common.replyToAnswer'),
     preferencesUrl: m.preferencesUrl,
     unsubscribeUrl: null,
-    textFooterLines: [`${authorName} commented on Blend.`, `View the thread: ${m.postUrl}`],
+    textFooterLines: [t('mirror.commentedLine', { author: authorName }), t('common.viewThreadAt', { url: m.postUrl })],
     text: m.text,
     authorName,
     postUrl: m.postUrl,

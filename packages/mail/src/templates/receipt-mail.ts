@@ -1,5 +1,5 @@
-import { explainOutcome } from '@blend/core';
-import { defineTemplate, oneLine, plural, quoted, type LayoutView, type RenderedMail } from './engine';
+import { explainOutcome, translator, type Language } from '@blend/core';
+import { defineTemplate, oneLine, quoted, type LayoutView, type RenderedMail } from './engine';
 
 export type ReceiptMailInput = PublishedReceipt | NotPublishedReceipt;
 
@@ -15,6 +15,8 @@ export interface PublishedReceipt {
   /** How long the Undo and Fix links work. */
   validMinutes: number;
   preferencesUrl: string;
+  /** The sender's language. @defaultValue 'en' */
+  language?: Language;
 }
 
 /** A receipt for a mail that was rejected, withheld or held. */
@@ -25,6 +27,8 @@ export interface NotPublishedReceipt {
   /** An inbound reason code, explained with explainOutcome(). */
   reason: string;
   preferencesUrl: string;
+  /** The sender's language. @defaultValue 'en' */
+  language?: Language;
 }
 
 interface PublishedView extends LayoutView {
@@ -47,24 +51,24 @@ const renderPublished = defineTemplate<PublishedView>(
   `
         <mj-text>
           <p style="margin:0;">{{lead}}</p>
-          <p style="margin:12px 0 4px 0;color:#59636e;font-size:13px;">This is exactly what was published:</p>
+          <p style="margin:12px 0 4px 0;color:#59636e;font-size:13px;">{{t 'receipt.exactly'}}</p>
           <p class="quote" style="margin:0;border-left:3px solid #d0d7de;padding-left:12px;">{{br text}}</p>
-          <p style="margin:12px 0 0 0;"><a href="{{href postUrl}}">View it in the feed</a></p>
+          <p style="margin:12px 0 0 0;"><a href="{{href postUrl}}">{{t 'receipt.viewInFeed'}}</a></p>
         </mj-text>
-        <mj-button href="{{href undoUrl}}">Undo</mj-button>
-        <mj-button href="{{href fixUrl}}" background-color="#ffffff" color="#0b5cad" border="1px solid #0b5cad">Fix</mj-button>
+        <mj-button href="{{href undoUrl}}">{{t 'receipt.undo'}}</mj-button>
+        <mj-button href="{{href fixUrl}}" background-color="#ffffff" color="#0b5cad" border="1px solid #0b5cad">{{t 'receipt.fix'}}</mj-button>
         <mj-text mj-class="muted"><p style="margin:0;">{{validity}}</p></mj-text>
 `,
   `{{lead}}
 
-This is exactly what was published:
+{{t 'receipt.exactly'}}
 
 {{text}}
 
-View it in the feed: {{postUrl}}
+{{t 'receipt.viewInFeed'}}: {{postUrl}}
 
-Undo (remove it): {{undoUrl}}
-Fix (edit it): {{fixUrl}}
+{{t 'receipt.undoText'}}: {{undoUrl}}
+{{t 'receipt.fixText'}}: {{fixUrl}}
 {{validity}}
 `,
 );
@@ -74,31 +78,27 @@ const renderNotPublished = defineTemplate<NotPublishedView>(
   `
         <mj-text>
           <p style="margin:0;">{{lead}}</p>
-          <p style="margin:12px 0 0 0;"><b>Why:</b> {{why}}</p>
-          <p style="margin:8px 0 0 0;"><b>What you can do:</b> {{whatToDo}}</p>
+          <p style="margin:12px 0 0 0;"><b>{{t 'receipt.why'}}</b> {{why}}</p>
+          <p style="margin:8px 0 0 0;"><b>{{t 'receipt.whatToDo'}}</b> {{whatToDo}}</p>
         </mj-text>
 `,
   `{{lead}}
 
-Why: {{why}}
+{{t 'receipt.why'}} {{why}}
 
-What you can do: {{whatToDo}}
+{{t 'receipt.whatToDo'}} {{whatToDo}}
 `,
 );
 
 /** "30 minutes", "2 hours", "1 hour and 30 minutes". */
-function duration(minutes: number): string {
+function duration(minutes: number, lang: Language): string {
+  const t = translator(lang, 'mail');
   const m = Math.max(0, Math.round(minutes));
-  if (m < 60) return plural(m, 'minute');
+  if (m < 60) return t('receipt.minutes', { count: m });
   const h = Math.floor(m / 60);
-  return m % 60 === 0 ? plural(h, 'hour') : `${plural(h, 'hour')} and ${plural(m % 60, 'minute')}`;
+  const hours = t('receipt.hours', { count: h });
+  return m % 60 === 0 ? hours : t('receipt.hoursAndMinutes', { hours, minutes: t('receipt.minutes', { count: m % 60 }) });
 }
-
-const NOT_PUBLISHED_LEAD = {
-  rejected: 'was not published.',
-  withheld: 'was kept, but not published.',
-  held: 'is on hold and was not published yet.',
-} as const;
 
 const isPublished = (m: ReceiptMailInput): m is PublishedReceipt => m.outcome === 'posted' || m.outcome === 'commented';
 
@@ -107,32 +107,33 @@ const isPublished = (m: ReceiptMailInput): m is PublishedReceipt => m.outcome ==
  * or why nothing was and what to do. Replies to a receipt do not comment.
  */
 export function renderReceiptMail(m: ReceiptMailInput): RenderedMail {
-  const footer = { replyHint: null, preferencesUrl: m.preferencesUrl, unsubscribeUrl: null };
+  const lang = m.language ?? 'en';
+  const t = translator(lang, 'mail');
+  const footer = { lang, replyHint: null, preferencesUrl: m.preferencesUrl, unsubscribeUrl: null };
   if (isPublished(m)) {
-    const title = quoted(m.title);
-    const subject = m.outcome === 'posted' ? `Published: ${oneLine(m.title) || 'untitled'}` : `Your comment on ${title} was published`;
-    const validity = `Undo and Fix work for ${duration(m.validMinutes)} after this mail was sent.`;
+    const title = quoted(m.title, lang);
+    const subject = m.outcome === 'posted' ? t('receipt.postedSubject', { title: oneLine(m.title) || t('common.untitled') }) : t('receipt.commentedSubject', { title });
     return renderPublished({
       ...footer,
       subject: oneLine(subject),
       preview: oneLine(m.text).slice(0, 140),
       textFooterLines: [],
-      lead: m.outcome === 'posted' ? `Your post ${title} was published in the feed.` : `Your comment on ${title} was published in the feed.`,
+      lead: t(m.outcome === 'posted' ? 'receipt.postedLead' : 'receipt.commentedLead', { title }),
       text: m.text,
       postUrl: m.postUrl,
       undoUrl: m.undoUrl,
       fixUrl: m.fixUrl,
-      validity,
+      validity: t('receipt.validity', { duration: duration(m.validMinutes, lang) }),
     });
   }
-  const { why, whatToDo } = explainOutcome(m.reason);
-  const original = oneLine(m.subject) || '(no subject)';
+  const { why, whatToDo } = explainOutcome(m.reason, lang);
+  const original = oneLine(m.subject) || t('common.noSubject');
   return renderNotPublished({
     ...footer,
-    subject: oneLine(`Not published: ${original}`),
+    subject: oneLine(t('receipt.notPublishedSubject', { subject: original })),
     preview: why,
     textFooterLines: [],
-    lead: `Your mail ${quoted(original)} ${NOT_PUBLISHED_LEAD[m.outcome]}`,
+    lead: t(`receipt.${m.outcome}Lead`, { subject: quoted(original, lang) }),
     why,
     whatToDo,
   });
