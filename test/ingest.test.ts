@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { ensureGroup, findPostMerge, getCheckpoint, getInbound, getEsnPostView, hasThreadOptOut, resetForReplay, rewindCheckpoint, schema, storeFetched, upsertPerson } from '@blend/db';
-import { ingest, MAX_CONVERSION_TRIES, type IngestDeps } from '@blend/worker';
+import { ingest, MAX_INGEST_TRIES, type IngestDeps } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
@@ -56,7 +56,7 @@ describe('ingest', () => {
     expect(after.comments[0]!.body_text).toBe('Looks good to me, one question about Q3 hiring.');
   });
 
-  it('makes a reply wait while its parent from the same batch is still being converted', async () => {
+  it('makes a reply wait while its parent from the same batch is still being ingested', async () => {
     // Another subject, so the earlier thread with the fixture's subject is not a candidate.
     const parentRaw = Buffer.from(fixture('plain-new-thread.eml').toString().replaceAll('plan-1@', 'batch-1@').replaceAll('Quarterly plan', 'Batch plan'));
     const replyRaw = Buffer.from(fixture('plain-reply.eml').toString().replaceAll('plan-1@', 'batch-1@').replace('plan-2@', 'batch-2@').replaceAll('Quarterly plan', 'Batch plan'));
@@ -65,7 +65,7 @@ describe('ingest', () => {
       { uid: ++uid, size: replyRaw.length, raw: replyRaw, internalDate: null, messageId: 'batch-2@corp.test' },
     ]);
     const [parentId, replyId] = rows.sort((a, b) => a.uid - b.uid).map((r) => r.id);
-    await expect(ingest({ inboundId: replyId! }, deps())).rejects.toThrow(/parent message is stored but not converted yet/);
+    await expect(ingest({ inboundId: replyId! }, deps())).rejects.toThrow(/parent message is stored but not ingested yet/);
     expect((await getInbound(t.db, replyId!))!.state).toBe('received');
     const parent = await ingest({ inboundId: parentId! }, deps());
     expect(parent.state).toBe('posted');
@@ -105,7 +105,7 @@ describe('ingest', () => {
     expect(row.dedupeKey).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
-  it('converts two copies processed at the same time into one post', async () => {
+  it('ingests two copies processed at the same time into one post', async () => {
     const raw = Buffer.from(fixture('plain-new-thread.eml').toString().replace('plan-1@corp.test', 'race-1@corp.test').replaceAll('Quarterly plan', 'Race plan'));
     const ids = await Promise.all([store(raw), store(raw), store(raw)]);
     const outcomes = await Promise.all(ids.map((inboundId) => ingest({ inboundId }, deps())));
@@ -284,8 +284,8 @@ describe('a reply that arrives before its parent', () => {
   });
 });
 
-describe('a mail whose conversion never finishes', () => {
-  // As if the worker had died converting it each time: the tries are committed before the work.
+describe('a mail whose ingest never finishes', () => {
+  // As if the worker had died ingesting it each time: the tries are committed before the work.
   const triedBefore = async (tries: number) => {
     // Its own thread, from someone the earlier tests did not use up the rate limit of.
     const raw = Buffer.from(
@@ -300,14 +300,14 @@ describe('a mail whose conversion never finishes', () => {
     return id;
   };
 
-  it(`is converted on its ${MAX_CONVERSION_TRIES}th try`, async () => {
-    const id = await triedBefore(MAX_CONVERSION_TRIES - 1);
+  it(`is ingested on its ${MAX_INGEST_TRIES}th try`, async () => {
+    const id = await triedBefore(MAX_INGEST_TRIES - 1);
     expect((await ingest({ inboundId: id }, deps())).state).toBe('posted');
-    expect((await getInbound(t.db, id))!.attempts).toBe(MAX_CONVERSION_TRIES);
+    expect((await getInbound(t.db, id))!.attempts).toBe(MAX_INGEST_TRIES);
   });
 
   it('fails (conversion_died) after that, instead of coming back for ever, and replay tries again', async () => {
-    const id = await triedBefore(MAX_CONVERSION_TRIES);
+    const id = await triedBefore(MAX_INGEST_TRIES);
     expect(await ingest({ inboundId: id }, deps())).toEqual({ state: 'failed', reason: 'conversion_died' });
     expect(await getInbound(t.db, id)).toMatchObject({ state: 'failed', reason: 'conversion_died', postId: null });
     await t.db.transaction((tx) => resetForReplay(tx, id));

@@ -14,7 +14,7 @@ import type { MailSite } from './thread-mail';
 import { MemoryBudget } from './memory-budget';
 import { ParsePool } from './parse-pool';
 
-export { ingest, MAX_CONVERSION_TRIES, type IngestDeps, type IngestOutcome } from './jobs/ingest';
+export { ingest, MAX_INGEST_TRIES, type IngestDeps, type IngestOutcome } from './jobs/ingest';
 export { MemoryBudget } from './memory-budget';
 export { DEFAULT_PARSE_TIMEOUT_MS, ParseLimitError, ParsePool, type ParsePoolOptions } from './parse-pool';
 export { send } from './jobs/send';

@@ -90,7 +90,7 @@ export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions, queues?
         outcome = await ingest(payload, { ...deps, log: jobLog });
       } catch (err) {
         if (err instanceof ParentPendingError && token) {
-          // Back in a moment, without using up an attempt: the parent is converting now.
+          // Back in a moment, without using up an attempt: the parent is being ingested now.
           await job.moveToDelayed(Date.now() + 200, token);
           throw new DelayedError();
         }

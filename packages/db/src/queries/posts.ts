@@ -81,6 +81,12 @@ export async function getPostRow(db: Tx, id: string): Promise<PostRow | undefine
   return db.query.posts.findFirst({ where: eq(posts.id, id) });
 }
 
+/** A post's title, or undefined when there is no such post. */
+export async function postTitle(db: Tx, id: string): Promise<string | undefined> {
+  const row = await db.query.posts.findFirst({ where: eq(posts.id, id), columns: { title: true } });
+  return row?.title;
+}
+
 export async function getCommentRow(db: Tx, id: string): Promise<CommentRow | undefined> {
   return db.query.comments.findFirst({ where: eq(comments.id, id) });
 }

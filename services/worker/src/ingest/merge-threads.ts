@@ -1,6 +1,6 @@
 import { planThreadMerge } from '@blend/core';
 import { findThreadPosts, mergeCandidates, movePostIntoThread, type Tx } from '@blend/db';
-import type { IngestDeps } from './ingest';
+import type { IngestDeps } from './deps';
 
 /**
  * A published reply whose References lead to more than one post proves those threads are one

@@ -6,7 +6,6 @@ import {
   planAttachments,
   threadIndexRoot,
   inviteNotice,
-  isBridgeAddress,
   optInConfirmNotice,
   optOutConfirmNotice,
   optedOutNotice,
@@ -16,9 +15,10 @@ import {
   textToSafeHtml,
   threadNotice,
   threadSubjectKey,
-  type Addressing,
+  type BounceEvidence,
   type IngestDecision,
   type MailInput,
+  type Participants,
   type RenderedContent,
   type SenderVerdict,
 } from '@blend/core';
@@ -30,12 +30,13 @@ import {
   emitReactionEvent,
   addThreadParticipants,
   ensureGroup,
-  publishedCount,
   recordActivity,
   finishInbound,
   insertComment,
   insertPost,
   findPersonByEmail,
+  outboundIdByMessageId,
+  postTitle,
   recordBounce,
   recordMentions,
   replaceTags,
@@ -48,27 +49,28 @@ import {
   type Person,
   type Tx,
 } from '@blend/db';
-import { renderReceiptMail, type ParsedAttachment } from '@blend/mail';
+import type { ParsedAttachment } from '@blend/mail';
 import { isoWeek, queueMail } from '../outbox';
-import { postUrl, preferencesUrl, writeThreadMail, type MailSite } from '../thread-mail';
-import { DEFAULT_ACTIVITY, type IngestDeps, type IngestOutcome } from './ingest';
+import type { InboundIds } from './copies';
+import { activitySettings, type IngestDeps } from './deps';
 import { mergeLinkedThreads } from './merge-threads';
+import type { IngestOutcome } from './outcome';
+import { notPublishedReceipt, publishReceipt, RECEIPT_REJECTS } from './receipts';
 
 export interface ApplyContext {
   deps: IngestDeps;
   row: LockedInbound;
   mail: MailInput;
-  ids: { messageId: string | null; dedupeKey: string; fromAddress: string | null; subject: string };
+  ids: InboundIds;
   person: Person | null;
   /** The rendered content (HTML, tags, mentions, forwarded messages). */
   content: RenderedContent;
   verdict: SenderVerdict;
-  externalParticipants: string[];
-  /** Other people of the organisation on To/Cc: each gets one notice per mirrored thread. */
-  orgParticipants: string[];
+  /** Who is on the mail besides Blend (core `splitParticipants`). */
+  participants: Participants;
   tokenHash: string | null;
   /** Set when the mail is a bounce of one of our mails, found by its VERP address or the Message-ID it returns. */
-  bounce: { outboundId: string; hard: boolean; detail: string } | null;
+  bounce: BounceEvidence | null;
   /** The Message-IDs the mail replies to, best candidate first (`classify`); other threads they lead to are merged. */
   parentIds?: string[];
   /** The mail's files, stored with the post or comment it becomes. */
@@ -76,7 +78,10 @@ export interface ApplyContext {
   now: Date;
 }
 
-/** Store what `decideIngest` decided, with the mails it causes, in the ingest's transaction. */
+/**
+ * The write stage: store what `decideIngest` decided, with the mails it causes, in the ingest's
+ * transaction (docs/ARCHITECTURE.md "Ingest, one mail at a time").
+ */
 export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyContext): Promise<IngestOutcome> {
   const { deps, row, mail, ids } = c;
   const bridge = bridgeAddress(deps.addressing, { kind: 'status' });
@@ -96,10 +101,14 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await finishInbound(tx, row.id, { ...ids, state: 'rejected', reason: decision.reason });
       if (decision.reason === 'bounce' && c.bounce) {
         // A DSN for one of our mails, found by the VERP token in its envelope address or by
-        // the Message-ID of the message it returns (bounce-target.ts).
-        const paused = await recordBounce(tx, c.bounce.outboundId, c.bounce.hard, c.bounce.detail);
-        deps.metrics?.bounces.inc({ kind: c.bounce.hard ? 'hard' : 'soft' });
-        if (paused) deps.log.warn({ outboundId: c.bounce.outboundId }, 'address paused after repeated hard bounces');
+        // the Message-ID of the message it returns (core `readBounce`).
+        const b = c.bounce;
+        const outboundId = b.via === 'verp' ? b.outboundId : await outboundIdByMessageId(tx, b.originalMessageId);
+        if (outboundId) {
+          const paused = await recordBounce(tx, outboundId, b.hard, b.detail);
+          deps.metrics?.bounces.inc({ kind: b.hard ? 'hard' : 'soft' });
+          if (paused) deps.log.warn({ outboundId }, 'address paused after repeated hard bounces');
+        }
       }
       if (RECEIPT_REJECTS.has(decision.reason)) await notPublishedReceipt(tx, c, 'rejected', decision.reason, outbound);
       return { state: 'rejected', reason: decision.reason, outbound };
@@ -112,7 +121,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           kind: 'share_confirm',
           to: from,
           personId: c.person.id,
-          notice: shareConfirmNotice({ bridge, title: ids.subject || '(no subject)', outsiders: c.externalParticipants, confirmUrl: link('/links/share', token) }),
+          notice: shareConfirmNotice({ bridge, title: ids.subject || '(no subject)', outsiders: c.participants.external, confirmUrl: link('/links/share', token) }),
           dedupeKey: `share-confirm:${row.id}`,
           inReplyTo: mail.messageId,
         });
@@ -197,11 +206,11 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await replaceTags(tx, post.id, c.content.tags);
       await storeFiles(tx, c, { postId: post.id, commentId: null });
       const mentioned = await recordMentions(tx, post.id, null, c.content.mentionedEmails);
-      await addThreadParticipants(tx, post.id, conversationAddresses(mail, deps.addressing));
+      await addThreadParticipants(tx, post.id, c.participants.conversation);
       await recordActivity(
         tx,
-        { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.addressing) },
-        settings(deps).coalesceMs,
+        { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation },
+        activitySettings(deps).coalesceMs,
       );
       await emitPostEvent(tx, 'post.created', post.id, { publicUrl: deps.publicUrl, at: post.createdAt });
       // Replies that came in before this mail (and so became posts of their own) join it now.
@@ -213,7 +222,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await finishInbound(tx, row.id, { ...ids, state: 'posted', postId: post.id });
       // Consent per thread: everyone of the organisation on To/Cc hears once that the
       // conversation is mirrored, with a link to keep their own replies out of it.
-      for (const address of c.orgParticipants.slice(0, 50)) {
+      for (const address of c.participants.organisation.slice(0, 50)) {
         const token = signLink({ purpose: 'thread_withhold', subject: address, scope: post.id, exp: exp + 76 * 86_400, iat }, deps.secret);
         await mailTo({
           kind: 'thread_notice',
@@ -258,15 +267,15 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       if (mail.messageId) {
         await recordMessageRefs(tx, [{ messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id }]);
       }
-      await addThreadParticipants(tx, postId, conversationAddresses(mail, deps.addressing));
+      await addThreadParticipants(tx, postId, c.participants.conversation);
       await recordActivity(
         tx,
-        { kind: 'comment', postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: conversationAddresses(mail, deps.addressing) },
-        settings(deps).coalesceMs,
+        { kind: 'comment', postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation },
+        activitySettings(deps).coalesceMs,
       );
       await emitCommentEvent(tx, 'comment.created', comment.id, { publicUrl: deps.publicUrl, at: comment.createdAt });
       await finishInbound(tx, row.id, { ...ids, state: 'commented', postId, commentId: comment.id });
-      const title = await threadTitle(tx, postId);
+      const title = (await postTitle(tx, postId)) ?? '';
       await publishReceipt(tx, c, { postId, commentId: comment.id, title, text: decision.body }, outbound);
       return { state: 'commented', postId, commentId: comment.id, outbound };
     }
@@ -276,7 +285,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         return { state: 'rejected', reason: 'bad_token' };
       }
       if (await addLike(tx, decision.postId, c.person!.id)) await emitReactionEvent(tx, 'reaction.created', decision.postId, c.person!.id, 'email', { publicUrl: deps.publicUrl, at: c.now });
-      await addThreadParticipants(tx, decision.postId, conversationAddresses(mail, deps.addressing));
+      await addThreadParticipants(tx, decision.postId, c.participants.conversation);
       await finishInbound(tx, row.id, { ...ids, state: 'liked', reason: 'like', postId: decision.postId });
       return { state: 'liked', postId: decision.postId };
     }
@@ -307,103 +316,16 @@ async function storeFiles(tx: Tx, c: ApplyContext, target: { postId: string; com
   await storeAttachments(tx, target, plans.map((plan, i) => ({ plan, content: files[i]!.content })));
 }
 
-const settings = (deps: IngestDeps) => ({ ...DEFAULT_ACTIVITY, ...deps.activity });
-const site = (deps: IngestDeps): MailSite => ({ addressing: deps.addressing, publicUrl: deps.publicUrl, secret: deps.secret });
-
-/** From, To and Cc of a mail, without the bridge's own addresses. */
-function conversationAddresses(mail: MailInput, addressing: Addressing): string[] {
-  const all = [mail.from, ...mail.to, ...mail.cc].filter((a): a is NonNullable<typeof a> => Boolean(a)).map((a) => a.address);
-  return all.filter((a) => !isBridgeAddress(a, addressing));
-}
-
 /** The Outlook Thread-Index of the first mail of a thread, when it carries a valid one. */
 function threadIndexOf(mail: MailInput): string | null {
   const v = mail.headers['thread-index']?.[0];
   return v ? threadIndexRoot(v) : null;
 }
 
-async function threadTitle(tx: Tx, postId: string): Promise<string> {
-  const rows = await tx.query.posts.findFirst({ where: (p, { eq }) => eq(p.id, postId), columns: { title: true } });
-  return rows?.title ?? '';
-}
-
 /**
- * "Published: …": what was published, a link, and Undo / Fix links that work for a while.
- * Sent when the person wants receipts; by default only for their first few published mails.
- */
-async function publishReceipt(
-  tx: Tx,
-  c: ApplyContext,
-  what: { postId: string; commentId: string | null; title: string; text: string },
-  outbound: string[],
-): Promise<void> {
-  const p = c.person;
-  const from = c.ids.fromAddress;
-  if (!p || !from || !p.receipts) return;
-  const s = settings(c.deps);
-  if (!p.receiptsExplicit && (await publishedCount(tx, p.id)) > s.receiptsFirst) return;
-  const iat = Math.floor(c.now.getTime() / 1000);
-  const exp = iat + s.undoMinutes * 60;
-  const subject = what.commentId ? `comment:${what.commentId}` : `post:${what.postId}`;
-  const link = (path: string, purpose: 'undo' | 'fix') =>
-    `${c.deps.publicUrl}${path}?t=${encodeURIComponent(signLink({ purpose, subject, scope: p.id, exp, iat }, c.deps.secret))}`;
-  const mail = renderReceiptMail({
-    outcome: what.commentId ? 'commented' : 'posted',
-    title: what.title,
-    text: what.text,
-    postUrl: postUrl(site(c.deps), what.postId),
-    undoUrl: link('/links/undo', 'undo'),
-    fixUrl: link('/links/fix', 'fix'),
-    validMinutes: s.undoMinutes,
-    preferencesUrl: preferencesUrl(site(c.deps)),
-  });
-  const id = await writeThreadMail(tx, site(c.deps), {
-    kind: 'receipt',
-    to: from,
-    personId: p.id,
-    postId: what.postId,
-    commentId: what.commentId,
-    subject: mail.subject,
-    text: mail.text,
-    html: mail.html,
-    inReplyTo: c.mail.messageId,
-    references: c.mail.messageId ? [c.mail.messageId] : [],
-    autoSubmitted: 'auto-replied',
-    recordRef: false,
-    dedupeKey: `receipt:${c.row.id}`,
-  });
-  if (id) outbound.push(id);
-}
-
-/** Rejections worth telling an authenticated sender about (loops and spoofs never are). */
-const RECEIPT_REJECTS = new Set<string>(['unknown_group', 'not_group_member', 'group_archived', 'empty_body', 'bad_token', 'sender_mismatch', 'unknown_command']);
-
-/**
- * "Not published: …" with the reason and what to do, to a known, authenticated sender.
- * At most one a day per sender and reason, so a loop or a burst cannot turn into a mail storm.
- */
-async function notPublishedReceipt(tx: Tx, c: ApplyContext, outcome: 'rejected' | 'held', reason: string, outbound: string[]): Promise<void> {
-  const from = c.ids.fromAddress;
-  if (!from || !c.verdict.ok || !c.person || c.person.optIn === 'opted_out') return;
-  // A valid token used by the wrong colleague is answered exactly as an invalid one, so the
-  // answer never tells anyone that a reply address they hold is live (docs/SECURITY.md 3.1).
-  const told = reason === 'sender_mismatch' ? 'bad_token' : reason;
-  const mail = renderReceiptMail({ outcome, subject: c.ids.subject || '(no subject)', reason: told, preferencesUrl: preferencesUrl(site(c.deps)) });
-  const id = await queueMail(tx, c.deps.addressing, {
-    kind: 'receipt',
-    to: from,
-    personId: c.person.id,
-    notice: { subject: mail.subject, text: mail.text },
-    dedupeKey: `not-published:${from}:${told}:${c.now.toISOString().slice(0, 10)}`,
-    inReplyTo: c.mail.messageId,
-  });
-  if (id) outbound.push(id);
-}
-
-/**
- * When a mail's content appears in the feed. A mail converted promptly appears when it is
- * converted: its IMAP arrival time has whole seconds only, and a reply converted right after
- * an ESN comment must not sort before it. A backlog (mail converted later) keeps its arrival time.
+ * When a mail's content appears in the feed. A mail ingested promptly appears when it is
+ * ingested: its IMAP arrival time has whole seconds only, and a reply ingested right after
+ * an ESN comment must not sort before it. A backlog (mail ingested later) keeps its arrival time.
  */
 function arrivalTime(internalDate: Date | null, now: Date): Date {
   if (!internalDate || now.getTime() - internalDate.getTime() < 60_000) return now;

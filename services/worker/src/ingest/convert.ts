@@ -1,0 +1,27 @@
+import { renderMailContent, type ForwardedMessage, type MailInput, type Redaction, type RenderedContent } from '@blend/core';
+
+/** The compiled conversion settings (BLEND_REDACT, BLEND_DISCLAIMER_PATTERNS). */
+export interface ConvertOptions {
+  redactions: readonly Redaction[];
+  disclaimerPatterns?: RegExp[];
+}
+
+/**
+ * The convert stage: what a parsed mail shows when it is published (docs/ARCHITECTURE.md
+ * "Ingest, one mail at a time"): the title, the author's new text without quotes, signature,
+ * footers and disclaimers, redacted, as text and safe HTML, with its tags and mentions
+ * (`renderMailContent`), and the mails attached as files shown as forwards. Pure and
+ * CPU-bound, so it runs in the parse thread right after parsing.
+ */
+export function convertContent(mail: MailInput, attachedMessages: ForwardedMessage[], options: ConvertOptions): RenderedContent {
+  const content = renderMailContent(mail, {
+    redactions: options.redactions,
+    ...(options.disclaimerPatterns ? { disclaimerPatterns: options.disclaimerPatterns } : {}),
+  });
+  return withAttachedForwards(content, attachedMessages);
+}
+
+/** The mails attached as files, shown as forwards after the ones quoted in the body. */
+export function withAttachedForwards(content: RenderedContent, attachedMessages: ForwardedMessage[]): RenderedContent {
+  return attachedMessages.length > 0 ? { ...content, forwarded: [...content.forwarded, ...attachedMessages] } : content;
+}

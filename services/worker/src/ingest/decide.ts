@@ -1,0 +1,190 @@
+import {
+  decideIngest,
+  hashReplyToken,
+  judgeRate,
+  judgeReplyToken,
+  threadLookups,
+  type IngestDecision,
+  type IngestFacts,
+  type Route,
+  type SenderVerdict,
+  type ThreadLookup,
+  type TokenCheck,
+} from '@blend/core';
+import {
+  countAccepted,
+  countAcceptedFrom,
+  countAcceptedInThread,
+  findGroup,
+  findPersonByEmail,
+  findPostBySubject,
+  findPostByThreadIndex,
+  findReplyToken,
+  findThreadPost,
+  getGroupById,
+  getPostRow,
+  hasThreadOptOut,
+  hasUnfinishedWithMessageId,
+  memberRole,
+  ownMailKinds,
+  type Person,
+  type Tx,
+} from '@blend/db';
+import type { ClassifiedInbound } from './classify';
+import type { IngestDeps } from './deps';
+import type { ParsedInbound } from './parse';
+
+/**
+ * A reply whose parent is stored but not ingested yet (both arrived in one batch). The
+ * processor puts the job back for a moment without using up an attempt.
+ */
+export class ParentPendingError extends Error {
+  constructor() {
+    super('parent message is stored but not ingested yet');
+    this.name = 'ParentPendingError';
+  }
+}
+
+/** One stored mail on its way through ingest, as the decide stage needs it. */
+export interface DecideInput {
+  inboundId: string;
+  /** When the mail reached the mailbox (IMAP INTERNALDATE, else when it was stored), and when it left a rate hold. */
+  arrival: { internalDate: Date | null; receivedAt: Date; releasedAt: Date | null };
+  /** The sharer already confirmed mirroring despite external participants. */
+  externalConfirmed: boolean;
+  parsed: ParsedInbound;
+  classified: ClassifiedInbound;
+  verdict: SenderVerdict;
+  /** The database clock (docs/SECURITY.md F23). */
+  now: Date;
+}
+
+/** The decision, with what the write stage needs of the facts it was taken on. */
+export interface Decided {
+  decision: IngestDecision;
+  /** The known person with the From address. */
+  person: Person | null;
+  /** The hash of the reply token the mail was sent to, when it is valid; it is used up when the mail is written. */
+  tokenHash: string | null;
+}
+
+/**
+ * The decide stage: gather the facts `decideIngest` needs from the database, in the ingest's
+ * transaction, and let it decide (docs/ARCHITECTURE.md "Ingest, one mail at a time").
+ * @throws ParentPendingError when the mail's parent is still being ingested.
+ */
+export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'addressing' | 'secret' | 'previousSecret' | 'rateLimits' | 'defaultGroup' | 'senderAuth'>): Promise<Decided> {
+  const { mail, content } = m.parsed;
+  const { classification, route, participants } = m.classified;
+  const from = mail.from?.address ?? null;
+  const person = (from ? await findPersonByEmail(tx, from) : undefined) ?? null;
+  // A parent that came in the same batch may be ingested right now: retry shortly (BullMQ
+  // backoff) instead of starting a second thread. This check must come before the thread
+  // lookup: if the parent commits in between, the lookup (a new statement under READ
+  // COMMITTED) sees its post.
+  if (classification.kind === 'reply' && (await hasUnfinishedWithMessageId(tx, classification.parentIds, m.inboundId))) {
+    throw new ParentPendingError();
+  }
+  const parent = await findThread(tx, threadLookups(mail, classification, m.arrival.internalDate ?? m.arrival.receivedAt, deps.addressing));
+  const NOT_NOTICES = new Set(['mirror', 'notification', 'correction']);
+  const repliesToNotice =
+    classification.kind === 'reply' && !parent && (await ownMailKinds(tx, mail.inReplyTo.slice(0, 1))).some((k) => !NOT_NOTICES.has(k));
+  const { token, tokenHash } = route?.kind === 'reply' ? await checkReplyToken(tx, route.token, person, m.verdict, m.now, deps) : { token: null, tokenHash: null };
+  const threadPostId = token?.ok ? token.postId : (parent?.postId ?? null);
+
+  const decision = decideIngest({
+    classification,
+    route,
+    senderVerdict: m.verdict,
+    sender: person ? { id: person.id, optIn: person.optIn } : null,
+    command: m.classified.command,
+    token,
+    parentPostId: parent?.postId ?? null,
+    threadDeclined: parent && from ? await hasThreadOptOut(tx, parent.postId, from) : false,
+    repliesToNotice,
+    groupExists: route?.kind === 'group' ? Boolean(await findGroup(tx, route.slug)) : true,
+    targetGroup: await targetGroupFacts(tx, route, threadPostId, deps.defaultGroup, person?.id ?? null),
+    confidential: m.classified.confidential,
+    rate: await rateFacts(tx, m, from, threadPostId, deps.rateLimits),
+    externalParticipants: deps.senderAuth.orgDomains.length > 0 ? participants.external : [],
+    externalConfirmed: m.externalConfirmed,
+    title: content.title,
+    body: content.bodyText,
+    trimConfidence: content.confidence,
+    defaultGroup: deps.defaultGroup,
+  });
+  return { decision, person, tokenHash: token?.ok ? tokenHash : null };
+}
+
+/** The post a mail's thread is mirrored as: the first of the lookups (core `threadLookups`) that finds one. */
+async function findThread(tx: Tx, lookups: ThreadLookup[]): Promise<{ postId: string; via: ThreadLookup['via'] } | undefined> {
+  for (const l of lookups) {
+    const postId =
+      l.via === 'references'
+        ? (await findThreadPost(tx, l.messageIds))?.postId
+        : l.via === 'thread_index'
+          ? await findPostByThreadIndex(tx, l.root)
+          : await findPostBySubject(tx, l.subjectKey, l.people, l.since);
+    if (postId) return { postId, via: l.via };
+  }
+  return undefined;
+}
+
+/** A `reply+TOKEN@` address: its token looked up under the current key, then the previous one, and judged. */
+async function checkReplyToken(
+  tx: Tx,
+  raw: string,
+  person: Person | null,
+  verdict: SenderVerdict,
+  now: Date,
+  deps: Pick<IngestDeps, 'secret' | 'previousSecret'>,
+): Promise<{ token: TokenCheck; tokenHash: string }> {
+  let tokenHash = hashReplyToken(raw, deps.secret);
+  let found = await findReplyToken(tx, tokenHash);
+  if (!found && deps.previousSecret) {
+    tokenHash = hashReplyToken(raw, deps.previousSecret);
+    found = await findReplyToken(tx, tokenHash);
+  }
+  const judged = judgeReplyToken(
+    found && !found.postDeleted ? found.token : null,
+    { personId: person?.id ?? null, authenticated: verdict.ok, optedIn: person?.optIn === 'opted_in' },
+    now,
+  );
+  return { token: judged.ok ? { ok: true, postId: found!.token.postId } : judged, tokenHash };
+}
+
+/**
+ * The rate windows (docs/SECURITY.md F23). They end at this mail's arrival, so a backlog
+ * ingested late is judged as it came in; a mail released from a rate hold is judged at its
+ * release (else it would stay held). A window without a limit is not counted.
+ */
+async function rateFacts(tx: Tx, m: DecideInput, from: string | null, threadPostId: string | null, L: IngestDeps['rateLimits']): Promise<IngestFacts['rate']> {
+  const arrivedAt = m.arrival.releasedAt ?? m.arrival.internalDate ?? m.arrival.receivedAt;
+  const ago = (ms: number) => new Date(arrivedAt.getTime() - ms);
+  const counted = async (limit: number, count: () => Promise<number>) => (Number.isFinite(limit) ? count() : 0);
+  return judgeRate(
+    {
+      senderLastMinute: from ? await counted(L.senderPerMinute, () => countAcceptedFrom(tx, from, ago(60_000), arrivedAt)) : 0,
+      senderLastHour: from ? await counted(L.senderPerHour, () => countAcceptedFrom(tx, from, ago(3_600_000), arrivedAt)) : 0,
+      threadLastMinute: threadPostId ? await counted(L.threadPerMinute, () => countAcceptedInThread(tx, threadPostId, ago(60_000), arrivedAt)) : 0,
+      orgLastMinute: await counted(L.orgPerMinute, () => countAccepted(tx, ago(60_000), arrivedAt)),
+    },
+    L,
+  );
+}
+
+/**
+ * The group a mail would land in (its thread's, else the addressed one, else the default group)
+ * as far as it limits who may write: private groups take mail from members only, archived ones
+ * from nobody (docs/SECURITY.md, private groups).
+ */
+async function targetGroupFacts(tx: Tx, route: Route | null, threadPostId: string | null, defaultGroup: string, personId: string | null): Promise<IngestFacts['targetGroup']> {
+  const post = threadPostId ? await getPostRow(tx, threadPostId) : undefined;
+  const group = post ? await getGroupById(tx, post.groupId) : await findGroup(tx, route?.kind === 'group' ? route.slug : defaultGroup);
+  if (!group) return null;
+  return {
+    visibility: group.visibility,
+    archived: group.archivedAt !== null,
+    senderIsMember: personId ? (await memberRole(tx, group.id, personId)) !== undefined : false,
+  };
+}

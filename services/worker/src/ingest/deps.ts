@@ -1,0 +1,56 @@
+import { DEFAULT_NOTIFY_COALESCE_MS, type Addressing, type AttachmentLimits, type RateLimits, type Redaction } from '@blend/core';
+import type { Database } from '@blend/db';
+import type { MimeLimits, SenderAuthOptions } from '@blend/mail';
+import type { Logger, Metrics } from '@blend/config';
+import type { FileScanner } from '../clamd';
+import type { MemoryBudget } from '../memory-budget';
+import type { ParsePool } from '../parse-pool';
+
+/** What every stage of ingest may use: the database, the log and the settings, passed in, never module state. */
+export interface IngestDeps {
+  db: Database;
+  log: Logger;
+  /** Blend's addresses (BLEND_ADDRESSING with BLEND_MAIL_DOMAIN or BLEND_MAIL_ADDRESS). */
+  addressing: Addressing;
+  defaultGroup: string;
+  /** Key of reply-token hashes and signed links. */
+  secret: string;
+  /** The key before the last rotation, still accepted for tokens it hashed. */
+  previousSecret?: string;
+  /** Base URL of the API for links in notices. */
+  publicUrl: string;
+  senderAuth: SenderAuthOptions;
+  confidentialMarkers: string[];
+  redactions: Redaction[];
+  rateLimits: RateLimits;
+  /** Withheld mail is released if its author opts in within this many days. */
+  withheldRetentionDays: number;
+  mimeLimits?: MimeLimits;
+  metrics?: Metrics;
+  /** Operator-defined legal footers to cut (BLEND_DISCLAIMER_PATTERNS). */
+  disclaimerPatterns?: RegExp[];
+  /** Scans files before they are stored (BLEND_CLAMD_URL); none: files are not scanned. */
+  scanner?: FileScanner;
+  /** Which files of a published mail are stored (BLEND_ATTACHMENT_MAX_BYTES…). @defaultValue DEFAULT_ATTACHMENT_LIMITS */
+  attachmentLimits?: AttachmentLimits;
+  /** Mail caused by published mail: notifications, receipts. Defaults as in the configuration. */
+  activity?: Partial<ActivitySettings>;
+  /** Bounds the raw mail ingested at once in this process (BLEND_INGEST_MEMORY_BYTES); none: unbounded. */
+  memoryBudget?: MemoryBudget;
+  /** Threads that parse and convert under a time limit (BLEND_PARSE_TIMEOUT_MS); none: in this thread, unbounded. */
+  parsePool?: ParsePool;
+}
+
+export interface ActivitySettings {
+  /** BLEND_NOTIFY_COALESCE_MS */
+  coalesceMs: number;
+  /** BLEND_UNDO_MINUTES */
+  undoMinutes: number;
+  /** BLEND_RECEIPTS_FIRST */
+  receiptsFirst: number;
+}
+
+export const DEFAULT_ACTIVITY: ActivitySettings = { coalesceMs: DEFAULT_NOTIFY_COALESCE_MS, undoMinutes: 60, receiptsFirst: 5 };
+
+/** The activity settings in force: the configured ones over the defaults. */
+export const activitySettings = (deps: Pick<IngestDeps, 'activity'>): ActivitySettings => ({ ...DEFAULT_ACTIVITY, ...deps.activity });
