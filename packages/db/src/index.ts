@@ -24,6 +24,7 @@ export * from './queries/visibility';
 export * from './queries/esn-write';
 export * from './queries/esn-groups';
 export * from './queries/esn-people';
+export * from './queries/people-search';
 export * from './queries/esn-webhooks';
 export * from './queries/retention';
 export * from './queries/activity';

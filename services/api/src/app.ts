@@ -28,6 +28,7 @@ import { tokenRoutes } from './routes/tokens';
 import { streamRoutes } from './routes/stream';
 import { StreamHub } from './stream';
 import type { OidcSettings } from './web/oidc-client';
+import type { UploadSettings } from './uploads';
 
 export interface AppDeps {
   db: Database;
@@ -53,6 +54,8 @@ export interface AppDeps {
   webhookAllowPrivate?: boolean;
   /** BLEND_GROUP_CREATION: who may create groups. @defaultValue 'admins' */
   groupCreation?: 'admins' | 'everyone';
+  /** Files attached in the web composer: the mail attachment limits and virus scanner (uploads.ts). @defaultValue DEFAULT_ATTACHMENT_LIMITS, no scanning */
+  uploads?: UploadSettings;
   /** BLEND_DEFAULT_LANGUAGE: the web pages' language when neither the person nor the browser chooses one. @defaultValue 'en' */
   defaultLanguage?: Language;
   /** Shared JSON feed pages, kept while changes are heard (see feed-cache.ts). */

@@ -1,6 +1,7 @@
 import { addressingFrom, processMetrics, type Config, type Logger } from '@blend/config';
 import { createDb, ensureGroup, ensureSchema, listenForFeedChanges } from '@blend/db';
 import { createProducerRedis, createQueues } from '@blend/queue';
+import { clamdScanner } from '@blend/worker';
 import { buildApp } from './app';
 import { chatIntegrationsFrom } from './routes/integrations';
 import { createRateLimitRedis } from './rate-limits';
@@ -54,6 +55,16 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
     webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
     groupCreation: config.BLEND_GROUP_CREATION,
+    // The web composer's files: the limits and the scanner of mail attachments (docs/SECURITY.md B42).
+    uploads: {
+      limits: {
+        maxFileBytes: config.BLEND_ATTACHMENT_MAX_BYTES,
+        maxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES,
+        maxFiles: 50,
+        ...(config.BLEND_ATTACHMENT_TYPES ? { allowedTypes: config.BLEND_ATTACHMENT_TYPES } : {}),
+      },
+      ...(config.BLEND_CLAMD_URL ? { scanner: clamdScanner(config.BLEND_CLAMD_URL) } : {}),
+    },
     defaultLanguage: config.BLEND_DEFAULT_LANGUAGE,
     trustProxy: config.BLEND_TRUST_PROXY,
     integrations: chatIntegrationsFrom(config),

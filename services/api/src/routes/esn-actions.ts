@@ -23,6 +23,9 @@ import {
   type PostRow,
   type Tx,
 } from '@blend/db';
+import { markdownToSafeHtml } from '@blend/core';
+import { storeAttachments } from '@blend/db';
+import type { Upload } from '../uploads';
 import { cleanBody, cleanTitle, extractMentionEmails, extractTags, titleFromBody } from './esn-text';
 
 /**
@@ -72,21 +75,32 @@ async function assertGroupOpen(db: Tx, groupId: string): Promise<void> {
   if (g?.archivedAt) throw new PermanentError('FORBIDDEN', 'this group is archived: it is read-only');
 }
 
-function prepareBody(body: string): { bodyText: string; bodyHtml: string } {
+/**
+ * How a body is written: plain text (the API's default), or Markdown from the web composer,
+ * rendered through the mail sanitiser (docs/SECURITY.md B42). The text is kept as written:
+ * mail shows it as it is.
+ */
+export type BodyFormat = 'text' | 'markdown';
+
+function prepareBody(body: string, format: BodyFormat = 'text'): { bodyText: string; bodyHtml: string } {
   const bodyText = cleanBody(body);
   if (bodyText.trim() === '') throw new PermanentError('VALIDATION', 'body must not be empty');
-  return { bodyText, bodyHtml: textToSafeHtml(bodyText) };
+  return { bodyText, bodyHtml: format === 'markdown' ? markdownToSafeHtml(bodyText) : textToSafeHtml(bodyText) };
 }
 
-/** Post a status into a group. @returns the new post's id. */
-export async function createStatusPost(deps: ActionDeps, me: Person, input: { group: string; title?: string; body: string }): Promise<string> {
+/** Post a status into a group, with files checked by `readComposerForm`. @returns the new post's id. */
+export async function createStatusPost(
+  deps: ActionDeps,
+  me: Person,
+  input: { group: string; title?: string; body: string; format?: BodyFormat; files?: Upload[] },
+): Promise<string> {
   assertCanWrite(me);
   const group = await findGroupFor(deps.db, input.group, me);
   if (!group) throw new PermanentError('NOT_FOUND', `no group ${input.group}`);
   // Admins may know a private group to manage it; only members write in it.
   if (!(await canSeeGroup(deps.db, group.id, me.id))) throw new PermanentError('FORBIDDEN', 'only members post in a private group');
   if (group.archivedAt) throw new PermanentError('FORBIDDEN', 'this group is archived: it is read-only');
-  const { bodyText, bodyHtml } = prepareBody(input.body);
+  const { bodyText, bodyHtml } = prepareBody(input.body, input.format);
   const given = input.title === undefined ? '' : cleanTitle(input.title);
   const title = given || titleFromBody(bodyText);
   return deps.db.transaction(async (tx) => {
@@ -101,6 +115,7 @@ export async function createStatusPost(deps: ActionDeps, me: Person, input: { gr
     });
     const mentioned = await recordMentions(tx, post.id, null, extractMentionEmails(bodyText));
     await recordActivity(tx, { kind: 'post', postId: post.id, commentId: null, authorId: me.id, source: 'esn', at: post.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
+    if (input.files?.length) await storeAttachments(tx, { postId: post.id, commentId: null }, input.files);
     await emitPostEvent(tx, 'post.created', post.id, { publicUrl: deps.publicUrl, at: post.createdAt });
     return post.id;
   });
@@ -110,16 +125,24 @@ export async function createStatusPost(deps: ActionDeps, me: Person, input: { gr
  * Comment on a thread. @returns the new comment's id.
  * @param via the chat tool the comment was written in, if any: its event carries it and is not echoed back there.
  */
-export async function createComment(deps: ActionDeps, me: Person, postId: string, body: string, via?: string): Promise<string> {
+export async function createComment(
+  deps: ActionDeps,
+  me: Person,
+  postId: string,
+  body: string,
+  via?: string,
+  more: { format?: BodyFormat; files?: Upload[] } = {},
+): Promise<string> {
   assertCanWrite(me);
   const post = await loadLivePost(deps.db, postId, me.id);
   await assertGroupOpen(deps.db, post.groupId);
-  const { bodyText, bodyHtml } = prepareBody(body);
+  const { bodyText, bodyHtml } = prepareBody(body, more.format);
   return deps.db.transaction(async (tx) => {
     const c = await insertEsnComment(tx, { postId: post.id, authorId: me.id, bodyText, bodyHtml, mentionedEmails: [] });
     const mentioned = await recordMentions(tx, post.id, c.id, extractMentionEmails(bodyText));
     // Mirrored into the thread's mail conversation and notified, in this transaction.
     await recordActivity(tx, { kind: 'comment', postId: post.id, commentId: c.id, authorId: me.id, source: 'esn', at: c.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
+    if (more.files?.length) await storeAttachments(tx, { postId: post.id, commentId: c.id }, more.files);
     await emitCommentEvent(tx, 'comment.created', c.id, { publicUrl: deps.publicUrl, at: c.createdAt, via });
     return c.id;
   });

@@ -8,11 +8,13 @@ import type { Queues } from '@blend/queue';
 import type { FeedCache } from '../feed-cache';
 import { webRoutes } from '../web';
 import type { OidcSettings } from '../web/oidc-client';
+import type { UploadSettings } from '../uploads';
 import { esnFeedRoutes } from './esn-feed';
 import { esnGroupRoutes } from './esn-groups';
 import { esnPostRoutes } from './esn-posts';
 import { esnPreferenceRoutes } from './esn-preferences';
 import { esnSearchRoutes } from './esn-search';
+import { esnPeopleSearchRoutes } from './esn-people-search';
 import { esnWebhookRoutes } from './esn-webhooks';
 
 export interface EsnDeps {
@@ -31,6 +33,8 @@ export interface EsnDeps {
   webhookAllowPrivate?: boolean;
   /** BLEND_GROUP_CREATION: who may create groups. @defaultValue 'admins' */
   groupCreation?: 'admins' | 'everyone';
+  /** Files attached in the web composer (uploads.ts). */
+  uploads?: UploadSettings;
   /** BLEND_OIDC_*: single sign-on for the web UI (web/oidc-pages.ts). */
   oidc?: OidcSettings;
 }
@@ -66,6 +70,7 @@ export function registerEsn(app: FastifyInstance, deps: EsnDeps): void {
     esnFeedRoutes(api, { ...deps, onFeedCache: (outcome) => deps.metrics?.feedCache.inc({ outcome }) });
     esnPostRoutes(api, deps);
     esnSearchRoutes(api, deps);
+    esnPeopleSearchRoutes(api, deps);
     esnGroupRoutes(api, deps);
     esnPreferenceRoutes(api, deps);
     esnWebhookRoutes(api, deps);

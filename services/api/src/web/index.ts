@@ -6,6 +6,7 @@ import { httpStatus } from '../errors';
 import { adminPages } from './admin-page';
 import { insightsPages } from './insights-page';
 import { feedPages } from './feed-page';
+import { composerPages } from './composer';
 import { groupPages } from './group-pages';
 import { html, type SafeHtml } from './html';
 import { layout, sendHtml, type PageContext } from './layout';
@@ -74,6 +75,7 @@ export function webRoutes(app: FastifyInstance, deps: Omit<WebDeps, 'auth' | 'oi
     loginPages(web, full);
     if (oidcClient) oidcPages(web, { ...full, oidcClient });
     feedPages(web, full);
+    composerPages(web, full);
     groupPages(web, full);
     threadPages(web, full);
     preferencePages(web, full);

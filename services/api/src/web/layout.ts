@@ -53,7 +53,7 @@ function searchBox(ctx: PageContext, q: string | undefined): SafeHtml {
 }
 
 /** A whole page: header with navigation and the search box, one `<main>` with the content. */
-export function layout(ctx: PageContext, opts: { title: string; current: string; main: Html; q?: string; live?: boolean }): SafeHtml {
+export function layout(ctx: PageContext, opts: { title: string; current: string; main: Html; q?: string; live?: boolean; compose?: boolean }): SafeHtml {
   return html`<!doctype html>
 <html lang="${ctx.lang}">
 <head>
@@ -61,7 +61,8 @@ export function layout(ctx: PageContext, opts: { title: string; current: string;
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title} · Blend</title>
 <link rel="stylesheet" href="/web/static/app.css">${opts.live ? html`
-<script src="/web/static/live.js" defer></script>` : ''}
+<script src="/web/static/live.js" defer></script>` : ''}${opts.compose ? html`
+<script src="/web/static/compose.js" defer></script>` : ''}
 </head>
 <body>
 <a class="skip" href="#main">${ctx.t('layout.skip')}</a>

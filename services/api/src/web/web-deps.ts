@@ -5,6 +5,7 @@ import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { PageContext } from './layout';
 import type { OidcClient, OidcSettings } from './oidc-client';
+import type { UploadSettings } from '../uploads';
 import { csrfToken, sessionSecret } from './session';
 
 /** What the web pages need; a subset of AppDeps plus the session preHandler. */
@@ -25,6 +26,8 @@ export interface WebDeps {
   addressing: Addressing;
   /** BLEND_GROUP_CREATION: who may create groups. @defaultValue 'admins' */
   groupCreation?: 'admins' | 'everyone';
+  /** Files attached in the web composer (uploads.ts). @defaultValue DEFAULT_ATTACHMENT_LIMITS, no scanning */
+  uploads?: UploadSettings;
   /** BLEND_DEFAULT_LANGUAGE: the pages' language for a person who chose none and a browser that asks for none we speak. @defaultValue 'en' */
   defaultLanguage?: Language;
   /** preHandler that loads the session's person or sends the browser to /web/login. */

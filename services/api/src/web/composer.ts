@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import { DEFAULT_ATTACHMENT_LIMITS, markdownToSafeHtml, PermanentError } from '@blend/core';
+import { listGroupsWithCounts, suggestPeople, type GroupSummary } from '@blend/db';
+import { createStatusPost } from '../routes/esn-actions';
+import { BODY_MAX, SLUG_PATTERN, TITLE_MAX } from '../routes/esn-schemas';
+import { readComposerForm } from '../uploads';
+import { html, sanitisedHtml, type SafeHtml } from './html';
+import { csrfField, layout, sendHtml, type PageContext } from './layout';
+import { assertCsrf } from './session';
+import { pageContext, type WebDeps } from './web-deps';
+
+/**
+ * The web composer: Markdown with a preview, files attached as mail attachments are, `@`
+ * suggestions of people. Everything works as plain form posts; /web/static/compose.js only
+ * shows the preview in place and offers the suggestions (docs/ARCHITECTURE.md "Web composer").
+ */
+
+const COMPOSE_JS = readFileSync(new URL('./static/compose.js', import.meta.url), 'utf8');
+
+/** What the composer shows again after a preview. */
+export interface Draft {
+  group?: string;
+  title?: string;
+  body?: string;
+}
+
+const mb = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
+
+const option = (value: string, label: string, selected: string): SafeHtml =>
+  html`<option value="${value}"${value === selected ? html` selected` : ''}>${label}</option>`;
+
+/** Groups a person may post in: open, and public or theirs. */
+export const writableGroups = (groups: GroupSummary[]): GroupSummary[] => groups.filter((g) => !g.archivedAt && (g.visibility === 'public' || g.myRole));
+
+/** The new-post form of the feed (and of the preview page, filled in with `draft`). */
+export function composerSection(ctx: PageContext, groups: GroupSummary[], current: string | undefined, draft: Draft = {}, limits = DEFAULT_ATTACHMENT_LIMITS): SafeHtml {
+  if (ctx.me?.optIn !== 'opted_in') {
+    return html`<p class="notice">You can read the feed. To post, comment or react, <a href="/web/preferences">opt in</a>.</p>`;
+  }
+  const selected = draft.group ?? current ?? 'general';
+  return html`<section class="composer" aria-labelledby="compose-h"><h2 id="compose-h">New post</h2>
+<form method="post" action="/web/compose" enctype="multipart/form-data" data-composer>${csrfField(ctx)}
+<label>Group <select name="group" required>${groups.map((g) => option(g.slug, g.name, selected))}</select></label>
+<label>Title (optional) <input name="title" maxlength="${TITLE_MAX}" value="${draft.title ?? ''}"></label>
+<label for="compose-body">What's new?</label>
+<p class="hint" id="compose-help">Markdown works: **bold**, *italic*, [a link](https://example.com), lists with "- ", quotes with "&gt; ". Type @ and a name to mention someone.</p>
+<div class="mention-anchor"><textarea id="compose-body" name="body" rows="5" maxlength="${BODY_MAX}" required aria-describedby="compose-help" data-mentions>${draft.body ?? ''}</textarea></div>
+<label>Attach files <input type="file" name="files" multiple aria-describedby="files-help"></label>
+<p class="hint" id="files-help">Up to ${mb(limits.maxFileBytes)} a file and ${mb(limits.maxTotalBytes)} together: pictures, PDFs, text, office documents, audio and video. Sent with the mail of this post too.</p>
+<div class="actions"><button type="submit" name="action" value="preview" class="secondary" data-preview>Preview</button> <button type="submit" name="action" value="post">Post</button></div>
+<section id="compose-preview" class="preview" aria-live="polite" aria-label="Preview" hidden></section>
+</form></section>`;
+}
+
+/** A Markdown body as it will be shown: the same rendering and sanitiser as a stored post. */
+export function previewBody(body: string): SafeHtml {
+  return html`<div class="body">${sanitisedHtml(markdownToSafeHtml(body))}</div>`;
+}
+
+const composeFields = new Set(['_csrf', 'group', 'title', 'body', 'action']);
+
+function checkFields(f: Record<string, string>): { group: string; title: string; body: string; action: 'post' | 'preview' } {
+  for (const k of Object.keys(f)) if (!composeFields.has(k)) throw new PermanentError('VALIDATION', `unknown field ${k}`);
+  const group = f.group ?? '';
+  const title = f.title ?? '';
+  const body = f.body ?? '';
+  if (!new RegExp(SLUG_PATTERN).test(group)) throw new PermanentError('VALIDATION', 'choose a group');
+  if ([...title].length > TITLE_MAX) throw new PermanentError('VALIDATION', `the title is longer than ${TITLE_MAX} characters`);
+  if ([...body].length > BODY_MAX) throw new PermanentError('VALIDATION', `the post is longer than ${BODY_MAX} characters`);
+  return { group, title, body, action: f.action === 'preview' ? 'preview' : 'post' };
+}
+
+/** `POST /web/compose` (post or preview, multipart), `POST /web/preview` (the script's preview), `GET /web/people/suggest`. */
+export function composerPages(app: FastifyInstance, deps: WebDeps): void {
+  app.get('/web/static/compose.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(COMPOSE_JS));
+
+  // Multipart only here: a scope of its own, so no other form takes files.
+  void app.register(async (scope) => {
+    await scope.register(multipart);
+    scope.post('/web/compose', { preHandler: deps.auth }, async (req, reply) => {
+      // Text fields at most a body's worth of UTF-8.
+      const form = await readComposerForm(req, deps.uploads, BODY_MAX * 4, (fields) => assertCsrf(req, deps, fields._csrf));
+      const f = checkFields(form.fields);
+      if (f.action === 'preview') {
+        const ctx = pageContext(req, deps);
+        const groups = writableGroups(await listGroupsWithCounts(deps.db, ctx.me!));
+        const main = html`<h1>Preview</h1>
+<section class="post preview" aria-labelledby="preview-h"><h2 id="preview-h">${f.title || 'Your post'}</h2>${previewBody(f.body)}</section>
+${form.files.length ? html`<p class="notice">Attach the files again before posting: a preview does not keep them.</p>` : ''}
+${composerSection(ctx, groups, f.group, f, deps.uploads?.limits)}
+<p><a href="/web">Back to the feed</a></p>`;
+        return sendHtml(reply, 200, layout(ctx, { title: 'Preview', current: '', main, compose: true }));
+      }
+      const id = await createStatusPost(deps, req.person!, { group: f.group, body: f.body, format: 'markdown', files: form.files, ...(f.title ? { title: f.title } : {}) });
+      return reply.redirect(`/web/posts/${id}`, 303);
+    });
+  });
+
+  app.post<{ Body: { _csrf?: string; body: string } }>(
+    '/web/preview',
+    {
+      preHandler: deps.auth,
+      schema: { body: { type: 'object', required: ['body'], additionalProperties: false, properties: { _csrf: { type: 'string' }, body: { type: 'string', maxLength: BODY_MAX } } } },
+    },
+    async (req, reply) => {
+      assertCsrf(req, deps, req.body._csrf);
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(previewBody(req.body.body).value);
+    },
+  );
+
+  // People for `@` suggestions: opted-in people only (suggestPeople), for signed-in readers.
+  app.get<{ Querystring: { q: string } }>(
+    '/web/people/suggest',
+    { preHandler: deps.auth, schema: { querystring: { type: 'object', required: ['q'], additionalProperties: false, properties: { q: { type: 'string', minLength: 1, maxLength: 100 } } } } },
+    async (req, reply) => reply.header('cache-control', 'no-store').send({ people: (await suggestPeople(deps.db, req.query.q)).map((p) => ({ name: p.name, email: p.email })) }),
+  );
+}

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { ensureGroup, getEsnPostView, issueApiToken, schema, upsertPerson } from '@blend/db';
+import { clamdScanner } from '@blend/worker';
+import { type TestDatabase } from './support/database';
+import { sessionCookie, startTestApi, type TestApi } from './support/api';
+import { EICAR, startFakeClamd } from './support/clamd';
+
+// The web composer (docs/ARCHITECTURE.md "Web composer"): Markdown with a preview, files
+// checked and stored as mail attachments are (limits, types, virus scan), `@` suggestions.
+let t: TestDatabase;
+let app: FastifyInstance;
+let api: TestApi;
+let clamd: Awaited<ReturnType<typeof startFakeClamd>>;
+const sessions: Record<string, string> = {};
+const tokens: Record<string, string> = {};
+const LIMITS = { maxFileBytes: 1000, maxTotalBytes: 1500, maxFiles: 3 };
+
+beforeAll(async () => {
+  clamd = await startFakeClamd();
+  api = await startTestApi({ uploads: { limits: LIMITS, scanner: clamdScanner(clamd.url) } });
+  ({ t, app } = api);
+  for (const [name, display, optIn] of [['alice', 'Alice Archer', true], ['albert', 'Albert Pending', false], ['bob', 'Bob Builder', true]] as const) {
+    const { person } = await upsertPerson(t.db, { email: `${name}@corp.test`, name: display, optIn });
+    tokens[name] = await issueApiToken(t.db, person.id);
+    sessions[name] = await sessionCookie(t.db, tokens[name]);
+  }
+  await ensureGroup(t.db, 'general');
+});
+afterAll(async () => {
+  await api?.close();
+  await clamd?.close();
+});
+
+const page = (url: string, who: string) => app.inject({ method: 'GET', url, headers: { cookie: sessions[who]! } });
+const csrf = async (who: string) => /name="_csrf" value="([^"]+)"/.exec((await page('/web/preferences', who)).body)![1]!;
+
+type Part = { name: string; value: string } | { name: string; filename: string; type: string; content: Buffer };
+
+/** A multipart/form-data body as a browser sends it. */
+function multipart(parts: Part[]): { body: Buffer; type: string } {
+  const boundary = '----blendtest' + Math.random().toString(16).slice(2);
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    const head = 'filename' in p
+      ? `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: ${p.type}\r\n\r\n`
+      : `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"\r\n\r\n`;
+    chunks.push(Buffer.from(head), 'filename' in p ? p.content : Buffer.from(p.value), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+async function compose(who: string, fields: Record<string, string>, files: { filename: string; type: string; content: Buffer }[] = []) {
+  const { body, type } = multipart([...Object.entries(fields).map(([name, value]) => ({ name, value })), ...files.map((f) => ({ name: 'files', ...f }))]);
+  return app.inject({ method: 'POST', url: '/web/compose', headers: { cookie: sessions[who]!, 'content-type': type }, payload: body });
+}
+
+/** Rows that uploads write: posts, files and their contents. */
+async function stored() {
+  return {
+    posts: (await t.db.select({ id: schema.posts.id }).from(schema.posts)).length,
+    files: (await t.db.select({ id: schema.attachments.id }).from(schema.attachments)).length,
+    blobs: (await t.db.select({ sha: schema.attachmentBlobs.sha256 }).from(schema.attachmentBlobs)).length,
+  };
+}
+
+describe('POST /web/compose', () => {
+  it('posts Markdown with files; the files are stored like mail attachments and served back', async () => {
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(200, 7)]);
+    const res = await compose('alice', { _csrf: await csrf('alice'), group: 'general', title: 'Plan', body: '**Bold** plan, see [site](https://example.com) and [x](javascript:alert(1))', action: 'post' }, [
+      { filename: 'chart.png', type: 'image/png', content: png },
+      { filename: 'notes.txt', type: 'text/plain', content: Buffer.from('hello notes') },
+    ]);
+    expect(res.statusCode, res.body).toBe(303);
+    const id = /^\/web\/posts\/([0-9a-f-]{36})$/.exec(res.headers.location as string)![1]!;
+    const post = (await getEsnPostView(t.db, id, null))!;
+    expect(post.body_text).toContain('**Bold** plan');
+    expect(post.body_html).toBe('<p><strong>Bold</strong> plan, see <a href="https://example.com" rel="nofollow noopener noreferrer" target="_blank">site</a> and [x](javascript:alert(1))</p>\n');
+    expect(post.attachments.map((a) => [a.name, a.content_type, a.size])).toEqual([['chart.png', 'image/png', png.length], ['notes.txt', 'text/plain', 11]]);
+    const file = await page(`/web/attachments/${post.attachments[0]!.id}`, 'bob');
+    expect(file.statusCode).toBe(200);
+    expect(file.rawPayload.equals(png)).toBe(true);
+    expect(clamd.scanned()).toBe(2);
+  });
+
+  it.each([
+    ['a file over the per-file limit', [{ filename: 'big.pdf', type: 'application/pdf', content: Buffer.alloc(LIMITS.maxFileBytes + 1, 1) }], 413, /larger than/],
+    ['files over the per-post total', [1, 2].map((i) => ({ filename: `part${i}.pdf`, type: 'application/pdf', content: Buffer.alloc(800, i) })), 413, /together are larger/],
+    ['more files than allowed', [1, 2, 3, 4].map((i) => ({ filename: `f${i}.txt`, type: 'text/plain', content: Buffer.from(`f${i}`) })), 413, /at most 3 files/],
+    ['a runnable file', [{ filename: 'setup.exe', type: 'application/octet-stream', content: Buffer.from('MZ') }], 400, /not accepted/],
+    ['a web page', [{ filename: 'page.html', type: 'text/html', content: Buffer.from('<script>alert(1)</script>') }], 400, /not accepted/],
+    ['a file with a virus', [{ filename: 'eicar.txt', type: 'text/plain', content: Buffer.from(EICAR) }], 400, /virus scanner found Eicar-Test-Signature/],
+  ])('refuses %s cleanly and stores nothing', async (_what, files, status, message) => {
+    const before = await stored();
+    const res = await compose('alice', { _csrf: await csrf('alice'), group: 'general', body: 'with files', action: 'post' }, files);
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.body).toMatch(message);
+    expect(await stored()).toEqual(before);
+  });
+
+  it('checks the CSRF token before any file is scanned', async () => {
+    const before = await stored();
+    const scanned = clamd.scanned();
+    const res = await compose('alice', { _csrf: 'forged', group: 'general', body: 'forged', action: 'post' }, [{ filename: 'a.txt', type: 'text/plain', content: Buffer.from('a') }]);
+    expect(res.statusCode).toBe(403);
+    expect(clamd.scanned()).toBe(scanned);
+    expect(await stored()).toEqual(before);
+  });
+
+  it('is refused to people who have not opted in', async () => {
+    const res = await compose('albert', { _csrf: await csrf('albert'), group: 'general', body: 'hi', action: 'post' });
+    expect(res.statusCode).toBe(403);
+  });
+
+  it('previews without posting: the form comes back filled in, the Markdown rendered by the mail sanitiser', async () => {
+    const before = await stored();
+    const res = await compose('alice', { _csrf: await csrf('alice'), group: 'general', title: 'Draft', body: '# Hi\n\n- one\n- two\n\n[bad](javascript:alert(1)) <script>alert(2)</script>', action: 'preview' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('<h1>Hi</h1>');
+    expect(res.body).toContain('<li>one</li>');
+    expect(res.body).not.toMatch(/href="javascript:|<script>alert/);
+    expect(res.body).toContain('&lt;script&gt;alert(2)&lt;/script&gt;</textarea>');
+    expect(res.body).toContain('value="Draft"');
+    expect(await stored()).toEqual(before);
+  });
+});
+
+describe('POST /web/preview', () => {
+  it('answers the rendered Markdown for the composer script, with a CSRF token only', async () => {
+    const form = (body: Record<string, string>) =>
+      app.inject({ method: 'POST', url: '/web/preview', headers: { cookie: sessions.alice!, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(body).toString() });
+    const ok = await form({ _csrf: await csrf('alice'), body: '*hi* [x](javascript:alert(1))' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toBe('<div class="body"><p><em>hi</em> [x](javascript:alert(1))</p>\n</div>');
+    expect(ok.headers['content-security-policy']).toContain("default-src 'self'");
+    expect((await form({ _csrf: 'forged', body: 'x' })).statusCode).toBe(403);
+  });
+});
+
+describe('people suggestions for @', () => {
+  it('lists opted-in people by the start of any name word or the address, to signed-in readers', async () => {
+    const res = await page('/web/people/suggest?q=al', 'bob');
+    expect(res.json()).toEqual({ people: [{ name: 'Alice Archer', email: 'alice@corp.test' }] });
+    expect((await page('/web/people/suggest?q=build', 'alice')).json()).toEqual({ people: [{ name: 'Bob Builder', email: 'bob@corp.test' }] });
+    expect((await page('/web/people/suggest?q=%25', 'alice')).json()).toEqual({ people: [] });
+    expect((await app.inject({ method: 'GET', url: '/web/people/suggest?q=al' })).statusCode).toBe(303);
+    const api = await app.inject({ method: 'GET', url: '/api/v1/people?q=@ali', headers: { authorization: `Bearer ${tokens.bob}` } });
+    expect(api.json()).toEqual({ items: [{ id: expect.any(String), name: 'Alice Archer', email: 'alice@corp.test' }] });
+    expect((await app.inject({ method: 'GET', url: '/api/v1/people?q=al' })).statusCode).toBe(401);
+  });
+});
