@@ -174,6 +174,8 @@ const CASES: Case[] = [
   { method: 'PUT', path: '/api/v1/groups/{slug}/follow', params: general, who: 'carol', status: 403 },
   { method: 'DELETE', path: '/api/v1/groups/{slug}/follow', params: () => ({ slug: 'nope' }), who: 'alice', status: 404 },
   { method: 'DELETE', path: '/api/v1/groups/{slug}/follow', params: general, who: 'alice', status: 200, then: (r: unknown) => expect(r).toEqual({ following: false }) },
+  { method: 'GET', path: '/api/v1/people', query: 'q=ali', who: 'root', status: 200, then: (r: { items: { email: string }[] }) => expect(r.items.map((p) => p.email)).toEqual(['alice@corp.test']) },
+  { method: 'GET', path: '/api/v1/people', who: 'root', status: 400 },
   { method: 'GET', path: '/api/v1/feed', who: 'alice', status: 200, then: (f: { items: { id: string }[] }) => expect(f.items.map((p) => p.id)).toEqual([ids.post, ids.mailPost]) },
   { method: 'GET', path: '/api/v1/feed', query: 'tag=openapi', who: 'alice', headers: AS2, status: 200, then: (c: { type: string }) => expect(c.type).toBe('OrderedCollection') },
   { method: 'GET', path: '/api/v1/feed', query: 'limit=0', who: 'alice', status: 400 },
