@@ -42,7 +42,7 @@ const BATCH = optionalIntEnv('BENCH_DIGEST_BATCH');
 const PARALLEL = optionalIntEnv('BENCH_DIGEST_PARALLEL');
 
 /** Functions whose inclusive CPU time splits (a) into its parts in the profile summary. */
-const PROFILE_ENTRY_POINTS = ['runDueDigests', 'digestActivity', 'digestActivityBatch', 'composeDigest', 'renderDigestMail', 'writeThreadMail', 'send', 'composeOutbound', 'sendMail', 'handleDataRow'];
+const PROFILE_ENTRY_POINTS = ['runDueDigests', 'digestActivity', 'digestActivityBatch', 'composeDigest', 'renderDigestMail', 'writeOutboundMails', 'send', 'composeOutbound', 'sendMail', 'handleDataRow'];
 
 interface Resources {
   db?: TestDatabase;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasReplyMarker, normaliseSubject, SUBJECT_MAX, threadSubjectKey } from './subject';
+import { hasReplyMarker, normaliseSubject, replySubject, SUBJECT_MAX, subjectLine, threadSubjectKey } from './subject';
 
 describe('normaliseSubject', () => {
   it.each([
@@ -145,5 +145,30 @@ describe('hasReplyMarker', () => {
     ['', false],
   ])('%j -> %s', (subject, expected) => {
     expect(hasReplyMarker(subject)).toBe(expected);
+  });
+});
+
+describe('subjectLine', () => {
+  it.each<[string, string, string]>([
+    ['plain', 'Quarterly plan', 'Quarterly plan'],
+    ['header injection flattened', 'Plan\r\nBcc: evil@x.test', 'Plan Bcc: evil@x.test'],
+    ['tabs, line separators and runs of spaces', ' a\tb\u2028c   d ', 'a b c d'],
+    ['capped at 200 code points', 'x'.repeat(250), 'x'.repeat(200)],
+  ])('%s', (_name, input, expected) => {
+    expect(subjectLine(input)).toBe(expected);
+  });
+});
+
+describe('replySubject', () => {
+  it.each<[string, string, string | undefined, string]>([
+    ['adds Re:', 'Quarterly plan', undefined, 'Re: Quarterly plan'],
+    ['keeps a Re: the title has', 'Re: Quarterly plan', undefined, 'Re: Quarterly plan'],
+    ['keeps RE : in any case and spacing', 'RE : plan', undefined, 'RE : plan'],
+    ['a line break in the title', 'Plan\nBcc: x@y.test', undefined, 'Re: Plan Bcc: x@y.test'],
+    ['empty title', '  ', undefined, 'Re: (no subject)'],
+    ['empty title, placeholder given', '', '(kein Betreff)', 'Re: (kein Betreff)'],
+    ['stays within the cap with its Re:', 'y'.repeat(200), undefined, `Re: ${'y'.repeat(196)}`],
+  ])('%s', (_name, title, untitled, expected) => {
+    expect(replySubject(title, untitled)).toBe(expected);
   });
 });

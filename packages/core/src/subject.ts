@@ -152,3 +152,29 @@ export function hasReplyMarker(subject: string): boolean {
   const s = stripBidiControls(stripControlChars(subject).normalize('NFC')).replace(/\s+/g, ' ').trim();
   return REPLY_START.test(s.slice(0, 300));
 }
+
+/** Longest subject Blend sends, in code points. */
+export const SENT_SUBJECT_MAX = 200;
+
+/**
+ * A header-safe, single-line subject for mail Blend sends: control characters (CR and LF
+ * included) and line separators become spaces, whitespace runs collapse, and the result is
+ * capped at {@link SENT_SUBJECT_MAX}.
+ */
+export function subjectLine(s: string): string {
+  const flat = stripControlChars(s)
+    .replace(/[\n\t\u2028\u2029]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return truncate(flat, SENT_SUBJECT_MAX).trimEnd();
+}
+
+/**
+ * The subject of every mail Blend sends into a thread (mirrors, corrections, notifications,
+ * a digest's reply links): "Re: <title>" on one line, without doubling a "Re:" the title
+ * already has; `untitled` stands in for an empty title.
+ */
+export function replySubject(title: string, untitled = '(no subject)'): string {
+  const t = subjectLine(title) || subjectLine(untitled);
+  return /^re\s*:/i.test(t) ? t : subjectLine(`Re: ${t}`);
+}

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { addOutbound, type Tx } from '@blend/db';
-import { newMessageId, type Addressing, type NoticeText } from '@blend/core';
+import { writeOutboundMail, type Tx } from '@blend/db';
+import { answering, type Addressing, type NoticeText } from '@blend/core';
 
 export interface OutboxMail {
   kind: string;
@@ -15,25 +14,12 @@ export interface OutboxMail {
 }
 
 /**
- * Write a notice to the outbox inside the caller's transaction.
+ * {@link writeOutboundMail} for a plain-text notice, answering the mail it is about.
  * @returns the outbox row id, or null when the dedupe key was already used.
  */
 export async function queueMail(tx: Tx, addressing: Addressing, m: OutboxMail): Promise<string | null> {
-  const id = randomUUID();
-  return addOutbound(tx, {
-    id,
-    kind: m.kind,
-    toAddress: m.to,
-    personId: m.personId ?? null,
-    postId: m.postId ?? null,
-    messageId: newMessageId(id, addressing),
-    subject: m.notice.subject,
-    textBody: m.notice.text,
-    inReplyTo: m.inReplyTo ?? null,
-    references: m.inReplyTo ? [m.inReplyTo] : [],
-    autoSubmitted: m.inReplyTo ? 'auto-replied' : 'auto-generated',
-    dedupeKey: m.dedupeKey,
-  });
+  const { notice, inReplyTo, ...rest } = m;
+  return writeOutboundMail(tx, addressing, { ...rest, ...notice, ...answering(inReplyTo) });
 }
 
 /** ISO-8601 week of a date, `2026-W48`: the period of "at most one notice per week". */

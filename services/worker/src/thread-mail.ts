@@ -1,23 +1,24 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
+  actionLink,
   bridgeAddress,
   childThreadIndex,
-  DEFAULT_REPLY_TOKEN_MAX_USES,
-  DEFAULT_REPLY_TOKEN_TTL_DAYS,
-  generateReplyToken,
-  hashReplyToken,
-  newMessageId,
+  newReplyAddress,
   newThreadIndex,
   normaliseSubject,
+  postLink,
+  preferencesLink,
   signLink,
   type Addressing,
+  type OutboundMail,
 } from '@blend/core';
-import { addOutbound, recordMessageRefs, saveReplyToken, type Tx } from '@blend/db';
+import { saveReplyToken, writeOutboundMail, type Tx } from '@blend/db';
 
 /**
- * Writing mail that belongs to a thread: reply addresses, conversation headers, the
- * unsubscribe headers of RFC 8058 and the links every mail carries. Used by the
- * notification sweep, the digest and receipts; all of it inside the caller's transaction.
+ * What mail that belongs to a thread carries: reply addresses, conversation headers and the
+ * unsubscribe headers of RFC 8058. Used by the notification sweep, the digest and receipts;
+ * all of it inside the caller's transaction. The rows themselves are written by
+ * `writeOutboundMail` (docs/ARCHITECTURE.md "Outbound mail").
  */
 
 export interface MailSite {
@@ -28,18 +29,11 @@ export interface MailSite {
   secret: string;
 }
 
-/** A new reply-by-email address for one person and one thread (the token is stored hashed). */
+/** A new reply-by-email address for one person and one thread, its token stored hashed (core `newReplyAddress`). */
 export async function issueReplyAddress(tx: Tx, site: MailSite, personId: string, postId: string, outboundId: string, now: Date): Promise<string> {
-  const token = generateReplyToken((n) => randomBytes(n));
-  await saveReplyToken(tx, {
-    tokenHash: hashReplyToken(token, site.secret),
-    personId,
-    postId,
-    outboundId,
-    expiresAt: new Date(now.getTime() + DEFAULT_REPLY_TOKEN_TTL_DAYS * 86_400_000),
-    maxUses: DEFAULT_REPLY_TOKEN_MAX_USES,
-  });
-  return bridgeAddress(site.addressing, { kind: 'reply', token });
+  const issued = newReplyAddress({ addressing: site.addressing, secret: site.secret, personId, postId, outboundId, now, random: (n) => randomBytes(n) });
+  await saveReplyToken(tx, issued.record);
+  return issued.address;
 }
 
 /** What an unsubscribe link stops: digests, or mail about one thread. */
@@ -51,7 +45,7 @@ const UNSUBSCRIBE_DAYS = 180;
 export function unsubscribeUrl(site: MailSite, personId: string, scope: UnsubscribeScope, now: Date): string {
   const iat = Math.floor(now.getTime() / 1000);
   const t = signLink({ purpose: 'list_unsubscribe', subject: personId, scope, exp: iat + UNSUBSCRIBE_DAYS * 86_400, iat }, site.secret);
-  return `${site.publicUrl}/links/unsubscribe?t=${encodeURIComponent(t)}`;
+  return actionLink(site.publicUrl, '/links/unsubscribe', t);
 }
 
 /**
@@ -65,8 +59,8 @@ export function unsubscribeHeaders(site: MailSite, url: string, mailtoSubject: s
   };
 }
 
-export const preferencesUrl = (site: MailSite) => `${site.publicUrl}/web/preferences`;
-export const postUrl = (site: MailSite, postId: string) => `${site.publicUrl}/web/posts/${postId}`;
+export const preferencesUrl = (site: MailSite) => preferencesLink(site.publicUrl);
+export const postUrl = (site: MailSite, postId: string) => postLink(site.publicUrl, postId);
 
 /** Bytes of a UUID, for an Outlook thread index of a thread that has none. */
 function uuidBytes(id: string): Uint8Array {
@@ -84,58 +78,15 @@ export function conversationHeaders(post: { id: string; title: string; threadInd
   return { 'Thread-Topic': normaliseSubject(post.title) || post.title, ...(child ? { 'Thread-Index': child } : {}) };
 }
 
-export function replySubject(title: string): string {
-  const t = title.trim() || '(no subject)';
-  return /^re:/i.test(t) ? t : `Re: ${t}`;
-}
-
-export interface ThreadMail {
-  kind: string;
-  to: string;
+export interface ThreadMail extends Omit<OutboundMail, 'personId' | 'postId' | 'threaded'> {
   personId: string;
   postId: string;
-  commentId?: string | null;
-  subject: string;
-  text: string;
-  html: string;
-  fromName?: string | null;
-  /** Our Message-ID; made from the row id when absent. */
-  replyTo?: string | null;
-  inReplyTo?: string | null;
-  references?: string[];
-  headers?: Record<string, string>;
-  dedupeKey?: string | null;
-  autoSubmitted?: 'auto-generated' | 'auto-replied';
   /** Map the Message-ID to the thread (not for a digest, which spans threads). @defaultValue true */
   recordRef?: boolean;
 }
 
-/**
- * Write a thread mail to the outbox and record its Message-ID against the thread, so a
- * reply to it (to any address) finds the thread again.
- * @returns the row id, or null when the dedupe key was used before.
- */
-export async function writeThreadMail(tx: Tx, site: MailSite, m: ThreadMail, id: string = randomUUID()): Promise<string | null> {
-  const messageId = newMessageId(id, site.addressing);
-  const row = await addOutbound(tx, {
-    id,
-    kind: m.kind,
-    toAddress: m.to,
-    personId: m.personId,
-    postId: m.postId,
-    commentId: m.commentId ?? null,
-    messageId,
-    subject: m.subject,
-    textBody: m.text,
-    htmlBody: m.html,
-    fromName: m.fromName ?? null,
-    replyTo: m.replyTo ?? null,
-    inReplyTo: m.inReplyTo ?? null,
-    references: m.references ?? [],
-    headers: m.headers ?? {},
-    autoSubmitted: m.autoSubmitted ?? 'auto-generated',
-    dedupeKey: m.dedupeKey ?? null,
-  });
-  if (row && m.recordRef !== false) await recordMessageRefs(tx, [{ messageId, postId: m.postId, commentId: m.commentId ?? null }]);
-  return row;
+/** {@link writeOutboundMail} for a mail about a thread, its Message-ID mapped to the thread unless `recordRef` is false. */
+export async function writeThreadMail(tx: Tx, site: MailSite, m: ThreadMail, id?: string): Promise<string | null> {
+  const { recordRef, ...mail } = m;
+  return writeOutboundMail(tx, site.addressing, { ...mail, threaded: recordRef !== false }, id);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
-import { eventPassesFilter, type EventType, type RemovalReason, type WebhookEvent, type WebhookPerson, type WebhookPostRef } from '@blend/core';
+import { eventPassesFilter, postLink, type EventType, type RemovalReason, type WebhookEvent, type WebhookPerson, type WebhookPostRef } from '@blend/core';
 import type { Tx } from '../client';
 import { groupVisibleTo } from './groups';
 import { comments, events, groups, people, postMerges, posts, webhookDeliveries, webhooks } from '../schema';
@@ -26,7 +26,7 @@ export interface EventContext {
 type Origin = 'email' | 'esn';
 type Body<T extends EventType> = Omit<Extract<WebhookEvent, { event: T }>, 'id' | 'thread' | 'origin' | 'via' | 'event' | 'occurred_at'>;
 
-const threadUrl = (ctx: EventContext, postId: string): string | null => (ctx.publicUrl ? `${ctx.publicUrl.replace(/\/+$/, '')}/web/posts/${postId}` : null);
+const threadUrl = (ctx: EventContext, postId: string): string | null => (ctx.publicUrl ? postLink(ctx.publicUrl, postId) : null);
 
 /**
  * Write one event and fan it out to the hooks whose types and filter take it. The thread's

@@ -4,9 +4,8 @@ import { auditLog, comments, people, posts, reports } from '../schema';
 import { emitCommentEvent, emitCommentRemoved, emitPostEvent, emitPostRemoved, refreshEventContent, type EventContext } from './events';
 import { groupVisibleTo } from './groups';
 import type { EsnPostView } from './esn-post-view';
-import { addOutbound } from './outbound';
-import { bridgeAddress, hiddenItemNotice, newMessageId, type Addressing } from '@blend/core';
-import { randomUUID } from 'node:crypto';
+import { writeOutboundMail } from './outbound';
+import { bridgeAddress, hiddenItemNotice, postLink, type Addressing } from '@blend/core';
 
 /**
  * Moderation (docs/SECURITY.md, moderation): an admin hides a post or comment with a reason and
@@ -76,19 +75,14 @@ export async function hideItem(db: Database, t: ModerationTarget, actor: string,
       const postId = t.kind === 'post' ? t.id : (await tx.select({ postId: comments.postId }).from(comments).where(eq(comments.id, t.id)))[0]?.postId;
       const [p] = postId ? await tx.select({ title: posts.title }).from(posts).where(eq(posts.id, postId)) : [];
       if (a && a.optIn === 'opted_in' && postId) {
-        const base = notify.publicUrl ? notify.publicUrl.replace(/\/+$/, '') : null;
-        const notice = hiddenItemNotice({ kind: t.kind, title: p?.title ?? '', reason, postUrl: base ? `${base}/web/posts/${postId}` : null, bridge: bridgeAddress(notify.addressing, { kind: 'status' }) });
-        const id = randomUUID();
+        const notice = hiddenItemNotice({ kind: t.kind, title: p?.title ?? '', reason, postUrl: notify.publicUrl ? postLink(notify.publicUrl, postId) : null, bridge: bridgeAddress(notify.addressing, { kind: 'status' }) });
         // No post or comment id on the row: the outbox voids mail about a removed item, and this
         // mail is about exactly that.
-        const queued = await addOutbound(tx, {
-          id,
+        const queued = await writeOutboundMail(tx, notify.addressing, {
           kind: 'moderation',
-          toAddress: a.email,
+          to: a.email,
           personId: row.authorId,
-          messageId: newMessageId(id, notify.addressing),
-          subject: notice.subject,
-          textBody: notice.text,
+          ...notice,
           dedupeKey: `hidden:${t.kind}:${t.id}:${now.toISOString()}`,
         });
         if (queued) notify.queued.push(queued);

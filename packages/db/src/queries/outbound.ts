@@ -1,12 +1,40 @@
+import { randomUUID } from 'node:crypto';
 import { and, asc, eq, getTableColumns, lte, sql } from 'drizzle-orm';
+import { outboundRow, type Addressing, type OutboundMail } from '@blend/core';
 import type { Tx } from '../client';
 import { outboundMessages, people } from '../schema';
+import { recordMessageRefs } from './threads';
 
 export type OutboundRow = typeof outboundMessages.$inferSelect;
 export type NewOutbound = typeof outboundMessages.$inferInsert;
 
 /**
- * Write a mail to the outbox (in the caller's transaction). A `dedupeKey` that was used
+ * Write a mail Blend sends to the outbox, in the caller's transaction: the one way outbound
+ * mail is written (docs/ARCHITECTURE.md "Outbound mail"). The row is built by core's
+ * `outboundRow`; a `threaded` mail's Message-ID is mapped to its thread, so a reply to it
+ * finds the thread again. A `dedupeKey` that was used before makes this a no-op.
+ * @param id the row id, when the caller needs it first (a reply token names its row).
+ * @returns the row id, or null when the key was already used.
+ */
+export async function writeOutboundMail(tx: Tx, addressing: Addressing, mail: OutboundMail, id: string = randomUUID()): Promise<string | null> {
+  const row = outboundRow(mail, id, addressing);
+  const written = await addOutbound(tx, row);
+  if (written && mail.threaded && mail.postId) await recordMessageRefs(tx, [{ messageId: row.messageId, postId: mail.postId, commentId: mail.commentId ?? null }]);
+  return written;
+}
+
+/**
+ * {@link writeOutboundMail} for a batch (the digests of a run), in one statement whatever
+ * its size. Batched mail is never `threaded`.
+ * @returns the ids of the rows written (a row whose key was used before is not).
+ */
+export async function writeOutboundMails(tx: Tx, addressing: Addressing, mails: { id: string; mail: OutboundMail & { threaded?: false } }[]): Promise<string[]> {
+  return addOutbounds(tx, mails.map((m) => outboundRow(m.mail, m.id, addressing)));
+}
+
+/**
+ * Insert an outbox row as it is (in the caller's transaction); Blend's own mail goes through
+ * {@link writeOutboundMail}. A `dedupeKey` that was used
  * before makes this a no-op: "at most one notice per person per week" is a key.
  * @returns the new row's id, or null when the key was already used.
  */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { stripControlChars, truncate } from '@blend/core';
+import { replySubject as coreReplySubject, subjectLine } from '@blend/core';
 import { formatDateTime, translator, type Language } from '@blend/core';
 import Handlebars from 'handlebars';
 import { IANAZone } from 'luxon';
@@ -257,25 +257,15 @@ function tidyText(s: string): string {
   return `${s.replace(/\n{3,}/g, '\n\n').trim()}\n`;
 }
 
-/** Longest subject we send, in code points. */
-const SUBJECT_MAX = 200;
-
 /**
  * A header-safe, single-line subject: control characters (CR and LF included) and line
- * separators become spaces, whitespace runs collapse, and the result is capped.
+ * separators become spaces, whitespace runs collapse, and the result is capped (core).
  */
-export function oneLine(s: string): string {
-  const flat = stripControlChars(s)
-    .replace(/[\n\t\u2028\u2029]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return truncate(flat, SUBJECT_MAX).trimEnd();
-}
+export const oneLine = subjectLine;
 
-/** "Re: <title>", without doubling a "Re:" the title already has. */
+/** "Re: <title>" by core's one subject rule, with the placeholder for no title in `lang`. */
 export function replySubject(title: string, lang: Language = 'en'): string {
-  const t = oneLine(title) || translator(lang, 'mail')('common.noSubject');
-  return /^re\s*:/i.test(t) ? t : oneLine(`Re: ${t}`);
+  return coreReplySubject(title, translator(lang, 'mail')('common.noSubject'));
 }
 
 /** `“title”` for running text (in the quotation marks of `lang`), with a placeholder for an empty title. */

@@ -1,32 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { composeDigest, newReplyAddress, nextDigestAt, postLink, preferencesLink, type ActivityItem, type OutboundMail, type ReplyTokenRecord } from '@blend/core';
 import {
-  bridgeAddress,
-  composeDigest,
-  DEFAULT_REPLY_TOKEN_MAX_USES,
-  DEFAULT_REPLY_TOKEN_TTL_DAYS,
-  generateReplyToken,
-  hashReplyToken,
-  newMessageId,
-  nextDigestAt,
-  type ActivityItem,
-} from '@blend/core';
-import {
-  addOutbounds,
   dbNow,
   digestActivityBatch,
   lockDigestPerson,
   lockDueDigestPeople,
   saveReplyTokens,
   setDigestSchedules,
+  writeOutboundMails,
   type Database,
   type DigestPerson,
-  type NewOutbound,
-  type NewReplyToken,
   type Tx,
 } from '@blend/db';
 import { renderDigestMail, warmTemplates } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
-import { postUrl, preferencesUrl, unsubscribeHeaders, unsubscribeUrl, type MailSite } from '../thread-mail';
+import { unsubscribeHeaders, unsubscribeUrl, type MailSite } from '../thread-mail';
 
 export interface DigestDeps {
   db: Database;
@@ -135,19 +123,20 @@ async function digestBatch(tx: Tx, deps: DigestDeps, people: DigestPerson[], now
   }
   // The batch's reply tokens, then its outbox rows: one statement each.
   await saveReplyTokens(tx, built.flatMap((d) => d.tokens));
-  const inserted = new Set(await addOutbounds(tx, built.map((d) => d.outbound)));
+  const inserted = new Set(await writeOutboundMails(tx, deps.site.addressing, built));
   for (const d of built) {
     // A row whose dedupe key was used before was not written: that digest went out already.
-    if (!inserted.has(d.outbound.id)) continue;
+    if (!inserted.has(d.id)) continue;
     res.sent++;
-    res.outbound.push(d.outbound.id);
+    res.outbound.push(d.id);
     deps.metrics?.outboundQueued.inc({ kind: 'digest' });
   }
 }
 
 interface DigestMail {
-  tokens: NewReplyToken[];
-  outbound: NewOutbound & { id: string };
+  tokens: ReplyTokenRecord[];
+  id: string;
+  mail: OutboundMail & { threaded?: false };
 }
 
 /** One person's digest: composed, rendered, with a reply token per thread, ready to insert. */
@@ -162,39 +151,32 @@ function buildDigest(
   // Excerpts of 300 characters keep a full digest well under the size at which Gmail clips mail.
   const digest = composeDigest(items, { excerptChars: 300 });
   const outboundId = randomUUID();
-  const expiresAt = new Date(now.getTime() + DEFAULT_REPLY_TOKEN_TTL_DAYS * 86_400_000);
   // One reply address per thread.
-  const tokens = digest.threads.map(() => generateReplyToken((n) => randomBytes(n)));
+  const replies = digest.threads.map((t) =>
+    newReplyAddress({ addressing: deps.site.addressing, secret: deps.site.secret, personId: p.id, postId: t.postId, outboundId, now, random: (n) => randomBytes(n) }),
+  );
   const unsubscribe = unsubscribeUrl(deps.site, p.id, 'digest', now);
   const mail = renderDigestMail({
     recipientName: p.name || p.email,
     frequency,
-    digest: { ...digest, threads: digest.threads.map((t, i) => ({ ...t, url: postUrl(deps.site, t.postId), replyAddress: bridgeAddress(deps.site.addressing, { kind: 'reply', token: tokens[i]! }) })) },
-    preferencesUrl: preferencesUrl(deps.site),
+    digest: { ...digest, threads: digest.threads.map((t, i) => ({ ...t, url: postLink(deps.site.publicUrl, t.postId), replyAddress: replies[i]!.address })) },
+    preferencesUrl: preferencesLink(deps.site.publicUrl),
     unsubscribeUrl: unsubscribe,
     timezone: p.timezone,
   });
   return {
-    tokens: digest.threads.map((t, i) => ({ tokenHash: hashReplyToken(tokens[i]!, deps.site.secret), personId: p.id, postId: t.postId, outboundId, expiresAt, maxUses: DEFAULT_REPLY_TOKEN_MAX_USES })),
-    // The row writeThreadMail writes for a mail outside any thread (recordRef: false): a
-    // digest spans threads, so its Message-ID is not mapped to one.
-    outbound: {
-      id: outboundId,
+    tokens: replies.map((r) => r.record),
+    id: outboundId,
+    // A digest spans threads: its Message-ID is mapped to none of them (not `threaded`).
+    mail: {
       kind: 'digest',
-      toAddress: p.email,
+      to: p.email,
       personId: p.id,
       postId: digest.threads[0]!.postId,
-      commentId: null,
-      messageId: newMessageId(outboundId, deps.site.addressing),
       subject: mail.subject,
-      textBody: mail.text,
-      htmlBody: mail.html,
-      fromName: null,
-      replyTo: null,
-      inReplyTo: null,
-      references: [],
+      text: mail.text,
+      html: mail.html,
       headers: { Precedence: 'bulk', 'List-Id': `Blend digest <digest.${deps.site.addressing.domain}>`, ...unsubscribeHeaders(deps.site, unsubscribe, 'digest off') },
-      autoSubmitted: 'auto-generated',
       // One digest per person and due window, whoever builds it.
       dedupeKey: `digest:${p.id}:${(forced ? now : (p.nextDigestAt ?? now)).toISOString()}`,
     },

@@ -1,3 +1,4 @@
+import { postLink, preferencesLink } from '@blend/core';
 import {
   dbNow,
   finishNotifications,
@@ -5,6 +6,7 @@ import {
   mirrorMessageId,
   notificationContext,
   threadMessageIds,
+  writeOutboundMail,
   type Database,
   type NotificationContext,
   type NotificationRow,
@@ -12,17 +14,7 @@ import {
 } from '@blend/db';
 import { renderCorrectionMail, renderMirrorMail, renderNotificationMail, warmTemplates } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
-import {
-  conversationHeaders,
-  issueReplyAddress,
-  postUrl,
-  preferencesUrl,
-  replySubject,
-  unsubscribeHeaders,
-  unsubscribeUrl,
-  writeThreadMail,
-  type MailSite,
-} from '../thread-mail';
+import { conversationHeaders, issueReplyAddress, unsubscribeHeaders, unsubscribeUrl, type MailSite } from '../thread-mail';
 
 export interface NotifyDeps {
   db: Database;
@@ -84,10 +76,14 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
   const site = deps.site;
   const outboundId = crypto.randomUUID();
   const references = await threadMessageIds(tx, post.id);
+  const postUrl = postLink(site.publicUrl, post.id);
+  const preferencesUrl = preferencesLink(site.publicUrl);
+  // Every mail of the sweep is in the thread: a reply to it, to any address, comments there.
   const base = {
     to: to.email,
     personId: to.id,
     postId: post.id,
+    threaded: true,
     headers: { ...conversationHeaders(post, now), ...unsubscribeHeaders(site, unsubscribeUrl(site, to.id, `thread:${post.id}`, now), 'unsubscribe') },
   };
 
@@ -100,11 +96,11 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
     const replyTo = await issueReplyAddress(tx, site, to.id, post.id, outboundId, now);
     if (first.kind === 'mirror') {
       if (comment.deletedAt) return drop('comment_gone');
-      const mail = renderMirrorMail({ authorName: displayName(author), text: comment.bodyText, postTitle: post.title, postUrl: postUrl(site, post.id), preferencesUrl: preferencesUrl(site) });
-      id = await writeThreadMail(
+      const mail = renderMirrorMail({ authorName: displayName(author), text: comment.bodyText, postTitle: post.title, postUrl, preferencesUrl });
+      id = await writeOutboundMail(
         tx,
-        site,
-        { ...base, kind: 'mirror', commentId: comment.id, subject: replySubject(post.title), text: mail.text, html: mail.html, fromName, replyTo, inReplyTo: references.at(-1) ?? null, references, dedupeKey: `mirror:${comment.id}:${to.id}` },
+        site.addressing,
+        { ...base, kind: 'mirror', commentId: comment.id, subject: mail.subject, text: mail.text, html: mail.html, fromName, replyTo, inReplyTo: references.at(-1) ?? null, references, dedupeKey: `mirror:${comment.id}:${to.id}` },
         outboundId,
       );
     } else {
@@ -114,14 +110,14 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
         change: comment.deletedAt ? 'deleted' : 'edited',
         text: comment.deletedAt ? '' : comment.bodyText,
         postTitle: post.title,
-        postUrl: postUrl(site, post.id),
-        preferencesUrl: preferencesUrl(site),
+        postUrl,
+        preferencesUrl,
       });
       const refs = mirrored ? [...references, mirrored] : references;
-      id = await writeThreadMail(
+      id = await writeOutboundMail(
         tx,
-        site,
-        { ...base, kind: 'correction', commentId: comment.id, subject: replySubject(post.title), text: mail.text, html: mail.html, fromName, replyTo, inReplyTo: refs.at(-1) ?? null, references: refs },
+        site.addressing,
+        { ...base, kind: 'correction', commentId: comment.id, subject: mail.subject, text: mail.text, html: mail.html, fromName, replyTo, inReplyTo: refs.at(-1) ?? null, references: refs },
         outboundId,
       );
     }
@@ -135,11 +131,11 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
       })
       .filter((i): i is NonNullable<typeof i> => i !== null);
     if (items.length === 0) return drop('comment_gone');
-    const mail = renderNotificationMail({ recipientName: to.name || to.email, threadTitle: post.title, postUrl: postUrl(site, post.id), items, preferencesUrl: preferencesUrl(site), timezone: to.timezone });
+    const mail = renderNotificationMail({ recipientName: to.name || to.email, threadTitle: post.title, postUrl, items, preferencesUrl, timezone: to.timezone });
     const replyTo = await issueReplyAddress(tx, site, to.id, post.id, outboundId, now);
-    id = await writeThreadMail(
+    id = await writeOutboundMail(
       tx,
-      site,
+      site.addressing,
       { ...base, kind: 'notification', subject: mail.subject, text: mail.text, html: mail.html, replyTo, inReplyTo: references.at(-1) ?? null, references },
       outboundId,
     );
