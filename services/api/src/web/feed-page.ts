@@ -4,7 +4,7 @@ import { createStatusPost, setLike } from '../routes/esn-actions';
 import { feedFilter, parseCursor, type FeedQuery } from '../routes/esn-feed';
 import { BODY_MAX, TITLE_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
-import { csrfField, layout, sendHtml, type PageContext } from './layout';
+import { csrfField, layout, sendHtml, tHtml, type PageContext } from './layout';
 import { postCard } from './post-view';
 import { assertCsrf } from './session';
 import { pageContext, safeReturnTo, type WebDeps } from './web-deps';
@@ -37,32 +37,34 @@ function nonEmpty(q: WebFeedQuery): FeedQuery {
 const option = (value: string, label: string, selected: string | undefined): SafeHtml =>
   html`<option value="${value}"${value === (selected ?? '') ? html` selected` : ''}>${label}</option>`;
 
-function filters(q: FeedQuery, groups: GroupSummary[]): SafeHtml {
-  return html`<form method="get" action="/web" class="filters" role="search" aria-label="Filter the feed">
-<label>Group <select name="group">${option('', 'All groups', q.group)}${groups.map((g) => option(g.slug, g.name, q.group))}</select></label>
-<label>Source <select name="source">${option('', 'Email and ESN', q.source)}${option('email', 'Email', q.source)}${option('esn', 'ESN', q.source)}</select></label>
-<label>Tag <input name="tag" value="${q.tag ?? ''}" maxlength="51" placeholder="#launch"></label>
-<label class="check"><input type="checkbox" name="mentions" value="me"${q.mentions === 'me' ? html` checked` : ''}> Mentioning me</label>
-<button type="submit">Filter</button></form>`;
+function filters(ctx: PageContext, q: FeedQuery, groups: GroupSummary[]): SafeHtml {
+  const { t } = ctx;
+  return html`<form method="get" action="/web" class="filters" role="search" aria-label="${t('feed.filter.label')}">
+<label>${t('feed.group')} <select name="group">${option('', t('feed.allGroups'), q.group)}${groups.map((g) => option(g.slug, g.name, q.group))}</select></label>
+<label>${t('feed.source')} <select name="source">${option('', t('feed.source.any'), q.source)}${option('email', t('feed.source.email'), q.source)}${option('esn', t('feed.source.esn'), q.source)}</select></label>
+<label>${t('feed.tag')} <input name="tag" value="${q.tag ?? ''}" maxlength="51" placeholder="${t('feed.tag.example')}"></label>
+<label class="check"><input type="checkbox" name="mentions" value="me"${q.mentions === 'me' ? html` checked` : ''}> ${t('feed.mentioningMe')}</label>
+<button type="submit">${t('feed.filter')}</button></form>`;
 }
 
 function composer(ctx: PageContext, groups: GroupSummary[], current: string | undefined): SafeHtml {
+  const { t } = ctx;
   if (ctx.me?.optIn !== 'opted_in') {
-    return html`<p class="notice">You can read the feed. To post, comment or like, <a href="/web/preferences">opt in</a>.</p>`;
+    return html`<p class="notice">${tHtml(t, 'feed.readOnly', { optIn: html`<a href="/web/preferences">${t('feed.readOnly.optIn')}</a>` })}</p>`;
   }
-  return html`<section class="composer" aria-labelledby="compose-h"><h2 id="compose-h">New post</h2>
+  return html`<section class="composer" aria-labelledby="compose-h"><h2 id="compose-h">${t('composer.heading')}</h2>
 <form method="post" action="/web/posts">${csrfField(ctx)}
-<label>Group <select name="group" required>${groups.map((g) => option(g.slug, g.name, current ?? 'general'))}</select></label>
-<label>Title (optional) <input name="title" maxlength="${TITLE_MAX}"></label>
-<label>What's new? <textarea name="body" rows="4" maxlength="${BODY_MAX}" required></textarea></label>
-<button type="submit">Post</button></form></section>`;
+<label>${t('feed.group')} <select name="group" required>${groups.map((g) => option(g.slug, g.name, current ?? 'general'))}</select></label>
+<label>${t('composer.title')} <input name="title" maxlength="${TITLE_MAX}"></label>
+<label>${t('composer.body')} <textarea name="body" rows="4" maxlength="${BODY_MAX}" required></textarea></label>
+<button type="submit">${t('composer.post')}</button></form></section>`;
 }
 
-function nextLink(q: FeedQuery, next: string | null): SafeHtml | '' {
+function nextLink(ctx: PageContext, q: FeedQuery, next: string | null): SafeHtml | '' {
   if (!next) return '';
   // The filters stay; the cursor is replaced.
   const params = new URLSearchParams({ ...(q as Record<string, string>), cursor: next });
-  return html`<nav aria-label="Pages" class="pages"><a rel="next" href="/web?${params.toString()}">Older posts</a></nav>`;
+  return html`<nav aria-label="${ctx.t('pages.label')}" class="pages"><a rel="next" href="/web?${params.toString()}">${ctx.t('pages.older')}</a></nav>`;
 }
 
 /** `GET /web` (the feed), `POST /web/posts` (compose), `POST /web/posts/:id/like`. */
@@ -75,15 +77,16 @@ export function feedPages(app: FastifyInstance, deps: WebDeps): void {
       listFeedFiltered(deps.db, { limit: FEED_LIMIT_DEFAULT, comments: 0, cursor: parseCursor(q.cursor), filter: feedFilter(q, ctx.me!.id), viewerId: ctx.me!.id }),
       listGroupsWithCounts(deps.db, ctx.me!),
     ]);
-    const main = html`<h1>Feed</h1>
+    const { t } = ctx;
+    const main = html`<h1>${t('feed.title')}</h1>
 <div id="live" class="live" aria-live="polite" data-live="feed"></div>
 ${composer(ctx, groups.filter((g) => !g.archivedAt && (g.visibility === 'public' || g.myRole)), q.group)}
-${filters(q, groups)}
-<section aria-labelledby="posts-h"><h2 id="posts-h" class="visually-hidden">Posts</h2>
-${page.items.length === 0 ? html`<p>No posts yet.</p>` : page.items.map((p) => postCard(ctx, p, req.url))}
+${filters(ctx, q, groups)}
+<section aria-labelledby="posts-h"><h2 id="posts-h" class="visually-hidden">${t('feed.posts')}</h2>
+${page.items.length === 0 ? html`<p>${t('feed.empty')}</p>` : page.items.map((p) => postCard(ctx, p, req.url))}
 </section>
-${nextLink(q, page.next ? encodeCursor(page.next) : null)}`;
-    return sendHtml(reply, 200, layout(ctx, { title: 'Feed', current: '/web', main, live: true }));
+${nextLink(ctx, q, page.next ? encodeCursor(page.next) : null)}`;
+    return sendHtml(reply, 200, layout(ctx, { title: t('feed.title'), current: '/web', main, live: true }));
   });
 
   app.post<{ Body: { _csrf?: string; group: string; title?: string; body: string } }>(

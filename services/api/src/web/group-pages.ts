@@ -5,7 +5,7 @@ import { parseCursor } from '../routes/esn-feed';
 import { changeGroupAs, createGroupAs, groupSummaryFor, loadGroupFor, setMembership, setOthersMembership } from '../routes/group-actions';
 import { BODY_MAX, TITLE_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
-import { csrfField, layout, sendHtml, type PageContext } from './layout';
+import { csrfField, layout, sendHtml, tHtml, type PageContext } from './layout';
 import { postCard } from './post-view';
 import { assertCsrf } from './session';
 import { pageContext, type WebDeps } from './web-deps';
@@ -20,58 +20,63 @@ export interface GroupPageDeps extends WebDeps {
 const groupHref = (slug: string) => `/web/groups/${encodeURIComponent(slug)}`;
 const actor = (ctx: PageContext) => ({ isAdmin: ctx.me!.isAdmin, optedIn: ctx.me!.optIn === 'opted_in' });
 
-function badges(g: GroupSummary): SafeHtml {
-  return html`${g.visibility === 'private' ? html` <span class="badge">Private</span>` : ''}${g.archivedAt ? html` <span class="badge">Archived</span>` : ''}`;
+function badges(ctx: PageContext, g: GroupSummary): SafeHtml {
+  const { t } = ctx;
+  return html`${g.visibility === 'private' ? html` <span class="badge">${t('groups.private')}</span>` : ''}${g.archivedAt ? html` <span class="badge">${t('groups.archived')}</span>` : ''}`;
 }
 
 function createForm(ctx: PageContext): SafeHtml {
-  return html`<section class="composer" aria-labelledby="create-h"><h2 id="create-h">New group</h2>
+  const { t } = ctx;
+  return html`<section class="composer" aria-labelledby="create-h"><h2 id="create-h">${t('groups.new')}</h2>
 <form method="post" action="/web/groups">${csrfField(ctx)}
-<label>Address name (becomes its mail address) <input name="slug" required maxlength="63" pattern="[a-z0-9][a-z0-9._\\-]{0,62}" placeholder="design"></label>
-<label>Name <input name="name" maxlength="100" placeholder="Design"></label>
-<label>Description <textarea name="description" rows="2" maxlength="2000"></textarea></label>
-<fieldset><legend>Who sees its posts</legend>
-<label class="check"><input type="radio" name="visibility" value="public" checked> Everyone (public)</label>
-<label class="check"><input type="radio" name="visibility" value="private"> Members only (private; members are added by the group's owners)</label>
+<label>${t('groups.slug')} <input name="slug" required maxlength="63" pattern="[a-z0-9][a-z0-9._\\-]{0,62}" placeholder="design"></label>
+<label>${t('groups.name')} <input name="name" maxlength="100" placeholder="${t('groups.name.example')}"></label>
+<label>${t('groups.description')} <textarea name="description" rows="2" maxlength="2000"></textarea></label>
+<fieldset><legend>${t('groups.visibility')}</legend>
+<label class="check"><input type="radio" name="visibility" value="public" checked> ${t('groups.visibility.public')}</label>
+<label class="check"><input type="radio" name="visibility" value="private"> ${t('groups.visibility.private')}</label>
 </fieldset>
-<button type="submit">Create group</button></form></section>`;
+<button type="submit">${t('groups.create')}</button></form></section>`;
 }
 
 /** Join or leave, as a form that works without script. */
 function membershipForm(ctx: PageContext, g: GroupSummary): SafeHtml {
+  const { t } = ctx;
   const facts = { visibility: g.visibility, archived: g.archivedAt !== null, role: g.myRole };
   if (g.myRole) {
-    return html`<form method="post" action="${groupHref(g.slug)}/membership" class="inline">${csrfField(ctx)}<input type="hidden" name="member" value="off"><button type="submit">Leave group</button></form>`;
+    return html`<form method="post" action="${groupHref(g.slug)}/membership" class="inline">${csrfField(ctx)}<input type="hidden" name="member" value="off"><button type="submit">${t('groups.leave')}</button></form>`;
   }
   if (!judgeGroupAction('join', actor(ctx), facts, 'admins').ok) {
-    const why = g.archivedAt ? 'This group is archived.' : g.visibility === 'private' ? 'Members are added by the group\'s owners.' : 'Opt in to join groups.';
+    const why = g.archivedAt ? t('groups.cannotJoin.archived') : g.visibility === 'private' ? t('groups.cannotJoin.private') : t('groups.cannotJoin.optIn');
     return html`<p class="hint">${why}</p>`;
   }
-  return html`<form method="post" action="${groupHref(g.slug)}/membership" class="inline">${csrfField(ctx)}<input type="hidden" name="member" value="on"><button type="submit">Join group</button></form>`;
+  return html`<form method="post" action="${groupHref(g.slug)}/membership" class="inline">${csrfField(ctx)}<input type="hidden" name="member" value="on"><button type="submit">${t('groups.join')}</button></form>`;
 }
 
 function manageForms(ctx: PageContext, g: GroupSummary): SafeHtml {
   const facts = { visibility: g.visibility, archived: g.archivedAt !== null, role: g.myRole };
   if (!judgeGroupAction('manage', actor(ctx), facts, 'admins').ok) return html``;
-  return html`<section aria-labelledby="manage-h"><h2 id="manage-h">Manage</h2>
+  const { t } = ctx;
+  return html`<section aria-labelledby="manage-h"><h2 id="manage-h">${t('groups.manage')}</h2>
 <form method="post" action="${groupHref(g.slug)}/settings">${csrfField(ctx)}
-<label>Name <input name="name" required maxlength="100" value="${g.name}"></label>
-<label>Description <textarea name="description" rows="2" maxlength="2000">${g.description}</textarea></label>
-<button type="submit">Save</button></form>
+<label>${t('groups.name')} <input name="name" required maxlength="100" value="${g.name}"></label>
+<label>${t('groups.description')} <textarea name="description" rows="2" maxlength="2000">${g.description}</textarea></label>
+<button type="submit">${t('common.save')}</button></form>
 <form method="post" action="${groupHref(g.slug)}/settings" class="inline">${csrfField(ctx)}<input type="hidden" name="archived" value="${g.archivedAt ? 'false' : 'true'}">
-<button type="submit">${g.archivedAt ? 'Bring back (unarchive)' : 'Archive (read-only)'}</button></form>
+<button type="submit">${g.archivedAt ? t('groups.unarchive') : t('groups.archive')}</button></form>
 <form method="post" action="${groupHref(g.slug)}/members" class="inline">${csrfField(ctx)}<input type="hidden" name="action" value="add">
-<label>Add a person (email) <input name="person" type="email" required maxlength="320"></label> <button type="submit">Add</button></form>
+<label>${t('groups.addPerson')} <input name="person" type="email" required maxlength="320"></label> <button type="submit">${t('groups.add')}</button></form>
 </section>`;
 }
 
 function memberList(ctx: PageContext, g: GroupSummary, members: { id: string; email: string; name: string; role: string }[]): SafeHtml {
   const manages = judgeGroupAction('manage', actor(ctx), { visibility: g.visibility, archived: g.archivedAt !== null, role: g.myRole }, 'admins').ok;
-  return html`<section aria-labelledby="members-h"><h2 id="members-h">Members (${members.length})</h2>
-${members.length === 0 ? html`<p>No members yet.</p>` : html`<ul class="members">${members.map(
-    (m) => html`<li>${m.name || m.email}${m.role === 'owner' ? html` <span class="badge">Owner</span>` : ''}${
+  const { t } = ctx;
+  return html`<section aria-labelledby="members-h"><h2 id="members-h">${t('groups.members.heading', { count: members.length })}</h2>
+${members.length === 0 ? html`<p>${t('groups.members.none')}</p>` : html`<ul class="members">${members.map(
+    (m) => html`<li>${m.name || m.email}${m.role === 'owner' ? html` <span class="badge">${t('groups.owner')}</span>` : ''}${
       manages && m.id !== ctx.me!.id
-        ? html` <form method="post" action="${groupHref(g.slug)}/members" class="inline">${csrfField(ctx)}<input type="hidden" name="action" value="remove"><input type="hidden" name="person" value="${m.id}"><button type="submit" class="link">Remove</button></form>`
+        ? html` <form method="post" action="${groupHref(g.slug)}/members" class="inline">${csrfField(ctx)}<input type="hidden" name="action" value="remove"><input type="hidden" name="person" value="${m.id}"><button type="submit" class="link">${t('groups.remove')}</button></form>`
         : ''
     }</li>`,
   )}</ul>`}</section>`;
@@ -85,12 +90,13 @@ export function groupPages(app: FastifyInstance, deps: GroupPageDeps): void {
     const ctx = pageContext(req, deps);
     const groups = await listGroupsWithCounts(deps.db, ctx.me!);
     const canCreate = judgeGroupAction('create', actor(ctx), null, creation).ok;
-    const main = html`<h1>Groups</h1>
+    const { t } = ctx;
+    const main = html`<h1>${t('groups.title')}</h1>
 <ul class="groups">${groups.map(
-      (g) => html`<li><a href="${groupHref(g.slug)}">${g.name}</a>${badges(g)} <span class="hint">${g.memberCount} ${g.memberCount === 1 ? 'member' : 'members'}${g.myRole ? ' · you are a member' : ''}</span>${g.description ? html`<p>${g.description}</p>` : ''}</li>`,
+      (g) => html`<li><a href="${groupHref(g.slug)}">${g.name}</a>${badges(ctx, g)} <span class="hint">${t('groups.memberCount', { count: g.memberCount })}${g.myRole ? ` · ${t('groups.youAreMember')}` : ''}</span>${g.description ? html`<p>${g.description}</p>` : ''}</li>`,
     )}</ul>
 ${canCreate ? createForm(ctx) : ''}`;
-    return sendHtml(reply, 200, layout(ctx, { title: 'Groups', current: '/web/groups', main }));
+    return sendHtml(reply, 200, layout(ctx, { title: t('groups.title'), current: '/web/groups', main }));
   });
 
   app.get<{ Params: { slug: string }; Querystring: { cursor?: string } }>(
@@ -107,20 +113,21 @@ ${canCreate ? createForm(ctx) : ''}`;
       ]);
       const address = bridgeAddress(deps.addressing, { kind: 'group', slug: g.slug });
       const canPost = !g.archivedAt && ctx.me!.optIn === 'opted_in' && (g.visibility === 'public' || g.myRole);
-      const main = html`<h1>${g.name}${badges(g)}</h1>
+      const { t } = ctx;
+      const main = html`<h1>${g.name}${badges(ctx, g)}</h1>
 ${g.description ? html`<p class="description">${g.description}</p>` : ''}
-<p>Mail address: <a href="mailto:${address}">${address}</a>${g.visibility === 'private' ? html` <span class="hint">(takes mail from members only)</span>` : ''}</p>
+<p>${tHtml(t, 'groups.address', { address: html`<a href="mailto:${address}">${address}</a>` })}${g.visibility === 'private' ? html` <span class="hint">${t('groups.address.membersOnly')}</span>` : ''}</p>
 ${membershipForm(ctx, g)}
 ${canPost
-  ? html`<section class="composer" aria-labelledby="compose-h"><h2 id="compose-h">New post in ${g.name}</h2>
+  ? html`<section class="composer" aria-labelledby="compose-h"><h2 id="compose-h">${t('composer.headingIn', { group: g.name })}</h2>
 <form method="post" action="/web/posts">${csrfField(ctx)}<input type="hidden" name="group" value="${g.slug}">
-<label>Title (optional) <input name="title" maxlength="${TITLE_MAX}"></label>
-<label>What's new? <textarea name="body" rows="3" maxlength="${BODY_MAX}" required></textarea></label>
-<button type="submit">Post</button></form></section>`
+<label>${t('composer.title')} <input name="title" maxlength="${TITLE_MAX}"></label>
+<label>${t('composer.body')} <textarea name="body" rows="3" maxlength="${BODY_MAX}" required></textarea></label>
+<button type="submit">${t('composer.post')}</button></form></section>`
   : ''}
-<section aria-labelledby="posts-h"><h2 id="posts-h">Posts</h2>
-${page.items.length === 0 ? html`<p>No posts yet.</p>` : page.items.map((p) => postCard(ctx, p, req.url))}
-${page.next ? html`<nav aria-label="Pages" class="pages"><a rel="next" href="${groupHref(g.slug)}?cursor=${encodeURIComponent(encodeCursor(page.next))}">Older posts</a></nav>` : ''}
+<section aria-labelledby="posts-h"><h2 id="posts-h">${t('feed.posts')}</h2>
+${page.items.length === 0 ? html`<p>${t('feed.empty')}</p>` : page.items.map((p) => postCard(ctx, p, req.url))}
+${page.next ? html`<nav aria-label="${t('pages.label')}" class="pages"><a rel="next" href="${groupHref(g.slug)}?cursor=${encodeURIComponent(encodeCursor(page.next))}">${t('pages.older')}</a></nav>` : ''}
 </section>
 ${memberList(ctx, g, members)}
 ${manageForms(ctx, g)}`;

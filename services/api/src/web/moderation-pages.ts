@@ -3,7 +3,7 @@ import { isUuid, PermanentError } from '@blend/core';
 import { dismissReport, hideItem, reportItem, restoreItem, type EsnCommentView, type EsnPostView, type HiddenItemView, type ReportView } from '@blend/db';
 import { MODERATION_REASON_MAX } from '../routes/moderation';
 import { html, type SafeHtml } from './html';
-import { csrfField, timeTag, type PageContext } from './layout';
+import { csrfField, tHtml, timeTag, type PageContext } from './layout';
 import { assertCsrf } from './session';
 import type { WebDeps } from './web-deps';
 
@@ -18,9 +18,9 @@ const reasonField = (label: string, value = ''): SafeHtml =>
   html`<label>${label} <input type="text" name="reason" maxlength="${MODERATION_REASON_MAX}" required value="${value}"></label>`;
 
 /** What the author of a hidden item sees on it. */
-export function hiddenNotice(item: { hidden?: { hidden_at: string; reason: string } }): SafeHtml | '' {
+export function hiddenNotice(ctx: PageContext, item: { hidden?: { hidden_at: string; reason: string } }): SafeHtml | '' {
   if (!item.hidden) return '';
-  return html`<p class="notice moderated" role="note"><strong>Hidden by a moderator:</strong> ${item.hidden.reason}. Only you can see it.</p>`;
+  return html`<p class="notice moderated" role="note"><strong>${ctx.t('moderation.hiddenBy')}</strong> ${tHtml(ctx.t, 'moderation.hiddenReason', { reason: item.hidden.reason })}</p>`;
 }
 
 /**
@@ -30,16 +30,17 @@ export function hiddenNotice(item: { hidden?: { hidden_at: string; reason: strin
 export function moderationControls(ctx: PageContext, postId: string, item: EsnPostView | EsnCommentView, kind: 'post' | 'comment'): SafeHtml | '' {
   if (!ctx.me || item.deleted || item.hidden) return '';
   const target = kind === 'comment' ? html`<input type="hidden" name="comment" value="${item.id}">` : '';
+  const { t } = ctx;
   const report =
     item.author.id === ctx.me.id
       ? ''
-      : html`<details class="report"><summary>Report</summary>
-<form method="post" action="${postHref(postId)}/report">${csrfField(ctx)}${target}${reasonField('Why should an admin look at this?')}
-<button type="submit" class="secondary">Send report</button></form></details>`;
+      : html`<details class="report"><summary>${t('moderation.report')}</summary>
+<form method="post" action="${postHref(postId)}/report">${csrfField(ctx)}${target}${reasonField(t('moderation.report.why'))}
+<button type="submit" class="secondary">${t('moderation.report.send')}</button></form></details>`;
   const hide = ctx.me.isAdmin
-    ? html`<details class="hide"><summary>Hide (admin)</summary>
-<form method="post" action="/web/admin/${kind}s/${item.id}/hide">${csrfField(ctx)}<input type="hidden" name="return_to" value="${postHref(postId)}">${reasonField('Reason, shown to the author')}
-<button type="submit" class="secondary">Hide</button></form></details>`
+    ? html`<details class="hide"><summary>${t('moderation.hideAdmin')}</summary>
+<form method="post" action="/web/admin/${kind}s/${item.id}/hide">${csrfField(ctx)}<input type="hidden" name="return_to" value="${postHref(postId)}">${reasonField(t('moderation.reasonForAuthor'))}
+<button type="submit" class="secondary">${t('moderation.hide')}</button></form></details>`
     : '';
   return html`${report}${hide}`;
 }
@@ -47,42 +48,41 @@ export function moderationControls(ctx: PageContext, postId: string, item: EsnPo
 /** The admin page's "Moderation" section: open reports with hide and dismiss, hidden items with restore. */
 export function moderationSection(ctx: PageContext, reports: ReportView[], hidden: HiddenItemView[], flash: string | undefined): SafeHtml {
   const tz = ctx.me?.timezone ?? 'UTC';
+  const { t } = ctx;
+  const aComment = (commentId: string | null) => (commentId ? ` ${t('moderation.aComment')}` : '');
   const itemLink = (postId: string, commentId: string | null, title: string) =>
-    html`<a href="${postHref(postId)}${commentId ? `#c-${commentId}` : ''}">${title || '(untitled)'}</a>${commentId ? ' (a comment)' : ''}`;
-  const message = flash ? MESSAGES[flash] : undefined;
-  return html`<section aria-labelledby="moderation-h"><h2 id="moderation-h">Moderation</h2>${message ? html`<p role="status" class="notice">${message}</p>` : ''}
-<h3>Open reports</h3>
+    html`<a href="${postHref(postId)}${commentId ? `#c-${commentId}` : ''}">${title || t('post.untitled')}</a>${aComment(commentId)}`;
+  const message = flash && FLASHES.has(flash) ? t(`moderation.flash.${flash}`) : undefined;
+  const col = (key: string) => html`<th scope="col">${t(key)}</th>`;
+  return html`<section aria-labelledby="moderation-h"><h2 id="moderation-h">${t('moderation.heading')}</h2>${message ? html`<p role="status" class="notice">${message}</p>` : ''}
+<h3>${t('moderation.reports')}</h3>
 ${
   reports.length === 0
-    ? html`<p>No open reports.</p>`
-    : html`<div class="scroll"><table class="reports"><caption class="visually-hidden">Open reports, oldest first</caption>
-<thead><tr><th scope="col">Item</th><th scope="col">Author</th><th scope="col">Reported by</th><th scope="col">Reason</th><th scope="col">When</th><th scope="col">Action</th></tr></thead>
+    ? html`<p>${t('moderation.reports.none')}</p>`
+    : html`<div class="scroll"><table class="reports"><caption class="visually-hidden">${t('moderation.reports.caption')}</caption>
+<thead><tr>${col('moderation.col.item')}${col('moderation.col.author')}${col('moderation.col.reportedBy')}${col('moderation.col.reason')}${col('moderation.col.when')}${col('moderation.col.action')}</tr></thead>
 <tbody>${reports.map(
-        (r) => html`<tr><td>${itemLink(r.post.id, r.comment_id, r.post.title)}<br><span class="hint">${r.excerpt}</span></td><td>${r.author.name || r.author.email}</td><td>${r.reporter.name || r.reporter.email}</td><td>${r.reason}</td><td>${timeTag(r.created_at, tz)}</td>
-<td><form method="post" action="/web/admin/${r.comment_id ? 'comments' : 'posts'}/${r.comment_id ?? r.post.id}/hide">${csrfField(ctx)}${reasonField('Reason, shown to the author', r.reason)}<button type="submit">Hide</button></form>
-<form method="post" action="/web/admin/reports/${r.id}/dismiss" class="inline">${csrfField(ctx)}<button type="submit" class="secondary">Dismiss</button></form></td></tr>`,
+        (r) => html`<tr><td>${itemLink(r.post.id, r.comment_id, r.post.title)}<br><span class="hint">${r.excerpt}</span></td><td>${r.author.name || r.author.email}</td><td>${r.reporter.name || r.reporter.email}</td><td>${r.reason}</td><td>${timeTag(r.created_at, tz, ctx.lang)}</td>
+<td><form method="post" action="/web/admin/${r.comment_id ? 'comments' : 'posts'}/${r.comment_id ?? r.post.id}/hide">${csrfField(ctx)}${reasonField(t('moderation.reasonForAuthor'), r.reason)}<button type="submit">${t('moderation.hide')}</button></form>
+<form method="post" action="/web/admin/reports/${r.id}/dismiss" class="inline">${csrfField(ctx)}<button type="submit" class="secondary">${t('moderation.dismiss')}</button></form></td></tr>`,
       )}</tbody></table></div>`
 }
-<h3>Hidden now</h3>
+<h3>${t('moderation.hiddenNow')}</h3>
 ${
   hidden.length === 0
-    ? html`<p>Nothing is hidden.</p>`
-    : html`<div class="scroll"><table class="hidden-items"><caption class="visually-hidden">Hidden posts and comments, newest first</caption>
-<thead><tr><th scope="col">Item</th><th scope="col">Author</th><th scope="col">Reason</th><th scope="col">Hidden</th><th scope="col">Action</th></tr></thead>
+    ? html`<p>${t('moderation.hiddenNow.none')}</p>`
+    : html`<div class="scroll"><table class="hidden-items"><caption class="visually-hidden">${t('moderation.hiddenNow.caption')}</caption>
+<thead><tr>${col('moderation.col.item')}${col('moderation.col.author')}${col('moderation.col.reason')}${col('moderation.col.hidden')}${col('moderation.col.action')}</tr></thead>
 <tbody>${hidden.map(
-        (h) => html`<tr><td>${h.title || '(untitled)'}${h.kind === 'comment' ? ' (a comment)' : ''}</td><td>${h.author.name || h.author.email}</td><td>${h.reason}</td><td>${timeTag(h.hidden_at, tz)}</td>
-<td><form method="post" action="/web/admin/${h.kind}s/${h.id}/restore" class="inline">${csrfField(ctx)}<button type="submit" class="secondary" aria-label="Restore ${h.title || 'the item'}">Restore</button></form></td></tr>`,
+        (h) => html`<tr><td>${h.title || t('post.untitled')}${aComment(h.kind === 'comment' ? h.id : null)}</td><td>${h.author.name || h.author.email}</td><td>${h.reason}</td><td>${timeTag(h.hidden_at, tz, ctx.lang)}</td>
+<td><form method="post" action="/web/admin/${h.kind}s/${h.id}/restore" class="inline">${csrfField(ctx)}<button type="submit" class="secondary" aria-label="${t('moderation.restore.label', { item: h.title || t('moderation.theItem') })}">${t('moderation.restore')}</button></form></td></tr>`,
       )}</tbody></table></div>`
 }
 </section>`;
 }
 
-const MESSAGES: Record<string, string> = {
-  hidden: 'Hidden: readers no longer see it; its author sees it with your reason.',
-  restored: 'Restored: readers see it again.',
-  dismissed: 'Report dismissed.',
-  gone: 'Nothing to do: it no longer exists, or was changed meanwhile.',
-};
+/** What `?moderation=` on the admin page confirms (messages `moderation.flash.*`). */
+const FLASHES = new Set(['hidden', 'restored', 'dismissed', 'gone']);
 
 const formBody = (extra: Record<string, object> = {}, required: string[] = []) => ({
   type: 'object',

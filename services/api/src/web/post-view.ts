@@ -1,7 +1,7 @@
 import { sanitiseHtml } from '@blend/core';
 import type { EsnCommentView, EsnPostView, PersonRef } from '@blend/db';
 import { html, sanitisedHtml, type SafeHtml } from './html';
-import { csrfField, timeTag, type PageContext } from './layout';
+import { csrfField, tHtml, timeTag, type PageContext } from './layout';
 import { hiddenNotice, moderationControls } from './moderation-pages';
 
 /** Views of posts and comments shared by the feed and thread pages. */
@@ -13,57 +13,61 @@ export const postHref = (id: string): string => `/web/posts/${encodeURIComponent
 /** Stored bodies were sanitised when written; sanitising again costs little and guards old rows. */
 const body = (stored: string): SafeHtml => sanitisedHtml(sanitiseHtml(stored));
 
-export const sourceBadge = (source: 'email' | 'esn'): SafeHtml | '' =>
-  source === 'email' ? html`<span class="badge" title="Came in by email">email</span>` : '';
+export const sourceBadge = (ctx: PageContext, source: 'email' | 'esn'): SafeHtml | '' =>
+  source === 'email' ? html`<span class="badge" title="${ctx.t('post.byEmail.title')}">${ctx.t('post.byEmail')}</span>` : '';
 
-const edited = (at: string | null, ctx: PageContext): SafeHtml | '' => (at ? html` · <span class="edited">edited ${timeTag(at, tz(ctx))}</span>` : '');
+const edited = (at: string | null, ctx: PageContext): SafeHtml | '' =>
+  at ? html` · <span class="edited">${tHtml(ctx.t, 'post.edited', { time: timeTag(at, tz(ctx), ctx.lang) })}</span>` : '';
 
 /** The like button: a plain form POST, so it works without script. */
 export function likeForm(ctx: PageContext, p: EsnPostView, returnTo: string): SafeHtml {
   const liked = p.reactions.liked_by_me;
   const n = p.reactions.like;
   const canWrite = ctx.me?.optIn === 'opted_in';
+  const { t } = ctx;
   return html`<form method="post" action="${postHref(p.id)}/like" class="inline">
 ${csrfField(ctx)}<input type="hidden" name="like" value="${liked ? 'false' : 'true'}"><input type="hidden" name="return_to" value="${returnTo}">
-<button type="submit" aria-pressed="${liked ? 'true' : 'false'}"${canWrite ? '' : html` disabled title="Opt in to like posts"`}>${liked ? 'Liked' : 'Like'}</button>
-<span class="count">${n} ${n === 1 ? 'like' : 'likes'}</span></form>`;
+<button type="submit" aria-pressed="${liked ? 'true' : 'false'}"${canWrite ? '' : html` disabled title="${t('post.like.optIn')}"`}>${liked ? t('post.liked') : t('post.like')}</button>
+<span class="count">${t('post.likes', { count: n })}</span></form>`;
 }
 
 function postMeta(ctx: PageContext, p: EsnPostView): SafeHtml {
-  return html`<p class="meta">${who(p.author)} in <a href="/web?group=${encodeURIComponent(p.group.slug)}">${p.group.name}</a> · ${timeTag(p.created_at, tz(ctx))}${edited(p.edited_at, ctx)} ${sourceBadge(p.source)}</p>`;
+  const group = html`<a href="/web?group=${encodeURIComponent(p.group.slug)}">${p.group.name}</a>`;
+  return html`<p class="meta">${tHtml(ctx.t, 'post.authorInGroup', { author: who(p.author), group })} · ${timeTag(p.created_at, tz(ctx), ctx.lang)}${edited(p.edited_at, ctx)} ${sourceBadge(ctx, p.source)}</p>`;
 }
 
-const tagList = (tags: string[]): SafeHtml | '' =>
-  tags.length === 0 ? '' : html`<ul class="tags" aria-label="Tags">${tags.map((t) => html`<li><a href="/web?tag=${encodeURIComponent(t)}">#${t}</a></li>`)}</ul>`;
+const tagList = (ctx: PageContext, tags: string[]): SafeHtml | '' =>
+  tags.length === 0 ? '' : html`<ul class="tags" aria-label="${ctx.t('post.tags')}">${tags.map((t) => html`<li><a href="/web?tag=${encodeURIComponent(t)}">#${t}</a></li>`)}</ul>`;
 
 /** A post in the feed: title linking to its thread, meta, body, likes and comment count. */
 export function postCard(ctx: PageContext, p: EsnPostView, returnTo: string): SafeHtml {
-  const n = p.comment_count;
+  const { t } = ctx;
   return html`<article class="post" aria-labelledby="t-${p.id}">
-<header><h3 id="t-${p.id}"><a href="${postHref(p.id)}">${p.title || '(untitled)'}</a></h3>${postMeta(ctx, p)}</header>
-<div class="body">${body(p.body_html)}</div>${tagList(p.tags)}
-<footer>${likeForm(ctx, p, returnTo)} · <a href="${postHref(p.id)}#comments">${n} ${n === 1 ? 'comment' : 'comments'}</a>${
-    p.withheld_replies > 0 ? html` · <span class="withheld">${p.withheld_replies} withheld</span>` : ''
+<header><h3 id="t-${p.id}"><a href="${postHref(p.id)}">${p.title || t('post.untitled')}</a></h3>${postMeta(ctx, p)}</header>
+<div class="body">${body(p.body_html)}</div>${tagList(ctx, p.tags)}
+<footer>${likeForm(ctx, p, returnTo)} · <a href="${postHref(p.id)}#comments">${t('post.comments', { count: p.comment_count })}</a>${
+    p.withheld_replies > 0 ? html` · <span class="withheld">${t('post.withheld', { count: p.withheld_replies })}</span>` : ''
   }</footer>
 </article>`;
 }
 
 /** For admins: the original message a post or comment came from, as an audited download. */
-const originalLink = (inboundId: string | undefined): SafeHtml | '' =>
-  inboundId ? html`<p class="hint"><a href="/web/admin/inbound/${inboundId}/source" download>Original message</a> (admin; audited)</p>` : '';
+const originalLink = (ctx: PageContext, inboundId: string | undefined): SafeHtml | '' =>
+  inboundId ? html`<p class="hint"><a href="/web/admin/inbound/${inboundId}/source" download>${ctx.t('post.original')}</a> ${ctx.t('post.original.audited')}</p>` : '';
 
 /**
  * The post at the top of its thread page (a tombstone when retracted); `inboundId` (given to
  * admins only) links the mail it came from.
  */
 export function postFull(ctx: PageContext, p: EsnPostView, inboundId?: string): SafeHtml {
+  const { t } = ctx;
   if (p.deleted) {
-    return html`<article class="post tombstone"><h1>Retracted post</h1><p>This post was retracted by its author.</p></article>`;
+    return html`<article class="post tombstone"><h1>${t('post.retracted')}</h1><p>${t('post.retracted.text')}</p></article>`;
   }
   return html`<article class="post" aria-labelledby="title">
-<header><h1 id="title">${p.title || '(untitled)'}</h1>${postMeta(ctx, p)}</header>${hiddenNotice(p)}
-<div class="body">${body(p.body_html)}</div>${trimmedToggle(p.trimmed_text)}${attachmentList(p.attachments)}${forwardedList(p.forwarded)}${tagList(p.tags)}
-${originalLink(inboundId)}<footer>${likeForm(ctx, p, postHref(p.id))}${moderationControls(ctx, p.id, p, 'post')}</footer>
+<header><h1 id="title">${p.title || t('post.untitled')}</h1>${postMeta(ctx, p)}</header>${hiddenNotice(ctx, p)}
+<div class="body">${body(p.body_html)}</div>${trimmedToggle(ctx, p.trimmed_text)}${attachmentList(ctx, p.attachments)}${forwardedList(ctx, p.forwarded)}${tagList(ctx, p.tags)}
+${originalLink(ctx, inboundId)}<footer>${likeForm(ctx, p, postHref(p.id))}${moderationControls(ctx, p.id, p, 'post')}</footer>
 </article>`;
 }
 
@@ -74,21 +78,21 @@ const kb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} M
  * Files of the thread: images that were shown within the mail appear as images (served from
  * Blend itself, never a remote fetch), the rest as downloads with their size and any note.
  */
-function attachmentList(list: EsnPostView['attachments']): SafeHtml | '' {
+function attachmentList(ctx: PageContext, list: EsnPostView['attachments']): SafeHtml | '' {
   if (list.length === 0) return '';
   const images = list.filter((a) => a.url && a.inline && IMAGE.test(a.content_type));
   const files = list.filter((a) => !images.includes(a));
-  return html`<section class="attachments" aria-label="Attachments">
+  return html`<section class="attachments" aria-label="${ctx.t('post.attachments')}">
 ${images.map((a) => html`<figure><img src="/web/attachments/${a.id}" alt="${a.name}" loading="lazy"><figcaption>${a.name}</figcaption></figure>`)}
 ${files.length ? html`<ul>${files.map((a) => html`<li>${a.url ? html`<a href="/web/attachments/${a.id}" download>${a.name}</a>` : html`<span>${a.name}</span>`} <span class="meta">${kb(a.size)}</span>${a.note ? html` <span class="hint">${a.note}</span>` : ''}</li>`)}</ul>` : ''}
 </section>`;
 }
 
 /** Forwarded messages under the note, attributed and visibly apart from the author's words. */
-function forwardedList(list: EsnPostView['forwarded']): SafeHtml | '' {
+function forwardedList(ctx: PageContext, list: EsnPostView['forwarded']): SafeHtml | '' {
   if (list.length === 0) return '';
-  return html`<section class="forwarded" aria-label="Forwarded messages">${list.map(
-    (f) => html`<details><summary>Forwarded${f.from ? html`: ${f.from}` : ''}${f.subject ? html` — ${f.subject}` : ''}${f.date ? html` (${f.date})` : ''}</summary><pre class="body">${f.text}</pre></details>`,
+  return html`<section class="forwarded" aria-label="${ctx.t('post.forwarded.label')}">${list.map(
+    (f) => html`<details><summary>${ctx.t('post.forwarded')}${f.from ? html`: ${f.from}` : ''}${f.subject ? html` — ${f.subject}` : ''}${f.date ? html` (${f.date})` : ''}</summary><pre class="body">${f.text}</pre></details>`,
   )}</section>`;
 }
 
@@ -96,19 +100,20 @@ function forwardedList(list: EsnPostView['forwarded']): SafeHtml | '' {
  * What extraction cut from the mail (quotes, signature, footer), closed until asked for, as
  * Gmail and Discourse do. The view has it only for the mail's own author (withTrimmedText).
  */
-function trimmedToggle(text: string | null | undefined): SafeHtml | '' {
+function trimmedToggle(ctx: PageContext, text: string | null | undefined): SafeHtml | '' {
   if (!text) return '';
-  return html`<details class="trimmed"><summary>Show trimmed content</summary><pre class="body">${text}</pre></details>`;
+  return html`<details class="trimmed"><summary>${ctx.t('post.trimmed')}</summary><pre class="body">${text}</pre></details>`;
 }
 
 /** One comment; a retracted one stays in place as "retracted". `inboundId` as for {@link postFull}. */
 export function commentItem(ctx: PageContext, c: EsnCommentView, inboundId?: string, postId?: string): SafeHtml {
+  const { t } = ctx;
   if (c.deleted) {
-    return html`<li id="c-${c.id}" class="comment tombstone"><p>Comment retracted <span class="meta">· ${timeTag(c.created_at, tz(ctx))}</span></p></li>`;
+    return html`<li id="c-${c.id}" class="comment tombstone"><p>${t('comment.retracted')} <span class="meta">· ${timeTag(c.created_at, tz(ctx), ctx.lang)}</span></p></li>`;
   }
-  return html`<li id="c-${c.id}" class="comment"><article aria-label="Comment by ${c.author.name || c.author.email}">
-<p class="meta">${who(c.author)} · ${timeTag(c.created_at, tz(ctx))}${edited(c.edited_at, ctx)} ${sourceBadge(c.source)}</p>
-${hiddenNotice(c)}<div class="body">${body(c.body_html)}</div>${trimmedToggle(c.trimmed_text)}${originalLink(inboundId)}${ownCommentControls(ctx, c)}${postId ? moderationControls(ctx, postId, c, 'comment') : ''}</article></li>`;
+  return html`<li id="c-${c.id}" class="comment"><article aria-label="${t('comment.by', { name: c.author.name || c.author.email })}">
+<p class="meta">${who(c.author)} · ${timeTag(c.created_at, tz(ctx), ctx.lang)}${edited(c.edited_at, ctx)} ${sourceBadge(ctx, c.source)}</p>
+${hiddenNotice(ctx, c)}<div class="body">${body(c.body_html)}</div>${trimmedToggle(ctx, c.trimmed_text)}${originalLink(ctx, inboundId)}${ownCommentControls(ctx, c)}${postId ? moderationControls(ctx, postId, c, 'comment') : ''}</article></li>`;
 }
 
 /**
@@ -117,10 +122,11 @@ ${hiddenNotice(c)}<div class="body">${body(c.body_html)}</div>${trimmedToggle(c.
  */
 function ownCommentControls(ctx: PageContext, c: EsnCommentView): SafeHtml | '' {
   if (!ctx.me || c.author.id !== ctx.me.id || ctx.me.optIn !== 'opted_in' || c.hidden) return '';
-  return html`<details class="edit"><summary>Edit or retract</summary>
+  const { t } = ctx;
+  return html`<details class="edit"><summary>${t('comment.editOrRetract')}</summary>
 <form method="post" action="/web/comments/${c.id}/edit">${csrfField(ctx)}
-<label>Your comment <textarea name="body" rows="3" required>${c.body_text}</textarea></label>
-<button type="submit">Save</button></form>
-<form method="post" action="/web/comments/${c.id}/retract">${csrfField(ctx)}<button type="submit" class="secondary">Retract</button></form>
+<label>${t('comment.yours')} <textarea name="body" rows="3" required>${c.body_text}</textarea></label>
+<button type="submit">${t('common.save')}</button></form>
+<form method="post" action="/web/comments/${c.id}/retract">${csrfField(ctx)}<button type="submit" class="secondary">${t('comment.retract')}</button></form>
 </details>`;
 }

@@ -5,35 +5,38 @@ import { assertCanWrite, createComment, editComment, loadLivePost, retractCommen
 import { sendAttachment } from '../routes/attachments';
 import { BODY_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
-import { csrfField, layout, sendHtml, type PageContext } from './layout';
+import { csrfField, layout, sendHtml, tHtml, type PageContext } from './layout';
 import { commentItem, postFull, postHref } from './post-view';
 import { assertCsrf } from './session';
 import { pageContext, type WebDeps } from './web-deps';
 import type { EsnPostView } from '@blend/db';
 
 function commentComposer(ctx: PageContext, p: EsnPostView): SafeHtml {
+  const { t } = ctx;
   if (p.deleted) return html``;
-  if (ctx.me?.optIn !== 'opted_in') return html`<p class="notice"><a href="/web/preferences">Opt in</a> to comment.</p>`;
+  if (ctx.me?.optIn !== 'opted_in') return html`<p class="notice">${tHtml(t, 'thread.optInToComment', { optIn: html`<a href="/web/preferences">${t('thread.optInToComment.link')}</a>` })}</p>`;
   return html`<form method="post" action="${postHref(p.id)}/comments" class="composer">${csrfField(ctx)}
-<label>Your comment <textarea name="body" rows="3" maxlength="${BODY_MAX}" required></textarea></label>
-<button type="submit">Comment</button></form>`;
+<label>${t('comment.yours')} <textarea name="body" rows="3" maxlength="${BODY_MAX}" required></textarea></label>
+<button type="submit">${t('thread.comment')}</button></form>`;
 }
 
 /** Follow or stop following the thread: its activity then comes in the digest. */
 function followForm(ctx: PageContext, p: EsnPostView, following: boolean): SafeHtml {
   if (p.deleted || ctx.me?.optIn !== 'opted_in') return html``;
+  const { t } = ctx;
   return html`<form method="post" action="${postHref(p.id)}/follow" class="inline">${csrfField(ctx)}
 <input type="hidden" name="follow" value="${following ? 'off' : 'on'}">
-<button type="submit" aria-pressed="${following ? 'true' : 'false'}">${following ? 'Following ✓ (stop)' : 'Follow this thread'}</button>
-<span class="hint">${following ? 'New comments come in your digest.' : 'Get its new comments in your digest.'}</span></form>`;
+<button type="submit" aria-pressed="${following ? 'true' : 'false'}">${following ? t('thread.following') : t('thread.follow')}</button>
+<span class="hint">${following ? t('thread.following.hint') : t('thread.follow.hint')}</span></form>`;
 }
 
 /** Comments in time order, email and ESN interleaved, with withheld replies counted. */
 function comments(ctx: PageContext, p: EsnPostView, sources: Map<string, string>): SafeHtml {
   const withheld = p.withheld_replies;
-  return html`<section id="comments" aria-labelledby="comments-h"><h2 id="comments-h">Comments</h2>
-${p.comments.length === 0 ? html`<p>No comments yet.</p>` : html`<ol class="comments">${p.comments.map((c) => commentItem(ctx, c, sources.get(c.id), p.id))}</ol>`}
-${withheld > 0 ? html`<p class="withheld">${withheld} ${withheld === 1 ? 'reply' : 'replies'} withheld: from people who have not opted in.</p>` : ''}
+  const { t } = ctx;
+  return html`<section id="comments" aria-labelledby="comments-h"><h2 id="comments-h">${t('thread.comments')}</h2>
+${p.comments.length === 0 ? html`<p>${t('thread.noComments')}</p>` : html`<ol class="comments">${p.comments.map((c) => commentItem(ctx, c, sources.get(c.id), p.id))}</ol>`}
+${withheld > 0 ? html`<p class="withheld">${t('thread.withheld', { count: withheld })}</p>` : ''}
 ${commentComposer(ctx, p)}</section>`;
 }
 
@@ -47,15 +50,16 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
       const merge = isUuid(req.params.id) ? await findPostMerge(deps.db, req.params.id) : undefined;
       // Only to a thread the reader may see: a private group's merged post is Not found too.
       if (merge && (await getEsnPostView(deps.db, merge.survivingPostId, ctx.me!.id))) return reply.redirect(`${postHref(merge.survivingPostId)}${merge.commentId ? `#c-${merge.commentId}` : ''}`, 308);
-      return sendHtml(reply, 404, layout(ctx, { title: 'Not found', current: '', main: html`<h1>Not found</h1><p>There is no such post. <a href="/web">Back to the feed</a></p>` }));
+      const { t } = ctx;
+      return sendHtml(reply, 404, layout(ctx, { title: t('error.title.notFound'), current: '', main: html`<h1>${t('error.title.notFound')}</h1><p>${t('thread.noSuchPost')} <a href="/web">${t('error.back')}</a></p>` }));
     }
     const following = await isFollowing(deps.db, ctx.me!.id, { postId: post.id });
     // Admins get a link to each mirrored mail's original (served and audited by /web/admin/inbound/:id/source).
     const sources = ctx.me!.isAdmin && !post.deleted ? await inboundIdsOfThread(deps.db, post.id) : new Map<string, string>();
     // After a report (moderation-pages.ts): say it arrived.
     const reported = (req.query as { reported?: string } | undefined)?.reported === '1';
-    const main = html`${reported ? html`<p role="status" class="notice">Thank you: your report was sent to the admins.</p>` : ''}<div id="live" class="live" aria-live="polite" data-live="thread" data-post="${post.id}"></div>${postFull(ctx, post, sources.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources)}`;
-    return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? 'Retracted post' : post.title || 'Post', current: '', main, live: true }));
+    const main = html`${reported ? html`<p role="status" class="notice">${ctx.t('thread.reported')}</p>` : ''}<div id="live" class="live" aria-live="polite" data-live="thread" data-post="${post.id}"></div>${postFull(ctx, post, sources.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources)}`;
+    return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? ctx.t('post.retracted') : post.title || ctx.t('thread.title'), current: '', main, live: true }));
   });
 
   app.post<{ Params: { id: string }; Body: { _csrf?: string; body: string } }>(
