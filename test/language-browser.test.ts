@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { findPersonByEmail } from '@blend/db';
+import { clickAndLoad, launchChromium, listenOnLoopback, watchPage, type PageWatch } from './support/browser';
+import { startStack, type Stack } from './support/stack';
+
+// The web UI in the reader's language in a real browser (Debian's Chromium through
+// playwright-core): a French browser gets French pages before sign-in; on the preferences page
+// the person switches to German with the page's own form, and from then on Blend's pages are
+// German whatever the browser asks for.
+let s: Stack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let watch: PageWatch;
+let base = '';
+let token = '';
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  s = await startStack({}, { poller: false });
+  base = await listenOnLoopback(s.app);
+  token = await s.person('greta@corp.test', { name: 'Greta Grün' });
+  await s.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` }, payload: { group: 'general', title: 'Sommerfest', body: 'Am Freitag im Hof.' } });
+  // The browser asks for French (Accept-Language: fr-FR), as a French desktop would.
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR', timezoneId: 'Europe/Berlin' });
+  context.setDefaultTimeout(15_000);
+  page = await context.newPage();
+  watch = watchPage(page);
+});
+
+afterAll(async () => {
+  await context?.close().catch(() => undefined);
+  await browser?.close().catch(() => undefined);
+  await s?.stop();
+});
+
+const htmlLang = () => page.locator('html').getAttribute('lang');
+
+describe('the web UI’s language', () => {
+  it('is the browser’s before sign-in: a French login page', async () => {
+    await page.goto(`${base}/web/login`);
+    expect(await htmlLang()).toBe('fr');
+    await expect(page.getByRole('heading', { name: 'Se connecter à Blend' }).count()).resolves.toBe(1);
+    await page.getByLabel('Jeton d’API').fill(token);
+    await clickAndLoad(page, page.getByRole('button', { name: 'Se connecter' }));
+    expect(new URL(page.url()).pathname).toBe('/web');
+    expect(await htmlLang()).toBe('fr');
+    await expect(page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Préférences' }).count()).resolves.toBe(1);
+  });
+
+  it('switches to German on the preferences page, and stays German for a French browser', async () => {
+    await clickAndLoad(page, page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Préférences' }));
+    expect(new URL(page.url()).pathname).toBe('/web/preferences');
+    const language = page.getByLabel('Langue des pages et des e-mails de Blend');
+    expect(await language.inputValue()).toBe('');
+    await language.selectOption({ label: 'Deutsch' });
+    await clickAndLoad(page, page.getByRole('button', { name: 'Enregistrer la langue' }));
+
+    expect(await htmlLang()).toBe('de');
+    await expect(page.getByRole('heading', { level: 1, name: 'Einstellungen' }).count()).resolves.toBe(1);
+    await expect(page.getByRole('status').filter({ hasText: 'Gespeichert.' }).count()).resolves.toBe(1);
+    expect(await page.getByLabel('Sprache der Seiten und E-Mails von Blend').inputValue()).toBe('de');
+    const nav = page.getByRole('navigation', { name: 'Hauptmenü' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Feed', 'Gruppen', 'Einstellungen']);
+    await expect(nav.getByRole('button', { name: 'Abmelden' }).count()).resolves.toBe(1);
+    expect(await page.getByLabel('Zusammenfassung').locator('option').allTextContents()).toEqual(expect.arrayContaining(['Täglich', 'Wöchentlich']));
+    expect(await page.getByLabel('Wöchentliche Zusammenfassung am').locator('option').first().textContent()).toBe('Montag');
+    const greta = await findPersonByEmail(s.db.db, 'greta@corp.test');
+    expect(greta!.language).toBe('de');
+
+    await clickAndLoad(page, nav.getByRole('link', { name: 'Feed' }));
+    expect(await htmlLang()).toBe('de');
+    await expect(page.getByRole('region', { name: 'Neuer Beitrag' }).count()).resolves.toBe(1);
+    const post = page.getByRole('article', { name: 'Sommerfest' });
+    await expect(post.getByRole('button', { name: 'Gefällt mir' }).count()).resolves.toBe(1);
+    await expect(post.getByText('0 Kommentare').count()).resolves.toBe(1);
+    // The time as German writes it ("06.12.2026, 18:40"), in the person's own zone.
+    expect(await post.locator('time').first().textContent()).toMatch(/^\d\d\.\d\d\.\d{4}, \d\d:\d\d$/);
+    await page.getByRole('search', { name: 'Suche' }).getByRole('searchbox').fill('Sommerfest');
+    await clickAndLoad(page, page.getByRole('search', { name: 'Suche' }).getByRole('button', { name: 'Suchen' }));
+    await expect(page.getByRole('heading', { name: 'Ergebnisse für „Sommerfest“' }).count()).resolves.toBe(1);
+    expect(watch.pageErrors).toEqual([]);
+    expect(watch.consoleErrors).toEqual([]);
+  });
+});
