@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
-import { compileConversion, PermanentError, renderMailContent, type ConversionOptions, type ConversionSettings, type ForwardedMessage, type MailInput, type RenderedContent } from '@blend/core';
+import { compileConversion, PermanentError, type ConversionOptions, type ConversionSettings, type MailInput, type RenderedContent } from '@blend/core';
 import { parseMail, splitAttachedMessages, type MimeLimits, type ParsedAttachment } from '@blend/mail/parsing';
+import { convertContent } from './ingest/convert';
 
 /** The settings conversion needs, as configured (strings, so they can cross to a thread). */
 export interface ParseSettings extends ConversionSettings {
@@ -12,13 +13,14 @@ export interface CompiledParseSettings extends ConversionOptions {
   mimeLimits?: MimeLimits;
 }
 
-/** One mail read: its parsed form, files, attached messages and what it shows; or why it cannot be read. */
+/** One mail read: its parsed form, files and what it shows; or why it cannot be read. */
 export type ParseResult =
-  | { ok: true; mail: MailInput; files: ParsedAttachment[]; attachedMessages: ForwardedMessage[]; content: RenderedContent }
+  | { ok: true; mail: MailInput; files: ParsedAttachment[]; content: RenderedContent }
   | { ok: false; code: 'MIME_LIMITS' | 'MALFORMED_MIME'; message: string };
 
 /**
- * Parse a raw mail and convert it to what it shows: the CPU-bound part of ingest, with no I/O, so
+ * Parse a raw mail, then convert it to what it shows (`convertContent`): the CPU-bound stages of
+ * ingest, with no I/O, so
  * it can run in a thread that is terminated when it runs away (docs/SECURITY.md F9). A mail the
  * parser refuses is a result, not a throw: a thread's errors lose their type on the way back.
  */
@@ -32,11 +34,7 @@ export async function parseAndConvert(raw: Buffer, settings: CompiledParseSettin
   }
   // A mail attached as a file is a forward: read as one, never stored as a file (docs/SECURITY.md B28).
   const { files, messages } = await splitAttachedMessages(parsed.attachments, { redactions: settings.redactions });
-  const content = renderMailContent(parsed.mail, {
-    redactions: settings.redactions,
-    ...(settings.disclaimerPatterns ? { disclaimerPatterns: settings.disclaimerPatterns } : {}),
-  });
-  return { ok: true, mail: parsed.mail, files, attachedMessages: messages, content };
+  return { ok: true, mail: parsed.mail, files, content: convertContent(parsed.mail, messages, settings) };
 }
 
 /** A task for a parse thread: the source, the settings, and a port to say when work began. */

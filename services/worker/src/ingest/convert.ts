@@ -1,10 +1,4 @@
-import { renderMailContent, type ForwardedMessage, type MailInput, type Redaction, type RenderedContent } from '@blend/core';
-
-/** The compiled conversion settings (BLEND_REDACT, BLEND_DISCLAIMER_PATTERNS). */
-export interface ConvertOptions {
-  redactions: readonly Redaction[];
-  disclaimerPatterns?: RegExp[];
-}
+import { renderMailContent, type ConversionOptions, type ForwardedMessage, type MailInput, type RenderedContent } from '@blend/core';
 
 /**
  * The convert stage: what a parsed mail shows when it is published (docs/ARCHITECTURE.md
@@ -13,15 +7,11 @@ export interface ConvertOptions {
  * (`renderMailContent`), and the mails attached as files shown as forwards. Pure and
  * CPU-bound, so it runs in the parse thread right after parsing.
  */
-export function convertContent(mail: MailInput, attachedMessages: ForwardedMessage[], options: ConvertOptions): RenderedContent {
+export function convertContent(mail: MailInput, attachedMessages: ForwardedMessage[], options: ConversionOptions): RenderedContent {
   const content = renderMailContent(mail, {
     redactions: options.redactions,
     ...(options.disclaimerPatterns ? { disclaimerPatterns: options.disclaimerPatterns } : {}),
   });
-  return withAttachedForwards(content, attachedMessages);
-}
-
-/** The mails attached as files, shown as forwards after the ones quoted in the body. */
-export function withAttachedForwards(content: RenderedContent, attachedMessages: ForwardedMessage[]): RenderedContent {
+  // Attached mails follow the ones quoted in the body.
   return attachedMessages.length > 0 ? { ...content, forwarded: [...content.forwarded, ...attachedMessages] } : content;
 }

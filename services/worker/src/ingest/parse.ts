@@ -2,7 +2,6 @@ import type { MailInput, RenderedContent } from '@blend/core';
 import type { ParsedAttachment } from '@blend/mail';
 import { ParseLimitError } from '../parse-pool';
 import { parseAndConvert } from '../parse-task';
-import { withAttachedForwards } from './convert';
 import type { IngestDeps } from './deps';
 
 /** A mail read: its parsed form, its files (not scanned yet) and what it shows. */
@@ -48,5 +47,5 @@ export async function parseInbound(
     return { ok: false, state: 'failed', reason: err.reason, detail: err.message, err };
   }
   if (!read.ok) return { ok: false, state: 'rejected', reason: read.code === 'MIME_LIMITS' ? 'mime_limits' : 'malformed_mime', detail: read.message };
-  return { ok: true, mail: read.mail, files: read.files, content: withAttachedForwards(read.content, read.attachedMessages) };
+  return { ok: true, mail: read.mail, files: read.files, content: read.content };
 }
