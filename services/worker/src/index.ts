@@ -85,6 +85,7 @@ export async function startWorkerService(
         secret: config.BLEND_SECRET,
         ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
         publicUrl: publicUrl(config),
+        defaultLanguage: config.BLEND_DEFAULT_LANGUAGE,
         senderAuth: {
           mode: config.BLEND_SENDER_AUTH,
           orgDomains: config.BLEND_ORG_DOMAINS,

@@ -141,7 +141,7 @@ export async function finishNotifications(tx: Tx, ids: string[], outcome: { outb
 
 /** What the notification sweep needs to know about the people, posts and comments of due rows. */
 export interface NotificationContext {
-  people: Map<string, { id: string; email: string; name: string; optIn: string; paused: boolean; timezone: string }>;
+  people: Map<string, { id: string; email: string; name: string; optIn: string; paused: boolean; timezone: string; language: string | null }>;
   posts: Map<string, { id: string; title: string; threadIndex: string | null; createdAt: Date; deletedAt: Date | null; bodyText: string; authorId: string }>;
   comments: Map<string, { id: string; bodyText: string; authorId: string; createdAt: Date; deletedAt: Date | null }>;
 }
@@ -165,7 +165,7 @@ export async function notificationContext(tx: Tx, rows: NotificationRow[]): Prom
     .where(inArray(posts.id, postIds));
   const personIds = [...new Set([...rows.map((r) => r.personId), ...commentRows.map((c) => c.authorId), ...postRows.map((p) => p.authorId)])];
   const personRows = await tx
-    .select({ id: people.id, email: people.email, name: people.name, optIn: people.optIn, paused: people.mailPausedAt, timezone: people.timezone })
+    .select({ id: people.id, email: people.email, name: people.name, optIn: people.optIn, paused: people.mailPausedAt, timezone: people.timezone, language: people.language })
     .from(people)
     .where(inArray(people.id, personIds));
   return {

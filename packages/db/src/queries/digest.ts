@@ -12,12 +12,14 @@ export interface DigestPerson {
   digestTime: string;
   digestWeekday: number;
   timezone: string;
+  /** The person's language; null = the organisation's default. */
+  language: string | null;
   lastDigestAt: Date | null;
   nextDigestAt: Date | null;
 }
 
 const personColumns = sql`id, email, name, digest_frequency as "digestFrequency", digest_time as "digestTime",
-  digest_weekday as "digestWeekday", timezone, last_digest_at as "lastDigestAt", next_digest_at as "nextDigestAt"`;
+  digest_weekday as "digestWeekday", timezone, language, last_digest_at as "lastDigestAt", next_digest_at as "nextDigestAt"`;
 
 type RawPerson = Omit<DigestPerson, 'lastDigestAt' | 'nextDigestAt'> & { lastDigestAt: string | Date | null; nextDigestAt: string | Date | null };
 const toPerson = (r: RawPerson): DigestPerson => ({

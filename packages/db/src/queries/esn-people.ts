@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { people } from '../schema';
 
@@ -104,4 +104,14 @@ export async function listPeopleForAdmin(db: Tx, opts: { limit: number }): Promi
 /** Digests off (one-click unsubscribe). */
 export async function turnDigestsOff(db: Tx, personId: string): Promise<void> {
   await db.update(people).set({ digestFrequency: 'off', nextDigestAt: null }).where(eq(people.id, personId));
+}
+
+/**
+ * The chosen language of each address that belongs to a person (null: the organisation's
+ * default); addresses of no one are absent. For mail to several people at once.
+ */
+export async function languagesByEmail(db: Tx, emails: string[]): Promise<Map<string, string | null>> {
+  if (emails.length === 0) return new Map();
+  const rows = await db.select({ email: people.email, language: people.language }).from(people).where(inArray(people.email, emails.map((e) => e.toLowerCase())));
+  return new Map(rows.map((r) => [r.email, r.language]));
 }

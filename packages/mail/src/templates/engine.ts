@@ -164,7 +164,6 @@ export function defineTemplate<V extends LayoutView>(name: string, mjmlBody: str
       text: tidyText(entry.plain(view)),
       language: view.lang,
     };
-
   };
 }
 
@@ -276,7 +275,6 @@ export function quoted(title: string, lang: Language = 'en'): string {
 
 /** A display name, or a neutral word when there is none. */
 export const nameOr = (name: string, fallback?: string, lang: Language = 'en') => oneLine(name) || (fallback ?? translator(lang, 'mail')('common.someone'));
-
 
 /** "1 thread" / "3 threads". */
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

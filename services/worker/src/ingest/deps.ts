@@ -1,4 +1,4 @@
-import { DEFAULT_NOTIFY_COALESCE_MS, type Addressing, type AttachmentLimits, type RateLimits, type Redaction } from '@blend/core';
+import { DEFAULT_NOTIFY_COALESCE_MS, type Addressing, type AttachmentLimits, type Language, type RateLimits, type Redaction } from '@blend/core';
 import type { Database } from '@blend/db';
 import type { MimeLimits, SenderAuthOptions } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
@@ -19,6 +19,8 @@ export interface IngestDeps {
   previousSecret?: string;
   /** Base URL of the API for links in notices. */
   publicUrl: string;
+  /** Language of mail to people who have not chosen one, and to strangers (BLEND_DEFAULT_LANGUAGE). @defaultValue 'en' */
+  defaultLanguage?: Language;
   senderAuth: SenderAuthOptions;
   confidentialMarkers: string[];
   redactions: Redaction[];

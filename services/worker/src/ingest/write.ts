@@ -6,6 +6,7 @@ import {
   planAttachments,
   threadIndexRoot,
   inviteNotice,
+  languageOf,
   optInConfirmNotice,
   optOutConfirmNotice,
   optedOutNotice,
@@ -15,6 +16,7 @@ import {
   textToSafeHtml,
   threadNotice,
   threadSubjectKey,
+  translator,
   type BounceEvidence,
   type IngestDecision,
   type MailInput,
@@ -35,6 +37,7 @@ import {
   insertComment,
   insertPost,
   findPersonByEmail,
+  languagesByEmail,
   outboundIdByMessageId,
   postTitle,
   recordBounce,
@@ -85,6 +88,8 @@ export interface ApplyContext {
 export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyContext): Promise<IngestOutcome> {
   const { deps, row, mail, ids } = c;
   const bridge = bridgeAddress(deps.addressing, { kind: 'status' });
+  // Notices to the sender are in their language; to a stranger, in the organisation's.
+  const lang = languageOf(c.person, deps.defaultLanguage ?? 'en');
   // Links carry when they were made: a newer choice of their person voids them (link-standing.ts).
   const iat = Math.floor(c.now.getTime() / 1000);
   const exp = iat + LINK_LIFETIME_DAYS * 86_400;
@@ -121,7 +126,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           kind: 'share_confirm',
           to: from,
           personId: c.person.id,
-          notice: shareConfirmNotice({ bridge, title: ids.subject || '(no subject)', outsiders: c.participants.external, confirmUrl: link('/links/share', token) }),
+          notice: shareConfirmNotice({ bridge, title: ids.subject || translator(lang, 'mail')('common.noSubject'), outsiders: c.participants.external, confirmUrl: link('/links/share', token), lang }),
           dedupeKey: `share-confirm:${row.id}`,
           inReplyTo: mail.messageId,
         });
@@ -140,7 +145,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           kind: 'opt_in_invite',
           to: from,
           personId: c.person?.id ?? null,
-          notice: inviteNotice({ bridge, optInUrl: link('/links/opt-in', token), retentionDays: deps.withheldRetentionDays }),
+          notice: inviteNotice({ bridge, optInUrl: link('/links/opt-in', token), retentionDays: deps.withheldRetentionDays, lang }),
           dedupeKey: `invite:${from}:${isoWeek(c.now)}`,
           inReplyTo: mail.messageId,
         });
@@ -158,18 +163,18 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           // cannot opt someone in.
           if (c.person?.optIn === 'opted_in') break;
           const token = signLink({ purpose: 'opt_in', subject: from, exp, iat }, deps.secret);
-          await mailTo({ kind: 'opt_in_confirm', to: from, personId: c.person?.id ?? null, notice: optInConfirmNotice({ bridge, optInUrl: link('/links/opt-in', token) }), dedupeKey: `optin-confirm:${from}:${day}`, inReplyTo: mail.messageId });
+          await mailTo({ kind: 'opt_in_confirm', to: from, personId: c.person?.id ?? null, notice: optInConfirmNotice({ bridge, optInUrl: link('/links/opt-in', token), lang }), dedupeKey: `optin-confirm:${from}:${day}`, inReplyTo: mail.messageId });
           break;
         }
         case 'opt_out': {
           if (!c.person || c.person.optIn === 'opted_out') break;
           await setOptIn(tx, c.person.id, 'opted_out', 'mail', c.person.id);
-          await mailTo({ kind: 'opted_out', to: from, personId: c.person.id, notice: optedOutNotice({ bridge }), dedupeKey: `opted-out:${from}:${day}`, inReplyTo: mail.messageId });
+          await mailTo({ kind: 'opted_out', to: from, personId: c.person.id, notice: optedOutNotice({ bridge, lang }), dedupeKey: `opted-out:${from}:${day}`, inReplyTo: mail.messageId });
           break;
         }
         case 'unsubscribe': {
           const token = signLink({ purpose: 'unsubscribe', subject: from, exp, iat }, deps.secret);
-          await mailTo({ kind: 'opt_out_confirm', to: from, personId: c.person?.id ?? null, notice: optOutConfirmNotice({ bridge, optOutUrl: link('/links/opt-out', token) }), dedupeKey: `optout-confirm:${from}:${day}`, inReplyTo: mail.messageId });
+          await mailTo({ kind: 'opt_out_confirm', to: from, personId: c.person?.id ?? null, notice: optOutConfirmNotice({ bridge, optOutUrl: link('/links/opt-out', token), lang }), dedupeKey: `optout-confirm:${from}:${day}`, inReplyTo: mail.messageId });
           break;
         }
         case 'digest': {
@@ -177,7 +182,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           break;
         }
         case 'help': {
-          await mailTo({ kind: 'help', to: from, personId: c.person?.id ?? null, notice: helpNotice({ bridge }), dedupeKey: `help:${from}:${day}`, inReplyTo: mail.messageId });
+          await mailTo({ kind: 'help', to: from, personId: c.person?.id ?? null, notice: helpNotice({ bridge, lang }), dedupeKey: `help:${from}:${day}`, inReplyTo: mail.messageId });
           break;
         }
         default:
@@ -222,7 +227,9 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await finishInbound(tx, row.id, { ...ids, state: 'posted', postId: post.id });
       // Consent per thread: everyone of the organisation on To/Cc hears once that the
       // conversation is mirrored, with a link to keep their own replies out of it.
-      for (const address of c.participants.organisation.slice(0, 50)) {
+      const notified = c.participants.organisation.slice(0, 50);
+      const languages = await languagesByEmail(tx, notified);
+      for (const address of notified) {
         const token = signLink({ purpose: 'thread_withhold', subject: address, scope: post.id, exp: exp + 76 * 86_400, iat }, deps.secret);
         await mailTo({
           kind: 'thread_notice',
@@ -234,6 +241,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
             title: decision.title,
             postUrl: `${deps.publicUrl}/api/v1/posts/${post.id}`,
             withholdUrl: link('/links/withhold', token),
+            lang: languageOf({ language: languages.get(address.toLowerCase()) ?? null }, deps.defaultLanguage ?? 'en'),
           }),
           dedupeKey: `thread-notice:${post.id}:${address}`,
           inReplyTo: mail.messageId,
