@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { ensureGroup, getEsnPostView, issueApiToken, schema, upsertPerson } from '@blend/db';
+import { randomUUID } from 'node:crypto';
+import { addOutbound, ensureGroup, getEsnPostView, issueApiToken, schema, upsertPerson } from '@blend/db';
+import { createLogger } from '@blend/config';
+import { newMessageId } from '@blend/core';
+import { createSmtpTransport } from '@blend/mail';
+import { send } from '@blend/worker';
 import { clamdScanner } from '@blend/worker';
+import { createMailDomain, fetchRawMessages, waitForMailboxCount } from './support/mail-server';
 import { type TestDatabase } from './support/database';
 import { sessionCookie, startTestApi, type TestApi } from './support/api';
 import { EICAR, startFakeClamd } from './support/clamd';
@@ -124,6 +130,42 @@ describe('POST /web/compose', () => {
     expect(res.body).toContain('&lt;script&gt;alert(2)&lt;/script&gt;</textarea>');
     expect(res.body).toContain('value="Draft"');
     expect(await stored()).toEqual(before);
+  });
+});
+
+describe('POST /web/posts/:id/reply', () => {
+  it('comments with Markdown and a file, and the comment\'s mirror mail carries the file', async () => {
+    const first = await compose('alice', { _csrf: await csrf('alice'), group: 'general', body: 'thread for replies', action: 'post' });
+    const postId = /([0-9a-f-]{36})$/.exec(first.headers.location as string)![1]!;
+    const { body, type } = multipart([
+      { name: '_csrf', value: await csrf('bob') },
+      { name: 'body', value: 'Minutes *attached*' },
+      { name: 'action', value: 'post' },
+      { name: 'files', filename: 'minutes.pdf', type: 'application/pdf', content: Buffer.from('%PDF-1.4 minutes') },
+    ]);
+    const res = await app.inject({ method: 'POST', url: `/web/posts/${postId}/reply`, headers: { cookie: sessions.bob!, 'content-type': type }, payload: body });
+    expect(res.statusCode, res.body).toBe(303);
+    const commentId = /#c-([0-9a-f-]{36})$/.exec(res.headers.location as string)![1]!;
+    const post = (await getEsnPostView(t.db, postId, null))!;
+    expect(post.comments.map((c) => c.body_html)).toEqual(['<p>Minutes <em>attached</em></p>\n']);
+    expect(post.attachments).toEqual([expect.objectContaining({ name: 'minutes.pdf', comment_id: commentId })]);
+
+    // The mirror of that comment, sent through the real Postfix into Dovecot.
+    const box = await createMailDomain();
+    const addressing = { mode: 'domain' as const, domain: 'bridge.test' };
+    const id = randomUUID();
+    await addOutbound(t.db, { id, kind: 'mirror', toAddress: box.user, postId, commentId, messageId: newMessageId(id, addressing), subject: 'Re: thread', textBody: 'Minutes *attached*\n' });
+    const transport = createSmtpTransport(box.smtpUrl);
+    try {
+      expect(await send({ outboundId: id }, { db: t.db, log: createLogger('test', 'silent'), transport, addressing, secret: 's'.repeat(32), attachmentsMaxTotalBytes: 1000 })).toEqual({ state: 'sent' });
+    } finally {
+      transport.close();
+    }
+    await waitForMailboxCount(box.imapUrl, 1);
+    const raw = (await fetchRawMessages(box.imapUrl))[0]!.source.toString('latin1');
+    expect(raw).toMatch(/Content-Type: application\/pdf; name=minutes\.pdf/);
+    expect(raw).toMatch(/Content-Disposition: attachment; filename=minutes\.pdf/);
+    expect(raw).toContain(Buffer.from('%PDF-1.4 minutes').toString('base64'));
   });
 });
 

@@ -21,6 +21,14 @@ export interface OutboundMail {
   headers?: Record<string, string>;
 }
 
+/** A file the mail carries (a mirrored comment's attachments). */
+export interface OutboundFile {
+  filename: string;
+  /** Sent as the type Blend serves it with (core `servedAs`), never a declared `text/html`. */
+  contentType: string;
+  content: Buffer;
+}
+
 export interface ComposeOptions {
   /** Blend's addresses: From and the VERP envelope sender. */
   addressing: Addressing;
@@ -44,7 +52,7 @@ export function singleLine(s: string, max = 250): string {
  * mode) so bounces find the row, and `X-Auto-Response-Suppress` so Exchange does not answer
  * with out-of-office mail.
  */
-export function composeOutbound(row: OutboundMail, opts: ComposeOptions): Mail.Options {
+export function composeOutbound(row: OutboundMail, opts: ComposeOptions, files: readonly OutboundFile[] = []): Mail.Options {
   const bracket = (id: string) => `<${id}>`;
   return {
     from: { name: singleLine(row.fromName ?? opts.fromName ?? 'Blend', 100), address: senderAddress(opts.addressing) },
@@ -56,6 +64,7 @@ export function composeOutbound(row: OutboundMail, opts: ComposeOptions): Mail.O
     ...(row.references.length ? { references: row.references.map(bracket) } : {}),
     text: row.textBody,
     ...(row.htmlBody ? { html: row.htmlBody } : {}),
+    ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: f.content, contentDisposition: 'attachment' as const })) } : {}),
     envelope: { from: bridgeAddress(opts.addressing, { kind: 'bounce', token: issueBounceToken(row.id, opts.secret) }), to: [row.toAddress] },
     headers: {
       ...extraHeaders(row.headers),

@@ -120,7 +120,7 @@ export async function startWorkerService(
       workerOpts,
       queues,
     ),
-    startSendWorker({ db: dbh.db, log, transport, addressing, secret: config.BLEND_SECRET }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
+    startSendWorker({ db: dbh.db, log, transport, addressing, secret: config.BLEND_SECRET, attachmentsMaxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
     startWebhookWorker(
       {
         db: dbh.db,

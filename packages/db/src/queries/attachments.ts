@@ -59,3 +59,32 @@ export async function deleteAttachmentsOf(tx: Tx, target: { postIds: string[]; c
   await tx.execute(sql`delete from attachment_blobs b where not exists (select 1 from attachments a where a.sha256 = b.sha256)`);
   return gone.length;
 }
+
+/** A stored file as a mail carries it. */
+export interface MailFile {
+  filename: string;
+  declaredType: string;
+  content: Buffer;
+}
+
+/**
+ * The stored files of one comment (or of a post itself: `commentId` null), in their order, as
+ * many as fit within `maxTotalBytes` together (BLEND_ATTACHMENTS_MAX_TOTAL_BYTES): the mail
+ * that mirrors it carries them; the rest stay a link away on the thread.
+ */
+export async function filesForMail(db: Tx, target: { postId: string; commentId: string | null }, maxTotalBytes: number): Promise<MailFile[]> {
+  const rows = await db
+    .select({ filename: attachments.filename, declaredType: attachments.declaredType, content: attachmentBlobs.content })
+    .from(attachments)
+    .innerJoin(attachmentBlobs, eq(attachmentBlobs.sha256, attachments.sha256))
+    .where(and(eq(attachments.postId, target.postId), target.commentId ? eq(attachments.commentId, target.commentId) : isNull(attachments.commentId)))
+    .orderBy(attachments.position, attachments.id);
+  const out: MailFile[] = [];
+  let total = 0;
+  for (const r of rows) {
+    if (total + r.content.length > maxTotalBytes) continue;
+    total += r.content.length;
+    out.push(r);
+  }
+  return out;
+}

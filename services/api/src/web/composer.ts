@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { DEFAULT_ATTACHMENT_LIMITS, markdownToSafeHtml, PermanentError } from '@blend/core';
 import { listGroupsWithCounts, suggestPeople, type GroupSummary } from '@blend/db';
-import { createStatusPost } from '../routes/esn-actions';
+import { createComment, createStatusPost } from '../routes/esn-actions';
 import { BODY_MAX, SLUG_PATTERN, TITLE_MAX } from '../routes/esn-schemas';
 import { readComposerForm } from '../uploads';
 import { html, sanitisedHtml, type SafeHtml } from './html';
@@ -54,6 +54,22 @@ export function composerSection(ctx: PageContext, groups: GroupSummary[], curren
 </form></section>`;
 }
 
+/**
+ * The comment form of a thread: Markdown and files, as the post composer. Its files go out
+ * with the comment's mirror mail (within BLEND_ATTACHMENTS_MAX_TOTAL_BYTES).
+ */
+export function commentForm(ctx: PageContext, postId: string, limits = DEFAULT_ATTACHMENT_LIMITS, draft = ''): SafeHtml {
+  return html`<form method="post" action="/web/posts/${encodeURIComponent(postId)}/reply" enctype="multipart/form-data" class="composer" data-composer>${csrfField(ctx)}
+<label for="comment-body">Your comment</label>
+<p class="hint" id="comment-help">Markdown works. Type @ and a name to mention someone.</p>
+<div class="mention-anchor"><textarea id="comment-body" name="body" rows="3" maxlength="${BODY_MAX}" required aria-describedby="comment-help" data-mentions>${draft}</textarea></div>
+<label>Attach files <input type="file" name="files" multiple aria-describedby="comment-files-help"></label>
+<p class="hint" id="comment-files-help">Up to ${mb(limits.maxFileBytes)} a file and ${mb(limits.maxTotalBytes)} together.</p>
+<div class="actions"><button type="submit" name="action" value="preview" class="secondary" data-preview>Preview</button> <button type="submit" name="action" value="post">Comment</button></div>
+<section id="compose-preview" class="preview" aria-live="polite" aria-label="Preview" hidden></section>
+</form>`;
+}
+
 /** A Markdown body as it will be shown: the same rendering and sanitiser as a stored post. */
 export function previewBody(body: string): SafeHtml {
   return html`<div class="body">${sanitisedHtml(markdownToSafeHtml(body))}</div>`;
@@ -72,7 +88,7 @@ function checkFields(f: Record<string, string>): { group: string; title: string;
   return { group, title, body, action: f.action === 'preview' ? 'preview' : 'post' };
 }
 
-/** `POST /web/compose` (post or preview, multipart), `POST /web/preview` (the script's preview), `GET /web/people/suggest`. */
+/** `POST /web/compose` and `POST /web/posts/:id/reply` (post or preview, multipart), `POST /web/preview` (the script's preview), `GET /web/people/suggest`. */
 export function composerPages(app: FastifyInstance, deps: WebDeps): void {
   app.get('/web/static/compose.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(COMPOSE_JS));
 
@@ -95,6 +111,22 @@ ${composerSection(ctx, groups, f.group, f, deps.uploads?.limits)}
       }
       const id = await createStatusPost(deps, req.person!, { group: f.group, body: f.body, format: 'markdown', files: form.files, ...(f.title ? { title: f.title } : {}) });
       return reply.redirect(`/web/posts/${id}`, 303);
+    });
+
+    scope.post<{ Params: { id: string } }>('/web/posts/:id/reply', { preHandler: deps.auth }, async (req, reply) => {
+      const form = await readComposerForm(req, deps.uploads, BODY_MAX * 4, (fields) => assertCsrf(req, deps, fields._csrf));
+      const f = checkFields({ group: 'general', ...form.fields });
+      if (f.action === 'preview') {
+        const ctx = pageContext(req, deps);
+        const main = html`<h1>Preview</h1>
+<section class="post preview" aria-labelledby="preview-h"><h2 id="preview-h">Your comment</h2>${previewBody(f.body)}</section>
+${form.files.length ? html`<p class="notice">Attach the files again before sending: a preview does not keep them.</p>` : ''}
+${commentForm(ctx, req.params.id, deps.uploads?.limits, f.body)}
+<p><a href="${`/web/posts/${encodeURIComponent(req.params.id)}`}">Back to the thread</a></p>`;
+        return sendHtml(reply, 200, layout(ctx, { title: 'Preview', current: '', main, compose: true }));
+      }
+      const id = await createComment(deps, req.person!, req.params.id, f.body, undefined, { format: 'markdown', files: form.files });
+      return reply.redirect(`/web/posts/${encodeURIComponent(req.params.id)}#c-${id}`, 303);
     });
   });
 

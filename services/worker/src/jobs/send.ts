@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transporter } from 'nodemailer';
-import { PermanentError, type Addressing } from '@blend/core';
-import { claimOutbound, countOutboundAttempt, finishOutbound, outboundState, type Database } from '@blend/db';
-import { composeOutbound, isPermanentSmtpError } from '@blend/mail';
+import { DEFAULT_ATTACHMENT_LIMITS, PermanentError, servedAs, type Addressing } from '@blend/core';
+import { claimOutbound, countOutboundAttempt, filesForMail, finishOutbound, outboundState, type Database } from '@blend/db';
+import { composeOutbound, isPermanentSmtpError, type OutboundFile } from '@blend/mail';
 import type { Logger } from '@blend/config';
 import type { SendJob } from '@blend/queue';
 
@@ -13,6 +13,18 @@ export interface SendDeps {
   /** Blend's addresses: From and the VERP envelope sender. */
   addressing: Addressing;
   secret: string;
+  /** BLEND_ATTACHMENTS_MAX_TOTAL_BYTES: the most a mirror carries of its comment's files. @defaultValue DEFAULT_ATTACHMENT_LIMITS.maxTotalBytes */
+  attachmentsMaxTotalBytes?: number;
+}
+
+/**
+ * The files a mail carries: a mirror brings its comment's stored files (those written in the web
+ * composer), as many as fit within the per-mail limit; other mail links to the thread instead.
+ */
+async function filesOf(deps: SendDeps, row: { kind: string; postId: string | null; commentId: string | null }): Promise<OutboundFile[]> {
+  if (row.kind !== 'mirror' || !row.postId || !row.commentId) return [];
+  const files = await filesForMail(deps.db, { postId: row.postId, commentId: row.commentId }, deps.attachmentsMaxTotalBytes ?? DEFAULT_ATTACHMENT_LIMITS.maxTotalBytes);
+  return files.map((f) => ({ filename: f.filename, contentType: servedAs(f.declaredType).contentType, content: f.content }));
 }
 
 export type SendOutcome = { state: 'skipped' | 'sent' | 'cancelled'; reason?: string };
@@ -45,7 +57,7 @@ export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
     return { state: 'cancelled', reason: row.voidReason };
   }
   try {
-    await deps.transport.sendMail(composeOutbound(row, { addressing: deps.addressing, secret: deps.secret }));
+    await deps.transport.sendMail(composeOutbound(row, { addressing: deps.addressing, secret: deps.secret }, await filesOf(deps, row)));
   } catch (err) {
     const message = (err as Error).message;
     await countOutboundAttempt(deps.db, row.id, message);
