@@ -81,6 +81,12 @@ function reactionCounts(found: Partial<Record<ReactionKind, number>>): Record<Re
   return Object.fromEntries(REACTION_KINDS.map((k) => [k, found[k] ?? 0])) as Record<ReactionKind, number>;
 }
 
+/** A post's reactions as {@link postDecoration} selects them (JSON built by Postgres). */
+interface ReactionSummary {
+  counts: Partial<Record<ReactionKind, number>>;
+  liked: boolean;
+}
+
 /** A file as {@link postDecoration} selects it (JSON built by Postgres). */
 interface FileJson {
   id: string;
@@ -105,11 +111,10 @@ interface FileJson {
 export function postDecoration() {
   const viewer = sql.placeholder('viewer');
   return {
-    likes: sql<number>`(select count(*)::int from reactions r where r.post_id = posts.id and r.kind = 'like')`,
-    // A count, not EXISTS: for an EXISTS in the select list of a query that could return every
-    // post, the planner hashed the viewer's likes, a scan of all reactions on every page.
-    likedByMe: sql<boolean>`(select count(*) from reactions r where r.post_id = posts.id and r.kind = 'like' and r.person_id = ${viewer}::uuid) > 0`,
-    reactionCounts: sql<Partial<Record<ReactionKind, number>>>`(select coalesce(json_object_agg(k.kind, k.n), '{}') from (select r.kind, count(*)::int n from reactions r where r.post_id = posts.id group by r.kind) k)`,
+    // Read once per post: each kind's count, and whether the viewer liked it (one scan of the
+    // post's reactions where a count, a like of the viewer's and the kinds took three).
+    reactions: sql<ReactionSummary>`(select json_build_object('counts', coalesce(json_object_agg(k.kind, k.n), '{}'), 'liked', coalesce(bool_or(k.mine), false))
+        from (select r.kind, count(*)::int n, bool_or(r.kind = 'like' and r.person_id = ${viewer}::uuid) mine from reactions r where r.post_id = posts.id group by r.kind) k)`,
     withheld: sql<number>`(select count(*)::int from inbound_messages i where i.post_id = posts.id and i.state = 'withheld')`,
     tags: sql<string[]>`array(select t.tag from post_tags t where t.post_id = posts.id order by t.tag)`,
     commentCount: sql<number>`(select count(*)::int from comments c where c.post_id = posts.id and c.deleted_at is null)`,
@@ -135,9 +140,7 @@ export interface EsnPostRow {
   authorId: string;
   authorEmail: string;
   authorName: string;
-  likes: number;
-  likedByMe: boolean;
-  reactionCounts: Partial<Record<ReactionKind, number>>;
+  reactions: ReactionSummary;
   withheld: number;
   tags: string[];
   commentCount: number;
@@ -282,7 +285,7 @@ function toView(r: EsnPostRow, list: EsnCommentView[], which: CommentSelection):
     comment_count: which === 'all' ? shown.size : r.commentCount,
     withheld_replies: r.withheld,
     tags: r.deletedAt ? [] : r.tags,
-    reactions: { like: r.likes, liked_by_me: r.likedByMe, counts: reactionCounts(r.reactionCounts) },
+    reactions: { like: r.reactions.counts.like ?? 0, liked_by_me: r.reactions.liked, counts: reactionCounts(r.reactions.counts) },
     attachments: files,
     forwarded: r.deletedAt ? [] : (r.forwarded ?? []),
     ...(r.deletedAt ? { deleted: true as const } : {}),
