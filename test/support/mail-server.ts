@@ -18,6 +18,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
+import { parseImapUrl as parseMailboxUrl } from '@blend/core';
 
 export const SMTP_HOST = '127.0.0.1';
 export const SMTP_PORT = 2525;
@@ -60,16 +61,9 @@ function errorMessage(err: unknown): string {
 
 /** Parses `imap://user:pass@host:port/MAILBOX` (user and password percent-encoded). */
 export function parseImapUrl(imapUrl: string): ImapTarget {
-  const url = new URL(imapUrl);
-  if (url.protocol !== 'imap:') throw new Error(`not an imap:// URL: ${imapUrl}`);
-  const mailbox = decodeURIComponent(url.pathname.replace(/^\/+/, '')) || 'INBOX';
-  return {
-    host: url.hostname,
-    port: url.port ? Number(url.port) : IMAP_PORT,
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-    mailbox,
-  };
+  if (!imapUrl.startsWith('imap://')) throw new Error(`not an imap:// URL: ${imapUrl}`);
+  const t = parseMailboxUrl(imapUrl);
+  return { host: t.host, port: t.port, user: t.user, password: t.pass, mailbox: t.folder };
 }
 
 function imapClient(target: ImapTarget): ImapFlow {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_CORRECTION_WINDOW_MS, DEFAULT_NOTIFY_COALESCE_MS, groupSlugProblem, LANGUAGES, mailboxProblem, receivedByPatternProblem, type Addressing } from '@blend/core';
+import { DEFAULT_CORRECTION_WINDOW_MS, DEFAULT_NOTIFY_COALESCE_MS, groupSlugProblem, LANGUAGES, mailboxProblem, parseImapUrl, receivedByPatternProblem, type Addressing } from '@blend/core';
 import { AfterActionError, afterActionProblem, parseAfterAction } from './imap-after';
 import { trustProxySetting } from './trust-proxy';
 import { FILE_SETTINGS, resolveFileSettings } from './secret-files';
@@ -322,7 +322,7 @@ function checkCombinations(c: Config): { variable: string; message: string }[] {
     const missing = c.BLEND_DKIM_SELECTOR ? 'BLEND_DKIM_PRIVATE_KEY' : 'BLEND_DKIM_SELECTOR';
     issues.push({ variable: missing, message: 'is required to sign outgoing mail with DKIM: set BLEND_DKIM_SELECTOR and BLEND_DKIM_PRIVATE_KEY (or _FILE) together, or neither' });
   }
-  const problem = afterActionProblem(parseAfterAction(c.BLEND_IMAP_AFTER), imapUrlFolder(c.BLEND_IMAP_URL));
+  const problem = afterActionProblem(parseAfterAction(c.BLEND_IMAP_AFTER), parseImapUrl(c.BLEND_IMAP_URL).folder);
   if (problem) issues.push({ variable: 'BLEND_IMAP_AFTER', message: `${problem} (BLEND_IMAP_URL)` });
   return issues;
 }
@@ -389,17 +389,6 @@ function tokenUrlSafe(url: string): boolean {
 /** BLEND_SMTP_AUTH, or what the URL implies when it is unset (a user: password; none: no login). */
 export function smtpAuthOf(c: Pick<Config, 'BLEND_SMTP_AUTH' | 'BLEND_SMTP_URL'>): 'password' | 'oauth2' | 'none' {
   return c.BLEND_SMTP_AUTH ?? (new URL(c.BLEND_SMTP_URL).username ? 'password' : 'none');
-}
-
-/** The folder of an `imap://…/FOLDER` URL (`INBOX` when none is given). */
-function imapUrlFolder(url: string): string {
-  const path = new URL(url).pathname.replace(/^\//, '');
-  try {
-    return decodeURIComponent(path) || 'INBOX';
-  } catch (err) {
-    if (err instanceof URIError) return path; // a stray `%`: compare the name as written
-    throw err;
-  }
 }
 
 /** Raised when the environment does not hold a valid configuration. */

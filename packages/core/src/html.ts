@@ -2,6 +2,7 @@ import { compile, type HtmlToTextOptions } from 'html-to-text';
 import { find as findLinks } from 'linkifyjs';
 import sanitizeHtml from 'sanitize-html';
 import { stripControlChars } from './clean-text';
+import { escapeHtmlAttribute, escapeHtmlText } from './html-escape';
 
 /** Added to every link we output: no SEO credit, no `window.opener`, no Referer leak. */
 const LINK_REL = 'nofollow noopener noreferrer';
@@ -147,18 +148,10 @@ function linkify(line: string): string {
     const href = link.type === 'email' ? `mailto:${link.value}` : link.href;
     // Bare domains ("example.com") and other schemes stay text: only explicit URLs are links.
     if (!(link.type === 'email' || (link.type === 'url' && SAFE_HREF.test(link.value)))) continue;
-    out += escapeText(line.slice(pos, link.start));
-    out += `<a href="${escapeAttribute(href)}" rel="${LINK_REL}" target="_blank">${escapeText(link.value)}</a>`;
+    out += escapeHtmlText(line.slice(pos, link.start));
+    out += `<a href="${escapeHtmlAttribute(href)}" rel="${LINK_REL}" target="_blank">${escapeHtmlText(link.value)}</a>`;
     pos = link.end;
   }
-  return out + escapeText(line.slice(pos));
+  return out + escapeHtmlText(line.slice(pos));
 }
 
-/** Escapes like sanitize-html's serializer, so our output is its fixed point. */
-function escapeText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function escapeAttribute(s: string): string {
-  return escapeText(s).replace(/"/g, '&quot;');
-}

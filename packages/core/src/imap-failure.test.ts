@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imapFailureKind, type ImapFailure, type ImapFailureKind } from './imap-failure';
+import { explainImapFailure, imapFailureKind, type ImapFailure, type ImapFailureKind } from './imap-failure';
 
 /** A tagged NO/BAD to LOGIN as imapflow 2.10 reports it (checked against a scripted server). */
 const login = (status: 'NO' | 'BAD', code: string | undefined, text: string): ImapFailure => ({
@@ -49,5 +49,19 @@ describe('imapFailureKind', () => {
     ['nothing known', {}, 'transient'],
   ])('%s -> %s', (_what, err, kind) => {
     expect(imapFailureKind(err)).toBe(kind);
+  });
+});
+
+describe('explainImapFailure', () => {
+  const failed = (f: ImapFailure) => ({ message: 'Command failed', ...f });
+  it.each<[string, ImapFailure & { message: string }, 'password' | 'oauth2', string]>([
+    ['refused password', failed(login('NO', 'AUTHENTICATIONFAILED', 'Authentication failed.')), 'password', 'the login was refused (Authentication failed.): check the user and the password'],
+    ['refused token', failed(login('NO', undefined, 'AUTHENTICATE failed')), 'oauth2', "the login was refused (AUTHENTICATE failed): check the user and the app's access to the mailbox"],
+    ['throttled', failed(login('NO', 'THROTTLED', 'Request is throttled')), 'password', 'the server is throttling this mailbox for now (Request is throttled): try again later'],
+    ['unknown folder: the server says so', failed({ responseStatus: 'NO', serverResponseCode: 'NONEXISTENT', responseText: 'Mailbox does not exist' }), 'password', 'Mailbox does not exist'],
+    ['a hang-up: its BYE text', failed({ code: 'NoConnection', reason: 'Server shutting down.' }), 'password', 'Server shutting down.'],
+    ['the network: the code', { message: 'connect ECONNREFUSED 127.0.0.1:1', code: 'ECONNREFUSED' }, 'password', 'ECONNREFUSED'],
+  ])('%s', (_what, err, auth, line) => {
+    expect(explainImapFailure(err, auth)).toBe(line);
   });
 });

@@ -64,3 +64,29 @@ export function imapFailureKind(err: ImapFailure): ImapFailureKind {
   if (err.authenticationFailed || CREDENTIAL_CODES.has(code)) return 'auth_failed';
   return 'transient';
 }
+
+/**
+ * The server's own words about a failure: its response text, or the text of its BYE when it
+ * hung up. imapflow's `message` is a bare "Command failed", which says nothing to IT.
+ */
+export function imapServerText(err: ImapFailure): string | null {
+  return err.responseText ?? err.reason ?? null;
+}
+
+/**
+ * One line for a person about a failed IMAP connect or command: a throttled login says to
+ * wait, a refused one what to check (the password, or with OAuth the app's access to the
+ * mailbox), anything else the server's words, else the error's code or message.
+ */
+export function explainImapFailure(err: ImapFailure & { message: string }, login: 'password' | 'oauth2'): string {
+  const text = imapServerText(err);
+  const said = text ? ` (${text})` : '';
+  switch (imapFailureKind(err)) {
+    case 'throttled':
+      return `the server is throttling this mailbox for now${said}: try again later`;
+    case 'auth_failed':
+      return `the login was refused${said}: check ${login === 'oauth2' ? "the user and the app's access to the mailbox" : 'the user and the password'}`;
+    case 'transient':
+      return text ?? err.code ?? err.message;
+  }
+}

@@ -1,5 +1,6 @@
 import type { Classification } from './classify';
 import { isLikeOnly } from './like-reply';
+import { titleFromBody } from './post-text';
 import type { Command } from './command';
 import type { Route } from './route';
 import type { SenderVerdict } from './sender-policy';
@@ -185,7 +186,7 @@ export function decideIngest(f: IngestFacts): IngestDecision {
   return {
     action: 'post',
     groupSlug: route.kind === 'group' ? route.slug : f.defaultGroup,
-    title: title || firstLine(body),
+    title: title || titleFromBody(body),
     body,
   };
 }
@@ -199,7 +200,3 @@ function groupRefusal(f: IngestFacts): 'not_group_member' | 'group_archived' | n
   return null;
 }
 
-function firstLine(body: string): string {
-  const line = body.split('\n').find((l) => l.trim()) ?? '';
-  return line.length > 80 ? `${line.slice(0, 79)}…` : line.trim();
-}

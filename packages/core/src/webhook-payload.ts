@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { PermanentError } from './errors';
 import { summarizeEvent } from './event-summary';
+import { escapeHtmlText } from './html-escape';
 import type { WebhookEvent, WebhookPerson, WebhookPostRef } from './event-types';
 import { cloudEventMessage, discordPayload, standardWebhookHeaders, teamsPayload } from './webhook-formats';
 
@@ -71,7 +72,7 @@ export function verifyWebhookSignature(secret: string, header: string, body: str
 }
 
 /** Slack mrkdwn needs only these three escaped (api.slack.com/reference/surfaces/formatting). */
-const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const slackEscape = escapeHtmlText;
 const who = (p: WebhookPerson): string => slackEscape(p.name || p.email);
 const link = (post: WebhookPostRef): string => {
   const title = slackEscape(post.title || 'a post');

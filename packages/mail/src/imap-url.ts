@@ -1,3 +1,4 @@
+import { parseImapUrl, type ImapMailbox } from '@blend/core';
 import type { AccessTokenSource } from './oauth2';
 
 /** How the poller logs in with an OAuth 2.0 token instead of a password. */
@@ -7,38 +8,14 @@ export interface ImapOAuth {
   fingerprint: string;
 }
 
-/** Connection settings for one watched mailbox, taken from `BLEND_IMAP_URL`. */
-export interface ImapTarget {
-  host: string;
-  port: number;
-  secure: boolean;
-  user: string;
-  /** The password (password logins); empty with `oauth`. */
-  pass: string;
-  /** Set for OAuth 2.0 logins (SASL XOAUTH2 or OAUTHBEARER): where the access token comes from. */
+/** Connection settings for one watched mailbox: its URL's parts, and for OAuth where the token comes from. */
+export interface ImapTarget extends ImapMailbox {
+  /** Set for OAuth 2.0 logins (SASL XOAUTH2 or OAUTHBEARER): where the access token comes from; `pass` is then empty. */
   oauth?: ImapOAuth;
-  folder: string;
-  /** Stable name of the mailbox without the password: the key of its checkpoint. */
-  key: string;
 }
 
-/** Parse `imap://user:pass@host:143/INBOX` (`imaps://` for implicit TLS, port 993). */
-export function parseImapUrl(url: string): ImapTarget {
-  const u = new URL(url);
-  const secure = u.protocol === 'imaps:';
-  const port = u.port ? Number(u.port) : secure ? 993 : 143;
-  const user = decodeURIComponent(u.username);
-  const folder = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'INBOX';
-  return {
-    host: u.hostname,
-    port,
-    secure,
-    user,
-    pass: decodeURIComponent(u.password),
-    folder,
-    key: `${u.protocol}//${encodeURIComponent(user)}@${u.hostname}:${port}/${folder}`,
-  };
-}
+/** The mailbox an IMAP URL names (one parser in core, which the configuration check uses too). */
+export { parseImapUrl };
 
 /**
  * Where and as whom to connect, as ImapFlow takes it (logging off: Blend logs itself). With

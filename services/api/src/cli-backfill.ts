@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
+import { explainImapFailure, type ImapFailure } from '@blend/core';
 import { loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction, type AfterAction } from '@blend/config';
 import { addAuditEntry, getCheckpoint, getWatchedMailbox, listWatchedMailboxes, rewindCheckpoint, type DbHandle } from '@blend/db';
 import { imapConnection, imapTargetOf, parseImapUrl, sealedLoginTarget, type ImapTarget } from '@blend/mail';
@@ -55,8 +56,8 @@ export async function mailboxBackfill(dbh: DbHandle, args: string[]): Promise<nu
   const { target, after } = await backfillTarget(dbh, positionals[0]);
   const client = new ImapFlow(await imapConnection(target));
   client.on('error', () => undefined); // a failure surfaces as the rejected command
-  await client.connect().catch((err: Error & { authenticationFailed?: boolean; responseText?: string }) => {
-    throw new Error(`cannot log in to ${target.key}: ${err.responseText ?? err.message}`);
+  await client.connect().catch((err: Error & ImapFailure) => {
+    throw new Error(`cannot log in to ${target.key}: ${explainImapFailure(err, target.oauth ? 'oauth2' : 'password')}`);
   });
   try {
     let movedBack = 0;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { AfterActionError, afterActionProblem, ConfigError, formatAfterAction, loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction } from '@blend/config';
-import { imapFailureKind, openSecret, sealedKeyId, sealingKeyId, sealSecret, WEBHOOK_SECRET_CONTEXT, webhookSigningSecret, type ImapFailure, type OAuthSettings } from '@blend/core';
+import { explainImapFailure, imapFailureKind, openSecret, sealedKeyId, sealingKeyId, sealSecret, WEBHOOK_SECRET_CONTEXT, webhookSigningSecret, type ImapFailure, type OAuthSettings } from '@blend/core';
 import {
   addWatchedMailbox,
   getWatchedMailbox,
@@ -53,13 +53,8 @@ export async function checkMailbox(target: ImapTarget): Promise<number> {
   client.on('error', () => undefined); // a failure surfaces as the rejected command
   const why = (err: unknown) => {
     const e = err as Error & ImapFailure;
-    const kind = imapFailureKind(e);
-    if (kind === 'throttled') return `the server is throttling this mailbox for now${e.responseText ? ` (${e.responseText})` : ''}: try again later, or save it with --no-check`;
-    if (kind === 'auth_failed') {
-      const check = target.oauth ? "the user and the app's access to the mailbox" : 'the user and the password';
-      return `the login was refused${e.responseText ? ` (${e.responseText})` : ''}: check ${check}`;
-    }
-    return e.responseText ?? e.code ?? e.message;
+    const line = explainImapFailure(e, target.oauth ? 'oauth2' : 'password');
+    return imapFailureKind(e) === 'throttled' ? `${line}, or save it with --no-check` : line;
   };
   try {
     await client.connect();

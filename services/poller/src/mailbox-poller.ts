@@ -1,7 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import type { Queue } from 'bullmq';
 import type { AfterAction, Logger, Metrics } from '@blend/config';
-import { fetchBatches, imapFailureKind, normaliseMessageId, type ImapFailure } from '@blend/core';
+import { explainImapFailure, fetchBatches, imapFailureKind, imapServerText, normaliseMessageId, type ImapFailure } from '@blend/core';
 import {
   getCheckpoint,
   markImapDone,
@@ -169,7 +169,7 @@ export class MailboxPoller {
     } catch (err) {
       const e = err as Error & ImapFailure & { throttleReset?: number };
       // imapflow's message is a bare "Command failed"; the server's text (or its BYE's) says what failed.
-      const detail = e.responseText ?? e.reason;
+      const detail = imapServerText(e);
       this.lastError = detail ? `${e.message}: ${detail}` : e.message;
       const kind = imapFailureKind(e);
       if (kind === 'throttled') {
@@ -183,7 +183,7 @@ export class MailboxPoller {
         if ('accessToken' in connection.auth && connection.auth.accessToken) target.oauth?.tokens.invalidate(connection.auth.accessToken);
         this.state = 'auth_failed';
         this.opts.metrics?.imapAuthFailures.inc({ mailbox: target.key });
-        this.log.error({ err: e }, `IMAP login failed: check the user and ${target.oauth ? "the app's access to the mailbox" : 'password'} (${this.opts.credentialHint ?? 'BLEND_IMAP_URL'})`);
+        this.log.error({ err: e }, `IMAP login failed: ${explainImapFailure(e, target.oauth ? 'oauth2' : 'password')} (${this.opts.credentialHint ?? 'BLEND_IMAP_URL'})`);
       } else {
         this.state = 'reconnecting';
         this.log.warn({ err: e }, 'imap connect failed');

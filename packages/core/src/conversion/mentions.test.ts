@@ -51,3 +51,41 @@ describe('extractTags', () => {
     expect(extractTags(Array.from({ length: 30 }, (_, i) => `#tag${i}`).join(' '))).toHaveLength(20);
   });
 });
+
+/**
+ * Posts and comments written through the ESN (API, web pages) are read by the same two
+ * functions as mail; these are the cases the ESN side relied on. Where the two sides used to
+ * differ, the mail side's rule is kept, since a reader expects a tag or mention to mean the
+ * same wherever it was written: at most 20 mentioned addresses (not 50), a tag longer than
+ * 64 characters is none (not its first 50), hex colours, quoted lines and code spans carry no
+ * tags or mentions, and a mention may follow `!` or `?` or a quotation mark.
+ */
+describe('ESN text', () => {
+  it.each<[string, string, string[]]>([
+    ['title and body together', 'Launch day\nReady for #launch and #ops', ['launch', 'ops']],
+    ['after brackets and punctuation', '(#a) [#b] {#c} ,#d ;#e :#f !#g ?#h', ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']],
+    ['a # inside a URL or a word is no tag', 'see https://x.test/#frag and a#b', []],
+    ['starts with a letter', '#2026 #v2', ['v2']],
+    ['a tag longer than 64 characters is none', `#${'a'.repeat(65)} #ok`, ['ok']],
+    ['hex colour', 'paint it #a0b1c2', []],
+    ['quoted line', '> #theirs\n#mine', ['mine']],
+  ])('tags: %s', (_name, text, tags) => {
+    expect(extractTags(text)).toEqual(tags);
+  });
+
+  it.each<[string, string, string[]]>([
+    ['address mention, lower-cased', 'Thanks @Alice@Example.COM!', ['alice@example.com']],
+    ['at the start, after brackets and punctuation', '@a@x.test (@b@x.test) [@c@x.test], ;@d@x.test', ['a@x.test', 'b@x.test', 'c@x.test', 'd@x.test']],
+    ['after ! or ?', 'hi!@e@x.test', ['e@x.test']],
+    ['a plain address is no mention', 'mail alice@example.com', []],
+    ['trailing full stop', 'ask @bob@corp.test.', ['bob@corp.test']],
+    ['deduplicated', '@bob@corp.test @BOB@corp.test', ['bob@corp.test']],
+    ['inside a URL', 'https://x.test/@bob@corp.test', []],
+  ])('mentioned addresses: %s', (_name, text, emails) => {
+    expect(extractMentions(text).emails).toEqual(emails);
+  });
+
+  it('caps mentioned addresses at 20', () => {
+    expect(extractMentions(Array.from({ length: 60 }, (_, i) => `@u${i}@x.test`).join(' ')).emails).toHaveLength(20);
+  });
+});

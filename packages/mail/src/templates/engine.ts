@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { replySubject as coreReplySubject, subjectLine } from '@blend/core';
+import { escapeHtml, replySubject as coreReplySubject, subjectLine } from '@blend/core';
 import { formatDateTime, translator, type Language } from '@blend/core';
 import Handlebars from 'handlebars';
 import { IANAZone } from 'luxon';
@@ -43,16 +43,13 @@ export interface LayoutView {
 /** Our own Handlebars environment, so helpers never leak into other users of the library. */
 const hbs = Handlebars.create();
 
-const ATTR_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeAttr = (s: string) => s.replace(/[&<>"']/g, (c) => ATTR_ESCAPES[c]!);
-
 /**
  * `{{href url}}`: a link target, attribute-escaped. Only http(s) and mailto survive;
  * anything else (a `javascript:` URL from a bad config or row) becomes `#`.
  */
 hbs.registerHelper('href', (url: unknown) => {
   const s = typeof url === 'string' ? url.trim() : '';
-  return new hbs.SafeString(/^(?:https?:\/\/|mailto:)/i.test(s) ? escapeAttr(s) : '#');
+  return new hbs.SafeString(/^(?:https?:\/\/|mailto:)/i.test(s) ? escapeHtml(s) : '#');
 });
 
 /** `{{br text}}`: HTML-escaped text with its line breaks kept as `<br>`. */

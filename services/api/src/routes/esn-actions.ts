@@ -1,4 +1,15 @@
-import { DEFAULT_CORRECTION_WINDOW_MS, DEFAULT_NOTIFY_COALESCE_MS, isUuid, PermanentError, textToSafeHtml } from '@blend/core';
+import {
+  cleanBody,
+  cleanTitle,
+  DEFAULT_CORRECTION_WINDOW_MS,
+  DEFAULT_NOTIFY_COALESCE_MS,
+  extractMentions,
+  extractTags,
+  isUuid,
+  PermanentError,
+  textToSafeHtml,
+  titleFromBody,
+} from '@blend/core';
 import {
   addLike,
   editEsnComment,
@@ -26,7 +37,6 @@ import {
 import { markdownToSafeHtml } from '@blend/core';
 import { storeAttachments } from '@blend/db';
 import type { Upload } from '../uploads';
-import { cleanBody, cleanTitle, extractMentionEmails, extractTags, titleFromBody } from './esn-text';
 
 /**
  * What people do on the ESN side, shared by the JSON API and the web pages. Each change
@@ -113,7 +123,7 @@ export async function createStatusPost(
       tags: extractTags(`${title}\n${bodyText}`),
       mentionedEmails: [],
     });
-    const mentioned = await recordMentions(tx, post.id, null, extractMentionEmails(bodyText));
+    const mentioned = await recordMentions(tx, post.id, null, extractMentions(bodyText).emails);
     await recordActivity(tx, { kind: 'post', postId: post.id, commentId: null, authorId: me.id, source: 'esn', at: post.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
     if (input.files?.length) await storeAttachments(tx, { postId: post.id, commentId: null }, input.files);
     await emitPostEvent(tx, 'post.created', post.id, { publicUrl: deps.publicUrl, at: post.createdAt });
@@ -139,7 +149,7 @@ export async function createComment(
   const { bodyText, bodyHtml } = prepareBody(body, more.format);
   return deps.db.transaction(async (tx) => {
     const c = await insertEsnComment(tx, { postId: post.id, authorId: me.id, bodyText, bodyHtml, mentionedEmails: [] });
-    const mentioned = await recordMentions(tx, post.id, c.id, extractMentionEmails(bodyText));
+    const mentioned = await recordMentions(tx, post.id, c.id, extractMentions(bodyText).emails);
     // Mirrored into the thread's mail conversation and notified, in this transaction.
     await recordActivity(tx, { kind: 'comment', postId: post.id, commentId: c.id, authorId: me.id, source: 'esn', at: c.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
     if (more.files?.length) await storeAttachments(tx, { postId: post.id, commentId: c.id }, more.files);
@@ -172,7 +182,7 @@ export async function editPost(deps: ActionDeps, me: Person, postId: string, inp
       bodyText,
       bodyHtml,
       tags: extractTags(`${title ?? post.title}\n${bodyText}`),
-      mentionedEmails: extractMentionEmails(bodyText),
+      mentionedEmails: extractMentions(bodyText).emails,
     });
     if (!row) throw new PermanentError('NOT_FOUND', 'no such post');
     await emitPostEvent(tx, 'post.updated', post.id, { publicUrl: deps.publicUrl });
@@ -187,7 +197,7 @@ export async function editComment(deps: ActionDeps, me: Person, commentId: strin
   if (comment.authorId !== me.id) throw new PermanentError('FORBIDDEN', 'only the author can edit a comment');
   const { bodyText, bodyHtml } = prepareBody(body);
   return deps.db.transaction(async (tx) => {
-    const row = await editEsnComment(tx, comment.id, { bodyText, bodyHtml, mentionedEmails: extractMentionEmails(bodyText) });
+    const row = await editEsnComment(tx, comment.id, { bodyText, bodyHtml, mentionedEmails: extractMentions(bodyText).emails });
     if (!row) throw new PermanentError('NOT_FOUND', 'no such comment');
     await correctMirroredComment(deps, tx, row);
     await emitCommentEvent(tx, 'comment.updated', row.id, { publicUrl: deps.publicUrl });

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { linkIssuedAt, linkStanding, verifyLink, type LinkClaims, type LinkFacts, type LinkPurpose, type LinkVoid } from '@blend/core';
-import { isUuid, PermanentError, textToSafeHtml } from '@blend/core';
+import { cleanBody, escapeHtml as esc, extractTags, isUuid, PermanentError, textToSafeHtml } from '@blend/core';
 import {
   addThreadOptOut,
   confirmHeld,
@@ -25,10 +25,8 @@ import {
   upsertPerson,
   type Database,
 } from '@blend/db';
-import { cleanBody, extractTags } from './esn-text';
 import { requeueIngest, type Queues } from '@blend/queue';
 import type { Logger } from '@blend/config';
-import { escapeHtml as esc } from '../web/html';
 import { httpStatus } from '../errors';
 
 export interface LinkDeps {

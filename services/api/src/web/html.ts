@@ -1,3 +1,5 @@
+import { escapeHtml } from '@blend/core';
+
 /**
  * Escaping by default for server-rendered HTML: `html` is a tagged template whose every
  * interpolated value is escaped, unless it is a {@link SafeHtml} made by `html` itself or
@@ -14,12 +16,6 @@ export class SafeHtml {
 /** What a template accepts: text (escaped), numbers, markup, lists of them; nothing for null/false. */
 export type Html = SafeHtml | string | number | null | undefined | false | readonly Html[];
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escape text for element content and for quoted attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
 
 function render(v: Html): string {
   if (v === null || v === undefined || v === false) return '';
