@@ -110,6 +110,10 @@ describe('consent per thread', () => {
 
   it('keeps a colleague out of a thread after they use the link in their notice', async () => {
     const notice = (await mailsTo(at('dave')))[0]!;
+    // It links to the thread's page, as every other mail does.
+    const flat = notice.replace(/=\r?\n/g, '');
+    expect(flat).toContain(`/web/posts/${threadPost}`);
+    expect(flat).not.toContain('/api/v1/posts/');
     await follow(linkIn(notice, '/links/withhold'));
     const r = buildMessage({ from: `Dave <${at('dave')}>`, to: bridge, subject: 'Re: Plan', body: 'Dave would rather not be mirrored', inReplyTo: threadId });
     await send(r.raw, at('dave'));

@@ -6,17 +6,15 @@ import {
   newReplyAddress,
   newThreadIndex,
   normaliseSubject,
-  postLink,
-  preferencesLink,
   signLink,
   type Addressing,
-  type OutboundMail,
+  type Language,
 } from '@blend/core';
-import { saveReplyToken, writeOutboundMail, type Tx } from '@blend/db';
+import { saveReplyToken, type Tx } from '@blend/db';
 
 /**
  * What mail that belongs to a thread carries: reply addresses, conversation headers and the
- * unsubscribe headers of RFC 8058. Used by the notification sweep, the digest and receipts;
+ * unsubscribe headers of RFC 8058. Used by the notification sweep and the digest;
  * all of it inside the caller's transaction. The rows themselves are written by
  * `writeOutboundMail` (docs/ARCHITECTURE.md "Outbound mail").
  */
@@ -27,6 +25,8 @@ export interface MailSite {
   /** BLEND_PUBLIC_URL without a trailing slash. */
   publicUrl: string;
   secret: string;
+  /** Language of mail to people who have not chosen one (BLEND_DEFAULT_LANGUAGE). @defaultValue 'en' */
+  defaultLanguage?: Language;
 }
 
 /** A new reply-by-email address for one person and one thread, its token stored hashed (core `newReplyAddress`). */
@@ -59,9 +59,6 @@ export function unsubscribeHeaders(site: MailSite, url: string, mailtoSubject: s
   };
 }
 
-export const preferencesUrl = (site: MailSite) => preferencesLink(site.publicUrl);
-export const postUrl = (site: MailSite, postId: string) => postLink(site.publicUrl, postId);
-
 /** Bytes of a UUID, for an Outlook thread index of a thread that has none. */
 function uuidBytes(id: string): Uint8Array {
   return Buffer.from(id.replace(/-/g, ''), 'hex');
@@ -76,17 +73,4 @@ export function conversationHeaders(post: { id: string; title: string; threadInd
   const base = post.threadIndex ?? newThreadIndex(post.createdAt, uuidBytes(post.id));
   const child = childThreadIndex(base, now) ?? childThreadIndex(newThreadIndex(post.createdAt, uuidBytes(post.id)), now);
   return { 'Thread-Topic': normaliseSubject(post.title) || post.title, ...(child ? { 'Thread-Index': child } : {}) };
-}
-
-export interface ThreadMail extends Omit<OutboundMail, 'personId' | 'postId' | 'threaded'> {
-  personId: string;
-  postId: string;
-  /** Map the Message-ID to the thread (not for a digest, which spans threads). @defaultValue true */
-  recordRef?: boolean;
-}
-
-/** {@link writeOutboundMail} for a mail about a thread, its Message-ID mapped to the thread unless `recordRef` is false. */
-export async function writeThreadMail(tx: Tx, site: MailSite, m: ThreadMail, id?: string): Promise<string | null> {
-  const { recordRef, ...mail } = m;
-  return writeOutboundMail(tx, site.addressing, { ...mail, threaded: recordRef !== false }, id);
 }

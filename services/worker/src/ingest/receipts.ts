@@ -1,8 +1,7 @@
-import { signLink, type MailInput, type SenderVerdict } from '@blend/core';
-import { publishedCount, type Person, type Tx } from '@blend/db';
+import { postLink, preferencesLink, languageOf, signLink, type MailInput, type SenderVerdict } from '@blend/core';
+import { publishedCount, writeOutboundMail, type Person, type Tx } from '@blend/db';
 import { renderReceiptMail } from '@blend/mail';
 import { queueMail } from '../outbox';
-import { postUrl, preferencesUrl, writeThreadMail, type MailSite } from '../thread-mail';
 import type { InboundIds } from './copies';
 import { activitySettings, type IngestDeps } from './deps';
 
@@ -16,8 +15,6 @@ export interface ReceiptContext {
   verdict: SenderVerdict;
   now: Date;
 }
-
-const site = (deps: IngestDeps): MailSite => ({ addressing: deps.addressing, publicUrl: deps.publicUrl, secret: deps.secret });
 
 /**
  * "Published: …": what was published, a link, and Undo / Fix links that work for a while.
@@ -43,16 +40,19 @@ export async function publishReceipt(
     outcome: what.commentId ? 'commented' : 'posted',
     title: what.title,
     text: what.text,
-    postUrl: postUrl(site(c.deps), what.postId),
+    postUrl: postLink(c.deps.publicUrl, what.postId),
     undoUrl: link('/links/undo', 'undo'),
     fixUrl: link('/links/fix', 'fix'),
     validMinutes: s.undoMinutes,
-    preferencesUrl: preferencesUrl(site(c.deps)),
+    language: languageOf(p, c.deps.defaultLanguage ?? 'en'),
+    preferencesUrl: preferencesLink(c.deps.publicUrl),
   });
-  const id = await writeThreadMail(tx, site(c.deps), {
+  // About a thread, but not in it: a reply to a receipt is not a comment.
+  const id = await writeOutboundMail(tx, c.deps.addressing, {
     kind: 'receipt',
     to: from,
     personId: p.id,
+    language: mail.language,
     postId: what.postId,
     commentId: what.commentId,
     subject: mail.subject,
@@ -61,7 +61,6 @@ export async function publishReceipt(
     inReplyTo: c.mail.messageId,
     references: c.mail.messageId ? [c.mail.messageId] : [],
     autoSubmitted: 'auto-replied',
-    recordRef: false,
     dedupeKey: `receipt:${c.row.id}`,
   });
   if (id) outbound.push(id);
@@ -80,12 +79,12 @@ export async function notPublishedReceipt(tx: Tx, c: ReceiptContext, outcome: 'r
   // A valid token used by the wrong colleague is answered exactly as an invalid one, so the
   // answer never tells anyone that a reply address they hold is live (docs/SECURITY.md 3.1).
   const told = reason === 'sender_mismatch' ? 'bad_token' : reason;
-  const mail = renderReceiptMail({ outcome, subject: c.ids.subject || '(no subject)', reason: told, preferencesUrl: preferencesUrl(site(c.deps)) });
+  const mail = renderReceiptMail({ outcome, subject: c.ids.subject, reason: told, language: languageOf(c.person, c.deps.defaultLanguage ?? 'en'), preferencesUrl: preferencesLink(c.deps.publicUrl) });
   const id = await queueMail(tx, c.deps.addressing, {
     kind: 'receipt',
     to: from,
     personId: c.person.id,
-    notice: { subject: mail.subject, text: mail.text },
+    notice: { subject: mail.subject, text: mail.text, language: mail.language },
     dedupeKey: `not-published:${from}:${told}:${c.now.toISOString().slice(0, 10)}`,
     inReplyTo: c.mail.messageId,
   });
