@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
-import { planActivityMail, type PlannedMail, type Recipient } from '@blend/core';
+import type { ActivityFacts, PlannedMail, Recipient } from '@blend/core';
 import type { Tx } from '../client';
 import { comments, messageRefs, notifications, outboundMessages, people, posts, threadMutes, threadParticipants } from '../schema';
 import { groupVisibleTo } from './groups';
@@ -46,38 +46,41 @@ export interface ActivityEvent {
 }
 
 /**
- * Plan the mail an event causes (see planActivityMail) and store it as `notifications`
- * rows, in the event's own transaction: nothing is lost if a process dies before the mail
- * is written, and the notification sweep turns due rows into outbox rows.
+ * What core's `planActivityMail` needs to plan the mail an event causes, read in the event's own
+ * transaction: the thread's post, its mail participants, the mentioned people and the thread's
+ * author as recipients (in a private group's thread only its members; docs/SECURITY.md, private
+ * groups), who muted the thread, and who got the event as mail already. Null when the post is gone.
  */
-export async function recordActivity(tx: Tx, ev: ActivityEvent, coalesceMs: number): Promise<PlannedMail[]> {
+export async function activityFacts(tx: Tx, ev: ActivityEvent): Promise<Omit<ActivityFacts, 'coalesceMs'> | null> {
   const [post] = await tx.select({ authorId: posts.authorId, source: posts.source, groupId: posts.groupId }).from(posts).where(eq(posts.id, ev.postId)).limit(1);
-  if (!post) return [];
+  if (!post) return null;
   const participantIds = (await tx.select({ id: threadParticipants.personId }).from(threadParticipants).where(eq(threadParticipants.postId, ev.postId))).map((r) => r.id);
   const wanted = [...new Set([...participantIds, ...ev.mentionedIds, post.authorId])];
-  // Mail about a private group's thread goes to its members only (docs/SECURITY.md, private groups).
   const byId = new Map((await recipients(tx, and(inArray(people.id, wanted), groupVisibleTo(sql`${post.groupId}::uuid`, sql`${people.id}`))!)).map((r) => [r.id, r]));
   const muted = new Set((await tx.select({ id: threadMutes.personId }).from(threadMutes).where(eq(threadMutes.postId, ev.postId))).map((r) => r.id));
   const have = ev.alreadyHaveEmails?.length
     ? (await tx.select({ id: people.id }).from(people).where(inArray(people.email, ev.alreadyHaveEmails.map((e) => e.toLowerCase())))).map((r) => r.id)
     : [];
   const pick = (ids: string[]) => ids.map((id) => byId.get(id)).filter((r): r is Recipient => Boolean(r));
-  const plan = planActivityMail({
+  return {
     event: { kind: ev.kind, authorId: ev.authorId, source: ev.source, at: ev.at },
-    post,
+    post: { authorId: post.authorId, source: post.source },
     emailParticipants: pick(participantIds),
     mentioned: pick(ev.mentionedIds),
     postAuthor: byId.get(post.authorId) ?? null,
     muted,
     alreadyHave: new Set(have),
-    coalesceMs,
-  });
-  if (plan.length > 0) {
-    await tx.insert(notifications).values(
-      plan.map((p) => ({ personId: p.personId, postId: ev.postId, commentId: ev.commentId, kind: p.kind, dueAt: p.dueAt })),
-    );
-  }
-  return plan;
+  };
+}
+
+/**
+ * Store the mail planned for an event as `notifications` rows, in the event's transaction:
+ * nothing is lost if a process dies before the mail is written, and the notification sweep
+ * turns due rows into outbox rows.
+ */
+export async function insertNotifications(tx: Tx, ev: Pick<ActivityEvent, 'postId' | 'commentId'>, plan: PlannedMail[]): Promise<void> {
+  if (plan.length === 0) return;
+  await tx.insert(notifications).values(plan.map((p) => ({ personId: p.personId, postId: ev.postId, commentId: ev.commentId, kind: p.kind, dueAt: p.dueAt })));
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   bridgeAddress,
   DEFAULT_ATTACHMENT_LIMITS,
   helpNotice,
+  planActivityMail,
   planAttachments,
   postLink,
   threadIndexRoot,
@@ -33,7 +34,8 @@ import {
   emitReactionEvent,
   addThreadParticipants,
   ensureGroup,
-  recordActivity,
+  activityFacts,
+  insertNotifications,
   finishInbound,
   insertComment,
   insertPost,
@@ -49,6 +51,7 @@ import {
   storeAttachments,
   upsertPerson,
   useReplyToken,
+  type ActivityEvent,
   type LockedInbound,
   type Person,
   type Tx,
@@ -213,7 +216,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await storeFiles(tx, c, { postId: post.id, commentId: null });
       const mentioned = await recordMentions(tx, post.id, null, c.content.mentionedEmails);
       await addThreadParticipants(tx, post.id, c.participants.conversation);
-      await recordActivity(
+      await notifyActivity(
         tx,
         { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation },
         activitySettings(deps).coalesceMs,
@@ -277,7 +280,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         await recordMessageRefs(tx, [{ messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id }]);
       }
       await addThreadParticipants(tx, postId, c.participants.conversation);
-      await recordActivity(
+      await notifyActivity(
         tx,
         { kind: 'comment', postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation },
         activitySettings(deps).coalesceMs,
@@ -301,6 +304,12 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
     default:
       return assertNever(decision);
   }
+}
+
+/** The mail an event causes: planned by core (`planActivityMail`) from the thread's facts, stored as notifications in this transaction. */
+async function notifyActivity(tx: Tx, ev: ActivityEvent, coalesceMs: number): Promise<void> {
+  const facts = await activityFacts(tx, ev);
+  if (facts) await insertNotifications(tx, ev, planActivityMail({ ...facts, coalesceMs }));
 }
 
 /**
