@@ -5,7 +5,7 @@ import { requeueIngest } from '@blend/queue';
 import { INBOUND_STATES } from '../routes/admin';
 import { sendInboundSource } from '../routes/admin-source';
 import { html, type SafeHtml } from './html';
-import { csrfField, layout, sendHtml, timeTag, type PageContext } from './layout';
+import { csrfField, layout, sendHtml, tHtml, timeTag, type PageContext } from './layout';
 import { assertCsrf } from './session';
 import { pageContext, type WebDeps } from './web-deps';
 import { adminWebhookPages, webhooksSection } from './admin-webhooks';
@@ -13,34 +13,37 @@ import { moderationPages, moderationSection } from './moderation-pages';
 
 type InboundRowView = Awaited<ReturnType<typeof listInboundRows>>[number];
 
-const OPT_IN: Record<PersonListing['opt_in'], string> = { opted_in: 'opted in', opted_out: 'opted out', pending: 'pending' };
+const col = (ctx: PageContext, key: string) => html`<th scope="col">${ctx.t(key)}</th>`;
 
-function peopleTable(people: PersonListing[]): SafeHtml {
-  return html`<section aria-labelledby="people-h"><h2 id="people-h">People</h2>
-<div class="scroll"><table><caption class="visually-hidden">People and their opt-in state</caption>
-<thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Opt-in</th><th scope="col">Role</th></tr></thead>
+function peopleTable(ctx: PageContext, people: PersonListing[]): SafeHtml {
+  const { t } = ctx;
+  return html`<section aria-labelledby="people-h"><h2 id="people-h">${t('admin.people')}</h2>
+<div class="scroll"><table><caption class="visually-hidden">${t('admin.people.caption')}</caption>
+<thead><tr>${col(ctx, 'admin.col.email')}${col(ctx, 'admin.col.name')}${col(ctx, 'admin.col.optIn')}${col(ctx, 'admin.col.role')}</tr></thead>
 <tbody>${people.map(
-    (p) => html`<tr><td>${p.email}</td><td>${p.name}</td><td><span class="state state-${p.opt_in}">${OPT_IN[p.opt_in]}</span>${p.mail_paused ? ' (mail paused)' : ''}</td><td>${p.admin ? 'admin' : ''}</td></tr>`,
+    (p) => html`<tr><td>${p.email}</td><td>${p.name}</td><td><span class="state state-${p.opt_in}">${t(`admin.optIn.${p.opt_in}`)}</span>${p.mail_paused ? ` ${t('admin.mailPaused')}` : ''}</td><td>${p.admin ? t('admin.role.admin') : ''}</td></tr>`,
   )}</tbody></table></div></section>`;
 }
 
-function inboundFilter(state: string | undefined, reason: string | undefined): SafeHtml {
-  return html`<form method="get" action="/web/admin" class="filters" aria-label="Filter inbound mail">
-<label>State <select name="state"><option value="">Any</option>${INBOUND_STATES.map((s) => html`<option${s === state ? html` selected` : ''}>${s}</option>`)}</select></label>
-<label>Reason <input name="reason" value="${reason ?? ''}" maxlength="64" placeholder="not_opted_in"></label>
-<button type="submit">Filter</button></form>`;
+function inboundFilter(ctx: PageContext, state: string | undefined, reason: string | undefined): SafeHtml {
+  const { t } = ctx;
+  return html`<form method="get" action="/web/admin" class="filters" aria-label="${t('admin.inbound.filter.label')}">
+<label>${t('admin.col.state')} <select name="state"><option value="">${t('admin.any')}</option>${INBOUND_STATES.map((s) => html`<option${s === state ? html` selected` : ''}>${s}</option>`)}</select></label>
+<label>${t('admin.col.reason')} <input name="reason" value="${reason ?? ''}" maxlength="64" placeholder="not_opted_in"></label>
+<button type="submit">${t('feed.filter')}</button></form>`;
 }
 
 function inboundTable(ctx: PageContext, rows: InboundRowView[]): SafeHtml {
   const tz = ctx.me?.timezone ?? 'UTC';
-  return html`<div class="scroll"><table><caption class="visually-hidden">Inbound mail, newest first</caption>
-<thead><tr><th scope="col">Received</th><th scope="col">From</th><th scope="col">Subject</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Post</th><th scope="col">Original</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
+  const { t } = ctx;
+  return html`<div class="scroll"><table><caption class="visually-hidden">${t('admin.inbound.caption')}</caption>
+<thead><tr>${col(ctx, 'admin.col.received')}${col(ctx, 'admin.col.from')}${col(ctx, 'admin.col.subject')}${col(ctx, 'admin.col.state')}${col(ctx, 'admin.col.reason')}${col(ctx, 'admin.col.post')}${col(ctx, 'admin.col.original')}<th scope="col"><span class="visually-hidden">${t('moderation.col.action')}</span></th></tr></thead>
 <tbody>${rows.map(
-    (r) => html`<tr><td>${timeTag(r.received_at, tz)}</td><td>${r.sender ?? ''}</td><td>${r.subject ?? ''}</td><td>${r.state}</td><td>${r.reason ?? ''}</td><td>${
-      r.post_id ? html`<a href="/web/posts/${r.post_id}">thread</a>` : ''
-    }</td><td><a href="/web/admin/inbound/${r.id}/source" download aria-label="Download the original message from ${r.sender ?? 'unknown sender'} (audited)">source</a></td><td>${
+    (r) => html`<tr><td>${timeTag(r.received_at, tz, ctx.lang)}</td><td>${r.sender ?? ''}</td><td>${r.subject ?? ''}</td><td>${r.state}</td><td>${r.reason ?? ''}</td><td>${
+      r.post_id ? html`<a href="/web/posts/${r.post_id}">${t('admin.thread')}</a>` : ''
+    }</td><td><a href="/web/admin/inbound/${r.id}/source" download aria-label="${t('admin.source.label', { sender: r.sender ?? t('admin.unknownSender') })}">${t('admin.source')}</a></td><td>${
       REPLAYABLE.has(r.state)
-        ? html`<form method="post" action="/web/admin/inbound/${r.id}/replay" class="inline">${csrfField(ctx)}<button type="submit" class="secondary" aria-label="Replay the mail from ${r.sender ?? 'unknown sender'}">Replay</button></form>`
+        ? html`<form method="post" action="/web/admin/inbound/${r.id}/replay" class="inline">${csrfField(ctx)}<button type="submit" class="secondary" aria-label="${t('admin.replay.label', { sender: r.sender ?? t('admin.unknownSender') })}">${t('admin.replay')}</button></form>`
         : ''
     }</td></tr>`,
   )}</tbody></table></div>`;
@@ -66,22 +69,23 @@ function mailboxRows(statuses: Map<string, MailboxStatus>, watched: WatchedMailb
 
 function mailboxTable(ctx: PageContext, rows: MailboxRow[]): SafeHtml {
   const tz = ctx.me?.timezone ?? 'UTC';
-  const when = (d: Date | null | undefined) => (d ? timeTag(d.toISOString(), tz) : html`never`);
+  const { t } = ctx;
+  const when = (d: Date | null | undefined) => (d ? timeTag(d.toISOString(), tz, ctx.lang) : html`${t('tokens.never')}`);
   const connection = (r: MailboxRow) => {
-    if (r.watched && !r.watched.enabled) return html`<span class="state">disabled</span>`;
+    if (r.watched && !r.watched.enabled) return html`<span class="state">${t('admin.mailbox.disabled')}</span>`;
     const s = r.status;
-    if (!s?.leaseLive) return html`<span class="state state-opted_out">no poller holds it</span>`;
+    if (!s?.leaseLive) return html`<span class="state state-opted_out">${t('admin.mailbox.noPoller')}</span>`;
     const bad = s.state !== null && s.state !== 'connected';
-    return html`<span class="state ${bad ? 'state-opted_out' : 'state-opted_in'}">${s.state ?? 'starting'}</span>${
+    return html`<span class="state ${bad ? 'state-opted_out' : 'state-opted_in'}">${s.state ?? t('admin.mailbox.starting')}</span>${
       s.lastError ? html`<br><small>${s.lastError}</small>` : ''
-    }${s.state === 'auth_failed' && r.watched ? html`<br><small>fix: <code>blend mailbox set ${r.key} ${r.watched.auth === 'oauth2' ? '--oauth2' : '--password-file FILE'}</code></small>` : ''}`;
+    }${s.state === 'auth_failed' && r.watched ? html`<br><small>${tHtml(t, 'admin.mailbox.fix', { command: html`<code>blend mailbox set ${r.key} ${r.watched.auth === 'oauth2' ? '--oauth2' : '--password-file FILE'}</code>` })}</small>` : ''}`;
   };
-  return html`<section aria-labelledby="mailboxes-h"><h2 id="mailboxes-h">Mailboxes</h2>
-${rows.length === 0 ? html`<p>No mailbox has been polled or added yet.</p>` : html`<div class="scroll"><table><caption class="visually-hidden">Watched mailboxes</caption>
-<thead><tr><th scope="col">Mailbox</th><th scope="col">Connection</th><th scope="col">Poller holding the lease</th><th scope="col">Checkpoint (UIDVALIDITY / last UID stored)</th><th scope="col">Last sync</th></tr></thead>
+  return html`<section aria-labelledby="mailboxes-h"><h2 id="mailboxes-h">${t('admin.mailboxes')}</h2>
+${rows.length === 0 ? html`<p>${t('admin.mailboxes.none')}</p>` : html`<div class="scroll"><table><caption class="visually-hidden">${t('admin.mailboxes.caption')}</caption>
+<thead><tr>${col(ctx, 'admin.col.mailbox')}${col(ctx, 'admin.col.connection')}${col(ctx, 'admin.col.leaseHolder')}${col(ctx, 'admin.col.checkpoint')}${col(ctx, 'admin.col.lastSync')}</tr></thead>
 <tbody>${rows.map(
-    (r) => html`<tr><td>${r.key}${r.watched ? '' : html`<br><small>BLEND_IMAP_URL</small>`}</td><td>${connection(r)}</td><td>${r.status?.leaseLive ? r.status.holder ?? '' : 'none'}</td><td>${
-      r.status?.uidValidity != null ? `${r.status.uidValidity} / ${r.status.lastUid}` : 'none yet'
+    (r) => html`<tr><td>${r.key}${r.watched ? '' : html`<br><small>BLEND_IMAP_URL</small>`}</td><td>${connection(r)}</td><td>${r.status?.leaseLive ? r.status.holder ?? '' : t('admin.none')}</td><td>${
+      r.status?.uidValidity != null ? `${r.status.uidValidity} / ${r.status.lastUid}` : t('admin.noneYet')
     }</td><td>${when(r.status?.lastSyncAt)}</td></tr>`,
   )}</tbody></table></div>`}</section>`;
 }
@@ -89,13 +93,13 @@ ${rows.length === 0 ? html`<p>No mailbox has been polled or added yet.</p>` : ht
 /** Held mail waits on someone; after a day it is worth IT's attention (docs/SECURITY.md F31). */
 const HELD_AGE_ALERT_SECONDS = 86_400;
 
-function heldNotice(held: { count: number; oldestAgeSeconds: number }): SafeHtml | '' {
+function heldNotice(ctx: PageContext, held: { count: number; oldestAgeSeconds: number }): SafeHtml | '' {
   if (held.count === 0) return '';
+  const { t } = ctx;
   const hours = Math.floor(held.oldestAgeSeconds / 3600);
   const aged = held.oldestAgeSeconds >= HELD_AGE_ALERT_SECONDS;
-  return html`<p role="${aged ? 'alert' : 'status'}" class="notice">${held.count} ${held.count === 1 ? 'mail is' : 'mails are'} held; the oldest arrived ${
-    hours < 1 ? 'less than an hour' : `${hours} ${hours === 1 ? 'hour' : 'hours'}`
-  } ago.${aged ? ' Held mail is kept, with its source and its IMAP copy, until someone releases or rejects it.' : ''} <a href="/web/admin?state=held">Show held mail</a></p>`;
+  const age = hours < 1 ? t('admin.held.underAnHour') : t('admin.held.hours', { count: hours });
+  return html`<p role="${aged ? 'alert' : 'status'}" class="notice">${t('admin.held', { count: held.count, age })}${aged ? ` ${t('admin.held.kept')}` : ''} <a href="/web/admin?state=held">${t('admin.held.show')}</a></p>`;
 }
 
 /** How many recent inbound rows the reason filter looks through (listInboundRows has no reason filter). */
@@ -139,13 +143,14 @@ export function adminPages(app: FastifyInstance, deps: WebDeps): void {
       const boxes = mailboxRows(statuses, watched);
       const rows = reason ? inbound.filter((r) => r.reason === reason).slice(0, 100) : inbound;
       const replayed = req.query.replayed;
-      const main = html`<h1>Admin</h1>${replayed ? html`<p role="status" class="notice">${replayed === 'no' ? 'That mail cannot be replayed (already published, still pending, or its raw mail was purged).' : 'Replayed: the mail is back in the pipeline.'}</p>` : ''}
-<p><a href="/admin/queues">Queue dashboard</a> (BullMQ: ingest, send, webhook, digest)</p>
-<p><a href="/web/admin/insights">Participation insights</a> (who takes part through which channel; aggregates only)</p>${heldNotice(held)}${moderationSection(ctx, reports, hidden, req.query.moderation)}${mailboxTable(ctx, boxes)}${peopleTable(people)}
-<section aria-labelledby="inbound-h"><h2 id="inbound-h">Inbound mail</h2>${inboundFilter(state, reason)}
-${rows.length === 0 ? html`<p>No inbound mail matches.</p>` : inboundTable(ctx, rows)}</section>
+      const { t } = ctx;
+      const main = html`<h1>${t('admin.title')}</h1>${replayed ? html`<p role="status" class="notice">${replayed === 'no' ? t('admin.replayed.no') : t('admin.replayed.yes')}</p>` : ''}
+<p><a href="/admin/queues">${t('admin.queues')}</a> ${t('admin.queues.hint')}</p>
+<p><a href="/web/admin/insights">${t('insights.title')}</a> ${t('admin.insights.hint')}</p>${heldNotice(ctx, held)}${moderationSection(ctx, reports, hidden, req.query.moderation)}${mailboxTable(ctx, boxes)}${peopleTable(ctx, people)}
+<section aria-labelledby="inbound-h"><h2 id="inbound-h">${t('admin.inbound')}</h2>${inboundFilter(ctx, state, reason)}
+${rows.length === 0 ? html`<p>${t('admin.inbound.none')}</p>` : inboundTable(ctx, rows)}</section>
 ${webhooksSection(ctx, hooks, req.query.redelivered)}`;
-      return sendHtml(reply, 200, layout(ctx, { title: 'Admin', current: '/web/admin', main }));
+      return sendHtml(reply, 200, layout(ctx, { title: t('admin.title'), current: '/web/admin', main }));
     },
   );
 

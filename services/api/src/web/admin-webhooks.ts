@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { PermanentError } from '@blend/core';
+import { PermanentError, type Translate } from '@blend/core';
 import { listWebhooksWithDeliveries, redeliver } from '@blend/db';
 import { html, type SafeHtml } from './html';
-import { csrfField, timeTag, type PageContext } from './layout';
+import { csrfField, tHtml, timeTag, type PageContext } from './layout';
 import { assertCsrf } from './session';
 import type { WebDeps } from './web-deps';
 
@@ -11,32 +11,34 @@ type HookView = Awaited<ReturnType<typeof listWebhooksWithDeliveries>>[number];
 /** How many of each hook's latest deliveries the admin page shows. */
 export const DELIVERIES_SHOWN = 10;
 
-const filterText = (f: HookView['filter']): string => {
-  const parts = [...(f?.groups?.length ? [`groups ${f.groups.join(', ')}`] : []), ...(f?.origin ? [`from ${f.origin}`] : [])];
-  return parts.length ? parts.join('; ') : 'everything';
+const filterText = (t: Translate, f: HookView['filter']): string => {
+  const parts = [...(f?.groups?.length ? [t('webhooks.filter.groups', { groups: f.groups.join(', ') })] : []), ...(f?.origin ? [t('webhooks.filter.origin', { origin: f.origin })] : [])];
+  return parts.length ? parts.join('; ') : t('webhooks.filter.everything');
 };
 
 /** The admin page's webhook section: each hook, its latest deliveries and their state, with a "Redeliver" button each. */
 export function webhooksSection(ctx: PageContext, hooks: HookView[], redelivered: string | undefined): SafeHtml {
   const tz = ctx.me?.timezone ?? 'UTC';
+  const { t } = ctx;
+  const col = (key: string) => html`<th scope="col">${t(key)}</th>`;
   const notice = redelivered
-    ? html`<p role="status" class="notice">${redelivered === 'yes' ? 'Queued again: the delivery will be sent within seconds.' : 'That delivery no longer exists.'}</p>`
+    ? html`<p role="status" class="notice">${redelivered === 'yes' ? t('webhooks.redelivered.yes') : t('webhooks.redelivered.no')}</p>`
     : '';
   const hookBlock = (h: HookView) => html`<h3>${h.url}</h3>
-<p>Format ${h.format}; events ${h.events.join(', ')}; ${filterText(h.filter)}${h.active ? '' : ' (inactive)'}</p>
+<p>${t('webhooks.summary', { format: h.format, events: h.events.join(', '), filter: filterText(t, h.filter) })}${h.active ? '' : ` ${t('webhooks.inactive')}`}</p>
 ${
   h.deliveries.length === 0
-    ? html`<p>No deliveries yet.</p>`
-    : html`<div class="scroll"><table><caption class="visually-hidden">Latest deliveries to ${h.url}</caption>
-<thead><tr><th scope="col">Created</th><th scope="col">Event</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last answer</th><th scope="col"></th></tr></thead>
+    ? html`<p>${t('webhooks.noDeliveries')}</p>`
+    : html`<div class="scroll"><table><caption class="visually-hidden">${t('webhooks.caption', { url: h.url })}</caption>
+<thead><tr>${col('webhooks.col.created')}${col('webhooks.col.event')}${col('admin.col.state')}${col('webhooks.col.attempts')}${col('webhooks.col.lastAnswer')}<th scope="col"></th></tr></thead>
 <tbody>${h.deliveries.slice(0, DELIVERIES_SHOWN).map(
-        (d) => html`<tr><td>${timeTag(d.created_at, tz)}</td><td>${d.event}</td><td><span class="state state-${d.state}">${d.state}</span></td><td>${d.attempts}</td><td>${
+        (d) => html`<tr><td>${timeTag(d.created_at, tz, ctx.lang)}</td><td>${d.event}</td><td><span class="state state-${d.state}">${d.state}</span></td><td>${d.attempts}</td><td>${
           d.last_status !== null ? `HTTP ${d.last_status}` : (d.last_error ?? '')
-        }</td><td><form method="post" action="/web/admin/webhooks/deliveries/${d.id}/redeliver" class="inline">${csrfField(ctx)}<button type="submit" class="secondary" aria-label="Redeliver the ${d.event} delivery">Redeliver</button></form></td></tr>`,
+        }</td><td><form method="post" action="/web/admin/webhooks/deliveries/${d.id}/redeliver" class="inline">${csrfField(ctx)}<button type="submit" class="secondary" aria-label="${t('webhooks.redeliver.label', { event: d.event })}">${t('webhooks.redeliver')}</button></form></td></tr>`,
       )}</tbody></table></div>`
 }`;
-  return html`<section aria-labelledby="webhooks-h"><h2 id="webhooks-h">Webhooks</h2>${notice}
-${hooks.length === 0 ? html`<p>No webhooks. Add one with <code>POST /api/v1/admin/webhooks</code>.</p>` : hooks.map(hookBlock)}</section>`;
+  return html`<section aria-labelledby="webhooks-h"><h2 id="webhooks-h">${t('webhooks.heading')}</h2>${notice}
+${hooks.length === 0 ? html`<p>${tHtml(t, 'webhooks.none', { endpoint: html`<code>POST /api/v1/admin/webhooks</code>` })}</p>` : hooks.map(hookBlock)}</section>`;
 }
 
 /** `POST /web/admin/webhooks/deliveries/:id/redeliver`: a new pending delivery of the same event (CSRF-checked, admins only). */

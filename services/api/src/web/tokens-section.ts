@@ -1,24 +1,24 @@
 import type { FastifyInstance } from 'fastify';
-import { isUuid, PermanentError } from '@blend/core';
+import { isUuid, PermanentError, type Translate } from '@blend/core';
 import { createApiToken, endOtherWebSessions, listApiTokens, listWebSessions, revokeApiToken, type Database } from '@blend/db';
 import { TOKEN_MAX_DAYS, TOKEN_NAME_MAX } from '../routes/tokens';
 import { html, type SafeHtml } from './html';
-import { csrfField, sendHtml, timeTag, type PageContext } from './layout';
+import { csrfField, sendHtml, tHtml, timeTag, type PageContext } from './layout';
 import { assertCsrf } from './session';
-import type { WebDeps } from './web-deps';
+import { pageContext, type WebDeps } from './web-deps';
 
-/** Expiry choices of the "new token" form, in days ('' = none). */
+/** Expiry choices of the "new token" form, in days ('' = none), with their message keys. */
 const EXPIRY_CHOICES: readonly [string, string][] = [
-  ['30', '30 days'],
-  ['90', '90 days'],
-  ['365', 'a year'],
-  ['', 'never (until revoked)'],
+  ['30', 'tokens.expiry.30'],
+  ['90', 'tokens.expiry.90'],
+  ['365', 'tokens.expiry.365'],
+  ['', 'tokens.expiry.never'],
 ];
 
 /** A token's value, shown once right after it was created: Blend keeps only its hash. */
-export function newTokenNotice(name: string, token: string): SafeHtml {
-  return html`<div role="status" class="notice" id="new-token"><p>Your new token <strong>${name}</strong>. Copy it now: Blend keeps only a fingerprint of it and cannot show it again.</p>
-<p><label for="new-token-value">Token</label><input id="new-token-value" readonly value="${token}"></p></div>`;
+export function newTokenNotice(t: Translate, name: string, token: string): SafeHtml {
+  return html`<div role="status" class="notice" id="new-token"><p>${tHtml(t, 'tokens.new', { name: html`<strong>${name}</strong>` })}</p>
+<p><label for="new-token-value">${t('tokens.token')}</label><input id="new-token-value" readonly value="${token}"></p></div>`;
 }
 
 /**
@@ -28,32 +28,34 @@ export function newTokenNotice(name: string, token: string): SafeHtml {
  */
 export async function accessSections(db: Database, ctx: PageContext, timeZone: string, currentSession: string | undefined): Promise<SafeHtml> {
   const me = ctx.me!;
+  const { t } = ctx;
   const [tokens, sessions] = await Promise.all([listApiTokens(db, me.id), listWebSessions(db, me.id)]);
   const now = new Date();
-  const when = (d: Date | null, none: string) => (d ? timeTag(d.toISOString(), timeZone) : none);
+  const when = (d: Date | null, none: string) => (d ? timeTag(d.toISOString(), timeZone, ctx.lang) : none);
+  const col = (key: string) => html`<th scope="col">${t(key)}</th>`;
   const tokenRows = tokens.map(
-    (t) => html`<tr><td>${t.name || '(no name)'}</td><td>${when(t.createdAt, '')}</td><td>${when(t.lastUsedAt, 'never')}</td>
-<td>${t.expiresAt && t.expiresAt <= now ? html`<span class="error">expired</span> ` : ''}${when(t.expiresAt, 'never')}</td>
-<td><form method="post" action="/web/tokens/revoke" class="inline">${csrfField(ctx)}<input type="hidden" name="id" value="${t.id}"><button type="submit" class="secondary" aria-label="Revoke ${t.name || 'token'}">Revoke</button></form></td></tr>`,
+    (k) => html`<tr><td>${k.name || t('tokens.noName')}</td><td>${when(k.createdAt, '')}</td><td>${when(k.lastUsedAt, t('tokens.never'))}</td>
+<td>${k.expiresAt && k.expiresAt <= now ? html`<span class="error">${t('tokens.expired')}</span> ` : ''}${when(k.expiresAt, t('tokens.never'))}</td>
+<td><form method="post" action="/web/tokens/revoke" class="inline">${csrfField(ctx)}<input type="hidden" name="id" value="${k.id}"><button type="submit" class="secondary" aria-label="${t('tokens.revoke.label', { name: k.name || t('tokens.token') })}">${t('tokens.revoke')}</button></form></td></tr>`,
   );
   const sessionRows = sessions.map(
-    (s) => html`<tr><td>${s.userAgent || 'Unknown browser'}${s.id === currentSession ? html` <span class="badge">this browser</span>` : ''}</td>
-<td>${s.via === 'oidc' ? 'company account' : 'token'}</td><td>${when(s.createdAt, '')}</td><td>${when(s.lastSeenAt, '')}</td></tr>`,
+    (s) => html`<tr><td>${s.userAgent || t('sessions.unknownBrowser')}${s.id === currentSession ? html` <span class="badge">${t('sessions.thisBrowser')}</span>` : ''}</td>
+<td>${s.via === 'oidc' ? t('sessions.via.oidc') : t('sessions.via.token')}</td><td>${when(s.createdAt, '')}</td><td>${when(s.lastSeenAt, '')}</td></tr>`,
   );
-  return html`<section aria-labelledby="tokens-h"><h2 id="tokens-h">API tokens</h2>
-<p class="hint">For scripts and other programs using Blend's API (<code>Authorization: Bearer …</code>). Revoking one also signs out browsers that signed in with it.</p>
-${tokens.length === 0 ? html`<p>You have no API tokens.</p>` : html`<div class="scroll"><table><caption class="visually-hidden">Your API tokens</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+  return html`<section aria-labelledby="tokens-h"><h2 id="tokens-h">${t('tokens.heading')}</h2>
+<p class="hint">${tHtml(t, 'tokens.hint', { header: html`<code>Authorization: Bearer …</code>` })}</p>
+${tokens.length === 0 ? html`<p>${t('tokens.none')}</p>` : html`<div class="scroll"><table><caption class="visually-hidden">${t('tokens.caption')}</caption>
+<thead><tr>${col('tokens.col.name')}${col('tokens.col.created')}${col('tokens.col.lastUsed')}${col('tokens.col.expires')}<th scope="col"><span class="visually-hidden">${t('tokens.col.actions')}</span></th></tr></thead>
 <tbody>${tokenRows}</tbody></table></div>`}
 <form method="post" action="/web/tokens" class="narrow">${csrfField(ctx)}
-<label for="token-name">Name of a new token</label><input id="token-name" name="name" required maxlength="${TOKEN_NAME_MAX}" placeholder="e.g. laptop script">
-<label for="token-expiry">Expires after</label><select id="token-expiry" name="expires_in_days">${EXPIRY_CHOICES.map(([v, label]) => html`<option value="${v}"${v === '90' ? html` selected` : ''}>${label}</option>`)}</select>
-<button type="submit">Create token</button></form></section>
-<section aria-labelledby="sessions-h"><h2 id="sessions-h">Signed-in browsers</h2>
-<div class="scroll"><table><caption class="visually-hidden">Browsers signed in as you</caption>
-<thead><tr><th scope="col">Browser</th><th scope="col">Signed in with</th><th scope="col">Since</th><th scope="col">Last active</th></tr></thead>
+<label for="token-name">${t('tokens.newName')}</label><input id="token-name" name="name" required maxlength="${TOKEN_NAME_MAX}" placeholder="${t('tokens.newName.example')}">
+<label for="token-expiry">${t('tokens.expiresAfter')}</label><select id="token-expiry" name="expires_in_days">${EXPIRY_CHOICES.map(([v, key]) => html`<option value="${v}"${v === '90' ? html` selected` : ''}>${t(key)}</option>`)}</select>
+<button type="submit">${t('tokens.create')}</button></form></section>
+<section aria-labelledby="sessions-h"><h2 id="sessions-h">${t('sessions.heading')}</h2>
+<div class="scroll"><table><caption class="visually-hidden">${t('sessions.caption')}</caption>
+<thead><tr>${col('sessions.col.browser')}${col('sessions.col.via')}${col('sessions.col.since')}${col('sessions.col.lastActive')}</tr></thead>
 <tbody>${sessionRows}</tbody></table></div>
-${sessions.length > 1 ? html`<form method="post" action="/web/sessions/end-others">${csrfField(ctx)}<button type="submit" class="secondary">Sign out all other browsers</button></form>` : ''}</section>`;
+${sessions.length > 1 ? html`<form method="post" action="/web/sessions/end-others">${csrfField(ctx)}<button type="submit" class="secondary">${t('sessions.endOthers')}</button></form>` : ''}</section>`;
 }
 
 /**
@@ -84,7 +86,7 @@ export function accessPages(app: FastifyInstance, deps: WebDeps & { db: Database
       if (days !== undefined && (days < 1 || days > TOKEN_MAX_DAYS)) throw new PermanentError('VALIDATION', `A token expires after 1 to ${TOKEN_MAX_DAYS} days, or never.`);
       const { token, info } = await createApiToken(deps.db, req.person!.id, { name, ...(days ? { expiresInDays: days } : {}), ...(req.apiTokenId ? { notAfterToken: req.apiTokenId } : {}) });
       req.log.info({ personId: req.person!.id, tokenId: info.id }, 'api token created on the web');
-      return sendHtml(reply, 200, await render(req, newTokenNotice(name, token)));
+      return sendHtml(reply, 200, await render(req, newTokenNotice(pageContext(req, deps).t, name, token)));
     },
   );
 
