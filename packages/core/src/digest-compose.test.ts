@@ -114,6 +114,10 @@ describe('excerpt', () => {
     ['a\r\n\r\n\r\n\r\nb', 10, 'a\n\nb'],
     ['😀😀😀😀😀😀', 4, '😀😀😀…'],
     ['anything', 1, '…'],
+    ['x', 1, 'x'],
+    ['😀😀😀😀', 4, '😀😀😀😀'],
+    ['😀a😀 b😀😀c', 5, '😀a😀…'],
+    ['abcd efgh', 5, 'abcd…'],
   ])('%j (%i) -> %j', (text, max, expected) => {
     expect(excerpt(text, max)).toBe(expected);
   });

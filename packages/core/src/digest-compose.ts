@@ -59,14 +59,21 @@ export function excerpt(text: string, max: number): string {
     .replace(/[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
-  const points = Array.from(clean);
-  if (points.length <= max) return clean;
+  // Only the first max code points matter: walk to them rather than split the whole text.
+  let headEnd = 0;
+  let at = 0;
+  for (let n = 0; n < max; n++) {
+    if (at >= clean.length) return clean;
+    if (n === max - 1) headEnd = at;
+    at += clean.codePointAt(at)! > 0xffff ? 2 : 1;
+  }
+  if (at >= clean.length) return clean;
   if (max === 1) return '…';
-  const head = points.slice(0, max - 1).join('');
+  const head = clean.slice(0, headEnd);
   // Cut at the last space when it is near the end (the last fifth, at least 20 characters);
   // a long URL or a language without spaces is cut mid-word rather than losing most of
   // the excerpt. If the cut already falls between words, keep the whole head.
-  const atBoundary = /\s/.test(points[max - 1]!);
+  const atBoundary = /\s/.test(String.fromCodePoint(clean.codePointAt(headEnd)!));
   const space = head.search(/\s\S*$/);
   const near = space > 0 && space >= head.length - Math.max(20, head.length * 0.2);
   const cut = atBoundary || !near ? head : head.slice(0, space);

@@ -64,6 +64,8 @@ export function composeOutbound(row: OutboundMail, opts: ComposeOptions, files: 
     ...(row.references.length ? { references: row.references.map(bracket) } : {}),
     text: row.textBody,
     ...(row.htmlBody ? { html: row.htmlBody } : {}),
+    // Decided once from the text part: nodemailer otherwise scans each part four times.
+    textEncoding: textEncodingOf(row.textBody),
     ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: f.content, contentDisposition: 'attachment' as const })) } : {}),
     envelope: { from: bridgeAddress(opts.addressing, { kind: 'bounce', token: issueBounceToken(row.id, opts.secret) }), to: [row.toAddress] },
     headers: {
@@ -75,6 +77,21 @@ export function composeOutbound(row: OutboundMail, opts: ComposeOptions, files: 
     disableFileAccess: true,
     disableUrlAccess: true,
   };
+}
+
+/**
+ * Quoted-printable for text mostly in Latin letters, base64 for the rest (where QP would
+ * triple the size): the rule nodemailer applies to each part, applied to the text part once.
+ */
+export function textEncodingOf(text: string): 'quoted-printable' | 'base64' {
+  let latin = 0;
+  let other = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80 || c <= 0x08 || c === 0x0b || c === 0x0c || (c >= 0x0e && c <= 0x1f)) other++;
+    else if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) latin++;
+  }
+  return other < latin ? 'quoted-printable' : 'base64';
 }
 
 /** Only the extra headers we write ourselves, each value on one line. */
