@@ -139,8 +139,8 @@ describe('the web pages in Chromium', () => {
       expect(body).toContain('Hello from Chromium <img src=x onerror=alert(2)> #webtest');
       expect(body).toContain('Second line.');
       expect(await article.locator('.body img').count()).toBe(0);
-      // Blend's own live-updates script is the page's only script: the post added none.
-      expect(await page.evaluate<string[]>('[...document.scripts].map((s) => s.getAttribute("src") ?? "inline")')).toEqual(['/web/static/live.js']);
+      // Blend's own scripts (live updates, the composer's helpers) are the page's only scripts: the post added none.
+      expect(await page.evaluate<string[]>('[...document.scripts].map((s) => s.getAttribute("src") ?? "inline")')).toEqual(['/web/static/live.js', '/web/static/compose.js']);
       expect(await article.getByRole('link', { name: '#webtest' }).getAttribute('href')).toBe('/web?tag=webtest');
       expectQuietPage();
     });

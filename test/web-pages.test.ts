@@ -123,11 +123,19 @@ describe('feed page', () => {
     expect(res.body).not.toContain('onerror');
     expect(res.body).toContain('Alice &quot;A&quot; &lt;Ops&gt;');
     expect(res.body).toContain('>general</a>');
-    expect(res.body).toContain('<time datetime="2026-01-01T09:00:00.000Z">');
+    // Relative time in words, the exact time in the reader's zone on hover.
+    expect(res.body).toMatch(/<time datetime="2026-01-01T09:00:00.000Z" title="1 Jan 2026, 09:00">[^<]+ ago<\/time>/);
+    // Initials avatars beside the names, hidden from screen readers (the name is written out).
+    expect(res.body).toMatch(/<span class="avatar av-\d" aria-hidden="true">AA<\/span><span class="author" title="alice@corp.test">/);
+    // The latest comments under the card, oldest first; the retracted one is not among them.
+    expect(res.body).toMatch(/<section class="latest" aria-label="Latest comments">.*first by mail.*later from ESN.*<\/section>/s);
+    expect(res.body).not.toContain('oops');
+    // The emoji reactions besides the like, each a form of its own.
+    expect(res.body).toContain('aria-label="Love: 0"');
     expect(res.body).toContain('<span class="badge" title="Came in by email">email</span>');
     expect(res.body).toContain('2 comments');
     expect(res.body).toMatch(/<button type="submit" aria-pressed="false">Like<\/button>/);
-    expect(res.body).toContain('<textarea name="body"');
+    expect(res.body).toMatch(/<textarea id="compose-body" name="body"/);
   });
 
   it('offers a reader who has not opted in the opt-in, not the composer', async () => {

@@ -169,6 +169,26 @@ describe('POST /web/posts/:id/reply', () => {
   });
 });
 
+describe('POST /web/posts/:id/reactions', () => {
+  it('gives and takes back an emoji reaction with a plain form post, shown pressed with its count', async () => {
+    const first = await compose('alice', { _csrf: await csrf('alice'), group: 'general', title: 'React to me', body: 'x', action: 'post' });
+    const postId = /([0-9a-f-]{36})$/.exec(first.headers.location as string)![1]!;
+    const react = async (who: string, form: Record<string, string>) =>
+      app.inject({ method: 'POST', url: `/web/posts/${postId}/reactions`, headers: { cookie: sessions[who]!, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ _csrf: await csrf(who), ...form }).toString() });
+    const res = await react('bob', { kind: 'tada', on: 'true', return_to: '/web' });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/web');
+    const feed = (await page('/web', 'bob')).body;
+    expect(feed).toMatch(/<input type="hidden" name="kind" value="tada"><input type="hidden" name="on" value="false">.*?aria-pressed="true" aria-label="Celebrate: 1"/s);
+    expect((await page(`/web/posts/${postId}`, 'alice')).body).toMatch(/aria-pressed="false" aria-label="Celebrate: 1"/);
+    expect((await react('bob', { kind: 'tada', on: 'false' })).headers.location).toBe(`/web/posts/${postId}`);
+    expect((await page('/web', 'bob')).body).toContain('aria-label="Celebrate: 0"');
+    expect((await react('bob', { kind: 'poo', on: 'true' })).statusCode).toBe(400);
+    expect((await react('albert', { kind: 'tada', on: 'true' })).statusCode).toBe(403);
+    expect((await react('bob', { kind: 'tada', on: 'true', return_to: 'https://evil.example/' })).headers.location).toBe(`/web/posts/${postId}`);
+  });
+});
+
 describe('POST /web/preview', () => {
   it('answers the rendered Markdown for the composer script, with a CSRF token only', async () => {
     const form = (body: Record<string, string>) =>

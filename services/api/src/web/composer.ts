@@ -7,7 +7,7 @@ import { createComment, createStatusPost } from '../routes/esn-actions';
 import { BODY_MAX, SLUG_PATTERN, TITLE_MAX } from '../routes/esn-schemas';
 import { readComposerForm } from '../uploads';
 import { html, sanitisedHtml, type SafeHtml } from './html';
-import { csrfField, layout, sendHtml, type PageContext } from './layout';
+import { csrfField, layout, sendHtml, tHtml, type PageContext } from './layout';
 import { assertCsrf } from './session';
 import { pageContext, type WebDeps } from './web-deps';
 
@@ -36,20 +36,21 @@ export const writableGroups = (groups: GroupSummary[]): GroupSummary[] => groups
 
 /** The new-post form of the feed (and of the preview page, filled in with `draft`). */
 export function composerSection(ctx: PageContext, groups: GroupSummary[], current: string | undefined, draft: Draft = {}, limits = DEFAULT_ATTACHMENT_LIMITS): SafeHtml {
+  const { t } = ctx;
   if (ctx.me?.optIn !== 'opted_in') {
-    return html`<p class="notice">You can read the feed. To post, comment or react, <a href="/web/preferences">opt in</a>.</p>`;
+    return html`<p class="notice">${tHtml(t, 'feed.readOnly', { optIn: html`<a href="/web/preferences">${t('feed.readOnly.optIn')}</a>` })}</p>`;
   }
   const selected = draft.group ?? current ?? 'general';
-  return html`<section class="composer" aria-labelledby="compose-h"><h2 id="compose-h">New post</h2>
+  return html`<section class="composer" aria-labelledby="compose-h"><h2 id="compose-h">${t('composer.heading')}</h2>
 <form method="post" action="/web/compose" enctype="multipart/form-data" data-composer>${csrfField(ctx)}
-<label>Group <select name="group" required>${groups.map((g) => option(g.slug, g.name, selected))}</select></label>
-<label>Title (optional) <input name="title" maxlength="${TITLE_MAX}" value="${draft.title ?? ''}"></label>
-<label for="compose-body">What's new?</label>
+<label>${t('feed.group')} <select name="group" required>${groups.map((g) => option(g.slug, g.name, selected))}</select></label>
+<label>${t('composer.title')} <input name="title" maxlength="${TITLE_MAX}" value="${draft.title ?? ''}"></label>
+<label for="compose-body">${t('composer.body')}</label>
 <p class="hint" id="compose-help">Markdown works: **bold**, *italic*, [a link](https://example.com), lists with "- ", quotes with "&gt; ". Type @ and a name to mention someone.</p>
 <div class="mention-anchor"><textarea id="compose-body" name="body" rows="5" maxlength="${BODY_MAX}" required aria-describedby="compose-help" data-mentions>${draft.body ?? ''}</textarea></div>
 <label>Attach files <input type="file" name="files" multiple aria-describedby="files-help"></label>
 <p class="hint" id="files-help">Up to ${mb(limits.maxFileBytes)} a file and ${mb(limits.maxTotalBytes)} together: pictures, PDFs, text, office documents, audio and video. Sent with the mail of this post too.</p>
-<div class="actions"><button type="submit" name="action" value="preview" class="secondary" data-preview>Preview</button> <button type="submit" name="action" value="post">Post</button></div>
+<div class="actions"><button type="submit" name="action" value="preview" class="secondary" data-preview>Preview</button> <button type="submit" name="action" value="post">${t('composer.post')}</button></div>
 <section id="compose-preview" class="preview" aria-live="polite" aria-label="Preview" hidden></section>
 </form></section>`;
 }
@@ -60,12 +61,12 @@ export function composerSection(ctx: PageContext, groups: GroupSummary[], curren
  */
 export function commentForm(ctx: PageContext, postId: string, limits = DEFAULT_ATTACHMENT_LIMITS, draft = ''): SafeHtml {
   return html`<form method="post" action="/web/posts/${encodeURIComponent(postId)}/reply" enctype="multipart/form-data" class="composer" data-composer>${csrfField(ctx)}
-<label for="comment-body">Your comment</label>
+<label for="comment-body">${ctx.t('comment.yours')}</label>
 <p class="hint" id="comment-help">Markdown works. Type @ and a name to mention someone.</p>
 <div class="mention-anchor"><textarea id="comment-body" name="body" rows="3" maxlength="${BODY_MAX}" required aria-describedby="comment-help" data-mentions>${draft}</textarea></div>
 <label>Attach files <input type="file" name="files" multiple aria-describedby="comment-files-help"></label>
 <p class="hint" id="comment-files-help">Up to ${mb(limits.maxFileBytes)} a file and ${mb(limits.maxTotalBytes)} together.</p>
-<div class="actions"><button type="submit" name="action" value="preview" class="secondary" data-preview>Preview</button> <button type="submit" name="action" value="post">Comment</button></div>
+<div class="actions"><button type="submit" name="action" value="preview" class="secondary" data-preview>Preview</button> <button type="submit" name="action" value="post">${ctx.t('thread.comment')}</button></div>
 <section id="compose-preview" class="preview" aria-live="polite" aria-label="Preview" hidden></section>
 </form>`;
 }

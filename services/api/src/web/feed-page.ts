@@ -1,11 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { encodeCursor, FEED_LIMIT_DEFAULT, listFeedFiltered, listGroupsWithCounts, type GroupSummary } from '@blend/db';
+import { encodeCursor, FEED_LIMIT_DEFAULT, listFeedFiltered, listGroupsWithCounts, reactionsAmong, type GroupSummary } from '@blend/db';
 import { createStatusPost, setLike } from '../routes/esn-actions';
 import { feedFilter, parseCursor, type FeedQuery } from '../routes/esn-feed';
 import { BODY_MAX, TITLE_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, tHtml, type PageContext } from './layout';
 import { postCard } from './post-view';
+import { composerSection, writableGroups } from './composer';
+
+/** Comments shown under each card of the web feed. */
+const FEED_CARD_COMMENTS = 3;
 import { assertCsrf } from './session';
 import { pageContext, safeReturnTo, type WebDeps } from './web-deps';
 
@@ -73,20 +77,21 @@ export function feedPages(app: FastifyInstance, deps: WebDeps): void {
     const ctx = pageContext(req, deps);
     const q = nonEmpty(req.query);
     const [page, groups] = await Promise.all([
-      // The cards show the comment count, not the comments: the thread page has them.
-      listFeedFiltered(deps.db, { limit: FEED_LIMIT_DEFAULT, comments: 0, cursor: parseCursor(q.cursor), filter: feedFilter(q, ctx.me!.id), viewerId: ctx.me!.id }),
+      // Each card shows its latest comments; the thread page has them all.
+      listFeedFiltered(deps.db, { limit: FEED_LIMIT_DEFAULT, comments: FEED_CARD_COMMENTS, cursor: parseCursor(q.cursor), filter: feedFilter(q, ctx.me!.id), viewerId: ctx.me!.id }),
       listGroupsWithCounts(deps.db, ctx.me!),
     ]);
+    const mine = await reactionsAmong(deps.db, ctx.me!.id, page.items.map((p) => p.id));
     const { t } = ctx;
     const main = html`<h1>${t('feed.title')}</h1>
 <div id="live" class="live" aria-live="polite" data-live="feed"></div>
-${composer(ctx, groups.filter((g) => !g.archivedAt && (g.visibility === 'public' || g.myRole)), q.group)}
+${composerSection(ctx, writableGroups(groups), q.group, {}, deps.uploads?.limits)}
 ${filters(ctx, q, groups)}
 <section aria-labelledby="posts-h"><h2 id="posts-h" class="visually-hidden">${t('feed.posts')}</h2>
-${page.items.length === 0 ? html`<p>${t('feed.empty')}</p>` : page.items.map((p) => postCard(ctx, p, req.url))}
+${page.items.length === 0 ? html`<p>${t('feed.empty')}</p>` : page.items.map((p) => postCard(ctx, p, req.url, mine.get(p.id)))}
 </section>
 ${nextLink(ctx, q, page.next ? encodeCursor(page.next) : null)}`;
-    return sendHtml(reply, 200, layout(ctx, { title: t('feed.title'), current: '/web', main, live: true }));
+    return sendHtml(reply, 200, layout(ctx, { title: t('feed.title'), current: '/web', main, live: true, compose: true }));
   });
 
   app.post<{ Body: { _csrf?: string; group: string; title?: string; body: string } }>(

@@ -7,6 +7,7 @@ import { adminPages } from './admin-page';
 import { insightsPages } from './insights-page';
 import { feedPages } from './feed-page';
 import { composerPages } from './composer';
+import { reactionPages } from './reactions-view';
 import { groupPages } from './group-pages';
 import { html, type SafeHtml } from './html';
 import { layout, sendHtml, type PageContext } from './layout';
@@ -76,6 +77,7 @@ export function webRoutes(app: FastifyInstance, deps: Omit<WebDeps, 'auth' | 'oi
     if (oidcClient) oidcPages(web, { ...full, oidcClient });
     feedPages(web, full);
     composerPages(web, full);
+    reactionPages(web, full);
     groupPages(web, full);
     threadPages(web, full);
     preferencePages(web, full);

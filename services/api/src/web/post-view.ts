@@ -1,13 +1,24 @@
-import { sanitiseHtml } from '@blend/core';
+import { formatDateTime, formatRelativeTime, sanitiseHtml, type ReactionKind } from '@blend/core';
 import type { EsnCommentView, EsnPostView, PersonRef } from '@blend/db';
 import { html, sanitisedHtml, type SafeHtml } from './html';
 import { csrfField, tHtml, timeTag, type PageContext } from './layout';
 import { hiddenNotice, moderationControls } from './moderation-pages';
+import { avatar } from './avatar-view';
+import { reactionBar } from './reactions-view';
 
 /** Views of posts and comments shared by the feed and thread pages. */
 
 const tz = (ctx: PageContext): string => ctx.me?.timezone ?? 'UTC';
-const who = (p: PersonRef): SafeHtml => html`<span class="author" title="${p.email}">${p.name || p.email}</span>`;
+const who = (p: PersonRef): SafeHtml => html`${avatar(p)}<span class="author" title="${p.email}">${p.name || p.email}</span>`;
+
+/**
+ * When something happened, as people say it ("5 minutes ago"), with the exact date and time in
+ * the reader's time zone on hover and in `datetime` for machines; as of the page's making.
+ */
+export function ago(ctx: PageContext, iso: string, now: Date = new Date()): SafeHtml {
+  const at = new Date(iso);
+  return html`<time datetime="${iso}" title="${formatDateTime(ctx.lang, at, tz(ctx), 'medium')}">${formatRelativeTime(ctx.lang, at, now)}</time>`;
+}
 export const postHref = (id: string): string => `/web/posts/${encodeURIComponent(id)}`;
 
 /** Stored bodies were sanitised when written; sanitising again costs little and guards old rows. */
@@ -33,22 +44,35 @@ ${csrfField(ctx)}<input type="hidden" name="like" value="${liked ? 'false' : 'tr
 
 function postMeta(ctx: PageContext, p: EsnPostView): SafeHtml {
   const group = html`<a href="/web?group=${encodeURIComponent(p.group.slug)}">${p.group.name}</a>`;
-  return html`<p class="meta">${tHtml(ctx.t, 'post.authorInGroup', { author: who(p.author), group })} · ${timeTag(p.created_at, tz(ctx), ctx.lang)}${edited(p.edited_at, ctx)} ${sourceBadge(ctx, p.source)}</p>`;
+  return html`<p class="meta">${tHtml(ctx.t, 'post.authorInGroup', { author: who(p.author), group })} · ${ago(ctx, p.created_at)}${edited(p.edited_at, ctx)} ${sourceBadge(ctx, p.source)}</p>`;
 }
 
 const tagList = (ctx: PageContext, tags: string[]): SafeHtml | '' =>
   tags.length === 0 ? '' : html`<ul class="tags" aria-label="${ctx.t('post.tags')}">${tags.map((t) => html`<li><a href="/web?tag=${encodeURIComponent(t)}">#${t}</a></li>`)}</ul>`;
 
-/** A post in the feed: title linking to its thread, meta, body, likes and comment count. */
-export function postCard(ctx: PageContext, p: EsnPostView, returnTo: string): SafeHtml {
+/**
+ * A post in the feed: title linking to its thread, meta, body, like and reactions, and its
+ * latest comments with a link to the rest. `mine`: the reader's own reactions to it.
+ */
+export function postCard(ctx: PageContext, p: EsnPostView, returnTo: string, mine: readonly ReactionKind[] = []): SafeHtml {
   const { t } = ctx;
   return html`<article class="post" aria-labelledby="t-${p.id}">
 <header><h3 id="t-${p.id}"><a href="${postHref(p.id)}">${p.title || t('post.untitled')}</a></h3>${postMeta(ctx, p)}</header>
 <div class="body">${body(p.body_html)}</div>${tagList(ctx, p.tags)}
-<footer>${likeForm(ctx, p, returnTo)} · <a href="${postHref(p.id)}#comments">${t('post.comments', { count: p.comment_count })}</a>${
+<footer>${likeForm(ctx, p, returnTo)}${reactionBar(ctx, p, mine, returnTo)} <a href="${postHref(p.id)}#comments">${t('post.comments', { count: p.comment_count })}</a>${
     p.withheld_replies > 0 ? html` · <span class="withheld">${t('post.withheld', { count: p.withheld_replies })}</span>` : ''
-  }</footer>
+  }</footer>${latestComments(ctx, p)}
 </article>`;
+}
+
+/** The latest few comments under a feed card (the feed reads them with the page): who, when, what. */
+function latestComments(ctx: PageContext, p: EsnPostView): SafeHtml | '' {
+  const shown = p.comments.filter((c) => !c.deleted);
+  if (shown.length === 0) return '';
+  const earlier = p.comment_count - shown.length;
+  return html`<section class="latest" aria-label="Latest comments"><ol class="comments compact">${shown.map(
+    (c) => html`<li class="comment-mini"><p class="meta">${who(c.author)} · <a href="${postHref(p.id)}#c-${c.id}">${ago(ctx, c.created_at)}</a></p><div class="body">${body(c.body_html)}</div></li>`,
+  )}</ol>${earlier > 0 ? html`<p class="more"><a href="${postHref(p.id)}#comments">${earlier === 1 ? 'See 1 earlier comment' : `See ${earlier} earlier comments`}</a></p>` : ''}</section>`;
 }
 
 /** For admins: the original message a post or comment came from, as an audited download. */
@@ -59,7 +83,7 @@ const originalLink = (ctx: PageContext, inboundId: string | undefined): SafeHtml
  * The post at the top of its thread page (a tombstone when retracted); `inboundId` (given to
  * admins only) links the mail it came from.
  */
-export function postFull(ctx: PageContext, p: EsnPostView, inboundId?: string): SafeHtml {
+export function postFull(ctx: PageContext, p: EsnPostView, inboundId?: string, mine: readonly ReactionKind[] = []): SafeHtml {
   const { t } = ctx;
   if (p.deleted) {
     return html`<article class="post tombstone"><h1>${t('post.retracted')}</h1><p>${t('post.retracted.text')}</p></article>`;
@@ -67,7 +91,7 @@ export function postFull(ctx: PageContext, p: EsnPostView, inboundId?: string): 
   return html`<article class="post" aria-labelledby="title">
 <header><h1 id="title">${p.title || t('post.untitled')}</h1>${postMeta(ctx, p)}</header>${hiddenNotice(ctx, p)}
 <div class="body">${body(p.body_html)}</div>${trimmedToggle(ctx, p.trimmed_text)}${attachmentList(ctx, p.attachments)}${forwardedList(ctx, p.forwarded)}${tagList(ctx, p.tags)}
-${originalLink(ctx, inboundId)}<footer>${likeForm(ctx, p, postHref(p.id))}${moderationControls(ctx, p.id, p, 'post')}</footer>
+${originalLink(ctx, inboundId)}<footer>${likeForm(ctx, p, postHref(p.id))}${reactionBar(ctx, p, mine, postHref(p.id))}${moderationControls(ctx, p.id, p, 'post')}</footer>
 </article>`;
 }
 
@@ -112,7 +136,7 @@ export function commentItem(ctx: PageContext, c: EsnCommentView, inboundId?: str
     return html`<li id="c-${c.id}" class="comment tombstone"><p>${t('comment.retracted')} <span class="meta">· ${timeTag(c.created_at, tz(ctx), ctx.lang)}</span></p></li>`;
   }
   return html`<li id="c-${c.id}" class="comment"><article aria-label="${t('comment.by', { name: c.author.name || c.author.email })}">
-<p class="meta">${who(c.author)} · ${timeTag(c.created_at, tz(ctx), ctx.lang)}${edited(c.edited_at, ctx)} ${sourceBadge(ctx, c.source)}</p>
+<p class="meta">${who(c.author)} · ${ago(ctx, c.created_at)}${edited(c.edited_at, ctx)} ${sourceBadge(ctx, c.source)}</p>
 ${hiddenNotice(ctx, c)}<div class="body">${body(c.body_html)}</div>${trimmedToggle(ctx, c.trimmed_text)}${originalLink(ctx, inboundId)}${ownCommentControls(ctx, c)}${postId ? moderationControls(ctx, postId, c, 'comment') : ''}</article></li>`;
 }
 

@@ -1,23 +1,23 @@
 import type { FastifyInstance } from 'fastify';
-import { findPostMerge, follow, getEsnPostView, inboundIdsOfThread, isFollowing, unfollow } from '@blend/db';
-import { isUuid } from '@blend/core';
+import { findPostMerge, follow, getEsnPostView, inboundIdsOfThread, isFollowing, reactionsAmong, unfollow } from '@blend/db';
+import { isUuid, type AttachmentLimits } from '@blend/core';
 import { assertCanWrite, createComment, editComment, loadLivePost, retractComment } from '../routes/esn-actions';
 import { sendAttachment } from '../routes/attachments';
 import { BODY_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, tHtml, type PageContext } from './layout';
 import { commentItem, postFull, postHref } from './post-view';
+import { commentForm } from './composer';
 import { assertCsrf } from './session';
 import { pageContext, type WebDeps } from './web-deps';
 import type { EsnPostView } from '@blend/db';
 
-function commentComposer(ctx: PageContext, p: EsnPostView): SafeHtml {
+function commentComposer(ctx: PageContext, p: EsnPostView, limits?: AttachmentLimits): SafeHtml {
   const { t } = ctx;
   if (p.deleted) return html``;
   if (ctx.me?.optIn !== 'opted_in') return html`<p class="notice">${tHtml(t, 'thread.optInToComment', { optIn: html`<a href="/web/preferences">${t('thread.optInToComment.link')}</a>` })}</p>`;
-  return html`<form method="post" action="${postHref(p.id)}/comments" class="composer">${csrfField(ctx)}
-<label>${t('comment.yours')} <textarea name="body" rows="3" maxlength="${BODY_MAX}" required></textarea></label>
-<button type="submit">${t('thread.comment')}</button></form>`;
+  // Markdown, files and @ suggestions, as the post composer (composer.ts).
+  return commentForm(ctx, p.id, limits);
 }
 
 /** Follow or stop following the thread: its activity then comes in the digest. */
@@ -31,13 +31,13 @@ function followForm(ctx: PageContext, p: EsnPostView, following: boolean): SafeH
 }
 
 /** Comments in time order, email and ESN interleaved, with withheld replies counted. */
-function comments(ctx: PageContext, p: EsnPostView, sources: Map<string, string>): SafeHtml {
+function comments(ctx: PageContext, p: EsnPostView, sources: Map<string, string>, limits?: AttachmentLimits): SafeHtml {
   const withheld = p.withheld_replies;
   const { t } = ctx;
   return html`<section id="comments" aria-labelledby="comments-h"><h2 id="comments-h">${t('thread.comments')}</h2>
 ${p.comments.length === 0 ? html`<p>${t('thread.noComments')}</p>` : html`<ol class="comments">${p.comments.map((c) => commentItem(ctx, c, sources.get(c.id), p.id))}</ol>`}
 ${withheld > 0 ? html`<p class="withheld">${t('thread.withheld', { count: withheld })}</p>` : ''}
-${commentComposer(ctx, p)}</section>`;
+${commentComposer(ctx, p, limits)}</section>`;
 }
 
 /** `GET /web/posts/:id` (the thread) and `POST /web/posts/:id/comments`. */
@@ -54,12 +54,13 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
       return sendHtml(reply, 404, layout(ctx, { title: t('error.title.notFound'), current: '', main: html`<h1>${t('error.title.notFound')}</h1><p>${t('thread.noSuchPost')} <a href="/web">${t('error.back')}</a></p>` }));
     }
     const following = await isFollowing(deps.db, ctx.me!.id, { postId: post.id });
+    const mine = await reactionsAmong(deps.db, ctx.me!.id, [post.id]);
     // Admins get a link to each mirrored mail's original (served and audited by /web/admin/inbound/:id/source).
     const sources = ctx.me!.isAdmin && !post.deleted ? await inboundIdsOfThread(deps.db, post.id) : new Map<string, string>();
     // After a report (moderation-pages.ts): say it arrived.
     const reported = (req.query as { reported?: string } | undefined)?.reported === '1';
-    const main = html`${reported ? html`<p role="status" class="notice">${ctx.t('thread.reported')}</p>` : ''}<div id="live" class="live" aria-live="polite" data-live="thread" data-post="${post.id}"></div>${postFull(ctx, post, sources.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources)}`;
-    return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? ctx.t('post.retracted') : post.title || ctx.t('thread.title'), current: '', main, live: true }));
+    const main = html`${reported ? html`<p role="status" class="notice">${ctx.t('thread.reported')}</p>` : ''}<div id="live" class="live" aria-live="polite" data-live="thread" data-post="${post.id}"></div>${postFull(ctx, post, sources.get(post.id), mine.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources, deps.uploads?.limits)}`;
+    return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? ctx.t('post.retracted') : post.title || ctx.t('thread.title'), current: '', main, live: true, compose: true }));
   });
 
   app.post<{ Params: { id: string }; Body: { _csrf?: string; body: string } }>(
