@@ -6,7 +6,7 @@ import type { FeedCache } from './feed-cache';
 
 /**
  * Gauges computed when Prometheus scrapes: queue depths, poll lag (age of the oldest
- * message stored but not converted) and how much mail is held for IT. Registered once per
+ * message stored but not ingested) and how much mail is held for IT. Registered once per
  * registry, by the API.
  */
 export function registerScrapeGauges(

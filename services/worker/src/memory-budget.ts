@@ -1,5 +1,5 @@
 /**
- * Bounds the bytes of raw mail one worker process converts at once (BLEND_INGEST_MEMORY_BYTES).
+ * Bounds the bytes of raw mail one worker process ingests at once (BLEND_INGEST_MEMORY_BYTES).
  * Parsing holds several copies of a message (its source, decoded parts, attachment contents),
  * so a few large mails at the same concurrency slot count would multiply the process's peak
  * memory. Each conversion takes its message's size from the budget; one larger than the whole

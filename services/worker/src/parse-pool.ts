@@ -25,7 +25,7 @@ export const DEFAULT_PARSE_TIMEOUT_MS = 30_000;
  * Each parse thread's V8 heap, in MiB: what README "Memory" gives the whole worker process
  * (`--max-old-space-size=160 --max-semi-space-size=8`), now per thread. Mail contents are
  * Buffers outside this heap; the process-wide BLEND_INGEST_MEMORY_BYTES still bounds how much
- * raw mail is converted at once.
+ * raw mail is ingested at once.
  */
 export const PARSE_THREAD_HEAP = { maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 24 } as const;
 

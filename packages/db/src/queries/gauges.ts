@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 
-/** Age in seconds of the oldest inbound message stored but not converted yet (0 when none). */
+/** Age in seconds of the oldest inbound message stored but not ingested yet (0 when none). */
 export async function pollLagSeconds(db: Tx): Promise<number> {
   const r = await db.execute<{ age: number | null }>(sql`select extract(epoch from now() - min(received_at))::float as age from inbound_messages where state = 'received'`);
   return Number(r.rows[0]?.age ?? 0);

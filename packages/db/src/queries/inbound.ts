@@ -159,7 +159,7 @@ const { raw: _raw, ...withoutRaw } = getTableColumns(inboundMessages);
 
 /**
  * Lock an inbound row for the rest of the transaction (one ingest at a time per row). The
- * raw source is not read again here: callers that convert mail already have it.
+ * raw source is not read again here: callers that ingest mail already have it.
  */
 export async function lockInbound(tx: Tx, id: string): Promise<LockedInbound | undefined> {
   const rows = await tx
@@ -248,7 +248,7 @@ export async function countAttempt(db: Tx, id: string): Promise<number> {
 
 /**
  * Whether another inbound row carrying one of these Message-IDs is stored but not
- * converted yet: a reply must wait for its parent when both arrive in the same batch.
+ * ingested yet: a reply must wait for its parent when both arrive in the same batch.
  */
 export async function hasUnfinishedWithMessageId(db: Tx, messageIds: string[], exceptId: string): Promise<boolean> {
   if (messageIds.length === 0) return false;

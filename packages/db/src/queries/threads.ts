@@ -162,7 +162,7 @@ export async function movePostIntoThread(
   cause: { kind: PostMergeKind; inboundId: string | null; events?: EventContext },
 ): Promise<string | undefined> {
   if (fromPostId === toPostId) return undefined;
-  // Locked: a mail converted at the same moment that moves the same post waits here, then finds
+  // Locked: a mail ingested at the same moment that moves the same post waits here, then finds
   // it gone (READ COMMITTED reads the committed delete) instead of moving it twice.
   const [o] = await tx.select().from(posts).where(eq(posts.id, fromPostId)).limit(1).for('update');
   if (!o) return undefined;
