@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { addressingFrom, createLogger, loadConfigSubset, publicUrl } from '@blend/config';
 import type { DbHandle } from '@blend/db';
 import { warmTemplates } from '@blend/mail';
-import { createProducerRedis, createQueues } from '@blend/queue';
-import { enqueueAll, runDigestFor, runDueDigests, type DigestRunResult } from '@blend/worker';
+import { createProducerRedis, createQueues, enqueueAll } from '@blend/queue';
+import { runDigestFor, runDueDigests, type DigestRunResult } from '@blend/worker';
 import { UsageError } from './cli-commands';
 
 /**

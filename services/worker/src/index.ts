@@ -2,12 +2,12 @@ import { promises as dns } from 'node:dns';
 import { addressingFrom, conversionOptions, conversionSettings, dkimSettings, oauthSettings, processMetrics, publicUrl, smtpAuthOf, startHealthServer, type Config, type Logger } from '@blend/config';
 import { DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
-import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
+import { createQueues, createWorkerRedis, enqueueAll, redisReady } from '@blend/queue';
 import { cachingResolver, createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests } from '@blend/queue';
 import { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
 import { clamdScanner } from './clamd';
-import { enqueueAll, startDigestWorker, startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
+import { startDigestWorker, startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
 import { scanWebhooks } from './jobs/webhook';
 import { sweepNotifications } from './jobs/notify';
 import type { MailSite } from './thread-mail';
@@ -25,7 +25,6 @@ export { deliverWebhook, scanWebhooks } from './jobs/webhook';
 export { resolveWebhookTarget, WebhookTargetError, type ResolveAll } from './jobs/webhook-target';
 export { runDueDigests, runDigestFor, type DigestDeps, type DigestRunResult } from './jobs/digest';
 export { sweepNotifications } from './jobs/notify';
-export { enqueueAll } from './worker';
 export type { MailSite } from './thread-mail';
 
 export interface RunningService {

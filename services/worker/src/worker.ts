@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type 
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
 import type { Logger, Metrics } from '@blend/config';
-import { IngestJob, QueueName, SendJob, WebhookJob, enqueueSend, enqueueSends, ingestBackoff, type Queues } from '@blend/queue';
+import { IngestJob, QueueName, SendJob, WebhookJob, enqueueAll, enqueueSend, ingestBackoff, type Queues } from '@blend/queue';
 import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { send, type SendDeps } from './jobs/send';
 import { deliverWebhook, type WebhookDeps } from './jobs/webhook';
@@ -158,17 +158,6 @@ export function startDigestWorker(deps: DigestDeps, opts: WorkerOptions, queues:
     },
     async () => undefined,
   );
-}
-
-/**
- * Queue the sends of outbox rows that were just committed, in bulk (job ids make a second
- * add of the same row a no-op); a failure is left to the reconciler, which finds the rows.
- */
-export async function enqueueAll(queues: Pick<Queues, 'send'>, ids: string[], log: Logger): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    await enqueueSends(queues.send, chunk).catch((err: unknown) => log.warn({ err, count: chunk.length }, 'enqueue of sends failed; left to the reconciler'));
-  }
 }
 
 /** The `webhook` processor. */
