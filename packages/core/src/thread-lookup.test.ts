@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Addressing } from './addressing';
 import type { Classification } from './classify';
 import { childThreadIndex, newThreadIndex } from './thread-index';
-import { threadLookups, type ThreadLookup } from './thread-lookup';
+import { answersNotice, threadLookups, type ThreadLookup } from './thread-lookup';
 import type { MailInput } from './types';
 
 const DOMAIN: Addressing = { mode: 'domain', domain: 'example.test' };
@@ -68,5 +68,18 @@ describe('threadLookups', () => {
     ['nor has our own mail', { subject: 'Re: Release 2.0' }, { kind: 'own_mail', reason: 'origin_header' }, []],
   ])('%s', (_name, over, classification, expected) => {
     expect(threadLookups(mail(over), classification, arrived, DOMAIN)).toEqual(expected);
+  });
+});
+
+describe('answersNotice', () => {
+  it.each<[string, string[], boolean]>([
+    ['not one of our mails', [], false],
+    ['a mirrored ESN comment: part of the thread', ['mirror'], false],
+    ['a notification or a correction: part of the thread', ['notification', 'correction'], false],
+    ['a receipt', ['receipt'], true],
+    ['a digest', ['digest'], true],
+    ['an opt-in invitation', ['opt_in_invite'], true],
+  ])('%s', (_name, kinds, expected) => {
+    expect(answersNotice(kinds)).toBe(expected);
   });
 });

@@ -47,3 +47,16 @@ export function threadLookups(mail: MailInput, classification: Classification, a
   }
   return out;
 }
+
+/** Blend's own mails that are part of a thread's mail conversation: a reply to one is a comment. */
+const THREAD_MAIL_KINDS = new Set(['mirror', 'notification', 'correction']);
+
+/**
+ * Whether a reply that found no thread answers one of Blend's notices (a receipt, a digest, an
+ * invitation) rather than a conversation: the mail it answers is Blend's own and of a kind that
+ * is not thread mail.
+ * @param answeredKinds - the kinds of Blend's outbound mails among those the reply names first.
+ */
+export function answersNotice(answeredKinds: readonly string[]): boolean {
+  return answeredKinds.some((k) => !THREAD_MAIL_KINDS.has(k));
+}

@@ -1,4 +1,5 @@
 import {
+  answersNotice,
   decideIngest,
   hashReplyToken,
   judgeRate,
@@ -86,9 +87,7 @@ export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'add
     throw new ParentPendingError();
   }
   const parent = await findThread(tx, threadLookups(mail, classification, m.arrival.internalDate ?? m.arrival.receivedAt, deps.addressing));
-  const NOT_NOTICES = new Set(['mirror', 'notification', 'correction']);
-  const repliesToNotice =
-    classification.kind === 'reply' && !parent && (await ownMailKinds(tx, mail.inReplyTo.slice(0, 1))).some((k) => !NOT_NOTICES.has(k));
+  const repliesToNotice = classification.kind === 'reply' && !parent && answersNotice(await ownMailKinds(tx, mail.inReplyTo.slice(0, 1)));
   const { token, tokenHash } = route?.kind === 'reply' ? await checkReplyToken(tx, route.token, person, m.verdict, m.now, deps) : { token: null, tokenHash: null };
   const threadPostId = token?.ok ? token.postId : (parent?.postId ?? null);
 
