@@ -95,7 +95,7 @@ export function textEncodingOf(text: string): 'quoted-printable' | 'base64' {
 }
 
 /** Only the extra headers we write ourselves, each value on one line. */
-const EXTRA_HEADERS = new Set(['List-Unsubscribe', 'List-Unsubscribe-Post', 'List-Id', 'Precedence', 'Thread-Index', 'Thread-Topic']);
+const EXTRA_HEADERS = new Set(['List-Unsubscribe', 'List-Unsubscribe-Post', 'List-Id', 'Precedence', 'Thread-Index', 'Thread-Topic', 'Content-Language']);
 function extraHeaders(h: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h ?? {})) if (EXTRA_HEADERS.has(k)) out[k] = singleLine(v, 900);

@@ -14,10 +14,10 @@ import { UsageError } from './cli-commands';
 export async function digestNow(dbh: DbHandle, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { now: { type: 'boolean', default: false }, person: { type: 'string' }, json: { type: 'boolean', default: false } } });
   if (!values.now) throw new UsageError('digest needs --now (scheduled digests are run by the worker)');
-  const cfg = loadConfigSubset(['REDIS_URL', 'BLEND_QUEUE_PREFIX', 'BLEND_ADDRESSING', 'BLEND_MAIL_DOMAIN', 'BLEND_MAIL_ADDRESS', 'BLEND_SECRET', 'BLEND_PUBLIC_URL', 'PORT', 'LOG_LEVEL']);
+  const cfg = loadConfigSubset(['REDIS_URL', 'BLEND_QUEUE_PREFIX', 'BLEND_ADDRESSING', 'BLEND_MAIL_DOMAIN', 'BLEND_MAIL_ADDRESS', 'BLEND_SECRET', 'BLEND_PUBLIC_URL', 'BLEND_DEFAULT_LANGUAGE', 'PORT', 'LOG_LEVEL']);
   const log = createLogger('blend-cli', cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL);
   await warmTemplates();
-  const deps = { db: dbh.db, log, site: { addressing: addressingFrom(cfg), publicUrl: publicUrl(cfg), secret: cfg.BLEND_SECRET } };
+  const deps = { db: dbh.db, log, site: { addressing: addressingFrom(cfg), publicUrl: publicUrl(cfg), secret: cfg.BLEND_SECRET, defaultLanguage: cfg.BLEND_DEFAULT_LANGUAGE } };
   let result: DigestRunResult | undefined;
   if (values.person) {
     result = await runDigestFor(deps, values.person);

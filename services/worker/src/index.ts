@@ -66,7 +66,7 @@ export async function startWorkerService(
   // Email templates are compiled once (MJML is slow); rendering a mail is then fast.
   await warmTemplates();
   const addressing = addressingFrom(config);
-  const site: MailSite = { addressing, publicUrl: publicUrl(config), secret: config.BLEND_SECRET };
+  const site: MailSite = { addressing, publicUrl: publicUrl(config), secret: config.BLEND_SECRET, defaultLanguage: config.BLEND_DEFAULT_LANGUAGE };
   // Parsing and conversion run in threads that are stopped past the time limit (docs/SECURITY.md F9).
   const parsePool = new ParsePool({
     settings: conversionSettings(config),

@@ -5,7 +5,7 @@ import { emitCommentEvent, emitCommentRemoved, emitPostEvent, emitPostRemoved, r
 import { groupVisibleTo } from './groups';
 import type { EsnPostView } from './esn-post-view';
 import { writeOutboundMail } from './outbound';
-import { bridgeAddress, hiddenItemNotice, postLink, type Addressing } from '@blend/core';
+import { bridgeAddress, hiddenItemNotice, languageOf, postLink, type Addressing, type Language } from '@blend/core';
 
 /**
  * Moderation (docs/SECURITY.md, moderation): an admin hides a post or comment with a reason and
@@ -42,6 +42,8 @@ async function rowOf(tx: Tx, t: ModerationTarget) {
 export interface HideNotify {
   addressing: Addressing;
   publicUrl?: string | null;
+  /** The notice's language for an author who has not chosen one (BLEND_DEFAULT_LANGUAGE). @defaultValue 'en' */
+  defaultLanguage?: Language;
   queued: string[];
 }
 
@@ -71,11 +73,11 @@ export async function hideItem(db: Database, t: ModerationTarget, actor: string,
       .set({ resolvedAt: now, resolvedBy: actor, resolution: 'hidden' })
       .where(and(isNull(reports.resolvedAt), t.kind === 'post' ? and(eq(reports.postId, t.id), isNull(reports.commentId)) : eq(reports.commentId, t.id)));
     if (notify) {
-      const [a] = await tx.select({ email: people.email, optIn: people.optIn }).from(people).where(eq(people.id, row.authorId));
+      const [a] = await tx.select({ email: people.email, optIn: people.optIn, language: people.language }).from(people).where(eq(people.id, row.authorId));
       const postId = t.kind === 'post' ? t.id : (await tx.select({ postId: comments.postId }).from(comments).where(eq(comments.id, t.id)))[0]?.postId;
       const [p] = postId ? await tx.select({ title: posts.title }).from(posts).where(eq(posts.id, postId)) : [];
       if (a && a.optIn === 'opted_in' && postId) {
-        const notice = hiddenItemNotice({ kind: t.kind, title: p?.title ?? '', reason, postUrl: notify.publicUrl ? postLink(notify.publicUrl, postId) : null, bridge: bridgeAddress(notify.addressing, { kind: 'status' }) });
+        const notice = hiddenItemNotice({ kind: t.kind, title: p?.title ?? '', reason, postUrl: notify.publicUrl ? postLink(notify.publicUrl, postId) : null, bridge: bridgeAddress(notify.addressing, { kind: 'status' }), lang: languageOf(a, notify.defaultLanguage ?? 'en') });
         // No post or comment id on the row: the outbox voids mail about a removed item, and this
         // mail is about exactly that.
         const queued = await writeOutboundMail(tx, notify.addressing, {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { isUuid, PermanentError, type Addressing } from '@blend/core';
+import { isUuid, PermanentError, type Addressing, type Language } from '@blend/core';
 import { enqueueSends, type Queues } from '@blend/queue';
 import { dismissReport, hideItem, listHiddenItems, listOpenReports, reportItem, restoreItem, type Database, type ModerationTarget } from '@blend/db';
 import { requireAdmin, requirePerson } from '../auth';
@@ -77,7 +77,7 @@ const reportQueue = {
  * reason; any signed-in reader reports a post or comment they can see; the open reports are
  * the admins' queue.
  */
-export function moderationRoutes(app: FastifyInstance, deps: { db: Database; publicUrl?: string; addressing: Addressing; queues: Pick<Queues, 'send'> }): void {
+export function moderationRoutes(app: FastifyInstance, deps: { db: Database; publicUrl?: string; addressing: Addressing; defaultLanguage?: Language; queues: Pick<Queues, 'send'> }): void {
   const admin = requireAdmin(deps.db);
   const ctx = { publicUrl: deps.publicUrl ?? null };
 
@@ -102,7 +102,7 @@ export function moderationRoutes(app: FastifyInstance, deps: { db: Database; pub
         async (req) => {
           if (!isUuid(req.params.id)) throw new PermanentError('NOT_FOUND', `no such ${kind}`);
           const target: ModerationTarget = { kind, id: req.params.id };
-          const notify = { addressing: deps.addressing, publicUrl: deps.publicUrl ?? null, queued: [] as string[] };
+          const notify = { addressing: deps.addressing, publicUrl: deps.publicUrl ?? null, defaultLanguage: deps.defaultLanguage, queued: [] as string[] };
           const outcome = action === 'hide' ? await hideItem(deps.db, target, req.person!.id, req.body.reason!, ctx, notify) : await restoreItem(deps.db, target, req.person!.id, ctx);
           // The author's notice is in the outbox already; the reconciler sends it if this fails.
           await enqueueSends(deps.queues.send, notify.queued).catch((err: unknown) => req.log.warn({ err }, 'enqueue of the moderation notice failed; left to the reconciler'));

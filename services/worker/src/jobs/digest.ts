@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { composeDigest, newReplyAddress, nextDigestAt, postLink, preferencesLink, type ActivityItem, type OutboundMail, type ReplyTokenRecord } from '@blend/core';
+import { composeDigest, languageOf, newReplyAddress, nextDigestAt, postLink, preferencesLink, type ActivityItem, type OutboundMail, type ReplyTokenRecord } from '@blend/core';
 import {
   dbNow,
   digestActivityBatch,
@@ -163,6 +163,7 @@ function buildDigest(
     preferencesUrl: preferencesLink(deps.site.publicUrl),
     unsubscribeUrl: unsubscribe,
     timezone: p.timezone,
+    language: languageOf(p, deps.site.defaultLanguage ?? 'en'),
   });
   return {
     tokens: replies.map((r) => r.record),
@@ -173,6 +174,7 @@ function buildDigest(
       to: p.email,
       personId: p.id,
       postId: digest.threads[0]!.postId,
+      language: mail.language,
       subject: mail.subject,
       text: mail.text,
       html: mail.html,

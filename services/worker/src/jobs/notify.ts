@@ -1,4 +1,4 @@
-import { postLink, preferencesLink } from '@blend/core';
+import { languageOf, postLink, preferencesLink } from '@blend/core';
 import {
   dbNow,
   finishNotifications,
@@ -78,8 +78,11 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
   const references = await threadMessageIds(tx, post.id);
   const postUrl = postLink(site.publicUrl, post.id);
   const preferencesUrl = preferencesLink(site.publicUrl);
+  // Blend's words in the reader's language; people's own words stay as written.
+  const language = languageOf(to, site.defaultLanguage ?? 'en');
   // Every mail of the sweep is in the thread: a reply to it, to any address, comments there.
   const base = {
+    language,
     to: to.email,
     personId: to.id,
     postId: post.id,
@@ -96,7 +99,7 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
     const replyTo = await issueReplyAddress(tx, site, to.id, post.id, outboundId, now);
     if (first.kind === 'mirror') {
       if (comment.deletedAt) return drop('comment_gone');
-      const mail = renderMirrorMail({ authorName: displayName(author), text: comment.bodyText, postTitle: post.title, postUrl, preferencesUrl });
+      const mail = renderMirrorMail({ authorName: displayName(author), text: comment.bodyText, postTitle: post.title, postUrl, preferencesUrl, language });
       id = await writeOutboundMail(
         tx,
         site.addressing,
@@ -112,6 +115,7 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
         postTitle: post.title,
         postUrl,
         preferencesUrl,
+        language,
       });
       const refs = mirrored ? [...references, mirrored] : references;
       id = await writeOutboundMail(
@@ -131,7 +135,7 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
       })
       .filter((i): i is NonNullable<typeof i> => i !== null);
     if (items.length === 0) return drop('comment_gone');
-    const mail = renderNotificationMail({ recipientName: to.name || to.email, threadTitle: post.title, postUrl, items, preferencesUrl, timezone: to.timezone });
+    const mail = renderNotificationMail({ recipientName: to.name || to.email, threadTitle: post.title, postUrl, items, preferencesUrl, timezone: to.timezone, language });
     const replyTo = await issueReplyAddress(tx, site, to.id, post.id, outboundId, now);
     id = await writeOutboundMail(
       tx,
