@@ -15,12 +15,14 @@ let page: Page;
 let watch: PageWatch;
 let base = '';
 let token = '';
+let other = '';
 
 beforeAll(async () => {
   browser = await launchChromium();
   s = await startStack({}, { poller: false });
   base = await listenOnLoopback(s.app);
   token = await s.person('greta@corp.test', { name: 'Greta Grün' });
+  other = await s.person('otto@corp.test', { name: 'Otto Ost' });
   await s.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` }, payload: { group: 'general', title: 'Sommerfest', body: 'Am Freitag im Hof.' } });
   // The browser asks for French (Accept-Language: fr-FR), as a French desktop would.
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR', timezoneId: 'Europe/Berlin' });
@@ -69,14 +71,22 @@ describe('the web UI’s language', () => {
     const greta = await findPersonByEmail(s.db.db, 'greta@corp.test');
     expect(greta!.language).toBe('de');
 
+    const streamOpen = page.waitForResponse((r) => r.url().endsWith('/api/v1/stream') && r.status() === 200);
     await clickAndLoad(page, nav.getByRole('link', { name: 'Feed' }));
     expect(await htmlLang()).toBe('de');
     await expect(page.getByRole('region', { name: 'Neuer Beitrag' }).count()).resolves.toBe(1);
     const post = page.getByRole('article', { name: 'Sommerfest' });
     await expect(post.getByRole('button', { name: 'Gefällt mir' }).count()).resolves.toBe(1);
     await expect(post.getByText('0 Kommentare').count()).resolves.toBe(1);
-    // The time as German writes it ("06.12.2026, 18:40"), in the person's own zone.
-    expect(await post.locator('time').first().textContent()).toMatch(/^\d\d\.\d\d\.\d{4}, \d\d:\d\d$/);
+    // The exact time as German writes it ("06.12.2026, 18:40"), in the person's own zone: the
+    // text, or on hover where the text says how long ago ("vor 2 Minuten").
+    const time = post.locator('time').first();
+    expect((await time.getAttribute('title')) ?? (await time.textContent())).toMatch(/^\d\d\.\d\d\.\d{4}, \d\d:\d\d$/);
+    // The live-updates script speaks German too.
+    await streamOpen;
+    await s.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${other}` }, payload: { group: 'general', title: 'Grillgut', body: 'Wer bringt was mit?' } });
+    await page.locator('#live').getByText('1 neuer Beitrag –').waitFor();
+    await expect(page.locator('#live').getByRole('link', { name: 'anzeigen' }).count()).resolves.toBe(1);
     await page.getByRole('search', { name: 'Suche' }).getByRole('searchbox').fill('Sommerfest');
     await clickAndLoad(page, page.getByRole('search', { name: 'Suche' }).getByRole('button', { name: 'Suchen' }));
     await expect(page.getByRole('heading', { name: 'Ergebnisse für „Sommerfest“' }).count()).resolves.toBe(1);

@@ -5,6 +5,7 @@ import { feedFilter, parseCursor, type FeedQuery } from '../routes/esn-feed';
 import { BODY_MAX, TITLE_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, tHtml, type PageContext } from './layout';
+import { liveMessages } from './live-messages';
 import { postCard } from './post-view';
 import { composerSection, writableGroups } from './composer';
 
@@ -84,7 +85,7 @@ export function feedPages(app: FastifyInstance, deps: WebDeps): void {
     const mine = await reactionsAmong(deps.db, ctx.me!.id, page.items.map((p) => p.id));
     const { t } = ctx;
     const main = html`<h1>${t('feed.title')}</h1>
-<div id="live" class="live" aria-live="polite" data-live="feed"></div>
+<div id="live" class="live" aria-live="polite" data-live="feed" data-messages="${liveMessages(ctx)}"></div>
 ${composerSection(ctx, writableGroups(groups), q.group, {}, deps.uploads?.limits)}
 ${filters(ctx, q, groups)}
 <section aria-labelledby="posts-h"><h2 id="posts-h" class="visually-hidden">${t('feed.posts')}</h2>

@@ -6,6 +6,7 @@ import { sendAttachment } from '../routes/attachments';
 import { BODY_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, tHtml, type PageContext } from './layout';
+import { liveMessages } from './live-messages';
 import { commentItem, postFull, postHref } from './post-view';
 import { commentForm } from './composer';
 import { assertCsrf } from './session';
@@ -59,7 +60,7 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
     const sources = ctx.me!.isAdmin && !post.deleted ? await inboundIdsOfThread(deps.db, post.id) : new Map<string, string>();
     // After a report (moderation-pages.ts): say it arrived.
     const reported = (req.query as { reported?: string } | undefined)?.reported === '1';
-    const main = html`${reported ? html`<p role="status" class="notice">${ctx.t('thread.reported')}</p>` : ''}<div id="live" class="live" aria-live="polite" data-live="thread" data-post="${post.id}"></div>${postFull(ctx, post, sources.get(post.id), mine.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources, deps.uploads?.limits)}`;
+    const main = html`${reported ? html`<p role="status" class="notice">${ctx.t('thread.reported')}</p>` : ''}<div id="live" class="live" aria-live="polite" data-live="thread" data-post="${post.id}" data-messages="${liveMessages(ctx)}"></div>${postFull(ctx, post, sources.get(post.id), mine.get(post.id))}${followForm(ctx, post, following)}${comments(ctx, post, sources, deps.uploads?.limits)}`;
     return sendHtml(reply, 200, layout(ctx, { title: post.deleted ? ctx.t('post.retracted') : post.title || ctx.t('thread.title'), current: '', main, live: true, compose: true }));
   });
 

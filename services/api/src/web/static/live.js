@@ -8,6 +8,25 @@
   var mode = region.getAttribute('data-live');
   var postId = region.getAttribute('data-post');
   var fresh = 0;
+  // The page's words for what this script says (live-messages.ts); English if they are missing.
+  var words = {};
+  try {
+    words = JSON.parse(region.getAttribute('data-messages') || '{}') || {};
+  } catch (err) {
+    words = {};
+  }
+  function word(key, english, vars) {
+    var text = typeof words[key] === 'string' ? words[key] : english;
+    return text.replace(/\{\{(\w+)\}\}/g, function (m, name) {
+      return vars && name in vars ? String(vars[name]) : m;
+    });
+  }
+  function newPosts(n) {
+    var forms = words.newPosts || {};
+    var cat = typeof Intl === 'object' && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || 'en').select(n) : n === 1 ? 'one' : 'other';
+    var text = forms[cat] || forms.other || (n === 1 ? '{{count}} new post — ' : '{{count}} new posts — ');
+    return text.replace(/\{\{count\}\}/g, String(n));
+  }
 
   function say(text) {
     region.textContent = text;
@@ -54,10 +73,10 @@
     var li = document.createElement('li');
     li.id = 'c-' + c.id;
     li.className = 'comment live-new';
-    var who = (c.author && (c.author.name || c.author.email)) || 'Someone';
+    var who = (c.author && (c.author.name || c.author.email)) || word('someone', 'Someone');
     var meta = document.createElement('p');
     meta.className = 'meta';
-    meta.textContent = who + ' · just now';
+    meta.textContent = who + ' · ' + word('justNow', 'just now');
     var body = document.createElement('div');
     body.className = 'body';
     var pre = document.createElement('p');
@@ -66,7 +85,7 @@
     li.appendChild(meta);
     li.appendChild(body);
     list.appendChild(li);
-    say('New comment from ' + who + '.');
+    say(word('newComment', 'New comment from {{name}}.', { name: who }));
   }
 
   var es = new EventSource('/api/v1/stream');
@@ -80,15 +99,15 @@
       if (only && !(d.post.group && d.post.group.slug === only)) return;
       fresh += 1;
       region.textContent = '';
-      region.append(fresh + (fresh === 1 ? ' new post — ' : ' new posts — '));
+      region.append(newPosts(fresh));
       var a = document.createElement('a');
       a.href = window.location.pathname + window.location.search;
-      a.textContent = 'show';
+      a.textContent = word('show', 'show');
       region.append(a);
     });
     es.addEventListener('post.deleted', function (e) {
       var d = data(e);
-      if (d && d.post && removePostCard(d.post.id)) say('A post was removed.');
+      if (d && d.post && removePostCard(d.post.id)) say(word('postRemoved', 'A post was removed.'));
     });
   } else if (mode === 'thread' && postId) {
     es.addEventListener('comment.created', function (e) {
@@ -105,7 +124,7 @@
       var p = document.createElement('p');
       p.textContent = d.comment.body_text || '';
       body.appendChild(p);
-      say('A comment was edited.');
+      say(word('commentEdited', 'A comment was edited.'));
     });
     es.addEventListener('comment.deleted', function (e) {
       var d = data(e);
@@ -113,7 +132,7 @@
       var li = document.getElementById('c-' + d.comment.id);
       if (li) {
         li.remove();
-        say('A comment was removed.');
+        say(word('commentRemoved', 'A comment was removed.'));
       }
     });
     es.addEventListener('post.deleted', function (e) {
@@ -123,17 +142,17 @@
       if (!main) return;
       main.textContent = '';
       var h = document.createElement('h1');
-      h.textContent = 'Removed';
+      h.textContent = word('removed', 'Removed');
       var p = document.createElement('p');
-      p.textContent = 'This post was removed. ';
+      p.textContent = word('thisPostRemoved', 'This post was removed.') + ' ';
       var a = document.createElement('a');
       a.href = '/web';
-      a.textContent = 'Back to the feed';
+      a.textContent = word('back', 'Back to the feed');
       p.appendChild(a);
       main.appendChild(h);
       main.appendChild(p);
       main.appendChild(region);
-      say('This post was removed.');
+      say(word('thisPostRemoved', 'This post was removed.'));
     });
   }
 })();
