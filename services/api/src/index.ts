@@ -55,7 +55,7 @@ export async function startApiService(config: Config, log: Logger): Promise<{ st
     withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS,
     webhookAllowPrivate: config.BLEND_WEBHOOK_ALLOW_PRIVATE,
     groupCreation: config.BLEND_GROUP_CREATION,
-    // The web composer's files: the limits and the scanner of mail attachments (docs/SECURITY.md B42).
+    // The web composer's files: the limits and the scanner of mail attachments (docs/SECURITY.md B43).
     uploads: {
       limits: {
         maxFileBytes: config.BLEND_ATTACHMENT_MAX_BYTES,

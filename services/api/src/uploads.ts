@@ -5,7 +5,7 @@ import type { FileScanner } from '@blend/worker';
 
 /**
  * Files attached in the web composer, checked exactly as mail attachments are
- * (docs/SECURITY.md B42): the same size limits (BLEND_ATTACHMENT_MAX_BYTES,
+ * (docs/SECURITY.md B43): the same size limits (BLEND_ATTACHMENT_MAX_BYTES,
  * BLEND_ATTACHMENTS_MAX_TOTAL_BYTES), the same allowed types (BLEND_ATTACHMENT_TYPES, with the
  * same refusal of runnable names), the same virus scanner (BLEND_CLAMD_URL). Where a mail's
  * unfit file is only listed, an upload with one is refused as a whole, so the writer can fix

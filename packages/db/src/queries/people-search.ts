@@ -15,7 +15,7 @@ const likeLiteral = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /**
  * People whose name (any word of it) or address starts with `q`, for `@` mentions. Only people
  * who opted in: their names are on the ESN already, while a person who has not agreed to take
- * part is not listed to anyone (docs/SECURITY.md B43).
+ * part is not listed to anyone (docs/SECURITY.md B44).
  * @param limit @defaultValue 8
  */
 export async function suggestPeople(db: Tx, q: string, limit = 8): Promise<PersonSuggestion[]> {

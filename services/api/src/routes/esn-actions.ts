@@ -89,7 +89,7 @@ async function assertGroupOpen(db: Tx, groupId: string): Promise<void> {
 
 /**
  * How a body is written: plain text (the API's default), or Markdown from the web composer,
- * rendered through the mail sanitiser (docs/SECURITY.md B42). The text is kept as written:
+ * rendered through the mail sanitiser (docs/SECURITY.md B43). The text is kept as written:
  * mail shows it as it is.
  */
 export type BodyFormat = 'text' | 'markdown';
