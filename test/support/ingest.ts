@@ -1,5 +1,5 @@
 import { createLogger } from '@blend/config';
-import { compileRedactions, DEFAULT_CONFIDENTIAL_MARKERS, DEFAULT_RATE_LIMITS } from '@blend/core';
+import { compileConversion, DEFAULT_CONFIDENTIAL_MARKERS, DEFAULT_RATE_LIMITS } from '@blend/core';
 import type { Database } from '@blend/db';
 import type { IngestDeps } from '@blend/worker';
 
@@ -17,7 +17,7 @@ export function ingestDeps(db: Database, overrides: Partial<IngestDeps> = {}): I
     publicUrl: 'http://blend.test',
     senderAuth: { mode: 'none', orgDomains: ['corp.test'] },
     confidentialMarkers: [...DEFAULT_CONFIDENTIAL_MARKERS],
-    redactions: compileRedactions('card,iban'),
+    conversion: compileConversion({ redact: 'card,iban' }),
     rateLimits: DEFAULT_RATE_LIMITS,
     withheldRetentionDays: 14,
     ...overrides,

@@ -96,7 +96,7 @@ export async function startWorkerService(
         confidentialMarkers: config.BLEND_CONFIDENTIAL_MARKERS
           ? config.BLEND_CONFIDENTIAL_MARKERS.split(',').map((m) => m.trim()).filter(Boolean)
           : [...DEFAULT_CONFIDENTIAL_MARKERS],
-        ...conversionOptions(config),
+        conversion: conversionOptions(config),
         rateLimits: {
           senderPerMinute: config.BLEND_RATE_SENDER_PER_MINUTE || Infinity,
           senderPerHour: config.BLEND_RATE_SENDER_PER_HOUR || Infinity,

@@ -1,4 +1,4 @@
-import { DEFAULT_NOTIFY_COALESCE_MS, type Addressing, type AttachmentLimits, type Language, type RateLimits, type Redaction } from '@blend/core';
+import { DEFAULT_NOTIFY_COALESCE_MS, type Addressing, type AttachmentLimits, type Language, type ConversionOptions, type RateLimits } from '@blend/core';
 import type { Database } from '@blend/db';
 import type { MimeLimits, SenderAuthOptions } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
@@ -23,14 +23,13 @@ export interface IngestDeps {
   defaultLanguage?: Language;
   senderAuth: SenderAuthOptions;
   confidentialMarkers: string[];
-  redactions: Redaction[];
+  /** How mail is converted (BLEND_REDACT, BLEND_DISCLAIMER_PATTERNS), from `conversionOptions(config)` as for `blend preview` and reprocess. */
+  conversion: ConversionOptions;
   rateLimits: RateLimits;
   /** Withheld mail is released if its author opts in within this many days. */
   withheldRetentionDays: number;
   mimeLimits?: MimeLimits;
   metrics?: Metrics;
-  /** Operator-defined legal footers to cut (BLEND_DISCLAIMER_PATTERNS). */
-  disclaimerPatterns?: RegExp[];
   /** Scans files before they are stored (BLEND_CLAMD_URL); none: files are not scanned. */
   scanner?: FileScanner;
   /** Which files of a published mail are stored (BLEND_ATTACHMENT_MAX_BYTES…). @defaultValue DEFAULT_ATTACHMENT_LIMITS */

@@ -31,17 +31,13 @@ export interface UnreadableInbound {
  */
 export async function parseInbound(
   raw: Buffer,
-  deps: Pick<IngestDeps, 'parsePool' | 'redactions' | 'disclaimerPatterns' | 'mimeLimits'>,
+  deps: Pick<IngestDeps, 'parsePool' | 'conversion' | 'mimeLimits'>,
 ): Promise<ParsedInbound | UnreadableInbound> {
   let read;
   try {
     read = deps.parsePool
       ? await deps.parsePool.parse(raw)
-      : await parseAndConvert(raw, {
-          redactions: deps.redactions,
-          ...(deps.disclaimerPatterns ? { disclaimerPatterns: deps.disclaimerPatterns } : {}),
-          ...(deps.mimeLimits ? { mimeLimits: deps.mimeLimits } : {}),
-        });
+      : await parseAndConvert(raw, { ...deps.conversion, ...(deps.mimeLimits ? { mimeLimits: deps.mimeLimits } : {}) });
   } catch (err) {
     if (!(err instanceof ParseLimitError)) throw err;
     return { ok: false, state: 'failed', reason: err.reason, detail: err.message, err };
