@@ -52,19 +52,6 @@ function filters(ctx: PageContext, q: FeedQuery, groups: GroupSummary[]): SafeHt
 <button type="submit">${t('feed.filter')}</button></form>`;
 }
 
-function composer(ctx: PageContext, groups: GroupSummary[], current: string | undefined): SafeHtml {
-  const { t } = ctx;
-  if (ctx.me?.optIn !== 'opted_in') {
-    return html`<p class="notice">${tHtml(t, 'feed.readOnly', { optIn: html`<a href="/web/preferences">${t('feed.readOnly.optIn')}</a>` })}</p>`;
-  }
-  return html`<section class="composer" aria-labelledby="compose-h"><h2 id="compose-h">${t('composer.heading')}</h2>
-<form method="post" action="/web/posts">${csrfField(ctx)}
-<label>${t('feed.group')} <select name="group" required>${groups.map((g) => option(g.slug, g.name, current ?? 'general'))}</select></label>
-<label>${t('composer.title')} <input name="title" maxlength="${TITLE_MAX}"></label>
-<label>${t('composer.body')} <textarea name="body" rows="4" maxlength="${BODY_MAX}" required></textarea></label>
-<button type="submit">${t('composer.post')}</button></form></section>`;
-}
-
 function nextLink(ctx: PageContext, q: FeedQuery, next: string | null): SafeHtml | '' {
   if (!next) return '';
   // The filters stay; the cursor is replaced.
