@@ -6,7 +6,7 @@ import { FEED_COMMENTS_DEFAULT } from '@blend/db';
 import type { ApiDataFacts } from './api-data';
 import type { LoadResult } from './api-load';
 import type { CpuUse, MachineFacts } from './machine';
-import { writeDocsSection } from './report';
+import { writeDocsSection } from './harness';
 import { fmt } from './stats';
 
 export interface Scenario {

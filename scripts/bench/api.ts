@@ -2,11 +2,9 @@
 // serving the same JSON from memory, each in its own process, and measure feed requests under
 // load: latency at a fixed rate and the highest rate. See docs/BENCHMARKS.md.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeCursor, issueApiToken } from '@blend/db';
 import { createProducerRedis } from '@blend/queue';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
@@ -15,21 +13,11 @@ import { runAutocannon, runPaced, type Target } from './api-load';
 import { apiFigures, apiTables, TARGET_P99_MS, writeApiDocs, type ApiReport, type CacheOutcome, type Scenario, type ScenarioResult } from './api-report';
 import { blendApiEnv, startServer, type Server } from './api-server';
 import { measureSearch, searchKinds, searchMarkdown, searchMeets, type SearchResult } from './api-search';
-import { writeDocsSection } from './report';
-import { blendRevision, cpuSnapshot, cpuUse, machineFacts } from './machine';
+import { commandLine, DOCS_FILE, intEnv, root, runBench, runSteps, sayer, writeDocsSection, writesDocs, type CleanupStep } from './harness';
+import { blendRevision, cpuSnapshot, cpuUse, jiffiesByProcess, machineFacts } from './machine';
 import type pg from 'pg';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
-  return v;
-}
-
-const say = (msg: string) => process.stdout.write(`bench api: ${msg}\n`);
+const say = sayer('bench api');
 
 const POSTS = intEnv('BENCH_POSTS', 100_000);
 const COMMENTS = intEnv('BENCH_COMMENTS', 500_000, 0);
@@ -80,29 +68,6 @@ async function scenarios(pool: pg.Pool): Promise<Scenario[]> {
 }
 
 /**
- * CPU jiffies of each Postgres process. Summed per process, not per group as cpuSnapshot does:
- * a backend that exits meanwhile (the population's pool closing its idle connections) would
- * take its whole past CPU out of the group's total.
- */
-function postgresJiffies(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited since readdir
-    }
-    const close = stat.lastIndexOf(')');
-    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-    const fields = stat.slice(close + 2).split(' ');
-    out.set(Number(entry), Number(fields[11]) + Number(fields[12]));
-  }
-  return out;
-}
-
-/**
  * The backends connected to the benchmark's database. Only they are counted: the machine's
  * Postgres also serves whatever else runs on it (a test suite, another checkout), and the
  * background processes (WAL writer, checkpointer) do little for a read-only load.
@@ -114,7 +79,7 @@ async function benchBackends(pool: pg.Pool): Promise<number[]> {
 
 /** CPU seconds since `before` of those of the backends `pids` alive at the end (USER_HZ = 100). */
 function postgresSeconds(before: Map<number, number>, pids: number[]): number {
-  const now = postgresJiffies();
+  const now = jiffiesByProcess('postgres');
   let jiffies = 0;
   for (const pid of new Set(pids)) if (now.has(pid)) jiffies += now.get(pid)! - (before.get(pid) ?? 0);
   return jiffies / 100;
@@ -161,7 +126,7 @@ async function cacheCounts(url: string): Promise<Record<CacheOutcome, number>> {
 async function measureLoad(target: Target, server: Server, pool: pg.Pool): Promise<Omit<ScenarioResult, 'scenario'>> {
   const cpu0 = cpuSnapshot();
   const backends = await benchBackends(pool);
-  const pg0 = postgresJiffies();
+  const pg0 = jiffiesByProcess('postgres');
   const api0 = await server.cpuSeconds();
   const cache0 = server.kind === 'blend' ? await cacheCounts(target.url) : undefined;
   const paced = await runPaced(target, { seconds: SECONDS, rate: RATE });
@@ -233,7 +198,7 @@ async function main(res: Resources): Promise<{ report: ApiReport; search: Search
     "select version() as v, current_setting('shared_buffers') as sb, current_setting('work_mem') as wm")).rows[0]!;
   const report: ApiReport = {
     date: new Date().toISOString(),
-    command: commandLine(),
+    command: commandLine('pnpm bench api', ['BENCH_WRITES_PER_S', 'BENCH_POSTS', 'BENCH_COMMENTS', 'BENCH_GROUPS', 'BENCH_PEOPLE', 'BENCH_SEED', 'BENCH_RATE', 'BENCH_SECONDS', 'BENCH_MAX_SECONDS', 'BENCH_CONNECTIONS']),
     revision,
     machine,
     postgres: `${v.v.split(' on ')[0]!} (shared_buffers=${v.sb}, work_mem=${v.wm})`,
@@ -251,17 +216,10 @@ async function main(res: Resources): Promise<{ report: ApiReport; search: Search
   return { report, search };
 }
 
-function commandLine(): string {
-  const vars = ['BENCH_WRITES_PER_S', 'BENCH_POSTS', 'BENCH_COMMENTS', 'BENCH_GROUPS', 'BENCH_PEOPLE', 'BENCH_SEED', 'BENCH_RATE', 'BENCH_SECONDS', 'BENCH_MAX_SECONDS', 'BENCH_CONNECTIONS']
-    .filter((k) => process.env[k])
-    .map((k) => `${k}=${process.env[k]}`);
-  return [...vars, 'pnpm bench api'].join(' ');
-}
-
 /** Stop the servers, drop the database and the queue keys, remove the body file; each step runs even if one fails. */
 async function cleanup(res: Resources): Promise<void> {
-  const steps: [string, () => Promise<unknown>][] = [
-    ...res.servers.map((s): [string, () => Promise<unknown>] => [`stop the ${s.kind} server`, () => s.stop()]),
+  await runSteps('bench api', [
+    ...res.servers.map((s): CleanupStep => [`stop the ${s.kind} server`, () => s.stop()]),
     ['drop the database', async () => res.db?.drop()],
     ['delete the queue keys', async () => {
       if (!res.prefix) return;
@@ -274,43 +232,26 @@ async function cleanup(res: Resources): Promise<void> {
       }
     }],
     ['remove the body file', async () => res.tmp && rm(res.tmp, { recursive: true, force: true })],
-  ];
-  for (const [what, fn] of steps) {
-    try {
-      await fn();
-    } catch (err) {
-      process.stderr.write(`bench api: cleanup "${what}" failed: ${(err as Error).message}\n`);
+  ]);
+}
+
+await runBench<Resources, { report: ApiReport; search: SearchResult[] }>({
+  label: 'bench api',
+  resources: { servers: [] },
+  main,
+  cleanup,
+  finish: async ({ report, search }) => {
+    process.stdout.write(`\n${apiTables(report)}\n`);
+    if (search.length > 0) process.stdout.write(`\n${searchMarkdown(report, search)}\n`);
+    if (writesDocs()) {
+      await writeApiDocs(DOCS_FILE, report);
+      if (search.length > 0) await writeDocsSection(DOCS_FILE, 'search', searchMarkdown(report, search));
+      say(`wrote the api${search.length > 0 ? ' and search sections' : ' section'} of docs/BENCHMARKS.md`);
     }
-  }
-}
-
-const resources: Resources = { servers: [] };
-let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  say('interrupted; cleaning up...');
-  void cleanup(resources).finally(() => process.exit(130));
+    const f = apiFigures(report);
+    return [
+      ...search.filter((r) => !searchMeets(r)).map((r) => `search p99 ${r.paced.p99.toFixed(1)} ms at 50 req/s (${r.kind.name})`),
+      ...(f.pass ? [] : [`feed p99 ${f.worstP99.toFixed(1)} ms ≥ ${TARGET_P99_MS} ms at ${RATE} req/s (${f.worstName})`]),
+    ];
+  },
 });
-
-try {
-  const { report, search } = await main(resources);
-  await cleanup(resources);
-  process.stdout.write(`\n${apiTables(report)}\n`);
-  if (search.length > 0) process.stdout.write(`\n${searchMarkdown(report, search)}\n`);
-  if (process.env.BENCH_DOCS !== '0') {
-    await writeApiDocs(path.join(root, 'docs/BENCHMARKS.md'), report);
-    if (search.length > 0) await writeDocsSection(path.join(root, 'docs/BENCHMARKS.md'), 'search', searchMarkdown(report, search));
-    say(`wrote the api${search.length > 0 ? ' and search sections' : ' section'} of docs/BENCHMARKS.md`);
-  }
-  for (const r of search) if (!searchMeets(r)) say(`target missed: search p99 ${r.paced.p99.toFixed(1)} ms at 50 req/s (${r.kind.name})`);
-  const f = apiFigures(report);
-  if (!f.pass) say(`target missed: feed p99 ${f.worstP99.toFixed(1)} ms ≥ ${TARGET_P99_MS} ms at ${RATE} req/s (${f.worstName})`);
-  process.exitCode = (!f.pass || !search.every(searchMeets)) && process.env.BENCH_STRICT === '1' ? 1 : 0;
-} catch (err) {
-  if (!interrupted) {
-    process.stderr.write(`bench api: failed: ${(err as Error).stack ?? String(err)}\n`);
-    await cleanup(resources);
-    process.exitCode = 1;
-  }
-}
-process.exit(process.exitCode ?? 0);

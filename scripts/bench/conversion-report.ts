@@ -1,6 +1,6 @@
 /** The results of `pnpm bench conversion`: tables on stdout and its section of docs/BENCHMARKS.md. */
 import type { MachineFacts } from './machine';
-import { writeDocsSection } from './report';
+import { writeDocsSection } from './harness';
 import { fmt } from './stats';
 
 export interface Metrics {

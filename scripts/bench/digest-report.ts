@@ -6,7 +6,7 @@ import type { PgDelta } from './end-to-end';
 import type { FeedFacts } from './digest-feed';
 import type { BaselineRun, BlendRun } from './digest-measure';
 import type { CpuUse, MachineFacts } from './machine';
-import { writeDocsSection } from './report';
+import { writeDocsSection } from './harness';
 import { fmt } from './stats';
 
 export interface DigestReport {

@@ -2,9 +2,7 @@
 // their daily digests and its send worker handing them to a local SMTP sink, and (b) bare
 // nodemailer sending the same mails, pre-composed, to the same sink. See docs/BENCHMARKS.md.
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { addressingFrom, createLogger, loadConfig, publicUrl } from '@blend/config';
 import { createDb, type DbHandle } from '@blend/db';
 import { warmTemplates } from '@blend/mail';
@@ -16,21 +14,11 @@ import { composedDigests, runBaseline, runBlend, type BaselineRun } from './dige
 import { digestFigures, digestTables, TARGET_RATIO, TARGET_SECONDS, writeDigestDocs, type DigestReport, type Stat } from './digest-report';
 import { startSink, type Sink } from './digest-sink';
 import { pgCounters, pgDelta } from './end-to-end';
+import { commandLine, DOCS_FILE, intEnv, optionalIntEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
 import { blendRevision, machineFacts } from './machine';
 import type pg from 'pg';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
-  return v;
-}
-const optionalIntEnv = (name: string) => (process.env[name] ? intEnv(name, 1) : undefined);
-
-const say = (msg: string) => process.stdout.write(`bench digest: ${msg}\n`);
+const say = sayer('bench digest');
 
 const PEOPLE = intEnv('BENCH_PEOPLE', 10_000);
 const DUE = Math.min(PEOPLE, intEnv('BENCH_DUE', PEOPLE));
@@ -115,7 +103,7 @@ async function main(res: Resources): Promise<DigestReport> {
   redis.disconnect();
   return {
     date: new Date().toISOString(),
-    command: commandLine(),
+    command: commandLine('pnpm bench digest', ['BENCH_PEOPLE', 'BENCH_DUE', 'BENCH_GROUPS', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_DIGEST_BATCH', 'BENCH_DIGEST_PARALLEL', 'BLEND_SEND_CONCURRENCY']),
     revision,
     machine,
     servers: {
@@ -150,16 +138,9 @@ async function digestFacts(pool: pg.Pool): Promise<DigestReport['digests']> {
   };
 }
 
-function commandLine(): string {
-  const vars = ['BENCH_PEOPLE', 'BENCH_DUE', 'BENCH_GROUPS', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_DIGEST_BATCH', 'BENCH_DIGEST_PARALLEL', 'BLEND_SEND_CONCURRENCY']
-    .filter((k) => process.env[k])
-    .map((k) => `${k}=${process.env[k]}`);
-  return [...vars, 'pnpm bench digest'].join(' ');
-}
-
 /** Close Blend's pool, drop the database and the queue keys, stop the sink; each step runs even if one fails. */
 async function cleanup(res: Resources): Promise<void> {
-  const steps: [string, () => Promise<unknown>][] = [
+  await runSteps('bench digest', [
     ['close the pool', async () => res.blendDb?.close()],
     ['drop the database', async () => res.db?.drop()],
     ['delete the queue keys', async () => {
@@ -173,44 +154,24 @@ async function cleanup(res: Resources): Promise<void> {
       }
     }],
     ['stop the SMTP sink', async () => res.sink?.stop()],
-  ];
-  for (const [what, fn] of steps) {
-    try {
-      await fn();
-    } catch (err) {
-      process.stderr.write(`bench digest: cleanup "${what}" failed: ${(err as Error).message}\n`);
+  ]);
+}
+
+await runBench<Resources, DigestReport>({
+  label: 'bench digest',
+  resources: {},
+  main,
+  cleanup,
+  finish: async (report) => {
+    const f = digestFigures(report);
+    process.stdout.write(`\n${digestTables(report)}\n`);
+    if (writesDocs()) {
+      await writeDigestDocs(DOCS_FILE, report);
+      say('wrote the digest section of docs/BENCHMARKS.md');
     }
-  }
-}
-
-const resources: Resources = {};
-let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  say('interrupted; cleaning up...');
-  void cleanup(resources).finally(() => process.exit(130));
+    return [
+      ...(f.passSeconds ? [] : [`${report.blend.totalSeconds.toFixed(1)} s for ${report.params.due} ≥ ${TARGET_SECONDS} s per 10,000`]),
+      ...(f.passRatio ? [] : [`a/b ${f.ratio.toFixed(2)} < ${TARGET_RATIO}`]),
+    ];
+  },
 });
-
-try {
-  const report = await main(resources);
-  await cleanup(resources);
-  const f = digestFigures(report);
-  process.stdout.write(`\n${digestTables(report)}\n`);
-  if (process.env.BENCH_DOCS !== '0') {
-    await writeDigestDocs(path.join(root, 'docs/BENCHMARKS.md'), report);
-    say('wrote the digest section of docs/BENCHMARKS.md');
-  }
-  const missed = [
-    ...(f.passSeconds ? [] : [`${report.blend.totalSeconds.toFixed(1)} s for ${report.params.due} ≥ ${TARGET_SECONDS} s per 10,000`]),
-    ...(f.passRatio ? [] : [`a/b ${f.ratio.toFixed(2)} < ${TARGET_RATIO}`]),
-  ];
-  if (missed.length > 0) say(`target missed: ${missed.join('; ')}`);
-  process.exitCode = missed.length > 0 && process.env.BENCH_STRICT === '1' ? 1 : 0;
-} catch (err) {
-  if (!interrupted) {
-    process.stderr.write(`bench digest: failed: ${(err as Error).stack ?? String(err)}\n`);
-    await cleanup(resources);
-    process.exitCode = 1;
-  }
-}
-process.exit(process.exitCode ?? 0);

@@ -1,9 +1,7 @@
 // `pnpm bench`: preload N realistic messages into a fresh IMAP mailbox, then measure in one
 // run (a) raw imapflow fetch, (b) bare mailparser on one core, (c) Blend's end-to-end ingest,
 // and the SMTP-to-API latency of single deliveries. See docs/BENCHMARKS.md.
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { addressingFrom } from '@blend/config';
 import { bridgeAddress } from '@blend/core';
@@ -15,22 +13,13 @@ import { formatSummary, saveProfile, startCpuProfile, summarise } from './cpu-pr
 import { ingestAttempts, pgCounters, pgDelta, runEndToEnd, waitForImapMarks } from './end-to-end';
 import { startSink, type Sink } from './digest-sink';
 import { measureLatency } from './latency';
+import { commandLine, DOCS_FILE, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
 import { blendRevision, cpuSnapshot, cpuUse, machineFacts } from './machine';
 import { measureFetch, measureParse, medianOf } from './raw-stages';
 import { figures, resultTables, TARGET_CB, TARGET_P95_MS, writeDocs, type BenchReport } from './report';
 import { percentile } from './stats';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
-  return v;
-}
-
-const say = (msg: string) => process.stdout.write(`bench: ${msg}\n`);
+const say = sayer('bench');
 
 const N = intEnv('BENCH_MESSAGES', 5000);
 const PROBES = intEnv('BENCH_PROBES', 50);
@@ -169,7 +158,7 @@ async function main(res: Resources): Promise<BenchReport> {
   const v = versions.rows[0]!;
   return {
     date: new Date().toISOString(),
-    command: commandLine(),
+    command: commandLine('pnpm bench', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_RATE_LIMITS', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
     revision,
     machine,
     servers: {
@@ -204,20 +193,13 @@ async function outboundDuring(pool: Stack['db']['pool'], sink: Sink): Promise<Be
   return { byKind, byState, atSink: (await sink.stats()).messages };
 }
 
-function commandLine(): string {
-  const vars = ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_RATE_LIMITS', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']
-    .filter((k) => process.env[k])
-    .map((k) => `${k}=${process.env[k]}`);
-  return [...vars, 'pnpm bench'].join(' ');
-}
-
 /**
  * Stop the services and drop the database and queue keys (Stack.stop), and expunge the
  * mailbox. Each step runs even if one fails.
  */
 async function cleanup(res: Resources): Promise<void> {
   const stack = res.stack;
-  const steps: [string, () => Promise<unknown>][] = [
+  await runSteps('bench', [
     ['stop the services', async () => {
       await stack?.stopPoller();
       await stack?.stopWorker();
@@ -229,14 +211,7 @@ async function cleanup(res: Resources): Promise<void> {
     ['sweep the queue keys', async () => stack && res.redis && deleteKeys(res.redis, `${stack.config.BLEND_QUEUE_PREFIX}:*`)],
     ['close redis', async () => res.redis?.disconnect()],
     ['stop the SMTP sink', async () => res.sink?.stop()],
-  ];
-  for (const [what, fn] of steps) {
-    try {
-      await fn();
-    } catch (err) {
-      process.stderr.write(`bench: cleanup "${what}" failed: ${(err as Error).message}\n`);
-    }
-  }
+  ]);
 }
 
 async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
@@ -252,36 +227,21 @@ async function emptyMailbox(imapUrl: string): Promise<void> {
   });
 }
 
-const resources: Resources = {};
-let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  say('interrupted; cleaning up...');
-  void cleanup(resources).finally(() => process.exit(130));
+await runBench<Resources, BenchReport>({
+  label: 'bench',
+  resources: {},
+  main,
+  cleanup,
+  finish: async (report) => {
+    const f = figures(report);
+    process.stdout.write(`\n${resultTables(report)}\n`);
+    if (writesDocs()) {
+      await writeDocs(DOCS_FILE, report);
+      say('wrote docs/BENCHMARKS.md');
+    }
+    return [
+      ...(f.passCb ? [] : [`c/b ${f.cb.toFixed(3)} < ${TARGET_CB}`]),
+      ...(f.passP95 ? [] : [`p95 ${Math.round(f.p95)} ms > ${TARGET_P95_MS} ms`]),
+    ];
+  },
 });
-
-try {
-  const report = await main(resources);
-  await cleanup(resources);
-  const f = figures(report);
-  process.stdout.write(`\n${resultTables(report)}\n`);
-  if (process.env.BENCH_DOCS !== '0') {
-    await writeDocs(path.join(root, 'docs/BENCHMARKS.md'), report);
-    say('wrote docs/BENCHMARKS.md');
-  }
-  const missed = [
-    ...(f.passCb ? [] : [`c/b ${f.cb.toFixed(3)} < ${TARGET_CB}`]),
-    ...(f.passP95 ? [] : [`p95 ${Math.round(f.p95)} ms > ${TARGET_P95_MS} ms`]),
-  ];
-  if (missed.length > 0) say(`target missed: ${missed.join('; ')}`);
-  process.exitCode = missed.length > 0 && process.env.BENCH_STRICT === '1' ? 1 : 0;
-} catch (err) {
-  if (!interrupted) {
-    process.stderr.write(`bench: failed: ${(err as Error).stack ?? String(err)}\n`);
-    await cleanup(resources);
-    process.exitCode = 1;
-  }
-}
-// Blend's clients (pg pools, ioredis, imapflow) are closed above; exit rather than wait on
-// any stray timer.
-process.exit(process.exitCode ?? 0);

@@ -89,22 +89,53 @@ export interface CpuSnapshot {
  */
 export function cpuSnapshot(): CpuSnapshot {
   const groups = new Map<string, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readText(`/proc/${entry}/stat`);
-    const close = stat.lastIndexOf(')');
-    if (close < 0) continue;
-    const name = stat.slice(stat.indexOf('(') + 1, close);
-    const fields = stat.slice(close + 2).split(' ');
-    // Fields 14 and 15 of proc(5) (utime, stime) are indexes 11 and 12 after the name.
-    const jiffies = Number(fields[11]) + Number(fields[12]);
-    const group = Number(entry) === process.pid ? 'bench process' : (GROUPS.find(([, re]) => re.test(name))?.[0] ?? 'other');
-    groups.set(group, (groups.get(group) ?? 0) + jiffies);
+  for (const pid of pids()) {
+    const p = procStat(pid);
+    if (!p) continue;
+    const group = pid === process.pid ? 'bench process' : (GROUPS.find(([, re]) => re.test(p.name))?.[0] ?? 'other');
+    groups.set(group, (groups.get(group) ?? 0) + p.jiffies);
   }
   const cpu = readText('/proc/stat').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
   const total = cpu.reduce((a, b) => a + b, 0);
   return { atMs: Date.now(), groups, machineBusy: total - idle, machineTotal: total };
+}
+
+/** The ids of the running processes. */
+function pids(): number[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
+}
+
+/**
+ * A process's name and its user + system CPU in jiffies (proc(5) stat fields 14 and 15), or
+ * null once it has exited.
+ */
+export function procStat(pid: number): { name: string; jiffies: number } | null {
+  const stat = readText(`/proc/${pid}/stat`);
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return null;
+  const fields = stat.slice(close + 2).split(' ');
+  // After the name, utime and stime are at indexes 11 and 12.
+  return { name: stat.slice(stat.indexOf('(') + 1, close), jiffies: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** User + system CPU seconds a process has used; 0 once it has exited. */
+export function cpuSecondsOf(pid: number): number {
+  return (procStat(pid)?.jiffies ?? 0) / HZ;
+}
+
+/**
+ * CPU jiffies of each process called `name`, by pid. Per process, not summed as
+ * {@link cpuSnapshot} does: one that exits between two readings (a pool closing an idle
+ * connection) would otherwise take its whole past CPU out of the total.
+ */
+export function jiffiesByProcess(name: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids()) {
+    const p = procStat(pid);
+    if (p?.name === name) out.set(pid, p.jiffies);
+  }
+  return out;
 }
 
 export interface CpuUse {

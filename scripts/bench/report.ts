@@ -3,7 +3,7 @@
  * `docs/BENCHMARKS.md` (replaced with the latest run, plus how to run and read it; the other
  * benchmarks' sections are kept, see {@link writeDocsSection}).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeDocsSection } from './harness';
 import type { Attempts, EndToEndResult, PgDelta } from './end-to-end';
 import type { LatencySample } from './latency';
 import type { CpuUse, MachineFacts } from './machine';
@@ -255,43 +255,4 @@ mailbox's messages at the end.
 
 export async function writeDocs(file: string, r: BenchReport): Promise<void> {
   await writeDocsSection(file, 'ingest', markdown(r).replace(/^# Benchmarks\n+/, ''));
-}
-
-/** The benchmarks with a section of docs/BENCHMARKS.md, in the file's order. */
-const SECTIONS = ['ingest', 'digest', 'api', 'search', 'soak', 'conversion'] as const;
-export type DocsSection = (typeof SECTIONS)[number];
-// The search section is written by `pnpm bench api`, which measures it with the feed.
-const BEGIN = (name: DocsSection) => `<!-- bench:${name} begin: written by \`pnpm bench ${name === 'search' ? 'api' : name}\` -->`;
-const END = (name: DocsSection) => `<!-- bench:${name} end -->`;
-
-/**
- * Replace one benchmark's section of the docs file (between its markers) and keep the others,
- * so `pnpm bench ingest` and `pnpm bench digest` never overwrite each other's figures. A file
- * without markers is from before the sections: all of it is the ingest run's.
- */
-export async function writeDocsSection(file: string, name: DocsSection, body: string): Promise<void> {
-  let old = '';
-  try {
-    old = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const parts = new Map<DocsSection, string>();
-  if (SECTIONS.some((n) => old.includes(BEGIN(n)))) {
-    for (const n of SECTIONS) {
-      const from = old.indexOf(BEGIN(n));
-      const to = old.indexOf(END(n));
-      if (from >= 0 && to > from) parts.set(n, old.slice(from + BEGIN(n).length, to).trim());
-    }
-  } else if (old.trim()) {
-    parts.set('ingest', old.replace(/^# Benchmarks\n+/, '').trim());
-  }
-  parts.set(name, body.trim());
-  const sections = SECTIONS.filter((n) => parts.has(n)).map((n) => `${BEGIN(n)}\n${parts.get(n)}\n${END(n)}\n`);
-  await writeFile(
-    file,
-    `# Benchmarks\n\n\`pnpm bench\` runs all benchmarks, ingest, digests, then the API; \`pnpm bench ingest\`, \`pnpm bench digest\` or \`pnpm bench api\` runs one.\n` +
-      `\`pnpm bench soak\` (about 35 minutes) runs only when named; \`pnpm bench conversion\` (seconds, no services) compares text extraction.\n` +
-      `Each writes only its own section below.\n\n${sections.join('\n')}`,
-  );
 }

@@ -4,8 +4,8 @@
  */
 import type { Attempts } from './end-to-end';
 import type { MachineFacts } from './machine';
-import { writeDocsSection } from './report';
-import type { ServiceName } from './soak-services';
+import { writeDocsSection } from './harness';
+import type { ServiceName } from './services';
 import { nothingLost, type Outcome } from './soak-outcome';
 import { fmt } from './stats';
 

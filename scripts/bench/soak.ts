@@ -5,7 +5,6 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { addressingFrom } from '@blend/config';
 import { bridgeAddress } from '@blend/core';
@@ -15,24 +14,15 @@ import { withImap } from '../../test/support/mail-server';
 import { serviceEnv, startStack, type Stack } from '../../test/support/stack';
 import { benchPeople } from './corpus';
 import { ingestAttempts, waitForImapMarks } from './end-to-end';
-import { blendRevision, machineFacts } from './machine';
+import { commandLine, DOCS_FILE, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
+import { blendRevision, cpuSecondsOf, machineFacts } from './machine';
 import { outcome, progress, recordExpected, type Progress } from './soak-outcome';
 import { soakFigures, soakTables, writeSoakDocs, type SoakReport } from './soak-report';
-import { composeNodeOptions, cpuSecondsOf, imageEnv, sampleRss, startServices, type Services } from './soak-services';
+import { composeNodeOptions, imageEnv, sampleRss, startServices, type Services } from './services';
 import { buildDist } from '../build';
 import { openSpool, writeSpool, type Spool } from './soak-spool';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
-  return v;
-}
-
-const say = (msg: string) => process.stdout.write(`bench soak: ${msg}\n`);
+const say = sayer('bench soak');
 
 const N = intEnv('BENCH_SOAK_MAILS', 50_000);
 const BIG_EVERY = intEnv('BENCH_SOAK_BIG_EVERY', 1000, 0);
@@ -184,7 +174,7 @@ async function main(res: Resources): Promise<SoakReport> {
   const redisInfo = await redis.info('server');
   return {
     date: new Date().toISOString(),
-    command: commandLine(),
+    command: commandLine('pnpm bench soak', ['BENCH_SOAK_MAILS', 'BENCH_SOAK_BIG_EVERY', 'BENCH_SOAK_BIG_BYTES', 'BENCH_SOAK_DELIVERY', 'BENCH_SOAK_RATE', 'BENCH_SOAK_NODE_OPTIONS', 'BENCH_SOAK_SERVICE_ENV', 'BENCH_SEED', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_ATTACHMENT_MAX_BYTES', 'BLEND_MAX_MESSAGE_BYTES']),
     revision,
     imageEnv: Object.entries(imageEnv()).map(([k, v]) => `\`${k}=${v}\``).join(' ') || 'none',
     nodeOptions: (['poller', 'worker'] as const).map((n) => `${n}: \`node ${[...composeNodeOptions(n), `dist/${n}.mjs`].join(' ')}\``).join(', '),
@@ -249,17 +239,10 @@ async function deliver(imapUrl: string, spool: Spool, onAppended: (n: number) =>
   }
 }
 
-function commandLine(): string {
-  const vars = ['BENCH_SOAK_MAILS', 'BENCH_SOAK_BIG_EVERY', 'BENCH_SOAK_BIG_BYTES', 'BENCH_SOAK_DELIVERY', 'BENCH_SOAK_RATE', 'BENCH_SOAK_NODE_OPTIONS', 'BENCH_SOAK_SERVICE_ENV', 'BENCH_SEED', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_ATTACHMENT_MAX_BYTES', 'BLEND_MAX_MESSAGE_BYTES']
-    .filter((k) => process.env[k])
-    .map((k) => `${k}=${process.env[k]}`);
-  return [...vars, 'pnpm bench soak'].join(' ');
-}
-
 /** Stop the services, remove the spool, expunge the mailbox, drop the database and queue keys; each step runs even if one fails. */
 async function cleanup(res: Resources): Promise<void> {
   const stack = res.stack;
-  const steps: [string, () => Promise<unknown>][] = [
+  await runSteps('bench soak', [
     ['stop the services', async () => res.services?.stop()],
     ['remove the spool', async () => res.spoolFile && rm(res.spoolFile, { force: true })],
     ['empty the mailboxes', async () => stack && Promise.all([emptyMailbox(stack.mail.imapUrl), emptyMailbox(stack.people.imapUrl)])],
@@ -272,14 +255,7 @@ async function cleanup(res: Resources): Promise<void> {
       if (keys.length > 0) await res.redis.del(...keys);
     }],
     ['close redis', async () => res.redis?.disconnect()],
-  ];
-  for (const [what, fn] of steps) {
-    try {
-      await fn();
-    } catch (err) {
-      process.stderr.write(`bench soak: cleanup "${what}" failed: ${(err as Error).message}\n`);
-    }
-  }
+  ]);
 }
 
 /** The run's mailbox holds ~1.5 GiB at the default size; expunge it so runs do not fill the disk. */
@@ -290,35 +266,22 @@ async function emptyMailbox(imapUrl: string): Promise<void> {
   });
 }
 
-const resources: Resources = {};
-// On Ctrl-C the services stop, which also ends main() with an error: wait for the cleanup
-// rather than exiting under it.
-let interrupted: Promise<void> | null = null;
-process.once('SIGINT', () => {
-  say('interrupted; cleaning up...');
-  interrupted = cleanup(resources).finally(() => process.exit(130));
+await runBench<Resources, SoakReport>({
+  label: 'bench soak',
+  resources: {},
+  main,
+  cleanup,
+  finish: async (report) => {
+    const f = soakFigures(report);
+    process.stdout.write(`\n${soakTables(report)}\n`);
+    if (writesDocs()) {
+      await writeSoakDocs(DOCS_FILE, report);
+      say('wrote the soak section of docs/BENCHMARKS.md');
+    }
+    return [
+      ...(f.passPoller ? [] : ['poller RSS ≥ 300 MiB']),
+      ...(f.passWorker ? [] : ['worker RSS ≥ 300 MiB']),
+      ...(f.passLost ? [] : ['mail lost or not final']),
+    ];
+  },
 });
-
-try {
-  const report = await main(resources);
-  await cleanup(resources);
-  const f = soakFigures(report);
-  process.stdout.write(`\n${soakTables(report)}\n`);
-  if (process.env.BENCH_DOCS !== '0') {
-    await writeSoakDocs(path.join(root, 'docs/BENCHMARKS.md'), report);
-    say('wrote the soak section of docs/BENCHMARKS.md');
-  }
-  const missed = [
-    ...(f.passPoller ? [] : ['poller RSS ≥ 300 MiB']),
-    ...(f.passWorker ? [] : ['worker RSS ≥ 300 MiB']),
-    ...(f.passLost ? [] : ['mail lost or not final']),
-  ];
-  if (missed.length > 0) say(`target missed: ${missed.join('; ')}`);
-  process.exitCode = missed.length > 0 && process.env.BENCH_STRICT === '1' ? 1 : 0;
-} catch (err) {
-  if (interrupted) await interrupted;
-  process.stderr.write(`bench soak: failed: ${(err as Error).stack ?? String(err)}\n`);
-  await cleanup(resources);
-  process.exitCode = 1;
-}
-process.exit(process.exitCode ?? 0);

@@ -1,5 +1,5 @@
 /**
- * Blend's services as separate processes for the soak benchmark, as the Docker image runs
+ * Blend's services as separate processes, as the Docker image runs
  * them: `node dist/<name>.mjs` built by `pnpm build`, with the image's runtime environment
  * (the Dockerfile's ENV), and their resident memory read from /proc while they work.
  */
@@ -177,12 +177,6 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | null {
   return Number.isNaN(rss) ? null : { rss, hwm: kb('VmHWM') };
 }
 
-/** User + system CPU seconds a process has used (proc(5) stat fields 14 and 15, USER_HZ 100). */
-export function cpuSecondsOf(pid: number): number {
-  const stat = readProc(String(pid), 'stat');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 export interface RssSample {
   /** Seconds on the benchmark's clock. */

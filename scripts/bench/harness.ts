@@ -1,0 +1,136 @@
+/**
+ * What every benchmark shares (docs/BENCHMARKS.md): its settings from the environment, the
+ * command line its report names, the run itself with its cleanup (also on Ctrl-C), and its
+ * section of docs/BENCHMARKS.md. What the machine is and where the CPU went is machine.ts;
+ * Blend's services as processes of their own are services.ts.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's root. */
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The docs file the benchmarks write their sections into. */
+export const DOCS_FILE = path.join(root, 'docs/BENCHMARKS.md');
+
+/** An integer setting from the environment, at least `min`; `fallback` when unset or empty. */
+export function intEnv(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+/** A positive integer setting, or undefined when unset (the code's own default then applies). */
+export const optionalIntEnv = (name: string): number | undefined => (process.env[name] ? intEnv(name, 1) : undefined);
+
+/** The command as the report shows it: the settings of `vars` that are set, then `command`. */
+export function commandLine(command: string, vars: readonly string[]): string {
+  const set = vars.filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`);
+  return [...set, command].join(' ');
+}
+
+/** A line of progress on stdout, prefixed with the benchmark's label. */
+export const sayer = (label: string) => (msg: string) => {
+  process.stdout.write(`${label}: ${msg}\n`);
+};
+
+/** One step of a cleanup: what it does (for the error message) and the step. */
+export type CleanupStep = [what: string, run: () => Promise<unknown>];
+
+/** Run every step in order; one that fails is reported on stderr and the next still runs. */
+export async function runSteps(label: string, steps: CleanupStep[]): Promise<void> {
+  for (const [what, fn] of steps) {
+    try {
+      await fn();
+    } catch (err) {
+      process.stderr.write(`${label}: cleanup "${what}" failed: ${(err as Error).message}\n`);
+    }
+  }
+}
+
+/**
+ * Run a benchmark: `main` with its resources, then `cleanup` (also after a failure, and on
+ * SIGINT, exit code 130), then `finish` with the report (print it, write the docs), which
+ * returns the targets missed. The process then exits: 1 on failure, and on a missed target
+ * when `BENCH_STRICT=1`; the clients are closed by then, so no stray timer keeps it waiting.
+ */
+export async function runBench<Res, Report>(o: {
+  label: string;
+  resources: Res;
+  main: (res: Res) => Promise<Report>;
+  cleanup: (res: Res) => Promise<void>;
+  finish: (report: Report) => Promise<string[]>;
+}): Promise<never> {
+  const say = sayer(o.label);
+  // Ctrl-C cleans up and exits 130; main, failing under it meanwhile, waits for that.
+  let interrupted: Promise<void> | null = null;
+  process.once('SIGINT', () => {
+    say('interrupted; cleaning up...');
+    interrupted = o.cleanup(o.resources).finally(() => process.exit(130));
+  });
+  try {
+    const report = await o.main(o.resources);
+    await o.cleanup(o.resources);
+    const missed = await o.finish(report);
+    if (missed.length > 0) say(`target missed: ${missed.join('; ')}`);
+    process.exitCode = missed.length > 0 && process.env.BENCH_STRICT === '1' ? 1 : 0;
+  } catch (err) {
+    if (interrupted) await interrupted;
+    process.stderr.write(`${o.label}: failed: ${(err as Error).stack ?? String(err)}\n`);
+    await o.cleanup(o.resources);
+    process.exitCode = 1;
+  }
+  process.exit(process.exitCode ?? 0);
+}
+
+/** Whether the run writes its figures into docs/BENCHMARKS.md (`BENCH_DOCS=0`: it does not). */
+export const writesDocs = (): boolean => process.env.BENCH_DOCS !== '0';
+
+/** The benchmarks with a section of docs/BENCHMARKS.md, in the file's order. */
+const SECTIONS = ['ingest', 'digest', 'api', 'search', 'soak', 'conversion'] as const;
+export type DocsSection = (typeof SECTIONS)[number];
+// The search section is written by `pnpm bench api`, which measures it with the feed.
+const BEGIN = (name: DocsSection) => `<!-- bench:${name} begin: written by \`pnpm bench ${name === 'search' ? 'api' : name}\` -->`;
+const END = (name: DocsSection) => `<!-- bench:${name} end -->`;
+
+/**
+ * Replace one benchmark's section of the docs file (between its markers) and keep the others,
+ * and the prose after the last section, so `pnpm bench ingest` and `pnpm bench digest` never
+ * overwrite each other's figures. A file without markers is from before the sections: all of
+ * it is the ingest run's.
+ */
+export async function writeDocsSection(file: string, name: DocsSection, body: string): Promise<void> {
+  let old = '';
+  try {
+    old = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const parts = new Map<DocsSection, string>();
+  let tail = '';
+  if (SECTIONS.some((n) => old.includes(BEGIN(n)))) {
+    let last = 0;
+    for (const n of SECTIONS) {
+      const from = old.indexOf(BEGIN(n));
+      const to = old.indexOf(END(n));
+      if (from >= 0 && to > from) {
+        parts.set(n, old.slice(from + BEGIN(n).length, to).trim());
+        last = Math.max(last, to + END(n).length);
+      }
+    }
+    tail = old.slice(last).trim();
+  } else if (old.trim()) {
+    parts.set('ingest', old.replace(/^# Benchmarks\n+/, '').trim());
+  }
+  parts.set(name, body.trim());
+  const sections = SECTIONS.filter((n) => parts.has(n)).map((n) => `${BEGIN(n)}\n${parts.get(n)}\n${END(n)}\n`);
+  await writeFile(
+    file,
+    `# Benchmarks\n\n\`pnpm bench\` runs all benchmarks, ingest, digests, then the API; \`pnpm bench ingest\`, \`pnpm bench digest\` or \`pnpm bench api\` runs one.\n` +
+      `\`pnpm bench soak\` (about 35 minutes) runs only when named; \`pnpm bench conversion\` (seconds, no services) compares text extraction.\n` +
+      `Each writes only its own section below.\n\n${sections.join('\n')}${tail ? `\n${tail}\n` : ''}`,
+  );
+}
