@@ -72,9 +72,27 @@ export function shareConfirmNotice(p: { bridge: string; title: string; outsiders
   };
 }
 
-/** Answer to `help`. */
+/**
+ * Answer to `help`: the commands in the recipient's language, each by the first phrase of its
+ * command catalogue entry (every language's phrases are understood).
+ */
 export function helpNotice(p: { bridge: string; lang?: Language }): NoticeText {
   const lang = p.lang ?? 'en';
   const t = translator(lang, 'mail');
-  return { subject: t('notice.help.subject'), text: t('notice.help.text', { bridge: p.bridge }), language: lang };
+  const c = translator(lang, 'command');
+  const word = (key: string) => c(key).split('|')[0]!.trim();
+  const digest = `${word('digest')} ${['digest.daily', 'digest.hourly', 'digest.weekly', 'digest.off'].map(word).join('|')}`;
+  const rows: [string, string][] = [
+    [word('optIn'), t('notice.help.optIn')],
+    [word('optOut'), t('notice.help.optOut')],
+    [digest, t('notice.help.digest')],
+    [word('help'), t('notice.help.help')],
+  ];
+  // A column for the phrases; one too long for it is followed by three spaces.
+  const lines = rows.map(([cmd, what]) => `  ${cmd.length > 23 ? `${cmd}   ` : cmd.padEnd(26)}${what}`);
+  return {
+    subject: t('notice.help.subject'),
+    text: `${t('notice.help.intro', { bridge: p.bridge })}\n\n${lines.join('\n')}\n\n${t('notice.help.outro', { bridge: p.bridge })}`,
+    language: lang,
+  };
 }

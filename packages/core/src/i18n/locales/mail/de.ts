@@ -152,8 +152,12 @@ export default {
   'notice.shareConfirm.text':
     'Ihre Nachricht „{{title}}“ hat Personen außerhalb des Unternehmens in An/Cc ({{outsiders}}).\nSie wird zurückgehalten, bis Sie bestätigen. Deren eigene Worte werden nie gespiegelt.\n\nUm Ihre Nachricht zu veröffentlichen, bestätigen Sie hier: {{url}}',
   'notice.help.subject': 'Blend-Befehle',
-  'notice.help.text':
-    'Schreiben Sie an {{bridge}} mit einem dieser Befehle als Betreff oder erste Zeile:\n\n  opt in                    meine Mails in den Firmen-Feed spiegeln (Bestätigung per Link)\n  opt out                   meine Mails nicht mehr spiegeln\n  digest daily|hourly|weekly|off   wie oft ein Überblick über den Feed kommt\n  help                      diese Liste\n\nEine neue Mail einer zustimmenden Person an {{bridge}} wird ein Beitrag; Antworten darauf werden Kommentare.',
+  'notice.help.intro': 'Schreiben Sie an {{bridge}} mit einem dieser Befehle als Betreff oder erste Zeile:',
+  'notice.help.optIn': 'meine Mails in den Firmen-Feed spiegeln (Bestätigung per Link)',
+  'notice.help.optOut': 'meine Mails nicht mehr spiegeln',
+  'notice.help.digest': 'wie oft ein Überblick über den Feed kommt',
+  'notice.help.help': 'diese Liste',
+  'notice.help.outro': 'Eine neue Mail einer zustimmenden Person an {{bridge}} wird ein Beitrag; Antworten darauf werden Kommentare. Die englischen Befehle (opt in, opt out, digest daily, help) gelten ebenfalls.',
   'notice.hidden.postSubject': 'Ihr Beitrag wurde von einer Moderation ausgeblendet',
   'notice.hidden.commentSubject': 'Ihr Kommentar wurde von einer Moderation ausgeblendet',
   'notice.hidden.post': 'Ihr Beitrag {{title}} wurde von einer Moderation des Firmen-Feeds ausgeblendet.',

@@ -156,8 +156,12 @@ export default {
   'notice.shareConfirm.text':
     'Your message "{{title}}" has people outside the organisation on To/Cc ({{outsiders}}).\nIt is held until you confirm. Their own words are never mirrored.\n\nTo publish your message, confirm here: {{url}}',
   'notice.help.subject': 'Blend commands',
-  'notice.help.text':
-    'Mail {{bridge}} with one of these as the subject or the first line:\n\n  opt in                    mirror my mail into the company feed (you confirm by link)\n  opt out                   stop mirroring my mail\n  digest daily|hourly|weekly|off   how often to get a digest of the feed\n  help                      this list\n\nA new mail to {{bridge}} from an opted-in person becomes a post; replies to it become comments.',
+  'notice.help.intro': 'Mail {{bridge}} with one of these as the subject or the first line:',
+  'notice.help.optIn': 'mirror my mail into the company feed (you confirm by link)',
+  'notice.help.optOut': 'stop mirroring my mail',
+  'notice.help.digest': 'how often to get a digest of the feed',
+  'notice.help.help': 'this list',
+  'notice.help.outro': 'A new mail to {{bridge}} from an opted-in person becomes a post; replies to it become comments.',
   'notice.hidden.postSubject': 'Your post was hidden by a moderator',
   'notice.hidden.commentSubject': 'Your comment was hidden by a moderator',
   'notice.hidden.post': 'Your post {{title}} was hidden by a moderator of the company feed.',

@@ -161,8 +161,12 @@ export default {
   'notice.shareConfirm.text':
     'Tu mensaje «{{title}}» incluye en Para/Cc a personas de fuera de la organización ({{outsiders}}).\nQueda retenido hasta que confirmes. Sus propias palabras nunca se reflejan.\n\nPara publicar tu mensaje, confirma aquí: {{url}}',
   'notice.help.subject': 'Órdenes de Blend',
-  'notice.help.text':
-    'Escribe a {{bridge}} con una de estas órdenes como asunto o primera línea:\n\n  opt in                    reflejar mi correo en el muro (confirmas con un enlace)\n  opt out                   dejar de reflejar mi correo\n  digest daily|hourly|weekly|off   cada cuánto recibir un resumen del muro\n  help                      esta lista\n\nUn correo nuevo a {{bridge}} de alguien que lo ha aceptado se convierte en una publicación; las respuestas, en comentarios.',
+  'notice.help.intro': 'Escribe a {{bridge}} con una de estas órdenes como asunto o primera línea:',
+  'notice.help.optIn': 'reflejar mi correo en el muro (confirmas con un enlace)',
+  'notice.help.optOut': 'dejar de reflejar mi correo',
+  'notice.help.digest': 'cada cuánto recibir un resumen del muro',
+  'notice.help.help': 'esta lista',
+  'notice.help.outro': 'Un correo nuevo a {{bridge}} de alguien que lo ha aceptado se convierte en una publicación; las respuestas, en comentarios. Las órdenes en inglés (opt in, opt out, digest daily, help) también funcionan.',
   'notice.hidden.postSubject': 'La moderación ha ocultado tu publicación',
   'notice.hidden.commentSubject': 'La moderación ha ocultado tu comentario',
   'notice.hidden.post': 'La moderación del muro de la empresa ha ocultado tu publicación {{title}}.',

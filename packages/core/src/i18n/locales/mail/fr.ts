@@ -161,8 +161,12 @@ export default {
   'notice.shareConfirm.text':
     'Votre message « {{title}} » compte des personnes extérieures à l’organisation en À/Cc ({{outsiders}}).\nIl est retenu jusqu’à votre confirmation. Leurs propres mots ne sont jamais reflétés.\n\nPour publier votre message, confirmez ici : {{url}}',
   'notice.help.subject': 'Commandes Blend',
-  'notice.help.text':
-    'Écrivez à {{bridge}} avec l’une de ces commandes en objet ou en première ligne :\n\n  opt in                    refléter mes messages dans le fil (confirmation par lien)\n  opt out                   ne plus refléter mes messages\n  digest daily|hourly|weekly|off   fréquence du résumé du fil\n  help                      cette liste\n\nUn nouveau message d’une personne inscrite à {{bridge}} devient une publication ; les réponses deviennent des commentaires.',
+  'notice.help.intro': 'Écrivez à {{bridge}} avec l’une de ces commandes en objet ou en première ligne :',
+  'notice.help.optIn': 'refléter mes messages dans le fil (confirmation par lien)',
+  'notice.help.optOut': 'ne plus refléter mes messages',
+  'notice.help.digest': 'fréquence du résumé du fil',
+  'notice.help.help': 'cette liste',
+  'notice.help.outro': 'Un nouveau message d’une personne inscrite à {{bridge}} devient une publication ; les réponses deviennent des commentaires. Les commandes anglaises (opt in, opt out, digest daily, help) fonctionnent aussi.',
   'notice.hidden.postSubject': 'Votre publication a été masquée par la modération',
   'notice.hidden.commentSubject': 'Votre commentaire a été masqué par la modération',
   'notice.hidden.post': 'Votre publication {{title}} a été masquée par la modération du fil de l’entreprise.',

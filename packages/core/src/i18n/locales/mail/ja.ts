@@ -143,8 +143,12 @@ export default {
   'notice.shareConfirm.text':
     'あなたのメッセージ「{{title}}」の To/Cc に社外の人が含まれています（{{outsiders}}）。\n確認されるまで保留します。社外の人自身の文章は転載されません。\n\nメッセージを公開するには、こちらで確認してください: {{url}}',
   'notice.help.subject': 'Blend のコマンド',
-  'notice.help.text':
-    '次のいずれかを件名か本文の1行目に書いて、{{bridge}} に送ってください:\n\n  opt in                    自分のメールを社内フィードに転載する（リンクで確認）\n  opt out                   メールの転載を停止する\n  digest daily|hourly|weekly|off   フィードのまとめを受け取る頻度\n  help                      この一覧\n\n同意済みの人が {{bridge}} に送った新しいメールは投稿になり、その返信はコメントになります。',
+  'notice.help.intro': '次のいずれかを件名か本文の1行目に書いて、{{bridge}} に送ってください:',
+  'notice.help.optIn': '自分のメールを社内フィードに転載する（リンクで確認）',
+  'notice.help.optOut': 'メールの転載を停止する',
+  'notice.help.digest': 'フィードのまとめを受け取る頻度',
+  'notice.help.help': 'この一覧',
+  'notice.help.outro': '同意済みの人が {{bridge}} に送った新しいメールは投稿になり、その返信はコメントになります。英語のコマンド（opt in、opt out、digest daily、help）も使えます。',
   'notice.hidden.postSubject': 'あなたの投稿はモデレーターにより非表示になりました',
   'notice.hidden.commentSubject': 'あなたのコメントはモデレーターにより非表示になりました',
   'notice.hidden.post': 'あなたの投稿{{title}}は、社内フィードのモデレーターにより非表示になりました。',
