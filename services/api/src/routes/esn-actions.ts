@@ -36,7 +36,7 @@ import {
   type PostRow,
   type Tx,
 } from '@blend/db';
-import { markdownToSafeHtml, planActivityMail } from '@blend/core';
+import { markdownToSafeHtml, planActivityMail, type ReactionKind } from '@blend/core';
 import { storeAttachments } from '@blend/db';
 import type { Upload } from '../uploads';
 
@@ -166,14 +166,18 @@ export async function createComment(
   });
 }
 
-/** Like or un-like a thread. Idempotent; only a change is an event (`reaction.created`, `reaction.deleted`). */
-export async function setLike(deps: ActionDeps, me: Person, postId: string, like: boolean): Promise<void> {
+/**
+ * Give or take back one reaction of the allow-list (REACTION_KINDS); a like is kind `like`.
+ * Idempotent; only a change is an event. Mail, webhooks and the digest know likes only, so every
+ * reaction's event is a like's (`reaction.created`, `reaction.deleted` with kind `like`).
+ */
+export async function setReaction(deps: ActionDeps, me: Person, postId: string, kind: ReactionKind, on: boolean): Promise<void> {
   assertCanWrite(me);
   const post = await loadLivePost(deps.db, postId, me.id);
   await assertGroupOpen(deps.db, post.groupId);
   await deps.db.transaction(async (tx) => {
-    const changed = like ? await addLike(tx, post.id, me.id) : await removeLike(tx, post.id, me.id);
-    if (changed) await emitReactionEvent(tx, like ? 'reaction.created' : 'reaction.deleted', post.id, me.id, 'esn', { publicUrl: deps.publicUrl });
+    const changed = on ? await addLike(tx, post.id, me.id, kind) : await removeLike(tx, post.id, me.id, kind);
+    if (changed) await emitReactionEvent(tx, on ? 'reaction.created' : 'reaction.deleted', post.id, me.id, 'esn', { publicUrl: deps.publicUrl });
   });
 }
 

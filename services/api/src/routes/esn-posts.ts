@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { PermanentError, REACTION_EMOJI, REACTION_KINDS, type ReactionKind } from '@blend/core';
 import { getEsnPostView, reactionsAmong, type Database } from '@blend/db';
 import { requirePerson } from '../auth';
-import { createComment, createStatusPost, editComment, editPost, setLike } from './esn-actions';
+import { createComment, createStatusPost, editComment, editPost, setReaction } from './esn-actions';
 import { commentView, errors, myReactionsView, postView } from './esn-responses';
-import { setReaction } from './reaction-actions';
 import { BEARER, bodySchema, idParams, SLUG_PATTERN, textBody, titleProp } from './esn-schemas';
 
 /**
@@ -74,7 +73,7 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
         response: { 200: { ...myReactionsView, description: 'The likes and other reactions now' }, ...errors(401, 403, 404) },
       },
       handler: async (req) => {
-        await setLike(deps, req.person!, req.params.id, method === 'POST');
+        await setReaction(deps, req.person!, req.params.id, 'like', method === 'POST');
         return myReactions(req.params.id, req.person!.id);
       },
     });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { encodeCursor, FEED_LIMIT_DEFAULT, listFeedFiltered, listGroupsWithCounts, reactionsAmong, type GroupSummary } from '@blend/db';
-import { createStatusPost, setLike } from '../routes/esn-actions';
+import { createStatusPost, setReaction } from '../routes/esn-actions';
 import { feedFilter, parseCursor, type FeedQuery } from '../routes/esn-feed';
 import { BODY_MAX, TITLE_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';
@@ -118,7 +118,7 @@ ${nextLink(ctx, q, page.next ? encodeCursor(page.next) : null)}`;
     },
     async (req, reply) => {
       assertCsrf(req, deps, req.body._csrf);
-      await setLike(deps, req.person!, req.params.id, req.body.like === 'true');
+      await setReaction(deps, req.person!, req.params.id, 'like', req.body.like === 'true');
       return reply.redirect(safeReturnTo(req.body.return_to, `/web/posts/${req.params.id}`), 303);
     },
   );
