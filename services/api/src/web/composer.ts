@@ -8,6 +8,7 @@ import { BODY_MAX, SLUG_PATTERN, TITLE_MAX } from '../routes/esn-schemas';
 import { readComposerForm } from '../uploads';
 import { html, sanitisedHtml, type SafeHtml } from './html';
 import { csrfField, layout, sendHtml, tHtml, type PageContext } from './layout';
+import { composeMessages } from './live-messages';
 import { assertCsrf } from './session';
 import { pageContext, type WebDeps } from './web-deps';
 
@@ -42,16 +43,16 @@ export function composerSection(ctx: PageContext, groups: GroupSummary[], curren
   }
   const selected = draft.group ?? current ?? 'general';
   return html`<section class="composer" aria-labelledby="compose-h"><h2 id="compose-h">${t('composer.heading')}</h2>
-<form method="post" action="/web/compose" enctype="multipart/form-data" data-composer>${csrfField(ctx)}
+<form method="post" action="/web/compose" enctype="multipart/form-data" data-composer data-messages="${composeMessages(ctx)}">${csrfField(ctx)}
 <label>${t('feed.group')} <select name="group" required>${groups.map((g) => option(g.slug, g.name, selected))}</select></label>
 <label>${t('composer.title')} <input name="title" maxlength="${TITLE_MAX}" value="${draft.title ?? ''}"></label>
 <label for="compose-body">${t('composer.body')}</label>
-<p class="hint" id="compose-help">Markdown works: **bold**, *italic*, [a link](https://example.com), lists with "- ", quotes with "&gt; ". Type @ and a name to mention someone.</p>
+<p class="hint" id="compose-help">${t('composer.markdownHint')}</p>
 <div class="mention-anchor"><textarea id="compose-body" name="body" rows="5" maxlength="${BODY_MAX}" required aria-describedby="compose-help" data-mentions>${draft.body ?? ''}</textarea></div>
-<label>Attach files <input type="file" name="files" multiple aria-describedby="files-help"></label>
-<p class="hint" id="files-help">Up to ${mb(limits.maxFileBytes)} a file and ${mb(limits.maxTotalBytes)} together: pictures, PDFs, text, office documents, audio and video. Sent with the mail of this post too.</p>
-<div class="actions"><button type="submit" name="action" value="preview" class="secondary" data-preview>Preview</button> <button type="submit" name="action" value="post">${t('composer.post')}</button></div>
-<section id="compose-preview" class="preview" aria-live="polite" aria-label="Preview" hidden></section>
+<label>${t('composer.files')} <input type="file" name="files" multiple aria-describedby="files-help"></label>
+<p class="hint" id="files-help">${t('composer.files.hint', { file: mb(limits.maxFileBytes), total: mb(limits.maxTotalBytes) })}</p>
+<div class="actions"><button type="submit" name="action" value="preview" class="secondary" data-preview>${t('composer.preview')}</button> <button type="submit" name="action" value="post">${t('composer.post')}</button></div>
+<section id="compose-preview" class="preview" aria-live="polite" aria-label="${t('composer.preview')}" hidden></section>
 </form></section>`;
 }
 
@@ -60,14 +61,15 @@ export function composerSection(ctx: PageContext, groups: GroupSummary[], curren
  * with the comment's mirror mail (within BLEND_ATTACHMENTS_MAX_TOTAL_BYTES).
  */
 export function commentForm(ctx: PageContext, postId: string, limits = DEFAULT_ATTACHMENT_LIMITS, draft = ''): SafeHtml {
-  return html`<form method="post" action="/web/posts/${encodeURIComponent(postId)}/reply" enctype="multipart/form-data" class="composer" data-composer>${csrfField(ctx)}
-<label for="comment-body">${ctx.t('comment.yours')}</label>
-<p class="hint" id="comment-help">Markdown works. Type @ and a name to mention someone.</p>
+  const { t } = ctx;
+  return html`<form method="post" action="/web/posts/${encodeURIComponent(postId)}/reply" enctype="multipart/form-data" class="composer" data-composer data-messages="${composeMessages(ctx)}">${csrfField(ctx)}
+<label for="comment-body">${t('comment.yours')}</label>
+<p class="hint" id="comment-help">${t('composer.markdownHint.short')}</p>
 <div class="mention-anchor"><textarea id="comment-body" name="body" rows="3" maxlength="${BODY_MAX}" required aria-describedby="comment-help" data-mentions>${draft}</textarea></div>
-<label>Attach files <input type="file" name="files" multiple aria-describedby="comment-files-help"></label>
-<p class="hint" id="comment-files-help">Up to ${mb(limits.maxFileBytes)} a file and ${mb(limits.maxTotalBytes)} together.</p>
-<div class="actions"><button type="submit" name="action" value="preview" class="secondary" data-preview>Preview</button> <button type="submit" name="action" value="post">${ctx.t('thread.comment')}</button></div>
-<section id="compose-preview" class="preview" aria-live="polite" aria-label="Preview" hidden></section>
+<label>${t('composer.files')} <input type="file" name="files" multiple aria-describedby="comment-files-help"></label>
+<p class="hint" id="comment-files-help">${t('composer.files.hintShort', { file: mb(limits.maxFileBytes), total: mb(limits.maxTotalBytes) })}</p>
+<div class="actions"><button type="submit" name="action" value="preview" class="secondary" data-preview>${t('composer.preview')}</button> <button type="submit" name="action" value="post">${t('thread.comment')}</button></div>
+<section id="compose-preview" class="preview" aria-live="polite" aria-label="${t('composer.preview')}" hidden></section>
 </form>`;
 }
 
@@ -102,13 +104,14 @@ export function composerPages(app: FastifyInstance, deps: WebDeps): void {
       const f = checkFields(form.fields);
       if (f.action === 'preview') {
         const ctx = pageContext(req, deps);
+        const { t } = ctx;
         const groups = writableGroups(await listGroupsWithCounts(deps.db, ctx.me!));
-        const main = html`<h1>Preview</h1>
-<section class="post preview" aria-labelledby="preview-h"><h2 id="preview-h">${f.title || 'Your post'}</h2>${previewBody(f.body)}</section>
-${form.files.length ? html`<p class="notice">Attach the files again before posting: a preview does not keep them.</p>` : ''}
+        const main = html`<h1>${t('composer.preview')}</h1>
+<section class="post preview" aria-labelledby="preview-h"><h2 id="preview-h">${f.title || t('composer.yourPost')}</h2>${previewBody(f.body)}</section>
+${form.files.length ? html`<p class="notice">${t('composer.filesAgain.post')}</p>` : ''}
 ${composerSection(ctx, groups, f.group, f, deps.uploads?.limits)}
-<p><a href="/web">Back to the feed</a></p>`;
-        return sendHtml(reply, 200, layout(ctx, { title: 'Preview', current: '', main, compose: true }));
+<p><a href="/web">${t('error.back')}</a></p>`;
+        return sendHtml(reply, 200, layout(ctx, { title: t('composer.preview'), current: '', main, compose: true }));
       }
       const id = await createStatusPost(deps, req.person!, { group: f.group, body: f.body, format: 'markdown', files: form.files, ...(f.title ? { title: f.title } : {}) });
       return reply.redirect(`/web/posts/${id}`, 303);
@@ -119,12 +122,13 @@ ${composerSection(ctx, groups, f.group, f, deps.uploads?.limits)}
       const f = checkFields({ group: 'general', ...form.fields });
       if (f.action === 'preview') {
         const ctx = pageContext(req, deps);
-        const main = html`<h1>Preview</h1>
-<section class="post preview" aria-labelledby="preview-h"><h2 id="preview-h">Your comment</h2>${previewBody(f.body)}</section>
-${form.files.length ? html`<p class="notice">Attach the files again before sending: a preview does not keep them.</p>` : ''}
+        const { t } = ctx;
+        const main = html`<h1>${t('composer.preview')}</h1>
+<section class="post preview" aria-labelledby="preview-h"><h2 id="preview-h">${t('comment.yours')}</h2>${previewBody(f.body)}</section>
+${form.files.length ? html`<p class="notice">${t('composer.filesAgain.comment')}</p>` : ''}
 ${commentForm(ctx, req.params.id, deps.uploads?.limits, f.body)}
-<p><a href="${`/web/posts/${encodeURIComponent(req.params.id)}`}">Back to the thread</a></p>`;
-        return sendHtml(reply, 200, layout(ctx, { title: 'Preview', current: '', main, compose: true }));
+<p><a href="${`/web/posts/${encodeURIComponent(req.params.id)}`}">${t('composer.backToThread')}</a></p>`;
+        return sendHtml(reply, 200, layout(ctx, { title: t('composer.preview'), current: '', main, compose: true }));
       }
       const id = await createComment(deps, req.person!, req.params.id, f.body, undefined, { format: 'markdown', files: form.files });
       return reply.redirect(`/web/posts/${encodeURIComponent(req.params.id)}#c-${id}`, 303);

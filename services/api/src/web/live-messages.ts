@@ -23,3 +23,16 @@ export function liveMessages(ctx: PageContext): string {
     back: t('error.back'),
   });
 }
+
+/** What the composer's script (static/compose.js) says, for the composer form's `data-messages`; as {@link liveMessages}. */
+export function composeMessages(ctx: PageContext): string {
+  const { t, lang } = ctx;
+  const categories = new Intl.PluralRules(lang).resolvedOptions().pluralCategories;
+  return JSON.stringify({
+    preview: t('composer.preview'),
+    previewFailed: t('composer.previewFailed'),
+    mentionList: t('composer.mentionList'),
+    found: Object.fromEntries(categories.map((c) => [c, t(`composer.found_${c}`)])),
+    nobody: t('composer.nobody'),
+  });
+}

@@ -70,9 +70,9 @@ function latestComments(ctx: PageContext, p: EsnPostView): SafeHtml | '' {
   const shown = p.comments.filter((c) => !c.deleted);
   if (shown.length === 0) return '';
   const earlier = p.comment_count - shown.length;
-  return html`<section class="latest" aria-label="Latest comments"><ol class="comments compact">${shown.map(
+  return html`<section class="latest" aria-label="${ctx.t('post.latestComments')}"><ol class="comments compact">${shown.map(
     (c) => html`<li class="comment-mini"><p class="meta">${who(c.author)} · <a href="${postHref(p.id)}#c-${c.id}">${ago(ctx, c.created_at)}</a></p><div class="body">${body(c.body_html)}</div></li>`,
-  )}</ol>${earlier > 0 ? html`<p class="more"><a href="${postHref(p.id)}#comments">${earlier === 1 ? 'See 1 earlier comment' : `See ${earlier} earlier comments`}</a></p>` : ''}</section>`;
+  )}</ol>${earlier > 0 ? html`<p class="more"><a href="${postHref(p.id)}#comments">${ctx.t('post.earlierComments', { count: earlier })}</a></p>` : ''}</section>`;
 }
 
 /** For admins: the original message a post or comment came from, as an audited download. */

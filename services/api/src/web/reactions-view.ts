@@ -20,12 +20,13 @@ const EMOJI_KINDS = REACTION_KINDS.filter((k) => k !== 'like');
 export function reactionBar(ctx: PageContext, p: Pick<EsnPostView, 'id' | 'reactions'>, mine: readonly ReactionKind[], returnTo: string): SafeHtml {
   const canWrite = ctx.me?.optIn === 'opted_in';
   const button = (kind: ReactionKind) => {
-    const { emoji, label } = REACTION_EMOJI[kind];
+    const { emoji } = REACTION_EMOJI[kind];
+    const label = ctx.t(`reaction.${kind}`);
     const n = p.reactions.counts[kind];
     const given = mine.includes(kind);
     return html`<form method="post" action="${postPath(p.id)}/reactions" class="reaction">${csrfField(ctx)}<input type="hidden" name="kind" value="${kind}"><input type="hidden" name="on" value="${given ? 'false' : 'true'}"><input type="hidden" name="return_to" value="${returnTo}"><button type="submit" class="reaction" aria-pressed="${given ? 'true' : 'false'}" aria-label="${label}: ${n}" title="${label}"${canWrite ? '' : html` disabled`}><span aria-hidden="true">${emoji}</span> <span class="n">${n}</span></button></form>`;
   };
-  return html`<div class="reactions" role="group" aria-label="Reactions">${EMOJI_KINDS.map(button)}</div>`;
+  return html`<div class="reactions" role="group" aria-label="${ctx.t('reaction.label')}">${EMOJI_KINDS.map(button)}</div>`;
 }
 
 /** `POST /web/posts/:id/reactions`: give or take back one reaction, then back to the page. */

@@ -12,6 +12,22 @@
   var region = document.getElementById('compose-preview');
   var csrfInput = form.querySelector('input[name="_csrf"]');
   var csrf = csrfInput ? csrfInput.value : '';
+  // The page's words for what this script says (live-messages.ts); English if they are missing.
+  var words = {};
+  try {
+    words = JSON.parse(form.getAttribute('data-messages') || '{}') || {};
+  } catch (err) {
+    words = {};
+  }
+  function word(key, english) {
+    return typeof words[key] === 'string' ? words[key] : english;
+  }
+  function peopleFound(n) {
+    var forms = words.found || {};
+    var cat = typeof Intl === 'object' && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || 'en').select(n) : n === 1 ? 'one' : 'other';
+    var text = forms[cat] || forms.other || (n === 1 ? '{{count}} person found: arrow keys to choose, Enter to insert' : '{{count}} people found: arrow keys to choose, Enter to insert');
+    return text.replace(/\{\{count\}\}/g, String(n));
+  }
 
   function post(url, fields) {
     return fetch(url, {
@@ -35,14 +51,14 @@
         .then(function (markup) {
           var doc = new DOMParser().parseFromString(markup, 'text/html');
           var heading = document.createElement('h3');
-          heading.textContent = 'Preview';
+          heading.textContent = word('preview', 'Preview');
           region.replaceChildren(heading);
           while (doc.body.firstChild) region.appendChild(document.adoptNode(doc.body.firstChild));
           region.hidden = false;
         })
         .catch(function () {
           region.hidden = false;
-          region.textContent = 'The preview could not be shown. Try again in a moment.';
+          region.textContent = word('previewFailed', 'The preview could not be shown. Try again in a moment.');
         });
     });
   }
@@ -53,7 +69,7 @@
   list.id = 'mention-list';
   list.className = 'mention-list';
   list.setAttribute('role', 'listbox');
-  list.setAttribute('aria-label', 'People to mention');
+  list.setAttribute('aria-label', word('mentionList', 'People to mention'));
   list.hidden = true;
   var status = document.createElement('p');
   status.className = 'visually-hidden';
@@ -134,7 +150,7 @@
     var open = found.length > 0;
     list.hidden = !open;
     textarea.setAttribute('aria-expanded', open ? 'true' : 'false');
-    status.textContent = open ? found.length + (found.length === 1 ? ' person found: arrow keys to choose, Enter to insert' : ' people found: arrow keys to choose, Enter to insert') : 'Nobody found';
+    status.textContent = open ? peopleFound(found.length) : word('nobody', 'Nobody found');
     highlight(open ? 0 : -1);
   }
 
