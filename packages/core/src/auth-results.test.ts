@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAuthenticationResults, trustedResults, type ParsedAuthResults } from './auth-results';
+import { mailInput } from './test-support/mail-input';
 import type { MailInput } from './types';
 
 describe('parseAuthenticationResults', () => {
@@ -70,20 +71,7 @@ describe('parseAuthenticationResults', () => {
 });
 
 describe('trustedResults', () => {
-  const mail = (...ar: string[]): MailInput => ({
-    messageId: null,
-    inReplyTo: [],
-    references: [],
-    subject: '',
-    from: null,
-    to: [],
-    cc: [],
-    deliveredTo: [],
-    date: null,
-    headers: ar.length > 0 ? { 'authentication-results': ar } : {},
-    text: null,
-    html: null,
-  });
+  const mail = (...ar: string[]): MailInput => mailInput({ messageId: null, headers: ar.length > 0 ? { 'authentication-results': ar } : {} });
   const OURS = 'mx.corp.test; dmarc=pass header.from=corp.test';
   const OURS_FAIL = 'mx.corp.test; dmarc=fail header.from=corp.test';
   const FORGED = 'evil.test; dmarc=pass header.from=corp.test';

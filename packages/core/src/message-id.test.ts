@@ -10,6 +10,7 @@ import {
   threadLookupOrder,
   THREAD_LOOKUP_MAX,
 } from './message-id';
+import { mailInput } from './test-support/mail-input';
 import type { MailInput } from './types';
 
 describe('normaliseMessageId', () => {
@@ -174,21 +175,7 @@ describe('isWellFormedMessageId', () => {
   });
 });
 
-const mail = (over: Partial<MailInput>): MailInput => ({
-  messageId: 'self@x.com',
-  inReplyTo: [],
-  references: [],
-  subject: '',
-  from: null,
-  to: [],
-  cc: [],
-  deliveredTo: [],
-  date: null,
-  headers: {},
-  text: null,
-  html: null,
-  ...over,
-});
+const mail = mailInput;
 
 describe('threadLookupOrder', () => {
   const refs = (n: number) => Array.from({ length: n }, (_, i) => `r${i}@x.com`);

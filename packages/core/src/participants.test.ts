@@ -1,26 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Addressing } from './addressing';
 import { splitParticipants, type Participants } from './participants';
+import { addr, mailInput } from './test-support/mail-input';
 import type { MailInput } from './types';
 
 const DOMAIN: Addressing = { mode: 'domain', domain: 'example.test' };
 const PLUS: Addressing = { mode: 'plus', mailbox: 'bridge', domain: 'corp.test' };
-const addr = (address: string) => ({ address, name: '' });
-const mail = (over: Partial<MailInput>): MailInput => ({
-  messageId: 'self@x.com',
-  inReplyTo: [],
-  references: [],
-  subject: 'Release 2.0',
-  from: addr('alice@corp.test'),
-  to: [],
-  cc: [],
-  deliveredTo: [],
-  date: null,
-  headers: {},
-  text: null,
-  html: null,
-  ...over,
-});
+const mail = (over: Partial<MailInput>) => mailInput({ from: addr('alice@corp.test'), ...over });
 
 describe('splitParticipants', () => {
   it.each<[string, Addressing, string[], Partial<MailInput>, Participants]>([

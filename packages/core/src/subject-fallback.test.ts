@@ -1,27 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Addressing } from './addressing';
 import { isListAddress, mailingListIdentity, subjectFallbackPeople, type ListIdentity } from './subject-fallback';
+import { addr, mailInput } from './test-support/mail-input';
 import type { MailInput } from './types';
 
 const DOMAIN: Addressing = { mode: 'domain', domain: 'example.test' };
 const PLUS: Addressing = { mode: 'plus', mailbox: 'bridge', domain: 'corp.test' };
 
-const addr = (address: string) => ({ address, name: '' });
-const mail = (over: Partial<MailInput>): MailInput => ({
-  messageId: 'self@x.com',
-  inReplyTo: [],
-  references: [],
-  subject: 'Re: Release 2.0',
-  from: addr('alice@corp.test'),
-  to: [],
-  cc: [],
-  deliveredTo: [],
-  date: null,
-  headers: {},
-  text: null,
-  html: null,
-  ...over,
-});
+const mail = (over: Partial<MailInput>) => mailInput({ subject: 'Re: Release 2.0', from: addr('alice@corp.test'), ...over });
 
 describe('subjectFallbackPeople', () => {
   it.each<[string, Addressing, Partial<MailInput>, { sender: string | null; people: string[] }]>([

@@ -1,27 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Addressing } from './addressing';
 import type { Classification } from './classify';
+import { addr, mailInput } from './test-support/mail-input';
 import { childThreadIndex, newThreadIndex } from './thread-index';
 import { answersNotice, threadLookups, type ThreadLookup } from './thread-lookup';
 import type { MailInput } from './types';
 
 const DOMAIN: Addressing = { mode: 'domain', domain: 'example.test' };
-const addr = (address: string) => ({ address, name: '' });
-const mail = (over: Partial<MailInput>): MailInput => ({
-  messageId: 'self@x.com',
-  inReplyTo: [],
-  references: [],
-  subject: 'Release 2.0',
-  from: addr('alice@corp.test'),
-  to: [addr('status@example.test'), addr('bob@corp.test')],
-  cc: [],
-  deliveredTo: [],
-  date: null,
-  headers: {},
-  text: null,
-  html: null,
-  ...over,
-});
+const mail = (over: Partial<MailInput>) =>
+  mailInput({ subject: 'Release 2.0', from: addr('alice@corp.test'), to: [addr('status@example.test'), addr('bob@corp.test')], ...over });
 
 const arrived = new Date('2026-11-20T12:00:00Z');
 const fortnightBefore = new Date('2026-11-06T12:00:00Z');
