@@ -6,7 +6,7 @@ import { createLogger } from '@blend/config';
 import { newMessageId } from '@blend/core';
 import { createSmtpTransport } from '@blend/mail';
 import { send } from '@blend/worker';
-import { clamdScanner } from '@blend/worker';
+import { clamdScanner } from '@blend/mail';
 import { createMailDomain, fetchRawMessages, waitForMailboxCount } from './support/mail-server';
 import { type TestDatabase } from './support/database';
 import { sessionCookie, startTestApi, type TestApi } from './support/api';
@@ -198,6 +198,18 @@ describe('POST /web/preview', () => {
     expect(ok.body).toBe('<div class="body"><p><em>hi</em> [x](javascript:alert(1))</p>\n</div>');
     expect(ok.headers['content-security-policy']).toContain("default-src 'self'");
     expect((await form({ _csrf: 'forged', body: 'x' })).statusCode).toBe(403);
+  });
+});
+
+describe('Markdown through the API', () => {
+  it('renders a post or comment written with format markdown through the mail sanitiser; plain text stays the default', async () => {
+    const call = (url: string, payload: object) => app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${tokens.alice}` }, payload });
+    const post = (await call('/api/v1/posts', { group: 'general', body: '**API** [x](javascript:alert(1))', format: 'markdown' })).json() as { id: string; body_html: string };
+    expect(post.body_html).toBe('<p><strong>API</strong> [x](javascript:alert(1))</p>\n');
+    const comment = (await call(`/api/v1/posts/${post.id}/comments`, { body: '*yes*', format: 'markdown' })).json() as { body_html: string };
+    expect(comment.body_html).toBe('<p><em>yes</em></p>\n');
+    expect(((await call('/api/v1/posts', { group: 'general', body: '**plain**' })).json() as { body_html: string }).body_html).toBe('<p>**plain**</p>');
+    expect((await call('/api/v1/posts', { group: 'general', body: 'x', format: 'html' })).statusCode).toBe(400);
   });
 });
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { PermanentError, REACTION_EMOJI, REACTION_KINDS, type ReactionKind } from '@blend/core';
 import { getEsnPostView, reactionsAmong, type Database } from '@blend/db';
 import { requirePerson } from '../auth';
-import { createComment, createStatusPost, editComment, editPost, setReaction } from './esn-actions';
+import { createComment, createStatusPost, editComment, editPost, setReaction, type BodyFormat } from './esn-actions';
 import { commentView, errors, myReactionsView, postView } from './esn-responses';
 import { BEARER, bodySchema, idParams, SLUG_PATTERN, textBody, titleProp } from './esn-schemas';
 
@@ -10,6 +10,9 @@ import { BEARER, bodySchema, idParams, SLUG_PATTERN, textBody, titleProp } from 
  * Writing on the ESN side: status posts, comments, likes, edits. Anyone with a token may
  * read; only opted-in people may write (403 otherwise).
  */
+/** How the body is written: plain text, or Markdown as the web composer writes it (docs/SECURITY.md B43). */
+const formatProp = { type: 'string', enum: ['text', 'markdown'], default: 'text', description: '`markdown`: rendered with raw HTML off, then through the same sanitiser as mail HTML' } as const;
+
 export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; publicUrl?: string }): void {
   const auth = requirePerson(deps.db);
   const view = async (postId: string, viewerId: string) => {
@@ -22,7 +25,7 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
     return { ...post.reactions, mine: (await reactionsAmong(deps.db, viewerId, [post.id])).get(post.id) ?? [] };
   };
 
-  app.post<{ Body: { group: string; title?: string; body: string } }>(
+  app.post<{ Body: { group: string; title?: string; body: string; format?: BodyFormat } }>(
     '/api/v1/posts',
     {
       preHandler: auth,
@@ -30,7 +33,7 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
         tags: ['posts'],
         summary: 'Post a status into a group',
         security: BEARER,
-        body: bodySchema(['group', 'body'], { group: { type: 'string', pattern: SLUG_PATTERN }, title: titleProp, body: textBody }),
+        body: bodySchema(['group', 'body'], { group: { type: 'string', pattern: SLUG_PATTERN }, title: titleProp, body: textBody, format: formatProp }),
         response: { 201: { ...postView, description: 'The new post; Location names it' }, ...errors(400, 401, 403, 404) },
       },
     },
@@ -40,7 +43,7 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { body: string } }>(
+  app.post<{ Params: { id: string }; Body: { body: string; format?: BodyFormat } }>(
     '/api/v1/posts/:id/comments',
     {
       preHandler: auth,
@@ -49,12 +52,12 @@ export function esnPostRoutes(app: FastifyInstance, deps: { db: Database; public
         summary: 'Comment on a thread',
         security: BEARER,
         params: idParams,
-        body: bodySchema(['body'], { body: textBody }),
+        body: bodySchema(['body'], { body: textBody, format: formatProp }),
         response: { 201: { ...commentView, description: 'The new comment' }, ...errors(400, 401, 403, 404) },
       },
     },
     async (req, reply) => {
-      const commentId = await createComment(deps, req.person!, req.params.id, req.body.body);
+      const commentId = await createComment(deps, req.person!, req.params.id, req.body.body, undefined, req.body.format ? { format: req.body.format } : {});
       const post = await view(req.params.id, req.person!.id);
       return reply.status(201).send(post.comments.find((c) => c.id === commentId));
     },
