@@ -201,14 +201,8 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         groupId: group.id,
         authorId: author.id,
         title: decision.title,
-        bodyText: decision.body,
-        bodyHtml: c.content.bodyHtml || textToSafeHtml(decision.body),
-        trimmedText: c.content.trimmedText,
-        source: 'email',
-        dedupeKey: ids.dedupeKey,
-        inboundId: row.id,
+        ...publishedText(c, decision.body),
         subjectKey: threadSubjectKey(mail.subject),
-        createdAt: arrivalTime(row.internalDate, c.now),
         ...(threadIndexOf(mail) ? { threadIndex: threadIndexOf(mail) } : {}),
         ...(c.content.forwarded.length ? { forwarded: await forwardedByOptedIn(tx, c.content.forwarded) } : {}),
       });
@@ -266,13 +260,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       const comment = await insertComment(tx, {
         postId,
         authorId: c.person!.id,
-        bodyText: decision.body,
-        bodyHtml: c.content.bodyHtml || textToSafeHtml(decision.body),
-        trimmedText: c.content.trimmedText,
-        source: 'email',
-        dedupeKey: ids.dedupeKey,
-        inboundId: row.id,
-        createdAt: arrivalTime(row.internalDate, c.now),
+        ...publishedText(c, decision.body),
       });
       await storeFiles(tx, c, { postId, commentId: comment.id });
       const mentioned = await recordMentions(tx, postId, comment.id, c.content.mentionedEmails);
@@ -338,6 +326,19 @@ async function storeFiles(tx: Tx, c: ApplyContext, target: { postId: string; com
 function threadIndexOf(mail: MailInput): string | null {
   const v = mail.headers['thread-index']?.[0];
   return v ? threadIndexRoot(v) : null;
+}
+
+/** What a published mail's post or comment says, and where it came from. */
+function publishedText(c: ApplyContext, body: string) {
+  return {
+    bodyText: body,
+    bodyHtml: c.content.bodyHtml || textToSafeHtml(body),
+    trimmedText: c.content.trimmedText,
+    source: 'email' as const,
+    dedupeKey: c.ids.dedupeKey,
+    inboundId: c.row.id,
+    createdAt: arrivalTime(c.row.internalDate, c.now),
+  };
 }
 
 /**
