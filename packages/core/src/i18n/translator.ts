@@ -36,7 +36,18 @@ export function translator(lang: Language, ns: Namespace): Translate {
   let t = translators.get(key);
   if (!t) {
     const fixed: TFunction = instance.getFixedT(lang, ns);
-    t = (k, vars) => String(fixed(k, vars ?? {}));
+    // A message without values never changes (the catalogues are bundled), and i18next takes
+    // microseconds per lookup: a digest asks for the same few labels many times.
+    const constant = new Map<string, string>();
+    t = (k, vars) => {
+      if (vars && Object.keys(vars).length > 0) return String(fixed(k, vars));
+      let text = constant.get(k);
+      if (text === undefined) {
+        text = String(fixed(k, {}));
+        constant.set(k, text);
+      }
+      return text;
+    };
     translators.set(key, t);
   }
   return t;
