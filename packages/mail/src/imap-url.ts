@@ -16,16 +16,3 @@ export interface ImapTarget extends ImapMailbox {
 
 /** The mailbox an IMAP URL names (one parser in core, which the configuration check uses too). */
 export { parseImapUrl };
-
-/**
- * Where and as whom to connect, as ImapFlow takes it (logging off: Blend logs itself). With
- * OAuth the access token is fetched (or taken from the cache) now: IMAP has no way to swap the
- * token of an authenticated session, so each new connection logs in with a fresh one
- * (RFC 7628 section 3.2.2: a server may end a session when its token expires).
- * imapflow offers the token with AUTHENTICATE OAUTHBEARER when the server advertises it, else XOAUTH2.
- * @throws OAuth2TokenError when no token can be had (endpoint down or refusing).
- */
-export async function imapConnection(target: ImapTarget) {
-  const auth = target.oauth ? { user: target.user, accessToken: await target.oauth.tokens.getToken() } : { user: target.user, pass: target.pass };
-  return { host: target.host, port: target.port, secure: target.secure, auth, logger: false as const };
-}

@@ -1,6 +1,7 @@
 export * from './parse';
 export * from './attached-messages';
 export * from './imap-url';
+export * from './imap-session';
 export * from './compose';
 export * from './sender-auth';
 export * from './dns-cache';

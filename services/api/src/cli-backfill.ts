@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ImapFlow } from 'imapflow';
 import { explainImapFailure, type ImapFailure } from '@blend/core';
 import { loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction, type AfterAction } from '@blend/config';
 import { addAuditEntry, getCheckpoint, getWatchedMailbox, listWatchedMailboxes, rewindCheckpoint, type DbHandle } from '@blend/db';
-import { imapConnection, imapTargetOf, parseImapUrl, sealedLoginTarget, type ImapTarget } from '@blend/mail';
+import { ImapSession, imapTargetOf, parseImapUrl, sealedLoginTarget, type ImapTarget } from '@blend/mail';
 import { UsageError } from './cli-commands';
 
 /**
@@ -54,30 +53,30 @@ export async function mailboxBackfill(dbh: DbHandle, args: string[]): Promise<nu
   if (!since || Number.isNaN(since.getTime())) throw new UsageError('mailbox backfill needs --since YYYY-MM-DD');
   if (positionals.length > 1) throw new UsageError('mailbox backfill takes at most one mailbox KEY');
   const { target, after } = await backfillTarget(dbh, positionals[0]);
-  const client = new ImapFlow(await imapConnection(target));
-  client.on('error', () => undefined); // a failure surfaces as the rejected command
-  await client.connect().catch((err: Error & ImapFailure) => {
+  const session = await ImapSession.create(target);
+  session.onError(() => undefined); // a failure surfaces as the rejected command
+  await session.connect().catch((err: Error & ImapFailure) => {
     throw new Error(`cannot log in to ${target.key}: ${explainImapFailure(err, target.oauth ? 'oauth2' : 'password')}`);
   });
   try {
     let movedBack = 0;
-    if (after.kind === 'move' && (await client.list()).some((f) => f.path === after.folder)) {
-      await client.mailboxOpen(after.folder);
-      const processed = (await client.search({ since }, { uid: true })) || [];
+    if (after.kind === 'move' && (await session.hasFolder(after.folder))) {
+      await session.openFolder(after.folder);
+      const processed = await session.searchSince(since);
       if (processed.length > 0) {
-        if ((await client.messageMove(processed.join(','), target.folder, { uid: true })) === false) throw new Error(`could not move mail from ${after.folder} back to ${target.folder}`);
+        if (!(await session.move(processed, target.folder))) throw new Error(`could not move mail from ${after.folder} back to ${target.folder}`);
         movedBack = processed.length;
       }
     }
-    const box = await client.mailboxOpen(target.folder, { readOnly: true });
-    const uids = (await client.search({ since }, { uid: true })) || [];
+    const box = await session.openFolder(target.folder, { readOnly: true });
+    const uids = await session.searchSince(since);
     const first = uids.length ? Math.min(...uids) : null;
     if (first === null) {
       console.log(`no messages since ${values.since}${after.kind === 'delete' ? ` (processed mail is deleted from ${target.folder}; Postgres has it)` : ''}`);
       return 0;
     }
     const cp = await getCheckpoint(dbh.db, target.key);
-    await rewindCheckpoint(dbh.db, target.key, Number(box.uidValidity), first - 1);
+    await rewindCheckpoint(dbh.db, target.key, box.uidValidity, first - 1);
     await addAuditEntry(dbh.db, {
       action: 'backfill_mailbox',
       actor: `cli:${process.env.USER ?? 'unknown'}`,
@@ -87,7 +86,7 @@ export async function mailboxBackfill(dbh: DbHandle, args: string[]): Promise<nu
     if (movedBack > 0) console.log(`moved ${movedBack} processed message(s) from ${after.kind === 'move' ? after.folder : ''} back to ${target.folder}`);
     console.log(`checkpoint moved to UID ${first - 1}; the poller re-reads ${uids.length} message(s) since ${values.since}`);
   } finally {
-    await client.logout().catch(() => client.close());
+    await session.logout();
   }
   return 0;
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ImapFlow } from 'imapflow';
 import { AfterActionError, afterActionProblem, ConfigError, formatAfterAction, loadConfigSubset, OAUTH_KEYS, oauthSettings, parseAfterAction } from '@blend/config';
 import { explainImapFailure, imapFailureKind, openSecret, sealedKeyId, sealingKeyId, sealSecret, WEBHOOK_SECRET_CONTEXT, webhookSigningSecret, type ImapFailure, type OAuthSettings } from '@blend/core';
 import {
@@ -15,7 +14,7 @@ import {
   type DbHandle,
   type WatchedMailbox,
 } from '@blend/db';
-import { imapConnection, OAuth2TokenError, oauthLogin, parseImapUrl, type ImapTarget } from '@blend/mail';
+import { ImapSession, OAuth2TokenError, oauthLogin, parseImapUrl, type ImapTarget } from '@blend/mail';
 import { UsageError } from './cli-commands';
 
 const actor = () => `cli:${process.env.USER ?? 'unknown'}`;
@@ -37,37 +36,30 @@ export class MailboxCheckError extends Error {}
  * host or folder is said now, not later in a poller's readiness. Returns the messages in it.
  */
 export async function checkMailbox(target: ImapTarget): Promise<number> {
-  let connection: Awaited<ReturnType<typeof imapConnection>>;
+  let session: ImapSession;
   try {
-    connection = await imapConnection(target);
+    session = await ImapSession.create(target, { connectTimeoutMs: 10_000, socketTimeoutMs: 30_000 });
   } catch (err) {
     if (err instanceof OAuth2TokenError) throw new MailboxCheckError(`cannot get an OAuth 2.0 access token for ${target.key}: ${err.reason}: ${err.message}`);
     throw err;
   }
-  const client = new ImapFlow({
-    ...connection,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-  });
-  client.on('error', () => undefined); // a failure surfaces as the rejected command
+  session.onError(() => undefined); // a failure surfaces as the rejected command
   const why = (err: unknown) => {
     const e = err as Error & ImapFailure;
     const line = explainImapFailure(e, target.oauth ? 'oauth2' : 'password');
     return imapFailureKind(e) === 'throttled' ? `${line}, or save it with --no-check` : line;
   };
   try {
-    await client.connect();
+    await session.connect();
   } catch (err) {
     throw new MailboxCheckError(`cannot log in to ${target.key}: ${why(err)}`);
   }
   try {
-    const box = await client.mailboxOpen(target.folder, { readOnly: true });
-    return box.exists;
+    return (await session.openFolder(target.folder, { readOnly: true })).exists;
   } catch (err) {
     throw new MailboxCheckError(`logged in to ${target.key}, but cannot open the folder ${target.folder}: ${why(err)}`);
   } finally {
-    await client.logout().catch(() => client.close());
+    await session.logout();
   }
 }
 

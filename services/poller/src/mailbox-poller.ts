@@ -1,4 +1,3 @@
-import { ImapFlow } from 'imapflow';
 import type { Queue } from 'bullmq';
 import type { AfterAction, Logger, Metrics } from '@blend/config';
 import { explainImapFailure, fetchBatches, imapFailureKind, imapServerText, normaliseMessageId, type ImapFailure } from '@blend/core';
@@ -12,7 +11,7 @@ import {
   type FetchedMessage,
   type LeaseStatus,
 } from '@blend/db';
-import { imapConnection, OAuth2TokenError, type ImapTarget } from '@blend/mail';
+import { ImapSession, OAuth2TokenError, type ImapTarget } from '@blend/mail';
 import { enqueueIngest, type IngestJob } from '@blend/queue';
 import { reconnectDelay, throttledDelay } from './backoff';
 import { ProcessedMail } from './processed-mail';
@@ -28,7 +27,7 @@ export interface PollerOptions {
   metrics?: Metrics;
   /** Periodic sync in case a push notification is missed. */
   pollIntervalMs: number;
-  /** Re-issue IDLE this often (imapflow `maxIdleTime`). */
+  /** Re-issue IDLE this often (RFC 2177). */
   idleRestartMs: number;
   maxMessageBytes: number;
   doneFlag: string;
@@ -53,8 +52,8 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'thr
  * enqueued; messages are flagged (and then moved or deleted, per `after`) in IMAP only
  * after their ingest has committed.
  *
- * An ImapFlow client never reconnects by itself, so a closed client is replaced by a new
- * one after a backoff.
+ * An IMAP session never reconnects by itself, so a closed one is replaced by a new one after
+ * a backoff.
  */
 export class MailboxPoller {
   state: ConnectionState = 'connecting';
@@ -64,7 +63,7 @@ export class MailboxPoller {
   /** When the last sync of the mailbox finished. */
   lastSyncAt: Date | null = null;
   private connectedOnce = false;
-  private client: ImapFlow | null = null;
+  private session: ImapSession | null = null;
   private stopping = false;
   private attempt = 0;
   private syncing: Promise<void> | null = null;
@@ -100,20 +99,17 @@ export class MailboxPoller {
     // Let a sync in progress store its batch, but do not wait on a dead connection for long.
     if (this.syncing) await Promise.race([this.syncing.catch(() => undefined), new Promise((r) => setTimeout(r, 5_000).unref())]);
     if (this.marking) await Promise.race([this.marking, new Promise((r) => setTimeout(r, 5_000).unref())]);
-    const c = this.client;
-    this.client = null;
-    if (c) {
-      const out = await Promise.race([c.logout().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 3_000).unref())]);
-      if (!out) c.close();
-    }
+    const s = this.session;
+    this.session = null;
+    if (s) await s.logout(3_000);
   }
 
   private async connect(): Promise<void> {
     if (this.stopping) return;
     const { target } = this.opts;
-    let connection: Awaited<ReturnType<typeof imapConnection>>;
+    let session: ImapSession;
     try {
-      connection = await imapConnection(target);
+      session = await ImapSession.create(target, { idleRestartMs: this.opts.idleRestartMs, connectTimeoutMs: 10_000 });
     } catch (err) {
       if (!(err instanceof OAuth2TokenError)) throw err;
       // No token: the endpoint is down or refuses our client. Shown as a failed login with the
@@ -126,23 +122,13 @@ export class MailboxPoller {
       return;
     }
     if (this.stopping) return;
-    const client = new ImapFlow({
-      ...connection,
-      maxIdleTime: this.opts.idleRestartMs,
-      // imapflow waits 15 s after the last command before it IDLEs; mail arriving in that
-      // gap would wait for the next sync, so go back to IDLE almost at once.
-      autoIdleDelay: 200,
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: Math.max(5 * 60_000, this.opts.idleRestartMs * 2),
-    });
-    client.on('error', (err: Error) => {
+    session.onError((err) => {
       this.lastError = err.message;
       this.log.warn({ err }, 'imap connection error');
     });
-    client.on('close', () => {
-      if (this.client !== client) return;
-      this.client = null;
+    session.onClose(() => {
+      if (this.session !== session) return;
+      this.session = null;
       this.opts.metrics?.imapConnected.set({ mailbox: this.opts.target.key }, 0);
       if (!this.stopping) {
         this.state = 'reconnecting';
@@ -150,11 +136,11 @@ export class MailboxPoller {
         this.scheduleReconnect();
       }
     });
-    client.on('exists', () => void this.sync());
-    this.client = client;
+    session.onExists(() => void this.sync());
+    this.session = session;
     try {
-      await client.connect();
-      await client.mailboxOpen(target.folder);
+      await session.connect();
+      await session.openFolder(target.folder);
       this.attempt = 0;
       if (this.connectedOnce) {
         this.reconnects++;
@@ -179,8 +165,7 @@ export class MailboxPoller {
         this.state = 'throttled';
         this.log.warn({ err: e }, 'IMAP server is throttling this mailbox; reconnecting after a longer wait');
       } else if (kind === 'auth_failed') {
-        // A refused token is never offered again: the next connection fetches a new one.
-        if ('accessToken' in connection.auth && connection.auth.accessToken) target.oauth?.tokens.invalidate(connection.auth.accessToken);
+        // The session has invalidated a refused token: the next connection fetches a new one.
         this.state = 'auth_failed';
         this.opts.metrics?.imapAuthFailures.inc({ mailbox: target.key });
         this.log.error({ err: e }, `IMAP login failed: ${explainImapFailure(e, target.oauth ? 'oauth2' : 'password')} (${this.opts.credentialHint ?? 'BLEND_IMAP_URL'})`);
@@ -188,8 +173,8 @@ export class MailboxPoller {
         this.state = 'reconnecting';
         this.log.warn({ err: e }, 'imap connect failed');
       }
-      if (this.client === client) this.client = null;
-      client.close();
+      if (this.session === session) this.session = null;
+      session.close();
       this.scheduleReconnect(kind === 'throttled' ? (n) => throttledDelay(n, e.throttleReset) : reconnectDelay);
     }
   }
@@ -229,12 +214,11 @@ export class MailboxPoller {
   }
 
   private async syncOnce(): Promise<void> {
-    const client = this.client;
-    if (!client || !client.usable || this.state !== 'connected') return;
-    const mailbox = client.mailbox;
-    if (!mailbox) return;
+    const session = this.session;
+    if (!session || !session.usable || this.state !== 'connected') return;
+    const uidValidity = session.uidValidity;
+    if (uidValidity === null) return;
     const { db, target } = this.opts;
-    const uidValidity = Number(mailbox.uidValidity);
     const cp = await getCheckpoint(db, target.key);
     let lastUid = cp?.lastUid ?? 0;
     if (cp && cp.uidValidity !== uidValidity) {
@@ -245,15 +229,7 @@ export class MailboxPoller {
       await resetCheckpoint(db, target.key, uidValidity);
       lastUid = 0;
     }
-    // `N:*` always matches at least the newest message, even when its UID is below N.
-    const meta: { uid: number; size: number; internalDate: Date | null }[] = [];
-    for await (const m of client.fetch(`${lastUid + 1}:*`, { uid: true, size: true, internalDate: true }, { uid: true })) {
-      if (m.uid > lastUid) {
-        const d = m.internalDate ? new Date(m.internalDate) : null;
-        meta.push({ uid: m.uid, size: m.size ?? 0, internalDate: d && !Number.isNaN(d.getTime()) ? d : null });
-      }
-    }
-    meta.sort((a, b) => a.uid - b.uid);
+    const meta = await session.sizesFrom(lastUid + 1);
     // RFC822.SIZE is checked before anything is downloaded, and bounds each batch's bytes as
     // well as its count (docs/SECURITY.md B2).
     const batches = fetchBatches(
@@ -268,9 +244,7 @@ export class MailboxPoller {
       if (wanted.length > 0) {
         // ENVELOPE gives the Message-ID without parsing, so the worker can tell that a
         // reply's parent is stored but not converted yet.
-        for await (const m of client.fetch(wanted.join(','), { uid: true, source: true, envelope: true }, { uid: true })) {
-          if (m.source) sources.set(m.uid, { raw: m.source, messageId: normaliseMessageId(m.envelope?.messageId ?? '') });
-        }
+        for await (const m of session.sources(wanted)) sources.set(m.uid, { raw: m.source, messageId: normaliseMessageId(m.messageId) });
       }
       const fetched: FetchedMessage[] = [];
       for (const m of batch) {
@@ -316,16 +290,16 @@ export class MailboxPoller {
   }
 
   private async markOnce(): Promise<void> {
-    const client = this.client;
-    if (!client || !client.usable || this.state !== 'connected' || !client.mailbox) return;
-    const uidValidity = Number(client.mailbox.uidValidity);
+    const session = this.session;
+    const uidValidity = session?.uidValidity ?? null;
+    if (!session || !session.usable || this.state !== 'connected' || uidValidity === null) return;
     const { db, target, metrics } = this.opts;
     try {
       // Only rows in a final state other than `failed` (docs/SECURITY.md I1): a message whose
       // ingest has not committed is never touched.
       const rows = await unmarkedDone(db, target.key, uidValidity);
       if (rows.length === 0) return;
-      const counts = await this.processed.finish(client, rows);
+      const counts = await this.processed.finish(session, rows);
       await markImapDone(db, rows.map((r) => r.id));
       for (const [action, n] of Object.entries(counts)) if (n > 0) metrics?.imapProcessed.inc({ mailbox: target.key, action }, n);
     } catch (err) {

@@ -1,5 +1,5 @@
-import type { ImapFlow } from 'imapflow';
 import { afterActionProblem, type AfterAction, type Logger } from '@blend/config';
+import type { ImapSession } from '@blend/mail';
 
 /** How many messages each action was applied to. */
 export type FinishCounts = Record<AfterAction['kind'], number>;
@@ -27,20 +27,20 @@ export class ProcessedMail {
    * Finish these messages of the selected folder.
    * @throws Error when the server refused a step; nothing is recorded, the caller retries.
    */
-  async finish(client: ImapFlow, rows: { uid: number; hasRaw: boolean }[]): Promise<FinishCounts> {
+  async finish(session: ImapSession, rows: { uid: number; hasRaw: boolean }[]): Promise<FinishCounts> {
     const counts: FinishCounts = { flag: 0, move: 0, delete: 0 };
     if (rows.length === 0) return counts;
-    const all = rows.map((r) => r.uid).join(',');
+    const all = rows.map((r) => r.uid);
     // Flags first, so a moved copy carries them too.
-    if (!(await client.messageFlagsAdd(all, ['\\Seen', this.doneFlag], { uid: true }))) throw new Error('STORE of the done flags failed');
-    const after = this.usable(client);
+    if (!(await session.addFlags(all, ['\\Seen', this.doneFlag]))) throw new Error('STORE of the done flags failed');
+    const after = this.usable(session);
     if (after.kind === 'move') {
-      await this.moveOut(client, all, after.folder);
+      await this.moveOut(session, all, after.folder);
       counts.move = rows.length;
     } else if (after.kind === 'delete') {
       // Never expunge the only copy: a message too large to download stays, flagged.
       const stored = rows.filter((r) => r.hasRaw).map((r) => r.uid);
-      if (stored.length > 0 && !(await client.messageDelete(stored.join(','), { uid: true }))) throw new Error('UID EXPUNGE failed');
+      if (stored.length > 0 && !(await session.expunge(stored))) throw new Error('UID EXPUNGE failed');
       counts.delete = stored.length;
     }
     counts.flag = rows.length - counts.move - counts.delete;
@@ -52,10 +52,10 @@ export class ProcessedMail {
    * the MOVE extension is COPY + EXPUNGE, and an EXPUNGE without UIDPLUS (RFC 4315 UID
    * EXPUNGE) would remove every message flagged \Deleted, also ones Blend has not read.
    */
-  private usable(client: ImapFlow): AfterAction {
-    const uidplus = client.capabilities.has('UIDPLUS');
+  private usable(session: ImapSession): AfterAction {
+    const uidplus = session.has('UIDPLUS');
     let problem = afterActionProblem(this.after, this.folder);
-    if (!problem && this.after.kind === 'move' && !client.capabilities.has('MOVE') && !uidplus) problem = 'the server supports neither MOVE nor UIDPLUS';
+    if (!problem && this.after.kind === 'move' && !session.has('MOVE') && !uidplus) problem = 'the server supports neither MOVE nor UIDPLUS';
     if (!problem && this.after.kind === 'delete' && !uidplus) problem = 'the server does not support UIDPLUS (UID EXPUNGE)';
     if (!problem) return this.after;
     if (!this.warned.has(problem)) {
@@ -66,13 +66,13 @@ export class ProcessedMail {
   }
 
   /** UID MOVE (RFC 6851) into `folder`, creating it the first time and when it has vanished (TRYCREATE). */
-  private async moveOut(client: ImapFlow, uids: string, folder: string): Promise<void> {
+  private async moveOut(session: ImapSession, uids: number[], folder: string): Promise<void> {
     if (!this.folderReady) {
-      await client.mailboxCreate(folder); // ALREADYEXISTS is no error
+      await session.createFolder(folder); // ALREADYEXISTS is no error
       this.folderReady = true;
     }
-    if ((await client.messageMove(uids, folder, { uid: true })) !== false) return;
-    await client.mailboxCreate(folder);
-    if ((await client.messageMove(uids, folder, { uid: true })) === false) throw new Error(`MOVE to ${folder} failed`);
+    if (await session.move(uids, folder)) return;
+    await session.createFolder(folder);
+    if (!(await session.move(uids, folder))) throw new Error(`MOVE to ${folder} failed`);
   }
 }
