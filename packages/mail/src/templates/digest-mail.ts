@@ -86,7 +86,7 @@ const render = defineTemplate<DigestView>(
 {{text}}
 {{/each}}
 
-{{t 'digest.replyToThread'}}: {{replyAddress}}
+{{t 'common.labelled' label=(t 'digest.replyToThread') value=replyAddress}}
 {{/each}}
 {{#if omittedThreadsLabel}}
 

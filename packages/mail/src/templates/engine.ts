@@ -117,9 +117,9 @@ const TEXT_FOOTER = `
 {{replyHint}}
 {{/if}}
 {{t 'footer.sentBy'}}
-{{t 'footer.preferences'}}: {{preferencesUrl}}
+{{t 'common.labelled' label=(t 'footer.preferences') value=preferencesUrl}}
 {{#if unsubscribeUrl}}
-{{t 'footer.unsubscribe'}}: {{unsubscribeUrl}}
+{{t 'common.labelled' label=(t 'footer.unsubscribe') value=unsubscribeUrl}}
 {{/if}}
 `;
 

@@ -65,10 +65,10 @@ const renderPublished = defineTemplate<PublishedView>(
 
 {{text}}
 
-{{t 'receipt.viewInFeed'}}: {{postUrl}}
+{{t 'common.labelled' label=(t 'receipt.viewInFeed') value=postUrl}}
 
-{{t 'receipt.undoText'}}: {{undoUrl}}
-{{t 'receipt.fixText'}}: {{fixUrl}}
+{{t 'common.labelled' label=(t 'receipt.undoText') value=undoUrl}}
+{{t 'common.labelled' label=(t 'receipt.fixText') value=fixUrl}}
 {{validity}}
 `,
 );

@@ -15,6 +15,7 @@ export default {
   'common.viewThread': 'Unterhaltung ansehen',
   'common.viewThreadAt': 'Unterhaltung ansehen: {{url}}',
   'common.replyToAnswer': 'Antworten Sie auf diese Mail, um in der Unterhaltung zu antworten.',
+  'common.labelled': '{{label}}: {{value}}',
 
   'digest.subject.hourly': 'Ihr stündlicher Blend-Überblick: {{threads}}, {{updates}}',
   'digest.subject.daily': 'Ihr täglicher Blend-Überblick: {{threads}}, {{updates}}',

@@ -19,6 +19,7 @@ export default {
   'common.viewThread': 'View the thread',
   'common.viewThreadAt': 'View the thread: {{url}}',
   'common.replyToAnswer': 'Reply to this mail to answer in the thread.',
+  'common.labelled': '{{label}}: {{value}}',
 
   'digest.subject.hourly': 'Your hourly Blend digest: {{threads}}, {{updates}}',
   'digest.subject.daily': 'Your daily Blend digest: {{threads}}, {{updates}}',

@@ -15,6 +15,7 @@ export default {
   'common.viewThread': 'Ver la conversación',
   'common.viewThreadAt': 'Ver la conversación: {{url}}',
   'common.replyToAnswer': 'Responde a este correo para contestar en la conversación.',
+  'common.labelled': '{{label}}: {{value}}',
 
   'digest.subject.hourly': 'Tu resumen de Blend de la última hora: {{threads}}, {{updates}}',
   'digest.subject.daily': 'Tu resumen diario de Blend: {{threads}}, {{updates}}',

@@ -15,6 +15,7 @@ export default {
   'common.viewThread': 'Voir la discussion',
   'common.viewThreadAt': 'Voir la discussion : {{url}}',
   'common.replyToAnswer': 'Répondez à ce message pour répondre dans la discussion.',
+  'common.labelled': '{{label}} : {{value}}',
 
   'digest.subject.hourly': 'Votre résumé Blend de l’heure : {{threads}}, {{updates}}',
   'digest.subject.daily': 'Votre résumé Blend du jour : {{threads}}, {{updates}}',

@@ -15,6 +15,7 @@ export default {
   'common.viewThread': 'スレッドを見る',
   'common.viewThreadAt': 'スレッドを見る: {{url}}',
   'common.replyToAnswer': 'このメールに返信すると、スレッドに返信できます。',
+  'common.labelled': '{{label}}: {{value}}',
 
   'digest.subject.hourly': 'Blend 1時間のまとめ: {{threads}}、{{updates}}',
   'digest.subject.daily': 'Blend 本日のまとめ: {{threads}}、{{updates}}',
