@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { findPersonByEmail, schema } from '@blend/db';
 import { parseMail } from '@blend/mail';
-import { runDigestFor } from '@blend/worker';
+import { runDigestFor } from '@blend/outbound';
 import { addressingFrom, createLogger } from '@blend/config';
 import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';
 import { waitFor } from './support/database';
@@ -109,5 +109,11 @@ describe('the language of Blend’s mail', () => {
     expect(headerValues(receipt.raw, 'content-language')).toEqual(['fr']);
     expect(receipt.text).toContain('Votre message « Perdu » n’a pas été publié.');
     expect(receipt.text).toContain('Pourquoi : Le groupe auquel ce message était adressé n’existe pas');
+  });
+
+  it('has written every outbox row of this file with its Content-Language', async () => {
+    const rows = await s.db.db.select({ kind: schema.outboundMessages.kind, headers: schema.outboundMessages.headers }).from(schema.outboundMessages);
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const r of rows) expect([r.kind, r.headers['Content-Language']]).toEqual([r.kind, expect.stringMatching(/^(en|de|fr|es|ja)$/)]);
   });
 });
