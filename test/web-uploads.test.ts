@@ -175,17 +175,19 @@ describe('POST /web/posts/:id/reactions', () => {
     const postId = /([0-9a-f-]{36})$/.exec(first.headers.location as string)![1]!;
     const react = async (who: string, form: Record<string, string>) =>
       app.inject({ method: 'POST', url: `/web/posts/${postId}/reactions`, headers: { cookie: sessions[who]!, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ _csrf: await csrf(who), ...form }).toString() });
-    const res = await react('bob', { kind: 'tada', on: 'true', return_to: '/web' });
+    const res = await react('bob', { set: 'tada:on', return_to: '/web' });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/web');
     const feed = (await page('/web', 'bob')).body;
-    expect(feed).toMatch(/<input type="hidden" name="kind" value="tada"><input type="hidden" name="on" value="false">.*?aria-pressed="true" aria-label="Celebrate: 1"/s);
+    expect(feed).toMatch(/<button type="submit" name="set" value="tada:off" class="reaction" aria-pressed="true" aria-label="Celebrate: 1"/);
     expect((await page(`/web/posts/${postId}`, 'alice')).body).toMatch(/aria-pressed="false" aria-label="Celebrate: 1"/);
-    expect((await react('bob', { kind: 'tada', on: 'false' })).headers.location).toBe(`/web/posts/${postId}`);
+    expect((await react('bob', { set: 'tada:off' })).headers.location).toBe(`/web/posts/${postId}`);
+    // A second click on a stale page sets the same again: no change.
+    expect((await react('bob', { set: 'tada:off' })).statusCode).toBe(303);
     expect((await page('/web', 'bob')).body).toContain('aria-label="Celebrate: 0"');
-    expect((await react('bob', { kind: 'poo', on: 'true' })).statusCode).toBe(400);
-    expect((await react('albert', { kind: 'tada', on: 'true' })).statusCode).toBe(403);
-    expect((await react('bob', { kind: 'tada', on: 'true', return_to: 'https://evil.example/' })).headers.location).toBe(`/web/posts/${postId}`);
+    expect((await react('bob', { set: 'poo:on' })).statusCode).toBe(400);
+    expect((await react('albert', { set: 'tada:on' })).statusCode).toBe(403);
+    expect((await react('bob', { set: 'tada:on', return_to: 'https://evil.example/' })).headers.location).toBe(`/web/posts/${postId}`);
   });
 });
 
