@@ -92,6 +92,14 @@ describe('language of the pages', () => {
     expect((await getPreferences(api.t.db, ids.dora!))!.language).toBeNull();
   });
 
+  it('the pages behind the links in Blend’s mails are in the browser’s language', async () => {
+    const res = await get('/links/unsubscribe?t=broken', { 'accept-language': 'es-ES,es;q=0.9' });
+    expect(res.statusCode).toBe(400);
+    expect(lang(res.body)).toBe('es');
+    expect(res.body).toContain('Este enlace no es válido');
+    expect(lang((await get('/links/unsubscribe?t=broken')).body)).toBe('en');
+  });
+
   it('an error page in the reader’s language keeps the API’s English detail apart, marked as English', async () => {
     const res = await get('/web/posts/00000000-0000-4000-8000-000000000000', { cookie: sessions.kenji! });
     expect(res.statusCode).toBe(404);

@@ -27,7 +27,10 @@ import {
 } from '@blend/db';
 import { requeueIngest, type Queues } from '@blend/queue';
 import type { Logger } from '@blend/config';
+import { languageOf, translator, type Language, type Translate } from '@blend/core';
 import { httpStatus } from '../errors';
+import { html } from '../web/html';
+import { tHtml } from '../web/layout';
 
 export interface LinkDeps {
   db: Database;
@@ -38,57 +41,77 @@ export interface LinkDeps {
   log: Logger;
   /** BLEND_PUBLIC_URL, for links in events. */
   publicUrl?: string;
+  /** BLEND_DEFAULT_LANGUAGE: the pages' language when the browser asks for none Blend speaks. @defaultValue 'en' */
+  defaultLanguage?: Language;
 }
 
+/** A link page's language: the browser's (the link may be opened anywhere), else the organisation's. */
+interface Speech {
+  lang: Language;
+  t: Translate;
+}
+function speechOf(req: FastifyRequest, defaultLanguage: Language | undefined): Speech {
+  const lang = languageOf(null, defaultLanguage ?? 'en', req.headers['accept-language'] ?? '');
+  return { lang, t: translator(lang, 'web') };
+}
 
-function page(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
+/** A message as page text: escaped, with markup only where its placeholders are given markup. */
+const said = (t: Translate, key: string, vars: Record<string, unknown> = {}) => esc(t(key, vars));
+
+
+function page(reply: FastifyReply, s: Speech, status: number, title: string, body: string): FastifyReply {
   return reply
     .status(status)
     .type('text/html; charset=utf-8')
     // CSP and Referrer-Policy: security-headers.ts ("links").
     .header('cache-control', 'no-store')
+    .header('vary', 'Accept-Language')
     .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+      `<!doctype html><html lang="${s.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
         `<title>${esc(title)} · Blend</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d2330}` +
         `button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:0;background:#2452c4;color:#fff;cursor:pointer}</style></head>` +
         `<body><main><h1>${esc(title)}</h1>${body}</main></body></html>`,
     );
 }
 
+/** A link's texts are message keys of the `web` catalogue (`links.*`). */
 interface LinkAction {
   purpose: LinkPurpose;
   title: string;
-  question: (subject: string) => string;
+  /** The question of the page, as markup (the subject in bold). */
+  question: (t: Translate, subject: string) => string;
   button: string;
   /** What the link acts on, as it is now (docs/SECURITY.md B34). */
   facts: (claims: LinkClaims) => Promise<LinkFacts>;
   /** What the page says when the link no longer does anything, and what to do instead. */
   voided: Partial<Record<LinkVoid, string>>;
-  act: (claims: { subject: string; scope?: string }) => Promise<string>;
+  /** Does it; the answer is a message key and its values. */
+  act: (claims: { subject: string; scope?: string }) => Promise<[string, Record<string, unknown>?]>;
 }
 
 /** Where to go instead of a void link: said on every such page. */
-const ELSEWHERE = 'You can change your choices on your <a href="/web/preferences">preferences page</a>, or by mailing Blend the word "help".';
+const elsewhere = (t: Translate): string => tHtml(t, 'links.elsewhere', { link: html`<a href="/web/preferences">${t('links.elsewhere.link')}</a>` }).value;
 
 /**
  * The page for a link that verifies but no longer serves its purpose: `done` is no error (what it
  * asks for is the case already, 200), `superseded` and `gone` are 410 Gone.
  */
-function voidPage(reply: FastifyReply, why: LinkVoid, text: string): FastifyReply {
-  if (why === 'done') return page(reply, 200, 'Nothing to change', `<p>${text}</p><p>${ELSEWHERE}</p>`);
-  return page(reply, 410, 'This link is no longer valid', `<p>${text}</p><p>${ELSEWHERE}</p>`);
+function voidPage(reply: FastifyReply, s: Speech, why: LinkVoid, key: string): FastifyReply {
+  const body = `<p>${said(s.t, key)}</p><p>${elsewhere(s.t)}</p>`;
+  if (why === 'done') return page(reply, s, 200, s.t('links.void.done'), body);
+  return page(reply, s, 410, s.t('links.void.invalid'), body);
 }
 
 /**
  * A person who opened a link from a mail gets a page, not JSON, when something fails too: most
  * often too many link requests from their network (429, with Retry-After; docs/SECURITY.md B31).
  */
-function linkErrorPage(err: FastifyError | PermanentError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+function linkErrorPage(err: FastifyError | PermanentError, req: FastifyRequest, reply: FastifyReply, defaultLanguage: Language | undefined): FastifyReply {
   const status = err instanceof PermanentError ? httpStatus(err.code) : ((err as FastifyError).statusCode ?? 500);
   if (status >= 500) req.log.error({ err }, 'link page failed');
-  if (status === 429) return page(reply, 429, 'Please wait a moment', '<p>There were too many link requests from your network just now. Wait a minute, then open the link again.</p>');
-  if (status >= 500) return page(reply, status, 'Something went wrong', '<p>Something went wrong on our side. Open the link again in a moment.</p>');
-  return page(reply, status, 'This did not work', '<p>The request could not be handled. Open the link from the mail again.</p>');
+  const s = speechOf(req, defaultLanguage);
+  const kind = status === 429 ? 'busy' : status >= 500 ? 'failed' : 'refused';
+  return page(reply, s, status, s.t(`links.error.${kind}.title`), `<p>${said(s.t, `links.error.${kind}`)}</p>`);
 }
 
 /**
@@ -98,7 +121,7 @@ function linkErrorPage(err: FastifyError | PermanentError, req: FastifyRequest, 
  */
 export function linkRoutes(app: FastifyInstance, deps: LinkDeps): void {
   void app.register(async (links) => {
-    links.setErrorHandler(linkErrorPage);
+    links.setErrorHandler((err: FastifyError | PermanentError, req, reply) => linkErrorPage(err, req, reply, deps.defaultLanguage));
     linkPages(links, deps);
   });
 }
@@ -124,13 +147,13 @@ function linkPages(app: FastifyInstance, deps: LinkDeps): void {
   const actions: Record<string, LinkAction> = {
     'opt-in': {
       purpose: 'opt_in',
-      title: 'Mirror my mail into the company feed',
-      question: (s) => `Opt in <strong>${esc(s)}</strong>? From now on, mail you send to the bridge or in shared threads is published in the company feed.`,
-      button: 'Opt in',
+      title: 'links.optIn.title',
+      question: (t, s) => said(t, 'links.optIn.question', { address: '\u0000' }).replace('\u0000', `<strong>${esc(s)}</strong>`),
+      button: 'links.optIn.button',
       facts: async ({ subject }) => ({ purpose: 'opt_in', person: await consentOf(subject) }),
       voided: {
-        done: 'You are already opted in: your mail is mirrored into the company feed. Nothing was changed.',
-        superseded: 'You opted out after this link was sent, so it no longer opts you in. To opt in again, mail Blend the words "opt in" and confirm with the link in its answer, or opt in on your preferences page.',
+        done: 'links.optIn.void.done',
+        superseded: 'links.optIn.void.superseded',
       },
       act: async ({ subject }) => {
         const since = new Date(Date.now() - deps.withheldRetentionDays * 86_400_000);
@@ -144,69 +167,69 @@ function linkPages(app: FastifyInstance, deps: LinkDeps): void {
           return releaseWithheld(tx, subject, since);
         });
         for (const id of released) await requeueIngest(deps.queues.ingest, id).catch((err: unknown) => deps.log.warn({ err, inboundId: id }, 'enqueue failed; left to the reconciler'));
-        return released.length > 0 ? `You are opted in. ${released.length} message(s) you sent earlier will now be published.` : 'You are opted in.';
+        return released.length > 0 ? ['links.optIn.doneReleased', { count: released.length }] : ['links.optIn.done'];
       },
     },
     'opt-out': {
       purpose: 'unsubscribe',
-      title: 'Stop mirroring my mail',
-      question: (s) => `Opt out <strong>${esc(s)}</strong>? Your mail will no longer be mirrored, and Blend will stop mailing you.`,
-      button: 'Opt out',
+      title: 'links.optOut.title',
+      question: (t, s) => said(t, 'links.optOut.question', { address: '\u0000' }).replace('\u0000', `<strong>${esc(s)}</strong>`),
+      button: 'links.optOut.button',
       facts: async ({ subject }) => ({ purpose: 'unsubscribe', person: await consentOf(subject) }),
-      voided: { done: 'You are not opted in: nothing you write is mirrored, and Blend does not mail you about it. Nothing was changed.' },
+      voided: { done: 'links.optOut.void.done' },
       act: async ({ subject }) => {
         await deps.db.transaction(async (tx) => {
           const person = await findPersonByEmail(tx, subject);
           if (person && person.optIn !== 'opted_out') await setOptIn(tx, person.id, 'opted_out', 'mail', person.id);
         });
-        return 'You are opted out.';
+        return ['links.optOut.done'];
       },
     },
     withhold: {
       purpose: 'thread_withhold',
-      title: 'Keep my replies out of this thread',
-      question: (s) => `Keep replies from <strong>${esc(s)}</strong> in this conversation out of the company feed?`,
-      button: 'Keep my replies out',
+      title: 'links.withhold.title',
+      question: (t, s) => said(t, 'links.withhold.question', { address: '\u0000' }).replace('\u0000', `<strong>${esc(s)}</strong>`),
+      button: 'links.withhold.button',
       facts: async ({ subject, scope }) => {
         const postId = scope ? await liveThread(scope) : '';
         return { purpose: 'thread_withhold', postLive: await postLive(postId), alreadyWithheld: isUuid(postId) && (await hasThreadOptOut(deps.db, postId, subject)) };
       },
       voided: {
-        done: 'Your replies in this conversation are already kept out of the company feed.',
-        gone: 'This conversation was removed from the company feed, so nothing you write in it is mirrored.',
+        done: 'links.withhold.void.done',
+        gone: 'links.withhold.void.gone',
       },
       act: async ({ subject, scope }) => {
         if (scope) await addThreadOptOut(deps.db, await liveThread(scope), subject);
-        return 'Done: your replies in this conversation will not be mirrored.';
+        return ['links.withhold.done'];
       },
     },
     share: {
       purpose: 'share_confirm',
-      title: 'Publish my message',
-      question: () => 'Your message has people outside the organisation on To/Cc. Publish your own message to the company feed? Their words are never mirrored.',
-      button: 'Publish',
+      title: 'links.share.title',
+      question: (t) => said(t, 'links.share.question'),
+      button: 'links.share.button',
       facts: async ({ subject }) => {
         const row = isUuid(subject) ? await getInbound(deps.db, subject) : undefined;
         return { purpose: 'share_confirm', message: row ? { state: row.state, reason: row.reason } : null, author: await consentOf(row?.fromAddress) };
       },
       voided: {
-        done: 'Your message was already confirmed: it is published, or about to be.',
-        superseded: 'You opted out after this link was sent, so your message is not published. If you want to share it, opt in again and then use this link while it is valid.',
-        gone: 'This message is no longer waiting for you: it was withdrawn, refused or is no longer kept. Send it again if you want it published.',
+        done: 'links.share.void.done',
+        superseded: 'links.share.void.superseded',
+        gone: 'links.share.void.gone',
       },
       act: async ({ subject }) => {
         const released = await deps.db.transaction((tx) => confirmHeld(tx, subject, 'external_participants'));
         if (released) await requeueIngest(deps.queues.ingest, subject);
-        return released ? 'Confirmed: your message is being published.' : 'This message was already handled.';
+        return released ? ['links.share.done'] : ['links.share.already'];
       },
     },
   };
 
   actions.unsubscribe = {
     purpose: 'list_unsubscribe',
-    title: 'Unsubscribe',
-    question: () => 'Stop these mails? You can change this again on your preferences page.',
-    button: 'Unsubscribe',
+    title: 'links.unsubscribe.title',
+    question: (t) => said(t, 'links.unsubscribe.question'),
+    button: 'links.unsubscribe.button',
     facts: async ({ subject, scope }) => {
       const found = isUuid(subject) ? await findPersonById(deps.db, subject) : undefined;
       // An erased person keeps only a placeholder row (erasePerson): nobody to unsubscribe.
@@ -217,32 +240,32 @@ function linkPages(app: FastifyInstance, deps: LinkDeps): void {
       return { purpose: 'list_unsubscribe', personExists: Boolean(person), targetLive, alreadyOff };
     },
     voided: {
-      done: 'These mails are already off.',
-      gone: 'There is nothing left to unsubscribe from: the conversation was removed, or your account no longer exists.',
+      done: 'links.unsubscribe.void.done',
+      gone: 'links.unsubscribe.void.gone',
     },
     act: async ({ subject, scope }) => {
-      if (!isUuid(subject)) return 'Nothing to change.';
+      if (!isUuid(subject)) return ['links.unsubscribe.nothing'];
       if (scope?.startsWith('thread:') && isUuid(scope.slice(7))) {
         const postId = await liveThread(scope.slice(7));
         await deps.db.transaction((tx) => muteThread(tx, postId, subject));
-        return 'Done: no more mail about this thread.';
+        return ['links.unsubscribe.doneThread'];
       }
       await turnDigestsOff(deps.db, subject);
-      return 'Done: digests are off.';
+      return ['links.unsubscribe.doneDigests'];
     },
   };
   actions.undo = {
     purpose: 'undo',
-    title: 'Take back what was published',
-    question: () => 'Remove your message from the company feed? Replies to it stay, and mail already sent is not recalled.',
-    button: 'Remove it',
+    title: 'links.undo.title',
+    question: (t) => said(t, 'links.undo.question'),
+    button: 'links.undo.button',
     facts: async ({ subject, scope }) => ({ purpose: 'undo', targetLive: Boolean(await ownTarget(subject, scope)) }),
-    voided: { gone: 'This was already removed from the feed (or is no longer yours to remove).' },
+    voided: { gone: 'links.undo.void.gone' },
     act: async ({ subject, scope }) => {
       const target = await ownTarget(subject, scope);
-      if (!target) return 'This was already removed.';
+      if (!target) return ['links.undo.already'];
       await deps.db.transaction((tx) => (target.kind === 'post' ? tombstonePost(tx, target.id, false) : tombstoneComment(tx, target.id)));
-      return 'Removed from the feed.';
+      return ['links.undo.done'];
     },
   };
 
@@ -263,29 +286,32 @@ function linkPages(app: FastifyInstance, deps: LinkDeps): void {
   };
 
   // "Fix": correct the published text, from the link in a receipt, without signing in.
-  const FIX_GONE = 'This message was removed from the feed, so it can no longer be fixed. Mail a new one if something needs saying.';
-  const fixInvalid = (reply: FastifyReply) => page(reply, 400, 'This link is not valid', '<p>The link is incomplete or has expired. Fix links work for a while after the receipt was sent.</p>');
+  const speech = (req: FastifyRequest) => speechOf(req, deps.defaultLanguage);
+  const fixInvalid = (reply: FastifyReply, s: Speech) => page(reply, s, 400, s.t('links.invalid.title'), `<p>${said(s.t, 'links.fix.invalid')}</p>`);
   app.get<{ Querystring: { t?: string } }>('/links/fix', async (req, reply) => {
+    const s = speech(req);
     const claims = verify(req.query.t ?? '', 'fix');
-    if (!claims) return fixInvalid(reply);
+    if (!claims) return fixInvalid(reply, s);
     const target = await ownTarget(claims.subject, claims.scope);
-    if (!target) return voidPage(reply, 'gone', FIX_GONE);
+    if (!target) return voidPage(reply, s, 'gone', 'links.fix.gone');
     return page(
       reply,
+      s,
       200,
-      'Fix what was published',
+      s.t('links.fix.title'),
       `<form method="post"><input type="hidden" name="t" value="${esc(req.query.t ?? '')}">` +
-        `<p><label for="body">The text as it should read:</label></p><textarea id="body" name="body" rows="12" style="width:100%" required>${esc(target.row.bodyText)}</textarea>` +
-        `<p><button type="submit">Save</button></p></form>`,
+        `<p><label for="body">${said(s.t, 'links.fix.label')}</label></p><textarea id="body" name="body" rows="12" style="width:100%" required>${esc(target.row.bodyText)}</textarea>` +
+        `<p><button type="submit">${said(s.t, 'common.save')}</button></p></form>`,
     );
   });
   app.post<{ Body: { t?: string; body?: string } }>('/links/fix', async (req, reply) => {
+    const s = speech(req);
     const claims = verify(req.body?.t ?? '', 'fix');
-    if (!claims) return fixInvalid(reply);
+    if (!claims) return fixInvalid(reply, s);
     const target = await ownTarget(claims.subject, claims.scope);
-    if (!target) return voidPage(reply, 'gone', FIX_GONE);
+    if (!target) return voidPage(reply, s, 'gone', 'links.fix.gone');
     const bodyText = cleanBody(String(req.body?.body ?? '').slice(0, 100_000));
-    if (!bodyText.trim()) return page(reply, 400, 'Fix what was published', '<p>The text must not be empty.</p>');
+    if (!bodyText.trim()) return page(reply, s, 400, s.t('links.fix.title'), `<p>${said(s.t, 'links.fix.empty')}</p>`);
     const bodyHtml = textToSafeHtml(bodyText);
     await deps.db.transaction(async (tx) => {
       if (target.kind === 'post') {
@@ -298,11 +324,11 @@ function linkPages(app: FastifyInstance, deps: LinkDeps): void {
       }
     });
     req.log.info({ link: 'fix', kind: target.kind }, 'link action');
-    return page(reply, 200, 'Fix what was published', '<p>Saved. The feed shows the corrected text, marked as edited.</p>');
+    return page(reply, s, 200, s.t('links.fix.title'), `<p>${said(s.t, 'links.fix.saved')}</p>`);
   });
 
   for (const [path, a] of Object.entries(actions)) {
-    const invalid = (reply: FastifyReply) => page(reply, 400, 'This link is not valid', '<p>The link is incomplete or has expired. Ask for a new one by mail.</p>');
+    const invalid = (reply: FastifyReply, s: Speech) => page(reply, s, 400, s.t('links.invalid.title'), `<p>${said(s.t, 'links.invalid')}</p>`);
     /**
      * Why the link's purpose is void now, or null when it may act. (Not the page itself: a
      * FastifyReply is thenable, so an async function returning one would wait for it instead.)
@@ -311,32 +337,35 @@ function linkPages(app: FastifyInstance, deps: LinkDeps): void {
       const standing = linkStanding(await a.facts(claims), linkIssuedAt(claims));
       return standing.valid ? null : standing.why;
     };
-    const voided = (reply: FastifyReply, why: LinkVoid) => voidPage(reply, why, a.voided[why] ?? 'There is nothing left for this link to do.');
+    const voided = (reply: FastifyReply, s: Speech, why: LinkVoid) => voidPage(reply, s, why, a.voided[why] ?? 'links.void.nothingLeft');
     app.get<{ Querystring: { t?: string } }>(`/links/${path}`, async (req, reply) => {
+      const s = speech(req);
       const claims = verify(req.query.t ?? '', a.purpose);
-      if (!claims) return invalid(reply);
+      if (!claims) return invalid(reply, s);
       const why = await voidReason(claims);
-      if (why) return voided(reply, why);
+      if (why) return voided(reply, s, why);
       return page(
         reply,
+        s,
         200,
-        a.title,
-        `<p>${a.question(claims.subject)}</p><form method="post"><input type="hidden" name="t" value="${esc(req.query.t ?? '')}"><button type="submit">${esc(a.button)}</button></form>`,
+        s.t(a.title),
+        `<p>${a.question(s.t, claims.subject)}</p><form method="post"><input type="hidden" name="t" value="${esc(req.query.t ?? '')}"><button type="submit">${said(s.t, a.button)}</button></form>`,
       );
     });
     app.post<{ Body: { t?: string }; Querystring: { t?: string } }>(`/links/${path}`, async (req, reply) => {
       // RFC 8058 one-click: the mail client POSTs `List-Unsubscribe=One-Click` to the URL itself.
+      const s = speech(req);
       const claims = verify(req.body?.t ?? req.query.t ?? '', a.purpose);
-      if (!claims) return invalid(reply);
+      if (!claims) return invalid(reply, s);
       // Judged again at the moment of acting: the page may have been open for a while.
       const why = await voidReason(claims);
       if (why) {
         req.log.info({ link: path, void: why }, 'void link used');
-        return voided(reply, why);
+        return voided(reply, s, why);
       }
-      const message = await a.act(claims);
+      const [message, vars] = await a.act(claims);
       req.log.info({ link: path }, 'link action');
-      return page(reply, 200, a.title, `<p>${esc(message)}</p>`);
+      return page(reply, s, 200, s.t(a.title), `<p>${said(s.t, message, vars)}</p>`);
     });
   }
 }
