@@ -1,13 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { findPersonByEmail } from '@blend/db';
+import { eq } from 'drizzle-orm';
+import { addressingFrom, createLogger } from '@blend/config';
+import { findPersonByEmail, schema } from '@blend/db';
+import { parseMail } from '@blend/mail';
+import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';
+import { runDigestFor } from '@blend/worker';
 import { clickAndLoad, launchChromium, listenOnLoopback, watchPage, type PageWatch } from './support/browser';
+import { waitFor } from './support/database';
+import { fetchRawMessages, headerValues } from './support/mail-server';
 import { startStack, type Stack } from './support/stack';
 
 // The web UI in the reader's language in a real browser (Debian's Chromium through
 // playwright-core): a French browser gets French pages before sign-in; on the preferences page
 // the person switches to German with the page's own form, and from then on Blend's pages are
-// German whatever the browser asks for.
+// German whatever the browser asks for, and so is the next digest Blend mails them (sent through
+// Postfix, read back from Dovecot).
 let s: Stack;
 let browser: Browser;
 let context: BrowserContext;
@@ -16,13 +24,16 @@ let watch: PageWatch;
 let base = '';
 let token = '';
 let other = '';
+let greta = '';
 
 beforeAll(async () => {
   browser = await launchChromium();
   s = await startStack({}, { poller: false });
   base = await listenOnLoopback(s.app);
-  token = await s.person('greta@corp.test', { name: 'Greta Grün' });
-  other = await s.person('otto@corp.test', { name: 'Otto Ost' });
+  // Greta's address is at the stack's people domain: Blend's mail to her lands in its mailbox.
+  greta = `greta@${s.people.domain}`;
+  token = await s.person(greta, { name: 'Greta Grün' });
+  other = await s.person(`otto@${s.people.domain}`, { name: 'Otto Ost' });
   await s.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` }, payload: { group: 'general', title: 'Sommerfest', body: 'Am Freitag im Hof.' } });
   // The browser asks for French (Accept-Language: fr-FR), as a French desktop would.
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR', timezoneId: 'Europe/Berlin' });
@@ -68,8 +79,7 @@ describe('the web UI’s language', () => {
     await expect(nav.getByRole('button', { name: 'Abmelden' }).count()).resolves.toBe(1);
     expect(await page.getByLabel('Zusammenfassung').locator('option').allTextContents()).toEqual(expect.arrayContaining(['Täglich', 'Wöchentlich']));
     expect(await page.getByLabel('Wöchentliche Zusammenfassung am').locator('option').first().textContent()).toBe('Montag');
-    const greta = await findPersonByEmail(s.db.db, 'greta@corp.test');
-    expect(greta!.language).toBe('de');
+    expect((await findPersonByEmail(s.db.db, greta))!.language).toBe('de');
 
     const streamOpen = page.waitForResponse((r) => r.url().endsWith('/api/v1/stream') && r.status() === 200);
     await clickAndLoad(page, nav.getByRole('link', { name: 'Feed' }));
@@ -92,5 +102,38 @@ describe('the web UI’s language', () => {
     await expect(page.getByRole('heading', { name: 'Ergebnisse für „Sommerfest“' }).count()).resolves.toBe(1);
     expect(watch.pageErrors).toEqual([]);
     expect(watch.consoleErrors).toEqual([]);
+  });
+
+  it('makes the next digest German too: Content-Language: de, German text', async () => {
+    const me = (await findPersonByEmail(s.db.db, greta))!;
+    const created = (await s.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${other}` }, payload: { group: 'general', title: 'Umzug', body: 'Wir ziehen am Freitag um.' } })).json() as { id: string };
+    await s.db.db.insert(schema.follows).values({ personId: me.id, postId: created.id });
+    await s.db.db.update(schema.people).set({ lastDigestAt: new Date(Date.now() - 60_000), digestFrequency: 'daily' }).where(eq(schema.people.id, me.id));
+    await s.app.inject({ method: 'POST', url: `/api/v1/posts/${created.id}/comments`, headers: { authorization: `Bearer ${other}` }, payload: { body: 'Kisten stehen im Flur.' } });
+
+    const site = { addressing: addressingFrom(s.config), publicUrl: 'https://blend.example.test', secret: s.config.BLEND_SECRET, defaultLanguage: s.config.BLEND_DEFAULT_LANGUAGE };
+    const run = await runDigestFor({ db: s.db.db, log: createLogger('test', 'silent'), site }, greta);
+    expect(run).toMatchObject({ sent: 1 });
+    const redis = createProducerRedis(s.config.REDIS_URL);
+    const queues = createQueues(redis, s.config.BLEND_QUEUE_PREFIX);
+    try {
+      await enqueueSend(queues.send, run!.outbound[0]!);
+    } finally {
+      await queues.close();
+      redis.disconnect();
+    }
+    const digest = await waitFor(async () => {
+      for (const m of await fetchRawMessages(s.people.imapUrl)) {
+        const raw = m.source.toString('utf8');
+        if (!headerValues(raw, 'delivered-to').some((d) => d.toLowerCase() === greta.toLowerCase())) continue;
+        const { mail } = await parseMail(m.source);
+        if (/Überblick/.test(mail.subject ?? '')) return { raw, subject: mail.subject ?? '', text: mail.text ?? '' };
+      }
+      return undefined;
+    }, "Greta's digest");
+    expect(headerValues(digest.raw, 'content-language')).toEqual(['de']);
+    expect(digest.subject).toMatch(/^Ihr täglicher Blend-Überblick/);
+    expect(digest.text).toContain('Hallo Greta Grün,');
+    expect(digest.text).toContain('Kisten stehen im Flur.');
   });
 });
