@@ -149,6 +149,10 @@ describe('POST /web/posts/:id/reply', () => {
     const post = (await getEsnPostView(t.db, postId, null))!;
     expect(post.comments.map((c) => c.body_html)).toEqual(['<p>Minutes <em>attached</em></p>\n']);
     expect(post.attachments).toEqual([expect.objectContaining({ name: 'minutes.pdf', comment_id: commentId })]);
+    // Editing it on the web keeps it Markdown.
+    const edit = await app.inject({ method: 'POST', url: `/web/comments/${commentId}/edit`, headers: { cookie: sessions.bob!, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ _csrf: await csrf('bob'), body: 'Minutes **final**' }).toString() });
+    expect(edit.statusCode).toBe(303);
+    expect((await getEsnPostView(t.db, postId, null))!.comments[0]!.body_html).toBe('<p>Minutes <strong>final</strong></p>\n');
 
     // The mirror of that comment, sent through the real Postfix into Dovecot.
     const box = await createMailDomain();

@@ -202,12 +202,13 @@ export async function editPost(deps: ActionDeps, me: Person, postId: string, inp
 }
 
 /** The author changes a comment's body. */
-export async function editComment(deps: ActionDeps, me: Person, commentId: string, body: string): Promise<string> {
+export async function editComment(deps: ActionDeps, me: Person, commentId: string, body: string, format: BodyFormat = 'text'): Promise<string> {
   assertCanWrite(me);
   const comment = isUuid(commentId) ? await getCommentRow(deps.db, commentId) : undefined;
   if (!comment || comment.deletedAt) throw new PermanentError('NOT_FOUND', 'no such comment');
   if (comment.authorId !== me.id) throw new PermanentError('FORBIDDEN', 'only the author can edit a comment');
-  const { bodyText, bodyHtml } = prepareBody(body);
+  // A comment that came by mail stays plain text: its words were never written as Markdown.
+  const { bodyText, bodyHtml } = prepareBody(body, comment.source === 'esn' ? format : 'text');
   return deps.db.transaction(async (tx) => {
     const row = await editEsnComment(tx, comment.id, { bodyText, bodyHtml, mentionedEmails: extractMentions(bodyText).emails });
     if (!row) throw new PermanentError('NOT_FOUND', 'no such comment');

@@ -106,7 +106,7 @@ export function threadPages(app: FastifyInstance, deps: WebDeps): void {
     },
     async (req, reply) => {
       assertCsrf(req, deps, req.body._csrf);
-      const postId = await editComment(deps, req.person!, req.params.id, req.body.body);
+      const postId = await editComment(deps, req.person!, req.params.id, req.body.body, 'markdown');
       return reply.redirect(`${postHref(postId)}#c-${req.params.id}`, 303);
     },
   );
