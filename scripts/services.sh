@@ -20,6 +20,9 @@
 # Dovecot maps each domain listed in $BLEND_MAIL_ROOT/domains to that domain's bridge
 # account, so every local part (status@, group@, reply+TOKEN@) lands in the bridge INBOX.
 set -euo pipefail
+# The catch-all Dovecot and Postfix settings, shared with the trial mail container.
+# shellcheck source=deploy/mail/mail-config.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../deploy/mail/mail-config.sh"
 
 BLEND_MAIL_ROOT="${BLEND_MAIL_ROOT:-/var/lib/blend-mail}"
 BLEND_MAIL_DOMAIN="${BLEND_MAIL_DOMAIN:-example.test}"
@@ -220,7 +223,8 @@ ensure_mail_files() {
       echo >>"$f"
     fi
   done
-  local user_line="$addr:{PLAIN}$BLEND_MAIL_PASSWORD::::$home::"
+  local user_line
+  user_line=$(users_line "$addr" "$BLEND_MAIL_PASSWORD" "$home")
   if ! grep -qxF "$user_line" "$users"; then
     # Drop a stale line for the same account (e.g. a changed password), then append.
     awk -v p="$addr:" 'index($0, p) != 1' "$users" >"$users.tmp.$$"
@@ -229,7 +233,7 @@ ensure_mail_files() {
     mv -f "$users.tmp.$$" "$users"
   fi
   if ! grep -q "^$BLEND_MAIL_DOMAIN:" "$domains"; then
-    echo "$BLEND_MAIL_DOMAIN::$MAIL_UID:$MAIL_GID::$home::" >>"$domains"
+    domains_line "$BLEND_MAIL_DOMAIN" "$MAIL_UID" "$MAIL_GID" "$home" >>"$domains"
   fi
   mkdir -p "$home"
   chown "$MAIL_UID:$MAIL_GID" "$BLEND_MAIL_ROOT/home/$BLEND_MAIL_DOMAIN" "$home"
@@ -252,53 +256,11 @@ write_dovecot_conf() {
 instance_name = blend-dovecot
 base_dir = $DOVECOT_BASE_DIR
 state_dir = $BLEND_MAIL_ROOT/state
-protocols = imap lmtp
-listen = 127.0.0.1
-
 log_path = $LOG_DIR/dovecot.log
 info_log_path = $LOG_DIR/dovecot.log
 auth_verbose = yes
-
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
 login_trusted_networks = 127.0.0.0/8 ::1
 auth_failure_delay = 0
-
-mail_location = maildir:~/Maildir
-mail_uid = $MAIL_SYS_USER
-mail_gid = $MAIL_SYS_USER
-first_valid_uid = $MAIL_UID
-last_valid_uid = $MAIL_UID
-first_valid_gid = $MAIL_GID
-last_valid_gid = $MAIL_GID
-
-# user+detail@domain: look up user@domain, keep the full address in Delivered-To,
-# and deliver into INBOX (never into a "detail" sub-folder).
-recipient_delimiter = +
-lmtp_hdr_delivery_address = final
-lmtp_save_to_detail_mailbox = no
-
-namespace inbox {
-  inbox = yes
-  separator = /
-}
-
-# Real accounts: "user@domain:{PLAIN}password::::home::"
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $BLEND_MAIL_ROOT/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%u $BLEND_MAIL_ROOT/users
-}
-# Catch-all per domain: "domain::uid:gid::bridge-home::" -- any local part at a listed
-# domain is delivered to that domain's bridge account.
-userdb {
-  driver = passwd-file
-  args = username_format=%d $BLEND_MAIL_ROOT/domains
-}
 
 # No anvil auth penalty: tests log in from 127.0.0.1 all the time, some of them with a wrong
 # password on purpose; by default every failure delays the next login from that IP by 2-15s.
@@ -309,22 +271,8 @@ service anvil {
   }
 }
 
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $IMAP_PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service lmtp {
-  inet_listener lmtp {
-    address = 127.0.0.1
-    port = $LMTP_PORT
-  }
-}
 EOF
+  dovecot_catch_all_conf 127.0.0.1 "$BLEND_MAIL_ROOT/users" "$BLEND_MAIL_ROOT/domains" "$MAIL_SYS_USER" "$MAIL_UID" "$MAIL_GID" "$IMAP_PORT" "$LMTP_PORT" >>"$tmp"
   chmod 644 "$tmp"
   install_if_changed "$DOVECOT_CONF" "$tmp"
 }
@@ -411,38 +359,23 @@ MAP
   fi
   local mydest='$myhostname, localhost.localdomain, localhost'
 
+  postconf_catch_all "$LMTP_PORT"
   postconf -e \
     "inet_interfaces = $interfaces" \
     "inet_protocols = $protocols" \
     "mynetworks = $networks" \
     "mydestination = $mydest" \
-    "relayhost =" \
     "default_transport = error" \
     "relay_transport = error" \
-    "relay_domains =" \
     "virtual_mailbox_domains = regexp:$domains_map" \
     "virtual_mailbox_maps = regexp:$mailbox_map" \
-    "virtual_alias_maps =" \
-    "virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT" \
-    "lmtp_destination_recipient_limit = 1" \
     "lmtp_destination_concurrency_limit = 10" \
-    "recipient_delimiter = +" \
     "smtpd_relay_restrictions = check_recipient_access regexp:$recipient_access, permit_mynetworks, reject_unauth_destination" \
     "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination" \
-    "smtpd_peername_lookup = no" \
-    "smtpd_tls_security_level = none" \
-    "smtp_tls_security_level = none" \
-    "biff = no" \
-    "in_flow_delay = 0" \
-    "queue_run_delay = 5s" \
-    "minimal_backoff_time = 5s" \
-    "maximal_backoff_time = 30s" \
-    "message_size_limit = 52428800" \
     "maillog_file = $LOG_DIR/postfix.log" \
     "maillog_file_prefixes = /var, /dev/stdout, $LOG_DIR"
 
-  # master.cf: no port-25 listener; SMTP on 127.0.0.1:2525; no chroot (there is no init
-  # script here to populate /var/spool/postfix/etc); postlogd for maillog_file.
+  # master.cf: no port-25 listener; SMTP on 127.0.0.1:2525.
   if postconf -M smtp/inet 2>/dev/null | grep -q .; then
     postconf -M# smtp/inet
   fi
@@ -452,11 +385,7 @@ MAP
   # pooled client's next attempt opens a new session and sees the map as it is then (an smtpd
   # process reads its maps once; a session in progress keeps the old entries).
   postconf -M "127.0.0.1:$SCRIPTED_SMTP_PORT/inet=127.0.0.1:$SCRIPTED_SMTP_PORT inet n - n - - smtpd -o syslog_name=postfix/scripted -o smtpd_hard_error_limit=1 -o smtpd_recipient_restrictions=check_recipient_access,hash:$scripted,permit_mynetworks,reject_unauth_destination"
-  postconf -M "postlog/unix-dgram=postlog unix-dgram n - n - 1 postlogd"
-  postconf -F '*/*/chroot = n'
-
-  [[ -f /etc/aliases ]] || printf 'postmaster: root\n' >/etc/aliases
-  newaliases
+  postfix_master_cf
   postfix check || die "postfix check failed"
 }
 
