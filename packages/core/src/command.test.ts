@@ -172,6 +172,7 @@ describe('parseCommand: subject', () => {
     ['Resumen mensual', null],
     ['Necesito ayuda con el informe', null],
     ['登録', null],
+    ['停止', null],
     ['参加', null],
     ['イベントに参加する方へ', null],
     ['週次ダイジェスト', null],
