@@ -75,6 +75,16 @@ function targetColumns(t: FollowTarget): { postId: string | null; groupId: strin
   return 'postId' in t ? { postId: t.postId, groupId: null } : { postId: null, groupId: t.groupId };
 }
 
+/** The one follow row a person has for a target (the other column is null). */
+function followRow(personId: string, target: FollowTarget) {
+  const t = targetColumns(target);
+  return and(
+    eq(follows.personId, personId),
+    t.postId ? eq(follows.postId, t.postId) : isNull(follows.postId),
+    t.groupId ? eq(follows.groupId, t.groupId) : isNull(follows.groupId),
+  );
+}
+
 /** Follow a thread or group. Idempotent (the unique key treats nulls as equal). */
 export async function follow(db: Tx, personId: string, target: FollowTarget): Promise<void> {
   await db.insert(follows).values({ personId, ...targetColumns(target) }).onConflictDoNothing();
@@ -82,31 +92,15 @@ export async function follow(db: Tx, personId: string, target: FollowTarget): Pr
 
 /** Stop following. Idempotent. */
 export async function unfollow(db: Tx, personId: string, target: FollowTarget): Promise<void> {
-  const t = targetColumns(target);
-  await db
-    .delete(follows)
-    .where(
-      and(
-        eq(follows.personId, personId),
-        t.postId ? eq(follows.postId, t.postId) : isNull(follows.postId),
-        t.groupId ? eq(follows.groupId, t.groupId) : isNull(follows.groupId),
-      ),
-    );
+  await db.delete(follows).where(followRow(personId, target));
 }
 
 /** Whether a person follows a thread or group. */
 export async function isFollowing(db: Tx, personId: string, target: FollowTarget): Promise<boolean> {
-  const t = targetColumns(target);
   const rows = await db
     .select({ id: follows.id })
     .from(follows)
-    .where(
-      and(
-        eq(follows.personId, personId),
-        t.postId ? eq(follows.postId, t.postId) : isNull(follows.postId),
-        t.groupId ? eq(follows.groupId, t.groupId) : isNull(follows.groupId),
-      ),
-    )
+    .where(followRow(personId, target))
     .limit(1);
   return rows.length > 0;
 }
