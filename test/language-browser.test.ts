@@ -77,7 +77,7 @@ describe('the web UI’s language', () => {
     const nav = page.getByRole('navigation', { name: 'Hauptmenü' });
     expect(await nav.getByRole('link').allTextContents()).toEqual(['Feed', 'Gruppen', 'Einstellungen']);
     await expect(nav.getByRole('button', { name: 'Abmelden' }).count()).resolves.toBe(1);
-    expect(await page.getByLabel('Zusammenfassung').locator('option').allTextContents()).toEqual(expect.arrayContaining(['Täglich', 'Wöchentlich']));
+    expect(await page.getByLabel(/^Häufigkeit der Zusammenfassung/).locator('option').allTextContents()).toEqual(expect.arrayContaining(['Täglich', 'Wöchentlich']));
     expect(await page.getByLabel('Wöchentliche Zusammenfassung am').locator('option').first().textContent()).toBe('Montag');
     expect((await findPersonByEmail(s.db.db, greta))!.language).toBe('de');
 
