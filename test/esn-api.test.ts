@@ -243,18 +243,18 @@ describe('GET|PUT /api/v1/me/preferences', () => {
   it('shows the defaults and changes some', async () => {
     expect((await req('GET', '/api/v1/me/preferences', 'carol')).json()).toEqual({
       digest_frequency: 'daily', digest_time: '08:00', timezone: 'UTC', notify_mentions: true, notify_replies: true, receipts: true,
-      digest_weekday: 1, quiet_start: '22:00', quiet_end: '07:00',
+      digest_weekday: 1, quiet_start: '22:00', quiet_end: '07:00', language: null,
     });
-    const res = await req('PUT', '/api/v1/me/preferences', 'carol', { digest_frequency: 'weekly', digest_time: '17:30', timezone: 'Europe/Berlin', receipts: false, digest_weekday: 5, quiet_start: '23:00', quiet_end: '06:30' });
+    const res = await req('PUT', '/api/v1/me/preferences', 'carol', { digest_frequency: 'weekly', digest_time: '17:30', timezone: 'Europe/Berlin', receipts: false, digest_weekday: 5, quiet_start: '23:00', quiet_end: '06:30', language: 'fr' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       digest_frequency: 'weekly', digest_time: '17:30', timezone: 'Europe/Berlin', notify_mentions: true, notify_replies: true, receipts: false,
-      digest_weekday: 5, quiet_start: '23:00', quiet_end: '06:30',
+      digest_weekday: 5, quiet_start: '23:00', quiet_end: '06:30', language: 'fr',
     });
     expect((await req('GET', '/api/v1/me/preferences', 'carol')).json()).toMatchObject({ digest_frequency: 'weekly' });
   });
 
-  it.each([[{}], [{ digest_frequency: 'monthly' }], [{ digest_time: '25:00' }], [{ digest_time: '8:00' }], [{ timezone: 'Mars/Olympus' }], [{ receipts: 'yes' }], [{ digest_weekday: 0 }], [{ digest_weekday: 8 }], [{ quiet_start: '7:00' }], [{ colour: 'blue' }]])(
+  it.each([[{}], [{ digest_frequency: 'monthly' }], [{ digest_time: '25:00' }], [{ digest_time: '8:00' }], [{ timezone: 'Mars/Olympus' }], [{ receipts: 'yes' }], [{ digest_weekday: 0 }], [{ digest_weekday: 8 }], [{ quiet_start: '7:00' }], [{ language: 'xx' }], [{ colour: 'blue' }]])(
     'rejects %j with 400',
     async (body) => {
       const res = await req('PUT', '/api/v1/me/preferences', 'carol', body);
