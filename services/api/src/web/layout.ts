@@ -89,7 +89,7 @@ export function sendHtml(reply: FastifyReply, status: number, page: SafeHtml): F
 }
 
 /** A time as a `<time>` element in the reader's time zone and language, readable without script. */
-export function timeTag(iso: string, timeZone: string, lang: Language = 'en'): SafeHtml {
+export function timeTag(iso: string, timeZone: string, lang: Language): SafeHtml {
   const label = formatDateTime(lang, new Date(iso), timeZone, 'medium');
   return html`<time datetime="${iso}">${label}</time>`;
 }
