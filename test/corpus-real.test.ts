@@ -1,5 +1,5 @@
 // The real-mail corpus: raw messages from public test fixtures of helpdesk and mail projects
-// (outside the repository, see ../shared/corpus-real/README.md), each parsed and rendered as in
+// (kept outside the repository: BLEND_CORPUS_REAL, by default ../shared/corpus-real), each parsed and rendered as in
 // production and its body compared with the text a person wrote down as what the post should
 // show (test/fixtures/corpus-real/<source>/<name>.txt). Pure: no services needed.
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { normaliseText } from './fixtures/corpus/manifest';
 import { corpusFiles, corpusRealDir, loadRealCorpus, readSkipped } from './fixtures/corpus-real/manifest';
 import { KNOWN_FAILURES } from './fixtures/corpus-real/known-failures';
 
-// Fails here, naming the folder it looked in, when the corpus is missing: CI has ../shared.
+// Fails here, naming the folder it looked in, when the corpus is missing.
 const dir = corpusRealDir(process.env);
 const corpus = loadRealCorpus(dir);
 // BLEND_REDACT's default (packages/config): what production publishes.

@@ -154,7 +154,7 @@ describe('admin webhooks', () => {
   });
 });
 
-describe('webhook formats and filters (#16)', () => {
+describe('webhook formats and filters', () => {
   it('gives a cloudevents hook a Standard Webhooks secret (whsec_ + base64 of 32 bytes)', async () => {
     const res = await req('POST', '/api/v1/admin/webhooks', 'root', { url: receiverUrl, events: ['post.created'], format: 'cloudevents' });
     expect(res.statusCode).toBe(201);

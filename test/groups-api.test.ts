@@ -5,7 +5,7 @@ import { createWebhook, digestActivity, ensureGroup, schema, storeAttachments, t
 import { buildApp } from '../services/api/src/app';
 import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
 
-// Groups people can use (issue #17): create, rename, archive, join, leave, members, and private
+// Groups people can use: create, rename, archive, join, leave, members, and private
 // groups whose posts only members see (docs/SECURITY.md, private groups). app.inject() on real
 // Postgres and Redis.
 let api: TestApi;

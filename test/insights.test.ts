@@ -5,7 +5,7 @@ import { launchChromium, listenOnLoopback, watchPage } from './support/browser';
 import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
 import { buildApp } from '@blend/api';
 
-// Participation insights (#17, docs/SECURITY.md B35): computed from a seeded data set with
+// Participation insights (docs/SECURITY.md B35): computed from a seeded data set with
 // known channels and weeks, aggregates only, small cells withheld; admin only; CSV; the page in
 // Chromium with its SVG charts and tables and no CSP violation.
 //

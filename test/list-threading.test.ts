@@ -10,7 +10,7 @@ import { ingestDeps } from './support/ingest';
 import { buildMessage } from './support/messages';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
-// Threading on the headers real mailing-list mail carries (issue #13): only well-formed
+// Threading on the headers real mailing-list mail carries: only well-formed
 // Message-IDs join threads, whatever phrase a client writes around them.
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/mail', name));
 const DOMAIN: Addressing = { mode: 'domain', domain: 'example.test' };

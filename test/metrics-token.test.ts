@@ -1,5 +1,5 @@
 // BLEND_METRICS_TOKEN: the API port faces people, so with a token set /metrics answers only
-// Prometheus (Authorization: Bearer TOKEN); without it, /metrics stays open as before.
+// Prometheus (Authorization: Bearer TOKEN); without it, /metrics answers everyone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './support/api';
 

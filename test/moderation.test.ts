@@ -3,7 +3,7 @@ import { and, eq, like } from 'drizzle-orm';
 import { addOutbound, claimOutbound, createWebhook, ensureGroup, schema } from '@blend/db';
 import { personWithToken, startTestApi, type TestApi } from './support/api';
 
-// Moderation (issue #17, docs/SECURITY.md B-moderation): admins hide and restore posts and
+// Moderation (docs/SECURITY.md B40): admins hide and restore posts and
 // comments with a reason, readers report them. app.inject() on real Postgres and Redis.
 let api: TestApi;
 const who: Record<string, { id: string; token: string }> = {};

@@ -9,7 +9,7 @@ import { personWithToken, sessionCookie, startTestApi, type TestApi } from './su
 import { ingestDeps } from './support/ingest';
 import { buildMessage } from './support/messages';
 
-// Issue #13: a reply whose References name messages of two threads proves they are one
+// A reply whose References name messages of two threads proves they are one
 // conversation; the later thread becomes comments of the earlier one, links follow it, and
 // the guard rails (group, sender's part, cap) hold. Ingest runs against a real Postgres.
 
@@ -192,7 +192,7 @@ describe('a reply that links two threads', () => {
 describe('guard rails', () => {
   const at = (h: number, m: number) => new Date(Date.UTC(2026, 10, 21, h, m));
 
-  it('does not merge threads of different groups: the reply goes to the first, as before', async () => {
+  it('does not merge threads of different groups: the reply goes to the first thread it names', async () => {
     const a = await deliver(mail({ id: 'grp-a@corp.test', from: 'alice', cc: 'carol@corp.test', subject: 'Budget', body: 'The budget for next year.' }), at(9, 1));
     const b = await deliver(mail({ id: 'grp-b@corp.test', from: 'bob', to: 'sales@example.test', cc: 'carol@corp.test', subject: 'Sales targets', body: 'Targets for next year.' }), at(9, 2));
     expect([a.state, b.state]).toEqual(['posted', 'posted']);

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { createWebhook, ensureGroup, issueApiToken, schema, upsertPerson } from '@blend/db';
 import { sessionCookie, startTestApi, type TestApi } from './support/api';
 
-// The admin page's webhook section (#16): each hook's latest deliveries with their state, and a
+// The admin page's webhook section: each hook's latest deliveries with their state, and a
 // Redeliver button that is a CSRF-checked form for admins only.
 let api: TestApi;
 const tokens: Record<string, string> = {};

@@ -1,5 +1,5 @@
 /**
- * Who may do what with a group (issue #17, docs/SECURITY.md private groups). Pure: the API
+ * Who may do what with a group (docs/SECURITY.md, private groups). Pure: the API
  * loads the person, the group and the membership, and asks here.
  *
  * - Creating: admins, or every opted-in person when BLEND_GROUP_CREATION=everyone.

@@ -104,7 +104,7 @@ describe('parseIdList', () => {
   });
 });
 
-// Header values as real clients write them (issue #13: mailing-list replay).
+// Header values as real clients write them, as replayed from mailing-list archives.
 const OUTLOOK_REFS = [
   '<DB9PR02MB7210A1B2C3D4E5F60718293A4B5C6D7E8@DB9PR02MB7210.eurprd02.prod.outlook.com>',
   '<AM0PR02MB5171F0E1D2C3B4A5968778695A4B3C2D@AM0PR02MB5171.eurprd02.prod.outlook.com>',

@@ -13,8 +13,8 @@ export interface LinkClaims {
   exp: number;
   /**
    * When the link was made, seconds since the epoch: a link is void once its person chose
-   * otherwise after it was sent (link-standing.ts). Links signed before this field existed
-   * have none; see {@link linkIssuedAt}.
+   * otherwise after it was sent (link-standing.ts). Optional: a link already in someone's
+   * mailbox may carry none; see {@link linkIssuedAt}.
    */
   iat?: number;
 }

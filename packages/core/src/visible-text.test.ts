@@ -260,7 +260,7 @@ describe('extractVisibleText: the typed name under the text', () => {
     ['tilde name right under the text', l('Sounds good!', '~Danielle'), [], 'Sounds good!'],
     ["the sender's first name", l('Applied, thanks.', '', 'Mikey'), ['michael', 'neuling', 'mikey'], 'Applied, thanks.'],
     ['name under a sign-off', l('Done.', '', 'Freundliche Gruesse', '', 'Martin'), ['martin'], l('Done.', '', 'Freundliche Gruesse')],
-    // THE RULE of issue #13: the sender's name alone is signature, not new text.
+    // The sender's name alone is signature, not new text.
     ['the sender\'s name alone is no new text', 'Martin', ['martin'], ''],
     ['a sentence of the sender\'s name is kept', 'Test.', ['test', 'user'], 'Test.'],
     ["someone else's name is kept", l('Please ask', '', 'Peter'), ['martin'], l('Please ask', '', 'Peter')],

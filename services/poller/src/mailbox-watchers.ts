@@ -121,8 +121,8 @@ export class MailboxWatchers {
   }
 
   /**
-   * Readiness checks, one per mailbox: `imap` for BLEND_IMAP_URL (as before there were
-   * several), `imap <key>` for the others, so a failure names its mailbox.
+   * Readiness checks, one per mailbox: `imap` for BLEND_IMAP_URL (the name a single-mailbox
+   * setup's probes and dashboards know), `imap <key>` for the others, so a failure names its mailbox.
    */
   checks(): Record<string, ReadyCheck> {
     const out: Record<string, ReadyCheck> = {};

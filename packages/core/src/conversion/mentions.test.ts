@@ -54,11 +54,10 @@ describe('extractTags', () => {
 
 /**
  * Posts and comments written through the ESN (API, web pages) are read by the same two
- * functions as mail; these are the cases the ESN side relied on. Where the two sides used to
- * differ, the mail side's rule is kept, since a reader expects a tag or mention to mean the
- * same wherever it was written: at most 20 mentioned addresses (not 50), a tag longer than
- * 64 characters is none (not its first 50), hex colours, quoted lines and code spans carry no
- * tags or mentions, and a mention may follow `!` or `?` or a quotation mark.
+ * functions as mail, since a reader expects a tag or mention to mean the same wherever it was
+ * written: at most 20 mentioned addresses, a tag longer than 64 characters is none, hex colours,
+ * quoted lines and code spans carry no tags or mentions, and a mention may follow `!` or `?` or
+ * a quotation mark.
  */
 describe('ESN text', () => {
   it.each<[string, string, string[]]>([

@@ -50,7 +50,7 @@ export const commentView = object(
   { deleted: tombstone, trimmed_text: trimmedText, hidden: hiddenInfo },
 );
 
-/** Likes as before, and every reaction of the allow-list with its count. */
+/** The like count clients that know only likes read, and every reaction of the allow-list with its count. */
 export const reactionsView = object({
   like: { ...int, description: 'likes (the 👍 reaction): what mail and older clients know' },
   liked_by_me: bool,
