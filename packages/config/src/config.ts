@@ -126,7 +126,7 @@ export const ConfigSchema = z.object({
   BLEND_MIGRATE_ON_START: bool.default(true),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   /**
-   * Bytes of raw mail one worker process converts at once (parsing takes several times a
+   * Bytes of raw mail one worker process ingests at once (parsing takes several times a
    * message's size in memory). A message larger than this waits until it can run alone.
    */
   BLEND_INGEST_MEMORY_BYTES: z.coerce.number().int().min(1024 * 1024).default(16 * 1024 * 1024),
