@@ -12,7 +12,7 @@ import { benchPeople, CorpusGenerator, type BenchMessage } from './corpus';
 import { formatSummary, saveProfile, startCpuProfile, summarise } from './cpu-profile';
 import { ingestAttempts, pgCounters, pgDelta, runEndToEnd, waitForImapMarks } from './end-to-end';
 import { startSink, type Sink } from './digest-sink';
-import { measureLatency } from './latency';
+import { measureLatency, measureLatencyUnderLoad, type LatencyResult } from './latency';
 import { commandLine, DOCS_FILE, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
 import { blendRevision, cpuSnapshot, cpuUse, machineFacts } from './machine';
 import { measureFetch, measureParse, medianOf } from './raw-stages';
@@ -26,6 +26,8 @@ const PROBES = intEnv('BENCH_PROBES', 50);
 const ROUNDS = intEnv('BENCH_ROUNDS', 3);
 const SEED = intEnv('BENCH_SEED', 2025, 0);
 const TIMEOUT_S = intEnv('BENCH_TIMEOUT_S', 600);
+/** Deliveries, one a second, timed while (c)'s backlog is ingested. */
+const LOAD_PROBES = intEnv('BENCH_LOAD_PROBES', 20, 0);
 
 /** Functions whose inclusive CPU time splits (c) into its parts in the profile summary. */
 const PROFILE_ENTRY_POINTS = [
@@ -127,11 +129,21 @@ async function main(res: Resources): Promise<BenchReport> {
   const profileFile = process.env.BENCH_CPU_PROFILE;
   const stopProfile = profileFile ? await startCpuProfile() : null;
   const cpu0 = cpuSnapshot();
+  let underLoad: Promise<LatencyResult> | undefined;
   const start = async () => {
     await stack.startWorker();
+    // Returns once the poller's first sync has stored the backlog: the worker is then behind.
     await stack.startPoller();
+    if (LOAD_PROBES > 0) {
+      say(`latency under load: ${LOAD_PROBES} deliveries, one a second, while the backlog is ingested...`);
+      underLoad = measureLatencyUnderLoad({
+        pool: db.pool, generator, smtpUrl: mail.smtpUrl, imapUrl: mail.imapUrl, bridgeAddress: bridge,
+        count: LOAD_PROBES, tag: config.BLEND_QUEUE_PREFIX, everyMs: 1000, timeoutMs: TIMEOUT_S * 1000,
+      });
+    }
   };
   const e2e = await runEndToEnd(db.pool, start, meta, TIMEOUT_S * 1000);
+  const loadLatency = underLoad ? await underLoad : undefined;
   const cpuIngest = cpuUse(cpu0, cpuSnapshot());
   if (stopProfile && profileFile) {
     const profile = await stopProfile();
@@ -158,7 +170,7 @@ async function main(res: Resources): Promise<BenchReport> {
   const v = versions.rows[0]!;
   return {
     date: new Date().toISOString(),
-    command: commandLine('pnpm bench', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_RATE_LIMITS', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
+    command: commandLine('pnpm bench', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_LOAD_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_RATE_LIMITS', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
     revision,
     machine,
     servers: {
@@ -178,6 +190,7 @@ async function main(res: Resources): Promise<BenchReport> {
     parseBare: { seconds: parseBare.median, runs: parseBare.runs },
     parseBlend: { seconds: parseBlend.median, runs: parseBlend.runs },
     e2e, attempts, outbound, marksSeconds, pg, cpuIngest, cpuLatency, latency, latencyStoppedBy,
+    ...(loadLatency ? { loadLatency } : {}),
   };
 }
 

@@ -179,3 +179,81 @@ async function findProbe(o: LatencyOptions, title: string, messageId: string): P
   const r = row.rows[0];
   return r && r.state !== 'received' && r.state !== 'posted' ? { state: r.reason ? `${r.state} (${r.reason})` : r.state } : undefined;
 }
+
+export interface LoadProbeOptions {
+  pool: pg.Pool;
+  generator: CorpusGenerator;
+  smtpUrl: string;
+  imapUrl: string;
+  bridgeAddress: string;
+  count: number;
+  /** Unique per run, so probes are found by title. */
+  tag: string;
+  /** A probe is delivered every `everyMs`, whether or not the earlier ones are visible yet. */
+  everyMs: number;
+  /** How long one probe may take to become visible before the run gives up on it. */
+  timeoutMs: number;
+}
+
+/**
+ * Probes while a backlog is being ingested: a delivery every `everyMs`, each timed on its own
+ * from the SMTP 250 until its post is committed (visible to any reader's next request; the
+ * feed's first page would not show it, the backlog's posts being newer). The IDLE reference
+ * connection gives the mail servers' share as in {@link measureLatency}.
+ */
+export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<LatencyResult> {
+  const smtp = new URL(o.smtpUrl);
+  const transport = nodemailer.createTransport({ host: smtp.hostname, port: Number(smtp.port || 25), secure: smtp.protocol === 'smtps:', ignoreTLS: smtp.protocol === 'smtp:' });
+  const watch = await watchMailbox(o.imapUrl);
+  const probes: Promise<{ title: string; accepted: number; sample: LatencySample } | { stoppedBy: string }>[] = [];
+  try {
+    for (let i = 0; i < o.count; i++) {
+      const title = `Latency probe ${o.tag}-load-${i}`;
+      const msg = await o.generator.next({ kind: 'new_thread', subject: title, cc: false });
+      await transport.sendMail({ envelope: { from: msg.from.email, to: o.bridgeAddress }, raw: msg.raw });
+      const acceptedWall = Date.now();
+      const accepted = performance.now();
+      const id = msg.messageId.replace(/^<|>$/g, '');
+      probes.push(
+        waitFor(
+          async () =>
+            (
+              await o.pool.query<{ stored: number; processed: number }>(
+                `select extract(epoch from i.received_at)::float8 * 1000 as stored, extract(epoch from i.processed_at)::float8 * 1000 as processed
+                   from inbound_messages i join posts p on p.inbound_id = i.id where i.message_id = $1`,
+                [id],
+              )
+            ).rows[0],
+          `load probe ${i} posted`,
+          o.timeoutMs,
+          20,
+        ).then(
+          ({ stored, processed }) => {
+            const ms = performance.now() - accepted;
+            return { title, accepted, sample: { ms, serverMs: Number.NaN, storedMs: stored - acceptedWall, ingestMs: processed - stored, visibleMs: acceptedWall + ms - processed, bytes: msg.raw.length } };
+          },
+          (err: unknown) => ({ stoppedBy: (err as Error).message }),
+        ),
+      );
+      if (i < o.count - 1) await new Promise((resolve) => setTimeout(resolve, o.everyMs));
+    }
+    const done = await Promise.all(probes);
+    const samples: LatencySample[] = [];
+    const seqs = await watch.sequenceBySubject(done.length);
+    let stoppedBy: string | null = null;
+    for (const d of done) {
+      if ('stoppedBy' in d) {
+        stoppedBy ??= d.stoppedBy;
+        continue;
+      }
+      const seq = seqs.get(d.title);
+      const announced = seq === undefined ? undefined : watch.events.find((e) => e.count >= seq);
+      if (announced) d.sample.serverMs = announced.at - d.accepted;
+      samples.push(d.sample);
+    }
+    return { samples, stoppedBy };
+  } finally {
+    transport.close();
+    await watch.stop();
+  }
+}
