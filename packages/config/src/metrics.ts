@@ -54,6 +54,18 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
       registers: [registry],
     }),
+    notifySweep: new Histogram({
+      name: 'blend_notify_sweep_duration_seconds',
+      help: 'Duration of one notification sweep (every notification due at that moment), by outcome (ok, failed)',
+      labelNames: ['outcome'] as const,
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+      registers: [registry],
+    }),
+    notifyMails: new Counter({
+      name: 'blend_notify_mails_total',
+      help: 'Mails the notification sweep wrote to the outbox (notifications, mirrored comments, corrections)',
+      registers: [registry],
+    }),
     threadMerges: new Counter({
       name: 'blend_thread_merges_total',
       help: 'Posts a reply proved to be part of an earlier thread: merged, or left apart and why (other_group, retracted, not_participant, over_cap)',

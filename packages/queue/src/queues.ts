@@ -2,7 +2,7 @@ import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
 import { z } from 'zod';
 
 /** Every queue Blend uses. */
-export const QueueName = { ingest: 'ingest', send: 'send', webhook: 'webhook', digest: 'digest' } as const;
+export const QueueName = { ingest: 'ingest', send: 'send', webhook: 'webhook', digest: 'digest', notify: 'notify' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 /** Payload of `ingest`: only the row id; the message itself stays in Postgres. */
@@ -63,11 +63,20 @@ export const DigestJob = z.object({}).strict();
 export type DigestJob = z.infer<typeof DigestJob>;
 export const DIGEST_SCHEDULER_ID = 'digest-tick';
 
+/**
+ * Payload of `notify`: a tick of the notification sweep (BullMQ job scheduler, one job per
+ * interval whatever the number of workers). Which notifications are due is decided from Postgres.
+ */
+export const NotifyJob = z.object({}).strict();
+export type NotifyJob = z.infer<typeof NotifyJob>;
+export const NOTIFY_SCHEDULER_ID = 'notify-sweep';
+
 export interface Queues {
   ingest: Queue<IngestJob>;
   send: Queue<SendJob>;
   webhook: Queue<WebhookJob>;
   digest: Queue<DigestJob>;
+  notify: Queue<NotifyJob>;
   close(): Promise<void>;
 }
 
@@ -79,6 +88,8 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
   webhook.on('error', onError);
   const digest = new Queue<DigestJob>(QueueName.digest, { connection, prefix, defaultJobOptions: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
   digest.on('error', onError);
+  const notify = new Queue<NotifyJob>(QueueName.notify, { connection, prefix, defaultJobOptions: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
+  notify.on('error', onError);
   // While Redis is down the queues emit connection errors; the caller decides how loud.
   ingest.on('error', onError);
   send.on('error', onError);
@@ -87,8 +98,9 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
     send,
     webhook,
     digest,
+    notify,
     close: async () => {
-      await Promise.all([ingest.close(), send.close(), webhook.close(), digest.close()]);
+      await Promise.all([ingest.close(), send.close(), webhook.close(), digest.close(), notify.close()]);
     },
   };
 }
@@ -153,4 +165,9 @@ export const requeueSend = (queue: Queue<SendJob>, outboundId: string) =>
 /** Run the digest tick every `everyMs` (idempotent: every worker may call it at start). */
 export async function scheduleDigests(queue: Queue<DigestJob>, everyMs: number): Promise<void> {
   await queue.upsertJobScheduler(DIGEST_SCHEDULER_ID, { every: everyMs }, { name: 'digest-tick', data: {} });
+}
+
+/** Sweep due notifications every `everyMs` (idempotent: every worker may call it at start). */
+export async function scheduleNotifySweep(queue: Queue<NotifyJob>, everyMs: number): Promise<void> {
+  await queue.upsertJobScheduler(NOTIFY_SCHEDULER_ID, { every: everyMs }, { name: 'notify-sweep', data: {} });
 }

@@ -2,14 +2,13 @@ import { promises as dns } from 'node:dns';
 import { addressingFrom, conversionOptions, conversionSettings, dkimSettings, oauthSettings, processMetrics, publicUrl, smtpAuthOf, startHealthServer, type Config, type Logger } from '@blend/config';
 import { DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
-import { createQueues, createWorkerRedis, enqueueAll, redisReady } from '@blend/queue';
+import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
 import { cachingResolver, createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
-import { scheduleDigests } from '@blend/queue';
+import { scheduleDigests, scheduleNotifySweep } from '@blend/queue';
 import { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
 import { clamdScanner } from './clamd';
-import { startDigestWorker, startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
+import { startDigestWorker, startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker } from './worker';
 import { scanWebhooks } from './jobs/webhook';
-import { sweepNotifications } from './jobs/notify';
 import type { MailSite } from './thread-mail';
 import { MemoryBudget } from './memory-budget';
 import { ParsePool } from './parse-pool';
@@ -20,7 +19,7 @@ export { DEFAULT_PARSE_TIMEOUT_MS, ParseLimitError, ParsePool, type ParsePoolOpt
 export { send } from './jobs/send';
 export { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
 export { clamdScanner, readClamdReply, ScannerUnavailableError, type FileScanner, type ScanVerdict } from './clamd';
-export { startIngestWorker, startSendWorker, startWebhookWorker } from './worker';
+export { startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker } from './worker';
 export { deliverWebhook, scanWebhooks } from './jobs/webhook';
 export { resolveWebhookTarget, WebhookTargetError, type ResolveAll } from './jobs/webhook-target';
 export { runDueDigests, runDigestFor, type DigestDeps, type DigestRunResult } from './jobs/digest';
@@ -132,24 +131,15 @@ export async function startWorkerService(
       workerOpts,
     ),
     startDigestWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues),
+    // Due notifications, mirrored comments and corrections become mail.
+    startNotifyWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues),
   ];
   await scheduleDigests(queues.digest, config.BLEND_DIGEST_TICK_MS).catch((err: unknown) =>
     log.warn({ err }, 'could not register the digest schedule; another worker or the next start will'),
   );
-  // Due notifications, mirrored comments and corrections become mail.
-  let sweeping = false;
-  const sweep = async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      await enqueueAll(queues, await sweepNotifications({ db: dbh.db, log, site, metrics }), log);
-    } catch (err) {
-      log.warn({ err }, 'notification sweep failed; will try again');
-    } finally {
-      sweeping = false;
-    }
-  };
-  const sweepTimer = setInterval(() => void sweep(), config.BLEND_NOTIFY_SWEEP_MS);
+  await scheduleNotifySweep(queues.notify, config.BLEND_NOTIFY_SWEEP_MS).catch((err: unknown) =>
+    log.warn({ err }, 'could not register the notification sweep schedule; another worker or the next start will'),
+  );
   const webhookTimer = setInterval(
     () => void scanWebhooks(dbh.db, queues.webhook, config.BLEND_WEBHOOK_RETRY_BASE_MS).catch((err: unknown) => log.warn({ err }, 'webhook scan failed')),
     2_000,
@@ -211,7 +201,6 @@ export async function startWorkerService(
       clearInterval(timer);
       clearInterval(retentionTimer);
       clearInterval(webhookTimer);
-      clearInterval(sweepTimer);
       await health?.close();
       // Let jobs in flight finish (their transactions commit or roll back, nothing is half
       // written); after 15 s close anyway: an unfinished job's row stays `received` and is

@@ -6,6 +6,7 @@ import { IngestJob, QueueName, SendJob, WebhookJob, enqueueAll, enqueueSend, ing
 import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { send, type SendDeps } from './jobs/send';
 import { deliverWebhook, type WebhookDeps } from './jobs/webhook';
+import { sweepNotifications, type NotifyDeps } from './jobs/notify';
 import { runDueDigests, type DigestDeps } from './jobs/digest';
 
 export interface WorkerOptions {
@@ -155,6 +156,34 @@ export function startDigestWorker(deps: DigestDeps, opts: WorkerOptions, queues:
     async (_job, log) => {
       const result = await runDueDigests({ ...deps, log, onCommitted: (ids) => enqueueAll(queues, ids, log) });
       return { sent: result.sent, empty: result.empty, scheduled: result.scheduled };
+    },
+    async () => undefined,
+  );
+}
+
+/**
+ * The `notify` processor: one sweep per tick of the notification schedule. Due notifications,
+ * mirrored comments and corrections become outbox rows in one transaction, then their sends
+ * are queued.
+ */
+export function startNotifyWorker(deps: NotifyDeps, opts: WorkerOptions, queues: Pick<Queues, 'send'>): Worker {
+  return startProcessor(
+    QueueName.notify,
+    deps.log,
+    { ...opts, concurrency: 1 },
+    async (_job, log) => {
+      const stop = deps.metrics?.notifySweep.startTimer();
+      let ids: string[];
+      try {
+        ids = await sweepNotifications({ ...deps, log });
+      } catch (err) {
+        stop?.({ outcome: 'failed' });
+        throw err;
+      }
+      stop?.({ outcome: 'ok' });
+      deps.metrics?.notifyMails.inc(ids.length);
+      await enqueueAll(queues, ids, log);
+      return { mails: ids.length };
     },
     async () => undefined,
   );
