@@ -6,14 +6,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/support/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/support/**/*.test.ts', 'test/unit/**/*.test.ts'],
         },
       },
       {
         test: {
           name: 'e2e',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/support/**'],
+          exclude: [...configDefaults.exclude, 'test/support/**', 'test/unit/**'],
           // Installs and starts the local servers the tests need when they are missing or
           // stopped (root on Debian), or stops the run with the command that does.
           globalSetup: ['test/global-setup.ts'],

@@ -20,7 +20,7 @@ const PROGRAMS: Record<string, string> = {
   api: 'services/api/src/main.ts',
   worker: 'services/worker/src/main.ts',
   poller: 'services/poller/src/main.ts',
-  blend: 'services/api/src/cli.ts',
+  blend: 'services/cli/src/cli.ts',
   'start-all': 'scripts/start-all.ts',
   // Loaded by the mail templates in a worker thread at start-up (packages/mail/src/templates/engine.ts).
   'mjml-thread': 'packages/mail/src/templates/mjml-thread.mjs',

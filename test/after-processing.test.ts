@@ -48,7 +48,7 @@ const processed = async (mailbox: string, action: string) =>
   (await processMetrics().imapProcessed.get()).values.find((v) => v.labels.mailbox === mailbox && v.labels.action === action)?.value ?? 0;
 
 function blend(args: string[]) {
-  return run(['services/api/src/cli.ts', ...args], {
+  return run(['services/cli/src/cli.ts', ...args], {
     DATABASE_URL: s.config.DATABASE_URL,
     BLEND_SECRET: s.config.BLEND_SECRET,
     BLEND_IMAP_URL: s.config.BLEND_IMAP_URL,

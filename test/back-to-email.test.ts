@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, inArray } from 'drizzle-orm';
 import { ensureGroup, findPersonByEmail, schema, upsertPerson, type PostView } from '@blend/db';
 import { parseMail } from '@blend/mail';
-import { runDigestFor, runDueDigests } from '@blend/worker';
+import { runDigestFor, runDueDigests } from '@blend/outbound';
 import { addressingFrom, createLogger } from '@blend/config';
 import { createProducerRedis, createQueues, DIGEST_SCHEDULER_ID, enqueueSend, scheduleDigests } from '@blend/queue';
 import { waitFor } from './support/database';

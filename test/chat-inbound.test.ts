@@ -39,7 +39,7 @@ let rootId: string;
 let postId: string;
 const tokens: Record<string, string> = {};
 const at = (name: string) => `${name}@${P}`;
-const blend = (...args: string[]) => run(['services/api/src/cli.ts', ...args], { DATABASE_URL: s.config.DATABASE_URL });
+const blend = (...args: string[]) => run(['services/cli/src/cli.ts', ...args], { DATABASE_URL: s.config.DATABASE_URL });
 
 const post = async () => (await s.get<PostView>(`/api/v1/posts/${postId}`, tokens.alice!)).body;
 const chatRows = async () => s.db.db.select().from(schema.chatInbound);

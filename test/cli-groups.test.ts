@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(async () => t?.drop());
 
 const blend = async (...args: string[]) => {
-  const p = run(['services/api/src/cli.ts', ...args], { DATABASE_URL: t.url });
+  const p = run(['services/cli/src/cli.ts', ...args], { DATABASE_URL: t.url });
   const { code } = await p.done;
   return { code, out: p.out(), err: p.err() };
 };

@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.drop());
 
-const blend = (...args: string[]) => run(['services/api/src/cli.ts', ...args], { DATABASE_URL: t.url });
+const blend = (...args: string[]) => run(['services/cli/src/cli.ts', ...args], { DATABASE_URL: t.url });
 
 describe('blend people import', () => {
   it('imports people with their opt-in and records how', async () => {
@@ -83,7 +83,7 @@ describe('blend groups add', () => {
 
 describe('blend preview', () => {
   it('shows what would be published, with no database or servers', async () => {
-    const p = run(['services/api/src/cli.ts', 'preview', 'test/fixtures/mail/conv-gmail-forward.eml', 'test/fixtures/mail/plain-reply.eml', '--json'], {});
+    const p = run(['services/cli/src/cli.ts', 'preview', 'test/fixtures/mail/conv-gmail-forward.eml', 'test/fixtures/mail/plain-reply.eml', '--json'], {});
     expect((await p.done).code).toBe(0);
     const [fwd, reply] = p.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(fwd).toMatchObject({ classification: { kind: 'new_thread' }, title: 'Supplier contract', tags: ['contracts'] });
@@ -100,13 +100,13 @@ describe('blend preview', () => {
       'From: Bob <bob@corp.test>', 'To: status@example.test', 'Subject: Re: Plan', 'Message-ID: <unclear-1@corp.test>', '',
       'Yes, Thursday works.', '', '-------- Thread archive 7 --------', 'Can we ship on Thursday?', '',
     ].join('\r\n'));
-    const json = run(['services/api/src/cli.ts', 'preview', file, 'test/fixtures/mail/plain-reply.eml', '--json'], {});
+    const json = run(['services/cli/src/cli.ts', 'preview', file, 'test/fixtures/mail/plain-reply.eml', '--json'], {});
     expect((await json.done).code).toBe(0);
     const [unclear, plain] = json.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(unclear).toMatchObject({ confidence: 'low', confidence_reason: 'unrecognised_history' });
     expect(plain).toMatchObject({ confidence: 'high', confidence_reason: null });
 
-    const human = run(['services/api/src/cli.ts', 'preview', file], {});
+    const human = run(['services/cli/src/cli.ts', 'preview', file], {});
     expect((await human.done).code).toBe(0);
     expect(human.out()).toContain('-- low confidence, would be held (unclear_quote): the kept text still looks like quoted history');
   });
@@ -121,7 +121,7 @@ describe('blend digest --now', () => {
     await t.db.update(schema.people).set({ lastDigestAt: new Date(Date.now() - 60_000), nextDigestAt: new Date(Date.now() + 86_400_000) }).where(eq(schema.people.id, reader.id));
     await insertPost(t.db, { groupId: g.id, authorId: writer.id, title: 'Canteen menu', bodyText: 'Soup on Monday', bodyHtml: '<p>Soup on Monday</p>', source: 'esn' });
     const env = { REDIS_URL: 'redis://127.0.0.1:6379', BLEND_MAIL_DOMAIN: 'bridge.corp.test', BLEND_SECRET: 'x'.repeat(40), BLEND_QUEUE_PREFIX: `cli${Date.now()}` };
-    const digest = (...args: string[]) => run(['services/api/src/cli.ts', 'digest', ...args], { DATABASE_URL: t.url, ...env });
+    const digest = (...args: string[]) => run(['services/cli/src/cli.ts', 'digest', ...args], { DATABASE_URL: t.url, ...env });
 
     const bad = digest('--person', 'reader@corp.test');
     expect((await bad.done).code).toBe(2);
@@ -145,7 +145,7 @@ describe('blend digest --now', () => {
 describe('blend mailbox', () => {
   const A = 'a'.repeat(64);
   const B = 'b'.repeat(64);
-  const mb = (env: Record<string, string>, ...args: string[]) => run(['services/api/src/cli.ts', 'mailbox', ...args], { DATABASE_URL: t.url, ...env }, { timeoutMs: 90_000 });
+  const mb = (env: Record<string, string>, ...args: string[]) => run(['services/cli/src/cli.ts', 'mailbox', ...args], { DATABASE_URL: t.url, ...env }, { timeoutMs: 90_000 });
   const url = 'imap://second%40corp.test@127.0.0.1:143/INBOX';
   const key = 'imap://second%40corp.test@127.0.0.1:143/INBOX';
   const pwFile = () => {
@@ -175,7 +175,7 @@ describe('blend mailbox', () => {
       results.push(
         ...(await Promise.all(
           refusals.slice(i, i + 3).map(async ([args]) => {
-            const p = run(['services/api/src/cli.ts', 'mailbox', ...args], { DATABASE_URL: t.url, BLEND_SECRET: A, PW: 'Sesame-Open-42' }, { timeoutMs: 90_000 });
+            const p = run(['services/cli/src/cli.ts', 'mailbox', ...args], { DATABASE_URL: t.url, BLEND_SECRET: A, PW: 'Sesame-Open-42' }, { timeoutMs: 90_000 });
             return { args, code: (await p.done).code, err: p.err(), out: p.out() };
           }),
         )),
@@ -265,7 +265,7 @@ describe('blend mailbox', () => {
   }, 180_000);
 
   it('keeps `blend keys rotate` telling IT to re-encrypt mailbox passwords', async () => {
-    const p = run(['services/api/src/cli.ts', 'keys', 'rotate'], {});
+    const p = run(['services/cli/src/cli.ts', 'keys', 'rotate'], {});
     expect((await p.done).code).toBe(0);
     expect(p.out()).toContain('blend mailbox rekey');
   });

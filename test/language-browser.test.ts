@@ -5,7 +5,7 @@ import { addressingFrom, createLogger } from '@blend/config';
 import { findPersonByEmail, schema } from '@blend/db';
 import { parseMail } from '@blend/mail';
 import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';
-import { runDigestFor } from '@blend/worker';
+import { runDigestFor } from '@blend/outbound';
 import { clickAndLoad, launchChromium, listenOnLoopback, watchPage, type PageWatch } from './support/browser';
 import { waitFor } from './support/database';
 import { fetchRawMessages, headerValues } from './support/mail-server';

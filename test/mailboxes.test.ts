@@ -39,7 +39,7 @@ const passwordFile = (password: string) => {
 
 const cliEnv = () => ({ DATABASE_URL: s.config.DATABASE_URL, BLEND_SECRET: s.config.BLEND_SECRET, BLEND_IMAP_URL: s.config.BLEND_IMAP_URL });
 async function blend(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const p = run(['services/api/src/cli.ts', ...args], { ...cliEnv(), ...env }, { timeoutMs: 90_000 });
+  const p = run(['services/cli/src/cli.ts', ...args], { ...cliEnv(), ...env }, { timeoutMs: 90_000 });
   const { code } = await p.done;
   if (code !== 0) throw new Error(`blend ${args.join(' ')} exited ${code}: ${p.err()}`);
   return p.out();
@@ -107,10 +107,10 @@ describe('watched mailboxes', () => {
   it('a wrong password fails only that mailbox: readiness and `mailbox list` name it, the others keep working', async () => {
     const bad = keyOf(third.imapUrl);
     // `mailbox add` tries the login first and saves nothing when it is refused…
-    const refused = run(['services/api/src/cli.ts', 'mailbox', 'add', withoutPassword(third.imapUrl), '--password-env', 'THIRD_PW'], { ...cliEnv(), THIRD_PW: 'not-the-password-1234' }, { timeoutMs: 90_000 });
+    const refused = run(['services/cli/src/cli.ts', 'mailbox', 'add', withoutPassword(third.imapUrl), '--password-env', 'THIRD_PW'], { ...cliEnv(), THIRD_PW: 'not-the-password-1234' }, { timeoutMs: 90_000 });
     expect((await refused.done).code).toBe(1);
     expect(refused.err()).toContain(`cannot log in to ${bad}: the login was refused`);
-    const noFolder = run(['services/api/src/cli.ts', 'mailbox', 'add', withoutPassword(second.imapUrl).replace(/\/INBOX$/, '/Nope'), '--password-file', passwordFile(second.password)], cliEnv(), { timeoutMs: 90_000 });
+    const noFolder = run(['services/cli/src/cli.ts', 'mailbox', 'add', withoutPassword(second.imapUrl).replace(/\/INBOX$/, '/Nope'), '--password-file', passwordFile(second.password)], cliEnv(), { timeoutMs: 90_000 });
     expect((await noFolder.done).code).toBe(1);
     expect(noFolder.err()).toMatch(/but cannot open the folder Nope/);
     expect(refused.err()).not.toContain('not-the-password-1234');
@@ -211,7 +211,7 @@ describe('watched mailboxes', () => {
 
   it('`mailbox backfill` needs a KEY when several mailboxes are watched', async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const p = run(['services/api/src/cli.ts', 'mailbox', 'backfill', '--since', today], cliEnv(), { timeoutMs: 90_000 });
+    const p = run(['services/cli/src/cli.ts', 'mailbox', 'backfill', '--since', today], cliEnv(), { timeoutMs: 90_000 });
     expect((await p.done).code).toBe(2);
     expect(p.err()).toContain('several mailboxes are watched; name one:');
     expect(p.err()).toContain(keyOf(third.imapUrl));

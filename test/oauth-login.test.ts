@@ -180,7 +180,7 @@ describe('a mailbox added with `blend mailbox add --oauth2`', () => {
       BLEND_OAUTH_CLIENT_SECRET: secret2,
       BLEND_OAUTH_SCOPE: 'https://outlook.office365.com/.default',
     };
-    const add = run(['services/api/src/cli.ts', 'mailbox', 'add', url, '--oauth2', '--json'], env, { timeoutMs: 90_000 });
+    const add = run(['services/cli/src/cli.ts', 'mailbox', 'add', url, '--oauth2', '--json'], env, { timeoutMs: 90_000 });
     const { code } = await add.done;
     expect(code, add.err()).toBe(0);
     expect(JSON.parse(add.out())).toMatchObject({ key: parseImapUrl(url).key, auth: 'oauth2', enabled: true });
@@ -198,7 +198,7 @@ describe('a mailbox added with `blend mailbox add --oauth2`', () => {
     const other = await createMailDomain();
     const url = imap.imapUrl(other.user);
     const env = { DATABASE_URL: s.config.DATABASE_URL, BLEND_SECRET: s.config.BLEND_SECRET, BLEND_OAUTH_TOKEN_URL: auth.tokenUrl, BLEND_OAUTH_CLIENT_ID: 'nobody', BLEND_OAUTH_CLIENT_SECRET: 'wrong-secret-1234', BLEND_OAUTH_SCOPE: 'x' };
-    const add = run(['services/api/src/cli.ts', 'mailbox', 'add', url, '--oauth2'], env, { timeoutMs: 90_000 });
+    const add = run(['services/cli/src/cli.ts', 'mailbox', 'add', url, '--oauth2'], env, { timeoutMs: 90_000 });
     expect((await add.done).code).toBe(1);
     expect(add.err()).toMatch(/cannot get an OAuth 2\.0 access token .*invalid_client/);
     expect(add.err()).not.toContain('wrong-secret-1234');

@@ -106,7 +106,7 @@ describe('metrics', () => {
 });
 
 describe('replay and reprocess', () => {
-  const blend = (...args: string[]) => run(['services/api/src/cli.ts', ...args], env());
+  const blend = (...args: string[]) => run(['services/cli/src/cli.ts', ...args], env());
 
   it('replays a withheld message after the person opts in by an admin', async () => {
     const m = buildMessage({ from: 'zoe@corp.test', to: `status@${s.mail.domain}`, subject: 'Withheld then replayed' });
@@ -127,13 +127,13 @@ describe('replay and reprocess', () => {
     await sendRaw(m.raw, { from: 'alice@corp.test', to: `status@${s.mail.domain}` });
     const row = await finalRow(s.db.db, m.messageId);
     const rules = { BLEND_REDACT: 'card,iban,ticket=regex:/\\bPROJ-\\d+\\b/' };
-    const dry = run(['services/api/src/cli.ts', 'inbound', 'reprocess', row.id, '--dry-run', '--json'], env(rules));
+    const dry = run(['services/cli/src/cli.ts', 'inbound', 'reprocess', row.id, '--dry-run', '--json'], env(rules));
     expect((await dry.done).code).toBe(0);
     expect(JSON.parse(dry.out())).toMatchObject({ changed: true, applied: false, stored: { body_text: 'See PROJ-4711 for details.' }, reprocessed: { body_text: 'See [redacted ticket] for details.' } });
     const [before] = await s.db.db.select().from(schema.posts).where(eq(schema.posts.id, row.postId!));
     expect(before!.bodyText).toBe('See PROJ-4711 for details.');
 
-    const apply = run(['services/api/src/cli.ts', 'inbound', 'reprocess', row.id], env(rules));
+    const apply = run(['services/cli/src/cli.ts', 'inbound', 'reprocess', row.id], env(rules));
     expect((await apply.done).code).toBe(0);
     const [after] = await s.db.db.select().from(schema.posts).where(eq(schema.posts.id, row.postId!));
     expect(after).toMatchObject({ bodyText: 'See [redacted ticket] for details.' });
@@ -149,13 +149,13 @@ describe('replay and reprocess', () => {
     const [post] = await s.db.db.select().from(schema.posts).where(eq(schema.posts.id, row.postId!));
     expect(post!.bodyText).toBe('Ship on Friday.');
 
-    const p = run(['services/api/src/cli.ts', 'inbound', 'reprocess', row.id, '--json'], env({ BLEND_DISCLAIMER_PATTERNS: DISCLAIMERS }));
+    const p = run(['services/cli/src/cli.ts', 'inbound', 'reprocess', row.id, '--json'], env({ BLEND_DISCLAIMER_PATTERNS: DISCLAIMERS }));
     expect((await p.done).code).toBe(0);
     expect(JSON.parse(p.out())).toMatchObject({ changed: false, applied: false, reprocessed: { body_text: 'Ship on Friday.' } });
   });
 
   it('shows the configuration with secrets masked', async () => {
-    const p = run(['services/api/src/cli.ts', 'config', 'show'], env());
+    const p = run(['services/cli/src/cli.ts', 'config', 'show'], env());
     expect((await p.done).code).toBe(0);
     const shown = JSON.parse(p.out()) as Record<string, string>;
     expect(shown.BLEND_SECRET).toBe('********');

@@ -76,7 +76,7 @@ describe('migrations', () => {
 
 describe('pnpm blend people add', () => {
   it('creates a person and prints an id and a working token as JSON', async () => {
-    const p = run(['services/api/src/cli.ts', 'people', 'add', 'Dana@Corp.test', '--name', 'Dana', '--opt-in', '--json'], { DATABASE_URL: t.url });
+    const p = run(['services/cli/src/cli.ts', 'people', 'add', 'Dana@Corp.test', '--name', 'Dana', '--opt-in', '--json'], { DATABASE_URL: t.url });
     expect((await p.done).code).toBe(0);
     const out = JSON.parse(p.out()) as { id: string; email: string; opt_in: string; token: string };
     expect(out).toMatchObject({ email: 'dana@corp.test', opt_in: 'opted_in', id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
@@ -89,7 +89,7 @@ describe('pnpm blend people add', () => {
     [['people', 'add', 'a@b.test', '--bogus'], /Unknown option/],
     [['frobnicate', 'now'], /unknown command: frobnicate now/],
   ])('blend %j exits 2 with a clear message', async (args, message) => {
-    const p = run(['services/api/src/cli.ts', ...args], { DATABASE_URL: t.url });
+    const p = run(['services/cli/src/cli.ts', ...args], { DATABASE_URL: t.url });
     expect((await p.done).code).toBe(2);
     expect(p.err()).toMatch(message);
   });

@@ -47,7 +47,7 @@ const ofThread = (id: string) => cloudEvents().filter((e) => e.blendthread === i
 const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, token: string, payload?: object) =>
   s.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
 const deliveriesTo = (hook: string) => s.db.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.webhookId, hooks[hook]!.id));
-const blend = (...args: string[]) => run(['services/api/src/cli.ts', ...args], serviceEnv(s), { timeoutMs: 60_000 });
+const blend = (...args: string[]) => run(['services/cli/src/cli.ts', ...args], serviceEnv(s), { timeoutMs: 60_000 });
 
 beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { createLogger } from '@blend/config';
 import { ensureGroup, schema } from '@blend/db';
-import { deliverWebhook, resolveWebhookTarget } from '@blend/worker';
+import { resolveWebhookTarget } from '@blend/outbound';
+import { deliverWebhook } from '@blend/worker';
 import { personWithToken, startTestApi, type TestApi } from './support/api';
 
 let api: TestApi;

@@ -8,3 +8,4 @@ export * from './dns-cache';
 export * from './templates';
 export * from './oauth-login';
 export * from './oauth2';
+export * from './clamd';

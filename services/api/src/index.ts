@@ -1,7 +1,7 @@
 import { addressingFrom, processMetrics, type Config, type Logger } from '@blend/config';
 import { createDb, ensureGroup, ensureSchema, listenForFeedChanges } from '@blend/db';
 import { createProducerRedis, createQueues } from '@blend/queue';
-import { clamdScanner } from '@blend/worker';
+import { clamdScanner } from '@blend/mail';
 import { buildApp } from './app';
 import { chatIntegrationsFrom } from './routes/integrations';
 import { createRateLimitRedis } from './rate-limits';

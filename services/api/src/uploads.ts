@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { DEFAULT_ATTACHMENT_LIMITS, PermanentError, planAttachments, type AttachmentLimits, type AttachmentPlan } from '@blend/core';
 import type {} from '@fastify/multipart';
-import type { FileScanner } from '@blend/worker';
+import type { FileScanner } from '@blend/mail';
 
 /**
  * Files attached in the web composer, checked exactly as mail attachments are

@@ -3,13 +3,12 @@ import { addressingFrom, conversionOptions, conversionSettings, dkimSettings, oa
 import { DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
 import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
-import { cachingResolver, createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
+import { cachingResolver, clamdScanner, createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests, scheduleNotifySweep } from '@blend/queue';
 import { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
-import { clamdScanner } from './clamd';
 import { startDigestWorker, startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker } from './worker';
 import { scanWebhooks } from './jobs/webhook';
-import type { MailSite } from './thread-mail';
+import type { MailSite } from '@blend/outbound';
 import { MemoryBudget } from './memory-budget';
 import { ParsePool } from './parse-pool';
 
@@ -18,13 +17,9 @@ export { MemoryBudget } from './memory-budget';
 export { DEFAULT_PARSE_TIMEOUT_MS, ParseLimitError, ParsePool, type ParsePoolOptions } from './parse-pool';
 export { send } from './jobs/send';
 export { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
-export { clamdScanner, readClamdReply, ScannerUnavailableError, type FileScanner, type ScanVerdict } from './clamd';
 export { startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker } from './worker';
 export { deliverWebhook, scanWebhooks } from './jobs/webhook';
-export { resolveWebhookTarget, WebhookTargetError, type ResolveAll } from './jobs/webhook-target';
-export { runDueDigests, runDigestFor, type DigestDeps, type DigestRunResult } from './jobs/digest';
 export { sweepNotifications } from './jobs/notify';
-export type { MailSite } from './thread-mail';
 
 export interface RunningService {
   stop(): Promise<void>;

@@ -7,7 +7,7 @@ import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { send, type SendDeps } from './jobs/send';
 import { deliverWebhook, type WebhookDeps } from './jobs/webhook';
 import { sweepNotifications, type NotifyDeps } from './jobs/notify';
-import { runDueDigests, type DigestDeps } from './jobs/digest';
+import { runDueDigests, type DigestDeps } from '@blend/outbound';
 
 export interface WorkerOptions {
   connection: ConnectionOptions;

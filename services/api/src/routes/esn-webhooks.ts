@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { PermanentError, sealSecret, WEBHOOK_FORMATS, WEBHOOK_SECRET_CONTEXT, type WebhookFilter, type WebhookFormat } from '@blend/core';
 import { createWebhook, deleteWebhook, listEvents, listWebhooksWithDeliveries, redeliver, replayEvents, WEBHOOK_EVENTS, type Database, type WebhookEventName } from '@blend/db';
-import { resolveWebhookTarget, WebhookTargetError, type ResolveAll } from '@blend/worker';
+import { resolveWebhookTarget, WebhookTargetError, type ResolveAll } from '@blend/outbound';
 import { requireAdmin } from '../auth';
 import { isUuid } from '@blend/core';
 import { errors, eventPage, noContent, redelivered, replayed, webhookCreated, webhookList } from './esn-responses';

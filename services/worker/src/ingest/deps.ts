@@ -2,7 +2,7 @@ import { DEFAULT_NOTIFY_COALESCE_MS, type Addressing, type AttachmentLimits, typ
 import type { Database } from '@blend/db';
 import type { MimeLimits, SenderAuthOptions } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
-import type { FileScanner } from '../clamd';
+import type { FileScanner } from '@blend/mail';
 import type { MemoryBudget } from '../memory-budget';
 import type { ParsePool } from '../parse-pool';
 

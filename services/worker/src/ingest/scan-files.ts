@@ -1,6 +1,6 @@
 import { DEFAULT_ATTACHMENT_LIMITS, planAttachments, type AttachmentLimits } from '@blend/core';
 import type { ParsedAttachment } from '@blend/mail';
-import type { FileScanner } from '../clamd';
+import type { FileScanner } from '@blend/mail';
 import type { ClassifiedInbound } from './classify';
 
 /** Reasons `planAttachments` gives that no scan result can change: such files are never stored. */

@@ -14,7 +14,7 @@ import {
 } from '@blend/db';
 import { renderCorrectionMail, renderMirrorMail, renderNotificationMail, warmTemplates } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
-import { conversationHeaders, issueReplyAddress, unsubscribeHeaders, unsubscribeUrl, type MailSite } from '../thread-mail';
+import { conversationHeaders, issueReplyAddress, unsubscribeHeaders, unsubscribeUrl, type MailSite } from '@blend/outbound';
 
 export interface NotifyDeps {
   db: Database;

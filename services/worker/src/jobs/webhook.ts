@@ -3,7 +3,7 @@ import { webhookRequest, webhookSigningSecret } from '@blend/core';
 import type { Logger } from '@blend/config';
 import { enqueueWebhook, type WebhookJob } from '@blend/queue';
 import type { Queue } from 'bullmq';
-import { requestPinned, resolveWebhookTarget, type ResolveAll } from './webhook-target';
+import { requestPinned, resolveWebhookTarget, type ResolveAll } from '@blend/outbound';
 
 export interface WebhookDeps {
   db: Database;

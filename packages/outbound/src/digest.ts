@@ -14,7 +14,7 @@ import {
 } from '@blend/db';
 import { renderDigestMail, warmTemplates } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/config';
-import { unsubscribeHeaders, unsubscribeUrl, type MailSite } from '../thread-mail';
+import { unsubscribeHeaders, unsubscribeUrl, type MailSite } from './thread-mail';
 
 export interface DigestDeps {
   db: Database;

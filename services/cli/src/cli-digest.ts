@@ -3,7 +3,7 @@ import { addressingFrom, createLogger, loadConfigSubset, publicUrl } from '@blen
 import type { DbHandle } from '@blend/db';
 import { warmTemplates } from '@blend/mail';
 import { createProducerRedis, createQueues, enqueueAll } from '@blend/queue';
-import { runDigestFor, runDueDigests, type DigestRunResult } from '@blend/worker';
+import { runDigestFor, runDueDigests, type DigestRunResult } from '@blend/outbound';
 import { UsageError } from './cli-commands';
 
 /**

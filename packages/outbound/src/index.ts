@@ -1,0 +1,8 @@
+/**
+ * What Blend sends out beyond a single outbox row, shared by the services: mail about threads
+ * (reply addresses, conversation and unsubscribe headers), the digests, and where a webhook
+ * request may go (docs/ARCHITECTURE.md "Outbound mail", docs/SECURITY.md on webhook targets).
+ */
+export * from './thread-mail';
+export * from './digest';
+export * from './webhook-target';
