@@ -6,7 +6,7 @@ import { findPersonByEmail, schema } from '@blend/db';
 import { parseMail } from '@blend/mail';
 import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';
 import { runDigestFor } from '@blend/outbound';
-import { clickAndLoad, launchChromium, listenOnLoopback, watchPage, type PageWatch } from './support/browser';
+import { clickAndLoad, launchChromium, listenOnLoopback, overflowingElements, scrollWidth, watchPage, type PageWatch } from './support/browser';
 import { waitFor } from './support/database';
 import { fetchRawMessages, headerValues } from './support/mail-server';
 import { startStack, type Stack } from './support/stack';
@@ -102,6 +102,17 @@ describe('the web UI’s language', () => {
     await expect(page.getByRole('heading', { name: 'Ergebnisse für „Sommerfest“' }).count()).resolves.toBe(1);
     expect(watch.pageErrors).toEqual([]);
     expect(watch.consoleErrors).toEqual([]);
+  });
+
+  it('keeps the German pages (longer words) within a phone’s width', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    for (const url of ['/web', '/web/preferences', '/web/groups', '/web/search?q=Sommerfest']) {
+      await page.goto(`${base}${url}`);
+      expect(await htmlLang()).toBe('de');
+      const { scroll } = await scrollWidth(page);
+      expect(scroll, `${url} scrolls sideways; too wide: ${(await overflowingElements(page, 375)).join(', ')}`).toBeLessThanOrEqual(376);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   it('makes the next digest German too: Content-Language: de, German text', async () => {
