@@ -24,9 +24,6 @@ import {
   getPostRow,
   insertEsnComment,
   insertEsnPost,
-  activityFacts,
-  insertNotifications,
-  type ActivityEvent,
   recordCorrection,
   recordMentions,
   removeLike,
@@ -36,7 +33,8 @@ import {
   type PostRow,
   type Tx,
 } from '@blend/db';
-import { markdownToSafeHtml, planActivityMail, type ReactionKind } from '@blend/core';
+import { recordActivity } from '@blend/outbound';
+import { markdownToSafeHtml, type ReactionKind } from '@blend/core';
 import { storeAttachments } from '@blend/db';
 import type { Upload } from '../uploads';
 
@@ -126,17 +124,11 @@ export async function createStatusPost(
       mentionedEmails: [],
     });
     const mentioned = await recordMentions(tx, post.id, null, extractMentions(bodyText).emails);
-    await notifyActivity(tx, { kind: 'post', postId: post.id, commentId: null, authorId: me.id, source: 'esn', at: post.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
+    await recordActivity(tx, { kind: 'post', postId: post.id, commentId: null, authorId: me.id, source: 'esn', at: post.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
     if (input.files?.length) await storeAttachments(tx, { postId: post.id, commentId: null }, input.files);
     await emitPostEvent(tx, 'post.created', post.id, { publicUrl: deps.publicUrl, at: post.createdAt });
     return post.id;
   });
-}
-
-/** The mail an event causes: planned by core (`planActivityMail`) from the thread's facts, stored as notifications in this transaction. */
-async function notifyActivity(tx: Tx, ev: ActivityEvent, coalesceMs: number): Promise<void> {
-  const facts = await activityFacts(tx, ev);
-  if (facts) await insertNotifications(tx, ev, planActivityMail({ ...facts, coalesceMs }));
 }
 
 /**
@@ -159,7 +151,7 @@ export async function createComment(
     const c = await insertEsnComment(tx, { postId: post.id, authorId: me.id, bodyText, bodyHtml, mentionedEmails: [] });
     const mentioned = await recordMentions(tx, post.id, c.id, extractMentions(bodyText).emails);
     // Mirrored into the thread's mail conversation and notified, in this transaction.
-    await notifyActivity(tx, { kind: 'comment', postId: post.id, commentId: c.id, authorId: me.id, source: 'esn', at: c.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
+    await recordActivity(tx, { kind: 'comment', postId: post.id, commentId: c.id, authorId: me.id, source: 'esn', at: c.createdAt, mentionedIds: mentioned }, coalesceMs(deps));
     if (more.files?.length) await storeAttachments(tx, { postId: post.id, commentId: c.id }, more.files);
     await emitCommentEvent(tx, 'comment.created', c.id, { publicUrl: deps.publicUrl, at: c.createdAt, via });
     return c.id;

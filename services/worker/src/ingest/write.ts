@@ -3,7 +3,6 @@ import {
   bridgeAddress,
   DEFAULT_ATTACHMENT_LIMITS,
   helpNotice,
-  planActivityMail,
   planAttachments,
   postLink,
   threadIndexRoot,
@@ -34,8 +33,6 @@ import {
   emitReactionEvent,
   addThreadParticipants,
   ensureGroup,
-  activityFacts,
-  insertNotifications,
   finishInbound,
   insertComment,
   insertPost,
@@ -51,11 +48,11 @@ import {
   storeAttachments,
   upsertPerson,
   useReplyToken,
-  type ActivityEvent,
   type LockedInbound,
   type Person,
   type Tx,
 } from '@blend/db';
+import { recordActivity } from '@blend/outbound';
 import type { ParsedAttachment } from '@blend/mail';
 import { isoWeek, queueMail } from '../outbox';
 import type { InboundIds } from './copies';
@@ -210,7 +207,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await storeFiles(tx, c, { postId: post.id, commentId: null });
       const mentioned = await recordMentions(tx, post.id, null, c.content.mentionedEmails);
       await addThreadParticipants(tx, post.id, c.participants.conversation);
-      await notifyActivity(
+      await recordActivity(
         tx,
         { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation },
         activitySettings(deps).coalesceMs,
@@ -268,7 +265,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         await recordMessageRefs(tx, [{ messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id }]);
       }
       await addThreadParticipants(tx, postId, c.participants.conversation);
-      await notifyActivity(
+      await recordActivity(
         tx,
         { kind: 'comment', postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation },
         activitySettings(deps).coalesceMs,
@@ -292,12 +289,6 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
     default:
       return assertNever(decision);
   }
-}
-
-/** The mail an event causes: planned by core (`planActivityMail`) from the thread's facts, stored as notifications in this transaction. */
-async function notifyActivity(tx: Tx, ev: ActivityEvent, coalesceMs: number): Promise<void> {
-  const facts = await activityFacts(tx, ev);
-  if (facts) await insertNotifications(tx, ev, planActivityMail({ ...facts, coalesceMs }));
 }
 
 /**
