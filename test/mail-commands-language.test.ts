@@ -35,7 +35,7 @@ describe('mailed commands in other languages', () => {
     expect((await findPersonByEmail(s.db.db, at('pilar')))!.digestFrequency).toBe('off');
   });
 
-  it('opts out from a Japanese first line, written with a full-width input method', async () => {
+  it('opts out from a Japanese first line under an ordinary subject', async () => {
     expect(await command('yuki', 'お知らせ', 'オプトアウト\n\n山田')).toMatchObject({ state: 'command', reason: 'opt_out' });
     expect((await findPersonByEmail(s.db.db, at('yuki')))!.optIn).toBe('opted_out');
   });
