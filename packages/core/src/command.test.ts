@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { commandPattern, foldCommandText, type CommandWord } from './command-words';
-import { commandPhrases, parseCommand, type Command } from './command';
+import { commandPattern, commandPhrases, foldCommandText, type CommandWord } from './command-words';
+import { parseCommand, type Command } from './command';
 import { LANGUAGES } from './i18n/languages';
 
 const optIn: Command = { kind: 'opt_in' };

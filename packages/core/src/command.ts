@@ -1,8 +1,6 @@
 import { commandPattern, foldCommandText, type CommandWord } from './command-words';
 import { normaliseSubject } from './subject';
 
-export { commandPhrases, foldCommandText, type CommandWord } from './command-words';
-
 /** How often a person gets digests, as a mail command can set it. */
 export type DigestFrequency = 'hourly' | 'daily' | 'weekly' | 'off';
 

@@ -30,6 +30,7 @@ export * from './auth-results';
 export * from './sender-policy';
 export * from './reply-token';
 export * from './command';
+export * from './command-words';
 export * from './compliance';
 export * from './redaction';
 export * from './rate-limit';
