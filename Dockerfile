@@ -35,7 +35,7 @@ RUN rm -rf node_modules packages/*/node_modules services/*/node_modules \
 # ---------------------------------------------------------------------------- production
 FROM ${BASE} AS production
 # tini as PID 1: forwards SIGTERM to the service, which drains and exits (runService in
-# packages/config/src/run-service.ts), and reaps any orphaned child.
+# packages/runtime/src/run-service.ts), and reaps any orphaned child.
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*

@@ -1,4 +1,5 @@
-import type { Config, Logger } from '@blend/config';
+import type { Config } from '@blend/config';
+import type { Logger } from '@blend/runtime';
 import { startApiService } from '@blend/api';
 import { startPollerService } from '@blend/poller';
 import { startWorkerService } from '@blend/worker';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
-import { createLogger, createMetrics } from '@blend/config';
+import { createLogger, createMetrics } from '@blend/runtime';
 import { markdownToSafeHtml, textToSafeHtml } from '@blend/core';
 import { addLike, createDb, ensureGroup, insertComment, insertPost, issueApiToken, migrateDb, schema, storeAttachments, upsertPerson } from '@blend/db';
 import { createQueues } from '@blend/queue';

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { randomBytes } from 'node:crypto';
-import { ConfigSchema, FILE_SETTINGS, STOP_TIMEOUT_MS, loadConfig } from '@blend/config';
+import { ConfigSchema, FILE_SETTINGS, loadConfig } from '@blend/config';
+import { STOP_TIMEOUT_MS } from '@blend/runtime';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

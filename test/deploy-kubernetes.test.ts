@@ -17,7 +17,8 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { ConfigSchema, FILE_SETTINGS, STOP_TIMEOUT_MS, loadConfig } from '@blend/config';
+import { ConfigSchema, FILE_SETTINGS, loadConfig } from '@blend/config';
+import { STOP_TIMEOUT_MS } from '@blend/runtime';
 import { QueueName, createProducerRedis, createQueues, enqueueIngest, enqueueSend } from '@blend/queue';
 import { randomBytes, randomUUID } from 'node:crypto';
 

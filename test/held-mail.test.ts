@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, inArray } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { createProducerRedis, createQueues, type Queues } from '@blend/queue';
-import { createLogger } from '@blend/config';
+import { createLogger } from '@blend/runtime';
 import { heldSummary, purgeExpired, schema } from '@blend/db';
 import { releaseRateHeld } from '@blend/worker';
 import { sessionCookie } from './support/api';

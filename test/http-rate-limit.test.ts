@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { createLogger } from '@blend/config';
+import { createLogger } from '@blend/runtime';
 import { buildApp, createRateLimitRedis } from '@blend/api';
 import { personWithToken, startTestApi, type TestApi } from './support/api';
 import { freePort } from './support/ports';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, processMetrics } from '@blend/config';
+import { createLogger, processMetrics } from '@blend/runtime';
 import { parseImapUrl } from '@blend/mail';
 import { MailboxPoller } from '@blend/poller';
 import { createProducerRedis, createQueues, type Queues } from '@blend/queue';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eq } from 'drizzle-orm';
-import { addressingFrom, createLogger } from '@blend/config';
+import { addressingFrom } from '@blend/config';
+import { createLogger } from '@blend/runtime';
 import { findPersonByEmail, schema } from '@blend/db';
 import { parseMail } from '@blend/mail';
 import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';

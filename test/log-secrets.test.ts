@@ -2,7 +2,7 @@
 // request log keeps the path and the query's parameter names, never their values.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@blend/config';
+import { createLogger } from '@blend/runtime';
 import { signLink } from '@blend/core';
 import { startTestApi, type TestApi } from './support/api';
 

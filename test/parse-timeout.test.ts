@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createLogger, processMetrics } from '@blend/config';
+import { createLogger, processMetrics } from '@blend/runtime';
 import { issueApiToken, schema, upsertPerson } from '@blend/db';
 import { startWorkerService, type RunningService } from '@blend/worker';
 import { waitFor } from './support/database';

@@ -6,7 +6,7 @@ import type { Transporter } from 'nodemailer';
 import { PermanentError } from '@blend/core';
 import { addOutbound, schema } from '@blend/db';
 import { createSmtpTransport } from '@blend/mail';
-import { createLogger } from '@blend/config';
+import { createLogger } from '@blend/runtime';
 import { send } from '@blend/worker';
 import { createTestDatabase, type TestDatabase } from './support/database';
 

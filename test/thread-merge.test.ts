@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, eq, inArray } from 'drizzle-orm';
-import { createMetrics, type Metrics } from '@blend/config';
+import { createMetrics, type Metrics } from '@blend/runtime';
 import { generateReplyToken, hashReplyToken, signLink } from '@blend/core';
 import { createWebhook, ensureGroup, getEsnPostView, getInbound, hasThreadOptOut, saveReplyToken, schema, storeFetched } from '@blend/db';
 import { ingest, type IngestDeps } from '@blend/worker';

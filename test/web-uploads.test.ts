@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { addOutbound, ensureGroup, getEsnPostView, issueApiToken, schema, upsertPerson } from '@blend/db';
-import { createLogger } from '@blend/config';
+import { createLogger } from '@blend/runtime';
 import { newMessageId } from '@blend/core';
 import { createSmtpTransport } from '@blend/mail';
 import { send } from '@blend/worker';

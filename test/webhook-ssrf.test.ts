@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createLogger } from '@blend/config';
+import { createLogger } from '@blend/runtime';
 import { ensureGroup, schema } from '@blend/db';
 import { resolveWebhookTarget } from '@blend/outbound';
 import { deliverWebhook } from '@blend/worker';

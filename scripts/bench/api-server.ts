@@ -120,7 +120,8 @@ async function serve(kind: string, bodyFile: string): Promise<void> {
   let stop: () => Promise<void>;
   let port: number;
   if (kind === 'blend') {
-    const { createLogger, loadConfig } = await import('@blend/config');
+    const { loadConfig } = await import('@blend/config');
+    const { createLogger } = await import('@blend/runtime');
     const { startApiService } = await import('@blend/api');
     const config = loadConfig(process.env);
     const api = await startApiService(config, createLogger('api', config.LOG_LEVEL));

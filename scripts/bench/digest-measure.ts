@@ -4,7 +4,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import type { Config, Logger } from '@blend/config';
+import type { Config } from '@blend/config';
+import type { Logger } from '@blend/runtime';
 import type { Database } from '@blend/db';
 import { composeOutbound, createSmtpTransport, type ComposeOptions } from '@blend/mail';
 import { createQueues, createWorkerRedis, enqueueAll } from '@blend/queue';

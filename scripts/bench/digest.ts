@@ -3,7 +3,8 @@
 // nodemailer sending the same mails, pre-composed, to the same sink. See docs/BENCHMARKS.md.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { addressingFrom, createLogger, loadConfig, publicUrl } from '@blend/config';
+import { addressingFrom, loadConfig, publicUrl } from '@blend/config';
+import { createLogger } from '@blend/runtime';
 import { createDb, type DbHandle } from '@blend/db';
 import { warmTemplates } from '@blend/mail';
 import { createProducerRedis } from '@blend/queue';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { createLogger, createMetrics } from '@blend/config';
+import { createLogger, createMetrics } from '@blend/runtime';
 import { buildApp, type AppDeps } from '@blend/api';
 import { authenticateApiToken, issueApiToken, openWebSession, upsertPerson, type Database } from '@blend/db';
 import { createQueues, type Queues } from '@blend/queue';

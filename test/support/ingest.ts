@@ -1,4 +1,4 @@
-import { createLogger } from '@blend/config';
+import { createLogger } from '@blend/runtime';
 import { compileConversion, DEFAULT_CONFIDENTIAL_MARKERS, DEFAULT_RATE_LIMITS } from '@blend/core';
 import type { Database } from '@blend/db';
 import type { IngestDeps } from '@blend/worker';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { addressingFrom, loadConfig, createLogger, processMetrics, type Config } from '@blend/config';
+import { addressingFrom, loadConfig, type Config } from '@blend/config';
+import { createLogger, processMetrics } from '@blend/runtime';
 import { buildApp, chatIntegrationsFrom } from '@blend/api';
 import { issueApiToken, upsertPerson } from '@blend/db';
 import { startPollerService, type MailboxPoller, type PollerService } from '@blend/poller';

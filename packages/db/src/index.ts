@@ -8,7 +8,7 @@ export * from './queries/groups';
 export * from './queries/inbound';
 export * from './queries/inbound-source';
 export * from './queries/threads';
-export * from './queries/feed';
+export * from './feed-views';
 export * from './queries/posts';
 export * from './queries/outbound';
 export * from './queries/trust';

@@ -13,7 +13,7 @@ import {
   type Tx,
 } from '@blend/db';
 import { renderDigestMail, warmTemplates } from '@blend/mail';
-import type { Logger, Metrics } from '@blend/config';
+import type { Logger, Metrics } from '@blend/runtime';
 import { unsubscribeHeaders, unsubscribeUrl, type MailSite } from './thread-mail';
 
 export interface DigestDeps {

@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Logger, Metrics } from '@blend/config';
+import type { Logger, Metrics } from '@blend/runtime';
 import type { Addressing, Language } from '@blend/core';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';

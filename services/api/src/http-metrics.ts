@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Histogram } from 'prom-client';
-import type { Metrics } from '@blend/config';
+import type { Metrics } from '@blend/runtime';
 
 /** Label of a request no route matched (a 404): its URL is never a label. */
 export const UNMATCHED_ROUTE = 'unmatched';

@@ -1,4 +1,5 @@
-import { addressingFrom, processMetrics, type Config, type Logger } from '@blend/config';
+import { addressingFrom, type Config } from '@blend/config';
+import { processMetrics, type Logger } from '@blend/runtime';
 import { createDb, ensureGroup, ensureSchema, listenForFeedChanges } from '@blend/db';
 import { createProducerRedis, createQueues } from '@blend/queue';
 import { clamdScanner } from '@blend/mail';

@@ -1,4 +1,4 @@
-import { runService } from '@blend/config';
+import { runService } from '@blend/runtime';
 import { startApiService } from './index';
 
 await runService('api', startApiService);

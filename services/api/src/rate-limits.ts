@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
-import type { Logger } from '@blend/config';
+import type { Logger } from '@blend/runtime';
 import { PermanentError } from '@blend/core';
 
 /** BLEND_RATE_LIMIT_*: requests per minute; 0 turns a limit off. */

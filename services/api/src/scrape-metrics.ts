@@ -1,5 +1,5 @@
 import { Gauge } from 'prom-client';
-import type { Metrics } from '@blend/config';
+import type { Metrics } from '@blend/runtime';
 import { heldCountsByReason, heldSummary, notifyQueueUsage, pendingNotificationCount, pendingOutboundCount, pollLagSeconds, type Database } from '@blend/db';
 import type { Queues } from '@blend/queue';
 import type { FeedCache } from './feed-cache';

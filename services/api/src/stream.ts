@@ -1,4 +1,4 @@
-import type { Logger } from '@blend/config';
+import type { Logger } from '@blend/runtime';
 import { endedStreamCredentials, streamEventsAfter, streamVisibility, latestEventPosition, type Database, type StreamEvent } from '@blend/db';
 
 /**

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { addressingFrom, createLogger, loadConfigSubset, publicUrl } from '@blend/config';
+import { addressingFrom, loadConfigSubset, publicUrl } from '@blend/config';
+import { createLogger } from '@blend/runtime';
 import type { DbHandle } from '@blend/db';
 import { warmTemplates } from '@blend/mail';
 import { createProducerRedis, createQueues, enqueueAll } from '@blend/queue';

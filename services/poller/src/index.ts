@@ -1,4 +1,5 @@
-import { oauthSettings, parseAfterAction, processMetrics, startHealthServer, type Config, type Logger } from '@blend/config';
+import { oauthSettings, parseAfterAction, type Config } from '@blend/config';
+import { processMetrics, startHealthServer, type Logger } from '@blend/runtime';
 import { createDb, ensureSchema, postgresReady } from '@blend/db';
 import { imapTargetOf } from '@blend/mail';
 import { createProducerRedis, createQueues, redisReady } from '@blend/queue';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '@blend/config';
+import type { Logger } from '@blend/runtime';
 import { acquireLease, releaseLease, type Database, type LeaseStatus } from '@blend/db';
 
 export interface LeaseOptions {

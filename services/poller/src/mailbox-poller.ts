@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
-import type { AfterAction, Logger, Metrics } from '@blend/config';
+import type { AfterAction } from '@blend/config';
+import type { Logger, Metrics } from '@blend/runtime';
 import { explainImapFailure, fetchBatches, imapFailureKind, imapServerText, normaliseMessageId, type ImapFailure } from '@blend/core';
 import {
   getCheckpoint,

@@ -1,4 +1,5 @@
-import { formatAfterAction, type AfterAction, type Logger, type Metrics } from '@blend/config';
+import { formatAfterAction, type AfterAction } from '@blend/config';
+import { type Logger, type Metrics } from '@blend/runtime';
 import type { Database } from '@blend/db';
 import type { ImapTarget } from '@blend/mail';
 import type { IngestJob } from '@blend/queue';

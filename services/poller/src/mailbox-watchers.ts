@@ -1,4 +1,5 @@
-import { afterActionProblem, parseAfterAction, type AfterAction, type ReadyCheck } from '@blend/config';
+import { afterActionProblem, parseAfterAction, type AfterAction } from '@blend/config';
+import { type ReadyCheck } from '@blend/runtime';
 import { listWatchedMailboxes, pollerGone, pollerHeartbeat, type WatchedMailbox } from '@blend/db';
 import { parseImapUrl, sealedLoginTarget } from '@blend/mail';
 import { newPollerHolder, type LeaseBalance } from './lease';

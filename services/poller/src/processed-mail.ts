@@ -1,4 +1,5 @@
-import { afterActionProblem, type AfterAction, type Logger } from '@blend/config';
+import { afterActionProblem, type AfterAction } from '@blend/config';
+import { type Logger } from '@blend/runtime';
 import type { ImapSession } from '@blend/mail';
 
 /** How many messages each action was applied to. */

@@ -1,5 +1,6 @@
 import { promises as dns } from 'node:dns';
-import { addressingFrom, conversionOptions, conversionSettings, dkimSettings, oauthSettings, processMetrics, publicUrl, smtpAuthOf, startHealthServer, type Config, type Logger } from '@blend/config';
+import { addressingFrom, conversionOptions, conversionSettings, dkimSettings, oauthSettings, publicUrl, smtpAuthOf, type Config } from '@blend/config';
+import { processMetrics, startHealthServer, type Logger } from '@blend/runtime';
 import { DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
 import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';

@@ -1,4 +1,4 @@
-import { runService } from '@blend/config';
+import { runService } from '@blend/runtime';
 import { startWorkerService } from './index';
 
 await runService('worker', startWorkerService);

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { pendingOutbound, releaseRateHolds, unfinishedInbound, type Database } from '@blend/db';
-import type { Logger } from '@blend/config';
+import type { Logger } from '@blend/runtime';
 import { requeueIngest, requeueSend, type IngestJob, type SendJob } from '@blend/queue';
 
 /**

@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
-import type { Logger, Metrics } from '@blend/config';
+import type { Logger, Metrics } from '@blend/runtime';
 import { IngestJob, QueueName, SendJob, WebhookJob, enqueueAll, enqueueSend, ingestBackoff, type Queues } from '@blend/queue';
 import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { send, type SendDeps } from './jobs/send';

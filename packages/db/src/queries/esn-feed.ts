@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, lt, lte, or, sql, type AnyColumn, type SQL } fr
 import { isReactionKind, type ReactionKind } from '@blend/core';
 import type { Database, Tx } from '../client';
 import { groups, mentions, people, posts, postTags, reactions } from '../schema';
-import type { FeedCursor } from './feed';
+import type { FeedCursor } from '../feed-views';
 import { esnPostColumns, postDecoration, toEsnPostViews, type EsnPostRow, type EsnPostView } from './esn-post-view';
 import { rawStatement, type RawStatement } from './raw-statement';
 import { withTrimmedText } from './trimmed-text';

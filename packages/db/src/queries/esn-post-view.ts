@@ -2,7 +2,7 @@ import { asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { REACTION_KINDS, type ReactionKind } from '@blend/core';
 import type { Database } from '../client';
 import { comments, groups, people, posts } from '../schema';
-import type { CommentView, PostView } from './feed';
+import type { CommentView, PostView } from '../feed-views';
 import { rawStatement } from './raw-statement';
 
 /** A file that came with the post's mail or a comment's, in the order they came. */

@@ -1,6 +1,6 @@
 import { judgeChatAuthor, PermanentError, type ChatWithheldReason } from '@blend/core';
 import { claimChatEvent, findPostMerge, getPostRow, setChatEventComment, type Database, type Person } from '@blend/db';
-import { createComment, type ActionDeps } from './esn-actions';
+import { createComment, type ActionDeps } from '../use-cases/esn-actions';
 
 /**
  * A reply written in a chat tool becoming a comment: the same path as a comment written on the

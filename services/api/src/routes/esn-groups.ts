@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { bridgeAddress, type Addressing, type GroupCreation } from '@blend/core';
 import { follow, isFollowing, listGroupMembers, listGroupsWithCounts, unfollow, type Database, type Group, type GroupSummary, type Person } from '@blend/db';
 import { requirePerson } from '../auth';
-import { assertCanWrite, loadLivePost } from './esn-actions';
+import { assertCanWrite, loadLivePost } from '../use-cases/esn-actions';
 import { changeGroupAs, createGroupAs, groupSummaryFor, loadGroupFor, setMembership, setOthersMembership } from './group-actions';
 import { errors, following, groupDetail, groupList, memberList, membership } from './esn-responses';
 import { BEARER, bodySchema, idParams, SLUG_PATTERN, slugParams } from './esn-schemas';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { PermanentError, REACTION_EMOJI, REACTION_KINDS, type ReactionKind } from '@blend/core';
 import { getEsnPostView, reactionsAmong, type Database } from '@blend/db';
 import { requirePerson } from '../auth';
-import { createComment, createStatusPost, editComment, editPost, setReaction, type BodyFormat } from './esn-actions';
+import { createComment, createStatusPost, editComment, editPost, setReaction, type BodyFormat } from '../use-cases/esn-actions';
 import { commentView, errors, myReactionsView, postView } from './esn-responses';
 import { BEARER, bodySchema, idParams, SLUG_PATTERN, textBody, titleProp } from './esn-schemas';
 

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { runChecks, type Metrics } from '@blend/config';
+import { runChecks, type Metrics } from '@blend/runtime';
 import { postgresReady } from '@blend/db';
 import { redisReady } from '@blend/queue';
 import { alive, readyResponses } from './esn-responses';

@@ -11,8 +11,9 @@ import {
   type SignatureCheck,
 } from '@blend/core';
 import { findChatThread, findLinkedPerson, findPersonByEmail, recordChatThread, type ChatTool, type Database, type Person } from '@blend/db';
-import type { Config, Logger, Metrics } from '@blend/config';
-import type { ActionDeps } from './esn-actions';
+import type { Config } from '@blend/config';
+import type { Logger, Metrics } from '@blend/runtime';
+import type { ActionDeps } from '../use-cases/esn-actions';
 import { publishChatReply, refusalReason, type ChatReplyOutcome } from './chat-reply';
 
 /**

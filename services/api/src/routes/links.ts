@@ -26,7 +26,7 @@ import {
   type Database,
 } from '@blend/db';
 import { requeueIngest, type Queues } from '@blend/queue';
-import type { Logger } from '@blend/config';
+import type { Logger } from '@blend/runtime';
 import { languageOf, translator, type Language, type Translate } from '@blend/core';
 import { httpStatus } from '../errors';
 import { html } from '../web/html';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { isUuid, PermanentError } from '@blend/core';
 import { getPostRow, tombstonePost, type Database } from '@blend/db';
 import { requirePerson } from '../auth';
-import { retractComment, type ActionDeps } from './esn-actions';
+import { retractComment, type ActionDeps } from '../use-cases/esn-actions';
 import { errors, noContent } from './esn-responses';
 import { BEARER, idParams } from './esn-schemas';
 

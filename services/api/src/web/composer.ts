@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { DEFAULT_ATTACHMENT_LIMITS, markdownToSafeHtml, PermanentError } from '@blend/core';
 import { listGroupsWithCounts, suggestPeople, type GroupSummary } from '@blend/db';
-import { createComment, createStatusPost } from '../routes/esn-actions';
+import { createComment, createStatusPost } from '../use-cases/esn-actions';
 import { BODY_MAX, SLUG_PATTERN, TITLE_MAX } from '../routes/esn-schemas';
 import { readComposerForm } from '../uploads';
 import { html, sanitisedHtml, type SafeHtml } from './html';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { encodeCursor, FEED_LIMIT_DEFAULT, listFeedFiltered, listGroupsWithCounts, reactionsAmong, type GroupSummary } from '@blend/db';
-import { createStatusPost, setReaction } from '../routes/esn-actions';
+import { createStatusPost, setReaction } from '../use-cases/esn-actions';
 import { feedFilter, parseCursor, type FeedQuery } from '../routes/esn-feed';
 import { BODY_MAX, TITLE_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { REACTION_EMOJI, REACTION_KINDS, type ReactionKind } from '@blend/core';
 import type { EsnPostView } from '@blend/db';
-import { setReaction } from '../routes/esn-actions';
+import { setReaction } from '../use-cases/esn-actions';
 import { html, type SafeHtml } from './html';
 import { csrfField, type PageContext } from './layout';
 import { assertCsrf } from './session';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { findPostMerge, follow, getEsnPostView, inboundIdsOfThread, isFollowing, reactionsAmong, unfollow } from '@blend/db';
 import { isUuid, type AttachmentLimits } from '@blend/core';
-import { assertCanWrite, createComment, editComment, loadLivePost, retractComment } from '../routes/esn-actions';
+import { assertCanWrite, createComment, editComment, loadLivePost, retractComment } from '../use-cases/esn-actions';
 import { sendAttachment } from '../routes/attachments';
 import { BODY_MAX } from '../routes/esn-schemas';
 import { html, type SafeHtml } from './html';

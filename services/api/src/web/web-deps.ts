@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Logger } from '@blend/config';
+import type { Logger } from '@blend/runtime';
 import { languageOf, translator, type Addressing, type Language } from '@blend/core';
 import type { Database } from '@blend/db';
 import type { Queues } from '@blend/queue';

@@ -1,7 +1,7 @@
 import { DEFAULT_NOTIFY_COALESCE_MS, type Addressing, type AttachmentLimits, type Language, type ConversionOptions, type RateLimits } from '@blend/core';
 import type { Database } from '@blend/db';
 import type { MimeLimits, SenderAuthOptions } from '@blend/mail';
-import type { Logger, Metrics } from '@blend/config';
+import type { Logger, Metrics } from '@blend/runtime';
 import type { FileScanner } from '@blend/mail';
 import type { MemoryBudget } from '../memory-budget';
 import type { ParsePool } from '../parse-pool';

@@ -13,7 +13,7 @@ import {
   type Tx,
 } from '@blend/db';
 import { renderCorrectionMail, renderMirrorMail, renderNotificationMail, warmTemplates } from '@blend/mail';
-import type { Logger, Metrics } from '@blend/config';
+import type { Logger, Metrics } from '@blend/runtime';
 import { conversationHeaders, issueReplyAddress, unsubscribeHeaders, unsubscribeUrl, type MailSite } from '@blend/outbound';
 
 export interface NotifyDeps {

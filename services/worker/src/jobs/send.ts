@@ -3,7 +3,7 @@ import type { Transporter } from 'nodemailer';
 import { DEFAULT_ATTACHMENT_LIMITS, PermanentError, servedAs, type Addressing } from '@blend/core';
 import { claimOutbound, countOutboundAttempt, filesForMail, finishOutbound, outboundState, type Database } from '@blend/db';
 import { composeOutbound, isPermanentSmtpError, type OutboundFile } from '@blend/mail';
-import type { Logger } from '@blend/config';
+import type { Logger } from '@blend/runtime';
 import type { SendJob } from '@blend/queue';
 
 export interface SendDeps {

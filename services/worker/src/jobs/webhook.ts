@@ -1,6 +1,6 @@
 import { assignEventPositions, getWebhookDelivery, markWebhookDelivery, pendingWebhookDeliveries, type Database } from '@blend/db';
 import { webhookRequest, webhookSigningSecret } from '@blend/core';
-import type { Logger } from '@blend/config';
+import type { Logger } from '@blend/runtime';
 import { enqueueWebhook, type WebhookJob } from '@blend/queue';
 import type { Queue } from 'bullmq';
 import { requestPinned, resolveWebhookTarget, type ResolveAll } from '@blend/outbound';

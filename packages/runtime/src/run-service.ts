@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, type Config } from '@blend/config';
 import { createLogger, type Logger } from './logger';
 
 /**
