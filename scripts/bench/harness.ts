@@ -7,6 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withImap } from '../../test/support/mail-server';
 
 /** The repository's root. */
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -84,6 +85,14 @@ export async function runBench<Res, Report>(o: {
     process.exitCode = 1;
   }
   process.exit(process.exitCode ?? 0);
+}
+
+/** Expunge a mailbox the run filled (thousands of messages), so runs do not fill the disk. */
+export async function emptyMailbox(imapUrl: string): Promise<void> {
+  await withImap(imapUrl, async (client, target) => {
+    const mailbox = await client.mailboxOpen(target.mailbox);
+    if (mailbox.exists > 0) await client.messageDelete('1:*');
+  });
 }
 
 /** Whether the run writes its figures into docs/BENCHMARKS.md (`BENCH_DOCS=0`: it does not). */

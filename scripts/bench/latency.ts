@@ -52,14 +52,14 @@ export interface LatencyResult {
   stoppedBy: string | null;
 }
 
+/** A plain SMTP client for the probes (no TLS on the loopback MTA). */
+function smtpTransport(url: string) {
+  const smtp = new URL(url);
+  return nodemailer.createTransport({ host: smtp.hostname, port: Number(smtp.port || 25), secure: smtp.protocol === 'smtps:', ignoreTLS: smtp.protocol === 'smtp:' });
+}
+
 export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> {
-  const smtp = new URL(o.smtpUrl);
-  const transport = nodemailer.createTransport({
-    host: smtp.hostname,
-    port: Number(smtp.port || 25),
-    secure: smtp.protocol === 'smtps:',
-    ignoreTLS: smtp.protocol === 'smtp:',
-  });
+  const transport = smtpTransport(o.smtpUrl);
   const rng = mulberry32(o.seed ^ 0x1a7e);
   const samples: LatencySample[] = [];
   const watch = await watchMailbox(o.imapUrl);
@@ -180,80 +180,81 @@ async function findProbe(o: LatencyOptions, title: string, messageId: string): P
   return r && r.state !== 'received' && r.state !== 'posted' ? { state: r.reason ? `${r.state} (${r.reason})` : r.state } : undefined;
 }
 
-export interface LoadProbeOptions {
-  pool: pg.Pool;
-  generator: CorpusGenerator;
-  smtpUrl: string;
-  imapUrl: string;
-  bridgeAddress: string;
-  count: number;
-  /** Unique per run, so probes are found by title. */
-  tag: string;
+export interface LoadProbeOptions extends Omit<LatencyOptions, 'app' | 'token' | 'seed' | 'maxGapMs'> {
   /** A probe is delivered every `everyMs`, whether or not the earlier ones are visible yet. */
   everyMs: number;
   /** How long one probe may take to become visible before the run gives up on it. */
   timeoutMs: number;
 }
 
+/** What {@link measureLatencyUnderLoad} found, and how many queries its polling sent (each a commit). */
+export interface LoadLatencyResult extends LatencyResult {
+  queries: number;
+}
+
 /**
  * Probes while a backlog is being ingested: a delivery every `everyMs`, each timed on its own
  * from the SMTP 250 until its post is committed (visible to any reader's next request; the
- * feed's first page would not show it, the backlog's posts being newer). The IDLE reference
- * connection gives the mail servers' share as in {@link measureLatency}.
+ * feed's first page would not show it, the backlog's posts being newer). One query every 50 ms
+ * looks for all probes still out, so the polling adds little to the commits counted. The IDLE
+ * reference connection gives the mail servers' share as in {@link measureLatency}.
  */
-export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<LatencyResult> {
-  const smtp = new URL(o.smtpUrl);
-  const transport = nodemailer.createTransport({ host: smtp.hostname, port: Number(smtp.port || 25), secure: smtp.protocol === 'smtps:', ignoreTLS: smtp.protocol === 'smtp:' });
+export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<LoadLatencyResult> {
+  const transport = smtpTransport(o.smtpUrl);
   const watch = await watchMailbox(o.imapUrl);
-  const probes: Promise<{ title: string; accepted: number; sample: LatencySample } | { stoppedBy: string }>[] = [];
+  type Probe = { title: string; id: string; accepted: number; acceptedWall: number; bytes: number; sample?: LatencySample };
+  const probes: Probe[] = [];
+  let queries = 0;
+  let sending = true;
+  const poll = async () => {
+    const deadline = performance.now() + o.timeoutMs;
+    while (sending || probes.some((p) => !p.sample)) {
+      const out = probes.filter((p) => !p.sample);
+      if (out.length > 0) {
+        queries++;
+        const { rows } = await o.pool.query<{ message_id: string; stored: number; processed: number }>(
+          `select i.message_id, extract(epoch from i.received_at)::float8 * 1000 as stored, extract(epoch from i.processed_at)::float8 * 1000 as processed
+             from inbound_messages i join posts p on p.inbound_id = i.id where i.message_id = any($1::text[])`,
+          [out.map((p) => p.id)],
+        );
+        const now = performance.now();
+        for (const r of rows) {
+          const p = out.find((x) => x.id === r.message_id)!;
+          const ms = now - p.accepted;
+          p.sample = { ms, serverMs: Number.NaN, storedMs: r.stored - p.acceptedWall, ingestMs: r.processed - r.stored, visibleMs: p.acceptedWall + ms - r.processed, bytes: p.bytes };
+        }
+      }
+      if (performance.now() > deadline) return `${probes.filter((p) => !p.sample).length} probes not posted after ${o.timeoutMs} ms`;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return null;
+  };
+  const polling = poll();
   try {
     for (let i = 0; i < o.count; i++) {
       const title = `Latency probe ${o.tag}-load-${i}`;
       const msg = await o.generator.next({ kind: 'new_thread', subject: title, cc: false });
       await transport.sendMail({ envelope: { from: msg.from.email, to: o.bridgeAddress }, raw: msg.raw });
-      const acceptedWall = Date.now();
-      const accepted = performance.now();
-      const id = msg.messageId.replace(/^<|>$/g, '');
-      probes.push(
-        waitFor(
-          async () =>
-            (
-              await o.pool.query<{ stored: number; processed: number }>(
-                `select extract(epoch from i.received_at)::float8 * 1000 as stored, extract(epoch from i.processed_at)::float8 * 1000 as processed
-                   from inbound_messages i join posts p on p.inbound_id = i.id where i.message_id = $1`,
-                [id],
-              )
-            ).rows[0],
-          `load probe ${i} posted`,
-          o.timeoutMs,
-          20,
-        ).then(
-          ({ stored, processed }) => {
-            const ms = performance.now() - accepted;
-            return { title, accepted, sample: { ms, serverMs: Number.NaN, storedMs: stored - acceptedWall, ingestMs: processed - stored, visibleMs: acceptedWall + ms - processed, bytes: msg.raw.length } };
-          },
-          (err: unknown) => ({ stoppedBy: (err as Error).message }),
-        ),
-      );
+      probes.push({ title, id: msg.messageId.replace(/^<|>$/g, ''), acceptedWall: Date.now(), accepted: performance.now(), bytes: msg.raw.length });
       if (i < o.count - 1) await new Promise((resolve) => setTimeout(resolve, o.everyMs));
     }
-    const done = await Promise.all(probes);
-    const samples: LatencySample[] = [];
-    const seqs = await watch.sequenceBySubject(done.length);
-    let stoppedBy: string | null = null;
-    for (const d of done) {
-      if ('stoppedBy' in d) {
-        stoppedBy ??= d.stoppedBy;
-        continue;
-      }
-      const seq = seqs.get(d.title);
-      const announced = seq === undefined ? undefined : watch.events.find((e) => e.count >= seq);
-      if (announced) d.sample.serverMs = announced.at - d.accepted;
-      samples.push(d.sample);
-    }
-    return { samples, stoppedBy };
   } finally {
+    sending = false;
     transport.close();
+  }
+  try {
+    const stoppedBy = await polling;
+    const seqs = await watch.sequenceBySubject(probes.length);
+    const samples: LatencySample[] = [];
+    for (const p of probes) {
+      if (!p.sample) continue;
+      const seq = seqs.get(p.title);
+      const announced = seq === undefined ? undefined : watch.events.find((e) => e.count >= seq);
+      if (announced) p.sample.serverMs = announced.at - p.accepted;
+      samples.push(p.sample);
+    }
+    return { samples, stoppedBy, queries };
+  } finally {
     await watch.stop();
   }
 }

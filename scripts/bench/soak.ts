@@ -14,7 +14,7 @@ import { withImap } from '../../test/support/mail-server';
 import { serviceEnv, startStack, type Stack } from '../../test/support/stack';
 import { benchPeople } from './corpus';
 import { ingestAttempts, waitForImapMarks } from './end-to-end';
-import { commandLine, DOCS_FILE, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
+import { commandLine, DOCS_FILE, emptyMailbox, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
 import { blendRevision, cpuSecondsOf, machineFacts } from './machine';
 import { outcome, progress, recordExpected, type Progress } from './soak-outcome';
 import { soakFigures, soakTables, writeSoakDocs, type SoakReport } from './soak-report';
@@ -256,14 +256,6 @@ async function cleanup(res: Resources): Promise<void> {
     }],
     ['close redis', async () => res.redis?.disconnect()],
   ]);
-}
-
-/** The run's mailbox holds ~1.5 GiB at the default size; expunge it so runs do not fill the disk. */
-async function emptyMailbox(imapUrl: string): Promise<void> {
-  await withImap(imapUrl, async (client, target) => {
-    const mailbox = await client.mailboxOpen(target.mailbox);
-    if (mailbox.exists > 0) await client.messageDelete('1:*');
-  });
 }
 
 await runBench<Resources, SoakReport>({
