@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 // move or a rename that forgets the page fails here, naming what the page still says.
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DOCS = ['docs/ARCHITECTURE.md', 'docs/SECURITY.md'];
+/** This file, whose examples are no citations. */
+const SELF = path.relative(ROOT, fileURLToPath(import.meta.url)).split(path.sep).join('/');
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'coverage']);
 const FILE = /^[\w@-][\w.@-]*(?:\/[\w.@-]+)*\.(?:ts|mts|mjs|js|sh|sql|json|ya?ml|md|css|html|eml|tsv|txt|conf)$/;
 const NAME = /^[A-Za-z_$][\w$]*$/;
@@ -122,6 +124,51 @@ describe('file references in the docs', () => {
       { names: ['titleFromBody', 'cleanTitle', 'cleanBody'], place: 'packages/core/src/post-text.ts' },
       { names: ['acquireLease'], place: '@blend/db' },
     ]);
+  });
+});
+
+/**
+ * The sections and B-numbers code comments cite: `docs/ARCHITECTURE.md "Section"` and
+ * `docs/SECURITY.md B12`, read across comment line breaks.
+ */
+export function citations(source: string): { architecture: string[]; security: string[] } {
+  const flat = source.replace(/\s*\n\s*(?:\*(?!\/)|\/\/|#|--)?\s*/g, ' ');
+  return {
+    architecture: [...flat.matchAll(/ARCHITECTURE\.md,? "([^"]+)"/g)].map((m) => m[1]!),
+    security: [...flat.matchAll(/SECURITY\.md,? (B\d+)\b/g)].map((m) => m[1]!),
+  };
+}
+
+describe('citations in code comments', () => {
+  it('reads a section cited across a line break, and B-numbers', () => {
+    expect(citations(' * rules (docs/ARCHITECTURE.md "Logins and\n * sender authentication"; docs/SECURITY.md B42).')).toEqual({
+      architecture: ['Logins and sender authentication'],
+      security: ['B42'],
+    });
+  });
+
+  it('cite only sections and B-numbers the docs have', () => {
+    const all = walk();
+    const headings = new Set([...readFileSync(path.join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim()));
+    const numbers = new Set([...readFileSync(path.join(ROOT, 'docs/SECURITY.md'), 'utf8').matchAll(/\*\*(B\d+)\b/g)].map((m) => m[1]!));
+    const wrong: string[] = [];
+    for (const f of all.filter((f) => /\.(?:ts|mts|mjs|js|sh|sql|ya?ml)$/.test(f) && f !== SELF)) {
+      const { architecture, security } = citations(readFileSync(path.join(ROOT, f), 'utf8'));
+      for (const h of architecture) if (!headings.has(h)) wrong.push(`${f}: docs/ARCHITECTURE.md "${h}"`);
+      for (const b of security) if (!numbers.has(b)) wrong.push(`${f}: docs/SECURITY.md ${b}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('name only Markdown documents the repository has', () => {
+    const all = walk();
+    const wrong: string[] = [];
+    for (const f of all.filter((f) => /\.(?:ts|mts|mjs|js|sh|sql|ya?ml)$|(?:^|\/)Dockerfile$/.test(f) && f !== SELF)) {
+      for (const m of readFileSync(path.join(ROOT, f), 'utf8').matchAll(/[\w./-]*\w\.md\b/g)) {
+        if (candidates(m[0].replace(/^(?:\.\/)+/, ''), all).length === 0) wrong.push(`${f}: ${m[0]}`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });
 

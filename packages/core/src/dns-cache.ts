@@ -1,6 +1,6 @@
 /**
- * The pure parts of the DNS cache for sender authentication (docs/ARCHITECTURE.md, "Sender
- * authentication"): which answers are kept and for how long, a bounded least-recently-used
+ * The pure parts of the DNS cache for sender authentication (docs/ARCHITECTURE.md "Logins and
+ * sender authentication"): which answers are kept and for how long, a bounded least-recently-used
  * store that is given the time, and which records the checks of one mail will ask for.
  */
 
