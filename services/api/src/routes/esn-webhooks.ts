@@ -34,7 +34,8 @@ export async function checkWebhookUrl(s: string, opts: { allowPrivate: boolean; 
 
 /**
  * A new hook's signing secret: `whsec_` and 32 random bytes. In base64 for `cloudevents`
- * hooks, as Standard Webhooks libraries decode it; base64url for the others, as before.
+ * hooks, as Standard Webhooks libraries decode it; base64url for the others, whose receivers
+ * use the whole string as the HMAC key (`signWebhook`) and never decode it.
  */
 export function newWebhookSecret(format: WebhookFormat): string {
   const key = randomBytes(32);
