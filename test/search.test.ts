@@ -205,6 +205,22 @@ describe('search: filters and paging', () => {
   ])('takes the feed\'s filter %s', async (filter, expected) => {
     expect((await search(`q=pelican&${filter}`)).items.map((h) => h.id)).toEqual(expected.map((i) => ids[`page${i}`]));
   });
+
+  it('finds a comment in its post\'s group, and follows the post when it moves to another group', async () => {
+    const inGroup = async (slug: string) => (await search(`q=giraffe&group=${slug}`)).items.map((h) => h.id);
+    expect(await inGroup('general')).toContain(ids.comment);
+    expect(await inGroup('sales')).not.toContain(ids.comment);
+    const { post_id } = (await search('q=giraffe')).items.find((h) => h.id === ids.comment)!;
+    const move = (group: string) => api.t.pool.query('update posts set group_id = (select id from groups where slug = $1) where id = $2', [group, post_id]);
+    await move('sales');
+    try {
+      expect(await inGroup('sales')).toContain(ids.comment);
+      expect(await inGroup('general')).not.toContain(ids.comment);
+    } finally {
+      await move('general');
+    }
+    expect(await inGroup('general')).toContain(ids.comment);
+  });
 });
 
 describe('search: bad requests', () => {

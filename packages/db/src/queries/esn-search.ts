@@ -96,9 +96,10 @@ function filters(f: FeedFilter, x: 'posts' | 'comments', groupId: string | null)
   if (f.group !== undefined) {
     // The group's id as a value (see searchContent), so the planner knows how few rows it has.
     out.push(sql`posts.group_id = ${groupId}::uuid`);
-    // A comment's group is its post's: find the group's comments through its posts, where
-    // walking the newest comments of every group met one in 50 of the group's.
-    if (x === 'comments') out.push(sql`comments.post_id = any(array(select g.id from posts g where g.group_id = ${groupId}::uuid))`);
+    // A comment carries its post's group (kept by triggers, migration 0031): the group's newest
+    // comments are read from comments_group_feed_idx, where reading them through the group's
+    // posts fetched every comment of the group to find the newest matches.
+    if (x === 'comments') out.push(sql`comments.group_id = ${groupId}::uuid`);
   }
   if (f.author && 'id' in f.author) out.push(sql`${sql.raw(x)}.author_id = ${f.author.id}::uuid`);
   if (f.author && 'email' in f.author) out.push(sql`${sql.raw(x)}.author_id = (select id from people where email = ${f.author.email.toLowerCase()})`);
@@ -143,6 +144,16 @@ export async function searchContent(
   // Left out when no name matches, so that it cannot make the plan read every row.
   const byName = (author: SQL) => (m.named.length > 0 ? sql` or ${author} = any(${named})` : sql``);
   const nameSim = (author: SQL) => sql`coalesce((select n.sim from unnest(${named}, ${sql.param(m.sims)}::float4[]) as n(id, sim) where n.id = ${author}), 0)`;
+  // The comments of people whose names match apart from the words: in one condition
+  // ("matches or is by") each comment walked past was read from the table to test it, where
+  // alone the author is tested in comments_search_feed_idx (migration 0031).
+  const commentsByName = m.named.length > 0 ? sql`
+        union
+        (select comments.id, comments.created_at
+          from comments join posts on posts.id = comments.post_id
+          where comments.author_id = any(${named})
+            and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments', m.group_id))}
+          order by comments.created_at desc limit ${SEARCH_CANDIDATES})` : sql``;
   const query = sql`
     with pc as (
       select u.id from (
@@ -158,11 +169,13 @@ export async function searchContent(
       ) u order by u.created_at desc limit ${SEARCH_CANDIDATES}
     ),
     cc as (
-      select comments.id
-      from comments join posts on posts.id = comments.post_id
-      where (comments.search_vector @@ ${tsq}${byName(sql`comments.author_id`)})
-        and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments', m.group_id))}
-      order by comments.created_at desc limit ${SEARCH_CANDIDATES}
+      select u.id from (
+        (select comments.id, comments.created_at
+          from comments join posts on posts.id = comments.post_id
+          where comments.search_vector @@ ${tsq}
+            and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments', m.group_id))}
+          order by comments.created_at desc limit ${SEARCH_CANDIDATES})${commentsByName}
+      ) u order by u.created_at desc limit ${SEARCH_CANDIDATES}
     ),
     scored as (
       select 'post' as type, p.id, p.id as post_id, p.created_at,

@@ -79,6 +79,8 @@ export const comments = pgTable(
     hiddenAt: timestamp('hidden_at', { withTimezone: true }),
     hiddenBy: uuid('hidden_by'),
     hiddenReason: text('hidden_reason'),
+    /** The post's group, kept by triggers (migration 0031) for search within a group; never written by Blend. */
+    groupId: uuid('group_id'),
   },
   (t) => [
     // A thread's comments in time order.
