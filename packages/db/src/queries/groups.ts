@@ -6,6 +6,9 @@ export type Group = typeof groups.$inferSelect;
 
 /** The group with this slug, created on first use (the default group and group addresses). */
 export async function ensureGroup(db: Tx, slug: string, name?: string): Promise<Group> {
+  // Nearly always there already: one read, and the insert only for a new group.
+  const found = await db.query.groups.findFirst({ where: eq(groups.slug, slug) });
+  if (found) return found;
   await db
     .insert(groups)
     .values({ slug, name: name ?? slug })

@@ -206,6 +206,43 @@ export async function getInbound(db: Tx, id: string): Promise<InboundRow | undef
   return { ...row, raw };
 }
 
+/**
+ * Sources up to this size come with {@link startIngestAttempt}, before the worker takes the
+ * mail's share of its memory budget: a few concurrent ingests hold at most this much each
+ * outside the budget, and a typical mail needs no second read.
+ */
+export const INLINE_RAW_BYTES = 256 * 1024;
+
+/** A counted ingest attempt: the row's size, the attempts so far, and the row itself when its source was small enough to come along. */
+export interface IngestAttempt {
+  size: number;
+  attempts: number;
+  /** The whole row (raw included, null when purged) when the source is at most {@link INLINE_RAW_BYTES}; else read it with {@link getInbound}. */
+  row?: InboundRow;
+}
+
+/**
+ * Count one more ingest of a `received` row, committed on its own before the mail is parsed
+ * (a mail that kills the worker must not come back for ever), and return what the ingest
+ * needs next in the same statement.
+ * @returns undefined when the row is missing or no longer `received` (nothing counted).
+ */
+export async function startIngestAttempt(db: Database, id: string): Promise<IngestAttempt | undefined> {
+  const [r] = await db
+    .update(inboundMessages)
+    .set({ attempts: sql`${inboundMessages.attempts} + 1` })
+    .where(and(eq(inboundMessages.id, id), eq(inboundMessages.state, 'received')))
+    .returning({
+      ...withoutRaw,
+      rawBytes: sql<number | null>`octet_length(${inboundMessages.raw})`.mapWith(Number),
+      smallRaw: sql<Buffer | null>`case when octet_length(${inboundMessages.raw}) <= ${INLINE_RAW_BYTES} then ${inboundMessages.raw} end`,
+    });
+  if (!r) return undefined;
+  const { rawBytes, smallRaw, ...row } = r;
+  const noRaw = rawBytes === null || Number.isNaN(rawBytes);
+  return { size: row.size, attempts: row.attempts, ...(noRaw || rawBytes <= INLINE_RAW_BYTES ? { row: { ...row, raw: noRaw ? null : smallRaw } } : {}) };
+}
+
 /** The state and size of an inbound row, without reading its raw source. */
 export async function getInboundState(db: Tx, id: string): Promise<Pick<InboundRow, 'state' | 'size'> | undefined> {
   const [row] = await db

@@ -1,4 +1,4 @@
-import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { RemovalReason } from '@blend/core';
 import type { Tx } from '../client';
 import { emitCommentRemoved, emitPostRemoved } from './events';
@@ -33,48 +33,39 @@ export type EarlierCopy =
  * acted-on one keeps it from acting again, an unpublished one never shadows it).
  */
 export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<EarlierCopy | undefined> {
-  const shown = (r: { inboundId: string | null; bodyText: string; editedAt: Date | null }): EarlierCopy => ({
-    inboundId: r.inboundId,
-    published: true,
-    bodyText: r.editedAt ? null : r.bodyText,
-  });
-  const p = await tx.select({ inboundId: posts.inboundId, bodyText: posts.bodyText, editedAt: posts.editedAt }).from(posts).where(eq(posts.dedupeKey, dedupeKey)).limit(1);
-  if (p[0]) return shown(p[0]);
-  const c = await tx
-    .select({ inboundId: comments.inboundId, bodyText: comments.bodyText, editedAt: comments.editedAt })
-    .from(comments)
-    .where(eq(comments.dedupeKey, dedupeKey))
-    .limit(1);
-  if (c[0]) return shown(c[0]);
-  // A command or a like acts once (docs/SECURITY.md B29): its copy, re-read after a new
-  // UIDVALIDITY say, must find it.
-  const acted = await tx
-    .select({ inboundId: inboundMessages.id, state: inboundMessages.state, reason: inboundMessages.reason })
-    .from(inboundMessages)
-    .where(sql`${inboundMessages.dedupeKey} = ${dedupeKey} and ${or(eq(inboundMessages.state, 'command'), eq(inboundMessages.state, 'liked'))}`)
-    .orderBy(inboundMessages.processedAt)
-    .limit(1);
-  const a = acted[0];
-  if (a && (a.state === 'command' || a.state === 'liked')) return { inboundId: a.inboundId, published: false, acted: { state: a.state, reason: a.reason } };
-  const i = await tx
-    .select({ inboundId: inboundMessages.id })
-    .from(inboundMessages)
-    .where(
-      sql`${inboundMessages.dedupeKey} = ${dedupeKey} and ${or(
-        eq(inboundMessages.state, 'withheld'),
-        eq(inboundMessages.state, 'rejected'),
-      )}`,
-    )
-    .limit(1);
-  return i[0] ? { inboundId: i[0].inboundId, published: false } : undefined;
+  // One statement, the four places in order of precedence. A command or a like acts once
+  // (docs/SECURITY.md B29): its copy, re-read after a new UIDVALIDITY say, must find it.
+  const r = await tx.execute<{ rank: number; inbound_id: string | null; body_text: string | null; edited: boolean; state: string | null; reason: string | null }>(sql`
+    select * from (
+      (select 1 as rank, ${posts.inboundId} as inbound_id, ${posts.bodyText} as body_text, ${posts.editedAt} is not null as edited, null::text as state, null::text as reason
+        from ${posts} where ${posts.dedupeKey} = ${dedupeKey} limit 1)
+      union all
+      (select 2, ${comments.inboundId}, ${comments.bodyText}, ${comments.editedAt} is not null, null, null
+        from ${comments} where ${comments.dedupeKey} = ${dedupeKey} limit 1)
+      union all
+      (select 3, ${inboundMessages.id}, null, false, ${inboundMessages.state}::text, ${inboundMessages.reason}
+        from ${inboundMessages} where ${inboundMessages.dedupeKey} = ${dedupeKey} and ${inboundMessages.state} in ('command', 'liked')
+        order by ${inboundMessages.processedAt} limit 1)
+      union all
+      (select 4, ${inboundMessages.id}, null, false, null, null
+        from ${inboundMessages} where ${inboundMessages.dedupeKey} = ${dedupeKey} and ${inboundMessages.state} in ('withheld', 'rejected') limit 1)
+    ) found order by rank limit 1`);
+  const f = r.rows[0];
+  if (!f) return undefined;
+  if (f.rank <= 2) return { inboundId: f.inbound_id, published: true, bodyText: f.edited ? null : f.body_text };
+  if (f.rank === 3 && (f.state === 'command' || f.state === 'liked')) return { inboundId: f.inbound_id, published: false, acted: { state: f.state, reason: f.reason } };
+  return { inboundId: f.inbound_id, published: false };
 }
 
 /**
  * Serialise the conversion of copies of one mail across workers for the rest of the
  * transaction (two UIDs with the same Message-ID processed at once).
+ * @returns the database clock of the transaction (`now()`, as `dbNow` gives it), in the same statement.
  */
-export async function lockDedupeKey(tx: Tx, dedupeKey: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${dedupeKey}, 0))`);
+export async function lockDedupeKey(tx: Tx, dedupeKey: string): Promise<Date> {
+  const r = await tx.execute<{ now: Date | string }>(sql`select now() as now, pg_advisory_xact_lock(hashtextextended(${dedupeKey}, 0))`);
+  const v = r.rows[0]?.now;
+  return v instanceof Date ? v : new Date(String(v));
 }
 
 export async function getPostRow(db: Tx, id: string): Promise<PostRow | undefined> {

@@ -140,6 +140,33 @@ export async function countAcceptedInThread(tx: Tx, postId: string, since: Date,
   return rows[0]?.n ?? 0;
 }
 
+/** One count of accepted messages: from one sender, in one thread, or organisation-wide, that arrived in [since, until]. */
+export interface AcceptedWindow {
+  from?: string;
+  postId?: string;
+  since: Date;
+  until: Date;
+}
+
+/**
+ * Several counts of accepted messages in one statement (as {@link countAcceptedFrom},
+ * {@link countAcceptedInThread} and {@link countAccepted} each give one), in the order asked.
+ */
+export async function countAcceptedWindows(tx: Tx, windows: AcceptedWindow[]): Promise<number[]> {
+  if (windows.length === 0) return [];
+  const counts = windows.map(
+    (w) =>
+      sql`(select count(*) from ${inboundMessages} where ${and(
+        w.from !== undefined ? eq(inboundMessages.fromAddress, w.from.toLowerCase()) : undefined,
+        w.postId !== undefined ? eq(inboundMessages.postId, w.postId) : undefined,
+        inArray(inboundMessages.state, ['posted', 'commented']),
+        inWindow(w.since, w.until),
+      )})::int`,
+  );
+  const r = await tx.execute<{ counts: number[] }>(sql`select array[${sql.join(counts, sql`, `)}] as counts`);
+  return r.rows[0]!.counts.map(Number);
+}
+
 /** Accepted messages organisation-wide that arrived in [since, until]. */
 export async function countAccepted(tx: Tx, since: Date, until: Date): Promise<number> {
   const rows = await tx

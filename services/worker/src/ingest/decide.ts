@@ -7,15 +7,14 @@ import {
   threadLookups,
   type IngestDecision,
   type IngestFacts,
+  type RateCounts,
   type Route,
   type SenderVerdict,
   type ThreadLookup,
   type TokenCheck,
 } from '@blend/core';
 import {
-  countAccepted,
-  countAcceptedFrom,
-  countAcceptedInThread,
+  countAcceptedWindows,
   findGroup,
   findPersonByEmail,
   findPostBySubject,
@@ -28,6 +27,7 @@ import {
   hasUnfinishedWithMessageId,
   memberRole,
   ownMailKinds,
+  type AcceptedWindow,
   type Person,
   type Tx,
 } from '@blend/db';
@@ -159,17 +159,20 @@ async function checkReplyToken(
  */
 async function rateFacts(tx: Tx, m: DecideInput, from: string | null, threadPostId: string | null, L: IngestDeps['rateLimits']): Promise<IngestFacts['rate']> {
   const arrivedAt = m.arrival.releasedAt ?? m.arrival.internalDate ?? m.arrival.receivedAt;
-  const ago = (ms: number) => new Date(arrivedAt.getTime() - ms);
-  const counted = async (limit: number, count: () => Promise<number>) => (Number.isFinite(limit) ? count() : 0);
-  return judgeRate(
-    {
-      senderLastMinute: from ? await counted(L.senderPerMinute, () => countAcceptedFrom(tx, from, ago(60_000), arrivedAt)) : 0,
-      senderLastHour: from ? await counted(L.senderPerHour, () => countAcceptedFrom(tx, from, ago(3_600_000), arrivedAt)) : 0,
-      threadLastMinute: threadPostId ? await counted(L.threadPerMinute, () => countAcceptedInThread(tx, threadPostId, ago(60_000), arrivedAt)) : 0,
-      orgLastMinute: await counted(L.orgPerMinute, () => countAccepted(tx, ago(60_000), arrivedAt)),
-    },
-    L,
-  );
+  const window = (ms: number, of: { from?: string; postId?: string }) => ({ ...of, since: new Date(arrivedAt.getTime() - ms), until: arrivedAt });
+  const asked: { key: keyof RateCounts; window: AcceptedWindow }[] = [];
+  const ask = (key: (typeof asked)[number]['key'], limit: number, w: AcceptedWindow | null) => {
+    if (w && Number.isFinite(limit)) asked.push({ key, window: w });
+  };
+  ask('senderLastMinute', L.senderPerMinute, from ? window(60_000, { from }) : null);
+  ask('senderLastHour', L.senderPerHour, from ? window(3_600_000, { from }) : null);
+  ask('threadLastMinute', L.threadPerMinute, threadPostId ? window(60_000, { postId: threadPostId }) : null);
+  ask('orgLastMinute', L.orgPerMinute, window(60_000, {}));
+  // All windows in one statement.
+  const counts = await countAcceptedWindows(tx, asked.map((a) => a.window));
+  const facts: RateCounts = { senderLastMinute: 0, senderLastHour: 0, threadLastMinute: 0, orgLastMinute: 0 };
+  asked.forEach((a, i) => (facts[a.key] = counts[i]!));
+  return judgeRate(facts, L);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { PermanentError } from '@blend/core';
-import { countAttempt, dbNow, findByDedupeKey, finishInbound, getInbound, getInboundState, lockDedupeKey, lockInbound, type InboundRow } from '@blend/db';
+import { findByDedupeKey, finishInbound, getInbound, getInboundState, lockDedupeKey, lockInbound, startIngestAttempt, type InboundRow } from '@blend/db';
 import { warmTemplates } from '@blend/mail';
 import type { IngestJob } from '@blend/queue';
 import { authenticateSender } from '../ingest/authenticate';
@@ -46,28 +46,30 @@ export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOu
 async function ingestWithinBudget(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome> {
   // Receipts are rendered from templates compiled once per process (a no-op once done).
   await warmTemplates();
-  // The size decides the share of the memory budget, before the source is read.
-  const head = await getInboundState(deps.db, job.inboundId);
-  if (!head) throw new PermanentError('INBOUND_NOT_FOUND', job.inboundId);
-  if (head.state !== 'received') return { state: 'skipped', reason: 'already_final' };
+  // A mail that kills the worker while it is ingested (out of memory, a parser bug) would come
+  // back for ever (stalled job, then the reconciler): each try is counted, committed, first.
+  // The same statement gives the size, which decides the share of the memory budget before a
+  // large source is read, and brings a small source along.
+  const attempt = await startIngestAttempt(deps.db, job.inboundId);
+  if (!attempt) {
+    if (!(await getInboundState(deps.db, job.inboundId))) throw new PermanentError('INBOUND_NOT_FOUND', job.inboundId);
+    return { state: 'skipped', reason: 'already_final' };
+  }
+  if (attempt.attempts > MAX_INGEST_TRIES) {
+    deps.log.error({ inboundId: job.inboundId, tries: attempt.attempts - 1 }, `inbound failed: ${MAX_INGEST_TRIES} ingests were started and none finished (did the worker die each time?); \`blend inbound replay\` tries again`);
+    return finishAlone(deps, { id: job.inboundId }, 'failed', 'conversion_died');
+  }
   const budget = deps.memoryBudget;
-  return budget ? budget.run(head.size, () => ingestStored(job, deps)) : ingestStored(job, deps);
+  const run = () => ingestStored(job, attempt.row, deps);
+  return budget ? budget.run(attempt.size, run) : run();
 }
 
-async function ingestStored(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome> {
-  const row = await getInbound(deps.db, job.inboundId);
+async function ingestStored(job: IngestJob, inline: InboundRow | undefined, deps: IngestDeps): Promise<IngestOutcome> {
+  const row = inline ?? (await getInbound(deps.db, job.inboundId));
   if (!row) throw new PermanentError('INBOUND_NOT_FOUND', job.inboundId);
   if (row.state !== 'received') return { state: 'skipped', reason: 'already_final' };
   const raw = row.raw;
   if (!raw) return finishAlone(deps, row, 'rejected', 'missing_source');
-
-  // A mail that kills the worker while it is ingested (out of memory, a parser bug) would come
-  // back for ever (stalled job, then the reconciler): each try is counted, committed, first.
-  const tries = await countAttempt(deps.db, row.id);
-  if (tries > MAX_INGEST_TRIES) {
-    deps.log.error({ inboundId: row.id, tries: tries - 1 }, `inbound failed: ${MAX_INGEST_TRIES} ingests were started and none finished (did the worker die each time?); \`blend inbound replay\` tries again`);
-    return finishAlone(deps, row, 'failed', 'conversion_died');
-  }
 
   // Before the transaction: the CPU-bound stages (in a parse thread) and the ones that may wait
   // on the network (DNS for sender authentication, the virus scanner).
@@ -85,8 +87,7 @@ async function ingestStored(job: IngestJob, deps: IngestDeps): Promise<IngestOut
 
   const result = await deps.db.transaction(async (tx): Promise<IngestOutcome> => {
     // Token expiry and rate windows use the database clock, not this worker's (docs/SECURITY.md F23).
-    const now = await dbNow(tx);
-    await lockDedupeKey(tx, classified.dedupeKey);
+    const now = await lockDedupeKey(tx, classified.dedupeKey);
     const locked = await lockInbound(tx, row.id);
     if (!locked || locked.state !== 'received') return { state: 'skipped', reason: 'already_final' };
     const ids = { messageId: mail.messageId, dedupeKey: classified.dedupeKey, fromAddress: mail.from?.address ?? null, subject: mail.subject.slice(0, 300) };

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureGroup, getInbound, storeFetched, upsertPerson } from '@blend/db';
+import { ingest, type IngestDeps } from '@blend/worker';
+import { countTransactions } from './support/count-transactions';
+import { ingestDeps } from './support/ingest';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/mail', name));
+
+let t: TestDatabase;
+let uid = 0;
+const deps = (): IngestDeps => ingestDeps(t.db, { senderAuth: { mode: 'none', orgDomains: ['corp.test'] } });
+
+async function ingestCounted(name: string) {
+  const raw = fixture(name);
+  const [row] = await storeFetched(t.db, 'imap://test', 1, [{ uid: ++uid, size: raw.length, raw, internalDate: new Date('2026-11-24T12:00:00Z') }]);
+  const counted = countTransactions(t.pool);
+  let outcome;
+  try {
+    outcome = await ingest({ inboundId: row!.id }, deps());
+  } finally {
+    counted.stop();
+  }
+  return { outcome, counted, row: (await getInbound(t.db, row!.id))! };
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await ensureGroup(t.db, 'general');
+  await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice Example', optIn: true });
+  await upsertPerson(t.db, { email: 'bob@corp.test', name: 'Bob', optIn: true });
+});
+afterAll(async () => t?.drop());
+
+// Commits are what a Postgres server pays for per mail (a WAL flush each); ingest commits the
+// counted try before parsing and then everything the mail causes in one transaction
+// (docs/ARCHITECTURE.md "Ingest, one mail at a time"). Counted on the connections, not timed.
+const MAX_COMMITS_PER_MAIL = 2;
+
+describe('commits per ingested mail', () => {
+  it('a new thread and a reply to it each take at most two commits', async () => {
+    const post = await ingestCounted('plain-new-thread.eml');
+    expect(post.row.state).toBe('posted');
+    expect(post.counted.commits, post.counted.log.join('\n')).toBeLessThanOrEqual(MAX_COMMITS_PER_MAIL);
+    const reply = await ingestCounted('plain-reply.eml');
+    expect(reply.row).toMatchObject({ state: 'commented', postId: post.row.postId });
+    expect(reply.counted.commits, reply.counted.log.join('\n')).toBeLessThanOrEqual(MAX_COMMITS_PER_MAIL);
+  });
+
+  it('a copy of a mail already posted is a duplicate in at most two commits', async () => {
+    const copy = await ingestCounted('plain-new-thread.eml');
+    expect(copy.row.state).toBe('duplicate');
+    expect(copy.counted.commits, copy.counted.log.join('\n')).toBeLessThanOrEqual(MAX_COMMITS_PER_MAIL);
+  });
+});
