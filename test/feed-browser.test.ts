@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureGroup, getEsnPostView, insertComment, insertPost, issueApiToken, upsertPerson } from '@blend/db';
-import { clickAndLoad, launchChromium, listenOnLoopback, watchPage, type PageWatch } from './support/browser';
+import { clickAndLoad, launchChromium, listenOnLoopback, openPage, signIn, type PageWatch } from './support/browser';
 import { startTestApi, type TestApi } from './support/api';
 
 // The friendlier feed in Chromium (docs/ARCHITECTURE.md "Web composer"): latest comments under
@@ -31,13 +31,8 @@ beforeAll(async () => {
   await insertComment(db, { postId: post.id, authorId: wendy.person.id, bodyText: 'Nice work', bodyHtml: '<p>Nice work</p>', source: 'esn', createdAt: new Date(Date.UTC(2026, 5, 1, 10)) });
   await insertComment(db, { postId: post.id, authorId: bob.person.id, bodyText: 'Thanks!', bodyHtml: '<p>Thanks!</p>', source: 'email', createdAt: new Date(Date.UTC(2026, 5, 1, 11)) });
   base = await listenOnLoopback(api.app);
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-  context.setDefaultTimeout(15_000);
-  page = await context.newPage();
-  watch = watchPage(page);
-  await page.goto(`${base}/web/login`);
-  await page.getByLabel('API token').fill(token);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Sign in' }));
+  ({ context, page, watch } = await openPage(browser));
+  await signIn(page, base, token);
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { addGroupMember, createGroup, findPersonByEmail, updateGroup } from '@blend/db';
-import { clickAndLoad, launchChromium, listenOnLoopback, watchPage, type PageWatch } from './support/browser';
+import { clickAndLoad, launchChromium, listenOnLoopback, openPage, signIn, type PageWatch } from './support/browser';
 import { startStack, type Stack } from './support/stack';
 
 // Groups in a real browser (Debian's Chromium through playwright-core) against a running Blend:
@@ -32,13 +32,8 @@ beforeAll(async () => {
   secretId = (res.json() as { id: string }).id;
   await s.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${miaToken}` }, payload: { group: 'design', title: 'New logo', body: 'Have a look.' } });
 
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-  context.setDefaultTimeout(15_000);
-  page = await context.newPage();
-  watch = watchPage(page);
-  await page.goto(`${base}/web/login`);
-  await page.getByLabel('API token').fill(wendy);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Sign in' }));
+  ({ context, page, watch } = await openPage(browser));
+  await signIn(page, base, wendy);
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { findPersonByEmail, schema } from '@blend/db';
 import { parseMail } from '@blend/mail';
 import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';
 import { runDigestFor } from '@blend/outbound';
-import { clickAndLoad, launchChromium, listenOnLoopback, overflowingElements, scrollWidth, watchPage, type PageWatch } from './support/browser';
+import { clickAndLoad, launchChromium, listenOnLoopback, openPage, overflowingElements, scrollWidth, type PageWatch } from './support/browser';
 import { waitFor } from './support/database';
 import { fetchRawMessages, headerValues } from './support/mail-server';
 import { startStack, type Stack } from './support/stack';
@@ -37,10 +37,7 @@ beforeAll(async () => {
   other = await s.person(`otto@${s.people.domain}`, { name: 'Otto Ost' });
   await s.app.inject({ method: 'POST', url: '/api/v1/posts', headers: { authorization: `Bearer ${token}` }, payload: { group: 'general', title: 'Sommerfest', body: 'Am Freitag im Hof.' } });
   // The browser asks for French (Accept-Language: fr-FR), as a French desktop would.
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-FR', timezoneId: 'Europe/Berlin' });
-  context.setDefaultTimeout(15_000);
-  page = await context.newPage();
-  watch = watchPage(page);
+  ({ context, page, watch } = await openPage(browser, { locale: 'fr-FR', timezoneId: 'Europe/Berlin' }));
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eq } from 'drizzle-orm';
 import { schema } from '@blend/db';
-import { clickAndLoad, launchChromium, listenOnLoopback, watchPage, type PageWatch } from './support/browser';
+import { clickAndLoad, launchChromium, listenOnLoopback, openPage, signIn, watchPage, type PageWatch } from './support/browser';
 import { startStack, type Stack } from './support/stack';
 
 // Live updates in a real browser (Debian's Chromium through playwright-core): a reader has the
@@ -19,14 +19,10 @@ let postId = '';
 const watches: PageWatch[] = [];
 
 async function signedIn(token: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-  context.setDefaultTimeout(15_000);
+  const { context, page, watch } = await openPage(browser);
   contexts.push(context);
-  const page = await context.newPage();
-  watches.push(watchPage(page));
-  await page.goto(`${base}/web/login`);
-  await page.getByLabel('API token').fill(token);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Sign in' }));
+  watches.push(watch);
+  await signIn(page, base, token);
   return page;
 }
 

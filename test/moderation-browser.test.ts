@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eq } from 'drizzle-orm';
 import { schema } from '@blend/db';
-import { clickAndLoad, launchChromium, listenOnLoopback, watchPage } from './support/browser';
+import { clickAndLoad, launchChromium, listenOnLoopback, openPage, signIn } from './support/browser';
 import { startStack, type Stack } from './support/stack';
 
 // Moderation in a real browser (Debian's Chromium through playwright-core): a reader reports a
@@ -16,14 +16,9 @@ let postId = '';
 let base = '';
 
 async function signedIn(token: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC', javaScriptEnabled: false });
-  context.setDefaultTimeout(15_000);
+  const { context, page } = await openPage(browser, { javaScriptEnabled: false });
   contexts.push(context);
-  const page = await context.newPage();
-  watchPage(page);
-  await page.goto(`${base}/web/login`);
-  await page.getByLabel('API token').fill(token);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Sign in' }));
+  await signIn(page, base, token);
   return page;
 }
 

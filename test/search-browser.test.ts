@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { addGroupMember, createGroup, ensureGroup, findPersonByEmail, insertComment, insertPost } from '@blend/db';
-import { clickAndLoad, launchChromium, listenOnLoopback, overflowingElements, scrollWidth, watchPage, type PageWatch } from './support/browser';
+import { clickAndLoad, launchChromium, listenOnLoopback, openPage, overflowingElements, scrollWidth, signIn, type PageWatch } from './support/browser';
 import { personWithToken, startTestApi, type TestApi } from './support/api';
 
 // Search in a real browser (Debian's Chromium through playwright-core): the search box in every
@@ -34,13 +34,8 @@ beforeAll(async () => {
   ids.secret = (await post('Board lighthouse sale', 'The lighthouse is for sale, keep it quiet.', board.id)).id;
   for (let i = 0; i < 25; i++) await post(`Buoy report ${i}`, `Buoy number ${i} is in place.`, general.id, 2 + (i % 20));
 
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-  context.setDefaultTimeout(15_000);
-  page = await context.newPage();
-  watch = watchPage(page);
-  await page.goto(`${base}/web/login`);
-  await page.getByLabel('API token').fill(wendy.token);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Sign in' }));
+  ({ context, page, watch } = await openPage(browser));
+  await signIn(page, base, wendy.token);
   expect((await findPersonByEmail(db, 'wendy@corp.test'))?.name).toBe('Wendy Web');
 });
 

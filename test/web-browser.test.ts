@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { EsnPostView, Preferences } from '@blend/db';
-import { clickAndLoad, launchChromium, listenOnLoopback, overflowingElements, scrollWidth, watchPage, type PageWatch } from './support/browser';
+import { clickAndLoad, launchChromium, listenOnLoopback, openPage, overflowingElements, scrollWidth, watchPage, type PageWatch } from './support/browser';
 import { startStack, type Stack } from './support/stack';
 import { swaks } from './support/mail-server';
 import { waitFor } from './support/database';
@@ -51,10 +51,7 @@ beforeAll(async () => {
   s = await timed('start stack', () => startStack({}, { poller: false }));
   base = await listenOnLoopback(s.app);
   token = await s.person('wendy@corp.test', { name: 'Wendy Web' });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-  context.setDefaultTimeout(15_000);
-  page = await context.newPage();
-  watch = watchPage(page);
+  ({ context, page, watch } = await openPage(browser));
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 
 /**
  * A real browser for the web-page tests: Debian's Chromium (`apt-get install chromium`,
@@ -86,6 +86,24 @@ export function watchPage(page: Page): PageWatch {
     if (r.status() >= 400) w.failedResponses.push(`${r.request().method()} ${r.status()} ${new URL(r.url()).pathname}`);
   });
   return w;
+}
+
+/**
+ * A fresh context with one watched page: a desktop window (1280×900), British English, UTC and
+ * 15 s for each action unless `options` say otherwise. The caller closes the context.
+ */
+export async function openPage(browser: Browser, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page; watch: PageWatch }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC', ...options });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  return { context, page, watch: watchPage(page) };
+}
+
+/** Signs in with an API token on the English login page, as a person would. */
+export async function signIn(page: Page, base: string, token: string): Promise<void> {
+  await page.goto(`${base}/web/login`);
+  await page.getByLabel('API token').fill(token);
+  await clickAndLoad(page, page.getByRole('button', { name: 'Sign in' }));
 }
 
 /** Width of the page's scrollable area in CSS pixels (more than the viewport: horizontal scroll). */
