@@ -1,6 +1,7 @@
 export * from './config';
 export * from './conversion';
 export * from './imap-after';
+export * from './mail-site';
 export * from './oauth-settings';
 export * from './secret-files';
 export * from './dkim-key';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { addressingFrom, loadConfigSubset, publicUrl } from '@blend/config';
+import { loadConfigSubset, mailSiteFrom } from '@blend/config';
 import { createLogger } from '@blend/runtime';
 import type { DbHandle } from '@blend/db';
 import { warmTemplates } from '@blend/mail';
@@ -18,7 +18,7 @@ export async function digestNow(dbh: DbHandle, args: string[]): Promise<number> 
   const cfg = loadConfigSubset(['REDIS_URL', 'BLEND_QUEUE_PREFIX', 'BLEND_ADDRESSING', 'BLEND_MAIL_DOMAIN', 'BLEND_MAIL_ADDRESS', 'BLEND_SECRET', 'BLEND_PUBLIC_URL', 'BLEND_DEFAULT_LANGUAGE', 'PORT', 'LOG_LEVEL']);
   const log = createLogger('blend-cli', cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL);
   await warmTemplates();
-  const deps = { db: dbh.db, log, site: { addressing: addressingFrom(cfg), publicUrl: publicUrl(cfg), secret: cfg.BLEND_SECRET, defaultLanguage: cfg.BLEND_DEFAULT_LANGUAGE } };
+  const deps = { db: dbh.db, log, site: mailSiteFrom(cfg) };
   let result: DigestRunResult | undefined;
   if (values.person) {
     result = await runDigestFor(deps, values.person);

@@ -1,5 +1,5 @@
 import { promises as dns } from 'node:dns';
-import { addressingFrom, conversionOptions, conversionSettings, dkimSettings, oauthSettings, publicUrl, smtpAuthOf, type Config } from '@blend/config';
+import { conversionOptions, conversionSettings, dkimSettings, mailSiteFrom, oauthSettings, smtpAuthOf, type Config } from '@blend/config';
 import { processMetrics, startHealthServer, type Logger } from '@blend/runtime';
 import { DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
@@ -60,8 +60,8 @@ export async function startWorkerService(
   if (dkim) log.info({ dkimDomain: dkim.domainName, dkimSelector: dkim.keySelector }, 'outgoing mail is signed with DKIM');
   // Email templates are compiled once (MJML is slow); rendering a mail is then fast.
   await warmTemplates();
-  const addressing = addressingFrom(config);
-  const site: MailSite = { addressing, publicUrl: publicUrl(config), secret: config.BLEND_SECRET, defaultLanguage: config.BLEND_DEFAULT_LANGUAGE };
+  const site: MailSite = mailSiteFrom(config);
+  const { addressing } = site;
   // Parsing and conversion run in threads that are stopped past the time limit (docs/SECURITY.md F9).
   const parsePool = new ParsePool({
     settings: conversionSettings(config),
@@ -74,12 +74,9 @@ export async function startWorkerService(
       {
         db: dbh.db,
         log,
-        addressing,
+        ...site,
         defaultGroup: config.BLEND_DEFAULT_GROUP,
-        secret: config.BLEND_SECRET,
         ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
-        publicUrl: publicUrl(config),
-        defaultLanguage: config.BLEND_DEFAULT_LANGUAGE,
         senderAuth: {
           mode: config.BLEND_SENDER_AUTH,
           orgDomains: config.BLEND_ORG_DOMAINS,
