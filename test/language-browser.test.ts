@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eq } from 'drizzle-orm';
-import { addressingFrom } from '@blend/config';
-import { createLogger } from '@blend/runtime';
 import { findPersonByEmail, schema } from '@blend/db';
 import { parseMail } from '@blend/mail';
-import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';
-import { runDigestFor } from '@blend/outbound';
 import { clickAndLoad, launchChromium, listenOnLoopback, openPage, overflowingElements, scrollWidth, type PageWatch } from './support/browser';
 import { waitFor } from './support/database';
 import { fetchRawMessages, headerValues } from './support/mail-server';
@@ -120,17 +116,7 @@ describe('the web UI’s language', () => {
     await s.db.db.update(schema.people).set({ lastDigestAt: new Date(Date.now() - 60_000), digestFrequency: 'daily' }).where(eq(schema.people.id, me.id));
     await s.app.inject({ method: 'POST', url: `/api/v1/posts/${created.id}/comments`, headers: { authorization: `Bearer ${other}` }, payload: { body: 'Kisten stehen im Flur.' } });
 
-    const site = { addressing: addressingFrom(s.config), publicUrl: 'https://blend.example.test', secret: s.config.BLEND_SECRET, defaultLanguage: s.config.BLEND_DEFAULT_LANGUAGE };
-    const run = await runDigestFor({ db: s.db.db, log: createLogger('test', 'silent'), site }, greta);
-    expect(run).toMatchObject({ sent: 1 });
-    const redis = createProducerRedis(s.config.REDIS_URL);
-    const queues = createQueues(redis, s.config.BLEND_QUEUE_PREFIX);
-    try {
-      await enqueueSend(queues.send, run!.outbound[0]!);
-    } finally {
-      await queues.close();
-      redis.disconnect();
-    }
+    expect(await s.digestNow(greta)).toMatchObject({ sent: 1 });
     const digest = await waitFor(async () => {
       for (const m of await fetchRawMessages(s.people.imapUrl)) {
         const raw = m.source.toString('utf8');

@@ -2,10 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { findPersonByEmail, schema } from '@blend/db';
 import { parseMail } from '@blend/mail';
-import { runDigestFor } from '@blend/outbound';
-import { addressingFrom } from '@blend/config';
-import { createLogger } from '@blend/runtime';
-import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';
 import { waitFor } from './support/database';
 import { fetchRawMessages, headerValues, sendRaw } from './support/mail-server';
 import { buildMessage, finalRow } from './support/messages';
@@ -62,17 +58,7 @@ describe('the language of Blend’s mail', () => {
     await s.db.db.update(schema.people).set({ lastDigestAt: new Date(Date.now() - 60_000), digestFrequency: 'daily', timezone: 'Europe/Berlin' }).where(eq(schema.people.id, dieter));
     await s.app.inject({ method: 'POST', url: `/api/v1/posts/${created.id}/comments`, headers: { authorization: `Bearer ${tokens.erin}` }, payload: { body: 'Kisten stehen im Flur.' } });
 
-    const deps = { db: s.db.db, log: createLogger('test', 'silent'), site: { addressing: addressingFrom(s.config), publicUrl: 'https://blend.example.test', secret: s.config.BLEND_SECRET, defaultLanguage: s.config.BLEND_DEFAULT_LANGUAGE } };
-    const run = await runDigestFor(deps, at('dieter'));
-    expect(run).toMatchObject({ sent: 1 });
-    const redis = createProducerRedis(s.config.REDIS_URL);
-    const queues = createQueues(redis, s.config.BLEND_QUEUE_PREFIX);
-    try {
-      await enqueueSend(queues.send, run!.outbound[0]!);
-    } finally {
-      await queues.close();
-      redis.disconnect();
-    }
+    expect(await s.digestNow(at('dieter'))).toMatchObject({ sent: 1 });
     const digest = await waitForMail(at('dieter'), /Überblick/, "Dieter's digest");
     expect(headerValues(digest.raw, 'content-language')).toEqual(['de']);
     expect(digest.subject).toMatch(/^Ihr täglicher Blend-Überblick: 1 Unterhaltung, \d+ Neuigkeit(en)?$/);

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { addressingFrom, loadConfig, type Config } from '@blend/config';
+import { addressingFrom, loadConfig, mailSiteFrom, type Config } from '@blend/config';
 import { createLogger, processMetrics } from '@blend/runtime';
 import { buildApp, chatIntegrationsFrom } from '@blend/api';
 import { issueApiToken, upsertPerson } from '@blend/db';
 import { startPollerService, type MailboxPoller, type PollerService } from '@blend/poller';
-import { createProducerRedis, createQueues } from '@blend/queue';
+import { runDigestFor, type DigestRunResult } from '@blend/outbound';
+import { createProducerRedis, createQueues, enqueueSend } from '@blend/queue';
 import { startWorkerService } from '@blend/worker';
 import { createTestDatabase, waitFor, type TestDatabase } from './database';
 import { createMailDomain, type MailDomain } from './mail-server';
@@ -40,6 +41,8 @@ export interface Stack {
   /** Create an opted-in (by default) person and return their API token. */
   person(email: string, opts?: { name?: string; optIn?: boolean }): Promise<string>;
   get<T = unknown>(url: string, token: string): Promise<{ status: number; body: T }>;
+  /** Build one person's digest now, whatever their schedule, and queue its mail (as `blend digest --now --person`). */
+  digestNow(email: string): Promise<DigestRunResult | undefined>;
   stop(): Promise<void>;
 }
 
@@ -124,6 +127,11 @@ export async function startStack(
     get: async <T>(url: string, token: string) => {
       const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
       return { status: res.statusCode, body: res.json() as T };
+    },
+    digestNow: async (email) => {
+      const run = await runDigestFor({ db: db.db, log, site: mailSiteFrom(config) }, email);
+      for (const id of run?.outbound ?? []) await enqueueSend(queues.send, id);
+      return run;
     },
     stop: async () => {
       // Each step is timed: a slow shutdown is a finding, so say which step it was.
