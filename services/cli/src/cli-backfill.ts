@@ -6,8 +6,8 @@ import { ImapSession, imapTargetOf, parseImapUrl, sealedLoginTarget, type ImapTa
 import { UsageError } from './cli-commands';
 
 /**
- * The mailbox to backfill: KEY, or BLEND_IMAP_URL when no other mailbox is enabled
- * (`blend mailbox backfill --since …` as before several could be watched).
+ * The mailbox to backfill: KEY, or BLEND_IMAP_URL when no other mailbox is enabled, so a
+ * single-mailbox setup needs no KEY (`blend mailbox backfill --since …`).
  */
 async function backfillTarget(dbh: DbHandle, key: string | undefined): Promise<{ target: ImapTarget; after: AfterAction }> {
   const defaultAfter = () => parseAfterAction(loadConfigSubset(['BLEND_IMAP_AFTER']).BLEND_IMAP_AFTER);
