@@ -1,4 +1,4 @@
-# One image for all three services and the `blend` command (README.md, "Running with Docker").
+# One image for all three services and the `blend` command (README.md, "Docker quick start").
 #
 #   docker build -t blend .
 #   docker run --rm blend blend --help

@@ -128,33 +128,39 @@ describe('file references in the docs', () => {
 });
 
 /**
- * The sections and B-numbers code comments cite: `docs/ARCHITECTURE.md "Section"` and
- * `docs/SECURITY.md B12`, read across comment line breaks.
+ * The sections and B-numbers code comments cite: `docs/ARCHITECTURE.md "Section"`,
+ * `README.md, "Section"` (deployment files, for IT people) and `docs/SECURITY.md B12`, read
+ * across comment line breaks.
  */
-export function citations(source: string): { architecture: string[]; security: string[] } {
+export function citations(source: string): { architecture: string[]; readme: string[]; security: string[] } {
   const flat = source.replace(/\s*\n\s*(?:\*(?!\/)|\/\/|#|--)?\s*/g, ' ');
   return {
     architecture: [...flat.matchAll(/ARCHITECTURE\.md,? "([^"]+)"/g)].map((m) => m[1]!),
+    readme: [...flat.matchAll(/README\.md,? \(?"([^"]+)"/g)].map((m) => m[1]!),
     security: [...flat.matchAll(/SECURITY\.md,? (B\d+)\b/g)].map((m) => m[1]!),
   };
 }
 
 describe('citations in code comments', () => {
   it('reads a section cited across a line break, and B-numbers', () => {
-    expect(citations(' * rules (docs/ARCHITECTURE.md "Logins and\n * sender authentication"; docs/SECURITY.md B42).')).toEqual({
+    expect(citations(' * rules (docs/ARCHITECTURE.md "Logins and\n * sender authentication"; docs/SECURITY.md B42).\n# (README.md, "Docker quick start")')).toEqual({
       architecture: ['Logins and sender authentication'],
+      readme: ['Docker quick start'],
       security: ['B42'],
     });
   });
 
-  it('cite only sections and B-numbers the docs have', () => {
+  it('cite only sections and B-numbers the docs and the README have', () => {
     const all = walk();
-    const headings = new Set([...readFileSync(path.join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim()));
+    const headingsOf = (doc: string) => new Set([...readFileSync(path.join(ROOT, doc), 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim()));
+    const headings = headingsOf('docs/ARCHITECTURE.md');
+    const readmeHeadings = headingsOf('README.md');
     const numbers = new Set([...readFileSync(path.join(ROOT, 'docs/SECURITY.md'), 'utf8').matchAll(/\*\*(B\d+)\b/g)].map((m) => m[1]!));
     const wrong: string[] = [];
-    for (const f of all.filter((f) => /\.(?:ts|mts|mjs|js|sh|sql|ya?ml)$/.test(f) && f !== SELF)) {
-      const { architecture, security } = citations(readFileSync(path.join(ROOT, f), 'utf8'));
+    for (const f of all.filter((f) => /\.(?:ts|mts|mjs|js|sh|sql|ya?ml)$|(?:^|\/)Dockerfile$/.test(f) && f !== SELF)) {
+      const { architecture, readme, security } = citations(readFileSync(path.join(ROOT, f), 'utf8'));
       for (const h of architecture) if (!headings.has(h)) wrong.push(`${f}: docs/ARCHITECTURE.md "${h}"`);
+      for (const h of readme) if (!readmeHeadings.has(h)) wrong.push(`${f}: README.md "${h}"`);
       for (const b of security) if (!numbers.has(b)) wrong.push(`${f}: docs/SECURITY.md ${b}`);
     }
     expect(wrong).toEqual([]);
