@@ -1,5 +1,6 @@
 export * from './client';
 export * from './migrate';
+export * from './service-database';
 export * as schema from './schema';
 export * from './queries/people';
 export * from './queries/api-tokens';

@@ -1,6 +1,6 @@
 import { addressingFrom, type Config } from '@blend/config';
 import { processMetrics, type Logger } from '@blend/runtime';
-import { createDb, ensureGroup, ensureSchema, listenForFeedChanges } from '@blend/db';
+import { listenForFeedChanges, openServiceDatabase } from '@blend/db';
 import { createProducerRedis, createQueues } from '@blend/queue';
 import { clamdScanner } from '@blend/mail';
 import { buildApp } from './app';
@@ -16,9 +16,11 @@ export { createRateLimitRedis } from './rate-limits';
 
 /** Start the API service on HOST:PORT. */
 export async function startApiService(config: Config, log: Logger): Promise<{ stop(): Promise<void>; url: string }> {
-  const dbh = createDb(config.DATABASE_URL, { onError: (err) => log.warn({ err }, 'idle Postgres client error') });
-  await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
-  await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
+  const dbh = await openServiceDatabase(config.DATABASE_URL, {
+    migrate: config.BLEND_MIGRATE_ON_START,
+    defaultGroup: config.BLEND_DEFAULT_GROUP,
+    onIdleError: (err) => log.warn({ err }, 'idle Postgres client error'),
+  });
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err }, 'queue connection error'));

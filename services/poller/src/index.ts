@@ -1,6 +1,6 @@
 import { oauthSettings, parseAfterAction, type Config } from '@blend/config';
 import { processMetrics, startHealthServer, type Logger } from '@blend/runtime';
-import { createDb, ensureSchema, postgresReady } from '@blend/db';
+import { openServiceDatabase, postgresReady } from '@blend/db';
 import { imapTargetOf } from '@blend/mail';
 import { createProducerRedis, createQueues, redisReady } from '@blend/queue';
 import type { MailboxLease } from './lease';
@@ -29,8 +29,10 @@ export interface PollerService {
  * holds and stands by for the others, so several pollers can run for failover.
  */
 export async function startPollerService(config: Config, log: Logger): Promise<PollerService> {
-  const dbh = createDb(config.DATABASE_URL, { onError: (err) => log.warn({ err }, 'idle Postgres client error') });
-  await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
+  const dbh = await openServiceDatabase(config.DATABASE_URL, {
+    migrate: config.BLEND_MIGRATE_ON_START,
+    onIdleError: (err) => log.warn({ err }, 'idle Postgres client error'),
+  });
   const redis = createProducerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err }, 'queue connection error'));

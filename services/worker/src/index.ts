@@ -2,7 +2,7 @@ import { promises as dns } from 'node:dns';
 import { conversionOptions, conversionSettings, dkimSettings, mailSiteFrom, oauthSettings, smtpAuthOf, type Config } from '@blend/config';
 import { processMetrics, startHealthServer, type Logger } from '@blend/runtime';
 import { DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
-import { createDb, ensureSchema, ensureGroup, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
+import { openServiceDatabase, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
 import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
 import { cachingResolver, clamdScanner, createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests, scheduleNotifySweep } from '@blend/queue';
@@ -45,9 +45,11 @@ export async function startWorkerService(
         'so a sender can forge one for any mail your MTA does not stamp itself. Set BLEND_TRUSTED_RECEIVED_BY to your MTAs\' Received-by host names.',
     );
   }
-  const dbh = createDb(config.DATABASE_URL, { onError: (err) => log.warn({ err }, 'idle Postgres client error') });
-  await ensureSchema(dbh.db, dbh.pool, config.BLEND_MIGRATE_ON_START);
-  await ensureGroup(dbh.db, config.BLEND_DEFAULT_GROUP);
+  const dbh = await openServiceDatabase(config.DATABASE_URL, {
+    migrate: config.BLEND_MIGRATE_ON_START,
+    defaultGroup: config.BLEND_DEFAULT_GROUP,
+    onIdleError: (err) => log.warn({ err }, 'idle Postgres client error'),
+  });
   const redis = createWorkerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err }, 'queue connection error'));
