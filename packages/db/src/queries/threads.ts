@@ -5,17 +5,22 @@ import { comments, messageRefs, posts } from '../schema';
 import { emitPostMerged, type EventContext } from './events';
 import { recordPostMerge, type PostMergeKind } from './post-merges';
 
+/** The post each of `messageIds` is mapped to, for those that are mapped. */
+async function postsByMessageId(tx: Tx, messageIds: string[]): Promise<Map<string, string>> {
+  if (messageIds.length === 0) return new Map();
+  const rows = await tx
+    .select({ messageId: messageRefs.messageId, postId: messageRefs.postId })
+    .from(messageRefs)
+    .where(inArray(messageRefs.messageId, messageIds));
+  return new Map(rows.map((r) => [r.messageId, r.postId]));
+}
+
 /**
  * The post a reply belongs to: the first of `messageIds` (best candidate first) that is
  * already mapped to a post or comment.
  */
 export async function findThreadPost(tx: Tx, messageIds: string[]): Promise<{ postId: string; matched: string } | undefined> {
-  if (messageIds.length === 0) return undefined;
-  const rows = await tx
-    .select({ messageId: messageRefs.messageId, postId: messageRefs.postId })
-    .from(messageRefs)
-    .where(inArray(messageRefs.messageId, messageIds));
-  const byId = new Map(rows.map((r) => [r.messageId, r.postId]));
+  const byId = await postsByMessageId(tx, messageIds);
   for (const id of messageIds) {
     const postId = byId.get(id);
     if (postId) return { postId, matched: id };
@@ -91,12 +96,7 @@ export async function findPostBySubject(
  * same conversation (docs/ARCHITECTURE.md "Threads and merges").
  */
 export async function findThreadPosts(tx: Tx, messageIds: string[]): Promise<string[]> {
-  if (messageIds.length === 0) return [];
-  const rows = await tx
-    .select({ messageId: messageRefs.messageId, postId: messageRefs.postId })
-    .from(messageRefs)
-    .where(inArray(messageRefs.messageId, messageIds));
-  const byId = new Map(rows.map((r) => [r.messageId, r.postId]));
+  const byId = await postsByMessageId(tx, messageIds);
   return [...new Set(messageIds.flatMap((id) => byId.get(id) ?? []))];
 }
 
