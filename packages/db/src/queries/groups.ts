@@ -97,6 +97,24 @@ export async function removeGroupMember(db: Tx, groupId: string, personId: strin
   return rows.length > 0;
 }
 
+/**
+ * What limits who may write to the group a mail would land in, in one statement: the group of
+ * post `postId` when there is one, else the group `slug`; its visibility, whether it is
+ * archived and whether `personId` is a member.
+ */
+export async function targetGroupOf(
+  db: Tx,
+  q: { postId: string | null; slug: string; personId: string | null },
+): Promise<{ visibility: Group['visibility']; archived: boolean; senderIsMember: boolean } | undefined> {
+  const r = await db.execute<{ visibility: Group['visibility']; archived: boolean; member: boolean }>(sql`
+    select g.visibility, g.archived_at is not null as archived,
+      exists (select 1 from ${groupMembers} m where m.group_id = g.id and m.person_id = ${q.personId}::uuid) as member
+    from ${groups} g
+    where g.id = coalesce((select p.group_id from posts p where p.id = ${q.postId}::uuid), (select s.id from ${groups} s where s.slug = ${q.slug}))`);
+  const row = r.rows[0];
+  return row ? { visibility: row.visibility, archived: row.archived, senderIsMember: row.member } : undefined;
+}
+
 export async function getGroupById(db: Tx, id: string): Promise<Group | undefined> {
   return db.query.groups.findFirst({ where: eq(groups.id, id) });
 }

@@ -21,12 +21,10 @@ import {
   findPostByThreadIndex,
   findReplyToken,
   findThreadPost,
-  getGroupById,
-  getPostRow,
   hasThreadOptOut,
   hasUnfinishedWithMessageId,
-  memberRole,
   ownMailKinds,
+  targetGroupOf,
   type AcceptedWindow,
   type Person,
   type Tx,
@@ -181,12 +179,5 @@ async function rateFacts(tx: Tx, m: DecideInput, from: string | null, threadPost
  * from nobody (docs/SECURITY.md, private groups).
  */
 async function targetGroupFacts(tx: Tx, route: Route | null, threadPostId: string | null, defaultGroup: string, personId: string | null): Promise<IngestFacts['targetGroup']> {
-  const post = threadPostId ? await getPostRow(tx, threadPostId) : undefined;
-  const group = post ? await getGroupById(tx, post.groupId) : await findGroup(tx, route?.kind === 'group' ? route.slug : defaultGroup);
-  if (!group) return null;
-  return {
-    visibility: group.visibility,
-    archived: group.archivedAt !== null,
-    senderIsMember: personId ? (await memberRole(tx, group.id, personId)) !== undefined : false,
-  };
+  return (await targetGroupOf(tx, { postId: threadPostId, slug: route?.kind === 'group' ? route.slug : defaultGroup, personId })) ?? null;
 }
