@@ -133,20 +133,9 @@ export async function enqueueAll(queues: Pick<Queues, 'send'>, ids: string[], lo
   }
 }
 
-/**
- * BullMQ priority of the ingest jobs of a backlog. BullMQ takes jobs without a priority before
- * any prioritized one, and prioritized ones of equal priority in the order they were added, so
- * mail that arrives while a backlog is worked off overtakes it, and the backlog keeps its order
- * (replies after their parents; docs/ARCHITECTURE.md "Latency under a backlog").
- */
-export const BACKLOG_PRIORITY = 10;
-
-/**
- * Enqueue the ingest of one stored inbound row (idempotent by job id); `backlog` for rows of a
- * sync that found more than one batch waiting.
- */
-export async function enqueueIngest(queue: Queue<IngestJob>, inboundId: string, opts: { backlog?: boolean } = {}): Promise<void> {
-  await queue.add('ingest', IngestJob.parse({ inboundId }), { jobId: ingestJobId(inboundId), ...(opts.backlog ? { priority: BACKLOG_PRIORITY } : {}) });
+/** Enqueue the ingest of one stored inbound row (idempotent by job id). */
+export async function enqueueIngest(queue: Queue<IngestJob>, inboundId: string): Promise<void> {
+  await queue.add('ingest', IngestJob.parse({ inboundId }), { jobId: ingestJobId(inboundId) });
 }
 
 const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);

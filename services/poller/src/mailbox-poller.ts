@@ -233,9 +233,6 @@ export class MailboxPoller {
     const meta = await session.sizesFrom(lastUid + 1);
     // RFC822.SIZE is checked before anything is downloaded, and bounds each batch's bytes as
     // well as its count (docs/SECURITY.md B2).
-    // More than one batch waiting is a backlog (after an outage, or at the first start): its
-    // jobs queue behind mail that arrives meanwhile (BACKLOG_PRIORITY).
-    const backlog = meta.length > (this.opts.batchSize ?? 50);
     const batches = fetchBatches(
       meta,
       { count: this.opts.batchSize ?? 50, bytes: this.opts.batchBytes ?? DEFAULT_BATCH_BYTES },
@@ -271,7 +268,7 @@ export class MailboxPoller {
       this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length }, 'stored batch');
       for (const r of toEnqueue) {
         try {
-          await enqueueIngest(this.opts.ingestQueue, r.id, { backlog });
+          await enqueueIngest(this.opts.ingestQueue, r.id);
         } catch (err) {
           // The row is safe in Postgres; the worker's reconciler enqueues it later.
           this.log.warn({ err, inboundId: r.id }, 'enqueue failed; left to the reconciler');
