@@ -221,6 +221,25 @@ export interface IngestAttempt {
   row?: InboundRow;
 }
 
+const startAttemptStatements = new WeakMap<Database, ReturnType<typeof prepareStartAttempt>>();
+const prepareStartAttempt = (db: Database) =>
+  db
+    .update(inboundMessages)
+    .set({ attempts: sql`${inboundMessages.attempts} + 1` })
+    .where(and(eq(inboundMessages.id, sql.placeholder('id')), eq(inboundMessages.state, 'received')))
+    .returning({
+      ...withoutRaw,
+      rawBytes: sql<number | null>`octet_length(${inboundMessages.raw})`.mapWith(Number),
+      smallRaw: sql<Buffer | null>`case when octet_length(${inboundMessages.raw}) <= ${sql.raw(String(INLINE_RAW_BYTES))} then ${inboundMessages.raw} end`,
+    })
+    .prepare('blend_start_ingest_attempt');
+/** Built once per database handle, and a named statement, so each connection parses and plans it once: it runs once per mail. */
+function startAttemptStatement(db: Database): ReturnType<typeof prepareStartAttempt> {
+  let s = startAttemptStatements.get(db);
+  if (!s) startAttemptStatements.set(db, (s = prepareStartAttempt(db)));
+  return s;
+}
+
 /**
  * Count one more ingest of a `received` row, committed on its own before the mail is parsed
  * (a mail that kills the worker must not come back for ever), and return what the ingest
@@ -228,15 +247,7 @@ export interface IngestAttempt {
  * @returns undefined when the row is missing or no longer `received` (nothing counted).
  */
 export async function startIngestAttempt(db: Database, id: string): Promise<IngestAttempt | undefined> {
-  const [r] = await db
-    .update(inboundMessages)
-    .set({ attempts: sql`${inboundMessages.attempts} + 1` })
-    .where(and(eq(inboundMessages.id, id), eq(inboundMessages.state, 'received')))
-    .returning({
-      ...withoutRaw,
-      rawBytes: sql<number | null>`octet_length(${inboundMessages.raw})`.mapWith(Number),
-      smallRaw: sql<Buffer | null>`case when octet_length(${inboundMessages.raw}) <= ${INLINE_RAW_BYTES} then ${inboundMessages.raw} end`,
-    });
+  const [r] = await startAttemptStatement(db).execute({ id });
   if (!r) return undefined;
   const { rawBytes, smallRaw, ...row } = r;
   const noRaw = rawBytes === null || Number.isNaN(rawBytes);
