@@ -13,7 +13,7 @@ import { buildMessage, finalRow } from './support/messages';
 import { run } from './support/process';
 import { startStack, type Stack } from './support/stack';
 
-// What happens to processed mail in IMAP (issue #7): BLEND_IMAP_AFTER=move:FOLDER for the
+// What happens to processed mail in IMAP: BLEND_IMAP_AFTER=move:FOLDER for the
 // main mailbox, `--after delete` for a mailbox added with the CLI. A message leaves the
 // INBOX only after its ingest has committed (docs/SECURITY.md I1), and the INBOX stays empty.
 const FOLDER = 'Blend/Processed';

@@ -13,7 +13,7 @@ import { freePorts } from './support/ports';
 import { run } from './support/process';
 import { serviceEnv, startStack, type Stack } from './support/stack';
 
-// Several watched mailboxes (issue #7): IT adds, changes, disables and removes mailboxes with
+// Several watched mailboxes: IT adds, changes, disables and removes mailboxes with
 // `blend mailbox …` while poller processes run, and the pollers follow without a restart.
 // The extra mailboxes receive mail for the bridge domain (as a second server or a shared
 // mailbox would), so their mail is APPENDed as delivered.

@@ -14,7 +14,7 @@ import { buildMessage } from './support/messages';
 import { run } from './support/process';
 import { serviceEnv, startStack, type Stack } from './support/stack';
 
-// Issue #16, the way out: every change, whatever its channel, reaches a receiver on loopback
+// The way out: every change, whatever its channel, reaches a receiver on loopback
 // as an event with its thread's sequence — a mail through Postfix, a reply by mail, an edit, a
 // retraction, likes and comments on the ESN side, `blend people erase` — in CloudEvents form
 // signed per Standard Webhooks, in order even after the receiver was down, replayed on demand,
