@@ -20,7 +20,7 @@ import {
   findPostBySubject,
   findPostByThreadIndex,
   findReplyToken,
-  findThreadPost,
+  findThreadPosts,
   hasThreadOptOut,
   hasUnfinishedWithMessageId,
   ownMailKinds,
@@ -65,6 +65,8 @@ export interface Decided {
   person: Person | null;
   /** The hash of the reply token the mail was sent to, when it is valid; it is used up when the mail is written. */
   tokenHash: string | null;
+  /** Every post the Message-IDs the mail replies to lead to, best candidate first (the write stage merges them). */
+  referencedPostIds: string[];
 }
 
 /**
@@ -84,7 +86,7 @@ export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'add
   if (classification.kind === 'reply' && (await hasUnfinishedWithMessageId(tx, classification.parentIds, m.inboundId))) {
     throw new ParentPendingError();
   }
-  const parent = await findThread(tx, threadLookups(mail, classification, m.arrival.internalDate ?? m.arrival.receivedAt, deps.addressing));
+  const { parent, referencedPostIds } = await findThread(tx, threadLookups(mail, classification, m.arrival.internalDate ?? m.arrival.receivedAt, deps.addressing));
   const repliesToNotice = classification.kind === 'reply' && !parent && answersNotice(await ownMailKinds(tx, mail.inReplyTo.slice(0, 1)));
   const { token, tokenHash } = route?.kind === 'reply' ? await checkReplyToken(tx, route.token, person, m.verdict, m.now, deps) : { token: null, tokenHash: null };
   const threadPostId = token?.ok ? token.postId : (parent?.postId ?? null);
@@ -110,21 +112,26 @@ export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'add
     trimConfidence: content.confidence,
     defaultGroup: deps.defaultGroup,
   });
-  return { decision, person, tokenHash: token?.ok ? tokenHash : null };
+  return { decision, person, tokenHash: token?.ok ? tokenHash : null, referencedPostIds };
 }
 
-/** The post a mail's thread is mirrored as: the first of the lookups (core `threadLookups`) that finds one. */
-async function findThread(tx: Tx, lookups: ThreadLookup[]): Promise<{ postId: string; via: ThreadLookup['via'] } | undefined> {
+/**
+ * The post a mail's thread is mirrored as: the first of the lookups (core `threadLookups`) that
+ * finds one; and all posts the References lead to, in their order, read once for the merge too.
+ */
+async function findThread(tx: Tx, lookups: ThreadLookup[]): Promise<{ parent: { postId: string; via: ThreadLookup['via'] } | undefined; referencedPostIds: string[] }> {
+  let referencedPostIds: string[] = [];
   for (const l of lookups) {
+    if (l.via === 'references') referencedPostIds = await findThreadPosts(tx, l.messageIds);
     const postId =
       l.via === 'references'
-        ? (await findThreadPost(tx, l.messageIds))?.postId
+        ? referencedPostIds[0]
         : l.via === 'thread_index'
           ? await findPostByThreadIndex(tx, l.root)
           : await findPostBySubject(tx, l.subjectKey, l.people, l.since);
-    if (postId) return { postId, via: l.via };
+    if (postId) return { parent: { postId, via: l.via }, referencedPostIds };
   }
-  return undefined;
+  return { parent: undefined, referencedPostIds };
 }
 
 /** A `reply+TOKEN@` address: its token looked up under the current key, then the previous one, and judged. */

@@ -1,5 +1,5 @@
 import { planThreadMerge } from '@blend/core';
-import { findThreadPosts, mergeCandidates, movePostIntoThread, type Tx } from '@blend/db';
+import { mergeCandidates, movePostIntoThread, type Tx } from '@blend/db';
 import type { IngestDeps } from './deps';
 
 /**
@@ -14,9 +14,9 @@ import type { IngestDeps } from './deps';
 export async function mergeLinkedThreads(
   tx: Tx,
   deps: Pick<IngestDeps, 'log' | 'metrics' | 'publicUrl'>,
-  m: { targetPostId: string; parentIds: string[]; senderId: string; inboundId: string; now: Date },
+  m: { targetPostId: string; referencedPostIds: string[]; senderId: string; inboundId: string; now: Date },
 ): Promise<string> {
-  const linked = (await findThreadPosts(tx, m.parentIds)).filter((id) => id !== m.targetPostId);
+  const linked = m.referencedPostIds.filter((id) => id !== m.targetPostId);
   if (linked.length === 0) return m.targetPostId;
   const facts = await mergeCandidates(tx, [m.targetPostId, ...linked], m.senderId);
   const target = facts.find((p) => p.id === m.targetPostId);

@@ -75,8 +75,8 @@ export interface ApplyContext {
   tokenHash: string | null;
   /** Set when the mail is a bounce of one of our mails, found by its VERP address or the Message-ID it returns. */
   bounce: BounceEvidence | null;
-  /** The Message-IDs the mail replies to, best candidate first (`classify`); other threads they lead to are merged. */
-  parentIds?: string[];
+  /** The posts the Message-IDs the mail replies to lead to, best candidate first (the decide stage read them); other threads among them are merged. */
+  referencedPostIds?: string[];
   /** The mail's files, stored with the post or comment it becomes. */
   files?: ParsedAttachment[];
   now: Date;
@@ -253,7 +253,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       }
       // A reply whose References also name messages of other threads proves they are one
       // conversation: the later ones join the earliest first, and the reply goes there.
-      const postId = await mergeLinkedThreads(tx, deps, { targetPostId: decision.postId, parentIds: c.parentIds ?? [], senderId: c.person!.id, inboundId: row.id, now: c.now });
+      const postId = await mergeLinkedThreads(tx, deps, { targetPostId: decision.postId, referencedPostIds: c.referencedPostIds ?? [], senderId: c.person!.id, inboundId: row.id, now: c.now });
       const comment = await insertComment(tx, {
         postId,
         authorId: c.person!.id,

@@ -115,7 +115,7 @@ async function ingestStored(job: IngestJob, inline: InboundRow | undefined, deps
       tokenHash: decided.tokenHash,
       bounce: classified.bounce,
       files,
-      parentIds: classified.classification.kind === 'reply' ? classified.classification.parentIds : [],
+      referencedPostIds: decided.referencedPostIds,
       now,
     });
   });
