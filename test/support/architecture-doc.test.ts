@@ -166,6 +166,13 @@ describe('citations in code comments', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('cite no issue numbers: the reason is written where it applies (released migrations aside)', () => {
+    const wrong = walk()
+      .filter((f) => /\.(?:ts|mts|mjs|js|sh|ya?ml)$|(?:^|\/)Dockerfile$/.test(f) && f !== SELF)
+      .flatMap((f) => [...readFileSync(path.join(ROOT, f), 'utf8').matchAll(/issue #\d+|\(#\d+\)/gi)].map((m) => `${f}: ${m[0]}`));
+    expect(wrong).toEqual([]);
+  });
+
   it('name only Markdown documents the repository has', () => {
     const all = walk();
     const wrong: string[] = [];
