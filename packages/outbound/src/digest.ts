@@ -163,7 +163,7 @@ function buildDigest(
     preferencesUrl: preferencesLink(deps.site.publicUrl),
     unsubscribeUrl: unsubscribe,
     timezone: p.timezone,
-    language: languageOf(p, deps.site.defaultLanguage ?? 'en'),
+    language: languageOf(p, deps.site.defaultLanguage),
   });
   return {
     tokens: replies.map((r) => r.record),

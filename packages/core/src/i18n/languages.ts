@@ -70,9 +70,9 @@ export function negotiateLanguage(acceptLanguage: string | undefined, fallback: 
 /**
  * The language Blend uses for a person: their own choice, else (for a web request) what
  * the browser asks for, else the organisation's default (`BLEND_DEFAULT_LANGUAGE`). Mail
- * has no browser, so mail passes no header.
+ * has no browser, so mail passes no header. Without an organisation default, English.
  */
-export function languageOf(person: { language: string | null } | null | undefined, orgDefault: Language, acceptLanguage?: string): Language {
+export function languageOf(person: { language: string | null } | null | undefined, orgDefault: Language = 'en', acceptLanguage?: string): Language {
   if (person && isLanguage(person.language)) return person.language;
   return acceptLanguage === undefined ? orgDefault : negotiateLanguage(acceptLanguage, orgDefault);
 }

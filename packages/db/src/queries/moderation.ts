@@ -77,7 +77,7 @@ export async function hideItem(db: Database, t: ModerationTarget, actor: string,
       const postId = t.kind === 'post' ? t.id : (await tx.select({ postId: comments.postId }).from(comments).where(eq(comments.id, t.id)))[0]?.postId;
       const [p] = postId ? await tx.select({ title: posts.title }).from(posts).where(eq(posts.id, postId)) : [];
       if (a && a.optIn === 'opted_in' && postId) {
-        const notice = hiddenItemNotice({ kind: t.kind, title: p?.title ?? '', reason, postUrl: notify.publicUrl ? postLink(notify.publicUrl, postId) : null, bridge: bridgeAddress(notify.addressing, { kind: 'status' }), lang: languageOf(a, notify.defaultLanguage ?? 'en') });
+        const notice = hiddenItemNotice({ kind: t.kind, title: p?.title ?? '', reason, postUrl: notify.publicUrl ? postLink(notify.publicUrl, postId) : null, bridge: bridgeAddress(notify.addressing, { kind: 'status' }), lang: languageOf(a, notify.defaultLanguage) });
         // No post or comment id on the row: the outbox voids mail about a removed item, and this
         // mail is about exactly that.
         const queued = await writeOutboundMail(tx, notify.addressing, {

@@ -51,7 +51,7 @@ interface Speech {
   t: Translate;
 }
 function speechOf(req: FastifyRequest, defaultLanguage: Language | undefined): Speech {
-  const lang = languageOf(null, defaultLanguage ?? 'en', req.headers['accept-language'] ?? '');
+  const lang = languageOf(null, defaultLanguage, req.headers['accept-language'] ?? '');
   return { lang, t: translator(lang, 'web') };
 }
 

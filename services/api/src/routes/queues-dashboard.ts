@@ -66,7 +66,7 @@ function adminOnly(deps: QueuesDashboardDeps) {
     if (!who.person.isAdmin) {
       if (!wantsHtml(req)) return refuse(reply, 403, 'the queue dashboard needs the admin role');
       const secret = sessionSecret(req);
-      const lang = languageOf(who.person, deps.defaultLanguage ?? 'en', req.headers['accept-language'] ?? '');
+      const lang = languageOf(who.person, deps.defaultLanguage, req.headers['accept-language'] ?? '');
       const t = translator(lang, 'web');
       const ctx = { me: who.person, csrf: secret ? csrfToken(deps.secret, secret) : null, lang, t };
       const main = html`<h1>${t('error.title.forbidden')}</h1><p role="alert">${t('queues.adminOnly')}</p><p><a href="/web">${t('error.back')}</a></p>`;

@@ -126,7 +126,7 @@ export function oidcPages(app: FastifyInstance, deps: WebDeps & { oidcClient: Oi
     await startSession(req, reply, deps, { personId, via: 'oidc' });
     // A page, not a redirect: the browser arrived here from the IdP's site, and a SameSite=Strict
     // session cookie is sent only with a navigation this origin starts itself.
-    const lang = languageOf(existing, deps.defaultLanguage ?? 'en', req.headers['accept-language'] ?? '');
+    const lang = languageOf(existing, deps.defaultLanguage, req.headers['accept-language'] ?? '');
     const t = translator(lang, 'web');
     const done = html`<!doctype html>
 <html lang="${lang}">

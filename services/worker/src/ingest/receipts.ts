@@ -44,7 +44,7 @@ export async function publishReceipt(
     undoUrl: link('/links/undo', 'undo'),
     fixUrl: link('/links/fix', 'fix'),
     validMinutes: s.undoMinutes,
-    language: languageOf(p, c.deps.defaultLanguage ?? 'en'),
+    language: languageOf(p, c.deps.defaultLanguage),
     preferencesUrl: preferencesLink(c.deps.publicUrl),
   });
   // About a thread, but not in it: a reply to a receipt is not a comment.
@@ -79,7 +79,7 @@ export async function notPublishedReceipt(tx: Tx, c: ReceiptContext, outcome: 'r
   // A valid token used by the wrong colleague is answered exactly as an invalid one, so the
   // answer never tells anyone that a reply address they hold is live (docs/SECURITY.md 3.1).
   const told = reason === 'sender_mismatch' ? 'bad_token' : reason;
-  const mail = renderReceiptMail({ outcome, subject: c.ids.subject, reason: told, language: languageOf(c.person, c.deps.defaultLanguage ?? 'en'), preferencesUrl: preferencesLink(c.deps.publicUrl) });
+  const mail = renderReceiptMail({ outcome, subject: c.ids.subject, reason: told, language: languageOf(c.person, c.deps.defaultLanguage), preferencesUrl: preferencesLink(c.deps.publicUrl) });
   const id = await queueMail(tx, c.deps.addressing, {
     kind: 'receipt',
     to: from,

@@ -90,7 +90,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
   const { deps, row, mail, ids } = c;
   const bridge = bridgeAddress(deps.addressing, { kind: 'status' });
   // Notices to the sender are in their language; to a stranger, in the organisation's.
-  const lang = languageOf(c.person, deps.defaultLanguage ?? 'en');
+  const lang = languageOf(c.person, deps.defaultLanguage);
   // Links carry when they were made: a newer choice of their person voids them (link-standing.ts).
   const iat = Math.floor(c.now.getTime() / 1000);
   const exp = iat + LINK_LIFETIME_DAYS * 86_400;
@@ -236,7 +236,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
             title: decision.title,
             postUrl: postLink(deps.publicUrl, post.id),
             withholdUrl: link('/links/withhold', token),
-            lang: languageOf({ language: languages.get(address.toLowerCase()) ?? null }, deps.defaultLanguage ?? 'en'),
+            lang: languageOf({ language: languages.get(address.toLowerCase()) ?? null }, deps.defaultLanguage),
           }),
           dedupeKey: `thread-notice:${post.id}:${address}`,
           inReplyTo: mail.messageId,

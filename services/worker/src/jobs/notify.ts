@@ -79,7 +79,7 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
   const postUrl = postLink(site.publicUrl, post.id);
   const preferencesUrl = preferencesLink(site.publicUrl);
   // Blend's words in the reader's language; people's own words stay as written.
-  const language = languageOf(to, site.defaultLanguage ?? 'en');
+  const language = languageOf(to, site.defaultLanguage);
   // Every mail of the sweep is in the thread: a reply to it, to any address, comments there.
   const base = {
     language,
