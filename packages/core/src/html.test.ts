@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { htmlToPlainText, sanitiseHtml, textToSafeHtml } from './html';
+import { htmlToPlainText, sanitisedToPlainText, sanitiseHtml, textToSafeHtml } from './html';
 
 const ALLOWED_TAGS = new Set(
   'p br b i strong em u s a ul ol li blockquote pre code h1 h2 h3 h4 h5 h6 table thead tbody tr th td hr span div'.split(' '),
@@ -129,6 +129,8 @@ describe('htmlToPlainText', () => {
     ['<p>nul\u0000</p>', 'nul'],
   ])('%s -> %j', (input, expected) => {
     expect(htmlToPlainText(input)).toBe(expected);
+    // The same text from HTML a caller has already sanitised (and keeps).
+    expect(sanitisedToPlainText(sanitiseHtml(input))).toBe(expected);
   });
 
   it('survives deep nesting', () => {

@@ -92,8 +92,16 @@ const toText = compile(TO_TEXT_OPTIONS);
 export function htmlToPlainText(html: string): string {
   // Sanitised first, so an unsafe link (javascript:, data:) keeps its text but loses its
   // URL, and nothing the reader would never see turns into text.
+  return sanitisedToPlainText(sanitiseHtml(html));
+}
+
+/**
+ * {@link htmlToPlainText} of HTML that is already the output of {@link sanitiseHtml}: for a
+ * caller that keeps the sanitised HTML too, so it is not sanitised twice.
+ */
+export function sanitisedToPlainText(safeHtml: string): string {
   // Only blank lines are trimmed at the start: list items begin with " * ".
-  return stripControlChars(toText(sanitiseHtml(html)))
+  return stripControlChars(toText(safeHtml))
     .replace(/^(?:[ \t]*\n)+/, '')
     .trimEnd();
 }

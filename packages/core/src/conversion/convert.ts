@@ -1,7 +1,7 @@
-import { htmlToPlainText, sanitiseHtml, textToSafeHtml } from '../html';
+import { htmlToPlainText, sanitisedToPlainText, sanitiseHtml, textToSafeHtml } from '../html';
 import type { MailInput } from '../types';
 import { extractVisibleText, type VisibleOptions } from '../visible-text';
-import { splitForwarded, type ForwardedMessage } from './forwarded';
+import { forwardedMessages, type ForwardedMessage } from './forwarded';
 import { extractVisibleHtml } from './html-quotes';
 import { authorNameWords } from './typed-name';
 import { MAX_MENTIONS, extractMentions, extractTags, type Mentions } from './mentions';
@@ -64,7 +64,7 @@ interface Body {
  *   the trimmed text wins and `bodyHtml` is rendered from it instead.
  * - Otherwise the text part: {@link extractVisibleText}, then `textToSafeHtml`.
  * - Forwarded messages are split from the text part (or the HTML rendered as
- *   text) with {@link splitForwarded}; the note is the body.
+ *   text) with {@link forwardedMessages}; the note is the body.
  * - A single-part UTF-7 body is decoded first (see `decodeUtf7`).
  * - Mentions and tags come from the body text only, plus known To/Cc people.
  */
@@ -89,10 +89,10 @@ export function convertMail(mail: MailInput, opts: ConvertOptions = {}): Convert
   const body = { ...picked.body, text: tidy(picked.body.text), html: picked.body.html.trim() };
   const full = picked.full;
 
-  const forwarded = splitForwarded(text?.trim() ? text : htmlText, {
+  const forwarded = forwardedMessages(text?.trim() ? text : htmlText, {
     subject: mail.subject,
     disclaimerPatterns: opts.disclaimerPatterns,
-  }).forwarded;
+  });
   const mentions = extractMentions(body.text);
   for (const a of [...mail.to, ...mail.cc]) {
     if (mentions.emails.length >= MAX_MENTIONS) break;
@@ -153,7 +153,8 @@ type HtmlBody = Body & { fullText: string };
 function fromHtml(html: string, visible: VisibleOptions): HtmlBody | null {
   const v = extractVisibleHtml(html, visible);
   if (!v) return null;
-  const plain = htmlToPlainText(v.html);
+  const safe = sanitiseHtml(v.html);
+  const plain = sanitisedToPlainText(safe);
   // The DOM walk saw the whole mail and removed the quotes it knows: a `>` line left in its
   // rendering is an indented block of the author's (Gmail's "indent"), not a quote.
   const check = extractVisibleText(plain, { ...visible, keepQuotes: true });
@@ -164,7 +165,7 @@ function fromHtml(html: string, visible: VisibleOptions): HtmlBody | null {
     return { text: check.text, html, confidence: check.confidence, inline: check.inline, fullText: v.fullText };
   }
   const confidence = v.confidence === 'low' || check.confidence === 'low' ? 'low' : 'high';
-  return { text: check.text, html: sanitiseHtml(v.html), confidence, inline: v.inline, fullText: v.fullText };
+  return { text: check.text, html: safe, confidence, inline: v.inline, fullText: v.fullText };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { htmlToPlainText } from '../html';
-import { splitForwarded, type ForwardedMessage } from './forwarded';
+import { forwardedMessages, splitForwarded, type ForwardedMessage } from './forwarded';
 
 const l = (...lines: string[]) => lines.join('\n');
 const fwd = (from: string, date: string | null, subject: string, text: string): ForwardedMessage => ({ from, date, subject, text });
@@ -109,6 +109,7 @@ describe('splitForwarded', () => {
     ['plain mail', '', 'Hello', 'Hello', []],
   ])('%s', (_name, subject, text, note, forwarded) => {
     expect(splitForwarded(text, { subject })).toEqual({ note, forwarded });
+    expect(forwardedMessages(text, { subject })).toEqual(forwarded);
   });
 
   it('splits a Gmail HTML forward after htmlToPlainText', () => {

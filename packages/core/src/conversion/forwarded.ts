@@ -62,8 +62,24 @@ const FORWARD_SUBJECT = /^\s*(?:Fwd?|FW|WG|TR|RV|ENC|I|Doorst|VB|VS|PD|Пере�
  * forward becomes the next entry. HTML bodies are split after `htmlToPlainText`.
  */
 export function splitForwarded(text: string, opts: SplitForwardedOptions = {}): SplitForwarded {
-  const lines = stripControlChars(text).split('\n');
+  const { lines, starts } = findForwards(text, opts);
   const visible = { disclaimerPatterns: opts.disclaimerPatterns };
+  const note = extractVisibleText(lines.slice(0, starts[0] ?? lines.length).join('\n'), visible).text;
+  return { note, forwarded: readBlocks(lines, starts, visible) };
+}
+
+/**
+ * The forwarded messages of {@link splitForwarded} without the note: for a caller whose note
+ * is trimmed another way (the mail's body), which spares trimming the whole text once more.
+ */
+export function forwardedMessages(text: string, opts: SplitForwardedOptions = {}): ForwardedMessage[] {
+  const { lines, starts } = findForwards(text, opts);
+  return readBlocks(lines, starts, { disclaimerPatterns: opts.disclaimerPatterns });
+}
+
+/** The text's lines and where each forwarded block starts. */
+function findForwards(text: string, opts: SplitForwardedOptions): { lines: string[]; starts: number[] } {
+  const lines = stripControlChars(text).split('\n');
   const isForwardMail = FORWARD_SUBJECT.test(opts.subject ?? '');
   const starts: number[] = [];
   for (let i = 0; i < lines.length && starts.length < MAX_FORWARDED; i++) {
@@ -76,10 +92,11 @@ export function splitForwarded(text: string, opts: SplitForwardedOptions = {}): 
       i = skipHeader(lines, i + 1) - 1; // the block's own From/Sent lines are not a new forward
     }
   }
-  const first = starts[0] ?? lines.length;
-  const note = extractVisibleText(lines.slice(0, first).join('\n'), visible).text;
-  const forwarded = starts.map((start, n) => parseBlock(lines.slice(start, starts[n + 1] ?? lines.length), visible));
-  return { note, forwarded };
+  return { lines, starts };
+}
+
+function readBlocks(lines: readonly string[], starts: readonly number[], visible: VisibleOptions): ForwardedMessage[] {
+  return starts.map((start, n) => parseBlock(lines.slice(start, starts[n + 1] ?? lines.length), visible));
 }
 
 /** Outlook marks a forward only with the reply markers: a separator, a rule or the header block. */
