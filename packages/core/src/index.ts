@@ -70,6 +70,7 @@ export * from './thread-lookup';
 export * from './bounce-evidence';
 export * from './participants';
 export * from './thread-merge';
+export * from './orphan-reply';
 export * from './insights-cells';
 export * from './insights-measures';
 export * from './insights';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planThreadMerge, THREAD_MERGE_MAX, type MergeCandidate, type ThreadMergePlan } from './thread-merge';
+import { planAdoption, planThreadMerge, THREAD_MERGE_MAX, type AdoptionCandidate, type AdoptionPlan, type MergeCandidate, type ThreadMergePlan } from './thread-merge';
 
 // Posts by minute of creation; all in group g1, live, with the sender taking part, unless changed.
 const post = (id: string, minute: number, over: Partial<MergeCandidate> = {}): MergeCandidate => ({
@@ -55,5 +55,32 @@ describe('planThreadMerge', () => {
       merged: ['p00', 'p01'],
       refused: linked.slice(2).map((p) => ({ id: p.id, reason: 'over_cap' })),
     });
+  });
+});
+
+describe('planAdoption', () => {
+  const p = (id: string, minute: number, over: Partial<AdoptionCandidate> = {}): AdoptionCandidate => ({ id, createdAt: new Date(Date.UTC(2026, 10, 25, 9, minute)), groupId: 'g1', deleted: false, ...over });
+  it.each<[string, AdoptionCandidate, AdoptionCandidate[], AdoptionPlan]>([
+    ['no early reply: nothing moves', p('parent', 5), [], { adopted: [], refused: [] }],
+    ['an early reply joins the parent, which stays although it is later', p('parent', 5), [p('r', 1)], { adopted: ['r'], refused: [] }],
+    ['several join oldest first, each once; the parent is not adopted by itself', p('parent', 9), [p('r3', 3), p('r1', 1), p('parent', 9), p('r1', 1)], { adopted: ['r1', 'r3'], refused: [] }],
+    ['another group stays apart', p('parent', 5), [p('r', 1, { groupId: 'g2' })], { adopted: [], refused: [{ id: 'r', reason: 'other_group' }] }],
+    ['a retracted early reply stays apart', p('parent', 5), [p('r', 1, { deleted: true })], { adopted: [], refused: [{ id: 'r', reason: 'retracted' }] }],
+    ['a retracted parent takes nothing', p('parent', 5, { deleted: true }), [p('r', 1)], { adopted: [], refused: [{ id: 'r', reason: 'retracted' }] }],
+    [
+      'over the cap: the oldest join, refusals do not count',
+      p('parent', 30),
+      [p('g', 0, { groupId: 'g2' }), ...[1, 2, 3, 4, 5, 6, 7].map((i) => p(`r${i}`, i))],
+      {
+        adopted: ['r1', 'r2', 'r3', 'r4', 'r5'],
+        refused: [
+          { id: 'g', reason: 'other_group' },
+          { id: 'r6', reason: 'over_cap' },
+          { id: 'r7', reason: 'over_cap' },
+        ],
+      },
+    ],
+  ])('%s', (_, parent, early, expected) => {
+    expect(planAdoption(parent, early)).toEqual(expected);
   });
 });

@@ -38,7 +38,7 @@ export interface ThreadMergePlan {
  */
 export const THREAD_MERGE_MAX = 5;
 
-const earlier = (a: MergeCandidate, b: MergeCandidate) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const earlier = (a: Pick<MergeCandidate, 'id' | 'createdAt'>, b: Pick<MergeCandidate, 'id' | 'createdAt'>) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * Which posts a mail joins into one thread, and which survives.
@@ -73,4 +73,45 @@ export function planThreadMerge(target: MergeCandidate, linked: MergeCandidate[]
   }
   const all = [target, ...joining].sort(earlier);
   return { survivor: all[0]!.id, merged: all.slice(1).map((p) => p.id), refused };
+}
+
+/** A post as the adoption decision sees it: a parent's, or one an early reply started. */
+export type AdoptionCandidate = Omit<MergeCandidate, 'senderTookPart'>;
+
+/** Why an early reply stays a post of its own. */
+export type AdoptionRefusal = Exclude<MergeRefusal, 'not_participant'>;
+
+export interface AdoptionPlan {
+  /** Early replies' posts that become comments of the parent's thread, oldest first. */
+  adopted: string[];
+  /** Those left alone, with the reason, oldest first. */
+  refused: { id: string; reason: AdoptionRefusal }[];
+}
+
+/**
+ * Which posts started by replies that reached Blend before their parent join the parent's
+ * thread once both are known (docs/ARCHITECTURE.md "Threads and merges"). The parent's post
+ * always stays: it opens the conversation, and an early reply reads as its first comment.
+ *
+ * The rules are a merge's, except the participant rule: in order, a reply naming its parent's
+ * Message-ID would have joined the thread by that alone, so arriving first changes nothing
+ * about who may join. A reply stays apart when it or the parent's thread is retracted (its
+ * readers were told it is gone), or when it was published in another group (moving it would
+ * show it to other readers, perhaps outside a private group); at most `max` join per mail.
+ * @param early - the early replies' posts, in any order; the parent's own post is skipped.
+ * @param max @defaultValue THREAD_MERGE_MAX
+ */
+export function planAdoption(parent: AdoptionCandidate, early: AdoptionCandidate[], max: number = THREAD_MERGE_MAX): AdoptionPlan {
+  const adopted: string[] = [];
+  const refused: AdoptionPlan['refused'] = [];
+  const seen = new Set<string>([parent.id]);
+  for (const post of [...early].sort(earlier)) {
+    if (seen.has(post.id)) continue;
+    seen.add(post.id);
+    const reason: AdoptionRefusal | null =
+      post.deleted || parent.deleted ? 'retracted' : post.groupId !== parent.groupId ? 'other_group' : adopted.length >= max ? 'over_cap' : null;
+    if (reason) refused.push({ id: post.id, reason });
+    else adopted.push(post.id);
+  }
+  return { adopted, refused };
 }

@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
-import type { MergeCandidate } from '@blend/core';
+import type { AdoptionCandidate, MergeCandidate } from '@blend/core';
 import type { Tx } from '../client';
 import { comments, messageRefs, posts } from '../schema';
 import { emitPostMerged, type EventContext } from './events';
@@ -28,13 +28,31 @@ export async function findThreadPost(tx: Tx, messageIds: string[]): Promise<{ po
   return undefined;
 }
 
-/** Map Message-IDs to a post (and comment); an id already mapped keeps its first owner. */
+/**
+ * Map Message-IDs to a post (and comment); an id already mapped keeps its first owner. An id
+ * another ingest has just mapped and not committed makes this wait for it: that is what lets a
+ * reply and its parent ingested at the same moment find each other afterwards
+ * (docs/ARCHITECTURE.md "Threads and merges"). The ids go in sorted, so two such ingests
+ * wait in one order and never deadlock.
+ */
 export async function recordMessageRefs(
   tx: Tx,
   refs: { messageId: string; postId: string; commentId?: string | null; inboundId?: string | null }[],
 ): Promise<void> {
   if (refs.length === 0) return;
-  await tx.insert(messageRefs).values(refs).onConflictDoNothing({ target: messageRefs.messageId });
+  const sorted = [...refs].sort((a, b) => (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0));
+  await tx.insert(messageRefs).values(sorted).onConflictDoNothing({ target: messageRefs.messageId });
+}
+
+/**
+ * A mail's own Message-ID maps to what the mail became, even when a reply that came first
+ * mapped it to the post the reply started (the reply names it as its parent).
+ */
+export async function claimMessageRef(tx: Tx, ref: { messageId: string; postId: string; commentId: string | null; inboundId: string }): Promise<void> {
+  await tx
+    .update(messageRefs)
+    .set({ postId: ref.postId, commentId: ref.commentId, inboundId: ref.inboundId })
+    .where(and(eq(messageRefs.messageId, ref.messageId), sql`${messageRefs.inboundId} is distinct from ${ref.inboundId}::uuid`));
 }
 
 /** The live post of an Outlook conversation, by the root of its `Thread-Index`. */
@@ -124,25 +142,43 @@ export async function mergeCandidates(tx: Tx, postIds: string[], personId: strin
 }
 
 /**
- * Replies that arrived before their parent became posts of their own (nothing told Blend
- * they belonged to a thread yet); they named the parent's Message-ID in their References,
- * so `message_refs` maps that id to them. When the parent arrives and becomes `parentPostId`,
- * each such early reply turns into a comment on it (`movePostIntoThread`).
- * @returns the comment ids the early replies became.
+ * Whether Blend has any of `messageIds` already, other than as the mail `exceptInboundId`:
+ * stored from the mailbox (in any state), or sent itself. A reply to such a mail that found no
+ * thread has nothing to wait for (core `orphanReplyWait`).
  */
-export async function adoptEarlyReplies(tx: Tx, parentPostId: string, parentMessageId: string, inboundId: string | null = null, events: EventContext = {}): Promise<string[]> {
-  const early = await tx.execute<{ post_id: string }>(sql`
+export async function anyMessageSeen(tx: Tx, messageIds: string[], exceptInboundId: string): Promise<boolean> {
+  if (messageIds.length === 0) return false;
+  const ids = sql.join(messageIds.map((id) => sql`${id}`), sql`, `);
+  const rows = await tx.execute<{ seen: boolean }>(sql`
+    select exists (select 1 from inbound_messages where message_id in (${ids}) and id <> ${exceptInboundId}::uuid)
+        or exists (select 1 from outbound_messages where message_id in (${ids})) as seen`);
+  return Boolean(rows.rows[0]?.seen);
+}
+
+/**
+ * Posts started by replies that arrived before their parent (nothing told Blend they belonged
+ * to a thread yet): the mail that started each named `parentMessageId` in its References, so
+ * `message_refs` maps that id to it, recorded by that mail itself. The parent's post
+ * `parentPostId` is left out. Whether they join it is core `planAdoption`'s decision.
+ */
+export async function earlyReplyPosts(tx: Tx, parentPostId: string, parentMessageId: string): Promise<string[]> {
+  const rows = await tx.execute<{ post_id: string }>(sql`
     select distinct r.post_id from message_refs r
     join posts p on p.id = r.post_id
     where r.message_id = ${parentMessageId} and r.post_id <> ${parentPostId}::uuid
-      and p.source = 'email' and p.deleted_at is null and p.inbound_id is not null
-      and r.inbound_id = p.inbound_id`);
-  const adopted: string[] = [];
-  for (const { post_id: orphan } of early.rows) {
-    const commentId = await movePostIntoThread(tx, orphan, parentPostId, { kind: 'adopted', inboundId, events });
-    if (commentId) adopted.push(commentId);
-  }
-  return adopted;
+      and p.source = 'email' and p.inbound_id is not null and r.inbound_id = p.inbound_id`);
+  return rows.rows.map((r) => r.post_id);
+}
+
+/** What the adoption decision (core `planAdoption`) needs of each post, in the order asked; missing posts are left out. */
+export async function adoptionCandidates(tx: Tx, postIds: string[]): Promise<AdoptionCandidate[]> {
+  if (postIds.length === 0) return [];
+  const rows = await tx
+    .select({ id: posts.id, createdAt: posts.createdAt, groupId: posts.groupId, deleted: sql<boolean>`${posts.deletedAt} is not null` })
+    .from(posts)
+    .where(inArray(posts.id, postIds));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return postIds.flatMap((id) => byId.get(id) ?? []);
 }
 
 /**

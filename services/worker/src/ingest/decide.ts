@@ -1,6 +1,8 @@
 import {
   answersNotice,
   decideIngest,
+  DEFAULT_ORPHAN_REPLY_GRACE_MS,
+  orphanReplyWait,
   hashReplyToken,
   judgeRate,
   judgeReplyToken,
@@ -14,6 +16,7 @@ import {
   type TokenCheck,
 } from '@blend/core';
 import {
+  anyMessageSeen,
   countAcceptedWindows,
   findGroup,
   findPersonByEmail,
@@ -34,12 +37,16 @@ import type { IngestDeps } from './deps';
 import type { ParsedInbound } from './parse';
 
 /**
- * A reply whose parent is stored but not ingested yet (both arrived in one batch). The
- * processor puts the job back for a moment without using up an attempt.
+ * A reply whose parent is not ingested yet: stored and being ingested (both arrived in one
+ * batch), or not come at all within the grace (BLEND_ORPHAN_REPLY_GRACE_MS). The processor
+ * puts the job back for `retryInMs` without using up an attempt.
  */
 export class ParentPendingError extends Error {
-  constructor() {
-    super('parent message is stored but not ingested yet');
+  constructor(
+    /** When to try again: shortly for a parent being ingested, at the end of the grace for one not come. */
+    readonly retryInMs = 200,
+  ) {
+    super(retryInMs > 200 ? 'no message the reply names has come yet' : 'parent message is stored but not ingested yet');
     this.name = 'ParentPendingError';
   }
 }
@@ -72,9 +79,10 @@ export interface Decided {
 /**
  * The decide stage: gather the facts `decideIngest` needs from the database, in the ingest's
  * transaction, and let it decide (docs/ARCHITECTURE.md "Ingest, one mail at a time").
- * @throws ParentPendingError when the mail's parent is still being ingested.
+ * @throws ParentPendingError when the mail's parent is still being ingested, or has not come
+ *   within the grace.
  */
-export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'addressing' | 'secret' | 'previousSecret' | 'rateLimits' | 'defaultGroup' | 'senderAuth'>): Promise<Decided> {
+export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'addressing' | 'secret' | 'previousSecret' | 'rateLimits' | 'defaultGroup' | 'senderAuth' | 'orphanReplyGraceMs'>): Promise<Decided> {
   const { mail, content } = m.parsed;
   const { classification, route, participants } = m.classified;
   const from = mail.from?.address ?? null;
@@ -87,7 +95,8 @@ export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'add
     throw new ParentPendingError();
   }
   const { parent, referencedPostIds } = await findThread(tx, threadLookups(mail, classification, m.arrival.internalDate ?? m.arrival.receivedAt, deps.addressing));
-  const repliesToNotice = classification.kind === 'reply' && !parent && answersNotice(await ownMailKinds(tx, mail.inReplyTo.slice(0, 1)));
+  const answeredKinds = classification.kind === 'reply' && !parent ? await ownMailKinds(tx, mail.inReplyTo.slice(0, 1)) : [];
+  const repliesToNotice = answersNotice(answeredKinds);
   const { token, tokenHash } = route?.kind === 'reply' ? await checkReplyToken(tx, route.token, person, m.verdict, m.now, deps) : { token: null, tokenHash: null };
   const threadPostId = token?.ok ? token.postId : (parent?.postId ?? null);
 
@@ -112,7 +121,22 @@ export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'add
     trimConfidence: content.confidence,
     defaultGroup: deps.defaultGroup,
   });
+  await waitForUnseenParent(tx, m, decision, answeredKinds.length > 0, deps.orphanReplyGraceMs ?? DEFAULT_ORPHAN_REPLY_GRACE_MS);
   return { decision, person, tokenHash: token?.ok ? tokenHash : null, referencedPostIds };
+}
+
+/**
+ * A reply about to start a post because none of the messages it names is known may be early:
+ * within the grace it comes back at the grace's end, so a parent delivered a moment later is
+ * there first (core `orphanReplyWait`; docs/ARCHITECTURE.md "Threads and merges").
+ * @throws ParentPendingError with the rest of the grace.
+ */
+async function waitForUnseenParent(tx: Tx, m: DecideInput, decision: IngestDecision, answersOwnMail: boolean, graceMs: number): Promise<void> {
+  const { classification } = m.classified;
+  if (graceMs <= 0 || classification.kind !== 'reply' || decision.action !== 'post') return;
+  const parentSeen = answersOwnMail || (await anyMessageSeen(tx, classification.parentIds, m.inboundId));
+  const wait = orphanReplyWait({ isReply: true, action: decision.action, parentSeen, storedAt: m.arrival.receivedAt, now: m.now, graceMs });
+  if (wait > 0) throw new ParentPendingError(wait);
 }
 
 /**

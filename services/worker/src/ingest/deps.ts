@@ -40,6 +40,8 @@ export interface IngestDeps {
   memoryBudget?: MemoryBudget;
   /** Threads that parse and convert under a time limit (BLEND_PARSE_TIMEOUT_MS); none: in this thread, unbounded. */
   parsePool?: ParsePool;
+  /** How long a reply whose parent Blend has not seen waits for it before it starts a post (BLEND_ORPHAN_REPLY_GRACE_MS). @defaultValue DEFAULT_ORPHAN_REPLY_GRACE_MS */
+  orphanReplyGraceMs?: number;
 }
 
 export interface ActivitySettings {

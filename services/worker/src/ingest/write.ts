@@ -16,6 +16,7 @@ import {
   LINK_LIFETIME_DAYS,
   textToSafeHtml,
   threadNotice,
+  threadLookupOrder,
   threadSubjectKey,
   translator,
   type BounceEvidence,
@@ -26,8 +27,8 @@ import {
   type SenderVerdict,
 } from '@blend/core';
 import {
-  adoptEarlyReplies,
   addLike,
+  claimMessageRef,
   emitCommentEvent,
   emitPostEvent,
   emitReactionEvent,
@@ -57,7 +58,7 @@ import type { ParsedAttachment } from '@blend/mail';
 import { isoWeek, queueMail } from '../outbox';
 import type { InboundIds } from './copies';
 import { activitySettings, type IngestDeps } from './deps';
-import { mergeLinkedThreads } from './merge-threads';
+import { adoptEarlyReplies, joinLateParent, mergeLinkedThreads } from './merge-threads';
 import type { IngestOutcome } from './outcome';
 import { notPublishedReceipt, publishReceipt, RECEIPT_REJECTS } from './receipts';
 
@@ -213,12 +214,15 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         activitySettings(deps).coalesceMs,
       );
       await emitPostEvent(tx, 'post.created', post.id, { publicUrl: deps.publicUrl, at: post.createdAt });
-      // Replies that came in before this mail (and so became posts of their own) join it now.
-      if (mail.messageId) await adoptEarlyReplies(tx, post.id, mail.messageId, row.id, { publicUrl: deps.publicUrl, at: c.now });
       // The whole conversation so far maps to this post, so a later reply to any earlier
       // message of it finds the thread.
       const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
       await recordMessageRefs(tx, [...new Set(threadIds)].map((messageId) => ({ messageId, postId: post.id, inboundId: row.id })));
+      // Replies that came in before this mail (and so became posts of their own) join it now.
+      if (mail.messageId) {
+        await adoptEarlyReplies(tx, deps, { postId: post.id, messageId: mail.messageId, inboundId: row.id, now: c.now });
+        await claimMessageRef(tx, { messageId: mail.messageId, postId: post.id, commentId: null, inboundId: row.id });
+      }
       await finishInbound(tx, row.id, { ...ids, state: 'posted', postId: post.id });
       // Consent per thread: everyone of the organisation on To/Cc hears once that the
       // conversation is mirrored, with a link to keep their own replies out of it.
@@ -243,6 +247,10 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         });
       }
       await publishReceipt(tx, c, { postId: post.id, commentId: null, title: decision.title, text: decision.body }, outbound);
+      // A reply that found no thread, whose parent committed while it was written: it joins
+      // the parent's thread after all (docs/ARCHITECTURE.md "Threads and merges").
+      const joined = await joinLateParent(tx, deps, { postId: post.id, parentIds: threadLookupOrder(mail), inboundId: row.id, now: c.now });
+      if (joined) return { state: 'commented', postId: joined.postId, commentId: joined.commentId, outbound };
       return { state: 'posted', postId: post.id, outbound };
     }
     case 'comment': {
@@ -263,6 +271,9 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       const mentioned = await recordMentions(tx, postId, comment.id, c.content.mentionedEmails);
       if (mail.messageId) {
         await recordMessageRefs(tx, [{ messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id }]);
+        // Replies to this mail that came in before it join the thread it joined.
+        await adoptEarlyReplies(tx, deps, { postId, messageId: mail.messageId, inboundId: row.id, now: c.now });
+        await claimMessageRef(tx, { messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id });
       }
       await addThreadParticipants(tx, postId, c.participants.conversation);
       await recordActivity(
