@@ -137,6 +137,11 @@ export const ConfigSchema = z.object({
   BLEND_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** Send jobs at once per worker process (they share a pool of 5 SMTP connections). */
   BLEND_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /**
+   * Outbox rows per send job for mail written in bulk (digests, the notification sweep): one
+   * claim and grouped `sent` writes per job instead of two commits per mail; 1 queues a job per mail.
+   */
+  BLEND_SEND_BATCH: z.coerce.number().int().min(1).max(500).default(20),
   /** DKIM selector of Blend's outgoing mail: the key is published at `SELECTOR._domainkey.DOMAIN`. Unset: mail is not signed. */
   BLEND_DKIM_SELECTOR: z
     .string()

@@ -1,2 +1,3 @@
 export * from './queues';
+export * from './send-batch';
 export * from './redis';

@@ -16,7 +16,7 @@ import { ParsePool } from './parse-pool';
 export { ingest, MAX_INGEST_TRIES, type IngestDeps, type IngestOutcome } from './jobs/ingest';
 export { MemoryBudget } from './memory-budget';
 export { DEFAULT_PARSE_TIMEOUT_MS, ParseLimitError, ParsePool, type ParsePoolOptions } from './parse-pool';
-export { send } from './jobs/send';
+export { send, sendBatch } from './jobs/send';
 export { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
 export { startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker } from './worker';
 export { deliverWebhook, scanWebhooks } from './jobs/webhook';
@@ -125,9 +125,9 @@ export async function startWorkerService(
       },
       workerOpts,
     ),
-    startDigestWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues),
+    startDigestWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues, config.BLEND_SEND_BATCH),
     // Due notifications, mirrored comments and corrections become mail.
-    startNotifyWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues),
+    startNotifyWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues, config.BLEND_SEND_BATCH),
   ];
   await scheduleDigests(queues.digest, config.BLEND_DIGEST_TICK_MS).catch((err: unknown) =>
     log.warn({ err }, 'could not register the digest schedule; another worker or the next start will'),

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { pendingOutbound, releaseRateHolds, unfinishedInbound, type Database } from '@blend/db';
 import type { Logger } from '@blend/runtime';
-import { requeueIngest, requeueSend, type IngestJob, type SendJob } from '@blend/queue';
+import { requeueIngest, requeueSend, rowsInLiveBatches, type IngestJob, type SendJob } from '@blend/queue';
 
 /**
  * Postgres is the source of truth (docs/ARCHITECTURE.md invariant 1): every inbound row still
@@ -36,7 +36,11 @@ export async function releaseRateHeld(db: Database, queue: Queue<IngestJob>, log
 /** The same for the outbox: every `pending` outbound row gets its `send` job. */
 export async function reconcileOutbound(db: Database, queue: Queue<SendJob>, log: Logger, graceMs = 15_000): Promise<number> {
   let count = 0;
-  for (const r of await pendingOutbound(db, new Date(Date.now() - graceMs), 5_000)) {
+  const pending = await pendingOutbound(db, new Date(Date.now() - graceMs), 5_000);
+  // A row waiting in a live `send-batch` job is not queued again on its own.
+  const batched = pending.length > 0 ? await rowsInLiveBatches(queue) : new Set<string>();
+  for (const r of pending) {
+    if (batched.has(r.id)) continue;
     if (await requeueSend(queue, r.id)) count++;
   }
   if (count > 0) log.info({ count }, 'reconciler re-enqueued pending outbound mail');

@@ -2,9 +2,9 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type 
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
 import type { Logger, Metrics } from '@blend/runtime';
-import { IngestJob, QueueName, SendJob, WebhookJob, enqueueAll, enqueueSend, ingestBackoff, type Queues } from '@blend/queue';
+import { IngestJob, QueueName, SEND_BATCH_NAME, SendBatchJob, SendJob, WebhookJob, enqueueSend, enqueueSendBatches, ingestBackoff, type Queues } from '@blend/queue';
 import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
-import { send, type SendDeps } from './jobs/send';
+import { send, sendBatch, type SendDeps } from './jobs/send';
 import { deliverWebhook, type WebhookDeps } from './jobs/webhook';
 import { sweepNotifications, type NotifyDeps } from './jobs/notify';
 import { runDueDigests, type DigestDeps } from '@blend/outbound';
@@ -118,13 +118,28 @@ export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions, queues?
   );
 }
 
-/** The `send` processor. */
+/** The `send` processor: a `send` job delivers one outbox row, a `send-batch` job the rows written together. */
 export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
   return startProcessor(
     QueueName.send,
     deps.log,
     opts,
     async (job, log) => {
+      if (job.name === SEND_BATCH_NAME) {
+        const batch = SendBatchJob.parse(job.data);
+        try {
+          const outcome = await sendBatch(batch, { ...deps, log });
+          opts.metrics?.outbound.inc({ result: 'sent' }, outcome.sent);
+          opts.metrics?.outbound.inc({ result: 'cancelled' }, outcome.cancelled);
+          opts.metrics?.outbound.inc({ result: 'failed' }, outcome.failed);
+          opts.metrics?.outbound.inc({ result: 'skipped' }, outcome.skipped);
+          log.info({ rows: batch.outboundIds.length, ...outcome }, 'send batch');
+          return outcome;
+        } catch (err) {
+          opts.metrics?.outbound.inc({ result: 'retry' });
+          throw err;
+        }
+      }
       const payload = SendJob.parse(job.data);
       try {
         const outcome = await send(payload, { ...deps, log: log.child({ outboundId: payload.outboundId }) });
@@ -137,24 +152,27 @@ export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
       }
     },
     async (job, err) => {
-      const { outboundId } = job.data as SendJob;
-      const row = await getOutbound(deps.db, outboundId);
-      if (row && row.state === 'pending') await finishOutbound(deps.db, outboundId, { state: 'failed', error: err.message.slice(0, 500) });
+      const ids = job.name === SEND_BATCH_NAME ? SendBatchJob.parse(job.data).outboundIds : [(job.data as SendJob).outboundId];
+      for (const outboundId of ids) {
+        const row = await getOutbound(deps.db, outboundId);
+        if (row && row.state === 'pending') await finishOutbound(deps.db, outboundId, { state: 'failed', error: err.message.slice(0, 500) });
+      }
     },
   );
 }
 
 /**
  * The `digest` processor: one scheduled tick builds every digest that is due; each batch's
- * sends are queued as soon as it has committed, so sending overlaps the building.
+ * sends are queued as soon as it has committed, so sending overlaps the building, `sendBatch`
+ * rows per send job (BLEND_SEND_BATCH).
  */
-export function startDigestWorker(deps: DigestDeps, opts: WorkerOptions, queues: Pick<Queues, 'send'>): Worker {
+export function startDigestWorker(deps: DigestDeps, opts: WorkerOptions, queues: Pick<Queues, 'send'>, sendBatchSize = 1): Worker {
   return startProcessor(
     QueueName.digest,
     deps.log,
     { ...opts, concurrency: 1 },
     async (_job, log) => {
-      const result = await runDueDigests({ ...deps, log, onCommitted: (ids) => enqueueAll(queues, ids, log) });
+      const result = await runDueDigests({ ...deps, log, onCommitted: (ids) => enqueueSendBatches(queues, ids, sendBatchSize, log) });
       return { sent: result.sent, empty: result.empty, scheduled: result.scheduled };
     },
     async () => undefined,
@@ -166,7 +184,7 @@ export function startDigestWorker(deps: DigestDeps, opts: WorkerOptions, queues:
  * mirrored comments and corrections become outbox rows in one transaction, then their sends
  * are queued.
  */
-export function startNotifyWorker(deps: NotifyDeps, opts: WorkerOptions, queues: Pick<Queues, 'send'>): Worker {
+export function startNotifyWorker(deps: NotifyDeps, opts: WorkerOptions, queues: Pick<Queues, 'send'>, sendBatchSize = 1): Worker {
   return startProcessor(
     QueueName.notify,
     deps.log,
@@ -182,7 +200,7 @@ export function startNotifyWorker(deps: NotifyDeps, opts: WorkerOptions, queues:
       }
       stop?.({ outcome: 'ok' });
       deps.metrics?.notifyMails.inc(ids.length);
-      await enqueueAll(queues, ids, log);
+      await enqueueSendBatches(queues, ids, sendBatchSize, log);
       return { mails: ids.length };
     },
     async () => undefined,

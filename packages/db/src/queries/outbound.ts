@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, getTableColumns, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, lte, sql, type SQL } from 'drizzle-orm';
 import { outboundRow, type Addressing, type OutboundMail } from '@blend/core';
 import type { Tx } from '../client';
 import { outboundMessages, people } from '../schema';
@@ -114,6 +114,23 @@ const prepareFinish = (db: Tx) =>
 const finishStatements = new WeakMap<Tx, ReturnType<typeof prepareFinish>>();
 
 /**
+ * Mark many rows `sent` in one statement (the mails of a batch its SMTP server accepted), so a
+ * batch of sends costs one commit for its outcomes instead of one per mail.
+ */
+export async function finishOutboundsSent(db: Tx, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await prepared(db, finishSentStatements, prepareFinishSent).execute({ ids: `{${ids.join(',')}}` });
+}
+
+const prepareFinishSent = (db: Tx) =>
+  db
+    .update(outboundMessages)
+    .set({ state: 'sent', lastError: null, claimedUntil: null, sentAt: sql`now()` })
+    .where(sql`${outboundMessages.id} = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('blend_finish_outbounds_sent');
+const finishSentStatements = new WeakMap<Tx, ReturnType<typeof prepareFinishSent>>();
+
+/**
  * Mail that carries a person's words: a mirrored comment, its correction, an activity
  * notification and the notice that a thread is mirrored. Their content must not leave after
  * it was withdrawn.
@@ -136,18 +153,32 @@ export async function claimOutbound(
   db: Tx,
   id: string,
   ms: number,
-): Promise<(OutboundRow & { paused: boolean; voidReason: OutboundVoidReason | null }) | undefined> {
+): Promise<ClaimedOutbound | undefined> {
   const rows = await prepared(db, claimStatements, prepareClaim).execute({ id, ms });
   return rows[0];
 }
 
-const prepareClaim = (db: Tx) =>
+export type ClaimedOutbound = OutboundRow & { paused: boolean; voidReason: OutboundVoidReason | null };
+
+/**
+ * {@link claimOutbound} for many rows in one statement (a batch of sends): the rows of `ids`
+ * that are pending and not held by another attempt, in the order of `ids`.
+ */
+export async function claimOutbounds(db: Tx, ids: string[], ms: number): Promise<ClaimedOutbound[]> {
+  if (ids.length === 0) return [];
+  const rows = await prepared(db, claimManyStatements, prepareClaimMany).execute({ ids: `{${ids.join(',')}}`, ms });
+  const order = new Map(ids.map((id, i) => [id, i]));
+  return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+}
+
+/** The claim of {@link claimOutbound}, of the rows `which` picks. */
+const claimStatement = (db: Tx, which: SQL) =>
   db
     .update(outboundMessages)
     .set({ claimedUntil: sql`now() + ${sql.placeholder('ms')}::int * interval '1 millisecond'` })
     .where(
       and(
-        eq(outboundMessages.id, sql.placeholder('id')),
+        which,
         eq(outboundMessages.state, 'pending'),
         sql`(${outboundMessages.claimedUntil} is null or ${outboundMessages.claimedUntil} < now())`,
       ),
@@ -171,9 +202,12 @@ const prepareClaim = (db: Tx) =>
           where c.id = outbound_messages.comment_id and a.opt_in = 'opted_out' and a.opt_in_changed_at > outbound_messages.created_at)
           then 'author_opted_out'
         else null end`,
-    })
-    .prepare('blend_claim_outbound');
+    });
+const prepareClaim = (db: Tx) => claimStatement(db, eq(outboundMessages.id, sql.placeholder('id'))).prepare('blend_claim_outbound');
 const claimStatements = new WeakMap<Tx, ReturnType<typeof prepareClaim>>();
+const prepareClaimMany = (db: Tx) =>
+  claimStatement(db, sql`${outboundMessages.id} = any(${sql.placeholder('ids')}::uuid[])`).prepare('blend_claim_outbounds');
+const claimManyStatements = new WeakMap<Tx, ReturnType<typeof prepareClaimMany>>();
 
 /** A row's state only (why a claim found nothing). */
 export async function outboundState(db: Tx, id: string): Promise<string | undefined> {

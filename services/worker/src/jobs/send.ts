@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transporter } from 'nodemailer';
 import { DEFAULT_ATTACHMENT_LIMITS, PermanentError, servedAs, type Addressing } from '@blend/core';
-import { claimOutbound, countOutboundAttempt, filesForMail, finishOutbound, outboundState, type Database } from '@blend/db';
+import { claimOutbound, claimOutbounds, countOutboundAttempt, filesForMail, finishOutbound, finishOutboundsSent, outboundState, type ClaimedOutbound, type Database } from '@blend/db';
 import { composeOutbound, isPermanentSmtpError, type OutboundFile } from '@blend/mail';
 import type { Logger } from '@blend/runtime';
-import type { SendJob } from '@blend/queue';
+import type { SendBatchJob, SendJob } from '@blend/queue';
 
 export interface SendDeps {
   db: Database;
@@ -46,6 +46,20 @@ export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
     if (state !== 'pending') return { state: 'skipped', reason: state };
     throw new SendClaimedError(job.outboundId);
   }
+  const cancelled = await cancelIfVoid(deps, row);
+  if (cancelled) return cancelled;
+  try {
+    await deliver(deps, row);
+  } catch (err) {
+    if (await recordSendFailure(deps, row.id, err)) throw new PermanentError('SMTP_REJECTED', (err as Error).message);
+    throw err;
+  }
+  await recordSent(deps, [row.id]);
+  return { state: 'sent' };
+}
+
+/** Mail to a paused address, or whose content was withdrawn, is cancelled instead of sent (F29). */
+async function cancelIfVoid(deps: SendDeps, row: ClaimedOutbound): Promise<SendOutcome | null> {
   if (row.paused) {
     await finishOutbound(deps.db, row.id, { state: 'cancelled', error: 'address paused after hard bounces' });
     return { state: 'cancelled', reason: 'paused' };
@@ -56,19 +70,123 @@ export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
     await finishOutbound(deps.db, row.id, { state: 'cancelled', error: `not sent: ${why} after it was queued` });
     return { state: 'cancelled', reason: row.voidReason };
   }
-  try {
-    await deps.transport.sendMail(composeOutbound(row, { addressing: deps.addressing, secret: deps.secret }, await filesOf(deps, row)));
-  } catch (err) {
-    const message = (err as Error).message;
-    await countOutboundAttempt(deps.db, row.id, message);
-    if (isPermanentSmtpError(err)) {
-      await finishOutbound(deps.db, row.id, { state: 'failed', error: message });
-      throw new PermanentError('SMTP_REJECTED', message);
+  return null;
+}
+
+/** Compose a claimed row and hand it to SMTP; resolves on the server's 250. */
+async function deliver(deps: SendDeps, row: ClaimedOutbound): Promise<void> {
+  await deps.transport.sendMail(composeOutbound(row, { addressing: deps.addressing, secret: deps.secret }, await filesOf(deps, row)));
+}
+
+/**
+ * Count a failed attempt on the row (which frees its claim); a permanent SMTP answer (5xx but
+ * 503) also fails the row for good.
+ * @returns whether the failure was permanent.
+ */
+async function recordSendFailure(deps: SendDeps, id: string, err: unknown): Promise<boolean> {
+  const message = (err as Error).message;
+  await countOutboundAttempt(deps.db, id, message);
+  if (!isPermanentSmtpError(err)) return false;
+  await finishOutbound(deps.db, id, { state: 'failed', error: message });
+  return true;
+}
+
+export interface SendBatchOutcome {
+  sent: number;
+  cancelled: number;
+  /** Rows the SMTP server refused for good: `failed`, as a single send fails them. */
+  failed: number;
+  /** Rows no longer pending when the batch came to them (sent by an earlier attempt, say). */
+  skipped: number;
+}
+
+/**
+ * `send-batch`: deliver outbox rows written together (a batch of digests) with one claim for
+ * all of them and their `sent` marks written a group at a time, instead of a claim and a
+ * finish per mail; the mails go out side by side over the transport's pool. Each row keeps the
+ * guarantees of {@link send}: a row that is no longer `pending` is not sent again, a paused
+ * or withdrawn one is cancelled (F29), a permanent refusal fails that row only. A transient
+ * failure (F18, F19, F22) or a row another attempt holds makes the job throw once every mail
+ * of this attempt is settled and the accepted ones are recorded, so its retry (with the send
+ * backoff) claims only the rows still pending and sends nothing twice.
+ */
+export async function sendBatch(job: SendBatchJob, deps: SendDeps): Promise<SendBatchOutcome> {
+  const rows = await claimOutbounds(deps.db, job.outboundIds, SEND_CLAIM_MS);
+  const out: SendBatchOutcome = { sent: 0, cancelled: 0, failed: 0, skipped: 0 };
+  const recorder = new SentRecorder(deps);
+  let transient: unknown = null;
+  await Promise.all(
+    rows.map(async (row) => {
+      if (await cancelIfVoid(deps, row)) {
+        out.cancelled++;
+        return;
+      }
+      try {
+        await deliver(deps, row);
+      } catch (err) {
+        if (await recordSendFailure(deps, row.id, err)) {
+          out.failed++;
+          deps.log.warn({ err, outboundId: row.id }, 'send refused for good');
+        } else transient ??= err;
+        return;
+      }
+      out.sent++;
+      recorder.add(row.id);
+    }),
+  );
+  await recorder.drain();
+  if (transient) throw transient;
+  if (rows.length < job.outboundIds.length) {
+    const claimed = new Set(rows.map((r) => r.id));
+    for (const id of job.outboundIds) {
+      if (claimed.has(id)) continue;
+      const state = await outboundState(deps.db, id);
+      if (state === 'pending') throw new SendClaimedError(id);
+      out.skipped++;
     }
-    throw err;
   }
-  await recordSent(deps, row.id);
-  return { state: 'sent' };
+  return out;
+}
+
+/**
+ * The `sent` writes of a batch, grouped: the first accepted mail is recorded at once, and those
+ * accepted while that write runs go together in the next one, so a batch costs a few commits
+ * and a mail waits for its record no longer than one write.
+ */
+class SentRecorder {
+  private waiting: string[] = [];
+  private running: Promise<void> = Promise.resolve();
+  private busy = false;
+  private error: unknown = null;
+
+  constructor(private readonly deps: SendDeps) {}
+
+  add(id: string): void {
+    this.waiting.push(id);
+    if (!this.busy) this.running = this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.waiting.length > 0) {
+        const ids = this.waiting;
+        this.waiting = [];
+        await recordSent(this.deps, ids).catch((err: unknown) => {
+          this.error ??= err;
+        });
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Every accepted mail recorded; throws if a write failed past its retries. */
+  async drain(): Promise<void> {
+    await this.running;
+    if (this.waiting.length > 0) await this.flush();
+    if (this.error) throw this.error;
+  }
 }
 
 const SEND_CLAIM_MS = 5 * 60_000;
@@ -89,15 +207,16 @@ const SENT_WRITE_BACKOFF_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000];
  * `sent` write is retried through a short Postgres outage (the job lock is renewed meanwhile).
  * Only a longer one falls back to the retry, a second copy with the same Message-ID (F21).
  */
-async function recordSent(deps: SendDeps, id: string): Promise<void> {
+async function recordSent(deps: SendDeps, ids: string[]): Promise<void> {
   for (let i = 0; ; i++) {
     try {
-      await finishOutbound(deps.db, id, { state: 'sent' });
+      if (ids.length === 1) await finishOutbound(deps.db, ids[0]!, { state: 'sent' });
+      else await finishOutboundsSent(deps.db, ids);
       return;
     } catch (err) {
       const wait = SENT_WRITE_BACKOFF_MS[i];
       if (wait === undefined) throw err;
-      deps.log.warn({ err, outboundId: id }, 'mail sent but not yet recorded; trying again');
+      deps.log.warn({ err, outboundIds: ids }, 'mail sent but not yet recorded; trying again');
       await sleep(wait);
     }
   }
