@@ -1,12 +1,13 @@
 // `pnpm tsx scripts/bench/ingest-stage.ts`: the cost of Blend's ingest stage alone, per mail,
 // without IMAP, Redis or the poller: N corpus mails stored as the poller stores them, then
-// ingested one after another in this process (parse in this thread). Reports Postgres commits
+// ingested one after another in this process (parse in this thread), one mail per ingest or, with
+// BENCH_BATCH=N, N stored rows per batch ingest (as the poller queues them). Reports Postgres commits
 // and statements per mail (counted on the connections, and pg_stat_database of the run's own
 // database), this process's CPU per mail, the Postgres backends' CPU per mail, and bare
 // mailparser's CPU on the same mails. See docs/BENCHMARKS.md "Ingest stage: commits and CPU per mail".
 import pg from 'pg';
 import { ensureGroup, storeFetched, upsertPerson } from '@blend/db';
-import { ingest } from '@blend/worker';
+import { ingest, ingestBatch, type IngestDeps, type IngestOutcome } from '@blend/worker';
 import { countTransactions } from '../../test/support/count-transactions';
 import { ADMIN_DATABASE_URL, createTestDatabase } from '../../test/support/database';
 import { ingestDeps } from '../../test/support/ingest';
@@ -19,6 +20,7 @@ const say = sayer('ingest-stage');
 const N = intEnv('BENCH_MESSAGES', 500);
 const WARMUP = intEnv('BENCH_WARMUP', 50, 0);
 const SEED = intEnv('BENCH_SEED', 2025, 0);
+const BATCH = intEnv('BENCH_BATCH', 1);
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
@@ -31,6 +33,19 @@ async function xactCommits(name: string): Promise<number> {
     return Number(r.rows[0]?.n ?? 0);
   } finally {
     await c.end();
+  }
+}
+
+/** Ingest the rows in order: one job each, or BENCH_BATCH per batch (a mail a batch hands back goes alone, as its job would). */
+async function ingestAll(ids: string[], deps: IngestDeps, seen: (o: IngestOutcome) => void): Promise<void> {
+  if (BATCH === 1) {
+    for (const id of ids) seen(await ingest({ inboundId: id }, deps));
+    return;
+  }
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const r = await ingestBatch(ids.slice(i, i + BATCH), deps);
+    for (const o of r.outcomes) seen(o.outcome);
+    for (const id of r.alone) seen(await ingest({ inboundId: id }, deps));
   }
 }
 
@@ -51,7 +66,7 @@ async function main(): Promise<void> {
     );
     const ids = rows.sort((a, b) => a.uid - b.uid).map((r) => r.id);
     const deps = ingestDeps(t.db, { senderAuth: { mode: 'none', orgDomains: ['corp.test'] } });
-    for (const id of ids.slice(0, WARMUP)) await ingest({ inboundId: id }, deps);
+    await ingestAll(ids.slice(0, WARMUP), deps, () => undefined);
 
     // Bare mailparser on the same mails, this thread, for scale.
     const p0 = process.cpuUsage();
@@ -66,10 +81,7 @@ async function main(): Promise<void> {
     const states = new Map<string, number>();
     const c0 = process.cpuUsage();
     const w0 = performance.now();
-    for (const id of ids.slice(WARMUP)) {
-      const o = await ingest({ inboundId: id }, deps);
-      states.set(o.state, (states.get(o.state) ?? 0) + 1);
-    }
+    await ingestAll(ids.slice(WARMUP), deps, (o) => states.set(o.state, (states.get(o.state) ?? 0) + 1));
     const wallS = (performance.now() - w0) / 1000;
     const nodeMs = cpuMs(process.cpuUsage(c0)) / N;
     counted.stop();
@@ -80,7 +92,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1_500));
     const commitsAfter = await xactCommits(t.name);
 
-    say(`${N} mails after ${WARMUP} warm-up, ${[...states].map(([k, v]) => `${k} ${v}`).join(', ')}, ${(N / wallS).toFixed(0)} mails/s serial`);
+    say(`${N} mails after ${WARMUP} warm-up, ${BATCH === 1 ? 'one per ingest' : `batches of ${BATCH}`}, ${[...states].map(([k, v]) => `${k} ${v}`).join(', ')}, ${(N / wallS).toFixed(0)} mails/s serial`);
     say(`commits per mail: ${(counted.commits / N).toFixed(2)} counted on the connections, ${((commitsAfter - commitsBefore) / N).toFixed(2)} in pg_stat_database (the counters' own reads included)`);
     say(`statements per mail: ${(counted.statements / N).toFixed(1)}`);
     say(`CPU per mail: ingest process ${nodeMs.toFixed(1)} ms (parse in this thread), Postgres backends ${((pgS * 1000) / N).toFixed(1)} ms; bare mailparser ${parseMs.toFixed(1)} ms`);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
 import { z } from 'zod';
 
@@ -5,12 +6,29 @@ import { z } from 'zod';
 export const QueueName = { ingest: 'ingest', send: 'send', webhook: 'webhook', digest: 'digest', notify: 'notify' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
-/** Payload of `ingest`: only the row id; the message itself stays in Postgres. */
-export const IngestJob = z.object({ inboundId: z.string().uuid() });
+/** The most stored rows one `ingest` job carries (BLEND_IMAP_BATCH_SIZE's maximum). */
+export const MAX_INGEST_BATCH = 1000;
+
+/**
+ * Payload of `ingest`: row ids only; the messages stay in Postgres. One row (`inboundId`, also
+ * every job queued before batches), or a batch the poller stored together (`inboundIds`, ingested
+ * in one transaction; docs/ARCHITECTURE.md "Ingest, one mail at a time").
+ */
+export const IngestJob = z.union([
+  z.object({ inboundId: z.string().uuid() }),
+  z.object({ inboundIds: z.array(z.string().uuid()).min(1).max(MAX_INGEST_BATCH) }),
+]);
 export type IngestJob = z.infer<typeof IngestJob>;
+
+/** The rows an `ingest` job is about, whichever payload it has. */
+export const ingestRowIds = (job: IngestJob): string[] => ('inboundIds' in job ? job.inboundIds : [job.inboundId]);
 
 /** Deterministic job id, so enqueueing the same row twice is one job. */
 export const ingestJobId = (inboundId: string): string => `ingest-${inboundId}`;
+
+/** Deterministic job id of a batch: the same rows queued twice are one job. */
+export const ingestBatchJobId = (inboundIds: string[]): string =>
+  `ingest-batch-${createHash('sha256').update([...inboundIds].sort().join(',')).digest('hex').slice(0, 32)}`;
 
 /**
  * Retry delay of an ingest job: exponential from 1 s, capped at 15 s, so a job resumes
@@ -136,6 +154,19 @@ export async function enqueueAll(queues: Pick<Queues, 'send'>, ids: string[], lo
 /** Enqueue the ingest of one stored inbound row (idempotent by job id). */
 export async function enqueueIngest(queue: Queue<IngestJob>, inboundId: string): Promise<void> {
   await queue.add('ingest', IngestJob.parse({ inboundId }), { jobId: ingestJobId(inboundId) });
+}
+
+/**
+ * Enqueue the ingest of rows stored together as one job (idempotent by job id), into whichever
+ * ingest queue the caller picks. A batch of one is queued as {@link enqueueIngest} queues it.
+ */
+export async function enqueueIngestBatch(queue: Queue<IngestJob>, inboundIds: string[]): Promise<void> {
+  if (inboundIds.length === 0) return;
+  if (inboundIds.length === 1) return enqueueIngest(queue, inboundIds[0]!);
+  for (let i = 0; i < inboundIds.length; i += MAX_INGEST_BATCH) {
+    const ids = inboundIds.slice(i, i + MAX_INGEST_BATCH);
+    await queue.add('ingest', IngestJob.parse({ inboundIds: ids }), { jobId: ingestBatchJobId(ids) });
+  }
 }
 
 const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);

@@ -13,7 +13,7 @@ import {
   type LeaseStatus,
 } from '@blend/db';
 import { ImapSession, OAuth2TokenError, type ImapTarget } from '@blend/mail';
-import { enqueueIngest, type IngestJob } from '@blend/queue';
+import { enqueueIngestBatch, type IngestJob } from '@blend/queue';
 import { reconnectDelay, throttledDelay } from './backoff';
 import { ProcessedMail } from './processed-mail';
 
@@ -266,13 +266,14 @@ export class MailboxPoller {
       }
       const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched, cp?.rewinds ?? 0);
       this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length }, 'stored batch');
-      for (const r of toEnqueue) {
-        try {
-          await enqueueIngest(this.opts.ingestQueue, r.id);
-        } catch (err) {
-          // The row is safe in Postgres; the worker's reconciler enqueues it later.
-          this.log.warn({ err, inboundId: r.id }, 'enqueue failed; left to the reconciler');
-        }
+      // The rows stored together are one job, in UID order (the order the mails arrived): the
+      // worker ingests them in one transaction, a reply after its parent.
+      const ids = [...toEnqueue].sort((x, y) => x.uid - y.uid).map((r) => r.id);
+      try {
+        await enqueueIngestBatch(this.opts.ingestQueue, ids);
+      } catch (err) {
+        // The rows are safe in Postgres; the worker's reconciler enqueues them later.
+        this.log.warn({ err, inboundIds: ids }, 'enqueue failed; left to the reconciler');
       }
       if (fetched.length < batch.length) break;
     }

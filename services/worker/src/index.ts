@@ -14,6 +14,7 @@ import { MemoryBudget } from './memory-budget';
 import { ParsePool } from './parse-pool';
 
 export { ingest, MAX_INGEST_TRIES, type IngestDeps, type IngestOutcome } from './jobs/ingest';
+export { ingestBatch, type BatchOutcome } from './jobs/ingest-batch';
 export { MemoryBudget } from './memory-budget';
 export { DEFAULT_PARSE_TIMEOUT_MS, ParseLimitError, ParsePool, type ParsePoolOptions } from './parse-pool';
 export { send, sendBatch } from './jobs/send';

@@ -2,8 +2,9 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type 
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
 import type { Logger, Metrics } from '@blend/runtime';
-import { IngestJob, QueueName, SEND_BATCH_NAME, SendBatchJob, SendJob, WebhookJob, enqueueSend, enqueueSendBatches, ingestBackoff, type Queues } from '@blend/queue';
+import { IngestJob, QueueName, SEND_BATCH_NAME, SendBatchJob, SendJob, WebhookJob, enqueueSend, enqueueSendBatches, ingestBackoff, ingestRowIds, type Queues } from '@blend/queue';
 import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
+import { ingestBatchJob } from './jobs/ingest-batch';
 import { send, sendBatch, type SendDeps } from './jobs/send';
 import { deliverWebhook, type WebhookDeps } from './jobs/webhook';
 import { sweepNotifications, type NotifyDeps } from './jobs/notify';
@@ -78,17 +79,19 @@ function startProcessor<T>(
 }
 
 /** The `ingest` processor. After a committed ingest, the mails it wrote to the outbox are queued. */
-export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions, queues?: Pick<Queues, 'send'>): Worker {
+export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions, queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest'>>): Worker {
   return startProcessor(
     QueueName.ingest,
     deps.log,
     opts,
     async (job, log, token) => {
-      const payload = IngestJob.parse(job.data);
-      const jobLog = log.child({ inboundId: payload.inboundId });
+      const ids = ingestRowIds(IngestJob.parse(job.data));
+      // A batch of the poller's: one transaction, its sends queued and its stragglers re-queued after the commit.
+      if (ids.length > 1) return ingestBatchJob(ids, { ...deps, log }, queues);
+      const jobLog = log.child({ inboundId: ids[0] });
       let outcome;
       try {
-        outcome = await ingest(payload, { ...deps, log: jobLog });
+        outcome = await ingest({ inboundId: ids[0]! }, { ...deps, log: jobLog });
       } catch (err) {
         if (err instanceof ParentPendingError && token) {
           // Back in a moment, without using up an attempt: the parent is being ingested now.
@@ -108,11 +111,12 @@ export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions, queues?
       return outcome;
     },
     async (job, err) => {
-      const { inboundId } = job.data as IngestJob;
       const reason = `failed: ${err.message}`.slice(0, 500);
       await deps.db.transaction(async (tx) => {
-        const row = await lockInbound(tx, inboundId);
-        if (row && row.state === 'received') await finishInbound(tx, inboundId, { state: 'failed', reason });
+        for (const inboundId of ingestRowIds(job.data as IngestJob)) {
+          const row = await lockInbound(tx, inboundId);
+          if (row && row.state === 'received') await finishInbound(tx, inboundId, { state: 'failed', reason });
+        }
       });
     },
   );

@@ -254,6 +254,46 @@ export async function startIngestAttempt(db: Database, id: string): Promise<Inge
   return { size: row.size, attempts: row.attempts, ...(noRaw || rawBytes <= INLINE_RAW_BYTES ? { row: { ...row, raw: noRaw ? null : smallRaw } } : {}) };
 }
 
+/** A row of a batch whose ingest was started: the row without its source, and the source's length (null when purged). */
+export type ClaimedInbound = Omit<InboundRow, 'raw'> & { rawBytes: number | null };
+
+/**
+ * {@link startIngestAttempt} for a batch of rows, in one statement: one more ingest counted
+ * for every row of `ids` still `received`, committed before any of them is parsed (a mail
+ * that kills the worker must not come back for ever). No source comes along: the batch takes
+ * its share of the memory budget first, then reads them with {@link getInboundSources}.
+ * @returns the rows counted, in the order they arrived (stored, then mailbox UID); rows
+ *   missing or final are left out.
+ */
+export async function startIngestAttempts(db: Database, ids: string[]): Promise<ClaimedInbound[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .update(inboundMessages)
+    .set({ attempts: sql`${inboundMessages.attempts} + 1` })
+    .where(and(inArray(inboundMessages.id, ids), eq(inboundMessages.state, 'received')))
+    .returning({ ...withoutRaw, rawBytes: sql<number | null>`octet_length(${inboundMessages.raw})` });
+  return rows
+    .map((r) => ({ ...r, rawBytes: r.rawBytes === null ? null : Number(r.rawBytes) }))
+    .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.mailbox.localeCompare(b.mailbox) || a.uidValidity - b.uidValidity || a.uid - b.uid);
+}
+
+/**
+ * The raw sources of these rows, those of up to {@link RAW_SLICE_BYTES} in one statement and
+ * larger ones slice by slice ({@link getInbound}). A row whose source is gone maps to null.
+ */
+export async function getInboundSources(db: Database, rows: Pick<ClaimedInbound, 'id' | 'rawBytes'>[]): Promise<Map<string, Buffer | null>> {
+  const out = new Map<string, Buffer | null>(rows.map((r) => [r.id, null]));
+  const small = rows.filter((r) => r.rawBytes !== null && r.rawBytes <= RAW_SLICE_BYTES).map((r) => r.id);
+  if (small.length > 0) {
+    const read = await db.select({ id: inboundMessages.id, raw: inboundMessages.raw }).from(inboundMessages).where(inArray(inboundMessages.id, small));
+    for (const r of read) out.set(r.id, r.raw);
+  }
+  for (const r of rows) {
+    if (r.rawBytes !== null && r.rawBytes > RAW_SLICE_BYTES) out.set(r.id, (await getInbound(db, r.id))?.raw ?? null);
+  }
+  return out;
+}
+
 /** The state and size of an inbound row, without reading its raw source. */
 export async function getInboundState(db: Tx, id: string): Promise<Pick<InboundRow, 'state' | 'size'> | undefined> {
   const [row] = await db

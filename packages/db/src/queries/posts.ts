@@ -60,10 +60,12 @@ export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<Earlie
 /**
  * Serialise the conversion of copies of one mail across workers for the rest of the
  * transaction (two UIDs with the same Message-ID processed at once).
- * @returns the database clock of the transaction (`now()`, as `dbNow` gives it), in the same statement.
+ * @returns the database clock as this statement starts (`statement_timestamp()`), in the same
+ *   statement: not the transaction's start, so the mails of one batch, decided one after another
+ *   in one transaction, get times in the order they were decided (and after what committed before).
  */
 export async function lockDedupeKey(tx: Tx, dedupeKey: string): Promise<Date> {
-  const r = await tx.execute<{ now: Date | string }>(sql`select now() as now, pg_advisory_xact_lock(hashtextextended(${dedupeKey}, 0))`);
+  const r = await tx.execute<{ now: Date | string }>(sql`select statement_timestamp() as now, pg_advisory_xact_lock(hashtextextended(${dedupeKey}, 0))`);
   const v = r.rows[0]?.now;
   return v instanceof Date ? v : new Date(String(v));
 }

@@ -1,14 +1,14 @@
 import { PermanentError } from '@blend/core';
-import { findByDedupeKey, finishInbound, getInbound, getInboundState, lockDedupeKey, lockInbound, startIngestAttempt, type InboundRow } from '@blend/db';
-import { warmTemplates } from '@blend/mail';
-import type { IngestJob } from '@blend/queue';
+import type { SenderVerdict } from '@blend/core';
+import { findByDedupeKey, finishInbound, getInbound, getInboundState, lockDedupeKey, lockInbound, startIngestAttempt, type InboundRow, type Tx } from '@blend/db';
+import { warmTemplates, type ParsedAttachment } from '@blend/mail';
 import { authenticateSender } from '../ingest/authenticate';
-import { classifyInbound } from '../ingest/classify';
+import { classifyInbound, type ClassifiedInbound } from '../ingest/classify';
 import { copyAfterDecision, copyBeforeDecision, finishAsCopy } from '../ingest/copies';
 import { decide } from '../ingest/decide';
 import type { IngestDeps } from '../ingest/deps';
 import type { IngestOutcome } from '../ingest/outcome';
-import { parseInbound } from '../ingest/parse';
+import { parseInbound, type ParsedInbound } from '../ingest/parse';
 import { scanFiles } from '../ingest/scan-files';
 import { applyDecision } from '../ingest/write';
 
@@ -30,20 +30,24 @@ export const MAX_INGEST_TRIES = 10;
  * row is locked and only a `received` row is ingested, and the dedupe key makes a second copy
  * of the same mail a `duplicate`.
  */
-export async function ingest(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome> {
+export async function ingest(job: { inboundId: string }, deps: IngestDeps): Promise<IngestOutcome> {
   const outcome = await ingestWithinBudget(job, deps);
-  const m = deps.metrics;
-  if (m && outcome.state !== 'skipped') {
-    m.inbound.inc({ state: outcome.state, reason: 'reason' in outcome ? outcome.reason : '' });
-    if (outcome.deliveredAt && (outcome.state === 'posted' || outcome.state === 'commented')) {
-      m.ingestLatency.observe(Math.max(0, (Date.now() - outcome.deliveredAt.getTime()) / 1000));
-    }
-    if (outcome.trimmedRatio !== undefined) m.trimmedShare.observe(outcome.trimmedRatio);
-  }
+  recordIngestMetrics(outcome, deps);
   return outcome;
 }
 
-async function ingestWithinBudget(job: IngestJob, deps: IngestDeps): Promise<IngestOutcome> {
+/** The metrics of one ingested mail (`blend_inbound_total`, the ingest latency, the trimmed share): per mail, also in a batch. */
+export function recordIngestMetrics(outcome: IngestOutcome, deps: Pick<IngestDeps, 'metrics'>): void {
+  const m = deps.metrics;
+  if (!m || outcome.state === 'skipped') return;
+  m.inbound.inc({ state: outcome.state, reason: 'reason' in outcome ? outcome.reason : '' });
+  if (outcome.deliveredAt && (outcome.state === 'posted' || outcome.state === 'commented')) {
+    m.ingestLatency.observe(Math.max(0, (Date.now() - outcome.deliveredAt.getTime()) / 1000));
+  }
+  if (outcome.trimmedRatio !== undefined) m.trimmedShare.observe(outcome.trimmedRatio);
+}
+
+async function ingestWithinBudget(job: { inboundId: string }, deps: IngestDeps): Promise<IngestOutcome> {
   // Receipts are rendered from templates compiled once per process (a no-op once done).
   await warmTemplates();
   // A mail that kills the worker while it is ingested (out of memory, a parser bug) would come
@@ -56,7 +60,7 @@ async function ingestWithinBudget(job: IngestJob, deps: IngestDeps): Promise<Ing
     return { state: 'skipped', reason: 'already_final' };
   }
   if (attempt.attempts > MAX_INGEST_TRIES) {
-    deps.log.error({ inboundId: job.inboundId, tries: attempt.attempts - 1 }, `inbound failed: ${MAX_INGEST_TRIES} ingests were started and none finished (did the worker die each time?); \`blend inbound replay\` tries again`);
+    logConversionDied(deps, job.inboundId, attempt.attempts);
     return finishAlone(deps, { id: job.inboundId }, 'failed', 'conversion_died');
   }
   const budget = deps.memoryBudget;
@@ -64,62 +68,104 @@ async function ingestWithinBudget(job: IngestJob, deps: IngestDeps): Promise<Ing
   return budget ? budget.run(attempt.size, run) : run();
 }
 
-async function ingestStored(job: IngestJob, inline: InboundRow | undefined, deps: IngestDeps): Promise<IngestOutcome> {
+/** The log line of a mail that ends `conversion_died`. */
+export function logConversionDied(deps: Pick<IngestDeps, 'log'>, inboundId: string, attempts: number): void {
+  deps.log.error({ inboundId, tries: attempts - 1 }, `inbound failed: ${MAX_INGEST_TRIES} ingests were started and none finished (did the worker die each time?); \`blend inbound replay\` tries again`);
+}
+
+async function ingestStored(job: { inboundId: string }, inline: InboundRow | undefined, deps: IngestDeps): Promise<IngestOutcome> {
   const row = inline ?? (await getInbound(deps.db, job.inboundId));
   if (!row) throw new PermanentError('INBOUND_NOT_FOUND', job.inboundId);
   if (row.state !== 'received') return { state: 'skipped', reason: 'already_final' };
   const raw = row.raw;
   if (!raw) return finishAlone(deps, row, 'rejected', 'missing_source');
+  const ready = await prepareMail(row, raw, deps);
+  if (!ready.ok) return finishAlone(deps, row, ready.state, ready.reason);
+  const result = await deps.db.transaction((tx) => writeMail(tx, ready, deps));
+  return { ...result, deliveredAt: ready.deliveredAt, trimmedRatio: ready.trimmedRatio };
+}
 
-  // Before the transaction: the CPU-bound stages (in a parse thread) and the ones that may wait
-  // on the network (DNS for sender authentication, the virus scanner).
+/** A stored mail through the stages before the transaction, ready to be decided and written. */
+export interface PreparedMail {
+  ok: true;
+  row: Pick<InboundRow, 'id' | 'internalDate' | 'receivedAt' | 'releasedAt'>;
+  parsed: ParsedInbound;
+  classified: ClassifiedInbound;
+  verdict: SenderVerdict;
+  /** The mail's files, scanned when a scanner is set. */
+  files: ParsedAttachment[];
+  /** When the mail reached the mailbox, for the latency metric. */
+  deliveredAt: Date;
+  trimmedRatio: number;
+}
+
+/** A stored mail that ends without a transaction of the stages: it could not be read. */
+export interface UnreadMail {
+  ok: false;
+  state: 'rejected' | 'failed';
+  reason: string;
+}
+
+/**
+ * The stages before the transaction: the CPU-bound ones (in a parse thread) and the ones that
+ * may wait on the network (DNS for sender authentication, the virus scanner).
+ * @throws what the scanner or a parse thread threw unexpectedly: the mail is retried.
+ */
+export async function prepareMail(row: PreparedMail['row'], raw: Buffer, deps: IngestDeps): Promise<PreparedMail | UnreadMail> {
   const parsed = await parseInbound(raw, deps);
   if (!parsed.ok) {
     if (parsed.err) deps.log.error({ inboundId: row.id, reason: parsed.reason, err: parsed.err }, 'inbound failed: parsing was stopped; `blend inbound replay` tries again');
     else deps.log.warn({ inboundId: row.id, reason: parsed.reason, detail: parsed.detail }, 'inbound rejected');
-    return finishAlone(deps, row, parsed.state, parsed.reason);
+    return { ok: false, state: parsed.state, reason: parsed.reason };
   }
   const classified = classifyInbound(raw, parsed, deps);
   const verdict = await authenticateSender(raw, parsed.mail, classified, deps.senderAuth);
   const files = await scanFiles(parsed.files, classified, deps.scanner, deps.attachmentLimits);
-  const { mail, content } = parsed;
+  const { content } = parsed;
   const trimmedRatio = content.sourceChars > 0 ? content.trimmedChars / content.sourceChars : 0;
+  return { ok: true, row, parsed, classified, verdict, files, deliveredAt: row.internalDate ?? row.receivedAt, trimmedRatio };
+}
 
-  const result = await deps.db.transaction(async (tx): Promise<IngestOutcome> => {
-    // Token expiry and rate windows use the database clock, not this worker's (docs/SECURITY.md F23).
-    const now = await lockDedupeKey(tx, classified.dedupeKey);
-    const locked = await lockInbound(tx, row.id);
-    if (!locked || locked.state !== 'received') return { state: 'skipped', reason: 'already_final' };
-    const ids = { messageId: mail.messageId, dedupeKey: classified.dedupeKey, fromAddress: mail.from?.address ?? null, subject: mail.subject.slice(0, 300) };
+/**
+ * Decide and write one prepared mail in `tx` (the mail's transaction, or its savepoint in a
+ * batch's): the dedupe key and the row locked, copies, decide, write.
+ * @throws ParentPendingError when the mail's parent is still being ingested.
+ */
+export async function writeMail(tx: Tx, p: PreparedMail, deps: IngestDeps): Promise<IngestOutcome> {
+  const { row, parsed, classified, verdict, files } = p;
+  const { mail, content } = parsed;
+  // Token expiry and rate windows use the database clock, not this worker's (docs/SECURITY.md F23).
+  const now = await lockDedupeKey(tx, classified.dedupeKey);
+  const locked = await lockInbound(tx, row.id);
+  if (!locked || locked.state !== 'received') return { state: 'skipped', reason: 'already_final' };
+  const ids = { messageId: mail.messageId, dedupeKey: classified.dedupeKey, fromAddress: mail.from?.address ?? null, subject: mail.subject.slice(0, 300) };
 
-    // Copies of one mail (docs/SECURITY.md B27, B29).
-    const found = await findByDedupeKey(tx, classified.dedupeKey);
-    const earlier = found && found.inboundId !== row.id ? found : undefined;
-    const copyOfPublished = copyBeforeDecision(earlier, content.bodyText);
-    if (copyOfPublished) return finishAsCopy(tx, row.id, ids, copyOfPublished);
+  // Copies of one mail (docs/SECURITY.md B27, B29).
+  const found = await findByDedupeKey(tx, classified.dedupeKey);
+  const earlier = found && found.inboundId !== row.id ? found : undefined;
+  const copyOfPublished = copyBeforeDecision(earlier, content.bodyText);
+  if (copyOfPublished) return finishAsCopy(tx, row.id, ids, copyOfPublished);
 
-    const arrival = { internalDate: row.internalDate, receivedAt: row.receivedAt, releasedAt: row.releasedAt };
-    const decided = await decide(tx, { inboundId: row.id, arrival, externalConfirmed: Boolean(locked.confirmedAt), parsed, classified, verdict, now }, deps);
-    const copy = copyAfterDecision(earlier, decided.decision);
-    if (copy) return finishAsCopy(tx, row.id, ids, copy);
+  const arrival = { internalDate: locked.internalDate, receivedAt: locked.receivedAt, releasedAt: locked.releasedAt };
+  const decided = await decide(tx, { inboundId: row.id, arrival, externalConfirmed: Boolean(locked.confirmedAt), parsed, classified, verdict, now }, deps);
+  const copy = copyAfterDecision(earlier, decided.decision);
+  if (copy) return finishAsCopy(tx, row.id, ids, copy);
 
-    return applyDecision(tx, decided.decision, {
-      deps,
-      row: locked,
-      mail,
-      ids,
-      person: decided.person,
-      content,
-      verdict,
-      participants: classified.participants,
-      tokenHash: decided.tokenHash,
-      bounce: classified.bounce,
-      files,
-      referencedPostIds: decided.referencedPostIds,
-      now,
-    });
+  return applyDecision(tx, decided.decision, {
+    deps,
+    row: locked,
+    mail,
+    ids,
+    person: decided.person,
+    content,
+    verdict,
+    participants: classified.participants,
+    tokenHash: decided.tokenHash,
+    bounce: classified.bounce,
+    files,
+    referencedPostIds: decided.referencedPostIds,
+    now,
   });
-  return { ...result, deliveredAt: row.internalDate ?? row.receivedAt, trimmedRatio };
 }
 
 /** End a mail that cannot go through the stages, in a transaction of its own. */

@@ -1,0 +1,114 @@
+import { finishInbound, getInboundSources, lockInbound, startIngestAttempts, type ClaimedInbound, type Tx } from '@blend/db';
+import { warmTemplates } from '@blend/mail';
+import { enqueueAll, requeueIngest, type Queues } from '@blend/queue';
+import { ParentPendingError } from '../ingest/decide';
+import type { IngestDeps } from '../ingest/deps';
+import type { IngestOutcome } from '../ingest/outcome';
+import { logConversionDied, MAX_INGEST_TRIES, prepareMail, recordIngestMetrics, writeMail, type PreparedMail, type UnreadMail } from './ingest';
+
+/** How a batch ended: the outcome of each mail written in its transaction, and the mails to ingest again, each alone. */
+export interface BatchOutcome {
+  /** In the order the mails arrived, committed together. */
+  outcomes: { inboundId: string; outcome: IngestOutcome }[];
+  /**
+   * Mails left `received` for a job of their own: one whose stages failed (its savepoint rolled
+   * back), a reply whose parent is still being ingested, or every mail of a batch that was
+   * started before and never finished.
+   */
+  alone: string[];
+}
+
+/**
+ * `ingest` of a batch of stored rows (docs/ARCHITECTURE.md "Ingest, one mail at a time"): the
+ * tries of all of them counted in one statement and committed, their sources read once the
+ * batch's share of the memory budget is granted, parse and convert of all at once (in the parse
+ * threads), then every mail decided and written in ONE transaction in the order the mails
+ * arrived, each in a savepoint of its own: a mail that fails is rolled back alone and handed back
+ * in `alone`, the others commit. A reply finds a parent written earlier in the same transaction
+ * (its row is no longer `received` there, and its Message-IDs are mapped).
+ *
+ * A batch whose rows were started before (the worker died, or the transaction failed) is not run
+ * again as one: each row goes to a job of its own, so a mail that kills the worker ends
+ * `conversion_died` alone after {@link MAX_INGEST_TRIES}, not its batch with it.
+ */
+export async function ingestBatch(inboundIds: string[], deps: IngestDeps): Promise<BatchOutcome> {
+  await warmTemplates();
+  const claimed = await startIngestAttempts(deps.db, inboundIds);
+  if (claimed.length > 1 && claimed.some((r) => r.attempts > 1)) {
+    deps.log.warn({ inboundIds: claimed.map((r) => r.id) }, 'a batch started before did not finish: its mails go on one by one');
+    return { outcomes: [], alone: claimed.map((r) => r.id) };
+  }
+  if (claimed.length === 0) return { outcomes: [], alone: [] };
+  // The batch takes the sum of its mails' sizes; one larger than the whole budget waits until it runs alone.
+  const bytes = claimed.reduce((n, r) => n + r.size, 0);
+  const run = () => ingestClaimed(claimed, deps);
+  const result = await (deps.memoryBudget ? deps.memoryBudget.run(bytes, run) : run());
+  for (const { outcome } of result.outcomes) recordIngestMetrics(outcome, deps);
+  return result;
+}
+
+async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps): Promise<BatchOutcome> {
+  const sources = await getInboundSources(deps.db, claimed);
+  const prepared = await Promise.allSettled(
+    claimed.map(async (row): Promise<PreparedMail | UnreadMail> => {
+      if (row.attempts > MAX_INGEST_TRIES) {
+        logConversionDied(deps, row.id, row.attempts);
+        return { ok: false, state: 'failed', reason: 'conversion_died' };
+      }
+      const raw = sources.get(row.id);
+      if (!raw) return { ok: false, state: 'rejected', reason: 'missing_source' };
+      return prepareMail(row, raw, deps);
+    }),
+  );
+  sources.clear();
+
+  const outcomes: BatchOutcome['outcomes'] = [];
+  const alone: string[] = [];
+  await deps.db.transaction(async (tx) => {
+    for (const [i, row] of claimed.entries()) {
+      const p = prepared[i]!;
+      if (p.status === 'rejected') {
+        deps.log.warn({ err: p.reason, inboundId: row.id }, 'ingest of a mail of a batch failed before its transaction; it is tried again alone');
+        alone.push(row.id);
+        continue;
+      }
+      const mail = p.value;
+      try {
+        const outcome = await tx.transaction((sp) => (mail.ok ? writeMail(sp, mail, deps) : finishUnread(sp, row.id, mail)));
+        outcomes.push({ inboundId: row.id, outcome: mail.ok ? { ...outcome, deliveredAt: mail.deliveredAt, trimmedRatio: mail.trimmedRatio } : outcome });
+      } catch (err) {
+        // Rolled back to the mail's savepoint: the mails before it stay written.
+        if (!(err instanceof ParentPendingError)) deps.log.warn({ err, inboundId: row.id }, 'ingest of a mail of a batch failed; it is tried again alone');
+        alone.push(row.id);
+      }
+    }
+  });
+  return { outcomes, alone };
+}
+
+/** End a mail that could not be read, in the batch's transaction, unless another ingest ended it first. */
+async function finishUnread(tx: Tx, inboundId: string, u: UnreadMail): Promise<IngestOutcome> {
+  const locked = await lockInbound(tx, inboundId);
+  if (!locked || locked.state !== 'received') return { state: 'skipped', reason: 'already_final' };
+  await finishInbound(tx, inboundId, { state: u.state, reason: u.reason });
+  return { state: u.state, reason: u.reason };
+}
+
+/**
+ * A batch job of the `ingest` processor: {@link ingestBatch}, then, after its commit, the sends
+ * of the mails it wrote to the outbox queued in bulk, and each mail handed back queued alone
+ * (into `queues.ingest`; without it, the reconciler finds them).
+ */
+export async function ingestBatchJob(inboundIds: string[], deps: IngestDeps, queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest'>>): Promise<{ ingested: number; alone: number }> {
+  const result = await ingestBatch(inboundIds, deps);
+  for (const { inboundId, outcome } of result.outcomes) {
+    deps.log.info({ inboundId, outcome: outcome.state, reason: 'reason' in outcome ? outcome.reason : undefined }, 'ingested');
+  }
+  if (queues) {
+    await enqueueAll(queues, result.outcomes.flatMap(({ outcome }) => ('outbound' in outcome && outcome.outbound ? outcome.outbound : [])), deps.log);
+    for (const id of result.alone) {
+      if (queues.ingest) await requeueIngest(queues.ingest, id).catch((err: unknown) => deps.log.warn({ err, inboundId: id }, 'enqueue failed; left to the reconciler'));
+    }
+  }
+  return { ingested: result.outcomes.length, alone: result.alone.length };
+}

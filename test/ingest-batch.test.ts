@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { ensureGroup, getEsnPostView, getInbound, schema, storeFetched, upsertPerson } from '@blend/db';
+import { ingest, ingestBatch, MAX_INGEST_TRIES, type IngestDeps } from '@blend/worker';
+import { IngestJob, ingestRowIds } from '@blend/queue';
+import { ingestDeps } from './support/ingest';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+// Ingest of a batch of stored rows in one transaction, each mail in a savepoint of its own
+// (docs/ARCHITECTURE.md "Ingest, one mail at a time"), against a real Postgres.
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/mail', name)).toString();
+
+let t: TestDatabase;
+let uid = 0;
+const deps = (): IngestDeps => ingestDeps(t.db, { senderAuth: { mode: 'none', orgDomains: ['corp.test'] } });
+
+/** The fixtures' thread under a Message-ID and subject of its own, so tests do not meet each other's posts. */
+function thread(tag: string) {
+  const rename = (s: string) => s.replaceAll('plan-1@', `${tag}-1@`).replaceAll('plan-2@', `${tag}-2@`).replaceAll('Quarterly plan', `Plan ${tag}`);
+  return { parent: rename(fixture('plain-new-thread.eml')), reply: rename(fixture('plain-reply.eml')) };
+}
+
+/** Store mails as the poller stores one batch (one transaction, UIDs in arrival order); ids in that order. */
+async function storeBatch(mails: { raw: string; messageId?: string }[]): Promise<string[]> {
+  const rows = await storeFetched(
+    t.db,
+    'imap://batch',
+    1,
+    mails.map((m) => ({ uid: ++uid, size: Buffer.byteLength(m.raw), raw: Buffer.from(m.raw), internalDate: null, messageId: m.messageId ?? null })),
+  );
+  return rows.sort((a, b) => a.uid - b.uid).map((r) => r.id);
+}
+
+const row = async (id: string) => (await getInbound(t.db, id))!;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await ensureGroup(t.db, 'general');
+  await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice Example', optIn: true });
+  await upsertPerson(t.db, { email: 'bob@corp.test', name: 'Bob', optIn: true });
+});
+afterAll(async () => t?.drop());
+
+describe('ingest of a batch', () => {
+  it('threads a reply under its parent from the same batch, in one transaction', async () => {
+    const { parent, reply } = thread('b1');
+    const [parentId, replyId] = await storeBatch([
+      { raw: parent, messageId: 'b1-1@corp.test' },
+      { raw: reply, messageId: 'b1-2@corp.test' },
+    ]);
+    const result = await ingestBatch([replyId!, parentId!], deps());
+    expect(result.alone).toEqual([]);
+    // Written in the order the mails arrived, whatever the job's order.
+    expect(result.outcomes.map((o) => o.inboundId)).toEqual([parentId, replyId]);
+    const p = await row(parentId!);
+    expect(p.state).toBe('posted');
+    expect(await row(replyId!)).toMatchObject({ state: 'commented', postId: p.postId });
+    const view = (await getEsnPostView(t.db, p.postId!, null))!;
+    expect(view.comments.map((c) => c.author.email)).toEqual(['bob@corp.test']);
+  });
+
+  it('hands back a reply that arrived before its parent, which then threads once the batch has committed', async () => {
+    const { parent, reply } = thread('b2');
+    const [replyId, parentId] = await storeBatch([
+      { raw: reply, messageId: 'b2-2@corp.test' },
+      { raw: parent, messageId: 'b2-1@corp.test' },
+    ]);
+    const result = await ingestBatch([replyId!, parentId!], deps());
+    expect(result.alone).toEqual([replyId]);
+    expect(await row(replyId!)).toMatchObject({ state: 'received' });
+    const p = await row(parentId!);
+    expect(p.state).toBe('posted');
+    // Its job of its own (what the processor queues after the commit).
+    expect(await ingest({ inboundId: replyId! }, deps())).toMatchObject({ state: 'commented', postId: p.postId });
+  });
+
+  it('makes copies of one mail in one batch one post and duplicates', async () => {
+    const { parent } = thread('b3');
+    const ids = await storeBatch([
+      { raw: parent, messageId: 'b3-1@corp.test' },
+      { raw: parent, messageId: 'b3-1@corp.test' },
+      { raw: parent, messageId: 'b3-1@corp.test' },
+    ]);
+    const result = await ingestBatch(ids, deps());
+    expect(result.outcomes.map((o) => o.outcome.state)).toEqual(['posted', 'duplicate', 'duplicate']);
+    expect(result.outcomes[1]!.outcome).toMatchObject({ of: ids[0] });
+    const posts = await t.db.select().from(schema.posts).where(eq(schema.posts.dedupeKey, 'mid:b3-1@corp.test'));
+    expect(posts).toHaveLength(1);
+  });
+
+  it('rolls back a mail whose write fails alone: the others of the batch commit', async () => {
+    // A constraint the write of one mail violates (a real error of Postgres in the middle of
+    // the transaction), for this test's database only.
+    await t.db.execute(sql`alter table posts add constraint test_no_poison check (title not like 'Poison pill%') not valid`);
+    const poison = thread('b4').parent.replaceAll('Plan b4', 'Poison pill');
+    const good = thread('b5');
+    const [goodId, poisonId, replyId] = await storeBatch([
+      { raw: good.parent, messageId: 'b5-1@corp.test' },
+      { raw: poison, messageId: 'b4-1@corp.test' },
+      { raw: good.reply, messageId: 'b5-2@corp.test' },
+    ]);
+    const result = await ingestBatch([goodId!, poisonId!, replyId!], deps());
+    expect(result.alone, JSON.stringify(result.outcomes)).toEqual([poisonId]);
+    expect(result.outcomes.map((o) => [o.inboundId, o.outcome.state])).toEqual([
+      [goodId, 'posted'],
+      [replyId, 'commented'],
+    ]);
+    const g = await row(goodId!);
+    expect(await row(replyId!)).toMatchObject({ state: 'commented', postId: g.postId });
+    // Nothing of the poisoned mail was kept; it waits for its own job, counted once.
+    expect(await row(poisonId!)).toMatchObject({ state: 'received', attempts: 1, postId: null });
+    expect(await t.db.select().from(schema.messageRefs).where(eq(schema.messageRefs.messageId, 'b4-1@corp.test'))).toEqual([]);
+    // Alone it fails as any mail whose write fails: the job's retries, then `failed`.
+    await expect(ingest({ inboundId: poisonId! }, deps())).rejects.toThrow(/insert into "posts"/);
+    await t.db.execute(sql`alter table posts drop constraint test_no_poison`);
+  });
+
+  it('ends mails that cannot be read in the batch, beside the others', async () => {
+    const { parent } = thread('b6');
+    const parts = Array.from({ length: 600 }, (_, i) => `--B\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`).join('');
+    const bomb =
+      'From: alice@corp.test\r\nTo: status@example.test\r\nSubject: bomb\r\nMessage-ID: <b6-bomb@corp.test>\r\n' +
+      `MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n${parts}--B--\r\n`;
+    const [bombId, goodId] = await storeBatch([{ raw: bomb }, { raw: parent, messageId: 'b6-1@corp.test' }]);
+    const [unread] = await storeFetched(t.db, 'imap://batch', 1, [{ uid: ++uid, size: 10, raw: null, internalDate: null }]);
+    const result = await ingestBatch([bombId!, goodId!, unread!.id], deps());
+    expect(result.alone).toEqual([]);
+    expect(await row(bombId!)).toMatchObject({ state: 'rejected', reason: 'mime_limits' });
+    expect(await row(unread!.id)).toMatchObject({ state: 'rejected', reason: 'missing_source' });
+    expect((await row(goodId!)).state).toBe('posted');
+  });
+
+  it('splits a batch that was started before and never finished, so a mail that kills the worker dies alone', async () => {
+    const { parent, reply } = thread('b7');
+    const ids = await storeBatch([
+      { raw: parent, messageId: 'b7-1@corp.test' },
+      { raw: reply, messageId: 'b7-2@corp.test' },
+    ]);
+    // As if the worker died in the middle of the batch: its tries were counted, nothing else.
+    await t.db.update(schema.inboundMessages).set({ attempts: 1 }).where(eq(schema.inboundMessages.id, ids[0]!));
+    const result = await ingestBatch(ids, deps());
+    expect(result).toEqual({ outcomes: [], alone: ids });
+    expect((await row(ids[0]!)).attempts).toBe(2);
+    expect((await row(ids[1]!)).attempts).toBe(1);
+    // A row started MAX_INGEST_TRIES times ends `conversion_died` in its own job, the other goes on.
+    await t.db.update(schema.inboundMessages).set({ attempts: MAX_INGEST_TRIES }).where(eq(schema.inboundMessages.id, ids[0]!));
+    expect(await ingest({ inboundId: ids[0]! }, deps())).toEqual({ state: 'failed', reason: 'conversion_died' });
+    expect((await ingest({ inboundId: ids[1]! }, deps())).state).toMatch(/^(commented|posted)$/);
+  });
+
+  it('skips rows already final, and still runs jobs queued as one row', async () => {
+    const { parent } = thread('b8');
+    const [id] = await storeBatch([{ raw: parent, messageId: 'b8-1@corp.test' }]);
+    // A job from before batches, as it waits in Redis at an upgrade.
+    const old = IngestJob.parse({ inboundId: id });
+    expect(ingestRowIds(old)).toEqual([id]);
+    expect((await ingest({ inboundId: ingestRowIds(old)[0]! }, deps())).state).toBe('posted');
+    expect(await ingestBatch([id!], deps())).toEqual({ outcomes: [], alone: [] });
+    expect(ingestRowIds(IngestJob.parse({ inboundIds: [id, id] }))).toHaveLength(2);
+  });
+});
