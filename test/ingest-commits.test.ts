@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGroup, getInbound, storeFetched, upsertPerson } from '@blend/db';
-import { ingest, type IngestDeps } from '@blend/worker';
+import { ingest, ingestBatch, type IngestDeps } from '@blend/worker';
 import { countTransactions } from './support/count-transactions';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -38,6 +38,9 @@ afterAll(async () => t?.drop());
 // counted try before parsing and then everything the mail causes in one transaction
 // (docs/ARCHITECTURE.md "Ingest, one mail at a time"). Counted on the connections, not timed.
 const MAX_COMMITS_PER_MAIL = 2;
+// A batch: the tries of all its rows counted in one statement, their sources read in one (each
+// source over 2 MiB adds its slices), one transaction: three commits whatever the number of mails.
+const MAX_COMMITS_PER_BATCH = 3;
 
 describe('commits per ingested mail', () => {
   it('a new thread and a reply to it each take at most two commits', async () => {
@@ -53,5 +56,26 @@ describe('commits per ingested mail', () => {
     const copy = await ingestCounted('plain-new-thread.eml');
     expect(copy.row.state).toBe('duplicate');
     expect(copy.counted.commits, copy.counted.log.join('\n')).toBeLessThanOrEqual(MAX_COMMITS_PER_MAIL);
+  });
+
+  it('a batch of mails, new threads, their replies and a copy, takes at most three commits in all', async () => {
+    const mails: Buffer[] = [];
+    for (let i = 0; i < 4; i++) {
+      const rename = (f: string) => fixture(f).toString().replaceAll('plan-1@', `batch${i}-1@`).replaceAll('plan-2@', `batch${i}-2@`).replaceAll('Quarterly plan', `Batch plan ${i}`);
+      mails.push(Buffer.from(rename('plain-new-thread.eml')), Buffer.from(rename('plain-reply.eml')));
+    }
+    mails.push(mails[0]!);
+    const rows = await storeFetched(t.db, 'imap://test', 1, mails.map((raw) => ({ uid: ++uid, size: raw.length, raw, internalDate: new Date('2026-11-24T12:00:00Z') })));
+    const ids = rows.sort((a, b) => a.uid - b.uid).map((r) => r.id);
+    const counted = countTransactions(t.pool);
+    let result;
+    try {
+      result = await ingestBatch(ids, deps());
+    } finally {
+      counted.stop();
+    }
+    expect(result.alone).toEqual([]);
+    expect(result.outcomes.map((o) => o.outcome.state)).toEqual([...Array.from({ length: 4 }, () => ['posted', 'commented']).flat(), 'duplicate']);
+    expect(counted.commits, counted.log.join('\n')).toBeLessThanOrEqual(MAX_COMMITS_PER_BATCH);
   });
 });
