@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanDisplayName, stripBidiControls, stripControlChars, truncate } from './clean-text';
+import { cleanDisplayName, squashWhitespace, stripBidiControls, stripControlChars, truncate } from './clean-text';
 
 describe('stripControlChars', () => {
   it.each([
@@ -17,6 +17,23 @@ describe('stripControlChars', () => {
     ['ünïcødé ✓ 😀', 'ünïcødé ✓ 😀'],
   ])('%j -> %j', (input, expected) => {
     expect(stripControlChars(input)).toBe(expected);
+  });
+});
+
+describe('squashWhitespace', () => {
+  it.each([
+    ['', ''],
+    ['one', 'one'],
+    ['two words', 'two words'],
+    ['  padded  ', 'padded'],
+    ['a  b\t\tc\nd', 'a b c d'],
+    ['tab\tonly', 'tab only'],
+    ['no\u00A0break', 'no break'],
+    ['\u3000全角\u3000\u3000空白\u3000', '全角 空白'],
+    [' \u00A0 \t', ''],
+  ])('%j -> %j', (input, expected) => {
+    expect(squashWhitespace(input)).toBe(expected);
+    expect(squashWhitespace(input)).toBe(input.replace(/\s+/g, ' ').trim());
   });
 });
 

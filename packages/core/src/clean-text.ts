@@ -42,6 +42,18 @@ export function stripBidiControls(s: string): string {
   return s.replace(BIDI_CONTROLS, '');
 }
 
+/** Runs of whitespace other than one plain space: all that {@link squashWhitespace} rewrites. */
+const WHITESPACE_TO_SQUASH = /\s{2,}|[^\S ]/g;
+
+/**
+ * Every run of whitespace as one space, and none at either end: the key by which two
+ * renderings of the same line are compared. The same as `s.replace(/\s+/g, ' ').trim()`, but
+ * a single space between words is left in place rather than replaced by another.
+ */
+export function squashWhitespace(s: string): string {
+  return s.replace(WHITESPACE_TO_SQUASH, ' ').trim();
+}
+
 /**
  * Makes a display name safe to show next to its real address: strips control,
  * bidi, zero-width and line-separator characters, collapses whitespace to single

@@ -1,4 +1,4 @@
-import { stripControlChars } from './clean-text';
+import { squashWhitespace, stripControlChars } from './clean-text';
 
 /**
  * What extraction cut from a mail, as plain text in the mail's order: the lines of the full
@@ -13,14 +13,14 @@ import { stripControlChars } from './clean-text';
  */
 export function trimmedText(full: string, kept: string): string | null {
   const lines = stripControlChars(full).split('\n');
-  const keys = lines.map(squash);
+  const keys = lines.map(squashWhitespace);
   // Where each line occurs, so a kept line is found without rescanning a 2 MB body each time.
   const where = new Map<string, number[]>();
   keys.forEach((k, i) => (where.get(k) ?? where.set(k, []).get(k)!).push(i));
   const cut = new Array<boolean>(lines.length).fill(true);
   let at = 0;
   for (const line of stripControlChars(kept).split('\n')) {
-    const key = squash(line);
+    const key = squashWhitespace(line);
     if (key === '') continue;
     const found = firstAtOrAfter(where.get(key) ?? [], at);
     if (found < 0) continue;
@@ -52,8 +52,4 @@ function firstAtOrAfter(list: readonly number[], min: number): number {
     else hi = mid;
   }
   return list[lo] ?? -1;
-}
-
-function squash(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
 }

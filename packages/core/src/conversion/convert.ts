@@ -8,6 +8,7 @@ import { MAX_MENTIONS, extractMentions, extractTags, type Mentions } from './men
 import { declaresUtf7, decodeUtf7 } from './utf7';
 import { fitTextPart } from './text-part';
 import { assertNever } from '../errors';
+import { squashWhitespace } from '../clean-text';
 import type { BodyDoubt } from '../body-doubt';
 
 /** Options of {@link convertMail}. */
@@ -158,7 +159,7 @@ function fromHtml(html: string, visible: VisibleOptions): HtmlBody | null {
   // The DOM walk saw the whole mail and removed the quotes it knows: a `>` line left in its
   // rendering is an indented block of the author's (Gmail's "indent"), not a quote.
   const check = extractVisibleText(plain, { ...visible, keepQuotes: true });
-  if (squash(check.text) !== squash(plain)) {
+  if (squashWhitespace(check.text) !== squashWhitespace(plain)) {
     // The DOM kept something the text rules call history or boilerplate: trust the
     // stricter result and give up the HTML formatting rather than show it.
     const html = textToSafeHtml(check.text);
@@ -176,10 +177,6 @@ function fromHtml(html: string, visible: VisibleOptions): HtmlBody | null {
  */
 function tidy(text: string): string {
   return text.replace(/^[^\S\n]+$/gm, '').replace(/\n{3,}/g, '\n\n').replace(/^\n+/, '').trimEnd();
-}
-
-function squash(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
 }
 
 /**

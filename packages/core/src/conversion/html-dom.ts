@@ -40,6 +40,12 @@ const BLOCK = new Set([
 const HIDDEN = new Set(['script', 'style', 'head', 'title', 'template', 'noscript', 'svg', 'math', 'object', 'iframe', 'textarea', 'select']);
 
 /**
+ * Runs of HTML whitespace that collapse to one space outside `<pre>`: two or more, or one
+ * that is not a plain space (a lone space needs no rewriting).
+ */
+const HTML_SPACE_RUN = /[ \t\n\r\f]{2,}|[\t\n\r\f]/g;
+
+/**
  * Parses untrusted HTML with htmlparser2 (the parser sanitize-html also uses), with content
  * that stands directly in a table moved before it, where a browser shows it (see fosterParent).
  */
@@ -141,7 +147,7 @@ export function lineariseHtml(doc: Document): HtmlLine[] | null {
           from += part.length + 1;
         }
       } else {
-        addText(node, 0, node.data.length, node.data.replace(/[ \t\n\r\f]+/g, ' '));
+        addText(node, 0, node.data.length, node.data.replace(HTML_SPACE_RUN, ' '));
       }
       continue;
     }

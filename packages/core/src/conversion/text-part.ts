@@ -12,6 +12,12 @@
 /** URLs and the image placeholders clients put in text parts; left out of skeletons. */
 const NOT_CONTENT = /\[(?:cid|image):[^\]\n]*\]|<(?:https?:|mailto:)[^>\s]*>|\b(?:https?:\/\/|mailto:|www\.)[^\s<>()[\]"]+/giu;
 const NOT_WORD = /[^\p{L}\p{N}\p{M}]+/gu;
+/**
+ * The same for ASCII text, where letters, digits and marks are just [A-Za-z0-9]: a pattern
+ * without Unicode classes, about a third cheaper per line, and most lines are ASCII.
+ */
+const ASCII_ONLY = /^[\x00-\x7F]*$/;
+const NOT_ASCII_WORD = /[^A-Za-z0-9]+/g;
 /** A cheap first look: only text with one of these can hold what {@link NOT_CONTENT} removes. */
 const MAY_HOLD_LINK = /[[<]|https?:|mailto:|www\./i;
 /** A line that is only an image placeholder: Outlook writes `[cid:image001.png@…]` where the image was. */
@@ -20,7 +26,7 @@ const PLACEHOLDER_LINE = /^\s*(?:\[(?:cid|image):[^\]\n]*\]\s*)+$/iu;
 /** The letters and digits of `s`, lower-cased, without URLs and image placeholders. */
 export function skeleton(s: string): string {
   const words = MAY_HOLD_LINK.test(s) ? s.replace(NOT_CONTENT, ' ') : s;
-  return words.replace(NOT_WORD, '').toLowerCase();
+  return words.replace(ASCII_ONLY.test(words) ? NOT_ASCII_WORD : NOT_WORD, '').toLowerCase();
 }
 
 /** How the text part relates to what the HTML extraction kept. */
@@ -50,32 +56,35 @@ const STUB_SHARE = 0.25;
 export function fitTextPart(textPart: string, kept: string, htmlFull: string): TextPartFit {
   const lines = textPart.split('\n');
   const skels = lines.map(skeleton);
-  const whole = skels.join('').length;
+  const whole = skels.reduce((n, s) => n + s.length, 0);
   const htmlWords = skeleton(htmlFull);
   if (whole === 0 || whole < htmlWords.length * STUB_SHARE) return { kind: 'stub' };
   // The kept skeleton, with each of its characters' quote depth alongside: a quoted line of the
   // text part only renders quoted kept text ("> Thanks," is not the author's "Thanks,").
-  let want = '';
-  const depths: number[] = [];
-  for (const line of kept.split('\n')) {
-    const s = skeleton(line);
-    const depth = quoteDepth(line);
-    want += s;
-    for (let k = 0; k < s.length; k++) depths.push(depth);
-  }
+  const wantLines = kept.split('\n');
+  const wantSkels = wantLines.map(skeleton);
+  const want = wantSkels.join('');
   if (want === '') return { kind: 'aligned', text: '' };
+  const depths = new Int32Array(want.length);
+  for (let k = 0, from = 0; k < wantLines.length; from += wantSkels[k]!.length, k++) {
+    if (wantSkels[k] !== '') depths.fill(quoteDepth(wantLines[k]!), from, from + wantSkels[k]!.length);
+  }
   const keep = new Array<boolean>(lines.length).fill(false);
   let at = 0;
   for (let i = 0; i < lines.length && at < want.length; i++) {
     const s = skels[i] ?? '';
     if (s === '' || !want.startsWith(s, at)) continue;
-    const depth = quoteDepth(lines[i] ?? '');
-    if (depths.slice(at, at + s.length).some((d) => d !== depth)) continue;
+    if (!allEqual(depths, at, at + s.length, quoteDepth(lines[i] ?? ''))) continue;
     keep[i] = true;
     at += s.length;
   }
   if (at !== want.length) return { kind: 'differs' };
   return { kind: 'aligned', text: keptLines(lines, skels, keep, htmlWords) };
+}
+
+function allEqual(values: Int32Array, from: number, to: number, value: number): boolean {
+  for (let k = from; k < to; k++) if (values[k] !== value) return false;
+  return true;
 }
 
 /** The number of `>` marks that start the line. */
