@@ -35,9 +35,20 @@ const mail = (m: { id: string; from: string; subject: string; body: string; pare
 const postOf = async (inboundId: string) => (await getInbound(t.db, inboundId))!;
 const postCount = async (ids: string[]) => new Set(await Promise.all(ids.map(async (id) => (await postOf(id)).postId))).size;
 
+/** Ingest as the processor does for a job put back: the error of a wait, or the outcome. */
+async function tryIngest(id: string, over: Partial<IngestDeps> = {}) {
+  try {
+    return await ingest({ inboundId: id }, deps(over));
+  } catch (err) {
+    if ((err as Error).name === 'ParentPendingError') return { wait: (err as Error & { retryInMs: number }).retryInMs };
+    throw err;
+  }
+}
+
 beforeAll(async () => {
   t = await createTestDatabase();
   await ensureGroup(t.db, 'general');
+  await ensureGroup(t.db, 'sales');
   for (const who of ['alice', 'bob', 'carol']) await upsertPerson(t.db, { email: `${who}@corp.test`, name: who, optIn: true });
 });
 afterAll(async () => t?.drop());
@@ -104,5 +115,76 @@ describe('a reply ingested while its parent is being ingested', () => {
       expect(reply.postId).toBe(parent.postId);
     }
     expect(await postCount(ids)).toBe(8);
+  });
+});
+
+describe('a reply whose parent comes later', () => {
+  it('joins the parent even when the parent is itself a reply, written as a comment', async () => {
+    const root = await store(mail({ id: 'deep-1@corp.test', from: 'alice', subject: 'Offsite', body: 'Where shall we go?' }));
+    expect(await ingest({ inboundId: root }, deps())).toMatchObject({ state: 'posted' });
+    // Carol's client kept only the message she answered in References.
+    const early = await store(mail({ id: 'deep-3@corp.test', from: 'carol', subject: 'Re: Offsite', body: 'The lake sounds good.', parents: ['deep-2@corp.test'] }));
+    expect(await ingest({ inboundId: early }, deps())).toMatchObject({ state: 'posted' });
+    const earlyPost = (await postOf(early)).postId!;
+    const middle = await store(mail({ id: 'deep-2@corp.test', from: 'bob', subject: 'Re: Offsite', body: 'How about the lake?', parents: ['deep-1@corp.test'] }));
+    const rootPost = (await postOf(root)).postId!;
+    expect(await ingest({ inboundId: middle }, deps())).toMatchObject({ state: 'commented', postId: rootPost });
+    expect(await postOf(early)).toMatchObject({ state: 'commented', postId: rootPost });
+    expect(await findPostMerge(t.db, earlyPost)).toMatchObject({ survivingPostId: rootPost, kind: 'adopted' });
+    const bodies = await t.db.select({ body: schema.comments.bodyText }).from(schema.comments).where(eq(schema.comments.postId, rootPost)).orderBy(schema.comments.createdAt);
+    expect(bodies.map((b) => b.body)).toEqual(['The lake sounds good.', 'How about the lake?']);
+    // The middle mail's own Message-ID maps to its comment: a later reply to it finds the thread.
+    const later = await store(mail({ id: 'deep-4@corp.test', from: 'alice', subject: 'Re: Offsite', body: 'Lake it is.', parents: ['deep-2@corp.test'] }));
+    expect(await ingest({ inboundId: later }, deps())).toMatchObject({ state: 'commented', postId: rootPost });
+  });
+
+  it('stays a post when it was published in another group than its parent', async () => {
+    const early = await store(mail({ id: 'grp-2@corp.test', from: 'bob', to: 'sales@example.test', subject: 'Re: Budget', body: 'Sales needs more.', parents: ['grp-1@corp.test'] }));
+    expect(await ingest({ inboundId: early }, deps())).toMatchObject({ state: 'posted' });
+    const parent = await store(mail({ id: 'grp-1@corp.test', from: 'alice', subject: 'Budget', body: 'The budget for next year.' }));
+    expect(await ingest({ inboundId: parent }, deps())).toMatchObject({ state: 'posted' });
+    expect((await postOf(early)).state).toBe('posted');
+    expect((await postOf(early)).postId).not.toBe((await postOf(parent)).postId);
+  });
+});
+
+describe('the grace for a reply whose parent Blend has not seen (BLEND_ORPHAN_REPLY_GRACE_MS)', () => {
+  const grace = { orphanReplyGraceMs: 30_000 };
+  const storedAgo = (id: string, ms: number) => t.db.update(schema.inboundMessages).set({ receivedAt: sql`now() - make_interval(secs => ${ms / 1000})` }).where(eq(schema.inboundMessages.id, id));
+
+  it('puts the reply back until the end of the grace; the parent that comes meanwhile gets it as a comment', async () => {
+    const reply = await store(mail({ id: 'grace-2@corp.test', from: 'bob', subject: 'Re: Picnic', body: 'I bring cake.', parents: ['grace-1@corp.test'] }));
+    const waited = await tryIngest(reply, grace);
+    expect(waited).toMatchObject({ wait: expect.any(Number) });
+    expect((waited as { wait: number }).wait).toBeGreaterThan(0);
+    expect((waited as { wait: number }).wait).toBeLessThanOrEqual(30_000);
+    expect(await postOf(reply)).toMatchObject({ state: 'received', postId: null });
+    const parent = await store(mail({ id: 'grace-1@corp.test', from: 'alice', subject: 'Picnic', body: 'Picnic on Saturday.' }));
+    expect(await tryIngest(parent, grace)).toMatchObject({ state: 'posted' });
+    const parentPost = (await postOf(parent)).postId!;
+    expect(await tryIngest(reply, grace)).toMatchObject({ state: 'commented', postId: parentPost });
+    // No post was ever made of the reply, so nothing moved.
+    expect(await t.db.select().from(schema.postMerges).where(eq(schema.postMerges.survivingPostId, parentPost))).toEqual([]);
+  });
+
+  it('publishes a reply to a mail Blend never sees as a post once the grace is over, and waits only once', async () => {
+    const reply = await store(mail({ id: 'never-2@corp.test', from: 'bob', subject: 'Re: Old thread', body: 'Sharing this with everyone.', parents: ['never-1@elsewhere.test'] }));
+    expect(await tryIngest(reply, grace)).toMatchObject({ wait: expect.any(Number) });
+    await storedAgo(reply, 31_000);
+    expect(await tryIngest(reply, grace)).toMatchObject({ state: 'posted' });
+    expect((await postOf(reply)).attempts).toBe(2);
+  });
+
+  it('does not wait when the grace is off, for a backlog, or when Blend has the parent', async () => {
+    const now = await store(mail({ id: 'off-2@corp.test', from: 'bob', subject: 'Re: Nothing', body: 'No wait by default.', parents: ['off-1@elsewhere.test'] }));
+    expect(await tryIngest(now)).toMatchObject({ state: 'posted' });
+    const backlog = await store(mail({ id: 'old-2@corp.test', from: 'bob', subject: 'Re: Long ago', body: 'Stored long ago.', parents: ['old-1@elsewhere.test'] }));
+    await storedAgo(backlog, 3_600_000);
+    expect(await tryIngest(backlog, grace)).toMatchObject({ state: 'posted' });
+    // The parent came from someone Blend does not know: withheld, not published, but seen.
+    const withheld = await store(mail({ id: 'seen-1@corp.test', from: 'dora', subject: 'Seen', body: 'From a stranger.' }));
+    expect(await tryIngest(withheld, grace)).toMatchObject({ state: 'withheld' });
+    const reply = await store(mail({ id: 'seen-2@corp.test', from: 'bob', subject: 'Re: Seen', body: 'Answering the stranger.', parents: ['seen-1@corp.test'] }));
+    expect(await tryIngest(reply, grace)).toMatchObject({ state: 'posted' });
   });
 });

@@ -68,7 +68,7 @@ export function createMetrics() {
     }),
     threadMerges: new Counter({
       name: 'blend_thread_merges_total',
-      help: 'Posts a reply proved to be part of an earlier thread: merged, or left apart and why (other_group, retracted, not_participant, over_cap)',
+      help: 'Posts that joined another thread: merged (a reply proved them one conversation), adopted (an early reply whose parent came), or left apart and why (other_group, retracted, not_participant, over_cap)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

@@ -94,8 +94,9 @@ export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions, queues?
         outcome = await ingest({ inboundId: ids[0]! }, { ...deps, log: jobLog });
       } catch (err) {
         if (err instanceof ParentPendingError && token) {
-          // Back in a moment, without using up an attempt: the parent is being ingested now.
-          await job.moveToDelayed(Date.now() + 200, token);
+          // Back without using up an attempt: in a moment when the parent is being ingested
+          // now, at the end of the grace when it has not come (BLEND_ORPHAN_REPLY_GRACE_MS).
+          await job.moveToDelayed(Date.now() + err.retryInMs, token);
           throw new DelayedError();
         }
         throw err;
