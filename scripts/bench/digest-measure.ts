@@ -12,7 +12,8 @@ import { createQueues, createWorkerRedis, enqueueAll } from '@blend/queue';
 import { runDueDigests, type MailSite } from '@blend/outbound';
 import { startSendWorker } from '@blend/worker';
 import type { Sink, SinkCounts } from './digest-sink';
-import { cpuSnapshot, cpuUse, type CpuUse } from './machine';
+import { cpuSecondsOf, cpuSnapshot, cpuUse, type CpuUse } from './machine';
+import { memoryOf, startService, type ServiceProcess } from './services';
 import { waitFor } from '../../test/support/database';
 
 /** Peak resident set size of this process while `fn` runs (sampled every 25 ms), in bytes. */
@@ -48,6 +49,8 @@ export interface BlendRun {
   peakRss: number;
   /** Outbox rows by state afterwards. */
   states: Record<string, number>;
+  /** When Blend ran as deployed: the worker process's CPU seconds during (a) and its peak RSS (VmHWM). */
+  worker?: { cpuSeconds: number; hwm: number };
 }
 
 export interface BlendWiring {
@@ -111,6 +114,69 @@ export async function runBlend(w: BlendWiring): Promise<BlendRun> {
   } finally {
     await worker.close();
     transport.close();
+    await queues.close();
+    redis.disconnect();
+  }
+}
+
+/**
+ * (a) as deployed: Blend's worker service in a process of its own (`node dist/worker.mjs`
+ * from `pnpm build`, started by services.ts with the image's environment), sending to the
+ * sink. The due people are held back until the worker is up (so its first scheduled tick
+ * finds nobody), then made due again and one digest tick is queued, as the job scheduler
+ * queues it: the clock runs from that tick to the sink's last message. CPU is read from /proc
+ * for the worker, the Postgres and Redis servers, and reported by the sink for itself.
+ */
+export async function runBlendDeployed(w: BlendWiring & { env: Record<string, string> }): Promise<BlendRun> {
+  const { config } = w;
+  // Nobody is due while the worker starts (its scheduler queues a first tick at once).
+  const { rows: held } = await w.pool.query<{ id: string }>(
+    `update people set next_digest_at = next_digest_at + interval '1000 years' where next_digest_at <= now() returning id`,
+  );
+  const redis = createWorkerRedis(config.REDIS_URL);
+  redis.on('error', (err) => w.log.warn({ err: { message: err.message } }, 'redis connection error'));
+  const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX);
+  let worker: ServiceProcess | undefined;
+  try {
+    worker = startService('worker', w.env, w.timeoutMs + 120_000);
+    const started = worker;
+    await Promise.race([
+      started.exited.then((r) => {
+        throw new Error(`the worker exited (code ${r.code}, signal ${r.signal}):\n${started.output().slice(-4000)}`);
+      }),
+      waitFor(async () => (await queues.send.getWorkersCount()) > 0 && (await queues.digest.getWorkersCount()) > 0, 'the worker to start', 120_000, 200),
+    ]);
+    // Its first scheduled tick has run (or finds nobody when it does).
+    await waitFor(async () => (await queues.digest.getJobCounts('active', 'waiting')).active === 0, 'the start-up digest tick', 60_000, 200);
+    await w.pool.query(`update people set next_digest_at = next_digest_at - interval '1000 years' where id = any($1::uuid[])`, [held.map((r) => r.id)]);
+    await w.sink.reset();
+    const cpu0 = cpuSnapshot();
+    const worker0 = cpuSecondsOf(started.pid);
+    const startedAt = Date.now();
+    const tick = await queues.digest.add('digest-tick', {});
+    const done = await waitFor(async () => {
+      const j = await queues.digest.getJob(tick.id!);
+      if (j?.failedReason) throw new Error(`the digest tick failed: ${j.failedReason}`);
+      return j?.finishedOn ? j : undefined;
+    }, 'the digest tick to finish', w.timeoutMs, 50);
+    const result = done.returnvalue as { sent: number; empty: number; scheduled: number };
+    const sink = await w.sink.waitFor(result.sent, w.timeoutMs);
+    await waitFor(async () => (await pendingRows(w.pool)) === 0, 'every digest row marked sent', w.timeoutMs, 20);
+    const recordedSeconds = (Date.now() - startedAt) / 1000;
+    const cpu = cpuUse(cpu0, cpuSnapshot());
+    const workerCpu = cpuSecondsOf(started.pid) - worker0;
+    const hwm = memoryOf(started.pid)?.hwm ?? Number.NaN;
+    const { rows } = await w.pool.query<{ state: string; n: number }>(`select state, count(*)::int as n from outbound_messages group by state`);
+    const buildSeconds = (done.finishedOn! - startedAt) / 1000;
+    return {
+      sent: result.sent, empty: result.empty, scheduled: result.scheduled,
+      buildSeconds, queuedSeconds: buildSeconds, totalSeconds: (sink.lastAt - startedAt) / 1000, recordedSeconds,
+      sink, cpu, peakRss: hwm,
+      states: Object.fromEntries(rows.map((r) => [r.state, r.n])),
+      worker: { cpuSeconds: workerCpu, hwm },
+    };
+  } finally {
+    await worker?.stop();
     await queues.close();
     redis.disconnect();
   }

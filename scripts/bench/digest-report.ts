@@ -22,6 +22,10 @@ export interface DigestReport {
     rounds: number;
     seed: number;
     workerConcurrency: number;
+    /** BLEND_SEND_BATCH: rows per send job. */
+    sendBatch: number;
+    /** Where (a) ran: Blend's worker as deployed (`worker`), or inside the benchmark (`bench`). */
+    process: 'worker' | 'bench';
     /** DigestDeps values used; "default" when Blend's own. */
     batchSize: string;
     parallel: string;
@@ -75,6 +79,8 @@ export function digestFigures(r: DigestReport): DigestFigures {
 }
 
 const benchCpu = (u: CpuUse) => u.groups.find(([g]) => g === 'bench process')?.[1] ?? Number.NaN;
+/** CPU seconds of the process Blend ran in during (a): its worker's when it ran as deployed. */
+const blendCpu = (b: BlendRun) => b.worker?.cpuSeconds ?? benchCpu(b.cpu);
 const tuning = (r: DigestReport) =>
   r.params.parallel === 'default' && r.params.batchSize === 'default'
     ? "Blend's defaults: 2 lanes × 50 people per transaction"
@@ -87,12 +93,14 @@ const mib = (v: number) => `${fmt(v / 1024 ** 2, 0)} MiB`;
  * CPU seconds by part. The sink reports its own; "other" from /proc misses processes that
  * exited meanwhile, so the rest of the machine is what the busy time leaves over.
  */
-const cpu = (u: CpuUse, sinkSeconds: number, cores: number) => {
-  const named = u.groups.filter(([g, v]) => g !== 'other' && v >= 0.05);
+const cpu = (u: CpuUse, sinkSeconds: number, cores: number, workerSeconds?: number) => {
+  const named: [string, number][] = [...(workerSeconds === undefined ? [] : [['Blend worker', workerSeconds] as [string, number]]), ...u.groups.filter(([g, v]) => g !== 'other' && v >= 0.05)];
   const busy = (u.machineBusyPct / 100) * u.wallSeconds * cores;
   const rest = Math.max(0, busy - named.reduce((a, [, v]) => a + v, 0) - sinkSeconds);
   return `${named.map(([g, v]) => `${g} ${fmt(v, 1)}`).join(', ')}, SMTP sink ${fmt(sinkSeconds, 1)}, anything else ${fmt(rest, 1)} (machine ${fmt(u.machineBusyPct, 0)}% busy over ${fmt(u.wallSeconds, 1)} s)`;
 };
+const perDigest = (seconds: number, n: number) => `${fmt((1000 * seconds) / Math.max(1, n), 2)} ms`;
+const groupCpu = (u: CpuUse, g: string) => u.groups.find(([name]) => name === g)?.[1] ?? 0;
 
 /** The results as Markdown tables (stdout and the docs). */
 export function digestTables(r: DigestReport): string {
@@ -104,7 +112,7 @@ export function digestTables(r: DigestReport): string {
   const states = Object.entries(bl.states).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
   return `| Stage | Mails/s | Time for ${fmt(n)} | Notes |
 | --- | ---: | ---: | --- |
-| (a) Blend: build the digests and hand them to SMTP | **${fmt(f.a)}** | **${s(bl.totalSeconds)}** | \`runDueDigests\` → \`enqueueAll\` → BullMQ \`send\` worker → sink |
+| (a) Blend: build the digests and hand them to SMTP | **${fmt(f.a)}** | **${s(bl.totalSeconds)}** | ${r.params.process === 'worker' ? 'digest tick → worker process (`dist/worker.mjs`): `runDueDigests` → `send` jobs → sink' : '`runDueDigests` → `enqueueAll` → BullMQ `send` worker → sink'} |
 | … build alone (\`runDueDigests\`, outbox rows committed) | ${fmt(f.build)} | ${s(bl.buildSeconds)} | ${tuning(r)} |
 | (b) bare nodemailer, the same mails pre-composed | **${fmt(f.b)}** | ${s(base.median.seconds)} | the baseline; median of ${base.runs.length} (${baseRuns} s) |
 
@@ -118,16 +126,17 @@ Inside (a):
 | | |
 | --- | --- |
 | digests built / empty / first schedules | ${fmt(bl.sent)} / ${fmt(bl.empty)} / ${fmt(bl.scheduled)} |
-| runDueDigests returned (all built and committed) | ${s(bl.buildSeconds)} |
-| send jobs queued | per batch as it commits (\`enqueueAll\`, \`addBulk\`), so sending overlaps the build |
+| runDueDigests returned (all built and committed) | ${s(bl.buildSeconds)}${r.params.process === 'worker' ? ' (the digest job finished)' : ''} |
+| send jobs queued | per batch as it commits (\`addBulk\`), ${r.params.sendBatch === 1 ? 'one `send` job per digest' : `${r.params.sendBatch} digests per \`send-batch\` job`}, so sending overlaps the build |
 | last digest at the sink | ${s(bl.totalSeconds)} (${s(bl.totalSeconds - bl.buildSeconds)} after the last batch was built and queued) |
 | every outbox row marked \`sent\` | ${s(bl.recordedSeconds)}; rows: ${states} |
 | per digest | ${fmt(r.digests.updates.mean, 1)} updates (${r.digests.updates.min}–${r.digests.updates.max}) in ${fmt(r.digests.threads.mean, 1)} threads (${r.digests.threads.min}–${r.digests.threads.max}) |
 | size | ${kib(f.avgWireBytes)} on the wire on average (${mib(bl.sink.bytes)} in all); text + HTML bodies ${kib(r.digests.bodyBytes.min)}–${kib(r.digests.bodyBytes.max)} (mean ${kib(r.digests.bodyBytes.mean)}); (b) sent ${kib(base.median.sink.bytes / Math.max(1, base.median.sink.messages))} per mail |
-| peak RSS of the benchmark process | (a) ${mib(bl.peakRss)}, (b) ${mib(base.median.peakRss)} (it holds all ${fmt(n)} composed mails); whole run ${mib(r.maxRss)} |
+| ${r.params.process === 'worker' ? 'peak RSS' : 'peak RSS of the benchmark process'} | (a) ${r.params.process === 'worker' ? `the worker ${mib(bl.peakRss)} (VmHWM, start-up included)` : mib(bl.peakRss)}, (b) the benchmark ${mib(base.median.peakRss)} (it holds all ${fmt(n)} composed mails); benchmark's whole run ${mib(r.maxRss)} |
 | Postgres during (a) | ${fmt(r.pg.commits)} commits (${fmt(r.pg.commits / Math.max(1, n), 1)} per digest), ${fmt(r.pg.rollbacks)} rollbacks, ${fmt(r.pg.walBytes / 1024 ** 2, 1)} MiB WAL (server-wide) |
-| CPU seconds during (a) | ${cpu(bl.cpu, bl.sink.cpuSeconds, r.machine.cores)} |
-| Blend's Node process (digest run + send worker) | busy ${fmt((100 * benchCpu(bl.cpu)) / bl.totalSeconds, 0)}% of (a) on one core: ${fmt((1000 * benchCpu(bl.cpu)) / Math.max(1, n), 1)} ms of CPU per digest, against ${fmt((1000 * benchCpu(base.median.cpu)) / Math.max(1, base.median.sink.messages), 1)} ms per mail for bare nodemailer |
+| CPU seconds during (a) | ${cpu(bl.cpu, bl.sink.cpuSeconds, r.machine.cores, bl.worker?.cpuSeconds)} |
+| CPU per digest during (a), by process | Blend ${perDigest(blendCpu(bl), n)}, Postgres ${perDigest(groupCpu(bl.cpu, 'postgres'), n)}, Redis ${perDigest(groupCpu(bl.cpu, 'redis'), n)}, SMTP sink ${perDigest(bl.sink.cpuSeconds, n)}; bare nodemailer (b): ${perDigest(benchCpu(base.median.cpu), base.median.sink.messages)} per mail, sink ${perDigest(base.median.sink.cpuSeconds, base.median.sink.messages)} |
+| Blend's Node process (${r.params.process === 'worker' ? 'the worker service: digest run + send worker' : 'digest run + send worker, inside the benchmark'}) | busy ${fmt((100 * blendCpu(bl)) / bl.totalSeconds, 0)}% of (a) on one core |
 | CPU seconds during (b) (median run) | ${cpu(base.median.cpu, base.median.sink.cpuSeconds, r.machine.cores)} |
 `;
 }
@@ -143,7 +152,7 @@ export function digestMarkdown(r: DigestReport): string {
 - **Blend revision:** ${r.revision}
 - **Machine:** ${m.cpuModel}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM; ${m.os} (Linux ${m.kernel}); Node ${m.node}
 - **Servers (all on this machine, loopback):** ${r.servers.postgres} (${r.servers.pgSettings}); Redis ${r.servers.redis}; SMTP sink: \`smtp-server\` in a child process, counting and discarding
-- **Parameters:** ${fmt(p.people)} people (${fmt(p.due)} due), ${p.groups} groups, ${p.rounds} rounds of (b), seed ${p.seed}; \`BLEND_SEND_CONCURRENCY=${p.workerConcurrency}\` (send jobs at once); digest run: ${tuning(r)}; pooled SMTP transport (5 connections, 100 mails each); \`LOG_LEVEL=${p.logLevel}\`; Blend and the benchmark share one Node process
+- **Parameters:** ${fmt(p.people)} people (${fmt(p.due)} due), ${p.groups} groups, ${p.rounds} rounds of (b), seed ${p.seed}; \`BLEND_SEND_CONCURRENCY=${p.workerConcurrency}\` (send jobs at once), \`BLEND_SEND_BATCH=${p.sendBatch}\` (digests per send job); digest run: ${tuning(r)}; pooled SMTP transport (5 connections, 100 mails each); \`LOG_LEVEL=${p.logLevel}\`; ${p.process === 'worker' ? "Blend's worker service in a process of its own (`node dist/worker.mjs`, as deployed)" : 'Blend and the benchmark share one Node process'}
 - **Feed:** ${fmt(fd.readers)} readers (daily digest, opted in, last digest 20 h ago, next one due), ${fmt(fd.authors)} authors, ${fd.groups} groups; ${fmt(fd.newPosts)} posts + ${fmt(fd.newComments)} comments since the last digest, ${fmt(fd.itemsPerReader.min)}–${fmt(fd.itemsPerReader.max)} (mean ${fmt(fd.itemsPerReader.mean, 1)}) visible to each reader, bodies ${fd.textChars.min}–${fd.textChars.max} characters (mean ${fmt(fd.textChars.mean)}); ${fmt(fd.historyItems)} older posts and comments; written in ${fmt(fd.seconds, 1)} s (not measured). Templates warmed (MJML compiled) in ${fmt(r.warmSeconds, 2)} s before (a), as the worker does at start.
 
 ${digestTables(r)}

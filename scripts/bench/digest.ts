@@ -2,6 +2,9 @@
 // their daily digests and its send worker handing them to a local SMTP sink, and (b) bare
 // nodemailer sending the same mails, pre-composed, to the same sink. See docs/BENCHMARKS.md.
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { addressingFrom, loadConfig, publicUrl } from '@blend/config';
 import { createLogger } from '@blend/runtime';
@@ -11,13 +14,14 @@ import { createProducerRedis } from '@blend/queue';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
 import { formatSummary, saveProfile, startCpuProfile, summarise } from './cpu-profile';
 import { populateFeed } from './digest-feed';
-import { composedDigests, runBaseline, runBlend, type BaselineRun } from './digest-measure';
+import { composedDigests, runBaseline, runBlend, runBlendDeployed, type BaselineRun } from './digest-measure';
 import { digestFigures, digestTables, TARGET_RATIO, TARGET_SECONDS, writeDigestDocs, type DigestReport, type Stat } from './digest-report';
 import { startSink, type Sink } from './digest-sink';
 import { pgCounters, pgDelta } from './end-to-end';
 import { commandLine, DOCS_FILE, intEnv, optionalIntEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
 import { blendRevision, machineFacts } from './machine';
 import type pg from 'pg';
+import { buildDist } from '../build';
 
 const say = sayer('bench digest');
 
@@ -29,6 +33,11 @@ const SEED = intEnv('BENCH_SEED', 2025, 0);
 const TIMEOUT_MS = intEnv('BENCH_TIMEOUT_S', 600) * 1000;
 const BATCH = optionalIntEnv('BENCH_DIGEST_BATCH');
 const PARALLEL = optionalIntEnv('BENCH_DIGEST_PARALLEL');
+/**
+ * `worker` (default): (a) runs Blend's worker service as deployed, `node dist/worker.mjs` in a
+ * process of its own; `bench`: in the benchmark's process, as the runs before 2026-12-06 did.
+ */
+const MODE = process.env.BENCH_DIGEST_PROCESS === 'bench' ? 'bench' : 'worker';
 
 /** Functions whose inclusive CPU time splits (a) into its parts in the profile summary. */
 const PROFILE_ENTRY_POINTS = ['runDueDigests', 'digestActivity', 'digestActivityBatch', 'composeDigest', 'renderDigestMail', 'writeOutboundMails', 'send', 'composeOutbound', 'sendMail', 'handleDataRow'];
@@ -38,7 +47,11 @@ interface Resources {
   blendDb?: DbHandle;
   sink?: Sink;
   prefix?: string;
+  /** Where the worker writes its CPU profile (BENCH_CPU_PROFILE). */
+  profileDir?: string;
 }
+
+const mkdtempDir = () => mkdtemp(path.join(os.tmpdir(), 'blend-digest-prof-'));
 
 async function main(res: Resources): Promise<DigestReport> {
   const machine = await machineFacts();
@@ -61,6 +74,7 @@ async function main(res: Resources): Promise<DigestReport> {
     BLEND_QUEUE_PREFIX: prefix,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
     ...(process.env.BLEND_SEND_CONCURRENCY ? { BLEND_SEND_CONCURRENCY: process.env.BLEND_SEND_CONCURRENCY } : {}),
+    ...(process.env.BLEND_SEND_BATCH ? { BLEND_SEND_BATCH: process.env.BLEND_SEND_BATCH } : {}),
   });
   const log = createLogger('bench', config.LOG_LEVEL);
   // The worker service's own pool (createDb's defaults), apart from the benchmark's.
@@ -69,21 +83,53 @@ async function main(res: Resources): Promise<DigestReport> {
   await warmTemplates();
   const warmSeconds = (performance.now() - w0) / 1000;
 
-  say(`(a) Blend: runDueDigests + send worker (BLEND_SEND_CONCURRENCY=${config.BLEND_SEND_CONCURRENCY}) to ${sink.url}...`);
-  const pgBefore = await pgCounters(db.pool, config);
   const profileFile = process.env.BENCH_CPU_PROFILE;
-  const stopProfile = profileFile ? await startCpuProfile() : null;
-  const blend = await runBlend({
+  const wiring = {
     config, db: blendDb.db, pool: db.pool, log, sink, timeoutMs: TIMEOUT_MS,
     site: { addressing: addressingFrom(config), publicUrl: publicUrl(config), secret: config.BLEND_SECRET },
     ...(BATCH ? { batchSize: BATCH } : {}),
     ...(PARALLEL ? { parallel: PARALLEL } : {}),
-  });
-  const pg = pgDelta(pgBefore, await pgCounters(db.pool, config));
-  if (stopProfile && profileFile) {
-    const profile = await stopProfile();
-    await saveProfile(profileFile, profile);
-    say(`CPU profile of (a) written to ${profileFile}\n${formatSummary(summarise(profile, PROFILE_ENTRY_POINTS))}`);
+  };
+  let blend;
+  let pg;
+  if (MODE === 'worker') {
+    if (BATCH || PARALLEL) throw new Error('BENCH_DIGEST_BATCH and BENCH_DIGEST_PARALLEL apply to BENCH_DIGEST_PROCESS=bench only');
+    say('building dist/ (pnpm build), which the worker runs as in production...');
+    await buildDist();
+    // The profile is written by the worker's Node when it exits (--cpu-prof).
+    const profileDir = profileFile ? (res.profileDir = await mkdtempDir()) : undefined;
+    const env = {
+      DATABASE_URL: config.DATABASE_URL, REDIS_URL: config.REDIS_URL, BLEND_IMAP_URL: config.BLEND_IMAP_URL, BLEND_SMTP_URL: config.BLEND_SMTP_URL,
+      BLEND_MAIL_DOMAIN: `${prefix}.test`, BLEND_SECRET: config.BLEND_SECRET, BLEND_QUEUE_PREFIX: prefix, LOG_LEVEL: config.LOG_LEVEL,
+      BLEND_SENDER_AUTH: 'none', BLEND_ORG_DOMAINS: `${prefix}.test`, BLEND_WORKER_HEALTH_PORT: '0', BLEND_MIGRATE_ON_START: 'false',
+      BLEND_DIGEST_TICK_MS: '3600000', BLEND_NOTIFY_SWEEP_MS: '600000',
+      BLEND_SEND_CONCURRENCY: String(config.BLEND_SEND_CONCURRENCY), BLEND_SEND_BATCH: String(config.BLEND_SEND_BATCH),
+      ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --cpu-prof-interval=500` } : {}),
+    };
+    say(`(a) Blend's worker (dist/worker.mjs; BLEND_SEND_CONCURRENCY=${config.BLEND_SEND_CONCURRENCY}, BLEND_SEND_BATCH=${config.BLEND_SEND_BATCH}): one digest tick to ${sink.url}...`);
+    const pgBefore = await pgCounters(db.pool, config);
+    blend = await runBlendDeployed({ ...wiring, env });
+    pg = pgDelta(pgBefore, await pgCounters(db.pool, config));
+    if (profileDir && profileFile) {
+      const files = (await readdir(profileDir)).filter((f) => f.endsWith('.cpuprofile'));
+      if (files.length === 0) say('no CPU profile was written by the worker');
+      else {
+        const text = await readFile(path.join(profileDir, files[0]!), 'utf8');
+        await writeFile(profileFile, text);
+        say(`CPU profile of the worker (its whole life, start-up included) written to ${profileFile}\n${formatSummary(summarise(JSON.parse(text), PROFILE_ENTRY_POINTS))}`);
+      }
+    }
+  } else {
+    say(`(a) Blend: runDueDigests + send worker (BLEND_SEND_CONCURRENCY=${config.BLEND_SEND_CONCURRENCY}, BLEND_SEND_BATCH=${config.BLEND_SEND_BATCH}) in this process to ${sink.url}...`);
+    const pgBefore = await pgCounters(db.pool, config);
+    const stopProfile = profileFile ? await startCpuProfile() : null;
+    blend = await runBlend(wiring);
+    pg = pgDelta(pgBefore, await pgCounters(db.pool, config));
+    if (stopProfile && profileFile) {
+      const profile = await stopProfile();
+      await saveProfile(profileFile, profile);
+      say(`CPU profile of (a) written to ${profileFile}\n${formatSummary(summarise(profile, PROFILE_ENTRY_POINTS))}`);
+    }
   }
   say(`(a) ${blend.sent} digests at the sink after ${blend.totalSeconds.toFixed(2)} s (built in ${blend.buildSeconds.toFixed(2)} s)`);
   if (blend.sent !== DUE) throw new Error(`runDueDigests sent ${blend.sent} digests, expected ${DUE} (empty ${blend.empty})`);
@@ -104,7 +150,7 @@ async function main(res: Resources): Promise<DigestReport> {
   redis.disconnect();
   return {
     date: new Date().toISOString(),
-    command: commandLine('pnpm bench digest', ['BENCH_PEOPLE', 'BENCH_DUE', 'BENCH_GROUPS', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_DIGEST_BATCH', 'BENCH_DIGEST_PARALLEL', 'BLEND_SEND_CONCURRENCY']),
+    command: commandLine('pnpm bench digest', ['BENCH_PEOPLE', 'BENCH_DUE', 'BENCH_GROUPS', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_DIGEST_PROCESS', 'BENCH_DIGEST_BATCH', 'BENCH_DIGEST_PARALLEL', 'BLEND_SEND_CONCURRENCY', 'BLEND_SEND_BATCH']),
     revision,
     machine,
     servers: {
@@ -115,6 +161,8 @@ async function main(res: Resources): Promise<DigestReport> {
     params: {
       people: PEOPLE, due: DUE, groups: GROUPS, rounds: ROUNDS, seed: SEED,
       workerConcurrency: config.BLEND_SEND_CONCURRENCY,
+      sendBatch: config.BLEND_SEND_BATCH,
+      process: MODE,
       batchSize: BATCH ? String(BATCH) : 'default', parallel: PARALLEL ? String(PARALLEL) : 'default',
       logLevel: config.LOG_LEVEL,
     },
@@ -155,6 +203,7 @@ async function cleanup(res: Resources): Promise<void> {
       }
     }],
     ['stop the SMTP sink', async () => res.sink?.stop()],
+    ['remove the profile folder', async () => (res.profileDir ? rm(res.profileDir, { recursive: true, force: true }) : undefined)],
   ]);
 }
 
