@@ -39,7 +39,8 @@ afterAll(async () => t?.drop());
 // (docs/ARCHITECTURE.md "Ingest, one mail at a time"). Counted on the connections, not timed.
 const MAX_COMMITS_PER_MAIL = 2;
 // A batch: the tries of all its rows counted in one statement, their sources read in one (each
-// source over 2 MiB adds its slices), one transaction: three commits whatever the number of mails.
+// source over 2 MiB adds its slices), one transaction per MAILS_PER_TRANSACTION (50) mails: three
+// commits for a batch of up to 50.
 const MAX_COMMITS_PER_BATCH = 3;
 
 describe('commits per ingested mail', () => {

@@ -22,9 +22,9 @@ export interface BatchOutcome {
  * `ingest` of a batch of stored rows (docs/ARCHITECTURE.md "Ingest, one mail at a time"): the
  * tries of all of them counted in one statement and committed, their sources read once the
  * batch's share of the memory budget is granted, parse and convert of all at once (in the parse
- * threads), then every mail decided and written in ONE transaction in the order the mails
- * arrived, each in a savepoint of its own: a mail that fails is rolled back alone and handed back
- * in `alone`, the others commit. A reply finds a parent written earlier in the same transaction
+ * threads), then every mail decided and written in one transaction (of at most
+ * {@link MAILS_PER_TRANSACTION}) in the order the mails arrived, each in a savepoint of its own: a
+ * mail that fails is rolled back alone and handed back in `alone`, the others commit. A reply finds a parent written earlier in the same transaction
  * (its row is no longer `received` there, and its Message-IDs are mapped).
  *
  * A batch whose rows were started before (the worker died, or the transaction failed) is not run
@@ -64,6 +64,26 @@ async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps): Promi
 
   const outcomes: BatchOutcome['outcomes'] = [];
   const alone: string[] = [];
+  for (let from = 0; from < claimed.length; from += MAILS_PER_TRANSACTION) {
+    await writeInOneTransaction(claimed.slice(from, from + MAILS_PER_TRANSACTION), prepared.slice(from, from + MAILS_PER_TRANSACTION), deps, outcomes, alone);
+  }
+  return { outcomes, alone };
+}
+
+/**
+ * Mails written in one transaction at most. Each mail's savepoint that writes is a subtransaction
+ * with an id of its own, and Postgres keeps 64 of them per transaction where other sessions look
+ * (PGPROC_MAX_CACHED_SUBXIDS); past that, every snapshot taken anywhere must read pg_subtrans.
+ */
+export const MAILS_PER_TRANSACTION = 50;
+
+async function writeInOneTransaction(
+  claimed: ClaimedInbound[],
+  prepared: PromiseSettledResult<PreparedMail | UnreadMail>[],
+  deps: IngestDeps,
+  outcomes: BatchOutcome['outcomes'],
+  alone: string[],
+): Promise<void> {
   await deps.db.transaction(async (tx) => {
     for (const [i, row] of claimed.entries()) {
       const p = prepared[i]!;
@@ -83,7 +103,6 @@ async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps): Promi
       }
     }
   });
-  return { outcomes, alone };
 }
 
 /** End a mail that could not be read, in the batch's transaction, unless another ingest ended it first. */
