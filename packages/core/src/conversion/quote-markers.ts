@@ -302,13 +302,23 @@ const DISCLAIMERS: readonly RegExp[] = [
   /(?:此|本)(?:电子|電子)?(?:邮件|郵件).{0,60}(?:保密|机密|機密)/,
 ];
 
+/**
+ * {@link DISCLAIMERS} joined into one alternation per set of flags (three): one scan of the
+ * paragraph finds a match of any of them, where testing them one by one scans it 27 times.
+ */
+const DISCLAIMER_SCAN: readonly RegExp[] = (() => {
+  const byFlags = new Map<string, string[]>();
+  for (const re of DISCLAIMERS) byFlags.set(re.flags, [...(byFlags.get(re.flags) ?? []), `(?:${re.source})`]);
+  return [...byFlags].map(([flags, sources]) => new RegExp(sources.join('|'), flags));
+})();
+
 /** Longest paragraph text a disclaimer pattern is run on (characters). */
 const DISCLAIMER_SCAN_MAX = 4_000;
 
 /** True when the paragraph text is a legal disclaimer, built-in or configured. */
 export function isDisclaimer(paragraph: string, extra: readonly RegExp[] = []): boolean {
   const s = paragraph.slice(0, DISCLAIMER_SCAN_MAX);
-  return DISCLAIMERS.some((re) => re.test(s)) || extra.some((re) => re.test(s));
+  return DISCLAIMER_SCAN.some((re) => re.test(s)) || extra.some((re) => re.test(s));
 }
 
 /** Copies operator patterns without `g`/`y`, whose `lastIndex` would make `test` stateful. */

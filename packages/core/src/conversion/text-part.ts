@@ -55,10 +55,13 @@ const STUB_SHARE = 0.25;
  */
 export function fitTextPart(textPart: string, kept: string, htmlFull: string): TextPartFit {
   const lines = textPart.split('\n');
-  const skels = lines.map(skeleton);
-  const whole = skels.reduce((n, s) => n + s.length, 0);
+  // Each line's skeleton when first needed: the stub check stops once the text part has enough
+  // words and the matching once the kept text is found, so the lines below those (usually the
+  // quoted history) are never read.
+  const skels: string[] = [];
+  const skel = (i: number) => (skels[i] ??= skeleton(lines[i] ?? ''));
   const htmlWords = skeleton(htmlFull);
-  if (whole === 0 || whole < htmlWords.length * STUB_SHARE) return { kind: 'stub' };
+  if (isStub(lines.length, skel, htmlWords.length)) return { kind: 'stub' };
   // The kept skeleton, with each of its characters' quote depth alongside: a quoted line of the
   // text part only renders quoted kept text ("> Thanks," is not the author's "Thanks,").
   const wantLines = kept.split('\n');
@@ -72,14 +75,24 @@ export function fitTextPart(textPart: string, kept: string, htmlFull: string): T
   const keep = new Array<boolean>(lines.length).fill(false);
   let at = 0;
   for (let i = 0; i < lines.length && at < want.length; i++) {
-    const s = skels[i] ?? '';
+    const s = skel(i);
     if (s === '' || !want.startsWith(s, at)) continue;
     if (!allEqual(depths, at, at + s.length, quoteDepth(lines[i] ?? ''))) continue;
     keep[i] = true;
     at += s.length;
   }
   if (at !== want.length) return { kind: 'differs' };
-  return { kind: 'aligned', text: keptLines(lines, skels, keep, htmlWords) };
+  return { kind: 'aligned', text: keptLines(lines, skel, keep, htmlWords) };
+}
+
+/** The text part has no words, or fewer than {@link STUB_SHARE} of the HTML part's. */
+function isStub(lineCount: number, skel: (i: number) => string, htmlLength: number): boolean {
+  let whole = 0;
+  for (let i = 0; i < lineCount; i++) {
+    whole += skel(i).length;
+    if (whole > 0 && whole >= htmlLength * STUB_SHARE) return false;
+  }
+  return true;
 }
 
 function allEqual(values: Int32Array, from: number, to: number, value: number): boolean {
@@ -92,14 +105,14 @@ function quoteDepth(line: string): number {
   return /^[ \t]*(?:>[ \t]?)+/.exec(line)?.[0].replace(/[^>]/g, '').length ?? 0;
 }
 
-function keptLines(lines: readonly string[], skels: readonly string[], keep: readonly boolean[], htmlWords: string): string {
+function keptLines(lines: readonly string[], skel: (i: number) => string, keep: readonly boolean[], htmlWords: string): string {
   const out: string[] = [];
   let gap: string[] = [];
   let cut = false;
   let lookups = 0;
   for (let i = keep.indexOf(true); i <= keep.lastIndexOf(true); i++) {
     const line = lines[i] ?? '';
-    const s = skels[i] ?? '';
+    const s = skel(i);
     if (keep[i]) {
       // Between two kept lines: the client's own layout, or one paragraph break where text was cut.
       out.push(...(cut ? (out.length > 0 ? [''] : []) : gap), line);
