@@ -269,10 +269,10 @@ describe('deploy/kustomize', () => {
     expect(so!.spec.scaleTargetRef.name).toBe('blend-worker');
     const prefix = ConfigSchema.shape.BLEND_QUEUE_PREFIX.parse(undefined);
     const lists = so!.spec.triggers.map((t: { type: string; metadata: { listName: string } }) => `${t.type} ${t.metadata.listName}`);
-    expect(lists).toEqual([`redis ${prefix}:${QueueName.ingest}:wait`, `redis ${prefix}:${QueueName.send}:wait`]);
+    expect(lists).toEqual([`redis ${prefix}:${QueueName.ingest}:wait`, `redis ${prefix}:${QueueName.ingestBacklog}:wait`, `redis ${prefix}:${QueueName.send}:wait`]);
     const [hpa] = byKind('HorizontalPodAutoscaler', docs(readFileSync(path.join(kustomize, 'components/hpa/hpa.yaml'), 'utf8')));
     expect(hpa!.spec.scaleTargetRef.name).toBe('blend-worker');
-    expect(readFileSync(path.join(kustomize, 'components/hpa/kustomization.yaml'), 'utf8')).toContain('blend_queue_depth{queue="ingest",state="waiting"}');
+    expect(readFileSync(path.join(kustomize, 'components/hpa/kustomization.yaml'), 'utf8')).toContain(`blend_queue_depth{queue=~"${QueueName.ingest}|${QueueName.ingestBacklog}",state="waiting"}`);
   });
 
   it("names the Redis lists in which BullMQ really keeps the queues' waiting jobs (real Redis)", async () => {
@@ -282,12 +282,14 @@ describe('deploy/kustomize', () => {
     try {
       await enqueueIngest(queues.ingest, randomUUID());
       await enqueueIngest(queues.ingest, randomUUID());
+      for (let i = 0; i < 3; i++) await enqueueIngest(queues.ingestBacklog, randomUUID());
       await enqueueSend(queues.send, randomUUID());
       const so = byKind('ScaledObject', docs(readFileSync(path.join(kustomize, 'components/keda/scaledobject.yaml'), 'utf8')))[0]!;
       const lists = so.spec.triggers.map((t: { metadata: { listName: string } }) => t.metadata.listName.replace(/^blend:/, `${prefix}:`));
-      expect(await Promise.all(lists.map((l: string) => redis.llen(l)))).toEqual([2, 1]);
+      expect(await Promise.all(lists.map((l: string) => redis.llen(l)))).toEqual([2, 3, 1]);
     } finally {
       await queues.ingest.obliterate({ force: true });
+      await queues.ingestBacklog.obliterate({ force: true });
       await queues.send.obliterate({ force: true });
       await queues.close();
       redis.disconnect();

@@ -73,6 +73,7 @@ async function pollerAgainst(answer: string) {
     target,
     db: t.db,
     ingestQueue: queues.ingest,
+    backlogQueue: queues.ingestBacklog,
     log: createLogger('test', 'silent'),
     metrics: processMetrics(),
     pollIntervalMs: 60_000,

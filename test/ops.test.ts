@@ -96,6 +96,7 @@ describe('metrics', () => {
     expect(res.body).toMatch(/blend_inbound_messages_total\{state="posted",reason=""\} [1-9]/);
     expect(res.body).toMatch(/blend_ingest_latency_seconds_count [1-9]/);
     expect(res.body).toMatch(/blend_queue_depth\{queue="ingest",state="waiting"\} \d+/);
+    expect(res.body).toMatch(/blend_queue_depth\{queue="ingest-backlog",state="waiting"\} \d+/);
     for (const q of ['send', 'webhook', 'digest']) expect(res.body).toMatch(new RegExp(`blend_queue_depth\\{queue="${q}",state="delayed"\\} \\d+`));
     expect(res.body).toMatch(/blend_notifications_pending \d+/);
     expect(res.body).toContain('# TYPE blend_digest_run_duration_seconds histogram');

@@ -27,3 +27,30 @@ export function fetchBatches<T extends { size: number }>(
   if (current.length > 0) batches.push(current);
   return batches;
 }
+
+/** What the ENVELOPE says of a mail: its Message-ID and the one it answers (both normalised). */
+export interface EnvelopeIds {
+  uid: number;
+  messageId: string | null;
+  inReplyTo: string | null;
+}
+
+/**
+ * Which mails that arrived during a catch-up may be stored ahead of it, in UID order: all but
+ * a reply (by its ENVELOPE In-Reply-To) to a mail the catch-up has not stored yet, or to a mail
+ * held back itself. A held-back mail waits for the catch-up, so it is stored after its parent,
+ * and the worker's wait for a stored parent keeps the order from there
+ * (docs/ARCHITECTURE.md "Processes and the flow").
+ */
+export function arrivalsAhead<T extends EnvelopeIds>(arrivals: readonly T[], waiting: ReadonlySet<string>): T[] {
+  const pending = new Set(waiting);
+  const ahead: T[] = [];
+  for (const m of [...arrivals].sort((a, b) => a.uid - b.uid)) {
+    if (m.inReplyTo !== null && pending.has(m.inReplyTo)) {
+      if (m.messageId !== null) pending.add(m.messageId);
+    } else {
+      ahead.push(m);
+    }
+  }
+  return ahead;
+}

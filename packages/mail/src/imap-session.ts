@@ -172,6 +172,19 @@ export class ImapSession {
     }
   }
 
+  /**
+   * UID FETCH of the ENVELOPE alone (Message-ID and In-Reply-To, not normalised; empty when
+   * there is none) of these UIDs: a few hundred bytes each, to order mail without downloading it.
+   */
+  async envelopes(uids: number[]): Promise<{ uid: number; messageId: string; inReplyTo: string }[]> {
+    const out: { uid: number; messageId: string; inReplyTo: string }[] = [];
+    if (uids.length === 0) return out;
+    for await (const m of this.client.fetch(uids.join(','), { uid: true, envelope: true }, { uid: true })) {
+      out.push({ uid: m.uid, messageId: m.envelope?.messageId ?? '', inReplyTo: m.envelope?.inReplyTo ?? '' });
+    }
+    return out;
+  }
+
   /** UID SEARCH SINCE `date` (RFC 3501 section 6.4.4: by INTERNALDATE, whole days). */
   async searchSince(date: Date): Promise<number[]> {
     return (await this.client.search({ since: date }, { uid: true })) || [];

@@ -3,7 +3,7 @@ import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
 import { z } from 'zod';
 
 /** Every queue Blend uses. */
-export const QueueName = { ingest: 'ingest', send: 'send', webhook: 'webhook', digest: 'digest', notify: 'notify' } as const;
+export const QueueName = { ingest: 'ingest', ingestBacklog: 'ingest-backlog', send: 'send', webhook: 'webhook', digest: 'digest', notify: 'notify' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 /** The most stored rows one `ingest` job carries (BLEND_IMAP_BATCH_SIZE's maximum). */
@@ -26,9 +26,11 @@ export const ingestRowIds = (job: IngestJob): string[] => ('inboundIds' in job ?
 /** Deterministic job id, so enqueueing the same row twice is one job. */
 export const ingestJobId = (inboundId: string): string => `ingest-${inboundId}`;
 
+const INGEST_BATCH_PREFIX = 'ingest-batch-';
+
 /** Deterministic job id of a batch: the same rows queued twice are one job. */
 export const ingestBatchJobId = (inboundIds: string[]): string =>
-  `ingest-batch-${createHash('sha256').update([...inboundIds].sort().join(',')).digest('hex').slice(0, 32)}`;
+  `${INGEST_BATCH_PREFIX}${createHash('sha256').update([...inboundIds].sort().join(',')).digest('hex').slice(0, 32)}`;
 
 /**
  * Retry delay of an ingest job: exponential from 1 s, capped at 15 s, so a job resumes
@@ -90,7 +92,14 @@ export type NotifyJob = z.infer<typeof NotifyJob>;
 export const NOTIFY_SCHEDULER_ID = 'notify-sweep';
 
 export interface Queues {
+  /** Live mail: what the poller hears of by IDLE or finds in a small sync, and mail a person released or replayed. */
   ingest: Queue<IngestJob>;
+  /**
+   * A catch-up's mail (a sync that found more than one batch waiting) and the reconciler's
+   * re-queues: the same jobs as `ingest`, in a queue of its own so that live mail never waits
+   * behind them (docs/ARCHITECTURE.md "Processes and the flow").
+   */
+  ingestBacklog: Queue<IngestJob>;
   send: Queue<SendJob>;
   webhook: Queue<WebhookJob>;
   digest: Queue<DigestJob>;
@@ -100,6 +109,7 @@ export interface Queues {
 
 export function createQueues(connection: ConnectionOptions, prefix: string, onError: (err: Error) => void = () => undefined): Queues {
   const ingest = new Queue<IngestJob>(QueueName.ingest, { connection, prefix, defaultJobOptions: INGEST_JOB_OPTIONS });
+  const ingestBacklog = new Queue<IngestJob>(QueueName.ingestBacklog, { connection, prefix, defaultJobOptions: INGEST_JOB_OPTIONS });
   const send = new Queue<SendJob>(QueueName.send, { connection, prefix, defaultJobOptions: SEND_JOB_OPTIONS });
   // Retries of a webhook are new jobs per attempt (the row's backoff decides when), so one attempt each.
   const webhook = new Queue<WebhookJob>(QueueName.webhook, { connection, prefix, defaultJobOptions: { attempts: 1, removeOnComplete: { age: 3_600 }, removeOnFail: { age: 86_400 } } });
@@ -110,15 +120,17 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
   notify.on('error', onError);
   // While Redis is down the queues emit connection errors; the caller decides how loud.
   ingest.on('error', onError);
+  ingestBacklog.on('error', onError);
   send.on('error', onError);
   return {
     ingest,
+    ingestBacklog,
     send,
     webhook,
     digest,
     notify,
     close: async () => {
-      await Promise.all([ingest.close(), send.close(), webhook.close(), digest.close(), notify.close()]);
+      await Promise.all([ingest.close(), ingestBacklog.close(), send.close(), webhook.close(), digest.close(), notify.close()]);
     },
   };
 }
@@ -169,15 +181,36 @@ export async function enqueueIngestBatch(queue: Queue<IngestJob>, inboundIds: st
   }
 }
 
+/**
+ * The rows that live batch jobs of these ingest queues hold, so the reconciler does not queue
+ * them again one by one while their batch waits behind others (a catch-up's backlog).
+ */
+export async function ingestRowsInLiveBatches(queues: Queue<IngestJob>[]): Promise<Set<string>> {
+  const rows = new Set<string>();
+  for (const queue of queues) {
+    for (const id of await queue.getRanges(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'])) {
+      if (!id.startsWith(INGEST_BATCH_PREFIX)) continue;
+      const parsed = IngestJob.safeParse((await queue.getJob(id))?.data);
+      if (parsed.success) for (const r of ingestRowIds(parsed.data)) rows.add(r);
+    }
+  }
+  return rows;
+}
+
 const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
 
 /**
  * Enqueue a job again for a row that was put back to work (a release, a replay, the
  * reconciler). A finished job with the same id would make `add` a no-op, so it is removed
- * first; a job that is still waiting or running is left alone.
+ * first; a job that is still waiting or running is left alone, also one in a queue of
+ * `elsewhere` (the other ingest queue, so a row is never queued in both).
  * @returns whether a new job was added.
  */
-export async function requeue<T>(queue: Queue<T>, name: string, jobId: string, data: T): Promise<boolean> {
+export async function requeue<T>(queue: Queue<T>, name: string, jobId: string, data: T, elsewhere: Queue<T>[] = []): Promise<boolean> {
+  for (const other of elsewhere) {
+    const job = await other.getJob(jobId);
+    if (job && LIVE_STATES.has(await job.getState())) return false;
+  }
   const existing = await queue.getJob(jobId);
   if (existing) {
     if (LIVE_STATES.has(await existing.getState())) return false;
@@ -188,8 +221,8 @@ export async function requeue<T>(queue: Queue<T>, name: string, jobId: string, d
   return true;
 }
 
-export const requeueIngest = (queue: Queue<IngestJob>, inboundId: string) =>
-  requeue(queue, 'ingest', ingestJobId(inboundId), IngestJob.parse({ inboundId }));
+export const requeueIngest = (queue: Queue<IngestJob>, inboundId: string, elsewhere: Queue<IngestJob>[] = []) =>
+  requeue(queue, 'ingest', ingestJobId(inboundId), IngestJob.parse({ inboundId }), elsewhere);
 export const requeueSend = (queue: Queue<SendJob>, outboundId: string) =>
   requeue(queue, 'send', sendJobId(outboundId), SendJob.parse({ outboundId }));
 

@@ -36,7 +36,7 @@ export interface AppDeps {
   redis: Redis;
   log: Logger;
   /** Producers for the work the API causes (released mail); all four are shown at /admin/queues. */
-  queues: Pick<Queues, 'ingest' | 'send' | 'webhook' | 'digest' | 'notify'>;
+  queues: Pick<Queues, 'ingest' | 'ingestBacklog' | 'send' | 'webhook' | 'digest' | 'notify'>;
   metrics: Metrics;
   /** BLEND_SECRET: verifies the signed links in Blend's mails. */
   secret: string;

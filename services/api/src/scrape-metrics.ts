@@ -1,7 +1,7 @@
 import { Gauge } from 'prom-client';
 import type { Metrics } from '@blend/runtime';
 import { heldCountsByReason, heldSummary, notifyQueueUsage, pendingNotificationCount, pendingOutboundCount, pollLagSeconds, type Database } from '@blend/db';
-import type { Queues } from '@blend/queue';
+import { QueueName, type Queues } from '@blend/queue';
 import type { FeedCache } from './feed-cache';
 
 /**
@@ -11,7 +11,7 @@ import type { FeedCache } from './feed-cache';
  */
 export function registerScrapeGauges(
   metrics: Metrics,
-  deps: { db: Database; queues: Pick<Queues, 'ingest' | 'send'> & Partial<Pick<Queues, 'webhook' | 'digest' | 'notify'>>; feedCache?: FeedCache },
+  deps: { db: Database; queues: Pick<Queues, 'ingest' | 'send'> & Partial<Pick<Queues, 'ingestBacklog' | 'webhook' | 'digest' | 'notify'>>; feedCache?: FeedCache },
 ): void {
   const registers = [metrics.registry];
   if (metrics.registry.getSingleMetric('blend_queue_depth')) return;
@@ -21,7 +21,7 @@ export function registerScrapeGauges(
     labelNames: ['queue', 'state'] as const,
     registers,
     async collect() {
-      const queues = [['ingest', deps.queues.ingest], ['send', deps.queues.send], ['webhook', deps.queues.webhook], ['digest', deps.queues.digest], ['notify', deps.queues.notify]] as const;
+      const queues = [[QueueName.ingest, deps.queues.ingest], [QueueName.ingestBacklog, deps.queues.ingestBacklog], ['send', deps.queues.send], ['webhook', deps.queues.webhook], ['digest', deps.queues.digest], ['notify', deps.queues.notify]] as const;
       for (const [name, q] of queues) {
         if (!q) continue;
         const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');

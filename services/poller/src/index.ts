@@ -41,6 +41,7 @@ export async function startPollerService(config: Config, log: Logger): Promise<P
   const watchers = new MailboxWatchers({
     db: dbh.db,
     ingestQueue: queues.ingest,
+    backlogQueue: queues.ingestBacklog,
     log,
     metrics,
     pollIntervalMs: config.BLEND_POLL_INTERVAL_MS,

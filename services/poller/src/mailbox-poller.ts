@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { AfterAction } from '@blend/config';
 import type { Logger, Metrics } from '@blend/runtime';
-import { explainImapFailure, fetchBatches, imapFailureKind, imapServerText, normaliseMessageId, type ImapFailure } from '@blend/core';
+import { arrivalsAhead, explainImapFailure, fetchBatches, imapFailureKind, imapServerText, normaliseMessageId, type ImapFailure } from '@blend/core';
 import {
   getCheckpoint,
   markImapDone,
@@ -12,7 +12,7 @@ import {
   type FetchedMessage,
   type LeaseStatus,
 } from '@blend/db';
-import { ImapSession, OAuth2TokenError, type ImapTarget } from '@blend/mail';
+import { ImapSession, OAuth2TokenError, type ImapMessageSize, type ImapTarget } from '@blend/mail';
 import { enqueueIngestBatch, type IngestJob } from '@blend/queue';
 import { reconnectDelay, throttledDelay } from './backoff';
 import { ProcessedMail } from './processed-mail';
@@ -23,7 +23,10 @@ export const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024;
 export interface PollerOptions {
   target: ImapTarget;
   db: Database;
+  /** Live mail: what IDLE or a small sync finds, and mail taken ahead of a catch-up. */
   ingestQueue: Queue<IngestJob>;
+  /** A catch-up's mail: a sync that finds more than one batch waiting. */
+  backlogQueue: Queue<IngestJob>;
   log: Logger;
   metrics?: Metrics;
   /** Periodic sync in case a push notification is missed. */
@@ -53,6 +56,10 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'thr
  * enqueued; messages are flagged (and then moved or deleted, per `after`) in IMAP only
  * after their ingest has committed.
  *
+ * A sync that finds more than one batch waiting is a catch-up: its jobs go to the backlog
+ * queue, and mail announced by an EXISTS while it runs is stored and queued on the live queue
+ * between two of its batches (docs/ARCHITECTURE.md "Processes and the flow").
+ *
  * An IMAP session never reconnects by itself, so a closed one is replaced by a new one after
  * a backoff.
  */
@@ -69,6 +76,13 @@ export class MailboxPoller {
   private attempt = 0;
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
+  /** An EXISTS came since the sync listed the mailbox: a catch-up takes the new mail ahead. */
+  private heardNew = false;
+  /**
+   * UIDs stored ahead of a catch-up, above the checkpoint, under one UIDVALIDITY and rewind
+   * count: later syncs do not download them again and move the checkpoint over them.
+   */
+  private ahead = { uidValidity: 0, rewinds: 0, uids: new Set<number>() };
   private timers: NodeJS.Timeout[] = [];
   private reconnectTimer: NodeJS.Timeout | null = null;
   private marking: Promise<void> | null = null;
@@ -137,7 +151,10 @@ export class MailboxPoller {
         this.scheduleReconnect();
       }
     });
-    session.onExists(() => void this.sync());
+    session.onExists(() => {
+      this.heardNew = true;
+      void this.sync();
+    });
     this.session = session;
     try {
       await session.connect();
@@ -230,53 +247,136 @@ export class MailboxPoller {
       await resetCheckpoint(db, target.key, uidValidity);
       lastUid = 0;
     }
+    const rewinds = cp?.rewinds ?? 0;
+    if (this.ahead.uidValidity !== uidValidity || this.ahead.rewinds !== rewinds) this.ahead = { uidValidity, rewinds, uids: new Set() };
+    for (const uid of this.ahead.uids) if (uid <= lastUid) this.ahead.uids.delete(uid);
+    this.heardNew = false;
     const meta = await session.sizesFrom(lastUid + 1);
+    const batches = this.batchesOf(meta);
+    // More than one batch waiting is a catch-up (the first start, after an outage, a large
+    // UID gap): its jobs go to the backlog queue, so mail that comes meanwhile overtakes them.
+    const catchUp = batches.length > 1;
+    const queue = catchUp ? this.opts.backlogQueue : this.opts.ingestQueue;
+    let complete = true;
+    for (const [i, batch] of batches.entries()) {
+      if (this.stopping) {
+        complete = false;
+        break;
+      }
+      if (catchUp && this.heardNew) {
+        this.heardNew = false;
+        await this.takeAhead(session, uidValidity, rewinds, batches.slice(i).flat());
+      }
+      if (!(await this.storeBatch(session, uidValidity, rewinds, batch, queue, 'advance'))) {
+        complete = false;
+        break;
+      }
+    }
+    // Move the checkpoint over the mail taken ahead now rather than at the next poll.
+    if (catchUp && complete && this.ahead.uids.size > 0) this.syncAgain = true;
+  }
+
+  /** Split a sync's messages into fetch batches (docs/SECURITY.md B2). */
+  private batchesOf(meta: ImapMessageSize[]): ImapMessageSize[][] {
     // RFC822.SIZE is checked before anything is downloaded, and bounds each batch's bytes as
     // well as its count (docs/SECURITY.md B2).
-    const batches = fetchBatches(
+    return fetchBatches(
       meta,
       { count: this.opts.batchSize ?? 50, bytes: this.opts.batchBytes ?? DEFAULT_BATCH_BYTES },
       (m) => m.size <= this.opts.maxMessageBytes,
     );
-    for (const batch of batches) {
-      if (this.stopping) break;
-      const wanted = batch.filter((m) => m.size <= this.opts.maxMessageBytes).map((m) => m.uid);
-      const sources = new Map<number, { raw: Buffer; messageId: string | null }>();
-      if (wanted.length > 0) {
-        // ENVELOPE gives the Message-ID without parsing, so the worker can tell that a
-        // reply's parent is stored but not converted yet.
-        for await (const m of session.sources(wanted)) sources.set(m.uid, { raw: m.source, messageId: normaliseMessageId(m.messageId) });
-      }
-      const fetched: FetchedMessage[] = [];
-      for (const m of batch) {
-        const tooLarge = m.size > this.opts.maxMessageBytes;
-        const got = sources.get(m.uid);
-        const raw = got?.raw ?? null;
-        // A message that vanished between the two FETCHes (expunged) stops the batch
-        // here, so the checkpoint does not pass a UID we never stored.
-        if (!tooLarge && !raw) break;
-        fetched.push({
-          uid: m.uid,
-          size: m.size,
-          raw,
-          messageId: got?.messageId ?? null,
-          internalDate: m.internalDate,
-          ...(tooLarge ? { rejectReason: 'too_large' } : {}),
-        });
-      }
-      const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched, cp?.rewinds ?? 0);
-      this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length }, 'stored batch');
-      // The rows stored together are one job, in UID order (the order the mails arrived): the
-      // worker ingests them in one transaction, a reply after its parent.
-      const ids = [...toEnqueue].sort((x, y) => x.uid - y.uid).map((r) => r.id);
-      try {
-        await enqueueIngestBatch(this.opts.ingestQueue, ids);
-      } catch (err) {
-        // The rows are safe in Postgres; the worker's reconciler enqueues them later.
-        this.log.warn({ err, inboundIds: ids }, 'enqueue failed; left to the reconciler');
-      }
-      if (fetched.length < batch.length) break;
+  }
+
+  /**
+   * New mail announced during a catch-up: everything above the catch-up's UIDs is stored and
+   * queued on the live queue now, without moving the checkpoint, which must not pass the
+   * catch-up's UIDs that have no row yet (docs/SECURITY.md I1). A reply (by its ENVELOPE
+   * In-Reply-To) to a mail the catch-up has not stored stays behind, so it is stored after its
+   * parent (`arrivalsAhead`).
+   */
+  private async takeAhead(session: ImapSession, uidValidity: number, rewinds: number, waiting: ImapMessageSize[]): Promise<void> {
+    const above = Math.max(waiting.at(-1)?.uid ?? 0, ...this.ahead.uids);
+    const arrivals = await session.sizesFrom(above + 1);
+    if (arrivals.length === 0) return;
+    const ids = (list: { uid: number; messageId: string; inReplyTo: string }[]) =>
+      list.map((e) => ({ uid: e.uid, messageId: normaliseMessageId(e.messageId), inReplyTo: normaliseMessageId(e.inReplyTo) }));
+    const envelopes = ids(await session.envelopes(arrivals.map((m) => m.uid)));
+    const parents = new Set<string>();
+    if (envelopes.some((e) => e.inReplyTo !== null)) {
+      for (const e of ids(await session.envelopes(waiting.map((m) => m.uid)))) if (e.messageId) parents.add(e.messageId);
     }
+    const take = new Set(arrivalsAhead(envelopes, parents).map((e) => e.uid));
+    const taken = arrivals.filter((m) => take.has(m.uid));
+    this.log.info({ arrived: arrivals.length, taken: taken.length, waiting: waiting.length }, 'new mail taken ahead of the catch-up');
+    for (const batch of this.batchesOf(taken)) {
+      if (!(await this.storeBatch(session, uidValidity, rewinds, batch, this.opts.ingestQueue, 'ahead'))) break;
+    }
+  }
+
+  /**
+   * Download one batch (except UIDs already taken ahead), store it and queue its rows' jobs on
+   * `queue`. `advance` moves the checkpoint through the batch; `ahead` stores without moving it
+   * and remembers the UIDs.
+   * @returns false when a message vanished (expunged) mid-batch: the sync stops there.
+   */
+  private async storeBatch(
+    session: ImapSession,
+    uidValidity: number,
+    rewinds: number,
+    batch: ImapMessageSize[],
+    queue: Queue<IngestJob>,
+    checkpoint: 'advance' | 'ahead',
+  ): Promise<boolean> {
+    const { db, target } = this.opts;
+    const wanted = batch.filter((m) => m.size <= this.opts.maxMessageBytes && !this.ahead.uids.has(m.uid)).map((m) => m.uid);
+    const sources = new Map<number, { raw: Buffer; messageId: string | null }>();
+    if (wanted.length > 0) {
+      // ENVELOPE gives the Message-ID without parsing, so the worker can tell that a
+      // reply's parent is stored but not converted yet.
+      for await (const m of session.sources(wanted)) sources.set(m.uid, { raw: m.source, messageId: normaliseMessageId(m.messageId) });
+    }
+    const fetched: FetchedMessage[] = [];
+    // The highest UID up to which every message of the batch has a row.
+    let through = 0;
+    let complete = true;
+    for (const m of batch) {
+      if (this.ahead.uids.has(m.uid)) {
+        through = m.uid;
+        continue;
+      }
+      const tooLarge = m.size > this.opts.maxMessageBytes;
+      const got = sources.get(m.uid);
+      const raw = got?.raw ?? null;
+      // A message that vanished between the two FETCHes (expunged) stops the batch
+      // here, so the checkpoint does not pass a UID we never stored.
+      if (!tooLarge && !raw) {
+        complete = false;
+        break;
+      }
+      fetched.push({
+        uid: m.uid,
+        size: m.size,
+        raw,
+        messageId: got?.messageId ?? null,
+        internalDate: m.internalDate,
+        ...(tooLarge ? { rejectReason: 'too_large' } : {}),
+      });
+      through = m.uid;
+    }
+    const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched, rewinds, checkpoint === 'ahead' ? false : through);
+    if (checkpoint === 'ahead') for (const m of fetched) this.ahead.uids.add(m.uid);
+    else for (const uid of this.ahead.uids) if (uid <= through) this.ahead.uids.delete(uid);
+    this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length, queue: queue.name }, 'stored batch');
+    // The rows stored together are one job, in UID order (the order the mails arrived): the
+    // worker ingests them in one transaction, a reply after its parent.
+    const ids = [...toEnqueue].sort((x, y) => x.uid - y.uid).map((r) => r.id);
+    try {
+      await enqueueIngestBatch(queue, ids);
+    } catch (err) {
+      // The rows are safe in Postgres; the worker's reconciler enqueues them later.
+      this.log.warn({ err, inboundIds: ids }, 'enqueue failed; left to the reconciler');
+    }
+    return complete;
   }
 
   /**

@@ -18,7 +18,10 @@ export interface WatchSpec {
 /** Settings shared by every mailbox of a poller process. */
 export interface WatchDeps {
   db: Database;
+  /** Live mail: what IDLE or a small sync finds. */
   ingestQueue: Queue<IngestJob>;
+  /** A catch-up's mail (more than one batch waiting). */
+  backlogQueue: Queue<IngestJob>;
   log: Logger;
   metrics: Metrics;
   pollIntervalMs: number;
@@ -63,6 +66,7 @@ export class MailboxWatch {
           target: spec.target,
           db: deps.db,
           ingestQueue: deps.ingestQueue,
+          backlogQueue: deps.backlogQueue,
           log: deps.log,
           metrics: deps.metrics,
           pollIntervalMs: deps.pollIntervalMs,

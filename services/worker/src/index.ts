@@ -3,11 +3,11 @@ import { conversionOptions, conversionSettings, dkimSettings, mailSiteFrom, oaut
 import { processMetrics, startHealthServer, type Logger } from '@blend/runtime';
 import { DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
 import { openServiceDatabase, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
-import { createQueues, createWorkerRedis, redisReady } from '@blend/queue';
+import { QueueName, createQueues, createWorkerRedis, redisReady } from '@blend/queue';
 import { cachingResolver, clamdScanner, createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests, scheduleNotifySweep } from '@blend/queue';
 import { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
-import { startDigestWorker, startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker } from './worker';
+import { startDigestWorker, startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker, type IngestDeps } from './worker';
 import { scanWebhooks } from './jobs/webhook';
 import type { MailSite } from '@blend/outbound';
 import { MemoryBudget } from './memory-budget';
@@ -72,48 +72,49 @@ export async function startWorkerService(
     ...(overrides.parseThreadModule ? { threadModule: overrides.parseThreadModule } : {}),
   });
   await parsePool.warm();
+  const ingestDeps: IngestDeps = {
+    db: dbh.db,
+    log,
+    ...site,
+    defaultGroup: config.BLEND_DEFAULT_GROUP,
+    ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
+    senderAuth: {
+      mode: config.BLEND_SENDER_AUTH,
+      orgDomains: config.BLEND_ORG_DOMAINS,
+      ...(config.BLEND_AUTHSERV_ID ? { authservId: config.BLEND_AUTHSERV_ID } : {}),
+      trustedReceivedBy: config.BLEND_TRUSTED_RECEIVED_BY,
+      // One DNS cache for all mails: bounded, answers kept at most 5 minutes (docs/SECURITY.md B42).
+      resolver: overrides.resolver ?? cachingResolver(dns.resolve),
+    },
+    confidentialMarkers: config.BLEND_CONFIDENTIAL_MARKERS
+      ? config.BLEND_CONFIDENTIAL_MARKERS.split(',').map((m) => m.trim()).filter(Boolean)
+      : [...DEFAULT_CONFIDENTIAL_MARKERS],
+    conversion: conversionOptions(config),
+    rateLimits: {
+      senderPerMinute: config.BLEND_RATE_SENDER_PER_MINUTE || Infinity,
+      senderPerHour: config.BLEND_RATE_SENDER_PER_HOUR || Infinity,
+      threadPerMinute: config.BLEND_RATE_THREAD_PER_MINUTE || Infinity,
+      orgPerMinute: config.BLEND_RATE_ORG_PER_MINUTE || Infinity,
+    },
+    withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, orphanReplyGraceMs: config.BLEND_ORPHAN_REPLY_GRACE_MS,
+    ...(config.BLEND_CLAMD_URL ? { scanner: clamdScanner(config.BLEND_CLAMD_URL) } : {}),
+    attachmentLimits: {
+      maxFileBytes: config.BLEND_ATTACHMENT_MAX_BYTES,
+      maxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES,
+      maxFiles: 50,
+      ...(config.BLEND_ATTACHMENT_TYPES ? { allowedTypes: config.BLEND_ATTACHMENT_TYPES } : {}),
+    },
+    activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, undoMinutes: config.BLEND_UNDO_MINUTES, receiptsFirst: config.BLEND_RECEIPTS_FIRST },
+    memoryBudget: new MemoryBudget(config.BLEND_INGEST_MEMORY_BYTES),
+    parsePool,
+    metrics,
+  };
   const workers = [
-    startIngestWorker(
-      {
-        db: dbh.db,
-        log,
-        ...site,
-        defaultGroup: config.BLEND_DEFAULT_GROUP,
-        ...(config.BLEND_SECRET_PREVIOUS ? { previousSecret: config.BLEND_SECRET_PREVIOUS } : {}),
-        senderAuth: {
-          mode: config.BLEND_SENDER_AUTH,
-          orgDomains: config.BLEND_ORG_DOMAINS,
-          ...(config.BLEND_AUTHSERV_ID ? { authservId: config.BLEND_AUTHSERV_ID } : {}),
-          trustedReceivedBy: config.BLEND_TRUSTED_RECEIVED_BY,
-          // One DNS cache for all mails: bounded, answers kept at most 5 minutes (docs/SECURITY.md B42).
-          resolver: overrides.resolver ?? cachingResolver(dns.resolve),
-        },
-        confidentialMarkers: config.BLEND_CONFIDENTIAL_MARKERS
-          ? config.BLEND_CONFIDENTIAL_MARKERS.split(',').map((m) => m.trim()).filter(Boolean)
-          : [...DEFAULT_CONFIDENTIAL_MARKERS],
-        conversion: conversionOptions(config),
-        rateLimits: {
-          senderPerMinute: config.BLEND_RATE_SENDER_PER_MINUTE || Infinity,
-          senderPerHour: config.BLEND_RATE_SENDER_PER_HOUR || Infinity,
-          threadPerMinute: config.BLEND_RATE_THREAD_PER_MINUTE || Infinity,
-          orgPerMinute: config.BLEND_RATE_ORG_PER_MINUTE || Infinity,
-        },
-        withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, orphanReplyGraceMs: config.BLEND_ORPHAN_REPLY_GRACE_MS,
-        ...(config.BLEND_CLAMD_URL ? { scanner: clamdScanner(config.BLEND_CLAMD_URL) } : {}),
-        attachmentLimits: {
-          maxFileBytes: config.BLEND_ATTACHMENT_MAX_BYTES,
-          maxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES,
-          maxFiles: 50,
-          ...(config.BLEND_ATTACHMENT_TYPES ? { allowedTypes: config.BLEND_ATTACHMENT_TYPES } : {}),
-        },
-        activity: { coalesceMs: config.BLEND_NOTIFY_COALESCE_MS, undoMinutes: config.BLEND_UNDO_MINUTES, receiptsFirst: config.BLEND_RECEIPTS_FIRST },
-        memoryBudget: new MemoryBudget(config.BLEND_INGEST_MEMORY_BYTES),
-        parsePool,
-        metrics,
-      },
-      workerOpts,
-      queues,
-    ),
+    // Live mail and a catch-up's mail are two queues with one processor: the live Worker has
+    // WORKER_CONCURRENCY slots of its own, the backlog's Worker one fewer (at least one), so a
+    // backlog never takes the slot new mail needs (docs/ARCHITECTURE.md "Processes and the flow").
+    startIngestWorker(ingestDeps, workerOpts, queues, QueueName.ingest),
+    startIngestWorker(ingestDeps, { ...workerOpts, concurrency: Math.max(1, config.WORKER_CONCURRENCY - 1) }, queues, QueueName.ingestBacklog),
     startSendWorker({ db: dbh.db, log, transport, addressing, secret: config.BLEND_SECRET, attachmentsMaxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
     startWebhookWorker(
       {
@@ -144,7 +145,7 @@ export async function startWorkerService(
   const grace = Math.max(5_000, Math.floor(config.BLEND_RECONCILE_INTERVAL_MS / 3));
   const reconcile = () =>
     Promise.all([
-      reconcileInbound(dbh.db, queues.ingest, log, grace),
+      reconcileInbound(dbh.db, queues.ingestBacklog, log, grace, [queues.ingest]),
       reconcileOutbound(dbh.db, queues.send, log, grace),
       releaseRateHeld(dbh.db, queues.ingest, log),
     ]).catch((err: unknown) =>

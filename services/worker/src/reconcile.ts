@@ -6,14 +6,16 @@ import { requeueIngest, requeueSend, rowsInLiveBatches, type IngestJob, type Sen
 /**
  * Postgres is the source of truth (docs/ARCHITECTURE.md invariant 1): every inbound row still
  * `received` after `graceMs` gets its ingest job again unless one is waiting, delayed or
- * running. Ingest ignores rows that are already final, so a spurious re-enqueue costs one
- * no-op job.
+ * running, in `queue` or in one of `elsewhere`. Ingest ignores rows that are already final,
+ * so a spurious re-enqueue costs one no-op job. The worker passes the backlog queue and looks
+ * into the live one too: what the reconciler finds is recovery work, like a catch-up, and
+ * must not queue ahead of new mail (docs/ARCHITECTURE.md "Processes and the flow").
  * @returns how many rows were (re-)enqueued.
  */
-export async function reconcileInbound(db: Database, queue: Queue<IngestJob>, log: Logger, graceMs = 15_000): Promise<number> {
+export async function reconcileInbound(db: Database, queue: Queue<IngestJob>, log: Logger, graceMs = 15_000, elsewhere: Queue<IngestJob>[] = []): Promise<number> {
   let count = 0;
   for (const r of await unfinishedInbound(db, new Date(Date.now() - graceMs), 5_000)) {
-    if (await requeueIngest(queue, r.id)) count++;
+    if (await requeueIngest(queue, r.id, elsewhere)) count++;
   }
   if (count > 0) log.info({ count }, 'reconciler re-enqueued unfinished inbound mail');
   return count;

@@ -78,10 +78,19 @@ function startProcessor<T>(
   return worker;
 }
 
-/** The `ingest` processor. After a committed ingest, the mails it wrote to the outbox are queued. */
-export function startIngestWorker(deps: IngestDeps, opts: WorkerOptions, queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest'>>): Worker {
+/**
+ * The `ingest` processor, on the live queue (`ingest`) or the catch-up's (`ingest-backlog`):
+ * one processor, the same retries. After a committed ingest, the mails it wrote to the outbox
+ * are queued.
+ */
+export function startIngestWorker(
+  deps: IngestDeps,
+  opts: WorkerOptions,
+  queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest'>>,
+  queueName: typeof QueueName.ingest | typeof QueueName.ingestBacklog = QueueName.ingest,
+): Worker {
   return startProcessor(
-    QueueName.ingest,
+    queueName,
     deps.log,
     opts,
     async (job, log, token) => {

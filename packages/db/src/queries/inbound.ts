@@ -34,6 +34,10 @@ export async function getCheckpoint(db: Tx, mailbox: string): Promise<Checkpoint
  * never passes a UID that has no row (docs/SECURITY.md I1). Re-storing a UID is a no-op.
  * `rewinds` is the checkpoint's count the poller read before fetching: if IT moved the
  * cursor back since, the messages are stored but the cursor is left where IT put it.
+ * `checkpointTo`: `false` stores without moving the cursor (mail taken ahead of a catch-up,
+ * above UIDs that have no row yet); a UID moves it at least that far, for a caller that knows
+ * every UID up to it has a row (stored now or taken ahead before). By default the cursor goes
+ * to the highest UID stored.
  * @returns ids of the rows that still need an ingest job (new or unfinished).
  */
 export async function storeFetched(
@@ -42,10 +46,12 @@ export async function storeFetched(
   uidValidity: number,
   messages: FetchedMessage[],
   rewinds = 0,
+  checkpointTo?: number | false,
 ): Promise<{ id: string; uid: number }[]> {
-  if (messages.length === 0) return [];
+  const cursor = checkpointTo === false ? null : Math.max(checkpointTo ?? 0, ...messages.map((m) => m.uid));
+  if (messages.length === 0 && !cursor) return [];
   return db.transaction(async (tx) => {
-    await tx
+    if (messages.length > 0) await tx
       .insert(inboundMessages)
       .values(
         messages.map((m) => ({
@@ -60,20 +66,20 @@ export async function storeFetched(
         })),
       )
       .onConflictDoNothing({ target: [inboundMessages.mailbox, inboundMessages.uidValidity, inboundMessages.uid] });
-    const maxUid = Math.max(...messages.map((m) => m.uid));
-    await tx
+    if (cursor) await tx
       .insert(mailboxCheckpoints)
-      .values({ mailbox, uidValidity, lastUid: maxUid })
+      .values({ mailbox, uidValidity, lastUid: cursor })
       .onConflictDoUpdate({
         target: mailboxCheckpoints.mailbox,
         set: {
           uidValidity,
           // A new UIDVALIDITY restarts the cursor; otherwise it only moves forward.
-          lastUid: sql`case when ${mailboxCheckpoints.uidValidity} = ${uidValidity} then greatest(${mailboxCheckpoints.lastUid}, ${maxUid}) else ${maxUid} end`,
+          lastUid: sql`case when ${mailboxCheckpoints.uidValidity} = ${uidValidity} then greatest(${mailboxCheckpoints.lastUid}, ${cursor}) else ${cursor} end`,
           updatedAt: new Date(),
         },
         setWhere: eq(mailboxCheckpoints.rewinds, rewinds),
       });
+    if (messages.length === 0) return [];
     return tx
       .select({ id: inboundMessages.id, uid: inboundMessages.uid })
       .from(inboundMessages)

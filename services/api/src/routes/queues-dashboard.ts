@@ -16,7 +16,7 @@ export const QUEUES_DASHBOARD_PATH = '/admin/queues';
 
 export interface QueuesDashboardDeps {
   db: Database;
-  queues: Pick<Queues, 'ingest' | 'send' | 'webhook' | 'digest' | 'notify'>;
+  queues: Pick<Queues, 'ingest' | 'ingestBacklog' | 'send' | 'webhook' | 'digest' | 'notify'>;
   /** BLEND_SECRET: keys the CSRF token of the sign-out form on the 403 page. */
   secret: string;
   publicUrl?: string;
@@ -97,9 +97,9 @@ export function queuesDashboardRoutes(app: FastifyInstance, deps: QueuesDashboar
     await scope.register(cookie);
     scope.addHook('onRequest', adminOnly(deps));
     const serverAdapter = new FastifyAdapter().setBasePath(QUEUES_DASHBOARD_PATH);
-    const { ingest, send, webhook, digest, notify } = deps.queues;
+    const { ingest, ingestBacklog, send, webhook, digest, notify } = deps.queues;
     // BullMQ's Queue is generic in its payload; the adapter takes the untyped one.
-    const queues = [ingest, send, webhook, digest, notify].map((q) => new BullMQAdapter(q as unknown as Queue));
+    const queues = [ingest, ingestBacklog, send, webhook, digest, notify].map((q) => new BullMQAdapter(q as unknown as Queue));
     createBullBoard({ queues, serverAdapter, options: { uiConfig: { boardTitle: 'Blend queues' } } });
     await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUES_DASHBOARD_PATH });
   });
