@@ -50,6 +50,10 @@ export interface PgDelta {
   rollbacks: number;
   walBytes: number;
   walSyncs: number;
+  /** Connections opened to this database (each commits a transaction of its own as it starts). */
+  sessions: number;
+  /** Autovacuum and autoanalyze runs on this database's tables (each commits transactions too). */
+  autovacuums: number;
 }
 
 interface Sample {
@@ -170,21 +174,26 @@ async function threading(pool: pg.Pool, corpus: BenchMessage[]): Promise<Threadi
 }
 
 /**
- * Cumulative Postgres counters: this database's commits and rollbacks, and the cluster's WAL
+ * Cumulative Postgres counters: this database's commits, rollbacks, sessions and autovacuum
+ * runs (of the database `pool` is connected to, which should be it), and the cluster's WAL
  * bytes and WAL syncs (cluster-wide: other databases on the server count too). Backends
  * publish their statistics up to a second late, so take the "after" reading a while after
  * the work.
  */
 export async function pgCounters(pool: pg.Pool, config: Config): Promise<PgDelta> {
   const db = new URL(config.DATABASE_URL).pathname.slice(1);
-  const { rows } = await pool.query<{ commits: string; rollbacks: string; wal: string; syncs: string }>(
+  const { rows } = await pool.query<{ commits: string; rollbacks: string; wal: string; syncs: string; sessions: string; autovacuums: string }>(
     `select d.xact_commit as commits, d.xact_rollback as rollbacks,
-            pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as wal, w.wal_sync as syncs
+            pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as wal, w.wal_sync as syncs, d.sessions,
+            (select coalesce(sum(autovacuum_count + autoanalyze_count), 0) from pg_stat_all_tables) as autovacuums
        from pg_stat_database d, pg_stat_wal w where d.datname = $1`,
     [db],
   );
   const r = rows[0]!;
-  return { commits: Number(r.commits), rollbacks: Number(r.rollbacks), walBytes: Number(r.wal), walSyncs: Number(r.syncs) };
+  return {
+    commits: Number(r.commits), rollbacks: Number(r.rollbacks), walBytes: Number(r.wal), walSyncs: Number(r.syncs),
+    sessions: Number(r.sessions), autovacuums: Number(r.autovacuums),
+  };
 }
 
 export function pgDelta(before: PgDelta, after: PgDelta): PgDelta {
@@ -193,6 +202,8 @@ export function pgDelta(before: PgDelta, after: PgDelta): PgDelta {
     rollbacks: after.rollbacks - before.rollbacks,
     walBytes: after.walBytes - before.walBytes,
     walSyncs: after.walSyncs - before.walSyncs,
+    sessions: after.sessions - before.sessions,
+    autovacuums: after.autovacuums - before.autovacuums,
   };
 }
 

@@ -1,22 +1,32 @@
-// `pnpm bench`: preload N realistic messages into a fresh IMAP mailbox, then measure in one
-// run (a) raw imapflow fetch, (b) bare mailparser on one core, (c) Blend's end-to-end ingest,
-// and the SMTP-to-API latency of single deliveries. See docs/BENCHMARKS.md.
+// `pnpm bench ingest`: preload N realistic messages into a fresh IMAP mailbox, then measure in
+// one run (a) raw imapflow fetch, (b) bare mailparser on one core, (c) Blend's end-to-end ingest
+// by its worker and poller, each a process of its own as deployed (built by `pnpm build`), with
+// CPU and Postgres commits by process, and the SMTP-to-API latency of single deliveries. See
+// docs/BENCHMARKS.md.
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Profiler } from 'node:inspector';
 import type { Redis } from 'ioredis';
 import { addressingFrom } from '@blend/config';
 import { bridgeAddress } from '@blend/core';
-import { createProducerRedis } from '@blend/queue';
+import { createProducerRedis, createQueues, type Queues } from '@blend/queue';
 import { mailboxCount, withImap } from '../../test/support/mail-server';
-import { startStack, type Stack } from '../../test/support/stack';
+import { countTransactions } from '../../test/support/count-transactions';
+import { serviceEnv, startStack, type Stack } from '../../test/support/stack';
+import { buildDist } from '../build';
 import { benchPeople, CorpusGenerator, type BenchMessage } from './corpus';
-import { formatSummary, saveProfile, startCpuProfile, summarise } from './cpu-profile';
+import { formatSummary, summarise } from './cpu-profile';
 import { ingestAttempts, pgCounters, pgDelta, runEndToEnd, waitForImapMarks } from './end-to-end';
 import { startSink, type Sink } from './digest-sink';
 import { measureLatency, measureLatencyUnderLoad, type LoadLatencyResult } from './latency';
 import { commandLine, DOCS_FILE, emptyMailbox, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
-import { blendRevision, cpuSnapshot, cpuUse, machineFacts } from './machine';
+import { blendRevision, machineFacts } from './machine';
+import { startPgRelay, type PgRelay } from './pg-relay';
+import { sampleProcessCpu } from './process-cpu';
 import { measureFetch, measureParse, medianOf } from './raw-stages';
 import { figures, resultTables, TARGET_CB, TARGET_P95_MS, writeDocs, type BenchReport } from './report';
+import { composeNodeOptions, startServices, type Services } from './services';
 import { percentile } from './stats';
 
 const say = sayer('bench');
@@ -25,7 +35,8 @@ const N = intEnv('BENCH_MESSAGES', 5000);
 const PROBES = intEnv('BENCH_PROBES', 50);
 const ROUNDS = intEnv('BENCH_ROUNDS', 3);
 const SEED = intEnv('BENCH_SEED', 2025, 0);
-const TIMEOUT_S = intEnv('BENCH_TIMEOUT_S', 600);
+/** The longest (c) may take, and a load probe may wait: 600 s, or 0.3 s a message for larger backlogs. */
+const TIMEOUT_S = intEnv('BENCH_TIMEOUT_S', Math.max(600, Math.ceil(N * 0.3)));
 /** Deliveries, one a second, timed while (c)'s backlog is ingested. */
 const LOAD_PROBES = intEnv('BENCH_LOAD_PROBES', 20, 0);
 
@@ -46,6 +57,11 @@ interface Resources {
   stack?: Stack;
   redis?: Redis;
   sink?: Sink;
+  queues?: Queues;
+  services?: Services | null;
+  relays?: Record<'poller' | 'worker', PgRelay> | null;
+  /** The run's own build of the services (see {@link buildDist}). */
+  dist?: string;
 }
 
 async function main(res: Resources): Promise<BenchReport> {
@@ -67,16 +83,32 @@ async function main(res: Resources): Promise<BenchReport> {
   // discards it, as a real MTA would deliver it. Through Postfix it would bounce back
   // (the bench's senders have no mailboxes here) and be ingested again as bounces.
   const sink = (res.sink = await startSink());
+  // The stack gives the database, mail domain, queue prefix and the API the single-delivery
+  // probes read; its in-process worker is stopped at once: the services run as processes of
+  // their own, built as production runs them, with the settings the stack was given.
   const stack = (res.stack = await startStack(
-    { BLEND_POLL_INTERVAL_MS: '30000', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', BLEND_SMTP_URL: sink.url, ...rateLimits, ...tuning },
+    { BLEND_POLL_INTERVAL_MS: '30000', LOG_LEVEL: 'silent', BLEND_SMTP_URL: sink.url, ...rateLimits, ...tuning },
     { poller: false },
   ));
-  // startStack starts the worker; (c) times the services from their start.
   await stack.stopWorker();
   const { config, db, mail } = stack;
   say(`database ${db.name}, mail domain ${mail.domain}, queue prefix ${config.BLEND_QUEUE_PREFIX}`);
   const redis = (res.redis = createProducerRedis(config.REDIS_URL));
   redis.on('error', () => undefined);
+  const queues = (res.queues = createQueues(redis, config.BLEND_QUEUE_PREFIX));
+  const profileDir = process.env.BENCH_CPU_PROFILE;
+  const env = serviceEnv(stack, {
+    ...rateLimits, ...tuning,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+    BLEND_POLL_INTERVAL_MS: String(config.BLEND_POLL_INTERVAL_MS),
+    BLEND_ORG_DOMAINS: config.BLEND_ORG_DOMAINS.join(','),
+    ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(profileDir)}` } : {}),
+  });
+  // A build of its own, so a `pnpm build` elsewhere in the checkout cannot replace the programs
+  // while they run; inside the checkout, where the services find migrations/.
+  const dist = (res.dist = path.join(root, '.blend', `bench-${config.BLEND_QUEUE_PREFIX}`));
+  say(`building the services (pnpm build) into ${path.relative(root, dist)}/...`);
+  await buildDist(dist);
 
   const people = benchPeople(SEED);
   const tokens: string[] = [];
@@ -104,8 +136,7 @@ async function main(res: Resources): Promise<BenchReport> {
     maxBytes: sizes.at(-1)!,
     totalBytes: sizes.reduce((a, b) => a + b, 0),
   };
-  // Keep only what the threading check needs: the sources would sit in this process's heap
-  // while Blend's worker runs in it.
+  // Keep only what the threading check needs.
   const meta = corpus.map((m) => ({ ...m, raw: Buffer.alloc(0) }));
   corpus.length = 0;
 
@@ -124,46 +155,81 @@ async function main(res: Resources): Promise<BenchReport> {
   const parseBlend = await medianOf(ROUNDS, () => measureParse(sources, 'parseMail (Blend options)'));
   sources = [];
 
-  say(`(c) Blend end to end (WORKER_CONCURRENCY=${config.WORKER_CONCURRENCY}, BLEND_IMAP_BATCH_SIZE=${config.BLEND_IMAP_BATCH_SIZE})...`);
+  say(`(c) Blend end to end: worker and poller processes (WORKER_CONCURRENCY=${config.WORKER_CONCURRENCY}, BLEND_IMAP_BATCH_SIZE=${config.BLEND_IMAP_BATCH_SIZE})...`);
   const pgBefore = await pgCounters(db.pool, config);
-  const profileFile = process.env.BENCH_CPU_PROFILE;
-  const stopProfile = profileFile ? await startCpuProfile() : null;
-  const cpu0 = cpuSnapshot();
+  // What this process sends to the run's database (progress sampling, probes, the API) is
+  // counted here, so Blend's services' commits are the database's less these.
+  const ownTx = countTransactions(db.pool);
+  // Each service reaches Postgres through a relay of its own that counts its transactions
+  // (Postgres counts per database only), unless BENCH_PG_RELAY=0.
+  const pgUrl = new URL(config.DATABASE_URL);
+  const pgPort = Number(pgUrl.port || 5432);
+  const relays = process.env.BENCH_PG_RELAY === '0' ? null : (res.relays = {
+    poller: await startPgRelay(pgUrl.hostname, pgPort),
+    worker: await startPgRelay(pgUrl.hostname, pgPort),
+  });
+  const viaRelay = (name: 'poller' | 'worker') => {
+    const u = new URL(config.DATABASE_URL);
+    u.hostname = '127.0.0.1';
+    u.port = String(relays![name].port);
+    return { DATABASE_URL: u.toString() };
+  };
+  const servicePids: Record<string, number> = {};
+  const cpuOpts = {
+    services: servicePids, pool: db.pool, database: db.name, pgPort,
+    relayedPorts: () => new Map(relays ? Object.entries(relays).flatMap(([name, r]) => [...r.upstreamPorts()].map((port) => [port, name] as [number, string])) : []),
+  };
+  const cpuIngestSampler = sampleProcessCpu(cpuOpts);
   let underLoad: Promise<LoadLatencyResult> | undefined;
+  // Rejects when a service exits before the benchmark stops it: the run fails at once, with its log.
+  let serviceDied: (err: unknown) => void = () => undefined;
+  const died = new Promise<never>((_, reject) => (serviceDied = reject));
+  died.catch(() => undefined);
   const start = async () => {
-    await stack.startWorker();
-    // Returns once the poller's first sync has stored the backlog: the worker is then behind.
-    await stack.startPoller();
+    // The services' own hard limit: (c), the probes and the flagging, with room to spare.
+    const services = (res.services = await startServices(env, (TIMEOUT_S + 1800) * 1000, async () => {
+      const lease = await db.pool.query('select 1 from mailbox_leases');
+      return Boolean(lease.rowCount) && (await queues.ingest.getWorkersCount()) > 0;
+    }, { dist, ...(relays ? { perService: { poller: viaRelay('poller'), worker: viaRelay('worker') } } : {}) }));
+    Object.assign(servicePids, services.pids);
+    services.exitedEarly.catch(serviceDied);
+    // The poller holds the mailbox and works through the backlog: the worker is behind from here.
     if (LOAD_PROBES > 0) {
       say(`latency under load: ${LOAD_PROBES} deliveries, one a second, while the backlog is ingested...`);
       underLoad = measureLatencyUnderLoad({
         pool: db.pool, generator, smtpUrl: mail.smtpUrl, imapUrl: mail.imapUrl, bridgeAddress: bridge,
         count: LOAD_PROBES, tag: config.BLEND_QUEUE_PREFIX, everyMs: 1000, timeoutMs: TIMEOUT_S * 1000,
       });
+      underLoad.catch(() => undefined);
     }
   };
-  const e2e = await runEndToEnd(db.pool, start, meta, TIMEOUT_S * 1000);
-  const loadLatency = underLoad ? await underLoad : undefined;
-  const cpuIngest = cpuUse(cpu0, cpuSnapshot());
-  if (stopProfile && profileFile) {
-    const profile = await stopProfile();
-    await saveProfile(profileFile, profile);
-    say(`CPU profile of (c) written to ${profileFile}\n${formatSummary(summarise(profile, PROFILE_ENTRY_POINTS))}`);
-  }
+  const e2e = await Promise.race([runEndToEnd(db.pool, start, meta, TIMEOUT_S * 1000), died]);
+  const loadLatency = underLoad ? await Promise.race([underLoad, died]) : undefined;
+  const cpuIngest = await cpuIngestSampler.stop();
+  say(`(c) done in ${e2e.seconds.toFixed(1)} s; waiting for the IMAP flags...`);
   const attempts = await ingestAttempts(redis, config.BLEND_QUEUE_PREFIX);
   const outbound = await outboundDuring(db.pool, sink);
   const marksSeconds = await waitForImapMarks(db.pool);
   const pgAll = pgDelta(pgBefore, await pgCounters(db.pool, config));
-  // The load probes' polling is the benchmark's, not Blend's: its queries are not counted.
-  const pg = { ...pgAll, commits: pgAll.commits - (loadLatency?.queries ?? 0) };
+  ownTx.stop();
+  const commitsByProcess = relays
+    ? { poller: { ...relays.poller.counts }, worker: { ...relays.worker.counts }, benchmark: ownTx.commits, database: pgAll.commits }
+    : undefined;
+  // The benchmark's own queries (each outside a transaction, so each a commit) are not Blend's.
+  const pg = { ...pgAll, commits: pgAll.commits - ownTx.commits };
+  const benchCommits = ownTx.commits;
 
   say(`latency: ${PROBES} single deliveries over SMTP...`);
-  const cpu1 = cpuSnapshot();
-  const { samples: latency, stoppedBy: latencyStoppedBy } = await measureLatency({
+  const cpuLatencySampler = sampleProcessCpu(cpuOpts);
+  const { samples: latency, stoppedBy: latencyStoppedBy } = await Promise.race([measureLatency({
     app: stack.app, token: tokens[0]!, pool: db.pool, generator, smtpUrl: mail.smtpUrl, imapUrl: mail.imapUrl, bridgeAddress: bridge,
     count: PROBES, tag: config.BLEND_QUEUE_PREFIX, seed: SEED,
-  });
-  const cpuLatency = cpuUse(cpu1, cpuSnapshot());
+  }), died]);
+  const cpuLatency = await cpuLatencySampler.stop();
+  const shutdown = await res.services!.stop();
+  res.services = null;
+  await stopRelays(res);
+  if (profileDir) await summariseProfiles(profileDir, servicePids);
 
   const versions = await db.pool.query<{ v: string; sc: string; sb: string }>(
     "select version() as v, current_setting('synchronous_commit') as sc, current_setting('shared_buffers') as sb",
@@ -172,7 +238,7 @@ async function main(res: Resources): Promise<BenchReport> {
   const v = versions.rows[0]!;
   return {
     date: new Date().toISOString(),
-    command: commandLine('pnpm bench', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_LOAD_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_RATE_LIMITS', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
+    command: commandLine('pnpm bench ingest', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_LOAD_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_TIMEOUT_S', 'BENCH_RATE_LIMITS', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
     revision,
     machine,
     servers: {
@@ -183,7 +249,7 @@ async function main(res: Resources): Promise<BenchReport> {
     params: {
       messages: N, probes: PROBES, rounds: ROUNDS, seed: SEED,
       workerConcurrency: config.WORKER_CONCURRENCY, batchSize: config.BLEND_IMAP_BATCH_SIZE,
-      pollIntervalMs: config.BLEND_POLL_INTERVAL_MS, logLevel: config.LOG_LEVEL,
+      pollIntervalMs: config.BLEND_POLL_INTERVAL_MS, logLevel: env.LOG_LEVEL!,
       rateLimits: process.env.BENCH_RATE_LIMITS === 'default' ? "Blend's defaults" : 'off',
     },
     corpus: corpusFacts,
@@ -191,7 +257,9 @@ async function main(res: Resources): Promise<BenchReport> {
     fetch: { seconds: fetch.median, runs: fetch.runs, fetchOnlyRuns },
     parseBare: { seconds: parseBare.median, runs: parseBare.runs },
     parseBlend: { seconds: parseBlend.median, runs: parseBlend.runs },
-    e2e, attempts, outbound, marksSeconds, pg, cpuIngest, cpuLatency, latency, latencyStoppedBy,
+    processes: (['poller', 'worker'] as const).map((n) => `${n}: \`node ${[...composeNodeOptions(n), `dist/${n}.mjs`].join(' ')}\``).join(', '),
+    shutdown,
+    e2e, attempts, outbound, marksSeconds, pg, benchCommits, ...(commitsByProcess ? { commitsByProcess } : {}), cpuIngest, cpuLatency, latency, latencyStoppedBy,
     ...(loadLatency ? { loadLatency: { samples: loadLatency.samples, stoppedBy: loadLatency.stoppedBy } } : {}),
   };
 }
@@ -209,17 +277,17 @@ async function outboundDuring(pool: Stack['db']['pool'], sink: Sink): Promise<Be
 }
 
 /**
- * Stop the services and drop the database and queue keys (Stack.stop), and expunge the
- * mailbox. Each step runs even if one fails.
+ * Stop the services and remove their build, expunge the mailbox, drop the database and queue
+ * keys (Stack.stop). Each step runs even if one fails.
  */
 async function cleanup(res: Resources): Promise<void> {
   const stack = res.stack;
   await runSteps('bench', [
-    ['stop the services', async () => {
-      await stack?.stopPoller();
-      await stack?.stopWorker();
-    }],
+    ['stop the services', async () => res.services?.stop()],
+    ['stop the Postgres relays', async () => stopRelays(res)],
+    ['remove the build', async () => res.dist && rm(res.dist, { recursive: true, force: true })],
     ['empty the mailbox', async () => stack && emptyMailbox(stack.mail.imapUrl)],
+    ['close the queues', async () => res.queues?.close()],
     ['drop the database and queue keys', async () => stack?.stop()],
     // Stack.stop() deletes the keys before BullMQ has closed its queues, which write their
     // `meta` keys again; sweep once more.
@@ -227,6 +295,27 @@ async function cleanup(res: Resources): Promise<void> {
     ['close redis', async () => res.redis?.disconnect()],
     ['stop the SMTP sink', async () => res.sink?.stop()],
   ]);
+}
+
+/**
+ * With `BENCH_CPU_PROFILE=DIR` the services ran with `--cpu-prof`, each thread writing a V8
+ * profile into DIR when it stopped (`CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile`): summarise
+ * each of the services' on stdout.
+ */
+async function summariseProfiles(dir: string, services: Record<string, number>): Promise<void> {
+  const files = await readdir(dir);
+  for (const [name, pid] of Object.entries(services)) {
+    for (const file of files.filter((f) => f.includes(`.${pid}.`) && f.endsWith('.cpuprofile')).sort()) {
+      const profile = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as Profiler.Profile;
+      say(`CPU profile of the ${name}, ${file}:\n${formatSummary(summarise(profile, PROFILE_ENTRY_POINTS))}`);
+    }
+  }
+}
+
+async function stopRelays(res: Resources): Promise<void> {
+  const relays = res.relays;
+  res.relays = null;
+  if (relays) await Promise.all(Object.values(relays).map((r) => r.stop()));
 }
 
 async function deleteKeys(redis: Redis, pattern: string): Promise<void> {

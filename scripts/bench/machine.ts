@@ -75,6 +75,9 @@ const GROUPS: [string, RegExp][] = [
   ['postfix', /^(master|smtpd|qmgr|cleanup|trivial-rewrite|pickup|tlsmgr|proxymap|smtp|bounce)$/],
 ];
 
+/** The part of the stack a process belongs to by its name (postgres, redis, dovecot, postfix), else `other`. */
+export const groupOfName = (name: string): string => GROUPS.find(([, re]) => re.test(name))?.[0] ?? 'other';
+
 export interface CpuSnapshot {
   atMs: number;
   /** Jiffies (user+system) per group; this process is its own group. */
@@ -92,7 +95,7 @@ export function cpuSnapshot(): CpuSnapshot {
   for (const pid of pids()) {
     const p = procStat(pid);
     if (!p) continue;
-    const group = pid === process.pid ? 'bench process' : (GROUPS.find(([, re]) => re.test(p.name))?.[0] ?? 'other');
+    const group = pid === process.pid ? 'bench process' : groupOfName(p.name);
     groups.set(group, (groups.get(group) ?? 0) + p.jiffies);
   }
   const cpu = readText('/proc/stat').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -102,21 +105,21 @@ export function cpuSnapshot(): CpuSnapshot {
 }
 
 /** The ids of the running processes. */
-function pids(): number[] {
+export function pids(): number[] {
   return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
 }
 
 /**
- * A process's name and its user + system CPU in jiffies (proc(5) stat fields 14 and 15), or
- * null once it has exited.
+ * A process's name, its parent, and its user + system CPU in jiffies (proc(5) stat fields 4,
+ * 14 and 15), or null once it has exited.
  */
-export function procStat(pid: number): { name: string; jiffies: number } | null {
+export function procStat(pid: number): { name: string; ppid: number; jiffies: number } | null {
   const stat = readText(`/proc/${pid}/stat`);
   const close = stat.lastIndexOf(')');
   if (close < 0) return null;
   const fields = stat.slice(close + 2).split(' ');
-  // After the name, utime and stime are at indexes 11 and 12.
-  return { name: stat.slice(stat.indexOf('(') + 1, close), jiffies: Number(fields[11]) + Number(fields[12]) };
+  // After the name, ppid is at index 1, utime and stime at indexes 11 and 12.
+  return { name: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(fields[1]), jiffies: Number(fields[11]) + Number(fields[12]) };
 }
 
 /** User + system CPU seconds a process has used; 0 once it has exited. */
@@ -147,7 +150,7 @@ export interface CpuUse {
 }
 
 /** USER_HZ is 100 on every Linux architecture Node runs on. */
-const HZ = 100;
+export const HZ = 100;
 
 export function cpuUse(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
   const groups: [string, number][] = [];

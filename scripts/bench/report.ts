@@ -7,6 +7,7 @@ import { writeDocsSection } from './harness';
 import type { Attempts, EndToEndResult, PgDelta } from './end-to-end';
 import type { LatencySample } from './latency';
 import type { CpuUse, MachineFacts } from './machine';
+import type { TxCounts } from './pg-relay';
 import { fmt, percentile } from './stats';
 
 export interface Measured {
@@ -41,7 +42,21 @@ export interface BenchReport {
   /** Blend's outbox when (c) ended, and the mails the SMTP sink had received by then. */
   outbound?: { byKind: Record<string, number>; byState: Record<string, number>; atSink: number };
   marksSeconds: number;
+  /** Postgres during (c) and the IMAP flagging; `commits` are Blend's services', without the benchmark's own. */
   pg: PgDelta;
+  /** Commits of the benchmark's own queries (progress sampling, probes) in the same span, left out of `pg`. */
+  benchCommits: number;
+  /**
+   * Transactions by process in the same span: each service's as its Postgres relay counted them
+   * (from its start), the benchmark's own commits, and the database's (pg_stat_database) to check
+   * them against. Absent with BENCH_PG_RELAY=0.
+   */
+  commitsByProcess?: { poller: TxCounts; worker: TxCounts; benchmark: number; database: number };
+  /** How the services ran, e.g. "poller: `node … dist/poller.mjs`, worker: …". */
+  processes: string;
+  /** How each service ended when the benchmark stopped it. */
+  shutdown: Record<string, string>;
+  /** CPU seconds by process (see process-cpu.ts). */
   cpuIngest: CpuUse;
   cpuLatency: CpuUse;
   latency: LatencySample[];
@@ -118,6 +133,67 @@ ${row('… stored → row finished by the worker (queue wait behind the backlog,
 `;
 }
 
+/** The parts of {@link cpuTable} in order, with what the report calls them; others follow as they are named. */
+const CPU_PARTS: [part: string, label: string, blend: boolean][] = [
+  ['poller', 'poller (`node dist/poller.mjs`)', true],
+  ['Postgres for the poller', "… Postgres backends serving the poller's connections", true],
+  ['worker', 'worker (`node dist/worker.mjs`, its parse threads included)', true],
+  ['Postgres for the worker', "… Postgres backends serving the worker's connections", true],
+  ["Postgres, other work on the run's database", "Postgres, other work on the run's database (autovacuum)", false],
+  ['Redis', 'Redis (the queues; shared with anything else on the machine)', false],
+  ['Postfix', 'Postfix (SMTP delivery into the mailbox)', false],
+  ['Dovecot', 'Dovecot (IMAP)', false],
+  ['benchmark', 'the benchmark (progress queries, probes, the SMTP sink; the API of the single probes)', false],
+  ['Postgres for the benchmark', "… Postgres backends serving the benchmark's connections", false],
+  ['Postgres, the rest of the server', 'Postgres, the rest of the server (WAL writer, checkpointer, other databases)', false],
+  ['other (the rest of the machine)', "other processes on the machine (not this run's)", false],
+];
+
+/**
+ * CPU by process as a table: seconds, milliseconds per mail and share of the total, with
+ * Blend's part (its services and the Postgres backends serving them) added up, and the bare
+ * parse of (b) per mail for scale. Processes that lived between two readings are missed, so
+ * the Postfix and Dovecot figures are a lower bound.
+ */
+export function cpuTable(u: CpuUse, mails: number, title: string, bareMsPerMail?: number): string {
+  const byPart = new Map(u.groups);
+  const known = CPU_PARTS.map(([p]) => p);
+  const rows: [label: string, seconds: number, blend: boolean][] = [
+    ...CPU_PARTS.filter(([p]) => byPart.has(p)).map(([p, label, blend]) => [label, byPart.get(p)!, blend] as [string, number, boolean]),
+    ...u.groups.filter(([p]) => !known.includes(p)).map(([p, v]) => [p, v, false] as [string, number, boolean]),
+  ];
+  const total = u.groups.reduce((a, [, v]) => a + v, 0);
+  const blend = rows.filter((r) => r[2]).reduce((a, r) => a + r[1], 0);
+  const perMail = (v: number) => `${fmt((v * 1000) / mails, 1)} ms`;
+  const share = (v: number) => (total > 0 ? `${fmt((v / total) * 100, 0)} %` : 'n/a');
+  const line = (label: string, v: number) => `| ${label} | ${fmt(v, 1)} | ${perMail(v)} | ${share(v)} |`;
+  return `| ${title} | CPU seconds | per mail | share |
+| --- | ---: | ---: | ---: |
+${rows.map(([label, v]) => line(label, v)).join('\n')}
+| **Blend in all** (poller, worker and the Postgres backends serving them) | **${fmt(blend, 1)}** | **${perMail(blend)}** | ${share(blend)} |
+${line('all processes', total)}
+${bareMsPerMail !== undefined ? `| for scale: (b) bare mailparser on one core, time per mail | | ${fmt(bareMsPerMail, 1)} ms | |\n` : ''}
+The machine's cores were ${fmt(u.machineBusyPct, 0)} % busy over these ${fmt(u.wallSeconds, 1)} s.
+`;
+}
+
+/**
+ * Postgres commits per mail during (c) and the IMAP flagging: by process as the relays counted
+ * them, and how those add up to the database's count; without relays, the database's count
+ * less the benchmark's own.
+ */
+export function commitsRows(r: Pick<BenchReport, 'commitsByProcess' | 'pg' | 'benchCommits'>, mails: number): string {
+  const per = (v: number) => fmt(v / mails, 2);
+  const c = r.commitsByProcess;
+  if (!c) {
+    return `| Postgres commits by Blend's services during (c) and IMAP flagging | **${per(r.pg.commits)} per message** (${fmt(r.pg.commits)}: the run database's ${fmt(r.pg.commits + r.benchCommits)} less the benchmark's own ${fmt(r.benchCommits)}) |\n`;
+  }
+  const counted = c.poller.commits + c.worker.commits + c.benchmark;
+  return `| Postgres commits by Blend's services during (c) and IMAP flagging, per message | **${per(c.poller.commits + c.worker.commits)}**: poller ${per(c.poller.commits)}, worker ${per(c.worker.commits)} (rolled back in all: poller ${fmt(c.poller.rollbacks)}, worker ${fmt(c.worker.rollbacks)}) |
+| … how they add up | counted on the connections: ${fmt(c.poller.commits)} poller + ${fmt(c.worker.commits)} worker + ${fmt(c.benchmark)} benchmark = ${fmt(counted)}; the database counted ${fmt(c.database)}, the rest being ${fmt(r.pg.sessions)} connections' start-up (of them poller ${fmt(c.poller.connections)}, worker ${fmt(c.worker.connections)}) and ${fmt(r.pg.autovacuums)} autovacuum and autoanalyze runs |
+`;
+}
+
 /** The results as Markdown tables (used for both stdout and the docs). */
 export function resultTables(r: BenchReport): string {
   const f = figures(r);
@@ -126,13 +202,12 @@ export function resultTables(r: BenchReport): string {
   const mid = (xs: number[]) => percentile(xs, 50);
   const p95 = (xs: number[]) => percentile(xs, 95);
   const lat = r.latency;
-  const cpu = (u: CpuUse) => `${u.groups.map(([g, v]) => `${g} ${fmt(v, 1)}`).join(', ')} (machine ${fmt(u.machineBusyPct, 0)}% busy over ${fmt(u.wallSeconds, 1)} s)`;
   return `| Stage | Messages/s | Time | Notes |
 | --- | ---: | ---: | --- |
 | (a) raw imapflow FETCH 1:* (full sources) | **${fmt(f.a)}** | ${s(r.fetch.seconds)} | fresh connection incl. login/select; median of ${r.fetch.runs.length} (${runs(r.fetch.runs)} s); FETCH alone ${runs(r.fetch.fetchOnlyRuns)} s |
 | (b) bare mailparser \`simpleParser(source)\`, one core | **${fmt(f.b)}** | ${s(r.parseBare.seconds)} | the baseline; median of ${r.parseBare.runs.length} (${runs(r.parseBare.runs)} s) |
 | (b') Blend's \`parseMail\` (its mailparser options) | ${fmt(f.bBlend)} | ${s(r.parseBlend.seconds)} | for comparison; median of ${r.parseBlend.runs.length} (${runs(r.parseBlend.runs)} s) |
-| (c) Blend end-to-end, mailbox → posts in Postgres | **${fmt(f.c)}** | ${s(e.seconds)} | worker + poller services started at t=0 |
+| (c) Blend end-to-end, mailbox → posts in Postgres | **${fmt(f.c)}** | ${s(e.seconds)} | worker and poller processes started at t=0 |
 
 | Ratio | Value | Target |
 | --- | ---: | --- |
@@ -161,12 +236,12 @@ ${r.loadLatency ? loadTable(r.loadLatency) : ''}Inside (c):
 | other mail that arrived meanwhile | ${Object.entries(e.extra).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none'} |
 ${r.outbound ? `| Blend's own mail written during (c) | ${Object.entries(r.outbound.byKind).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none'}; ${Object.entries(r.outbound.byState).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none'}; ${fmt(r.outbound.atSink)} at the SMTP sink |\n` : ''}| ingest job attempts (other mail included) | ${fmt(r.attempts.retried)} of ${fmt(r.attempts.jobs)} jobs retried, ${fmt(r.attempts.failedAttempts)} failed attempts in all, at most ${r.attempts.maxAttempts} attempts for one job |
 | threading of the ${fmt(e.threading.replies)} replies | ${fmt(e.threading.onRightPost)} commented on their thread's post, ${fmt(e.threading.becamePosts)} became posts of their own |
-| Postgres during (c) and IMAP flagging | ${fmt(r.pg.commits)} commits (${fmt(r.pg.commits / n, 1)} per message), ${fmt(r.pg.rollbacks)} rollbacks, ${fmt(r.pg.walBytes / 1024 ** 2, 1)} MiB WAL, ${fmt(r.pg.walSyncs)} WAL syncs (WAL figures are server-wide) |
+${commitsRows(r, n)}| Postgres besides | ${fmt(r.pg.rollbacks)} rollbacks, ${fmt(r.pg.walBytes / 1024 ** 2, 1)} MiB WAL, ${fmt(r.pg.walSyncs)} WAL syncs (WAL figures are server-wide) |
 | all messages flagged \`$BlendDone\` in IMAP | ${s(r.marksSeconds)} after (c) ended |
-| CPU seconds during (c) | ${cpu(r.cpuIngest)} |
-| CPU per message during (c) | ${r.cpuIngest.groups.map(([g, v]) => `${g} ${fmt((v * 1000) / n, 1)} ms`).join(', ')} |
-| CPU seconds during the latency probes | ${cpu(r.cpuLatency)} |
-`;
+| the services' shutdown (SIGTERM) after the probes | ${Object.entries(r.shutdown).map(([k, v]) => `${k}: ${v}`).join('; ')} |
+
+${cpuTable(r.cpuIngest, n, `CPU during (c), by process, for ${fmt(n)} mails`, 1000 / f.b)}
+${cpuTable(r.cpuLatency, Math.max(lat.length, 1), `CPU during the ${lat.length} single deliveries, by process`)}`;
 }
 
 export function markdown(r: BenchReport): string {
@@ -182,7 +257,7 @@ export function markdown(r: BenchReport): string {
 - **Blend revision:** ${r.revision}
 - **Machine:** ${m.cpuModel}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM; ${m.os} (Linux ${m.kernel}); Node ${m.node}
 - **Servers (all on this machine, loopback):** ${r.servers.postgres} (${r.servers.pgSettings}); Redis ${r.servers.redis}; Dovecot ${m.dovecot}; Postfix ${m.postfix}
-- **Parameters:** ${fmt(p.messages)} messages, ${p.probes} latency probes, ${p.rounds} rounds of (a) and (b), seed ${p.seed}; \`WORKER_CONCURRENCY=${p.workerConcurrency}\`, \`BLEND_IMAP_BATCH_SIZE=${p.batchSize}\`, \`BLEND_POLL_INTERVAL_MS=${p.pollIntervalMs}\`, \`LOG_LEVEL=${p.logLevel}\`; rate limits ${p.rateLimits}; worker, poller, API and the benchmark share one Node process
+- **Parameters:** ${fmt(p.messages)} messages, ${p.probes} latency probes, ${p.rounds} rounds of (a) and (b), seed ${p.seed}; \`WORKER_CONCURRENCY=${p.workerConcurrency}\`, \`BLEND_IMAP_BATCH_SIZE=${p.batchSize}\`, \`BLEND_POLL_INTERVAL_MS=${p.pollIntervalMs}\`, \`LOG_LEVEL=${p.logLevel}\`; rate limits ${p.rateLimits}; the services each a process of their own as deployed (${r.processes}, built by \`pnpm build\`), the API of the single-delivery probes in the benchmark's process
 - **Corpus:** ${fmt(c.replies)} replies and ${fmt(p.messages - c.replies)} new threads, ${fmt(c.attachments)} with an attachment; ${fmt(c.minBytes / 1024, 1)}–${fmt(c.maxBytes / 1024, 1)} KiB per message (median ${fmt(c.medianBytes / 1024, 1)} KiB), ${fmt(c.totalBytes / 1024 ** 2, 1)} MiB in all; preloaded by IMAP APPEND in ${fmt(r.preloadSeconds, 1)} s (not measured)
 
 ${resultTables(r)}
@@ -192,23 +267,28 @@ ${resultTables(r)}
 scripts/services.sh up          # Postgres, Redis, Dovecot, Postfix on loopback (as for the tests)
 pnpm bench ingest                      # 5,000 messages + 50 latency probes; a few minutes
 BENCH_MESSAGES=500 pnpm bench ingest   # a quick run
+BENCH_MESSAGES=200 BENCH_PROBES=5 BENCH_LOAD_PROBES=5 BENCH_ROUNDS=1 BENCH_DOCS=0 pnpm bench ingest   # a check that it works
 \`\`\`
 
 Settings (environment), defaults in brackets:
 
 - \`BENCH_MESSAGES\` (5000), \`BENCH_PROBES\` (50), \`BENCH_LOAD_PROBES\` (20; 0 for none), \`BENCH_SEED\` (2025)
 - \`BENCH_ROUNDS\` (3): runs of (a) and (b); the median is reported
-- \`BENCH_TIMEOUT_S\` (600): the longest (c) may take before the run fails
+- \`BENCH_TIMEOUT_S\` (600, or 0.3 s a message above 2,000): the longest (c) may take before the run
+  fails, and the longest a load probe may wait for its post
 - \`BENCH_RATE_LIMITS\` (off): \`default\` keeps Blend's anti-abuse rate limits
-- \`BENCH_LOG_LEVEL\` (silent): Blend's log level; logs go to stdout
-- \`BENCH_CPU_PROFILE=/tmp/c.cpuprofile\`: a V8 CPU profile of (c), summarised on stdout (open the
+- \`BENCH_LOG_LEVEL\` (silent): the services' log level; the end of a service's log is shown when
+  it exits early
+- \`BENCH_CPU_PROFILE=/tmp/prof\` (a folder): the services run with \`--cpu-prof\` and write a V8 CPU
+  profile per thread there when they stop (after the latency probes), summarised on stdout (open a
   file in Chrome DevTools or speedscope)
 - Blend's own \`WORKER_CONCURRENCY\` (4), \`BLEND_IMAP_BATCH_SIZE\` (50), \`BLEND_POLL_INTERVAL_MS\` (30000)
 - \`BENCH_STRICT=1\` fails the command when a target is missed; \`BENCH_DOCS=0\` leaves this file alone
 
 The run creates its own database, mail domain and queue prefix, like an end-to-end test file
-(\`startStack\` from \`test/support/stack.ts\`), and removes the database, the queue keys and the
-mailbox's messages at the end.
+(\`startStack\` from \`test/support/stack.ts\`), builds the services as \`pnpm build\` does into a folder
+of its own (\`.blend/bench-<queue prefix>/\`, so a build elsewhere in the checkout cannot change them
+mid-run), and removes the build, the database, the queue keys and the mailbox's messages at the end.
 
 ## What is measured
 
@@ -229,21 +309,35 @@ mailbox's messages at the end.
    sources one after another in the benchmark process (one core). This is the baseline.
    **(b')** is the same with Blend's \`parseMail\` (mailparser without text-to-HTML and
    linkification, plus the MIME-limit check and header normalisation), for comparison.
-4. **(c)** Blend's worker and poller services start (\`startWorkerService\`, \`startPollerService\`,
-   the configuration above) and ingest the mailbox; the clock stops when every preloaded message's
-   row is in a final state and posts + comments equal the published rows. Service start-up (schema check,
-   IMAP login) is inside the time.
+4. **(c)** Blend's worker and poller start as deployed, each a Node process of its own running the
+   built program with docker-compose.yml's Node options and the Dockerfile's \`ENV\`
+   (\`scripts/bench/services.ts\`, as the soak runs them; the configuration above), and ingest the
+   mailbox; the clock stops when every preloaded message's row is in a final state and posts +
+   comments equal the published rows (read from Postgres every 100 ms, whatever the queues carry).
+   Process start-up (schema check, IMAP login) is inside the time.
 5. **Latency:** with the services running and idle, one message at a time is sent over SMTP
    to Postfix (\`smtp://127.0.0.1:2525\`); the clock starts when the MTA accepts it and stops when
-   \`GET /api/v1/feed\` (\`app.inject\`, polled every ~10 ms) shows the post. Probes are spaced by a
+   \`GET /api/v1/feed\` shows the post (Blend's API built in the benchmark's process on the same
+   database and called with \`app.inject\`, every ~10 ms, without HTTP). Probes are spaced by a
    random 0–500 ms. A second IMAP connection IDLEs on the same mailbox as a reference for when
    the server itself announces the message.
-6. **Latency under load:** during (c), once the poller has stored the backlog, \`BENCH_LOAD_PROBES\`
-   (20) more messages are sent over SMTP one a second, each timed on its own from the MTA's 250
-   until its post is committed (a query for the post of its Message-ID every 20 ms; the feed's
-   first page would not show it, the backlog's posts being newer). Blend's own share is that time
-   less the reference connection's EXISTS, the mail servers' floor. The probes' rows are not
-   among (c)'s 5,000.
+6. **Latency under load:** during (c), as soon as the poller holds the mailbox and a worker
+   listens (the backlog is then still to be stored and ingested), \`BENCH_LOAD_PROBES\` (20) more
+   messages are sent over SMTP one a second, each timed on its own from the MTA's 250 until its
+   post is committed (one query every 50 ms for the posts of the probes still out; the feed's
+   first page would not show them, the backlog's posts being newer). Blend's own share is that
+   time less the reference connection's EXISTS, the mail servers' floor. The probes' rows are not
+   among (c)'s messages. With 5,000 messages and 20 probes the probes cover the first ~20 s of
+   the backlog; more probes (e.g. \`BENCH_LOAD_PROBES=120\`) cover more of it.
+7. **CPU by process:** every process's user + system CPU is read from \`/proc\` once a second
+   (\`scripts/bench/process-cpu.ts\`). The poller and worker are their own processes; a Postgres
+   backend is counted for the process whose connection it serves (\`pg_stat_activity.client_port\`
+   matched to that process's sockets); the benchmark is this process and its children (the SMTP
+   sink); Postfix, Dovecot and Redis by process name. A process that starts and ends between two
+   readings (Postfix's per-mail helpers) is missed, so those figures are a lower bound.
+8. **Commits:** \`pg_stat_database.xact_commit\` of the run's database during (c) and the IMAP
+   flagging, less the benchmark's own queries (progress sampling, probes), which it counts on its
+   own connections (\`test/support/count-transactions.ts\`).
 
 ## How to read it
 
@@ -263,9 +357,11 @@ mailbox's messages at the end.
   outbound mail. The machine's parse baseline differed between those days (b: 853 against 590
   messages/s), which is why only same-run ratios compare.
 - The "Inside (c)" table splits the time: the poller's storing rate against the worker's
-  finishing rate shows which side is the bottleneck; the CPU seconds per process show where the
-  2 cores went (\`bench process\` is Blend's worker, poller and API plus the benchmark's polling;
-  \`other\` is anything else on the machine, e.g. another test run, which makes the run noisy).
+  finishing rate shows which side is the bottleneck. The CPU tables show where the cores went:
+  **Blend in all** per mail (poller, worker and the Postgres backends serving them) is what a mail
+  costs Blend, against (b)'s bare parse per mail; Postfix, Dovecot and Redis are the mail and
+  queue servers; "other processes on the machine" is work that is not this run's (another test
+  run), which makes the wall-clock figures noisy but leaves the per-mail CPU comparable.
 - Latency: Dovecot tells IDLE clients about new mail only after a fixed 500 ms (\`NOTIFY_DELAY_MSECS\`
   in its \`mailbox-watch.c\`), although the message is in the mailbox within ~10 ms of the SMTP
   acceptance. That floor is in every IDLE-driven delivery; Blend's own share is the rest of the

@@ -57,9 +57,13 @@ export function imageEnv(dockerfile = readFileSync(path.join(root, 'Dockerfile')
   return out;
 }
 
-/** Start `node dist/<name>.mjs` with the image's environment and `env` (from serviceEnv). */
-export function startService(name: ServiceName, env: Record<string, string>, timeoutMs: number): ServiceProcess {
-  const child = spawn(process.execPath, [...composeNodeOptions(name), ENTRY[name]], {
+/**
+ * Start `node dist/<name>.mjs` with the image's environment and `env` (from serviceEnv).
+ * `dist`: the folder `buildDist` wrote the programs to, inside the checkout (`dist/` by default;
+ * a benchmark may build its own, so a `pnpm build` elsewhere cannot replace them mid-run).
+ */
+export function startService(name: ServiceName, env: Record<string, string>, timeoutMs: number, dist = path.join(root, 'dist')): ServiceProcess {
+  const child = spawn(process.execPath, [...composeNodeOptions(name), path.join(dist, path.basename(ENTRY[name]))], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...imageEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -111,10 +115,17 @@ export interface Services {
 
 /**
  * Start the worker, then the poller, and wait until `ready()` (e.g. the poller holds the
- * mailbox lease and a worker listens) and both Node processes are found.
+ * mailbox lease and a worker listens) and both Node processes are found. `opts.dist`: see
+ * {@link startService}; `opts.perService`: settings for one service only.
  */
-export async function startServices(env: Record<string, string>, timeoutMs: number, ready: () => Promise<boolean>): Promise<Services> {
-  const procs = { worker: startService('worker', env, timeoutMs), poller: startService('poller', env, timeoutMs) };
+export async function startServices(
+  env: Record<string, string>,
+  timeoutMs: number,
+  ready: () => Promise<boolean>,
+  opts: { dist?: string; perService?: Partial<Record<ServiceName, Record<string, string>>> } = {},
+): Promise<Services> {
+  const start = (name: ServiceName) => startService(name, { ...env, ...opts.perService?.[name] }, timeoutMs, opts.dist);
+  const procs = { worker: start('worker'), poller: start('poller') };
   let stopping = false;
   const exitedEarly = new Promise<never>((_, reject) => {
     for (const p of Object.values(procs)) {

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { cpuByGroup, partOfName, type ProcRow } from '../../scripts/bench/process-cpu';
+import { TxCounter } from '../../scripts/bench/pg-relay';
+import { cpuTable } from '../../scripts/bench/report';
+
+const row = (pid: number, name: string, jiffies: number, group: string | null = null): ProcRow => ({ pid, name, jiffies, group });
+
+describe('cpuByGroup (CPU of the ingest benchmark by process)', () => {
+  const cases: { what: string; readings: ProcRow[][]; want: [string, number][] }[] = [
+    {
+      what: 'a process alive throughout counts from the first reading',
+      readings: [[row(1, 'node', 500, 'worker')], [row(1, 'node', 620, 'worker')], [row(1, 'node', 700, 'worker')]],
+      want: [['worker', 200]],
+    },
+    {
+      what: 'a process born after the first reading counts from zero',
+      readings: [[], [row(2, 'postgres', 30, 'Postgres for the worker')], [row(2, 'postgres', 45, 'Postgres for the worker')]],
+      want: [['Postgres for the worker', 45]],
+    },
+    {
+      what: 'a process that exits keeps what it had at its last reading',
+      readings: [[row(3, 'smtpd', 10)], [row(3, 'smtpd', 14)], []],
+      want: [['Postfix', 4]],
+    },
+    {
+      what: 'a backend first unattributed counts under the part it is given later',
+      readings: [[], [row(4, 'postgres', 5)], [row(4, 'postgres', 25, 'Postgres for the poller')], [row(4, 'postgres', 40)]],
+      want: [['Postgres for the poller', 40]],
+    },
+    {
+      what: 'a service seen as the benchmark\'s child until its pid is known counts as the service',
+      readings: [[row(9, 'node', 100, 'benchmark')], [row(9, 'node', 130, 'benchmark'), row(5, 'node', 40, 'benchmark')], [row(9, 'node', 150, 'benchmark'), row(5, 'node', 90, 'poller')]],
+      want: [['poller', 90], ['benchmark', 50]],
+    },
+    {
+      what: 'a reused pid (less CPU) is a new process: the old one is kept',
+      readings: [[row(6, 'cleanup', 20)], [row(6, 'cleanup', 26)], [row(6, 'imap', 3)], [row(6, 'imap', 1)]],
+      want: [['Postfix', 6], ['Dovecot', 4]],
+    },
+    {
+      what: 'a process that runs another program (exec) goes on, under its new name',
+      readings: [[], [row(11, 'sh', 1)], [row(11, 'smtpd', 9)]],
+      want: [['Postfix', 9]],
+    },
+    {
+      what: 'processes by name when nothing attributes them, largest first, idle ones left out',
+      readings: [
+        [row(7, 'redis-server', 0), row(8, 'postgres', 1000), row(10, 'bash', 7)],
+        [row(7, 'redis-server', 12), row(8, 'postgres', 1003), row(10, 'bash', 7)],
+      ],
+      want: [['Redis', 12], ['Postgres, the rest of the server', 3]],
+    },
+  ];
+  it.each(cases)('$what', ({ readings, want }) => {
+    expect(cpuByGroup(readings, partOfName)).toEqual(want);
+  });
+});
+
+describe('cpuTable', () => {
+  it('lists Blend\'s processes first, adds up Blend and all, per mail and share', () => {
+    const table = cpuTable(
+      {
+        wallSeconds: 10,
+        machineBusyPct: 80,
+        groups: [['other (the rest of the machine)', 6], ['worker', 5], ['Postgres for the worker', 3], ['poller', 1], ['Postgres for the poller', 1], ['Dovecot', 0.5], ['benchmark', 0.5], ['something new', 3]],
+      },
+      1000,
+      'CPU during (c)',
+      2.5,
+    );
+    const lines = table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---'));
+    expect(lines.map((l) => l.split(' | ')[0]!.replace('| ', ''))).toEqual([
+      'CPU during (c)',
+      'poller (`node dist/poller.mjs`)',
+      "… Postgres backends serving the poller's connections",
+      'worker (`node dist/worker.mjs`, its parse threads included)',
+      "… Postgres backends serving the worker's connections",
+      'Dovecot (IMAP)',
+      'the benchmark (progress queries, probes, the SMTP sink; the API of the single probes)',
+      "other processes on the machine (not this run's)",
+      'something new',
+      '**Blend in all** (poller, worker and the Postgres backends serving them)',
+      'all processes',
+      'for scale: (b) bare mailparser on one core, time per mail',
+    ]);
+    expect(table).toContain('| **Blend in all** (poller, worker and the Postgres backends serving them) | **10.0** | **10.0 ms** | 50 % |');
+    expect(table).toContain('| all processes | 20.0 | 20.0 ms | 100 % |');
+    expect(table).toContain('| worker (`node dist/worker.mjs`, its parse threads included) | 5.0 | 5.0 ms | 25 % |');
+    expect(table).toContain('| 2.5 ms |');
+    expect(table).toContain('80 % busy over these 10.0 s');
+  });
+});
+
+/** One backend message: type byte, 4-byte length (itself included), body. */
+const msg = (type: string, body: string | Buffer = ''): Buffer => {
+  const b = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
+  const head = Buffer.alloc(5);
+  head.write(type, 0, 'latin1');
+  head.writeUInt32BE(4 + b.length, 1);
+  return Buffer.concat([head, b]);
+};
+const done = (tag: string) => msg('C', `${tag}\0`);
+const ready = (status: 'I' | 'T' | 'E') => msg('Z', status);
+const error = msg('E', 'SERROR\0C23505\0Mduplicate key\0\0');
+const startup = Buffer.concat([msg('R', Buffer.alloc(4)), msg('S', 'client_encoding\0UTF8\0'), msg('K', Buffer.alloc(8)), ready('I')]);
+
+describe('TxCounter (transactions on one Postgres connection, from the server side)', () => {
+  const cases: { what: string; stream: Buffer[]; skip?: number; want: { commits: number; rollbacks: number } }[] = [
+    { what: 'start-up alone is no transaction', stream: [startup], want: { commits: 0, rollbacks: 0 } },
+    { what: 'a statement outside a block commits on its own', stream: [startup, done('SELECT 1'), ready('I')], want: { commits: 1, rollbacks: 0 } },
+    {
+      what: 'pipelined statements (parse, bind, execute, sync) each commit',
+      stream: [Buffer.concat([msg('1'), msg('2'), done('INSERT 0 1'), ready('I'), msg('1'), msg('2'), done('UPDATE 3'), ready('I')])],
+      want: { commits: 2, rollbacks: 0 },
+    },
+    {
+      what: 'a block commits once, at its COMMIT',
+      stream: [done('BEGIN'), ready('T'), done('INSERT 0 1'), ready('T'), done('UPDATE 1'), ready('T'), done('COMMIT'), ready('I')],
+      want: { commits: 1, rollbacks: 0 },
+    },
+    {
+      what: 'a failed block rolls back, whether it ends with ROLLBACK or COMMIT',
+      stream: [done('BEGIN'), ready('T'), error, ready('E'), done('ROLLBACK'), ready('I'), done('BEGIN'), ready('T'), error, ready('E'), done('ROLLBACK'), ready('I')],
+      want: { commits: 0, rollbacks: 2 },
+    },
+    { what: 'a failed statement outside a block rolls back', stream: [error, ready('I')], want: { commits: 0, rollbacks: 1 } },
+    { what: 'a sync with nothing run is no transaction', stream: [ready('I'), ready('I')], want: { commits: 0, rollbacks: 0 } },
+    { what: 'a block in one simple query string is one transaction', stream: [done('BEGIN'), done('INSERT 0 1'), done('COMMIT'), ready('I')], want: { commits: 1, rollbacks: 0 } },
+    {
+      what: 'messages split anywhere across chunks',
+      stream: (() => {
+        const all = Buffer.concat([startup, done('BEGIN'), ready('T'), done('COMMIT'), ready('I'), done('SELECT 1'), ready('I')]);
+        return [all.subarray(0, 3), all.subarray(3, 20), all.subarray(20, 21), all.subarray(21)];
+      })(),
+      want: { commits: 2, rollbacks: 0 },
+    },
+    { what: "after an SSLRequest, the server's one-byte 'N' is passed over", skip: 1, stream: [Buffer.from('N'), startup, done('SELECT 1'), ready('I')], want: { commits: 1, rollbacks: 0 } },
+    { what: 'after TLS was agreed nothing is counted', skip: 1, stream: [Buffer.from('S'), done('SELECT 1'), ready('I')], want: { commits: 0, rollbacks: 0 } },
+  ];
+  it.each(cases)('$what', ({ stream, skip, want }) => {
+    const counter = new TxCounter({ commits: 0, rollbacks: 0, connections: 0 });
+    counter.skip = skip ?? 0;
+    for (const chunk of stream) counter.push(chunk);
+    expect({ commits: counter.counts.commits, rollbacks: counter.counts.rollbacks }).toEqual(want);
+  });
+});
