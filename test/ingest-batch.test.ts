@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { ensureGroup, getEsnPostView, getInbound, schema, storeFetched, upsertPerson } from '@blend/db';
-import { ingest, ingestBatch, MAX_INGEST_TRIES, type IngestDeps } from '@blend/worker';
-import { IngestJob, ingestRowIds } from '@blend/queue';
+import { ingest, ingestBatch, MAX_INGEST_TRIES, reconcileInbound, type IngestDeps } from '@blend/worker';
+import { createLogger } from '@blend/runtime';
+import { createProducerRedis, createQueues, enqueueIngestBatch, IngestJob, ingestRowIds, ingestRowsInLiveBatches } from '@blend/queue';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
@@ -159,5 +161,30 @@ describe('ingest of a batch', () => {
     expect((await ingest({ inboundId: ingestRowIds(old)[0]! }, deps())).state).toBe('posted');
     expect(await ingestBatch([id!], deps())).toEqual({ outcomes: [], alone: [] });
     expect(ingestRowIds(IngestJob.parse({ inboundIds: [id, id] }))).toHaveLength(2);
+  });
+
+  it('queues a batch as one job, and the reconciler does not queue its rows again while it waits', async () => {
+    const redis = createProducerRedis('redis://127.0.0.1:6379');
+    // A queue prefix of this test's own that no worker reads: the jobs stay waiting.
+    const queues = createQueues(redis, `blend-test-batch-${randomBytes(4).toString('hex')}`);
+    try {
+      const { parent, reply } = thread('b9');
+      const batch = await storeBatch([{ raw: parent }, { raw: reply }, { raw: thread('b10').parent }]);
+      const [lost] = await storeBatch([{ raw: thread('b11').parent }]);
+      await enqueueIngestBatch(queues.ingest, batch);
+      await enqueueIngestBatch(queues.ingest, [...batch].reverse());
+      expect(await queues.ingest.getJobCounts('waiting')).toEqual({ waiting: 1 });
+      expect([...(await ingestRowsInLiveBatches([queues.ingest]))].sort()).toEqual([...batch].sort());
+      // The row without a job is queued again, as a job of its own; the batch's rows are not.
+      expect(await reconcileInbound(t.db, queues.ingest, createLogger('test', 'silent'), 0)).toBeGreaterThanOrEqual(1);
+      expect((await queues.ingest.getJob(`ingest-${lost}`))?.data).toEqual({ inboundId: lost });
+      for (const id of batch) expect(await queues.ingest.getJob(`ingest-${id}`)).toBeUndefined();
+      const [waiting] = await queues.ingest.getJobs(['waiting'], 0, 0, true);
+      expect(ingestRowIds(IngestJob.parse(waiting!.data))).toEqual(batch);
+    } finally {
+      await queues.ingest.obliterate({ force: true });
+      await queues.close();
+      redis.disconnect();
+    }
   });
 });

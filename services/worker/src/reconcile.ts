@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { pendingOutbound, releaseRateHolds, unfinishedInbound, type Database } from '@blend/db';
 import type { Logger } from '@blend/runtime';
-import { requeueIngest, requeueSend, rowsInLiveBatches, type IngestJob, type SendJob } from '@blend/queue';
+import { ingestRowsInLiveBatches, requeueIngest, requeueSend, rowsInLiveBatches, type IngestJob, type SendJob } from '@blend/queue';
 
 /**
  * Postgres is the source of truth (docs/ARCHITECTURE.md invariant 1): every inbound row still
@@ -14,7 +14,11 @@ import { requeueIngest, requeueSend, rowsInLiveBatches, type IngestJob, type Sen
  */
 export async function reconcileInbound(db: Database, queue: Queue<IngestJob>, log: Logger, graceMs = 15_000, elsewhere: Queue<IngestJob>[] = []): Promise<number> {
   let count = 0;
-  for (const r of await unfinishedInbound(db, new Date(Date.now() - graceMs), 5_000)) {
+  const unfinished = await unfinishedInbound(db, new Date(Date.now() - graceMs), 5_000);
+  // A row waiting in a live batch job is not queued again on its own.
+  const batched = unfinished.length > 0 ? await ingestRowsInLiveBatches([queue, ...elsewhere]) : new Set<string>();
+  for (const r of unfinished) {
+    if (batched.has(r.id)) continue;
     if (await requeueIngest(queue, r.id, elsewhere)) count++;
   }
   if (count > 0) log.info({ count }, 'reconciler re-enqueued unfinished inbound mail');
