@@ -85,6 +85,46 @@ describe('a reply ingested while its parent is being ingested', () => {
     expect(await t.db.select().from(schema.comments).where(eq(schema.comments.postId, p.postId!))).toHaveLength(1);
   });
 
+  it('is adopted by a parent whose ingest waited for the reply to commit', async () => {
+    // Erin has had no receipt yet, so her reply writes one; a row holding its dedupe key stops
+    // the reply's ingest there, after it recorded its Message-IDs and before it commits.
+    await upsertPerson(t.db, { email: 'erin@corp.test', name: 'erin', optIn: true });
+    const replyId = await store(mail({ id: 'wait-2@corp.test', from: 'erin', subject: 'Re: Wait', body: 'Here first.', parents: ['wait-1@corp.test'] }));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const lock = t.db
+      .transaction(async (tx) => {
+        await tx.insert(schema.outboundMessages).values({ kind: 'receipt', toAddress: 'erin@corp.test', messageId: 'hold@corp.test', subject: '', textBody: '', dedupeKey: `receipt:${replyId}` });
+        locked();
+        await held;
+        tx.rollback();
+      })
+      .catch(() => undefined);
+    await isLocked;
+    const waiting = (n: number) =>
+      waitFor(async () => {
+        const r = await t.db.execute<{ n: number }>(sql`select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid where not l.granted and a.datname = current_database()`);
+        return r.rows[0]!.n >= n;
+      }, `${n} ingests waiting`);
+    const replying = ingest({ inboundId: replyId }, deps());
+    await waiting(1);
+    // The parent's ingest records its Message-ID, which the reply holds: it waits for the reply.
+    const parentId = await store(mail({ id: 'wait-1@corp.test', from: 'alice', subject: 'Wait', body: 'Who is first?' }));
+    const parenting = ingest({ inboundId: parentId }, deps());
+    await waiting(2);
+    release();
+    await lock;
+    await Promise.all([replying, parenting]);
+    const p = await postOf(parentId);
+    expect(p.state).toBe('posted');
+    expect(await postOf(replyId)).toMatchObject({ state: 'commented', postId: p.postId });
+    // The parent's Message-ID maps to the parent's post, as the parent's own.
+    const [ref] = await t.db.select().from(schema.messageRefs).where(eq(schema.messageRefs.messageId, 'wait-1@corp.test'));
+    expect(ref).toMatchObject({ postId: p.postId, commentId: null, inboundId: parentId });
+  });
+
   it('ends with one thread per conversation when replies and parents are ingested together', async () => {
     const ids: string[] = [];
     const runs: Promise<unknown>[] = [];
