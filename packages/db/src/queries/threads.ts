@@ -46,13 +46,20 @@ export async function recordMessageRefs(
 
 /**
  * A mail's own Message-ID maps to what the mail became, even when a reply that came first
- * mapped it to the post the reply started (the reply names it as its parent).
+ * mapped it to the post the reply started (the reply names it as its parent). An id that is
+ * another stored mail's own (a client that reuses Message-IDs) keeps its owner.
  */
 export async function claimMessageRef(tx: Tx, ref: { messageId: string; postId: string; commentId: string | null; inboundId: string }): Promise<void> {
   await tx
     .update(messageRefs)
     .set({ postId: ref.postId, commentId: ref.commentId, inboundId: ref.inboundId })
-    .where(and(eq(messageRefs.messageId, ref.messageId), sql`${messageRefs.inboundId} is distinct from ${ref.inboundId}::uuid`));
+    .where(
+      and(
+        eq(messageRefs.messageId, ref.messageId),
+        sql`${messageRefs.inboundId} is distinct from ${ref.inboundId}::uuid`,
+        sql`not exists (select 1 from inbound_messages i where i.id = ${messageRefs.inboundId} and i.message_id = ${ref.messageId})`,
+      ),
+    );
 }
 
 /** The live post of an Outlook conversation, by the root of its `Thread-Index`. */
