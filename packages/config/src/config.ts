@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_CORRECTION_WINDOW_MS, DEFAULT_NOTIFY_COALESCE_MS, DEFAULT_ORPHAN_REPLY_GRACE_MS, DEFAULT_ORPHAN_REPLY_GRACE_MS, groupSlugProblem, LANGUAGES, mailboxProblem, parseImapUrl, receivedByPatternProblem, type Addressing } from '@blend/core';
+import { DEFAULT_CORRECTION_WINDOW_MS, DEFAULT_NOTIFY_COALESCE_MS, DEFAULT_ORPHAN_REPLY_GRACE_MS, groupSlugProblem, LANGUAGES, mailboxProblem, parseImapUrl, receivedByPatternProblem, type Addressing } from '@blend/core';
 import { AfterActionError, afterActionProblem, parseAfterAction } from './imap-after';
 import { trustProxySetting } from './trust-proxy';
 import { FILE_SETTINGS, resolveFileSettings } from './secret-files';
@@ -238,11 +238,6 @@ export const ConfigSchema = z.object({
   BLEND_DISCLAIMER_PATTERNS: z.string().optional(),
   /** Days a withheld message is kept and released if its author opts in. @defaultValue 14 */
   BLEND_WITHHELD_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(14),
-  /**
-   * How long a reply that names only messages Blend has not seen waits for its parent before it
-   * starts a post; 0: no wait, the parent adopts it when it comes (docs/ARCHITECTURE.md "Threads and merges").
-   */
-  BLEND_ORPHAN_REPLY_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_ORPHAN_REPLY_GRACE_MS),
   /**
    * How long a reply that names only messages Blend has not seen waits for its parent before it
    * starts a post; 0: no wait, the parent adopts it when it comes (docs/ARCHITECTURE.md "Threads and merges").

@@ -96,7 +96,7 @@ export async function startWorkerService(
       threadPerMinute: config.BLEND_RATE_THREAD_PER_MINUTE || Infinity,
       orgPerMinute: config.BLEND_RATE_ORG_PER_MINUTE || Infinity,
     },
-    withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, orphanReplyGraceMs: config.BLEND_ORPHAN_REPLY_GRACE_MS, orphanReplyGraceMs: config.BLEND_ORPHAN_REPLY_GRACE_MS,
+    withheldRetentionDays: config.BLEND_WITHHELD_RETENTION_DAYS, orphanReplyGraceMs: config.BLEND_ORPHAN_REPLY_GRACE_MS,
     ...(config.BLEND_CLAMD_URL ? { scanner: clamdScanner(config.BLEND_CLAMD_URL) } : {}),
     attachmentLimits: {
       maxFileBytes: config.BLEND_ATTACHMENT_MAX_BYTES,
