@@ -38,6 +38,8 @@ const HEX_COLOUR = /^(?=.*\d)(?:[0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
  * {@link MAX_MENTIONS} each. Resolving a name to a person is the caller's job.
  */
 export function extractMentions(text: string): Mentions {
+  // Most texts mention nobody: skip the pattern, whose look-behind is tried at every position.
+  if (!/[@＠]/.test(text)) return { names: [], emails: [] };
   const names = new Set<string>();
   const emails = new Set<string>();
   for (const m of authorText(text).matchAll(MENTION)) {
@@ -59,6 +61,7 @@ export function extractMentions(text: string): Mentions {
  * lower-cased, deduplicated and capped at {@link MAX_MENTIONS}.
  */
 export function extractTags(text: string): string[] {
+  if (!/[#＃]/.test(text)) return [];
   const tags = new Set<string>();
   for (const m of authorText(text).matchAll(TAG)) {
     const tag = (m[1] ?? '').replace(/[-_]+$/, '').toLowerCase();
