@@ -12,7 +12,7 @@ import { createQueues, createWorkerRedis, enqueueAll } from '@blend/queue';
 import { runDueDigests, type MailSite } from '@blend/outbound';
 import { startSendWorker } from '@blend/worker';
 import type { Sink, SinkCounts } from './digest-sink';
-import { cpuSecondsOf, cpuSnapshot, cpuUse, type CpuUse } from './machine';
+import { cpuSecondsOf, cpuSnapshot, cpuUse, jiffiesByProcess, type CpuUse } from './machine';
 import { memoryOf, startService, type ServiceProcess } from './services';
 import { waitFor } from '../../test/support/database';
 
@@ -51,6 +51,18 @@ export interface BlendRun {
   states: Record<string, number>;
   /** When Blend ran as deployed: the worker process's CPU seconds during (a) and its peak RSS (VmHWM). */
   worker?: { cpuSeconds: number; hwm: number };
+  /**
+   * Postgres server processes' CPU seconds, per process (a backend that exits meanwhile is
+   * missed, so a lower bound); the summed group of `cpu` loses a closed backend's whole past.
+   */
+  postgresCpuSeconds?: number;
+}
+
+/** CPU seconds the processes called `name` used between two readings of {@link jiffiesByProcess}. */
+export function cpuSince(before: Map<number, number>, name: string): number {
+  let jiffies = 0;
+  for (const [pid, j] of jiffiesByProcess(name)) jiffies += j - (before.get(pid) ?? 0);
+  return jiffies / 100;
 }
 
 export interface BlendWiring {
@@ -151,6 +163,7 @@ export async function runBlendDeployed(w: BlendWiring & { env: Record<string, st
     await w.pool.query(`update people set next_digest_at = next_digest_at - interval '1000 years' where id = any($1::uuid[])`, [held.map((r) => r.id)]);
     await w.sink.reset();
     const cpu0 = cpuSnapshot();
+    const pg0 = jiffiesByProcess('postgres');
     const worker0 = cpuSecondsOf(started.pid);
     const startedAt = Date.now();
     const tick = await queues.digest.add('digest-tick', {});
@@ -164,6 +177,7 @@ export async function runBlendDeployed(w: BlendWiring & { env: Record<string, st
     await waitFor(async () => (await pendingRows(w.pool)) === 0, 'every digest row marked sent', w.timeoutMs, 20);
     const recordedSeconds = (Date.now() - startedAt) / 1000;
     const cpu = cpuUse(cpu0, cpuSnapshot());
+    const postgresCpuSeconds = cpuSince(pg0, 'postgres');
     const workerCpu = cpuSecondsOf(started.pid) - worker0;
     const hwm = memoryOf(started.pid)?.hwm ?? Number.NaN;
     const { rows } = await w.pool.query<{ state: string; n: number }>(`select state, count(*)::int as n from outbound_messages group by state`);
@@ -174,6 +188,7 @@ export async function runBlendDeployed(w: BlendWiring & { env: Record<string, st
       sink, cpu, peakRss: hwm,
       states: Object.fromEntries(rows.map((r) => [r.state, r.n])),
       worker: { cpuSeconds: workerCpu, hwm },
+      postgresCpuSeconds,
     };
   } finally {
     await worker?.stop();

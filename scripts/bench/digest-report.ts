@@ -93,8 +93,12 @@ const mib = (v: number) => `${fmt(v / 1024 ** 2, 0)} MiB`;
  * CPU seconds by part. The sink reports its own; "other" from /proc misses processes that
  * exited meanwhile, so the rest of the machine is what the busy time leaves over.
  */
-const cpu = (u: CpuUse, sinkSeconds: number, cores: number, workerSeconds?: number) => {
-  const named: [string, number][] = [...(workerSeconds === undefined ? [] : [['Blend worker', workerSeconds] as [string, number]]), ...u.groups.filter(([g, v]) => g !== 'other' && v >= 0.05)];
+const cpu = (u: CpuUse, sinkSeconds: number, cores: number, workerSeconds?: number, postgresSeconds?: number) => {
+  const named: [string, number][] = [
+    ...(workerSeconds === undefined ? [] : [['Blend worker', workerSeconds] as [string, number]]),
+    ...(postgresSeconds === undefined ? [] : [['postgres', postgresSeconds] as [string, number]]),
+    ...u.groups.filter(([g, v]) => g !== 'other' && v >= 0.05 && !(postgresSeconds !== undefined && g === 'postgres')),
+  ];
   const busy = (u.machineBusyPct / 100) * u.wallSeconds * cores;
   const rest = Math.max(0, busy - named.reduce((a, [, v]) => a + v, 0) - sinkSeconds);
   return `${named.map(([g, v]) => `${g} ${fmt(v, 1)}`).join(', ')}, SMTP sink ${fmt(sinkSeconds, 1)}, anything else ${fmt(rest, 1)} (machine ${fmt(u.machineBusyPct, 0)}% busy over ${fmt(u.wallSeconds, 1)} s)`;
@@ -134,8 +138,8 @@ Inside (a):
 | size | ${kib(f.avgWireBytes)} on the wire on average (${mib(bl.sink.bytes)} in all); text + HTML bodies ${kib(r.digests.bodyBytes.min)}–${kib(r.digests.bodyBytes.max)} (mean ${kib(r.digests.bodyBytes.mean)}); (b) sent ${kib(base.median.sink.bytes / Math.max(1, base.median.sink.messages))} per mail |
 | ${r.params.process === 'worker' ? 'peak RSS' : 'peak RSS of the benchmark process'} | (a) ${r.params.process === 'worker' ? `the worker ${mib(bl.peakRss)} (VmHWM, start-up included)` : mib(bl.peakRss)}, (b) the benchmark ${mib(base.median.peakRss)} (it holds all ${fmt(n)} composed mails); benchmark's whole run ${mib(r.maxRss)} |
 | Postgres during (a) | ${fmt(r.pg.commits)} commits (${fmt(r.pg.commits / Math.max(1, n), 1)} per digest), ${fmt(r.pg.rollbacks)} rollbacks, ${fmt(r.pg.walBytes / 1024 ** 2, 1)} MiB WAL (server-wide) |
-| CPU seconds during (a) | ${cpu(bl.cpu, bl.sink.cpuSeconds, r.machine.cores, bl.worker?.cpuSeconds)} |
-| CPU per digest during (a), by process | Blend ${perDigest(blendCpu(bl), n)}, Postgres ${perDigest(groupCpu(bl.cpu, 'postgres'), n)}, Redis ${perDigest(groupCpu(bl.cpu, 'redis'), n)}, SMTP sink ${perDigest(bl.sink.cpuSeconds, n)}; bare nodemailer (b): ${perDigest(benchCpu(base.median.cpu), base.median.sink.messages)} per mail, sink ${perDigest(base.median.sink.cpuSeconds, base.median.sink.messages)} |
+| CPU seconds during (a) | ${cpu(bl.cpu, bl.sink.cpuSeconds, r.machine.cores, bl.worker?.cpuSeconds, bl.postgresCpuSeconds)} |
+| CPU per digest during (a), by process | Blend ${perDigest(blendCpu(bl), n)}, Postgres ${perDigest(bl.postgresCpuSeconds ?? groupCpu(bl.cpu, 'postgres'), n)}, Redis ${perDigest(groupCpu(bl.cpu, 'redis'), n)}, SMTP sink ${perDigest(bl.sink.cpuSeconds, n)}; bare nodemailer (b): ${perDigest(benchCpu(base.median.cpu), base.median.sink.messages)} per mail, sink ${perDigest(base.median.sink.cpuSeconds, base.median.sink.messages)} |
 | Blend's Node process (${r.params.process === 'worker' ? 'the worker service: digest run + send worker' : 'digest run + send worker, inside the benchmark'}) | busy ${fmt((100 * blendCpu(bl)) / bl.totalSeconds, 0)}% of (a) on one core |
 | CPU seconds during (b) (median run) | ${cpu(base.median.cpu, base.median.sink.cpuSeconds, r.machine.cores)} |
 `;
