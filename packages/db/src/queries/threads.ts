@@ -34,14 +34,16 @@ export async function findThreadPost(tx: Tx, messageIds: string[]): Promise<{ po
  * reply and its parent ingested at the same moment find each other afterwards
  * (docs/ARCHITECTURE.md "Threads and merges"). The ids go in sorted, so two such ingests
  * wait in one order and never deadlock.
+ * @returns the ids mapped now; the others were mapped already, to this post or another.
  */
 export async function recordMessageRefs(
   tx: Tx,
   refs: { messageId: string; postId: string; commentId?: string | null; inboundId?: string | null }[],
-): Promise<void> {
-  if (refs.length === 0) return;
+): Promise<Set<string>> {
+  if (refs.length === 0) return new Set();
   const sorted = [...refs].sort((a, b) => (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0));
-  await tx.insert(messageRefs).values(sorted).onConflictDoNothing({ target: messageRefs.messageId });
+  const rows = await tx.insert(messageRefs).values(sorted).onConflictDoNothing({ target: messageRefs.messageId }).returning({ messageId: messageRefs.messageId });
+  return new Set(rows.map((r) => r.messageId));
 }
 
 /**

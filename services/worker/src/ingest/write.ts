@@ -217,9 +217,10 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       // The whole conversation so far maps to this post, so a later reply to any earlier
       // message of it finds the thread.
       const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
-      await recordMessageRefs(tx, [...new Set(threadIds)].map((messageId) => ({ messageId, postId: post.id, inboundId: row.id })));
-      // Replies that came in before this mail (and so became posts of their own) join it now.
-      if (mail.messageId) {
+      const recorded = await recordMessageRefs(tx, [...new Set(threadIds)].map((messageId) => ({ messageId, postId: post.id, inboundId: row.id })));
+      // Replies that came in before this mail (and so became posts of their own) join it now:
+      // they mapped its Message-ID first (docs/ARCHITECTURE.md "Threads and merges").
+      if (mail.messageId && !recorded.has(mail.messageId)) {
         await adoptEarlyReplies(tx, deps, { postId: post.id, messageId: mail.messageId, inboundId: row.id, now: c.now });
         await claimMessageRef(tx, { messageId: mail.messageId, postId: post.id, commentId: null, inboundId: row.id });
       }
@@ -249,7 +250,9 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await publishReceipt(tx, c, { postId: post.id, commentId: null, title: decision.title, text: decision.body }, outbound);
       // A reply that found no thread, whose parent committed while it was written: it joins
       // the parent's thread after all (docs/ARCHITECTURE.md "Threads and merges").
-      const joined = await joinLateParent(tx, deps, { postId: post.id, parentIds: threadLookupOrder(mail), inboundId: row.id, now: c.now });
+      // Only a parent id mapped before this mail's could lead there.
+      const parentIds = threadLookupOrder(mail);
+      const joined = parentIds.some((id) => !recorded.has(id)) ? await joinLateParent(tx, deps, { postId: post.id, parentIds, inboundId: row.id, now: c.now }) : undefined;
       if (joined) return { state: 'commented', postId: joined.postId, commentId: joined.commentId, outbound };
       return { state: 'posted', postId: post.id, outbound };
     }
@@ -270,10 +273,13 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await storeFiles(tx, c, { postId, commentId: comment.id });
       const mentioned = await recordMentions(tx, postId, comment.id, c.content.mentionedEmails);
       if (mail.messageId) {
-        await recordMessageRefs(tx, [{ messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id }]);
-        // Replies to this mail that came in before it join the thread it joined.
-        await adoptEarlyReplies(tx, deps, { postId, messageId: mail.messageId, inboundId: row.id, now: c.now });
-        await claimMessageRef(tx, { messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id });
+        const recorded = await recordMessageRefs(tx, [{ messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id }]);
+        // Replies to this mail that came in before it (they mapped its Message-ID first) join
+        // the thread it joined.
+        if (!recorded.has(mail.messageId)) {
+          await adoptEarlyReplies(tx, deps, { postId, messageId: mail.messageId, inboundId: row.id, now: c.now });
+          await claimMessageRef(tx, { messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id });
+        }
       }
       await addThreadParticipants(tx, postId, c.participants.conversation);
       await recordActivity(
