@@ -294,3 +294,105 @@ describe('search: the web page', () => {
     expect(empty.body).not.toContain('Results for');
   });
 });
+
+describe('search: a word in hundreds of rows of a group', () => {
+  // Enough rows that Postgres's statistics count "lantern" and "quokka" as common words, so the
+  // search walks the newest rows before it reads the GIN index (docs/ARCHITECTURE.md "Search").
+  // Whichever way it goes, the candidates are the newest SEARCH_CANDIDATES visible matches of
+  // each kind: the oracle below states that rule in plain SQL.
+  const base = '2026-09-01T00:00:00Z';
+  const group: Record<string, string> = {};
+  const hidden: string[] = [];
+
+  beforeAll(async () => {
+    const db = api.t.db;
+    const pool = api.t.pool;
+    group.busy = (await ensureGroup(db, 'busy')).id;
+    group.quiet = (await ensureGroup(db, 'quiet')).id;
+    group.vault = (await createGroup(db, { slug: 'vault', name: 'Vault', visibility: 'private', ownerId: ids.kate! }))!.id;
+    await addGroupMember(db, group.vault, ids.bob!);
+    const posts = async (g: string, n: number, body: (i: string) => string, from: number) => (await pool.query<{ id: string }>(
+      `insert into posts (group_id, author_id, title, body_text, body_html, source, created_at)
+       select $1, $2, 'Busy thread ' || i, ${body('i')}, '<p>x</p>', 'esn', $3::timestamptz + (i + $4::int) * interval '1 minute'
+       from generate_series(1, $5::int) i returning id`, [g, ids.alice, base, from, n])).rows.map((r) => r.id);
+    const comments = (postIds: string[], n: number, body: (i: string) => string, from: number) => pool.query(
+      `insert into comments (post_id, author_id, body_text, body_html, source, created_at)
+       select ($1::uuid[])[1 + i % cardinality($1::uuid[])], $2, ${body('i')}, '<p>x</p>', 'esn', $3::timestamptz + (i + $4::int) * interval '1 minute'
+       from generate_series(1, $5::int) i`, [postIds, ids.bob, base, from, n]);
+    // Busy: 400 posts, half with the word; 1,800 comments, a fifth with it, and the two oldest
+    // with a word common elsewhere only; one with a rare word.
+    const busy = await posts(group.busy, 400, (i) => `case when ${i} % 2 = 0 then 'The lantern festival, note ' || ${i} else 'Plain note ' || ${i} end`, 0);
+    await comments(busy, 1800, (i) => `case when ${i} % 5 = 0 then 'A lantern comment ' || ${i} when ${i} <= 2 then 'An old quokka sighting ' || ${i}
+      when ${i} = 701 then 'A zeppelin overhead' else 'Nothing to see ' || ${i} end`, 0);
+    // Quiet: the other word, in many rows.
+    const quiet = await posts(group.quiet, 200, (i) => `'The quokka census ' || ${i}`, 0);
+    await comments(quiet, 600, (i) => `'Another quokka comment ' || ${i}`, 0);
+    // The private group's matches are the newest of all.
+    const vault = await posts(group.vault, 100, (i) => `'A vault lantern ' || ${i}`, 3000);
+    await comments(vault, 300, (i) => `'A vault lantern comment ' || ${i}`, 3000);
+    // Hidden by a moderator (their text kept): the newest matches of the busy group.
+    hidden.push(...(await pool.query<{ id: string }>(`update comments set deleted_at = now() where id in (select id from comments
+      where group_id = $1 and body_text like '%lantern%' order by created_at desc limit 3) returning id`, [group.busy])).rows.map((r) => r.id));
+    hidden.push(...(await pool.query<{ id: string }>(`update posts set deleted_at = now(), hidden_at = now() where id in (select id from posts
+      where group_id = $1 and body_text like '%lantern%' order by created_at desc limit 2) returning id`, [group.busy])).rows.map((r) => r.id));
+    await pool.query('analyze posts, comments');
+  });
+
+  /** Every result of the search, all pages. */
+  async function everything(qs: string, who: string) {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const page: { items: SearchHit[]; next_cursor: string | null } = await search(`${qs}&limit=100${cursor ? `&cursor=${cursor}` : ''}`, who);
+      seen.push(...page.items.map((h) => h.id));
+      cursor = page.next_cursor;
+      if (!cursor) break;
+    }
+    return seen.sort();
+  }
+
+  /** The rule: the newest 150 visible matches of each kind, in the group when one is given. */
+  async function newestMatches(q: string, who: string, slug?: string) {
+    const { rows } = await api.t.pool.query<{ id: string }>(
+      `with v as (select g.id from groups g where (g.visibility = 'public' or exists (select 1 from group_members m where m.group_id = g.id and m.person_id = $2))
+                   and ($3::text is null or g.slug = $3))
+       (select p.id from posts p where p.search_vector @@ blend_search_query($1) and p.deleted_at is null and p.group_id in (select id from v)
+         order by p.created_at desc limit 150)
+       union all
+       (select c.id from comments c join posts p on p.id = c.post_id where c.search_vector @@ blend_search_query($1)
+         and c.deleted_at is null and p.deleted_at is null and p.group_id in (select id from v) order by c.created_at desc limit 150)`,
+      [q, ids[who], slug ?? null]);
+    return rows.map((r) => r.id).sort();
+  }
+
+  it('counts the words as common in its statistics, so that the search walks the newest rows', async () => {
+    const { rows } = await api.t.pool.query<{ tablename: string; common: boolean }>(
+      `select tablename, most_common_elems::text::text[] @> array['lantern', 'quokka'] as common from pg_stats
+       where tablename in ('posts', 'comments') and attname = 'search_vector' order by tablename`);
+    expect(rows).toEqual([{ tablename: 'comments', common: true }, { tablename: 'posts', common: true }]);
+  });
+
+  it.each([
+    ['a word in hundreds of the group\'s newest rows', 'lantern', 'busy'],
+    ['a word common elsewhere, in the group only in rows older than the walk', 'quokka', 'busy'],
+    ['a rare word', 'zeppelin', 'busy'],
+    ['a common word in every group the reader may see', 'lantern', undefined],
+  ])('%s: the newest matches of each kind, never a hidden one', async (_what, q, slug) => {
+    const expected = await newestMatches(q, 'alice', slug);
+    expect(expected.length).toBeGreaterThan(0);
+    const got = await everything(`q=${q}${slug ? `&group=${slug}` : ''}`, 'alice');
+    expect(got).toEqual(expected);
+    for (const id of hidden) expect(got).not.toContain(id);
+  });
+
+  it('walks a private group\'s rows for its members only', async () => {
+    expect((await search('q=lantern&group=vault', 'alice')).items).toEqual([]);
+    const forBob = await everything('q=lantern&group=vault', 'bob');
+    expect(forBob).toHaveLength(250);
+    expect(forBob).toEqual(await newestMatches('lantern', 'bob', 'vault'));
+    // Without a group, its rows are the newest matches for a member, and none for anyone else.
+    const all = await everything('q=lantern', 'bob');
+    expect(all).toEqual(await newestMatches('lantern', 'bob'));
+    expect(all.filter((id) => forBob.includes(id)).length).toBe(250);
+  });
+});

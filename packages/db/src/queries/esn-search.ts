@@ -24,6 +24,17 @@ export const SEARCH_LIMIT_MAX = 100;
 export const SEARCH_CANDIDATES = 150;
 /** Of which at most this many only for a title that looks like the query (a part of a word, a typo). */
 export const SEARCH_TITLE_CANDIDATES = 25;
+/**
+ * The newest this many posts, and as many comments, are read in feed order and tested for the
+ * words before a word's GIN entries are: a word in one row in ten fills the candidates within
+ * them, where its GIN entries may be tens of thousands (docs/ARCHITECTURE.md "Search").
+ */
+export const SEARCH_WALK_ROWS = 1500;
+/**
+ * The walk is tried only for a query with a word in at least this share of the rows, as far as
+ * Postgres's statistics know (a rarer word would not fill the candidates within the walk).
+ */
+export const SEARCH_WALK_SHARE = 0.05;
 /** Relevance halves for every this many days of age (it is multiplied by 2^(-age/half-life)). */
 export const SEARCH_HALF_LIFE_DAYS = 60;
 
@@ -128,12 +139,21 @@ export async function searchContent(
   const decay = Math.LN2 / (SEARCH_HALF_LIFE_DAYS * 86_400);
   const c = opts.cursor;
   const after = c ? sql`(s.score < ${c.score}::float8 or (s.score = ${c.score}::float8 and s.id < ${c.id}::uuid))` : sql`true`;
-  // First the query's meaning, as values: the words in every language and the people whose names
-  // match. Passed to the search as parameters, Postgres plans it with them known, so it can judge
-  // from its statistics whether to walk the newest posts (a common word matches within the first
-  // few hundred) or read a word's entries from the GIN index (a rare one).
-  const meaning = await db.execute<{ tsq: string | null; named: string[]; sims: number[]; group_id: string | null }>(sql`
-    select blend_search_query(${opts.q})::text as tsq, (select id from groups where slug = ${f.group ?? null}) as group_id,
+  // First the query's meaning, as values: the words in every language, the people whose names
+  // match, and whether a word is common enough to look for in the newest rows first (see below).
+  // Passed to the search as parameters, Postgres plans it with them known.
+  const meaning = await db.execute<{ tsq: string | null; named: string[]; sims: number[]; group_id: string | null; walk_posts: boolean; walk_comments: boolean }>(sql`
+    with q as (select blend_search_query(${opts.q}) as tsq),
+    -- The query's words among the most common words Postgres's statistics keep of each table's
+    -- search_vector (ANALYZE samples them): the largest share of rows one of them is in.
+    words as (select distinct replace(w[1], '''''', '''') as lexeme from q, regexp_matches(q.tsq::text, '''((?:[^'']|'''')+)''', 'g') as w),
+    shares as (
+      select s.tablename, (select max(e.share) from unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as e(lexeme, share)
+        where e.lexeme in (select lexeme from words)) as share
+      from pg_stats s where s.schemaname = current_schema() and s.tablename in ('posts', 'comments') and s.attname = 'search_vector')
+    select (select tsq from q)::text as tsq, (select id from groups where slug = ${f.group ?? null}) as group_id,
+      coalesce((select share >= ${SEARCH_WALK_SHARE}::float4 from shares where tablename = 'posts'), false) as walk_posts,
+      coalesce((select share >= ${SEARCH_WALK_SHARE}::float4 from shares where tablename = 'comments'), false) as walk_comments,
       coalesce(array_agg(id order by id), '{}') as named, coalesce(array_agg(word_similarity(${opts.q}, name) order by id), '{}') as sims
     from people where ${opts.q} <% name`);
   const m = meaning.rows[0]!;
@@ -141,12 +161,16 @@ export async function searchContent(
   const raw = sql`${opts.q}::text`;
   // sql.param: drizzle would spread a bare array into a list.
   const named = sql`${sql.param(m.named)}::uuid[]`;
-  // Left out when no name matches, so that it cannot make the plan read every row.
-  const byName = (author: SQL) => (m.named.length > 0 ? sql` or ${author} = any(${named})` : sql``);
   const nameSim = (author: SQL) => sql`coalesce((select n.sim from unnest(${named}, ${sql.param(m.sims)}::float4[]) as n(id, sim) where n.id = ${author}), 0)`;
-  // The comments of people whose names match apart from the words: in one condition
-  // ("matches or is by") each comment walked past was read from the table to test it, where
-  // alone the author is tested in comments_search_feed_idx (migration 0031).
+  // What people whose names match wrote, apart from the words (left out when no name matches):
+  // in one condition ("matches or is by") each row walked past was read from the table to test
+  // it, where alone the author is tested in posts_search_feed_idx and comments_search_feed_idx
+  // (migrations 0032, 0031) without reading the table.
+  const postsByName = m.named.length > 0 ? sql`
+        union
+        (select posts.id, posts.created_at from posts
+          where posts.author_id = any(${named}) and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts', m.group_id))}
+          order by posts.created_at desc limit ${SEARCH_CANDIDATES})` : sql``;
   const commentsByName = m.named.length > 0 ? sql`
         union
         (select comments.id, comments.created_at
@@ -154,12 +178,54 @@ export async function searchContent(
           where comments.author_id = any(${named})
             and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments', m.group_id))}
           order by comments.created_at desc limit ${SEARCH_CANDIDATES})` : sql``;
+  // The newest matches of the words, posts and comments alike. Left to itself the planner chose
+  // between walking the feed index and reading the word's GIN entries by its statistics, and
+  // both ways went wrong: within a group it read a common word's tens of thousands of GIN
+  // entries to AND them with the group's rows, and it walked every post for a word it guessed
+  // common that no post has (a surname). So the statement says which:
+  // - a word common in the statistics: a walk of the newest SEARCH_WALK_ROWS rows in feed order
+  //   (the group's, with a group filter), each tested for the words, that stops at the
+  //   SEARCH_CANDIDATES-th match. When that many match they are the newest matches; only when
+  //   fewer do (a group where the word is rare, narrow filters) does a second branch run, which
+  //   the planner plans as before: Postgres tests its condition once, before reading anything.
+  // - any other word: its GIN entries alone, in a subquery without order (`offset 0` keeps it
+  //   one), so that the planner cannot walk the feed index hoping for an early end.
+  const walkSource = (x: 'posts' | 'comments') => {
+    const cols = x === 'posts' ? sql`id, created_at, author_id, group_id, source, deleted_at, search_vector` : sql`id, created_at, post_id, author_id, group_id, source, deleted_at, search_vector`;
+    const inGroup = m.group_id !== null ? sql` and group_id = ${m.group_id}::uuid` : sql``;
+    // Named like the table, so that the visibility conditions and filters apply to it unchanged.
+    return sql`(select ${cols} from ${sql.raw(x)} where deleted_at is null${inGroup}
+          order by created_at desc, id desc limit ${SEARCH_WALK_ROWS}) ${sql.raw(x)}`;
+  };
+  const visible = (x: 'posts' | 'comments') => sql`${x === 'posts' ? postVisibleTo(viewer) : commentVisibleTo(viewer)} and ${and(filters(f, x, m.group_id))}`;
+  const fromRows = (x: 'posts' | 'comments', rows: SQL) => (x === 'posts' ? rows : sql`${rows} join posts on posts.id = comments.post_id`);
+  const walked = (x: 'posts' | 'comments') => sql`
+    walked_${sql.raw(x)} as (
+      select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${fromRows(x, walkSource(x))}
+      where ${sql.raw(x)}.search_vector @@ ${tsq} and ${visible(x)}
+      order by ${sql.raw(x)}.created_at desc limit ${SEARCH_CANDIDATES}
+    ),`;
+  const fromIndex = (x: 'posts' | 'comments') => sql`(select g.id, g.created_at from (
+          select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${fromRows(x, sql.raw(x))}
+          where ${sql.raw(x)}.search_vector @@ ${tsq} and ${visible(x)} offset 0) g
+         order by g.created_at desc limit ${SEARCH_CANDIDATES})`;
+  const fromPlanner = (x: 'posts' | 'comments', when: SQL) => sql`(select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${fromRows(x, sql.raw(x))}
+          where ${sql.raw(x)}.search_vector @@ ${tsq} and ${visible(x)} and ${when}
+          order by ${sql.raw(x)}.created_at desc limit ${SEARCH_CANDIDATES})`;
+  const walks = { posts: m.tsq !== null && m.walk_posts, comments: m.tsq !== null && m.walk_comments };
+  const byWords = (x: 'posts' | 'comments') => {
+    // No words (only stop words): nothing matches them.
+    if (m.tsq === null) return sql`(select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${sql.raw(x)} where false)`;
+    if (!walks[x]) return fromIndex(x);
+    const enough = sql`(select count(*) from walked_${sql.raw(x)}) = ${SEARCH_CANDIDATES}`;
+    return sql`(select w.id, w.created_at from walked_${sql.raw(x)} w where ${enough})
+        union all
+        ${fromPlanner(x, sql`not ${enough}`)}`;
+  };
   const query = sql`
-    with pc as (
+    with ${walks.posts ? walked('posts') : sql``}${walks.comments ? walked('comments') : sql``} pc as (
       select u.id from (
-        (select posts.id, posts.created_at from posts
-          where (posts.search_vector @@ ${tsq}${byName(sql`posts.author_id`)}) and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts', m.group_id))}
-          order by posts.created_at desc limit ${SEARCH_CANDIDATES})
+        ${byWords('posts')}${postsByName}
         union
         -- Titles by trigrams apart: in the same condition as the words, Postgres computed the
         -- similarity for every post it walked past.
@@ -170,11 +236,7 @@ export async function searchContent(
     ),
     cc as (
       select u.id from (
-        (select comments.id, comments.created_at
-          from comments join posts on posts.id = comments.post_id
-          where comments.search_vector @@ ${tsq}
-            and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments', m.group_id))}
-          order by comments.created_at desc limit ${SEARCH_CANDIDATES})${commentsByName}
+        ${byWords('comments')}${commentsByName}
       ) u order by u.created_at desc limit ${SEARCH_CANDIDATES}
     ),
     scored as (
