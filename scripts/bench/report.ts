@@ -48,10 +48,16 @@ export interface BenchReport {
   benchCommits: number;
   /**
    * Transactions by process in the same span: each service's as its Postgres relay counted them
-   * (from its start), the benchmark's own commits, and the database's (pg_stat_database) to check
-   * them against. Absent with BENCH_PG_RELAY=0.
+   * (from its start), and the benchmark's own commits; `check`: from (c) until the services
+   * exited, the commits counted on all connections against the database's (pg_stat_database),
+   * which also counts a transaction per new connection and autovacuum's. Absent with BENCH_PG_RELAY=0.
    */
-  commitsByProcess?: { poller: TxCounts; worker: TxCounts; benchmark: number; database: number };
+  commitsByProcess?: {
+    poller: TxCounts;
+    worker: TxCounts;
+    benchmark: number;
+    check: { counted: number; database: number; sessions: number; autovacuums: number };
+  };
   /** How the services ran, e.g. "poller: `node … dist/poller.mjs`, worker: …". */
   processes: string;
   /** How each service ended when the benchmark stopped it. */
@@ -188,9 +194,9 @@ export function commitsRows(r: Pick<BenchReport, 'commitsByProcess' | 'pg' | 'be
   if (!c) {
     return `| Postgres commits by Blend's services during (c) and IMAP flagging | **${per(r.pg.commits)} per message** (${fmt(r.pg.commits)}: the run database's ${fmt(r.pg.commits + r.benchCommits)} less the benchmark's own ${fmt(r.benchCommits)}) |\n`;
   }
-  const counted = c.poller.commits + c.worker.commits + c.benchmark;
-  return `| Postgres commits by Blend's services during (c) and IMAP flagging, per message | **${per(c.poller.commits + c.worker.commits)}**: poller ${per(c.poller.commits)}, worker ${per(c.worker.commits)} (rolled back in all: poller ${fmt(c.poller.rollbacks)}, worker ${fmt(c.worker.rollbacks)}) |
-| … how they add up | counted on the connections: ${fmt(c.poller.commits)} poller + ${fmt(c.worker.commits)} worker + ${fmt(c.benchmark)} benchmark = ${fmt(counted)}; the database counted ${fmt(c.database)}, the rest being ${fmt(r.pg.sessions)} connections' start-up (of them poller ${fmt(c.poller.connections)}, worker ${fmt(c.worker.connections)}) and ${fmt(r.pg.autovacuums)} autovacuum and autoanalyze runs |
+  const k = c.check;
+  return `| Postgres commits by Blend's services during (c) and IMAP flagging, per message | **${per(c.poller.commits + c.worker.commits)}**: poller ${per(c.poller.commits)}, worker ${per(c.worker.commits)} (${fmt(c.poller.commits)} and ${fmt(c.worker.commits)}; rolled back: ${fmt(c.poller.rollbacks)} and ${fmt(c.worker.rollbacks)}); the benchmark's own ${fmt(c.benchmark)} |
+| … checked against Postgres (from (c) to the services' exit) | ${fmt(k.counted)} counted on the connections (services and benchmark), ${fmt(k.database)} by the database, which also counts one per new connection (${fmt(k.sessions)}) and autovacuum's (${fmt(k.autovacuums)} table runs) |
 `;
 }
 
@@ -282,6 +288,8 @@ Settings (environment), defaults in brackets:
 - \`BENCH_CPU_PROFILE=/tmp/prof\` (a folder): the services run with \`--cpu-prof\` and write a V8 CPU
   profile per thread there when they stop (after the latency probes), summarised on stdout (open a
   file in Chrome DevTools or speedscope)
+- \`BENCH_PG_RELAY\` (on): \`0\` connects the services to Postgres directly, without the relays that
+  count their commits
 - Blend's own \`WORKER_CONCURRENCY\` (4), \`BLEND_IMAP_BATCH_SIZE\` (50), \`BLEND_POLL_INTERVAL_MS\` (30000)
 - \`BENCH_STRICT=1\` fails the command when a target is missed; \`BENCH_DOCS=0\` leaves this file alone
 
@@ -331,13 +339,19 @@ mid-run), and removes the build, the database, the queue keys and the mailbox's 
    the backlog; more probes (e.g. \`BENCH_LOAD_PROBES=120\`) cover more of it.
 7. **CPU by process:** every process's user + system CPU is read from \`/proc\` once a second
    (\`scripts/bench/process-cpu.ts\`). The poller and worker are their own processes; a Postgres
-   backend is counted for the process whose connection it serves (\`pg_stat_activity.client_port\`
-   matched to that process's sockets); the benchmark is this process and its children (the SMTP
-   sink); Postfix, Dovecot and Redis by process name. A process that starts and ends between two
-   readings (Postfix's per-mail helpers) is missed, so those figures are a lower bound.
-8. **Commits:** \`pg_stat_database.xact_commit\` of the run's database during (c) and the IMAP
-   flagging, less the benchmark's own queries (progress sampling, probes), which it counts on its
-   own connections (\`test/support/count-transactions.ts\`).
+   backend is counted for the process whose connection it serves (its \`pg_stat_activity.client_port\`
+   is one of that service's relay connections, or one of the process's own sockets); the benchmark
+   is this process and its children (the SMTP sink); Postfix, Dovecot and Redis by process name.
+   A process that starts and ends between two readings (Postfix's per-mail helpers, a short
+   autovacuum) is missed, so those figures are a lower bound.
+8. **Commits:** Postgres counts them per database only, so each service reaches Postgres through
+   a relay of its own in the benchmark process (\`scripts/bench/pg-relay.ts\`), which passes the
+   bytes through and counts the transactions the server reports ending on each connection; the
+   benchmark counts its own queries on its connections (\`test/support/count-transactions.ts\`).
+   Together they are checked against \`pg_stat_database.xact_commit\` of the run's database over
+   (c) and the IMAP flagging, which also counts one transaction per new connection and autovacuum's.
+   \`BENCH_PG_RELAY=0\` connects the services directly (the relay adds a loopback hop to every
+   query); the report then gives only the database's count less the benchmark's.
 
 ## How to read it
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpuByGroup, partOfName, type ProcRow } from '../../scripts/bench/process-cpu';
 import { TxCounter } from '../../scripts/bench/pg-relay';
-import { cpuTable } from '../../scripts/bench/report';
+import { commitsRows, cpuTable } from '../../scripts/bench/report';
 
 const row = (pid: number, name: string, jiffies: number, group: string | null = null): ProcRow => ({ pid, name, jiffies, group });
 
@@ -142,5 +142,31 @@ describe('TxCounter (transactions on one Postgres connection, from the server si
     counter.skip = skip ?? 0;
     for (const chunk of stream) counter.push(chunk);
     expect({ commits: counter.counts.commits, rollbacks: counter.counts.rollbacks }).toEqual(want);
+  });
+});
+
+describe('commitsRows', () => {
+  const pg = { commits: 900, rollbacks: 3, walBytes: 0, walSyncs: 0, sessions: 14, autovacuums: 2 };
+  const cases: { what: string; r: Parameters<typeof commitsRows>[0]; want: string[] }[] = [
+    {
+      what: 'by service from the relays, with the check against the database',
+      r: {
+        pg, benchCommits: 120,
+        commitsByProcess: {
+          poller: { commits: 100, rollbacks: 0, connections: 2 }, worker: { commits: 600, rollbacks: 3, connections: 10 }, benchmark: 120,
+          check: { counted: 830, database: 846, sessions: 14, autovacuums: 2 },
+        },
+      },
+      want: ['| **3.50**: poller 0.50, worker 3.00 (100 and 600; rolled back: 0 and 3); the benchmark\'s own 120 |', '| 830 counted on the connections (services and benchmark), 846 by the database, which also counts one per new connection (14) and autovacuum\'s (2 table runs) |'],
+    },
+    {
+      what: "without relays, the database's count less the benchmark's",
+      r: { pg, benchCommits: 120 },
+      want: ['| **4.50 per message** (900: the run database\'s 1,020 less the benchmark\'s own 120) |'],
+    },
+  ];
+  it.each(cases)('$what', ({ r, want }) => {
+    const text = commitsRows(r, 200);
+    for (const w of want) expect(text).toContain(w);
   });
 });
