@@ -7,7 +7,8 @@
 //                 mails (`BENCH_MESSAGES`, 500, after `BENCH_WARMUP`, 50), alternated
 //                 `BENCH_ROUNDS` (5) times; with `BLEND_CORE_BASE` (the `src/index.ts` of
 //                 another revision's packages/core) that one is timed in the same rounds too
-//   profile FILE  a V8 CPU profile of conversion over those mails, saved and summarised
+//   profile FILE [others]  a V8 CPU profile of conversion over those mails (or over the other
+//                 mails below), saved and summarised
 //
 // The mails: the ingest benchmark's (scripts/bench/corpus.ts), the conversion corpus
 // (test/fixtures/corpus), the real mail (../shared/corpus-real, all of it) and test/fixtures/mail.
@@ -155,9 +156,11 @@ async function main(): Promise<void> {
   for (const raw of raws) mails.push((await parseMail(raw)).mail);
   if (mode === 'profile') {
     if (!file) throw new Error('profile needs a file');
-    convertAll(current, mails);
+    // `profile FILE others`: the corpus, real and fixture mails instead of the benchmark's.
+    const profiled = process.argv[4] === 'others' ? (await allSamples()).filter((s) => !s.id.startsWith('bench/')).map((s) => s.mail) : mails;
+    convertAll(current, profiled);
     const stop = await startCpuProfile(200);
-    for (let r = 0; r < ROUNDS; r++) convertAll(current, mails);
+    for (let r = 0; r < ROUNDS; r++) convertAll(current, profiled);
     const profile = await stop();
     await saveProfile(file, profile);
     console.log(formatSummary(summarise(profile, ['renderMailContent', 'convertMail', 'extractVisibleHtml', 'htmlToPlainText', 'sanitiseHtml', 'textToSafeHtml', 'extractVisibleText', 'fitTextPart', 'splitForwarded', 'findVisibleLines', 'lineariseHtml', 'parseHtml', 'redact', 'trimmedText', 'extractMentions'], 40)));
@@ -169,17 +172,28 @@ async function main(): Promise<void> {
   convertAll(current, mails);
   if (base) convertAll(base, mails);
   await parseAll(raws.slice(0, 50));
-  const runs: Record<string, number[]> = { parse: [], current: [], base: [] };
+  // The other mails (conversion corpus, real mail, fixtures), timed apart: other sizes and shapes.
+  const others = (await allSamples()).filter((s) => !s.id.startsWith('bench/'));
+  const otherRaws = others.map((s) => s.raw);
+  const otherMails = others.map((s) => s.mail);
+  const runs: Record<string, number[]> = { parse: [], current: [], base: [], otherParse: [], otherCurrent: [], otherBase: [] };
   for (let r = 0; r < ROUNDS; r++) {
     if (base) runs.base!.push(convertAll(base, mails));
     runs.current!.push(convertAll(current, mails));
     runs.parse!.push(await parseAll(raws));
+    if (base) runs.otherBase!.push(convertAll(base, otherMails));
+    runs.otherCurrent!.push(convertAll(current, otherMails));
+    runs.otherParse!.push(await parseAll(otherRaws));
     say(`round ${r + 1}: bare mailparser ${runs.parse!.at(-1)!.toFixed(2)} ms, conversion ${runs.current!.at(-1)!.toFixed(2)} ms${base ? `, base ${runs.base!.at(-1)!.toFixed(2)} ms` : ''} per mail`);
   }
-  const p = median(runs.parse!);
-  const c = median(runs.current!);
-  say(`median of ${ROUNDS} over ${N} mails: bare mailparser ${p.toFixed(2)} ms, conversion ${c.toFixed(2)} ms (${(c / p).toFixed(2)}x parse)` +
-    (base ? `, base ${median(runs.base!).toFixed(2)} ms (${(median(runs.base!) / p).toFixed(2)}x parse)` : ''));
+  const line = (what: string, parse: number[], cur: number[], was: number[]) => {
+    const p = median(parse);
+    const c = median(cur);
+    say(`${what}: median of ${ROUNDS} rounds: bare mailparser ${p.toFixed(2)} ms, conversion ${c.toFixed(2)} ms (${(c / p).toFixed(2)}x parse)` +
+      (was.length ? `, base ${median(was).toFixed(2)} ms (${(median(was) / p).toFixed(2)}x parse)` : ''));
+  };
+  line(`${N} benchmark mails`, runs.parse!, runs.current!, runs.base!);
+  line(`${others.length} corpus, real and fixture mails`, runs.otherParse!, runs.otherCurrent!, runs.otherBase!);
 }
 
 main().catch((err: unknown) => {
