@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { ensureGroup, getEsnPostView, getInbound, schema, storeFetched, upsertPerson } from '@blend/db';
-import { ingest, ingestBatch, MAX_INGEST_TRIES, reconcileInbound, type IngestDeps } from '@blend/worker';
+import { ingest, ingestBatch, MAX_INGEST_TRIES, MemoryBudget, reconcileInbound, type IngestDeps } from '@blend/worker';
 import { createLogger } from '@blend/runtime';
 import { createProducerRedis, createQueues, enqueueIngestBatch, IngestJob, ingestRowIds, ingestRowsInLiveBatches } from '@blend/queue';
 import { ingestDeps } from './support/ingest';
@@ -76,6 +76,22 @@ describe('ingest of a batch', () => {
     expect(p.state).toBe('posted');
     // Its job of its own (what the processor queues after the commit).
     expect(await ingest({ inboundId: replyId! }, deps())).toMatchObject({ state: 'commented', postId: p.postId });
+  });
+
+  it('goes in parts that fit the memory budget, one after another, and still threads a reply', async () => {
+    const { parent, reply } = thread('b12');
+    const third = thread('b13').parent;
+    const ids = await storeBatch([
+      { raw: parent, messageId: 'b12-1@corp.test' },
+      { raw: reply, messageId: 'b12-2@corp.test' },
+      { raw: third, messageId: 'b13-1@corp.test' },
+    ]);
+    // Room for the parent and no more: the reply and the third mail go in later parts.
+    const budget = new MemoryBudget(Buffer.byteLength(parent) + 10);
+    const result = await ingestBatch(ids, { ...deps(), memoryBudget: budget });
+    expect(result.alone).toEqual([]);
+    expect(result.outcomes.map((o) => o.outcome.state)).toEqual(['posted', 'commented', 'posted']);
+    expect(budget.available).toBe(budget.capacity);
   });
 
   it('makes copies of one mail in one batch one post and duplicates', async () => {

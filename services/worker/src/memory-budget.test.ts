@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryBudget } from './memory-budget';
+import { budgetParts, MemoryBudget } from './memory-budget';
 
 /** A task that runs until `finish()` is called, recording when it started. */
 function gate(log: string[], name: string) {
@@ -58,5 +58,19 @@ describe('MemoryBudget', () => {
     await expect(budget.run(10, () => Promise.reject(new Error('bad mail')))).rejects.toThrow('bad mail');
     expect(budget.available).toBe(10);
     await expect(budget.run(10, async () => 'next')).resolves.toBe('next');
+  });
+});
+
+describe('budgetParts', () => {
+  it.each([
+    [100, [10, 20, 30], [[10, 20, 30]]],
+    [100, [60, 50, 40, 10], [[60], [50, 40, 10]]],
+    [100, [100, 1], [[100], [1]]],
+    [100, [500, 10, 20], [[500], [10, 20]]],
+    [100, [10, 500, 20], [[10], [500], [20]]],
+    [100, [], []],
+    [Infinity, [500, 500], [[500, 500]]],
+  ])('capacity %d cuts %j into %j, in order', (capacity, sizes, parts) => {
+    expect(budgetParts(sizes.map((size) => ({ size })), capacity).map((p) => p.map((r) => r.size))).toEqual(parts);
   });
 });

@@ -50,3 +50,23 @@ export class MemoryBudget {
     }
   }
 }
+
+/**
+ * Rows ingested together (a batch), in their order, cut into parts of at most `capacity` bytes
+ * each, so each part can take its share of the budget; a row larger than that is a part alone.
+ */
+export function budgetParts<T extends { size: number }>(rows: T[], capacity: number): T[][] {
+  const parts: T[][] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    const last = parts.at(-1);
+    if (last && bytes + r.size <= capacity) {
+      last.push(r);
+      bytes += r.size;
+    } else {
+      parts.push([r]);
+      bytes = r.size;
+    }
+  }
+  return parts;
+}

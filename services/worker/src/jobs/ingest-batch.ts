@@ -3,6 +3,7 @@ import { warmTemplates } from '@blend/mail';
 import { enqueueAll, requeueIngest, type Queues } from '@blend/queue';
 import { ParentPendingError } from '../ingest/decide';
 import type { IngestDeps } from '../ingest/deps';
+import { budgetParts } from '../memory-budget';
 import type { IngestOutcome } from '../ingest/outcome';
 import { logConversionDied, MAX_INGEST_TRIES, prepareMail, recordIngestMetrics, writeMail, type PreparedMail, type UnreadMail } from './ingest';
 
@@ -21,7 +22,8 @@ export interface BatchOutcome {
 /**
  * `ingest` of a batch of stored rows (docs/ARCHITECTURE.md "Ingest, one mail at a time"): the
  * tries of all of them counted in one statement and committed, their sources read once the
- * batch's share of the memory budget is granted, parse and convert of all at once (in the parse
+ * batch's share of the memory budget is granted (a batch larger than the budget goes in parts
+ * that fit, one after another), parse and convert of all at once (in the parse
  * threads), then every mail decided and written in one transaction (of at most
  * {@link MAILS_PER_TRANSACTION}) in the order the mails arrived, each in a savepoint of its own: a
  * mail that fails is rolled back alone and handed back in `alone`, the others commit. A reply finds a parent written earlier in the same transaction
@@ -38,14 +40,20 @@ export async function ingestBatch(inboundIds: string[], deps: IngestDeps): Promi
     deps.log.warn({ inboundIds: claimed.map((r) => r.id) }, 'a batch started before did not finish: its mails go on one by one');
     return { outcomes: [], alone: claimed.map((r) => r.id) };
   }
-  if (claimed.length === 0) return { outcomes: [], alone: [] };
-  // The batch takes the sum of its mails' sizes; one larger than the whole budget waits until it runs alone.
-  const bytes = claimed.reduce((n, r) => n + r.size, 0);
-  const run = () => ingestClaimed(claimed, deps);
-  const result = await (deps.memoryBudget ? deps.memoryBudget.run(bytes, run) : run());
-  for (const { outcome } of result.outcomes) recordIngestMetrics(outcome, deps);
+  const result: BatchOutcome = { outcomes: [], alone: [] };
+  // Each part takes the sum of its mails' sizes from the budget, one part after another; a mail
+  // larger than the whole budget is a part of its own and waits until it runs alone.
+  for (const part of budgetParts(claimed, deps.memoryBudget?.capacity ?? Infinity)) {
+    const bytes = part.reduce((n, r) => n + r.size, 0);
+    const run = () => ingestClaimed(part, deps);
+    const done = await (deps.memoryBudget ? deps.memoryBudget.run(bytes, run) : run());
+    for (const { outcome } of done.outcomes) recordIngestMetrics(outcome, deps);
+    result.outcomes.push(...done.outcomes);
+    result.alone.push(...done.alone);
+  }
   return result;
 }
+
 
 async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps): Promise<BatchOutcome> {
   const sources = await getInboundSources(deps.db, claimed);
