@@ -149,45 +149,51 @@ export async function sendBatch(job: SendBatchJob, deps: SendDeps): Promise<Send
 }
 
 /**
- * The `sent` writes of a batch, grouped: the first accepted mail is recorded at once, and those
- * accepted while that write runs go together in the next one, so a batch costs a few commits
- * and a mail waits for its record no longer than one write.
+ * The `sent` writes of a batch, grouped: the mails accepted within {@link SENT_GROUP_MS} of
+ * the first one waiting are recorded in one statement, one write after the other, and the rest
+ * when the batch is settled. A worker that dies in that window sends those few again with the
+ * same Message-ID, the at-least-once case of F21.
  */
 class SentRecorder {
   private waiting: string[] = [];
-  private running: Promise<void> = Promise.resolve();
-  private busy = false;
+  private writes: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
   private error: unknown = null;
 
   constructor(private readonly deps: SendDeps) {}
 
   add(id: string): void {
     this.waiting.push(id);
-    if (!this.busy) this.running = this.flush();
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      this.write();
+    }, SENT_GROUP_MS);
   }
 
-  private async flush(): Promise<void> {
-    this.busy = true;
-    try {
-      while (this.waiting.length > 0) {
-        const ids = this.waiting;
-        this.waiting = [];
-        await recordSent(this.deps, ids).catch((err: unknown) => {
-          this.error ??= err;
-        });
-      }
-    } finally {
-      this.busy = false;
-    }
+  /** Queue a write of every mail waiting now, after the writes before it. */
+  private write(): void {
+    this.writes = this.writes.then(async () => {
+      const ids = this.waiting;
+      this.waiting = [];
+      if (ids.length === 0) return;
+      await recordSent(this.deps, ids).catch((err: unknown) => {
+        this.error ??= err;
+      });
+    });
   }
 
   /** Every accepted mail recorded; throws if a write failed past its retries. */
   async drain(): Promise<void> {
-    await this.running;
-    if (this.waiting.length > 0) await this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.write();
+    await this.writes;
     if (this.error) throw this.error;
   }
 }
+
+/** How long an accepted mail of a batch may wait for its `sent` write, gathering others. */
+const SENT_GROUP_MS = 100;
 
 const SEND_CLAIM_MS = 5 * 60_000;
 
