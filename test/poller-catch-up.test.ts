@@ -1,7 +1,8 @@
 // New mail overtakes a backlog (docs/ARCHITECTURE.md "Processes and the flow"): a sync that
 // finds more than one batch waiting is a catch-up, its jobs go to the ingest-backlog queue, and
 // mail announced by an EXISTS while it runs is stored between two of its batches and ingested
-// from the live queue. A reply to a mail the catch-up has not stored yet waits for it.
+// from the live queue. A reply to a mail the catch-up has not stored yet waits for it, and is
+// queued behind it on the backlog queue.
 //
 // The catch-up is held at a known point without timing: the test locks the mailbox's checkpoint
 // row, so the poller's first batch waits in Postgres, and delivers the new mail meanwhile.
@@ -118,6 +119,8 @@ describe('a catch-up of several batches', () => {
 
     // The backlog went through ingest-backlog, the fresh mail through the live queue.
     expect(await queues.ingest.getJob(ingestJobId(fresh.id))).toBeDefined();
+    // The held-back reply followed its parent there rather than wait for it on the live queue.
+    expect(await queues.ingestBacklog.getJob(ingestJobId(reply.id))).toBeDefined();
     expect((await queues.ingestBacklog.getJobCounts('completed')).completed).toBeGreaterThan(0);
     // The checkpoint has moved over everything, the mail taken ahead included.
     await waitFor(async () => {

@@ -80,9 +80,11 @@ export class MailboxPoller {
   private heardNew = false;
   /**
    * UIDs stored ahead of a catch-up, above the checkpoint, under one UIDVALIDITY and rewind
-   * count: later syncs do not download them again and move the checkpoint over them.
+   * count: later syncs do not download them again and move the checkpoint over them. `held`:
+   * replies kept back for a parent in the catch-up, queued behind it on the backlog queue once
+   * stored, so they do not wait for it at the head of the live queue.
    */
-  private ahead = { uidValidity: 0, rewinds: 0, uids: new Set<number>() };
+  private ahead = { uidValidity: 0, rewinds: 0, uids: new Set<number>(), held: new Set<number>() };
   private timers: NodeJS.Timeout[] = [];
   private reconnectTimer: NodeJS.Timeout | null = null;
   private marking: Promise<void> | null = null;
@@ -248,8 +250,9 @@ export class MailboxPoller {
       lastUid = 0;
     }
     const rewinds = cp?.rewinds ?? 0;
-    if (this.ahead.uidValidity !== uidValidity || this.ahead.rewinds !== rewinds) this.ahead = { uidValidity, rewinds, uids: new Set() };
+    if (this.ahead.uidValidity !== uidValidity || this.ahead.rewinds !== rewinds) this.ahead = { uidValidity, rewinds, uids: new Set(), held: new Set() };
     for (const uid of this.ahead.uids) if (uid <= lastUid) this.ahead.uids.delete(uid);
+    for (const uid of this.ahead.held) if (uid <= lastUid) this.ahead.held.delete(uid);
     this.heardNew = false;
     const meta = await session.sizesFrom(lastUid + 1);
     const batches = this.batchesOf(meta);
@@ -307,6 +310,7 @@ export class MailboxPoller {
     }
     const take = new Set(arrivalsAhead(envelopes, parents).map((e) => e.uid));
     const taken = arrivals.filter((m) => take.has(m.uid));
+    for (const m of envelopes) if (!take.has(m.uid)) this.ahead.held.add(m.uid);
     this.log.info({ arrived: arrivals.length, taken: taken.length, waiting: waiting.length }, 'new mail taken ahead of the catch-up');
     for (const batch of this.batchesOf(taken)) {
       if (!(await this.storeBatch(session, uidValidity, rewinds, batch, this.opts.ingestQueue, 'ahead'))) break;
@@ -368,13 +372,18 @@ export class MailboxPoller {
     else for (const uid of this.ahead.uids) if (uid <= through) this.ahead.uids.delete(uid);
     this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length, queue: queue.name }, 'stored batch');
     // The rows stored together are one job, in UID order (the order the mails arrived): the
-    // worker ingests them in one transaction, a reply after its parent.
-    const ids = [...toEnqueue].sort((x, y) => x.uid - y.uid).map((r) => r.id);
-    try {
-      await enqueueIngestBatch(queue, ids);
-    } catch (err) {
-      // The rows are safe in Postgres; the worker's reconciler enqueues them later.
-      this.log.warn({ err, inboundIds: ids }, 'enqueue failed; left to the reconciler');
+    // worker ingests them in one transaction, a reply after its parent. Replies held back for a
+    // parent in a catch-up follow it on the backlog queue.
+    const sorted = [...toEnqueue].sort((x, y) => x.uid - y.uid);
+    const held = sorted.filter((r) => this.ahead.held.delete(r.uid));
+    for (const [q, rows] of [[queue, sorted.filter((r) => !held.includes(r))], [this.opts.backlogQueue, held]] as const) {
+      const ids = rows.map((r) => r.id);
+      try {
+        await enqueueIngestBatch(q, ids);
+      } catch (err) {
+        // The rows are safe in Postgres; the worker's reconciler enqueues them later.
+        this.log.warn({ err, inboundIds: ids }, 'enqueue failed; left to the reconciler');
+      }
     }
     return complete;
   }

@@ -56,4 +56,19 @@ describe('ParsePool', () => {
     expect(err).toMatchObject({ name: 'ParseLimitError', reason: 'parse_memory' });
     expect(await pool.parse(mail())).toMatchObject({ ok: true });
   }, 60_000);
+  it('gives a free thread to live mail before a catch-up\'s mails that waited longer', async () => {
+    pool = new ParsePool({ settings: { redact: 'card' }, timeoutMs: 2_000, threads: 1, threadModule });
+    await pool.warm();
+    const done: string[] = [];
+    const track = (name: string, p: Promise<unknown>) => p.then(() => done.push(name), () => done.push(name));
+    // The runaway mail holds the only thread until its time limit; the others wait meanwhile.
+    const all = [
+      track('runaway', pool.parse(mail('X-Test-Runaway: spin\r\n'), 'backlog')),
+      track('backlog 1', pool.parse(mail(), 'backlog')),
+      track('backlog 2', pool.parse(mail(), 'backlog')),
+      track('live', pool.parse(mail())),
+    ];
+    await Promise.all(all);
+    expect(done).toEqual(['runaway', 'live', 'backlog 1', 'backlog 2']);
+  }, 20_000);
 });

@@ -29,6 +29,9 @@ export const DEFAULT_PARSE_TIMEOUT_MS = 30_000;
  */
 export const PARSE_THREAD_HEAP = { maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 24 } as const;
 
+/** Whose mail is parsed: live mail's, or a catch-up's, which waits behind it for a thread. */
+export type ParseLane = 'live' | 'backlog';
+
 export interface ParsePoolOptions {
   settings: ParseSettings;
   /** BLEND_PARSE_TIMEOUT_MS: the most one mail may take once its thread has started on it. */
@@ -49,11 +52,16 @@ export interface ParsePoolOptions {
 export class ParsePool {
   private readonly pool: Piscina<ParseTask, ParseResult>;
   readonly timeoutMs: number;
+  private readonly size: number;
+  /** Mails handed to piscina and not finished: at most one per thread, the rest wait in `queued`. */
+  private inFlight = 0;
+  private readonly queued: Record<ParseLane, (() => void)[]> = { live: [], backlog: [] };
 
   constructor(private readonly opts: ParsePoolOptions) {
     if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs < 1) throw new RangeError(`parse time limit must be a positive integer, got ${opts.timeoutMs}`);
     this.timeoutMs = opts.timeoutMs;
     const threads = opts.threads ?? Math.max(1, availableParallelism());
+    this.size = threads;
     this.pool = new Piscina({
       filename: (opts.threadModule ?? new URL('./parse-thread.mjs', import.meta.url)).href,
       minThreads: threads,
@@ -69,10 +77,26 @@ export class ParsePool {
   }
 
   /**
-   * Parse and convert one mail in a thread.
+   * Parse and convert one mail in a thread. A mail waits for a free thread here rather than in
+   * piscina's queue, live mail first: a catch-up's mails (`backlog`) take a thread only when no
+   * live mail waits, so new mail never queues behind a backlog's parsing
+   * (docs/ARCHITECTURE.md "Processes and the flow").
    * @throws ParseLimitError past the time limit or the thread's heap; anything else the thread threw, as is.
    */
-  async parse(raw: Buffer): Promise<ParseResult> {
+  async parse(raw: Buffer, lane: ParseLane = 'live'): Promise<ParseResult> {
+    if (this.inFlight < this.size) this.inFlight++;
+    else await new Promise<void>((resolve) => this.queued[lane].push(resolve));
+    try {
+      return await this.run(raw);
+    } finally {
+      // The thread goes to the next mail waiting (the count stays), or is free.
+      const next = this.queued.live.shift() ?? this.queued.backlog.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
+  }
+
+  private async run(raw: Buffer): Promise<ParseResult> {
     const { port1, port2 } = new MessageChannel();
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;

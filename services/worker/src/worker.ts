@@ -89,6 +89,8 @@ export function startIngestWorker(
   queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest'>>,
   queueName: typeof QueueName.ingest | typeof QueueName.ingestBacklog = QueueName.ingest,
 ): Worker {
+  // A catch-up's mails wait behind live mail for a parse thread.
+  if (queueName === QueueName.ingestBacklog) deps = { ...deps, parseLane: 'backlog' };
   return startProcessor(
     queueName,
     deps.log,

@@ -4,7 +4,7 @@ import type { MimeLimits, SenderAuthOptions } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/runtime';
 import type { FileScanner } from '@blend/mail';
 import type { MemoryBudget } from '../memory-budget';
-import type { ParsePool } from '../parse-pool';
+import type { ParseLane, ParsePool } from '../parse-pool';
 
 /** What every stage of ingest may use: the database, the log and the settings, passed in, never module state. */
 export interface IngestDeps {
@@ -40,6 +40,8 @@ export interface IngestDeps {
   memoryBudget?: MemoryBudget;
   /** Threads that parse and convert under a time limit (BLEND_PARSE_TIMEOUT_MS); none: in this thread, unbounded. */
   parsePool?: ParsePool;
+  /** Which of the parse pool's lanes this processor's mails take: `backlog` for the ingest-backlog queue. @defaultValue live */
+  parseLane?: ParseLane;
   /** How long a reply whose parent Blend has not seen waits for it before it starts a post (BLEND_ORPHAN_REPLY_GRACE_MS). @defaultValue DEFAULT_ORPHAN_REPLY_GRACE_MS */
   orphanReplyGraceMs?: number;
 }
