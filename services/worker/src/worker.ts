@@ -86,7 +86,7 @@ function startProcessor<T>(
 export function startIngestWorker(
   deps: IngestDeps,
   opts: WorkerOptions,
-  queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest'>>,
+  queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest' | 'ingestBacklog'>>,
   queueName: typeof QueueName.ingest | typeof QueueName.ingestBacklog = QueueName.ingest,
 ): Worker {
   // A catch-up's mails wait behind live mail for a parse thread.
@@ -98,7 +98,9 @@ export function startIngestWorker(
     async (job, log, token) => {
       const ids = ingestRowIds(IngestJob.parse(job.data));
       // A batch of the poller's: one transaction, its sends queued and its stragglers re-queued after the commit.
-      if (ids.length > 1) return ingestBatchJob(ids, { ...deps, log }, queues);
+      // Its mails handed back go to the queue it came from, so a catch-up's stay behind live mail.
+      const back = queueName === QueueName.ingestBacklog ? queues?.ingestBacklog : queues?.ingest;
+      if (ids.length > 1) return ingestBatchJob(ids, { ...deps, log }, queues && { send: queues.send, ...(back ? { ingest: back } : {}) });
       const jobLog = log.child({ inboundId: ids[0] });
       let outcome;
       try {

@@ -124,7 +124,7 @@ async function finishUnread(tx: Tx, inboundId: string, u: UnreadMail): Promise<I
 /**
  * A batch job of the `ingest` processor: {@link ingestBatch}, then, after its commit, the sends
  * of the mails it wrote to the outbox queued in bulk, and each mail handed back queued alone
- * (into `queues.ingest`; without it, the reconciler finds them).
+ * (into `queues.ingest`, the ingest queue the batch came from; without it, the reconciler finds them).
  */
 export async function ingestBatchJob(inboundIds: string[], deps: IngestDeps, queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest'>>): Promise<{ ingested: number; alone: number }> {
   const result = await ingestBatch(inboundIds, deps);
