@@ -35,6 +35,8 @@ function packageOf(url: string, fn: string): string {
   const ours = /\/(packages|services)\/([^/]+)\//.exec(url);
   if (ours) return `@blend/${ours[2]}`;
   if (/\/scripts\/bench\/|\/test\/support\//.test(url)) return '(benchmark)';
+  // A program built by `pnpm build` bundles all of Blend's packages into one file.
+  if (/\/[^/]+\.mjs$/.test(url) && !url.includes('/node_modules/')) return '@blend (built bundle)';
   if (url.startsWith('node:')) return '(node internals)';
   return url;
 }
@@ -90,10 +92,10 @@ export function summarise(profile: Profiler.Profile, entryPoints: string[], top 
   return { totalMs: total, selfByPackage: sorted(pkg), inclusive: sorted(inclusive), topSelf: sorted(fns).slice(0, top) };
 }
 
-export function formatSummary(s: ProfileSummary): string {
+export function formatSummary(s: ProfileSummary, of = 'the benchmark process'): string {
   const pct = (ms: number) => `${((ms / s.totalMs) * 100).toFixed(1).padStart(5)}%  ${(ms / 1000).toFixed(2).padStart(7)} s`;
   return [
-    `CPU profile of the benchmark process: ${(s.totalMs / 1000).toFixed(1)} s sampled (idle included)`,
+    `CPU profile of ${of}: ${(s.totalMs / 1000).toFixed(1)} s sampled (idle included)`,
     'self time by package:',
     ...s.selfByPackage.slice(0, 20).map(([k, v]) => `  ${pct(v)}  ${k}`),
     'inclusive time of entry points (anywhere on the stack):',

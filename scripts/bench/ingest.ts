@@ -327,7 +327,7 @@ async function summariseProfiles(dir: string, services: Record<string, number>):
   for (const [name, pid] of Object.entries(services)) {
     for (const file of files.filter((f) => f.includes(`.${pid}.`) && f.endsWith('.cpuprofile')).sort()) {
       const profile = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as Profiler.Profile;
-      say(`CPU profile of the ${name}, ${file}:\n${formatSummary(summarise(profile, PROFILE_ENTRY_POINTS))}`);
+      say(`${path.join(dir, file)}:\n${formatSummary(summarise(profile, PROFILE_ENTRY_POINTS), `the ${name} (thread ${file.split('.')[4]}; its whole life)`)}`);
     }
   }
 }

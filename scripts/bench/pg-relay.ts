@@ -20,7 +20,7 @@ export interface TxCounts {
  * Counts the transactions in the server → client bytes of one connection. Each ReadyForQuery
  * ('Z') carries the transaction status (I idle, T in a block, E in a failed block): a block that
  * ends (T or E, then I) committed when its last command was COMMIT; between two idle ones, the
- * commands that ran did so in a transaction of their own, committed unless an error came.
+ * commands the server answered ran in a transaction of their own, committed unless an error came.
  */
 export class TxCounter {
   private pending: Buffer = Buffer.alloc(0);
@@ -58,13 +58,20 @@ export class TxCounter {
   }
 
   private message(type: number, body: Buffer): void {
-    switch (String.fromCharCode(type)) {
+    const t = String.fromCharCode(type);
+    switch (t) {
       case 'C':
         this.commands++;
         this.lastTag = body.toString('latin1', 0, Math.max(0, body.indexOf(0)));
         break;
       case 'E':
         this.failed = true;
+        break;
+      default:
+        // Any answer to a command (ParseComplete, BindComplete, RowDescription, DataRow,
+        // PortalSuspended, CloseComplete…) means the server started a transaction for it, even
+        // when no CommandComplete follows (a statement parsed only, a portal read in part).
+        if (!OUTSIDE_COMMANDS.has(t)) this.commands++;
         break;
       case 'Z': {
         const now = String.fromCharCode(body[0] ?? 0x49);
@@ -83,6 +90,12 @@ export class TxCounter {
     }
   }
 }
+
+/**
+ * Messages that are no answer to a command: authentication, backend key, parameter status,
+ * protocol negotiation, notices and notifications (and ReadyForQuery itself).
+ */
+const OUTSIDE_COMMANDS = new Set(['R', 'K', 'S', 'v', 'N', 'A', 'Z']);
 
 /** SSLRequest and GSSENCRequest: a length of 8 and these codes, answered by one byte. */
 const ENCRYPTION_REQUESTS = new Set([80877103, 80877104]);

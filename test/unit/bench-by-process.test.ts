@@ -124,6 +124,8 @@ describe('TxCounter (transactions on one Postgres connection, from the server si
       want: { commits: 0, rollbacks: 2 },
     },
     { what: 'a failed statement outside a block rolls back', stream: [error, ready('I')], want: { commits: 0, rollbacks: 1 } },
+    { what: 'a statement parsed only, or a portal read in part and closed, is a transaction too', stream: [msg('1'), ready('I'), msg('2'), msg('D', Buffer.alloc(2)), msg('s'), msg('3'), ready('I')], want: { commits: 2, rollbacks: 0 } },
+    { what: 'notices and notifications between statements are no transaction', stream: [msg('N', 'SNOTICE\0\0'), msg('A', Buffer.alloc(8)), ready('I')], want: { commits: 0, rollbacks: 0 } },
     { what: 'a sync with nothing run is no transaction', stream: [ready('I'), ready('I')], want: { commits: 0, rollbacks: 0 } },
     { what: 'a block in one simple query string is one transaction', stream: [done('BEGIN'), done('INSERT 0 1'), done('COMMIT'), ready('I')], want: { commits: 1, rollbacks: 0 } },
     {
