@@ -23,11 +23,11 @@ export interface BatchOutcome {
  * `ingest` of a batch of stored rows (docs/ARCHITECTURE.md "Ingest, one mail at a time"): the
  * tries of all of them counted in one statement and committed, their sources read once the
  * batch's share of the memory budget is granted (a batch larger than the budget goes in parts
- * that fit, one after another), parse and convert of all at once (in the parse
- * threads), then every mail decided and written in one transaction (of at most
- * {@link MAILS_PER_TRANSACTION}) in the order the mails arrived, each in a savepoint of its own: a
- * mail that fails is rolled back alone and handed back in `alone`, the others commit. A reply finds a parent written earlier in the same transaction
- * (its row is no longer `received` there, and its Message-IDs are mapped).
+ * that fit, one after another), parse and convert of all at once (in the parse threads), then
+ * every mail decided and written in one transaction (of at most {@link MAILS_PER_TRANSACTION}) in
+ * the order the mails arrived, each in a savepoint of its own: a mail that fails is rolled back
+ * alone and handed back in `alone`, the others commit. A reply finds a parent written earlier in
+ * the same transaction (its row is no longer `received` there, and its Message-IDs are mapped).
  *
  * A batch whose rows were started before (the worker died, or the transaction failed) is not run
  * again as one: each row goes to a job of its own, so a mail that kills the worker ends
@@ -53,7 +53,6 @@ export async function ingestBatch(inboundIds: string[], deps: IngestDeps): Promi
   }
   return result;
 }
-
 
 async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps): Promise<BatchOutcome> {
   const sources = await getInboundSources(deps.db, claimed);
