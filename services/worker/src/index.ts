@@ -2,7 +2,7 @@ import { promises as dns } from 'node:dns';
 import { conversionOptions, conversionSettings, dkimSettings, mailSiteFrom, oauthSettings, smtpAuthOf, type Config } from '@blend/config';
 import { processMetrics, startHealthServer, type Logger } from '@blend/runtime';
 import { DEFAULT_CONFIDENTIAL_MARKERS } from '@blend/core';
-import { openServiceDatabase, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
+import { createDb, openServiceDatabase, postgresReady, purgeExpired, tryRetentionLock } from '@blend/db';
 import { QueueName, createQueues, createWorkerRedis, redisReady } from '@blend/queue';
 import { cachingResolver, clamdScanner, createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests, scheduleNotifySweep } from '@blend/queue';
@@ -51,6 +51,10 @@ export async function startWorkerService(
     defaultGroup: config.BLEND_DEFAULT_GROUP,
     onIdleError: (err) => log.warn({ err }, 'idle Postgres client error'),
   });
+  // Live mail has Postgres connections of its own, as it has Worker slots of its own: a
+  // catch-up's batches ask for many connections at once, and new mail's statements would wait
+  // behind theirs (docs/ARCHITECTURE.md "Processes and the flow").
+  const liveDb = createDb(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY, onError: (err) => log.warn({ err }, 'idle Postgres client error') });
   const redis = createWorkerRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX, (err) => log.debug({ err }, 'queue connection error'));
@@ -113,7 +117,7 @@ export async function startWorkerService(
     // Live mail and a catch-up's mail are two queues with one processor: the live Worker has
     // WORKER_CONCURRENCY slots of its own, the backlog's Worker one fewer (at least one), so a
     // backlog never takes the slot new mail needs (docs/ARCHITECTURE.md "Processes and the flow").
-    startIngestWorker(ingestDeps, workerOpts, queues, QueueName.ingest),
+    startIngestWorker({ ...ingestDeps, db: liveDb.db }, workerOpts, queues, QueueName.ingest),
     startIngestWorker(ingestDeps, { ...workerOpts, concurrency: Math.max(1, config.WORKER_CONCURRENCY - 1) }, queues, QueueName.ingestBacklog),
     startSendWorker({ db: dbh.db, log, transport, addressing, secret: config.BLEND_SECRET, attachmentsMaxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
     startWebhookWorker(
@@ -212,6 +216,7 @@ export async function startWorkerService(
       await parsePool.close();
       await queues.close();
       redis.disconnect();
+      await liveDb.close();
       await dbh.close();
       log.info('worker stopped');
     },
