@@ -240,17 +240,18 @@ export interface Attempts {
 }
 
 /**
- * Attempts per ingest job, read from the BullMQ job hashes (`atm` = attempts made; completed
- * jobs are kept, see INGEST_JOB_OPTIONS.removeOnComplete).
+ * Attempts per ingest job that ended (completed or failed), on the live and the backlog ingest
+ * queues: the job ids come from BullMQ's `completed` and `failed` sets (completed jobs are
+ * kept, see INGEST_JOB_OPTIONS.removeOnComplete), `atm` (attempts made) from each job's hash,
+ * whatever the jobs carry (one row or several).
  */
-export async function ingestAttempts(redis: Redis, prefix: string): Promise<Attempts> {
+export async function ingestAttempts(redis: Redis, prefix: string, queues: readonly string[] = ['ingest', 'ingest-backlog']): Promise<Attempts> {
   const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:ingest:ingest-*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...batch.filter((k) => /:ingest-[0-9a-f-]{36}$/.test(k)));
-  } while (cursor !== '0');
+  for (const q of queues) {
+    for (const set of ['completed', 'failed']) {
+      for (const id of await redis.zrange(`${prefix}:${q}:${set}`, 0, -1)) keys.push(`${prefix}:${q}:${id}`);
+    }
+  }
   const pipeline = redis.pipeline();
   for (const k of keys) pipeline.hget(k, 'atm');
   const results = (await pipeline.exec()) ?? [];
