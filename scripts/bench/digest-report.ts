@@ -175,8 +175,9 @@ Settings (environment), defaults in brackets:
 - \`BENCH_DUE\` (all): how many of the people are due; the rest are scheduled for tomorrow
 - \`BENCH_ROUNDS\` (3): runs of (b); the median is reported
 - \`BENCH_DIGEST_BATCH\`, \`BENCH_DIGEST_PARALLEL\`: \`runDueDigests\`' \`batchSize\` and \`parallel\` (Blend's defaults)
-- Blend's own \`BLEND_SEND_CONCURRENCY\` (8): send jobs run at once
-- \`BENCH_TIMEOUT_S\` (600), \`BENCH_LOG_LEVEL\` (silent), \`BENCH_CPU_PROFILE=/tmp/d.cpuprofile\` (a V8 profile of (a))
+- \`BENCH_DIGEST_PROCESS\` (worker): \`worker\` runs Blend's worker service as deployed, \`bench\` runs the digest run and the send worker inside the benchmark (the runs before 2026-12-06)
+- Blend's own \`BLEND_SEND_CONCURRENCY\` (8): send jobs run at once; \`BLEND_SEND_BATCH\` (20): digests per send job (1: a job per digest, as before 2026-12-06)
+- \`BENCH_TIMEOUT_S\` (600), \`BENCH_LOG_LEVEL\` (silent), \`BENCH_CPU_PROFILE=/tmp/d.cpuprofile\` (a V8 profile of (a); of the worker's whole life when it runs as deployed)
 - \`BENCH_STRICT=1\` fails the command when a target is missed; \`BENCH_DOCS=0\` leaves this file alone
 
 The run creates its own database (\`createTestDatabase\`) and queue prefix and removes both at the end.
@@ -187,13 +188,19 @@ The run creates its own database (\`createTestDatabase\`) and queue prefix and r
    authors (who get no digest), and readers who each belong to one group (every third also
    follows it); posts and comments of office prose before the readers' last digest, and 15–25 new
    ones per group after it, on the group's new threads and its two newest older ones.
-2. **(a)** in the benchmark process, the steps of Blend's \`digest\` processor
-   (\`startDigestWorker\`): \`runDueDigests\` locks the due people, reads each one's activity,
-   composes and renders the digest (MJML-compiled Handlebars), stores the reply tokens and one
-   outbox row per person; then \`enqueueAll\` queues a \`send\` job per row. Blend's real \`send\`
-   processor (\`startSendWorker\`, BullMQ on the run's own queue prefix) is running from the start
-   and sends each row with \`composeOutbound\` over the pooled transport of \`createSmtpTransport\`.
-   The clock starts at \`runDueDigests\` and stops when the sink has received every digest.
+2. **(a)** Blend's worker service as deployed: \`pnpm build\`, then \`node dist/worker.mjs\` with
+   docker-compose.yml's Node options and the Dockerfile's ENV (\`scripts/bench/services.ts\`), on
+   the run's own database and queue prefix. The due people are held back while it starts, then
+   made due, and one digest tick is queued as its job scheduler queues them. Its \`digest\`
+   processor (\`startDigestWorker\`): \`runDueDigests\` locks the due people, reads each one's
+   activity, composes and renders the digest (MJML-compiled Handlebars), stores the reply tokens
+   and one outbox row per person, and queues each committed batch's sends, \`BLEND_SEND_BATCH\`
+   rows per \`send-batch\` job (\`enqueueSendBatches\`); its \`send\` processor claims a job's rows
+   in one statement, sends them with \`composeOutbound\` over the pooled transport of
+   \`createSmtpTransport\` and records them \`sent\` in grouped writes (\`sendBatch\`). The clock
+   starts when the tick is queued and stops when the sink has received every digest. CPU is
+   read from /proc for the worker, per Postgres server process and for Redis; the sink counts
+   its own. Postgres and Redis are shared with whatever else runs on the machine.
 3. **(b)** the same mails, composed beforehand from the outbox rows, are handed at once to
    nodemailer with a fresh transport of the same pool settings; the clock stops at the sink's
    last message.
@@ -204,14 +211,16 @@ The run creates its own database (\`createTestDatabase\`) and queue prefix and r
   feed, renders, writes the outbox, queues and records each mail. Both share the 2 cores with
   Postgres, Redis and the sink.
 - Blend's digest processor queues each batch's sends (\`addBulk\`) as soon as the batch has
-  committed (\`startDigestWorker\` → \`runDueDigests({ onCommitted })\` → \`enqueueAll\`), so
-  sending overlaps the build: compare "runDueDigests returned" with "last digest at the sink".
+  committed (\`startDigestWorker\` → \`runDueDigests({ onCommitted })\` → \`enqueueSendBatches\`),
+  so sending overlaps the build: compare "runDueDigests returned" with "last digest at the sink".
 - (b) keeps 5 SMTP sessions busy; Blend's send worker runs \`BLEND_SEND_CONCURRENCY\` (8) jobs at
   once over the same 5-session pool.
 - Where (a)'s time goes: the build is set-based (one activity read, one schedule update and
-  one insert each of reply tokens and outbox rows per batch of people); each send job claims its
-  row and checks the pause in one statement, composes, sends and records, plus BullMQ's own
-  Redis round trips. Blend and its send worker share one Node process here.
+  one insert each of reply tokens and outbox rows per batch of people); each \`send-batch\` job
+  claims its rows and checks their pauses in one statement, composes and sends them side by
+  side, and records the accepted ones \`sent\` in writes of up to 100 ms of acceptances, plus
+  BullMQ's own Redis round trips per job. The digest run and the send processor share the
+  worker's one Node process, which is what bounds (a) on two cores.
 - The reply tokens and outbox rows of a batch are one \`unnest\` statement each (one array
   parameter per column), and the send job's claim and finish are prepared statements built once:
   before, drizzle built each statement afresh, about 420,000 parameters per 10,000 digests for
