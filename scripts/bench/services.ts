@@ -28,7 +28,7 @@ export const ENTRY = { poller: 'dist/poller.mjs', worker: 'dist/worker.mjs' } as
 
 /**
  * The Node options docker-compose.yml starts a service with (the words of its `command`
- * between `node` and the program, e.g. the V8 heap limits), so the soak measures what ships.
+ * between `node` and the program, e.g. the V8 heap limits), so the benchmarks measure what ships.
  */
 export function composeNodeOptions(name: ServiceName, compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')): string[] {
   const block = new RegExp(`^  ${name}:\\n((?:    .*\\n|\\s*\\n)*)`, 'm').exec(compose)?.[1] ?? '';
