@@ -65,6 +65,11 @@ export function cpuSince(before: Map<number, number>, name: string): number {
   return jiffies / 100;
 }
 
+export type SmtpPool = { maxConnections: number; maxMessages: number };
+
+/** The worker's SMTP pool settings (BLEND_SMTP_MAX_CONNECTIONS, BLEND_SMTP_MAX_MESSAGES). */
+export const smtpPool = (config: Config): SmtpPool => ({ maxConnections: config.BLEND_SMTP_MAX_CONNECTIONS, maxMessages: config.BLEND_SMTP_MAX_MESSAGES });
+
 export interface BlendWiring {
   config: Config;
   db: Database;
@@ -90,7 +95,7 @@ export async function runBlend(w: BlendWiring): Promise<BlendRun> {
   const redis = createWorkerRedis(config.REDIS_URL);
   redis.on('error', (err) => w.log.warn({ err: { message: err.message } }, 'redis connection error'));
   const queues = createQueues(redis, config.BLEND_QUEUE_PREFIX);
-  const transport = createSmtpTransport(config.BLEND_SMTP_URL);
+  const transport = createSmtpTransport(config.BLEND_SMTP_URL, smtpPool(config));
   const worker = startSendWorker(
     { db: w.db, log: w.log, transport, addressing: w.site.addressing, secret: config.BLEND_SECRET },
     { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.BLEND_SEND_CONCURRENCY, lockDurationMs: config.BLEND_JOB_LOCK_MS },
@@ -215,9 +220,9 @@ export interface BaselineRun {
  * settings (createSmtpTransport); the clock runs from the first sendMail to the sink's last
  * message.
  */
-export async function runBaseline(mails: ReturnType<typeof composeOutbound>[], sink: Sink, timeoutMs: number): Promise<BaselineRun> {
+export async function runBaseline(mails: ReturnType<typeof composeOutbound>[], sink: Sink, timeoutMs: number, pool: SmtpPool): Promise<BaselineRun> {
   await sink.reset();
-  const transport = createSmtpTransport(sink.url);
+  const transport = createSmtpTransport(sink.url, pool);
   try {
     const cpu0 = cpuSnapshot();
     const { value, peakRss } = await withPeakRss(async () => {

@@ -24,6 +24,8 @@ export interface DigestReport {
     workerConcurrency: number;
     /** BLEND_SEND_BATCH: rows per send job. */
     sendBatch: number;
+    /** BLEND_SMTP_MAX_CONNECTIONS / _MAX_MESSAGES, for (a) and (b) alike. */
+    smtpPool: { maxConnections: number; maxMessages: number };
     /** Where (a) ran: Blend's worker as deployed (`worker`), or inside the benchmark (`bench`). */
     process: 'worker' | 'bench';
     /** DigestDeps values used; "default" when Blend's own. */
@@ -156,7 +158,7 @@ export function digestMarkdown(r: DigestReport): string {
 - **Blend revision:** ${r.revision}
 - **Machine:** ${m.cpuModel}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM; ${m.os} (Linux ${m.kernel}); Node ${m.node}
 - **Servers (all on this machine, loopback):** ${r.servers.postgres} (${r.servers.pgSettings}); Redis ${r.servers.redis}; SMTP sink: \`smtp-server\` in a child process, counting and discarding
-- **Parameters:** ${fmt(p.people)} people (${fmt(p.due)} due), ${p.groups} groups, ${p.rounds} rounds of (b), seed ${p.seed}; \`BLEND_SEND_CONCURRENCY=${p.workerConcurrency}\` (send jobs at once), \`BLEND_SEND_BATCH=${p.sendBatch}\` (digests per send job); digest run: ${tuning(r)}; pooled SMTP transport (5 connections, 100 mails each); \`LOG_LEVEL=${p.logLevel}\`; ${p.process === 'worker' ? "Blend's worker service in a process of its own (`node dist/worker.mjs`, as deployed)" : 'Blend and the benchmark share one Node process'}
+- **Parameters:** ${fmt(p.people)} people (${fmt(p.due)} due), ${p.groups} groups, ${p.rounds} rounds of (b), seed ${p.seed}; \`BLEND_SEND_CONCURRENCY=${p.workerConcurrency}\` (send jobs at once), \`BLEND_SEND_BATCH=${p.sendBatch}\` (digests per send job); digest run: ${tuning(r)}; pooled SMTP transport (${p.smtpPool.maxConnections} connections, ${fmt(p.smtpPool.maxMessages)} mails each, \`BLEND_SMTP_MAX_CONNECTIONS\`, \`BLEND_SMTP_MAX_MESSAGES\`); \`LOG_LEVEL=${p.logLevel}\`; ${p.process === 'worker' ? "Blend's worker service in a process of its own (`node dist/worker.mjs`, as deployed)" : 'Blend and the benchmark share one Node process'}
 - **Feed:** ${fmt(fd.readers)} readers (daily digest, opted in, last digest 20 h ago, next one due), ${fmt(fd.authors)} authors, ${fd.groups} groups; ${fmt(fd.newPosts)} posts + ${fmt(fd.newComments)} comments since the last digest, ${fmt(fd.itemsPerReader.min)}–${fmt(fd.itemsPerReader.max)} (mean ${fmt(fd.itemsPerReader.mean, 1)}) visible to each reader, bodies ${fd.textChars.min}–${fd.textChars.max} characters (mean ${fmt(fd.textChars.mean)}); ${fmt(fd.historyItems)} older posts and comments; written in ${fmt(fd.seconds, 1)} s (not measured). Templates warmed (MJML compiled) in ${fmt(r.warmSeconds, 2)} s before (a), as the worker does at start.
 
 ${digestTables(r)}
@@ -213,8 +215,8 @@ The run creates its own database (\`createTestDatabase\`) and queue prefix and r
 - Blend's digest processor queues each batch's sends (\`addBulk\`) as soon as the batch has
   committed (\`startDigestWorker\` → \`runDueDigests({ onCommitted })\` → \`enqueueSendBatches\`),
   so sending overlaps the build: compare "runDueDigests returned" with "last digest at the sink".
-- (b) keeps 5 SMTP sessions busy; Blend's send worker runs \`BLEND_SEND_CONCURRENCY\` (8) jobs at
-  once over the same 5-session pool.
+- (b) keeps \`BLEND_SMTP_MAX_CONNECTIONS\` (5) SMTP sessions busy; Blend's send worker runs
+  \`BLEND_SEND_CONCURRENCY\` (8) jobs at once over a pool of the same size.
 - Where (a)'s time goes: the build is set-based (one activity read, one schedule update and
   one insert each of reply tokens and outbox rows per batch of people); each \`send-batch\` job
   claims its rows and checks their pauses in one statement, composes and sends them side by

@@ -14,7 +14,7 @@ import { createProducerRedis } from '@blend/queue';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
 import { formatSummary, saveProfile, startCpuProfile, summarise } from './cpu-profile';
 import { populateFeed } from './digest-feed';
-import { composedDigests, runBaseline, runBlend, runBlendDeployed, type BaselineRun } from './digest-measure';
+import { composedDigests, runBaseline, runBlend, runBlendDeployed, smtpPool, type BaselineRun } from './digest-measure';
 import { digestFigures, digestTables, TARGET_RATIO, TARGET_SECONDS, writeDigestDocs, type DigestReport, type Stat } from './digest-report';
 import { startSink, type Sink } from './digest-sink';
 import { pgCounters, pgDelta } from './end-to-end';
@@ -75,6 +75,8 @@ async function main(res: Resources): Promise<DigestReport> {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
     ...(process.env.BLEND_SEND_CONCURRENCY ? { BLEND_SEND_CONCURRENCY: process.env.BLEND_SEND_CONCURRENCY } : {}),
     ...(process.env.BLEND_SEND_BATCH ? { BLEND_SEND_BATCH: process.env.BLEND_SEND_BATCH } : {}),
+    ...(process.env.BLEND_SMTP_MAX_CONNECTIONS ? { BLEND_SMTP_MAX_CONNECTIONS: process.env.BLEND_SMTP_MAX_CONNECTIONS } : {}),
+    ...(process.env.BLEND_SMTP_MAX_MESSAGES ? { BLEND_SMTP_MAX_MESSAGES: process.env.BLEND_SMTP_MAX_MESSAGES } : {}),
   });
   const log = createLogger('bench', config.LOG_LEVEL);
   // The worker service's own pool (createDb's defaults), apart from the benchmark's.
@@ -104,6 +106,7 @@ async function main(res: Resources): Promise<DigestReport> {
       BLEND_SENDER_AUTH: 'none', BLEND_ORG_DOMAINS: `${prefix}.test`, BLEND_WORKER_HEALTH_PORT: '0', BLEND_MIGRATE_ON_START: 'false',
       BLEND_DIGEST_TICK_MS: '3600000', BLEND_NOTIFY_SWEEP_MS: '600000',
       BLEND_SEND_CONCURRENCY: String(config.BLEND_SEND_CONCURRENCY), BLEND_SEND_BATCH: String(config.BLEND_SEND_BATCH),
+      BLEND_SMTP_MAX_CONNECTIONS: String(config.BLEND_SMTP_MAX_CONNECTIONS), BLEND_SMTP_MAX_MESSAGES: String(config.BLEND_SMTP_MAX_MESSAGES),
       ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --cpu-prof-interval=500` } : {}),
     };
     say(`(a) Blend's worker (dist/worker.mjs; BLEND_SEND_CONCURRENCY=${config.BLEND_SEND_CONCURRENCY}, BLEND_SEND_BATCH=${config.BLEND_SEND_BATCH}): one digest tick to ${sink.url}...`);
@@ -138,7 +141,7 @@ async function main(res: Resources): Promise<DigestReport> {
   say(`(b) bare nodemailer, ${ROUNDS} rounds of the same ${blend.sent} mails...`);
   let mails: Awaited<ReturnType<typeof composedDigests>> | null = await composedDigests(db.pool, { addressing: addressingFrom(config), secret: config.BLEND_SECRET });
   const runs: BaselineRun[] = [];
-  for (let i = 0; i < ROUNDS; i++) runs.push(await runBaseline(mails, sink, TIMEOUT_MS));
+  for (let i = 0; i < ROUNDS; i++) runs.push(await runBaseline(mails, sink, TIMEOUT_MS, smtpPool(config)));
   mails = null;
   const median = [...runs].sort((x, y) => x.seconds - y.seconds)[Math.floor((runs.length - 1) / 2)]!;
 
@@ -150,7 +153,7 @@ async function main(res: Resources): Promise<DigestReport> {
   redis.disconnect();
   return {
     date: new Date().toISOString(),
-    command: commandLine('pnpm bench digest', ['BENCH_PEOPLE', 'BENCH_DUE', 'BENCH_GROUPS', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_DIGEST_PROCESS', 'BENCH_DIGEST_BATCH', 'BENCH_DIGEST_PARALLEL', 'BLEND_SEND_CONCURRENCY', 'BLEND_SEND_BATCH']),
+    command: commandLine('pnpm bench digest', ['BENCH_PEOPLE', 'BENCH_DUE', 'BENCH_GROUPS', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_DIGEST_PROCESS', 'BENCH_DIGEST_BATCH', 'BENCH_DIGEST_PARALLEL', 'BLEND_SEND_CONCURRENCY', 'BLEND_SEND_BATCH', 'BLEND_SMTP_MAX_CONNECTIONS', 'BLEND_SMTP_MAX_MESSAGES']),
     revision,
     machine,
     servers: {
@@ -162,6 +165,7 @@ async function main(res: Resources): Promise<DigestReport> {
       people: PEOPLE, due: DUE, groups: GROUPS, rounds: ROUNDS, seed: SEED,
       workerConcurrency: config.BLEND_SEND_CONCURRENCY,
       sendBatch: config.BLEND_SEND_BATCH,
+      smtpPool: smtpPool(config),
       process: MODE,
       batchSize: BATCH ? String(BATCH) : 'default', parallel: PARALLEL ? String(PARALLEL) : 'default',
       logLevel: config.LOG_LEVEL,

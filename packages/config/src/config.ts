@@ -142,6 +142,10 @@ export const ConfigSchema = z.object({
    * claim and grouped `sent` writes per job instead of two commits per mail; 1 queues a job per mail.
    */
   BLEND_SEND_BATCH: z.coerce.number().int().min(1).max(500).default(20),
+  /** SMTP sessions a worker process keeps open at once; its send jobs share them. */
+  BLEND_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Mails one SMTP session carries before it is closed and a new one opened. */
+  BLEND_SMTP_MAX_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(100),
   /** DKIM selector of Blend's outgoing mail: the key is published at `SELECTOR._domainkey.DOMAIN`. Unset: mail is not signed. */
   BLEND_DKIM_SELECTOR: z
     .string()

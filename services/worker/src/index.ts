@@ -62,7 +62,12 @@ export async function startWorkerService(
   const workerOpts = { connection: redis, prefix: config.BLEND_QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY, metrics, lockDurationMs: config.BLEND_JOB_LOCK_MS };
   const smtpLogin = smtpLoginOf(config.BLEND_SMTP_URL, smtpAuthOf(config), oauthSettings(config));
   const dkim = dkimSettings(config);
-  const transport = createSmtpTransport(config.BLEND_SMTP_URL, {}, smtpLogin, dkim);
+  const transport = createSmtpTransport(
+    config.BLEND_SMTP_URL,
+    { maxConnections: config.BLEND_SMTP_MAX_CONNECTIONS, maxMessages: config.BLEND_SMTP_MAX_MESSAGES },
+    smtpLogin,
+    dkim,
+  );
   // Which signature receivers will look up; never the key (docs/SECURITY.md B32).
   if (dkim) log.info({ dkimDomain: dkim.domainName, dkimSelector: dkim.keySelector }, 'outgoing mail is signed with DKIM');
   // Email templates are compiled once (MJML is slow); rendering a mail is then fast.
