@@ -279,7 +279,8 @@ async function main(res: Resources): Promise<BenchReport> {
     fetch: { seconds: fetch.median, runs: fetch.runs, fetchOnlyRuns },
     parseBare: { seconds: parseBare.median, runs: parseBare.runs },
     parseBlend: { seconds: parseBlend.median, runs: parseBlend.runs },
-    processes: (['poller', 'worker'] as const).map((n) => `${n}: \`node ${[...composeNodeOptions(n), `dist/${n}.mjs`].join(' ')}\``).join(', '),
+    processes: (['poller', 'worker'] as const).map((n) => `${n}: \`node ${[...composeNodeOptions(n), `dist/${n}.mjs`].join(' ')}\``).join(', ') +
+      (relays ? ', each reaching Postgres through a counting relay' : ''),
     shutdown,
     e2e, attempts, outbound, marksSeconds, pg, benchCommits, ...(commitsByProcess ? { commitsByProcess } : {}), cpuIngest, cpuLatency, latency, latencyStoppedBy,
     ...(loadLatency ? { loadLatency: { samples: loadLatency.samples, stoppedBy: loadLatency.stoppedBy } } : {}),
