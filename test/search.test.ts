@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { addGroupMember, createGroup, editEsnPost, ensureGroup, getInbound, insertComment, insertPost, replaceTags, storeFetched, tombstoneComment, tombstonePost, upsertPerson, type SearchHit } from '@blend/db';
+import { addGroupMember, createGroup, editEsnPost, ensureGroup, getInbound, insertComment, insertPost, replaceTags, storeFetched, tombstoneComment, tombstonePost, upsertPerson, SEARCH_WALK_SHARE, type SearchHit } from '@blend/db';
 import { ingest } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
 import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
@@ -320,10 +320,10 @@ describe('search: a word in hundreds of rows of a group', () => {
        select ($1::uuid[])[1 + i % cardinality($1::uuid[])], $2, ${body('i')}, '<p>x</p>', 'esn', $3::timestamptz + (i + $4::int) * interval '1 minute'
        from generate_series(1, $5::int) i`, [postIds, ids.bob, base, from, n]);
     // Busy: 400 posts, half with the word; 1,800 comments, a fifth with it, and the two oldest
-    // with a word common elsewhere only; one with a rare word.
+    // with a word common elsewhere only; one in thirty with a less common word, one with a rare one.
     const busy = await posts(group.busy, 400, (i) => `case when ${i} % 2 = 0 then 'The lantern festival, note ' || ${i} else 'Plain note ' || ${i} end`, 0);
     await comments(busy, 1800, (i) => `case when ${i} % 5 = 0 then 'A lantern comment ' || ${i} when ${i} <= 2 then 'An old quokka sighting ' || ${i}
-      when ${i} = 701 then 'A zeppelin overhead' else 'Nothing to see ' || ${i} end`, 0);
+      when ${i} = 701 then 'A zeppelin overhead' when ${i} % 30 = 1 then 'A grey heron ' || ${i} else 'Nothing to see ' || ${i} end`, 0);
     // Quiet: the other word, in many rows.
     const quiet = await posts(group.quiet, 200, (i) => `'The quokka census ' || ${i}`, 0);
     await comments(quiet, 600, (i) => `'Another quokka comment ' || ${i}`, 0);
@@ -365,16 +365,23 @@ describe('search: a word in hundreds of rows of a group', () => {
     return rows.map((r) => r.id).sort();
   }
 
-  it('counts the words as common in its statistics, so that the search walks the newest rows', async () => {
-    const { rows } = await api.t.pool.query<{ tablename: string; common: boolean }>(
-      `select tablename, most_common_elems::text::text[] @> array['lantern', 'quokka'] as common from pg_stats
-       where tablename in ('posts', 'comments') and attname = 'search_vector' order by tablename`);
-    expect(rows).toEqual([{ tablename: 'comments', common: true }, { tablename: 'posts', common: true }]);
+  it('finds the words in its statistics as common, less common and unknown, so that each way of searching is taken', async () => {
+    const { rows } = await api.t.pool.query<{ lexeme: string; share: number | null }>(
+      `select w.lexeme, (select e.share from unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as e(lexeme, share) where e.lexeme = w.lexeme) as share
+       from pg_stats s, unnest(array['lantern', 'quokka', 'heron', 'zeppelin']) as w(lexeme)
+       where s.tablename = 'comments' and s.attname = 'search_vector'`);
+    const share = Object.fromEntries(rows.map((r) => [r.lexeme, r.share]));
+    expect(share.lantern).toBeGreaterThanOrEqual(SEARCH_WALK_SHARE);
+    expect(share.quokka).toBeGreaterThanOrEqual(SEARCH_WALK_SHARE);
+    expect(share.heron).toBeGreaterThan(0);
+    expect(share.heron).toBeLessThan(SEARCH_WALK_SHARE);
+    expect(share.zeppelin).toBeNull();
   });
 
   it.each([
     ['a word in hundreds of the group\'s newest rows', 'lantern', 'busy'],
     ['a word common elsewhere, in the group only in rows older than the walk', 'quokka', 'busy'],
+    ['a less common word', 'heron', 'busy'],
     ['a rare word', 'zeppelin', 'busy'],
     ['a common word in every group the reader may see', 'lantern', undefined],
   ])('%s: the newest matches of each kind, never a hidden one', async (_what, q, slug) => {

@@ -142,18 +142,18 @@ export async function searchContent(
   // First the query's meaning, as values: the words in every language, the people whose names
   // match, and whether a word is common enough to look for in the newest rows first (see below).
   // Passed to the search as parameters, Postgres plans it with them known.
-  const meaning = await db.execute<{ tsq: string | null; named: string[]; sims: number[]; group_id: string | null; walk_posts: boolean; walk_comments: boolean }>(sql`
+  const meaning = await db.execute<{ tsq: string | null; named: string[]; sims: number[]; group_id: string | null; posts_share: number | null; comments_share: number | null }>(sql`
     with q as (select blend_search_query(${opts.q}) as tsq),
     -- The query's words among the most common words Postgres's statistics keep of each table's
-    -- search_vector (ANALYZE samples them): the largest share of rows one of them is in.
+    -- search_vector (ANALYZE samples them): the largest share of rows one of them is in, null when
+    -- none is among them.
     words as (select distinct replace(w[1], '''''', '''') as lexeme from q, regexp_matches(q.tsq::text, '''((?:[^'']|'''')+)''', 'g') as w),
     shares as (
       select s.tablename, (select max(e.share) from unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as e(lexeme, share)
         where e.lexeme in (select lexeme from words)) as share
       from pg_stats s where s.schemaname = current_schema() and s.tablename in ('posts', 'comments') and s.attname = 'search_vector')
     select (select tsq from q)::text as tsq, (select id from groups where slug = ${f.group ?? null}) as group_id,
-      coalesce((select share >= ${SEARCH_WALK_SHARE}::float4 from shares where tablename = 'posts'), false) as walk_posts,
-      coalesce((select share >= ${SEARCH_WALK_SHARE}::float4 from shares where tablename = 'comments'), false) as walk_comments,
+      (select share from shares where tablename = 'posts') as posts_share, (select share from shares where tablename = 'comments') as comments_share,
       coalesce(array_agg(id order by id), '{}') as named, coalesce(array_agg(word_similarity(${opts.q}, name) order by id), '{}') as sims
     from people where ${opts.q} <% name`);
   const m = meaning.rows[0]!;
@@ -188,8 +188,11 @@ export async function searchContent(
   //   SEARCH_CANDIDATES-th match. When that many match they are the newest matches; only when
   //   fewer do (a group where the word is rare, narrow filters) does a second branch run, which
   //   the planner plans as before: Postgres tests its condition once, before reading anything.
+  // - a word the statistics count as less common: the planner chooses, its estimate being the
+  //   word's share in the statistics.
   // - any other word: its GIN entries alone, in a subquery without order (`offset 0` keeps it
-  //   one), so that the planner cannot walk the feed index hoping for an early end.
+  //   one), so that the planner cannot walk the feed index hoping for an early end: it only
+  //   guesses how common a word is that its statistics do not have.
   const walkSource = (x: 'posts' | 'comments') => {
     const cols = x === 'posts' ? sql`id, created_at, author_id, group_id, source, deleted_at, search_vector` : sql`id, created_at, post_id, author_id, group_id, source, deleted_at, search_vector`;
     const inGroup = m.group_id !== null ? sql` and group_id = ${m.group_id}::uuid` : sql``;
@@ -212,11 +215,13 @@ export async function searchContent(
   const fromPlanner = (x: 'posts' | 'comments', when: SQL) => sql`(select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${fromRows(x, sql.raw(x))}
           where ${sql.raw(x)}.search_vector @@ ${tsq} and ${visible(x)} and ${when}
           order by ${sql.raw(x)}.created_at desc limit ${SEARCH_CANDIDATES})`;
-  const walks = { posts: m.tsq !== null && m.walk_posts, comments: m.tsq !== null && m.walk_comments };
+  const share = { posts: m.posts_share === null ? null : Number(m.posts_share), comments: m.comments_share === null ? null : Number(m.comments_share) };
+  const walks = { posts: m.tsq !== null && (share.posts ?? 0) >= SEARCH_WALK_SHARE, comments: m.tsq !== null && (share.comments ?? 0) >= SEARCH_WALK_SHARE };
   const byWords = (x: 'posts' | 'comments') => {
     // No words (only stop words): nothing matches them.
     if (m.tsq === null) return sql`(select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${sql.raw(x)} where false)`;
-    if (!walks[x]) return fromIndex(x);
+    if (share[x] === null) return fromIndex(x);
+    if (!walks[x]) return fromPlanner(x, sql`true`);
     const enough = sql`(select count(*) from walked_${sql.raw(x)}) = ${SEARCH_CANDIDATES}`;
     return sql`(select w.id, w.created_at from walked_${sql.raw(x)} w where ${enough})
         union all
