@@ -382,8 +382,9 @@ mid-run), and removes the build, the database, the queue keys and the mailbox's 
   figures within a run rather than against the wall clock.
 - Commits by process: the worker's are its ingest transactions, the reads around them and the
   sends of Blend's own mail; the poller's its stores of fetched mail, the \`$BlendDone\` flags and
-  its mailbox lease. The check row compares all counted commits with Postgres' own count; on
-  2026-12-06 the database counted about 1 % more than the connections plus their start-ups.
+  its mailbox lease. The check row compares all counted commits with Postgres' own count; in
+  five runs on 2026-12-06 the database counted 1–3 % more than the connections plus their
+  start-ups, with no autovacuum run; the rest was not traced to a process.
 - Latency: Dovecot tells IDLE clients about new mail only after a fixed 500 ms (\`NOTIFY_DELAY_MSECS\`
   in its \`mailbox-watch.c\`), although the message is in the mailbox within ~10 ms of the SMTP
   acceptance. That floor is in every IDLE-driven delivery; Blend's own share is the rest of the
