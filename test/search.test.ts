@@ -352,16 +352,17 @@ describe('search: a word in hundreds of rows of a group', () => {
   }
 
   /** The rule: the newest 150 visible matches of each kind, in the group when one is given. */
-  async function newestMatches(q: string, who: string, slug?: string) {
+  async function newestMatches(q: string, who: string, slug?: string, author?: string) {
     const { rows } = await api.t.pool.query<{ id: string }>(
       `with v as (select g.id from groups g where (g.visibility = 'public' or exists (select 1 from group_members m where m.group_id = g.id and m.person_id = $2))
                    and ($3::text is null or g.slug = $3))
        (select p.id from posts p where p.search_vector @@ blend_search_query($1) and p.deleted_at is null and p.group_id in (select id from v)
-         order by p.created_at desc limit 150)
+         and ($4::uuid is null or p.author_id = $4) order by p.created_at desc limit 150)
        union all
        (select c.id from comments c join posts p on p.id = c.post_id where c.search_vector @@ blend_search_query($1)
-         and c.deleted_at is null and p.deleted_at is null and p.group_id in (select id from v) order by c.created_at desc limit 150)`,
-      [q, ids[who], slug ?? null]);
+         and c.deleted_at is null and p.deleted_at is null and p.group_id in (select id from v)
+         and ($4::uuid is null or c.author_id = $4) order by c.created_at desc limit 150)`,
+      [q, ids[who], slug ?? null, author ? ids[author] : null]);
     return rows.map((r) => r.id).sort();
   }
 
@@ -390,6 +391,12 @@ describe('search: a word in hundreds of rows of a group', () => {
     const got = await everything(`q=${q}${slug ? `&group=${slug}` : ''}`, 'alice');
     expect(got).toEqual(expected);
     for (const id of hidden) expect(got).not.toContain(id);
+  });
+
+  it('takes an author filter with a common word', async () => {
+    const expected = await newestMatches('lantern', 'alice', 'busy', 'bob');
+    expect(expected).toHaveLength(150);
+    expect(await everything('q=lantern&group=busy&author=bob%40corp.test', 'alice')).toEqual(expected);
   });
 
   it('walks a private group\'s rows for its members only', async () => {

@@ -216,9 +216,11 @@ export async function searchContent(
           where ${sql.raw(x)}.search_vector @@ ${tsq} and ${visible(x)} and ${when}
           order by ${sql.raw(x)}.created_at desc limit ${SEARCH_CANDIDATES})`;
   const share = { posts: m.posts_share === null ? null : Number(m.posts_share), comments: m.comments_share === null ? null : Number(m.comments_share) };
-  const walks = { posts: m.tsq !== null && (share.posts ?? 0) >= SEARCH_WALK_SHARE, comments: m.tsq !== null && (share.comments ?? 0) >= SEARCH_WALK_SHARE };
+  // An author, a tag or a mention leaves too few of the newest rows for the walk to fill the candidates.
+  const narrow = f.author !== undefined || f.tag !== undefined || f.mentioning !== undefined;
+  const walks = { posts: !narrow && (share.posts ?? 0) >= SEARCH_WALK_SHARE, comments: !narrow && (share.comments ?? 0) >= SEARCH_WALK_SHARE };
   const byWords = (x: 'posts' | 'comments') => {
-    // No words (only stop words): nothing matches them.
+    // No words (only stop words): nothing matches them (and no share was found for them).
     if (m.tsq === null) return sql`(select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${sql.raw(x)} where false)`;
     if (share[x] === null) return fromIndex(x);
     if (!walks[x]) return fromPlanner(x, sql`true`);
