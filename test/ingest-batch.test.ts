@@ -71,11 +71,24 @@ describe('ingest of a batch', () => {
     ]);
     const result = await ingestBatch([replyId!, parentId!], deps());
     expect(result.alone).toEqual([replyId]);
-    expect(await row(replyId!)).toMatchObject({ state: 'received' });
+    // Its try ended waiting for the parent: not one that never finished (conversion_died).
+    expect(await row(replyId!)).toMatchObject({ state: 'received', attempts: 0 });
     const p = await row(parentId!);
     expect(p.state).toBe('posted');
     // Its job of its own (what the processor queues after the commit).
     expect(await ingest({ inboundId: replyId! }, deps())).toMatchObject({ state: 'commented', postId: p.postId });
+  });
+
+  it('does not count a try that ended waiting for a parent, alone either, so a slow parent never makes a reply conversion_died', async () => {
+    const { parent, reply } = thread('b14');
+    const [parentId, replyId] = await storeBatch([
+      { raw: parent, messageId: 'b14-1@corp.test' },
+      { raw: reply, messageId: 'b14-2@corp.test' },
+    ]);
+    for (let i = 0; i < MAX_INGEST_TRIES + 2; i++) await expect(ingest({ inboundId: replyId! }, deps())).rejects.toThrow(/parent message is stored but not ingested yet/);
+    expect(await row(replyId!)).toMatchObject({ state: 'received', attempts: 0 });
+    const p = await ingest({ inboundId: parentId! }, deps());
+    expect(await ingest({ inboundId: replyId! }, deps())).toMatchObject({ state: 'commented', postId: (p as { postId: string }).postId });
   });
 
   it('goes in parts that fit the memory budget, one after another, and still threads a reply', async () => {

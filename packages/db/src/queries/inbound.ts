@@ -331,6 +331,18 @@ export async function finishInbound(
     .where(eq(inboundMessages.id, id));
 }
 
+/**
+ * Take back the counted try of rows whose ingest ended waiting for a parent: that try finished
+ * (it decided to wait), and only tries that never finish may end a mail as `conversion_died`.
+ */
+export async function uncountIngestAttempts(db: Tx, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(inboundMessages)
+    .set({ attempts: sql`greatest(${inboundMessages.attempts} - 1, 0)` })
+    .where(and(inArray(inboundMessages.id, ids), eq(inboundMessages.state, 'received')));
+}
+
 export async function countAttempt(db: Tx, id: string): Promise<number> {
   const rows = await db
     .update(inboundMessages)

@@ -1,4 +1,4 @@
-import { finishInbound, getInboundSources, lockInbound, startIngestAttempts, type ClaimedInbound, type Tx } from '@blend/db';
+import { finishInbound, getInboundSources, lockInbound, startIngestAttempts, uncountIngestAttempts, type ClaimedInbound, type Tx } from '@blend/db';
 import { warmTemplates } from '@blend/mail';
 import { enqueueAll, requeueIngest, type Queues } from '@blend/queue';
 import { ParentPendingError } from '../ingest/decide';
@@ -92,6 +92,7 @@ async function writeInOneTransaction(
   alone: string[],
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
+    const waiting: string[] = [];
     for (const [i, row] of claimed.entries()) {
       const p = prepared[i]!;
       if (p.status === 'rejected') {
@@ -105,10 +106,13 @@ async function writeInOneTransaction(
         outcomes.push({ inboundId: row.id, outcome: mail.ok ? { ...outcome, deliveredAt: mail.deliveredAt, trimmedRatio: mail.trimmedRatio } : outcome });
       } catch (err) {
         // Rolled back to the mail's savepoint: the mails before it stay written.
-        if (!(err instanceof ParentPendingError)) deps.log.warn({ err, inboundId: row.id }, 'ingest of a mail of a batch failed; it is tried again alone');
+        if (err instanceof ParentPendingError) waiting.push(row.id);
+        else deps.log.warn({ err, inboundId: row.id }, 'ingest of a mail of a batch failed; it is tried again alone');
         alone.push(row.id);
       }
     }
+    // A try that ended waiting for a parent finished: it does not count towards conversion_died.
+    await uncountIngestAttempts(tx, waiting);
   });
 }
 

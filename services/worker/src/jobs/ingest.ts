@@ -1,11 +1,11 @@
 import { PermanentError } from '@blend/core';
 import type { SenderVerdict } from '@blend/core';
-import { findByDedupeKey, finishInbound, getInbound, getInboundState, lockDedupeKey, lockInbound, startIngestAttempt, type InboundRow, type Tx } from '@blend/db';
+import { findByDedupeKey, finishInbound, getInbound, getInboundState, lockDedupeKey, lockInbound, startIngestAttempt, uncountIngestAttempts, type InboundRow, type Tx } from '@blend/db';
 import { warmTemplates, type ParsedAttachment } from '@blend/mail';
 import { authenticateSender } from '../ingest/authenticate';
 import { classifyInbound, type ClassifiedInbound } from '../ingest/classify';
 import { copyAfterDecision, copyBeforeDecision, finishAsCopy } from '../ingest/copies';
-import { decide } from '../ingest/decide';
+import { decide, ParentPendingError } from '../ingest/decide';
 import type { IngestDeps } from '../ingest/deps';
 import type { IngestOutcome } from '../ingest/outcome';
 import { parseInbound, type ParsedInbound } from '../ingest/parse';
@@ -18,8 +18,8 @@ export type { IngestOutcome } from '../ingest/outcome';
 
 /**
  * Ingests of one mail started before it is failed (`conversion_died`): a mail that kills the
- * worker must not come back for ever. Retries after a transient error and while a parent is
- * pending count too, so this is well above what those need.
+ * worker must not come back for ever. Retries after a transient error count too, so this is
+ * well above what those need; a try that ended waiting for a parent does not.
  */
 export const MAX_INGEST_TRIES = 10;
 
@@ -81,7 +81,15 @@ async function ingestStored(job: { inboundId: string }, inline: InboundRow | und
   if (!raw) return finishAlone(deps, row, 'rejected', 'missing_source');
   const ready = await prepareMail(row, raw, deps);
   if (!ready.ok) return finishAlone(deps, row, ready.state, ready.reason);
-  const result = await deps.db.transaction((tx) => writeMail(tx, ready, deps));
+  let result;
+  try {
+    result = await deps.db.transaction((tx) => writeMail(tx, ready, deps));
+  } catch (err) {
+    // Waiting for a parent is how this try ended, not a try that never finished: were it
+    // counted, a reply whose parent takes a while (a batch) would end `conversion_died`.
+    if (err instanceof ParentPendingError) await uncountIngestAttempts(deps.db, [row.id]);
+    throw err;
+  }
   return { ...result, deliveredAt: ready.deliveredAt, trimmedRatio: ready.trimmedRatio };
 }
 
