@@ -122,6 +122,37 @@ function filters(f: FeedFilter, x: 'posts' | 'comments', groupId: string | null)
 
 const and = (conds: SQL[]) => sql.join(conds.length ? conds : [sql`true`], sql` and `);
 
+interface Meaning {
+  tsq: string | null;
+  group_id: string | null;
+  /** The largest share of the rows one of the query's words is in, as far as the statistics know. */
+  posts_share: number | null;
+  comments_share: number | null;
+  named: string[];
+  sims: number[];
+}
+
+/**
+ * What a query means, as values for the search statement: its words in every language, the
+ * group's id, how common its words are, and the people whose names match. A named statement
+ * ($1 the query, $2 the group's slug), prepared once per connection: planning it (pg_stats is a
+ * view of five catalogs) cost several times what running it does.
+ */
+const MEANING = `
+  with q as (select blend_search_query($1) as tsq),
+  -- The query's words among the most common words Postgres's statistics keep of each table's
+  -- search_vector (ANALYZE samples them): the largest share of rows one of them is in, null when
+  -- none is among them.
+  words as (select distinct replace(w[1], '''''', '''') as lexeme from q, regexp_matches(q.tsq::text, '''((?:[^'']|'''')+)''', 'g') as w),
+  shares as (
+    select s.tablename, (select max(e.share) from unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as e(lexeme, share)
+      where e.lexeme in (select lexeme from words)) as share
+    from pg_stats s where s.schemaname = current_schema() and s.tablename in ('posts', 'comments') and s.attname = 'search_vector')
+  select (select tsq from q)::text as tsq, (select id from groups where slug = $2) as group_id,
+    (select share from shares where tablename = 'posts') as posts_share, (select share from shares where tablename = 'comments') as comments_share,
+    coalesce(array_agg(id order by id), '{}') as named, coalesce(array_agg(word_similarity($1, name) order by id), '{}') as sims
+  from people where $1 <% name`;
+
 /**
  * One page of results for `q`, best first, among what `viewerId` may see (the conditions of
  * visibility.ts, as in the feed): never a retracted, un-mirrored or erased post or comment, nor a
@@ -142,20 +173,7 @@ export async function searchContent(
   // First the query's meaning, as values: the words in every language, the people whose names
   // match, and whether a word is common enough to look for in the newest rows first (see below).
   // Passed to the search as parameters, Postgres plans it with them known.
-  const meaning = await db.execute<{ tsq: string | null; named: string[]; sims: number[]; group_id: string | null; posts_share: number | null; comments_share: number | null }>(sql`
-    with q as (select blend_search_query(${opts.q}) as tsq),
-    -- The query's words among the most common words Postgres's statistics keep of each table's
-    -- search_vector (ANALYZE samples them): the largest share of rows one of them is in, null when
-    -- none is among them.
-    words as (select distinct replace(w[1], '''''', '''') as lexeme from q, regexp_matches(q.tsq::text, '''((?:[^'']|'''')+)''', 'g') as w),
-    shares as (
-      select s.tablename, (select max(e.share) from unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as e(lexeme, share)
-        where e.lexeme in (select lexeme from words)) as share
-      from pg_stats s where s.schemaname = current_schema() and s.tablename in ('posts', 'comments') and s.attname = 'search_vector')
-    select (select tsq from q)::text as tsq, (select id from groups where slug = ${f.group ?? null}) as group_id,
-      (select share from shares where tablename = 'posts') as posts_share, (select share from shares where tablename = 'comments') as comments_share,
-      coalesce(array_agg(id order by id), '{}') as named, coalesce(array_agg(word_similarity(${opts.q}, name) order by id), '{}') as sims
-    from people where ${opts.q} <% name`);
+  const meaning = await db.$client.query<Meaning>({ name: 'blend_search_meaning', text: MEANING, values: [opts.q, f.group ?? null] });
   const m = meaning.rows[0]!;
   const tsq = sql`${m.tsq}::tsquery`;
   const raw = sql`${opts.q}::text`;
