@@ -7,6 +7,9 @@
 //                 mails (`BENCH_MESSAGES`, 500, after `BENCH_WARMUP`, 50), alternated
 //                 `BENCH_ROUNDS` (5) times; with `BLEND_CORE_BASE` (the `src/index.ts` of
 //                 another revision's packages/core) that one is timed in the same rounds too
+//                 (make one where its imports resolve: `mkdir -p packages/core/node_modules/.base &&
+//                 git archive REV packages/core/src | tar -x -C packages/core/node_modules/.base
+//                 --strip-components=2`, then `BLEND_CORE_BASE=packages/core/node_modules/.base/src/index.ts`)
 //   profile FILE [others]  a V8 CPU profile of conversion over those mails (or over the other
 //                 mails below), saved and summarised
 //
