@@ -14,7 +14,7 @@
 //                 mails below), saved and summarised
 //
 // The mails: the ingest benchmark's (scripts/bench/corpus.ts), the conversion corpus
-// (test/fixtures/corpus), the real mail (../shared/corpus-real, all of it) and test/fixtures/mail.
+// (test/fixtures/corpus), the real mail (all of it, where corpusRealDir finds it) and test/fixtures/mail.
 // Each is converted as ingest does, and also as text only, as HTML only, and with a disclaimer
 // pattern and known addresses; the HTML helpers of packages/core are checked on its parts too.
 // See docs/BENCHMARKS.md "Conversion: CPU per mail".
