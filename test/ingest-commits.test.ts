@@ -79,4 +79,24 @@ describe('commits per ingested mail', () => {
     expect(result.outcomes.map((o) => o.outcome.state)).toEqual([...Array.from({ length: 4 }, () => ['posted', 'commented']).flat(), 'duplicate']);
     expect(counted.commits, counted.log.join('\n')).toBeLessThanOrEqual(MAX_COMMITS_PER_BATCH);
   });
+
+  it('a batch of more than 50 mails takes one more transaction per 50, and no commit more', async () => {
+    const mails = Array.from({ length: 60 }, (_, i) =>
+      Buffer.from(fixture('plain-new-thread.eml').toString().replaceAll('plan-1@', `many${i}-1@`).replaceAll('Quarterly plan', `Many plan ${i}`)),
+    );
+    const rows = await storeFetched(t.db, 'imap://test', 1, mails.map((raw) => ({ uid: ++uid, size: raw.length, raw, internalDate: new Date('2026-11-24T12:00:00Z') })));
+    const counted = countTransactions(t.pool);
+    let result;
+    try {
+      result = await ingestBatch(rows.map((r) => r.id), deps());
+    } finally {
+      counted.stop();
+    }
+    // Past the default rate limits most are held: what matters here is that all 60 ended.
+    expect(result.outcomes).toHaveLength(60);
+    expect(result.alone).toEqual([]);
+    // The tries, the sources, and two transactions (50 mails, then 10).
+    expect(counted.commits, counted.log.join('\n')).toBe(MAX_COMMITS_PER_BATCH + 1);
+    expect(counted.log.filter((l) => l.startsWith('begin'))).toHaveLength(2);
+  });
 });
