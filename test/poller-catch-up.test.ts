@@ -16,7 +16,7 @@ import { buildMessage } from './support/messages';
 import { startStack, type Stack } from './support/stack';
 
 const BATCH = 5;
-const BACKLOG = 60;
+const BACKLOG = 100;
 let s: Stack;
 let queues: Queues;
 let redis: ReturnType<typeof createProducerRedis>;
