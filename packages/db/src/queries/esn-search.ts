@@ -136,7 +136,7 @@ interface Meaning {
  * What a query means, as values for the search statement: its words in every language, the
  * group's id, how common its words are, and the people whose names match. A named statement
  * ($1 the query, $2 the group's slug), prepared once per connection: planning it (pg_stats is a
- * view of five catalogs) cost several times what running it does.
+ * view joining four catalogs) cost several times what running it does.
  */
 const MEANING = `
   with q as (select blend_search_query($1) as tsq),
