@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { emitPostEvent, ensureGroup, insertEsnPost, issueApiToken, listEvents, movePostIntoThread, schema, tombstoneComment, upsertPerson } from '@blend/db';
+import { eq, sql } from 'drizzle-orm';
+import { assignEventPositions, emitPostEvent, ensureGroup, insertEsnPost, issueApiToken, listEvents, movePostIntoThread, schema, tombstoneComment, upsertPerson } from '@blend/db';
 import { startTestApi, type TestApi } from './support/api';
 
 // The events outbox under concurrency (docs/ARCHITECTURE.md "Events"): sequences per thread
@@ -45,6 +45,24 @@ describe('the events outbox', () => {
       }),
     ).rejects.toThrow('the change failed');
     expect(await api.t.db.select().from(schema.events).where(eq(schema.events.postId, post.id))).toEqual([]);
+  });
+
+  it('places waiting events oldest first after the highest position, at most `limit` at a time', async () => {
+    await assignEventPositions(api.t.db);
+    const [top] = await api.t.db.select({ max: sql<string | null>`max(${schema.events.position})` }).from(schema.events);
+    const before = Number(top?.max ?? 0);
+    const post = await newPost('Placed in order');
+    for (let i = 0; i < 3; i++) await api.t.db.transaction((tx) => emitPostEvent(tx, 'post.updated', post.id));
+    const placedOf = async () =>
+      api.t.db.select({ sequence: schema.events.sequence, position: schema.events.position }).from(schema.events).where(eq(schema.events.threadId, post.id)).orderBy(schema.events.sequence);
+    const waiting = await placedOf();
+    expect(waiting.filter((e) => e.position === null).length).toBeGreaterThanOrEqual(3);
+    const n = waiting.filter((e) => e.position === null).length;
+    expect(await assignEventPositions(api.t.db, n - 1)).toBe(n - 1);
+    const partly = await placedOf();
+    expect(partly.map((e) => e.position)).toEqual([...Array.from({ length: n - 1 }, (_, i) => before + 1 + i), null]);
+    expect(await assignEventPositions(api.t.db)).toBe(1);
+    expect((await placedOf()).map((e) => e.position)).toEqual(Array.from({ length: n }, (_, i) => before + 1 + i));
   });
 
   it('gives a late commit a later position, so paging does not skip it', async () => {

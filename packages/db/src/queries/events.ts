@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { eventPassesFilter, postLink, type EventType, type RemovalReason, type WebhookEvent, type WebhookPerson, type WebhookPostRef } from '@blend/core';
 import type { Tx } from '../client';
 import { groupVisibleTo } from './groups';
@@ -285,17 +285,16 @@ export async function assignEventPositions(db: Tx, limit = 1000): Promise<number
 async function place(tx: Tx, limit: number): Promise<number> {
   const [locked] = await tx.execute<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(hashtextextended('blend-event-positions', 0)) as ok`).then((r) => r.rows);
   if (!locked?.ok) return 0;
-  const todo = await tx
-    .select({ id: events.id })
-    .from(events)
-    .where(isNull(events.position))
-    .orderBy(asc(events.createdAt), asc(events.sequence))
-    .limit(limit);
-  if (todo.length === 0) return 0;
-  const [top] = await tx.select({ max: sql<string | null>`max(${events.position})` }).from(events);
-  let next = Number(top?.max ?? 0);
-  for (const t of todo) await tx.update(events).set({ position: ++next }).where(eq(events.id, t.id));
-  return todo.length;
+  // One statement whatever the number: the unplaced events, oldest first, numbered on from the
+  // highest position given so far.
+  const placed = await tx.execute(sql`
+    update ${events} e set position = todo.next
+    from (
+      select id, (select coalesce(max(position), 0) from ${events}) + row_number() over (order by created_at, "sequence") as next
+      from (select id, created_at, "sequence" from ${events} where position is null order by created_at, "sequence" limit ${limit}) unplaced
+    ) todo
+    where e.id = todo.id`);
+  return placed.rowCount ?? 0;
 }
 
 /** One event as the pull API gives it: the stored event plus its stream position. */
