@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { authenticate, type AuthenticateResult, type DNSResolver } from 'mailauth';
+import type { AuthenticateResult, DNSResolver } from 'mailauth';
 import addressparser from 'nodemailer/lib/addressparser';
 import {
   assertNever,
@@ -231,6 +231,9 @@ async function verifyEvidence(raw: Buffer, mail: MailInput, opts: SenderAuthOpti
     // The outcome, an error included, is what the check asking the same record gets.
     resolver(q.name, q.rrtype).catch(() => undefined);
   }
+  // Loaded on the first mail checked: a process that never verifies (the poller, mode `none`
+  // or `trusted-mta`) does not pay for loading mailauth and its DNS, DKIM and BIMI modules.
+  const { authenticate } = await import('mailauth');
   const res: AuthenticateResult = await authenticate(raw, {
     ...(client ? { ip: client.ip, helo: client.helo } : {}),
     // Without a sender, SPF checks postmaster@HELO (RFC 7208 §2.4), as for `<>`.
