@@ -52,15 +52,28 @@ export interface ActivityEvent {
  * groups), who muted the thread, and who got the event as mail already. Null when the post is gone.
  */
 export async function activityFacts(tx: Tx, ev: ActivityEvent): Promise<Omit<ActivityFacts, 'coalesceMs'> | null> {
-  const [post] = await tx.select({ authorId: posts.authorId, source: posts.source, groupId: posts.groupId }).from(posts).where(eq(posts.id, ev.postId)).limit(1);
+  // The post, its participants, who muted it and who has the mail already: one statement.
+  const haveEmails = [...new Set((ev.alreadyHaveEmails ?? []).map((e) => e.toLowerCase()))];
+  const [post] = await tx
+    .select({
+      authorId: posts.authorId,
+      source: posts.source,
+      groupId: posts.groupId,
+      participantIds: sql<string[]>`array(select ${threadParticipants.personId}::text from ${threadParticipants} where ${threadParticipants.postId} = ${posts.id})`,
+      mutedIds: sql<string[]>`array(select ${threadMutes.personId}::text from ${threadMutes} where ${threadMutes.postId} = ${posts.id})`,
+      haveIds: haveEmails.length
+        ? sql<string[]>`array(select ${people.id}::text from ${people} where ${inArray(people.email, haveEmails)})`
+        : sql<string[]>`'{}'::text[]`,
+    })
+    .from(posts)
+    .where(eq(posts.id, ev.postId))
+    .limit(1);
   if (!post) return null;
-  const participantIds = (await tx.select({ id: threadParticipants.personId }).from(threadParticipants).where(eq(threadParticipants.postId, ev.postId))).map((r) => r.id);
+  const participantIds = post.participantIds;
   const wanted = [...new Set([...participantIds, ...ev.mentionedIds, post.authorId])];
   const byId = new Map((await recipients(tx, and(inArray(people.id, wanted), groupVisibleTo(sql`${post.groupId}::uuid`, sql`${people.id}`))!)).map((r) => [r.id, r]));
-  const muted = new Set((await tx.select({ id: threadMutes.personId }).from(threadMutes).where(eq(threadMutes.postId, ev.postId))).map((r) => r.id));
-  const have = ev.alreadyHaveEmails?.length
-    ? (await tx.select({ id: people.id }).from(people).where(inArray(people.email, ev.alreadyHaveEmails.map((e) => e.toLowerCase())))).map((r) => r.id)
-    : [];
+  const muted = new Set(post.mutedIds);
+  const have = post.haveIds;
   const pick = (ids: string[]) => ids.map((id) => byId.get(id)).filter((r): r is Recipient => Boolean(r));
   return {
     event: { kind: ev.kind, authorId: ev.authorId, source: ev.source, at: ev.at },

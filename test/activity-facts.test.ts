@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { activityFacts, addThreadParticipants, ensureGroup, insertEsnPost, muteThread, upsertPerson, type ActivityEvent } from '@blend/db';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+// What the mail planning of an event reads (docs/ARCHITECTURE.md "Outbound mail"), on real
+// Postgres: the post's author, its mail participants, the mentioned, who muted the thread and
+// who has the mail already, read in one statement besides the recipients.
+let t: TestDatabase;
+const ids: Record<string, string> = {};
+let postId = '';
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  for (const who of ['author', 'bea', 'carl', 'dora', 'emil']) {
+    ids[who] = (await upsertPerson(t.db, { email: `${who}@corp.test`, name: who, optIn: true })).person.id;
+  }
+  const group = await ensureGroup(t.db, 'general');
+  postId = (await insertEsnPost(t.db, { groupId: group.id, authorId: ids.author!, title: 'Facts', bodyText: 'Facts', bodyHtml: '<p>Facts</p>', tags: [], mentionedEmails: [] })).id;
+  await addThreadParticipants(t.db, postId, ['bea@corp.test', 'CARL@corp.test', 'emil@corp.test']);
+  await muteThread(t.db, postId, ids.carl!);
+});
+afterAll(async () => t?.drop());
+
+const event = (over: Partial<ActivityEvent> = {}): ActivityEvent => ({
+  kind: 'comment', postId, commentId: null, authorId: ids.bea!, source: 'email', at: new Date(), mentionedIds: [], ...over,
+});
+
+describe('activityFacts', () => {
+  it('reads the participants, the mentioned, the author, the mutes and who has the mail already', async () => {
+    const facts = (await activityFacts(t.db, event({ mentionedIds: [ids.dora!], alreadyHaveEmails: ['EMIL@corp.test', 'nobody@corp.test'] })))!;
+    expect(facts.post).toEqual({ authorId: ids.author, source: 'esn' });
+    expect(facts.emailParticipants.map((r) => r.id).sort()).toEqual([ids.bea, ids.carl, ids.emil].sort());
+    expect(facts.mentioned.map((r) => r.id)).toEqual([ids.dora]);
+    expect(facts.postAuthor?.id).toBe(ids.author);
+    expect([...facts.muted]).toEqual([ids.carl]);
+    expect([...facts.alreadyHave]).toEqual([ids.emil]);
+  });
+
+  it('has nobody with the mail already when the event names no addresses, and nothing for a post that is gone', async () => {
+    const facts = (await activityFacts(t.db, event()))!;
+    expect(facts.alreadyHave.size).toBe(0);
+    expect(facts.mentioned).toEqual([]);
+    expect(await activityFacts(t.db, event({ postId: randomUUID() }))).toBeNull();
+  });
+});
