@@ -34,6 +34,10 @@ describe('the events outbox', () => {
     expect(rows.map((r) => r.sequence)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
     // Commit order: each later sequence was written after the one before it.
     for (let i = 1; i < rows.length; i++) expect(rows[i]!.createdAt.getTime()).toBeGreaterThanOrEqual(rows[i - 1]!.createdAt.getTime());
+    // Each event names the post (with its group) and the author as they are.
+    const payloads = (await api.t.db.select({ payload: schema.events.payload }).from(schema.events).where(eq(schema.events.threadId, id)).orderBy(schema.events.sequence)).map((r) => r.payload);
+    expect(payloads[0]).toMatchObject({ event: 'post.created', post: { id, group: { slug: 'general' }, author: { id: rootId, email: 'root@corp.test', name: 'Root' } } });
+    expect(payloads[1]).toMatchObject({ event: 'comment.created', post: { id }, comment: { author: { id: rootId, email: 'root@corp.test', name: 'Root' } } });
   });
 
   it('writes no event for a change that rolled back', async () => {

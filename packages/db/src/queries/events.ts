@@ -86,6 +86,19 @@ async function loadPost(tx: Tx, id: string) {
   return row;
 }
 
+const personColumns = { id: people.id, email: people.email, name: people.name };
+
+/** {@link loadPost} with its author as {@link personRef} gives it, in one statement. */
+async function loadPostWithAuthor(tx: Tx, id: string) {
+  const [row] = await tx
+    .select({ post: posts, group: { slug: groups.slug, name: groups.name }, author: personColumns })
+    .from(posts)
+    .innerJoin(groups, eq(groups.id, posts.groupId))
+    .leftJoin(people, eq(people.id, posts.authorId))
+    .where(eq(posts.id, id));
+  return row && { ...row, author: row.author ?? { id: row.post.authorId, email: '', name: '' } };
+}
+
 const postRef = (ctx: EventContext, p: { id: string; title: string; deletedAt: Date | null }): WebhookPostRef => ({
   id: p.id,
   title: p.deletedAt ? '' : p.title,
@@ -94,7 +107,7 @@ const postRef = (ctx: EventContext, p: { id: string; title: string; deletedAt: D
 
 /** `post.created` or `post.updated` with the post as it is now. */
 export async function emitPostEvent(tx: Tx, type: 'post.created' | 'post.updated', postId: string, ctx: EventContext = {}): Promise<void> {
-  const row = await loadPost(tx, postId);
+  const row = await loadPostWithAuthor(tx, postId);
   if (!row || row.post.deletedAt) return;
   const p = row.post;
   await recordEvent(tx, {
@@ -111,7 +124,7 @@ export async function emitPostEvent(tx: Tx, type: 'post.created' | 'post.updated
         body_text: p.bodyText,
         body_html: p.bodyHtml,
         source: p.source,
-        author: await personRef(tx, p.authorId),
+        author: row.author,
         created_at: p.createdAt.toISOString(),
         edited_at: p.editedAt?.toISOString() ?? null,
       },
@@ -122,10 +135,16 @@ export async function emitPostEvent(tx: Tx, type: 'post.created' | 'post.updated
 
 /** `comment.created` or `comment.updated` with the comment as it is now. */
 export async function emitCommentEvent(tx: Tx, type: 'comment.created' | 'comment.updated', commentId: string, ctx: EventContext = {}): Promise<void> {
-  const [c] = await tx.select().from(comments).where(eq(comments.id, commentId));
-  if (!c || c.deletedAt) return;
-  const row = await loadPost(tx, c.postId);
-  if (!row) return;
+  // The comment, its post and group, and its author: one statement.
+  const [row] = await tx
+    .select({ c: comments, post: posts, group: { slug: groups.slug, name: groups.name }, author: personColumns })
+    .from(comments)
+    .innerJoin(posts, eq(posts.id, comments.postId))
+    .innerJoin(groups, eq(groups.id, posts.groupId))
+    .leftJoin(people, eq(people.id, comments.authorId))
+    .where(eq(comments.id, commentId));
+  if (!row || row.c.deletedAt) return;
+  const c = row.c;
   await recordEvent(tx, {
     type,
     threadId: c.postId,
@@ -142,7 +161,7 @@ export async function emitCommentEvent(tx: Tx, type: 'comment.created' | 'commen
         body_text: c.bodyText,
         body_html: c.bodyHtml,
         source: c.source,
-        author: await personRef(tx, c.authorId),
+        author: row.author ?? { id: c.authorId, email: '', name: '' },
         created_at: c.createdAt.toISOString(),
         edited_at: c.editedAt?.toISOString() ?? null,
       },
