@@ -105,12 +105,38 @@ export type DocsSection = (typeof SECTIONS)[number];
 const BEGIN = (name: DocsSection) => `<!-- bench:${name} begin: written by \`pnpm bench ${name === 'search' ? 'api' : name}\` -->`;
 const END = (name: DocsSection) => `<!-- bench:${name} end -->`;
 
+const HEADER =
+  `# Benchmarks\n\n\`pnpm bench\` runs all benchmarks, ingest, digests, then the API; \`pnpm bench ingest\`, \`pnpm bench digest\` or \`pnpm bench api\` runs one.\n` +
+  `\`pnpm bench soak\` (about 35 minutes) runs only when named; \`pnpm bench conversion\` (seconds, no services) compares text extraction.\n` +
+  `Each writes only its own section below.\n`;
+
 /**
- * Replace one benchmark's section of the docs file (between its markers) and keep the others,
- * and the prose after the last section, so `pnpm bench ingest` and `pnpm bench digest` never
- * overwrite each other's figures. A file without markers is from before the sections: all of
- * it is the ingest run's.
+ * The docs file with one benchmark's section (between its markers) replaced and everything
+ * else kept: the other sections, and the hand-written prose after each section, which stays
+ * with the section it follows. A section not in the file yet goes where SECTIONS puts it. A
+ * file without markers is from before the sections: all of it is the ingest run's.
  */
+export function replaceDocsSection(old: string, name: DocsSection, body: string): string {
+  const found = SECTIONS.map((n) => ({ name: n, from: old.indexOf(BEGIN(n)), to: old.indexOf(END(n)) }))
+    .filter((f) => f.from >= 0 && f.to > f.from)
+    .sort((a, b) => a.from - b.from);
+  const segments: { name: DocsSection; body: string; after: string }[] = found.map((f, i) => ({
+    name: f.name,
+    body: old.slice(f.from + BEGIN(f.name).length, f.to).trim(),
+    after: old.slice(f.to + END(f.name).length, found[i + 1]?.from ?? old.length).trim(),
+  }));
+  if (found.length === 0 && old.trim()) segments.push({ name: 'ingest', body: old.replace(/^# Benchmarks\n+/, '').trim(), after: '' });
+  const same = segments.find((s) => s.name === name);
+  if (same) same.body = body.trim();
+  else {
+    const before = segments.findIndex((s) => SECTIONS.indexOf(s.name) > SECTIONS.indexOf(name));
+    segments.splice(before < 0 ? segments.length : before, 0, { name, body: body.trim(), after: '' });
+  }
+  const text = segments.map((s) => `${BEGIN(s.name)}\n${s.body}\n${END(s.name)}\n${s.after ? `\n${s.after}\n` : ''}`);
+  return `${HEADER}\n${text.join('\n')}`;
+}
+
+/** Write one benchmark's section into the docs file (see replaceDocsSection). */
 export async function writeDocsSection(file: string, name: DocsSection, body: string): Promise<void> {
   let old = '';
   try {
@@ -118,28 +144,5 @@ export async function writeDocsSection(file: string, name: DocsSection, body: st
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const parts = new Map<DocsSection, string>();
-  let tail = '';
-  if (SECTIONS.some((n) => old.includes(BEGIN(n)))) {
-    let last = 0;
-    for (const n of SECTIONS) {
-      const from = old.indexOf(BEGIN(n));
-      const to = old.indexOf(END(n));
-      if (from >= 0 && to > from) {
-        parts.set(n, old.slice(from + BEGIN(n).length, to).trim());
-        last = Math.max(last, to + END(n).length);
-      }
-    }
-    tail = old.slice(last).trim();
-  } else if (old.trim()) {
-    parts.set('ingest', old.replace(/^# Benchmarks\n+/, '').trim());
-  }
-  parts.set(name, body.trim());
-  const sections = SECTIONS.filter((n) => parts.has(n)).map((n) => `${BEGIN(n)}\n${parts.get(n)}\n${END(n)}\n`);
-  await writeFile(
-    file,
-    `# Benchmarks\n\n\`pnpm bench\` runs all benchmarks, ingest, digests, then the API; \`pnpm bench ingest\`, \`pnpm bench digest\` or \`pnpm bench api\` runs one.\n` +
-      `\`pnpm bench soak\` (about 35 minutes) runs only when named; \`pnpm bench conversion\` (seconds, no services) compares text extraction.\n` +
-      `Each writes only its own section below.\n\n${sections.join('\n')}${tail ? `\n${tail}\n` : ''}`,
-  );
+  await writeFile(file, replaceDocsSection(old, name, body));
 }
