@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { activityFacts, addThreadParticipants, ensureGroup, insertEsnPost, muteThread, upsertPerson, type ActivityEvent } from '@blend/db';
+import { eq } from 'drizzle-orm';
+import { activityFacts, addThreadParticipants, ensureGroup, finishNotifications, insertEsnPost, insertNotifications, muteThread, schema, upsertPerson, type ActivityEvent } from '@blend/db';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // What the mail planning of an event reads (docs/ARCHITECTURE.md "Outbound mail"), on real
 // Postgres: the post's author, its mail participants, the mentioned, who muted the thread and
-// who has the mail already, read in one statement besides the recipients.
+// who has the mail already, read in one statement besides the recipients; and how a sweep
+// settles its notification rows, all groups in one statement.
 let t: TestDatabase;
 const ids: Record<string, string> = {};
 let postId = '';
@@ -42,5 +44,27 @@ describe('activityFacts', () => {
     expect(facts.alreadyHave.size).toBe(0);
     expect(facts.mentioned).toEqual([]);
     expect(await activityFacts(t.db, event({ postId: randomUUID() }))).toBeNull();
+  });
+});
+
+describe('finishNotifications', () => {
+  it('settles each group with its own outcome and leaves other rows pending', async () => {
+    const due = new Date();
+    await insertNotifications(t.db, { postId, commentId: null }, ['bea', 'carl', 'dora', 'emil'].map((who) => ({ personId: ids[who]!, kind: 'reply' as const, dueAt: due })));
+    const rows = await t.db.select().from(schema.notifications).where(eq(schema.notifications.postId, postId));
+    const of = (who: string) => rows.filter((r) => r.personId === ids[who]).map((r) => r.id);
+    const outboundA = randomUUID();
+    const outboundB = randomUUID();
+    await finishNotifications(t.db, [
+      { ids: of('bea'), outcome: { outboundId: outboundA } },
+      { ids: of('carl'), outcome: { dropped: 'opted_out' } },
+      { ids: of('dora'), outcome: { outboundId: outboundB } },
+    ]);
+    await finishNotifications(t.db, []);
+    const after = new Map((await t.db.select().from(schema.notifications).where(eq(schema.notifications.postId, postId))).map((r) => [r.personId, r]));
+    expect(after.get(ids.bea!)).toMatchObject({ state: 'sent', outboundId: outboundA, reason: null });
+    expect(after.get(ids.carl!)).toMatchObject({ state: 'dropped', outboundId: null, reason: 'opted_out' });
+    expect(after.get(ids.dora!)).toMatchObject({ state: 'sent', outboundId: outboundB, reason: null });
+    expect(after.get(ids.emil!)).toMatchObject({ state: 'pending', outboundId: null, reason: null });
   });
 });

@@ -147,12 +147,22 @@ export async function lockDueNotifications(tx: Tx, now: Date, limit = 200): Prom
     .for('update', { skipLocked: true });
 }
 
-export async function finishNotifications(tx: Tx, ids: string[], outcome: { outboundId: string } | { dropped: string }): Promise<void> {
-  if (ids.length === 0) return;
-  await tx
-    .update(notifications)
-    .set('outboundId' in outcome ? { state: 'sent', outboundId: outcome.outboundId } : { state: 'dropped', reason: outcome.dropped })
-    .where(inArray(notifications.id, ids));
+export type NotificationOutcome = { outboundId: string } | { dropped: string };
+
+/**
+ * Settle notification rows, each group with its outcome: `sent` in an outbox row, or `dropped`
+ * with the reason. One statement for all (a sweep round settles its groups together).
+ */
+export async function finishNotifications(tx: Tx, done: { ids: string[]; outcome: NotificationOutcome }[]): Promise<void> {
+  const rows = done.flatMap((d) => d.ids.map((id) => ({ id, outboundId: 'outboundId' in d.outcome ? d.outcome.outboundId : null, dropped: 'dropped' in d.outcome ? d.outcome.dropped : null })));
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    update ${notifications} n
+    set state = case when v.outbound_id is null then 'dropped' else 'sent' end,
+        outbound_id = coalesce(v.outbound_id, n.outbound_id),
+        reason = case when v.outbound_id is null then v.reason else n.reason end
+    from unnest(${sql.param(rows.map((r) => r.id))}::uuid[], ${sql.param(rows.map((r) => r.outboundId))}::uuid[], ${sql.param(rows.map((r) => r.dropped))}::text[]) as v(id, outbound_id, reason)
+    where n.id = v.id`);
 }
 
 /** What the notification sweep needs to know about the people, posts and comments of due rows. */

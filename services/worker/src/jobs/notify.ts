@@ -9,6 +9,7 @@ import {
   writeOutboundMail,
   type Database,
   type NotificationContext,
+  type NotificationOutcome,
   type NotificationRow,
   type Tx,
 } from '@blend/db';
@@ -42,6 +43,7 @@ export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
       if (rows.length === 0) return null;
       const out: string[] = [];
       const ctx = await notificationContext(tx, rows);
+      const round: Round = { ctx, now, references: new Map(), finished: [] };
       const groups = new Map<string, NotificationRow[]>();
       for (const r of rows) {
         // Mirrors and corrections are one mail per comment; mentions and replies one per thread.
@@ -49,9 +51,10 @@ export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
         groups.set(key, [...(groups.get(key) ?? []), r]);
       }
       for (const group of groups.values()) {
-        const id = await writeGroup(tx, deps, ctx, group, now);
+        const id = await writeGroup(tx, deps, round, group);
         if (id) out.push(id);
       }
+      await finishNotifications(tx, round.finished);
       return out;
     });
     if (batch === null) break;
@@ -60,13 +63,23 @@ export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
   return written;
 }
 
-async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, group: NotificationRow[], now: Date): Promise<string | null> {
+/** What the groups of one sweep round share: settled together at its end. */
+interface Round {
+  ctx: NotificationContext;
+  now: Date;
+  /** A thread's Message-IDs, read once per round (this sweep's own mail does not change them). */
+  references: Map<string, string[]>;
+  finished: { ids: string[]; outcome: NotificationOutcome }[];
+}
+
+async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: NotificationRow[]): Promise<string | null> {
+  const { ctx, now } = round;
   const first = group[0]!;
   const ids = group.map((r) => r.id);
   const to = ctx.people.get(first.personId);
   const post = ctx.posts.get(first.postId);
-  const drop = async (why: string) => {
-    await finishNotifications(tx, ids, { dropped: why });
+  const drop = (why: string) => {
+    round.finished.push({ ids, outcome: { dropped: why } });
     return null;
   };
   // Checked again at send time: a person may have opted out or bounced since.
@@ -75,7 +88,8 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
   if (!post || post.deletedAt) return drop('post_gone');
   const site = deps.site;
   const outboundId = crypto.randomUUID();
-  const references = await threadMessageIds(tx, post.id);
+  let references = round.references.get(post.id);
+  if (!references) round.references.set(post.id, (references = await threadMessageIds(tx, post.id)));
   const postUrl = postLink(site.publicUrl, post.id);
   const preferencesUrl = preferencesLink(site.publicUrl);
   // Blend's words in the reader's language; people's own words stay as written.
@@ -145,7 +159,7 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, ctx: NotificationContext, gr
     );
   }
   if (!id) return drop('duplicate');
-  await finishNotifications(tx, ids, { outboundId: id });
+  round.finished.push({ ids, outcome: { outboundId: id } });
   deps.metrics?.outboundQueued.inc({ kind: first.kind });
   return id;
 }
