@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { activityFacts, addThreadParticipants, ensureGroup, finishNotifications, insertEsnPost, insertNotifications, muteThread, schema, upsertPerson, type ActivityEvent } from '@blend/db';
+import { activityFacts, addThreadParticipants, ensureGroup, finishNotifications, insertEsnPost, writeOutboundMail, insertNotifications, muteThread, schema, upsertPerson, type ActivityEvent } from '@blend/db';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // What the mail planning of an event reads (docs/ARCHITECTURE.md "Outbound mail"), on real
 // Postgres: the post's author, its mail participants, the mentioned, who muted the thread and
 // who has the mail already, read in one statement besides the recipients; and how a sweep
-// settles its notification rows, all groups in one statement.
+// settles its notification rows, all groups in one statement; and a threaded outbox row with
+// its Message-ID's place in the thread, written together or not at all.
 let t: TestDatabase;
 const ids: Record<string, string> = {};
 let postId = '';
@@ -66,5 +67,28 @@ describe('finishNotifications', () => {
     expect(after.get(ids.carl!)).toMatchObject({ state: 'dropped', outboundId: null, reason: 'opted_out' });
     expect(after.get(ids.dora!)).toMatchObject({ state: 'sent', outboundId: outboundB, reason: null });
     expect(after.get(ids.emil!)).toMatchObject({ state: 'pending', outboundId: null, reason: null });
+  });
+});
+
+describe('writeOutboundMail', () => {
+  const addressing = { mode: 'domain', domain: 'bridge.test' } as const;
+  const mail = (dedupeKey: string, threaded: boolean) => ({ kind: 'mirror', to: 'bea@corp.test', personId: ids.bea!, postId, subject: 'Re: Facts', text: 'Hello', dedupeKey, threaded });
+  const refsOf = async (outboundId: string) => {
+    const [row] = await t.db.select().from(schema.outboundMessages).where(eq(schema.outboundMessages.id, outboundId));
+    return t.db.select().from(schema.messageRefs).where(eq(schema.messageRefs.messageId, row!.messageId));
+  };
+
+  it('maps the Message-ID of a threaded mail to its thread, and writes nothing again for a used key', async () => {
+    const id = (await writeOutboundMail(t.db, addressing, mail('facts:threaded', true)))!;
+    expect(id).toBeTruthy();
+    expect((await refsOf(id)).map((r) => ({ postId: r.postId, commentId: r.commentId, inboundId: r.inboundId }))).toEqual([{ postId, commentId: null, inboundId: null }]);
+    expect(await writeOutboundMail(t.db, addressing, mail('facts:threaded', true))).toBeNull();
+    expect(await t.db.select().from(schema.outboundMessages).where(eq(schema.outboundMessages.dedupeKey, 'facts:threaded'))).toHaveLength(1);
+  });
+
+  it('does not map a mail that is not threaded', async () => {
+    const id = (await writeOutboundMail(t.db, addressing, mail('facts:plain', false)))!;
+    expect(id).toBeTruthy();
+    expect(await refsOf(id)).toEqual([]);
   });
 });

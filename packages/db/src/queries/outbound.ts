@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, getTableColumns, lte, sql, type SQL } from 'drizzle-orm';
 import { outboundRow, type Addressing, type OutboundMail } from '@blend/core';
 import type { Tx } from '../client';
-import { outboundMessages, people } from '../schema';
-import { recordMessageRefs } from './threads';
+import { messageRefs, outboundMessages, people } from '../schema';
 
 export type OutboundRow = typeof outboundMessages.$inferSelect;
 export type NewOutbound = typeof outboundMessages.$inferInsert;
@@ -18,9 +17,18 @@ export type NewOutbound = typeof outboundMessages.$inferInsert;
  */
 export async function writeOutboundMail(tx: Tx, addressing: Addressing, mail: OutboundMail, id: string = randomUUID()): Promise<string | null> {
   const row = outboundRow(mail, id, addressing);
-  const written = await addOutbound(tx, row);
-  if (written && mail.threaded && mail.postId) await recordMessageRefs(tx, [{ messageId: row.messageId, postId: mail.postId, commentId: mail.commentId ?? null }]);
-  return written;
+  if (!(mail.threaded && mail.postId)) return addOutbound(tx, row);
+  // The row and its Message-ID's place in the thread in one statement: the mapping is written
+  // only when the row is (a used dedupe key writes neither).
+  const res = await tx.execute<{ id: string }>(sql`
+    with written as (${insertOutbound(tx, row).returning({ id: outboundMessages.id, messageId: outboundMessages.messageId }).getSQL()})
+    , mapped as (
+      insert into ${messageRefs} (message_id, post_id, comment_id)
+      select message_id, ${mail.postId}::uuid, ${mail.commentId ?? null}::uuid from written
+      on conflict (message_id) do nothing
+    )
+    select id from written`);
+  return res.rows[0]?.id ?? null;
 }
 
 /**
@@ -39,13 +47,12 @@ export async function writeOutboundMails(tx: Tx, addressing: Addressing, mails: 
  * @returns the new row's id, or null when the key was already used.
  */
 export async function addOutbound(tx: Tx, values: NewOutbound): Promise<string | null> {
-  const rows = await tx
-    .insert(outboundMessages)
-    .values(values)
-    .onConflictDoNothing({ target: outboundMessages.dedupeKey })
-    .returning({ id: outboundMessages.id });
+  const rows = await insertOutbound(tx, values).returning({ id: outboundMessages.id });
   return rows[0]?.id ?? null;
 }
+
+/** The insert of one outbox row; a used `dedupeKey` makes it write nothing. */
+const insertOutbound = (tx: Tx, values: NewOutbound) => tx.insert(outboundMessages).values(values).onConflictDoNothing({ target: outboundMessages.dedupeKey });
 
 /**
  * Write many mails to the outbox (a batch of digests) in one statement whatever their number:
