@@ -53,17 +53,20 @@ export async function recordEvent<T extends EventType>(
     ...(e.via ? { via: e.via } : {}),
     ...e.body,
   } as Record<string, unknown>;
-  await tx.insert(events).values({ id, type: e.type, threadId: e.threadId, sequence, groupId: e.groupId, origin: e.origin, postId: e.postId ?? null, commentId: e.commentId ?? null, payload });
-  await fanOut(tx, { id, type: e.type, groupId: e.groupId, origin: e.origin, via: e.via ?? null });
+  // The event, and the active hooks of its type, in one statement.
+  const insert = tx.insert(events).values({ id, type: e.type, threadId: e.threadId, sequence, groupId: e.groupId, origin: e.origin, postId: e.postId ?? null, commentId: e.commentId ?? null, payload });
+  const hooks = await tx.execute<Hook>(sql`
+    with inserted as (${insert.getSQL()})
+    select ${webhooks.id} as id, ${webhooks.events} as events, ${webhooks.filter} as filter, ${webhooks.format} as format from ${webhooks}
+    where ${webhooks.active} and ${webhooks.events} @> ${JSON.stringify([e.type])}::jsonb`);
+  await fanOut(tx, hooks.rows, { id, type: e.type, groupId: e.groupId, origin: e.origin, via: e.via ?? null });
   return { id, sequence };
 }
 
-/** One `pending` delivery per active hook that takes the event. */
-async function fanOut(tx: Tx, e: { id: string; type: string; groupId: string | null; origin: Origin; via: string | null }): Promise<number> {
-  const hooks = await tx
-    .select({ id: webhooks.id, events: webhooks.events, filter: webhooks.filter, format: webhooks.format })
-    .from(webhooks)
-    .where(and(eq(webhooks.active, true), sql`${webhooks.events} @> ${JSON.stringify([e.type])}::jsonb`));
+type Hook = Pick<typeof webhooks.$inferSelect, 'id' | 'events' | 'filter' | 'format'>;
+
+/** One `pending` delivery per active hook (of the event's type) that takes the event. */
+async function fanOut(tx: Tx, hooks: Hook[], e: { id: string; type: string; groupId: string | null; origin: Origin; via: string | null }): Promise<number> {
   if (hooks.length === 0) return 0;
   const group = e.groupId ? (await tx.select({ slug: groups.slug, visibility: groups.visibility }).from(groups).where(eq(groups.id, e.groupId)))[0] : undefined;
   const taking = hooks.filter((h) => eventPassesFilter(h, { type: e.type, groupSlug: group?.slug ?? null, groupPrivate: group?.visibility === 'private', origin: e.origin, via: e.via }));
