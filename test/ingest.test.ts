@@ -54,6 +54,9 @@ describe('ingest', () => {
     expect(after.comments).toHaveLength(1);
     expect(after.comments[0]!.author.email).toBe('bob@corp.test');
     expect(after.comments[0]!.body_text).toBe('Looks good to me, one question about Q3 hiring.');
+    // Bob's receipt names the thread he commented on.
+    const receipts = await t.db.select().from(schema.outboundMessages).where(eq(schema.outboundMessages.kind, 'receipt'));
+    expect(receipts.filter((r) => r.toAddress === 'bob@corp.test').map((r) => r.subject)).toEqual(['Your comment on “Quarterly plan is ready” was published']);
   });
 
   it('makes a reply wait while its parent from the same batch is still being ingested', async () => {

@@ -1,5 +1,5 @@
 import { postLink, preferencesLink, languageOf, signLink, type MailInput, type SenderVerdict } from '@blend/core';
-import { publishedCount, writeOutboundMail, type Person, type Tx } from '@blend/db';
+import { postTitle, publishedCount, writeOutboundMail, type Person, type Tx } from '@blend/db';
 import { renderReceiptMail } from '@blend/mail';
 import { queueMail } from '../outbox';
 import type { InboundIds } from './copies';
@@ -23,7 +23,8 @@ export interface ReceiptContext {
 export async function publishReceipt(
   tx: Tx,
   c: ReceiptContext,
-  what: { postId: string; commentId: string | null; title: string; text: string },
+  /** `title` undefined: the post's, read only when a receipt is written. */
+  what: { postId: string; commentId: string | null; title?: string; text: string },
   outbound: string[],
 ): Promise<void> {
   const p = c.person;
@@ -38,7 +39,7 @@ export async function publishReceipt(
     `${c.deps.publicUrl}${path}?t=${encodeURIComponent(signLink({ purpose, subject, scope: p.id, exp, iat }, c.deps.secret))}`;
   const mail = renderReceiptMail({
     outcome: what.commentId ? 'commented' : 'posted',
-    title: what.title,
+    title: what.title ?? (await postTitle(tx, what.postId)) ?? '',
     text: what.text,
     postUrl: postLink(c.deps.publicUrl, what.postId),
     undoUrl: link('/links/undo', 'undo'),

@@ -40,7 +40,6 @@ import {
   findPersonByEmail,
   languagesByEmail,
   outboundIdByMessageId,
-  postTitle,
   recordBounce,
   recordMentions,
   replaceTags,
@@ -289,8 +288,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       );
       await emitCommentEvent(tx, 'comment.created', comment.id, { publicUrl: deps.publicUrl, at: comment.createdAt });
       await finishInbound(tx, row.id, { ...ids, state: 'commented', postId, commentId: comment.id });
-      const title = (await postTitle(tx, postId)) ?? '';
-      await publishReceipt(tx, c, { postId, commentId: comment.id, title, text: decision.body }, outbound);
+      await publishReceipt(tx, c, { postId, commentId: comment.id, text: decision.body }, outbound);
       return { state: 'commented', postId, commentId: comment.id, outbound };
     }
     case 'like': {
