@@ -31,9 +31,14 @@ export interface MailSite {
 
 /** A new reply-by-email address for one person and one thread, its token stored hashed (core `newReplyAddress`). */
 export async function issueReplyAddress(tx: Tx, site: MailSite, personId: string, postId: string, outboundId: string, now: Date): Promise<string> {
-  const issued = newReplyAddress({ addressing: site.addressing, secret: site.secret, personId, postId, outboundId, now, random: (n) => randomBytes(n) });
+  const issued = replyAddress(site, personId, postId, outboundId, now);
   await saveReplyToken(tx, issued.record);
   return issued.address;
+}
+
+/** {@link issueReplyAddress} without storing the token: the caller stores the records of many together (`saveReplyTokens`). */
+export function replyAddress(site: MailSite, personId: string, postId: string, outboundId: string, now: Date): ReturnType<typeof newReplyAddress> {
+  return newReplyAddress({ addressing: site.addressing, secret: site.secret, personId, postId, outboundId, now, random: (n) => randomBytes(n) });
 }
 
 /** What an unsubscribe link stops: digests, or mail about one thread. */

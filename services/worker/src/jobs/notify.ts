@@ -5,17 +5,19 @@ import {
   lockDueNotifications,
   mirrorMessageId,
   notificationContext,
+  saveReplyTokens,
   threadMessageIds,
   writeOutboundMail,
   type Database,
   type NotificationContext,
   type NotificationOutcome,
   type NotificationRow,
+  type NewReplyToken,
   type Tx,
 } from '@blend/db';
 import { renderCorrectionMail, renderMirrorMail, renderNotificationMail, warmTemplates } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/runtime';
-import { conversationHeaders, issueReplyAddress, unsubscribeHeaders, unsubscribeUrl, type MailSite } from '@blend/outbound';
+import { conversationHeaders, replyAddress, unsubscribeHeaders, unsubscribeUrl, type MailSite } from '@blend/outbound';
 
 export interface NotifyDeps {
   db: Database;
@@ -43,7 +45,7 @@ export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
       if (rows.length === 0) return null;
       const out: string[] = [];
       const ctx = await notificationContext(tx, rows);
-      const round: Round = { ctx, now, references: new Map(), finished: [] };
+      const round: Round = { ctx, now, references: new Map(), finished: [], tokens: [] };
       const groups = new Map<string, NotificationRow[]>();
       for (const r of rows) {
         // Mirrors and corrections are one mail per comment; mentions and replies one per thread.
@@ -54,6 +56,7 @@ export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
         const id = await writeGroup(tx, deps, round, group);
         if (id) out.push(id);
       }
+      await saveReplyTokens(tx, round.tokens);
       await finishNotifications(tx, round.finished);
       return out;
     });
@@ -70,6 +73,8 @@ interface Round {
   /** A thread's Message-IDs, read once per round (this sweep's own mail does not change them). */
   references: Map<string, string[]>;
   finished: { ids: string[]; outcome: NotificationOutcome }[];
+  /** The reply tokens of the round's mail, stored together. */
+  tokens: NewReplyToken[];
 }
 
 async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: NotificationRow[]): Promise<string | null> {
@@ -110,7 +115,7 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: Notific
     if (!comment) return drop('comment_gone');
     const author = ctx.people.get(comment.authorId);
     const fromName = `${displayName(author)} via Blend`;
-    const replyTo = await issueReplyAddress(tx, site, to.id, post.id, outboundId, now);
+    const replyTo = issueReply(round, site, to.id, post.id, outboundId);
     if (first.kind === 'mirror') {
       if (comment.deletedAt) return drop('comment_gone');
       const mail = renderMirrorMail({ authorName: displayName(author), text: comment.bodyText, postTitle: post.title, postUrl, preferencesUrl, language });
@@ -150,7 +155,7 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: Notific
       .filter((i): i is NonNullable<typeof i> => i !== null);
     if (items.length === 0) return drop('comment_gone');
     const mail = renderNotificationMail({ recipientName: to.name || to.email, threadTitle: post.title, postUrl, items, preferencesUrl, timezone: to.timezone, language });
-    const replyTo = await issueReplyAddress(tx, site, to.id, post.id, outboundId, now);
+    const replyTo = issueReply(round, site, to.id, post.id, outboundId);
     id = await writeOutboundMail(
       tx,
       site.addressing,
@@ -162,4 +167,11 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: Notific
   round.finished.push({ ids, outcome: { outboundId: id } });
   deps.metrics?.outboundQueued.inc({ kind: first.kind });
   return id;
+}
+
+/** A reply address for the mail; its token is stored with the round's others. */
+function issueReply(round: Round, site: MailSite, personId: string, postId: string, outboundId: string): string {
+  const issued = replyAddress(site, personId, postId, outboundId, round.now);
+  round.tokens.push(issued.record);
+  return issued.address;
 }
