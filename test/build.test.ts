@@ -106,4 +106,24 @@ describe('pnpm build', () => {
     }
     expect(p.err()).toBe('');
   });
+
+  it('starts the poller from the build, which loads none of the libraries it does not use', async () => {
+    // Only the modules of packages/ it uses are bundled (scripts/build.ts, workspacePure).
+    const imports = readFileSync(path.join(out, 'poller.mjs'), 'utf8').match(/^import .*$/gm) ?? [];
+    expect(imports.some((line) => line.includes('/imapflow/'))).toBe(true);
+    for (const unused of ['mailparser', 'nodemailer', 'markdown-it', 'sanitize-html', 'handlebars', 'html-to-text']) {
+      expect(imports.filter((line) => line.includes(`/${unused}/`))).toEqual([]);
+    }
+    const p = node(
+      [path.join(out, 'poller.mjs')],
+      serviceEnv({ BLEND_QUEUE_PREFIX: `build${process.pid}`, BLEND_POLLER_HEALTH_PORT: '0', LOG_LEVEL: 'info' }),
+    );
+    try {
+      await waitFor(async () => (/poller started/.test(p.out()) || p.child.exitCode !== null ? true : null), 'the poller to start', 30_000);
+      expect(p.out()).toMatch(/poller started/);
+    } finally {
+      p.kill('SIGTERM');
+      expect((await p.done).code).toBe(0);
+    }
+  });
 });
