@@ -95,12 +95,12 @@ describe('who may open /admin/queues', () => {
 });
 
 describe('the dashboard API', () => {
-  it('lists the five queues with their counts', async () => {
+  it('lists the six queues with their counts', async () => {
     await enqueueSend(api.queues.send, randomUUID());
     const res = await get('/admin/queues/api/queues', { bearer: 'root' });
     expect(res.statusCode).toBe(200);
     const body = res.json<{ queues: { name: string; counts: Record<string, number> }[] }>();
-    expect(body.queues.map((q) => q.name).sort()).toEqual(['digest', 'ingest', 'notify', 'send', 'webhook']);
+    expect(body.queues.map((q) => q.name).sort()).toEqual(['digest', 'ingest', 'ingest-backlog', 'notify', 'send', 'webhook']);
     const send = body.queues.find((q) => q.name === 'send')!;
     expect(send.counts.waiting).toBe(1);
     expect(body.queues.find((q) => q.name === 'ingest')!.counts.waiting).toBe(0);
@@ -125,7 +125,7 @@ describe('in Chromium', () => {
     await browser?.close();
   });
 
-  it('signs in at /web/login, follows the admin page link and shows the five queues', async () => {
+  it('signs in at /web/login, follows the admin page link and shows the six queues', async () => {
     browser = await launchChromium();
     const base = await listenOnLoopback(api.app);
     const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'UTC' });
@@ -138,7 +138,7 @@ describe('in Chromium', () => {
     await Promise.all([page.waitForURL(`${base}/admin/queues`), page.getByRole('button', { name: /sign in/i }).click()]);
     await page.goto(`${base}/web/admin`);
     await Promise.all([page.waitForURL(`${base}/admin/queues`), page.getByRole('link', { name: 'Queue dashboard' }).click()]);
-    for (const name of ['ingest', 'send', 'webhook', 'digest', 'notify']) {
+    for (const name of ['ingest', 'ingest-backlog', 'send', 'webhook', 'digest', 'notify']) {
       await expect.poll(() => page.getByText(name, { exact: true }).count(), { timeout: 15_000 }).toBeGreaterThan(0);
     }
     expect(watch.pageErrors).toEqual([]);
