@@ -10,7 +10,6 @@ import {
   type Addressing,
   type Language,
 } from '@blend/core';
-import { saveReplyToken, type Tx } from '@blend/db';
 
 /**
  * What mail that belongs to a thread carries: reply addresses, conversation headers and the
@@ -29,14 +28,10 @@ export interface MailSite {
   defaultLanguage?: Language;
 }
 
-/** A new reply-by-email address for one person and one thread, its token stored hashed (core `newReplyAddress`). */
-export async function issueReplyAddress(tx: Tx, site: MailSite, personId: string, postId: string, outboundId: string, now: Date): Promise<string> {
-  const issued = replyAddress(site, personId, postId, outboundId, now);
-  await saveReplyToken(tx, issued.record);
-  return issued.address;
-}
-
-/** {@link issueReplyAddress} without storing the token: the caller stores the records of many together (`saveReplyTokens`). */
+/**
+ * A new reply-by-email address for one person and one thread, and the record of its token
+ * (core `newReplyAddress`); the caller stores the records of many together (`saveReplyTokens`).
+ */
 export function replyAddress(site: MailSite, personId: string, postId: string, outboundId: string, now: Date): ReturnType<typeof newReplyAddress> {
   return newReplyAddress({ addressing: site.addressing, secret: site.secret, personId, postId, outboundId, now, random: (n) => randomBytes(n) });
 }
