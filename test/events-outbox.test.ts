@@ -36,6 +36,7 @@ describe('the events outbox', () => {
     for (let i = 1; i < rows.length; i++) expect(rows[i]!.createdAt.getTime()).toBeGreaterThanOrEqual(rows[i - 1]!.createdAt.getTime());
     // Each event names the post (with its group) and the author as they are.
     const payloads = (await api.t.db.select({ payload: schema.events.payload }).from(schema.events).where(eq(schema.events.threadId, id)).orderBy(schema.events.sequence)).map((r) => r.payload);
+    expect(payloads.map((p) => (p as { thread: { id: string; sequence: number } }).thread)).toEqual(rows.map((r) => ({ id, sequence: r.sequence })));
     expect(payloads[0]).toMatchObject({ event: 'post.created', post: { id, group: { slug: 'general' }, author: { id: rootId, email: 'root@corp.test', name: 'Root' } } });
     expect(payloads[1]).toMatchObject({ event: 'comment.created', post: { id }, comment: { author: { id: rootId, email: 'root@corp.test', name: 'Root' } } });
   });

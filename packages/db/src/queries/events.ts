@@ -37,30 +37,42 @@ export async function recordEvent<T extends EventType>(
   tx: Tx,
   e: { type: T; threadId: string | null; groupId: string | null; origin: Origin; via?: string | undefined; postId?: string | null; commentId?: string | null; at?: Date; body: Body<T> },
 ): Promise<{ id: string; sequence: number | null }> {
-  let sequence: number | null = null;
-  if (e.threadId) {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`blend-events:${e.threadId}`}, 0))`);
-    const [row] = await tx.select({ last: sql<number | null>`max(${events.sequence})` }).from(events).where(eq(events.threadId, e.threadId));
-    sequence = Number(row?.last ?? 0) + 1;
-  }
+  if (e.threadId) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`blend-events:${e.threadId}`}, 0))`);
   const id = randomUUID();
   const payload = {
     id,
     event: e.type,
     occurred_at: (e.at ?? new Date()).toISOString(),
-    thread: e.threadId && sequence !== null ? { id: e.threadId, sequence } : null,
+    thread: e.threadId ? { id: e.threadId, sequence: 0 } : null,
     origin: e.origin,
     ...(e.via ? { via: e.via } : {}),
     ...e.body,
   } as Record<string, unknown>;
-  // The event, and the active hooks of its type, in one statement.
-  const insert = tx.insert(events).values({ id, type: e.type, threadId: e.threadId, sequence, groupId: e.groupId, origin: e.origin, postId: e.postId ?? null, commentId: e.commentId ?? null, payload });
-  const hooks = await tx.execute<Hook>(sql`
+  // The thread's next sequence is read by the insert itself: a statement after the lock's, so its
+  // snapshot holds the previous holder's commit.
+  const next = e.threadId ? sql`(select coalesce(max(${events.sequence}), 0) + 1 from ${events} where ${events.threadId} = ${e.threadId}::uuid)` : null;
+  const insert = tx
+    .insert(events)
+    .values({
+      id,
+      type: e.type,
+      threadId: e.threadId,
+      sequence: next,
+      groupId: e.groupId,
+      origin: e.origin,
+      postId: e.postId ?? null,
+      commentId: e.commentId ?? null,
+      payload: next ? sql`jsonb_set(${JSON.stringify(payload)}::jsonb, '{thread,sequence}', to_jsonb(${next}))` : payload,
+    })
+    .returning({ sequence: events.sequence });
+  // The event, its sequence, and the active hooks of its type, in one statement.
+  const res = await tx.execute<{ sequence: number | null } & { [K in keyof Hook]: Hook[K] | null }>(sql`
     with inserted as (${insert.getSQL()})
-    select ${webhooks.id} as id, ${webhooks.events} as events, ${webhooks.filter} as filter, ${webhooks.format} as format from ${webhooks}
-    where ${webhooks.active} and ${webhooks.events} @> ${JSON.stringify([e.type])}::jsonb`);
-  await fanOut(tx, hooks.rows, { id, type: e.type, groupId: e.groupId, origin: e.origin, via: e.via ?? null });
-  return { id, sequence };
+    select inserted.sequence, h.id, h.events, h.filter, h.format from inserted
+    left join ${webhooks} h on h.active and h.events @> ${JSON.stringify([e.type])}::jsonb`);
+  const hooks = res.rows.filter((r): r is typeof r & Hook => r.id !== null);
+  await fanOut(tx, hooks, { id, type: e.type, groupId: e.groupId, origin: e.origin, via: e.via ?? null });
+  return { id, sequence: res.rows[0]?.sequence ?? null };
 }
 
 type Hook = Pick<typeof webhooks.$inferSelect, 'id' | 'events' | 'filter' | 'format'>;
