@@ -8,6 +8,16 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type pg from 'pg';
 import { cpuSnapshot, groupOfName, HZ, pids, procStat, type CpuUse } from './machine';
 
+/**
+ * CPU by part, and the start-up of the services apart: `startup` is each marked part's CPU up to
+ * the reading at which its service was ready (see {@link CpuLedger.add}), in the same unit as
+ * `groups`; `readyAt` the seconds after the first reading at which each service was ready.
+ */
+export interface ProcessCpuUse extends CpuUse {
+  startup?: [string, number][];
+  readyAt?: Record<string, number>;
+}
+
 /** One process in one reading: its CPU so far and, when known, the part it is counted under. */
 export interface ProcRow {
   pid: number;
@@ -34,11 +44,18 @@ interface Entry {
 export class CpuLedger {
   private readonly live = new Map<number, Entry>();
   private readonly banked = new Map<string, number>();
+  /** Part → its CPU at the reading that marked it ready (the first such reading only). */
+  private readonly readyMarks = new Map<string, number>();
   private readings = 0;
 
   constructor(private readonly fallback: (name: string) => string) {}
 
-  add(rows: readonly ProcRow[]): void {
+  /**
+   * Add one reading. `ready`: parts whose start-up ends with this reading; what they have used
+   * so far is their start-up, what they use after it their work (a part marked again keeps
+   * its first mark).
+   */
+  add(rows: readonly ProcRow[], ready: readonly string[] = []): void {
     const first = this.readings++ === 0;
     for (const r of rows) {
       const e = this.live.get(r.pid);
@@ -51,16 +68,33 @@ export class CpuLedger {
       if (e) this.bank(e);
       this.live.set(r.pid, { name: r.name, base: first ? r.jiffies : 0, last: r.jiffies, group: r.group });
     }
+    if (ready.length === 0) return;
+    const now = this.byPart();
+    for (const part of ready) if (!this.readyMarks.has(part)) this.readyMarks.set(part, now.get(part) ?? 0);
   }
 
   /** Jiffies per part, largest first. */
   totals(): [string, number][] {
+    return [...this.byPart()].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+  }
+
+  /**
+   * Jiffies per marked part up to its ready mark, in the order marked. A process put under a part
+   * after its mark (a Postgres backend found late) counts as that part's work, all of it; a part
+   * that lost CPU since its mark (a process moved to another part) keeps no more than its total.
+   */
+  startup(): [string, number][] {
+    const now = this.byPart();
+    return [...this.readyMarks].map(([part, v]) => [part, Math.min(v, now.get(part) ?? 0)]);
+  }
+
+  private byPart(): Map<string, number> {
     const out = new Map(this.banked);
     for (const e of this.live.values()) {
       const g = e.group ?? this.fallback(e.name);
       out.set(g, (out.get(g) ?? 0) + e.last - e.base);
     }
-    return [...out].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+    return out;
   }
 
   private bank(e: Entry): void {
@@ -71,9 +105,20 @@ export class CpuLedger {
 
 /** Jiffies per part over `readings` (see {@link CpuLedger}). */
 export function cpuByGroup(readings: readonly (readonly ProcRow[])[], fallback: (name: string) => string): [string, number][] {
+  return cpuSplit(readings.map((rows) => ({ rows })), fallback).totals;
+}
+
+/** One reading, and the parts whose start-up ends with it. */
+export interface Reading {
+  rows: readonly ProcRow[];
+  ready?: readonly string[];
+}
+
+/** Jiffies per part over `readings`, and each marked part's start-up (see {@link CpuLedger}). */
+export function cpuSplit(readings: readonly Reading[], fallback: (name: string) => string): { totals: [string, number][]; startup: [string, number][] } {
   const ledger = new CpuLedger(fallback);
-  for (const rows of readings) ledger.add(rows);
-  return ledger.totals();
+  for (const r of readings) ledger.add(r.rows, r.ready);
+  return { totals: ledger.totals(), startup: ledger.startup() };
 }
 
 /** The part names the report uses; a service's Postgres backends are `Postgres for <service>`. */
@@ -127,8 +172,13 @@ export function clientPortsOf(pid: number, remotePort: number): Set<number> {
 }
 
 export interface CpuSampler {
+  /**
+   * Take a reading now that `service` is ready (the first call per service counts): its CPU and
+   * its Postgres backends' so far are its start-up, the rest its work.
+   */
+  ready(service: string): Promise<void>;
   /** Take a last reading and add up. */
-  stop(): Promise<CpuUse>;
+  stop(): Promise<ProcessCpuUse>;
 }
 
 /**
@@ -175,7 +225,7 @@ export function sampleProcessCpu(o: {
       else if (r.port === null) backends.set(r.pid, PG_RUN_DB_OTHER);
     }
   };
-  const read = () => {
+  const read = (ready: readonly string[] = []) => {
     const rows: ProcRow[] = [];
     const partOf = parts();
     for (const pid of pids()) {
@@ -183,8 +233,9 @@ export function sampleProcessCpu(o: {
       if (!p) continue;
       rows.push({ pid, name: p.name, jiffies: p.jiffies, group: partOf.get(pid) ?? partOf.get(p.ppid) ?? backends.get(pid) ?? null });
     }
-    ledger.add(rows);
+    ledger.add(rows, ready);
   };
+  const readyAt: Record<string, number> = {};
   read();
   const loop = (async () => {
     while (!stopped) {
@@ -198,6 +249,13 @@ export function sampleProcessCpu(o: {
     }
   })();
   return {
+    ready: async (service) => {
+      if (service in readyAt) return;
+      readyAt[service] = Math.round((Date.now() - before.atMs) / 100) / 10;
+      // Its backends first, so the ones it has opened count under it at this reading.
+      await readBackends().catch((err: unknown) => void (failure ??= err as Error));
+      read([service, pgPartOf(service)]);
+    },
     stop: async () => {
       stopped = true;
       await loop;
@@ -210,6 +268,7 @@ export function sampleProcessCpu(o: {
         wallSeconds: (after.atMs - before.atMs) / 1000,
         machineBusyPct: total > 0 ? Math.round(((after.machineBusy - before.machineBusy) / total) * 1000) / 10 : 0,
         groups: ledger.totals().map(([g, j]) => [g, Math.round((j / HZ) * 100) / 100]),
+        ...(Object.keys(readyAt).length > 0 ? { startup: ledger.startup().map(([g, j]) => [g, Math.round((j / HZ) * 100) / 100]), readyAt } : {}),
       };
     },
   };

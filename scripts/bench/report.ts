@@ -6,7 +6,8 @@
 import { writeDocsSection } from './harness';
 import type { Attempts, EndToEndResult, PgDelta } from './end-to-end';
 import type { LatencySample } from './latency';
-import type { CpuUse, MachineFacts } from './machine';
+import type { MachineFacts } from './machine';
+import type { ProcessCpuUse } from './process-cpu';
 import type { TxCounts } from './pg-relay';
 import { fmt, percentile } from './stats';
 
@@ -62,9 +63,9 @@ export interface BenchReport {
   processes: string;
   /** How each service ended when the benchmark stopped it. */
   shutdown: Record<string, string>;
-  /** CPU seconds by process (see process-cpu.ts). */
-  cpuIngest: CpuUse;
-  cpuLatency: CpuUse;
+  /** CPU seconds by process (see process-cpu.ts); during (c), with the services' start-up apart. */
+  cpuIngest: ProcessCpuUse;
+  cpuLatency: ProcessCpuUse;
   latency: LatencySample[];
   latencyStoppedBy: string | null;
   /** Probes delivered one a second while (c)'s backlog was being ingested; absent with BENCH_LOAD_PROBES=0. */
@@ -159,27 +160,35 @@ const CPU_PARTS: [part: string, label: string, blend: boolean][] = [
  * CPU by process as a table: seconds, milliseconds per mail and share of the total, with
  * Blend's part (its services and the Postgres backends serving them) added up, and the bare
  * parse of (b) per mail for scale. Processes that lived between two readings are missed, so
- * the Postfix and Dovecot figures are a lower bound.
+ * the Postfix and Dovecot figures are a lower bound. With the services' start-up measured
+ * (`u.startup`), a column gives each part's CPU until its service was ready and the per-mail
+ * figures leave it out: they are what a running service spends on a mail.
  */
-export function cpuTable(u: CpuUse, mails: number, title: string, bareMsPerMail?: number): string {
+export function cpuTable(u: ProcessCpuUse, mails: number, title: string, bareMsPerMail?: number): string {
   const byPart = new Map(u.groups);
+  const startOf = new Map(u.startup ?? []);
+  const split = startOf.size > 0;
   const known = CPU_PARTS.map(([p]) => p);
-  const rows: [label: string, seconds: number, blend: boolean][] = [
-    ...CPU_PARTS.filter(([p]) => byPart.has(p)).map(([p, label, blend]) => [label, byPart.get(p)!, blend] as [string, number, boolean]),
-    ...u.groups.filter(([p]) => !known.includes(p)).map(([p, v]) => [p, v, false] as [string, number, boolean]),
+  const rows: [label: string, seconds: number, blend: boolean, part: string][] = [
+    ...CPU_PARTS.filter(([p]) => byPart.has(p)).map(([p, label, blend]) => [label, byPart.get(p)!, blend, p] as [string, number, boolean, string]),
+    ...u.groups.filter(([p]) => !known.includes(p)).map(([p, v]) => [p, v, false, p] as [string, number, boolean, string]),
   ];
   const total = u.groups.reduce((a, [, v]) => a + v, 0);
   const blend = rows.filter((r) => r[2]).reduce((a, r) => a + r[1], 0);
+  const startup = [...startOf.values()].reduce((a, v) => a + v, 0);
+  const blendStartup = rows.filter((r) => r[2]).reduce((a, r) => a + (startOf.get(r[3]) ?? 0), 0);
   const perMail = (v: number) => `${fmt((v * 1000) / mails, 1)} ms`;
   const share = (v: number) => (total > 0 ? `${fmt((v / total) * 100, 0)} %` : 'n/a');
-  const line = (label: string, v: number) => `| ${label} | ${fmt(v, 1)} | ${perMail(v)} | ${share(v)} |`;
-  return `| ${title} | CPU seconds | per mail | share |
-| --- | ---: | ---: | ---: |
-${rows.map(([label, v]) => line(label, v)).join('\n')}
-| **Blend in all** (poller, worker and the Postgres backends serving them) | **${fmt(blend, 1)}** | **${perMail(blend)}** | ${share(blend)} |
-${line('all processes', total)}
-${bareMsPerMail !== undefined ? `| for scale: (b) bare mailparser on one core, time per mail | | ${fmt(bareMsPerMail, 1)} ms | |\n` : ''}
-The machine's cores were ${fmt(u.machineBusyPct, 0)} % busy over these ${fmt(u.wallSeconds, 1)} s.
+  const until = (v: number | undefined) => (!split ? '' : v === undefined ? ' |' : ` ${fmt(v, 1)} |`);
+  const line = (label: string, v: number, start?: number) => `| ${label} | ${fmt(v, 1)} |${until(start)} ${perMail(v - (start ?? 0))} | ${share(v)} |`;
+  const ready = Object.entries(u.readyAt ?? {}).map(([k, t]) => `the ${k} after ${fmt(t, 1)} s`).join(', ');
+  return `| ${title} | CPU seconds |${split ? ' … of it until the service was ready |' : ''} per mail${split ? ' (services: after ready)' : ''} | share |
+| --- | ---: |${split ? ' ---: |' : ''} ---: | ---: |
+${rows.map(([label, v, , part]) => line(label, v, startOf.get(part))).join('\n')}
+| **Blend in all** (poller, worker and the Postgres backends serving them) | **${fmt(blend, 1)}** |${until(split ? blendStartup : undefined)} **${perMail(blend - blendStartup)}** | ${share(blend)} |
+${line(split ? "all processes (per mail: less the services' start-up)" : 'all processes', total, split ? startup : undefined)}
+${bareMsPerMail !== undefined ? `| for scale: (b) bare mailparser on one core, time per mail | |${split ? ' |' : ''} ${fmt(bareMsPerMail, 1)} ms | |\n` : ''}
+The machine's cores were ${fmt(u.machineBusyPct, 0)} % busy over these ${fmt(u.wallSeconds, 1)} s.${split ? ` Ready (read from \`/proc\` when first seen ready, checked every 0.2 s): ${ready}; the poller when it holds the mailbox lease (then it logs in to IMAP and syncs), the worker when it listens on the ingest queue. Until then a service loads its program, connects and checks the schema; in a short run that is a large part of its CPU.` : ''}
 `;
 }
 

@@ -115,13 +115,14 @@ export interface Services {
 
 /**
  * Start the worker, then the poller, and wait until `ready()` (e.g. the poller holds the
- * mailbox lease and a worker listens) and both Node processes are found. `opts.dist`: see
+ * mailbox lease and a worker listens) and both Node processes are found (`ready` is given
+ * their pids, e.g. to note the moment each service is ready). `opts.dist`: see
  * {@link startService}; `opts.perService`: settings for one service only.
  */
 export async function startServices(
   env: Record<string, string>,
   timeoutMs: number,
-  ready: () => Promise<boolean>,
+  ready: (pids: Record<ServiceName, number>) => Promise<boolean>,
   opts: { dist?: string; perService?: Partial<Record<ServiceName, Record<string, string>>> } = {},
 ): Promise<Services> {
   const start = (name: ServiceName) => startService(name, { ...env, ...opts.perService?.[name] }, timeoutMs, opts.dist);
@@ -152,7 +153,7 @@ export async function startServices(
     waitFor(async () => {
       const poller = serviceNodePid(procs.poller);
       const worker = serviceNodePid(procs.worker);
-      return poller && worker && (await ready()) ? { poller, worker } : null;
+      return poller && worker && (await ready({ poller, worker })) ? { poller, worker } : null;
     }, 'the services to start', 60_000, 200),
   ]).catch(async (err: unknown) => {
     await stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuByGroup, partOfName, type ProcRow } from '../../scripts/bench/process-cpu';
+import { cpuByGroup, cpuSplit, partOfName, type ProcRow, type Reading } from '../../scripts/bench/process-cpu';
 import { TxCounter } from '../../scripts/bench/pg-relay';
 import { commitsRows, cpuTable } from '../../scripts/bench/report';
 
@@ -56,7 +56,73 @@ describe('cpuByGroup (CPU of the ingest benchmark by process)', () => {
   });
 });
 
+describe('cpuSplit (start-up of the services apart from their work)', () => {
+  const cases: { what: string; readings: Reading[]; want: { totals: [string, number][]; startup: [string, number][] } }[] = [
+    {
+      what: 'a service counts up to the reading that marks it ready as start-up, all of it in the total',
+      readings: [{ rows: [] }, { rows: [row(1, 'node', 85, 'poller')], ready: ['poller'] }, { rows: [row(1, 'node', 120, 'poller')] }],
+      want: { totals: [['poller', 120]], startup: [['poller', 85]] },
+    },
+    {
+      what: 'each service has its own mark; a second mark of the same part is ignored',
+      readings: [
+        { rows: [row(1, 'node', 60, 'worker'), row(2, 'node', 10, 'poller')], ready: ['worker'] },
+        { rows: [row(1, 'node', 70, 'worker'), row(2, 'node', 40, 'poller')], ready: ['poller', 'worker'] },
+        { rows: [row(1, 'node', 300, 'worker'), row(2, 'node', 90, 'poller')] },
+      ],
+      want: { totals: [['worker', 240], ['poller', 80]], startup: [['worker', 0], ['poller', 30]] },
+    },
+    {
+      what: "a service's Postgres backends marked with it; one found only later counts as work",
+      readings: [
+        { rows: [] },
+        { rows: [row(1, 'node', 90, 'worker'), row(3, 'postgres', 12, 'Postgres for the worker'), row(4, 'postgres', 2)], ready: ['worker', 'Postgres for the worker'] },
+        { rows: [row(1, 'node', 150, 'worker'), row(3, 'postgres', 20, 'Postgres for the worker'), row(4, 'postgres', 9, 'Postgres for the worker')] },
+      ],
+      want: { totals: [['worker', 150], ['Postgres for the worker', 29]], startup: [['worker', 90], ['Postgres for the worker', 12]] },
+    },
+    {
+      what: 'a part marked before it used any CPU has a start-up of 0',
+      readings: [{ rows: [], ready: ['Postgres for the poller'] }, { rows: [row(5, 'postgres', 7, 'Postgres for the poller')] }],
+      want: { totals: [['Postgres for the poller', 7]], startup: [['Postgres for the poller', 0]] },
+    },
+    {
+      what: 'without marks there is no start-up',
+      readings: [{ rows: [row(1, 'node', 5, 'worker')] }, { rows: [row(1, 'node', 9, 'worker')] }],
+      want: { totals: [['worker', 4]], startup: [] },
+    },
+  ];
+  it.each(cases)('$what', ({ readings, want }) => {
+    expect(cpuSplit(readings, partOfName)).toEqual(want);
+  });
+});
+
 describe('cpuTable', () => {
+  it("with the services' start-up: per mail after ready, Blend in all from those, totals kept", () => {
+    const table = cpuTable(
+      {
+        wallSeconds: 20,
+        machineBusyPct: 90,
+        groups: [['worker', 6], ['Postgres for the worker', 2], ['poller', 2], ['Redis', 1], ['other (the rest of the machine)', 1]],
+        startup: [['worker', 1.5], ['Postgres for the worker', 0.5], ['poller', 1]],
+        readyAt: { worker: 1.2, poller: 1.4 },
+      },
+      100,
+      'CPU during (c)',
+      2,
+    );
+    expect(table).toContain('| CPU during (c) | CPU seconds | … of it until the service was ready | per mail (services: after ready) | share |');
+    expect(table).toContain('| poller (`node dist/poller.mjs`) | 2.0 | 1.0 | 10.0 ms | 17 % |');
+    expect(table).toContain('| worker (`node dist/worker.mjs`, its parse threads included) | 6.0 | 1.5 | 45.0 ms | 50 % |');
+    expect(table).toContain("| … Postgres backends serving the worker's connections | 2.0 | 0.5 | 15.0 ms | 17 % |");
+    expect(table).toContain('| Redis (the queues; shared with anything else on the machine) | 1.0 | | 10.0 ms | 8 % |');
+    expect(table).toContain('| **Blend in all** (poller, worker and the Postgres backends serving them) | **10.0** | 3.0 | **70.0 ms** | 83 % |');
+    expect(table).toContain("| all processes (per mail: less the services' start-up) | 12.0 | 3.0 | 90.0 ms | 100 % |");
+    expect(table).toContain('| for scale: (b) bare mailparser on one core, time per mail | | | 2.0 ms | |');
+    expect(table).toContain('the worker after 1.2 s, the poller after 1.4 s');
+  });
+
+
   it('lists Blend\'s processes first, adds up Blend and all, per mail and share', () => {
     const table = cpuTable(
       {
