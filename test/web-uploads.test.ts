@@ -11,6 +11,7 @@ import { createMailDomain, fetchRawMessages, waitForMailboxCount } from './suppo
 import { type TestDatabase } from './support/database';
 import { sessionCookie, startTestApi, type TestApi } from './support/api';
 import { EICAR, startFakeClamd } from './support/clamd';
+import { countTransactions } from './support/count-transactions';
 
 // The web composer (docs/ARCHITECTURE.md "Web composer"): Markdown with a preview, files
 // checked and stored as mail attachments are (limits, types, virus scan), `@` suggestions.
@@ -159,17 +160,36 @@ describe('POST /web/posts/:id/reply', () => {
     const addressing = { mode: 'domain' as const, domain: 'bridge.test' };
     const id = randomUUID();
     await addOutbound(t.db, { id, kind: 'mirror', toAddress: box.user, postId, commentId, messageId: newMessageId(id, addressing), subject: 'Re: thread', textBody: 'Minutes *attached*\n' });
+    // A comment without files: its mirror's claim says so, and its send reads no files.
+    const form = multipart([{ name: '_csrf', value: await csrf('alice') }, { name: 'body', value: 'No files here' }, { name: 'action', value: 'post' }]);
+    const plain = await app.inject({ method: 'POST', url: `/web/posts/${postId}/reply`, headers: { cookie: sessions.alice!, 'content-type': form.type }, payload: form.body });
+    expect(plain.statusCode, plain.body).toBe(303);
+    const plainCommentId = /#c-([0-9a-f-]{36})$/.exec(plain.headers.location as string)![1]!;
+    const plainId = randomUUID();
+    await addOutbound(t.db, { id: plainId, kind: 'mirror', toAddress: box.user, postId, commentId: plainCommentId, messageId: newMessageId(plainId, addressing), subject: 'Re: thread', textBody: 'No files here\n' });
     const transport = createSmtpTransport(box.smtpUrl);
+    const filesReads = (log: string[]) => log.filter((q) => /^select .*from "attachments"/i.test(q)).length;
     try {
-      expect(await send({ outboundId: id }, { db: t.db, log: createLogger('test', 'silent'), transport, addressing, secret: 's'.repeat(32), attachmentsMaxTotalBytes: 1000 })).toEqual({ state: 'sent' });
+      const deps = { db: t.db, log: createLogger('test', 'silent'), transport, addressing, secret: 's'.repeat(32), attachmentsMaxTotalBytes: 1000 };
+      for (const [outboundId, reads] of [[id, 1], [plainId, 0]] as const) {
+        const counted = countTransactions(t.pool);
+        try {
+          expect(await send({ outboundId }, deps)).toEqual({ state: 'sent' });
+        } finally {
+          counted.stop();
+        }
+        expect(filesReads(counted.log), counted.log.join('\n')).toBe(reads);
+      }
     } finally {
       transport.close();
     }
-    await waitForMailboxCount(box.imapUrl, 1);
-    const raw = (await fetchRawMessages(box.imapUrl))[0]!.source.toString('latin1');
+    await waitForMailboxCount(box.imapUrl, 2);
+    const mails = (await fetchRawMessages(box.imapUrl)).map((m) => m.source.toString('latin1'));
+    const raw = mails.find((m) => m.includes('minutes.pdf'))!;
     expect(raw).toMatch(/Content-Type: application\/pdf; name=minutes\.pdf/);
     expect(raw).toMatch(/Content-Disposition: attachment; filename=minutes\.pdf/);
     expect(raw).toContain(Buffer.from('%PDF-1.4 minutes').toString('base64'));
+    expect(mails.filter((m) => /Content-Disposition: attachment/.test(m))).toHaveLength(1);
   });
 });
 

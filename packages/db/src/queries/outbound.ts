@@ -151,9 +151,10 @@ export type OutboundVoidReason = 'retracted' | 'author_opted_out';
  * Claim a pending row for one send attempt (until `now + ms`, on the database clock), and
  * say whether its address is paused after bounces and whether its content was withdrawn
  * since it was written (`voidReason`: the comment or post it carries was retracted, or the
- * comment's author opted out; docs/SECURITY.md F29): one round trip. A second run of the same
- * job (a stalled job taken over while the first still talks to the SMTP server) gets nothing
- * and retries later.
+ * comment's author opted out; docs/SECURITY.md F29), and whether it is a mirror whose comment
+ * has stored files to carry (`hasFiles`: mail without any skips the files read): one round
+ * trip. A second run of the same job (a stalled job taken over while the first still talks to
+ * the SMTP server) gets nothing and retries later.
  * @returns the row, or undefined when it is not pending or another attempt holds it.
  */
 export async function claimOutbound(
@@ -165,7 +166,7 @@ export async function claimOutbound(
   return rows[0];
 }
 
-export type ClaimedOutbound = OutboundRow & { paused: boolean; voidReason: OutboundVoidReason | null };
+export type ClaimedOutbound = OutboundRow & { paused: boolean; voidReason: OutboundVoidReason | null; hasFiles: boolean };
 
 /**
  * {@link claimOutbound} for many rows in one statement (a batch of sends): the rows of `ids`
@@ -209,6 +210,9 @@ const claimStatement = (db: Tx, which: SQL) =>
           where c.id = outbound_messages.comment_id and a.opt_in = 'opted_out' and a.opt_in_changed_at > outbound_messages.created_at)
           then 'author_opted_out'
         else null end`,
+      // The files `filesForMail` reads for a mirror: a comment's, with their content stored.
+      hasFiles: sql<boolean>`(outbound_messages.kind = 'mirror' and exists (select 1 from attachments f
+        where f.post_id = outbound_messages.post_id and f.comment_id = outbound_messages.comment_id and f.sha256 is not null))`,
     });
 const prepareClaim = (db: Tx) => claimStatement(db, eq(outboundMessages.id, sql.placeholder('id'))).prepare('blend_claim_outbound');
 const claimStatements = new WeakMap<Tx, ReturnType<typeof prepareClaim>>();

@@ -21,8 +21,9 @@ export interface SendDeps {
  * The files a mail carries: a mirror brings its comment's stored files (those written in the web
  * composer), as many as fit within the per-mail limit; other mail links to the thread instead.
  */
-async function filesOf(deps: SendDeps, row: { kind: string; postId: string | null; commentId: string | null }): Promise<OutboundFile[]> {
-  if (row.kind !== 'mirror' || !row.postId || !row.commentId) return [];
+async function filesOf(deps: SendDeps, row: ClaimedOutbound): Promise<OutboundFile[]> {
+  // The claim said whether there are any: most mail has none and skips the read.
+  if (!row.hasFiles || row.kind !== 'mirror' || !row.postId || !row.commentId) return [];
   const files = await filesForMail(deps.db, { postId: row.postId, commentId: row.commentId }, deps.attachmentsMaxTotalBytes ?? DEFAULT_ATTACHMENT_LIMITS.maxTotalBytes);
   return files.map((f) => ({ filename: f.filename, contentType: servedAs(f.declaredType).contentType, content: f.content }));
 }
