@@ -352,7 +352,13 @@ mid-run), and removes the build, the database, the queue keys and the mailbox's 
    is one of that service's relay connections, or one of the process's own sockets); the benchmark
    is this process and its children (the SMTP sink); Postfix, Dovecot and Redis by process name.
    A process that starts and ends between two readings (Postfix's per-mail helpers, a short
-   autovacuum) is missed, so those figures are a lower bound.
+   autovacuum) is missed, so those figures are a lower bound. During (c) each service's CPU (and
+   its Postgres backends') is also read the first time the service is seen ready (checked every
+   0.2 s while they start: the poller when it holds the mailbox lease, from which it logs in to
+   IMAP and syncs; the worker when it listens on the ingest queue). What it used until then
+   (loading its program, connecting, the schema check: about 1 s for the poller and 2 s for the
+   worker on 2026-12-06) is its start-up, shown apart; the per-mail figures count what it used
+   after that.
 8. **Commits:** Postgres counts them per database only, so each service reaches Postgres through
    a relay of its own in the benchmark process (\`scripts/bench/pg-relay.ts\`), which passes the
    bytes through and counts the transactions the server reports ending on each connection; the
@@ -382,8 +388,12 @@ mid-run), and removes the build, the database, the queue keys and the mailbox's 
   messages/s), which is why only same-run ratios compare.
 - The "Inside (c)" table splits the time: the poller's storing rate against the worker's
   finishing rate shows which side is the bottleneck. The CPU tables show where the cores went:
-  **Blend in all** per mail (poller, worker and the Postgres backends serving them) is what a mail
-  costs Blend, against (b)'s bare parse per mail; Postfix, Dovecot and Redis are the mail and
+  **Blend in all** per mail (poller, worker and the Postgres backends serving them, after they
+  were ready) is what a mail costs a running Blend, against (b)'s bare parse per mail; the CPU
+  seconds column keeps the whole of (c), start-up included, and the column beside it the part
+  until each service was ready. Start-up is paid once per process start, so charged to the mails
+  it overstated a short run's CPU per mail (in a 300-mail run it was about two thirds of the
+  poller's CPU and a quarter of the worker's); Postfix, Dovecot and Redis are the mail and
   queue servers; "other processes on the machine" is work that is not this run's (another test
   run), which makes the wall-clock figures noisy but leaves the per-mail CPU comparable. The
   figures are the kernel's per-process accounting; on the shared virtual machine of 2026-12-06
