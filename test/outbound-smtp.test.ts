@@ -8,10 +8,11 @@ import { addressingFrom } from '@blend/config';
 import { createLogger } from '@blend/runtime';
 import { issueBounceToken, newMessageId } from '@blend/core';
 import { send } from '@blend/worker';
-import { createProducerRedis, createQueues, enqueueSend, sendJobId, type Queues } from '@blend/queue';
+import { enqueueSend, sendJobId, type Queues } from '@blend/queue';
 import { waitFor } from './support/database';
-import { clearRecipientReply, fetchRawMessages, headerValues, SCRIPTED_SMTP_URL, scriptRecipientReply } from './support/mail-server';
-import { startStack, type Stack } from './support/stack';
+import { clearRecipientReply, fetchRawMessages, headerValues } from './support/mail-server';
+import { startScriptedSmtpStack, type ScriptedSmtpStack } from './support/scripted-smtp-stack';
+import type { Stack } from './support/stack';
 
 // Outbound mail against the real Postfix and Dovecot (docs/SECURITY.md F19, F20, B10). The worker
 // sends through Postfix's scripted listener (127.0.0.1:2526, scripts/services.sh), which
@@ -25,26 +26,14 @@ let gone: string;
 
 const tag = () => randomBytes(4).toString('hex');
 
+let env: ScriptedSmtpStack | undefined;
+
 beforeAll(async () => {
-  s = await startStack({ BLEND_SMTP_URL: SCRIPTED_SMTP_URL, BLEND_POLL_INTERVAL_MS: '1000' });
-  redis = createProducerRedis(s.config.REDIS_URL);
-  redis.on('error', () => undefined);
-  queues = createQueues(redis, s.config.BLEND_QUEUE_PREFIX);
-  // Scripted now, before the worker's pool opens its first session: an smtpd session keeps
-  // the map it started with, and a pooled session that only ever got 250s stays open.
-  // (Removing a reply works mid-test: the listener hangs up after the error it gave.)
-  greylisted = `greylisted-${tag()}@${s.people.domain}`;
-  gone = `gone-${tag()}@${s.people.domain}`;
-  await scriptRecipientReply(greylisted, '451 4.3.0 try again later');
-  await scriptRecipientReply(gone, '550 5.1.1 no such user here');
+  env = await startScriptedSmtpStack();
+  ({ s, redis, queues, greylisted, gone } = env);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all([greylisted, gone].filter(Boolean).map((a) => clearRecipientReply(a)));
-  await queues?.close();
-  redis?.disconnect();
-  await s?.stop();
-}, 60_000);
+afterAll(() => env?.stop(), 60_000);
 
 /** An outbox row and its `send` job, as ingest writes and queues them. */
 async function outbox(to: string, subject: string) {

@@ -8,10 +8,11 @@ import { addressingFrom } from '@blend/config';
 import { createLogger } from '@blend/runtime';
 import { newMessageId } from '@blend/core';
 import { sendBatch } from '@blend/worker';
-import { createProducerRedis, createQueues, enqueueSendBatches, rowsInLiveBatches, sendBatchJobId, type Queues } from '@blend/queue';
+import { createQueues, enqueueSendBatches, rowsInLiveBatches, sendBatchJobId, type Queues } from '@blend/queue';
 import { waitFor } from './support/database';
-import { clearRecipientReply, fetchRawMessages, headerValues, SCRIPTED_SMTP_URL, scriptRecipientReply } from './support/mail-server';
-import { startStack, type Stack } from './support/stack';
+import { clearRecipientReply, fetchRawMessages, headerValues } from './support/mail-server';
+import { startScriptedSmtpStack, type ScriptedSmtpStack } from './support/scripted-smtp-stack';
+import type { Stack } from './support/stack';
 
 // Sends of outbox rows written together (a batch of digests): one `send-batch` job claims its
 // rows in one statement and records the accepted ones `sent` in grouped writes. Against
@@ -25,24 +26,14 @@ let gone: string;
 
 const tag = () => randomBytes(4).toString('hex');
 
+let env: ScriptedSmtpStack | undefined;
+
 beforeAll(async () => {
-  s = await startStack({ BLEND_SMTP_URL: SCRIPTED_SMTP_URL, BLEND_POLL_INTERVAL_MS: '1000' });
-  redis = createProducerRedis(s.config.REDIS_URL);
-  redis.on('error', () => undefined);
-  queues = createQueues(redis, s.config.BLEND_QUEUE_PREFIX);
-  // Scripted before any pooled session opens: an smtpd session keeps the map it started with.
-  greylisted = `greylisted-${tag()}@${s.people.domain}`;
-  gone = `gone-${tag()}@${s.people.domain}`;
-  await scriptRecipientReply(greylisted, '451 4.3.0 try again later');
-  await scriptRecipientReply(gone, '550 5.1.1 no such user here');
+  env = await startScriptedSmtpStack();
+  ({ s, redis, queues, greylisted, gone } = env);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.all([greylisted, gone].filter(Boolean).map((a) => clearRecipientReply(a)));
-  await queues?.close();
-  redis?.disconnect();
-  await s?.stop();
-}, 60_000);
+afterAll(() => env?.stop(), 60_000);
 
 /** Outbox rows to these addresses, as a digest batch writes them (not queued). */
 async function rows(to: string[], subject: string) {
