@@ -7,6 +7,7 @@ import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { ingestBatchJob } from './jobs/ingest-batch';
 import { send, sendBatch, type SendDeps } from './jobs/send';
 import { deliverWebhook, type WebhookDeps } from './jobs/webhook';
+import { LiveFirst } from './live-first';
 import { sweepNotifications, type NotifyDeps } from './jobs/notify';
 import { runDueDigests, type DigestDeps } from '@blend/outbound';
 
@@ -17,7 +18,12 @@ export interface WorkerOptions {
   metrics?: Metrics;
   /** @defaultValue 30000 */
   lockDurationMs?: number;
+  /** The live ingests that a catch-up's batches and the sends give way to. @defaultValue the process's ({@link processLiveFirst}) */
+  liveFirst?: LiveFirst;
 }
+
+/** The live ingests of this process: every Worker started here gives way to the same ones by default. */
+export const processLiveFirst = new LiveFirst();
 
 /**
  * Run one BullMQ processor. Retries are decided here and only here: a PermanentError fails
@@ -89,41 +95,46 @@ export function startIngestWorker(
   queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest' | 'ingestBacklog'>>,
   queueName: typeof QueueName.ingest | typeof QueueName.ingestBacklog = QueueName.ingest,
 ): Worker {
+  const backlog = queueName === QueueName.ingestBacklog;
   // A catch-up's mails wait behind live mail for a parse thread.
-  if (queueName === QueueName.ingestBacklog) deps = { ...deps, parseLane: 'backlog' };
+  if (backlog) deps = { ...deps, parseLane: 'backlog' };
+  const liveFirst = opts.liveFirst ?? processLiveFirst;
+  const handle = async (job: Job, log: Logger, token: string | undefined) => {
+    const ids = ingestRowIds(IngestJob.parse(job.data));
+    // A batch of the poller's: one transaction, its sends queued and its stragglers re-queued after the commit.
+    // Its mails handed back go to the queue it came from, so a catch-up's stay behind live mail,
+    // and a catch-up's batch gives live mail its turns.
+    const back = backlog ? queues?.ingestBacklog : queues?.ingest;
+    if (ids.length > 1) return ingestBatchJob(ids, { ...deps, log }, queues && { send: queues.send, ...(back ? { ingest: back } : {}) }, backlog ? liveFirst : undefined);
+    const jobLog = log.child({ inboundId: ids[0] });
+    let outcome;
+    try {
+      outcome = await ingest({ inboundId: ids[0]! }, { ...deps, log: jobLog });
+    } catch (err) {
+      if (err instanceof ParentPendingError && token) {
+        // Back without using up an attempt: in a moment when the parent is being ingested
+        // now, at the end of the grace when it has not come (BLEND_ORPHAN_REPLY_GRACE_MS).
+        await job.moveToDelayed(Date.now() + err.retryInMs, token);
+        throw new DelayedError();
+      }
+      throw err;
+    }
+    jobLog.info({ outcome: outcome.state, reason: 'reason' in outcome ? outcome.reason : undefined }, 'ingested');
+    if (queues && 'outbound' in outcome && outcome.outbound) {
+      for (const id of outcome.outbound) {
+        await enqueueSend(queues.send, id).catch((err: unknown) =>
+          jobLog.warn({ err, outboundId: id }, 'enqueue of send failed; left to the reconciler'),
+        );
+      }
+    }
+    return outcome;
+  };
   return startProcessor(
     queueName,
     deps.log,
     opts,
-    async (job, log, token) => {
-      const ids = ingestRowIds(IngestJob.parse(job.data));
-      // A batch of the poller's: one transaction, its sends queued and its stragglers re-queued after the commit.
-      // Its mails handed back go to the queue it came from, so a catch-up's stay behind live mail.
-      const back = queueName === QueueName.ingestBacklog ? queues?.ingestBacklog : queues?.ingest;
-      if (ids.length > 1) return ingestBatchJob(ids, { ...deps, log }, queues && { send: queues.send, ...(back ? { ingest: back } : {}) });
-      const jobLog = log.child({ inboundId: ids[0] });
-      let outcome;
-      try {
-        outcome = await ingest({ inboundId: ids[0]! }, { ...deps, log: jobLog });
-      } catch (err) {
-        if (err instanceof ParentPendingError && token) {
-          // Back without using up an attempt: in a moment when the parent is being ingested
-          // now, at the end of the grace when it has not come (BLEND_ORPHAN_REPLY_GRACE_MS).
-          await job.moveToDelayed(Date.now() + err.retryInMs, token);
-          throw new DelayedError();
-        }
-        throw err;
-      }
-      jobLog.info({ outcome: outcome.state, reason: 'reason' in outcome ? outcome.reason : undefined }, 'ingested');
-      if (queues && 'outbound' in outcome && outcome.outbound) {
-        for (const id of outcome.outbound) {
-          await enqueueSend(queues.send, id).catch((err: unknown) =>
-            jobLog.warn({ err, outboundId: id }, 'enqueue of send failed; left to the reconciler'),
-          );
-        }
-      }
-      return outcome;
-    },
+    // A live job is one of the live ingests that the backlog's batches and the sends give way to.
+    (job, log, token) => (backlog ? handle(job, log, token) : liveFirst.run(() => handle(job, log, token))),
     async (job, err) => {
       const reason = `failed: ${err.message}`.slice(0, 500);
       await deps.db.transaction(async (tx) => {
@@ -143,6 +154,8 @@ export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
     deps.log,
     opts,
     async (job, log) => {
+      // New mail's ingest first: a send waits while one runs (at most LiveFirst.maxWaitMs).
+      await (opts.liveFirst ?? processLiveFirst).turn();
       if (job.name === SEND_BATCH_NAME) {
         const batch = SendBatchJob.parse(job.data);
         try {

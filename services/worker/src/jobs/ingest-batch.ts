@@ -3,6 +3,7 @@ import { warmTemplates } from '@blend/mail';
 import { enqueueAll, requeueIngest, type Queues } from '@blend/queue';
 import { ParentPendingError } from '../ingest/decide';
 import type { IngestDeps } from '../ingest/deps';
+import { batchTurns, type LiveFirst } from '../live-first';
 import { budgetParts } from '../memory-budget';
 import type { IngestOutcome } from '../ingest/outcome';
 import { logConversionDied, MAX_INGEST_TRIES, prepareMail, recordIngestMetrics, writeMail, type PreparedMail, type UnreadMail } from './ingest';
@@ -32,8 +33,12 @@ export interface BatchOutcome {
  * A batch whose rows were started before (the worker died, or the transaction failed) is not run
  * again as one: each row goes to a job of its own, so a mail that kills the worker ends
  * `conversion_died` alone after {@link MAX_INGEST_TRIES}, not its batch with it.
+ *
+ * With `liveFirst` (a catch-up's batch), the batch gives live mail its turn: a mail's parse is
+ * started, and a mail's savepoint begun, only when no live ingest runs in the process (or the
+ * wait ran out; {@link batchTurns}), and at most two mails a parse thread are being read at once.
  */
-export async function ingestBatch(inboundIds: string[], deps: IngestDeps): Promise<BatchOutcome> {
+export async function ingestBatch(inboundIds: string[], deps: IngestDeps, liveFirst?: Pick<LiveFirst, 'turn'>): Promise<BatchOutcome> {
   await warmTemplates();
   const claimed = await startIngestAttempts(deps.db, inboundIds);
   if (claimed.length > 1 && claimed.some((r) => r.attempts > 1)) {
@@ -45,7 +50,7 @@ export async function ingestBatch(inboundIds: string[], deps: IngestDeps): Promi
   // larger than the whole budget is a part of its own and waits until it runs alone.
   for (const part of budgetParts(claimed, deps.memoryBudget?.capacity ?? Infinity)) {
     const bytes = part.reduce((n, r) => n + r.size, 0);
-    const run = () => ingestClaimed(part, deps);
+    const run = () => ingestClaimed(part, deps, liveFirst);
     const done = await (deps.memoryBudget ? deps.memoryBudget.run(bytes, run) : run());
     for (const { outcome } of done.outcomes) recordIngestMetrics(outcome, deps);
     result.outcomes.push(...done.outcomes);
@@ -54,27 +59,52 @@ export async function ingestBatch(inboundIds: string[], deps: IngestDeps): Promi
   return result;
 }
 
-async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps): Promise<BatchOutcome> {
+async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps, liveFirst?: Pick<LiveFirst, 'turn'>): Promise<BatchOutcome> {
   const sources = await getInboundSources(deps.db, claimed);
-  const prepared = await Promise.allSettled(
-    claimed.map(async (row): Promise<PreparedMail | UnreadMail> => {
-      if (row.attempts > MAX_INGEST_TRIES) {
-        logConversionDied(deps, row.id, row.attempts);
-        return { ok: false, state: 'failed', reason: 'conversion_died' };
-      }
-      const raw = sources.get(row.id);
-      if (!raw) return { ok: false, state: 'rejected', reason: 'missing_source' };
-      return prepareMail(row, raw, deps);
-    }),
-  );
+  const prepareOne = async (row: ClaimedInbound): Promise<PreparedMail | UnreadMail> => {
+    if (row.attempts > MAX_INGEST_TRIES) {
+      logConversionDied(deps, row.id, row.attempts);
+      return { ok: false, state: 'failed', reason: 'conversion_died' };
+    }
+    const raw = sources.get(row.id);
+    if (!raw) return { ok: false, state: 'rejected', reason: 'missing_source' };
+    return prepareMail(row, raw, deps);
+  };
+  const prepared = liveFirst
+    ? await prepareInTurn(claimed, prepareOne, 2 * Math.max(1, deps.parsePool?.threads ?? 1), batchTurns(liveFirst))
+    : await Promise.allSettled(claimed.map(prepareOne));
   sources.clear();
 
   const outcomes: BatchOutcome['outcomes'] = [];
   const alone: string[] = [];
   for (let from = 0; from < claimed.length; from += MAILS_PER_TRANSACTION) {
-    await writeInOneTransaction(claimed.slice(from, from + MAILS_PER_TRANSACTION), prepared.slice(from, from + MAILS_PER_TRANSACTION), deps, outcomes, alone);
+    await writeInOneTransaction(claimed.slice(from, from + MAILS_PER_TRANSACTION), prepared.slice(from, from + MAILS_PER_TRANSACTION), deps, outcomes, alone, liveFirst && batchTurns(liveFirst));
   }
   return { outcomes, alone };
+}
+
+/**
+ * `prepare` of every row, `atOnce` at a time, each started after its `turn` (Promise.allSettled's
+ * results, in the rows' order). Started all at once, a batch's parses would hold every parse
+ * thread, and their results the main thread, for as long as the batch takes to read.
+ */
+async function prepareInTurn<R, T>(rows: R[], prepare: (row: R) => Promise<T>, atOnce: number, turn: () => Promise<void>): Promise<PromiseSettledResult<T>[]> {
+  const results: PromiseSettledResult<T>[] = new Array(rows.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < rows.length) {
+      await turn();
+      const i = next++;
+      if (i >= rows.length) return;
+      try {
+        results[i] = { status: 'fulfilled', value: await prepare(rows[i]!) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(atOnce, rows.length) }, lane));
+  return results;
 }
 
 /**
@@ -90,10 +120,13 @@ async function writeInOneTransaction(
   deps: IngestDeps,
   outcomes: BatchOutcome['outcomes'],
   alone: string[],
+  turn?: () => Promise<void>,
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
     const waiting: string[] = [];
     for (const [i, row] of claimed.entries()) {
+      // A live mail's statements go first (the turn ends at the latest after LiveFirst.maxWaitMs).
+      if (turn) await turn();
       const p = prepared[i]!;
       if (p.status === 'rejected') {
         deps.log.warn({ err: p.reason, inboundId: row.id }, 'ingest of a mail of a batch failed before its transaction; it is tried again alone');
@@ -129,8 +162,13 @@ async function finishUnread(tx: Tx, inboundId: string, u: UnreadMail): Promise<I
  * of the mails it wrote to the outbox queued in bulk, and each mail handed back queued alone
  * (into `queues.ingest`, the ingest queue the batch came from; without it, the reconciler finds them).
  */
-export async function ingestBatchJob(inboundIds: string[], deps: IngestDeps, queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest'>>): Promise<{ ingested: number; alone: number }> {
-  const result = await ingestBatch(inboundIds, deps);
+export async function ingestBatchJob(
+  inboundIds: string[],
+  deps: IngestDeps,
+  queues?: Pick<Queues, 'send'> & Partial<Pick<Queues, 'ingest'>>,
+  liveFirst?: Pick<LiveFirst, 'turn'>,
+): Promise<{ ingested: number; alone: number }> {
+  const result = await ingestBatch(inboundIds, deps, liveFirst);
   for (const { inboundId, outcome } of result.outcomes) {
     deps.log.info({ inboundId, outcome: outcome.state, reason: 'reason' in outcome ? outcome.reason : undefined }, 'ingested');
   }
