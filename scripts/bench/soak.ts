@@ -1,7 +1,7 @@
 // `pnpm bench soak`: 50,000 mails (a 10 MB attachment every 1,000th) through the poller and
 // worker, each its own process, while their RSS is sampled; then check that every mail ended
 // in exactly one final state. See docs/BENCHMARKS.md.
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -158,6 +158,7 @@ async function main(res: Resources): Promise<SoakReport> {
   const marksSeconds = await waitForImapMarks(db.pool, 600_000);
   const cpuSeconds = { poller: cpuSecondsOf(pids.poller), worker: cpuSecondsOf(pids.worker) };
   const memory = rss.stop();
+  if (process.env.BENCH_SOAK_RSS_FILE) await writeRssFile(process.env.BENCH_SOAK_RSS_FILE, memory.samples, ticks);
   const shutdown = await services.stop();
   res.services = null;
 
@@ -211,6 +212,16 @@ async function main(res: Resources): Promise<SoakReport> {
     },
     cpuSeconds, shutdown, outcome: result, attempts,
   };
+}
+
+/**
+ * BENCH_SOAK_RSS_FILE: the RSS samples over time, one line each (seconds, poller and worker MiB,
+ * rows final by then), to see when memory grows and what the run was doing.
+ */
+async function writeRssFile(file: string, samples: { t: number; rss: Record<'poller' | 'worker', number> }[], ticks: Tick[]): Promise<void> {
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  const lines = samples.map((s) => `${s.t.toFixed(1)}\t${mib(s.rss.poller)}\t${mib(s.rss.worker)}\t${ticks.findLast((x) => x.t <= s.t)?.final ?? 0}`);
+  await writeFile(file, `t_s\tpoller_mib\tworker_mib\tfinal\n${lines.join('\n')}\n`);
 }
 
 /** APPEND the spooled mail in order on one connection (replies after their parents), optionally paced. */

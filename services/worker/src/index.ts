@@ -120,11 +120,10 @@ export async function startWorkerService(
   };
   const workers = [
     // Live mail and a catch-up's mail are two queues with one processor: the live Worker has
-    // WORKER_CONCURRENCY slots of its own, the backlog's Worker one: a backlog job is a whole
-    // fetch batch whose mails are parsed side by side, and more of them at once held the parsed
-    // mails of each in memory (docs/ARCHITECTURE.md "Processes and the flow").
+    // WORKER_CONCURRENCY slots of its own, the backlog's Worker one fewer (at least one), so a
+    // backlog never takes the slot new mail needs (docs/ARCHITECTURE.md "Processes and the flow").
     startIngestWorker({ ...ingestDeps, db: liveDb.db }, workerOpts, queues, QueueName.ingest),
-    startIngestWorker(ingestDeps, { ...workerOpts, concurrency: 1 }, queues, QueueName.ingestBacklog),
+    startIngestWorker(ingestDeps, { ...workerOpts, concurrency: Math.max(1, config.WORKER_CONCURRENCY - 1) }, queues, QueueName.ingestBacklog),
     startSendWorker({ db: dbh.db, log, transport, addressing, secret: config.BLEND_SECRET, attachmentsMaxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
     startWebhookWorker(
       {

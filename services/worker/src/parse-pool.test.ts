@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ParseLimitError, ParsePool } from './parse-pool';
+import { COLLECT_AFTER_BYTES } from './parse-task';
 
 // The real thread module, with a test-only mail that never finishes (test/support/runaway-parse-thread.mjs).
 const threadModule = new URL('../../../test/support/runaway-parse-thread.mjs', import.meta.url);
@@ -28,6 +29,21 @@ describe('ParsePool', () => {
   it('a mail the parser refuses is a result with its code, not a thrown error', async () => {
     pool = new ParsePool({ settings: { redact: '', mimeLimits: { maxHeaderBytes: 64, maxParts: 500, maxMultiparts: 32, maxHtmlChars: 1000 } }, timeoutMs: 30_000, threads: 1, threadModule });
     expect(await pool.parse(mail())).toMatchObject({ ok: false, code: 'MIME_LIMITS' });
+  });
+
+  it('a mail of COLLECT_AFTER_BYTES or more is parsed, its thread collects after it, and the next mail goes through that thread', async () => {
+    pool = new ParsePool({ settings: { redact: '' }, timeoutMs: 30_000, threads: 1, threadModule });
+    const content = Buffer.alloc(COLLECT_AFTER_BYTES, 7);
+    const raw = Buffer.from(
+      `From: alice@corp.test\r\nSubject: Figures\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nThe figures.\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=figures.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n${content.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n--b--\r\n`,
+    );
+    const big = await pool.parse(raw);
+    if (!big.ok) throw new Error(`not parsed: ${big.message}`);
+    expect(big.files[0]!.content.equals(content)).toBe(true);
+    expect(await pool.parse(mail())).toMatchObject({ ok: true, content: { bodyText: 'They are in. Card 4111 1111 1111 1111.' } });
+    expect(pool.threads).toBe(1);
+    // The flag that gives the thread its `gc` does not put one in this thread's global.
+    expect('gc' in globalThis).toBe(false);
   });
 
   it('a runaway mail is stopped at the time limit with parse_timeout; the pool goes on with the next mail', async () => {

@@ -68,6 +68,9 @@ export class ParsePool {
       maxThreads: threads,
       // One mail per thread, so ending a thread ends only the mail that ran away.
       concurrentTasksPerWorker: 1,
+      // A thread's event loop runs between mails (piscina's default blocks it until the next
+      // task), so it can collect after a large mail once the result is sent (`runParseTask`).
+      atomics: 'async',
       idleTimeout: 60_000,
       resourceLimits: PARSE_THREAD_HEAP,
       // The thread module brings its own loader when run from source (parse-thread.mjs); the
