@@ -1,36 +1,40 @@
-import { and, asc, eq, inArray, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { ActivityFacts, PlannedMail, Recipient } from '@blend/core';
 import type { Tx } from '../client';
 import { comments, messageRefs, notifications, outboundMessages, people, posts, threadMutes, threadParticipants } from '../schema';
 import { groupVisibleTo } from './groups';
+import { preparedSql } from './raw-statement';
 
 /** Known people among `emails` become participants of the thread's mail conversation. */
 export async function addThreadParticipants(tx: Tx, postId: string, emails: string[]): Promise<void> {
   const list = [...new Set(emails.map((e) => e.toLowerCase()))].slice(0, 200);
   if (list.length === 0) return;
-  await tx.execute(sql`
+  await addParticipantsStatement(tx, { postId, emails: list });
+}
+
+/** {@link addThreadParticipants}'s statement, once per published mail: built once, named. */
+const addParticipantsStatement = preparedSql(
+  'blend_add_thread_participants',
+  () => sql`
     insert into thread_participants (post_id, person_id)
-    select ${postId}::uuid, id from people where email in (${sql.join(
-      list.map((e) => sql`${e}`),
-      sql`, `,
-    )})
-    on conflict do nothing`);
-}
+    select ${sql.placeholder('postId')}::uuid, id from people where email = any(${sql.placeholder('emails')}::text[])
+    on conflict do nothing`,
+);
 
-const recipientColumns = {
-  id: people.id,
-  optIn: people.optIn,
-  paused: sql<boolean>`${people.mailPausedAt} is not null`,
-  notifyMentions: people.notifyMentions,
-  notifyReplies: people.notifyReplies,
-  timezone: people.timezone,
-  quietStart: people.quietStart,
-  quietEnd: people.quietEnd,
-};
-
-async function recipients(tx: Tx, where: SQL): Promise<Recipient[]> {
-  return tx.select(recipientColumns).from(people).where(where);
-}
+const activityFactsStatement = preparedSql<{ authorId: string; source: 'email' | 'esn'; participantIds: string[]; mutedIds: string[]; haveIds: string[]; recipients: Recipient[] }>('blend_activity_facts', () => {
+  const participants = sql`select ${threadParticipants.personId} from ${threadParticipants} where ${threadParticipants.postId} = p.id`;
+  return sql`
+    select p.author_id as "authorId", p.source,
+      array(select tp.person_id::text from (${participants}) tp(person_id)) as "participantIds",
+      array(select ${threadMutes.personId}::text from ${threadMutes} where ${threadMutes.postId} = p.id) as "mutedIds",
+      array(select ${people.id}::text from ${people} where ${people.email} = any(${sql.placeholder('have')}::text[])) as "haveIds",
+      coalesce((select json_agg(json_build_object('id', r.id, 'optIn', r.opt_in, 'paused', r.mail_paused_at is not null, 'notifyMentions', r.notify_mentions,
+          'notifyReplies', r.notify_replies, 'timezone', r.timezone, 'quietStart', r.quiet_start, 'quietEnd', r.quiet_end))
+        from ${people} r
+        where (r.id = any(${sql.placeholder('mentioned')}::uuid[]) or r.id = p.author_id or r.id in (${participants}))
+          and ${groupVisibleTo(sql`p.group_id`, sql`r.id`)}), '[]'::json) as recipients
+    from ${posts} p where p.id = ${sql.placeholder('postId')}::uuid limit 1`;
+});
 
 export interface ActivityEvent {
   kind: 'post' | 'comment';
@@ -52,26 +56,13 @@ export interface ActivityEvent {
  * groups), who muted the thread, and who got the event as mail already. Null when the post is gone.
  */
 export async function activityFacts(tx: Tx, ev: ActivityEvent): Promise<Omit<ActivityFacts, 'coalesceMs'> | null> {
-  // The post, its participants, who muted it and who has the mail already: one statement.
+  // The post, its participants, who muted it, who has the mail already, and the participants,
+  // the mentioned people and the post's author as recipients: one statement, built once (once per published mail).
   const haveEmails = [...new Set((ev.alreadyHaveEmails ?? []).map((e) => e.toLowerCase()))];
-  const [post] = await tx
-    .select({
-      authorId: posts.authorId,
-      source: posts.source,
-      groupId: posts.groupId,
-      participantIds: sql<string[]>`array(select ${threadParticipants.personId}::text from ${threadParticipants} where ${threadParticipants.postId} = ${posts.id})`,
-      mutedIds: sql<string[]>`array(select ${threadMutes.personId}::text from ${threadMutes} where ${threadMutes.postId} = ${posts.id})`,
-      haveIds: haveEmails.length
-        ? sql<string[]>`array(select ${people.id}::text from ${people} where ${inArray(people.email, haveEmails)})`
-        : sql<string[]>`'{}'::text[]`,
-    })
-    .from(posts)
-    .where(eq(posts.id, ev.postId))
-    .limit(1);
+  const [post] = (await activityFactsStatement(tx, { postId: ev.postId, have: haveEmails, mentioned: ev.mentionedIds })).rows;
   if (!post) return null;
   const participantIds = post.participantIds;
-  const wanted = [...new Set([...participantIds, ...ev.mentionedIds, post.authorId])];
-  const byId = new Map((await recipients(tx, and(inArray(people.id, wanted), groupVisibleTo(sql`${post.groupId}::uuid`, sql`${people.id}`))!)).map((r) => [r.id, r]));
+  const byId = new Map(post.recipients.map((r) => [r.id, r]));
   const muted = new Set(post.mutedIds);
   const have = post.haveIds;
   const pick = (ids: string[]) => ids.map((id) => byId.get(id)).filter((r): r is Recipient => Boolean(r));
@@ -93,8 +84,24 @@ export async function activityFacts(tx: Tx, ev: ActivityEvent): Promise<Omit<Act
  */
 export async function insertNotifications(tx: Tx, ev: Pick<ActivityEvent, 'postId' | 'commentId'>, plan: PlannedMail[]): Promise<void> {
   if (plan.length === 0) return;
-  await tx.insert(notifications).values(plan.map((p) => ({ personId: p.personId, postId: ev.postId, commentId: ev.commentId, kind: p.kind, dueAt: p.dueAt })));
+  await insertNotificationsStatement(tx, {
+    personIds: plan.map((p) => p.personId),
+    postId: ev.postId,
+    commentId: ev.commentId,
+    kinds: plan.map((p) => p.kind),
+    dueAts: plan.map((p) => p.dueAt.toISOString()),
+  });
 }
+
+/** {@link insertNotifications}' statement for any number of rows (once per published mail): built once, named. */
+const insertNotificationsStatement = preparedSql('blend_insert_notifications', () => {
+  const p = sql.placeholder;
+  return sql`
+    insert into ${notifications} (person_id, post_id, comment_id, kind, due_at)
+    select r.person_id, ${p('postId')}::uuid, ${p('commentId')}::uuid, r.kind, r.due_at
+    from unnest(${p('personIds')}::uuid[], ${p('kinds')}::text[], ${p('dueAts')}::timestamptz[]) with ordinality as r(person_id, kind, due_at, n)
+    order by r.n`;
+});
 
 /**
  * An ESN author edited or deleted a comment that was mirrored into mail: each person who got
@@ -246,13 +253,22 @@ export async function isThreadMuted(db: Tx, postId: string, personId: string): P
   return rows.length > 0;
 }
 
-/** How many of a person's mails were published (posts and comments from email). */
-export async function publishedCount(tx: Tx, personId: string): Promise<number> {
-  const rows = await tx.execute<{ n: number }>(sql`
-    select (select count(*) from posts where author_id = ${personId} and source = 'email')::int
-         + (select count(*) from comments where author_id = ${personId} and source = 'email')::int as n`);
+/**
+ * How many of a person's mails were published (posts and comments from email), counting at
+ * most `atMost` of each: enough to tell whether it is more than a few, without reading all of a
+ * prolific author's rows (once per published mail, so a named statement too).
+ */
+export async function publishedCount(tx: Tx, personId: string, atMost: number): Promise<number> {
+  const rows = await publishedCountStatement(tx, { personId, atMost });
   return Number(rows.rows[0]?.n ?? 0);
 }
+
+const publishedCountStatement = preparedSql<{ n: number }>('blend_published_count', () => {
+  const p = sql.placeholder;
+  return sql`
+    select (select count(*) from (select 1 from posts where author_id = ${p('personId')}::uuid and source = 'email' limit ${p('atMost')}) a)::int
+         + (select count(*) from (select 1 from comments where author_id = ${p('personId')}::uuid and source = 'email' limit ${p('atMost')}) b)::int as n`;
+});
 
 /** The kinds of our own mails among `messageIds` (a reply to a receipt or digest is not a comment). */
 export async function ownMailKinds(tx: Tx, messageIds: string[]): Promise<string[]> {

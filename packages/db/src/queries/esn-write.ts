@@ -26,6 +26,11 @@ export async function replaceTags(tx: Tx, postId: string, tags: string[]): Promi
   if (tags.length > 0) await tx.insert(postTags).values(tags.map((tag) => ({ postId, tag, postCreatedAt: createdAtOf(postId) }))).onConflictDoNothing();
 }
 
+/** The tags of a post written just now, which has none yet ({@link replaceTags} without its delete). */
+export async function insertTags(tx: Tx, postId: string, tags: string[]): Promise<void> {
+  if (tags.length > 0) await tx.insert(postTags).values(tags.map((tag) => ({ postId, tag, postCreatedAt: createdAtOf(postId) }))).onConflictDoNothing();
+}
+
 /** Record mentions of known people; returns their ids. */
 export async function recordMentions(tx: Tx, postId: string, commentId: string | null, emails: string[]): Promise<string[]> {
   if (emails.length === 0) return [];

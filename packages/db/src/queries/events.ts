@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { eventPassesFilter, postLink, type EventType, type RemovalReason, type WebhookEvent, type WebhookPerson, type WebhookPostRef } from '@blend/core';
 import type { Tx } from '../client';
 import { groupVisibleTo } from './groups';
+import { preparedSql, preparedQuery } from './raw-statement';
 import { comments, events, groups, people, postMerges, posts, webhookDeliveries, webhooks } from '../schema';
 
 /**
@@ -36,8 +37,10 @@ const threadUrl = (ctx: EventContext, postId: string): string | null => (ctx.pub
 export async function recordEvent<T extends EventType>(
   tx: Tx,
   e: { type: T; threadId: string | null; groupId: string | null; origin: Origin; via?: string | undefined; postId?: string | null; commentId?: string | null; at?: Date; body: Body<T> },
+  /** The caller took the thread's lock ({@link threadLock}) in a statement of its own before. */
+  threadLocked = false,
 ): Promise<{ id: string; sequence: number | null }> {
-  if (e.threadId) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`blend-events:${e.threadId}`}, 0))`);
+  if (e.threadId && !threadLocked) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`blend-events:${e.threadId}`}, 0))`);
   const id = randomUUID();
   const payload = {
     id,
@@ -50,6 +53,23 @@ export async function recordEvent<T extends EventType>(
   } as Record<string, unknown>;
   // The thread's next sequence is read by the insert itself: a statement after the lock's, so its
   // snapshot holds the previous holder's commit.
+  if (e.threadId) {
+    // An event of a thread, the common case (each published mail writes one): a named statement built once.
+    const res = await threadEventStatement(tx, {
+      id,
+      type: e.type,
+      threadId: e.threadId,
+      groupId: e.groupId,
+      origin: e.origin,
+      postId: e.postId ?? null,
+      commentId: e.commentId ?? null,
+      payload: JSON.stringify(payload),
+      types: JSON.stringify([e.type]),
+    });
+    const hooks = res.rows.filter((r): r is typeof r & Hook => r.id !== null);
+    await fanOut(tx, hooks, { id, type: e.type, groupId: e.groupId, origin: e.origin, via: e.via ?? null });
+    return { id, sequence: res.rows[0]?.sequence ?? null };
+  }
   const next = e.threadId ? sql`(select coalesce(max(${events.sequence}), 0) + 1 from ${events} where ${events.threadId} = ${e.threadId}::uuid)` : null;
   const insert = tx
     .insert(events)
@@ -77,6 +97,23 @@ export async function recordEvent<T extends EventType>(
 
 type Hook = Pick<typeof webhooks.$inferSelect, 'id' | 'events' | 'filter' | 'format'>;
 
+/** {@link recordEvent}'s insert of an event of a thread, as it builds it, with its values as placeholders. */
+const threadEventStatement = preparedSql<{ sequence: number | null } & { [K in keyof Hook]: Hook[K] | null }>('blend_record_thread_event', () => {
+  const p = sql.placeholder;
+  const next = sql`(select coalesce(max(${events.sequence}), 0) + 1 from ${events} where ${events.threadId} = ${p('threadId')}::uuid)`;
+  const values = { id: p('id'), type: p('type'), threadId: p('threadId'), sequence: next, groupId: p('groupId'), origin: p('origin'), postId: p('postId'), commentId: p('commentId') };
+  return sql`
+    with inserted as (insert into ${events} (${sql.raw(['id', 'type', 'thread_id', 'sequence', 'group_id', 'origin', 'post_id', 'comment_id', 'payload'].map((c) => `"${c}"`).join(', '))})
+      values (${values.id}, ${values.type}, ${values.threadId}, ${values.sequence}, ${values.groupId}, ${values.origin}, ${values.postId}, ${values.commentId},
+        jsonb_set(${p('payload')}::jsonb, '{thread,sequence}', to_jsonb(${next})))
+      returning ${events.sequence})
+    select inserted.sequence, h.id, h.events, h.filter, h.format from inserted
+    left join ${webhooks} h on h.active and h.events @> ${p('types')}::jsonb`;
+});
+
+/** Takes the events lock of the thread of a row read in the same statement (see {@link recordEvent}). */
+const threadLock = (threadId: SQL | AnyColumn) => sql<unknown>`pg_advisory_xact_lock(hashtextextended('blend-events:' || ${threadId}::text, 0))`;
+
 /** One `pending` delivery per active hook (of the event's type) that takes the event. */
 async function fanOut(tx: Tx, hooks: Hook[], e: { id: string; type: string; groupId: string | null; origin: Origin; via: string | null }): Promise<number> {
   if (hooks.length === 0) return 0;
@@ -103,16 +140,34 @@ async function loadPost(tx: Tx, id: string) {
 
 const personColumns = { id: people.id, email: people.email, name: people.name };
 
-/** {@link loadPost} with its author as {@link personRef} gives it, in one statement. */
+/**
+ * {@link loadPost} with its author as {@link personRef} gives it, and the thread's events lock
+ * taken, in one statement (a named one: once per mail published as a post).
+ */
 async function loadPostWithAuthor(tx: Tx, id: string) {
-  const [row] = await tx
-    .select({ post: posts, group: { slug: groups.slug, name: groups.name }, author: personColumns })
+  const [row] = await postWithAuthorStatement(tx, { id });
+  return row && { post: row.post, group: row.group, author: row.author ?? { id: row.post.authorId, email: '', name: '' } };
+}
+
+const postWithAuthorStatement = preparedQuery('blend_event_post', (tx) =>
+  tx
+    .select({ post: posts, group: { slug: groups.slug, name: groups.name }, author: personColumns, locked: threadLock(posts.id) })
     .from(posts)
     .innerJoin(groups, eq(groups.id, posts.groupId))
     .leftJoin(people, eq(people.id, posts.authorId))
-    .where(eq(posts.id, id));
-  return row && { ...row, author: row.author ?? { id: row.post.authorId, email: '', name: '' } };
-}
+    .where(eq(posts.id, sql.placeholder('id'))),
+);
+
+/** A comment, its post and group, and its author, and its thread's events lock taken: one statement (a named one: once per mail published as a comment). */
+const commentForEventStatement = preparedQuery('blend_event_comment', (tx) =>
+  tx
+    .select({ c: comments, post: posts, group: { slug: groups.slug, name: groups.name }, author: personColumns, locked: threadLock(comments.postId) })
+    .from(comments)
+    .innerJoin(posts, eq(posts.id, comments.postId))
+    .innerJoin(groups, eq(groups.id, posts.groupId))
+    .leftJoin(people, eq(people.id, comments.authorId))
+    .where(eq(comments.id, sql.placeholder('id'))),
+);
 
 const postRef = (ctx: EventContext, p: { id: string; title: string; deletedAt: Date | null }): WebhookPostRef => ({
   id: p.id,
@@ -144,20 +199,13 @@ export async function emitPostEvent(tx: Tx, type: 'post.created' | 'post.updated
         edited_at: p.editedAt?.toISOString() ?? null,
       },
     },
-  });
+  }, true);
   if (type === 'post.updated') await refreshEventContent(tx, { postId: p.id });
 }
 
 /** `comment.created` or `comment.updated` with the comment as it is now. */
 export async function emitCommentEvent(tx: Tx, type: 'comment.created' | 'comment.updated', commentId: string, ctx: EventContext = {}): Promise<void> {
-  // The comment, its post and group, and its author: one statement.
-  const [row] = await tx
-    .select({ c: comments, post: posts, group: { slug: groups.slug, name: groups.name }, author: personColumns })
-    .from(comments)
-    .innerJoin(posts, eq(posts.id, comments.postId))
-    .innerJoin(groups, eq(groups.id, posts.groupId))
-    .leftJoin(people, eq(people.id, comments.authorId))
-    .where(eq(comments.id, commentId));
+  const [row] = await commentForEventStatement(tx, { id: commentId });
   if (!row || row.c.deletedAt) return;
   const c = row.c;
   await recordEvent(tx, {
@@ -181,7 +229,7 @@ export async function emitCommentEvent(tx: Tx, type: 'comment.created' | 'commen
         edited_at: c.editedAt?.toISOString() ?? null,
       },
     },
-  });
+  }, true);
   if (type === 'comment.updated') await refreshEventContent(tx, { commentId: c.id });
 }
 

@@ -1,13 +1,16 @@
 import { and, eq, sql, type AnyColumn, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Database, Tx } from '../client';
 import { groupMembers, groups } from '../schema';
+import { preparedQuery, preparedSql } from './raw-statement';
 
 export type Group = typeof groups.$inferSelect;
 
 /** The group with this slug, created on first use (the default group and group addresses). */
+const groupBySlugStatement = preparedQuery('blend_group_by_slug', (tx) => tx.query.groups.findFirst({ where: eq(groups.slug, sql.placeholder('slug')) }));
+
 export async function ensureGroup(db: Tx, slug: string, name?: string): Promise<Group> {
   // Nearly always there already: one read, and the insert only for a new group.
-  const found = await db.query.groups.findFirst({ where: eq(groups.slug, slug) });
+  const found = await groupBySlugStatement(db, { slug });
   if (found) return found;
   await db
     .insert(groups)
@@ -106,14 +109,16 @@ export async function targetGroupOf(
   db: Tx,
   q: { postId: string | null; slug: string; personId: string | null },
 ): Promise<{ visibility: Group['visibility']; archived: boolean; senderIsMember: boolean } | undefined> {
-  const r = await db.execute<{ visibility: Group['visibility']; archived: boolean; member: boolean }>(sql`
-    select g.visibility, g.archived_at is not null as archived,
-      exists (select 1 from ${groupMembers} m where m.group_id = g.id and m.person_id = ${q.personId}::uuid) as member
-    from ${groups} g
-    where g.id = coalesce((select p.group_id from posts p where p.id = ${q.postId}::uuid), (select s.id from ${groups} s where s.slug = ${q.slug}))`);
+  const r = await targetGroupStatement(db, q);
   const row = r.rows[0];
   return row ? { visibility: row.visibility, archived: row.archived, senderIsMember: row.member } : undefined;
 }
+
+const targetGroupStatement = preparedSql<{ visibility: Group['visibility']; archived: boolean; member: boolean }>('blend_target_group', () => sql`
+    select g.visibility, g.archived_at is not null as archived,
+      exists (select 1 from ${groupMembers} m where m.group_id = g.id and m.person_id = ${sql.placeholder('personId')}::uuid) as member
+    from ${groups} g
+    where g.id = coalesce((select p.group_id from posts p where p.id = ${sql.placeholder('postId')}::uuid), (select s.id from ${groups} s where s.slug = ${sql.placeholder('slug')}))`);
 
 export async function getGroupById(db: Tx, id: string): Promise<Group | undefined> {
   return db.query.groups.findFirst({ where: eq(groups.id, id) });

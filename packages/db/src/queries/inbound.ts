@@ -1,6 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../client';
 import { auditLog, inboundMessages, mailboxCheckpoints } from '../schema';
+import { preparedQuery } from './raw-statement';
 
 export type InboundRow = typeof inboundMessages.$inferSelect;
 export type InboundState = InboundRow['state'];
@@ -168,14 +169,19 @@ const { raw: _raw, ...withoutRaw } = getTableColumns(inboundMessages);
  * raw source is not read again here: callers that ingest mail already have it.
  */
 export async function lockInbound(tx: Tx, id: string): Promise<LockedInbound | undefined> {
-  const rows = await tx
-    .select({ ...withoutRaw, hasRaw: sql<boolean>`${inboundMessages.raw} is not null` })
-    .from(inboundMessages)
-    .where(eq(inboundMessages.id, id))
-    .for('update')
-    .limit(1);
+  const rows = await lockInboundStatement(tx, { id });
   return rows[0];
 }
+
+/** {@link lockInbound}'s statement: once per ingested mail, so built once and named. */
+const lockInboundStatement = preparedQuery('blend_lock_inbound', (tx) =>
+  tx
+    .select({ ...withoutRaw, hasRaw: sql<boolean>`${inboundMessages.raw} is not null` })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.id, sql.placeholder('id')))
+    .for('update')
+    .limit(1),
+);
 
 /**
  * Raw sources up to this size are read in one statement; larger ones in slices of it. Postgres
@@ -325,11 +331,24 @@ export async function finishInbound(
     subject?: string | null;
   },
 ): Promise<void> {
-  await tx
-    .update(inboundMessages)
-    .set({ ...outcome, reason: outcome.reason ?? null, processedAt: new Date() })
-    .where(eq(inboundMessages.id, id));
+  const set = { ...outcome, reason: outcome.reason ?? null, processedAt: new Date() };
+  // The columns set depend on the outcome: one named statement per set of columns.
+  const keys = (Object.keys(set) as (keyof typeof set)[]).filter((k) => set[k] !== undefined).sort();
+  const shape = keys.join(',');
+  let statement = finishStatements.get(shape);
+  if (!statement) {
+    statement = preparedQuery(`blend_finish_inbound_${finishStatements.size}`, (t) =>
+      t
+        .update(inboundMessages)
+        .set(Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)])))
+        .where(eq(inboundMessages.id, sql.placeholder('id'))),
+    );
+    finishStatements.set(shape, statement);
+  }
+  await statement(tx, { ...set, id });
 }
+
+const finishStatements = new Map<string, (tx: Tx, values: Record<string, unknown>) => Promise<unknown>>();
 
 /**
  * Take back the counted try of rows whose ingest ended waiting for a parent: that try finished
@@ -358,13 +377,18 @@ export async function countAttempt(db: Tx, id: string): Promise<number> {
  */
 export async function hasUnfinishedWithMessageId(db: Tx, messageIds: string[], exceptId: string): Promise<boolean> {
   if (messageIds.length === 0) return false;
-  const rows = await db
-    .select({ id: inboundMessages.id })
-    .from(inboundMessages)
-    .where(and(inArray(inboundMessages.messageId, messageIds), eq(inboundMessages.state, 'received'), ne(inboundMessages.id, exceptId)))
-    .limit(1);
+  const rows = await unfinishedWithMessageIdStatement(db, { messageIds, exceptId });
   return rows.length > 0;
 }
+
+/** {@link hasUnfinishedWithMessageId}'s statement for any number of ids (once per reply ingested): built once, named. */
+const unfinishedWithMessageIdStatement = preparedQuery('blend_unfinished_with_message_id', (tx) =>
+  tx
+    .select({ id: inboundMessages.id })
+    .from(inboundMessages)
+    .where(and(sql`${inboundMessages.messageId} = any(${sql.placeholder('messageIds')}::text[])`, eq(inboundMessages.state, 'received'), ne(inboundMessages.id, sql.placeholder('exceptId'))))
+    .limit(1),
+);
 
 /** Inbound mail for IT, newest first: no bodies, only what identifies each message. */
 export async function listInboundRows(db: Tx, opts: { state?: InboundState; limit: number }) {

@@ -1,6 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { optInEvents, people } from '../schema';
+import { preparedQuery } from './raw-statement';
 
 export type Person = typeof people.$inferSelect;
 
@@ -38,8 +39,11 @@ export async function upsertPerson(
 }
 
 export async function findPersonByEmail(db: Tx, email: string): Promise<Person | undefined> {
-  return db.query.people.findFirst({ where: eq(people.email, email.toLowerCase()) });
+  return personByEmailStatement(db, { email: email.toLowerCase() });
 }
+
+/** {@link findPersonByEmail}'s statement: once per ingested mail, so built once and named. */
+const personByEmailStatement = preparedQuery('blend_person_by_email', (tx) => tx.query.people.findFirst({ where: eq(people.email, sql.placeholder('email')) }));
 
 export async function findPersonById(db: Tx, id: string): Promise<Person | undefined> {
   return db.query.people.findFirst({ where: eq(people.id, id) });

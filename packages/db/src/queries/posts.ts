@@ -3,18 +3,39 @@ import type { RemovalReason } from '@blend/core';
 import type { Tx } from '../client';
 import { emitCommentRemoved, emitPostRemoved } from './events';
 import { comments, inboundMessages, posts } from '../schema';
+import { preparedQuery, preparedSql } from './raw-statement';
 
 export type PostRow = typeof posts.$inferSelect;
 export type CommentRow = typeof comments.$inferSelect;
 
 export async function insertPost(tx: Tx, values: typeof posts.$inferInsert): Promise<PostRow> {
-  const [row] = await tx.insert(posts).values(values).returning();
+  const [row] = (await insertStatement(posts, 'post', values)(tx, values)) as PostRow[];
   return row!;
 }
 
 export async function insertComment(tx: Tx, values: typeof comments.$inferInsert): Promise<CommentRow> {
-  const [row] = await tx.insert(comments).values(values).returning();
+  const [row] = (await insertStatement(comments, 'comment', values)(tx, values)) as CommentRow[];
   return row!;
+}
+
+type InsertStatement = (tx: Tx, values: Record<string, unknown>) => Promise<unknown[]>;
+const insertStatements = new Map<string, InsertStatement>();
+
+/**
+ * The insert of one row of `table` returning it, built once per set of columns given (null
+ * ones written as null, the others as placeholders) and run as a named statement: a post or a
+ * comment is written for every published mail.
+ */
+function insertStatement(table: typeof posts | typeof comments, kind: string, values: Record<string, unknown>): InsertStatement {
+  const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
+  const shape = `${kind}:${keys.map((k) => (values[k] === null ? `${k}=null` : k)).join(',')}`;
+  let statement = insertStatements.get(shape);
+  if (!statement) {
+    const row = Object.fromEntries(keys.map((k) => [k, values[k] === null ? sql`null` : sql.placeholder(k)]));
+    statement = preparedQuery(`blend_insert_${kind}_${insertStatements.size}`, (t) => t.insert(table as typeof posts).values(row as unknown as typeof posts.$inferInsert).returning()) as InsertStatement;
+    insertStatements.set(shape, statement);
+  }
+  return statement;
 }
 
 /**
@@ -35,7 +56,18 @@ export type EarlierCopy =
 export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<EarlierCopy | undefined> {
   // One statement, the four places in order of precedence. A command or a like acts once
   // (docs/SECURITY.md B29): its copy, re-read after a new UIDVALIDITY say, must find it.
-  const r = await tx.execute<{ rank: number; inbound_id: string | null; body_text: string | null; edited: boolean; state: string | null; reason: string | null }>(sql`
+  const r = await earlierCopyStatement(tx, { dedupeKey });
+  const f = r.rows[0];
+  if (!f) return undefined;
+  if (f.rank <= 2) return { inboundId: f.inbound_id, published: true, bodyText: f.edited ? null : f.body_text };
+  if (f.rank === 3 && (f.state === 'command' || f.state === 'liked')) return { inboundId: f.inbound_id, published: false, acted: { state: f.state, reason: f.reason } };
+  return { inboundId: f.inbound_id, published: false };
+}
+
+/** {@link findByDedupeKey}'s statement: run once per ingested mail, so a named one, built once. */
+const earlierCopyStatement = preparedSql<{ rank: number; inbound_id: string | null; body_text: string | null; edited: boolean; state: string | null; reason: string | null }>('blend_earlier_copy', () => {
+  const dedupeKey = sql.placeholder('dedupeKey');
+  return sql`
     select * from (
       (select 1 as rank, ${posts.inboundId} as inbound_id, ${posts.bodyText} as body_text, ${posts.editedAt} is not null as edited, null::text as state, null::text as reason
         from ${posts} where ${posts.dedupeKey} = ${dedupeKey} limit 1)
@@ -49,13 +81,8 @@ export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<Earlie
       union all
       (select 4, ${inboundMessages.id}, null, false, null, null
         from ${inboundMessages} where ${inboundMessages.dedupeKey} = ${dedupeKey} and ${inboundMessages.state} in ('withheld', 'rejected') limit 1)
-    ) found order by rank limit 1`);
-  const f = r.rows[0];
-  if (!f) return undefined;
-  if (f.rank <= 2) return { inboundId: f.inbound_id, published: true, bodyText: f.edited ? null : f.body_text };
-  if (f.rank === 3 && (f.state === 'command' || f.state === 'liked')) return { inboundId: f.inbound_id, published: false, acted: { state: f.state, reason: f.reason } };
-  return { inboundId: f.inbound_id, published: false };
-}
+    ) found order by rank limit 1`;
+});
 
 /**
  * Serialise the conversion of copies of one mail across workers for the rest of the
@@ -65,10 +92,15 @@ export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<Earlie
  *   in one transaction, get times in the order they were decided (and after what committed before).
  */
 export async function lockDedupeKey(tx: Tx, dedupeKey: string): Promise<Date> {
-  const r = await tx.execute<{ now: Date | string }>(sql`select statement_timestamp() as now, pg_advisory_xact_lock(hashtextextended(${dedupeKey}, 0))`);
+  const r = await lockDedupeKeyStatement(tx, { dedupeKey });
   const v = r.rows[0]?.now;
   return v instanceof Date ? v : new Date(String(v));
 }
+
+const lockDedupeKeyStatement = preparedSql<{ now: Date | string }>(
+  'blend_lock_dedupe_key',
+  () => sql`select statement_timestamp() as now, pg_advisory_xact_lock(hashtextextended(${sql.placeholder('dedupeKey')}, 0))`,
+);
 
 export async function getPostRow(db: Tx, id: string): Promise<PostRow | undefined> {
   return db.query.posts.findFirst({ where: eq(posts.id, id) });

@@ -4,16 +4,22 @@ import type { Tx } from '../client';
 import { comments, messageRefs, posts } from '../schema';
 import { emitPostMerged, type EventContext } from './events';
 import { recordPostMerge, type PostMergeKind } from './post-merges';
+import { preparedQuery, preparedSql } from './raw-statement';
 
 /** The post each of `messageIds` is mapped to, for those that are mapped. */
 async function postsByMessageId(tx: Tx, messageIds: string[]): Promise<Map<string, string>> {
   if (messageIds.length === 0) return new Map();
-  const rows = await tx
-    .select({ messageId: messageRefs.messageId, postId: messageRefs.postId })
-    .from(messageRefs)
-    .where(inArray(messageRefs.messageId, messageIds));
+  const rows = await postsByMessageIdStatement(tx, { messageIds });
   return new Map(rows.map((r) => [r.messageId, r.postId]));
 }
+
+/** {@link postsByMessageId}'s statement for any number of ids (once per reply ingested): built once, named. */
+const postsByMessageIdStatement = preparedQuery('blend_posts_by_message_id', (tx) =>
+  tx
+    .select({ messageId: messageRefs.messageId, postId: messageRefs.postId })
+    .from(messageRefs)
+    .where(sql`${messageRefs.messageId} = any(${sql.placeholder('messageIds')}::text[])`),
+);
 
 /**
  * The post a reply belongs to: the first of `messageIds` (best candidate first) that is
@@ -42,9 +48,25 @@ export async function recordMessageRefs(
 ): Promise<Set<string>> {
   if (refs.length === 0) return new Set();
   const sorted = [...refs].sort((a, b) => (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0));
-  const rows = await tx.insert(messageRefs).values(sorted).onConflictDoNothing({ target: messageRefs.messageId }).returning({ messageId: messageRefs.messageId });
+  // One named statement for any number of ids (once or twice per published mail); the rows go in in the order of the arrays.
+  const { rows } = await recordRefsStatement(tx, {
+    messageIds: sorted.map((r) => r.messageId),
+    postIds: sorted.map((r) => r.postId),
+    commentIds: sorted.map((r) => r.commentId ?? null),
+    inboundIds: sorted.map((r) => r.inboundId ?? null),
+  });
   return new Set(rows.map((r) => r.messageId));
 }
+
+const recordRefsStatement = preparedSql<{ messageId: string }>('blend_record_message_refs', () => {
+  const p = sql.placeholder;
+  return sql`
+    insert into ${messageRefs} (message_id, post_id, comment_id, inbound_id)
+    select m, p, c, i from unnest(${p('messageIds')}::text[], ${p('postIds')}::uuid[], ${p('commentIds')}::uuid[], ${p('inboundIds')}::uuid[]) with ordinality as r(m, p, c, i, n)
+    order by n
+    on conflict (message_id) do nothing
+    returning message_id as "messageId"`;
+});
 
 /**
  * A mail's own Message-ID maps to what the mail became, even when a reply that came first

@@ -1,6 +1,7 @@
 import { and, count, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { inboundMessages, optInEvents, people, posts, replyTokens, threadOptOuts } from '../schema';
+import { preparedQuery, preparedSql } from './raw-statement';
 
 export type OptInVia = 'cli' | 'import' | 'mail' | 'api' | 'admin';
 
@@ -62,13 +63,17 @@ export async function addThreadOptOut(tx: Tx, postId: string, address: string): 
 }
 
 export async function hasThreadOptOut(tx: Tx, postId: string, address: string): Promise<boolean> {
-  const rows = await tx
-    .select({ a: threadOptOuts.address })
-    .from(threadOptOuts)
-    .where(and(eq(threadOptOuts.postId, postId), eq(threadOptOuts.address, address.toLowerCase())))
-    .limit(1);
+  const rows = await threadOptOutStatement(tx, { postId, address: address.toLowerCase() });
   return rows.length > 0;
 }
+
+const threadOptOutStatement = preparedQuery('blend_has_thread_opt_out', (tx) =>
+  tx
+    .select({ a: threadOptOuts.address })
+    .from(threadOptOuts)
+    .where(and(eq(threadOptOuts.postId, sql.placeholder('postId')), eq(threadOptOuts.address, sql.placeholder('address'))))
+    .limit(1),
+);
 
 export interface NewReplyToken {
   tokenHash: string;
@@ -154,18 +159,34 @@ export interface AcceptedWindow {
  */
 export async function countAcceptedWindows(tx: Tx, windows: AcceptedWindow[]): Promise<number[]> {
   if (windows.length === 0) return [];
-  const counts = windows.map(
-    (w) =>
-      sql`(select count(*) from ${inboundMessages} where ${and(
-        w.from !== undefined ? eq(inboundMessages.fromAddress, w.from.toLowerCase()) : undefined,
-        w.postId !== undefined ? eq(inboundMessages.postId, w.postId) : undefined,
+  // Once per ingested mail: a named statement per shape (which windows have a sender, a thread).
+  const shape = windows.map((w) => `${w.from !== undefined ? 'f' : ''}${w.postId !== undefined ? 'p' : ''}`).join('-');
+  let statement = windowStatements.get(shape);
+  if (!statement) {
+    const counts = windows.map((w, i) => {
+      const p = (k: string) => sql.placeholder(`${k}${i}`);
+      return sql`(select count(*) from ${inboundMessages} where ${and(
+        w.from !== undefined ? eq(inboundMessages.fromAddress, p('from')) : undefined,
+        w.postId !== undefined ? eq(inboundMessages.postId, p('postId')) : undefined,
         inArray(inboundMessages.state, ['posted', 'commented']),
-        inWindow(w.since, w.until),
-      )})::int`,
-  );
-  const r = await tx.execute<{ counts: number[] }>(sql`select array[${sql.join(counts, sql`, `)}] as counts`);
+        and(gte(arrived, p('since')), lte(arrived, p('until'))),
+      )})::int`;
+    });
+    statement = preparedSql<{ counts: number[] }>(`blend_accepted_windows_${shape || 'o'}`, () => sql`select array[${sql.join(counts, sql`, `)}] as counts`);
+    windowStatements.set(shape, statement);
+  }
+  const values: Record<string, unknown> = {};
+  windows.forEach((w, i) => {
+    if (w.from !== undefined) values[`from${i}`] = w.from.toLowerCase();
+    if (w.postId !== undefined) values[`postId${i}`] = w.postId;
+    values[`since${i}`] = w.since;
+    values[`until${i}`] = w.until;
+  });
+  const r = await statement(tx, values);
   return r.rows[0]!.counts.map(Number);
 }
+
+const windowStatements = new Map<string, (tx: Tx, values: Record<string, unknown>) => Promise<{ rows: { counts: number[] }[] }>>();
 
 /** Accepted messages organisation-wide that arrived in [since, until]. */
 export async function countAccepted(tx: Tx, since: Date, until: Date): Promise<number> {

@@ -31,7 +31,7 @@ export async function publishReceipt(
   const from = c.ids.fromAddress;
   if (!p || !from || !p.receipts) return;
   const s = activitySettings(c.deps);
-  if (!p.receiptsExplicit && (await publishedCount(tx, p.id)) > s.receiptsFirst) return;
+  if (!p.receiptsExplicit && (await publishedCount(tx, p.id, s.receiptsFirst + 1)) > s.receiptsFirst) return;
   const iat = Math.floor(c.now.getTime() / 1000);
   const exp = iat + s.undoMinutes * 60;
   const subject = what.commentId ? `comment:${what.commentId}` : `post:${what.postId}`;

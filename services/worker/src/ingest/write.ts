@@ -42,7 +42,7 @@ import {
   outboundIdByMessageId,
   recordBounce,
   recordMentions,
-  replaceTags,
+  insertTags,
   recordMessageRefs,
   setOptIn,
   storeAttachments,
@@ -203,7 +203,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         ...(threadIndexOf(mail) ? { threadIndex: threadIndexOf(mail) } : {}),
         ...(c.content.forwarded.length ? { forwarded: await forwardedByOptedIn(tx, c.content.forwarded) } : {}),
       });
-      await replaceTags(tx, post.id, c.content.tags);
+      await insertTags(tx, post.id, c.content.tags);
       await storeFiles(tx, c, { postId: post.id, commentId: null });
       const mentioned = await recordMentions(tx, post.id, null, c.content.mentionedEmails);
       await addThreadParticipants(tx, post.id, c.participants.conversation);
