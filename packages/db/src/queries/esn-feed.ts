@@ -213,7 +213,7 @@ export async function listFeedFiltered(
   });
   const page = rows.slice(0, opts.limit);
   const last = page[page.length - 1];
-  return { items: await toEsnPostViews(db, page, comments), next: rows.length > opts.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+  return { items: await toEsnPostViews(db, page, comments), next: rows.length > opts.limit && last ? { createdAt: new Date(last.createdAt), id: last.id } : null };
 }
 
 function postStatement(db: Database): RawStatement<EsnPostRow> {
