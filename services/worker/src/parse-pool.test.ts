@@ -44,7 +44,7 @@ describe('ParsePool', () => {
     expect(pool.threads).toBe(1);
     // The flag that gives the thread its `gc` does not put one in this thread's global.
     expect('gc' in globalThis).toBe(false);
-  });
+  }, 30_000);
 
   it('a runaway mail is stopped at the time limit with parse_timeout; the pool goes on with the next mail', async () => {
     pool = new ParsePool({ settings: { redact: 'card' }, timeoutMs: 2_000, threads: 1, threadModule });
