@@ -222,7 +222,9 @@ export class MailboxPoller {
           this.syncAgain = false;
           await this.syncOnce();
           if (this.state === 'connected') this.lastSyncAt = new Date();
-          await this.markDone();
+          // Flagging runs beside the next sync, not before it: mail announced meanwhile is stored
+          // without waiting for the flags (markDone runs one at a time and never throws).
+          void this.markDone();
         } while (this.syncAgain && !this.stopping);
       } catch (err) {
         this.log.warn({ err }, 'sync failed; will retry');

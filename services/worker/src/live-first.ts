@@ -1,7 +1,8 @@
 /**
  * The live ingests running in this worker process, and the turns the rest of its work gives
- * them: a catch-up's batch starts its next mail, and a send job starts, only when no live
- * ingest runs, so new mail's statements and event-loop turns do not queue behind theirs
+ * them: a catch-up's batch starts its next mail, and a send, webhook, digest or sweep job
+ * starts, only when no live ingest runs, so new mail's statements and event-loop turns do not
+ * queue behind theirs
  * (docs/ARCHITECTURE.md "Processes and the flow").
  *
  * A turn waits at most `maxWaitMs`: a live mail may be waiting for a lock that the batch's own

@@ -28,7 +28,8 @@ export const processLiveFirst = new LiveFirst();
 /**
  * Run one BullMQ processor. Retries are decided here and only here: a PermanentError fails
  * the job once (BullMQ UnrecoverableError); anything else is retried with backoff; when
- * the last attempt fails, `onFinalFailure` records it on the row.
+ * the last attempt fails, `onFinalFailure` records it on the row. With `givesWay`, each job
+ * starts only when no live ingest runs in the process (or after LiveFirst.maxWaitMs).
  */
 function startProcessor<T>(
   name: string,
@@ -36,10 +37,12 @@ function startProcessor<T>(
   opts: WorkerOptions,
   handle: (job: Job, log: Logger, token: string | undefined) => Promise<unknown>,
   onFinalFailure: (job: Job, err: Error) => Promise<void>,
+  givesWay = false,
 ): Worker {
   const worker = new Worker(
     name,
     async (job, token) => {
+      if (givesWay) await (opts.liveFirst ?? processLiveFirst).turn();
       const jobLog = log.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1 });
       const stop = opts.metrics?.jobDuration.startTimer({ queue: name });
       try {
@@ -154,8 +157,6 @@ export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
     deps.log,
     opts,
     async (job, log) => {
-      // New mail's ingest first: a send waits while one runs (at most LiveFirst.maxWaitMs).
-      await (opts.liveFirst ?? processLiveFirst).turn();
       if (job.name === SEND_BATCH_NAME) {
         const batch = SendBatchJob.parse(job.data);
         try {
@@ -189,6 +190,8 @@ export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
         if (row && row.state === 'pending') await finishOutbound(deps.db, outboundId, { state: 'failed', error: err.message.slice(0, 500) });
       }
     },
+    // New mail's ingest first (docs/ARCHITECTURE.md "Processes and the flow").
+    true,
   );
 }
 
@@ -207,6 +210,7 @@ export function startDigestWorker(deps: DigestDeps, opts: WorkerOptions, queues:
       return { sent: result.sent, empty: result.empty, scheduled: result.scheduled };
     },
     async () => undefined,
+    true,
   );
 }
 
@@ -235,6 +239,7 @@ export function startNotifyWorker(deps: NotifyDeps, opts: WorkerOptions, queues:
       return { mails: ids.length };
     },
     async () => undefined,
+    true,
   );
 }
 
@@ -246,6 +251,7 @@ export function startWebhookWorker(deps: WebhookDeps, opts: WorkerOptions): Work
     opts,
     async (job, log) => deliverWebhook(WebhookJob.parse(job.data), { ...deps, log }),
     async () => undefined,
+    true,
   );
 }
 
