@@ -187,6 +187,9 @@ export interface LoadProbeOptions extends Omit<LatencyOptions, 'app' | 'token' |
   timeoutMs: number;
 }
 
+/** How often {@link measureLatencyUnderLoad} looks for the probes' posts. */
+export const LOAD_POLL_MS = 20;
+
 /** What {@link measureLatencyUnderLoad} found, and how many queries its polling sent (each a commit). */
 export interface LoadLatencyResult extends LatencyResult {
   queries: number;
@@ -195,8 +198,9 @@ export interface LoadLatencyResult extends LatencyResult {
 /**
  * Probes while a backlog is being ingested: a delivery every `everyMs`, each timed on its own
  * from the SMTP 250 until its post is committed (visible to any reader's next request; the
- * feed's first page would not show it, the backlog's posts being newer). One query every 50 ms
- * looks for all probes still out, so the polling adds little to the commits counted. The IDLE
+ * feed's first page would not show it, the backlog's posts being newer). One query every
+ * {@link LOAD_POLL_MS} looks for all probes still out, so the polling adds little to the commits
+ * counted and a commit is seen 10 ms after it on average. The IDLE
  * reference connection gives the mail servers' share as in {@link measureLatency}.
  */
 export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<LoadLatencyResult> {
@@ -225,7 +229,7 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
         }
       }
       if (performance.now() > deadline) return `${probes.filter((p) => !p.sample).length} probes not posted after ${o.timeoutMs} ms`;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, LOAD_POLL_MS));
     }
     return null;
   };

@@ -341,7 +341,7 @@ mid-run), and removes the build, the database, the queue keys and the mailbox's 
 6. **Latency under load:** during (c), as soon as the poller holds the mailbox and a worker
    listens (the backlog is then still to be stored and ingested), \`BENCH_LOAD_PROBES\` (20) more
    messages are sent over SMTP one a second, each timed on its own from the MTA's 250 until its
-   post is committed (one query every 50 ms for the posts of the probes still out; the feed's
+   post is committed (one query every 20 ms for the posts of the probes still out; the feed's
    first page would not show them, the backlog's posts being newer). Blend's own share is that
    time less the reference connection's EXISTS, the mail servers' floor. The probes' rows are not
    among (c)'s messages. With 5,000 messages and 20 probes the probes cover the first ~20 s of
