@@ -173,6 +173,36 @@ export async function lockInbound(tx: Tx, id: string): Promise<LockedInbound | u
   return rows[0];
 }
 
+/**
+ * {@link lockInbound} after the transaction lock on a mail's dedupe key (what `lockDedupeKey`
+ * takes), in one statement: the key's lock first, then the row's. A row updated by an ingest
+ * that held the key's lock comes back as that ingest committed it (a locking read follows the
+ * row to its latest version). The statements after it see what committed before the key's lock
+ * was granted, as after `lockDedupeKey`.
+ * @returns the database clock as the statement started (as `lockDedupeKey` gives it), and the
+ *   row; nothing is locked when the row is missing.
+ */
+export async function lockInboundForIngest(tx: Tx, id: string, dedupeKey: string): Promise<{ now: Date; row: LockedInbound } | undefined> {
+  const [r] = await lockForIngestStatement(tx, { id, dedupeKey });
+  if (!r) return undefined;
+  const { now, locked: _locked, ...row } = r;
+  return { now: new Date(String(now)), row };
+}
+
+const lockForIngestStatement = preparedQuery('blend_lock_inbound_for_ingest', (tx) =>
+  tx
+    .select({
+      now: sql<string>`statement_timestamp()`,
+      locked: sql<unknown>`pg_advisory_xact_lock(hashtextextended(${sql.placeholder('dedupeKey')}, 0))`,
+      ...withoutRaw,
+      hasRaw: sql<boolean>`${inboundMessages.raw} is not null`,
+    })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.id, sql.placeholder('id')))
+    .for('update')
+    .limit(1),
+);
+
 /** {@link lockInbound}'s statement: once per ingested mail, so built once and named. */
 const lockInboundStatement = preparedQuery('blend_lock_inbound', (tx) =>
   tx

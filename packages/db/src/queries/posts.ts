@@ -106,9 +106,11 @@ export async function getPostRow(db: Tx, id: string): Promise<PostRow | undefine
   return db.query.posts.findFirst({ where: eq(posts.id, id) });
 }
 
-/** A post's title, or undefined when there is no such post. */
+const postTitleStatement = preparedQuery('blend_post_title', (tx) => tx.query.posts.findFirst({ where: eq(posts.id, sql.placeholder('id')), columns: { title: true } }));
+
+/** A post's title, or undefined when there is no such post (the receipt of a comment reads it). */
 export async function postTitle(db: Tx, id: string): Promise<string | undefined> {
-  const row = await db.query.posts.findFirst({ where: eq(posts.id, id), columns: { title: true } });
+  const row = await postTitleStatement(db, { id });
   return row?.title;
 }
 

@@ -1,6 +1,6 @@
 import { and, count, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
-import { inboundMessages, optInEvents, people, posts, replyTokens, threadOptOuts } from '../schema';
+import { groupMembers, groups, inboundMessages, optInEvents, people, posts, replyTokens, threadOptOuts } from '../schema';
 import { preparedQuery, preparedSql } from './raw-statement';
 
 export type OptInVia = 'cli' | 'import' | 'mail' | 'api' | 'admin';
@@ -185,6 +185,83 @@ export async function countAcceptedWindows(tx: Tx, windows: AcceptedWindow[]): P
   const r = await statement(tx, values);
   return r.rows[0]!.counts.map(Number);
 }
+
+/** What the decide stage of ingest reads once it knows the mail's thread: see {@link decideFacts}. */
+export interface DecideFacts {
+  /** What limits who may write to the target group (`targetGroupOf`); undefined when there is no such group. */
+  targetGroup: { visibility: 'public' | 'private'; archived: boolean; senderIsMember: boolean } | undefined;
+  /** The address opted out of the thread (`hasThreadOptOut`). */
+  threadDeclined: boolean;
+  /** A group with the slug asked exists (`findGroup`). */
+  groupExists: boolean;
+  /** {@link countAcceptedWindows} of the windows asked. */
+  counts: number[];
+}
+
+/**
+ * In one statement (once per ingested mail, so named, one per shape of the windows): the target
+ * group as `targetGroupOf` reads it, whether `optOut.address` opted out of thread
+ * `optOut.postId` (false without one), whether a group `groupSlug` exists (true without one),
+ * and the accepted-mail counts of `windows`.
+ */
+export async function decideFacts(
+  tx: Tx,
+  q: { target: { postId: string | null; slug: string; personId: string | null }; optOut: { postId: string; address: string } | null; groupSlug: string | null; windows: AcceptedWindow[] },
+): Promise<DecideFacts> {
+  const shape = q.windows.map((w) => `${w.from !== undefined ? 'f' : ''}${w.postId !== undefined ? 'p' : ''}`).join('-');
+  let statement = decideStatements.get(shape);
+  if (!statement) {
+    const p = sql.placeholder;
+    const counts = q.windows.map((w, i) => {
+      const v = (k: string) => p(`${k}${i}`);
+      return sql`(select count(*) from ${inboundMessages} where ${and(
+        w.from !== undefined ? eq(inboundMessages.fromAddress, v('from')) : undefined,
+        w.postId !== undefined ? eq(inboundMessages.postId, v('postId')) : undefined,
+        inArray(inboundMessages.state, ['posted', 'commented']),
+        and(gte(arrived, v('since')), lte(arrived, v('until'))),
+      )})::int`;
+    });
+    statement = preparedSql<{ target: { visibility: 'public' | 'private'; archived: boolean; member: boolean } | null; declined: boolean; group_exists: boolean; counts: number[] }>(
+      `blend_decide_facts_${shape || 'none'}`,
+      () => sql`
+        select
+          (select json_build_object('visibility', g.visibility, 'archived', g.archived_at is not null,
+              'member', exists (select 1 from ${groupMembers} m where m.group_id = g.id and m.person_id = ${p('personId')}::uuid))
+            from ${groups} g
+            where g.id = coalesce((select tp.group_id from ${posts} tp where tp.id = ${p('postId')}::uuid), (select s.id from ${groups} s where s.slug = ${p('slug')}))) as target,
+          exists (select 1 from ${threadOptOuts} o where o.post_id = ${p('optOutPostId')}::uuid and o.address = ${p('optOutAddress')}::text) as declined,
+          (${p('groupSlug')}::text is null or exists (select 1 from ${groups} gs where gs.slug = ${p('groupSlug')}::text)) as group_exists,
+          ${counts.length ? sql`array[${sql.join(counts, sql`, `)}]` : sql`'{}'::int[]`} as counts`,
+    );
+    decideStatements.set(shape, statement);
+  }
+  const values: Record<string, unknown> = {
+    personId: q.target.personId,
+    postId: q.target.postId,
+    slug: q.target.slug,
+    optOutPostId: q.optOut?.postId ?? null,
+    optOutAddress: q.optOut ? q.optOut.address.toLowerCase() : null,
+    groupSlug: q.groupSlug,
+  };
+  q.windows.forEach((w, i) => {
+    if (w.from !== undefined) values[`from${i}`] = w.from.toLowerCase();
+    if (w.postId !== undefined) values[`postId${i}`] = w.postId;
+    values[`since${i}`] = w.since;
+    values[`until${i}`] = w.until;
+  });
+  const r = (await statement(tx, values)).rows[0]!;
+  return {
+    targetGroup: r.target ? { visibility: r.target.visibility, archived: r.target.archived, senderIsMember: r.target.member } : undefined,
+    threadDeclined: r.declined,
+    groupExists: r.group_exists,
+    counts: r.counts.map(Number),
+  };
+}
+
+const decideStatements = new Map<
+  string,
+  (tx: Tx, values: Record<string, unknown>) => Promise<{ rows: { target: { visibility: 'public' | 'private'; archived: boolean; member: boolean } | null; declined: boolean; group_exists: boolean; counts: number[] }[] }>
+>();
 
 const windowStatements = new Map<string, (tx: Tx, values: Record<string, unknown>) => Promise<{ rows: { counts: number[] }[] }>>();
 

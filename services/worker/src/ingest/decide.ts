@@ -10,24 +10,20 @@ import {
   type IngestDecision,
   type IngestFacts,
   type RateCounts,
-  type Route,
   type SenderVerdict,
   type ThreadLookup,
   type TokenCheck,
 } from '@blend/core';
 import {
   anyMessageSeen,
-  countAcceptedWindows,
-  findGroup,
+  decideFacts,
   findPersonByEmail,
   findPostBySubject,
   findPostByThreadIndex,
   findReplyToken,
   findThreadPosts,
-  hasThreadOptOut,
   hasUnfinishedWithMessageId,
   ownMailKinds,
-  targetGroupOf,
   type AcceptedWindow,
   type Person,
   type Tx,
@@ -99,6 +95,14 @@ export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'add
   const repliesToNotice = answersNotice(answeredKinds);
   const { token, tokenHash } = route?.kind === 'reply' ? await checkReplyToken(tx, route.token, person, m.verdict, m.now, deps) : { token: null, tokenHash: null };
   const threadPostId = token?.ok ? token.postId : (parent?.postId ?? null);
+  // The sender's thread opt-out, the addressed group, the target group and the rate windows: one read.
+  const windows = rateWindows(m, from, threadPostId, deps.rateLimits);
+  const facts = await decideFacts(tx, {
+    target: { postId: threadPostId, slug: route?.kind === 'group' ? route.slug : deps.defaultGroup, personId: person?.id ?? null },
+    optOut: parent && from ? { postId: parent.postId, address: from } : null,
+    groupSlug: route?.kind === 'group' ? route.slug : null,
+    windows: windows.map((a) => a.window),
+  });
 
   const decision = decideIngest({
     classification,
@@ -108,12 +112,12 @@ export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'add
     command: m.classified.command,
     token,
     parentPostId: parent?.postId ?? null,
-    threadDeclined: parent && from ? await hasThreadOptOut(tx, parent.postId, from) : false,
+    threadDeclined: facts.threadDeclined,
     repliesToNotice,
-    groupExists: route?.kind === 'group' ? Boolean(await findGroup(tx, route.slug)) : true,
-    targetGroup: await targetGroupFacts(tx, route, threadPostId, deps.defaultGroup, person?.id ?? null),
+    groupExists: facts.groupExists,
+    targetGroup: facts.targetGroup ?? null,
     confidential: m.classified.confidential,
-    rate: await rateFacts(tx, m, from, threadPostId, deps.rateLimits),
+    rate: judgeWindows(windows, facts.counts, deps.rateLimits),
     externalParticipants: deps.senderAuth.orgDomains.length > 0 ? participants.external : [],
     externalConfirmed: m.externalConfirmed,
     title: content.title,
@@ -186,7 +190,7 @@ async function checkReplyToken(
  * ingested late is judged as it came in; a mail released from a rate hold is judged at its
  * release (else it would stay held). A window without a limit is not counted.
  */
-async function rateFacts(tx: Tx, m: DecideInput, from: string | null, threadPostId: string | null, L: IngestDeps['rateLimits']): Promise<IngestFacts['rate']> {
+function rateWindows(m: DecideInput, from: string | null, threadPostId: string | null, L: IngestDeps['rateLimits']): { key: keyof RateCounts; window: AcceptedWindow }[] {
   const arrivedAt = m.arrival.releasedAt ?? m.arrival.internalDate ?? m.arrival.receivedAt;
   const window = (ms: number, of: { from?: string; postId?: string }) => ({ ...of, since: new Date(arrivedAt.getTime() - ms), until: arrivedAt });
   const asked: { key: keyof RateCounts; window: AcceptedWindow }[] = [];
@@ -197,18 +201,12 @@ async function rateFacts(tx: Tx, m: DecideInput, from: string | null, threadPost
   ask('senderLastHour', L.senderPerHour, from ? window(3_600_000, { from }) : null);
   ask('threadLastMinute', L.threadPerMinute, threadPostId ? window(60_000, { postId: threadPostId }) : null);
   ask('orgLastMinute', L.orgPerMinute, window(60_000, {}));
-  // All windows in one statement.
-  const counts = await countAcceptedWindows(tx, asked.map((a) => a.window));
+  return asked;
+}
+
+/** The rate facts of the windows asked, from their counts (read in one statement with the other facts). */
+function judgeWindows(asked: { key: keyof RateCounts; window: AcceptedWindow }[], counts: number[], L: IngestDeps['rateLimits']): IngestFacts['rate'] {
   const facts: RateCounts = { senderLastMinute: 0, senderLastHour: 0, threadLastMinute: 0, orgLastMinute: 0 };
   asked.forEach((a, i) => (facts[a.key] = counts[i]!));
   return judgeRate(facts, L);
-}
-
-/**
- * The group a mail would land in (its thread's, else the addressed one, else the default group)
- * as far as it limits who may write: private groups take mail from members only, archived ones
- * from nobody (docs/SECURITY.md, private groups).
- */
-async function targetGroupFacts(tx: Tx, route: Route | null, threadPostId: string | null, defaultGroup: string, personId: string | null): Promise<IngestFacts['targetGroup']> {
-  return (await targetGroupOf(tx, { postId: threadPostId, slug: route?.kind === 'group' ? route.slug : defaultGroup, personId })) ?? null;
 }

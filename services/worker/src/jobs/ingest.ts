@@ -1,6 +1,6 @@
 import { PermanentError } from '@blend/core';
 import type { SenderVerdict } from '@blend/core';
-import { findByDedupeKey, finishInbound, getInbound, getInboundState, lockDedupeKey, lockInbound, startIngestAttempt, uncountIngestAttempts, type InboundRow, type Tx } from '@blend/db';
+import { findByDedupeKey, finishInbound, getInbound, getInboundState, lockInboundForIngest, startIngestAttempt, uncountIngestAttempts, type InboundRow, type Tx } from '@blend/db';
 import { warmTemplates, type ParsedAttachment } from '@blend/mail';
 import { authenticateSender } from '../ingest/authenticate';
 import { classifyInbound, type ClassifiedInbound } from '../ingest/classify';
@@ -143,9 +143,10 @@ export async function writeMail(tx: Tx, p: PreparedMail, deps: IngestDeps): Prom
   const { row, parsed, classified, verdict, files } = p;
   const { mail, content } = parsed;
   // Token expiry and rate windows use the database clock, not this worker's (docs/SECURITY.md F23).
-  const now = await lockDedupeKey(tx, classified.dedupeKey);
-  const locked = await lockInbound(tx, row.id);
-  if (!locked || locked.state !== 'received') return { state: 'skipped', reason: 'already_final' };
+  // The dedupe key's lock, then the row's, in one statement.
+  const taken = await lockInboundForIngest(tx, row.id, classified.dedupeKey);
+  if (!taken || taken.row.state !== 'received') return { state: 'skipped', reason: 'already_final' };
+  const { now, row: locked } = taken;
   const ids = { messageId: mail.messageId, dedupeKey: classified.dedupeKey, fromAddress: mail.from?.address ?? null, subject: mail.subject.slice(0, 300) };
 
   // Copies of one mail (docs/SECURITY.md B27, B29).
