@@ -136,9 +136,12 @@ export function esnFeedRoutes(app: FastifyInstance, deps: { db: Database; public
         const split = splitPage(text, page.items.map((i) => i.id), Date.now());
         if (split) {
           cache!.put(key, generation, split);
-          const etag = pageEtag(split, new Set(page.items.filter((i) => i.reactions.liked_by_me).map((i) => i.id)));
+          const liked = new Set(page.items.filter((i) => i.reactions.liked_by_me).map((i) => i.id));
+          const etag = pageEtag(split, liked);
           void reply.header('etag', etag);
           if (noneMatch(req.headers['if-none-match'], etag)) return reply.code(304).send();
+          // The kept parts are the text's bytes already: joined, the same body without encoding the text again.
+          return reply.type(JSON_TYPE).send(joinPage(split, liked));
         }
         return reply.type(JSON_TYPE).send(text);
       }
