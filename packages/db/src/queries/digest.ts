@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { ActivityItem } from '@blend/core';
 import type { Tx } from '../client';
 import { groupVisibleTo } from './groups';
+import { preparedSql } from './raw-statement';
 
 /** A person whose digest is due (or asked for), locked for this run. */
 export interface DigestPerson {
@@ -34,15 +35,21 @@ const toPerson = (r: RawPerson): DigestPerson => ({
  * Opted-out people and addresses paused after bounces get no digest.
  */
 export async function lockDueDigestPeople(tx: Tx, now: Date, limit: number): Promise<DigestPerson[]> {
-  const rows = await tx.execute<RawPerson>(sql`
-    select ${personColumns} from people
-    where digest_frequency <> 'off' and opt_in <> 'opted_out' and mail_paused_at is null
-      and (next_digest_at is null or next_digest_at <= ${now})
-    order by next_digest_at nulls first
-    limit ${limit}
-    for update skip locked`);
+  const rows = await lockDueStatement(tx, { now, limit });
   return rows.rows.map(toPerson);
 }
+
+/** {@link lockDueDigestPeople}'s statement, once per batch of a digest run: built once, named. */
+const lockDueStatement = preparedSql<RawPerson>(
+  'blend_lock_due_digest_people',
+  () => sql`
+    select ${personColumns} from people
+    where digest_frequency <> 'off' and opt_in <> 'opted_out' and mail_paused_at is null
+      and (next_digest_at is null or next_digest_at <= ${sql.placeholder('now')}::timestamptz)
+    order by next_digest_at nulls first
+    limit ${sql.placeholder('limit')}::int
+    for update skip locked`,
+);
 
 /** One person by address, locked, for `blend digest --now --person`. */
 export async function lockDigestPerson(tx: Tx, email: string): Promise<DigestPerson | undefined> {
@@ -58,12 +65,17 @@ export async function setDigestSchedule(tx: Tx, personId: string, s: { lastDiges
 export async function setDigestSchedules(tx: Tx, rows: { personId: string; lastDigestAt: Date | null; nextDigestAt: Date | null }[]): Promise<void> {
   if (rows.length === 0) return;
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
-  await tx.execute(sql`
-    update people set last_digest_at = s.last, next_digest_at = s.next
-    from unnest(${sql.param(rows.map((r) => r.personId))}::uuid[], ${sql.param(rows.map((r) => iso(r.lastDigestAt)))}::timestamptz[],
-                ${sql.param(rows.map((r) => iso(r.nextDigestAt)))}::timestamptz[]) as s(id, last, next)
-    where people.id = s.id`);
+  await setSchedulesStatement(tx, { ids: rows.map((r) => r.personId), last: rows.map((r) => iso(r.lastDigestAt)), next: rows.map((r) => iso(r.nextDigestAt)) });
 }
+
+/** {@link setDigestSchedules}' statement: the same text whatever the batch's size, so built once and named. */
+const setSchedulesStatement = preparedSql(
+  'blend_set_digest_schedules',
+  () => sql`
+    update people set last_digest_at = s.last, next_digest_at = s.next
+    from unnest(${sql.placeholder('ids')}::uuid[], ${sql.placeholder('last')}::timestamptz[], ${sql.placeholder('next')}::timestamptz[]) as s(id, last, next)
+    where people.id = s.id`,
+);
 
 type RawItem = Omit<ActivityItem, 'at'> & { at: string | Date };
 

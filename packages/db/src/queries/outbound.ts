@@ -3,6 +3,7 @@ import { and, asc, eq, getTableColumns, lte, sql, type SQL } from 'drizzle-orm';
 import { outboundRow, type Addressing, type OutboundMail } from '@blend/core';
 import type { Tx } from '../client';
 import { messageRefs, outboundMessages, people } from '../schema';
+import { preparedQuery, preparedSql } from './raw-statement';
 
 export type OutboundRow = typeof outboundMessages.$inferSelect;
 export type NewOutbound = typeof outboundMessages.$inferInsert;
@@ -17,19 +18,39 @@ export type NewOutbound = typeof outboundMessages.$inferInsert;
  */
 export async function writeOutboundMail(tx: Tx, addressing: Addressing, mail: OutboundMail, id: string = randomUUID()): Promise<string | null> {
   const row = outboundRow(mail, id, addressing);
-  if (!(mail.threaded && mail.postId)) return addOutbound(tx, row);
-  // The row and its Message-ID's place in the thread in one statement: the mapping is written
-  // only when the row is (a used dedupe key writes neither).
-  const res = await tx.execute<{ id: string }>(sql`
-    with written as (${insertOutbound(tx, row).returning({ id: outboundMessages.id, messageId: outboundMessages.messageId }).getSQL()})
-    , mapped as (
-      insert into ${messageRefs} (message_id, post_id, comment_id)
-      select message_id, ${mail.postId}::uuid, ${mail.commentId ?? null}::uuid from written
-      on conflict (message_id) do nothing
-    )
-    select id from written`);
+  const values = { ...row, references: JSON.stringify(row.references), headers: JSON.stringify(row.headers) };
+  // A `threaded` mail's row and its Message-ID's place in the thread in one statement: the
+  // mapping is written only when the row is (a used dedupe key writes neither).
+  const res = mail.threaded && mail.postId ? await writeThreadedStatement(tx, values) : await writeRowStatement(tx, values);
   return res.rows[0]?.id ?? null;
 }
+
+/**
+ * The insert of one outbox row of {@link writeOutboundMail} (every column `outboundRow` gives,
+ * as placeholders; a used `dedupeKey` writes nothing): about one per ingested mail and one per
+ * notice, so its statements are built once and named.
+ */
+const insertOutboundRow = () => sql`
+  insert into ${outboundMessages} (id, kind, to_address, person_id, post_id, comment_id, message_id, subject, text_body, html_body,
+    from_name, reply_to, in_reply_to, "references", headers, auto_submitted, dedupe_key)
+  values (${sql.placeholder('id')}::uuid, ${sql.placeholder('kind')}::text, ${sql.placeholder('toAddress')}::text,
+    ${sql.placeholder('personId')}::uuid, ${sql.placeholder('postId')}::uuid, ${sql.placeholder('commentId')}::uuid,
+    ${sql.placeholder('messageId')}::text, ${sql.placeholder('subject')}::text, ${sql.placeholder('textBody')}::text, ${sql.placeholder('htmlBody')}::text,
+    ${sql.placeholder('fromName')}::text, ${sql.placeholder('replyTo')}::text, ${sql.placeholder('inReplyTo')}::text,
+    ${sql.placeholder('references')}::jsonb, ${sql.placeholder('headers')}::jsonb, ${sql.placeholder('autoSubmitted')}::text, ${sql.placeholder('dedupeKey')}::text)
+  on conflict (dedupe_key) do nothing`;
+const writeRowStatement = preparedSql<{ id: string }>('blend_write_outbound', () => sql`${insertOutboundRow()} returning id`);
+const writeThreadedStatement = preparedSql<{ id: string }>(
+  'blend_write_outbound_threaded',
+  () => sql`
+    with written as (${insertOutboundRow()} returning id, message_id, post_id, comment_id)
+    , mapped as (
+      insert into ${messageRefs} (message_id, post_id, comment_id)
+      select message_id, post_id, comment_id from written
+      on conflict (message_id) do nothing
+    )
+    select id from written`,
+);
 
 /**
  * {@link writeOutboundMail} for a batch (the digests of a run), in one statement whatever
@@ -62,24 +83,36 @@ const insertOutbound = (tx: Tx, values: NewOutbound) => tx.insert(outboundMessag
  */
 export async function addOutbounds(tx: Tx, rows: (NewOutbound & { id: string })[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  const col = <T>(f: (r: NewOutbound & { id: string }) => T) => sql.param(rows.map(f));
-  const res = await tx.execute<{ id: string }>(sql`
+  const col = <T>(f: (r: NewOutbound & { id: string }) => T) => rows.map(f);
+  const res = await addOutboundsStatement(tx, {
+    id: col((r) => r.id), kind: col((r) => r.kind), toAddress: col((r) => r.toAddress),
+    personId: col((r) => r.personId ?? null), postId: col((r) => r.postId ?? null), commentId: col((r) => r.commentId ?? null),
+    messageId: col((r) => r.messageId), subject: col((r) => r.subject), textBody: col((r) => r.textBody), htmlBody: col((r) => r.htmlBody ?? null),
+    fromName: col((r) => r.fromName ?? null), replyTo: col((r) => r.replyTo ?? null), inReplyTo: col((r) => r.inReplyTo ?? null),
+    refs: col((r) => JSON.stringify(r.references ?? [])), headers: col((r) => JSON.stringify(r.headers ?? {})),
+    autoSubmitted: col((r) => r.autoSubmitted ?? 'auto-generated'), dedupeKey: col((r) => r.dedupeKey ?? null),
+  });
+  return res.rows.map((r) => r.id);
+}
+
+/** {@link addOutbounds}' statement: the same text whatever the batch's size (one array a column), so built once and named. */
+const addOutboundsStatement = preparedSql<{ id: string }>('blend_add_outbounds', () => {
+  const p = (name: string, type: string) => sql`${sql.placeholder(name)}::${sql.raw(type)}[]`;
+  return sql`
     insert into ${outboundMessages} (id, kind, to_address, person_id, post_id, comment_id, message_id, subject, text_body, html_body,
       from_name, reply_to, in_reply_to, "references", headers, auto_submitted, dedupe_key)
     select u.id, u.kind, u.to_address, u.person_id, u.post_id, u.comment_id, u.message_id, u.subject, u.text_body, u.html_body,
       u.from_name, u.reply_to, u.in_reply_to, u.refs::jsonb, u.headers::jsonb, u.auto_submitted, u.dedupe_key
-    from unnest(${col((r) => r.id)}::uuid[], ${col((r) => r.kind)}::text[], ${col((r) => r.toAddress)}::text[],
-      ${col((r) => r.personId ?? null)}::uuid[], ${col((r) => r.postId ?? null)}::uuid[], ${col((r) => r.commentId ?? null)}::uuid[],
-      ${col((r) => r.messageId)}::text[], ${col((r) => r.subject)}::text[], ${col((r) => r.textBody)}::text[], ${col((r) => r.htmlBody ?? null)}::text[],
-      ${col((r) => r.fromName ?? null)}::text[], ${col((r) => r.replyTo ?? null)}::text[], ${col((r) => r.inReplyTo ?? null)}::text[],
-      ${col((r) => JSON.stringify(r.references ?? []))}::text[], ${col((r) => JSON.stringify(r.headers ?? {}))}::text[],
-      ${col((r) => r.autoSubmitted ?? 'auto-generated')}::text[], ${col((r) => r.dedupeKey ?? null)}::text[])
+    from unnest(${p('id', 'uuid')}, ${p('kind', 'text')}, ${p('toAddress', 'text')},
+      ${p('personId', 'uuid')}, ${p('postId', 'uuid')}, ${p('commentId', 'uuid')},
+      ${p('messageId', 'text')}, ${p('subject', 'text')}, ${p('textBody', 'text')}, ${p('htmlBody', 'text')},
+      ${p('fromName', 'text')}, ${p('replyTo', 'text')}, ${p('inReplyTo', 'text')},
+      ${p('refs', 'text')}, ${p('headers', 'text')}, ${p('autoSubmitted', 'text')}, ${p('dedupeKey', 'text')})
       as u(id, kind, to_address, person_id, post_id, comment_id, message_id, subject, text_body, html_body,
         from_name, reply_to, in_reply_to, refs, headers, auto_submitted, dedupe_key)
     on conflict (dedupe_key) do nothing
-    returning id`);
-  return res.rows.map((r) => r.id);
-}
+    returning id`;
+});
 
 export async function getOutbound(db: Tx, id: string): Promise<OutboundRow | undefined> {
   return db.query.outboundMessages.findFirst({ where: eq(outboundMessages.id, id) });
@@ -238,9 +271,14 @@ export async function countOutboundAttempt(db: Tx, id: string, error: string): P
  * for a bounce whose envelope address lost our VERP token. `message_id` is unique.
  */
 export async function outboundIdByMessageId(db: Tx, messageId: string): Promise<string | undefined> {
-  const rows = await db.select({ id: outboundMessages.id }).from(outboundMessages).where(eq(outboundMessages.messageId, messageId)).limit(1);
+  const rows = await outboundIdByMessageIdStatement(db, { messageId });
   return rows[0]?.id;
 }
+
+/** {@link outboundIdByMessageId}'s statement, in the ingest transaction of every bounce: built once, named. */
+const outboundIdByMessageIdStatement = preparedQuery('blend_outbound_by_message_id', (tx) =>
+  tx.select({ id: outboundMessages.id }).from(outboundMessages).where(eq(outboundMessages.messageId, sql.placeholder('messageId'))).limit(1),
+);
 
 /** Pending outbox rows older than `olderThan`, for the reconciler. */
 export async function pendingOutbound(db: Tx, olderThan: Date, limit = 1000): Promise<{ id: string }[]> {
