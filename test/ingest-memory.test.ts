@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureGroup, getInbound, RAW_SLICE_BYTES, storeFetched, upsertPerson } from '@blend/db';
+import { ensureGroup, filesForMail, getInbound, RAW_SLICE_BYTES, storeAttachments, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, MemoryBudget, type IngestDeps } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -104,5 +104,35 @@ describe('reading a stored source', () => {
     await t.pool.query('update inbound_messages set raw = null where id = $1', [id]);
     expect((await getInbound(t.db, id))!.raw).toBeNull();
     expect(await getInbound(t.db, '00000000-0000-4000-8000-000000000000')).toBeUndefined();
+  });
+});
+
+describe('reading stored files for the mail that mirrors them', () => {
+  /** Every byte value, in an order that differs from one slice to the next, and from file to file. */
+  const file = (bytes: number, seed: number) => {
+    const b = Buffer.alloc(bytes);
+    for (let i = 0; i < bytes; i++) b[i] = (i * 7 + seed + Math.floor(i / RAW_SLICE_BYTES)) & 0xff;
+    return b;
+  };
+  const plan = (filename: string, size: number) => ({ filename, declaredType: 'application/octet-stream', size, inline: false, store: true, omitted: null, note: null });
+
+  it('gives back small and sliced files byte for byte, in order, and leaves out what passes the total', async () => {
+    const outcome = await ingest({ inboundId: await store(newThread('files')) }, deps(new MemoryBudget(64 * 1024 * 1024)));
+    const postId = 'postId' in outcome ? outcome.postId! : '';
+    expect(outcome.state).toBe('posted');
+    const files = [
+      { name: 'small.bin', content: file(1_000, 1) },
+      { name: 'one-slice.bin', content: file(RAW_SLICE_BYTES, 2) },
+      { name: 'several-slices.bin', content: file(3 * RAW_SLICE_BYTES + 12_345, 3) },
+      { name: 'over-the-total.bin', content: file(RAW_SLICE_BYTES + 1, 4) },
+      { name: 'last.bin', content: file(10, 5) },
+    ];
+    await t.db.transaction((tx) => storeAttachments(tx, { postId, commentId: null }, files.map((f) => ({ plan: plan(f.name, f.content.length), content: f.content }))));
+    const total = files.slice(0, 3).reduce((n, f) => n + f.content.length, 0) + 10;
+
+    const read = await filesForMail(t.db, { postId, commentId: null }, total);
+
+    expect(read.map((f) => f.filename)).toEqual(['small.bin', 'one-slice.bin', 'several-slices.bin', 'last.bin']);
+    for (const f of read) expect(f.content.equals(files.find((x) => x.name === f.filename)!.content)).toBe(true);
   });
 });

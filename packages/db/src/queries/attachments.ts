@@ -4,6 +4,7 @@ import type { AttachmentPlan } from '@blend/core';
 import type { Tx } from '../client';
 import { attachmentBlobs, attachments, comments, posts } from '../schema';
 import { groupVisibleTo } from './groups';
+import { RAW_SLICE_BYTES, readInSlices } from './inbound';
 
 /**
  * Store a mail's files with the post or comment it became. Contents are keyed by SHA-256, so
@@ -73,18 +74,31 @@ export interface MailFile {
  * that mirrors it carries them; the rest stay a link away on the thread.
  */
 export async function filesForMail(db: Tx, target: { postId: string; commentId: string | null }, maxTotalBytes: number): Promise<MailFile[]> {
+  // Sizes first, so a file that does not fit is never read; a file larger than a slice is read
+  // slice by slice (bytea comes as hex text: a whole 10 MB file at once passed through some 50 MB).
   const rows = await db
-    .select({ filename: attachments.filename, declaredType: attachments.declaredType, content: attachmentBlobs.content })
+    .select({
+      filename: attachments.filename,
+      declaredType: attachments.declaredType,
+      sha256: attachmentBlobs.sha256,
+      size: attachmentBlobs.size,
+      small: sql<Buffer | null>`case when ${attachmentBlobs.size} <= ${RAW_SLICE_BYTES} then ${attachmentBlobs.content} end`,
+    })
     .from(attachments)
     .innerJoin(attachmentBlobs, eq(attachmentBlobs.sha256, attachments.sha256))
     .where(and(eq(attachments.postId, target.postId), target.commentId ? eq(attachments.commentId, target.commentId) : isNull(attachments.commentId)))
     .orderBy(attachments.position, attachments.id);
   const out: MailFile[] = [];
   let total = 0;
-  for (const r of rows) {
-    if (total + r.content.length > maxTotalBytes) continue;
-    total += r.content.length;
-    out.push(r);
+  for (const { filename, declaredType, sha256, size, small } of rows) {
+    if (total + size > maxTotalBytes) continue;
+    const content =
+      small ??
+      (await readInSlices(db, size, (from, count) => sql`select substring(${attachmentBlobs.content} from ${from} for ${count}) as part from ${attachmentBlobs} where ${attachmentBlobs.sha256} = ${sha256}`));
+    // Erased between the two reads: the mail goes without it.
+    if (!content) continue;
+    total += size;
+    out.push({ filename, declaredType, content });
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { Database, Tx } from '../client';
 import { auditLog, inboundMessages, mailboxCheckpoints } from '../schema';
 import { preparedQuery } from './raw-statement';
@@ -220,6 +220,21 @@ const lockInboundStatement = preparedQuery('blend_lock_inbound', (tx) =>
  */
 export const RAW_SLICE_BYTES = 2 * 1024 * 1024;
 
+/**
+ * A bytea value of `bytes` read slice by slice ({@link RAW_SLICE_BYTES}): `slice` is the
+ * statement that returns the part from byte `from` (1-based, as SQL's substring) of `count`
+ * bytes as `part`. Null when the value was gone before a slice (purged or erased meanwhile).
+ */
+export async function readInSlices(db: Tx, bytes: number, slice: (from: number, count: number) => SQL): Promise<Buffer | null> {
+  const out = Buffer.allocUnsafe(bytes);
+  for (let at = 0; at < bytes; at += RAW_SLICE_BYTES) {
+    const part = (await db.execute<{ part: Buffer | null }>(slice(at + 1, RAW_SLICE_BYTES))).rows[0]?.part;
+    if (!part) return null;
+    part.copy(out, at);
+  }
+  return out;
+}
+
 /** An inbound row with its raw source (null once purged). */
 export async function getInbound(db: Tx, id: string): Promise<InboundRow | undefined> {
   // A source of up to one slice comes with the row, in the same statement.
@@ -235,16 +250,9 @@ export async function getInbound(db: Tx, id: string): Promise<InboundRow | undef
   const { rawBytes, smallRaw, ...row } = head;
   if (rawBytes === null || Number.isNaN(rawBytes)) return { ...row, raw: null };
   if (rawBytes <= RAW_SLICE_BYTES) return { ...row, raw: smallRaw };
-  const raw = Buffer.allocUnsafe(rawBytes);
-  for (let at = 0; at < rawBytes; at += RAW_SLICE_BYTES) {
-    const r = await db.execute<{ part: Buffer | null }>(
-      sql`select substring(${inboundMessages.raw} from ${at + 1} for ${RAW_SLICE_BYTES}) as part from ${inboundMessages} where ${inboundMessages.id} = ${id}`,
-    );
-    const part = r.rows[0]?.part;
-    // Purged (retention, erase) between two slices: as if it had been before the first.
-    if (!part) return { ...row, raw: null };
-    part.copy(raw, at);
-  }
+  const raw = await readInSlices(db, rawBytes, (from, count) =>
+    sql`select substring(${inboundMessages.raw} from ${from} for ${count}) as part from ${inboundMessages} where ${inboundMessages.id} = ${id}`,
+  );
   return { ...row, raw };
 }
 
