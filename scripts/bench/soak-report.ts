@@ -145,6 +145,7 @@ Settings (environment), defaults in brackets:
 - \`BENCH_SOAK_DELIVERY\` (preload): \`stream\` appends the mail while the services run (see below)
 - \`BENCH_SOAK_RATE\` (0): with \`stream\`, deliveries per second; 0 appends as fast as one IMAP connection can
 - \`BENCH_SOAK_NODE_OPTIONS\` (none): \`NODE_OPTIONS\` for the two services only, e.g. \`--max-old-space-size=192\`
+- \`BENCH_SOAK_RSS_FILE\` (none): a file to write the RSS samples to (seconds, poller and worker MiB, rows final by then), one line each
 - \`BENCH_SEED\` (2025), \`BENCH_TIMEOUT_S\` (3600), \`BENCH_LOG_LEVEL\` (warn): the services' log level
 - Blend's own \`WORKER_CONCURRENCY\`, \`BLEND_IMAP_BATCH_SIZE\`, \`BLEND_ATTACHMENT_MAX_BYTES\`, \`BLEND_MAX_MESSAGE_BYTES\` are passed to the services
 - \`BENCH_STRICT=1\` fails the command when a target is missed; \`BENCH_DOCS=0\` leaves this file alone
