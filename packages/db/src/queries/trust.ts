@@ -1,4 +1,4 @@
-import { and, count, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { groupMembers, groups, inboundMessages, optInEvents, people, posts, replyTokens, threadOptOuts } from '../schema';
 import { preparedQuery, preparedSql } from './raw-statement';
@@ -153,37 +153,33 @@ export interface AcceptedWindow {
   until: Date;
 }
 
-/**
- * Several counts of accepted messages in one statement (as {@link countAcceptedFrom},
- * {@link countAcceptedInThread} and {@link countAccepted} each give one), in the order asked.
- */
-export async function countAcceptedWindows(tx: Tx, windows: AcceptedWindow[]): Promise<number[]> {
-  if (windows.length === 0) return [];
-  // Once per ingested mail: a named statement per shape (which windows have a sender, a thread).
-  const shape = windows.map((w) => `${w.from !== undefined ? 'f' : ''}${w.postId !== undefined ? 'p' : ''}`).join('-');
-  let statement = windowStatements.get(shape);
-  if (!statement) {
-    const counts = windows.map((w, i) => {
-      const p = (k: string) => sql.placeholder(`${k}${i}`);
-      return sql`(select count(*) from ${inboundMessages} where ${and(
-        w.from !== undefined ? eq(inboundMessages.fromAddress, p('from')) : undefined,
-        w.postId !== undefined ? eq(inboundMessages.postId, p('postId')) : undefined,
-        inArray(inboundMessages.state, ['posted', 'commented']),
-        and(gte(arrived, p('since')), lte(arrived, p('until'))),
-      )})::int`;
-    });
-    statement = preparedSql<{ counts: number[] }>(`blend_accepted_windows_${shape || 'o'}`, () => sql`select array[${sql.join(counts, sql`, `)}] as counts`);
-    windowStatements.set(shape, statement);
-  }
-  const values: Record<string, unknown> = {};
+/** Which of a list of windows have a sender and a thread: the statement's text depends on it, so one name per shape. */
+const windowShape = (windows: AcceptedWindow[]) => windows.map((w) => `${w.from !== undefined ? 'f' : ''}${w.postId !== undefined ? 'p' : ''}`).join('-');
+
+/** The accepted-mail count of each window, in the order asked, with placeholders `from<i>`, `postId<i>`, `since<i>`, `until<i>` ({@link windowValues}). */
+function windowCounts(windows: AcceptedWindow[]): SQL {
+  if (windows.length === 0) return sql`'{}'::int[]`;
+  const counts = windows.map((w, i) => {
+    const v = (k: string) => sql.placeholder(`${k}${i}`);
+    return sql`(select count(*) from ${inboundMessages} where ${and(
+      w.from !== undefined ? eq(inboundMessages.fromAddress, v('from')) : undefined,
+      w.postId !== undefined ? eq(inboundMessages.postId, v('postId')) : undefined,
+      inArray(inboundMessages.state, ['posted', 'commented']),
+      and(gte(arrived, v('since')), lte(arrived, v('until'))),
+    )})::int`;
+  });
+  return sql`array[${sql.join(counts, sql`, `)}]`;
+}
+
+/** The values of {@link windowCounts}'s placeholders, added to `values`. */
+function windowValues(windows: AcceptedWindow[], values: Record<string, unknown>): Record<string, unknown> {
   windows.forEach((w, i) => {
     if (w.from !== undefined) values[`from${i}`] = w.from.toLowerCase();
     if (w.postId !== undefined) values[`postId${i}`] = w.postId;
     values[`since${i}`] = w.since;
     values[`until${i}`] = w.until;
   });
-  const r = await statement(tx, values);
-  return r.rows[0]!.counts.map(Number);
+  return values;
 }
 
 /** What the decide stage of ingest reads once it knows the mail's thread: see {@link decideFacts}. */
@@ -194,7 +190,7 @@ export interface DecideFacts {
   threadDeclined: boolean;
   /** A group with the slug asked exists (`findGroup`). */
   groupExists: boolean;
-  /** {@link countAcceptedWindows} of the windows asked. */
+  /** The accepted-mail counts of the windows asked ({@link windowCounts}). */
   counts: number[];
 }
 
@@ -208,19 +204,10 @@ export async function decideFacts(
   tx: Tx,
   q: { target: { postId: string | null; slug: string; personId: string | null }; optOut: { postId: string; address: string } | null; groupSlug: string | null; windows: AcceptedWindow[] },
 ): Promise<DecideFacts> {
-  const shape = q.windows.map((w) => `${w.from !== undefined ? 'f' : ''}${w.postId !== undefined ? 'p' : ''}`).join('-');
+  const shape = windowShape(q.windows);
   let statement = decideStatements.get(shape);
   if (!statement) {
     const p = sql.placeholder;
-    const counts = q.windows.map((w, i) => {
-      const v = (k: string) => p(`${k}${i}`);
-      return sql`(select count(*) from ${inboundMessages} where ${and(
-        w.from !== undefined ? eq(inboundMessages.fromAddress, v('from')) : undefined,
-        w.postId !== undefined ? eq(inboundMessages.postId, v('postId')) : undefined,
-        inArray(inboundMessages.state, ['posted', 'commented']),
-        and(gte(arrived, v('since')), lte(arrived, v('until'))),
-      )})::int`;
-    });
     statement = preparedSql<{ target: { visibility: 'public' | 'private'; archived: boolean; member: boolean } | null; declined: boolean; group_exists: boolean; counts: number[] }>(
       `blend_decide_facts_${shape || 'none'}`,
       () => sql`
@@ -231,23 +218,17 @@ export async function decideFacts(
             where g.id = coalesce((select tp.group_id from ${posts} tp where tp.id = ${p('postId')}::uuid), (select s.id from ${groups} s where s.slug = ${p('slug')}))) as target,
           exists (select 1 from ${threadOptOuts} o where o.post_id = ${p('optOutPostId')}::uuid and o.address = ${p('optOutAddress')}::text) as declined,
           (${p('groupSlug')}::text is null or exists (select 1 from ${groups} gs where gs.slug = ${p('groupSlug')}::text)) as group_exists,
-          ${counts.length ? sql`array[${sql.join(counts, sql`, `)}]` : sql`'{}'::int[]`} as counts`,
+          ${windowCounts(q.windows)} as counts`,
     );
     decideStatements.set(shape, statement);
   }
-  const values: Record<string, unknown> = {
+  const values = windowValues(q.windows, {
     personId: q.target.personId,
     postId: q.target.postId,
     slug: q.target.slug,
     optOutPostId: q.optOut?.postId ?? null,
     optOutAddress: q.optOut ? q.optOut.address.toLowerCase() : null,
     groupSlug: q.groupSlug,
-  };
-  q.windows.forEach((w, i) => {
-    if (w.from !== undefined) values[`from${i}`] = w.from.toLowerCase();
-    if (w.postId !== undefined) values[`postId${i}`] = w.postId;
-    values[`since${i}`] = w.since;
-    values[`until${i}`] = w.until;
   });
   const r = (await statement(tx, values)).rows[0]!;
   return {
@@ -262,8 +243,6 @@ const decideStatements = new Map<
   string,
   (tx: Tx, values: Record<string, unknown>) => Promise<{ rows: { target: { visibility: 'public' | 'private'; archived: boolean; member: boolean } | null; declined: boolean; group_exists: boolean; counts: number[] }[] }>
 >();
-
-const windowStatements = new Map<string, (tx: Tx, values: Record<string, unknown>) => Promise<{ rows: { counts: number[] }[] }>>();
 
 /** Accepted messages organisation-wide that arrived in [since, until]. */
 export async function countAccepted(tx: Tx, since: Date, until: Date): Promise<number> {
