@@ -35,10 +35,16 @@ describe('loadConfig', () => {
     ['BLEND_IMAP_AFTER', 'move:Done*', /BLEND_IMAP_AFTER: folder "Done\*" must not contain/],
     ['BLEND_IMAP_AFTER', 'move:inbox', /BLEND_IMAP_AFTER: cannot move processed mail into inbox: that is the folder being watched/],
     ['BLEND_MAILBOX_REFRESH_MS', '10', /BLEND_MAILBOX_REFRESH_MS:/],
+    ['BLEND_PARSE_THREADS', '0', /BLEND_PARSE_THREADS:/],
   ])('%s=%s is refused with a message naming it', (name, value, message) => {
     const env: Record<string, string | undefined> = { ...good, [name]: value };
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reads BLEND_PARSE_THREADS, unset by default (one thread per core)', () => {
+    expect(loadConfig(good).BLEND_PARSE_THREADS).toBeUndefined();
+    expect(loadConfig({ ...good, BLEND_PARSE_THREADS: '1' }).BLEND_PARSE_THREADS).toBe(1);
   });
 
   it('names every bad variable at once', () => {

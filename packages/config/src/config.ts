@@ -135,6 +135,11 @@ export const ConfigSchema = z.object({
    * thread is stopped and the mail ends `failed: parse_timeout` (docs/SECURITY.md F9).
    */
   BLEND_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /**
+   * Parse threads per worker process (1–64; each holds about 40 MiB of heap of its own).
+   * Unset: one per core (`os.availableParallelism()`).
+   */
+  BLEND_PARSE_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   /** Send jobs at once per worker process (they share a pool of 5 SMTP connections). */
   BLEND_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /**

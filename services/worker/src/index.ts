@@ -78,6 +78,7 @@ export async function startWorkerService(
   const parsePool = new ParsePool({
     settings: conversionSettings(config),
     timeoutMs: config.BLEND_PARSE_TIMEOUT_MS,
+    ...(config.BLEND_PARSE_THREADS ? { threads: config.BLEND_PARSE_THREADS } : {}),
     ...(overrides.parseThreadModule ? { threadModule: overrides.parseThreadModule } : {}),
   });
   await parsePool.warm();

@@ -26,6 +26,16 @@ describe('ParsePool', () => {
     expect(r.files[0]!.content.toString()).toBe('%PDF-1.4\n');
   });
 
+  it('runs as many threads as it is given (BLEND_PARSE_THREADS), and refuses none', async () => {
+    pool = new ParsePool({ settings: { redact: '' }, timeoutMs: 30_000, threads: 3, threadModule });
+    await pool.warm();
+    expect(pool.threads).toBe(3);
+    const results = await Promise.all([1, 2, 3, 4].map((i) => pool!.parse(mail(`X-N: ${i}\r\n`))));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(pool.threads).toBe(3);
+    expect(() => new ParsePool({ settings: { redact: '' }, timeoutMs: 30_000, threads: 0, threadModule })).toThrow(RangeError);
+  }, 60_000);
+
   it('a mail the parser refuses is a result with its code, not a thrown error', async () => {
     pool = new ParsePool({ settings: { redact: '', mimeLimits: { maxHeaderBytes: 64, maxParts: 500, maxMultiparts: 32, maxHtmlChars: 1000 } }, timeoutMs: 30_000, threads: 1, threadModule });
     expect(await pool.parse(mail())).toMatchObject({ ok: false, code: 'MIME_LIMITS' });

@@ -36,7 +36,7 @@ export interface ParsePoolOptions {
   settings: ParseSettings;
   /** BLEND_PARSE_TIMEOUT_MS: the most one mail may take once its thread has started on it. */
   timeoutMs: number;
-  /** @defaultValue the number of cores (`os.availableParallelism()`) */
+  /** BLEND_PARSE_THREADS. @defaultValue the number of cores (`os.availableParallelism()`) */
   threads?: number;
   /** The thread's module. Tests give one with an injected slow step. @defaultValue parse-thread.mjs beside this file */
   threadModule?: URL;
@@ -61,6 +61,7 @@ export class ParsePool {
     if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs < 1) throw new RangeError(`parse time limit must be a positive integer, got ${opts.timeoutMs}`);
     this.timeoutMs = opts.timeoutMs;
     const threads = opts.threads ?? Math.max(1, availableParallelism());
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`parse threads must be a positive integer, got ${threads}`);
     this.size = threads;
     this.pool = new Piscina({
       filename: (opts.threadModule ?? new URL('./parse-thread.mjs', import.meta.url)).href,
