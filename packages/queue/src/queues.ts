@@ -151,18 +151,6 @@ export async function enqueueSends(queue: Queue<SendJob>, outboundIds: string[])
   await queue.addBulk(outboundIds.map((outboundId) => ({ name: 'send', data: SendJob.parse({ outboundId }), opts: { jobId: sendJobId(outboundId) } })));
 }
 
-/**
- * Queue the sends of outbox rows that were just committed, in bulk (job ids make a second
- * add of the same row a no-op); a failure is logged and left to the reconciler, which finds
- * the rows (docs/ARCHITECTURE.md invariant 1).
- */
-export async function enqueueAll(queues: Pick<Queues, 'send'>, ids: string[], log: { warn: (obj: object, msg: string) => void }): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    await enqueueSends(queues.send, chunk).catch((err: unknown) => log.warn({ err, count: chunk.length }, 'enqueue of sends failed; left to the reconciler'));
-  }
-}
-
 /** Enqueue the ingest of one stored inbound row (idempotent by job id). */
 export async function enqueueIngest(queue: Queue<IngestJob>, inboundId: string): Promise<void> {
   await queue.add('ingest', IngestJob.parse({ inboundId }), { jobId: ingestJobId(inboundId) });

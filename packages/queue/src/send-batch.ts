@@ -54,6 +54,20 @@ export async function enqueueSendBatches(
   }
 }
 
+/** Rows per `send-batch` job of {@link enqueueAll}: BLEND_SEND_BATCH's default. */
+export const DEFAULT_SEND_BATCH = 20;
+
+/**
+ * Queue the sends of outbox rows that were just committed together (an ingest batch's notices
+ * and receipts, a digest run's), `batchSize` rows per `send-batch` job, in bulk: one job, one
+ * claim and one settle for the rows of a batch instead of one each per mail. Job ids make a
+ * second add of the same rows a no-op; a failure is logged and left to the reconciler, which
+ * finds the rows (docs/ARCHITECTURE.md invariant 1).
+ */
+export async function enqueueAll(queues: Pick<Queues, 'send'>, ids: string[], log: { warn: (obj: object, msg: string) => void }, batchSize = DEFAULT_SEND_BATCH): Promise<void> {
+  await enqueueSendBatches(queues, ids, batchSize, log);
+}
+
 const LIVE: JobType[] = ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'];
 
 /**

@@ -153,22 +153,35 @@ const prepareFinish = (db: Tx) =>
     .prepare('blend_finish_outbound');
 const finishStatements = new WeakMap<Tx, ReturnType<typeof prepareFinish>>();
 
-/**
- * Mark many rows `sent` in one statement (the mails of a batch its SMTP server accepted), so a
- * batch of sends costs one commit for its outcomes instead of one per mail.
- */
-export async function finishOutboundsSent(db: Tx, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await prepared(db, finishSentStatements, prepareFinishSent).execute({ ids: `{${ids.join(',')}}` });
+/** An outcome {@link settleOutbounds} writes on a row: `sent`, or `cancelled` with why. */
+export interface OutboundSettlement {
+  id: string;
+  state: 'sent' | 'cancelled';
+  error?: string | null;
 }
 
-const prepareFinishSent = (db: Tx) =>
-  db
-    .update(outboundMessages)
-    .set({ state: 'sent', lastError: null, claimedUntil: null, sentAt: sql`now()` })
-    .where(sql`${outboundMessages.id} = any(${sql.placeholder('ids')}::uuid[])`)
-    .prepare('blend_finish_outbounds_sent');
-const finishSentStatements = new WeakMap<Tx, ReturnType<typeof prepareFinishSent>>();
+/**
+ * Write the outcomes of many rows in one statement (a batch of sends: the mails its SMTP server
+ * accepted, `sent`, and those cancelled at send time, with why), so a batch's outcomes cost one
+ * statement and one commit whatever its size. Each row's claim is freed, as
+ * {@link finishOutbound} frees it.
+ */
+export async function settleOutbounds(db: Tx, rows: OutboundSettlement[]): Promise<void> {
+  if (rows.length === 0) return;
+  await settleStatement(db, { ids: rows.map((r) => r.id), states: rows.map((r) => r.state), errors: rows.map((r) => r.error ?? null) });
+}
+
+/** {@link settleOutbounds}' statement: one array a column, the same text whatever the batch's size, so built once and named. */
+const settleStatement = preparedSql<Record<string, never>>(
+  'blend_settle_outbounds',
+  () => sql`
+    update ${outboundMessages} o
+    set state = v.state::outbound_state, last_error = v.error, claimed_until = null,
+      sent_at = case when v.state = 'sent' then now() else o.sent_at end
+    from unnest(${sql.placeholder('ids')}::uuid[], ${sql.placeholder('states')}::text[], ${sql.placeholder('errors')}::text[]) as v(id, state, error)
+    where o.id = v.id`,
+);
+
 
 /**
  * Mail that carries a person's words: a mirrored comment, its correction, an activity

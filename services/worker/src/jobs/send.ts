@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transporter } from 'nodemailer';
 import { DEFAULT_ATTACHMENT_LIMITS, PermanentError, servedAs, type Addressing } from '@blend/core';
-import { claimOutbound, claimOutbounds, countOutboundAttempt, filesForMail, finishOutbound, finishOutboundsSent, outboundState, type ClaimedOutbound, type Database } from '@blend/db';
+import { claimOutbound, claimOutbounds, countOutboundAttempt, filesForMail, finishOutbound, outboundState, settleOutbounds, type ClaimedOutbound, type Database, type OutboundSettlement } from '@blend/db';
 import { composeOutbound, isPermanentSmtpError, type OutboundFile } from '@blend/mail';
 import type { Logger } from '@blend/runtime';
 import type { SendBatchJob, SendJob } from '@blend/queue';
@@ -61,22 +61,19 @@ export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
 
 /** Mail to a paused address, or whose content was withdrawn, is cancelled instead of sent (F29). */
 async function cancelIfVoid(deps: SendDeps, row: ClaimedOutbound): Promise<SendOutcome | null> {
-  if (row.paused) {
-    await finishOutbound(deps.db, row.id, { state: 'cancelled', error: 'address paused after hard bounces' });
-    return { state: 'cancelled', reason: 'paused' };
-  }
-  if (row.voidReason) {
-    // Written before an SMTP outage, say, and claimed after the author took the words back.
-    const why = row.voidReason === 'retracted' ? 'its content was retracted' : 'its author opted out';
-    await finishOutbound(deps.db, row.id, { state: 'cancelled', error: `not sent: ${why} after it was queued` });
-    return { state: 'cancelled', reason: row.voidReason };
-  }
-  return null;
+  // Written before an SMTP outage, say, and claimed after the author took the words back.
+  const why = voidReason(row);
+  if (!why) return null;
+  await finishOutbound(deps.db, row.id, { state: 'cancelled', error: why.error });
+  return { state: 'cancelled', reason: why.reason };
 }
 
 /** Compose a claimed row and hand it to SMTP; resolves on the server's 250. */
-async function deliver(deps: SendDeps, row: ClaimedOutbound): Promise<void> {
-  await deps.transport.sendMail(composeOutbound(row, { addressing: deps.addressing, secret: deps.secret }, await filesOf(deps, row)));
+async function deliver(deps: SendDeps, row: ClaimedOutbound, files: (row: ClaimedOutbound) => Promise<OutboundFile[]> = (r) => filesOf(deps, r)): Promise<void> {
+  // Composed only once one of the process's slots is free (see composedLimit).
+  await composedLimit(deps.transport).run(async () => {
+    await deps.transport.sendMail(composeOutbound(row, { addressing: deps.addressing, secret: deps.secret }, await files(row)));
+  });
 }
 
 /**
@@ -102,45 +99,58 @@ export interface SendBatchOutcome {
 }
 
 /**
- * `send-batch`: deliver outbox rows written together (a batch of digests) with one claim for
- * all of them and their `sent` marks written a group at a time, instead of a claim and a
- * finish per mail; the mails go out side by side over the transport's pool. Each row keeps the
- * guarantees of {@link send}: a row that is no longer `pending` is not sent again, a paused
- * or withdrawn one is cancelled (F29), a permanent refusal fails that row only. A transient
- * failure (F18, F19, F22) or a row another attempt holds makes the job throw once every mail
- * of this attempt is settled and the accepted ones are recorded, so its retry (with the send
- * backoff) claims only the rows still pending and sends nothing twice.
+ * `send-batch`: deliver outbox rows written together (a notification sweep's mirrors, an
+ * ingest batch's notices, a batch of digests) with one claim for all of them and their
+ * outcomes (`sent`, or `cancelled` at send time) written in one statement at the end, instead
+ * of a claim and a finish per mail; the mails go out side by side over the transport's pool,
+ * at most {@link composedLimit} composed at once in the process, and the files of a comment
+ * mirrored to several people are read once for all of them. Each row keeps the guarantees of
+ * {@link send}: a row that is no longer `pending` is not sent again, a paused or withdrawn one
+ * is cancelled (F29), a permanent refusal fails that row only. A transient failure (F18, F19,
+ * F22) or a row another attempt holds makes the job throw once every mail of this attempt is
+ * settled and the accepted ones are recorded, so its retry (with the send backoff) claims only
+ * the rows still pending and sends nothing twice.
  */
 export async function sendBatch(job: SendBatchJob, deps: SendDeps): Promise<SendBatchOutcome> {
-  const rows = await claimOutbounds(deps.db, job.outboundIds, SEND_CLAIM_MS);
+  const claimed = await claimOutbounds(deps.db, job.outboundIds, SEND_CLAIM_MS);
   const out: SendBatchOutcome = { sent: 0, cancelled: 0, failed: 0, skipped: 0 };
-  const recorder = new SentRecorder(deps);
+  const recorder = new SettleRecorder(deps);
   let transient: unknown = null;
-  await Promise.all(
-    rows.map(async (row) => {
-      if (await cancelIfVoid(deps, row)) {
-        out.cancelled++;
-        return;
-      }
+  const live: ClaimedOutbound[] = [];
+  for (const row of claimed) {
+    const why = voidReason(row);
+    if (why) {
+      out.cancelled++;
+      recorder.add({ id: row.id, state: 'cancelled', error: why.error });
+    } else live.push(row);
+  }
+  // The rows of one comment side by side, so its files are read once and let go soon.
+  const rows = sortByFiles(live);
+  const files = new FileShare(deps, rows);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < rows.length; i = next++) {
+      const row = rows[i]!;
       try {
-        await deliver(deps, row);
+        await deliver(deps, row, (r) => files.take(r));
       } catch (err) {
         if (await recordSendFailure(deps, row.id, err)) {
           out.failed++;
           deps.log.warn({ err, outboundId: row.id }, 'send refused for good');
         } else transient ??= err;
-        return;
+        continue;
       }
       out.sent++;
-      recorder.add(row.id);
-    }),
-  );
+      recorder.add({ id: row.id, state: 'sent' });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_LANES, rows.length) }, lane));
   await recorder.drain();
   if (transient) throw transient;
-  if (rows.length < job.outboundIds.length) {
-    const claimed = new Set(rows.map((r) => r.id));
+  if (claimed.length < job.outboundIds.length) {
+    const got = new Set(claimed.map((r) => r.id));
     for (const id of job.outboundIds) {
-      if (claimed.has(id)) continue;
+      if (got.has(id)) continue;
       const state = await outboundState(deps.db, id);
       if (state === 'pending') throw new SendClaimedError(id);
       out.skipped++;
@@ -149,41 +159,138 @@ export async function sendBatch(job: SendBatchJob, deps: SendDeps): Promise<Send
   return out;
 }
 
+/** Why a claimed row is cancelled instead of sent (F29), as {@link cancelIfVoid} writes it; null when it goes out. */
+function voidReason(row: ClaimedOutbound): { reason: string; error: string } | null {
+  if (row.paused) return { reason: 'paused', error: 'address paused after hard bounces' };
+  if (!row.voidReason) return null;
+  const why = row.voidReason === 'retracted' ? 'its content was retracted' : 'its author opted out';
+  return { reason: row.voidReason, error: `not sent: ${why} after it was queued` };
+}
+
+/** The key of the files a row carries (a mirror's comment), or null when it carries none. */
+const filesKey = (row: ClaimedOutbound): string | null => (row.hasFiles && row.kind === 'mirror' && row.postId && row.commentId ? `${row.postId}|${row.commentId}` : null);
+
+/** Rows with files grouped by their comment (first appearance kept), the rest in their order. */
+function sortByFiles(rows: ClaimedOutbound[]): ClaimedOutbound[] {
+  const groups = new Map<string, ClaimedOutbound[]>();
+  for (const row of rows) {
+    const key = filesKey(row) ?? `row|${row.id}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return [...groups.values()].flat();
+}
+
 /**
- * The `sent` writes of a batch, grouped: the mails accepted within {@link SENT_GROUP_MS} of
- * the first one waiting are recorded in one statement, one write after the other, and the rest
- * when the batch is settled. A worker that dies in that window sends those few again with the
- * same Message-ID, the at-least-once case of F21.
+ * The files of a batch's mirrors, read once per comment and shared by the rows that mirror it
+ * to different people; a comment's files are let go when its last row has taken them, so with
+ * the rows grouped by comment a batch holds the files of about as many comments as it has lanes.
  */
-class SentRecorder {
-  private waiting: string[] = [];
+class FileShare {
+  private readonly left = new Map<string, number>();
+  private readonly reads = new Map<string, Promise<OutboundFile[]>>();
+
+  constructor(
+    private readonly deps: SendDeps,
+    rows: ClaimedOutbound[],
+  ) {
+    for (const row of rows) {
+      const key = filesKey(row);
+      if (key) this.left.set(key, (this.left.get(key) ?? 0) + 1);
+    }
+  }
+
+  /** The files `row` carries: read for the first row of its comment, shared with the others. */
+  async take(row: ClaimedOutbound): Promise<OutboundFile[]> {
+    const key = filesKey(row);
+    if (!key) return [];
+    let read = this.reads.get(key);
+    if (!read) this.reads.set(key, (read = filesOf(this.deps, row)));
+    const left = (this.left.get(key) ?? 1) - 1;
+    this.left.set(key, left);
+    // A failed read is not kept: a later row of the comment reads again.
+    if (left <= 0) this.reads.delete(key);
+    else read.catch(() => this.reads.delete(key));
+    return read;
+  }
+}
+
+/** Mails of one batch job in flight at once, each over one of the pool's sessions (BLEND_SMTP_MAX_CONNECTIONS, 5 by default). */
+const BATCH_LANES = 5;
+
+/**
+ * The mails composed and not yet accepted at once in this process, over all send jobs: twice
+ * the transport's SMTP sessions (10 by default), one being written and one waiting per session.
+ * A composed mail holds its text, HTML and files until the server answers.
+ */
+export function composedLimit(transport: Transporter): Slots {
+  let slots = composedSlots.get(transport);
+  if (!slots) {
+    const sessions = (transport as unknown as { options?: { maxConnections?: number } }).options?.maxConnections ?? 5;
+    composedSlots.set(transport, (slots = new Slots(2 * sessions)));
+  }
+  return slots;
+}
+const composedSlots = new WeakMap<Transporter, Slots>();
+
+/** A counting semaphore: at most `size` of the functions given to {@link Slots.run} run at once. */
+export class Slots {
+  private used = 0;
+  /** The most that ran at once (for tests). */
+  peak = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly size: number) {}
+
+  async run<T>(f: () => Promise<T>): Promise<T> {
+    if (this.used >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.used++;
+    this.peak = Math.max(this.peak, this.used);
+    try {
+      return await f();
+    } finally {
+      const wake = this.waiting.shift();
+      // The slot passes to the first waiting (used stays the same), or is given back.
+      if (wake) wake();
+      else this.used--;
+    }
+  }
+}
+
+/**
+ * The outcomes of a batch, settled together: every row accepted or cancelled is written in one
+ * statement when the batch ends, or, for a batch that runs long, by groups when the first
+ * outcome waiting is {@link SETTLE_GROUP_MS} old. A worker that dies in that window sends those
+ * few again with the same Message-ID, the at-least-once case of F21.
+ */
+class SettleRecorder {
+  private waiting: OutboundSettlement[] = [];
   private writes: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private error: unknown = null;
 
   constructor(private readonly deps: SendDeps) {}
 
-  add(id: string): void {
-    this.waiting.push(id);
+  add(row: OutboundSettlement): void {
+    this.waiting.push(row);
     this.timer ??= setTimeout(() => {
       this.timer = null;
       this.write();
-    }, SENT_GROUP_MS);
+    }, SETTLE_GROUP_MS);
   }
 
-  /** Queue a write of every mail waiting now, after the writes before it. */
+  /** Queue a write of every outcome waiting now, after the writes before it. */
   private write(): void {
     this.writes = this.writes.then(async () => {
-      const ids = this.waiting;
+      const rows = this.waiting;
       this.waiting = [];
-      if (ids.length === 0) return;
-      await recordSent(this.deps, ids).catch((err: unknown) => {
+      if (rows.length === 0) return;
+      await recordSettled(this.deps, rows).catch((err: unknown) => {
         this.error ??= err;
       });
     });
   }
 
-  /** Every accepted mail recorded; throws if a write failed past its retries. */
+  /** Every outcome recorded; throws if a write failed past its retries. */
   async drain(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -193,8 +300,8 @@ class SentRecorder {
   }
 }
 
-/** How long an accepted mail of a batch may wait for its `sent` write, gathering others. */
-const SENT_GROUP_MS = 100;
+/** How long an accepted mail of a batch may wait for its `sent` write, gathering others: longer than a batch of 20 usually takes. */
+const SETTLE_GROUP_MS = 1_000;
 
 const SEND_CLAIM_MS = 5 * 60_000;
 
@@ -214,17 +321,19 @@ const SENT_WRITE_BACKOFF_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000];
  * `sent` write is retried through a short Postgres outage (the job lock is renewed meanwhile).
  * Only a longer one falls back to the retry, a second copy with the same Message-ID (F21).
  */
-async function recordSent(deps: SendDeps, ids: string[]): Promise<void> {
+async function recordSettled(deps: SendDeps, rows: OutboundSettlement[]): Promise<void> {
   for (let i = 0; ; i++) {
     try {
-      if (ids.length === 1) await finishOutbound(deps.db, ids[0]!, { state: 'sent' });
-      else await finishOutboundsSent(deps.db, ids);
+      if (rows.length === 1) await finishOutbound(deps.db, rows[0]!.id, { state: rows[0]!.state, error: rows[0]!.error ?? null });
+      else await settleOutbounds(deps.db, rows);
       return;
     } catch (err) {
       const wait = SENT_WRITE_BACKOFF_MS[i];
       if (wait === undefined) throw err;
-      deps.log.warn({ err, outboundIds: ids }, 'mail sent but not yet recorded; trying again');
+      deps.log.warn({ err, outboundIds: rows.map((r) => r.id) }, 'mail sent but not yet recorded; trying again');
       await sleep(wait);
     }
   }
 }
+
+const recordSent = (deps: SendDeps, ids: string[]) => recordSettled(deps, ids.map((id) => ({ id, state: 'sent' as const })));
