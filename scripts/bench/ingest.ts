@@ -19,7 +19,7 @@ import { benchPeople, CorpusGenerator, type BenchMessage } from './corpus';
 import { formatSummary, summarise } from './cpu-profile';
 import { ingestAttempts, pgCounters, pgDelta, runEndToEnd, waitForImapMarks } from './end-to-end';
 import { startSink, type Sink } from './digest-sink';
-import { measureLatency, measureLatencyUnderLoad, type LoadLatencyResult } from './latency';
+import { formatStages, measureLatency, measureLatencyUnderLoad, type LoadLatencyResult } from './latency';
 import { commandLine, DOCS_FILE, emptyMailbox, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
 import { blendRevision, machineFacts } from './machine';
 import { startPgRelay, type PgRelay } from './pg-relay';
@@ -39,6 +39,12 @@ const SEED = intEnv('BENCH_SEED', 2025, 0);
 const TIMEOUT_S = intEnv('BENCH_TIMEOUT_S', Math.max(600, Math.ceil(N * 0.3)));
 /** Deliveries, one a second, timed while (c)'s backlog is ingested. */
 const LOAD_PROBES = intEnv('BENCH_LOAD_PROBES', 20, 0);
+/**
+ * `BENCH_LIVE_WORKER=1`: live mail in a worker process of its own (`BLEND_WORKER_QUEUES=ingest`),
+ * the rest in the other at nice `BENCH_BACKLOG_NICE` (10) (docs/ARCHITECTURE.md "Processes and the flow").
+ */
+const LIVE_WORKER = process.env.BENCH_LIVE_WORKER === '1';
+const BACKLOG_NICE = intEnv('BENCH_BACKLOG_NICE', 10, 0);
 
 /** Functions whose inclusive CPU time splits (c) into its parts in the profile summary. */
 const PROFILE_ENTRY_POINTS = [
@@ -159,7 +165,7 @@ async function main(res: Resources): Promise<BenchReport> {
   const parseBlend = await medianOf(ROUNDS, () => measureParse(sources, 'parseMail (Blend options)'));
   sources = [];
 
-  say(`(c) Blend end to end: worker and poller processes (WORKER_CONCURRENCY=${config.WORKER_CONCURRENCY}, BLEND_IMAP_BATCH_SIZE=${config.BLEND_IMAP_BATCH_SIZE})...`);
+  say(`(c) Blend end to end: worker and poller processes (WORKER_CONCURRENCY=${config.WORKER_CONCURRENCY}, BLEND_IMAP_BATCH_SIZE=${config.BLEND_IMAP_BATCH_SIZE})${LIVE_WORKER ? `, live mail in a worker process of its own, the other at nice ${BACKLOG_NICE}` : ''}...`);
   // What this process sends to the run's database (progress sampling, probes, the API) is
   // counted here, so Blend's services' commits are the database's less these.
   const ownTx = countTransactions(db.pool);
@@ -201,24 +207,35 @@ async function main(res: Resources): Promise<BenchReport> {
       Object.assign(servicePids, pids);
       const lease = Boolean((await db.pool.query('select 1 from mailbox_leases')).rowCount);
       if (lease) await cpuIngestSampler.ready('poller');
-      const listening = (await queues.ingest.getWorkersCount()) > 0;
+      const listening = (await queues.ingest.getWorkersCount()) > 0 && (await queues.ingestBacklog.getWorkersCount()) > 0;
       if (listening) await cpuIngestSampler.ready('worker');
       return lease && listening;
-    }, { dist, ...(relays ? { perService: { poller: viaRelay('poller'), worker: viaRelay('worker') } } : {}) }));
-    Object.assign(servicePids, services.pids);
+    }, {
+      dist,
+      perService: {
+        ...(relays ? { poller: viaRelay('poller') } : {}),
+        worker: {
+          ...(relays ? viaRelay('worker') : {}),
+          ...(LIVE_WORKER ? { BLEND_WORKER_QUEUES: 'ingest-backlog,send,webhook,digest,notify', BLEND_WORKER_NICE: String(BACKLOG_NICE) } : {}),
+        },
+      },
+      ...(LIVE_WORKER ? { liveWorker: { BLEND_WORKER_QUEUES: 'ingest' } } : {}),
+    }));
+    Object.assign(servicePids, services.pids, services.extraPids);
     services.exitedEarly.catch(serviceDied);
     // The poller holds the mailbox and works through the backlog: the worker is behind from here.
     if (LOAD_PROBES > 0) {
       say(`latency under load: ${LOAD_PROBES} deliveries, one a second, while the backlog is ingested...`);
       underLoad = measureLatencyUnderLoad({
         pool: db.pool, generator, smtpUrl: mail.smtpUrl, imapUrl: mail.imapUrl, bridgeAddress: bridge,
-        count: LOAD_PROBES, tag: config.BLEND_QUEUE_PREFIX, everyMs: 1000, timeoutMs: TIMEOUT_S * 1000,
+        count: LOAD_PROBES, tag: config.BLEND_QUEUE_PREFIX, everyMs: 1000, timeoutMs: TIMEOUT_S * 1000, liveJobs: queues.ingest,
       });
       underLoad.catch(() => undefined);
     }
   };
   const e2e = await Promise.race([runEndToEnd(db.pool, start, meta, TIMEOUT_S * 1000), died]);
   const loadLatency = underLoad ? await Promise.race([underLoad, died]) : undefined;
+  if (loadLatency) say(formatStages(loadLatency.samples));
   const cpuIngest = await cpuIngestSampler.stop();
   say(`(c) done in ${e2e.seconds.toFixed(1)} s; waiting for the IMAP flags...`);
   const attempts = await ingestAttempts(redis, config.BLEND_QUEUE_PREFIX);
@@ -267,7 +284,7 @@ async function main(res: Resources): Promise<BenchReport> {
   const v = versions.rows[0]!;
   return {
     date: new Date().toISOString(),
-    command: commandLine('pnpm bench ingest', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_LOAD_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_TIMEOUT_S', 'BENCH_RATE_LIMITS', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
+    command: commandLine('pnpm bench ingest', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_LOAD_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_TIMEOUT_S', 'BENCH_RATE_LIMITS', 'BENCH_LIVE_WORKER', 'BENCH_BACKLOG_NICE', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
     revision,
     machine,
     servers: {

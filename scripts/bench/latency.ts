@@ -12,6 +12,7 @@ import { waitFor } from '../../test/support/database';
 import { parseImapUrl } from '../../test/support/mail-server';
 import type { CorpusGenerator } from './corpus';
 import { mulberry32 } from './corpus-text';
+import { percentile } from './stats';
 
 export interface LatencySample {
   /** SMTP accepted -> post visible in GET /api/v1/feed. */
@@ -28,6 +29,27 @@ export interface LatencySample {
   /** Row finished -> seen by the API poll (commit, plus the ~10 ms polling interval). */
   visibleMs: number;
   bytes: number;
+  /** Under load, the live ingest job's own times (BullMQ's), when the probe had a job of its own. */
+  stages?: LoadStages;
+}
+
+/**
+ * Where a load probe's time after the mail servers' EXISTS went, each in ms: the poller (EXISTS
+ * -> its `storeFetched` transaction began; -> the job was queued), the queue (-> a Worker took
+ * the job), the worker (-> the row was finished, its last statement; -> the job ended after
+ * the commit and its sends' enqueue).
+ */
+export interface LoadStages {
+  existsToStored: number;
+  storedToQueued: number;
+  queuedToPicked: number;
+  pickedToFinished: number;
+  finishedToJobEnd: number;
+}
+
+/** What a load probe's live job looks like in BullMQ (job ids are `ingest-<row id>`). */
+export interface LiveJobs {
+  getJob(id: string): Promise<{ timestamp: number; processedOn?: number | undefined; finishedOn?: number | undefined } | undefined | null>;
 }
 
 export interface LatencyOptions {
@@ -185,6 +207,8 @@ export interface LoadProbeOptions extends Omit<LatencyOptions, 'app' | 'token' |
   everyMs: number;
   /** How long one probe may take to become visible before the run gives up on it. */
   timeoutMs: number;
+  /** The live ingest queue: with it, each sample gets its {@link LoadStages}. */
+  liveJobs?: LiveJobs;
 }
 
 /** How often {@link measureLatencyUnderLoad} looks for the probes' posts. */
@@ -206,7 +230,7 @@ export interface LoadLatencyResult extends LatencyResult {
 export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<LoadLatencyResult> {
   const transport = smtpTransport(o.smtpUrl);
   const watch = await watchMailbox(o.imapUrl);
-  type Probe = { title: string; id: string; accepted: number; acceptedWall: number; bytes: number; sample?: LatencySample };
+  type Probe = { title: string; id: string; accepted: number; acceptedWall: number; bytes: number; sample?: LatencySample; rowId?: string; stored?: number; processed?: number };
   const probes: Probe[] = [];
   let queries = 0;
   let sending = true;
@@ -216,8 +240,8 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
       const out = probes.filter((p) => !p.sample);
       if (out.length > 0) {
         queries++;
-        const { rows } = await o.pool.query<{ message_id: string; stored: number; processed: number }>(
-          `select i.message_id, extract(epoch from i.received_at)::float8 * 1000 as stored, extract(epoch from i.processed_at)::float8 * 1000 as processed
+        const { rows } = await o.pool.query<{ id: string; message_id: string; stored: number; processed: number }>(
+          `select i.id, i.message_id, extract(epoch from i.received_at)::float8 * 1000 as stored, extract(epoch from i.processed_at)::float8 * 1000 as processed
              from inbound_messages i join posts p on p.inbound_id = i.id where i.message_id = any($1::text[])`,
           [out.map((p) => p.id)],
         );
@@ -225,6 +249,7 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
         for (const r of rows) {
           const p = out.find((x) => x.id === r.message_id)!;
           const ms = now - p.accepted;
+          Object.assign(p, { rowId: r.id, stored: r.stored, processed: r.processed });
           p.sample = { ms, serverMs: Number.NaN, storedMs: r.stored - p.acceptedWall, ingestMs: r.processed - r.stored, visibleMs: p.acceptedWall + ms - r.processed, bytes: p.bytes };
         }
       }
@@ -255,10 +280,42 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
       const seq = seqs.get(p.title);
       const announced = seq === undefined ? undefined : watch.events.find((e) => e.count >= seq);
       if (announced) p.sample.serverMs = announced.at - p.accepted;
+      const job = o.liveJobs && p.rowId ? await o.liveJobs.getJob(`ingest-${p.rowId}`).catch(() => null) : null;
+      if (job?.processedOn && job.finishedOn && p.stored !== undefined && p.processed !== undefined) {
+        p.sample.stages = {
+          existsToStored: p.stored - (p.acceptedWall + p.sample.serverMs),
+          storedToQueued: job.timestamp - p.stored,
+          queuedToPicked: job.processedOn - job.timestamp,
+          pickedToFinished: p.processed - job.processedOn,
+          finishedToJobEnd: job.finishedOn - p.processed,
+        };
+      }
       samples.push(p.sample);
     }
     return { samples, stoppedBy, queries };
   } finally {
     await watch.stop();
   }
+}
+
+/** The {@link LoadStages} of the samples that have them, p50 / p95 / max each, as lines of text. */
+export function formatStages(samples: LatencySample[]): string {
+  const staged = samples.flatMap((s) => (s.stages ? [{ ...s.stages, share: s.ms - s.serverMs, visible: s.visibleMs }] : []));
+  if (staged.length === 0) return 'no stages (no probe had a live job of its own)';
+  const names: [keyof (typeof staged)[number], string][] = [
+    ['share', "Blend's share (total less EXISTS)"],
+    ['existsToStored', 'EXISTS -> poller storeFetched began'],
+    ['storedToQueued', 'storeFetched began -> job queued'],
+    ['queuedToPicked', 'job queued -> picked by a Worker'],
+    ['pickedToFinished', 'picked -> row finished (parse, statements)'],
+    ['visible', 'row finished -> seen committed (commit, 20 ms poll)'],
+    ['finishedToJobEnd', 'row finished -> job ended (commit, sends queued)'],
+  ];
+  return [
+    `stages of ${staged.length} live probes (ms): p50 / p95 / max`,
+    ...names.map(([k, label]) => {
+      const xs = staged.map((s) => s[k]);
+      return `  ${label.padEnd(52)} ${[50, 95, 100].map((p) => Math.round(percentile(xs, p))).join(' / ')}`;
+    }),
+  ].join('\n');
 }

@@ -107,6 +107,8 @@ export function startService(name: ServiceName, env: Record<string, string>, tim
 export interface Services {
   /** The Node processes running main.ts. */
   pids: Record<ServiceName, number>;
+  /** With `opts.liveWorker`, the second worker's process, by the name `worker-live`. */
+  extraPids: Record<string, number>;
   /** Rejects when a service exits before {@link Services.stop}. */
   exitedEarly: Promise<never>;
   /** SIGTERM both, wait for them; how each ended. */
@@ -123,13 +125,19 @@ export async function startServices(
   env: Record<string, string>,
   timeoutMs: number,
   ready: (pids: Record<ServiceName, number>) => Promise<boolean>,
-  opts: { dist?: string; perService?: Partial<Record<ServiceName, Record<string, string>>> } = {},
+  opts: {
+    dist?: string;
+    perService?: Partial<Record<ServiceName, Record<string, string>>>;
+    /** Settings of a second worker process (with the worker's own), e.g. `BLEND_WORKER_QUEUES=ingest` for live mail alone. */
+    liveWorker?: Record<string, string>;
+  } = {},
 ): Promise<Services> {
-  const start = (name: ServiceName) => startService(name, { ...env, ...opts.perService?.[name] }, timeoutMs, opts.dist);
+  const start = (name: ServiceName, extra: Record<string, string> = {}) => startService(name, { ...env, ...opts.perService?.[name], ...extra }, timeoutMs, opts.dist);
+  const live = opts.liveWorker ? start('worker', opts.liveWorker) : null;
   const procs = { worker: start('worker'), poller: start('poller') };
   let stopping = false;
   const exitedEarly = new Promise<never>((_, reject) => {
-    for (const p of Object.values(procs)) {
+    for (const p of [...Object.values(procs), ...(live ? [live] : [])]) {
       void p.exited.then((r) => {
         if (!stopping) reject(new Error(`the ${p.name} exited (code ${r.code}, signal ${r.signal}):\n${p.output().slice(-4000)}`));
       });
@@ -145,6 +153,11 @@ export async function startServices(
       const r = await p.exited;
       how[p.name] = `${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`} after ${((Date.now() - t) / 1000).toFixed(1)} s`;
     }
+    if (live) {
+      await live.stop();
+      const r = await live.exited;
+      (how as Record<string, string>)['worker-live'] = r.signal ? `signal ${r.signal}` : `exit code ${r.code}`;
+    }
     return how;
   };
   // A service that exits early fails this at once (waitFor alone would retry until its timeout).
@@ -159,7 +172,7 @@ export async function startServices(
     await stop();
     throw err;
   });
-  return { pids: found, exitedEarly, stop };
+  return { pids: found, extraPids: live ? { 'worker-live': live.pid } : {}, exitedEarly, stop };
 }
 
 function readProc(pid: string, file: string): string {

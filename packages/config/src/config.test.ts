@@ -198,3 +198,22 @@ describe('OAuth 2.0 logins', () => {
     expect(() => oauthSettings({ BLEND_OAUTH_SERVICE_ACCOUNT_FILE: path.join(dir, 'missing.json') })).toThrow(/BLEND_OAUTH_SERVICE_ACCOUNT_FILE: cannot read .*missing\.json \(ENOENT\)/);
   });
 });
+
+describe('BLEND_WORKER_QUEUES and BLEND_WORKER_NICE', () => {
+  it('a worker takes every queue at nice 0 by default', () => {
+    const c = loadConfig(good);
+    expect(c.BLEND_WORKER_QUEUES).toEqual(['ingest', 'ingest-backlog', 'send', 'webhook', 'digest', 'notify']);
+    expect(c.BLEND_WORKER_NICE).toBe(0);
+  });
+
+  it('takes a comma-separated list of queues, each once', () => {
+    expect(loadConfig({ ...good, BLEND_WORKER_QUEUES: 'ingest' }).BLEND_WORKER_QUEUES).toEqual(['ingest']);
+    expect(loadConfig({ ...good, BLEND_WORKER_QUEUES: ' ingest-backlog, send,send ,notify' }).BLEND_WORKER_QUEUES).toEqual(['ingest-backlog', 'send', 'notify']);
+  });
+
+  it('refuses an unknown queue and a nice value out of 0–19', () => {
+    expect(() => loadConfig({ ...good, BLEND_WORKER_QUEUES: 'ingest,backlog' })).toThrow(/BLEND_WORKER_QUEUES/);
+    expect(() => loadConfig({ ...good, BLEND_WORKER_NICE: '20' })).toThrow(/BLEND_WORKER_NICE/);
+    expect(loadConfig({ ...good, BLEND_WORKER_NICE: '10' }).BLEND_WORKER_NICE).toBe(10);
+  });
+});

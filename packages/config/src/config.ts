@@ -39,6 +39,10 @@ const bool = z
  * Every setting Blend reads, in one place. Names are the operator contract:
  * the README documents each one.
  */
+/** The queues a worker process can take (BLEND_WORKER_QUEUES); the names are the BullMQ queues'. */
+export const WORKER_QUEUES = ['ingest', 'ingest-backlog', 'send', 'webhook', 'digest', 'notify'] as const;
+export type WorkerQueue = (typeof WORKER_QUEUES)[number];
+
 export const ConfigSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://blend@127.0.0.1:5432/blend'),
   REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
@@ -125,6 +129,23 @@ export const ConfigSchema = z.object({
   /** Apply pending migrations when a service starts (else refuse to start while any are pending). */
   BLEND_MIGRATE_ON_START: bool.default(true),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /**
+   * The queues this worker process takes, comma-separated among `ingest`, `ingest-backlog`,
+   * `send`, `webhook`, `digest` and `notify` (unset: all). A process that takes only `ingest`
+   * serves live mail with an event loop, parse threads and connections that no catch-up shares.
+   */
+  BLEND_WORKER_QUEUES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((q) => q.trim()).filter(Boolean))
+    .refine((list) => list.every((q) => (WORKER_QUEUES as readonly string[]).includes(q)), `must be a comma-separated list of ${WORKER_QUEUES.join(', ')}`)
+    .transform((list) => (list.length === 0 ? [...WORKER_QUEUES] : [...new Set(list)]) as WorkerQueue[]),
+  /**
+   * The nice value (0–19) a worker process gives itself at start (`os.setPriority`), its parse
+   * threads included: e.g. 10 for a process that takes the backlog but not live mail, so the
+   * live mail's process gets the cores first. @defaultValue 0
+   */
+  BLEND_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(0),
   /**
    * Bytes of raw mail one worker process ingests at once (parsing takes several times a
    * message's size in memory). A message larger than this waits until it can run alone.

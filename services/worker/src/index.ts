@@ -7,7 +7,7 @@ import { QueueName, createQueues, createWorkerRedis, redisReady } from '@blend/q
 import { cachingResolver, clamdScanner, createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests, scheduleNotifySweep } from '@blend/queue';
 import { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
-import { startDigestWorker, startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker, type IngestDeps } from './worker';
+import { lowerPriority, startDigestWorker, startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker, type IngestDeps } from './worker';
 import { scanWebhooks } from './jobs/webhook';
 import type { MailSite } from '@blend/outbound';
 import { MemoryBudget } from './memory-budget';
@@ -37,6 +37,8 @@ export async function startWorkerService(
   /** For tests: a DNS resolver for sender authentication instead of the system's; the parse threads' module. */
   overrides: { resolver?: DnsResolver; parseThreadModule?: URL } = {},
 ): Promise<RunningService> {
+  // First, so the threads started from here on (the parse threads) run at the same priority.
+  lowerPriority(config.BLEND_WORKER_NICE, log);
   if (config.BLEND_SENDER_AUTH === 'none') {
     log.warn('BLEND_SENDER_AUTH=none: senders are NOT authenticated; anyone can post as anyone. Use only for local trials.');
   }
@@ -119,14 +121,16 @@ export async function startWorkerService(
     parsePool,
     metrics,
   };
+  // BLEND_WORKER_QUEUES: the queues this process takes (docs/ARCHITECTURE.md "Processes and the flow").
+  const takes = new Set<string>(config.BLEND_WORKER_QUEUES);
   const workers = [
     // Live mail and a catch-up's mail are two queues with one processor: the live Worker has
     // WORKER_CONCURRENCY slots of its own, the backlog's Worker one fewer (at least one), so a
     // backlog never takes the slot new mail needs (docs/ARCHITECTURE.md "Processes and the flow").
-    startIngestWorker({ ...ingestDeps, db: liveDb.db }, workerOpts, queues, QueueName.ingest),
-    startIngestWorker(ingestDeps, { ...workerOpts, concurrency: Math.max(1, config.WORKER_CONCURRENCY - 1) }, queues, QueueName.ingestBacklog),
-    startSendWorker({ db: dbh.db, log, transport, addressing, secret: config.BLEND_SECRET, attachmentsMaxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
-    startWebhookWorker(
+    takes.has(QueueName.ingest) && startIngestWorker({ ...ingestDeps, db: liveDb.db }, workerOpts, queues, QueueName.ingest),
+    takes.has(QueueName.ingestBacklog) && startIngestWorker(ingestDeps, { ...workerOpts, concurrency: Math.max(1, config.WORKER_CONCURRENCY - 1) }, queues, QueueName.ingestBacklog),
+    takes.has(QueueName.send) && startSendWorker({ db: dbh.db, log, transport, addressing, secret: config.BLEND_SECRET, attachmentsMaxTotalBytes: config.BLEND_ATTACHMENTS_MAX_TOTAL_BYTES }, { ...workerOpts, concurrency: config.BLEND_SEND_CONCURRENCY }),
+    takes.has(QueueName.webhook) && startWebhookWorker(
       {
         db: dbh.db,
         log,
@@ -137,10 +141,10 @@ export async function startWorkerService(
       },
       workerOpts,
     ),
-    startDigestWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues, config.BLEND_SEND_BATCH),
+    takes.has(QueueName.digest) && startDigestWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues, config.BLEND_SEND_BATCH),
     // Due notifications, mirrored comments and corrections become mail.
-    startNotifyWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues, config.BLEND_SEND_BATCH),
-  ];
+    takes.has(QueueName.notify) && startNotifyWorker({ db: dbh.db, log, site, metrics }, workerOpts, queues, config.BLEND_SEND_BATCH),
+  ].filter((w) => w !== false);
   await scheduleDigests(queues.digest, config.BLEND_DIGEST_TICK_MS).catch((err: unknown) =>
     log.warn({ err }, 'could not register the digest schedule; another worker or the next start will'),
   );
@@ -201,7 +205,7 @@ export async function startWorkerService(
   };
   const retentionTimer = setInterval(() => void retention(), 3_600_000);
   void retention();
-  log.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+  log.info({ concurrency: config.WORKER_CONCURRENCY, queues: [...takes], nice: config.BLEND_WORKER_NICE }, 'worker started');
 
   return {
     stop: async () => {

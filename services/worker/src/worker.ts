@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
@@ -20,6 +21,22 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   /** The live ingests that a catch-up's batches and the sends give way to. @defaultValue the process's ({@link processLiveFirst}) */
   liveFirst?: LiveFirst;
+}
+
+/**
+ * BLEND_WORKER_NICE: give this thread, and the threads it starts from now on (Linux: a new
+ * thread inherits its creator's nice value), the nice value `nice`, e.g. a worker process that
+ * takes the backlog but not live mail (docs/ARCHITECTURE.md "Processes and the flow"). 0
+ * changes nothing; a refusal is logged and the worker goes on at its priority.
+ */
+export function lowerPriority(nice: number, log: Pick<Logger, 'info' | 'warn'>, set: (priority: number) => void = (p) => setPriority(0, p)): void {
+  if (nice <= 0) return;
+  try {
+    set(nice);
+    log.info({ nice }, 'worker runs at a lower priority');
+  } catch (err) {
+    log.warn({ err, nice }, 'could not lower the worker\'s priority; it runs at its own');
+  }
 }
 
 /** The live ingests of this process: every Worker started here gives way to the same ones by default. */
