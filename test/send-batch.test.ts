@@ -149,6 +149,18 @@ describe('send batches', () => {
       // The fourth row was queued alone (a batch of one is a plain `send` job).
       expect([...held].sort()).toEqual([...ids].sort());
       expect(await idle.send.getJobCounts('waiting')).toEqual({ waiting: 2 });
+      // Kept from one call to the next, a batch job is read once: its rows never change.
+      const known = new Map<string, readonly string[]>();
+      const reads: string[] = [];
+      const getJob = idle.send.getJob.bind(idle.send);
+      idle.send.getJob = (id: string) => (reads.push(id), getJob(id));
+      expect([...(await rowsInLiveBatches(idle.send, known))].sort()).toEqual([...ids].sort());
+      expect([...(await rowsInLiveBatches(idle.send, known))].sort()).toEqual([...ids].sort());
+      expect(reads).toEqual([sendBatchJobId(ids)]);
+      // A job no longer live leaves it.
+      await idle.send.obliterate({ force: true });
+      expect(await rowsInLiveBatches(idle.send, known)).toEqual(new Set());
+      expect(known.size).toBe(0);
     } finally {
       await idle.send.obliterate({ force: true });
       await idle.close();

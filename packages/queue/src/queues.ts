@@ -171,17 +171,42 @@ export async function enqueueIngestBatch(queue: Queue<IngestJob>, inboundIds: st
 
 /**
  * The rows that live batch jobs of these ingest queues hold, so the reconciler does not queue
- * them again one by one while their batch waits behind others (a catch-up's backlog).
+ * them again one by one while their batch waits behind others (a catch-up's backlog). With
+ * `known` (kept by the caller from one call to the next), a batch job is read once in its life,
+ * not at every call: its rows never change; jobs no longer live leave it.
  */
-export async function ingestRowsInLiveBatches(queues: Queue<IngestJob>[]): Promise<Set<string>> {
+export async function ingestRowsInLiveBatches(queues: Queue<IngestJob>[], known: BatchRows = new Map()): Promise<Set<string>> {
+  return rowsOfLiveBatches(queues, INGEST_BATCH_PREFIX, (data) => {
+    const parsed = IngestJob.safeParse(data);
+    return parsed.success ? ingestRowIds(parsed.data) : null;
+  }, known);
+}
+
+/** The rows of batch jobs already read, by queue and job id ({@link rowsOfLiveBatches}). */
+export type BatchRows = Map<string, readonly string[]>;
+
+/**
+ * The rows that the live jobs of `queues` whose id starts with `prefix` hold (`rowsOf` reads a
+ * job's payload; null for one that is not a batch), each job read once while it is in `known`.
+ */
+export async function rowsOfLiveBatches<T>(queues: Queue<T>[], prefix: string, rowsOf: (data: unknown) => readonly string[] | null, known: BatchRows): Promise<Set<string>> {
   const rows = new Set<string>();
+  const live = new Set<string>();
   for (const queue of queues) {
     for (const id of await queue.getRanges(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'])) {
-      if (!id.startsWith(INGEST_BATCH_PREFIX)) continue;
-      const parsed = IngestJob.safeParse((await queue.getJob(id))?.data);
-      if (parsed.success) for (const r of ingestRowIds(parsed.data)) rows.add(r);
+      if (!id.startsWith(prefix)) continue;
+      const key = `${queue.qualifiedName}:${id}`;
+      live.add(key);
+      let held = known.get(key);
+      if (!held) {
+        const read = rowsOf((await queue.getJob(id))?.data);
+        if (!read) continue;
+        known.set(key, (held = read));
+      }
+      for (const r of held) rows.add(r);
     }
   }
+  for (const key of known.keys()) if (!live.has(key)) known.delete(key);
   return rows;
 }
 

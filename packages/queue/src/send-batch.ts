@@ -1,6 +1,6 @@
-import type { JobType, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { z } from 'zod';
-import { SendJob, sendJobId, type Queues } from './queues';
+import { rowsOfLiveBatches, SendJob, sendJobId, type BatchRows, type Queues } from './queues';
 
 /** The most rows one `send-batch` job carries (BLEND_SEND_BATCH is validated against it). */
 export const MAX_SEND_BATCH = 500;
@@ -68,20 +68,14 @@ export async function enqueueAll(queues: Pick<Queues, 'send'>, ids: string[], lo
   await enqueueSendBatches(queues, ids, batchSize, log);
 }
 
-const LIVE: JobType[] = ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'];
-
 /**
  * The outbox rows that live `send-batch` jobs hold, so the reconciler does not queue them
- * again one by one while their batch waits behind others.
+ * again one by one while their batch waits behind others; with `known`, kept from one call to
+ * the next, each batch job is read once (see {@link rowsOfLiveBatches}).
  */
-export async function rowsInLiveBatches(queue: Queue<SendJob>): Promise<Set<string>> {
-  const q = queue as unknown as Queue<SendPayload>;
-  const rows = new Set<string>();
-  for (const id of await q.getRanges(LIVE)) {
-    if (!id.startsWith(BATCH_ID_PREFIX)) continue;
-    const job = await q.getJob(id);
-    const parsed = SendBatchJob.safeParse(job?.data);
-    if (parsed.success) for (const o of parsed.data.outboundIds) rows.add(o);
-  }
-  return rows;
+export async function rowsInLiveBatches(queue: Queue<SendJob>, known: BatchRows = new Map()): Promise<Set<string>> {
+  return rowsOfLiveBatches([queue as unknown as Queue<SendPayload>], BATCH_ID_PREFIX, (data) => {
+    const parsed = SendBatchJob.safeParse(data);
+    return parsed.success ? parsed.data.outboundIds : null;
+  }, known);
 }

@@ -1,7 +1,15 @@
 import type { Queue } from 'bullmq';
 import { pendingOutbound, releaseRateHolds, unfinishedInbound, type Database } from '@blend/db';
 import type { Logger } from '@blend/runtime';
-import { ingestRowsInLiveBatches, requeueIngest, requeueSend, rowsInLiveBatches, type IngestJob, type SendJob } from '@blend/queue';
+import { ingestRowsInLiveBatches, requeueIngest, requeueSend, rowsInLiveBatches, type BatchRows, type IngestJob, type SendJob } from '@blend/queue';
+
+/**
+ * The rows of the live batch jobs read so far, kept from one reconcile to the next: a batch
+ * job's rows never change, so each is read from Redis once, not at every reconcile while a
+ * backlog waits (at most the live batch jobs' rows are held).
+ */
+const ingestBatchRows: BatchRows = new Map();
+const sendBatchRows: BatchRows = new Map();
 
 /**
  * Postgres is the source of truth (docs/ARCHITECTURE.md invariant 1): every inbound row still
@@ -16,7 +24,7 @@ export async function reconcileInbound(db: Database, queue: Queue<IngestJob>, lo
   let count = 0;
   const unfinished = await unfinishedInbound(db, new Date(Date.now() - graceMs), 5_000);
   // A row waiting in a live batch job is not queued again on its own.
-  const batched = unfinished.length > 0 ? await ingestRowsInLiveBatches([queue, ...elsewhere]) : new Set<string>();
+  const batched = unfinished.length > 0 ? await ingestRowsInLiveBatches([queue, ...elsewhere], ingestBatchRows) : new Set<string>();
   for (const r of unfinished) {
     if (batched.has(r.id)) continue;
     if (await requeueIngest(queue, r.id, elsewhere)) count++;
@@ -44,7 +52,7 @@ export async function reconcileOutbound(db: Database, queue: Queue<SendJob>, log
   let count = 0;
   const pending = await pendingOutbound(db, new Date(Date.now() - graceMs), 5_000);
   // A row waiting in a live `send-batch` job is not queued again on its own.
-  const batched = pending.length > 0 ? await rowsInLiveBatches(queue) : new Set<string>();
+  const batched = pending.length > 0 ? await rowsInLiveBatches(queue, sendBatchRows) : new Set<string>();
   for (const r of pending) {
     if (batched.has(r.id)) continue;
     if (await requeueSend(queue, r.id)) count++;
