@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureGroup, filesForMail, getInbound, RAW_SLICE_BYTES, storeAttachments, storeFetched, upsertPerson } from '@blend/db';
+import { ensureGroup, filesForMail, getInbound, getInboundSources, RAW_SLICE_BYTES, storeAttachments, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, MemoryBudget, type IngestDeps } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -97,6 +97,19 @@ describe('reading a stored source', () => {
     expect(row.size).toBe(bytes);
     expect(row.raw!.length).toBe(bytes);
     expect(row.raw!.equals(raw)).toBe(true);
+  });
+
+  it('reads a source of several slices into shared memory when asked (for a parse thread), byte for byte', async () => {
+    const raw = Buffer.alloc(2 * RAW_SLICE_BYTES + 99);
+    for (let i = 0; i < raw.length; i++) raw[i] = (i * 11) & 0xff;
+    const id = await store(raw);
+    const shared = (await getInbound(t.db, id, { shared: true }))!.raw!;
+    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shared.equals(raw)).toBe(true);
+    const sources = await getInboundSources(t.db, [{ id, rawBytes: raw.length }]);
+    expect(sources.get(id)!.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(sources.get(id)!.equals(raw)).toBe(true);
+    expect((await getInbound(t.db, id))!.raw!.buffer).not.toBeInstanceOf(SharedArrayBuffer);
   });
 
   it('gives null for a purged source and undefined for no row', async () => {

@@ -50,6 +50,13 @@ describe('ParsePool', () => {
     const big = await pool.parse(raw);
     if (!big.ok) throw new Error(`not parsed: ${big.message}`);
     expect(big.files[0]!.content.equals(content)).toBe(true);
+    // The same source in shared memory (as ingest reads a large one): the thread reads it in place.
+    const shared = Buffer.from(new SharedArrayBuffer(raw.length));
+    raw.copy(shared);
+    const again = await pool.parse(shared);
+    if (!again.ok) throw new Error(`not parsed: ${again.message}`);
+    expect(again.files[0]!.content.equals(content)).toBe(true);
+    expect(shared.equals(raw)).toBe(true);
     expect(await pool.parse(mail())).toMatchObject({ ok: true, content: { bodyText: 'They are in. Card 4111 1111 1111 1111.' } });
     expect(pool.threads).toBe(1);
     // The flag that gives the thread its `gc` does not put one in this thread's global.

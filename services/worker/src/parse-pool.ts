@@ -112,6 +112,8 @@ export class ParsePool {
     try {
       // piscina derives its TransferList type from MessagePort.postMessage's last overload, which
       // current @types/node makes an options object: the list itself is what Node takes.
+      // The source is not in the list: the main thread still needs it. A source in shared memory
+      // (ingest reads a large one so) reaches the thread without a copy; files come back moved.
       const transferList = [port2] as never;
       const result = await this.pool.run({ raw, settings: this.opts.settings, started: port2 }, { signal: abort.signal, transferList });
       return result.ok ? { ...result, files: result.files.map((f) => ({ ...f, content: asBuffer(f.content) })) } : result;

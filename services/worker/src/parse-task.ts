@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MessagePort } from 'node:worker_threads';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { compileConversion, PermanentError, type ConversionOptions, type ConversionSettings, type MailInput, type RenderedContent } from '@blend/core';
 import { parseMail, splitAttachedMessages, type MimeLimits, type ParsedAttachment } from '@blend/mail/parsing';
 import { convertContent } from './ingest/convert';
@@ -77,7 +78,24 @@ export default async function runParseTask(task: ParseTask): Promise<ParseResult
   // Once the result has gone back to the main thread, so the files' copies here are garbage too
   // (the pool lets a thread's event loop run between mails).
   if (task.raw.byteLength >= COLLECT_AFTER_BYTES) setTimeout(collectGarbage, 0);
-  return result;
+  return withFilesMoved(result);
+}
+
+/**
+ * The result, with each file whose bytes are a memory block of their own moved to the main
+ * thread rather than copied: a copy would be serialised and then read back, two more copies of
+ * a large file alive at once beside the thread's own.
+ */
+function withFilesMoved(result: ParseResult): ParseResult {
+  if (!result.ok) return result;
+  const blocks = new Set<ArrayBuffer>();
+  for (const { content } of result.files) {
+    const block = content.buffer;
+    if (block instanceof ArrayBuffer && content.byteOffset === 0 && content.byteLength === block.byteLength && block.byteLength > 0) blocks.add(block);
+  }
+  if (blocks.size === 0) return result;
+  // piscina sends `valueSymbol` with `transferableSymbol` as its transfer list.
+  return move({ [transferableSymbol]: [...blocks], [valueSymbol]: result } as never) as never;
 }
 
 let gc: (() => void) | undefined;

@@ -224,9 +224,11 @@ export const RAW_SLICE_BYTES = 2 * 1024 * 1024;
  * A bytea value of `bytes` read slice by slice ({@link RAW_SLICE_BYTES}): `slice` is the
  * statement that returns the part from byte `from` (1-based, as SQL's substring) of `count`
  * bytes as `part`. Null when the value was gone before a slice (purged or erased meanwhile).
+ * `shared`: the Buffer is over a SharedArrayBuffer, so a worker thread given it reads the same
+ * memory instead of a copy (a mail source handed to a parse thread).
  */
-export async function readInSlices(db: Tx, bytes: number, slice: (from: number, count: number) => SQL): Promise<Buffer | null> {
-  const out = Buffer.allocUnsafe(bytes);
+export async function readInSlices(db: Tx, bytes: number, slice: (from: number, count: number) => SQL, opts: { shared?: boolean } = {}): Promise<Buffer | null> {
+  const out = opts.shared ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafe(bytes);
   for (let at = 0; at < bytes; at += RAW_SLICE_BYTES) {
     const part = (await db.execute<{ part: Buffer | null }>(slice(at + 1, RAW_SLICE_BYTES))).rows[0]?.part;
     if (!part) return null;
@@ -235,8 +237,11 @@ export async function readInSlices(db: Tx, bytes: number, slice: (from: number, 
   return out;
 }
 
-/** An inbound row with its raw source (null once purged). */
-export async function getInbound(db: Tx, id: string): Promise<InboundRow | undefined> {
+/**
+ * An inbound row with its raw source (null once purged). `shared`: a source of more than one
+ * slice is read into shared memory ({@link readInSlices}), for ingest, which hands it to a parse thread.
+ */
+export async function getInbound(db: Tx, id: string, opts: { shared?: boolean } = {}): Promise<InboundRow | undefined> {
   // A source of up to one slice comes with the row, in the same statement.
   const [head] = await db
     .select({
@@ -252,6 +257,7 @@ export async function getInbound(db: Tx, id: string): Promise<InboundRow | undef
   if (rawBytes <= RAW_SLICE_BYTES) return { ...row, raw: smallRaw };
   const raw = await readInSlices(db, rawBytes, (from, count) =>
     sql`select substring(${inboundMessages.raw} from ${from} for ${count}) as part from ${inboundMessages} where ${inboundMessages.id} = ${id}`,
+    opts,
   );
   return { ...row, raw };
 }
@@ -329,7 +335,8 @@ export async function startIngestAttempts(db: Database, ids: string[]): Promise<
 
 /**
  * The raw sources of these rows, those of up to {@link RAW_SLICE_BYTES} in one statement and
- * larger ones slice by slice ({@link getInbound}). A row whose source is gone maps to null.
+ * larger ones slice by slice into shared memory ({@link getInbound}), which a parse thread reads
+ * without a copy. A row whose source is gone maps to null.
  */
 export async function getInboundSources(db: Database, rows: Pick<ClaimedInbound, 'id' | 'rawBytes'>[]): Promise<Map<string, Buffer | null>> {
   const out = new Map<string, Buffer | null>(rows.map((r) => [r.id, null]));
@@ -339,7 +346,7 @@ export async function getInboundSources(db: Database, rows: Pick<ClaimedInbound,
     for (const r of read) out.set(r.id, r.raw);
   }
   for (const r of rows) {
-    if (r.rawBytes !== null && r.rawBytes > RAW_SLICE_BYTES) out.set(r.id, (await getInbound(db, r.id))?.raw ?? null);
+    if (r.rawBytes !== null && r.rawBytes > RAW_SLICE_BYTES) out.set(r.id, (await getInbound(db, r.id, { shared: true }))?.raw ?? null);
   }
   return out;
 }

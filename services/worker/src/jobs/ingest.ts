@@ -74,7 +74,8 @@ export function logConversionDied(deps: Pick<IngestDeps, 'log'>, inboundId: stri
 }
 
 async function ingestStored(job: { inboundId: string }, inline: InboundRow | undefined, deps: IngestDeps): Promise<IngestOutcome> {
-  const row = inline ?? (await getInbound(deps.db, job.inboundId));
+  // A large source in shared memory: its parse thread reads it without a copy.
+  const row = inline ?? (await getInbound(deps.db, job.inboundId, { shared: true }));
   if (!row) throw new PermanentError('INBOUND_NOT_FOUND', job.inboundId);
   if (row.state !== 'received') return { state: 'skipped', reason: 'already_final' };
   const raw = row.raw;
