@@ -219,7 +219,8 @@ async function main(res: Resources): Promise<BenchReport> {
           ...(LIVE_WORKER ? { BLEND_WORKER_QUEUES: 'ingest-backlog,send,webhook,digest,notify', BLEND_WORKER_NICE: String(BACKLOG_NICE) } : {}),
         },
       },
-      ...(LIVE_WORKER ? { liveWorker: { BLEND_WORKER_QUEUES: 'ingest' } } : {}),
+      // The worker's settings less its queues and nice value.
+      ...(LIVE_WORKER ? { liveWorker: { BLEND_WORKER_QUEUES: 'ingest', BLEND_WORKER_NICE: '0' } } : {}),
     }));
     Object.assign(servicePids, services.pids, services.extraPids);
     services.exitedEarly.catch(serviceDied);

@@ -8,7 +8,7 @@ const quiet = { info: () => undefined, warn: () => undefined };
 describe('lowerPriority (BLEND_WORKER_NICE)', () => {
   it('does nothing at 0', () => {
     const set: number[] = [];
-    lowerPriority(0, quiet, (p) => set.push(p));
+    lowerPriority(0, quiet, (p) => set.push(p), () => [7]);
     expect(set).toEqual([]);
   });
 
@@ -16,14 +16,23 @@ describe('lowerPriority (BLEND_WORKER_NICE)', () => {
     const warned: unknown[] = [];
     lowerPriority(5, { info: () => undefined, warn: (o: unknown) => warned.push(o) }, () => {
       throw new Error('EACCES');
-    });
+    }, () => []);
     expect(warned).toHaveLength(1);
   });
 
-  it('sets the nice value on the calling thread', () => {
+  it("sets the nice value on the calling thread, then on each of the process's threads", () => {
+    const set: [number, number][] = [];
+    lowerPriority(10, quiet, (p, t) => set.push([p, t]), () => [101, 102]);
+    expect(set).toEqual([[10, 0], [10, 101], [10, 102]]);
+  });
+
+  it('goes on past a thread that ended meanwhile', () => {
     const set: number[] = [];
-    lowerPriority(10, quiet, (p) => set.push(p));
-    expect(set).toEqual([10]);
+    lowerPriority(10, quiet, (_p, t) => {
+      if (t === 101) throw new Error('ESRCH');
+      set.push(t);
+    }, () => [101, 102]);
+    expect(set).toEqual([0, 102]);
   });
 
   it.runIf(process.platform === 'linux')('a thread lowered so, and the threads it starts afterwards, run at that nice value', async () => {

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { PermanentError } from '@blend/core';
@@ -24,18 +25,43 @@ export interface WorkerOptions {
 }
 
 /**
- * BLEND_WORKER_NICE: give this thread, and the threads it starts from now on (Linux: a new
- * thread inherits its creator's nice value), the nice value `nice`, e.g. a worker process that
- * takes the backlog but not live mail (docs/ARCHITECTURE.md "Processes and the flow"). 0
- * changes nothing; a refusal is logged and the worker goes on at its priority.
+ * BLEND_WORKER_NICE: give this process's threads the nice value `nice`, e.g. a worker process
+ * that takes the backlog but not live mail (docs/ARCHITECTURE.md "Processes and the flow").
+ * On Linux a nice value is a thread's: each thread running now is set (V8's and libuv's helpers
+ * among them), and the threads started later (the parse threads) inherit it from the main
+ * thread. 0 changes nothing; a refusal is logged and the worker goes on at its priority.
  */
-export function lowerPriority(nice: number, log: Pick<Logger, 'info' | 'warn'>, set: (priority: number) => void = (p) => setPriority(0, p)): void {
+export function lowerPriority(
+  nice: number,
+  log: Pick<Logger, 'info' | 'warn'>,
+  set: (priority: number, thread: number) => void = (p, thread) => setPriority(thread, p),
+  threads: () => number[] = ownThreads,
+): void {
   if (nice <= 0) return;
   try {
-    set(nice);
-    log.info({ nice }, 'worker runs at a lower priority');
+    // The calling thread first (0), so what it starts from here on inherits the value.
+    set(nice, 0);
+    let others = 0;
+    for (const tid of threads()) {
+      try {
+        set(nice, tid);
+        others++;
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+    log.info({ nice, threads: others }, 'worker runs at a lower priority');
   } catch (err) {
     log.warn({ err, nice }, 'could not lower the worker\'s priority; it runs at its own');
+  }
+}
+
+/** This process's threads by id (Linux's /proc/self/task); none elsewhere. */
+function ownThreads(): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number).filter((t) => Number.isInteger(t) && t > 0);
+  } catch {
+    return [];
   }
 }
 
