@@ -157,6 +157,9 @@ describe('send batches', () => {
       expect([...(await rowsInLiveBatches(idle.send, known))].sort()).toEqual([...ids].sort());
       expect([...(await rowsInLiveBatches(idle.send, known))].sort()).toEqual([...ids].sort());
       expect(reads).toEqual([sendBatchJobId(ids)]);
+      // With the jobs of one row (read from their ids alone), the fourth row too, for the reconciler.
+      expect((await rowsInLiveBatches(idle.send, known, true)).size).toBe(4);
+      expect(reads).toHaveLength(1);
       // A job no longer live leaves it.
       await idle.send.obliterate({ force: true });
       expect(await rowsInLiveBatches(idle.send, known)).toEqual(new Set());

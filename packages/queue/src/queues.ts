@@ -175,12 +175,14 @@ export async function enqueueIngestBatch(queue: Queue<IngestJob>, inboundIds: st
  * `known` (kept by the caller from one call to the next), a batch job is read once in its life,
  * not at every call: its rows never change; jobs no longer live leave it.
  */
-export async function ingestRowsInLiveBatches(queues: Queue<IngestJob>[], known: BatchRows = new Map()): Promise<Set<string>> {
+export async function ingestRowsInLiveBatches(queues: Queue<IngestJob>[], known: BatchRows = new Map(), singles = false): Promise<Set<string>> {
   return rowsOfLiveBatches(queues, INGEST_BATCH_PREFIX, (data) => {
     const parsed = IngestJob.safeParse(data);
     return parsed.success ? ingestRowIds(parsed.data) : null;
-  }, known);
+  }, known, singles ? INGEST_JOB_PREFIX : undefined);
 }
+
+const INGEST_JOB_PREFIX = 'ingest-';
 
 /** The rows of batch jobs already read, by queue and job id ({@link rowsOfLiveBatches}). */
 export type BatchRows = Map<string, readonly string[]>;
@@ -188,13 +190,18 @@ export type BatchRows = Map<string, readonly string[]>;
 /**
  * The rows that the live jobs of `queues` whose id starts with `prefix` hold (`rowsOf` reads a
  * job's payload; null for one that is not a batch), each job read once while it is in `known`.
+ * With `singlePrefix`, also the row of each live job of one row (its id is the prefix and the
+ * row's), read from the job ids alone.
  */
-export async function rowsOfLiveBatches<T>(queues: Queue<T>[], prefix: string, rowsOf: (data: unknown) => readonly string[] | null, known: BatchRows): Promise<Set<string>> {
+export async function rowsOfLiveBatches<T>(queues: Queue<T>[], prefix: string, rowsOf: (data: unknown) => readonly string[] | null, known: BatchRows, singlePrefix?: string): Promise<Set<string>> {
   const rows = new Set<string>();
   const live = new Set<string>();
   for (const queue of queues) {
     for (const id of await queue.getRanges(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'])) {
-      if (!id.startsWith(prefix)) continue;
+      if (!id.startsWith(prefix)) {
+        if (singlePrefix && id.startsWith(singlePrefix)) rows.add(id.slice(singlePrefix.length));
+        continue;
+      }
       const key = `${queue.qualifiedName}:${id}`;
       live.add(key);
       let held = known.get(key);

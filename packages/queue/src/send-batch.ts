@@ -73,9 +73,9 @@ export async function enqueueAll(queues: Pick<Queues, 'send'>, ids: string[], lo
  * again one by one while their batch waits behind others; with `known`, kept from one call to
  * the next, each batch job is read once (see {@link rowsOfLiveBatches}).
  */
-export async function rowsInLiveBatches(queue: Queue<SendJob>, known: BatchRows = new Map()): Promise<Set<string>> {
+export async function rowsInLiveBatches(queue: Queue<SendJob>, known: BatchRows = new Map(), singles = false): Promise<Set<string>> {
   return rowsOfLiveBatches([queue as unknown as Queue<SendPayload>], BATCH_ID_PREFIX, (data) => {
     const parsed = SendBatchJob.safeParse(data);
     return parsed.success ? parsed.data.outboundIds : null;
-  }, known);
+  }, known, singles ? sendJobId('') : undefined);
 }

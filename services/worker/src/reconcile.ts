@@ -22,9 +22,11 @@ const sendBatchRows: BatchRows = new Map();
  */
 export async function reconcileInbound(db: Database, queue: Queue<IngestJob>, log: Logger, graceMs = 15_000, elsewhere: Queue<IngestJob>[] = []): Promise<number> {
   let count = 0;
+  // A row of a live job (a batch's or its own) is not queued again. The jobs are read before the
+  // rows: a job that ends in between has finished its rows, which the read then leaves out (read
+  // the other way round, every row of a batch that ended in between got a no-op job).
+  const batched = await ingestRowsInLiveBatches([queue, ...elsewhere], ingestBatchRows, true);
   const unfinished = await unfinishedInbound(db, new Date(Date.now() - graceMs), 5_000);
-  // A row waiting in a live batch job is not queued again on its own.
-  const batched = unfinished.length > 0 ? await ingestRowsInLiveBatches([queue, ...elsewhere], ingestBatchRows) : new Set<string>();
   for (const r of unfinished) {
     if (batched.has(r.id)) continue;
     if (await requeueIngest(queue, r.id, elsewhere)) count++;
@@ -50,9 +52,9 @@ export async function releaseRateHeld(db: Database, queue: Queue<IngestJob>, log
 /** The same for the outbox: every `pending` outbound row gets its `send` job. */
 export async function reconcileOutbound(db: Database, queue: Queue<SendJob>, log: Logger, graceMs = 15_000): Promise<number> {
   let count = 0;
+  // As for inbound mail: the live jobs first, then the rows.
+  const batched = await rowsInLiveBatches(queue, sendBatchRows, true);
   const pending = await pendingOutbound(db, new Date(Date.now() - graceMs), 5_000);
-  // A row waiting in a live `send-batch` job is not queued again on its own.
-  const batched = pending.length > 0 ? await rowsInLiveBatches(queue, sendBatchRows) : new Set<string>();
   for (const r of pending) {
     if (batched.has(r.id)) continue;
     if (await requeueSend(queue, r.id)) count++;
