@@ -184,10 +184,11 @@ export async function populateApiData(pool: pg.Pool, o: ApiDataOptions): Promise
     c.release();
   }
   await pool.query('vacuum analyze');
-  return { ...(await dataFacts(pool)), seconds: (performance.now() - started) / 1000 };
+  return { ...(await apiDataFacts(pool)), seconds: (performance.now() - started) / 1000 };
 }
 
-async function dataFacts(pool: pg.Pool): Promise<Omit<ApiDataFacts, 'seconds'>> {
+/** What the data holds, read from the database. */
+export async function apiDataFacts(pool: pg.Pool): Promise<Omit<ApiDataFacts, 'seconds'>> {
   const { rows: [r] } = await pool.query<Record<string, string>>(`select
       (select count(*) from posts) as posts, (select count(*) from comments) as comments,
       (select count(*) from groups where slug like 'bench-g%') as groups, (select count(*) from people) as people,

@@ -64,7 +64,14 @@ export interface ApiReport {
   /** The first page: its size, posts, the comments it shows and the comments its posts have. */
   firstPage: { bytes: number; items: number; comments: number; commentCount: number };
   results: ScenarioResult[];
-  bare: ScenarioResult;
+  /** The bare route; absent when the feed requests were left out (`BENCH_FEED=0`). */
+  bare?: ScenarioResult;
+}
+
+/** The bare route's result; the feed's tables need it. */
+function bareOf(r: ApiReport): ScenarioResult {
+  if (!r.bare) throw new Error('the feed requests were left out (BENCH_FEED=0): no feed tables');
+  return r.bare;
 }
 
 /** Target from the issue: feed p99 under 50 ms at 200 requests/s. */
@@ -93,7 +100,7 @@ export function apiFigures(r: ApiReport): ApiFigures {
     pass: deployed.every((s) => meets(s, r.params.rate)),
     worstP99: worst.paced.p99,
     worstName: worst.scenario.name,
-    ratio: r.results[0]!.max.rps / r.bare.max.rps,
+    ratio: r.results[0]!.max.rps / bareOf(r).max.rps,
   };
 }
 
@@ -104,19 +111,20 @@ const pass = (ok: boolean) => (ok ? 'met' : '**missed**');
 /** The results as Markdown tables (stdout and the docs). */
 export function apiTables(r: ApiReport): string {
   const rate = r.params.rate;
-  const all = [...r.results, r.bare];
+  const bare = bareOf(r);
+  const all = [...r.results, bare];
   const failures = (l: LoadResult) => (l.errors + l.non2xx === 0 ? '0' : `**${fmt(l.errors)} errors, ${fmt(l.non2xx)} non-2xx**`);
   const latency = all.map((s) => {
     const p = s.paced;
     const c = s.capped;
-    const verdict = s === r.bare ? '' : pass(meets(s, rate));
+    const verdict = s === bare ? '' : pass(meets(s, rate));
     return `| ${s.scenario.name} | ${s.scenario.what} | ${kib(p.bytesPerResponse)} | ${fmt(p.rps)} | **${ms(p.p50)}** | **${ms(p.p99)}** | ${ms(p.max)} | ${failures(p)} | ${cacheCell(s)} | ${ms(c.p50)} / ${ms(c.p99)} (${fmt(c.rps)} req/s) | ${verdict} |`;
   });
-  const bareMax = r.bare.max.rps;
+  const bareMax = bareOf(r).max.rps;
   const throughput = all.map((s) => {
     const m = s.max;
     const perReq = (sec: number) => fmt((sec * 1000) / Math.max(1, s.paced.requests), 2);
-    return `| ${s.scenario.name} | **${fmt(m.rps)}** | ${ms(m.p50)} / ${ms(m.p99)} | ${failures(m)} | ${s === r.bare ? '1' : fmt(m.rps / bareMax, 3)} | ${perReq(s.serverCpuSeconds)} | ${perReq(s.postgresCpuSeconds)} | ${fmt(s.cpu.machineBusyPct, 0)}% |`;
+    return `| ${s.scenario.name} | **${fmt(m.rps)}** | ${ms(m.p50)} / ${ms(m.p99)} | ${failures(m)} | ${s === bare ? '1' : fmt(m.rps / bareMax, 3)} | ${perReq(s.serverCpuSeconds)} | ${perReq(s.postgresCpuSeconds)} | ${fmt(s.cpu.machineBusyPct, 0)}% |`;
   });
   const f = apiFigures(r);
   return `At a fixed ${fmt(rate)} requests/s (${r.params.seconds} s each, target p99 < ${TARGET_P99_MS} ms):
@@ -206,6 +214,8 @@ Settings (environment), defaults in brackets:
 - \`BENCH_RATE\` (200): the fixed rate; \`BENCH_SECONDS\` (20) at that rate, \`BENCH_MAX_SECONDS\` (10) flat out
 - \`BENCH_CONNECTIONS\` (10): autocannon's connections; \`BENCH_WARMUP_S\` (5)
 - \`BENCH_STRICT=1\` fails the command when the target is missed; \`BENCH_DOCS=0\` leaves this file alone
+- \`BENCH_SEARCH=0\` leaves the search requests out, \`BENCH_FEED=0\` the feed's (and the bare route): \`BENCH_FEED=0 pnpm bench api\` measures search alone
+- \`BENCH_KEEP_DB=1\` keeps the database at the end (writing it takes about 2 minutes on a quiet machine) and prints its name; \`BENCH_DB=name\` runs on such a database instead of writing one, and leaves it (the feed's last kind of request adds comments to it)
 
 The run creates its own database (\`createTestDatabase\`) and queue prefix and removes both at the end.
 Run it alone: another benchmark or test suite on the 2 cores shows up in the latencies.
@@ -259,7 +269,7 @@ Run it alone: another benchmark or test suite on the 2 cores shows up in the lat
   page (the posts with their counts and files) and the page's latest comments: the API process
   spends ${span(fresh, cpuMs, 2)} ms of CPU per request, mostly parsing the rows node-postgres receives,
   serialising ${span(fresh, (s) => s.paced.bytesPerResponse / 1024, 0)} KiB of JSON and writing it (the bare route, writing the same
-  bytes, needs ${fmt(cpuMs(r.bare), 2)} ms); its backends spend ${span(fresh, pgMs, 2)} ms. A hit is the token lookup and
+  bytes, needs ${fmt(cpuMs(bareOf(r)), 2)} ms); its backends spend ${span(fresh, pgMs, 2)} ms. A hit is the token lookup and
   the reader's likes among the page's posts: ${span(hits, cpuMs, 2)} ms in the API process, ${span(hits, pgMs, 2)} ms in
   Postgres. Filters cost about what the plain feed costs: each reads its page in order from an
   index and stops.

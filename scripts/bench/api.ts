@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeCursor, issueApiToken } from '@blend/db';
+import { createDb, encodeCursor, issueApiToken } from '@blend/db';
 import { createProducerRedis } from '@blend/queue';
-import { createTestDatabase, type TestDatabase } from '../../test/support/database';
-import { populateApiData } from './api-data';
+import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from '../../test/support/database';
+import { apiDataFacts, populateApiData } from './api-data';
 import { runAutocannon, runPaced, type Target } from './api-load';
 import { apiFigures, apiTables, TARGET_P99_MS, writeApiDocs, type ApiReport, type CacheOutcome, type Scenario, type ScenarioResult } from './api-report';
 import { blendApiEnv, startServer, type Server } from './api-server';
@@ -35,12 +35,28 @@ const NO_CACHE = { 'cache-control': 'no-cache' };
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** `BENCH_SEARCH=0` leaves the search requests out. */
 const SEARCH = process.env.BENCH_SEARCH !== '0';
+/** `BENCH_FEED=0` leaves the feed requests and the bare route out (search only, with `BENCH_SEARCH`). */
+const FEED = process.env.BENCH_FEED !== '0';
+/**
+ * `BENCH_KEEP_DB=1` keeps the database at the end (its name is printed); `BENCH_DB=name` uses such a
+ * one instead of writing the data, and leaves it in place.
+ */
+const KEEP_DB = process.env.BENCH_KEEP_DB === '1';
+const REUSE_DB = process.env.BENCH_DB;
 
 interface Resources {
   db?: TestDatabase;
   servers: Server[];
   tmp?: string;
   prefix?: string;
+}
+
+/** A database an earlier run kept (`BENCH_KEEP_DB=1`), opened again; `drop()` only closes it. */
+function keptDatabase(name: string): TestDatabase {
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const handle = createDb(url.toString(), { max: 5 });
+  return { ...handle, url: url.toString(), name, drop: () => handle.close() };
 }
 
 /** The requests of each scenario, from the data (cursors at random depths, groups, tags, authors). */
@@ -144,10 +160,18 @@ async function main(res: Resources): Promise<{ report: ApiReport; search: Search
   const machine = await machineFacts();
   const revision = await blendRevision(root);
   say(`${machine.cpuModel}, ${machine.cores} cores; ${POSTS} posts, ${COMMENTS} comments, ${GROUPS} groups, ${PEOPLE} people`);
-  const db = (res.db = await createTestDatabase());
-  say(`database ${db.name}: writing the data...`);
-  const data = await populateApiData(db.pool, { posts: POSTS, comments: COMMENTS, groups: GROUPS, people: PEOPLE, seed: SEED });
-  say(`written in ${data.seconds.toFixed(1)} s (${(data.dbBytes / 1024 ** 2).toFixed(0)} MiB)`);
+  let data: ApiReport['data'];
+  let db: TestDatabase;
+  if (REUSE_DB) {
+    db = res.db = keptDatabase(REUSE_DB);
+    data = { ...(await apiDataFacts(db.pool)), seconds: 0 };
+    say(`database ${db.name}, kept by an earlier run: ${data.posts} posts, ${data.comments} comments (BENCH_POSTS and the like do not apply)`);
+  } else {
+    db = res.db = await createTestDatabase();
+    say(`database ${db.name}: writing the data...`);
+    data = await populateApiData(db.pool, { posts: POSTS, comments: COMMENTS, groups: GROUPS, people: PEOPLE, seed: SEED });
+    say(`written in ${data.seconds.toFixed(1)} s (${(data.dbBytes / 1024 ** 2).toFixed(0)} MiB)`);
+  }
   const viewer = (await db.pool.query<{ id: string }>(`select id from people where email = 'person0@corp.test'`)).rows[0]!;
   const token = await issueApiToken(db.db, viewer.id, 'bench');
 
@@ -166,9 +190,9 @@ async function main(res: Resources): Promise<{ report: ApiReport; search: Search
   const bareBody = Buffer.from(await (await fetch(`${bare.url}/api/v1/feed`)).arrayBuffer());
   if (!bareBody.equals(body)) throw new Error('the bare route does not send the captured body');
 
-  const list = await scenarios(db.pool);
-  say(`warming up both servers (${WARMUP_SECONDS} s each)...`);
-  if (WARMUP_SECONDS > 0) {
+  const list = FEED ? await scenarios(db.pool) : [];
+  if (FEED) say(`warming up both servers (${WARMUP_SECONDS} s each)...`);
+  if (FEED && WARMUP_SECONDS > 0) {
     const paths = list.flatMap((s) => s.paths);
     // Through the cache (its pages are then kept), and past it (the statements' plans, the JIT).
     await runAutocannon({ url: blend.url, token, paths }, { seconds: WARMUP_SECONDS, connections: CONNECTIONS });
@@ -189,16 +213,19 @@ async function main(res: Resources): Promise<{ report: ApiReport; search: Search
     search = await measureSearch(blend.url, token, kinds, { seconds: SECONDS, maxSeconds: MAX_SECONDS, connections: CONNECTIONS });
     for (const r of search) say(`  ${r.kind.name}: p50 ${r.paced.p50.toFixed(1)} ms, p99 ${r.paced.p99.toFixed(1)} ms at ${r.paced.rps.toFixed(0)} req/s; flat out ${r.max.rps.toFixed(0)} req/s`);
   }
-  say('bare Fastify route, same body...');
-  const bareScenario: Scenario = { name: 'bare Fastify route', what: 'the first page\'s JSON from memory', paths: ['/api/v1/feed?limit=20'] };
-  const bareResult: ScenarioResult = { scenario: bareScenario, ...(await measure({ url: bare.url, token, paths: bareScenario.paths }, bare, db.pool)) };
-  say(`  p50 ${bareResult.paced.p50.toFixed(1)} ms, p99 ${bareResult.paced.p99.toFixed(1)} ms; flat out ${bareResult.max.rps.toFixed(0)} req/s`);
+  let bareResult: ScenarioResult | undefined;
+  if (FEED) {
+    say('bare Fastify route, same body...');
+    const bareScenario: Scenario = { name: 'bare Fastify route', what: 'the first page\'s JSON from memory', paths: ['/api/v1/feed?limit=20'] };
+    bareResult = { scenario: bareScenario, ...(await measure({ url: bare.url, token, paths: bareScenario.paths }, bare, db.pool)) };
+    say(`  p50 ${bareResult.paced.p50.toFixed(1)} ms, p99 ${bareResult.paced.p99.toFixed(1)} ms; flat out ${bareResult.max.rps.toFixed(0)} req/s`);
+  }
 
   const v = (await db.pool.query<{ v: string; sb: string; wm: string }>(
     "select version() as v, current_setting('shared_buffers') as sb, current_setting('work_mem') as wm")).rows[0]!;
   const report: ApiReport = {
     date: new Date().toISOString(),
-    command: commandLine('pnpm bench api', ['BENCH_WRITES_PER_S', 'BENCH_POSTS', 'BENCH_COMMENTS', 'BENCH_GROUPS', 'BENCH_PEOPLE', 'BENCH_SEED', 'BENCH_RATE', 'BENCH_SECONDS', 'BENCH_MAX_SECONDS', 'BENCH_CONNECTIONS']),
+    command: commandLine('pnpm bench api', ['BENCH_FEED', 'BENCH_DB', 'BENCH_WRITES_PER_S', 'BENCH_POSTS', 'BENCH_COMMENTS', 'BENCH_GROUPS', 'BENCH_PEOPLE', 'BENCH_SEED', 'BENCH_RATE', 'BENCH_SECONDS', 'BENCH_MAX_SECONDS', 'BENCH_CONNECTIONS']),
     revision,
     machine,
     postgres: `${v.v.split(' on ')[0]!} (shared_buffers=${v.sb}, work_mem=${v.wm})`,
@@ -211,7 +238,7 @@ async function main(res: Resources): Promise<{ report: ApiReport; search: Search
       commentCount: page.items.reduce((n, i) => n + i.comment_count, 0),
     },
     results,
-    bare: bareResult,
+    ...(bareResult ? { bare: bareResult } : {}),
   };
   return { report, search };
 }
@@ -220,7 +247,12 @@ async function main(res: Resources): Promise<{ report: ApiReport; search: Search
 async function cleanup(res: Resources): Promise<void> {
   await runSteps('bench api', [
     ...res.servers.map((s): CleanupStep => [`stop the ${s.kind} server`, () => s.stop()]),
-    ['drop the database', async () => res.db?.drop()],
+    ['drop the database', async () => {
+      if (KEEP_DB || REUSE_DB) {
+        await res.db?.close();
+        if (res.db) say(`kept the database: BENCH_DB=${res.db.name} uses it again; drop it with \`dropdb -h 127.0.0.1 -U postgres ${res.db.name}\``);
+      } else await res.db?.drop();
+    }],
     ['delete the queue keys', async () => {
       if (!res.prefix) return;
       const redis = createProducerRedis(REDIS_URL);
@@ -241,17 +273,17 @@ await runBench<Resources, { report: ApiReport; search: SearchResult[] }>({
   main,
   cleanup,
   finish: async ({ report, search }) => {
-    process.stdout.write(`\n${apiTables(report)}\n`);
+    if (report.bare) process.stdout.write(`\n${apiTables(report)}\n`);
     if (search.length > 0) process.stdout.write(`\n${searchMarkdown(report, search)}\n`);
     if (writesDocs()) {
-      await writeApiDocs(DOCS_FILE, report);
+      if (report.bare) await writeApiDocs(DOCS_FILE, report);
       if (search.length > 0) await writeDocsSection(DOCS_FILE, 'search', searchMarkdown(report, search));
-      say(`wrote the api${search.length > 0 ? ' and search sections' : ' section'} of docs/BENCHMARKS.md`);
+      say(`wrote the ${[report.bare ? 'api' : '', search.length > 0 ? 'search' : ''].filter(Boolean).join(' and ')} section(s) of docs/BENCHMARKS.md`);
     }
-    const f = apiFigures(report);
+    const f = report.bare ? apiFigures(report) : undefined;
     return [
       ...search.filter((r) => !searchMeets(r)).map((r) => `search p99 ${r.paced.p99.toFixed(1)} ms at 50 req/s (${r.kind.name})`),
-      ...(f.pass ? [] : [`feed p99 ${f.worstP99.toFixed(1)} ms ≥ ${TARGET_P99_MS} ms at ${RATE} req/s (${f.worstName})`]),
+      ...(!f || f.pass ? [] : [`feed p99 ${f.worstP99.toFixed(1)} ms ≥ ${TARGET_P99_MS} ms at ${RATE} req/s (${f.worstName})`]),
     ];
   },
 });
