@@ -21,6 +21,10 @@ export const inboundState = pgEnum('inbound_state', [
   'liked',
 ]);
 
+/**
+ * Stored with fillfactor 50 (migration 0036; docs/ARCHITECTURE.md "Storage and WAL"): the attempt
+ * and IMAP-flag updates are heap-only, so no column they set may be indexed.
+ */
 export const inboundMessages = pgTable(
   'inbound_messages',
   {

@@ -10,6 +10,7 @@ export const outboundState = pgEnum('outbound_state', ['pending', 'sent', 'faile
  * (an outbox), and sent by the `send` job. Keyed by its own id and Message-ID, so a
  * retried send is one mail (docs/ARCHITECTURE.md invariant 2).
  */
+/** Stored with fillfactor 70 (migration 0036; docs/ARCHITECTURE.md "Storage and WAL"): a claim (`claimed_until`, not indexed) is a heap-only update. */
 export const outboundMessages = pgTable(
   'outbound_messages',
   {
