@@ -216,7 +216,8 @@ const lockInboundStatement = preparedQuery('blend_lock_inbound', (tx) =>
 /**
  * Raw sources up to this size are read in one statement; larger ones in slices of it. Postgres
  * sends bytea as hex text, which the driver collects and decodes, so one 13 MB message read
- * at once passes through about 60 MB of buffers and strings on its way to a 13 MB Buffer.
+ * at once passes through about 60 MB of buffers and strings on its way to a 13 MB Buffer
+ * (slices are read as base64 instead: {@link readInSlices}).
  */
 export const RAW_SLICE_BYTES = 2 * 1024 * 1024;
 
@@ -230,9 +231,12 @@ export const RAW_SLICE_BYTES = 2 * 1024 * 1024;
 export async function readInSlices(db: Tx, bytes: number, slice: (from: number, count: number) => SQL, opts: { shared?: boolean } = {}): Promise<Buffer | null> {
   const out = opts.shared ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafe(bytes);
   for (let at = 0; at < bytes; at += RAW_SLICE_BYTES) {
-    const part = (await db.execute<{ part: Buffer | null }>(slice(at + 1, RAW_SLICE_BYTES))).rows[0]?.part;
-    if (!part) return null;
-    part.copy(out, at);
+    // As base64 text rather than bytea's hex: a third less text through the driver (the texts of
+    // all slices stay on the heap until V8 next collects), decoded straight into `out`.
+    const part = (await db.execute<{ part: string | null }>(sql`select encode(s.part, 'base64') as part from (${slice(at + 1, RAW_SLICE_BYTES)}) s`)).rows[0]?.part;
+    if (part === null || part === undefined) return null;
+    const want = Math.min(RAW_SLICE_BYTES, bytes - at);
+    if (out.write(part, at, want, 'base64') !== want) return null;
   }
   return out;
 }
