@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { addGroupMember, createGroup, editEsnPost, ensureGroup, getInbound, insertComment, insertPost, replaceTags, storeFetched, tombstoneComment, tombstonePost, upsertPerson, SEARCH_WALK_SHARE, type SearchHit } from '@blend/db';
+import { addGroupMember, createGroup, editEsnPost, ensureGroup, getInbound, insertComment, insertPost, replaceTags, storeFetched, tombstoneComment, tombstonePost, upsertPerson, createDb, searchContent, SEARCH_WALK_SHARE, type SearchHit } from '@blend/db';
+import type pg from 'pg';
 import { ingest } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
 import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
@@ -408,5 +409,39 @@ describe('search: a word in hundreds of rows of a group', () => {
     const all = await everything('q=lantern', 'bob');
     expect(all).toEqual(await newestMatches('lantern', 'bob'));
     expect(all.filter((id) => forBob.includes(id)).length).toBe(250);
+  });
+});
+
+describe('search: its transaction and settings', () => {
+  // The search plans its statements with settings of its own (esn-search.ts searchSettings):
+  // they hold for its statements and are gone when the connection goes back to the pool.
+  const settings = `select current_setting('jit') as jit, current_setting('max_parallel_workers_per_gather') as workers,
+    current_setting('random_page_cost') as page_cost, now() = statement_timestamp() as outside`;
+
+  it.each([
+    ['without a group', undefined, '4'],
+    ['within a group', 'busy', '1.1'],
+  ])('%s: plans its statement without JIT or parallel workers, in a transaction of its own, and leaves the connection as it was', async (_what, group, pageCost) => {
+    const h = createDb(api.t.url, { max: 1 });
+    try {
+      const before = (await h.pool.query(settings)).rows[0];
+      expect(before).toMatchObject({ jit: 'on', workers: '2', page_cost: '4', outside: true });
+      // What the search's connection holds just before its main statement (the one with no name).
+      let during: Record<string, unknown> | undefined;
+      h.pool.on('acquire', (client: pg.PoolClient) => {
+        const query = client.query.bind(client) as (...a: unknown[]) => Promise<unknown>;
+        (client as unknown as { query: (...a: unknown[]) => Promise<unknown> }).query = async (...a: unknown[]) => {
+          if (typeof a[0] === 'string' && Array.isArray(a[1]) && !during) during = ((await query(settings)) as pg.QueryResult).rows[0];
+          return query(...a);
+        };
+      });
+      const page = await searchContent(h.db, { q: 'lantern', viewerId: ids.alice!, limit: 5, filter: group ? { group } : {} });
+      expect(page.items).toHaveLength(5);
+      expect(during).toEqual({ jit: 'off', workers: '0', page_cost: pageCost, outside: false });
+      h.pool.removeAllListeners('acquire');
+      expect((await h.pool.query(settings)).rows[0]).toEqual(before);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -154,6 +154,23 @@ const MEANING = `
   from people where $1 <% name`;
 
 /**
+ * How the search's transaction is planned, for its two statements only (`set local`):
+ * - no parallel workers: starting one took longer than the GIN branch it was planned for (a
+ *   surname's, estimated at a thousand rows, finds none).
+ * - no JIT compilation: the statement is planned anew for every request, and its estimated cost
+ *   counts the branches that run only when the walk finds too few matches, which vary with what
+ *   ANALYZE sampled; past `jit_above_cost` Postgres would compile it every time.
+ * - within a group, a random page read costs what the rows read in index order cost once they
+ *   are in memory (1.1, the usual value for data in memory or on SSDs): the walk's newest 1,500
+ *   rows are most of a group's, and at the default (4) Postgres read all of the group's rows and
+ *   sorted them whenever it estimated that few of them match, instead of reading the newest in
+ *   index order until the 150th match (docs/ARCHITECTURE.md "Search").
+ */
+export function searchSettings(inGroup: boolean): string {
+  return `begin; set local jit = off; set local max_parallel_workers_per_gather = 0${inGroup ? '; set local random_page_cost = 1.1' : ''}`;
+}
+
+/**
  * One page of results for `q`, best first, among what `viewerId` may see (the conditions of
  * visibility.ts, as in the feed): never a retracted, un-mirrored or erased post or comment, nor a
  * comment on a post the reader may not see.
@@ -163,6 +180,38 @@ export async function searchContent(
   opts: { q: string; viewerId: string; limit: number; cursor?: SearchCursor | null; filter?: FeedFilter },
 ): Promise<{ items: SearchHit[]; next: SearchCursor | null }> {
   const f = opts.filter ?? {};
+  const client = await db.$client.connect();
+  try {
+    // Both statements in a transaction of their own, with searchSettings (one round trip, as
+    // is the commit). First the query's meaning, as values: the words in every language, the
+    // people whose names match, and whether a word is common enough to look for in the newest
+    // rows first (see searchStatement). Passed to the search as parameters, Postgres plans it
+    // with them known.
+    await client.query(searchSettings(f.group !== undefined));
+    const meaning = await client.query<Meaning>({ name: 'blend_search_meaning', text: MEANING, values: [opts.q, f.group ?? null] });
+    const { sql: text, params } = (db as unknown as { dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } } }).dialect.sqlToQuery(searchStatement(opts, meaning.rows[0]!));
+    const res = await client.query<HitRow>(text, params);
+    await client.query('commit');
+    const rows = res.rows.slice(0, opts.limit);
+    const last = rows[rows.length - 1];
+    return {
+      items: rows.map(toHit),
+      next: res.rows.length > opts.limit && last ? { score: Number(last.score), id: last.id } : null,
+    };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** The search statement for the query's meaning `m` (see {@link searchContent}). */
+function searchStatement(
+  opts: { q: string; viewerId: string; limit: number; cursor?: SearchCursor | null; filter?: FeedFilter },
+  m: Meaning,
+): SQL {
+  const f = opts.filter ?? {};
   const viewer = sql`${opts.viewerId}::uuid`;
   // The score is ln(relevance) + age term measured from a fixed epoch: the same order as
   // relevance × 2^(-age/half-life) measured from now, but it does not change as time passes, so
@@ -170,11 +219,6 @@ export async function searchContent(
   const decay = Math.LN2 / (SEARCH_HALF_LIFE_DAYS * 86_400);
   const c = opts.cursor;
   const after = c ? sql`(s.score < ${c.score}::float8 or (s.score = ${c.score}::float8 and s.id < ${c.id}::uuid))` : sql`true`;
-  // First the query's meaning, as values: the words in every language, the people whose names
-  // match, and whether a word is common enough to look for in the newest rows first (see below).
-  // Passed to the search as parameters, Postgres plans it with them known.
-  const meaning = await db.$client.query<Meaning>({ name: 'blend_search_meaning', text: MEANING, values: [opts.q, f.group ?? null] });
-  const m = meaning.rows[0]!;
   const tsq = sql`${m.tsq}::tsquery`;
   const raw = sql`${opts.q}::text`;
   // sql.param: drizzle would spread a bare array into a list.
@@ -247,7 +291,7 @@ export async function searchContent(
         union all
         ${fromPlanner(x, sql`not ${enough}`)}`;
   };
-  const query = sql`
+  return sql`
     with ${walks.posts ? walked('posts') : sql``}${walks.comments ? walked('comments') : sql``} pc as (
       select u.id from (
         ${byWords('posts')}${postsByName}
@@ -283,24 +327,13 @@ export async function searchContent(
       coalesce(c.source, p.source) as source, page.created_at, coalesce(c.language, p.language)::text as language, page.score,
       coalesce(ts_headline(p.language, replace(replace(p.title, ${START}, ''), ${STOP}, ''), ${tsq}, ${headlineOptions(true)}), p.title) as title_marked,
       coalesce(ts_headline(coalesce(c.language, p.language), replace(replace(coalesce(c.body_text, p.body_text), ${START}, ''), ${STOP}, ''), ${tsq}, ${headlineOptions(false)}),
-        left(coalesce(c.body_text, p.body_text), 240)) as text_marked,
-      -- Unused: a function Postgres may not run in a parallel worker keeps it from planning any
-      -- for the statement. Starting one took longer than the GIN branch it was planned for (a
-      -- surname's, estimated at a thousand rows, finds none).
-      pg_current_xact_id_if_assigned() as serial_plan
+        left(coalesce(c.body_text, p.body_text), 240)) as text_marked
     from page
     join posts p on p.id = page.post_id
     left join comments c on page.type = 'comment' and c.id = page.id
     join groups g on g.id = p.group_id
     join people a on a.id = coalesce(c.author_id, p.author_id)
     order by page.score desc, page.id desc`;
-  const res = await db.execute<HitRow & Record<string, unknown>>(query);
-  const rows = res.rows.slice(0, opts.limit);
-  const last = rows[rows.length - 1];
-  return {
-    items: rows.map(toHit),
-    next: res.rows.length > opts.limit && last ? { score: Number(last.score), id: last.id } : null,
-  };
 }
 
 function headlineOptions(whole: boolean): string {
