@@ -24,12 +24,11 @@ beforeAll(async () => {
 afterAll(async () => t?.drop());
 
 describe('rows updated after they are stored', () => {
-  it('leave room on their pages: inbound mail, the outbox and the events', async () => {
+  it('leave room on their pages: inbound mail and the outbox', async () => {
     const r = await t.pool.query<{ relname: string; reloptions: string[] | null }>(
-      `select relname, reloptions from pg_class where relname in ('inbound_messages', 'outbound_messages', 'events') order by relname`,
+      `select relname, reloptions from pg_class where relname in ('inbound_messages', 'outbound_messages') order by relname`,
     );
     expect(Object.fromEntries(r.rows.map((x) => [x.relname, x.reloptions]))).toEqual({
-      events: ['fillfactor=70'],
       inbound_messages: ['fillfactor=50'],
       outbound_messages: ['fillfactor=70'],
     });

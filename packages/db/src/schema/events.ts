@@ -5,7 +5,6 @@ import { sql } from 'drizzle-orm';
  * The events outbox (docs/ARCHITECTURE.md "Events"): one row per change to what the feed
  * shows, written in the transaction that made the change, whatever its channel (mail, API,
  * web, CLI). Webhook deliveries are made from these rows; `GET /api/v1/events` reads them.
- * Stored with fillfactor 70 (migration 0036): the position an event gets later stays on its page.
  */
 export const events = pgTable(
   'events',
