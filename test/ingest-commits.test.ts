@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureGroup, getInbound, storeFetched, upsertPerson } from '@blend/db';
+import { sql } from 'drizzle-orm';
+import { createDb, ensureGroup, getInbound, startIngestAttempt, startIngestAttempts, storeFetched, upsertPerson, type Database } from '@blend/db';
 import { ingest, ingestBatch, type IngestDeps } from '@blend/worker';
 import { countTransactions } from './support/count-transactions';
 import { ingestDeps } from './support/ingest';
@@ -98,5 +99,46 @@ describe('commits per ingested mail', () => {
     // The tries, the sources, and two transactions (50 mails, then 10).
     expect(counted.commits, counted.log.join('\n')).toBe(MAX_COMMITS_PER_BATCH + 1);
     expect(counted.log.filter((l) => l.startsWith('begin'))).toHaveLength(2);
+  });
+});
+
+// The counted try must survive a crash of the worker, not of Postgres: its commit does not wait
+// for the WAL flush, and only its own (docs/ARCHITECTURE.md "Ingest, one mail at a time").
+describe('the counted try commits without waiting for its flush', () => {
+  const store = async (tag: string) => {
+    const raw = Buffer.from(fixture('plain-new-thread.eml').toString().replaceAll('plan-1@', `${tag}-1@`));
+    const [row] = await storeFetched(t.db, 'imap://test', 1, [{ uid: ++uid, size: raw.length, raw, internalDate: new Date('2026-11-24T12:00:00Z') }]);
+    return row!.id;
+  };
+  const setting = async (db: Database) => ((await db.execute(sql`show synchronous_commit`)).rows[0] as { synchronous_commit: string }).synchronous_commit;
+
+  it('relaxes the transaction the count runs in, one row or a batch', async () => {
+    const one = await store('relaxed-one');
+    const many = [await store('relaxed-a'), await store('relaxed-b')];
+    await t.db.transaction(async (tx) => {
+      expect(await setting(tx as unknown as Database)).toBe('on');
+      expect((await startIngestAttempt(tx as unknown as Database, one))?.attempts).toBe(1);
+      expect(await setting(tx as unknown as Database)).toBe('off');
+    });
+    await t.db.transaction(async (tx) => {
+      const rows = await startIngestAttempts(tx as unknown as Database, many);
+      expect(rows.map((r) => r.id).sort()).toEqual([...many].sort());
+      expect(rows[0]).not.toHaveProperty('relaxed');
+      expect(await setting(tx as unknown as Database)).toBe('off');
+    });
+  });
+
+  it('leaves the connection as it was: the next transaction on it commits synchronously', async () => {
+    const single = createDb(t.url, { max: 1 });
+    try {
+      const id = await store('relaxed-after');
+      const attempt = await startIngestAttempt(single.db, id);
+      expect(attempt?.row).not.toHaveProperty('relaxed');
+      expect(await setting(single.db)).toBe('on');
+      await startIngestAttempts(single.db, [id]);
+      expect(await setting(single.db)).toBe('on');
+    } finally {
+      await single.close();
+    }
   });
 });

@@ -281,6 +281,17 @@ export interface IngestAttempt {
   row?: InboundRow;
 }
 
+/**
+ * Read in the `returning` of the statements that count a try: the statement's own transaction
+ * then commits without waiting for its WAL to reach the disk (`synchronous_commit` off for that
+ * transaction alone). The count survives a crash of the worker, which is what it is for; only a
+ * crash of Postgres itself within the WAL writer's delay can lose it, and then the mail is tried
+ * once more. The ingest's transaction, which the IMAP flag waits for, still commits
+ * synchronously, and its flush carries the count along (docs/ARCHITECTURE.md, "Ingest, one mail
+ * at a time").
+ */
+const relaxedCommit = sql<string>`set_config('synchronous_commit', 'off', true)`;
+
 const startAttemptStatements = new WeakMap<Database, ReturnType<typeof prepareStartAttempt>>();
 const prepareStartAttempt = (db: Database) =>
   db
@@ -291,6 +302,7 @@ const prepareStartAttempt = (db: Database) =>
       ...withoutRaw,
       rawBytes: sql<number | null>`octet_length(${inboundMessages.raw})`.mapWith(Number),
       smallRaw: sql<Buffer | null>`case when octet_length(${inboundMessages.raw}) <= ${sql.raw(String(INLINE_RAW_BYTES))} then ${inboundMessages.raw} end`,
+      relaxed: relaxedCommit,
     })
     .prepare('blend_start_ingest_attempt');
 /** Built once per database handle, and a named statement, so each connection parses and plans it once: it runs once per mail. */
@@ -309,7 +321,7 @@ function startAttemptStatement(db: Database): ReturnType<typeof prepareStartAtte
 export async function startIngestAttempt(db: Database, id: string): Promise<IngestAttempt | undefined> {
   const [r] = await startAttemptStatement(db).execute({ id });
   if (!r) return undefined;
-  const { rawBytes, smallRaw, ...row } = r;
+  const { rawBytes, smallRaw, relaxed: _relaxed, ...row } = r;
   const noRaw = rawBytes === null || Number.isNaN(rawBytes);
   return { size: row.size, attempts: row.attempts, ...(noRaw || rawBytes <= INLINE_RAW_BYTES ? { row: { ...row, raw: noRaw ? null : smallRaw } } : {}) };
 }
@@ -331,9 +343,9 @@ export async function startIngestAttempts(db: Database, ids: string[]): Promise<
     .update(inboundMessages)
     .set({ attempts: sql`${inboundMessages.attempts} + 1` })
     .where(and(inArray(inboundMessages.id, ids), eq(inboundMessages.state, 'received')))
-    .returning({ ...withoutRaw, rawBytes: sql<number | null>`octet_length(${inboundMessages.raw})` });
+    .returning({ ...withoutRaw, rawBytes: sql<number | null>`octet_length(${inboundMessages.raw})`, relaxed: relaxedCommit });
   return rows
-    .map((r) => ({ ...r, rawBytes: r.rawBytes === null ? null : Number(r.rawBytes) }))
+    .map(({ relaxed: _relaxed, ...r }) => ({ ...r, rawBytes: r.rawBytes === null ? null : Number(r.rawBytes) }))
     .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.mailbox.localeCompare(b.mailbox) || a.uidValidity - b.uidValidity || a.uid - b.uid);
 }
 
