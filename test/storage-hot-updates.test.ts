@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGroup, markImapDone, storeFetched, upsertPerson } from '@blend/db';
 import { ingestBatch } from '@blend/worker';
 import { ingestDeps } from './support/ingest';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { createTestDatabase, waitFor, type TestDatabase } from './support/database';
 
 // Free space on the pages of the tables whose rows are updated after they are stored
 // (migration 0036, docs/ARCHITECTURE.md "Storage and WAL"): an update that changes no indexed
@@ -63,7 +63,11 @@ describe('rows updated after they are stored', () => {
     const c = new pg.Client({ connectionString: t.url });
     await c.connect();
     try {
-      const s = await c.query<{ upd: string; hot: string }>(`select n_tup_upd as upd, n_tup_hot_upd as hot from pg_stat_user_tables where relname = 'inbound_messages'`);
+      // The pool's backends flush their counts as they exit, which may be after `close()` has
+      // returned: wait until all the updates are counted.
+      const read = async () =>
+        (await c.query<{ upd: string; hot: string }>(`select n_tup_upd as upd, n_tup_hot_upd as hot from pg_stat_user_tables where relname = 'inbound_messages'`)).rows;
+      const s = { rows: await waitFor(async () => { const rows = await read(); return Number(rows[0]?.upd) >= 3 * n && rows; }, 'the updates counted in pg_stat_user_tables', 15_000) };
       // Per mail: the attempt and the flag (heap-only), and the outcome, which sets indexed
       // columns. Some flags may find their row's page full of the batch's outcomes (how many
       // depends on when Postgres reclaims the room of old versions; 92 of 100 here); on full

@@ -72,7 +72,7 @@ describe('ParsePool', () => {
     // Its thread was ended and replaced: the next mail, in the only thread, goes through.
     const next = await pool.parse(mail());
     expect(next).toMatchObject({ ok: true, content: { bodyText: 'They are in. Card [redacted card].' } });
-  });
+  }, 30_000);
 
   it('the limit counts from when a thread takes the mail, not while it waits for one', async () => {
     pool = new ParsePool({ settings: { redact: '' }, timeoutMs: 2_000, threads: 1, threadModule });
@@ -81,7 +81,7 @@ describe('ParsePool', () => {
     const [first, second] = await Promise.allSettled([pool.parse(mail('X-Test-Runaway: spin\r\n')), pool.parse(mail())]);
     expect(first).toMatchObject({ status: 'rejected', reason: { reason: 'parse_timeout' } });
     expect(second).toMatchObject({ status: 'fulfilled', value: { ok: true } });
-  });
+  }, 30_000);
 
   it('a mail that fills its thread heap fails with parse_memory', async () => {
     pool = new ParsePool({ settings: { redact: '' }, timeoutMs: 60_000, threads: 1, threadModule });
