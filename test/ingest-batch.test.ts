@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
-import { ensureGroup, getEsnPostView, getInbound, schema, storeFetched, upsertPerson } from '@blend/db';
+import { getEsnPostView, getInbound, schema, storeFetched } from '@blend/db';
 import { ingest, ingestBatch, MAX_INGEST_TRIES, MemoryBudget, reconcileInbound, type IngestDeps } from '@blend/worker';
 import { createLogger } from '@blend/runtime';
 import { createProducerRedis, createQueues, enqueueIngestBatch, IngestJob, ingestRowIds, ingestRowsInLiveBatches } from '@blend/queue';
-import { ingestDeps } from './support/ingest';
+import { ingestDeps, seedIngestDatabase } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // Ingest of a batch of stored rows in one transaction, each mail in a savepoint of its own
@@ -39,9 +39,7 @@ const row = async (id: string) => (await getInbound(t.db, id))!;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await ensureGroup(t.db, 'general');
-  await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice Example', optIn: true });
-  await upsertPerson(t.db, { email: 'bob@corp.test', name: 'Bob', optIn: true });
+  await seedIngestDatabase(t.db);
 });
 afterAll(async () => t?.drop());
 

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createDb, ensureGroup, getInbound, startIngestAttempt, startIngestAttempts, storeFetched, upsertPerson, type Database } from '@blend/db';
+import { createDb, getInbound, startIngestAttempt, startIngestAttempts, storeFetched, type Database } from '@blend/db';
 import { ingest, ingestBatch, type IngestDeps } from '@blend/worker';
 import { countTransactions } from './support/count-transactions';
-import { ingestDeps } from './support/ingest';
+import { ingestDeps, seedIngestDatabase } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/mail', name));
@@ -29,9 +29,7 @@ async function ingestCounted(name: string) {
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await ensureGroup(t.db, 'general');
-  await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice Example', optIn: true });
-  await upsertPerson(t.db, { email: 'bob@corp.test', name: 'Bob', optIn: true });
+  await seedIngestDatabase(t.db);
 });
 afterAll(async () => t?.drop());
 

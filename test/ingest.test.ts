@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { ensureGroup, findPostMerge, getCheckpoint, getInbound, getEsnPostView, hasThreadOptOut, resetForReplay, rewindCheckpoint, schema, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, MAX_INGEST_TRIES, type IngestDeps } from '@blend/worker';
-import { ingestDeps } from './support/ingest';
+import { ingestDeps, seedIngestDatabase } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // The ingest stage against a real Postgres, one stored fixture at a time; the IMAP side
@@ -28,9 +28,7 @@ async function run(name: string) {
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await ensureGroup(t.db, 'general');
-  await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice Example', optIn: true });
-  await upsertPerson(t.db, { email: 'bob@corp.test', name: 'Bob', optIn: true });
+  await seedIngestDatabase(t.db);
   await upsertPerson(t.db, { email: 'carol@corp.test', name: 'Carol' });
 });
 afterAll(async () => t?.drop());

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureGroup, markImapDone, storeFetched, upsertPerson } from '@blend/db';
+import { markImapDone, storeFetched } from '@blend/db';
 import { ingestBatch } from '@blend/worker';
-import { ingestDeps } from './support/ingest';
+import { ingestDeps, seedIngestDatabase } from './support/ingest';
 import { createTestDatabase, waitFor, type TestDatabase } from './support/database';
 
 // Free space on the pages of the tables whose rows are updated after they are stored
@@ -17,9 +17,7 @@ const fixture = readFileSync(path.join(import.meta.dirname, 'fixtures/mail/plain
 let t: TestDatabase;
 beforeAll(async () => {
   t = await createTestDatabase();
-  await ensureGroup(t.db, 'general');
-  await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice Example', optIn: true });
-  await upsertPerson(t.db, { email: 'bob@corp.test', name: 'Bob', optIn: true });
+  await seedIngestDatabase(t.db);
 });
 afterAll(async () => t?.drop());
 

@@ -1,6 +1,6 @@
 import { createLogger } from '@blend/runtime';
 import { compileConversion, DEFAULT_CONFIDENTIAL_MARKERS, DEFAULT_RATE_LIMITS } from '@blend/core';
-import type { Database } from '@blend/db';
+import { ensureGroup, upsertPerson, type Database } from '@blend/db';
 import type { IngestDeps } from '@blend/worker';
 
 /**
@@ -22,4 +22,11 @@ export function ingestDeps(db: Database, overrides: Partial<IngestDeps> = {}): I
     withheldRetentionDays: 14,
     ...overrides,
   };
+}
+
+/** The default group and the two opted-in people most ingest tests' mail comes from and goes to. */
+export async function seedIngestDatabase(db: Database): Promise<void> {
+  await ensureGroup(db, 'general');
+  await upsertPerson(db, { email: 'alice@corp.test', name: 'Alice Example', optIn: true });
+  await upsertPerson(db, { email: 'bob@corp.test', name: 'Bob', optIn: true });
 }
