@@ -6,13 +6,12 @@
 // database), this process's CPU per mail, the Postgres backends' CPU per mail, and bare
 // mailparser's CPU on the same mails. See docs/BENCHMARKS.md "Ingest stage: commits and CPU per mail".
 import pg from 'pg';
-import { ensureGroup, storeFetched, upsertPerson } from '@blend/db';
-import { ingest, ingestBatch, type IngestDeps, type IngestOutcome } from '@blend/worker';
+import { storeFetched } from '@blend/db';
 import { countTransactions } from '../../test/support/count-transactions';
 import { ADMIN_DATABASE_URL, createTestDatabase } from '../../test/support/database';
 import { ingestDeps } from '../../test/support/ingest';
-import { benchPeople, CorpusGenerator } from './corpus';
 import { intEnv, sayer } from './harness';
+import { ingestRows, seedBenchCorpus } from './ingest-rows';
 import { cpuSecondsOf } from './machine';
 import { measureParse } from './raw-stages';
 
@@ -36,28 +35,11 @@ async function xactCommits(name: string): Promise<number> {
   }
 }
 
-/** Ingest the rows in order: one job each, or BENCH_BATCH per batch (a mail a batch hands back goes alone, as its job would). */
-async function ingestAll(ids: string[], deps: IngestDeps, seen: (o: IngestOutcome) => void): Promise<void> {
-  if (BATCH === 1) {
-    for (const id of ids) seen(await ingest({ inboundId: id }, deps));
-    return;
-  }
-  for (let i = 0; i < ids.length; i += BATCH) {
-    const r = await ingestBatch(ids.slice(i, i + BATCH), deps);
-    for (const o of r.outcomes) seen(o.outcome);
-    for (const id of r.alone) seen(await ingest({ inboundId: id }, deps));
-  }
-}
 
 async function main(): Promise<void> {
   const t = await createTestDatabase();
   try {
-    const people = benchPeople(SEED);
-    await ensureGroup(t.db, 'general');
-    for (const p of people) await upsertPerson(t.db, { email: p.email, name: p.name, optIn: true });
-    const corpus = new CorpusGenerator({ seed: SEED, people, bridgeAddress: 'status@example.test' });
-    const mails = [];
-    for (let i = 0; i < WARMUP + N; i++) mails.push(await corpus.next({ deliveredTo: true }));
+    const mails = await seedBenchCorpus(t.db, SEED, WARMUP + N);
     const rows = await storeFetched(
       t.db,
       'imap://bench',
@@ -66,7 +48,7 @@ async function main(): Promise<void> {
     );
     const ids = rows.sort((a, b) => a.uid - b.uid).map((r) => r.id);
     const deps = ingestDeps(t.db, { senderAuth: { mode: 'none', orgDomains: ['corp.test'] } });
-    await ingestAll(ids.slice(0, WARMUP), deps, () => undefined);
+    await ingestRows(ids.slice(0, WARMUP), deps, BATCH, () => undefined);
 
     // Bare mailparser on the same mails, this thread, for scale.
     const p0 = process.cpuUsage();
@@ -81,7 +63,7 @@ async function main(): Promise<void> {
     const states = new Map<string, number>();
     const c0 = process.cpuUsage();
     const w0 = performance.now();
-    await ingestAll(ids.slice(WARMUP), deps, (o) => states.set(o.state, (states.get(o.state) ?? 0) + 1));
+    await ingestRows(ids.slice(WARMUP), deps, BATCH, (o) => states.set(o.state, (states.get(o.state) ?? 0) + 1));
     const wallS = (performance.now() - w0) / 1000;
     const nodeMs = cpuMs(process.cpuUsage(c0)) / N;
     counted.stop();

@@ -12,12 +12,11 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { ensureGroup, markImapDone, storeFetched, upsertPerson } from '@blend/db';
-import { ingest, ingestBatch, type IngestDeps, type IngestOutcome } from '@blend/worker';
+import { markImapDone, storeFetched } from '@blend/db';
 import { ADMIN_DATABASE_URL, createTestDatabase } from '../../test/support/database';
 import { ingestDeps } from '../../test/support/ingest';
-import { benchPeople, CorpusGenerator } from './corpus';
 import { intEnv, sayer } from './harness';
+import { ingestRows, seedBenchCorpus } from './ingest-rows';
 import { cpuSecondsOf, pids } from './machine';
 
 const say = sayer('ingest-wal');
@@ -179,17 +178,6 @@ function serverAuxCpu(): number {
   return s;
 }
 
-async function ingestAll(ids: string[], deps: IngestDeps, seen: (o: IngestOutcome) => void): Promise<void> {
-  if (BATCH === 1) {
-    for (const id of ids) seen(await ingest({ inboundId: id }, deps));
-    return;
-  }
-  for (let i = 0; i < ids.length; i += BATCH) {
-    const r = await ingestBatch(ids.slice(i, i + BATCH), deps);
-    for (const o of r.outcomes) seen(o.outcome);
-    for (const id of r.alone) seen(await ingest({ inboundId: id }, deps));
-  }
-}
 
 const kib = (b: number) => (b / 1024).toFixed(2);
 
@@ -217,17 +205,12 @@ async function main(): Promise<void> {
     // A what-if before the run (e.g. a storage parameter), as SQL in BENCH_SETUP_SQL.
     if (process.env.BENCH_SETUP_SQL) await t.pool.query(process.env.BENCH_SETUP_SQL);
     const dbOid = Number((await admin.query<{ oid: string }>('select oid from pg_database where datname = $1', [t.name])).rows[0]!.oid);
-    const people = benchPeople(SEED);
-    await ensureGroup(t.db, 'general');
-    for (const p of people) await upsertPerson(t.db, { email: p.email, name: p.name, optIn: true });
-    const corpus = new CorpusGenerator({ seed: SEED, people, bridgeAddress: 'status@example.test' });
-    const mails = [];
-    for (let i = 0; i < WARMUP + N; i++) mails.push(await corpus.next({ deliveredTo: true }));
+    const mails = await seedBenchCorpus(t.db, SEED, WARMUP + N);
     const fetched = mails.map((m, i) => ({ uid: i + 1, size: m.raw.length, raw: m.raw, internalDate: m.date }));
     const sourceBytes = mails.slice(WARMUP).reduce((s, m) => s + m.raw.length, 0);
     const deps = ingestDeps(t.db, { senderAuth: { mode: 'none', orgDomains: ['corp.test'] } });
     const warm = await storeFetched(t.db, 'imap://bench', 1, fetched.slice(0, WARMUP));
-    await ingestAll(warm.sort((a, b) => a.uid - b.uid).map((r) => r.id), deps, () => undefined);
+    await ingestRows(warm.sort((a, b) => a.uid - b.uid).map((r) => r.id), deps, BATCH, () => undefined);
     await markImapDone(t.db, warm.map((r) => r.id));
 
     if (CHECKPOINT) await admin.query('checkpoint');
@@ -247,7 +230,7 @@ async function main(): Promise<void> {
     const aux0 = serverAuxCpu();
     const states = new Map<string, number>();
     const w0 = performance.now();
-    await ingestAll(ids, deps, (o) => states.set(o.state, (states.get(o.state) ?? 0) + 1));
+    await ingestRows(ids, deps, BATCH, (o) => states.set(o.state, (states.get(o.state) ?? 0) + 1));
     const wallS = (performance.now() - w0) / 1000;
     let pgS = 0;
     for (const pid of new Set([...before.keys(), ...(await backends())])) pgS += cpuSecondsOf(pid) - (before.get(pid) ?? 0);
