@@ -55,7 +55,7 @@ export async function send(job: SendJob, deps: SendDeps): Promise<SendOutcome> {
     if (await recordSendFailure(deps, row.id, err)) throw new PermanentError('SMTP_REJECTED', (err as Error).message);
     throw err;
   }
-  await recordSent(deps, [row.id]);
+  await recordSettled(deps, [{ id: row.id, state: 'sent' }]);
   return { state: 'sent' };
 }
 
@@ -336,4 +336,3 @@ async function recordSettled(deps: SendDeps, rows: OutboundSettlement[]): Promis
   }
 }
 
-const recordSent = (deps: SendDeps, ids: string[]) => recordSettled(deps, ids.map((id) => ({ id, state: 'sent' as const })));
