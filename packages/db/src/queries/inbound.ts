@@ -1,6 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { Database, Tx } from '../client';
-import { auditLog, inboundMessages, mailboxCheckpoints } from '../schema';
+import { auditLog, inboundMessages, mailboxCheckpoints, people } from '../schema';
+import type { Person } from './people';
 import { preparedQuery } from './raw-statement';
 
 export type InboundRow = typeof inboundMessages.$inferSelect;
@@ -179,14 +180,16 @@ export async function lockInbound(tx: Tx, id: string): Promise<LockedInbound | u
  * that held the key's lock comes back as that ingest committed it (a locking read follows the
  * row to its latest version). The statements after it see what committed before the key's lock
  * was granted, as after `lockDedupeKey`.
- * @returns the database clock as the statement started (as `lockDedupeKey` gives it), and the
- *   row; nothing is locked when the row is missing.
+ * The known person with the mail's From address (`email`) comes along, read (not locked) in
+ * the same statement: the decide stage needs it next, and it saves a statement a mail.
+ * @returns the database clock as the statement started (as `lockDedupeKey` gives it), the
+ *   row, and the sender; nothing is locked when the row is missing.
  */
-export async function lockInboundForIngest(tx: Tx, id: string, dedupeKey: string): Promise<{ now: Date; row: LockedInbound } | undefined> {
-  const [r] = await lockForIngestStatement(tx, { id, dedupeKey });
+export async function lockInboundForIngest(tx: Tx, id: string, dedupeKey: string, email: string | null = null): Promise<{ now: Date; row: LockedInbound; person: Person | null } | undefined> {
+  const [r] = await lockForIngestStatement(tx, { id, dedupeKey, email: email?.toLowerCase() ?? null });
   if (!r) return undefined;
-  const { now, locked: _locked, ...row } = r;
-  return { now: new Date(String(now)), row };
+  const { now, locked: _locked, person, ...row } = r;
+  return { now: new Date(String(now)), row, person: person ?? null };
 }
 
 const lockForIngestStatement = preparedQuery('blend_lock_inbound_for_ingest', (tx) =>
@@ -196,10 +199,12 @@ const lockForIngestStatement = preparedQuery('blend_lock_inbound_for_ingest', (t
       locked: sql<unknown>`pg_advisory_xact_lock(hashtextextended(${sql.placeholder('dedupeKey')}, 0))`,
       ...withoutRaw,
       hasRaw: sql<boolean>`${inboundMessages.raw} is not null`,
+      person: getTableColumns(people),
     })
     .from(inboundMessages)
+    .leftJoin(people, eq(people.email, sql.placeholder('email')))
     .where(eq(inboundMessages.id, sql.placeholder('id')))
-    .for('update')
+    .for('update', { of: inboundMessages })
     .limit(1),
 );
 

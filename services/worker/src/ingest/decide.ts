@@ -59,6 +59,8 @@ export interface DecideInput {
   verdict: SenderVerdict;
   /** The database clock (docs/SECURITY.md F23). */
   now: Date;
+  /** The known person with the From address, when the caller read it already (with the row's lock); else it is read here. */
+  person?: Person | null;
 }
 
 /** The decision, with what the write stage needs of the facts it was taken on. */
@@ -82,7 +84,7 @@ export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'add
   const { mail, content } = m.parsed;
   const { classification, route, participants } = m.classified;
   const from = mail.from?.address ?? null;
-  const person = (from ? await findPersonByEmail(tx, from) : undefined) ?? null;
+  const person = m.person !== undefined ? m.person : ((from ? await findPersonByEmail(tx, from) : undefined) ?? null);
   // A parent that came in the same batch may be ingested right now: retry shortly (BullMQ
   // backoff) instead of starting a second thread. This check must come before the thread
   // lookup: if the parent commits in between, the lookup (a new statement under READ

@@ -144,10 +144,10 @@ export async function writeMail(tx: Tx, p: PreparedMail, deps: IngestDeps): Prom
   const { row, parsed, classified, verdict, files } = p;
   const { mail, content } = parsed;
   // Token expiry and rate windows use the database clock, not this worker's (docs/SECURITY.md F23).
-  // The dedupe key's lock, then the row's, in one statement.
-  const taken = await lockInboundForIngest(tx, row.id, classified.dedupeKey);
+  // The dedupe key's lock, then the row's, in one statement, the sender read along.
+  const taken = await lockInboundForIngest(tx, row.id, classified.dedupeKey, mail.from?.address ?? null);
   if (!taken || taken.row.state !== 'received') return { state: 'skipped', reason: 'already_final' };
-  const { now, row: locked } = taken;
+  const { now, row: locked, person } = taken;
   const ids = { messageId: mail.messageId, dedupeKey: classified.dedupeKey, fromAddress: mail.from?.address ?? null, subject: mail.subject.slice(0, 300) };
 
   // Copies of one mail (docs/SECURITY.md B27, B29).
@@ -157,7 +157,7 @@ export async function writeMail(tx: Tx, p: PreparedMail, deps: IngestDeps): Prom
   if (copyOfPublished) return finishAsCopy(tx, row.id, ids, copyOfPublished);
 
   const arrival = { internalDate: locked.internalDate, receivedAt: locked.receivedAt, releasedAt: locked.releasedAt };
-  const decided = await decide(tx, { inboundId: row.id, arrival, externalConfirmed: Boolean(locked.confirmedAt), parsed, classified, verdict, now }, deps);
+  const decided = await decide(tx, { inboundId: row.id, arrival, externalConfirmed: Boolean(locked.confirmedAt), parsed, classified, verdict, now, person }, deps);
   const copy = copyAfterDecision(earlier, decided.decision);
   if (copy) return finishAsCopy(tx, row.id, ids, copy);
 
