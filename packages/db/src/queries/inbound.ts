@@ -437,25 +437,6 @@ export async function countAttempt(db: Tx, id: string): Promise<number> {
   return rows[0]?.attempts ?? 0;
 }
 
-/**
- * Whether another inbound row carrying one of these Message-IDs is stored but not
- * ingested yet: a reply must wait for its parent when both arrive in the same batch.
- */
-export async function hasUnfinishedWithMessageId(db: Tx, messageIds: string[], exceptId: string): Promise<boolean> {
-  if (messageIds.length === 0) return false;
-  const rows = await unfinishedWithMessageIdStatement(db, { messageIds, exceptId });
-  return rows.length > 0;
-}
-
-/** {@link hasUnfinishedWithMessageId}'s statement for any number of ids (once per reply ingested): built once, named. */
-const unfinishedWithMessageIdStatement = preparedQuery('blend_unfinished_with_message_id', (tx) =>
-  tx
-    .select({ id: inboundMessages.id })
-    .from(inboundMessages)
-    .where(and(sql`${inboundMessages.messageId} = any(${sql.placeholder('messageIds')}::text[])`, eq(inboundMessages.state, 'received'), ne(inboundMessages.id, sql.placeholder('exceptId'))))
-    .limit(1),
-);
-
 /** Inbound mail for IT, newest first: no bodies, only what identifies each message. */
 export async function listInboundRows(db: Tx, opts: { state?: InboundState; limit: number }) {
   const rows = await db

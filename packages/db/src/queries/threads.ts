@@ -150,6 +150,30 @@ export async function findThreadPosts(tx: Tx, messageIds: string[]): Promise<str
 }
 
 /**
+ * What a reply's thread lookup by its parents' Message-IDs (`parentIds`, best candidate first)
+ * needs, in one statement and so one snapshot: whether another stored mail carrying one of
+ * them (not `exceptInboundId`) is not ingested yet (`parentPending`: the reply waits for it),
+ * and else every post they lead to, as {@link findThreadPosts} gives them. A parent that
+ * committed is seen both as ingested and with its Message-IDs mapped, never as one without
+ * the other (docs/ARCHITECTURE.md "Threads and merges").
+ */
+export async function replyThreadFacts(tx: Tx, parentIds: string[], exceptInboundId: string): Promise<{ parentPending: boolean; postIds: string[] }> {
+  if (parentIds.length === 0) return { parentPending: false, postIds: [] };
+  const [r] = (await replyThreadStatement(tx, { messageIds: parentIds, exceptId: exceptInboundId })).rows;
+  if (!r || r.pending) return { parentPending: Boolean(r?.pending), postIds: [] };
+  const byId = new Map(r.refs.map((x) => [x.m, x.p]));
+  return { parentPending: false, postIds: [...new Set(parentIds.flatMap((id) => byId.get(id) ?? []))] };
+}
+
+/** {@link replyThreadFacts}' statement, once per reply ingested: built once, named. */
+const replyThreadStatement = preparedSql<{ pending: boolean; refs: { m: string; p: string }[] }>('blend_reply_thread_facts', () => {
+  const ids = sql`${sql.placeholder('messageIds')}::text[]`;
+  return sql`
+    select exists (select 1 from inbound_messages i where i.message_id = any(${ids}) and i.state = 'received' and i.id <> ${sql.placeholder('exceptId')}::uuid) as pending,
+      coalesce((select json_agg(json_build_object('m', ${messageRefs.messageId}, 'p', ${messageRefs.postId})) from ${messageRefs} where ${messageRefs.messageId} = any(${ids})), '[]'::json) as refs`;
+});
+
+/**
  * What the merge decision (`planThreadMerge` in @blend/core) needs to know of each post: its
  * group, time, whether it is a tombstone, and whether `personId` wrote in the thread or was on
  * one of its mails (its participants). Posts that do not exist are left out.

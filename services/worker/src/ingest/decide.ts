@@ -22,8 +22,8 @@ import {
   findPostByThreadIndex,
   findReplyToken,
   findThreadPosts,
-  hasUnfinishedWithMessageId,
   ownMailKinds,
+  replyThreadFacts,
   type AcceptedWindow,
   type Person,
   type Tx,
@@ -86,13 +86,15 @@ export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'add
   const from = mail.from?.address ?? null;
   const person = m.person !== undefined ? m.person : ((from ? await findPersonByEmail(tx, from) : undefined) ?? null);
   // A parent that came in the same batch may be ingested right now: retry shortly (BullMQ
-  // backoff) instead of starting a second thread. This check must come before the thread
-  // lookup: if the parent commits in between, the lookup (a new statement under READ
-  // COMMITTED) sees its post.
-  if (classification.kind === 'reply' && (await hasUnfinishedWithMessageId(tx, classification.parentIds, m.inboundId))) {
-    throw new ParentPendingError();
+  // backoff) instead of starting a second thread. The check and the lookup by the parents'
+  // Message-IDs are one statement: a parent that committed is seen with its post.
+  let referenced: string[] | undefined;
+  if (classification.kind === 'reply') {
+    const r = await replyThreadFacts(tx, classification.parentIds, m.inboundId);
+    if (r.parentPending) throw new ParentPendingError();
+    referenced = r.postIds;
   }
-  const { parent, referencedPostIds } = await findThread(tx, threadLookups(mail, classification, m.arrival.internalDate ?? m.arrival.receivedAt, deps.addressing));
+  const { parent, referencedPostIds } = await findThread(tx, threadLookups(mail, classification, m.arrival.internalDate ?? m.arrival.receivedAt, deps.addressing), referenced);
   const answeredKinds = classification.kind === 'reply' && !parent ? await ownMailKinds(tx, mail.inReplyTo.slice(0, 1)) : [];
   const repliesToNotice = answersNotice(answeredKinds);
   const { token, tokenHash } = route?.kind === 'reply' ? await checkReplyToken(tx, route.token, person, m.verdict, m.now, deps) : { token: null, tokenHash: null };
@@ -147,12 +149,13 @@ async function waitForUnseenParent(tx: Tx, m: DecideInput, decision: IngestDecis
 
 /**
  * The post a mail's thread is mirrored as: the first of the lookups (core `threadLookups`) that
- * finds one; and all posts the References lead to, in their order, read once for the merge too.
+ * finds one; and all posts the References lead to, in their order, read once for the merge too
+ * (`referenced`: already read, for a reply's parents, with the check that none is pending).
  */
-async function findThread(tx: Tx, lookups: ThreadLookup[]): Promise<{ parent: { postId: string; via: ThreadLookup['via'] } | undefined; referencedPostIds: string[] }> {
+async function findThread(tx: Tx, lookups: ThreadLookup[], referenced?: string[]): Promise<{ parent: { postId: string; via: ThreadLookup['via'] } | undefined; referencedPostIds: string[] }> {
   let referencedPostIds: string[] = [];
   for (const l of lookups) {
-    if (l.via === 'references') referencedPostIds = await findThreadPosts(tx, l.messageIds);
+    if (l.via === 'references') referencedPostIds = referenced ?? (await findThreadPosts(tx, l.messageIds));
     const postId =
       l.via === 'references'
         ? referencedPostIds[0]
