@@ -1,4 +1,5 @@
 import { finishInbound, getInboundSources, lockInbound, startIngestAttempts, uncountIngestAttempts, type ClaimedInbound, type Tx } from '@blend/db';
+import { sql } from 'drizzle-orm';
 import { warmTemplates } from '@blend/mail';
 import { enqueueAll, requeueIngest, type Queues } from '@blend/queue';
 import { ParentPendingError } from '../ingest/decide';
@@ -124,6 +125,7 @@ async function writeInOneTransaction(
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
     const waiting: string[] = [];
+    const savepoint = mailSavepoints(tx);
     for (const [i, row] of claimed.entries()) {
       // A live mail's statements go first (the turn ends at the latest after LiveFirst.maxWaitMs).
       if (turn) await turn();
@@ -134,11 +136,13 @@ async function writeInOneTransaction(
         continue;
       }
       const mail = p.value;
+      await savepoint.begin();
       try {
-        const outcome = await tx.transaction((sp) => (mail.ok ? writeMail(sp, mail, deps) : finishUnread(sp, row.id, mail)));
+        const outcome = await (mail.ok ? writeMail(tx, mail, deps) : finishUnread(tx, row.id, mail));
         outcomes.push({ inboundId: row.id, outcome: mail.ok ? { ...outcome, deliveredAt: mail.deliveredAt, trimmedRatio: mail.trimmedRatio } : outcome });
       } catch (err) {
         // Rolled back to the mail's savepoint: the mails before it stay written.
+        await savepoint.rollback();
         if (err instanceof ParentPendingError) waiting.push(row.id);
         else deps.log.warn({ err, inboundId: row.id }, 'ingest of a mail of a batch failed; it is tried again alone');
         alone.push(row.id);
@@ -147,6 +151,26 @@ async function writeInOneTransaction(
     // A try that ended waiting for a parent finished: it does not count towards conversion_died.
     await uncountIngestAttempts(tx, waiting);
   });
+}
+
+/**
+ * The savepoint of each mail of a batch's transaction, one statement a mail: the savepoint of
+ * the mail before is released in the statement that sets the next one (`commit` releases the
+ * last), and a mail that fails is rolled back to its own. A Postgres error in the `begin`
+ * itself (the transaction was already aborted) is thrown, and the batch's transaction fails.
+ */
+function mailSavepoints(tx: Tx): { begin(): Promise<void>; rollback(): Promise<void> } {
+  let set = false;
+  return {
+    async begin() {
+      // Without parameters, so node-postgres sends both in one simple query.
+      await tx.execute(sql.raw(set ? 'release savepoint blend_mail; savepoint blend_mail' : 'savepoint blend_mail'));
+      set = true;
+    },
+    async rollback() {
+      await tx.execute(sql.raw('rollback to savepoint blend_mail'));
+    },
+  };
 }
 
 /** End a mail that could not be read, in the batch's transaction, unless another ingest ended it first. */
