@@ -40,17 +40,11 @@ export async function recordEvent<T extends EventType>(
   /** The caller took the thread's lock ({@link threadLock}) in a statement of its own before. */
   threadLocked = false,
 ): Promise<{ id: string; sequence: number | null }> {
+  // Created events held back in this transaction go first, so a thread's events keep the order of its changes.
+  await flushDeferredEvents(tx);
   if (e.threadId && !threadLocked) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`blend-events:${e.threadId}`}, 0))`);
   const id = randomUUID();
-  const payload = {
-    id,
-    event: e.type,
-    occurred_at: (e.at ?? new Date()).toISOString(),
-    thread: e.threadId ? { id: e.threadId, sequence: 0 } : null,
-    origin: e.origin,
-    ...(e.via ? { via: e.via } : {}),
-    ...e.body,
-  } as Record<string, unknown>;
+  const payload = eventPayload(id, e);
   // The thread's next sequence is read by the insert itself: a statement after the lock's, so its
   // snapshot holds the previous holder's commit.
   if (e.threadId) {
@@ -96,6 +90,19 @@ export async function recordEvent<T extends EventType>(
 }
 
 type Hook = Pick<typeof webhooks.$inferSelect, 'id' | 'events' | 'filter' | 'format'>;
+
+/** An event's JSON as stored, its thread's sequence 0 until the insert sets it. */
+function eventPayload(id: string, e: { type: EventType; threadId: string | null; origin: Origin; via?: string | undefined; at?: Date; body: object }): Record<string, unknown> {
+  return {
+    id,
+    event: e.type,
+    occurred_at: (e.at ?? new Date()).toISOString(),
+    thread: e.threadId ? { id: e.threadId, sequence: 0 } : null,
+    origin: e.origin,
+    ...(e.via ? { via: e.via } : {}),
+    ...e.body,
+  };
+}
 
 /** {@link recordEvent}'s insert of an event of a thread, as it builds it, with its values as placeholders. */
 const threadEventStatement = preparedSql<{ sequence: number | null } & { [K in keyof Hook]: Hook[K] | null }>('blend_record_thread_event', () => {
@@ -177,10 +184,21 @@ const postRef = (ctx: EventContext, p: { id: string; title: string; deletedAt: D
 
 /** `post.created` or `post.updated` with the post as it is now. */
 export async function emitPostEvent(tx: Tx, type: 'post.created' | 'post.updated', postId: string, ctx: EventContext = {}): Promise<void> {
+  const held = type === 'post.created' ? deferred.get(tx) : undefined;
+  if (held) return held.add({ kind: 'post', id: postId, ctx });
   const row = await loadPostWithAuthor(tx, postId);
   if (!row || row.post.deletedAt) return;
+  await recordEvent(tx, postEvent(type, row, ctx), true);
+  if (type === 'post.updated') await refreshEventContent(tx, { postId: row.post.id });
+}
+
+type PostForEvent = NonNullable<Awaited<ReturnType<typeof loadPostWithAuthor>>>;
+type CommentForEvent = Omit<Awaited<ReturnType<typeof commentForEventStatement>>[number], 'locked'>;
+
+/** The event of a post (as {@link loadPostWithAuthor} reads it), for {@link recordEvent}. */
+function postEvent(type: 'post.created' | 'post.updated', row: PostForEvent, ctx: EventContext) {
   const p = row.post;
-  await recordEvent(tx, {
+  return {
     type,
     threadId: p.id,
     groupId: p.groupId,
@@ -199,16 +217,23 @@ export async function emitPostEvent(tx: Tx, type: 'post.created' | 'post.updated
         edited_at: p.editedAt?.toISOString() ?? null,
       },
     },
-  }, true);
-  if (type === 'post.updated') await refreshEventContent(tx, { postId: p.id });
+  };
 }
 
 /** `comment.created` or `comment.updated` with the comment as it is now. */
 export async function emitCommentEvent(tx: Tx, type: 'comment.created' | 'comment.updated', commentId: string, ctx: EventContext = {}): Promise<void> {
+  const held = type === 'comment.created' ? deferred.get(tx) : undefined;
+  if (held) return held.add({ kind: 'comment', id: commentId, ctx });
   const [row] = await commentForEventStatement(tx, { id: commentId });
   if (!row || row.c.deletedAt) return;
+  await recordEvent(tx, commentEvent(type, row, ctx), true);
+  if (type === 'comment.updated') await refreshEventContent(tx, { commentId: row.c.id });
+}
+
+/** The event of a comment (as {@link commentForEventStatement} reads it), for {@link recordEvent}. */
+function commentEvent(type: 'comment.created' | 'comment.updated', row: CommentForEvent, ctx: EventContext) {
   const c = row.c;
-  await recordEvent(tx, {
+  return {
     type,
     threadId: c.postId,
     groupId: row.post.groupId,
@@ -229,8 +254,158 @@ export async function emitCommentEvent(tx: Tx, type: 'comment.created' | 'commen
         edited_at: c.editedAt?.toISOString() ?? null,
       },
     },
-  }, true);
-  if (type === 'comment.updated') await refreshEventContent(tx, { commentId: c.id });
+  };
+}
+
+/**
+ * `post.created` and `comment.created` events of one transaction written together, in the order
+ * they were emitted (docs/ARCHITECTURE.md "Events"): {@link deferCreatedEvents}.
+ */
+export interface DeferredEvents {
+  /** Where the list stands: before a savepoint. */
+  mark(): DeferredMark;
+  /** The list as it stood at `mark`, after a rollback to that savepoint: events added since are dropped, those written since are held again. */
+  restore(mark: DeferredMark): void;
+  /** Write the events held, in as few statements as there are kinds (four at most). */
+  flush(): Promise<void>;
+}
+
+export interface DeferredMark {
+  held: number;
+  written: number;
+}
+
+interface HeldEvent {
+  kind: 'post' | 'comment';
+  id: string;
+  ctx: EventContext;
+}
+
+const deferred = new WeakMap<Tx, { add(e: HeldEvent): void; flush(): Promise<void> }>();
+
+/**
+ * From now on in `tx`, `post.created` and `comment.created` ({@link emitPostEvent},
+ * {@link emitCommentEvent} given this same handle) are held and written together by `flush`,
+ * in the order emitted, with each thread's next sequence numbers: for a batch of mails, four
+ * statements instead of two a mail. Any other event written through `tx` writes those held
+ * first, and so does {@link flushDeferredEvents}, which a change to a post that may have been
+ * created in the transaction calls before it (a merge), so each event still shows its post or
+ * comment as it was made and a thread's events keep the order of its changes. The caller
+ * flushes before its transaction commits.
+ */
+export function deferCreatedEvents(tx: Tx): DeferredEvents {
+  const held: HeldEvent[] = [];
+  let written = 0;
+  const flush = async () => {
+    if (written === held.length) return;
+    const next = held.slice(written);
+    await writeCreatedEvents(tx, next);
+    written += next.length;
+  };
+  deferred.set(tx, { add: (e) => void held.push(e), flush });
+  return {
+    mark: () => ({ held: held.length, written }),
+    restore(m) {
+      held.length = m.held;
+      written = Math.min(written, m.written);
+    },
+    flush,
+  };
+}
+
+/** Write the created events `tx` holds ({@link deferCreatedEvents}), if any. */
+export async function flushDeferredEvents(tx: Tx): Promise<void> {
+  await deferred.get(tx)?.flush();
+}
+
+const postsForEventsStatement = preparedQuery('blend_event_posts', (tx) =>
+  tx
+    .select({ post: posts, group: { slug: groups.slug, name: groups.name }, author: personColumns })
+    .from(posts)
+    .innerJoin(groups, eq(groups.id, posts.groupId))
+    .leftJoin(people, eq(people.id, posts.authorId))
+    .where(sql`${posts.id} = any(${sql.placeholder('ids')}::uuid[])`),
+);
+
+const commentsForEventsStatement = preparedQuery('blend_event_comments', (tx) =>
+  tx
+    .select({ c: comments, post: posts, group: { slug: groups.slug, name: groups.name }, author: personColumns })
+    .from(comments)
+    .innerJoin(posts, eq(posts.id, comments.postId))
+    .innerJoin(groups, eq(groups.id, posts.groupId))
+    .leftJoin(people, eq(people.id, comments.authorId))
+    .where(sql`${comments.id} = any(${sql.placeholder('ids')}::uuid[])`),
+);
+
+/** Every thread's events lock, of the posts and of the comments' posts, in one order (so two such statements never deadlock). */
+const lockThreadsStatement = preparedSql('blend_lock_event_threads', () => sql`
+  select ${threadLock(sql`t.id`)} from (
+    select id from (select unnest(${sql.placeholder('postIds')}::uuid[]) as id
+                    union select ${comments.postId} from ${comments} where ${comments.id} = any(${sql.placeholder('commentIds')}::uuid[])) u
+    order by id) t`);
+
+/** The events of one transaction, each with its thread's next sequence (in the order given), and the active hooks of each one's type. */
+const insertEventsStatement = preparedSql<{ event_id: string } & Hook>('blend_record_thread_events', () => {
+  const p = sql.placeholder;
+  return sql`
+    with r as (
+      select * from unnest(${p('ids')}::uuid[], ${p('types')}::text[], ${p('threadIds')}::uuid[], ${p('groupIds')}::uuid[], ${p('origins')}::text[],
+                           ${p('postIds')}::uuid[], ${p('commentIds')}::uuid[], ${p('payloads')}::jsonb[])
+        with ordinality as r(id, type, thread_id, group_id, origin, post_id, comment_id, payload, n)
+    ), numbered as (
+      select r.*, (select coalesce(max(${events.sequence}), 0) from ${events} where ${events.threadId} = r.thread_id)
+                  + row_number() over (partition by r.thread_id order by r.n) as seq
+      from r
+    ), inserted as (
+      insert into ${events} ("id", "type", "thread_id", "sequence", "group_id", "origin", "post_id", "comment_id", "payload")
+      select id, type, thread_id, seq, group_id, origin, post_id, comment_id, jsonb_set(payload, '{thread,sequence}', to_jsonb(seq))
+      from numbered order by n
+      returning "id", "type")
+    select inserted.id as event_id, h.id, h.events, h.filter, h.format from inserted
+    join ${webhooks} h on h.active and h.events @> jsonb_build_array(inserted.type)`;
+});
+
+/**
+ * The created events `list` in order: the threads' locks first (a statement before the insert,
+ * so the insert's snapshot holds the previous holders' commits, as in {@link recordEvent}), then
+ * the posts and comments as they are now, then one insert; a post or comment gone meanwhile has none.
+ */
+async function writeCreatedEvents(tx: Tx, list: HeldEvent[]): Promise<void> {
+  const postIds = [...new Set(list.filter((e) => e.kind === 'post').map((e) => e.id))];
+  const commentIds = [...new Set(list.filter((e) => e.kind === 'comment').map((e) => e.id))];
+  await lockThreadsStatement(tx, { postIds, commentIds });
+  const postRows = postIds.length > 0 ? await postsForEventsStatement(tx, { ids: postIds }) : [];
+  const commentRows = commentIds.length > 0 ? await commentsForEventsStatement(tx, { ids: commentIds }) : [];
+  const postById = new Map(postRows.map((r) => [r.post.id, { ...r, author: r.author ?? { id: r.post.authorId, email: '', name: '' } }]));
+  const commentById = new Map(commentRows.map((r) => [r.c.id, r]));
+  const out: (ReturnType<typeof postEvent> | ReturnType<typeof commentEvent>)[] = [];
+  for (const e of list) {
+    if (e.kind === 'post') {
+      const row = postById.get(e.id);
+      if (row && !row.post.deletedAt) out.push(postEvent('post.created', row, e.ctx));
+    } else {
+      const row = commentById.get(e.id);
+      if (row && !row.c.deletedAt) out.push(commentEvent('comment.created', row, e.ctx));
+    }
+  }
+  if (out.length === 0) return;
+  const ids = out.map(() => randomUUID());
+  const { rows } = await insertEventsStatement(tx, {
+    ids,
+    types: out.map((e) => e.type),
+    threadIds: out.map((e) => e.threadId),
+    groupIds: out.map((e) => e.groupId),
+    origins: out.map((e) => e.origin),
+    postIds: out.map((e) => e.postId),
+    commentIds: out.map((e) => ('commentId' in e ? e.commentId : null)),
+    payloads: out.map((e, i) => JSON.stringify(eventPayload(ids[i]!, e))),
+  });
+  if (rows.length === 0) return;
+  // Hooks take events rarely from mail: fanned out one event at a time, as recordEvent does.
+  for (const [i, e] of out.entries()) {
+    const hooks = rows.filter((r) => r.event_id === ids[i]).map(({ event_id: _e, ...h }) => h);
+    await fanOut(tx, hooks, { id: ids[i]!, type: e.type, groupId: e.groupId, origin: e.origin, via: ('via' in e ? e.via : undefined) ?? null });
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { finishInbound, getInboundSources, lockInbound, startIngestAttempts, uncountIngestAttempts, type ClaimedInbound, type Tx } from '@blend/db';
+import { deferCreatedEvents, finishInbound, getInboundSources, lockInbound, startIngestAttempts, uncountIngestAttempts, type ClaimedInbound, type Tx } from '@blend/db';
 import { sql } from 'drizzle-orm';
 import { warmTemplates } from '@blend/mail';
 import { enqueueAll, requeueIngest, type Queues } from '@blend/queue';
@@ -126,6 +126,8 @@ async function writeInOneTransaction(
   await deps.db.transaction(async (tx) => {
     const waiting: string[] = [];
     const savepoint = mailSavepoints(tx);
+    // The mails' post.created and comment.created events are written together at the end.
+    const events = deferCreatedEvents(tx);
     for (const [i, row] of claimed.entries()) {
       // A live mail's statements go first (the turn ends at the latest after LiveFirst.maxWaitMs).
       if (turn) await turn();
@@ -137,17 +139,20 @@ async function writeInOneTransaction(
       }
       const mail = p.value;
       await savepoint.begin();
+      const held = events.mark();
       try {
         const outcome = await (mail.ok ? writeMail(tx, mail, deps) : finishUnread(tx, row.id, mail));
         outcomes.push({ inboundId: row.id, outcome: mail.ok ? { ...outcome, deliveredAt: mail.deliveredAt, trimmedRatio: mail.trimmedRatio } : outcome });
       } catch (err) {
         // Rolled back to the mail's savepoint: the mails before it stay written.
         await savepoint.rollback();
+        events.restore(held);
         if (err instanceof ParentPendingError) waiting.push(row.id);
         else deps.log.warn({ err, inboundId: row.id }, 'ingest of a mail of a batch failed; it is tried again alone');
         alone.push(row.id);
       }
     }
+    await events.flush();
     // A try that ended waiting for a parent finished: it does not count towards conversion_died.
     await uncountIngestAttempts(tx, waiting);
   });

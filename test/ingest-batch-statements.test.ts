@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { getInbound, schema, storeFetched } from '@blend/db';
+import { ingest, ingestBatch, type IngestDeps } from '@blend/worker';
+import { countTransactions } from './support/count-transactions';
+import { ingestDeps, seedIngestDatabase } from './support/ingest';
+import { buildMessage } from './support/messages';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+// A batch's statements (docs/ARCHITECTURE.md "Ingest, one mail at a time"): one savepoint
+// statement a mail, the sender read with the row's lock, a reply's wait check and thread lookup
+// in one statement, and the mails' created events written together at the end, in order, with
+// each thread's sequence. Against a real Postgres.
+
+let t: TestDatabase;
+let uid = 0;
+const NO_LIMITS = { senderPerMinute: Infinity, senderPerHour: Infinity, threadPerMinute: Infinity, orgPerMinute: Infinity } as IngestDeps['rateLimits'];
+const deps = (): IngestDeps => ingestDeps(t.db, { rateLimits: NO_LIMITS, orphanReplyGraceMs: 0 });
+
+const mail = (m: { id: string; from: string; cc?: string; subject: string; body: string; inReplyTo?: string; references?: string[] }) =>
+  buildMessage({
+    messageId: m.id,
+    from: `${m.from} <${m.from}@corp.test>`,
+    to: 'status@example.test',
+    ...(m.cc ? { cc: m.cc } : {}),
+    subject: m.subject,
+    body: m.body,
+    headers: {
+      ...(m.inReplyTo ? { 'In-Reply-To': `<${m.inReplyTo}>` } : {}),
+      ...(m.references ? { References: m.references.map((r) => `<${r}>`).join(' ') } : {}),
+    },
+  }).raw;
+
+async function storeBatch(raws: string[]): Promise<string[]> {
+  const rows = await storeFetched(t.db, 'imap://stmts', 1, raws.map((raw) => ({ uid: ++uid, size: Buffer.byteLength(raw), raw: Buffer.from(raw), internalDate: null })));
+  return rows.sort((a, b) => a.uid - b.uid).map((r) => r.id);
+}
+
+const row = async (id: string) => (await getInbound(t.db, id))!;
+const threadEvents = (threadId: string) =>
+  t.db.select({ type: schema.events.type, sequence: schema.events.sequence, payload: schema.events.payload, postId: schema.events.postId, commentId: schema.events.commentId })
+    .from(schema.events).where(eq(schema.events.threadId, threadId)).orderBy(asc(schema.events.sequence));
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await seedIngestDatabase(t.db);
+  await t.db.insert(schema.people).values([{ email: 'carol@corp.test', name: 'Carol', optIn: 'opted_in' }]).onConflictDoNothing();
+});
+afterAll(async () => t?.drop());
+
+describe('the statements of a batch', () => {
+  it('stays within 12 statements a mail for new threads and their replies, all in one transaction', async () => {
+    const raws = Array.from({ length: 10 }, (_, i) => [
+      mail({ id: `s${i}-1@corp.test`, from: 'alice', cc: 'bob@corp.test', subject: `Count ${i}`, body: `Thread ${i}.` }),
+      mail({ id: `s${i}-2@corp.test`, from: 'bob', cc: 'alice@corp.test', subject: `Re: Count ${i}`, body: `Reply ${i}.`, inReplyTo: `s${i}-1@corp.test`, references: [`s${i}-1@corp.test`] }),
+    ]).flat();
+    // A first batch warms the named statements; the second is counted.
+    await ingestBatch(await storeBatch(raws), deps());
+    const ids = await storeBatch(raws.map((r) => r.replaceAll(/<s(\d)-/g, '<c$1-').replaceAll('Count', 'Counted')));
+    const counted = countTransactions(t.pool);
+    let result;
+    try {
+      result = await ingestBatch(ids, deps());
+    } finally {
+      counted.stop();
+    }
+    expect(result.alone).toEqual([]);
+    expect(result.outcomes.map((o) => o.outcome.state)).toEqual(Array.from({ length: 10 }, () => ['posted', 'commented']).flat());
+    // Counted before: 16 a mail (two savepoint statements, the sender, the wait check, two per event).
+    expect(counted.statements / ids.length, counted.log.join('\n')).toBeLessThanOrEqual(12.5);
+    expect(counted.log.filter((l) => /savepoint/.test(l))).toHaveLength(ids.length);
+  });
+
+  it('threads a reply under its parent of the same batch, with the created events in order on the thread', async () => {
+    const ids = await storeBatch([
+      mail({ id: 'e1-1@corp.test', from: 'alice', cc: 'bob@corp.test', subject: 'Events', body: 'The parent.' }),
+      mail({ id: 'e1-2@corp.test', from: 'bob', cc: 'alice@corp.test', subject: 'Re: Events', body: 'The reply.', inReplyTo: 'e1-1@corp.test', references: ['e1-1@corp.test'] }),
+    ]);
+    const result = await ingestBatch(ids, deps());
+    expect(result.alone).toEqual([]);
+    const parent = await row(ids[0]!);
+    const reply = await row(ids[1]!);
+    expect(parent.state).toBe('posted');
+    expect(reply).toMatchObject({ state: 'commented', postId: parent.postId });
+    const events = await threadEvents(parent.postId!);
+    expect(events.map((e) => [e.type, e.sequence, e.commentId])).toEqual([
+      ['post.created', 1, null],
+      ['comment.created', 2, reply.commentId],
+    ]);
+    // The payload is the one a mail ingested alone gets: its own id, its sequence, the content.
+    const [created, commented] = events;
+    expect(created!.payload).toMatchObject({ event: 'post.created', origin: 'email', thread: { id: parent.postId, sequence: 1 }, post: { id: parent.postId, title: 'Events', body_text: 'The parent.', source: 'email', group: { slug: 'general' }, author: { email: 'alice@corp.test' } } });
+    expect(commented!.payload).toMatchObject({ event: 'comment.created', thread: { id: parent.postId, sequence: 2 }, post: { id: parent.postId, title: 'Events' }, comment: { id: reply.commentId, body_text: 'The reply.', author: { email: 'bob@corp.test' } } });
+    const [alone] = await storeBatch([mail({ id: 'e1-3@corp.test', from: 'alice', cc: 'bob@corp.test', subject: 'Re: Events', body: 'Alone.', inReplyTo: 'e1-2@corp.test', references: ['e1-1@corp.test', 'e1-2@corp.test'] })]);
+    const third = await ingest({ inboundId: alone! }, deps());
+    expect(third).toMatchObject({ state: 'commented', postId: parent.postId });
+    const all = await threadEvents(parent.postId!);
+    expect(all.map((e) => e.sequence)).toEqual([1, 2, 3]);
+    expect(Object.keys(all[2]!.payload).sort()).toEqual(Object.keys(commented!.payload).sort());
+  });
+
+  it('makes copies of one Message-ID in one batch one post with one created event', async () => {
+    const raw = mail({ id: 'd1-1@corp.test', from: 'alice', cc: 'bob@corp.test', subject: 'Copies', body: 'Once.' });
+    const ids = await storeBatch([raw, raw, raw]);
+    const result = await ingestBatch(ids, deps());
+    expect(result.outcomes.map((o) => o.outcome.state)).toEqual(['posted', 'duplicate', 'duplicate']);
+    const posted = await row(ids[0]!);
+    expect((await threadEvents(posted.postId!)).map((e) => e.type)).toEqual(['post.created']);
+  });
+
+  describe('a reply that links two threads of its own batch', () => {
+    const A = 'm1-a@corp.test';
+    const B = 'm1-b@corp.test';
+    const batch = (tag: string, body: string) => [
+      mail({ id: `${tag}${A}`, from: 'alice', cc: 'bob@corp.test, carol@corp.test', subject: `Move ${tag}`, body: 'We move in March.' }),
+      // B answers a mail Blend never saw: nothing ties it to A yet.
+      mail({ id: `${tag}${B}`, from: 'bob', cc: 'alice@corp.test, carol@corp.test', subject: `Desks ${tag}`, body: 'New desks.', inReplyTo: `${tag}m1-m@corp.test`, references: [`${tag}m1-m@corp.test`] }),
+      mail({ id: `${tag}m1-c@corp.test`, from: 'carol', cc: 'alice@corp.test, bob@corp.test', subject: `Re: Desks ${tag}`, body, inReplyTo: `${tag}${B}`, references: [`${tag}${A}`, `${tag}m1-m@corp.test`, `${tag}${B}`] }),
+    ];
+
+    it('writes the created events held before the merge first, so the thread reads created, merged, commented', async () => {
+      const ids = await storeBatch(batch('ok-', 'Both plans are one.'));
+      const result = await ingestBatch(ids, deps());
+      expect(result.alone).toEqual([]);
+      const a = await row(ids[0]!);
+      const c = await row(ids[2]!);
+      expect(c).toMatchObject({ state: 'commented', postId: a.postId });
+      expect((await row(ids[1]!)).postId).toBe(a.postId);
+      const [merge] = await t.db.select().from(schema.postMerges).where(eq(schema.postMerges.survivingPostId, a.postId!));
+      expect(merge).toBeDefined();
+      expect((await threadEvents(a.postId!)).map((e) => [e.type, e.sequence])).toEqual([
+        ['post.created', 1],
+        ['post.merged', 2],
+        ['comment.created', 3],
+      ]);
+      // The merged post's own created event was written before it went.
+      expect((await threadEvents(merge!.mergedPostId)).map((e) => [e.type, e.sequence])).toEqual([['post.created', 1]]);
+    });
+
+    it('writes the events of the mails before a mail that fails after its merge once, and none of its own', async () => {
+      await t.db.execute(sql`alter table comments add constraint test_no_poison check (body_text not like 'Poison%') not valid`);
+      try {
+        const ids = await storeBatch(batch('bad-', 'Poison: both plans are one.'));
+        const result = await ingestBatch(ids, deps());
+        expect(result.alone).toEqual([ids[2]]);
+        const a = await row(ids[0]!);
+        const b = await row(ids[1]!);
+        expect(b.state).toBe('posted');
+        expect(b.postId).not.toBe(a.postId);
+        expect(await row(ids[2]!)).toMatchObject({ state: 'received', postId: null });
+        expect(await t.db.select().from(schema.postMerges).where(inArray(schema.postMerges.survivingPostId, [a.postId!, b.postId!]))).toEqual([]);
+        expect((await threadEvents(a.postId!)).map((e) => [e.type, e.sequence])).toEqual([['post.created', 1]]);
+        expect((await threadEvents(b.postId!)).map((e) => [e.type, e.sequence])).toEqual([['post.created', 1]]);
+      } finally {
+        await t.db.execute(sql`alter table comments drop constraint test_no_poison`);
+      }
+    });
+  });
+});
