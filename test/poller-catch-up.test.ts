@@ -5,7 +5,9 @@
 // queued behind it on the backlog queue.
 //
 // The catch-up is held at a known point without timing: the test locks the mailbox's checkpoint
-// row, so the poller's first batch waits in Postgres, and delivers the new mail meanwhile.
+// row, so the poller's first batch waits in Postgres, and delivers the new mail meanwhile. The
+// new mail is stored and queued while that batch still waits: it waits for no insert of the
+// backlog's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { parseImapUrl } from '@blend/mail';
@@ -84,6 +86,17 @@ describe('a catch-up of several batches', () => {
         await client.append(target.folder, freshMail.raw);
         await client.append(target.folder, replyMail.raw);
       });
+      // The first batch cannot commit while the checkpoint row is locked; the fresh mail is
+      // stored and queued on the live queue all the same. The reply to the backlog's last mail
+      // waits for its parent.
+      const early = await waitFor(async () => {
+        const r = await s.db.db.execute<{ id: string; message_id: string }>(sql`select id, message_id from inbound_messages`);
+        return r.rows.length > 0 ? r.rows : undefined;
+      }, 'the fresh mail stored while the catch-up\'s first batch waits');
+      expect(early.map((r) => r.message_id)).toEqual([freshMail.messageId]);
+      await waitFor(() => queues.ingest.getJob(ingestJobId(early[0]!.id)), 'the fresh mail queued on the live queue');
+      const waitingBatch = await s.db.pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      expect(waitingBatch.rows[0].n).toBeGreaterThan(0);
     } finally {
       await lock.query('commit');
       lock.release();

@@ -47,6 +47,23 @@ export interface PollerOptions {
   markIntervalMs?: number;
 }
 
+/** A batch downloaded for {@link MailboxPoller}'s store. */
+interface Downloaded {
+  fetched: FetchedMessage[];
+  through: number;
+  complete: boolean;
+}
+
+/** The RFC822.SIZE bytes of these messages. */
+const bytesOf = (messages: { size: number }[]): number => messages.reduce((n, m) => n + m.size, 0);
+
+/** A promise that `heard` resolves (to false: not the insert that was awaited beside it). */
+function existsSignal(): { promise: Promise<false>; heard: () => void } {
+  let heard!: () => void;
+  const promise = new Promise<false>((resolve) => (heard = () => resolve(false)));
+  return { promise, heard };
+}
+
 /** `throttled`: the server refused us for now (Exchange's `NO [THROTTLED]`…); not a login problem. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'throttled' | 'auth_failed' | 'stopped';
 
@@ -58,7 +75,8 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'thr
  *
  * A sync that finds more than one batch waiting is a catch-up: its jobs go to the backlog
  * queue, and mail announced by an EXISTS while it runs is stored and queued on the live queue
- * between two of its batches (docs/ARCHITECTURE.md "Processes and the flow").
+ * as soon as the IMAP connection is free, while a batch's insert runs in Postgres too
+ * (docs/ARCHITECTURE.md "Processes and the flow").
  *
  * An IMAP session never reconnects by itself, so a closed one is replaced by a new one after
  * a backoff.
@@ -78,6 +96,8 @@ export class MailboxPoller {
   private syncAgain = false;
   /** An EXISTS came since the sync listed the mailbox: a catch-up takes the new mail ahead. */
   private heardNew = false;
+  /** Resolves at the next EXISTS: a catch-up waiting for a batch's insert wakes to take new mail ahead. */
+  private nextExists = existsSignal();
   /**
    * UIDs stored ahead of a catch-up, above the checkpoint, under one UIDVALIDITY and rewind
    * count: later syncs do not download them again and move the checkpoint over them. `held`:
@@ -155,6 +175,8 @@ export class MailboxPoller {
     });
     session.onExists(() => {
       this.heardNew = true;
+      this.nextExists.heard();
+      this.nextExists = existsSignal();
       void this.sync();
     });
     this.session = session;
@@ -268,11 +290,22 @@ export class MailboxPoller {
         complete = false;
         break;
       }
+      const waiting = batches.slice(i).flat();
       if (catchUp && this.heardNew) {
         this.heardNew = false;
-        await this.takeAhead(session, uidValidity, rewinds, batches.slice(i).flat());
+        await this.takeAhead(session, uidValidity, rewinds, waiting);
       }
-      if (!(await this.storeBatch(session, uidValidity, rewinds, batch, queue, 'advance'))) {
+      const got = await this.download(session, batch);
+      // The batch's insert runs in Postgres while the IMAP connection is free: mail announced
+      // meanwhile, or with the download's end, is taken ahead without waiting for the insert.
+      const storing = this.store(uidValidity, rewinds, got, queue, 'advance');
+      try {
+        if (catchUp) await this.takeAheadWhile(storing, session, uidValidity, rewinds, waiting, bytesOf(got.fetched));
+      } finally {
+        // Whatever became of the mail taken ahead, the batch's rows are stored and queued before the sync ends.
+        await storing;
+      }
+      if (!got.complete) {
         complete = false;
         break;
       }
@@ -293,16 +326,46 @@ export class MailboxPoller {
   }
 
   /**
+   * Until a catch-up batch's insert (`storing`) has ended, take ahead the mail each EXISTS
+   * announces, so new mail waits for no insert of the backlog's (docs/ARCHITECTURE.md
+   * "Processes and the flow"). The batch being stored (`storedBytes`) and the mail taken ahead
+   * meanwhile stay within one batch's bytes (docs/SECURITY.md B2); more waits for the insert.
+   */
+  private async takeAheadWhile(
+    storing: Promise<unknown>,
+    session: ImapSession,
+    uidValidity: number,
+    rewinds: number,
+    waiting: ImapMessageSize[],
+    storedBytes: number,
+  ): Promise<void> {
+    const stored = storing.then(() => true, () => true);
+    while (!this.stopping) {
+      if (this.heardNew) {
+        this.heardNew = false;
+        if (await this.takeAhead(session, uidValidity, rewinds, waiting, (this.opts.batchBytes ?? DEFAULT_BATCH_BYTES) - storedBytes)) continue;
+        // Too large to hold beside the batch: taken after its insert, before the next batch.
+        this.heardNew = true;
+        break;
+      }
+      if (await Promise.race([stored, this.nextExists.promise])) return;
+    }
+    await stored;
+  }
+
+  /**
    * New mail announced during a catch-up: everything above the catch-up's UIDs is stored and
    * queued on the live queue now, without moving the checkpoint, which must not pass the
    * catch-up's UIDs that have no row yet (docs/SECURITY.md I1). A reply (by its ENVELOPE
    * In-Reply-To) to a mail the catch-up has not stored stays behind, so it is stored after its
    * parent (`arrivalsAhead`).
+   * @param room the most RFC822.SIZE bytes to download now (a batch is being stored beside them)
+   * @returns false when the mail to take is larger than `room`: nothing was taken
    */
-  private async takeAhead(session: ImapSession, uidValidity: number, rewinds: number, waiting: ImapMessageSize[]): Promise<void> {
+  private async takeAhead(session: ImapSession, uidValidity: number, rewinds: number, waiting: ImapMessageSize[], room = Infinity): Promise<boolean> {
     const above = Math.max(waiting.at(-1)?.uid ?? 0, ...this.ahead.uids);
     const arrivals = await session.sizesFrom(above + 1);
-    if (arrivals.length === 0) return;
+    if (arrivals.length === 0) return true;
     const ids = (list: { uid: number; messageId: string; inReplyTo: string }[]) =>
       list.map((e) => ({ uid: e.uid, messageId: normaliseMessageId(e.messageId), inReplyTo: normaliseMessageId(e.inReplyTo) }));
     const envelopes = ids(await session.envelopes(arrivals.map((m) => m.uid)));
@@ -312,28 +375,24 @@ export class MailboxPoller {
     }
     const take = new Set(arrivalsAhead(envelopes, parents).map((e) => e.uid));
     const taken = arrivals.filter((m) => take.has(m.uid));
+    if (bytesOf(taken.filter((m) => m.size <= this.opts.maxMessageBytes)) > room) return false;
     for (const m of envelopes) if (!take.has(m.uid)) this.ahead.held.add(m.uid);
     this.log.info({ arrived: arrivals.length, taken: taken.length, waiting: waiting.length }, 'new mail taken ahead of the catch-up');
     for (const batch of this.batchesOf(taken)) {
-      if (!(await this.storeBatch(session, uidValidity, rewinds, batch, this.opts.ingestQueue, 'ahead'))) break;
+      const got = await this.download(session, batch);
+      await this.store(uidValidity, rewinds, got, this.opts.ingestQueue, 'ahead');
+      if (!got.complete) break;
     }
+    return true;
   }
 
   /**
-   * Download one batch (except UIDs already taken ahead), store it and queue its rows' jobs on
-   * `queue`. `advance` moves the checkpoint through the batch; `ahead` stores without moving it
-   * and remembers the UIDs.
-   * @returns false when a message vanished (expunged) mid-batch: the sync stops there.
+   * Download one batch (except UIDs already taken ahead), in UID order up to the first message
+   * that vanished (expunged) meanwhile, if any.
+   * @returns the messages to store, the highest UID up to which every message of the batch has
+   * a row once they are stored, and false in `complete` when one vanished: the sync stops there.
    */
-  private async storeBatch(
-    session: ImapSession,
-    uidValidity: number,
-    rewinds: number,
-    batch: ImapMessageSize[],
-    queue: Queue<IngestJob>,
-    checkpoint: 'advance' | 'ahead',
-  ): Promise<boolean> {
-    const { db, target } = this.opts;
+  private async download(session: ImapSession, batch: ImapMessageSize[]): Promise<Downloaded> {
     const wanted = batch.filter((m) => m.size <= this.opts.maxMessageBytes && !this.ahead.uids.has(m.uid)).map((m) => m.uid);
     const sources = new Map<number, { raw: Buffer; messageId: string | null }>();
     if (wanted.length > 0) {
@@ -369,6 +428,16 @@ export class MailboxPoller {
       });
       through = m.uid;
     }
+    return { fetched, through, complete };
+  }
+
+  /**
+   * Store a downloaded batch and queue its rows' jobs on `queue`. `advance` moves the checkpoint
+   * through the batch; `ahead` stores without moving it and remembers the UIDs.
+   */
+  private async store(uidValidity: number, rewinds: number, got: Downloaded, queue: Queue<IngestJob>, checkpoint: 'advance' | 'ahead'): Promise<void> {
+    const { db, target } = this.opts;
+    const { fetched, through } = got;
     const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched, rewinds, checkpoint === 'ahead' ? false : through);
     if (checkpoint === 'ahead') for (const m of fetched) this.ahead.uids.add(m.uid);
     else for (const uid of this.ahead.uids) if (uid <= through) this.ahead.uids.delete(uid);
@@ -387,7 +456,6 @@ export class MailboxPoller {
         this.log.warn({ err, inboundIds: ids }, 'enqueue failed; left to the reconciler');
       }
     }
-    return complete;
   }
 
   /**
