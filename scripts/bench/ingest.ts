@@ -19,7 +19,7 @@ import { benchPeople, CorpusGenerator, type BenchMessage } from './corpus';
 import { formatSummary, summarise } from './cpu-profile';
 import { ingestAttempts, pgCounters, pgDelta, runEndToEnd, waitForImapMarks } from './end-to-end';
 import { startSink, type Sink } from './digest-sink';
-import { formatStages, measureLatency, measureLatencyUnderLoad, type LoadLatencyResult } from './latency';
+import { formatProbeStages, formatStages, measureLatency, measureLatencyUnderLoad, type LoadLatencyResult } from './latency';
 import { commandLine, DOCS_FILE, emptyMailbox, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
 import { blendRevision, machineFacts } from './machine';
 import { startPgRelay, type PgRelay } from './pg-relay';
@@ -236,7 +236,10 @@ async function main(res: Resources): Promise<BenchReport> {
   };
   const e2e = await Promise.race([runEndToEnd(db.pool, start, meta, TIMEOUT_S * 1000), died]);
   const loadLatency = underLoad ? await Promise.race([underLoad, died]) : undefined;
-  if (loadLatency) say(formatStages(loadLatency.samples));
+  if (loadLatency) {
+    say(formatProbeStages(loadLatency.samples));
+    say(formatStages(loadLatency.samples));
+  }
   const cpuIngest = await cpuIngestSampler.stop();
   say(`(c) done in ${e2e.seconds.toFixed(1)} s; waiting for the IMAP flags...`);
   const attempts = await ingestAttempts(redis, config.BLEND_QUEUE_PREFIX);

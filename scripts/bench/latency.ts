@@ -31,6 +31,8 @@ export interface LatencySample {
   bytes: number;
   /** Under load, the live ingest job's own times (BullMQ's), when the probe had a job of its own. */
   stages?: LoadStages;
+  /** Under load, when the MTA accepted the probe, ms after it accepted the first one. */
+  sentMs?: number;
 }
 
 /**
@@ -290,12 +292,35 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
           finishedToJobEnd: job.finishedOn - p.processed,
         };
       }
+      p.sample.sentMs = p.accepted - probes[0]!.accepted;
       samples.push(p.sample);
     }
     return { samples, stoppedBy, queries };
   } finally {
     await watch.stop();
   }
+}
+
+/**
+ * Each probe's {@link LoadStages} on a line of its own, in the order sent, so the probes that came
+ * while the poller was still storing the backlog (the first seconds) can be told from the later ones.
+ */
+export function formatProbeStages(samples: LatencySample[]): string {
+  const cols: [string, (s: LatencySample & { stages: LoadStages }) => number][] = [
+    ['sent', (s) => s.sentMs ?? Number.NaN],
+    ['share', (s) => s.ms - s.serverMs],
+    ['exists>stored', (s) => s.stages.existsToStored],
+    ['>queued', (s) => s.stages.storedToQueued],
+    ['>picked', (s) => s.stages.queuedToPicked],
+    ['>finished', (s) => s.stages.pickedToFinished],
+    ['>seen', (s) => s.visibleMs],
+  ];
+  const rows = samples.flatMap((s) => (s.stages ? [s as LatencySample & { stages: LoadStages }] : []));
+  if (rows.length === 0) return 'no probe had a live job of its own';
+  return [
+    `each live probe (ms): ${cols.map(([name]) => name).join(' ')}`,
+    ...rows.map((s, i) => `  ${String(i).padStart(3)} ${cols.map(([name, f]) => String(Math.round(f(s))).padStart(name.length)).join(' ')}`),
+  ].join('\n');
 }
 
 /** The {@link LoadStages} of the samples that have them, p50 / p95 / max each, as lines of text. */

@@ -4,7 +4,7 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type 
 import { PermanentError } from '@blend/core';
 import { finishInbound, finishOutbound, getOutbound, lockInbound, type Database } from '@blend/db';
 import type { Logger, Metrics } from '@blend/runtime';
-import { IngestJob, QueueName, SEND_BATCH_NAME, SendBatchJob, SendJob, WebhookJob, enqueueSend, enqueueSendBatches, ingestBackoff, ingestRowIds, type Queues } from '@blend/queue';
+import { IngestJob, QueueName, SEND_BATCH_NAME, SendBatchJob, SendJob, WebhookJob, enqueueAll, enqueueSendBatches, ingestBackoff, ingestRowIds, type Queues } from '@blend/queue';
 import { ingest, ParentPendingError, type IngestDeps } from './jobs/ingest';
 import { ingestBatchJob } from './jobs/ingest-batch';
 import { send, sendBatch, type SendDeps } from './jobs/send';
@@ -166,13 +166,9 @@ export function startIngestWorker(
       throw err;
     }
     jobLog.info({ outcome: outcome.state, reason: 'reason' in outcome ? outcome.reason : undefined }, 'ingested');
-    if (queues && 'outbound' in outcome && outcome.outbound) {
-      for (const id of outcome.outbound) {
-        await enqueueSend(queues.send, id).catch((err: unknown) =>
-          jobLog.warn({ err, outboundId: id }, 'enqueue of send failed; left to the reconciler'),
-        );
-      }
-    }
+    // The mails written with it (mirrors, notices, a receipt) as one batch, in one round trip,
+    // as a poller batch's are: this live job holds back the backlog's turns until it ends.
+    if (queues && 'outbound' in outcome && outcome.outbound) await enqueueAll(queues, outcome.outbound, jobLog);
     return outcome;
   };
   return startProcessor(
