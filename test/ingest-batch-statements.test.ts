@@ -108,6 +108,35 @@ describe('the statements of a batch', () => {
     expect((await threadEvents(posted.postId!)).map((e) => e.type)).toEqual(['post.created']);
   });
 
+  it("sends receipts for a person's first published mails only, counting them once the count is past", async () => {
+    await t.db.insert(schema.people).values([{ email: 'dora@corp.test', name: 'Dora', optIn: 'opted_in' }]);
+    const raws = Array.from({ length: 9 }, (_, i) => mail({ id: `r${i}@corp.test`, from: 'dora', subject: `Receipt ${i}`, body: `Post ${i}.` }));
+    const ids = await storeBatch(raws);
+    const counted = countTransactions(t.pool);
+    let result;
+    try {
+      result = await ingestBatch(ids, deps());
+    } finally {
+      counted.stop();
+    }
+    expect(result.outcomes.map((o) => o.outcome.state)).toEqual(Array.from({ length: 9 }, () => 'posted'));
+    const receipts = await t.db.select({ subject: schema.outboundMessages.subject }).from(schema.outboundMessages)
+      .where(sql`${schema.outboundMessages.kind} = 'receipt' and ${schema.outboundMessages.toAddress} = 'dora@corp.test'`);
+    // The first five (DEFAULT_ACTIVITY.receiptsFirst), as alone.
+    expect(receipts.map((r) => r.subject).sort()).toEqual([0, 1, 2, 3, 4].map((i) => expect.stringContaining(`Receipt ${i}`)));
+    // Counted until the count reached six (the sixth mail), then known for the rest of the transaction.
+    expect(counted.log.filter((l) => l.includes('select 1 from posts where author_id'))).toHaveLength(6);
+    // The next batch knows nothing of it: counted once, then known.
+    const more = await storeBatch([0, 1].map((i) => mail({ id: `r2-${i}@corp.test`, from: 'dora', subject: `Later ${i}`, body: `Later ${i}.` })));
+    const again = countTransactions(t.pool);
+    try {
+      await ingestBatch(more, deps());
+    } finally {
+      again.stop();
+    }
+    expect(again.log.filter((l) => l.includes('select 1 from posts where author_id'))).toHaveLength(1);
+  });
+
   describe('a reply that links two threads of its own batch', () => {
     const A = 'm1-a@corp.test';
     const B = 'm1-b@corp.test';

@@ -259,9 +259,23 @@ export async function isThreadMuted(db: Tx, postId: string, personId: string): P
  * prolific author's rows (once per published mail, so a named statement too).
  */
 export async function publishedCount(tx: Tx, personId: string, atMost: number): Promise<number> {
+  // It is asked once a mail, after the mail's own post or comment is written. Within one
+  // transaction a person's count only grows (a merge turns a post into a comment of the same
+  // author), so a count read stands as a floor for every later mail of the transaction (a
+  // batch's, docs/ARCHITECTURE.md "Ingest, one mail at a time"): the mail it counted may be
+  // rolled back to its savepoint, but a later one counts its own item in its place.
+  const known = countsSeen.get(tx)?.get(personId);
+  if (known !== undefined && known >= atMost) return known;
   const rows = await publishedCountStatement(tx, { personId, atMost });
-  return Number(rows.rows[0]?.n ?? 0);
+  const n = Number(rows.rows[0]?.n ?? 0);
+  let seen = countsSeen.get(tx);
+  if (!seen) countsSeen.set(tx, (seen = new Map()));
+  seen.set(personId, n);
+  return n;
 }
+
+/** Published counts read in a transaction, per person: a floor for its later mails ({@link publishedCount}). */
+const countsSeen = new WeakMap<Tx, Map<string, number>>();
 
 const publishedCountStatement = preparedSql<{ n: number }>('blend_published_count', () => {
   const p = sql.placeholder;
