@@ -21,9 +21,20 @@ const addParticipantsStatement = preparedSql(
     on conflict do nothing`,
 );
 
-const activityFactsStatement = preparedSql<{ authorId: string; source: 'email' | 'esn'; participantIds: string[]; mutedIds: string[]; haveIds: string[]; recipients: Recipient[] }>('blend_activity_facts', () => {
+type ActivityFactsRow = { authorId: string; source: 'email' | 'esn'; participantIds: string[]; mutedIds: string[]; haveIds: string[]; recipients: Recipient[] };
+const activityFactsStatement = preparedSql<ActivityFactsRow>('blend_activity_facts', () => activityFactsSql(false));
+/** {@link activityFactsStatement} that also makes the known people among `join` participants of the thread ({@link ActivityEvent.joinEmails}). */
+const activityFactsJoiningStatement = preparedSql<ActivityFactsRow>('blend_activity_facts_joining', () => activityFactsSql(true));
+
+function activityFactsSql(joining: boolean) {
   const participants = sql`select ${threadParticipants.personId} from ${threadParticipants} where ${threadParticipants.postId} = p.id`;
-  return sql`
+  // A data-modifying WITH runs whether or not the query reads it; the query's snapshot does not see its rows.
+  const join = joining
+    ? sql`with joined as (insert into thread_participants (post_id, person_id)
+        select ${sql.placeholder('postId')}::uuid, id from people where email = any(${sql.placeholder('join')}::text[])
+        on conflict do nothing) `
+    : sql``;
+  return sql`${join}
     select p.author_id as "authorId", p.source,
       array(select tp.person_id::text from (${participants}) tp(person_id)) as "participantIds",
       array(select ${threadMutes.personId}::text from ${threadMutes} where ${threadMutes.postId} = p.id) as "mutedIds",
@@ -34,7 +45,7 @@ const activityFactsStatement = preparedSql<{ authorId: string; source: 'email' |
         where (r.id = any(${sql.placeholder('mentioned')}::uuid[]) or r.id = p.author_id or r.id in (${participants}))
           and ${groupVisibleTo(sql`p.group_id`, sql`r.id`)}), '[]'::json) as recipients
     from ${posts} p where p.id = ${sql.placeholder('postId')}::uuid limit 1`;
-});
+}
 
 export interface ActivityEvent {
   kind: 'post' | 'comment';
@@ -47,6 +58,13 @@ export interface ActivityEvent {
   mentionedIds: string[];
   /** Addresses on From/To/Cc of the mail that made the event: they have it already. */
   alreadyHaveEmails?: string[];
+  /**
+   * Addresses whose known people become participants of the thread's mail conversation, in the
+   * statement that reads the facts ({@link addThreadParticipants} folded in). The facts are read
+   * as before they joined; each of them counts as having the mail already (as `alreadyHaveEmails`),
+   * so no plan would have mailed them as participants either.
+   */
+  joinEmails?: string[];
 }
 
 /**
@@ -58,8 +76,13 @@ export interface ActivityEvent {
 export async function activityFacts(tx: Tx, ev: ActivityEvent): Promise<Omit<ActivityFacts, 'coalesceMs'> | null> {
   // The post, its participants, who muted it, who has the mail already, and the participants,
   // the mentioned people and the post's author as recipients: one statement, built once (once per published mail).
-  const haveEmails = [...new Set((ev.alreadyHaveEmails ?? []).map((e) => e.toLowerCase()))];
-  const [post] = (await activityFactsStatement(tx, { postId: ev.postId, have: haveEmails, mentioned: ev.mentionedIds })).rows;
+  const join = [...new Set((ev.joinEmails ?? []).map((e) => e.toLowerCase()))].slice(0, 200);
+  const haveEmails = [...new Set([...(ev.alreadyHaveEmails ?? []), ...join].map((e) => e.toLowerCase()))];
+  const [post] = (
+    join.length > 0
+      ? await activityFactsJoiningStatement(tx, { postId: ev.postId, have: haveEmails, mentioned: ev.mentionedIds, join })
+      : await activityFactsStatement(tx, { postId: ev.postId, have: haveEmails, mentioned: ev.mentionedIds })
+  ).rows;
   if (!post) return null;
   const participantIds = post.participantIds;
   const byId = new Map(post.recipients.map((r) => [r.id, r]));

@@ -206,10 +206,10 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await insertTags(tx, post.id, c.content.tags);
       await storeFiles(tx, c, { postId: post.id, commentId: null });
       const mentioned = await recordMentions(tx, post.id, null, c.content.mentionedEmails);
-      await addThreadParticipants(tx, post.id, c.participants.conversation);
+      // The conversation's people join the thread in the statement that reads the activity's facts.
       await recordActivity(
         tx,
-        { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation },
+        { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation, joinEmails: c.participants.conversation },
         activitySettings(deps).coalesceMs,
       );
       await emitPostEvent(tx, 'post.created', post.id, { publicUrl: deps.publicUrl, at: post.createdAt });
@@ -280,10 +280,9 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           await claimMessageRef(tx, { messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id });
         }
       }
-      await addThreadParticipants(tx, postId, c.participants.conversation);
       await recordActivity(
         tx,
-        { kind: 'comment', postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation },
+        { kind: 'comment', postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation, joinEmails: c.participants.conversation },
         activitySettings(deps).coalesceMs,
       );
       await emitCommentEvent(tx, 'comment.created', comment.id, { publicUrl: deps.publicUrl, at: comment.createdAt });
