@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMail, withoutLeadingBlankLines } from './parse';
+import { checkMimeLimits, DEFAULT_MIME_LIMITS, mimeCounts, parseMail, withoutLeadingBlankLines } from './parse';
 
 const MAIL = 'From: Jane <jane@x.test>\r\nSubject: Hello\r\nMessage-ID: <m1@x.test>\r\n\r\nBody text\r\n';
 
@@ -17,5 +17,58 @@ describe('withoutLeadingBlankLines', () => {
     const { mail } = await parseMail(Buffer.from(`\r\n${MAIL}`));
     expect(mail.subject).toBe('Hello');
     expect(mail.text?.trim()).toBe('Body text');
+  });
+});
+
+/** What checkMimeLimits counted before it read the bytes: the message as latin1 text and two expressions. */
+function countsOfText(raw: Buffer): { parts: number; boundaries: number } {
+  const text = raw.toString('latin1');
+  return { parts: text.match(/^content-type:/gim)?.length ?? 0, boundaries: new Set(text.match(/boundary\s*=\s*"?[^";\r\n]+/gi) ?? []).size };
+}
+
+describe('mimeCounts', () => {
+  const multipart = (boundary: string, inner = 'Content-Type: text/plain\r\n\r\nhi\r\n') =>
+    `Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n--${boundary}\r\n${inner}--${boundary}--\r\n`;
+  it.each<[string, string | Buffer, number, number]>([
+    ['a plain mail', MAIL, 0, 0],
+    ['one part', 'Content-Type: text/plain\r\n\r\nhi\r\n', 1, 0],
+    ['a header in any case, at the start or after CR or LF only', 'CONTENT-TYPE: a\r\ncontent-type: b\rContent-Type: c\n x content-type: d\r\n', 3, 0],
+    ['not a header without its colon, or with a space before it', 'Content-Type : a\r\nContent-Typo: b\r\nContent-Type\r\n', 0, 0],
+    ['a multipart with one part', multipart('abc'), 2, 1],
+    ['the same boundary twice counts once', multipart('abc') + multipart('abc'), 4, 1],
+    ['boundaries differing in case or spacing count apart', `boundary=abc\r\nBOUNDARY=abc\r\nboundary = abc\r\n`, 0, 3],
+    ['nested multiparts', multipart('outer', multipart('inner')), 3, 2],
+    ['unquoted, ended by a semicolon', 'Content-Type: multipart/mixed; boundary=xyz; charset=utf-8\r\n\r\n', 1, 1],
+    ['an empty quoted value takes the spaces before it', 'boundary= ""\r\nboundary=\t"\r\n', 0, 2],
+    ['no value at all', 'boundary=;boundary=";boundary\r\nboundary=\r\n', 0, 0],
+    ['spaces and a line break reach the next line for a value', 'boundary=\r\nboundary="x"\r\n', 0, 1],
+    ['spaces around the equals sign, a line break among them', 'boundary \t=\r\n "q"\r\n', 0, 1],
+    ['a no-break space (latin1 0xA0) counts as a space', Buffer.from([...Buffer.from('boundary'), 0xa0, 0x3d, 0xa0, 0x78, 0x0d, 0x0a]), 0, 1],
+    ['matches do not overlap: a boundary inside a value is part of it', 'boundary=boundary=x\r\nboundary=x\r\n', 0, 2],
+    ['a word ending in boundary matches too, as the expression does', 'xboundary=a\r\nboundary=a\r\n', 0, 1],
+    ['a truncated mail', 'Content-Type: multipart/mixed; bound', 1, 0],
+    ['eight-bit bytes around the words', Buffer.from([0xe3, ...Buffer.from('boundary="\u00e9t\u00e9"\r\n', 'latin1'), 0xc3, 0x0a, ...Buffer.from('Content-Type: x')]), 1, 1],
+    ['the value runs to the end of its line', 'boundary=a b\tc\r\nboundary=a b\tc; d\r\n', 0, 1],
+  ])('%s', (_name, input, parts, boundaries) => {
+    const raw = Buffer.isBuffer(input) ? input : Buffer.from(input, 'latin1');
+    expect(mimeCounts(raw)).toEqual({ parts, boundaries });
+    expect(mimeCounts(raw)).toEqual(countsOfText(raw));
+  });
+
+  it('counts as the expressions do on random bytes drawn from the characters that matter', () => {
+    const alphabet = ['b', 'B', 'boundary', 'BoUnDaRy', 'content-type:', 'Content-Type:', '=', '"', ';', ' ', '\t', '\r', '\n', '\xa0', 'x', 'é', '-', '\x0b'];
+    let s = 7;
+    const rand = (n: number) => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    for (let i = 0; i < 2_000; i++) {
+      const raw = Buffer.from(Array.from({ length: 1 + rand(40) }, () => alphabet[rand(alphabet.length)]).join(''), 'latin1');
+      expect(mimeCounts(raw), JSON.stringify(raw.toString('latin1'))).toEqual(countsOfText(raw));
+    }
+  });
+
+  it('checkMimeLimits fails a mail past its part or multipart limits with the counts', () => {
+    const many = Buffer.from(Array.from({ length: 4 }, (_, i) => multipart(`b${i}`)).join(''));
+    expect(() => checkMimeLimits(many, { ...DEFAULT_MIME_LIMITS, maxParts: 7 })).toThrow('message has 8 MIME parts (limit 7)');
+    expect(() => checkMimeLimits(many, { ...DEFAULT_MIME_LIMITS, maxMultiparts: 3 })).toThrow('message has 4 nested or sibling multiparts (limit 3)');
+    expect(() => checkMimeLimits(many, { ...DEFAULT_MIME_LIMITS, maxParts: 8, maxMultiparts: 4 })).not.toThrow();
   });
 });

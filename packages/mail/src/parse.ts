@@ -59,18 +59,100 @@ export function checkMimeLimits(raw: Buffer, limits: MimeLimits = DEFAULT_MIME_L
     throw new PermanentError('MIME_LIMITS', `header block exceeds ${limits.maxHeaderBytes} bytes`);
   }
   // Each MIME part has its own Content-Type header; counting them bounds the part tree
-  // without parsing it.
-  const text = raw.toString('latin1');
-  const parts = text.match(/^content-type:/gim)?.length ?? 0;
+  // without parsing it. Counted on the bytes: a large mail is not copied into a string for it.
+  const { parts, boundaries } = mimeCounts(raw);
   if (parts > limits.maxParts) {
     throw new PermanentError('MIME_LIMITS', `message has ${parts} MIME parts (limit ${limits.maxParts})`);
   }
   // Siblings share their parent's boundary, so distinct boundaries count the multipart
   // containers: a nesting depth of N needs N of them (docs/SECURITY.md B3 caps depth at 20).
-  const boundaries = new Set(text.match(/boundary\s*=\s*"?[^";\r\n]+/gi) ?? []);
-  if (boundaries.size > limits.maxMultiparts) {
-    throw new PermanentError('MIME_LIMITS', `message has ${boundaries.size} nested or sibling multiparts (limit ${limits.maxMultiparts})`);
+  if (boundaries > limits.maxMultiparts) {
+    throw new PermanentError('MIME_LIMITS', `message has ${boundaries} nested or sibling multiparts (limit ${limits.maxMultiparts})`);
   }
+}
+
+const CONTENT_TYPE = Buffer.from('content-type:');
+const BOUNDARY = Buffer.from('boundary');
+const CR = 0x0d;
+const LF = 0x0a;
+const QUOTE = 0x22;
+const SEMICOLON = 0x3b;
+const EQUALS = 0x3d;
+const HYPHEN = 0x2d;
+
+/** `\s` of a regular expression, for a byte read as latin1: tab, LF, VT, FF, CR, space, no-break space. */
+const isSpace = (b: number): boolean => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
+/** `[^";\r\n]`. */
+const inValue = (b: number): boolean => b !== QUOTE && b !== SEMICOLON && b !== CR && b !== LF;
+
+/** Whether `word` (lower-case ASCII) is at `at`, its letters in either case. */
+function wordAt(raw: Buffer, at: number, word: Buffer): boolean {
+  if (at + word.length > raw.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    const b = raw[at + i]!;
+    const w = word[i]!;
+    if (b !== w && !(w >= 0x61 && w <= 0x7a && b === w - 0x20)) return false;
+  }
+  return true;
+}
+
+/**
+ * What {@link checkMimeLimits} counts, read from the bytes: the lines that start with
+ * `Content-Type:` (what `/^content-type:/gim` finds in the message as latin1), and the distinct
+ * texts of `/boundary\s*=\s*"?[^";\r\n]+/gi`, matched as that expression matches them. The
+ * bytes are searched natively (`indexOf`) for hyphens and equals signs; only those are looked
+ * at more closely.
+ */
+export function mimeCounts(raw: Buffer): { parts: number; boundaries: number } {
+  let parts = 0;
+  // Each `Content-Type:` has one hyphen, seven bytes in; base64 (a large mail's files) has none.
+  for (let at = raw.indexOf(HYPHEN, CONTENT_TYPE.indexOf(HYPHEN)); at >= 0; at = raw.indexOf(HYPHEN, at + 1)) {
+    const start = at - CONTENT_TYPE.indexOf(HYPHEN);
+    // At the start of a line: after LF or CR, as `^` with the `m` flag.
+    if ((start === 0 || raw[start - 1] === LF || raw[start - 1] === CR) && wordAt(raw, start, CONTENT_TYPE)) parts++;
+  }
+  const seen = new Set<string>();
+  // Each `=` after `boundary` and spaces is where a match may start, in the order of their
+  // starts; matches do not overlap, so the next is searched from the end of the last one.
+  let from = 0;
+  for (let eq = raw.indexOf(EQUALS); eq >= 0; eq = raw.indexOf(EQUALS, eq + 1)) {
+    let start = eq;
+    while (start > 0 && isSpace(raw[start - 1]!)) start--;
+    start -= BOUNDARY.length;
+    if (start < from || !wordAt(raw, start, BOUNDARY)) continue;
+    const end = boundaryMatchEnd(raw, start + BOUNDARY.length);
+    if (end < 0) continue;
+    seen.add(raw.toString('latin1', start, end));
+    from = end;
+    // The next `=` to look at is past this match.
+    if (end - 1 > eq) eq = end - 1;
+  }
+  return { parts, boundaries: seen.size };
+}
+
+/**
+ * Where a match of `\s*=\s*"?[^";\r\n]+` starting at `at` ends (the rest of the boundary
+ * expression after its word), with the expression's greedy, backtracking choices; -1 when none.
+ */
+function boundaryMatchEnd(raw: Buffer, at: number): number {
+  const n = raw.length;
+  let i = at;
+  while (i < n && isSpace(raw[i]!)) i++;
+  if (i >= n || raw[i] !== EQUALS) return -1;
+  const wsStart = i + 1;
+  let wsEnd = wsStart;
+  while (wsEnd < n && isSpace(raw[wsEnd]!)) wsEnd++;
+  const run = (from: number): number => {
+    let j = from;
+    while (j < n && inValue(raw[j]!)) j++;
+    return j;
+  };
+  // All the spaces taken, with the quote, then without it; then one space fewer at a time,
+  // where the value starts at that space (not a quote, so `"?` is empty).
+  if (wsEnd < n && raw[wsEnd] === QUOTE && wsEnd + 1 < n && inValue(raw[wsEnd + 1]!)) return run(wsEnd + 1);
+  if (wsEnd < n && inValue(raw[wsEnd]!)) return run(wsEnd);
+  for (let k = wsEnd - 1; k >= wsStart; k--) if (inValue(raw[k]!)) return run(k);
+  return -1;
 }
 
 function indexOfHeaderEnd(raw: Buffer): number {
