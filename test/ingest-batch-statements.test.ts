@@ -162,17 +162,24 @@ describe('the statements of a batch', () => {
       mail({ id: `${tag}${A}`, from: 'alice', cc: 'bob@corp.test, carol@corp.test', subject: `Move ${tag}`, body: 'We move in March.' }),
       // B answers a mail Blend never saw: nothing ties it to A yet.
       mail({ id: `${tag}${B}`, from: 'bob', cc: 'alice@corp.test, carol@corp.test', subject: `Desks ${tag}`, body: 'New desks.', inReplyTo: `${tag}m1-m@corp.test`, references: [`${tag}m1-m@corp.test`] }),
+      // A comment on B, mirrored to Bob and Carol: notifications of B's thread, held until the merge.
+      mail({ id: `${tag}m1-b2@corp.test`, from: 'alice', subject: `Re: Desks ${tag}`, body: 'Standing desks.', inReplyTo: `${tag}${B}`, references: [`${tag}m1-m@corp.test`, `${tag}${B}`] }),
       mail({ id: `${tag}m1-c@corp.test`, from: 'carol', cc: 'alice@corp.test, bob@corp.test', subject: `Re: Desks ${tag}`, body, inReplyTo: `${tag}${B}`, references: [`${tag}${A}`, `${tag}m1-m@corp.test`, `${tag}${B}`] }),
     ];
 
-    it('writes the created events held before the merge first, so the thread reads created, merged, commented', async () => {
+    it('writes the created events and notifications held before the merge first, so the thread reads created, merged, commented and the mirrors move along', async () => {
       const ids = await storeBatch(batch('ok-', 'Both plans are one.'));
       const result = await ingestBatch(ids, deps());
       expect(result.alone).toEqual([]);
       const a = await row(ids[0]!);
-      const c = await row(ids[2]!);
+      const b2 = await row(ids[2]!);
+      const c = await row(ids[3]!);
       expect(c).toMatchObject({ state: 'commented', postId: a.postId });
       expect((await row(ids[1]!)).postId).toBe(a.postId);
+      // The comment's mirrors were written before the merge, and moved with its thread.
+      const mirrors = await t.db.select({ postId: schema.notifications.postId, email: schema.people.email }).from(schema.notifications)
+        .innerJoin(schema.people, eq(schema.people.id, schema.notifications.personId)).where(eq(schema.notifications.commentId, b2.commentId!));
+      expect(mirrors.map((m) => [m.email, m.postId]).sort()).toEqual([['bob@corp.test', a.postId], ['carol@corp.test', a.postId]]);
       const [merge] = await t.db.select().from(schema.postMerges).where(eq(schema.postMerges.survivingPostId, a.postId!));
       expect(merge).toBeDefined();
       expect((await threadEvents(a.postId!)).map((e) => [e.type, e.sequence])).toEqual([
@@ -180,24 +187,29 @@ describe('the statements of a batch', () => {
         ['post.merged', 2],
         ['comment.created', 3],
       ]);
-      // The merged post's own created event was written before it went.
-      expect((await threadEvents(merge!.mergedPostId)).map((e) => [e.type, e.sequence])).toEqual([['post.created', 1]]);
+      // The merged post's own events were written before it went.
+      expect((await threadEvents(merge!.mergedPostId)).map((e) => [e.type, e.sequence])).toEqual([['post.created', 1], ['comment.created', 2]]);
     });
 
-    it('writes the events of the mails before a mail that fails after its merge once, and none of its own', async () => {
+    it('writes the events and notifications of the mails before a mail that fails after its merge once, and none of its own', async () => {
       await t.db.execute(sql`alter table comments add constraint test_no_poison check (body_text not like 'Poison%') not valid`);
       try {
         const ids = await storeBatch(batch('bad-', 'Poison: both plans are one.'));
         const result = await ingestBatch(ids, deps());
-        expect(result.alone).toEqual([ids[2]]);
+        expect(result.alone).toEqual([ids[3]]);
         const a = await row(ids[0]!);
         const b = await row(ids[1]!);
+        const b2 = await row(ids[2]!);
         expect(b.state).toBe('posted');
         expect(b.postId).not.toBe(a.postId);
-        expect(await row(ids[2]!)).toMatchObject({ state: 'received', postId: null });
+        expect(b2).toMatchObject({ state: 'commented', postId: b.postId });
+        expect(await row(ids[3]!)).toMatchObject({ state: 'received', postId: null });
         expect(await t.db.select().from(schema.postMerges).where(inArray(schema.postMerges.survivingPostId, [a.postId!, b.postId!]))).toEqual([]);
         expect((await threadEvents(a.postId!)).map((e) => [e.type, e.sequence])).toEqual([['post.created', 1]]);
-        expect((await threadEvents(b.postId!)).map((e) => [e.type, e.sequence])).toEqual([['post.created', 1]]);
+        expect((await threadEvents(b.postId!)).map((e) => [e.type, e.sequence])).toEqual([['post.created', 1], ['comment.created', 2]]);
+        // The comment's mirrors, written at the merge and rolled back with it, were written again, once.
+        const mirrors = await t.db.select({ postId: schema.notifications.postId }).from(schema.notifications).where(eq(schema.notifications.commentId, b2.commentId!));
+        expect(mirrors).toEqual([{ postId: b.postId }, { postId: b.postId }]);
       } finally {
         await t.db.execute(sql`alter table comments drop constraint test_no_poison`);
       }

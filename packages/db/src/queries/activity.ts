@@ -107,13 +107,72 @@ export async function activityFacts(tx: Tx, ev: ActivityEvent): Promise<Omit<Act
  */
 export async function insertNotifications(tx: Tx, ev: Pick<ActivityEvent, 'postId' | 'commentId'>, plan: PlannedMail[]): Promise<void> {
   if (plan.length === 0) return;
+  const rows = plan.map((p) => ({ personId: p.personId, postId: ev.postId, commentId: ev.commentId, kind: p.kind, dueAt: p.dueAt }));
+  const held = heldNotifications.get(tx);
+  if (held) return held.add(rows);
+  await writeNotifications(tx, rows);
+}
+
+interface PlannedNotification {
+  personId: string;
+  postId: string;
+  commentId: string | null;
+  kind: PlannedMail['kind'];
+  dueAt: Date;
+}
+
+async function writeNotifications(tx: Tx, rows: PlannedNotification[]): Promise<void> {
   await insertNotificationsStatement(tx, {
-    personIds: plan.map((p) => p.personId),
-    postId: ev.postId,
-    commentId: ev.commentId,
-    kinds: plan.map((p) => p.kind),
-    dueAts: plan.map((p) => p.dueAt.toISOString()),
+    personIds: rows.map((r) => r.personId),
+    postIds: rows.map((r) => r.postId),
+    commentIds: rows.map((r) => r.commentId),
+    kinds: rows.map((r) => r.kind),
+    dueAts: rows.map((r) => r.dueAt.toISOString()),
   });
+}
+
+/** The notifications a transaction holds back ({@link deferNotifications}): a list, and where it stands. */
+export interface DeferredNotifications {
+  /** Where the list stands: before a savepoint. */
+  mark(): { held: number; written: number };
+  /** The list as it stood at `mark`, after a rollback to that savepoint: rows added since are dropped, those written since are held again. */
+  restore(mark: { held: number; written: number }): void;
+  /** Write the rows held, in one statement. */
+  flush(): Promise<void>;
+}
+
+const heldNotifications = new WeakMap<Tx, { add(rows: PlannedNotification[]): void; flush(): Promise<void> }>();
+
+/**
+ * From now on in `tx`, {@link insertNotifications} given this same handle holds its rows, and
+ * `flush` writes all of them in one statement, in the order planned: for a batch of mails one
+ * statement instead of one a published mail. Nothing in an ingest reads them back; a merge
+ * (`movePostIntoThread`), which moves a thread's notifications, writes them first
+ * ({@link flushDeferredNotifications}). The caller flushes before its transaction commits.
+ */
+export function deferNotifications(tx: Tx): DeferredNotifications {
+  const held: PlannedNotification[] = [];
+  let written = 0;
+  const flush = async () => {
+    if (written === held.length) return;
+    const next = held.slice(written);
+    await writeNotifications(tx, next);
+    written += next.length;
+  };
+  heldNotifications.set(tx, { add: (rows) => void held.push(...rows), flush });
+  return {
+    mark: () => ({ held: held.length, written }),
+    restore(m) {
+      held.length = m.held;
+      written = Math.min(written, m.written);
+    },
+    flush,
+  };
+}
+
+/** Write the notifications `tx` holds ({@link deferNotifications}), if any. */
+export async function flushDeferredNotifications(tx: Tx): Promise<void> {
+  await heldNotifications.get(tx)?.flush();
 }
 
 /** {@link insertNotifications}' statement for any number of rows (once per published mail): built once, named. */
@@ -121,8 +180,9 @@ const insertNotificationsStatement = preparedSql('blend_insert_notifications', (
   const p = sql.placeholder;
   return sql`
     insert into ${notifications} (person_id, post_id, comment_id, kind, due_at)
-    select r.person_id, ${p('postId')}::uuid, ${p('commentId')}::uuid, r.kind, r.due_at
-    from unnest(${p('personIds')}::uuid[], ${p('kinds')}::text[], ${p('dueAts')}::timestamptz[]) with ordinality as r(person_id, kind, due_at, n)
+    select r.person_id, r.post_id, r.comment_id, r.kind, r.due_at
+    from unnest(${p('personIds')}::uuid[], ${p('postIds')}::uuid[], ${p('commentIds')}::uuid[], ${p('kinds')}::text[], ${p('dueAts')}::timestamptz[])
+      with ordinality as r(person_id, post_id, comment_id, kind, due_at, n)
     order by r.n`;
 });
 

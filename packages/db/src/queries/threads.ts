@@ -2,6 +2,7 @@ import { and, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { AdoptionCandidate, MergeCandidate } from '@blend/core';
 import type { Tx } from '../client';
 import { comments, messageRefs, posts } from '../schema';
+import { flushDeferredNotifications } from './activity';
 import { emitPostMerged, flushDeferredEvents, type EventContext } from './events';
 import { recordPostMerge, type PostMergeKind } from './post-merges';
 import { preparedQuery, preparedSql } from './raw-statement';
@@ -253,8 +254,10 @@ export async function movePostIntoThread(
   cause: { kind: PostMergeKind; inboundId: string | null; events?: EventContext },
 ): Promise<string | undefined> {
   if (fromPostId === toPostId) return undefined;
-  // Created events this transaction holds back are written first, with the posts as they were made.
+  // Created events and notifications this transaction holds back are written first, with the
+  // posts as they were made (the notifications then move along).
   await flushDeferredEvents(tx);
+  await flushDeferredNotifications(tx);
   // Locked: a mail ingested at the same moment that moves the same post waits here, then finds
   // it gone (READ COMMITTED reads the committed delete) instead of moving it twice.
   const [o] = await tx.select().from(posts).where(eq(posts.id, fromPostId)).limit(1).for('update');

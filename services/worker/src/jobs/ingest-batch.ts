@@ -1,4 +1,4 @@
-import { deferCreatedEvents, finishInbound, getInboundSources, lockInbound, startIngestAttempts, uncountIngestAttempts, type ClaimedInbound, type Tx } from '@blend/db';
+import { deferCreatedEvents, deferNotifications, finishInbound, getInboundSources, lockInbound, startIngestAttempts, uncountIngestAttempts, type ClaimedInbound, type Tx } from '@blend/db';
 import { sql } from 'drizzle-orm';
 import { warmTemplates } from '@blend/mail';
 import { enqueueAll, requeueIngest, type Queues } from '@blend/queue';
@@ -126,8 +126,9 @@ async function writeInOneTransaction(
   await deps.db.transaction(async (tx) => {
     const waiting: string[] = [];
     const savepoint = mailSavepoints(tx);
-    // The mails' post.created and comment.created events are written together at the end.
+    // The mails' post.created and comment.created events, and their notifications, are written together at the end.
     const events = deferCreatedEvents(tx);
+    const notifications = deferNotifications(tx);
     for (const [i, row] of claimed.entries()) {
       // A live mail's statements go first (the turn ends at the latest after LiveFirst.maxWaitMs).
       if (turn) await turn();
@@ -139,20 +140,22 @@ async function writeInOneTransaction(
       }
       const mail = p.value;
       await savepoint.begin();
-      const held = events.mark();
+      const held = { events: events.mark(), notifications: notifications.mark() };
       try {
         const outcome = await (mail.ok ? writeMail(tx, mail, deps) : finishUnread(tx, row.id, mail));
         outcomes.push({ inboundId: row.id, outcome: mail.ok ? { ...outcome, deliveredAt: mail.deliveredAt, trimmedRatio: mail.trimmedRatio } : outcome });
       } catch (err) {
         // Rolled back to the mail's savepoint: the mails before it stay written.
         await savepoint.rollback();
-        events.restore(held);
+        events.restore(held.events);
+        notifications.restore(held.notifications);
         if (err instanceof ParentPendingError) waiting.push(row.id);
         else deps.log.warn({ err, inboundId: row.id }, 'ingest of a mail of a batch failed; it is tried again alone');
         alone.push(row.id);
       }
     }
     await events.flush();
+    await notifications.flush();
     // A try that ended waiting for a parent finished: it does not count towards conversion_died.
     await uncountIngestAttempts(tx, waiting);
   });
