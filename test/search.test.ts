@@ -412,6 +412,107 @@ describe('search: a word in hundreds of rows of a group', () => {
   });
 });
 
+describe('search: titles and names next to a walk', () => {
+  // A word common enough to be walked for ("lighthouse"), a title that only looks like it
+  // ("Lighthousekeeping") and a person whose name does (Quinn Lighthousen), each in rows newer
+  // and older than the walk's oldest match: the names' and titles' candidates are looked for
+  // only as far back as that match (docs/ARCHITECTURE.md "Search"), which must not change which
+  // rows are ranked. The oracle states the rule in plain SQL.
+  const base = '2026-10-01T00:00:00Z';
+  const extra: Record<string, string[]> = { titleNew: [], titleOld: [], namePostNew: [], namePostOld: [], nameCommentNew: [], nameCommentOld: [] };
+
+  beforeAll(async () => {
+    const db = api.t.db;
+    const pool = api.t.pool;
+    const harbour = (await ensureGroup(db, 'harbour')).id;
+    const quinn = (await upsertPerson(db, { email: 'quinn@corp.test', name: 'Quinn Lighthousen' })).person.id;
+    const at = (minutes: number) => new Date(Date.parse(base) + minutes * 60_000);
+    // 400 posts, every other one with the word; 600 comments on them, every other one with it.
+    const postIds = (await pool.query<{ id: string }>(
+      `insert into posts (group_id, author_id, title, body_text, body_html, source, created_at)
+       select $1, $2, 'Harbour note ' || i, case when i % 2 = 0 then 'The lighthouse beam, log ' || i else 'Calm sea, log ' || i end, '<p>x</p>', 'esn',
+         $3::timestamptz + i * interval '1 minute'
+       from generate_series(1, 400) i returning id`, [harbour, ids.alice, base])).rows.map((r) => r.id);
+    await pool.query(
+      `insert into comments (post_id, author_id, body_text, body_html, source, created_at)
+       select ($1::uuid[])[1 + i % 400], $2, case when i % 2 = 0 then 'Saw the lighthouse again ' || i else 'Quiet night ' || i end, '<p>x</p>', 'esn',
+         $3::timestamptz + (i * 40) * interval '1 second'
+       from generate_series(1, 600) i`, [postIds, ids.bob, base]);
+    const post = async (key: string, minutes: number, v: { title: string; author: string }) => {
+      const row = await insertPost(db, { groupId: harbour, authorId: v.author, title: v.title, bodyText: 'Nothing about the sea.', bodyHtml: '<p>x</p>', source: 'esn', createdAt: at(minutes) });
+      extra[key]!.push(row.id);
+    };
+    const comment = async (key: string, minutes: number) => {
+      const row = await insertComment(db, { postId: postIds[399]!, authorId: quinn, bodyText: 'Nothing about the sea.', bodyHtml: '<p>x</p>', source: 'esn', createdAt: at(minutes) });
+      extra[key]!.push(row.id);
+    };
+    // Newer than the walk's oldest match (the newest 150 of the 200 posts with the word begin at
+    // minute 102, of the 300 comments with it at minute 201), and older than every row with it.
+    for (const m of [390.5, 300.5, 250.5]) await post('titleNew', m, { title: 'Lighthousekeeping log', author: ids.alice! });
+    for (const m of [-10, -20]) await post('titleOld', m, { title: 'Lighthousekeeping log', author: ids.alice! });
+    for (const m of [395.5, 200.5]) await post('namePostNew', m, { title: 'Tides', author: quinn });
+    await post('namePostOld', -30, { title: 'Tides', author: quinn });
+    for (const m of [398.5, 350.5]) await comment('nameCommentNew', m);
+    await comment('nameCommentOld', -40);
+    await pool.query('analyze posts, comments');
+  });
+
+  /** The rule: the newest 150 of each kind among the matches of the words, the newest 25 titles that look like the query, and the rows of people whose names do. */
+  async function candidates(q: string, who: string, slug?: string) {
+    const { rows } = await api.t.pool.query<{ id: string }>(
+      `with v as (select g.id from groups g where (g.visibility = 'public' or exists (select 1 from group_members m where m.group_id = g.id and m.person_id = $2))
+                   and ($3::text is null or g.slug = $3)),
+       named as (select id from people where $1 <% name),
+       vp as (select p.* from posts p where p.deleted_at is null and p.group_id in (select id from v)),
+       vc as (select c.* from comments c join posts p on p.id = c.post_id where c.deleted_at is null and p.deleted_at is null and p.group_id in (select id from v))
+       (select id from (
+         (select id, created_at from vp where search_vector @@ blend_search_query($1) order by created_at desc limit 150)
+         union (select id, created_at from vp where $1 <% title order by created_at desc limit 25)
+         union (select id, created_at from vp where author_id in (select id from named) order by created_at desc limit 150)) u
+        order by created_at desc limit 150)
+       union all
+       (select id from (
+         (select id, created_at from vc where search_vector @@ blend_search_query($1) order by created_at desc limit 150)
+         union (select id, created_at from vc where author_id in (select id from named) order by created_at desc limit 150)) u
+        order by created_at desc limit 150)`,
+      [q, ids[who], slug ?? null]);
+    return rows.map((r) => r.id).sort();
+  }
+
+  async function everything(qs: string, who: string) {
+    const seen: SearchHit[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const page: { items: SearchHit[]; next_cursor: string | null } = await search(`${qs}&limit=100${cursor ? `&cursor=${cursor}` : ''}`, who);
+      seen.push(...page.items);
+      cursor = page.next_cursor;
+      if (!cursor) break;
+    }
+    return seen;
+  }
+
+  it('counts the word as common in both tables, so that it is walked for', async () => {
+    const { rows } = await api.t.pool.query<{ tablename: string; share: number | null }>(
+      `select s.tablename, (select max(e.share) from unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as e(lexeme, share) where e.lexeme in ('lighthous', 'lighthouse')) as share
+       from pg_stats s where s.tablename in ('posts', 'comments') and s.attname = 'search_vector'`);
+    for (const r of rows) expect(r.share, r.tablename).toBeGreaterThanOrEqual(SEARCH_WALK_SHARE);
+  });
+
+  it.each([
+    ['within the group', 'harbour'],
+    ['without a group', undefined],
+  ])('%s: ranks the same rows as the rule, titles and names newer than the walk\'s oldest match among them', async (_what, slug) => {
+    const hits = await everything(`q=lighthouse${slug ? `&group=${slug}` : ''}`, 'alice');
+    const got = hits.map((h) => h.id).sort();
+    expect(got).toEqual(await candidates('lighthouse', 'alice', slug));
+    for (const key of ['titleNew', 'namePostNew', 'nameCommentNew']) for (const id of extra[key]!) expect(got, key).toContain(id);
+    for (const key of ['titleOld', 'namePostOld', 'nameCommentOld']) for (const id of extra[key]!) expect(got, key).not.toContain(id);
+    // Best first: the pages are in the order of their scores.
+    const scores = hits.map((h) => h.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+  });
+});
+
 describe('search: its transaction and settings', () => {
   // The search plans its statements with settings of its own (esn-search.ts searchSettings):
   // they hold for its statements and are gone when the connection goes back to the pool.
@@ -440,6 +541,27 @@ describe('search: its transaction and settings', () => {
       expect(during).toEqual({ jit: 'off', workers: '0', page_cost: pageCost, outside: false });
       h.pool.removeAllListeners('acquire');
       expect((await h.pool.query(settings)).rows[0]).toEqual(before);
+    } finally {
+      await h.close();
+    }
+  });
+  it.each([
+    ['a walk that finds enough matches', 'lantern', 1],
+    ['a walk that falls short (the word is common elsewhere, in the group only in old rows)', 'quokka', 2],
+  ])('%s: %s takes %i search statement(s)', async (_what, q, statements) => {
+    const h = createDb(api.t.url, { max: 1 });
+    try {
+      let count = 0;
+      h.pool.on('acquire', (client: pg.PoolClient) => {
+        const query = client.query.bind(client) as (...a: unknown[]) => Promise<unknown>;
+        (client as unknown as { query: (...a: unknown[]) => Promise<unknown> }).query = (...a: unknown[]) => {
+          if (typeof a[0] === 'string' && Array.isArray(a[1])) count++;
+          return query(...a);
+        };
+      });
+      const page = await searchContent(h.db, { q, viewerId: ids.alice!, limit: 5, filter: { group: 'busy' } });
+      expect(page.items.length).toBeGreaterThan(0);
+      expect(count).toBe(statements);
     } finally {
       await h.close();
     }

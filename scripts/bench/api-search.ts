@@ -83,8 +83,8 @@ ${rows.join('\n')}
 
 Worst p99 at ${SEARCH_RATE} req/s: **${fmt(worst.paced.p99)} ms** (${worst.kind.name}): target < ${SEARCH_TARGET_P99_MS} ms ${results.every(searchMeets) ? 'met' : '**missed**'}.
 
-How to run: \`pnpm bench api\` (see "How to run (API)"); \`BENCH_SEARCH=0\` leaves search out, \`BENCH_FEED=0\` runs it alone. What a request does: one statement, the
-newest ${SEARCH_CANDIDATES} matching posts and as many comments among what the reader may see (GIN index on the
-stored \`search_vector\`, pg_trgm GIN indexes on titles and names), each ranked with \`ts_rank_cd\` and its age, and
-\`ts_headline\` for the 20 shown.`;
+How to run: \`pnpm bench api\` (see "How to run (API)"); \`BENCH_SEARCH=0\` leaves search out, \`BENCH_FEED=0\` runs it alone. What a request does: one statement (two when a walk of
+the newest rows finds too few matches), the newest ${SEARCH_CANDIDATES} matching posts and as many comments among what the reader may see
+(a common word by walking the newest rows, others from the GIN index on the stored \`search_vector\`; pg_trgm GIN indexes on titles
+and names), each ranked with \`ts_rank_cd\` and its age, and \`ts_headline\` for the 20 shown.`;
 }

@@ -84,7 +84,10 @@ export interface SearchHit {
 
 interface HitRow {
   type: 'post' | 'comment';
+  /** Null in the one row of a statement whose walk fell short (see searchContent). */
   id: string;
+  posts_walk_full?: boolean | null;
+  comments_walk_full?: boolean | null;
   post_id: string;
   title: string;
   group_id: string;
@@ -154,12 +157,11 @@ const MEANING = `
   from people where $1 <% name`;
 
 /**
- * How the search's transaction is planned, for its two statements only (`set local`):
+ * How the search's transaction is planned, for its statements only (`set local`):
  * - no parallel workers: starting one took longer than the GIN branch it was planned for (a
  *   surname's, estimated at a thousand rows, finds none).
  * - no JIT compilation: the statement is planned anew for every request, and its estimated cost
- *   counts the branches that run only when the walk finds too few matches, which vary with what
- *   ANALYZE sampled; past `jit_above_cost` Postgres would compile it every time.
+ *   varies with what ANALYZE sampled; past `jit_above_cost` Postgres would compile it every time.
  * - within a group, a random page read costs what the rows read in index order cost once they
  *   are in memory (1.1, the usual value for data in memory or on SSDs): the walk's newest 1,500
  *   rows are most of a group's, and at the default (4) Postgres read all of the group's rows and
@@ -182,21 +184,32 @@ export async function searchContent(
   const f = opts.filter ?? {};
   const client = await db.$client.connect();
   try {
-    // Both statements in a transaction of their own, with searchSettings (one round trip, as
+    // The statements in a transaction of their own, with searchSettings (one round trip, as
     // is the commit). First the query's meaning, as values: the words in every language, the
     // people whose names match, and whether a word is common enough to look for in the newest
     // rows first (see searchStatement). Passed to the search as parameters, Postgres plans it
     // with them known.
     await client.query(searchSettings(f.group !== undefined));
     const meaning = await client.query<Meaning>({ name: 'blend_search_meaning', text: MEANING, values: [opts.q, f.group ?? null] });
-    const { sql: text, params } = (db as unknown as { dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } } }).dialect.sqlToQuery(searchStatement(opts, meaning.rows[0]!));
-    const res = await client.query<HitRow>(text, params);
+    const m = meaning.rows[0]!;
+    const dialect = (db as unknown as { dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } } }).dialect;
+    const run = async (walks: Walks) => {
+      const { sql: text, params } = dialect.sqlToQuery(searchStatement(opts, m, walks));
+      return (await client.query<HitRow>(text, params)).rows;
+    };
+    // A walk that found fewer than SEARCH_CANDIDATES matches (a word rare in the group, the
+    // newest rows hidden) leaves its kind to the planner in a second statement: the first then
+    // ranks nothing and answers one row saying which walk fell short.
+    const first = walksFor(opts, m);
+    let all = await run(first);
+    const short = all.length === 1 && all[0]!.id === null ? all[0]! : null;
+    if (short) all = await run({ posts: first.posts && short.posts_walk_full === true, comments: first.comments && short.comments_walk_full === true });
     await client.query('commit');
-    const rows = res.rows.slice(0, opts.limit);
+    const rows = all.slice(0, opts.limit);
     const last = rows[rows.length - 1];
     return {
       items: rows.map(toHit),
-      next: res.rows.length > opts.limit && last ? { score: Number(last.score), id: last.id } : null,
+      next: all.length > opts.limit && last ? { score: Number(last.score), id: last.id } : null,
     };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
@@ -206,10 +219,30 @@ export async function searchContent(
   }
 }
 
-/** The search statement for the query's meaning `m` (see {@link searchContent}). */
+/** Which kinds' newest rows are walked for the words (see {@link searchStatement}). */
+interface Walks {
+  posts: boolean;
+  comments: boolean;
+}
+
+function shares(m: Meaning): { posts: number | null; comments: number | null } {
+  return { posts: m.posts_share === null ? null : Number(m.posts_share), comments: m.comments_share === null ? null : Number(m.comments_share) };
+}
+
+/** A walk for each kind whose words are common in the statistics, unless a filter leaves too few of the newest rows. */
+function walksFor(opts: { filter?: FeedFilter }, m: Meaning): Walks {
+  const f = opts.filter ?? {};
+  const share = shares(m);
+  // An author, a tag or a mention leaves too few of the newest rows for the walk to fill the candidates.
+  const narrow = f.author !== undefined || f.tag !== undefined || f.mentioning !== undefined;
+  return { posts: !narrow && (share.posts ?? 0) >= SEARCH_WALK_SHARE, comments: !narrow && (share.comments ?? 0) >= SEARCH_WALK_SHARE };
+}
+
+/** The search statement for the query's meaning `m` and the walks to take (see {@link searchContent}). */
 function searchStatement(
   opts: { q: string; viewerId: string; limit: number; cursor?: SearchCursor | null; filter?: FeedFilter },
   m: Meaning,
+  walks: Walks,
 ): SQL {
   const f = opts.filter ?? {};
   const viewer = sql`${opts.viewerId}::uuid`;
@@ -224,22 +257,6 @@ function searchStatement(
   // sql.param: drizzle would spread a bare array into a list.
   const named = sql`${sql.param(m.named)}::uuid[]`;
   const nameSim = (author: SQL) => sql`coalesce((select n.sim from unnest(${named}, ${sql.param(m.sims)}::float4[]) as n(id, sim) where n.id = ${author}), 0)`;
-  // What people whose names match wrote, apart from the words (left out when no name matches):
-  // in one condition ("matches or is by") each row walked past was read from the table to test
-  // it, where alone the author is tested in posts_search_feed_idx and comments_search_feed_idx
-  // (migrations 0032, 0031) without reading the table.
-  const postsByName = m.named.length > 0 ? sql`
-        union
-        (select posts.id, posts.created_at from posts
-          where posts.author_id = any(${named}) and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts', m.group_id))}
-          order by posts.created_at desc limit ${SEARCH_CANDIDATES})` : sql``;
-  const commentsByName = m.named.length > 0 ? sql`
-        union
-        (select comments.id, comments.created_at
-          from comments join posts on posts.id = comments.post_id
-          where comments.author_id = any(${named})
-            and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments', m.group_id))}
-          order by comments.created_at desc limit ${SEARCH_CANDIDATES})` : sql``;
   // The newest matches of the words, posts and comments alike. Left to itself the planner chose
   // between walking the feed index and reading the word's GIN entries by its statistics, and
   // both ways went wrong: within a group it read a common word's tens of thousands of GIN
@@ -247,9 +264,10 @@ function searchStatement(
   // common that no post has (a surname). So the statement says which:
   // - a word common in the statistics: a walk of the newest SEARCH_WALK_ROWS rows in feed order
   //   (the group's, with a group filter), each tested for the words, that stops at the
-  //   SEARCH_CANDIDATES-th match. When that many match they are the newest matches; only when
-  //   fewer do (a group where the word is rare, narrow filters) does a second branch run, which
-  //   the planner plans as before: Postgres tests its condition once, before reading anything.
+  //   SEARCH_CANDIDATES-th match. When that many match they are the newest matches; when fewer
+  //   do (a group where the word is rare) the statement ranks nothing and answers which walk fell
+  //   short, and searchContent leaves that kind to the planner in a second one. Carried in this
+  //   statement, that branch was planned and set up for every request though it seldom runs.
   // - a word the statistics count as less common: the planner chooses, its estimate being the
   //   word's share in the statistics.
   // - any other word: its GIN entries alone, in a subquery without order (`offset 0` keeps it
@@ -274,23 +292,52 @@ function searchStatement(
           select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${fromRows(x, sql.raw(x))}
           where ${sql.raw(x)}.search_vector @@ ${tsq} and ${visible(x)} offset 0) g
          order by g.created_at desc limit ${SEARCH_CANDIDATES})`;
-  const fromPlanner = (x: 'posts' | 'comments', when: SQL) => sql`(select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${fromRows(x, sql.raw(x))}
-          where ${sql.raw(x)}.search_vector @@ ${tsq} and ${visible(x)} and ${when}
+  const fromPlanner = (x: 'posts' | 'comments') => sql`(select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${fromRows(x, sql.raw(x))}
+          where ${sql.raw(x)}.search_vector @@ ${tsq} and ${visible(x)}
           order by ${sql.raw(x)}.created_at desc limit ${SEARCH_CANDIDATES})`;
-  const share = { posts: m.posts_share === null ? null : Number(m.posts_share), comments: m.comments_share === null ? null : Number(m.comments_share) };
-  // An author, a tag or a mention leaves too few of the newest rows for the walk to fill the candidates.
-  const narrow = f.author !== undefined || f.tag !== undefined || f.mentioning !== undefined;
-  const walks = { posts: !narrow && (share.posts ?? 0) >= SEARCH_WALK_SHARE, comments: !narrow && (share.comments ?? 0) >= SEARCH_WALK_SHARE };
+  const share = shares(m);
+  // When a walk found the newest SEARCH_CANDIDATES matches of the words, a candidate older than
+  // the oldest of them cannot be among the newest SEARCH_CANDIDATES of the union below: the
+  // other candidates (names, titles) are looked for only as far back as it. They are then read
+  // in feed order down to it, where otherwise the planner ANDed a common title word's trigram
+  // entries (thousands) with the group's posts, or walked on past it for a name that is rare.
+  // When the walk fell short, none are looked for: the statement's answer is only that.
+  const since = (x: 'posts' | 'comments') => walks[x]
+    ? sql` and ${sql.raw(x)}.created_at >= (select case when count(*) = ${SEARCH_CANDIDATES} then min(b.created_at) else 'infinity'::timestamptz end from walked_${sql.raw(x)} b)`
+    : sql``;
+  // The titles' candidates after a walk: the posts down to the walk's oldest (so among the rows
+  // it read), tested one by one in feed order, in a subquery of its own so that the planner does
+  // not AND them with the trigram index's entries for a word in thousands of titles.
+  const titleSource = walks.posts
+    ? sql`(select id, created_at, author_id, group_id, source, deleted_at, title from posts
+          where deleted_at is null${m.group_id !== null ? sql` and group_id = ${m.group_id}::uuid` : sql``}${since('posts')}
+          order by created_at desc, id desc limit ${SEARCH_WALK_ROWS}) posts`
+    : sql`posts`;
+  // What people whose names match wrote, apart from the words (left out when no name matches):
+  // in one condition ("matches or is by") each row walked past was read from the table to test
+  // it, where alone the author is tested in posts_search_feed_idx and comments_search_feed_idx
+  // (migrations 0032, 0031) without reading the table.
+  const postsByName = m.named.length > 0 ? sql`
+        union
+        (select posts.id, posts.created_at from posts
+          where posts.author_id = any(${named}) and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts', m.group_id))}${since('posts')}
+          order by posts.created_at desc limit ${SEARCH_CANDIDATES})` : sql``;
+  const commentsByName = m.named.length > 0 ? sql`
+        union
+        (select comments.id, comments.created_at
+          from comments join posts on posts.id = comments.post_id
+          where comments.author_id = any(${named})
+            and ${commentVisibleTo(viewer)} and ${and(filters(f, 'comments', m.group_id))}${since('comments')}
+          order by comments.created_at desc limit ${SEARCH_CANDIDATES})` : sql``;
   const byWords = (x: 'posts' | 'comments') => {
     // No words (only stop words): nothing matches them (and no share was found for them).
     if (m.tsq === null) return sql`(select ${sql.raw(x)}.id, ${sql.raw(x)}.created_at from ${sql.raw(x)} where false)`;
     if (share[x] === null) return fromIndex(x);
-    if (!walks[x]) return fromPlanner(x, sql`true`);
-    const enough = sql`(select count(*) from walked_${sql.raw(x)}) = ${SEARCH_CANDIDATES}`;
-    return sql`(select w.id, w.created_at from walked_${sql.raw(x)} w where ${enough})
-        union all
-        ${fromPlanner(x, sql`not ${enough}`)}`;
+    if (!walks[x]) return fromPlanner(x);
+    return sql`(select w.id, w.created_at from walked_${sql.raw(x)} w)`;
   };
+  const anyWalk = walks.posts || walks.comments;
+  const full = (x: 'posts' | 'comments') => sql`(select count(*) from walked_${sql.raw(x)}) = ${SEARCH_CANDIDATES}`;
   return sql`
     with ${walks.posts ? walked('posts') : sql``}${walks.comments ? walked('comments') : sql``} pc as (
       select u.id from (
@@ -298,7 +345,7 @@ function searchStatement(
         union
         -- Titles by trigrams apart: in the same condition as the words, Postgres computed the
         -- similarity for every post it walked past.
-        (select posts.id, posts.created_at from posts
+        (select posts.id, posts.created_at from ${titleSource}
           where ${raw} <% posts.title and ${postVisibleTo(viewer)} and ${and(filters(f, 'posts', m.group_id))}
           order by posts.created_at desc limit ${SEARCH_TITLE_CANDIDATES})
       ) u order by u.created_at desc limit ${SEARCH_CANDIDATES}
@@ -319,21 +366,29 @@ function searchStatement(
           + extract(epoch from c.created_at)::float8 * ${decay}::float8
       from cc join comments c on c.id = cc.id
     ),
+    ${anyWalk ? sql`walk as (
+      select ${walks.posts ? full('posts') : sql`true`} as posts_walk_full, ${walks.comments ? full('comments') : sql`true`} as comments_walk_full
+    ),` : sql``}
     page as (
-      select * from scored s where ${after} order by s.score desc, s.id desc limit ${opts.limit + 1}
+      select * from scored s where ${after}${anyWalk ? sql` and (select posts_walk_full and comments_walk_full from walk)` : sql``}
+      order by s.score desc, s.id desc limit ${opts.limit + 1}
     )
     select page.type, page.id, page.post_id, p.title, g.id as group_id, g.slug as group_slug, g.name as group_name,
       a.id as author_id, a.email as author_email, a.name as author_name,
       coalesce(c.source, p.source) as source, page.created_at, coalesce(c.language, p.language)::text as language, page.score,
       coalesce(ts_headline(p.language, replace(replace(p.title, ${START}, ''), ${STOP}, ''), ${tsq}, ${headlineOptions(true)}), p.title) as title_marked,
       coalesce(ts_headline(coalesce(c.language, p.language), replace(replace(coalesce(c.body_text, p.body_text), ${START}, ''), ${STOP}, ''), ${tsq}, ${headlineOptions(false)}),
-        left(coalesce(c.body_text, p.body_text), 240)) as text_marked
+        left(coalesce(c.body_text, p.body_text), 240)) as text_marked${anyWalk ? sql`, null::boolean as posts_walk_full, null::boolean as comments_walk_full` : sql``}
     from page
     join posts p on p.id = page.post_id
     left join comments c on page.type = 'comment' and c.id = page.id
     join groups g on g.id = p.group_id
-    join people a on a.id = coalesce(c.author_id, p.author_id)
-    order by page.score desc, page.id desc`;
+    join people a on a.id = coalesce(c.author_id, p.author_id)${anyWalk ? sql`
+    union all
+    -- A walk fell short: nothing was ranked, and this row says which (see searchContent).
+    select null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, walk.posts_walk_full, walk.comments_walk_full
+    from walk where not (walk.posts_walk_full and walk.comments_walk_full)` : sql``}
+    order by score desc, id desc`;
 }
 
 function headlineOptions(whole: boolean): string {
