@@ -6,7 +6,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import { newMessageId, planAttachments, type Addressing } from '@blend/core';
 import { addOutbound, ensureGroup, insertComment, insertPost, schema, storeAttachments, upsertPerson } from '@blend/db';
 import { createLogger } from '@blend/runtime';
-import { sendBatch } from '@blend/worker';
+import { COMPOSED_BYTES, sendBatch } from '@blend/worker';
 import { countTransactions } from './support/count-transactions';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
@@ -126,5 +126,59 @@ describe('a batch of sends', () => {
     for (const o of outcomes) expect(o).toEqual({ sent: 10, cancelled: 0, failed: 0, skipped: 0 });
     expect(state.sent).toHaveLength(30);
     expect(state.peak).toBe(4);
+  });
+
+  it('holds at most COMPOSED_BYTES of composed mail at once: mirrors of a large file go out two at a time beside small mail', async () => {
+    const { person: alice } = await upsertPerson(t.db, { email: 'alice@corp.test', name: 'Alice', optIn: true });
+    const comment = await insertComment(t.db, { postId, authorId: alice.id, bodyText: 'the figures', bodyHtml: '<p>the figures</p>', source: 'esn' });
+    const size = 7 * 1024 * 1024;
+    const plan = planAttachments([{ filename: 'figures.pdf', contentType: 'application/pdf', size, inline: false }])[0]!;
+    await storeAttachments(t.db, { postId, commentId: comment.id }, [{ plan, content: Buffer.alloc(size, 7) }]);
+    const mirrors = async (b: number) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const id = randomUUID();
+        await addOutbound(t.db, { id, kind: 'mirror', toAddress: `big${b}-${i}@corp.test`, messageId: newMessageId(id, addressing), subject: 'figures', textBody: 'the figures\n', postId, commentId: comment.id });
+        ids.push(id);
+      }
+      return ids;
+    };
+    const batches = [await mirrors(0), await mirrors(1), [...(await rows(Array.from({ length: 6 }, (_, i) => `small-${i}@corp.test`), 'digest'))]];
+    let inFlight = 0;
+    let bigInFlight = 0;
+    let bigPeak = 0;
+    let bytes = 0;
+    let bytesPeak = 0;
+    const sent: Mail.Options[] = [];
+    const transport = {
+      options: { maxConnections: 5 },
+      async sendMail(m: Mail.Options) {
+        inFlight++;
+        let files = 0;
+        // A large file comes as a stream of slices (fileContent): its bytes are counted as read.
+        for (const a of m.attachments ?? []) {
+          if (Buffer.isBuffer(a.content)) files += a.content.length;
+          else for await (const chunk of a.content as AsyncIterable<Buffer>) files += chunk.length;
+          (a as { size?: number }).size = files;
+        }
+        bytes += files;
+        bytesPeak = Math.max(bytesPeak, bytes);
+        if (files > 0) bigPeak = Math.max(bigPeak, ++bigInFlight);
+        await new Promise((r) => setTimeout(r, 30));
+        if (files > 0) bigInFlight--;
+        bytes -= files;
+        inFlight--;
+        sent.push(m);
+        return { messageId: m.messageId };
+      },
+    } as unknown as Transporter;
+    const outcomes = await Promise.all(batches.map((ids) => sendBatch({ outboundIds: ids }, deps(transport))));
+    expect(outcomes.map((o) => o.sent)).toEqual([4, 4, 6]);
+    expect(sent).toHaveLength(14);
+    for (const m of sent.filter((x) => x.subject === 'figures')) expect(m.attachments?.map((a) => [a.filename, (a as { size?: number }).size])).toEqual([['figures.pdf', size]]);
+    // Two 7 MiB mirrors fit within 16 MiB, a third does not.
+    expect(bigPeak).toBe(2);
+    expect(bytesPeak).toBeLessThanOrEqual(COMPOSED_BYTES);
+    expect(inFlight).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { bridgeAddress, isPermanentSmtpFailure, issueBounceToken, originTag, senderAddress, type Addressing } from '@blend/core';
@@ -46,6 +47,31 @@ export function singleLine(s: string, max = 250): string {
   return [...flat].slice(0, max).join('');
 }
 
+/** Files larger than this go to nodemailer as a stream of slices of this size (see {@link fileContent}). */
+export const FILE_SLICE_BYTES = 64 * 1024;
+
+/**
+ * A file's bytes as nodemailer should get them. Given a Buffer, nodemailer base64-encodes it
+ * in one piece, as one string and its line-wrapped copy: about 39 MiB at once for a 10 MB file
+ * (docs/BENCHMARKS.md). Given a stream, it encodes slice by slice. A stream is read once, so a
+ * mail whose pooled connection closes mid-send fails that attempt (the send job retries it)
+ * where nodemailer would have sent it again on another connection; small files stay Buffers.
+ */
+export function fileContent(content: Buffer): Buffer | Readable {
+  if (content.length <= FILE_SLICE_BYTES) return content;
+  let at = 0;
+  return new Readable({
+    read() {
+      if (at >= content.length) {
+        this.push(null);
+        return;
+      }
+      this.push(content.subarray(at, at + FILE_SLICE_BYTES));
+      at += FILE_SLICE_BYTES;
+    },
+  });
+}
+
 /**
  * The nodemailer message for an outbox row: RFC 3834 `Auto-Submitted`, our signed
  * `X-Blend-Origin`, a VERP envelope sender (`bounce+ID@DOMAIN`, `M+bounce-ID@DOMAIN` in plus
@@ -66,7 +92,7 @@ export function composeOutbound(row: OutboundMail, opts: ComposeOptions, files: 
     ...(row.htmlBody ? { html: row.htmlBody } : {}),
     // Decided once from the text part: nodemailer otherwise scans each part four times.
     textEncoding: textEncodingOf(row.textBody),
-    ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: f.content, contentDisposition: 'attachment' as const })) } : {}),
+    ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: fileContent(f.content), contentDisposition: 'attachment' as const })) } : {}),
     envelope: { from: bridgeAddress(opts.addressing, { kind: 'bounce', token: issueBounceToken(row.id, opts.secret) }), to: [row.toAddress] },
     headers: {
       ...extraHeaders(row.headers),

@@ -17,7 +17,7 @@ export { ingest, MAX_INGEST_TRIES, type IngestDeps, type IngestOutcome } from '.
 export { ingestBatch, type BatchOutcome } from './jobs/ingest-batch';
 export { MemoryBudget } from './memory-budget';
 export { DEFAULT_PARSE_TIMEOUT_MS, ParseLimitError, ParsePool, type ParsePoolOptions } from './parse-pool';
-export { send, sendBatch } from './jobs/send';
+export { COMPOSED_BYTES, send, sendBatch } from './jobs/send';
 export { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
 export { startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker } from './worker';
 export { deliverWebhook, scanWebhooks } from './jobs/webhook';

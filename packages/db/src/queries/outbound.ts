@@ -212,7 +212,13 @@ export async function claimOutbound(
   return rows[0];
 }
 
-export type ClaimedOutbound = OutboundRow & { paused: boolean; voidReason: OutboundVoidReason | null; hasFiles: boolean };
+export type ClaimedOutbound = OutboundRow & {
+  paused: boolean;
+  voidReason: OutboundVoidReason | null;
+  hasFiles: boolean;
+  /** The bytes of those files together (0 when none), so the sender can weigh the mail before it reads them. */
+  filesBytes: number;
+};
 
 /**
  * {@link claimOutbound} for many rows in one statement (a batch of sends): the rows of `ids`
@@ -259,6 +265,8 @@ const claimStatement = (db: Tx, which: SQL) =>
       // The files `filesForMail` reads for a mirror: a comment's, with their content stored.
       hasFiles: sql<boolean>`(outbound_messages.kind = 'mirror' and exists (select 1 from attachments f
         where f.post_id = outbound_messages.post_id and f.comment_id = outbound_messages.comment_id and f.sha256 is not null))`,
+      filesBytes: sql<number>`(case when outbound_messages.kind = 'mirror' then (select coalesce(sum(f.size), 0) from attachments f
+        where f.post_id = outbound_messages.post_id and f.comment_id = outbound_messages.comment_id and f.sha256 is not null) else 0 end)`.mapWith(Number),
     });
 const prepareClaim = (db: Tx) => claimStatement(db, eq(outboundMessages.id, sql.placeholder('id'))).prepare('blend_claim_outbound');
 const claimStatements = new WeakMap<Tx, ReturnType<typeof prepareClaim>>();

@@ -70,10 +70,21 @@ async function cancelIfVoid(deps: SendDeps, row: ClaimedOutbound): Promise<SendO
 
 /** Compose a claimed row and hand it to SMTP; resolves on the server's 250. */
 async function deliver(deps: SendDeps, row: ClaimedOutbound, files: (row: ClaimedOutbound) => Promise<OutboundFile[]> = (r) => filesOf(deps, r)): Promise<void> {
-  // Composed only once one of the process's slots is free (see composedLimit).
-  await composedLimit(deps.transport).run(async () => {
+  // Composed, and its files read, only once the process's slots have room for its bytes (see composedLimit).
+  await composedLimit(deps.transport).run(composedBytes(row, maxFilesBytes(deps)), async () => {
     await deps.transport.sendMail(composeOutbound(row, { addressing: deps.addressing, secret: deps.secret }, await files(row)));
   });
+}
+
+const maxFilesBytes = (deps: SendDeps): number => deps.attachmentsMaxTotalBytes ?? DEFAULT_ATTACHMENT_LIMITS.maxTotalBytes;
+
+/**
+ * The bytes a mail holds while it is composed and sent: its text and HTML, and the files it
+ * carries (a mirror's, at most `maxFilesBytes` of them, as {@link filesOf} reads them).
+ */
+export function composedBytes(row: Pick<ClaimedOutbound, 'textBody' | 'htmlBody' | 'kind' | 'hasFiles' | 'filesBytes'>, maxFilesBytes: number): number {
+  const files = row.kind === 'mirror' && row.hasFiles ? Math.min(Math.max(0, row.filesBytes || 0), maxFilesBytes) : 0;
+  return row.textBody.length + (row.htmlBody?.length ?? 0) + files;
 }
 
 /**
@@ -184,6 +195,9 @@ function sortByFiles(rows: ClaimedOutbound[]): ClaimedOutbound[] {
  * The files of a batch's mirrors, read once per comment and shared by the rows that mirror it
  * to different people; a comment's files are let go when its last row has taken them, so with
  * the rows grouped by comment a batch holds the files of about as many comments as it has lanes.
+ * Files of more than {@link SHARED_FILES_BYTES} together are not kept between rows: each mail
+ * reads its own within its share of {@link composedLimit}, so no large file waits in memory
+ * outside the process's budget for the next row of its comment.
  */
 class FileShare {
   private readonly left = new Map<string, number>();
@@ -203,6 +217,7 @@ class FileShare {
   async take(row: ClaimedOutbound): Promise<OutboundFile[]> {
     const key = filesKey(row);
     if (!key) return [];
+    if (row.filesBytes > SHARED_FILES_BYTES) return filesOf(this.deps, row);
     let read = this.reads.get(key);
     if (!read) this.reads.set(key, (read = filesOf(this.deps, row)));
     const left = (this.left.get(key) ?? 1) - 1;
@@ -214,44 +229,94 @@ class FileShare {
   }
 }
 
+/** The most bytes of files a batch keeps for the next row of the same comment (see FileShare). */
+export const SHARED_FILES_BYTES = 1024 * 1024;
+
 /** Mails of one batch job in flight at once, each over one of the pool's sessions (BLEND_SMTP_MAX_CONNECTIONS, 5 by default). */
 const BATCH_LANES = 5;
 
 /**
+ * The bytes of mail (text, HTML, files: {@link composedBytes}) composed and not yet accepted at
+ * once in one worker process, over all its send jobs: about one large mirror (a 10 MB file) and
+ * the small mail beside it. A mail larger than this is sent alone.
+ */
+export const COMPOSED_BYTES = 16 * 1024 * 1024;
+
+/**
  * The mails composed and not yet accepted at once in this process, over all send jobs: twice
- * the transport's SMTP sessions (10 by default), one being written and one waiting per session.
- * A composed mail holds its text, HTML and files until the server answers.
+ * the transport's SMTP sessions (10 by default), one being written and one waiting per session,
+ * and together at most {@link COMPOSED_BYTES}. A composed mail holds its text, HTML and files
+ * until the server answers, so slots counted in mails alone let ten mirrors of a 10 MB file
+ * be composed at once.
  */
 export function composedLimit(transport: Transporter): Slots {
   let slots = composedSlots.get(transport);
   if (!slots) {
     const sessions = (transport as unknown as { options?: { maxConnections?: number } }).options?.maxConnections ?? 5;
-    composedSlots.set(transport, (slots = new Slots(2 * sessions)));
+    composedSlots.set(transport, (slots = new Slots(2 * sessions, COMPOSED_BYTES)));
   }
   return slots;
 }
 const composedSlots = new WeakMap<Transporter, Slots>();
 
-/** A counting semaphore: at most `size` of the functions given to {@link Slots.run} run at once. */
+/**
+ * A semaphore counted twice: at most `size` of the functions given to {@link Slots.run} run at
+ * once, holding at most `bytes` together (each says its own weight). One heavier than `bytes`
+ * runs alone. Waiters start in the order they came, so a heavy one is not starved by a stream
+ * of light ones (nor are they held up for longer than it takes).
+ */
 export class Slots {
   private used = 0;
-  /** The most that ran at once (for tests). */
+  private usedBytes = 0;
+  /** The most that ran at once, and the most bytes held at once (for tests). */
   peak = 0;
-  private readonly waiting: (() => void)[] = [];
+  peakBytes = 0;
+  private readonly waiting: { weight: number; start: () => void }[] = [];
 
-  constructor(readonly size: number) {}
+  constructor(
+    readonly size: number,
+    readonly bytes: number = Number.POSITIVE_INFINITY,
+  ) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`slots must be a positive integer, got ${size}`);
+    if (!(bytes > 0)) throw new RangeError(`slot bytes must be positive, got ${bytes}`);
+  }
 
-  async run<T>(f: () => Promise<T>): Promise<T> {
-    if (this.used >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.used++;
-    this.peak = Math.max(this.peak, this.used);
+  /** Mails running now, and the bytes they hold. */
+  get inUse(): { count: number; bytes: number } {
+    return { count: this.used, bytes: this.usedBytes };
+  }
+
+  async run<T>(weight: number, f: () => Promise<T>): Promise<T> {
+    const w = Math.max(0, weight);
+    if (this.waiting.length === 0 && this.fits(w)) this.take(w);
+    else await new Promise<void>((start) => this.waiting.push({ weight: w, start }));
     try {
       return await f();
     } finally {
-      const wake = this.waiting.shift();
-      // The slot passes to the first waiting (used stays the same), or is given back.
-      if (wake) wake();
-      else this.used--;
+      this.used--;
+      this.usedBytes -= w;
+      this.startWaiting();
+    }
+  }
+
+  /** Room for one more of `weight`: a free slot and its bytes, or nothing running (a heavy one alone). */
+  private fits(weight: number): boolean {
+    return this.used === 0 || (this.used < this.size && this.usedBytes + weight <= this.bytes);
+  }
+
+  private take(weight: number): void {
+    this.used++;
+    this.usedBytes += weight;
+    this.peak = Math.max(this.peak, this.used);
+    this.peakBytes = Math.max(this.peakBytes, this.usedBytes);
+  }
+
+  /** Start waiters from the head of the line while they fit. */
+  private startWaiting(): void {
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.weight)) {
+      const next = this.waiting.shift()!;
+      this.take(next.weight);
+      next.start();
     }
   }
 }
