@@ -158,7 +158,7 @@ export const ConfigSchema = z.object({
   BLEND_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /**
    * Parse threads per worker process (1–64; each holds about 40 MiB of heap of its own).
-   * Unset: one per core (`os.availableParallelism()`).
+   * Unset: one fewer than the cores, at least one (`os.availableParallelism()` − 1).
    */
   BLEND_PARSE_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   /** Send jobs at once per worker process (they share a pool of 5 SMTP connections). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ParseLimitError, ParsePool } from './parse-pool';
+import { availableParallelism } from 'node:os';
+import { defaultParseThreads, ParseLimitError, ParsePool } from './parse-pool';
 import { COLLECT_AFTER_BYTES } from './parse-task';
 
 // The real thread module, with a test-only mail that never finishes (test/support/runaway-parse-thread.mjs).
@@ -12,7 +13,23 @@ afterEach(async () => {
   pool = undefined;
 });
 
+describe('defaultParseThreads', () => {
+  it.each([
+    [1, 1],
+    [2, 1],
+    [4, 3],
+    [16, 15],
+    [0, 1],
+  ])('%i cores: %i threads', (cores, threads) => expect(defaultParseThreads(cores)).toBe(threads));
+});
+
 describe('ParsePool', () => {
+  it('without BLEND_PARSE_THREADS runs one thread fewer than the cores, at least one', async () => {
+    pool = new ParsePool({ settings: { redact: '' }, timeoutMs: 30_000, threadModule });
+    await pool.warm();
+    expect(pool.threads).toBe(Math.max(1, availableParallelism() - 1));
+  }, 60_000);
+
   it('parses and converts in a thread: the same result as in process, files as Buffers', async () => {
     pool = new ParsePool({ settings: { redact: 'card' }, timeoutMs: 30_000, threads: 1, threadModule });
     const raw = Buffer.from(

@@ -29,6 +29,16 @@ export const DEFAULT_PARSE_TIMEOUT_MS = 30_000;
  */
 export const PARSE_THREAD_HEAP = { maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 24 } as const;
 
+/**
+ * Parse threads when BLEND_PARSE_THREADS is unset: one fewer than the cores, at least one. The
+ * main thread does most of a mail's work (statements, sender authentication, sends), so parsing
+ * (a few milliseconds a typical mail) needs fewer cores than it: on two cores one thread kept
+ * the ingest rate of two, and each thread holds about 40 MiB of heap (docs/BENCHMARKS.md).
+ */
+export function defaultParseThreads(cores: number): number {
+  return Math.max(1, Math.floor(cores) - 1);
+}
+
 /** Whose mail is parsed: live mail's, or a catch-up's, which waits behind it for a thread. */
 export type ParseLane = 'live' | 'backlog';
 
@@ -36,7 +46,7 @@ export interface ParsePoolOptions {
   settings: ParseSettings;
   /** BLEND_PARSE_TIMEOUT_MS: the most one mail may take once its thread has started on it. */
   timeoutMs: number;
-  /** BLEND_PARSE_THREADS. @defaultValue the number of cores (`os.availableParallelism()`) */
+  /** BLEND_PARSE_THREADS. @defaultValue {@link defaultParseThreads} */
   threads?: number;
   /** The thread's module. Tests give one with an injected slow step. @defaultValue parse-thread.mjs beside this file */
   threadModule?: URL;
@@ -60,7 +70,7 @@ export class ParsePool {
   constructor(private readonly opts: ParsePoolOptions) {
     if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs < 1) throw new RangeError(`parse time limit must be a positive integer, got ${opts.timeoutMs}`);
     this.timeoutMs = opts.timeoutMs;
-    const threads = opts.threads ?? Math.max(1, availableParallelism());
+    const threads = opts.threads ?? defaultParseThreads(availableParallelism());
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`parse threads must be a positive integer, got ${threads}`);
     this.size = threads;
     this.pool = new Piscina({
