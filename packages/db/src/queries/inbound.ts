@@ -40,6 +40,10 @@ export async function getCheckpoint(db: Tx, mailbox: string): Promise<Checkpoint
  * above UIDs that have no row yet); a UID moves it at least that far, for a caller that knows
  * every UID up to it has a row (stored now or taken ahead before). By default the cursor goes
  * to the highest UID stored.
+ * A store that moves the cursor commits without waiting for its WAL flush (`synchronous_commit`
+ * off for its transaction alone): a Postgres crash loses its rows and its cursor together, and
+ * the poller fetches those UIDs again (docs/ARCHITECTURE.md, "Processes and the flow"). One that
+ * does not (`false`) waits: its caller goes on to move the cursor over these UIDs from memory.
  * @returns ids of the rows that still need an ingest job (new or unfinished).
  */
 export async function storeFetched(
@@ -82,8 +86,8 @@ export async function storeFetched(
         setWhere: eq(mailboxCheckpoints.rewinds, rewinds),
       });
     if (messages.length === 0) return [];
-    return tx
-      .select({ id: inboundMessages.id, uid: inboundMessages.uid })
+    const rows = await tx
+      .select({ id: inboundMessages.id, uid: inboundMessages.uid, ...(cursor ? { relaxed: relaxedCommit } : {}) })
       .from(inboundMessages)
       .where(
         and(
@@ -96,6 +100,7 @@ export async function storeFetched(
           eq(inboundMessages.state, 'received'),
         ),
       );
+    return rows.map((r) => ({ id: r.id, uid: r.uid }));
   });
 }
 
