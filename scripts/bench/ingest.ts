@@ -18,6 +18,7 @@ import { buildDist } from '../build';
 import { benchPeople, CorpusGenerator, type BenchMessage } from './corpus';
 import { formatSummary, summarise } from './cpu-profile';
 import { ingestAttempts, pgCounters, pgDelta, runEndToEnd, waitForImapMarks } from './end-to-end';
+import { heardLog, pollerLogLevel } from './ingest-heard';
 import { startSink, type Sink } from './digest-sink';
 import { formatProbeStages, formatStages, measureLatency, measureLatencyUnderLoad, type LoadLatencyResult } from './latency';
 import { commandLine, DOCS_FILE, emptyMailbox, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
@@ -188,6 +189,9 @@ async function main(res: Resources): Promise<BenchReport> {
     return { DATABASE_URL: u.toString() };
   };
   const servicePids: Record<string, number> = {};
+  // When the poller learned of each mail, from its debug log: Blend's share of a probe's latency
+  // starts there (docs/BENCHMARKS.md, "Blend's share of the latency").
+  const heard = heardLog();
   const cpuOpts = {
     services: servicePids, pool: db.pool, database: db.name, pgPort,
     relayedPorts: () => new Map(relays ? Object.entries(relays).flatMap(([name, r]) => [...r.upstreamPorts()].map((port) => [port, name] as [number, string])) : []),
@@ -213,7 +217,7 @@ async function main(res: Resources): Promise<BenchReport> {
     }, {
       dist,
       perService: {
-        ...(relays ? { poller: viaRelay('poller') } : {}),
+        poller: { ...(relays ? viaRelay('poller') : {}), LOG_LEVEL: pollerLogLevel(env.LOG_LEVEL!) },
         worker: {
           ...(relays ? viaRelay('worker') : {}),
           ...(LIVE_WORKER ? { BLEND_WORKER_QUEUES: 'ingest-backlog,send,webhook,digest,notify', BLEND_WORKER_NICE: String(BACKLOG_NICE) } : {}),
@@ -221,6 +225,7 @@ async function main(res: Resources): Promise<BenchReport> {
       },
       // The worker's settings less its queues and nice value.
       ...(LIVE_WORKER ? { liveWorker: { BLEND_WORKER_QUEUES: 'ingest', BLEND_WORKER_NICE: '0' } } : {}),
+      onOutput: (name, text) => name === 'poller' && heard.write(text),
     }));
     Object.assign(servicePids, services.pids, services.extraPids);
     services.exitedEarly.catch(serviceDied);
@@ -229,7 +234,7 @@ async function main(res: Resources): Promise<BenchReport> {
       say(`latency under load: ${LOAD_PROBES} deliveries, one a second, while the backlog is ingested...`);
       underLoad = measureLatencyUnderLoad({
         pool: db.pool, generator, smtpUrl: mail.smtpUrl, imapUrl: mail.imapUrl, bridgeAddress: bridge,
-        count: LOAD_PROBES, tag: config.BLEND_QUEUE_PREFIX, everyMs: 1000, timeoutMs: TIMEOUT_S * 1000, liveJobs: queues.ingest,
+        count: LOAD_PROBES, tag: config.BLEND_QUEUE_PREFIX, everyMs: 1000, timeoutMs: TIMEOUT_S * 1000, liveJobs: queues.ingest, heardAt: heard.heardAt,
       });
       underLoad.catch(() => undefined);
     }
@@ -257,7 +262,7 @@ async function main(res: Resources): Promise<BenchReport> {
   const cpuLatencySampler = sampleProcessCpu(cpuOpts);
   const { samples: latency, stoppedBy: latencyStoppedBy } = await Promise.race([measureLatency({
     app: stack.app, token: tokens[0]!, pool: db.pool, generator, smtpUrl: mail.smtpUrl, imapUrl: mail.imapUrl, bridgeAddress: bridge,
-    count: PROBES, tag: config.BLEND_QUEUE_PREFIX, seed: SEED,
+    count: PROBES, tag: config.BLEND_QUEUE_PREFIX, seed: SEED, heardAt: heard.heardAt,
   }), died]);
   const cpuLatency = await cpuLatencySampler.stop();
   const shutdown = await res.services!.stop();

@@ -20,8 +20,15 @@ export interface LatencySample {
   /** SMTP accepted -> row stored by the poller (delivery, IDLE push, FETCH; received_at). */
   storedMs: number;
   /**
-   * SMTP accepted -> EXISTS on an independent IDLE connection to the same mailbox: what
-   * Postfix and Dovecot take before any IMAP client can know of the message.
+   * SMTP accepted -> the poller learned of the message (the first EXISTS on its own connection
+   * before the listing that found it, or that listing's start; from its log, see ingest-heard.ts):
+   * the mail servers' share. Blend's share is `ms - heardMs`. NaN when the poller's log did not say.
+   */
+  heardMs: number;
+  /**
+   * SMTP accepted -> EXISTS on an independent IDLE connection to the same mailbox, for
+   * comparison: Dovecot's notify delay runs per connection and may start earlier or later for
+   * it than for the poller's (docs/BENCHMARKS.md, "Blend's share of the latency").
    */
   serverMs: number;
   /** Row stored -> row finished by the worker (enqueue, queue wait, ingest; processed_at). */
@@ -36,13 +43,13 @@ export interface LatencySample {
 }
 
 /**
- * Where a load probe's time after the mail servers' EXISTS went, each in ms: the poller (EXISTS
+ * Where a load probe's time after the poller learned of it went, each in ms: the poller (heard
  * -> its `storeFetched` transaction began; -> the job was queued), the queue (-> a Worker took
  * the job), the worker (-> the row was finished, its last statement; -> the job ended after
  * the commit and its sends' enqueue).
  */
 export interface LoadStages {
-  existsToStored: number;
+  heardToStored: number;
   storedToQueued: number;
   queuedToPicked: number;
   pickedToFinished: number;
@@ -68,6 +75,14 @@ export interface LatencyOptions {
   seed: number;
   /** Longest random pause between probes, so they do not keep step with the poller's timers. */
   maxGapMs?: number;
+  /** When the poller learned of the mail with this UID, in ms since the epoch (see ingest-heard.ts). */
+  heardAt?: (uid: number) => number | undefined;
+}
+
+/** accepted -> the poller heard, from the poller's log; NaN when it did not say. */
+function heardMs(o: Pick<LatencyOptions, 'heardAt'>, uid: number | undefined, acceptedWall: number): number {
+  const at = uid === undefined ? undefined : o.heardAt?.(uid);
+  return at === undefined ? Number.NaN : at - acceptedWall;
 }
 
 export interface LatencyResult {
@@ -110,15 +125,17 @@ export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> 
         break;
       }
       const { postId } = seen;
-      const row = await o.pool.query<{ stored: number; processed: number }>(
-        `select extract(epoch from i.received_at)::float8 * 1000 as stored, extract(epoch from i.processed_at)::float8 * 1000 as processed
+      // A UID is a bigint: pg gives it as a string.
+      const row = await o.pool.query<{ uid: string; stored: number; processed: number }>(
+        `select i.uid, extract(epoch from i.received_at)::float8 * 1000 as stored, extract(epoch from i.processed_at)::float8 * 1000 as processed
            from posts p join inbound_messages i on i.id = p.inbound_id where p.id = $1`,
         [postId],
       );
-      const { stored, processed } = row.rows[0]!;
+      const { uid, stored, processed } = row.rows[0]!;
       acceptedAt.push(accepted);
       samples.push({
         ms,
+        heardMs: heardMs(o, Number(uid), acceptedWall),
         serverMs: Number.NaN,
         storedMs: stored - acceptedWall,
         ingestMs: processed - stored,
@@ -232,7 +249,7 @@ export interface LoadLatencyResult extends LatencyResult {
 export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<LoadLatencyResult> {
   const transport = smtpTransport(o.smtpUrl);
   const watch = await watchMailbox(o.imapUrl);
-  type Probe = { title: string; id: string; accepted: number; acceptedWall: number; bytes: number; sample?: LatencySample; rowId?: string; stored?: number; processed?: number };
+  type Probe = { title: string; id: string; accepted: number; acceptedWall: number; bytes: number; sample?: LatencySample; rowId?: string; uid?: number; stored?: number; processed?: number };
   const probes: Probe[] = [];
   let queries = 0;
   let sending = true;
@@ -242,8 +259,8 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
       const out = probes.filter((p) => !p.sample);
       if (out.length > 0) {
         queries++;
-        const { rows } = await o.pool.query<{ id: string; message_id: string; stored: number; processed: number }>(
-          `select i.id, i.message_id, extract(epoch from i.received_at)::float8 * 1000 as stored, extract(epoch from i.processed_at)::float8 * 1000 as processed
+        const { rows } = await o.pool.query<{ id: string; uid: string; message_id: string; stored: number; processed: number }>(
+          `select i.id, i.uid, i.message_id, extract(epoch from i.received_at)::float8 * 1000 as stored, extract(epoch from i.processed_at)::float8 * 1000 as processed
              from inbound_messages i join posts p on p.inbound_id = i.id where i.message_id = any($1::text[])`,
           [out.map((p) => p.id)],
         );
@@ -251,8 +268,8 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
         for (const r of rows) {
           const p = out.find((x) => x.id === r.message_id)!;
           const ms = now - p.accepted;
-          Object.assign(p, { rowId: r.id, stored: r.stored, processed: r.processed });
-          p.sample = { ms, serverMs: Number.NaN, storedMs: r.stored - p.acceptedWall, ingestMs: r.processed - r.stored, visibleMs: p.acceptedWall + ms - r.processed, bytes: p.bytes };
+          Object.assign(p, { rowId: r.id, uid: Number(r.uid), stored: r.stored, processed: r.processed });
+          p.sample = { ms, heardMs: Number.NaN, serverMs: Number.NaN, storedMs: r.stored - p.acceptedWall, ingestMs: r.processed - r.stored, visibleMs: p.acceptedWall + ms - r.processed, bytes: p.bytes };
         }
       }
       if (performance.now() > deadline) return `${probes.filter((p) => !p.sample).length} probes not posted after ${o.timeoutMs} ms`;
@@ -282,10 +299,11 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
       const seq = seqs.get(p.title);
       const announced = seq === undefined ? undefined : watch.events.find((e) => e.count >= seq);
       if (announced) p.sample.serverMs = announced.at - p.accepted;
+      p.sample.heardMs = heardMs(o, p.uid, p.acceptedWall);
       const job = o.liveJobs && p.rowId ? await o.liveJobs.getJob(`ingest-${p.rowId}`).catch(() => null) : null;
       if (job?.processedOn && job.finishedOn && p.stored !== undefined && p.processed !== undefined) {
         p.sample.stages = {
-          existsToStored: p.stored - (p.acceptedWall + p.sample.serverMs),
+          heardToStored: p.stored - (p.acceptedWall + p.sample.heardMs),
           storedToQueued: job.timestamp - p.stored,
           queuedToPicked: job.processedOn - job.timestamp,
           pickedToFinished: p.processed - job.processedOn,
@@ -308,8 +326,10 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
 export function formatProbeStages(samples: LatencySample[]): string {
   const cols: [string, (s: LatencySample & { stages: LoadStages }) => number][] = [
     ['sent', (s) => s.sentMs ?? Number.NaN],
-    ['share', (s) => s.ms - s.serverMs],
-    ['exists>stored', (s) => s.stages.existsToStored],
+    ['heard', (s) => s.heardMs],
+    ['ref', (s) => s.serverMs],
+    ['share', (s) => s.ms - s.heardMs],
+    ['heard>stored', (s) => s.stages.heardToStored],
     ['>queued', (s) => s.stages.storedToQueued],
     ['>picked', (s) => s.stages.queuedToPicked],
     ['>finished', (s) => s.stages.pickedToFinished],
@@ -318,18 +338,21 @@ export function formatProbeStages(samples: LatencySample[]): string {
   const rows = samples.flatMap((s) => (s.stages ? [s as LatencySample & { stages: LoadStages }] : []));
   if (rows.length === 0) return 'no probe had a live job of its own';
   return [
-    `each live probe (ms): ${cols.map(([name]) => name).join(' ')}`,
+    "each live probe (ms after the MTA's 250: heard by the poller, reference EXISTS; then Blend's share = total less heard, and its stages):",
+    `  ${' '.repeat(3)} ${cols.map(([name]) => name).join(' ')}`,
     ...rows.map((s, i) => `  ${String(i).padStart(3)} ${cols.map(([name, f]) => String(Math.round(f(s))).padStart(name.length)).join(' ')}`),
   ].join('\n');
 }
 
 /** The {@link LoadStages} of the samples that have them, p50 / p95 / max each, as lines of text. */
 export function formatStages(samples: LatencySample[]): string {
-  const staged = samples.flatMap((s) => (s.stages ? [{ ...s.stages, share: s.ms - s.serverMs, visible: s.visibleMs }] : []));
+  const staged = samples.flatMap((s) => (s.stages ? [{ ...s.stages, heard: s.heardMs, reference: s.serverMs, share: s.ms - s.heardMs, visible: s.visibleMs }] : []));
   if (staged.length === 0) return 'no stages (no probe had a live job of its own)';
   const names: [keyof (typeof staged)[number], string][] = [
-    ['share', "Blend's share (total less EXISTS)"],
-    ['existsToStored', 'EXISTS -> poller storeFetched began'],
+    ['heard', "accepted -> poller heard (mail servers' share)"],
+    ['reference', 'accepted -> EXISTS on the reference connection'],
+    ['share', "Blend's share (total less poller heard)"],
+    ['heardToStored', 'poller heard -> storeFetched began'],
     ['storedToQueued', 'storeFetched began -> job queued'],
     ['queuedToPicked', 'job queued -> picked by a Worker'],
     ['pickedToFinished', 'picked -> row finished (parse, statements)'],

@@ -62,7 +62,7 @@ export function imageEnv(dockerfile = readFileSync(path.join(root, 'Dockerfile')
  * `dist`: the folder `buildDist` wrote the programs to, inside the checkout (`dist/` by default;
  * a benchmark may build its own, so a `pnpm build` elsewhere cannot replace them mid-run).
  */
-export function startService(name: ServiceName, env: Record<string, string>, timeoutMs: number, dist = path.join(root, 'dist')): ServiceProcess {
+export function startService(name: ServiceName, env: Record<string, string>, timeoutMs: number, dist = path.join(root, 'dist'), onOutput?: (text: string) => void): ServiceProcess {
   const child = spawn(process.execPath, [...composeNodeOptions(name), path.join(dist, path.basename(ENTRY[name]))], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...imageEnv(), ...env },
@@ -72,7 +72,10 @@ export function startService(name: ServiceName, env: Record<string, string>, tim
   if (!child.pid) throw new Error(`could not start the ${name}`);
   let output = '';
   // Keep the tail only: a long run at a chatty log level must not grow this process.
-  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-20_000);
+    onOutput?.(d.toString());
+  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const kill = (signal: NodeJS.Signals) => {
@@ -130,9 +133,12 @@ export async function startServices(
     perService?: Partial<Record<ServiceName, Record<string, string>>>;
     /** Settings of a second worker process (with the worker's own), e.g. `BLEND_WORKER_QUEUES=ingest` for live mail alone. */
     liveWorker?: Record<string, string>;
+    /** Everything a service writes (its log), as it comes, beside the tail {@link ServiceProcess.output} keeps. */
+    onOutput?: (name: ServiceName, text: string) => void;
   } = {},
 ): Promise<Services> {
-  const start = (name: ServiceName, extra: Record<string, string> = {}) => startService(name, { ...env, ...opts.perService?.[name], ...extra }, timeoutMs, opts.dist);
+  const start = (name: ServiceName, extra: Record<string, string> = {}) =>
+    startService(name, { ...env, ...opts.perService?.[name], ...extra }, timeoutMs, opts.dist, opts.onOutput && ((text) => opts.onOutput!(name, text)));
   const live = opts.liveWorker ? start('worker', opts.liveWorker) : null;
   const procs = { worker: start('worker'), poller: start('poller') };
   let stopping = false;

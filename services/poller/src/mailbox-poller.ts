@@ -98,6 +98,13 @@ export class MailboxPoller {
   private heardNew = false;
   /** Resolves at the next EXISTS: a catch-up waiting for a batch's insert wakes to take new mail ahead. */
   private nextExists = existsSignal();
+  /** When the first EXISTS since the mailbox was last listed came (ms since the epoch). */
+  private firstHeard: number | null = null;
+  /**
+   * When the poller learned of each listed UID not stored yet: the first EXISTS before the
+   * listing that found it, else the listing's start. Logged with the store (docs/BENCHMARKS.md).
+   */
+  private heardAt = new Map<number, number>();
   /**
    * UIDs stored ahead of a catch-up, above the checkpoint, under one UIDVALIDITY and rewind
    * count: later syncs do not download them again and move the checkpoint over them. `held`:
@@ -174,6 +181,7 @@ export class MailboxPoller {
       }
     });
     session.onExists(() => {
+      this.firstHeard ??= Date.now();
       this.heardNew = true;
       this.nextExists.heard();
       this.nextExists = existsSignal();
@@ -274,11 +282,15 @@ export class MailboxPoller {
       lastUid = 0;
     }
     const rewinds = cp?.rewinds ?? 0;
-    if (this.ahead.uidValidity !== uidValidity || this.ahead.rewinds !== rewinds) this.ahead = { uidValidity, rewinds, uids: new Set(), held: new Set() };
+    if (this.ahead.uidValidity !== uidValidity || this.ahead.rewinds !== rewinds) {
+      this.ahead = { uidValidity, rewinds, uids: new Set(), held: new Set() };
+      this.heardAt.clear();
+    }
+    for (const uid of this.heardAt.keys()) if (uid <= lastUid) this.heardAt.delete(uid);
     for (const uid of this.ahead.uids) if (uid <= lastUid) this.ahead.uids.delete(uid);
     for (const uid of this.ahead.held) if (uid <= lastUid) this.ahead.held.delete(uid);
     this.heardNew = false;
-    const meta = await session.sizesFrom(lastUid + 1);
+    const meta = await this.list(session, lastUid + 1);
     const batches = this.batchesOf(meta);
     // More than one batch waiting is a catch-up (the first start, after an outage, a large
     // UID gap): its jobs go to the backlog queue, so mail that comes meanwhile overtakes them.
@@ -312,6 +324,18 @@ export class MailboxPoller {
     }
     // Move the checkpoint over the mail taken ahead now rather than at the next poll.
     if (catchUp && complete && this.ahead.uids.size > 0) this.syncAgain = true;
+  }
+
+  /**
+   * The messages from `fromUid` on (`sizesFrom`), each noted with when the poller heard of it:
+   * the first EXISTS since the last listing, or now when none came (a periodic sync).
+   */
+  private async list(session: ImapSession, fromUid: number): Promise<ImapMessageSize[]> {
+    const heard = this.firstHeard ?? Date.now();
+    this.firstHeard = null;
+    const meta = await session.sizesFrom(fromUid);
+    for (const m of meta) if (!this.heardAt.has(m.uid)) this.heardAt.set(m.uid, heard);
+    return meta;
   }
 
   /** Split a sync's messages into fetch batches (docs/SECURITY.md B2). */
@@ -364,7 +388,7 @@ export class MailboxPoller {
    */
   private async takeAhead(session: ImapSession, uidValidity: number, rewinds: number, waiting: ImapMessageSize[], room = Infinity): Promise<boolean> {
     const above = Math.max(waiting.at(-1)?.uid ?? 0, ...this.ahead.uids);
-    const arrivals = await session.sizesFrom(above + 1);
+    const arrivals = await this.list(session, above + 1);
     if (arrivals.length === 0) return true;
     const ids = (list: { uid: number; messageId: string; inReplyTo: string }[]) =>
       list.map((e) => ({ uid: e.uid, messageId: normaliseMessageId(e.messageId), inReplyTo: normaliseMessageId(e.inReplyTo) }));
@@ -441,7 +465,13 @@ export class MailboxPoller {
     const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched, rewinds, checkpoint === 'ahead' ? false : through);
     if (checkpoint === 'ahead') for (const m of fetched) this.ahead.uids.add(m.uid);
     else for (const uid of this.ahead.uids) if (uid <= through) this.ahead.uids.delete(uid);
-    this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length, queue: queue.name }, 'stored batch');
+    // `heard`: each stored UID's moment the poller learned of it, in ms since the epoch.
+    const heard: Record<number, number | undefined> = {};
+    for (const m of fetched) {
+      heard[m.uid] = this.heardAt.get(m.uid);
+      this.heardAt.delete(m.uid);
+    }
+    this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length, queue: queue.name, heard }, 'stored batch');
     // The rows stored together are one job, in UID order (the order the mails arrived): the
     // worker ingests them in one transaction, a reply after its parent. Replies held back for a
     // parent in a catch-up follow it on the backlog queue.
