@@ -184,6 +184,10 @@ export async function ingestRowsInLiveBatches(queues: Queue<IngestJob>[], known:
 
 const INGEST_JOB_PREFIX = 'ingest-';
 
+/** The states of a job that will still run, or runs now. */
+const LIVE_JOB_STATES = ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'] as const;
+const LIVE_STATES = new Set<string>(LIVE_JOB_STATES);
+
 /** The rows of batch jobs already read, by queue and job id ({@link rowsOfLiveBatches}). */
 export type BatchRows = Map<string, readonly string[]>;
 
@@ -197,7 +201,10 @@ export async function rowsOfLiveBatches<T>(queues: Queue<T>[], prefix: string, r
   const rows = new Set<string>();
   const live = new Set<string>();
   for (const queue of queues) {
-    for (const id of await queue.getRanges(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'])) {
+    // Every live job (0 to -1): without a range, `getRanges` gives the first two of each state
+    // only, and the reconciler would queue the rows of the batches behind them again, one job
+    // each, which then find their rows finished by the batch.
+    for (const id of await queue.getRanges([...LIVE_JOB_STATES], 0, -1)) {
       if (!id.startsWith(prefix)) {
         if (singlePrefix && id.startsWith(singlePrefix)) rows.add(id.slice(singlePrefix.length));
         continue;
@@ -216,8 +223,6 @@ export async function rowsOfLiveBatches<T>(queues: Queue<T>[], prefix: string, r
   for (const key of known.keys()) if (!live.has(key)) known.delete(key);
   return rows;
 }
-
-const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
 
 /**
  * Enqueue a job again for a row that was put back to work (a release, a replay, the
