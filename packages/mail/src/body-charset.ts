@@ -1,5 +1,5 @@
 import chardet from 'chardet';
-import type { Part } from './mime-structure';
+import type { Latin1Text, Part } from './mime-structure';
 
 /**
  * The charset a text body part is read in, checked against its bytes. A label is wrong more
@@ -25,8 +25,8 @@ const NOT_CHECKED = /^(?:utf-?(?:16|32)|ucs-?2|iso-2022|utf-?7|unicode-1-1-utf-7
 /** Share of non-ASCII characters that may fail to decode before a UTF-8 label is doubted. */
 const BAD_UTF8_SHARE = 0.1;
 
-/** What charset the body part `part` of the raw message `text` (latin1) should be read in. */
-export function judgeCharset(text: string, part: Part): CharsetVerdict {
+/** What charset the body part `part` of the raw message `text` (as latin1) should be read in. */
+export function judgeCharset(text: Latin1Text, part: Part): CharsetVerdict {
   const declared = (part.params.get('charset') ?? '').trim().toLowerCase();
   if (NOT_CHECKED.test(declared)) return { kind: 'as_declared' };
   const bytes = transferDecode(text.slice(part.bodyStart, part.bodyEnd), part.encoding);
@@ -55,7 +55,7 @@ export function transferDecode(body: string, encoding: string): Buffer {
  * The edit that makes the part's Content-Type say `charset`: the charset parameter's value
  * replaced, the parameter added, or a Content-Type header added when the part has none.
  */
-export function relabel(text: string, part: Part, charset: string, eol: string): { at: number; end: number; insert: string } {
+export function relabel(text: Latin1Text, part: Part, charset: string, eol: string): { at: number; end: number; insert: string } {
   const ct = part.contentType;
   if (!ct) return { at: part.headerStart, end: part.headerStart, insert: `Content-Type: ${part.type}; charset=${charset}${eol}` };
   const value = text.slice(ct.start, ct.end);

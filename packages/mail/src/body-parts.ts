@@ -1,6 +1,6 @@
 import type { BodyDoubt } from '@blend/core';
 import { judgeCharset, relabel } from './body-charset';
-import { readMimeTree, type Part } from './mime-structure';
+import { latin1View, readMimeTree, type Latin1Text, type Part } from './mime-structure';
 
 /**
  * Which MIME parts of a mail are its body. mailparser joins every inline text/plain part into
@@ -30,7 +30,8 @@ export interface PreparedSource {
   guessed: string | null;
 }
 
-type Edit = { at: number; end: number; insert: string };
+/** Text `insert` in place of the bytes from `at` to `end` (latin1 offsets; equal for an insertion). */
+export type Edit = { at: number; end: number; insert: string };
 
 const UTF7_LABEL = /^(?:utf-?7|unicode-1-1-utf-7|csunicode11utf7)$/i;
 
@@ -42,14 +43,16 @@ const UTF7_LABEL = /^(?:utf-?7|unicode-1-1-utf-7|csunicode11utf7)$/i;
  * (`doubt`: `no_mime_parts`). Returns the input itself when nothing needs changing.
  */
 export function prepareBodyParts(raw: Buffer): PreparedSource {
-  const text = raw.toString('latin1');
+  // The bytes read as latin1 in place: a copy of the whole message as a string would be as large
+  // as the mail (13 MB for a 10 MB file) on the parse thread's heap.
+  const text = latin1View(raw);
   const root = readMimeTree(text);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const declared = root.contentType ? text.slice(root.contentType.start, root.contentType.end).replace(/\r?\n[ \t]+/g, ' ').trim() : null;
   const utf7 = { text: false, html: false };
   if (root.type.startsWith('multipart/') && root.children.length === 0 && root.contentType) {
     const edit = { at: root.contentType.start, end: root.contentType.end, insert: ' text/plain' };
-    return { raw: apply(text, [edit]), doubt: 'no_mime_parts', declaredType: declared, utf7, guessed: null };
+    return { raw: applyEdits(raw, [edit]), doubt: 'no_mime_parts', declaredType: declared, utf7, guessed: null };
   }
   const edits: Edit[] = [];
   let doubt: BodyDoubt | null = null;
@@ -97,7 +100,7 @@ export function prepareBodyParts(raw: Buffer): PreparedSource {
   visit(root);
   if (edits.length === 0) return { raw, doubt, utf7, guessed };
   const rootTouched = edits.some((e) => e.at <= root.headerEnd);
-  return { raw: apply(text, edits), doubt, utf7, guessed, ...(rootTouched ? { declaredType: declared } : {}) };
+  return { raw: applyEdits(raw, edits), doubt, utf7, guessed, ...(rootTouched ? { declaredType: declared } : {}) };
 }
 
 function hasFilename(part: Part): boolean {
@@ -111,7 +114,27 @@ function asAttachment(part: Part, eol: string): Edit {
   return { at: part.headerStart, end: part.headerStart, insert: `Content-Disposition: attachment${eol}` };
 }
 
-function apply(text: string, edits: readonly Edit[]): Buffer {
+/**
+ * The message with the edits made, each at its offset in the original, the last one first (of
+ * two at the same offset, the one listed later first), as the bytes between them and each
+ * edit's text in latin1. Edits that overlap are made one after another on the whole text.
+ */
+export function applyEdits(raw: Buffer, edits: readonly Edit[]): Buffer {
+  const lastFirst = [...edits].sort((a, b) => b.at - a.at);
+  const inOrder = lastFirst.reverse();
+  if (inOrder.some((e, i) => e.end < e.at || (i > 0 && inOrder[i - 1]!.end > e.at))) return applyOneByOne(raw.toString('latin1'), edits);
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const e of inOrder) {
+    pieces.push(raw.subarray(from, e.at), Buffer.from(e.insert, 'latin1'));
+    from = e.end;
+  }
+  pieces.push(raw.subarray(from));
+  return Buffer.concat(pieces);
+}
+
+/** The edits made on the text one after another, the last first (what {@link applyEdits} gives when none overlap). */
+export function applyOneByOne(text: string, edits: readonly Edit[]): Buffer {
   let out = text;
   for (const e of [...edits].sort((a, b) => b.at - a.at)) out = out.slice(0, e.at) + e.insert + out.slice(e.end);
   return Buffer.from(out, 'latin1');
