@@ -237,13 +237,20 @@ export interface Attempts {
   /** Failed attempts in all (each one waits for BullMQ's exponential backoff from 1 s). */
   failedAttempts: number;
   maxAttempts: number;
+  /**
+   * Jobs of one row that found it finished already (`skipped`, `already_final`): each spent a
+   * counted start and a read for nothing, e.g. a second job for a row whose batch ingested it.
+   */
+  alreadyFinished: number;
+  /** Rows that batch jobs handed back to jobs of their own (a reply whose parent was not committed yet, a mail that failed in the batch). */
+  handedBack: number;
 }
 
 /**
  * Attempts per ingest job that ended (completed or failed), on the live and the backlog ingest
  * queues: the job ids come from BullMQ's `completed` and `failed` sets (completed jobs are
  * kept, see INGEST_JOB_OPTIONS.removeOnComplete), `atm` (attempts made) from each job's hash,
- * whatever the jobs carry (one row or several).
+ * whatever the jobs carry (one row or several), and what each job returned (`returnvalue`).
  */
 export async function ingestAttempts(redis: Redis, prefix: string, queues: readonly string[] = ['ingest', 'ingest-backlog']): Promise<Attempts> {
   const keys: string[] = [];
@@ -253,13 +260,27 @@ export async function ingestAttempts(redis: Redis, prefix: string, queues: reado
     }
   }
   const pipeline = redis.pipeline();
-  for (const k of keys) pipeline.hget(k, 'atm');
+  for (const k of keys) pipeline.hmget(k, 'atm', 'returnvalue');
   const results = (await pipeline.exec()) ?? [];
-  const attempts = results.map(([, v]) => Number(v ?? 0));
+  const fields = results.map(([, v]) => (v ?? [null, null]) as [string | null, string | null]);
+  const attempts = fields.map(([atm]) => Number(atm ?? 0));
+  const returned = fields.map(([, value]) => jobResult(value));
   return {
     jobs: keys.length,
     retried: attempts.filter((a) => a > 1).length,
     failedAttempts: attempts.reduce((sum, a) => sum + Math.max(0, a - 1), 0),
     maxAttempts: Math.max(0, ...attempts),
+    alreadyFinished: returned.filter((r) => r.state === 'skipped' && r.reason === 'already_final').length,
+    handedBack: returned.reduce((sum, r) => sum + (typeof r.alone === 'number' ? r.alone : 0), 0),
   };
+}
+
+/** What an ingest job returned: a row's outcome (`state`, `reason`) or a batch's counts (`ingested`, `alone`); {} for none. */
+function jobResult(value: string | null): { state?: unknown; reason?: unknown; alone?: unknown } {
+  try {
+    const r: unknown = JSON.parse(value ?? 'null');
+    return r && typeof r === 'object' ? r : {};
+  } catch {
+    return {};
+  }
 }

@@ -105,7 +105,7 @@ export function soakTables(r: SoakReport): string {
 | the ${fmt(o.big.count)} mails with a ${fmt(r.params.bigBytes)}-byte attachment | ${list(o.big.states)}; attachments stored ${fmt(o.big.stored)} (${mib(o.big.storedBytes)} of blobs), omitted ${list(o.big.omitted)} | |
 | other mail in the bridge mailbox | ${list(o.other)} | |
 | mail Blend wrote meanwhile (to the people's mailbox) | ${list(o.outbound)} | |
-| ingest job attempts | ${fmt(r.attempts.retried)} of ${fmt(r.attempts.jobs)} jobs still in Redis retried, ${fmt(r.attempts.failedAttempts)} failed attempts, at most ${r.attempts.maxAttempts} for one job | |
+| ingest job attempts | ${fmt(r.attempts.retried)} of ${fmt(r.attempts.jobs)} jobs still in Redis retried, ${fmt(r.attempts.failedAttempts)} failed attempts, at most ${r.attempts.maxAttempts} for one job; ${fmt(r.attempts.alreadyFinished)} found their row finished already, ${fmt(r.attempts.handedBack)} rows handed back by their batch | |
 | services stopped with SIGTERM after the run | poller: ${r.shutdown.poller}; worker: ${r.shutdown.worker} | |
 
 | Service (own Node process) | Peak RSS, sampled every 500 ms | VmHWM at the end | After start-up | At 25 / 50 / 75 / 100 % final | At the end | CPU | Target |
