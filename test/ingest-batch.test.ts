@@ -61,20 +61,19 @@ describe('ingest of a batch', () => {
     expect(view.comments.map((c) => c.author.email)).toEqual(['bob@corp.test']);
   });
 
-  it('hands back a reply that arrived before its parent, which then threads once the batch has committed', async () => {
+  it('holds a reply that arrived before its parent and writes it, parsed once, after the batch has committed the parent', async () => {
     const { parent, reply } = thread('b2');
     const [replyId, parentId] = await storeBatch([
       { raw: reply, messageId: 'b2-2@corp.test' },
       { raw: parent, messageId: 'b2-1@corp.test' },
     ]);
     const result = await ingestBatch([replyId!, parentId!], deps());
-    expect(result.alone).toEqual([replyId]);
-    // Its try ended waiting for the parent: not one that never finished (conversion_died).
-    expect(await row(replyId!)).toMatchObject({ state: 'received', attempts: 0 });
+    expect(result.alone).toEqual([]);
+    expect(result.outcomes.map((o) => o.inboundId)).toEqual([parentId, replyId]);
     const p = await row(parentId!);
     expect(p.state).toBe('posted');
-    // Its job of its own (what the processor queues after the commit).
-    expect(await ingest({ inboundId: replyId! }, deps())).toMatchObject({ state: 'commented', postId: p.postId });
+    // Claimed once, by this batch: no job of its own.
+    expect(await row(replyId!)).toMatchObject({ state: 'commented', postId: p.postId, attempts: 1 });
   });
 
   it('does not count a try that ended waiting for a parent, alone either, so a slow parent never makes a reply conversion_died', async () => {

@@ -175,6 +175,23 @@ const replyThreadStatement = preparedSql<{ pending: boolean; refs: { m: string; 
 });
 
 /**
+ * Of `messageIds`, those a stored mail other than `exceptInboundIds` carries that is not ingested
+ * yet, each with whether an ingest has claimed that mail (its try is counted: a job is at it)
+ * or not (it waits for a job). One statement, outside any transaction: a batch asks it of the
+ * replies it held back for a parent in another batch (docs/ARCHITECTURE.md "Ingest, one mail at a time").
+ */
+export async function pendingParents(db: Tx, messageIds: string[], exceptInboundIds: string[]): Promise<Map<string, { claimed: boolean }>> {
+  if (messageIds.length === 0) return new Map();
+  const { rows } = await pendingParentsStatement(db, { messageIds, exceptIds: exceptInboundIds });
+  return new Map(rows.map((r) => [r.m, { claimed: r.claimed }]));
+}
+
+const pendingParentsStatement = preparedSql<{ m: string; claimed: boolean }>('blend_pending_parents', () => sql`
+  select i.message_id as m, bool_or(i.attempts > 0) as claimed from inbound_messages i
+  where i.message_id = any(${sql.placeholder('messageIds')}::text[]) and i.state = 'received' and i.id <> all(${sql.placeholder('exceptIds')}::uuid[])
+  group by i.message_id`);
+
+/**
  * What the merge decision (`planThreadMerge` in @blend/core) needs to know of each post: its
  * group, time, whether it is a tombstone, and whether `personId` wrote in the thread or was on
  * one of its mails (its participants). Posts that do not exist are left out.

@@ -45,6 +45,11 @@ export class ParentPendingError extends Error {
     super(retryInMs > 200 ? 'no message the reply names has come yet' : 'parent message is stored but not ingested yet');
     this.name = 'ParentPendingError';
   }
+
+  /** The parent is stored and being ingested (not the grace for one not come): a batch may hold the reply for it. */
+  get parentStored(): boolean {
+    return this.retryInMs <= 200;
+  }
 }
 
 /** One stored mail on its way through ingest, as the decide stage needs it. */

@@ -44,6 +44,8 @@ export interface IngestDeps {
   parseLane?: ParseLane;
   /** How long a reply whose parent Blend has not seen waits for it before it starts a post (BLEND_ORPHAN_REPLY_GRACE_MS). @defaultValue DEFAULT_ORPHAN_REPLY_GRACE_MS */
   orphanReplyGraceMs?: number;
+  /** How long a batch, once committed, waits for the parents in other batches of the replies it held back. @defaultValue HELD_REPLY_WAIT_MS */
+  heldReplyWaitMs?: number;
 }
 
 export interface ActivitySettings {

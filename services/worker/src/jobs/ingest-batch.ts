@@ -1,4 +1,4 @@
-import { deferCreatedEvents, deferNotifications, finishInbound, getInboundSources, lockInbound, startIngestAttempts, uncountIngestAttempts, type ClaimedInbound, type Tx } from '@blend/db';
+import { deferCreatedEvents, deferNotifications, finishInbound, getInboundSources, lockInbound, pendingParents, startIngestAttempts, uncountIngestAttempts, type ClaimedInbound, type Tx } from '@blend/db';
 import { sql } from 'drizzle-orm';
 import { warmTemplates } from '@blend/mail';
 import { enqueueAll, requeueIngest, type Queues } from '@blend/queue';
@@ -11,15 +11,31 @@ import { logConversionDied, MAX_INGEST_TRIES, prepareMail, recordIngestMetrics, 
 
 /** How a batch ended: the outcome of each mail written in its transaction, and the mails to ingest again, each alone. */
 export interface BatchOutcome {
-  /** In the order the mails arrived, committed together. */
+  /** In the order the mails arrived, committed together; then the held replies written after the commit ({@link writeHeldReplies}). */
   outcomes: { inboundId: string; outcome: IngestOutcome }[];
   /**
    * Mails left `received` for a job of their own: one whose stages failed (its savepoint rolled
-   * back), a reply whose parent is still being ingested, or every mail of a batch that was
-   * started before and never finished.
+   * back), a reply whose parent is still being ingested (after the wait for it, {@link writeHeldReplies}),
+   * or every mail of a batch that was started before and never finished.
    */
   alone: string[];
 }
+
+/** A reply held back by its batch's transaction for a parent being ingested, with its parse results. */
+interface HeldReply {
+  row: ClaimedInbound;
+  mail: PreparedMail;
+}
+
+/**
+ * How long a batch, once committed, waits for the parents of the replies it held back, while
+ * another job has them claimed (their batch is being ingested). Well within the job's lock
+ * (BLEND_JOB_LOCK_MS), which BullMQ renews meanwhile.
+ */
+export const HELD_REPLY_WAIT_MS = 2_000;
+
+/** A reply larger than this is not held (its parse results wait outside the memory budget): it is handed back at once. */
+export const HELD_REPLY_MAX_BYTES = 1 << 20;
 
 /**
  * `ingest` of a batch of stored rows (docs/ARCHITECTURE.md "Ingest, one mail at a time"): the
@@ -47,6 +63,7 @@ export async function ingestBatch(inboundIds: string[], deps: IngestDeps, liveFi
     return { outcomes: [], alone: claimed.map((r) => r.id) };
   }
   const result: BatchOutcome = { outcomes: [], alone: [] };
+  const held: HeldReply[] = [];
   // Each part takes the sum of its mails' sizes from the budget, one part after another; a mail
   // larger than the whole budget is a part of its own and waits until it runs alone.
   for (const part of budgetParts(claimed, deps.memoryBudget?.capacity ?? Infinity)) {
@@ -56,11 +73,73 @@ export async function ingestBatch(inboundIds: string[], deps: IngestDeps, liveFi
     for (const { outcome } of done.outcomes) recordIngestMetrics(outcome, deps);
     result.outcomes.push(...done.outcomes);
     result.alone.push(...done.alone);
+    held.push(...done.held);
+  }
+  if (held.length > 0) {
+    const done = await writeHeldReplies(held, deps, liveFirst);
+    for (const { outcome } of done.outcomes) recordIngestMetrics(outcome, deps);
+    result.outcomes.push(...done.outcomes);
+    result.alone.push(...done.alone);
   }
   return result;
 }
 
-async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps, liveFirst?: Pick<LiveFirst, 'turn'>): Promise<BatchOutcome> {
+/**
+ * The replies a batch held back for a parent being ingested in another batch (their parse
+ * results kept), after the batch committed the rest: asked in one statement whose parents are
+ * still pending; those with none pending are written in a short transaction of their own, as in
+ * the batch; the others wait, while every parent they wait for is claimed by a running ingest,
+ * up to {@link HELD_REPLY_WAIT_MS} (asked again after a growing pause), and are handed back
+ * then, or at once when a parent waits for a job. Nothing is locked while waiting: no other
+ * batch can wait for this one.
+ */
+async function writeHeldReplies(held: HeldReply[], deps: IngestDeps, liveFirst?: Pick<LiveFirst, 'turn'>): Promise<BatchOutcome> {
+  const outcomes: BatchOutcome['outcomes'] = [];
+  const alone: string[] = [];
+  const parentsOf = (h: HeldReply) => (h.mail.classified.classification.kind === 'reply' ? h.mail.classified.classification.parentIds : []);
+  const deadline = Date.now() + (deps.heldReplyWaitMs ?? HELD_REPLY_WAIT_MS);
+  let waiting = held;
+  const rank = new Map(held.map((h, i) => [h.row.id, i]));
+  const handedBack: string[] = [];
+  const handBack = (h: HeldReply) => handedBack.push(h.row.id);
+  for (let pause = 20; waiting.length > 0; pause = Math.min(2 * pause, 250)) {
+    const pending = await pendingParents(deps.db, [...new Set(waiting.flatMap(parentsOf))], waiting.map((h) => h.row.id));
+    // A parent that is one of these replies waits with them (its job is this one).
+    const own = new Map(waiting.map((h) => [h.mail.parsed.mail.messageId, h]));
+    const ready: HeldReply[] = [];
+    const still: HeldReply[] = [];
+    for (const h of waiting) {
+      const parents = parentsOf(h).flatMap((id) => pending.get(id) ?? (own.has(id) && own.get(id) !== h ? [{ claimed: true }] : []));
+      if (parents.length === 0) ready.push(h);
+      else if (parents.every((p) => p.claimed)) still.push(h);
+      else handBack(h); // A parent waits for a job: its ingest may not even have started.
+    }
+    waiting = still;
+    if (ready.length > 0) {
+      const again: HeldReply[] = [];
+      const bytes = ready.reduce((n, h) => n + h.row.size, 0);
+      const run = async () => {
+        for (let from = 0; from < ready.length; from += MAILS_PER_TRANSACTION) {
+          const part = ready.slice(from, from + MAILS_PER_TRANSACTION);
+          await writeInOneTransaction(part.map((h) => h.row), part.map((h) => ({ status: 'fulfilled', value: h.mail }) as const), deps, outcomes, alone, again, liveFirst && batchTurns(liveFirst));
+        }
+      };
+      await (deps.memoryBudget ? deps.memoryBudget.run(bytes, run) : run());
+      // In the order the mails arrived.
+      waiting = [...waiting, ...again].sort((a, b) => rank.get(a.row.id)! - rank.get(b.row.id)!);
+    }
+    if (waiting.length === 0 || Date.now() + pause > deadline) break;
+    if (pause === 20) deps.log.debug({ inboundIds: waiting.map((h) => h.row.id) }, 'replies wait for their parents in other batches');
+    await new Promise((r) => setTimeout(r, pause));
+  }
+  waiting.forEach(handBack);
+  // A try that ended waiting for a parent finished: it does not count towards conversion_died.
+  // Taken back only now, so a worker that dies writing a held reply has its try counted.
+  await uncountIngestAttempts(deps.db, handedBack);
+  return { outcomes, alone: [...alone, ...handedBack] };
+}
+
+async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps, liveFirst?: Pick<LiveFirst, 'turn'>): Promise<BatchOutcome & { held: HeldReply[] }> {
   const sources = await getInboundSources(deps.db, claimed);
   const prepareOne = async (row: ClaimedInbound): Promise<PreparedMail | UnreadMail> => {
     if (row.attempts > MAX_INGEST_TRIES) {
@@ -78,10 +157,11 @@ async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps, liveFi
 
   const outcomes: BatchOutcome['outcomes'] = [];
   const alone: string[] = [];
+  const held: HeldReply[] = [];
   for (let from = 0; from < claimed.length; from += MAILS_PER_TRANSACTION) {
-    await writeInOneTransaction(claimed.slice(from, from + MAILS_PER_TRANSACTION), prepared.slice(from, from + MAILS_PER_TRANSACTION), deps, outcomes, alone, liveFirst && batchTurns(liveFirst));
+    await writeInOneTransaction(claimed.slice(from, from + MAILS_PER_TRANSACTION), prepared.slice(from, from + MAILS_PER_TRANSACTION), deps, outcomes, alone, held, liveFirst && batchTurns(liveFirst));
   }
-  return { outcomes, alone };
+  return { outcomes, alone, held };
 }
 
 /**
@@ -121,6 +201,7 @@ async function writeInOneTransaction(
   deps: IngestDeps,
   outcomes: BatchOutcome['outcomes'],
   alone: string[],
+  heldReplies: HeldReply[],
   turn?: () => Promise<void>,
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
@@ -149,6 +230,12 @@ async function writeInOneTransaction(
         await savepoint.rollback();
         events.restore(held.events);
         notifications.restore(held.notifications);
+        // A reply whose parent is being ingested is held: written after the commit once the
+        // parent has committed, else handed back then (writeHeldReplies).
+        if (err instanceof ParentPendingError && err.parentStored && mail.ok && row.size <= HELD_REPLY_MAX_BYTES) {
+          heldReplies.push({ row, mail });
+          continue;
+        }
         if (err instanceof ParentPendingError) waiting.push(row.id);
         else deps.log.warn({ err, inboundId: row.id }, 'ingest of a mail of a batch failed; it is tried again alone');
         alone.push(row.id);

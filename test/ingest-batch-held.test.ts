@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getEsnPostView, getInbound, startIngestAttempts, storeFetched } from '@blend/db';
+import { ingest, ingestBatch, type IngestDeps } from '@blend/worker';
+import { ingestDeps, seedIngestDatabase } from './support/ingest';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+// A batch's reply whose parent is in another batch, not committed when the reply's batch
+// decides it (docs/ARCHITECTURE.md "Ingest, one mail at a time"), against a real Postgres: the
+// parent's batch is the test's, held between its claim and its commit.
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/mail', name)).toString();
+
+let t: TestDatabase;
+let uid = 0;
+const deps = (): IngestDeps => ingestDeps(t.db, { senderAuth: { mode: 'none', orgDomains: ['corp.test'] } });
+
+/** The fixtures' thread under a Message-ID and subject of its own, so tests do not meet each other's posts. */
+function thread(tag: string) {
+  const rename = (s: string) => s.replaceAll('plan-1@', `${tag}-1@`).replaceAll('plan-2@', `${tag}-2@`).replaceAll('Quarterly plan', `Plan ${tag}`);
+  return { parent: rename(fixture('plain-new-thread.eml')), reply: rename(fixture('plain-reply.eml')) };
+}
+
+/** Store mails as the poller stores one batch (one transaction, UIDs in arrival order); ids in that order. */
+async function storeBatch(mails: { raw: string; messageId?: string }[]): Promise<string[]> {
+  const rows = await storeFetched(
+    t.db,
+    'imap://held',
+    1,
+    mails.map((m) => ({ uid: ++uid, size: Buffer.byteLength(m.raw), raw: Buffer.from(m.raw), internalDate: null, messageId: m.messageId ?? null })),
+  );
+  return rows.sort((a, b) => a.uid - b.uid).map((r) => r.id);
+}
+
+const row = async (id: string) => (await getInbound(t.db, id))!;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await seedIngestDatabase(t.db);
+});
+afterAll(async () => t?.drop());
+
+describe('a reply whose parent is in another batch', () => {
+  /** deps whose log tells when the batch waits for its held replies' parents. */
+  function waitingDeps(waitMs: number): { deps: IngestDeps; waits: Promise<string[]> } {
+    const d = deps();
+    let told: (ids: string[]) => void = () => {};
+    const waits = new Promise<string[]>((r) => (told = r));
+    const log = Object.create(d.log) as IngestDeps['log'];
+    log.debug = ((obj: { inboundIds?: string[] }, msg?: string) => {
+      if (msg === 'replies wait for their parents in other batches') told(obj.inboundIds ?? []);
+    }) as IngestDeps['log']['debug'];
+    return { deps: { ...d, log, heldReplyWaitMs: waitMs }, waits };
+  }
+
+  it("is written by its own batch, parsed once, when the parent's batch commits while it waits", async () => {
+    const { parent, reply } = thread('b20');
+    const [parentId] = await storeBatch([{ raw: parent, messageId: 'b20-1@corp.test' }]);
+    const [replyId, otherId] = await storeBatch([{ raw: reply, messageId: 'b20-2@corp.test' }, { raw: thread('b21').parent, messageId: 'b21-1@corp.test' }]);
+    // The parent's batch has claimed it (its try is counted) and not committed.
+    await startIngestAttempts(t.db, [parentId!]);
+    const { deps: d, waits } = waitingDeps(600_000);
+    const batch = ingestBatch([replyId!, otherId!], d);
+    // The reply's batch committed its other mail and waits for the parent.
+    expect(await waits).toEqual([replyId]);
+    expect(await row(otherId!)).toMatchObject({ state: 'posted' });
+    expect(await row(replyId!)).toMatchObject({ state: 'received', attempts: 1 });
+    // The parent's batch commits.
+    expect((await ingestBatch([parentId!], deps())).outcomes.map((o) => o.outcome.state)).toEqual(['posted']);
+    const result = await batch;
+    expect(result.alone).toEqual([]);
+    expect(result.outcomes.map((o) => [o.inboundId, o.outcome.state])).toEqual([
+      [otherId, 'posted'],
+      [replyId, 'commented'],
+    ]);
+    const p = await row(parentId!);
+    expect(await row(replyId!)).toMatchObject({ state: 'commented', postId: p.postId, attempts: 1 });
+    const view = (await getEsnPostView(t.db, p.postId!, null))!;
+    expect(view.comments.map((c) => c.author.email)).toEqual(['bob@corp.test']);
+  });
+
+  it('is handed back, its try not counted, when the parent has not committed by the end of the wait, and threads in its own job', async () => {
+    const { parent, reply } = thread('b22');
+    const [parentId] = await storeBatch([{ raw: parent, messageId: 'b22-1@corp.test' }]);
+    const [replyId] = await storeBatch([{ raw: reply, messageId: 'b22-2@corp.test' }]);
+    await startIngestAttempts(t.db, [parentId!]);
+    // The parent's row is locked as its batch's transaction holds it while writing it: the wait takes no lock of its own.
+    const holder = await t.db.$client.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from inbound_messages where id = $1 for update', [parentId]);
+      const result = await ingestBatch([replyId!], { ...deps(), heldReplyWaitMs: 50 });
+      expect(result).toEqual({ outcomes: [], alone: [replyId] });
+    } finally {
+      await holder.query('rollback');
+      holder.release();
+    }
+    expect(await row(replyId!)).toMatchObject({ state: 'received', attempts: 0 });
+    const p = await ingest({ inboundId: parentId! }, deps());
+    expect(await ingest({ inboundId: replyId! }, deps())).toMatchObject({ state: 'commented', postId: (p as { postId: string }).postId });
+    const view = (await getEsnPostView(t.db, (p as { postId: string }).postId, null))!;
+    expect(view.comments).toHaveLength(1);
+  });
+
+  it('is handed back at once when no ingest has claimed the parent yet (its batch waits in the queue)', async () => {
+    const { parent, reply } = thread('b23');
+    const [parentId] = await storeBatch([{ raw: parent, messageId: 'b23-1@corp.test' }]);
+    const [replyId] = await storeBatch([{ raw: reply, messageId: 'b23-2@corp.test' }]);
+    // A wait far beyond the test's timeout: the batch must not wait for a parent nobody ingests.
+    const { deps: d } = waitingDeps(600_000);
+    expect(await ingestBatch([replyId!], d)).toEqual({ outcomes: [], alone: [replyId] });
+    expect(await row(replyId!)).toMatchObject({ state: 'received', attempts: 0 });
+    expect(await row(parentId!)).toMatchObject({ state: 'received', attempts: 0 });
+  });
+});
