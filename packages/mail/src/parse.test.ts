@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { checkMimeLimits, DEFAULT_MIME_LIMITS, mimeCounts, parseMail, withoutLeadingBlankLines } from './parse';
+import { checkMimeLimits, DEFAULT_MIME_LIMITS, mimeCounts, parseMail, parserInput, PARSER_SLICE_BYTES, withoutLeadingBlankLines } from './parse';
 
 const MAIL = 'From: Jane <jane@x.test>\r\nSubject: Hello\r\nMessage-ID: <m1@x.test>\r\n\r\nBody text\r\n';
 
@@ -70,5 +74,66 @@ describe('mimeCounts', () => {
     expect(() => checkMimeLimits(many, { ...DEFAULT_MIME_LIMITS, maxParts: 7 })).toThrow('message has 8 MIME parts (limit 7)');
     expect(() => checkMimeLimits(many, { ...DEFAULT_MIME_LIMITS, maxMultiparts: 3 })).toThrow('message has 4 nested or sibling multiparts (limit 3)');
     expect(() => checkMimeLimits(many, { ...DEFAULT_MIME_LIMITS, maxParts: 8, maxMultiparts: 4 })).not.toThrow();
+  });
+});
+
+describe('parserInput', () => {
+  const FIXTURES = new URL('../../../test/fixtures/mail/', import.meta.url);
+  /** Deterministic bytes that do not repeat. */
+  const bytes = (n: number, seed: string) => {
+    const out = Buffer.alloc(n);
+    for (let at = 0, i = 0; at < n; i++) at += createHash('sha256').update(`${seed}:${i}`).digest().copy(out, at);
+    return out;
+  };
+  const wrap = (b64: string, width: number) => b64.replace(new RegExp(`.{1,${width}}`, 'g'), '$&\r\n');
+  /** A mail larger than a slice: QP text with lines across slice edges, a base64 file in odd-width lines, an inline image. */
+  const large = (fileBytes: number) =>
+    Buffer.from(
+      [
+        'From: Ann <ann@corp.test>\r\nTo: x@example.test\r\nSubject: Figures\r\nMessage-ID: <big@corp.test>\r\nMIME-Version: 1.0\r\n',
+        'Content-Type: multipart/mixed; boundary="B1"\r\n\r\n--B1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n',
+        `${'Gr=C3=BC=C3=9Fe aus M=C3=BCnchen, '.repeat(3000)}=\r\nend of text\r\n`,
+        '--B1\r\nContent-Type: application/pdf; name="figures.pdf"\r\nContent-Disposition: attachment; filename="figures.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+        wrap(bytes(fileBytes, 'pdf').toString('base64'), 73),
+        '--B1\r\nContent-Type: image/png\r\nContent-ID: <img1>\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+        wrap(bytes(70_001, 'png').toString('base64'), 76),
+        '--B1--\r\n',
+      ].join(''),
+      'latin1',
+    );
+  const read = async (input: Parameters<typeof simpleParser>[0]) => {
+    const m = await simpleParser(input, { skipTextToHtml: true, skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true, keepDeliveryStatus: true });
+    return {
+      headerLines: m.headerLines,
+      text: m.text,
+      html: m.html,
+      attachments: m.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, checksum: a.checksum, content: a.content, cid: a.cid })),
+    };
+  };
+
+  it('hands a source of up to one slice over as it is', () => {
+    const raw = Buffer.alloc(PARSER_SLICE_BYTES, 0x61);
+    expect(parserInput(raw)).toBe(raw);
+  });
+
+  it.each([
+    ['a file of a few slices', 3 * PARSER_SLICE_BYTES + 7],
+    ['a file of one byte over a slice', PARSER_SLICE_BYTES + 1],
+    ['a file of 1 MB', 1_000_000],
+  ])('parses a larger mail in slices as it parses it whole: %s', async (_name, fileBytes) => {
+    const raw = large(fileBytes);
+    expect(raw.length).toBeGreaterThan(PARSER_SLICE_BYTES);
+    const whole = await read(raw);
+    expect(whole.attachments.map((a) => a.size)).toEqual([fileBytes, 70_001]);
+    expect(await read(parserInput(raw))).toEqual(whole);
+  });
+
+  it.each(readdirSync(FIXTURES).filter((f) => f.endsWith('.eml')))('parses %s in slices as it parses it whole', async (name) => {
+    const raw = readFileSync(new URL(name, FIXTURES));
+    // Slices of the fixture's own size or smaller, so that even small fixtures are cut.
+    const sliced = (function* () {
+      for (let at = 0; at < raw.length; at += 100) yield raw.subarray(at, at + 100);
+    })();
+    expect(await read(Readable.from(sliced, { objectMode: false }))).toEqual(await read(raw));
   });
 });
