@@ -15,6 +15,9 @@ import { latin1View, readMimeTree, type Latin1Text, type Part } from './mime-str
 /** Header marking a text/plain alternative Blend does not read; such parts are not attachments either. */
 export const UNUSED_ALTERNATIVE_HEADER = 'x-blend-unused-alternative';
 
+/** Messages larger than this are scanned in place ({@link latin1View}) rather than as a string. */
+export const IN_PLACE_BYTES = 64 * 1024;
+
 /** What {@link prepareBodyParts} changed. */
 export interface PreparedSource {
   raw: Buffer;
@@ -43,9 +46,9 @@ const UTF7_LABEL = /^(?:utf-?7|unicode-1-1-utf-7|csunicode11utf7)$/i;
  * (`doubt`: `no_mime_parts`). Returns the input itself when nothing needs changing.
  */
 export function prepareBodyParts(raw: Buffer): PreparedSource {
-  // The bytes read as latin1 in place: a copy of the whole message as a string would be as large
-  // as the mail (13 MB for a 10 MB file) on the parse thread's heap.
-  const text = latin1View(raw);
+  // A large message's bytes are read as latin1 in place: a string copy would be as large as the
+  // mail (13 MB for a 10 MB file) on the parse thread's heap. A small one's string is cheaper to search.
+  const text: Latin1Text = raw.length > IN_PLACE_BYTES ? latin1View(raw) : raw.toString('latin1');
   const root = readMimeTree(text);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const declared = root.contentType ? text.slice(root.contentType.start, root.contentType.end).replace(/\r?\n[ \t]+/g, ' ').trim() : null;

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { applyEdits, applyOneByOne, prepareBodyParts, type Edit } from './body-parts';
+import { applyEdits, applyOneByOne, IN_PLACE_BYTES, prepareBodyParts, type Edit } from './body-parts';
 import { judgeCharset } from './body-charset';
 import { latin1View, readMimeTree, type Part } from './mime-structure';
 
@@ -81,14 +81,17 @@ describe('the part scan on the bytes', () => {
     );
   });
 
-  it('marks a second text/plain alternative as it did on the text', () => {
+  it.each([
+    ['a small message (scanned as a string)', 'First.'],
+    ['a message larger than IN_PLACE_BYTES (scanned in place)', `First.${' padding'.repeat(IN_PLACE_BYTES / 8 + 10)}`],
+  ])('marks a second text/plain alternative as it did on the text: %s', (_name, first) => {
     const raw = Buffer.from(
-      'Content-Type: multipart/alternative; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nFirst.\r\n--XX\r\nContent-Type: text/plain\r\n\r\nSecond \xe9.\r\n--XX--\r\n',
+      `Content-Type: multipart/alternative; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\n${first}\r\n--XX\r\nContent-Type: text/plain\r\n\r\nSecond \xe9.\r\n--XX--\r\n`,
       'latin1',
     );
     const prepared = prepareBodyParts(raw);
     expect(prepared.raw.toString('latin1')).toBe(
-      'Content-Type: multipart/alternative; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nFirst.\r\n--XX\r\nContent-Disposition: attachment\r\nx-blend-unused-alternative: 1\r\nContent-Type: text/plain\r\n\r\nSecond \xe9.\r\n--XX--\r\n',
+      `Content-Type: multipart/alternative; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\n${first}\r\n--XX\r\nContent-Disposition: attachment\r\nx-blend-unused-alternative: 1\r\nContent-Type: text/plain\r\n\r\nSecond \xe9.\r\n--XX--\r\n`,
     );
   });
 });
