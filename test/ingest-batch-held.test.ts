@@ -1,36 +1,18 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getEsnPostView, getInbound, startIngestAttempts, storeFetched } from '@blend/db';
+import { getEsnPostView, getInbound, startIngestAttempts } from '@blend/db';
 import { ingest, ingestBatch, type IngestDeps } from '@blend/worker';
-import { ingestDeps, seedIngestDatabase } from './support/ingest';
+import { fixtureThread, ingestDeps, seedIngestDatabase, storeBatch as storeMails } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // A batch's reply whose parent is in another batch, not committed when the reply's batch
 // decides it (docs/ARCHITECTURE.md "Ingest, one mail at a time"), against a real Postgres: the
 // parent's batch is the test's, held between its claim and its commit.
-const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/mail', name)).toString();
 
 let t: TestDatabase;
-let uid = 0;
 const deps = (): IngestDeps => ingestDeps(t.db, { senderAuth: { mode: 'none', orgDomains: ['corp.test'] } });
 
-/** The fixtures' thread under a Message-ID and subject of its own, so tests do not meet each other's posts. */
-function thread(tag: string) {
-  const rename = (s: string) => s.replaceAll('plan-1@', `${tag}-1@`).replaceAll('plan-2@', `${tag}-2@`).replaceAll('Quarterly plan', `Plan ${tag}`);
-  return { parent: rename(fixture('plain-new-thread.eml')), reply: rename(fixture('plain-reply.eml')) };
-}
-
-/** Store mails as the poller stores one batch (one transaction, UIDs in arrival order); ids in that order. */
-async function storeBatch(mails: { raw: string; messageId?: string }[]): Promise<string[]> {
-  const rows = await storeFetched(
-    t.db,
-    'imap://held',
-    1,
-    mails.map((m) => ({ uid: ++uid, size: Buffer.byteLength(m.raw), raw: Buffer.from(m.raw), internalDate: null, messageId: m.messageId ?? null })),
-  );
-  return rows.sort((a, b) => a.uid - b.uid).map((r) => r.id);
-}
+const thread = fixtureThread;
+const storeBatch = (mails: { raw: string; messageId?: string }[]) => storeMails(t.db, 'imap://held', mails);
 
 const row = async (id: string) => (await getInbound(t.db, id))!;
 

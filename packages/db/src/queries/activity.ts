@@ -3,6 +3,7 @@ import type { ActivityFacts, PlannedMail, Recipient } from '@blend/core';
 import type { Tx } from '../client';
 import { comments, messageRefs, notifications, outboundMessages, people, posts, threadMutes, threadParticipants } from '../schema';
 import { groupVisibleTo } from './groups';
+import { holdWrites, type Holder, type HeldWrites } from './held-writes';
 import { preparedSql } from './raw-statement';
 
 /** Known people among `emails` become participants of the thread's mail conversation. */
@@ -132,16 +133,10 @@ async function writeNotifications(tx: Tx, rows: PlannedNotification[]): Promise<
 }
 
 /** The notifications a transaction holds back ({@link deferNotifications}): a list, and where it stands. */
-export interface DeferredNotifications {
-  /** Where the list stands: before a savepoint. */
-  mark(): { held: number; written: number };
-  /** The list as it stood at `mark`, after a rollback to that savepoint: rows added since are dropped, those written since are held again. */
-  restore(mark: { held: number; written: number }): void;
-  /** Write the rows held, in one statement. */
-  flush(): Promise<void>;
-}
+/** Notifications of one transaction written together: {@link deferNotifications}. Its `flush` writes them in one statement. */
+export type DeferredNotifications = HeldWrites;
 
-const heldNotifications = new WeakMap<Tx, { add(rows: PlannedNotification[]): void; flush(): Promise<void> }>();
+const heldNotifications = new WeakMap<Tx, Holder<PlannedNotification>>();
 
 /**
  * From now on in `tx`, {@link insertNotifications} given this same handle holds its rows, and
@@ -151,23 +146,7 @@ const heldNotifications = new WeakMap<Tx, { add(rows: PlannedNotification[]): vo
  * ({@link flushDeferredNotifications}). The caller flushes before its transaction commits.
  */
 export function deferNotifications(tx: Tx): DeferredNotifications {
-  const held: PlannedNotification[] = [];
-  let written = 0;
-  const flush = async () => {
-    if (written === held.length) return;
-    const next = held.slice(written);
-    await writeNotifications(tx, next);
-    written += next.length;
-  };
-  heldNotifications.set(tx, { add: (rows) => void held.push(...rows), flush });
-  return {
-    mark: () => ({ held: held.length, written }),
-    restore(m) {
-      held.length = m.held;
-      written = Math.min(written, m.written);
-    },
-    flush,
-  };
+  return holdWrites(tx, heldNotifications, (rows) => writeNotifications(tx, rows));
 }
 
 /** Write the notifications `tx` holds ({@link deferNotifications}), if any. */

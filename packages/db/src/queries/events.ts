@@ -3,6 +3,7 @@ import { and, asc, eq, gt, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { eventPassesFilter, postLink, type EventType, type RemovalReason, type WebhookEvent, type WebhookPerson, type WebhookPostRef } from '@blend/core';
 import type { Tx } from '../client';
 import { groupVisibleTo } from './groups';
+import { holdWrites, type Holder, type HeldWrites } from './held-writes';
 import { preparedSql, preparedQuery } from './raw-statement';
 import { comments, events, groups, people, postMerges, posts, webhookDeliveries, webhooks } from '../schema';
 
@@ -185,7 +186,7 @@ const postRef = (ctx: EventContext, p: { id: string; title: string; deletedAt: D
 /** `post.created` or `post.updated` with the post as it is now. */
 export async function emitPostEvent(tx: Tx, type: 'post.created' | 'post.updated', postId: string, ctx: EventContext = {}): Promise<void> {
   const held = type === 'post.created' ? deferred.get(tx) : undefined;
-  if (held) return held.add({ kind: 'post', id: postId, ctx });
+  if (held) return held.add([{ kind: 'post', id: postId, ctx }]);
   const row = await loadPostWithAuthor(tx, postId);
   if (!row || row.post.deletedAt) return;
   await recordEvent(tx, postEvent(type, row, ctx), true);
@@ -223,7 +224,7 @@ function postEvent(type: 'post.created' | 'post.updated', row: PostForEvent, ctx
 /** `comment.created` or `comment.updated` with the comment as it is now. */
 export async function emitCommentEvent(tx: Tx, type: 'comment.created' | 'comment.updated', commentId: string, ctx: EventContext = {}): Promise<void> {
   const held = type === 'comment.created' ? deferred.get(tx) : undefined;
-  if (held) return held.add({ kind: 'comment', id: commentId, ctx });
+  if (held) return held.add([{ kind: 'comment', id: commentId, ctx }]);
   const [row] = await commentForEventStatement(tx, { id: commentId });
   if (!row || row.c.deletedAt) return;
   await recordEvent(tx, commentEvent(type, row, ctx), true);
@@ -259,21 +260,10 @@ function commentEvent(type: 'comment.created' | 'comment.updated', row: CommentF
 
 /**
  * `post.created` and `comment.created` events of one transaction written together, in the order
- * they were emitted (docs/ARCHITECTURE.md "Events"): {@link deferCreatedEvents}.
+ * they were emitted (docs/ARCHITECTURE.md "Events"): {@link deferCreatedEvents}. Its `flush`
+ * writes them in as few statements as there are kinds (four at most).
  */
-export interface DeferredEvents {
-  /** Where the list stands: before a savepoint. */
-  mark(): DeferredMark;
-  /** The list as it stood at `mark`, after a rollback to that savepoint: events added since are dropped, those written since are held again. */
-  restore(mark: DeferredMark): void;
-  /** Write the events held, in as few statements as there are kinds (four at most). */
-  flush(): Promise<void>;
-}
-
-export interface DeferredMark {
-  held: number;
-  written: number;
-}
+export type DeferredEvents = HeldWrites;
 
 interface HeldEvent {
   kind: 'post' | 'comment';
@@ -281,7 +271,7 @@ interface HeldEvent {
   ctx: EventContext;
 }
 
-const deferred = new WeakMap<Tx, { add(e: HeldEvent): void; flush(): Promise<void> }>();
+const deferred = new WeakMap<Tx, Holder<HeldEvent>>();
 
 /**
  * From now on in `tx`, `post.created` and `comment.created` ({@link emitPostEvent},
@@ -294,23 +284,7 @@ const deferred = new WeakMap<Tx, { add(e: HeldEvent): void; flush(): Promise<voi
  * flushes before its transaction commits.
  */
 export function deferCreatedEvents(tx: Tx): DeferredEvents {
-  const held: HeldEvent[] = [];
-  let written = 0;
-  const flush = async () => {
-    if (written === held.length) return;
-    const next = held.slice(written);
-    await writeCreatedEvents(tx, next);
-    written += next.length;
-  };
-  deferred.set(tx, { add: (e) => void held.push(e), flush });
-  return {
-    mark: () => ({ held: held.length, written }),
-    restore(m) {
-      held.length = m.held;
-      written = Math.min(written, m.written);
-    },
-    flush,
-  };
+  return holdWrites(tx, deferred, (rows) => writeCreatedEvents(tx, rows));
 }
 
 /** Write the created events `tx` holds ({@link deferCreatedEvents}), if any. */
