@@ -1,9 +1,11 @@
-// .env.example lists every setting of ConfigSchema and nothing else (README.md, "Deploying");
-// regenerate it with `pnpm tsx scripts/env-example.ts > .env.example` after adding a setting.
+// .env.example is what scripts/env-example.ts writes: every setting of ConfigSchema and nothing else,
+// with README.md's description (README.md, "Deploying"); regenerate it with
+// `pnpm tsx scripts/env-example.ts > .env.example` after adding or describing a setting.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema, FILE_SETTINGS } from '@blend/config';
+import { envExample } from '../scripts/env-example';
 
 const root = path.resolve(import.meta.dirname, '..');
 const text = readFileSync(path.join(root, '.env.example'), 'utf8');
@@ -13,6 +15,10 @@ const listed = [...text.matchAll(/^(?:#\s*)?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m
 describe('.env.example', () => {
   it('lists exactly the settings of ConfigSchema, each once', () => {
     expect([...listed].sort()).toEqual(Object.keys(ConfigSchema.shape).sort());
+  });
+
+  it('is what the generator writes: each description and default as README.md and the schema give them today', () => {
+    expect(text).toBe(envExample());
   });
 
   it('leaves every secret empty or a placeholder to replace', () => {
