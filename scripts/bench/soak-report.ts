@@ -138,6 +138,8 @@ BENCH_SOAK_MAILS=2000 flock /tmp/blend-bench.lock pnpm bench soak   # a quick ch
 \`\`\`
 
 \`pnpm bench\` without a name does not run the soak: it takes longer than the other benchmarks together.
+It sends its mail through the same Postfix and Dovecot as the tests: run beside the test suite, its
+mirror mail (about 60,000 mails) held the tests' mail up for 30 s and more, and two tests timed out.
 
 Settings (environment), defaults in brackets:
 
