@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import { getInbound, schema, storeFetched } from '@blend/db';
 import { ingest, ingestBatch, type IngestDeps } from '@blend/worker';
-import { countTransactions } from './support/count-transactions';
+import { whileCounted } from './support/count-transactions';
 import { ingestDeps, seedIngestDatabase } from './support/ingest';
 import { buildMessage } from './support/messages';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -57,13 +57,7 @@ describe('the statements of a batch', () => {
     // A first batch warms the named statements; the second is counted.
     await ingestBatch(await storeBatch(raws), deps());
     const ids = await storeBatch(raws.map((r) => r.replaceAll(/<s(\d)-/g, '<c$1-').replaceAll('Count', 'Counted')));
-    const counted = countTransactions(t.pool);
-    let result;
-    try {
-      result = await ingestBatch(ids, deps());
-    } finally {
-      counted.stop();
-    }
+    const { value: result, counted } = await whileCounted(t.pool, () => ingestBatch(ids, deps()));
     expect(result.alone).toEqual([]);
     expect(result.outcomes.map((o) => o.outcome.state)).toEqual(Array.from({ length: 10 }, () => ['posted', 'commented']).flat());
     // Counted before: 16 a mail (two savepoint statements, the sender, the wait check, two for
@@ -130,13 +124,7 @@ describe('the statements of a batch', () => {
     await t.db.insert(schema.people).values([{ email: 'dora@corp.test', name: 'Dora', optIn: 'opted_in' }]);
     const raws = Array.from({ length: 9 }, (_, i) => mail({ id: `r${i}@corp.test`, from: 'dora', subject: `Receipt ${i}`, body: `Post ${i}.` }));
     const ids = await storeBatch(raws);
-    const counted = countTransactions(t.pool);
-    let result;
-    try {
-      result = await ingestBatch(ids, deps());
-    } finally {
-      counted.stop();
-    }
+    const { value: result, counted } = await whileCounted(t.pool, () => ingestBatch(ids, deps()));
     expect(result.outcomes.map((o) => o.outcome.state)).toEqual(Array.from({ length: 9 }, () => 'posted'));
     const receipts = await t.db.select({ subject: schema.outboundMessages.subject }).from(schema.outboundMessages)
       .where(sql`${schema.outboundMessages.kind} = 'receipt' and ${schema.outboundMessages.toAddress} = 'dora@corp.test'`);
@@ -146,12 +134,7 @@ describe('the statements of a batch', () => {
     expect(counted.log.filter((l) => l.includes('select 1 from posts where author_id'))).toHaveLength(6);
     // The next batch knows nothing of it: counted once, then known.
     const more = await storeBatch([0, 1].map((i) => mail({ id: `r2-${i}@corp.test`, from: 'dora', subject: `Later ${i}`, body: `Later ${i}.` })));
-    const again = countTransactions(t.pool);
-    try {
-      await ingestBatch(more, deps());
-    } finally {
-      again.stop();
-    }
+    const { counted: again } = await whileCounted(t.pool, () => ingestBatch(more, deps()));
     expect(again.log.filter((l) => l.includes('select 1 from posts where author_id'))).toHaveLength(1);
   });
 

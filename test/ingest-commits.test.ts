@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createDb, getInbound, startIngestAttempt, startIngestAttempts, storeFetched, type Database } from '@blend/db';
 import { ingest, ingestBatch, type IngestDeps } from '@blend/worker';
-import { countTransactions } from './support/count-transactions';
+import { whileCounted } from './support/count-transactions';
 import { ingestDeps, seedIngestDatabase } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
@@ -17,13 +17,7 @@ const deps = (): IngestDeps => ingestDeps(t.db, { senderAuth: { mode: 'none', or
 async function ingestCounted(name: string) {
   const raw = fixture(name);
   const [row] = await storeFetched(t.db, 'imap://test', 1, [{ uid: ++uid, size: raw.length, raw, internalDate: new Date('2026-11-24T12:00:00Z') }]);
-  const counted = countTransactions(t.pool);
-  let outcome;
-  try {
-    outcome = await ingest({ inboundId: row!.id }, deps());
-  } finally {
-    counted.stop();
-  }
+  const { value: outcome, counted } = await whileCounted(t.pool, () => ingest({ inboundId: row!.id }, deps()));
   return { outcome, counted, row: (await getInbound(t.db, row!.id))! };
 }
 
@@ -67,13 +61,7 @@ describe('commits per ingested mail', () => {
     mails.push(mails[0]!);
     const rows = await storeFetched(t.db, 'imap://test', 1, mails.map((raw) => ({ uid: ++uid, size: raw.length, raw, internalDate: new Date('2026-11-24T12:00:00Z') })));
     const ids = rows.sort((a, b) => a.uid - b.uid).map((r) => r.id);
-    const counted = countTransactions(t.pool);
-    let result;
-    try {
-      result = await ingestBatch(ids, deps());
-    } finally {
-      counted.stop();
-    }
+    const { value: result, counted } = await whileCounted(t.pool, () => ingestBatch(ids, deps()));
     expect(result.alone).toEqual([]);
     expect(result.outcomes.map((o) => o.outcome.state)).toEqual([...Array.from({ length: 4 }, () => ['posted', 'commented']).flat(), 'duplicate']);
     expect(counted.commits, counted.log.join('\n')).toBeLessThanOrEqual(MAX_COMMITS_PER_BATCH);
@@ -84,13 +72,7 @@ describe('commits per ingested mail', () => {
       Buffer.from(fixture('plain-new-thread.eml').toString().replaceAll('plan-1@', `many${i}-1@`).replaceAll('Quarterly plan', `Many plan ${i}`)),
     );
     const rows = await storeFetched(t.db, 'imap://test', 1, mails.map((raw) => ({ uid: ++uid, size: raw.length, raw, internalDate: new Date('2026-11-24T12:00:00Z') })));
-    const counted = countTransactions(t.pool);
-    let result;
-    try {
-      result = await ingestBatch(rows.map((r) => r.id), deps());
-    } finally {
-      counted.stop();
-    }
+    const { value: result, counted } = await whileCounted(t.pool, () => ingestBatch(rows.map((r) => r.id), deps()));
     // Past the default rate limits most are held: what matters here is that all 60 ended.
     expect(result.outcomes).toHaveLength(60);
     expect(result.alone).toEqual([]);

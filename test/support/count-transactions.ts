@@ -53,3 +53,13 @@ export function countTransactions(pool: pg.Pool): TransactionCount & { stop(): v
     },
   });
 }
+
+/** What `fn` gives, and what its connections of `pool` sent to Postgres meanwhile ({@link countTransactions}). */
+export async function whileCounted<T>(pool: pg.Pool, fn: () => Promise<T>): Promise<{ value: T; counted: TransactionCount }> {
+  const counted = countTransactions(pool);
+  try {
+    return { value: await fn(), counted };
+  } finally {
+    counted.stop();
+  }
+}
