@@ -4,7 +4,7 @@ import { getInbound, schema, storeFetched } from '@blend/db';
 import { ingest, ingestBatch, type IngestDeps } from '@blend/worker';
 import { whileCounted } from './support/count-transactions';
 import { ingestDeps, seedIngestDatabase } from './support/ingest';
-import { buildMessage } from './support/messages';
+import { corpMail } from './support/messages';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // A batch's statements (docs/ARCHITECTURE.md "Ingest, one mail at a time"): one savepoint
@@ -17,19 +17,7 @@ let uid = 0;
 const NO_LIMITS = { senderPerMinute: Infinity, senderPerHour: Infinity, threadPerMinute: Infinity, orgPerMinute: Infinity } as IngestDeps['rateLimits'];
 const deps = (): IngestDeps => ingestDeps(t.db, { rateLimits: NO_LIMITS, orphanReplyGraceMs: 0 });
 
-const mail = (m: { id: string; from: string; cc?: string; subject: string; body: string; inReplyTo?: string; references?: string[] }) =>
-  buildMessage({
-    messageId: m.id,
-    from: `${m.from} <${m.from}@corp.test>`,
-    to: 'status@example.test',
-    ...(m.cc ? { cc: m.cc } : {}),
-    subject: m.subject,
-    body: m.body,
-    headers: {
-      ...(m.inReplyTo ? { 'In-Reply-To': `<${m.inReplyTo}>` } : {}),
-      ...(m.references ? { References: m.references.map((r) => `<${r}>`).join(' ') } : {}),
-    },
-  }).raw;
+const mail = corpMail;
 
 async function storeBatch(raws: string[]): Promise<string[]> {
   const rows = await storeFetched(t.db, 'imap://stmts', 1, raws.map((raw) => ({ uid: ++uid, size: Buffer.byteLength(raw), raw: Buffer.from(raw), internalDate: null })));

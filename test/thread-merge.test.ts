@@ -7,7 +7,7 @@ import { createWebhook, ensureGroup, getEsnPostView, getInbound, hasThreadOptOut
 import { ingest, type IngestDeps } from '@blend/worker';
 import { personWithToken, sessionCookie, startTestApi, type TestApi } from './support/api';
 import { ingestDeps } from './support/ingest';
-import { buildMessage } from './support/messages';
+import { corpMail } from './support/messages';
 
 // A reply whose References name messages of two threads proves they are one
 // conversation; the later thread becomes comments of the earlier one, links follow it, and
@@ -31,21 +31,7 @@ async function deliver(raw: Buffer, at: Date) {
   return (await getInbound(db(), id))!;
 }
 
-const mail = (m: { id: string; from: string; to?: string; cc?: string; subject: string; body: string; inReplyTo?: string; references?: string[] }) =>
-  Buffer.from(
-    buildMessage({
-      messageId: m.id,
-      from: `${m.from} <${m.from}@corp.test>`,
-      to: m.to ?? 'status@example.test',
-      ...(m.cc ? { cc: m.cc } : {}),
-      subject: m.subject,
-      body: m.body,
-      headers: {
-        ...(m.inReplyTo ? { 'In-Reply-To': `<${m.inReplyTo}>` } : {}),
-        ...(m.references ? { References: m.references.map((r) => `<${r}>`).join(' ') } : {}),
-      },
-    }).raw,
-  );
+const mail = (m: Parameters<typeof corpMail>[0]) => Buffer.from(corpMail(m));
 
 const postExists = async (id: string) => (await db().select({ id: schema.posts.id }).from(schema.posts).where(eq(schema.posts.id, id))).length === 1;
 const merges = () => db().select().from(schema.postMerges);

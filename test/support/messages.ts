@@ -32,6 +32,25 @@ export function buildMessage(m: {
   return { raw: `${head.join('\r\n')}\r\n\r\n${m.html ?? m.body ?? 'Hello.'}\r\n`, messageId };
 }
 
+/**
+ * A mail from `from`@corp.test to the bridge (status@example.test unless `to`), with explicit
+ * In-Reply-To and References (given without angle brackets): the thread tests' mail.
+ */
+export function corpMail(m: { id: string; from: string; to?: string; cc?: string; subject: string; body: string; inReplyTo?: string; references?: string[] }): string {
+  return buildMessage({
+    messageId: m.id,
+    from: `${m.from} <${m.from}@corp.test>`,
+    to: m.to ?? 'status@example.test',
+    ...(m.cc ? { cc: m.cc } : {}),
+    subject: m.subject,
+    body: m.body,
+    headers: {
+      ...(m.inReplyTo ? { 'In-Reply-To': `<${m.inReplyTo}>` } : {}),
+      ...(m.references ? { References: m.references.map((r) => `<${r}>`).join(' ') } : {}),
+    },
+  }).raw;
+}
+
 /** DKIM-sign a raw message (mailauth). */
 export async function signDkim(raw: string, key: { signingDomain: string; selector: string; privateKey: string }): Promise<string> {
   const signed = await dkimSign(raw, { ...key, signatureData: [key] });
