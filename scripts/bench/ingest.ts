@@ -18,7 +18,7 @@ import { buildDist } from '../build';
 import { benchPeople, CorpusGenerator, type BenchMessage } from './corpus';
 import { formatSummary, summarise } from './cpu-profile';
 import { ingestAttempts, pgCounters, pgDelta, runEndToEnd, waitForImapMarks } from './end-to-end';
-import { heardLog, pollerLogLevel } from './ingest-heard';
+import { formatPollerSteps, heardLog, pollerLogLevel } from './ingest-heard';
 import { startSink, type Sink } from './digest-sink';
 import { formatProbeStages, formatStages, measureLatency, measureLatencyUnderLoad, type LoadLatencyResult } from './latency';
 import { commandLine, DOCS_FILE, emptyMailbox, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
@@ -243,6 +243,7 @@ async function main(res: Resources): Promise<BenchReport> {
   const loadLatency = underLoad ? await Promise.race([underLoad, died]) : undefined;
   if (loadLatency) {
     say(formatProbeStages(loadLatency.samples));
+    say(formatPollerSteps(loadLatency.samples, heard));
     say(formatStages(loadLatency.samples));
   }
   const cpuIngest = await cpuIngestSampler.stop();

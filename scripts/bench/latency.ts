@@ -40,6 +40,8 @@ export interface LatencySample {
   stages?: LoadStages;
   /** Under load, when the MTA accepted the probe, ms after it accepted the first one. */
   sentMs?: number;
+  /** Under load, the probe's IMAP UID. */
+  uid?: number;
 }
 
 /**
@@ -311,6 +313,7 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
         };
       }
       p.sample.sentMs = p.accepted - probes[0]!.accepted;
+      if (p.uid !== undefined) p.sample.uid = p.uid;
       samples.push(p.sample);
     }
     return { samples, stoppedBy, queries };

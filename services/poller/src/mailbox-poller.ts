@@ -54,6 +54,14 @@ interface Downloaded {
   complete: boolean;
 }
 
+/**
+ * When each step before a store began and ended, in ms since the epoch, logged with the stored
+ * batch at debug level so the ingest benchmark can split the poller's part of a mail's latency
+ * (docs/BENCHMARKS.md, "Blend's share of the latency"): `sync` the sync began (before the
+ * checkpoint read), `list`/`listed` the listing of new UIDs, `fetch`/`fetched` the batch's download.
+ */
+type Steps = Partial<Record<'sync' | 'list' | 'listed' | 'fetch' | 'fetched', number>>;
+
 /** The RFC822.SIZE bytes of these messages. */
 const bytesOf = (messages: { size: number }[]): number => messages.reduce((n, m) => n + m.size, 0);
 
@@ -105,6 +113,8 @@ export class MailboxPoller {
    * listing that found it, else the listing's start. Logged with the store (docs/BENCHMARKS.md).
    */
   private heardAt = new Map<number, number>();
+  /** The steps of the sync under way, for the "stored batch" debug line. */
+  private steps: Steps = {};
   /**
    * UIDs stored ahead of a catch-up, above the checkpoint, under one UIDVALIDITY and rewind
    * count: later syncs do not download them again and move the checkpoint over them. `held`:
@@ -270,6 +280,7 @@ export class MailboxPoller {
     if (!session || !session.usable || this.state !== 'connected') return;
     const uidValidity = session.uidValidity;
     if (uidValidity === null) return;
+    this.steps = { sync: Date.now() };
     const { db, target } = this.opts;
     const cp = await getCheckpoint(db, target.key);
     let lastUid = cp?.lastUid ?? 0;
@@ -333,7 +344,9 @@ export class MailboxPoller {
   private async list(session: ImapSession, fromUid: number): Promise<ImapMessageSize[]> {
     const heard = this.firstHeard ?? Date.now();
     this.firstHeard = null;
+    this.steps.list = Date.now();
     const meta = await session.sizesFrom(fromUid);
+    this.steps.listed = Date.now();
     for (const m of meta) if (!this.heardAt.has(m.uid)) this.heardAt.set(m.uid, heard);
     return meta;
   }
@@ -420,9 +433,11 @@ export class MailboxPoller {
     const wanted = batch.filter((m) => m.size <= this.opts.maxMessageBytes && !this.ahead.uids.has(m.uid)).map((m) => m.uid);
     const sources = new Map<number, { raw: Buffer; messageId: string | null }>();
     if (wanted.length > 0) {
+      this.steps.fetch = Date.now();
       // ENVELOPE gives the Message-ID without parsing, so the worker can tell that a
       // reply's parent is stored but not converted yet.
       for await (const m of session.sources(wanted)) sources.set(m.uid, { raw: m.source, messageId: normaliseMessageId(m.messageId) });
+      this.steps.fetched = Date.now();
     }
     const fetched: FetchedMessage[] = [];
     // The highest UID up to which every message of the batch has a row.
@@ -462,6 +477,7 @@ export class MailboxPoller {
   private async store(uidValidity: number, rewinds: number, got: Downloaded, queue: Queue<IngestJob>, checkpoint: 'advance' | 'ahead'): Promise<void> {
     const { db, target } = this.opts;
     const { fetched, through } = got;
+    const steps = { ...this.steps };
     const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched, rewinds, checkpoint === 'ahead' ? false : through);
     if (checkpoint === 'ahead') for (const m of fetched) this.ahead.uids.add(m.uid);
     else for (const uid of this.ahead.uids) if (uid <= through) this.ahead.uids.delete(uid);
@@ -471,7 +487,7 @@ export class MailboxPoller {
       heard[m.uid] = this.heardAt.get(m.uid);
       this.heardAt.delete(m.uid);
     }
-    this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length, queue: queue.name, heard }, 'stored batch');
+    this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length, queue: queue.name, heard, steps }, 'stored batch');
     // The rows stored together are one job, in UID order (the order the mails arrived): the
     // worker ingests them in one transaction, a reply after its parent. Replies held back for a
     // parent in a catch-up follow it on the backlog queue.
@@ -510,7 +526,9 @@ export class MailboxPoller {
       // ingest has not committed is never touched.
       const rows = await unmarkedDone(db, target.key, uidValidity);
       if (rows.length === 0) return;
+      const began = Date.now();
       const counts = await this.processed.finish(session, rows);
+      this.log.debug({ flagged: rows.length, began, ended: Date.now() }, 'finished in IMAP');
       await markImapDone(db, rows.map((r) => r.id));
       for (const [action, n] of Object.entries(counts)) if (n > 0) metrics?.imapProcessed.inc({ mailbox: target.key, action }, n);
     } catch (err) {
