@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { composedBytes, Slots } from './jobs/send';
+import { composedBytes } from './jobs/send';
+import { MemoryBudget } from './memory-budget';
 
 /** A task that runs until `finish()` is called, recording when it started and ended. */
 function gate(log: string[], name: string) {
@@ -23,47 +24,50 @@ describe('composedBytes', () => {
   });
 });
 
-describe('Slots', () => {
-  it('rejects a size that is not a positive integer, or bytes that are not positive', () => {
-    expect(() => new Slots(0)).toThrow(RangeError);
-    expect(() => new Slots(1.5)).toThrow(RangeError);
-    expect(() => new Slots(2, 0)).toThrow(RangeError);
+/** The composing limit of a send (`composedLimit`): a MemoryBudget of `bytes` with at most `count` at once. */
+const slots = (count: number, bytes: number) => new MemoryBudget(bytes, count);
+
+describe('MemoryBudget with a count (the composing limit)', () => {
+  it('rejects a count that is not a positive integer, or bytes that are not positive', () => {
+    expect(() => slots(0, 10)).toThrow(RangeError);
+    expect(() => slots(1.5, 10)).toThrow(RangeError);
+    expect(() => slots(2, 0)).toThrow(RangeError);
   });
 
   it('runs light mails up to the count, heavy ones within the bytes, and one heavier than all the bytes alone', async () => {
     const log: string[] = [];
-    const slots = new Slots(3, 100);
+    const limit = slots(3, 100);
     const [a, b, c, d, big, e] = ['a', 'b', 'c', 'd', 'big', 'e'].map((n) => gate(log, n));
-    const runs = [slots.run(1, a!.fn), slots.run(1, b!.fn), slots.run(1, c!.fn), slots.run(60, d!.fn), slots.run(500, big!.fn), slots.run(1, e!.fn)];
+    const runs = [limit.run(1, a!.fn), limit.run(1, b!.fn), limit.run(1, c!.fn), limit.run(60, d!.fn), limit.run(500, big!.fn), limit.run(1, e!.fn)];
     await tick();
     // Three light ones fill the count; d waits for a slot, the big one for all of them, e behind it.
     expect(log).toEqual(['start a', 'start b', 'start c']);
     a!.finish();
     await tick();
     expect(log.slice(-2)).toEqual(['end a', 'start d']);
-    expect(slots.inUse).toEqual({ count: 3, bytes: 62 });
+    expect(limit.inUse).toEqual({ count: 3, bytes: 62 });
     b!.finish();
     c!.finish();
     await tick();
-    // Slots are free, but the big one needs all of them; e does not pass it.
+    // Two runs are free, but the big one needs all of them; e does not pass it.
     expect(log.slice(-2)).toEqual(['end b', 'end c']);
     d!.finish();
     await tick();
     expect(log.slice(-2)).toEqual(['end d', 'start big']);
-    expect(slots.inUse).toEqual({ count: 1, bytes: 500 });
+    expect(limit.inUse).toEqual({ count: 1, bytes: 500 });
     big!.finish();
     await tick();
     expect(log.slice(-2)).toEqual(['end big', 'start e']);
     e!.finish();
     await Promise.all(runs);
-    expect(slots.inUse).toEqual({ count: 0, bytes: 0 });
+    expect(limit.inUse).toEqual({ count: 0, bytes: 0 });
   });
 
   it('keeps two heavy mails apart when they do not fit together', async () => {
     const log: string[] = [];
-    const slots = new Slots(10, 100);
+    const limit = slots(10, 100);
     const [x, y] = ['x', 'y'].map((n) => gate(log, n));
-    const runs = [slots.run(60, x!.fn), slots.run(60, y!.fn)];
+    const runs = [limit.run(60, x!.fn), limit.run(60, y!.fn)];
     await tick();
     expect(log).toEqual(['start x']);
     x!.finish();
@@ -74,17 +78,17 @@ describe('Slots', () => {
   });
 
   it('gives the slot and its bytes back when the send throws', async () => {
-    const slots = new Slots(1, 10);
-    await expect(slots.run(10, () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
-    expect(slots.inUse).toEqual({ count: 0, bytes: 0 });
-    await expect(slots.run(10, async () => 'next')).resolves.toBe('next');
+    const limit = slots(1, 10);
+    await expect(limit.run(10, () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    expect(limit.inUse).toEqual({ count: 0, bytes: 0 });
+    await expect(limit.run(10, async () => 'next')).resolves.toBe('next');
   });
 
   it.each([1, 2, 3])('never holds more than its count or bytes (but a heavy mail alone), and finishes every mail (seed %i)', async (seed) => {
     // Random weights, durations and arrivals, some failing: every run must end, within the limits.
     let s = seed;
     const rand = () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-    const slots = new Slots(4, 1_000);
+    const limit = slots(4, 1_000);
     let count = 0;
     let bytes = 0;
     const violations: string[] = [];
@@ -94,7 +98,7 @@ describe('Slots', () => {
       const ms = Math.floor(rand() * 3);
       const fails = rand() < 0.1;
       runs.push(
-        slots
+        limit
           .run(weight, async () => {
             count++;
             bytes += weight;
@@ -111,8 +115,8 @@ describe('Slots', () => {
     }
     await Promise.all(runs);
     expect(violations).toEqual([]);
-    expect(slots.inUse).toEqual({ count: 0, bytes: 0 });
-    expect(slots.peak).toBe(4);
-    expect(slots.peakBytes).toBeGreaterThan(1_000);
+    expect(limit.inUse).toEqual({ count: 0, bytes: 0 });
+    expect(limit.peak).toBe(4);
+    expect(limit.peakBytes).toBeGreaterThan(1_000);
   });
 });

@@ -5,6 +5,7 @@ import { claimOutbound, claimOutbounds, countOutboundAttempt, filesForMail, fini
 import { composeOutbound, isPermanentSmtpError, type OutboundFile } from '@blend/mail';
 import type { Logger } from '@blend/runtime';
 import type { SendBatchJob, SendJob } from '@blend/queue';
+import { MemoryBudget } from '../memory-budget';
 
 export interface SendDeps {
   db: Database;
@@ -70,7 +71,7 @@ async function cancelIfVoid(deps: SendDeps, row: ClaimedOutbound): Promise<SendO
 
 /** Compose a claimed row and hand it to SMTP; resolves on the server's 250. */
 async function deliver(deps: SendDeps, row: ClaimedOutbound, files: (row: ClaimedOutbound) => Promise<OutboundFile[]> = (r) => filesOf(deps, r)): Promise<void> {
-  // Composed, and its files read, only once the process's slots have room for its bytes (see composedLimit).
+  // Composed, and its files read, only once the process's budget has room for its bytes (see composedLimit).
   await composedLimit(deps.transport).run(composedBytes(row, maxFilesBytes(deps)), async () => {
     await deps.transport.sendMail(composeOutbound(row, { addressing: deps.addressing, secret: deps.secret }, await files(row)));
   });
@@ -245,81 +246,19 @@ export const COMPOSED_BYTES = 16 * 1024 * 1024;
 /**
  * The mails composed and not yet accepted at once in this process, over all send jobs: twice
  * the transport's SMTP sessions (10 by default), one being written and one waiting per session,
- * and together at most {@link COMPOSED_BYTES}. A composed mail holds its text, HTML and files
- * until the server answers, so slots counted in mails alone let ten mirrors of a 10 MB file
- * be composed at once.
+ * and together at most {@link COMPOSED_BYTES}, in the order they come (a {@link MemoryBudget}
+ * with a count). A composed mail holds its text, HTML and files until the server answers, so a
+ * limit counted in mails alone let ten mirrors of a 10 MB file be composed at once.
  */
-export function composedLimit(transport: Transporter): Slots {
-  let slots = composedSlots.get(transport);
-  if (!slots) {
+export function composedLimit(transport: Transporter): MemoryBudget {
+  let limit = composedLimits.get(transport);
+  if (!limit) {
     const sessions = (transport as unknown as { options?: { maxConnections?: number } }).options?.maxConnections ?? 5;
-    composedSlots.set(transport, (slots = new Slots(2 * sessions, COMPOSED_BYTES)));
+    composedLimits.set(transport, (limit = new MemoryBudget(COMPOSED_BYTES, 2 * sessions)));
   }
-  return slots;
+  return limit;
 }
-const composedSlots = new WeakMap<Transporter, Slots>();
-
-/**
- * A semaphore counted twice: at most `size` of the functions given to {@link Slots.run} run at
- * once, holding at most `bytes` together (each says its own weight). One heavier than `bytes`
- * runs alone. Waiters start in the order they came, so a heavy one is not starved by a stream
- * of light ones (nor are they held up for longer than it takes).
- */
-export class Slots {
-  private used = 0;
-  private usedBytes = 0;
-  /** The most that ran at once, and the most bytes held at once (for tests). */
-  peak = 0;
-  peakBytes = 0;
-  private readonly waiting: { weight: number; start: () => void }[] = [];
-
-  constructor(
-    readonly size: number,
-    readonly bytes: number = Number.POSITIVE_INFINITY,
-  ) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`slots must be a positive integer, got ${size}`);
-    if (!(bytes > 0)) throw new RangeError(`slot bytes must be positive, got ${bytes}`);
-  }
-
-  /** Mails running now, and the bytes they hold. */
-  get inUse(): { count: number; bytes: number } {
-    return { count: this.used, bytes: this.usedBytes };
-  }
-
-  async run<T>(weight: number, f: () => Promise<T>): Promise<T> {
-    const w = Math.max(0, weight);
-    if (this.waiting.length === 0 && this.fits(w)) this.take(w);
-    else await new Promise<void>((start) => this.waiting.push({ weight: w, start }));
-    try {
-      return await f();
-    } finally {
-      this.used--;
-      this.usedBytes -= w;
-      this.startWaiting();
-    }
-  }
-
-  /** Room for one more of `weight`: a free slot and its bytes, or nothing running (a heavy one alone). */
-  private fits(weight: number): boolean {
-    return this.used === 0 || (this.used < this.size && this.usedBytes + weight <= this.bytes);
-  }
-
-  private take(weight: number): void {
-    this.used++;
-    this.usedBytes += weight;
-    this.peak = Math.max(this.peak, this.used);
-    this.peakBytes = Math.max(this.peakBytes, this.usedBytes);
-  }
-
-  /** Start waiters from the head of the line while they fit. */
-  private startWaiting(): void {
-    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.weight)) {
-      const next = this.waiting.shift()!;
-      this.take(next.weight);
-      next.start();
-    }
-  }
-}
+const composedLimits = new WeakMap<Transporter, MemoryBudget>();
 
 /**
  * The outcomes of a batch, settled together: every row accepted or cancelled is written in one
