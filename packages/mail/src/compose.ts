@@ -27,7 +27,17 @@ export interface OutboundFile {
   filename: string;
   /** Sent as the type Blend serves it with (core `servedAs`), never a declared `text/html`. */
   contentType: string;
-  content: Buffer;
+  /** Its bytes, or, for a large file, its slices read only as the mail is written ({@link FileSlices}). */
+  content: Buffer | FileSlices;
+}
+
+/**
+ * A stored file read as the mail is written: `read(at, count)` gives `count` bytes from byte
+ * `at` (0-based), null once the file is gone.
+ */
+export interface FileSlices {
+  size: number;
+  read(at: number, count: number): Promise<Buffer | null>;
 }
 
 export interface ComposeOptions {
@@ -50,14 +60,30 @@ export function singleLine(s: string, max = 250): string {
 /** Files larger than this go to nodemailer as a stream of slices of this size (see {@link fileContent}). */
 export const FILE_SLICE_BYTES = 64 * 1024;
 
+/** The bytes of a file given as {@link FileSlices} read at a time, as nodemailer's stream of it asks for more. */
+export const FILE_READ_BYTES = 512 * 1024;
+
+/** A file the mail was to carry is gone (erased while the mail was written): the attempt fails and its retry reads the files afresh. */
+export class FileGoneError extends Error {
+  constructor(filename: string) {
+    super(`file ${JSON.stringify(filename)} is no longer stored`);
+    this.name = 'FileGoneError';
+  }
+}
+
 /**
  * A file's bytes as nodemailer should get them. Given a Buffer, nodemailer base64-encodes it
  * in one piece, as one string and its line-wrapped copy: about 39 MiB at once for a 10 MB file
- * (docs/BENCHMARKS.md). Given a stream, it encodes slice by slice. A stream is read once, so a
- * mail whose pooled connection closes mid-send fails that attempt (the send job retries it)
- * where nodemailer would have sent it again on another connection; small files stay Buffers.
+ * (docs/BENCHMARKS.md). Given a stream, it encodes slice by slice. A file given as its slices is
+ * read {@link FILE_READ_BYTES} at a time only when the stream is read, so a mail waiting for its
+ * SMTP session, or written slowly, holds about one read of it; a read that fails, or finds the
+ * file gone ({@link FileGoneError}), fails the stream and with it the mail's attempt. A stream
+ * is read once, so a mail whose pooled connection closes mid-send fails that attempt (the send
+ * job retries it) where nodemailer would have sent it again on another connection; small files
+ * stay Buffers.
  */
-export function fileContent(content: Buffer): Buffer | Readable {
+export function fileContent(content: Buffer | FileSlices, filename = 'file'): Buffer | Readable {
+  if (!Buffer.isBuffer(content)) return sliceStream(content, filename);
   if (content.length <= FILE_SLICE_BYTES) return content;
   let at = 0;
   return new Readable({
@@ -68,6 +94,42 @@ export function fileContent(content: Buffer): Buffer | Readable {
       }
       this.push(content.subarray(at, at + FILE_SLICE_BYTES));
       at += FILE_SLICE_BYTES;
+    },
+  });
+}
+
+/** The stream of a file read as it is consumed: each `read` of the stream pushes one {@link FILE_SLICE_BYTES} slice, reading the next {@link FILE_READ_BYTES} when the last is used up. */
+function sliceStream(file: FileSlices, filename: string): Readable {
+  let next = 0;
+  let held: Buffer = Buffer.alloc(0);
+  let used = 0;
+  return new Readable({
+    highWaterMark: FILE_SLICE_BYTES,
+    read() {
+      if (used < held.length) {
+        this.push(held.subarray(used, (used += FILE_SLICE_BYTES)));
+        return;
+      }
+      if (next >= file.size) {
+        this.push(null);
+        return;
+      }
+      const count = Math.min(FILE_READ_BYTES, file.size - next);
+      const from = next;
+      next += count;
+      file.read(from, count).then(
+        (bytes) => {
+          if (this.destroyed) return;
+          if (!bytes || bytes.length !== count) {
+            this.destroy(new FileGoneError(filename));
+            return;
+          }
+          held = bytes;
+          used = 0;
+          this.push(held.subarray(used, (used += FILE_SLICE_BYTES)));
+        },
+        (err: unknown) => this.destroy(err as Error),
+      );
     },
   });
 }
@@ -92,7 +154,7 @@ export function composeOutbound(row: OutboundMail, opts: ComposeOptions, files: 
     ...(row.htmlBody ? { html: row.htmlBody } : {}),
     // Decided once from the text part: nodemailer otherwise scans each part four times.
     textEncoding: textEncodingOf(row.textBody),
-    ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: fileContent(f.content), contentDisposition: 'attachment' as const })) } : {}),
+    ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: fileContent(f.content, f.filename), contentDisposition: 'attachment' as const })) } : {}),
     envelope: { from: bridgeAddress(opts.addressing, { kind: 'bounce', token: issueBounceToken(row.id, opts.secret) }), to: [row.toAddress] },
     headers: {
       ...extraHeaders(row.headers),

@@ -4,7 +4,7 @@ import type { AttachmentPlan } from '@blend/core';
 import type { Tx } from '../client';
 import { attachmentBlobs, attachments, comments, posts } from '../schema';
 import { groupVisibleTo } from './groups';
-import { RAW_SLICE_BYTES, readInSlices } from './inbound';
+import { RAW_SLICE_BYTES } from './inbound';
 
 /**
  * Store a mail's files with the post or comment it became. Contents are keyed by SHA-256, so
@@ -65,17 +65,30 @@ export async function deleteAttachmentsOf(tx: Tx, target: { postIds: string[]; c
 export interface MailFile {
   filename: string;
   declaredType: string;
-  content: Buffer;
+  /** A file of up to one slice ({@link RAW_SLICE_BYTES}): its bytes; a larger one: its slices, read as the mail is written. */
+  content: Buffer | StoredFileSlices;
+}
+
+/**
+ * A stored file read slice by slice as its reader asks: `read(at, count)` gives `count` bytes
+ * from byte `at` (0-based; fewer at the end), each in one statement of its own, so no
+ * connection is held between slices however slowly the reader goes; null once the file is gone
+ * (erased meanwhile).
+ */
+export interface StoredFileSlices {
+  size: number;
+  read(at: number, count: number): Promise<Buffer | null>;
 }
 
 /**
  * The stored files of one comment (or of a post itself: `commentId` null), in their order, as
  * many as fit within `maxTotalBytes` together (BLEND_ATTACHMENTS_MAX_TOTAL_BYTES): the mail
- * that mirrors it carries them; the rest stay a link away on the thread.
+ * that mirrors it carries them; the rest stay a link away on the thread. A file of more than one
+ * slice is not read here: its content reads it slice by slice when the mail is written
+ * (docs/ARCHITECTURE.md "Outbound mail"), so a mail in flight holds about a slice of it, not all of it.
  */
 export async function filesForMail(db: Tx, target: { postId: string; commentId: string | null }, maxTotalBytes: number): Promise<MailFile[]> {
-  // Sizes first, so a file that does not fit is never read; a file larger than a slice is read
-  // slice by slice (bytea comes as hex text: a whole 10 MB file at once passed through some 50 MB).
+  // Sizes first, so a file that does not fit is never read.
   const rows = await db
     .select({
       filename: attachments.filename,
@@ -92,13 +105,24 @@ export async function filesForMail(db: Tx, target: { postId: string; commentId: 
   let total = 0;
   for (const { filename, declaredType, sha256, size, small } of rows) {
     if (total + size > maxTotalBytes) continue;
-    const content =
-      small ??
-      (await readInSlices(db, size, (from, count) => sql`select substring(${attachmentBlobs.content} from ${from} for ${count}) as part from ${attachmentBlobs} where ${attachmentBlobs.sha256} = ${sha256}`));
-    // Erased between the two reads: the mail goes without it.
-    if (!content) continue;
     total += size;
-    out.push({ filename, declaredType, content });
+    out.push({ filename, declaredType, content: small ?? storedFileSlices(db, sha256, size) });
   }
   return out;
+}
+
+/** The slices of the stored file `sha256` of `size` bytes ({@link StoredFileSlices}), as base64 text a statement (as `readInSlices` reads a source). */
+export function storedFileSlices(db: Tx, sha256: string, size: number): StoredFileSlices {
+  return {
+    size,
+    async read(at, count) {
+      const want = Math.max(0, Math.min(count, size - at));
+      if (want === 0) return Buffer.alloc(0);
+      const part = (await db.execute<{ part: string | null }>(sql`select encode(substring(${attachmentBlobs.content} from ${at + 1} for ${want}), 'base64') as part from ${attachmentBlobs} where ${attachmentBlobs.sha256} = ${sha256}`)).rows[0]?.part;
+      if (part === null || part === undefined) return null;
+      const bytes = Buffer.from(part, 'base64');
+      // A blob is its SHA-256's content, so a short read means it is not the file any more.
+      return bytes.length === want ? bytes : null;
+    },
+  };
 }

@@ -21,6 +21,8 @@ export interface SendDeps {
 /**
  * The files a mail carries: a mirror brings its comment's stored files (those written in the web
  * composer), as many as fit within the per-mail limit; other mail links to the thread instead.
+ * A file of more than one slice comes as its slices, read only as nodemailer writes the mail
+ * (`filesForMail`, `fileContent`).
  */
 async function filesOf(deps: SendDeps, row: ClaimedOutbound): Promise<OutboundFile[]> {
   // The claim said whether there are any: most mail has none and skips the read.
@@ -239,7 +241,9 @@ const BATCH_LANES = 5;
 /**
  * The bytes of mail (text, HTML, files: {@link composedBytes}) composed and not yet accepted at
  * once in one worker process, over all its send jobs: about one large mirror (a 10 MB file) and
- * the small mail beside it. A mail larger than this is sent alone.
+ * the small mail beside it. A mail larger than this is sent alone. A large file is weighed in
+ * full although it is read a slice at a time as it is sent: its read and the strings nodemailer
+ * encodes it through are garbage for a while after.
  */
 export const COMPOSED_BYTES = 16 * 1024 * 1024;
 
