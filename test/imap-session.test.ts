@@ -54,13 +54,26 @@ describe('ImapSession', () => {
     expect(sources[0]!.source.toString()).toContain('Subject: Note');
     expect(sources[0]!.messageId).toMatch(/^<t-[0-9a-f]+@corp\.test>$/);
     expect(await s.searchSince(new Date(Date.now() - 86_400_000))).toEqual([1, 2, 3]);
+
+    // New mail sized and ordered in one FETCH: the listing with each ENVELOPE's ids.
+    const arrivals = await s.arrivalsFrom(2);
+    expect(arrivals.map((m) => [m.uid, m.size])).toEqual(sizes.slice(1).map((m) => [m.uid, m.size]));
+    expect(arrivals[0]!.messageId).toBe(sources.find((m) => m.uid === 2)!.messageId);
+    expect(arrivals.every((m) => m.inReplyTo === '')).toBe(true);
   });
 
   it('flags, moves into a new folder and expunges by UID', async () => {
     const s = await session(mail.imapUrl);
     await s.connect();
     await s.openFolder('INBOX');
-    expect(await s.addFlags([1], ['\\Seen', '$BlendDone'])).toBe(true);
+    // STORE .SILENT answers with no FETCH of the flags: another connection reads them.
+    expect(await s.addFlags([1, 3], ['\\Seen', '$BlendDone'])).toBe(true);
+    await withImap(mail.imapUrl, async (client) => {
+      await client.mailboxOpen('INBOX', { readOnly: true });
+      const flags = new Map<number, string[]>();
+      for await (const m of client.fetch('1:*', { uid: true, flags: true }, { uid: true })) flags.set(m.uid, [...(m.flags ?? [])].sort());
+      expect(Object.fromEntries(flags)).toEqual({ 1: ['$BlendDone', '\\Seen'], 2: [], 3: ['$BlendDone', '\\Seen'] });
+    });
     expect(await s.hasFolder('Done')).toBe(false);
     expect(await s.move([1], 'Done')).toBe(false); // [TRYCREATE]
     await s.createFolder('Done');

@@ -77,7 +77,8 @@ export function formatPollerSteps(samples: { uid?: number; sentMs?: number; hear
     const st = log.stepsOf(s.uid);
     if (heard === undefined || !st) continue;
     const stored = heard - s.heardMs + s.storedMs;
-    const at = [heard, st.sync, st.list, st.listed, st.fetch, st.fetched, stored].map((v) => v ?? Number.NaN);
+    // A catch-up's sync began before the mail was heard of (it takes the mail ahead): from heard on.
+    const at = [heard, Math.max(heard, st.sync ?? heard), st.list, st.listed, st.fetch, st.fetched, stored].map((v) => v ?? Number.NaN);
     rows.push([s.sentMs ?? Number.NaN, ...at.slice(1).map((v, i) => v - at[i]!), log.flaggingWithin(heard, st.fetched ?? stored)]);
   }
   if (rows.length === 0) return 'no poller steps logged';

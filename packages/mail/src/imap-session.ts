@@ -33,6 +33,28 @@ export interface ImapMessageSize {
   internalDate: Date | null;
 }
 
+/** A message's size and arrival time with the ids of its ENVELOPE, as the server wrote them (empty when there are none). */
+export interface ImapArrival extends ImapMessageSize {
+  messageId: string;
+  inReplyTo: string;
+}
+
+/**
+ * A UID set (RFC 3501 section 9, sequence-set) naming exactly these UIDs: runs of consecutive
+ * UIDs as `a:b`, so a command on hundreds of mails that arrived together stays a short line.
+ */
+export function uidSet(uids: number[]): string {
+  const sorted = [...new Set(uids)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(j === i ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
 /** A message's raw source with the Message-ID of its envelope, as the server wrote it. */
 export interface ImapMessageSource {
   uid: number;
@@ -151,12 +173,30 @@ export class ImapSession {
    * so sizes can be checked before anything is downloaded.
    */
   async sizesFrom(fromUid: number): Promise<ImapMessageSize[]> {
-    const out: ImapMessageSize[] = [];
+    return (await this.listFrom(fromUid, false)).map(({ uid, size, internalDate }) => ({ uid, size, internalDate }));
+  }
+
+  /**
+   * {@link sizesFrom} with each message's ENVELOPE Message-ID and In-Reply-To in the same UID
+   * FETCH: a few hundred bytes a message, so new mail can be sized and ordered in one round trip.
+   */
+  async arrivalsFrom(fromUid: number): Promise<ImapArrival[]> {
+    return this.listFrom(fromUid, true);
+  }
+
+  private async listFrom(fromUid: number, envelope: boolean): Promise<ImapArrival[]> {
+    const out: ImapArrival[] = [];
     // `N:*` always matches at least the newest message, even when its UID is below N.
-    for await (const m of this.client.fetch(`${fromUid}:*`, { uid: true, size: true, internalDate: true }, { uid: true })) {
+    for await (const m of this.client.fetch(`${fromUid}:*`, { uid: true, size: true, internalDate: true, envelope }, { uid: true })) {
       if (m.uid < fromUid) continue;
       const d = m.internalDate ? new Date(m.internalDate) : null;
-      out.push({ uid: m.uid, size: m.size ?? 0, internalDate: d && !Number.isNaN(d.getTime()) ? d : null });
+      out.push({
+        uid: m.uid,
+        size: m.size ?? 0,
+        internalDate: d && !Number.isNaN(d.getTime()) ? d : null,
+        messageId: m.envelope?.messageId ?? '',
+        inReplyTo: m.envelope?.inReplyTo ?? '',
+      });
     }
     return out.sort((a, b) => a.uid - b.uid);
   }
@@ -191,11 +231,13 @@ export class ImapSession {
   }
 
   /**
-   * UID STORE +FLAGS (RFC 3501 section 6.4.6). A UID that is gone is no error.
+   * UID STORE +FLAGS.SILENT (RFC 3501 section 6.4.6): the server does not answer with an
+   * untagged FETCH of each message's flags, hundreds of lines for a batch that the connection
+   * would carry before its next command. A UID that is gone is no error.
    * @returns false when the server refused.
    */
   async addFlags(uids: number[], flags: string[]): Promise<boolean> {
-    return this.client.messageFlagsAdd(uids.join(','), flags, { uid: true });
+    return this.client.messageFlagsAdd(uidSet(uids), flags, { uid: true, silent: true });
   }
 
   /**
@@ -204,7 +246,7 @@ export class ImapSession {
    * @returns false when the server refused, e.g. `[TRYCREATE]` for a folder that does not exist.
    */
   async move(uids: number[], folder: string): Promise<boolean> {
-    return (await this.client.messageMove(uids.join(','), folder, { uid: true })) !== false;
+    return (await this.client.messageMove(uidSet(uids), folder, { uid: true })) !== false;
   }
 
   /**
@@ -214,7 +256,7 @@ export class ImapSession {
    * @returns false when the server refused.
    */
   async expunge(uids: number[]): Promise<boolean> {
-    return this.client.messageDelete(uids.join(','), { uid: true });
+    return this.client.messageDelete(uidSet(uids), { uid: true });
   }
 
   /** LOGOUT, or drop the connection when the server does not answer within `timeoutMs`. */
