@@ -286,6 +286,29 @@ export async function threadMessageIds(tx: Tx, postId: string, limit = 30): Prom
   return ids.length <= limit ? ids : [ids[0]!, ...ids.slice(ids.length - limit + 1)];
 }
 
+/**
+ * {@link threadMessageIds} of several threads in one statement (a notification sweep's round
+ * reads those of all its posts at once): each post's Message-IDs, oldest first, the same ones.
+ */
+export async function threadsMessageIds(tx: Tx, postIds: string[], limit = 30): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>(postIds.map((id) => [id, []]));
+  if (postIds.length === 0) return out;
+  const { rows } = await threadsMessageIdsStatement(tx, { postIds });
+  for (const r of rows) out.get(r.post_id)?.push(r.message_id);
+  for (const [id, ids] of out) if (ids.length > limit) out.set(id, [ids[0]!, ...ids.slice(ids.length - limit + 1)]);
+  return out;
+}
+
+const threadsMessageIdsStatement = preparedSql<{ post_id: string; message_id: string }>('blend_threads_message_ids', () => sql`
+  select p.id as post_id, m.message_id
+  from unnest(${sql.placeholder('postIds')}::uuid[]) with ordinality as p(id, n)
+  cross join lateral (
+    select r.message_id, r.created_at from ${messageRefs} r
+    where r.post_id = p.id and r.inbound_id is not null
+    order by r.created_at limit 500
+  ) m
+  order by p.n, m.created_at`);
+
 /** The mirror mail a person got for a comment, so a correction can answer it. */
 export async function mirrorMessageId(tx: Tx, commentId: string, personId: string): Promise<string | null> {
   const rows = await tx

@@ -53,12 +53,15 @@ const writeThreadedStatement = preparedSql<{ id: string }>(
 );
 
 /**
- * {@link writeOutboundMail} for a batch (the digests of a run), in one statement whatever
- * its size. Batched mail is never `threaded`.
+ * {@link writeOutboundMail} for a batch (the digests of a run, the mail of a notification
+ * sweep's round), in one statement whatever its size; the Message-IDs of its `threaded` mails
+ * mapped to their threads in the same statement, as {@link writeOutboundMail} does.
  * @returns the ids of the rows written (a row whose key was used before is not).
  */
-export async function writeOutboundMails(tx: Tx, addressing: Addressing, mails: { id: string; mail: OutboundMail & { threaded?: false } }[]): Promise<string[]> {
-  return addOutbounds(tx, mails.map((m) => outboundRow(m.mail, m.id, addressing)));
+export async function writeOutboundMails(tx: Tx, addressing: Addressing, mails: { id: string; mail: OutboundMail }[]): Promise<string[]> {
+  const rows = mails.map((m) => outboundRow(m.mail, m.id, addressing));
+  const threaded = mails.filter((m) => m.mail.threaded && m.mail.postId).map((m) => m.id);
+  return threaded.length === 0 ? addOutbounds(tx, rows) : addOutbounds(tx, rows, threaded);
 }
 
 /**
@@ -81,10 +84,12 @@ const insertOutbound = (tx: Tx, values: NewOutbound) => tx.insert(outboundMessag
  * was used before are skipped, as with {@link addOutbound}.
  * @returns the ids of the rows written.
  */
-export async function addOutbounds(tx: Tx, rows: (NewOutbound & { id: string })[]): Promise<string[]> {
+export async function addOutbounds(tx: Tx, rows: (NewOutbound & { id: string })[], threadedIds?: string[]): Promise<string[]> {
   if (rows.length === 0) return [];
   const col = <T>(f: (r: NewOutbound & { id: string }) => T) => rows.map(f);
-  const res = await addOutboundsStatement(tx, {
+  const statement = threadedIds ? addThreadedOutboundsStatement : addOutboundsStatement;
+  const res = await statement(tx, {
+    ...(threadedIds ? { threadedIds } : {}),
     id: col((r) => r.id), kind: col((r) => r.kind), toAddress: col((r) => r.toAddress),
     personId: col((r) => r.personId ?? null), postId: col((r) => r.postId ?? null), commentId: col((r) => r.commentId ?? null),
     messageId: col((r) => r.messageId), subject: col((r) => r.subject), textBody: col((r) => r.textBody), htmlBody: col((r) => r.htmlBody ?? null),
@@ -96,7 +101,24 @@ export async function addOutbounds(tx: Tx, rows: (NewOutbound & { id: string })[
 }
 
 /** {@link addOutbounds}' statement: the same text whatever the batch's size (one array a column), so built once and named. */
-const addOutboundsStatement = preparedSql<{ id: string }>('blend_add_outbounds', () => {
+const addOutboundsStatement = preparedSql<{ id: string }>('blend_add_outbounds', () => sql`${insertOutboundRows()} returning id`);
+
+/** {@link addOutbounds} with the Message-IDs of the rows `threadedIds` (those written) mapped to their threads. */
+const addThreadedOutboundsStatement = preparedSql<{ id: string }>(
+  'blend_add_threaded_outbounds',
+  () => sql`
+    with written as (${insertOutboundRows()} returning id, message_id, post_id, comment_id)
+    , mapped as (
+      insert into ${messageRefs} (message_id, post_id, comment_id)
+      select message_id, post_id, comment_id from written
+      where id = any(${sql.placeholder('threadedIds')}::uuid[]) and post_id is not null
+      on conflict (message_id) do nothing
+    )
+    select id from written`,
+);
+
+/** The insert of {@link addOutbounds}: one array parameter a column, spread into rows by `unnest`; a used `dedupeKey` writes nothing. */
+const insertOutboundRows = () => {
   const p = (name: string, type: string) => sql`${sql.placeholder(name)}::${sql.raw(type)}[]`;
   return sql`
     insert into ${outboundMessages} (id, kind, to_address, person_id, post_id, comment_id, message_id, subject, text_body, html_body,
@@ -110,9 +132,8 @@ const addOutboundsStatement = preparedSql<{ id: string }>('blend_add_outbounds',
       ${p('refs', 'text')}, ${p('headers', 'text')}, ${p('autoSubmitted', 'text')}, ${p('dedupeKey', 'text')})
       as u(id, kind, to_address, person_id, post_id, comment_id, message_id, subject, text_body, html_body,
         from_name, reply_to, in_reply_to, refs, headers, auto_submitted, dedupe_key)
-    on conflict (dedupe_key) do nothing
-    returning id`;
-});
+    on conflict (dedupe_key) do nothing`;
+};
 
 export async function getOutbound(db: Tx, id: string): Promise<OutboundRow | undefined> {
   return db.query.outboundMessages.findFirst({ where: eq(outboundMessages.id, id) });

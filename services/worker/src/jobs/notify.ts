@@ -1,4 +1,4 @@
-import { languageOf, postLink, preferencesLink } from '@blend/core';
+import { languageOf, postLink, preferencesLink, type OutboundMail } from '@blend/core';
 import { sql } from 'drizzle-orm';
 import {
   dbNow,
@@ -8,8 +8,8 @@ import {
   mirrorMessageId,
   notificationContext,
   saveReplyTokens,
-  threadMessageIds,
-  writeOutboundMail,
+  threadsMessageIds,
+  writeOutboundMails,
   type Database,
   type NotificationContext,
   type NotificationOutcome,
@@ -49,16 +49,26 @@ export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
       if (rows.length === 0) return null;
       const out: string[] = [];
       const ctx = await notificationContext(tx, rows);
-      const round: Round = { ctx, now, references: new Map(), finished: [], tokens: [] };
+      // The Message-IDs of every thread of the round, in one read (this sweep's own mail does not change them).
+      const references = await threadsMessageIds(tx, [...new Set(rows.map((r) => r.postId))]);
+      const round: Round = { ctx, now, references, finished: [], tokens: [], mails: [] };
       const groups = new Map<string, NotificationRow[]>();
       for (const r of rows) {
         // Mirrors and corrections are one mail per comment; mentions and replies one per thread.
         const key = r.kind === 'mirror' || r.kind === 'correction' ? `${r.kind}|${r.personId}|${r.commentId}` : `note|${r.personId}|${r.postId}`;
         groups.set(key, [...(groups.get(key) ?? []), r]);
       }
-      for (const group of groups.values()) {
-        const id = await writeGroup(tx, deps, round, group);
-        if (id) out.push(id);
+      for (const group of groups.values()) await writeGroup(tx, deps, round, group);
+      // The round's mails in one statement; a mail whose dedupe key was used before is not written.
+      const written = new Set(await writeOutboundMails(tx, deps.site.addressing, round.mails));
+      for (const m of round.mails) {
+        if (!written.has(m.id)) {
+          round.finished.push({ ids: m.notificationIds, outcome: { dropped: 'duplicate' } });
+          continue;
+        }
+        round.finished.push({ ids: m.notificationIds, outcome: { outboundId: m.id } });
+        deps.metrics?.outboundQueued.inc({ kind: m.kind });
+        out.push(m.id);
       }
       await saveReplyTokens(tx, round.tokens);
       await finishNotifications(tx, round.finished);
@@ -86,31 +96,30 @@ async function anyDue(db: Database): Promise<boolean> {
 interface Round {
   ctx: NotificationContext;
   now: Date;
-  /** A thread's Message-IDs, read once per round (this sweep's own mail does not change them). */
+  /** Each thread's Message-IDs, read once per round for all its threads. */
   references: Map<string, string[]>;
   finished: { ids: string[]; outcome: NotificationOutcome }[];
   /** The reply tokens of the round's mail, stored together. */
   tokens: NewReplyToken[];
+  /** The round's mail, written together to the outbox: each with the notifications it settles. */
+  mails: { id: string; mail: OutboundMail; notificationIds: string[]; kind: NotificationRow['kind'] }[];
 }
 
-async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: NotificationRow[]): Promise<string | null> {
+/** The mail of one group of due notifications, added to the round's (or the group settled as dropped). */
+async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: NotificationRow[]): Promise<void> {
   const { ctx, now } = round;
   const first = group[0]!;
   const ids = group.map((r) => r.id);
   const to = ctx.people.get(first.personId);
   const post = ctx.posts.get(first.postId);
-  const drop = (why: string) => {
-    round.finished.push({ ids, outcome: { dropped: why } });
-    return null;
-  };
+  const drop = (why: string) => void round.finished.push({ ids, outcome: { dropped: why } });
   // Checked again at send time: a person may have opted out or bounced since.
   if (!to || to.optIn === 'opted_out') return drop('opted_out');
   if (to.paused) return drop('paused');
   if (!post || post.deletedAt) return drop('post_gone');
   const site = deps.site;
   const outboundId = crypto.randomUUID();
-  let references = round.references.get(post.id);
-  if (!references) round.references.set(post.id, (references = await threadMessageIds(tx, post.id)));
+  const references = round.references.get(post.id) ?? [];
   const postUrl = postLink(site.publicUrl, post.id);
   const preferencesUrl = preferencesLink(site.publicUrl);
   // Blend's words in the reader's language; people's own words stay as written.
@@ -125,7 +134,7 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: Notific
     headers: { ...conversationHeaders(post, now), ...unsubscribeHeaders(site, unsubscribeUrl(site, to.id, `thread:${post.id}`, now), 'unsubscribe') },
   };
 
-  let id: string | null;
+  let mail: OutboundMail;
   if (first.kind === 'mirror' || first.kind === 'correction') {
     const comment = first.commentId ? ctx.comments.get(first.commentId) : undefined;
     if (!comment) return drop('comment_gone');
@@ -134,16 +143,11 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: Notific
     const replyTo = issueReply(round, site, to.id, post.id, outboundId);
     if (first.kind === 'mirror') {
       if (comment.deletedAt) return drop('comment_gone');
-      const mail = renderMirrorMail({ authorName: displayName(author), text: comment.bodyText, postTitle: post.title, postUrl, preferencesUrl, language });
-      id = await writeOutboundMail(
-        tx,
-        site.addressing,
-        { ...base, kind: 'mirror', commentId: comment.id, subject: mail.subject, text: mail.text, html: mail.html, fromName, replyTo, inReplyTo: references.at(-1) ?? null, references, dedupeKey: `mirror:${comment.id}:${to.id}` },
-        outboundId,
-      );
+      const m = renderMirrorMail({ authorName: displayName(author), text: comment.bodyText, postTitle: post.title, postUrl, preferencesUrl, language });
+      mail = { ...base, kind: 'mirror', commentId: comment.id, subject: m.subject, text: m.text, html: m.html, fromName, replyTo, inReplyTo: references.at(-1) ?? null, references, dedupeKey: `mirror:${comment.id}:${to.id}` };
     } else {
       const mirrored = await mirrorMessageId(tx, comment.id, to.id);
-      const mail = renderCorrectionMail({
+      const m = renderCorrectionMail({
         authorName: displayName(author),
         change: comment.deletedAt ? 'deleted' : 'edited',
         text: comment.deletedAt ? '' : comment.bodyText,
@@ -153,12 +157,7 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: Notific
         language,
       });
       const refs = mirrored ? [...references, mirrored] : references;
-      id = await writeOutboundMail(
-        tx,
-        site.addressing,
-        { ...base, kind: 'correction', commentId: comment.id, subject: mail.subject, text: mail.text, html: mail.html, fromName, replyTo, inReplyTo: refs.at(-1) ?? null, references: refs },
-        outboundId,
-      );
+      mail = { ...base, kind: 'correction', commentId: comment.id, subject: m.subject, text: m.text, html: m.html, fromName, replyTo, inReplyTo: refs.at(-1) ?? null, references: refs };
     }
   } else {
     const items = group
@@ -170,19 +169,11 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: Notific
       })
       .filter((i): i is NonNullable<typeof i> => i !== null);
     if (items.length === 0) return drop('comment_gone');
-    const mail = renderNotificationMail({ recipientName: to.name || to.email, threadTitle: post.title, postUrl, items, preferencesUrl, timezone: to.timezone, language });
+    const m = renderNotificationMail({ recipientName: to.name || to.email, threadTitle: post.title, postUrl, items, preferencesUrl, timezone: to.timezone, language });
     const replyTo = issueReply(round, site, to.id, post.id, outboundId);
-    id = await writeOutboundMail(
-      tx,
-      site.addressing,
-      { ...base, kind: 'notification', subject: mail.subject, text: mail.text, html: mail.html, replyTo, inReplyTo: references.at(-1) ?? null, references },
-      outboundId,
-    );
+    mail = { ...base, kind: 'notification', subject: m.subject, text: m.text, html: m.html, replyTo, inReplyTo: references.at(-1) ?? null, references };
   }
-  if (!id) return drop('duplicate');
-  round.finished.push({ ids, outcome: { outboundId: id } });
-  deps.metrics?.outboundQueued.inc({ kind: first.kind });
-  return id;
+  round.mails.push({ id: outboundId, mail, notificationIds: ids, kind: first.kind });
 }
 
 /** A reply address for the mail; its token is stored with the round's others. */
