@@ -210,6 +210,7 @@ async function writeInOneTransaction(
     // The mails' post.created and comment.created events, and their notifications, are written together at the end.
     const events = deferCreatedEvents(tx);
     const notifications = deferNotifications(tx);
+    const waitsForParent = await repliesWaitingForParents(tx, claimed, prepared);
     for (const [i, row] of claimed.entries()) {
       // A live mail's statements go first (the turn ends at the latest after LiveFirst.maxWaitMs).
       if (turn) await turn();
@@ -220,6 +221,15 @@ async function writeInOneTransaction(
         continue;
       }
       const mail = p.value;
+      if (waitsForParent.has(i) && mail.ok) {
+        // Known before its savepoint: held or handed back as the ParentPendingError below would.
+        if (row.size <= HELD_REPLY_MAX_BYTES) heldReplies.push({ row, mail });
+        else {
+          waiting.push(row.id);
+          alone.push(row.id);
+        }
+        continue;
+      }
       await savepoint.begin();
       const held = { events: events.mark(), notifications: notifications.mark() };
       try {
@@ -246,6 +256,40 @@ async function writeInOneTransaction(
     // A try that ended waiting for a parent finished: it does not count towards conversion_died.
     await uncountIngestAttempts(tx, waiting);
   });
+}
+
+/**
+ * The mails of a transaction of several that are replies whose parent is still being ingested
+ * when their turn comes (by index): a parent stored in another row not ingested yet (one
+ * statement, {@link pendingParents}), or a mail later in this transaction, or one whose stages
+ * failed before it. Each would take its savepoint, lock its row and read its thread only to
+ * roll back (`ParentPendingError` in decide), so they are held at once. A parent that commits
+ * meanwhile costs nothing: a held reply is asked again after the commit. A reply this misses is
+ * still caught by decide's own check.
+ */
+async function repliesWaitingForParents(tx: Tx, claimed: ClaimedInbound[], prepared: PromiseSettledResult<PreparedMail | UnreadMail>[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  if (claimed.length < 2) return out;
+  const parentsAt = prepared.map((p) => (p.status === 'fulfilled' && p.value.ok && p.value.classified.classification.kind === 'reply' ? p.value.classified.classification.parentIds : []));
+  // A row of this transaction is `received` until its turn; one whose stages failed, to the end.
+  const firstAt = new Map<string, number>();
+  const lastReceivedAt = new Map<string, number>();
+  for (const [j, row] of claimed.entries()) {
+    const p = prepared[j]!;
+    // Decide's check reads the Message-ID stored with the row (none when the mail came without an envelope's).
+    if (row.messageId) lastReceivedAt.set(row.messageId, Math.max(lastReceivedAt.get(row.messageId) ?? -1, p.status === 'rejected' ? Infinity : j));
+    for (const m of [row.messageId, p.status === 'fulfilled' && p.value.ok ? p.value.parsed.mail.messageId : null]) {
+      if (m && !firstAt.has(m)) firstAt.set(m, j);
+    }
+  }
+  // Asked outside only for parents that are not mails written earlier in this transaction (a
+  // batch of new threads and their replies asks nothing).
+  const wanted = [...new Set(parentsAt.flatMap((parents, i) => parents.filter((m) => (firstAt.get(m) ?? Infinity) >= i)))];
+  const outside = wanted.length > 0 ? await pendingParents(tx, wanted, claimed.map((r) => r.id)) : new Map<string, unknown>();
+  for (const [i, parents] of parentsAt.entries()) {
+    if (parents.some((m) => outside.has(m) || (lastReceivedAt.get(m) ?? -1) > i)) out.add(i);
+  }
+  return out;
 }
 
 /**
