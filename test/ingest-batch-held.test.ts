@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getEsnPostView, getInbound, startIngestAttempts } from '@blend/db';
 import { ingest, ingestBatch, type IngestDeps } from '@blend/worker';
 import { fixtureThread, ingestDeps, seedIngestDatabase, storeBatch as storeMails } from './support/ingest';
+import { whileCounted } from './support/count-transactions';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // A batch's reply whose parent is in another batch, not committed when the reply's batch
@@ -42,14 +43,20 @@ describe('a reply whose parent is in another batch', () => {
     // The parent's batch has claimed it (its try is counted) and not committed.
     await startIngestAttempts(t.db, [parentId!]);
     const { deps: d, waits } = waitingDeps(600_000);
-    const batch = ingestBatch([replyId!, otherId!], d);
+    // The reply is known to wait before its savepoint: it locks nothing and rolls nothing back.
+    const { value: batch, counted } = await whileCounted(t.pool, async () => {
+      const b = ingestBatch([replyId!, otherId!], d);
+      await waits;
+      return { b };
+    });
+    expect(counted.log.filter((l) => /savepoint/.test(l))).toEqual(['savepoint blend_mail']);
     // The reply's batch committed its other mail and waits for the parent.
     expect(await waits).toEqual([replyId]);
     expect(await row(otherId!)).toMatchObject({ state: 'posted' });
     expect(await row(replyId!)).toMatchObject({ state: 'received', attempts: 1 });
     // The parent's batch commits.
     expect((await ingestBatch([parentId!], deps())).outcomes.map((o) => o.outcome.state)).toEqual(['posted']);
-    const result = await batch;
+    const result = await batch.b;
     expect(result.alone).toEqual([]);
     expect(result.outcomes.map((o) => [o.inboundId, o.outcome.state])).toEqual([
       [otherId, 'posted'],
