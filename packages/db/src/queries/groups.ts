@@ -1,4 +1,5 @@
-import { and, eq, sql, type AnyColumn, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, eq, is, sql, type AnyColumn, type Placeholder, type SQL } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Database, Tx } from '../client';
 import { groupMembers, groups } from '../schema';
 import { preparedQuery, preparedSql } from './raw-statement';
@@ -9,9 +10,21 @@ export type Group = typeof groups.$inferSelect;
 const groupBySlugStatement = preparedQuery('blend_group_by_slug', (tx) => tx.query.groups.findFirst({ where: eq(groups.slug, sql.placeholder('slug')) }));
 
 export async function ensureGroup(db: Tx, slug: string, name?: string): Promise<Group> {
-  // Nearly always there already: one read, and the insert only for a new group.
+  // Nearly always there already: one read, and the insert only for a new group. A group found
+  // in a transaction is taken again for its later posts (a batch's, docs/ARCHITECTURE.md
+  // "Ingest, one mail at a time"): callers use its id, which does not change; one the
+  // transaction created itself is not kept, as a mail's savepoint may roll it back.
+  const seen = groupsSeen.get(db)?.get(slug);
+  if (seen) return seen;
   const found = await groupBySlugStatement(db, { slug });
-  if (found) return found;
+  if (found) {
+    // Only in a transaction: a database handle lives as long as the process.
+    if (!is(db, PgTransaction)) return found;
+    let bySlug = groupsSeen.get(db);
+    if (!bySlug) groupsSeen.set(db, (bySlug = new Map()));
+    bySlug.set(slug, found);
+    return found;
+  }
   await db
     .insert(groups)
     .values({ slug, name: name ?? slug })
@@ -20,6 +33,9 @@ export async function ensureGroup(db: Tx, slug: string, name?: string): Promise<
   if (!g) throw new Error(`group ${slug} vanished after upsert`);
   return g;
 }
+
+/** Groups {@link ensureGroup} found in a transaction, by slug. */
+const groupsSeen = new WeakMap<Tx, Map<string, Group>>();
 
 export async function findGroup(db: Tx, slug: string): Promise<Group | undefined> {
   return db.query.groups.findFirst({ where: eq(groups.slug, slug) });
