@@ -67,15 +67,18 @@ describe('blend groups add', () => {
     expect((await ok.done).code).toBe(0);
     expect(JSON.parse(ok.out())).toMatchObject({ slug: 'sales-emea', name: 'Sales EMEA' });
     // In plus mode bridge+reply-…@ and bridge+bounce-…@ are reply and bounce addresses, never a group.
-    for (const [slug, message] of [
+    // The four refusals run side by side: each is a process of its own, started from source.
+    const refusals = [
       ['reply-all', /must not start with "reply-" or "bounce-"/],
       ['bounce-team', /must not start with "reply-" or "bounce-"/],
       ['status', /one of Blend's own addresses/],
       ['postmaster', /reserved role address/],
-    ] as const) {
-      const p = blend('groups', 'add', slug);
-      expect((await p.done).code).toBe(2);
-      expect(p.err()).toMatch(message);
+    ] as const;
+    const runs = refusals.map(([slug]) => blend('groups', 'add', slug));
+    const ends = await Promise.all(runs.map((p) => p.done));
+    for (const [i, [slug, message]] of refusals.entries()) {
+      expect(ends[i]!.code).toBe(2);
+      expect(runs[i]!.err()).toMatch(message);
       expect(await t.db.query.groups.findFirst({ where: (g, { eq: is }) => is(g.slug, slug) })).toBeUndefined();
     }
   });
