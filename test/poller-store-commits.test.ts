@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createDb, getCheckpoint, storeFetched, type Database } from '@blend/db';
+import { CheckpointMovedError, createDb, getCheckpoint, rewindCheckpoint, storeFetched, type Database } from '@blend/db';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // The poller's store commits without waiting for its WAL flush when it moves the checkpoint: a
-// Postgres crash loses its rows and the checkpoint together, and the UIDs are fetched again. A
-// store of mail taken ahead of a catch-up (`checkpointTo: false`) waits, as the poller later
-// moves the checkpoint over those UIDs from memory (docs/ARCHITECTURE.md "Processes and the flow").
+// Postgres crash loses its rows and the checkpoint together, and the UIDs are fetched again. So
+// does a store of mail taken ahead of a catch-up (`checkpointTo: false`): the store that later
+// moves the checkpoint over those UIDs checks that each has a row (`guard.passing`), and a guarded
+// store moves the checkpoint only from where the poller listed (docs/ARCHITECTURE.md "Processes
+// and the flow"); otherwise nothing of it is kept.
 let t: TestDatabase;
 let uid = 0;
 const mail = () => ({ uid: ++uid, size: 5, raw: Buffer.from('Hi.\r\n'), internalDate: new Date('2026-12-07T08:00:00Z') });
@@ -32,14 +34,52 @@ describe("the poller's store and its commit", () => {
     expect((await getCheckpoint(t.db, 'imap://relaxed'))?.lastUid).toBe(uid);
   });
 
-  it('keeps a store of mail taken ahead (the checkpoint not moved) synchronous', async () => {
+  it('relaxes a store of mail taken ahead (the checkpoint not moved) too', async () => {
     await t.db.transaction(async (tx) => {
       const db = tx as unknown as Database;
       const rows = await storeFetched(db, 'imap://ahead', 1, [mail()], 0, false);
       expect(rows).toHaveLength(1);
-      expect(await setting(db)).toBe('on');
+      expect(await setting(db)).toBe('off');
     });
     expect(await getCheckpoint(t.db, 'imap://ahead')).toBeUndefined();
+  });
+
+  it('moves the checkpoint over mail taken ahead only if its rows are there, and keeps nothing otherwise', async () => {
+    const box = 'imap://passing';
+    const [a, b, c, d] = [mail(), mail(), mail(), mail()];
+    await storeFetched(t.db, box, 1, [a], 0, undefined, { from: 1 });
+    await storeFetched(t.db, box, 1, [c], 0, false);
+    // b was never stored (as if its store were lost with a crash): d's batch passes b and c.
+    await expect(storeFetched(t.db, box, 1, [d], 0, d.uid, { from: a.uid + 1, passing: [b.uid, c.uid] })).rejects.toBeInstanceOf(CheckpointMovedError);
+    const stored = async () => (await t.db.execute<{ uid: number }>(sql`select uid::int from inbound_messages where mailbox = ${box} order by uid`)).rows.map((r) => r.uid);
+    expect(await stored()).toEqual([a.uid, c.uid]);
+    expect((await getCheckpoint(t.db, box))?.lastUid).toBe(a.uid);
+    await storeFetched(t.db, box, 1, [b, d], 0, d.uid, { from: a.uid + 1, passing: [c.uid] });
+    expect(await stored()).toEqual([a.uid, b.uid, c.uid, d.uid]);
+    expect((await getCheckpoint(t.db, box))?.lastUid).toBe(d.uid);
+  });
+
+  it('keeps nothing of a guarded store when the checkpoint is not where the poller listed from', async () => {
+    const box = 'imap://guarded';
+    const [a, b, c] = [mail(), mail(), mail()];
+    await storeFetched(t.db, box, 1, [a, b], 0, undefined, { from: 1 });
+    const rows = async () => (await t.db.execute(sql`select 1 from inbound_messages where mailbox = ${box}`)).rows.length;
+    // Listed from above b, but the checkpoint fell back to a (a lost commit).
+    await t.db.execute(sql`update mailbox_checkpoints set last_uid = ${a.uid} where mailbox = ${box}`);
+    await expect(storeFetched(t.db, box, 1, [c], 0, undefined, { from: b.uid + 1 })).rejects.toBeInstanceOf(CheckpointMovedError);
+    // A rewind by IT since the poller read the count.
+    await rewindCheckpoint(t.db, box, 1, b.uid);
+    await expect(storeFetched(t.db, box, 1, [c], 0, undefined, { from: b.uid + 1 })).rejects.toBeInstanceOf(CheckpointMovedError);
+    // A new UIDVALIDITY.
+    await expect(storeFetched(t.db, box, 2, [c], 1, undefined, { from: b.uid + 1 })).rejects.toBeInstanceOf(CheckpointMovedError);
+    // A checkpoint written afresh above UIDs that have no row.
+    await expect(storeFetched(t.db, 'imap://guarded-none', 1, [c], 0, undefined, { from: b.uid + 1 })).rejects.toBeInstanceOf(CheckpointMovedError);
+    expect(await getCheckpoint(t.db, 'imap://guarded-none')).toBeUndefined();
+    expect(await rows()).toBe(2);
+    expect(await getCheckpoint(t.db, box)).toEqual({ uidValidity: 1, lastUid: b.uid, rewinds: 1 });
+    // From the checkpoint as read: stored.
+    await storeFetched(t.db, box, 1, [c], 1, undefined, { from: b.uid + 1 });
+    expect(await getCheckpoint(t.db, box)).toEqual({ uidValidity: 1, lastUid: c.uid, rewinds: 1 });
   });
 
   it('leaves the connection as it was: the next transaction on it commits synchronously', async () => {

@@ -3,11 +3,13 @@ import type { AfterAction } from '@blend/config';
 import type { Logger, Metrics } from '@blend/runtime';
 import { arrivalsAhead, explainImapFailure, fetchBatches, imapFailureKind, imapServerText, normaliseMessageId, type ImapFailure } from '@blend/core';
 import {
+  CheckpointMovedError,
   getCheckpoint,
   markImapDone,
   resetCheckpoint,
   storeFetched,
   unmarkedDone,
+  type Checkpoint,
   type Database,
   type FetchedMessage,
   type LeaseStatus,
@@ -52,6 +54,8 @@ interface Downloaded {
   fetched: FetchedMessage[];
   through: number;
   complete: boolean;
+  /** UIDs of the batch taken ahead before: the checkpoint moves over them, each must have a row. */
+  passing: number[];
 }
 
 /**
@@ -115,6 +119,12 @@ export class MailboxPoller {
   private heardAt = new Map<number, number>();
   /** The steps of the sync under way, for the "stored batch" debug line. */
   private steps: Steps = {};
+  /**
+   * The checkpoint as this poller last read or moved it: a sync lists from it without waiting for
+   * Postgres, reads the checkpoint beside the listing, and its stores move the checkpoint only
+   * from there (docs/ARCHITECTURE.md "Processes and the flow"). Null: the next sync reads first.
+   */
+  private known: Checkpoint | null = null;
   /**
    * UIDs stored ahead of a catch-up, above the checkpoint, under one UIDVALIDITY and rewind
    * count: later syncs do not download them again and move the checkpoint over them. `held`:
@@ -282,17 +292,39 @@ export class MailboxPoller {
     if (uidValidity === null) return;
     this.steps = { sync: Date.now() };
     const { db, target } = this.opts;
-    const cp = await getCheckpoint(db, target.key);
-    let lastUid = cp?.lastUid ?? 0;
-    if (cp && cp.uidValidity !== uidValidity) {
-      // RFC 3501 2.3.1.1: a new UIDVALIDITY invalidates every UID we knew. Re-read the
-      // whole mailbox; Message-ID dedupe turns the copies into `duplicate` rows, and a copy of
-      // a command or a like never acts a second time (docs/SECURITY.md B29).
-      this.log.warn({ old: cp.uidValidity, new: uidValidity }, 'UIDVALIDITY changed; resyncing mailbox');
-      await resetCheckpoint(db, target.key, uidValidity);
-      lastUid = 0;
+    let lastUid: number;
+    let rewinds: number;
+    const known = this.known?.uidValidity === uidValidity ? this.known : null;
+    if (known) {
+      // List from where this poller left the checkpoint; the read runs beside the sync. A store
+      // moves the checkpoint only if it still stands there (`guard`), so a rewind by IT, a new
+      // UIDVALIDITY or a lost commit is seen by the read or the store, and the sync starts again
+      // from the checkpoint read.
+      ({ lastUid, rewinds } = known);
+      void getCheckpoint(db, target.key).then(
+        (cp) => {
+          if (cp && cp.uidValidity === uidValidity && cp.rewinds === rewinds && cp.lastUid >= lastUid) return;
+          this.known = null;
+          void this.sync();
+        },
+        () => {
+          this.known = null;
+        },
+      );
+    } else {
+      const cp = await getCheckpoint(db, target.key);
+      lastUid = cp?.lastUid ?? 0;
+      if (cp && cp.uidValidity !== uidValidity) {
+        // RFC 3501 2.3.1.1: a new UIDVALIDITY invalidates every UID we knew. Re-read the
+        // whole mailbox; Message-ID dedupe turns the copies into `duplicate` rows, and a copy of
+        // a command or a like never acts a second time (docs/SECURITY.md B29).
+        this.log.warn({ old: cp.uidValidity, new: uidValidity }, 'UIDVALIDITY changed; resyncing mailbox');
+        await resetCheckpoint(db, target.key, uidValidity);
+        lastUid = 0;
+      }
+      rewinds = cp?.rewinds ?? 0;
+      this.known = { uidValidity, lastUid, rewinds };
     }
-    const rewinds = cp?.rewinds ?? 0;
     if (this.ahead.uidValidity !== uidValidity || this.ahead.rewinds !== rewinds) {
       this.ahead = { uidValidity, rewinds, uids: new Set(), held: new Set() };
       this.heardAt.clear();
@@ -300,6 +332,21 @@ export class MailboxPoller {
     for (const uid of this.heardAt.keys()) if (uid <= lastUid) this.heardAt.delete(uid);
     for (const uid of this.ahead.uids) if (uid <= lastUid) this.ahead.uids.delete(uid);
     for (const uid of this.ahead.held) if (uid <= lastUid) this.ahead.held.delete(uid);
+    try {
+      await this.syncFrom(session, uidValidity, lastUid, rewinds);
+    } catch (err) {
+      if (!(err instanceof CheckpointMovedError)) throw err;
+      // Nothing of the store was kept: read the checkpoint and list again from there, and
+      // download again what was taken ahead (its rows may be lost with a Postgres crash).
+      this.log.info({ listedFrom: lastUid + 1 }, 'checkpoint moved since this poller left it; listing again from it');
+      this.known = null;
+      this.ahead = { uidValidity: 0, rewinds: 0, uids: new Set(), held: new Set() };
+      this.syncAgain = true;
+    }
+  }
+
+  /** List the mailbox above `lastUid`, download and store what is new. */
+  private async syncFrom(session: ImapSession, uidValidity: number, lastUid: number, rewinds: number): Promise<void> {
     this.heardNew = false;
     const meta = await this.list(lastUid + 1, (from) => session.sizesFrom(from));
     const batches = this.batchesOf(meta);
@@ -321,7 +368,7 @@ export class MailboxPoller {
       const got = await this.download(session, batch);
       // The batch's insert runs in Postgres while the IMAP connection is free: mail announced
       // meanwhile, or with the download's end, is taken ahead without waiting for the insert.
-      const storing = this.store(uidValidity, rewinds, got, queue, 'advance');
+      const storing = this.store(uidValidity, rewinds, got, queue, lastUid + 1);
       try {
         if (catchUp) await this.takeAheadWhile(storing, session, uidValidity, rewinds, waiting, bytesOf(got.fetched));
       } finally {
@@ -444,8 +491,10 @@ export class MailboxPoller {
     // The highest UID up to which every message of the batch has a row.
     let through = 0;
     let complete = true;
+    const passing: number[] = [];
     for (const m of batch) {
       if (this.ahead.uids.has(m.uid)) {
+        passing.push(m.uid);
         through = m.uid;
         continue;
       }
@@ -468,20 +517,27 @@ export class MailboxPoller {
       });
       through = m.uid;
     }
-    return { fetched, through, complete };
+    return { fetched, through, complete, passing };
   }
 
   /**
-   * Store a downloaded batch and queue its rows' jobs on `queue`. `advance` moves the checkpoint
-   * through the batch; `ahead` stores without moving it and remembers the UIDs.
+   * Store a downloaded batch and queue its rows' jobs on `queue`. A UID (the one the sync listed
+   * from) moves the checkpoint through the batch, if it still stands below that UID; `ahead`
+   * stores without moving it and remembers the UIDs.
    */
-  private async store(uidValidity: number, rewinds: number, got: Downloaded, queue: Queue<IngestJob>, checkpoint: 'advance' | 'ahead'): Promise<void> {
+  private async store(uidValidity: number, rewinds: number, got: Downloaded, queue: Queue<IngestJob>, checkpoint: number | 'ahead'): Promise<void> {
     const { db, target } = this.opts;
     const { fetched, through } = got;
     const steps = { ...this.steps };
-    const toEnqueue = await storeFetched(db, target.key, uidValidity, fetched, rewinds, checkpoint === 'ahead' ? false : through);
+    const toEnqueue =
+      checkpoint === 'ahead'
+        ? await storeFetched(db, target.key, uidValidity, fetched, rewinds, false)
+        : await storeFetched(db, target.key, uidValidity, fetched, rewinds, through, { from: checkpoint, passing: got.passing });
     if (checkpoint === 'ahead') for (const m of fetched) this.ahead.uids.add(m.uid);
-    else for (const uid of this.ahead.uids) if (uid <= through) this.ahead.uids.delete(uid);
+    else {
+      for (const uid of this.ahead.uids) if (uid <= through) this.ahead.uids.delete(uid);
+      if (this.known?.uidValidity === uidValidity && this.known.rewinds === rewinds) this.known.lastUid = Math.max(this.known.lastUid, through);
+    }
     // `heard`: each stored UID's moment the poller learned of it, in ms since the epoch.
     const heard: Record<number, number | undefined> = {};
     for (const m of fetched) {

@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, inArray, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gte, inArray, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { Database, Tx } from '../client';
 import { auditLog, inboundMessages, mailboxCheckpoints, people } from '../schema';
 import type { Person } from './people';
@@ -32,18 +32,34 @@ export async function getCheckpoint(db: Tx, mailbox: string): Promise<Checkpoint
 }
 
 /**
+ * The checkpoint is not where the poller's guarded store expected it (see {@link storeFetched}):
+ * the store was rolled back, and the poller reads the checkpoint and lists the mailbox again.
+ */
+export class CheckpointMovedError extends Error {
+  constructor(mailbox: string) {
+    super(`the checkpoint of ${mailbox} is not where the poller left it`);
+    this.name = 'CheckpointMovedError';
+  }
+}
+
+/**
  * Store fetched messages and advance the checkpoint in ONE transaction, so the cursor
  * never passes a UID that has no row (docs/SECURITY.md I1). Re-storing a UID is a no-op.
  * `rewinds` is the checkpoint's count the poller read before fetching: if IT moved the
- * cursor back since, the messages are stored but the cursor is left where IT put it.
+ * cursor back since, the messages are stored but the cursor is left where IT put it (a store
+ * without `guard`; a guarded one keeps nothing).
  * `checkpointTo`: `false` stores without moving the cursor (mail taken ahead of a catch-up,
  * above UIDs that have no row yet); a UID moves it at least that far, for a caller that knows
  * every UID up to it has a row (stored now or taken ahead before). By default the cursor goes
  * to the highest UID stored.
- * A store that moves the cursor commits without waiting for its WAL flush (`synchronous_commit`
- * off for its transaction alone): a Postgres crash loses its rows and its cursor together, and
- * the poller fetches those UIDs again (docs/ARCHITECTURE.md, "Processes and the flow"). One that
- * does not (`false`) waits: its caller goes on to move the cursor over these UIDs from memory.
+ * A store of messages commits without waiting for its WAL flush (`synchronous_commit` off for
+ * its transaction alone): a Postgres crash loses its rows and cursor together with everything
+ * committed after it, and the poller fetches those UIDs again (docs/ARCHITECTURE.md, "Processes
+ * and the flow"; a store of mail taken ahead included, by `guard.passing`).
+ * `guard` (the poller's): `from`, the UID the caller listed from, so the cursor must stand at
+ * `from - 1` or above under this UIDVALIDITY and rewind count; `passing`, UIDs the cursor moves
+ * over that an earlier store (mail taken ahead) was to have written, so each must have a row.
+ * Otherwise the store throws {@link CheckpointMovedError} and nothing of it is kept.
  * @returns ids of the rows that still need an ingest job (new or unfinished).
  */
 export async function storeFetched(
@@ -53,10 +69,19 @@ export async function storeFetched(
   messages: FetchedMessage[],
   rewinds = 0,
   checkpointTo?: number | false,
+  guard?: { from: number; passing?: number[] },
 ): Promise<{ id: string; uid: number }[]> {
   const cursor = checkpointTo === false ? null : Math.max(checkpointTo ?? 0, ...messages.map((m) => m.uid));
   if (messages.length === 0 && !cursor) return [];
   return db.transaction(async (tx) => {
+    const passing = guard?.passing ?? [];
+    if (passing.length > 0) {
+      const [had] = await tx
+        .select({ n: sql<number>`count(*)::int` })
+        .from(inboundMessages)
+        .where(and(eq(inboundMessages.mailbox, mailbox), eq(inboundMessages.uidValidity, uidValidity), inArray(inboundMessages.uid, passing)));
+      if (had!.n < new Set(passing).size) throw new CheckpointMovedError(mailbox);
+    }
     if (messages.length > 0) await tx
       .insert(inboundMessages)
       .values(
@@ -83,11 +108,18 @@ export async function storeFetched(
           lastUid: sql`case when ${mailboxCheckpoints.uidValidity} = ${uidValidity} then greatest(${mailboxCheckpoints.lastUid}, ${cursor}) else ${cursor} end`,
           updatedAt: new Date(),
         },
-        setWhere: eq(mailboxCheckpoints.rewinds, rewinds),
+        setWhere: guard
+          ? and(eq(mailboxCheckpoints.rewinds, rewinds), eq(mailboxCheckpoints.uidValidity, uidValidity), gte(mailboxCheckpoints.lastUid, guard.from - 1))
+          : eq(mailboxCheckpoints.rewinds, rewinds),
+      })
+      .returning({ inserted: sql<boolean>`xmax = 0` })
+      .then(([row]) => {
+        // Not moved (IT rewound it, a new UIDVALIDITY, a lost commit), or written afresh above UIDs with no row.
+        if (guard && (!row || (row.inserted && guard.from > 1))) throw new CheckpointMovedError(mailbox);
       });
     if (messages.length === 0) return [];
     const rows = await tx
-      .select({ id: inboundMessages.id, uid: inboundMessages.uid, ...(cursor ? { relaxed: relaxedCommit } : {}) })
+      .select({ id: inboundMessages.id, uid: inboundMessages.uid, relaxed: relaxedCommit })
       .from(inboundMessages)
       .where(
         and(
