@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureGroup, filesForMail, getInbound, getInboundSources, RAW_SLICE_BYTES, storeAttachments, storeFetched, upsertPerson } from '@blend/db';
+import { ensureGroup, filesForMail, getInbound, getInboundSources, RAW_SLICE_BYTES, READ_SLICE_BYTES, storeAttachments, storeFetched, upsertPerson } from '@blend/db';
 import { ingest, MemoryBudget, type IngestDeps } from '@blend/worker';
+import { whileCounted } from './support/count-transactions';
 import { ingestDeps } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
@@ -110,6 +111,19 @@ describe('reading a stored source', () => {
     expect(sources.get(id)!.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(sources.get(id)!.equals(raw)).toBe(true);
     expect((await getInbound(t.db, id))!.raw!.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it('reads a large source in slices of at most 64 KiB, one statement each, after the row', async () => {
+    // Slices this small keep the driver's buffers for a row at 128 KiB and its text in V8's
+    // young generation (docs/ARCHITECTURE.md, "Memory of a large mail").
+    expect(READ_SLICE_BYTES).toBeLessThanOrEqual(64 * 1024);
+    const raw = Buffer.alloc(3 * RAW_SLICE_BYTES + 12_345);
+    for (let i = 0; i < raw.length; i++) raw[i] = (i * 13 + Math.floor(i / READ_SLICE_BYTES)) & 0xff;
+    const id = await store(raw);
+    const { value, counted } = await whileCounted(t.pool, () => getInbound(t.db, id, { shared: true }));
+    expect(value!.raw!.equals(raw)).toBe(true);
+    expect(counted.statements, counted.log.join('\n')).toBe(1 + Math.ceil(raw.length / READ_SLICE_BYTES));
+    expect(counted.log.filter((l) => /encode\(s\.part, 'base64'\)/.test(l))).toHaveLength(Math.ceil(raw.length / READ_SLICE_BYTES));
   });
 
   it('gives null for a purged source and undefined for no row', async () => {

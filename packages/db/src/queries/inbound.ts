@@ -264,12 +264,16 @@ const lockInboundStatement = preparedQuery('blend_lock_inbound', (tx) =>
 export const RAW_SLICE_BYTES = 2 * 1024 * 1024;
 
 /**
- * The bytes {@link readInSlices} reads a statement. The driver collects a row in a buffer it
- * doubles as the row arrives, so each slice's text passes through buffers of several times its
- * size: in 2 MiB slices, reading a 13 MB source raised the process's peak by 25-30 MiB besides
- * the source itself, in 512 KiB slices by about 5, for a few more round trips.
+ * The bytes {@link readInSlices} reads a statement. The driver collects a row longer than one
+ * read from the socket (64 KiB) in a buffer it doubles as the row arrives (128 KiB, 256 KiB, …
+ * up to twice the row), and those buffers and the row's text stay until V8 next collects them:
+ * in 512 KiB slices (about 700 KB of text a row, buffers up to 1 MiB) reading a 13 MB source
+ * left 20-30 MiB behind it, often past the mail's parsing. A slice of 64 KiB is one buffer of
+ * 128 KiB and a text small enough for V8's young generation, which die in the next minor
+ * collection: about 5-10 MiB, for some 200 statements a 13 MB source instead of 26 (tens of ms
+ * on a mail this rare; docs/ARCHITECTURE.md, "Memory of a large mail").
  */
-export const READ_SLICE_BYTES = 512 * 1024;
+export const READ_SLICE_BYTES = 64 * 1024;
 
 /**
  * A bytea value of `bytes` read slice by slice ({@link READ_SLICE_BYTES}): `slice` is the
@@ -281,8 +285,9 @@ export const READ_SLICE_BYTES = 512 * 1024;
 export async function readInSlices(db: Tx, bytes: number, slice: (from: number, count: number) => SQL, opts: { shared?: boolean } = {}): Promise<Buffer | null> {
   const out = opts.shared ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafe(bytes);
   for (let at = 0; at < bytes; at += READ_SLICE_BYTES) {
-    // As base64 text rather than bytea's hex: a third less text through the driver (the texts of
-    // all slices stay on the heap until V8 next collects), decoded straight into `out`.
+    // As base64 text rather than bytea's hex: a third less text through the driver, decoded
+    // straight into `out`. (node-postgres reads every column of a row as UTF-8 text, so bytea
+    // cannot come as binary.)
     const part = (await db.execute<{ part: string | null }>(sql`select encode(s.part, 'base64') as part from (${slice(at + 1, READ_SLICE_BYTES)}) s`)).rows[0]?.part;
     if (part === null || part === undefined) return null;
     const want = Math.min(READ_SLICE_BYTES, bytes - at);
