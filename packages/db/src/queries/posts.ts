@@ -38,6 +38,87 @@ function insertStatement(table: typeof posts | typeof comments, kind: string, va
   return statement;
 }
 
+/** A mail's post or comment as written with its Message-IDs ({@link insertMailPost}, {@link insertMailComment}). */
+export interface MappedRow {
+  id: string;
+  createdAt: Date;
+  /** The Message-IDs mapped now; the others were mapped already, to this post or another. */
+  recorded: Set<string>;
+}
+
+/**
+ * The post of a mail, and its Message-IDs mapped to it (as `recordMessageRefs` would, after it),
+ * in one statement: an id already mapped keeps its first owner, one another ingest has mapped
+ * and not committed makes this wait for it, and the ids go in sorted (docs/ARCHITECTURE.md
+ * "Threads and merges").
+ */
+export async function insertMailPost(tx: Tx, values: typeof posts.$inferInsert, messageIds: string[]): Promise<MappedRow> {
+  return mappedRow(await mappedInsertStatement('post', values)(tx, { ...values, mappedMessageIds: sortedIds(messageIds) }));
+}
+
+/** The comment of a mail, and its Message-IDs mapped to it and its post, in one statement ({@link insertMailPost}). */
+export async function insertMailComment(tx: Tx, values: typeof comments.$inferInsert, messageIds: string[]): Promise<MappedRow> {
+  return mappedRow(await mappedInsertStatement('comment', values)(tx, { ...values, mappedMessageIds: sortedIds(messageIds) }));
+}
+
+function sortedIds(ids: string[]): string[] {
+  return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+type MappedResult = { rows: { id: string; created_at: unknown; recorded: string[] }[] };
+
+function mappedRow(result: MappedResult): MappedRow {
+  const r = result.rows[0]!;
+  return { id: r.id, createdAt: new Date(r.created_at as string | Date), recorded: new Set(r.recorded) };
+}
+
+type MappedStatement = (tx: Tx, values: Record<string, unknown>) => Promise<MappedResult>;
+const mappedInsertStatements = new Map<string, MappedStatement>();
+
+/**
+ * {@link insertStatement}'s insert with the mapping of the mail's Message-IDs as a
+ * data-modifying CTE of the same statement, named and built once per set of columns given.
+ * The row's post (a comment's own, a post itself) and inbound row come from what was inserted.
+ */
+function mappedInsertStatement(kind: 'post' | 'comment', values: Record<string, unknown>): MappedStatement {
+  const keys = Object.keys(values).filter((k) => values[k] !== undefined).sort();
+  const shape = `${kind}:${keys.map((k) => (values[k] === null ? `${k}=null` : k)).join(',')}`;
+  let statement = mappedInsertStatements.get(shape);
+  if (!statement) {
+    const name = `blend_insert_mapped_${kind}_${mappedInsertStatements.size}`;
+    const row = Object.fromEntries(keys.map((k) => [k, values[k] === null ? sql`null` : sql.placeholder(k)]));
+    let run: ReturnType<typeof preparedSql<{ id: string; created_at: unknown; recorded: string[] }>> | undefined;
+    statement = (tx, vals) => {
+      run ??= preparedSql(name, () => {
+        // The insert drizzle builds (its placeholders kept), returning what the mapping needs. Its
+        // created_at comes back as Postgres writes it (drizzle leaves timestamptz unparsed), read as drizzle reads it.
+        const inserted =
+          kind === 'post'
+            ? tx.insert(posts).values(row as unknown as typeof posts.$inferInsert).returning({ id: posts.id, createdAt: posts.createdAt, inboundId: posts.inboundId, authorId: posts.authorId }).getSQL()
+            : tx.insert(comments).values(row as unknown as typeof comments.$inferInsert).returning({ id: comments.id, createdAt: comments.createdAt, inboundId: comments.inboundId, postId: comments.postId, authorId: comments.authorId }).getSQL();
+        const [postId, commentId] = kind === 'post' ? [sql.raw('w.id'), sql.raw('null::uuid')] : [sql.raw('w.post_id'), sql.raw('w.id')];
+        // The ids are mapped once the keys the row's foreign keys check are held (its author's,
+        // a comment's post's), in that order, as when the mapping was a statement after the
+        // insert: an ingest never holds ids others wait for while it waits for those keys.
+        const keyOfPost = kind === 'post' ? sql.raw('') : sql.raw(' and exists (select 1 from posts where id = w.post_id for key share)');
+        return sql`
+          with w as (${inserted}),
+          r as (
+            insert into message_refs (message_id, post_id, comment_id, inbound_id)
+            select u.m, ${postId}, ${commentId}, w.inbound_id from w, unnest(${sql.placeholder('mappedMessageIds')}::text[]) with ordinality as u(m, n)
+            where exists (select 1 from people where id = w.author_id for key share)${keyOfPost}
+            order by u.n
+            on conflict (message_id) do nothing
+            returning message_id)
+          select w.id, w.created_at, array(select message_id from r) as recorded from w`;
+      });
+      return run(tx, vals);
+    };
+    mappedInsertStatements.set(shape, statement);
+  }
+  return statement;
+}
+
 /**
  * An earlier copy of a mail: published (with what it shows, unless edited since), acted on (a
  * mailed command or a like: `acted` says which), or only withheld or rejected.

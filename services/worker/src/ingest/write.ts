@@ -35,15 +35,14 @@ import {
   addThreadParticipants,
   ensureGroup,
   finishInbound,
-  insertComment,
-  insertPost,
+  insertMailComment,
+  insertMailPost,
   findPersonByEmail,
   languagesByEmail,
   outboundIdByMessageId,
   recordBounce,
   recordMentions,
   insertTags,
-  recordMessageRefs,
   setOptIn,
   storeAttachments,
   upsertPerson,
@@ -194,15 +193,23 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
     case 'post': {
       const author = c.person!;
       const group = await ensureGroup(tx, decision.groupSlug);
-      const post = await insertPost(tx, {
-        groupId: group.id,
-        authorId: author.id,
-        title: decision.title,
-        ...publishedText(c, decision.body),
-        subjectKey: threadSubjectKey(mail.subject),
-        ...(threadIndexOf(mail) ? { threadIndex: threadIndexOf(mail) } : {}),
-        ...(c.content.forwarded.length ? { forwarded: await forwardedByOptedIn(tx, c.content.forwarded) } : {}),
-      });
+      // The whole conversation so far maps to this post, in the statement that writes it, so a
+      // later reply to any earlier message of it finds the thread.
+      const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
+      const post = await insertMailPost(
+        tx,
+        {
+          groupId: group.id,
+          authorId: author.id,
+          title: decision.title,
+          ...publishedText(c, decision.body),
+          subjectKey: threadSubjectKey(mail.subject),
+          ...(threadIndexOf(mail) ? { threadIndex: threadIndexOf(mail) } : {}),
+          ...(c.content.forwarded.length ? { forwarded: await forwardedByOptedIn(tx, c.content.forwarded) } : {}),
+        },
+        threadIds,
+      );
+      const recorded = post.recorded;
       await insertTags(tx, post.id, c.content.tags);
       await storeFiles(tx, c, { postId: post.id, commentId: null });
       const mentioned = await recordMentions(tx, post.id, null, c.content.mentionedEmails);
@@ -213,10 +220,6 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         activitySettings(deps).coalesceMs,
       );
       await emitPostEvent(tx, 'post.created', post.id, { publicUrl: deps.publicUrl, at: post.createdAt });
-      // The whole conversation so far maps to this post, so a later reply to any earlier
-      // message of it finds the thread.
-      const threadIds = [mail.messageId, ...mail.references, ...mail.inReplyTo].filter((v): v is string => Boolean(v));
-      const recorded = await recordMessageRefs(tx, [...new Set(threadIds)].map((messageId) => ({ messageId, postId: post.id, inboundId: row.id })));
       // Replies that came in before this mail (and so became posts of their own) join it now:
       // they mapped its Message-ID first (docs/ARCHITECTURE.md "Threads and merges").
       if (mail.messageId && !recorded.has(mail.messageId)) {
@@ -264,21 +267,15 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       // A reply whose References also name messages of other threads proves they are one
       // conversation: the later ones join the earliest first, and the reply goes there.
       const postId = await mergeLinkedThreads(tx, deps, { targetPostId: decision.postId, referencedPostIds: c.referencedPostIds ?? [], senderId: c.person!.id, inboundId: row.id, now: c.now });
-      const comment = await insertComment(tx, {
-        postId,
-        authorId: c.person!.id,
-        ...publishedText(c, decision.body),
-      });
+      // Its Message-ID maps to it in the statement that writes it.
+      const comment = await insertMailComment(tx, { postId, authorId: c.person!.id, ...publishedText(c, decision.body) }, mail.messageId ? [mail.messageId] : []);
       await storeFiles(tx, c, { postId, commentId: comment.id });
       const mentioned = await recordMentions(tx, postId, comment.id, c.content.mentionedEmails);
-      if (mail.messageId) {
-        const recorded = await recordMessageRefs(tx, [{ messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id }]);
-        // Replies to this mail that came in before it (they mapped its Message-ID first) join
-        // the thread it joined.
-        if (!recorded.has(mail.messageId)) {
-          await adoptEarlyReplies(tx, deps, { postId, messageId: mail.messageId, inboundId: row.id, now: c.now });
-          await claimMessageRef(tx, { messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id });
-        }
+      // Replies to this mail that came in before it (they mapped its Message-ID first) join
+      // the thread it joined.
+      if (mail.messageId && !comment.recorded.has(mail.messageId)) {
+        await adoptEarlyReplies(tx, deps, { postId, messageId: mail.messageId, inboundId: row.id, now: c.now });
+        await claimMessageRef(tx, { messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id });
       }
       await recordActivity(
         tx,
