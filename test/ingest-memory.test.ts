@@ -115,7 +115,7 @@ describe('reading a stored source', () => {
 
   it('reads a large source in slices of at most 64 KiB, one statement each, after the row', async () => {
     // Slices this small keep the driver's buffers for a row at 128 KiB and its text in V8's
-    // young generation (docs/ARCHITECTURE.md, "Memory of a large mail").
+    // young generation (docs/ARCHITECTURE.md, "Ingest, one mail at a time").
     expect(READ_SLICE_BYTES).toBeLessThanOrEqual(64 * 1024);
     const raw = Buffer.alloc(3 * RAW_SLICE_BYTES + 12_345);
     for (let i = 0; i < raw.length; i++) raw[i] = (i * 13 + Math.floor(i / READ_SLICE_BYTES)) & 0xff;

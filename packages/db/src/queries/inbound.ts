@@ -271,7 +271,7 @@ export const RAW_SLICE_BYTES = 2 * 1024 * 1024;
  * left 20-30 MiB behind it, often past the mail's parsing. A slice of 64 KiB is one buffer of
  * 128 KiB and a text small enough for V8's young generation, which die in the next minor
  * collection: about 5-10 MiB, for some 200 statements a 13 MB source instead of 26 (tens of ms
- * on a mail this rare; docs/ARCHITECTURE.md, "Memory of a large mail").
+ * on a mail this rare; docs/ARCHITECTURE.md, "Ingest, one mail at a time").
  */
 export const READ_SLICE_BYTES = 64 * 1024;
 
