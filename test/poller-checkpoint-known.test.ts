@@ -4,17 +4,16 @@
 // Dovecot and Postgres: a rewind by IT (with new mail, and with none) and a checkpoint that fell
 // back with its rows (a store lost with a Postgres crash) are honoured, nothing is skipped or
 // doubled.
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, processMetrics } from '@blend/runtime';
 import { parseImapUrl } from '@blend/mail';
-import { MailboxPoller } from '@blend/poller';
+import type { MailboxPoller } from '@blend/poller';
 import { getCheckpoint, rewindCheckpoint } from '@blend/db';
 import { createProducerRedis, createQueues, type Queues } from '@blend/queue';
 import type { Redis } from 'ioredis';
 import { waitFor } from './support/database';
 import { withImap } from './support/mail-server';
 import { buildMessage } from './support/messages';
+import { debugPoller } from './support/poller';
 import { startStack, type Stack } from './support/stack';
 
 let s: Stack;
@@ -53,24 +52,7 @@ describe('a sync from the checkpoint the poller left', () => {
     const relisted = () => lines.filter((l) => l.msg === 'checkpoint moved since this poller left it; listing again from it').length;
 
     await deliver('One');
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as (typeof lines)[number]);
-        done();
-      },
-    });
-    poller = new MailboxPoller({
-      target,
-      db: s.db.db,
-      ingestQueue: queues.ingest,
-      backlogQueue: queues.ingestBacklog,
-      log: createLogger('test', 'debug', sink),
-      metrics: processMetrics(),
-      pollIntervalMs: 600_000,
-      idleRestartMs: 600_000,
-      maxMessageBytes: 1_000_000,
-      doneFlag: '$BlendDone',
-    });
+    poller = debugPoller(s, queues, lines);
     await poller.start();
     const { uidValidity } = await checkpointAt(1, 0);
     // New mail on the fast path: listed from the checkpoint the poller left.

@@ -4,16 +4,15 @@
 // "Blend's share of the latency"). Against the real Dovecot: a mail waiting before the poller
 // starts is heard when the first sync lists it, a mail delivered later when its EXISTS comes,
 // each before its row's storing transaction began.
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, processMetrics } from '@blend/runtime';
 import { parseImapUrl } from '@blend/mail';
-import { MailboxPoller } from '@blend/poller';
+import type { MailboxPoller } from '@blend/poller';
 import { createProducerRedis, createQueues, type Queues } from '@blend/queue';
 import type { Redis } from 'ioredis';
 import { waitFor } from './support/database';
 import { withImap } from './support/mail-server';
 import { buildMessage } from './support/messages';
+import { debugPoller } from './support/poller';
 import { startStack, type Stack } from './support/stack';
 
 let s: Stack;
@@ -48,25 +47,8 @@ describe('when the poller heard of a mail', () => {
     const target = parseImapUrl(s.mail.imapUrl);
     const mail = (subject: string) => buildMessage({ from: 'Alice <alice@corp.test>', to: `status@${s.mail.domain}`, subject, body: `${subject}.` }).raw;
     await withImap(s.mail.imapUrl, (client) => client.append(target.folder, mail('Waiting')));
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as (typeof lines)[number]);
-        done();
-      },
-    });
     const started = Date.now();
-    poller = new MailboxPoller({
-      target,
-      db: s.db.db,
-      ingestQueue: queues.ingest,
-      backlogQueue: queues.ingestBacklog,
-      log: createLogger('test', 'debug', sink),
-      metrics: processMetrics(),
-      pollIntervalMs: 600_000,
-      idleRestartMs: 600_000,
-      maxMessageBytes: 1_000_000,
-      doneFlag: '$BlendDone',
-    });
+    poller = debugPoller(s, queues, lines);
     await poller.start();
     const waiting = await waitFor(async () => heardOf(1), 'the waiting mail stored');
     expect(waiting).toBeGreaterThanOrEqual(started);
