@@ -4,55 +4,36 @@
 // Dovecot and Postgres: a rewind by IT (with new mail, and with none) and a checkpoint that fell
 // back with its rows (a store lost with a Postgres crash) are honoured, nothing is skipped or
 // doubled.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseImapUrl } from '@blend/mail';
 import type { MailboxPoller } from '@blend/poller';
 import { getCheckpoint, rewindCheckpoint } from '@blend/db';
-import { createProducerRedis, createQueues, type Queues } from '@blend/queue';
-import type { Redis } from 'ioredis';
 import { waitFor } from './support/database';
 import { withImap } from './support/mail-server';
 import { buildMessage } from './support/messages';
-import { debugPoller } from './support/poller';
-import { startStack, type Stack } from './support/stack';
+import { debugPoller, pollerStack } from './support/poller';
 
-let s: Stack;
-let redis: Redis;
-let queues: Queues;
 let poller: MailboxPoller | undefined;
 const lines: { msg: string }[] = [];
-
-beforeAll(async () => {
-  s = await startStack({ BLEND_SENDER_AUTH: 'none' }, { poller: false });
-  await s.stopWorker();
-  redis = createProducerRedis(s.config.REDIS_URL);
-  redis.on('error', () => undefined);
-  queues = createQueues(redis, s.config.BLEND_QUEUE_PREFIX);
-});
-afterAll(async () => {
-  await poller?.stop();
-  await queues?.close();
-  redis?.disconnect();
-  await s?.stop();
-});
+const stack = pollerStack(() => poller);
 
 describe('a sync from the checkpoint the poller left', () => {
   it('honours a rewind by IT and a checkpoint that fell back, storing every UID once', async () => {
-    const target = parseImapUrl(s.mail.imapUrl);
+    const target = parseImapUrl(stack.s.mail.imapUrl);
     const deliver = (subject: string) =>
-      withImap(s.mail.imapUrl, (client) =>
-        client.append(target.folder, buildMessage({ from: 'Alice <alice@corp.test>', to: `status@${s.mail.domain}`, subject, body: `${subject}.` }).raw),
+      withImap(stack.s.mail.imapUrl, (client) =>
+        client.append(target.folder, buildMessage({ from: 'Alice <alice@corp.test>', to: `status@${stack.s.mail.domain}`, subject, body: `${subject}.` }).raw),
       );
-    const uids = async () => (await s.db.pool.query<{ uid: number }>('select uid::int from inbound_messages order by uid')).rows.map((r) => r.uid);
+    const uids = async () => (await stack.s.db.pool.query<{ uid: number }>('select uid::int from inbound_messages order by uid')).rows.map((r) => r.uid);
     const checkpointAt = (lastUid: number, rewinds: number) =>
       waitFor(async () => {
-        const cp = await getCheckpoint(s.db.db, target.key);
+        const cp = await getCheckpoint(stack.s.db.db, target.key);
         return cp?.lastUid === lastUid && cp.rewinds === rewinds ? cp : undefined;
       }, `the checkpoint at ${lastUid} after ${rewinds} rewinds`);
     const relisted = () => lines.filter((l) => l.msg === 'checkpoint moved since this poller left it; listing again from it').length;
 
     await deliver('One');
-    poller = debugPoller(s, queues, lines);
+    poller = debugPoller(stack.s, stack.queues, lines);
     await poller.start();
     const { uidValidity } = await checkpointAt(1, 0);
     // New mail on the fast path: listed from the checkpoint the poller left.
@@ -63,7 +44,7 @@ describe('a sync from the checkpoint the poller left', () => {
     // IT rewinds the checkpoint (`blend mailbox backfill`), then mail comes: the store of the
     // new mail, listed from UID 3, must not move the rewound checkpoint; the sync starts again
     // from UID 1 and the checkpoint ends at the new mail under the rewind's count.
-    await rewindCheckpoint(s.db.db, target.key, uidValidity, 0);
+    await rewindCheckpoint(stack.s.db.db, target.key, uidValidity, 0);
     await deliver('Three');
     await checkpointAt(3, 1);
     expect(await uids()).toEqual([1, 2, 3]);
@@ -71,15 +52,15 @@ describe('a sync from the checkpoint the poller left', () => {
 
     // A checkpoint that fell back with its rows, as a Postgres crash may leave a store whose
     // commit was not flushed: the poller lists the lost UIDs again rather than pass them.
-    await s.db.pool.query('delete from inbound_messages where uid > 1');
-    await s.db.pool.query('update mailbox_checkpoints set last_uid = 1 where mailbox = $1', [target.key]);
+    await stack.s.db.pool.query('delete from inbound_messages where uid > 1');
+    await stack.s.db.pool.query('update mailbox_checkpoints set last_uid = 1 where mailbox = $1', [target.key]);
     await deliver('Four');
     await checkpointAt(4, 1);
     expect(await uids()).toEqual([1, 2, 3, 4]);
 
     // A rewind with no new mail: a periodic sync lists nothing from the old checkpoint, the read
     // beside it sees the rewind, and a sync from the rewound checkpoint follows.
-    await rewindCheckpoint(s.db.db, target.key, uidValidity, 0);
+    await rewindCheckpoint(stack.s.db.db, target.key, uidValidity, 0);
     await poller.sync();
     await checkpointAt(4, 2);
     expect(await uids()).toEqual([1, 2, 3, 4]);

@@ -4,51 +4,32 @@
 // "Blend's share of the latency"). Against the real Dovecot: a mail waiting before the poller
 // starts is heard when the first sync lists it, a mail delivered later when its EXISTS comes,
 // each before its row's storing transaction began.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseImapUrl } from '@blend/mail';
 import type { MailboxPoller } from '@blend/poller';
-import { createProducerRedis, createQueues, type Queues } from '@blend/queue';
-import type { Redis } from 'ioredis';
 import { waitFor } from './support/database';
 import { withImap } from './support/mail-server';
 import { buildMessage } from './support/messages';
-import { debugPoller } from './support/poller';
-import { startStack, type Stack } from './support/stack';
+import { debugPoller, pollerStack } from './support/poller';
 
-let s: Stack;
-let redis: Redis;
-let queues: Queues;
 let poller: MailboxPoller | undefined;
 const lines: { msg: string; heard?: Record<string, number> }[] = [];
-
-beforeAll(async () => {
-  s = await startStack({ BLEND_SENDER_AUTH: 'none' }, { poller: false });
-  await s.stopWorker();
-  redis = createProducerRedis(s.config.REDIS_URL);
-  redis.on('error', () => undefined);
-  queues = createQueues(redis, s.config.BLEND_QUEUE_PREFIX);
-});
-afterAll(async () => {
-  await poller?.stop();
-  await queues?.close();
-  redis?.disconnect();
-  await s?.stop();
-});
+const stack = pollerStack(() => poller);
 
 const heardOf = (uid: number) => lines.find((l) => l.msg === 'stored batch' && l.heard?.[uid] !== undefined)?.heard?.[uid];
 
 async function storedAt(uid: number): Promise<number> {
-  const res = await s.db.pool.query<{ at: number }>('select extract(epoch from received_at)::float8 * 1000 as at from inbound_messages where uid = $1', [uid]);
+  const res = await stack.s.db.pool.query<{ at: number }>('select extract(epoch from received_at)::float8 * 1000 as at from inbound_messages where uid = $1', [uid]);
   return res.rows[0]!.at;
 }
 
 describe('when the poller heard of a mail', () => {
   it('is logged with the stored batch: the listing for waiting mail, the EXISTS for new mail, before the store began', async () => {
-    const target = parseImapUrl(s.mail.imapUrl);
-    const mail = (subject: string) => buildMessage({ from: 'Alice <alice@corp.test>', to: `status@${s.mail.domain}`, subject, body: `${subject}.` }).raw;
-    await withImap(s.mail.imapUrl, (client) => client.append(target.folder, mail('Waiting')));
+    const target = parseImapUrl(stack.s.mail.imapUrl);
+    const mail = (subject: string) => buildMessage({ from: 'Alice <alice@corp.test>', to: `status@${stack.s.mail.domain}`, subject, body: `${subject}.` }).raw;
+    await withImap(stack.s.mail.imapUrl, (client) => client.append(target.folder, mail('Waiting')));
     const started = Date.now();
-    poller = debugPoller(s, queues, lines);
+    poller = debugPoller(stack.s, stack.queues, lines);
     await poller.start();
     const waiting = await waitFor(async () => heardOf(1), 'the waiting mail stored');
     expect(waiting).toBeGreaterThanOrEqual(started);
@@ -57,7 +38,7 @@ describe('when the poller heard of a mail', () => {
     // Delivered while the poller IDLEs: no periodic sync runs in the test's time, so only the
     // EXISTS can bring it, and it is heard no earlier than the APPEND and before its store.
     const before = Date.now();
-    await withImap(s.mail.imapUrl, (client) => client.append(target.folder, mail('New')));
+    await withImap(stack.s.mail.imapUrl, (client) => client.append(target.folder, mail('New')));
     const fresh = await waitFor(async () => heardOf(2), 'the new mail stored', 10_000);
     expect(fresh).toBeGreaterThanOrEqual(before);
     expect(fresh).toBeLessThanOrEqual(await storedAt(2));

@@ -1,9 +1,11 @@
 import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { parseImapUrl } from '@blend/mail';
 import { MailboxPoller } from '@blend/poller';
-import type { Queues } from '@blend/queue';
+import { createProducerRedis, createQueues, type Queues } from '@blend/queue';
 import { createLogger, processMetrics } from '@blend/runtime';
-import type { Stack } from './stack';
+import { startStack, type Stack } from './stack';
 
 /**
  * A poller of the stack's mailbox in the test's own process, with periodic syncs and IDLE
@@ -29,4 +31,42 @@ export function debugPoller<L extends { msg: string }>(s: Stack, queues: Queues,
     maxMessageBytes: 1_000_000,
     doneFlag: '$BlendDone',
   });
+}
+
+/** A stack whose mailbox a test polls with a {@link debugPoller} of its own, and the queues that poller fills. */
+export interface PollerStack {
+  readonly s: Stack;
+  readonly queues: Queues;
+}
+
+/**
+ * Start, before the file's tests, a stack with neither its poller nor its worker running (the
+ * test's poller stores, nothing ingests) and queues on its Redis; after them stop the test's
+ * poller (`poller()`), the queues and the stack.
+ */
+export function pollerStack(poller: () => MailboxPoller | undefined): PollerStack {
+  let s: Stack | undefined;
+  let redis: Redis | undefined;
+  let queues: Queues | undefined;
+  beforeAll(async () => {
+    s = await startStack({ BLEND_SENDER_AUTH: 'none' }, { poller: false });
+    await s.stopWorker();
+    redis = createProducerRedis(s.config.REDIS_URL);
+    redis.on('error', () => undefined);
+    queues = createQueues(redis, s.config.BLEND_QUEUE_PREFIX);
+  });
+  afterAll(async () => {
+    await poller()?.stop();
+    await queues?.close();
+    redis?.disconnect();
+    await s?.stop();
+  });
+  return {
+    get s() {
+      return s!;
+    },
+    get queues() {
+      return queues!;
+    },
+  };
 }
