@@ -23,7 +23,9 @@ import { startSink, type Sink } from './digest-sink';
 import { formatProbeStages, formatStages, measureLatency, measureLatencyUnderLoad, type LoadLatencyResult } from './latency';
 import { commandLine, DOCS_FILE, emptyMailbox, intEnv, root, runBench, runSteps, sayer, writesDocs } from './harness';
 import { blendRevision, machineFacts } from './machine';
+import { buildPgCount, pgCountEnv, pgCountsNow, readPgCounts } from './pg-count';
 import { startPgRelay, type PgRelay } from './pg-relay';
+import { zeroCounts, type PgCounts } from './pg-tx';
 import { sampleProcessCpu } from './process-cpu';
 import { measureFetch, measureParse, medianOf } from './raw-stages';
 import { figures, resultTables, TARGET_CB, TARGET_P95_MS, writeDocs, type BenchReport } from './report';
@@ -46,6 +48,12 @@ const LOAD_PROBES = intEnv('BENCH_LOAD_PROBES', 20, 0);
  */
 const LIVE_WORKER = process.env.BENCH_LIVE_WORKER === '1';
 const BACKLOG_NICE = intEnv('BENCH_BACKLOG_NICE', 10, 0);
+/**
+ * `BENCH_PG_RELAY=1`: each service reaches Postgres through a counting relay in this process
+ * (pg-relay.ts), which sees the wire; by default each counts its own transactions in-process
+ * (pg-count-preload.ts) and connects to Postgres directly, as deployed.
+ */
+const PG_RELAY = process.env.BENCH_PG_RELAY === '1';
 
 /** Functions whose inclusive CPU time splits (c) into its parts in the profile summary. */
 const PROFILE_ENTRY_POINTS = [
@@ -119,6 +127,7 @@ async function main(res: Resources): Promise<BenchReport> {
   const dist = (res.dist = path.join(root, '.blend', `bench-${config.BLEND_QUEUE_PREFIX}`));
   say(`building the services (pnpm build) into ${path.relative(root, dist)}/...`);
   await buildDist(dist);
+  const pgCount = PG_RELAY ? null : await buildPgCount(dist);
 
   const people = benchPeople(SEED);
   const tokens: string[] = [];
@@ -174,15 +183,16 @@ async function main(res: Resources): Promise<BenchReport> {
   // setup's commits arrive before the first reading (a large run's preload takes longer anyway).
   await new Promise((r) => setTimeout(r, Math.max(0, setupDone + PG_STATS_LAG_MS - performance.now())));
   const pgBefore = await pgCounters(db.pool, config);
-  // Each service reaches Postgres through a relay of its own that counts its transactions
-  // (Postgres counts per database only), unless BENCH_PG_RELAY=0.
+  // Postgres counts per database only: each service counts its own transactions, in-process
+  // (pgCount) or, with BENCH_PG_RELAY=1, in a relay of its own between it and Postgres.
   const pgUrl = new URL(config.DATABASE_URL);
   const pgPort = Number(pgUrl.port || 5432);
-  const relays = process.env.BENCH_PG_RELAY === '0' ? null : (res.relays = {
+  const relays = !PG_RELAY ? null : (res.relays = {
     poller: await startPgRelay(pgUrl.hostname, pgPort),
     worker: await startPgRelay(pgUrl.hostname, pgPort),
   });
-  const viaRelay = (name: 'poller' | 'worker') => {
+  const counting = (name: 'poller' | 'worker'): Record<string, string> => {
+    if (pgCount) return pgCountEnv(pgCount, name, env.NODE_OPTIONS);
     const u = new URL(config.DATABASE_URL);
     u.hostname = '127.0.0.1';
     u.port = String(relays![name].port);
@@ -217,9 +227,9 @@ async function main(res: Resources): Promise<BenchReport> {
     }, {
       dist,
       perService: {
-        poller: { ...(relays ? viaRelay('poller') : {}), LOG_LEVEL: pollerLogLevel(env.LOG_LEVEL!) },
+        poller: { ...counting('poller'), LOG_LEVEL: pollerLogLevel(env.LOG_LEVEL!) },
         worker: {
-          ...(relays ? viaRelay('worker') : {}),
+          ...counting('worker'),
           ...(LIVE_WORKER ? { BLEND_WORKER_QUEUES: 'ingest-backlog,send,webhook,digest,notify', BLEND_WORKER_NICE: String(BACKLOG_NICE) } : {}),
         },
       },
@@ -251,13 +261,15 @@ async function main(res: Resources): Promise<BenchReport> {
   const attempts = await ingestAttempts(redis, config.BLEND_QUEUE_PREFIX);
   const outbound = await outboundDuring(db.pool, sink);
   const marksSeconds = await waitForImapMarks(db.pool);
-  // Without relays the database's count is the figure: let the last commits be published.
-  if (!relays) await new Promise((r) => setTimeout(r, PG_STATS_LAG_MS));
+  const relayed = relays
+    ? { poller: { ...relays.poller.counts }, worker: { ...relays.worker.counts } }
+    : byService(await pgCountsNow(pgCount!.dir, Object.values(servicePids)));
   const pgAll = pgDelta(pgBefore, await pgCounters(db.pool, config));
   // The benchmark's own queries (each outside a transaction, so each a commit) are not Blend's.
   const benchCommits = ownTx.commits;
   const pg = { ...pgAll, commits: pgAll.commits - benchCommits };
-  const relayed = relays ? { poller: { ...relays.poller.counts }, worker: { ...relays.worker.counts } } : undefined;
+  const perMail = (v: number) => (v / N).toFixed(2);
+  say(`Postgres by service during (c) and the IMAP flagging, per mail: ${(['poller', 'worker'] as const).map((n) => `${n} ${perMail(relayed[n].commits)} commits, ${perMail(relayed[n].statements)} statements`).join('; ')} (${PG_RELAY ? 'counted by the relays' : 'counted in-process'})`);
 
   say(`latency: ${PROBES} single deliveries over SMTP...`);
   const cpuLatencySampler = sampleProcessCpu(cpuOpts);
@@ -271,20 +283,17 @@ async function main(res: Resources): Promise<BenchReport> {
   await stopRelays(res);
   // The check of the counts, over (c) to the services' exit: their backends published their
   // counts as they exited; the benchmark's own publish theirs within PGSTAT_IDLE_INTERVAL.
-  let commitsByProcess: BenchReport['commitsByProcess'];
-  if (relays && relayed) {
-    await new Promise((r) => setTimeout(r, PG_STATS_LAG_MS));
-    ownTx.stop();
-    const whole = pgDelta(pgBefore, await pgCounters(db.pool, config));
-    commitsByProcess = {
-      ...relayed, benchmark: benchCommits,
-      check: {
-        counted: relays.poller.counts.commits + relays.worker.counts.commits + ownTx.commits,
-        database: whole.commits, sessions: whole.sessions, autovacuums: whole.autovacuums,
-      },
-    };
-  }
+  const atExit = relays ? { poller: relays.poller.counts, worker: relays.worker.counts } : byService((await readPgCounts(pgCount!.dir)).byName);
+  await new Promise((r) => setTimeout(r, PG_STATS_LAG_MS));
   ownTx.stop();
+  const whole = pgDelta(pgBefore, await pgCounters(db.pool, config));
+  const commitsByProcess: BenchReport['commitsByProcess'] = {
+    ...relayed, benchmark: benchCommits,
+    check: {
+      counted: atExit.poller.commits + atExit.worker.commits + ownTx.commits,
+      database: whole.commits, sessions: whole.sessions, autovacuums: whole.autovacuums,
+    },
+  };
   if (profileDir) await summariseProfiles(profileDir, servicePids);
 
   const versions = await db.pool.query<{ v: string; sc: string; sb: string }>(
@@ -294,7 +303,7 @@ async function main(res: Resources): Promise<BenchReport> {
   const v = versions.rows[0]!;
   return {
     date: new Date().toISOString(),
-    command: commandLine('pnpm bench ingest', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_LOAD_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_TIMEOUT_S', 'BENCH_RATE_LIMITS', 'BENCH_LIVE_WORKER', 'BENCH_BACKLOG_NICE', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
+    command: commandLine('pnpm bench ingest', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_LOAD_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_TIMEOUT_S', 'BENCH_RATE_LIMITS', 'BENCH_LIVE_WORKER', 'BENCH_BACKLOG_NICE', 'BENCH_PG_RELAY', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
     revision,
     machine,
     servers: {
@@ -314,9 +323,9 @@ async function main(res: Resources): Promise<BenchReport> {
     parseBare: { seconds: parseBare.median, runs: parseBare.runs },
     parseBlend: { seconds: parseBlend.median, runs: parseBlend.runs },
     processes: (['poller', 'worker'] as const).map((n) => `${n}: \`node ${[...composeNodeOptions(n), `dist/${n}.mjs`].join(' ')}\``).join(', ') +
-      (relays ? ', each reaching Postgres through a counting relay' : ''),
+      (relays ? ', each reaching Postgres through a counting relay' : ', each counting its Postgres transactions in-process (`--import` of scripts/bench/pg-count-preload.ts)'),
     shutdown,
-    e2e, attempts, outbound, marksSeconds, pg, benchCommits, ...(commitsByProcess ? { commitsByProcess } : {}), cpuIngest, cpuLatency, latency, latencyStoppedBy,
+    e2e, attempts, outbound, marksSeconds, pg, benchCommits, commitsByProcess, cpuIngest, cpuLatency, latency, latencyStoppedBy,
     ...(loadLatency ? { loadLatency: { samples: loadLatency.samples, stoppedBy: loadLatency.stoppedBy } } : {}),
   };
 }
@@ -367,6 +376,16 @@ async function summariseProfiles(dir: string, services: Record<string, number>):
       say(`${path.join(dir, file)}:\n${formatSummary(summarise(profile, PROFILE_ENTRY_POINTS), `the ${name} (thread ${file.split('.')[4]}; its whole life)`)}`);
     }
   }
+}
+
+/** Each service's counts from {@link readPgCounts}; a service that counted no connection did not load the preload. */
+function byService(counts: Map<string, PgCounts>): Record<'poller' | 'worker', PgCounts> {
+  const of = (name: 'poller' | 'worker') => {
+    const c = counts.get(name) ?? zeroCounts();
+    if (c.connections === 0) throw new Error(`the ${name} counted no Postgres connection: its pg was not the preload's (scripts/bench/pg-count-preload.ts)`);
+    return c;
+  };
+  return { poller: of('poller'), worker: of('worker') };
 }
 
 async function stopRelays(res: Resources): Promise<void> {

@@ -1,39 +1,31 @@
 /**
- * A counting relay between one of Blend's services and Postgres, so the ingest benchmark can say
- * how many transactions each service commits: the service's DATABASE_URL points at the relay,
+ * A counting relay between one of Blend's services and Postgres (`BENCH_PG_RELAY=1`), the other
+ * way the ingest benchmark can say how many transactions each service commits besides counting
+ * inside the service (pg-count-preload.ts): the service's DATABASE_URL points at the relay,
  * which passes the bytes through unchanged both ways and reads the server's side of the
- * protocol (PostgreSQL frontend/backend protocol v3: a type byte, a 4-byte length, the body).
- * Postgres counts per database only (pg_stat_database), not per client.
+ * protocol (PostgreSQL frontend/backend protocol v3). It sees the wire whatever client a
+ * service uses, but every statement crosses the benchmark process twice.
  */
 import net from 'node:net';
+import { messageOfBytes, TxState, zeroCounts, type PgCounts } from './pg-tx';
 
-export interface TxCounts {
-  /** Transactions committed: each COMMIT of a block, and each statement run outside one. */
-  commits: number;
-  /** Transactions rolled back (a ROLLBACK, a failed block's COMMIT, a failed statement). */
-  rollbacks: number;
-  /** Connections opened through the relay. */
-  connections: number;
-}
+export type { TxCounts } from './pg-tx';
 
 /**
- * Counts the transactions in the server → client bytes of one connection. Each ReadyForQuery
- * ('Z') carries the transaction status (I idle, T in a block, E in a failed block): a block that
- * ends (T or E, then I) committed when its last command was COMMIT; between two idle ones, the
- * commands the server answered ran in a transaction of their own, committed unless an error came.
+ * Counts the transactions in the server → client bytes of one connection: splits them into
+ * messages (a type byte, a 4-byte length, the body) for a {@link TxState}.
  */
 export class TxCounter {
   private pending: Buffer = Buffer.alloc(0);
-  private status = 'I';
-  private commands = 0;
-  private failed = false;
-  private lastTag = '';
+  private readonly state: TxState;
   /** Bytes to pass over before the first message (the one-byte answer to an SSLRequest). */
   skip = 0;
   /** The stream cannot be read (TLS was agreed): nothing more is counted. */
   opaque = false;
 
-  constructor(readonly counts: TxCounts) {}
+  constructor(readonly counts: PgCounts) {
+    this.state = new TxState(counts);
+  }
 
   push(chunk: Buffer): void {
     if (this.opaque) return;
@@ -51,51 +43,12 @@ export class TxCounter {
     while (buf.length - at >= 5) {
       const length = buf.readUInt32BE(at + 1);
       if (buf.length - at < 1 + length) break;
-      this.message(buf[at]!, buf.subarray(at + 5, at + 1 + length));
+      this.state.message(messageOfBytes(buf[at]!, buf.subarray(at + 5, at + 1 + length)));
       at += 1 + length;
     }
     this.pending = Buffer.from(buf.subarray(at));
   }
-
-  private message(type: number, body: Buffer): void {
-    const t = String.fromCharCode(type);
-    switch (t) {
-      case 'C':
-        this.commands++;
-        this.lastTag = body.toString('latin1', 0, Math.max(0, body.indexOf(0)));
-        break;
-      case 'E':
-        this.failed = true;
-        break;
-      default:
-        // Any answer to a command (ParseComplete, BindComplete, RowDescription, DataRow,
-        // PortalSuspended, CloseComplete…) means the server started a transaction for it, even
-        // when no CommandComplete follows (a statement parsed only, a portal read in part).
-        if (!OUTSIDE_COMMANDS.has(t)) this.commands++;
-        break;
-      case 'Z': {
-        const now = String.fromCharCode(body[0] ?? 0x49);
-        if (now === 'I') {
-          if (this.status !== 'I') {
-            if (this.lastTag === 'COMMIT') this.counts.commits++;
-            else this.counts.rollbacks++;
-          } else if (this.failed) this.counts.rollbacks++;
-          else if (this.commands > 0) this.counts.commits++;
-        }
-        this.status = now;
-        this.commands = 0;
-        this.failed = false;
-        break;
-      }
-    }
-  }
 }
-
-/**
- * Messages that are no answer to a command: authentication, backend key, parameter status,
- * protocol negotiation, notices and notifications (and ReadyForQuery itself).
- */
-const OUTSIDE_COMMANDS = new Set(['R', 'K', 'S', 'v', 'N', 'A', 'Z']);
 
 /** SSLRequest and GSSENCRequest: a length of 8 and these codes, answered by one byte. */
 const ENCRYPTION_REQUESTS = new Set([80877103, 80877104]);
@@ -103,7 +56,7 @@ const ENCRYPTION_REQUESTS = new Set([80877103, 80877104]);
 export interface PgRelay {
   /** The relay's port on 127.0.0.1. */
   port: number;
-  counts: TxCounts;
+  counts: PgCounts;
   /** The local ports of the relay's open connections to Postgres (pg_stat_activity.client_port). */
   upstreamPorts(): Set<number>;
   stop(): Promise<void>;
@@ -111,7 +64,7 @@ export interface PgRelay {
 
 /** Start a relay on a free port of 127.0.0.1 to Postgres at `host`:`port`. */
 export async function startPgRelay(host: string, port: number): Promise<PgRelay> {
-  const counts: TxCounts = { commits: 0, rollbacks: 0, connections: 0 };
+  const counts = zeroCounts();
   const sockets = new Set<net.Socket>();
   const ports = new Set<number>();
   const server = net.createServer((client) => {

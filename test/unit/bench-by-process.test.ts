@@ -206,7 +206,7 @@ describe('TxCounter (transactions on one Postgres connection, from the server si
     { what: 'after TLS was agreed nothing is counted', skip: 1, stream: [Buffer.from('S'), done('SELECT 1'), ready('I')], want: { commits: 0, rollbacks: 0 } },
   ];
   it.each(cases)('$what', ({ stream, skip, want }) => {
-    const counter = new TxCounter({ commits: 0, rollbacks: 0, connections: 0 });
+    const counter = new TxCounter({ commits: 0, rollbacks: 0, connections: 0, statements: 0 });
     counter.skip = skip ?? 0;
     for (const chunk of stream) counter.push(chunk);
     expect({ commits: counter.counts.commits, rollbacks: counter.counts.rollbacks }).toEqual(want);
