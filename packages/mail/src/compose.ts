@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { bridgeAddress, isPermanentSmtpFailure, issueBounceToken, originTag, senderAddress, type Addressing } from '@blend/core';
@@ -54,6 +54,8 @@ export interface ComposeOptions {
  */
 export function singleLine(s: string, max = 250): string {
   const flat = s.replace(/[\r\n\u2028\u2029\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  // No more UTF-16 units than `max`, so no more code points either: nothing to cut (the usual case, without an array of its characters).
+  if (flat.length <= max) return flat;
   return [...flat].slice(0, max).join('');
 }
 
@@ -212,7 +214,7 @@ export function createSmtpTransport(
 ): Transporter {
   const u = new URL(url);
   const secure = u.protocol === 'smtps:';
-  return nodemailer.createTransport({
+  const transport = nodemailer.createTransport({
     pool: true,
     maxConnections: pool.maxConnections ?? 5,
     maxMessages: pool.maxMessages ?? 100,
@@ -225,6 +227,49 @@ export function createSmtpTransport(
     greetingTimeout: 10_000,
     socketTimeout: 60_000,
   });
+  // A fresh one for each read of the message (nodemailer reads it again for a retry on another session).
+  transport.use('stream', (mail, done) => {
+    (mail.message as unknown as { transform(make: () => Transform): void }).transform(() => new WriteGathering());
+    done();
+  });
+  return transport;
+}
+
+/** The most bytes of a message {@link WriteGathering} holds before it passes them on. */
+export const SMTP_WRITE_BYTES = 64 * 1024;
+
+/**
+ * The pieces nodemailer writes a message in (each header block, boundary and encoded part, about
+ * ten for a mirror) passed on together, up to {@link SMTP_WRITE_BYTES} at a time: each piece
+ * went to the SMTP socket as a write of its own, a system call each. The bytes are the same; a
+ * large file still streams, one gathering at a time.
+ */
+export class WriteGathering extends Transform {
+  private held: Buffer[] = [];
+  private bytes = 0;
+
+  override _transform(chunk: Buffer | string, encoding: BufferEncoding, done: TransformCallback): void {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+    if (this.bytes === 0 && b.length >= SMTP_WRITE_BYTES) this.push(b);
+    else {
+      this.held.push(b);
+      this.bytes += b.length;
+      if (this.bytes >= SMTP_WRITE_BYTES) this.release();
+    }
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.release();
+    done();
+  }
+
+  private release(): void {
+    if (this.bytes === 0) return;
+    this.push(this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, this.bytes));
+    this.held = [];
+    this.bytes = 0;
+  }
 }
 
 /** How Blend logs in to its SMTP server: the URL's password, an OAuth 2.0 token (SASL XOAUTH2), or not at all. */
