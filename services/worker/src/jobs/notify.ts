@@ -17,7 +17,7 @@ import {
   type NewReplyToken,
   type Tx,
 } from '@blend/db';
-import { renderCorrectionMail, renderMirrorMail, renderNotificationMail, warmTemplates } from '@blend/mail';
+import { renderCorrectionMail, renderMirrorMail, renderNotificationMail, warmTemplates, type RenderedMail } from '@blend/mail';
 import type { Logger, Metrics } from '@blend/runtime';
 import { conversationHeaders, replyAddress, unsubscribeHeaders, unsubscribeUrl, type MailSite } from '@blend/outbound';
 
@@ -51,7 +51,7 @@ export async function sweepNotifications(deps: NotifyDeps): Promise<string[]> {
       const ctx = await notificationContext(tx, rows);
       // The Message-IDs of every thread of the round, in one read (this sweep's own mail does not change them).
       const references = await threadsMessageIds(tx, [...new Set(rows.map((r) => r.postId))]);
-      const round: Round = { ctx, now, references, finished: [], tokens: [], mails: [] };
+      const round: Round = { ctx, now, references, finished: [], tokens: [], mails: [], mirrors: new Map() };
       const groups = new Map<string, NotificationRow[]>();
       for (const r of rows) {
         // Mirrors and corrections are one mail per comment; mentions and replies one per thread.
@@ -103,6 +103,8 @@ interface Round {
   tokens: NewReplyToken[];
   /** The round's mail, written together to the outbox: each with the notifications it settles. */
   mails: { id: string; mail: OutboundMail; notificationIds: string[]; kind: NotificationRow['kind'] }[];
+  /** Mirror mails rendered in the round, by comment and language: a comment mirrored to several people is rendered once for each language. */
+  mirrors: Map<string, RenderedMail>;
 }
 
 /** The mail of one group of due notifications, added to the round's (or the group settled as dropped). */
@@ -143,7 +145,10 @@ async function writeGroup(tx: Tx, deps: NotifyDeps, round: Round, group: Notific
     const replyTo = issueReply(round, site, to.id, post.id, outboundId);
     if (first.kind === 'mirror') {
       if (comment.deletedAt) return drop('comment_gone');
-      const m = renderMirrorMail({ authorName: displayName(author), text: comment.bodyText, postTitle: post.title, postUrl, preferencesUrl, language });
+      // The same for every recipient of the comment who reads the same language (what differs, the reply address and headers, is outside the rendering).
+      const key = `${comment.id}|${language}`;
+      let m = round.mirrors.get(key);
+      if (!m) round.mirrors.set(key, (m = renderMirrorMail({ authorName: displayName(author), text: comment.bodyText, postTitle: post.title, postUrl, preferencesUrl, language })));
       mail = { ...base, kind: 'mirror', commentId: comment.id, subject: m.subject, text: m.text, html: m.html, fromName, replyTo, inReplyTo: references.at(-1) ?? null, references, dedupeKey: `mirror:${comment.id}:${to.id}` };
     } else {
       const mirrored = await mirrorMessageId(tx, comment.id, to.id);
