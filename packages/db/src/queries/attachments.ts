@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AttachmentPlan } from '@blend/core';
 import type { Tx } from '../client';
 import { attachmentBlobs, attachments, comments, posts } from '../schema';
 import { groupVisibleTo } from './groups';
 import { RAW_SLICE_BYTES } from './inbound';
+import { preparedSql } from './raw-statement';
 
 /**
  * Store a mail's files with the post or comment it became. Contents are keyed by SHA-256, so
@@ -16,25 +17,36 @@ export async function storeAttachments(
   files: { plan: AttachmentPlan; content: Buffer }[],
 ): Promise<void> {
   for (const [position, { plan, content }] of files.entries()) {
-    let sha: string | null = null;
-    if (plan.store) {
-      sha = createHash('sha256').update(content).digest('hex');
-      await tx.insert(attachmentBlobs).values({ sha256: sha, content, size: content.length }).onConflictDoNothing();
-    }
-    await tx.insert(attachments).values({
-      postId: target.postId,
-      commentId: target.commentId,
-      sha256: sha,
-      filename: plan.filename,
-      declaredType: plan.declaredType,
-      size: plan.store ? content.length : plan.size,
-      inline: plan.inline,
-      omitted: plan.omitted,
-      note: plan.note,
-      position,
-    });
+    const row = { postId: target.postId, commentId: target.commentId, filename: plan.filename, declaredType: plan.declaredType, inline: plan.inline, omitted: plan.omitted, note: plan.note, position };
+    // A stored file's content and its row in one statement (the row's reference to the content is checked at its end).
+    if (plan.store) await storeFileStatement(tx, { ...row, sha256: createHash('sha256').update(content).digest('hex'), content, size: content.length });
+    else await listFileStatement(tx, { ...row, size: plan.size });
   }
 }
+
+/** The row of a file of {@link storeAttachments} (its `sha256` given, or null for a file only listed). */
+const insertFileRow = (sha256: SQL) => {
+  const p = sql.placeholder;
+  return sql`
+    insert into ${attachments} (post_id, comment_id, sha256, filename, declared_type, size, inline, omitted, note, position)
+    values (${p('postId')}::uuid, ${p('commentId')}::uuid, ${sha256}, ${p('filename')}::text, ${p('declaredType')}::text, ${p('size')}::int,
+      ${p('inline')}::boolean, ${p('omitted')}::text, ${p('note')}::text, ${p('position')}::int)`;
+};
+
+/** A stored file of a published mail (a quarter of the mails carry one): its content, once per SHA-256, and its row; built once, named. */
+const storeFileStatement = preparedSql(
+  'blend_store_file',
+  () => sql`
+    with blob as (
+      insert into ${attachmentBlobs} (sha256, content, size)
+      values (${sql.placeholder('sha256')}::text, ${sql.placeholder('content')}::bytea, ${sql.placeholder('size')}::int)
+      on conflict do nothing
+    )
+    ${insertFileRow(sql`${sql.placeholder('sha256')}::text`)}`,
+);
+
+/** A file only listed (not stored: too large, a type not allowed, …): its row; built once, named. */
+const listFileStatement = preparedSql('blend_list_file', () => insertFileRow(sql`null::text`));
 
 export type AttachmentRow = typeof attachments.$inferSelect;
 
