@@ -49,7 +49,9 @@ const thirdPartyExternal: Plugin = {
  * bundles only the modules it uses, and none of their third-party imports otherwise: the
  * poller, which uses a few functions of packages/core and packages/mail, no longer loads and
  * runs markdown-it, sanitize-html, mailparser, nodemailer, handlebars and the like at start-up
- * (a fifth of its start-up CPU). No module there acts on import beyond setting up its own values.
+ * (a fifth of its start-up CPU). The worker no longer loads imapflow and markdown-it, and its
+ * parse threads (each a heap of its own) not the webhook, date and template libraries either
+ * (README "Memory"). No module there acts on import beyond setting up its own values.
  */
 const workspacePure: Plugin = {
   name: 'workspace-pure',
@@ -65,7 +67,7 @@ const workspacePure: Plugin = {
 };
 
 /** Programs bundled with {@link workspacePure}. */
-const PURE_WORKSPACE = new Set(['poller']);
+const PURE_WORKSPACE = new Set(['poller', 'worker', 'parse-thread']);
 
 /**
  * Build every program into `out` (removing what was there). It must be inside the checkout:

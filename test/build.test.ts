@@ -90,6 +90,20 @@ describe('pnpm build', () => {
     }
   });
 
+  it('bundles the worker and its parse threads without the libraries they do not use', () => {
+    // Each parse thread loads its bundle into a heap of its own (README "Memory").
+    const importsOf = (name: string) => readFileSync(path.join(out, `${name}.mjs`), 'utf8').match(/^import .*$/gm) ?? [];
+    const uses = (imports: string[], lib: string) => imports.some((line) => line.includes(`/${lib}/`));
+    const worker = importsOf('worker');
+    expect(uses(worker, 'bullmq')).toBe(true);
+    for (const unused of ['imapflow', 'markdown-it']) expect(worker.filter((line) => line.includes(`/${unused}/`))).toEqual([]);
+    const thread = importsOf('parse-thread');
+    expect(uses(thread, 'mailparser')).toBe(true);
+    for (const unused of ['imapflow', 'markdown-it', 'bullmq', 'pg', 'nodemailer', 'handlebars', 'cloudevents', 'standardwebhooks', 'luxon', 'i18next']) {
+      expect(thread.filter((line) => line.includes(`/${unused}/`))).toEqual([]);
+    }
+  });
+
   it('starts the worker from the build with the prebuilt mail templates, never loading MJML', async () => {
     // Without the thread that would load MJML, the worker can only start from mail-templates.json.
     await rm(path.join(out, 'mjml-thread.mjs'));
