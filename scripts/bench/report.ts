@@ -48,10 +48,11 @@ export interface BenchReport {
   /** Commits of the benchmark's own queries (progress sampling, probes) in the same span, left out of `pg`. */
   benchCommits: number;
   /**
-   * Transactions by process in the same span: each service's as its Postgres relay counted them
-   * (from its start), and the benchmark's own commits; `check`: from (c) until the services
-   * exited, the commits counted on all connections against the database's (pg_stat_database),
-   * which also counts a transaction per new connection and autovacuum's. Absent with BENCH_PG_RELAY=0.
+   * Transactions by process in the same span: each service's as it counted them in-process (or
+   * its relay, with BENCH_PG_RELAY=1), from its start, and the benchmark's own commits; `check`:
+   * from (c) until the services exited, the commits counted on all connections against the
+   * database's (pg_stat_database), which also counts a transaction per new connection and
+   * autovacuum's.
    */
   commitsByProcess?: {
     poller: TxCounts;
@@ -151,7 +152,7 @@ const CPU_PARTS: [part: string, label: string, blend: boolean][] = [
   ['Redis', 'Redis (the queues; shared with anything else on the machine)', false],
   ['Postfix', 'Postfix (SMTP delivery into the mailbox)', false],
   ['Dovecot', 'Dovecot (IMAP)', false],
-  ['benchmark', 'the benchmark (progress queries, probes, the SMTP sink, the Postgres relays; the API of the single probes)', false],
+  ['benchmark', 'the benchmark (progress queries, probes, the SMTP sink; with BENCH_PG_RELAY=1 the Postgres relays; the API of the single probes)', false],
   ['Postgres for the benchmark', "… Postgres backends serving the benchmark's connections", false],
   ['Postgres, the rest of the server', 'Postgres, the rest of the server (WAL writer, checkpointer, other databases)', false],
   ['other (the rest of the machine)', "other processes on the machine (not this run's)", false],
@@ -194,9 +195,9 @@ The machine's cores were ${fmt(u.machineBusyPct, 0)} % busy over these ${fmt(u.w
 }
 
 /**
- * Postgres commits per mail during (c) and the IMAP flagging: by process as the relays counted
- * them, and how those add up to the database's count; without relays, the database's count
- * less the benchmark's own.
+ * Postgres commits per mail during (c) and the IMAP flagging: by process as the services (or
+ * the relays) counted them, and how those add up to the database's count; without those
+ * counts, the database's count less the benchmark's own.
  */
 export function commitsRows(r: Pick<BenchReport, 'commitsByProcess' | 'pg' | 'benchCommits'>, mails: number): string {
   const per = (v: number) => fmt(v / mails, 2);
@@ -300,8 +301,9 @@ Settings (environment), defaults in brackets:
 - \`BENCH_CPU_PROFILE=/tmp/prof\` (a folder): the services run with \`--cpu-prof\` and write a V8 CPU
   profile per thread there when they stop (after the latency probes), summarised on stdout (open a
   file in Chrome DevTools or speedscope)
-- \`BENCH_PG_RELAY\` (on): \`0\` connects the services to Postgres directly, without the relays that
-  count their commits
+- \`BENCH_PG_RELAY\` (off): \`1\` counts each service's Postgres transactions in a relay of its own in
+  the benchmark process instead of inside the service; every statement then crosses the benchmark's
+  event loop twice (see "What is measured", 8.)
 - Blend's own \`WORKER_CONCURRENCY\` (4), \`BLEND_IMAP_BATCH_SIZE\` (50), \`BLEND_POLL_INTERVAL_MS\` (30000)
 - \`BENCH_STRICT=1\` fails the command when a target is missed; \`BENCH_DOCS=0\` leaves this file alone
 
@@ -355,7 +357,8 @@ mid-run), and removes the build, the database, the queue keys and the mailbox's 
 7. **CPU by process:** every process's user + system CPU is read from \`/proc\` once a second
    (\`scripts/bench/process-cpu.ts\`). The poller and worker are their own processes; a Postgres
    backend is counted for the process whose connection it serves (its \`pg_stat_activity.client_port\`
-   is one of that service's relay connections, or one of the process's own sockets); the benchmark
+   is one of the process's own sockets, or with \`BENCH_PG_RELAY=1\` one of that service's relay
+   connections); the benchmark
    is this process and its children (the SMTP sink); Postfix, Dovecot and Redis by process name.
    A process that starts and ends between two readings (Postfix's per-mail helpers, a short
    autovacuum) is missed, so those figures are a lower bound. During (c) each service's CPU (and
@@ -365,15 +368,22 @@ mid-run), and removes the build, the database, the queue keys and the mailbox's 
    (loading its program, connecting, the schema check: about 1 s for the poller and 2 s for the
    worker on 2026-12-06) is its start-up, shown apart; the per-mail figures count what it used
    after that.
-8. **Commits:** Postgres counts them per database only, so each service reaches Postgres through
-   a relay of its own in the benchmark process (\`scripts/bench/pg-relay.ts\`), which passes the
-   bytes through and counts the transactions the server reports ending on each connection; the
-   benchmark counts its own queries on its connections (\`test/support/count-transactions.ts\`).
-   Together they are checked against \`pg_stat_database.xact_commit\` of the run's database over
-   (c) and the IMAP flagging, which also counts one transaction per new connection and autovacuum's.
-   \`BENCH_PG_RELAY=0\` connects the services directly (the relays add a loopback hop to every
-   query and, on 2026-12-06, 2–3 ms of the benchmark process's CPU per mail); the report then
-   gives only the database's count less the benchmark's.
+8. **Commits:** Postgres counts them per database only, so each service counts its own: it is
+   started with \`NODE_OPTIONS=--import=<build>/pg-count.mjs\` (built from
+   \`scripts/bench/pg-count-preload.ts\`; the service's code and its connection to Postgres are
+   as deployed), which wraps the connection class of the \`pg\` package the service imports from
+   node_modules and follows the messages the server sends on each connection: ReadyForQuery's
+   transaction status, CommandComplete, ErrorResponse (\`scripts/bench/pg-tx.ts\`). It writes the
+   counts (commits, rollbacks, statements completed, connections) to a file of the run's build
+   folder every second, at once when the benchmark asks (SIGUSR2, at the end of (c) and the IMAP
+   flagging) and when the service exits. The benchmark counts its own queries on its connections
+   (\`test/support/count-transactions.ts\`). Together they are checked against
+   \`pg_stat_database.xact_commit\` of the run's database from (c) to the services' exit, which also
+   counts one transaction per new connection and autovacuum's. \`BENCH_PG_RELAY=1\` counts the same
+   way on the wire instead, in a relay per service in the benchmark process
+   (\`scripts/bench/pg-relay.ts\`, which passes the bytes through): it does not depend on the \`pg\`
+   package's internals, but adds a loopback hop and two passes through the benchmark's event loop
+   to every statement (2.2–2.8 ms of the benchmark process's CPU a mail on 2026-12-07).
 
 ## How to read it
 

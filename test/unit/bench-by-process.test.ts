@@ -142,7 +142,7 @@ describe('cpuTable', () => {
       'worker (`node dist/worker.mjs`, its parse threads included)',
       "… Postgres backends serving the worker's connections",
       'Dovecot (IMAP)',
-      'the benchmark (progress queries, probes, the SMTP sink, the Postgres relays; the API of the single probes)',
+      'the benchmark (progress queries, probes, the SMTP sink; with BENCH_PG_RELAY=1 the Postgres relays; the API of the single probes)',
       "other processes on the machine (not this run's)",
       'something new',
       '**Blend in all** (poller, worker and the Postgres backends serving them)',
