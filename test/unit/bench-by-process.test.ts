@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cpuByGroup, cpuSplit, partOfName, type ProcRow, type Reading } from '../../scripts/bench/process-cpu';
 import { TxCounter } from '../../scripts/bench/pg-relay';
 import { commitsRows, cpuTable } from '../../scripts/bench/report';
+import { backendMessage } from '../support/pg-wire';
 
 const row = (pid: number, name: string, jiffies: number, group: string | null = null): ProcRow => ({ pid, name, jiffies, group });
 
@@ -157,14 +158,7 @@ describe('cpuTable', () => {
   });
 });
 
-/** One backend message: type byte, 4-byte length (itself included), body. */
-const msg = (type: string, body: string | Buffer = ''): Buffer => {
-  const b = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
-  const head = Buffer.alloc(5);
-  head.write(type, 0, 'latin1');
-  head.writeUInt32BE(4 + b.length, 1);
-  return Buffer.concat([head, b]);
-};
+const msg = backendMessage;
 const done = (tag: string) => msg('C', `${tag}\0`);
 const ready = (status: 'I' | 'T' | 'E') => msg('Z', status);
 const error = msg('E', 'SERROR\0C23505\0Mduplicate key\0\0');

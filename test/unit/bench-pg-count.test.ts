@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPgCount, pgCountEnv, readPgCounts, type PgCountFiles } from '../../scripts/bench/pg-count';
 import { TxCounter } from '../../scripts/bench/pg-relay';
 import { messageOfPg, TxState, zeroCounts, type TxMessage } from '../../scripts/bench/pg-tx';
+import { backendMessage } from '../support/pg-wire';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -71,14 +72,7 @@ describe('messageOfPg (the messages of the pg package)', () => {
   });
 });
 
-/** One backend message: type byte, 4-byte length (itself included), body. */
-const msg = (type: string, body: string | Buffer = ''): Buffer => {
-  const b = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
-  const head = Buffer.alloc(5);
-  head.write(type, 0, 'latin1');
-  head.writeUInt32BE(4 + b.length, 1);
-  return Buffer.concat([head, b]);
-};
+const msg = backendMessage;
 const wire = {
   done: (tag: string) => msg('C', `${tag}\0`),
   ready: (status: 'I' | 'T' | 'E') => msg('Z', status),
