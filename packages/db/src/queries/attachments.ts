@@ -5,7 +5,7 @@ import type { Tx } from '../client';
 import { attachmentBlobs, attachments, comments, posts } from '../schema';
 import { groupVisibleTo } from './groups';
 import { RAW_SLICE_BYTES } from './inbound';
-import { preparedSql } from './raw-statement';
+import { preparedQuery, preparedSql } from './raw-statement';
 
 /**
  * Store a mail's files with the post or comment it became. Contents are keyed by SHA-256, so
@@ -101,18 +101,7 @@ export interface StoredFileSlices {
  */
 export async function filesForMail(db: Tx, target: { postId: string; commentId: string | null }, maxTotalBytes: number): Promise<MailFile[]> {
   // Sizes first, so a file that does not fit is never read.
-  const rows = await db
-    .select({
-      filename: attachments.filename,
-      declaredType: attachments.declaredType,
-      sha256: attachmentBlobs.sha256,
-      size: attachmentBlobs.size,
-      small: sql<Buffer | null>`case when ${attachmentBlobs.size} <= ${RAW_SLICE_BYTES} then ${attachmentBlobs.content} end`,
-    })
-    .from(attachments)
-    .innerJoin(attachmentBlobs, eq(attachmentBlobs.sha256, attachments.sha256))
-    .where(and(eq(attachments.postId, target.postId), target.commentId ? eq(attachments.commentId, target.commentId) : isNull(attachments.commentId)))
-    .orderBy(attachments.position, attachments.id);
+  const rows = target.commentId ? await commentFilesStatement(db, { postId: target.postId, commentId: target.commentId }) : await postFilesStatement(db, { postId: target.postId });
   const out: MailFile[] = [];
   let total = 0;
   for (const { filename, declaredType, sha256, size, small } of rows) {
@@ -122,6 +111,25 @@ export async function filesForMail(db: Tx, target: { postId: string; commentId: 
   }
   return out;
 }
+
+/** {@link filesForMail}'s sizes (and content up to a slice) of the files of a post itself or of one of its comments. */
+const filesOf = (tx: Tx, ofComment: boolean) =>
+  tx
+    .select({
+      filename: attachments.filename,
+      declaredType: attachments.declaredType,
+      sha256: attachmentBlobs.sha256,
+      size: attachmentBlobs.size,
+      small: sql<Buffer | null>`case when ${attachmentBlobs.size} <= ${RAW_SLICE_BYTES} then ${attachmentBlobs.content} end`,
+    })
+    .from(attachments)
+    .innerJoin(attachmentBlobs, eq(attachmentBlobs.sha256, attachments.sha256))
+    .where(and(eq(attachments.postId, sql.placeholder('postId')), ofComment ? eq(attachments.commentId, sql.placeholder('commentId')) : isNull(attachments.commentId)))
+    .orderBy(attachments.position, attachments.id);
+
+/** The files of a post's mail (once per mail with files sent): built once, named; a comment's in a statement of its own. */
+const postFilesStatement = preparedQuery('blend_files_for_post_mail', (tx) => filesOf(tx, false));
+const commentFilesStatement = preparedQuery('blend_files_for_comment_mail', (tx) => filesOf(tx, true));
 
 /** The slices of the stored file `sha256` of `size` bytes ({@link StoredFileSlices}), as base64 text a statement (as `readInSlices` reads a source). */
 export function storedFileSlices(db: Tx, sha256: string, size: number): StoredFileSlices {

@@ -1,6 +1,7 @@
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../client';
 import { people } from '../schema';
+import { preparedQuery } from './raw-statement';
 
 export const DIGEST_FREQUENCIES = ['off', 'hourly', 'daily', 'weekly'] as const;
 export type DigestFrequency = (typeof DIGEST_FREQUENCIES)[number];
@@ -112,6 +113,14 @@ export async function turnDigestsOff(db: Tx, personId: string): Promise<void> {
  */
 export async function languagesByEmail(db: Tx, emails: string[]): Promise<Map<string, string | null>> {
   if (emails.length === 0) return new Map();
-  const rows = await db.select({ email: people.email, language: people.language }).from(people).where(inArray(people.email, emails.map((e) => e.toLowerCase())));
+  const rows = await languagesByEmailStatement(db, { emails: emails.map((e) => e.toLowerCase()) });
   return new Map(rows.map((r) => [r.email, r.language]));
 }
+
+/** {@link languagesByEmail}'s statement for any number of addresses (once per mail that notifies people): built once, named. */
+const languagesByEmailStatement = preparedQuery('blend_languages_by_email', (tx) =>
+  tx
+    .select({ email: people.email, language: people.language })
+    .from(people)
+    .where(sql`${people.email} = any(${sql.placeholder('emails')}::text[])`),
+);
