@@ -65,9 +65,11 @@ export const inboundMessages = pgTable(
     index('inbound_state_idx').on(t.state, t.receivedAt),
     index('inbound_dedupe_idx').on(t.dedupeKey),
     index('inbound_message_id_idx').on(t.messageId),
-    index('inbound_from_idx').on(t.fromAddress, t.internalDate),
+    // The rate windows count by arrival, coalesce(internal_date, received_at): the sender's and the
+    // organisation's read only the window's rows (migration 0038).
+    index('inbound_from_idx').on(t.fromAddress, sql`coalesce(${t.internalDate}, ${t.receivedAt})`),
     index('inbound_post_idx').on(t.postId),
-    index('inbound_arrived_idx').on(t.internalDate),
+    index('inbound_arrived_idx').on(sql`coalesce(${t.internalDate}, ${t.receivedAt})`),
     // The withheld replies of a post, counted on every post of a feed page: read from this small
     // index alone, where inbound_post_idx led to every mail of the thread.
     index('inbound_withheld_idx').on(t.postId).where(sql`state = 'withheld'`),
