@@ -7,7 +7,7 @@ import { createSmtpTransport } from '@blend/mail';
 import { addressingFrom } from '@blend/config';
 import { createLogger } from '@blend/runtime';
 import { newMessageId } from '@blend/core';
-import { sendBatch } from '@blend/worker';
+import { LiveFirst, sendBatch } from '@blend/worker';
 import { createQueues, enqueueSendBatches, rowsInLiveBatches, sendBatchJobId, type Queues } from '@blend/queue';
 import { waitFor } from './support/database';
 import { clearRecipientReply, fetchRawMessages, headerValues } from './support/mail-server';
@@ -133,6 +133,36 @@ describe('send batches', () => {
       // The claim ends (its holder died): the retry sends that one row.
       await s.db.db.update(schema.outboundMessages).set({ claimedUntil: new Date(Date.now() - 1000) }).where(eq(schema.outboundMessages.id, ids[1]!));
       expect(await sendBatch({ outboundIds: ids }, d)).toEqual({ sent: 1, cancelled: 0, failed: 0, skipped: 1 });
+    } finally {
+      d.transport.close();
+    }
+    for (const b of batch) await waitFor(async () => ((await copies(b.messageId)).length === 1 ? true : undefined), `the mail to ${b.to} delivered once`);
+  });
+
+  it('a batch composes no mail while a live ingest runs, and sends them all once it has ended', async () => {
+    const batch = await rows([0, 1, 2].map(() => `reader-${tag()}@${s.people.domain}`), 'Batch behind live mail');
+    const ids = batch.map((b) => b.id);
+    const liveFirst = new LiveFirst(60_000);
+    let endLive = () => undefined as void;
+    const live = liveFirst.run(() => new Promise<void>((r) => (endLive = r)));
+    const d = deps();
+    const composed: string[] = [];
+    const sendMail = d.transport.sendMail.bind(d.transport);
+    d.transport.sendMail = ((mail: { messageId?: string }) => {
+      composed.push(String(mail.messageId));
+      return sendMail(mail as never);
+    }) as typeof d.transport.sendMail;
+    try {
+      const sending = sendBatch({ outboundIds: ids }, { ...d, liveFirst });
+      // Claimed (the claim is before the turns), nothing composed nor sent while the live ingest runs.
+      await waitFor(async () => ([...(await states(ids)).values()].every((r) => r.claimedUntil !== null) ? true : undefined), 'the rows claimed');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(composed).toEqual([]);
+      expect([...(await states(ids)).values()].map((r) => r.state)).toEqual(['pending', 'pending', 'pending']);
+      endLive();
+      await live;
+      expect(await sending).toEqual({ sent: 3, cancelled: 0, failed: 0, skipped: 0 });
+      expect(composed).toHaveLength(3);
     } finally {
       d.transport.close();
     }

@@ -7,7 +7,7 @@ import { QueueName, createQueues, createWorkerRedis, redisReady } from '@blend/q
 import { cachingResolver, clamdScanner, createSmtpTransport, smtpLoginOf, warmTemplates, type DnsResolver } from '@blend/mail';
 import { scheduleDigests, scheduleNotifySweep } from '@blend/queue';
 import { reconcileInbound, reconcileOutbound, releaseRateHeld } from './reconcile';
-import { lowerPriority, startDigestWorker, startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker, type IngestDeps } from './worker';
+import { lowerPriority, processLiveFirst, startDigestWorker, startIngestWorker, startNotifyWorker, startSendWorker, startWebhookWorker, type IngestDeps } from './worker';
 import { scanWebhooks } from './jobs/webhook';
 import type { MailSite } from '@blend/outbound';
 import { MemoryBudget } from './memory-budget';
@@ -15,6 +15,7 @@ import { ParsePool } from './parse-pool';
 
 export { ingest, MAX_INGEST_TRIES, type IngestDeps, type IngestOutcome } from './jobs/ingest';
 export { ingestBatch, type BatchOutcome } from './jobs/ingest-batch';
+export { LiveFirst } from './live-first';
 export { MemoryBudget } from './memory-budget';
 export { DEFAULT_PARSE_TIMEOUT_MS, ParseLimitError, ParsePool, type ParsePoolOptions } from './parse-pool';
 export { COMPOSED_BYTES, send, sendBatch } from './jobs/send';
@@ -52,6 +53,9 @@ export async function startWorkerService(
     migrate: config.BLEND_MIGRATE_ON_START,
     defaultGroup: config.BLEND_DEFAULT_GROUP,
     onIdleError: (err) => log.warn({ err }, 'idle Postgres client error'),
+    // Everything but live mail uses this pool: while a live ingest runs, its next statements
+    // wait (at most LiveFirst's maxWaitMs; docs/ARCHITECTURE.md "Processes and the flow").
+    gate: () => processLiveFirst.gate(),
   });
   // Live mail has Postgres connections of its own, as it has Worker slots of its own: a
   // catch-up's batches ask for many connections at once, and new mail's statements would wait
@@ -171,7 +175,8 @@ export async function startWorkerService(
     host: config.BLEND_HEALTH_HOST,
     registry: metrics.registry,
     checks: {
-      postgres: () => postgresReady(dbh.pool),
+      // On the live pool, whose statements never wait for live mail to end.
+      postgres: () => postgresReady(liveDb.pool),
       redis: () => redisReady(redis),
       workers: async () => (workers.every((w) => w.isRunning()) ? 'ok' : 'a processor is not running'),
       // With OAuth, a token endpoint that refuses or is down stops every send: say so here.

@@ -49,6 +49,31 @@ describe('LiveFirst', () => {
   });
 });
 
+describe('LiveFirst.gate (the statement gate of the pool for work other than live mail)', () => {
+  it('lets a statement go at once (no promise) when no live ingest runs, and waits while one runs', async () => {
+    const lf = new LiveFirst(60_000);
+    expect(lf.gate()).toBeUndefined();
+    let end = () => undefined as void;
+    const live = lf.run(() => new Promise<void>((r) => (end = r)));
+    const wait = lf.gate();
+    expect(wait).toBeInstanceOf(Promise);
+    expect(await settled(wait!)).toEqual({ done: false });
+    end();
+    await live;
+    expect(await settled(wait!)).toEqual({ done: true, value: true });
+    expect(lf.gate()).toBeUndefined();
+  });
+
+  it('gives false when the live ingest outlasts maxWaitMs', async () => {
+    const lf = new LiveFirst(1);
+    let end = () => undefined as void;
+    const live = lf.run(() => new Promise<void>((r) => (end = r)));
+    expect(await lf.gate()).toBe(false);
+    end();
+    await live;
+  });
+});
+
 describe('batchTurns', () => {
   it('waits for each turn until one runs out, then no more', async () => {
     const answers = [true, true, false, true];

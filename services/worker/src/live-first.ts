@@ -1,8 +1,9 @@
 /**
  * The live ingests running in this worker process, and the turns the rest of its work gives
- * them: a catch-up's batch starts its next mail, and a send, webhook, digest or sweep job
- * starts, only when no live ingest runs, so new mail's statements and event-loop turns do not
- * queue behind theirs
+ * them: a catch-up's batch starts its next mail, a send batch its next mail, and a send,
+ * webhook, digest or sweep job starts, only when no live ingest runs; and the statements of
+ * that other work wait for {@link LiveFirst.gate} (its pool's gate), so a live mail's statements,
+ * event-loop turns and Postgres's cores do not queue behind theirs
  * (docs/ARCHITECTURE.md "Processes and the flow").
  *
  * A turn waits at most `maxWaitMs`: a live mail may be waiting for a lock that the batch's own
@@ -32,6 +33,14 @@ export class LiveFirst {
         for (const wake of woken) wake();
       }
     }
+  }
+
+  /**
+   * A statement gate (`createDb`'s `gate`) for the process's work other than live mail:
+   * `undefined` (send now) when no live ingest runs, else {@link turn}.
+   */
+  gate(): Promise<boolean> | undefined {
+    return this.running === 0 ? undefined : this.turn();
   }
 
   /**

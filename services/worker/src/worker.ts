@@ -199,7 +199,7 @@ export function startSendWorker(deps: SendDeps, opts: WorkerOptions): Worker {
       if (job.name === SEND_BATCH_NAME) {
         const batch = SendBatchJob.parse(job.data);
         try {
-          const outcome = await sendBatch(batch, { ...deps, log });
+          const outcome = await sendBatch(batch, { liveFirst: opts.liveFirst ?? processLiveFirst, ...deps, log });
           opts.metrics?.outbound.inc({ result: 'sent' }, outcome.sent);
           opts.metrics?.outbound.inc({ result: 'cancelled' }, outcome.cancelled);
           opts.metrics?.outbound.inc({ result: 'failed' }, outcome.failed);

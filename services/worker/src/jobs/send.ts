@@ -5,6 +5,7 @@ import { claimOutbound, claimOutbounds, countOutboundAttempt, filesForMail, fini
 import { composeOutbound, isPermanentSmtpError, type OutboundFile } from '@blend/mail';
 import type { Logger } from '@blend/runtime';
 import type { SendBatchJob, SendJob } from '@blend/queue';
+import { batchTurns, type LiveFirst } from '../live-first';
 import { MemoryBudget } from '../memory-budget';
 
 export interface SendDeps {
@@ -16,6 +17,8 @@ export interface SendDeps {
   secret: string;
   /** BLEND_ATTACHMENTS_MAX_TOTAL_BYTES: the most a mirror carries of its comment's files. @defaultValue DEFAULT_ATTACHMENT_LIMITS.maxTotalBytes */
   attachmentsMaxTotalBytes?: number;
+  /** The live ingests a batch's mails give way to: each is composed only when none runs (until a wait runs out, {@link batchTurns}). */
+  liveFirst?: Pick<LiveFirst, 'turn'>;
 }
 
 /**
@@ -141,9 +144,14 @@ export async function sendBatch(job: SendBatchJob, deps: SendDeps): Promise<Send
   // The rows of one comment side by side, so its files are read once and let go soon.
   const rows = sortByFiles(live);
   const files = new FileShare(deps, rows);
+  // Composing a mail holds the event loop: new mail's ingest goes first (docs/ARCHITECTURE.md "Processes and the flow").
+  const turn = deps.liveFirst ? batchTurns(deps.liveFirst) : undefined;
   let next = 0;
   const lane = async () => {
-    for (let i = next++; i < rows.length; i = next++) {
+    while (next < rows.length) {
+      if (turn) await turn();
+      const i = next++;
+      if (i >= rows.length) return;
       const row = rows[i]!;
       try {
         await deliver(deps, row, (r) => files.take(r));
