@@ -121,4 +121,25 @@ describe('ParsePool', () => {
     await Promise.all(all);
     expect(done).toEqual(['runaway', 'live', 'backlog 1', 'backlog 2']);
   }, 20_000);
+
+  it('gives a free thread to the catch-up batch that took its order first, whichever of its mails asked later', async () => {
+    pool = new ParsePool({ settings: { redact: 'card' }, timeoutMs: 2_000, threads: 1, threadModule });
+    await pool.warm();
+    const first = pool.nextOrder();
+    const second = pool.nextOrder();
+    expect(second).toBeGreaterThan(first);
+    const done: string[] = [];
+    const track = (name: string, p: Promise<unknown>) => p.then(() => done.push(name), () => done.push(name));
+    // The runaway mail holds the only thread; the two batches' mails ask in turns meanwhile.
+    const all = [
+      track('runaway', pool.parse(mail('X-Test-Runaway: spin\r\n'), 'backlog', first)),
+      track('second a', pool.parse(mail(), 'backlog', second)),
+      track('first a', pool.parse(mail(), 'backlog', first)),
+      track('second b', pool.parse(mail(), 'backlog', second)),
+      track('first b', pool.parse(mail(), 'backlog', first)),
+      track('live', pool.parse(mail())),
+    ];
+    await Promise.all(all);
+    expect(done).toEqual(['runaway', 'live', 'first a', 'first b', 'second a', 'second b']);
+  }, 20_000);
 });

@@ -67,7 +67,8 @@ export class ParsePool {
   private readonly size: number;
   /** Mails handed to piscina and not finished: at most one per thread, the rest wait in `queued`. */
   private inFlight = 0;
-  private readonly queued: Record<ParseLane, (() => void)[]> = { live: [], backlog: [] };
+  private readonly queued: { live: (() => void)[]; backlog: { order: number; start: () => void }[] } = { live: [], backlog: [] };
+  private orders = 0;
 
   constructor(private readonly opts: ParsePoolOptions) {
     if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs < 1) throw new RangeError(`parse time limit must be a positive integer, got ${opts.timeoutMs}`);
@@ -96,20 +97,37 @@ export class ParsePool {
    * Parse and convert one mail in a thread. A mail waits for a free thread here rather than in
    * piscina's queue, live mail first: a catch-up's mails (`backlog`) take a thread only when no
    * live mail waits, so new mail never queues behind a backlog's parsing
-   * (docs/ARCHITECTURE.md "Processes and the flow").
+   * (docs/ARCHITECTURE.md "Processes and the flow"), and among those the mails of the lowest
+   * `order` ({@link nextOrder}) first.
    * @throws ParseLimitError past the time limit or the thread's heap; anything else the thread threw, as is.
    */
-  async parse(raw: Buffer, lane: ParseLane = 'live'): Promise<ParseResult> {
+  async parse(raw: Buffer, lane: ParseLane = 'live', order = 0): Promise<ParseResult> {
     if (this.inFlight < this.size) this.inFlight++;
-    else await new Promise<void>((resolve) => this.queued[lane].push(resolve));
+    else if (lane === 'live') await new Promise<void>((resolve) => this.queued.live.push(resolve));
+    else {
+      // After the waiting mails of the same or an earlier order, before those of a later one.
+      const queue = this.queued.backlog;
+      let at = queue.length;
+      while (at > 0 && queue[at - 1]!.order > order) at--;
+      await new Promise<void>((start) => queue.splice(at, 0, { order, start }));
+    }
     try {
       return await this.run(raw);
     } finally {
       // The thread goes to the next mail waiting (the count stays), or is free.
-      const next = this.queued.live.shift() ?? this.queued.backlog.shift();
+      const next = this.queued.live.shift() ?? this.queued.backlog.shift()?.start;
       if (next) next();
       else this.inFlight--;
     }
+  }
+
+  /**
+   * A new place in the backlog lane's line, later than every one given before: a catch-up's batch
+   * takes one, so a free thread goes to the mails of the batch that started first
+   * (docs/ARCHITECTURE.md "Ingest, one mail at a time").
+   */
+  nextOrder(): number {
+    return ++this.orders;
   }
 
   private async run(raw: Buffer): Promise<ParseResult> {

@@ -42,6 +42,8 @@ export interface IngestDeps {
   parsePool?: ParsePool;
   /** Which of the parse pool's lanes this processor's mails take: `backlog` for the ingest-backlog queue. @defaultValue live */
   parseLane?: ParseLane;
+  /** The place of this batch's mails in the backlog lane's line ({@link ParsePool.nextOrder}). @defaultValue 0 */
+  parseOrder?: number;
   /** How long a reply whose parent Blend has not seen waits for it before it starts a post (BLEND_ORPHAN_REPLY_GRACE_MS). @defaultValue DEFAULT_ORPHAN_REPLY_GRACE_MS */
   orphanReplyGraceMs?: number;
   /** How long a batch, once committed, waits for the parents in other batches of the replies it held back. @defaultValue HELD_REPLY_WAIT_MS */

@@ -31,12 +31,12 @@ export interface UnreadableInbound {
  */
 export async function parseInbound(
   raw: Buffer,
-  deps: Pick<IngestDeps, 'parsePool' | 'parseLane' | 'conversion' | 'mimeLimits'>,
+  deps: Pick<IngestDeps, 'parsePool' | 'parseLane' | 'parseOrder' | 'conversion' | 'mimeLimits'>,
 ): Promise<ParsedInbound | UnreadableInbound> {
   let read;
   try {
     read = deps.parsePool
-      ? await deps.parsePool.parse(raw, deps.parseLane)
+      ? await deps.parsePool.parse(raw, deps.parseLane, deps.parseOrder)
       : await parseAndConvert(raw, { ...deps.conversion, ...(deps.mimeLimits ? { mimeLimits: deps.mimeLimits } : {}) });
   } catch (err) {
     if (!(err instanceof ParseLimitError)) throw err;

@@ -53,7 +53,9 @@ export const HELD_REPLY_MAX_BYTES = 1 << 20;
  *
  * With `liveFirst` (a catch-up's batch), the batch gives live mail its turn: a mail's parse is
  * started, and a mail's savepoint begun, only when no live ingest runs in the process (or the
- * wait ran out; {@link batchTurns}), and at most two mails a parse thread are being read at once.
+ * wait ran out; {@link batchTurns}), and at most two mails a parse thread are being read at once;
+ * its mails take a free parse thread before those of a catch-up's batch that read its sources
+ * after it (`ParsePool.nextOrder`).
  */
 export async function ingestBatch(inboundIds: string[], deps: IngestDeps, liveFirst?: Pick<LiveFirst, 'turn'>): Promise<BatchOutcome> {
   await warmTemplates();
@@ -141,6 +143,10 @@ async function writeHeldReplies(held: HeldReply[], deps: IngestDeps, liveFirst?:
 
 async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps, liveFirst?: Pick<LiveFirst, 'turn'>): Promise<BatchOutcome & { held: HeldReply[] }> {
   const sources = await getInboundSources(deps.db, claimed);
+  // A catch-up's batches parse one after another, the one that read its sources first first, so
+  // one batch's writes overlap the next ones' parsing instead of all of them parsing, then
+  // writing, together (docs/ARCHITECTURE.md "Ingest, one mail at a time").
+  if (liveFirst && deps.parsePool) deps = { ...deps, parseOrder: deps.parsePool.nextOrder() };
   const prepareOne = async (row: ClaimedInbound): Promise<PreparedMail | UnreadMail> => {
     if (row.attempts > MAX_INGEST_TRIES) {
       logConversionDied(deps, row.id, row.attempts);
