@@ -1,5 +1,5 @@
 -- The rate windows count accepted mail by its arrival, coalesce(internal_date, received_at)
--- (docs/SECURITY.md F23; docs/ARCHITECTURE.md "Storage and WAL"). Indexed on internal_date alone,
+-- (docs/SECURITY.md F27; docs/ARCHITECTURE.md "Ingest, one mail at a time"). Indexed on internal_date alone,
 -- no index served that expression: the organisation's window read every accepted mail ever
 -- stored (inbound rows are kept) for each mail ingested, and a sender's window every mail of
 -- the sender. The same two indexes on the expression: nothing read inbound_arrived_idx on

@@ -4,7 +4,7 @@ import { decideFacts, ensureGroup, type AcceptedWindow } from '@blend/db';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // The rate windows count accepted mail by arrival, coalesce(internal_date, received_at)
-// (docs/SECURITY.md F23), from indexes on that expression (migration 0038): a window reads the
+// (docs/SECURITY.md F27), from indexes on that expression (migration 0038): a window reads the
 // rows that arrived in it, not every accepted mail of the sender or of the organisation.
 
 const T = Date.parse('2026-11-24T12:00:00Z');
