@@ -196,7 +196,7 @@ async function checkReplyToken(
 }
 
 /**
- * The rate windows (docs/SECURITY.md F23). They end at this mail's arrival, so a backlog
+ * The rate windows (docs/SECURITY.md F27). They end at this mail's arrival, so a backlog
  * ingested late is judged as it came in; a mail released from a rate hold is judged at its
  * release (else it would stay held). A window without a limit is not counted.
  */
