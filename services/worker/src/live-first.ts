@@ -74,3 +74,21 @@ export function batchTurns(liveFirst: Pick<LiveFirst, 'turn'>): () => Promise<vo
     if (giving && !(await liveFirst.turn())) giving = false;
   };
 }
+
+/**
+ * `work(i)` for every index below `count`, at most `atOnce` at a time, each started after
+ * `turn` when one is given (a catch-up's parses, a send batch's mails): each lane takes the next
+ * index as it frees.
+ */
+export async function inLanes(count: number, atOnce: number, work: (i: number) => Promise<void>, turn?: () => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      if (turn) await turn();
+      const i = next++;
+      if (i >= count) return;
+      await work(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(atOnce, count) }, lane));
+}

@@ -4,7 +4,7 @@ import { warmTemplates } from '@blend/mail';
 import { enqueueAll, requeueIngest, type Queues } from '@blend/queue';
 import { ParentPendingError } from '../ingest/decide';
 import type { IngestDeps } from '../ingest/deps';
-import { batchTurns, type LiveFirst } from '../live-first';
+import { batchTurns, inLanes, type LiveFirst } from '../live-first';
 import { budgetParts } from '../memory-budget';
 import type { IngestOutcome } from '../ingest/outcome';
 import { logConversionDied, MAX_INGEST_TRIES, prepareMail, recordIngestMetrics, writeMail, type PreparedMail, type UnreadMail } from './ingest';
@@ -177,20 +177,18 @@ async function ingestClaimed(claimed: ClaimedInbound[], deps: IngestDeps, liveFi
  */
 async function prepareInTurn<R, T>(rows: R[], prepare: (row: R) => Promise<T>, atOnce: number, turn: () => Promise<void>): Promise<PromiseSettledResult<T>[]> {
   const results: PromiseSettledResult<T>[] = new Array(rows.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < rows.length) {
-      await turn();
-      const i = next++;
-      if (i >= rows.length) return;
+  await inLanes(
+    rows.length,
+    atOnce,
+    async (i) => {
       try {
         results[i] = { status: 'fulfilled', value: await prepare(rows[i]!) };
       } catch (reason) {
         results[i] = { status: 'rejected', reason };
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(atOnce, rows.length) }, lane));
+    },
+    turn,
+  );
   return results;
 }
 

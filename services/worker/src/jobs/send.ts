@@ -5,7 +5,7 @@ import { claimOutbound, claimOutbounds, countOutboundAttempt, filesForMail, fini
 import { composeOutbound, isPermanentSmtpError, type OutboundFile } from '@blend/mail';
 import type { Logger } from '@blend/runtime';
 import type { SendBatchJob, SendJob } from '@blend/queue';
-import { batchTurns, type LiveFirst } from '../live-first';
+import { batchTurns, inLanes, type LiveFirst } from '../live-first';
 import { MemoryBudget } from '../memory-budget';
 
 export interface SendDeps {
@@ -146,12 +146,10 @@ export async function sendBatch(job: SendBatchJob, deps: SendDeps): Promise<Send
   const files = new FileShare(deps, rows);
   // Composing a mail holds the event loop: new mail's ingest goes first (docs/ARCHITECTURE.md "Processes and the flow").
   const turn = deps.liveFirst ? batchTurns(deps.liveFirst) : undefined;
-  let next = 0;
-  const lane = async () => {
-    while (next < rows.length) {
-      if (turn) await turn();
-      const i = next++;
-      if (i >= rows.length) return;
+  await inLanes(
+    rows.length,
+    BATCH_LANES,
+    async (i) => {
       const row = rows[i]!;
       try {
         await deliver(deps, row, (r) => files.take(r));
@@ -160,13 +158,13 @@ export async function sendBatch(job: SendBatchJob, deps: SendDeps): Promise<Send
           out.failed++;
           deps.log.warn({ err, outboundId: row.id }, 'send refused for good');
         } else transient ??= err;
-        continue;
+        return;
       }
       out.sent++;
       recorder.add({ id: row.id, state: 'sent' });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(BATCH_LANES, rows.length) }, lane));
+    },
+    turn,
+  );
   await recorder.drain();
   if (transient) throw transient;
   if (claimed.length < job.outboundIds.length) {
