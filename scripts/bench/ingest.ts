@@ -115,12 +115,14 @@ async function main(res: Resources): Promise<BenchReport> {
   redis.on('error', () => undefined);
   const queues = (res.queues = createQueues(redis, config.BLEND_QUEUE_PREFIX));
   const profileDir = process.env.BENCH_CPU_PROFILE;
+  // BENCH_NODE_OPTIONS: more Node options for both services (and the worker's parse threads), e.g. GC flags.
+  const nodeOptions = [profileDir ? `--cpu-prof --cpu-prof-dir=${path.resolve(profileDir)}` : '', process.env.BENCH_NODE_OPTIONS ?? ''].filter(Boolean).join(' ');
   const env = serviceEnv(stack, {
     ...rateLimits, ...tuning,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
     BLEND_POLL_INTERVAL_MS: String(config.BLEND_POLL_INTERVAL_MS),
     BLEND_ORG_DOMAINS: config.BLEND_ORG_DOMAINS.join(','),
-    ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(profileDir)}` } : {}),
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
   });
   // A build of its own, so a `pnpm build` elsewhere in the checkout cannot replace the programs
   // while they run; inside the checkout, where the services find migrations/.
@@ -303,7 +305,7 @@ async function main(res: Resources): Promise<BenchReport> {
   const v = versions.rows[0]!;
   return {
     date: new Date().toISOString(),
-    command: commandLine('pnpm bench ingest', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_LOAD_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_TIMEOUT_S', 'BENCH_RATE_LIMITS', 'BENCH_LIVE_WORKER', 'BENCH_BACKLOG_NICE', 'BENCH_PG_RELAY', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
+    command: commandLine('pnpm bench ingest', ['BENCH_MESSAGES', 'BENCH_PROBES', 'BENCH_LOAD_PROBES', 'BENCH_ROUNDS', 'BENCH_SEED', 'BENCH_TIMEOUT_S', 'BENCH_RATE_LIMITS', 'BENCH_LIVE_WORKER', 'BENCH_BACKLOG_NICE', 'BENCH_PG_RELAY', 'BENCH_NODE_OPTIONS', 'WORKER_CONCURRENCY', 'BLEND_IMAP_BATCH_SIZE', 'BLEND_POLL_INTERVAL_MS']),
     revision,
     machine,
     servers: {

@@ -301,6 +301,8 @@ Settings (environment), defaults in brackets:
 - \`BENCH_CPU_PROFILE=/tmp/prof\` (a folder): the services run with \`--cpu-prof\` and write a V8 CPU
   profile per thread there when they stop (after the latency probes), summarised on stdout (open a
   file in Chrome DevTools or speedscope)
+- \`BENCH_NODE_OPTIONS\` (none): more \`NODE_OPTIONS\` for both services and the worker's parse threads,
+  after docker-compose.yml's own flags, e.g. \`--trace-gc\` or a young generation size to compare
 - \`BENCH_PG_RELAY\` (off): \`1\` counts each service's Postgres transactions in a relay of its own in
   the benchmark process instead of inside the service; every statement then crosses the benchmark's
   event loop twice (see "What is measured", 8.)
