@@ -8,7 +8,7 @@ import { createProducerRedis, createQueues, enqueueIngestBatch, IngestJob, inges
 import { fixtureThread, ingestDeps, seedIngestDatabase, storeBatch as storeMails } from './support/ingest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
-// Ingest of a batch of stored rows in one transaction, each mail in a savepoint of its own
+// Ingest of a batch of stored rows in one transaction (each mail in a savepoint of its own once one fails)
 // (docs/ARCHITECTURE.md "Ingest, one mail at a time"), against a real Postgres.
 
 let t: TestDatabase;

@@ -43,16 +43,18 @@ export const HELD_REPLY_MAX_BYTES = 1 << 20;
  * batch's share of the memory budget is granted (a batch larger than the budget goes in parts
  * that fit, one after another), parse and convert of all at once (in the parse threads), then
  * every mail decided and written in one transaction (of at most {@link MAILS_PER_TRANSACTION}) in
- * the order the mails arrived, each in a savepoint of its own: a mail that fails is rolled back
- * alone and handed back in `alone`, the others commit. A reply finds a parent written earlier in
- * the same transaction (its row is no longer `received` there, and its Message-IDs are mapped).
+ * the order the mails arrived, without savepoints; should a mail's write fail, that transaction
+ * is rolled back and written again with a savepoint a mail ({@link writeInOneTransaction}): the
+ * mail that fails is rolled back alone and handed back in `alone`, the others commit. A reply
+ * finds a parent written earlier in the same transaction (its row is no longer `received`
+ * there, and its Message-IDs are mapped).
  *
  * A batch whose rows were started before (the worker died, or the transaction failed) is not run
  * again as one: each row goes to a job of its own, so a mail that kills the worker ends
  * `conversion_died` alone after {@link MAX_INGEST_TRIES}, not its batch with it.
  *
  * With `liveFirst` (a catch-up's batch), the batch gives live mail its turn: a mail's parse is
- * started, and a mail's savepoint begun, only when no live ingest runs in the process (or the
+ * started, and a mail's write begun, only when no live ingest runs in the process (or the
  * wait ran out; {@link batchTurns}), and at most two mails a parse thread are being read at once;
  * its mails take a free parse thread before those of a catch-up's batch that read its sources
  * after it (`ParsePool.nextOrder`).
@@ -193,12 +195,42 @@ async function prepareInTurn<R, T>(rows: R[], prepare: (row: R) => Promise<T>, a
 }
 
 /**
- * Mails written in one transaction at most. Each mail's savepoint that writes is a subtransaction
- * with an id of its own, and Postgres keeps 64 of them per transaction where other sessions look
- * (PGPROC_MAX_CACHED_SUBXIDS); past that, every snapshot taken anywhere must read pg_subtrans.
+ * Mails written in one transaction at most. A batch whose first try failed is written again
+ * with a savepoint a mail ({@link writeInOneTransaction}): each savepoint that writes is a
+ * subtransaction with an id of its own, and Postgres keeps 64 of them per transaction where
+ * other sessions look (PGPROC_MAX_CACHED_SUBXIDS); past that, every snapshot taken anywhere must
+ * read pg_subtrans.
  */
 export const MAILS_PER_TRANSACTION = 50;
 
+/** What one try of a batch's transaction gave, handed to the caller only once it committed. */
+interface WrittenMails {
+  outcomes: BatchOutcome['outcomes'];
+  alone: string[];
+  held: HeldReply[];
+}
+
+/** The first try of a batch's transaction (without savepoints) stopped at a mail whose write threw: the transaction is rolled back. */
+class MailWriteFailed extends Error {
+  constructor(
+    readonly inboundId: string,
+    readonly failure: unknown,
+  ) {
+    super(`the write of inbound ${inboundId} failed`);
+    this.name = 'MailWriteFailed';
+  }
+}
+
+/**
+ * The mails of a batch decided and written in one transaction, in the order they arrived
+ * (docs/ARCHITECTURE.md "Ingest, one mail at a time"). First without a savepoint a mail, since
+ * a mail's write rarely fails: should one throw (other than a reply finding its parent still
+ * being ingested, which decide says before the mail writes anything), the whole transaction is
+ * rolled back and the batch written again with a savepoint a mail, so the failing mail is
+ * rolled back alone and handed back, and the others commit. Nothing of the first try outlives
+ * its rollback: outcomes, held replies and mails handed back are kept aside until the commit,
+ * and the created events, notifications and counts a transaction keeps go with it.
+ */
 async function writeInOneTransaction(
   claimed: ClaimedInbound[],
   prepared: PromiseSettledResult<PreparedMail | UnreadMail>[],
@@ -208,58 +240,90 @@ async function writeInOneTransaction(
   heldReplies: HeldReply[],
   turn?: () => Promise<void>,
 ): Promise<void> {
-  await deps.db.transaction(async (tx) => {
-    const waiting: string[] = [];
-    const savepoint = mailSavepoints(tx);
-    // The mails' post.created and comment.created events, and their notifications, are written together at the end.
-    const events = deferCreatedEvents(tx);
-    const notifications = deferNotifications(tx);
-    const waitsForParent = await repliesWaitingForParents(tx, claimed, prepared);
-    for (const [i, row] of claimed.entries()) {
-      // A live mail's statements go first (the turn ends at the latest after LiveFirst.maxWaitMs).
-      if (turn) await turn();
-      const p = prepared[i]!;
-      if (p.status === 'rejected') {
-        deps.log.warn({ err: p.reason, inboundId: row.id }, 'ingest of a mail of a batch failed before its transaction; it is tried again alone');
-        alone.push(row.id);
-        continue;
-      }
-      const mail = p.value;
-      if (waitsForParent.has(i) && mail.ok) {
-        // Known before its savepoint: held or handed back as the ParentPendingError below would.
-        if (row.size <= HELD_REPLY_MAX_BYTES) heldReplies.push({ row, mail });
-        else {
-          waiting.push(row.id);
-          alone.push(row.id);
-        }
-        continue;
-      }
-      await savepoint.begin();
-      const held = { events: events.mark(), notifications: notifications.mark() };
-      try {
-        const outcome = await (mail.ok ? writeMail(tx, mail, deps) : finishUnread(tx, row.id, mail));
-        outcomes.push({ inboundId: row.id, outcome: mail.ok ? { ...outcome, deliveredAt: mail.deliveredAt, trimmedRatio: mail.trimmedRatio } : outcome });
-      } catch (err) {
-        // Rolled back to the mail's savepoint: the mails before it stay written.
-        await savepoint.rollback();
-        events.restore(held.events);
-        notifications.restore(held.notifications);
-        // A reply whose parent is being ingested is held: written after the commit once the
-        // parent has committed, else handed back then (writeHeldReplies).
-        if (err instanceof ParentPendingError && err.parentStored && mail.ok && row.size <= HELD_REPLY_MAX_BYTES) {
-          heldReplies.push({ row, mail });
-          continue;
-        }
-        if (err instanceof ParentPendingError) waiting.push(row.id);
-        else deps.log.warn({ err, inboundId: row.id }, 'ingest of a mail of a batch failed; it is tried again alone');
-        alone.push(row.id);
-      }
+  for (const [i, p] of prepared.entries()) {
+    if (p.status === 'rejected') deps.log.warn({ err: p.reason, inboundId: claimed[i]!.id }, 'ingest of a mail of a batch failed before its transaction; it is tried again alone');
+  }
+  let written: WrittenMails;
+  try {
+    written = await deps.db.transaction((tx) => writeMails(tx, claimed, prepared, deps, false, turn));
+  } catch (err) {
+    if (!(err instanceof MailWriteFailed)) throw err;
+    deps.log.info({ err: err.failure, inboundId: err.inboundId }, "a mail's write failed: its batch is written again, each mail in a savepoint of its own");
+    written = await deps.db.transaction((tx) => writeMails(tx, claimed, prepared, deps, true, turn));
+  }
+  outcomes.push(...written.outcomes);
+  alone.push(...written.alone);
+  heldReplies.push(...written.held);
+}
+
+/**
+ * One try of {@link writeInOneTransaction} in `tx`: with `isolate`, each mail in a savepoint of
+ * its own, a mail that fails rolled back to it; without, a mail that fails ends the try
+ * ({@link MailWriteFailed}), except a reply whose parent is still being ingested: decide finds
+ * that before the mail writes anything, so it is held or handed back as with a savepoint.
+ */
+async function writeMails(
+  tx: Tx,
+  claimed: ClaimedInbound[],
+  prepared: PromiseSettledResult<PreparedMail | UnreadMail>[],
+  deps: IngestDeps,
+  isolate: boolean,
+  turn?: () => Promise<void>,
+): Promise<WrittenMails> {
+  const out: WrittenMails = { outcomes: [], alone: [], held: [] };
+  const waiting: string[] = [];
+  const savepoint = isolate ? mailSavepoints(tx) : undefined;
+  // The mails' post.created and comment.created events, and their notifications, are written together at the end.
+  const events = deferCreatedEvents(tx);
+  const notifications = deferNotifications(tx);
+  const waitsForParent = await repliesWaitingForParents(tx, claimed, prepared);
+  for (const [i, row] of claimed.entries()) {
+    // A live mail's statements go first (the turn ends at the latest after LiveFirst.maxWaitMs).
+    if (turn) await turn();
+    const p = prepared[i]!;
+    if (p.status === 'rejected') {
+      out.alone.push(row.id);
+      continue;
     }
-    await events.flush();
-    await notifications.flush();
-    // A try that ended waiting for a parent finished: it does not count towards conversion_died.
-    await uncountIngestAttempts(tx, waiting);
-  });
+    const mail = p.value;
+    if (waitsForParent.has(i) && mail.ok) {
+      // Known before its turn: held or handed back as the ParentPendingError below would.
+      if (row.size <= HELD_REPLY_MAX_BYTES) out.held.push({ row, mail });
+      else {
+        waiting.push(row.id);
+        out.alone.push(row.id);
+      }
+      continue;
+    }
+    await savepoint?.begin();
+    const held = { events: events.mark(), notifications: notifications.mark() };
+    try {
+      const outcome = await (mail.ok ? writeMail(tx, mail, deps) : finishUnread(tx, row.id, mail));
+      out.outcomes.push({ inboundId: row.id, outcome: mail.ok ? { ...outcome, deliveredAt: mail.deliveredAt, trimmedRatio: mail.trimmedRatio } : outcome });
+    } catch (err) {
+      // Without a savepoint only a reply's wait for its parent, thrown by decide before the
+      // mail wrote anything (writeMail), leaves the transaction as it was before the mail.
+      if (!savepoint && !(err instanceof ParentPendingError)) throw new MailWriteFailed(row.id, err);
+      // Rolled back to the mail's savepoint: the mails before it stay written.
+      await savepoint?.rollback();
+      events.restore(held.events);
+      notifications.restore(held.notifications);
+      // A reply whose parent is being ingested is held: written after the commit once the
+      // parent has committed, else handed back then (writeHeldReplies).
+      if (err instanceof ParentPendingError && err.parentStored && mail.ok && row.size <= HELD_REPLY_MAX_BYTES) {
+        out.held.push({ row, mail });
+        continue;
+      }
+      if (err instanceof ParentPendingError) waiting.push(row.id);
+      else deps.log.warn({ err, inboundId: row.id }, 'ingest of a mail of a batch failed; it is tried again alone');
+      out.alone.push(row.id);
+    }
+  }
+  await events.flush();
+  await notifications.flush();
+  // A try that ended waiting for a parent finished: it does not count towards conversion_died.
+  await uncountIngestAttempts(tx, waiting);
+  return out;
 }
 
 /**

@@ -136,9 +136,11 @@ export async function prepareMail(row: PreparedMail['row'], raw: Buffer, deps: I
 }
 
 /**
- * Decide and write one prepared mail in `tx` (the mail's transaction, or its savepoint in a
- * batch's): the dedupe key and the row locked, copies, decide, write.
- * @throws ParentPendingError when the mail's parent is still being ingested.
+ * Decide and write one prepared mail in `tx` (the mail's transaction, or a batch's): the dedupe
+ * key and the row locked, copies, decide, write.
+ * @throws ParentPendingError when the mail's parent is still being ingested: before the mail
+ *   writes anything (a batch without savepoints goes on to its next mail; the mail's locks stay
+ *   until the commit).
  */
 export async function writeMail(tx: Tx, p: PreparedMail, deps: IngestDeps): Promise<IngestOutcome> {
   const { row, parsed, classified, verdict, files } = p;
