@@ -12,6 +12,11 @@
 //                 --strip-components=2`, then `BLEND_CORE_BASE=packages/core/node_modules/.base/src/index.ts`)
 //   profile FILE [others]  a V8 CPU profile of conversion over those mails (or over the other
 //                 mails below), saved and summarised
+//   pipeline      CPU per mail of what a worker's parse thread does for a mail (`parseAndConvert`:
+//                 parsing, splitting attached mails, conversion, and the copy of its result the
+//                 thread sends back, as `v8.serialize`), and of bare mailparser, on the ingest
+//                 benchmark's mails, alternated `BENCH_ROUNDS` times; with `BENCH_CPU_PROFILE=FILE`
+//                 also a V8 CPU profile of it, saved and summarised
 //
 // The mails: the ingest benchmark's (scripts/bench/corpus.ts), the conversion corpus
 // (test/fixtures/corpus), the real mail (all of it, where corpusRealDir finds it) and test/fixtures/mail.
@@ -23,6 +28,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { serialize } from 'node:v8';
 import * as current from '@blend/core';
 import type { MailInput } from '@blend/core';
 import { parseMail } from '@blend/mail';
@@ -31,6 +37,7 @@ import { corpusRealDir } from '../../test/fixtures/corpus-real/manifest';
 import { benchPeople, CorpusGenerator } from './corpus';
 import { formatSummary, saveProfile, startCpuProfile, summarise } from './cpu-profile';
 import { intEnv, sayer } from './harness';
+import { parseAndConvert, type CompiledParseSettings } from '../../services/worker/src/parse-task';
 
 // The copy of mailparser @blend/mail uses, as in scripts/bench/raw-stages.ts.
 const { simpleParser } = createRequire(new URL('../../packages/mail/package.json', import.meta.url))('mailparser') as {
@@ -129,6 +136,42 @@ async function parseAll(raws: Buffer[]): Promise<number> {
   return cpuMs(process.cpuUsage(c0)) / raws.length;
 }
 
+/** The parse thread's work on each mail, as `runParseTask` does it; CPU per mail, and bytes of the results as sent back. */
+async function pipelineAll(raws: Buffer[], settings: CompiledParseSettings): Promise<{ ms: number; bytes: number }> {
+  let bytes = 0;
+  const c0 = process.cpuUsage();
+  for (const raw of raws) bytes += serialize(await parseAndConvert(raw, settings)).length;
+  return { ms: cpuMs(process.cpuUsage(c0)) / raws.length, bytes: bytes / raws.length };
+}
+
+async function pipeline(raws: Buffer[]): Promise<void> {
+  const settings: CompiledParseSettings = current.compileConversion({ redact: 'card,iban' });
+  await pipelineAll(raws, settings);
+  await parseAll(raws.slice(0, 100));
+  const profileFile = process.env.BENCH_CPU_PROFILE;
+  if (profileFile) {
+    const stop = await startCpuProfile(200);
+    for (let r = 0; r < ROUNDS; r++) await pipelineAll(raws, settings);
+    const profile = await stop();
+    await saveProfile(profileFile, profile);
+    console.log(formatSummary(summarise(profile, ['parseAndConvert', 'parseMail', 'simpleParser', 'prepareBodyParts', 'splitAttachedMessages', 'renderMailContent', 'convertMail', 'extractVisibleHtml', 'sanitiseHtml', 'sanitisedToPlainText', 'htmlToPlainText', 'textToSafeHtml', 'extractVisibleText', 'fitTextPart', 'forwardedMessages', 'redact', 'trimmedText', 'extractMentions', 'serialize'], 50)));
+    return;
+  }
+  const parse: number[] = [];
+  const blend: number[] = [];
+  let bytes = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const p = await pipelineAll(raws, settings);
+    blend.push(p.ms);
+    bytes = p.bytes;
+    parse.push(await parseAll(raws));
+    say(`round ${r + 1}: bare mailparser ${parse.at(-1)!.toFixed(3)} ms, parseAndConvert ${blend.at(-1)!.toFixed(3)} ms per mail (${(blend.at(-1)! / parse.at(-1)!).toFixed(2)}x)`);
+  }
+  const ratios = blend.map((b, i) => b / parse[i]!);
+  say(`${N} benchmark mails: median of ${ROUNDS} rounds: bare mailparser ${median(parse).toFixed(3)} ms, parseAndConvert ${median(blend).toFixed(3)} ms per mail; ` +
+    `ratio within rounds median ${median(ratios).toFixed(2)}x (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}); result as sent back ${Math.round(bytes)} bytes a mail`);
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 async function main(): Promise<void> {
@@ -155,6 +198,7 @@ async function main(): Promise<void> {
     return;
   }
   const raws = (await benchMails()).slice(WARMUP);
+  if (mode === 'pipeline') return pipeline(raws);
   const mails: MailInput[] = [];
   for (const raw of raws) mails.push((await parseMail(raw)).mail);
   if (mode === 'profile') {
@@ -169,7 +213,7 @@ async function main(): Promise<void> {
     console.log(formatSummary(summarise(profile, ['renderMailContent', 'convertMail', 'extractVisibleHtml', 'htmlToPlainText', 'sanitiseHtml', 'textToSafeHtml', 'extractVisibleText', 'fitTextPart', 'splitForwarded', 'findVisibleLines', 'lineariseHtml', 'parseHtml', 'redact', 'trimmedText', 'extractMentions'], 40)));
     return;
   }
-  if (mode !== 'cpu') throw new Error(`unknown mode ${JSON.stringify(mode)}: hashes, check, cpu or profile`);
+  if (mode !== 'cpu') throw new Error(`unknown mode ${JSON.stringify(mode)}: hashes, check, cpu, profile or pipeline`);
   const base = await loadCore(process.env.BLEND_CORE_BASE);
   // One untimed round of each, so every code path is compiled before it is timed.
   convertAll(current, mails);

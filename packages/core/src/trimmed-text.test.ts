@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileRedactions } from './redaction';
 import { renderMailContent } from './render-content';
-import { trimmedText } from './trimmed-text';
+import { lineFinder, trimmedText } from './trimmed-text';
 import type { MailInput } from './types';
 
 const l = (...lines: string[]) => lines.join('\n');
@@ -34,6 +34,24 @@ describe('trimmedText', () => {
     ['a kept line spelt differently is passed over', l('Hi  there', 'Thanks', 'Sig'), l('Hi there', 'Thank you'), l('Thanks', 'Sig')],
   ])('%s', (_name, full, kept, expected) => {
     expect(trimmedText(full, kept)).toBe(expected);
+  });
+});
+
+describe('lineFinder', () => {
+  // The first index >= from with that key, as a scan of the whole list finds it.
+  const naive = (keys: string[], key: string, from: number) => {
+    for (let i = from; i < keys.length; i++) if (keys[i] === key) return i;
+    return -1;
+  };
+  it.each<[string, string[], [string, number][]]>([
+    ['in order, each the next', ['a', 'b', 'c'], [['a', 0], ['b', 1], ['c', 2]]],
+    ['missing keys, read to the end each time until the index answers', ['a', 'b', 'a', 'b', 'c'], [['x', 0], ['y', 0], ['z', 1], ['b', 2], ['a', 0], ['c', 4], ['a', 3]]],
+    ['from past the end', ['a'], [['a', 1], ['a', 5]]],
+    ['repeated keys, from between them', ['k', 'k', 'j', 'k'], [['k', 1], ['k', 2], ['j', 3], ['q', 0], ['q', 0], ['k', 0], ['k', 4], ['k', 3]]],
+    ['an empty list', [], [['a', 0]]],
+  ])('%s', (_name, keys, lookups) => {
+    const find = lineFinder(keys);
+    for (const [key, from] of lookups) expect(find(key, from)).toBe(naive(keys, key, from));
   });
 });
 

@@ -14,32 +14,55 @@ import { squashWhitespace, stripControlChars } from './clean-text';
 export function trimmedText(full: string, kept: string): string | null {
   const lines = stripControlChars(full).split('\n');
   const keys = lines.map(squashWhitespace);
-  // Where each line occurs, so a kept line is found without rescanning a 2 MB body each time.
-  const where = new Map<string, number[]>();
-  keys.forEach((k, i) => (where.get(k) ?? where.set(k, []).get(k)!).push(i));
+  const find = lineFinder(keys);
   const cut = new Array<boolean>(lines.length).fill(true);
   let at = 0;
   for (const line of stripControlChars(kept).split('\n')) {
     const key = squashWhitespace(line);
     if (key === '') continue;
-    const found = firstAtOrAfter(where.get(key) ?? [], at);
+    const found = find(key, at);
     if (found < 0) continue;
     cut[found] = false;
     at = found + 1;
   }
   const out: string[] = [];
   let gap = false;
-  lines.forEach((line, i) => {
+  for (let i = 0; i < lines.length; i++) {
     if (!cut[i] || keys[i] === '') {
       gap = out.length > 0;
-      return;
+      continue;
     }
     if (gap) out.push('');
     gap = false;
-    out.push(line.trimEnd());
-  });
+    out.push(lines[i]!.trimEnd());
+  }
   const text = out.join('\n').trim();
   return text === '' ? null : text;
+}
+
+/**
+ * The first index at or after `from` whose key is `key`, or -1. Looked for by reading on from
+ * `from`: the kept lines are usually the full text's next lines. Once that has read as many
+ * keys as there are twice over (kept lines the full text spells differently each read to its
+ * end), an index of where each key occurs answers instead, so a 2 MB body is not rescanned.
+ */
+export function lineFinder(keys: readonly string[]): (key: string, from: number) => number {
+  let budget = 2 * keys.length;
+  let where: Map<string, number[]> | null = null;
+  return (key, from) => {
+    if (where === null) {
+      let i = from;
+      for (; i < keys.length && budget > 0; i++, budget--) if (keys[i] === key) return i;
+      if (i >= keys.length) return -1;
+      where = new Map();
+      for (let k = 0; k < keys.length; k++) {
+        const list = where.get(keys[k]!);
+        if (list) list.push(k);
+        else where.set(keys[k]!, [k]);
+      }
+    }
+    return firstAtOrAfter(where.get(key) ?? [], from);
+  };
 }
 
 /** The first of the ascending `list` that is >= `min`, or -1. */

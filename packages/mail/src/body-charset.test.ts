@@ -24,6 +24,10 @@ describe('judgeCharset', () => {
     ['no label, KOI8-R bytes: guessed', mail(null, KOI8), { kind: 'guessed', charset: 'KOI8-R' }],
     ['a UTF-8 label on windows-1251 bytes: guessed', mail('text/plain; charset=utf-8', CP1251), { kind: 'guessed', charset: 'windows-1251' }],
     ['base64 is decoded before the check', mail('text/plain; charset=Big5', Buffer.from(Buffer.from('您好！').toString('base64')), 'base64'), { kind: 'utf8', declared: 'big5' }],
+    ['quoted-printable UTF-8 under a Latin-1 label is UTF-8', mail('text/plain; charset=iso-8859-1', Buffer.from('Gr=C3=BC=C3=9Fe =E2=82=AC5'), 'quoted-printable'), { kind: 'utf8', declared: 'iso-8859-1' }],
+    ['quoted-printable ASCII under any label stays', mail('text/plain; charset=windows-1252', Buffer.from('a =3D b, soft=\nbreak'), 'quoted-printable'), { kind: 'as_declared' }],
+    ['U+FFFD written in UTF-8 under a Latin-1 label counts as a bad character', mail('text/plain; charset=iso-8859-1', Buffer.from('caf\uFFFD ok')), { kind: 'as_declared' }],
+    ['U+FFFD written in UTF-8 with no label is guessed', mail(null, Buffer.from('\uFFFD\uFFFD')), { kind: 'guessed', charset: 'Shift_JIS' }],
   ])('%s', (_name, raw, expected) => {
     const text = raw.toString('latin1');
     expect(judgeCharset(text, readMimeTree(text))).toEqual(expected);
@@ -36,6 +40,20 @@ describe('transferDecode', () => {
     ['base64 over lines', 'R3LD\nvMOfZQ==', 'base64'],
   ])('%s', (_name, body, encoding) => {
     expect(transferDecode(body, encoding).toString('utf8')).toBe('Grüße');
+  });
+
+  // What two replacements gave: soft breaks out, then each `=XX` as its byte, left to right.
+  const byReplacing = (body: string) =>
+    Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  it.each<string>([
+    'no escapes at all',
+    '=3D41 is "=41", not "A"',
+    '==41 and =4=\r\n1 and ==\n41',
+    'lower =c3=bc and upper =C3=BC, =e2=82=ac',
+    'trailing =', 'trailing =4', '=G1 =1G =\r =\r\n',
+    '\u00e9\u00ff raw high bytes =FF=00',
+  ])('quoted-printable %j: as the replacements read it', (body) => {
+    expect(transferDecode(body, 'quoted-printable')).toEqual(byReplacing(body));
   });
 });
 

@@ -1,3 +1,4 @@
+import { isAscii, isUtf8 } from 'node:buffer';
 import chardet from 'chardet';
 import type { Latin1Text, Part } from './mime-structure';
 
@@ -30,10 +31,13 @@ export function judgeCharset(text: Latin1Text, part: Part): CharsetVerdict {
   const declared = (part.params.get('charset') ?? '').trim().toLowerCase();
   if (NOT_CHECKED.test(declared)) return { kind: 'as_declared' };
   const bytes = transferDecode(text.slice(part.bodyStart, part.bodyEnd), part.encoding);
-  if (!bytes.some((b) => b >= 0x80)) return { kind: 'as_declared' };
-  const decoded = new TextDecoder('utf-8').decode(bytes);
+  if (isAscii(bytes)) return { kind: 'as_declared' };
+  const asUtf8: CharsetVerdict = declared === '' || UTF8_LABEL.test(declared) ? { kind: 'as_declared' } : { kind: 'utf8', declared };
+  // Valid UTF-8 without an encoded U+FFFD decodes without one: no need to decode it to count them.
+  if (isUtf8(bytes) && bytes.indexOf(REPLACEMENT_UTF8) < 0) return asUtf8;
+  const decoded = UTF8.decode(bytes);
   const bad = decoded.match(/\uFFFD/g)?.length ?? 0;
-  if (bad === 0) return declared === '' || UTF8_LABEL.test(declared) ? { kind: 'as_declared' } : { kind: 'utf8', declared };
+  if (bad === 0) return asUtf8;
   if (declared !== '' && !UTF8_LABEL.test(declared)) return { kind: 'as_declared' };
   const nonAscii = decoded.match(/[^\x00-\x7f]/g)?.length ?? 0;
   if (declared !== '' && bad <= nonAscii * BAD_UTF8_SHARE) return { kind: 'as_declared' };
@@ -44,11 +48,47 @@ export function judgeCharset(text: Latin1Text, part: Part): CharsetVerdict {
 /** The bytes of a part body after its Content-Transfer-Encoding (RFC 2045 section 6). */
 export function transferDecode(body: string, encoding: string): Buffer {
   if (encoding === 'base64') return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-  if (encoding === 'quoted-printable') {
-    const unfolded = body.replace(/=\r?\n/g, '');
-    return Buffer.from(unfolded.replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
-  }
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(Buffer.from(body.replace(/=\r?\n/g, ''), 'latin1'));
   return Buffer.from(body, 'latin1');
+}
+
+const UTF8 = new TextDecoder('utf-8');
+/** U+FFFD as UTF-8. */
+const REPLACEMENT_UTF8 = Buffer.from([0xef, 0xbf, 0xbd]);
+const EQUALS = 0x3d;
+/** The value of each byte as a hexadecimal digit (either case), or -1. */
+const HEX_DIGIT = (() => {
+  const t = new Int8Array(256).fill(-1);
+  for (let d = 0; d < 16; d++) {
+    t[d.toString(16).charCodeAt(0)] = d;
+    t[d.toString(16).toUpperCase().charCodeAt(0)] = d;
+  }
+  return t;
+})();
+
+/**
+ * Each `=XX` (two hexadecimal digits, soft line breaks already removed) as its byte, read left
+ * to right as `/=([0-9A-Fa-f]{2})/g` finds them; any other `=` stays. In one pass over the bytes.
+ */
+export function decodeQuotedPrintable(src: Buffer): Buffer {
+  const first = src.indexOf(EQUALS);
+  if (first < 0) return src;
+  const out = Buffer.allocUnsafe(src.length);
+  let n = src.copy(out, 0, 0, first);
+  for (let i = first; i < src.length; i++) {
+    const b = src[i]!;
+    if (b === EQUALS && i + 2 < src.length) {
+      const hi = HEX_DIGIT[src[i + 1]!]!;
+      const lo = HEX_DIGIT[src[i + 2]!]!;
+      if (hi >= 0 && lo >= 0) {
+        out[n++] = (hi << 4) | lo;
+        i += 2;
+        continue;
+      }
+    }
+    out[n++] = b;
+  }
+  return out.subarray(0, n);
 }
 
 /**

@@ -10,8 +10,29 @@ describe('skeleton', () => {
     ['Outlook writes links as text<https://shop.test/a>', 'outlookwriteslinksastext'],
     ['[cid:image001.png@01D2] Done', 'done'],
     ['Grüße – 您好！', 'grüße您好'],
+    ['The naïve estimate was €12,500 higher.', 'thenaïveestimatewas12500higher'],
+    ['caf\u0065\u0301\u00a0au lait', 'cafe\u0301aulait'],
+    ['math 𝐀𝐁 and a lone \ud800 half', 'math𝐀𝐁andalonehalf'],
+    ['ΟΔΟΣ. ΑΒ', 'οδοσαβ'],
+    ['ΟΔΟΣ.', 'οδος'],
+    ['\u200b\ufeffzero\u200dwidth', 'zerowidth'],
+    ['Ünïcödé, ASCII-only-after: yes', 'ünïcödéasciionlyafteryes'],
   ])('%s', (input, expected) => {
     expect(skeleton(input)).toBe(expected);
+  });
+
+  // Removed in two steps (ASCII first, then the runs of other characters): the same as
+  // removing everything outside \p{L}\p{N}\p{M} in one, then lower-casing.
+  it.each<string>([
+    'Hello, World!',
+    'The naïve estimate was €12,500 higher. See München.',
+    'x\u00a0y\u2003z\u3000末尾。',
+    'a\ud835\udc00b\ud800c€ü\u0301',
+    'ΣΑΣ ΣΑΣ. ΟΔΟΣ',
+    '— « » “quoted” ‘single’ … ¿qué? ¡sí!',
+    '١٢٣ ٤٥٦ arabic digits, ह्ि devanagari marks',
+  ])('%s: as one Unicode pattern', (input) => {
+    expect(skeleton(input)).toBe(input.replace(/[^\p{L}\p{N}\p{M}]+/gu, '').toLowerCase());
   });
 });
 
