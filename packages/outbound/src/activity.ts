@@ -1,5 +1,5 @@
 import { planActivityMail } from '@blend/core';
-import { activityFacts, insertNotifications, type ActivityEvent, type Tx } from '@blend/db';
+import { activityFacts, insertNotifications, type ActivityEvent, type ThreadFacts, type Tx } from '@blend/db';
 
 /**
  * The mail a new post or comment causes, whether it came by mail (ingest) or through the API:
@@ -8,8 +8,12 @@ import { activityFacts, insertNotifications, type ActivityEvent, type Tx } from 
  * (docs/ARCHITECTURE.md "Outbound mail"). The notification sweep turns them into mail.
  *
  * @param coalesceMs how long a mention or reply notification waits to gather others (BLEND_NOTIFY_COALESCE_MS).
+ * @returns what the same statement read of the thread (its title, `ev.countPublished`'s count); null when the post is gone.
  */
-export async function recordActivity(tx: Tx, ev: ActivityEvent, coalesceMs: number): Promise<void> {
-  const facts = await activityFacts(tx, ev);
-  if (facts) await insertNotifications(tx, ev, planActivityMail({ ...facts, coalesceMs }));
+export async function recordActivity(tx: Tx, ev: ActivityEvent, coalesceMs: number): Promise<ThreadFacts | null> {
+  const read = await activityFacts(tx, ev);
+  if (!read) return null;
+  const { thread, ...facts } = read;
+  await insertNotifications(tx, ev, planActivityMail({ ...facts, coalesceMs }));
+  return thread;
 }

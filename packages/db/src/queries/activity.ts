@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { ActivityFacts, PlannedMail, Recipient } from '@blend/core';
 import type { Tx } from '../client';
 import { comments, messageRefs, notifications, outboundMessages, people, posts, threadMutes, threadParticipants } from '../schema';
@@ -22,7 +22,7 @@ const addParticipantsStatement = preparedSql(
     on conflict do nothing`,
 );
 
-type ActivityFactsRow = { authorId: string; source: 'email' | 'esn'; participantIds: string[]; mutedIds: string[]; haveIds: string[]; recipients: Recipient[] };
+type ActivityFactsRow = { authorId: string; source: 'email' | 'esn'; title: string; published: number; participantIds: string[]; mutedIds: string[]; haveIds: string[]; recipients: Recipient[] };
 const activityFactsStatement = preparedSql<ActivityFactsRow>('blend_activity_facts', () => activityFactsSql(false));
 /** {@link activityFactsStatement} that also makes the known people among `join` participants of the thread ({@link ActivityEvent.joinEmails}). */
 const activityFactsJoiningStatement = preparedSql<ActivityFactsRow>('blend_activity_facts_joining', () => activityFactsSql(true));
@@ -36,7 +36,8 @@ function activityFactsSql(joining: boolean) {
         on conflict do nothing) `
     : sql``;
   return sql`${join}
-    select p.author_id as "authorId", p.source,
+    select p.author_id as "authorId", p.source, p.title,
+      ${publishedCountSql(sql.placeholder('countOf'), sql.placeholder('countAtMost'))} as published,
       array(select tp.person_id::text from (${participants}) tp(person_id)) as "participantIds",
       array(select ${threadMutes.personId}::text from ${threadMutes} where ${threadMutes.postId} = p.id) as "mutedIds",
       array(select ${people.id}::text from ${people} where ${people.email} = any(${sql.placeholder('have')}::text[])) as "haveIds",
@@ -60,6 +61,12 @@ export interface ActivityEvent {
   /** Addresses on From/To/Cc of the mail that made the event: they have it already. */
   alreadyHaveEmails?: string[];
   /**
+   * A person whose published mails are counted in the same statement, as {@link publishedCount}
+   * would count them (`atMost` of each), after this event's own post or comment was written
+   * (the ingest's receipt, docs/ARCHITECTURE.md "Ingest, one mail at a time").
+   */
+  countPublished?: { personId: string; atMost: number };
+  /**
    * Addresses whose known people become participants of the thread's mail conversation, in the
    * statement that reads the facts ({@link addThreadParticipants} folded in). The facts are read
    * as before they joined; each of them counts as having the mail already (as `alreadyHaveEmails`),
@@ -74,17 +81,20 @@ export interface ActivityEvent {
  * author as recipients (in a private group's thread only its members; docs/SECURITY.md, private
  * groups), who muted the thread, and who got the event as mail already. Null when the post is gone.
  */
-export async function activityFacts(tx: Tx, ev: ActivityEvent): Promise<Omit<ActivityFacts, 'coalesceMs'> | null> {
+export async function activityFacts(tx: Tx, ev: ActivityEvent): Promise<(Omit<ActivityFacts, 'coalesceMs'> & { thread: ThreadFacts }) | null> {
   // The post, its participants, who muted it, who has the mail already, and the participants,
   // the mentioned people and the post's author as recipients: one statement, built once (once per published mail).
   const join = [...new Set((ev.joinEmails ?? []).map((e) => e.toLowerCase()))].slice(0, 200);
   const haveEmails = [...new Set([...(ev.alreadyHaveEmails ?? []), ...join].map((e) => e.toLowerCase()))];
+  // Without a person to count, nothing is counted (a limit of 0).
+  const count = { countOf: ev.countPublished?.personId ?? null, countAtMost: ev.countPublished?.atMost ?? 0 };
   const [post] = (
     join.length > 0
-      ? await activityFactsJoiningStatement(tx, { postId: ev.postId, have: haveEmails, mentioned: ev.mentionedIds, join })
-      : await activityFactsStatement(tx, { postId: ev.postId, have: haveEmails, mentioned: ev.mentionedIds })
+      ? await activityFactsJoiningStatement(tx, { postId: ev.postId, have: haveEmails, mentioned: ev.mentionedIds, join, ...count })
+      : await activityFactsStatement(tx, { postId: ev.postId, have: haveEmails, mentioned: ev.mentionedIds, ...count })
   ).rows;
   if (!post) return null;
+  if (ev.countPublished) notePublishedCount(tx, ev.countPublished.personId, Number(post.published));
   const participantIds = post.participantIds;
   const byId = new Map(post.recipients.map((r) => [r.id, r]));
   const muted = new Set(post.mutedIds);
@@ -98,7 +108,16 @@ export async function activityFacts(tx: Tx, ev: ActivityEvent): Promise<Omit<Act
     postAuthor: byId.get(post.authorId) ?? null,
     muted,
     alreadyHave: new Set(have),
+    thread: { title: post.title, published: ev.countPublished ? Number(post.published) : null },
   };
+}
+
+/** What {@link activityFacts} read of the thread besides the facts of its mail. */
+export interface ThreadFacts {
+  /** The thread's post's title. */
+  title: string;
+  /** {@link ActivityEvent.countPublished}'s count, null when none was asked. */
+  published: number | null;
 }
 
 /**
@@ -349,25 +368,37 @@ export async function publishedCount(tx: Tx, personId: string, atMost: number): 
   // author), so a count read stands as a floor for every later mail of the transaction (a
   // batch's, docs/ARCHITECTURE.md "Ingest, one mail at a time"): the mail it counted may be
   // rolled back to its savepoint, but a later one counts its own item in its place.
-  const known = countsSeen.get(tx)?.get(personId);
-  if (known !== undefined && known >= atMost) return known;
+  const known = publishedCountKnown(tx, personId, atMost);
+  if (known !== undefined) return known;
   const rows = await publishedCountStatement(tx, { personId, atMost });
   const n = Number(rows.rows[0]?.n ?? 0);
+  notePublishedCount(tx, personId, n);
+  return n;
+}
+
+/** {@link publishedCount} when this transaction already knows the person's count reached `atMost`, else undefined. */
+export function publishedCountKnown(tx: Tx, personId: string, atMost: number): number | undefined {
+  const known = countsSeen.get(tx)?.get(personId);
+  return known !== undefined && known >= atMost ? known : undefined;
+}
+
+/** A person's published count read in `tx`: a floor for its later mails ({@link publishedCount}). */
+function notePublishedCount(tx: Tx, personId: string, n: number): void {
   let seen = countsSeen.get(tx);
   if (!seen) countsSeen.set(tx, (seen = new Map()));
   seen.set(personId, n);
-  return n;
 }
 
 /** Published counts read in a transaction, per person: a floor for its later mails ({@link publishedCount}). */
 const countsSeen = new WeakMap<Tx, Map<string, number>>();
 
-const publishedCountStatement = preparedSql<{ n: number }>('blend_published_count', () => {
-  const p = sql.placeholder;
-  return sql`
-    select (select count(*) from (select 1 from posts where author_id = ${p('personId')}::uuid and source = 'email' limit ${p('atMost')}) a)::int
-         + (select count(*) from (select 1 from comments where author_id = ${p('personId')}::uuid and source = 'email' limit ${p('atMost')}) b)::int as n`;
-});
+const publishedCountStatement = preparedSql<{ n: number }>('blend_published_count', () => sql`select ${publishedCountSql(sql.placeholder('personId'), sql.placeholder('atMost'))} as n`);
+
+/** {@link publishedCount}'s count as an expression (also read along with {@link activityFacts}). */
+function publishedCountSql(personId: Placeholder, atMost: Placeholder): SQL {
+  return sql`((select count(*) from (select 1 from posts where author_id = ${personId}::uuid and source = 'email' limit ${atMost}) a)::int
+         + (select count(*) from (select 1 from comments where author_id = ${personId}::uuid and source = 'email' limit ${atMost}) b)::int)`;
+}
 
 /** The kinds of our own mails among `messageIds` (a reply to a receipt or digest is not a comment). */
 export async function ownMailKinds(tx: Tx, messageIds: string[]): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { postLink, preferencesLink, languageOf, signLink, type MailInput, type SenderVerdict } from '@blend/core';
-import { postTitle, publishedCount, writeOutboundMail, type Person, type Tx } from '@blend/db';
+import { postTitle, publishedCount, publishedCountKnown, writeOutboundMail, type ActivityEvent, type Person, type ThreadFacts, type Tx } from '@blend/db';
 import { renderReceiptMail } from '@blend/mail';
 import { queueMail } from '../outbox';
 import type { InboundIds } from './copies';
@@ -17,6 +17,18 @@ export interface ReceiptContext {
 }
 
 /**
+ * The count {@link publishReceipt} will need of the sender's published mails, asked of the
+ * statement that reads the activity's facts (`recordActivity`, after the mail's own post or
+ * comment is written): none when no receipt depends on it, or the transaction knows it already.
+ */
+export function receiptCount(tx: Tx, c: ReceiptContext): ActivityEvent['countPublished'] {
+  const p = c.person;
+  if (!p || !c.ids.fromAddress || !p.receipts || p.receiptsExplicit) return undefined;
+  const atMost = activitySettings(c.deps).receiptsFirst + 1;
+  return publishedCountKnown(tx, p.id, atMost) === undefined ? { personId: p.id, atMost } : undefined;
+}
+
+/**
  * "Published: …": what was published, a link, and Undo / Fix links that work for a while.
  * Sent when the person wants receipts; by default only for their first few published mails.
  */
@@ -26,12 +38,14 @@ export async function publishReceipt(
   /** `title` undefined: the post's, read only when a receipt is written. */
   what: { postId: string; commentId: string | null; title?: string; text: string },
   outbound: string[],
+  /** What `recordActivity` read of the thread, the count {@link receiptCount} asked for among it. */
+  thread?: ThreadFacts | null,
 ): Promise<void> {
   const p = c.person;
   const from = c.ids.fromAddress;
   if (!p || !from || !p.receipts) return;
   const s = activitySettings(c.deps);
-  if (!p.receiptsExplicit && (await publishedCount(tx, p.id, s.receiptsFirst + 1)) > s.receiptsFirst) return;
+  if (!p.receiptsExplicit && (thread?.published ?? (await publishedCount(tx, p.id, s.receiptsFirst + 1))) > s.receiptsFirst) return;
   const iat = Math.floor(c.now.getTime() / 1000);
   const exp = iat + s.undoMinutes * 60;
   const subject = what.commentId ? `comment:${what.commentId}` : `post:${what.postId}`;
@@ -39,7 +53,7 @@ export async function publishReceipt(
     `${c.deps.publicUrl}${path}?t=${encodeURIComponent(signLink({ purpose, subject, scope: p.id, exp, iat }, c.deps.secret))}`;
   const mail = renderReceiptMail({
     outcome: what.commentId ? 'commented' : 'posted',
-    title: what.title ?? (await postTitle(tx, what.postId)) ?? '',
+    title: what.title ?? thread?.title ?? (await postTitle(tx, what.postId)) ?? '',
     text: what.text,
     postUrl: postLink(c.deps.publicUrl, what.postId),
     undoUrl: link('/links/undo', 'undo'),

@@ -58,7 +58,7 @@ import type { InboundIds } from './copies';
 import { activitySettings, type IngestDeps } from './deps';
 import { adoptEarlyReplies, joinLateParent, mergeLinkedThreads } from './merge-threads';
 import type { IngestOutcome } from './outcome';
-import { notPublishedReceipt, publishReceipt, RECEIPT_REJECTS } from './receipts';
+import { notPublishedReceipt, publishReceipt, receiptCount, RECEIPT_REJECTS } from './receipts';
 
 export interface ApplyContext {
   deps: IngestDeps;
@@ -213,10 +213,11 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
       await insertTags(tx, post.id, c.content.tags);
       await storeFiles(tx, c, { postId: post.id, commentId: null });
       const mentioned = await recordMentions(tx, post.id, null, c.content.mentionedEmails);
-      // The conversation's people join the thread in the statement that reads the activity's facts.
-      await recordActivity(
+      // The conversation's people join the thread in the statement that reads the activity's
+      // facts; the sender's published mails are counted there for the receipt.
+      const thread = await recordActivity(
         tx,
-        { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation, joinEmails: c.participants.conversation },
+        { kind: 'post', postId: post.id, commentId: null, authorId: author.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation, joinEmails: c.participants.conversation, countPublished: receiptCount(tx, c) },
         activitySettings(deps).coalesceMs,
       );
       await emitPostEvent(tx, 'post.created', post.id, { publicUrl: deps.publicUrl, at: post.createdAt });
@@ -249,7 +250,7 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
           inReplyTo: mail.messageId,
         });
       }
-      await publishReceipt(tx, c, { postId: post.id, commentId: null, title: decision.title, text: decision.body }, outbound);
+      await publishReceipt(tx, c, { postId: post.id, commentId: null, title: decision.title, text: decision.body }, outbound, thread);
       // A reply that found no thread, whose parent committed while it was written: it joins
       // the parent's thread after all (docs/ARCHITECTURE.md "Threads and merges").
       // Only a parent id mapped before this mail's could lead there.
@@ -277,14 +278,15 @@ export async function applyDecision(tx: Tx, decision: IngestDecision, c: ApplyCo
         await adoptEarlyReplies(tx, deps, { postId, messageId: mail.messageId, inboundId: row.id, now: c.now });
         await claimMessageRef(tx, { messageId: mail.messageId, postId, commentId: comment.id, inboundId: row.id });
       }
-      await recordActivity(
+      // The thread's title and the sender's published mails come along for the receipt.
+      const thread = await recordActivity(
         tx,
-        { kind: 'comment', postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation, joinEmails: c.participants.conversation },
+        { kind: 'comment', postId, commentId: comment.id, authorId: c.person!.id, source: 'email', at: c.now, mentionedIds: mentioned, alreadyHaveEmails: c.participants.conversation, joinEmails: c.participants.conversation, countPublished: receiptCount(tx, c) },
         activitySettings(deps).coalesceMs,
       );
       await emitCommentEvent(tx, 'comment.created', comment.id, { publicUrl: deps.publicUrl, at: comment.createdAt });
       await finishInbound(tx, row.id, { ...ids, state: 'commented', postId, commentId: comment.id });
-      await publishReceipt(tx, c, { postId, commentId: comment.id, text: decision.body }, outbound);
+      await publishReceipt(tx, c, { postId, commentId: comment.id, text: decision.body }, outbound, thread);
       return { state: 'commented', postId, commentId: comment.id, outbound };
     }
     case 'like': {
