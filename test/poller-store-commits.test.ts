@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { CheckpointMovedError, createDb, getCheckpoint, rewindCheckpoint, storeFetched, type Database } from '@blend/db';
+import { whileCounted } from './support/count-transactions';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 // The poller's store commits without waiting for its WAL flush when it moves the checkpoint: a
@@ -80,6 +81,36 @@ describe("the poller's store and its commit", () => {
     // From the checkpoint as read: stored.
     await storeFetched(t.db, box, 1, [c], 1, undefined, { from: b.uid + 1 });
     expect(await getCheckpoint(t.db, box)).toEqual({ uidValidity: 1, lastUid: c.uid, rewinds: 1 });
+  });
+
+  it('stores a batch and reads the rows to queue in one statement: new rows and rows stored before still received, not rejected or finished ones', async () => {
+    const box = 'imap://one-statement';
+    const [a, b, c, d] = [mail(), mail(), mail(), mail()];
+    const before = await storeFetched(t.db, box, 1, [a, b], 0, undefined, { from: 1 });
+    await t.db.execute(sql`update inbound_messages set state = 'posted' where mailbox = ${box} and uid = ${b.uid}`);
+    const big = { ...d, raw: null, rejectReason: 'too_large' };
+    const { value: rows, counted } = await whileCounted(t.pool, () => storeFetched(t.db, box, 1, [a, b, c, big], 0, undefined, { from: b.uid + 1 }));
+    // a stored before, still received; c new; b finished; d rejected: only a and c need a job.
+    expect(rows.map((r) => r.uid).sort((x, y) => x - y)).toEqual([a.uid, c.uid]);
+    expect(rows.find((r) => r.uid === a.uid)!.id).toBe(before.find((r) => r.uid === a.uid)!.id);
+    // begin, the rows with the ids to queue, the checkpoint, commit: the insert and its select were two statements.
+    expect(counted.statements, counted.log.join('\n')).toBe(4);
+    const stored = (await t.db.execute<{ uid: number; state: string; reason: string | null; raw: boolean; done: boolean; message_id: string | null }>(
+      sql`select uid::int, state, reason, raw is not null as raw, processed_at is not null as done, message_id from inbound_messages where mailbox = ${box} order by uid`,
+    )).rows;
+    expect(stored).toEqual([
+      { uid: a.uid, state: 'received', reason: null, raw: true, done: false, message_id: null },
+      { uid: b.uid, state: 'posted', reason: null, raw: true, done: false, message_id: null },
+      { uid: c.uid, state: 'received', reason: null, raw: true, done: false, message_id: null },
+      { uid: d.uid, state: 'rejected', reason: 'too_large', raw: false, done: true, message_id: null },
+    ]);
+    expect((await getCheckpoint(t.db, box))?.lastUid).toBe(d.uid);
+    // The message's Message-ID and INTERNALDATE are kept as given.
+    const [e] = [mail()];
+    await storeFetched(t.db, box, 1, [{ ...e, messageId: 'e1@corp.test' }]);
+    const [row] = (await t.db.execute<{ message_id: string; internal_date: Date }>(sql`select message_id, internal_date from inbound_messages where mailbox = ${box} and uid = ${e.uid}`)).rows;
+    expect(row!.message_id).toBe('e1@corp.test');
+    expect(new Date(row!.internal_date).toISOString()).toBe('2026-12-07T08:00:00.000Z');
   });
 
   it('leaves the connection as it was: the next transaction on it commits synchronously', async () => {

@@ -55,12 +55,50 @@ export function uidSet(uids: number[]): string {
   return parts.join(',');
 }
 
-/** A message's raw source with the Message-ID of its envelope, as the server wrote it. */
+/** A message's raw source with the Message-ID of its header. */
 export interface ImapMessageSource {
   uid: number;
   source: Buffer;
-  /** ENVELOPE's Message-ID, not normalised; empty when there is none. */
+  /** The value of the header's first Message-ID field ({@link headerMessageId}), not normalised; empty when there is none. */
   messageId: string;
+}
+
+/** A header field's name at a line start: `Message-ID:` (RFC 5322 section 3.6.4; any case, the obsolete space before the colon allowed). */
+const MESSAGE_ID_FIELD = /^message-id[ \t]*:/im;
+
+/**
+ * The value of the first Message-ID field of a message's header (RFC 5322 section 3.6.4), unfolded
+ * and trimmed, as the server's ENVELOPE would give it; empty when the header has none. Read from
+ * the source already downloaded, so the download's FETCH asks for no ENVELOPE, whose parse (a
+ * dozen nested lists, every address and subject decoded) cost more than the rest of a message's
+ * FETCH response (docs/ARCHITECTURE.md "Processes and the flow").
+ */
+export function headerMessageId(source: Buffer): string {
+  // The header ends at the first empty line; a field in the body or an attached message is not the message's.
+  let end = source.indexOf('\r\n\r\n');
+  const bare = source.indexOf('\n\n');
+  if (end < 0 || (bare >= 0 && bare < end)) end = bare;
+  // One byte a character, so offsets in the text are offsets in the source.
+  const header = source.toString('latin1', 0, end < 0 ? source.length : end);
+  const m = MESSAGE_ID_FIELD.exec(header);
+  if (!m) return '';
+  const from = m.index + m[0].length;
+  // The field goes on over folded lines: those that begin with a space or a tab.
+  let to = from;
+  for (;;) {
+    const nl = header.indexOf('\n', to);
+    if (nl < 0) {
+      to = header.length;
+      break;
+    }
+    const next = header.charCodeAt(nl + 1);
+    if (next !== 0x20 && next !== 0x09) {
+      to = nl;
+      break;
+    }
+    to = nl + 1;
+  }
+  return source.toString('utf8', from, to).replace(/\r?\n(?=[ \t])/g, '').trim();
 }
 
 /** One connection to one mailbox server, logged in as the target's user. */
@@ -202,13 +240,14 @@ export class ImapSession {
   }
 
   /**
-   * UID FETCH of the full source (BODY.PEEK[], so \Seen is not set) and the ENVELOPE of these
-   * UIDs. A UID expunged meanwhile is simply missing from the answer.
+   * UID FETCH of the full source (BODY.PEEK[], so \Seen is not set) of these UIDs, each with the
+   * Message-ID of its header ({@link headerMessageId}). A UID expunged meanwhile is simply
+   * missing from the answer.
    */
   async *sources(uids: number[]): AsyncGenerator<ImapMessageSource> {
     if (uids.length === 0) return;
-    for await (const m of this.client.fetch(uids.join(','), { uid: true, source: true, envelope: true }, { uid: true })) {
-      if (m.source) yield { uid: m.uid, source: m.source, messageId: m.envelope?.messageId ?? '' };
+    for await (const m of this.client.fetch(uidSet(uids), { uid: true, source: true }, { uid: true })) {
+      if (m.source) yield { uid: m.uid, source: m.source, messageId: headerMessageId(m.source) };
     }
   }
 

@@ -538,13 +538,13 @@ export class MailboxPoller {
       for (const uid of this.ahead.uids) if (uid <= through) this.ahead.uids.delete(uid);
       if (this.known?.uidValidity === uidValidity && this.known.rewinds === rewinds) this.known.lastUid = Math.max(this.known.lastUid, through);
     }
-    // `heard`: each stored UID's moment the poller learned of it, in ms since the epoch.
-    const heard: Record<number, number | undefined> = {};
-    for (const m of fetched) {
-      heard[m.uid] = this.heardAt.get(m.uid);
-      this.heardAt.delete(m.uid);
+    if (this.log.isLevelEnabled('debug')) {
+      // `heard`: each stored UID's moment the poller learned of it, in ms since the epoch.
+      const heard: Record<number, number | undefined> = {};
+      for (const m of fetched) heard[m.uid] = this.heardAt.get(m.uid);
+      this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length, queue: queue.name, heard, steps }, 'stored batch');
     }
-    this.log.debug({ stored: fetched.length, enqueue: toEnqueue.length, queue: queue.name, heard, steps }, 'stored batch');
+    for (const m of fetched) this.heardAt.delete(m.uid);
     // The rows stored together are one job, in UID order (the order the mails arrived): the
     // worker ingests them in one transaction, a reply after its parent. Replies held back for a
     // parent in a catch-up follow it on the backlog queue.

@@ -2,7 +2,7 @@ import { and, asc, eq, getTableColumns, gte, inArray, isNull, lte, ne, sql, type
 import type { Database, Tx } from '../client';
 import { auditLog, inboundMessages, mailboxCheckpoints, people } from '../schema';
 import type { Person } from './people';
-import { preparedQuery } from './raw-statement';
+import { preparedQuery, preparedSql } from './raw-statement';
 
 export type InboundRow = typeof inboundMessages.$inferSelect;
 export type InboundState = InboundRow['state'];
@@ -27,9 +27,18 @@ export interface Checkpoint {
 }
 
 export async function getCheckpoint(db: Tx, mailbox: string): Promise<Checkpoint | undefined> {
-  const row = await db.query.mailboxCheckpoints.findFirst({ where: eq(mailboxCheckpoints.mailbox, mailbox) });
-  return row ? { uidValidity: row.uidValidity, lastUid: row.lastUid, rewinds: row.rewinds } : undefined;
+  const [row] = await checkpointStatement(db, { mailbox });
+  return row;
 }
+
+/** {@link getCheckpoint}'s statement: read at each sync of the poller's, so built once and named. */
+const checkpointStatement = preparedQuery('blend_checkpoint', (tx) =>
+  tx
+    .select({ uidValidity: mailboxCheckpoints.uidValidity, lastUid: mailboxCheckpoints.lastUid, rewinds: mailboxCheckpoints.rewinds })
+    .from(mailboxCheckpoints)
+    .where(eq(mailboxCheckpoints.mailbox, sql.placeholder('mailbox')))
+    .limit(1),
+);
 
 /**
  * The checkpoint is not where the poller's guarded store expected it (see {@link storeFetched}):
@@ -82,21 +91,8 @@ export async function storeFetched(
         .where(and(eq(inboundMessages.mailbox, mailbox), eq(inboundMessages.uidValidity, uidValidity), inArray(inboundMessages.uid, passing)));
       if (had!.n < new Set(passing).size) throw new CheckpointMovedError(mailbox);
     }
-    if (messages.length > 0) await tx
-      .insert(inboundMessages)
-      .values(
-        messages.map((m) => ({
-          mailbox,
-          uidValidity,
-          uid: m.uid,
-          size: m.size,
-          raw: m.raw,
-          messageId: m.messageId ?? null,
-          internalDate: m.internalDate,
-          ...(m.rejectReason ? { state: 'rejected' as const, reason: m.rejectReason, processedAt: new Date() } : {}),
-        })),
-      )
-      .onConflictDoNothing({ target: [inboundMessages.mailbox, inboundMessages.uidValidity, inboundMessages.uid] });
+    // The rows and the ids of those that need a job, in one statement (see storeStatement).
+    const stored = messages.length === 0 ? [] : (await storeStatement(messages.length)(tx, storeValues(mailbox, uidValidity, messages))).rows;
     if (cursor) await tx
       .insert(mailboxCheckpoints)
       .values({ mailbox, uidValidity, lastUid: cursor })
@@ -117,24 +113,61 @@ export async function storeFetched(
         // Not moved (IT rewound it, a new UIDVALIDITY, a lost commit), or written afresh above UIDs with no row.
         if (guard && (!row || (row.inserted && guard.from > 1))) throw new CheckpointMovedError(mailbox);
       });
-    if (messages.length === 0) return [];
-    const rows = await tx
-      .select({ id: inboundMessages.id, uid: inboundMessages.uid, relaxed: relaxedCommit })
-      .from(inboundMessages)
-      .where(
-        and(
-          eq(inboundMessages.mailbox, mailbox),
-          eq(inboundMessages.uidValidity, uidValidity),
-          inArray(
-            inboundMessages.uid,
-            messages.map((m) => m.uid),
-          ),
-          eq(inboundMessages.state, 'received'),
-        ),
-      );
-    return rows.map((r) => ({ id: r.id, uid: r.uid }));
+    return stored.map((r) => ({ id: r.id, uid: Number(r.uid) }));
   });
 }
+
+/** The values of {@link storeStatement}'s placeholders for these messages. */
+function storeValues(mailbox: string, uidValidity: number, messages: FetchedMessage[]): Record<string, unknown> {
+  const values: Record<string, unknown> = { mailbox, uidValidity };
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    values[`uid${i}`] = m.uid;
+    values[`size${i}`] = m.size;
+    values[`raw${i}`] = m.raw;
+    values[`messageId${i}`] = m.messageId ?? null;
+    values[`internalDate${i}`] = m.internalDate;
+    values[`reason${i}`] = m.rejectReason ?? null;
+  }
+  return values;
+}
+
+const storeStatements = new Map<number, ReturnType<typeof prepareStore>>();
+
+/**
+ * {@link storeFetched}'s statement for a batch of `n` messages, built once per size and named: the
+ * rows inserted (a UID stored before is left as it is), then the ids of the batch's rows still
+ * `received`, those inserted now (from the insert's `returning`) and those stored before (the
+ * statement's snapshot holds none of the new rows), each read with the relaxed commit. One
+ * statement where drizzle built an insert and a select per batch, their text anew each time.
+ */
+function storeStatement(n: number): ReturnType<typeof prepareStore> {
+  let statement = storeStatements.get(n);
+  if (!statement) storeStatements.set(n, (statement = prepareStore(n)));
+  return statement;
+}
+
+const prepareStore = (n: number) =>
+  preparedSql<{ id: string; uid: string }>(`blend_store_fetched_${n}`, () => {
+    const p = (name: string) => sql.placeholder(name);
+    const rows = Array.from(
+      { length: n },
+      (_, i) => sql`(${p(`uid${i}`)}::bigint, ${p(`size${i}`)}::int, ${p(`raw${i}`)}::bytea, ${p(`messageId${i}`)}::text, ${p(`internalDate${i}`)}::timestamptz, ${p(`reason${i}`)}::text)`,
+    );
+    return sql`with batch (uid, size, raw, message_id, internal_date, reason) as (values ${sql.join(rows, sql`, `)}),
+      added as (
+        insert into ${inboundMessages} (mailbox, uid_validity, uid, size, raw, message_id, internal_date, state, reason, processed_at)
+        select ${p('mailbox')}::text, ${p('uidValidity')}::bigint, uid, size, raw, message_id, internal_date,
+          (case when reason is null then 'received' else 'rejected' end)::inbound_state, reason, case when reason is null then null else now() end
+        from batch
+        on conflict (mailbox, uid_validity, uid) do nothing
+        returning id, uid, state
+      )
+      select id, uid, ${relaxedCommit} as relaxed from added where state = 'received'
+      union all
+      select m.id, m.uid, ${relaxedCommit} from ${inboundMessages} m join batch b on m.uid = b.uid
+        where m.mailbox = ${p('mailbox')}::text and m.uid_validity = ${p('uidValidity')}::bigint and m.state = 'received'`;
+  });
 
 /**
  * Move the cursor back to `lastUid` (IT's `blend mailbox backfill`) in one statement, and
@@ -164,13 +197,18 @@ export async function resetCheckpoint(db: Tx, mailbox: string, uidValidity: numb
  * done: its message stays in the mailbox, untouched, until the hold ends.
  */
 export async function unmarkedDone(db: Tx, mailbox: string, uidValidity: number, limit = 500): Promise<{ id: string; uid: number; hasRaw: boolean }[]> {
-  return db
+  return unmarkedDoneStatement(db, { mailbox, uidValidity, limit });
+}
+
+/** {@link unmarkedDone}'s statement: the poller's, every few seconds, so built once and named. */
+const unmarkedDoneStatement = preparedQuery('blend_unmarked_done', (tx) =>
+  tx
     .select({ id: inboundMessages.id, uid: inboundMessages.uid, hasRaw: sql<boolean>`${inboundMessages.raw} is not null` })
     .from(inboundMessages)
     .where(
       and(
-        eq(inboundMessages.mailbox, mailbox),
-        eq(inboundMessages.uidValidity, uidValidity),
+        eq(inboundMessages.mailbox, sql.placeholder('mailbox')),
+        eq(inboundMessages.uidValidity, sql.placeholder('uidValidity')),
         ne(inboundMessages.state, 'received'),
         ne(inboundMessages.state, 'failed'),
         ne(inboundMessages.state, 'held'),
@@ -178,13 +216,24 @@ export async function unmarkedDone(db: Tx, mailbox: string, uidValidity: number,
       ),
     )
     .orderBy(asc(inboundMessages.uid))
-    .limit(limit);
-}
+    .limit(sql.placeholder('limit')),
+);
 
+/**
+ * Record that these rows were finished in IMAP: one statement with the ids as one array value,
+ * built once and named, where drizzle wrote a placeholder per id (up to {@link unmarkedDone}'s 500).
+ */
 export async function markImapDone(db: Tx, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.update(inboundMessages).set({ imapMarkedAt: new Date() }).where(inArray(inboundMessages.id, ids));
+  await markImapDoneStatement(db, { ids });
 }
+
+const markImapDoneStatement = preparedQuery('blend_mark_imap_done', (tx) =>
+  tx
+    .update(inboundMessages)
+    .set({ imapMarkedAt: sql`statement_timestamp()` })
+    .where(sql`${inboundMessages.id} = any(${sql.placeholder('ids')}::uuid[])`),
+);
 
 /** Unfinished rows for the reconciler: every `received` row older than `olderThan`. */
 export async function unfinishedInbound(db: Tx, olderThan: Date, limit = 1000): Promise<{ id: string }[]> {
