@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { RemovalReason } from '@blend/core';
 import type { Tx } from '../client';
 import { emitCommentRemoved, emitPostRemoved } from './events';
@@ -138,7 +138,14 @@ export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<Earlie
   // One statement, the four places in order of precedence. A command or a like acts once
   // (docs/SECURITY.md B29): its copy, re-read after a new UIDVALIDITY say, must find it.
   const r = await earlierCopyStatement(tx, { dedupeKey });
-  const f = r.rows[0];
+  return earlierCopyOf(r.rows[0]);
+}
+
+/** What {@link earlierCopySql} finds, as a row. */
+export type EarlierCopyRow = { rank: number; inbound_id: string | null; body_text: string | null; edited: boolean; state: string | null; reason: string | null };
+
+/** {@link findByDedupeKey}'s answer from its statement's row (none: no earlier copy). */
+export function earlierCopyOf(f: EarlierCopyRow | null | undefined): EarlierCopy | undefined {
   if (!f) return undefined;
   if (f.rank <= 2) return { inboundId: f.inbound_id, published: true, bodyText: f.edited ? null : f.body_text };
   if (f.rank === 3 && (f.state === 'command' || f.state === 'liked')) return { inboundId: f.inbound_id, published: false, acted: { state: f.state, reason: f.reason } };
@@ -146,8 +153,10 @@ export async function findByDedupeKey(tx: Tx, dedupeKey: string): Promise<Earlie
 }
 
 /** {@link findByDedupeKey}'s statement: run once per ingested mail, so a named one, built once. */
-const earlierCopyStatement = preparedSql<{ rank: number; inbound_id: string | null; body_text: string | null; edited: boolean; state: string | null; reason: string | null }>('blend_earlier_copy', () => {
-  const dedupeKey = sql.placeholder('dedupeKey');
+const earlierCopyStatement = preparedSql<EarlierCopyRow>('blend_earlier_copy', () => earlierCopySql(sql.placeholder('dedupeKey')));
+
+/** {@link findByDedupeKey}'s query: at most one {@link EarlierCopyRow} (also a part of `earlierCopyAndReplyFacts`'s statement). */
+export function earlierCopySql(dedupeKey: Placeholder): SQL {
   return sql`
     select * from (
       (select 1 as rank, ${posts.inboundId} as inbound_id, ${posts.bodyText} as body_text, ${posts.editedAt} is not null as edited, null::text as state, null::text as reason
@@ -163,7 +172,7 @@ const earlierCopyStatement = preparedSql<{ rank: number; inbound_id: string | nu
       (select 4, ${inboundMessages.id}, null, false, null, null
         from ${inboundMessages} where ${inboundMessages.dedupeKey} = ${dedupeKey} and ${inboundMessages.state} in ('withheld', 'rejected') limit 1)
     ) found order by rank limit 1`;
-});
+}
 
 /**
  * Serialise the conversion of copies of one mail across workers for the rest of the

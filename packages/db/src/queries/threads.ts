@@ -1,9 +1,10 @@
-import { and, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AdoptionCandidate, MergeCandidate } from '@blend/core';
 import type { Tx } from '../client';
 import { comments, messageRefs, posts } from '../schema';
 import { flushDeferredNotifications } from './activity';
 import { emitPostMerged, flushDeferredEvents, type EventContext } from './events';
+import { earlierCopyOf, earlierCopySql, findByDedupeKey, type EarlierCopy, type EarlierCopyRow } from './posts';
 import { recordPostMerge, type PostMergeKind } from './post-merges';
 import { preparedQuery, preparedSql } from './raw-statement';
 
@@ -161,18 +162,48 @@ export async function findThreadPosts(tx: Tx, messageIds: string[]): Promise<str
 export async function replyThreadFacts(tx: Tx, parentIds: string[], exceptInboundId: string): Promise<{ parentPending: boolean; postIds: string[] }> {
   if (parentIds.length === 0) return { parentPending: false, postIds: [] };
   const [r] = (await replyThreadStatement(tx, { messageIds: parentIds, exceptId: exceptInboundId })).rows;
+  return replyThreadOf(r, parentIds);
+}
+
+/** {@link replyThreadFacts}' statement, once per reply ingested: built once, named. */
+const replyThreadStatement = preparedSql<ReplyThreadRow>('blend_reply_thread_facts', () => sql`select ${replyThreadColumns()}`);
+
+type ReplyThreadRow = { pending: boolean; refs: { m: string; p: string }[] };
+
+/** {@link replyThreadFacts}' answer from its statement's row. */
+function replyThreadOf(r: ReplyThreadRow | undefined, parentIds: string[]): { parentPending: boolean; postIds: string[] } {
   if (!r || r.pending) return { parentPending: Boolean(r?.pending), postIds: [] };
   const byId = new Map(r.refs.map((x) => [x.m, x.p]));
   return { parentPending: false, postIds: [...new Set(parentIds.flatMap((id) => byId.get(id) ?? []))] };
 }
 
-/** {@link replyThreadFacts}' statement, once per reply ingested: built once, named. */
-const replyThreadStatement = preparedSql<{ pending: boolean; refs: { m: string; p: string }[] }>('blend_reply_thread_facts', () => {
+function replyThreadColumns(): SQL {
   const ids = sql`${sql.placeholder('messageIds')}::text[]`;
-  return sql`
-    select exists (select 1 from inbound_messages i where i.message_id = any(${ids}) and i.state = 'received' and i.id <> ${sql.placeholder('exceptId')}::uuid) as pending,
+  return sql`exists (select 1 from inbound_messages i where i.message_id = any(${ids}) and i.state = 'received' and i.id <> ${sql.placeholder('exceptId')}::uuid) as pending,
       coalesce((select json_agg(json_build_object('m', ${messageRefs.messageId}, 'p', ${messageRefs.postId})) from ${messageRefs} where ${messageRefs.messageId} = any(${ids})), '[]'::json) as refs`;
-});
+}
+
+/**
+ * A reply's earlier copy ({@link findByDedupeKey}) and its {@link replyThreadFacts}, in one
+ * statement, as the ingest reads them one after the other once the mail's dedupe key and row
+ * are locked (docs/ARCHITECTURE.md "Ingest, one mail at a time"): both read after the lock, in
+ * one snapshot. Without `parentIds` only the copy is read.
+ */
+export async function earlierCopyAndReplyFacts(
+  tx: Tx,
+  dedupeKey: string,
+  parentIds: string[],
+  exceptInboundId: string,
+): Promise<{ earlier: EarlierCopy | undefined; reply: { parentPending: boolean; postIds: string[] } }> {
+  if (parentIds.length === 0) return { earlier: await findByDedupeKey(tx, dedupeKey), reply: { parentPending: false, postIds: [] } };
+  const [r] = (await copyAndReplyStatement(tx, { dedupeKey, messageIds: parentIds, exceptId: exceptInboundId })).rows;
+  return { earlier: earlierCopyOf(r?.copy), reply: replyThreadOf(r, parentIds) };
+}
+
+const copyAndReplyStatement = preparedSql<ReplyThreadRow & { copy: EarlierCopyRow | null }>(
+  'blend_earlier_copy_reply_facts',
+  () => sql`select (select row_to_json(c) from (${earlierCopySql(sql.placeholder('dedupeKey'))}) c) as copy, ${replyThreadColumns()}`,
+);
 
 /**
  * Of `messageIds`, those a stored mail other than `exceptInboundIds` carries that is not ingested

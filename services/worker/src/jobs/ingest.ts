@@ -1,6 +1,6 @@
 import { PermanentError } from '@blend/core';
 import type { SenderVerdict } from '@blend/core';
-import { findByDedupeKey, finishInbound, getInbound, getInboundState, lockInboundForIngest, startIngestAttempt, uncountIngestAttempts, type InboundRow, type Tx } from '@blend/db';
+import { earlierCopyAndReplyFacts, finishInbound, getInbound, getInboundState, lockInboundForIngest, startIngestAttempt, uncountIngestAttempts, type InboundRow, type Tx } from '@blend/db';
 import { warmTemplates, type ParsedAttachment } from '@blend/mail';
 import { authenticateSender } from '../ingest/authenticate';
 import { classifyInbound, type ClassifiedInbound } from '../ingest/classify';
@@ -152,14 +152,16 @@ export async function writeMail(tx: Tx, p: PreparedMail, deps: IngestDeps): Prom
   const { now, row: locked, person } = taken;
   const ids = { messageId: mail.messageId, dedupeKey: classified.dedupeKey, fromAddress: mail.from?.address ?? null, subject: mail.subject.slice(0, 300) };
 
-  // Copies of one mail (docs/SECURITY.md B27, B29).
-  const found = await findByDedupeKey(tx, classified.dedupeKey);
+  // Copies of one mail (docs/SECURITY.md B27, B29); a reply's check for a parent still being
+  // ingested and its thread lookup by its parents' Message-IDs read along, for decide.
+  const parentIds = classified.classification.kind === 'reply' ? classified.classification.parentIds : [];
+  const { earlier: found, reply } = await earlierCopyAndReplyFacts(tx, classified.dedupeKey, parentIds, row.id);
   const earlier = found && found.inboundId !== row.id ? found : undefined;
   const copyOfPublished = copyBeforeDecision(earlier, content.bodyText);
   if (copyOfPublished) return finishAsCopy(tx, row.id, ids, copyOfPublished);
 
   const arrival = { internalDate: locked.internalDate, receivedAt: locked.receivedAt, releasedAt: locked.releasedAt };
-  const decided = await decide(tx, { inboundId: row.id, arrival, externalConfirmed: Boolean(locked.confirmedAt), parsed, classified, verdict, now, person }, deps);
+  const decided = await decide(tx, { inboundId: row.id, arrival, externalConfirmed: Boolean(locked.confirmedAt), parsed, classified, verdict, now, person, ...(parentIds.length > 0 ? { replyFacts: reply } : {}) }, deps);
   const copy = copyAfterDecision(earlier, decided.decision);
   if (copy) return finishAsCopy(tx, row.id, ids, copy);
 
