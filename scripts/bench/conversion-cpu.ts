@@ -15,8 +15,10 @@
 //   pipeline      CPU per mail of what a worker's parse thread does for a mail (`parseAndConvert`:
 //                 parsing, splitting attached mails, conversion, and the copy of its result the
 //                 thread sends back, as `v8.serialize`), and of bare mailparser, on the ingest
-//                 benchmark's mails, alternated `BENCH_ROUNDS` times; with `BENCH_CPU_PROFILE=FILE`
-//                 also a V8 CPU profile of it, saved and summarised
+//                 benchmark's mails, alternated `BENCH_ROUNDS` times; with `BLEND_PARSE_BASE` (the
+//                 services/worker/src/parse-task.ts of another revision's checkout, e.g. a `git worktree`
+//                 with its own `pnpm install`) that one is timed in the same rounds too; with
+//                 `BENCH_CPU_PROFILE=FILE` a V8 CPU profile of it instead, saved and summarised
 //
 // The mails: the ingest benchmark's (scripts/bench/corpus.ts), the conversion corpus
 // (test/fixtures/corpus), the real mail (all of it, where corpusRealDir finds it) and test/fixtures/mail.
@@ -137,21 +139,26 @@ async function parseAll(raws: Buffer[]): Promise<number> {
 }
 
 /** The parse thread's work on each mail, as `runParseTask` does it; CPU per mail, and bytes of the results as sent back. */
-async function pipelineAll(raws: Buffer[], settings: CompiledParseSettings): Promise<{ ms: number; bytes: number }> {
+async function pipelineAll(run: typeof parseAndConvert, raws: Buffer[], settings: CompiledParseSettings): Promise<{ ms: number; bytes: number }> {
   let bytes = 0;
   const c0 = process.cpuUsage();
-  for (const raw of raws) bytes += serialize(await parseAndConvert(raw, settings)).length;
+  for (const raw of raws) bytes += serialize(await run(raw, settings)).length;
   return { ms: cpuMs(process.cpuUsage(c0)) / raws.length, bytes: bytes / raws.length };
 }
 
+type ParseAndConvert = typeof parseAndConvert;
+
 async function pipeline(raws: Buffer[]): Promise<void> {
   const settings: CompiledParseSettings = current.compileConversion({ redact: 'card,iban' });
-  await pipelineAll(raws, settings);
+  const baseFile = process.env.BLEND_PARSE_BASE;
+  const base = baseFile ? ((await import(path.resolve(baseFile))) as { parseAndConvert: ParseAndConvert }).parseAndConvert : null;
+  await pipelineAll(parseAndConvert, raws, settings);
+  if (base) await pipelineAll(base, raws, settings);
   await parseAll(raws.slice(0, 100));
   const profileFile = process.env.BENCH_CPU_PROFILE;
   if (profileFile) {
     const stop = await startCpuProfile(200);
-    for (let r = 0; r < ROUNDS; r++) await pipelineAll(raws, settings);
+    for (let r = 0; r < ROUNDS; r++) await pipelineAll(parseAndConvert, raws, settings);
     const profile = await stop();
     await saveProfile(profileFile, profile);
     console.log(formatSummary(summarise(profile, ['parseAndConvert', 'parseMail', 'simpleParser', 'prepareBodyParts', 'splitAttachedMessages', 'renderMailContent', 'convertMail', 'extractVisibleHtml', 'sanitiseHtml', 'sanitisedToPlainText', 'htmlToPlainText', 'textToSafeHtml', 'extractVisibleText', 'fitTextPart', 'forwardedMessages', 'redact', 'trimmedText', 'extractMentions', 'serialize'], 50)));
@@ -159,17 +166,25 @@ async function pipeline(raws: Buffer[]): Promise<void> {
   }
   const parse: number[] = [];
   const blend: number[] = [];
+  const was: number[] = [];
   let bytes = 0;
   for (let r = 0; r < ROUNDS; r++) {
-    const p = await pipelineAll(raws, settings);
+    if (base) was.push((await pipelineAll(base, raws, settings)).ms);
+    const p = await pipelineAll(parseAndConvert, raws, settings);
     blend.push(p.ms);
     bytes = p.bytes;
     parse.push(await parseAll(raws));
-    say(`round ${r + 1}: bare mailparser ${parse.at(-1)!.toFixed(3)} ms, parseAndConvert ${blend.at(-1)!.toFixed(3)} ms per mail (${(blend.at(-1)! / parse.at(-1)!).toFixed(2)}x)`);
+    say(`round ${r + 1}: bare mailparser ${parse.at(-1)!.toFixed(3)} ms, parseAndConvert ${blend.at(-1)!.toFixed(3)} ms per mail (${(blend.at(-1)! / parse.at(-1)!).toFixed(2)}x)` +
+      (base ? `, base ${was.at(-1)!.toFixed(3)} ms (${(was.at(-1)! / parse.at(-1)!).toFixed(2)}x; this / base ${(blend.at(-1)! / was.at(-1)!).toFixed(3)})` : ''));
   }
   const ratios = blend.map((b, i) => b / parse[i]!);
+  const spread = (xs: number[]) => `median ${median(xs).toFixed(2)}x (min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)})`;
   say(`${N} benchmark mails: median of ${ROUNDS} rounds: bare mailparser ${median(parse).toFixed(3)} ms, parseAndConvert ${median(blend).toFixed(3)} ms per mail; ` +
-    `ratio within rounds median ${median(ratios).toFixed(2)}x (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}); result as sent back ${Math.round(bytes)} bytes a mail`);
+    `ratio within rounds ${spread(ratios)}; result as sent back ${Math.round(bytes)} bytes a mail`);
+  if (base) {
+    say(`base: parseAndConvert ${median(was).toFixed(3)} ms per mail, ratio within rounds ${spread(was.map((w, i) => w / parse[i]!))}; ` +
+      `this / base within rounds ${spread(blend.map((b, i) => b / was[i]!))}`);
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
