@@ -115,7 +115,7 @@ async function main(res: Resources): Promise<BenchReport> {
   redis.on('error', () => undefined);
   const queues = (res.queues = createQueues(redis, config.BLEND_QUEUE_PREFIX));
   const profileDir = process.env.BENCH_CPU_PROFILE;
-  // BENCH_NODE_OPTIONS: more Node options for both services (and the worker's parse threads), e.g. GC flags.
+  // BENCH_NODE_OPTIONS: more Node options for both services (and the worker's parse threads), e.g. a preload.
   const nodeOptions = [profileDir ? `--cpu-prof --cpu-prof-dir=${path.resolve(profileDir)}` : '', process.env.BENCH_NODE_OPTIONS ?? ''].filter(Boolean).join(' ');
   const env = serviceEnv(stack, {
     ...rateLimits, ...tuning,

@@ -302,7 +302,9 @@ Settings (environment), defaults in brackets:
   profile per thread there when they stop (after the latency probes), summarised on stdout (open a
   file in Chrome DevTools or speedscope)
 - \`BENCH_NODE_OPTIONS\` (none): more \`NODE_OPTIONS\` for both services and the worker's parse threads,
-  after docker-compose.yml's own flags, e.g. \`--trace-gc\` or a young generation size to compare
+  e.g. a preload (\`--import=file:///…\`, such as one that records \`v8.GCProfiler\`); Node refuses most V8
+  flags there (\`--trace-gc\`, \`--heap-growing-percent\`), and docker-compose.yml's flags (the heap sizes) win
+  over the same ones here: to compare those, edit docker-compose.yml in a scratch worktree
 - \`BENCH_PG_RELAY\` (off): \`1\` counts each service's Postgres transactions in a relay of its own in
   the benchmark process instead of inside the service; every statement then crosses the benchmark's
   event loop twice (see "What is measured", 8.)
