@@ -151,26 +151,9 @@ export async function findThreadPosts(tx: Tx, messageIds: string[]): Promise<str
   return [...new Set(messageIds.flatMap((id) => byId.get(id) ?? []))];
 }
 
-/**
- * What a reply's thread lookup by its parents' Message-IDs (`parentIds`, best candidate first)
- * needs, in one statement and so one snapshot: whether another stored mail carrying one of
- * them (not `exceptInboundId`) is not ingested yet (`parentPending`: the reply waits for it),
- * and else every post they lead to, as {@link findThreadPosts} gives them. A parent that
- * committed is seen both as ingested and with its Message-IDs mapped, never as one without
- * the other (docs/ARCHITECTURE.md "Threads and merges").
- */
-export async function replyThreadFacts(tx: Tx, parentIds: string[], exceptInboundId: string): Promise<{ parentPending: boolean; postIds: string[] }> {
-  if (parentIds.length === 0) return { parentPending: false, postIds: [] };
-  const [r] = (await replyThreadStatement(tx, { messageIds: parentIds, exceptId: exceptInboundId })).rows;
-  return replyThreadOf(r, parentIds);
-}
-
-/** {@link replyThreadFacts}' statement, once per reply ingested: built once, named. */
-const replyThreadStatement = preparedSql<ReplyThreadRow>('blend_reply_thread_facts', () => sql`select ${replyThreadColumns()}`);
-
 type ReplyThreadRow = { pending: boolean; refs: { m: string; p: string }[] };
 
-/** {@link replyThreadFacts}' answer from its statement's row. */
+/** A reply's thread facts ({@link earlierCopyAndReplyFacts}) from its statement's row. */
 function replyThreadOf(r: ReplyThreadRow | undefined, parentIds: string[]): { parentPending: boolean; postIds: string[] } {
   if (!r || r.pending) return { parentPending: Boolean(r?.pending), postIds: [] };
   const byId = new Map(r.refs.map((x) => [x.m, x.p]));
@@ -184,10 +167,15 @@ function replyThreadColumns(): SQL {
 }
 
 /**
- * A reply's earlier copy ({@link findByDedupeKey}) and its {@link replyThreadFacts}, in one
- * statement, as the ingest reads them one after the other once the mail's dedupe key and row
- * are locked (docs/ARCHITECTURE.md "Ingest, one mail at a time"): both read after the lock, in
- * one snapshot. Without `parentIds` only the copy is read.
+ * A reply's earlier copy ({@link findByDedupeKey}) and its thread facts, in one statement. The
+ * thread facts are what a reply's thread lookup by its parents' Message-IDs (`parentIds`, best
+ * candidate first) needs: whether another stored mail carrying one of them (not
+ * `exceptInboundId`) is not ingested yet (`parentPending`: the reply waits for it), and else
+ * every post they lead to, as {@link findThreadPosts} gives them. A parent that committed is
+ * seen both as ingested and with its Message-IDs mapped, never as one without the other
+ * (docs/ARCHITECTURE.md "Threads and merges"). Both are read once the mail's dedupe key and row
+ * are locked (docs/ARCHITECTURE.md "Ingest, one mail at a time"), in one snapshot. Without
+ * `parentIds` only the copy is read.
  */
 export async function earlierCopyAndReplyFacts(
   tx: Tx,

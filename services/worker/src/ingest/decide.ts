@@ -23,7 +23,6 @@ import {
   findReplyToken,
   findThreadPosts,
   ownMailKinds,
-  replyThreadFacts,
   type AcceptedWindow,
   type Person,
   type Tx,
@@ -66,8 +65,8 @@ export interface DecideInput {
   now: Date;
   /** The known person with the From address, when the caller read it already (with the row's lock); else it is read here. */
   person?: Person | null;
-  /** A reply's `replyThreadFacts`, when the caller read them already (with the earlier copy, `earlierCopyAndReplyFacts`); else they are read here. */
-  replyFacts?: { parentPending: boolean; postIds: string[] };
+  /** A reply's thread facts, read with its earlier copy after the row's lock (`earlierCopyAndReplyFacts`). */
+  replyFacts: { parentPending: boolean; postIds: string[] };
 }
 
 /** The decision, with what the write stage needs of the facts it was taken on. */
@@ -97,7 +96,7 @@ export async function decide(tx: Tx, m: DecideInput, deps: Pick<IngestDeps, 'add
   // Message-IDs are one statement: a parent that committed is seen with its post.
   let referenced: string[] | undefined;
   if (classification.kind === 'reply') {
-    const r = m.replyFacts ?? (await replyThreadFacts(tx, classification.parentIds, m.inboundId));
+    const r = m.replyFacts;
     if (r.parentPending) throw new ParentPendingError();
     referenced = r.postIds;
   }

@@ -161,7 +161,7 @@ export async function writeMail(tx: Tx, p: PreparedMail, deps: IngestDeps): Prom
   if (copyOfPublished) return finishAsCopy(tx, row.id, ids, copyOfPublished);
 
   const arrival = { internalDate: locked.internalDate, receivedAt: locked.receivedAt, releasedAt: locked.releasedAt };
-  const decided = await decide(tx, { inboundId: row.id, arrival, externalConfirmed: Boolean(locked.confirmedAt), parsed, classified, verdict, now, person, ...(parentIds.length > 0 ? { replyFacts: reply } : {}) }, deps);
+  const decided = await decide(tx, { inboundId: row.id, arrival, externalConfirmed: Boolean(locked.confirmedAt), parsed, classified, verdict, now, person, replyFacts: reply }, deps);
   const copy = copyAfterDecision(earlier, decided.decision);
   if (copy) return finishAsCopy(tx, row.id, ids, copy);
 
