@@ -33,7 +33,7 @@ export interface LatencySample {
   serverMs: number;
   /** Row stored -> row finished by the worker (enqueue, queue wait, ingest; processed_at). */
   ingestMs: number;
-  /** Row finished -> seen by the API poll (commit, plus the ~10 ms polling interval). */
+  /** Row finished -> seen: the commit, its NOTIFY and the look that followed it ({@link feedChanges}). */
   visibleMs: number;
   bytes: number;
   /** Under load, the live ingest job's own times (BullMQ's), when the probe had a job of its own. */
@@ -104,6 +104,7 @@ export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> 
   const rng = mulberry32(o.seed ^ 0x1a7e);
   const samples: LatencySample[] = [];
   const watch = await watchMailbox(o.imapUrl);
+  const changes = await feedChanges(o.pool);
   const acceptedAt: number[] = [];
   let stoppedBy: string | null = null;
   try {
@@ -115,10 +116,10 @@ export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> 
       const acceptedWall = Date.now();
       const accepted = performance.now();
       let seen: Awaited<ReturnType<typeof findProbe>>;
-      try {
-        seen = await waitFor(() => findProbe(o, title, msg.messageId), `probe ${i} in the feed`, 30_000, 10);
-      } catch (err) {
-        stoppedBy = (err as Error).message;
+      const deadline = accepted + 30_000;
+      while (!(seen = await findProbe(o, title, msg.messageId)) && performance.now() < deadline) await changes.next(FALLBACK_LOOK_MS);
+      if (!seen) {
+        stoppedBy = `probe ${i} not in the feed after 30 s`;
         break;
       }
       const ms = performance.now() - accepted;
@@ -160,6 +161,7 @@ export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> 
   } finally {
     transport.close();
     await watch.stop();
+    await changes.stop();
   }
   return { samples, stoppedBy };
 }
@@ -232,8 +234,53 @@ export interface LoadProbeOptions extends Omit<LatencyOptions, 'app' | 'token' |
   liveJobs?: LiveJobs;
 }
 
-/** How often {@link measureLatencyUnderLoad} looks for the probes' posts. */
-export const LOAD_POLL_MS = 20;
+/**
+ * How long the probes wait for a feed change before they look anyway: a NOTIFY missed (the
+ * listening connection lost) costs this much, nothing else ({@link feedChanges}).
+ */
+export const FALLBACK_LOOK_MS = 100;
+
+interface FeedChanges {
+  /** Resolves at the next change (or at once when one came since the last call), at the latest after `ms`. */
+  next(ms: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Postgres NOTIFY on `blend_feed` (migration 0013's triggers: sent when a transaction that
+ * changed what a feed shows commits, whichever process wrote), as the API's feed cache and live
+ * stream hear it: the probes look for their posts when a change is announced, so a commit is
+ * seen a query's time after it, not after a polling interval.
+ */
+async function feedChanges(pool: pg.Pool): Promise<FeedChanges> {
+  const client = await pool.connect();
+  let pending = false;
+  let wake: (() => void) | null = null;
+  client.on('notification', () => {
+    pending = true;
+    wake?.();
+  });
+  await client.query('LISTEN blend_feed');
+  return {
+    next(ms: number): Promise<void> {
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          wake = null;
+          pending = false;
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        if (pending) done();
+        else wake = done;
+      });
+    },
+    stop: async () => {
+      await client.query('UNLISTEN *').catch(() => undefined);
+      client.release();
+    },
+  };
+}
 
 /** What {@link measureLatencyUnderLoad} found, and how many queries its polling sent (each a commit). */
 export interface LoadLatencyResult extends LatencyResult {
@@ -243,12 +290,21 @@ export interface LoadLatencyResult extends LatencyResult {
 /**
  * Probes while a backlog is being ingested: a delivery every `everyMs`, each timed on its own
  * from the SMTP 250 until its post is committed (visible to any reader's next request; the
- * feed's first page would not show it, the backlog's posts being newer). One query every
- * {@link LOAD_POLL_MS} looks for all probes still out, so the polling adds little to the commits
- * counted and a commit is seen 10 ms after it on average. The IDLE
+ * feed's first page would not show it, the backlog's posts being newer). One query after each
+ * feed change announced ({@link feedChanges}, at least every {@link FALLBACK_LOOK_MS}) looks for
+ * all probes still out, so a commit is seen a query's time after it. The IDLE
  * reference connection gives the mail servers' share as in {@link measureLatency}.
  */
 export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<LoadLatencyResult> {
+  const changes = await feedChanges(o.pool);
+  try {
+    return await probeUnderLoad(o, changes);
+  } finally {
+    await changes.stop();
+  }
+}
+
+async function probeUnderLoad(o: LoadProbeOptions, changes: FeedChanges): Promise<LoadLatencyResult> {
   const transport = smtpTransport(o.smtpUrl);
   const watch = await watchMailbox(o.imapUrl);
   type Probe = { title: string; id: string; accepted: number; acceptedWall: number; bytes: number; sample?: LatencySample; rowId?: string; uid?: number; stored?: number; processed?: number };
@@ -275,7 +331,7 @@ export async function measureLatencyUnderLoad(o: LoadProbeOptions): Promise<Load
         }
       }
       if (performance.now() > deadline) return `${probes.filter((p) => !p.sample).length} probes not posted after ${o.timeoutMs} ms`;
-      await new Promise((resolve) => setTimeout(resolve, LOAD_POLL_MS));
+      await changes.next(FALLBACK_LOOK_MS);
     }
     return null;
   };
@@ -359,7 +415,7 @@ export function formatStages(samples: LatencySample[]): string {
     ['storedToQueued', 'storeFetched began -> job queued'],
     ['queuedToPicked', 'job queued -> picked by a Worker'],
     ['pickedToFinished', 'picked -> row finished (parse, statements)'],
-    ['visible', 'row finished -> seen committed (commit, 20 ms poll)'],
+    ['visible', 'row finished -> seen committed (commit, NOTIFY, query)'],
     ['finishedToJobEnd', 'row finished -> job ended (commit, sends queued)'],
   ];
   return [

@@ -240,7 +240,7 @@ export function resultTables(r: BenchReport): string {
 | … heard → post visible (Blend's own share) | ${ms(mid(lat.map((x) => x.ms - x.heardMs)))} | ${ms(p95(lat.map((x) => x.ms - x.heardMs)))} | |
 | … accepted → row stored by the poller (the above, then Blend's IDLE reaction and FETCH) | ${ms(mid(lat.map((x) => x.storedMs)))} | ${ms(p95(lat.map((x) => x.storedMs)))} | |
 | … stored → row finished by the worker (enqueue, queue, ingest) | ${ms(mid(lat.map((x) => x.ingestMs)))} | ${ms(p95(lat.map((x) => x.ingestMs)))} | |
-| … finished → seen by the API poll (commit + 10 ms poll) | ${ms(mid(lat.map((x) => x.visibleMs)))} | ${ms(p95(lat.map((x) => x.visibleMs)))} | |
+| … finished → seen in the API (commit, its NOTIFY, the feed request) | ${ms(mid(lat.map((x) => x.visibleMs)))} | ${ms(p95(lat.map((x) => x.visibleMs)))} | |
 
 ${r.loadLatency ? loadTable(r.loadLatency) : ''}Inside (c):
 
