@@ -140,6 +140,19 @@ describe('the statements of a batch', () => {
     expect(Object.keys(all[2]!.payload).sort()).toEqual(Object.keys(commented!.payload).sort());
   });
 
+  it("keeps each created event's content as written, whatever its characters, on the thread of its own post", async () => {
+    const bodies = ['Quotes "a" and \\"b\\", a backslash \\ and {braces, commas}.', 'NULL', 'Tab\there, é and 😀; \\u0041 as text; [1,"2"]', '{"json": "looking"}'];
+    const ids = await storeBatch(bodies.map((body, i) => mail({ id: `e4-${i}@corp.test`, from: 'alice', cc: 'bob@corp.test', subject: `Chars ${i} "quoted"`, body })));
+    expect((await ingestBatch(ids, deps())).alone).toEqual([]);
+    for (const id of ids) {
+      const { postId } = await row(id);
+      const [post] = await t.db.select().from(schema.posts).where(eq(schema.posts.id, postId!));
+      const events = await threadEvents(postId!);
+      expect(events.map((e) => [e.type, e.sequence, e.postId])).toEqual([['post.created', 1, postId]]);
+      expect(events[0]!.payload).toMatchObject({ thread: { id: postId, sequence: 1 }, post: { id: postId, title: post!.title, body_text: post!.bodyText, body_html: post!.bodyHtml } });
+    }
+  });
+
   it("makes the mail's people participants in the statement that reads the activity's facts, mirroring to those not on the mail", async () => {
     const ids = await storeBatch([
       mail({ id: 'p1-1@corp.test', from: 'alice', cc: 'bob@corp.test', subject: 'Participants', body: 'Started.' }),

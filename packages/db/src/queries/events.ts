@@ -318,13 +318,16 @@ const lockThreadsStatement = preparedSql('blend_lock_event_threads', () => sql`
                     union select ${comments.postId} from ${comments} where ${comments.id} = any(${sql.placeholder('commentIds')}::uuid[])) u
     order by id) t`);
 
-/** The events of one transaction, each with its thread's next sequence (in the order given), and the active hooks of each one's type. */
-const insertEventsStatement = preparedSql<{ event_id: string } & Hook>('blend_record_thread_events', () => {
-  const p = sql.placeholder;
-  return sql`
+/**
+ * The events of one transaction, each with its thread's next sequence (in the order given), and
+ * the active hooks of each one's type. The rows come as one JSON array, in order: a `jsonb[]` of
+ * the payloads would have node-postgres escape each one into an array literal, another copy of
+ * every post and comment a batch writes (docs/ARCHITECTURE.md "Ingest, one mail at a time").
+ */
+const insertEventsStatement = preparedSql<{ event_id: string } & Hook>('blend_record_thread_events', () => sql`
     with r as (
-      select * from unnest(${p('ids')}::uuid[], ${p('types')}::text[], ${p('threadIds')}::uuid[], ${p('groupIds')}::uuid[], ${p('origins')}::text[],
-                           ${p('postIds')}::uuid[], ${p('commentIds')}::uuid[], ${p('payloads')}::jsonb[])
+      select * from rows from (jsonb_to_recordset(${sql.placeholder('rows')}::jsonb)
+                                 as (id uuid, type text, thread_id uuid, group_id uuid, origin text, post_id uuid, comment_id uuid, payload jsonb))
         with ordinality as r(id, type, thread_id, group_id, origin, post_id, comment_id, payload, n)
     ), numbered as (
       select r.*, (select coalesce(max(${events.sequence}), 0) from ${events} where ${events.threadId} = r.thread_id)
@@ -336,8 +339,7 @@ const insertEventsStatement = preparedSql<{ event_id: string } & Hook>('blend_re
       from numbered order by n
       returning "id", "type")
     select inserted.id as event_id, h.id, h.events, h.filter, h.format from inserted
-    join ${webhooks} h on h.active and h.events @> jsonb_build_array(inserted.type)`;
-});
+    join ${webhooks} h on h.active and h.events @> jsonb_build_array(inserted.type)`);
 
 /**
  * The created events `list` in order: the threads' locks first (a statement before the insert,
@@ -364,16 +366,17 @@ async function writeCreatedEvents(tx: Tx, list: HeldEvent[]): Promise<void> {
   }
   if (out.length === 0) return;
   const ids = out.map(() => randomUUID());
-  const { rows } = await insertEventsStatement(tx, {
-    ids,
-    types: out.map((e) => e.type),
-    threadIds: out.map((e) => e.threadId),
-    groupIds: out.map((e) => e.groupId),
-    origins: out.map((e) => e.origin),
-    postIds: out.map((e) => e.postId),
-    commentIds: out.map((e) => ('commentId' in e ? e.commentId : null)),
-    payloads: out.map((e, i) => JSON.stringify(eventPayload(ids[i]!, e))),
-  });
+  const eventRows = out.map((e, i) => ({
+    id: ids[i]!,
+    type: e.type,
+    thread_id: e.threadId,
+    group_id: e.groupId,
+    origin: e.origin,
+    post_id: e.postId,
+    comment_id: 'commentId' in e ? e.commentId : null,
+    payload: eventPayload(ids[i]!, e),
+  }));
+  const { rows } = await insertEventsStatement(tx, { rows: JSON.stringify(eventRows) });
   if (rows.length === 0) return;
   // Hooks take events rarely from mail: fanned out one event at a time, as recordEvent does.
   for (const [i, e] of out.entries()) {
