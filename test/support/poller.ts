@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { parseImapUrl } from '@blend/mail';
-import { MailboxPoller } from '@blend/poller';
+import { MailboxPoller, type PollerOptions } from '@blend/poller';
 import { createProducerRedis, createQueues, type Queues } from '@blend/queue';
 import { createLogger, processMetrics } from '@blend/runtime';
 import { startStack, type Stack } from './stack';
@@ -12,7 +12,7 @@ import { startStack, type Stack } from './stack';
  * restarts out of the test's time, its log at debug level parsed line by line into `lines`
  * (a test reads its `stored batch` lines, say). Started by the caller.
  */
-export function debugPoller<L extends { msg: string }>(s: Stack, queues: Queues, lines: L[]): MailboxPoller {
+export function debugPoller<L extends { msg: string }>(s: Stack, queues: Queues, lines: L[], more: Partial<PollerOptions> = {}): MailboxPoller {
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as L);
@@ -30,6 +30,7 @@ export function debugPoller<L extends { msg: string }>(s: Stack, queues: Queues,
     idleRestartMs: 600_000,
     maxMessageBytes: 1_000_000,
     doneFlag: '$BlendDone',
+    ...more,
   });
 }
 

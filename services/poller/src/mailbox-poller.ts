@@ -22,6 +22,16 @@ import { ProcessedMail } from './processed-mail';
 /** BLEND_IMAP_BATCH_BYTES's default: one mail at the 25 MB size limit, or many small ones. */
 export const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024;
 
+/**
+ * How far a catch-up stores ahead of the workers: it downloads its next batch only while the
+ * backlog queue holds fewer mails than this waiting for a worker (docs/ARCHITECTURE.md
+ * "Processes and the flow"). At 50 a batch, 20 batches: seconds of the workers' work.
+ */
+export const CATCH_UP_AHEAD_MAILS = 1_000;
+
+/** How often a paced catch-up looks at the backlog queue again (an EXISTS wakes it at once). */
+const CATCH_UP_PACE_MS = 250;
+
 export interface PollerOptions {
   target: ImapTarget;
   db: Database;
@@ -47,6 +57,8 @@ export interface PollerOptions {
   batchBytes?: number;
   /** How often finished rows are flagged in IMAP. @defaultValue 2000 */
   markIntervalMs?: number;
+  /** {@link CATCH_UP_AHEAD_MAILS}; tests give a smaller one. */
+  catchUpAheadMails?: number;
 }
 
 /** A batch downloaded for {@link MailboxPoller}'s store. */
@@ -221,7 +233,9 @@ export class MailboxPoller {
       this.state = 'connected';
       this.lastError = null;
       this.log.info({ folder: target.folder }, 'imap connected');
-      await this.sync();
+      // Not awaited: a first sync that is a catch-up runs for as long as the workers take to
+      // ingest the backlog (paced), and the lease's renewals wait for `start` (sync never throws).
+      void this.sync();
     } catch (err) {
       const e = err as Error & ImapFailure & { throttleReset?: number };
       // imapflow's message is a bare "Command failed"; the server's text (or its BYE's) says what failed.
@@ -361,6 +375,11 @@ export class MailboxPoller {
         break;
       }
       const waiting = batches.slice(i).flat();
+      if (catchUp && i > 0) await this.paceCatchUp(session, uidValidity, rewinds, waiting);
+      if (this.stopping) {
+        complete = false;
+        break;
+      }
       if (catchUp && this.heardNew) {
         this.heardNew = false;
         await this.takeAhead(session, uidValidity, rewinds, waiting);
@@ -435,6 +454,39 @@ export class MailboxPoller {
       if (await Promise.race([stored, this.nextExists.promise])) return;
     }
     await stored;
+  }
+
+  /**
+   * Before a catch-up's next batch, wait while the backlog queue already holds
+   * {@link CATCH_UP_AHEAD_MAILS} mails for the workers: stored further ahead they would only wait
+   * in the queue, and downloading and storing them would take the cores from the ingest and from
+   * new mail (docs/ARCHITECTURE.md "Processes and the flow"). The mail waits in IMAP meanwhile,
+   * its checkpoint unmoved. Mail announced while the catch-up waits is taken ahead at once; a
+   * queue that cannot be read (Redis down) paces nothing.
+   */
+  private async paceCatchUp(session: ImapSession, uidValidity: number, rewinds: number, waiting: ImapMessageSize[]): Promise<void> {
+    const ahead = this.opts.catchUpAheadMails ?? CATCH_UP_AHEAD_MAILS;
+    const perJob = this.opts.batchSize ?? 50;
+    while (!this.stopping) {
+      let queued: number;
+      try {
+        queued = (await this.opts.backlogQueue.getWaitingCount()) * perJob;
+      } catch {
+        return;
+      }
+      if (queued < ahead) return;
+      let timer: NodeJS.Timeout | undefined;
+      const later = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CATCH_UP_PACE_MS)));
+      await Promise.race([later, this.nextExists.promise]);
+      clearTimeout(timer);
+      if (this.heardNew && !this.stopping) {
+        this.heardNew = false;
+        if (!(await this.takeAhead(session, uidValidity, rewinds, waiting))) {
+          this.heardNew = true;
+          return;
+        }
+      }
+    }
   }
 
   /**
