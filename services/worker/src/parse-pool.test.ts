@@ -142,4 +142,54 @@ describe('ParsePool', () => {
     await Promise.all(all);
     expect(done).toEqual(['runaway', 'live', 'first a', 'first b', 'second a', 'second b']);
   }, 20_000);
+
+  describe('expectLive: a live mail counting its try', () => {
+    // The runaway mail holds the only thread until its time limit; a catch-up mail waits behind it.
+    const setup = async (holdMs?: number) => {
+      pool = new ParsePool({ settings: { redact: '' }, timeoutMs: 1_000, threads: 1, threadModule, ...(holdMs ? { holdMs } : {}) });
+      await pool.warm();
+      const done: string[] = [];
+      const track = (name: string, p: Promise<unknown>) => p.then(() => done.push(name), () => done.push(name));
+      const runaway = pool.parse(mail('X-Test-Runaway: spin\r\n'), 'backlog');
+      const backlog = track('backlog', pool.parse(mail(), 'backlog'));
+      return { done, track, runaway, backlog };
+    };
+
+    it('keeps a freed thread from the catch-up until the live mail asks, then gives it the live mail first', async () => {
+      const { done, track, runaway, backlog } = await setup(10_000);
+      const expected = pool!.expectLive();
+      await runaway.catch(() => done.push('runaway'));
+      // The thread is free and the catch-up's mail waits: the live mail asks only now.
+      const live = track('live', pool!.parse(mail()));
+      await Promise.all([live, backlog]);
+      expected();
+      expect(done).toEqual(['runaway', 'live', 'backlog']);
+    }, 20_000);
+
+    it('without it, the catch-up mail takes the thread the live mail would have had', async () => {
+      const { done, track, runaway, backlog } = await setup();
+      await runaway.catch(() => done.push('runaway'));
+      await Promise.all([track('live', pool!.parse(mail())), backlog]);
+      expect(done).toEqual(['runaway', 'backlog', 'live']);
+    }, 20_000);
+
+    it('lets the catch-up go on when the live mail ends without a parse, or after holdMs', async () => {
+      const { done, runaway, backlog } = await setup(10_000);
+      const release = pool!.expectLive();
+      await runaway.catch(() => done.push('runaway'));
+      expect(done).toEqual(['runaway']);
+      release();
+      release();
+      await backlog;
+      expect(done).toEqual(['runaway', 'backlog']);
+
+      await pool!.close();
+      const again = await setup(300);
+      pool!.expectLive();
+      await again.runaway.catch(() => again.done.push('runaway'));
+      // Never released: the catch-up's mail starts once the hold ran out.
+      await again.backlog;
+      expect(again.done).toEqual(['runaway', 'backlog']);
+    }, 20_000);
+  });
 });

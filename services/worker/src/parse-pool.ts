@@ -52,6 +52,13 @@ export interface ParsePoolOptions {
   threads?: number;
   /** The thread's module. Tests give one with an injected slow step. @defaultValue parse-thread.mjs beside this file */
   threadModule?: URL;
+  /** The longest a live mail's {@link ParsePool.expectLive} holds catch-up mails back. @defaultValue 1000 */
+  holdMs?: number;
+}
+
+/** A live mail expected to ask for a thread ({@link ParsePool.expectLive}). */
+interface Expected {
+  timer: NodeJS.Timeout;
 }
 
 /**
@@ -69,6 +76,8 @@ export class ParsePool {
   private inFlight = 0;
   private readonly queued: { live: (() => void)[]; backlog: { order: number; start: () => void }[] } = { live: [], backlog: [] };
   private orders = 0;
+  /** Live mails that will ask for a thread soon: while there are any, no catch-up mail takes a free one. */
+  private readonly expected = new Set<Expected>();
 
   constructor(private readonly opts: ParsePoolOptions) {
     if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs < 1) throw new RangeError(`parse time limit must be a positive integer, got ${opts.timeoutMs}`);
@@ -102,9 +111,14 @@ export class ParsePool {
    * @throws ParseLimitError past the time limit or the thread's heap; anything else the thread threw, as is.
    */
   async parse(raw: Buffer, lane: ParseLane = 'live', order = 0): Promise<ParseResult> {
-    if (this.inFlight < this.size) this.inFlight++;
-    else if (lane === 'live') await new Promise<void>((resolve) => this.queued.live.push(resolve));
-    else {
+    if (this.inFlight < this.size && (lane === 'live' || this.expected.size === 0)) {
+      this.inFlight++;
+      if (lane === 'live') this.arrived();
+    } else if (lane === 'live') {
+      const waiting = new Promise<void>((resolve) => this.queued.live.push(resolve));
+      this.arrived();
+      await waiting;
+    } else {
       // After the waiting mails of the same or an earlier order, before those of a later one.
       const queue = this.queued.backlog;
       let at = queue.length;
@@ -114,10 +128,39 @@ export class ParsePool {
     try {
       return await this.run(raw);
     } finally {
-      // The thread goes to the next mail waiting (the count stays), or is free.
-      const next = this.queued.live.shift() ?? this.queued.backlog.shift()?.start;
+      // The thread goes to the next mail waiting (the count stays), or is free; a catch-up's
+      // mail waits while a live one is expected.
+      const next = this.queued.live.shift() ?? (this.expected.size === 0 ? this.queued.backlog.shift()?.start : undefined);
       if (next) next();
       else this.inFlight--;
+    }
+  }
+
+  /**
+   * A live mail will ask for a thread in a moment (its try is being counted): until it asks, or
+   * the returned release is called (it ended without a parse), or `holdMs` passed, no catch-up
+   * mail takes a thread that frees, so the live mail waits at most for the parse under way when
+   * it came (docs/ARCHITECTURE.md "Processes and the flow"). Releasing twice does nothing.
+   */
+  expectLive(): () => void {
+    const e: Expected = { timer: setTimeout(() => this.release(e), this.opts.holdMs ?? 1_000) };
+    this.expected.add(e);
+    return () => this.release(e);
+  }
+
+  /** A live mail asked for a thread (and has it, or waits first in line): the expectation it came with (the oldest) ends. */
+  private arrived(): void {
+    const first = this.expected.values().next();
+    if (!first.done) this.release(first.value);
+  }
+
+  private release(e: Expected): void {
+    clearTimeout(e.timer);
+    if (!this.expected.delete(e) || this.expected.size > 0) return;
+    // The catch-up's mails held back take the threads that are free.
+    while (this.inFlight < this.size && this.queued.live.length === 0 && this.queued.backlog.length > 0) {
+      this.inFlight++;
+      this.queued.backlog.shift()!.start();
     }
   }
 

@@ -48,6 +48,16 @@ export function recordIngestMetrics(outcome: IngestOutcome, deps: Pick<IngestDep
 }
 
 async function ingestWithinBudget(job: { inboundId: string }, deps: IngestDeps): Promise<IngestOutcome> {
+  // Live mail: no catch-up mail takes a parse thread while its try is counted (ParsePool.expectLive).
+  const expected = deps.parseLane === 'backlog' ? undefined : deps.parsePool?.expectLive();
+  try {
+    return await ingestCounted(job, deps);
+  } finally {
+    expected?.();
+  }
+}
+
+async function ingestCounted(job: { inboundId: string }, deps: IngestDeps): Promise<IngestOutcome> {
   // Receipts are rendered from templates compiled once per process (a no-op once done).
   await warmTemplates();
   // A mail that kills the worker while it is ingested (out of memory, a parser bug) would come
