@@ -7,7 +7,7 @@ import type { MailboxLease } from './lease';
 import type { MailboxPoller } from './mailbox-poller';
 import { MailboxWatchers } from './mailbox-watchers';
 
-export { CATCH_UP_AHEAD_MAILS, MailboxPoller, type PollerOptions } from './mailbox-poller';
+export { MailboxPoller, type PollerOptions } from './mailbox-poller';
 export { MailboxLease } from './lease';
 export { MailboxWatch } from './mailbox-watch';
 export { MailboxWatchers } from './mailbox-watchers';

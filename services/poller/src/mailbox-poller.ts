@@ -481,10 +481,8 @@ export class MailboxPoller {
       clearTimeout(timer);
       if (this.heardNew && !this.stopping) {
         this.heardNew = false;
-        if (!(await this.takeAhead(session, uidValidity, rewinds, waiting))) {
-          this.heardNew = true;
-          return;
-        }
+        // No batch is being stored beside it: nothing bounds its room but the batches' own bytes.
+        await this.takeAhead(session, uidValidity, rewinds, waiting);
       }
     }
   }
